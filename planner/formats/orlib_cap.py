@@ -1,0 +1,138 @@
+r"""OR-Library capacitated warehouse location: ``cap41`` … ``cap134`` and ``capa``/``capb``/``capc``.
+
+Format (Beasley 1988; all tokens whitespace-separated, the line layout is not relied on)::
+
+    m n                      # m warehouses, n customers
+    s_i f_i                  # m times: capacity, fixed opening cost
+    d_j  c_1j c_2j … c_mj    # n times: demand of customer j, then the cost of serving ALL of it from each i
+
+so a file has exactly :math:`2 + 2m + n(1 + m)` tokens. In ``capa``/``capb``/``capc`` every capacity
+field is the word ``capacity``; the published instances substitute a value (``capa`` with 8000,
+10000, 12000, 14000 …), passed here as ``capacity=``.
+
+Model that reproduces the published optima (``c_ij`` is a total, not a per-unit cost):
+
+.. math::
+    \min \sum_i f_i y_i + \sum_{ij} c_{ij} x_{ij}
+    \quad\text{s.t.}\quad \sum_i x_{ij} = 1,\;
+    \sum_j d_j x_{ij} \le s_i y_i,\; x_{ij} \le y_i,\; y \in \{0,1\},\; x \in [0,1]
+
+(:math:`x` binary for the single-source variant, rows ``cap41-ss`` …). The mapping onto
+:class:`planner.problem.Problem` is described in :mod:`planner.formats.dense`.
+
+Cite: J.E. Beasley, "OR-Library", JORS 41 (1990) 1069–1072; J.E. Beasley, "An algorithm for solving
+large capacitated warehouse location problems", EJOR 33 (1988) 314–325.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from planner.errors import InputError
+from planner.formats.dense import (
+    check_token_count,
+    check_values,
+    instance_name,
+    problem_from_costs,
+    read_tokens,
+    to_count,
+    to_floats,
+)
+from planner.problem import Problem
+
+logger = logging.getLogger(__name__)
+
+CAPACITY_WORD = "capacity"
+
+
+@dataclass(frozen=True)
+class OrlibCap:
+    """The raw numbers of an OR-Library ``cap`` file (``capacity`` is NaN where the file has the word
+    ``capacity`` and no value was given)."""
+
+    capacity: np.ndarray  # (m,) units
+    opening_cost: np.ndarray  # (m,) f_i
+    demand: np.ndarray  # (n,) d_j
+    total_cost: np.ndarray  # (m, n) c_ij, cost of serving all of j from i
+    capacity_is_word: bool  # the capacity fields are the word ``capacity``
+
+
+def parse_orlib_cap(path: Path, *, capacity: float | None = None) -> OrlibCap:
+    """Read the numbers of an OR-Library ``cap`` file; ``capacity`` replaces the word ``capacity``.
+
+    Raises :class:`InputError` for a missing file, a wrong token count, a non-numeric token, or a
+    ``capacity`` value given for a file whose capacities are numbers.
+    """
+    path = Path(path)
+    tokens = read_tokens(path)
+    if len(tokens) < 2:
+        raise InputError(f"{path}: expected a header 'm n' (warehouses, customers), found {len(tokens)} token")
+    n_sites = to_count(tokens[0], path, "the number of warehouses m (token 1)")
+    n_customers = to_count(tokens[1], path, "the number of customers n (token 2)")
+    check_token_count(
+        tokens, 2 + 2 * n_sites + n_customers * (1 + n_sites), path, f"{n_sites} warehouses × {n_customers} customers"
+    )
+    site_block = 2 + 2 * n_sites
+    capacity_tokens = tokens[2:site_block:2]
+    is_word = np.array([token.lower() == CAPACITY_WORD for token in capacity_tokens])
+    if is_word.any() and capacity is None:
+        raise InputError(
+            f"{path}: the capacity field is the word 'capacity' ({np.count_nonzero(is_word)} of {n_sites} "
+            "warehouses); give a value, e.g. capacity=8000 (--capacity 8000)"
+        )
+    if capacity is not None and not is_word.any():
+        raise InputError(
+            f"{path}: capacity={capacity:g} was given but the file has numeric capacities; "
+            "the value only replaces the word 'capacity' (capa, capb, capc)"
+        )
+    if capacity is not None and not (np.isfinite(capacity) and capacity > 0):
+        raise InputError(f"{path}: capacity={capacity} must be a positive number")
+    numeric = list(tokens)
+    numeric[2:site_block:2] = ["nan" if word else token for token, word in zip(capacity_tokens, is_word)]
+    values = to_floats(numeric, path)
+    site_capacity = values[2:site_block:2].copy()
+    site_capacity[is_word] = np.nan if capacity is None else float(capacity)
+    opening_cost = values[3:site_block:2]
+    rest = values[site_block:].reshape(n_customers, 1 + n_sites)
+    demand = rest[:, 0]
+    total_cost = rest[:, 1:].T.copy()  # customer-major in the file → (m, n)
+    check_values(site_capacity[~is_word], path, "capacities")
+    check_values(opening_cost, path, "opening costs")
+    check_values(demand, path, "demands")
+    check_values(total_cost, path, "costs c_ij")
+    return OrlibCap(site_capacity, opening_cost, demand, total_cost, bool(is_word.any()))
+
+
+def read_orlib_cap(path: Path, *, capacity: float | None = None, single_source: bool = False) -> Problem:
+    """The capacitated instance (CFLP; SSCFLP with ``single_source``) of an OR-Library ``cap`` file.
+
+    The instance is named after the file, with ``-<capacity>`` when the capacity was substituted and
+    ``-ss`` when single-sourced: ``cap41``, ``cap61-ss``, ``capa-8000`` (as in ``known_optima.csv``).
+    A customer with zero demand is rejected: the capacitated model cannot express its cost.
+    """
+    path = Path(path)
+    data = parse_orlib_cap(path, capacity=capacity)
+    zero = np.flatnonzero(data.demand == 0)
+    if len(zero):
+        raise InputError(
+            f"{path}: {len(zero)} customers have demand 0 (first: customer {zero[0] + 1}); "
+            "read the file as uncapacitated (format 'ufl') instead"
+        )
+    name = instance_name(path)
+    if data.capacity_is_word:
+        name += f"-{capacity:g}"
+    if single_source:
+        name += "-ss"
+    logger.info("read %s: %d warehouses × %d customers as %s", path.name, *data.total_cost.shape, name)
+    return problem_from_costs(
+        name,
+        opening_cost=data.opening_cost,
+        capacity=data.capacity,
+        demand=data.demand,
+        total_cost=data.total_cost,
+        single_sourcing=single_source,
+    )

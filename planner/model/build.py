@@ -1,0 +1,211 @@
+r"""The facility network MILP in Pyomo, one ``define_*`` function per family.
+
+Symbols (units):
+
+* :math:`o \in O` facility options (site :math:`s(o)`, type :math:`k(o)`);
+  :math:`d \in D` demand pairs (region, product) with demand :math:`q_d` (units/yr);
+  :math:`a \in A` arcs from option :math:`o(a)` to pair :math:`d(a)`.
+* :math:`F_o` opening cost (currency/yr), :math:`M_o` cost per module (currency/yr),
+  :math:`C_o` capacity per module (units/yr), :math:`\underline m_o, \overline m_o` module bounds.
+* :math:`c_a` = production + transport + carbon price × CO2 per unit on arc :math:`a` (currency/unit);
+  :math:`\pi_d` unmet penalty (currency/unit; :math:`\infty` = must serve).
+
+Variables:
+
+* :math:`y_o \in \{0,1\}` open; :math:`m_o \in \mathbb{Z}` modules (a variable only where
+  :math:`\overline m_o > \underline m_o`, else :math:`m_o = \underline m_o y_o`);
+* :math:`x_a \in [0,1]` share of pair :math:`d(a)`'s demand served on arc :math:`a`
+  (binary with single sourcing), i.e. flow :math:`= q_{d(a)} x_a`;
+* :math:`u_d \in [0,1]` unmet share (only where :math:`\pi_d < \infty`).
+
+Objective (currency/yr):
+
+.. math:: \min \sum_o (F_o y_o + M_o m_o) + \sum_a c_a q_{d(a)} x_a + \sum_d \pi_d q_d u_d
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pyomo.environ as pyo
+
+from planner.model.index import ModelIndex, members
+from planner.problem import Problem
+
+logger = logging.getLogger(__name__)
+
+
+def build_model(problem: Problem, index: ModelIndex | None = None) -> pyo.ConcreteModel:
+    """The Pyomo model of ``problem``; ``index`` is computed when not given."""
+    index = index or ModelIndex.from_problem(problem)
+    model = pyo.ConcreteModel(name=problem.name)
+    define_sets(model, problem, index)
+    define_open(model, problem)
+    define_modules(model, problem, index)
+    define_assign(model, problem)
+    define_unmet(model, index)
+    define_demand_balance(model, index)
+    define_capacity(model, problem, index)
+    define_linking(model, problem)
+    define_one_type_per_site(model, problem)
+    define_facility_counts(model, problem)
+    define_capex_budget(model, problem, index)
+    define_objective(model, problem, index)
+    return model
+
+
+def define_sets(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    """OPTIONS O, PAIRS D, ARCS A, MODULAR (options with a module decision), UNMET (pairs that may
+    go unserved). Plain integer ranges: ids live in the problem, not in the model."""
+    model.OPTIONS = pyo.Set(initialize=range(problem.n_options), ordered=True)
+    model.PAIRS = pyo.Set(initialize=range(index.n_pairs), ordered=True)
+    model.ARCS = pyo.Set(initialize=range(problem.n_arcs), ordered=True)
+    model.MODULAR = pyo.Set(initialize=index.modular_options.tolist(), ordered=True)
+    model.UNMET = pyo.Set(initialize=index.unmet_pairs.tolist(), ordered=True)
+
+
+def define_open(model: pyo.ConcreteModel, problem: Problem) -> None:
+    r""":math:`y_o \in \{0,1\}`; forced and existing options are fixed to 1."""
+    model.open = pyo.Var(model.OPTIONS, domain=pyo.Binary)
+    for option in np.flatnonzero(problem.forced).tolist():
+        model.open[option].fix(1)
+
+
+def define_modules(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r""":math:`\underline m_o y_o \le m_o \le \overline m_o y_o`, :math:`m_o` integer, for modular options."""
+    model.modules = pyo.Var(model.MODULAR, domain=pyo.NonNegativeIntegers)
+    low, high = problem.min_modules, problem.max_modules
+
+    def _modules_min_rule(m, o):
+        return m.modules[o] >= int(low[o]) * m.open[o]
+
+    def _modules_max_rule(m, o):
+        return m.modules[o] <= int(high[o]) * m.open[o]
+
+    model.modules_min_constr = pyo.Constraint(model.MODULAR, rule=_modules_min_rule)
+    model.modules_max_constr = pyo.Constraint(model.MODULAR, rule=_modules_max_rule)
+
+
+def modules_expr(model: pyo.ConcreteModel, problem: Problem, option: int):
+    """:math:`m_o`: the module variable, or ``min_modules × open`` where the count is fixed."""
+    if option in model.MODULAR:
+        return model.modules[option]
+    return int(problem.min_modules[option]) * model.open[option]
+
+
+def define_assign(model: pyo.ConcreteModel, problem: Problem) -> None:
+    r""":math:`x_a \in [0,1]`, binary when single sourcing is on."""
+    domain = pyo.Binary if problem.single_sourcing else pyo.UnitInterval
+    model.assign = pyo.Var(model.ARCS, domain=domain)
+
+
+def define_unmet(model: pyo.ConcreteModel, index: ModelIndex) -> None:
+    r""":math:`u_d \in [0,1]` for pairs with a finite penalty."""
+    model.unmet = pyo.Var(model.UNMET, domain=pyo.UnitInterval)
+
+
+def define_demand_balance(model: pyo.ConcreteModel, index: ModelIndex) -> None:
+    r""":math:`\sum_{a: d(a)=d} x_a + u_d = 1` for every pair :math:`d` (no :math:`u_d` when it must be served)."""
+    may_be_unmet = np.isfinite(index.pair_penalty)
+
+    def _demand_balance_rule(m, d):
+        arcs = members(index.arcs_by_pair, d).tolist()
+        served = sum(m.assign[a] for a in arcs)
+        if may_be_unmet[d]:
+            served = served + m.unmet[d]
+        if not arcs and not may_be_unmet[d]:
+            return pyo.Constraint.Infeasible
+        return served == 1
+
+    model.demand_balance_constr = pyo.Constraint(model.PAIRS, rule=_demand_balance_rule)
+
+
+def define_capacity(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r""":math:`\sum_{a: o(a)=o} q_{d(a)} x_a \le C_o m_o` for capacitated options (units/yr)."""
+    arc_demand = index.pair_demand[index.arc_pair]
+    capacitated = [o for o in range(problem.n_options) if np.isfinite(problem.module_capacity[o])]
+
+    def _capacity_rule(m, o):
+        arcs = members(index.arcs_by_option, o).tolist()
+        if not arcs:
+            return pyo.Constraint.Skip
+        load = sum(float(arc_demand[a]) * m.assign[a] for a in arcs)
+        return load <= float(problem.module_capacity[o]) * modules_expr(m, problem, o)
+
+    model.capacity_constr = pyo.Constraint(capacitated, rule=_capacity_rule)
+
+
+def define_linking(model: pyo.ConcreteModel, problem: Problem) -> None:
+    r""":math:`x_a \le y_{o(a)}`: the strong linking (no flow from a closed site)."""
+    arc_option = problem.arc_option.tolist()
+
+    def _linking_rule(m, a):
+        return m.assign[a] <= m.open[arc_option[a]]
+
+    model.linking_constr = pyo.Constraint(model.ARCS, rule=_linking_rule)
+
+
+def define_one_type_per_site(model: pyo.ConcreteModel, problem: Problem) -> None:
+    r""":math:`\sum_{o: s(o)=s} y_o \le 1` for sites with more than one candidate type."""
+    sites, counts = np.unique(problem.option_site, return_counts=True)
+    shared = sites[counts > 1]
+    order = np.argsort(problem.option_site, kind="stable")
+    starts = np.searchsorted(problem.option_site[order], shared)
+    groups = [order[start : start + count].tolist() for start, count in zip(starts, counts[counts > 1])]
+
+    def _one_type_rule(m, g):
+        return sum(m.open[o] for o in groups[g]) <= 1
+
+    model.one_type_per_site_constr = pyo.Constraint(range(len(groups)), rule=_one_type_rule)
+
+
+def define_facility_counts(model: pyo.ConcreteModel, problem: Problem) -> None:
+    r"""Per type :math:`\underline n_k \le \sum_{o: k(o)=k} y_o \le \overline n_k`; in total
+    ``min_facilities`` :math:`\le \sum_o y_o \le` ``max_facilities`` (exactly p for p-median)."""
+    n_options = problem.n_options
+    limited_types = [
+        k
+        for k in range(len(problem.type_ids))
+        if problem.type_min_count[k] > 0
+        or problem.type_max_count[k] < np.count_nonzero(problem.option_type == k)
+    ]
+
+    def _type_count_rule(m, k):
+        opened = sum(m.open[o] for o in np.flatnonzero(problem.option_type == k).tolist())
+        return (int(problem.type_min_count[k]), opened, int(problem.type_max_count[k]))
+
+    model.type_count_constr = pyo.Constraint(limited_types, rule=_type_count_rule)
+    low = problem.min_facilities
+    high = n_options if problem.max_facilities is None else problem.max_facilities
+    if low > 0 or high < n_options:
+        model.facility_count_constr = pyo.Constraint(
+            expr=pyo.inequality(low, sum(model.open[o] for o in model.OPTIONS), high)
+        )
+
+
+def define_capex_budget(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r""":math:`\sum_o (\text{capex}_o y_o + \text{capex\_per\_module}_o m_o) \le B` (currency, one-off)."""
+    if not np.isfinite(problem.capex_budget):
+        return
+    spend = sum(
+        float(problem.capex[o]) * model.open[o]
+        + float(problem.capex_per_module[o]) * modules_expr(model, problem, o)
+        for o in range(problem.n_options)
+        if problem.capex[o] > 0 or problem.capex_per_module[o] > 0
+    )
+    model.capex_budget_constr = pyo.Constraint(expr=spend <= float(problem.capex_budget))
+
+
+def define_objective(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r"""Total annual cost: :math:`\sum_o (F_o y_o + M_o m_o) + \sum_a c_a q_{d(a)} x_a + \sum_d \pi_d q_d u_d`."""
+    arc_cost = problem.arc_unit_cost * index.pair_demand[index.arc_pair]
+    fixed = sum(
+        float(problem.opening_cost[o]) * model.open[o]
+        + float(problem.module_cost[o]) * modules_expr(model, problem, o)
+        for o in range(problem.n_options)
+    )
+    flows = sum(cost * model.assign[a] for a, cost in enumerate(arc_cost.tolist()) if cost != 0)
+    unmet_cost = index.pair_penalty * index.pair_demand
+    unmet = sum(float(unmet_cost[d]) * model.unmet[d] for d in model.UNMET)
+    model.total_cost = pyo.Objective(expr=fixed + flows + unmet, sense=pyo.minimize)

@@ -1,0 +1,78 @@
+"""``planner solve`` as a composition of public steps:
+load → validate → prepare → build → solve → audit (→ export, in ``planner.export``).
+
+Each step is a public function a notebook user can call alone; this module only strings them
+together and times them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from planner.audit import AuditReport, audit
+from planner.errors import SolverError
+from planner.model import ModelIndex, build_model
+from planner.problem import Problem
+from planner.results import ResultTables, Solution
+from planner.solve import SolveReport, SolverOptions, solve_model
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Timing:
+    """Seconds per phase."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def phase(self, name: str):
+        started = time.perf_counter()
+        logger.info("%s ...", name)
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything one solve produced."""
+
+    problem: Problem
+    index: ModelIndex
+    solution: Solution
+    tables: ResultTables
+    report: SolveReport
+    audit: AuditReport
+    timing: Timing
+
+
+def solve_problem(
+    problem: Problem,
+    options: SolverOptions | None = None,
+    timing: Timing | None = None,
+    require_clean_audit: bool = True,
+) -> Run:
+    """Build, solve and audit ``problem``; raise if the audit finds the solution wrong."""
+    options = options or SolverOptions()
+    timing = timing or Timing()
+    with timing.phase("build"):
+        index = ModelIndex.from_problem(problem)
+        model = build_model(problem, index)
+    with timing.phase("solve"):
+        report = solve_model(model, options)
+    with timing.phase("audit"):
+        solution = Solution.from_model(model, problem, index)
+        tables = ResultTables.from_solution(problem, index, solution)
+        audit_report = audit(problem, tables, report.objective)
+    if require_clean_audit and not audit_report.passed:
+        raise SolverError(
+            f"the solution failed the independent audit ({', '.join(audit_report.failures)}; "
+            f"max violation {audit_report.max_violation:.3g}, objective difference "
+            f"{audit_report.objective_difference}); nothing written"
+        )
+    return Run(problem, index, solution, tables, report, audit_report, timing)

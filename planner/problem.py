@@ -1,0 +1,127 @@
+"""The frozen numeric instance the model is built from: ids, demand, options, sparse arcs.
+
+No geometry and no files: the geographic path (``planner.prepare``) and the benchmark readers
+(``planner.formats``) both produce a :class:`Problem`, so the benchmarks test the planner's model.
+
+Index sets (all 0-based integer positions into the id arrays):
+
+* ``R`` regions, ``P`` products, ``K`` facility types, ``S`` candidate sites.
+* ``O`` facility *options*: the (site, type) pairs allowed to open.
+* ``D`` demand pairs (region, product) with demand > 0.
+* ``A`` arcs (option, demand pair) that can carry product: the type makes the product, the distance
+  is within every radius, and the unit cost is below the unmet penalty.
+
+Units: demand and capacity in units/yr, money in currency (per yr where annual), distance in km,
+emissions in t CO2. Scenarios or periods would add a leading axis to ``demand`` and to the arc and
+unmet variables; options and their open/modules decisions are shared by all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A facility-location instance as arrays; see the module docstring for the index sets."""
+
+    name: str
+    region_ids: np.ndarray  # (R,) str
+    product_ids: tuple[str, ...]  # (P,)
+    type_ids: tuple[str, ...]  # (K,)
+    site_ids: np.ndarray  # (S,) str
+    demand: np.ndarray  # (R, P) units/yr
+    unmet_penalty: np.ndarray  # (P,) currency/unit; inf = demand must be served
+    max_distance_km: np.ndarray  # (P,) delivery radius; inf = none
+    # options O
+    option_site: np.ndarray  # (O,) int into S
+    option_type: np.ndarray  # (O,) int into K
+    opening_cost: np.ndarray  # (O,) currency/yr, 0 where the site exists (sunk)
+    module_cost: np.ndarray  # (O,) currency/yr per module
+    module_capacity: np.ndarray  # (O,) units/yr per module; inf = uncapacitated
+    min_modules: np.ndarray  # (O,) int
+    max_modules: np.ndarray  # (O,) int
+    capex: np.ndarray  # (O,) currency, one-off, for the budget
+    capex_per_module: np.ndarray  # (O,) currency per module
+    forced: np.ndarray  # (O,) bool: must open (forced or existing)
+    # arcs A
+    arc_option: np.ndarray  # (A,) int into O
+    arc_region: np.ndarray  # (A,) int into R
+    arc_product: np.ndarray  # (A,) int into P
+    arc_distance_km: np.ndarray  # (A,)
+    arc_production_cost: np.ndarray  # (A,) currency/unit
+    arc_transport_cost: np.ndarray  # (A,) currency/unit
+    arc_co2_t: np.ndarray  # (A,) t CO2/unit, production + transport
+    carbon_price: float = 0.0  # currency/t CO2
+    single_sourcing: bool = False
+    capex_budget: float = np.inf
+    type_min_count: np.ndarray = field(default=None)  # (K,) int
+    type_max_count: np.ndarray = field(default=None)  # (K,) int; a large number = no limit
+    min_facilities: int = 0
+    max_facilities: int | None = None
+    currency: str = "USD"
+    site_lon: np.ndarray | None = None  # (S,) degrees, for outputs only
+    site_lat: np.ndarray | None = None
+    region_lon: np.ndarray | None = None  # (R,) demand point, degrees, for outputs only
+    region_lat: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n_types = len(self.type_ids)
+        if self.type_min_count is None:
+            object.__setattr__(self, "type_min_count", np.zeros(n_types, dtype=int))
+        if self.type_max_count is None:
+            object.__setattr__(self, "type_max_count", np.full(n_types, len(self.site_ids), dtype=int))
+        for name in ("arc_option", "arc_region", "arc_product"):
+            if len(getattr(self, name)) != len(self.arc_option):
+                raise ValueError(f"{name} has {len(getattr(self, name))} entries, arcs have {len(self.arc_option)}")
+
+    # sizes -----------------------------------------------------------------------------------------
+    @property
+    def n_regions(self) -> int:
+        return len(self.region_ids)
+
+    @property
+    def n_products(self) -> int:
+        return len(self.product_ids)
+
+    @property
+    def n_options(self) -> int:
+        return len(self.option_site)
+
+    @property
+    def n_arcs(self) -> int:
+        return len(self.arc_option)
+
+    # derived arrays ---------------------------------------------------------------------------------
+    @property
+    def arc_unit_cost(self) -> np.ndarray:
+        """Cost per unit shipped on each arc: production + transport + carbon price × CO2."""
+        return self.arc_production_cost + self.arc_transport_cost + self.carbon_price * self.arc_co2_t
+
+    @property
+    def arc_demand(self) -> np.ndarray:
+        """Demand (units/yr) of the (region, product) pair each arc serves."""
+        return self.demand[self.arc_region, self.arc_product]
+
+    @property
+    def arc_pair(self) -> np.ndarray:
+        """Demand-pair index ``region * P + product`` of each arc."""
+        return self.arc_region * self.n_products + self.arc_product
+
+    @property
+    def option_capacity_max(self) -> np.ndarray:
+        """Largest capacity (units/yr) each option can have."""
+        return self.module_capacity * self.max_modules
+
+    def summary(self) -> dict[str, int]:
+        """Instance size as reported in summary.json."""
+        return {
+            "regions": self.n_regions,
+            "products": self.n_products,
+            "sites": len(self.site_ids),
+            "options": self.n_options,
+            "demand_pairs": int(np.count_nonzero(self.demand > 0)),
+            "arcs": self.n_arcs,
+        }

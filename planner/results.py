@@ -1,0 +1,183 @@
+"""The solution as arrays and as tables with units (``attrs["unit"]`` per column).
+
+Tables:
+
+* ``sites``: one row per open facility: ``site_id, facility_type, modules, capacity, production,
+  utilization, fixed_cost, lon, lat``; ``fixed_cost`` = opening + module costs (currency/yr).
+* ``flows``: ``site_id, facility_type, region_id, product, quantity, distance_km, production_cost,
+  transport_cost, carbon_cost, co2_t, cost``; ``cost`` = production + transport + carbon cost.
+* ``regions``: ``region_id, product, demand, served, unmet, unmet_cost``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from planner.model.index import ModelIndex
+from planner.problem import Problem
+from planner.solve import values
+
+logger = logging.getLogger(__name__)
+
+SHARE_ZERO = 1e-9  # shares below this are solver noise, not flows
+
+UNITS = {
+    "modules": "modules",
+    "capacity": "units/yr",
+    "production": "units/yr",
+    "utilization": "fraction",
+    "fixed_cost": "currency/yr",
+    "lon": "degrees",
+    "lat": "degrees",
+    "quantity": "units/yr",
+    "distance_km": "km",
+    "production_cost": "currency/yr",
+    "transport_cost": "currency/yr",
+    "carbon_cost": "currency/yr",
+    "co2_t": "t CO2/yr",
+    "cost": "currency/yr",
+    "demand": "units/yr",
+    "served": "units/yr",
+    "unmet": "units/yr",
+    "unmet_cost": "currency/yr",
+}
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Decision values: ``open``/``modules`` per option, ``assign`` share per arc, ``unmet`` share per pair."""
+
+    open: np.ndarray
+    modules: np.ndarray
+    assign: np.ndarray
+    unmet: np.ndarray
+
+    @classmethod
+    def from_model(cls, model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> Solution:
+        is_open = np.round(values(model.open, range(problem.n_options))).astype(int)
+        modules = problem.min_modules * is_open
+        if len(index.modular_options):
+            modules = modules.copy()
+            modules[index.modular_options] = np.round(values(model.modules, index.modular_options.tolist()))
+        assign = np.clip(values(model.assign, range(problem.n_arcs)), 0.0, 1.0)
+        assign[assign < SHARE_ZERO] = 0.0
+        unmet = np.zeros(index.n_pairs)
+        unmet_pairs = index.unmet_pairs
+        if len(unmet_pairs):
+            unmet[unmet_pairs] = np.clip(values(model.unmet, unmet_pairs.tolist()), 0.0, 1.0)
+        return cls(open=is_open, modules=modules.astype(int), assign=assign, unmet=unmet)
+
+
+def _with_units(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.attrs["unit"] = {column: UNITS[column] for column in frame.columns if column in UNITS}
+    return frame
+
+
+def flows_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.DataFrame:
+    """One row per arc that carries product."""
+    used = np.flatnonzero(solution.assign > 0)
+    quantity = solution.assign[used] * index.pair_demand[index.arc_pair[used]]
+    option = problem.arc_option[used]
+    co2 = problem.arc_co2_t[used] * quantity
+    frame = pd.DataFrame(
+        {
+            "site_id": problem.site_ids[problem.option_site[option]],
+            "facility_type": np.asarray(problem.type_ids, dtype=object)[problem.option_type[option]],
+            "region_id": problem.region_ids[problem.arc_region[used]],
+            "product": np.asarray(problem.product_ids, dtype=object)[problem.arc_product[used]],
+            "quantity": quantity,
+            "distance_km": problem.arc_distance_km[used],
+            "production_cost": problem.arc_production_cost[used] * quantity,
+            "transport_cost": problem.arc_transport_cost[used] * quantity,
+            "carbon_cost": problem.carbon_price * co2,
+            "co2_t": co2,
+        }
+    )
+    frame["cost"] = frame["production_cost"] + frame["transport_cost"] + frame["carbon_cost"]
+    return _with_units(frame)
+
+
+def sites_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.DataFrame:
+    """One row per open facility."""
+    opened = np.flatnonzero(solution.open > 0)
+    arc_quantity = solution.assign * index.pair_demand[index.arc_pair]
+    production = np.bincount(problem.arc_option, weights=arc_quantity, minlength=problem.n_options)
+    modules = solution.modules[opened]
+    capacity = problem.module_capacity[opened] * modules
+    site = problem.option_site[opened]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        utilization = np.where(np.isfinite(capacity), production[opened] / capacity, np.nan)
+    frame = pd.DataFrame(
+        {
+            "site_id": problem.site_ids[site],
+            "facility_type": np.asarray(problem.type_ids, dtype=object)[problem.option_type[opened]],
+            "modules": modules,
+            "capacity": capacity,
+            "production": production[opened],
+            "utilization": utilization,
+            "fixed_cost": problem.opening_cost[opened] + problem.module_cost[opened] * modules,
+            "lon": problem.site_lon[site] if problem.site_lon is not None else np.nan,
+            "lat": problem.site_lat[site] if problem.site_lat is not None else np.nan,
+        }
+    )
+    return _with_units(frame)
+
+
+def regions_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.DataFrame:
+    """Demand, served and unmet per (region, product) with positive demand."""
+    arc_quantity = solution.assign * index.pair_demand[index.arc_pair]
+    served = np.bincount(index.arc_pair, weights=arc_quantity, minlength=index.n_pairs)
+    unmet = index.pair_demand - served
+    unmet[np.abs(unmet) < SHARE_ZERO * index.pair_demand] = 0.0
+    penalty = np.where(np.isfinite(index.pair_penalty), index.pair_penalty, 0.0)
+    frame = pd.DataFrame(
+        {
+            "region_id": problem.region_ids[index.pair_region],
+            "product": np.asarray(problem.product_ids, dtype=object)[index.pair_product],
+            "demand": index.pair_demand,
+            "served": served,
+            "unmet": unmet,
+            "unmet_cost": penalty * np.maximum(unmet, 0.0),
+        }
+    )
+    return _with_units(frame)
+
+
+@dataclass(frozen=True)
+class ResultTables:
+    """The three solution tables."""
+
+    sites: pd.DataFrame
+    flows: pd.DataFrame
+    regions: pd.DataFrame
+
+    @classmethod
+    def from_solution(cls, problem: Problem, index: ModelIndex, solution: Solution) -> ResultTables:
+        return cls(
+            sites=sites_table(problem, index, solution),
+            flows=flows_table(problem, index, solution),
+            regions=regions_table(problem, index, solution),
+        )
+
+    def cost_parts(self) -> dict[str, float]:
+        """The objective split (currency/yr): fixed, production, transport, carbon, unmet_penalty."""
+        return {
+            "fixed": float(self.sites["fixed_cost"].sum()),
+            "production": float(self.flows["production_cost"].sum()),
+            "transport": float(self.flows["transport_cost"].sum()),
+            "carbon": float(self.flows["carbon_cost"].sum()),
+            "unmet_penalty": float(self.regions["unmet_cost"].sum()),
+        }
+
+    def facility_counts(self, type_ids) -> dict[str, int]:
+        counts = self.sites["facility_type"].value_counts()
+        return {type_id: int(counts.get(type_id, 0)) for type_id in type_ids}
+
+    def demand_by_product(self) -> dict[str, dict[str, float]]:
+        grouped = self.regions.groupby("product")[["demand", "served", "unmet"]].sum()
+        return {str(p): {k: float(v) for k, v in row.items()} for p, row in grouped.iterrows()}
