@@ -76,3 +76,33 @@ def solve_problem(
             f"{audit_report.objective_difference}); nothing written"
         )
     return Run(problem, index, solution, tables, report, audit_report, timing)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A geographic solve: the inputs it read, the screening and the run."""
+
+    inputs: object  # planner.prepare.Inputs (kept loose: the model path never imports geopandas)
+    screening: object  # planner.validate.Screening
+    run: Run
+
+
+def load_and_prepare(config, data_options, timing: Timing):
+    """load → validate → prepare → screen; returns (inputs, problem, screening)."""
+    from planner.prepare import load_inputs, prepare_problem
+    from planner.validate import screen_problem
+
+    with timing.phase("load"):
+        inputs = load_inputs(config, data_options)
+    with timing.phase("prepare"):
+        problem = prepare_problem(config, inputs)
+        screening = screen_problem(problem)
+    return inputs, problem, screening
+
+
+def plan(config, data_options, options: SolverOptions) -> Plan:
+    """The whole geographic path up to the audit (writing is ``planner.export.write_outputs``)."""
+    timing = Timing()
+    inputs, problem, screening = load_and_prepare(config, data_options, timing)
+    run = solve_problem(problem, options, timing)
+    return Plan(inputs=inputs, screening=screening, run=run)

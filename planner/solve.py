@@ -85,7 +85,7 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
 
 
-def solve_model(model: pyo.ConcreteModel, options: SolverOptions) -> SolveReport:
+def solve_model(model: pyo.ConcreteModel, options: SolverOptions, extra_options: dict | None = None) -> SolveReport:
     """Solve ``model`` with HiGHS and load the incumbent into its variables.
 
     Raises :class:`InfeasibleError` when HiGHS proves infeasibility and :class:`SolverError` when it
@@ -103,7 +103,7 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions) -> SolveReport
         time_limit=options.time_limit_s,
         rel_gap=options.mip_gap,
         threads=options.threads,
-        solver_options={"mip_abs_gap": 1e-9},
+        solver_options={"mip_abs_gap": 1e-9, **(extra_options or {})},
     )
     solve_s = time.perf_counter() - started
     termination = results.termination_condition

@@ -35,8 +35,8 @@ PRODUCT = "demand"
 FACILITY_TYPE = "facility"
 
 
-def read_tokens(path: Path) -> list[str]:
-    """The whitespace-separated tokens of ``path`` (NUL bytes count as whitespace)."""
+def read_text(path: Path) -> str:
+    """The text of ``path`` (bytes as latin-1, NUL bytes as spaces); InputError if it cannot be read."""
     path = Path(path)
     try:
         text = path.read_bytes().decode("latin-1")
@@ -46,7 +46,12 @@ def read_tokens(path: Path) -> list[str]:
         raise InputError(f"{path}: is a directory, not a benchmark file") from None
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({error.strerror})") from None
-    tokens = text.replace("\x00", " ").split()
+    return text.replace("\x00", " ")
+
+
+def read_tokens(path: Path) -> list[str]:
+    """The whitespace-separated tokens of ``path`` (NUL bytes count as whitespace)."""
+    tokens = read_text(path).split()
     if not tokens:
         raise InputError(f"{path}: file is empty")
     return tokens
@@ -91,7 +96,8 @@ def check_values(values: np.ndarray, path: Path, what: str, *, positive: bool = 
         first = int(np.flatnonzero(bad.ravel())[0])
         need = "positive" if positive else "finite and ≥ 0"
         raise InputError(
-            f"{path}: {np.count_nonzero(bad)} {what} are not {need} (first: entry {first + 1} = {values.ravel()[first]})"
+            f"{path}: {np.count_nonzero(bad)} {what} are not {need} "
+            f"(first: entry {first + 1} = {values.ravel()[first]})"
         )
 
 

@@ -61,11 +61,12 @@ class OrlibCap:
     capacity_is_word: bool  # the capacity fields are the word ``capacity``
 
 
-def parse_orlib_cap(path: Path, *, capacity: float | None = None) -> OrlibCap:
+def parse_orlib_cap(path: Path, *, capacity: float | None = None, ignore_capacity: bool = False) -> OrlibCap:
     """Read the numbers of an OR-Library ``cap`` file; ``capacity`` replaces the word ``capacity``.
 
-    Raises :class:`InputError` for a missing file, a wrong token count, a non-numeric token, or a
-    ``capacity`` value given for a file whose capacities are numbers.
+    Raises :class:`InputError` for a missing file, a wrong token count, a non-numeric token, or (unless
+    ``ignore_capacity``, for uncapacitated use) a missing ``capacity`` for a file with the word, or a
+    ``capacity`` given for a file whose capacities are numbers.
     """
     path = Path(path)
     tokens = read_tokens(path)
@@ -79,20 +80,22 @@ def parse_orlib_cap(path: Path, *, capacity: float | None = None) -> OrlibCap:
     site_block = 2 + 2 * n_sites
     capacity_tokens = tokens[2:site_block:2]
     is_word = np.array([token.lower() == CAPACITY_WORD for token in capacity_tokens])
-    if is_word.any() and capacity is None:
+    if ignore_capacity:
+        capacity = None
+    elif is_word.any() and capacity is None:
         raise InputError(
             f"{path}: the capacity field is the word 'capacity' ({np.count_nonzero(is_word)} of {n_sites} "
             "warehouses); give a value, e.g. capacity=8000 (--capacity 8000)"
         )
-    if capacity is not None and not is_word.any():
+    elif capacity is not None and not is_word.any():
         raise InputError(
             f"{path}: capacity={capacity:g} was given but the file has numeric capacities; "
             "the value only replaces the word 'capacity' (capa, capb, capc)"
         )
-    if capacity is not None and not (np.isfinite(capacity) and capacity > 0):
+    elif capacity is not None and not (np.isfinite(capacity) and capacity > 0):
         raise InputError(f"{path}: capacity={capacity} must be a positive number")
     numeric = list(tokens)
-    numeric[2:site_block:2] = ["nan" if word else token for token, word in zip(capacity_tokens, is_word)]
+    numeric[2:site_block:2] = ["nan" if word else token for token, word in zip(capacity_tokens, is_word, strict=True)]
     values = to_floats(numeric, path)
     site_capacity = values[2:site_block:2].copy()
     site_capacity[is_word] = np.nan if capacity is None else float(capacity)
@@ -100,7 +103,8 @@ def parse_orlib_cap(path: Path, *, capacity: float | None = None) -> OrlibCap:
     rest = values[site_block:].reshape(n_customers, 1 + n_sites)
     demand = rest[:, 0]
     total_cost = rest[:, 1:].T.copy()  # customer-major in the file → (m, n)
-    check_values(site_capacity[~is_word], path, "capacities")
+    if not ignore_capacity:
+        check_values(site_capacity[~is_word], path, "capacities")
     check_values(opening_cost, path, "opening costs")
     check_values(demand, path, "demands")
     check_values(total_cost, path, "costs c_ij")

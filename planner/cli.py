@@ -1,0 +1,191 @@
+"""The ``planner`` command line: parse → call one library function → print.
+
+Library errors become CLI errors here and only here: one line on stderr and the exit code
+(0 results written, 1 no solution, 2 bad input or usage).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from planner.errors import PlannerError
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "hybrid.toml"
+
+
+class _ElapsedFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = time.perf_counter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        elapsed = time.perf_counter() - self.started
+        return f"[{elapsed:7.1f}s] {record.levelname.lower():7} {record.getMessage()}"
+
+
+def _configure_logging(quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_ElapsedFormatter())
+    root = logging.getLogger("planner")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING if quiet else logging.INFO)
+    root.propagate = False
+
+
+def _fail_cleanly(command):
+    """Turn a :class:`PlannerError` into one stderr line and its exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except PlannerError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(error.exit_code)
+
+    return wrapper
+
+
+def _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select):
+    from planner.prepare import DataOptions, parse_select
+
+    return DataOptions(
+        regions_path=Path(regions) if regions else None,
+        layer=layer,
+        id_column=id_column,
+        demand_column=demand_column,
+        sites_path=Path(sites) if sites else None,
+        od_path=Path(od_matrix) if od_matrix else None,
+        select=parse_select(list(select)),
+    )
+
+
+def data_options(command):
+    """Options shared by every command that reads regional data."""
+    for decorator in reversed(
+        [
+            click.argument("regions", required=False, type=click.Path(path_type=str)),
+            click.option("--model", "model_path", type=click.Path(path_type=str), default=str(DEFAULT_MODEL),
+                         show_default="models/hybrid.toml", help="Model file (TOML)."),
+            click.option("--id-column", help="Region id column (default: regions.id_column of the model)."),
+            click.option("--demand-column", help="Base demand column (default: regions.demand_column)."),
+            click.option("--layer", help="Layer of a multi-layer regions file."),
+            click.option("--sites", type=click.Path(path_type=str), help="Candidate sites file (points or CSV)."),
+            click.option("--od-matrix", type=click.Path(path_type=str),
+                         help="Origin-destination file (CSV/Parquet: from, to, distance_km and/or cost)."),
+            click.option("--select", multiple=True, metavar="COLUMN=VALUE[,VALUE...]",
+                         help="Plan for the regions whose COLUMN has one of the values (repeatable)."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+@click.group()
+@click.version_option(package_name="microfactory-planner")
+def main() -> None:
+    """Plan a network of microfactories and central plants for regional demand (Pyomo + HiGHS)."""
+
+
+@main.command()
+@data_options
+@click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/<model name>).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit, seconds.")
+@click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap to stop at.")
+@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
+@click.option("--quiet", is_flag=True, help="No progress output, only the result.")
+@_fail_cleanly
+def solve(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select, out, time_limit,
+          mip_gap, threads, quiet):
+    """Solve the network for REGIONS (default: the model file's regions.path) and write the outputs."""
+    from planner.config import read_model_config
+    from planner.export import write_outputs
+    from planner.export.folder import prepare_output_dir
+    from planner.pipeline import plan
+    from planner.solve import SolverOptions
+
+    _configure_logging(quiet)
+    config = read_model_config(model_path)
+    options = SolverOptions(
+        time_limit_s=time_limit if time_limit is not None else config.solver.time_limit_s,
+        mip_gap=mip_gap if mip_gap is not None else config.solver.mip_gap,
+        threads=threads if threads is not None else config.solver.threads,
+        quiet=quiet,
+    )
+    out_dir = Path(out) if out else Path("results") / config.name
+    staging = prepare_output_dir(out_dir)  # fail on an unwritable folder before solving
+    try:
+        data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
+        result = plan(config, data, options)
+        sources = {
+            "model": str(config.source_path),
+            "model_name": config.name,
+            "regions": str(result.inputs.regions_path),
+            "select": {column: list(values) for column, values in data.select},
+            "sites": None if data.sites_path is None else str(data.sites_path),
+            "od_matrix": None if data.od_path is None else str(data.od_path),
+            "solver_options": {"time_limit_s": options.time_limit_s, "mip_gap": options.mip_gap,
+                               "threads": options.threads},
+        }
+        summary = write_outputs(result.run, result.inputs, out_dir, sources, result.screening.warnings, staging)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _print_summary(summary, out_dir)
+
+
+def _print_summary(summary: dict, out_dir: Path) -> None:
+    gap = summary["mip_gap"]
+    gap_text = "n/a" if gap is None else f"{100 * gap:.3f}%"
+    currency = summary["currency"]
+    click.echo(f"status      {summary['status']} (gap {gap_text}, tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")
+    click.echo(f"objective   {summary['objective']:,.0f} {currency}/yr (best bound {summary['best_bound'] or float('nan'):,.0f})")
+    parts = ", ".join(f"{name} {value:,.0f}" for name, value in summary["costs"].items())
+    click.echo(f"costs       {parts}")
+    click.echo(f"co2         {summary['co2_t']:,.0f} t/yr")
+    click.echo("facilities  " + ", ".join(f"{name} {count}" for name, count in summary["facilities"].items()))
+    for product, figures in summary["demand"].items():
+        share = figures["served"] / figures["demand"] if figures["demand"] else 0.0
+        click.echo(f"demand      {product}: {figures['demand']:,.0f} units/yr, served {100 * share:.1f}%")
+    timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary["timing"].items())
+    click.echo(f"timing      {timing}")
+    audit = summary["audit"]
+    click.echo(f"audit       {'passed' if audit['passed'] else 'FAILED'} (max violation {audit['max_violation']:.2g}, "
+               f"objective difference {audit['objective_relative_difference']:.2g})")
+    click.echo(f"written     {out_dir}")
+
+
+@main.command()
+@data_options
+@_fail_cleanly
+def validate(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select):
+    """Check the model file and the data, print a summary of the instance; solves nothing."""
+    from planner.config import read_model_config
+    from planner.pipeline import Timing, load_and_prepare
+
+    _configure_logging(quiet=False)
+    config = read_model_config(model_path)
+    data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
+    inputs, problem, screening = load_and_prepare(config, data, Timing())
+    click.echo(f"model       {config.name} ({config.source_path})")
+    click.echo(f"regions     {problem.n_regions} from {inputs.regions_path}")
+    for p, product in enumerate(problem.product_ids):
+        click.echo(f"demand      {product}: {problem.demand[:, p].sum():,.0f} units/yr")
+    for k, type_id in enumerate(problem.type_ids):
+        click.echo(f"candidates  {type_id}: {int((problem.option_type == k).sum())} sites")
+    size = problem.summary()
+    click.echo(f"arcs        {size['arcs']:,} (demand pairs {size['demand_pairs']:,})")
+    for message in screening.warnings:
+        click.echo(f"warning     {message}")
+    click.echo("ok          inputs are valid")

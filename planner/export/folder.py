@@ -1,0 +1,79 @@
+"""Write every output of a solve into a folder, atomically: into a temporary sibling folder first,
+moved into place only when complete (an existing folder of the same name is replaced then)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from planner.errors import InputError
+from planner.export.layers import flow_layer, region_layer, site_layer
+from planner.export.static_map import draw_map
+from planner.export.summary import build_summary
+from planner.pipeline import Run
+from planner.prepare import Inputs
+
+logger = logging.getLogger(__name__)
+
+
+def prepare_output_dir(out: Path) -> Path:
+    """Create a temporary folder beside ``out``; fail early with one line when it is not writable."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder; choose another --out")
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    except OSError as error:
+        raise InputError(f"{out}: output folder is not writable ({error.strerror}); choose another --out") from None
+
+
+def write_outputs(
+    run: Run,
+    inputs: Inputs,
+    out: Path,
+    sources: dict[str, Any],
+    warnings_seen: list[str],
+    staging: Path | None = None,
+) -> dict[str, Any]:
+    """Write summary.json, sites/flows/regions CSV, network.gpkg and map.png; return the summary."""
+    out = Path(out)
+    staging = staging or prepare_output_dir(out)
+    started = time.perf_counter()
+    try:
+        run.tables.sites.to_csv(staging / "sites.csv", index=False)
+        run.tables.flows.to_csv(staging / "flows.csv", index=False)
+        run.tables.regions.to_csv(staging / "regions.csv", index=False)
+        regions = region_layer(run, inputs)
+        sites = site_layer(run)
+        flows = flow_layer(run)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            regions.to_file(staging / "network.gpkg", layer="regions", driver="GPKG")
+            sites.to_file(staging / "network.gpkg", layer="sites", driver="GPKG")
+            flows.to_file(staging / "network.gpkg", layer="flows", driver="GPKG")
+        report = run.report
+        gap = "n/a" if report.mip_gap is None else f"{100 * report.mip_gap:.2f}%"
+        title = (
+            f"{run.problem.name}: {report.status.value}, cost {report.objective:,.0f} {run.problem.currency}/yr, gap {gap}"
+        )
+        draw_map(regions, sites, flows, run.problem.type_ids, title, staging / "map.png")
+        run.timing.seconds["write"] = time.perf_counter() - started
+        summary = build_summary(run, sources, warnings_seen)
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    logger.info("wrote %s", out)
+    return summary

@@ -1,0 +1,63 @@
+"""The network as GeoDataFrames (regions with what served them, sites, flows) in EPSG:4326."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely import linestrings
+
+from planner.geo import LONLAT
+from planner.pipeline import Run
+from planner.prepare import Inputs
+
+
+def region_service(run: Run) -> pd.DataFrame:
+    """Per region: demand, served, unmet share, the facility type serving most of it, cost to serve."""
+    regions, flows = run.tables.regions, run.tables.flows
+    totals = regions.groupby("region_id")[["demand", "served", "unmet", "unmet_cost"]].sum()
+    by_type = flows.groupby(["region_id", "facility_type"])["quantity"].sum().unstack(fill_value=0.0)
+    main_type = by_type.idxmax(axis=1) if len(by_type.columns) else pd.Series(dtype=object)
+    cost = flows.groupby("region_id")["cost"].sum()
+    frame = totals.assign(
+        unmet_share=np.where(totals["demand"] > 0, totals["unmet"] / totals["demand"].where(totals["demand"] > 0, 1), 0.0),
+        served_by=main_type.reindex(totals.index).fillna("unmet"),
+        cost_to_serve=(cost.reindex(totals.index).fillna(0.0) + totals["unmet_cost"])
+        / totals["demand"].where(totals["demand"] > 0, 1),
+    )
+    frame.loc[frame["served"] <= 0, "served_by"] = "unmet"
+    return frame.reset_index()
+
+
+def region_layer(run: Run, inputs: Inputs) -> gpd.GeoDataFrame:
+    """Region polygons (or points) with their service figures."""
+    keep = [c for c in ("region_id", "region_name") if c in inputs.regions.columns]
+    base = inputs.regions[keep + [inputs.regions.geometry.name]].to_crs(LONLAT)
+    service = region_service(run)
+    merged = base.merge(service, on="region_id", how="left")
+    merged["served_by"] = merged["served_by"].fillna("no demand")
+    return gpd.GeoDataFrame(merged, geometry=base.geometry.name, crs=LONLAT)
+
+
+def site_layer(run: Run) -> gpd.GeoDataFrame:
+    sites = run.tables.sites
+    return gpd.GeoDataFrame(sites.copy(), geometry=gpd.points_from_xy(sites["lon"], sites["lat"]), crs=LONLAT)
+
+
+def flow_layer(run: Run) -> gpd.GeoDataFrame:
+    """Lines from each site to the demand point of the region it serves."""
+    flows = run.tables.flows
+    problem = run.problem
+    site_pos = pd.Series(np.arange(len(problem.site_ids)), index=problem.site_ids)
+    region_pos = pd.Series(np.arange(len(problem.region_ids)), index=problem.region_ids)
+    s = site_pos.reindex(flows["site_id"]).to_numpy()
+    r = region_pos.reindex(flows["region_id"]).to_numpy()
+    coords = np.stack(
+        [
+            np.column_stack([problem.site_lon[s], problem.site_lat[s]]),
+            np.column_stack([problem.region_lon[r], problem.region_lat[r]]),
+        ],
+        axis=1,
+    )
+    geometry = linestrings(coords) if len(flows) else []
+    return gpd.GeoDataFrame(flows.copy(), geometry=geometry, crs=LONLAT)

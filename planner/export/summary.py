@@ -1,0 +1,55 @@
+"""``summary.json``: status, objective, bound, gap, cost split, CO2, counts, demand, timing, size,
+inputs and audit of one solve."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from planner import __version__
+from planner.pipeline import Run
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: non-finite floats become None (JSON has no inf/NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """The summary dictionary; ``costs`` add up to ``objective`` (currency/yr)."""
+    report = run.report
+    costs = run.tables.cost_parts()
+    summary = {
+        "planner_version": __version__,
+        "status": report.status.value,
+        "termination": report.termination,
+        "objective": report.objective,
+        "best_bound": report.best_bound,
+        "mip_gap": report.mip_gap,
+        "mip_gap_tolerance": report.mip_gap_tolerance,
+        "currency": run.problem.currency,
+        "costs": costs,
+        "co2_t": float(run.tables.flows["co2_t"].sum()),
+        "facilities": run.tables.facility_counts(run.problem.type_ids),
+        "demand": run.tables.demand_by_product(),
+        "timing": {name: round(seconds, 4) for name, seconds in run.timing.seconds.items()},
+        "size": run.problem.summary(),
+        "solver": {"name": report.solver, "nodes": report.nodes, "solve_s": report.solve_s},
+        "inputs": sources,
+        "warnings": warnings,
+        "audit": run.audit.to_dict(),
+        "units": {
+            "objective": "currency/yr",
+            "costs": "currency/yr",
+            "co2_t": "t CO2/yr",
+            "demand": "units/yr",
+            "timing": "s",
+        },
+    }
+    return _clean(summary)

@@ -1,0 +1,81 @@
+r"""Single-source capacitated facility location: Holmberg, Rönnqvist & Yuan instances ``p1`` … ``p71``.
+
+Format (whitespace-separated tokens; the demands and costs wrap over lines arbitrarily)::
+
+    m n
+    s_i f_i            # m times: capacity, fixed opening cost
+    d_1 … d_n          # demands
+    c_11 … c_1n        # FACILITY-MAJOR: m blocks of n costs, c_ij = cost of serving ALL of j from i
+    …
+    c_m1 … c_mn
+
+so a file has exactly :math:`2 + 2m + n + mn` tokens. The cost matrix is facility-major (reading it
+customer-major gives wrong optima, e.g. p1 9907 instead of 8848).
+
+Model (each customer served by exactly one facility):
+
+.. math::
+    \min \sum_i f_i y_i + \sum_{ij} c_{ij} x_{ij}
+    \quad\text{s.t.}\quad \sum_i x_{ij} = 1,\;
+    \sum_j d_j x_{ij} \le s_i y_i,\; x_{ij} \le y_i,\; x, y \in \{0,1\}
+
+The mapping onto :class:`planner.problem.Problem` (``single_sourcing=True``) is described in
+:mod:`planner.formats.dense`.
+
+Cite: K. Holmberg, M. Rönnqvist & D. Yuan, "An exact algorithm for the capacitated facility location
+problems with single sourcing", EJOR 113 (1999) 544–559.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from planner.errors import InputError
+from planner.formats.dense import (
+    check_token_count,
+    check_values,
+    instance_name,
+    problem_from_costs,
+    read_tokens,
+    to_count,
+    to_floats,
+)
+from planner.problem import Problem
+
+logger = logging.getLogger(__name__)
+
+
+def read_sscflp(path: Path) -> Problem:
+    """The single-source instance of a Holmberg file, named after the file (``p1``)."""
+    path = Path(path)
+    tokens = read_tokens(path)
+    if len(tokens) < 2:
+        raise InputError(f"{path}: expected a header 'm n' (facilities, customers), found {len(tokens)} token")
+    n_sites = to_count(tokens[0], path, "the number of facilities m (token 1)")
+    n_customers = to_count(tokens[1], path, "the number of customers n (token 2)")
+    check_token_count(
+        tokens,
+        2 + 2 * n_sites + n_customers + n_sites * n_customers,
+        path,
+        f"{n_sites} facilities × {n_customers} customers",
+    )
+    values = to_floats(tokens, path)
+    site_block = 2 + 2 * n_sites
+    capacity = values[2:site_block:2]
+    opening_cost = values[3:site_block:2]
+    demand = values[site_block : site_block + n_customers]
+    total_cost = values[site_block + n_customers :].reshape(n_sites, n_customers)  # facility-major
+    check_values(capacity, path, "capacities")
+    check_values(opening_cost, path, "opening costs")
+    check_values(demand, path, "demands", positive=True)
+    check_values(total_cost, path, "costs c_ij")
+    logger.info("read %s: %d facilities × %d customers", path.name, n_sites, n_customers)
+    return problem_from_costs(
+        instance_name(path),
+        opening_cost=opening_cost,
+        capacity=capacity,
+        demand=demand,
+        total_cost=total_cost,
+        single_sourcing=True,
+    )

@@ -1,0 +1,163 @@
+r"""UflLib uncapacitated facility location (M. Hoefer), and OR-Library ``cap`` files read as UFL.
+
+Two layouts, told apart by the first token:
+
+* **"Simple" format** (Bilde–Krarup, Galvão–Raggi, …)::
+
+      FILE: name             # the whole first line is a header
+      n m 0                  # n facilities, m customers, an unused 0
+      i f_i c_i1 … c_im      # n times: 1-based label, opening cost, cost of serving customer j
+
+  The rows are placed by their label, so their order does not matter.
+* **OR-Library layout** (M instances ``MO1`` … ``MO5``, and ``cap41`` … ``capa`` as uncapacitated
+  rows ``cap71``/``ufl``): see :mod:`planner.formats.orlib_cap`. Capacities and demands are
+  **ignored**.
+
+Model (uncapacitated facility location):
+
+.. math::
+    \min \sum_i f_i y_i + \sum_{ij} c_{ij} x_{ij}
+    \quad\text{s.t.}\quad \sum_i x_{ij} = 1,\; x_{ij} \le y_i,\; y \in \{0,1\},\; x \ge 0
+
+Since demand plays no part, every customer gets demand 1 and unit cost :math:`c_{ij}`, so the
+model's flow cost is exactly :math:`c_{ij} x_{ij}`; capacities are ``np.inf``.
+
+``.opt`` files (:func:`read_ufl_opt`): for each customer the **0-based** index of the facility
+serving it, then the objective (sometimes printed rounded to 6 significant digits;
+:func:`assignment_cost` recomputes the exact value).
+
+Cite: M. Hoefer, UflLib, MPI Informatik; Bilde & Krarup (1977); Galvão & Raggi (1989);
+Kratica, Tošić, Filipović & Ljubić (2001) for the M instances.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from planner.errors import InputError
+from planner.formats.dense import (
+    check_token_count,
+    check_values,
+    instance_name,
+    problem_from_costs,
+    read_text,
+    read_tokens,
+    to_count,
+    to_floats,
+)
+from planner.formats.orlib_cap import parse_orlib_cap
+from planner.problem import Problem
+
+logger = logging.getLogger(__name__)
+
+HEADER = "FILE:"
+
+
+@dataclass(frozen=True)
+class UflOpt:
+    """A UflLib ``.opt`` file: the serving facility of each customer (0-based) and the printed objective."""
+
+    assignment: np.ndarray  # (n,) int, 0-based facility index
+    objective: float
+
+
+def read_uflib(path: Path) -> Problem:
+    """The UFL instance of a UflLib file (simple format) or an OR-Library layout file (capacities and
+    demands ignored), named after the file (``B1.1``, ``MO1``, ``cap71``)."""
+    path = Path(path)
+    text = read_text(path)
+    if text.lstrip().upper().startswith(HEADER):
+        header, _, body = text.lstrip().partition("\n")
+        opening_cost, total_cost = _parse_simple(body, path, header_tokens=len(header.split()))
+        layout = "simple"
+    else:
+        data = parse_orlib_cap(path, ignore_capacity=True)
+        opening_cost, total_cost = data.opening_cost, data.total_cost
+        layout = "OR-Library"
+    n_sites, n_customers = total_cost.shape
+    logger.info("read %s (%s layout): %d facilities × %d customers", path.name, layout, n_sites, n_customers)
+    return problem_from_costs(
+        instance_name(path),
+        opening_cost=opening_cost,
+        capacity=np.full(n_sites, np.inf),
+        demand=np.ones(n_customers),
+        total_cost=total_cost,
+    )
+
+
+def _parse_simple(body: str, path: Path, *, header_tokens: int) -> tuple[np.ndarray, np.ndarray]:
+    """Opening costs (n,) and costs (n, m) of a simple-format file; ``body`` follows the ``FILE:``
+    line, which has ``header_tokens`` tokens (for positions in messages)."""
+    tokens = body.split()
+    if len(tokens) < 3:
+        raise InputError(f"{path}: expected 'n m 0' (facilities, customers, 0) after the FILE: line")
+    n_sites = to_count(tokens[0], path, "the number of facilities n (line 2)")
+    n_customers = to_count(tokens[1], path, "the number of customers m (line 2)")
+    check_token_count(tokens, 3 + n_sites * (2 + n_customers), path, f"{n_sites} facilities × {n_customers} customers")
+    rows = to_floats(tokens[3:], path, start=header_tokens + 3).reshape(n_sites, 2 + n_customers)
+    label = rows[:, 0]
+    expected = np.arange(1, n_sites + 1)
+    if not np.array_equal(np.sort(label), expected):
+        raise InputError(
+            f"{path}: facility labels must be 1 … {n_sites}, each once; found {_describe(label, expected)}"
+        )
+    order = np.argsort(label, kind="stable")
+    opening_cost = rows[order, 1]
+    total_cost = rows[order, 2:]
+    check_values(opening_cost, path, "opening costs")
+    check_values(total_cost, path, "costs c_ij")
+    return opening_cost, total_cost
+
+
+def _describe(label: np.ndarray, expected: np.ndarray) -> str:
+    """Which labels are wrong (missing or unexpected), for an error message."""
+    unexpected = np.setdiff1d(label, expected)
+    missing = np.setdiff1d(expected, label)
+    parts = []
+    if len(unexpected):
+        parts.append(f"unexpected {', '.join(f'{x:g}' for x in unexpected[:5])}")
+    if len(missing):
+        parts.append(f"missing {', '.join(f'{x:g}' for x in missing[:5])}")
+    return "; ".join(parts) or "duplicates"
+
+
+def read_ufl_opt(path: Path) -> UflOpt:
+    """Read a UflLib ``.opt`` file: n 0-based facility indices (one per customer), then the objective."""
+    path = Path(path)
+    tokens = read_tokens(path)
+    if len(tokens) < 2:
+        raise InputError(
+            f"{path}: expected the serving facility of each customer, then the objective; found {len(tokens)} token"
+        )
+    values = to_floats(tokens, path)
+    assignment = values[:-1]
+    if not (np.all(np.isfinite(assignment)) and np.all(assignment == np.round(assignment)) and assignment.min() >= 0):
+        raise InputError(f"{path}: the facility indices must be integers ≥ 0 (0-based)")
+    return UflOpt(assignment=assignment.astype(int), objective=float(values[-1]))
+
+
+def assignment_cost(problem: Problem, assignment: np.ndarray) -> float:
+    r"""Cost of serving customer ``j`` from facility ``assignment[j]`` (0-based site positions):
+    :math:`\sum_{i \text{ used}} f_i + \sum_j c_{i(j) j}`. For dense single-product problems built by
+    :mod:`planner.formats` (one option per site, arcs ordered site-major)."""
+    assignment = np.asarray(assignment, dtype=int)
+    n_sites, n_customers = problem.n_options, problem.n_regions
+    if assignment.shape != (n_customers,):
+        raise InputError(f"{problem.name}: the assignment has {assignment.size} entries for {n_customers} customers")
+    if assignment.min() < 0 or assignment.max() >= n_sites:
+        raise InputError(f"{problem.name}: facility indices must be 0 … {n_sites - 1}; found {assignment.max()}")
+    if problem.n_arcs != n_sites * n_customers:
+        raise InputError(f"{problem.name}: not a dense instance ({problem.n_arcs} arcs for {n_sites} × {n_customers})")
+    arc_cost = (problem.arc_unit_cost * problem.arc_demand).reshape(n_sites, n_customers)
+    served = arc_cost[assignment, np.arange(n_customers)].sum()
+    return float(problem.opening_cost[np.unique(assignment)].sum() + served)
+
+
+def opt_path(path: Path) -> Path:
+    """The ``.opt`` file next to a UflLib instance file."""
+    path = Path(path)
+    return path.with_name(path.name + ".opt")

@@ -1,0 +1,458 @@
+"""Benchmark readers (``planner.formats``): parsing of tiny hand-written files, one trap each, and the
+published instances solved with the planner's model against ``known_optima.csv``.
+
+The published instances live outside the repository (``../shared/benchmarks``, or the folder in
+``PLANNER_BENCHMARKS``); their tests are skipped when it is missing. Instances that take more than
+about 5 s are marked ``slow``; the ``capa`` rows (100 × 1,000) are marked ``capa`` and ``slow``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from planner.errors import InputError
+from planner.formats import read_orlib_cap, read_pmed, read_sscflp, read_ufl_opt, read_uflib
+from planner.formats.bench import (
+    cases_from_optima,
+    known_optimum,
+    matches,
+    parse_params,
+    problem_variant,
+    read_known_optima,
+    run_bench,
+)
+from planner.formats.dense import problem_from_costs
+from planner.formats.orlib_cap import parse_orlib_cap
+from planner.formats.pmed import read_pmed_distances
+from planner.formats.uflib import assignment_cost, opt_path
+
+BENCHMARKS = Path(os.environ.get("PLANNER_BENCHMARKS", Path(__file__).resolve().parents[2] / "shared" / "benchmarks"))
+OPTIMA = BENCHMARKS / "known_optima.csv"
+needs_benchmarks = pytest.mark.skipif(not OPTIMA.exists(), reason=f"published benchmarks not found at {BENCHMARKS}")
+
+
+def write(tmp_path: Path, name: str, text: str, newline: str = "\n") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.replace("\n", newline).encode("ascii"))
+    return path
+
+
+def cost_matrix(problem) -> np.ndarray:
+    """(sites, customers) cost of serving all of each customer: unit cost × demand, from the arcs."""
+    total = np.full((problem.n_options, problem.n_regions), np.nan)
+    total[problem.arc_option, problem.arc_region] = problem.arc_unit_cost * problem.arc_demand
+    return total
+
+
+# 2 warehouses, 3 customers. Customer-major costs: customer j's line lists c_1j c_2j.
+CAP = """\
+2 3
+ 10 7500.
+ 8 .00000
+4
+ +32.5 8.
+2
+ 6. 4.
+3
+ 9 1.5e1
+"""
+
+
+# --- OR-Library cap -------------------------------------------------------------------------------
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_cap_reads_number_spellings_and_line_endings(tmp_path, newline):
+    problem = read_orlib_cap(write(tmp_path, "cap00.txt", CAP, newline))
+    assert problem.name == "cap00"
+    np.testing.assert_array_equal(problem.opening_cost, [7500.0, 0.0])
+    np.testing.assert_array_equal(problem.module_capacity, [10.0, 8.0])
+    np.testing.assert_array_equal(problem.demand[:, 0], [4.0, 2.0, 3.0])
+    np.testing.assert_allclose(cost_matrix(problem), [[32.5, 6.0, 9.0], [8.0, 4.0, 15.0]])
+
+
+def test_cap_maps_to_one_option_per_site_and_dense_arcs(tmp_path):
+    problem = read_orlib_cap(write(tmp_path, "cap00.txt", CAP))
+    np.testing.assert_array_equal(problem.arc_option, [0, 0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(problem.arc_region, [0, 1, 2, 0, 1, 2])
+    np.testing.assert_array_equal(problem.arc_product, np.zeros(6))
+    np.testing.assert_allclose(problem.arc_production_cost[:3], [32.5 / 4, 6.0 / 2, 9.0 / 3])
+    assert not problem.arc_transport_cost.any() and not problem.arc_co2_t.any()
+    assert problem.unmet_penalty.tolist() == [np.inf] and problem.max_distance_km.tolist() == [np.inf]
+    assert problem.min_modules.tolist() == problem.max_modules.tolist() == [1, 1]
+    assert problem.site_ids.tolist() == ["1", "2"] and problem.region_ids.tolist() == ["1", "2", "3"]
+    assert not problem.single_sourcing
+
+
+def test_cap_wrapped_cost_lines_are_read_as_tokens(tmp_path):
+    wrapped = "2 1\n10 1\n10 2\n5\n3\n4\n"  # the two costs of customer 1 on separate lines
+    np.testing.assert_allclose(cost_matrix(read_orlib_cap(write(tmp_path, "w.txt", wrapped))), [[3.0], [4.0]])
+
+
+def test_cap_capacity_word_is_replaced_by_the_argument(tmp_path):
+    text = "2 1\ncapacity 100.\ncapacity 200.\n5\n3 4\n"
+    problem = read_orlib_cap(write(tmp_path, "capa.txt", text), capacity=8000)
+    assert problem.name == "capa-8000"
+    np.testing.assert_array_equal(problem.module_capacity, [8000.0, 8000.0])
+    np.testing.assert_array_equal(problem.opening_cost, [100.0, 200.0])
+
+
+def test_cap_capacity_word_without_a_value_is_an_error(tmp_path):
+    path = write(tmp_path, "capa.txt", "2 1\ncapacity 100.\ncapacity 200.\n5\n3 4\n")
+    with pytest.raises(InputError, match=r"capa\.txt: the capacity field is the word 'capacity'.*capacity=8000"):
+        read_orlib_cap(path)
+
+
+def test_cap_capacity_value_for_numeric_capacities_is_an_error(tmp_path):
+    with pytest.raises(InputError, match="numeric capacities"):
+        read_orlib_cap(write(tmp_path, "cap00.txt", CAP), capacity=8000)
+
+
+def test_cap_single_source_names_the_variant(tmp_path):
+    problem = read_orlib_cap(write(tmp_path, "cap00.txt", CAP), single_source=True)
+    assert problem.name == "cap00-ss" and problem.single_sourcing
+
+
+def test_cap_zero_demand_is_rejected_when_capacitated(tmp_path):
+    text = "1 2\n10 1\n0\n3\n2\n4\n"
+    with pytest.raises(InputError, match="demand 0.*'ufl'"):
+        read_orlib_cap(write(tmp_path, "z.txt", text))
+
+
+def test_cap_wrong_token_count_names_file_and_counts(tmp_path):
+    path = write(tmp_path, "cap00.txt", CAP.rstrip() + " 7\n")
+    with pytest.raises(InputError, match=r"cap00\.txt: expected 15 numbers for 2 warehouses × 3 customers, found 16"):
+        read_orlib_cap(path)
+
+
+def test_cap_non_numeric_token_names_its_position(tmp_path):
+    path = write(tmp_path, "cap00.txt", CAP.replace("+32.5", "32,5"))
+    with pytest.raises(InputError, match=r"cap00\.txt: token 8 is '32,5', not a number"):
+        read_orlib_cap(path)
+
+
+def test_cap_bad_header_is_an_error(tmp_path):
+    with pytest.raises(InputError, match=r"number of warehouses m \(token 1\) is 2.5"):
+        read_orlib_cap(write(tmp_path, "h.txt", "2.5 3\n"))
+
+
+def test_cap_negative_cost_is_an_error(tmp_path):
+    with pytest.raises(InputError, match="costs c_ij are not finite and ≥ 0"):
+        read_orlib_cap(write(tmp_path, "n.txt", CAP.replace("+32.5", "-32.5")))
+
+
+@pytest.mark.parametrize("reader", [read_orlib_cap, read_uflib, read_sscflp, read_pmed, read_ufl_opt])
+def test_missing_file_is_an_input_error(tmp_path, reader):
+    with pytest.raises(InputError, match=r"nothere: file not found"):
+        reader(tmp_path / "nothere")
+
+
+@pytest.mark.parametrize("reader", [read_orlib_cap, read_uflib, read_sscflp, read_pmed])
+def test_empty_file_is_an_input_error(tmp_path, reader):
+    with pytest.raises(InputError, match="empty"):
+        reader(write(tmp_path, "empty", "  \r\n"))
+
+
+# --- UflLib ---------------------------------------------------------------------------------------
+SIMPLE = """\
+FILE: tiny.txt
+3 2 0
+2 5 1 +2.
+1 7. 3 .5
+3 0 9 9
+"""
+
+
+def test_ufl_simple_format_places_rows_by_label(tmp_path):
+    problem = read_uflib(write(tmp_path, "B9.10", SIMPLE, "\r\n"))
+    assert problem.name == "B9.10"  # the name keeps its dots
+    np.testing.assert_array_equal(problem.opening_cost, [7.0, 5.0, 0.0])
+    np.testing.assert_allclose(cost_matrix(problem), [[3.0, 0.5], [1.0, 2.0], [9.0, 9.0]])
+    np.testing.assert_array_equal(problem.demand[:, 0], [1.0, 1.0])
+    assert np.isinf(problem.module_capacity).all()
+
+
+def test_ufl_simple_format_bad_labels(tmp_path):
+    with pytest.raises(InputError, match=r"labels must be 1 … 3, each once; found unexpected 4; missing 3"):
+        read_uflib(write(tmp_path, "bad", SIMPLE.replace("\n3 0 9 9", "\n4 0 9 9")))
+
+
+def test_ufl_simple_format_token_count(tmp_path):
+    with pytest.raises(InputError, match=r"bad: expected 15 numbers for 3 facilities × 2 customers, found 14"):
+        read_uflib(write(tmp_path, "bad", SIMPLE.replace(" 9 9", " 9")))
+
+
+def test_ufl_orlib_layout_ignores_capacity_and_demand(tmp_path):
+    # M instances: capacity 0, demands 1…5 that must be ignored; cost per unit stays c_ij
+    text = "2 2\n0 10\n0 20\n3\n1.5 2.5\n0\n4 0.25\n"
+    problem = read_uflib(write(tmp_path, "MO9", text))
+    np.testing.assert_array_equal(problem.demand[:, 0], [1.0, 1.0])
+    np.testing.assert_allclose(cost_matrix(problem), [[1.5, 4.0], [2.5, 0.25]])
+    np.testing.assert_allclose(problem.arc_production_cost, [1.5, 4.0, 2.5, 0.25])
+    assert np.isinf(problem.module_capacity).all()
+
+
+def test_ufl_reads_capa_without_a_capacity(tmp_path):
+    problem = read_uflib(write(tmp_path, "capa.txt", "1 1\ncapacity 100.\n5\n3\n"))
+    assert problem.name == "capa" and np.isinf(problem.module_capacity).all()
+
+
+def test_ufl_opt_is_zero_based_and_cost_recomputed(tmp_path):
+    problem = read_uflib(write(tmp_path, "B9.1", SIMPLE))
+    write(tmp_path, "B9.1.opt", "0 1\n 7.5\n")
+    opt = read_ufl_opt(opt_path(tmp_path / "B9.1"))
+    assert opt.assignment.tolist() == [0, 1] and opt.objective == 7.5
+    # facility 0 (label 1, f=7) serves customer 1 (3); facility 1 (label 2, f=5) serves customer 2 (2)
+    assert assignment_cost(problem, opt.assignment) == 7 + 3 + 5 + 2
+
+
+def test_ufl_opt_rejects_non_integer_index(tmp_path):
+    with pytest.raises(InputError, match="integers ≥ 0"):
+        read_ufl_opt(write(tmp_path, "x.opt", "0 1.5 3\n"))
+
+
+# --- Holmberg sscflp ------------------------------------------------------------------------------
+def test_sscflp_costs_are_facility_major(tmp_path):
+    # 2 facilities × 3 customers: the cost block is c_11 c_12 c_13 then c_21 c_22 c_23
+    text = "2 3\n10 100\n20 200\n1 2\n3\n11 12 13 21\n22 23\n\x00\x00"
+    problem = read_sscflp(write(tmp_path, "p99", text))
+    assert problem.single_sourcing and problem.name == "p99"
+    np.testing.assert_allclose(cost_matrix(problem), [[11, 12, 13], [21, 22, 23]])
+    np.testing.assert_array_equal(problem.demand[:, 0], [1, 2, 3])
+    np.testing.assert_array_equal(problem.module_capacity, [10, 20])
+    np.testing.assert_array_equal(problem.opening_cost, [100, 200])
+
+
+def test_sscflp_token_count(tmp_path):
+    with pytest.raises(InputError, match=r"p99: expected 16 numbers for 2 facilities × 3 customers, found 15"):
+        read_sscflp(write(tmp_path, "p99", "2 3\n10 100\n20 200\n1 2 3\n11 12 13 21 22\n"))
+
+
+def test_sscflp_zero_demand_is_an_error(tmp_path):
+    with pytest.raises(InputError, match="demands are not positive"):
+        read_sscflp(write(tmp_path, "p99", "1 2\n10 100\n0 2\n5 6\n"))
+
+
+# --- p-median -------------------------------------------------------------------------------------
+def test_pmed_last_edge_occurrence_counts(tmp_path):
+    # edge 1-2 is listed three times (the last as 2 1): 5, then 1, then 9 → 9 counts, not the shortest 1
+    text = "3 5 1\n1 2 5\n1 2 1\n2 3 4\n2 1 9\n1 3 20\n"
+    distance, p = read_pmed_distances(write(tmp_path, "pmed0.txt", text))
+    assert p == 1
+    np.testing.assert_array_equal(distance, [[0, 9, 13], [9, 0, 4], [13, 4, 0]])
+
+
+def test_pmed_maps_to_exactly_p_free_sites(tmp_path):
+    problem = read_pmed(write(tmp_path, "pmed0.txt", "3 2 2\n1 2 5\n2 3 4\n"))
+    assert problem.name == "pmed0"
+    assert problem.min_facilities == problem.max_facilities == 2
+    assert not problem.opening_cost.any() and np.isinf(problem.module_capacity).all()
+    np.testing.assert_array_equal(problem.demand[:, 0], [1, 1, 1])
+    np.testing.assert_array_equal(cost_matrix(problem), [[0, 5, 9], [5, 0, 4], [9, 4, 0]])
+    np.testing.assert_array_equal(problem.arc_distance_km, problem.arc_production_cost)
+
+
+def test_pmed_p_override_renames(tmp_path):
+    problem = read_pmed(write(tmp_path, "pmed0.txt", "3 2 2\n1 2 5\n2 3 4\n"), p=1)
+    assert problem.name == "pmed0-p1" and problem.max_facilities == 1
+
+
+def test_pmed_disconnected_pairs_get_no_arc(tmp_path):
+    problem = read_pmed(write(tmp_path, "pmed0.txt", "3 1 2\n1 2 5\n"))
+    assert problem.n_arcs == 5  # 1-2, 2-1 and the three self arcs
+
+
+def test_pmed_bad_vertex_id(tmp_path):
+    with pytest.raises(InputError, match="edge 2 joins 2 and 4; vertex ids must be integers 1 … 3"):
+        read_pmed(write(tmp_path, "pmed0.txt", "3 2 1\n1 2 5\n2 4 4\n"))
+
+
+def test_pmed_p_out_of_range(tmp_path):
+    with pytest.raises(InputError, match="p=4 medians"):
+        read_pmed(write(tmp_path, "pmed0.txt", "3 1 1\n1 2 5\n"), p=4)
+
+
+# --- shared mapping -------------------------------------------------------------------------------
+def test_dense_problem_keeps_total_cost():
+    total = np.array([[7.0, 1.0], [3.0, 2.0]])
+    problem = problem_from_costs(
+        "x", opening_cost=np.zeros(2), capacity=np.ones(2), demand=np.array([3.0, 7.0]), total_cost=total
+    )
+    np.testing.assert_allclose(cost_matrix(problem), total)
+
+
+# --- known optima and run_bench -------------------------------------------------------------------
+OPTIMA_CSV = """\
+instance,problem,params,n_facilities,n_customers,optimal_value,status,file,source,verified_here
+cap00,cflp,,2,3,100.0,optimal,orlib_cap/cap00.txt,hand,yes
+cap00-ss,sscflp,,2,3,120.0,optimal,orlib_cap/cap00.txt,hand,yes
+cap00,ufl,ignore capacities,2,3,90.0,optimal (derived),orlib_cap/cap00.txt,hand,yes
+capa-8000,cflp,capacity=8000,2,1,1.0,optimal,orlib_cap/capa.txt,hand,no
+holmberg_p99,sscflp,,2,3,50.0,optimal,sscflp/p99,hand,yes
+pmed0,pmedian,p=2,3,3,4.0,optimal,pmed/pmed0.txt,hand,yes
+guess,ufl,,2,3,1.0,best known,uflib/guess,hand,no
+"""
+
+
+@pytest.fixture
+def optima(tmp_path):
+    return read_known_optima(write(tmp_path, "known_optima.csv", OPTIMA_CSV))
+
+
+def test_read_known_optima_keeps_empty_params(optima):
+    assert optima.loc[0, "params"] == "" and optima["optimal_value"].dtype == float
+
+
+def test_read_known_optima_missing_columns(tmp_path):
+    with pytest.raises(InputError, match="missing columns problem, params"):
+        read_known_optima(write(tmp_path, "k.csv", "instance,optimal_value,status,file\nx,1,optimal,x\n"))
+
+
+def test_parse_params():
+    assert parse_params("capacity=8000") == {"capacity": 8000.0}
+    assert parse_params("p=5") == {"p": 5.0}
+    assert parse_params("ignore capacities") == {} and parse_params("") == {}
+
+
+@pytest.mark.parametrize(
+    ("instance", "file_name", "problem", "params", "known"),
+    [
+        ("cap00", "cap00.txt", "cflp", {}, 100.0),
+        ("cap00-ss", "cap00.txt", "sscflp", {}, 120.0),
+        ("cap00", "cap00.txt", "ufl", {}, 90.0),
+        ("capa-8000", "capa.txt", "cflp", {"capacity": 8000.0}, 1.0),
+        ("capa-9000", "capa.txt", "cflp", {"capacity": 9000.0}, None),
+        ("p99", "p99", "sscflp", {}, 50.0),  # found by file name
+        ("pmed0", "pmed0.txt", "pmedian", {"p": 2.0}, 4.0),
+        ("pmed0-p1", "pmed0.txt", "pmedian", {"p": 1.0}, None),  # other p: no known value
+        ("guess", "guess", "ufl", {}, None),  # not a proven optimum
+    ],
+)
+def test_known_optimum_lookup(optima, instance, file_name, problem, params, known):
+    assert known_optimum(optima, instance=instance, file_name=file_name, problem=problem, params=params) == known
+
+
+def test_matches_is_relative():
+    assert matches(1e6 + 0.5, 1e6) and not matches(1e6 + 2, 1e6)
+    assert matches(None, 1.0) is False and matches(1.0, None) is None
+
+
+def test_problem_variants():
+    assert problem_variant("cap") == "cflp" and problem_variant("cap", single_source=True) == "sscflp"
+    assert [problem_variant(f) for f in ("ufl", "sscflp", "pmed")] == ["ufl", "sscflp", "pmedian"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options", "message"),
+    [
+        ("lp", {}, "unknown benchmark format 'lp'"),
+        ("ufl", {"capacity": 8000}, "capacity applies to format 'cap'"),
+        ("cap", {"p": 3}, "p applies to format 'pmed'"),
+        ("pmed", {"single_source": True}, "single_source applies to format 'cap'"),
+    ],
+)
+def test_run_bench_rejects_meaningless_options(fmt, options, message):
+    with pytest.raises(InputError, match=message):
+        next(run_bench(fmt, [Path("unused")], **options))
+
+
+# --- tiny solves through the planner, hand-checked --------------------------------------------------
+# cap00: f = (7500, 0), s = (10, 8), d = (4, 2, 3). Warehouse 2 alone holds 8 < 9 units, so warehouse 1
+# opens (7500); then every customer goes to its cheaper warehouse, 8 + 4 (w2, load 6 ≤ 8) + 9 (w1,
+# load 3 ≤ 10): the optimum is 7521.
+CAP00_OPTIMUM = 7521.0
+
+
+def test_run_bench_solves_a_tiny_cap_instance(tmp_path):
+    path = write(tmp_path, "cap00.txt", CAP)
+    csv = write(tmp_path, "known_optima.csv", OPTIMA_CSV.replace("2,3,100.0", f"2,3,{CAP00_OPTIMUM}"))
+    [row] = run_bench("cap", [path], optima=csv)
+    assert row["instance"] == "cap00" and row["status"] == "optimal"
+    assert row["objective"] == pytest.approx(CAP00_OPTIMUM) and row["match"] is True
+    assert set(row) >= {
+        "instance",
+        "format",
+        "objective",
+        "status",
+        "best_bound",
+        "mip_gap",
+        "build_s",
+        "solve_s",
+        "total_s",
+        "known",
+        "match",
+    }
+
+
+def test_single_source_changes_the_tiny_optimum(tmp_path):
+    # capacities 5 + 5 for demands 3 + 3, so both warehouses open (110); costs (1, 5) for each customer
+    text = "2 2\n5 10\n5 100\n3\n1 5\n3\n1 5\n"
+    path = write(tmp_path, "t.txt", text)
+    [multi] = run_bench("cap", [path])
+    [single] = run_bench("cap", [path], single_source=True)
+    # multi-source: 5 of the 6 units from warehouse 1 at 1/3 per unit, 1 unit from warehouse 2 at 5/3
+    # single-source: one customer to each warehouse, 1 + 5
+    assert multi["objective"] == pytest.approx(110 + 5 / 3 + 5 / 3)
+    assert single["objective"] == pytest.approx(110 + 1 + 5) and single["instance"] == "t-ss"
+
+
+def test_run_bench_pmedian_tiny(tmp_path):
+    # path 1 -5- 2 -4- 3 with p = 2: {1, 2} and {1, 3} cost 4, {2, 3} costs 5
+    [row] = run_bench("pmed", [write(tmp_path, "pmed0.txt", "3 2 2\n1 2 5\n2 3 4\n")])
+    assert row["objective"] == pytest.approx(4.0)
+
+
+# --- published instances -----------------------------------------------------------------------------
+SLOW = {  # instance names (known_optima.csv) that take more than about 5 s with the planner
+    "MO1",
+    "MO2",
+    "MO3",
+    "MO4",
+    "MO5",
+}
+
+
+def _published_cases():
+    if not OPTIMA.exists():
+        return [pytest.param(None, marks=needs_benchmarks, id="benchmarks-missing")]
+    params = []
+    for case in cases_from_optima(OPTIMA):
+        marks = []
+        if case.path.name.startswith("capa"):
+            marks = [pytest.mark.capa, pytest.mark.slow]
+        elif case.name in SLOW:
+            marks = [pytest.mark.slow]
+        params.append(pytest.param(case, marks=marks, id=f"{case.name}-{case.problem}"))
+    return params
+
+
+@needs_benchmarks
+@pytest.mark.parametrize("case", _published_cases())
+def test_published_optimum(case):
+    [row] = run_bench(
+        case.fmt, [case.path], capacity=case.capacity, p=case.p, single_source=case.single_source, optima=OPTIMA
+    )
+    assert row["known"] == case.known
+    assert row["status"] == "optimal", row
+    assert row["match"], f"{case.name}: found {row['objective']}, known {case.known}"
+
+
+@needs_benchmarks
+def test_uflib_opt_files_give_the_known_optima():
+    """The assignments in the .opt files cost exactly the known optimum (no solver)."""
+    checked = 0
+    for case in cases_from_optima(OPTIMA):
+        if case.path.parent.parent.parent.name != "uflib":
+            continue
+        problem = read_uflib(case.path)
+        opt = read_ufl_opt(opt_path(case.path))
+        assert assignment_cost(problem, opt.assignment) == pytest.approx(case.known, rel=1e-9), case.name
+        checked += 1
+    assert checked == 25
+
+
+def test_parse_orlib_cap_keeps_word_positions(tmp_path):
+    data = parse_orlib_cap(write(tmp_path, "capa.txt", "2 1\ncapacity 1\n7 2\n5\n3 4\n"), ignore_capacity=True)
+    assert np.isnan(data.capacity[0]) and data.capacity[1] == 7 and data.capacity_is_word
