@@ -87,9 +87,10 @@ def highspy_model(problem: Problem) -> highspy.HighsLp:
     lp.num_col_ = n_options + n_arcs
     lp.num_row_ = n_rows
     lp.col_cost_ = np.concatenate([problem.opening_cost, problem.arc_unit_cost * demand])
-    lp.col_lower_ = np.zeros(lp.num_col_)
+    col_lower = np.zeros(lp.num_col_)
+    col_lower[y[problem.forced]] = 1.0  # forced options are open
+    lp.col_lower_ = col_lower
     lp.col_upper_ = np.ones(lp.num_col_)
-    lp.col_lower_[y[problem.forced]] = 1.0
     lp.row_lower_ = np.concatenate(row_lower)
     lp.row_upper_ = np.concatenate(row_upper)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise

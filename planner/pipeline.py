@@ -56,10 +56,15 @@ def solve_problem(
     options: SolverOptions | None = None,
     timing: Timing | None = None,
     require_clean_audit: bool = True,
+    screen: bool = True,
 ) -> Run:
-    """Build, solve and audit ``problem``; raise if the audit finds the solution wrong."""
+    """Screen, build, solve and audit ``problem``; raise if the audit finds the solution wrong."""
+    from planner.validate import screen_problem
+
     options = options or SolverOptions()
     timing = timing or Timing()
+    if screen:
+        screen_problem(problem)
     with timing.phase("build"):
         index = ModelIndex.from_problem(problem)
         model = build_model(problem, index)
@@ -104,5 +109,5 @@ def plan(config, data_options, options: SolverOptions) -> Plan:
     """The whole geographic path up to the audit (writing is ``planner.export.write_outputs``)."""
     timing = Timing()
     inputs, problem, screening = load_and_prepare(config, data_options, timing)
-    run = solve_problem(problem, options, timing)
+    run = solve_problem(problem, options, timing, screen=False)
     return Plan(inputs=inputs, screening=screening, run=run)

@@ -25,10 +25,14 @@ from planner.errors import InfeasibleError, SolverError
 logger = logging.getLogger(__name__)
 
 
+OPTIMAL_GAP = 1e-4  # the largest relative gap still reported as "optimal" (HiGHS's default)
+
+
 class Status(str, enum.Enum):
     """How a solve ended."""
 
-    OPTIMAL = "optimal"  # proven optimal within the relative gap tolerance
+    OPTIMAL = "optimal"  # proven optimal: gap within HiGHS's default 1e-4 (or tighter)
+    GAP_LIMIT = "gap_limit"  # stopped at a looser relative gap the user asked for; gap reported
     TIME_LIMIT = "time_limit"  # stopped at the time limit with an incumbent
     OTHER_LIMIT = "limit"  # stopped at another limit (iterations, nodes) with an incumbent
     INFEASIBLE = "infeasible"
@@ -122,13 +126,16 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions, extra_options:
     bound = results.objective_bound
     if status is Status.OPTIMAL and bound is None:
         bound = objective
+    gap = relative_gap(objective, bound)
+    if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
+        status = Status.GAP_LIMIT
     nodes = getattr(results.extra_info, "mip_node_count", None)
     report = SolveReport(
         status=status,
         termination=termination.name,
         objective=float(objective),
         best_bound=None if bound is None else float(bound),
-        mip_gap=relative_gap(objective, bound),
+        mip_gap=gap,
         mip_gap_tolerance=options.mip_gap,
         solve_s=solve_s,
         nodes=None if nodes is None else int(nodes),

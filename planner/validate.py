@@ -146,8 +146,8 @@ def screen_problem(problem: Problem) -> Screening:
             )
         unreachable[product] = ids
         message = (
-            f"product '{product}': {len(ids)} regions ({truncated(ids)}) are beyond every delivery radius "
-            f"and stay unmet ({problem.demand[lost, p].sum():,.0f} units/yr)"
+            f"product '{product}': {len(ids)} regions ({truncated(ids)}) cannot be served within a delivery "
+            f"radius at a cost below the unmet penalty and stay unmet ({problem.demand[lost, p].sum():,.0f} units/yr)"
         )
         warnings.append(message)
         logger.warning(message)

@@ -1,0 +1,425 @@
+"""Bad input on the command line: one ``error: ...`` line on stderr, exit code 2, nothing written.
+
+Every case runs ``planner solve --quiet`` on a tiny instance built in ``tmp_path`` (four 0.1° squares
+at the equator, one product, one facility type) with one thing broken, and checks that
+
+* the exit code is 2 (1 for an instance that cannot be feasible),
+* stderr is exactly one line starting with ``error: `` that names the file/column/row/key and says
+  how to fix it (no traceback),
+* stdout is empty, the ``--out`` folder does not exist and no ``.<out>.tmp-*`` folder is left beside it.
+
+``--quiet`` keeps the progress log (info level) off stderr; warnings the planner logs on purpose
+still appear there.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner, Result
+from shapely.geometry import Polygon, box
+
+from planner.cli import main
+
+SIDE_DEG = 0.1  # side of a region square, degrees (about 11 km at the equator)
+
+MODEL = """\
+name = "tiny"
+currency = "USD"
+carbon_price = 10.0                 # USD/t CO2
+
+[regions]
+path = "regions.geojson"
+id_column = "rid"
+demand_column = "pop"
+
+[products.widget]
+demand_rate = 1.0                   # units/yr per unit of pop
+unmet_penalty_per_unit = 1000.0     # USD/unit
+
+[transport.widget]
+cost_per_unit_km = 0.1              # USD/unit-km
+co2_kg_per_unit_km = 1.0
+max_distance_km = 100.0
+
+[facility_types.plant]
+opening_cost_per_yr = 500.0         # USD/yr
+module_cost_per_yr = 10.0           # USD/yr per module
+module_capacity_per_yr = 300.0      # units/yr per module
+max_modules = 2
+candidates = { top_n = 2 }          # the two regions with the largest pop
+
+[facility_types.plant.products.widget]
+cost_per_unit = 2.0                 # USD/unit
+co2_kg_per_unit = 1.0
+"""
+
+PENALTY_LINE = "unmet_penalty_per_unit = 1000.0     # USD/unit\n"
+
+
+@pytest.fixture(autouse=True)
+def _restore_planner_logger():
+    """The CLI points the 'planner' logger at the runner's stderr; undo that after each test."""
+    logger = logging.getLogger("planner")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def regions_frame(**columns) -> gpd.GeoDataFrame:
+    """Four squares a, b, c, d near (0°, 0°) with pop 100, 200, 50, 80; ``columns`` replace or add columns."""
+    frame = gpd.GeoDataFrame(
+        {"rid": ["a", "b", "c", "d"], "pop": [100.0, 200.0, 50.0, 80.0], "state": ["X", "X", "Y", "Y"]},
+        geometry=[box(0.0, 0.0, 0.1, 0.1), box(0.2, 0.0, 0.3, 0.1), box(0.0, 0.2, 0.1, 0.3), box(0.2, 0.2, 0.3, 0.3)],
+        crs="EPSG:4326",
+    )
+    for name, values in columns.items():
+        frame[name] = values
+    return frame
+
+
+def with_far_region(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add region 'far' at 5° E (about 550 km from the others, beyond the 100 km radius), pop 10."""
+    far = gpd.GeoDataFrame({"rid": ["far"], "pop": [10.0], "state": ["Z"]}, geometry=[box(5.0, 0.0, 5.1, 0.1)],
+                           crs="EPSG:4326")
+    return pd.concat([frame, far], ignore_index=True)
+
+
+def write_instance(tmp_path: Path, frame: gpd.GeoDataFrame | None = None, model: str = MODEL) -> Path:
+    """Write regions.geojson and model.toml into ``tmp_path``; return the model path."""
+    (regions_frame() if frame is None else frame).to_file(tmp_path / "regions.geojson", driver="GeoJSON")
+    path = tmp_path / "model.toml"
+    path.write_text(model, encoding="utf-8")
+    return path
+
+
+def run_solve(tmp_path: Path, *args: str, model: Path | None = None, out: Path | None = None) -> Result:
+    model = model or tmp_path / "model.toml"
+    out = out or tmp_path / "out"
+    return CliRunner().invoke(main, ["solve", *args, "--model", str(model), "--out", str(out), "--quiet"])
+
+
+def assert_clean_failure(result: Result, out: Path, *fragments: str, exit_code: int = 2) -> str:
+    """One ``error:`` line holding every fragment, the exit code, no output folder; returns the line."""
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), (
+        f"traceback instead of one line: {result.exception!r}\n{result.stderr}"
+    )
+    assert result.exit_code == exit_code, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, f"stderr is not one line:\n{result.stderr}"
+    assert lines[0].startswith("error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+    assert result.stdout == ""
+    assert not out.exists(), f"{out} was written"
+    assert not list(out.parent.glob(f".{out.name}.tmp-*")), "a staging folder was left behind"
+    return lines[0]
+
+
+# --- regions file ---------------------------------------------------------------------------------
+
+
+def test_missing_regions_file(tmp_path):
+    model = write_instance(tmp_path)
+    result = run_solve(tmp_path, str(tmp_path / "nowhere.geojson"), model=model)
+    assert_clean_failure(result, tmp_path / "out", "nowhere.geojson", "not found", "pass an existing file")
+
+
+def test_regions_path_of_model_file_missing(tmp_path):
+    model = write_instance(tmp_path, model=MODEL.replace('path = "regions.geojson"', 'path = "gone.geojson"'))
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "gone.geojson", "not found")
+
+
+def test_no_regions_file_given(tmp_path):
+    model = write_instance(tmp_path, model=MODEL.replace('path = "regions.geojson"\n', ""))
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "no regions file", "regions.path")
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage{", b"\x00\x01\x02"], ids=["empty", "text", "binary"])
+def test_unreadable_regions_file(tmp_path, content):
+    model = write_instance(tmp_path)
+    bad = tmp_path / "bad.geojson"
+    bad.write_bytes(content)
+    assert_clean_failure(run_solve(tmp_path, str(bad), model=model), tmp_path / "out", "bad.geojson", "cannot read")
+
+
+def test_regions_path_is_a_folder(tmp_path):
+    model = write_instance(tmp_path)
+    (tmp_path / "folder.geojson").mkdir()
+    result = run_solve(tmp_path, str(tmp_path / "folder.geojson"), model=model)
+    assert_clean_failure(result, tmp_path / "out", "folder.geojson", "is a folder")
+
+
+@pytest.mark.xfail(
+    reason="BUG planner/io.py read_vector: gpd.read_file returns a plain DataFrame for a file without "
+    "geometry (e.g. a CSV), and require_crs then raises AttributeError ('DataFrame' has no 'crs')",
+    strict=True,
+)
+def test_regions_file_without_geometry(tmp_path):
+    model = write_instance(tmp_path)
+    table = tmp_path / "regions.csv"
+    table.write_text("rid,pop\na,100\nb,200\n", encoding="utf-8")
+    assert_clean_failure(run_solve(tmp_path, str(table), model=model), tmp_path / "out", "regions.csv", "geometry")
+
+
+def test_regions_without_crs(tmp_path):
+    model = write_instance(tmp_path)
+    path = tmp_path / "nocrs.gpkg"
+    with warnings.catch_warnings():
+        # pyogrio warns that a frame without CRS is written without one: that is the point here
+        warnings.filterwarnings("ignore", message=".*'crs' was not provided.*", category=UserWarning)
+        regions_frame().set_crs(None, allow_override=True).to_file(path, driver="GPKG")
+    assert gpd.read_file(path).crs is None
+    line = assert_clean_failure(run_solve(tmp_path, str(path), model=model), tmp_path / "out", "nocrs.gpkg", "no CRS")
+    assert "set_crs" in line
+
+
+def test_empty_regions_dataset(tmp_path):
+    model = write_instance(tmp_path, regions_frame().iloc[:0])
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "regions.geojson", "no rows")
+
+
+# --- ids --------------------------------------------------------------------------------------------
+
+
+def test_missing_id_column(tmp_path):
+    model = write_instance(tmp_path, regions_frame().drop(columns="rid"))
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "regions.geojson", "'rid'",
+                         "not found", "--id-column")
+
+
+def test_id_column_option_names_missing_column(tmp_path):
+    model = write_instance(tmp_path)
+    result = run_solve(tmp_path, "--id-column", "GEOID", model=model)
+    assert_clean_failure(result, tmp_path / "out", "'GEOID'", "not found", "available: rid")
+
+
+@pytest.mark.parametrize("bad_id", [None, "", "  "], ids=["null", "empty", "blank"])
+def test_empty_region_id(tmp_path, bad_id):
+    model = write_instance(tmp_path, regions_frame(rid=["a", "b", bad_id, "d"]))
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "regions.geojson", "'rid'",
+                         "rows 3", "give every region an id")
+
+
+def test_duplicated_region_ids(tmp_path):
+    model = write_instance(tmp_path, regions_frame(rid=["a", "b", "a", "d"]))
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "regions.geojson", "'rid'",
+                         "duplicated ids a", "must be unique")
+
+
+# --- demand -----------------------------------------------------------------------------------------
+
+
+def test_missing_demand_column(tmp_path):
+    model = write_instance(tmp_path, regions_frame().drop(columns="pop"))
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "regions.geojson", "'pop'",
+                         "not found", "--demand-column")
+
+
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        (["100", "200", "lots", "80"], "is not a number"),
+        ([100.0, 200.0, -5.0, 80.0], "is negative"),
+        ([100.0, 200.0, None, 80.0], "is missing (NaN)"),
+    ],
+    ids=["non-numeric", "negative", "nan"],
+)
+def test_bad_demand_value(tmp_path, values, problem):
+    model = write_instance(tmp_path, regions_frame(pop=values))
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "regions.geojson", "'pop'",
+                         problem, "rows 3", "give a number ≥ 0")
+
+
+@pytest.mark.xfail(
+    reason="BUG planner/prepare.py load_inputs: --select is applied with reset_index(drop=True) before "
+    "check_regions, so row numbers in errors count the selected rows, not the rows of the file",
+    strict=True,
+)
+def test_bad_demand_row_is_the_file_row_after_select(tmp_path):
+    # c is the 3rd row of the file and the 1st row of state Y
+    model = write_instance(tmp_path, regions_frame(pop=[100.0, 200.0, -5.0, 80.0]))
+    result = run_solve(tmp_path, "--select", "state=Y", model=model)
+    assert_clean_failure(result, tmp_path / "out", "'pop'", "is negative", "rows 3")
+
+
+def test_select_matching_nothing(tmp_path):
+    model = write_instance(tmp_path)
+    result = run_solve(tmp_path, "--select", "state=Q", model=model)
+    assert_clean_failure(result, tmp_path / "out", "regions.geojson", "state=Q", "matches no region")
+
+
+# --- geometries -------------------------------------------------------------------------------------
+
+BOW_TIE = Polygon([(0.0, 0.2), (0.1, 0.3), (0.1, 0.2), (0.0, 0.3), (0.0, 0.2)])  # self-intersecting
+FLAT = Polygon([(0.0, 0.2), (0.05, 0.25), (0.1, 0.3), (0.0, 0.2)])  # collinear: no area, repairs to a line
+
+
+def test_bow_tie_polygon_is_repaired_with_a_warning(tmp_path):
+    frame = regions_frame()
+    frame.loc[2, "geometry"] = BOW_TIE
+    model = write_instance(tmp_path, frame)
+    result = run_solve(tmp_path, model=model)
+    assert result.exit_code == 0, result.stderr
+    assert "repaired 1 invalid geometries (rows 3)" in result.stderr
+    assert (tmp_path / "out" / "summary.json").exists()
+    regions = pd.read_csv(tmp_path / "out" / "regions.csv", dtype={"region_id": str})
+    assert sorted(regions["region_id"]) == ["a", "b", "c", "d"]
+
+
+def test_unrepairable_geometry(tmp_path):
+    frame = regions_frame()
+    frame.loc[2, "geometry"] = FLAT
+    model = write_instance(tmp_path, frame)
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "regions.geojson", "rows 3",
+                         "cannot be repaired")
+
+
+def test_missing_geometry(tmp_path):
+    frame = regions_frame()
+    frame.loc[1, "geometry"] = None
+    model = write_instance(tmp_path, frame)
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "regions.geojson", "rows 2",
+                         "no geometry")
+
+
+# --- model file -------------------------------------------------------------------------------------
+
+
+def test_model_file_missing(tmp_path):
+    write_instance(tmp_path)
+    result = run_solve(tmp_path, model=tmp_path / "absent.toml")
+    assert_clean_failure(result, tmp_path / "out", "absent.toml", "model file not found", "--model")
+
+
+def test_invalid_toml(tmp_path):
+    line = MODEL.splitlines().index("[transport.widget]") + 1
+    model = write_instance(tmp_path, model=MODEL.replace("[transport.widget]", "[transport.widget"))
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "model.toml", "not valid TOML",
+                         f"line {line}", "fix the syntax")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragments"),
+    [
+        pytest.param("module_cost_per_yr", "module_cost_per_yer",
+                     ["key 'facility_types.plant.module_cost_per_yer'", "unknown key", "spelling"], id="typo"),
+        pytest.param(
+            "opening_cost_per_yr", "opening_cost_per_yer",
+            ["key 'facility_types.plant.opening_cost_per_yer'", "unknown key", "spelling"],
+            id="typo-of-required-key",
+            marks=pytest.mark.xfail(
+                reason="BUG planner/config.py _format_validation_error reports errors()[0], here 'opening_cost_per_yr: "
+                "required key is missing', and hides the mistyped key 'opening_cost_per_yer' in '(+1 more problems)'",
+                strict=True,
+            ),
+        ),
+        pytest.param('currency = "USD"', 'currency = "USD"\ncolour = "red"',
+                     ["key 'colour'", "unknown key"], id="unknown-top-level"),
+        pytest.param("opening_cost_per_yr = 500.0", "opening_cost_per_yr = -500.0",
+                     ["key 'facility_types.plant.opening_cost_per_yr'", "greater than or equal to 0", "-500"],
+                     id="negative-cost"),
+        pytest.param("cost_per_unit_km = 0.1", "cost_per_unit_km = -0.1",
+                     ["key 'transport.widget.cost_per_unit_km'", "greater than or equal to 0"],
+                     id="negative-transport-cost"),
+        pytest.param("module_capacity_per_yr = 300.0", "module_capacity_per_yr = -300.0",
+                     ["key 'facility_types.plant.module_capacity_per_yr'", "greater than 0"],
+                     id="negative-capacity"),
+        pytest.param("opening_cost_per_yr = 500.0", 'opening_cost_per_yr = "cheap"',
+                     ["key 'facility_types.plant.opening_cost_per_yr'", "'cheap'"], id="mistyped-value"),
+        pytest.param("[facility_types.plant.products.widget]", "[facility_types.plant.products.gizmo]",
+                     ["facility_types.plant.products", "['gizmo'] are not products", "known: ['widget']"],
+                     id="unknown-product"),
+        pytest.param("opening_cost_per_yr = 500.0         # USD/yr\n", "",
+                     ["key 'facility_types.plant.opening_cost_per_yr'", "required key is missing"], id="missing-key"),
+    ],
+)
+def test_bad_model_file(tmp_path, old, new, fragments):
+    assert old in MODEL
+    model = write_instance(tmp_path, model=MODEL.replace(old, new, 1))
+    assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "model.toml", *fragments)
+
+
+# --- sites and OD matrix ----------------------------------------------------------------------------
+
+
+def write_sites(tmp_path: Path, rows: str) -> Path:
+    path = tmp_path / "sites.csv"
+    path.write_text("site_id,lon,lat,facility_types\n" + rows, encoding="utf-8")
+    return path
+
+
+def test_site_ids_not_unique(tmp_path):
+    model = write_instance(tmp_path)
+    sites = write_sites(tmp_path, "s1,0.05,0.05,plant\ns1,0.25,0.05,plant\n")
+    result = run_solve(tmp_path, "--sites", str(sites), model=model)
+    assert_clean_failure(result, tmp_path / "out", "sites.csv", "'site_id'", "duplicated ids s1", "must be unique")
+
+
+def test_site_of_unknown_facility_type(tmp_path):
+    model = write_instance(tmp_path)
+    sites = write_sites(tmp_path, "s1,0.05,0.05,plant\ns2,0.25,0.05,warehouse\n")
+    result = run_solve(tmp_path, "--sites", str(sites), model=model)
+    assert_clean_failure(result, tmp_path / "out", "sites.csv", "'facility_types'", "row 2", "['warehouse']",
+                         "fix the name")
+
+
+def test_od_matrix_missing_pairs(tmp_path):
+    model = write_instance(tmp_path)
+    sites = write_sites(tmp_path, "s1,0.05,0.05,plant\n")
+    od = tmp_path / "od.csv"
+    od.write_text("from,to,distance_km\ns1,a,1\ns1,b,20\ns1,c,20\n", encoding="utf-8")  # no s1 -> d
+    result = run_solve(tmp_path, "--sites", str(sites), "--od-matrix", str(od), model=model)
+    assert_clean_failure(result, tmp_path / "out", "od.csv", "lacks 1 site->region pairs", "s1->d",
+                         "add a row for every")
+
+
+# --- output folder ----------------------------------------------------------------------------------
+
+
+def test_out_under_a_regular_file(tmp_path):
+    model = write_instance(tmp_path)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder", encoding="utf-8")
+    out = blocker / "out"
+    result = run_solve(tmp_path, model=model, out=out)
+    assert_clean_failure(result, out, "blocker/out", "not writable", "choose another --out")
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_out_is_a_regular_file(tmp_path):
+    model = write_instance(tmp_path)
+    out = tmp_path / "out"
+    out.write_text("keep me", encoding="utf-8")
+    result = run_solve(tmp_path, model=model, out=out)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"error: {out}: exists and is not a folder; choose another --out"]
+    assert out.read_text(encoding="utf-8") == "keep me"
+    assert not list(tmp_path.glob(".out.tmp-*"))
+
+
+# --- regions beyond every delivery radius -----------------------------------------------------------
+
+
+def test_must_serve_region_beyond_every_radius_is_infeasible(tmp_path):
+    model = write_instance(tmp_path, with_far_region(regions_frame()), MODEL.replace(PENALTY_LINE, ""))
+    line = assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "product 'widget'",
+                                "regions far", "unmet_penalty_per_unit", exit_code=1)
+    assert "widen the radius or set a penalty" in line
+
+
+def test_region_beyond_every_radius_with_penalty_stays_unmet(tmp_path):
+    model = write_instance(tmp_path, with_far_region(regions_frame()))
+    result = run_solve(tmp_path, model=model)
+    assert result.exit_code == 0, result.stderr
+    assert "product 'widget': 1 regions (far) are beyond every delivery radius" in result.stderr
+    regions = pd.read_csv(tmp_path / "out" / "regions.csv", dtype={"region_id": str}).set_index("region_id")
+    assert regions.loc["far", "unmet"] == pytest.approx(10.0)
+    assert regions.loc["far", "served"] == pytest.approx(0.0)
+    assert regions.loc["far", "unmet_cost"] == pytest.approx(10.0 * 1000.0)
+    assert regions.drop(index="far")["unmet"].sum() == pytest.approx(0.0)

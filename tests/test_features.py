@@ -1,0 +1,170 @@
+"""Hand-derived optima, one model feature each, through the whole geographic path.
+
+Regions are points on the equator, circuity 1, so the distance between longitudes 0 and 1 is
+KM_PER_DEGREE = 111.195 km; every expected value below is derived in the test's docstring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.pipeline import plan
+from planner.prepare import DataOptions
+from planner.solve import SolverOptions, Status
+from tests.builders import KM_PER_DEGREE, dense_problem, equator_regions, tiny_config
+
+EXACT = SolverOptions(mip_gap=1e-9)
+
+
+def solve(config, **data):
+    result = plan(config, DataOptions(**data), EXACT)
+    assert result.run.report.status is Status.OPTIMAL
+    assert result.run.audit.passed, result.run.audit.failures
+    return result.run
+
+
+def plant(**fields):
+    base = {"opening_cost_per_yr": 100.0, "module_capacity_per_yr": 1000.0, "products": {"standard": {"cost_per_unit": 1.0}}}
+    base.update(fields)
+    return base
+
+
+def test_modules_are_bought_in_whole_units(tmp_path):
+    """Demand 25, 10 units per module at 7 each, opening 100, 1 per unit: 3 modules, 100 + 21 + 25 = 146."""
+    regions = equator_regions(tmp_path / "r.geojson", [0.0], [25])
+    config = tiny_config(regions, facility_types={
+        "micro": plant(module_cost_per_yr=7.0, module_capacity_per_yr=10.0, min_modules=1, max_modules=5)})
+    run = solve(config)
+    assert run.report.objective == pytest.approx(146.0, rel=1e-9)
+    assert run.tables.sites["modules"].tolist() == [3]
+
+
+def test_only_eligible_types_make_a_product(tmp_path):
+    """Two co-located sites. Central makes standard only (open 10, 1/unit); micro makes both (open 50;
+    standard 3, custom 2). Demand 10 of each. Central + micro = 10 + 10 + 50 + 20 = 90 beats micro
+    alone = 50 + 30 + 20 = 100; custom must come from the micro."""
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 0.0], [10, 0])
+    config = tiny_config(
+        regions,
+        products={"standard": {"unmet_penalty_per_unit": 1000.0}, "custom": {"unmet_penalty_per_unit": 1000.0}},
+        transport={"standard": {"cost_per_unit_km": 0.01}, "custom": {"cost_per_unit_km": 0.01}},
+        facility_types={
+            "central": plant(opening_cost_per_yr=10.0),
+            "micro": plant(opening_cost_per_yr=50.0, products={"standard": {"cost_per_unit": 3.0},
+                                                               "custom": {"cost_per_unit": 2.0}}),
+        },
+    )
+    run = solve(config)
+    assert run.report.objective == pytest.approx(90.0, rel=1e-9)
+    flows = run.tables.flows.groupby("product")["facility_type"].unique()
+    assert list(flows["custom"]) == ["micro"] and list(flows["standard"]) == ["central"]
+
+
+@pytest.mark.parametrize(("radius_km", "expected"), [(150.0, 100 + 10 + 5 * 50.0), (None, 100 + 10 + 5 * (1 + 0.02 * KM_PER_DEGREE))])
+def test_delivery_radius_leaves_far_regions_unmet(tmp_path, radius_km, expected):
+    """Site only at R0 (top_n=1). R1 is 2° = 222.4 km away with demand 5 and penalty 50. Within a 150 km
+    radius it is unmet: 100 + 10·1 + 5·50 = 360; without a radius it is served at 1 + 0.01·222.4."""
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 2.0], [10, 5])
+    transport = {"cost_per_unit_km": 0.01} | ({"max_distance_km": radius_km} if radius_km else {})
+    config = tiny_config(
+        regions,
+        products={"standard": {"unmet_penalty_per_unit": 50.0}},
+        transport={"standard": transport},
+        facility_types={"plant": plant(candidates={"top_n": 1})},
+    )
+    run = solve(config)
+    assert run.report.objective == pytest.approx(expected, rel=1e-9)
+    unmet = run.tables.regions.set_index("region_id")["unmet"]
+    assert unmet["R1"] == pytest.approx(5.0 if radius_km else 0.0, abs=1e-6)
+
+
+def test_arcs_dearer_than_the_penalty_are_pruned_exactly(tmp_path):
+    """Serving R1 costs 1 + 2.224 per unit > penalty 2: the arc is never created and R1 is unmet.
+    Opening at R0 pays (100 + 200·1 < 200·2): cost 100 + 200 + 5·2 = 310."""
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 2.0], [200, 5])
+    config = tiny_config(
+        regions,
+        products={"standard": {"unmet_penalty_per_unit": 2.0}},
+        facility_types={"plant": plant(candidates={"top_n": 1})},
+    )
+    run = solve(config)
+    assert run.problem.n_arcs == 1
+    assert run.report.objective == pytest.approx(310.0, rel=1e-9)
+
+
+@pytest.mark.parametrize(("single", "expected"), [(False, 14.0), (True, 10.0 + 4 * 100.0)])
+def test_single_sourcing_forbids_split_deliveries(single, expected):
+    """Two forced sites of capacity 7, demands 5, 5, 4, unit cost 1, penalty 100. Split: all 14 served.
+    Single-sourced: 5, 5 and 4 do not fit into two bins of 7, the cheapest loss is the 4: 10 + 400."""
+    problem = dense_problem(
+        demand=[5, 5, 4], opening_cost=[0, 0], capacity=[7, 7], unit_cost=np.ones((2, 3)), penalty=100.0,
+        single_sourcing=single, forced=np.array([True, True]),
+    )
+    from planner.pipeline import solve_problem
+
+    run = solve_problem(problem, EXACT)
+    assert run.report.objective == pytest.approx(expected, rel=1e-9)
+    if single:
+        assert run.tables.flows.groupby("region_id").size().max() == 1
+
+
+REMOTE = 100 + 10 + 10 * (1 + 0.01 * 10 * KM_PER_DEGREE)  # one site serves both ends: 231.195
+
+
+@pytest.mark.parametrize(
+    ("fields", "network", "expected"),
+    [
+        ({}, {}, 220.0),  # a site at each end: 2·100 + 20
+        ({"capex": 1000.0}, {"capex_budget": 1500.0}, REMOTE),
+        ({"max_count": 1}, {}, REMOTE),
+        ({}, {"max_facilities": 1}, REMOTE),
+    ],
+)
+def test_budget_and_counts_limit_the_network(tmp_path, fields, network, expected):
+    """Demand 10 at each end of a 10° (1,112 km) line. Unconstrained: two sites, 220. One site only
+    (budget for one, max_count 1 or max_facilities 1): 100 + 10 + 10·(1 + 11.12) = 231.195."""
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 10.0], [10, 10])
+    config = tiny_config(regions, facility_types={"plant": plant(**fields)}, network=network)
+    run = solve(config)
+    assert run.report.objective == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(("existing", "expected"), [(False, REMOTE), (True, REMOTE - 100.0)])
+def test_forced_excluded_and_existing_sites(tmp_path, existing, expected):
+    """Sites A (lon 0, forced or existing), B (lon 10, excluded), C (lon 5). Without B the best is A
+    alone (231.195; C would add 100 and still ship 556 km). Existing A has its opening cost sunk."""
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 10.0], [10, 10])
+    sites = tmp_path / "sites.csv"
+    pd.DataFrame(
+        {
+            "site_id": ["A", "B", "C"], "lon": [0.0, 10.0, 5.0], "lat": [0.0, 0.0, 0.0],
+            "forced": [not existing, False, False], "existing": [existing, False, False],
+            "excluded": [False, True, False],
+        }
+    ).to_csv(sites, index=False)
+    config = tiny_config(regions, facility_types={"plant": plant()})
+    run = solve(config, sites_path=sites)
+    assert run.report.objective == pytest.approx(expected, rel=1e-9)
+    assert run.tables.sites["site_id"].tolist() == ["A"]
+    assert "B" not in set(run.problem.site_ids)
+
+
+@pytest.mark.parametrize(("carbon_price", "chosen"), [(50.0, "dirty"), (150.0, "clean")])
+def test_carbon_price_switches_technology(tmp_path, carbon_price, chosen):
+    """One site, two types: dirty (1/unit, 10 kg CO2/unit) or clean (2/unit, no CO2). Breakeven at
+    100 per t: below it dirty, above it clean. Cost 100 + 10·min(1 + 0.01·price, 2)."""
+    regions = equator_regions(tmp_path / "r.geojson", [0.0], [10])
+    config = tiny_config(
+        regions,
+        carbon_price=carbon_price,
+        facility_types={
+            "dirty": plant(products={"standard": {"cost_per_unit": 1.0, "co2_kg_per_unit": 10.0}}),
+            "clean": plant(products={"standard": {"cost_per_unit": 2.0}}),
+        },
+    )
+    run = solve(config)
+    assert run.tables.sites["facility_type"].tolist() == [chosen]
+    assert run.report.objective == pytest.approx(100 + 10 * min(1 + 0.01 * carbon_price, 2.0), rel=1e-9)
+    assert run.tables.flows["co2_t"].sum() == pytest.approx(0.1 if chosen == "dirty" else 0.0)
