@@ -192,15 +192,18 @@ class ModelConfig(_Strict):
 
 
 def _format_validation_error(error: ValidationError, path: Path | str) -> str:
-    first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    message = first["msg"]
+    errors = error.errors()
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    key = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown key; check its spelling against models/README.md"
     elif first["type"] == "missing":
         message = "required key is missing"
-    more = len(error.errors()) - 1
+    more = len(errors) - 1
     suffix = f" (+{more} more problems)" if more else ""
+    if not key:
+        return f"{path}: {message}{suffix}"
     return f"{path}: key '{key}': {message} (got {first.get('input')!r}){suffix}"
 
 

@@ -39,7 +39,10 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
             frame = gpd.read_file(path, layer=layer)
     except Exception as error:  # the readers raise many types; all mean "cannot read"
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        reason = reason.split(" It might help to specify")[0]
         raise InputError(f"{path}: cannot read as a vector file ({reason}); check the format and layer") from None
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(f"{path}: has no geometry column; give a vector file (GeoPackage, GeoJSON, Shapefile)")
     return frame
 
 

@@ -88,8 +88,9 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
     demand_columns = ([base_column] if needs_base else []) + product_columns
     frame = read_regions(path, options.layer or regions_cfg.layer)
     if options.select:
-        frame = select_rows(frame, [(c, list(v)) for c, v in options.select], path).reset_index(drop=True)
+        frame = select_rows(frame, [(c, list(v)) for c, v in options.select], path)
     frame = check_regions(frame, path, id_column, demand_columns, regions_cfg.demand_point_columns)
+    frame = frame.reset_index(drop=True)
     if regions_cfg.demand_point_columns:
         lon_col, lat_col = regions_cfg.demand_point_columns
         lon, lat = frame[lon_col].to_numpy(dtype=float), frame[lat_col].to_numpy(dtype=float)

@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
+import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import TerminationCondition
@@ -98,6 +99,9 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions, extra_options:
     solver = Highs()
     if not solver.available():
         raise SolverError("HiGHS is not available: install highspy (pip install highspy)")
+    if options.threads is not None:
+        # HiGHS keeps one global thread scheduler per process; a new thread count needs a fresh one
+        highspy.Highs.resetGlobalScheduler(True)
     started = time.perf_counter()
     results = solver.solve(
         model,

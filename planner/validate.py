@@ -23,13 +23,18 @@ from planner.problem import Problem
 logger = logging.getLogger(__name__)
 
 
+def file_rows(frame: pd.DataFrame, mask) -> list[int]:
+    """1-based row numbers in the file (the frame keeps the file's 0-based index) where ``mask`` holds."""
+    return (frame.index[np.asarray(mask, dtype=bool)] + 1).tolist()
+
+
 def check_ids(frame: pd.DataFrame, column: str, path: Path, what: str) -> pd.Series:
     """Ids present, non-empty and unique; returned as strings."""
     raw = frame[column]
     ids = raw.astype(str).str.strip()
     empty = raw.isna() | (ids == "") | (ids.str.lower() == "nan")
     if empty.any():
-        rows = (np.flatnonzero(empty.to_numpy()) + 1).tolist()
+        rows = file_rows(frame, empty)
         raise InputError(f"{path}: column '{column}' is empty in rows {truncated(rows)}; give every {what} an id")
     duplicated = ids[ids.duplicated()].unique().tolist()
     if duplicated:
@@ -49,7 +54,7 @@ def check_demand_column(frame: pd.DataFrame, column: str, path: Path) -> np.ndar
         (~np.isfinite(numeric.fillna(0)), "is infinite"),
     ):
         if mask.any():
-            rows = (np.flatnonzero(mask.to_numpy()) + 1).tolist()
+            rows = file_rows(frame, mask)
             values = frame[column][mask].head(3).tolist()
             raise InputError(
                 f"{path}: column '{column}' {problem} in rows {truncated(rows)} (values {values}); "
@@ -63,7 +68,7 @@ def check_geometries(frame: gpd.GeoDataFrame, path: Path, need_geometry: bool) -
     warning when the repair keeps a non-empty geometry of the same kind, otherwise an error."""
     missing = frame.geometry.isna() | frame.geometry.is_empty
     if need_geometry and missing.any():
-        rows = (np.flatnonzero(missing.to_numpy()) + 1).tolist()
+        rows = file_rows(frame, missing)
         raise InputError(
             f"{path}: rows {truncated(rows)} have no geometry; give every region a polygon or point "
             "(or demand_point_columns in the model file)"
@@ -76,9 +81,9 @@ def check_geometries(frame: gpd.GeoDataFrame, path: Path, need_geometry: bool) -
     kinds_after = repaired.geom_type.str.replace("Multi", "")
     broken = repaired.is_empty | (kinds_after != kinds_before) & (kinds_after != "GeometryCollection")
     if broken.any():
-        rows = (np.flatnonzero(invalid.to_numpy())[broken.to_numpy()] + 1).tolist()
+        rows = (frame.index[invalid.to_numpy()][broken.to_numpy()] + 1).tolist()
         raise InputError(f"{path}: rows {truncated(rows)} have invalid geometries that cannot be repaired; fix them")
-    rows = (np.flatnonzero(invalid.to_numpy()) + 1).tolist()
+    rows = file_rows(frame, invalid)
     logger.warning("%s: repaired %d invalid geometries (rows %s) with make_valid", path, len(rows), truncated(rows))
     frame = frame.copy()
     frame.loc[invalid, frame.geometry.name] = repaired

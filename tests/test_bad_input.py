@@ -15,6 +15,7 @@ still appear there.
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -155,11 +156,6 @@ def test_regions_path_is_a_folder(tmp_path):
     assert_clean_failure(result, tmp_path / "out", "folder.geojson", "is a folder")
 
 
-@pytest.mark.xfail(
-    reason="BUG planner/io.py read_vector: gpd.read_file returns a plain DataFrame for a file without "
-    "geometry (e.g. a CSV), and require_crs then raises AttributeError ('DataFrame' has no 'crs')",
-    strict=True,
-)
 def test_regions_file_without_geometry(tmp_path):
     model = write_instance(tmp_path)
     table = tmp_path / "regions.csv"
@@ -236,11 +232,6 @@ def test_bad_demand_value(tmp_path, values, problem):
                          problem, "rows 3", "give a number ≥ 0")
 
 
-@pytest.mark.xfail(
-    reason="BUG planner/prepare.py load_inputs: --select is applied with reset_index(drop=True) before "
-    "check_regions, so row numbers in errors count the selected rows, not the rows of the file",
-    strict=True,
-)
 def test_bad_demand_row_is_the_file_row_after_select(tmp_path):
     # c is the 3rd row of the file and the 1st row of state Y
     model = write_instance(tmp_path, regions_frame(pop=[100.0, 200.0, -5.0, 80.0]))
@@ -312,12 +303,7 @@ def test_invalid_toml(tmp_path):
         pytest.param(
             "opening_cost_per_yr", "opening_cost_per_yer",
             ["key 'facility_types.plant.opening_cost_per_yer'", "unknown key", "spelling"],
-            id="typo-of-required-key",
-            marks=pytest.mark.xfail(
-                reason="BUG planner/config.py _format_validation_error reports errors()[0], here 'opening_cost_per_yr: "
-                "required key is missing', and hides the mistyped key 'opening_cost_per_yer' in '(+1 more problems)'",
-                strict=True,
-            ),
+            id="typo-of-required-key"
         ),
         pytest.param('currency = "USD"', 'currency = "USD"\ncolour = "red"',
                      ["key 'colour'", "unknown key"], id="unknown-top-level"),
@@ -343,6 +329,27 @@ def test_bad_model_file(tmp_path, old, new, fragments):
     assert old in MODEL
     model = write_instance(tmp_path, model=MODEL.replace(old, new, 1))
     assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "model.toml", *fragments)
+
+
+def test_unknown_product_error_does_not_dump_the_model_file(tmp_path):
+    model = write_instance(tmp_path, model=MODEL.replace("[facility_types.plant.products.widget]",
+                                                         "[facility_types.plant.products.gizmo]"))
+    line = assert_clean_failure(run_solve(tmp_path, model=model), tmp_path / "out", "['gizmo'] are not products")
+    assert "(top level)" not in line
+    assert "'name': 'tiny'" not in line
+
+
+def test_validate_bad_input_ends_with_one_error_line(tmp_path):
+    # validate has no --quiet: its progress lines come first, then exactly one error line
+    model = write_instance(tmp_path, regions_frame(pop=[100.0, 200.0, -5.0, 80.0]))
+    result = CliRunner().invoke(main, ["validate", "--model", str(model)])
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit)
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith("error: ") and "'pop' is negative in rows 3" in lines[-1]
+    assert all(re.match(r"\[ *[0-9.]+s\] info ", line) for line in lines[:-1]), result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
 
 
 # --- sites and OD matrix ----------------------------------------------------------------------------
@@ -417,7 +424,9 @@ def test_region_beyond_every_radius_with_penalty_stays_unmet(tmp_path):
     model = write_instance(tmp_path, with_far_region(regions_frame()))
     result = run_solve(tmp_path, model=model)
     assert result.exit_code == 0, result.stderr
-    assert "product 'widget': 1 regions (far) are beyond every delivery radius" in result.stderr
+    warning = result.stderr.splitlines()
+    assert len(warning) == 1 and " warning " in warning[0]
+    assert "product 'widget': 1 regions (far)" in warning[0] and "stay unmet (10 units/yr)" in warning[0]
     regions = pd.read_csv(tmp_path / "out" / "regions.csv", dtype={"region_id": str}).set_index("region_id")
     assert regions.loc["far", "unmet"] == pytest.approx(10.0)
     assert regions.loc["far", "served"] == pytest.approx(0.0)

@@ -31,9 +31,15 @@ def prepare_output_dir(out: Path) -> Path:
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
     except OSError as error:
-        raise InputError(f"{out}: output folder is not writable ({error.strerror}); choose another --out") from None
+        blocker = next((p for p in [parent, *parent.parents] if p.exists()), parent)
+        reason = f"'{blocker}' is a file, not a folder" if not blocker.is_dir() else error.strerror
+        raise InputError(f"{out}: output folder is not writable ({reason}); choose another --out") from None
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; results are ordinary files
+    return staging
 
 
 def write_outputs(

@@ -56,7 +56,10 @@ def draw_map(
             mask = (sites["facility_type"] == type_id).to_numpy()
             if mask.any():
                 projected_sites[mask].plot(
-                    ax=ax, color=colours[type_id], markersize=sizes[mask], edgecolor="black", linewidth=0.6, zorder=3
+                    ax=ax, color=colours[type_id], markersize=sizes[mask].to_numpy(),
+                    edgecolor="black",
+                    linewidth=0.6,
+                    zorder=3,
                 )
     handles = [Patch(facecolor=colours[t], alpha=0.5, label=f"served by {t}") for t in type_ids]
     handles.append(Patch(facecolor=UNMET_COLOUR, alpha=0.5, label="unmet"))

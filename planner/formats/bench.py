@@ -91,7 +91,7 @@ def read_known_optima(path: Path) -> pd.DataFrame:
         table = pd.read_csv(path, dtype={"instance": str, "params": str, "file": str}, keep_default_na=False)
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
     missing = [column for column in OPTIMA_COLUMNS if column not in table.columns]
     if missing:
@@ -175,13 +175,31 @@ def run_bench(
     params) and ``match`` (relative difference ≤ 1e-6, None without ``known``).
 
     A solve that proves infeasibility or fails yields ``status`` ``"infeasible"``/``"error"`` and
-    ``objective`` None; bad input (file, format, options) raises :class:`InputError`.
+    ``objective`` None. Bad options, an unknown format or a bad ``optima`` file raise
+    :class:`InputError` at the call; a bad instance file raises it when its row is reached.
     """
     _check_format(fmt)
     _check_options(fmt, capacity=capacity, p=p, single_source=single_source)
-    variant = problem_variant(fmt, single_source=single_source)
     table = read_known_optima(optima) if optima is not None else None
-    for path in map(Path, paths):
+    settings = dict(capacity=capacity, p=p, single_source=single_source, time_limit=time_limit, threads=threads)
+    return _bench_rows(fmt, [Path(path) for path in paths], table=table, mip_gap=mip_gap, **settings)
+
+
+def _bench_rows(
+    fmt: str,
+    paths: list[Path],
+    *,
+    capacity: float | None,
+    p: int | None,
+    single_source: bool,
+    time_limit: float | None,
+    threads: int | None,
+    table: pd.DataFrame | None,
+    mip_gap: float,
+) -> Iterator[dict]:
+    """The rows of :func:`run_bench`, one instance at a time (its options are already checked)."""
+    variant = problem_variant(fmt, single_source=single_source)
+    for path in paths:
         started = time.perf_counter()
         problem = read_instance(fmt, path, capacity=capacity, p=p, single_source=single_source)
         row = {
