@@ -189,3 +189,30 @@ def validate(regions, model_path, id_column, demand_column, layer, sites, od_mat
     for message in screening.warnings:
         click.echo(f"warning     {message}")
     click.echo("ok          inputs are valid")
+
+
+@main.command()
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["cap", "ufl", "sscflp", "pmed"]))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--capacity", type=click.FloatRange(min=0, min_open=True),
+              help="Capacity of every site where the file says 'capacity' (capa/capb/capc).")
+@click.option("--p", "p", type=click.IntRange(min=1), help="Number of sites to open (p-median; default: the file's p).")
+@click.option("--single-source", is_flag=True, help="Each customer served by exactly one site (cap files).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per instance, seconds.")
+@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
+@click.option("--optima", type=click.Path(path_type=str),
+              help="known_optima.csv: add 'known' and 'match' (relative difference <= 1e-6).")
+@_fail_cleanly
+def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
+    """Solve published benchmark FILES of FORMAT (cap, ufl, sscflp, pmed) with the planner's model;
+    print one JSON object per instance and line."""
+    import json
+
+    from planner.formats.bench import run_bench
+
+    rows = run_bench(
+        fmt, [Path(f) for f in files], capacity=capacity, p=p, single_source=single_source,
+        time_limit=time_limit, threads=threads, optima=Path(optima) if optima else None,
+    )
+    for row in rows:
+        click.echo(json.dumps(row))

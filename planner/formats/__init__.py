@@ -1,14 +1,14 @@
 """Readers for published facility-location benchmark formats; each returns a
 :class:`planner.problem.Problem`, so the benchmarks exercise the planner's own model.
 
-=================  ===============================================  ==========================
-format             reader                                           problem
-=================  ===============================================  ==========================
-``cap``            :func:`planner.formats.orlib_cap.read_orlib_cap`  CFLP (SSCFLP single-source)
-``ufl``            :func:`planner.formats.uflib.read_uflib`          UFL
-``sscflp``         :func:`planner.formats.sscflp.read_sscflp`        SSCFLP
-``pmed``           :func:`planner.formats.pmed.read_pmed`            p-median
-=================  ===============================================  ==========================
+==========  ================================================  ===========================
+format      reader                                            problem
+==========  ================================================  ===========================
+``cap``     :func:`planner.formats.orlib_cap.read_orlib_cap`  CFLP (SSCFLP single-source)
+``ufl``     :func:`planner.formats.uflib.read_uflib`          UFL
+``sscflp``  :func:`planner.formats.sscflp.read_sscflp`        SSCFLP
+``pmed``    :func:`planner.formats.pmed.read_pmed`            p-median
+==========  ================================================  ===========================
 
 :func:`planner.formats.bench.run_bench` reads and solves a list of files and compares with the
 known optima (``known_optima.csv``). Each module's docstring documents its format, cost convention
