@@ -69,7 +69,7 @@ def solve_problem(
         index = ModelIndex.from_problem(problem)
         model = build_model(problem, index)
     with timing.phase("solve"):
-        report = solve_model(model, options)
+        report = solve_model(model, options, rows_on_demand=options.rows_on_demand)
     with timing.phase("audit"):
         solution = Solution.from_model(model, problem, index)
         tables = ResultTables.from_solution(problem, index, solution)

@@ -398,6 +398,15 @@ def test_single_source_changes_the_tiny_optimum(tmp_path):
     assert single["objective"] == pytest.approx(110 + 1 + 5) and single["instance"] == "t-ss"
 
 
+def test_run_bench_reports_an_infeasible_instance(tmp_path):
+    # a customer of demand 6 fits no single warehouse of capacity 5 (as in cap41 … cap51 single-sourced)
+    path = write(tmp_path, "t.txt", "2 1\n5 10\n5 10\n6\n1 1\n")
+    [multi] = run_bench("cap", [path])
+    [single] = run_bench("cap", [path], single_source=True)
+    assert multi["status"] == "optimal" and multi["objective"] == pytest.approx(10 + 10 + 1)
+    assert single["status"] == "infeasible" and single["objective"] is None
+
+
 def test_run_bench_pmedian_tiny(tmp_path):
     # path 1 -5- 2 -4- 3 with p = 2: {1, 2} and {1, 3} cost 4, {2, 3} costs 5
     [row] = run_bench("pmed", [write(tmp_path, "pmed0.txt", "3 2 2\n1 2 5\n2 3 4\n")])

@@ -170,7 +170,7 @@ def run_bench(
     """Read and solve each file; yield one row per instance.
 
     Keys: ``instance, format, problem, n_facilities, n_customers, objective, status, best_bound,
-    mip_gap, build_s, solve_s, total_s`` (seconds; total = read + build + solve) and, with
+    mip_gap, build_s, solve_s, total_s`` (seconds; total = read + build + solve + audit) and, with
     ``optima``, ``known`` (None when the csv has no proven optimum for this instance, variant and
     params) and ``match`` (relative difference ≤ 1e-6, None without ``known``).
 
@@ -198,6 +198,8 @@ def _bench_rows(
     mip_gap: float,
 ) -> Iterator[dict]:
     """The rows of :func:`run_bench`, one instance at a time (its options are already checked)."""
+    import planner.pipeline  # noqa: F401 - import Pyomo before the first instance's clock starts
+
     variant = problem_variant(fmt, single_source=single_source)
     for path in paths:
         started = time.perf_counter()

@@ -137,13 +137,21 @@ def define_capacity(model: pyo.ConcreteModel, problem: Problem, index: ModelInde
 
 
 def define_linking(model: pyo.ConcreteModel, problem: Problem) -> None:
-    r""":math:`x_a \le y_{o(a)}`: the strong linking (no flow from a closed site)."""
+    r""":math:`x_a \le y_{o(a)}`: the strong linking (no flow from a closed site), in two families.
+
+    ``linking_constr`` holds the arcs of capacitated options, where the capacity row
+    :math:`\sum q x \le C_o m_o \le C_o \overline m_o y_o` already implies it for integer
+    :math:`y` (so the solver may add these rows on demand without changing the optimum);
+    ``linking_uncapacitated_constr`` holds the arcs of uncapacitated options, where it is essential.
+    """
     arc_option = problem.arc_option.tolist()
+    capacitated = np.isfinite(problem.module_capacity)[problem.arc_option]
 
     def _linking_rule(m, a):
         return m.assign[a] <= m.open[arc_option[a]]
 
-    model.linking_constr = pyo.Constraint(model.ARCS, rule=_linking_rule)
+    model.linking_constr = pyo.Constraint(np.flatnonzero(capacitated).tolist(), rule=_linking_rule)
+    model.linking_uncapacitated_constr = pyo.Constraint(np.flatnonzero(~capacitated).tolist(), rule=_linking_rule)
 
 
 def define_one_type_per_site(model: pyo.ConcreteModel, problem: Problem) -> None:

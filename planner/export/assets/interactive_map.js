@@ -1,0 +1,192 @@
+/* The planner's interactive map: builds Leaflet layers from the JSON embedded in the page.
+ * Every string from the data reaches the page through textContent (never innerHTML), and layer
+ * names given to Leaflet's layer control are fixed strings of this file. */
+(function () {
+  "use strict";
+
+  var data = JSON.parse(document.getElementById("planner-data").textContent);
+  var numberFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+  var decimalFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+
+  function number(value, unit) {
+    if (value === null || value === undefined) return "n/a";
+    var text = Math.abs(value) >= 100 ? numberFormat.format(value) : decimalFormat.format(value);
+    return unit ? text + " " + unit : text;
+  }
+
+  function percent(value) {
+    return value === null || value === undefined ? "n/a" : decimalFormat.format(100 * value) + " %";
+  }
+
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function table(heading, rows) {
+    var wrapper = element("div", "planner-popup");
+    wrapper.appendChild(element("strong", null, heading));
+    var body = element("table");
+    rows.forEach(function (row) {
+      var line = element("tr");
+      line.appendChild(element("th", null, row[0]));
+      line.appendChild(element("td", null, row[1]));
+      body.appendChild(line);
+    });
+    wrapper.appendChild(body);
+    return wrapper;
+  }
+
+  document.getElementById("planner-title").textContent = data.title;
+  var map = L.map("map", { zoomSnap: 0.25, attributionControl: Boolean(data.basemap) });
+  if (data.basemap) map.attributionControl.setPrefix(false);
+  [["planner-regions", 410], ["planner-flows", 420], ["planner-sites", 430]].forEach(function (pane) {
+    map.createPane(pane[0]).style.zIndex = pane[1];
+  });
+  var currency = data.currency;
+
+  // regions: one GeoJSON layer per colouring, shown as base layers (one at a time)
+  var regionLayers = data.region_layers.map(function (spec, position) {
+    function style(feature) {
+      return {
+        pane: "planner-regions",
+        color: "#ffffff",
+        weight: 0.5,
+        fillColor: spec.colours[feature.properties.c[position]],
+        fillOpacity: 0.6,
+      };
+    }
+    return L.geoJSON(data.regions, {
+      style: style,
+      pointToLayer: function (feature, latlng) {
+        var options = style(feature);
+        options.radius = 6;
+        options.color = "#555555";
+        options.fillOpacity = 0.8;
+        return L.circleMarker(latlng, options);
+      },
+      onEachFeature: function (feature, layer) {
+        layer.bindPopup(function () {
+          var p = feature.properties;
+          return table(p.name, [
+            ["region", p.id],
+            ["served by", p.served_by],
+            ["demand", number(p.demand, "units/yr")],
+            ["unmet", percent(p.unmet_share)],
+            ["cost to serve", number(p.cost_to_serve, currency + "/unit")],
+          ]);
+        });
+      },
+    });
+  });
+
+  // flows: lines from site to the region's demand point, weight ~ quantity
+  var flows = data.flows;
+  var flowLayer = L.layerGroup();
+  for (var f = 0; f < flows.quantity.length; f++) {
+    (function (i) {
+      var line = L.polyline(flows.path[i], {
+        pane: "planner-flows",
+        color: "#444444",
+        opacity: 0.45,
+        weight: flows.weight[i],
+      });
+      line.bindPopup(function () {
+        return table(flows.site[i] + " \u2192 " + flows.region[i], [
+          ["facility type", flows.type[i]],
+          ["product", flows.product[i]],
+          ["quantity", number(flows.quantity[i], "units/yr")],
+          ["distance", number(flows.distance_km[i], "km")],
+          ["cost", number(flows.cost[i], currency + "/yr")],
+        ]);
+      });
+      flowLayer.addLayer(line);
+    })(f);
+  }
+
+  // sites: circle markers coloured by type, area ~ capacity
+  var sites = data.sites;
+  var siteLayer = L.featureGroup();
+  for (var s = 0; s < sites.id.length; s++) {
+    (function (i) {
+      var marker = L.circleMarker([sites.lat[i], sites.lon[i]], {
+        pane: "planner-sites",
+        radius: sites.radius[i],
+        color: "#000000",
+        weight: 1,
+        fillColor: sites.colour[i],
+        fillOpacity: 0.9,
+      });
+      marker.bindPopup(function () {
+        return table(sites.id[i], [
+          ["site", sites.id[i]],
+          ["type", sites.type[i]],
+          ["modules", number(sites.modules[i])],
+          ["capacity", sites.capacity[i] === null ? "unlimited" : number(sites.capacity[i], "units/yr")],
+          ["production", number(sites.production[i], "units/yr")],
+          ["utilisation", percent(sites.utilization[i])],
+          ["fixed cost", number(sites.fixed_cost[i], currency + "/yr")],
+        ]);
+      });
+      siteLayer.addLayer(marker);
+    })(s);
+  }
+
+  // legend: the current region colouring, the site types and the flows
+  var legend = L.control({ position: "bottomleft" });
+  legend.onAdd = function () {
+    this.container = element("div", "planner-legend");
+    return this.container;
+  };
+  legend.show = function (position) {
+    var spec = data.region_layers[position];
+    var box = this.container;
+    box.replaceChildren(element("strong", null, spec.title));
+    function entry(swatchClass, colour, label) {
+      var row = element("div", "planner-legend-row");
+      var swatch = element("span", swatchClass);
+      swatch.style.background = colour;
+      row.appendChild(swatch);
+      row.appendChild(element("span", null, label));
+      box.appendChild(row);
+    }
+    spec.legend.forEach(function (item) { entry("planner-swatch", item[0], item[1]); });
+    if (data.site_legend.length) {
+      box.appendChild(element("strong", null, "Sites (area ~ capacity)"));
+      data.site_legend.forEach(function (item) { entry("planner-dot", item[0], item[1]); });
+    }
+    if (flows.quantity.length) {
+      box.appendChild(element("strong", null, "Flows"));
+      entry("planner-line", "#444444", "width ~ quantity");
+    }
+  };
+
+  var baseLayers = {};
+  data.region_layers.forEach(function (spec, position) { baseLayers[spec.label] = regionLayers[position]; });
+  var overlays = { "Flows": flowLayer, "Sites": siteLayer };
+  if (data.basemap) {
+    var tiles = L.tileLayer(data.basemap.url, { maxZoom: 19, attribution: data.basemap.attribution });
+    overlays["OpenStreetMap"] = tiles;
+    tiles.addTo(map);
+  }
+  regionLayers[0].addTo(map);
+  flowLayer.addTo(map);
+  siteLayer.addTo(map);
+  L.control.layers(baseLayers, overlays, { collapsed: false, position: "topright" }).addTo(map);
+  legend.addTo(map);
+  legend.show(0);
+  map.on("baselayerchange", function (event) {
+    legend.show(regionLayers.indexOf(event.layer));
+  });
+  L.control.scale({ position: "bottomright" }).addTo(map);
+
+  var bounds = regionLayers[0].getBounds();
+  if (sites.id.length) bounds.extend(siteLayer.getBounds());
+  if (bounds.isValid()) {
+    map.fitBounds(bounds, { padding: [20, 20], maxZoom: 12 });
+  } else {
+    map.setView([0, 0], 2);
+  }
+})();

@@ -1,0 +1,383 @@
+"""``map.html``: the network as an interactive Leaflet map in one self-contained, offline file.
+
+Leaflet 1.9.4 (BSD-2-Clause, vendored in ``assets/``) and the page's own script are inlined; the
+data (regions simplified to a tolerance relative to their extent, coordinates rounded to 5
+decimals ≈ 1 m) is embedded as JSON in a ``<script type="application/json">`` block with ``<``,
+``>`` and ``&`` written as ``\\u003c``, ``\\u003e``, ``\\u0026``, and the script inserts every
+string into the page with ``textContent``, so region names, ids and type names are always text.
+Nothing is requested from another host unless ``basemap=True`` adds OpenStreetMap tiles.
+
+Layers: regions coloured by the facility type serving most of their demand (or unmet), by share
+unmet and by cost to serve (one at a time); flows as lines with width ~ quantity; sites as circles
+coloured by type with area ~ capacity; popups on all of them; a legend and a layer control.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import logging
+import math
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from planner.errors import InputError
+from planner.export.static_map import NO_DEMAND_COLOUR, TYPE_COLOURS, UNMET_COLOUR
+from planner.geo import LONLAT
+
+logger = logging.getLogger(__name__)
+
+SIMPLIFY_FRACTION = 1e-4  # simplification tolerance as a fraction of the extent's diagonal
+DECIMALS = 5  # coordinate rounding, degrees (1e-5° ≈ 1.1 m)
+FLOW_WEIGHT_PX = (0.5, 6.0)  # line width of the smallest and the largest flow
+SITE_RADIUS_PX = (4.0, 18.0)  # circle radius of an empty site and of the largest capacity
+COST_CLASSES = 5
+COST_COLOURS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
+UNMET_CLASSES = [  # (upper bound of the share unmet, colour, label)
+    (0.0, "#f7f7f7", "0 % (all served)"),
+    (0.1, "#fcbba1", "up to 10 %"),
+    (0.5, "#fb6a4a", "10–50 %"),
+    (1.0 - 1e-9, "#cb181d", "50–100 %"),
+    (1.0, "#67000d", "100 % (none served)"),
+]
+OSM_TILES = {
+    "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "attribution": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+}
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _asset(name: str) -> str:
+    return resources.files("planner.export").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def _inline_css() -> str:
+    """Leaflet's CSS without comments, its ``images/*.png`` references turned into data URIs."""
+    css = re.sub(r"/\*.*?\*/", "", _asset("leaflet.css"), flags=re.DOTALL)
+
+    def data_uri(match: re.Match) -> str:
+        image = resources.files("planner.export").joinpath("assets", "images", match.group(1)).read_bytes()
+        return f"url(data:image/png;base64,{base64.b64encode(image).decode('ascii')})"
+
+    return re.sub(r"url\(images/([\w.-]+\.png)\)", data_uri, css)
+
+
+def script_json(data: Any) -> str:
+    """JSON safe inside a ``<script>`` element: no ``</script>``, comment or entity can start in it."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return re.sub("[<>&\u2028\u2029]", lambda m: _JSON_ESCAPES[m.group(0)], text)
+
+
+def _number(value: Any, digits: int = 6) -> float | int | None:
+    """A JSON number with ``digits`` significant digits; None for missing or non-finite values."""
+    if value is None or pd.isna(value) or not math.isfinite(float(value)):
+        return None
+    value = float(value)
+    return float(f"{value:.{digits}g}") if value != int(value) else int(value)
+
+
+def _numbers(values, digits: int = 6) -> list:
+    return [_number(v, digits) for v in values]
+
+
+def _texts(values) -> list[str]:
+    return ["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values]
+
+
+def _longitude_cut(x: np.ndarray) -> float | None:
+    """Where to cut the longitudes so data crossing the antimeridian (e.g. the Aleutians) stays together.
+
+    Returns the middle of the widest gap between the longitudes when that gap is wider than the one
+    across ±180° (longitudes above the cut then get −360°), else None.
+    """
+    x = np.unique(x[np.isfinite(x)])
+    if len(x) < 2:
+        return None
+    gaps = np.diff(x)
+    widest = int(np.argmax(gaps))
+    wrap_gap = x[0] + 360.0 - x[-1]
+    return float(x[widest] + gaps[widest] / 2) if gaps[widest] > wrap_gap else None
+
+
+def _shift(coords: np.ndarray, cut: float | None) -> np.ndarray:
+    if cut is None:
+        return coords
+    coords = coords.copy()
+    coords[coords[:, 0] > cut, 0] -= 360.0
+    return coords
+
+
+def _in_lonlat(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    if frame.crs is None:
+        raise InputError(f"{what}: the layer has no CRS; set one (e.g. frame.set_crs('EPSG:4326')) before mapping")
+    return frame.to_crs(LONLAT)
+
+
+def _region_geometries(regions: gpd.GeoDataFrame, cut: float | None) -> np.ndarray:
+    """Shifted across the antimeridian if needed, simplified relative to the extent, rounded."""
+    geometry = shapely.transform(regions.geometry.to_numpy(), lambda c: _shift(c, cut))
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geometry)
+    if np.all(np.isfinite([xmin, ymin, xmax, ymax])):
+        tolerance = SIMPLIFY_FRACTION * math.hypot(xmax - xmin, ymax - ymin)
+        geometry = shapely.simplify(geometry, tolerance, preserve_topology=True)
+    return shapely.transform(geometry, lambda c: np.round(c, DECIMALS))
+
+
+def _cost_classes(cost: pd.Series) -> tuple[np.ndarray, list[float]]:
+    """Quantile class (0..COST_CLASSES-1) of each finite cost, −1 otherwise; and the class edges."""
+    finite = cost[np.isfinite(cost)]
+    if finite.empty:
+        return np.full(len(cost), -1), []
+    edges = np.unique(np.quantile(finite, np.linspace(0, 1, COST_CLASSES + 1)))
+    if len(edges) == 1:
+        edges = np.array([edges[0], edges[0]])
+    classes = np.clip(np.searchsorted(edges, cost.to_numpy(), side="right") - 1, 0, len(edges) - 2)
+    return np.where(np.isfinite(cost.to_numpy()), classes, -1), edges.tolist()
+
+
+def _region_data(
+    regions: gpd.GeoDataFrame, type_ids: tuple[str, ...], currency: str, cut: float | None
+) -> tuple[dict, list[dict]]:
+    """The regions as a GeoJSON FeatureCollection and the three colourings with their legends."""
+    geometry = _region_geometries(regions, cut)
+    n = len(regions)
+    column = lambda name, default=np.nan: regions[name] if name in regions else pd.Series(default, index=regions.index)  # noqa: E731
+    demand = pd.to_numeric(column("demand"), errors="coerce")
+    unmet_share = pd.to_numeric(column("unmet_share"), errors="coerce")
+    cost = pd.to_numeric(column("cost_to_serve"), errors="coerce")
+    served_by = column("served_by", "no demand").fillna("no demand").astype(str)
+    has_demand = demand.fillna(0).to_numpy() > 0
+
+    type_colours = {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(type_ids)}
+    served_keys = [*type_ids, "unmet", "no demand"]
+    served_colours = [*type_colours.values(), UNMET_COLOUR, NO_DEMAND_COLOUR]
+    other = [v for v in dict.fromkeys(served_by) if v not in served_keys]  # e.g. types of another run
+    served_keys += other
+    served_colours += ["#7f7f7f"] * len(other)
+    served_index = served_by.map({key: i for i, key in enumerate(served_keys)}).to_numpy()
+    present = set(served_by)
+    served_legend = [
+        [served_colours[i], key if key in ("unmet", "no demand") else f"served by {key}"]
+        for i, key in enumerate(served_keys)
+        if key in present
+    ]
+
+    bounds = np.array([upper for upper, _, _ in UNMET_CLASSES])
+    unmet_index = np.searchsorted(bounds, unmet_share.fillna(0).clip(0, 1).to_numpy(), side="left")
+    unmet_index = np.where(has_demand, np.minimum(unmet_index, len(bounds) - 1), len(bounds))
+    unmet_colours = [colour for _, colour, _ in UNMET_CLASSES] + [NO_DEMAND_COLOUR]
+    unmet_legend = [[colour, label] for _, colour, label in UNMET_CLASSES]
+
+    cost_class, edges = _cost_classes(cost.where(has_demand))
+    cost_colours = COST_COLOURS[: max(len(edges) - 1, 1)] + [NO_DEMAND_COLOUR]
+    cost_index = np.where(cost_class >= 0, cost_class, len(cost_colours) - 1)
+    cost_legend = [[cost_colours[i], f"{edges[i]:,.2f}–{edges[i + 1]:,.2f}"] for i in range(len(edges) - 1)]
+    if not has_demand.all():
+        cost_legend.append([NO_DEMAND_COLOUR, "no demand"])
+
+    ids = _texts(regions["region_id"]) if "region_id" in regions else [str(i) for i in range(n)]
+    names = _texts(regions["region_name"]) if "region_name" in regions else ids
+    features = []
+    for i, geom in enumerate(geometry):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(shapely.to_geojson(geom)),
+                "properties": {
+                    "id": ids[i],
+                    "name": names[i],
+                    "served_by": served_by.iloc[i],
+                    "demand": _number(demand.iloc[i]),
+                    "unmet_share": _number(unmet_share.iloc[i], 4),
+                    "cost_to_serve": _number(cost.iloc[i]),
+                    "c": [int(served_index[i]), int(unmet_index[i]), int(cost_index[i])],
+                },
+            }
+        )
+    layers = [
+        {"label": "Regions: served by", "title": "Regions: served by", "colours": served_colours,
+         "legend": served_legend},
+        {"label": "Regions: share unmet", "title": "Regions: share of demand unmet", "colours": unmet_colours,
+         "legend": unmet_legend},
+        {"label": "Regions: cost to serve", "title": f"Regions: cost to serve ({currency}/unit, quantiles)",
+         "colours": cost_colours, "legend": cost_legend},
+    ]
+    return {"type": "FeatureCollection", "features": features}, layers
+
+
+def _site_data(sites: gpd.GeoDataFrame, type_ids: tuple[str, ...], cut: float | None) -> tuple[dict, list]:
+    """Open sites, columnar, with colour by type and radius ~ √capacity (production if uncapacitated)."""
+    type_colours = {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(type_ids)}
+    if len(sites):
+        sites = _in_lonlat(sites, "sites")
+        sites = sites[~(sites.geometry.is_empty | sites.geometry.isna())]
+    if not len(sites):
+        return {k: [] for k in ("id", "type", "modules", "capacity", "production", "utilization", "fixed_cost",
+                                "lon", "lat", "colour", "radius")}, []
+    coords = np.round(_shift(shapely.get_coordinates(sites.geometry.to_numpy()), cut), DECIMALS)
+    capacity = pd.to_numeric(sites["capacity"], errors="coerce")
+    size = capacity.where(np.isfinite(capacity), sites["production"]).fillna(0.0).clip(lower=0)
+    scale = math.sqrt(max(float(size.max()), 1e-9))
+    low, high = SITE_RADIUS_PX
+    radius = low + (high - low) * np.sqrt(size.to_numpy()) / scale
+    types = _texts(sites["facility_type"])
+    data = {
+        "id": _texts(sites["site_id"]),
+        "type": types,
+        "modules": _numbers(sites["modules"]),
+        "capacity": _numbers(capacity),
+        "production": _numbers(sites["production"]),
+        "utilization": _numbers(sites["utilization"], 4),
+        "fixed_cost": _numbers(sites["fixed_cost"]),
+        "lon": coords[:, 0].tolist(),
+        "lat": coords[:, 1].tolist(),
+        "colour": [type_colours.get(t, "#7f7f7f") for t in types],
+        "radius": np.round(radius, 1).tolist(),
+    }
+    legend = [[type_colours[t], t] for t in type_ids if t in set(types)]
+    legend += [["#7f7f7f", t] for t in dict.fromkeys(types) if t not in type_colours]
+    return data, legend
+
+
+def _flow_data(flows: gpd.GeoDataFrame, cut: float | None) -> dict:
+    """Flows, columnar, each a [[lat, lon], [lat, lon]] path and a width ~ quantity."""
+    keys = ("site", "type", "region", "product", "quantity", "distance_km", "cost", "path", "weight")
+    if len(flows):
+        flows = _in_lonlat(flows, "flows")
+        flows = flows[~(flows.geometry.is_empty | flows.geometry.isna())]
+    if not len(flows):
+        return {k: [] for k in keys}
+    geometry = shapely.transform(flows.geometry.to_numpy(), lambda c: np.round(_shift(c, cut), DECIMALS))
+    coords, owner = shapely.get_coordinates(geometry, return_index=True)
+    paths = [[] for _ in range(len(flows))]
+    for (x, y), i in zip(coords.tolist(), owner.tolist(), strict=True):
+        paths[i].append([y, x])
+    quantity = pd.to_numeric(flows["quantity"], errors="coerce").fillna(0.0).to_numpy()
+    low, high = FLOW_WEIGHT_PX
+    weight = low + (high - low) * quantity / max(float(quantity.max()), 1e-9)
+    return {
+        "site": _texts(flows["site_id"]),
+        "type": _texts(flows["facility_type"]),
+        "region": _texts(flows["region_id"]),
+        "product": _texts(flows["product"]),
+        "quantity": _numbers(quantity),
+        "distance_km": _numbers(flows["distance_km"], 5),
+        "cost": _numbers(flows["cost"]),
+        "path": paths,
+        "weight": np.round(weight, 2).tolist(),
+    }
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+{leaflet_css}
+</style>
+<style>
+html, body {{ height: 100%; margin: 0; font-family: system-ui, sans-serif; }}
+body {{ display: flex; flex-direction: column; }}
+#planner-title {{ margin: 0; padding: 6px 12px; font-size: 15px; font-weight: 600; background: #fff;
+  border-bottom: 1px solid #ccc; }}
+#map {{ flex: 1; background: #f4f6f8; }}
+.planner-legend {{ background: rgba(255, 255, 255, 0.92); padding: 6px 8px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3); font-size: 12px; line-height: 18px; max-width: 260px; }}
+.planner-legend strong {{ display: block; margin-top: 4px; }}
+.planner-legend-row {{ display: flex; align-items: center; gap: 6px; }}
+.planner-swatch {{ width: 14px; height: 12px; border: 1px solid #999; opacity: 0.8; flex: none; }}
+.planner-dot {{ width: 10px; height: 10px; border: 1px solid #000; border-radius: 50%; flex: none; }}
+.planner-line {{ width: 18px; height: 3px; opacity: 0.6; flex: none; }}
+.planner-popup table {{ border-collapse: collapse; margin-top: 4px; }}
+.planner-popup th {{ text-align: left; font-weight: normal; color: #555; padding-right: 10px; }}
+</style>
+</head>
+<body>
+<h1 id="planner-title"></h1>
+<div id="map"></div>
+<script id="planner-data" type="application/json">{data}</script>
+<script>
+{leaflet_js}
+</script>
+<script>
+{map_js}
+</script>
+</body>
+</html>
+"""
+
+
+def interactive_map_html(
+    regions: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    flows: gpd.GeoDataFrame,
+    type_ids: tuple[str, ...],
+    title: str,
+    basemap: bool = False,
+    currency: str = "currency",
+) -> str:
+    """The page as a string; see :func:`write_interactive_map`."""
+    regions = _in_lonlat(regions, "regions")
+    everything = [regions.geometry.to_numpy()]
+    if len(sites):
+        everything.append(_in_lonlat(sites, "sites").geometry.to_numpy())
+    cut = _longitude_cut(shapely.get_coordinates(np.concatenate(everything))[:, 0])
+    if cut is not None:
+        logger.info("map: the data crosses the antimeridian; longitudes east of %.1f° are drawn west of -180°", cut)
+    region_collection, region_layers = _region_data(regions, tuple(type_ids), currency, cut)
+    site_columns, site_legend = _site_data(sites, tuple(type_ids), cut)
+    data = {
+        "title": str(title),
+        "currency": currency,
+        "basemap": OSM_TILES if basemap else None,
+        "regions": region_collection,
+        "region_layers": region_layers,
+        "sites": site_columns,
+        "site_legend": site_legend,
+        "flows": _flow_data(flows, cut),
+    }
+    leaflet_js = _asset("leaflet.js")
+    map_js = _asset("interactive_map.js")
+    for name, code in (("leaflet.js", leaflet_js), ("interactive_map.js", map_js)):
+        if "</script" in code.lower():  # would end the inline script early
+            raise RuntimeError(f"assets/{name} contains '</script'; it cannot be inlined")
+    return PAGE.format(
+        title=html.escape(str(title)),
+        leaflet_css=_inline_css(),
+        data=script_json(data),
+        leaflet_js=leaflet_js,
+        map_js=map_js,
+    )
+
+
+def write_interactive_map(
+    regions: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    flows: gpd.GeoDataFrame,
+    type_ids: tuple[str, ...],
+    title: str,
+    path: Path,
+    basemap: bool = False,
+    currency: str = "currency",
+) -> None:
+    """Write ``map.html`` to ``path``: one self-contained file that works offline.
+
+    ``regions``, ``sites`` and ``flows`` are the layers of :mod:`planner.export.layers` (any CRS;
+    they are drawn in lon/lat). ``basemap=True`` adds OpenStreetMap tiles, the only outside
+    requests the page can make. ``currency`` labels the money figures in the popups.
+    """
+    page = interactive_map_html(regions, sites, flows, type_ids, title, basemap=basemap, currency=currency)
+    Path(path).write_text(page, encoding="utf-8")
+    logger.info("wrote %s (%.0f kB)", path, len(page.encode("utf-8")) / 1000)

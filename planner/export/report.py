@@ -1,0 +1,478 @@
+"""``report.html``: one self-contained page summarising a solve, for people who do not open QGIS.
+
+Sections: key figures (total cost, cost per unit served, CO2, facilities, share served), the cost
+split, the map, the open facilities with their utilisation, demand and unmet demand by product, the
+distribution of the cost to serve, the regions with the most unmet demand, the assumptions of the
+instance (products, facility types, network rules, as the :class:`~planner.problem.Problem` holds
+them), the solver's status, bound and gap, and the independent audit.
+
+Charts are matplotlib PNGs embedded as base64 ``data:`` URIs, styles are inline, so the file opens
+offline and requests nothing. Every string that comes from the data or the model file (names, ids,
+types, products, warnings, paths) goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.export.static_map import UNMET_COLOUR, draw_map
+from planner.pipeline import Run
+
+logger = logging.getLogger(__name__)
+
+TOP_UNMET_REGIONS = 15  # rows of the "most unmet demand" table
+HISTOGRAM_BINS = 30
+SERVED_COLOUR = "#2ca02c"
+COST_PART_LABELS = {
+    "fixed": "fixed (opening + modules)",
+    "production": "production",
+    "transport": "transport",
+    "carbon": "carbon",
+    "unmet_penalty": "unmet demand penalty",
+}
+
+
+def esc(value: Any) -> str:
+    """Any value as HTML text (quotes escaped too, so it is safe in attributes)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+def num(value: Any, digits: int = 0, unit: str = "") -> str:
+    """A number with thousands separators; 'n/a' when missing, '∞' when infinite."""
+    if value is None or not _is_number(value) or (isinstance(value, float | np.floating) and math.isnan(value)):
+        return "n/a"
+    if math.isinf(value):
+        return "∞"
+    text = f"{value:,.{digits}f}"
+    return esc(f"{text} {unit}" if unit else text)
+
+
+def pct(value: Any, digits: int = 1) -> str:
+    if value is None or not _is_number(value) or not math.isfinite(value):
+        return "n/a"
+    return f"{100 * value:.{digits}f} %"
+
+
+def _span(values: np.ndarray, fmt) -> str:
+    """``a`` or ``a–b`` over the finite and infinite values of an array; '–' when empty."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return "–"
+    low, high = float(values.min()), float(values.max())
+    return fmt(low) if low == high else f"{fmt(low)}–{fmt(high)}"
+
+
+def _png(fig) -> str:
+    """A matplotlib figure as an ``<img>`` with a base64 PNG."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="chart" src="data:image/png;base64,{encoded}">'
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()
+
+
+def _table(header: list[str], rows: list[list[str]], text: tuple[int, ...] = (0,)) -> str:
+    """An HTML table; cells are already escaped/formatted; columns not in ``text`` are right-aligned."""
+
+    def cell(tag: str, i: int, content: str) -> str:
+        return f"<{tag}>{content}</{tag}>" if i in text else f'<{tag} class="num">{content}</{tag}>'
+
+    head = "".join(cell("th", i, esc(h)) for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# sections ---------------------------------------------------------------------------------------------
+
+
+def _kpis(run: Run, summary: dict) -> str:
+    currency = summary.get("currency") or run.problem.currency
+    costs = summary.get("costs") or {}
+    demand = summary.get("demand") or {}
+    total_demand = sum(d.get("demand") or 0.0 for d in demand.values())
+    total_served = sum(d.get("served") or 0.0 for d in demand.values())
+    supply_cost = sum(v or 0.0 for k, v in costs.items() if k != "unmet_penalty")
+    cards = [  # (label, value HTML, note HTML)
+        ("total cost", num(summary.get("objective"), 0, f"{currency}/yr"),
+         "the objective, penalty for unmet demand included"),
+        ("cost per unit served", num(supply_cost / total_served if total_served > 0 else None, 2, f"{currency}/unit"),
+         "(fixed + production + transport + carbon) / units served"),
+        ("CO2", num(summary.get("co2_t"), 0, "t/yr"), "production + transport"),
+        ("share served", pct(total_served / total_demand if total_demand > 0 else None),
+         f"{num(total_served)} of {num(total_demand)} units/yr"),
+    ]
+    facilities = summary.get("facilities") or {}
+    by_type = ", ".join(f"{esc(t)} {num(n)}" for t, n in facilities.items())
+    cards.append(("facilities open", num(sum(facilities.values())), by_type))
+    return '<div class="kpis">' + "".join(
+        f'<div class="kpi"><div class="kpi-label">{esc(label)}</div><div class="kpi-value">{value}</div>'
+        f'<div class="kpi-note">{note}</div></div>'
+        for label, value, note in cards
+    ) + "</div>"
+
+
+def _cost_section(summary: dict) -> str:
+    currency = summary.get("currency") or ""
+    costs = {k: (v or 0.0) for k, v in (summary.get("costs") or {}).items()}
+    total = sum(costs.values())
+    rows = [[esc(COST_PART_LABELS.get(k, k)), num(v), pct(v / total if total else None)] for k, v in costs.items()]
+    rows.append(["<strong>total</strong>", f"<strong>{num(total)}</strong>", pct(1.0 if total else None)])
+    fig, ax = _figure(7, 0.45 * len(costs) + 0.8)
+    labels = [COST_PART_LABELS.get(k, k) for k in costs]
+    ax.barh(labels[::-1], list(costs.values())[::-1], color="#4c72b0")
+    ax.set_xlabel(f"{currency}/yr")
+    ax.ticklabel_format(axis="x", style="plain")
+    ax.xaxis.set_major_formatter(_thousands())
+    ax.grid(axis="x", alpha=0.3)
+    return (
+        "<h2>Cost breakdown</h2>"
+        f'<div class="pair"><div>{_table(["part", f"{currency}/yr", "share"], rows)}</div><div>{_png(fig)}</div></div>'
+    )
+
+
+def _thousands():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _: f"{value:,.0f}")
+
+
+def _map_section(run: Run, regions, sites, flows, title: str, map_png: Path | None) -> str:
+    if map_png is not None and Path(map_png).is_file():
+        image = Path(map_png).read_bytes()
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / "map.png"
+            draw_map(regions, sites, flows, run.problem.type_ids, title, target)
+            image = target.read_bytes()
+    encoded = base64.b64encode(image).decode("ascii")
+    return f'<h2>Map</h2><img class="map" alt="map of the network" src="data:image/png;base64,{encoded}">'
+
+
+def _facility_section(run: Run) -> str:
+    sites = run.tables.sites.sort_values(["facility_type", "production"], ascending=[True, False])
+    currency = run.problem.currency
+    rows = [
+        [
+            esc(s.site_id), esc(s.facility_type), num(s.modules),
+            num(s.capacity) if np.isfinite(s.capacity) else "unlimited",
+            num(s.production), pct(s.utilization), num(s.fixed_cost), num(s.lon, 4), num(s.lat, 4),
+        ]
+        for s in sites.itertuples(index=False)
+    ]
+    header = ["site", "type", "modules", "capacity (units/yr)", "production (units/yr)", "utilisation",
+              f"fixed cost ({currency}/yr)", "lon", "lat"]
+    if not rows:
+        return "<h2>Facilities</h2><p>No facility is open.</p>"
+    return f"<h2>Facilities ({len(rows)} open)</h2>" + _table(header, rows, text=(0, 1))
+
+
+def _demand_section(summary: dict) -> str:
+    demand = summary.get("demand") or {}
+    rows = []
+    for product, figures in demand.items():
+        total, served, unmet = (figures.get(k) or 0.0 for k in ("demand", "served", "unmet"))
+        rows.append([esc(product), num(total), num(served), num(unmet), pct(unmet / total if total else None)])
+    if not rows:
+        return "<h2>Demand and unmet demand by product</h2><p>No demand.</p>"
+    fig, ax = _figure(7, 0.5 * len(demand) + 0.9)
+    products = list(demand)
+    served = [demand[p].get("served") or 0.0 for p in products]
+    unmet = [demand[p].get("unmet") or 0.0 for p in products]
+    ax.barh(products, served, color=SERVED_COLOUR, label="served")
+    ax.barh(products, unmet, left=served, color=UNMET_COLOUR, label="unmet")
+    ax.set_xlabel("units/yr")
+    ax.xaxis.set_major_formatter(_thousands())
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    table = _table(["product", "demand (units/yr)", "served", "unmet", "unmet share"], rows)
+    chart = _png(fig)
+    return f'<h2>Demand and unmet demand by product</h2><div class="pair"><div>{table}</div><div>{chart}</div></div>'
+
+
+def _cost_to_serve_section(regions: gpd.GeoDataFrame, currency: str) -> str:
+    heading = f"<h2>Cost to serve ({esc(currency)}/unit, per region)</h2>"
+    if "cost_to_serve" not in regions or "demand" not in regions:
+        return heading + "<p>Not available.</p>"
+    with_demand = regions[pd.to_numeric(regions["demand"], errors="coerce").fillna(0) > 0]
+    cost = pd.to_numeric(with_demand["cost_to_serve"], errors="coerce")
+    cost = cost[np.isfinite(cost)]
+    if cost.empty:
+        return heading + "<p>No region has demand.</p>"
+    weights = pd.to_numeric(with_demand.loc[cost.index, "demand"], errors="coerce").to_numpy()
+    fig, ax = _figure(7, 3)
+    ax.hist(cost, bins=HISTOGRAM_BINS, color="#4c72b0")
+    ax.set_xlabel(f"cost to serve ({currency}/unit: flow costs + unmet penalty, per unit of demand)")
+    ax.set_ylabel("regions")
+    ax.grid(axis="y", alpha=0.3)
+    quantiles = np.quantile(cost, [0.0, 0.5, 0.9, 1.0])
+    weighted_mean = float(np.average(cost, weights=weights)) if weights.sum() > 0 else float("nan")
+    rows = [
+        ["regions with demand", num(len(cost))],
+        ["minimum", num(quantiles[0], 2)],
+        ["median", num(quantiles[1], 2)],
+        ["90th percentile", num(quantiles[2], 2)],
+        ["maximum", num(quantiles[3], 2)],
+        ["demand-weighted mean", num(weighted_mean, 2)],
+    ]
+    return heading + f'<div class="pair"><div>{_table(["statistic", "value"], rows)}</div><div>{_png(fig)}</div></div>'
+
+
+def _unmet_regions_section(regions: gpd.GeoDataFrame) -> str:
+    heading = "<h2>Regions with the most unmet demand</h2>"
+    if "unmet" not in regions:
+        return heading + "<p>Not available.</p>"
+    unmet = regions[pd.to_numeric(regions["unmet"], errors="coerce").fillna(0) > 0]
+    if unmet.empty:
+        return heading + "<p>All demand is served.</p>"
+    top = unmet.sort_values("unmet", ascending=False).head(TOP_UNMET_REGIONS)
+    names = top["region_name"] if "region_name" in top else top["region_id"]
+    rows = [
+        [esc(rid), esc(name), num(d), num(u), pct(s)]
+        for rid, name, d, u, s in zip(
+            top["region_id"], names, top["demand"], top["unmet"], top["unmet_share"], strict=True
+        )
+    ]
+    note = f"<p>{len(unmet):,} regions have unmet demand; the {len(top)} largest:</p>"
+    return heading + note + _table(["region", "name", "demand (units/yr)", "unmet (units/yr)", "unmet share"], rows,
+                                   text=(0, 1))
+
+
+def _assumption_section(run: Run) -> str:
+    problem = run.problem
+    currency = problem.currency
+    type_names = np.asarray(problem.type_ids, dtype=object)
+    products = np.asarray(problem.product_ids, dtype=object)
+    arc_type = problem.option_type[problem.arc_option]
+
+    def money(value: float) -> str:
+        return num(value, 0)
+
+    def limit(value: float) -> str:
+        return "unlimited" if not math.isfinite(value) else num(value, 0)
+
+    product_rows = []
+    for p, product in enumerate(products):
+        on_p = problem.arc_product == p
+        makers = ", ".join(esc(t) for t in type_names[np.unique(arc_type[on_p])])
+        penalty = problem.unmet_penalty[p]
+        radius = problem.max_distance_km[p]
+        product_rows.append([
+            esc(product), num(float(problem.demand[:, p].sum())),
+            num(penalty, 2) if math.isfinite(penalty) else "must be served",
+            num(radius, 0) if math.isfinite(radius) else "none", num(int(on_p.sum())), makers or "–",
+        ])
+    products_table = _table(
+        ["product", "demand (units/yr)", f"unmet penalty ({currency}/unit)", "delivery radius (km)", "arcs",
+         "made by (types with arcs)"],
+        product_rows,
+        text=(0, 5),
+    )
+
+    type_rows = []
+    for k, type_id in enumerate(type_names):
+        options = np.flatnonzero(problem.option_type == k)
+        made = []
+        for p, product in enumerate(products):
+            arcs = (arc_type == k) & (problem.arc_product == p)
+            if arcs.any():
+                cost = _span(problem.arc_production_cost[arcs], lambda v: num(v, 2))
+                longest = num(float(problem.arc_distance_km[arcs].max()), 0)
+                made.append(f"{esc(product)}: {cost} {esc(currency)}/unit, arcs up to {longest} km")
+        n_options = len(options)
+        max_count = int(problem.type_max_count[k])
+        type_rows.append([
+            esc(type_id), num(n_options), num(int(problem.forced[options].sum())),
+            _span(problem.opening_cost[options], money), _span(problem.module_cost[options], money),
+            _span(problem.module_capacity[options], limit),
+            _span(np.concatenate([problem.min_modules[options], problem.max_modules[options]]), lambda v: num(v)),
+            _span(problem.capex[options], money), _span(problem.capex_per_module[options], money),
+            f"{num(int(problem.type_min_count[k]))}–{'no limit' if max_count >= n_options else num(max_count)}",
+            "<br>".join(made) or "no arcs",
+        ])
+    types_table = _table(
+        ["type", "candidate sites", "forced/existing", f"opening ({currency}/yr)", f"per module ({currency}/yr)",
+         "module capacity (units/yr)", "modules", f"capex ({currency})", f"capex per module ({currency})",
+         "open count", "products: production cost, longest arc"],
+        type_rows,
+        text=(0, 10),
+    )
+
+    size = problem.summary()
+    network_rows = [
+        ["currency", esc(currency)],
+        ["carbon price", num(problem.carbon_price, 2, f"{currency}/t CO2")],
+        ["single sourcing", "yes" if problem.single_sourcing else "no"],
+        ["capex budget", num(problem.capex_budget, 0, currency) if math.isfinite(problem.capex_budget) else "none"],
+        ["open facilities", f"{num(problem.min_facilities)}–"
+                            f"{'no limit' if problem.max_facilities is None else num(problem.max_facilities)}"],
+        *[[esc(name), num(value)] for name, value in size.items()],
+    ]
+    note = (
+        "<p>As the solved instance holds them. Ranges span the candidate sites (cost multipliers; existing "
+        "sites have no opening cost or capex). Delivery radii per facility type show as the longest arc.</p>"
+    )
+    return (
+        "<h2>Model assumptions</h2>" + note + "<h3>Products</h3>" + products_table + "<h3>Facility types</h3>"
+        + types_table + "<h3>Network and instance size</h3>" + _table(["item", "value"], network_rows, text=(0, 1))
+    )
+
+
+def _solver_section(summary: dict) -> str:
+    currency = summary.get("currency") or ""
+    gap = summary.get("mip_gap")
+    solver = summary.get("solver") or {}
+    rows = [
+        ["status", f"<strong>{esc(summary.get('status'))}</strong>"],
+        ["termination", esc(summary.get("termination"))],
+        ["objective", num(summary.get("objective"), 2, f"{currency}/yr")],
+        ["best bound", num(summary.get("best_bound"), 2, f"{currency}/yr")],
+        ["gap", pct(gap, 3)],
+        ["gap tolerance", pct(summary.get("mip_gap_tolerance"), 3)],
+        ["solver", esc(solver.get("name"))],
+        ["branch-and-bound nodes", num(solver.get("nodes"))],
+        ["solve time", num(solver.get("solve_s"), 2, "s")],
+    ]
+    timing = summary.get("timing") or {}
+    timing_rows = [[esc(name), num(seconds, 2)] for name, seconds in timing.items()]
+    audit = summary.get("audit") or {}
+    passed = audit.get("passed")
+    verdict = "passed" if passed else "FAILED" if passed is not None else "n/a"
+    audit_rows = [
+        ["result", f'<strong class="{"ok" if passed else "bad"}">{verdict}</strong>'],
+        ["failed checks", esc(", ".join(audit.get("failures") or [])) or "none"],
+        ["max violation", _sci(audit.get("max_violation"))],
+        ["objective recomputed", num(audit.get("objective_recomputed"), 2, f"{currency}/yr")],
+        ["objective reported", num(audit.get("objective_reported"), 2, f"{currency}/yr")],
+        ["relative difference", _sci(audit.get("objective_relative_difference"))],
+    ]
+    violation_rows = [[esc(name), _sci(value)] for name, value in (audit.get("violations") or {}).items()]
+    return (
+        "<h2>Solver</h2>" + '<div class="pair"><div>' + _table(["item", "value"], rows) + "</div><div>"
+        + _table(["phase", "seconds"], timing_rows) + "</div></div>"
+        + "<h2>Independent audit</h2><p>Recomputed from the result tables and the input data, independently of "
+        "the solver.</p>" + '<div class="pair"><div>' + _table(["item", "value"], audit_rows) + "</div><div>"
+        + _table(["check", "violation"], violation_rows) + "</div></div>"
+    )
+
+
+def _sci(value: Any) -> str:
+    if value is None or not _is_number(value):
+        return "n/a"
+    return esc(f"{value:.2g}")
+
+
+def _warnings_section(summary: dict) -> str:
+    warnings = summary.get("warnings") or []
+    if not warnings:
+        return ""
+    return "<h2>Warnings</h2><ul>" + "".join(f"<li>{esc(w)}</li>" for w in warnings) + "</ul>"
+
+
+def _inputs_section(summary: dict) -> str:
+    inputs = summary.get("inputs") or {}
+    rows = [[esc(key), esc(value)] for key, value in inputs.items() if value not in (None, {}, [])]
+    rows.append(["planner version", esc(summary.get("planner_version"))])
+    return "<h2>Inputs</h2>" + _table(["input", "value"], rows, text=(0, 1))
+
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 24px auto; max-width: 1200px; padding: 0 16px; color: #222; }
+h1 { font-size: 22px; margin-bottom: 4px; }
+h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+h3 { font-size: 15px; }
+.status { color: #555; margin-top: 0; }
+.kpis { display: flex; flex-wrap: wrap; gap: 12px; }
+.kpi { border: 1px solid #ddd; border-radius: 6px; padding: 10px 14px; min-width: 180px; flex: 1; }
+.kpi-label { font-size: 12px; color: #666; text-transform: uppercase; letter-spacing: 0.04em; }
+.kpi-value { font-size: 20px; font-weight: 600; margin: 4px 0; }
+.kpi-note { font-size: 12px; color: #666; }
+.pair { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
+th, td { border-bottom: 1px solid #eee; padding: 3px 8px; text-align: left; vertical-align: top; }
+th { background: #f6f6f6; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+img { max-width: 100%; }
+img.map { border: 1px solid #ddd; }
+.ok { color: #2ca02c; }
+.bad { color: #d62728; }
+"""
+
+
+def report_html(
+    run: Run,
+    regions: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    flows: gpd.GeoDataFrame,
+    summary: dict,
+    map_png: Path | None = None,
+) -> str:
+    """The page as a string; see :func:`write_report`."""
+    problem = run.problem
+    gap = summary.get("mip_gap")
+    status = summary.get("status")
+    objective = summary.get("objective")
+    title = (
+        f"{problem.name}: {status}, cost {'n/a' if objective is None else f'{objective:,.0f}'} "
+        f"{problem.currency}/yr, gap {'n/a' if gap is None else f'{100 * gap:.2f}%'}"
+    )
+    sections = [
+        _kpis(run, summary),
+        _cost_section(summary),
+        _map_section(run, regions, sites, flows, title, map_png),
+        _facility_section(run),
+        _demand_section(summary),
+        _cost_to_serve_section(regions, problem.currency),
+        _unmet_regions_section(regions),
+        _assumption_section(run),
+        _solver_section(summary),
+        _warnings_section(summary),
+        _inputs_section(summary),
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(problem.name)}: network plan</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{esc(problem.name)}: network plan</h1>\n"
+        f'<p class="status">{esc(title)}</p>\n' + "\n".join(sections) + "\n</body>\n</html>\n"
+    )
+
+
+def write_report(
+    run: Run,
+    regions: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    flows: gpd.GeoDataFrame,
+    summary: dict,
+    path: Path,
+    map_png: Path | None = None,
+) -> None:
+    """Write ``report.html`` to ``path``: one self-contained file, charts as embedded PNGs.
+
+    ``regions``, ``sites`` and ``flows`` are the layers of :mod:`planner.export.layers`; ``summary``
+    is :func:`planner.export.summary.build_summary`'s dictionary. ``map_png`` embeds an existing
+    ``map.png`` instead of drawing the static map again.
+    """
+    page = report_html(run, regions, sites, flows, summary, map_png=map_png)
+    Path(path).write_text(page, encoding="utf-8")
+    logger.info("wrote %s (%.0f kB)", path, len(page.encode("utf-8")) / 1000)

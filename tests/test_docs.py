@@ -1,0 +1,158 @@
+"""Docs drift: the model-file reference agrees with the schema, the bundled models validate, and the
+data folder documents every file it holds.
+
+``models/README.md`` has one section per schema class, headed ``## ... — schema class `Name```,
+whose first table has the columns ``key | unit | default | meaning``. A default cell is a Python
+literal in backticks (``None``, ``1.0``, ``"GEOID"``, ``False``), ``required`` (no default) or
+```{}``` (a sub-table whose keys all take their defaults).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+import planner.config
+from planner.config import read_model_config
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+MODELS_README = CHECKOUT / "models" / "README.md"
+DATA_README = CHECKOUT / "data" / "README.md"
+
+HEADING = re.compile(r"^#+ .*schema class `(\w+)`\s*$")
+TABLE_HEADER = ["key", "unit", "default", "meaning"]
+REQUIRED = "required"
+SUB_TABLE = "{}"
+
+
+def schema_classes() -> dict[str, type[BaseModel]]:
+    """Every pydantic model defined in planner/config.py except the private base."""
+    return {
+        name: cls
+        for name, cls in inspect.getmembers(planner.config, inspect.isclass)
+        if issubclass(cls, BaseModel) and cls.__module__ == planner.config.__name__ and not name.startswith("_")
+    }
+
+
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def documented_defaults(text: str) -> dict[str, dict[str, str]]:
+    """{class name: {key: default cell}} from the first key/unit/default/meaning table of each section."""
+    sections: dict[str, dict[str, str]] = {}
+    current: str | None = None
+    in_table = False
+    for line in text.splitlines():
+        heading = HEADING.match(line)
+        if heading:
+            current, in_table = heading.group(1), False
+            assert current not in sections, f"models/README.md: two sections for schema class {current}"
+            continue
+        if line.startswith("#"):
+            current, in_table = None, False
+            continue
+        if current is None:
+            continue
+        if not line.startswith("|"):
+            if in_table:  # the table ended: later tables of the section are not defaults tables
+                current, in_table = None, False
+            continue
+        row = cells(line)
+        if row == TABLE_HEADER:
+            in_table = True
+            sections[current] = {}
+        elif in_table and not set(line) <= set("|-: "):
+            assert len(row) == 4, f"models/README.md: section {current}: row is not key|unit|default|meaning: {line}"
+            key = row[0].strip("`")
+            assert key not in sections[current], f"models/README.md: {current}.{key} documented twice"
+            sections[current][key] = row[2]
+    return sections
+
+
+def parse_default(cell: str) -> object:
+    if cell == REQUIRED:
+        return PydanticUndefined
+    assert cell.startswith("`") and cell.endswith("`"), f"default {cell!r} is neither `literal` nor required"
+    return ast.literal_eval(cell.strip("`"))
+
+
+@pytest.fixture(scope="module")
+def documented() -> dict[str, dict[str, str]]:
+    return documented_defaults(MODELS_README.read_text(encoding="utf-8"))
+
+
+def test_every_schema_class_has_a_defaults_table(documented):
+    missing = sorted(set(schema_classes()) - set(documented))
+    unknown = sorted(set(documented) - set(schema_classes()))
+    assert not missing, f"models/README.md has no defaults table for schema classes {missing}"
+    assert not unknown, f"models/README.md has sections for classes not in planner/config.py: {unknown}"
+
+
+@pytest.mark.parametrize("class_name", sorted(schema_classes()))
+def test_documented_keys_are_the_schema_fields(documented, class_name):
+    schema = schema_classes()[class_name]
+    keys = set(documented.get(class_name, {}))
+    undocumented = sorted(set(schema.model_fields) - keys)
+    unknown = sorted(keys - set(schema.model_fields))
+    assert not undocumented, f"{class_name}: fields missing from models/README.md: {undocumented}"
+    assert not unknown, f"{class_name}: models/README.md documents keys the schema lacks: {unknown}"
+
+
+@pytest.mark.parametrize("class_name", sorted(schema_classes()))
+def test_documented_defaults_match_the_schema(documented, class_name):
+    schema = schema_classes()[class_name]
+    for key, cell in documented.get(class_name, {}).items():
+        if key not in schema.model_fields:
+            continue  # reported by test_documented_keys_are_the_schema_fields
+        field = schema.model_fields[key]
+        value = parse_default(cell)
+        where = f"{class_name}.{key}: documented {cell}"
+        if field.default_factory is not None:
+            # a sub-table: {} documented, and the factory gives that table with every key at its default
+            assert value == {}, f"{where}, but the schema builds it with a default_factory; document `{{}}`"
+            assert field.default_factory() == field.annotation.model_validate({}), where
+        elif field.is_required():
+            assert value is PydanticUndefined, f"{where}, but the schema requires it; document {REQUIRED}"
+        else:
+            assert value is not PydanticUndefined, f"{where}, but the schema default is {field.default!r}"
+            assert type(value) is type(field.default) and value == field.default, (
+                f"{where}, but the schema default is {field.default!r}"
+            )
+
+
+def test_parser_reads_a_known_row():
+    text = (
+        "## `[x]` — schema class `X`\n\n"
+        "| key | unit | default | meaning |\n|---|---|---|---|\n| `a` | km | `1.5` | m |\n\n"
+        "| key | unit | default | meaning |\n|---|---|---|---|\n| `b` | km | `2.0` | a later table, not defaults |\n"
+    )
+    assert documented_defaults(text) == {"X": {"a": "`1.5`"}}
+    assert parse_default("`1e-4`") == 0.0001
+    assert parse_default("required") is PydanticUndefined
+
+
+@pytest.mark.parametrize("model_file", sorted((CHECKOUT / "models").glob("*.toml")), ids=lambda p: p.name)
+def test_bundled_model_files_validate(model_file):
+    config = read_model_config(model_file)
+    assert config.regions.path is not None and config.regions.path.is_file(), config.regions.path
+
+
+def test_bundled_models_are_listed_in_the_readme():
+    text = MODELS_README.read_text(encoding="utf-8")
+    for model_file in sorted((CHECKOUT / "models").glob("*.toml")):
+        assert f"`{model_file.name}`" in text, f"models/README.md does not mention {model_file.name}"
+
+
+def test_data_readme_mentions_every_data_file():
+    text = DATA_README.read_text(encoding="utf-8")
+    files = sorted(p.name for p in (CHECKOUT / "data").iterdir() if p.is_file() and p.name != "README.md")
+    assert files, "data/ holds no data file"
+    missing = [name for name in files if f"`{name}`" not in text]
+    assert not missing, f"data/README.md does not mention {missing}; add each with its source and licence"

@@ -1,0 +1,266 @@
+"""map.html and report.html: self-contained (no outside host), user strings escaped, and the map
+really renders in a headless Chromium without errors or network requests.
+
+The tiny instance: four 0.2° square regions on the equator at longitudes 0, 1, 2 and 5, one
+facility type allowed only at R0 (top_n=1), a 300 km delivery radius, so R3 (556 km away) stays
+unmet. R3 is named like a script and the facility type like an image with an onerror handler.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from planner.export.interactive_map import _longitude_cut, write_interactive_map
+from planner.export.layers import flow_layer, region_layer, site_layer
+from planner.export.report import write_report
+from planner.export.summary import build_summary
+from planner.pipeline import plan
+from planner.prepare import DataOptions
+from planner.solve import SolverOptions
+from tests.builders import tiny_config
+
+SCRIPT_NAME = "<script>alert(1)</script>"
+TYPE_NAME = "<img src=x onerror=alert(2)>"
+ODD_ID = 'R1 & "one"'
+CHROMIUM = Path("/usr/bin/chromium")
+LEAFLET_JS = (Path(__file__).parents[1] / "planner" / "export" / "assets" / "leaflet.js").read_text(encoding="utf-8")
+URL = re.compile(r"https?://[^\s\"'<>)]+")
+
+
+@pytest.fixture(scope="module")
+def layers(tmp_path_factory):
+    """The tiny run and its three layers, solved once for the module."""
+    folder = tmp_path_factory.mktemp("tiny")
+    ids = ["R0", ODD_ID, "R2", "R3"]
+    names = ["Zero", "One", "Two", SCRIPT_NAME]
+    longitudes = [0.0, 1.0, 2.0, 5.0]
+    frame = gpd.GeoDataFrame(
+        {"GEOID": ids, "NAME": names, "pop": [100.0, 50.0, 30.0, 20.0]},
+        geometry=[box(x - 0.1, -0.1, x + 0.1, 0.1) for x in longitudes],
+        crs="EPSG:4326",
+    )
+    frame.to_file(folder / "regions.geojson", driver="GeoJSON")
+    config = tiny_config(
+        folder / "regions.geojson",
+        products={"standard": {"unmet_penalty_per_unit": 1000.0}},
+        transport={"standard": {"cost_per_unit_km": 0.01, "max_distance_km": 300.0}},
+        facility_types={
+            TYPE_NAME: {
+                "opening_cost_per_yr": 100.0,
+                "module_capacity_per_yr": 1000.0,
+                "products": {"standard": {"cost_per_unit": 1.0}},
+                "candidates": {"top_n": 1},
+            }
+        },
+    )
+    result = plan(config, DataOptions(), SolverOptions(mip_gap=1e-9))
+    run = result.run
+    assert run.tables.regions.set_index("region_id").loc["R3", "unmet"] == pytest.approx(20.0)
+    return run, region_layer(run, result.inputs), site_layer(run), flow_layer(run)
+
+
+def _map(layers, path: Path, basemap: bool = False) -> str:
+    run, regions, sites, flows = layers
+    write_interactive_map(regions, sites, flows, run.problem.type_ids, f"tiny {SCRIPT_NAME}", path, basemap=basemap)
+    return path.read_text(encoding="utf-8")
+
+
+def _links(page: str) -> list[str]:
+    """Every src/href attribute of the page, as the browser's parser sees them."""
+    links = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            links.extend(value or "" for name, value in attrs if name in ("src", "href"))
+
+    Parser().feed(page)
+    return links
+
+
+def _embedded_data(page: str) -> dict:
+    start = page.index('<script id="planner-data" type="application/json">') + len(
+        '<script id="planner-data" type="application/json">'
+    )
+    return json.loads(page[start : page.index("</script>", start)])
+
+
+def test_map_is_self_contained_and_escapes_user_strings(layers, tmp_path):
+    page = _map(layers, tmp_path / "map.html")
+    assert LEAFLET_JS in page  # the vendored library, inlined unchanged
+    # outside the vendored library (whose only URLs are the SVG namespace and a link to leafletjs.com,
+    # shown only in the attribution prefix, which the map switches off) no URL at all
+    assert URL.findall(page.replace(LEAFLET_JS, "")) == []
+    assert set(URL.findall(LEAFLET_JS)) == {"http://www.w3.org/2000/svg", "https://leafletjs.com"}
+    assert "url(images/" not in page  # Leaflet's CSS images are inlined as data: URIs
+    for raw in (SCRIPT_NAME, TYPE_NAME, ODD_ID):
+        assert raw not in page
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page
+    assert f"<title>tiny {html.escape(SCRIPT_NAME)}</title>" in page
+
+    data = _embedded_data(page)  # the JSON round-trips to the raw strings
+    names = {f["properties"]["id"]: f["properties"]["name"] for f in data["regions"]["features"]}
+    assert names == {"R0": "Zero", ODD_ID: "One", "R2": "Two", "R3": SCRIPT_NAME}
+    assert data["sites"]["type"] == [TYPE_NAME] and data["basemap"] is None
+    served_by = {f["properties"]["id"]: f["properties"]["served_by"] for f in data["regions"]["features"]}
+    assert served_by == {"R0": TYPE_NAME, ODD_ID: TYPE_NAME, "R2": TYPE_NAME, "R3": "unmet"}
+    coordinates = np.array([c for f in data["regions"]["features"] for c in f["geometry"]["coordinates"][0]])
+    assert np.array_equal(coordinates, np.round(coordinates, 5))
+    assert len(data["flows"]["quantity"]) == 3 and len(data["region_layers"]) == 3
+
+
+def test_basemap_adds_only_openstreetmap_tiles(layers, tmp_path):
+    page = _map(layers, tmp_path / "map.html", basemap=True)
+    hosts = {re.sub(r"https?://([^/]+).*", r"\1", url) for url in URL.findall(page.replace(LEAFLET_JS, ""))}
+    assert hosts == {"tile.openstreetmap.org", "www.openstreetmap.org"}  # tiles and their attribution
+
+
+def test_report_is_self_contained_and_escapes_user_strings(layers, tmp_path):
+    run, regions, sites, flows = layers
+    summary = build_summary(run, {"regions": str(tmp_path / f"{SCRIPT_NAME}.geojson")}, [f"warning about {TYPE_NAME}"])
+    write_report(run, regions, sites, flows, summary, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert URL.findall(page) == []
+    assert [link for link in _links(page) if not link.startswith("data:")] == []
+    for raw in (SCRIPT_NAME, TYPE_NAME):  # in the unmet-regions table, the facility table and the warnings
+        assert raw not in page
+        assert html.escape(raw) in page
+    for heading in ("Cost breakdown", "Facilities (1 open)", "Demand and unmet demand by product", "Cost to serve",
+                    "Regions with the most unmet demand", "Model assumptions", "Solver", "Independent audit"):
+        assert f"<h2>{heading}" in page
+    assert "passed" in page and page.count("data:image/png;base64,") == 4  # map + three charts
+
+
+@pytest.mark.parametrize(
+    ("points", "cut"), [([-179.5, 179.5], 0.0), ([-120.0, -70.0, 172.0], 51.0), ([0.0, 1.0], None)]
+)
+def test_longitudes_are_cut_at_the_widest_gap(points, cut):
+    """Aleutians-like data (172°E with the US at −120…−70°) is cut in the widest gap, not at ±180°."""
+    assert _longitude_cut(np.array(points)) == cut
+
+
+# --- headless Chromium ------------------------------------------------------------------------------
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--enable-logging=stderr", "--v=0", "--window-size=1000,800",
+    "--host-resolver-rules=MAP * ~NOTFOUND",  # offline: any outside request fails (and is in the net log)
+]
+
+# Opens the popup of every region, flow and site, switches through the region colourings, and writes
+# what it saw into <pre id="probe"> (the DOM dump shows it); alert() only records its argument.
+PROBE_HEAD = (
+    "<script>window.__alerts = []; window.alert = function (m) { window.__alerts.push(String(m)); };"
+    "window.__errors = []; window.addEventListener('error', function (e) { window.__errors.push(e.message); });"
+    "</script>"
+)
+PROBE_BODY = """<pre id="probe"></pre><script>
+(function () {
+  var out = {popups: [], legends: [], injected: 0, alerts: null, errors: null};
+  function collect() {
+    var open = document.querySelectorAll('.leaflet-popup-content');  // closed ones fade out for 200 ms
+    var content = open[open.length - 1];
+    out.popups.push(content ? content.textContent : null);
+    out.injected += document.querySelectorAll('.leaflet-popup-content script, .leaflet-popup-content img').length;
+  }
+  ['regions', 'flows', 'sites'].forEach(function (pane) {
+    document.querySelectorAll('.leaflet-planner-' + pane + '-pane path.leaflet-interactive').forEach(function (p) {
+      p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 500, clientY: 400}));
+      collect();
+    });
+  });
+  document.querySelectorAll('.leaflet-control-layers-base input').forEach(function (input) {
+    input.click();
+    out.legends.push(document.querySelector('.planner-legend').textContent);
+  });
+  out.alerts = window.__alerts;
+  out.errors = window.__errors;
+  document.getElementById('probe').textContent = JSON.stringify(out);
+})();
+</script>"""
+
+
+def _chromium(page: Path, work: Path, *mode: str) -> tuple[str, str, list[str]]:
+    """Run Chromium on ``page``; return stdout, stderr and the URLs the page requested (net log)."""
+    profile = work / f"profile-{page.stem}-{mode[0].strip('-').split('=')[0]}"
+    net_log = profile.with_suffix(".netlog.json")
+    done = subprocess.run(
+        [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--log-net-log={net_log}", *mode,
+         page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    log = json.loads(net_log.read_text(encoding="utf-8"))
+    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    # requests of the page carry its file:// isolation key; Chromium's own background requests do not
+    requested = [
+        event["params"]["url"]
+        for event in log["events"]
+        if event["type"] == start_job and "file://" in event.get("params", {}).get("network_isolation_key", "")
+    ]
+    return done.stdout, done.stderr, requested
+
+
+def _console_errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "CONSOLE" in line and ("Uncaught" in line or "rror" in line)]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+def test_map_renders_in_headless_chromium_offline(layers, tmp_path):
+    page = tmp_path / "map.html"
+    text = _map(layers, page)
+    run, regions, sites, flows = layers
+
+    # the page as written: a screenshot with the map drawn, no console error, no request
+    _, stderr, requested = _chromium(page, tmp_path, f"--screenshot={tmp_path / 'shot.png'}")
+    assert _console_errors(stderr) == []
+    assert requested == []
+    from PIL import Image
+
+    with Image.open(tmp_path / "shot.png") as shot:
+        colours = shot.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert shot.size == (1000, 800) and len(colours) > 50  # not blank: regions, lines, circles, legend
+
+    # the probe: every popup and every colouring, user strings stay text, nothing executes
+    probe_page = tmp_path / "probe.html"
+    probe_page.write_text(text.replace("<head>", "<head>" + PROBE_HEAD, 1).replace("</body>", PROBE_BODY + "</body>"),
+                          encoding="utf-8")
+    dom, stderr, requested = _chromium(probe_page, tmp_path, "--dump-dom")
+    assert _console_errors(stderr) == []
+    assert requested == []
+    probe = json.loads(html.unescape(re.search(r'<pre id="probe">(.*?)</pre>', dom, re.DOTALL).group(1)))
+    assert probe["errors"] == []
+    assert probe["injected"] == 0  # no <script>/<img> element made from data inside a popup
+    assert probe["alerts"] == []
+    assert len(probe["popups"]) == len(regions) + len(flows) + len(sites)
+    assert all(probe["popups"]), probe["popups"]
+    assert any(SCRIPT_NAME in text for text in probe["popups"])  # shown as text in its popup
+    assert any(TYPE_NAME in text and ODD_ID in text for text in probe["popups"])  # flow popup
+    titles = [legend.split("Sites")[0] for legend in probe["legends"]]
+    assert len(set(titles)) == 3 and TYPE_NAME in probe["legends"][0] and "cost to serve" in probe["legends"][2]
+    for raw in (SCRIPT_NAME, TYPE_NAME, '<img src="x"'):
+        assert raw not in dom
+    assert dom.count("<path") >= len(regions) + len(flows) + len(sites)  # the vector layers, as SVG paths
+    assert dom.count("leafletjs.com") == LEAFLET_JS.count("leafletjs.com")  # no attribution link rendered
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+def test_basemap_is_the_only_network_use(layers, tmp_path):
+    """The control for the net-log check above: with basemap=True the page asks for OSM tiles."""
+    page = tmp_path / "map.html"
+    _map(layers, page, basemap=True)
+    _, stderr, requested = _chromium(page, tmp_path, "--dump-dom")
+    assert requested and all(url.startswith("https://tile.openstreetmap.org/") for url in requested)
+
