@@ -134,8 +134,8 @@ def audit(problem: Problem, tables: ResultTables, reported_objective: float | No
     # closed sites, capacity, module bounds
     options = _option_keys(problem)
     opened = sites.merge(options, on=["site_id", "facility_type"], how="left")
-    open_keys = set(zip(sites["site_id"], sites["facility_type"]))
-    from_closed = [key not in open_keys for key in zip(flows["site_id"], flows["facility_type"])]
+    open_keys = set(zip(sites["site_id"], sites["facility_type"], strict=False))
+    from_closed = [key not in open_keys for key in zip(flows["site_id"], flows["facility_type"], strict=False)]
     violations["closed_sites"] = float(flows.loc[from_closed, "quantity"].sum())
     tolerances["closed_sites"] = RELATIVE_TOLERANCE * demand_scale
     production = flows.groupby(["site_id", "facility_type"])["quantity"].sum()
@@ -144,10 +144,14 @@ def audit(problem: Problem, tables: ResultTables, reported_objective: float | No
     option = np.where(unknown_options, 0, option).astype(int)
     modules = opened["modules"].to_numpy()
     capacity = problem.module_capacity[option] * modules
-    load = production.reindex(list(zip(opened["site_id"], opened["facility_type"]))).fillna(0.0).to_numpy()
+    load = (
+        production.reindex(list(zip(opened["site_id"], opened["facility_type"], strict=False))).fillna(0.0).to_numpy()
+    )
     violations["capacity"] = _largest(load - capacity)
     tolerances["capacity"] = RELATIVE_TOLERANCE * demand_scale
-    module_excess = np.maximum(problem.min_modules[option] - modules, 0) + np.maximum(modules - problem.max_modules[option], 0)
+    module_excess = np.maximum(problem.min_modules[option] - modules, 0) + np.maximum(
+        modules - problem.max_modules[option], 0
+    )
     violations["modules"] = _largest(module_excess) + float(unknown_options.sum())
     tolerances["modules"] = 0.0
 
@@ -161,7 +165,7 @@ def audit(problem: Problem, tables: ResultTables, reported_objective: float | No
     max_facilities = problem.n_options if problem.max_facilities is None else problem.max_facilities
     count_excess = max(count_excess, problem.min_facilities - len(sites), len(sites) - max_facilities)
     violations["facility_counts"] = float(max(count_excess, 0))
-    forced_keys = set(zip(options["site_id"][problem.forced], options["facility_type"][problem.forced]))
+    forced_keys = set(zip(options["site_id"][problem.forced], options["facility_type"][problem.forced], strict=False))
     violations["forced_open"] = float(len(forced_keys - open_keys))
     spend = float((problem.capex[option] + problem.capex_per_module[option] * modules).sum())
     violations["capex_budget"] = max(spend - problem.capex_budget, 0.0) if np.isfinite(problem.capex_budget) else 0.0
@@ -175,7 +179,9 @@ def audit(problem: Problem, tables: ResultTables, reported_objective: float | No
     # objective from unit costs of the input
     fixed = float((problem.opening_cost[option] + problem.module_cost[option] * modules).sum())
     flow_cost = float((keyed["unit_cost"].fillna(0.0) * keyed["quantity"]).sum())
-    unmet_penalty = (merged["penalty"].where(np.isfinite(merged["penalty"]), 0.0) * merged["unmet"].fillna(0.0).clip(lower=0)).sum()
+    unmet_penalty = (
+        merged["penalty"].where(np.isfinite(merged["penalty"]), 0.0) * merged["unmet"].fillna(0.0).clip(lower=0)
+    ).sum()
     recomputed = fixed + flow_cost + float(unmet_penalty)
     difference = None
     if reported_objective is not None:

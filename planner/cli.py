@@ -74,16 +74,29 @@ def data_options(command):
     for decorator in reversed(
         [
             click.argument("regions", required=False, type=click.Path(path_type=str)),
-            click.option("--model", "model_path", type=click.Path(path_type=str), default=str(DEFAULT_MODEL),
-                         show_default="models/hybrid.toml", help="Model file (TOML)."),
+            click.option(
+                "--model",
+                "model_path",
+                type=click.Path(path_type=str),
+                default=str(DEFAULT_MODEL),
+                show_default="models/hybrid.toml",
+                help="Model file (TOML).",
+            ),
             click.option("--id-column", help="Region id column (default: regions.id_column of the model)."),
             click.option("--demand-column", help="Base demand column (default: regions.demand_column)."),
             click.option("--layer", help="Layer of a multi-layer regions file."),
             click.option("--sites", type=click.Path(path_type=str), help="Candidate sites file (points or CSV)."),
-            click.option("--od-matrix", type=click.Path(path_type=str),
-                         help="Origin-destination file (CSV/Parquet: from, to, distance_km and/or cost)."),
-            click.option("--select", multiple=True, metavar="COLUMN=VALUE[,VALUE...]",
-                         help="Plan for the regions whose COLUMN has one of the values (repeatable)."),
+            click.option(
+                "--od-matrix",
+                type=click.Path(path_type=str),
+                help="Origin-destination file (CSV/Parquet: from, to, distance_km and/or cost).",
+            ),
+            click.option(
+                "--select",
+                multiple=True,
+                metavar="COLUMN=VALUE[,VALUE...]",
+                help="Plan for the regions whose COLUMN has one of the values (repeatable).",
+            ),
         ]
     ):
         command = decorator(command)
@@ -104,8 +117,21 @@ def main() -> None:
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
 @click.option("--quiet", is_flag=True, help="No progress output, only the result.")
 @_fail_cleanly
-def solve(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select, out, time_limit,
-          mip_gap, threads, quiet):
+def solve(
+    regions,
+    model_path,
+    id_column,
+    demand_column,
+    layer,
+    sites,
+    od_matrix,
+    select,
+    out,
+    time_limit,
+    mip_gap,
+    threads,
+    quiet,
+):
     """Solve the network for REGIONS (default: the model file's regions.path) and write the outputs."""
     from planner.config import read_model_config
     from planner.export import write_outputs
@@ -133,8 +159,11 @@ def solve(regions, model_path, id_column, demand_column, layer, sites, od_matrix
             "select": {column: list(values) for column, values in data.select},
             "sites": None if data.sites_path is None else str(data.sites_path),
             "od_matrix": None if data.od_path is None else str(data.od_path),
-            "solver_options": {"time_limit_s": options.time_limit_s, "mip_gap": options.mip_gap,
-                               "threads": options.threads},
+            "solver_options": {
+                "time_limit_s": options.time_limit_s,
+                "mip_gap": options.mip_gap,
+                "threads": options.threads,
+            },
         }
         summary = write_outputs(result.run, result.inputs, out_dir, sources, result.screening.warnings, staging)
     except BaseException:
@@ -150,7 +179,9 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     gap_text = "n/a" if gap is None else f"{100 * gap:.3f}%"
     currency = summary["currency"]
     click.echo(f"status      {summary['status']} (gap {gap_text}, tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")
-    click.echo(f"objective   {summary['objective']:,.0f} {currency}/yr (best bound {summary['best_bound'] or float('nan'):,.0f})")
+    bound = summary["best_bound"]
+    bound_text = "n/a" if bound is None else f"{bound:,.0f}"
+    click.echo(f"objective   {summary['objective']:,.0f} {currency}/yr (best bound {bound_text})")
     parts = ", ".join(f"{name} {value:,.0f}" for name, value in summary["costs"].items())
     click.echo(f"costs       {parts}")
     click.echo(f"co2         {summary['co2_t']:,.0f} t/yr")
@@ -161,8 +192,10 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary["timing"].items())
     click.echo(f"timing      {timing}")
     audit = summary["audit"]
-    click.echo(f"audit       {'passed' if audit['passed'] else 'FAILED'} (max violation {audit['max_violation']:.2g}, "
-               f"objective difference {audit['objective_relative_difference']:.2g})")
+    click.echo(
+        f"audit       {'passed' if audit['passed'] else 'FAILED'} (max violation {audit['max_violation']:.2g}, "
+        f"objective difference {audit['objective_relative_difference']:.2g})"
+    )
     click.echo(f"written     {out_dir}")
 
 
@@ -194,14 +227,20 @@ def validate(regions, model_path, id_column, demand_column, layer, sites, od_mat
 @main.command()
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(["cap", "ufl", "sscflp", "pmed"]))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--capacity", type=click.FloatRange(min=0, min_open=True),
-              help="Capacity of every site where the file says 'capacity' (capa/capb/capc).")
+@click.option(
+    "--capacity",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Capacity of every site where the file says 'capacity' (capa/capb/capc).",
+)
 @click.option("--p", "p", type=click.IntRange(min=1), help="Number of sites to open (p-median; default: the file's p).")
 @click.option("--single-source", is_flag=True, help="Each customer served by exactly one site (cap files).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per instance, seconds.")
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
-@click.option("--optima", type=click.Path(path_type=str),
-              help="known_optima.csv: add 'known' and 'match' (relative difference <= 1e-6).")
+@click.option(
+    "--optima",
+    type=click.Path(path_type=str),
+    help="known_optima.csv: add 'known' and 'match' (relative difference <= 1e-6).",
+)
 @_fail_cleanly
 def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
     """Solve published benchmark FILES of FORMAT (cap, ufl, sscflp, pmed) with the planner's model;
@@ -211,8 +250,14 @@ def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
     from planner.formats.bench import run_bench
 
     rows = run_bench(
-        fmt, [Path(f) for f in files], capacity=capacity, p=p, single_source=single_source,
-        time_limit=time_limit, threads=threads, optima=Path(optima) if optima else None,
+        fmt,
+        [Path(f) for f in files],
+        capacity=capacity,
+        p=p,
+        single_source=single_source,
+        time_limit=time_limit,
+        threads=threads,
+        optima=Path(optima) if optima else None,
     )
     for row in rows:
         click.echo(json.dumps(row))

@@ -51,9 +51,7 @@ class RegionsConfig(_Strict):
 class ProductConfig(_Strict):
     """A product: how its demand follows from the regions, and what not serving it costs."""
 
-    demand_rate: NonNegative = Field(
-        1.0, description="units/yr of this product per unit of the regions' demand column"
-    )
+    demand_rate: NonNegative = Field(1.0, description="units/yr of this product per unit of the regions' demand column")
     demand_column: str | None = Field(
         None, description="a column holding this product's demand (units/yr); overrides demand_rate"
     )
@@ -182,10 +180,9 @@ class ModelConfig(_Strict):
             unknown = sorted(set(facility.products) - set(self.products))
             if unknown:
                 raise ValueError(
-                    f"facility_types.{type_name}.products: {unknown} are not products; "
-                    f"known: {sorted(self.products)}"
+                    f"facility_types.{type_name}.products: {unknown} are not products; known: {sorted(self.products)}"
                 )
-        for product_name, product in self.products.items():
+        for product_name, _product in self.products.items():
             if not any(product_name in f.products for f in self.facility_types.values()):
                 logger.warning("no facility type makes product %r: its demand stays unmet", product_name)
         return self

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from planner.audit import AuditReport, audit
 from planner.errors import SolverError
 from planner.model import ModelIndex, build_model
+from planner.presolve import apply_presolve, combine_bounds, lagrangian_presolve
 from planner.problem import Problem
 from planner.results import ResultTables, Solution
 from planner.solve import SolveReport, SolverOptions, solve_model
@@ -67,9 +68,18 @@ def solve_problem(
         screen_problem(problem)
     with timing.phase("build"):
         index = ModelIndex.from_problem(problem)
+    presolve = None
+    if problem.n_arcs >= options.presolve_min_arcs:
+        with timing.phase("presolve"):
+            presolve = lagrangian_presolve(problem, index, options)
+    with timing.phase("build"):
         model = build_model(problem, index)
+        if presolve is not None:
+            apply_presolve(model, problem, index, presolve)
     with timing.phase("solve"):
-        report = solve_model(model, options, rows_on_demand=options.rows_on_demand)
+        report = solve_model(model, options, warm_start=presolve is not None and presolve.incumbent is not None)
+        if presolve is not None:
+            report = combine_bounds(report, presolve.bound)
     with timing.phase("audit"):
         solution = Solution.from_model(model, problem, index)
         tables = ResultTables.from_solution(problem, index, solution)

@@ -107,7 +107,9 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
     )
     regions = frame.rename(columns={id_column: "region_id"}) if id_column != "region_id" else frame
     name_column = regions_cfg.name_column
-    regions = regions.assign(region_name=regions[name_column].astype(str) if name_column in regions else regions["region_id"])
+    regions = regions.assign(
+        region_name=regions[name_column].astype(str) if name_column in regions else regions["region_id"]
+    )
     sites = (
         read_candidate_sites(Path(options.sites_path), config)
         if options.sites_path
@@ -146,9 +148,7 @@ def generate_candidate_sites(
             mask &= rank < rule.top_n
         allowed[type_name] = mask
     any_type = np.logical_or.reduce(list(allowed.values()))
-    types = [
-        tuple(name for name, mask in allowed.items() if mask[i]) for i in np.flatnonzero(any_type)
-    ]
+    types = [tuple(name for name, mask in allowed.items() if mask[i]) for i in np.flatnonzero(any_type)]
     chosen = np.flatnonzero(any_type)
     return pd.DataFrame(
         {
@@ -350,8 +350,10 @@ def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
     arcs = {c: v[order] for c, v in arcs.items()}
     type_min = np.array([config.facility_types[t].min_count for t in type_ids], dtype=int)
     type_max = np.array(
-        [config.facility_types[t].max_count if config.facility_types[t].max_count is not None else len(options)
-         for t in type_ids],
+        [
+            config.facility_types[t].max_count if config.facility_types[t].max_count is not None else len(options)
+            for t in type_ids
+        ],
         dtype=int,
     )
     return Problem(

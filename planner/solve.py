@@ -31,7 +31,7 @@ OPTIMAL_GAP = 1e-4  # the largest relative gap still reported as "optimal" (HiGH
 INF = highspy.kHighsInf
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """How a solve ended."""
 
     OPTIMAL = "optimal"  # proven optimal: gap within HiGHS's default 1e-4 (or tighter)
@@ -67,7 +67,7 @@ class SolverOptions:
     mip_gap: float = 1e-4
     threads: int | None = None
     quiet: bool = True
-    rows_on_demand: str | None = "linking_constr"  # constraint family added by LP cutting planes
+    presolve_min_arcs: int = 5000  # Lagrangian bound, heuristic incumbent and fixing from this size
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,6 @@ class CompiledModel:
     cost: np.ndarray
     offset: float
     columns: list  # Pyomo VarData per column
-    row_family: np.ndarray  # name of the constraint family (Pyomo component) of each row
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -127,11 +126,6 @@ def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
     integer = np.array([v.is_integer() for v in columns], dtype=bool)
     cost = np.asarray(info.c.toarray()).ravel() if info.c.shape[0] else np.zeros(len(columns))
     offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    families = {}
-    row_family = np.array(
-        [families.setdefault(id(row.parent_component()), row.parent_component().local_name) for row, _ in info.rows],
-        dtype=object,
-    )
     return CompiledModel(
         matrix=sparse.csr_array(info.A),
         row_lower=row_lower,
@@ -142,7 +136,6 @@ def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
         cost=cost,
         offset=offset,
         columns=columns,
-        row_family=row_family,
     )
 
 
@@ -165,19 +158,18 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
     return highs
 
 
-def pass_model(highs: highspy.Highs, compiled: CompiledModel, rows: np.ndarray | None = None) -> None:
-    """Hand the arrays (only the given rows, default all) to HiGHS in one call."""
-    rows = np.arange(len(compiled.row_lower)) if rows is None else rows
+def pass_model(highs: highspy.Highs, compiled: CompiledModel) -> None:
+    """Hand the arrays to HiGHS in one call."""
     lp = highspy.HighsLp()
     lp.num_col_ = len(compiled.cost)
-    lp.num_row_ = len(rows)
+    lp.num_row_ = len(compiled.row_lower)
     lp.col_cost_ = compiled.cost
     lp.col_lower_ = compiled.col_lower
     lp.col_upper_ = compiled.col_upper
-    lp.row_lower_ = compiled.row_lower[rows]
-    lp.row_upper_ = compiled.row_upper[rows]
+    lp.row_lower_ = compiled.row_lower
+    lp.row_upper_ = compiled.row_upper
     lp.offset_ = compiled.offset
-    csc = sparse.csc_array(compiled.matrix[rows])
+    csc = sparse.csc_array(compiled.matrix)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = csc.indptr
     lp.a_matrix_.index_ = csc.indices
@@ -189,54 +181,15 @@ def pass_model(highs: highspy.Highs, compiled: CompiledModel, rows: np.ndarray |
     highs.passModel(lp)
 
 
-def _set_integrality(highs: highspy.Highs, compiled: CompiledModel, relaxed: bool) -> None:
-    columns = np.flatnonzero(compiled.integer)
-    kind = highspy.HighsVarType.kContinuous if relaxed else highspy.HighsVarType.kInteger
-    highs.changeColsIntegrality(len(columns), columns.astype(np.int32), np.full(len(columns), kind))
-
-
-def add_rows_on_demand(
-    highs: highspy.Highs, compiled: CompiledModel, candidates: np.ndarray, max_rounds: int = 100
-) -> tuple[np.ndarray, int]:
-    """Cutting-plane loop on the LP relaxation: start without the ``candidates`` rows, solve the LP,
-    add every candidate row it violates, repeat until none is violated. Returns the rows added and
-    the number of rounds. The LP bound at the end equals that of the full formulation."""
-    _set_integrality(highs, compiled, relaxed=True)
-    highs.setOptionValue("presolve", "off")  # so each round hot-starts from the last basis
-    output = highs.getOptionValue("output_flag")[1]
-    highs.setOptionValue("output_flag", False)
-    matrix = compiled.matrix[candidates]
-    upper, lower = compiled.row_upper[candidates], compiled.row_lower[candidates]
-    added = np.zeros(len(candidates), dtype=bool)
-    rounds = 0
-    for rounds in range(1, max_rounds + 1):
-        highs.run()
-        if highs.getModelStatus() != _MODEL_STATUS.kOptimal:
-            break
-        x = np.asarray(highs.getSolution().col_value, dtype=float)
-        bound = highs.getInfo().objective_function_value
-        activity = matrix @ x
-        violated = ~added & ((activity > upper + 1e-7) | (activity < lower - 1e-7))
-        if not violated.any():
-            break
-        new = np.flatnonzero(violated)
-        block = sparse.csr_array(matrix[new])
-        highs.addRows(len(new), lower[new], upper[new], block.nnz, block.indptr[:-1].astype(np.int32),
-                      block.indices.astype(np.int32), block.data)
-        added[new] = True
-        logger.info("LP round %d: bound %.10g, %d violated rows added", rounds, bound, len(new))
-    _set_integrality(highs, compiled, relaxed=False)
-    highs.setOptionValue("presolve", "choose")
-    highs.setOptionValue("output_flag", output)
-    return candidates[added], rounds
-
-
-def solve_model(model: pyo.ConcreteModel, options: SolverOptions, rows_on_demand: str | None = None) -> SolveReport:
+def solve_model(
+    model: pyo.ConcreteModel,
+    options: SolverOptions,
+    warm_start: bool = False,
+) -> SolveReport:
     """Solve ``model`` with HiGHS and load the incumbent into its variables.
 
-    ``rows_on_demand`` names a constraint family (e.g. ``"linking_constr"``) whose rows are added
-    only when the LP relaxation violates them (see :func:`add_rows_on_demand`); the model must stay
-    exact without them (the linking rows are implied by the capacity rows in integer solutions).
+    With ``warm_start`` the current values of the model's variables are handed to HiGHS as a
+    starting incumbent.
 
     Raises :class:`InfeasibleError` when HiGHS proves infeasibility and :class:`SolverError` when it
     ends without a feasible solution for another reason.
@@ -244,17 +197,20 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions, rows_on_demand
     started = time.perf_counter()
     compiled = compile_model(model)
     highs = new_highs(options)
-    lazy = (compiled.row_family == rows_on_demand) if rows_on_demand else np.zeros(len(compiled.row_lower), bool)
-    pass_model(highs, compiled, np.flatnonzero(~lazy))
+    pass_model(highs, compiled)
     handover_s = time.perf_counter() - started
-    if lazy.any() and compiled.integer.any():
-        added, rounds = add_rows_on_demand(highs, compiled, np.flatnonzero(lazy))
-        logger.info("%d of %d %s rows needed after %d LP rounds", len(added), int(lazy.sum()), rows_on_demand, rounds)
-        if options.time_limit_s is not None:
-            remaining = options.time_limit_s - (time.perf_counter() - started)
-            highs.setOptionValue("time_limit", max(remaining, 1e-3))
-    logger.info("model handed to HiGHS in %.2fs: %d rows, %d columns (%d integer)", handover_s,
-                len(compiled.row_lower), len(compiled.cost), int(compiled.integer.sum()))
+    if warm_start:
+        start = highspy.HighsSolution()
+        start.col_value = [0.0 if v.value is None else float(v.value) for v in compiled.columns]
+        start.value_valid = True
+        highs.setSolution(start)
+    logger.info(
+        "model handed to HiGHS in %.2fs: %d rows, %d columns (%d integer)",
+        handover_s,
+        len(compiled.row_lower),
+        len(compiled.cost),
+        int(compiled.integer.sum()),
+    )
     run_started = time.perf_counter()
     highs.run()
     solve_s = time.perf_counter() - run_started
@@ -273,7 +229,7 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions, rows_on_demand
     if status in (Status.ERROR, Status.UNBOUNDED):
         raise SolverError(f"HiGHS ended with status '{termination}'; no result is trusted")
     values = np.asarray(highs.getSolution().col_value, dtype=float)
-    for variable, value in zip(compiled.columns, values.tolist()):
+    for variable, value in zip(compiled.columns, values.tolist(), strict=False):
         variable.set_value(value, skip_validation=True)
     objective = float(info.objective_function_value) if len(compiled.cost) else compiled.offset
     is_mip = bool(compiled.integer.any())
@@ -302,3 +258,31 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions, rows_on_demand
 def values(component, index) -> np.ndarray:
     """Values of an indexed variable at the given integer positions, as a float array (0 if unset)."""
     return np.array([component[i].value or 0.0 for i in index], dtype=float)
+
+
+def solve_lp(
+    cost: np.ndarray,
+    matrix: sparse.csr_array,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    col_upper: np.ndarray,
+) -> np.ndarray | None:
+    """``min cost·x`` s.t. ``row_lower ≤ A x ≤ row_upper``, ``0 ≤ x ≤ col_upper``: x, or None if
+    HiGHS finds no optimum (used by the primal heuristic)."""
+    highs = new_highs(SolverOptions(quiet=True))
+    compiled = CompiledModel(
+        matrix=sparse.csr_array(matrix),
+        row_lower=np.where(np.isfinite(row_lower), row_lower, -INF),
+        row_upper=np.where(np.isfinite(row_upper), row_upper, INF),
+        col_lower=np.zeros(len(cost)),
+        col_upper=np.where(np.isfinite(col_upper), col_upper, INF),
+        integer=np.zeros(len(cost), dtype=bool),
+        cost=np.asarray(cost, dtype=float),
+        offset=0.0,
+        columns=[],
+    )
+    pass_model(highs, compiled)
+    highs.run()
+    if highs.getModelStatus() != _MODEL_STATUS.kOptimal:
+        return None
+    return np.asarray(highs.getSolution().col_value, dtype=float)

@@ -38,9 +38,7 @@ def check_ids(frame: pd.DataFrame, column: str, path: Path, what: str) -> pd.Ser
         raise InputError(f"{path}: column '{column}' is empty in rows {truncated(rows)}; give every {what} an id")
     duplicated = ids[ids.duplicated()].unique().tolist()
     if duplicated:
-        raise InputError(
-            f"{path}: column '{column}' has duplicated ids {truncated(duplicated)}; ids must be unique"
-        )
+        raise InputError(f"{path}: column '{column}' has duplicated ids {truncated(duplicated)}; ids must be unique")
     return ids
 
 
@@ -196,9 +194,7 @@ def screen_problem(problem: Problem) -> Screening:
             f"min_facilities {problem.min_facilities} exceeds the {len(np.unique(problem.option_site))} candidate sites"
         )
     if np.isfinite(problem.capex_budget):
-        forced_spend = float(
-            (problem.capex + problem.capex_per_module * problem.min_modules)[problem.forced].sum()
-        )
+        forced_spend = float((problem.capex + problem.capex_per_module * problem.min_modules)[problem.forced].sum())
         if forced_spend > problem.capex_budget:
             raise InfeasibleError(
                 f"forced and existing sites need capex {forced_spend:,.6g} but capex_budget is "

@@ -98,3 +98,21 @@ def test_milp_matches_brute_force(seed):
     run = solve_problem(problem, SolverOptions(mip_gap=1e-9))
     assert run.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-7)
     assert run.audit.passed
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_lagrangian_presolve_keeps_the_optimum(seed):
+    """The Lagrangian bound never exceeds the optimum, and fixing options never loses it."""
+    from planner.lagrangian import lagrangian_bound
+    from planner.model import ModelIndex
+
+    problem = random_problem(seed)
+    expected = brute_force(problem)
+    if expected is None:
+        return
+    bound = lagrangian_bound(problem, ModelIndex.from_problem(problem), upper_bound=None, max_iterations=200)
+    assert bound.bound <= expected * (1 + 1e-9) + 1e-9
+    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0))
+    assert run.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-7)
+    assert run.report.best_bound <= expected * (1 + 1e-7) + 1e-7
+    assert run.audit.passed

@@ -68,9 +68,8 @@ def write_outputs(
             flows.to_file(staging / "network.gpkg", layer="flows", driver="GPKG")
         report = run.report
         gap = "n/a" if report.mip_gap is None else f"{100 * report.mip_gap:.2f}%"
-        title = (
-            f"{run.problem.name}: {report.status.value}, cost {report.objective:,.0f} {run.problem.currency}/yr, gap {gap}"
-        )
+        cost = f"{report.objective:,.0f} {run.problem.currency}/yr"
+        title = f"{run.problem.name}: {report.status.value}, cost {cost}, gap {gap}"
         draw_map(regions, sites, flows, run.problem.type_ids, title, staging / "map.png")
         run.timing.seconds["write"] = time.perf_counter() - started
         summary = build_summary(run, sources, warnings_seen)

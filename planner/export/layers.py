@@ -20,7 +20,9 @@ def region_service(run: Run) -> pd.DataFrame:
     main_type = by_type.idxmax(axis=1) if len(by_type.columns) else pd.Series(dtype=object)
     cost = flows.groupby("region_id")["cost"].sum()
     frame = totals.assign(
-        unmet_share=np.where(totals["demand"] > 0, totals["unmet"] / totals["demand"].where(totals["demand"] > 0, 1), 0.0),
+        unmet_share=np.where(
+            totals["demand"] > 0, totals["unmet"] / totals["demand"].where(totals["demand"] > 0, 1), 0.0
+        ),
         served_by=main_type.reindex(totals.index).fillna("unmet"),
         cost_to_serve=(cost.reindex(totals.index).fillna(0.0) + totals["unmet_cost"])
         / totals["demand"].where(totals["demand"] > 0, 1),

@@ -56,7 +56,9 @@ def draw_map(
             mask = (sites["facility_type"] == type_id).to_numpy()
             if mask.any():
                 projected_sites[mask].plot(
-                    ax=ax, color=colours[type_id], markersize=sizes[mask].to_numpy(),
+                    ax=ax,
+                    color=colours[type_id],
+                    markersize=sizes[mask].to_numpy(),
                     edgecolor="black",
                     linewidth=0.6,
                     zorder=3,
@@ -64,7 +66,15 @@ def draw_map(
     handles = [Patch(facecolor=colours[t], alpha=0.5, label=f"served by {t}") for t in type_ids]
     handles.append(Patch(facecolor=UNMET_COLOUR, alpha=0.5, label="unmet"))
     handles += [
-        Line2D([], [], marker="o", linestyle="", markerfacecolor=colours[t], markeredgecolor="black", label=f"{t} (size ~ capacity)")
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markerfacecolor=colours[t],
+            markeredgecolor="black",
+            label=f"{t} (size ~ capacity)",
+        )
         for t in type_ids
         if (sites["facility_type"] == t).any()
     ]

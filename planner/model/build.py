@@ -137,21 +137,13 @@ def define_capacity(model: pyo.ConcreteModel, problem: Problem, index: ModelInde
 
 
 def define_linking(model: pyo.ConcreteModel, problem: Problem) -> None:
-    r""":math:`x_a \le y_{o(a)}`: the strong linking (no flow from a closed site), in two families.
-
-    ``linking_constr`` holds the arcs of capacitated options, where the capacity row
-    :math:`\sum q x \le C_o m_o \le C_o \overline m_o y_o` already implies it for integer
-    :math:`y` (so the solver may add these rows on demand without changing the optimum);
-    ``linking_uncapacitated_constr`` holds the arcs of uncapacitated options, where it is essential.
-    """
+    r""":math:`x_a \le y_{o(a)}`: the strong linking (no flow from a closed site)."""
     arc_option = problem.arc_option.tolist()
-    capacitated = np.isfinite(problem.module_capacity)[problem.arc_option]
 
     def _linking_rule(m, a):
         return m.assign[a] <= m.open[arc_option[a]]
 
-    model.linking_constr = pyo.Constraint(np.flatnonzero(capacitated).tolist(), rule=_linking_rule)
-    model.linking_uncapacitated_constr = pyo.Constraint(np.flatnonzero(~capacitated).tolist(), rule=_linking_rule)
+    model.linking_constr = pyo.Constraint(model.ARCS, rule=_linking_rule)
 
 
 def define_one_type_per_site(model: pyo.ConcreteModel, problem: Problem) -> None:
@@ -160,7 +152,7 @@ def define_one_type_per_site(model: pyo.ConcreteModel, problem: Problem) -> None
     shared = sites[counts > 1]
     order = np.argsort(problem.option_site, kind="stable")
     starts = np.searchsorted(problem.option_site[order], shared)
-    groups = [order[start : start + count].tolist() for start, count in zip(starts, counts[counts > 1])]
+    groups = [order[start : start + count].tolist() for start, count in zip(starts, counts[counts > 1], strict=False)]
 
     def _one_type_rule(m, g):
         return sum(m.open[o] for o in groups[g]) <= 1
@@ -175,8 +167,7 @@ def define_facility_counts(model: pyo.ConcreteModel, problem: Problem) -> None:
     limited_types = [
         k
         for k in range(len(problem.type_ids))
-        if problem.type_min_count[k] > 0
-        or problem.type_max_count[k] < np.count_nonzero(problem.option_type == k)
+        if problem.type_min_count[k] > 0 or problem.type_max_count[k] < np.count_nonzero(problem.option_type == k)
     ]
 
     def _type_count_rule(m, k):
@@ -197,8 +188,7 @@ def define_capex_budget(model: pyo.ConcreteModel, problem: Problem, index: Model
     if not np.isfinite(problem.capex_budget):
         return
     spend = sum(
-        float(problem.capex[o]) * model.open[o]
-        + float(problem.capex_per_module[o]) * modules_expr(model, problem, o)
+        float(problem.capex[o]) * model.open[o] + float(problem.capex_per_module[o]) * modules_expr(model, problem, o)
         for o in range(problem.n_options)
         if problem.capex[o] > 0 or problem.capex_per_module[o] > 0
     )
@@ -209,8 +199,7 @@ def define_objective(model: pyo.ConcreteModel, problem: Problem, index: ModelInd
     r"""Total annual cost: :math:`\sum_o (F_o y_o + M_o m_o) + \sum_a c_a q_{d(a)} x_a + \sum_d \pi_d q_d u_d`."""
     arc_cost = problem.arc_unit_cost * index.pair_demand[index.arc_pair]
     fixed = sum(
-        float(problem.opening_cost[o]) * model.open[o]
-        + float(problem.module_cost[o]) * modules_expr(model, problem, o)
+        float(problem.opening_cost[o]) * model.open[o] + float(problem.module_cost[o]) * modules_expr(model, problem, o)
         for o in range(problem.n_options)
     )
     flows = sum(cost * model.assign[a] for a, cost in enumerate(arc_cost.tolist()) if cost != 0)

@@ -1,0 +1,150 @@
+"""A primal heuristic: from a set of open options, the cheapest flows (an LP), then whole modules,
+then a drop pass that closes options while that lowers the cost. The result is a complete,
+feasible :class:`Solution` (checked against every coupling constraint) or None; it is handed to
+HiGHS as a starting incumbent and gives the upper bound for Lagrangian fixing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+from scipy import sparse
+
+from planner.model.index import ModelIndex
+from planner.problem import Problem
+from planner.results import SHARE_ZERO, Solution
+from planner.solve import solve_lp
+
+logger = logging.getLogger(__name__)
+
+
+def solution_cost(problem: Problem, index: ModelIndex, solution: Solution) -> float:
+    """Objective of a solution (currency/yr)."""
+    fixed = float((problem.opening_cost * solution.open + problem.module_cost * solution.modules).sum())
+    flows = float((problem.arc_unit_cost * index.pair_demand[index.arc_pair] * solution.assign).sum())
+    penalty = np.where(np.isfinite(index.pair_penalty), index.pair_penalty, 0.0)
+    return fixed + flows + float((penalty * index.pair_demand * solution.unmet).sum())
+
+
+def satisfies_coupling(problem: Problem, solution: Solution) -> bool:
+    """One type per site, type and total counts, budget, forced sites, single sourcing."""
+    is_open = solution.open > 0
+    if np.bincount(problem.option_site[is_open], minlength=len(problem.site_ids)).max(initial=0) > 1:
+        return False
+    per_type = np.bincount(problem.option_type[is_open], minlength=len(problem.type_ids))
+    if (per_type < problem.type_min_count).any() or (per_type > problem.type_max_count).any():
+        return False
+    n_open = int(is_open.sum())
+    if n_open < problem.min_facilities or (problem.max_facilities is not None and n_open > problem.max_facilities):
+        return False
+    if (problem.forced & ~is_open).any():
+        return False
+    spend = float((problem.capex * solution.open + problem.capex_per_module * solution.modules).sum())
+    if np.isfinite(problem.capex_budget) and spend > problem.capex_budget * (1 + 1e-9):
+        return False
+    if problem.single_sourcing and ((solution.assign > SHARE_ZERO) & (solution.assign < 1 - 1e-9)).any():
+        return False
+    return True
+
+
+def flows_for_open_set(problem: Problem, index: ModelIndex, opened: np.ndarray) -> Solution | None:
+    """Cheapest flows given the open options at their largest capacity, then whole modules."""
+    arcs = np.flatnonzero(opened[problem.arc_option])
+    quantity = index.pair_demand[index.arc_pair[arcs]]
+    option = problem.arc_option[arcs]
+    capacity = problem.module_capacity[option]
+    per_unit_module = np.where(np.isfinite(capacity), problem.module_cost[option] / capacity, 0.0)
+    arc_cost = (problem.arc_unit_cost[arcs] + per_unit_module) * quantity
+    may_be_unmet = index.unmet_pairs
+    penalty_cost = index.pair_penalty[may_be_unmet] * index.pair_demand[may_be_unmet]
+    n_arcs, n_unmet = len(arcs), len(may_be_unmet)
+    balance = sparse.csr_array(
+        (
+            np.ones(n_arcs + n_unmet),
+            (np.concatenate([index.arc_pair[arcs], may_be_unmet]), np.arange(n_arcs + n_unmet)),
+        ),
+        shape=(index.n_pairs, n_arcs + n_unmet),
+    )
+    capacitated = np.flatnonzero(opened & np.isfinite(problem.module_capacity))
+    position = np.full(problem.n_options, -1)
+    position[capacitated] = np.arange(len(capacitated))
+    in_capacity = np.isfinite(capacity)
+    load = sparse.csr_array(
+        (quantity[in_capacity], (position[option[in_capacity]], np.flatnonzero(in_capacity))),
+        shape=(len(capacitated), n_arcs + n_unmet),
+    )
+    matrix = sparse.vstack([balance, load], format="csr")
+    row_lower = np.concatenate([np.ones(index.n_pairs), np.full(len(capacitated), -np.inf)])
+    row_upper = np.concatenate([np.ones(index.n_pairs), problem.option_capacity_max[capacitated]])
+    x = solve_lp(np.concatenate([arc_cost, penalty_cost]), matrix, row_lower, row_upper, np.ones(n_arcs + n_unmet))
+    if x is None:
+        return None
+    assign = np.zeros(problem.n_arcs)
+    assign[arcs] = np.clip(x[:n_arcs], 0.0, 1.0)
+    assign[assign < SHARE_ZERO] = 0.0
+    unmet = np.zeros(index.n_pairs)
+    unmet[may_be_unmet] = np.clip(x[n_arcs:], 0.0, 1.0)
+    option_load = np.bincount(
+        problem.arc_option, weights=assign * index.pair_demand[index.arc_pair], minlength=problem.n_options
+    )
+    used = (option_load > 0) | problem.forced
+    with np.errstate(invalid="ignore", divide="ignore"):
+        needed = np.where(
+            np.isfinite(problem.module_capacity),
+            np.ceil(option_load / problem.module_capacity - 1e-9),
+            problem.min_modules,
+        )
+    modules = np.clip(needed, problem.min_modules, problem.max_modules).astype(int) * used
+    return Solution(open=used.astype(int), modules=modules, assign=assign, unmet=unmet)
+
+
+def improve_by_dropping(problem: Problem, index: ModelIndex, solution: Solution, time_limit_s: float) -> Solution:
+    """Close one open option at a time (least loaded first) while that lowers the cost."""
+    started = time.perf_counter()
+    best, best_cost = solution, solution_cost(problem, index, solution)
+    improved = True
+    while improved and time.perf_counter() - started < time_limit_s:
+        improved = False
+        load = np.bincount(
+            problem.arc_option, weights=best.assign * index.pair_demand[index.arc_pair], minlength=problem.n_options
+        )
+        candidates = np.flatnonzero((best.open > 0) & ~problem.forced)
+        for option in candidates[np.argsort(load[candidates])]:
+            if time.perf_counter() - started > time_limit_s:
+                break
+            opened = best.open > 0
+            opened[option] = False
+            trial = flows_for_open_set(problem, index, opened)
+            if trial is None or not satisfies_coupling(problem, trial):
+                continue
+            cost = solution_cost(problem, index, trial)
+            if cost < best_cost - 1e-9 * max(abs(best_cost), 1.0):
+                best, best_cost, improved = trial, cost, True
+                break
+    return best
+
+
+def incumbent_from_values(
+    problem: Problem, index: ModelIndex, option_value: np.ndarray, time_limit_s: float = 10.0
+) -> Solution | None:
+    """Open the options a Lagrangian solution opens (v_o < 0, forced), adding the next best by v_o
+    until capacity covers the demand that must be served; flows by LP; then the drop pass."""
+    opened = problem.forced | (option_value < 0)
+    must_serve = float(index.pair_demand[~np.isfinite(index.pair_penalty)].sum())
+    order = np.argsort(option_value)
+    capacity = problem.option_capacity_max
+    for option in order:
+        if capacity[opened].sum() >= must_serve * (1 + 1e-9):
+            break
+        opened[option] = True
+    # one type per site: keep the option with the lowest value at each site
+    ranked = np.flatnonzero(opened)[np.argsort(option_value[opened])]
+    _, first = np.unique(problem.option_site[ranked], return_index=True)
+    keep = np.zeros_like(opened)
+    keep[ranked[first]] = True
+    solution = flows_for_open_set(problem, index, keep)
+    if solution is None or not satisfies_coupling(problem, solution):
+        return None
+    return improve_by_dropping(problem, index, solution, time_limit_s)
