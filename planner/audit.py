@@ -176,8 +176,19 @@ def audit(problem: Problem, tables: ResultTables, reported_objective: float | No
     for name in ("one_type_per_site", "facility_counts", "forced_open", "single_sourcing"):
         tolerances.setdefault(name, 0.0)
 
+    # setups: every (facility, product) with flow pays its setup; the sites table must show it
+    made = flows[flows["quantity"] > 0][["site_id", "facility_type", "product"]].drop_duplicates()
+    made = made.merge(options, on=["site_id", "facility_type"], how="left").dropna(subset=["option"])
+    product_position = {p: i for i, p in enumerate(problem.product_ids)}
+    required_setup = float(
+        problem.setup_cost[made["option"].astype(int).to_numpy(), made["product"].map(product_position).to_numpy()].sum()
+    )
+    paid_setup = float(sites["setup_cost"].sum()) if "setup_cost" in sites else 0.0
+    violations["setup_paid"] = max(required_setup - paid_setup, 0.0)
+    tolerances["setup_paid"] = RELATIVE_TOLERANCE * max(required_setup, 1.0)
+
     # objective from unit costs of the input
-    fixed = float((problem.opening_cost[option] + problem.module_cost[option] * modules).sum())
+    fixed = float((problem.opening_cost[option] + problem.module_cost[option] * modules).sum()) + paid_setup
     flow_cost = float((keyed["unit_cost"].fillna(0.0) * keyed["quantity"]).sum())
     unmet_penalty = (
         merged["penalty"].where(np.isfinite(merged["penalty"]), 0.0) * merged["unmet"].fillna(0.0).clip(lower=0)

@@ -15,7 +15,7 @@ import logging
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -75,6 +75,11 @@ class ProductionConfig(_Strict):
 
     cost_per_unit: NonNegative = Field(description="variable production cost, currency/unit")
     co2_kg_per_unit: NonNegative = Field(0.0, description="kg CO2 per unit produced")
+    setup_cost_per_yr: NonNegative = Field(
+        0.0,
+        description="currency/yr paid at each facility of this type that makes the product at all "
+        "(economies of scope: high at a mass-production plant, low at a flexible microfactory)",
+    )
 
 
 class CandidateRule(_Strict):
@@ -91,6 +96,9 @@ class CandidateRule(_Strict):
 class FacilityTypeConfig(_Strict):
     """A facility type (a central plant size, a microfactory, ...)."""
 
+    role: Literal["central", "microfactory", "other"] = Field(
+        "other", description="what the type is, for 'planner compare' (central-only / micro-only variants)"
+    )
     opening_cost_per_yr: NonNegative = Field(
         description="annualised investment + fixed operating cost of an open site, currency/yr"
     )

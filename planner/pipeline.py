@@ -69,7 +69,7 @@ def solve_problem(
     with timing.phase("build"):
         index = ModelIndex.from_problem(problem)
     presolve = None
-    if problem.n_arcs >= options.presolve_min_arcs:
+    if problem.n_arcs >= options.presolve_min_arcs and not problem.setup_cost.any():
         with timing.phase("presolve"):
             presolve = lagrangian_presolve(problem, index, options)
     with timing.phase("build"):

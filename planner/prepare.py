@@ -311,6 +311,14 @@ def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
     opening_cost = np.where(existing, 0.0, per_type("opening_cost_per_yr") * multiplier)
     capex = np.where(existing, 0.0, per_type("capex") * multiplier)
     penalty = np.array([finite_or_inf(config.products[p].unmet_penalty_per_unit) for p in product_ids])
+    setup_by_type = np.array(
+        [
+            [config.facility_types[t].products[p].setup_cost_per_yr if p in config.facility_types[t].products else 0.0
+             for p in product_ids]
+            for t in type_ids
+        ]
+    ).reshape(len(type_ids), len(product_ids))
+    setup_cost = setup_by_type[option_type] * multiplier[:, None]
     product_radius = np.array([finite_or_inf(config.transport[p].max_distance_km) for p in product_ids])
 
     arc_parts = []
@@ -394,4 +402,5 @@ def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
         site_lat=inputs.sites["lat"].to_numpy(dtype=float),
         region_lon=inputs.region_lon,
         region_lat=inputs.region_lat,
+        setup_cost=setup_cost,
     )

@@ -66,8 +66,11 @@ class Problem:
     site_lat: np.ndarray | None = None
     region_lon: np.ndarray | None = None  # (R,) demand point, degrees, for outputs only
     region_lat: np.ndarray | None = None
+    setup_cost: np.ndarray | None = None  # (O, P) currency/yr if option o makes product p at all
 
     def __post_init__(self) -> None:
+        if self.setup_cost is None:
+            object.__setattr__(self, "setup_cost", np.zeros((len(self.option_site), len(self.product_ids))))
         n_types = len(self.type_ids)
         if self.type_min_count is None:
             object.__setattr__(self, "type_min_count", np.zeros(n_types, dtype=int))

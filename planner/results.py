@@ -32,6 +32,7 @@ UNITS = {
     "production": "units/yr",
     "utilization": "fraction",
     "fixed_cost": "currency/yr",
+    "setup_cost": "currency/yr",
     "lon": "degrees",
     "lat": "degrees",
     "quantity": "units/yr",
@@ -56,6 +57,7 @@ class Solution:
     modules: np.ndarray
     assign: np.ndarray
     unmet: np.ndarray
+    setup: np.ndarray | None = None  # (O, P) 1 where option o pays the setup of product p
 
     @classmethod
     def from_model(cls, model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> Solution:
@@ -70,7 +72,18 @@ class Solution:
         unmet_pairs = index.unmet_pairs
         if len(unmet_pairs):
             unmet[unmet_pairs] = np.clip(values(model.unmet, unmet_pairs.tolist()), 0.0, 1.0)
-        return cls(open=is_open, modules=modules.astype(int), assign=assign, unmet=unmet)
+        setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
+        if len(index.setup_option):
+            chosen = np.round(values(model.setup, range(len(index.setup_option)))).astype(int)
+            setup[index.setup_option, index.setup_product] = chosen
+        return cls(open=is_open, modules=modules.astype(int), assign=assign, unmet=unmet, setup=setup)
+
+
+def setup_paid(problem: Problem, solution: Solution) -> np.ndarray:
+    """(O, P) 1 where a product setup is paid (all zeros when the model has no setup costs)."""
+    if solution.setup is None:
+        return np.zeros((problem.n_options, problem.n_products), dtype=int)
+    return solution.setup
 
 
 def _with_units(frame: pd.DataFrame) -> pd.DataFrame:
@@ -121,6 +134,7 @@ def sites_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.D
             "production": production[opened],
             "utilization": utilization,
             "fixed_cost": problem.opening_cost[opened] + problem.module_cost[opened] * modules,
+            "setup_cost": (problem.setup_cost[opened] * setup_paid(problem, solution)[opened]).sum(axis=1),
             "lon": problem.site_lon[site] if problem.site_lon is not None else np.nan,
             "lat": problem.site_lat[site] if problem.site_lat is not None else np.nan,
         }
@@ -165,9 +179,10 @@ class ResultTables:
         )
 
     def cost_parts(self) -> dict[str, float]:
-        """The objective split (currency/yr): fixed, production, transport, carbon, unmet_penalty."""
+        """The objective split (currency/yr): fixed, setup, production, transport, carbon, unmet_penalty."""
         return {
             "fixed": float(self.sites["fixed_cost"].sum()),
+            "setup": float(self.sites["setup_cost"].sum()),
             "production": float(self.flows["production_cost"].sum()),
             "transport": float(self.flows["transport_cost"].sum()),
             "carbon": float(self.flows["carbon_cost"].sum()),

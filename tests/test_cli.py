@@ -250,7 +250,7 @@ def test_summary_is_optimal_and_audited(solved):
 
 def test_summary_costs_add_up_to_the_objective(solved):
     summary = read_summary(solved[1])
-    assert set(summary["costs"]) == {"fixed", "production", "transport", "carbon", "unmet_penalty"}
+    assert set(summary["costs"]) == {"fixed", "setup", "production", "transport", "carbon", "unmet_penalty"}
     assert sum(summary["costs"].values()) == pytest.approx(summary["objective"], rel=1e-6)
 
 

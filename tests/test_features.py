@@ -168,3 +168,27 @@ def test_carbon_price_switches_technology(tmp_path, carbon_price, chosen):
     assert run.tables.sites["facility_type"].tolist() == [chosen]
     assert run.report.objective == pytest.approx(100 + 10 * min(1 + 0.01 * carbon_price, 2.0), rel=1e-9)
     assert run.tables.flows["co2_t"].sum() == pytest.approx(0.1 if chosen == "dirty" else 0.0)
+
+
+@pytest.mark.parametrize(("setup", "expected_sites"), [(0.0, 1), (500.0, 2)])
+def test_product_setup_cost_rewards_focused_plants(tmp_path, setup, expected_sites):
+    """Economies of scope. Two co-located candidate sites, products a and b (demand 10 each), one
+    type (open 100, 1/unit) with a setup cost G per product made at a site ... and a specialist type
+    (open 150, 1/unit) with no setup cost that makes only b. Without setups: one generalist site,
+    100 + 20 = 120. With G = 500: generalist making a (100 + 500 + 10) plus specialist for b
+    (150 + 10) = 770 beats the generalist making both (100 + 1000 + 20 = 1120)."""
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 0.0], [10, 0])
+    config = tiny_config(
+        regions,
+        products={"a": {"unmet_penalty_per_unit": 1000.0}, "b": {"unmet_penalty_per_unit": 1000.0}},
+        transport={"a": {"cost_per_unit_km": 0.01}, "b": {"cost_per_unit_km": 0.01}},
+        facility_types={
+            "generalist": plant(products={"a": {"cost_per_unit": 1.0, "setup_cost_per_yr": setup},
+                                          "b": {"cost_per_unit": 1.0, "setup_cost_per_yr": setup}}),
+            "specialist": plant(opening_cost_per_yr=150.0, products={"b": {"cost_per_unit": 1.0}}),
+        },
+    )
+    run = solve(config)
+    assert len(run.tables.sites) == expected_sites
+    assert run.report.objective == pytest.approx(120.0 if setup == 0 else 770.0, rel=1e-9)
+    assert run.tables.cost_parts()["setup"] == pytest.approx(setup)

@@ -149,7 +149,10 @@ def _region_data(
     """The regions as a GeoJSON FeatureCollection and the three colourings with their legends."""
     geometry = _region_geometries(regions, cut)
     n = len(regions)
-    column = lambda name, default=np.nan: regions[name] if name in regions else pd.Series(default, index=regions.index)  # noqa: E731
+
+    def column(name: str, default: Any = np.nan) -> pd.Series:
+        return regions[name] if name in regions else pd.Series(default, index=regions.index)
+
     demand = pd.to_numeric(column("demand"), errors="coerce")
     unmet_share = pd.to_numeric(column("unmet_share"), errors="coerce")
     cost = pd.to_numeric(column("cost_to_serve"), errors="coerce")
@@ -175,6 +178,8 @@ def _region_data(
     unmet_index = np.where(has_demand, np.minimum(unmet_index, len(bounds) - 1), len(bounds))
     unmet_colours = [colour for _, colour, _ in UNMET_CLASSES] + [NO_DEMAND_COLOUR]
     unmet_legend = [[colour, label] for _, colour, label in UNMET_CLASSES]
+    if not has_demand.all():
+        unmet_legend.append([NO_DEMAND_COLOUR, "no demand"])
 
     cost_class, edges = _cost_classes(cost.where(has_demand))
     cost_colours = COST_COLOURS[: max(len(edges) - 1, 1)] + [NO_DEMAND_COLOUR]

@@ -20,7 +20,10 @@ Variables:
 
 Objective (currency/yr):
 
-.. math:: \min \sum_o (F_o y_o + M_o m_o) + \sum_a c_a q_{d(a)} x_a + \sum_d \pi_d q_d u_d
+.. math:: \min \sum_o (F_o y_o + M_o m_o) + \sum_{o,p} G_{op} z_{op} + \sum_a c_a q_{d(a)} x_a
+          + \sum_d \pi_d q_d u_d
+
+with :math:`z_{op}` the product setups of ``define_setup`` (economies of scope).
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ def build_model(problem: Problem, index: ModelIndex | None = None) -> pyo.Concre
     define_unmet(model, index)
     define_demand_balance(model, index)
     define_capacity(model, problem, index)
-    define_linking(model, problem)
+    define_linking(model, problem, index)
+    define_setup(model, problem, index)
     define_one_type_per_site(model, problem)
     define_facility_counts(model, problem)
     define_capex_budget(model, problem, index)
@@ -63,6 +67,7 @@ def define_sets(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -
     model.ARCS = pyo.Set(initialize=range(problem.n_arcs), ordered=True)
     model.MODULAR = pyo.Set(initialize=index.modular_options.tolist(), ordered=True)
     model.UNMET = pyo.Set(initialize=index.unmet_pairs.tolist(), ordered=True)
+    model.SETUPS = pyo.Set(initialize=range(len(index.setup_option)), ordered=True)
 
 
 def define_open(model: pyo.ConcreteModel, problem: Problem) -> None:
@@ -136,14 +141,32 @@ def define_capacity(model: pyo.ConcreteModel, problem: Problem, index: ModelInde
     model.capacity_constr = pyo.Constraint(capacitated, rule=_capacity_rule)
 
 
-def define_linking(model: pyo.ConcreteModel, problem: Problem) -> None:
-    r""":math:`x_a \le y_{o(a)}`: the strong linking (no flow from a closed site)."""
+def define_linking(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r""":math:`x_a \le y_{o(a)}`: the strong linking (no flow from a closed site), for arcs whose
+    product needs no setup (the others link through their setup decision, see ``define_setup``)."""
     arc_option = problem.arc_option.tolist()
 
     def _linking_rule(m, a):
         return m.assign[a] <= m.open[arc_option[a]]
 
-    model.linking_constr = pyo.Constraint(model.ARCS, rule=_linking_rule)
+    model.linking_constr = pyo.Constraint(np.flatnonzero(index.arc_setup < 0).tolist(), rule=_linking_rule)
+
+
+def define_setup(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r"""Economies of scope: :math:`z_{op} \in \{0,1\}` = option o makes product p at all, paying
+    :math:`G_{op}` (currency/yr); :math:`x_a \le z_{o(a)p(a)}` and :math:`z_{op} \le y_o`."""
+    model.setup = pyo.Var(model.SETUPS, domain=pyo.Binary)
+    arc_setup = index.arc_setup.tolist()
+    setup_option = index.setup_option.tolist()
+
+    def _setup_linking_rule(m, a):
+        return m.assign[a] <= m.setup[arc_setup[a]]
+
+    def _setup_open_rule(m, z):
+        return m.setup[z] <= m.open[setup_option[z]]
+
+    model.setup_linking_constr = pyo.Constraint(np.flatnonzero(index.arc_setup >= 0).tolist(), rule=_setup_linking_rule)
+    model.setup_open_constr = pyo.Constraint(model.SETUPS, rule=_setup_open_rule)
 
 
 def define_one_type_per_site(model: pyo.ConcreteModel, problem: Problem) -> None:
@@ -196,7 +219,7 @@ def define_capex_budget(model: pyo.ConcreteModel, problem: Problem, index: Model
 
 
 def define_objective(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
-    r"""Total annual cost: :math:`\sum_o (F_o y_o + M_o m_o) + \sum_a c_a q_{d(a)} x_a + \sum_d \pi_d q_d u_d`."""
+    r"""Total annual cost: fixed + setups + flows + unmet penalty (see the module docstring)."""
     arc_cost = problem.arc_unit_cost * index.pair_demand[index.arc_pair]
     fixed = sum(
         float(problem.opening_cost[o]) * model.open[o] + float(problem.module_cost[o]) * modules_expr(model, problem, o)
@@ -205,4 +228,6 @@ def define_objective(model: pyo.ConcreteModel, problem: Problem, index: ModelInd
     flows = sum(cost * model.assign[a] for a, cost in enumerate(arc_cost.tolist()) if cost != 0)
     unmet_cost = index.pair_penalty * index.pair_demand
     unmet = sum(float(unmet_cost[d]) * model.unmet[d] for d in model.UNMET)
-    model.total_cost = pyo.Objective(expr=fixed + flows + unmet, sense=pyo.minimize)
+    setup_cost = problem.setup_cost[index.setup_option, index.setup_product]
+    setup = sum(float(cost) * model.setup[z] for z, cost in enumerate(setup_cost.tolist()))
+    model.total_cost = pyo.Objective(expr=fixed + setup + flows + unmet, sense=pyo.minimize)

@@ -33,6 +33,9 @@ class ModelIndex:
     arcs_by_pair: tuple[np.ndarray, np.ndarray]
     arcs_by_option: tuple[np.ndarray, np.ndarray]
     modular_options: np.ndarray  # options whose module count is a decision (max > min)
+    setup_option: np.ndarray  # (Z,) option of each product setup decision (setup cost > 0, arcs exist)
+    setup_product: np.ndarray  # (Z,) its product
+    arc_setup: np.ndarray  # (A,) the setup decision an arc needs, -1 if none
 
     @classmethod
     def from_problem(cls, problem: Problem) -> ModelIndex:
@@ -43,7 +46,16 @@ class ModelIndex:
         valid = (arc_pair < len(pair_code)) & (pair_code[np.minimum(arc_pair, len(pair_code) - 1)] == arc_code)
         if len(arc_code) and not valid.all():
             raise ValueError("arcs must serve demand pairs with positive demand; prune zero-demand arcs")
+        n_products = problem.n_products
+        arc_key = problem.arc_option * n_products + problem.arc_product
+        needs_setup = problem.setup_cost.ravel()[arc_key] > 0
+        setup_keys = np.unique(arc_key[needs_setup])
+        arc_setup = np.full(problem.n_arcs, -1)
+        arc_setup[needs_setup] = np.searchsorted(setup_keys, arc_key[needs_setup])
         return cls(
+            setup_option=setup_keys // n_products,
+            setup_product=setup_keys % n_products,
+            arc_setup=arc_setup,
             pair_region=pair_region,
             pair_product=pair_product,
             pair_demand=problem.demand[pair_region, pair_product],

@@ -120,8 +120,7 @@
         fillOpacity: 0.9,
       });
       marker.bindPopup(function () {
-        return table(sites.id[i], [
-          ["site", sites.id[i]],
+        return table("site " + sites.id[i], [
           ["type", sites.type[i]],
           ["modules", number(sites.modules[i])],
           ["capacity", sites.capacity[i] === null ? "unlimited" : number(sites.capacity[i], "units/yr")],
