@@ -116,6 +116,7 @@ def main() -> None:
 @click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap to stop at.")
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
 @click.option("--quiet", is_flag=True, help="No progress output, only the result.")
+@click.option("--basemap", is_flag=True, help="Add an OpenStreetMap tile layer to map.html (needs internet to view).")
 @_fail_cleanly
 def solve(
     regions,
@@ -131,6 +132,7 @@ def solve(
     mip_gap,
     threads,
     quiet,
+    basemap,
 ):
     """Solve the network for REGIONS (default: the model file's regions.path) and write the outputs."""
     from planner.config import read_model_config
@@ -165,7 +167,9 @@ def solve(
                 "threads": options.threads,
             },
         }
-        summary = write_outputs(result.run, result.inputs, out_dir, sources, result.screening.warnings, staging)
+        summary = write_outputs(
+            result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap
+        )
     except BaseException:
         import shutil
 
@@ -261,3 +265,63 @@ def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
     )
     for row in rows:
         click.echo(json.dumps(row))
+
+
+@main.command(name="compare")
+@click.argument("models", nargs=-1, type=click.Path(path_type=str))
+@click.option("--regions", "regions", type=click.Path(path_type=str),
+              help="Regions file (default: regions.path of the first model).")
+@click.option("--model", "model_path", type=click.Path(path_type=str), default=str(DEFAULT_MODEL),
+              show_default="models/hybrid.toml",
+              help="Model whose central-only, micro-only and hybrid variants are compared.")
+@click.option("--id-column", help="Region id column.")
+@click.option("--demand-column", help="Base demand column.")
+@click.option("--layer", help="Layer of a multi-layer regions file.")
+@click.option("--sites", type=click.Path(path_type=str), help="Candidate sites file.")
+@click.option("--od-matrix", type=click.Path(path_type=str), help="Origin-destination file.")
+@click.option("--select", multiple=True, metavar="COLUMN=VALUE[,VALUE...]", help="Plan for a subset of regions.")
+@click.option("--sweep", "sweep_text", metavar="KEY=START:STOP:N",
+              help="Breakeven sweep of one model key on the hybrid model, e.g. "
+                   "transport.standard.cost_per_unit_km=0.002:0.02:6.")
+@click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/compare_<model name>).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per solve, seconds.")
+@click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap per solve.")
+@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@_fail_cleanly
+def compare_command(models, regions, model_path, id_column, demand_column, layer, sites, od_matrix, select,
+                    sweep_text, out, time_limit, mip_gap, threads, quiet):
+    """Compare central-only, micro-only and hybrid networks of --model (plus any MODELS files) on one
+    dataset: cost parts, CO2, facility counts, delivery distances, the value of decentralisation, where
+    microfactories win and an optional breakeven sweep. Writes compare.csv and compare.html."""
+    from planner.compare import Sweep, compare, standard_variants
+    from planner.config import read_model_config
+    from planner.export.compare_report import write_comparison
+    from planner.solve import SolverOptions
+
+    _configure_logging(quiet)
+    base = read_model_config(model_path)
+    configs = standard_variants(base)
+    for path in models:
+        extra = read_model_config(path)
+        configs[extra.name if extra.name not in configs else f"{extra.name}_{len(configs)}"] = extra
+    options = SolverOptions(
+        time_limit_s=time_limit if time_limit is not None else base.solver.time_limit_s,
+        mip_gap=mip_gap if mip_gap is not None else base.solver.mip_gap,
+        threads=threads if threads is not None else base.solver.threads,
+        quiet=quiet,
+    )
+    data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
+    sweep = Sweep.parse(sweep_text) if sweep_text else None
+    out_dir = Path(out) if out else Path("results") / f"compare_{base.name}"
+    comparison = compare(configs, data, options, sweep)
+    write_comparison(comparison, out_dir)
+    rows = comparison.rows
+    for row in rows.itertuples(index=False):
+        gap = "n/a" if row.mip_gap is None or row.mip_gap != row.mip_gap else f"{100 * row.mip_gap:.2f}%"
+        click.echo(f"{row.variant:14} {row.status:10} cost {row.objective:,.0f} (gap {gap}), co2 {row.co2_t:,.0f} t, "
+                   f"served {100 * row.share_served_within_radius:.1f}%")
+    value = comparison.value
+    if value["absolute"] is not None:
+        click.echo(f"value of decentralisation: {value['absolute']:,.0f} per year ({value['percent']:.2f}%)")
+    click.echo(f"written     {out_dir}")

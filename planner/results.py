@@ -189,6 +189,22 @@ class ResultTables:
             "unmet_penalty": float(self.regions["unmet_cost"].sum()),
         }
 
+    def cost_to_serve(self) -> pd.Series:
+        """Fully loaded cost to serve per region (currency/unit): its flow costs, its share of the fixed
+        and setup costs of the facilities serving it (by quantity), and its unmet penalty, per unit of
+        its demand."""
+        flows = self.flows
+        facility = self.sites.set_index(["site_id", "facility_type"])
+        overhead = facility["fixed_cost"] + facility.get("setup_cost", 0.0)
+        per_unit = (overhead / facility["production"].where(facility["production"] > 0)).fillna(0.0)
+        keys = pd.MultiIndex.from_frame(flows[["site_id", "facility_type"]])
+        loaded = flows["cost"].to_numpy() + flows["quantity"].to_numpy() * per_unit.reindex(keys).fillna(0.0).to_numpy()
+        demand = self.regions.groupby("region_id")["demand"].sum()
+        cost = pd.Series(loaded, index=flows["region_id"].to_numpy()).groupby(level=0).sum()
+        unmet = self.regions.groupby("region_id")["unmet_cost"].sum()
+        total = cost.reindex(demand.index).fillna(0.0) + unmet.reindex(demand.index).fillna(0.0)
+        return total / demand.where(demand > 0)
+
     def facility_counts(self, type_ids) -> dict[str, int]:
         counts = self.sites["facility_type"].value_counts()
         return {type_id: int(counts.get(type_id, 0)) for type_id in type_ids}

@@ -1,9 +1,9 @@
 """map.html and report.html: self-contained (no outside host), user strings escaped, and the map
 really renders in a headless Chromium without errors or network requests.
 
-The tiny instance: four 0.2° square regions on the equator at longitudes 0, 1, 2 and 5, one
-facility type allowed only at R0 (top_n=1), a 300 km delivery radius, so R3 (556 km away) stays
-unmet. R3 is named like a script and the facility type like an image with an onerror handler.
+The tiny instance: five 0.2° square regions on the equator at longitudes 0, 1, 2, 5 and 3 (the
+last without demand), one facility type allowed only at R0 (top_n=1), a 300 km delivery radius, so
+R3 (556 km away) stays unmet. R3 is named like a script and the facility type like an image with an onerror handler.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ URL = re.compile(r"https?://[^\s\"'<>)]+")
 def layers(tmp_path_factory):
     """The tiny run and its three layers, solved once for the module."""
     folder = tmp_path_factory.mktemp("tiny")
-    ids = ["R0", ODD_ID, "R2", "R3"]
-    names = ["Zero", "One", "Two", SCRIPT_NAME]
-    longitudes = [0.0, 1.0, 2.0, 5.0]
+    ids = ["R0", ODD_ID, "R2", "R3", "R4"]
+    names = ["Zero", "One", "Two", SCRIPT_NAME, "Empty"]
+    longitudes = [0.0, 1.0, 2.0, 5.0, 3.0]
     frame = gpd.GeoDataFrame(
-        {"GEOID": ids, "NAME": names, "pop": [100.0, 50.0, 30.0, 20.0]},
+        {"GEOID": ids, "NAME": names, "pop": [100.0, 50.0, 30.0, 20.0, 0.0]},
         geometry=[box(x - 0.1, -0.1, x + 0.1, 0.1) for x in longitudes],
         crs="EPSG:4326",
     )
@@ -109,10 +109,10 @@ def test_map_is_self_contained_and_escapes_user_strings(layers, tmp_path):
 
     data = _embedded_data(page)  # the JSON round-trips to the raw strings
     names = {f["properties"]["id"]: f["properties"]["name"] for f in data["regions"]["features"]}
-    assert names == {"R0": "Zero", ODD_ID: "One", "R2": "Two", "R3": SCRIPT_NAME}
+    assert names == {"R0": "Zero", ODD_ID: "One", "R2": "Two", "R3": SCRIPT_NAME, "R4": "Empty"}
     assert data["sites"]["type"] == [TYPE_NAME] and data["basemap"] is None
     served_by = {f["properties"]["id"]: f["properties"]["served_by"] for f in data["regions"]["features"]}
-    assert served_by == {"R0": TYPE_NAME, ODD_ID: TYPE_NAME, "R2": TYPE_NAME, "R3": "unmet"}
+    assert served_by == {"R0": TYPE_NAME, ODD_ID: TYPE_NAME, "R2": TYPE_NAME, "R3": "unmet", "R4": "no demand"}
     coordinates = np.array([c for f in data["regions"]["features"] for c in f["geometry"]["coordinates"][0]])
     assert np.array_equal(coordinates, np.round(coordinates, 5))
     assert len(data["flows"]["quantity"]) == 3 and len(data["region_layers"]) == 3

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import InputError
+from planner.export.interactive_map import write_interactive_map
 from planner.export.layers import flow_layer, region_layer, site_layer
+from planner.export.report import write_report
 from planner.export.static_map import draw_map
 from planner.export.summary import build_summary
 from planner.pipeline import Run
@@ -49,8 +51,10 @@ def write_outputs(
     sources: dict[str, Any],
     warnings_seen: list[str],
     staging: Path | None = None,
+    basemap: bool = False,
 ) -> dict[str, Any]:
-    """Write summary.json, sites/flows/regions CSV, network.gpkg and map.png; return the summary."""
+    """Write summary.json, sites/flows/regions CSV, network.gpkg, map.png, map.html (offline unless
+    ``basemap``) and report.html; return the summary."""
     out = Path(out)
     staging = staging or prepare_output_dir(out)
     started = time.perf_counter()
@@ -71,8 +75,13 @@ def write_outputs(
         cost = f"{report.objective:,.0f} {run.problem.currency}/yr"
         title = f"{run.problem.name}: {report.status.value}, cost {cost}, gap {gap}"
         draw_map(regions, sites, flows, run.problem.type_ids, title, staging / "map.png")
+        write_interactive_map(
+            regions, sites, flows, run.problem.type_ids, title, staging / "map.html",
+            basemap=basemap, currency=run.problem.currency,
+        )
         run.timing.seconds["write"] = time.perf_counter() - started
         summary = build_summary(run, sources, warnings_seen)
+        write_report(run, regions, sites, flows, summary, staging / "report.html", map_png=staging / "map.png")
         (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)

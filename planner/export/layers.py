@@ -18,14 +18,13 @@ def region_service(run: Run) -> pd.DataFrame:
     totals = regions.groupby("region_id")[["demand", "served", "unmet", "unmet_cost"]].sum()
     by_type = flows.groupby(["region_id", "facility_type"])["quantity"].sum().unstack(fill_value=0.0)
     main_type = by_type.idxmax(axis=1) if len(by_type.columns) else pd.Series(dtype=object)
-    cost = flows.groupby("region_id")["cost"].sum()
+    cost_to_serve = run.tables.cost_to_serve()
     frame = totals.assign(
         unmet_share=np.where(
             totals["demand"] > 0, totals["unmet"] / totals["demand"].where(totals["demand"] > 0, 1), 0.0
         ),
         served_by=main_type.reindex(totals.index).fillna("unmet"),
-        cost_to_serve=(cost.reindex(totals.index).fillna(0.0) + totals["unmet_cost"])
-        / totals["demand"].where(totals["demand"] > 0, 1),
+        cost_to_serve=cost_to_serve.reindex(totals.index),
     )
     frame.loc[frame["served"] <= 0, "served_by"] = "unmet"
     return frame.reset_index()

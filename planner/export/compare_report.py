@@ -1,0 +1,147 @@
+"""``planner compare`` outputs: compare.csv, compare_regions.csv, sweep.csv, the where-microfactories-win
+map, the breakeven chart and a self-contained compare.html (charts embedded, strings escaped)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from planner.compare import Comparison
+from planner.export.folder import prepare_output_dir
+from planner.export.layers import region_layer
+from planner.export.static_map import equal_area_crs
+
+logger = logging.getLogger(__name__)
+
+
+def _png_bytes(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def draw_where_micro_wins(comparison: Comparison):
+    """Choropleth of the micro advantage (currency/unit): blue where serving locally is cheaper."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    central = comparison.plans["central_only"]
+    regions = region_layer(central.run, central.inputs)[["region_id", "geometry"]]
+    regions = regions.merge(comparison.regions, on="region_id", how="left")
+    projected = regions.to_crs(equal_area_crs(regions))
+    limit = float(np.nanpercentile(np.abs(projected["micro_advantage"]), 95)) if projected["micro_advantage"].notna().any() else 1.0
+    fig, ax = plt.subplots(figsize=(11, 7))
+    projected.plot(
+        ax=ax, column="micro_advantage", cmap="RdBu", vmin=-limit, vmax=limit, legend=True,
+        legend_kwds={"label": "cost to serve, central-only − micro-only (currency/unit)", "shrink": 0.6},
+        missing_kwds={"color": "#eeeeee"}, edgecolor="white", linewidth=0.1,
+    )
+    ax.set_title("Where microfactories win (blue: serving locally is cheaper)")
+    ax.set_axis_off()
+    fig.tight_layout()
+    data = _png_bytes(fig)
+    plt.close(fig)
+    return data
+
+
+def draw_breakeven(comparison: Comparison):
+    """Facility counts by role and total cost against the swept parameter."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sweep, key = comparison.sweep, comparison.sweep_key
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
+    top.plot(sweep[key], sweep["n_central"], marker="o", label="central plants")
+    top.plot(sweep[key], sweep["n_microfactory"], marker="s", label="microfactories")
+    top.set_ylabel("open facilities")
+    top.legend()
+    bottom.plot(sweep[key], sweep["objective"], marker="o", color="black")
+    bottom.set_ylabel("total cost (currency/yr)")
+    bottom.set_xlabel(key)
+    fig.suptitle(f"Breakeven: network against {key}")
+    fig.tight_layout()
+    data = _png_bytes(fig)
+    plt.close(fig)
+    return data
+
+
+def _table_html(frame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for value in row:
+            text = f"{value:,.4g}" if isinstance(value, float) else str(value)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _image_html(data: bytes, alt: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+
+
+def compare_html(comparison: Comparison, images: dict[str, bytes]) -> str:
+    value = comparison.value
+    if value["absolute"] is None:
+        headline = "Value of decentralisation: needs a central_only and a hybrid variant."
+    else:
+        headline = (
+            f"Value of decentralisation: {value['absolute']:,.0f} per year "
+            f"({value['percent']:.2f}% of the best central-only network's cost)."
+        )
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Network comparison</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;"
+        "font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}img{max-width:100%}</style>",
+        "</head><body><h1>Central plant, microfactories or both?</h1>",
+        f"<p><strong>{html.escape(headline)}</strong> Gaps of each solve are in the table: a value within the "
+        "sum of the gaps is not significant.</p>",
+        "<h2>Variants</h2>",
+        _table_html(comparison.rows),
+    ]
+    if "where_micro_wins" in images:
+        parts += ["<h2>Where microfactories win</h2>", _image_html(images["where_micro_wins"], "where microfactories win")]
+    if "breakeven" in images:
+        parts += ["<h2>Breakeven</h2>", _image_html(images["breakeven"], "breakeven chart"), _table_html(comparison.sweep)]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_comparison(comparison: Comparison, out: Path) -> dict:
+    """Write every compare output into ``out`` atomically; return the headline figures."""
+    out = Path(out)
+    staging = prepare_output_dir(out)
+    try:
+        comparison.rows.to_csv(staging / "compare.csv", index=False)
+        images = {}
+        if comparison.regions is not None:
+            comparison.regions.to_csv(staging / "compare_regions.csv", index=False)
+            images["where_micro_wins"] = draw_where_micro_wins(comparison)
+            (staging / "where_micro_wins.png").write_bytes(images["where_micro_wins"])
+        if comparison.sweep is not None:
+            comparison.sweep.to_csv(staging / "sweep.csv", index=False)
+            images["breakeven"] = draw_breakeven(comparison)
+            (staging / "breakeven.png").write_bytes(images["breakeven"])
+        (staging / "compare.html").write_text(compare_html(comparison, images), encoding="utf-8")
+        headline = {"value_of_decentralisation": comparison.value}
+        (staging / "value.json").write_text(json.dumps(headline, indent=2) + "\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return headline

@@ -1,0 +1,107 @@
+"""`planner compare`: variants by role, the value of decentralisation on hand-derived cases, the
+where-microfactories-win table and the breakeven sweep.
+
+Two regions of demand 10 at longitudes 0 and 10 (1,111.95 km apart), transport 0.01 per unit-km,
+production 1 per unit everywhere. A central plant opens for 100, a microfactory for ``micro_open``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.compare import Sweep, compare, standard_variants
+from planner.errors import InputError
+from planner.prepare import DataOptions
+from planner.solve import SolverOptions
+from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config
+
+EXACT = SolverOptions(mip_gap=1e-9)
+
+
+def two_role_config(tmp_path, micro_open: float):
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 10.0], [10, 10])
+    production = {"standard": {"cost_per_unit": 1.0}}
+    return tiny_config(
+        regions,
+        facility_types={
+            "central": {"role": "central", "opening_cost_per_yr": 100.0, "products": production},
+            "micro": {"role": "microfactory", "opening_cost_per_yr": micro_open, "products": production},
+        },
+    )
+
+
+def test_central_only_optimal_gives_zero_value(tmp_path):
+    """Micro at 300: central-only = two centrals 200 + 20 = 220 = hybrid, so the value is 0."""
+    result = compare(standard_variants(two_role_config(tmp_path, 300.0)), DataOptions(), EXACT)
+    costs = result.rows.set_index("variant")["objective"]
+    assert costs["central_only"] == pytest.approx(220.0)
+    assert costs["micro_only"] == pytest.approx(min(600 + 20, 300 + 20 + 10 * 0.01 * 10 * KM_PER_DEGREE))
+    assert costs["hybrid"] == pytest.approx(220.0)
+    assert result.value["absolute"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_cheap_microfactories_have_positive_value(tmp_path):
+    """Micro at 50: two micros 100 + 20 = 120 against central-only 220: value 100 = 45.45 %."""
+    result = compare(standard_variants(two_role_config(tmp_path, 50.0)), DataOptions(), EXACT)
+    assert result.value["absolute"] == pytest.approx(100.0)
+    assert result.value["percent"] == pytest.approx(100 * 100 / 220)
+    # fully loaded: micro-only 120 / 20 units = 6 per unit, central-only 220 / 20 = 11: advantage 5
+    wins = result.regions.set_index("region_id")["micro_advantage"]
+    assert wins.tolist() == pytest.approx([5.0, 5.0])
+
+
+def test_variants_need_roles(tmp_path):
+    regions = equator_regions(tmp_path / "r.geojson", [0.0], [10])
+    with pytest.raises(InputError, match="role"):
+        standard_variants(tiny_config(regions))
+
+
+def test_sweep_parses_and_flips_the_network(tmp_path):
+    """Sweeping the micro opening cost from 50 to 300 moves the network from micros to centrals."""
+    config = two_role_config(tmp_path, 50.0)
+    sweep = Sweep.parse("facility_types.micro.opening_cost_per_yr=50:300:2")
+    result = compare({"hybrid": config}, DataOptions(), EXACT, sweep)
+    table = result.sweep.set_index("facility_types.micro.opening_cost_per_yr")
+    assert table.loc[50.0, "n_microfactory"] == 2 and table.loc[50.0, "n_central"] == 0
+    assert table.loc[300.0, "n_microfactory"] == 0 and table.loc[300.0, "n_central"] == 2
+
+
+@pytest.mark.parametrize("text", ["x=1:2", "x=a:b:3", "x=1:2:1", "nokey"])
+def test_bad_sweep_is_an_input_error(text):
+    with pytest.raises(InputError, match="KEY=START:STOP:N"):
+        Sweep.parse(text)
+
+
+def test_compare_command_writes_csv_and_html(tmp_path):
+    config = two_role_config(tmp_path, 50.0)
+    model = tmp_path / "model.toml"
+    lines = [
+        'name = "two"', "carbon_price = 0.0",
+        "[regions]", f'path = "{config.regions.path}"', 'id_column = "GEOID"', 'demand_column = "pop"',
+        'name_column = "NAME"', "[distance]", "circuity = 1.0",
+        "[products.standard]", "unmet_penalty_per_unit = 1000.0",
+        "[transport.standard]", "cost_per_unit_km = 0.01",
+        "[facility_types.central]", 'role = "central"', "opening_cost_per_yr = 100.0",
+        "[facility_types.central.products.standard]", "cost_per_unit = 1.0",
+        "[facility_types.micro]", 'role = "microfactory"', "opening_cost_per_yr = 50.0",
+        "[facility_types.micro.products.standard]", "cost_per_unit = 1.0",
+    ]
+    model.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(
+        main, ["compare", "--model", str(model), "--out", str(out), "--quiet", "--mip-gap", "0",
+               "--sweep", "facility_types.micro.opening_cost_per_yr=50:300:2"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "value of decentralisation: 100 per year (45.45%)" in result.output
+    rows = pd.read_csv(out / "compare.csv")
+    assert list(rows["variant"]) == ["central_only", "micro_only", "hybrid"]
+    assert json.loads((out / "value.json").read_text())["value_of_decentralisation"]["absolute"] == pytest.approx(100)
+    page = (out / "compare.html").read_text()
+    assert "Value of decentralisation" in page and "data:image/png;base64" in page
+    assert (out / "sweep.csv").exists() and (out / "breakeven.png").exists()
