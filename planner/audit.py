@@ -181,7 +181,9 @@ def audit(problem: Problem, tables: ResultTables, reported_objective: float | No
     made = made.merge(options, on=["site_id", "facility_type"], how="left").dropna(subset=["option"])
     product_position = {p: i for i, p in enumerate(problem.product_ids)}
     required_setup = float(
-        problem.setup_cost[made["option"].astype(int).to_numpy(), made["product"].map(product_position).to_numpy()].sum()
+        problem.setup_cost[
+            made["option"].astype(int).to_numpy(), made["product"].map(product_position).to_numpy()
+        ].sum()
     )
     paid_setup = float(sites["setup_cost"].sum()) if "setup_cost" in sites else 0.0
     violations["setup_paid"] = max(required_setup - paid_setup, 0.0)

@@ -39,7 +39,7 @@ def role_variant(config: ModelConfig, keep_roles: set[str], name: str) -> ModelC
     if not data["facility_types"]:
         raise InputError(
             f"model '{config.name}': no facility type has role {sorted(keep_roles)}; set role = \"central\" or "
-            "\"microfactory\" on the facility types to compare central-only and micro-only networks"
+            '"microfactory" on the facility types to compare central-only and micro-only networks'
         )
     data["name"] = name
     variant = model_config_from_dict(data, config.source_path or config.name)
@@ -53,7 +53,7 @@ def standard_variants(config: ModelConfig) -> dict[str, ModelConfig]:
     if not {CENTRAL, MICRO} <= roles:
         raise InputError(
             f"model '{config.name}': compare needs facility types with role = \"central\" and role = "
-            f"\"microfactory\" (found roles {sorted(roles)}); set role on each [facility_types.<name>]"
+            f'"microfactory" (found roles {sorted(roles)}); set role on each [facility_types.<name>]'
         )
     return {
         "central_only": role_variant(config, {CENTRAL, "other"}, "central_only"),

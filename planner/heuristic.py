@@ -126,12 +126,53 @@ def improve_by_dropping(problem: Problem, index: ModelIndex, solution: Solution,
     return best
 
 
+def improve_by_swapping(
+    problem: Problem,
+    index: ModelIndex,
+    solution: Solution,
+    option_value: np.ndarray,
+    time_limit_s: float,
+    candidates_per_option: int = 5,
+) -> Solution:
+    """Swap an open option for a closed one nearby in value (the closed options with the lowest
+    Lagrangian value v_o), first improvement, while time lasts."""
+    started = time.perf_counter()
+    best, best_cost = solution, solution_cost(problem, index, solution)
+    improved = True
+    while improved and time.perf_counter() - started < time_limit_s:
+        improved = False
+        opened = np.flatnonzero((best.open > 0) & ~problem.forced)
+        closed = np.flatnonzero(best.open == 0)
+        closed = closed[np.argsort(option_value[closed])][: candidates_per_option * 2]
+        for out in opened[np.argsort(-option_value[opened])].tolist():
+            for into in closed.tolist():
+                if time.perf_counter() - started > time_limit_s:
+                    return best
+                trial_open = best.open > 0
+                trial_open[out], trial_open[into] = False, True
+                trial = flows_for_open_set(problem, index, trial_open)
+                if trial is None or not satisfies_coupling(problem, trial):
+                    continue
+                cost = solution_cost(problem, index, trial)
+                if cost < best_cost - 1e-9 * max(abs(best_cost), 1.0):
+                    best, best_cost, improved = trial, cost, True
+                    break
+            if improved:
+                break
+    return best
+
+
 def incumbent_from_values(
-    problem: Problem, index: ModelIndex, option_value: np.ndarray, time_limit_s: float = 10.0
+    problem: Problem,
+    index: ModelIndex,
+    option_value: np.ndarray,
+    time_limit_s: float = 10.0,
+    opened: np.ndarray | None = None,
 ) -> Solution | None:
-    """Open the options a Lagrangian solution opens (v_o < 0, forced), adding the next best by v_o
-    until capacity covers the demand that must be served; flows by LP; then the drop pass."""
-    opened = problem.forced | (option_value < 0)
+    """Open the options a Lagrangian solution opens (``opened``, default v_o < 0 and forced), adding
+    the next best by v_o until capacity covers the demand that must be served; flows by LP; then the
+    drop and swap passes."""
+    opened = (problem.forced | (option_value < 0)) if opened is None else opened.copy()
     must_serve = float(index.pair_demand[~np.isfinite(index.pair_penalty)].sum())
     order = np.argsort(option_value)
     capacity = problem.option_capacity_max
@@ -147,4 +188,7 @@ def incumbent_from_values(
     solution = flows_for_open_set(problem, index, keep)
     if solution is None or not satisfies_coupling(problem, solution):
         return None
-    return improve_by_dropping(problem, index, solution, time_limit_s)
+    started = time.perf_counter()
+    solution = improve_by_dropping(problem, index, solution, time_limit_s / 2)
+    remaining = time_limit_s - (time.perf_counter() - started)
+    return improve_by_swapping(problem, index, solution, option_value, remaining)

@@ -40,6 +40,7 @@ from planner.problem import Problem
 logger = logging.getLogger(__name__)
 
 FIXING_MARGIN = 1e-7  # relative safety margin on L + v_o > U against rounding
+MAX_COVER_FIXING_OPTIONS = 2000  # one knapsack per option beyond this is too slow; fall back
 
 
 @dataclass(frozen=True)
@@ -51,23 +52,105 @@ class LagrangianResult:
     option_value: np.ndarray  # (O,) v_o at the best multipliers
     fix_closed: np.ndarray  # (O,) bool
     fix_open: np.ndarray  # (O,) bool
+    chosen: np.ndarray  # (O,) bool: the options the relaxation opens at the best multipliers
     iterations: int
     seconds: float
 
 
 def fixable_options(
-    problem: Problem, bound: float, option_value: np.ndarray, upper_bound: float | None
+    problem: Problem,
+    bound: float,
+    option_value: np.ndarray,
+    upper_bound: float | None,
+    cover: CapacityCover | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Options closed (resp. open) in every solution cheaper than ``upper_bound``: L + |v_o| > U."""
+    """Options closed (resp. open) in every solution cheaper than ``upper_bound``: the relaxation
+    with the option flipped is above it (without the capacity cover: L + |v_o| > U)."""
     fix_closed = np.zeros(problem.n_options, dtype=bool)
     fix_open = np.zeros(problem.n_options, dtype=bool)
     if upper_bound is None or not np.isfinite(bound):
         return fix_closed, fix_open
     limit = upper_bound + FIXING_MARGIN * max(abs(upper_bound), 1.0)
     free = ~problem.forced
-    fix_closed = free & (option_value >= 0) & (bound + option_value > limit)
-    fix_open = free & (option_value < 0) & (bound - option_value > limit)
+    if cover is None or not cover.active or problem.n_options > MAX_COVER_FIXING_OPTIONS:
+        fix_closed = free & (option_value >= 0) & (bound + option_value > limit)
+        fix_open = free & (option_value < 0) & (bound - option_value > limit)
+        return fix_closed, fix_open
+    base_value, chosen = cover.choose(option_value)
+    rest = bound - base_value  # the bound without the option choice
+    for option in np.flatnonzero(free).tolist():
+        if chosen[option]:
+            flipped, _ = cover.choose(option_value, force_out=option)
+            fix_open[option] = rest + flipped > limit
+        else:
+            flipped, _ = cover.choose(option_value, force_in=option)
+            fix_closed[option] = rest + flipped > limit
     return fix_closed, fix_open
+
+
+class CapacityCover:
+    r"""The option choice of the relaxation with the valid aggregate capacity constraint
+    :math:`\sum_o C_o \underline m_o y_o \ge \sum_d q_d` (all demand must be served, module counts
+    fixed): a min-cost covering knapsack, solved exactly by dynamic programming over capacity in
+    units of the capacities' greatest common divisor. Without it (some demand may go unmet, module
+    counts vary, or the table would be too large) the choice is simply every option with
+    :math:`v_o < 0`."""
+
+    MAX_TABLE = 20_000_000  # options × capacity steps
+
+    def __init__(self, problem: Problem, index: ModelIndex) -> None:
+        self.problem = problem
+        capacity = problem.module_capacity * problem.min_modules
+        self.capacity = capacity
+        self.need = float(index.pair_demand.sum())
+        self.active = bool(
+            problem.n_options
+            and not np.isfinite(index.pair_penalty).any()
+            and np.isfinite(capacity).all()
+            and (problem.min_modules == problem.max_modules).all()
+            and np.allclose(capacity, np.round(capacity))
+            and (capacity > 0).all()
+        )
+        if self.active:
+            self.step = float(np.gcd.reduce(np.round(capacity).astype(np.int64)))
+            self.units = np.round(capacity / self.step).astype(np.int64)
+            self.active = problem.n_options * self.need / self.step <= self.MAX_TABLE
+
+    def choose(self, values: np.ndarray, force_in: int | None = None, force_out: int | None = None):
+        """(Σ v over the chosen free options, chosen mask); forced options are always in."""
+        problem = self.problem
+        fixed_in = problem.forced.copy()
+        if force_in is not None:
+            fixed_in[force_in] = True
+        allowed = np.ones(problem.n_options, dtype=bool)
+        if force_out is not None:
+            allowed[force_out] = False
+        chosen = (fixed_in | (values < 0)) & allowed
+        total = float(values[chosen & ~problem.forced].sum())
+        if not self.active:
+            return total, chosen
+        deficit = self.need - float(self.capacity[chosen].sum())
+        if deficit <= 1e-9 * max(self.need, 1.0):
+            return total, chosen
+        items = np.flatnonzero(allowed & ~chosen)
+        steps = int(np.ceil(deficit / self.step - 1e-9))
+        table = np.full(steps + 1, np.inf)
+        table[0] = 0.0
+        positions = np.arange(steps + 1)
+        taken = np.zeros((len(items), steps + 1), dtype=bool)
+        for row, item in enumerate(items.tolist()):
+            candidate = table[np.maximum(positions - self.units[item], 0)] + values[item]
+            better = candidate < table
+            taken[row] = better
+            table = np.where(better, candidate, table)
+        if not np.isfinite(table[steps]):
+            return np.inf, chosen
+        k = steps
+        for row in range(len(items) - 1, -1, -1):
+            if taken[row, k]:
+                chosen[items[row]] = True
+                k = max(0, k - int(self.units[items[row]]))
+        return total + float(table[steps]), chosen
 
 
 class _Relaxation:
@@ -86,6 +169,7 @@ class _Relaxation:
         self.query_option = query_option.astype(int)
         self.query_modules = np.concatenate(self.module_choices).astype(float)
         self.query_capacity = problem.module_capacity[self.query_option] * self.query_modules
+        self.cover = CapacityCover(problem, index)
 
     def evaluate(self, multipliers: np.ndarray):
         """L(λ), the subgradient, v_o and the relaxed open decisions."""
@@ -127,7 +211,7 @@ class _Relaxation:
         is_best = values <= best_value[qo]
         best_query = np.full(problem.n_options, -1)
         best_query[qo[is_best][::-1]] = np.flatnonzero(is_best)[::-1]
-        opened = problem.forced | (best_value < 0)
+        choice_value, opened = self.cover.choose(best_value)
 
         # relaxed solution x for the subgradient
         x = np.zeros(problem.n_arcs)
@@ -144,7 +228,7 @@ class _Relaxation:
             multipliers.sum()
             + np.minimum(unmet_gain, 0.0)[np.isfinite(self.unmet_weight)].sum()
             + best_value[problem.forced].sum()
-            + np.minimum(best_value[~problem.forced], 0.0).sum()
+            + choice_value
         )
         return float(bound), 1.0 - served - unmet, best_value, opened
 
@@ -189,7 +273,8 @@ def lagrangian_bound(
     bound, multipliers, option_value = best
     if option_value is None:
         bound, _, option_value, _ = relaxation.evaluate(multipliers)
-    fix_closed, fix_open = fixable_options(problem, bound, option_value, upper_bound)
+    fix_closed, fix_open = fixable_options(problem, bound, option_value, upper_bound, relaxation.cover)
+    _, chosen = relaxation.cover.choose(option_value)
     seconds = time.perf_counter() - started
     logger.info(
         "Lagrangian bound %.10g after %d iterations (%.1fs); fixed %d options closed, %d open",
@@ -199,4 +284,4 @@ def lagrangian_bound(
         int(fix_closed.sum()),
         int(fix_open.sum()),
     )
-    return LagrangianResult(bound, multipliers, option_value, fix_closed, fix_open, iterations, seconds)
+    return LagrangianResult(bound, multipliers, option_value, fix_closed, fix_open, chosen, iterations, seconds)

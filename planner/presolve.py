@@ -17,7 +17,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from planner.heuristic import incumbent_from_values, solution_cost
-from planner.lagrangian import fixable_options, lagrangian_bound
+from planner.lagrangian import CapacityCover, fixable_options, lagrangian_bound
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 from planner.results import Solution
@@ -36,25 +36,36 @@ class PresolveResult:
 
 
 def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOptions) -> PresolveResult:
-    """Bound, incumbent and fixings; spends at most about a fifth of the time limit."""
+    """Bound, incumbent and fixings; spends at most about a fifth of the time limit (30 s without).
+
+    Two subgradient rounds, the second aimed at the first incumbent's cost; a heuristic incumbent
+    from the options each round opens; fixing with the best bound against the best incumbent."""
     budget = 30.0 if options.time_limit_s is None else max(1.0, 0.2 * options.time_limit_s)
-    first = lagrangian_bound(problem, index, upper_bound=None, time_limit_s=budget / 3)
-    incumbent = incumbent_from_values(problem, index, first.option_value, time_limit_s=budget / 3)
-    cost = None if incumbent is None else solution_cost(problem, index, incumbent)
-    result = first
-    if cost is not None:
-        result = lagrangian_bound(problem, index, upper_bound=cost, time_limit_s=budget / 3, start=first.multipliers)
-        if result.bound < first.bound:
-            fix_closed, fix_open = fixable_options(problem, first.bound, first.option_value, cost)
-            result = dataclasses.replace(first, fix_closed=fix_closed, fix_open=fix_open)
+    cover = CapacityCover(problem, index)
+    best_bound, best_values = None, None
+    incumbent, cost = None, None
+    start = None
+    for _ in range(2):
+        result = lagrangian_bound(problem, index, upper_bound=cost, time_limit_s=budget / 4, start=start)
+        start = result.multipliers
+        if best_bound is None or result.bound > best_bound:
+            best_bound, best_values = result.bound, result.option_value
+        candidate = incumbent_from_values(
+            problem, index, result.option_value, time_limit_s=budget / 4, opened=result.chosen
+        )
+        if candidate is not None:
+            candidate_cost = solution_cost(problem, index, candidate)
+            if cost is None or candidate_cost < cost:
+                incumbent, cost = candidate, candidate_cost
+    fix_closed, fix_open = fixable_options(problem, best_bound, best_values, cost, cover)
     logger.info(
         "presolve: bound %.10g, incumbent %s, %d options fixed closed, %d fixed open",
-        result.bound,
+        best_bound,
         "none" if cost is None else f"{cost:.10g}",
-        int(result.fix_closed.sum()),
-        int(result.fix_open.sum()),
+        int(fix_closed.sum()),
+        int(fix_open.sum()),
     )
-    return PresolveResult(result.bound, incumbent, cost, result.fix_closed, result.fix_open)
+    return PresolveResult(best_bound, incumbent, cost, fix_closed, fix_open)
 
 
 def apply_presolve(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex, presolve: PresolveResult) -> None:

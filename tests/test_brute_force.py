@@ -15,7 +15,9 @@ from planner.solve import SolverOptions
 from tests.builders import dense_problem
 
 
-def random_problem(seed: int):
+def random_problem(seed: int, capacitated_must_serve: bool = False):
+    """A random tiny instance; ``capacitated_must_serve`` gives the CFLP shape (all capacitated,
+    fixed modules, no unmet), where the Lagrangian uses its capacity cover."""
     rng = np.random.default_rng(seed)
     n_sites, n_regions = rng.integers(2, 5), rng.integers(2, 6)
     demand = rng.integers(1, 20, n_regions).astype(float)
@@ -23,6 +25,9 @@ def random_problem(seed: int):
     unit_cost = rng.uniform(1, 10, (n_sites, n_regions)).round(2)
     penalty = np.inf if rng.random() < 0.4 else round(float(rng.uniform(5, 15)), 2)
     max_modules = rng.integers(1, 3, n_sites)
+    if capacitated_must_serve:
+        capacity = rng.integers(5, 40, n_sites).astype(float) * 2
+        penalty, max_modules = np.inf, np.ones(n_sites, dtype=int)
     problem = dense_problem(
         demand=demand,
         opening_cost=rng.uniform(0, 60, n_sites).round(1),
@@ -100,13 +105,14 @@ def test_milp_matches_brute_force(seed):
     assert run.audit.passed
 
 
+@pytest.mark.parametrize("capacitated", [False, True])
 @pytest.mark.parametrize("seed", range(60))
-def test_lagrangian_presolve_keeps_the_optimum(seed):
+def test_lagrangian_presolve_keeps_the_optimum(seed, capacitated):
     """The Lagrangian bound never exceeds the optimum, and fixing options never loses it."""
     from planner.lagrangian import lagrangian_bound
     from planner.model import ModelIndex
 
-    problem = random_problem(seed)
+    problem = random_problem(seed, capacitated_must_serve=capacitated)
     expected = brute_force(problem)
     if expected is None:
         return

@@ -39,12 +39,23 @@ def draw_where_micro_wins(comparison: Comparison):
     regions = region_layer(central.run, central.inputs)[["region_id", "geometry"]]
     regions = regions.merge(comparison.regions, on="region_id", how="left")
     projected = regions.to_crs(equal_area_crs(regions))
-    limit = float(np.nanpercentile(np.abs(projected["micro_advantage"]), 95)) if projected["micro_advantage"].notna().any() else 1.0
+    limit = (
+        float(np.nanpercentile(np.abs(projected["micro_advantage"]), 95))
+        if projected["micro_advantage"].notna().any()
+        else 1.0
+    )
     fig, ax = plt.subplots(figsize=(11, 7))
     projected.plot(
-        ax=ax, column="micro_advantage", cmap="RdBu", vmin=-limit, vmax=limit, legend=True,
+        ax=ax,
+        column="micro_advantage",
+        cmap="RdBu",
+        vmin=-limit,
+        vmax=limit,
+        legend=True,
         legend_kwds={"label": "cost to serve, central-only − micro-only (currency/unit)", "shrink": 0.6},
-        missing_kwds={"color": "#eeeeee"}, edgecolor="white", linewidth=0.1,
+        missing_kwds={"color": "#eeeeee"},
+        edgecolor="white",
+        linewidth=0.1,
     )
     ax.set_title("Where microfactories win (blue: serving locally is cheaper)")
     ax.set_axis_off()
@@ -113,9 +124,16 @@ def compare_html(comparison: Comparison, images: dict[str, bytes]) -> str:
         _table_html(comparison.rows),
     ]
     if "where_micro_wins" in images:
-        parts += ["<h2>Where microfactories win</h2>", _image_html(images["where_micro_wins"], "where microfactories win")]
+        parts += [
+            "<h2>Where microfactories win</h2>",
+            _image_html(images["where_micro_wins"], "where microfactories win"),
+        ]
     if "breakeven" in images:
-        parts += ["<h2>Breakeven</h2>", _image_html(images["breakeven"], "breakeven chart"), _table_html(comparison.sweep)]
+        parts += [
+            "<h2>Breakeven</h2>",
+            _image_html(images["breakeven"], "breakeven chart"),
+            _table_html(comparison.sweep),
+        ]
     parts.append("</body></html>")
     return "\n".join(parts)
 

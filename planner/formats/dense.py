@@ -67,7 +67,7 @@ def to_floats(tokens: list[str], path: Path, *, start: int = 0) -> np.ndarray:
                 float(token)
             except ValueError:
                 raise InputError(
-                    f"{path}: token {position} is {token[:20]!r}, not a number; the file is not in this format"
+                    f"{path}: token {position} is {token[:20]!r}, not a number (every token of the file must be one)"
                 ) from None
         raise  # pragma: no cover - unreachable: some token failed above
 

@@ -55,6 +55,7 @@ def build_model(problem: Problem, index: ModelIndex | None = None) -> pyo.Concre
     define_one_type_per_site(model, problem)
     define_facility_counts(model, problem)
     define_capex_budget(model, problem, index)
+    define_aggregate_capacity(model, problem, index)
     define_objective(model, problem, index)
     return model
 
@@ -216,6 +217,20 @@ def define_capex_budget(model: pyo.ConcreteModel, problem: Problem, index: Model
         if problem.capex[o] > 0 or problem.capex_per_module[o] > 0
     )
     model.capex_budget_constr = pyo.Constraint(expr=spend <= float(problem.capex_budget))
+
+
+def define_aggregate_capacity(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r"""Valid inequality :math:`\sum_o C_o m_o \ge \sum_{d: \pi_d = \infty} q_d`: the capacity
+    opened covers the demand that must be served (capacity is shared by all products). Implied by
+    the other rows in integer solutions, it lets the solver derive knapsack cover cuts on the
+    open/module decisions. Added only when every option is capacitated."""
+    must_serve = float(index.pair_demand[~np.isfinite(index.pair_penalty)].sum())
+    if must_serve <= 0 or not np.isfinite(problem.module_capacity).all() or problem.n_options == 0:
+        return
+    capacity = sum(
+        float(problem.module_capacity[o]) * modules_expr(model, problem, o) for o in range(problem.n_options)
+    )
+    model.aggregate_capacity_constr = pyo.Constraint(expr=capacity >= must_serve)
 
 
 def define_objective(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
