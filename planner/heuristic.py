@@ -1,5 +1,5 @@
 """A primal heuristic: from a set of open options, the cheapest flows (an LP), then whole modules,
-then a drop pass that closes options while that lowers the cost. The result is a complete,
+then local search (drop an option; swap one for another) while that lowers the cost. The result is a complete,
 feasible :class:`Solution` (checked against every coupling constraint) or None; it is handed to
 HiGHS as a starting incumbent and gives the upper bound for Lagrangian fixing.
 """
@@ -100,64 +100,48 @@ def flows_for_open_set(problem: Problem, index: ModelIndex, opened: np.ndarray) 
     return Solution(open=used.astype(int), modules=modules, assign=assign, unmet=unmet)
 
 
-def improve_by_dropping(problem: Problem, index: ModelIndex, solution: Solution, time_limit_s: float) -> Solution:
-    """Close one open option at a time (least loaded first) while that lowers the cost."""
+def drop_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray):
+    """Close one open option, least loaded first."""
+    load = np.bincount(
+        problem.arc_option, weights=best.assign * index.pair_demand[index.arc_pair], minlength=problem.n_options
+    )
+    candidates = np.flatnonzero((best.open > 0) & ~problem.forced)
+    for option in candidates[np.argsort(load[candidates])].tolist():
+        yield [option], []
+
+
+def swap_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray, width: int = 10):
+    """Close an open option (highest Lagrangian value v_o first) and open one of the ``width``
+    closed options with the lowest v_o."""
+    opened = np.flatnonzero((best.open > 0) & ~problem.forced)
+    closed = np.flatnonzero(best.open == 0)
+    closed = closed[np.argsort(option_value[closed])][:width]
+    for out in opened[np.argsort(-option_value[opened])].tolist():
+        for into in closed.tolist():
+            yield [out], [into]
+
+
+def local_search(
+    problem: Problem, index: ModelIndex, solution: Solution, option_value: np.ndarray, moves, time_limit_s: float
+) -> Solution:
+    """First-improvement local search over open sets: each move re-solves the flows by LP."""
     started = time.perf_counter()
     best, best_cost = solution, solution_cost(problem, index, solution)
     improved = True
     while improved and time.perf_counter() - started < time_limit_s:
         improved = False
-        load = np.bincount(
-            problem.arc_option, weights=best.assign * index.pair_demand[index.arc_pair], minlength=problem.n_options
-        )
-        candidates = np.flatnonzero((best.open > 0) & ~problem.forced)
-        for option in candidates[np.argsort(load[candidates])]:
+        for close, open_ in moves(problem, index, best, option_value):
             if time.perf_counter() - started > time_limit_s:
-                break
-            opened = best.open > 0
-            opened[option] = False
-            trial = flows_for_open_set(problem, index, opened)
+                return best
+            trial_open = best.open > 0
+            trial_open[close] = False
+            trial_open[open_] = True
+            trial = flows_for_open_set(problem, index, trial_open)
             if trial is None or not satisfies_coupling(problem, trial):
                 continue
             cost = solution_cost(problem, index, trial)
             if cost < best_cost - 1e-9 * max(abs(best_cost), 1.0):
                 best, best_cost, improved = trial, cost, True
-                break
-    return best
-
-
-def improve_by_swapping(
-    problem: Problem,
-    index: ModelIndex,
-    solution: Solution,
-    option_value: np.ndarray,
-    time_limit_s: float,
-    candidates_per_option: int = 5,
-) -> Solution:
-    """Swap an open option for a closed one nearby in value (the closed options with the lowest
-    Lagrangian value v_o), first improvement, while time lasts."""
-    started = time.perf_counter()
-    best, best_cost = solution, solution_cost(problem, index, solution)
-    improved = True
-    while improved and time.perf_counter() - started < time_limit_s:
-        improved = False
-        opened = np.flatnonzero((best.open > 0) & ~problem.forced)
-        closed = np.flatnonzero(best.open == 0)
-        closed = closed[np.argsort(option_value[closed])][: candidates_per_option * 2]
-        for out in opened[np.argsort(-option_value[opened])].tolist():
-            for into in closed.tolist():
-                if time.perf_counter() - started > time_limit_s:
-                    return best
-                trial_open = best.open > 0
-                trial_open[out], trial_open[into] = False, True
-                trial = flows_for_open_set(problem, index, trial_open)
-                if trial is None or not satisfies_coupling(problem, trial):
-                    continue
-                cost = solution_cost(problem, index, trial)
-                if cost < best_cost - 1e-9 * max(abs(best_cost), 1.0):
-                    best, best_cost, improved = trial, cost, True
-                    break
-            if improved:
                 break
     return best
 
@@ -189,6 +173,6 @@ def incumbent_from_values(
     if solution is None or not satisfies_coupling(problem, solution):
         return None
     started = time.perf_counter()
-    solution = improve_by_dropping(problem, index, solution, time_limit_s / 2)
+    solution = local_search(problem, index, solution, option_value, drop_moves, time_limit_s / 2)
     remaining = time_limit_s - (time.perf_counter() - started)
-    return improve_by_swapping(problem, index, solution, option_value, remaining)
+    return local_search(problem, index, solution, option_value, swap_moves, remaining)

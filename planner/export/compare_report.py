@@ -8,14 +8,12 @@ import html
 import io
 import json
 import logging
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from planner.compare import Comparison
-from planner.export.folder import prepare_output_dir
+from planner.export.folder import staged_folder
 from planner.export.layers import region_layer
 from planner.export.static_map import equal_area_crs
 
@@ -141,8 +139,7 @@ def compare_html(comparison: Comparison, images: dict[str, bytes]) -> str:
 def write_comparison(comparison: Comparison, out: Path) -> dict:
     """Write every compare output into ``out`` atomically; return the headline figures."""
     out = Path(out)
-    staging = prepare_output_dir(out)
-    try:
+    with staged_folder(out) as staging:
         comparison.rows.to_csv(staging / "compare.csv", index=False)
         images = {}
         if comparison.regions is not None:
@@ -156,10 +153,4 @@ def write_comparison(comparison: Comparison, out: Path) -> dict:
         (staging / "compare.html").write_text(compare_html(comparison, images), encoding="utf-8")
         headline = {"value_of_decentralisation": comparison.value}
         (staging / "value.json").write_text(json.dumps(headline, indent=2) + "\n", encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return headline

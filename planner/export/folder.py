@@ -10,6 +10,8 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,20 @@ def prepare_output_dir(out: Path) -> Path:
     return staging
 
 
+@contextmanager
+def staged_folder(out: Path, staging: Path | None = None) -> Iterator[Path]:
+    """Yield a temporary folder beside ``out``; on success it replaces ``out``, on failure it is removed."""
+    staging = staging or prepare_output_dir(out)
+    try:
+        yield staging
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def write_outputs(
     run: Run,
     inputs: Inputs,
@@ -56,9 +72,8 @@ def write_outputs(
     """Write summary.json, sites/flows/regions CSV, network.gpkg, map.png, map.html (offline unless
     ``basemap``) and report.html; return the summary."""
     out = Path(out)
-    staging = staging or prepare_output_dir(out)
     started = time.perf_counter()
-    try:
+    with staged_folder(out, staging) as staging:
         run.tables.sites.to_csv(staging / "sites.csv", index=False)
         run.tables.flows.to_csv(staging / "flows.csv", index=False)
         run.tables.regions.to_csv(staging / "regions.csv", index=False)
@@ -83,11 +98,5 @@ def write_outputs(
         summary = build_summary(run, sources, warnings_seen)
         write_report(run, regions, sites, flows, summary, staging / "report.html", map_png=staging / "map.png")
         (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     logger.info("wrote %s", out)
     return summary
