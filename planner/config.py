@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from planner.errors import InputError
 
@@ -170,7 +170,15 @@ class ModelConfig(_Strict):
     facility_types: dict[str, FacilityTypeConfig]
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
-    source_path: Path | None = Field(None, exclude=True, description="the file this was read from")
+    _source_path: Path | None = PrivateAttr(default=None)  # the file this was read from (not a key)
+
+    @property
+    def source_path(self) -> Path | None:
+        return self._source_path
+
+    @source_path.setter
+    def source_path(self, path: Path | None) -> None:
+        self._source_path = path
 
     @model_validator(mode="after")
     def _references_resolve(self) -> ModelConfig:

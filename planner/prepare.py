@@ -105,6 +105,8 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
             for p in config.products.values()
         ]
     )
+    if not needs_base:  # every product has its own column: candidate rules rank by total demand
+        base = demand.sum(axis=1)
     regions = frame.rename(columns={id_column: "region_id"}) if id_column != "region_id" else frame
     name_column = regions_cfg.name_column
     regions = regions.assign(
@@ -235,9 +237,15 @@ def _option_table(config: ModelConfig, sites: pd.DataFrame) -> pd.DataFrame:
 
 
 def _distances(
-    config: ModelConfig, inputs: Inputs, option_site: np.ndarray, regions: np.ndarray, max_road_km: float
+    config: ModelConfig,
+    inputs: Inputs,
+    option_site: np.ndarray,
+    regions: np.ndarray,
+    max_road_km: float,
+    any_radius: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Pairs (option position, region position) within ``max_road_km``, road km, OD cost or None."""
+    """Pairs (option position, region position) within ``max_road_km``, road km, OD cost or None.
+    ``any_radius``: some product of these options has a delivery radius (so distances are needed)."""
     sites = inputs.sites
     if inputs.od is None:
         site_positions = np.unique(option_site)
@@ -277,7 +285,7 @@ def _distances(
     if "distance_km" in od.columns:
         km = merged["distance_km"].to_numpy(dtype=float)
     else:
-        if np.isfinite(max_road_km):
+        if any_radius:
             raise InputError(
                 f"{inputs.od_path}: a delivery radius is set but the OD matrix has no 'distance_km'; add distances"
             )
@@ -331,7 +339,10 @@ def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
         made = [product_ids.index(p) for p in facility.products]
         radii = {p: min(product_radius[p], type_radius) for p in made}
         regions = np.flatnonzero((inputs.demand[:, made] > 0).any(axis=1))
-        pos, region, km, od_cost = _distances(config, inputs, option_site[options_k], regions, max(radii.values()))
+        pos, region, km, od_cost = _distances(
+            config, inputs, option_site[options_k], regions, max(radii.values()),
+            any_radius=bool(np.isfinite(list(radii.values())).any()),
+        )
         for p in made:
             transport = config.transport[product_ids[p]]
             production = facility.products[product_ids[p]]
