@@ -192,3 +192,46 @@ def test_product_setup_cost_rewards_focused_plants(tmp_path, setup, expected_sit
     assert len(run.tables.sites) == expected_sites
     assert run.report.objective == pytest.approx(120.0 if setup == 0 else 770.0, rel=1e-9)
     assert run.tables.cost_parts()["setup"] == pytest.approx(setup)
+
+
+def test_candidate_rules_rank_by_total_demand_when_products_have_columns(tmp_path):
+    """Both products read their own column (no base column): top_n=1 picks the region with the
+    largest total demand (R1: 3 + 9), not the first row."""
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(
+        {"GEOID": ["R0", "R1"], "NAME": ["R0", "R1"], "a": [5.0, 3.0], "b": [1.0, 9.0]},
+        geometry=gpd.points_from_xy([0.0, 1.0], [0.0, 0.0]),
+        crs="EPSG:4326",
+    )
+    frame.to_file(tmp_path / "r.geojson", driver="GeoJSON")
+    config = tiny_config(
+        tmp_path / "r.geojson",
+        products={"a": {"demand_column": "a"}, "b": {"demand_column": "b"}},
+        transport={"a": {"cost_per_unit_km": 0.01}, "b": {"cost_per_unit_km": 0.01}},
+        facility_types={"plant": plant(candidates={"top_n": 1},
+                                       products={"a": {"cost_per_unit": 1.0}, "b": {"cost_per_unit": 1.0}})},
+    )
+    run = solve(config)
+    assert list(run.problem.site_ids) == ["R1"]
+
+
+def test_od_matrix_without_distances_is_rejected_when_any_radius_applies(tmp_path):
+    """One product has a radius, the other none: distances are still needed."""
+    from planner.errors import InputError
+    from planner.prepare import load_inputs, prepare_problem
+
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
+    od = tmp_path / "od.csv"
+    pd.DataFrame({"from": ["R0", "R0", "R1", "R1"], "to": ["R0", "R1", "R0", "R1"], "cost": [0, 1, 1, 0]}).to_csv(
+        od, index=False
+    )
+    config = tiny_config(
+        regions,
+        products={"a": {"unmet_penalty_per_unit": 99.0}, "b": {"unmet_penalty_per_unit": 99.0}},
+        transport={"a": {"cost_per_unit_km": 0.01, "max_distance_km": 50.0}, "b": {"cost_per_unit_km": 0.01}},
+        facility_types={"plant": plant(products={"a": {"cost_per_unit": 1.0}, "b": {"cost_per_unit": 1.0}})},
+    )
+    inputs = load_inputs(config, DataOptions(od_path=od))
+    with pytest.raises(InputError, match="no 'distance_km'"):
+        prepare_problem(config, inputs)
