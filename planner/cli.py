@@ -324,4 +324,6 @@ def compare_command(models, regions, model_path, id_column, demand_column, layer
     value = comparison.value
     if value["absolute"] is not None:
         click.echo(f"value of decentralisation: {value['absolute']:,.0f} per year ({value['percent']:.2f}%)")
+        if value["proven_at_least"] is not None:
+            click.echo(f"  proven at least {value['proven_at_least']:,.0f} per year (central-only bound − hybrid cost)")
     click.echo(f"written     {out_dir}")

@@ -105,3 +105,16 @@ def test_compare_command_writes_csv_and_html(tmp_path):
     page = (out / "compare.html").read_text()
     assert "Value of decentralisation" in page and "data:image/png;base64" in page
     assert (out / "sweep.csv").exists() and (out / "breakeven.png").exists()
+
+
+def test_proven_value_uses_the_central_bound():
+    """value = central objective − hybrid objective; proven = central bound − hybrid objective."""
+    from planner.compare import value_of_decentralisation
+
+    rows = pd.DataFrame(
+        {"variant": ["central_only", "micro_only", "hybrid"], "objective": [110.0, 130.0, 90.0],
+         "best_bound": [100.0, 120.0, 89.0]}
+    )
+    value = value_of_decentralisation(rows)
+    assert value["absolute"] == pytest.approx(20.0) and value["percent"] == pytest.approx(100 * 20 / 110)
+    assert value["proven_at_least"] == pytest.approx(10.0)

@@ -109,8 +109,11 @@ def compare_html(comparison: Comparison, images: dict[str, bytes]) -> str:
     else:
         headline = (
             f"Value of decentralisation: {value['absolute']:,.0f} per year "
-            f"({value['percent']:.2f}% of the best central-only network's cost)."
+            f"({value['percent']:.2f}% of the best central-only network's cost)"
         )
+        if value.get("proven_at_least") is not None:
+            headline += f"; proven at least {value['proven_at_least']:,.0f} per year whatever the gaps"
+        headline += "."
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'><title>Network comparison</title>",
         "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;"
