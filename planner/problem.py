@@ -76,9 +76,41 @@ class Problem:
             object.__setattr__(self, "type_min_count", np.zeros(n_types, dtype=int))
         if self.type_max_count is None:
             object.__setattr__(self, "type_max_count", np.full(n_types, len(self.site_ids), dtype=int))
-        for name in ("arc_option", "arc_region", "arc_product"):
-            if len(getattr(self, name)) != len(self.arc_option):
-                raise ValueError(f"{name} has {len(getattr(self, name))} entries, arcs have {len(self.arc_option)}")
+        self._check_shapes()
+
+    def _check_shapes(self) -> None:
+        """Every per-region, per-option and per-arc array has the length of its index set."""
+        n_regions, n_products = len(self.region_ids), len(self.product_ids)
+        expected = {"demand": (n_regions, n_products), "setup_cost": (len(self.option_site), n_products)}
+        for name in ("unmet_penalty", "max_distance_km"):
+            expected[name] = (n_products,)
+        for name in (
+            "option_type",
+            "opening_cost",
+            "module_cost",
+            "module_capacity",
+            "min_modules",
+            "max_modules",
+            "capex",
+            "capex_per_module",
+            "forced",
+        ):
+            expected[name] = (len(self.option_site),)
+        for name in (
+            "arc_region",
+            "arc_product",
+            "arc_distance_km",
+            "arc_production_cost",
+            "arc_transport_cost",
+            "arc_co2_t",
+        ):
+            expected[name] = (len(self.arc_option),)
+        for name in ("type_min_count", "type_max_count"):
+            expected[name] = (len(self.type_ids),)
+        for name, shape in expected.items():
+            actual = np.shape(getattr(self, name))
+            if actual != shape:
+                raise ValueError(f"Problem.{name} has shape {actual}, expected {shape}")
 
     # sizes -----------------------------------------------------------------------------------------
     @property

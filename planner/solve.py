@@ -222,7 +222,7 @@ def solve_model(
     if status is Status.INFEASIBLE:
         raise InfeasibleError(
             "HiGHS proved the network infeasible: check forced sites, facility counts, the capex budget "
-            "and capacity against demand that must be served (run 'planner validate')"
+            "and capacity against demand that must be served (for regional data 'planner validate' shows the instance)"
         )
     if not has_solution:
         raise SolverError(f"HiGHS ended without a feasible solution (status: {termination})")
