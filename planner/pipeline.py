@@ -7,6 +7,7 @@ together and times them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from contextlib import contextmanager
@@ -76,6 +77,10 @@ def solve_problem(
         model = build_model(problem, index)
         if presolve is not None:
             apply_presolve(model, problem, index, presolve)
+    if options.time_limit_s is not None and presolve is not None:
+        # the time limit covers the whole solve: what the presolve used is not HiGHS's to spend
+        remaining = options.time_limit_s - timing.seconds.get("presolve", 0.0)
+        options = dataclasses.replace(options, time_limit_s=max(remaining, 1.0))
     with timing.phase("solve"):
         report = solve_model(model, options, warm_start=presolve is not None and presolve.incumbent is not None)
         if presolve is not None:
