@@ -199,6 +199,8 @@ def solve_model(
     highs = new_highs(options)
     pass_model(highs, compiled)
     handover_s = time.perf_counter() - started
+    if options.time_limit_s is not None:  # the limit covers the hand-over too
+        highs.setOptionValue("time_limit", max(float(options.time_limit_s) - handover_s, 1e-3))
     if warm_start:
         start = highspy.HighsSolution()
         start.col_value = [0.0 if v.value is None else float(v.value) for v in compiled.columns]
