@@ -50,7 +50,7 @@ def random_problem(seed: int, capacitated_must_serve: bool = False):
 
 def brute_force(problem) -> float | None:
     """Best objective over all open sets and module counts; None when none is feasible."""
-    n_options, n_arcs = problem.n_options, problem.n_arcs
+    n_options = problem.n_options
     regions = problem.n_regions
     q = problem.demand[:, 0]
     penalty = problem.unmet_penalty[0]

@@ -26,7 +26,11 @@ def solve(config, **data):
 
 
 def plant(**fields):
-    base = {"opening_cost_per_yr": 100.0, "module_capacity_per_yr": 1000.0, "products": {"standard": {"cost_per_unit": 1.0}}}
+    base = {
+        "opening_cost_per_yr": 100.0,
+        "module_capacity_per_yr": 1000.0,
+        "products": {"standard": {"cost_per_unit": 1.0}},
+    }
     base.update(fields)
     return base
 
@@ -62,7 +66,10 @@ def test_only_eligible_types_make_a_product(tmp_path):
     assert list(flows["custom"]) == ["micro"] and list(flows["standard"]) == ["central"]
 
 
-@pytest.mark.parametrize(("radius_km", "expected"), [(150.0, 100 + 10 + 5 * 50.0), (None, 100 + 10 + 5 * (1 + 0.02 * KM_PER_DEGREE))])
+@pytest.mark.parametrize(
+    ("radius_km", "expected"),
+    [(150.0, 100 + 10 + 5 * 50.0), (None, 100 + 10 + 5 * (1 + 0.02 * KM_PER_DEGREE))],
+)
 def test_delivery_radius_leaves_far_regions_unmet(tmp_path, radius_km, expected):
     """Site only at R0 (top_n=1). R1 is 2° = 222.4 km away with demand 5 and penalty 50. Within a 150 km
     radius it is unmet: 100 + 10·1 + 5·50 = 360; without a radius it is served at 1 + 0.01·222.4."""

@@ -19,7 +19,7 @@ from planner.errors import InputError
 from planner.export.interactive_map import write_interactive_map
 from planner.export.layers import flow_layer, region_layer, site_layer
 from planner.export.report import write_report
-from planner.export.static_map import draw_map
+from planner.export.static_map import draw_maps
 from planner.export.summary import build_summary
 from planner.pipeline import Run
 from planner.prepare import Inputs
@@ -69,8 +69,8 @@ def write_outputs(
     staging: Path | None = None,
     basemap: bool = False,
 ) -> dict[str, Any]:
-    """Write summary.json, sites/flows/regions CSV, network.gpkg, map.png, map.html (offline unless
-    ``basemap``) and report.html; return the summary."""
+    """Write summary.json, sites/flows/regions CSV, network.gpkg, map.png/.svg/.pdf, map.html (offline
+    unless ``basemap``) and report.html; return the summary."""
     out = Path(out)
     started = time.perf_counter()
     with staged_folder(out, staging) as staging:
@@ -89,7 +89,7 @@ def write_outputs(
         gap = "n/a" if report.mip_gap is None else f"{100 * report.mip_gap:.2f}%"
         cost = f"{report.objective:,.0f} {run.problem.currency}/yr"
         title = f"{run.problem.name}: {report.status.value}, cost {cost}, gap {gap}"
-        draw_map(regions, sites, flows, run.problem.type_ids, title, staging / "map.png")
+        draw_maps(regions, sites, flows, run.problem.type_ids, title, staging)
         write_interactive_map(
             regions, sites, flows, run.problem.type_ids, title, staging / "map.html",
             basemap=basemap, currency=run.problem.currency,

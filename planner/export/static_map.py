@@ -1,87 +1,922 @@
-"""``map.png``: regions coloured by the facility type that serves them (or unmet), sites by type and
-capacity, flows as lines; drawn in a Lambert azimuthal equal-area projection centred on the data."""
+"""The static map of a solved network, written as ``map.png``, ``map.svg`` and ``map.pdf`` from one figure.
+
+Regions are filled with the colour of the facility type that serves most of their demand (or as unmet),
+sites are circles by type with area proportional to capacity, flows are grey lines with width proportional
+to volume. Every panel is drawn in a Lambert azimuthal equal-area projection centred on its own data and
+carries a scale bar in km (true at the panel's centre).
+
+Far-away parts get insets. The regions are grouped by single-linkage clustering of one anchor point each
+(:func:`find_clusters`); the group with the most demand fills the main panel and every other group is drawn
+in a small inset at its own scale: along the main panel's edge where it hides (almost) nothing, nearest a
+corner, else in a row below the main panel. Flows are drawn in each panel that holds one of their ends, cut
+at the panel's edge, so a line leaving the main map points towards the remote group it serves. Nothing here
+knows about particular countries.
+
+Public steps: :func:`find_clusters` / :func:`region_clusters` (the grouping), :func:`build_map_figure` (the
+matplotlib ``Figure``), :func:`save_figure` (one figure to several files), and the two writers
+:func:`draw_maps` (``map.png``, ``map.svg``, ``map.pdf`` in a folder) and :func:`draw_map` (explicit paths).
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
+
+from planner.errors import InputError
+from planner.geo import EARTH_RADIUS_KM, LONLAT, unit_vectors
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
 TYPE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 UNMET_COLOUR = "#d62728"
 NO_DEMAND_COLOUR = "#eeeeee"
+FLOW_COLOUR = "#3a3a3a"
+OUTLINE_COLOUR = "#6e6e6e"
+FILL_LIGHTEN = 0.55  # region fills: the type colour mixed with this share of white (sites keep the full colour)
+
+FORMATS = ("png", "svg", "pdf")
+PNG_DPI = 150
+
+# Grouping (find_clusters): a gap splits the data only if it is longer than each of these, taken for the
+# heaviest group it separates from the rest:
+GAP_RATIO = 0.15  # ... this share of that group's diameter
+GAP_FACTOR = 3.0  # ... this multiple of that group's own longest link and of the median link of all points
+MAX_INSETS = 6  # at most this many remote groups (the widest gaps); beyond, groups stay joined to their neighbour
+MAX_CLUSTER_POINTS = 4000  # more distinct anchor points than this are snapped to a coarser grid first
+
+# Symbols: circle area in pt² proportional to capacity; flow width in pt linear in volume.
+SITE_MAX_AREA = 600.0
+SITE_MIN_AREA = 10.0
+FLOW_MIN_WIDTH = 0.2
+FLOW_MAX_WIDTH = 3.0
+FLOW_ALPHA = 0.4
+
+# Layout, in inches.
+FIGURE_WIDTH = 13.0
+MARGIN = 0.25
+LEGEND_WIDTH = 2.9
+TITLE_HEIGHT = 0.55
+CAPTION_HEIGHT = 0.5
+MAP_MAX_HEIGHT = 7.6
+MAP_MIN_HEIGHT = 3.0
+INSET_MAX_WIDTH = 0.3  # share of the main panel's width
+INSET_MAX_HEIGHT = 0.36  # share of the main panel's height
+FREE_SHARE = 0.01  # an inset inside the main panel hides at most this share of its area of map content
+
+
+# --- projection and grouping -----------------------------------------------------------------------------
+
+
+def laea_crs(lon: float, lat: float) -> str:
+    """A Lambert azimuthal equal-area projection (metres) centred on ``lon``, ``lat`` (degrees)."""
+    return f"+proj=laea +lat_0={lat:.4f} +lon_0={lon:.4f} +datum=WGS84 +units=m +no_defs"
+
+
+def median_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float]:
+    """The median longitude and latitude; longitudes are taken relative to their circular mean, so a
+    group straddling the antimeridian (±180°) gets a centre inside it rather than on the other side."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        return 0.0, 0.0
+    lon, lat = lon[ok], lat[ok]
+    radians = np.radians(lon)
+    reference = np.degrees(np.arctan2(np.sin(radians).mean(), np.cos(radians).mean()))
+    offset = (lon - reference + 180.0) % 360.0 - 180.0
+    centre = (reference + float(np.median(offset)) + 180.0) % 360.0 - 180.0
+    return float(centre), float(np.median(lat))
+
+
+def anchor_points(regions: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One lon/lat point per region, inside its largest part (so a county of scattered islands is
+    placed where most of its land is); NaN for a missing or empty geometry."""
+    geometry = regions.geometry
+    if regions.crs is not None and not geometry.crs.equals(LONLAT):
+        geometry = geometry.to_crs(LONLAT)
+    geoms = np.asarray(geometry.array, dtype=object)
+    lon = np.full(len(geoms), np.nan)
+    lat = np.full(len(geoms), np.nan)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    if len(parts) == 0:
+        return lon, lat
+    points = shapely.point_on_surface(parts)
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    size = shapely.area(parts) * np.cos(np.radians(np.nan_to_num(y)))  # degree² × cos(latitude) ∝ km²
+    order = np.lexsort((-size, owner))  # by owner, the largest part first
+    first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+    lon[owner[first]], lat[owner[first]] = x[first], y[first]
+    return lon, lat
+
+
+def _chord_to_km(chord: np.ndarray) -> np.ndarray:
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord) / 2.0, 0.0, 1.0))
+
+
+def _diameter_km(xyz: np.ndarray) -> float:
+    """Great-circle diameter (km) of points on the unit sphere by a double sweep: the point farthest from
+    their centre, then the point farthest from that one (never more than the true diameter, at least half
+    of it, and usually equal)."""
+    if len(xyz) < 2:
+        return 0.0
+    centre = xyz.mean(axis=0)
+    centre = centre / np.linalg.norm(centre) if np.linalg.norm(centre) > 1e-12 else xyz[0]
+    far = xyz[np.argmin(xyz @ centre)]
+    return float(EARTH_RADIUS_KM * np.arccos(np.clip((xyz @ far).min(), -1.0, 1.0)))
+
+
+def _distinct_points(xyz: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct points (rounded to ~6 m) and, per input point, its distinct point; coarser rounding
+    (~6 km, ~64 km, ...) while there are more than ``limit``, so pairwise distances stay affordable."""
+    for decimals in (6, 3, 2, 1, 0):
+        unique, inverse = np.unique(np.round(xyz, decimals), axis=0, return_inverse=True)
+        if len(unique) <= limit:
+            break
+    norms = np.linalg.norm(unique, axis=1, keepdims=True)
+    return unique / np.where(norms > 0, norms, 1.0), inverse.ravel()
+
+
+def find_clusters(
+    lon,
+    lat,
+    weights=None,
+    *,
+    gap_ratio: float = GAP_RATIO,
+    gap_factor: float = GAP_FACTOR,
+    max_clusters: int = 1 + MAX_INSETS,
+) -> np.ndarray:
+    r"""Group points that lie far apart: a label per point, 0 for the main group (the most ``weights``, e.g.
+    demand; by count without weights), then 1, 2, ... for the other groups by decreasing weight.
+
+    Single-linkage clustering on great-circle distance (km): cutting the :math:`k-1` longest links of the
+    minimum spanning tree gives :math:`k` groups. A cut link of length :math:`d` joins two parts; let
+    :math:`H` be the heaviest group on its heavier part, :math:`D_H` the diameter of :math:`H`, :math:`g_H`
+    its own longest link and :math:`\tilde g` the median link of all points. The link is long enough when
+
+    .. math:: d > t(H) = \max(\rho D_H,\; \phi g_H,\; \phi \tilde g)
+
+    (``gap_ratio`` ρ, ``gap_factor`` φ): the gap is large compared with the size of the group it leaves and
+    with how densely that group and the data as a whole are spaced, so a sparse remote group (an island
+    chain) is not itself broken up. The largest :math:`k \le` ``max_clusters`` whose cut links are all long
+    enough wins; :math:`k = 1` if none. NaN points get label 0.
+
+    >>> find_clusters([0, 0.5, 1, 60, 60.5], [0, 0.5, 0, 0, 0.5], [1, 1, 1, 1, 1]).tolist()
+    [0, 0, 0, 1, 1]
+    >>> find_clusters([0, 0.5, 1], [0, 0.5, 0]).tolist()
+    [0, 0, 0]
+    """
+    from scipy.cluster.hierarchy import fcluster, leaders, leaves_list, linkage
+    from scipy.spatial.distance import pdist
+
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    labels = np.zeros(len(lon), dtype=int)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    weight = np.ones(len(lon)) if weights is None else np.nan_to_num(np.asarray(weights, dtype=float))
+    weight = np.clip(weight, 0.0, None)
+    if ok.sum() < 2 or max_clusters < 2:
+        return labels
+    if weight[ok].sum() <= 0:
+        weight = np.ones(len(lon))
+    points, inverse = _distinct_points(unit_vectors(lon[ok], lat[ok]), MAX_CLUSTER_POINTS)
+    point_weight = np.bincount(inverse, weights=weight[ok], minlength=len(points)) + 1e-12  # present > absent
+    m = len(points)
+    if m < 2:
+        return labels
+    tree = linkage(pdist(points), method="single")  # rows by ascending link length (chord)
+    length_km = _chord_to_km(tree[:, 2])
+    median_link = float(np.median(length_km))
+    children = tree[:, :2].astype(int)
+    # every subtree is a contiguous run of the leaf order: its start, size and weight per node
+    order = leaves_list(tree)
+    start, size = np.empty(2 * m - 1, dtype=int), np.ones(2 * m - 1, dtype=int)
+    node_weight = np.concatenate([point_weight, np.zeros(m - 1)])
+    start[order] = np.arange(m)
+    for row, (a, b) in enumerate(children):
+        start[m + row] = min(start[a], start[b])
+        size[m + row] = size[a] + size[b]
+        node_weight[m + row] = node_weight[a] + node_weight[b]
+
+    best = np.zeros(m, dtype=int)
+    for k in range(2, min(max_clusters, m) + 1):
+        kept = tree[m - k - 1, 2] if k < m else -1.0  # the longest link kept
+        if tree[m - k, 2] <= kept:
+            continue  # links of equal length: k groups cannot be cut
+        flat = fcluster(tree, kept, criterion="distance") if k < m else np.arange(1, m + 1, dtype=np.int32)
+        roots, root_labels = leaders(tree, flat) if k < m else (np.arange(m), flat)
+        root_of = dict(zip(root_labels.tolist(), roots.tolist(), strict=True))
+        limits: dict[int, float] = {}
+        long_enough = True
+        for row in range(m - k, m - 1):  # the cut links
+            a, b = children[row]
+            heavy = a if node_weight[a] >= node_weight[b] else b
+            inside = order[start[heavy] : start[heavy] + size[heavy]]
+            group = int(np.argmax(np.bincount(flat[inside], weights=point_weight[inside])))
+            if group not in limits:
+                root = root_of[group]
+                own_link = float(length_km[root - m]) if root >= m else 0.0
+                diameter = _diameter_km(points[flat == group])
+                limits[group] = max(gap_ratio * diameter, gap_factor * own_link, gap_factor * median_link)
+            if length_km[row] <= limits[group]:
+                long_enough = False
+                break
+        if long_enough:
+            group_weight = np.bincount(flat, weights=point_weight)
+            ranked = np.argsort(-group_weight[1:], kind="stable") + 1  # labels by decreasing weight
+            rank = np.zeros(len(group_weight), dtype=int)
+            rank[ranked] = np.arange(len(ranked))
+            best = rank[flat]
+    labels[ok] = best[inverse]
+    return labels
+
+
+def region_clusters(regions: gpd.GeoDataFrame) -> np.ndarray:
+    """:func:`find_clusters` on the regions' anchor points, weighted by their ``demand`` column if any."""
+    lon, lat = anchor_points(regions)
+    weights = regions["demand"].to_numpy(dtype=float) if "demand" in regions.columns else None
+    return find_clusters(lon, lat, weights)
 
 
 def equal_area_crs(regions: gpd.GeoDataFrame) -> str:
-    """A Lambert azimuthal equal-area projection centred on the median demand location."""
-    points = regions.geometry.representative_point()
-    lon, lat = float(np.median(points.x)), float(np.median(points.y))
-    return f"+proj=laea +lat_0={lat:.4f} +lon_0={lon:.4f} +datum=WGS84 +units=m +no_defs"
+    """A Lambert azimuthal equal-area projection centred on the median anchor point of the regions."""
+    return laea_crs(*median_lonlat(*anchor_points(regions)))
+
+
+# --- panels ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Panel:
+    """One group of regions in its own projection; ``view`` is (xmin, ymin, xmax, ymax) in metres."""
+
+    label: int
+    crs: str
+    centre: tuple[float, float]
+    regions: gpd.GeoDataFrame
+    colours: np.ndarray
+    view: tuple[float, float, float, float]
+    site_rows: np.ndarray
+    flow_rows: np.ndarray
+
+
+def _lighten(colour: str, share: float = FILL_LIGHTEN) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    return tuple(c + (1.0 - c) * share for c in to_rgb(colour))
+
+
+def _nice_floor(value: float) -> float:
+    """The largest 1, 2 or 5 × 10^k not above ``value``."""
+    if not np.isfinite(value) or value <= 0:
+        return 0.0
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(max(m * power for m in (1, 2, 5) if m * power <= value * (1 + 1e-9)))
+
+
+def _padded(bounds, share: float) -> tuple[float, float, float, float]:
+    xmin, ymin, xmax, ymax = bounds
+    pad = share * max(xmax - xmin, ymax - ymin, 1.0)
+    return xmin - pad, ymin - pad, xmax + pad, ymax + pad
+
+
+def _fit_aspect(view, aspect: float) -> tuple[float, float, float, float]:
+    """Widen ``view`` about its centre to width/height = ``aspect``."""
+    xmin, ymin, xmax, ymax = view
+    width, height = max(xmax - xmin, 1.0), max(ymax - ymin, 1.0)
+    if width / height < aspect:
+        width = height * aspect
+    else:
+        height = width / aspect
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
+
+
+def _nearest_label(xyz_points: np.ndarray, anchors_xyz: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    from scipy.spatial import cKDTree
+
+    if len(xyz_points) == 0:
+        return np.zeros(0, dtype=int)
+    _, nearest = cKDTree(anchors_xyz).query(xyz_points)
+    return labels[nearest]
+
+
+def _line_ends(flows: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """lon/lat (n, 2) of the first and last vertex of each flow line."""
+    geoms = np.asarray(flows.geometry.array, dtype=object)
+    start = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    end = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    return start, end
+
+
+def _merge_flows(flows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One line per (site, region) with the quantity of all products, so lines do not overlap."""
+    keys = [c for c in ("site_id", "region_id") if c in flows.columns]
+    if len(keys) < 2 or not len(flows):
+        return flows
+    grouped = flows.groupby(keys, sort=False, as_index=False).agg(quantity=("quantity", "sum"))
+    first = flows.drop_duplicates(keys)[[*keys, flows.geometry.name]]
+    merged = first.merge(grouped, on=keys)
+    return gpd.GeoDataFrame(merged, geometry=flows.geometry.name, crs=flows.crs)
+
+
+def _site_sizes(sites: gpd.GeoDataFrame) -> tuple[np.ndarray, float]:
+    """Circle areas (pt²) from capacity (production where capacity is infinite or missing) and the
+    largest of those values."""
+    if not len(sites):
+        return np.zeros(0), 0.0
+    capacity = pd.to_numeric(sites.get("capacity", pd.Series(np.nan, index=sites.index)), errors="coerce")
+    production = pd.to_numeric(sites.get("production", pd.Series(np.nan, index=sites.index)), errors="coerce")
+    value = capacity.where(np.isfinite(capacity), production).to_numpy(dtype=float)
+    value = np.where(np.isfinite(value) & (value > 0), value, 0.0)
+    largest = float(value.max()) if len(value) else 0.0
+    if largest <= 0:
+        return np.full(len(sites), SITE_MAX_AREA / 4), 0.0
+    return np.maximum(SITE_MAX_AREA * value / largest, SITE_MIN_AREA), largest
+
+
+def _flow_widths(quantity: np.ndarray, largest: float) -> np.ndarray:
+    if largest <= 0:
+        return np.full(len(quantity), FLOW_MIN_WIDTH)
+    return FLOW_MIN_WIDTH + (FLOW_MAX_WIDTH - FLOW_MIN_WIDTH) * np.clip(quantity / largest, 0.0, 1.0)
+
+
+def _simplified(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    """Polygons simplified as a coverage (shared borders stay shared, no slivers); other geometries and
+    overlapping inputs fall back to plain Douglas-Peucker."""
+    if tolerance <= 0 or len(geoms) == 0:
+        return geoms
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    if polygonal.all():
+        try:
+            return shapely.coverage_simplify(geoms, tolerance)
+        except (AttributeError, shapely.errors.GEOSException, ValueError) as error:
+            logger.debug("coverage simplification failed (%s); simplifying each region alone", error)
+    return shapely.simplify(geoms, tolerance, preserve_topology=False)
+
+
+def _region_colours(regions: gpd.GeoDataFrame, type_ids: Sequence[str]) -> np.ndarray:
+    fills = {t: _lighten(TYPE_COLOURS[i % len(TYPE_COLOURS)]) for i, t in enumerate(type_ids)}
+    fills["unmet"] = _lighten(UNMET_COLOUR)
+    served = regions["served_by"] if "served_by" in regions.columns else pd.Series("", index=regions.index)
+    blank = _lighten(NO_DEMAND_COLOUR, 0.0)
+    colours = np.empty(len(regions), dtype=object)
+    colours[:] = [fills.get(value, blank) for value in served]
+    return colours
+
+
+def _visible_bounds(geoms: np.ndarray) -> np.ndarray:
+    """Bounds of the parts large enough to be seen: a part smaller (√area) than 1/300 of the diagonal of all
+    parts, i.e. under about two pixels in an inset, does not stretch the frame (a speck of an islet 2,000 km
+    out would otherwise shrink a whole archipelago). Points and lines always count."""
+    parts = shapely.get_parts(geoms)
+    parts = parts[~shapely.is_empty(parts)]
+    if len(parts) == 0:
+        return np.full(4, np.nan)
+    xmin, ymin, xmax, ymax = shapely.total_bounds(parts)
+    diagonal = np.hypot(xmax - xmin, ymax - ymin)
+    area = shapely.area(parts)
+    keep = (np.sqrt(area) >= diagonal / 300) | ~np.isin(shapely.get_type_id(parts), (3, 6))
+    return shapely.total_bounds(parts[keep]) if keep.any() else np.array([xmin, ymin, xmax, ymax])
+
+
+def _make_panels(regions, sites, flows, type_ids) -> tuple[list[_Panel], np.ndarray]:
+    lon, lat = anchor_points(regions)
+    weights = regions["demand"].to_numpy(dtype=float) if "demand" in regions.columns else None
+    labels = find_clusters(lon, lat, weights)
+    ok = np.isfinite(lon)
+    anchors = unit_vectors(lon[ok], lat[ok])
+    site_labels = np.zeros(len(sites), dtype=int)
+    if len(sites) and ok.any():
+        site_xy = shapely.get_coordinates(np.asarray(sites.geometry.array, dtype=object))
+        site_labels = _nearest_label(unit_vectors(site_xy[:, 0], site_xy[:, 1]), anchors, labels[ok])
+    start_labels = end_labels = np.zeros(len(flows), dtype=int)
+    if len(flows) and ok.any():
+        start, end = _line_ends(flows)
+        start_labels = _nearest_label(unit_vectors(start[:, 0], start[:, 1]), anchors, labels[ok])
+        end_labels = _nearest_label(unit_vectors(end[:, 0], end[:, 1]), anchors, labels[ok])
+    colours = _region_colours(regions, type_ids)
+    panels = []
+    for label in range(int(labels.max()) + 1 if len(labels) else 1):
+        members = labels == label
+        centre = median_lonlat(lon[members], lat[members])
+        crs = laea_crs(*centre)
+        projected = regions[members].to_crs(crs)
+        site_rows = np.flatnonzero(site_labels == label)
+        bounds = _visible_bounds(np.asarray(projected.geometry.array, dtype=object))
+        if len(site_rows):
+            site_bounds = sites.iloc[site_rows].to_crs(crs).total_bounds
+            bounds = np.r_[np.minimum(bounds[:2], site_bounds[:2]), np.maximum(bounds[2:], site_bounds[2:])]
+        if not np.isfinite(bounds).all():
+            bounds = np.array([-1e5, -1e5, 1e5, 1e5])
+        panels.append(
+            _Panel(
+                label=label,
+                crs=crs,
+                centre=centre,
+                regions=projected,
+                colours=colours[members],
+                view=_padded(bounds, 0.025),
+                site_rows=site_rows,
+                flow_rows=np.flatnonzero((start_labels == label) | (end_labels == label)),
+            )
+        )
+    return panels, labels
+
+
+# --- layout ----------------------------------------------------------------------------------------------
+
+
+def _occupancy(panel: _Panel, sites: gpd.GeoDataFrame, view, columns: int = 96) -> np.ndarray:
+    """A boolean grid over ``view`` (rows from the bottom): True where the main panel draws regions or sites."""
+    xmin, ymin, xmax, ymax = view
+    rows = max(8, round(columns * (ymax - ymin) / (xmax - xmin)))
+    xs, ys = np.linspace(xmin, xmax, columns + 1), np.linspace(ymin, ymax, rows + 1)
+    x0, y0 = np.meshgrid(xs[:-1], ys[:-1])
+    x1, y1 = np.meshgrid(xs[1:], ys[1:])
+    cells = shapely.box(x0.ravel(), y0.ravel(), x1.ravel(), y1.ravel())
+    geoms = np.asarray(panel.regions.geometry.array, dtype=object)
+    if len(panel.site_rows):
+        site_points = np.asarray(sites.iloc[panel.site_rows].to_crs(panel.crs).geometry.array, dtype=object)
+        geoms = np.concatenate([geoms, shapely.buffer(site_points, 1.5 * (xs[1] - xs[0]))])
+    taken = np.zeros(len(cells), dtype=bool)
+    if len(geoms):
+        hits = shapely.STRtree(geoms).query(cells, predicate="intersects")
+        taken[np.unique(hits[0])] = True
+    return taken.reshape(rows, columns)
+
+
+def _place(boxes: Sequence[tuple[float, float]], grid: np.ndarray, avoid: list) -> tuple[list, list]:
+    """Positions (x0, y0) in axes fractions, along the panel's edges, for boxes of (width, height) in axes
+    fractions: for each box in turn the free position (hiding at most ``FREE_SHARE`` of ``grid``) nearest a
+    corner, else the one hiding the least; never overlapping ``avoid`` or an earlier box. Returns the positions
+    and the share each hides (infinite where no place was left)."""
+    rows, columns = grid.shape
+    summed = np.zeros((rows + 1, columns + 1))
+    summed[1:, 1:] = grid.cumsum(0).cumsum(1)
+
+    def hidden(x0, y0, w, h):
+        c0, c1 = int(np.floor(x0 * columns)), int(np.ceil((x0 + w) * columns))
+        r0, r1 = int(np.floor(y0 * rows)), int(np.ceil((y0 + h) * rows))
+        c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, columns), min(r1, rows)
+        area = max((c1 - c0) * (r1 - r0), 1)
+        return (summed[r1, c1] - summed[r0, c1] - summed[r1, c0] + summed[r0, c0]) / area
+
+    def overlaps(a, b):
+        return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+    placed, shares = [], []
+    taken = list(avoid)
+    corners = [(0, 0), (1, 0), (0, 1), (1, 1)]  # lower left first, then lower right, upper left, upper right
+    steps = np.linspace(0.0, 1.0, 41)
+    for w, h in boxes:
+        best, best_score = (0.0, 0.0), np.inf
+        candidates = {(x * (1 - w), y) for x in steps for y in (0.0, 1 - h)}
+        candidates |= {(x, y * (1 - h)) for x in (0.0, 1 - w) for y in steps}
+        for x0, y0 in sorted(candidates):
+            rect = (x0, y0, w, h)
+            if any(overlaps(rect, other) for other in taken):
+                continue
+            share = hidden(x0, y0, w, h)
+            to_corner = min(
+                np.hypot(x0 - cx * (1 - w), y0 - cy * (1 - h)) + 0.002 * rank for rank, (cx, cy) in enumerate(corners)
+            )
+            score = to_corner if share <= FREE_SHARE else 10 + share  # free places first, nearest a corner
+            if score < best_score:
+                best, best_score = (x0, y0), score
+        placed.append(best)
+        taken.append((*best, w, h))
+        shares.append(hidden(*best, w, h) if np.isfinite(best_score) else np.inf)
+    return placed, shares
+
+
+@dataclass
+class _Layout:
+    figure: tuple[float, float]  # inches
+    main_rect: tuple[float, float, float, float]  # inches: left, bottom, width, height
+    main_view: tuple[float, float, float, float]
+    insets: list[tuple[float, float, float, float]]  # inches from the figure's lower left: left, bottom, w, h
+    scale_bar: tuple[float, float, float, float]  # axes fractions of the main panel
+    legend_left: float  # inches
+
+
+def _map_size(aspect: float) -> tuple[float, float]:
+    width = FIGURE_WIDTH - 3 * MARGIN - LEGEND_WIDTH
+    height = width / aspect
+    if height > MAP_MAX_HEIGHT:
+        height = MAP_MAX_HEIGHT
+        width = height * aspect
+    return width, height
+
+
+def _inset_size(panel: _Panel, map_w: float, map_h: float) -> tuple[float, float]:
+    """Inches: the panel's shape (clamped) within INSET_MAX_WIDTH × INSET_MAX_HEIGHT of the main panel."""
+    shape = float(np.clip((panel.view[2] - panel.view[0]) / (panel.view[3] - panel.view[1]), 0.6, 2.5))
+    width = min(INSET_MAX_WIDTH * map_w, INSET_MAX_HEIGHT * map_h * shape)
+    return width, width / shape
+
+
+def _layout(panels: list[_Panel], sites, legend_height: float) -> _Layout:
+    """Size the figure to the main panel's shape; put each inset where it hides (almost) nothing of the main
+    panel, shrinking the insets down to 70% if that helps, and the insets that find no such place in a row
+    below the main panel; then the scale bar in the main panel's emptiest free corner."""
+    main, remote = panels[0], panels[1:]
+    map_w, map_h = _map_size(max((main.view[2] - main.view[0]) / (main.view[3] - main.view[1]), 0.3))
+    map_h = min(max(map_h, legend_height), MAP_MAX_HEIGHT)  # a wide map uses the legend's height (room for insets)
+    view = _fit_aspect(main.view, map_w / map_h)
+    sizes = [_inset_size(panel, map_w, map_h) for panel in remote]
+    order = sorted(range(len(remote)), key=lambda i: -sizes[i][0] * sizes[i][1])  # the largest first
+    grid = _occupancy(main, sites, view)
+    inside: dict[int, tuple[float, float, float, float]] = {}  # axes fractions
+    for scale in (1.0, 0.85, 0.7):
+        boxes = [(sizes[i][0] * scale / map_w, sizes[i][1] * scale / map_h) for i in order]
+        positions, shares = _place(boxes, grid, [])
+        fits = {i: (*xy, *box) for i, xy, box, share in zip(order, positions, boxes, shares, strict=True)
+                if share <= FREE_SHARE}
+        if len(fits) > len(inside):
+            inside = fits
+        if len(inside) == len(remote):
+            break
+    if len(inside) < len(remote):  # keep the placements that do not depend on a box now moving out
+        positions, shares = _place([inside[i][2:] for i in order if i in inside], grid, [])
+        inside = {i: (*xy, *inside[i][2:]) for i, xy in zip([i for i in order if i in inside], positions, strict=True)}
+    below = [i for i in order if i not in inside]
+    strip = max((sizes[i][1] for i in below), default=0.0)
+    widths = sum(sizes[i][0] for i in below) + 0.2 * max(len(below) - 1, 0)
+    shrink = min(1.0, map_w / widths) if widths else 1.0
+    strip_h = strip * shrink + 0.2 if below else 0.0
+    body = max(map_h + strip_h, legend_height, MAP_MIN_HEIGHT)
+    figure = (3 * MARGIN + map_w + LEGEND_WIDTH, TITLE_HEIGHT + body + CAPTION_HEIGHT)
+    left, bottom = MARGIN, CAPTION_HEIGHT + (body - map_h - strip_h) / 2 + strip_h
+    insets: list[tuple[float, float, float, float]] = [(0.0, 0.0, 0.0, 0.0)] * len(remote)
+    for i, (x0, y0, w, h) in inside.items():
+        insets[i] = (left + x0 * map_w, bottom + y0 * map_h, w * map_w, h * map_h)
+    x = left
+    for i in below:
+        w, h = sizes[i][0] * shrink, sizes[i][1] * shrink
+        insets[i] = (x, bottom - 0.2 - h, w, h)
+        x += w + 0.2
+    scale_box = (0.2, 0.075)
+    avoid = [box for box in inside.values()]
+    (scale_pos,), _ = _place([scale_box], grid, avoid)
+    return _Layout(
+        figure=figure,
+        main_rect=(left, bottom, map_w, map_h),
+        main_view=view,
+        insets=insets,
+        scale_bar=(*scale_pos, *scale_box),
+        legend_left=2 * MARGIN + map_w,
+    )
+
+
+# --- drawing ---------------------------------------------------------------------------------------------
+
+
+def _polygon_paths(geoms: np.ndarray) -> tuple[list, np.ndarray]:
+    """One compound matplotlib ``Path`` per non-empty geometry (shells counter-clockwise, holes clockwise, so
+    holes stay empty under any fill rule) and the index of the geometry each belongs to."""
+    from matplotlib.path import Path as MplPath
+
+    parts, owner = shapely.get_parts(shapely.orient_polygons(geoms), return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    starts = np.r_[0, np.flatnonzero(np.diff(ring_of)) + 1]
+    codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
+    codes[starts] = MplPath.MOVETO
+    codes[np.r_[starts[1:] - 1, len(coords) - 1]] = MplPath.CLOSEPOLY
+    owner_of_vertex = owner[ring_part[ring_of]]
+    splits = np.flatnonzero(np.diff(owner_of_vertex)) + 1
+    paths = [MplPath(v, c) for v, c in zip(np.split(coords, splits), np.split(codes, splits), strict=True)]
+    return paths, np.unique(owner_of_vertex)
+
+
+def _line_coords(geoms: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The vertices of every non-empty part of ``geoms`` (lines, multilines, collections) and the index of
+    the geometry each part belongs to."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    if not len(coords):
+        return [], np.zeros(0, dtype=int)
+    return np.split(coords, np.flatnonzero(np.diff(index)) + 1), owner[np.unique(index)]
+
+
+def _draw_panel(ax: Axes, panel: _Panel, view, sites, site_sizes, flows, flow_widths, colours, pixel: float) -> None:
+    from matplotlib.collections import LineCollection, PathCollection
+
+    xmin, ymin, xmax, ymax = view
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    geoms = _simplified(np.asarray(panel.regions.geometry.array, dtype=object), pixel)
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    if polygonal.any():
+        paths, owner = _polygon_paths(geoms[polygonal])
+        fills = PathCollection(paths, facecolors=list(panel.colours[polygonal][owner]), edgecolors="white")
+        fills.set_linewidth(0.15)
+        fills.set_zorder(1)
+        ax.add_collection(fills)
+        try:
+            outline = shapely.coverage_union_all(geoms[polygonal]).boundary
+        except shapely.errors.GEOSException:
+            outline = None
+        if outline is not None and not outline.is_empty:
+            border = LineCollection(_line_coords(np.array([outline]))[0], colors=OUTLINE_COLOUR, linewidths=0.4)
+            border.set_zorder(1.5)
+            ax.add_collection(border)
+    pointal = np.isin(shapely.get_type_id(geoms), (0, 4)) & ~shapely.is_empty(geoms)
+    if pointal.any():
+        parts, owner = shapely.get_parts(geoms[pointal], return_index=True)
+        xy = shapely.get_coordinates(parts)
+        ax.scatter(xy[:, 0], xy[:, 1], s=14, c=list(panel.colours[pointal][owner]), marker="s", linewidths=0, zorder=1)
+    if len(panel.flow_rows):
+        lines = np.asarray(flows.iloc[panel.flow_rows].to_crs(panel.crs).geometry.array, dtype=object)
+        lines = shapely.clip_by_rect(lines, xmin, ymin, xmax, ymax)
+        segments, owner = _line_coords(lines)
+        widths = flow_widths[panel.flow_rows][owner]
+        drawn = LineCollection(segments, linewidths=widths, colors=FLOW_COLOUR, alpha=FLOW_ALPHA)
+        drawn.set_capstyle("round")
+        drawn.set_zorder(2)
+        ax.add_collection(drawn)
+    if len(panel.site_rows):
+        projected = sites.iloc[panel.site_rows].to_crs(panel.crs)
+        xy = shapely.get_coordinates(np.asarray(projected.geometry.array, dtype=object))
+        sizes = site_sizes[panel.site_rows]
+        order = np.argsort(-sizes, kind="stable")  # small circles on top of large ones
+        ax.scatter(
+            xy[order, 0],
+            xy[order, 1],
+            s=sizes[order],
+            c=[colours.get(t, "#777777") for t in projected["facility_type"].to_numpy()[order]],
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=3,
+        )
+
+
+def _draw_scale_bar(ax: Axes, view, box, fontsize: float, middle: bool = True) -> None:
+    """A two-part bar of a round length (1, 2 or 5 × 10^k km, at most 80% of the box) on a white backing box
+    at ``box`` (axes fractions), labelled 0, half and full length, or (``middle=False``, for small insets)
+    with its length only."""
+    from matplotlib.patches import Rectangle
+
+    xmin, ymin, xmax, ymax = view
+    width_km = (xmax - xmin) / 1000.0
+    x0, y0, w, h = box
+    length_km = _nice_floor(w * 0.8 * width_km)
+    if length_km <= 0:
+        return
+    left = xmin + (x0 + 0.1 * w) * (xmax - xmin)
+    bottom = ymin + (y0 + 0.3 * h) * (ymax - ymin)
+    bar_h = 0.18 * h * (ymax - ymin)
+    metres = length_km * 1000.0
+    backing = Rectangle(
+        (xmin + x0 * (xmax - xmin), ymin + y0 * (ymax - ymin)),
+        w * (xmax - xmin),
+        h * (ymax - ymin),
+        facecolor="white",
+        edgecolor="none",
+        alpha=0.75,
+        zorder=4,
+    )
+    ax.add_patch(backing)
+    for i, colour in enumerate(("black", "white")):
+        ax.add_patch(
+            Rectangle(
+                (left + i * metres / 2, bottom),
+                metres / 2,
+                bar_h,
+                facecolor=colour,
+                edgecolor="black",
+                linewidth=0.6,
+                zorder=5,
+            )
+        )
+    label_y = bottom + bar_h * 1.4
+    style = {"fontsize": fontsize, "ha": "center", "va": "bottom", "zorder": 5}
+    if middle:
+        ax.text(left, label_y, "0", **style)
+        ax.text(left + metres / 2, label_y, f"{length_km / 2:,.6g}", **style)
+        ax.text(left + metres, label_y, f"{length_km:,.6g} km", **style)
+    else:
+        ax.text(left + metres / 2, label_y, f"{length_km:,.6g} km", **style)
+
+
+def _legends(fig: Figure, type_ids, regions, sites, largest_capacity, largest_flow, units) -> list:
+    """The legend sections (regions, sites, flows), as figure legends to be anchored by the caller."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    served = set(regions["served_by"]) if "served_by" in regions.columns else set()
+    style = {"loc": "upper left", "frameon": False, "fontsize": 8.5, "alignment": "left", "borderaxespad": 0.0}
+    title = {"weight": "bold", "size": 9}
+    sections = []
+    handles = [
+        Patch(facecolor=_lighten(TYPE_COLOURS[i % len(TYPE_COLOURS)]), edgecolor="#999999", linewidth=0.4, label=t)
+        for i, t in enumerate(type_ids)
+    ]
+    handles.append(Patch(facecolor=_lighten(UNMET_COLOUR), edgecolor="#999999", linewidth=0.4, label="unmet"))
+    if served - {*type_ids, "unmet"}:
+        handles.append(Patch(facecolor=NO_DEMAND_COLOUR, edgecolor="#999999", linewidth=0.4, label="no demand"))
+    sections.append(fig.legend(handles=handles, title="Regions: mainly served by", title_fontproperties=title, **style))
+    if len(sites):
+        present = [t for t in type_ids if (sites["facility_type"] == t).any()]
+        handles = [
+            Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor=TYPE_COLOURS[i % len(TYPE_COLOURS)],
+                   markeredgecolor="black", markeredgewidth=0.6, label=t)
+            for i, t in enumerate(type_ids)
+            if t in present
+        ]
+        if handles:
+            sections.append(
+                fig.legend(handles=handles, title="Sites: facility type", title_fontproperties=title, **style)
+            )
+        if largest_capacity > 0:
+            unit = units.get("capacity", "units/yr")
+            references = sorted({_nice_floor(largest_capacity * f) for f in (1.0, 0.25, 0.04)} - {0.0}, reverse=True)
+            areas = [max(SITE_MAX_AREA * value / largest_capacity, SITE_MIN_AREA) for value in references]
+            handles = [
+                Line2D([], [], marker="o", linestyle="", markersize=float(np.sqrt(area)), markerfacecolor="white",
+                       markeredgecolor="black", markeredgewidth=0.6, label=f"{_number(value)} {unit}")
+                for value, area in zip(references, areas, strict=True)
+            ]
+            tall = max(1.0, float(np.sqrt(max(areas))) / style["fontsize"] * 1.15)
+            sections.append(
+                fig.legend(handles=handles, title="Site capacity: circle area", title_fontproperties=title,
+                           handleheight=tall, handlelength=max(2.0, tall), labelspacing=0.6, **style)
+            )
+    if largest_flow > 0:
+        unit = units.get("quantity", "units/yr")
+        references = sorted({_nice_floor(largest_flow * f) for f in (1.0, 0.3, 0.05)} - {0.0}, reverse=True)
+        handles = [
+            Line2D([], [], color=FLOW_COLOUR, alpha=min(1.0, FLOW_ALPHA + 0.2),
+                   linewidth=float(_flow_widths(np.array([v]), largest_flow)[0]), label=f"{_number(v)} {unit}")
+            for v in references
+        ]
+        sections.append(
+            fig.legend(handles=handles, title="Flows: line width ∝ volume", title_fontproperties=title, **style)
+        )
+    return sections
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1 else f"{value:.3g}"
+
+
+def _caption(panels: list[_Panel]) -> str:
+    lon, lat = panels[0].centre
+    centre = f"{abs(lat):.1f}°{'N' if lat >= 0 else 'S'} {abs(lon):.1f}°{'E' if lon >= 0 else 'W'}"
+    text = f"Lambert azimuthal equal-area projection centred at {centre}; scale bars are true at each panel's centre."
+    if len(panels) > 1:
+        text += (
+            f"\n{len(panels) - 1} remote group{'s' if len(panels) > 2 else ''} of regions shown in inset"
+            f"{'s' if len(panels) > 2 else ''} at {'their' if len(panels) > 2 else 'its'} own scale;"
+            " flows between panels are cut at the panel edge."
+        )
+    return text
+
+
+def build_map_figure(
+    regions: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    flows: gpd.GeoDataFrame,
+    type_ids: Sequence[str],
+    title: str,
+) -> Figure:
+    """The map as a matplotlib ``Figure`` (not attached to pyplot): main panel, insets for remote groups
+    of regions, legend, title, scale bars and a caption naming the projection.
+
+    ``regions`` needs ``served_by`` (a type id, ``"unmet"`` or anything else for no demand) and may have
+    ``demand``; ``sites`` needs ``facility_type`` and ``capacity`` and/or ``production``; ``flows`` needs
+    ``quantity`` (lines from site to region; merged per ``site_id``/``region_id`` when both are present).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    started = time.perf_counter()
+    for name, frame in (("regions", regions), ("sites", sites), ("flows", flows)):
+        if frame.crs is None and len(frame):
+            raise InputError(f"map: the {name} layer has no CRS; set one, e.g. gdf.set_crs('EPSG:4326')")
+    regions = regions[~(regions.geometry.isna() | regions.geometry.is_empty)]
+    if not len(regions):
+        raise InputError("map: no region has a geometry; check the regions layer")
+    regions = regions.to_crs(LONLAT)
+    sites = sites.to_crs(LONLAT) if len(sites) else sites
+    units = {**sites.attrs.get("unit", {}), **flows.attrs.get("unit", {})}  # results tables carry their units
+    flows = _merge_flows(flows.to_crs(LONLAT)) if len(flows) else flows
+    colours = {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(type_ids)}
+
+    panels, _ = _make_panels(regions, sites, flows, type_ids)
+    site_sizes, largest_capacity = _site_sizes(sites)
+    quantity = flows["quantity"].to_numpy(dtype=float) if len(flows) else np.zeros(0)
+    largest_flow = float(np.nanmax(quantity)) if len(quantity) else 0.0
+    widths = _flow_widths(np.nan_to_num(quantity), largest_flow)
+
+    fig = Figure(figsize=(FIGURE_WIDTH, 8.0))
+    FigureCanvasAgg(fig)
+    legends = _legends(fig, type_ids, regions, sites, largest_capacity, largest_flow, units)
+    renderer = fig.canvas.get_renderer()
+    heights = [legend.get_window_extent(renderer).height / fig.dpi for legend in legends]
+    legend_height = sum(heights) + 0.3 * max(len(heights) - 1, 0)
+    layout = _layout(panels, sites, legend_height)
+    fig_w, fig_h = layout.figure
+    fig.set_size_inches(fig_w, fig_h)
+    top = fig_h - TITLE_HEIGHT
+    for legend, height in zip(legends, heights, strict=True):
+        legend.set_bbox_to_anchor((layout.legend_left, top), transform=fig.dpi_scale_trans)
+        top -= height + 0.3
+    left, bottom, width, height = layout.main_rect
+    ax = fig.add_axes((left / fig_w, bottom / fig_h, width / fig_w, height / fig_h))
+    ax.set_axis_off()
+    view = layout.main_view
+    pixel = (view[2] - view[0]) / (width * PNG_DPI) * 0.75
+    _draw_panel(ax, panels[0], view, sites, site_sizes, flows, widths, colours, pixel)
+    _draw_scale_bar(ax, view, layout.scale_bar, fontsize=8)
+    for panel, (x0, y0, w_in, h_in) in zip(panels[1:], layout.insets, strict=True):
+        inset = fig.add_axes((x0 / fig_w, y0 / fig_h, w_in / fig_w, h_in / fig_h), zorder=5)
+        inset.set_facecolor("white")
+        for spine in inset.spines.values():
+            spine.set_edgecolor("#888888")
+            spine.set_linewidth(0.7)
+        inset_view = _fit_aspect(_padded(panel.view, 0.04), w_in / h_in)
+        inset_pixel = (inset_view[2] - inset_view[0]) / (w_in * PNG_DPI) * 0.75
+        _draw_panel(inset, panel, inset_view, sites, site_sizes, flows, widths, colours, inset_pixel)
+        bar = (0.38, 0.15)
+        (bar_pos,), _ = _place([bar], _occupancy(panel, sites, inset_view, columns=48), [])
+        _draw_scale_bar(inset, inset_view, (*bar_pos, *bar), fontsize=6.5, middle=False)
+    if title:
+        fig.text(0.5, 1 - 0.32 / fig_h, title, ha="center", va="center", fontsize=13)
+    fig.text(MARGIN / fig_w, 0.14 / fig_h, _caption(panels), fontsize=7.5, color="#555555", va="bottom")
+    logger.debug("map figure with %d panel(s) built in %.2f s", len(panels), time.perf_counter() - started)
+    return fig
+
+
+def _checked_paths(paths: Sequence[Path]) -> list[Path]:
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if path.suffix.lower().lstrip(".") not in FORMATS:
+            raise InputError(f"map: cannot write {path.name!r}; use one of the suffixes .png, .svg, .pdf")
+    return paths
+
+
+def save_figure(fig: Figure, paths: Sequence[Path], title: str = "") -> list[Path]:
+    """Write ``fig`` to every path, the format from its suffix (.png at 150 dpi, .svg with text kept as
+    text, .pdf with TrueType fonts), without dates so repeated runs give identical files."""
+    import matplotlib
+
+    paths = _checked_paths(paths)
+    written = []
+    for path in paths:
+        fmt = path.suffix.lower().lstrip(".")
+        metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
+        if title and fmt != "png":
+            metadata["Title"] = title
+        rc = {"svg.fonttype": "none", "svg.hashsalt": "planner", "pdf.fonttype": 42}
+        with matplotlib.rc_context(rc):
+            fig.savefig(path, format=fmt, dpi=PNG_DPI, metadata=metadata, facecolor="white")
+        written.append(path)
+    return written
+
+
+def draw_maps(
+    regions: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    flows: gpd.GeoDataFrame,
+    type_ids: Sequence[str],
+    title: str,
+    folder: Path,
+    stem: str = "map",
+    formats: Sequence[str] = FORMATS,
+) -> list[Path]:
+    """Write ``<stem>.png``, ``<stem>.svg`` and ``<stem>.pdf`` (or the ``formats`` given) into ``folder``
+    from one figure; return their paths."""
+    return draw_map(regions, sites, flows, type_ids, title, [Path(folder) / f"{stem}.{fmt}" for fmt in formats])
 
 
 def draw_map(
     regions: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
     flows: gpd.GeoDataFrame,
-    type_ids: tuple[str, ...],
+    type_ids: Sequence[str],
     title: str,
-    path: Path,
-) -> None:
-    """Write the static map to ``path`` (format from the suffix: .png, .svg, .pdf)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    crs = equal_area_crs(regions)
-    colours = {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(type_ids)}
-    region_colours = regions["served_by"].map({**colours, "unmet": UNMET_COLOUR}).fillna(NO_DEMAND_COLOUR)
-    fig, ax = plt.subplots(figsize=(12, 8), dpi=120)
-    projected = regions.to_crs(crs)
-    projected.plot(ax=ax, color=region_colours, alpha=0.35, edgecolor="white", linewidth=0.2)
-    if len(flows):
-        widths = 0.3 + 2.5 * flows["quantity"] / max(flows["quantity"].max(), 1e-9)
-        flows.to_crs(crs).plot(ax=ax, color="#444444", linewidth=widths, alpha=0.35)
-    if len(sites):
-        projected_sites = sites.to_crs(crs)
-        capacity = sites["capacity"].where(np.isfinite(sites["capacity"]), sites["production"])
-        sizes = 20 + 300 * np.sqrt(capacity / max(capacity.max(), 1e-9))
-        for type_id in type_ids:
-            mask = (sites["facility_type"] == type_id).to_numpy()
-            if mask.any():
-                projected_sites[mask].plot(
-                    ax=ax,
-                    color=colours[type_id],
-                    markersize=sizes[mask].to_numpy(),
-                    edgecolor="black",
-                    linewidth=0.6,
-                    zorder=3,
-                )
-    handles = [Patch(facecolor=colours[t], alpha=0.5, label=f"served by {t}") for t in type_ids]
-    handles.append(Patch(facecolor=UNMET_COLOUR, alpha=0.5, label="unmet"))
-    handles += [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="",
-            markerfacecolor=colours[t],
-            markeredgecolor="black",
-            label=f"{t} (size ~ capacity)",
-        )
-        for t in type_ids
-        if (sites["facility_type"] == t).any()
-    ]
-    handles.append(Line2D([], [], color="#444444", alpha=0.6, label="flow (width ~ volume)"))
-    ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
-    ax.set_title(title, fontsize=12)
-    ax.set_axis_off()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    path: Path | Sequence[Path],
+) -> list[Path]:
+    """Write the static map to ``path`` or to each of several paths (format from the suffix: .png, .svg,
+    .pdf); the figure is built once. Returns the paths written."""
+    paths = _checked_paths([path] if isinstance(path, str | Path) else path)
+    started = time.perf_counter()
+    fig = build_map_figure(regions, sites, flows, type_ids, title)
+    written = save_figure(fig, paths, title)
+    logger.debug("wrote %s in %.1f s", ", ".join(p.name for p in written), time.perf_counter() - started)
+    return written

@@ -1,0 +1,154 @@
+"""The static map: one figure written as PNG, SVG and PDF; remote groups of regions found by
+single-linkage clustering and drawn as insets; user text escaped in the SVG.
+
+The tiny layers: 0.2° square regions on the equator, a "west" group at longitudes 0, 0.5 and 1
+(about 56 km apart) and, for the two-group case, an "east" group at longitudes 60 and 60.5
+(about 6,600 km further east). One site per group, flows from each site to the regions of its group
+and one flow from the west site to an east region. One region is named like a script.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import LineString, Point, box
+
+from planner.errors import InputError
+from planner.export.static_map import (
+    build_map_figure,
+    draw_map,
+    draw_maps,
+    find_clusters,
+    median_lonlat,
+    region_clusters,
+)
+
+SCRIPT_NAME = "<script>alert(1)</script>"
+TYPES = ("plant", "micro")
+WEST = [0.0, 0.5, 1.0]
+EAST = [60.0, 60.5]
+
+
+def layers(longitudes: list[float], site_longitudes: list[float]):
+    """Regions (served by the type of their nearest site, the last one unmet), sites and flows."""
+    n = len(longitudes)
+    served = [TYPES[int(np.argmin([abs(x - s) for s in site_longitudes]))] for x in longitudes]
+    served[-1] = "unmet"
+    regions = gpd.GeoDataFrame(
+        {
+            "region_id": [f"R{i}" for i in range(n)],
+            "region_name": [SCRIPT_NAME if i == 1 else f"Region {i}" for i in range(n)],
+            "demand": [100.0 + 10 * i for i in range(n)],
+            "served_by": served,
+        },
+        geometry=[box(x - 0.1, -0.1, x + 0.1, 0.1) for x in longitudes],
+        crs="EPSG:4326",
+    )
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": [f"S{j}" for j in range(len(site_longitudes))],
+            "facility_type": [TYPES[j % 2] for j in range(len(site_longitudes))],
+            "capacity": [1000.0, np.inf][: len(site_longitudes)],
+            "production": [300.0, 120.0][: len(site_longitudes)],
+        },
+        geometry=[Point(x, 0.0) for x in site_longitudes],
+        crs="EPSG:4326",
+    )
+    pairs = [(int(np.argmin([abs(x - s) for s in site_longitudes])), i) for i, x in enumerate(longitudes[:-1])]
+    if len(site_longitudes) > 1:
+        pairs.append((0, n - 2))  # west site to an east region: crosses between panels
+    flows = gpd.GeoDataFrame(
+        {
+            "site_id": [f"S{s}" for s, _ in pairs],
+            "region_id": [f"R{r}" for _, r in pairs],
+            "quantity": [50.0 + 5 * k for k in range(len(pairs))],
+        },
+        geometry=[LineString([(site_longitudes[s], 0.0), (longitudes[r], 0.0)]) for s, r in pairs],
+        crs="EPSG:4326",
+    )
+    return regions, sites, flows
+
+
+@pytest.fixture(scope="module")
+def one_group():
+    return layers(WEST, [0.0])
+
+
+@pytest.fixture(scope="module")
+def two_groups():
+    return layers(WEST + EAST, [0.0, 60.25])
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory, two_groups):
+    folder = tmp_path_factory.mktemp("map")
+    return draw_maps(*two_groups, TYPES, f"title with {SCRIPT_NAME} & more", folder)
+
+
+def test_draw_maps_writes_png_svg_pdf_from_one_call(written):
+    assert [path.name for path in written] == ["map.png", "map.svg", "map.pdf"]
+    png, svg, pdf = (path.read_bytes() for path in written)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+    assert b"<svg" in svg[:2000]
+    assert pdf.startswith(b"%PDF") and len(pdf) > 1000
+
+
+def test_draw_map_keeps_the_single_path_call(tmp_path, one_group):
+    target = tmp_path / "map.png"
+    assert draw_map(*one_group, TYPES, "one group", target) == [target]
+    assert target.read_bytes().startswith(b"\x89PNG")
+
+
+def test_svg_escapes_user_text(written):
+    svg = written[1]
+    root = ET.parse(svg).getroot()  # raises if a name or the title broke the XML
+    assert root.tag.endswith("svg")
+    assert not [element for element in root.iter() if element.tag.lower().endswith("script")]
+    assert "<script" not in svg.read_text(encoding="utf-8")
+
+
+def test_find_clusters_keeps_a_compact_set_together():
+    lon = [0.0, 0.3, 0.6, 0.9, 0.2, 0.5]
+    lat = [0.0, 0.1, 0.0, 0.2, 0.4, 0.5]
+    assert find_clusters(lon, lat).tolist() == [0] * 6
+
+
+def test_find_clusters_splits_two_far_groups_main_by_weight():
+    lon = WEST + EAST
+    lat = [0.0] * 5
+    assert find_clusters(lon, lat, [1, 1, 1, 1, 1]).tolist() == [0, 0, 0, 1, 1]
+    assert find_clusters(lon, lat, [1, 1, 1, 50, 50]).tolist() == [1, 1, 1, 0, 0]  # most demand: main
+
+
+def test_find_clusters_across_the_antimeridian_is_one_group():
+    lon, lat = [179.6, 179.9, -179.8, -179.5], [0.0, 0.2, 0.0, 0.1]
+    assert find_clusters(lon, lat).tolist() == [0, 0, 0, 0]
+    centre, _ = median_lonlat(lon, lat)
+    assert abs(abs(centre) - 180.0) < 0.5
+
+
+def test_region_clusters_and_insets(one_group, two_groups):
+    assert region_clusters(one_group[0]).tolist() == [0, 0, 0]
+    assert region_clusters(two_groups[0]).tolist() == [0, 0, 0, 1, 1]
+    assert len(build_map_figure(*one_group, TYPES, "one").axes) == 1
+    assert len(build_map_figure(*two_groups, TYPES, "two").axes) == 2  # main panel and one inset
+
+
+def test_main_panel_has_a_scale_bar_in_round_km(one_group):
+    figure = build_map_figure(*one_group, TYPES, "scale")
+    labels = [text.get_text() for text in figure.axes[0].texts]
+    assert any(re.fullmatch(r"(1|2|5)(0|,000)* km", label) for label in labels), labels
+
+
+def test_unknown_suffix_and_missing_crs_are_input_errors(tmp_path, one_group):
+    with pytest.raises(InputError, match=r"\.png, \.svg, \.pdf"):
+        draw_map(*one_group, TYPES, "t", tmp_path / "map.jpg")
+    regions, sites, flows = one_group
+    with pytest.raises(InputError, match="no CRS"):
+        build_map_figure(regions.set_crs(None, allow_override=True), sites, flows, TYPES, "t")
+    assert not any(Path(tmp_path).iterdir())
