@@ -45,13 +45,11 @@ MAX_COVER_FIXING_OPTIONS = 2000  # one knapsack per option beyond this is too sl
 
 @dataclass(frozen=True)
 class LagrangianResult:
-    """Best bound, its multipliers and option values, and the options that can be fixed."""
+    """Best bound, its multipliers and option values (fixing is :func:`fixable_options`)."""
 
     bound: float
     multipliers: np.ndarray  # (D,)
     option_value: np.ndarray  # (O,) v_o at the best multipliers
-    fix_closed: np.ndarray  # (O,) bool
-    fix_open: np.ndarray  # (O,) bool
     chosen: np.ndarray  # (O,) bool: the options the relaxation opens at the best multipliers
     iterations: int
     seconds: float
@@ -273,15 +271,7 @@ def lagrangian_bound(
     bound, multipliers, option_value = best
     if option_value is None:
         bound, _, option_value, _ = relaxation.evaluate(multipliers)
-    fix_closed, fix_open = fixable_options(problem, bound, option_value, upper_bound, relaxation.cover)
     _, chosen = relaxation.cover.choose(option_value)
     seconds = time.perf_counter() - started
-    logger.info(
-        "Lagrangian bound %.10g after %d iterations (%.1fs); fixed %d options closed, %d open",
-        bound,
-        iterations,
-        seconds,
-        int(fix_closed.sum()),
-        int(fix_open.sum()),
-    )
-    return LagrangianResult(bound, multipliers, option_value, fix_closed, fix_open, chosen, iterations, seconds)
+    logger.info("Lagrangian bound %.10g after %d iterations (%.1fs)", bound, iterations, seconds)
+    return LagrangianResult(bound, multipliers, option_value, chosen, iterations, seconds)
