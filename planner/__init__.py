@@ -1,10 +1,15 @@
 """Facility network planner for microfactories and central plants.
 
-The public steps, each callable alone (``planner.pipeline`` composes them)::
+The public steps, each callable alone (``planner.pipeline.plan`` composes them)::
 
-    from planner import config, pipeline
-    model_config = config.read_model_config("models/hybrid.toml")
-    run = pipeline.solve(model_config)          # load → validate → prepare → build → solve → audit
+    from planner.config import read_model_config
+    from planner.pipeline import plan
+    from planner.prepare import DataOptions
+    from planner.solve import SolverOptions
+
+    config = read_model_config("models/hybrid.toml")
+    result = plan(config, DataOptions(select=(("STUSPS", ("NC",)),)), SolverOptions())
+    result.run.tables.sites          # load → validate → prepare → build → solve → audit
 """
 
 __version__ = "0.1.0"
