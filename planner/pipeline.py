@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from planner.audit import AuditReport, audit
 from planner.errors import SolverError
 from planner.model import ModelIndex, build_model
-from planner.presolve import apply_presolve, combine_bounds, lagrangian_presolve
+from planner.presolve import apply_presolve, combine_bounds, lagrangian_presolve, presolve_applies
 from planner.problem import Problem
 from planner.results import ResultTables, Solution
 from planner.solve import SolveReport, SolverOptions, solve_model
@@ -70,7 +70,7 @@ def solve_problem(
     with timing.phase("build"):
         index = ModelIndex.from_problem(problem)
     presolve = None
-    if problem.n_arcs >= options.presolve_min_arcs and not problem.setup_cost.any():
+    if presolve_applies(problem, options):
         with timing.phase("presolve"):
             presolve = lagrangian_presolve(problem, index, options)
     with timing.phase("build"):

@@ -35,6 +35,26 @@ class PresolveResult:
     fix_open: np.ndarray
 
 
+def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
+    """Large enough to pay, and of the shape the heuristic can make feasible: no product setups,
+    no single sourcing, no capex budget and no facility-count limits (which the relaxation drops,
+    so its solutions would rarely be feasible and fixing would never trigger)."""
+    n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
+    counts_limited = (
+        problem.min_facilities > 0
+        or problem.max_facilities is not None
+        or (problem.type_min_count > 0).any()
+        or (problem.type_max_count < n_per_type).any()
+    )
+    return (
+        problem.n_arcs >= options.presolve_min_arcs
+        and not problem.setup_cost.any()
+        and not problem.single_sourcing
+        and not np.isfinite(problem.capex_budget)
+        and not counts_limited
+    )
+
+
 def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOptions) -> PresolveResult:
     """Bound, incumbent and fixings; spends at most about a fifth of the time limit (30 s without).
 
