@@ -69,11 +69,18 @@ def _data_options(regions, layer, id_column, demand_column, sites, od_matrix, se
     )
 
 
-def data_options(command):
-    """Options shared by every command that reads regional data."""
+def data_options(command, regions_as_option: bool = False):
+    """Options shared by every command that reads regional data; the regions file is the REGIONS
+    argument, or ``--regions`` where positional arguments mean something else (``compare``)."""
+    regions = (
+        click.option("--regions", "regions", type=click.Path(path_type=str),
+                     help="Regions file (default: regions.path of the model).")
+        if regions_as_option
+        else click.argument("regions", required=False, type=click.Path(path_type=str))
+    )
     for decorator in reversed(
         [
-            click.argument("regions", required=False, type=click.Path(path_type=str)),
+            regions,
             click.option(
                 "--model",
                 "model_path",
@@ -269,20 +276,14 @@ def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
 
 @main.command(name="compare")
 @click.argument("models", nargs=-1, type=click.Path(path_type=str))
-@click.option("--regions", "regions", type=click.Path(path_type=str),
-              help="Regions file (default: regions.path of the first model).")
-@click.option("--model", "model_path", type=click.Path(path_type=str), default=str(DEFAULT_MODEL),
-              show_default="models/hybrid.toml",
-              help="Model whose central-only, micro-only and hybrid variants are compared.")
-@click.option("--id-column", help="Region id column.")
-@click.option("--demand-column", help="Base demand column.")
-@click.option("--layer", help="Layer of a multi-layer regions file.")
-@click.option("--sites", type=click.Path(path_type=str), help="Candidate sites file.")
-@click.option("--od-matrix", type=click.Path(path_type=str), help="Origin-destination file.")
-@click.option("--select", multiple=True, metavar="COLUMN=VALUE[,VALUE...]", help="Plan for a subset of regions.")
-@click.option("--sweep", "sweep_text", metavar="KEY=START:STOP:N",
-              help="Breakeven sweep of one model key on the hybrid model, e.g. "
-                   "transport.standard.cost_per_unit_km=0.002:0.02:6.")
+@functools.partial(data_options, regions_as_option=True)
+@click.option(
+    "--sweep",
+    "sweep_text",
+    metavar="KEY=START:STOP:N",
+    help="Breakeven sweep of one model key on the hybrid model, e.g. "
+    "transport.standard.cost_per_unit_km=0.002:0.02:6.",
+)
 @click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/compare_<model name>).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per solve, seconds.")
 @click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap per solve.")
