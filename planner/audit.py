@@ -10,6 +10,7 @@ Checks (each gives a violation ≥ 0; units/yr unless stated):
 * ``closed_sites``: no flow leaves a facility that is not in the sites table.
 * ``capacity``: production ≤ modules × module capacity; modules within [min, max].
 * ``one_type_per_site``, ``facility_counts``, ``forced_open``, ``capex_budget``, ``single_sourcing``.
+* ``co2_cap`` (t CO2/yr over the cap) and ``unmet_limit`` (unmet units/yr over a product's limit).
 * ``objective``: Σ fixed_cost + Σ flow cost + Σ unmet × penalty, each recomputed from unit costs,
   against the solver's objective (relative difference).
 """
@@ -175,6 +176,15 @@ def audit(problem: Problem, tables: ResultTables, reported_objective: float | No
         violations["single_sourcing"] = _largest(sources - 1)
     for name in ("one_type_per_site", "facility_counts", "forced_open", "single_sourcing"):
         tolerances.setdefault(name, 0.0)
+
+    # emission cap and service floor
+    co2 = float(flows["co2_t"].sum())
+    violations["co2_cap"] = max(co2 - problem.co2_cap_t, 0.0) if np.isfinite(problem.co2_cap_t) else 0.0
+    tolerances["co2_cap"] = RELATIVE_TOLERANCE * max(co2, 1.0)
+    unmet_by_product = merged.groupby("product")["unmet"].sum().reindex(list(problem.product_ids)).fillna(0.0)
+    over_limit = unmet_by_product.to_numpy() - problem.max_unmet
+    violations["unmet_limit"] = _largest(over_limit[np.isfinite(problem.max_unmet)])
+    tolerances["unmet_limit"] = RELATIVE_TOLERANCE * demand_scale
 
     # setups: every (facility, product) with flow pays its setup; the sites table must show it
     made = flows[flows["quantity"] > 0][["site_id", "facility_type", "product"]].drop_duplicates()

@@ -145,6 +145,7 @@ def solve(
     from planner.config import read_model_config
     from planner.export import write_outputs
     from planner.export.folder import prepare_output_dir
+    from planner.export.summary import solve_sources
     from planner.pipeline import plan
     from planner.solve import SolverOptions
 
@@ -161,19 +162,7 @@ def solve(
     try:
         data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
         result = plan(config, data, options)
-        sources = {
-            "model": str(config.source_path),
-            "model_name": config.name,
-            "regions": str(result.inputs.regions_path),
-            "select": {column: list(values) for column, values in data.select},
-            "sites": None if data.sites_path is None else str(data.sites_path),
-            "od_matrix": None if data.od_path is None else str(data.od_path),
-            "solver_options": {
-                "time_limit_s": options.time_limit_s,
-                "mip_gap": options.mip_gap,
-                "threads": options.threads,
-            },
-        }
+        sources = solve_sources(config, data, options, result.inputs.regions_path)
         summary = write_outputs(
             result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap
         )
@@ -328,3 +317,65 @@ def compare_command(models, regions, model_path, id_column, demand_column, layer
         if value["proven_at_least"] is not None:
             click.echo(f"  proven at least {value['proven_at_least']:,.0f} per year (central-only bound − hybrid cost)")
     click.echo(f"written     {out_dir}")
+
+
+def _solver_options(config, time_limit, mip_gap, threads=None, quiet=True):
+    from planner.solve import SolverOptions
+
+    return SolverOptions(
+        time_limit_s=time_limit if time_limit is not None else config.solver.time_limit_s,
+        mip_gap=mip_gap if mip_gap is not None else config.solver.mip_gap,
+        threads=threads if threads is not None else config.solver.threads,
+        quiet=quiet,
+    )
+
+
+@main.command(name="sweep")
+@data_options
+@click.option(
+    "--vary",
+    "vary_texts",
+    multiple=True,
+    required=True,
+    metavar="KEY=START:STOP:N",
+    help="A model key and its values (repeatable): KEY=START:STOP:N, KEY=START:STOP (for lhs) or KEY=V1,V2,...",
+)
+@click.option("--method", type=click.Choice(["grid", "lhs"]), default="grid", show_default=True,
+              help="Every combination, or a Latin-hypercube sample of --samples points.")
+@click.option("--samples", type=click.IntRange(min=1), help="Points of the Latin hypercube (--method lhs).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Latin hypercube.")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes of the local Dask cluster (default: cores).")
+@click.option("--scheduler", metavar="ADDRESS", help="Use the Dask scheduler at ADDRESS (tcp://host:8786) instead.")
+@click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/sweep_<model name>).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per scenario, seconds.")
+@click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap per scenario.")
+@click.option("--quiet", is_flag=True, help="No progress bar, only the result.")
+@_fail_cleanly
+def sweep_command(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select, vary_texts, method,
+                  samples, seed, workers, scheduler, out, time_limit, mip_gap, quiet):
+    """Solve the model for every combination (or a Latin-hypercube sample) of model-file values on Dask:
+    one solve folder per scenario, sweep.csv and charts. A rerun skips the scenarios already finished."""
+    from planner.config import read_model_config
+    from planner.sweep import Vary, run_sweep
+
+    if workers and scheduler:
+        raise click.UsageError("give --workers or --scheduler, not both")
+    _configure_logging(True)
+    config = read_model_config(model_path)
+    varies = [Vary.parse(text, config) for text in vary_texts]
+    options = _solver_options(config, time_limit, mip_gap, threads=1)
+    data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
+    out_dir = Path(out) if out else Path("results") / f"sweep_{config.name}"
+    from planner.sweep.spec import sample_points
+
+    total = len(sample_points(varies, method, samples, seed))
+    with click.progressbar(length=total, label="sweep", file=sys.stderr, show_pos=True,
+                           hidden=quiet) as bar:
+        result = run_sweep(config, varies, data, options, out_dir, workers=workers, scheduler=scheduler,
+                           method=method, samples=samples, seed=seed, on_result=lambda row: bar.update(1))
+    click.echo(f"scenarios   {len(result.rows)}: solved {result.solved}, reused {result.reused}, failed {result.failed}")
+    for row in result.rows[result.rows["status"] == "failed"].itertuples(index=False):
+        click.echo(f"failed      scenario {row.scenario}: {row.error}")
+    click.echo(f"written     {out_dir}")
+    if result.failed == len(result.rows):
+        sys.exit(1)

@@ -136,6 +136,9 @@ class NetworkConfig(_Strict):
     single_sourcing: bool = Field(False, description="each region gets each product from one site")
     min_facilities: Annotated[int, Field(ge=0)] = Field(0, description="minimum open sites")
     max_facilities: Annotated[int, Field(ge=0)] | None = Field(None, description="maximum open sites")
+    max_co2_t_per_yr: NonNegative | None = Field(
+        None, description="cap on the network's emissions (production + transport), t CO2/yr"
+    )
 
 
 class DistanceConfig(_Strict):

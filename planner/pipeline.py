@@ -85,6 +85,19 @@ def solve_problem(
         report = solve_model(model, options, warm_start=presolve is not None and presolve.incumbent is not None)
         if presolve is not None:
             report = combine_bounds(report, presolve.bound)
+    return audited_run(model, problem, index, report, timing, require_clean_audit)
+
+
+def audited_run(
+    model,
+    problem: Problem,
+    index: ModelIndex,
+    report: SolveReport,
+    timing: Timing,
+    require_clean_audit: bool = True,
+) -> Run:
+    """Read the solution out of a solved ``model`` and audit it against ``problem`` (and its total
+    cost against ``report.objective``); raise when the audit finds it wrong."""
     with timing.phase("audit"):
         solution = Solution.from_model(model, problem, index)
         tables = ResultTables.from_solution(problem, index, solution)

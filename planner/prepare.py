@@ -408,6 +408,7 @@ def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
         type_max_count=type_max,
         min_facilities=config.network.min_facilities,
         max_facilities=config.network.max_facilities,
+        co2_cap_t=finite_or_inf(config.network.max_co2_t_per_yr),
         currency=config.currency,
         site_lon=inputs.sites["lon"].to_numpy(dtype=float),
         site_lat=inputs.sites["lat"].to_numpy(dtype=float),

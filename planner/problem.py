@@ -67,10 +67,14 @@ class Problem:
     region_lon: np.ndarray | None = None  # (R,) demand point, degrees, for outputs only
     region_lat: np.ndarray | None = None
     setup_cost: np.ndarray | None = None  # (O, P) currency/yr if option o makes product p at all
+    co2_cap_t: float = np.inf  # t CO2/yr the whole network may emit (production + transport)
+    max_unmet: np.ndarray | None = None  # (P,) units/yr of each product that may go unserved; inf = no limit
 
     def __post_init__(self) -> None:
         if self.setup_cost is None:
             object.__setattr__(self, "setup_cost", np.zeros((len(self.option_site), len(self.product_ids))))
+        if self.max_unmet is None:
+            object.__setattr__(self, "max_unmet", np.full(len(self.product_ids), np.inf))
         n_types = len(self.type_ids)
         if self.type_min_count is None:
             object.__setattr__(self, "type_min_count", np.zeros(n_types, dtype=int))
@@ -82,7 +86,7 @@ class Problem:
         """Every per-region, per-option and per-arc array has the length of its index set."""
         n_regions, n_products = len(self.region_ids), len(self.product_ids)
         expected = {"demand": (n_regions, n_products), "setup_cost": (len(self.option_site), n_products)}
-        for name in ("unmet_penalty", "max_distance_km"):
+        for name in ("unmet_penalty", "max_distance_km", "max_unmet"):
             expected[name] = (n_products,)
         for name in (
             "option_type",

@@ -21,6 +21,23 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def solve_sources(config, data, options, regions_path) -> dict[str, Any]:
+    """Where a solve's inputs came from and how it was solved (``summary.json`` ``inputs``)."""
+    return {
+        "model": str(config.source_path),
+        "model_name": config.name,
+        "regions": str(regions_path),
+        "select": {column: list(values) for column, values in data.select},
+        "sites": None if data.sites_path is None else str(data.sites_path),
+        "od_matrix": None if data.od_path is None else str(data.od_path),
+        "solver_options": {
+            "time_limit_s": options.time_limit_s,
+            "mip_gap": options.mip_gap,
+            "threads": options.threads,
+        },
+    }
+
+
 def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     """The summary dictionary; ``costs`` add up to ``objective`` (currency/yr)."""
     report = run.report

@@ -56,6 +56,8 @@ def build_model(problem: Problem, index: ModelIndex | None = None) -> pyo.Concre
     define_facility_counts(model, problem)
     define_capex_budget(model, problem, index)
     define_aggregate_capacity(model, problem, index)
+    define_co2_cap(model, problem, index)
+    define_unmet_limit(model, problem, index)
     define_objective(model, problem, index)
     return model
 
@@ -233,8 +235,38 @@ def define_aggregate_capacity(model: pyo.ConcreteModel, problem: Problem, index:
     model.aggregate_capacity_constr = pyo.Constraint(expr=capacity >= must_serve)
 
 
-def define_objective(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
-    r"""Total annual cost: fixed + setups + flows + unmet penalty (see the module docstring)."""
+def co2_expr(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex):
+    r"""Network emissions :math:`\sum_a e_a q_{d(a)} x_a` (t CO2/yr), :math:`e_a` per unit on arc a."""
+    arc_co2 = problem.arc_co2_t * index.pair_demand[index.arc_pair]
+    return sum(float(co2) * model.assign[a] for a, co2 in enumerate(arc_co2.tolist()) if co2 != 0)
+
+
+def define_co2_cap(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r"""Emission cap :math:`\sum_a e_a q_{d(a)} x_a \le E` (t CO2/yr), when ``co2_cap_t`` is finite
+    (``network.max_co2_t_per_yr``; the ε of ``planner pareto``)."""
+    if not np.isfinite(problem.co2_cap_t):
+        return
+    model.co2_cap_constr = pyo.Constraint(expr=co2_expr(model, problem, index) <= float(problem.co2_cap_t))
+
+
+def define_unmet_limit(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r"""Service floor per product :math:`\sum_{d: p(d)=p} q_d u_d \le \overline U_p` (units/yr), for
+    products with a finite ``max_unmet`` (``planner pareto`` holds the cost-optimal service level)."""
+    limited = [p for p in range(problem.n_products) if np.isfinite(problem.max_unmet[p])]
+    unmet_pairs = index.unmet_pairs
+
+    def _unmet_limit_rule(m, p):
+        pairs = unmet_pairs[index.pair_product[unmet_pairs] == p].tolist()
+        if not pairs:
+            return pyo.Constraint.Skip
+        unmet = sum(float(index.pair_demand[d]) * m.unmet[d] for d in pairs)
+        return unmet <= float(problem.max_unmet[p])
+
+    model.unmet_limit_constr = pyo.Constraint(limited, rule=_unmet_limit_rule)
+
+
+def total_cost_expr(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex):
+    """Total annual cost (currency/yr): fixed + setups + flows + unmet penalty."""
     arc_cost = problem.arc_unit_cost * index.pair_demand[index.arc_pair]
     fixed = sum(
         float(problem.opening_cost[o]) * model.open[o] + float(problem.module_cost[o]) * modules_expr(model, problem, o)
@@ -245,4 +277,9 @@ def define_objective(model: pyo.ConcreteModel, problem: Problem, index: ModelInd
     unmet = sum(float(unmet_cost[d]) * model.unmet[d] for d in model.UNMET)
     setup_cost = problem.setup_cost[index.setup_option, index.setup_product]
     setup = sum(float(cost) * model.setup[z] for z, cost in enumerate(setup_cost.tolist()))
-    model.total_cost = pyo.Objective(expr=fixed + setup + flows + unmet, sense=pyo.minimize)
+    return fixed + setup + flows + unmet
+
+
+def define_objective(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r"""Total annual cost: fixed + setups + flows + unmet penalty (see the module docstring)."""
+    model.total_cost = pyo.Objective(expr=total_cost_expr(model, problem, index), sense=pyo.minimize)
