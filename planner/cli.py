@@ -379,3 +379,95 @@ def sweep_command(regions, model_path, id_column, demand_column, layer, sites, o
     click.echo(f"written     {out_dir}")
     if result.failed == len(result.rows):
         sys.exit(1)
+
+
+@main.command(name="pareto")
+@data_options
+@click.option("--points", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Networks on the frontier, the two ends included.")
+@click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/pareto_<model name>).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per solve, seconds.")
+@click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap per solve.")
+@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@_fail_cleanly
+def pareto_command(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select, points, out,
+                   time_limit, mip_gap, threads, quiet):
+    """The cost–CO2 frontier by the ε-constraint method: a CO2 cap stepped from the cost-optimal network's
+    emissions to the least-CO2 network's, at the cost-optimal service level. Writes pareto.csv, pareto.png
+    and one solve folder per point."""
+    from planner.config import read_model_config
+    from planner.export.folder import prepare_output_dir
+    from planner.export.pareto_report import write_frontier
+    from planner.export.summary import solve_sources
+    from planner.pareto import cost_co2_frontier
+
+    _configure_logging(quiet)
+    config = read_model_config(model_path)
+    options = _solver_options(config, time_limit, mip_gap, threads, quiet)
+    data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
+    out_dir = Path(out) if out else Path("results") / f"pareto_{config.name}"
+    staging = prepare_output_dir(out_dir)
+    try:
+        frontier = cost_co2_frontier(config, data, options, points)
+        sources = solve_sources(config, data, options, frontier.inputs.regions_path)
+        write_frontier(frontier, out_dir, sources, frontier.screening.warnings, staging)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    currency = config.currency
+    for row in frontier.table.itertuples(index=False):
+        gap = "n/a" if row.mip_gap is None or row.mip_gap != row.mip_gap else f"{100 * row.mip_gap:.2f}%"
+        flag = f", dominated by {row.dominated_by}" if row.dominated_by else ""
+        click.echo(f"point {row.point:<3} {row.kind:12} cost {row.objective:,.0f} {currency}/yr, "
+                   f"co2 {row.co2_t:,.0f} t/yr, {row.status} (gap {gap}){flag}")
+    click.echo(f"written     {out_dir}")
+
+
+@main.command(name="alternatives")
+@data_options
+@click.option("--slack", type=click.FloatRange(min=0), default=0.05, show_default=True,
+              help="Cost slack: each network costs at most (1 + slack) × the optimum.")
+@click.option("--count", type=click.IntRange(min=1), default=5, show_default=True, help="Alternatives to find.")
+@click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/alternatives_<model name>).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per solve, seconds.")
+@click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap per solve.")
+@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@_fail_cleanly
+def alternatives_command(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select, slack, count,
+                         out, time_limit, mip_gap, threads, quiet):
+    """Near-optimal networks (modelling to generate alternatives): each within --slack of the optimal cost
+    and as different as possible from the ones before in which sites open and as which type. Writes
+    alternatives.csv, alternatives.png (side by side) and one solve folder per network."""
+    from planner.alternatives import near_optimal_networks
+    from planner.config import read_model_config
+    from planner.export.alternatives_report import write_alternatives
+    from planner.export.folder import prepare_output_dir
+    from planner.export.summary import solve_sources
+
+    _configure_logging(quiet)
+    config = read_model_config(model_path)
+    options = _solver_options(config, time_limit, mip_gap, threads, quiet)
+    data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
+    out_dir = Path(out) if out else Path("results") / f"alternatives_{config.name}"
+    staging = prepare_output_dir(out_dir)
+    try:
+        result = near_optimal_networks(config, data, options, slack, count)
+        sources = solve_sources(config, data, options, result.inputs.regions_path)
+        write_alternatives(result, out_dir, sources, result.screening.warnings, staging)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    for row in result.table.itertuples(index=False):
+        name = "optimum" if row.alternative == 0 else f"alternative {row.alternative}"
+        changes = f"opened [{row.sites_opened}] closed [{row.sites_closed}] retyped [{row.sites_retyped}]"
+        click.echo(f"{name:14} cost {row.audited_cost:,.0f} (+{row.above_optimum_pct:.2f}%), "
+                   f"{row.distance_to_optimum} options differ" + ("" if row.alternative == 0 else f": {changes}"))
+    if result.stopped_early:
+        click.echo(f"stopped     {result.stopped_early}")
+    click.echo(f"written     {out_dir}")

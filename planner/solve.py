@@ -107,10 +107,10 @@ class CompiledModel:
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
-    """(objective − bound) / max(|objective|, 1e-9), clipped at 0; None when either is missing."""
+    """|objective − bound| / max(|objective|, 1e-9) (minimising or maximising); None when either is missing."""
     if objective is None or bound is None or not math.isfinite(bound):
         return None
-    return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
+    return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
 def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
