@@ -68,7 +68,9 @@ def near_optimal_networks(config, data, options: SolverOptions, slack: float, co
         try:
             distance = solve_model(model, options)
         except InfeasibleError:
-            stopped = f"no further network differs from the {len(networks)} found within {100 * slack:g}% of the optimum"
+            stopped = (
+                f"no further network differs from the {len(networks)} found within {100 * slack:g}% of the optimum"
+            )
             logger.info("alternatives: %s", stopped)
             break
         restore_cost_objective(model)

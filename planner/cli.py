@@ -344,7 +344,8 @@ def _solver_options(config, time_limit, mip_gap, threads=None, quiet=True):
               help="Every combination, or a Latin-hypercube sample of --samples points.")
 @click.option("--samples", type=click.IntRange(min=1), help="Points of the Latin hypercube (--method lhs).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Latin hypercube.")
-@click.option("--workers", type=click.IntRange(min=1), help="Worker processes of the local Dask cluster (default: cores).")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Worker processes of the local Dask cluster (default: cores).")
 @click.option("--scheduler", metavar="ADDRESS", help="Use the Dask scheduler at ADDRESS (tcp://host:8786) instead.")
 @click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/sweep_<model name>).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per scenario, seconds.")
@@ -353,8 +354,9 @@ def _solver_options(config, time_limit, mip_gap, threads=None, quiet=True):
 @_fail_cleanly
 def sweep_command(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select, vary_texts, method,
                   samples, seed, workers, scheduler, out, time_limit, mip_gap, quiet):
-    """Solve the model for every combination (or a Latin-hypercube sample) of model-file values on Dask:
-    one solve folder per scenario, sweep.csv and charts. A rerun skips the scenarios already finished."""
+    """Solve the model for every combination (or a Latin hypercube sample) of values of model keys, on
+    Dask: one solve folder per scenario, sweep.csv and charts. A rerun skips the scenarios already
+    finished."""
     from planner.config import read_model_config
     from planner.sweep import Vary, run_sweep
 
@@ -373,7 +375,8 @@ def sweep_command(regions, model_path, id_column, demand_column, layer, sites, o
                            hidden=quiet) as bar:
         result = run_sweep(config, varies, data, options, out_dir, workers=workers, scheduler=scheduler,
                            method=method, samples=samples, seed=seed, on_result=lambda row: bar.update(1))
-    click.echo(f"scenarios   {len(result.rows)}: solved {result.solved}, reused {result.reused}, failed {result.failed}")
+    click.echo(f"scenarios   {len(result.rows)}: solved {result.solved}, reused {result.reused}, "
+               f"failed {result.failed}")
     for row in result.rows[result.rows["status"] == "failed"].itertuples(index=False):
         click.echo(f"failed      scenario {row.scenario}: {row.error}")
     click.echo(f"written     {out_dir}")
@@ -431,7 +434,8 @@ def pareto_command(regions, model_path, id_column, demand_column, layer, sites, 
 @click.option("--slack", type=click.FloatRange(min=0), default=0.05, show_default=True,
               help="Cost slack: each network costs at most (1 + slack) × the optimum.")
 @click.option("--count", type=click.IntRange(min=1), default=5, show_default=True, help="Alternatives to find.")
-@click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/alternatives_<model name>).")
+@click.option("--out", type=click.Path(path_type=str),
+              help="Output folder (default: results/alternatives_<model name>).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per solve, seconds.")
 @click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap per solve.")
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")

@@ -63,11 +63,12 @@ def co2_of(run: Run) -> float:
 
 
 def service_floor(run: Run) -> np.ndarray:
-    """Unmet units/yr per product of ``run`` (plus a rounding allowance): the most each frontier point may leave unmet."""
+    """Unmet units/yr per product of ``run`` (plus a rounding allowance): the most each frontier
+    point may leave unmet."""
     regions = run.tables.regions
     unmet = regions.groupby("product")["unmet"].sum().reindex(list(run.problem.product_ids)).fillna(0.0)
     demand = run.problem.demand.sum(axis=0)
-    return np.maximum(unmet.to_numpy(dtype=float), 0.0) + 1e-7 * demand
+    return np.maximum(unmet.to_numpy(dtype=float), 0.0) + 1e-9 * demand
 
 
 def least_emissions(problem: Problem, options: SolverOptions) -> SolveReport:

@@ -155,6 +155,9 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
         highs.setOptionValue("time_limit", float(options.time_limit_s))
     highs.setOptionValue("mip_rel_gap", float(options.mip_gap))
     highs.setOptionValue("mip_abs_gap", 1e-9)
+    # rows of a MIP incumbent hold to the LP's 1e-7 (HiGHS allows 1e-6), so a demand balance cannot leak
+    # a share of demand past the unmet penalty by more than the audit's tolerance
+    highs.setOptionValue("mip_feasibility_tolerance", 1e-7)
     return highs
 
 

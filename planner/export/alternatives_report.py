@@ -58,6 +58,8 @@ def draw_side_by_side(result, path: Path) -> None:
     outline = regions.loc[main].to_crs(crs)
     xmin, ymin, xmax, ymax = outline.total_bounds
     outline = outline.simplify(SIMPLIFY_SHARE * (xmax - xmin))
+    pad = 0.05 * max(xmax - xmin, ymax - ymin, 1.0)  # metres; point regions on a line have no height
+    xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
     type_ids = list(result.networks[0].run.problem.type_ids)
     colours = {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(type_ids)}
     n = len(result.networks)

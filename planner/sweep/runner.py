@@ -89,7 +89,9 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
         try:
             client = Client(scheduler, timeout="20s")
         except (OSError, TimeoutError) as error:
-            raise InputError(f"--scheduler {scheduler}: cannot connect ({error}); start one with 'dask scheduler'") from None
+            raise InputError(
+                f"--scheduler {scheduler}: cannot connect ({error}); start one with 'dask scheduler'"
+            ) from None
         with client:
             yield client
         return
@@ -99,7 +101,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     ) as cluster, Client(cluster) as client:
         yield client
@@ -158,7 +160,8 @@ def run_sweep(
     write_sweep_charts(table, [vary.key for vary in varies], out)
     failed = int((table["status"] == "failed").sum())
     reused = int(table["reused"].sum())
-    return SweepResult(table, [v.key for v in varies], solved=len(tasks) - reused - failed, reused=reused, failed=failed)
+    solved = len(tasks) - reused - failed
+    return SweepResult(table, [v.key for v in varies], solved=solved, reused=reused, failed=failed)
 
 
 def sweep_table(tasks: list[ScenarioTask], rows: dict[int, dict], varies: list[Vary], out: Path) -> pd.DataFrame:

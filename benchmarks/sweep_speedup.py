@@ -1,0 +1,65 @@
+"""Speed-up of ``planner sweep`` on dask.distributed: the same 16 scenarios on a LocalCluster of 1
+worker process and of 2, each into a fresh folder (nothing reused), HiGHS on one thread per worker.
+
+The instance: the bundled counties of five south-eastern states with the default hybrid model; the
+16 scenarios are a 4 × 4 grid of the carbon price and the microfactory opening cost. Prints the wall
+time of each run (the start of the cluster included), the scenarios' own seconds summed, and the
+speed-up.
+
+Usage::
+
+    python benchmarks/sweep_speedup.py                 # 1 worker vs 2 workers
+    python benchmarks/sweep_speedup.py --workers 1 2 4 --select STUSPS=NC,SC
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from planner.config import read_model_config  # noqa: E402
+from planner.prepare import DataOptions, parse_select  # noqa: E402
+from planner.solve import SolverOptions  # noqa: E402
+from planner.sweep import Vary, run_sweep  # noqa: E402
+
+VARY = ["carbon_price=0:150:4", "facility_types.microfactory.opening_cost_per_yr=1000000:2500000:4"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=str(ROOT / "models" / "hybrid.toml"))
+    parser.add_argument("--select", default="STUSPS=NC,SC,GA,VA,TN")
+    parser.add_argument("--vary", nargs="+", default=VARY)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--mip-gap", type=float, default=1e-4)
+    args = parser.parse_args()
+
+    config = read_model_config(args.model)
+    varies = [Vary.parse(text, config) for text in args.vary]
+    data = DataOptions(select=parse_select([args.select]))
+    options = SolverOptions(mip_gap=args.mip_gap, threads=1)
+    seconds = {}
+    for workers in args.workers:
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            result = run_sweep(config, varies, data, options, Path(folder) / "sweep", workers=workers)
+            seconds[workers] = time.perf_counter() - started
+            solve_seconds = result.rows["seconds"].sum()
+        print(
+            f"workers={workers}: {len(result.rows)} scenarios ({result.solved} solved, {result.failed} failed) "
+            f"in {seconds[workers]:.1f} s wall; scenario seconds summed {solve_seconds:.1f} s",
+            flush=True,
+        )
+    base = seconds[args.workers[0]]
+    for workers in args.workers[1:]:
+        print(f"speed-up {args.workers[0]} → {workers} workers: {base / seconds[workers]:.2f}×")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""`planner alternatives`: near-optimal networks derived by hand.
+
+Three regions of demand 10 on the equator at longitudes 0, 1, 2 (A, B, C; 111.195 km apart), one
+uncapacitated plant type opening for 100, production 1 per unit, transport 0.01 per unit-km, so
+shipping one degree costs 1.11195 per unit:
+
+* B alone: 100 + 30 + 2 × 10 × 1.11195 = 152.239 (the optimum);
+* A alone or C alone: 100 + 30 + 10 × 1.11195 + 10 × 2.22390 = 163.359 (+7.30 %);
+* any two plants: at least 200 + 30 + 11.1195 = 241.1 (+58 %).
+
+With a 10 % slack (budget 167.46) the alternatives are A alone and C alone (each 2 options away from
+B and from each other) and then no other network fits; with 5 % there is none.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from planner.alternatives import near_optimal_networks
+from planner.cli import main
+from planner.prepare import DataOptions
+from planner.solve import SolverOptions
+from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config
+
+EXACT = SolverOptions(mip_gap=1e-9)
+SHIP = 0.01 * KM_PER_DEGREE  # per unit per degree
+OPTIMUM = 100 + 30 + 2 * 10 * SHIP
+END_SITE = 100 + 30 + 10 * SHIP + 10 * 2 * SHIP
+
+
+def three_regions(tmp_path):
+    path = equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0], [10, 10, 10], ids=["A", "B", "C"])
+    return tiny_config(path)
+
+
+def test_ten_percent_slack_finds_the_two_end_sites(tmp_path):
+    result = near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.10, count=5)
+    table = result.table
+    assert table["audited_cost"].tolist() == pytest.approx([OPTIMUM, END_SITE, END_SITE])
+    assert table.loc[0, "sites_opened"] == ""
+    assert sorted(table.loc[1:, "sites_opened"]) == ["A:plant", "C:plant"]
+    assert table.loc[1:, "sites_closed"].tolist() == ["B:plant", "B:plant"]
+    assert table["distance_to_optimum"].tolist() == [0, 2, 2]
+    assert table.loc[2, "min_distance_to_earlier"] == 2
+    assert table["within_slack"].all() and table["audit_passed"].all()
+    assert result.budget == pytest.approx(1.1 * OPTIMUM)
+    assert "no further network" in result.stopped_early
+
+
+def test_five_percent_slack_has_no_alternative(tmp_path):
+    result = near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.05, count=3)
+    assert len(result.networks) == 1
+    assert result.stopped_early is not None
+
+
+def test_alternatives_command_writes_folders_table_and_map(tmp_path):
+    config_path = tmp_path / "m.toml"
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0], [10, 10, 10], ids=["A", "B", "C"])
+    config_path.write_text(
+        f"""
+name = "tiny"
+[regions]
+path = "{regions}"
+id_column = "GEOID"
+demand_column = "pop"
+[distance]
+circuity = 1.0
+[products.standard]
+unmet_penalty_per_unit = 1000.0
+[transport.standard]
+cost_per_unit_km = 0.01
+[facility_types.plant]
+opening_cost_per_yr = 100.0
+products = {{ standard = {{ cost_per_unit = 1.0 }} }}
+"""
+    )
+    out = tmp_path / "alt"
+    result = CliRunner().invoke(
+        main, ["alternatives", "--model", str(config_path), "--slack", "0.1", "--count", "1", "--mip-gap", "0",
+               "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "alternatives.csv", keep_default_na=False)
+    assert len(table) == 2
+    assert (out / "alternatives.png").stat().st_size > 0
+    for folder in table["folder"]:
+        assert (out / folder / "summary.json").is_file()
+    assert "alternative 1" in result.output and "2 options differ" in result.output

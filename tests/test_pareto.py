@@ -1,0 +1,111 @@
+"""`planner pareto`: the cost–CO2 frontier on a hand-derived case and on seeded random instances.
+
+Hand case: regions A (longitude 0) and B (longitude 1, 111.195 km away), demand 10 each, transport
+0.01 per unit-km (1.11195 per unit from one to the other, no transport CO2). A central plant opens
+for 100, makes a unit for 1 and emits 10 kg; a microfactory opens for 150, makes a unit for 1.5 and
+emits 2 kg. One type per site.
+
+* cost-optimal: one central plant serving both, 100 + 20 + 11.1195 = 131.12, CO2 20 × 0.010 = 0.2 t;
+* least CO2: everything made by microfactories, 0.04 t; the cheapest such network is one
+  microfactory serving both, 150 + 30 + 11.1195 = 191.12;
+* any cap in between: a central plant cannot make fewer than its share, and a central plant plus a
+  microfactory costs at least 250, so every intermediate point is the microfactory network (191.12).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.pareto import cost_co2_frontier
+from planner.prepare import DataOptions
+from planner.solve import SolverOptions
+from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config
+
+EXACT = SolverOptions(mip_gap=1e-9)
+SHIP = 0.01 * KM_PER_DEGREE
+
+
+def types(central_open=100.0, micro_open=150.0, capacity=None):
+    extra = {} if capacity is None else {"module_capacity_per_yr": capacity, "max_modules": 3}
+    return {
+        "central": {"role": "central", "opening_cost_per_yr": central_open, **extra,
+                    "products": {"standard": {"cost_per_unit": 1.0, "co2_kg_per_unit": 10.0}}},
+        "micro": {"role": "microfactory", "opening_cost_per_yr": micro_open, **extra,
+                  "products": {"standard": {"cost_per_unit": 1.5, "co2_kg_per_unit": 2.0}}},
+    }
+
+
+def test_hand_frontier_endpoints_and_middle(tmp_path):
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
+    frontier = cost_co2_frontier(tiny_config(regions, facility_types=types()), DataOptions(), EXACT, points=4)
+    table = frontier.table
+    assert table["kind"].tolist() == ["cost_optimal", "epsilon", "epsilon", "least_co2"]
+    assert table["objective"].tolist() == pytest.approx([100 + 20 + SHIP * 10, *[150 + 30 + SHIP * 10] * 3])
+    assert table["co2_t"].tolist() == pytest.approx([0.2, 0.04, 0.04, 0.04])
+    assert table["co2_cap_t"].iloc[1:3].tolist() == pytest.approx([0.2 - 0.16 / 3, 0.2 - 0.32 / 3])
+    assert (table["dominated_by"] == "").all()
+    assert frontier.least_co2.objective == pytest.approx(0.04)
+
+
+def test_points_must_be_two_or_more(tmp_path):
+    from planner.errors import InputError
+
+    regions = equator_regions(tmp_path / "r.geojson", [0.0], [10])
+    with pytest.raises(InputError, match="--points"):
+        cost_co2_frontier(tiny_config(regions, facility_types=types()), DataOptions(), EXACT, points=1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_frontiers_are_non_dominated_and_monotone(tmp_path, seed):
+    """Capacitated random instances: along the caps cost never falls and CO2 never rises, every point
+    meets its cap (audited), and no point dominates another."""
+    rng = np.random.default_rng(seed)
+    n = 6
+    regions = equator_regions(tmp_path / "r.geojson", rng.uniform(0, 4, n).tolist(), rng.integers(5, 30, n).tolist())
+    config = tiny_config(regions, facility_types=types(rng.uniform(50, 150), rng.uniform(50, 150), capacity=40.0))
+    table = cost_co2_frontier(config, DataOptions(), EXACT, points=5).table
+    assert (np.diff(table["objective"]) >= -1e-6 * table["objective"].abs().max()).all()
+    assert (np.diff(table["co2_t"]) <= 1e-7).all()
+    capped = table["co2_cap_t"].notna()
+    assert (table.loc[capped, "co2_t"] <= table.loc[capped, "co2_cap_t"] * (1 + 1e-6) + 1e-9).all()
+    assert (table["dominated_by"] == "").all() and table["audit_passed"].all()
+    assert (table["status"] == "optimal").all()
+
+
+def test_pareto_command_writes_points_csv_and_chart(tmp_path):
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
+    model = tmp_path / "m.toml"
+    model.write_text(
+        f"""
+name = "tiny"
+[regions]
+path = "{regions}"
+id_column = "GEOID"
+demand_column = "pop"
+[distance]
+circuity = 1.0
+[products.standard]
+unmet_penalty_per_unit = 1000.0
+[transport.standard]
+cost_per_unit_km = 0.01
+[facility_types.central]
+opening_cost_per_yr = 100.0
+products = {{ standard = {{ cost_per_unit = 1.0, co2_kg_per_unit = 10.0 }} }}
+[facility_types.micro]
+opening_cost_per_yr = 150.0
+products = {{ standard = {{ cost_per_unit = 1.5, co2_kg_per_unit = 2.0 }} }}
+"""
+    )
+    out = tmp_path / "p"
+    result = CliRunner().invoke(main, ["pareto", "--model", str(model), "--points", "3", "--mip-gap", "0",
+                                       "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "pareto.csv", keep_default_na=False)
+    assert len(table) == 3 and (out / "pareto.png").stat().st_size > 0
+    for folder in table["folder"]:
+        assert (out / folder / "summary.json").is_file()
+    assert "least_co2" in result.output

@@ -1,0 +1,159 @@
+"""`planner sweep` on a real dask.distributed LocalCluster (2 worker processes on loopback).
+
+The instance: regions at longitudes 0, 1, 2, 3 (demand 10, 20, 10, 20), a central type (opens for
+100, makes a unit for 1, emits 10 kg) and a microfactory type (opens for 60, makes a unit for 1.6,
+emits 2 kg), transport 0.01 per unit-km and 0.1 kg per unit-km. A higher carbon price can only move
+the exact optimum to a network with no more CO2 (exchange argument: if the price rises from c to c',
+optimality at both gives (c' − c)(E' − E) ≤ 0).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.errors import InputError
+from planner.pipeline import plan
+from planner.prepare import DataOptions
+from planner.solve import SolverOptions
+from planner.sweep import Vary, run_sweep, sample_points
+from planner.sweep.scenario import resolve
+from tests.builders import equator_regions, tiny_config
+
+EXACT = SolverOptions(mip_gap=1e-9)
+
+
+def two_type_config(tmp_path):
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0, 3.0], [10, 20, 10, 20])
+    return tiny_config(
+        regions,
+        transport={"standard": {"cost_per_unit_km": 0.01, "co2_kg_per_unit_km": 0.1}},
+        facility_types={
+            "central": {"role": "central", "opening_cost_per_yr": 100.0,
+                        "products": {"standard": {"cost_per_unit": 1.0, "co2_kg_per_unit": 10.0}}},
+            "micro": {"role": "microfactory", "opening_cost_per_yr": 60.0,
+                      "products": {"standard": {"cost_per_unit": 1.6, "co2_kg_per_unit": 2.0}}},
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0", silence_logs=logging.ERROR) as local:
+        yield local
+
+
+def test_carbon_price_sweep_on_two_workers(tmp_path, cluster):
+    config = two_type_config(tmp_path)
+    varies = [Vary.parse("carbon_price=0:300:7", config)]
+    out = tmp_path / "sweep"
+    result = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address)
+    rows = result.rows
+    assert result.solved == 7 and result.failed == 0 and rows["status"].eq("optimal").all()
+    assert (np.diff(rows["co2_t"].to_numpy()) <= 1e-9).all()
+    assert rows["co2_t"].iloc[0] > rows["co2_t"].iloc[-1]  # the price does move this network
+    keys = {json.loads((out / f / "summary.json").read_text())["inputs"]["sweep"]["key"] for f in rows["folder"]}
+    assert len(keys) == 7
+    # each scenario is the same optimum as a direct solve of its resolved model
+    for row in rows.iloc[[0, 3, 6]].itertuples(index=False):
+        direct = plan(resolve(config, {"carbon_price": row.carbon_price}), DataOptions(), EXACT).run
+        assert row.objective == pytest.approx(direct.report.objective, rel=1e-9)
+    assert (out / "sweep_results.png").stat().st_size > 0 and (out / "facility_mix.png").stat().st_size > 0
+    csv = pd.read_csv(out / "sweep.csv")
+    assert list(csv.columns[:3]) == ["scenario", "carbon_price", "status"]
+
+
+def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
+    """max_facilities 0 cannot serve demand that must be served (the solver proves it infeasible on a
+    worker); a negative opening cost is rejected by the schema. The other scenarios finish; a rerun
+    reuses them and retries only the failures."""
+    config = two_type_config(tmp_path)
+    config = resolve(config, {"products.standard.unmet_penalty_per_unit": None})
+    varies = [Vary.parse("network.max_facilities=0,2", config),
+              Vary.parse("facility_types.micro.opening_cost_per_yr=-5,60", config)]
+    out = tmp_path / "sweep"
+    first = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address)
+    status = first.rows.set_index(["network.max_facilities", "facility_types.micro.opening_cost_per_yr"])["status"]
+    assert status[(0, 60.0)] == "failed" and status[(0, -5.0)] == "failed" and status[(2, -5.0)] == "failed"
+    assert status[(2, 60.0)] == "optimal"
+    errors = first.rows.set_index("scenario")["error"]
+    assert "infeasible" in errors[1]
+    assert "greater than or equal to 0" in errors[0]
+    finished = out / first.rows.loc[first.rows["status"] == "optimal", "folder"].iloc[0] / "summary.json"
+    stamp = finished.stat().st_mtime_ns
+    again = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address)
+    assert again.reused == 1 and again.failed == 3 and again.solved == 0
+    assert finished.stat().st_mtime_ns == stamp
+    assert again.rows["objective"].tolist()[3] == pytest.approx(first.rows["objective"].tolist()[3])
+
+
+@pytest.mark.parametrize(
+    "text", ["carbon_price", "carbon_price=1:2:1", "carbon_price=a:b:3", "=1:2:3", "carbon_price=1:2:3:4"]
+)
+def test_bad_vary_is_an_input_error(text):
+    with pytest.raises(InputError, match="--vary"):
+        Vary.parse(text)
+
+
+def test_vary_keys_are_checked_against_the_model(tmp_path):
+    config = two_type_config(tmp_path)
+    with pytest.raises(InputError, match="'nope' is not a key of facility_types.micro"):
+        Vary.parse("facility_types.micro.nope=1:2:3", config)
+    with pytest.raises(InputError, match="not a number"):
+        Vary.parse("name=1:2:3", config)
+    assert Vary.parse("facility_types.micro.min_modules=1:3:3", config).values == (1.0, 2.0, 3.0)
+
+
+def test_grid_and_latin_hypercube():
+    a, b = Vary("a", (0.0, 1.0, 2.0)), Vary("b", (10.0, 20.0))
+    assert sample_points([a, b]) == [{"a": x, "b": y} for x in (0.0, 1.0, 2.0) for y in (10.0, 20.0)]
+    points = sample_points([a, b], "lhs", samples=8, seed=3)
+    assert points == sample_points([a, b], "lhs", samples=8, seed=3)
+    values = np.array([[p["a"], p["b"]] for p in points])
+    # one point in each of the 8 equal strata of each range
+    assert sorted(np.floor((values[:, 0] - 0.0) / 2.0 * 8).astype(int).tolist()) == list(range(8))
+    assert sorted(np.floor((values[:, 1] - 10.0) / 10.0 * 8).astype(int).tolist()) == list(range(8))
+    with pytest.raises(InputError, match="--samples"):
+        sample_points([a], "lhs")
+
+
+@pytest.mark.slow
+def test_sweep_command_with_its_own_local_cluster(tmp_path):
+    config_path = tmp_path / "m.toml"
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
+    config_path.write_text(
+        f"""
+name = "tiny"
+[regions]
+path = "{regions}"
+id_column = "GEOID"
+demand_column = "pop"
+[products.standard]
+unmet_penalty_per_unit = 1000.0
+[transport.standard]
+cost_per_unit_km = 0.01
+[facility_types.plant]
+opening_cost_per_yr = 100.0
+products = {{ standard = {{ cost_per_unit = 1.0 }} }}
+"""
+    )
+    out = tmp_path / "s"
+    args = ["sweep", "--model", str(config_path), "--vary", "transport.standard.cost_per_unit_km=0.001:0.1:3",
+            "--workers", "2", "--out", str(out), "--quiet"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "solved 3, reused 0, failed 0" in result.output
+    result = CliRunner().invoke(main, args)
+    assert "solved 0, reused 3, failed 0" in result.output
+    bad = CliRunner().invoke(main, [*args[:3], "--vary", "transport.nope=1:2:3", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "'nope' is not a key of transport" in bad.output
+    assert not (tmp_path / "x").exists()
