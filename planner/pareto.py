@@ -68,7 +68,7 @@ def service_floor(run: Run) -> np.ndarray:
     regions = run.tables.regions
     unmet = regions.groupby("product")["unmet"].sum().reindex(list(run.problem.product_ids)).fillna(0.0)
     demand = run.problem.demand.sum(axis=0)
-    return np.maximum(unmet.to_numpy(dtype=float), 0.0) + 1e-9 * demand
+    return np.maximum(unmet.to_numpy(dtype=float), 0.0) + 1e-7 * demand
 
 
 def least_emissions(problem: Problem, options: SolverOptions) -> SolveReport:

@@ -250,17 +250,22 @@ def define_co2_cap(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex
 
 
 def define_unmet_limit(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
-    r"""Service floor per product :math:`\sum_{d: p(d)=p} q_d u_d \le \overline U_p` (units/yr), for
-    products with a finite ``max_unmet`` (``planner pareto`` holds the cost-optimal service level)."""
+    r"""Service floor per product, for products with a finite ``max_unmet`` :math:`\overline U_p`
+    (units/yr; ``planner pareto`` holds the cost-optimal service level), written on the flows:
+
+    .. math:: \sum_{a: p(a)=p} q_{d(a)} x_a \ge \sum_{d: p(d)=p} q_d - \overline U_p
+
+    (by the demand balance the same as :math:`\sum_{d: p(d)=p} q_d u_d \le \overline U_p`)."""
     limited = [p for p in range(problem.n_products) if np.isfinite(problem.max_unmet[p])]
-    unmet_pairs = index.unmet_pairs
+    arc_demand = index.pair_demand[index.arc_pair]
+    product_demand = np.bincount(index.pair_product, weights=index.pair_demand, minlength=problem.n_products)
 
     def _unmet_limit_rule(m, p):
-        pairs = unmet_pairs[index.pair_product[unmet_pairs] == p].tolist()
-        if not pairs:
-            return pyo.Constraint.Skip
-        unmet = sum(float(index.pair_demand[d]) * m.unmet[d] for d in pairs)
-        return unmet <= float(problem.max_unmet[p])
+        need = float(product_demand[p] - problem.max_unmet[p])
+        arcs = np.flatnonzero(problem.arc_product == p).tolist()
+        if not arcs:
+            return pyo.Constraint.Feasible if need <= 0 else pyo.Constraint.Infeasible
+        return sum(float(arc_demand[a]) * m.assign[a] for a in arcs) >= need
 
     model.unmet_limit_constr = pyo.Constraint(limited, rule=_unmet_limit_rule)
 
