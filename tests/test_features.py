@@ -177,6 +177,54 @@ def test_carbon_price_switches_technology(tmp_path, carbon_price, chosen):
     assert run.tables.flows["co2_t"].sum() == pytest.approx(0.1 if chosen == "dirty" else 0.0)
 
 
+@pytest.mark.parametrize(("cap_t", "dirty_units", "expected"), [(None, 10, 110), (0.1, 10, 110), (0.06, 6, 286),
+                                                                 (0.0, 0, 300)])
+def test_co2_cap_limits_the_dirty_type(tmp_path, cap_t, dirty_units, expected):
+    """One region of demand 10 and two sites A and B at its location; a dirty type (1/unit, 10 kg
+    CO2/unit) and a clean one (20/unit, no CO2), both opening for 100, one type per site, unmet
+    penalty 1000. Without a cap, or with a cap of 0.1 t, the dirty plant makes all 10: 110. A cap of
+    0.06 t lets it make 6; a clean plant at the other site makes 4: 200 + 6 + 80 = 286 (beats the clean
+    plant alone, 100 + 200 = 300). A cap of 0 leaves the clean plant alone: 300."""
+    regions = equator_regions(tmp_path / "r.geojson", [0.0], [10])
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_id,lon,lat\nA,0,0\nB,0,0\n")
+    config = tiny_config(
+        regions,
+        network={} if cap_t is None else {"max_co2_t_per_yr": cap_t},
+        facility_types={
+            "dirty": plant(products={"standard": {"cost_per_unit": 1.0, "co2_kg_per_unit": 10.0}}),
+            "clean": plant(products={"standard": {"cost_per_unit": 20.0}}),
+        },
+    )
+    run = solve(config, sites_path=sites)
+    made = run.tables.flows.groupby("facility_type")["quantity"].sum()
+    assert made.get("dirty", 0.0) == pytest.approx(dirty_units, abs=1e-6)
+    assert run.report.objective == pytest.approx(expected, rel=1e-9)
+    assert run.audit.violations["co2_cap"] == 0.0
+
+
+@pytest.mark.parametrize(("max_unmet", "unmet", "expected"), [(None, 10, 100), (4.0, 4, 146), (9.0, 4, 146)])
+def test_unmet_limit_forces_service(max_unmet, unmet, expected):
+    """One region of demand 10 with penalty 10 per unit; a plant of capacity 6 opens for 100 and makes
+    a unit for 1. Unlimited, leaving all 10 unmet (100) beats opening (100 + 6 + 40 = 146). At most 4
+    (or 9) unmet: the plant opens and, once open, makes all it can: 146 with 4 unmet. At most 3 unmet
+    is infeasible."""
+    import dataclasses
+
+    from planner.errors import InfeasibleError
+    from planner.pipeline import solve_problem
+
+    problem = dense_problem([10], [100.0], [6.0], [[1.0]], penalty=10.0)
+    if max_unmet is not None:
+        problem = dataclasses.replace(problem, max_unmet=np.array([max_unmet]))
+    run = solve_problem(problem, EXACT)
+    assert run.tables.regions["unmet"].sum() == pytest.approx(unmet, abs=1e-9)
+    assert run.report.objective == pytest.approx(expected, rel=1e-9)
+    assert run.audit.passed
+    with pytest.raises(InfeasibleError):
+        solve_problem(dataclasses.replace(problem, max_unmet=np.array([3.0])), EXACT)
+
+
 @pytest.mark.parametrize(("setup", "expected_sites"), [(0.0, 1), (500.0, 2)])
 def test_product_setup_cost_rewards_focused_plants(tmp_path, setup, expected_sites):
     """Economies of scope. Two co-located candidate sites, products a and b (demand 10 each), one

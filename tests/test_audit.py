@@ -1,0 +1,75 @@
+"""The independent audit catches wrong solutions: each test breaks one thing in the tables of a
+correct solve and expects exactly that check to fail.
+
+The instance: two regions of demand 10 (longitudes 0 and 1), two capacity-15 plants at them; the
+optimum opens both (each serves its own region) for 2 × 100 + 20 = 220.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from planner.audit import audit
+from planner.pipeline import solve_problem
+from planner.results import ResultTables
+from planner.solve import SolverOptions
+from tests.builders import dense_problem
+
+EXACT = SolverOptions(mip_gap=1e-9)
+
+
+@pytest.fixture
+def run():
+    problem = dense_problem([10, 10], [100.0, 100.0], [15.0, 15.0], [[1.0, 50.0], [50.0, 1.0]], penalty=1000.0,
+                           arc_co2_t=np.array([0.01, 0.01, 0.01, 0.01]))
+    result = solve_problem(problem, EXACT)
+    assert result.report.objective == pytest.approx(220.0) and result.audit.passed
+    return result
+
+
+def check(run, tables, objective=None, problem=None):
+    return audit(problem or run.problem, tables, run.report.objective if objective is None else objective)
+
+
+def test_the_correct_solution_passes(run):
+    report = check(run, run.tables)
+    assert report.passed and report.objective_recomputed == pytest.approx(220.0)
+
+
+def test_a_wrong_objective_fails(run):
+    assert check(run, run.tables, objective=219.0).failures == ["objective"]
+
+
+def test_a_lost_delivery_fails_the_balance(run):
+    flows = run.tables.flows.copy()
+    flows.loc[0, "quantity"] -= 1.0
+    assert "demand_balance" in check(run, dataclasses.replace(run.tables, flows=flows)).failures
+
+
+def test_flow_from_a_closed_site_fails(run):
+    sites = run.tables.sites.iloc[[0]].reset_index(drop=True)
+    failures = check(run, ResultTables(sites=sites, flows=run.tables.flows, regions=run.tables.regions)).failures
+    assert "closed_sites" in failures
+
+
+def test_over_capacity_fails(run):
+    flows = run.tables.flows.copy()
+    flows.loc[0, "quantity"] += 6.0  # 16 > 15 at the first plant
+    regions = run.tables.regions.copy()
+    failures = check(run, ResultTables(sites=run.tables.sites, flows=flows, regions=regions)).failures
+    assert "capacity" in failures
+
+
+def test_co2_cap_and_unmet_limit_are_checked(run):
+    capped = dataclasses.replace(run.problem, co2_cap_t=0.1)  # the solution emits 0.2 t
+    assert check(run, run.tables, problem=capped).failures == ["co2_cap"]
+    regions = run.tables.regions.copy()
+    flows = run.tables.flows.copy()
+    flows = flows[flows["region_id"] != "r1"]
+    regions.loc[regions["region_id"] == "r1", ["served", "unmet"]] = [0.0, 10.0]
+    limited = dataclasses.replace(run.problem, max_unmet=np.array([5.0]))
+    report = audit(limited, ResultTables(sites=run.tables.sites, flows=flows, regions=regions), None)
+    assert "unmet_limit" in report.failures
