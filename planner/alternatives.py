@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from planner.errors import InfeasibleError, InputError
 from planner.model import ModelIndex, build_model
 from planner.model.alternatives import define_cost_budget, define_distance_objective, restore_cost_objective
 from planner.pipeline import Run, Timing, audited_run, load_and_prepare, solve_problem
-from planner.solve import SolveReport, SolverOptions, solve_model
+from planner.solve import OPTIMAL_GAP, SolveReport, SolverOptions, solve_model
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +75,12 @@ def near_optimal_networks(config, data, options: SolverOptions, slack: float, co
             logger.info("alternatives: %s", stopped)
             break
         restore_cost_objective(model)
-        report = solve_model(model, options, warm_start=True)
+        # with its sites fixed only modules and flows are left: cheap to solve to optimality
+        report = solve_model(model, dataclasses.replace(options, mip_gap=min(options.mip_gap, OPTIMAL_GAP)),
+                             warm_start=True)
         run = audited_run(model, problem, index, report, Timing())
         networks.append(Alternative(number, run, distance))
-        logger.info("alternative %d: distance %g, cost %.10g", number, distance.objective, report.objective)
+        logger.info("alternative %d: distance %g, cost %.10g", number, model.min_distance.value, report.objective)
     return Alternatives(networks, budget, slack, alternatives_table(networks, budget), stopped, inputs, screening)
 
 

@@ -155,9 +155,6 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
         highs.setOptionValue("time_limit", float(options.time_limit_s))
     highs.setOptionValue("mip_rel_gap", float(options.mip_gap))
     highs.setOptionValue("mip_abs_gap", 1e-9)
-    # rows of a MIP incumbent hold to the LP's 1e-7 (HiGHS allows 1e-6), so a demand balance cannot leak
-    # a share of demand past the unmet penalty by more than the audit's tolerance
-    highs.setOptionValue("mip_feasibility_tolerance", 1e-7)
     return highs
 
 
@@ -237,6 +234,16 @@ def solve_model(
     for variable, value in zip(compiled.columns, values.tolist(), strict=False):
         variable.set_value(value, skip_validation=True)
     objective = float(info.objective_function_value) if len(compiled.cost) else compiled.offset
+    evaluated = float(compiled.cost @ values) + compiled.offset if len(compiled.cost) else compiled.offset
+    if abs(evaluated - objective) > 1e-9 * max(abs(objective), 1.0):
+        # seen with HiGHS 1.16: an improved incumbent rejected at the final feasibility check leaves its
+        # objective behind; the solution handed back is what counts
+        logger.warning(
+            "HiGHS reported objective %.10g, but the solution it returned evaluates to %.10g; reporting the latter",
+            objective,
+            evaluated,
+        )
+        objective = evaluated
     is_mip = bool(compiled.integer.any())
     bound = float(info.mip_dual_bound) if is_mip else (objective if status is Status.OPTIMAL else None)
     if bound is not None and not math.isfinite(bound):
