@@ -102,7 +102,7 @@ def differences(base: Run, other: Run) -> tuple[list[str], list[str], list[str]]
 def alternatives_table(networks: list[Alternative], budget: float) -> pd.DataFrame:
     """One row per network: cost, excess over the optimum, slack check, CO2, counts, distances, differences."""
     optimum = networks[0].run
-    best = float(optimum.report.objective)
+    best = float(optimum.audit.objective_recomputed)
     rows = []
     for k, alternative in enumerate(networks):
         run = alternative.run

@@ -63,7 +63,7 @@ def draw_side_by_side(result, path: Path) -> None:
     type_ids = list(result.networks[0].run.problem.type_ids)
     colours = {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(type_ids)}
     n = len(result.networks)
-    columns = min(n, 3)
+    columns = min(3, math.ceil(math.sqrt(n)))
     rows = math.ceil(n / columns)
     aspect = (ymax - ymin) / max(xmax - xmin, 1e-9)
     figure, axes = plt.subplots(rows, columns, figsize=(PANEL_INCHES * columns, PANEL_INCHES * aspect * rows + 0.8),

@@ -145,9 +145,16 @@ def run_sweep(
         from distributed import as_completed
 
         with dask_client(workers, scheduler) as client:
-            futures = [client.submit(run_scenario, task, key=f"scenario-{task.key}", pure=False) for task in pending]
+            futures = {
+                client.submit(run_scenario, task, key=f"scenario-{task.key}", pure=False): task for task in pending
+            }
             for future in as_completed(futures):
-                row = future.result()
+                try:
+                    row = future.result()
+                except Exception as error:  # the worker died (memory, a crash): record it, go on
+                    task = futures[future]
+                    row = {**base_row(task), "status": "failed", "error": f"{type(error).__name__}: {error}",
+                           "seconds": None}
                 row["reused"] = False
                 rows[row["scenario"]] = row
                 if on_result:
