@@ -87,7 +87,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as error:
             raise InputError(
                 f"--scheduler {scheduler}: cannot connect ({error}); start one with 'dask scheduler'"
@@ -140,11 +140,11 @@ def run_sweep(
         else:
             pending.append(task)
     logger.info("sweep: %d scenarios, %d to solve", len(tasks), len(pending))
-    (out / SCENARIO_DIR).mkdir(parents=True, exist_ok=True)
     if pending:
         from distributed import as_completed
 
         with dask_client(workers, scheduler) as client:
+            (out / SCENARIO_DIR).mkdir(parents=True, exist_ok=True)  # only once there is a cluster to fill it
             futures = {
                 client.submit(run_scenario, task, key=f"scenario-{task.key}", pure=False): task for task in pending
             }
@@ -160,6 +160,7 @@ def run_sweep(
                 if on_result:
                     on_result(row)
                 future.release()
+    out.mkdir(parents=True, exist_ok=True)
     table = sweep_table(tasks, rows, varies, out)
     write_csv_atomically(table, out / "sweep.csv")
     from planner.export.sweep_charts import write_sweep_charts
