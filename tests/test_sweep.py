@@ -157,6 +157,8 @@ products = {{ standard = {{ cost_per_unit = 1.0 }} }}
     bad = CliRunner().invoke(main, [*args[:3], "--vary", "transport.nope=1:2:3", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "'nope' is not a key of transport" in bad.output
     assert not (tmp_path / "x").exists()
-    unreachable = CliRunner().invoke(main, [*args[:5], "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "y")])
+    unreachable = CliRunner().invoke(
+        main, [*args[:5], "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "y")]
+    )
     assert unreachable.exit_code == 2 and "cannot connect" in unreachable.output
     assert not (tmp_path / "y").exists()
