@@ -421,6 +421,10 @@ def pareto_command(regions, model_path, id_column, demand_column, layer, sites, 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     currency = config.currency
+    least = frontier.least_co2
+    least_gap = "n/a" if least.mip_gap is None else f"{100 * least.mip_gap:.2f}%"
+    click.echo(f"least CO2   {least.objective:,.1f} t/yr at the cost-optimal service level ({least.status.value}, "
+               f"gap {least_gap})")
     for row in frontier.table.itertuples(index=False):
         gap = "n/a" if row.mip_gap is None or row.mip_gap != row.mip_gap else f"{100 * row.mip_gap:.2f}%"
         flag = f", dominated by {row.dominated_by}" if row.dominated_by else ""

@@ -29,10 +29,12 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from planner.errors import InputError
-from planner.model import build_model
+from planner.model import ModelIndex, build_model
 from planner.model.build import co2_expr
+from planner.model.start import load_start
 from planner.pipeline import Run, Timing, load_and_prepare, solve_problem
 from planner.problem import Problem
+from planner.results import Solution
 from planner.solve import SolveReport, SolverOptions, solve_model
 
 logger = logging.getLogger(__name__)
@@ -71,18 +73,16 @@ def service_floor(run: Run) -> np.ndarray:
     return np.maximum(unmet.to_numpy(dtype=float), 0.0) + 1e-7 * demand
 
 
-def least_emissions(problem: Problem, options: SolverOptions) -> SolveReport:
-    """Minimise CO2 (t/yr) over the networks of ``problem`` (its service floor included)."""
-    model = build_model(problem)
+def least_emissions(problem: Problem, options: SolverOptions, start: Solution) -> tuple[SolveReport, Solution]:
+    """Minimise CO2 (t/yr) over the networks of ``problem`` (its service floor included), starting
+    from ``start`` (feasible: the cost-optimal network); the report and the least-CO2 solution."""
+    index = ModelIndex.from_problem(problem)
+    model = build_model(problem, index)
     model.total_cost.deactivate()
-    model.co2_objective = pyo.Objective(expr=co2_expr(model, problem, _index(problem)), sense=pyo.minimize)
-    return solve_model(model, options)
-
-
-def _index(problem: Problem):
-    from planner.model import ModelIndex
-
-    return ModelIndex.from_problem(problem)
+    model.co2_objective = pyo.Objective(expr=co2_expr(model, problem, index), sense=pyo.minimize)
+    load_start(model, problem, index, start)
+    report = solve_model(model, options, warm_start=True)
+    return report, Solution.from_model(model, problem, index)
 
 
 def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Frontier:
@@ -96,7 +96,7 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
     e_max = co2_of(cost_optimal)
     held = dataclasses.replace(problem, max_unmet=service_floor(cost_optimal))
     logger.info("pareto: the least emissions at the cost-optimal service level")
-    least = least_emissions(held, options)
+    least, cleanest = least_emissions(held, options, cost_optimal.solution)
     e_min = min(float(least.objective), e_max)
     result = [ParetoPoint(0, "cost_optimal", None, cost_optimal)]
     if e_max - e_min <= DOMINANCE_TOLERANCE * max(e_max, 1.0):
@@ -107,7 +107,10 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
             last = number == len(caps)
             cap_t = cap * (1 + CAP_SLACK) if last else cap
             logger.info("pareto: point %d, CO2 ≤ %.6g t/yr", number, cap_t)
-            run = solve_problem(dataclasses.replace(held, co2_cap_t=float(cap_t)), options, Timing(), screen=False)
+            # the least-CO2 solution meets every cap: HiGHS always starts with an incumbent
+            run = solve_problem(
+                dataclasses.replace(held, co2_cap_t=float(cap_t)), options, Timing(), screen=False, start=cleanest
+            )
             result.append(ParetoPoint(number, "least_co2" if last else "epsilon", float(cap_t), run))
     return Frontier(result, frontier_table(result), least, inputs, screening)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from planner.audit import AuditReport, audit
 from planner.errors import SolverError
 from planner.model import ModelIndex, build_model
+from planner.model.start import load_start
 from planner.presolve import apply_presolve, combine_bounds, lagrangian_presolve, presolve_applies
 from planner.problem import Problem
 from planner.results import ResultTables, Solution
@@ -59,8 +60,12 @@ def solve_problem(
     timing: Timing | None = None,
     require_clean_audit: bool = True,
     screen: bool = True,
+    start: Solution | None = None,
 ) -> Run:
-    """Screen, build, solve and audit ``problem``; raise if the audit finds the solution wrong."""
+    """Screen, build, solve and audit ``problem``; raise if the audit finds the solution wrong.
+
+    ``start``, a solution known to be feasible for ``problem``, is handed to HiGHS as its first
+    incumbent where the Lagrangian presolve does not run."""
     from planner.validate import screen_problem
 
     options = options or SolverOptions()
@@ -77,12 +82,15 @@ def solve_problem(
         model = build_model(problem, index)
         if presolve is not None:
             apply_presolve(model, problem, index, presolve)
+        elif start is not None:
+            load_start(model, problem, index, start)
     if options.time_limit_s is not None and presolve is not None:
         # the time limit covers the whole solve: what the presolve used is not HiGHS's to spend
         remaining = options.time_limit_s - timing.seconds.get("presolve", 0.0)
         options = dataclasses.replace(options, time_limit_s=max(remaining, 1.0))
     with timing.phase("solve"):
-        report = solve_model(model, options, warm_start=presolve is not None and presolve.incumbent is not None)
+        warm = start is not None if presolve is None else presolve.incumbent is not None
+        report = solve_model(model, options, warm_start=warm)
         if presolve is not None:
             report = combine_bounds(report, presolve.bound)
     return audited_run(model, problem, index, report, timing, require_clean_audit)

@@ -1,0 +1,27 @@
+"""Load a known solution into a built model's variables, as HiGHS's starting incumbent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from planner.model.index import ModelIndex
+from planner.problem import Problem
+
+
+def load_start(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex, start) -> None:
+    """Set open, modules, assign, unmet and setup from ``start`` (a ``planner.results.Solution``);
+    fixed variables keep their values."""
+    for option in range(problem.n_options):
+        if not model.open[option].fixed:
+            model.open[option].set_value(int(start.open[option]))
+    for option in index.modular_options.tolist():
+        model.modules[option].set_value(int(start.modules[option]))
+    for arc, share in enumerate(np.asarray(start.assign, dtype=float).tolist()):
+        model.assign[arc].set_value(share)
+    for pair in index.unmet_pairs.tolist():
+        model.unmet[pair].set_value(float(start.unmet[pair]))
+    if start.setup is not None and len(index.setup_option):
+        chosen = start.setup[index.setup_option, index.setup_product]
+        for z, value in enumerate(chosen.tolist()):
+            model.setup[z].set_value(int(value))
