@@ -12,6 +12,10 @@ customers dropped. Then:
 3. between them, for caps :math:`\varepsilon` stepped evenly from :math:`E^{\max}` to
    :math:`E^{\min}`: :math:`\min \{\text{cost}(x) : x \in X, \text{CO2}(x) \le \varepsilon\}`.
 
+The caps are solved from the tightest up, each starting from the network of the tighter cap
+before it (feasible for the looser one), the first from the least-CO2 solution of step 2, so HiGHS
+always has an incumbent.
+
 Solved to optimality, every point is non-dominated (a point that dominated it would be feasible for
 its ε and cheaper). With a MIP gap a point may be dominated by up to that gap: the table flags any
 point another point dominates. Arcs dearer than a product's unmet penalty are not in the network
@@ -103,15 +107,18 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
         logger.info("pareto: the cost-optimal network already has the least emissions")
     else:
         caps = np.linspace(e_max, e_min, points)[1:]
-        for number, cap in enumerate(caps, start=1):
-            last = number == len(caps)
-            cap_t = cap * (1 + CAP_SLACK) if last else cap
+        caps[-1] = e_min * (1 + CAP_SLACK)
+        capped = {}
+        start = cleanest  # meets every cap, so HiGHS always starts with an incumbent
+        # from the tightest cap up: each point's network meets the next, looser cap and starts it
+        for number in range(len(caps), 0, -1):
+            cap_t = float(caps[number - 1])
             logger.info("pareto: point %d, CO2 ≤ %.6g t/yr", number, cap_t)
-            # the least-CO2 solution meets every cap: HiGHS always starts with an incumbent
-            run = solve_problem(
-                dataclasses.replace(held, co2_cap_t=float(cap_t)), options, Timing(), screen=False, start=cleanest
-            )
-            result.append(ParetoPoint(number, "least_co2" if last else "epsilon", float(cap_t), run))
+            run = solve_problem(dataclasses.replace(held, co2_cap_t=cap_t), options, Timing(), screen=False,
+                                start=start)
+            capped[number] = ParetoPoint(number, "least_co2" if number == len(caps) else "epsilon", cap_t, run)
+            start = run.solution
+        result.extend(capped[number] for number in sorted(capped))
     return Frontier(result, frontier_table(result), least, inputs, screening)
 
 
