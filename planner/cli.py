@@ -124,6 +124,13 @@ def main() -> None:
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
 @click.option("--quiet", is_flag=True, help="No progress output, only the result.")
 @click.option("--basemap", is_flag=True, help="Add an OpenStreetMap tile layer to map.html (needs internet to view).")
+@click.option(
+    "--scenarios",
+    metavar="N|FILE",
+    help="Plan under demand uncertainty: generate N scenarios ([uncertainty] of the model) or read a CSV "
+    "(scenario, region, product, demand, probability); adds VSS, EVPI and scenarios.csv.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of --scenarios N.")
 @_fail_cleanly
 def solve(
     regions,
@@ -140,6 +147,8 @@ def solve(
     threads,
     quiet,
     basemap,
+    scenarios=None,
+    seed=0,
 ):
     """Solve the network for REGIONS (default: the model file's regions.path) and write the outputs."""
     from planner.config import read_model_config
@@ -160,7 +169,14 @@ def solve(
     staging = prepare_output_dir(out_dir)  # fail on an unwritable folder before solving
     try:
         data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
-        result = plan(config, data, options)
+        stochastic = None
+        if scenarios is not None:
+            from planner.stochastic.pipeline import parse_scenarios_option, plan_stochastic
+
+            result = plan_stochastic(config, data, options, parse_scenarios_option(scenarios), seed)
+            stochastic = (result.analysis.summary(), result.analysis.scenario_table())
+        else:
+            result = plan(config, data, options)
         sources = {
             "model": str(config.source_path),
             "model_name": config.name,
@@ -174,15 +190,39 @@ def solve(
                 "threads": options.threads,
             },
         }
+        if scenarios is not None:
+            generated = str(scenarios).strip().isdigit()
+            sources["scenarios"] = {"generated": int(scenarios), "seed": seed} if generated else scenarios
         summary = write_outputs(
-            result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap
+            result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap,
+            stochastic=stochastic,
         )
     except BaseException:
         import shutil
 
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if stochastic is not None:
+        _print_stochastic(summary)
     _print_summary(summary, out_dir)
+
+
+def _print_stochastic(summary: dict) -> None:
+    block = summary["stochastic"]
+    currency = summary["currency"]
+    gap = "n/a" if block["mip_gap"] is None else f"{100 * block['mip_gap']:.3f}%"
+    click.echo(f"scenarios   {block['scenarios']}: stochastic optimum {block['status']} (gap {gap}), "
+               f"expected {block['expected_cost']:,.0f} {currency}/yr, CVaR {block['cvar_alpha']} "
+               f"{block['cvar']:,.0f}, worst {block['worst_case']:,.0f}")
+    click.echo(f"value       VSS {block['vss']:,.0f} (EEV {block['eev']:,.0f}), EVPI {block['evpi']:,.0f} "
+               f"(WS {block['ws']:,.0f}) {currency}/yr")
+    for name, strategy in block["strategies"].items():
+        if strategy["expected_cost"] is None:
+            click.echo(f"strategy    {name}: {strategy['status']}")
+            continue
+        click.echo(f"strategy    {name}: expected {strategy['expected_cost']:,.0f}, CVaR {strategy['cvar']:,.0f}, "
+                   f"worst {strategy['worst_case']:,.0f}")
+    click.echo("network     below: the stochastic optimum's first stage serving the expected demand")
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:

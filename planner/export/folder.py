@@ -20,7 +20,8 @@ from planner.export.interactive_map import write_interactive_map
 from planner.export.layers import flow_layer, region_layer, site_layer
 from planner.export.report import write_report
 from planner.export.static_map import draw_maps
-from planner.export.summary import build_summary
+from planner.export.stochastic_report import stochastic_section
+from planner.export.summary import _clean, build_summary
 from planner.pipeline import Run
 from planner.prepare import Inputs
 
@@ -68,9 +69,14 @@ def write_outputs(
     warnings_seen: list[str],
     staging: Path | None = None,
     basemap: bool = False,
+    stochastic: tuple[dict, Any] | None = None,
 ) -> dict[str, Any]:
     """Write summary.json, sites/flows/regions CSV, network.gpkg, map.png/.svg/.pdf, map.html (offline
-    unless ``basemap``) and report.html; return the summary."""
+    unless ``basemap``) and report.html; return the summary.
+
+    ``stochastic`` = (the ``stochastic`` summary block, the per-scenario table) of a
+    ``--scenarios`` solve: adds ``scenarios.csv``, the block in summary.json and the uncertainty
+    section of report.html."""
     out = Path(out)
     started = time.perf_counter()
     with staged_folder(out, staging) as staging:
@@ -96,7 +102,17 @@ def write_outputs(
         )
         run.timing.seconds["write"] = time.perf_counter() - started
         summary = build_summary(run, sources, warnings_seen)
-        write_report(run, regions, sites, flows, summary, staging / "report.html", map_png=staging / "map.png")
+        extra_sections: tuple[str, ...] = ()
+        if stochastic is not None:
+            block, scenario_table = stochastic
+            scenario_table.to_csv(staging / "scenarios.csv", index=False)
+            summary["stochastic"] = _clean(block)
+            summary["view"] = "the stochastic optimum's first-stage network serving the expected demand"
+            extra_sections = (stochastic_section(summary["stochastic"], scenario_table, run.problem.currency),)
+        write_report(
+            run, regions, sites, flows, summary, staging / "report.html", map_png=staging / "map.png",
+            extra_sections=extra_sections,
+        )
         (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     logger.info("wrote %s", out)
     return summary

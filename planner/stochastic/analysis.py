@@ -357,7 +357,7 @@ def _start_from_evaluation(run: StochasticRun) -> StochasticSolution:
 
 def _role_strategy(sp, options, index, name, roles) -> Strategy:
     allowed = _role_mask(sp, roles)
-    if not _role_mask(sp, {CENTRAL if name == "central_only" else MICRO}).any():
+    if (CENTRAL if name == "central_only" else MICRO) not in sp.type_role:
         return _strategy(name, None, sp, None, status="no_such_types")
     try:
         ev = mean_value_run(sp, options, index, allowed=allowed)

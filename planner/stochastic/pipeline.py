@@ -59,24 +59,28 @@ def stochastic_problem_from(config, problem: Problem, scenarios: Scenarios) -> S
     )
 
 
-def screen_scenarios(problem: Problem, scenarios: Scenarios) -> list[str]:
-    """The deterministic screening of every scenario; the distinct warnings."""
+def screen_scenarios(problem: Problem, scenarios: Scenarios):
+    """The deterministic screening (``planner.validate.screen_problem``) of the demand any scenario
+    asks for, with the demand that must be served taken from the scenario that asks for most of it
+    (reachability depends only on which pairs have demand, the capacity check on the total)."""
     from planner.validate import screen_problem
 
-    warnings: list[str] = []
-    for s in range(scenarios.n):
-        for message in screen_problem(dataclasses.replace(problem, demand=scenarios.demand[s])).warnings:
-            if message not in warnings:
-                warnings.append(message)
-    return warnings
+    must = ~np.isfinite(problem.unmet_penalty)
+    hardest = int(np.argmax(scenarios.demand[:, :, must].sum(axis=(1, 2)))) if must.any() else 0
+    demand = scenarios.demand.max(axis=0)
+    demand[:, must] = scenarios.demand[hardest][:, must]
+    return screen_problem(dataclasses.replace(problem, demand=demand))
 
 
 @dataclass(frozen=True)
 class StochasticPlan:
+    """Like :class:`planner.pipeline.Plan`; ``run`` is the stochastic optimum's first-stage network
+    serving the expected demand (what the maps, tables and report show)."""
+
     inputs: object  # planner.prepare.Inputs
-    warnings: list[str]
+    screening: object  # planner.validate.Screening
     analysis: StochasticAnalysis
-    view: Run  # the stochastic optimum's first stage serving the expected demand
+    run: Run
 
 
 def expected_view(sp: StochasticProblem, first: FirstStage, options: SolverOptions, timing: Timing) -> Run:
@@ -118,9 +122,9 @@ def plan_stochastic(config, data_options, options: SolverOptions, spec: int | Pa
         # arcs for every pair any scenario asks for
         widest = dataclasses.replace(inputs, demand=np.maximum(inputs.demand, scenarios.demand.max(axis=0)))
         problem = prepare_problem(config, widest)
-        warnings = screen_scenarios(problem, scenarios)
+        screening = screen_scenarios(problem, scenarios)
         sp = stochastic_problem_from(config, problem, scenarios)
     analysis = analyse(sp, options, timing)
     with timing.phase("view"):
         view = expected_view(sp, analysis.rp.solution.first_stage, options, timing)
-    return StochasticPlan(inputs=inputs, warnings=warnings, analysis=analysis, view=view)
+    return StochasticPlan(inputs=inputs, screening=screening, analysis=analysis, run=view)
