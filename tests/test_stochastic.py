@@ -187,3 +187,19 @@ def _uncertainty(acceptance: float, regional: float):
     from planner.config import UncertaintyConfig
 
     return UncertaintyConfig(acceptance_sigma=acceptance, regional_sigma=regional)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13, 14, 15])
+def test_valid_inequalities_never_change_the_optimum(seed):
+    """Load linking, aggregate capacity and capacity rounding cut off no integer solution: the
+    optimum with and without them is the same (solved exactly), with and without recourse."""
+    from planner.stochastic.build import build_stochastic_model
+
+    problem = random_problem(seed, n_sites=4, n_regions=7)
+    scenarios = generate_scenarios(problem.demand, 3, seed, _uncertainty(0.6, 0.3))
+    role = "microfactory" if seed % 2 else "other"
+    sp = stochastic_problem(problem, scenarios, [role], recourse_premium=0.2, prune_options=False)
+    objectives = []
+    for cuts in (True, False):
+        objectives.append(solve_model(build_stochastic_model(sp, cuts=cuts), EXACT).objective)
+    assert objectives[0] == pytest.approx(objectives[1], rel=1e-9)

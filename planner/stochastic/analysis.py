@@ -33,7 +33,7 @@ from planner.errors import InfeasibleError, SolverError
 from planner.model.index import ModelIndex
 from planner.pipeline import Timing
 from planner.scenarios import Scenarios
-from planner.solve import SolveReport, SolverOptions, solve_model
+from planner.solve import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap, solve_model
 from planner.stochastic.audit import StochasticAudit, audit_stochastic
 from planner.stochastic.build import build_stochastic_model
 from planner.stochastic.problem import StochasticProblem
@@ -49,6 +49,11 @@ from planner.stochastic.results import (
 logger = logging.getLogger(__name__)
 
 CENTRAL, MICRO = "central", "microfactory"
+EVALUATION_GAP = 1e-4  # evaluations and wait-and-see solves are small: solved to optimality
+
+
+def _tight(options: SolverOptions) -> SolverOptions:
+    return dataclasses.replace(options, mip_gap=min(options.mip_gap, EVALUATION_GAP))
 
 
 @dataclass(frozen=True)
@@ -161,11 +166,7 @@ def solve_stochastic(
                 continue  # forced or existing: stays open
             model.open[o].fix(0)
     if fixed is not None:
-        for o in model.OPTIONS:
-            model.open[o].fix(int(fixed.open[o]))
-        for o in model.MODULAR:
-            model.modules[o].fix(int(fixed.modules[o]))
-        _load_setups(model, index, fixed, fix=True)
+        _fix_first_stage(model, index, fixed)
     if start is not None:
         load_start(model, sp, start)
         if fixed is None:
@@ -178,6 +179,68 @@ def solve_stochastic(
         raise SolverError(
             f"the stochastic solution failed the independent audit ({', '.join(audit_report.failures[:5])}; "
             f"max violation {audit_report.max_violation:.3g}); nothing written"
+        )
+    return StochasticRun(sp, index, solution, report, audit_report)
+
+
+def _fix_first_stage(model: pyo.ConcreteModel, index: ModelIndex, fixed: FirstStage) -> None:
+    for o in model.OPTIONS:
+        model.open[o].fix(int(fixed.open[o]))
+    for o in model.MODULAR:
+        model.modules[o].fix(int(fixed.modules[o]))
+    _load_setups(model, index, fixed, fix=True)
+
+
+def evaluate_first_stage(
+    sp: StochasticProblem, fixed: FirstStage, options: SolverOptions, index: ModelIndex | None = None
+) -> StochasticRun:
+    """The objective of a fixed first stage: with it fixed the scenarios are independent, so each is
+    solved alone (an LP, or a small MIP with recourse modules) and the solutions are assembled.
+
+    Per-scenario optimal costs also minimise expected cost + λ·CVaR (CVaR is monotone), and the
+    same combination of the per-scenario bounds is a valid bound. Audited as one solution."""
+    index = index or ModelIndex.from_problem(sp.problem)
+    parts, reports = [], []
+    for s in range(sp.n_scenarios):
+        alone = sp.with_scenarios(sp.scenarios.subset([s]), cvar_weight=0.0)
+        model = build_stochastic_model(alone, index)
+        _fix_first_stage(model, index, fixed)
+        reports.append(solve_model(model, _tight(options)))
+        parts.append(StochasticSolution.from_model(model, alone, index))
+    solution = StochasticSolution(
+        first_stage=parts[0].first_stage,
+        recourse=np.vstack([part.recourse for part in parts]),
+        assign=np.vstack([part.assign for part in parts]),
+        unmet=np.vstack([part.unmet for part in parts]),
+    )
+    probability = sp.scenarios.probability
+    costs = np.array([report.objective for report in reports])
+    objective = float(probability @ costs) + sp.cvar_weight * cvar(costs, probability, sp.cvar_alpha)
+    bounds = [report.best_bound for report in reports]
+    bound = None
+    if all(b is not None for b in bounds):
+        bounds = np.array(bounds, dtype=float)
+        bound = float(probability @ bounds) + sp.cvar_weight * cvar(bounds, probability, sp.cvar_alpha)
+    gap = relative_gap(objective, bound)
+    status = next((r.status for r in reports if r.status is not Status.OPTIMAL), Status.OPTIMAL)
+    if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
+        status = Status.GAP_LIMIT
+    report = dataclasses.replace(
+        reports[0],
+        status=status,
+        termination=f"{len(reports)} scenario solves",
+        objective=objective,
+        best_bound=bound,
+        mip_gap=gap,
+        solve_s=sum(r.solve_s for r in reports),
+        nodes=sum(r.nodes or 0 for r in reports),
+        handover_s=sum(r.handover_s for r in reports),
+    )
+    audit_report = audit_stochastic(sp, index, solution, objective)
+    if not audit_report.passed:
+        raise SolverError(
+            f"the evaluated solution failed the independent audit ({', '.join(audit_report.failures[:5])}); "
+            "nothing written"
         )
     return StochasticRun(sp, index, solution, report, audit_report)
 
@@ -310,7 +373,7 @@ def wait_and_see(
     gaps = []
     for s in range(sp.n_scenarios):
         alone = sp.with_scenarios(sp.scenarios.subset([s]), cvar_weight=0.0)
-        run = solve_stochastic(alone, options, index=index, start=rp.solution.subset([s]))
+        run = solve_stochastic(alone, _tight(options), index=index, start=rp.solution.subset([s]))
         costs[s] = run.expected_cost
         gaps.append(run.report.mip_gap or 0.0)
     return costs, max(gaps, default=None)
@@ -325,7 +388,7 @@ def analyse(
     with timing.phase("mean_value"):
         ev = mean_value_run(sp, options, index)
     with timing.phase("evaluate"):
-        eev_run = solve_stochastic(sp, options, index=index, fixed=ev.solution.first_stage)
+        eev_run = evaluate_first_stage(sp, ev.solution.first_stage, options, index)
     with timing.phase("stochastic"):
         start = _start_from_evaluation(eev_run)
         rp = solve_stochastic(sp, options, index=index, start=start)
@@ -361,7 +424,7 @@ def _role_strategy(sp, options, index, name, roles) -> Strategy:
         return _strategy(name, None, sp, None, status="no_such_types")
     try:
         ev = mean_value_run(sp, options, index, allowed=allowed)
-        run = solve_stochastic(sp, options, index=index, fixed=ev.solution.first_stage)
+        run = evaluate_first_stage(sp, ev.solution.first_stage, options, index)
     except InfeasibleError:
         logger.info("strategy %s is infeasible in some scenario", name)
         return _strategy(name, None, sp, None)

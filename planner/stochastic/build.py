@@ -32,6 +32,7 @@ gain and :math:`\lambda = 0` this is exactly the deterministic model.
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 import pyomo.environ as pyo
@@ -51,11 +52,12 @@ logger = logging.getLogger(__name__)
 
 
 def build_stochastic_model(
-    sp: StochasticProblem, index: ModelIndex | None = None, strong_linking: bool = False
+    sp: StochasticProblem, index: ModelIndex | None = None, strong_linking: bool = False, cuts: bool = True
 ) -> pyo.ConcreteModel:
     r"""The extensive form of ``sp``; ``index`` (of ``sp.problem``) is computed when not given.
     ``strong_linking`` adds :math:`x_{sa} \le y_{o(a)}` for capacitated options too (see
-    ``define_linking``)."""
+    ``define_linking``); ``cuts`` = False leaves out the valid inequalities (load linking, aggregate
+    capacity, capacity rounding), which never change the optimum (tests compare both)."""
     problem = sp.problem
     index = index or ModelIndex.from_problem(problem)
     model = pyo.ConcreteModel(name=f"{problem.name}_stochastic")
@@ -69,11 +71,15 @@ def build_stochastic_model(
     define_demand_balance(model, sp, index)
     define_capacity(model, sp, index)
     define_linking(model, sp, index, strong_linking)
+    if cuts:
+        define_load_linking(model, sp, index)
     define_one_type_per_site(model, problem)
     define_facility_counts(model, problem)
     define_capex_budget(model, problem, index)
     define_capex_budget_recourse(model, sp)
-    define_aggregate_capacity(model, sp, index)
+    if cuts:
+        define_aggregate_capacity(model, sp, index)
+        define_capacity_rounding(model, sp, index)
     define_costs(model, sp, index)
     define_cvar(model, sp)
     define_objective(model, sp)
@@ -229,6 +235,28 @@ def define_linking(
     model.linking_constr = pyo.Constraint(rows, rule=_linking_rule)
 
 
+def define_load_linking(model: pyo.ConcreteModel, sp: StochasticProblem, index: ModelIndex) -> None:
+    r"""Valid inequality per scenario and option: :math:`\sum_{a: o(a)=o} q_{sd(a)} x_{sa} \le
+    \min(Q_{so}, C_o \overline m_o) \, y_o`, with :math:`Q_{so}` the demand option o can reach in
+    scenario s. The aggregated form of the strong linking (S × O rows instead of S × A): it keeps
+    the relaxation from opening a site by a fraction of the modules it uses."""
+    problem = sp.problem
+    arc_demand = sp.pair_demand(index)[:, index.arc_pair]  # (N, A)
+    reach = np.zeros((sp.n_scenarios, problem.n_options))
+    for s in range(sp.n_scenarios):
+        reach[s] = np.bincount(problem.arc_option, weights=arc_demand[s], minlength=problem.n_options)
+    limit = np.minimum(reach, (problem.module_capacity * problem.max_modules)[None, :])
+    order, starts = index.arcs_by_option
+    rows = [(s, o) for s, o in zip(*np.nonzero(limit > 0), strict=True)]
+
+    def _load_linking_rule(m, s, o):
+        arcs = order[starts[o] : starts[o + 1]]
+        load = sum(float(arc_demand[s, a]) * m.assign[s, a] for a in arcs.tolist() if arc_demand[s, a] > 0)
+        return load <= float(limit[s, o]) * m.open[o]
+
+    model.load_linking_constr = pyo.Constraint([(int(s), int(o)) for s, o in rows], rule=_load_linking_rule)
+
+
 def define_aggregate_capacity(model: pyo.ConcreteModel, sp: StochasticProblem, index: ModelIndex) -> None:
     r"""Valid inequality per scenario: :math:`\sum_o C_o (m_o + e_{so}) \ge \sum_{d: \pi_d=\infty} q_{sd}`
     (see the deterministic ``define_aggregate_capacity``); only when every option is capacitated."""
@@ -247,6 +275,48 @@ def define_aggregate_capacity(model: pyo.ConcreteModel, sp: StochasticProblem, i
         return total >= float(must_serve[s])
 
     model.aggregate_capacity_constr = pyo.Constraint(model.SCENARIOS, rule=_aggregate_rule)
+
+
+def define_capacity_rounding(model: pyo.ConcreteModel, sp: StochasticProblem, index: ModelIndex) -> None:
+    r"""Valid inequality per scenario (mixed-integer rounding of the total capacity), when every
+    option is capacitated. With :math:`\delta` the smallest module capacity, :math:`N_s = \sum_o
+    \lceil C_o/\delta \rceil (m_o + e_{so})` (integer), :math:`Q_s` the demand of the pairs some arc
+    reaches and :math:`U_s = \sum_d q_{sd} u_{sd}` their unmet units, every solution has
+    :math:`\delta N_s + U_s \ge Q_s`; with :math:`k_s = \lceil Q_s/\delta \rceil` and
+    :math:`r_s = Q_s - \delta (k_s - 1) \in (0, \delta]`:
+
+    .. math:: U_s \ge r_s (k_s - N_s)
+
+    (if :math:`N_s \ge k_s` the right side is ≤ 0; otherwise :math:`U_s \ge Q_s - \delta N_s =
+    r_s + \delta (k_s - 1 - N_s) \ge r_s (k_s - N_s)`). The relaxation otherwise buys fractions of
+    modules; this charges the last, partly used module's units (on 100 counties × 50 scenarios the
+    solver needed several times longer without it)."""
+    problem = sp.problem
+    capacity = problem.module_capacity
+    if problem.n_options == 0 or not np.isfinite(capacity).all():
+        return
+    delta = float(capacity.min())
+    weight = np.ceil(capacity / delta - 1e-9).astype(int).tolist()
+    reached = np.zeros(index.n_pairs, dtype=bool)
+    reached[index.arc_pair] = True
+    pair_demand = sp.pair_demand(index)
+    total = (pair_demand * reached[None, :]).sum(axis=1)
+    unmet_pairs = {s: [] for s in range(sp.n_scenarios)}
+    for s, d in model.SCENARIO_UNMET:
+        if reached[d]:
+            unmet_pairs[s].append(d)
+
+    def _rounding_rule(m, s):
+        if total[s] <= 0:
+            return pyo.Constraint.Skip
+        k = math.ceil(total[s] / delta - 1e-9)
+        r = float(total[s] - delta * (k - 1))
+        modules = sum(weight[o] * modules_expr(m, problem, o) for o in range(problem.n_options))
+        modules = modules + sum(weight[o] * m.recourse[s, o] for o in m.RECOURSE)
+        unmet = sum(float(pair_demand[s, d]) * m.unmet[s, d] for d in unmet_pairs[s])
+        return unmet + r * modules >= r * k
+
+    model.capacity_rounding_constr = pyo.Constraint(model.SCENARIOS, rule=_rounding_rule)
 
 
 def define_costs(model: pyo.ConcreteModel, sp: StochasticProblem, index: ModelIndex) -> None:
