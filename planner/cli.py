@@ -174,7 +174,7 @@ def solve(
             from planner.stochastic.pipeline import parse_scenarios_option, plan_stochastic
 
             result = plan_stochastic(config, data, options, parse_scenarios_option(scenarios), seed)
-            stochastic = (result.analysis.summary(), result.analysis.scenario_table())
+            stochastic = result.extra_output()
         else:
             result = plan(config, data, options)
         sources = {
@@ -195,7 +195,7 @@ def solve(
             sources["scenarios"] = {"generated": int(scenarios), "seed": seed} if generated else scenarios
         summary = write_outputs(
             result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap,
-            stochastic=stochastic,
+            extras=() if stochastic is None else (stochastic,),
         )
     except BaseException:
         import shutil

@@ -183,6 +183,27 @@ class UncertaintyConfig(_Strict):
     )
 
 
+class RolloutConfig(_Strict):
+    """Staged rollout for ``planner solve --periods``: demand trajectories over periods, pilot regions
+    first, facilities open for good once opened, modules only added, costs discounted
+    (``planner.stochastic.rollout``)."""
+
+    periods: Annotated[int, Field(ge=1)] = Field(1, description="number of periods (--periods overrides)")
+    period_years: Positive = Field(1.0, description="length of a period, years (annual costs are paid each year)")
+    discount_rate: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="per year, fraction")
+    adoption: list[NonNegative] | None = Field(
+        None,
+        description="demand in each period as a fraction of the regions' (or a scenario's) demand; one "
+        "number per period; omit for a logistic adoption curve reaching 1 in the last period",
+    )
+    pilot_regions: tuple[str, ...] = Field(
+        (), description="region ids that have demand from period 1 (the test markets)"
+    )
+    pilot_periods: Annotated[int, Field(ge=0)] = Field(
+        0, description="periods in which only the pilot regions have demand (the rest start after them)"
+    )
+
+
 class ModelConfig(_Strict):
     """A whole model file."""
 
@@ -198,6 +219,7 @@ class ModelConfig(_Strict):
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     uncertainty: UncertaintyConfig = Field(default_factory=UncertaintyConfig)
+    rollout: RolloutConfig = Field(default_factory=RolloutConfig)
     _source_path: Path | None = PrivateAttr(default=None)  # the file this was read from (not a key)
 
     @property

@@ -82,6 +82,21 @@ class StochasticPlan:
     analysis: StochasticAnalysis
     run: Run
 
+    def extra_output(self):
+        """scenarios.csv, the ``stochastic`` block and the uncertainty section of report.html."""
+        from planner.export.folder import ExtraOutput
+        from planner.export.stochastic_report import stochastic_section
+        from planner.export.summary import _clean
+
+        block, table = self.analysis.summary(), self.analysis.scenario_table()
+        return ExtraOutput(
+            key="stochastic",
+            block=block,
+            files={"scenarios.csv": table},
+            section=stochastic_section(_clean(block), table, self.run.problem.currency),
+            view="the stochastic optimum's first-stage network serving the expected demand",
+        )
+
 
 def expected_view(sp: StochasticProblem, first: FirstStage, options: SolverOptions, timing: Timing) -> Run:
     """The first-stage network serving the expected demand (deterministic model, network fixed;
