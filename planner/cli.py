@@ -131,6 +131,12 @@ def main() -> None:
     "(scenario, region, product, demand, probability); adds VSS, EVPI and scenarios.csv.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of --scenarios N.")
+@click.option(
+    "--periods",
+    type=click.IntRange(min=1),
+    help="Staged rollout over N periods ([rollout] of the model: adoption, pilot regions, discounting); with "
+    "--scenarios: pilot, then scale. Writes periods.csv and timeline.png.",
+)
 @_fail_cleanly
 def solve(
     regions,
@@ -149,6 +155,7 @@ def solve(
     basemap,
     scenarios=None,
     seed=0,
+    periods=None,
 ):
     """Solve the network for REGIONS (default: the model file's regions.path) and write the outputs."""
     from planner.config import read_model_config
@@ -170,7 +177,14 @@ def solve(
     try:
         data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
         stochastic = None
-        if scenarios is not None:
+        if periods is not None:
+            from planner.stochastic.pipeline import parse_scenarios_option
+            from planner.stochastic.staged import plan_staged
+
+            spec = None if scenarios is None else parse_scenarios_option(scenarios)
+            result = plan_staged(config, data, options, periods, spec, seed)
+            stochastic = result.extra_output()
+        elif scenarios is not None:
             from planner.stochastic.pipeline import parse_scenarios_option, plan_stochastic
 
             result = plan_stochastic(config, data, options, parse_scenarios_option(scenarios), seed)
@@ -202,7 +216,9 @@ def solve(
 
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if stochastic is not None:
+    if "rollout" in summary:
+        _print_rollout(summary)
+    elif stochastic is not None:
         _print_stochastic(summary)
     _print_summary(summary, out_dir)
 
@@ -223,6 +239,21 @@ def _print_stochastic(summary: dict) -> None:
         click.echo(f"strategy    {name}: expected {strategy['expected_cost']:,.0f}, CVaR {strategy['cvar']:,.0f}, "
                    f"worst {strategy['worst_case']:,.0f}")
     click.echo("network     below: the stochastic optimum's first stage serving the expected demand")
+
+
+def _print_rollout(summary: dict) -> None:
+    block = summary["rollout"]
+    gap = "n/a" if block["mip_gap"] is None else f"{100 * block['mip_gap']:.3f}%"
+    click.echo(f"rollout     {block['periods']} periods, {block['scenarios']} scenario(s): {block['status']} "
+               f"(gap {gap}), present value {block['objective']:,.0f} {summary['currency']}")
+    for name, strategy in block["strategies"].items():
+        if strategy["expected_cost"] is None:
+            click.echo(f"strategy    {name}: {strategy['status']}")
+            continue
+        first = ", ".join(f"{t} {n}" for t, n in strategy["period1_facilities"].items() if n) or "none"
+        click.echo(f"strategy    {name}: expected {strategy['expected_cost']:,.0f}, CVaR {strategy['cvar']:,.0f}, "
+                   f"worst {strategy['worst_case']:,.0f} (period 1: {first})")
+    click.echo(f"network     below: {summary.get('view')}")
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:
