@@ -110,3 +110,45 @@ def test_solve_with_generated_scenarios_is_seeded(tmp_path):
     other = pd.read_csv(tmp_path / "two" / "scenarios.csv")
     np.testing.assert_allclose(table["demand"], other["demand"])
     assert summary["inputs"]["scenarios"] == {"generated": 3, "seed": 4}
+
+
+ROLLOUT = """
+[rollout]
+periods = 2
+discount_rate = 0.05
+adoption = [0.5, 1.0]
+pilot_regions = ["b"]
+pilot_periods = 1
+"""
+
+
+def test_solve_with_periods_and_scenarios(tmp_path):
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL + ROLLOUT)
+    result = run_solve(tmp_path, "--periods", "2", "--scenarios", "2", "--seed", "3")
+    assert result.exit_code == 0, result.stderr
+    assert "rollout     2 periods, 2 scenario(s)" in result.stdout
+    out = tmp_path / "out"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    block = summary["rollout"]
+    table = pd.read_csv(out / "periods.csv")
+    best = table[table["strategy"] == "optimum"]
+    assert len(best) == 4  # 2 scenarios × 2 periods
+    pv = best.groupby("scenario")["present_value"].sum()
+    probability = best.groupby("scenario")["probability"].first()
+    assert block["expected_cost"] == pytest.approx(float((pv * probability).sum()), rel=1e-9)
+    # period 1: only the pilot region b has demand, at half the adoption
+    first = best[best["period"] == 1]
+    assert (first["weight_years"] == 1.0).all()
+    assert best[best["period"] == 2]["weight_years"].tolist() == pytest.approx([1 / 1.05] * 2)
+    assert (out / "timeline.png").read_bytes().startswith(b"\x89PNG")
+    assert "Staged rollout" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_unknown_pilot_region(tmp_path):
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL + ROLLOUT.replace('["b"]', '["b", "nowhere"]'))
+    result = run_solve(tmp_path, "--periods", "2")
+    assert_clean_failure(result, tmp_path / "out", "rollout.pilot_regions", "nowhere")
