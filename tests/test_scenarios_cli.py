@@ -101,6 +101,7 @@ def test_solve_with_a_scenario_file(tmp_path):
     assert summary["inputs"]["scenarios"] == str(path)
 
 
+@pytest.mark.slow
 def test_solve_with_generated_scenarios_is_seeded(tmp_path):
     write_instance(tmp_path)
     first = run_solve(tmp_path, "--scenarios", "3", "--seed", "4", out=tmp_path / "one")

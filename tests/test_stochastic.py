@@ -132,7 +132,10 @@ def random_problem(seed: int, n_sites: int = 4, n_regions: int = 6):
     )
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize("seed", [1, 2, pytest.param(3, marks=SLOW), pytest.param(4, marks=SLOW)])
 def test_vss_and_evpi_are_not_negative(seed):
     problem = random_problem(seed)
     scenarios = generate_scenarios(problem.demand, 4, seed, _uncertainty(0.5, 0.3))

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,7 +48,7 @@ from planner.stochastic.results import (
 logger = logging.getLogger(__name__)
 
 CENTRAL, MICRO = "central", "microfactory"
-EVALUATION_GAP = 1e-4  # evaluations and wait-and-see solves are small: solved to optimality
+EVALUATION_GAP = 1e-4  # evaluations of a fixed first stage are small: solved to optimality
 
 
 def _tight(options: SolverOptions) -> SolverOptions:
@@ -373,7 +372,7 @@ def wait_and_see(
     gaps = []
     for s in range(sp.n_scenarios):
         alone = sp.with_scenarios(sp.scenarios.subset([s]), cvar_weight=0.0)
-        run = solve_stochastic(alone, _tight(options), index=index, start=rp.solution.subset([s]))
+        run = solve_stochastic(alone, options, index=index, start=rp.solution.subset([s]))
         costs[s] = run.expected_cost
         gaps.append(run.report.mip_gap or 0.0)
     return costs, max(gaps, default=None)
@@ -390,8 +389,7 @@ def analyse(
     with timing.phase("evaluate"):
         eev_run = evaluate_first_stage(sp, ev.solution.first_stage, options, index)
     with timing.phase("stochastic"):
-        start = _start_from_evaluation(eev_run)
-        rp = solve_stochastic(sp, options, index=index, start=start)
+        rp = solve_stochastic(sp, options, index=index, start=eev_run.solution)
     with timing.phase("wait_and_see"):
         ws_costs, ws_gap = wait_and_see(sp, options, index, rp)
     ws = float(sp.scenarios.probability @ ws_costs) + sp.cvar_weight * cvar(
@@ -414,10 +412,6 @@ def analyse(
     return StochasticAnalysis(sp, rp, eev_run.objective, ws, ws_costs, ws_gap, ev.report, results, timing)
 
 
-def _start_from_evaluation(run: StochasticRun) -> StochasticSolution:
-    return dataclasses.replace(run.solution)
-
-
 def _role_strategy(sp, options, index, name, roles) -> Strategy:
     allowed = _role_mask(sp, roles)
     if (CENTRAL if name == "central_only" else MICRO) not in sp.type_role:
@@ -429,7 +423,3 @@ def _role_strategy(sp, options, index, name, roles) -> Strategy:
         logger.info("strategy %s is infeasible in some scenario", name)
         return _strategy(name, None, sp, None)
     return _strategy(name, run, sp, ev.report.mip_gap)
-
-
-def finite_or_none(value: float) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
