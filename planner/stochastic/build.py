@@ -52,10 +52,10 @@ logger = logging.getLogger(__name__)
 
 
 def build_stochastic_model(
-    sp: StochasticProblem, index: ModelIndex | None = None, strong_linking: bool = False, cuts: bool = True
+    sp: StochasticProblem, index: ModelIndex | None = None, strong_linking: bool = True, cuts: bool = True
 ) -> pyo.ConcreteModel:
     r"""The extensive form of ``sp``; ``index`` (of ``sp.problem``) is computed when not given.
-    ``strong_linking`` adds :math:`x_{sa} \le y_{o(a)}` for capacitated options too (see
+    ``strong_linking`` = False leaves out :math:`x_{sa} \le y_{o(a)}` for capacitated options (see
     ``define_linking``); ``cuts`` = False leaves out the valid inequalities (load linking, aggregate
     capacity, capacity rounding), which never change the optimum (tests compare both)."""
     problem = sp.problem
@@ -212,14 +212,16 @@ def define_capacity(model: pyo.ConcreteModel, sp: StochasticProblem, index: Mode
 
 
 def define_linking(
-    model: pyo.ConcreteModel, sp: StochasticProblem, index: ModelIndex, strong_linking: bool = False
+    model: pyo.ConcreteModel, sp: StochasticProblem, index: ModelIndex, strong_linking: bool = True
 ) -> None:
     r""":math:`x_{sa} \le y_{o(a)}`, or :math:`x_{sa} \le z_{o(a)p(a)}` where the product needs a setup.
 
     For a capacitated option without setups the capacity row already links (:math:`y_o = 0 \Rightarrow
-    m_o = e_{so} = 0 \Rightarrow` no flow), so these S × A rows are added only for uncapacitated
-    options and setups unless ``strong_linking``: on 100 counties × 50 scenarios they tripled the
-    solve time for a root bound no better (the gap there comes from whole modules, not from opening)."""
+    m_o = e_{so} = 0 \Rightarrow` no flow), so these S × A rows are needed only for uncapacitated
+    options and setups; with ``strong_linking`` (the default) they are added for every arc: they keep
+    the relaxation from opening a site by the fraction of its capacity it uses (on 100 NC counties ×
+    50 scenarios, after pruning and with the capacity-rounding cut, the solve took 11 s with them
+    and 17 s without)."""
     arc_option = sp.problem.arc_option.tolist()
     arc_setup = index.arc_setup.tolist()
     needed = (index.arc_setup >= 0) | ~np.isfinite(sp.problem.module_capacity[sp.problem.arc_option])

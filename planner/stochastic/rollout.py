@@ -311,7 +311,8 @@ def define_capacity(model, rp: RolloutProblem, index: ModelIndex) -> None:
 
 def define_linking(model, rp: RolloutProblem, index: ModelIndex) -> None:
     r""":math:`x_{ca} \le z_{n(c),o(a)p(a)}` where the product needs a setup; :math:`x_{ca} \le
-    y_{n(c)o(a)}` for uncapacitated options (capacitated ones link through capacity)."""
+    y_{n(c)o(a)}` for uncapacitated options (capacitated ones link through capacity and the load
+    linking; the per-arc rows did not raise the bound on the README's rollout and slowed it)."""
     problem = rp.problem
     arc_setup = index.arc_setup
     needed = (arc_setup >= 0) | ~np.isfinite(problem.module_capacity[problem.arc_option])
@@ -477,12 +478,38 @@ class RolloutRun:
         return pd.DataFrame(rows)
 
 
+def load_rollout_start(model, rp: RolloutProblem, index: ModelIndex, start: RolloutRun) -> None:
+    """Set the model's variables to the solution of ``start`` (same problem)."""
+    for (s, t), solution in start.solutions.items():
+        n = rp.node(s, t)
+        for o in model.OPTIONS:
+            if not model.open[n, o].fixed:
+                model.open[n, o].set_value(int(solution.open[o]))
+        for o in model.MODULAR:
+            model.modules[n, o].set_value(int(solution.modules[o]))
+        for z, (o, p) in enumerate(zip(index.setup_option.tolist(), index.setup_product.tolist(), strict=True)):
+            model.setup[n, z].set_value(int(solution.setup[o, p]))
+        for a in np.flatnonzero(solution.assign > 0).tolist():
+            if (s, t, a) in model.assign:
+                model.assign[s, t, a].set_value(float(solution.assign[a]))
+        for d in range(index.n_pairs):
+            if (s, t, d) in model.unmet:
+                model.unmet[s, t, d].set_value(float(solution.unmet[d]))
+    if rp.cvar_weight > 0:
+        costs = start.scenario_costs
+        best = min(costs, key=lambda eta: eta + rp.probability @ np.maximum(costs - eta, 0) / (1 - rp.cvar_alpha))
+        model.var_level.set_value(float(best))
+        for s in range(rp.n_scenarios):
+            model.excess[s].set_value(float(max(costs[s] - best, 0.0)))
+
+
 def solve_rollout(
-    rp: RolloutProblem, options: SolverOptions, fix_open: dict[int, np.ndarray] | None = None,
+    rp: RolloutProblem, options: SolverOptions, start: RolloutRun | None = None,
     allowed_first: np.ndarray | None = None, require_open_first: np.ndarray | None = None,
 ) -> RolloutRun:
-    """Solve and audit. ``allowed_first`` (O,) bool: only these may be open in period 1;
-    ``require_open_first`` (O,) bool: at least one of these opens in period 1 (a commitment)."""
+    """Solve and audit. ``start`` warm-starts it (a feasible solution of the same problem);
+    ``allowed_first`` (O,) bool: only these may be open in period 1; ``require_open_first`` (O,)
+    bool: at least one of these opens in period 1 (a commitment)."""
     index = ModelIndex.from_problem(rp.problem)
     model = build_rollout_model(rp, index)
     if allowed_first is not None:
@@ -494,7 +521,9 @@ def solve_rollout(
         if not chosen:
             raise InputError("no option can make the required period-1 commitment")
         model.commitment_constr = pyo.Constraint(expr=sum(model.open[0, o] for o in chosen) >= 1)
-    report = solve_model(model, options)
+    if start is not None:
+        load_rollout_start(model, rp, index, start)
+    report = solve_model(model, options, warm_start=start is not None)
     solutions, tables = {}, {}
     for s, t in rp.cells:
         solution = _cell_solution(model, rp, index, s, t)
