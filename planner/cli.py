@@ -173,24 +173,13 @@ def solve(
         quiet=quiet,
     )
     out_dir = Path(out) if out else Path("results") / config.name
+    if scenarios is not None or periods is not None:
+        data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
+        return _solve_uncertain(config, data, options, out_dir, scenarios, seed, periods, basemap)
     staging = prepare_output_dir(out_dir)  # fail on an unwritable folder before solving
     try:
         data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
-        stochastic = None
-        if periods is not None:
-            from planner.stochastic.pipeline import parse_scenarios_option
-            from planner.stochastic.staged import plan_staged
-
-            spec = None if scenarios is None else parse_scenarios_option(scenarios)
-            result = plan_staged(config, data, options, periods, spec, seed)
-            stochastic = result.extra_output()
-        elif scenarios is not None:
-            from planner.stochastic.pipeline import parse_scenarios_option, plan_stochastic
-
-            result = plan_stochastic(config, data, options, parse_scenarios_option(scenarios), seed)
-            stochastic = result.extra_output()
-        else:
-            result = plan(config, data, options)
+        result = plan(config, data, options)
         sources = {
             "model": str(config.source_path),
             "model_name": config.name,
@@ -204,12 +193,51 @@ def solve(
                 "threads": options.threads,
             },
         }
-        if scenarios is not None:
-            generated = str(scenarios).strip().isdigit()
-            sources["scenarios"] = {"generated": int(scenarios), "seed": seed} if generated else scenarios
+        summary = write_outputs(
+            result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap
+        )
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _print_summary(summary, out_dir)
+
+
+def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, periods, basemap) -> None:
+    """``solve --scenarios`` / ``--periods``: the stochastic or staged plan, written like a solve."""
+    from planner.export import write_outputs
+    from planner.export.folder import prepare_output_dir
+    from planner.stochastic.pipeline import parse_scenarios_option, plan_stochastic
+    from planner.stochastic.staged import plan_staged
+
+    staging = prepare_output_dir(out_dir)  # fail on an unwritable folder before solving
+    try:
+        spec = None if scenarios is None else parse_scenarios_option(scenarios)
+        if periods is not None:
+            result = plan_staged(config, data, options, periods, spec, seed)
+        else:
+            result = plan_stochastic(config, data, options, spec, seed)
+        sources = {
+            "model": str(config.source_path),
+            "model_name": config.name,
+            "regions": str(result.inputs.regions_path),
+            "select": {column: list(values) for column, values in data.select},
+            "sites": None if data.sites_path is None else str(data.sites_path),
+            "od_matrix": None if data.od_path is None else str(data.od_path),
+            "solver_options": {
+                "time_limit_s": options.time_limit_s,
+                "mip_gap": options.mip_gap,
+                "threads": options.threads,
+            },
+            "scenarios": None if spec is None else (
+                {"generated": spec, "seed": seed} if isinstance(spec, int) else str(spec)
+            ),
+            "periods": periods,
+        }
         summary = write_outputs(
             result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap,
-            extras=() if stochastic is None else (stochastic,),
+            extras=(result.extra_output(),),
         )
     except BaseException:
         import shutil
@@ -218,7 +246,7 @@ def solve(
         raise
     if "rollout" in summary:
         _print_rollout(summary)
-    elif stochastic is not None:
+    else:
         _print_stochastic(summary)
     _print_summary(summary, out_dir)
 
