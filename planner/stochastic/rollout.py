@@ -38,7 +38,8 @@ from planner.errors import InputError, SolverError
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 from planner.results import SHARE_ZERO, ResultTables, Solution
-from planner.solve import SolveReport, SolverOptions, solve_model, values
+from planner.solve import SolveReport, SolverOptions, values
+from planner.stochastic.analysis import solve_started
 from planner.stochastic.problem import ARC_FIELDS
 from planner.stochastic.results import cvar
 
@@ -523,7 +524,7 @@ def solve_rollout(
         model.commitment_constr = pyo.Constraint(expr=sum(model.open[0, o] for o in chosen) >= 1)
     if start is not None:
         load_rollout_start(model, rp, index, start)
-    report = solve_model(model, options, warm_start=start is not None)
+    report = solve_started(model, options, start is not None)
     solutions, tables = {}, {}
     for s, t in rp.cells:
         solution = _cell_solution(model, rp, index, s, t)
