@@ -124,6 +124,19 @@ def main() -> None:
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
 @click.option("--quiet", is_flag=True, help="No progress output, only the result.")
 @click.option("--basemap", is_flag=True, help="Add an OpenStreetMap tile layer to map.html (needs internet to view).")
+@click.option(
+    "--scenarios",
+    metavar="N|FILE",
+    help="Plan under demand uncertainty: generate N scenarios ([uncertainty] of the model) or read a CSV "
+    "(scenario, region, product, demand, probability); adds VSS, EVPI and scenarios.csv.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of --scenarios N.")
+@click.option(
+    "--periods",
+    type=click.IntRange(min=1),
+    help="Staged rollout over N periods ([rollout] of the model: adoption, pilot regions, discounting); with "
+    "--scenarios: pilot, then scale. Writes periods.csv and timeline.png.",
+)
 @_fail_cleanly
 def solve(
     regions,
@@ -140,6 +153,9 @@ def solve(
     threads,
     quiet,
     basemap,
+    scenarios=None,
+    seed=0,
+    periods=None,
 ):
     """Solve the network for REGIONS (default: the model file's regions.path) and write the outputs."""
     from planner.config import read_model_config
@@ -158,6 +174,9 @@ def solve(
         quiet=quiet,
     )
     out_dir = Path(out) if out else Path("results") / config.name
+    if scenarios is not None or periods is not None:
+        data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
+        return _solve_uncertain(config, data, options, out_dir, scenarios, seed, periods, basemap)
     staging = prepare_output_dir(out_dir)  # fail on an unwritable folder before solving
     try:
         data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
@@ -172,6 +191,86 @@ def solve(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _print_summary(summary, out_dir)
+
+
+def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, periods, basemap) -> None:
+    """``solve --scenarios`` / ``--periods``: the stochastic or staged plan, written like a solve."""
+    from planner.export import write_outputs
+    from planner.export.folder import prepare_output_dir
+    from planner.stochastic.pipeline import parse_scenarios_option, plan_stochastic
+    from planner.stochastic.staged import plan_staged
+
+    staging = prepare_output_dir(out_dir)  # fail on an unwritable folder before solving
+    try:
+        spec = None if scenarios is None else parse_scenarios_option(scenarios)
+        if periods is not None:
+            result = plan_staged(config, data, options, periods, spec, seed)
+        else:
+            result = plan_stochastic(config, data, options, spec, seed)
+        sources = {
+            "model": str(config.source_path),
+            "model_name": config.name,
+            "regions": str(result.inputs.regions_path),
+            "select": {column: list(values) for column, values in data.select},
+            "sites": None if data.sites_path is None else str(data.sites_path),
+            "od_matrix": None if data.od_path is None else str(data.od_path),
+            "solver_options": {
+                "time_limit_s": options.time_limit_s,
+                "mip_gap": options.mip_gap,
+                "threads": options.threads,
+            },
+            "scenarios": None if spec is None else (
+                {"generated": spec, "seed": seed} if isinstance(spec, int) else str(spec)
+            ),
+            "periods": periods,
+        }
+        summary = write_outputs(
+            result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap,
+            extras=(result.extra_output(),),
+        )
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if "rollout" in summary:
+        _print_rollout(summary)
+    else:
+        _print_stochastic(summary)
+    _print_summary(summary, out_dir)
+
+
+def _print_stochastic(summary: dict) -> None:
+    block = summary["stochastic"]
+    currency = summary["currency"]
+    gap = "n/a" if block["mip_gap"] is None else f"{100 * block['mip_gap']:.3f}%"
+    click.echo(f"scenarios   {block['scenarios']}: stochastic optimum {block['status']} (gap {gap}), "
+               f"expected {block['expected_cost']:,.0f} {currency}/yr, CVaR {block['cvar_alpha']} "
+               f"{block['cvar']:,.0f}, worst {block['worst_case']:,.0f}")
+    click.echo(f"value       VSS {block['vss']:,.0f} (EEV {block['eev']:,.0f}), EVPI {block['evpi']:,.0f} "
+               f"(WS {block['ws']:,.0f}) {currency}/yr")
+    for name, strategy in block["strategies"].items():
+        if strategy["expected_cost"] is None:
+            click.echo(f"strategy    {name}: {strategy['status']}")
+            continue
+        click.echo(f"strategy    {name}: expected {strategy['expected_cost']:,.0f}, CVaR {strategy['cvar']:,.0f}, "
+                   f"worst {strategy['worst_case']:,.0f}")
+    click.echo("network     below: the stochastic optimum's first stage serving the expected demand")
+
+
+def _print_rollout(summary: dict) -> None:
+    block = summary["rollout"]
+    gap = "n/a" if block["mip_gap"] is None else f"{100 * block['mip_gap']:.3f}%"
+    click.echo(f"rollout     {block['periods']} periods, {block['scenarios']} scenario(s): {block['status']} "
+               f"(gap {gap}), present value {block['objective']:,.0f} {summary['currency']}")
+    for name, strategy in block["strategies"].items():
+        if strategy["expected_cost"] is None:
+            click.echo(f"strategy    {name}: {strategy['status']}")
+            continue
+        first = ", ".join(f"{t} {n}" for t, n in strategy["period1_facilities"].items() if n) or "none"
+        click.echo(f"strategy    {name}: expected {strategy['expected_cost']:,.0f}, CVaR {strategy['cvar']:,.0f}, "
+                   f"worst {strategy['worst_case']:,.0f} (period 1: {first})")
+    click.echo(f"network     below: {summary.get('view')}")
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:

@@ -159,6 +159,54 @@ class SolverConfig(_Strict):
     threads: Annotated[int, Field(ge=1)] | None = Field(None, description="HiGHS threads")
 
 
+class UncertaintyConfig(_Strict):
+    """Demand uncertainty for ``planner solve --scenarios``: how scenarios are generated and how the
+    two-stage stochastic model weighs them (``planner.scenarios``, ``planner.stochastic``)."""
+
+    acceptance_sigma: NonNegative = Field(
+        0.4,
+        description="σ of the log of each product's acceptance factor, one draw per scenario shared by "
+        "all regions (mean-one lognormal; 0 = no product-level uncertainty)",
+    )
+    regional_sigma: NonNegative = Field(
+        0.2, description="σ of the log of independent regional noise per (region, product) (mean-one lognormal)"
+    )
+    recourse_modules: bool = Field(
+        True,
+        description="microfactory-role types may add modules after demand is known (central plants cannot)",
+    )
+    recourse_premium: NonNegative = Field(
+        0.5, description="extra cost of a module added after demand is known, as a fraction of module_cost_per_yr"
+    )
+    cvar_alpha: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.9, description="CVaR level: the mean cost of the worst 1 − α share of scenarios"
+    )
+    cvar_weight: NonNegative = Field(
+        0.0, description="risk aversion: the objective is expected cost + cvar_weight × CVaR (0 = risk-neutral)"
+    )
+
+
+class RolloutConfig(_Strict):
+    """Staged rollout for ``planner solve --periods``: demand trajectories over periods, pilot regions
+    first, facilities open for good once opened, modules only added, costs discounted
+    (``planner.stochastic.rollout``)."""
+
+    periods: Annotated[int, Field(ge=1)] = Field(1, description="number of periods (--periods overrides)")
+    period_years: Positive = Field(1.0, description="length of a period, years (annual costs are paid each year)")
+    discount_rate: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="per year, fraction")
+    adoption: list[NonNegative] | None = Field(
+        None,
+        description="demand in each period as a fraction of the regions' (or a scenario's) demand; one "
+        "number per period; omit for a logistic adoption curve reaching 1 in the last period",
+    )
+    pilot_regions: tuple[str, ...] = Field(
+        (), description="region ids that have demand from period 1 (the test markets)"
+    )
+    pilot_periods: Annotated[int, Field(ge=0)] = Field(
+        0, description="periods in which only the pilot regions have demand (the rest start after them)"
+    )
+
+
 class ModelConfig(_Strict):
     """A whole model file."""
 
@@ -173,6 +221,8 @@ class ModelConfig(_Strict):
     facility_types: dict[str, FacilityTypeConfig]
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
+    uncertainty: UncertaintyConfig = Field(default_factory=UncertaintyConfig)
+    rollout: RolloutConfig = Field(default_factory=RolloutConfig)
     _source_path: Path | None = PrivateAttr(default=None)  # the file this was read from (not a key)
 
     @property

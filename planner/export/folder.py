@@ -12,6 +12,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,22 @@ from planner.export.interactive_map import write_interactive_map
 from planner.export.layers import flow_layer, region_layer, site_layer
 from planner.export.report import write_report
 from planner.export.static_map import draw_maps
-from planner.export.summary import build_summary
+from planner.export.summary import _clean, build_summary
 from planner.pipeline import Run
 from planner.prepare import Inputs
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExtraOutput:
+    """More outputs of a solve: a summary.json block, files (CSV tables or bytes), a report section."""
+
+    key: str
+    block: dict[str, Any]
+    files: dict[str, Any]
+    section: str
+    view: str | None = None  # what the maps and tables show, when not the plain solve
 
 
 def prepare_output_dir(out: Path) -> Path:
@@ -68,9 +80,13 @@ def write_outputs(
     warnings_seen: list[str],
     staging: Path | None = None,
     basemap: bool = False,
+    extras: tuple[ExtraOutput, ...] = (),
 ) -> dict[str, Any]:
     """Write summary.json, sites/flows/regions CSV, network.gpkg, map.png/.svg/.pdf, map.html (offline
-    unless ``basemap``) and report.html; return the summary."""
+    unless ``basemap``) and report.html; return the summary.
+
+    ``extras`` (from ``--scenarios`` or ``--periods``) add their block to summary.json, their files
+    and their section of report.html."""
     out = Path(out)
     started = time.perf_counter()
     with staged_folder(out, staging) as staging:
@@ -96,7 +112,20 @@ def write_outputs(
         )
         run.timing.seconds["write"] = time.perf_counter() - started
         summary = build_summary(run, sources, warnings_seen)
-        write_report(run, regions, sites, flows, summary, staging / "report.html", map_png=staging / "map.png")
+        for extra in extras:
+            for name, content in extra.files.items():
+                if isinstance(content, bytes):
+                    (staging / name).write_bytes(content)
+                else:
+                    content.to_csv(staging / name, index=False)
+            summary[extra.key] = _clean(extra.block)
+            if extra.view:
+                summary["view"] = extra.view
+        extra_sections = tuple(extra.section for extra in extras)
+        write_report(
+            run, regions, sites, flows, summary, staging / "report.html", map_png=staging / "map.png",
+            extra_sections=extra_sections,
+        )
         (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     logger.info("wrote %s", out)
     return summary

@@ -426,6 +426,7 @@ def report_html(
     flows: gpd.GeoDataFrame,
     summary: dict,
     map_png: Path | None = None,
+    extra_sections: tuple[str, ...] = (),
 ) -> str:
     """The page as a string; see :func:`write_report`."""
     problem = run.problem
@@ -438,6 +439,7 @@ def report_html(
     )
     sections = [
         _kpis(run, summary),
+        *extra_sections,
         _cost_section(summary),
         _map_section(run, regions, sites, flows, title, map_png),
         _facility_section(run),
@@ -466,13 +468,14 @@ def write_report(
     summary: dict,
     path: Path,
     map_png: Path | None = None,
+    extra_sections: tuple[str, ...] = (),
 ) -> None:
     """Write ``report.html`` to ``path``: one self-contained file, charts as embedded PNGs.
 
     ``regions``, ``sites`` and ``flows`` are the layers of :mod:`planner.export.layers`; ``summary``
     is :func:`planner.export.summary.build_summary`'s dictionary. ``map_png`` embeds an existing
-    ``map.png`` instead of drawing the static map again.
+    ``map.png`` instead of drawing the static map again. ``extra_sections`` (HTML) follow the key figures.
     """
-    page = report_html(run, regions, sites, flows, summary, map_png=map_png)
+    page = report_html(run, regions, sites, flows, summary, map_png=map_png, extra_sections=extra_sections)
     Path(path).write_text(page, encoding="utf-8")
     logger.info("wrote %s (%.0f kB)", path, len(page.encode("utf-8")) / 1000)

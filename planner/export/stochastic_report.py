@@ -1,0 +1,117 @@
+"""The uncertainty section of ``report.html`` (``planner solve --scenarios``): the cost distribution
+of each strategy over the scenarios as a chart, expected cost, CVaR and worst case per strategy,
+and the value of the stochastic solution (VSS) and of perfect information (EVPI) with the gaps.
+
+Reads the ``stochastic`` block of summary.json and the ``scenarios.csv`` table only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from planner.export.report import _figure, _png, _table, esc, num, pct
+
+logger = logging.getLogger(__name__)
+
+STRATEGY_LABELS = {
+    "central_only": "central only (mean-value plan)",
+    "micro_only": "micro only (mean-value plan)",
+    "hybrid": "hybrid (mean-value plan)",
+    "stochastic": "stochastic optimum",
+}
+STRATEGY_COLOURS = {"central_only": "#1f77b4", "micro_only": "#ff7f0e", "hybrid": "#7f7f7f", "stochastic": "#2ca02c"}
+
+
+def strategy_costs(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per-scenario total cost of each strategy from scenarios.csv."""
+    costs = {name: table[f"total_{name}"].to_numpy(dtype=float) for name in STRATEGY_LABELS
+             if f"total_{name}" in table}
+    costs["stochastic"] = table["total"].to_numpy(dtype=float)
+    return costs
+
+
+def cost_distribution_chart(table: pd.DataFrame, block: dict, currency: str) -> str:
+    """One row per strategy: every scenario's cost as a dot (size ∝ probability), the expected cost
+    as a bar, CVaR as a diamond."""
+    costs = strategy_costs(table)
+    probability = table["probability"].to_numpy(dtype=float)
+    names = [name for name in STRATEGY_LABELS if name in costs and np.isfinite(costs[name]).any()]
+    fig, ax = _figure(8.0, 0.8 + 0.7 * len(names))
+    for row, name in enumerate(names):
+        colour = STRATEGY_COLOURS[name]
+        values = costs[name]
+        jitter = (np.random.default_rng(row).random(len(values)) - 0.5) * 0.3
+        ax.scatter(values, row + jitter, s=20 + 400 * probability, alpha=0.45, color=colour, edgecolors="none")
+        strategy = block["strategies"].get(name, {})
+        if strategy.get("expected_cost") is not None:
+            ax.plot([strategy["expected_cost"]] * 2, [row - 0.3, row + 0.3], color="black", lw=2)
+        if strategy.get("cvar") is not None:
+            ax.scatter([strategy["cvar"]], [row], marker="D", color="#d62728", s=40, zorder=3)
+    ax.set_yticks(range(len(names)), [STRATEGY_LABELS[n] for n in names])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"annual cost in a scenario ({currency}/yr); bar = expected, red diamond = CVaR")
+    ax.grid(axis="x", alpha=0.3)
+    ax.xaxis.set_major_formatter(_millions())
+    return _png(fig)
+
+
+def _millions():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda value, _: f"{value / 1e6:,.1f} M" if abs(value) >= 1e6 else f"{value:,.0f}")
+
+
+def _strong(text: str) -> str:
+    return f"<strong>{text}</strong>"
+
+
+def stochastic_section(block: dict, table: pd.DataFrame, currency: str) -> str:
+    """The HTML section."""
+    alpha = block.get("cvar_alpha")
+    rows = []
+    for name, strategy in block["strategies"].items():
+        facilities = ", ".join(f"{esc(t)} {n}" for t, n in (strategy.get("facilities") or {}).items() if n)
+        rows.append([
+            esc(STRATEGY_LABELS.get(name, name)),
+            esc(strategy.get("status")),
+            num(strategy.get("expected_cost")),
+            num(strategy.get("cvar")),
+            num(strategy.get("worst_case")),
+            facilities or "none",
+        ])
+    strategies = _table(
+        ["strategy", "status", f"expected cost ({currency}/yr)", f"CVaR {alpha}", "worst case", "facilities"],
+        rows,
+        text=(0, 1, 5),
+    )
+    values = [
+        ["scenarios", num(block.get("scenarios"))],
+        ["stochastic optimum (RP): expected cost + λ·CVaR", num(block.get("objective"))],
+        ["its status, gap", f"{esc(block.get('status'))}, {pct(block.get('mip_gap'), 2)}"],
+        ["mean-value plan evaluated over the scenarios (EEV)", num(block.get("eev"))],
+        ["wait and see, perfect information (WS)", num(block.get("ws"))],
+        ["<strong>value of the stochastic solution</strong> VSS = EEV − RP", _strong(num(block.get("vss")))],
+        ["<strong>value of perfect information</strong> EVPI = RP − WS", _strong(num(block.get("evpi")))],
+        ["largest gap of the mean-value and wait-and-see solves",
+         f"{pct(block.get('ev_mip_gap'), 2)}, {pct(block.get('ws_mip_gap_max'), 2)}"],
+        ["recourse modules (microfactories), premium",
+         f"{'yes' if block.get('recourse_modules') else 'no'}, {pct(block.get('recourse_premium'), 0)}"],
+        ["risk weight λ, CVaR level α", f"{block.get('cvar_weight')}, {alpha}"],
+    ]
+    note = (
+        "<p>Each strategy's network is fixed before demand is known and then operated in every scenario "
+        "(flows, unmet demand and, for microfactories, modules added at a premium). The mean-value plans "
+        "are the deterministic optimum for the expected demand with only the central or only the "
+        "microfactory types, or all types (hybrid); the stochastic optimum weighs all scenarios. "
+        "VSS and EVPI are exact for optimal solves; with gaps, RP is started from the EEV solution and "
+        "each WS solve from RP, so both stay ≥ 0, but they are known only to within the gaps shown.</p>"
+    )
+    chart = cost_distribution_chart(table, block, currency)
+    return (
+        "<h2>Uncertainty: cost over the demand scenarios</h2>" + note + chart
+        + '<div class="pair"><div>' + _table(["figure", "value"], values) + "</div><div>" + strategies
+        + "</div></div>"
+    )

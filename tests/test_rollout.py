@@ -1,0 +1,126 @@
+"""Staged rollout: one period is the deterministic model, discounting and adoption by hand, and a
+hand-derived "pilot, then scale" comparison."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from planner.errors import InputError
+from planner.model import ModelIndex, build_model
+from planner.pipeline import Timing
+from planner.results import Solution
+from planner.solve import SolverOptions, solve_model
+from planner.stochastic.rollout import (
+    adoption_curve,
+    demand_trajectories,
+    period_weights,
+    rollout_problem,
+    solve_rollout,
+)
+from planner.stochastic.staged import compare_strategies
+from tests.test_stochastic import random_problem
+
+EXACT = SolverOptions(mip_gap=0.0)
+
+
+def test_period_weights_by_hand():
+    assert period_weights(2, 1.0, 0.1).tolist() == pytest.approx([1.0, 1 / 1.1])
+    assert period_weights(2, 2.0, 0.0).tolist() == pytest.approx([2.0, 2.0])
+    # 1.5 years at 10 %: year 0 whole, half of year 1
+    assert period_weights(1, 1.5, 0.1).tolist() == pytest.approx([1.0 + 0.5 / 1.1])
+
+
+def test_adoption_and_pilot_regions():
+    assert adoption_curve(3, [0.2, 0.5, 1.0]).tolist() == [0.2, 0.5, 1.0]
+    curve = adoption_curve(4)
+    assert curve[-1] == pytest.approx(1.0) and (np.diff(curve) > 0).all()
+    with pytest.raises(InputError, match="2 numbers for 3 periods"):
+        adoption_curve(3, [0.5, 1.0])
+    mature = np.array([[[10.0], [20.0]]])  # one scenario, regions r0 (pilot) and r1
+    demand = demand_trajectories(mature, np.array([0.5, 1.0]), pilot=np.array([True, False]), pilot_periods=1)
+    assert demand[0, :, :, 0].tolist() == [[5.0, 0.0], [10.0, 20.0]]
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_one_period_is_the_single_period_model(seed):
+    problem = random_problem(seed, n_sites=5, n_regions=8)
+    model = build_model(problem)
+    report = solve_model(model, EXACT)
+    expected = Solution.from_model(model, problem, ModelIndex.from_problem(problem))
+    rp = rollout_problem(problem, problem.demand[None, None], [1.0], period_weights(1, 1.0, 0.0), ["only"], ["other"])
+    run = solve_rollout(rp, EXACT)
+    assert run.objective == pytest.approx(report.objective, rel=1e-9)
+    assert run.solutions[(0, 0)].open.tolist() == expected.open.tolist()
+    assert run.solutions[(0, 0)].modules.tolist() == expected.modules.tolist()
+
+
+def test_facilities_stay_open_and_modules_grow():
+    problem = random_problem(3, n_sites=4, n_regions=6)
+    mature = np.stack([problem.demand * 0.5, problem.demand * 1.5])
+    demand = demand_trajectories(mature, adoption_curve(3), pilot=np.arange(6) < 2, pilot_periods=1)
+    rp = rollout_problem(problem, demand, [0.5, 0.5], period_weights(3, 1.0, 0.05), ["lo", "hi"], ["microfactory"])
+    run = solve_rollout(rp, EXACT)
+    for s in range(2):
+        modules = np.array([run.solutions[(s, t)].modules for t in range(3)])
+        assert (np.diff(modules, axis=0) >= 0).all()
+    assert run.solutions[(0, 0)].modules.tolist() == run.solutions[(1, 0)].modules.tolist()
+    table = run.period_table()
+    assert (table["present_value"].groupby(table["scenario"]).sum().reindex(["lo", "hi"]).to_numpy()
+            == pytest.approx(run.scenario_costs))
+
+
+def pilot_case():
+    """One region, two periods of one year, no discounting, penalty 20/unit; demand 100 (high) or 10
+    (low) in both periods, p = ½ each, known only after period 1's decisions.
+
+    * central plant: 300/yr open, capacity 200, unit cost 1;
+    * microfactory: 50/yr open, capacity 200, unit cost 4.
+
+    **Central now** (open in period 1, stays open): high 2 × (300 + 100) = 800, low 2 × 310 = 620;
+    expected 710, worst 800.
+
+    **Pilot microfactories, then scale**: micro in period 1: high 50 + 400 = 450, low 90; in period 2
+    high: keep it (450; adding the central plant 300 + 50 + 100 = 450 ties), low 90: high 900, low 180,
+    expected 540, worst 900. Opening nothing in period 1: high 2,000 + 400, low 200 + 90: 1,345.
+    So pilot = 540.
+
+    **Optimum**: the better of the two first periods (central + micro in period 1 costs more than
+    central alone): 540, the pilot. The pilot has the lower expected cost but the worse worst case
+    (900 > 800): CVaR at α = ½ is the worst half, 800 against 900.
+    """
+    problem = random_problem(0, n_sites=2, n_regions=1)
+    problem = dataclasses.replace(
+        problem,
+        demand=np.array([[100.0]]),
+        type_ids=("central", "micro"),
+        option_type=np.array([0, 1]),
+        type_min_count=np.zeros(2, dtype=int),
+        type_max_count=np.full(2, 2),
+        opening_cost=np.array([300.0, 50.0]),
+        module_cost=np.zeros(2),
+        module_capacity=np.array([200.0, 200.0]),
+        max_modules=np.ones(2, dtype=int),
+        arc_production_cost=np.array([1.0, 4.0]),
+        arc_transport_cost=np.zeros(2),
+        unmet_penalty=np.array([20.0]),
+    )
+    mature = np.array([[[100.0]], [[10.0]]])
+    demand = demand_trajectories(mature, np.array([1.0, 1.0]))
+    return rollout_problem(problem, demand, [0.5, 0.5], period_weights(2, 1.0, 0.0), ["high", "low"],
+                           ["central", "microfactory"], cvar_alpha=0.5)
+
+
+def test_pilot_then_scale_by_hand():
+    rp = pilot_case()
+    assert rp.problem.arc_option.tolist() == [0, 1]
+    strategies = compare_strategies(rp, EXACT, Timing())
+    central, pilot, best = strategies["central_now"], strategies["pilot_micro"], strategies["optimum"]
+    assert central.scenario_costs.tolist() == pytest.approx([800.0, 620.0])
+    assert central.expected_cost == pytest.approx(710.0) and central.cvar == pytest.approx(800.0)
+    assert pilot.scenario_costs.tolist() == pytest.approx([900.0, 180.0])
+    assert pilot.expected_cost == pytest.approx(540.0) and pilot.cvar == pytest.approx(900.0)
+    assert best.objective == pytest.approx(540.0)
+    assert best.solutions[(0, 0)].open.tolist() == [0, 1]

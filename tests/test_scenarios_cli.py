@@ -1,0 +1,155 @@
+"""``planner solve --scenarios``: bad scenario files give one line and exit code 2 with nothing
+written; a file and generated scenarios give summary.json ``stochastic``, scenarios.csv and the
+report section, and the figures agree with scenarios.csv.
+
+The instance is the one of ``tests/test_bad_input.py``: regions a, b, c, d (pop 100, 200, 50, 80),
+one product (widget), one facility type (plant).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.stochastic.results import cvar
+from tests.test_bad_input import _restore_planner_logger, assert_clean_failure, run_solve, write_instance
+
+__all__ = ["_restore_planner_logger"]  # the autouse fixture, imported to apply here too
+
+GOOD = """\
+scenario,region,product,demand,probability
+low,a,widget,50,0.25
+low,b,widget,100,0.25
+high,a,widget,150,0.75
+high,b,widget,300,0.75
+high,d,widget,80,0.75
+"""
+
+
+def write_scenarios(tmp_path, text: str):
+    path = tmp_path / "scenarios.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        (GOOD.replace("probability", "prob"), ["column 'probability' is missing", "give columns"]),
+        (GOOD.replace("low,b,widget,100", "low,b,widget,-5"), ["'demand' is negative in rows 2", "≥ 0"]),
+        (GOOD.replace("low,b,widget,100", "low,b,widget,lots"), ["'demand' is not a finite number in rows 2"]),
+        (GOOD.replace("0.75", "0.7"), ["sum to 0.95, not 1", "scale them"]),
+        (GOOD.replace("high,d,widget,80,0.75", "high,d,widget,80,0.5"), ["differs within scenario 'high'"]),
+        (GOOD.replace("high,d,", "high,zz,"), ["'region' has ids not in the regions data in rows 5", "'zz'"]),
+        (GOOD.replace("high,d,widget", "high,d,gizmo"), ["unknown products in rows 5", "known products: widget"]),
+        (GOOD + "high,d,widget,1,0.75\n", ["rows 6 repeat a (scenario, region, product)"]),
+        (GOOD.replace("low,a,widget,50,0.25", "low,a,widget,50,0"), ["outside (0, 1] in rows 1"]),
+        ("scenario,region,product,demand,probability\n", ["has no rows"]),
+    ],
+    ids=["missing-column", "negative", "not-a-number", "sum", "inconsistent", "region", "product", "duplicate",
+         "zero-probability", "empty"],
+)
+def test_bad_scenario_file(tmp_path, text, fragments):
+    write_instance(tmp_path)
+    path = write_scenarios(tmp_path, text)
+    result = run_solve(tmp_path, "--scenarios", str(path))
+    assert_clean_failure(result, tmp_path / "out", str(path), *fragments)
+
+
+def test_missing_scenario_file(tmp_path):
+    write_instance(tmp_path)
+    result = run_solve(tmp_path, "--scenarios", str(tmp_path / "nope.csv"))
+    assert_clean_failure(result, tmp_path / "out", "nope.csv", "scenario file not found")
+
+
+def test_zero_scenarios(tmp_path):
+    write_instance(tmp_path)
+    result = run_solve(tmp_path, "--scenarios", "0")
+    assert_clean_failure(result, tmp_path / "out", "--scenarios 0")
+
+
+def check_outputs(out, n):
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    block = summary["stochastic"]
+    table = pd.read_csv(out / "scenarios.csv")
+    assert len(table) == block["scenarios"] == n
+    probability = table["probability"].to_numpy()
+    assert probability.sum() == pytest.approx(1.0)
+    parts = ["fixed", "setup", "recourse", "production", "transport", "carbon", "unmet_penalty"]
+    np.testing.assert_allclose(table[parts].sum(axis=1), table["total"], rtol=1e-9)
+    assert block["expected_cost"] == pytest.approx(float(probability @ table["total"]), rel=1e-9)
+    assert block["cvar"] == pytest.approx(cvar(table["total"].to_numpy(), probability, block["cvar_alpha"]), rel=1e-9)
+    assert block["vss"] >= -1e-6 * block["objective"] and block["evpi"] >= -1e-6 * block["objective"]
+    assert block["ws"] == pytest.approx(float(probability @ table["total_wait_and_see"]), rel=1e-9)
+    assert block["audit"]["passed"]
+    assert "Uncertainty: cost over the demand scenarios" in (out / "report.html").read_text(encoding="utf-8")
+    return summary, table
+
+
+def test_solve_with_a_scenario_file(tmp_path):
+    write_instance(tmp_path)
+    path = write_scenarios(tmp_path, GOOD)
+    result = run_solve(tmp_path, "--scenarios", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "scenarios   2: stochastic optimum" in result.stdout
+    summary, table = check_outputs(tmp_path / "out", 2)
+    assert table["scenario"].tolist() == ["low", "high"]
+    assert table["demand"].tolist() == pytest.approx([150.0, 530.0])
+    assert summary["inputs"]["scenarios"] == str(path)
+
+
+@pytest.mark.slow
+def test_solve_with_generated_scenarios_is_seeded(tmp_path):
+    write_instance(tmp_path)
+    first = run_solve(tmp_path, "--scenarios", "3", "--seed", "4", out=tmp_path / "one")
+    second = run_solve(tmp_path, "--scenarios", "3", "--seed", "4", out=tmp_path / "two")
+    assert first.exit_code == 0 and second.exit_code == 0, first.stderr
+    summary, table = check_outputs(tmp_path / "one", 3)
+    other = pd.read_csv(tmp_path / "two" / "scenarios.csv")
+    np.testing.assert_allclose(table["demand"], other["demand"])
+    assert summary["inputs"]["scenarios"] == {"generated": 3, "seed": 4}
+
+
+ROLLOUT = """
+[rollout]
+periods = 2
+discount_rate = 0.05
+adoption = [0.5, 1.0]
+pilot_regions = ["b"]
+pilot_periods = 1
+"""
+
+
+def test_solve_with_periods_and_scenarios(tmp_path):
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL + ROLLOUT)
+    result = run_solve(tmp_path, "--periods", "2", "--scenarios", "2", "--seed", "3")
+    assert result.exit_code == 0, result.stderr
+    assert "rollout     2 periods, 2 scenario(s)" in result.stdout
+    out = tmp_path / "out"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    block = summary["rollout"]
+    table = pd.read_csv(out / "periods.csv")
+    best = table[table["strategy"] == "optimum"]
+    assert len(best) == 4  # 2 scenarios × 2 periods
+    pv = best.groupby("scenario")["present_value"].sum()
+    probability = best.groupby("scenario")["probability"].first()
+    assert block["expected_cost"] == pytest.approx(float((pv * probability).sum()), rel=1e-9)
+    # period 1: only the pilot region b has demand, at half the adoption
+    first = best[best["period"] == 1]
+    assert (first["weight_years"] == 1.0).all()
+    assert best[best["period"] == 2]["weight_years"].tolist() == pytest.approx([1 / 1.05] * 2)
+    assert (out / "timeline.png").read_bytes().startswith(b"\x89PNG")
+    assert "Staged rollout" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_unknown_pilot_region(tmp_path):
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL + ROLLOUT.replace('["b"]', '["b", "nowhere"]'))
+    result = run_solve(tmp_path, "--periods", "2")
+    assert_clean_failure(result, tmp_path / "out", "rollout.pilot_regions", "nowhere")

@@ -1,0 +1,208 @@
+"""The two-stage stochastic model: a hand-derived case where hedging beats the mean-value plan,
+VSS ≥ 0 and EVPI ≥ 0, one scenario = the deterministic model, recourse and CVaR, the audit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from planner.model import ModelIndex, build_model
+from planner.scenarios import Scenarios, generate_scenarios
+from planner.solve import SolverOptions, solve_model
+from planner.stochastic.analysis import analyse, mean_value_run, solve_stochastic
+from planner.stochastic.problem import never_worth_opening, stochastic_problem
+from planner.stochastic.results import Solution, cvar
+from tests.builders import dense_problem
+
+EXACT = SolverOptions(mip_gap=0.0)
+
+
+def hedging_case():
+    """Two sites, one region, one product, penalty 20/unit; two equally likely scenarios.
+
+    * site A (central): opening 600, one module of 100 units, unit cost 1;
+    * site B (small): opening 100, modules of 30 units at 100 each, 1–4 modules, unit cost 7;
+    * demand 150 (high) or 10 (low), mean 80.
+
+    **Mean value** (demand 80): A alone 600 + 80 = 680; B with 3 modules 400 + 560 = 960; A + B(1)
+    800 + 80 = 880; nothing 1,600. EV = A alone, 680.
+
+    **EEV** (A alone under the scenarios): high 600 + 100·1 + 50·20 = 1,700; low 600 + 10 = 610;
+    EEV = 1,155.
+
+    **RP**: A + B(k) costs 700 + 100k fixed; in the high scenario A serves 100 at 1, B serves
+    min(30k, 50) at 7, the rest is unmet at 20; in the low one A serves 10 at 1.
+    k=1: high 800 + 100 + 210 + 400 = 1,510, low 810, mean 1,160;
+    k=2: high 900 + 100 + 350 = 1,350, low 910, mean 1,130;
+    k=3: high 1,450, low 1,010, mean 1,230.
+    B alone (k=4): high 500 + 840 + 600 = 1,940, low 570, mean 1,255; A alone 1,155; nothing
+    (3,000 + 200)/2 = 1,600. RP = A + B with 2 modules, 1,130: the stochastic plan adds a small
+    site the mean-value plan does not open. VSS = 1,155 − 1,130 = 25.
+
+    **WS**: high alone: A + B(2) 1,350 (A alone 1,700, B(4) 1,940); low alone: nothing open,
+    10·20 = 200 (B(1) 270, A 610). WS = (1,350 + 200)/2 = 775; EVPI = 1,130 − 775 = 355.
+    """
+    problem = dense_problem(
+        demand=[80],
+        opening_cost=[600, 100],
+        capacity=[100, 30],
+        unit_cost=[[1], [7]],
+        penalty=20,
+        module_cost=np.array([0.0, 100.0]),
+        max_modules=np.array([1, 4]),
+    )
+    scenarios = Scenarios(("high", "low"), np.array([0.5, 0.5]), np.array([[[150.0]], [[10.0]]]))
+    return problem, scenarios
+
+
+def test_hand_derived_stochastic_optimum_differs_from_mean_value():
+    problem, scenarios = hedging_case()
+    sp = stochastic_problem(problem, scenarios, ["other"])
+    ev = mean_value_run(sp, EXACT, ModelIndex.from_problem(sp.problem))
+    assert ev.objective == pytest.approx(680.0)
+    assert ev.solution.first_stage.open.tolist() == [1, 0]
+    analysis = analyse(sp, EXACT)
+    first = analysis.rp.solution.first_stage
+    assert first.open.tolist() == [1, 1] and first.modules.tolist() == [1, 2]
+    assert analysis.rp.objective == pytest.approx(1130.0)
+    assert analysis.rp.scenario_costs.tolist() == pytest.approx([1350.0, 910.0])
+    assert analysis.eev == pytest.approx(1155.0)
+    assert analysis.vss == pytest.approx(25.0)
+    assert analysis.ws_costs.tolist() == pytest.approx([1350.0, 200.0])
+    assert analysis.ws == pytest.approx(775.0)
+    assert analysis.evpi == pytest.approx(355.0)
+    assert analysis.rp.audit.passed
+
+
+def test_cvar_of_the_hand_case():
+    """CVaR at α = 0.5 of {1,350, 910} with p = ½ each is the worst half: 1,350; at α = 0 the mean."""
+    assert cvar(np.array([1350.0, 910.0]), np.array([0.5, 0.5]), 0.5) == pytest.approx(1350.0)
+    assert cvar(np.array([1350.0, 910.0]), np.array([0.5, 0.5]), 0.0) == pytest.approx(1130.0)
+    # three scenarios, α = 0.8: the worst 20 % is the 0.1 at 10 and 0.1 of the 0.3 at 5 → 7.5
+    assert cvar(np.array([1.0, 5.0, 10.0]), np.array([0.6, 0.3, 0.1]), 0.8) == pytest.approx(7.5)
+
+
+def test_risk_aversion_in_the_hand_case():
+    """With λ = 1 and α = 0.5 the objective is mean + worst: A + B(2) gives 1,130 + 1,350 = 2,480;
+    A + B(1): 1,160 + 1,510 = 2,670; A alone 1,155 + 1,700 = 2,855; B(4) 1,255 + 1,940 = 3,195;
+    A + B(3): 1,230 + 1,450 = 2,680. The optimum stays A + B(2) at 2,480 and the audit recomputes it."""
+    problem, scenarios = hedging_case()
+    sp = stochastic_problem(problem, scenarios, ["other"], cvar_alpha=0.5, cvar_weight=1.0)
+    run = solve_stochastic(sp, EXACT)
+    assert run.objective == pytest.approx(2480.0)
+    assert run.report.objective == pytest.approx(2480.0)
+    assert run.cvar == pytest.approx(1350.0)
+
+
+def test_recourse_modules_at_a_premium():
+    """Site B of the hand case as a microfactory that may add modules after demand is known at
+    1.5 × 100 = 150 each. A + B(1) then adds one module in the high scenario: 800 + 100 + 350 +
+    150 = 1,400 (adding none: 1,510), low 810, mean 1,105 < 1,130 (A + B(2) without adding). B(1)
+    alone adding 3: high 200 + 450 + 120·7 + 30·20 = 2,090, low 270, mean 1,180: worse. RP = 1,105."""
+    problem, scenarios = hedging_case()
+    problem = dataclasses.replace(
+        problem,
+        type_ids=("central", "micro"),
+        option_type=np.array([0, 1]),
+        type_min_count=np.zeros(2, dtype=int),
+        type_max_count=np.full(2, 2),
+    )
+    sp = stochastic_problem(problem, scenarios, ["central", "microfactory"], recourse_premium=0.5)
+    run = solve_stochastic(sp, EXACT)
+    assert run.objective == pytest.approx(1105.0)
+    assert run.solution.first_stage.modules.tolist() == [1, 1]
+    assert run.solution.recourse.tolist() == [[0, 1], [0, 0]]
+    parts = run.cost_table().set_index("scenario")
+    assert parts.loc["high", "recourse"] == pytest.approx(150.0)
+    assert parts.loc["high", "total"] == pytest.approx(1400.0)
+
+
+def random_problem(seed: int, n_sites: int = 4, n_regions: int = 6):
+    rng = np.random.default_rng(seed)
+    return dense_problem(
+        demand=rng.uniform(5, 30, n_regions),
+        opening_cost=rng.uniform(50, 200, n_sites),
+        capacity=rng.uniform(10, 40, n_sites),
+        unit_cost=rng.uniform(1, 10, (n_sites, n_regions)),
+        penalty=15.0,
+        module_cost=rng.uniform(10, 60, n_sites),
+        max_modules=np.full(n_sites, 3),
+    )
+
+
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize("seed", [1, 2, pytest.param(3, marks=SLOW), pytest.param(4, marks=SLOW)])
+def test_vss_and_evpi_are_not_negative(seed):
+    problem = random_problem(seed)
+    scenarios = generate_scenarios(problem.demand, 4, seed, _uncertainty(0.5, 0.3))
+    sp = stochastic_problem(problem, scenarios, ["microfactory"], recourse_premium=0.3)
+    analysis = analyse(sp, EXACT)
+    assert analysis.vss >= -1e-6 * analysis.rp.objective
+    assert analysis.evpi >= -1e-6 * analysis.rp.objective
+    assert analysis.ws <= analysis.rp.objective + 1e-6 <= analysis.eev + 2e-6
+    assert analysis.rp.audit.passed
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_one_scenario_is_the_deterministic_model(seed):
+    problem = random_problem(seed, n_sites=5, n_regions=8)
+    deterministic = build_model(problem)
+    report = solve_model(deterministic, EXACT)
+    expected = Solution.from_model(deterministic, problem, ModelIndex.from_problem(problem))
+    sp = stochastic_problem(problem, Scenarios.single(problem.demand), ["microfactory"], prune_options=False)
+    run = solve_stochastic(sp, EXACT)
+    assert run.objective == pytest.approx(report.objective, rel=1e-9)
+    assert run.solution.first_stage.open.tolist() == expected.open.tolist()
+    assert run.solution.first_stage.modules.tolist() == expected.modules.tolist()
+    assert run.solution.recourse.sum() == 0
+    np.testing.assert_allclose(run.solution.assign[0], expected.assign, atol=1e-7)
+
+
+def test_pruned_options_could_never_pay():
+    """Site 1 costs 1,000 to open and can save at most 10 units × (20 − 1) = 190 in any scenario."""
+    problem = dense_problem(demand=[10], opening_cost=[5, 1000], capacity=[100, 100], unit_cost=[[2], [1]], penalty=20)
+    scenarios = Scenarios(("a", "b"), np.array([0.5, 0.5]), np.array([[[5.0]], [[10.0]]]))
+    sp = stochastic_problem(problem, scenarios, ["other"], prune_options=False)
+    assert never_worth_opening(sp).tolist() == [False, True]
+    pruned = stochastic_problem(problem, scenarios, ["other"])
+    assert pruned.problem.n_options == 1
+    assert solve_stochastic(pruned, EXACT).objective == pytest.approx(solve_stochastic(sp, EXACT).objective)
+
+
+def test_generated_scenarios_are_seeded_and_mean_one():
+    base = np.array([[100.0, 10.0], [50.0, 0.0]])
+    first = generate_scenarios(base, 2000, 7, _uncertainty(0.4, 0.2))
+    again = generate_scenarios(base, 2000, 7, _uncertainty(0.4, 0.2))
+    np.testing.assert_array_equal(first.demand, again.demand)
+    assert first.probability.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(first.expected_demand(), base, rtol=0.05)
+    assert (first.demand[:, 1, 1] == 0).all()
+    # the acceptance factor is shared: regions move together
+    correlation = np.corrcoef(first.demand[:, 0, 0], first.demand[:, 1, 0])[0, 1]
+    assert correlation > 0.6
+
+
+def _uncertainty(acceptance: float, regional: float):
+    from planner.config import UncertaintyConfig
+
+    return UncertaintyConfig(acceptance_sigma=acceptance, regional_sigma=regional)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13, 14, 15])
+def test_valid_inequalities_never_change_the_optimum(seed):
+    """Load linking, aggregate capacity and capacity rounding cut off no integer solution: the
+    optimum with and without them is the same (solved exactly), with and without recourse."""
+    from planner.stochastic.build import build_stochastic_model
+
+    problem = random_problem(seed, n_sites=4, n_regions=7)
+    scenarios = generate_scenarios(problem.demand, 3, seed, _uncertainty(0.6, 0.3))
+    role = "microfactory" if seed % 2 else "other"
+    sp = stochastic_problem(problem, scenarios, [role], recourse_premium=0.2, prune_options=False)
+    objectives = []
+    for cuts in (True, False):
+        objectives.append(solve_model(build_stochastic_model(sp, cuts=cuts), EXACT).objective)
+    assert objectives[0] == pytest.approx(objectives[1], rel=1e-9)
