@@ -16,10 +16,17 @@ from dataclasses import dataclass, field
 from planner.audit import AuditReport, audit
 from planner.errors import SolverError
 from planner.model import ModelIndex, build_model
-from planner.presolve import apply_presolve, combine_bounds, lagrangian_presolve, presolve_applies
+from planner.model.arrays import build_standard_form, solution_from_vector
+from planner.presolve import (
+    apply_presolve,
+    apply_presolve_to_form,
+    combine_bounds,
+    lagrangian_presolve,
+    presolve_applies,
+)
 from planner.problem import Problem
 from planner.results import ResultTables, Solution
-from planner.solve import SolveReport, SolverOptions, solve_model
+from planner.solve import SolveReport, SolverOptions, run_highs, solve_model
 
 logger = logging.getLogger(__name__)
 
@@ -73,20 +80,32 @@ def solve_problem(
     if presolve_applies(problem, options):
         with timing.phase("presolve"):
             presolve = lagrangian_presolve(problem, index, options)
-    with timing.phase("build"):
-        model = build_model(problem, index)
-        if presolve is not None:
-            apply_presolve(model, problem, index, presolve)
     if options.time_limit_s is not None and presolve is not None:
         # the time limit covers the whole solve: what the presolve used is not HiGHS's to spend
         remaining = options.time_limit_s - timing.seconds.get("presolve", 0.0)
         options = dataclasses.replace(options, time_limit_s=max(remaining, 1.0))
-    with timing.phase("solve"):
-        report = solve_model(model, options, warm_start=presolve is not None and presolve.incumbent is not None)
-        if presolve is not None:
-            report = combine_bounds(report, presolve.bound)
-    with timing.phase("audit"):
+    if options.builder == "pyomo":
+        with timing.phase("build"):
+            model = build_model(problem, index)
+            if presolve is not None:
+                apply_presolve(model, problem, index, presolve)
+        with timing.phase("solve"):
+            report = solve_model(model, options, warm_start=presolve is not None and presolve.incumbent is not None)
         solution = Solution.from_model(model, problem, index)
+    elif options.builder == "arrays":
+        with timing.phase("build"):
+            form = build_standard_form(problem, index)
+            start = None
+            if presolve is not None:
+                form, start = apply_presolve_to_form(form, problem, index, presolve)
+        with timing.phase("solve"):
+            report, values = run_highs(form, options, start=start)
+        solution = solution_from_vector(form, problem, index, values)
+    else:
+        raise ValueError(f"SolverOptions.builder is '{options.builder}'; use 'arrays' or 'pyomo'")
+    if presolve is not None:
+        report = combine_bounds(report, presolve.bound)
+    with timing.phase("audit"):
         tables = ResultTables.from_solution(problem, index, solution)
         audit_report = audit(problem, tables, report.objective)
     if require_clean_audit and not audit_report.passed:

@@ -18,6 +18,7 @@ import pyomo.environ as pyo
 
 from planner.heuristic import incumbent_from_values, solution_cost
 from planner.lagrangian import CapacityCover, fixable_options, lagrangian_bound
+from planner.model.arrays import StandardForm, start_vector
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 from planner.results import Solution
@@ -106,6 +107,21 @@ def apply_presolve(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex
         model.assign[arc].set_value(share)
     for pair in index.unmet_pairs.tolist():
         model.unmet[pair].set_value(float(incumbent.unmet[pair]))
+
+
+def apply_presolve_to_form(
+    form: StandardForm, problem: Problem, index: ModelIndex, presolve: PresolveResult
+) -> tuple[StandardForm, np.ndarray | None]:
+    """The array route's :func:`apply_presolve`: the form with the fixable options' bounds
+    fixed, and the incumbent as a start vector (None without one)."""
+    col_lower, col_upper = form.col_lower.copy(), form.col_upper.copy()
+    open_columns = np.arange(*form.blocks["open"])
+    col_upper[open_columns[presolve.fix_closed]] = 0.0
+    col_lower[open_columns[presolve.fix_open]] = 1.0
+    form = dataclasses.replace(form, col_lower=col_lower, col_upper=col_upper)
+    if presolve.incumbent is None:
+        return form, None
+    return form, start_vector(form, problem, index, presolve.incumbent)
 
 
 def combine_bounds(report: SolveReport, lagrangian: float) -> SolveReport:
