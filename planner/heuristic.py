@@ -1,5 +1,5 @@
 """A primal heuristic: from a set of open options, the cheapest flows (an LP), then whole modules,
-then local search (drop an option; swap one for another) while that lowers the cost. The result is a complete,
+then local search (drop an option; add one; swap one for another) while that lowers the cost. The result is a complete,
 feasible :class:`Solution` (checked against every coupling constraint) or None; it is handed to
 HiGHS as a starting incumbent and gives the upper bound for Lagrangian fixing.
 """
@@ -112,6 +112,13 @@ def drop_moves(problem: Problem, index: ModelIndex, best: Solution, option_value
         yield [option], []
 
 
+def add_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray, width: int = 20):
+    """Open one of the ``width`` closed options with the lowest Lagrangian value v_o (greedy add)."""
+    closed = np.flatnonzero(best.open == 0)
+    for into in closed[np.argsort(option_value[closed], kind="stable")][:width].tolist():
+        yield [], [into]
+
+
 def swap_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray, width: int = 10):
     """Close an open option (highest Lagrangian value v_o first) and open one of the ``width``
     closed options with the lowest v_o."""
@@ -175,7 +182,9 @@ def incumbent_from_values(
     if solution is None or not satisfies_coupling(problem, solution):
         return None
     started = time.perf_counter()
-    solution = local_search(problem, index, solution, option_value, drop_moves, time_limit_s / 2)
+    solution = local_search(problem, index, solution, option_value, drop_moves, time_limit_s / 3)
+    remaining = time_limit_s - (time.perf_counter() - started)
+    solution = local_search(problem, index, solution, option_value, add_moves, remaining / 2)
     remaining = time_limit_s - (time.perf_counter() - started)
     return local_search(problem, index, solution, option_value, swap_moves, remaining)
 
