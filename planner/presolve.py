@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 RESTRICTED_OPTIONS = 60  # options (at least) in the restricted MIP of the presolve
 RESTRICTED_PER_TYPE = 10  # and the best of each facility type
+RESTRICTED_SHARE = 0.5  # no restricted MIP when it would hold more than this share of the options
 LARGE_MODEL_ARCS = 200_000  # from this size the presolve gets most of the time limit
 LARGE_MODEL_SHARE = 0.75
 LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (time-limited anyway)
@@ -89,8 +90,10 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
 
     1. Subgradient rounds (``planner.lagrangian``) for the bound and the option values v_o.
     2. A heuristic incumbent from the options the relaxation opens (LP flows, drop and swap moves).
-    3. HiGHS on the MIP restricted to the most promising options by v_o (a primal heuristic).
-    4. More subgradient steps aimed at the incumbent's cost (Polyak steps need a target).
+    3. HiGHS on the MIP restricted to the most promising options by v_o (a primal heuristic), when
+       they are at most ``RESTRICTED_SHARE`` of the options (else it would be the whole model).
+    4. More subgradient steps aimed at the incumbent's cost (Polyak steps need a target), and on
+       models below ``LARGE_MODEL_ARCS`` arcs the heuristic of step 2 again from their values.
     Fixing with the best bound against the best incumbent."""
     started = time.perf_counter()
     budget = presolve_budget(problem, options)
@@ -122,14 +125,15 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
     consider(incumbent_from_values(
         problem, index, best["values"], time_limit_s=budget * (0.1 if large else 0.25), opened=best["chosen"]
     ))
-    if left() > 0.5:
-        seconds = left() * (0.5 if large else 0.6)
-        consider(restricted_mip(
-            problem, index, promising_options(problem, best["values"], best["chosen"]), seconds,
-            start=incumbent, threads=options.threads,
-        ))
+    promising = promising_options(problem, best["values"], best["chosen"])
+    if promising.sum() <= RESTRICTED_SHARE * problem.n_options and left() > 0.5:
+        consider(restricted_mip(problem, index, promising, left() * 0.5, start=incumbent, threads=options.threads))
     if left() > 0.2:
-        bound_round(left())
+        bound_round(left() if large else left() / 2)
+    if not large and left() > 0.2:
+        consider(incumbent_from_values(
+            problem, index, best["values"], time_limit_s=left(), opened=best["chosen"]
+        ))
     best_bound, best_values = best["bound"], best["values"]
     fix_closed, fix_open = fixable_options(problem, best_bound, best_values, cost, cover)
     logger.info(
