@@ -1,17 +1,19 @@
 """A primal heuristic: from a set of open options, the cheapest flows (an LP), then whole modules,
-then local search (drop an option; swap one for another) while that lowers the cost. The result is a complete,
+then local search (drop an option; add one; swap one for another) while that lowers the cost. The result is a complete,
 feasible :class:`Solution` (checked against every coupling constraint) or None; it is handed to
 HiGHS as a starting incumbent and gives the upper bound for Lagrangian fixing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
 import numpy as np
 from scipy import sparse
 
+from planner.errors import InfeasibleError, SolverError
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 from planner.results import SHARE_ZERO, Solution
@@ -110,6 +112,13 @@ def drop_moves(problem: Problem, index: ModelIndex, best: Solution, option_value
         yield [option], []
 
 
+def add_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray, width: int = 20):
+    """Open one of the ``width`` closed options with the lowest Lagrangian value v_o (greedy add)."""
+    closed = np.flatnonzero(best.open == 0)
+    for into in closed[np.argsort(option_value[closed], kind="stable")][:width].tolist():
+        yield [], [into]
+
+
 def swap_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray, width: int = 10):
     """Close an open option (highest Lagrangian value v_o first) and open one of the ``width``
     closed options with the lowest v_o."""
@@ -173,6 +182,99 @@ def incumbent_from_values(
     if solution is None or not satisfies_coupling(problem, solution):
         return None
     started = time.perf_counter()
-    solution = local_search(problem, index, solution, option_value, drop_moves, time_limit_s / 2)
+    solution = local_search(problem, index, solution, option_value, drop_moves, time_limit_s / 3)
+    remaining = time_limit_s - (time.perf_counter() - started)
+    solution = local_search(problem, index, solution, option_value, add_moves, remaining / 2)
     remaining = time_limit_s - (time.perf_counter() - started)
     return local_search(problem, index, solution, option_value, swap_moves, remaining)
+
+
+def restrict_options(problem: Problem, options: np.ndarray) -> tuple[Problem, np.ndarray]:
+    """``problem`` with only the facility options at positions ``options`` (sorted) and their arcs;
+    also the positions of the kept arcs in the original arc order."""
+    position = np.full(problem.n_options, -1)
+    position[options] = np.arange(len(options))
+    arcs = np.flatnonzero(position[problem.arc_option] >= 0)
+    per_option = {
+        name: getattr(problem, name)[options]
+        for name in (
+            "option_site",
+            "option_type",
+            "opening_cost",
+            "module_cost",
+            "module_capacity",
+            "min_modules",
+            "max_modules",
+            "capex",
+            "capex_per_module",
+            "forced",
+            "setup_cost",
+        )
+    }
+    per_arc = {
+        name: getattr(problem, name)[arcs]
+        for name in (
+            "arc_region",
+            "arc_product",
+            "arc_distance_km",
+            "arc_production_cost",
+            "arc_transport_cost",
+            "arc_co2_t",
+        )
+    }
+    restricted = dataclasses.replace(problem, arc_option=position[problem.arc_option[arcs]], **per_option, **per_arc)
+    return restricted, arcs
+
+
+def restricted_mip(
+    problem: Problem,
+    index: ModelIndex,
+    candidates: np.ndarray,
+    time_limit_s: float,
+    start: Solution | None = None,
+    threads: int | None = None,
+) -> Solution | None:
+    """The MIP over the ``candidates`` options only (forced options always included), solved by
+    HiGHS within ``time_limit_s`` from ``start``; its solution, which is feasible for the whole
+    problem (the other options stay closed), or None. A primal heuristic: it proves nothing."""
+    from planner.model.arrays import build_standard_form, solution_from_vector, start_vector
+    from planner.solve import SolverOptions, run_highs
+
+    options = np.flatnonzero(candidates | problem.forced)
+    if start is not None:
+        options = np.union1d(options, np.flatnonzero(start.open > 0))
+    sub, arcs = restrict_options(problem, options)
+    sub_index = ModelIndex.from_problem(sub)
+    form = build_standard_form(sub, sub_index)
+    x0 = None
+    if start is not None:
+        sub_start = Solution(
+            open=start.open[options],
+            modules=start.modules[options],
+            assign=start.assign[arcs],
+            unmet=start.unmet,
+            setup=None if start.setup is None else start.setup[options],
+        )
+        x0 = start_vector(form, sub, sub_index, sub_start)
+    try:
+        _, values = run_highs(
+            form, SolverOptions(time_limit_s=max(time_limit_s, 0.5), mip_gap=1e-4, threads=threads), start=x0,
+            progress_s=None,
+        )
+    except (SolverError, InfeasibleError):
+        return None
+    found = solution_from_vector(form, sub, sub_index, values)
+    is_open = np.zeros(problem.n_options, dtype=int)
+    is_open[options] = found.open
+    modules = np.zeros(problem.n_options, dtype=int)
+    modules[options] = found.modules
+    assign = np.zeros(problem.n_arcs)
+    assign[arcs] = found.assign
+    setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
+    setup[options] = found.setup
+    solution = Solution(open=is_open, modules=modules, assign=assign, unmet=found.unmet, setup=setup)
+    logger.info(
+        "restricted MIP over %d of %d options: cost %.10g", len(options), problem.n_options,
+        solution_cost(problem, index, solution),
+    )
+    return solution

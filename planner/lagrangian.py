@@ -151,6 +151,16 @@ class CapacityCover:
         return total + float(table[steps]), chosen
 
 
+def _option_ratio_key(option: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """One float key that sorts by option, then by ratio (``ratio`` squashed into [0, 0.999)): one
+    argsort instead of a two-key lexsort, about twice as fast. Ratios closer than about 1e-12 of
+    their range may swap places, which moves a knapsack value by far less than ``FIXING_MARGIN``."""
+    if len(ratio) == 0:
+        return option.astype(float)
+    low, high = float(ratio.min()), float(ratio.max())
+    return option + (ratio - low) * (0.999 / max(high - low, 1e-300))
+
+
 class _Relaxation:
     """Evaluates L(λ) and a subgradient; the arc order by option is computed once."""
 
@@ -176,7 +186,7 @@ class _Relaxation:
         attractive = reduced < 0
         arcs = np.flatnonzero(attractive)
         ratio = reduced[arcs] / self.arc_quantity[arcs]
-        order = arcs[np.lexsort((ratio, problem.arc_option[arcs]))]
+        order = arcs[np.argsort(_option_ratio_key(problem.arc_option[arcs], ratio), kind="stable")]
         option_of = problem.arc_option[order]
         q = self.arc_quantity[order]
         r = reduced[order]
@@ -231,6 +241,26 @@ class _Relaxation:
         return float(bound), 1.0 - served - unmet, best_value, opened
 
 
+def initial_multipliers(problem: Problem, index: ModelIndex, relaxation: _Relaxation) -> np.ndarray:
+    """Each pair priced at its cheapest all-in way of being served: the arc's unit cost plus its
+    option's fixed cost per unit at full capacity (opening + every module, over the largest
+    capacity), or its penalty if lower. A starting point near the optimal multipliers when
+    facilities run full, which saves many subgradient steps on large instances."""
+    capacity = problem.option_capacity_max
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_unit = np.where(
+            np.isfinite(capacity) & (capacity > 0),
+            (problem.opening_cost + problem.module_cost * problem.max_modules) / capacity,
+            0.0,
+        )
+    all_in = relaxation.arc_weight + per_unit[problem.arc_option] * relaxation.arc_quantity
+    cheapest = np.full(index.n_pairs, np.inf)
+    np.minimum.at(cheapest, index.arc_pair, all_in)
+    multipliers = np.minimum(cheapest, relaxation.unmet_weight)
+    multipliers[~np.isfinite(multipliers)] = 0.0
+    return multipliers
+
+
 def lagrangian_bound(
     problem: Problem,
     index: ModelIndex,
@@ -245,11 +275,7 @@ def lagrangian_bound(
     if start is not None:
         multipliers = start.copy()
     else:
-        # each pair priced at its cheapest way of being served (or its penalty)
-        cheapest = np.full(index.n_pairs, np.inf)
-        np.minimum.at(cheapest, index.arc_pair, relaxation.arc_weight)
-        multipliers = np.minimum(cheapest, relaxation.unmet_weight)
-        multipliers[~np.isfinite(multipliers)] = 0.0
+        multipliers = initial_multipliers(problem, index, relaxation)
     target = upper_bound
     best = (-np.inf, multipliers.copy(), None)
     step_scale, stall = 2.0, 0

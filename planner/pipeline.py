@@ -16,11 +16,18 @@ from dataclasses import dataclass, field
 from planner.audit import AuditReport, audit
 from planner.errors import SolverError
 from planner.model import ModelIndex, build_model
+from planner.model.arrays import build_standard_form, solution_from_vector, start_vector
 from planner.model.start import load_start
-from planner.presolve import apply_presolve, combine_bounds, lagrangian_presolve, presolve_applies
+from planner.presolve import (
+    apply_presolve,
+    apply_presolve_to_form,
+    combine_bounds,
+    lagrangian_presolve,
+    presolve_applies,
+)
 from planner.problem import Problem
 from planner.results import ResultTables, Solution
-from planner.solve import SolveReport, SolverOptions, solve_model
+from planner.solve import SolveReport, SolverOptions, run_highs, solve_model
 
 logger = logging.getLogger(__name__)
 
@@ -78,22 +85,38 @@ def solve_problem(
     if presolve_applies(problem, options):
         with timing.phase("presolve"):
             presolve = lagrangian_presolve(problem, index, options)
-    with timing.phase("build"):
-        model = build_model(problem, index)
-        if presolve is not None:
-            apply_presolve(model, problem, index, presolve)
-        elif start is not None:
-            load_start(model, problem, index, start)
     if options.time_limit_s is not None and presolve is not None:
         # the time limit covers the whole solve: what the presolve used is not HiGHS's to spend
         remaining = options.time_limit_s - timing.seconds.get("presolve", 0.0)
         options = dataclasses.replace(options, time_limit_s=max(remaining, 1.0))
-    with timing.phase("solve"):
-        warm = start is not None if presolve is None else presolve.incumbent is not None
-        report = solve_model(model, options, warm_start=warm)
+    if options.builder == "pyomo":
+        with timing.phase("build"):
+            model = build_model(problem, index)
+            if presolve is not None:
+                apply_presolve(model, problem, index, presolve)
+            elif start is not None:
+                load_start(model, problem, index, start)
+        with timing.phase("solve"):
+            warm = start is not None if presolve is None else presolve.incumbent is not None
+            report = solve_model(model, options, warm_start=warm)
+            if presolve is not None:
+                report = combine_bounds(report, presolve.bound)
+        return audited_run(model, problem, index, report, timing, require_clean_audit)
+    if options.builder != "arrays":
+        raise ValueError(f"SolverOptions.builder is '{options.builder}'; use 'arrays' or 'pyomo'")
+    with timing.phase("build"):
+        form = build_standard_form(problem, index)
+        vector = None
         if presolve is not None:
-            report = combine_bounds(report, presolve.bound)
-    return audited_run(model, problem, index, report, timing, require_clean_audit)
+            form, vector = apply_presolve_to_form(form, problem, index, presolve)
+        elif start is not None:
+            vector = start_vector(form, problem, index, start)
+    with timing.phase("solve"):
+        report, values = run_highs(form, options, start=vector)
+    solution = solution_from_vector(form, problem, index, values)
+    if presolve is not None:
+        report = combine_bounds(report, presolve.bound)
+    return audited_solution(problem, index, solution, report, timing, require_clean_audit)
 
 
 def audited_run(
@@ -104,10 +127,22 @@ def audited_run(
     timing: Timing,
     require_clean_audit: bool = True,
 ) -> Run:
-    """Read the solution out of a solved ``model`` and audit it against ``problem`` (and its total
-    cost against ``report.objective``); raise when the audit finds it wrong."""
+    """Read the solution out of a solved Pyomo ``model`` and audit it (see :func:`audited_solution`)."""
+    solution = Solution.from_model(model, problem, index)
+    return audited_solution(problem, index, solution, report, timing, require_clean_audit)
+
+
+def audited_solution(
+    problem: Problem,
+    index: ModelIndex,
+    solution: Solution,
+    report: SolveReport,
+    timing: Timing,
+    require_clean_audit: bool = True,
+) -> Run:
+    """Audit ``solution`` against ``problem`` (and its total cost against ``report.objective``);
+    raise when the audit finds it wrong."""
     with timing.phase("audit"):
-        solution = Solution.from_model(model, problem, index)
         tables = ResultTables.from_solution(problem, index, solution)
         audit_report = audit(problem, tables, report.objective)
     if require_clean_audit and not audit_report.passed:

@@ -11,19 +11,41 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
 
-from planner.heuristic import incumbent_from_values, solution_cost
+from planner.heuristic import incumbent_from_values, restricted_mip, satisfies_coupling, solution_cost
 from planner.lagrangian import CapacityCover, fixable_options, lagrangian_bound
+from planner.model.arrays import StandardForm, start_vector
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 from planner.results import Solution
 from planner.solve import SolveReport, SolverOptions, Status, relative_gap
 
 logger = logging.getLogger(__name__)
+
+RESTRICTED_OPTIONS = 60  # options (at least) in the restricted MIP of the presolve
+RESTRICTED_PER_TYPE = 10  # and the best of each facility type
+RESTRICTED_SHARE = 0.5  # no restricted MIP when it would hold more than this share of the options
+LARGE_MODEL_ARCS = 200_000  # from this size the presolve gets most of the time limit
+LARGE_MODEL_SHARE = 0.75
+LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (time-limited anyway)
+
+
+def promising_options(problem: Problem, option_value: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Mask of the options for the restricted MIP: those the relaxation opens, the
+    ``max(RESTRICTED_OPTIONS, 4 × opened)`` lowest v_o overall, and the ``RESTRICTED_PER_TYPE``
+    lowest of each facility type."""
+    n_best = min(problem.n_options, max(RESTRICTED_OPTIONS, 4 * int(chosen.sum())))
+    promising = chosen.copy()
+    promising[np.argsort(option_value, kind="stable")[:n_best]] = True
+    for k in range(len(problem.type_ids)):
+        of_type = np.flatnonzero(problem.option_type == k)
+        promising[of_type[np.argsort(option_value[of_type], kind="stable")[:RESTRICTED_PER_TYPE]]] = True
+    return promising
 
 
 @dataclass(frozen=True)
@@ -57,28 +79,64 @@ def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
     )
 
 
-def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOptions) -> PresolveResult:
-    """Bound, incumbent and fixings; spends at most about a fifth of the time limit (30 s without).
+def presolve_budget(problem: Problem, options: SolverOptions) -> float:
+    """Seconds the presolve may spend: a fifth of the time limit (30 s without one); on a model
+    with at least ``LARGE_MODEL_ARCS`` arcs, where HiGHS cannot get far within the limit, most of it
+    (``LARGE_MODEL_SHARE``)."""
+    share = LARGE_MODEL_SHARE if problem.n_arcs >= LARGE_MODEL_ARCS else 0.2
+    return 30.0 if options.time_limit_s is None else max(1.0, share * options.time_limit_s)
 
-    Two subgradient rounds, the second aimed at the first incumbent's cost; a heuristic incumbent
-    from the options each round opens; fixing with the best bound against the best incumbent."""
-    budget = 30.0 if options.time_limit_s is None else max(1.0, 0.2 * options.time_limit_s)
+
+def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOptions) -> PresolveResult:
+    """Bound, incumbent and fixings within :func:`presolve_budget`.
+
+    1. Subgradient rounds (``planner.lagrangian``) for the bound and the option values v_o.
+    2. A heuristic incumbent from the options the relaxation opens (LP flows, drop and swap moves).
+    3. HiGHS on the MIP restricted to the most promising options by v_o (a primal heuristic), when
+       they are at most ``RESTRICTED_SHARE`` of the options (else it would be the whole model).
+    4. More subgradient steps aimed at the incumbent's cost (Polyak steps need a target), and on
+       models below ``LARGE_MODEL_ARCS`` arcs the heuristic of step 2 again from their values.
+    Fixing with the best bound against the best incumbent."""
+    started = time.perf_counter()
+    budget = presolve_budget(problem, options)
+    large = problem.n_arcs >= LARGE_MODEL_ARCS
     cover = CapacityCover(problem, index)
-    best_bound, best_values = None, None
+    best = {"bound": None, "values": None, "chosen": None, "multipliers": None}
     incumbent, cost = None, None
-    start = None
-    for _ in range(2):
-        result = lagrangian_bound(problem, index, upper_bound=cost, time_limit_s=budget / 4, start=start)
-        start = result.multipliers
-        if best_bound is None or result.bound > best_bound:
-            best_bound, best_values = result.bound, result.option_value
-        candidate = incumbent_from_values(
-            problem, index, result.option_value, time_limit_s=budget / 4, opened=result.chosen
+
+    def left() -> float:
+        return budget - (time.perf_counter() - started)
+
+    def bound_round(seconds: float) -> None:
+        result = lagrangian_bound(
+            problem, index, upper_bound=cost, time_limit_s=seconds, start=best["multipliers"],
+            max_iterations=LARGE_MODEL_ITERATIONS if large else 400,
         )
-        if candidate is not None:
+        best["multipliers"] = result.multipliers
+        if best["bound"] is None or result.bound > best["bound"]:
+            best.update(bound=result.bound, values=result.option_value, chosen=result.chosen)
+
+    def consider(candidate) -> None:
+        nonlocal incumbent, cost
+        if candidate is not None and satisfies_coupling(problem, candidate):
             candidate_cost = solution_cost(problem, index, candidate)
             if cost is None or candidate_cost < cost:
                 incumbent, cost = candidate, candidate_cost
+
+    bound_round(budget * (0.45 if large else 0.25))
+    consider(incumbent_from_values(
+        problem, index, best["values"], time_limit_s=budget * (0.1 if large else 0.25), opened=best["chosen"]
+    ))
+    promising = promising_options(problem, best["values"], best["chosen"])
+    if promising.sum() <= RESTRICTED_SHARE * problem.n_options and left() > 0.5:
+        consider(restricted_mip(problem, index, promising, left() * 0.5, start=incumbent, threads=options.threads))
+    if left() > 0.2:
+        bound_round(left() if large else left() / 2)
+    if not large and left() > 0.2:
+        consider(incumbent_from_values(
+            problem, index, best["values"], time_limit_s=left(), opened=best["chosen"]
+        ))
+    best_bound, best_values = best["bound"], best["values"]
     fix_closed, fix_open = fixable_options(problem, best_bound, best_values, cost, cover)
     logger.info(
         "presolve: bound %.10g, incumbent %s, %d options fixed closed, %d fixed open",
@@ -108,6 +166,21 @@ def apply_presolve(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex
         model.assign[arc].set_value(share)
     for pair in index.unmet_pairs.tolist():
         model.unmet[pair].set_value(float(incumbent.unmet[pair]))
+
+
+def apply_presolve_to_form(
+    form: StandardForm, problem: Problem, index: ModelIndex, presolve: PresolveResult
+) -> tuple[StandardForm, np.ndarray | None]:
+    """The array route's :func:`apply_presolve`: the form with the fixable options' bounds
+    fixed, and the incumbent as a start vector (None without one)."""
+    col_lower, col_upper = form.col_lower.copy(), form.col_upper.copy()
+    open_columns = np.arange(*form.blocks["open"])
+    col_upper[open_columns[presolve.fix_closed]] = 0.0
+    col_lower[open_columns[presolve.fix_open]] = 1.0
+    form = dataclasses.replace(form, col_lower=col_lower, col_upper=col_upper)
+    if presolve.incumbent is None:
+        return form, None
+    return form, start_vector(form, problem, index, presolve.incumbent)
 
 
 def combine_bounds(report: SolveReport, lagrangian: float) -> SolveReport:

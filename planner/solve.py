@@ -68,6 +68,7 @@ class SolverOptions:
     threads: int | None = None
     quiet: bool = True
     presolve_min_arcs: int = 5000  # Lagrangian bound, heuristic incumbent and fixing from this size
+    builder: str = "arrays"  # "arrays": standard form straight from the index arrays; "pyomo": the Pyomo model
 
 
 @dataclass(frozen=True)
@@ -158,60 +159,95 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
     return highs
 
 
-def pass_model(highs: highspy.Highs, compiled: CompiledModel) -> None:
-    """Hand the arrays to HiGHS in one call."""
-    lp = highspy.HighsLp()
-    lp.num_col_ = len(compiled.cost)
-    lp.num_row_ = len(compiled.row_lower)
-    lp.col_cost_ = compiled.cost
-    lp.col_lower_ = compiled.col_lower
-    lp.col_upper_ = compiled.col_upper
-    lp.row_lower_ = compiled.row_lower
-    lp.row_upper_ = compiled.row_upper
-    lp.offset_ = compiled.offset
+def pass_model(highs: highspy.Highs, compiled) -> None:
+    """Hand the arrays of a :class:`CompiledModel` or a ``StandardForm`` to HiGHS in one call
+    (the numpy overload of ``passModel``: no per-column Python objects)."""
     csc = sparse.csc_array(compiled.matrix)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = csc.indptr
-    lp.a_matrix_.index_ = csc.indices
-    lp.a_matrix_.value_ = csc.data
-    if compiled.integer.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in compiled.integer
-        ]
-    highs.passModel(lp)
+    n_cols, n_rows = len(compiled.cost), len(compiled.row_lower)
+    integrality = np.asarray(compiled.integer, dtype=np.int32)
+    highs.passModel(
+        n_cols,
+        n_rows,
+        int(csc.nnz),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        float(compiled.offset),
+        np.asarray(compiled.cost, dtype=np.float64),
+        np.where(np.isfinite(compiled.col_lower), compiled.col_lower, -INF).astype(np.float64),
+        np.where(np.isfinite(compiled.col_upper), compiled.col_upper, INF).astype(np.float64),
+        np.where(np.isfinite(compiled.row_lower), compiled.row_lower, -INF).astype(np.float64),
+        np.where(np.isfinite(compiled.row_upper), compiled.row_upper, INF).astype(np.float64),
+        csc.indptr.astype(np.int32),
+        csc.indices.astype(np.int32),
+        csc.data.astype(np.float64),
+        integrality,
+    )
 
 
-def solve_model(
-    model: pyo.ConcreteModel,
+class _Progress:
+    """Logs the incumbent, bound, gap and elapsed time while HiGHS solves a MIP (at most every
+    ``every_s`` seconds, and at every improved incumbent)."""
+
+    def __init__(self, every_s: float = 5.0) -> None:
+        self.every_s = every_s
+        self.last = -math.inf
+
+    def __call__(self, event) -> None:
+        data = event.data_out
+        now = data.running_time
+        improving = event.callback_type == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution
+        if not improving and now - self.last < self.every_s:
+            return
+        self.last = now
+        primal, dual = data.mip_primal_bound, data.mip_dual_bound
+        gap = relative_gap(primal, dual) if math.isfinite(primal) else None
+        logger.info(
+            "HiGHS %.1fs: incumbent %s, bound %s, gap %s, %d nodes",
+            now,
+            f"{primal:.10g}" if math.isfinite(primal) else "none",
+            f"{dual:.10g}" if math.isfinite(dual) else "none",
+            "n/a" if gap is None else f"{100 * gap:.2f}%",
+            data.mip_node_count,
+        )
+
+
+def run_highs(
+    compiled,
     options: SolverOptions,
-    warm_start: bool = False,
-) -> SolveReport:
-    """Solve ``model`` with HiGHS and load the incumbent into its variables.
-
-    With ``warm_start`` the current values of the model's variables are handed to HiGHS as a
-    starting incumbent.
+    start: np.ndarray | None = None,
+    started: float | None = None,
+    progress_s: float | None = 5.0,
+) -> tuple[SolveReport, np.ndarray]:
+    """Hand ``compiled`` (a :class:`CompiledModel` or ``StandardForm``) to HiGHS, solve, and return
+    the report and the column values. ``start`` is a MIP start (one value per column);
+    ``started`` is when the hand-over began (default: now); ``progress_s`` the interval of the
+    progress log lines (None: none).
 
     Raises :class:`InfeasibleError` when HiGHS proves infeasibility and :class:`SolverError` when it
     ends without a feasible solution for another reason.
     """
-    started = time.perf_counter()
-    compiled = compile_model(model)
+    started = time.perf_counter() if started is None else started
     highs = new_highs(options)
     pass_model(highs, compiled)
     handover_s = time.perf_counter() - started
     if options.time_limit_s is not None:  # the limit covers the hand-over too
         highs.setOptionValue("time_limit", max(float(options.time_limit_s) - handover_s, 1e-3))
-    if warm_start:
-        start = highspy.HighsSolution()
-        start.col_value = [0.0 if v.value is None else float(v.value) for v in compiled.columns]
-        start.value_valid = True
-        highs.setSolution(start)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = np.asarray(start, dtype=float)
+        solution.value_valid = True
+        highs.setSolution(solution)
+    is_mip = bool(np.asarray(compiled.integer).any())
+    if progress_s is not None and is_mip:
+        progress = _Progress(progress_s)
+        highs.cbMipInterrupt.subscribe(progress)
+        highs.cbMipImprovingSolution.subscribe(progress)
     logger.info(
         "model handed to HiGHS in %.2fs: %d rows, %d columns (%d integer)",
         handover_s,
         len(compiled.row_lower),
         len(compiled.cost),
-        int(compiled.integer.sum()),
+        int(np.asarray(compiled.integer).sum()),
     )
     run_started = time.perf_counter()
     highs.run()
@@ -231,10 +267,8 @@ def solve_model(
     if status in (Status.ERROR, Status.UNBOUNDED):
         raise SolverError(f"HiGHS ended with status '{termination}'; no result is trusted")
     values = np.asarray(highs.getSolution().col_value, dtype=float)
-    for variable, value in zip(compiled.columns, values.tolist(), strict=False):
-        variable.set_value(value, skip_validation=True)
-    objective = float(info.objective_function_value) if len(compiled.cost) else compiled.offset
-    evaluated = float(compiled.cost @ values) + compiled.offset if len(compiled.cost) else compiled.offset
+    objective = float(info.objective_function_value) if len(compiled.cost) else float(compiled.offset)
+    evaluated = float(np.asarray(compiled.cost) @ values) + float(compiled.offset) if len(compiled.cost) else objective
     if abs(evaluated - objective) > 1e-9 * max(abs(objective), 1.0):
         # seen with HiGHS 1.16: an improved incumbent rejected at the final feasibility check leaves its
         # objective behind; the solution handed back is what counts
@@ -244,7 +278,6 @@ def solve_model(
             evaluated,
         )
         objective = evaluated
-    is_mip = bool(compiled.integer.any())
     bound = float(info.mip_dual_bound) if is_mip else (objective if status is Status.OPTIMAL else None)
     if bound is not None and not math.isfinite(bound):
         bound = None
@@ -264,6 +297,27 @@ def solve_model(
         handover_s=handover_s,
     )
     logger.info("solve ended: %s objective=%.10g bound=%s gap=%s", status.value, objective, bound, gap)
+    return report, values
+
+
+def solve_model(
+    model: pyo.ConcreteModel,
+    options: SolverOptions,
+    warm_start: bool = False,
+) -> SolveReport:
+    """Solve the Pyomo ``model`` with HiGHS and load the incumbent into its variables.
+
+    With ``warm_start`` the current values of the model's variables are handed to HiGHS as a
+    starting incumbent. Errors as :func:`run_highs`.
+    """
+    started = time.perf_counter()
+    compiled = compile_model(model)
+    start = None
+    if warm_start:
+        start = np.array([0.0 if v.value is None else float(v.value) for v in compiled.columns])
+    report, values = run_highs(compiled, options, start=start, started=started)
+    for variable, value in zip(compiled.columns, values.tolist(), strict=False):
+        variable.set_value(value, skip_validation=True)
     return report
 
 

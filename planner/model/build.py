@@ -256,16 +256,19 @@ def define_unmet_limit(model: pyo.ConcreteModel, problem: Problem, index: ModelI
     .. math:: \sum_{a: p(a)=p} q_{d(a)} x_a \ge \sum_{d: p(d)=p} q_d - \overline U_p
 
     (by the demand balance the same as :math:`\sum_{d: p(d)=p} q_d u_d \le \overline U_p`)."""
+    from planner.model.arrays import unmet_limit_need
+
     limited = [p for p in range(problem.n_products) if np.isfinite(problem.max_unmet[p])]
+    if not limited:
+        return
     arc_demand = index.pair_demand[index.arc_pair]
-    product_demand = np.bincount(index.pair_product, weights=index.pair_demand, minlength=problem.n_products)
+    need = unmet_limit_need(problem, index)
 
     def _unmet_limit_rule(m, p):
-        need = float(product_demand[p] - problem.max_unmet[p])
         arcs = np.flatnonzero(problem.arc_product == p).tolist()
         if not arcs:
-            return pyo.Constraint.Feasible if need <= 0 else pyo.Constraint.Infeasible
-        return sum(float(arc_demand[a]) * m.assign[a] for a in arcs) >= need
+            return pyo.Constraint.Skip  # nothing to serve by unmet_limit_need: need ≤ 0
+        return sum(float(arc_demand[a]) * m.assign[a] for a in arcs) >= float(need[p])
 
     model.unmet_limit_constr = pyo.Constraint(limited, rule=_unmet_limit_rule)
 
