@@ -85,6 +85,7 @@ class SolveReport:
     nodes: int | None
     solver: str
     handover_s: float = 0.0
+    objective_mismatch: bool = False  # HiGHS reported another objective than its values have (see run_highs)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -218,6 +219,29 @@ def run_highs(
     started: float | None = None,
     progress_s: float | None = 5.0,
 ) -> tuple[SolveReport, np.ndarray]:
+    """:func:`run_highs_once`, checked: HiGHS 1.16 was seen, after a MIP start, to hand back the
+    starting values with the objective of a better solution it had found and then rejected. When
+    the values it returns do not have the objective it reports, the model is solved again without
+    the start; if that run finds nothing, the first run's values stand with their own objective."""
+    report, values = run_highs_once(compiled, options, start, started, progress_s)
+    if start is None or not report.objective_mismatch:
+        return report, values
+    logger.warning("HiGHS returned values that do not have the objective it reported after a MIP start; "
+                   "solving again without the start")
+    try:
+        retry, retry_values = run_highs_once(compiled, options, None, None, progress_s)
+    except SolverError:
+        return report, values
+    return (retry, retry_values) if retry.objective <= report.objective else (report, values)
+
+
+def run_highs_once(
+    compiled,
+    options: SolverOptions,
+    start: np.ndarray | None = None,
+    started: float | None = None,
+    progress_s: float | None = 5.0,
+) -> tuple[SolveReport, np.ndarray]:
     """Hand ``compiled`` (a :class:`CompiledModel` or ``StandardForm``) to HiGHS, solve, and return
     the report and the column values. ``start`` is a MIP start (one value per column);
     ``started`` is when the hand-over began (default: now); ``progress_s`` the interval of the
@@ -269,14 +293,10 @@ def run_highs(
     values = np.asarray(highs.getSolution().col_value, dtype=float)
     objective = float(info.objective_function_value) if len(compiled.cost) else float(compiled.offset)
     evaluated = float(np.asarray(compiled.cost) @ values) + float(compiled.offset) if len(compiled.cost) else objective
-    if abs(evaluated - objective) > 1e-9 * max(abs(objective), 1.0):
-        # seen with HiGHS 1.16: an improved incumbent rejected at the final feasibility check leaves its
-        # objective behind; the solution handed back is what counts
-        logger.warning(
-            "HiGHS reported objective %.10g, but the solution it returned evaluates to %.10g; reporting the latter",
-            objective,
-            evaluated,
-        )
+    mismatch = abs(evaluated - objective) > 1e-9 * max(abs(objective), 1.0)
+    if mismatch:
+        # the solution handed back is what counts (see run_highs)
+        logger.info("HiGHS reported objective %.10g; the values it returned evaluate to %.10g", objective, evaluated)
         objective = evaluated
     bound = float(info.mip_dual_bound) if is_mip else (objective if status is Status.OPTIMAL else None)
     if bound is not None and not math.isfinite(bound):
@@ -295,6 +315,7 @@ def run_highs(
         nodes=int(info.mip_node_count) if is_mip else None,
         solver=f"HiGHS {highs.version()}",
         handover_s=handover_s,
+        objective_mismatch=mismatch,
     )
     logger.info("solve ended: %s objective=%.10g bound=%s gap=%s", status.value, objective, bound, gap)
     return report, values
