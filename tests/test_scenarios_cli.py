@@ -144,6 +144,7 @@ def test_solve_with_periods_and_scenarios(tmp_path):
     assert (first["weight_years"] == 1.0).all()
     assert best[best["period"] == 2]["weight_years"].tolist() == pytest.approx([1 / 1.05] * 2)
     assert (out / "timeline.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "periods_map.png").read_bytes().startswith(b"\x89PNG")
     assert "Staged rollout" in (out / "report.html").read_text(encoding="utf-8")
 
 

@@ -63,7 +63,7 @@ def timeline_png(table: pd.DataFrame, type_ids) -> bytes:
     return buffer.getvalue()
 
 
-def rollout_section(block: dict, table: pd.DataFrame, type_ids, currency: str) -> str:
+def rollout_section(block: dict, table: pd.DataFrame, type_ids, currency: str, maps_png: bytes | None = None) -> str:
     rows = []
     for name, strategy in block["strategies"].items():
         first = ", ".join(f"{esc(t)} {n}" for t, n in (strategy.get("period1_facilities") or {}).items() if n)
@@ -84,4 +84,45 @@ def rollout_section(block: dict, table: pd.DataFrame, type_ids, currency: str) -
         "period is decided before the scenario is known and later periods after it. The best first period "
         f"was solved to status {esc(block.get('status'))}, gap {pct(block.get('mip_gap'), 2)}.</p>"
     )
-    return "<h2>Staged rollout</h2>" + note + _png(fig) + strategies
+    maps = ""
+    if maps_png:
+        import base64
+
+        encoded = base64.b64encode(maps_png).decode("ascii")
+        maps = f'<h3>The best plan, period by period</h3><img class="map" alt="maps per period" ' \
+               f'src="data:image/png;base64,{encoded}">'
+    return "<h2>Staged rollout</h2>" + note + _png(fig) + strategies + maps
+
+
+def small_multiples_png(runs, inputs, type_ids, titles) -> bytes:
+    """One static map per period (the same map as map.png: regions by serving type, sites sized by
+    capacity, flows), side by side in one PNG. ``runs`` are :class:`planner.pipeline.Run` views of
+    the periods."""
+    import tempfile
+    import warnings
+    from pathlib import Path
+
+    from matplotlib.figure import Figure
+    from matplotlib.image import imread
+
+    from planner.export.layers import flow_layer, region_layer, site_layer
+    from planner.export.static_map import draw_map
+
+    images = []
+    with tempfile.TemporaryDirectory() as folder:
+        for k, (run, title) in enumerate(zip(runs, titles, strict=True)):
+            path = Path(folder) / f"period_{k}.png"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                draw_map(region_layer(run, inputs), site_layer(run), flow_layer(run), type_ids, title, path)
+            images.append(imread(path))
+    height = max(image.shape[0] for image in images)
+    width = sum(image.shape[1] for image in images)
+    fig = Figure(figsize=(width / 100, height / 100), dpi=100)
+    axes = np.atleast_1d(fig.subplots(1, len(images), gridspec_kw={"wspace": 0.02}))
+    for ax, image in zip(axes, images, strict=True):
+        ax.imshow(image)
+        ax.set_axis_off()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return buffer.getvalue()

@@ -133,7 +133,7 @@ def keep_options(problem: Problem, keep: np.ndarray) -> Problem:
 def never_worth_opening(sp: StochasticProblem) -> np.ndarray:
     """(O,) bool: options that no scenario could ever pay for, closed without loss.
 
-    In scenario s, opening o saves at most :math:`\\sum_{a \\from o} q_{sd(a)} (\\pi_{d(a)} - c_a)^+`
+    In scenario s, opening o saves at most :math:`\\sum_{a: o(a)=o} q_{sd(a)} (\\pi_{d(a)} - c_a)^+`
     (serving instead of leaving unmet), and at most its largest capacity times the best margin. If
     its opening cost plus its cheapest module count is at least that in every scenario, closing it
     (its flows become unmet) never raises any scenario's cost, so it is closed in an optimum of

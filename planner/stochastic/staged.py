@@ -83,16 +83,23 @@ class StagedPlan:
 
     def extra_output(self):
         from planner.export.folder import ExtraOutput
-        from planner.export.rollout_report import rollout_section, timeline_png
+        from planner.export.rollout_report import rollout_section, small_multiples_png, timeline_png
         from planner.export.summary import _clean
 
         block, table = _clean(self.block()), self.period_table()
         types = self.rp.problem.type_ids
+        best = self.strategies["optimum"]
+        periods = range(self.rp.n_periods)
+        maps = small_multiples_png(
+            [view_run(best, 0, t, self.timing) for t in periods], self.inputs, types,
+            [f"period {t + 1}" + (f", scenario {self.rp.scenario_ids[0]}" if self.rp.n_scenarios > 1 else "")
+             for t in periods],
+        )
         return ExtraOutput(
             key="rollout",
             block=block,
-            files={"periods.csv": table, "timeline.png": timeline_png(table, types)},
-            section=rollout_section(block, table, types, self.rp.problem.currency),
+            files={"periods.csv": table, "timeline.png": timeline_png(table, types), "periods_map.png": maps},
+            section=rollout_section(block, table, types, self.rp.problem.currency, maps_png=maps),
             view=self.view,
         )
 
