@@ -171,7 +171,7 @@ def solve_stochastic(
         if fixed is None:
             _load_setups(model, index, start.first_stage, fix=False)
         _start_cvar(model, sp)
-    report = solve_started(model, options, start is not None)
+    report = solve_model(model, options, warm_start=start is not None)  # run_highs checks the start
     solution = StochasticSolution.from_model(model, sp, index)
     audit_report = audit_stochastic(sp, index, solution, report.objective)
     if require_clean_audit and not audit_report.passed:
@@ -242,22 +242,6 @@ def evaluate_first_stage(
             "nothing written"
         )
     return StochasticRun(sp, index, solution, report, audit_report)
-
-
-def solve_started(model: pyo.ConcreteModel, options: SolverOptions, warm_start: bool) -> SolveReport:
-    """:func:`solve_model`, and with a warm start a check that the values HiGHS handed back have the
-    objective it reported: on tiny models HiGHS 1.16 was seen to return the starting values with the
-    objective of a better solution; then the model is solved again without the start."""
-    report = solve_model(model, options, warm_start=warm_start)
-    if warm_start and report.objective is not None:
-        loaded = float(pyo.value(model.total_cost))
-        if abs(loaded - report.objective) > 1e-7 * max(abs(report.objective), 1.0):
-            logger.warning(
-                "HiGHS returned values costing %.10g for objective %.10g after a warm start; solving again without it",
-                loaded, report.objective,
-            )
-            report = solve_model(model, options, warm_start=False)
-    return report
 
 
 def mean_value_problem(sp: StochasticProblem) -> StochasticProblem:

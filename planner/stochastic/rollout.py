@@ -38,8 +38,7 @@ from planner.errors import InputError, SolverError
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 from planner.results import SHARE_ZERO, ResultTables, Solution
-from planner.solve import SolveReport, SolverOptions, values
-from planner.stochastic.analysis import solve_started
+from planner.solve import SolveReport, SolverOptions, solve_model, values
 from planner.stochastic.problem import ARC_FIELDS
 from planner.stochastic.results import cvar
 
@@ -524,7 +523,7 @@ def solve_rollout(
         model.commitment_constr = pyo.Constraint(expr=sum(model.open[0, o] for o in chosen) >= 1)
     if start is not None:
         load_rollout_start(model, rp, index, start)
-    report = solve_started(model, options, start is not None)
+    report = solve_model(model, options, warm_start=start is not None)  # run_highs checks the start
     solutions, tables = {}, {}
     for s, t in rp.cells:
         solution = _cell_solution(model, rp, index, s, t)
