@@ -197,6 +197,7 @@ def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, peri
     """``solve --scenarios`` / ``--periods``: the stochastic or staged plan, written like a solve."""
     from planner.export import write_outputs
     from planner.export.folder import prepare_output_dir
+    from planner.export.summary import solve_sources
     from planner.stochastic.pipeline import parse_scenarios_option, plan_stochastic
     from planner.stochastic.staged import plan_staged
 
@@ -207,23 +208,11 @@ def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, peri
             result = plan_staged(config, data, options, periods, spec, seed)
         else:
             result = plan_stochastic(config, data, options, spec, seed)
-        sources = {
-            "model": str(config.source_path),
-            "model_name": config.name,
-            "regions": str(result.inputs.regions_path),
-            "select": {column: list(values) for column, values in data.select},
-            "sites": None if data.sites_path is None else str(data.sites_path),
-            "od_matrix": None if data.od_path is None else str(data.od_path),
-            "solver_options": {
-                "time_limit_s": options.time_limit_s,
-                "mip_gap": options.mip_gap,
-                "threads": options.threads,
-            },
-            "scenarios": None if spec is None else (
-                {"generated": spec, "seed": seed} if isinstance(spec, int) else str(spec)
-            ),
-            "periods": periods,
-        }
+        sources = solve_sources(config, data, options, result.inputs.regions_path)
+        sources["scenarios"] = None if spec is None else (
+            {"generated": spec, "seed": seed} if isinstance(spec, int) else str(spec)
+        )
+        sources["periods"] = periods
         summary = write_outputs(
             result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap,
             extras=(result.extra_output(),),
@@ -372,6 +361,10 @@ def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
     help="Breakeven sweep of one model key on the hybrid model, e.g. "
     "transport.standard.cost_per_unit_km=0.002:0.02:6.",
 )
+@click.option("--scenarios", metavar="N|FILE",
+              help="Also plan the hybrid model under demand uncertainty (as solve --scenarios): cost distribution "
+              "per strategy, VSS and EVPI.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of --scenarios N.")
 @click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/compare_<model name>).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per solve, seconds.")
 @click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap per solve.")
@@ -379,7 +372,7 @@ def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_fail_cleanly
 def compare_command(models, regions, model_path, id_column, demand_column, layer, sites, od_matrix, select,
-                    sweep_text, out, time_limit, mip_gap, threads, quiet):
+                    sweep_text, scenarios, seed, out, time_limit, mip_gap, threads, quiet):
     """Compare central-only, micro-only and hybrid networks of --model (plus any MODELS files) on one
     dataset: cost parts, CO2, facility counts, delivery distances, the value of decentralisation, where
     microfactories win and an optional breakeven sweep. Writes compare.csv and compare.html."""
@@ -403,7 +396,12 @@ def compare_command(models, regions, model_path, id_column, demand_column, layer
     data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
     sweep = Sweep.parse(sweep_text) if sweep_text else None
     out_dir = Path(out) if out else Path("results") / f"compare_{base.name}"
-    comparison = compare(configs, data, options, sweep)
+    spec = None
+    if scenarios is not None:
+        from planner.stochastic.pipeline import parse_scenarios_option
+
+        spec = parse_scenarios_option(scenarios)
+    comparison = compare(configs, data, options, sweep, scenarios=spec, seed=seed)
     write_comparison(comparison, out_dir)
     rows = comparison.rows
     for row in rows.itertuples(index=False):
@@ -415,6 +413,11 @@ def compare_command(models, regions, model_path, id_column, demand_column, layer
         click.echo(f"value of decentralisation: {value['absolute']:,.0f} per year ({value['percent']:.2f}%)")
         if value["proven_at_least"] is not None:
             click.echo(f"  proven at least {value['proven_at_least']:,.0f} per year (central-only bound − hybrid cost)")
+    if comparison.stochastic is not None:
+        from planner.export.summary import _clean
+
+        _print_stochastic({"stochastic": _clean(comparison.stochastic.analysis.summary()),
+                           "currency": base.currency})
     click.echo(f"written     {out_dir}")
 
 

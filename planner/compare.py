@@ -184,6 +184,7 @@ class Comparison:
     sweep: pd.DataFrame | None
     sweep_key: str | None
     plans: dict[str, Plan]
+    stochastic: object = None  # planner.stochastic.pipeline.StochasticPlan with --scenarios
 
 
 def compare(
@@ -192,8 +193,12 @@ def compare(
     options: SolverOptions,
     sweep: Sweep | None = None,
     sweep_model: str = "hybrid",
+    scenarios=None,
+    seed: int = 0,
 ) -> Comparison:
-    """Solve every variant on the same data and compute the comparison."""
+    """Solve every variant on the same data and compute the comparison; with ``scenarios`` (a count
+    to generate or a scenario file) also the stochastic analysis of the hybrid model: the strategies'
+    cost distributions, VSS and EVPI."""
     plans = {}
     for name, config in configs.items():
         logger.info("compare: solving %s", name)
@@ -203,6 +208,12 @@ def compare(
     if "central_only" in plans and "micro_only" in plans:
         regions = where_micro_wins(plans["central_only"], plans["micro_only"])
     sweep_rows = run_sweep(configs[sweep_model], sweep, data, options) if sweep else None
+    stochastic = None
+    if scenarios is not None:
+        from planner.stochastic.pipeline import plan_stochastic
+
+        logger.info("compare: the stochastic analysis of %s", sweep_model)
+        stochastic = plan_stochastic(configs[sweep_model], data, options, scenarios, seed)
     return Comparison(
         rows=rows,
         value=value_of_decentralisation(rows),
@@ -210,4 +221,5 @@ def compare(
         sweep=sweep_rows,
         sweep_key=sweep.key if sweep else None,
         plans=plans,
+        stochastic=stochastic,
     )

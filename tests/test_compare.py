@@ -118,3 +118,20 @@ def test_proven_value_uses_the_central_bound():
     value = value_of_decentralisation(rows)
     assert value["absolute"] == pytest.approx(20.0) and value["percent"] == pytest.approx(100 * 20 / 110)
     assert value["proven_at_least"] == pytest.approx(10.0)
+
+
+def test_compare_with_scenarios_adds_the_stochastic_analysis(tmp_path):
+    """With --scenarios the comparison also plans the hybrid model under uncertainty: strategy costs,
+    VSS ≥ 0 and EVPI ≥ 0 (solved exactly), scenarios.csv and the value.json block."""
+    from planner.export.compare_report import write_comparison
+
+    config = two_role_config(tmp_path, 50.0)
+    comparison = compare(standard_variants(config), DataOptions(), EXACT, scenarios=4, seed=3)
+    block = comparison.stochastic.analysis.summary()
+    assert block["scenarios"] == 4
+    assert {"central_only", "micro_only", "hybrid", "stochastic"} <= set(block["strategies"])
+    assert comparison.stochastic.analysis.vss >= -1e-6 and comparison.stochastic.analysis.evpi >= -1e-6
+    headline = write_comparison(comparison, tmp_path / "cmp")
+    assert headline["stochastic"]["scenarios"] == 4
+    assert len(pd.read_csv(tmp_path / "cmp" / "scenarios.csv")) >= 4
+    assert "VSS" in (tmp_path / "cmp" / "compare.html").read_text()

@@ -135,6 +135,8 @@ def compare_html(comparison: Comparison, images: dict[str, bytes]) -> str:
             _image_html(images["breakeven"], "breakeven chart"),
             _table_html(comparison.sweep),
         ]
+    if comparison.stochastic is not None:
+        parts.append(comparison.stochastic.extra_output().section)
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -155,5 +157,11 @@ def write_comparison(comparison: Comparison, out: Path) -> dict:
             (staging / "breakeven.png").write_bytes(images["breakeven"])
         (staging / "compare.html").write_text(compare_html(comparison, images), encoding="utf-8")
         headline = {"value_of_decentralisation": comparison.value}
+        if comparison.stochastic is not None:
+            from planner.export.summary import _clean
+
+            extra = comparison.stochastic.extra_output()
+            extra.files["scenarios.csv"].to_csv(staging / "scenarios.csv", index=False)
+            headline["stochastic"] = _clean(extra.block)
         (staging / "value.json").write_text(json.dumps(headline, indent=2) + "\n", encoding="utf-8")
     return headline
