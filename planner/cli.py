@@ -229,7 +229,7 @@ def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, peri
     _print_summary(summary, out_dir)
 
 
-def _print_stochastic(summary: dict) -> None:
+def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
     block = summary["stochastic"]
     currency = summary["currency"]
     gap = "n/a" if block["mip_gap"] is None else f"{100 * block['mip_gap']:.3f}%"
@@ -244,7 +244,8 @@ def _print_stochastic(summary: dict) -> None:
             continue
         click.echo(f"strategy    {name}: expected {strategy['expected_cost']:,.0f}, CVaR {strategy['cvar']:,.0f}, "
                    f"worst {strategy['worst_case']:,.0f}")
-    click.echo("network     below: the stochastic optimum's first stage serving the expected demand")
+    if network_follows:
+        click.echo("network     below: the stochastic optimum's first stage serving the expected demand")
 
 
 def _print_rollout(summary: dict) -> None:
@@ -417,7 +418,7 @@ def compare_command(models, regions, model_path, id_column, demand_column, layer
         from planner.export.summary import _clean
 
         _print_stochastic({"stochastic": _clean(comparison.stochastic.analysis.summary()),
-                           "currency": base.currency})
+                           "currency": base.currency}, network_follows=False)
     click.echo(f"written     {out_dir}")
 
 
