@@ -104,8 +104,11 @@ def direct_highs(problem: Problem, options: SolverOptions) -> dict:
     demand = problem.demand[problem.arc_region, 0]
     capacity = problem.module_capacity
     y, x = np.arange(n_options), n_options + np.arange(n_arcs)
-    link0, cap0 = n_customers, n_customers + n_arcs
-    agg = cap0 + n_options
+    # rows in the planner's order (balance, capacity, linking, aggregate capacity): HiGHS's search
+    # depends on the order, so the same order makes the two runs the same computation
+    cap0 = n_customers
+    link0 = cap0 + n_options
+    agg = link0 + n_arcs
     rows = np.concatenate([problem.arc_region, cap0 + problem.arc_option, cap0 + y, link0 + np.arange(n_arcs),
                            link0 + np.arange(n_arcs), np.full(n_options, agg)])
     cols = np.concatenate([x, x, y, x, y[problem.arc_option], y])
@@ -113,8 +116,8 @@ def direct_highs(problem: Problem, options: SolverOptions) -> dict:
     n_rows = agg + 1
     matrix = sparse.csc_array((vals, (rows, cols)), shape=(n_rows, n_options + n_arcs))
     inf = highspy.kHighsInf
-    row_lower = np.concatenate([np.ones(n_customers), np.full(n_arcs + n_options, -inf), [demand_total(problem)]])
-    row_upper = np.concatenate([np.ones(n_customers), np.zeros(n_arcs + n_options), [inf]])
+    row_lower = np.concatenate([np.ones(n_customers), np.full(n_options + n_arcs, -inf), [demand_total(problem)]])
+    row_upper = np.concatenate([np.ones(n_customers), np.zeros(n_options + n_arcs), [inf]])
     cost = np.concatenate([problem.opening_cost, problem.arc_unit_cost * demand])
     integrality = np.concatenate([np.ones(n_options, dtype=np.int32), np.zeros(n_arcs, dtype=np.int32)])
     highs = highspy.Highs()
@@ -172,10 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--no-presolve", action="store_true", help="switch off the planner's own presolve")
     parser.add_argument("--skip-pyomo", action="store_true", help="do not time the Pyomo route's build")
+    parser.add_argument("--progress", action="store_true", help="keep the planner's live progress callback on")
     args = parser.parse_args(argv)
 
     problem = generate(args.sites, args.customers, args.neighbours, args.seed)
     options = SolverOptions(time_limit_s=args.time_limit, mip_gap=args.mip_gap, threads=args.threads, quiet=True)
+    if not args.progress:  # the direct run has no callback either
+        options = dataclasses.replace(options, progress_s=None)
     if args.no_presolve:
         options = dataclasses.replace(options, presolve_min_arcs=10**12)
     print(f"instance    {problem.name}: {problem.n_options} sites, {problem.n_regions} customers, "

@@ -99,7 +99,7 @@ def solve_problem(
             if presolve is not None:
                 form, start = apply_presolve_to_form(form, problem, index, presolve)
         with timing.phase("solve"):
-            report, values = run_highs(form, options, start=start)
+            report, values = run_highs(form, options, start=start, progress_s=options.progress_s)
         solution = solution_from_vector(form, problem, index, values)
     else:
         raise ValueError(f"SolverOptions.builder is '{options.builder}'; use 'arrays' or 'pyomo'")
