@@ -21,6 +21,8 @@ from planner.solve import solve_lp
 
 logger = logging.getLogger(__name__)
 
+PERSISTENT_LP_MAX_ARCS = 200_000  # above this a fresh LP over the open options' arcs is cheaper
+
 
 def solution_cost(problem: Problem, index: ModelIndex, solution: Solution) -> float:
     """Objective of a solution (currency/yr)."""
@@ -51,8 +53,96 @@ def satisfies_coupling(problem: Problem, solution: Solution) -> bool:
     return True
 
 
+class FlowLP:
+    """The flow LP of every open set on one persistent HiGHS instance: all arcs are columns
+    (cost = unit cost + module cost per unit of capacity, × demand), closing an option sets its
+    arcs' upper bounds and its capacity row to 0, and each re-solve starts from the last basis
+    (a few dual simplex steps instead of a fresh LP per local-search move)."""
+
+    def __init__(self, problem: Problem, index: ModelIndex) -> None:
+        from planner.model.arrays import StandardForm
+        from planner.solve import SolverOptions, new_highs, pass_model
+
+        self.problem, self.index = problem, index
+        quantity = index.pair_demand[index.arc_pair]
+        option = problem.arc_option
+        capacity = problem.module_capacity[option]
+        per_unit_module = np.where(np.isfinite(capacity), problem.module_cost[option] / capacity, 0.0)
+        arc_cost = (problem.arc_unit_cost + per_unit_module) * quantity
+        may_be_unmet = index.unmet_pairs
+        n_arcs, n_unmet = problem.n_arcs, len(may_be_unmet)
+        self.capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
+        position = np.full(problem.n_options, -1)
+        position[self.capacitated] = index.n_pairs + np.arange(len(self.capacitated))
+        in_capacity = position[option] >= 0
+        rows = np.concatenate([index.arc_pair, may_be_unmet, position[option[in_capacity]]])
+        cols = np.concatenate([np.arange(n_arcs), n_arcs + np.arange(n_unmet), np.flatnonzero(in_capacity)])
+        vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity]])
+        n_rows = index.n_pairs + len(self.capacitated)
+        matrix = sparse.csr_array((vals, (rows, cols)), shape=(n_rows, n_arcs + n_unmet))
+        self.capacity_max = problem.option_capacity_max[self.capacitated]
+        form = StandardForm(
+            matrix=matrix,
+            row_lower=np.concatenate([np.ones(index.n_pairs), np.full(len(self.capacitated), -np.inf)]),
+            row_upper=np.concatenate([np.ones(index.n_pairs), self.capacity_max]),
+            col_lower=np.zeros(n_arcs + n_unmet),
+            col_upper=np.ones(n_arcs + n_unmet),
+            integer=np.zeros(n_arcs + n_unmet, dtype=bool),
+            cost=np.concatenate([arc_cost, index.pair_penalty[may_be_unmet] * index.pair_demand[may_be_unmet]]),
+            offset=0.0,
+            blocks={},
+            row_families=(),
+        )
+        self.highs = new_highs(SolverOptions(quiet=True))  # threads: whatever the process already uses
+        pass_model(self.highs, form)
+        self.opened = np.ones(problem.n_options, dtype=bool)
+
+    def solve(self, opened: np.ndarray) -> Solution | None:
+        """Cheapest flows given the open options at their largest capacity, then whole modules."""
+        import highspy
+
+        problem, index = self.problem, self.index
+        changed = np.flatnonzero(opened != self.opened)
+        if len(changed):
+            arcs = np.flatnonzero(np.isin(problem.arc_option, changed))
+            upper = opened[problem.arc_option[arcs]].astype(float)
+            self.highs.changeColsBounds(len(arcs), arcs.astype(np.int32), np.zeros(len(arcs)), upper)
+            rows = np.flatnonzero(np.isin(self.capacitated, changed))
+            row_upper = np.where(opened[self.capacitated[rows]], self.capacity_max[rows], 0.0)
+            self.highs.changeRowsBounds(
+                len(rows), (index.n_pairs + rows).astype(np.int32), np.full(len(rows), -highspy.kHighsInf), row_upper
+            )
+            self.opened = opened.copy()
+        self.highs.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.asarray(self.highs.getSolution().col_value, dtype=float)
+        return _whole_modules(problem, index, x[: problem.n_arcs], x[problem.n_arcs :])
+
+
+def _whole_modules(problem: Problem, index: ModelIndex, shares: np.ndarray, unmet_shares: np.ndarray) -> Solution:
+    """A solution from arc and unmet shares: options with load open, whole modules for the load."""
+    assign = np.clip(shares, 0.0, 1.0)
+    assign[assign < SHARE_ZERO] = 0.0
+    unmet = np.zeros(index.n_pairs)
+    unmet[index.unmet_pairs] = np.clip(unmet_shares, 0.0, 1.0)
+    option_load = np.bincount(
+        problem.arc_option, weights=assign * index.pair_demand[index.arc_pair], minlength=problem.n_options
+    )
+    used = (option_load > 0) | problem.forced
+    with np.errstate(invalid="ignore", divide="ignore"):
+        needed = np.where(
+            np.isfinite(problem.module_capacity),
+            np.ceil(option_load / problem.module_capacity - 1e-9),
+            problem.min_modules,
+        )
+    modules = np.clip(needed, problem.min_modules, problem.max_modules).astype(int) * used
+    return Solution(open=used.astype(int), modules=modules, assign=assign, unmet=unmet)
+
+
 def flows_for_open_set(problem: Problem, index: ModelIndex, opened: np.ndarray) -> Solution | None:
-    """Cheapest flows given the open options at their largest capacity, then whole modules."""
+    """Cheapest flows given the open options at their largest capacity, then whole modules (one
+    fresh LP over the open options' arcs; :class:`FlowLP` re-solves many open sets faster)."""
     arcs = np.flatnonzero(opened[problem.arc_option])
     quantity = index.pair_demand[index.arc_pair[arcs]]
     option = problem.arc_option[arcs]
@@ -83,23 +173,9 @@ def flows_for_open_set(problem: Problem, index: ModelIndex, opened: np.ndarray) 
     x = solve_lp(np.concatenate([arc_cost, penalty_cost]), matrix, row_lower, row_upper, np.ones(n_arcs + n_unmet))
     if x is None:
         return None
-    assign = np.zeros(problem.n_arcs)
-    assign[arcs] = np.clip(x[:n_arcs], 0.0, 1.0)
-    assign[assign < SHARE_ZERO] = 0.0
-    unmet = np.zeros(index.n_pairs)
-    unmet[may_be_unmet] = np.clip(x[n_arcs:], 0.0, 1.0)
-    option_load = np.bincount(
-        problem.arc_option, weights=assign * index.pair_demand[index.arc_pair], minlength=problem.n_options
-    )
-    used = (option_load > 0) | problem.forced
-    with np.errstate(invalid="ignore", divide="ignore"):
-        needed = np.where(
-            np.isfinite(problem.module_capacity),
-            np.ceil(option_load / problem.module_capacity - 1e-9),
-            problem.min_modules,
-        )
-    modules = np.clip(needed, problem.min_modules, problem.max_modules).astype(int) * used
-    return Solution(open=used.astype(int), modules=modules, assign=assign, unmet=unmet)
+    shares = np.zeros(problem.n_arcs)
+    shares[arcs] = x[:n_arcs]
+    return _whole_modules(problem, index, shares, x[n_arcs:])
 
 
 def drop_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray):
@@ -131,9 +207,16 @@ def swap_moves(problem: Problem, index: ModelIndex, best: Solution, option_value
 
 
 def local_search(
-    problem: Problem, index: ModelIndex, solution: Solution, option_value: np.ndarray, moves, time_limit_s: float
+    problem: Problem,
+    index: ModelIndex,
+    solution: Solution,
+    option_value: np.ndarray,
+    moves,
+    time_limit_s: float,
+    flow_lp: FlowLP | None = None,
 ) -> Solution:
-    """First-improvement local search over open sets: each move re-solves the flows by LP."""
+    """First-improvement local search over open sets: each move re-solves the flows by LP
+    (on ``flow_lp`` when given, else a fresh LP per move)."""
     started = time.perf_counter()
     best, best_cost = solution, solution_cost(problem, index, solution)
     improved = True
@@ -145,7 +228,9 @@ def local_search(
             trial_open = best.open > 0
             trial_open[close] = False
             trial_open[open_] = True
-            trial = flows_for_open_set(problem, index, trial_open)
+            trial = (
+                flow_lp.solve(trial_open) if flow_lp is not None else flows_for_open_set(problem, index, trial_open)
+            )
             if trial is None or not satisfies_coupling(problem, trial):
                 continue
             cost = solution_cost(problem, index, trial)
@@ -182,11 +267,12 @@ def incumbent_from_values(
     if solution is None or not satisfies_coupling(problem, solution):
         return None
     started = time.perf_counter()
-    solution = local_search(problem, index, solution, option_value, drop_moves, time_limit_s / 3)
+    flow_lp = FlowLP(problem, index) if problem.n_arcs < PERSISTENT_LP_MAX_ARCS else None
+    solution = local_search(problem, index, solution, option_value, drop_moves, time_limit_s / 3, flow_lp)
     remaining = time_limit_s - (time.perf_counter() - started)
-    solution = local_search(problem, index, solution, option_value, add_moves, remaining / 2)
+    solution = local_search(problem, index, solution, option_value, add_moves, remaining / 2, flow_lp)
     remaining = time_limit_s - (time.perf_counter() - started)
-    return local_search(problem, index, solution, option_value, swap_moves, remaining)
+    return local_search(problem, index, solution, option_value, swap_moves, remaining, flow_lp)
 
 
 def restrict_options(problem: Problem, options: np.ndarray) -> tuple[Problem, np.ndarray]:

@@ -112,7 +112,7 @@ def solve_problem(
         elif start is not None:
             vector = start_vector(form, problem, index, start)
     with timing.phase("solve"):
-        report, values = run_highs(form, options, start=vector)
+        report, values = run_highs(form, options, start=vector, progress_s=options.progress_s)
     solution = solution_from_vector(form, problem, index, values)
     if presolve is not None:
         report = combine_bounds(report, presolve.bound)

@@ -57,3 +57,24 @@ def test_promising_options_include_the_chosen_and_the_best_of_each_type():
     chosen[-1] = True
     mask = promising_options(problem, values, chosen)
     assert mask[-1] and mask[0]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_persistent_flow_lp_matches_a_fresh_lp_for_every_open_set(seed):
+    """FlowLP re-solves from the last basis after bound changes; each open set's flow cost must be
+    the one a fresh LP gives (same optimum, so the same solution cost)."""
+    from planner.heuristic import FlowLP, flows_for_open_set
+
+    problem = random_problem(seed)
+    index = ModelIndex.from_problem(problem)
+    flow_lp = FlowLP(problem, index)
+    rng = np.random.default_rng(seed)
+    for _ in range(6):
+        opened = rng.random(problem.n_options) < 0.6
+        fresh = flows_for_open_set(problem, index, opened)
+        persistent = flow_lp.solve(opened)
+        assert (fresh is None) == (persistent is None)
+        if fresh is not None:
+            assert solution_cost(problem, index, persistent) == pytest.approx(
+                solution_cost(problem, index, fresh), rel=1e-7, abs=1e-6
+            )
