@@ -6,7 +6,6 @@ HiGHS as a starting incumbent and gives the upper bound for Lagrangian fixing.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 
@@ -15,7 +14,7 @@ from scipy import sparse
 
 from planner.errors import InfeasibleError, SolverError
 from planner.model.index import ModelIndex
-from planner.problem import Problem
+from planner.problem import Problem, restrict_options
 from planner.results import SHARE_ZERO, Solution
 from planner.solve import solve_lp
 
@@ -273,43 +272,6 @@ def incumbent_from_values(
     solution = local_search(problem, index, solution, option_value, add_moves, remaining / 2, flow_lp)
     remaining = time_limit_s - (time.perf_counter() - started)
     return local_search(problem, index, solution, option_value, swap_moves, remaining, flow_lp)
-
-
-def restrict_options(problem: Problem, options: np.ndarray) -> tuple[Problem, np.ndarray]:
-    """``problem`` with only the facility options at positions ``options`` (sorted) and their arcs;
-    also the positions of the kept arcs in the original arc order."""
-    position = np.full(problem.n_options, -1)
-    position[options] = np.arange(len(options))
-    arcs = np.flatnonzero(position[problem.arc_option] >= 0)
-    per_option = {
-        name: getattr(problem, name)[options]
-        for name in (
-            "option_site",
-            "option_type",
-            "opening_cost",
-            "module_cost",
-            "module_capacity",
-            "min_modules",
-            "max_modules",
-            "capex",
-            "capex_per_module",
-            "forced",
-            "setup_cost",
-        )
-    }
-    per_arc = {
-        name: getattr(problem, name)[arcs]
-        for name in (
-            "arc_region",
-            "arc_product",
-            "arc_distance_km",
-            "arc_production_cost",
-            "arc_transport_cost",
-            "arc_co2_t",
-        )
-    }
-    restricted = dataclasses.replace(problem, arc_option=position[problem.arc_option[arcs]], **per_option, **per_arc)
-    return restricted, arcs
 
 
 def restricted_mip(

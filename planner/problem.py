@@ -22,6 +22,30 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# per-option and per-arc arrays (the index sets O and A), for checks and subsets
+OPTION_FIELDS = (
+    "option_site",
+    "option_type",
+    "opening_cost",
+    "module_cost",
+    "module_capacity",
+    "min_modules",
+    "max_modules",
+    "capex",
+    "capex_per_module",
+    "forced",
+    "setup_cost",
+)
+ARC_FIELDS = (
+    "arc_option",
+    "arc_region",
+    "arc_product",
+    "arc_distance_km",
+    "arc_production_cost",
+    "arc_transport_cost",
+    "arc_co2_t",
+)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -88,26 +112,9 @@ class Problem:
         expected = {"demand": (n_regions, n_products), "setup_cost": (len(self.option_site), n_products)}
         for name in ("unmet_penalty", "max_distance_km", "max_unmet"):
             expected[name] = (n_products,)
-        for name in (
-            "option_type",
-            "opening_cost",
-            "module_cost",
-            "module_capacity",
-            "min_modules",
-            "max_modules",
-            "capex",
-            "capex_per_module",
-            "forced",
-        ):
-            expected[name] = (len(self.option_site),)
-        for name in (
-            "arc_region",
-            "arc_product",
-            "arc_distance_km",
-            "arc_production_cost",
-            "arc_transport_cost",
-            "arc_co2_t",
-        ):
+        for name in OPTION_FIELDS[1:]:
+            expected.setdefault(name, (len(self.option_site),))
+        for name in ARC_FIELDS[1:]:
             expected[name] = (len(self.arc_option),)
         for name in ("type_min_count", "type_max_count"):
             expected[name] = (len(self.type_ids),)
@@ -164,3 +171,18 @@ class Problem:
             "demand_pairs": int(np.count_nonzero(self.demand > 0)),
             "arcs": self.n_arcs,
         }
+
+
+def restrict_options(problem: Problem, options: np.ndarray) -> tuple[Problem, np.ndarray]:
+    """``problem`` with only the facility options at positions ``options`` (sorted, or a boolean
+    mask) and their arcs; also the positions of the kept arcs in the original arc order."""
+    import dataclasses
+
+    options = np.flatnonzero(options) if np.asarray(options).dtype == bool else np.asarray(options)
+    position = np.full(problem.n_options, -1)
+    position[options] = np.arange(len(options))
+    arcs = np.flatnonzero(position[problem.arc_option] >= 0)
+    per_option = {name: getattr(problem, name)[options] for name in OPTION_FIELDS}
+    per_arc = {name: getattr(problem, name)[arcs] for name in ARC_FIELDS[1:]}
+    restricted = dataclasses.replace(problem, arc_option=position[problem.arc_option[arcs]], **per_option, **per_arc)
+    return restricted, arcs

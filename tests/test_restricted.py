@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from planner.audit import audit
-from planner.heuristic import restrict_options, restricted_mip, solution_cost
+from planner.heuristic import restricted_mip, solution_cost
 from planner.model import ModelIndex
 from planner.pipeline import solve_problem
 from planner.presolve import promising_options
+from planner.problem import restrict_options
 from planner.results import ResultTables
 from tests.test_brute_force import random_problem
 

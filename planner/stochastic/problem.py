@@ -9,19 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.model.index import ModelIndex
-from planner.problem import Problem
+from planner.problem import ARC_FIELDS, Problem, restrict_options
 from planner.scenarios import Scenarios
 
 MICROFACTORY = "microfactory"
-ARC_FIELDS = (
-    "arc_option",
-    "arc_region",
-    "arc_product",
-    "arc_distance_km",
-    "arc_production_cost",
-    "arc_transport_cost",
-    "arc_co2_t",
-)
 
 
 @dataclass(frozen=True)
@@ -104,30 +95,11 @@ def stochastic_problem(
     return prune(result) if prune_options else result
 
 
-OPTION_FIELDS = (
-    "option_site",
-    "option_type",
-    "opening_cost",
-    "module_cost",
-    "module_capacity",
-    "min_modules",
-    "max_modules",
-    "capex",
-    "capex_per_module",
-    "forced",
-    "setup_cost",
-)
 
 
 def keep_options(problem: Problem, keep: np.ndarray) -> Problem:
     """``problem`` without the options where ``keep`` is False, and without their arcs."""
-    keep = np.asarray(keep, dtype=bool)
-    new_position = np.cumsum(keep) - 1
-    arcs = keep[problem.arc_option]
-    changes = {name: getattr(problem, name)[keep] for name in OPTION_FIELDS}
-    changes.update({name: getattr(problem, name)[arcs] for name in ARC_FIELDS})
-    changes["arc_option"] = new_position[problem.arc_option[arcs]]
-    return dataclasses.replace(problem, **changes)
+    return restrict_options(problem, np.asarray(keep, dtype=bool))[0]
 
 
 def never_worth_opening(sp: StochasticProblem) -> np.ndarray:

@@ -36,10 +36,9 @@ import pyomo.environ as pyo
 from planner.audit import RELATIVE_TOLERANCE, audit
 from planner.errors import InputError, SolverError
 from planner.model.index import ModelIndex
-from planner.problem import Problem
+from planner.problem import ARC_FIELDS, Problem
 from planner.results import SHARE_ZERO, ResultTables, Solution
 from planner.solve import SolveReport, SolverOptions, solve_model, values
-from planner.stochastic.problem import ARC_FIELDS
 from planner.stochastic.results import cvar
 
 logger = logging.getLogger(__name__)
