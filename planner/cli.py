@@ -160,7 +160,7 @@ def solve(
     """Solve the network for REGIONS (default: the model file's regions.path) and write the outputs."""
     from planner.config import read_model_config
     from planner.export import write_outputs
-    from planner.export.folder import prepare_output_dir
+    from planner.export.folder import reserved_output_dir
     from planner.export.summary import solve_sources
     from planner.pipeline import plan
     from planner.solve import SolverOptions
@@ -177,32 +177,25 @@ def solve(
     if scenarios is not None or periods is not None:
         data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
         return _solve_uncertain(config, data, options, out_dir, scenarios, seed, periods, basemap)
-    staging = prepare_output_dir(out_dir)  # fail on an unwritable folder before solving
-    try:
+    with reserved_output_dir(out_dir) as staging:  # an unwritable --out fails before solving
         data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
         result = plan(config, data, options)
         sources = solve_sources(config, data, options, result.inputs.regions_path)
         summary = write_outputs(
             result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap
         )
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     _print_summary(summary, out_dir)
 
 
 def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, periods, basemap) -> None:
     """``solve --scenarios`` / ``--periods``: the stochastic or staged plan, written like a solve."""
     from planner.export import write_outputs
-    from planner.export.folder import prepare_output_dir
+    from planner.export.folder import reserved_output_dir
     from planner.export.summary import solve_sources
     from planner.stochastic.pipeline import parse_scenarios_option, plan_stochastic
     from planner.stochastic.staged import plan_staged
 
-    staging = prepare_output_dir(out_dir)  # fail on an unwritable folder before solving
-    try:
+    with reserved_output_dir(out_dir) as staging:  # an unwritable --out fails before solving
         spec = None if scenarios is None else parse_scenarios_option(scenarios)
         if periods is not None:
             result = plan_staged(config, data, options, periods, spec, seed)
@@ -217,11 +210,6 @@ def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, peri
             result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap,
             extras=(result.extra_output(),),
         )
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     if "rollout" in summary:
         _print_rollout(summary)
     else:
@@ -503,7 +491,7 @@ def pareto_command(regions, model_path, id_column, demand_column, layer, sites, 
     emissions to the least-CO2 network's, at the cost-optimal service level. Writes pareto.csv, pareto.png
     and one solve folder per point."""
     from planner.config import read_model_config
-    from planner.export.folder import prepare_output_dir
+    from planner.export.folder import reserved_output_dir
     from planner.export.pareto_report import write_frontier
     from planner.export.summary import solve_sources
     from planner.pareto import cost_co2_frontier
@@ -513,16 +501,10 @@ def pareto_command(regions, model_path, id_column, demand_column, layer, sites, 
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
     data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
     out_dir = Path(out) if out else Path("results") / f"pareto_{config.name}"
-    staging = prepare_output_dir(out_dir)
-    try:
+    with reserved_output_dir(out_dir) as staging:  # an unwritable --out fails before solving
         frontier = cost_co2_frontier(config, data, options, points)
         sources = solve_sources(config, data, options, frontier.inputs.regions_path)
         write_frontier(frontier, out_dir, sources, frontier.screening.warnings, staging)
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     currency = config.currency
     least = frontier.least_co2
     least_gap = "n/a" if least.mip_gap is None else f"{100 * least.mip_gap:.2f}%"
@@ -556,7 +538,7 @@ def alternatives_command(regions, model_path, id_column, demand_column, layer, s
     from planner.alternatives import near_optimal_networks
     from planner.config import read_model_config
     from planner.export.alternatives_report import write_alternatives
-    from planner.export.folder import prepare_output_dir
+    from planner.export.folder import reserved_output_dir
     from planner.export.summary import solve_sources
 
     _configure_logging(quiet)
@@ -564,16 +546,10 @@ def alternatives_command(regions, model_path, id_column, demand_column, layer, s
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
     data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
     out_dir = Path(out) if out else Path("results") / f"alternatives_{config.name}"
-    staging = prepare_output_dir(out_dir)
-    try:
+    with reserved_output_dir(out_dir) as staging:  # an unwritable --out fails before solving
         result = near_optimal_networks(config, data, options, slack, count)
         sources = solve_sources(config, data, options, result.inputs.regions_path)
         write_alternatives(result, out_dir, sources, result.screening.warnings, staging)
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     for row in result.table.itertuples(index=False):
         name = "optimum" if row.alternative == 0 else f"alternative {row.alternative}"
         changes = f"opened [{row.sites_opened}] closed [{row.sites_closed}] retyped [{row.sites_retyped}]"

@@ -93,3 +93,28 @@ def tiny_config(regions_path: Path, **sections):
     }
     data.update(sections)
     return model_config_from_dict(data)
+
+
+PLANT_TOML = """[facility_types.plant]
+opening_cost_per_yr = 100.0
+products = { standard = { cost_per_unit = 1.0 } }
+"""
+
+
+def tiny_model_file(path: Path, regions_path: Path, facility_types_toml: str = PLANT_TOML) -> Path:
+    """The model of :func:`tiny_config` as a TOML file (for CLI tests), with the given facility types."""
+    path.write_text(
+        f"""name = "tiny"
+[regions]
+path = "{regions_path}"
+id_column = "GEOID"
+demand_column = "pop"
+[distance]
+circuity = 1.0
+[products.standard]
+unmet_penalty_per_unit = 1000.0
+[transport.standard]
+cost_per_unit_km = 0.01
+{facility_types_toml}"""
+    )
+    return path

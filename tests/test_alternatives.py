@@ -22,7 +22,7 @@ from planner.alternatives import near_optimal_networks
 from planner.cli import main
 from planner.prepare import DataOptions
 from planner.solve import SolverOptions
-from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config
+from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=1e-9)
 SHIP = 0.01 * KM_PER_DEGREE  # per unit per degree
@@ -58,24 +58,7 @@ def test_five_percent_slack_has_no_alternative(tmp_path):
 def test_alternatives_command_writes_folders_table_and_map(tmp_path):
     config_path = tmp_path / "m.toml"
     regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0], [10, 10, 10], ids=["A", "B", "C"])
-    config_path.write_text(
-        f"""
-name = "tiny"
-[regions]
-path = "{regions}"
-id_column = "GEOID"
-demand_column = "pop"
-[distance]
-circuity = 1.0
-[products.standard]
-unmet_penalty_per_unit = 1000.0
-[transport.standard]
-cost_per_unit_km = 0.01
-[facility_types.plant]
-opening_cost_per_yr = 100.0
-products = {{ standard = {{ cost_per_unit = 1.0 }} }}
-"""
-    )
+    tiny_model_file(config_path, regions)
     out = tmp_path / "alt"
     result = CliRunner().invoke(
         main, ["alternatives", "--model", str(config_path), "--slack", "0.1", "--count", "1", "--mip-gap", "0",

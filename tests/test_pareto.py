@@ -23,7 +23,7 @@ from planner.cli import main
 from planner.pareto import cost_co2_frontier
 from planner.prepare import DataOptions
 from planner.solve import SolverOptions
-from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config
+from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=1e-9)
 SHIP = 0.01 * KM_PER_DEGREE
@@ -79,27 +79,13 @@ def test_random_frontiers_are_non_dominated_and_monotone(tmp_path, seed):
 def test_pareto_command_writes_points_csv_and_chart(tmp_path):
     regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
     model = tmp_path / "m.toml"
-    model.write_text(
-        f"""
-name = "tiny"
-[regions]
-path = "{regions}"
-id_column = "GEOID"
-demand_column = "pop"
-[distance]
-circuity = 1.0
-[products.standard]
-unmet_penalty_per_unit = 1000.0
-[transport.standard]
-cost_per_unit_km = 0.01
-[facility_types.central]
+    tiny_model_file(model, regions, """[facility_types.central]
 opening_cost_per_yr = 100.0
-products = {{ standard = {{ cost_per_unit = 1.0, co2_kg_per_unit = 10.0 }} }}
+products = { standard = { cost_per_unit = 1.0, co2_kg_per_unit = 10.0 } }
 [facility_types.micro]
 opening_cost_per_yr = 150.0
-products = {{ standard = {{ cost_per_unit = 1.5, co2_kg_per_unit = 2.0 }} }}
-"""
-    )
+products = { standard = { cost_per_unit = 1.5, co2_kg_per_unit = 2.0 } }
+""")
     out = tmp_path / "p"
     result = CliRunner().invoke(main, ["pareto", "--model", str(model), "--points", "3", "--mip-gap", "0",
                                        "--out", str(out), "--quiet"])

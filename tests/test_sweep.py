@@ -24,7 +24,7 @@ from planner.prepare import DataOptions
 from planner.solve import SolverOptions
 from planner.sweep import Vary, run_sweep, sample_points
 from planner.sweep.scenario import resolve
-from tests.builders import equator_regions, tiny_config
+from tests.builders import equator_regions, tiny_config, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=1e-9)
 
@@ -130,22 +130,7 @@ def test_grid_and_latin_hypercube():
 def test_sweep_command_with_its_own_local_cluster(tmp_path):
     config_path = tmp_path / "m.toml"
     regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
-    config_path.write_text(
-        f"""
-name = "tiny"
-[regions]
-path = "{regions}"
-id_column = "GEOID"
-demand_column = "pop"
-[products.standard]
-unmet_penalty_per_unit = 1000.0
-[transport.standard]
-cost_per_unit_km = 0.01
-[facility_types.plant]
-opening_cost_per_yr = 100.0
-products = {{ standard = {{ cost_per_unit = 1.0 }} }}
-"""
-    )
+    tiny_model_file(config_path, regions)
     out = tmp_path / "s"
     args = ["sweep", "--model", str(config_path), "--vary", "transport.standard.cost_per_unit_km=0.001:0.1:3",
             "--workers", "2", "--out", str(out), "--quiet"]

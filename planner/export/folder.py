@@ -59,6 +59,18 @@ def prepare_output_dir(out: Path) -> Path:
 
 
 @contextmanager
+def reserved_output_dir(out: Path) -> Iterator[Path]:
+    """The staging folder of ``out`` made before the work starts (so an unwritable ``--out`` fails
+    before a long solve), removed if the work fails; hand it to the writer as ``staging``."""
+    staging = prepare_output_dir(out)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+@contextmanager
 def staged_folder(out: Path, staging: Path | None = None) -> Iterator[Path]:
     """Yield a temporary folder beside ``out``; on success it replaces ``out``, on failure it is removed."""
     staging = staging or prepare_output_dir(out)
