@@ -227,13 +227,17 @@ def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
     click.echo(f"value       VSS {block['vss']:,.0f} (EEV {block['eev']:,.0f}), EVPI {block['evpi']:,.0f} "
                f"(WS {block['ws']:,.0f}) {currency}/yr")
     for name, strategy in block["strategies"].items():
-        if strategy["expected_cost"] is None:
-            click.echo(f"strategy    {name}: {strategy['status']}")
-            continue
-        click.echo(f"strategy    {name}: expected {strategy['expected_cost']:,.0f}, CVaR {strategy['cvar']:,.0f}, "
-                   f"worst {strategy['worst_case']:,.0f}")
+        _print_strategy(name, strategy)
     if network_follows:
         click.echo("network     below: the stochastic optimum's first stage serving the expected demand")
+
+
+def _print_strategy(name: str, strategy: dict, suffix: str = "") -> None:
+    if strategy["expected_cost"] is None:
+        click.echo(f"strategy    {name}: {strategy['status']}")
+        return
+    click.echo(f"strategy    {name}: expected {strategy['expected_cost']:,.0f}, CVaR {strategy['cvar']:,.0f}, "
+               f"worst {strategy['worst_case']:,.0f}{suffix}")
 
 
 def _print_rollout(summary: dict) -> None:
@@ -242,12 +246,8 @@ def _print_rollout(summary: dict) -> None:
     click.echo(f"rollout     {block['periods']} periods, {block['scenarios']} scenario(s): {block['status']} "
                f"(gap {gap}), present value {block['objective']:,.0f} {summary['currency']}")
     for name, strategy in block["strategies"].items():
-        if strategy["expected_cost"] is None:
-            click.echo(f"strategy    {name}: {strategy['status']}")
-            continue
-        first = ", ".join(f"{t} {n}" for t, n in strategy["period1_facilities"].items() if n) or "none"
-        click.echo(f"strategy    {name}: expected {strategy['expected_cost']:,.0f}, CVaR {strategy['cvar']:,.0f}, "
-                   f"worst {strategy['worst_case']:,.0f} (period 1: {first})")
+        first = ", ".join(f"{t} {n}" for t, n in (strategy.get("period1_facilities") or {}).items() if n) or "none"
+        _print_strategy(name, strategy, f" (period 1: {first})")
     click.echo(f"network     below: {summary.get('view')}")
 
 

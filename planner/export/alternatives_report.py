@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.export.folder import staged_folder, write_outputs
+from planner.export.folder import staged_folder, write_run_folders
 from planner.export.layers import site_layer
 from planner.export.static_map import TYPE_COLOURS, equal_area_crs, region_clusters
 
@@ -27,14 +27,13 @@ def network_folder(number: int) -> str:
 def write_alternatives(result, out: Path, sources: dict, warnings_seen: list[str], staging: Path | None = None) -> Path:
     out = Path(out)
     with staged_folder(out, staging) as staging:
+        budget = {"slack": result.slack, "cost_budget": result.budget}
+        runs = [
+            (network_folder(a.number), a.run, {"alternatives": {"number": a.number, **budget}})
+            for a in result.networks
+        ]
         table = result.table.copy()
-        table["folder"] = [f"networks/{network_folder(a.number)}" for a in result.networks]
-        (staging / "networks").mkdir()
-        for alternative in result.networks:
-            network_sources = {**sources, "alternatives": {"number": alternative.number, "slack": result.slack,
-                                                           "cost_budget": result.budget}}
-            write_outputs(alternative.run, result.inputs, staging / "networks" / network_folder(alternative.number),
-                          network_sources, warnings_seen)
+        table["folder"] = write_run_folders(staging, "networks", runs, result.inputs, sources, warnings_seen)
         table.to_csv(staging / "alternatives.csv", index=False)
         draw_side_by_side(result, staging / "alternatives.png")
     logger.info("wrote %s", out)

@@ -141,3 +141,13 @@ def write_outputs(
         (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     logger.info("wrote %s", out)
     return summary
+
+
+def write_run_folders(staging: Path, subfolder: str, runs: list[tuple[str, Any, dict]], inputs: Inputs,
+                      sources: dict[str, Any], warnings_seen: list[str]) -> list[str]:
+    """Write one solve folder per ``(name, run, extra sources)`` into ``staging/subfolder``; returns
+    their paths relative to ``staging`` (used by ``pareto`` and ``alternatives``)."""
+    (staging / subfolder).mkdir()
+    for name, run, extra in runs:
+        write_outputs(run, inputs, staging / subfolder / name, {**sources, **extra}, warnings_seen)
+    return [f"{subfolder}/{name}" for name, _, _ in runs]

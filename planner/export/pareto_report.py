@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from planner.export.folder import staged_folder, write_outputs
+from planner.export.folder import staged_folder, write_run_folders
 
 logger = logging.getLogger(__name__)
 
@@ -19,14 +19,12 @@ def write_frontier(frontier, out: Path, sources: dict, warnings_seen: list[str],
     """Write every point's folder, the table and the chart; returns ``out``."""
     out = Path(out)
     with staged_folder(out, staging) as staging:
+        runs = [
+            (point_folder(p), p.run, {"pareto": {"point": p.number, "kind": p.kind, "co2_cap_t": p.co2_cap_t}})
+            for p in frontier.points
+        ]
         table = frontier.table.copy()
-        table["folder"] = [f"points/{point_folder(p)}" for p in frontier.points]
-        (staging / "points").mkdir()
-        for point in frontier.points:
-            point_sources = {**sources, "pareto": {"point": point.number, "kind": point.kind,
-                                                   "co2_cap_t": point.co2_cap_t}}
-            write_outputs(point.run, frontier.inputs, staging / "points" / point_folder(point), point_sources,
-                          warnings_seen)
+        table["folder"] = write_run_folders(staging, "points", runs, frontier.inputs, sources, warnings_seen)
         table.to_csv(staging / "pareto.csv", index=False)
         draw_frontier(table, frontier.points[0].run.problem.currency, staging / "pareto.png")
     logger.info("wrote %s", out)
