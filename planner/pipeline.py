@@ -22,6 +22,7 @@ from planner.presolve import (
     apply_presolve,
     apply_presolve_to_form,
     combine_bounds,
+    keep_better,
     lagrangian_presolve,
     presolve_applies,
 )
@@ -107,15 +108,21 @@ def solve_problem(
     with timing.phase("build"):
         form = build_standard_form(problem, index)
         vector = None
-        if presolve is not None:
+        if presolve is not None and presolve.paid:
             form, vector = apply_presolve_to_form(form, problem, index, presolve)
         elif start is not None:
             vector = start_vector(form, problem, index, start)
     with timing.phase("solve"):
-        report, values = run_highs(form, options, start=vector, progress_s=options.progress_s)
+        try:
+            report, values = run_highs(form, options, start=vector, progress_s=options.progress_s)
+        except SolverError:
+            if presolve is None or presolve.incumbent is None:
+                raise
+            report, values = None, None
+        if presolve is not None:
+            report, values = keep_better(report, values, form, problem, index, presolve, options.mip_gap)
+            report = combine_bounds(report, presolve.bound)
     solution = solution_from_vector(form, problem, index, values)
-    if presolve is not None:
-        report = combine_bounds(report, presolve.bound)
     return audited_solution(problem, index, solution, report, timing, require_clean_audit)
 
 

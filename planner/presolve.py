@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from planner.errors import SolverError
 from planner.heuristic import incumbent_from_values, restricted_mip, satisfies_coupling, solution_cost
 from planner.lagrangian import CapacityCover, fixable_options, lagrangian_bound
 from planner.model.arrays import StandardForm, start_vector
@@ -33,6 +34,8 @@ RESTRICTED_SHARE = 0.5  # no restricted MIP when it would hold more than this sh
 LARGE_MODEL_ARCS = 200_000  # from this size the presolve gets most of the time limit
 LARGE_MODEL_SHARE = 0.75
 LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (time-limited anyway)
+FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search
+PAYING_FIXED_SHARE = 0.5  # below LARGE_MODEL_ARCS, go on past the first incumbent only if fixing closes this share
 
 
 def promising_options(problem: Problem, option_value: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -55,6 +58,7 @@ class PresolveResult:
     incumbent_cost: float | None
     fix_closed: np.ndarray
     fix_open: np.ndarray
+    paid: bool = True  # False: the presolve stopped early; HiGHS gets the model as it is (see keep_better)
 
 
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
@@ -96,7 +100,16 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
        they are at most ``RESTRICTED_SHARE`` of the options (else it would be the whole model).
     4. More subgradient steps aimed at the incumbent's cost (Polyak steps need a target), and on
        models below ``LARGE_MODEL_ARCS`` arcs the heuristic of step 2 again from their values.
-    Fixing with the best bound against the best incumbent."""
+    Fixing with the best bound against the best incumbent.
+
+    Steps 3 and 4 run only where they pay (:func:`worth_going_on`): on models of
+    ``LARGE_MODEL_ARCS`` arcs or more, which HiGHS cannot solve alone within a time limit, and on
+    smaller ones when the first incumbent already lets fixing close ``PAYING_FIXED_SHARE`` of the
+    options, so that a better incumbent shrinks HiGHS's model further. Otherwise (``paid`` False)
+    HiGHS, with its cuts, does more with that time than the presolve's heuristics: it starts at
+    once on the model as it is, without the few fixings or the start (a start HiGHS would soon find
+    itself only sends its search elsewhere: on ``benchmarks/overhead.py`` it cost 9 s of 38), and
+    the incumbent is kept in reserve (:func:`keep_better`)."""
     started = time.perf_counter()
     budget = presolve_budget(problem, options)
     large = problem.n_arcs >= LARGE_MODEL_ARCS
@@ -109,7 +122,11 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
 
     def bound_round(seconds: float) -> None:
         result = lagrangian_bound(
-            problem, index, upper_bound=cost, time_limit_s=seconds, start=best["multipliers"],
+            problem,
+            index,
+            upper_bound=cost,
+            time_limit_s=seconds,
+            start=best["multipliers"],
             max_iterations=LARGE_MODEL_ITERATIONS if large else 400,
         )
         best["multipliers"] = result.multipliers
@@ -123,29 +140,54 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
             if cost is None or candidate_cost < cost:
                 incumbent, cost = candidate, candidate_cost
 
+    def fixings() -> tuple[np.ndarray, np.ndarray]:
+        return fixable_options(problem, best["bound"], best["values"], cost, cover)
+
     bound_round(budget * (0.45 if large else 0.25))
-    consider(incumbent_from_values(
-        problem, index, best["values"], time_limit_s=budget * (0.1 if large else 0.25), opened=best["chosen"]
-    ))
-    promising = promising_options(problem, best["values"], best["chosen"])
-    if promising.sum() <= RESTRICTED_SHARE * problem.n_options and left() > 0.5:
-        consider(restricted_mip(problem, index, promising, left() * 0.5, start=incumbent, threads=options.threads))
-    if left() > 0.2:
-        bound_round(left() if large else left() / 2)
-    if not large and left() > 0.2:
-        consider(incumbent_from_values(
-            problem, index, best["values"], time_limit_s=left(), opened=best["chosen"]
-        ))
-    best_bound, best_values = best["bound"], best["values"]
-    fix_closed, fix_open = fixable_options(problem, best_bound, best_values, cost, cover)
+    consider(
+        incumbent_from_values(
+            problem, index, best["values"], time_limit_s=budget * FIRST_HEURISTIC_SHARE, opened=best["chosen"]
+        )
+    )
+    paid = large or worth_going_on(problem, options, best["bound"], cost, fixings())
+    if paid:
+        promising = promising_options(problem, best["values"], best["chosen"])
+        if promising.sum() <= RESTRICTED_SHARE * problem.n_options and left() > 0.5:
+            consider(restricted_mip(problem, index, promising, left() * 0.5, start=incumbent, threads=options.threads))
+        if left() > 0.2:
+            bound_round(left() if large else left() / 2)
+        if not large and left() > 0.2:
+            consider(incumbent_from_values(problem, index, best["values"], time_limit_s=left(), opened=best["chosen"]))
+    fix_closed, fix_open = fixings()
     logger.info(
-        "presolve: bound %.10g, incumbent %s, %d options fixed closed, %d fixed open",
-        best_bound,
+        "presolve: bound %.10g, incumbent %s, %d options fixed closed, %d fixed open (%.1fs)%s",
+        best["bound"],
         "none" if cost is None else f"{cost:.10g}",
         int(fix_closed.sum()),
         int(fix_open.sum()),
+        time.perf_counter() - started,
+        "" if paid else "; it did not pay, so HiGHS gets the model unchanged and the incumbent is kept in reserve",
     )
-    return PresolveResult(best_bound, incumbent, cost, fix_closed, fix_open)
+    return PresolveResult(best["bound"], incumbent, cost, fix_closed, fix_open, paid)
+
+
+def worth_going_on(
+    problem: Problem,
+    options: SolverOptions,
+    bound: float,
+    cost: float | None,
+    fixed: tuple[np.ndarray, np.ndarray],
+) -> bool:
+    """Whether the presolve's steps after the first incumbent pay on a model below
+    ``LARGE_MODEL_ARCS`` arcs: an incumbent exists, it is not already within the MIP gap of the
+    bound, and fixing against it closes at least ``PAYING_FIXED_SHARE`` of the free options."""
+    if cost is None:
+        return False
+    gap = relative_gap(cost, bound)
+    if gap is not None and options.mip_gap is not None and gap <= options.mip_gap:
+        return False
+    free = int((~problem.forced).sum())
+    return free > 0 and int(fixed[0].sum() + fixed[1].sum()) >= PAYING_FIXED_SHARE * free
 
 
 def apply_presolve(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex, presolve: PresolveResult) -> None:
@@ -193,3 +235,48 @@ def combine_bounds(report: SolveReport, lagrangian: float) -> SolveReport:
     if status in (Status.TIME_LIMIT, Status.OTHER_LIMIT) and gap is not None and gap <= report.mip_gap_tolerance:
         status = Status.GAP_LIMIT
     return dataclasses.replace(report, best_bound=bound, mip_gap=gap, status=status)
+
+
+def keep_better(
+    report: SolveReport | None,
+    values: np.ndarray | None,
+    form: StandardForm,
+    problem: Problem,
+    index: ModelIndex,
+    presolve: PresolveResult,
+    mip_gap_tolerance: float,
+) -> tuple[SolveReport, np.ndarray]:
+    """HiGHS's result, or the presolve's incumbent where HiGHS ended with no solution (``report``
+    None) or a dearer one: the case of an unpaid presolve, whose incumbent HiGHS did not start from.
+    HiGHS's bound stays (it is valid whatever the incumbent); the gap follows the kept solution."""
+    if presolve.incumbent is None:
+        if report is None:
+            raise SolverError("HiGHS ended without a feasible solution and the presolve found none")
+        return report, values
+    vector = start_vector(form, problem, index, presolve.incumbent)
+    objective = float(form.cost @ vector) + float(form.offset)
+    if report is not None and report.objective <= objective:
+        return report, values
+    logger.info(
+        "the presolve's incumbent (%.10g) is kept: HiGHS ended with %s",
+        objective,
+        "no solution" if report is None else f"{report.objective:.10g}",
+    )
+    if report is None:
+        report = SolveReport(
+            status=Status.OTHER_LIMIT,
+            termination="HiGHS ended without a usable solution; the presolve's incumbent",
+            objective=objective,
+            best_bound=None,
+            mip_gap=None,
+            mip_gap_tolerance=mip_gap_tolerance,
+            solve_s=0.0,
+            nodes=None,
+            solver="planner presolve",
+        )
+        return report, vector
+    gap = relative_gap(objective, report.best_bound)
+    status = report.status
+    if status in (Status.TIME_LIMIT, Status.OTHER_LIMIT) and gap is not None and gap <= report.mip_gap_tolerance:
+        status = Status.GAP_LIMIT
+    return dataclasses.replace(report, objective=objective, mip_gap=gap, status=status), vector

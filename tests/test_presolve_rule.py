@@ -1,0 +1,125 @@
+"""When the presolve goes on past its first incumbent (``planner.presolve.worth_going_on``), and that
+stopping early or going on never changes the optimum the pipeline reports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import planner.presolve as presolve
+from planner.model import ModelIndex
+from planner.pipeline import solve_problem
+from planner.presolve import lagrangian_presolve, worth_going_on
+from planner.solve import SolverOptions
+from tests.test_brute_force import brute_force, random_problem
+
+
+def _fixed(problem, n_closed: int) -> tuple[np.ndarray, np.ndarray]:
+    closed = np.zeros(problem.n_options, dtype=bool)
+    closed[:n_closed] = True
+    return closed, np.zeros(problem.n_options, dtype=bool)
+
+
+def test_worth_going_on_needs_an_incumbent_a_gap_and_enough_fixing():
+    problem = random_problem(0)
+    free = int((~problem.forced).sum())
+    half = int(np.ceil(presolve.PAYING_FIXED_SHARE * free))
+    options = SolverOptions(mip_gap=0.01)
+    assert not worth_going_on(problem, options, 100.0, None, _fixed(problem, free))  # no incumbent
+    assert not worth_going_on(problem, options, 100.0, 100.5, _fixed(problem, free))  # within the gap
+    assert worth_going_on(problem, options, 100.0, 110.0, _fixed(problem, half))
+    assert not worth_going_on(problem, options, 100.0, 110.0, _fixed(problem, half - 1))
+
+
+@pytest.mark.parametrize("share, rounds", [(1.01, 1), (0.0, 2)])
+def test_the_presolve_stops_after_its_first_incumbent_unless_fixing_pays(monkeypatch, share, rounds):
+    """With a threshold no fixing can reach, one subgradient round; with none, the second one runs."""
+    problem = random_problem(5, capacitated_must_serve=True)  # a 4% gap after the first round
+    calls = []
+    real_bound = presolve.lagrangian_bound
+
+    def counting_bound(*args, **kwargs):
+        calls.append(1)
+        return real_bound(*args, **kwargs)
+
+    monkeypatch.setattr(presolve, "PAYING_FIXED_SHARE", share)
+    monkeypatch.setattr(presolve, "lagrangian_bound", counting_bound)
+    result = lagrangian_presolve(problem, ModelIndex.from_problem(problem), SolverOptions(mip_gap=1e-9))
+    assert result.incumbent is not None
+    assert len(calls) == rounds
+
+
+@pytest.mark.parametrize("share", [0.0, 1.01])
+@pytest.mark.parametrize("seed", range(15))
+def test_stopping_early_or_going_on_keeps_the_optimum(monkeypatch, seed, share):
+    monkeypatch.setattr(presolve, "PAYING_FIXED_SHARE", share)
+    problem = random_problem(seed, capacitated_must_serve=bool(seed % 2))
+    expected = brute_force(problem)
+    if expected is None:
+        return
+    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0))
+    assert run.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-7)
+    assert run.report.best_bound <= expected * (1 + 1e-7) + 1e-7
+    assert run.audit.passed
+
+
+def _presolved(seed: int = 5):
+    from planner.model.arrays import build_standard_form
+
+    problem = random_problem(seed, capacitated_must_serve=True)
+    index = ModelIndex.from_problem(problem)
+    result = lagrangian_presolve(problem, index, SolverOptions(mip_gap=1e-9))
+    return problem, index, build_standard_form(problem, index), result
+
+
+def _report(objective: float, bound: float, status):
+    from planner.solve import SolveReport
+
+    return SolveReport(
+        status=status, termination="test", objective=objective, best_bound=bound, mip_gap=None,
+        mip_gap_tolerance=0.01, solve_s=1.0, nodes=1, solver="test",
+    )
+
+
+def test_keep_better_keeps_the_cheaper_of_highs_and_the_presolve():
+    from planner.presolve import keep_better
+    from planner.solve import Status
+
+    problem, index, form, result = _presolved()
+    cost = result.incumbent_cost
+    cheaper = _report(cost - 1.0, cost - 2.0, Status.OPTIMAL)
+    values = np.zeros(len(form.cost))
+    assert keep_better(cheaper, values, form, problem, index, result, 0.01) == (cheaper, values)
+
+    dearer = _report(cost * 1.05, cost * 0.995, Status.TIME_LIMIT)
+    report, vector = keep_better(dearer, values, form, problem, index, result, 0.01)
+    assert report.objective == pytest.approx(cost, rel=1e-9)
+    assert float(form.cost @ vector) + form.offset == pytest.approx(cost, rel=1e-9)
+    assert report.best_bound == dearer.best_bound
+    assert report.mip_gap == pytest.approx((cost - cost * 0.995) / cost)
+    assert report.status is Status.GAP_LIMIT  # 0.5% is within the 1% tolerance
+
+    report, vector = keep_better(None, None, form, problem, index, result, 0.01)
+    assert report.objective == pytest.approx(cost, rel=1e-9)
+    assert report.status is Status.OTHER_LIMIT and report.best_bound is None
+
+
+def test_the_pipeline_reports_the_presolve_incumbent_when_highs_finds_none(monkeypatch):
+    """An unpaid presolve keeps its incumbent in reserve; HiGHS failing to find any solution
+    then yields that incumbent, audited, with the Lagrangian bound."""
+    import planner.pipeline as pipeline
+    from planner.errors import SolverError
+
+    monkeypatch.setattr(presolve, "PAYING_FIXED_SHARE", 1.01)
+
+    def no_solution(*args, **kwargs):
+        raise SolverError("HiGHS ended without a feasible solution (status: Time limit reached)")
+
+    monkeypatch.setattr(pipeline, "run_highs", no_solution)
+    problem = random_problem(5, capacitated_must_serve=True)
+    expected = brute_force(problem)
+    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0))
+    assert run.audit.passed
+    assert run.report.objective >= expected * (1 - 1e-9)
+    assert run.report.best_bound is not None and run.report.best_bound <= expected * (1 + 1e-9)
+    assert run.report.status.value == "limit"
