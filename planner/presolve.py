@@ -34,7 +34,7 @@ RESTRICTED_SHARE = 0.5  # no restricted MIP when it would hold more than this sh
 LARGE_MODEL_ARCS = 200_000  # from this size the presolve gets most of the time limit
 LARGE_MODEL_SHARE = 0.75
 LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (time-limited anyway)
-FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search
+FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search (on large models 0.1)
 PAYING_FIXED_SHARE = 0.5  # below LARGE_MODEL_ARCS, go on past the first incumbent only if fixing closes this share
 
 
@@ -144,11 +144,8 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
         return fixable_options(problem, best["bound"], best["values"], cost, cover)
 
     bound_round(budget * (0.45 if large else 0.25))
-    consider(
-        incumbent_from_values(
-            problem, index, best["values"], time_limit_s=budget * FIRST_HEURISTIC_SHARE, opened=best["chosen"]
-        )
-    )
+    first_seconds = budget * (0.1 if large else FIRST_HEURISTIC_SHARE)
+    consider(incumbent_from_values(problem, index, best["values"], time_limit_s=first_seconds, opened=best["chosen"]))
     paid = large or worth_going_on(problem, options, best["bound"], cost, fixings())
     if paid:
         promising = promising_options(problem, best["values"], best["chosen"])
