@@ -35,7 +35,8 @@ LARGE_MODEL_ARCS = 200_000  # from this size the presolve gets most of the time 
 LARGE_MODEL_SHARE = 0.75
 LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (time-limited anyway)
 FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search (on large models 0.1)
-PAYING_FIXED_SHARE = 0.5  # below LARGE_MODEL_ARCS, go on past the first incumbent only if fixing closes this share
+PAYING_FIXED_SHARE = 0.5  # below LARGE_MODEL_ARCS, go on past the first incumbent if fixing closes this share
+POOR_INCUMBENT_GAP = 0.02  # or if the first incumbent is more than this far above the bound
 
 
 def promising_options(problem: Problem, option_value: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -105,7 +106,8 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
     Steps 3 and 4 run only where they pay (:func:`worth_going_on`): on models of
     ``LARGE_MODEL_ARCS`` arcs or more, which HiGHS cannot solve alone within a time limit, and on
     smaller ones when the first incumbent already lets fixing close ``PAYING_FIXED_SHARE`` of the
-    options, so that a better incumbent shrinks HiGHS's model further. Otherwise (``paid`` False)
+    options, so that a better incumbent shrinks HiGHS's model further, or when that incumbent is
+    poor. Otherwise (``paid`` False)
     HiGHS, with its cuts, does more with that time than the presolve's heuristics: it starts at
     once on the model as it is, without the few fixings or the start (a start HiGHS would soon find
     itself only sends its search elsewhere: on ``benchmarks/overhead.py`` it cost 9 s of 38), and
@@ -177,12 +179,16 @@ def worth_going_on(
 ) -> bool:
     """Whether the presolve's steps after the first incumbent pay on a model below
     ``LARGE_MODEL_ARCS`` arcs: an incumbent exists, it is not already within the MIP gap of the
-    bound, and fixing against it closes at least ``PAYING_FIXED_SHARE`` of the free options."""
+    bound, and either fixing against it closes at least ``PAYING_FIXED_SHARE`` of the free options
+    or it is poor (more than ``POOR_INCUMBENT_GAP`` above the bound), so that the restricted MIP
+    and the second local search can still find much better, which tightens the fixing."""
     if cost is None:
         return False
     gap = relative_gap(cost, bound)
     if gap is not None and options.mip_gap is not None and gap <= options.mip_gap:
         return False
+    if gap is not None and gap > POOR_INCUMBENT_GAP:
+        return True
     free = int((~problem.forced).sum())
     return free > 0 and int(fixed[0].sum() + fixed[1].sum()) >= PAYING_FIXED_SHARE * free
 

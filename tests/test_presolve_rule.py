@@ -20,20 +20,24 @@ def _fixed(problem, n_closed: int) -> tuple[np.ndarray, np.ndarray]:
     return closed, np.zeros(problem.n_options, dtype=bool)
 
 
-def test_worth_going_on_needs_an_incumbent_a_gap_and_enough_fixing():
+def test_worth_going_on_needs_an_incumbent_a_gap_and_enough_fixing_or_a_poor_incumbent():
     problem = random_problem(0)
     free = int((~problem.forced).sum())
     half = int(np.ceil(presolve.PAYING_FIXED_SHARE * free))
-    options = SolverOptions(mip_gap=0.01)
+    options = SolverOptions(mip_gap=0.001)
     assert not worth_going_on(problem, options, 100.0, None, _fixed(problem, free))  # no incumbent
-    assert not worth_going_on(problem, options, 100.0, 100.5, _fixed(problem, free))  # within the gap
-    assert worth_going_on(problem, options, 100.0, 110.0, _fixed(problem, half))
-    assert not worth_going_on(problem, options, 100.0, 110.0, _fixed(problem, half - 1))
+    assert not worth_going_on(problem, options, 100.0, 100.05, _fixed(problem, free))  # within the gap
+    good = 100.0 * (1 + presolve.POOR_INCUMBENT_GAP / 2)  # between the MIP gap and a poor incumbent
+    assert worth_going_on(problem, options, 100.0, good, _fixed(problem, half))
+    assert not worth_going_on(problem, options, 100.0, good, _fixed(problem, half - 1))
+    poor = 100.0 * (1 + presolve.POOR_INCUMBENT_GAP * 2)
+    assert worth_going_on(problem, options, 100.0, poor, _fixed(problem, 0))
 
 
 @pytest.mark.parametrize("share, rounds", [(1.01, 1), (0.0, 2)])
 def test_the_presolve_stops_after_its_first_incumbent_unless_fixing_pays(monkeypatch, share, rounds):
-    """With a threshold no fixing can reach, one subgradient round; with none, the second one runs."""
+    """With a threshold no fixing can reach, one subgradient round; with none, the second one runs
+    (the instance's first incumbent is within ``POOR_INCUMBENT_GAP``, which is raised to be sure)."""
     problem = random_problem(5, capacitated_must_serve=True)  # a 4% gap after the first round
     calls = []
     real_bound = presolve.lagrangian_bound
@@ -43,6 +47,7 @@ def test_the_presolve_stops_after_its_first_incumbent_unless_fixing_pays(monkeyp
         return real_bound(*args, **kwargs)
 
     monkeypatch.setattr(presolve, "PAYING_FIXED_SHARE", share)
+    monkeypatch.setattr(presolve, "POOR_INCUMBENT_GAP", 1.0)
     monkeypatch.setattr(presolve, "lagrangian_bound", counting_bound)
     result = lagrangian_presolve(problem, ModelIndex.from_problem(problem), SolverOptions(mip_gap=1e-9))
     assert result.incumbent is not None
@@ -53,6 +58,7 @@ def test_the_presolve_stops_after_its_first_incumbent_unless_fixing_pays(monkeyp
 @pytest.mark.parametrize("seed", range(15))
 def test_stopping_early_or_going_on_keeps_the_optimum(monkeypatch, seed, share):
     monkeypatch.setattr(presolve, "PAYING_FIXED_SHARE", share)
+    monkeypatch.setattr(presolve, "POOR_INCUMBENT_GAP", 1.0)
     problem = random_problem(seed, capacitated_must_serve=bool(seed % 2))
     expected = brute_force(problem)
     if expected is None:
@@ -111,6 +117,7 @@ def test_the_pipeline_reports_the_presolve_incumbent_when_highs_finds_none(monke
     from planner.errors import SolverError
 
     monkeypatch.setattr(presolve, "PAYING_FIXED_SHARE", 1.01)
+    monkeypatch.setattr(presolve, "POOR_INCUMBENT_GAP", 1.0)
 
     def no_solution(*args, **kwargs):
         raise SolverError("HiGHS ended without a feasible solution (status: Time limit reached)")
