@@ -558,3 +558,7 @@ def alternatives_command(regions, model_path, id_column, demand_column, layer, s
     if result.stopped_early:
         click.echo(f"stopped     {result.stopped_early}")
     click.echo(f"written     {out_dir}")
+
+
+if __name__ == "__main__":  # python -m planner.cli
+    main()

@@ -176,6 +176,17 @@ def test_checkout_shim_help():
         assert command in result.stdout
 
 
+@pytest.mark.parametrize("module", ["planner", "planner.cli"])
+def test_python_dash_m_runs_the_cli(module):
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--help"], cwd=CHECKOUT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Usage: python -m {module} [OPTIONS] COMMAND [ARGS]...")
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
 # --- validate ---------------------------------------------------------------------------------------
 
 
