@@ -187,7 +187,7 @@ class _Relaxation:
         attractive = reduced < 0
         # every arc by option, then by reduced cost per unit (unattractive ones last, as ties at 0);
         # sorted from the previous evaluation's order, which a subgradient step barely changes, so
-        # the stable sort (timsort) runs in near-linear time: about 6x faster on the national model
+        # the stable sort (timsort) runs in near-linear time: about 5x faster on the national model
         key = _option_ratio_key(problem.arc_option, np.minimum(reduced, 0.0) / self.arc_quantity)
         ranked = self.ranked[np.argsort(key[self.ranked], kind="stable")]
         self.ranked = ranked

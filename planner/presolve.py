@@ -234,11 +234,17 @@ def combine_bounds(report: SolveReport, lagrangian: float) -> SolveReport:
     if report.best_bound is not None and report.best_bound >= lagrangian:
         return report
     bound = lagrangian if report.objective is None else min(lagrangian, report.objective)
-    gap = relative_gap(report.objective, bound)
+    return with_gap(report, report.objective, bound)
+
+
+def with_gap(report: SolveReport, objective: float, bound: float | None) -> SolveReport:
+    """``report`` with this objective and bound, their gap, and status ``gap_limit`` where a run
+    stopped at a limit is within its gap tolerance."""
+    gap = relative_gap(objective, bound)
     status = report.status
     if status in (Status.TIME_LIMIT, Status.OTHER_LIMIT) and gap is not None and gap <= report.mip_gap_tolerance:
         status = Status.GAP_LIMIT
-    return dataclasses.replace(report, best_bound=bound, mip_gap=gap, status=status)
+    return dataclasses.replace(report, objective=objective, best_bound=bound, mip_gap=gap, status=status)
 
 
 def keep_better(
@@ -279,8 +285,4 @@ def keep_better(
             solver="planner presolve",
         )
         return report, vector
-    gap = relative_gap(objective, report.best_bound)
-    status = report.status
-    if status in (Status.TIME_LIMIT, Status.OTHER_LIMIT) and gap is not None and gap <= report.mip_gap_tolerance:
-        status = Status.GAP_LIMIT
-    return dataclasses.replace(report, objective=objective, mip_gap=gap, status=status), vector
+    return with_gap(report, objective, report.best_bound), vector

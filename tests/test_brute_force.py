@@ -105,13 +105,27 @@ def test_milp_matches_brute_force(seed):
     assert run.audit.passed
 
 
+PRESOLVE_RULES = {  # (PAYING_FIXED_SHARE, POOR_INCUMBENT_GAP) of planner.presolve; None: as shipped
+    "as shipped": None,
+    "always goes on": (0.0, 1.0),
+    "stops after the first incumbent": (1.01, 1.0),
+}
+
+
+@pytest.mark.parametrize("rule", PRESOLVE_RULES)
 @pytest.mark.parametrize("capacitated", [False, True])
-@pytest.mark.parametrize("seed", range(60))
-def test_lagrangian_presolve_keeps_the_optimum(seed, capacitated):
-    """The Lagrangian bound never exceeds the optimum, and fixing options never loses it."""
+@pytest.mark.parametrize("seed", range(20))
+def test_lagrangian_presolve_keeps_the_optimum(monkeypatch, seed, capacitated, rule):
+    """The Lagrangian bound never exceeds the optimum, and fixing options never loses it, whether
+    the presolve goes on past its first incumbent or stops there."""
+    import planner.presolve as presolve
     from planner.lagrangian import lagrangian_bound
     from planner.model import ModelIndex
 
+    if PRESOLVE_RULES[rule] is not None:
+        paying_share, poor_gap = PRESOLVE_RULES[rule]
+        monkeypatch.setattr(presolve, "PAYING_FIXED_SHARE", paying_share)
+        monkeypatch.setattr(presolve, "POOR_INCUMBENT_GAP", poor_gap)
     problem = random_problem(seed, capacitated_must_serve=capacitated)
     expected = brute_force(problem)
     if expected is None:
