@@ -224,6 +224,7 @@ class _Relaxation:
         is_best = values <= best_value[qo]
         best_query = np.full(problem.n_options, -1)
         best_query[qo[is_best][::-1]] = np.flatnonzero(is_best)[::-1]
+        self.best_modules = self.query_modules[best_query].astype(int)
         choice_value, opened = self.cover.choose(best_value)
 
         # relaxed solution x for the subgradient
@@ -244,6 +245,12 @@ class _Relaxation:
             + choice_value
         )
         return float(bound), 1.0 - served - unmet, best_value, opened
+
+
+    def option_values(self, multipliers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """v_o(λ) per option and the module count that attains it."""
+        _, _, values, _ = self.evaluate(multipliers)
+        return values, self.best_modules
 
 
 def initial_multipliers(problem: Problem, index: ModelIndex, relaxation: _Relaxation) -> np.ndarray:

@@ -22,13 +22,15 @@ from planner.presolve import (
     apply_presolve,
     apply_presolve_to_form,
     combine_bounds,
+    highs_can_help,
     keep_better,
     lagrangian_presolve,
     presolve_applies,
+    presolve_report,
 )
 from planner.problem import Problem
 from planner.results import ResultTables, Solution
-from planner.solve import SolveReport, SolverOptions, run_highs, solve_model
+from planner.solve import SolveReport, SolverOptions, Status, run_highs, solve_model
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +115,15 @@ def solve_problem(
         elif start is not None:
             vector = start_vector(form, problem, index, start)
     with timing.phase("solve"):
+        if presolve is not None and not highs_can_help(problem, presolve, options.time_limit_s):
+            logger.info("HiGHS is not run: %.1fs are left, too little for a model this size", options.time_limit_s)
+            objective = float(form.cost @ vector) + float(form.offset) if vector is not None else None
+            report = presolve_report(
+                objective, Status.TIME_LIMIT, "time limit reached in the presolve; HiGHS not run", options.mip_gap
+            )
+            report, values = combine_bounds(report, presolve.bound), vector
+            solution = solution_from_vector(form, problem, index, values)
+            return audited_solution(problem, index, solution, report, timing, require_clean_audit)
         try:
             report, values = run_highs(form, options, start=vector, progress_s=options.progress_s)
         except SolverError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ from planner.heuristic import incumbent_from_values, restricted_mip, satisfies_c
 from planner.lagrangian import CapacityCover, fixable_options, lagrangian_bound
 from planner.model.arrays import StandardForm, start_vector
 from planner.model.index import ModelIndex
+from planner.module_search import module_search
 from planner.problem import Problem
 from planner.results import Solution
 from planner.solve import SolveReport, SolverOptions, Status, relative_gap
@@ -30,25 +32,30 @@ logger = logging.getLogger(__name__)
 
 RESTRICTED_OPTIONS = 60  # options (at least) in the restricted MIP of the presolve
 RESTRICTED_PER_TYPE = 10  # and the best of each facility type
+SEARCH_PER_TYPE = 3  # the module search's LP: the best of each type (fewer arcs: more moves per second)
 RESTRICTED_SHARE = 0.5  # no restricted MIP when it would hold more than this share of the options
 LARGE_MODEL_ARCS = 200_000  # from this size the presolve gets most of the time limit
-LARGE_MODEL_SHARE = 0.75
+LARGE_MODEL_SHARE = 0.9
+MIN_HIGHS_SECONDS_LARGE = 20.0  # on large models HiGHS is not run with less time left (highs_can_help)
+FIRST_ROUND_SHARE_LARGE = 0.15  # of the budget: the first subgradient round (it stalls soon on large models)
 LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (time-limited anyway)
 FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search (on large models 0.1)
 PAYING_FIXED_SHARE = 0.5  # below LARGE_MODEL_ARCS, go on past the first incumbent if fixing closes this share
 POOR_INCUMBENT_GAP = 0.02  # or if the first incumbent is more than this far above the bound
 
 
-def promising_options(problem: Problem, option_value: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Mask of the options for the restricted MIP: those the relaxation opens, the
-    ``max(RESTRICTED_OPTIONS, 4 × opened)`` lowest v_o overall, and the ``RESTRICTED_PER_TYPE``
+def promising_options(
+    problem: Problem, option_value: np.ndarray, chosen: np.ndarray, per_type: int = RESTRICTED_PER_TYPE
+) -> np.ndarray:
+    """Mask of the options for the restricted MIP (and the module search): those the relaxation
+    opens, the ``max(RESTRICTED_OPTIONS, 4 × opened)`` lowest v_o overall, and the ``per_type``
     lowest of each facility type."""
     n_best = min(problem.n_options, max(RESTRICTED_OPTIONS, 4 * int(chosen.sum())))
     promising = chosen.copy()
     promising[np.argsort(option_value, kind="stable")[:n_best]] = True
     for k in range(len(problem.type_ids)):
         of_type = np.flatnonzero(problem.option_type == k)
-        promising[of_type[np.argsort(option_value[of_type], kind="stable")[:RESTRICTED_PER_TYPE]]] = True
+        promising[of_type[np.argsort(option_value[of_type], kind="stable")[:per_type]]] = True
     return promising
 
 
@@ -146,17 +153,35 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
     def fixings() -> tuple[np.ndarray, np.ndarray]:
         return fixable_options(problem, best["bound"], best["values"], cost, cover)
 
-    bound_round(budget * (0.45 if large else 0.25))
-    first_seconds = budget * (0.1 if large else FIRST_HEURISTIC_SHARE)
+    bound_round(budget * (FIRST_ROUND_SHARE_LARGE if large else 0.25))
+    first_seconds = budget * (0.05 if large else FIRST_HEURISTIC_SHARE)
     consider(incumbent_from_values(problem, index, best["values"], time_limit_s=first_seconds, opened=best["chosen"]))
     paid = large or worth_going_on(problem, options, best["bound"], cost, fixings())
-    if paid:
+    if paid and large:
+        promising = promising_options(problem, best["values"], best["chosen"])
+        if incumbent is not None and left() > 0.5 and (options.threads is None or options.threads >= 2):
+            # the module search (in HiGHS) and the subgradient (in numpy) both release the GIL,
+            # so side by side they use two cores at nearly full speed each; in two halves, so that
+            # the second gets the first's incumbent as its Polyak target and its values for the search
+            for half in (2, 1):
+                seconds = left() / half
+                promising = promising_options(problem, best["values"], best["chosen"], SEARCH_PER_TYPE)
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    bounding = pool.submit(bound_round, seconds)
+                    consider(module_search(problem, index, incumbent, promising, seconds))
+                    bounding.result()
+        elif incumbent is not None and left() > 0.5:
+            consider(module_search(problem, index, incumbent, promising, left() / 2))
+            bound_round(left())
+        elif left() > 0.2:
+            bound_round(left())
+    elif paid:
         promising = promising_options(problem, best["values"], best["chosen"])
         if promising.sum() <= RESTRICTED_SHARE * problem.n_options and left() > 0.5:
             consider(restricted_mip(problem, index, promising, left() * 0.5, start=incumbent, threads=options.threads))
         if left() > 0.2:
-            bound_round(left() if large else left() / 2)
-        if not large and left() > 0.2:
+            bound_round(left() / 2)
+        if left() > 0.2:
             consider(incumbent_from_values(problem, index, best["values"], time_limit_s=left(), opened=best["chosen"]))
     fix_closed, fix_open = fixings()
     logger.info(
@@ -273,16 +298,36 @@ def keep_better(
         "no solution" if report is None else f"{report.objective:.10g}",
     )
     if report is None:
-        report = SolveReport(
-            status=Status.OTHER_LIMIT,
-            termination="HiGHS ended without a usable solution; the presolve's incumbent",
-            objective=objective,
-            best_bound=None,
-            mip_gap=None,
-            mip_gap_tolerance=mip_gap_tolerance,
-            solve_s=0.0,
-            nodes=None,
-            solver="planner presolve",
-        )
-        return report, vector
+        return presolve_report(
+            objective, Status.OTHER_LIMIT, "HiGHS ended without a usable solution; the presolve's incumbent",
+            mip_gap_tolerance,
+        ), vector
     return with_gap(report, objective, report.best_bound), vector
+
+
+def presolve_report(objective: float, status: Status, termination: str, mip_gap_tolerance: float) -> SolveReport:
+    """A report for the presolve's incumbent alone (no bound yet: see :func:`combine_bounds`)."""
+    return SolveReport(
+        status=status,
+        termination=termination,
+        objective=objective,
+        best_bound=None,
+        mip_gap=None,
+        mip_gap_tolerance=mip_gap_tolerance,
+        solve_s=0.0,
+        nodes=None,
+        solver="planner presolve",
+    )
+
+
+def highs_can_help(problem: Problem, presolve: PresolveResult, seconds: float | None) -> bool:
+    """Whether HiGHS should get the model after the presolve: not on a model of
+    ``LARGE_MODEL_ARCS`` arcs or more with an incumbent in hand and less than
+    ``MIN_HIGHS_SECONDS_LARGE`` left, where HiGHS's own presolve alone takes about 10 s (national
+    model) and its root LP far longer, so it would only overrun the time limit."""
+    return not (
+        problem.n_arcs >= LARGE_MODEL_ARCS
+        and presolve.incumbent is not None
+        and seconds is not None
+        and seconds < MIN_HIGHS_SECONDS_LARGE
+    )

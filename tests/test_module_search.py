@@ -1,0 +1,143 @@
+"""The module search (``planner.module_search``): its flow LP against an independent LP (scipy),
+its dual estimates against the gains they promise to bound, and its networks against brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import planner.presolve as presolve
+from planner.heuristic import incumbent_from_values, solution_cost
+from planner.lagrangian import _Relaxation, lagrangian_bound
+from planner.model import ModelIndex
+from planner.module_search import ModularFlowLP, _full_solution, module_search
+from planner.pipeline import solve_problem
+from planner.solve import SolverOptions
+from tests.test_brute_force import brute_force, random_problem
+
+
+def _configurations(problem):
+    """Every (open, modules) pair: module count 0 means closed."""
+    choices = [range(0, int(problem.max_modules[o]) + 1) for o in range(problem.n_options)]
+    for counts in itertools.product(*choices):
+        counts = np.array(counts)
+        yield counts > 0, np.maximum(counts, problem.min_modules * (counts > 0))
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_the_flow_lp_reproduces_brute_force_and_the_solution_cost(seed):
+    """The best z(S, m) over every configuration is the brute-force optimum (scipy's LP per
+    configuration), and each evaluation's cost is the cost recomputed from its solution."""
+    problem = random_problem(seed)
+    expected = brute_force(problem)
+    index = ModelIndex.from_problem(problem)
+    lp = ModularFlowLP(problem, index)
+    everything = np.arange(problem.n_options)
+    costs = []
+    for is_open, modules in _configurations(problem):
+        evaluation = lp.evaluate(is_open, modules)
+        if evaluation is None:
+            continue
+        solution = _full_solution(problem, index, everything, np.arange(problem.n_arcs), index, evaluation)
+        assert solution_cost(problem, index, solution) == pytest.approx(evaluation.cost, rel=1e-7, abs=1e-6)
+        costs.append(evaluation.cost)
+    if expected is None:
+        assert not costs
+    else:
+        assert min(costs) == pytest.approx(expected, rel=1e-7, abs=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_the_duals_never_understate_a_moves_gain(seed):
+    """Φ is convex in the capacities, so one module more gains at most μC − M, one fewer saves at
+    most M − μC, and opening j with the module count its Lagrangian value picks gains at most
+    −v_j(λ) at the LP's duals (the order the search tries moves in rests on these)."""
+    problem = random_problem(seed)
+    index = ModelIndex.from_problem(problem)
+    lp = ModularFlowLP(problem, index)
+    pricing = _Relaxation(problem, index)
+    slack = 1e-6 * max(1.0, float(problem.opening_cost.sum() + problem.module_cost.sum()))
+    checked = 0
+    for is_open, modules in _configurations(problem):
+        base = lp.evaluate(is_open, modules)
+        if base is None:
+            continue
+        for option in np.flatnonzero(is_open & np.isfinite(problem.module_capacity)).tolist():
+            marginal = base.capacity_value[option] * problem.module_capacity[option]
+            gain = marginal - problem.module_cost[option]
+            for step, promise in ((+1, gain), (-1, -gain)):
+                trial = modules.copy()
+                trial[option] += step
+                if not problem.min_modules[option] <= trial[option] <= problem.max_modules[option]:
+                    continue
+                moved = lp.evaluate(is_open, trial)
+                if moved is not None:
+                    assert base.cost - moved.cost <= promise + slack
+                    checked += 1
+        values, counts = pricing.option_values(base.balance_dual)
+        for option in np.flatnonzero(~is_open).tolist():
+            trial_open, trial = is_open.copy(), modules.copy()
+            trial_open[option], trial[option] = True, counts[option]
+            moved = lp.evaluate(trial_open, trial)
+            if moved is not None:
+                assert base.cost - moved.cost <= -values[option] + slack
+                checked += 1
+    assert checked or brute_force(problem) is None
+
+
+@pytest.mark.parametrize("capacitated", [False, True])
+@pytest.mark.parametrize("seed", range(20))
+def test_the_module_search_improves_on_its_start_and_stays_feasible(seed, capacitated):
+    """Never dearer than its start, never below the optimum, and its cost is its solution's."""
+    problem = random_problem(seed, capacitated_must_serve=capacitated)
+    expected = brute_force(problem)
+    if expected is None:
+        return
+    index = ModelIndex.from_problem(problem)
+    relaxed = lagrangian_bound(problem, index, upper_bound=None, max_iterations=50)
+    start = incumbent_from_values(problem, index, relaxed.option_value, time_limit_s=1.0)
+    if start is None:
+        return
+    found = module_search(problem, index, start, np.ones(problem.n_options, dtype=bool), time_limit_s=5.0)
+    cost = solution_cost(problem, index, found)
+    assert expected * (1 - 1e-9) - 1e-9 <= cost <= solution_cost(problem, index, start) * (1 + 1e-9) + 1e-9
+    assert np.allclose(np.bincount(index.arc_pair, found.assign, index.n_pairs) + found.unmet, 1.0)
+
+
+def _large_model_path(monkeypatch, min_highs_seconds: float):
+    """Every model counts as large: the search beside the subgradient, then HiGHS or not."""
+    monkeypatch.setattr(presolve, "LARGE_MODEL_ARCS", 0)
+    monkeypatch.setattr(presolve, "MIN_HIGHS_SECONDS_LARGE", min_highs_seconds)
+
+
+def test_a_large_model_with_too_little_time_left_reports_the_presolve_incumbent(monkeypatch):
+    """HiGHS is skipped where the presolve has an incumbent (and run where it has none): the
+    presolve's network, audited, with the Lagrangian bound."""
+    _large_model_path(monkeypatch, min_highs_seconds=1e9)
+    skipped = 0
+    for seed in range(10):
+        problem = random_problem(seed, capacitated_must_serve=True)
+        expected = brute_force(problem)
+        run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, time_limit_s=2.0, threads=2))
+        assert run.audit.passed
+        assert run.report.objective >= expected * (1 - 1e-9) - 1e-9
+        assert run.report.best_bound <= expected * (1 + 1e-9) + 1e-9
+        if run.report.solver == "planner presolve":
+            skipped += 1
+            assert run.report.status.value in ("time_limit", "gap_limit")
+    assert skipped >= 5
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("seed", range(8))
+def test_the_large_model_path_keeps_the_optimum(monkeypatch, seed, threads):
+    """With the time HiGHS needs, the large-model presolve (search and subgradient side by side,
+    or one after the other on one thread) and its fixings keep the optimum."""
+    problem = random_problem(seed, capacitated_must_serve=True)
+    expected = brute_force(problem)
+    _large_model_path(monkeypatch, min_highs_seconds=0.0)
+    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, time_limit_s=3.0, threads=threads))
+    assert run.audit.passed
+    assert run.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-7)
