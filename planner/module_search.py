@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
+from planner.heuristic import FlowLP
 from planner.model.index import ModelIndex
 from planner.problem import Problem, restrict_options
 from planner.results import SHARE_ZERO, Solution
@@ -49,6 +51,7 @@ POLISH_TRIES = 4  # module moves tried per polish step, the most promising first
 KICK_MOVES = 2  # random closes or swaps per kick of the iterated local search
 MAX_IDLE_KICKS = 30  # the search ends after this many kicks in a row found nothing better
 KICK_NEIGHBOURS = 5  # a swap goes to one of this many neighbours
+SIZED = True
 OPTIMISM = 0.01  # a structural move more than this share dearer is not polished
 
 
@@ -186,6 +189,7 @@ def module_search(
     candidates: np.ndarray,
     time_limit_s: float,
     seed: int = 0,
+    on_improvement: Callable[[float], None] | None = None,
 ) -> Solution | None:
     """Best network found from ``start`` over the ``candidates`` options (a boolean mask;
     ``start``'s open options and the forced ones are added) within ``time_limit_s``: a
@@ -193,11 +197,13 @@ def module_search(
     options; see the module doc), then, while time is left, iterated local search: a random kick
     (``KICK_MOVES`` closes or swaps of open options) and local search again from it, kept when it
     ends cheaper, until ``MAX_IDLE_KICKS`` kicks in a row found nothing better. The result is
-    feasible for the whole problem; None if the start's flows are infeasible on the candidates."""
+    feasible for the whole problem; None if the start's flows are infeasible on the candidates.
+    ``on_improvement`` gets the cost of every better network as it is found (the cost of the whole
+    problem: the other options stay closed)."""
     options = np.flatnonzero(candidates | problem.forced | (start.open > 0))
     sub, arcs = restrict_options(problem, options)
     sub_index = ModelIndex.from_problem(sub)
-    search = _Search(sub, sub_index, time_limit_s)
+    search = _Search(sub, sub_index, time_limit_s, on_improvement)
     modules = np.maximum(start.modules[options], np.where(start.open[options] > 0, sub.min_modules, 0))
     first = search.lp.evaluate(start.open[options] > 0, modules)
     if first is None:
@@ -224,22 +230,43 @@ def module_search(
 class _Search:
     """The moves of :func:`module_search` on one flow LP, with its clock and LP count."""
 
-    def __init__(self, problem: Problem, index: ModelIndex, time_limit_s: float) -> None:
+    def __init__(
+        self, problem: Problem, index: ModelIndex, time_limit_s: float,
+        on_improvement: Callable[[float], None] | None = None,
+    ) -> None:
         from planner.lagrangian import _Relaxation
 
         self.started = time.perf_counter()
         self.problem = problem
         self.time_limit_s = time_limit_s
         self.lp = ModularFlowLP(problem, index)
+        self.flow_lp = FlowLP(problem, index)
         self.pricing = _Relaxation(problem, index)
         self.evaluations = 0
+        self.on_improvement = on_improvement
+        self.best_cost = np.inf
 
     def out_of_time(self) -> bool:
         return time.perf_counter() - self.started > self.time_limit_s
 
     def evaluate(self, is_open: np.ndarray, modules: np.ndarray) -> Evaluation | None:
         self.evaluations += 1
-        return self.lp.evaluate(is_open, modules)
+        evaluation = self.lp.evaluate(is_open, modules)
+        if evaluation is not None and evaluation.cost < self.best_cost:
+            self.best_cost = evaluation.cost
+            if self.on_improvement is not None:
+                self.on_improvement(evaluation.cost)
+        return evaluation
+
+    def sized(self, is_open: np.ndarray) -> Evaluation | None:
+        """The open set with module counts from the flows at continuous module counts (modules
+        priced per unit of capacity, loads rounded up to whole modules; options left without load
+        closed), evaluated."""
+        self.evaluations += 1
+        flows = self.flow_lp.solve(is_open)
+        if flows is None:
+            return None
+        return self.evaluate(flows.open > 0, flows.modules)
 
     @staticmethod
     def better(trial: Evaluation | None, than: Evaluation) -> bool:
@@ -271,7 +298,10 @@ class _Search:
                 for is_open, trial_modules in trials():
                     if self.out_of_time():
                         break
-                    trial = self.evaluate(is_open, trial_modules)
+                    if SIZED:
+                        trial = self.sized(is_open)
+                    else:
+                        trial = self.evaluate(is_open, trial_modules)
                     if trial is None or trial.cost > best.cost + OPTIMISM * abs(best.cost):
                         continue
                     trial = self.polished(trial)

@@ -38,6 +38,7 @@ LARGE_MODEL_ARCS = 200_000  # from this size the presolve gets most of the time 
 LARGE_MODEL_SHARE = 0.9
 MIN_HIGHS_SECONDS_LARGE = 20.0  # on large models HiGHS is not run with less time left (highs_can_help)
 FIRST_ROUND_SHARE_LARGE = 0.15  # of the budget: the first subgradient round (it stalls soon on large models)
+LARGE_MODEL_TARGET_GAP = 0.02  # Polyak targets at most this far above the bound on large models
 LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (time-limited anyway)
 FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search (on large models 0.1)
 PAYING_FIXED_SHARE = 0.5  # below LARGE_MODEL_ARCS, go on past the first incumbent if fixing closes this share
@@ -94,9 +95,15 @@ def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
 def presolve_budget(problem: Problem, options: SolverOptions) -> float:
     """Seconds the presolve may spend: a fifth of the time limit (30 s without one); on a model
     with at least ``LARGE_MODEL_ARCS`` arcs, where HiGHS cannot get far within the limit, most of it
-    (``LARGE_MODEL_SHARE``)."""
-    share = LARGE_MODEL_SHARE if problem.n_arcs >= LARGE_MODEL_ARCS else 0.2
-    return 30.0 if options.time_limit_s is None else max(1.0, share * options.time_limit_s)
+    (``LARGE_MODEL_SHARE``), and all of it where the rest would be too little for HiGHS to be run
+    at all (:func:`highs_can_help`)."""
+    if options.time_limit_s is None:
+        return 30.0
+    if problem.n_arcs < LARGE_MODEL_ARCS:
+        return max(1.0, 0.2 * options.time_limit_s)
+    if (1 - LARGE_MODEL_SHARE) * options.time_limit_s < MIN_HIGHS_SECONDS_LARGE:
+        return options.time_limit_s
+    return max(1.0, LARGE_MODEL_SHARE * options.time_limit_s)
 
 
 def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOptions) -> PresolveResult:
@@ -104,10 +111,15 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
 
     1. Subgradient rounds (``planner.lagrangian``) for the bound and the option values v_o.
     2. A heuristic incumbent from the options the relaxation opens (LP flows, drop and swap moves).
-    3. HiGHS on the MIP restricted to the most promising options by v_o (a primal heuristic), when
-       they are at most ``RESTRICTED_SHARE`` of the options (else it would be the whole model).
-    4. More subgradient steps aimed at the incumbent's cost (Polyak steps need a target), and on
-       models below ``LARGE_MODEL_ARCS`` arcs the heuristic of step 2 again from their values.
+    3. On models below ``LARGE_MODEL_ARCS`` arcs: HiGHS on the MIP restricted to the most promising
+       options by v_o (a primal heuristic), when they are at most ``RESTRICTED_SHARE`` of the
+       options; more subgradient steps aimed at the incumbent's cost (Polyak steps need a target);
+       the heuristic of step 2 again from their values.
+    4. On models of ``LARGE_MODEL_ARCS`` arcs or more, where HiGHS cannot even solve the root LP of
+       the restricted MIP in time (60 s for 69 options of the national model): the module search
+       (``planner.module_search``) over the promising options, from the incumbent, side by side
+       with the subgradient steps, in two halves so that the second half's steps aim at the first
+       half's incumbent and its search starts from the options the newer values promise.
     Fixing with the best bound against the best incumbent.
 
     Steps 3 and 4 run only where they pay (:func:`worth_going_on`): on models of
@@ -130,6 +142,14 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
     def left() -> float:
         return budget - (time.perf_counter() - started)
 
+    found = {"cost": None}  # the module search's best cost so far, as it goes (another thread)
+
+    def noted(candidate_cost: float) -> None:
+        found["cost"] = candidate_cost if found["cost"] is None else min(found["cost"], candidate_cost)
+
+    def current_upper_bound() -> float | None:
+        return min((c for c in (cost, found["cost"]) if c is not None), default=None)
+
     def bound_round(seconds: float) -> None:
         result = lagrangian_bound(
             problem,
@@ -138,6 +158,9 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
             time_limit_s=seconds,
             start=best["multipliers"],
             max_iterations=LARGE_MODEL_ITERATIONS if large else 400,
+            current_upper_bound=current_upper_bound if large else None,
+            restart_when_stuck=large,
+            max_target_gap=LARGE_MODEL_TARGET_GAP if large and cost is not None else None,
         )
         best["multipliers"] = result.multipliers
         if best["bound"] is None or result.bound > best["bound"]:
@@ -154,7 +177,7 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
         return fixable_options(problem, best["bound"], best["values"], cost, cover)
 
     bound_round(budget * (FIRST_ROUND_SHARE_LARGE if large else 0.25))
-    first_seconds = budget * (0.05 if large else FIRST_HEURISTIC_SHARE)
+    first_seconds = 0.0 if large else budget * FIRST_HEURISTIC_SHARE
     consider(incumbent_from_values(problem, index, best["values"], time_limit_s=first_seconds, opened=best["chosen"]))
     paid = large or worth_going_on(problem, options, best["bound"], cost, fixings())
     if paid and large:
@@ -163,12 +186,14 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
             # the module search (in HiGHS) and the subgradient (in numpy) both release the GIL,
             # so side by side they use two cores at nearly full speed each; in two halves, so that
             # the second gets the first's incumbent as its Polyak target and its values for the search
+            searched = np.zeros(problem.n_options, dtype=bool)
             for half in (2, 1):
                 seconds = left() / half
-                promising = promising_options(problem, best["values"], best["chosen"], SEARCH_PER_TYPE)
+                searched |= promising_options(problem, best["values"], best["chosen"], SEARCH_PER_TYPE)
+                promising = searched
                 with ThreadPoolExecutor(max_workers=1) as pool:
                     bounding = pool.submit(bound_round, seconds)
-                    consider(module_search(problem, index, incumbent, promising, seconds))
+                    consider(module_search(problem, index, incumbent, promising, seconds, on_improvement=noted))
                     bounding.result()
         elif incumbent is not None and left() > 0.5:
             consider(module_search(problem, index, incumbent, promising, left() / 2))
