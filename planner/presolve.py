@@ -191,6 +191,13 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
                 seconds = left() / half
                 searched |= promising_options(problem, best["values"], best["chosen"], SEARCH_PER_TYPE)
                 promising = searched
+                if half == 2:
+                    # first among the facility types the relaxation opens: a greedy search from a
+                    # network short of capacity otherwise opens a central plant first and stays
+                    # in that basin (12 eastern states: 114.4 M against 102.6 M without)
+                    opened_types = np.unique(problem.option_type[best["chosen"]])
+                    if len(opened_types):
+                        promising = promising & np.isin(problem.option_type, opened_types)
                 with ThreadPoolExecutor(max_workers=1) as pool:
                     bounding = pool.submit(bound_round, seconds)
                     consider(module_search(problem, index, incumbent, promising, seconds, on_improvement=noted))

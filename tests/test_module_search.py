@@ -141,3 +141,28 @@ def test_the_large_model_path_keeps_the_optimum(monkeypatch, seed, threads):
     run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, time_limit_s=3.0, threads=threads))
     assert run.audit.passed
     assert run.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_large_model_subgradient_options_keep_the_bound_valid(seed):
+    """A target that moves (as the search improves it), a cap on it and restarts when stuck change
+    the steps, never the validity: the bound stays at or below the optimum, and the moving target
+    is consulted at every step."""
+    problem = random_problem(seed)
+    expected = brute_force(problem)
+    if expected is None:
+        return
+    index = ModelIndex.from_problem(problem)
+    targets = iter(np.linspace(expected * 1.5, expected, 400))
+    asked = []
+
+    def current_upper_bound():
+        asked.append(1)
+        return next(targets, expected)
+
+    result = lagrangian_bound(
+        problem, index, upper_bound=expected * 1.5, max_iterations=300, time_limit_s=10.0,
+        current_upper_bound=current_upper_bound, restart_when_stuck=True, max_target_gap=0.02,
+    )
+    assert result.bound <= expected * (1 + 1e-9) + 1e-9
+    assert len(asked) >= min(result.iterations - 1, 1)
