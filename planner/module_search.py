@@ -17,12 +17,17 @@ move's gain, used to order and to skip moves, never to accept them (every move i
   :math:`M_o - \mu_o C_o`;
 * opening a closed option :math:`j` with :math:`m` modules gains at most :math:`-v_j(\lambda)`, the
   Lagrangian option value of ``planner.lagrangian`` at the LP's duals;
-* closing an open option is tried for every open option, and a swap is a close followed by the
-  best-priced open at the duals after the close.
+* closing an open option is tried for every open option, and a swap is a close followed by an open
+  of a neighbour that can serve the same customers or of the best-priced option at the duals after
+  the close.
 
-The flow heuristic of ``planner.heuristic`` prices modules per unit of capacity and then rounds
-each load up to whole modules, so its networks often pay for modules they barely use; here the module
-counts are decisions, and the flows fill the modules that are paid for.
+An open, close or swap changes the open set; its module counts are then sized from the flows at
+continuous module counts (:class:`planner.heuristic.FlowLP`: modules priced per unit of capacity,
+loads rounded up) and polished one module at a time by the duals' estimates. Sizing alone is what
+the flow heuristic of ``planner.heuristic`` does, so its networks often pay for modules they barely
+use; here the polish makes the module counts decisions, and the flows fill the modules that are
+paid for. (Evaluating moves at the module counts they inherit instead got stuck further from the
+optimum: see models/README.md.)
 """
 
 from __future__ import annotations
@@ -51,7 +56,6 @@ POLISH_TRIES = 4  # module moves tried per polish step, the most promising first
 KICK_MOVES = 2  # random closes or swaps per kick of the iterated local search
 MAX_IDLE_KICKS = 30  # the search ends after this many kicks in a row found nothing better
 KICK_NEIGHBOURS = 5  # a swap goes to one of this many neighbours
-SIZED = True
 OPTIMISM = 0.01  # a structural move more than this share dearer is not polished
 
 
@@ -295,13 +299,10 @@ class _Search:
             for option, trials in _structural_moves(self.problem, self.lp, self.pricing, best):
                 if settled[option]:
                     continue
-                for is_open, trial_modules in trials():
+                for is_open in trials():
                     if self.out_of_time():
                         break
-                    if SIZED:
-                        trial = self.sized(is_open)
-                    else:
-                        trial = self.evaluate(is_open, trial_modules)
+                    trial = self.sized(is_open)
                     if trial is None or trial.cost > best.cost + OPTIMISM * abs(best.cost):
                         continue
                     trial = self.polished(trial)
@@ -362,14 +363,15 @@ def _structural_moves(problem: Problem, lp: ModularFlowLP, pricing, best: Evalua
     """(option, trials) groups: opening each of the best-priced closed options; then for each open
     option closing it, swapping it for a neighbour that can serve the same customers, and swapping
     it for the best-priced options at the duals after the close. ``trials`` is a callable that
-    yields (open, modules) pairs, so that a settled option costs nothing."""
+    yields open sets (their module counts are sized by :meth:`_Search.sized`), so that a settled
+    option costs nothing."""
     is_open, modules = best.open, best.modules
 
-    def opening(option: int, count: int):
+    def opening(option: int):
         def trials():
-            trial_open, trial = is_open.copy(), modules.copy()
-            trial_open[option], trial[option] = True, count
-            yield trial_open, trial
+            trial_open = is_open.copy()
+            trial_open[option] = True
+            yield trial_open
 
         return trials
 
@@ -377,40 +379,38 @@ def _structural_moves(problem: Problem, lp: ModularFlowLP, pricing, best: Evalua
         def trials():
             closed_open = is_open.copy()
             closed_open[option] = False
-            yield closed_open, modules
+            yield closed_open
             for into in lp.neighbours(option, best, SWAP_NEIGHBOURS):
-                trial_open, trial = closed_open.copy(), modules.copy()
+                trial_open = closed_open.copy()
                 trial_open[into] = True
-                trial[into] = np.clip(modules[option], problem.min_modules[into], problem.max_modules[into])
-                yield trial_open, trial
+                yield trial_open
             closed = lp.evaluate(closed_open, modules)
             if closed is None:
                 return
-            for into, count in _priced_opens(problem, pricing, closed, SWAP_OPENS, exclude=option):
-                trial_open, trial = closed_open.copy(), modules.copy()
-                trial_open[into], trial[into] = True, count
-                yield trial_open, trial
+            for into in _priced_opens(problem, pricing, closed, SWAP_OPENS, exclude=option):
+                trial_open = closed_open.copy()
+                trial_open[into] = True
+                yield trial_open
 
         return trials
 
-    for option, count in _priced_opens(problem, pricing, best, PRICED_OPENS):
-        yield option, opening(option, count)
+    for option in _priced_opens(problem, pricing, best, PRICED_OPENS):
+        yield option, opening(option)
     for option in np.flatnonzero(is_open & ~problem.forced).tolist():
         yield option, closing(option)
 
 
 def _priced_opens(problem: Problem, pricing, evaluation: Evaluation, limit: int, exclude: int | None = None):
     """Up to ``limit`` closed options on free sites with negative Lagrangian value at the LP's
-    duals, lowest first, each with its best module count."""
-    values, counts = pricing.option_values(evaluation.balance_dual)
+    duals, lowest first."""
+    values, _ = pricing.option_values(evaluation.balance_dual)
     occupied = np.zeros(len(problem.site_ids), dtype=bool)
     occupied[problem.option_site[evaluation.open]] = True
     eligible = ~evaluation.open & ~occupied[problem.option_site] & (values < 0)
     if exclude is not None:
         eligible[exclude] = False
     chosen = np.flatnonzero(eligible)
-    for option in chosen[np.argsort(values[chosen], kind="stable")][:limit].tolist():
-        yield option, int(counts[option])
+    yield from chosen[np.argsort(values[chosen], kind="stable")][:limit].tolist()
 
 
 def _full_solution(
