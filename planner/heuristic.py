@@ -52,6 +52,39 @@ def satisfies_coupling(problem: Problem, solution: Solution) -> bool:
     return True
 
 
+def flow_form(
+    problem: Problem, index: ModelIndex, arc_cost: np.ndarray, arc_upper: np.ndarray, capacity_upper: np.ndarray
+):
+    """The flow LP as a standard form: columns are the arcs (cost ``arc_cost``, share in
+    [0, ``arc_upper``]) and then the pairs that may go unmet (their penalty × demand); rows are one
+    balance row per pair (= 1) and then one capacity row per capacitated option, in option order
+    (load ≤ ``capacity_upper``)."""
+    from planner.model.arrays import StandardForm
+
+    quantity = index.pair_demand[index.arc_pair]
+    unmet_pairs = index.unmet_pairs
+    n_arcs, n_unmet = problem.n_arcs, len(unmet_pairs)
+    capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
+    row_of = np.full(problem.n_options, -1)
+    row_of[capacitated] = index.n_pairs + np.arange(len(capacitated))
+    in_capacity = row_of[problem.arc_option] >= 0
+    rows = np.concatenate([index.arc_pair, unmet_pairs, row_of[problem.arc_option[in_capacity]]])
+    cols = np.concatenate([np.arange(n_arcs), n_arcs + np.arange(n_unmet), np.flatnonzero(in_capacity)])
+    vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity]])
+    return StandardForm(
+        matrix=sparse.csr_array((vals, (rows, cols)), shape=(index.n_pairs + len(capacitated), n_arcs + n_unmet)),
+        row_lower=np.concatenate([np.ones(index.n_pairs), np.full(len(capacitated), -np.inf)]),
+        row_upper=np.concatenate([np.ones(index.n_pairs), capacity_upper]),
+        col_lower=np.zeros(n_arcs + n_unmet),
+        col_upper=np.concatenate([arc_upper, np.ones(n_unmet)]),
+        integer=np.zeros(n_arcs + n_unmet, dtype=bool),
+        cost=np.concatenate([arc_cost, index.pair_penalty[unmet_pairs] * index.pair_demand[unmet_pairs]]),
+        offset=0.0,
+        blocks={},
+        row_families=(),
+    )
+
+
 class FlowLP:
     """The flow LP of every open set on one persistent HiGHS instance: all arcs are columns
     (cost = unit cost + module cost per unit of capacity, × demand), closing an option sets its
@@ -59,7 +92,6 @@ class FlowLP:
     (a few dual simplex steps instead of a fresh LP per local-search move)."""
 
     def __init__(self, problem: Problem, index: ModelIndex) -> None:
-        from planner.model.arrays import StandardForm
         from planner.solve import SolverOptions, new_highs, pass_model
 
         self.problem, self.index = problem, index
@@ -67,30 +99,11 @@ class FlowLP:
         option = problem.arc_option
         capacity = problem.module_capacity[option]
         per_unit_module = np.where(np.isfinite(capacity), problem.module_cost[option] / capacity, 0.0)
-        arc_cost = (problem.arc_unit_cost + per_unit_module) * quantity
-        may_be_unmet = index.unmet_pairs
-        n_arcs, n_unmet = problem.n_arcs, len(may_be_unmet)
         self.capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
-        position = np.full(problem.n_options, -1)
-        position[self.capacitated] = index.n_pairs + np.arange(len(self.capacitated))
-        in_capacity = position[option] >= 0
-        rows = np.concatenate([index.arc_pair, may_be_unmet, position[option[in_capacity]]])
-        cols = np.concatenate([np.arange(n_arcs), n_arcs + np.arange(n_unmet), np.flatnonzero(in_capacity)])
-        vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity]])
-        n_rows = index.n_pairs + len(self.capacitated)
-        matrix = sparse.csr_array((vals, (rows, cols)), shape=(n_rows, n_arcs + n_unmet))
         self.capacity_max = problem.option_capacity_max[self.capacitated]
-        form = StandardForm(
-            matrix=matrix,
-            row_lower=np.concatenate([np.ones(index.n_pairs), np.full(len(self.capacitated), -np.inf)]),
-            row_upper=np.concatenate([np.ones(index.n_pairs), self.capacity_max]),
-            col_lower=np.zeros(n_arcs + n_unmet),
-            col_upper=np.ones(n_arcs + n_unmet),
-            integer=np.zeros(n_arcs + n_unmet, dtype=bool),
-            cost=np.concatenate([arc_cost, index.pair_penalty[may_be_unmet] * index.pair_demand[may_be_unmet]]),
-            offset=0.0,
-            blocks={},
-            row_families=(),
+        form = flow_form(
+            problem, index, (problem.arc_unit_cost + per_unit_module) * quantity, np.ones(problem.n_arcs),
+            self.capacity_max,
         )
         self.highs = new_highs(SolverOptions(quiet=True))  # threads: whatever the process already uses
         pass_model(self.highs, form)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from planner.heuristic import FlowLP
+from planner.heuristic import FlowLP, flow_form
 from planner.model.index import ModelIndex
 from planner.problem import Problem, restrict_options
 from planner.results import SHARE_ZERO, Solution
@@ -76,38 +76,17 @@ class ModularFlowLP:
     from the last basis."""
 
     def __init__(self, problem: Problem, index: ModelIndex) -> None:
-        from planner.model.arrays import StandardForm
         from planner.solve import SolverOptions, new_highs, pass_model
 
         self.problem, self.index = problem, index
         quantity = index.pair_demand[index.arc_pair]
-        self.unmet_pairs = index.unmet_pairs
-        n_arcs, n_unmet = problem.n_arcs, len(self.unmet_pairs)
+        n_arcs = problem.n_arcs
         self.capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
         row_of = np.full(problem.n_options, -1)
         row_of[self.capacitated] = index.n_pairs + np.arange(len(self.capacitated))
-        self.row_of = row_of
-        in_capacity = row_of[problem.arc_option] >= 0
-        rows = np.concatenate([index.arc_pair, self.unmet_pairs, row_of[problem.arc_option[in_capacity]]])
-        cols = np.concatenate([np.arange(n_arcs), n_arcs + np.arange(n_unmet), np.flatnonzero(in_capacity)])
-        vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity]])
-        n_rows = index.n_pairs + len(self.capacitated)
-        form = StandardForm(
-            matrix=sparse.csr_array((vals, (rows, cols)), shape=(n_rows, n_arcs + n_unmet)),
-            row_lower=np.concatenate([np.ones(index.n_pairs), np.full(len(self.capacitated), -np.inf)]),
-            row_upper=np.concatenate([np.ones(index.n_pairs), np.zeros(len(self.capacitated))]),
-            col_lower=np.zeros(n_arcs + n_unmet),
-            col_upper=np.concatenate([np.zeros(n_arcs), np.ones(n_unmet)]),
-            integer=np.zeros(n_arcs + n_unmet, dtype=bool),
-            cost=np.concatenate(
-                [
-                    problem.arc_unit_cost * quantity,
-                    index.pair_penalty[self.unmet_pairs] * index.pair_demand[self.unmet_pairs],
-                ]
-            ),
-            offset=0.0,
-            blocks={},
-            row_families=(),
+        self.row_of = row_of  # the row layout of flow_form
+        form = flow_form(
+            problem, index, problem.arc_unit_cost * quantity, np.zeros(n_arcs), np.zeros(len(self.capacitated))
         )
         self.highs = new_highs(SolverOptions(quiet=True))
         pass_model(self.highs, form)
