@@ -247,7 +247,6 @@ class _Relaxation:
         )
         return float(bound), 1.0 - served - unmet, best_value, opened
 
-
     def option_values(self, multipliers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """v_o(λ) per option and the module count that attains it."""
         _, _, values, _ = self.evaluate(multipliers)
@@ -320,7 +319,8 @@ def lagrangian_bound(
         if norm < 1e-12 or step_scale < 1e-6 or time.perf_counter() - started > time_limit_s:
             break
         if current_upper_bound is not None:
-            target = current_upper_bound() or target
+            latest = current_upper_bound()
+            target = target if latest is None else latest
         if target is None or target <= bound:
             target = bound + max(abs(bound), 1.0) * 0.05
         step_target = target

@@ -40,7 +40,7 @@ MIN_HIGHS_SECONDS_LARGE = 20.0  # on large models HiGHS is not run with less tim
 FIRST_ROUND_SHARE_LARGE = 0.15  # of the budget: the first subgradient round (it stalls soon on large models)
 LARGE_MODEL_TARGET_GAP = 0.02  # Polyak targets at most this far above the bound on large models
 LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (time-limited anyway)
-FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search (on large models 0.1)
+FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search (none on large models)
 PAYING_FIXED_SHARE = 0.5  # below LARGE_MODEL_ARCS, go on past the first incumbent if fixing closes this share
 POOR_INCUMBENT_GAP = 0.02  # or if the first incumbent is more than this far above the bound
 
@@ -110,7 +110,8 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
     """Bound, incumbent and fixings within :func:`presolve_budget`.
 
     1. Subgradient rounds (``planner.lagrangian``) for the bound and the option values v_o.
-    2. A heuristic incumbent from the options the relaxation opens (LP flows, drop and swap moves).
+    2. A heuristic incumbent from the options the relaxation opens (LP flows, then drop, add and
+       swap moves; on large models no moves, the module search of step 4 does better).
     3. On models below ``LARGE_MODEL_ARCS`` arcs: HiGHS on the MIP restricted to the most promising
        options by v_o (a primal heuristic), when they are at most ``RESTRICTED_SHARE`` of the
        options; more subgradient steps aimed at the incumbent's cost (Polyak steps need a target);
@@ -181,7 +182,7 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
     consider(incumbent_from_values(problem, index, best["values"], time_limit_s=first_seconds, opened=best["chosen"]))
     paid = large or worth_going_on(problem, options, best["bound"], cost, fixings())
     if paid and large:
-        promising = promising_options(problem, best["values"], best["chosen"])
+        promising = promising_options(problem, best["values"], best["chosen"], SEARCH_PER_TYPE)
         if incumbent is not None and left() > 0.5 and (options.threads is None or options.threads >= 2):
             # the module search (in HiGHS) and the subgradient (in numpy) both release the GIL,
             # so side by side they use two cores at nearly full speed each; in two halves, so that
