@@ -38,7 +38,7 @@ from planner.problem import Problem  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_published import BENCHMARKS, instances  # noqa: E402
 
-from planner.formats.bench import read_instance, solve_benchmark_problem  # noqa: E402
+from planner.studies.bench import read_instance, solve_benchmark_problem  # noqa: E402
 
 
 def highspy_model(problem: Problem) -> highspy.HighsLp:

@@ -50,7 +50,8 @@ sys.path.insert(0, str(ROOT))
 from planner.model import ModelIndex, build_model  # noqa: E402
 from planner.pipeline import Timing, solve_problem  # noqa: E402
 from planner.problem import Problem  # noqa: E402
-from planner.solve import SolverOptions, compile_model, new_highs, pass_model  # noqa: E402
+from planner.solver.highs import compile_model, new_highs, pass_model  # noqa: E402
+from planner.solver.outcome import SolverOptions  # noqa: E402
 
 
 def generate(n_sites: int, n_customers: int, neighbours: int, seed: int) -> Problem:

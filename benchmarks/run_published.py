@@ -3,7 +3,7 @@
 Columns: instance, size (facilities x customers), known optimum, objective found, match (relative
 difference <= 1e-6: "yes"; "yes*" when found but a limit stopped the proof; "limit" when a time limit
 stopped the solve short of it; "NO" otherwise), seconds (read + build + solve + audit).
-The rows come from ``known_optima.csv``; each is run through ``planner.formats.bench.run_bench``.
+The rows come from ``known_optima.csv``; each is run through ``planner.studies.bench.run_bench``.
 
 Usage::
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from planner.formats.bench import DEFAULT_MIP_GAP, BenchCase, cases_from_optima, run_bench  # noqa: E402
+from planner.studies.bench import DEFAULT_MIP_GAP, BenchCase, cases_from_optima, run_bench  # noqa: E402
 
 BENCHMARKS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks"
 

@@ -46,10 +46,10 @@ def run_one(model: str, select: str | None, time_limit: float | None, mip_gap: f
     sys.path.insert(0, str(ROOT))
     import dataclasses
 
-    from planner.config import read_model_config
+    from planner.inputs.config import read_model_config
+    from planner.inputs.prepare import DataOptions, parse_select
     from planner.pipeline import Timing, load_and_prepare, solve_problem
-    from planner.prepare import DataOptions, parse_select
-    from planner.solve import SolverOptions
+    from planner.solver.outcome import SolverOptions
 
     config = read_model_config(Path(model))
     options = SolverOptions(

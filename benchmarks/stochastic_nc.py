@@ -26,13 +26,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from planner.config import read_model_config  # noqa: E402
+from planner.inputs.config import read_model_config  # noqa: E402
+from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem  # noqa: E402
 from planner.model import ModelIndex  # noqa: E402
-from planner.prepare import DataOptions, load_inputs, prepare_problem  # noqa: E402
-from planner.solve import SolverOptions, compile_model  # noqa: E402
-from planner.stochastic import analysis  # noqa: E402
-from planner.stochastic.build import build_stochastic_model  # noqa: E402
-from planner.stochastic.pipeline import load_scenarios, stochastic_problem_from  # noqa: E402
+from planner.solver.highs import compile_model  # noqa: E402
+from planner.solver.outcome import SolverOptions  # noqa: E402
+from planner.studies.stochastic import analysis  # noqa: E402
+from planner.studies.stochastic.build import build_stochastic_model  # noqa: E402
+from planner.studies.stochastic.pipeline import load_scenarios, stochastic_problem_from  # noqa: E402
 
 
 def main() -> None:

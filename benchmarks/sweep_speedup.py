@@ -24,11 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from planner.config import read_model_config  # noqa: E402
-from planner.prepare import DataOptions, parse_select  # noqa: E402
-from planner.solve import SolverOptions  # noqa: E402
-from planner.sweep import Vary, run_sweep  # noqa: E402
-from planner.sweep.runner import dask_client  # noqa: E402
+from planner.export.sweep_folder import write_scenario_folder  # noqa: E402
+from planner.inputs.config import read_model_config  # noqa: E402
+from planner.inputs.prepare import DataOptions, parse_select  # noqa: E402
+from planner.solver.outcome import SolverOptions  # noqa: E402
+from planner.studies.sweep import Vary, run_sweep  # noqa: E402
+from planner.studies.sweep.runner import dask_client  # noqa: E402
 
 VARY = ["carbon_price=0:150:4", "facility_types.microfactory.opening_cost_per_yr=1000000:2500000:4"]
 
@@ -49,14 +50,15 @@ def main() -> None:
     seconds = {}
     with tempfile.TemporaryDirectory() as folder:  # warm-up: file cache, compiled modules; not timed
         run_sweep(config, [Vary.parse(args.vary[0], config)][:1], data, options, Path(folder) / "warm", workers=1,
-                  samples=1, method="lhs")
+                  samples=1, method="lhs", writer=write_scenario_folder)
     for workers in args.workers:
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
             with dask_client(workers=workers) as client:
                 ready = time.perf_counter()
                 address = client.scheduler.address
-                result = run_sweep(config, varies, data, options, Path(folder) / "sweep", scheduler=address)
+                result = run_sweep(config, varies, data, options, Path(folder) / "sweep", scheduler=address,
+                                   writer=write_scenario_folder)
                 done = time.perf_counter()
             seconds[workers] = done - ready
             solve_seconds = result.rows["seconds"].sum()

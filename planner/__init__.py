@@ -2,10 +2,10 @@
 
 The public steps, each callable alone (``planner.pipeline.plan`` composes them)::
 
-    from planner.config import read_model_config
+    from planner.inputs.config import read_model_config
     from planner.pipeline import plan
-    from planner.prepare import DataOptions
-    from planner.solve import SolverOptions
+    from planner.inputs.prepare import DataOptions
+    from planner.solver.outcome import SolverOptions
 
     config = read_model_config("models/hybrid.toml")
     result = plan(config, DataOptions(select=(("STUSPS", ("NC",)),)), SolverOptions())

@@ -56,7 +56,7 @@ def _fail_cleanly(command):
 
 
 def _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select):
-    from planner.prepare import DataOptions, parse_select
+    from planner.inputs.prepare import DataOptions, parse_select
 
     return DataOptions(
         regions_path=Path(regions) if regions else None,
@@ -158,12 +158,12 @@ def solve(
     periods=None,
 ):
     """Solve the network for REGIONS (default: the model file's regions.path) and write the outputs."""
-    from planner.config import read_model_config
     from planner.export import write_outputs
     from planner.export.folder import reserved_output_dir
     from planner.export.summary import solve_sources
+    from planner.inputs.config import read_model_config
     from planner.pipeline import plan
-    from planner.solve import SolverOptions
+    from planner.solver.outcome import SolverOptions
 
     _configure_logging(quiet)
     config = read_model_config(model_path)
@@ -191,9 +191,10 @@ def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, peri
     """``solve --scenarios`` / ``--periods``: the stochastic or staged plan, written like a solve."""
     from planner.export import write_outputs
     from planner.export.folder import reserved_output_dir
+    from planner.export.stochastic_output import study_output
     from planner.export.summary import solve_sources
-    from planner.stochastic.pipeline import parse_scenarios_option, plan_stochastic
-    from planner.stochastic.staged import plan_staged
+    from planner.studies.stochastic.pipeline import parse_scenarios_option, plan_stochastic
+    from planner.studies.stochastic.staged import plan_staged
 
     with reserved_output_dir(out_dir) as staging:  # an unwritable --out fails before solving
         spec = None if scenarios is None else parse_scenarios_option(scenarios)
@@ -208,7 +209,7 @@ def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, peri
         sources["periods"] = periods
         summary = write_outputs(
             result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap,
-            extras=(result.extra_output(),),
+            extras=(study_output(result),),
         )
     if "rollout" in summary:
         _print_rollout(summary)
@@ -281,7 +282,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
 @_fail_cleanly
 def validate(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select):
     """Check the model file and the data, print a summary of the instance; solves nothing."""
-    from planner.config import read_model_config
+    from planner.inputs.config import read_model_config
     from planner.pipeline import Timing, load_and_prepare
 
     _configure_logging(quiet=False)
@@ -324,7 +325,7 @@ def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
     print one JSON object per instance and line."""
     import json
 
-    from planner.formats.bench import run_bench
+    from planner.studies.bench import run_bench
 
     rows = run_bench(
         fmt,
@@ -365,10 +366,10 @@ def compare_command(models, regions, model_path, id_column, demand_column, layer
     """Compare central-only, micro-only and hybrid networks of --model (plus any MODELS files) on one
     dataset: cost parts, CO2, facility counts, delivery distances, the value of decentralisation, where
     microfactories win and an optional breakeven sweep. Writes compare.csv and compare.html."""
-    from planner.compare import Sweep, compare, standard_variants
-    from planner.config import read_model_config
     from planner.export.compare_report import write_comparison
-    from planner.solve import SolverOptions
+    from planner.inputs.config import read_model_config
+    from planner.solver.outcome import SolverOptions
+    from planner.studies.compare import Sweep, compare, standard_variants
 
     _configure_logging(quiet)
     base = read_model_config(model_path)
@@ -387,7 +388,7 @@ def compare_command(models, regions, model_path, id_column, demand_column, layer
     out_dir = Path(out) if out else Path("results") / f"compare_{base.name}"
     spec = None
     if scenarios is not None:
-        from planner.stochastic.pipeline import parse_scenarios_option
+        from planner.studies.stochastic.pipeline import parse_scenarios_option
 
         spec = parse_scenarios_option(scenarios)
     comparison = compare(configs, data, options, sweep, scenarios=spec, seed=seed)
@@ -403,15 +404,15 @@ def compare_command(models, regions, model_path, id_column, demand_column, layer
         if value["proven_at_least"] is not None:
             click.echo(f"  proven at least {value['proven_at_least']:,.0f} per year (central-only bound − hybrid cost)")
     if comparison.stochastic is not None:
-        from planner.export.summary import _clean
+        from planner.export.summary import clean_for_json
 
-        _print_stochastic({"stochastic": _clean(comparison.stochastic.analysis.summary()),
+        _print_stochastic({"stochastic": clean_for_json(comparison.stochastic.analysis.summary()),
                            "currency": base.currency}, network_follows=False)
     click.echo(f"written     {out_dir}")
 
 
 def _solver_options(config, time_limit, mip_gap, threads=None, quiet=True):
-    from planner.solve import SolverOptions
+    from planner.solver.outcome import SolverOptions
 
     return SolverOptions(
         time_limit_s=time_limit if time_limit is not None else config.solver.time_limit_s,
@@ -448,8 +449,10 @@ def sweep_command(regions, model_path, id_column, demand_column, layer, sites, o
     """Solve the model for every combination (or a Latin hypercube sample) of values of model keys, on
     Dask: one solve folder per scenario, sweep.csv and charts. A rerun skips the scenarios already
     finished."""
-    from planner.config import read_model_config
-    from planner.sweep import Vary, run_sweep
+    from planner.export.sweep_charts import write_sweep_charts
+    from planner.export.sweep_folder import write_scenario_folder
+    from planner.inputs.config import read_model_config
+    from planner.studies.sweep import Vary, run_sweep
 
     if workers and scheduler:
         raise click.UsageError("give --workers or --scheduler, not both")
@@ -459,13 +462,15 @@ def sweep_command(regions, model_path, id_column, demand_column, layer, sites, o
     options = _solver_options(config, time_limit, mip_gap, threads=1)
     data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
     out_dir = Path(out) if out else Path("results") / f"sweep_{config.name}"
-    from planner.sweep.spec import sample_points
+    from planner.studies.sweep.spec import sample_points
 
     total = len(sample_points(varies, method, samples, seed))
     with click.progressbar(length=total, label="sweep", file=sys.stderr, show_pos=True,
                            hidden=quiet) as bar:
         result = run_sweep(config, varies, data, options, out_dir, workers=workers, scheduler=scheduler,
-                           method=method, samples=samples, seed=seed, on_result=lambda row: bar.update(1))
+                           method=method, samples=samples, seed=seed, on_result=lambda row: bar.update(1),
+                           writer=write_scenario_folder)
+    write_sweep_charts(result.rows, result.keys, out_dir)
     click.echo(f"scenarios   {len(result.rows)}: solved {result.solved}, reused {result.reused}, "
                f"failed {result.failed}")
     for row in result.rows[result.rows["status"] == "failed"].itertuples(index=False):
@@ -490,11 +495,11 @@ def pareto_command(regions, model_path, id_column, demand_column, layer, sites, 
     """The cost–CO2 frontier by the ε-constraint method: a CO2 cap stepped from the cost-optimal network's
     emissions to the least-CO2 network's, at the cost-optimal service level. Writes pareto.csv, pareto.png
     and one solve folder per point."""
-    from planner.config import read_model_config
     from planner.export.folder import reserved_output_dir
     from planner.export.pareto_report import write_frontier
     from planner.export.summary import solve_sources
-    from planner.pareto import cost_co2_frontier
+    from planner.inputs.config import read_model_config
+    from planner.studies.pareto import cost_co2_frontier
 
     _configure_logging(quiet)
     config = read_model_config(model_path)
@@ -535,11 +540,11 @@ def alternatives_command(regions, model_path, id_column, demand_column, layer, s
     """Near-optimal networks (modelling to generate alternatives): each within --slack of the optimal cost
     and as different as possible from the ones before in which sites open and as which type. Writes
     alternatives.csv, alternatives.png (side by side) and one solve folder per network."""
-    from planner.alternatives import near_optimal_networks
-    from planner.config import read_model_config
     from planner.export.alternatives_report import write_alternatives
     from planner.export.folder import reserved_output_dir
     from planner.export.summary import solve_sources
+    from planner.inputs.config import read_model_config
+    from planner.studies.mga import near_optimal_networks
 
     _configure_logging(quiet)
     config = read_model_config(model_path)

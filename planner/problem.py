@@ -1,6 +1,6 @@
 """The frozen numeric instance the model is built from: ids, demand, options, sparse arcs.
 
-No geometry and no files: the geographic path (``planner.prepare``) and the benchmark readers
+No geometry and no files: the geographic path (``planner.inputs.prepare``) and the benchmark readers
 (``planner.formats``) both produce a :class:`Problem`, so the benchmarks test the planner's model.
 
 Index sets (all 0-based integer positions into the id arrays):

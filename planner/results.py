@@ -16,15 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 
 from planner.model.index import ModelIndex
+from planner.model.solution import SHARE_ZERO, Solution, setup_paid
 from planner.problem import Problem
-from planner.solve import values
 
 logger = logging.getLogger(__name__)
-
-SHARE_ZERO = 1e-9  # shares below this are solver noise, not flows
 
 UNITS = {
     "modules": "modules",
@@ -47,43 +44,6 @@ UNITS = {
     "unmet": "units/yr",
     "unmet_cost": "currency/yr",
 }
-
-
-@dataclass(frozen=True)
-class Solution:
-    """Decision values: ``open``/``modules`` per option, ``assign`` share per arc, ``unmet`` share per pair."""
-
-    open: np.ndarray
-    modules: np.ndarray
-    assign: np.ndarray
-    unmet: np.ndarray
-    setup: np.ndarray | None = None  # (O, P) 1 where option o pays the setup of product p
-
-    @classmethod
-    def from_model(cls, model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> Solution:
-        is_open = np.round(values(model.open, range(problem.n_options))).astype(int)
-        modules = problem.min_modules * is_open
-        if len(index.modular_options):
-            modules = modules.copy()
-            modules[index.modular_options] = np.round(values(model.modules, index.modular_options.tolist()))
-        assign = np.clip(values(model.assign, range(problem.n_arcs)), 0.0, 1.0)
-        assign[assign < SHARE_ZERO] = 0.0
-        unmet = np.zeros(index.n_pairs)
-        unmet_pairs = index.unmet_pairs
-        if len(unmet_pairs):
-            unmet[unmet_pairs] = np.clip(values(model.unmet, unmet_pairs.tolist()), 0.0, 1.0)
-        setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
-        if len(index.setup_option):
-            chosen = np.round(values(model.setup, range(len(index.setup_option)))).astype(int)
-            setup[index.setup_option, index.setup_product] = chosen
-        return cls(open=is_open, modules=modules.astype(int), assign=assign, unmet=unmet, setup=setup)
-
-
-def setup_paid(problem: Problem, solution: Solution) -> np.ndarray:
-    """(O, P) 1 where a product setup is paid (all zeros when the model has no setup costs)."""
-    if solution.setup is None:
-        return np.zeros((problem.n_options, problem.n_products), dtype=int)
-    return solution.setup
 
 
 def _with_units(frame: pd.DataFrame) -> pd.DataFrame:
@@ -118,7 +78,7 @@ def flows_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.D
 def sites_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.DataFrame:
     """One row per open facility."""
     opened = np.flatnonzero(solution.open > 0)
-    arc_quantity = solution.assign * index.pair_demand[index.arc_pair]
+    arc_quantity = solution.assign * index.arc_demand
     production = np.bincount(problem.arc_option, weights=arc_quantity, minlength=problem.n_options)
     modules = solution.modules[opened]
     capacity = problem.module_capacity[opened] * modules
@@ -144,7 +104,7 @@ def sites_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.D
 
 def regions_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.DataFrame:
     """Demand, served and unmet per (region, product) with positive demand."""
-    arc_quantity = solution.assign * index.pair_demand[index.arc_pair]
+    arc_quantity = solution.assign * index.arc_demand
     served = np.bincount(index.arc_pair, weights=arc_quantity, minlength=index.n_pairs)
     unmet = index.pair_demand - served
     unmet[np.abs(unmet) < SHARE_ZERO * index.pair_demand] = 0.0

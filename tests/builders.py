@@ -8,8 +8,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from planner.config import model_config_from_dict
-from planner.geo import EARTH_RADIUS_KM
+from planner.inputs.config import model_config_from_dict
+from planner.inputs.geo import EARTH_RADIUS_KM
 from planner.problem import Problem
 
 KM_PER_DEGREE = 2 * np.pi * EARTH_RADIUS_KM / 360

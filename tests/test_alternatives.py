@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from planner.alternatives import near_optimal_networks
 from planner.cli import main
-from planner.prepare import DataOptions
-from planner.solve import SolverOptions
+from planner.inputs.prepare import DataOptions
+from planner.solver.outcome import SolverOptions
+from planner.studies.mga import near_optimal_networks
 from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=1e-9)

@@ -11,7 +11,8 @@ import pytest
 from planner.model import ModelIndex, build_model
 from planner.model.arrays import build_standard_form, solution_from_vector, start_vector
 from planner.pipeline import solve_problem
-from planner.solve import SolverOptions, compile_model
+from planner.solver.highs import compile_model
+from planner.solver.outcome import SolverOptions
 from tests.builders import dense_problem
 
 INF = float("inf")

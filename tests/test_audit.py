@@ -15,7 +15,7 @@ import pytest
 from planner.audit import audit
 from planner.pipeline import solve_problem
 from planner.results import ResultTables
-from planner.solve import SolverOptions
+from planner.solver.outcome import SolverOptions
 from tests.builders import dense_problem
 
 EXACT = SolverOptions(mip_gap=1e-9)

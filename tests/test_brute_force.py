@@ -11,7 +11,7 @@ from scipy.optimize import linprog
 
 from planner.errors import InfeasibleError
 from planner.pipeline import solve_problem
-from planner.solve import SolverOptions
+from planner.solver.outcome import SolverOptions
 from tests.builders import dense_problem
 
 
@@ -105,7 +105,7 @@ def test_milp_matches_brute_force(seed):
     assert run.audit.passed
 
 
-PRESOLVE_RULES = {  # (PAYING_FIXED_SHARE, POOR_INCUMBENT_GAP) of planner.presolve; None: as shipped
+PRESOLVE_RULES = {  # (PAYING_FIXED_SHARE, POOR_INCUMBENT_GAP) of planner.solver.presolve; None: as shipped
     "as shipped": None,
     "always goes on": (0.0, 1.0),
     "stops after the first incumbent": (1.01, 1.0),
@@ -118,9 +118,9 @@ PRESOLVE_RULES = {  # (PAYING_FIXED_SHARE, POOR_INCUMBENT_GAP) of planner.presol
 def test_lagrangian_presolve_keeps_the_optimum(monkeypatch, seed, capacitated, rule):
     """The Lagrangian bound never exceeds the optimum, and fixing options never loses it, whether
     the presolve goes on past its first incumbent or stops there."""
-    import planner.presolve as presolve
-    from planner.lagrangian import lagrangian_bound
+    import planner.solver.presolve as presolve
     from planner.model import ModelIndex
+    from planner.solver.lagrangian import lagrangian_bound
 
     if PRESOLVE_RULES[rule] is not None:
         paying_share, poor_gap = PRESOLVE_RULES[rule]

@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
-from planner.compare import Sweep, compare, standard_variants
 from planner.errors import InputError
-from planner.prepare import DataOptions
-from planner.solve import SolverOptions
+from planner.inputs.prepare import DataOptions
+from planner.solver.outcome import SolverOptions
+from planner.studies.compare import Sweep, compare, standard_variants
 from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config
 
 EXACT = SolverOptions(mip_gap=1e-9)
@@ -109,7 +109,7 @@ def test_compare_command_writes_csv_and_html(tmp_path):
 
 def test_proven_value_uses_the_central_bound():
     """value = central objective − hybrid objective; proven = central bound − hybrid objective."""
-    from planner.compare import value_of_decentralisation
+    from planner.studies.compare import value_of_decentralisation
 
     rows = pd.DataFrame(
         {"variant": ["central_only", "micro_only", "hybrid"], "objective": [110.0, 130.0, 90.0],

@@ -18,8 +18,8 @@ import pytest
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-import planner.config
-from planner.config import read_model_config
+import planner.inputs.config
+from planner.inputs.config import read_model_config
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 MODELS_README = CHECKOUT / "models" / "README.md"
@@ -32,11 +32,11 @@ SUB_TABLE = "{}"
 
 
 def schema_classes() -> dict[str, type[BaseModel]]:
-    """Every pydantic model defined in planner/config.py except the private base."""
+    """Every pydantic model defined in planner/inputs/config.py except the private base."""
     return {
         name: cls
-        for name, cls in inspect.getmembers(planner.config, inspect.isclass)
-        if issubclass(cls, BaseModel) and cls.__module__ == planner.config.__name__ and not name.startswith("_")
+        for name, cls in inspect.getmembers(planner.inputs.config, inspect.isclass)
+        if issubclass(cls, BaseModel) and cls.__module__ == planner.inputs.config.__name__ and not name.startswith("_")
     }
 
 
@@ -92,7 +92,7 @@ def test_every_schema_class_has_a_defaults_table(documented):
     missing = sorted(set(schema_classes()) - set(documented))
     unknown = sorted(set(documented) - set(schema_classes()))
     assert not missing, f"models/README.md has no defaults table for schema classes {missing}"
-    assert not unknown, f"models/README.md has sections for classes not in planner/config.py: {unknown}"
+    assert not unknown, f"models/README.md has sections for classes not in planner/inputs/config.py: {unknown}"
 
 
 @pytest.mark.parametrize("class_name", sorted(schema_classes()))

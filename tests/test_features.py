@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from planner.inputs.prepare import DataOptions
 from planner.pipeline import plan
-from planner.prepare import DataOptions
-from planner.solve import SolverOptions, Status
+from planner.solver.outcome import SolverOptions, Status
 from tests.builders import KM_PER_DEGREE, dense_problem, equator_regions, tiny_config
 
 EXACT = SolverOptions(mip_gap=1e-9)
@@ -274,7 +274,7 @@ def test_candidate_rules_rank_by_total_demand_when_products_have_columns(tmp_pat
 def test_od_matrix_without_distances_is_rejected_when_any_radius_applies(tmp_path):
     """One product has a radius, the other none: distances are still needed."""
     from planner.errors import InputError
-    from planner.prepare import load_inputs, prepare_problem
+    from planner.inputs.prepare import load_inputs, prepare_problem
 
     regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
     od = tmp_path / "od.csv"

@@ -16,7 +16,11 @@ import pytest
 
 from planner.errors import InputError
 from planner.formats import read_orlib_cap, read_pmed, read_sscflp, read_ufl_opt, read_uflib
-from planner.formats.bench import (
+from planner.formats.dense import problem_from_costs
+from planner.formats.orlib_cap import parse_orlib_cap
+from planner.formats.pmed import read_pmed_distances
+from planner.formats.uflib import assignment_cost, opt_path
+from planner.studies.bench import (
     cases_from_optima,
     known_optimum,
     matches,
@@ -25,10 +29,6 @@ from planner.formats.bench import (
     read_known_optima,
     run_bench,
 )
-from planner.formats.dense import problem_from_costs
-from planner.formats.orlib_cap import parse_orlib_cap
-from planner.formats.pmed import read_pmed_distances
-from planner.formats.uflib import assignment_cost, opt_path
 
 BENCHMARKS = Path(os.environ.get("PLANNER_BENCHMARKS", Path(__file__).resolve().parents[2] / "shared" / "benchmarks"))
 OPTIMA = BENCHMARKS / "known_optima.csv"

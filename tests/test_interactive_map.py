@@ -24,9 +24,9 @@ from planner.export.interactive_map import _longitude_cut, write_interactive_map
 from planner.export.layers import flow_layer, region_layer, site_layer
 from planner.export.report import write_report
 from planner.export.summary import build_summary
+from planner.inputs.prepare import DataOptions
 from planner.pipeline import plan
-from planner.prepare import DataOptions
-from planner.solve import SolverOptions
+from planner.solver.outcome import SolverOptions
 from tests.builders import tiny_config
 
 SCRIPT_NAME = "<script>alert(1)</script>"

@@ -1,4 +1,4 @@
-"""The module search (``planner.module_search``): its flow LP against an independent LP (scipy),
+"""The module search (``planner.solver.module_search``): its flow LP against an independent LP (scipy),
 its dual estimates against the gains they promise to bound, and its networks against brute force."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ import itertools
 import numpy as np
 import pytest
 
-import planner.presolve as presolve
-from planner.heuristic import incumbent_from_values, solution_cost
-from planner.lagrangian import _Relaxation, lagrangian_bound
+import planner.solver.presolve as presolve
 from planner.model import ModelIndex
-from planner.module_search import ModularFlowLP, _full_solution, module_search
 from planner.pipeline import solve_problem
-from planner.solve import SolverOptions
+from planner.solver.heuristic import incumbent_from_values, solution_cost
+from planner.solver.lagrangian import _Relaxation, lagrangian_bound
+from planner.solver.module_search import ModularFlowLP, _full_solution, module_search
+from planner.solver.outcome import SolverOptions
 from tests.test_brute_force import brute_force, random_problem
 
 

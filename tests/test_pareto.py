@@ -20,9 +20,9 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
-from planner.pareto import cost_co2_frontier
-from planner.prepare import DataOptions
-from planner.solve import SolverOptions
+from planner.inputs.prepare import DataOptions
+from planner.solver.outcome import SolverOptions
+from planner.studies.pareto import cost_co2_frontier
 from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=1e-9)

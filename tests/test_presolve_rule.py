@@ -1,4 +1,4 @@
-"""When the presolve goes on past its first incumbent (``planner.presolve.worth_going_on``), and what
+"""When the presolve goes on past its first incumbent (``planner.solver.presolve.worth_going_on``), and what
 HiGHS gets when it does not (``keep_better``). That either way the optimum is kept is checked by
 brute force in ``test_brute_force.py``."""
 
@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import planner.presolve as presolve
+import planner.solver.presolve as presolve
 from planner.model import ModelIndex
 from planner.pipeline import solve_problem
-from planner.presolve import lagrangian_presolve, worth_going_on
-from planner.solve import SolverOptions
+from planner.solver.outcome import SolverOptions
+from planner.solver.presolve import lagrangian_presolve, worth_going_on
 from tests.test_brute_force import brute_force, random_problem
 
 
@@ -65,7 +65,7 @@ def _presolved(seed: int = 5):
 
 
 def _report(objective: float, bound: float, status):
-    from planner.solve import SolveReport
+    from planner.solver.outcome import SolveReport
 
     return SolveReport(
         status=status, termination="test", objective=objective, best_bound=bound, mip_gap=None,
@@ -74,8 +74,8 @@ def _report(objective: float, bound: float, status):
 
 
 def test_keep_better_keeps_the_cheaper_of_highs_and_the_presolve():
-    from planner.presolve import keep_better
-    from planner.solve import Status
+    from planner.solver.outcome import Status
+    from planner.solver.presolve import keep_better
 
     problem, index, form, result = _presolved()
     cost = result.incumbent_cost

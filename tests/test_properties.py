@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from planner.errors import InfeasibleError
 from planner.pipeline import solve_problem
-from planner.solve import SolverOptions
+from planner.solver.outcome import SolverOptions
 from tests.builders import dense_problem
 
 

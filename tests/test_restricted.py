@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from planner.audit import audit
-from planner.heuristic import restricted_mip, solution_cost
 from planner.model import ModelIndex
 from planner.pipeline import solve_problem
-from planner.presolve import promising_options
 from planner.problem import restrict_options
 from planner.results import ResultTables
+from planner.solver.heuristic import restricted_mip, solution_cost
+from planner.solver.presolve import promising_options
 from tests.test_brute_force import random_problem
 
 
@@ -64,7 +64,7 @@ def test_promising_options_include_the_chosen_and_the_best_of_each_type():
 def test_persistent_flow_lp_matches_a_fresh_lp_for_every_open_set(seed):
     """FlowLP re-solves from the last basis after bound changes; each open set's flow cost must be
     the one a fresh LP gives (same optimum, so the same solution cost)."""
-    from planner.heuristic import FlowLP, flows_for_open_set
+    from planner.solver.heuristic import FlowLP, flows_for_open_set
 
     problem = random_problem(seed)
     index = ModelIndex.from_problem(problem)

@@ -10,17 +10,18 @@ import pytest
 
 from planner.errors import InputError
 from planner.model import ModelIndex, build_model
+from planner.model.solution import Solution
 from planner.pipeline import Timing
-from planner.results import Solution
-from planner.solve import SolverOptions, solve_model
-from planner.stochastic.rollout import (
+from planner.solver.highs import solve_model
+from planner.solver.outcome import SolverOptions
+from planner.studies.stochastic.rollout import (
     adoption_curve,
     demand_trajectories,
     period_weights,
     rollout_problem,
     solve_rollout,
 )
-from planner.stochastic.staged import compare_strategies
+from planner.studies.stochastic.staged import compare_strategies
 from tests.test_stochastic import random_problem
 
 EXACT = SolverOptions(mip_gap=0.0)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.stochastic.results import cvar
+from planner.studies.stochastic.results import cvar
 from tests.test_bad_input import _restore_planner_logger, assert_clean_failure, run_solve, write_instance
 
 __all__ = ["_restore_planner_logger"]  # the autouse fixture, imported to apply here too

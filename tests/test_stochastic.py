@@ -8,12 +8,13 @@ import dataclasses
 import numpy as np
 import pytest
 
+from planner.inputs.scenarios import Scenarios, generate_scenarios
 from planner.model import ModelIndex, build_model
-from planner.scenarios import Scenarios, generate_scenarios
-from planner.solve import SolverOptions, solve_model
-from planner.stochastic.analysis import analyse, mean_value_run, solve_stochastic
-from planner.stochastic.problem import never_worth_opening, stochastic_problem
-from planner.stochastic.results import Solution, cvar
+from planner.solver.highs import solve_model
+from planner.solver.outcome import SolverOptions
+from planner.studies.stochastic.analysis import analyse, mean_value_run, solve_stochastic
+from planner.studies.stochastic.problem import never_worth_opening, stochastic_problem
+from planner.studies.stochastic.results import Solution, cvar
 from tests.builders import dense_problem
 
 EXACT = SolverOptions(mip_gap=0.0)
@@ -187,7 +188,7 @@ def test_generated_scenarios_are_seeded_and_mean_one():
 
 
 def _uncertainty(acceptance: float, regional: float):
-    from planner.config import UncertaintyConfig
+    from planner.inputs.config import UncertaintyConfig
 
     return UncertaintyConfig(acceptance_sigma=acceptance, regional_sigma=regional)
 
@@ -196,7 +197,7 @@ def _uncertainty(acceptance: float, regional: float):
 def test_valid_inequalities_never_change_the_optimum(seed):
     """Load linking, aggregate capacity and capacity rounding cut off no integer solution: the
     optimum with and without them is the same (solved exactly), with and without recourse."""
-    from planner.stochastic.build import build_stochastic_model
+    from planner.studies.stochastic.build import build_stochastic_model
 
     problem = random_problem(seed, n_sites=4, n_regions=7)
     scenarios = generate_scenarios(problem.demand, 3, seed, _uncertainty(0.6, 0.3))

@@ -19,11 +19,13 @@ from click.testing import CliRunner
 
 from planner.cli import main
 from planner.errors import InputError
+from planner.export.sweep_charts import write_sweep_charts
+from planner.export.sweep_folder import write_scenario_folder
+from planner.inputs.prepare import DataOptions
 from planner.pipeline import plan
-from planner.prepare import DataOptions
-from planner.solve import SolverOptions
-from planner.sweep import Vary, run_sweep, sample_points
-from planner.sweep.scenario import resolve
+from planner.solver.outcome import SolverOptions
+from planner.studies.sweep import Vary, run_sweep, sample_points
+from planner.studies.sweep.scenario import resolve
 from tests.builders import equator_regions, tiny_config, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=1e-9)
@@ -56,7 +58,9 @@ def test_carbon_price_sweep_on_two_workers(tmp_path, cluster):
     config = two_type_config(tmp_path)
     varies = [Vary.parse("carbon_price=0:300:7", config)]
     out = tmp_path / "sweep"
-    result = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address)
+    result = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address,
+                       writer=write_scenario_folder)
+    write_sweep_charts(result.rows, result.keys, out)
     rows = result.rows
     assert result.solved == 7 and result.failed == 0 and rows["status"].eq("optimal").all()
     assert (np.diff(rows["co2_t"].to_numpy()) <= 1e-9).all()
@@ -81,7 +85,8 @@ def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
     varies = [Vary.parse("network.max_facilities=0,2", config),
               Vary.parse("facility_types.micro.opening_cost_per_yr=-5,60", config)]
     out = tmp_path / "sweep"
-    first = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address)
+    first = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address,
+                       writer=write_scenario_folder)
     status = first.rows.set_index(["network.max_facilities", "facility_types.micro.opening_cost_per_yr"])["status"]
     assert status[(0, 60.0)] == "failed" and status[(0, -5.0)] == "failed" and status[(2, -5.0)] == "failed"
     assert status[(2, 60.0)] == "optimal"
@@ -90,7 +95,8 @@ def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
     assert "greater than or equal to 0" in errors[0]
     finished = out / first.rows.loc[first.rows["status"] == "optimal", "folder"].iloc[0] / "summary.json"
     stamp = finished.stat().st_mtime_ns
-    again = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address)
+    again = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address,
+                       writer=write_scenario_folder)
     assert again.reused == 1 and again.failed == 3 and again.solved == 0
     assert finished.stat().st_mtime_ns == stamp
     assert again.rows["objective"].tolist()[3] == pytest.approx(first.rows["objective"].tolist()[3])

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.compare import Comparison
 from planner.export.folder import staged_folder
 from planner.export.layers import region_layer
 from planner.export.static_map import equal_area_crs
+from planner.export.stochastic_output import stochastic_output
+from planner.export.summary import clean_for_json
+from planner.studies.compare import Comparison
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +138,7 @@ def compare_html(comparison: Comparison, images: dict[str, bytes]) -> str:
             _table_html(comparison.sweep),
         ]
     if comparison.stochastic is not None:
-        parts.append(comparison.stochastic.extra_output().section)
+        parts.append(stochastic_output(comparison.stochastic).section)
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -158,10 +160,8 @@ def write_comparison(comparison: Comparison, out: Path) -> dict:
         (staging / "compare.html").write_text(compare_html(comparison, images), encoding="utf-8")
         headline = {"value_of_decentralisation": comparison.value}
         if comparison.stochastic is not None:
-            from planner.export.summary import _clean
-
-            extra = comparison.stochastic.extra_output()
+            extra = stochastic_output(comparison.stochastic)
             extra.files["scenarios.csv"].to_csv(staging / "scenarios.csv", index=False)
-            headline["stochastic"] = _clean(extra.block)
+            headline["stochastic"] = clean_for_json(extra.block)
         (staging / "value.json").write_text(json.dumps(headline, indent=2) + "\n", encoding="utf-8")
     return headline

@@ -21,9 +21,9 @@ from planner.export.interactive_map import write_interactive_map
 from planner.export.layers import flow_layer, region_layer, site_layer
 from planner.export.report import write_report
 from planner.export.static_map import draw_maps
-from planner.export.summary import _clean, build_summary
+from planner.export.summary import build_summary, clean_for_json
+from planner.inputs.prepare import Inputs
 from planner.pipeline import Run
-from planner.prepare import Inputs
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def write_outputs(
                     (staging / name).write_bytes(content)
                 else:
                     content.to_csv(staging / name, index=False)
-            summary[extra.key] = _clean(extra.block)
+            summary[extra.key] = clean_for_json(extra.block)
             if extra.view:
                 summary["view"] = extra.view
         extra_sections = tuple(extra.section for extra in extras)

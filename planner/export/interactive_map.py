@@ -31,7 +31,7 @@ import shapely
 
 from planner.errors import InputError
 from planner.export.static_map import NO_DEMAND_COLOUR, TYPE_COLOURS, UNMET_COLOUR
-from planner.geo import LONLAT
+from planner.inputs.geo import LONLAT
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 from shapely import linestrings
 
-from planner.geo import LONLAT
+from planner.inputs.geo import LONLAT
+from planner.inputs.prepare import Inputs
 from planner.pipeline import Run
-from planner.prepare import Inputs
 
 
 def region_service(run: Run) -> pd.DataFrame:

@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 from planner.errors import InputError
-from planner.geo import EARTH_RADIUS_KM, LONLAT, unit_vectors
+from planner.inputs.geo import EARTH_RADIUS_KM, LONLAT, unit_vectors
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

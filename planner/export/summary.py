@@ -10,14 +10,14 @@ from planner import __version__
 from planner.pipeline import Run
 
 
-def _clean(value: Any) -> Any:
+def clean_for_json(value: Any) -> Any:
     """JSON-safe: non-finite floats become None (JSON has no inf/NaN)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): clean_for_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [clean_for_json(v) for v in value]
     return value
 
 
@@ -69,4 +69,4 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
             "timing": "s",
         },
     }
-    return _clean(summary)
+    return clean_for_json(summary)

@@ -10,7 +10,7 @@ format      reader                                            problem
 ``pmed``    :func:`planner.formats.pmed.read_pmed`            p-median
 ==========  ================================================  ===========================
 
-:func:`planner.formats.bench.run_bench` reads and solves a list of files and compares with the
+:func:`planner.studies.bench.run_bench` reads and solves a list of files and compares with the
 known optima (``known_optima.csv``). Each module's docstring documents its format, cost convention
 and source; :mod:`planner.formats.dense` documents how an instance maps onto a Problem.
 """

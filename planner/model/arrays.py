@@ -19,6 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from planner.model.index import ModelIndex
+from planner.model.solution import Solution
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -27,8 +28,9 @@ BLOCKS = ("open", "modules", "assign", "unmet", "setup")
 
 
 @dataclass(frozen=True)
-class StandardForm:
-    """``min cost·x + offset`` s.t. ``row_lower ≤ A x ≤ row_upper``, ``col_lower ≤ x ≤ col_upper``."""
+class LinearForm:
+    """``min cost·x + offset`` s.t. ``row_lower ≤ A x ≤ row_upper``, ``col_lower ≤ x ≤ col_upper``:
+    what HiGHS receives (``planner.solver.highs.pass_model``)."""
 
     matrix: sparse.csr_array
     row_lower: np.ndarray
@@ -38,6 +40,12 @@ class StandardForm:
     integer: np.ndarray  # bool per column
     cost: np.ndarray
     offset: float
+
+
+@dataclass(frozen=True)
+class StandardForm(LinearForm):
+    """The planner's MILP as a :class:`LinearForm` with its column blocks and row families named."""
+
     blocks: dict  # block name -> (start, stop) column range
     row_families: tuple  # ((constraint name, n rows), ...) in row order
 
@@ -140,7 +148,7 @@ def build_standard_form(problem: Problem, index: ModelIndex | None = None) -> St
     capacitated = np.flatnonzero(np.isfinite(problem.module_capacity) & has_arcs)
     cap_row = np.full(n_options, -1)
     cap_row[capacitated] = np.arange(len(capacitated))
-    arc_demand = index.pair_demand[index.arc_pair]
+    arc_demand = index.arc_demand
     in_cap = cap_row[problem.arc_option] >= 0
     m_cols, m_coef = modules_terms(capacitated, -problem.module_capacity[capacitated])
     rows.add(
@@ -300,7 +308,7 @@ def unmet_limit_need(problem: Problem, index: ModelIndex) -> np.ndarray:
 
 
 def start_vector(form: StandardForm, problem: Problem, index: ModelIndex, solution) -> np.ndarray:
-    """A :class:`~planner.results.Solution` as a column vector of ``form`` (a MIP start)."""
+    """A :class:`~planner.model.solution.Solution` as a column vector of ``form`` (a MIP start)."""
     x = np.zeros(form.n_columns)
     x[form.block("open")] = solution.open
     x[form.block("modules")] = solution.modules[index.modular_options]
@@ -312,19 +320,10 @@ def start_vector(form: StandardForm, problem: Problem, index: ModelIndex, soluti
 
 
 def solution_from_vector(form: StandardForm, problem: Problem, index: ModelIndex, x: np.ndarray):
-    """Column values as a :class:`~planner.results.Solution` (rounded like ``Solution.from_model``)."""
-    from planner.results import SHARE_ZERO, Solution
+    """Column values as a :class:`~planner.model.solution.Solution` (rounded like ``Solution.from_model``)."""
+    def block(name):
+        return x[form.block(name)]
 
-    is_open = np.round(x[form.block("open")]).astype(int)
-    modules = problem.min_modules * is_open
-    if len(index.modular_options):
-        modules = modules.copy()
-        modules[index.modular_options] = np.round(x[form.block("modules")])
-    assign = np.clip(x[form.block("assign")], 0.0, 1.0)
-    assign[assign < SHARE_ZERO] = 0.0
-    unmet = np.zeros(index.n_pairs)
-    unmet[index.unmet_pairs] = np.clip(x[form.block("unmet")], 0.0, 1.0)
-    setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
-    if len(index.setup_option):
-        setup[index.setup_option, index.setup_product] = np.round(x[form.block("setup")]).astype(int)
-    return Solution(open=is_open, modules=modules.astype(int), assign=assign, unmet=unmet, setup=setup)
+    return Solution.from_columns(
+        problem, index, block("open"), block("modules"), block("assign"), block("unmet"), block("setup")
+    )

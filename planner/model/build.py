@@ -131,7 +131,7 @@ def define_demand_balance(model: pyo.ConcreteModel, index: ModelIndex) -> None:
 
 def define_capacity(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
     r""":math:`\sum_{a: o(a)=o} q_{d(a)} x_a \le C_o m_o` for capacitated options (units/yr)."""
-    arc_demand = index.pair_demand[index.arc_pair]
+    arc_demand = index.arc_demand
     capacitated = [o for o in range(problem.n_options) if np.isfinite(problem.module_capacity[o])]
 
     def _capacity_rule(m, o):
@@ -237,7 +237,7 @@ def define_aggregate_capacity(model: pyo.ConcreteModel, problem: Problem, index:
 
 def co2_expr(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex):
     r"""Network emissions :math:`\sum_a e_a q_{d(a)} x_a` (t CO2/yr), :math:`e_a` per unit on arc a."""
-    arc_co2 = problem.arc_co2_t * index.pair_demand[index.arc_pair]
+    arc_co2 = problem.arc_co2_t * index.arc_demand
     return sum(float(co2) * model.assign[a] for a, co2 in enumerate(arc_co2.tolist()) if co2 != 0)
 
 
@@ -261,7 +261,7 @@ def define_unmet_limit(model: pyo.ConcreteModel, problem: Problem, index: ModelI
     limited = [p for p in range(problem.n_products) if np.isfinite(problem.max_unmet[p])]
     if not limited:
         return
-    arc_demand = index.pair_demand[index.arc_pair]
+    arc_demand = index.arc_demand
     need = unmet_limit_need(problem, index)
 
     def _unmet_limit_rule(m, p):
@@ -275,7 +275,7 @@ def define_unmet_limit(model: pyo.ConcreteModel, problem: Problem, index: ModelI
 
 def total_cost_expr(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex):
     """Total annual cost (currency/yr): fixed + setups + flows + unmet penalty."""
-    arc_cost = problem.arc_unit_cost * index.pair_demand[index.arc_pair]
+    arc_cost = problem.arc_unit_cost * index.arc_demand
     fixed = sum(
         float(problem.opening_cost[o]) * model.open[o] + float(problem.module_cost[o]) * modules_expr(model, problem, o)
         for o in range(problem.n_options)

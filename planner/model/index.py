@@ -3,6 +3,7 @@ the solution extraction and the audit."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,11 @@ class ModelIndex:
             arcs_by_option=group_positions(problem.arc_option, problem.n_options),
             modular_options=np.flatnonzero(problem.max_modules > problem.min_modules),
         )
+
+    @functools.cached_property
+    def arc_demand(self) -> np.ndarray:
+        """(A,) demand q_d(a) of each arc's pair, units/yr: the flow of arc a is ``arc_demand[a] · assign[a]``."""
+        return self.pair_demand[self.arc_pair]
 
     @property
     def n_pairs(self) -> int:

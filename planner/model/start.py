@@ -10,7 +10,7 @@ from planner.problem import Problem
 
 
 def load_start(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex, start) -> None:
-    """Set open, modules, assign, unmet and setup from ``start`` (a ``planner.results.Solution``);
+    """Set open, modules, assign, unmet and setup from ``start`` (a ``planner.model.solution.Solution``);
     fixed variables keep their values."""
     for option in range(problem.n_options):
         if not model.open[option].fixed:

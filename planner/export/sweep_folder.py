@@ -1,0 +1,22 @@
+"""The folder of one sweep scenario: the normal solve outputs plus ``row.json`` (its row of
+``sweep.csv``), written atomically on the Dask worker that solved it; a finished folder is what
+lets a rerun skip the scenario (``planner.studies.sweep``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from planner.export.folder import prepare_output_dir, write_outputs
+from planner.export.summary import solve_sources
+from planner.studies.sweep.scenario import ROW_FILE
+
+
+def write_scenario_folder(result, config, task, row: dict) -> None:
+    """Write ``result`` (a ``planner.pipeline.Plan``) of sweep ``task`` to ``task.folder``."""
+    folder = Path(task.folder)
+    staging = prepare_output_dir(folder)
+    (staging / ROW_FILE).write_text(json.dumps(row, indent=2, default=float) + "\n", encoding="utf-8")
+    sources = solve_sources(config, task.data, task.options, result.inputs.regions_path)
+    sources["sweep"] = {"scenario": task.number, "key": task.key, "params": task.params}
+    write_outputs(result.run, result.inputs, folder, sources, result.screening.warnings, staging)

@@ -1,0 +1,323 @@
+"""The model-file schema (TOML): facility types, products, transport, carbon, candidates, solver.
+
+Every field carries its unit in its name or description; unknown keys are rejected; relative paths
+resolve against the folder of the model file. Defaults live here and nowhere else (a test keeps the
+documented defaults in ``models/README.md`` in sync with this module).
+
+Base units: products in *units*, time in *years* (all flows and costs are annual), distance in *km*,
+money in the model's ``currency``, emissions entered in *kg CO2* per unit or unit-km and reported in
+*t CO2*.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from planner.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    """Base schema: unknown keys are errors, values are validated on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RegionsConfig(_Strict):
+    """Where the regional dataset is and which columns mean what."""
+
+    path: Path | None = Field(None, description="vector file of regions (relative to the model file)")
+    layer: str | None = Field(None, description="layer inside a multi-layer file (GeoPackage)")
+    id_column: str = Field("GEOID", description="unique region id")
+    demand_column: str = Field("pop2020", description="base demand quantity, e.g. population")
+    name_column: str | None = Field(None, description="human-readable region name for maps")
+    demand_point_columns: tuple[str, str] | None = Field(
+        None,
+        description="[lon, lat] columns (degrees, WGS84/NAD83) of a population-weighted centre; "
+        "without them the demand point is a point guaranteed inside the polygon",
+    )
+
+
+class ProductConfig(_Strict):
+    """A product: how its demand follows from the regions, and what not serving it costs."""
+
+    demand_rate: NonNegative = Field(1.0, description="units/yr of this product per unit of the regions' demand column")
+    demand_column: str | None = Field(
+        None, description="a column holding this product's demand (units/yr); overrides demand_rate"
+    )
+    unmet_penalty_per_unit: Positive | None = Field(
+        None, description="currency/unit of demand left unserved; omit to require full service"
+    )
+
+
+class TransportConfig(_Strict):
+    """Delivery of one product from a facility to a region's demand point."""
+
+    cost_per_unit_km: NonNegative = Field(description="currency per unit per km")
+    co2_kg_per_unit_km: NonNegative = Field(0.0, description="kg CO2 per unit per km")
+    max_distance_km: Positive | None = Field(
+        None, description="delivery radius (lead time), km of road distance; omit for none"
+    )
+
+
+class ProductionConfig(_Strict):
+    """What making one unit of a product costs at a facility type."""
+
+    cost_per_unit: NonNegative = Field(description="variable production cost, currency/unit")
+    co2_kg_per_unit: NonNegative = Field(0.0, description="kg CO2 per unit produced")
+    setup_cost_per_yr: NonNegative = Field(
+        0.0,
+        description="currency/yr paid at each facility of this type that makes the product at all "
+        "(economies of scope: high at a mass-production plant, low at a flexible microfactory)",
+    )
+
+
+class CandidateRule(_Strict):
+    """Which regions become candidate sites of a facility type when no sites file is given.
+
+    A region is a candidate if it passes every rule given: demand column ≥ ``min_demand`` and among
+    the ``top_n`` regions by demand column.
+    """
+
+    min_demand: NonNegative | None = Field(None, description="minimum of the regions' demand column")
+    top_n: Annotated[int, Field(ge=1)] | None = Field(None, description="N largest regions by demand")
+
+
+class FacilityTypeConfig(_Strict):
+    """A facility type (a central plant size, a microfactory, ...)."""
+
+    role: Literal["central", "microfactory", "other"] = Field(
+        "other", description="what the type is, for 'planner compare' (central-only / micro-only variants)"
+    )
+    opening_cost_per_yr: NonNegative = Field(
+        description="annualised investment + fixed operating cost of an open site, currency/yr"
+    )
+    module_cost_per_yr: NonNegative = Field(0.0, description="currency/yr per installed module")
+    module_capacity_per_yr: Positive | None = Field(
+        None, description="units/yr (all products together) per module; omit for uncapacitated"
+    )
+    min_modules: Annotated[int, Field(ge=1)] = 1
+    max_modules: Annotated[int, Field(ge=1)] = 1
+    capex: NonNegative = Field(0.0, description="one-off investment of an open site (budget), currency")
+    capex_per_module: NonNegative = Field(0.0, description="one-off investment per module, currency")
+    min_count: Annotated[int, Field(ge=0)] = Field(0, description="minimum number open of this type")
+    max_count: Annotated[int, Field(ge=0)] | None = Field(None, description="maximum number open")
+    max_delivery_km: Positive | None = Field(
+        None, description="delivery radius of this type (e.g. local vans), km; omit for none"
+    )
+    products: dict[str, ProductionConfig] = Field(description="the products this type can make")
+    candidates: CandidateRule = Field(default_factory=CandidateRule)
+
+    @model_validator(mode="after")
+    def _modules_ordered(self) -> FacilityTypeConfig:
+        if self.max_modules < self.min_modules:
+            raise ValueError(f"max_modules ({self.max_modules}) < min_modules ({self.min_modules})")
+        if self.max_count is not None and self.max_count < self.min_count:
+            raise ValueError(f"max_count ({self.max_count}) < min_count ({self.min_count})")
+        if not self.products:
+            raise ValueError("products is empty: list at least one product this type makes")
+        return self
+
+
+class NetworkConfig(_Strict):
+    """Network-wide constraints."""
+
+    capex_budget: NonNegative | None = Field(None, description="total one-off investment, currency")
+    single_sourcing: bool = Field(False, description="each region gets each product from one site")
+    min_facilities: Annotated[int, Field(ge=0)] = Field(0, description="minimum open sites")
+    max_facilities: Annotated[int, Field(ge=0)] | None = Field(None, description="maximum open sites")
+    max_co2_t_per_yr: NonNegative | None = Field(
+        None, description="cap on the network's emissions (production + transport), t CO2/yr"
+    )
+
+
+class DistanceConfig(_Strict):
+    """How straight-line distances become road distances."""
+
+    circuity: Annotated[float, Field(ge=1.0)] = Field(
+        1.2, description="road km per great-circle km (typically 1.15–1.4)"
+    )
+
+
+class SolverConfig(_Strict):
+    """HiGHS options."""
+
+    time_limit_s: Positive | None = Field(None, description="wall-clock limit of the solve, s")
+    mip_gap: Annotated[float, Field(ge=0, lt=1)] = Field(
+        1e-4, description="relative gap at which HiGHS stops (its default 1e-4)"
+    )
+    threads: Annotated[int, Field(ge=1)] | None = Field(None, description="HiGHS threads")
+
+
+class UncertaintyConfig(_Strict):
+    """Demand uncertainty for ``planner solve --scenarios``: how scenarios are generated and how the
+    two-stage stochastic model weighs them (``planner.inputs.scenarios``, ``planner.studies.stochastic``)."""
+
+    acceptance_sigma: NonNegative = Field(
+        0.4,
+        description="σ of the log of each product's acceptance factor, one draw per scenario shared by "
+        "all regions (mean-one lognormal; 0 = no product-level uncertainty)",
+    )
+    regional_sigma: NonNegative = Field(
+        0.2, description="σ of the log of independent regional noise per (region, product) (mean-one lognormal)"
+    )
+    recourse_modules: bool = Field(
+        True,
+        description="microfactory-role types may add modules after demand is known (central plants cannot)",
+    )
+    recourse_premium: NonNegative = Field(
+        0.5, description="extra cost of a module added after demand is known, as a fraction of module_cost_per_yr"
+    )
+    cvar_alpha: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.9, description="CVaR level: the mean cost of the worst 1 − α share of scenarios"
+    )
+    cvar_weight: NonNegative = Field(
+        0.0, description="risk aversion: the objective is expected cost + cvar_weight × CVaR (0 = risk-neutral)"
+    )
+
+
+class RolloutConfig(_Strict):
+    """Staged rollout for ``planner solve --periods``: demand trajectories over periods, pilot regions
+    first, facilities open for good once opened, modules only added, costs discounted
+    (``planner.studies.stochastic.rollout``)."""
+
+    periods: Annotated[int, Field(ge=1)] = Field(1, description="number of periods (--periods overrides)")
+    period_years: Positive = Field(1.0, description="length of a period, years (annual costs are paid each year)")
+    discount_rate: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="per year, fraction")
+    adoption: list[NonNegative] | None = Field(
+        None,
+        description="demand in each period as a fraction of the regions' (or a scenario's) demand; one "
+        "number per period; omit for a logistic adoption curve reaching 1 in the last period",
+    )
+    pilot_regions: tuple[str, ...] = Field(
+        (), description="region ids that have demand from period 1 (the test markets)"
+    )
+    pilot_periods: Annotated[int, Field(ge=0)] = Field(
+        0, description="periods in which only the pilot regions have demand (the rest start after them)"
+    )
+
+
+class ModelConfig(_Strict):
+    """A whole model file."""
+
+    name: str = Field(description="model name; default output folder results/<name>")
+    description: str = ""
+    currency: str = "USD"
+    carbon_price: NonNegative = Field(0.0, description="currency per t CO2")
+    regions: RegionsConfig = Field(default_factory=RegionsConfig)
+    distance: DistanceConfig = Field(default_factory=DistanceConfig)
+    products: dict[str, ProductConfig]
+    transport: dict[str, TransportConfig]
+    facility_types: dict[str, FacilityTypeConfig]
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    solver: SolverConfig = Field(default_factory=SolverConfig)
+    uncertainty: UncertaintyConfig = Field(default_factory=UncertaintyConfig)
+    rollout: RolloutConfig = Field(default_factory=RolloutConfig)
+    _source_path: Path | None = PrivateAttr(default=None)  # the file this was read from (not a key)
+
+    @property
+    def source_path(self) -> Path | None:
+        return self._source_path
+
+    @source_path.setter
+    def source_path(self, path: Path | None) -> None:
+        self._source_path = path
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> ModelConfig:
+        if not self.products:
+            raise ValueError("products is empty: define at least one [products.<name>] table")
+        if not self.facility_types:
+            raise ValueError("facility_types is empty: define at least one [facility_types.<name>]")
+        missing = sorted(set(self.products) - set(self.transport))
+        if missing:
+            raise ValueError(f"transport: no [transport.{missing[0]}] table for product {missing}")
+        unknown = sorted(set(self.transport) - set(self.products))
+        if unknown:
+            raise ValueError(f"transport: {unknown} are not products; known: {sorted(self.products)}")
+        for type_name, facility in self.facility_types.items():
+            unknown = sorted(set(facility.products) - set(self.products))
+            if unknown:
+                raise ValueError(
+                    f"facility_types.{type_name}.products: {unknown} are not products; known: {sorted(self.products)}"
+                )
+        for product_name, _product in self.products.items():
+            if not any(product_name in f.products for f in self.facility_types.values()):
+                logger.warning("no facility type makes product %r: its demand stays unmet", product_name)
+        return self
+
+
+def _format_validation_error(error: ValidationError, path: Path | str) -> str:
+    errors = error.errors()
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    key = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key; check its spelling against models/README.md"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    more = len(errors) - 1
+    suffix = f" (+{more} more problems)" if more else ""
+    if not key:
+        return f"{path}: {message}{suffix}"
+    return f"{path}: key '{key}': {message} (got {first.get('input')!r}){suffix}"
+
+
+def model_config_from_dict(data: dict[str, Any], source: Path | str = "<model>") -> ModelConfig:
+    """Validate a model-file dictionary; raise :class:`InputError` naming the key on failure."""
+    try:
+        return ModelConfig.model_validate(data)
+    except ValidationError as error:
+        raise InputError(_format_validation_error(error, source)) from None
+
+
+def read_model_config(path: Path | str) -> ModelConfig:
+    """Read and validate a TOML model file; relative paths inside resolve against its folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: model file not found; pass an existing TOML file to --model") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read model file ({error.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{path}: not valid TOML ({error}); fix the syntax") from None
+    config = model_config_from_dict(data, path)
+    config.source_path = path.resolve()
+    if config.regions.path is not None and not config.regions.path.is_absolute():
+        config.regions.path = (path.resolve().parent / config.regions.path).resolve()
+    return config
+
+
+def set_dotted(config: ModelConfig, key: str, value: Any) -> ModelConfig:
+    """A copy of ``config`` with the dotted key (``transport.standard.cost_per_unit_km``) set."""
+    data = config.model_dump(mode="python", exclude_none=False)
+    node = data
+    parts = key.split(".")
+    for part in parts[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            raise InputError(f"key '{key}': '{part}' does not exist in model '{config.name}'")
+        node = node[part]
+    if not isinstance(node, dict) or parts[-1] not in node:
+        raise InputError(f"key '{key}': '{parts[-1]}' does not exist in model '{config.name}'")
+    node[parts[-1]] = value
+    updated = model_config_from_dict(data, config.source_path or config.name)
+    updated.source_path = config.source_path
+    return updated
+
+
+def finite_or_inf(value: float | None) -> float:
+    """``None`` (not given) as +inf, for limits such as radii and capacities."""
+    return math.inf if value is None else float(value)

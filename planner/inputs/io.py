@@ -1,0 +1,137 @@
+"""``read_*`` functions for the inputs (regions, candidate sites, origin–destination matrix).
+
+Readers check that files exist and columns are there; the meaning of values is checked in
+``planner.inputs.validate``. Every failure is an :class:`InputError` naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.errors import InputError, truncated
+
+logger = logging.getLogger(__name__)
+
+TRUE_WORDS = {"1", "true", "yes", "y", "t"}
+FALSE_WORDS = {"0", "false", "no", "n", "f", ""}
+
+
+def _check_file(path: Path, what: str, option: str) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: {what} file not found; pass an existing file to {option}")
+    if path.is_dir() and path.suffix.lower() not in {".gdb", ".parquet"}:
+        raise InputError(f"{path}: is a folder, not a {what} file; pass a file to {option}")
+    return path
+
+
+def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.GeoDataFrame:
+    """Any vector file geopandas reads (GeoPackage, GeoJSON, Shapefile; GeoParquet by suffix)."""
+    path = _check_file(path, what, option)
+    try:
+        if path.suffix.lower() in {".parquet", ".geoparquet"}:
+            frame = gpd.read_parquet(path)
+        else:
+            frame = gpd.read_file(path, layer=layer)
+    except Exception as error:  # the readers raise many types; all mean "cannot read"
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        reason = reason.split(" It might help to specify")[0]
+        raise InputError(f"{path}: cannot read as a vector file ({reason}); check the format and layer") from None
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(f"{path}: has no geometry column; give a vector file (GeoPackage, GeoJSON, Shapefile)")
+    return frame
+
+
+def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: str) -> None:
+    """Raise naming the first missing column and the columns that exist."""
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{path}: column '{missing[0]}' not found ({hint}); available: {truncated(list(frame.columns), 12)}"
+        )
+
+
+def read_regions(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
+    """The regions file as read; columns are checked by ``planner.inputs.validate.check_regions``."""
+    frame = read_vector(path, layer, "regions", "the REGIONS argument")
+    if frame.empty:
+        raise InputError(f"{path}: the regions dataset has no rows; pass a file with at least one region")
+    return frame
+
+
+def parse_flags(values: pd.Series, path: Path, column: str) -> pd.Series:
+    """true/false/yes/no/1/0 (case-insensitive; empty = false) as booleans."""
+    text = values.fillna("").astype(str).str.strip().str.lower()
+    bad = ~text.isin(TRUE_WORDS | FALSE_WORDS)
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(
+            f"{path}: column '{column}' row {row + 1}: '{values.iloc[row]}' is not true/false; use true or false"
+        )
+    return text.isin(TRUE_WORDS)
+
+
+def read_sites(path: Path) -> gpd.GeoDataFrame:
+    """Candidate sites: a point vector file, or a CSV with ``lon``/``lat`` columns (degrees, WGS84).
+
+    Columns: ``site_id`` (unique), optional ``facility_types`` (names separated by ``;``, empty or
+    ``*`` = every type), ``cost_multiplier`` (> 0, scales opening and module costs and capex),
+    ``existing``, ``forced``, ``excluded`` (true/false).
+    """
+    path = _check_file(Path(path), "sites", "--sites")
+    if path.suffix.lower() == ".csv":
+        try:
+            table = pd.read_csv(path, dtype={"site_id": str})
+        except Exception as error:
+            raise InputError(f"{path}: cannot read as CSV ({error}); check the file") from None
+        require_columns(table, ["site_id", "lon", "lat"], path, "a sites CSV needs site_id, lon, lat in degrees")
+        for column in ("lon", "lat"):
+            numeric = pd.to_numeric(table[column], errors="coerce")
+            if numeric.isna().any():
+                row = int(numeric.isna().to_numpy().nonzero()[0][0])
+                raise InputError(f"{path}: column '{column}' row {row + 1} is not a number; give degrees")
+            table[column] = numeric
+        frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326")
+    else:
+        frame = read_vector(path, None, "sites", "--sites")
+    require_columns(frame, ["site_id"], path, "each candidate site needs an id")
+    if frame.empty:
+        raise InputError(f"{path}: the sites file has no rows; give at least one candidate site or omit --sites")
+    return frame
+
+
+def read_od_matrix(path: Path) -> pd.DataFrame:
+    """Origin–destination table (CSV or Parquet): ``from`` (site id), ``to`` (region id), and
+    ``distance_km`` and/or ``cost`` (transport cost per unit, currency/unit, for every product)."""
+    path = _check_file(Path(path), "OD matrix", "--od-matrix")
+    try:
+        if path.suffix.lower() == ".parquet":
+            table = pd.read_parquet(path)
+        else:
+            table = pd.read_csv(path, dtype={"from": str, "to": str})
+    except Exception as error:
+        raise InputError(f"{path}: cannot read the OD matrix ({error}); give a CSV or Parquet file") from None
+    require_columns(table, ["from", "to"], path, "the OD matrix needs from (site id) and to (region id)")
+    values = [column for column in ("distance_km", "cost") if column in table.columns]
+    if not values:
+        raise InputError(f"{path}: the OD matrix needs a 'distance_km' or a 'cost' column; add one")
+    table["from"] = table["from"].astype(str)
+    table["to"] = table["to"].astype(str)
+    for column in values:
+        numeric = pd.to_numeric(table[column], errors="coerce")
+        bad = numeric.isna() | (numeric < 0)
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise InputError(
+                f"{path}: column '{column}' row {row + 1} ('{table[column].iloc[row]}') must be a number ≥ 0"
+            )
+        table[column] = numeric
+    duplicated = table.duplicated(["from", "to"])
+    if duplicated.any():
+        row = int(duplicated.to_numpy().nonzero()[0][0])
+        raise InputError(f"{path}: pair ({table['from'].iloc[row]}, {table['to'].iloc[row]}) appears twice; keep one")
+    return table

@@ -1,0 +1,173 @@
+"""Demand scenarios: read from a file or generated, always as arrays aligned with a problem's regions
+and products.
+
+* **File** (CSV): columns ``scenario, region, product, demand, probability``; one row per
+  (scenario, region, product); demand in units/yr (≥ 0); the probability of a scenario is repeated
+  on each of its rows (> 0, the same on every row) and the probabilities sum to 1. Pairs a
+  scenario does not list have zero demand in it.
+* **Generated**: demand of scenario s = base demand × A_sp × N_srp with a product acceptance factor
+  A_sp shared by all regions and independent regional noise N_srp, both mean-one lognormal
+  (``[uncertainty]`` of the model file); equally likely; seeded.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.errors import InputError, truncated
+from planner.inputs.config import UncertaintyConfig
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("scenario", "region", "product", "demand", "probability")
+PROBABILITY_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    """``demand[s, r, p]`` (units/yr) of scenario s with ``probability[s]``, for a problem's regions
+    and products (same order)."""
+
+    ids: tuple[str, ...]
+    probability: np.ndarray  # (N,)
+    demand: np.ndarray  # (N, R, P) units/yr
+
+    def __post_init__(self) -> None:
+        if len(self.ids) != len(self.probability) or self.demand.shape[0] != len(self.ids):
+            raise ValueError("Scenarios: ids, probability and demand disagree on the number of scenarios")
+        if abs(float(self.probability.sum()) - 1.0) > PROBABILITY_TOLERANCE or (self.probability <= 0).any():
+            raise ValueError("Scenarios: probabilities must be > 0 and sum to 1")
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def expected_demand(self) -> np.ndarray:
+        """(R, P) probability-weighted mean demand, units/yr."""
+        return np.tensordot(self.probability, self.demand, axes=1)
+
+    def subset(self, positions) -> Scenarios:
+        """The scenarios at ``positions``, probabilities renormalised."""
+        positions = np.atleast_1d(np.asarray(positions, dtype=int))
+        probability = self.probability[positions]
+        return Scenarios(
+            ids=tuple(self.ids[i] for i in positions),
+            probability=probability / probability.sum(),
+            demand=self.demand[positions],
+        )
+
+    @classmethod
+    def single(cls, demand: np.ndarray, name: str = "expected") -> Scenarios:
+        """One scenario with probability 1."""
+        return cls(ids=(name,), probability=np.ones(1), demand=np.asarray(demand, dtype=float)[None])
+
+
+def generate_scenarios(base_demand: np.ndarray, n: int, seed: int, uncertainty: UncertaintyConfig) -> Scenarios:
+    """``n`` equally likely scenarios around ``base_demand`` (R, P); see the module docstring."""
+    if n < 1:
+        raise InputError(f"--scenarios {n}: give a number of scenarios ≥ 1 or a scenario file")
+    base_demand = np.asarray(base_demand, dtype=float)
+    rng = np.random.default_rng(seed)
+    n_regions, n_products = base_demand.shape
+    sigma_a, sigma_r = uncertainty.acceptance_sigma, uncertainty.regional_sigma
+    acceptance = np.exp(sigma_a * rng.standard_normal((n, 1, n_products)) - sigma_a**2 / 2)
+    noise = np.exp(sigma_r * rng.standard_normal((n, n_regions, n_products)) - sigma_r**2 / 2)
+    width = len(str(n))
+    return Scenarios(
+        ids=tuple(f"s{i + 1:0{width}d}" for i in range(n)),
+        probability=np.full(n, 1.0 / n),
+        demand=base_demand[None] * acceptance * noise,
+    )
+
+
+def _fail(path: Path, message: str) -> InputError:
+    return InputError(f"{path}: {message}")
+
+
+def _rows(frame: pd.DataFrame, mask) -> str:
+    """1-based data-row numbers (the header is not a row) where ``mask`` holds, truncated."""
+    return truncated((np.flatnonzero(np.asarray(mask)) + 1).tolist())
+
+
+def read_scenarios(path: Path | str, region_ids, product_ids) -> Scenarios:
+    """Read a scenario CSV for the given regions and products; :class:`InputError` (one line: file,
+    column, rows, fix) on anything malformed."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        fix = "pass an existing CSV or a number of scenarios to --scenarios"
+        raise _fail(path, f"scenario file not found; {fix}") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+        fix = f"give a CSV with columns {', '.join(COLUMNS)}"
+        raise _fail(path, f"cannot read the scenario file as CSV ({reason}); {fix}") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        fix = f"give columns {', '.join(COLUMNS)}"
+        raise _fail(path, f"column '{missing[0]}' is missing (found {list(frame.columns)}); {fix}")
+    if frame.empty:
+        raise _fail(path, "the scenario file has no rows; give at least one scenario")
+    for column in ("scenario", "region", "product"):
+        frame[column] = frame[column].str.strip()
+        empty = frame[column] == ""
+        if empty.any():
+            raise _fail(path, f"column '{column}' is empty in rows {_rows(frame, empty)}; fill it in every row")
+    numbers = {}
+    for column in ("demand", "probability"):
+        values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
+        bad = values.isna() | ~np.isfinite(values.fillna(0.0))
+        if bad.any():
+            first = frame.loc[bad, column].iloc[0]
+            where = f"column '{column}' is not a finite number in rows {_rows(frame, bad)} (e.g. {first!r})"
+            raise _fail(path, f"{where}; give a number in every row")
+        numbers[column] = values.to_numpy(dtype=float)
+    demand, probability = numbers["demand"], numbers["probability"]
+    if (demand < 0).any():
+        bad = demand < 0
+        where = f"column 'demand' is negative in rows {_rows(frame, bad)} (values {truncated(demand[bad].tolist())})"
+        raise _fail(path, f"{where}; give units/yr ≥ 0")
+    if ((probability <= 0) | (probability > 1)).any():
+        bad = (probability <= 0) | (probability > 1)
+        where = f"column 'probability' is outside (0, 1] in rows {_rows(frame, bad)}"
+        raise _fail(path, f"{where}; give each scenario a probability > 0")
+    region_position = {str(r): i for i, r in enumerate(region_ids)}
+    product_position = {str(p): i for i, p in enumerate(product_ids)}
+    region = frame["region"].map(region_position)
+    if region.isna().any():
+        bad = region.isna()
+        raise _fail(path, f"column 'region' has ids not in the regions data in rows {_rows(frame, bad)} "
+                          f"(e.g. {frame.loc[bad, 'region'].iloc[0]!r}); use the regions' id column (after --select)")
+    product = frame["product"].map(product_position)
+    if product.isna().any():
+        bad = product.isna()
+        known = ", ".join(map(str, product_ids))
+        raise _fail(path, f"column 'product' names unknown products in rows {_rows(frame, bad)} "
+                          f"(e.g. {frame.loc[bad, 'product'].iloc[0]!r}); known products: {known}")
+    duplicated = frame.duplicated(["scenario", "region", "product"], keep="first")
+    if duplicated.any():
+        where = f"rows {_rows(frame, duplicated)} repeat a (scenario, region, product) given earlier"
+        raise _fail(path, f"{where}; give each once")
+    ids = tuple(pd.unique(frame["scenario"]))
+    scenario = frame["scenario"].map({s: i for i, s in enumerate(ids)}).to_numpy()
+    per_scenario = pd.Series(probability).groupby(scenario)
+    inconsistent = (per_scenario.transform("max") - per_scenario.transform("min")).to_numpy() > PROBABILITY_TOLERANCE
+    if inconsistent.any():
+        where = f"scenario '{ids[scenario[inconsistent][0]]}' (rows {_rows(frame, inconsistent)})"
+        raise _fail(path, f"column 'probability' differs within {where}; "
+                          "repeat the same probability on every row of a scenario")
+    probabilities = per_scenario.first().to_numpy()
+    total = float(probabilities.sum())
+    if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+        raise _fail(path, f"the probabilities of the {len(ids)} scenarios sum to {total:.6g}, not 1; "
+                          "scale them so they sum to 1")
+    values = np.zeros((len(ids), len(region_position), len(product_position)))
+    values[scenario, region.to_numpy(dtype=int), product.to_numpy(dtype=int)] = demand
+    logger.info("read %d scenarios from %s", len(ids), path)
+    return Scenarios(ids=ids, probability=probabilities / total, demand=values)

@@ -1,0 +1,129 @@
+"""The pre-solve screening of a prepared :class:`~planner.problem.Problem`: named checks that find
+instances that cannot be feasible before the solver is asked (each raises :class:`InfeasibleError`
+with the numbers and the fix) and regions that no facility can reach (a warning: they stay unmet).
+Numbers only: no files, no geometry."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from planner.errors import InfeasibleError, truncated
+from planner.problem import Problem
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What the pre-solve screening found."""
+
+    unreachable: dict[str, list[str]] = field(default_factory=dict)  # product → region ids
+    warnings: list[str] = field(default_factory=list)
+
+
+def screen_problem(problem: Problem) -> Screening:
+    """Reject instances that cannot be feasible; report regions no facility can reach."""
+    screening = check_reach(problem)
+    check_capacity(problem)
+    check_forced_types(problem)
+    check_type_counts(problem)
+    check_facility_counts(problem)
+    check_capex_budget(problem)
+    return screening
+
+
+def check_reach(problem: Problem) -> Screening:
+    """Regions with demand of a product that no arc reaches: an error when the product must be
+    served (no unmet penalty), otherwise a warning."""
+    served_pairs = np.zeros(problem.demand.shape, dtype=bool)
+    served_pairs[problem.arc_region, problem.arc_product] = True
+    unreachable: dict[str, list[str]] = {}
+    warnings: list[str] = []
+    for p, product in enumerate(problem.product_ids):
+        lost = np.flatnonzero((problem.demand[:, p] > 0) & ~served_pairs[:, p])
+        if len(lost) == 0:
+            continue
+        ids = problem.region_ids[lost].tolist()
+        if not np.isfinite(problem.unmet_penalty[p]):
+            raise InfeasibleError(
+                f"product '{product}': regions {truncated(ids)} cannot be reached by any facility that makes it "
+                "(delivery radius, eligibility) and the product has no unmet_penalty_per_unit; add candidate "
+                "sites, widen the radius or set a penalty"
+            )
+        unreachable[product] = ids
+        message = (
+            f"product '{product}': {len(ids)} regions ({truncated(ids)}) cannot be served within a delivery "
+            f"radius at a cost below the unmet penalty and stay unmet ({problem.demand[lost, p].sum():,.0f} units/yr)"
+        )
+        warnings.append(message)
+        logger.warning(message)
+    return Screening(unreachable=unreachable, warnings=warnings)
+
+
+def check_capacity(problem: Problem) -> None:
+    """Demand that must be served ≤ the largest capacity of every site (one type per site),
+    counting only the ``max_facilities`` largest sites."""
+    must_serve = ~np.isfinite(problem.unmet_penalty)
+    required = float(problem.demand[:, must_serve].sum())
+    capacity = problem.option_capacity_max
+    if required <= 0 or not np.all(np.isfinite(capacity)):
+        return
+    by_site = pd.Series(capacity).groupby(problem.option_site).max()
+    top = np.sort(by_site.to_numpy())[::-1]
+    if problem.max_facilities is not None:
+        top = top[: problem.max_facilities]
+    if top.sum() < required * (1 - 1e-9):
+        raise InfeasibleError(
+            f"demand that must be served is {required:,.6g} units/yr but all candidate sites together "
+            f"can make at most {top.sum():,.6g}; add sites, modules or an unmet penalty"
+        )
+
+
+def check_forced_types(problem: Problem) -> None:
+    """No site forced open as two types."""
+    option_sites, counts = np.unique(problem.option_site[problem.forced], return_counts=True)
+    if (counts > 1).any():
+        ids = problem.site_ids[option_sites[counts > 1]].tolist()
+        raise InfeasibleError(f"sites {truncated(ids)} are forced open as more than one type; force one type")
+
+
+def check_type_counts(problem: Problem) -> None:
+    """Per facility type: min_count ≤ candidates and forced ≤ max_count."""
+    for k, type_id in enumerate(problem.type_ids):
+        candidates = int(np.count_nonzero(problem.option_type == k))
+        forced = int(np.count_nonzero(problem.forced & (problem.option_type == k)))
+        if problem.type_min_count[k] > candidates:
+            raise InfeasibleError(
+                f"facility type '{type_id}': min_count {problem.type_min_count[k]} but only {candidates} candidate "
+                "sites; lower min_count or add candidates"
+            )
+        if forced > problem.type_max_count[k]:
+            raise InfeasibleError(
+                f"facility type '{type_id}': {forced} sites forced open but max_count is {problem.type_max_count[k]}"
+            )
+
+
+def check_facility_counts(problem: Problem) -> None:
+    """forced ≤ max_facilities and min_facilities ≤ candidate sites."""
+    n_forced = int(problem.forced.sum())
+    if problem.max_facilities is not None and n_forced > problem.max_facilities:
+        raise InfeasibleError(f"{n_forced} sites forced open but max_facilities is {problem.max_facilities}")
+    n_sites = len(np.unique(problem.option_site))
+    if problem.min_facilities > n_sites:
+        raise InfeasibleError(f"min_facilities {problem.min_facilities} exceeds the {n_sites} candidate sites")
+
+
+def check_capex_budget(problem: Problem) -> None:
+    """The capex of forced and existing sites fits the budget."""
+    if not np.isfinite(problem.capex_budget):
+        return
+    forced_spend = float((problem.capex + problem.capex_per_module * problem.min_modules)[problem.forced].sum())
+    if forced_spend > problem.capex_budget:
+        raise InfeasibleError(
+            f"forced and existing sites need capex {forced_spend:,.6g} but capex_budget is "
+            f"{problem.capex_budget:,.6g}; raise the budget or force fewer sites"
+        )

@@ -1,0 +1,77 @@
+"""The decision values of one solve, as arrays indexed like the problem (:class:`Solution`), read
+from a solved Pyomo model or from a column vector of the standard form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.model.index import ModelIndex
+from planner.problem import Problem
+
+SHARE_ZERO = 1e-9  # shares below this are solver noise, not flows
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Decision values: ``open``/``modules`` per option, ``assign`` share per arc, ``unmet`` share per pair."""
+
+    open: np.ndarray
+    modules: np.ndarray
+    assign: np.ndarray
+    unmet: np.ndarray
+    setup: np.ndarray | None = None  # (O, P) 1 where option o pays the setup of product p
+
+    @classmethod
+    def from_columns(
+        cls,
+        problem: Problem,
+        index: ModelIndex,
+        open_values: np.ndarray,
+        modular_values: np.ndarray,
+        assign_values: np.ndarray,
+        unmet_values: np.ndarray,
+        setup_values: np.ndarray,
+    ) -> Solution:
+        """Round raw solver values: ``open`` per option, ``modules`` per modular option, ``assign``
+        per arc, ``unmet`` per pair with a penalty, ``setup`` per setup variable."""
+        is_open = np.round(open_values).astype(int)
+        modules = problem.min_modules * is_open
+        if len(index.modular_options):
+            modules = modules.copy()
+            modules[index.modular_options] = np.round(modular_values)
+        assign = np.clip(np.asarray(assign_values, dtype=float), 0.0, 1.0)
+        assign[assign < SHARE_ZERO] = 0.0
+        unmet = np.zeros(index.n_pairs)
+        if len(index.unmet_pairs):
+            unmet[index.unmet_pairs] = np.clip(unmet_values, 0.0, 1.0)
+        setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
+        if len(index.setup_option):
+            setup[index.setup_option, index.setup_product] = np.round(setup_values).astype(int)
+        return cls(open=is_open, modules=modules.astype(int), assign=assign, unmet=unmet, setup=setup)
+
+    @classmethod
+    def from_model(cls, model, problem: Problem, index: ModelIndex) -> Solution:
+        """The values of a solved Pyomo model (``planner.model.build``)."""
+        return cls.from_columns(
+            problem,
+            index,
+            values(model.open, range(problem.n_options)),
+            values(model.modules, index.modular_options.tolist()) if len(index.modular_options) else [],
+            values(model.assign, range(problem.n_arcs)),
+            values(model.unmet, index.unmet_pairs.tolist()) if len(index.unmet_pairs) else [],
+            values(model.setup, range(len(index.setup_option))) if len(index.setup_option) else [],
+        )
+
+
+def values(component, index) -> np.ndarray:
+    """Values of an indexed variable at the given integer positions, as a float array (0 if unset)."""
+    return np.array([component[i].value or 0.0 for i in index], dtype=float)
+
+
+def setup_paid(problem: Problem, solution: Solution) -> np.ndarray:
+    """(O, P) 1 where a product setup is paid (all zeros when the model has no setup costs)."""
+    if solution.setup is None:
+        return np.zeros((problem.n_options, problem.n_products), dtype=int)
+    return solution.setup

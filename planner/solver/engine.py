@@ -1,0 +1,130 @@
+"""The solver's one entry point, :func:`solve`: the engine decisions between the problem and
+HiGHS.
+
+1. Which builder: the sparse standard form from arrays (default) or the Pyomo model
+   (``SolverOptions.builder``), checked before anything runs.
+2. Whether the Lagrangian presolve runs (``presolve_applies``); what it used of the time limit is
+   not HiGHS's to spend.
+3. Whether HiGHS can still help in the time left (``highs_can_help``); if not, the presolve's
+   incumbent is the answer, labelled ``time_limit``.
+4. HiGHS on the (possibly reduced) model with the incumbent as its start; the better of HiGHS's
+   result and the presolve's incumbent is kept (``keep_better``) and the reported bound is the
+   larger of the two valid bounds (``combine_bounds``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from planner.errors import SolverError
+from planner.model import ModelIndex, build_model
+from planner.model.arrays import build_standard_form, solution_from_vector, start_vector
+from planner.model.solution import Solution
+from planner.model.start import load_start
+from planner.problem import Problem
+from planner.solver.highs import run_highs, solve_model
+from planner.solver.outcome import SolveReport, SolverOptions, Status
+from planner.solver.presolve import (
+    PresolveResult,
+    apply_presolve,
+    apply_presolve_to_form,
+    combine_bounds,
+    highs_can_help,
+    keep_better,
+    lagrangian_presolve,
+    presolve_applies,
+    presolve_report,
+)
+from planner.timing import Timing
+
+logger = logging.getLogger(__name__)
+
+BUILDERS = ("arrays", "pyomo")
+
+
+def solve(
+    problem: Problem,
+    options: SolverOptions | None = None,
+    start: Solution | None = None,
+    index: ModelIndex | None = None,
+    timing: Timing | None = None,
+) -> tuple[SolveReport, Solution]:
+    """Solve ``problem``: the report (real status, objective, bound, gap) and the solution.
+
+    ``start``, a solution known to be feasible for ``problem``, is HiGHS's first incumbent where
+    the Lagrangian presolve does not run. Raises ``InfeasibleError`` or ``SolverError`` when there
+    is no solution."""
+    options = options or SolverOptions()
+    if options.builder not in BUILDERS:
+        raise ValueError(f"SolverOptions.builder is '{options.builder}'; use 'arrays' or 'pyomo'")
+    timing = timing or Timing()
+    if index is None:
+        with timing.phase("build"):
+            index = ModelIndex.from_problem(problem)
+    presolve = None
+    if presolve_applies(problem, options):
+        with timing.phase("presolve"):
+            presolve = lagrangian_presolve(problem, index, options)
+        if options.time_limit_s is not None:
+            remaining = options.time_limit_s - timing.seconds.get("presolve", 0.0)
+            options = dataclasses.replace(options, time_limit_s=max(remaining, 1.0))
+    route = _solve_with_pyomo if options.builder == "pyomo" else _solve_with_arrays
+    return route(problem, index, options, presolve, start, timing)
+
+
+def _solve_with_pyomo(problem, index, options, presolve: PresolveResult | None, start, timing):
+    """The Pyomo model, compiled by Pyomo and handed to HiGHS."""
+    with timing.phase("build"):
+        model = build_model(problem, index)
+        if presolve is not None:
+            apply_presolve(model, problem, index, presolve)
+        elif start is not None:
+            load_start(model, problem, index, start)
+    with timing.phase("solve"):
+        warm = start is not None if presolve is None else presolve.incumbent is not None
+        report = solve_model(model, options, warm_start=warm)
+        if presolve is not None:
+            report = combine_bounds(report, presolve.bound)
+    return report, Solution.from_model(model, problem, index)
+
+
+def _solve_with_arrays(problem, index, options, presolve: PresolveResult | None, start, timing):
+    """The standard form built from the index arrays, handed to HiGHS in one call."""
+    with timing.phase("build"):
+        form = build_standard_form(problem, index)
+        vector = None
+        if presolve is not None and presolve.paid:
+            form, vector = apply_presolve_to_form(form, problem, index, presolve)
+        elif start is not None:
+            vector = start_vector(form, problem, index, start)
+    with timing.phase("solve"):
+        if presolve is not None and not highs_can_help(problem, presolve, options.time_limit_s):
+            report, values = _presolve_only(form, vector, presolve, options)
+        else:
+            report, values = _run_highs_keeping_better(form, problem, index, vector, presolve, options)
+    return report, solution_from_vector(form, problem, index, values)
+
+
+def _presolve_only(form, vector, presolve: PresolveResult, options: SolverOptions):
+    """The presolve's incumbent as the answer when too little time is left for HiGHS."""
+    logger.info("HiGHS is not run: %.1fs are left, too little for a model this size", options.time_limit_s)
+    objective = float(form.cost @ vector) + float(form.offset) if vector is not None else None
+    report = presolve_report(
+        objective, Status.TIME_LIMIT, "time limit reached in the presolve; HiGHS not run", options.mip_gap
+    )
+    return combine_bounds(report, presolve.bound), vector
+
+
+def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveResult | None, options):
+    """HiGHS from ``vector``; with a presolve, the better of its result and the presolve's incumbent."""
+    try:
+        report, values = run_highs(form, options, start=vector, progress_s=options.progress_s)
+    except SolverError:
+        if presolve is None or presolve.incumbent is None:
+            raise
+        report, values = None, None
+    if presolve is not None:
+        report, values = keep_better(report, values, form, problem, index, presolve, options.mip_gap)
+        report = combine_bounds(report, presolve.bound)
+    return report, values

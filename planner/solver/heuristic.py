@@ -1,0 +1,343 @@
+"""A primal heuristic: from a set of open options, the cheapest flows (an LP), then whole modules,
+then local search (drop an option; add one; swap one for another) while that lowers the cost. The result is a complete,
+feasible :class:`Solution` (checked against every coupling constraint) or None; it is handed to
+HiGHS as a starting incumbent and gives the upper bound for Lagrangian fixing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+from scipy import sparse
+
+from planner.errors import InfeasibleError, SolverError
+from planner.model.index import ModelIndex
+from planner.model.solution import SHARE_ZERO, Solution
+from planner.problem import Problem, restrict_options
+from planner.solver.highs import solve_lp
+
+logger = logging.getLogger(__name__)
+
+PERSISTENT_LP_MAX_ARCS = 200_000  # above this a fresh LP over the open options' arcs is cheaper
+
+
+def solution_cost(problem: Problem, index: ModelIndex, solution: Solution) -> float:
+    """Objective of a solution (currency/yr)."""
+    fixed = float((problem.opening_cost * solution.open + problem.module_cost * solution.modules).sum())
+    flows = float((problem.arc_unit_cost * index.arc_demand * solution.assign).sum())
+    penalty = np.where(np.isfinite(index.pair_penalty), index.pair_penalty, 0.0)
+    return fixed + flows + float((penalty * index.pair_demand * solution.unmet).sum())
+
+
+def satisfies_coupling(problem: Problem, solution: Solution) -> bool:
+    """One type per site, type and total counts, budget, forced sites, single sourcing."""
+    is_open = solution.open > 0
+    if np.bincount(problem.option_site[is_open], minlength=len(problem.site_ids)).max(initial=0) > 1:
+        return False
+    per_type = np.bincount(problem.option_type[is_open], minlength=len(problem.type_ids))
+    if (per_type < problem.type_min_count).any() or (per_type > problem.type_max_count).any():
+        return False
+    n_open = int(is_open.sum())
+    if n_open < problem.min_facilities or (problem.max_facilities is not None and n_open > problem.max_facilities):
+        return False
+    if (problem.forced & ~is_open).any():
+        return False
+    spend = float((problem.capex * solution.open + problem.capex_per_module * solution.modules).sum())
+    if np.isfinite(problem.capex_budget) and spend > problem.capex_budget * (1 + 1e-9):
+        return False
+    if problem.single_sourcing and ((solution.assign > SHARE_ZERO) & (solution.assign < 1 - 1e-9)).any():
+        return False
+    return True
+
+
+def flow_form(
+    problem: Problem, index: ModelIndex, arc_cost: np.ndarray, arc_upper: np.ndarray, capacity_upper: np.ndarray
+):
+    """The flow LP as a standard form: columns are the arcs (cost ``arc_cost``, share in
+    [0, ``arc_upper``]) and then the pairs that may go unmet (their penalty × demand); rows are one
+    balance row per pair (= 1) and then one capacity row per capacitated option, in option order
+    (load ≤ ``capacity_upper``)."""
+    from planner.model.arrays import StandardForm
+
+    quantity = index.arc_demand
+    unmet_pairs = index.unmet_pairs
+    n_arcs, n_unmet = problem.n_arcs, len(unmet_pairs)
+    capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
+    row_of = np.full(problem.n_options, -1)
+    row_of[capacitated] = index.n_pairs + np.arange(len(capacitated))
+    in_capacity = row_of[problem.arc_option] >= 0
+    rows = np.concatenate([index.arc_pair, unmet_pairs, row_of[problem.arc_option[in_capacity]]])
+    cols = np.concatenate([np.arange(n_arcs), n_arcs + np.arange(n_unmet), np.flatnonzero(in_capacity)])
+    vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity]])
+    return StandardForm(
+        matrix=sparse.csr_array((vals, (rows, cols)), shape=(index.n_pairs + len(capacitated), n_arcs + n_unmet)),
+        row_lower=np.concatenate([np.ones(index.n_pairs), np.full(len(capacitated), -np.inf)]),
+        row_upper=np.concatenate([np.ones(index.n_pairs), capacity_upper]),
+        col_lower=np.zeros(n_arcs + n_unmet),
+        col_upper=np.concatenate([arc_upper, np.ones(n_unmet)]),
+        integer=np.zeros(n_arcs + n_unmet, dtype=bool),
+        cost=np.concatenate([arc_cost, index.pair_penalty[unmet_pairs] * index.pair_demand[unmet_pairs]]),
+        offset=0.0,
+        blocks={},
+        row_families=(),
+    )
+
+
+class FlowLP:
+    """The flow LP of every open set on one persistent HiGHS instance: all arcs are columns
+    (cost = unit cost + module cost per unit of capacity, × demand), closing an option sets its
+    arcs' upper bounds and its capacity row to 0, and each re-solve starts from the last basis
+    (a few dual simplex steps instead of a fresh LP per local-search move)."""
+
+    def __init__(self, problem: Problem, index: ModelIndex) -> None:
+        from planner.solver.highs import new_highs, pass_model
+        from planner.solver.outcome import SolverOptions
+
+        self.problem, self.index = problem, index
+        quantity = index.arc_demand
+        option = problem.arc_option
+        capacity = problem.module_capacity[option]
+        per_unit_module = np.where(np.isfinite(capacity), problem.module_cost[option] / capacity, 0.0)
+        self.capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
+        self.capacity_max = problem.option_capacity_max[self.capacitated]
+        form = flow_form(
+            problem, index, (problem.arc_unit_cost + per_unit_module) * quantity, np.ones(problem.n_arcs),
+            self.capacity_max,
+        )
+        self.highs = new_highs(SolverOptions(quiet=True))  # threads: whatever the process already uses
+        pass_model(self.highs, form)
+        self.opened = np.ones(problem.n_options, dtype=bool)
+
+    def solve(self, opened: np.ndarray) -> Solution | None:
+        """Cheapest flows given the open options at their largest capacity, then whole modules."""
+        import highspy
+
+        problem, index = self.problem, self.index
+        changed = np.flatnonzero(opened != self.opened)
+        if len(changed):
+            arcs = np.flatnonzero(np.isin(problem.arc_option, changed))
+            upper = opened[problem.arc_option[arcs]].astype(float)
+            self.highs.changeColsBounds(len(arcs), arcs.astype(np.int32), np.zeros(len(arcs)), upper)
+            rows = np.flatnonzero(np.isin(self.capacitated, changed))
+            row_upper = np.where(opened[self.capacitated[rows]], self.capacity_max[rows], 0.0)
+            self.highs.changeRowsBounds(
+                len(rows), (index.n_pairs + rows).astype(np.int32), np.full(len(rows), -highspy.kHighsInf), row_upper
+            )
+            self.opened = opened.copy()
+        self.highs.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.asarray(self.highs.getSolution().col_value, dtype=float)
+        return _whole_modules(problem, index, x[: problem.n_arcs], x[problem.n_arcs :])
+
+
+def _whole_modules(problem: Problem, index: ModelIndex, shares: np.ndarray, unmet_shares: np.ndarray) -> Solution:
+    """A solution from arc and unmet shares: options with load open, whole modules for the load."""
+    assign = np.clip(shares, 0.0, 1.0)
+    assign[assign < SHARE_ZERO] = 0.0
+    unmet = np.zeros(index.n_pairs)
+    unmet[index.unmet_pairs] = np.clip(unmet_shares, 0.0, 1.0)
+    option_load = np.bincount(
+        problem.arc_option, weights=assign * index.arc_demand, minlength=problem.n_options
+    )
+    used = (option_load > 0) | problem.forced
+    with np.errstate(invalid="ignore", divide="ignore"):
+        needed = np.where(
+            np.isfinite(problem.module_capacity),
+            np.ceil(option_load / problem.module_capacity - 1e-9),
+            problem.min_modules,
+        )
+    modules = np.clip(needed, problem.min_modules, problem.max_modules).astype(int) * used
+    return Solution(open=used.astype(int), modules=modules, assign=assign, unmet=unmet)
+
+
+def flows_for_open_set(problem: Problem, index: ModelIndex, opened: np.ndarray) -> Solution | None:
+    """Cheapest flows given the open options at their largest capacity, then whole modules (one
+    fresh LP over the open options' arcs; :class:`FlowLP` re-solves many open sets faster)."""
+    arcs = np.flatnonzero(opened[problem.arc_option])
+    quantity = index.pair_demand[index.arc_pair[arcs]]
+    option = problem.arc_option[arcs]
+    capacity = problem.module_capacity[option]
+    per_unit_module = np.where(np.isfinite(capacity), problem.module_cost[option] / capacity, 0.0)
+    arc_cost = (problem.arc_unit_cost[arcs] + per_unit_module) * quantity
+    may_be_unmet = index.unmet_pairs
+    penalty_cost = index.pair_penalty[may_be_unmet] * index.pair_demand[may_be_unmet]
+    n_arcs, n_unmet = len(arcs), len(may_be_unmet)
+    balance = sparse.csr_array(
+        (
+            np.ones(n_arcs + n_unmet),
+            (np.concatenate([index.arc_pair[arcs], may_be_unmet]), np.arange(n_arcs + n_unmet)),
+        ),
+        shape=(index.n_pairs, n_arcs + n_unmet),
+    )
+    capacitated = np.flatnonzero(opened & np.isfinite(problem.module_capacity))
+    position = np.full(problem.n_options, -1)
+    position[capacitated] = np.arange(len(capacitated))
+    in_capacity = np.isfinite(capacity)
+    load = sparse.csr_array(
+        (quantity[in_capacity], (position[option[in_capacity]], np.flatnonzero(in_capacity))),
+        shape=(len(capacitated), n_arcs + n_unmet),
+    )
+    matrix = sparse.vstack([balance, load], format="csr")
+    row_lower = np.concatenate([np.ones(index.n_pairs), np.full(len(capacitated), -np.inf)])
+    row_upper = np.concatenate([np.ones(index.n_pairs), problem.option_capacity_max[capacitated]])
+    x = solve_lp(np.concatenate([arc_cost, penalty_cost]), matrix, row_lower, row_upper, np.ones(n_arcs + n_unmet))
+    if x is None:
+        return None
+    shares = np.zeros(problem.n_arcs)
+    shares[arcs] = x[:n_arcs]
+    return _whole_modules(problem, index, shares, x[n_arcs:])
+
+
+def drop_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray):
+    """Close one open option, least loaded first."""
+    load = np.bincount(
+        problem.arc_option, weights=best.assign * index.arc_demand, minlength=problem.n_options
+    )
+    candidates = np.flatnonzero((best.open > 0) & ~problem.forced)
+    for option in candidates[np.argsort(load[candidates])].tolist():
+        yield [option], []
+
+
+def add_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray, width: int = 20):
+    """Open one of the ``width`` closed options with the lowest Lagrangian value v_o (greedy add)."""
+    closed = np.flatnonzero(best.open == 0)
+    for into in closed[np.argsort(option_value[closed], kind="stable")][:width].tolist():
+        yield [], [into]
+
+
+def swap_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray, width: int = 10):
+    """Close an open option (highest Lagrangian value v_o first) and open one of the ``width``
+    closed options with the lowest v_o."""
+    opened = np.flatnonzero((best.open > 0) & ~problem.forced)
+    closed = np.flatnonzero(best.open == 0)
+    closed = closed[np.argsort(option_value[closed])][:width]
+    for out in opened[np.argsort(-option_value[opened])].tolist():
+        for into in closed.tolist():
+            yield [out], [into]
+
+
+def local_search(
+    problem: Problem,
+    index: ModelIndex,
+    solution: Solution,
+    option_value: np.ndarray,
+    moves,
+    time_limit_s: float,
+    flow_lp: FlowLP | None = None,
+) -> Solution:
+    """First-improvement local search over open sets: each move re-solves the flows by LP
+    (on ``flow_lp`` when given, else a fresh LP per move)."""
+    started = time.perf_counter()
+    best, best_cost = solution, solution_cost(problem, index, solution)
+    improved = True
+    while improved and time.perf_counter() - started < time_limit_s:
+        improved = False
+        for close, open_ in moves(problem, index, best, option_value):
+            if time.perf_counter() - started > time_limit_s:
+                return best
+            trial_open = best.open > 0
+            trial_open[close] = False
+            trial_open[open_] = True
+            trial = (
+                flow_lp.solve(trial_open) if flow_lp is not None else flows_for_open_set(problem, index, trial_open)
+            )
+            if trial is None or not satisfies_coupling(problem, trial):
+                continue
+            cost = solution_cost(problem, index, trial)
+            if cost < best_cost - 1e-9 * max(abs(best_cost), 1.0):
+                best, best_cost, improved = trial, cost, True
+                break
+    return best
+
+
+def incumbent_from_values(
+    problem: Problem,
+    index: ModelIndex,
+    option_value: np.ndarray,
+    time_limit_s: float = 10.0,
+    opened: np.ndarray | None = None,
+) -> Solution | None:
+    """Open the options a Lagrangian solution opens (``opened``, default v_o < 0 and forced), adding
+    the next best by v_o until capacity covers the demand that must be served; flows by LP; then the
+    drop and swap passes."""
+    opened = (problem.forced | (option_value < 0)) if opened is None else opened.copy()
+    must_serve = float(index.pair_demand[~np.isfinite(index.pair_penalty)].sum())
+    order = np.argsort(option_value)
+    capacity = problem.option_capacity_max
+    for option in order:
+        if capacity[opened].sum() >= must_serve * (1 + 1e-9):
+            break
+        opened[option] = True
+    # one type per site: keep the option with the lowest value at each site
+    ranked = np.flatnonzero(opened)[np.argsort(option_value[opened])]
+    _, first = np.unique(problem.option_site[ranked], return_index=True)
+    keep = np.zeros_like(opened)
+    keep[ranked[first]] = True
+    solution = flows_for_open_set(problem, index, keep)
+    if solution is None or not satisfies_coupling(problem, solution):
+        return None
+    started = time.perf_counter()
+    flow_lp = FlowLP(problem, index) if problem.n_arcs < PERSISTENT_LP_MAX_ARCS else None
+    solution = local_search(problem, index, solution, option_value, drop_moves, time_limit_s / 3, flow_lp)
+    remaining = time_limit_s - (time.perf_counter() - started)
+    solution = local_search(problem, index, solution, option_value, add_moves, remaining / 2, flow_lp)
+    remaining = time_limit_s - (time.perf_counter() - started)
+    return local_search(problem, index, solution, option_value, swap_moves, remaining, flow_lp)
+
+
+def restricted_mip(
+    problem: Problem,
+    index: ModelIndex,
+    candidates: np.ndarray,
+    time_limit_s: float,
+    start: Solution | None = None,
+    threads: int | None = None,
+) -> Solution | None:
+    """The MIP over the ``candidates`` options only (forced options always included), solved by
+    HiGHS within ``time_limit_s`` from ``start``; its solution, which is feasible for the whole
+    problem (the other options stay closed), or None. A primal heuristic: it proves nothing."""
+    from planner.model.arrays import build_standard_form, solution_from_vector, start_vector
+    from planner.solver.highs import run_highs
+    from planner.solver.outcome import SolverOptions
+
+    options = np.flatnonzero(candidates | problem.forced)
+    if start is not None:
+        options = np.union1d(options, np.flatnonzero(start.open > 0))
+    sub, arcs = restrict_options(problem, options)
+    sub_index = ModelIndex.from_problem(sub)
+    form = build_standard_form(sub, sub_index)
+    x0 = None
+    if start is not None:
+        sub_start = Solution(
+            open=start.open[options],
+            modules=start.modules[options],
+            assign=start.assign[arcs],
+            unmet=start.unmet,
+            setup=None if start.setup is None else start.setup[options],
+        )
+        x0 = start_vector(form, sub, sub_index, sub_start)
+    try:
+        _, values = run_highs(
+            form, SolverOptions(time_limit_s=max(time_limit_s, 0.5), mip_gap=1e-4, threads=threads), start=x0,
+            progress_s=None,
+        )
+    except (SolverError, InfeasibleError):
+        return None
+    found = solution_from_vector(form, sub, sub_index, values)
+    is_open = np.zeros(problem.n_options, dtype=int)
+    is_open[options] = found.open
+    modules = np.zeros(problem.n_options, dtype=int)
+    modules[options] = found.modules
+    assign = np.zeros(problem.n_arcs)
+    assign[arcs] = found.assign
+    setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
+    setup[options] = found.setup
+    solution = Solution(open=is_open, modules=modules, assign=assign, unmet=found.unmet, setup=setup)
+    logger.info(
+        "restricted MIP over %d of %d options: cost %.10g", len(options), problem.n_options,
+        solution_cost(problem, index, solution),
+    )
+    return solution

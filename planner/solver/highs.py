@@ -1,0 +1,309 @@
+"""HiGHS through highspy: a :class:`~planner.model.arrays.LinearForm` (the standard form built
+from arrays, or a Pyomo model compiled with Pyomo's standard-form compiler) is handed over in one
+call, solved, and its outcome returned as a :class:`~planner.solver.outcome.SolveReport`. The other
+modules of ``planner.solver`` that call highspy (the heuristic's flow LPs, the module search's
+persistent LP) create their instances with :func:`new_highs` and :func:`pass_model` from here.
+
+A run that stops at a limit with an incumbent is reported as such, never as optimal; no solution
+raises :class:`InfeasibleError` or :class:`SolverError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.common.tee import capture_output
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from scipy import sparse
+
+from planner.errors import InfeasibleError, SolverError
+from planner.model.arrays import LinearForm
+from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
+
+logger = logging.getLogger(__name__)
+
+INF = highspy.kHighsInf
+
+
+_MODEL_STATUS = highspy.HighsModelStatus
+_STATUS_OF = {
+    _MODEL_STATUS.kOptimal: Status.OPTIMAL,
+    _MODEL_STATUS.kModelEmpty: Status.OPTIMAL,  # nothing to decide: every variable is fixed or unused
+    _MODEL_STATUS.kTimeLimit: Status.TIME_LIMIT,
+    _MODEL_STATUS.kIterationLimit: Status.OTHER_LIMIT,
+    _MODEL_STATUS.kSolutionLimit: Status.OTHER_LIMIT,
+    _MODEL_STATUS.kObjectiveBound: Status.OTHER_LIMIT,
+    _MODEL_STATUS.kObjectiveTarget: Status.OTHER_LIMIT,
+    _MODEL_STATUS.kInterrupt: Status.OTHER_LIMIT,
+    _MODEL_STATUS.kInfeasible: Status.INFEASIBLE,
+    _MODEL_STATUS.kUnboundedOrInfeasible: Status.INFEASIBLE,  # our models are bounded
+    _MODEL_STATUS.kUnbounded: Status.UNBOUNDED,
+}
+
+
+@dataclass(frozen=True)
+class CompiledModel(LinearForm):
+    """A compiled Pyomo model: its :class:`LinearForm` and the Pyomo variable of each column."""
+
+    columns: list  # Pyomo VarData per column
+
+
+def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
+    """The model as sparse arrays (fixed variables become constants)."""
+    info = LinearStandardFormCompiler().write(model, mixed_form=True)
+    kinds = np.fromiter((kind for _, kind in info.rows), dtype=np.int8, count=len(info.rows))
+    rhs = np.asarray(info.rhs, dtype=float)
+    row_lower = np.where(kinds == 1, -INF, rhs)
+    row_upper = np.where(kinds == -1, INF, rhs)
+    columns = list(info.columns)
+    col_lower = np.array([-INF if v.lb is None else v.lb for v in columns], dtype=float)
+    col_upper = np.array([INF if v.ub is None else v.ub for v in columns], dtype=float)
+    integer = np.array([v.is_integer() for v in columns], dtype=bool)
+    cost = np.asarray(info.c.toarray()).ravel() if info.c.shape[0] else np.zeros(len(columns))
+    offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+    return CompiledModel(
+        matrix=sparse.csr_array(info.A),
+        row_lower=row_lower,
+        row_upper=row_upper,
+        col_lower=col_lower,
+        col_upper=col_upper,
+        integer=integer,
+        cost=cost,
+        offset=offset,
+        columns=columns,
+    )
+
+
+def new_highs(options: SolverOptions) -> highspy.Highs:
+    """A HiGHS instance with the options set; its log goes to stderr unless quiet."""
+    with capture_output(capture_fd=True):  # HiGHS prints a banner on stdout when constructed
+        highs = highspy.Highs()
+    highs.setOptionValue("log_to_console", False)
+    highs.setOptionValue("output_flag", not options.quiet)
+    if not options.quiet:
+        highs.cbLogging.subscribe(lambda event: sys.stderr.write(event.message))
+    if options.threads is not None:
+        # HiGHS keeps one global thread scheduler per process; a new thread count needs a fresh one
+        highspy.Highs.resetGlobalScheduler(True)
+        highs.setOptionValue("threads", int(options.threads))
+    if options.time_limit_s is not None:
+        highs.setOptionValue("time_limit", float(options.time_limit_s))
+    highs.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    highs.setOptionValue("mip_abs_gap", 1e-9)
+    return highs
+
+
+def pass_model(highs: highspy.Highs, compiled) -> None:
+    """Hand the arrays of a :class:`CompiledModel` or a ``StandardForm`` to HiGHS in one call
+    (the numpy overload of ``passModel``: no per-column Python objects)."""
+    csc = sparse.csc_array(compiled.matrix)
+    n_cols, n_rows = len(compiled.cost), len(compiled.row_lower)
+    integrality = np.asarray(compiled.integer, dtype=np.int32)
+    highs.passModel(
+        n_cols,
+        n_rows,
+        int(csc.nnz),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        float(compiled.offset),
+        np.asarray(compiled.cost, dtype=np.float64),
+        np.where(np.isfinite(compiled.col_lower), compiled.col_lower, -INF).astype(np.float64),
+        np.where(np.isfinite(compiled.col_upper), compiled.col_upper, INF).astype(np.float64),
+        np.where(np.isfinite(compiled.row_lower), compiled.row_lower, -INF).astype(np.float64),
+        np.where(np.isfinite(compiled.row_upper), compiled.row_upper, INF).astype(np.float64),
+        csc.indptr.astype(np.int32),
+        csc.indices.astype(np.int32),
+        csc.data.astype(np.float64),
+        integrality,
+    )
+
+
+class _Progress:
+    """Logs the incumbent, bound, gap and elapsed time while HiGHS solves a MIP (at most every
+    ``every_s`` seconds, and at every improved incumbent)."""
+
+    def __init__(self, every_s: float = 5.0) -> None:
+        self.every_s = every_s
+        self.last = -math.inf
+
+    def __call__(self, event) -> None:
+        data = event.data_out
+        now = data.running_time
+        improving = event.callback_type == highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution
+        if not improving and now - self.last < self.every_s:
+            return
+        self.last = now
+        primal, dual = data.mip_primal_bound, data.mip_dual_bound
+        gap = relative_gap(primal, dual) if math.isfinite(primal) else None
+        logger.info(
+            "HiGHS %.1fs: incumbent %s, bound %s, gap %s, %d nodes",
+            now,
+            f"{primal:.10g}" if math.isfinite(primal) else "none",
+            f"{dual:.10g}" if math.isfinite(dual) else "none",
+            "n/a" if gap is None else f"{100 * gap:.2f}%",
+            data.mip_node_count,
+        )
+
+
+def run_highs(
+    compiled,
+    options: SolverOptions,
+    start: np.ndarray | None = None,
+    started: float | None = None,
+    progress_s: float | None = 5.0,
+) -> tuple[SolveReport, np.ndarray]:
+    """:func:`run_highs_once`, checked: HiGHS 1.16 was seen, after a MIP start, to hand back the
+    starting values with the objective of a better solution it had found and then rejected. When
+    the values it returns do not have the objective it reports, the model is solved again without
+    the start; if that run finds nothing, the first run's values stand with their own objective."""
+    report, values = run_highs_once(compiled, options, start, started, progress_s)
+    if start is None or not report.objective_mismatch:
+        return report, values
+    logger.warning("HiGHS returned values that do not have the objective it reported after a MIP start; "
+                   "solving again without the start")
+    try:
+        retry, retry_values = run_highs_once(compiled, options, None, None, progress_s)
+    except SolverError:
+        return report, values
+    return (retry, retry_values) if retry.objective <= report.objective else (report, values)
+
+
+def run_highs_once(
+    compiled,
+    options: SolverOptions,
+    start: np.ndarray | None = None,
+    started: float | None = None,
+    progress_s: float | None = 5.0,
+) -> tuple[SolveReport, np.ndarray]:
+    """Hand ``compiled`` (a :class:`CompiledModel` or ``StandardForm``) to HiGHS, solve, and return
+    the report and the column values. ``start`` is a MIP start (one value per column);
+    ``started`` is when the hand-over began (default: now); ``progress_s`` the interval of the
+    progress log lines (None: none).
+
+    Raises :class:`InfeasibleError` when HiGHS proves infeasibility and :class:`SolverError` when it
+    ends without a feasible solution for another reason.
+    """
+    started = time.perf_counter() if started is None else started
+    highs = new_highs(options)
+    pass_model(highs, compiled)
+    handover_s = time.perf_counter() - started
+    if options.time_limit_s is not None:  # the limit covers the hand-over too
+        highs.setOptionValue("time_limit", max(float(options.time_limit_s) - handover_s, 1e-3))
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = np.asarray(start, dtype=float)
+        solution.value_valid = True
+        highs.setSolution(solution)
+    is_mip = bool(np.asarray(compiled.integer).any())
+    if progress_s is not None and is_mip:
+        progress = _Progress(progress_s)
+        highs.cbMipInterrupt.subscribe(progress)
+        highs.cbMipImprovingSolution.subscribe(progress)
+    logger.info(
+        "model handed to HiGHS in %.2fs: %d rows, %d columns (%d integer)",
+        handover_s,
+        len(compiled.row_lower),
+        len(compiled.cost),
+        int(np.asarray(compiled.integer).sum()),
+    )
+    run_started = time.perf_counter()
+    highs.run()
+    solve_s = time.perf_counter() - run_started
+    model_status = highs.getModelStatus()
+    status = _STATUS_OF.get(model_status, Status.ERROR)
+    info = highs.getInfo()
+    termination = highs.modelStatusToString(model_status)
+    has_solution = info.primal_solution_status == 2 or model_status == _MODEL_STATUS.kModelEmpty
+    if status is Status.INFEASIBLE:
+        raise InfeasibleError(
+            "HiGHS proved the network infeasible: check forced sites, facility counts, the capex budget "
+            "and capacity against demand that must be served (for regional data 'planner validate' shows the instance)"
+        )
+    if not has_solution:
+        raise SolverError(f"HiGHS ended without a feasible solution (status: {termination})")
+    if status in (Status.ERROR, Status.UNBOUNDED):
+        raise SolverError(f"HiGHS ended with status '{termination}'; no result is trusted")
+    values = np.asarray(highs.getSolution().col_value, dtype=float)
+    objective = float(info.objective_function_value) if len(compiled.cost) else float(compiled.offset)
+    evaluated = float(np.asarray(compiled.cost) @ values) + float(compiled.offset) if len(compiled.cost) else objective
+    mismatch = abs(evaluated - objective) > 1e-9 * max(abs(objective), 1.0)
+    if mismatch:
+        # the solution handed back is what counts (see run_highs)
+        logger.info("HiGHS reported objective %.10g; the values it returned evaluate to %.10g", objective, evaluated)
+        objective = evaluated
+    bound = float(info.mip_dual_bound) if is_mip else (objective if status is Status.OPTIMAL else None)
+    if bound is not None and not math.isfinite(bound):
+        bound = None
+    gap = relative_gap(objective, bound)
+    if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
+        status = Status.GAP_LIMIT
+    report = SolveReport(
+        status=status,
+        termination=termination,
+        objective=objective,
+        best_bound=bound,
+        mip_gap=gap,
+        mip_gap_tolerance=options.mip_gap,
+        solve_s=solve_s,
+        nodes=int(info.mip_node_count) if is_mip else None,
+        solver=f"HiGHS {highs.version()}",
+        handover_s=handover_s,
+        objective_mismatch=mismatch,
+    )
+    logger.info("solve ended: %s objective=%.10g bound=%s gap=%s", status.value, objective, bound, gap)
+    return report, values
+
+
+def solve_model(
+    model: pyo.ConcreteModel,
+    options: SolverOptions,
+    warm_start: bool = False,
+) -> SolveReport:
+    """Solve the Pyomo ``model`` with HiGHS and load the incumbent into its variables.
+
+    With ``warm_start`` the current values of the model's variables are handed to HiGHS as a
+    starting incumbent. Errors as :func:`run_highs`.
+    """
+    started = time.perf_counter()
+    compiled = compile_model(model)
+    start = None
+    if warm_start:
+        start = np.array([0.0 if v.value is None else float(v.value) for v in compiled.columns])
+    report, values = run_highs(compiled, options, start=start, started=started)
+    for variable, value in zip(compiled.columns, values.tolist(), strict=False):
+        variable.set_value(value, skip_validation=True)
+    return report
+
+
+def solve_lp(
+    cost: np.ndarray,
+    matrix: sparse.csr_array,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    col_upper: np.ndarray,
+) -> np.ndarray | None:
+    """``min cost·x`` s.t. ``row_lower ≤ A x ≤ row_upper``, ``0 ≤ x ≤ col_upper``: x, or None if
+    HiGHS finds no optimum (used by the primal heuristic)."""
+    highs = new_highs(SolverOptions(quiet=True))
+    compiled = LinearForm(
+        matrix=sparse.csr_array(matrix),
+        row_lower=np.asarray(row_lower, dtype=float),
+        row_upper=np.asarray(row_upper, dtype=float),
+        col_lower=np.zeros(len(cost)),
+        col_upper=np.asarray(col_upper, dtype=float),
+        integer=np.zeros(len(cost), dtype=bool),
+        cost=np.asarray(cost, dtype=float),
+        offset=0.0,
+    )
+    pass_model(highs, compiled)
+    highs.run()
+    if highs.getModelStatus() != _MODEL_STATUS.kOptimal:
+        return None
+    return np.asarray(highs.getSolution().col_value, dtype=float)

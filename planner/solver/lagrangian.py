@@ -1,0 +1,336 @@
+r"""Lagrangian relaxation of the network model: a lower bound, a primal heuristic and exact fixing
+of facility options, all in numpy, before HiGHS sees the model.
+
+Relaxing the demand balance :math:`\sum_{a \to d} x_a + u_d = 1` with multipliers :math:`\lambda_d`
+(and dropping the coupling constraints: one type per site, counts, budget, integrality of single
+sourcing — which can only lower the bound) splits the model into one problem per option:
+
+.. math::
+
+    v_o(\lambda) = \min_{m \in [\underline m_o, \overline m_o]} F_o + M_o m
+        + \min \{ \textstyle\sum_{a \in o} (c_a q_a - \lambda_{d(a)}) x_a :
+          \sum_{a \in o} q_a x_a \le C_o m,\ 0 \le x \le 1 \}
+
+a continuous knapsack solved greedily by reduced cost per unit. The bound is
+
+.. math::
+
+    L(\lambda) = \sum_d \lambda_d + \sum_{d: \pi_d < \infty} \min(0, \pi_d q_d - \lambda_d)
+               + \sum_{o\ \text{forced}} v_o + \sum_{o\ \text{free}} \min(0, v_o)
+
+and :math:`\lambda` is improved by subgradient steps. **Fixing** (exact, given an incumbent of cost
+:math:`U`): a free option closed in the relaxed solution (:math:`v_o \ge 0`) is at least
+:math:`L + v_o` in any solution that opens it, so if :math:`L + v_o > U` it is closed in every
+solution better than the incumbent; symmetrically an open one (:math:`v_o < 0`) is fixed open if
+:math:`L - v_o > U`. The solver then proves optimality on the reduced model, starting from the
+incumbent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.model.index import ModelIndex
+from planner.problem import Problem
+
+logger = logging.getLogger(__name__)
+
+FIXING_MARGIN = 1e-7  # relative safety margin on L + v_o > U against rounding
+MAX_COVER_FIXING_OPTIONS = 2000  # one knapsack per option beyond this is too slow; fall back
+
+
+@dataclass(frozen=True)
+class LagrangianResult:
+    """Best bound, its multipliers and option values (fixing is :func:`fixable_options`)."""
+
+    bound: float
+    multipliers: np.ndarray  # (D,)
+    option_value: np.ndarray  # (O,) v_o at the best multipliers
+    chosen: np.ndarray  # (O,) bool: the options the relaxation opens at the best multipliers
+    iterations: int
+    seconds: float
+
+
+def fixable_options(
+    problem: Problem,
+    bound: float,
+    option_value: np.ndarray,
+    upper_bound: float | None,
+    cover: CapacityCover | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Options closed (resp. open) in every solution cheaper than ``upper_bound``: the relaxation
+    with the option flipped is above it (without the capacity cover: L + |v_o| > U)."""
+    fix_closed = np.zeros(problem.n_options, dtype=bool)
+    fix_open = np.zeros(problem.n_options, dtype=bool)
+    if upper_bound is None or not np.isfinite(bound):
+        return fix_closed, fix_open
+    limit = upper_bound + FIXING_MARGIN * max(abs(upper_bound), 1.0)
+    free = ~problem.forced
+    if cover is None or not cover.active or problem.n_options > MAX_COVER_FIXING_OPTIONS:
+        fix_closed = free & (option_value >= 0) & (bound + option_value > limit)
+        fix_open = free & (option_value < 0) & (bound - option_value > limit)
+        return fix_closed, fix_open
+    base_value, chosen = cover.choose(option_value)
+    rest = bound - base_value  # the bound without the option choice
+    for option in np.flatnonzero(free).tolist():
+        if chosen[option]:
+            flipped, _ = cover.choose(option_value, force_out=option)
+            fix_open[option] = rest + flipped > limit
+        else:
+            flipped, _ = cover.choose(option_value, force_in=option)
+            fix_closed[option] = rest + flipped > limit
+    return fix_closed, fix_open
+
+
+class CapacityCover:
+    r"""The option choice of the relaxation with the valid aggregate capacity constraint
+    :math:`\sum_o C_o \underline m_o y_o \ge \sum_d q_d` (all demand must be served, module counts
+    fixed): a min-cost covering knapsack, solved exactly by dynamic programming over capacity in
+    units of the capacities' greatest common divisor. Without it (some demand may go unmet, module
+    counts vary, or the table would be too large) the choice is simply every option with
+    :math:`v_o < 0`."""
+
+    MAX_TABLE = 20_000_000  # options × capacity steps
+
+    def __init__(self, problem: Problem, index: ModelIndex) -> None:
+        self.problem = problem
+        capacity = problem.module_capacity * problem.min_modules
+        self.capacity = capacity
+        self.need = float(index.pair_demand.sum())
+        self.active = bool(
+            problem.n_options
+            and not np.isfinite(index.pair_penalty).any()
+            and np.isfinite(capacity).all()
+            and (problem.min_modules == problem.max_modules).all()
+            and np.allclose(capacity, np.round(capacity))
+            and (capacity > 0).all()
+        )
+        if self.active:
+            self.step = float(np.gcd.reduce(np.round(capacity).astype(np.int64)))
+            self.units = np.round(capacity / self.step).astype(np.int64)
+            self.active = problem.n_options * self.need / self.step <= self.MAX_TABLE
+
+    def choose(self, values: np.ndarray, force_in: int | None = None, force_out: int | None = None):
+        """(Σ v over the chosen free options, chosen mask); forced options are always in."""
+        problem = self.problem
+        fixed_in = problem.forced.copy()
+        if force_in is not None:
+            fixed_in[force_in] = True
+        allowed = np.ones(problem.n_options, dtype=bool)
+        if force_out is not None:
+            allowed[force_out] = False
+        chosen = (fixed_in | (values < 0)) & allowed
+        total = float(values[chosen & ~problem.forced].sum())
+        if not self.active:
+            return total, chosen
+        deficit = self.need - float(self.capacity[chosen].sum())
+        if deficit <= 1e-9 * max(self.need, 1.0):
+            return total, chosen
+        items = np.flatnonzero(allowed & ~chosen)
+        steps = int(np.ceil(deficit / self.step - 1e-9))
+        table = np.full(steps + 1, np.inf)
+        table[0] = 0.0
+        positions = np.arange(steps + 1)
+        taken = np.zeros((len(items), steps + 1), dtype=bool)
+        for row, item in enumerate(items.tolist()):
+            candidate = table[np.maximum(positions - self.units[item], 0)] + values[item]
+            better = candidate < table
+            taken[row] = better
+            table = np.where(better, candidate, table)
+        if not np.isfinite(table[steps]):
+            return np.inf, chosen
+        k = steps
+        for row in range(len(items) - 1, -1, -1):
+            if taken[row, k]:
+                chosen[items[row]] = True
+                k = max(0, k - int(self.units[items[row]]))
+        return total + float(table[steps]), chosen
+
+
+def _option_ratio_key(option: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """One float key that sorts by option, then by ratio (``ratio`` squashed into [0, 0.999)): one
+    argsort instead of a two-key lexsort, about twice as fast. Ratios closer than about 1e-12 of
+    their range may swap places, which moves a knapsack value by far less than ``FIXING_MARGIN``."""
+    if len(ratio) == 0:
+        return option.astype(float)
+    low, high = float(ratio.min()), float(ratio.max())
+    return option + (ratio - low) * (0.999 / max(high - low, 1e-300))
+
+
+class _Relaxation:
+    """Evaluates L(λ) and a subgradient; the arc order by option is computed once."""
+
+    def __init__(self, problem: Problem, index: ModelIndex) -> None:
+        self.problem = problem
+        self.index = index
+        self.arc_weight = problem.arc_unit_cost * index.arc_demand  # c_a q_a
+        self.arc_quantity = index.arc_demand
+        self.unmet_weight = np.where(np.isfinite(index.pair_penalty), index.pair_penalty * index.pair_demand, np.inf)
+        self.module_choices = [
+            np.arange(problem.min_modules[o], problem.max_modules[o] + 1) for o in range(problem.n_options)
+        ]
+        query_option = np.concatenate([np.full(len(m), o) for o, m in enumerate(self.module_choices)])
+        self.query_option = query_option.astype(int)
+        self.query_modules = np.concatenate(self.module_choices).astype(float)
+        self.query_capacity = problem.module_capacity[self.query_option] * self.query_modules
+        self.cover = CapacityCover(problem, index)
+        self.ranked = np.arange(problem.n_arcs)  # the arcs in the last evaluation's sort order
+
+    def evaluate(self, multipliers: np.ndarray):
+        """L(λ), the subgradient, v_o and the relaxed open decisions."""
+        problem, index = self.problem, self.index
+        reduced = self.arc_weight - multipliers[index.arc_pair]
+        attractive = reduced < 0
+        # every arc by option, then by reduced cost per unit (unattractive ones last, as ties at 0);
+        # sorted from the previous evaluation's order, which a subgradient step barely changes, so
+        # the stable sort (timsort) runs in near-linear time: about 5x faster on the national model
+        key = _option_ratio_key(problem.arc_option, np.minimum(reduced, 0.0) / self.arc_quantity)
+        ranked = self.ranked[np.argsort(key[self.ranked], kind="stable")]
+        self.ranked = ranked
+        order = ranked[attractive[ranked]]
+        option_of = problem.arc_option[order]
+        q = self.arc_quantity[order]
+        r = reduced[order]
+        cum_q = np.cumsum(q)
+        cum_r = np.cumsum(r)
+        starts = np.searchsorted(option_of, np.arange(problem.n_options))
+        ends = np.searchsorted(option_of, np.arange(problem.n_options), side="right")
+        base_q = np.where(starts > 0, cum_q[np.maximum(starts - 1, 0)], 0.0) if len(q) else np.zeros(problem.n_options)
+        base_r = np.where(starts > 0, cum_r[np.maximum(starts - 1, 0)], 0.0) if len(q) else np.zeros(problem.n_options)
+        total_r = np.where(ends > starts, (cum_r[np.maximum(ends - 1, 0)] if len(q) else 0.0) - base_r, 0.0)
+
+        # knapsack value for each (option, modules) query
+        qo = self.query_option
+        target = base_q[qo] + self.query_capacity
+        if len(q):
+            position = np.searchsorted(cum_q, target, side="left")
+            position = np.minimum(position, ends[qo])
+            full = position >= ends[qo]
+            safe = np.minimum(position, len(q) - 1)
+            before_q = np.where(position > starts[qo], cum_q[np.maximum(position - 1, 0)], base_q[qo])
+            before_r = np.where(position > starts[qo], cum_r[np.maximum(position - 1, 0)], base_r[qo]) - base_r[qo]
+            partial = before_r + r[safe] * (target - before_q) / q[safe]
+            knapsack = np.where(full, total_r[qo], partial)
+        else:
+            knapsack = np.zeros(len(qo))
+        values = problem.opening_cost[qo] + problem.module_cost[qo] * self.query_modules + knapsack
+        # best module count per option
+        best_value = np.full(problem.n_options, np.inf)
+        np.minimum.at(best_value, qo, values)
+        is_best = values <= best_value[qo]
+        best_query = np.full(problem.n_options, -1)
+        best_query[qo[is_best][::-1]] = np.flatnonzero(is_best)[::-1]
+        self.best_modules = self.query_modules[best_query].astype(int)
+        choice_value, opened = self.cover.choose(best_value)
+
+        # relaxed solution x for the subgradient
+        x = np.zeros(problem.n_arcs)
+        if len(q):
+            capacity_used = self.query_capacity[best_query[option_of]]
+            offset_q = cum_q - base_q[option_of]  # cumulative within the option, inclusive
+            share = np.clip((capacity_used - (offset_q - q)) / q, 0.0, 1.0)
+            share[~opened[option_of]] = 0.0
+            x[order] = share
+        served = np.bincount(index.arc_pair, weights=x, minlength=index.n_pairs)
+        unmet_gain = self.unmet_weight - multipliers
+        unmet = (unmet_gain < 0).astype(float)
+        bound = (
+            multipliers.sum()
+            + np.minimum(unmet_gain, 0.0)[np.isfinite(self.unmet_weight)].sum()
+            + best_value[problem.forced].sum()
+            + choice_value
+        )
+        return float(bound), 1.0 - served - unmet, best_value, opened
+
+    def option_values(self, multipliers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """v_o(λ) per option and the module count that attains it."""
+        _, _, values, _ = self.evaluate(multipliers)
+        return values, self.best_modules
+
+
+def initial_multipliers(problem: Problem, index: ModelIndex, relaxation: _Relaxation) -> np.ndarray:
+    """Each pair priced at its cheapest all-in way of being served: the arc's unit cost plus its
+    option's fixed cost per unit at full capacity (opening + every module, over the largest
+    capacity), or its penalty if lower. A starting point near the optimal multipliers when
+    facilities run full, which saves many subgradient steps on large instances."""
+    capacity = problem.option_capacity_max
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_unit = np.where(
+            np.isfinite(capacity) & (capacity > 0),
+            (problem.opening_cost + problem.module_cost * problem.max_modules) / capacity,
+            0.0,
+        )
+    all_in = relaxation.arc_weight + per_unit[problem.arc_option] * relaxation.arc_quantity
+    cheapest = np.full(index.n_pairs, np.inf)
+    np.minimum.at(cheapest, index.arc_pair, all_in)
+    multipliers = np.minimum(cheapest, relaxation.unmet_weight)
+    multipliers[~np.isfinite(multipliers)] = 0.0
+    return multipliers
+
+
+def lagrangian_bound(
+    problem: Problem,
+    index: ModelIndex,
+    upper_bound: float | None,
+    max_iterations: int = 400,
+    time_limit_s: float = 10.0,
+    start: np.ndarray | None = None,
+    current_upper_bound: Callable[[], float | None] | None = None,
+    restart_when_stuck: bool = False,
+    max_target_gap: float | None = None,
+) -> LagrangianResult:
+    """Subgradient optimisation of L(λ); see the module doc. Polyak steps towards ``upper_bound``,
+    or towards what ``current_upper_bound`` returns at each step where a heuristic improves it
+    meanwhile, and at most ``max_target_gap`` (relative) above the best bound so far. The step
+    scale halves after 20 steps without a better bound; once it is negligible the round ends, or
+    with ``restart_when_stuck`` starts again from the best multipliers at full scale (the target
+    may have moved since). The last two help on large models, where a round started from the
+    previous round's best multipliers with a target 5 % above them was seen to find nothing better
+    in 421 steps, and the same start with a target 2.3 % above reached 311.6 M from 309.2 M."""
+    started = time.perf_counter()
+    relaxation = _Relaxation(problem, index)
+    if start is not None:
+        multipliers = start.copy()
+    else:
+        multipliers = initial_multipliers(problem, index, relaxation)
+    target = upper_bound
+    best = (-np.inf, multipliers.copy(), None)
+    step_scale, stall = 2.0, 0
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 (the count is reported)
+        bound, subgradient, option_value, _ = relaxation.evaluate(multipliers)
+        if bound > best[0] + 1e-9 * max(abs(bound), 1.0):
+            best, stall = (bound, multipliers.copy(), option_value), 0
+        else:
+            stall += 1
+            if stall >= 20:
+                step_scale, stall = step_scale / 2, 0
+        norm = float(subgradient @ subgradient)
+        if restart_when_stuck and step_scale < 1e-6 and norm >= 1e-12:
+            # the steps shrank to nothing without a better bound: start again from the best
+            # multipliers at full length (the target may have moved meanwhile)
+            multipliers, step_scale = best[1].copy(), 2.0
+            continue
+        if norm < 1e-12 or step_scale < 1e-6 or time.perf_counter() - started > time_limit_s:
+            break
+        if current_upper_bound is not None:
+            latest = current_upper_bound()
+            target = target if latest is None else latest
+        if target is None or target <= bound:
+            target = bound + max(abs(bound), 1.0) * 0.05
+        step_target = target
+        if max_target_gap is not None:  # a poor incumbent would make every step far too long
+            step_target = min(target, best[0] + max(abs(best[0]), 1.0) * max_target_gap)
+        multipliers = multipliers + step_scale * (step_target - bound) / norm * subgradient
+    bound, multipliers, option_value = best
+    if option_value is None:
+        bound, _, option_value, _ = relaxation.evaluate(multipliers)
+    _, chosen = relaxation.cover.choose(option_value)
+    seconds = time.perf_counter() - started
+    logger.info("Lagrangian bound %.10g after %d iterations (%.1fs)", bound, iterations, seconds)
+    return LagrangianResult(bound, multipliers, option_value, chosen, iterations, seconds)

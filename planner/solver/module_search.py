@@ -1,0 +1,409 @@
+r"""A primal heuristic over open options *and their module counts*: local search on a persistent
+flow LP whose duals say which moves may pay.
+
+For a set of open options :math:`S` with module counts :math:`m_o` the cost is
+
+.. math::
+
+    z(S, m) = \sum_{o \in S} (F_o + M_o m_o) + \Phi(S, m), \qquad
+    \Phi = \min \{ \textstyle\sum_a c_a q_a x_a + \sum_d \pi_d q_d u_d :
+        \sum_{a \to d} x_a + u_d = 1,\ \sum_{a \in o} q_a x_a \le C_o m_o,\ x_a = 0 \text{ for } o(a) \notin S \}
+
+(the flow LP; :math:`\lambda_d` are the duals of its balance rows, :math:`\mu_o \ge 0` the values of
+capacity). :math:`\Phi` is convex in the capacities, so the duals give optimistic estimates of a
+move's gain, used to order and to skip moves, never to accept them (every move is re-solved):
+
+* one more module at :math:`o` gains at most :math:`\mu_o C_o - M_o`; one fewer saves at most
+  :math:`M_o - \mu_o C_o`;
+* opening a closed option :math:`j` with :math:`m` modules gains at most :math:`-v_j(\lambda)`, the
+  Lagrangian option value of ``planner.solver.lagrangian`` at the LP's duals;
+* closing an open option is tried for every open option, and a swap is a close followed by an open
+  of a neighbour that can serve the same customers or of the best-priced option at the duals after
+  the close.
+
+An open, close or swap changes the open set; its module counts are then sized from the flows at
+continuous module counts (:class:`planner.solver.heuristic.FlowLP`: modules priced per unit of capacity,
+loads rounded up) and polished one module at a time by the duals' estimates. Sizing alone is what
+the flow heuristic of ``planner.solver.heuristic`` does, so its networks often pay for modules they barely
+use; here the polish makes the module counts decisions, and the flows fill the modules that are
+paid for. (Evaluating moves at the module counts they inherit instead got stuck further from the
+optimum: see models/README.md.)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from planner.model.index import ModelIndex
+from planner.model.solution import SHARE_ZERO, Solution
+from planner.problem import Problem, restrict_options
+from planner.solver.heuristic import FlowLP, flow_form
+
+logger = logging.getLogger(__name__)
+
+RELATIVE_IMPROVEMENT = 1e-9  # a move must lower the cost by at least this share to be taken
+PRICED_OPENS = 40  # closed options tried per round, the best priced first
+SWAP_OPENS = 3  # best-priced options tried in place of each closed one
+SWAP_NEIGHBOURS = 3  # and neighbours that can serve the same customers
+POLISH_STEPS = 20  # module moves after a structural move, at most
+POLISH_TRIES = 4  # module moves tried per polish step, the most promising first
+KICK_MOVES = 2  # random closes or swaps per kick of the iterated local search
+MAX_IDLE_KICKS = 30  # the search ends after this many kicks in a row found nothing better
+KICK_NEIGHBOURS = 5  # a swap goes to one of this many neighbours
+OPTIMISM = 0.01  # a structural move more than this share dearer is not polished
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    cost: float  # z(S, m), currency/yr
+    open: np.ndarray  # (O,) bool
+    modules: np.ndarray  # (O,) int
+    shares: np.ndarray  # (arcs of the LP,) x_a
+    unmet_shares: np.ndarray  # (unmet columns,) u_d
+    balance_dual: np.ndarray  # (pairs,) λ_d, currency per pair
+    capacity_value: np.ndarray  # (O,) μ_o ≥ 0, currency per unit of capacity (0 where uncapacitated)
+
+
+class ModularFlowLP:
+    """The flow LP :math:`\\Phi(S, m)` of one problem on a persistent HiGHS instance: each solve
+    changes the bounds of the arcs and capacity rows that differ from the last one and re-solves
+    from the last basis."""
+
+    def __init__(self, problem: Problem, index: ModelIndex) -> None:
+        from planner.solver.highs import new_highs, pass_model
+        from planner.solver.outcome import SolverOptions
+
+        self.problem, self.index = problem, index
+        quantity = index.arc_demand
+        n_arcs = problem.n_arcs
+        self.capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
+        row_of = np.full(problem.n_options, -1)
+        row_of[self.capacitated] = index.n_pairs + np.arange(len(self.capacitated))
+        self.row_of = row_of  # the row layout of flow_form
+        form = flow_form(
+            problem, index, problem.arc_unit_cost * quantity, np.zeros(n_arcs), np.zeros(len(self.capacitated))
+        )
+        self.highs = new_highs(SolverOptions(quiet=True))
+        pass_model(self.highs, form)
+        self.arcs_of = np.split(np.argsort(problem.arc_option, kind="stable"),
+                                np.cumsum(np.bincount(problem.arc_option, minlength=problem.n_options))[:-1])
+        self.open = np.zeros(problem.n_options, dtype=bool)
+        self.capacity = np.zeros(problem.n_options)
+        self.reach = sparse.csr_array(  # options × pairs: 1 where the option has an arc to the pair
+            (np.ones(n_arcs), (problem.arc_option, index.arc_pair)), shape=(problem.n_options, index.n_pairs)
+        )
+        self.quantity = quantity
+
+    def overlapping(self, options: np.ndarray) -> np.ndarray:
+        """Mask of the options that can serve a pair one of ``options`` (a mask) can serve."""
+        pairs = (self.reach.T @ options.astype(float)) > 0
+        return (self.reach @ pairs.astype(float)) > 0
+
+    def neighbours(self, option: int, evaluation: Evaluation, limit: int) -> list[int]:
+        """Up to ``limit`` closed options on free sites, of the same type, that can serve most of
+        what ``option`` serves in ``evaluation`` (by quantity)."""
+        problem = self.problem
+        arcs = self.arcs_of[option]
+        served = np.zeros(self.index.n_pairs)
+        np.add.at(served, self.index.arc_pair[arcs], evaluation.shares[arcs] * self.quantity[arcs])
+        overlap = self.reach @ served
+        occupied = np.zeros(len(problem.site_ids), dtype=bool)
+        occupied[problem.option_site[evaluation.open]] = True
+        eligible = (
+            ~evaluation.open
+            & ~occupied[problem.option_site]
+            & (problem.option_type == problem.option_type[option])
+            & (overlap > 0)
+        )
+        chosen = np.flatnonzero(eligible)
+        return chosen[np.argsort(-overlap[chosen], kind="stable")][:limit].tolist()
+
+    def evaluate(self, is_open: np.ndarray, modules: np.ndarray) -> Evaluation | None:
+        """z(S, m) with its flows and duals, or None when the LP is infeasible."""
+        import highspy
+
+        problem = self.problem
+        capacity = np.zeros(problem.n_options)
+        capped = self.capacitated
+        capacity[capped] = np.where(is_open[capped], problem.module_capacity[capped] * modules[capped], 0.0)
+        changed = np.flatnonzero(is_open != self.open)
+        if len(changed):
+            arcs = np.concatenate([self.arcs_of[o] for o in changed.tolist()]).astype(np.int32)
+            upper = is_open[problem.arc_option[arcs]].astype(float)
+            self.highs.changeColsBounds(len(arcs), arcs, np.zeros(len(arcs)), upper)
+        resized = self.capacitated[capacity[self.capacitated] != self.capacity[self.capacitated]]
+        if len(resized):
+            self.highs.changeRowsBounds(
+                len(resized),
+                self.row_of[resized].astype(np.int32),
+                np.full(len(resized), -highspy.kHighsInf),
+                capacity[resized],
+            )
+        self.open, self.capacity = is_open.copy(), capacity
+        self.highs.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        solution = self.highs.getSolution()
+        x = np.asarray(solution.col_value, dtype=float)
+        row_dual = np.asarray(solution.row_dual, dtype=float)
+        capacity_value = np.zeros(problem.n_options)
+        capacity_value[self.capacitated] = np.maximum(-row_dual[self.row_of[self.capacitated]], 0.0)
+        fixed = float((problem.opening_cost * is_open + problem.module_cost * modules * is_open).sum())
+        return Evaluation(
+            cost=fixed + float(self.highs.getInfo().objective_function_value),
+            open=is_open.copy(),
+            modules=np.where(is_open, modules, 0).astype(int),
+            shares=x[: problem.n_arcs],
+            unmet_shares=x[problem.n_arcs :],
+            balance_dual=row_dual[: self.index.n_pairs],
+            capacity_value=capacity_value,
+        )
+
+
+def module_search(
+    problem: Problem,
+    index: ModelIndex,
+    start: Solution,
+    candidates: np.ndarray,
+    time_limit_s: float,
+    seed: int = 0,
+    on_improvement: Callable[[float], None] | None = None,
+) -> Solution | None:
+    """Best network found from ``start`` over the ``candidates`` options (a boolean mask;
+    ``start``'s open options and the forced ones are added) within ``time_limit_s``: a
+    first-improvement local search (module counts up and down, opening, closing and swapping
+    options; see the module doc), then, while time is left, iterated local search: a random kick
+    (``KICK_MOVES`` closes or swaps of open options) and local search again from it, kept when it
+    ends cheaper, until ``MAX_IDLE_KICKS`` kicks in a row found nothing better. The result is
+    feasible for the whole problem; None if the start's flows are infeasible on the candidates.
+    ``on_improvement`` gets the cost of every better network as it is found (the cost of the whole
+    problem: the other options stay closed)."""
+    options = np.flatnonzero(candidates | problem.forced | (start.open > 0))
+    sub, arcs = restrict_options(problem, options)
+    sub_index = ModelIndex.from_problem(sub)
+    search = _Search(sub, sub_index, time_limit_s, on_improvement)
+    modules = np.maximum(start.modules[options], np.where(start.open[options] > 0, sub.min_modules, 0))
+    first = search.lp.evaluate(start.open[options] > 0, modules)
+    if first is None:
+        return None
+    best = search.descend(search.polished(first), np.zeros(sub.n_options, dtype=bool))
+    rng = np.random.default_rng(seed)
+    kicks = idle = 0
+    while not search.out_of_time() and idle < MAX_IDLE_KICKS:
+        kicked = search.kicked(best, rng)
+        kicks, idle = kicks + 1, idle + 1
+        if kicked is None:
+            continue
+        changed = (kicked.open != best.open) | (kicked.modules != best.modules)
+        found = search.descend(kicked, ~search.lp.overlapping(changed))
+        if search.better(found, best):
+            best, idle = found, 0
+    logger.info(
+        "module search over %d options: %.10g -> %.10g (%d flow LPs, %d kicks, %.1fs)",
+        len(options), first.cost, best.cost, search.evaluations, kicks, time.perf_counter() - search.started,
+    )
+    return _full_solution(problem, index, options, arcs, sub_index, best)
+
+
+class _Search:
+    """The moves of :func:`module_search` on one flow LP, with its clock and LP count."""
+
+    def __init__(
+        self, problem: Problem, index: ModelIndex, time_limit_s: float,
+        on_improvement: Callable[[float], None] | None = None,
+    ) -> None:
+        from planner.solver.lagrangian import _Relaxation
+
+        self.started = time.perf_counter()
+        self.problem = problem
+        self.time_limit_s = time_limit_s
+        self.lp = ModularFlowLP(problem, index)
+        self.flow_lp = FlowLP(problem, index)
+        self.pricing = _Relaxation(problem, index)
+        self.evaluations = 0
+        self.on_improvement = on_improvement
+        self.best_cost = np.inf
+
+    def out_of_time(self) -> bool:
+        return time.perf_counter() - self.started > self.time_limit_s
+
+    def evaluate(self, is_open: np.ndarray, modules: np.ndarray) -> Evaluation | None:
+        self.evaluations += 1
+        evaluation = self.lp.evaluate(is_open, modules)
+        if evaluation is not None and evaluation.cost < self.best_cost:
+            self.best_cost = evaluation.cost
+            if self.on_improvement is not None:
+                self.on_improvement(evaluation.cost)
+        return evaluation
+
+    def sized(self, is_open: np.ndarray) -> Evaluation | None:
+        """The open set with module counts from the flows at continuous module counts (modules
+        priced per unit of capacity, loads rounded up to whole modules; options left without load
+        closed), evaluated."""
+        self.evaluations += 1
+        flows = self.flow_lp.solve(is_open)
+        if flows is None:
+            return None
+        return self.evaluate(flows.open > 0, flows.modules)
+
+    @staticmethod
+    def better(trial: Evaluation | None, than: Evaluation) -> bool:
+        return trial is not None and trial.cost < than.cost - RELATIVE_IMPROVEMENT * max(abs(than.cost), 1.0)
+
+    def polished(self, evaluation: Evaluation) -> Evaluation:
+        """Module moves on ``evaluation`` while one of the first ``POLISH_TRIES`` pays."""
+        for _ in range(POLISH_STEPS):
+            for is_open, trial_modules in list(_module_moves(self.problem, evaluation))[:POLISH_TRIES]:
+                trial = self.evaluate(is_open, trial_modules)
+                if self.better(trial, evaluation):
+                    evaluation = trial
+                    break
+            else:
+                return evaluation
+        return evaluation
+
+    def descend(self, best: Evaluation, settled: np.ndarray) -> Evaluation:
+        """First-improvement local search by structural moves, each followed by a polish;
+        ``settled`` are don't-look bits (options none of whose moves paid since their
+        neighbourhood last changed)."""
+        settled = settled.copy()
+        improved = True
+        while improved and not self.out_of_time():
+            improved = False
+            for option, trials in _structural_moves(self.problem, self.lp, self.pricing, best):
+                if settled[option]:
+                    continue
+                for is_open in trials():
+                    if self.out_of_time():
+                        break
+                    trial = self.sized(is_open)
+                    if trial is None or trial.cost > best.cost + OPTIMISM * abs(best.cost):
+                        continue
+                    trial = self.polished(trial)
+                    if self.better(trial, best):
+                        changed = (trial.open != best.open) | (trial.modules != best.modules)
+                        settled &= ~self.lp.overlapping(changed)
+                        best, improved = trial, True
+                        break
+                if improved or self.out_of_time():
+                    break
+                settled[option] = True
+        return best
+
+    def kicked(self, best: Evaluation, rng: np.random.Generator) -> Evaluation | None:
+        """``best`` after ``KICK_MOVES`` random closes or swaps (for a random neighbour), polished."""
+        problem = self.problem
+        current = best
+        for _ in range(KICK_MOVES):
+            closable = np.flatnonzero(current.open & ~problem.forced)
+            if not len(closable):
+                return None
+            option = int(rng.choice(closable))
+            is_open, modules = current.open.copy(), current.modules.copy()
+            is_open[option] = False
+            neighbours = self.lp.neighbours(option, current, KICK_NEIGHBOURS)
+            if neighbours and rng.random() < 0.5:
+                into = int(rng.choice(neighbours))
+                is_open[into] = True
+                modules[into] = np.clip(modules[option], problem.min_modules[into], problem.max_modules[into])
+            trial = self.evaluate(is_open, modules)
+            if trial is None:
+                return None
+            current = trial
+        return self.polished(current)
+
+
+def _module_moves(problem: Problem, best: Evaluation):
+    """One module more or fewer at an open option, by the duals' optimistic gain, best first;
+    only moves whose optimistic gain is positive."""
+    is_open, modules = best.open, best.modules
+    capacity = problem.module_capacity
+    modular = is_open & np.isfinite(capacity)
+    marginal = np.where(modular, best.capacity_value * np.where(modular, capacity, 0.0), 0.0)
+    add_gain = np.where(modular & (modules < problem.max_modules), marginal - problem.module_cost, -np.inf)
+    drop_gain = np.where(modular & (modules > problem.min_modules), problem.module_cost - marginal, -np.inf)
+    ranked = sorted(
+        [(gain, option, +1) for option, gain in enumerate(add_gain.tolist()) if gain > 0]
+        + [(gain, option, -1) for option, gain in enumerate(drop_gain.tolist()) if gain > 0],
+        reverse=True,
+    )
+    for _, option, step in ranked:
+        trial = modules.copy()
+        trial[option] += step
+        yield is_open, trial
+
+
+def _structural_moves(problem: Problem, lp: ModularFlowLP, pricing, best: Evaluation):
+    """(option, trials) groups: opening each of the best-priced closed options; then for each open
+    option closing it, swapping it for a neighbour that can serve the same customers, and swapping
+    it for the best-priced options at the duals after the close. ``trials`` is a callable that
+    yields open sets (their module counts are sized by :meth:`_Search.sized`), so that a settled
+    option costs nothing."""
+    is_open, modules = best.open, best.modules
+
+    def opening(option: int):
+        def trials():
+            trial_open = is_open.copy()
+            trial_open[option] = True
+            yield trial_open
+
+        return trials
+
+    def closing(option: int):
+        def trials():
+            closed_open = is_open.copy()
+            closed_open[option] = False
+            yield closed_open
+            for into in lp.neighbours(option, best, SWAP_NEIGHBOURS):
+                trial_open = closed_open.copy()
+                trial_open[into] = True
+                yield trial_open
+            closed = lp.evaluate(closed_open, modules)
+            if closed is None:
+                return
+            for into in _priced_opens(problem, pricing, closed, SWAP_OPENS, exclude=option):
+                trial_open = closed_open.copy()
+                trial_open[into] = True
+                yield trial_open
+
+        return trials
+
+    for option in _priced_opens(problem, pricing, best, PRICED_OPENS):
+        yield option, opening(option)
+    for option in np.flatnonzero(is_open & ~problem.forced).tolist():
+        yield option, closing(option)
+
+
+def _priced_opens(problem: Problem, pricing, evaluation: Evaluation, limit: int, exclude: int | None = None):
+    """Up to ``limit`` closed options on free sites with negative Lagrangian value at the LP's
+    duals, lowest first."""
+    values, _ = pricing.option_values(evaluation.balance_dual)
+    occupied = np.zeros(len(problem.site_ids), dtype=bool)
+    occupied[problem.option_site[evaluation.open]] = True
+    eligible = ~evaluation.open & ~occupied[problem.option_site] & (values < 0)
+    if exclude is not None:
+        eligible[exclude] = False
+    chosen = np.flatnonzero(eligible)
+    yield from chosen[np.argsort(values[chosen], kind="stable")][:limit].tolist()
+
+
+def _full_solution(
+    problem: Problem, index: ModelIndex, options: np.ndarray, arcs: np.ndarray, sub_index: ModelIndex, best: Evaluation
+) -> Solution:
+    """``best`` (on the restricted problem) as a solution of the whole problem."""
+    is_open = np.zeros(problem.n_options, dtype=int)
+    is_open[options] = best.open
+    modules = np.zeros(problem.n_options, dtype=int)
+    modules[options] = best.modules
+    assign = np.zeros(problem.n_arcs)
+    assign[arcs] = np.clip(best.shares, 0.0, 1.0)
+    assign[assign < SHARE_ZERO] = 0.0
+    unmet = np.zeros(index.n_pairs)
+    unmet[sub_index.unmet_pairs] = np.clip(best.unmet_shares, 0.0, 1.0)
+    return Solution(open=is_open, modules=modules, assign=assign, unmet=unmet)

@@ -1,0 +1,66 @@
+"""The solver's outcome as data: how a solve ended (:class:`Status`), what the user may set
+(:class:`SolverOptions`) and the frozen :class:`SolveReport` with the real status, objective, best
+bound, gap and times. A run that stops at a limit with an incumbent is reported as such, never as
+optimal."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import asdict, dataclass
+
+OPTIMAL_GAP = 1e-4  # the largest relative gap still reported as "optimal" (HiGHS's default)
+
+
+class Status(enum.StrEnum):
+    """How a solve ended."""
+
+    OPTIMAL = "optimal"  # proven optimal: gap within HiGHS's default 1e-4 (or tighter)
+    GAP_LIMIT = "gap_limit"  # stopped at a looser relative gap the user asked for; gap reported
+    TIME_LIMIT = "time_limit"  # stopped at the time limit with an incumbent
+    OTHER_LIMIT = "limit"  # stopped at another limit (iterations, nodes, interrupt) with an incumbent
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """What the user may set (None = HiGHS default)."""
+
+    time_limit_s: float | None = None
+    mip_gap: float = 1e-4
+    threads: int | None = None
+    quiet: bool = True
+    presolve_min_arcs: int = 5000  # Lagrangian bound, heuristic incumbent and fixing from this size
+    builder: str = "arrays"  # "arrays": standard form straight from the index arrays; "pyomo": the Pyomo model
+    progress_s: float | None = 5.0  # interval of the MIP progress log lines; None = no progress callback
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """The solver's outcome (objective and bound in currency/yr)."""
+
+    status: Status
+    termination: str
+    objective: float | None
+    best_bound: float | None
+    mip_gap: float | None
+    mip_gap_tolerance: float
+    solve_s: float
+    nodes: int | None
+    solver: str
+    handover_s: float = 0.0
+    objective_mismatch: bool = False  # HiGHS reported another objective than its values have (see run_highs)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """|objective − bound| / max(|objective|, 1e-9) (minimising or maximising); None when either is missing."""
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    return abs(objective - bound) / max(abs(objective), 1e-9)

@@ -1,0 +1,302 @@
+"""Read, solve and check published benchmark instances against their known optima.
+
+:func:`run_bench` reads each file with the reader of its format, solves the Problem with the
+planner's own model (``planner.pipeline.solve_problem``) and yields one result row per instance.
+With ``optima`` (``known_optima.csv``, see :func:`read_known_optima`) each row also carries the
+published optimum and whether the objective matches it (relative difference ≤ 1e-6).
+
+Formats and the problem variant they give (the ``problem`` column of ``known_optima.csv``):
+
+* ``cap``: OR-Library ``cap*`` files → ``cflp``; with ``single_source`` → ``sscflp`` (rows
+  ``cap41-ss`` …); ``capacity`` substitutes the word ``capacity`` of ``capa``/``capb``/``capc``
+  (rows ``capa-8000`` …, params ``capacity=8000``).
+* ``ufl``: UflLib simple format or any OR-Library layout file with capacities ignored → ``ufl``.
+* ``sscflp``: Holmberg ``p*`` files → ``sscflp`` (rows ``holmberg_p1`` …, found by file name).
+* ``pmed``: OR-Library ``pmed*`` files → ``pmedian`` (params ``p=5``; ``p`` overrides the file).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from planner.errors import InfeasibleError, InputError, SolverError
+from planner.formats.orlib_cap import read_orlib_cap
+from planner.formats.pmed import read_pmed
+from planner.formats.sscflp import read_sscflp
+from planner.formats.uflib import read_uflib
+from planner.problem import Problem
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("cap", "ufl", "sscflp", "pmed")
+MATCH_RTOL = 1e-6
+DEFAULT_MIP_GAP = 1e-9
+OPTIMA_COLUMNS = ("instance", "problem", "params", "optimal_value", "status", "file")
+
+
+@dataclass(frozen=True)
+class BenchCase:
+    """One proven-optimal row of ``known_optima.csv`` as the arguments of :func:`run_bench`."""
+
+    name: str  # the csv's instance name, e.g. capa-8000, cap41-ss, holmberg_p1
+    problem: str  # cflp, ufl, sscflp, pmedian
+    fmt: str  # cap, ufl, sscflp, pmed
+    path: Path
+    known: float
+    n_facilities: int
+    n_customers: int
+    capacity: float | None = None
+    p: int | None = None
+    single_source: bool = False
+
+
+def problem_variant(fmt: str, *, single_source: bool = False) -> str:
+    """The ``problem`` column value of a format: cflp, sscflp, ufl or pmedian."""
+    _check_format(fmt)
+    if fmt == "cap":
+        return "sscflp" if single_source else "cflp"
+    return {"ufl": "ufl", "sscflp": "sscflp", "pmed": "pmedian"}[fmt]
+
+
+def read_instance(
+    fmt: str, path: Path, *, capacity: float | None = None, p: int | None = None, single_source: bool = False
+) -> Problem:
+    """The Problem of one benchmark file in format ``fmt`` (see the module docstring)."""
+    _check_format(fmt)
+    _check_options(fmt, capacity=capacity, p=p, single_source=single_source)
+    if fmt == "cap":
+        return read_orlib_cap(path, capacity=capacity, single_source=single_source)
+    if fmt == "ufl":
+        return read_uflib(path)
+    if fmt == "sscflp":
+        return read_sscflp(path)
+    return read_pmed(path, p=p)
+
+
+def read_known_optima(path: Path) -> pd.DataFrame:
+    """``known_optima.csv`` as a DataFrame (``params`` "" where empty, ``optimal_value`` float).
+
+    Columns: instance, problem, params, n_facilities, n_customers, optimal_value, status, file,
+    source, verified_here. Only rows whose ``status`` starts with ``optimal`` are proven optima.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype={"instance": str, "params": str, "file": str}, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+    missing = [column for column in OPTIMA_COLUMNS if column not in table.columns]
+    if missing:
+        raise InputError(f"{path}: missing columns {', '.join(missing)}; expected {', '.join(OPTIMA_COLUMNS)}")
+    values = pd.to_numeric(table["optimal_value"], errors="coerce")
+    if values.isna().any():
+        bad = table.loc[values.isna(), "instance"].tolist()
+        raise InputError(f"{path}: optimal_value is not a number for {', '.join(bad[:5])}")
+    table["optimal_value"] = values.astype(float)
+    return table
+
+
+def parse_params(text: str) -> dict[str, float]:
+    """``"capacity=8000"`` → ``{"capacity": 8000.0}``; descriptive text (``"ignore capacities"``) → ``{}``."""
+    params = {}
+    for part in str(text).replace(";", ",").split(","):
+        key, sep, value = part.partition("=")
+        if sep:
+            try:
+                params[key.strip()] = float(value)
+            except ValueError:
+                raise InputError(f"known optima: parameter {part.strip()!r} is not key=number") from None
+    return params
+
+
+def known_optimum(
+    optima: pd.DataFrame, *, instance: str, file_name: str, problem: str, params: dict[str, float]
+) -> float | None:
+    """The proven optimum for an instance, problem variant and params, or None.
+
+    A row matches on ``problem`` and ``params``, then by ``instance`` name (``capa-8000``,
+    ``cap41-ss``) or, failing that, by the name of its ``file`` (``sscflp/p1`` → ``holmberg_p1``).
+    """
+    proven = optima[(optima["problem"] == problem) & optima["status"].str.startswith("optimal")]
+    proven = proven[[parse_params(text) == params for text in proven["params"]]]
+    for column, value in (("instance", instance), ("file", file_name)):
+        keys = proven[column] if column == "instance" else proven[column].map(lambda f: Path(f).name)
+        hits = proven.loc[keys == value, "optimal_value"]
+        if len(hits):
+            return float(hits.iloc[0])
+    return None
+
+
+def matches(objective: float | None, known: float | None, rtol: float = MATCH_RTOL) -> bool | None:
+    """|objective − known| ≤ rtol·max(|known|, 1); None without a known value."""
+    if known is None:
+        return None
+    if objective is None or not math.isfinite(objective):
+        return False
+    return abs(objective - known) <= rtol * max(abs(known), 1.0)
+
+
+def solve_benchmark_problem(
+    problem: Problem, *, time_limit: float | None = None, threads: int | None = None, mip_gap: float = DEFAULT_MIP_GAP
+):
+    """Build, solve and audit with the planner (:func:`planner.pipeline.solve_problem`); its ``Run``."""
+    from planner.pipeline import Timing, solve_problem  # lazy: the pipeline may import the readers
+    from planner.solver.outcome import SolverOptions
+
+    options = SolverOptions(time_limit_s=time_limit, mip_gap=mip_gap, threads=threads, quiet=True)
+    return solve_problem(problem, options, Timing())
+
+
+def run_bench(
+    fmt: str,
+    paths: Iterable[Path],
+    *,
+    capacity: float | None = None,
+    p: int | None = None,
+    single_source: bool = False,
+    time_limit: float | None = None,
+    threads: int | None = None,
+    optima: Path | None = None,
+    mip_gap: float = DEFAULT_MIP_GAP,
+) -> Iterator[dict]:
+    """Read and solve each file; yield one row per instance.
+
+    Keys: ``instance, format, problem, n_facilities, n_customers, objective, status, best_bound,
+    mip_gap, build_s, solve_s, total_s`` (seconds; ``solve_s`` includes the pipeline's presolve
+    phase, ``total_s`` = read + screen + build + solve + audit) and, with ``optima``, ``known`` (None
+    when the csv has no proven optimum for this instance, variant and params) and ``match``
+    (relative difference ≤ 1e-6, None without ``known``).
+
+    A solve that proves infeasibility or fails yields ``status`` ``"infeasible"``/``"error"`` and
+    ``objective`` None. Bad options, an unknown format or a bad ``optima`` file raise
+    :class:`InputError` at the call; a bad instance file raises it when its row is reached.
+    """
+    _check_format(fmt)
+    _check_options(fmt, capacity=capacity, p=p, single_source=single_source)
+    table = read_known_optima(optima) if optima is not None else None
+    settings = dict(capacity=capacity, p=p, single_source=single_source, time_limit=time_limit, threads=threads)
+    return _bench_rows(fmt, [Path(path) for path in paths], table=table, mip_gap=mip_gap, **settings)
+
+
+def _bench_rows(
+    fmt: str,
+    paths: list[Path],
+    *,
+    capacity: float | None,
+    p: int | None,
+    single_source: bool,
+    time_limit: float | None,
+    threads: int | None,
+    table: pd.DataFrame | None,
+    mip_gap: float,
+) -> Iterator[dict]:
+    """The rows of :func:`run_bench`, one instance at a time (its options are already checked)."""
+    import planner.pipeline  # noqa: F401 - import Pyomo before the first instance's clock starts
+
+    variant = problem_variant(fmt, single_source=single_source)
+    for path in paths:
+        started = time.perf_counter()
+        problem = read_instance(fmt, path, capacity=capacity, p=p, single_source=single_source)
+        row = {
+            "instance": problem.name,
+            "format": fmt,
+            "problem": variant,
+            "n_facilities": problem.n_options,
+            "n_customers": problem.n_regions,
+        }
+        row.update(_solve_row(problem, time_limit=time_limit, threads=threads, mip_gap=mip_gap))
+        row["total_s"] = time.perf_counter() - started
+        if table is not None:
+            params = _params(fmt, capacity=capacity, problem=problem)
+            row["known"] = known_optimum(
+                table, instance=problem.name, file_name=path.name, problem=variant, params=params
+            )
+            row["match"] = matches(row["objective"], row["known"])
+        logger.info("%s: %s objective=%s (%.2f s)", row["instance"], row["status"], row["objective"], row["total_s"])
+        yield row
+
+
+def cases_from_optima(path: Path) -> list[BenchCase]:
+    """Every proven-optimal row of ``known_optima.csv`` as a :class:`BenchCase` (files relative to the csv)."""
+    path = Path(path)
+    table = read_known_optima(path)
+    cases = []
+    for record in table[table["status"].str.startswith("optimal")].itertuples(index=False):
+        params = parse_params(record.params)
+        file = path.parent / record.file
+        if record.problem == "cflp":
+            fmt, single_source = "cap", False
+        elif record.problem == "sscflp":
+            fmt, single_source = ("cap", True) if record.instance.endswith("-ss") else ("sscflp", False)
+        elif record.problem == "ufl":
+            fmt, single_source = "ufl", False
+        elif record.problem == "pmedian":
+            fmt, single_source = "pmed", False
+        else:
+            raise InputError(f"{path}: row {record.instance} has unknown problem {record.problem!r}")
+        cases.append(
+            BenchCase(
+                name=record.instance,
+                problem=record.problem,
+                fmt=fmt,
+                path=file,
+                known=float(record.optimal_value),
+                n_facilities=int(record.n_facilities),
+                n_customers=int(record.n_customers),
+                capacity=params.get("capacity"),
+                p=int(params["p"]) if "p" in params else None,
+                single_source=single_source,
+            )
+        )
+    return cases
+
+
+def _solve_row(problem: Problem, *, time_limit: float | None, threads: int | None, mip_gap: float) -> dict:
+    """objective, status, best_bound, mip_gap, build_s, solve_s of one solve (failures as a status)."""
+    try:
+        run = solve_benchmark_problem(problem, time_limit=time_limit, threads=threads, mip_gap=mip_gap)
+    except (InfeasibleError, SolverError) as error:
+        logger.warning("%s: %s", problem.name, error)
+        status = "infeasible" if isinstance(error, InfeasibleError) else "error"
+        return dict(objective=None, status=status, best_bound=None, mip_gap=None, build_s=None, solve_s=None)
+    report = run.report
+    return dict(
+        objective=report.objective,
+        status=str(getattr(report.status, "value", report.status)),
+        best_bound=report.best_bound,
+        mip_gap=report.mip_gap,
+        build_s=run.timing.seconds.get("build"),
+        solve_s=report.solve_s + run.timing.seconds.get("presolve", 0.0),  # with the pipeline's presolve
+    )
+
+
+def _params(fmt: str, *, capacity: float | None, problem: Problem) -> dict[str, float]:
+    """The params of an instance as in ``known_optima.csv``: capacity=… for capa, p=… for p-median."""
+    if fmt == "cap" and capacity is not None:
+        return {"capacity": float(capacity)}
+    if fmt == "pmed":
+        return {"p": float(problem.max_facilities)}
+    return {}
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise InputError(f"unknown benchmark format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def _check_options(fmt: str, *, capacity: float | None, p: int | None, single_source: bool) -> None:
+    """Reject options that have no meaning for ``fmt`` instead of ignoring them."""
+    if capacity is not None and fmt != "cap":
+        raise InputError(f"capacity applies to format 'cap' (capa, capb, capc) only, not {fmt!r}")
+    if p is not None and fmt != "pmed":
+        raise InputError(f"p applies to format 'pmed' only, not {fmt!r}")
+    if single_source and fmt not in ("cap", "sscflp"):
+        raise InputError(f"single_source applies to format 'cap' only (sscflp is always single-source), not {fmt!r}")

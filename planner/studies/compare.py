@@ -1,0 +1,225 @@
+"""The microfactory question answered: the same data solved as central-only, micro-only and hybrid
+networks (and any other model files), the value of decentralisation, where microfactories win, and
+a breakeven sweep of one model parameter.
+
+* **Value of decentralisation** = cost of the best central-only network − cost of the hybrid
+  network (currency/yr, and in % of the central-only cost). The hybrid contains every central-only
+  network, so with both solved to optimality it is ≥ 0; with a gap tolerance it can differ by up
+  to the gaps, which are reported beside it.
+* **Where microfactories win**: per region, the fully loaded cost to serve it (flow costs, its share
+  of the serving facilities' fixed and setup costs, unmet penalty; per unit of demand) in the
+  central-only network minus that in the micro-only network; positive means local is cheaper.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.errors import InputError
+from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted
+from planner.inputs.prepare import DataOptions
+from planner.pipeline import Plan, plan
+from planner.solver.outcome import SolverOptions
+
+logger = logging.getLogger(__name__)
+
+CENTRAL, MICRO = "central", "microfactory"
+
+
+def role_variant(config: ModelConfig, keep_roles: set[str], name: str) -> ModelConfig:
+    """A copy of ``config`` keeping only facility types whose role is in ``keep_roles``."""
+    data = config.model_dump(mode="python")
+    data["facility_types"] = {
+        type_name: facility for type_name, facility in data["facility_types"].items() if facility["role"] in keep_roles
+    }
+    if not data["facility_types"]:
+        raise InputError(
+            f"model '{config.name}': no facility type has role {sorted(keep_roles)}; set role = \"central\" or "
+            '"microfactory" on the facility types to compare central-only and micro-only networks'
+        )
+    data["name"] = name
+    variant = model_config_from_dict(data, config.source_path or config.name)
+    variant.source_path = config.source_path
+    return variant
+
+
+def standard_variants(config: ModelConfig) -> dict[str, ModelConfig]:
+    """central_only, micro_only and hybrid (the model itself) from the facility types' roles."""
+    roles = {facility.role for facility in config.facility_types.values()}
+    if not {CENTRAL, MICRO} <= roles:
+        raise InputError(
+            f"model '{config.name}': compare needs facility types with role = \"central\" and role = "
+            f'"microfactory" (found roles {sorted(roles)}); set role on each [facility_types.<name>]'
+        )
+    return {
+        "central_only": role_variant(config, {CENTRAL, "other"}, "central_only"),
+        "micro_only": role_variant(config, {MICRO, "other"}, "micro_only"),
+        "hybrid": config,
+    }
+
+
+def delivery_distance_stats(flows: pd.DataFrame) -> tuple[float, float]:
+    """Quantity-weighted mean and 95th percentile of delivery distance (km)."""
+    if flows.empty or flows["quantity"].sum() <= 0:
+        return float("nan"), float("nan")
+    order = np.argsort(flows["distance_km"].to_numpy())
+    distance = flows["distance_km"].to_numpy()[order]
+    weight = flows["quantity"].to_numpy()[order]
+    cumulative = np.cumsum(weight) / weight.sum()
+    p95 = float(distance[np.searchsorted(cumulative, 0.95)])
+    return float(np.average(distance, weights=weight)), p95
+
+
+def comparison_row(name: str, result: Plan) -> dict:
+    """One line of compare.csv."""
+    run = result.run
+    tables = run.tables
+    mean_km, p95_km = delivery_distance_stats(tables.flows)
+    demand = float(tables.regions["demand"].sum())
+    row = {
+        "variant": name,
+        "status": run.report.status.value,
+        "objective": run.report.objective,
+        "best_bound": run.report.best_bound,
+        "mip_gap": run.report.mip_gap,
+        **{f"cost_{part}": value for part, value in tables.cost_parts().items()},
+        "co2_t": float(tables.flows["co2_t"].sum()),
+        **{f"n_{type_id}": count for type_id, count in tables.facility_counts(run.problem.type_ids).items()},
+        "mean_delivery_km": mean_km,
+        "p95_delivery_km": p95_km,
+        "share_served_within_radius": float(tables.regions["served"].sum()) / demand if demand else float("nan"),
+        "unmet_units": float(tables.regions["unmet"].clip(lower=0).sum()),
+    }
+    return row
+
+
+def value_of_decentralisation(rows: pd.DataFrame) -> dict[str, float | None]:
+    """Best central-only cost − hybrid cost, absolute (currency/yr) and % of the central-only cost;
+    ``proven_at_least`` = central-only best bound − hybrid cost, which holds whatever the gaps."""
+    central = rows[rows["variant"].str.startswith("central_only")]
+    hybrid = rows[rows["variant"] == "hybrid"]
+    if central.empty or hybrid.empty:
+        return {"absolute": None, "percent": None, "proven_at_least": None}
+    best_central = float(central["objective"].min())
+    hybrid_cost = float(hybrid["objective"].iloc[0])
+    value = best_central - hybrid_cost
+    central_bound = central["best_bound"].dropna()
+    proven = float(central_bound.min()) - hybrid_cost if len(central_bound) == len(central) else None
+    return {
+        "absolute": value,
+        "percent": 100.0 * value / best_central if best_central else None,
+        "proven_at_least": proven,
+    }
+
+
+def where_micro_wins(central: Plan, micro: Plan) -> pd.DataFrame:
+    """Per region: cost to serve centrally, locally, and the difference (positive: micro wins)."""
+    central_cost, micro_cost = central.run.tables.cost_to_serve(), micro.run.tables.cost_to_serve()
+    frame = pd.DataFrame({"central_cost_to_serve": central_cost, "micro_cost_to_serve": micro_cost})
+    frame["micro_advantage"] = frame["central_cost_to_serve"] - frame["micro_cost_to_serve"]
+    frame.index.name = "region_id"
+    return frame.reset_index()
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A breakeven sweep: one model key over values."""
+
+    key: str
+    values: np.ndarray
+
+    @classmethod
+    def parse(cls, text: str) -> Sweep:
+        """``KEY=START:STOP:N`` (N evenly spaced values from START to STOP)."""
+        key, sep, spec = text.partition("=")
+        parts = spec.split(":")
+        try:
+            if not sep or len(parts) != 3:
+                raise ValueError
+            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+            if count < 2:
+                raise ValueError
+        except ValueError:
+            raise InputError(
+                f"--sweep '{text}': use KEY=START:STOP:N with N ≥ 2, e.g. "
+                "--sweep transport.standard.cost_per_unit_km=0.5:4:8"
+            ) from None
+        return cls(key=key.strip(), values=np.linspace(start, stop, count))
+
+
+def run_sweep(config: ModelConfig, sweep: Sweep, data: DataOptions, options: SolverOptions) -> pd.DataFrame:
+    """Solve the model at each value; facility counts by role and total cost per value."""
+    roles = {name: facility.role for name, facility in config.facility_types.items()}
+    rows = []
+    for value in sweep.values:
+        variant = set_dotted(config, sweep.key, float(value))
+        result = plan(variant, data, options)
+        counts = result.run.tables.facility_counts(result.run.problem.type_ids)
+        rows.append(
+            {
+                sweep.key: float(value),
+                "status": result.run.report.status.value,
+                "objective": result.run.report.objective,
+                "mip_gap": result.run.report.mip_gap,
+                "n_central": sum(n for t, n in counts.items() if roles[t] == CENTRAL),
+                "n_microfactory": sum(n for t, n in counts.items() if roles[t] == MICRO),
+                **{f"n_{t}": n for t, n in counts.items()},
+            }
+        )
+        logger.info("sweep %s=%g: %s", sweep.key, value, result.run.report.status.value)
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What ``planner compare`` computed."""
+
+    rows: pd.DataFrame
+    value: dict[str, float | None]
+    regions: pd.DataFrame | None
+    sweep: pd.DataFrame | None
+    sweep_key: str | None
+    plans: dict[str, Plan]
+    stochastic: object = None  # planner.studies.stochastic.pipeline.StochasticPlan with --scenarios
+
+
+def compare(
+    configs: dict[str, ModelConfig],
+    data: DataOptions,
+    options: SolverOptions,
+    sweep: Sweep | None = None,
+    sweep_model: str = "hybrid",
+    scenarios=None,
+    seed: int = 0,
+) -> Comparison:
+    """Solve every variant on the same data and compute the comparison; with ``scenarios`` (a count
+    to generate or a scenario file) also the stochastic analysis of the hybrid model: the strategies'
+    cost distributions, VSS and EVPI."""
+    plans = {}
+    for name, config in configs.items():
+        logger.info("compare: solving %s", name)
+        plans[name] = plan(config, data, options)
+    rows = pd.DataFrame([comparison_row(name, result) for name, result in plans.items()])
+    regions = None
+    if "central_only" in plans and "micro_only" in plans:
+        regions = where_micro_wins(plans["central_only"], plans["micro_only"])
+    sweep_rows = run_sweep(configs[sweep_model], sweep, data, options) if sweep else None
+    stochastic = None
+    if scenarios is not None:
+        from planner.studies.stochastic.pipeline import plan_stochastic
+
+        logger.info("compare: the stochastic analysis of %s", sweep_model)
+        stochastic = plan_stochastic(configs[sweep_model], data, options, scenarios, seed)
+    return Comparison(
+        rows=rows,
+        value=value_of_decentralisation(rows),
+        regions=regions,
+        sweep=sweep_rows,
+        sweep_key=sweep.key if sweep else None,
+        plans=plans,
+        stochastic=stochastic,
+    )

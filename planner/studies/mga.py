@@ -1,0 +1,131 @@
+"""Near-optimal alternative networks (``planner alternatives``), by modelling to generate alternatives.
+
+1. Solve the cost model: the optimum, cost :math:`C^*` (its incumbent when stopped at a gap).
+2. For k = 1..count: maximise the smallest Hamming distance (in open (site, type) options) to every
+   network found so far, subject to cost ≤ (1 + slack) C* (see ``planner.model.alternatives``);
+   then fix that network's open decisions and minimise cost again, so each alternative is the
+   cheapest way to run its network. Stops early when no network at distance ≥ 1 fits the slack.
+3. Each alternative is audited like any solve, and its audited cost is checked against the budget.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.errors import InfeasibleError, InputError
+from planner.model import ModelIndex, build_model
+from planner.model.alternatives import define_cost_budget, define_distance_objective, restore_cost_objective
+from planner.pipeline import Run, Timing, audited_run, load_and_prepare, solve_problem
+from planner.solver.highs import solve_model
+from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions
+
+logger = logging.getLogger(__name__)
+
+BUDGET_TOLERANCE = 1e-6  # relative: the audited cost may exceed the budget by solver rounding only
+
+
+@dataclass(frozen=True)
+class Alternative:
+    number: int  # 0 = the optimum
+    run: Run
+    distance_report: SolveReport | None  # the MGA solve (None for the optimum)
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    networks: list[Alternative]
+    budget: float
+    slack: float
+    table: pd.DataFrame
+    stopped_early: str | None  # why fewer than ``count`` were found
+    inputs: object
+    screening: object
+
+
+def open_keys(run: Run) -> set[tuple[str, str]]:
+    sites = run.tables.sites
+    return set(zip(sites["site_id"].astype(str), sites["facility_type"].astype(str), strict=False))
+
+
+def near_optimal_networks(config, data, options: SolverOptions, slack: float, count: int) -> Alternatives:
+    """The optimum and up to ``count`` alternatives within ``slack``; see the module docstring."""
+    if slack < 0:
+        raise InputError("--slack must be ≥ 0 (a share of the optimal cost, e.g. 0.05)")
+    timing = Timing()
+    inputs, problem, screening = load_and_prepare(config, data, timing)
+    optimum = solve_problem(problem, options, Timing(), screen=False)
+    budget = (1 + slack) * float(optimum.report.objective)
+    index = ModelIndex.from_problem(problem)
+    networks = [Alternative(0, optimum, None)]
+    stopped = None
+    for number in range(1, count + 1):
+        model = build_model(problem, index)
+        define_cost_budget(model, problem, index, budget)
+        define_distance_objective(model, [alt.run.solution.open for alt in networks])
+        try:
+            distance = solve_model(model, options)
+        except InfeasibleError:
+            stopped = (
+                f"no further network differs from the {len(networks)} found within {100 * slack:g}% of the optimum"
+            )
+            logger.info("alternatives: %s", stopped)
+            break
+        restore_cost_objective(model)
+        # with its sites fixed only modules and flows are left: cheap to solve to optimality
+        report = solve_model(model, dataclasses.replace(options, mip_gap=min(options.mip_gap, OPTIMAL_GAP)),
+                             warm_start=True)
+        run = audited_run(model, problem, index, report, Timing())
+        networks.append(Alternative(number, run, distance))
+        logger.info("alternative %d: distance %g, cost %.10g", number, model.min_distance.value, report.objective)
+    return Alternatives(networks, budget, slack, alternatives_table(networks, budget), stopped, inputs, screening)
+
+
+def hamming(a: Run, b: Run) -> int:
+    """Facility options (site, type) open in exactly one of the two networks."""
+    return int(np.sum(a.solution.open != b.solution.open))
+
+
+def differences(base: Run, other: Run) -> tuple[list[str], list[str], list[str]]:
+    """Sites opened, closed and retyped in ``other`` relative to ``base`` ("site:type" / "site:old>new")."""
+    before = dict(open_keys(base))
+    after = dict(open_keys(other))
+    opened = sorted(f"{s}:{t}" for s, t in after.items() if s not in before)
+    closed = sorted(f"{s}:{t}" for s, t in before.items() if s not in after)
+    retyped = sorted(f"{s}:{before[s]}>{after[s]}" for s in after if s in before and before[s] != after[s])
+    return opened, closed, retyped
+
+
+def alternatives_table(networks: list[Alternative], budget: float) -> pd.DataFrame:
+    """One row per network: cost, excess over the optimum, slack check, CO2, counts, distances, differences."""
+    optimum = networks[0].run
+    best = float(optimum.audit.objective_recomputed)
+    rows = []
+    for k, alternative in enumerate(networks):
+        run = alternative.run
+        audited = run.audit.objective_recomputed
+        opened, closed, retyped = differences(optimum, run)
+        earlier = [hamming(run, networks[j].run) for j in range(k)]
+        rows.append(
+            {
+                "alternative": alternative.number,
+                "status": run.report.status.value,
+                "objective": run.report.objective,
+                "audited_cost": audited,
+                "above_optimum_pct": 100 * (audited - best) / abs(best) if best else 0.0,
+                "within_slack": bool(audited <= budget * (1 + BUDGET_TOLERANCE)),
+                "co2_t": float(run.tables.flows["co2_t"].sum()),
+                **{f"n_{t}": n for t, n in run.tables.facility_counts(run.problem.type_ids).items()},
+                "distance_to_optimum": hamming(run, optimum),
+                "min_distance_to_earlier": min(earlier) if earlier else None,
+                "sites_opened": ";".join(opened),
+                "sites_closed": ";".join(closed),
+                "sites_retyped": ";".join(retyped),
+                "audit_passed": run.audit.passed,
+            }
+        )
+    return pd.DataFrame(rows)

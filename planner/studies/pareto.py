@@ -1,0 +1,157 @@
+r"""The cost–CO2 frontier by the ε-constraint method (``planner pareto``).
+
+Let :math:`X` be the networks of the model that serve at least what the cost-optimal network serves
+(per product: unmet :math:`\le` its unmet), so emissions fall through cleaner networks, not through
+customers dropped. Then:
+
+1. the cost-optimal network :math:`x^c = \arg\min_{x} \text{cost}(x)` (it lies in :math:`X`),
+   with emissions :math:`E^{\max}`;
+2. the least emissions :math:`E^{\min} = \min_{x \in X} \text{CO2}(x)`, and the least-CO2 network
+   :math:`\arg\min \{\text{cost}(x) : x \in X, \text{CO2}(x) \le E^{\min}\}` (the cheapest of the
+   cleanest);
+3. between them, for caps :math:`\varepsilon` stepped evenly from :math:`E^{\max}` to
+   :math:`E^{\min}`: :math:`\min \{\text{cost}(x) : x \in X, \text{CO2}(x) \le \varepsilon\}`.
+
+The caps are solved from the tightest up, each starting from the network of the tighter cap
+before it (feasible for the looser one), the first from the least-CO2 solution of step 2, so HiGHS
+always has an incumbent.
+
+Solved to optimality, every point is non-dominated (a point that dominated it would be feasible for
+its ε and cheaper). With a MIP gap a point may be dominated by up to that gap: the table flags any
+point another point dominates. Arcs dearer than a product's unmet penalty are not in the network
+(as in every solve), so the frontier is over the networks the model contains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from planner.errors import InputError
+from planner.model import ModelIndex, build_model
+from planner.model.build import co2_expr
+from planner.model.solution import Solution
+from planner.model.start import load_start
+from planner.pipeline import Run, Timing, load_and_prepare, solve_problem
+from planner.problem import Problem
+from planner.solver.highs import solve_model
+from planner.solver.outcome import SolveReport, SolverOptions
+
+logger = logging.getLogger(__name__)
+
+CAP_SLACK = 1e-7  # relative slack on the least-CO2 cap, so rounding in the solver cannot cut its own network
+DOMINANCE_TOLERANCE = 1e-6  # relative: differences below this are ties, not dominance
+
+
+@dataclass(frozen=True)
+class ParetoPoint:
+    number: int
+    kind: str  # cost_optimal | epsilon | least_co2
+    co2_cap_t: float | None
+    run: Run
+
+
+@dataclass(frozen=True)
+class Frontier:
+    points: list[ParetoPoint]
+    table: pd.DataFrame
+    least_co2: SolveReport  # the emissions minimisation of step 2
+    inputs: object
+    screening: object
+
+
+def co2_of(run: Run) -> float:
+    return float(run.tables.flows["co2_t"].sum())
+
+
+def service_floor(run: Run) -> np.ndarray:
+    """Unmet units/yr per product of ``run`` (plus a rounding allowance): the most each frontier
+    point may leave unmet."""
+    regions = run.tables.regions
+    unmet = regions.groupby("product")["unmet"].sum().reindex(list(run.problem.product_ids)).fillna(0.0)
+    demand = run.problem.demand.sum(axis=0)
+    return np.maximum(unmet.to_numpy(dtype=float), 0.0) + 1e-7 * demand
+
+
+def least_emissions(problem: Problem, options: SolverOptions, start: Solution) -> tuple[SolveReport, Solution]:
+    """Minimise CO2 (t/yr) over the networks of ``problem`` (its service floor included), starting
+    from ``start`` (feasible: the cost-optimal network); the report and the least-CO2 solution."""
+    index = ModelIndex.from_problem(problem)
+    model = build_model(problem, index)
+    model.total_cost.deactivate()
+    model.co2_objective = pyo.Objective(expr=co2_expr(model, problem, index), sense=pyo.minimize)
+    load_start(model, problem, index, start)
+    report = solve_model(model, options, warm_start=True)
+    return report, Solution.from_model(model, problem, index)
+
+
+def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Frontier:
+    """``points`` networks from the cost-optimal to the least-CO2 one; see the module docstring."""
+    if points < 2:
+        raise InputError("--points must be at least 2 (the cost-optimal and the least-CO2 network)")
+    timing = Timing()
+    inputs, problem, screening = load_and_prepare(config, data, timing)
+    logger.info("pareto: the cost-optimal network")
+    cost_optimal = solve_problem(problem, options, Timing(), screen=False)
+    e_max = co2_of(cost_optimal)
+    held = dataclasses.replace(problem, max_unmet=service_floor(cost_optimal))
+    logger.info("pareto: the least emissions at the cost-optimal service level")
+    least, cleanest = least_emissions(held, options, cost_optimal.solution)
+    e_min = min(float(least.objective), e_max)
+    result = [ParetoPoint(0, "cost_optimal", None, cost_optimal)]
+    if e_max - e_min <= DOMINANCE_TOLERANCE * max(e_max, 1.0):
+        logger.info("pareto: the cost-optimal network already has the least emissions")
+    else:
+        caps = np.linspace(e_max, e_min, points)[1:]
+        caps[-1] = e_min * (1 + CAP_SLACK)
+        capped = {}
+        start = cleanest  # meets every cap, so HiGHS always starts with an incumbent
+        # from the tightest cap up: each point's network meets the next, looser cap and starts it
+        for number in range(len(caps), 0, -1):
+            cap_t = float(caps[number - 1])
+            logger.info("pareto: point %d, CO2 ≤ %.6g t/yr", number, cap_t)
+            run = solve_problem(dataclasses.replace(held, co2_cap_t=cap_t), options, Timing(), screen=False,
+                                start=start)
+            capped[number] = ParetoPoint(number, "least_co2" if number == len(caps) else "epsilon", cap_t, run)
+            start = run.solution
+        result.extend(capped[number] for number in sorted(capped))
+    return Frontier(result, frontier_table(result), least, inputs, screening)
+
+
+def frontier_table(points: list[ParetoPoint]) -> pd.DataFrame:
+    """One row per point: cap, cost, CO2, cost parts, facility counts, status, gap, dominated flag."""
+    rows = []
+    for point in points:
+        run = point.run
+        rows.append(
+            {
+                "point": point.number,
+                "kind": point.kind,
+                "co2_cap_t": point.co2_cap_t,
+                "objective": run.report.objective,
+                "co2_t": co2_of(run),
+                "status": run.report.status.value,
+                "mip_gap": run.report.mip_gap,
+                **{f"cost_{k}": v for k, v in run.tables.cost_parts().items()},
+                **{f"n_{t}": n for t, n in run.tables.facility_counts(run.problem.type_ids).items()},
+                "audit_passed": run.audit.passed,
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["dominated_by"] = [dominating(table, i) for i in range(len(table))]
+    return table
+
+
+def dominating(table: pd.DataFrame, i: int) -> str:
+    """Points (comma-separated numbers) that dominate row ``i``: no dearer, no dirtier, better in one."""
+    cost, co2 = table["objective"].to_numpy(float), table["co2_t"].to_numpy(float)
+    tol_cost = DOMINANCE_TOLERANCE * max(abs(cost[i]), 1.0)
+    tol_co2 = DOMINANCE_TOLERANCE * max(abs(co2[i]), 1.0)
+    no_worse = (cost <= cost[i] + tol_cost) & (co2 <= co2[i] + tol_co2)
+    better = (cost < cost[i] - tol_cost) | (co2 < co2[i] - tol_co2)
+    return ",".join(str(int(table["point"].iloc[j])) for j in np.flatnonzero(no_worse & better))

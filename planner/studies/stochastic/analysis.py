@@ -1,0 +1,428 @@
+"""Solve the stochastic model and weigh it: RP, EEV, WS, VSS, EVPI and the cost distribution of
+each strategy.
+
+* **RP** (recourse problem): the stochastic optimum, expected cost + λ·CVaR.
+* **EV / EEV**: the mean-value network (the deterministic model on the expected demand, no
+  recourse) and the same objective with its first stage fixed, evaluated over the scenarios.
+* **WS** (wait and see): each scenario solved alone (perfect information), the objective taken over
+  the resulting cost distribution.
+* **VSS** = EEV − RP ≥ 0, **EVPI** = RP − WS ≥ 0.
+
+Both inequalities hold for optimal solves; with gaps they are kept by construction: RP is started
+from the EEV solution (so it is never worse than EEV) and each WS solve is started from RP's
+solution of its scenario (so WS is never worse than RP scenario by scenario). The gaps are reported
+beside the values.
+
+* **Strategies**: the mean-value central-only, micro-only and hybrid networks (facility types by
+  ``role``), each evaluated over the scenarios, and the stochastic optimum: expected cost, CVaR and
+  worst case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from planner.errors import InfeasibleError, SolverError
+from planner.inputs.scenarios import Scenarios
+from planner.model.index import ModelIndex
+from planner.pipeline import Timing
+from planner.solver.highs import solve_model
+from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
+from planner.studies.stochastic.audit import StochasticAudit, audit_stochastic
+from planner.studies.stochastic.build import build_stochastic_model
+from planner.studies.stochastic.problem import StochasticProblem
+from planner.studies.stochastic.results import (
+    COST_PARTS,
+    FirstStage,
+    StochasticSolution,
+    cvar,
+    scenario_cost_parts,
+    scenario_tables,
+)
+
+logger = logging.getLogger(__name__)
+
+CENTRAL, MICRO = "central", "microfactory"
+EVALUATION_GAP = 1e-4  # mean-value solves and evaluations of a fixed first stage: solved to optimality
+
+
+def _tight(options: SolverOptions) -> SolverOptions:
+    return dataclasses.replace(options, mip_gap=min(options.mip_gap, EVALUATION_GAP))
+
+
+@dataclass(frozen=True)
+class StochasticRun:
+    """One solve of the stochastic model: solution, solver report, audit and per-scenario costs."""
+
+    sp: StochasticProblem
+    index: ModelIndex
+    solution: StochasticSolution
+    report: SolveReport
+    audit: StochasticAudit
+
+    @property
+    def scenario_costs(self) -> np.ndarray:
+        return self.audit.scenario_costs
+
+    @property
+    def expected_cost(self) -> float:
+        return self.audit.expected_cost
+
+    @property
+    def cvar(self) -> float:
+        return self.audit.cvar
+
+    @property
+    def objective(self) -> float:
+        return self.audit.objective_recomputed
+
+    def cost_table(self) -> pd.DataFrame:
+        """One row per scenario: probability, cost parts and total (currency/yr), modules added."""
+        rows = []
+        for s, scenario_id in enumerate(self.sp.scenarios.ids):
+            tables = scenario_tables(self.sp, self.index, self.solution, s)
+            parts = scenario_cost_parts(self.sp, tables)
+            rows.append(
+                {
+                    "scenario": scenario_id,
+                    "probability": float(self.sp.scenarios.probability[s]),
+                    "demand": float(self.sp.scenarios.demand[s].sum()),
+                    "served": float(tables.regions["served"].sum()),
+                    "modules_added": int(self.solution.recourse[s].sum()),
+                    **parts,
+                    "total": sum(parts.values()),
+                }
+            )
+        frame = pd.DataFrame(rows)
+        frame.attrs["unit"] = {
+            "probability": "fraction",
+            "demand": "units/yr",
+            "served": "units/yr",
+            "modules_added": "modules",
+            **{name: "currency/yr" for name in (*COST_PARTS, "total")},
+        }
+        return frame
+
+
+def load_start(model: pyo.ConcreteModel, sp: StochasticProblem, solution: StochasticSolution) -> None:
+    """Set the model's variables to ``solution`` (scenarios of ``solution`` in the model's order)."""
+    first = solution.first_stage
+    for o in model.OPTIONS:
+        if not model.open[o].fixed:
+            model.open[o].set_value(int(first.open[o]))
+    for o in model.MODULAR:
+        if not model.modules[o].fixed:
+            model.modules[o].set_value(int(first.modules[o]))
+    for (s, o), var in model.recourse.items():
+        var.set_value(int(solution.recourse[s, o]))
+    for (s, a), var in model.assign.items():
+        var.set_value(float(solution.assign[s, a]))
+    for (s, d), var in model.unmet.items():
+        var.set_value(float(solution.unmet[s, d]))
+
+
+def _load_setups(model: pyo.ConcreteModel, index: ModelIndex, first: FirstStage, fix: bool) -> None:
+    for z, (o, p) in enumerate(zip(index.setup_option.tolist(), index.setup_product.tolist(), strict=True)):
+        value = int(first.setup[o, p])
+        if fix:
+            model.setup[z].fix(value)
+        else:
+            model.setup[z].set_value(value)
+
+
+def _start_cvar(model: pyo.ConcreteModel, sp: StochasticProblem) -> None:
+    """η and ξ consistent with the other variables' values (the VaR and the excess over it)."""
+    if sp.cvar_weight <= 0:
+        return
+    costs = np.array([pyo.value(model.first_stage_cost + model.scenario_cost[s]) for s in model.SCENARIOS])
+    best = min(costs, key=lambda eta: eta + sp.scenarios.probability @ np.maximum(costs - eta, 0) / (1 - sp.cvar_alpha))
+    model.var_level.set_value(float(best))
+    for s in model.SCENARIOS:
+        model.excess[s].set_value(float(max(costs[s] - best, 0.0)))
+
+
+def solve_stochastic(
+    sp: StochasticProblem,
+    options: SolverOptions,
+    index: ModelIndex | None = None,
+    start: StochasticSolution | None = None,
+    fixed: FirstStage | None = None,
+    allowed: np.ndarray | None = None,
+    require_clean_audit: bool = True,
+) -> StochasticRun:
+    """Build and solve the extensive form; ``start`` warm-starts it, ``fixed`` fixes the first stage
+    (an evaluation), ``allowed`` (O,) bool closes the other options. Audited independently."""
+    index = index or ModelIndex.from_problem(sp.problem)
+    model = build_stochastic_model(sp, index)
+    if allowed is not None:
+        for o in np.flatnonzero(~np.asarray(allowed, dtype=bool)).tolist():
+            if model.open[o].fixed and model.open[o].value == 1:
+                continue  # forced or existing: stays open
+            model.open[o].fix(0)
+    if fixed is not None:
+        _fix_first_stage(model, index, fixed)
+    if start is not None:
+        load_start(model, sp, start)
+        if fixed is None:
+            _load_setups(model, index, start.first_stage, fix=False)
+        _start_cvar(model, sp)
+    report = solve_model(model, options, warm_start=start is not None)  # run_highs checks the start
+    solution = StochasticSolution.from_model(model, sp, index)
+    audit_report = audit_stochastic(sp, index, solution, report.objective)
+    if require_clean_audit and not audit_report.passed:
+        raise SolverError(
+            f"the stochastic solution failed the independent audit ({', '.join(audit_report.failures[:5])}; "
+            f"max violation {audit_report.max_violation:.3g}); nothing written"
+        )
+    return StochasticRun(sp, index, solution, report, audit_report)
+
+
+def _fix_first_stage(model: pyo.ConcreteModel, index: ModelIndex, fixed: FirstStage) -> None:
+    for o in model.OPTIONS:
+        model.open[o].fix(int(fixed.open[o]))
+    for o in model.MODULAR:
+        model.modules[o].fix(int(fixed.modules[o]))
+    _load_setups(model, index, fixed, fix=True)
+
+
+def evaluate_first_stage(
+    sp: StochasticProblem, fixed: FirstStage, options: SolverOptions, index: ModelIndex | None = None
+) -> StochasticRun:
+    """The objective of a fixed first stage: with it fixed the scenarios are independent, so each is
+    solved alone (an LP, or a small MIP with recourse modules) and the solutions are assembled.
+
+    Per-scenario optimal costs also minimise expected cost + λ·CVaR (CVaR is monotone), and the
+    same combination of the per-scenario bounds is a valid bound. Audited as one solution."""
+    index = index or ModelIndex.from_problem(sp.problem)
+    parts, reports = [], []
+    for s in range(sp.n_scenarios):
+        alone = sp.with_scenarios(sp.scenarios.subset([s]), cvar_weight=0.0)
+        model = build_stochastic_model(alone, index)
+        _fix_first_stage(model, index, fixed)
+        reports.append(solve_model(model, _tight(options)))
+        parts.append(StochasticSolution.from_model(model, alone, index))
+    solution = StochasticSolution(
+        first_stage=parts[0].first_stage,
+        recourse=np.vstack([part.recourse for part in parts]),
+        assign=np.vstack([part.assign for part in parts]),
+        unmet=np.vstack([part.unmet for part in parts]),
+    )
+    probability = sp.scenarios.probability
+    costs = np.array([report.objective for report in reports])
+    objective = float(probability @ costs) + sp.cvar_weight * cvar(costs, probability, sp.cvar_alpha)
+    bounds = [report.best_bound for report in reports]
+    bound = None
+    if all(b is not None for b in bounds):
+        bounds = np.array(bounds, dtype=float)
+        bound = float(probability @ bounds) + sp.cvar_weight * cvar(bounds, probability, sp.cvar_alpha)
+    gap = relative_gap(objective, bound)
+    status = next((r.status for r in reports if r.status is not Status.OPTIMAL), Status.OPTIMAL)
+    if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
+        status = Status.GAP_LIMIT
+    report = dataclasses.replace(
+        reports[0],
+        status=status,
+        termination=f"{len(reports)} scenario solves",
+        objective=objective,
+        best_bound=bound,
+        mip_gap=gap,
+        solve_s=sum(r.solve_s for r in reports),
+        nodes=sum(r.nodes or 0 for r in reports),
+        handover_s=sum(r.handover_s for r in reports),
+    )
+    audit_report = audit_stochastic(sp, index, solution, objective)
+    if not audit_report.passed:
+        raise SolverError(
+            f"the evaluated solution failed the independent audit ({', '.join(audit_report.failures[:5])}); "
+            "nothing written"
+        )
+    return StochasticRun(sp, index, solution, report, audit_report)
+
+
+def mean_value_problem(sp: StochasticProblem) -> StochasticProblem:
+    """One scenario, the expected demand; no recourse, risk-neutral: the deterministic model."""
+    return sp.with_scenarios(
+        Scenarios.single(sp.problem.demand, "expected"), recourse_modules=False, cvar_weight=0.0
+    )
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A network evaluated over the scenarios."""
+
+    name: str
+    status: str  # the evaluation's solver status, or "infeasible"
+    costs: np.ndarray  # (N,) currency/yr; NaN when infeasible
+    expected_cost: float
+    cvar: float
+    worst: float
+    facilities: dict[str, int]
+    gap: float | None = None  # of the solve that chose the network (mean-value or stochastic)
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "expected_cost": self.expected_cost,
+            "cvar": self.cvar,
+            "worst_case": self.worst,
+            "facilities": self.facilities,
+            "mip_gap": self.gap,
+        }
+
+
+def _strategy(name: str, run: StochasticRun | None, sp: StochasticProblem, gap: float | None, status=None) -> Strategy:
+    if run is None:
+        nan = float("nan")
+        return Strategy(name, status or "infeasible", np.full(sp.n_scenarios, nan), nan, nan, nan, {}, gap)
+    counts = np.bincount(sp.problem.option_type[run.solution.first_stage.open > 0], minlength=len(sp.problem.type_ids))
+    return Strategy(
+        name=name,
+        status=run.report.status.value,
+        costs=run.scenario_costs,
+        expected_cost=run.expected_cost,
+        cvar=run.cvar,
+        worst=float(run.scenario_costs.max()),
+        facilities={t: int(c) for t, c in zip(sp.problem.type_ids, counts.tolist(), strict=True)},
+        gap=gap,
+    )
+
+
+@dataclass
+class StochasticAnalysis:
+    """RP with its VSS and EVPI and the strategies' cost distributions."""
+
+    sp: StochasticProblem
+    rp: StochasticRun
+    eev: float
+    ws: float
+    ws_costs: np.ndarray
+    ws_gap_max: float | None
+    ev_report: SolveReport
+    strategies: dict[str, Strategy]
+    timing: Timing = field(default_factory=Timing)
+
+    @property
+    def vss(self) -> float:
+        return self.eev - self.rp.objective
+
+    @property
+    def evpi(self) -> float:
+        return self.rp.objective - self.ws
+
+    def summary(self) -> dict:
+        """The ``stochastic`` block of summary.json."""
+        sp, rp = self.sp, self.rp
+        return {
+            "scenarios": sp.n_scenarios,
+            "status": rp.report.status.value,
+            "objective": rp.objective,
+            "best_bound": rp.report.best_bound,
+            "mip_gap": rp.report.mip_gap,
+            "expected_cost": rp.expected_cost,
+            "cvar": rp.cvar,
+            "cvar_alpha": sp.cvar_alpha,
+            "cvar_weight": sp.cvar_weight,
+            "worst_case": float(rp.scenario_costs.max()),
+            "recourse_modules": sp.recourse_modules,
+            "recourse_premium": sp.recourse_premium,
+            "eev": self.eev,
+            "ws": self.ws,
+            "vss": self.vss,
+            "evpi": self.evpi,
+            "ev_mip_gap": self.ev_report.mip_gap,
+            "ws_mip_gap_max": self.ws_gap_max,
+            "strategies": {name: strategy.to_dict() for name, strategy in self.strategies.items()},
+            "audit": rp.audit.to_dict(),
+            "timing": {name: round(seconds, 4) for name, seconds in self.timing.seconds.items()},
+        }
+
+    def scenario_table(self) -> pd.DataFrame:
+        """scenarios.csv: the stochastic optimum's cost parts per scenario, plus the total cost of
+        each strategy and the wait-and-see cost in that scenario."""
+        frame = self.rp.cost_table()
+        for name, strategy in self.strategies.items():
+            if name != "stochastic":
+                frame[f"total_{name}"] = strategy.costs
+        frame["total_wait_and_see"] = self.ws_costs
+        frame.attrs["unit"].update({column: "currency/yr" for column in frame.columns if column.startswith("total_")})
+        return frame
+
+
+def _role_mask(sp: StochasticProblem, roles: set[str]) -> np.ndarray:
+    role = np.asarray(sp.type_role, dtype=object)[sp.problem.option_type]
+    return np.isin(role, list(roles))
+
+
+def mean_value_run(sp: StochasticProblem, options: SolverOptions, index: ModelIndex, allowed=None) -> StochasticRun:
+    """The deterministic model on the expected demand (``allowed`` options only), solved to 1e-4
+    (it is one small deterministic solve; a looser gap would make VSS depend on which near-optimal
+    mean-value plan the solver stops at)."""
+    return solve_stochastic(mean_value_problem(sp), _tight(options), index=index, allowed=allowed)
+
+
+def wait_and_see(
+    sp: StochasticProblem, options: SolverOptions, index: ModelIndex, rp: StochasticRun
+) -> tuple[np.ndarray, float | None]:
+    """Each scenario alone (risk-neutral, started from RP's solution of it): costs (N,) and the
+    largest gap."""
+    costs = np.zeros(sp.n_scenarios)
+    gaps = []
+    for s in range(sp.n_scenarios):
+        alone = sp.with_scenarios(sp.scenarios.subset([s]), cvar_weight=0.0)
+        run = solve_stochastic(alone, options, index=index, start=rp.solution.subset([s]))
+        costs[s] = run.expected_cost
+        gaps.append(run.report.mip_gap or 0.0)
+    return costs, max(gaps, default=None)
+
+
+def analyse(
+    sp: StochasticProblem, options: SolverOptions, timing: Timing | None = None, strategies: bool = True
+) -> StochasticAnalysis:
+    """EV, EEV, RP (started from EEV), WS, and the role strategies; see the module docstring."""
+    timing = timing or Timing()
+    index = ModelIndex.from_problem(sp.problem)
+    with timing.phase("mean_value"):
+        ev = mean_value_run(sp, options, index)
+    with timing.phase("evaluate"):
+        eev_run = evaluate_first_stage(sp, ev.solution.first_stage, options, index)
+    with timing.phase("stochastic"):
+        rp = solve_stochastic(sp, options, index=index, start=eev_run.solution)
+    with timing.phase("wait_and_see"):
+        ws_costs, ws_gap = wait_and_see(sp, options, index, rp)
+    ws = float(sp.scenarios.probability @ ws_costs) + sp.cvar_weight * cvar(
+        ws_costs, sp.scenarios.probability, sp.cvar_alpha
+    )
+    results = {
+        "hybrid": _strategy("hybrid", eev_run, sp, ev.report.mip_gap),
+    }
+    if strategies:
+        with timing.phase("strategies"):
+            for name, roles in (("central_only", {CENTRAL, "other"}), ("micro_only", {MICRO, "other"})):
+                results[name] = _role_strategy(sp, options, index, name, roles)
+    results["stochastic"] = _strategy("stochastic", rp, sp, rp.report.mip_gap)
+    order = ("central_only", "micro_only", "hybrid", "stochastic")
+    results = {name: results[name] for name in order if name in results}
+    logger.info(
+        "stochastic: RP %.10g, EEV %.10g, WS %.10g, VSS %.6g, EVPI %.6g",
+        rp.objective, eev_run.objective, ws, eev_run.objective - rp.objective, rp.objective - ws,
+    )
+    return StochasticAnalysis(sp, rp, eev_run.objective, ws, ws_costs, ws_gap, ev.report, results, timing)
+
+
+def _role_strategy(sp, options, index, name, roles) -> Strategy:
+    allowed = _role_mask(sp, roles)
+    if (CENTRAL if name == "central_only" else MICRO) not in sp.type_role:
+        return _strategy(name, None, sp, None, status="no_such_types")
+    try:
+        ev = mean_value_run(sp, options, index, allowed=allowed)
+        run = evaluate_first_stage(sp, ev.solution.first_stage, options, index)
+    except InfeasibleError:
+        logger.info("strategy %s is infeasible in some scenario", name)
+        return _strategy(name, None, sp, None)
+    return _strategy(name, run, sp, ev.report.mip_gap)

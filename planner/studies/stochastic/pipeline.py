@@ -1,0 +1,132 @@
+"""``planner solve --scenarios`` as public steps: load → scenarios → prepare → screen → analyse
+(EV, EEV, RP, WS, strategies) → the expected-demand view of the chosen network (for the maps,
+tables and report, audited like any deterministic solve)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from planner.audit import audit
+from planner.errors import InfeasibleError, InputError, SolverError
+from planner.inputs.scenarios import Scenarios, generate_scenarios, read_scenarios
+from planner.model import ModelIndex, build_model
+from planner.model.solution import Solution
+from planner.pipeline import Run, Timing
+from planner.problem import Problem
+from planner.results import ResultTables
+from planner.solver.highs import solve_model
+from planner.solver.outcome import SolverOptions
+from planner.studies.stochastic.analysis import StochasticAnalysis, analyse
+from planner.studies.stochastic.problem import StochasticProblem, stochastic_problem
+from planner.studies.stochastic.results import FirstStage
+
+logger = logging.getLogger(__name__)
+
+
+def parse_scenarios_option(text: str) -> int | Path:
+    """``--scenarios``: a whole number (generate that many) or a CSV file."""
+    text = str(text).strip()
+    if text.isdigit():
+        n = int(text)
+        if n < 1:
+            raise InputError("--scenarios 0: give a number of scenarios ≥ 1 or a scenario CSV file")
+        return n
+    return Path(text)
+
+
+def load_scenarios(spec: int | Path, config, inputs, seed: int) -> Scenarios:
+    """Generated around the regions' demand (``[uncertainty]``), or read for their ids."""
+    product_ids = tuple(config.products)
+    if isinstance(spec, int):
+        return generate_scenarios(inputs.demand, spec, seed, config.uncertainty)
+    return read_scenarios(spec, inputs.regions["region_id"].to_numpy(dtype=object), product_ids)
+
+
+def stochastic_problem_from(config, problem: Problem, scenarios: Scenarios) -> StochasticProblem:
+    """Roles and the ``[uncertainty]`` settings of ``config`` around ``problem``."""
+    u = config.uncertainty
+    return stochastic_problem(
+        problem,
+        scenarios,
+        type_role=[config.facility_types[t].role for t in problem.type_ids],
+        recourse_modules=u.recourse_modules,
+        recourse_premium=u.recourse_premium,
+        cvar_alpha=u.cvar_alpha,
+        cvar_weight=u.cvar_weight,
+    )
+
+
+def screen_scenarios(problem: Problem, scenarios: Scenarios):
+    """The deterministic screening (``planner.inputs.validate.screen_problem``) of the demand any scenario
+    asks for, with the demand that must be served taken from the scenario that asks for most of it
+    (reachability depends only on which pairs have demand, the capacity check on the total)."""
+    from planner.inputs.screen import screen_problem
+
+    must = ~np.isfinite(problem.unmet_penalty)
+    hardest = int(np.argmax(scenarios.demand[:, :, must].sum(axis=(1, 2)))) if must.any() else 0
+    demand = scenarios.demand.max(axis=0)
+    demand[:, must] = scenarios.demand[hardest][:, must]
+    return screen_problem(dataclasses.replace(problem, demand=demand))
+
+
+@dataclass(frozen=True)
+class StochasticPlan:
+    """Like :class:`planner.pipeline.Plan`; ``run`` is the stochastic optimum's first-stage network
+    serving the expected demand (what the maps, tables and report show)."""
+
+    inputs: object  # planner.inputs.prepare.Inputs
+    screening: object  # planner.inputs.screen.Screening
+    analysis: StochasticAnalysis
+    run: Run
+
+
+def expected_view(sp: StochasticProblem, first: FirstStage, options: SolverOptions, timing: Timing) -> Run:
+    """The first-stage network serving the expected demand (deterministic model, network fixed;
+    if its modules cannot serve demand that must be served, modules may be added)."""
+    problem = sp.problem
+    index = ModelIndex.from_problem(problem)
+    model = build_model(problem, index)
+    for o in range(problem.n_options):
+        model.open[o].fix(int(first.open[o]))
+    for z, (o, p) in enumerate(zip(index.setup_option.tolist(), index.setup_product.tolist(), strict=True)):
+        model.setup[z].fix(int(first.setup[o, p]))
+    for o in index.modular_options.tolist():
+        model.modules[o].fix(int(first.modules[o]))
+    try:
+        report = solve_model(model, options)
+    except InfeasibleError:
+        for o in index.modular_options.tolist():
+            model.modules[o].unfix()
+            model.modules[o].setlb(int(first.modules[o]))
+        report = solve_model(model, options)
+    solution = Solution.from_model(model, problem, index)
+    tables = ResultTables.from_solution(problem, index, solution)
+    audit_report = audit(problem, tables, report.objective)
+    if not audit_report.passed:
+        raise SolverError(f"the expected-demand view failed the independent audit ({', '.join(audit_report.failures)})")
+    return Run(problem, index, solution, tables, report, audit_report, timing)
+
+
+def plan_stochastic(config, data_options, options: SolverOptions, spec: int | Path, seed: int = 0) -> StochasticPlan:
+    """The whole stochastic path up to the audits (writing is ``planner.export``)."""
+    from planner.inputs.prepare import load_inputs, prepare_problem
+
+    timing = Timing()
+    with timing.phase("load"):
+        inputs = load_inputs(config, data_options)
+        scenarios = load_scenarios(spec, config, inputs, seed)
+    with timing.phase("prepare"):
+        # arcs for every pair any scenario asks for
+        widest = dataclasses.replace(inputs, demand=np.maximum(inputs.demand, scenarios.demand.max(axis=0)))
+        problem = prepare_problem(config, widest)
+        screening = screen_scenarios(problem, scenarios)
+        sp = stochastic_problem_from(config, problem, scenarios)
+    analysis = analyse(sp, options, timing)
+    with timing.phase("view"):
+        view = expected_view(sp, analysis.rp.solution.first_stage, options, timing)
+    return StochasticPlan(inputs=inputs, screening=screening, analysis=analysis, run=view)

@@ -1,0 +1,191 @@
+"""``planner solve --periods``: staged rollout, and with ``--scenarios`` "pilot, then scale".
+
+Strategies compared on the same scenario tree (each its own solve, audited):
+
+* **central_now**: at least one central plant opens in period 1 (commit before demand is known);
+* **pilot_micro**: only microfactories may open in period 1 (test markets), expansion of any type
+  decided after demand is observed;
+* **optimum**: the best first period, unrestricted, started from the better of the two (so it is
+  never worse than either, whatever the gaps).
+
+Each gets expected present-value cost, CVaR and worst case over the scenarios.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.errors import InfeasibleError, InputError, truncated
+from planner.inputs.scenarios import Scenarios
+from planner.model import ModelIndex
+from planner.pipeline import Run, Timing
+from planner.solver.outcome import SolverOptions
+from planner.studies.stochastic.rollout import (
+    RolloutProblem,
+    RolloutRun,
+    adoption_curve,
+    demand_trajectories,
+    period_weights,
+    rollout_problem,
+    solve_rollout,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StagedPlan:
+    """Like :class:`planner.pipeline.Plan`; ``run`` is one period's network (see ``view``)."""
+
+    inputs: object
+    screening: object
+    rp: RolloutProblem
+    strategies: dict[str, RolloutRun | None]
+    run: Run
+    view: str
+    timing: Timing
+
+    def block(self) -> dict:
+        """The ``rollout`` block of summary.json."""
+        best = self.strategies["optimum"]
+        report = best.report
+        return {
+            "periods": self.rp.n_periods,
+            "period_weight_years": self.rp.period_weight.tolist(),
+            "scenarios": self.rp.n_scenarios,
+            "status": report.status.value,
+            "objective": best.objective,
+            "best_bound": report.best_bound,
+            "mip_gap": report.mip_gap,
+            "expected_cost": best.expected_cost,
+            "cvar": best.cvar,
+            "cvar_alpha": self.rp.cvar_alpha,
+            "worst_case": float(best.scenario_costs.max()),
+            "units": {"objective": "currency (present value over the periods)"},
+            "strategies": {
+                name: _strategy_block(run, self.rp) for name, run in self.strategies.items()
+            },
+            "timing": {name: round(seconds, 4) for name, seconds in self.timing.seconds.items()},
+        }
+
+    def period_table(self) -> pd.DataFrame:
+        frames = []
+        for name, run in self.strategies.items():
+            if run is not None:
+                frames.append(run.period_table().assign(strategy=name))
+        frame = pd.concat(frames, ignore_index=True)
+        return frame[["strategy", *[c for c in frame.columns if c != "strategy"]]]
+
+
+def _strategy_block(run: RolloutRun | None, rp: RolloutProblem) -> dict:
+    if run is None:
+        return {"status": "infeasible", "expected_cost": None, "cvar": None, "worst_case": None}
+    first = run.tables[(0, 0)].sites["facility_type"].value_counts()
+    return {
+        "status": run.report.status.value,
+        "mip_gap": run.report.mip_gap,
+        "expected_cost": run.expected_cost,
+        "cvar": run.cvar,
+        "worst_case": float(run.scenario_costs.max()),
+        "period1_facilities": {t: int(first.get(t, 0)) for t in rp.problem.type_ids},
+    }
+
+
+def compare_strategies(rp: RolloutProblem, options: SolverOptions, timing: Timing) -> dict[str, RolloutRun | None]:
+    """central_now (if there are central types), pilot_micro (if there are microfactory types) and
+    the optimum; a strategy that cannot be feasible is None."""
+    role = np.asarray(rp.type_role, dtype=object)[rp.problem.option_type]
+    results: dict[str, RolloutRun | None] = {}
+    if (role == "central").any():
+        with timing.phase("central_now"):
+            try:
+                results["central_now"] = solve_rollout(rp, options, require_open_first=role == "central")
+            except InfeasibleError:
+                results["central_now"] = None
+    if (role == "microfactory").any():
+        with timing.phase("pilot_micro"):
+            try:
+                results["pilot_micro"] = solve_rollout(rp, options, allowed_first=role != "central")
+            except InfeasibleError:
+                results["pilot_micro"] = None
+    feasible = [run for run in results.values() if run is not None]
+    start = min(feasible, key=lambda run: run.objective) if feasible else None
+    with timing.phase("optimum"):  # started from the better strategy, so never worse than either
+        results["optimum"] = solve_rollout(rp, options, start=start)
+    return results
+
+
+def pilot_mask(region_ids, pilot_regions) -> np.ndarray:
+    """(R,) bool of the pilot regions; unknown ids are an input error."""
+    ids = [str(r) for r in region_ids]
+    unknown = sorted(set(map(str, pilot_regions)) - set(ids))
+    if unknown:
+        raise InputError(
+            f"rollout.pilot_regions: {truncated(unknown)} are not region ids of the data (after --select); "
+            "use ids from the regions' id column"
+        )
+    return np.isin(ids, list(map(str, pilot_regions)))
+
+
+def view_run(run: RolloutRun, s: int, t: int, timing: Timing) -> Run:
+    """The network and flows of one cell as a deterministic :class:`Run` (audited again alone)."""
+    from planner.audit import audit
+
+    problem = run.rp.cell_problem(s, t)
+    tables = run.tables[(s, t)]
+    index = ModelIndex.from_problem(dataclasses.replace(problem, demand=run.rp.problem.demand))
+    index = dataclasses.replace(index, pair_demand=run.rp.demand[s, t][index.pair_region, index.pair_product])
+    report = audit(problem, tables, None)
+    cell_cost = report.objective_recomputed
+    solve_report = dataclasses.replace(
+        run.report, objective=cell_cost, best_bound=None, mip_gap=None,
+        termination=f"{run.report.termination}; period {t + 1} of scenario {run.rp.scenario_ids[s]}",
+    )
+    report = audit(problem, tables, cell_cost)
+    return Run(problem, index, run.solutions[(s, t)], tables, solve_report, report, timing)
+
+
+def plan_staged(config, data_options, options: SolverOptions, periods: int | None, spec=None, seed: int = 0):
+    """load → scenarios (optional) → trajectories → prepare → the strategies → the view."""
+    from planner.inputs.prepare import load_inputs, prepare_problem
+    from planner.inputs.screen import screen_problem
+    from planner.studies.stochastic.pipeline import load_scenarios
+
+    rollout = config.rollout
+    periods = periods or rollout.periods
+    timing = Timing()
+    with timing.phase("load"):
+        inputs = load_inputs(config, data_options)
+        scenarios = Scenarios.single(inputs.demand, "base") if spec is None else load_scenarios(
+            spec, config, inputs, seed
+        )
+    with timing.phase("prepare"):
+        adoption = adoption_curve(periods, rollout.adoption)
+        pilot = pilot_mask(inputs.regions["region_id"].to_numpy(dtype=object), rollout.pilot_regions)
+        if rollout.pilot_periods and not pilot.any():
+            raise InputError("rollout.pilot_periods > 0 but rollout.pilot_regions is empty; name the test markets")
+        demand = demand_trajectories(scenarios.demand, adoption, pilot, rollout.pilot_periods)
+        widest = dataclasses.replace(inputs, demand=demand.max(axis=(0, 1)))
+        problem = prepare_problem(config, widest)
+        screening = screen_problem(problem)
+        rp = rollout_problem(
+            problem, demand, scenarios.probability,
+            period_weights(periods, rollout.period_years, rollout.discount_rate),
+            scenarios.ids, [config.facility_types[t].role for t in problem.type_ids],
+            cvar_alpha=config.uncertainty.cvar_alpha, cvar_weight=config.uncertainty.cvar_weight,
+        )
+    strategies = compare_strategies(rp, options, timing)
+    best = strategies["optimum"]
+    if rp.n_scenarios == 1:
+        cell, view = (0, rp.n_periods - 1), f"the network of the last period ({rp.n_periods}) of the rollout"
+    else:
+        cell, view = (0, 0), "the period-1 network (decided before the scenario is known) and its flows in scenario " \
+            f"{rp.scenario_ids[0]}"
+    run = view_run(best, *cell, timing)
+    return StagedPlan(inputs, screening, rp, strategies, run, view, timing)
+

@@ -1,0 +1,201 @@
+"""Run a sweep's scenarios on dask.distributed and collect ``sweep.csv``.
+
+By default a :class:`~distributed.LocalCluster` of worker *processes* on loopback (one thread each,
+HiGHS on one thread), or the scheduler at an address (``tcp://host:8786``) when one machine is not
+enough: every worker must then have the planner installed and see the data and output paths.
+
+Scenarios whose folder already exists (keyed by a hash of the resolved model, the data's content and
+the solver options) are read back instead of solved, so a rerun finishes an interrupted sweep.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from planner.errors import InputError
+from planner.inputs.config import ModelConfig
+from planner.inputs.prepare import DataOptions
+from planner.solver.outcome import SolverOptions
+from planner.studies.sweep.scenario import (
+    ScenarioTask,
+    base_row,
+    data_fingerprint,
+    read_finished,
+    resolve,
+    run_scenario,
+    scenario_key,
+)
+from planner.studies.sweep.spec import Vary, sample_points
+
+logger = logging.getLogger(__name__)
+
+SCENARIO_DIR = "scenarios"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The rows (one per scenario, in scenario order) and how many were solved, reused or failed."""
+
+    rows: pd.DataFrame
+    keys: list[str]
+    solved: int
+    reused: int
+    failed: int
+
+
+def make_tasks(
+    config: ModelConfig,
+    varies: list[Vary],
+    data: DataOptions,
+    options: SolverOptions,
+    out: Path,
+    method: str = "grid",
+    samples: int | None = None,
+    seed: int = 0,
+    writer: Callable[..., None] | None = None,
+) -> list[ScenarioTask]:
+    """One task per parameter point, each with its resolved model (or the schema's objection) and key."""
+    from planner.errors import PlannerError
+
+    points = sample_points(varies, method, samples, seed)
+    fingerprint = data_fingerprint(config, data)
+    source = str(config.source_path) if config.source_path else None
+    tasks = []
+    for number, params in enumerate(points):
+        try:
+            config_data, error = resolve(config, params).model_dump(mode="json"), None
+        except PlannerError as rejected:
+            config_data, error = None, str(rejected)
+        key = scenario_key(config_data if config_data is not None else {"rejected": params}, fingerprint, options)
+        folder = out / SCENARIO_DIR / key
+        tasks.append(
+            ScenarioTask(number, key, params, config_data, error, source, data, options, str(folder), writer)
+        )
+    return tasks
+
+
+@contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None):
+    """A client of the scheduler at ``scheduler``, or of a new LocalCluster with ``workers`` processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as error:
+            raise InputError(
+                f"--scheduler {scheduler}: cannot connect ({error}); start one with 'dask scheduler'"
+            ) from None
+        with client:
+            yield client
+        return
+    n_workers = workers or os.cpu_count() or 1
+    with LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+    ) as cluster, Client(cluster) as client:
+        yield client
+
+
+def run_sweep(
+    config: ModelConfig,
+    varies: list[Vary],
+    data: DataOptions,
+    options: SolverOptions,
+    out: Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    method: str = "grid",
+    samples: int | None = None,
+    seed: int = 0,
+    on_result: Callable[[dict], None] | None = None,
+    writer: Callable[..., None] | None = None,
+) -> SweepResult:
+    """Solve every scenario not already finished under ``out`` and write ``sweep.csv``; ``writer``
+    writes each scenario's folder (see :class:`ScenarioTask`; required when anything is to be solved)."""
+    out = Path(out)
+    options = dataclasses.replace(options, threads=1, quiet=True)  # one HiGHS thread per worker
+    tasks = make_tasks(config, varies, data, options, out, method, samples, seed, writer)
+    rows: dict[int, dict] = {}
+    pending = []
+    for task in tasks:
+        finished = read_finished(Path(task.folder))
+        if task.config_error is not None:  # the schema rejected its values: no solve to distribute
+            rows[task.number] = {**base_row(task), "status": "failed", "error": task.config_error, "seconds": 0.0,
+                                 "reused": False}
+            if on_result:
+                on_result(rows[task.number])
+        elif finished is not None:
+            rows[task.number] = {**finished, "scenario": task.number, **task.params, "reused": True}
+            if on_result:
+                on_result(rows[task.number])
+        else:
+            pending.append(task)
+    logger.info("sweep: %d scenarios, %d to solve", len(tasks), len(pending))
+    if pending:
+        from distributed import as_completed
+
+        with dask_client(workers, scheduler) as client:
+            (out / SCENARIO_DIR).mkdir(parents=True, exist_ok=True)  # only once there is a cluster to fill it
+            futures = {
+                client.submit(run_scenario, task, key=f"scenario-{task.key}", pure=False): task for task in pending
+            }
+            for future in as_completed(futures):
+                try:
+                    row = future.result()
+                except Exception as error:  # the worker died (memory, a crash): record it, go on
+                    task = futures[future]
+                    row = {**base_row(task), "status": "failed", "error": f"{type(error).__name__}: {error}",
+                           "seconds": None}
+                row["reused"] = False
+                rows[row["scenario"]] = row
+                if on_result:
+                    on_result(row)
+                future.release()
+    out.mkdir(parents=True, exist_ok=True)
+    table = sweep_table(tasks, rows, varies, out)
+    write_csv_atomically(table, out / "sweep.csv")
+    failed = int((table["status"] == "failed").sum())
+    reused = int(table["reused"].sum())
+    solved = len(tasks) - reused - failed
+    return SweepResult(table, [v.key for v in varies], solved=solved, reused=reused, failed=failed)
+
+
+def sweep_table(tasks: list[ScenarioTask], rows: dict[int, dict], varies: list[Vary], out: Path) -> pd.DataFrame:
+    """One row per scenario in order: parameters first, then status and results, then the folder."""
+    table = pd.DataFrame([rows[task.number] for task in tasks])
+    table["folder"] = [
+        os.path.relpath(task.folder, out) if rows[task.number].get("status") != "failed" else "" for task in tasks
+    ]
+    first = ["scenario", *[vary.key for vary in varies], "status", "objective", "mip_gap"]
+    last = ["error", "seconds", "reused", "key", "folder"]
+    for column in first + last:
+        if column not in table:
+            table[column] = pd.NA
+    middle = [c for c in table.columns if c not in first + last]
+    return table[first + middle + last]
+
+
+def write_csv_atomically(table: pd.DataFrame, path: Path) -> None:
+    """Write to a temporary file beside ``path`` and move it into place."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        table.to_csv(temporary, index=False)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

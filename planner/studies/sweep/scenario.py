@@ -1,0 +1,158 @@
+"""One sweep scenario: its resolved model, its key (a hash of everything that decides its result)
+and the task a Dask worker runs: solve, hand the result to the task's writer (the normal solve
+outputs, written by ``planner.export``), return one row.
+
+A scenario's folder ``scenarios/<key>/`` is written atomically and holds ``row.json``; a folder that
+exists is a finished scenario, which is what lets a rerun skip it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner.errors import PlannerError
+from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted
+from planner.inputs.prepare import DataOptions
+from planner.solver.outcome import SolverOptions
+
+logger = logging.getLogger(__name__)
+
+ROW_FILE = "row.json"
+KEY_LENGTH = 16  # hex digits of the SHA-256 used as the folder name
+
+
+def file_digest(path: Path | None) -> str | None:
+    """SHA-256 of a file's bytes (None for no file)."""
+    if path is None:
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def data_fingerprint(config: ModelConfig, data: DataOptions) -> dict[str, Any]:
+    """The data options with the content hash of every file they name (the regions file defaults to
+    the model's ``regions.path``)."""
+    regions = data.regions_path or config.regions.path
+    return {
+        "regions": file_digest(Path(regions)) if regions else None,
+        "sites": file_digest(data.sites_path),
+        "od_matrix": file_digest(data.od_path),
+        "layer": data.layer,
+        "id_column": data.id_column,
+        "demand_column": data.demand_column,
+        "select": [[column, list(values)] for column, values in data.select],
+    }
+
+
+def resolve(config: ModelConfig, params: dict[str, float]) -> ModelConfig:
+    """The model with each dotted key set to its value (raises InputError for a value the schema rejects)."""
+    for key, value in params.items():
+        config = set_dotted(config, key, value)
+    return config
+
+
+def scenario_key(config_data: dict, fingerprint: dict, options: SolverOptions) -> str:
+    """Hash of the resolved model, the data and the solver options that decide the result."""
+    solver = {"time_limit_s": options.time_limit_s, "mip_gap": options.mip_gap}
+    text = json.dumps({"model": config_data, "data": fingerprint, "solver": solver}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:KEY_LENGTH]
+
+
+@dataclass(frozen=True)
+class ScenarioTask:
+    """Everything a worker needs (plain, picklable data)."""
+
+    number: int
+    key: str
+    params: dict[str, float]
+    config_data: dict | None  # the resolved model as a dict; None when the values were rejected
+    config_error: str | None
+    source_path: str | None
+    data: DataOptions
+    options: SolverOptions
+    folder: str
+    # writes the scenario's folder atomically, ROW_FILE included: writer(plan, config, task, row)
+    # (``planner.export.sweep_folder.write_scenario_folder``; a module-level function, so picklable)
+    writer: Callable[..., None]
+
+
+def base_row(task: ScenarioTask) -> dict[str, Any]:
+    return {"scenario": task.number, "key": task.key, **task.params}
+
+
+def run_scenario(task: ScenarioTask) -> dict[str, Any]:
+    """Solve one scenario and write its folder (on a Dask worker); never raises: a failure becomes a
+    row with ``status = failed`` and the one-line ``error``."""
+    started = time.perf_counter()
+    row = base_row(task)
+    # screening warnings go to the scenario's summary.json, not to the worker's log
+    logging.getLogger("planner").setLevel(logging.ERROR)
+    try:
+        config = model_config_from_dict(task.config_data, task.source_path or "<sweep>")
+        config.source_path = Path(task.source_path) if task.source_path else None
+        row.update(_solve_and_write(config, task, row))
+        row["error"] = ""
+    except PlannerError as error:
+        row.update(status="failed", error=str(error))
+    except Exception as error:  # a defect, recorded with its type so the sweep can go on
+        logger.debug("scenario %s failed:\n%s", task.number, traceback.format_exc())
+        row.update(status="failed", error=f"{type(error).__name__}: {error}")
+    row["seconds"] = round(time.perf_counter() - started, 3)
+    return row
+
+
+def _solve_and_write(config: ModelConfig, task: ScenarioTask, row: dict) -> dict[str, Any]:
+    from planner.pipeline import plan
+
+    result = plan(config, task.data, task.options)
+    figures = result_figures(result.run, config)
+    task.writer(result, config, task, {**row, **figures, "params": task.params, "error": ""})
+    return figures
+
+
+def result_figures(run, config: ModelConfig) -> dict[str, Any]:
+    """The row of one solve: status, objective, bound, gap, cost parts, CO2, facility counts."""
+    from planner.studies.compare import CENTRAL, MICRO
+
+    report = run.report
+    counts = run.tables.facility_counts(run.problem.type_ids)
+    roles = {name: facility.role for name, facility in config.facility_types.items()}
+    demand = run.tables.regions["demand"].sum()
+    return {
+        "status": report.status.value,
+        "objective": report.objective,
+        "best_bound": report.best_bound,
+        "mip_gap": report.mip_gap,
+        **{f"cost_{name}": value for name, value in run.tables.cost_parts().items()},
+        "co2_t": float(run.tables.flows["co2_t"].sum()),
+        "share_served": float(run.tables.regions["served"].sum() / demand) if demand else 1.0,
+        "n_facilities": int(sum(counts.values())),
+        "n_central": sum(n for t, n in counts.items() if roles.get(t) == CENTRAL),
+        "n_microfactory": sum(n for t, n in counts.items() if roles.get(t) == MICRO),
+        **{f"n_{t}": n for t, n in counts.items()},
+        "audit_passed": run.audit.passed,
+    }
+
+
+def read_finished(folder: Path) -> dict[str, Any] | None:
+    """The row of a finished scenario folder, or None."""
+    path = Path(folder) / ROW_FILE
+    if not path.is_file():
+        return None
+    try:
+        row = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    row.pop("params", None)
+    return row

@@ -1,6 +1,0 @@
-"""Parameter sweeps over model-file values, run on dask.distributed (``planner sweep``)."""
-
-from planner.sweep.runner import SweepResult, run_sweep
-from planner.sweep.spec import Vary, sample_points
-
-__all__ = ["SweepResult", "Vary", "run_sweep", "sample_points"]
