@@ -36,7 +36,7 @@ def test_tiny_hand_case():
 
 @pytest.mark.slow
 def test_north_carolina_default_model():
-    config = read_model_config(ROOT / "models" / "hybrid.toml")
+    config = read_model_config(ROOT / "tests" / "golden" / "hybrid.toml")
     run = plan(config, DataOptions(select=parse_select(["STUSPS=NC"])), EXACT).run
     assert run.report.status is Status.OPTIMAL
     assert run.report.objective == pytest.approx(11003704.927546214, rel=1e-9)

@@ -23,6 +23,7 @@ from planner.errors import InputError
 
 logger = logging.getLogger(__name__)
 
+SAFE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_. -]{0,99}$"  # a folder name: no separators, never '.' or '..'
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
 
@@ -34,9 +35,14 @@ class _Strict(BaseModel):
 
 
 class RegionsConfig(_Strict):
-    """Where the regional dataset is and which columns mean what."""
+    """Where the regional dataset is and which columns mean what. The keys other than ``path``
+    describe that one file: a regions file given on the command line is read with its own columns
+    (the CLI flags), not with these."""
 
-    path: Path | None = Field(None, description="vector file of regions (relative to the model file)")
+    path: Path | None = Field(
+        None, description="regions or demand points: a vector file, or a CSV/Parquet table with coordinate "
+        "columns (relative to the model file)"
+    )
     layer: str | None = Field(None, description="layer inside a multi-layer file (GeoPackage)")
     id_column: str = Field("GEOID", description="unique region id")
     demand_column: str = Field("pop2020", description="base demand quantity, e.g. population")
@@ -46,6 +52,9 @@ class RegionsConfig(_Strict):
         description="[lon, lat] columns (degrees, WGS84/NAD83) of a population-weighted centre; "
         "without them the demand point is a point guaranteed inside the polygon",
     )
+    lon_column: str | None = Field(None, description="x/longitude column of a table of points (found if omitted)")
+    lat_column: str | None = Field(None, description="y/latitude column of a table of points (found if omitted)")
+    crs: str | None = Field(None, description="CRS of a table's coordinates, e.g. EPSG:3857 (default EPSG:4326)")
 
 
 class ProductConfig(_Strict):
@@ -83,15 +92,27 @@ class ProductionConfig(_Strict):
 
 
 class CandidateRule(_Strict):
-    """Which regions become candidate sites of a facility type when no sites file is given.
+    """Which regions (or demand points) become candidate sites of a facility type when no sites file
+    is given; the demand ranked is the regions' demand column.
 
-    A region is a candidate if it passes every rule given: demand column ≥ ``min_demand`` and among
-    the ``top_n`` regions by demand column.
+    Filters, all that are given apply: ``min_demand`` (absolute), ``quantile`` (demand at least the
+    q-quantile of the regions with demand), ``top_n`` (the N largest), ``top_share`` (the largest
+    regions that together hold this share of all demand). Then ``kmeans = N`` keeps, of those, the
+    ones nearest the centres of N demand-weighted k-means clusters of all demand points (spread over
+    the map). No keys: every region.
     """
 
     min_demand: NonNegative | None = Field(None, description="minimum of the regions' demand column")
     top_n: Annotated[int, Field(ge=1)] | None = Field(None, description="N largest regions by demand")
-
+    top_share: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        None, description="the largest regions that together hold this share of the demand (fraction)"
+    )
+    quantile: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None, description="demand at least this quantile of the regions with demand (fraction, 0.9 = top 10%)"
+    )
+    kmeans: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="N sites spread over the demand: nearest each centre of N demand-weighted clusters"
+    )
 
 class FacilityTypeConfig(_Strict):
     """A facility type (a central plant size, a microfactory, ...)."""
@@ -210,7 +231,10 @@ class RolloutConfig(_Strict):
 class ModelConfig(_Strict):
     """A whole model file."""
 
-    name: str = Field(description="model name; default output folder results/<name>")
+    name: str = Field(
+        description="model name; default output folder results/<name> (letters, digits, '-', '_', '.', spaces)",
+        pattern=SAFE_NAME,
+    )
     description: str = ""
     currency: str = "USD"
     carbon_price: NonNegative = Field(0.0, description="currency per t CO2")
@@ -265,12 +289,31 @@ def _format_validation_error(error: ValidationError, path: Path | str) -> str:
     if first["type"] == "extra_forbidden":
         message = "unknown key; check its spelling against models/README.md"
     elif first["type"] == "missing":
-        message = "required key is missing"
+        message = "required key is missing; see models/README.md"
+    elif first["type"] == "string_pattern_mismatch" and key == "name":
+        message = "must be a plain folder name (letters, digits, '-', '_', '.', spaces; not '.' or '..')"
     more = len(errors) - 1
     suffix = f" (+{more} more problems)" if more else ""
     if not key:
         return f"{path}: {message}{suffix}"
-    return f"{path}: key '{key}': {message} (got {first.get('input')!r}){suffix}"
+    if first["type"] == "missing" or isinstance(first.get("input"), dict | list):
+        return f"{path}: key '{key}': {message}{suffix}"
+    shown = repr(first.get("input"))
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return f"{path}: key '{key}': {message} (got {shown}){suffix}"
+
+
+def decode_model_text(raw: bytes, path: Path) -> str:
+    """UTF-8 (a BOM is accepted), or UTF-16 with a BOM; anything else is an error naming the byte."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at position {error.start}); save the model "
+            "file as UTF-8"
+        ) from None
 
 
 def model_config_from_dict(data: dict[str, Any], source: Path | str = "<model>") -> ModelConfig:
@@ -285,9 +328,11 @@ def read_model_config(path: Path | str) -> ModelConfig:
     """Read and validate a TOML model file; relative paths inside resolve against its folder."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = decode_model_text(path.read_bytes(), path)
     except FileNotFoundError:
         raise InputError(f"{path}: model file not found; pass an existing TOML file to --model") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder; pass a TOML model file to --model") from None
     except OSError as error:
         raise InputError(f"{path}: cannot read model file ({error.strerror})") from None
     try:

@@ -1,5 +1,8 @@
-"""``read_*`` functions for the inputs (regions, candidate sites, origin–destination matrix).
+"""``read_*`` functions for the inputs (regions or demand points, candidate sites,
+origin–destination matrix).
 
+Regions may be any vector file geopandas reads (GeoPackage, GeoJSON, Shapefile, GeoParquet) with
+polygons or points, or a table (CSV, TSV, Parquet without geometry) with coordinate columns.
 Readers check that files exist and columns are there; the meaning of values is checked in
 ``planner.inputs.validate``. Every failure is an :class:`InputError` naming the file and the fix.
 """
@@ -7,15 +10,22 @@ Readers check that files exist and columns are there; the meaning of values is c
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from planner.errors import InputError, truncated
 
 logger = logging.getLogger(__name__)
 
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
+PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+# coordinate column pairs found automatically in tables (case-insensitive), in this order
+COORDINATE_PAIRS = (("lon", "lat"), ("longitude", "latitude"), ("lng", "lat"), ("long", "lat"), ("x", "y"))
+LONLAT = "EPSG:4326"
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
 FALSE_WORDS = {"0", "false", "no", "n", "f", ""}
 
@@ -29,14 +39,32 @@ def _check_file(path: Path, what: str, option: str) -> Path:
     return path
 
 
-def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.GeoDataFrame:
-    """Any vector file geopandas reads (GeoPackage, GeoJSON, Shapefile; GeoParquet by suffix)."""
-    path = _check_file(path, what, option)
+def list_layers(path: Path) -> list[str]:
+    """The layer names of a vector file (one for single-layer formats)."""
+    import pyogrio
+
     try:
-        if path.suffix.lower() in {".parquet", ".geoparquet"}:
-            frame = gpd.read_parquet(path)
-        else:
-            frame = gpd.read_file(path, layer=layer)
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception:  # not a multi-layer container, or unreadable: read_vector reports it
+        return []
+
+
+def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.GeoDataFrame:
+    """Any vector file geopandas reads (GeoPackage, GeoJSON, Shapefile; GeoParquet by suffix).
+
+    Without ``layer``, a file with several layers is an error listing them."""
+    path = _check_file(path, what, option)
+    if layer is None and path.suffix.lower() not in PARQUET_SUFFIXES:
+        layers = list_layers(path)
+        if len(layers) > 1:
+            raise InputError(f"{path}: has {len(layers)} layers ({truncated(layers, 8)}); choose one with --layer")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # reported as InputError below, never as a raw warning
+            if path.suffix.lower() in PARQUET_SUFFIXES:
+                frame = gpd.read_parquet(path)
+            else:
+                frame = gpd.read_file(path, layer=layer)
     except Exception as error:  # the readers raise many types; all mean "cannot read"
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         reason = reason.split(" It might help to specify")[0]
@@ -44,6 +72,73 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{path}: has no geometry column; give a vector file (GeoPackage, GeoJSON, Shapefile)")
     return frame
+
+
+def is_table(path: Path) -> bool:
+    """A CSV/TSV file, or a Parquet file without GeoParquet geometry metadata."""
+    suffix = Path(path).suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        return True
+    if suffix in PARQUET_SUFFIXES and Path(path).is_file():
+        import pyarrow.parquet as pq
+
+        try:
+            return b"geo" not in (pq.read_schema(path).metadata or {})
+        except Exception:
+            return False
+    return False
+
+
+def read_table(path: Path, what: str, option: str) -> pd.DataFrame:
+    """A CSV (comma, or tab for .tsv), or a Parquet file, as a plain table."""
+    path = _check_file(path, what, option)
+    try:
+        if path.suffix.lower() in PARQUET_SUFFIXES:
+            return pd.read_parquet(path)
+        sep = "\t" if path.suffix.lower() == ".tsv" else None
+        return pd.read_csv(path, sep=sep, engine="python", encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
+    except Exception as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputError(f"{path}: cannot read as a table ({reason}); give a CSV or Parquet file") from None
+
+
+def coordinate_columns(frame: pd.DataFrame, path: Path, lon: str | None, lat: str | None) -> tuple[str, str]:
+    """The coordinate columns: those given, or the first pair of COORDINATE_PAIRS present."""
+    if lon or lat:
+        if not (lon and lat):
+            raise InputError(f"{path}: give both --lon-column and --lat-column (or neither, to find them)")
+        require_columns(frame, [lon, lat], path, "the coordinate columns given")
+        return lon, lat
+    by_lower = {str(column).lower(): column for column in frame.columns}
+    for lon_name, lat_name in COORDINATE_PAIRS:
+        if lon_name in by_lower and lat_name in by_lower:
+            return by_lower[lon_name], by_lower[lat_name]
+    raise InputError(
+        f"{path}: no coordinate columns found (looked for lon/lat, longitude/latitude, x/y); name them with "
+        f"--lon-column and --lat-column; available: {truncated(list(frame.columns), 12)}"
+    )
+
+
+def points_from_table(
+    frame: pd.DataFrame, path: Path, lon: str | None = None, lat: str | None = None, crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """Point geometries from the coordinate columns of a table (``crs`` default EPSG:4326)."""
+    lon, lat = coordinate_columns(frame, path, lon, lat)
+    xy = {}
+    for column in (lon, lat):
+        numeric = pd.to_numeric(frame[column], errors="coerce")
+        bad = numeric.isna() | ~np.isfinite(numeric.fillna(0))
+        if bad.any():
+            rows = (np.flatnonzero(bad.to_numpy()) + 1).tolist()
+            raise InputError(f"{path}: column '{column}' is not a number in rows {truncated(rows)}; give coordinates")
+        xy[column] = numeric.to_numpy(dtype=float)
+    try:
+        geometry = gpd.points_from_xy(xy[lon], xy[lat], crs=crs or LONLAT)
+    except Exception as error:
+        raise InputError(f"{path}: --crs '{crs}' is not a CRS pyproj knows ({error}); e.g. EPSG:3857") from None
+    return gpd.GeoDataFrame(frame, geometry=geometry)
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: str) -> None:
@@ -55,9 +150,18 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: s
         )
 
 
-def read_regions(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
-    """The regions file as read; columns are checked by ``planner.inputs.validate.check_regions``."""
-    frame = read_vector(path, layer, "regions", "the REGIONS argument")
+def read_regions(
+    path: Path, layer: str | None = None, lon: str | None = None, lat: str | None = None, crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """The regions (polygons or demand points) as read; a table gets point geometries from its
+    coordinate columns. Columns are checked by ``planner.inputs.validate.check_regions``."""
+    path = Path(path)
+    if is_table(path):
+        frame = points_from_table(read_table(path, "regions", "the REGIONS argument"), path, lon, lat, crs)
+    else:
+        if crs is not None or lon is not None or lat is not None:
+            raise InputError(f"{path}: --crs, --lon-column and --lat-column are for CSV/Parquet tables of points")
+        frame = read_vector(path, layer, "regions", "the REGIONS argument")
     if frame.empty:
         raise InputError(f"{path}: the regions dataset has no rows; pass a file with at least one region")
     return frame

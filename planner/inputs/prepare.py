@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InputError, truncated
+from planner.inputs.candidates import generate_candidate_sites
 from planner.inputs.config import ModelConfig, finite_or_inf
-from planner.inputs.geo import pairs_within, points_to_lonlat, representative_lonlat, require_crs
-from planner.inputs.io import parse_flags, read_od_matrix, read_regions, read_sites
-from planner.inputs.validate import check_demand_column, check_ids, check_regions, select_rows
+from planner.inputs.geo import pairs_within, points_to_lonlat, require_crs
+from planner.inputs.io import parse_flags, read_od_matrix, read_sites
+from planner.inputs.regions import load_regions
+from planner.inputs.validate import FAR_KM, check_demand_column, check_ids, far_sites
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -78,93 +80,33 @@ def parse_select(values: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
-    """Read and validate regions, sites and OD matrix."""
-    regions_cfg = config.regions
-    path = options.regions_path or regions_cfg.path
-    if path is None:
-        raise InputError("no regions file: pass REGIONS or set regions.path in the model file")
-    path = Path(path)
-    id_column = options.id_column or regions_cfg.id_column
-    base_column = options.demand_column or regions_cfg.demand_column
-    product_columns = [p.demand_column for p in config.products.values() if p.demand_column]
-    needs_base = any(p.demand_column is None for p in config.products.values())
-    demand_columns = ([base_column] if needs_base else []) + product_columns
-    frame = read_regions(path, options.layer or regions_cfg.layer)
-    if options.select:
-        frame = select_rows(frame, [(c, list(v)) for c, v in options.select], path)
-    frame = check_regions(frame, path, id_column, demand_columns, regions_cfg.demand_point_columns)
-    frame = frame.reset_index(drop=True)
-    if regions_cfg.demand_point_columns:
-        lon_col, lat_col = regions_cfg.demand_point_columns
-        lon, lat = frame[lon_col].to_numpy(dtype=float), frame[lat_col].to_numpy(dtype=float)
-        if (np.abs(lat) > 90).any() or (np.abs(lon) > 360).any():
-            raise InputError(f"{path}: {lon_col}/{lat_col} are not lon/lat degrees; fix regions.demand_point_columns")
-    else:
-        lon, lat = representative_lonlat(frame)
-    base = frame[base_column].to_numpy(dtype=float) if needs_base else np.zeros(len(frame))
-    demand = np.column_stack(
-        [
-            frame[p.demand_column].to_numpy(dtype=float) if p.demand_column else p.demand_rate * base
-            for p in config.products.values()
-        ]
-    )
-    if not needs_base:  # every product has its own column: candidate rules rank by total demand
-        base = demand.sum(axis=1)
-    regions = frame.rename(columns={id_column: "region_id"}) if id_column != "region_id" else frame
-    name_column = regions_cfg.name_column
-    regions = regions.assign(
-        region_name=regions[name_column].astype(str) if name_column in regions else regions["region_id"]
-    )
+    """Read and validate regions (or demand points), sites and OD matrix."""
+    source, data = load_regions(config, options)
+    regions = data.frame
     sites = (
         read_candidate_sites(Path(options.sites_path), config)
         if options.sites_path
-        else generate_candidate_sites(config, regions["region_id"].to_numpy(), lon, lat, base)
+        else generate_candidate_sites(config, regions["region_id"].to_numpy(), data.lon, data.lat, data.base_demand)
     )
+    far = far_sites(sites["site_id"], sites["lon"], sites["lat"], data.lon, data.lat)
+    if far:
+        logger.warning(
+            "sites %s are more than %.0f km from any demand point (and farther than the demand's own extent); "
+            "check their coordinates and CRS", truncated(far), FAR_KM
+        )
     od = read_od_matrix(Path(options.od_path)) if options.od_path else None
     return Inputs(
         regions=regions,
-        region_lon=lon,
-        region_lat=lat,
-        base_demand=base,
-        demand=demand,
+        region_lon=data.lon,
+        region_lat=data.lat,
+        base_demand=data.base_demand,
+        demand=data.demand,
         sites=sites,
         od=od,
-        regions_path=path,
+        regions_path=source.path,
         sites_path=options.sites_path,
         od_path=options.od_path,
         select=options.select,
-    )
-
-
-def generate_candidate_sites(
-    config: ModelConfig, region_ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, base: np.ndarray
-) -> pd.DataFrame:
-    """Candidate sites from each facility type's rule: demand ≥ min_demand and among the top_n."""
-    order = np.argsort(-base, kind="stable")
-    rank = np.empty(len(base), dtype=int)
-    rank[order] = np.arange(len(base))
-    allowed = {}
-    for type_name, facility in config.facility_types.items():
-        rule = facility.candidates
-        mask = np.ones(len(base), dtype=bool)
-        if rule.min_demand is not None:
-            mask &= base >= rule.min_demand
-        if rule.top_n is not None:
-            mask &= rank < rule.top_n
-        allowed[type_name] = mask
-    any_type = np.logical_or.reduce(list(allowed.values()))
-    types = [tuple(name for name, mask in allowed.items() if mask[i]) for i in np.flatnonzero(any_type)]
-    chosen = np.flatnonzero(any_type)
-    return pd.DataFrame(
-        {
-            "site_id": region_ids[chosen].astype(str),
-            "lon": lon[chosen],
-            "lat": lat[chosen],
-            "types": types,
-            "cost_multiplier": 1.0,
-            "existing": False,
-            "forced": False,
-        }
     )
 
 
@@ -249,24 +191,39 @@ def _distances(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Pairs (option position, region position) within ``max_road_km``, road km, OD cost or None.
     ``any_radius``: some product of these options has a delivery radius (so distances are needed)."""
-    sites = inputs.sites
     if inputs.od is None:
-        site_positions = np.unique(option_site)
-        i, j, km = pairs_within(
-            sites["lon"].to_numpy()[site_positions],
-            sites["lat"].to_numpy()[site_positions],
-            inputs.region_lon[regions],
-            inputs.region_lat[regions],
-            max_road_km / config.distance.circuity,
-        )
-        road_km = km * config.distance.circuity
-        # expand site pairs to the options located at those sites
-        lookup = pd.DataFrame({"site": site_positions[i], "region": regions[j], "km": road_km})
-        options = pd.DataFrame({"option": np.arange(len(option_site)), "site": option_site})
-        merged = options.merge(lookup, on="site")
-        return merged["option"].to_numpy(), merged["region"].to_numpy(), merged["km"].to_numpy(), None
+        option, region, km = great_circle_pairs(config, inputs, option_site, regions, max_road_km)
+        return option, region, km, None
+    return od_pairs(inputs, option_site, regions, max_road_km, any_radius)
+
+
+def great_circle_pairs(
+    config: ModelConfig, inputs: Inputs, option_site: np.ndarray, regions: np.ndarray, max_road_km: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Road km = great-circle km × circuity, for the pairs within ``max_road_km`` (k-d tree)."""
+    sites = inputs.sites
+    site_positions = np.unique(option_site)
+    i, j, km = pairs_within(
+        sites["lon"].to_numpy()[site_positions],
+        sites["lat"].to_numpy()[site_positions],
+        inputs.region_lon[regions],
+        inputs.region_lat[regions],
+        max_road_km / config.distance.circuity,
+    )
+    road_km = km * config.distance.circuity
+    # expand site pairs to the options located at those sites
+    lookup = pd.DataFrame({"site": site_positions[i], "region": regions[j], "km": road_km})
+    options = pd.DataFrame({"option": np.arange(len(option_site)), "site": option_site})
+    merged = options.merge(lookup, on="site")
+    return merged["option"].to_numpy(), merged["region"].to_numpy(), merged["km"].to_numpy()
+
+
+def od_pairs(
+    inputs: Inputs, option_site: np.ndarray, regions: np.ndarray, max_road_km: float, any_radius: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Distances and costs from the OD matrix, which must hold every (site, region) pair."""
     od = inputs.od
-    site_ids = sites["site_id"].to_numpy()[option_site]
+    site_ids = inputs.sites["site_id"].to_numpy()[option_site]
     region_ids = inputs.regions["region_id"].to_numpy()[regions]
     wanted = pd.DataFrame(
         {
@@ -285,14 +242,11 @@ def _distances(
             f"{inputs.od_path}: OD matrix lacks {int(missing.sum())} site->region pairs ({truncated(pairs)}); "
             "add a row for every candidate site and region"
         )
-    if "distance_km" in od.columns:
-        km = merged["distance_km"].to_numpy(dtype=float)
-    else:
-        if any_radius:
-            raise InputError(
-                f"{inputs.od_path}: a delivery radius is set but the OD matrix has no 'distance_km'; add distances"
-            )
-        km = np.zeros(len(merged))
+    if "distance_km" not in od.columns and any_radius:
+        raise InputError(
+            f"{inputs.od_path}: a delivery radius is set but the OD matrix has no 'distance_km'; add distances"
+        )
+    km = merged["distance_km"].to_numpy(dtype=float) if "distance_km" in od.columns else np.zeros(len(merged))
     cost = merged["cost"].to_numpy(dtype=float) if "cost" in od.columns else None
     keep = km <= max_road_km
     return (
@@ -303,100 +257,139 @@ def _distances(
     )
 
 
-def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
-    """The numeric problem; see the module docstring for the arc rules."""
+@dataclass(frozen=True)
+class Options:
+    """The (site, facility type) options: positions and per-option costs (currency/yr, currency)."""
+
+    table: pd.DataFrame  # one row per option: site, site_id, facility_type, forced, existing, ...
+    option_type: np.ndarray
+    option_site: np.ndarray
+    multiplier: np.ndarray
+
+    def per_type(self, config: ModelConfig, attribute: str, default=None) -> np.ndarray:
+        """A facility-type attribute for every option (``default`` where it is None)."""
+        values = [getattr(config.facility_types[t], attribute) for t in config.facility_types]
+        return np.asarray([default if v is None else v for v in values], dtype=float)[self.option_type]
+
+
+def facility_options(config: ModelConfig, sites: pd.DataFrame) -> Options:
+    """One option per site and facility type it may take."""
+    table = _option_table(config, sites)
+    type_position = {name: k for k, name in enumerate(config.facility_types)}
+    return Options(
+        table=table,
+        option_type=table["facility_type"].map(type_position).to_numpy(dtype=int),
+        option_site=table["site"].to_numpy(dtype=int),
+        multiplier=table["cost_multiplier"].to_numpy(dtype=float),
+    )
+
+
+ARC_COLUMNS = ("option", "region", "product", "km", "production", "transport", "co2")
+
+
+def type_arcs(config: ModelConfig, inputs: Inputs, options: Options, k: int) -> list[dict]:
+    """The arcs of facility type k: per product it makes, the pairs within its radius and cheaper
+    than the product's unmet penalty."""
     product_ids = tuple(config.products)
-    type_ids = tuple(config.facility_types)
-    options = _option_table(config, inputs.sites)
-    type_position = {name: k for k, name in enumerate(type_ids)}
-    option_type = options["facility_type"].map(type_position).to_numpy(dtype=int)
-    option_site = options["site"].to_numpy(dtype=int)
-    multiplier = options["cost_multiplier"].to_numpy(dtype=float)
-    existing = options["existing"].to_numpy(dtype=bool)
+    type_name = tuple(config.facility_types)[k]
+    facility = config.facility_types[type_name]
+    options_k = np.flatnonzero(options.option_type == k)
+    if len(options_k) == 0:
+        return []
+    made = [product_ids.index(p) for p in facility.products]
+    radii = {
+        p: min(finite_or_inf(config.transport[product_ids[p]].max_distance_km), finite_or_inf(facility.max_delivery_km))
+        for p in made
+    }
+    regions = np.flatnonzero((inputs.demand[:, made] > 0).any(axis=1))
+    pos, region, km, od_cost = _distances(
+        config, inputs, options.option_site[options_k], regions, max(radii.values()),
+        any_radius=bool(np.isfinite(list(radii.values())).any()),
+    )
+    parts = []
+    for p in made:
+        keep = (km <= radii[p]) & (inputs.demand[region, p] > 0)
+        cost = od_cost[keep] if od_cost is not None else None
+        parts.append(product_arcs(config, facility, p, options_k[pos[keep]], region[keep], km[keep], cost))
+    return parts
 
-    def per_type(attribute: str, default=None) -> np.ndarray:
-        values = [getattr(config.facility_types[t], attribute) for t in type_ids]
-        values = [default if v is None else v for v in values]
-        return np.asarray(values, dtype=float)[option_type]
 
-    opening_cost = np.where(existing, 0.0, per_type("opening_cost_per_yr") * multiplier)
-    capex = np.where(existing, 0.0, per_type("capex") * multiplier)
-    penalty = np.array([finite_or_inf(config.products[p].unmet_penalty_per_unit) for p in product_ids])
-    setup_by_type = np.array(
+def product_arcs(config: ModelConfig, facility, p: int, option, region, km, od_cost) -> dict:
+    """Unit costs of product p's arcs (production + transport + carbon price × CO2); arcs at or above
+    the unmet penalty are dropped (never used: exact pruning)."""
+    product = tuple(config.products)[p]
+    transport, production = config.transport[product], facility.products[product]
+    transport_cost = od_cost if od_cost is not None else transport.cost_per_unit_km * km
+    co2_t = (production.co2_kg_per_unit + transport.co2_kg_per_unit_km * km) / KG_PER_T
+    unit_cost = production.cost_per_unit + transport_cost + config.carbon_price * co2_t
+    useful = unit_cost < finite_or_inf(config.products[product].unmet_penalty_per_unit)
+    n = int(useful.sum())
+    return {
+        "option": option[useful],
+        "region": region[useful],
+        "product": np.full(n, p),
+        "km": km[useful],
+        "production": np.full(n, production.cost_per_unit),
+        "transport": np.asarray(transport_cost, dtype=float)[useful],
+        "co2": co2_t[useful],
+    }
+
+
+def all_arcs(config: ModelConfig, inputs: Inputs, options: Options) -> dict[str, np.ndarray]:
+    """Every type's arcs, sorted by (region, product, option)."""
+    parts = [part for k in range(len(config.facility_types)) for part in type_arcs(config, inputs, options, k)]
+    arcs = {c: np.concatenate([part[c] for part in parts]) if parts else np.zeros(0) for c in ARC_COLUMNS}
+    order = np.lexsort((arcs["option"], arcs["product"], arcs["region"]))
+    return {c: v[order] for c, v in arcs.items()}
+
+
+def setup_costs(config: ModelConfig, options: Options) -> np.ndarray:
+    """(O, P) setup cost of product p at option o, currency/yr."""
+    by_type = np.array(
         [
             [config.facility_types[t].products[p].setup_cost_per_yr if p in config.facility_types[t].products else 0.0
-             for p in product_ids]
-            for t in type_ids
+             for p in config.products]
+            for t in config.facility_types
         ]
-    ).reshape(len(type_ids), len(product_ids))
-    setup_cost = setup_by_type[option_type] * multiplier[:, None]
-    product_radius = np.array([finite_or_inf(config.transport[p].max_distance_km) for p in product_ids])
+    ).reshape(len(config.facility_types), len(config.products))
+    return by_type[options.option_type] * options.multiplier[:, None]
 
-    arc_parts = []
-    for k, type_name in enumerate(type_ids):
-        facility = config.facility_types[type_name]
-        options_k = np.flatnonzero(option_type == k)
-        if len(options_k) == 0:
-            continue
-        type_radius = finite_or_inf(facility.max_delivery_km)
-        made = [product_ids.index(p) for p in facility.products]
-        radii = {p: min(product_radius[p], type_radius) for p in made}
-        regions = np.flatnonzero((inputs.demand[:, made] > 0).any(axis=1))
-        pos, region, km, od_cost = _distances(
-            config, inputs, option_site[options_k], regions, max(radii.values()),
-            any_radius=bool(np.isfinite(list(radii.values())).any()),
-        )
-        for p in made:
-            transport = config.transport[product_ids[p]]
-            production = facility.products[product_ids[p]]
-            keep = (km <= radii[p]) & (inputs.demand[region, p] > 0)
-            k_km = km[keep]
-            transport_cost = od_cost[keep] if od_cost is not None else transport.cost_per_unit_km * k_km
-            co2_t = (production.co2_kg_per_unit + transport.co2_kg_per_unit_km * k_km) / KG_PER_T
-            unit_cost = production.cost_per_unit + transport_cost + config.carbon_price * co2_t
-            useful = unit_cost < penalty[p]
-            arc_parts.append(
-                {
-                    "option": options_k[pos[keep]][useful],
-                    "region": region[keep][useful],
-                    "product": np.full(int(useful.sum()), p),
-                    "km": k_km[useful],
-                    "production": np.full(int(useful.sum()), production.cost_per_unit),
-                    "transport": np.asarray(transport_cost, dtype=float)[useful],
-                    "co2": co2_t[useful],
-                }
-            )
-    columns = ("option", "region", "product", "km", "production", "transport", "co2")
-    arcs = {c: np.concatenate([part[c] for part in arc_parts]) if arc_parts else np.zeros(0) for c in columns}
-    order = np.lexsort((arcs["option"], arcs["product"], arcs["region"]))
-    arcs = {c: v[order] for c, v in arcs.items()}
-    type_min = np.array([config.facility_types[t].min_count for t in type_ids], dtype=int)
-    type_max = np.array(
-        [
-            config.facility_types[t].max_count if config.facility_types[t].max_count is not None else len(options)
-            for t in type_ids
-        ],
-        dtype=int,
+
+def type_counts(config: ModelConfig, n_options: int) -> tuple[np.ndarray, np.ndarray]:
+    """min_count and max_count per facility type (max: the number of options when not given)."""
+    types = config.facility_types.values()
+    return (
+        np.array([t.min_count for t in types], dtype=int),
+        np.array([t.max_count if t.max_count is not None else n_options for t in types], dtype=int),
     )
+
+
+def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
+    """The numeric problem; see the module docstring for the arc rules."""
+    options = facility_options(config, inputs.sites)
+    existing = options.table["existing"].to_numpy(dtype=bool)
+    arcs = all_arcs(config, inputs, options)
+    type_min, type_max = type_counts(config, len(options.table))
+    network = config.network
     return Problem(
         name=config.name,
         region_ids=inputs.regions["region_id"].to_numpy(dtype=object),
-        product_ids=product_ids,
-        type_ids=type_ids,
+        product_ids=tuple(config.products),
+        type_ids=tuple(config.facility_types),
         site_ids=inputs.sites["site_id"].to_numpy(dtype=object),
         demand=inputs.demand,
-        unmet_penalty=penalty,
-        max_distance_km=product_radius,
-        option_site=option_site,
-        option_type=option_type,
-        opening_cost=opening_cost,
-        module_cost=per_type("module_cost_per_yr") * multiplier,
-        module_capacity=per_type("module_capacity_per_yr", np.inf),
-        min_modules=per_type("min_modules").astype(int),
-        max_modules=per_type("max_modules").astype(int),
-        capex=capex,
-        capex_per_module=per_type("capex_per_module") * multiplier,
-        forced=options["forced"].to_numpy(dtype=bool),
+        unmet_penalty=np.array([finite_or_inf(p.unmet_penalty_per_unit) for p in config.products.values()]),
+        max_distance_km=np.array([finite_or_inf(config.transport[p].max_distance_km) for p in config.products]),
+        option_site=options.option_site,
+        option_type=options.option_type,
+        opening_cost=np.where(existing, 0.0, options.per_type(config, "opening_cost_per_yr") * options.multiplier),
+        module_cost=options.per_type(config, "module_cost_per_yr") * options.multiplier,
+        module_capacity=options.per_type(config, "module_capacity_per_yr", np.inf),
+        min_modules=options.per_type(config, "min_modules").astype(int),
+        max_modules=options.per_type(config, "max_modules").astype(int),
+        capex=np.where(existing, 0.0, options.per_type(config, "capex") * options.multiplier),
+        capex_per_module=options.per_type(config, "capex_per_module") * options.multiplier,
+        forced=options.table["forced"].to_numpy(dtype=bool),
         arc_option=arcs["option"].astype(int),
         arc_region=arcs["region"].astype(int),
         arc_product=arcs["product"].astype(int),
@@ -405,17 +398,17 @@ def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
         arc_transport_cost=arcs["transport"].astype(float),
         arc_co2_t=arcs["co2"].astype(float),
         carbon_price=config.carbon_price,
-        single_sourcing=config.network.single_sourcing,
-        capex_budget=finite_or_inf(config.network.capex_budget),
+        single_sourcing=network.single_sourcing,
+        capex_budget=finite_or_inf(network.capex_budget),
         type_min_count=type_min,
         type_max_count=type_max,
-        min_facilities=config.network.min_facilities,
-        max_facilities=config.network.max_facilities,
-        co2_cap_t=finite_or_inf(config.network.max_co2_t_per_yr),
+        min_facilities=network.min_facilities,
+        max_facilities=network.max_facilities,
+        co2_cap_t=finite_or_inf(network.max_co2_t_per_yr),
         currency=config.currency,
         site_lon=inputs.sites["lon"].to_numpy(dtype=float),
         site_lat=inputs.sites["lat"].to_numpy(dtype=float),
         region_lon=inputs.region_lon,
         region_lat=inputs.region_lat,
-        setup_cost=setup_cost,
+        setup_cost=setup_costs(config, options),
     )

@@ -98,6 +98,27 @@ def read_scenarios(path: Path | str, region_ids, product_ids) -> Scenarios:
     """Read a scenario CSV for the given regions and products; :class:`InputError` (one line: file,
     column, rows, fix) on anything malformed."""
     path = Path(path)
+    frame = _read_scenario_table(path)
+    demand, probability = _scenario_numbers(frame, path)
+    region = _positions(frame, path, "region", region_ids,
+                        "ids not in the regions data", "use the regions' id column (after --select)")
+    product = _positions(frame, path, "product", product_ids,
+                         "unknown products", f"known products: {', '.join(map(str, product_ids))}")
+    duplicated = frame.duplicated(["scenario", "region", "product"], keep="first")
+    if duplicated.any():
+        where = f"rows {_rows(frame, duplicated)} repeat a (scenario, region, product) given earlier"
+        raise _fail(path, f"{where}; give each once")
+    ids = tuple(pd.unique(frame["scenario"]))
+    scenario = frame["scenario"].map({s: i for i, s in enumerate(ids)}).to_numpy()
+    probabilities = _scenario_probabilities(frame, path, ids, scenario, probability)
+    values = np.zeros((len(ids), len(region_ids), len(product_ids)))
+    values[scenario, region, product] = demand
+    logger.info("read %d scenarios from %s", len(ids), path)
+    return Scenarios(ids=ids, probability=probabilities, demand=values)
+
+
+def _read_scenario_table(path: Path) -> pd.DataFrame:
+    """The CSV as text, with the columns of COLUMNS present and the id columns filled."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
@@ -119,6 +140,11 @@ def read_scenarios(path: Path | str, region_ids, product_ids) -> Scenarios:
         empty = frame[column] == ""
         if empty.any():
             raise _fail(path, f"column '{column}' is empty in rows {_rows(frame, empty)}; fill it in every row")
+    return frame
+
+
+def _scenario_numbers(frame: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``demand`` (finite, ≥ 0) and ``probability`` (in (0, 1]) per row."""
     numbers = {}
     for column in ("demand", "probability"):
         values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
@@ -137,25 +163,21 @@ def read_scenarios(path: Path | str, region_ids, product_ids) -> Scenarios:
         bad = (probability <= 0) | (probability > 1)
         where = f"column 'probability' is outside (0, 1] in rows {_rows(frame, bad)}"
         raise _fail(path, f"{where}; give each scenario a probability > 0")
-    region_position = {str(r): i for i, r in enumerate(region_ids)}
-    product_position = {str(p): i for i, p in enumerate(product_ids)}
-    region = frame["region"].map(region_position)
-    if region.isna().any():
-        bad = region.isna()
-        raise _fail(path, f"column 'region' has ids not in the regions data in rows {_rows(frame, bad)} "
-                          f"(e.g. {frame.loc[bad, 'region'].iloc[0]!r}); use the regions' id column (after --select)")
-    product = frame["product"].map(product_position)
-    if product.isna().any():
-        bad = product.isna()
-        known = ", ".join(map(str, product_ids))
-        raise _fail(path, f"column 'product' names unknown products in rows {_rows(frame, bad)} "
-                          f"(e.g. {frame.loc[bad, 'product'].iloc[0]!r}); known products: {known}")
-    duplicated = frame.duplicated(["scenario", "region", "product"], keep="first")
-    if duplicated.any():
-        where = f"rows {_rows(frame, duplicated)} repeat a (scenario, region, product) given earlier"
-        raise _fail(path, f"{where}; give each once")
-    ids = tuple(pd.unique(frame["scenario"]))
-    scenario = frame["scenario"].map({s: i for i, s in enumerate(ids)}).to_numpy()
+    return demand, probability
+
+
+def _positions(frame: pd.DataFrame, path: Path, column: str, known, what: str, fix: str) -> np.ndarray:
+    """The position of each row's id among ``known``; unknown ids are an error."""
+    position = frame[column].map({str(item): i for i, item in enumerate(known)})
+    if position.isna().any():
+        bad = position.isna()
+        raise _fail(path, f"column '{column}' has {what} in rows {_rows(frame, bad)} "
+                          f"(e.g. {frame.loc[bad, column].iloc[0]!r}); {fix}")
+    return position.to_numpy(dtype=int)
+
+
+def _scenario_probabilities(frame, path: Path, ids, scenario: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """One probability per scenario, the same on each of its rows, summing to 1 (normalised)."""
     per_scenario = pd.Series(probability).groupby(scenario)
     inconsistent = (per_scenario.transform("max") - per_scenario.transform("min")).to_numpy() > PROBABILITY_TOLERANCE
     if inconsistent.any():
@@ -167,7 +189,4 @@ def read_scenarios(path: Path | str, region_ids, product_ids) -> Scenarios:
     if abs(total - 1.0) > PROBABILITY_TOLERANCE:
         raise _fail(path, f"the probabilities of the {len(ids)} scenarios sum to {total:.6g}, not 1; "
                           "scale them so they sum to 1")
-    values = np.zeros((len(ids), len(region_position), len(product_position)))
-    values[scenario, region.to_numpy(dtype=int), product.to_numpy(dtype=int)] = demand
-    logger.info("read %d scenarios from %s", len(ids), path)
-    return Scenarios(ids=ids, probability=probabilities / total, demand=values)
+    return probabilities / total

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, truncated
+from planner.errors import InfeasibleError, InputError, truncated
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
+
+MAX_DEMAND = 1e12  # units/yr of one product in one region
+MAX_COST_TERM = 1e15  # currency/yr of one cost term (a facility's fixed cost, an arc at full demand)
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,9 @@ class Screening:
 
 
 def screen_problem(problem: Problem) -> Screening:
-    """Reject instances that cannot be feasible; report regions no facility can reach."""
+    """Reject instances that cannot be feasible or that the solver cannot solve reliably; report
+    regions no facility can reach."""
+    check_numerics(problem)
     screening = check_reach(problem)
     check_capacity(problem)
     check_forced_types(problem)
@@ -34,6 +39,28 @@ def screen_problem(problem: Problem) -> Screening:
     check_facility_counts(problem)
     check_capex_budget(problem)
     return screening
+
+
+def check_numerics(problem: Problem) -> None:
+    """Demand and cost terms within what double precision and HiGHS's tolerances handle: demand per
+    region and product ≤ MAX_DEMAND units/yr, every cost term ≤ MAX_COST_TERM currency/yr."""
+    demand = float(problem.demand.max(initial=0.0))
+    if demand > MAX_DEMAND:
+        region, product = np.unravel_index(int(problem.demand.argmax()), problem.demand.shape)
+        raise InputError(
+            f"demand of '{problem.product_ids[product]}' in region '{problem.region_ids[region]}' is {demand:.3g} "
+            f"units/yr, above {MAX_DEMAND:.0e}: too large for the solver; use a larger unit (or a smaller demand_rate)"
+        )
+    fixed = np.concatenate(
+        [problem.opening_cost, problem.module_cost * problem.max_modules, problem.setup_cost.ravel()]
+    )
+    arc_cost = problem.arc_unit_cost * problem.demand[problem.arc_region, problem.arc_product]
+    largest = max(float(fixed.max(initial=0.0)), float(arc_cost.max(initial=0.0)))
+    if largest > MAX_COST_TERM:
+        raise InputError(
+            f"a cost term of {largest:.3g} {problem.currency}/yr is above {MAX_COST_TERM:.0e}: too large for the "
+            "solver; express costs in a larger currency unit (e.g. thousands) or check the model file's costs"
+        )
 
 
 def check_reach(problem: Problem) -> Screening:

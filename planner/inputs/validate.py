@@ -10,12 +10,16 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from planner.errors import InputError, truncated
-from planner.inputs.geo import require_crs
+from planner.inputs.geo import EARTH_RADIUS_KM, great_circle_km, require_crs, unit_vectors
 from planner.inputs.io import require_columns
+from planner.inputs.screen import MAX_DEMAND
 
 logger = logging.getLogger(__name__)
+
+FAR_KM = 1000.0  # a site farther than this (and than the demand's own extent) from all demand is suspicious
 
 
 def file_rows(frame: pd.DataFrame, mask) -> list[int]:
@@ -45,6 +49,7 @@ def check_demand_column(frame: pd.DataFrame, column: str, path: Path) -> np.ndar
         (numeric.isna(), "is missing (NaN)"),
         (numeric < 0, "is negative"),
         (~np.isfinite(numeric.fillna(0)), "is infinite"),
+        (numeric.fillna(0) > MAX_DEMAND, f"is above {MAX_DEMAND:.0e} (too large for the solver; rescale the unit)"),
     ):
         if mask.any():
             rows = file_rows(frame, mask)
@@ -114,3 +119,73 @@ def select_rows(frame: pd.DataFrame, selections: list[tuple[str, list[str]]], pa
         if frame.empty:
             raise InputError(f"{path}: --select {column}={','.join(wanted)} matches no region; check the values")
     return frame
+
+
+def check_coordinates(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Coordinates of a geographic CRS within ±180° longitude (up to 360° for 0–360 data) and ±90°
+    latitude: metres labelled as degrees are an error naming the rows."""
+    if frame.crs is None or not frame.crs.is_geographic:
+        return
+    bounds = frame.geometry.bounds
+    bad = (bounds["minx"] < -180) | (bounds["maxx"] > 360) | (bounds["miny"] < -90) | (bounds["maxy"] > 90)
+    if bad.any():
+        rows = file_rows(frame, bad.to_numpy())
+        raise InputError(
+            f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90° for {frame.crs.to_string()}; the "
+            "data look projected (metres): give their CRS (--crs for a table, or set it in the file)"
+        )
+
+
+def check_demand_points(frame: gpd.GeoDataFrame, path: Path, lon, lat, columns: tuple[str, str]) -> None:
+    """Demand-point columns in degrees, and (for polygons) inside their regions' extents: points
+    outside most of them mean swapped or wrong columns."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    wrong = (np.abs(lat) > 90) | (np.abs(lon) > 360)
+    if wrong.any():
+        raise InputError(
+            f"{path}: {columns[0]}/{columns[1]} are not lon/lat degrees in rows {truncated(file_rows(frame, wrong))}; "
+            "fix regions.demand_point_columns"
+        )
+    polygons = frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    if not polygons.any() or frame.crs is None:
+        return
+    bounds = frame.geometry[polygons].to_crs("EPSG:4326").bounds
+    margin = 0.5  # degrees
+    outside = (
+        (lon[polygons] < bounds["minx"] - margin) | (lon[polygons] > bounds["maxx"] + margin)
+        | (lat[polygons] < bounds["miny"] - margin) | (lat[polygons] > bounds["maxy"] + margin)
+    ).to_numpy()
+    if outside.mean() > 0.5:
+        rows = (frame.index[polygons][outside] + 1).tolist()
+        raise InputError(
+            f"{path}: the points in {columns[0]}/{columns[1]} lie outside their regions in {int(outside.sum())} of "
+            f"{int(polygons.sum())} rows ({truncated(rows)}); are longitude and latitude swapped? "
+            "regions.demand_point_columns is [lon, lat]"
+        )
+
+
+def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndarray) -> list[str]:
+    """Warnings (logged and returned) for inputs that are valid but probably not meant: regions that
+    are lines, all-zero demand."""
+    messages = []
+    kinds = set(frame.geometry.geom_type.dropna())
+    lines = sorted(kinds & {"LineString", "MultiLineString", "LinearRing"})
+    if lines:
+        messages.append(f"{path}: regions are lines ({', '.join(lines)}); each demand point is a point on its line")
+    if not (np.asarray(demand) > 0).any():
+        messages.append(f"{path}: all demand is zero; there is nothing to plan (check the demand column and rates)")
+    for message in messages:
+        logger.warning(message)
+    return messages
+
+
+def far_sites(site_ids, site_lon, site_lat, demand_lon, demand_lat) -> list[str]:
+    """Sites farther than FAR_KM, and than the demand's own extent, from every demand point."""
+    if len(site_ids) == 0 or len(demand_lon) == 0:
+        return []
+    tree = cKDTree(unit_vectors(np.asarray(demand_lon), np.asarray(demand_lat)))
+    chord, _ = tree.query(unit_vectors(np.asarray(site_lon), np.asarray(site_lat)))
+    nearest_km = 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2, 0, 1))
+    extent_km = great_circle_km(np.min(demand_lon), np.min(demand_lat), np.max(demand_lon), np.max(demand_lat))
+    far = nearest_km > max(FAR_KM, float(extent_km))
+    return [str(site) for site in np.asarray(site_ids)[far]]

@@ -1,0 +1,100 @@
+"""Candidate sites generated from the regions by each facility type's ``candidates`` rule (when no
+``--sites`` file is given): site id = region id, located at the region's demand point.
+
+Rules relative to the data (``quantile``, ``top_n``, ``top_share``, ``kmeans``) give candidates on any
+dataset with demand; ``min_demand`` is absolute. See :class:`planner.inputs.config.CandidateRule`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from scipy.cluster.vq import kmeans2
+
+from planner.inputs.config import CandidateRule, ModelConfig
+from planner.inputs.geo import unit_vectors
+
+logger = logging.getLogger(__name__)
+
+KMEANS_SEED = 0  # k-means is seeded: the same data always gives the same candidates
+
+
+def candidate_mask(rule: CandidateRule, demand: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Regions that pass every filter of ``rule``, then the k-means choice (see the module docstring)."""
+    demand = np.asarray(demand, dtype=float)
+    mask = np.ones(len(demand), dtype=bool)
+    if rule.min_demand is not None:
+        mask &= demand >= rule.min_demand
+    if rule.quantile is not None and mask.any():
+        mask &= demand >= np.quantile(demand[demand > 0], rule.quantile)
+    rank = demand_rank(demand)
+    if rule.top_n is not None:
+        mask &= rank < rule.top_n
+    if rule.top_share is not None:
+        mask &= rank < share_count(demand, rule.top_share)
+    if rule.kmeans is not None and mask.sum() > rule.kmeans:
+        mask = nearest_to_centres(mask, demand, lon, lat, rule.kmeans)
+    return mask
+
+
+def demand_rank(demand: np.ndarray) -> np.ndarray:
+    """0 for the largest demand, 1 for the next, ... (ties in file order)."""
+    order = np.argsort(-demand, kind="stable")
+    rank = np.empty(len(demand), dtype=int)
+    rank[order] = np.arange(len(demand))
+    return rank
+
+
+def share_count(demand: np.ndarray, share: float) -> int:
+    """How many of the largest regions it takes to hold ``share`` of all demand."""
+    ordered = np.sort(demand)[::-1]
+    total = ordered.sum()
+    if total <= 0:
+        return 0
+    return int(np.searchsorted(np.cumsum(ordered), share * total * (1 - 1e-12)) + 1)
+
+
+def nearest_to_centres(mask: np.ndarray, demand, lon, lat, clusters: int) -> np.ndarray:
+    """Of the regions in ``mask``, the one nearest each centre of ``clusters`` k-means clusters of all
+    demand points (each point repeated in proportion to its demand, at most 20 times)."""
+    points = unit_vectors(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    has_demand = demand > 0
+    weights = np.maximum(1, np.round(20 * demand[has_demand] / demand[has_demand].max())).astype(int)
+    sample = np.repeat(points[has_demand], weights, axis=0)
+    centres, _ = kmeans2(sample, min(clusters, len(sample)), minit="++", seed=KMEANS_SEED)
+    eligible = np.flatnonzero(mask)
+    distance = np.linalg.norm(points[eligible][None, :, :] - centres[:, None, :], axis=2)
+    chosen = np.zeros(len(mask), dtype=bool)
+    chosen[eligible[np.unique(distance.argmin(axis=1))]] = True
+    return chosen
+
+
+def generate_candidate_sites(
+    config: ModelConfig, region_ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, base: np.ndarray
+) -> pd.DataFrame:
+    """The sites table of every region that some facility type's rule admits; a type left with no
+    candidate is a warning."""
+    allowed = {name: candidate_mask(facility.candidates, base, lon, lat) for name, facility in
+               config.facility_types.items()}
+    for name, mask in allowed.items():
+        if not mask.any():
+            logger.warning(
+                "facility type '%s': its candidates rule admits no region; it cannot open (use a relative rule "
+                "such as top_n or quantile, or give --sites)", name
+            )
+    any_type = np.logical_or.reduce(list(allowed.values()))
+    chosen = np.flatnonzero(any_type)
+    types = [tuple(name for name, mask in allowed.items() if mask[i]) for i in chosen]
+    return pd.DataFrame(
+        {
+            "site_id": region_ids[chosen].astype(str),
+            "lon": lon[chosen],
+            "lat": lat[chosen],
+            "types": types,
+            "cost_multiplier": 1.0,
+            "existing": False,
+            "forced": False,
+        }
+    )

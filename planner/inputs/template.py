@@ -1,0 +1,145 @@
+"""``planner init``: a commented model file for a user's own regions or demand points that solves
+as it is.
+
+It records the data file (relative to the model file), its layer and the columns that mean id,
+demand, name and coordinates, so that ``planner solve --model FILE`` needs no column flags. The
+demand column is taken as units/yr of the main product (``demand_rate``, 1 unless given). Costs,
+transport and carbon are the documented defaults of ``models/hybrid.toml`` (sources in
+``models/README.md``); candidate rules are relative to the data, so every facility type gets
+candidates on any dataset with demand.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from planner.errors import InputError
+from planner.inputs.config import SAFE_NAME, read_model_config
+from planner.inputs.io import coordinate_columns, is_table, read_regions
+from planner.inputs.regions import NAME_NAMES, RegionSource, find_column, resolve_columns
+
+CENTRAL_CANDIDATES = 10  # the most demanding regions may host a central plant
+MICRO_CANDIDATES = 30  # microfactory candidates spread over the demand by k-means
+
+
+def model_name(path: Path) -> str:
+    """A safe model name (and default output folder) from the data file's name."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).stem).strip("._") or "model"
+    return name if re.match(SAFE_NAME, name) else "model"
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_column, crs) -> dict:
+    """The file's keys for ``[regions]``: read the file once and resolve every column."""
+    frame = read_regions(path, layer, lon_column, lat_column, crs)
+    source = RegionSource(path, layer, id_column, demand_column, None, None, lon_column, lat_column, crs, False)
+    id_found, demand_found = resolve_columns(frame, source, needs_demand=True)
+    keys = {"layer": layer, "id_column": None if id_found == "region_id" and "region_id" not in frame else id_found,
+            "demand_column": demand_found, "name_column": find_column(frame, NAME_NAMES, numeric=False)}
+    if is_table(path):
+        keys["lon_column"], keys["lat_column"] = coordinate_columns(frame, path, lon_column, lat_column)
+        keys["crs"] = crs
+    return {key: value for key, value in keys.items() if value is not None}
+
+
+def write_model_template(
+    data: Path,
+    out: Path,
+    *,
+    layer: str | None = None,
+    id_column: str | None = None,
+    demand_column: str | None = None,
+    demand_rate: float = 1.0,
+    lon_column: str | None = None,
+    lat_column: str | None = None,
+    crs: str | None = None,
+) -> Path:
+    """Write the model file ``out`` for ``data``; refuse to overwrite an existing file."""
+    data, out = Path(data), Path(out)
+    if out.exists():
+        raise InputError(f"{out}: exists; the planner does not overwrite it: choose another --out or remove it")
+    if not demand_rate > 0 or demand_rate == float("inf"):
+        raise InputError(f"--demand-rate {demand_rate}: give a positive number (units/yr per unit of demand column)")
+    keys = describe_data(data, layer, id_column, demand_column, lon_column, lat_column, crs)
+    relative = os.path.relpath(data.resolve(), out.resolve().parent)
+    regions = "\n".join(f"{key} = {toml_string(value)}" for key, value in keys.items())
+    text = TEMPLATE.format(
+        name=toml_string(model_name(data)), data=toml_string(Path(relative).as_posix()), regions=regions,
+        demand_rate=repr(float(demand_rate)), column=keys["demand_column"],
+        central=CENTRAL_CANDIDATES, micro=MICRO_CANDIDATES,
+    )
+    staging = out.with_name(f".{out.name}.tmp")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        staging.write_text(text, encoding="utf-8")
+        read_model_config(staging)  # the file written must be a valid model
+        os.replace(staging, out)
+    finally:
+        staging.unlink(missing_ok=True)
+    return out
+
+
+TEMPLATE = """\
+# Model file written by `planner init` for {data}.
+# Solve it with `planner solve --model THIS_FILE`. Every key, unit and default, and the sources of
+# the default numbers, are in models/README.md of the planner; units are in the key names.
+name = {name}                           # also the default output folder results/<name>
+currency = "USD"
+carbon_price = 190.0                    # USD per t CO2 (US EPA 2023 social cost of carbon); 0 = private costs only
+
+[regions]                               # these keys describe this one file
+path = {data}
+{regions}
+
+[distance]
+circuity = 1.2                          # road km per great-circle km
+
+[products.standard]                     # the main product
+demand_rate = {demand_rate}                       # units/yr per unit of '{column}' (planner init --demand-rate)
+unmet_penalty_per_unit = 150.0          # USD/unit: margin lost on demand not served
+
+[transport.standard]
+cost_per_unit_km = 0.008                # USD per unit-km (less-than-truckload freight, 10 kg unit)
+co2_kg_per_unit_km = 0.0012             # kg CO2 per unit-km
+
+[facility_types.central_plant]
+role = "central"
+opening_cost_per_yr = 30_000_000.0      # USD/yr: ~200 M USD plant annualised over 15 yr at 8% + fixed opex
+module_cost_per_yr = 6_000_000.0        # USD/yr per production line
+module_capacity_per_yr = 500_000.0      # units/yr per line
+min_modules = 1
+max_modules = 4
+capex = 200_000_000.0                   # USD
+capex_per_module = 40_000_000.0         # USD
+candidates = {{ top_n = {central} }}             # the {central} regions with the most demand
+
+[facility_types.central_plant.products.standard]
+cost_per_unit = 40.0                    # USD/unit
+co2_kg_per_unit = 8.0                   # kg CO2/unit
+
+[facility_types.microfactory]
+role = "microfactory"
+opening_cost_per_yr = 800_000.0         # USD/yr: ~4 M USD site annualised + fixed opex
+module_cost_per_yr = 500_000.0          # USD/yr per automated cell
+module_capacity_per_yr = 20_000.0       # units/yr per cell
+min_modules = 1
+max_modules = 10
+capex = 4_000_000.0                     # USD
+capex_per_module = 2_500_000.0          # USD
+max_delivery_km = 300.0                 # local delivery by van
+candidates = {{ kmeans = {micro} }}              # {micro} sites spread over the demand (demand-weighted k-means)
+
+[facility_types.microfactory.products.standard]
+cost_per_unit = 52.0                    # USD/unit
+co2_kg_per_unit = 6.0                   # kg CO2/unit
+
+[solver]
+mip_gap = 0.01                          # stop within 1% of the proven bound
+time_limit_s = 120.0
+"""

@@ -1,0 +1,249 @@
+"""Anyone's data: polygon and point files, coordinate tables, other CRSs and continents, with the
+default model; the [regions] keys apply to the model's own file only; mistakes get one clear error."""
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, box
+
+from planner.errors import InputError
+from planner.inputs.candidates import candidate_mask, share_count
+from planner.inputs.config import CandidateRule, read_model_config
+from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
+from planner.inputs.screen import screen_problem
+from planner.inputs.template import write_model_template
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = ROOT / "models" / "hybrid.toml"
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    return read_model_config(DEFAULT_MODEL)
+
+
+def europe_grid(path: Path, seed: int = 3) -> Path:
+    """30 box 'countries' over Europe with a name and pop_est (none of the default model's columns)."""
+    rng = np.random.default_rng(seed)
+    cells = [
+        {"name": f"C{i}{j}", "pop_est": float(rng.integers(100_000, 20_000_000)),
+         "geometry": box(-8 + 5 * i, 38 + 4 * j, -3 + 5 * i, 42 + 4 * j)}
+        for i in range(6) for j in range(5)
+    ]
+    gpd.GeoDataFrame(cells, crs="EPSG:4326").to_file(path)
+    return path
+
+
+def east_africa_points(n: int = 120, seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {"customer_id": [f"k{i}" for i in range(n)], "lon": rng.uniform(33, 41, n), "lat": rng.uniform(-8, 3, n),
+         "orders": rng.integers(1_000, 50_000, n)}
+    )
+
+
+def load(config, path, **options):
+    inputs = load_inputs(config, DataOptions(regions_path=Path(path), **options))
+    return inputs, prepare_problem(config, inputs)
+
+
+def test_polygons_of_another_file_use_its_own_columns(tmp_path, default_model):
+    path = europe_grid(tmp_path / "countries.geojson")
+    inputs, problem = load(default_model, path, id_column="name", demand_column="pop_est")
+    assert list(inputs.regions["region_id"][:2]) == ["C00", "C01"]
+    assert problem.demand[:, 0] == pytest.approx(0.01 * inputs.base_demand)  # demand_rate of 'standard'
+    counts = np.bincount(problem.option_type, minlength=len(problem.type_ids))
+    assert (counts > 0).all(), "the default rules give every facility type candidates"
+    # without flags the id ('name') and the demand ('pop_est') are found in the file
+    found, _ = load(default_model, path)
+    assert list(found.regions["region_id"]) == list(inputs.regions["region_id"])
+    assert found.base_demand == pytest.approx(inputs.base_demand)
+
+
+def test_points_in_geojson_csv_and_parquet_give_the_same_inputs(tmp_path, default_model):
+    table = east_africa_points()
+    geo = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table.lon, table.lat), crs="EPSG:4326")
+    geo.drop(columns=["lon", "lat"]).to_file(tmp_path / "customers.geojson")
+    table.to_csv(tmp_path / "customers.csv", index=False)
+    table.rename(columns={"lon": "Longitude", "lat": "Latitude"}).to_parquet(tmp_path / "customers.parquet")
+    loaded = [load(default_model, tmp_path / name)[0] for name in ("customers.geojson", "customers.csv",
+                                                                     "customers.parquet")]
+    for inputs in loaded:
+        assert list(inputs.regions["region_id"]) == list(table["customer_id"])
+        assert inputs.region_lon == pytest.approx(table["lon"].to_numpy())
+        assert inputs.region_lat == pytest.approx(table["lat"].to_numpy())
+        assert inputs.base_demand == pytest.approx(table["orders"].to_numpy())
+
+
+def test_projected_coordinates_need_their_crs(tmp_path, default_model):
+    rng = np.random.default_rng(1)
+    lonlat = gpd.GeoSeries(gpd.points_from_xy(rng.uniform(-50, -40, 40), rng.uniform(-25, -15, 40)), crs=4326)
+    metres = lonlat.to_crs(3857)
+    pd.DataFrame({"x": metres.x, "y": metres.y, "demand": 1000.0}).to_csv(tmp_path / "brazil.csv", index=False)
+    inputs, _ = load(default_model, tmp_path / "brazil.csv", crs="EPSG:3857")
+    assert inputs.region_lon == pytest.approx(lonlat.x.to_numpy(), abs=1e-6)
+    with pytest.raises(InputError, match=r"brazil.csv: rows 1, 2, 3, 4, 5 \(\+35 more\) have coordinates outside"):
+        load(default_model, tmp_path / "brazil.csv")
+    labelled = gpd.GeoDataFrame({"id": range(40), "demand": 1.0}, geometry=metres.values).set_crs(4326, allow_override=True)
+    labelled.to_file(tmp_path / "labelled.geojson")
+    with pytest.raises(InputError, match="look projected"):
+        load(default_model, tmp_path / "labelled.geojson")
+
+
+def test_a_multi_layer_file_needs_a_layer(tmp_path, default_model):
+    frame = gpd.read_file(europe_grid(tmp_path / "grid.geojson")).to_crs(3035)  # a projected CRS, metres
+    frame.to_file(tmp_path / "two.gpkg", layer="countries")
+    frame.head(2).to_file(tmp_path / "two.gpkg", layer="extra")
+    with pytest.raises(InputError, match=r"two.gpkg: has 2 layers \(countries, extra\); choose one with --layer"):
+        load(default_model, tmp_path / "two.gpkg")
+    inputs, _ = load(default_model, tmp_path / "two.gpkg", layer="countries")
+    assert len(inputs.regions) == 30 and inputs.region_lat.min() > 38  # back in degrees
+
+
+def test_the_geometry_column_is_not_an_id(tmp_path, default_model):
+    path = europe_grid(tmp_path / "countries.geojson")
+    with pytest.raises(InputError, match="'geometry' is the geometry column"):
+        load(default_model, path, id_column="geometry")
+
+
+def test_demand_column_not_found_lists_the_numeric_columns(tmp_path, default_model):
+    frame = east_africa_points().rename(columns={"orders": "weight"}).assign(size=2.0)
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(InputError, match=r"--demand-column \(numeric columns: lon, lat, weight, size\)"):
+        load(default_model, tmp_path / "c.csv")
+
+
+def test_model_keys_apply_to_the_models_own_file(tmp_path):
+    regions = europe_grid(tmp_path / "countries.geojson")
+    model = tmp_path / "m.toml"
+    text = DEFAULT_MODEL.read_text(encoding="utf-8").split("[distance]")[1]
+    header = '[regions]\npath = "countries.geojson"\nid_column = "name"\ndemand_column = "pop_est"\n'
+    model.write_text('name = "eu"\n' + header + 'name_column = "nom"\n[distance]' + text, encoding="utf-8")
+    config = read_model_config(model)
+    with pytest.raises(InputError, match="name column 'nom' not found"):
+        load_inputs(config, DataOptions())
+    model.write_text('name = "eu"\n' + header + "[distance]" + text, encoding="utf-8")
+    inputs = load_inputs(read_model_config(model), DataOptions(regions_path=regions))  # the same file
+    assert inputs.regions["region_id"].iloc[0] == "C00"
+
+
+def test_swapped_demand_point_columns_are_an_error(tmp_path):
+    frame = gpd.read_file(europe_grid(tmp_path / "grid.geojson"))
+    centre = frame.geometry.representative_point()
+    frame.assign(cx=centre.x, cy=centre.y).to_file(tmp_path / "pts.gpkg")
+    model = tmp_path / "m.toml"
+    body = DEFAULT_MODEL.read_text(encoding="utf-8").split("[distance]")[1]
+    regions = '[regions]\npath = "pts.gpkg"\nid_column = "name"\ndemand_column = "pop_est"\n'
+    for columns, ok in (('["cx", "cy"]', True), ('["cy", "cx"]', False)):
+        model.write_text(f'name = "eu"\n{regions}demand_point_columns = {columns}\n[distance]{body}', encoding="utf-8")
+        if ok:
+            load_inputs(read_model_config(model), DataOptions())
+        else:
+            with pytest.raises(InputError, match="are longitude and latitude swapped"):
+                load_inputs(read_model_config(model), DataOptions())
+
+
+def test_lines_zero_demand_and_far_sites_are_warnings(tmp_path, default_model, caplog):
+    lines = gpd.GeoDataFrame({"id": ["a", "b"], "pop": [0.0, 0.0]},
+                             geometry=[LineString([(0, 50), (1, 51)]), LineString([(2, 50), (3, 51)])], crs=4326)
+    lines.to_file(tmp_path / "lines.geojson")
+    pd.DataFrame({"site_id": ["paris", "near"], "lon": [2.35, 0.5], "lat": [48.86, 50.5]}).to_csv(
+        tmp_path / "sites.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        load(default_model, tmp_path / "lines.geojson", demand_column="pop")
+    assert "regions are lines (LineString)" in caplog.text
+    assert "all demand is zero" in caplog.text
+    far = gpd.GeoDataFrame({"id": ["a", "b"], "pop": [1e6, 2e6]},
+                           geometry=gpd.points_from_xy([-80.0, -79.0], [35.0, 36.0]), crs=4326)
+    far.to_file(tmp_path / "nc.geojson")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        load(default_model, tmp_path / "nc.geojson", sites_path=tmp_path / "sites.csv")
+    assert "sites paris, near are more than 1000 km from any demand point" in caplog.text
+
+
+def test_demand_too_large_for_the_solver_is_refused(tmp_path, default_model):
+    table = east_africa_points(10).astype({"orders": float})
+    table.loc[3, "orders"] = 1e300
+    table.to_csv(tmp_path / "huge.csv", index=False)
+    with pytest.raises(InputError, match=r"huge.csv: column 'orders' is above 1e\+12 .* in rows 4"):
+        load(default_model, tmp_path / "huge.csv")
+    table.loc[3, "orders"] = 5e11  # fine as a column, but × a demand rate of 100 it is not
+    table.to_csv(tmp_path / "large.csv", index=False)
+    config = default_model.model_copy(deep=True)
+    config.products["standard"].demand_rate = 100.0
+    _, problem = load(config, tmp_path / "large.csv")
+    with pytest.raises(InputError, match="demand of 'standard' in region 'k3' is 5e\\+13 units/yr"):
+        screen_problem(problem)
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ({}, [0, 1, 2, 3, 4]),
+        ({"min_demand": 25}, [1, 3, 4]),
+        ({"top_n": 2}, [3, 4]),
+        ({"top_share": 0.5}, [3, 4]),  # of 145 in all, 60 + 40 hold 69 %
+        ({"top_share": 0.7}, [1, 3, 4]),
+        ({"quantile": 0.5}, [1, 3, 4]),  # the median of 10, 30, 5, 60, 40... is 30 (zero demand excluded)
+        ({"top_n": 3, "min_demand": 35}, [3, 4]),
+    ],
+)
+def test_candidate_rules_on_a_hand_case(rule, expected):
+    demand = np.array([10.0, 30.0, 5.0, 60.0, 40.0])
+    lon = np.arange(5.0)
+    mask = candidate_mask(CandidateRule(**rule), demand, lon, np.zeros(5))
+    assert np.flatnonzero(mask).tolist() == expected
+
+
+def test_share_count_and_kmeans_spread_candidates():
+    assert share_count(np.array([50.0, 30.0, 20.0]), 0.8) == 2
+    assert share_count(np.zeros(3), 0.5) == 0
+    # two towns far apart, each of five points: k-means with 2 picks one candidate in each
+    lon = np.array([0, 0.1, 0.2, 0.1, 0.0, 20, 20.1, 20.2, 20.1, 20.0])
+    lat = np.array([0, 0.1, 0.0, -0.1, 0.1, 0, 0.1, 0.0, -0.1, 0.1])
+    demand = np.array([1, 1, 9, 1, 1, 1, 1, 9, 1, 1], dtype=float)
+    chosen = np.flatnonzero(candidate_mask(CandidateRule(kmeans=2), demand, lon, lat))
+    assert len(chosen) == 2 and chosen[0] < 5 <= chosen[1]
+
+
+def test_init_writes_a_model_that_loads_without_flags(tmp_path):
+    east_africa_points().to_csv(tmp_path / "stores.csv", index=False)
+    model = write_model_template(tmp_path / "stores.csv", tmp_path / "models" / "stores.toml", demand_rate=2.0)
+    config = read_model_config(model)
+    assert config.name == "stores" and config.regions.demand_column == "orders"
+    assert (config.regions.lon_column, config.regions.lat_column) == ("lon", "lat")
+    inputs = load_inputs(config, DataOptions())
+    assert inputs.demand[:, 0] == pytest.approx(2.0 * east_africa_points()["orders"].to_numpy())
+    assert set(inputs.sites["types"].explode()) == {"central_plant", "microfactory"}
+    with pytest.raises(InputError, match="exists; the planner does not overwrite it"):
+        write_model_template(tmp_path / "stores.csv", model)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (lambda text: text.encode("latin-1"), "not UTF-8 text (byte 0xe9"),
+        (lambda text: text.replace('name = "hybrid"', 'name = ".."').encode(), "key 'name': must be a plain folder"),
+        (lambda text: text.replace('name = "hybrid"', 'name = "/tmp/x"').encode(), "key 'name': must be a plain"),
+        (lambda text: text.split("[products.standard]")[0].encode(), "key 'products': required key is missing"),
+    ],
+)
+def test_model_file_mistakes_are_one_short_line(tmp_path, content, fragment):
+    text = DEFAULT_MODEL.read_text(encoding="utf-8").replace("Sources", "Sourcés")
+    path = tmp_path / "m.toml"
+    path.write_bytes(content(text))
+    with pytest.raises(InputError) as caught:
+        read_model_config(path)
+    assert fragment in str(caught.value) and len(str(caught.value)) < 200 and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("encode", [lambda t: b"\xef\xbb\xbf" + t.encode(), lambda t: t.encode("utf-16")])
+def test_model_files_with_a_bom_or_in_utf16_are_read(tmp_path, encode):
+    path = tmp_path / "m.toml"
+    path.write_bytes(encode(DEFAULT_MODEL.read_text(encoding="utf-8")))
+    assert read_model_config(path).name == "hybrid"
