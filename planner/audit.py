@@ -1,25 +1,33 @@
 """Independent audit of a solution: recomputed from the output tables and the problem's input data,
 never from the solver's variables or objective.
 
-Checks (each gives a violation ≥ 0; units/yr unless stated):
+The tables are joined with the input data once (:func:`join_tables`); then each ``check_*``
+function of :data:`CHECKS` returns its violations (≥ 0; units/yr unless stated) and tolerances:
 
-* ``demand_balance``: served + unmet = demand for every (region, product) with demand; no pair is
-  missing; demand that must be served has no unmet.
-* ``eligible_arcs``: every flow uses an allowed (site, type, region, product) arc, so the type makes
-  the product and every delivery radius holds (also ``radius_km``: distance − product radius).
-* ``closed_sites``: no flow leaves a facility that is not in the sites table.
-* ``capacity``: production ≤ modules × module capacity; modules within [min, max].
-* ``one_type_per_site``, ``facility_counts``, ``forced_open``, ``capex_budget``, ``single_sourcing``.
-* ``co2_cap`` (t CO2/yr over the cap) and ``unmet_limit`` (unmet units/yr over a product's limit).
-* ``objective``: Σ fixed_cost + Σ flow cost + Σ unmet × penalty, each recomputed from unit costs,
-  against the solver's objective: within 1e-6 of it, plus what the solver's feasibility tolerance
-  (1e-6 of a pair's demand) can move the unmet penalty (1e-6 × Σ penalty × demand).
+* :func:`check_demand_balance`: ``demand_balance``, served + unmet = demand for every (region,
+  product) with demand, no pair missing, no unmet demand that must be served; ``negative_quantities``.
+* :func:`check_eligible_arcs`: ``eligible_arcs``, every flow uses an allowed (site, type, region,
+  product) arc, so the type makes the product and every delivery radius holds; ``radius_km``
+  (distance − product radius).
+* :func:`check_sites`: ``closed_sites``, no flow leaves a facility that is not in the sites table;
+  ``capacity``, production ≤ modules × module capacity; ``modules`` within [min, max].
+* :func:`check_structure`: ``one_type_per_site``, ``facility_counts``, ``forced_open``,
+  ``capex_budget``, ``single_sourcing``.
+* :func:`check_co2_and_service`: ``co2_cap`` (t CO2/yr over the cap) and ``unmet_limit`` (unmet
+  units/yr over a product's limit).
+* :func:`check_setups`: ``setup_paid`` (currency/yr of setups that flows need and the sites lack).
+
+``objective`` (:func:`recompute_objective`, :func:`objective_differs`): Σ fixed_cost + setups +
+Σ flow cost + Σ unmet × penalty, each recomputed from unit costs, against the solver's objective:
+within 1e-6 of it, plus what the solver's feasibility tolerance (1e-6 of a pair's demand) can move
+the unmet penalty (1e-6 × Σ penalty × demand).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -93,14 +101,43 @@ def _arc_keys(problem: Problem) -> pd.DataFrame:
     )
 
 
-def audit(problem: Problem, tables: ResultTables, reported_objective: float | None) -> AuditReport:
-    """Recompute feasibility and the objective from ``tables``; see the module docstring."""
-    sites, flows, regions = tables.sites, tables.flows, tables.regions
-    violations: dict[str, float] = {}
-    tolerances: dict[str, float] = {}
-    demand_scale = max(float(problem.demand.max(initial=0.0)), 1.0)
+class Check(NamedTuple):
+    """One check's outcome: its violation (≥ 0, in the check's unit; None where the check does not
+    apply, e.g. ``single_sourcing`` without single sourcing) and the tolerance it is held to."""
 
-    # demand balance against the input demand matrix
+    name: str
+    violation: float | None
+    tolerance: float
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The result tables joined with the problem's input data once, for all checks.
+
+    ``demand``: one row per (region, product) with input demand: ``demand_input``, ``penalty``,
+    ``unmet`` (NaN where the regions table lacks the pair) and ``quantity`` served by the flows.
+    ``flows``: the flows table with ``unit_cost`` and ``arc_distance_km`` of their arc (NaN: no arc).
+    ``option``, ``modules``, ``unknown``: per row of the sites table, its option position (0 where
+    ``unknown``, the site matches no option) and its modules."""
+
+    tables: ResultTables
+    options: pd.DataFrame
+    demand: pd.DataFrame
+    flows: pd.DataFrame
+    option: np.ndarray
+    modules: np.ndarray
+    unknown: np.ndarray
+    open_keys: set
+    demand_scale: float  # units/yr: the largest demand (at least 1), the scale of quantity tolerances
+
+    @property
+    def quantity_tolerance(self) -> float:
+        return RELATIVE_TOLERANCE * self.demand_scale
+
+
+def join_tables(problem: Problem, tables: ResultTables) -> Joined:
+    """See :class:`Joined`."""
+    sites, flows = tables.sites, tables.flows
     products = np.asarray(problem.product_ids, dtype=object)
     region_index, product_index = np.nonzero(problem.demand > 0)
     expected = pd.DataFrame(
@@ -111,55 +148,97 @@ def audit(problem: Problem, tables: ResultTables, reported_objective: float | No
             "penalty": problem.unmet_penalty[product_index],
         }
     )
-    served = flows.groupby(["region_id", "product"], as_index=False)["quantity"].sum()
-    merged = expected.merge(regions[["region_id", "product", "unmet"]], on=["region_id", "product"], how="left")
-    merged = merged.merge(served, on=["region_id", "product"], how="left").fillna({"quantity": 0.0})
-    missing_rows = merged["unmet"].isna().sum()
-    balance = (merged["quantity"] + merged["unmet"].fillna(0.0) - merged["demand_input"]).abs()
-    must_serve_unmet = merged.loc[~np.isfinite(merged["penalty"]), "unmet"].clip(lower=0).fillna(0.0)
-    violations["demand_balance"] = float(
-        max(_largest(balance), _largest(must_serve_unmet), demand_scale * missing_rows)
+    pairs = ["region_id", "product"]
+    served = flows.groupby(pairs, as_index=False)["quantity"].sum()
+    demand = expected.merge(tables.regions[[*pairs, "unmet"]], on=pairs, how="left")
+    demand = demand.merge(served, on=pairs, how="left").fillna({"quantity": 0.0})
+    keyed = flows.merge(_arc_keys(problem), on=["site_id", "facility_type", "region_id", "product"], how="left")
+    options = _option_keys(problem)
+    option = sites.merge(options, on=["site_id", "facility_type"], how="left")["option"].to_numpy()
+    unknown = np.isnan(option.astype(float))
+    return Joined(
+        tables=tables,
+        options=options,
+        demand=demand,
+        flows=keyed,
+        option=np.where(unknown, 0, option).astype(int),
+        modules=sites["modules"].to_numpy(),
+        unknown=unknown,
+        open_keys=set(zip(sites["site_id"], sites["facility_type"], strict=False)),
+        demand_scale=max(float(problem.demand.max(initial=0.0)), 1.0),
     )
-    violations["negative_quantities"] = max(_largest(-flows["quantity"]), _largest(-regions["unmet"]))
-    tolerances["demand_balance"] = tolerances["negative_quantities"] = RELATIVE_TOLERANCE * demand_scale
 
-    # eligibility and radii: each flow must be an arc of the problem
-    arcs = _arc_keys(problem)
-    keyed = flows.merge(arcs, on=["site_id", "facility_type", "region_id", "product"], how="left")
-    ineligible = keyed["unit_cost"].isna()
-    violations["eligible_arcs"] = float(keyed.loc[ineligible, "quantity"].sum())
-    tolerances["eligible_arcs"] = RELATIVE_TOLERANCE * demand_scale
+
+def check_demand_balance(problem: Problem, joined: Joined) -> list[Check]:
+    """Served + unmet = demand for every pair with demand, no pair missing, no unmet demand that must
+    be served (``demand_balance``); no negative flow or unmet quantity (``negative_quantities``)."""
+    demand, flows, regions = joined.demand, joined.tables.flows, joined.tables.regions
+    missing_rows = demand["unmet"].isna().sum()
+    balance = (demand["quantity"] + demand["unmet"].fillna(0.0) - demand["demand_input"]).abs()
+    must_serve_unmet = demand.loc[~np.isfinite(demand["penalty"]), "unmet"].clip(lower=0).fillna(0.0)
+    imbalance = float(max(_largest(balance), _largest(must_serve_unmet), joined.demand_scale * missing_rows))
+    negative = max(_largest(-flows["quantity"]), _largest(-regions["unmet"]))
+    return [
+        Check("demand_balance", imbalance, joined.quantity_tolerance),
+        Check("negative_quantities", negative, joined.quantity_tolerance),
+    ]
+
+
+def check_eligible_arcs(problem: Problem, joined: Joined) -> list[Check]:
+    """Every flow is an arc of the problem (``eligible_arcs``, units/yr off the arcs) and within its
+    product's delivery radius (``radius_km``, km beyond it)."""
+    flows = joined.tables.flows
+    ineligible = joined.flows["unit_cost"].isna()
     radius = pd.Series(problem.max_distance_km, index=list(problem.product_ids))
     over = flows["distance_km"].to_numpy() - radius.reindex(flows["product"]).to_numpy()
-    violations["radius_km"] = _largest(over)
-    tolerances["radius_km"] = 1e-6
+    return [
+        Check("eligible_arcs", float(joined.flows.loc[ineligible, "quantity"].sum()), joined.quantity_tolerance),
+        Check("radius_km", _largest(over), 1e-6),
+    ]
 
-    # closed sites, capacity, module bounds
-    options = _option_keys(problem)
-    opened = sites.merge(options, on=["site_id", "facility_type"], how="left")
-    open_keys = set(zip(sites["site_id"], sites["facility_type"], strict=False))
-    from_closed = [key not in open_keys for key in zip(flows["site_id"], flows["facility_type"], strict=False)]
-    violations["closed_sites"] = float(flows.loc[from_closed, "quantity"].sum())
-    tolerances["closed_sites"] = RELATIVE_TOLERANCE * demand_scale
+
+def check_sites(problem: Problem, joined: Joined) -> list[Check]:
+    """No flow from a facility missing from the sites table (``closed_sites``); production ≤ modules
+    × module capacity (``capacity``); modules within [min, max] of a known option (``modules``)."""
+    sites, flows = joined.tables.sites, joined.tables.flows
+    from_closed = [key not in joined.open_keys for key in zip(flows["site_id"], flows["facility_type"], strict=False)]
     production = flows.groupby(["site_id", "facility_type"])["quantity"].sum()
-    option = opened["option"].to_numpy()
-    unknown_options = np.isnan(option.astype(float))
-    option = np.where(unknown_options, 0, option).astype(int)
-    modules = opened["modules"].to_numpy()
+    keys = list(zip(sites["site_id"], sites["facility_type"], strict=False))
+    load = production.reindex(keys).fillna(0.0).to_numpy()
+    option, modules = joined.option, joined.modules
     capacity = problem.module_capacity[option] * modules
-    load = (
-        production.reindex(list(zip(opened["site_id"], opened["facility_type"], strict=False))).fillna(0.0).to_numpy()
-    )
-    violations["capacity"] = _largest(load - capacity)
-    tolerances["capacity"] = RELATIVE_TOLERANCE * demand_scale
     module_excess = np.maximum(problem.min_modules[option] - modules, 0) + np.maximum(
         modules - problem.max_modules[option], 0
     )
-    violations["modules"] = _largest(module_excess) + float(unknown_options.sum())
-    tolerances["modules"] = 0.0
+    return [
+        Check("closed_sites", float(flows.loc[from_closed, "quantity"].sum()), joined.quantity_tolerance),
+        Check("capacity", _largest(load - capacity), joined.quantity_tolerance),
+        Check("modules", _largest(module_excess) + float(joined.unknown.sum()), 0.0),
+    ]
 
-    # structure: one type per site, counts, forced, budget, single sourcing
-    violations["one_type_per_site"] = float(max(sites["site_id"].value_counts().max() - 1, 0) if len(sites) else 0)
+
+def check_structure(problem: Problem, joined: Joined) -> list[Check]:
+    """One type per site, facility counts by type and in total, forced sites open, the capex budget
+    (currency), single sourcing (extra sources of a pair)."""
+    sites, flows, options = joined.tables.sites, joined.tables.flows, joined.options
+    one_type = float(max(sites["site_id"].value_counts().max() - 1, 0) if len(sites) else 0)
+    forced_keys = set(zip(options["site_id"][problem.forced], options["facility_type"][problem.forced], strict=False))
+    spend = float((problem.capex[joined.option] + problem.capex_per_module[joined.option] * joined.modules).sum())
+    over_budget = max(spend - problem.capex_budget, 0.0) if np.isfinite(problem.capex_budget) else 0.0
+    extra_sources = None
+    if problem.single_sourcing:
+        extra_sources = _largest(flows[flows["quantity"] > 0].groupby(["region_id", "product"]).size() - 1)
+    return [
+        Check("one_type_per_site", one_type, 0.0),
+        Check("facility_counts", _count_excess(problem, sites), 0.0),
+        Check("forced_open", float(len(forced_keys - joined.open_keys)), 0.0),
+        Check("capex_budget", over_budget, RELATIVE_TOLERANCE * max(spend, 1.0)),
+        Check("single_sourcing", extra_sources, 0.0),
+    ]
+
+
+def _count_excess(problem: Problem, sites: pd.DataFrame) -> float:
+    """How far the open facilities are outside the count limits, per type or in total."""
     type_counts = sites["facility_type"].value_counts()
     count_excess = 0
     for k, type_id in enumerate(problem.type_ids):
@@ -167,58 +246,79 @@ def audit(problem: Problem, tables: ResultTables, reported_objective: float | No
         count_excess = max(count_excess, problem.type_min_count[k] - n, n - problem.type_max_count[k])
     max_facilities = problem.n_options if problem.max_facilities is None else problem.max_facilities
     count_excess = max(count_excess, problem.min_facilities - len(sites), len(sites) - max_facilities)
-    violations["facility_counts"] = float(max(count_excess, 0))
-    forced_keys = set(zip(options["site_id"][problem.forced], options["facility_type"][problem.forced], strict=False))
-    violations["forced_open"] = float(len(forced_keys - open_keys))
-    spend = float((problem.capex[option] + problem.capex_per_module[option] * modules).sum())
-    violations["capex_budget"] = max(spend - problem.capex_budget, 0.0) if np.isfinite(problem.capex_budget) else 0.0
-    tolerances["capex_budget"] = RELATIVE_TOLERANCE * max(spend, 1.0)
-    if problem.single_sourcing:
-        sources = flows[flows["quantity"] > 0].groupby(["region_id", "product"]).size()
-        violations["single_sourcing"] = _largest(sources - 1)
-    for name in ("one_type_per_site", "facility_counts", "forced_open", "single_sourcing"):
-        tolerances.setdefault(name, 0.0)
+    return float(max(count_excess, 0))
 
-    # emission cap and service floor
-    co2 = float(flows["co2_t"].sum())
-    violations["co2_cap"] = max(co2 - problem.co2_cap_t, 0.0) if np.isfinite(problem.co2_cap_t) else 0.0
-    tolerances["co2_cap"] = RELATIVE_TOLERANCE * max(co2, 1.0)
-    unmet_by_product = merged.groupby("product")["unmet"].sum().reindex(list(problem.product_ids)).fillna(0.0)
-    over_limit = unmet_by_product.to_numpy() - problem.max_unmet
-    violations["unmet_limit"] = _largest(over_limit[np.isfinite(problem.max_unmet)])
-    tolerances["unmet_limit"] = RELATIVE_TOLERANCE * demand_scale
 
-    # setups: every (facility, product) with flow pays its setup; the sites table must show it
+def check_co2_and_service(problem: Problem, joined: Joined) -> list[Check]:
+    """Emissions over the cap (``co2_cap``, t CO2/yr) and unmet units over a product's limit
+    (``unmet_limit``, units/yr)."""
+    co2 = float(joined.tables.flows["co2_t"].sum())
+    over_cap = max(co2 - problem.co2_cap_t, 0.0) if np.isfinite(problem.co2_cap_t) else 0.0
+    unmet = joined.demand.groupby("product")["unmet"].sum().reindex(list(problem.product_ids)).fillna(0.0)
+    over_limit = unmet.to_numpy() - problem.max_unmet
+    return [
+        Check("co2_cap", over_cap, RELATIVE_TOLERANCE * max(co2, 1.0)),
+        Check("unmet_limit", _largest(over_limit[np.isfinite(problem.max_unmet)]), joined.quantity_tolerance),
+    ]
+
+
+def check_setups(problem: Problem, joined: Joined) -> list[Check]:
+    """Every (facility, product) with flow pays its setup, as the sites table shows (``setup_paid``,
+    currency/yr unpaid)."""
+    flows = joined.tables.flows
     made = flows[flows["quantity"] > 0][["site_id", "facility_type", "product"]].drop_duplicates()
-    made = made.merge(options, on=["site_id", "facility_type"], how="left").dropna(subset=["option"])
+    made = made.merge(joined.options, on=["site_id", "facility_type"], how="left").dropna(subset=["option"])
     product_position = {p: i for i, p in enumerate(problem.product_ids)}
-    required_setup = float(
-        problem.setup_cost[
-            made["option"].astype(int).to_numpy(), made["product"].map(product_position).to_numpy()
-        ].sum()
-    )
-    paid_setup = float(sites["setup_cost"].sum()) if "setup_cost" in sites else 0.0
-    violations["setup_paid"] = max(required_setup - paid_setup, 0.0)
-    tolerances["setup_paid"] = RELATIVE_TOLERANCE * max(required_setup, 1.0)
+    option, product = made["option"].astype(int).to_numpy(), made["product"].map(product_position).to_numpy()
+    required = float(problem.setup_cost[option, product].sum())
+    return [Check("setup_paid", max(required - _paid_setup(joined), 0.0), RELATIVE_TOLERANCE * max(required, 1.0))]
 
-    # objective from unit costs of the input
-    fixed = float((problem.opening_cost[option] + problem.module_cost[option] * modules).sum()) + paid_setup
-    flow_cost = float((keyed["unit_cost"].fillna(0.0) * keyed["quantity"]).sum())
+
+def _paid_setup(joined: Joined) -> float:
+    sites = joined.tables.sites
+    return float(sites["setup_cost"].sum()) if "setup_cost" in sites else 0.0
+
+
+CHECKS = (check_demand_balance, check_eligible_arcs, check_sites, check_structure, check_co2_and_service, check_setups)
+
+
+def recompute_objective(problem: Problem, joined: Joined) -> float:
+    """Σ fixed cost + setups + Σ flow cost + Σ unmet × penalty (currency/yr), from unit costs of the input."""
+    option, demand = joined.option, joined.demand
+    fixed = float((problem.opening_cost[option] + problem.module_cost[option] * joined.modules).sum())
+    flow_cost = float((joined.flows["unit_cost"].fillna(0.0) * joined.flows["quantity"]).sum())
     unmet_penalty = (
-        merged["penalty"].where(np.isfinite(merged["penalty"]), 0.0) * merged["unmet"].fillna(0.0).clip(lower=0)
+        demand["penalty"].where(np.isfinite(demand["penalty"]), 0.0) * demand["unmet"].fillna(0.0).clip(lower=0)
     ).sum()
-    recomputed = fixed + flow_cost + float(unmet_penalty)
+    return fixed + _paid_setup(joined) + flow_cost + float(unmet_penalty)
+
+
+def objective_differs(joined: Joined, recomputed: float, reported: float) -> bool:
+    """Whether ``recomputed`` is further from ``reported`` than 1e-6 of it plus what the solver's
+    feasibility tolerance can move the unmet penalty: its rows hold to that share of a pair's demand,
+    so the cost moves by at most that share of the penalty of the demand that may go unmet."""
+    demand = joined.demand
+    penalised = float((demand["penalty"].where(np.isfinite(demand["penalty"]), 0.0) * demand["demand_input"]).sum())
+    allowed = RELATIVE_TOLERANCE * max(abs(reported), 1.0) + SOLVER_FEASIBILITY_TOLERANCE * penalised
+    return abs(recomputed - reported) > allowed
+
+
+def audit(problem: Problem, tables: ResultTables, reported_objective: float | None) -> AuditReport:
+    """Recompute feasibility (:data:`CHECKS`) and the objective from ``tables``; see the module docstring."""
+    joined = join_tables(problem, tables)
+    checks = [check for run in CHECKS for check in run(problem, joined)]
+    violations = {check.name: check.violation for check in checks if check.violation is not None}
+    tolerances = {check.name: check.tolerance for check in checks}
+    failures = [name for name, value in violations.items() if value > tolerances[name]]
+    recomputed = recompute_objective(problem, joined)
     difference = None
-    failures = [name for name, value in violations.items() if value > tolerances.get(name, 0.0)]
     if reported_objective is not None:
         difference = abs(recomputed - reported_objective) / max(abs(reported_objective), 1.0)
-        # the solver's rows hold to its feasibility tolerance: a demand balance off by that share moves
-        # the cost by at most that share of the penalty of the demand that may go unmet
-        penalised = float((merged["penalty"].where(np.isfinite(merged["penalty"]), 0.0) * merged["demand_input"]).sum())
-        allowed = RELATIVE_TOLERANCE * max(abs(reported_objective), 1.0) + SOLVER_FEASIBILITY_TOLERANCE * penalised
-        if abs(recomputed - reported_objective) > allowed:
+        if objective_differs(joined, recomputed, reported_objective):
             failures.append("objective")
-    report = AuditReport(
+    if failures:
+        logger.warning("audit failed: %s", failures)
+    return AuditReport(
         violations=violations,
         tolerances=tolerances,
         objective_recomputed=recomputed,
@@ -226,6 +326,3 @@ def audit(problem: Problem, tables: ResultTables, reported_objective: float | No
         objective_difference=difference,
         failures=failures,
     )
-    if failures:
-        logger.warning("audit failed: %s", failures)
-    return report

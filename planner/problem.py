@@ -12,8 +12,9 @@ Index sets (all 0-based integer positions into the id arrays):
   is within every radius, and the unit cost is below the unmet penalty.
 
 Units: demand and capacity in units/yr, money in currency (per yr where annual), distance in km,
-emissions in t CO2. Scenarios or periods would add a leading axis to ``demand`` and to the arc and
-unmet variables; options and their open/modules decisions are shared by all of them.
+emissions in t CO2. Scenarios and periods wrap a Problem rather than change it
+(``planner.studies.stochastic``): demand gains leading axes there, (N, R, P) per scenario or
+(N, T, R, P) per scenario and period, over the options and arcs of the Problem.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The solution as arrays and as tables with units (``attrs["unit"]`` per column).
+"""The solution tables with units (``attrs["unit"]`` per column), built from the solution arrays
+(:class:`planner.model.solution.Solution`).
 
 Tables:
 

@@ -99,7 +99,7 @@ def test_keep_better_keeps_the_cheaper_of_highs_and_the_presolve():
 def test_the_pipeline_reports_the_presolve_incumbent_when_highs_finds_none(monkeypatch):
     """An unpaid presolve keeps its incumbent in reserve; HiGHS failing to find any solution
     then yields that incumbent, audited, with the Lagrangian bound."""
-    import planner.pipeline as pipeline
+    import planner.solver.engine as engine
     from planner.errors import SolverError
 
     monkeypatch.setattr(presolve, "PAYING_FIXED_SHARE", 1.01)
@@ -108,7 +108,7 @@ def test_the_pipeline_reports_the_presolve_incumbent_when_highs_finds_none(monke
     def no_solution(*args, **kwargs):
         raise SolverError("HiGHS ended without a feasible solution (status: Time limit reached)")
 
-    monkeypatch.setattr(pipeline, "run_highs", no_solution)
+    monkeypatch.setattr(engine, "run_highs", no_solution)
     problem = random_problem(5, capacitated_must_serve=True)
     expected = brute_force(problem)
     run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0))

@@ -12,7 +12,8 @@ format      reader                                            problem
 
 :func:`planner.studies.bench.run_bench` reads and solves a list of files and compares with the
 known optima (``known_optima.csv``). Each module's docstring documents its format, cost convention
-and source; :mod:`planner.formats.dense` documents how an instance maps onto a Problem.
+and source; :mod:`planner.formats.tokens` the token rule all of them read by, and
+:mod:`planner.formats.dense` how an instance maps onto a Problem.
 """
 
 from planner.formats.orlib_cap import read_orlib_cap

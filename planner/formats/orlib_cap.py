@@ -33,15 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from planner.errors import InputError
-from planner.formats.dense import (
-    check_token_count,
-    check_values,
-    instance_name,
-    problem_from_costs,
-    read_tokens,
-    to_count,
-    to_floats,
-)
+from planner.formats.dense import problem_from_costs
+from planner.formats.tokens import check_dense_values, instance_name, read_sites_customers, to_floats
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -69,14 +62,7 @@ def parse_orlib_cap(path: Path, *, capacity: float | None = None, ignore_capacit
     ``capacity`` given for a file whose capacities are numbers.
     """
     path = Path(path)
-    tokens = read_tokens(path)
-    if len(tokens) < 2:
-        raise InputError(f"{path}: expected a header 'm n' (warehouses, customers), found {len(tokens)} token")
-    n_sites = to_count(tokens[0], path, "the number of warehouses m (token 1)")
-    n_customers = to_count(tokens[1], path, "the number of customers n (token 2)")
-    check_token_count(
-        tokens, 2 + 2 * n_sites + n_customers * (1 + n_sites), path, f"{n_sites} warehouses × {n_customers} customers"
-    )
+    tokens, n_sites, n_customers = read_sites_customers(path, "warehouses", lambda m, n: 2 + 2 * m + n * (1 + m))
     site_block = 2 + 2 * n_sites
     capacity_tokens = tokens[2:site_block:2]
     is_word = np.array([token.lower() == CAPACITY_WORD for token in capacity_tokens])
@@ -103,11 +89,13 @@ def parse_orlib_cap(path: Path, *, capacity: float | None = None, ignore_capacit
     rest = values[site_block:].reshape(n_customers, 1 + n_sites)
     demand = rest[:, 0]
     total_cost = rest[:, 1:].T.copy()  # customer-major in the file → (m, n)
-    if not ignore_capacity:
-        check_values(site_capacity[~is_word], path, "capacities")
-    check_values(opening_cost, path, "opening costs")
-    check_values(demand, path, "demands")
-    check_values(total_cost, path, "costs c_ij")
+    check_dense_values(
+        path,
+        capacity=None if ignore_capacity else site_capacity[~is_word],
+        opening_cost=opening_cost,
+        demand=demand,
+        total_cost=total_cost,
+    )
     return OrlibCap(site_capacity, opening_cost, demand, total_cost, bool(is_word.any()))
 
 

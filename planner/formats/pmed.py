@@ -34,13 +34,13 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
 from planner.errors import InputError
-from planner.formats.dense import (
+from planner.formats.dense import problem_from_costs
+from planner.formats.tokens import (
     check_token_count,
     check_values,
+    header_counts,
     instance_name,
-    problem_from_costs,
     read_tokens,
-    to_count,
     to_floats,
 )
 from planner.problem import Problem
@@ -52,11 +52,11 @@ def read_pmed_distances(path: Path) -> tuple[np.ndarray, int]:
     """The (nv, nv) shortest-path distance matrix (``inf`` where unreachable) and p of a p-median file."""
     path = Path(path)
     tokens = read_tokens(path)
-    if len(tokens) < 3:
-        raise InputError(f"{path}: expected a header 'nv ne p' (vertices, edges, medians), found {len(tokens)} tokens")
-    n_vertices = to_count(tokens[0], path, "the number of vertices (token 1)")
-    n_edges = to_count(tokens[1], path, "the number of edges (token 2)", minimum=0)
-    p = to_count(tokens[2], path, "p, the number of medians (token 3)")
+    n_vertices, n_edges, p = header_counts(
+        tokens, path, "a header 'nv ne p' (vertices, edges, medians)",
+        ["the number of vertices (token 1)", "the number of edges (token 2)", "p, the number of medians (token 3)"],
+        minimum=[1, 0, 1],
+    )
     check_token_count(tokens, 3 + 3 * n_edges, path, f"{n_edges} edges 'u v w'")
     edges = to_floats(tokens[3:], path, start=3).reshape(n_edges, 3)
     ends = edges[:, :2]

@@ -31,16 +31,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from planner.errors import InputError
-from planner.formats.dense import (
-    check_token_count,
-    check_values,
-    instance_name,
-    problem_from_costs,
-    read_tokens,
-    to_count,
-    to_floats,
-)
+from planner.formats.dense import problem_from_costs
+from planner.formats.tokens import check_dense_values, instance_name, read_sites_customers, to_floats
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -49,27 +41,16 @@ logger = logging.getLogger(__name__)
 def read_sscflp(path: Path) -> Problem:
     """The single-source instance of a Holmberg file, named after the file (``p1``)."""
     path = Path(path)
-    tokens = read_tokens(path)
-    if len(tokens) < 2:
-        raise InputError(f"{path}: expected a header 'm n' (facilities, customers), found {len(tokens)} token")
-    n_sites = to_count(tokens[0], path, "the number of facilities m (token 1)")
-    n_customers = to_count(tokens[1], path, "the number of customers n (token 2)")
-    check_token_count(
-        tokens,
-        2 + 2 * n_sites + n_customers + n_sites * n_customers,
-        path,
-        f"{n_sites} facilities × {n_customers} customers",
-    )
+    tokens, n_sites, n_customers = read_sites_customers(path, "facilities", lambda m, n: 2 + 2 * m + n + m * n)
     values = to_floats(tokens, path)
     site_block = 2 + 2 * n_sites
     capacity = values[2:site_block:2]
     opening_cost = values[3:site_block:2]
     demand = values[site_block : site_block + n_customers]
     total_cost = values[site_block + n_customers :].reshape(n_sites, n_customers)  # facility-major
-    check_values(capacity, path, "capacities")
-    check_values(opening_cost, path, "opening costs")
-    check_values(demand, path, "demands", positive=True)
-    check_values(total_cost, path, "costs c_ij")
+    check_dense_values(
+        path, capacity=capacity, opening_cost=opening_cost, demand=demand, total_cost=total_cost, positive_demand=True
+    )
     logger.info("read %s: %d facilities × %d customers", path.name, n_sites, n_customers)
     return problem_from_costs(
         instance_name(path),

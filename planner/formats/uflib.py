@@ -39,17 +39,17 @@ from pathlib import Path
 import numpy as np
 
 from planner.errors import InputError
-from planner.formats.dense import (
+from planner.formats.dense import problem_from_costs
+from planner.formats.orlib_cap import parse_orlib_cap
+from planner.formats.tokens import (
+    check_dense_values,
     check_token_count,
-    check_values,
+    header_counts,
     instance_name,
-    problem_from_costs,
     read_text,
     read_tokens,
-    to_count,
     to_floats,
 )
-from planner.formats.orlib_cap import parse_orlib_cap
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -93,10 +93,10 @@ def _parse_simple(body: str, path: Path, *, header_tokens: int) -> tuple[np.ndar
     """Opening costs (n,) and costs (n, m) of a simple-format file; ``body`` follows the ``FILE:``
     line, which has ``header_tokens`` tokens (for positions in messages)."""
     tokens = body.split()
-    if len(tokens) < 3:
-        raise InputError(f"{path}: expected 'n m 0' (facilities, customers, 0) after the FILE: line")
-    n_sites = to_count(tokens[0], path, "the number of facilities n (line 2)")
-    n_customers = to_count(tokens[1], path, "the number of customers m (line 2)")
+    n_sites, n_customers = header_counts(
+        tokens, path, "'n m 0' (facilities, customers, 0) after the FILE: line",
+        ["the number of facilities n (line 2)", "the number of customers m (line 2)"], n_header=3,
+    )
     check_token_count(tokens, 3 + n_sites * (2 + n_customers), path, f"{n_sites} facilities × {n_customers} customers")
     rows = to_floats(tokens[3:], path, start=header_tokens + 3).reshape(n_sites, 2 + n_customers)
     label = rows[:, 0]
@@ -108,8 +108,7 @@ def _parse_simple(body: str, path: Path, *, header_tokens: int) -> tuple[np.ndar
     order = np.argsort(label, kind="stable")
     opening_cost = rows[order, 1]
     total_cost = rows[order, 2:]
-    check_values(opening_cost, path, "opening costs")
-    check_values(total_cost, path, "costs c_ij")
+    check_dense_values(path, opening_cost=opening_cost, total_cost=total_cost)
     return opening_cost, total_cost
 
 

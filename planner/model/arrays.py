@@ -3,11 +3,13 @@ sparse standard form (``row_lower ≤ A x ≤ row_upper``, column bounds, integr
 Python loop per arc: the fast route to HiGHS.
 
 Column blocks, in this order: ``open`` (O), ``modules`` (the modular options), ``assign`` (A),
-``unmet`` (pairs with a finite penalty), ``setup`` (Z). Row families, in the order of
-``build_model``'s ``define_*`` functions; each row states the same inequality as the Pyomo
-constraint of the same name (see that module for the math and units). Forced options are columns
-with bounds [1, 1] where Pyomo substitutes the constant; a test checks that, once that
-substitution is made, the rows, bounds, costs and offset equal Pyomo's compiled standard form.
+``unmet`` (pairs with a finite penalty), ``setup`` (Z); :class:`Columns` says where each decision
+sits. One ``rows_*`` function per ``define_*`` function of ``build_model``, composed in the same
+order by :func:`build_standard_form`; each returns its :class:`RowFamily` (or families) stating the
+same inequality as the Pyomo constraint of the same name (see that module for the math and units).
+Forced options are columns with bounds [1, 1] where Pyomo substitutes the constant; a test checks
+that, once that substitution is made, the rows, bounds, costs and offset equal Pyomo's compiled
+standard form.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from planner.errors import InfeasibleError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
@@ -72,228 +75,304 @@ class StandardForm(LinearForm):
         return [f"{name}[{i}]" for name, count in self.row_families for i in range(count)]
 
 
-class _Rows:
-    """Accumulates row families as COO triplets."""
+@dataclass(frozen=True)
+class RowFamily:
+    """One constraint family as COO triplets: ``row`` numbers its own rows 0 … n_rows − 1; ``val``,
+    ``lower`` and ``upper`` are broadcast to the triplets and to the rows."""
 
-    def __init__(self) -> None:
-        self.rows, self.cols, self.vals, self.lower, self.upper, self.families = [], [], [], [], [], []
-        self.n = 0
+    name: str
+    n_rows: int
+    row: np.ndarray
+    col: np.ndarray
+    val: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
 
-    def add(self, name: str, n_rows: int, row, col, val, lower, upper) -> None:
-        if n_rows == 0:
-            return
-        self.rows.append(np.asarray(row, dtype=np.int64) + self.n)
-        self.cols.append(np.asarray(col, dtype=np.int64))
-        self.vals.append(np.broadcast_to(np.asarray(val, dtype=float), np.shape(row)))
-        self.lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (n_rows,)))
-        self.upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (n_rows,)))
-        self.families.append((name, n_rows))
-        self.n += n_rows
-
-    def matrix(self, n_columns: int) -> sparse.csr_array:
-        if not self.rows:
-            return sparse.csr_array((0, n_columns))
-        coo = sparse.coo_array(
-            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
-            shape=(self.n, n_columns),
+    @classmethod
+    def of(cls, name: str, n_rows: int, row, col, val, lower, upper) -> RowFamily:
+        return cls(
+            name,
+            n_rows,
+            np.asarray(row, dtype=np.int64),
+            np.asarray(col, dtype=np.int64),
+            np.broadcast_to(np.asarray(val, dtype=float), np.shape(row)),
+            np.broadcast_to(np.asarray(lower, dtype=float), (n_rows,)),
+            np.broadcast_to(np.asarray(upper, dtype=float), (n_rows,)),
         )
-        return sparse.csr_array(coo)  # duplicates (none expected) are summed
+
+
+def one_row(name: str, col, val, lower, upper) -> RowFamily:
+    """A family of one row: ``lower ≤ Σ val · x[col] ≤ upper``."""
+    return RowFamily.of(name, 1, np.zeros(len(col)), col, val, lower, upper)
+
+
+def pair_rows(name: str, first, second, second_coef, lower, upper) -> RowFamily:
+    """One row per i: ``lower ≤ x[first[i]] + second_coef[i] · x[second[i]] ≤ upper``."""
+    n_rows = len(first)
+    coef = np.column_stack([np.ones(n_rows), np.broadcast_to(second_coef, (n_rows,))]).ravel()
+    return RowFamily.of(name, n_rows, np.repeat(np.arange(n_rows), 2), np.column_stack([first, second]).ravel(),
+                        coef, lower, upper)
+
+
+def row_numbers(selected: np.ndarray, size: int) -> np.ndarray:
+    """(size,) the row of each ``selected`` group (0, 1, … in their order) and −1 for the others."""
+    row = np.full(size, -1)
+    row[selected] = np.arange(len(selected))
+    return row
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where each decision sits in the column vector: ``open`` (O,), ``modules`` (O,; −1 where the
+    count is fixed), ``assign`` (A,), ``unmet`` (D,; −1 where the pair must be served), ``setup`` (Z,)."""
+
+    blocks: dict  # block name -> (start, stop)
+    open: np.ndarray
+    modules: np.ndarray
+    assign: np.ndarray
+    unmet: np.ndarray
+    setup: np.ndarray
+    min_modules: np.ndarray  # (O,) the module count where it is fixed (× open)
+
+    @classmethod
+    def of(cls, problem: Problem, index: ModelIndex) -> Columns:
+        modular, unmet_pairs = index.modular_options, index.unmet_pairs
+        sizes = {"open": problem.n_options, "modules": len(modular), "assign": problem.n_arcs,
+                 "unmet": len(unmet_pairs), "setup": len(index.setup_option)}
+        blocks, start = {}, 0
+        for name in BLOCKS:
+            blocks[name] = (start, start + sizes[name])
+            start += sizes[name]
+        modules = np.full(problem.n_options, -1)
+        modules[modular] = blocks["modules"][0] + np.arange(len(modular))
+        unmet = np.full(index.n_pairs, -1)
+        unmet[unmet_pairs] = blocks["unmet"][0] + np.arange(len(unmet_pairs))
+        return cls(
+            blocks=blocks,
+            open=np.arange(problem.n_options),
+            modules=modules,
+            assign=blocks["assign"][0] + np.arange(problem.n_arcs),
+            unmet=unmet,
+            setup=blocks["setup"][0] + np.arange(sizes["setup"]),
+            min_modules=problem.min_modules,
+        )
+
+    @property
+    def n(self) -> int:
+        return self.blocks[BLOCKS[-1]][1]
+
+    def modules_terms(self, options: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, coefficients) of ``weight_o × m_o``: the module column, or min_modules × open
+        (``planner.model.build.modules_expr``)."""
+        modular = self.modules[options] >= 0
+        columns = np.where(modular, self.modules[options], self.open[options])
+        return columns, np.where(modular, weight, weight * self.min_modules[options])
 
 
 def build_standard_form(problem: Problem, index: ModelIndex | None = None) -> StandardForm:
-    """The model of ``problem`` as arrays (see the module docstring)."""
+    """The model of ``problem`` as arrays: one ``rows_*`` per ``define_*`` of ``build_model``, in its order."""
     index = index or ModelIndex.from_problem(problem)
-    n_options, n_arcs = problem.n_options, problem.n_arcs
-    modular = index.modular_options
-    unmet_pairs = index.unmet_pairs
-    n_setups = len(index.setup_option)
-    sizes = {"open": n_options, "modules": len(modular), "assign": n_arcs, "unmet": len(unmet_pairs), "setup": n_setups}
-    blocks, start = {}, 0
-    for name in BLOCKS:
-        blocks[name] = (start, start + sizes[name])
-        start += sizes[name]
-    n_columns = start
-    open_col = np.arange(n_options)
-    modules_col = np.full(n_options, -1)
-    modules_col[modular] = blocks["modules"][0] + np.arange(len(modular))
-    assign_col = blocks["assign"][0] + np.arange(n_arcs)
-    unmet_col = np.full(index.n_pairs, -1)
-    unmet_col[unmet_pairs] = blocks["unmet"][0] + np.arange(len(unmet_pairs))
-    setup_col = blocks["setup"][0] + np.arange(n_setups)
-    is_modular = modules_col >= 0
+    cols = Columns.of(problem, index)
+    families = [
+        *rows_modules(problem, index, cols),
+        *rows_demand_balance(problem, index, cols),
+        *rows_capacity(problem, index, cols),
+        *rows_linking(problem, index, cols),
+        *rows_setup(problem, index, cols),
+        *rows_one_type_per_site(problem, index, cols),
+        *rows_facility_counts(problem, index, cols),
+        *rows_capex_budget(problem, index, cols),
+        *rows_aggregate_capacity(problem, index, cols),
+        *rows_co2_cap(problem, index, cols),
+        *rows_unmet_limit(problem, index, cols),
+    ]
+    return standard_form(families, cols, objective_cost(problem, index, cols), *column_bounds(problem, index, cols))
 
-    def modules_terms(options: np.ndarray, weight: np.ndarray):
-        """(columns, coefficients) of ``weight_o × m_o``: the module column, or min_modules × open."""
-        columns = np.where(is_modular[options], modules_col[options], open_col[options])
-        coefficient = np.where(is_modular[options], weight, weight * problem.min_modules[options])
-        return columns, coefficient
 
-    rows = _Rows()
-    n_mod = len(modular)
-    low, high = problem.min_modules[modular].astype(float), problem.max_modules[modular].astype(float)
-    mod_rows = np.repeat(np.arange(n_mod), 2)
-    mod_cols = np.column_stack([modules_col[modular], open_col[modular]]).ravel()
-    min_coef = np.column_stack([np.ones(n_mod), -low]).ravel()
-    max_coef = np.column_stack([np.ones(n_mod), -high]).ravel()
-    rows.add("modules_min_constr", n_mod, mod_rows, mod_cols, min_coef, 0, np.inf)
-    rows.add("modules_max_constr", n_mod, mod_rows, mod_cols, max_coef, -np.inf, 0)
-
-    # demand balance: Σ x_a + u_d = 1
-    balance_row = np.concatenate([index.arc_pair, unmet_pairs])
-    balance_col = np.concatenate([assign_col, unmet_col[unmet_pairs]])
-    rows.add("demand_balance_constr", index.n_pairs, balance_row, balance_col, 1.0, 1.0, 1.0)
-
-    # capacity: Σ q_a x_a − C_o m_o ≤ 0 for capacitated options with arcs
-    has_arcs = np.bincount(problem.arc_option, minlength=n_options) > 0
-    capacitated = np.flatnonzero(np.isfinite(problem.module_capacity) & has_arcs)
-    cap_row = np.full(n_options, -1)
-    cap_row[capacitated] = np.arange(len(capacitated))
-    arc_demand = index.arc_demand
-    in_cap = cap_row[problem.arc_option] >= 0
-    m_cols, m_coef = modules_terms(capacitated, -problem.module_capacity[capacitated])
-    rows.add(
-        "capacity_constr",
-        len(capacitated),
-        np.concatenate([cap_row[problem.arc_option[in_cap]], np.arange(len(capacitated))]),
-        np.concatenate([assign_col[in_cap], m_cols]),
-        np.concatenate([arc_demand[in_cap], m_coef]),
-        -np.inf,
-        0.0,
-    )
-
-    # linking x_a − y_o ≤ 0 (arcs without setup); setup linking x_a − z ≤ 0; z − y ≤ 0
-    plain = np.flatnonzero(index.arc_setup < 0)
-    n_plain = len(plain)
-    rows.add(
-        "linking_constr",
-        n_plain,
-        np.repeat(np.arange(n_plain), 2),
-        np.column_stack([assign_col[plain], open_col[problem.arc_option[plain]]]).ravel(),
-        np.tile([1.0, -1.0], n_plain),
-        -np.inf,
-        0.0,
-    )
-    with_setup = np.flatnonzero(index.arc_setup >= 0)
-    n_ws = len(with_setup)
-    rows.add(
-        "setup_linking_constr",
-        n_ws,
-        np.repeat(np.arange(n_ws), 2),
-        np.column_stack([assign_col[with_setup], setup_col[index.arc_setup[with_setup]]]).ravel(),
-        np.tile([1.0, -1.0], n_ws),
-        -np.inf,
-        0.0,
-    )
-    rows.add(
-        "setup_open_constr",
-        n_setups,
-        np.repeat(np.arange(n_setups), 2),
-        np.column_stack([setup_col, open_col[index.setup_option]]).ravel(),
-        np.tile([1.0, -1.0], n_setups),
-        -np.inf,
-        0.0,
-    )
-
-    # one type per site
-    sites, counts = np.unique(problem.option_site, return_counts=True)
-    shared = np.flatnonzero(np.isin(problem.option_site, sites[counts > 1]))
-    group = np.searchsorted(sites[counts > 1], problem.option_site[shared])
-    rows.add("one_type_per_site_constr", int((counts > 1).sum()), group, open_col[shared], 1.0, -np.inf, 1.0)
-
-    # facility counts per type and in total
-    n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
-    limited = np.flatnonzero((problem.type_min_count > 0) | (problem.type_max_count < n_per_type))
-    type_row = np.full(len(problem.type_ids), -1)
-    type_row[limited] = np.arange(len(limited))
-    in_limited = type_row[problem.option_type] >= 0
-    rows.add(
-        "type_count_constr",
-        len(limited),
-        type_row[problem.option_type[in_limited]],
-        open_col[in_limited],
-        1.0,
-        problem.type_min_count[limited],
-        problem.type_max_count[limited],
-    )
-    low_count = problem.min_facilities
-    high_count = n_options if problem.max_facilities is None else problem.max_facilities
-    if low_count > 0 or high_count < n_options:
-        rows.add("facility_count_constr", 1, np.zeros(n_options), open_col, 1.0, low_count, high_count)
-
-    # capex budget
-    if np.isfinite(problem.capex_budget):
-        spending = np.flatnonzero((problem.capex > 0) | (problem.capex_per_module > 0))
-        m_cols, m_coef = modules_terms(spending, problem.capex_per_module[spending])
-        rows.add(
-            "capex_budget_constr",
-            1,
-            np.zeros(2 * len(spending)),
-            np.concatenate([open_col[spending], m_cols]),
-            np.concatenate([problem.capex[spending], m_coef]),
-            -np.inf,
-            problem.capex_budget,
-        )
-
-    # aggregate capacity (valid inequality)
-    must_serve = float(index.pair_demand[~np.isfinite(index.pair_penalty)].sum())
-    if must_serve > 0 and np.isfinite(problem.module_capacity).all() and n_options:
-        m_cols, m_coef = modules_terms(open_col, problem.module_capacity)
-        rows.add("aggregate_capacity_constr", 1, np.zeros(n_options), m_cols, m_coef, must_serve, np.inf)
-
-    # emission cap: Σ e_a q_a x_a ≤ E
-    if np.isfinite(problem.co2_cap_t):
-        emitting = np.flatnonzero(problem.arc_co2_t * arc_demand != 0)
-        rows.add("co2_cap_constr", 1, np.zeros(len(emitting)), assign_col[emitting],
-                 (problem.arc_co2_t * arc_demand)[emitting], -np.inf, problem.co2_cap_t)
-
-    # service floor: Σ_{a: p(a)=p} q_a x_a ≥ Σ_{d: p(d)=p} q_d − U_p
-    limited_products = np.flatnonzero(np.isfinite(problem.max_unmet))
-    if len(limited_products):
-        need = unmet_limit_need(problem, index)[limited_products]
-        floor_row = np.full(problem.n_products, -1)
-        floor_row[limited_products] = np.arange(len(limited_products))
-        in_floor = floor_row[problem.arc_product] >= 0
-        rows.add("unmet_limit_constr", len(limited_products), floor_row[problem.arc_product[in_floor]],
-                 assign_col[in_floor], arc_demand[in_floor], need, np.inf)
-
-    # objective
-    cost = np.zeros(n_columns)
-    np.add.at(cost, open_col, problem.opening_cost)
-    m_cols, m_coef = modules_terms(open_col, problem.module_cost)
-    np.add.at(cost, m_cols, m_coef)
-    cost[assign_col] = problem.arc_unit_cost * arc_demand
-    cost[unmet_col[unmet_pairs]] = index.pair_penalty[unmet_pairs] * index.pair_demand[unmet_pairs]
-    cost[setup_col] = problem.setup_cost[index.setup_option, index.setup_product]
-
-    col_lower = np.zeros(n_columns)
-    col_upper = np.ones(n_columns)
-    col_lower[open_col[problem.forced]] = 1.0
-    col_upper[modules_col[modular]] = np.inf  # NonNegativeIntegers: bounded by the module rows
-    integer = np.zeros(n_columns, dtype=bool)
-    integer[open_col] = True
-    integer[modules_col[modular]] = True
-    integer[setup_col] = True
-    if problem.single_sourcing:
-        integer[assign_col] = True
+def standard_form(families, cols: Columns, cost, col_lower, col_upper, integer) -> StandardForm:
+    """The row families stacked in order (empty ones left out), with the columns' costs and bounds."""
+    families = [family for family in families if family.n_rows > 0]
     return StandardForm(
-        matrix=rows.matrix(n_columns),
-        row_lower=np.concatenate(rows.lower) if rows.lower else np.zeros(0),
-        row_upper=np.concatenate(rows.upper) if rows.upper else np.zeros(0),
+        matrix=stack_rows(families, cols.n),
+        row_lower=np.concatenate([f.lower for f in families]) if families else np.zeros(0),
+        row_upper=np.concatenate([f.upper for f in families]) if families else np.zeros(0),
         col_lower=col_lower,
         col_upper=col_upper,
         integer=integer,
         cost=cost,
         offset=0.0,
-        blocks=blocks,
-        row_families=tuple(rows.families),
+        blocks=cols.blocks,
+        row_families=tuple((f.name, f.n_rows) for f in families),
     )
+
+
+def stack_rows(families: list[RowFamily], n_columns: int) -> sparse.csr_array:
+    """The matrix of ``families``, one below the other."""
+    if not families:
+        return sparse.csr_array((0, n_columns))
+    starts = np.cumsum([0] + [f.n_rows for f in families[:-1]])
+    row = np.concatenate([f.row + start for f, start in zip(families, starts, strict=True)])
+    col = np.concatenate([f.col for f in families])
+    val = np.concatenate([f.val for f in families])
+    coo = sparse.coo_array((val, (row, col)), shape=(sum(f.n_rows for f in families), n_columns))
+    return sparse.csr_array(coo)  # duplicates (none expected) are summed
+
+
+def rows_modules(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_modules``: :math:`m_o - \underline m_o y_o \ge 0` and :math:`m_o - \overline m_o y_o \le 0`."""
+    modular = index.modular_options
+    low, high = problem.min_modules[modular].astype(float), problem.max_modules[modular].astype(float)
+    return (
+        pair_rows("modules_min_constr", cols.modules[modular], cols.open[modular], -low, 0, np.inf),
+        pair_rows("modules_max_constr", cols.modules[modular], cols.open[modular], -high, -np.inf, 0),
+    )
+
+
+def rows_demand_balance(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_demand_balance``: :math:`\sum_{a: d(a)=d} x_a + u_d = 1`."""
+    unmet_pairs = index.unmet_pairs
+    row = np.concatenate([index.arc_pair, unmet_pairs])
+    col = np.concatenate([cols.assign, cols.unmet[unmet_pairs]])
+    return (RowFamily.of("demand_balance_constr", index.n_pairs, row, col, 1.0, 1.0, 1.0),)
+
+
+def rows_capacity(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_capacity``: :math:`\sum_{a: o(a)=o} q_a x_a - C_o m_o \le 0` for capacitated options with arcs."""
+    has_arcs = np.bincount(problem.arc_option, minlength=problem.n_options) > 0
+    capacitated = np.flatnonzero(np.isfinite(problem.module_capacity) & has_arcs)
+    cap_row = row_numbers(capacitated, problem.n_options)
+    in_cap = cap_row[problem.arc_option] >= 0
+    m_cols, m_coef = cols.modules_terms(capacitated, -problem.module_capacity[capacitated])
+    return (
+        RowFamily.of(
+            "capacity_constr",
+            len(capacitated),
+            np.concatenate([cap_row[problem.arc_option[in_cap]], np.arange(len(capacitated))]),
+            np.concatenate([cols.assign[in_cap], m_cols]),
+            np.concatenate([index.arc_demand[in_cap], m_coef]),
+            -np.inf,
+            0.0,
+        ),
+    )
+
+
+def rows_linking(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_linking``: :math:`x_a - y_{o(a)} \le 0` for arcs whose product needs no setup."""
+    plain = np.flatnonzero(index.arc_setup < 0)
+    return (pair_rows("linking_constr", cols.assign[plain], cols.open[problem.arc_option[plain]], -1.0, -np.inf, 0.0),)
+
+
+def rows_setup(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_setup``: :math:`x_a - z_{o(a)p(a)} \le 0` and :math:`z_{op} - y_o \le 0`."""
+    with_setup = np.flatnonzero(index.arc_setup >= 0)
+    setup_of_arc = cols.setup[index.arc_setup[with_setup]]
+    return (
+        pair_rows("setup_linking_constr", cols.assign[with_setup], setup_of_arc, -1.0, -np.inf, 0.0),
+        pair_rows("setup_open_constr", cols.setup, cols.open[index.setup_option], -1.0, -np.inf, 0.0),
+    )
+
+
+def rows_one_type_per_site(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_one_type_per_site``: :math:`\sum_{o: s(o)=s} y_o \le 1` for sites with more than one type."""
+    sites, counts = np.unique(problem.option_site, return_counts=True)
+    shared_sites = sites[counts > 1]
+    shared = np.flatnonzero(np.isin(problem.option_site, shared_sites))
+    group = np.searchsorted(shared_sites, problem.option_site[shared])
+    return (RowFamily.of("one_type_per_site_constr", len(shared_sites), group, cols.open[shared], 1.0, -np.inf, 1.0),)
+
+
+def rows_facility_counts(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_facility_counts``: :math:`\underline n_k \le \sum_{o: k(o)=k} y_o \le \overline n_k` for
+    limited types; ``min_facilities`` :math:`\le \sum_o y_o \le` ``max_facilities`` when either binds."""
+    n_options = problem.n_options
+    n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
+    limited = np.flatnonzero((problem.type_min_count > 0) | (problem.type_max_count < n_per_type))
+    type_row = row_numbers(limited, len(problem.type_ids))
+    in_limited = type_row[problem.option_type] >= 0
+    families = [RowFamily.of("type_count_constr", len(limited), type_row[problem.option_type[in_limited]],
+                             cols.open[in_limited], 1.0, problem.type_min_count[limited],
+                             problem.type_max_count[limited])]
+    low = problem.min_facilities
+    high = n_options if problem.max_facilities is None else problem.max_facilities
+    if low > 0 or high < n_options:
+        families.append(one_row("facility_count_constr", cols.open, 1.0, low, high))
+    return tuple(families)
+
+
+def rows_capex_budget(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_capex_budget``: :math:`\sum_o (\text{capex}_o y_o + \text{capex\_per\_module}_o m_o) \le B`."""
+    if not np.isfinite(problem.capex_budget):
+        return ()
+    spending = np.flatnonzero((problem.capex > 0) | (problem.capex_per_module > 0))
+    m_cols, m_coef = cols.modules_terms(spending, problem.capex_per_module[spending])
+    return (one_row("capex_budget_constr", np.concatenate([cols.open[spending], m_cols]),
+                    np.concatenate([problem.capex[spending], m_coef]), -np.inf, problem.capex_budget),)
+
+
+def rows_aggregate_capacity(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_aggregate_capacity``: :math:`\sum_o C_o m_o \ge \sum_{d: \pi_d = \infty} q_d` (valid
+    inequality) when every option is capacitated."""
+    must_serve = float(index.pair_demand[~np.isfinite(index.pair_penalty)].sum())
+    if must_serve <= 0 or not np.isfinite(problem.module_capacity).all() or problem.n_options == 0:
+        return ()
+    m_cols, m_coef = cols.modules_terms(cols.open, problem.module_capacity)
+    return (one_row("aggregate_capacity_constr", m_cols, m_coef, must_serve, np.inf),)
+
+
+def rows_co2_cap(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_co2_cap``: :math:`\sum_a e_a q_{d(a)} x_a \le E` (t CO2/yr) when the cap is finite."""
+    if not np.isfinite(problem.co2_cap_t):
+        return ()
+    arc_co2 = problem.arc_co2_t * index.arc_demand
+    emitting = np.flatnonzero(arc_co2 != 0)
+    return (one_row("co2_cap_constr", cols.assign[emitting], arc_co2[emitting], -np.inf, problem.co2_cap_t),)
+
+
+def rows_unmet_limit(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_unmet_limit``: :math:`\sum_{a: p(a)=p} q_{d(a)} x_a \ge \sum_{d: p(d)=p} q_d - \overline U_p`
+    for products with a finite ``max_unmet``."""
+    limited = np.flatnonzero(np.isfinite(problem.max_unmet))
+    if not len(limited):
+        return ()
+    need = unmet_limit_need(problem, index)[limited]
+    floor_row = row_numbers(limited, problem.n_products)
+    in_floor = floor_row[problem.arc_product] >= 0
+    return (RowFamily.of("unmet_limit_constr", len(limited), floor_row[problem.arc_product[in_floor]],
+                         cols.assign[in_floor], index.arc_demand[in_floor], need, np.inf),)
+
+
+def objective_cost(problem: Problem, index: ModelIndex, cols: Columns) -> np.ndarray:
+    """``define_objective``: the cost (currency/yr) of each column at value 1."""
+    cost = np.zeros(cols.n)
+    np.add.at(cost, cols.open, problem.opening_cost)
+    m_cols, m_coef = cols.modules_terms(cols.open, problem.module_cost)
+    np.add.at(cost, m_cols, m_coef)
+    cost[cols.assign] = problem.arc_unit_cost * index.arc_demand
+    unmet_pairs = index.unmet_pairs
+    cost[cols.unmet[unmet_pairs]] = index.pair_penalty[unmet_pairs] * index.pair_demand[unmet_pairs]
+    cost[cols.setup] = problem.setup_cost[index.setup_option, index.setup_product]
+    return cost
+
+
+def column_bounds(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower and upper bound and integrality of each column (the domains of ``define_open``,
+    ``define_modules``, ``define_assign``, ``define_unmet``, ``define_setup``); forced options get [1, 1]."""
+    col_lower, col_upper = np.zeros(cols.n), np.ones(cols.n)
+    col_lower[cols.open[problem.forced]] = 1.0
+    modular = cols.modules[index.modular_options]
+    col_upper[modular] = np.inf  # NonNegativeIntegers: bounded by the module rows
+    integer = np.zeros(cols.n, dtype=bool)
+    integer[cols.open] = True
+    integer[modular] = True
+    integer[cols.setup] = True
+    if problem.single_sourcing:
+        integer[cols.assign] = True
+    return col_lower, col_upper, integer
 
 
 def unmet_limit_need(problem: Problem, index: ModelIndex) -> np.ndarray:
     """Per product, the demand (units/yr) the flows must serve under ``max_unmet`` (−inf: no limit);
     raises InfeasibleError for a product that must be served but that no arc reaches."""
-    from planner.errors import InfeasibleError
-
     demand = np.bincount(index.pair_product, weights=index.pair_demand, minlength=problem.n_products)
     need = demand - problem.max_unmet
     reached = np.bincount(problem.arc_product, minlength=problem.n_products) > 0

@@ -33,6 +33,7 @@ import logging
 import numpy as np
 import pyomo.environ as pyo
 
+from planner.model.arrays import unmet_limit_need
 from planner.model.index import ModelIndex, members
 from planner.problem import Problem
 
@@ -256,8 +257,6 @@ def define_unmet_limit(model: pyo.ConcreteModel, problem: Problem, index: ModelI
     .. math:: \sum_{a: p(a)=p} q_{d(a)} x_a \ge \sum_{d: p(d)=p} q_d - \overline U_p
 
     (by the demand balance the same as :math:`\sum_{d: p(d)=p} q_d u_d \le \overline U_p`)."""
-    from planner.model.arrays import unmet_limit_need
-
     limited = [p for p in range(problem.n_products) if np.isfinite(problem.max_unmet[p])]
     if not limited:
         return

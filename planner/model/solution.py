@@ -36,20 +36,13 @@ class Solution:
     ) -> Solution:
         """Round raw solver values: ``open`` per option, ``modules`` per modular option, ``assign``
         per arc, ``unmet`` per pair with a penalty, ``setup`` per setup variable."""
-        is_open = np.round(open_values).astype(int)
-        modules = problem.min_modules * is_open
-        if len(index.modular_options):
-            modules = modules.copy()
-            modules[index.modular_options] = np.round(modular_values)
+        is_open, modules, setup = round_network(problem, index, open_values, modular_values, setup_values)
         assign = np.clip(np.asarray(assign_values, dtype=float), 0.0, 1.0)
         assign[assign < SHARE_ZERO] = 0.0
         unmet = np.zeros(index.n_pairs)
         if len(index.unmet_pairs):
             unmet[index.unmet_pairs] = np.clip(unmet_values, 0.0, 1.0)
-        setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
-        if len(index.setup_option):
-            setup[index.setup_option, index.setup_product] = np.round(setup_values).astype(int)
-        return cls(open=is_open, modules=modules.astype(int), assign=assign, unmet=unmet, setup=setup)
+        return cls(open=is_open, modules=modules, assign=assign, unmet=unmet, setup=setup)
 
     @classmethod
     def from_model(cls, model, problem: Problem, index: ModelIndex) -> Solution:
@@ -63,6 +56,23 @@ class Solution:
             values(model.unmet, index.unmet_pairs.tolist()) if len(index.unmet_pairs) else [],
             values(model.setup, range(len(index.setup_option))) if len(index.setup_option) else [],
         )
+
+
+def round_network(
+    problem: Problem, index: ModelIndex, open_values, modular_values, setup_values
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The network decisions from raw solver values: ``open`` (O,) and ``modules`` (O,; min_modules ×
+    open where the count is fixed) as integers, ``setup`` (O, P) as 0/1; ``modular_values`` are per
+    modular option and ``setup_values`` per setup variable."""
+    is_open = np.round(open_values).astype(int)
+    modules = problem.min_modules * is_open
+    if len(index.modular_options):
+        modules = modules.copy()
+        modules[index.modular_options] = np.round(modular_values)
+    setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
+    if len(index.setup_option):
+        setup[index.setup_option, index.setup_product] = np.round(setup_values).astype(int)
+    return is_open, modules.astype(int), setup
 
 
 def values(component, index) -> np.ndarray:

@@ -23,8 +23,8 @@ from planner.model.index import ModelIndex
 from planner.studies.stochastic.problem import MICROFACTORY, StochasticProblem
 from planner.studies.stochastic.results import (
     StochasticSolution,
-    _module_cost_of,
     cvar,
+    module_cost_of,
     scenario_problem,
     scenario_tables,
 )
@@ -89,7 +89,7 @@ def audit_stochastic(
         )
         if not_allowed.any():
             failures.append(f"recourse_modules in scenario {scenario_id}")
-        module_cost = _module_cost_of(problem, sites)
+        module_cost = module_cost_of(problem, sites)
         costs[s] = report.objective_recomputed + sp.recourse_premium * float((module_cost * added).sum())
     probability = sp.scenarios.probability
     expected = float(probability @ costs)

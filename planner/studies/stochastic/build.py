@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
@@ -46,6 +47,7 @@ from planner.model.build import (
     modules_expr,
 )
 from planner.model.index import ModelIndex
+from planner.problem import Problem
 from planner.studies.stochastic.problem import StochasticProblem
 
 logger = logging.getLogger(__name__)
@@ -219,9 +221,7 @@ def define_linking(
     For a capacitated option without setups the capacity row already links (:math:`y_o = 0 \Rightarrow
     m_o = e_{so} = 0 \Rightarrow` no flow), so these S × A rows are needed only for uncapacitated
     options and setups; with ``strong_linking`` (the default) they are added for every arc: they keep
-    the relaxation from opening a site by the fraction of its capacity it uses (on 100 NC counties ×
-    50 scenarios, after pruning and with the capacity-rounding cut, the solve took 11 s with them
-    and 17 s without)."""
+    the relaxation from opening a site by the fraction of its capacity it uses."""
     arc_option = sp.problem.arc_option.tolist()
     arc_setup = index.arc_setup.tolist()
     needed = (index.arc_setup >= 0) | ~np.isfinite(sp.problem.module_capacity[sp.problem.arc_option])
@@ -279,6 +279,47 @@ def define_aggregate_capacity(model: pyo.ConcreteModel, sp: StochasticProblem, i
     model.aggregate_capacity_constr = pyo.Constraint(model.SCENARIOS, rule=_aggregate_rule)
 
 
+@dataclass(frozen=True)
+class CapacityRounding:
+    r"""What the capacity-rounding inequality of :func:`define_capacity_rounding` needs, shared by
+    the rollout's: :math:`\delta` the smallest module capacity (units/yr), the integer weights
+    :math:`\lceil C_o/\delta \rceil` per option, and which pairs some arc reaches."""
+
+    delta: float
+    weight: list[int]
+    reached: np.ndarray  # (D,) bool
+
+    @classmethod
+    def of(cls, problem: Problem, index: ModelIndex) -> CapacityRounding | None:
+        """None unless there are options and every one is capacitated."""
+        capacity = problem.module_capacity
+        if problem.n_options == 0 or not np.isfinite(capacity).all():
+            return None
+        delta = float(capacity.min())
+        reached = np.zeros(index.n_pairs, dtype=bool)
+        reached[index.arc_pair] = True
+        return cls(delta, np.ceil(capacity / delta - 1e-9).astype(int).tolist(), reached)
+
+    def reached_demand(self, pair_demand: np.ndarray) -> np.ndarray:
+        """:math:`Q`: the demand of the reached pairs, summed over the last axis of ``pair_demand``."""
+        return (pair_demand * self.reached).sum(axis=-1)
+
+    def unmet_pairs(self, unmet_keys) -> dict[tuple, list[int]]:
+        """The reached pairs ``d`` of the unmet variables ``(*cell, d)``, per cell."""
+        pairs: dict[tuple, list[int]] = {}
+        for *cell, d in unmet_keys:
+            if self.reached[d]:
+                pairs.setdefault(tuple(cell), []).append(d)
+        return pairs
+
+    def constraint(self, total: float, modules, unmet):
+        r""":math:`U \ge r (k - N)` written as ``unmet + r·modules ≥ r·k``, for :math:`Q` = ``total`` > 0,
+        :math:`N` = ``modules`` (weighted) and :math:`U` = ``unmet`` (units/yr)."""
+        k = math.ceil(total / self.delta - 1e-9)
+        r = float(total - self.delta * (k - 1))
+        return unmet + r * modules >= r * k
+
+
 def define_capacity_rounding(model: pyo.ConcreteModel, sp: StochasticProblem, index: ModelIndex) -> None:
     r"""Valid inequality per scenario (mixed-integer rounding of the total capacity), when every
     option is capacitated. With :math:`\delta` the smallest module capacity, :math:`N_s = \sum_o
@@ -291,32 +332,23 @@ def define_capacity_rounding(model: pyo.ConcreteModel, sp: StochasticProblem, in
 
     (if :math:`N_s \ge k_s` the right side is ≤ 0; otherwise :math:`U_s \ge Q_s - \delta N_s =
     r_s + \delta (k_s - 1 - N_s) \ge r_s (k_s - N_s)`). The relaxation otherwise buys fractions of
-    modules; this charges the last, partly used module's units (on 100 counties × 50 scenarios the
-    solver needed several times longer without it)."""
+    modules; this charges the last, partly used module's units."""
     problem = sp.problem
-    capacity = problem.module_capacity
-    if problem.n_options == 0 or not np.isfinite(capacity).all():
+    rounding = CapacityRounding.of(problem, index)
+    if rounding is None:
         return
-    delta = float(capacity.min())
-    weight = np.ceil(capacity / delta - 1e-9).astype(int).tolist()
-    reached = np.zeros(index.n_pairs, dtype=bool)
-    reached[index.arc_pair] = True
+    weight = rounding.weight
     pair_demand = sp.pair_demand(index)
-    total = (pair_demand * reached[None, :]).sum(axis=1)
-    unmet_pairs = {s: [] for s in range(sp.n_scenarios)}
-    for s, d in model.SCENARIO_UNMET:
-        if reached[d]:
-            unmet_pairs[s].append(d)
+    total = rounding.reached_demand(pair_demand)
+    unmet_pairs = rounding.unmet_pairs(model.SCENARIO_UNMET)
 
     def _rounding_rule(m, s):
         if total[s] <= 0:
             return pyo.Constraint.Skip
-        k = math.ceil(total[s] / delta - 1e-9)
-        r = float(total[s] - delta * (k - 1))
         modules = sum(weight[o] * modules_expr(m, problem, o) for o in range(problem.n_options))
         modules = modules + sum(weight[o] * m.recourse[s, o] for o in m.RECOURSE)
-        unmet = sum(float(pair_demand[s, d]) * m.unmet[s, d] for d in unmet_pairs[s])
-        return unmet + r * modules >= r * k
+        unmet = sum(float(pair_demand[s, d]) * m.unmet[s, d] for d in unmet_pairs.get((s,), []))
+        return rounding.constraint(total[s], modules, unmet)
 
     model.capacity_rounding_constr = pyo.Constraint(model.SCENARIOS, rule=_rounding_rule)
 

@@ -62,7 +62,7 @@ def stochastic_problem_from(config, problem: Problem, scenarios: Scenarios) -> S
 
 
 def screen_scenarios(problem: Problem, scenarios: Scenarios):
-    """The deterministic screening (``planner.inputs.validate.screen_problem``) of the demand any scenario
+    """The deterministic screening (``planner.inputs.screen.screen_problem``) of the demand any scenario
     asks for, with the demand that must be served taken from the scenario that asks for most of it
     (reachability depends only on which pairs have demand, the capacity check on the total)."""
     from planner.inputs.screen import screen_problem

@@ -16,7 +16,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from planner.model.index import ModelIndex
-from planner.model.solution import SHARE_ZERO, Solution, values
+from planner.model.solution import SHARE_ZERO, Solution, round_network, values
 from planner.problem import Problem
 from planner.results import ResultTables
 from planner.studies.stochastic.problem import StochasticProblem
@@ -48,15 +48,13 @@ class StochasticSolution:
     @classmethod
     def from_model(cls, model: pyo.ConcreteModel, sp: StochasticProblem, index: ModelIndex) -> StochasticSolution:
         problem = sp.problem
-        is_open = np.round(values(model.open, range(problem.n_options))).astype(int)
-        modules = problem.min_modules * is_open
-        if len(index.modular_options):
-            modules = modules.copy()
-            modules[index.modular_options] = np.round(values(model.modules, index.modular_options.tolist()))
-        setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
-        if len(index.setup_option):
-            chosen = np.round(values(model.setup, range(len(index.setup_option)))).astype(int)
-            setup[index.setup_option, index.setup_product] = chosen
+        first_stage = FirstStage(*round_network(
+            problem,
+            index,
+            values(model.open, range(problem.n_options)),
+            values(model.modules, index.modular_options.tolist()),
+            values(model.setup, range(len(index.setup_option))),
+        ))
         n = sp.n_scenarios
         recourse = np.zeros((n, problem.n_options), dtype=int)
         keys = list(model.recourse.keys())
@@ -74,7 +72,7 @@ class StochasticSolution:
         if keys:
             s, d = np.array(keys).T
             unmet[s, d] = np.clip(values(model.unmet, keys), 0.0, 1.0)
-        return cls(FirstStage(is_open, modules.astype(int), setup), recourse, assign, unmet)
+        return cls(first_stage, recourse, assign, unmet)
 
     def scenario(self, s: int) -> Solution:
         """Scenario s as a deterministic solution: modules = first stage + added."""
@@ -122,14 +120,15 @@ def scenario_cost_parts(sp: StochasticProblem, tables: ResultTables) -> dict[str
     module cost, ``recourse`` the modules added after demand is known at the premium."""
     parts = tables.cost_parts()
     sites = tables.sites
-    module_cost = _module_cost_of(sp.problem, sites)
+    module_cost = module_cost_of(sp.problem, sites)
     added = sites["recourse_modules"].to_numpy()
     parts["fixed"] -= float((module_cost * added).sum())  # fixed_cost counted them at the base price
     parts["recourse"] = float(((1.0 + sp.recourse_premium) * module_cost * added).sum())
     return {name: parts[name] for name in COST_PARTS}
 
 
-def _module_cost_of(problem: Problem, sites: pd.DataFrame) -> np.ndarray:
+def module_cost_of(problem: Problem, sites: pd.DataFrame) -> np.ndarray:
+    """The module cost (currency/yr per module) of each row of a sites table (0 for an unknown site)."""
     keys = pd.DataFrame(
         {
             "site_id": problem.site_ids[problem.option_site],

@@ -36,11 +36,12 @@ import pyomo.environ as pyo
 from planner.audit import RELATIVE_TOLERANCE, audit
 from planner.errors import InputError, SolverError
 from planner.model.index import ModelIndex
-from planner.model.solution import SHARE_ZERO, Solution, values
+from planner.model.solution import Solution, values
 from planner.problem import ARC_FIELDS, Problem
 from planner.results import ResultTables
 from planner.solver.highs import solve_model
 from planner.solver.outcome import SolveReport, SolverOptions
+from planner.studies.stochastic.build import CapacityRounding
 from planner.studies.stochastic.results import cvar
 
 logger = logging.getLogger(__name__)
@@ -313,7 +314,7 @@ def define_capacity(model, rp: RolloutProblem, index: ModelIndex) -> None:
 def define_linking(model, rp: RolloutProblem, index: ModelIndex) -> None:
     r""":math:`x_{ca} \le z_{n(c),o(a)p(a)}` where the product needs a setup; :math:`x_{ca} \le
     y_{n(c)o(a)}` for uncapacitated options (capacitated ones link through capacity and the load
-    linking; the per-arc rows did not raise the bound on the README's rollout and slowed it)."""
+    linking of ``define_capacity``, one row per cell and option instead of one per cell and arc)."""
     problem = rp.problem
     arc_setup = index.arc_setup
     needed = (arc_setup >= 0) | ~np.isfinite(problem.module_capacity[problem.arc_option])
@@ -367,29 +368,21 @@ def define_capacity_rounding(model, rp: RolloutProblem, index: ModelIndex) -> No
     r"""Per cell, the capacity-rounding inequality of
     :func:`planner.studies.stochastic.build.define_capacity_rounding` (every option capacitated)."""
     problem = rp.problem
-    capacity = problem.module_capacity
-    if problem.n_options == 0 or not np.isfinite(capacity).all():
+    rounding = CapacityRounding.of(problem, index)
+    if rounding is None:
         return
-    delta = float(capacity.min())
-    weight = np.ceil(capacity / delta - 1e-9).astype(int).tolist()
-    reached = np.zeros(index.n_pairs, dtype=bool)
-    reached[index.arc_pair] = True
+    weight = rounding.weight
     demand = _cell_pair_demand(rp, index)
-    total = (demand * reached[None, None, :]).sum(axis=2)
-    unmet_pairs: dict[tuple[int, int], list[int]] = {cell: [] for cell in rp.cells}
-    for s, t, d in model.CELL_UNMET:
-        if reached[d]:
-            unmet_pairs[(s, t)].append(d)
+    total = rounding.reached_demand(demand)
+    unmet_pairs = rounding.unmet_pairs(model.CELL_UNMET)
 
     def _rounding_rule(m, s, t):
         if total[s, t] <= 0:
             return pyo.Constraint.Skip
-        k = math.ceil(total[s, t] / delta - 1e-9)
-        r = float(total[s, t] - delta * (k - 1))
         n = rp.node(s, t)
         modules = sum(weight[o] * node_modules(m, problem, n, o) for o in m.OPTIONS)
-        unmet = sum(float(demand[s, t, d]) * m.unmet[s, t, d] for d in unmet_pairs[(s, t)])
-        return unmet + r * modules >= r * k
+        unmet = sum(float(demand[s, t, d]) * m.unmet[s, t, d] for d in unmet_pairs.get((s, t), []))
+        return rounding.constraint(total[s, t], modules, unmet)
 
     model.capacity_rounding_constr = pyo.Constraint(model.CELLS, rule=_rounding_rule)
 
@@ -538,25 +531,25 @@ def solve_rollout(
 
 
 def _cell_solution(model, rp: RolloutProblem, index: ModelIndex, s: int, t: int) -> Solution:
+    """The decisions of node n(s, t) and the shares of cell (s, t), rounded like any solution (0
+    for arcs and pairs the cell has no variable for)."""
     problem = rp.problem
     n = rp.node(s, t)
-    is_open = np.round(values(model.open, [(n, o) for o in range(problem.n_options)])).astype(int)
-    modules = problem.min_modules * is_open
-    if len(index.modular_options):
-        modules = modules.copy()
-        modules[index.modular_options] = np.round(values(model.modules, [(n, o) for o in index.modular_options]))
     assign = np.zeros(problem.n_arcs)
     arcs = [a for a in range(problem.n_arcs) if (s, t, a) in model.assign]
-    assign[arcs] = np.clip(values(model.assign, [(s, t, a) for a in arcs]), 0.0, 1.0)
-    assign[assign < SHARE_ZERO] = 0.0
+    assign[arcs] = values(model.assign, [(s, t, a) for a in arcs])
     unmet = np.zeros(index.n_pairs)
     pairs = [d for d in range(index.n_pairs) if (s, t, d) in model.unmet]
-    unmet[pairs] = np.clip(values(model.unmet, [(s, t, d) for d in pairs]), 0.0, 1.0)
-    setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
-    if len(index.setup_option):
-        chosen = np.round(values(model.setup, [(n, z) for z in range(len(index.setup_option))])).astype(int)
-        setup[index.setup_option, index.setup_product] = chosen
-    return Solution(open=is_open, modules=modules.astype(int), assign=assign, unmet=unmet, setup=setup)
+    unmet[pairs] = values(model.unmet, [(s, t, d) for d in pairs])
+    return Solution.from_columns(
+        problem,
+        index,
+        values(model.open, [(n, o) for o in range(problem.n_options)]),
+        values(model.modules, [(n, o) for o in index.modular_options]),
+        assign,
+        unmet[index.unmet_pairs],
+        values(model.setup, [(n, z) for z in range(len(index.setup_option))]),
+    )
 
 
 def audit_rollout(rp: RolloutProblem, tables: dict, report: SolveReport) -> RolloutRun:
