@@ -1,4 +1,5 @@
-"""Load a known solution into a built model's variables, as HiGHS's starting incumbent."""
+"""Load a known solution into a built model's variables, as HiGHS's starting incumbent: the user's
+start, or the Lagrangian presolve's incumbent."""
 
 from __future__ import annotations
 

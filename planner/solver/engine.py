@@ -119,7 +119,7 @@ def _presolve_only(form, vector, presolve: PresolveResult, options: SolverOption
 def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveResult | None, options):
     """HiGHS from ``vector``; with a presolve, the better of its result and the presolve's incumbent."""
     try:
-        report, values = run_highs(form, options, start=vector, progress_s=options.progress_s)
+        report, values = run_highs(form, options, start=vector)
     except SolverError:
         if presolve is None or presolve.incumbent is None:
             raise

@@ -2,21 +2,29 @@
 then local search (drop an option; add one; swap one for another) while that lowers the cost. The result is a complete,
 feasible :class:`Solution` (checked against every coupling constraint) or None; it is handed to
 HiGHS as a starting incumbent and gives the upper bound for Lagrangian fixing.
+
+Here too is what the module search (``planner.solver.module_search``) shares with these heuristics:
+the flow LP as a standard form (:func:`flow_form`) and a problem restricted to some of its options,
+with its solutions going down to it and back up (:class:`Restriction`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
+import highspy
 import numpy as np
 from scipy import sparse
 
 from planner.errors import InfeasibleError, SolverError
+from planner.model.arrays import StandardForm, build_standard_form, solution_from_vector, start_vector
 from planner.model.index import ModelIndex
 from planner.model.solution import SHARE_ZERO, Solution
 from planner.problem import Problem, restrict_options
-from planner.solver.highs import solve_lp
+from planner.solver.highs import new_highs, optimal_lp_solution, pass_model, run_highs, solve_lp
+from planner.solver.outcome import SolverOptions
 
 logger = logging.getLogger(__name__)
 
@@ -53,22 +61,29 @@ def satisfies_coupling(problem: Problem, solution: Solution) -> bool:
 
 
 def flow_form(
-    problem: Problem, index: ModelIndex, arc_cost: np.ndarray, arc_upper: np.ndarray, capacity_upper: np.ndarray
-):
-    """The flow LP as a standard form: columns are the arcs (cost ``arc_cost``, share in
-    [0, ``arc_upper``]) and then the pairs that may go unmet (their penalty × demand); rows are one
-    balance row per pair (= 1) and then one capacity row per capacitated option, in option order
-    (load ≤ ``capacity_upper``)."""
-    from planner.model.arrays import StandardForm
-
-    quantity = index.arc_demand
+    problem: Problem,
+    index: ModelIndex,
+    arc_cost: np.ndarray,
+    arc_upper: np.ndarray,
+    capacity_upper: np.ndarray,
+    arcs: np.ndarray | None = None,
+    capacitated: np.ndarray | None = None,
+) -> StandardForm:
+    """The flow LP as a standard form: columns are the ``arcs`` (default: all; cost ``arc_cost``,
+    share in [0, ``arc_upper``]) and then the pairs that may go unmet (their penalty × demand); rows
+    are one balance row per pair (= 1) and then one capacity row per option of ``capacitated``
+    (default: every option with a finite module capacity), in that order (load ≤ ``capacity_upper``)."""
+    arcs = np.arange(problem.n_arcs) if arcs is None else arcs
+    if capacitated is None:
+        capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
+    quantity = index.arc_demand[arcs]
     unmet_pairs = index.unmet_pairs
-    n_arcs, n_unmet = problem.n_arcs, len(unmet_pairs)
-    capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
+    n_arcs, n_unmet = len(arcs), len(unmet_pairs)
     row_of = np.full(problem.n_options, -1)
     row_of[capacitated] = index.n_pairs + np.arange(len(capacitated))
-    in_capacity = row_of[problem.arc_option] >= 0
-    rows = np.concatenate([index.arc_pair, unmet_pairs, row_of[problem.arc_option[in_capacity]]])
+    option = problem.arc_option[arcs]
+    in_capacity = row_of[option] >= 0
+    rows = np.concatenate([index.arc_pair[arcs], unmet_pairs, row_of[option[in_capacity]]])
     cols = np.concatenate([np.arange(n_arcs), n_arcs + np.arange(n_unmet), np.flatnonzero(in_capacity)])
     vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity]])
     return StandardForm(
@@ -85,35 +100,31 @@ def flow_form(
     )
 
 
+def sized_arc_cost(problem: Problem, index: ModelIndex) -> np.ndarray:
+    """(A,) cost of serving each arc's pair in full with modules priced per unit of capacity:
+    (unit cost + module cost / module capacity) × demand, currency/yr."""
+    capacity = problem.module_capacity[problem.arc_option]
+    per_unit_module = np.where(np.isfinite(capacity), problem.module_cost[problem.arc_option] / capacity, 0.0)
+    return (problem.arc_unit_cost + per_unit_module) * index.arc_demand
+
+
 class FlowLP:
     """The flow LP of every open set on one persistent HiGHS instance: all arcs are columns
-    (cost = unit cost + module cost per unit of capacity, × demand), closing an option sets its
-    arcs' upper bounds and its capacity row to 0, and each re-solve starts from the last basis
-    (a few dual simplex steps instead of a fresh LP per local-search move)."""
+    (:func:`sized_arc_cost`), closing an option sets its arcs' upper bounds and its capacity row to
+    0, and each re-solve starts from the last basis (a few dual simplex steps instead of a fresh LP
+    per local-search move)."""
 
     def __init__(self, problem: Problem, index: ModelIndex) -> None:
-        from planner.solver.highs import new_highs, pass_model
-        from planner.solver.outcome import SolverOptions
-
         self.problem, self.index = problem, index
-        quantity = index.arc_demand
-        option = problem.arc_option
-        capacity = problem.module_capacity[option]
-        per_unit_module = np.where(np.isfinite(capacity), problem.module_cost[option] / capacity, 0.0)
         self.capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
         self.capacity_max = problem.option_capacity_max[self.capacitated]
-        form = flow_form(
-            problem, index, (problem.arc_unit_cost + per_unit_module) * quantity, np.ones(problem.n_arcs),
-            self.capacity_max,
-        )
+        form = flow_form(problem, index, sized_arc_cost(problem, index), np.ones(problem.n_arcs), self.capacity_max)
         self.highs = new_highs(SolverOptions(quiet=True))  # threads: whatever the process already uses
         pass_model(self.highs, form)
         self.opened = np.ones(problem.n_options, dtype=bool)
 
     def solve(self, opened: np.ndarray) -> Solution | None:
         """Cheapest flows given the open options at their largest capacity, then whole modules."""
-        import highspy
-
         problem, index = self.problem, self.index
         changed = np.flatnonzero(opened != self.opened)
         if len(changed):
@@ -126,19 +137,26 @@ class FlowLP:
                 len(rows), (index.n_pairs + rows).astype(np.int32), np.full(len(rows), -highspy.kHighsInf), row_upper
             )
             self.opened = opened.copy()
-        self.highs.run()
-        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        solution = optimal_lp_solution(self.highs)
+        if solution is None:
             return None
-        x = np.asarray(self.highs.getSolution().col_value, dtype=float)
+        x = np.asarray(solution.col_value, dtype=float)
         return _whole_modules(problem, index, x[: problem.n_arcs], x[problem.n_arcs :])
 
 
-def _whole_modules(problem: Problem, index: ModelIndex, shares: np.ndarray, unmet_shares: np.ndarray) -> Solution:
-    """A solution from arc and unmet shares: options with load open, whole modules for the load."""
+def clean_shares(index: ModelIndex, shares: np.ndarray, unmet_shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(assign per arc, unmet per pair) from an LP's arc shares and its unmet columns (the pairs
+    that may go unmet): clipped to [0, 1], shares below ``SHARE_ZERO`` set to 0."""
     assign = np.clip(shares, 0.0, 1.0)
     assign[assign < SHARE_ZERO] = 0.0
     unmet = np.zeros(index.n_pairs)
     unmet[index.unmet_pairs] = np.clip(unmet_shares, 0.0, 1.0)
+    return assign, unmet
+
+
+def _whole_modules(problem: Problem, index: ModelIndex, shares: np.ndarray, unmet_shares: np.ndarray) -> Solution:
+    """A solution from arc and unmet shares: options with load open, whole modules for the load."""
+    assign, unmet = clean_shares(index, shares, unmet_shares)
     option_load = np.bincount(
         problem.arc_option, weights=assign * index.arc_demand, minlength=problem.n_options
     )
@@ -155,40 +173,20 @@ def _whole_modules(problem: Problem, index: ModelIndex, shares: np.ndarray, unme
 
 def flows_for_open_set(problem: Problem, index: ModelIndex, opened: np.ndarray) -> Solution | None:
     """Cheapest flows given the open options at their largest capacity, then whole modules (one
-    fresh LP over the open options' arcs; :class:`FlowLP` re-solves many open sets faster)."""
+    fresh :func:`flow_form` LP over the open options' arcs; :class:`FlowLP` re-solves many open
+    sets faster)."""
     arcs = np.flatnonzero(opened[problem.arc_option])
-    quantity = index.pair_demand[index.arc_pair[arcs]]
-    option = problem.arc_option[arcs]
-    capacity = problem.module_capacity[option]
-    per_unit_module = np.where(np.isfinite(capacity), problem.module_cost[option] / capacity, 0.0)
-    arc_cost = (problem.arc_unit_cost[arcs] + per_unit_module) * quantity
-    may_be_unmet = index.unmet_pairs
-    penalty_cost = index.pair_penalty[may_be_unmet] * index.pair_demand[may_be_unmet]
-    n_arcs, n_unmet = len(arcs), len(may_be_unmet)
-    balance = sparse.csr_array(
-        (
-            np.ones(n_arcs + n_unmet),
-            (np.concatenate([index.arc_pair[arcs], may_be_unmet]), np.arange(n_arcs + n_unmet)),
-        ),
-        shape=(index.n_pairs, n_arcs + n_unmet),
-    )
     capacitated = np.flatnonzero(opened & np.isfinite(problem.module_capacity))
-    position = np.full(problem.n_options, -1)
-    position[capacitated] = np.arange(len(capacitated))
-    in_capacity = np.isfinite(capacity)
-    load = sparse.csr_array(
-        (quantity[in_capacity], (position[option[in_capacity]], np.flatnonzero(in_capacity))),
-        shape=(len(capacitated), n_arcs + n_unmet),
+    form = flow_form(
+        problem, index, sized_arc_cost(problem, index)[arcs], np.ones(len(arcs)),
+        problem.option_capacity_max[capacitated], arcs=arcs, capacitated=capacitated,
     )
-    matrix = sparse.vstack([balance, load], format="csr")
-    row_lower = np.concatenate([np.ones(index.n_pairs), np.full(len(capacitated), -np.inf)])
-    row_upper = np.concatenate([np.ones(index.n_pairs), problem.option_capacity_max[capacitated]])
-    x = solve_lp(np.concatenate([arc_cost, penalty_cost]), matrix, row_lower, row_upper, np.ones(n_arcs + n_unmet))
+    x = solve_lp(form)
     if x is None:
         return None
     shares = np.zeros(problem.n_arcs)
-    shares[arcs] = x[:n_arcs]
-    return _whole_modules(problem, index, shares, x[n_arcs:])
+    shares[arcs] = x[: len(arcs)]
+    return _whole_modules(problem, index, shares, x[len(arcs) :])
 
 
 def drop_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray):
@@ -288,6 +286,55 @@ def incumbent_from_values(
     return local_search(problem, index, solution, option_value, swap_moves, remaining, flow_lp)
 
 
+@dataclass(frozen=True)
+class Restriction:
+    """A problem restricted to some of its options (``planner.problem.restrict_options``): the
+    positions of the kept options and arcs, the restricted problem and its index, and the way a
+    solution goes down to it (:meth:`restrict`) and back up (:meth:`lift`)."""
+
+    options: np.ndarray  # positions of the kept options in the whole problem, sorted
+    arcs: np.ndarray  # positions of their arcs
+    problem: Problem  # the restricted problem
+    index: ModelIndex
+
+    @classmethod
+    def of(cls, problem: Problem, keep: np.ndarray) -> Restriction:
+        """``problem`` restricted to the options of the mask ``keep``."""
+        options = np.flatnonzero(keep)
+        restricted, arcs = restrict_options(problem, options)
+        return cls(options, arcs, restricted, ModelIndex.from_problem(restricted))
+
+    def restrict(self, solution: Solution) -> Solution:
+        """A solution of the whole problem that uses only the kept options, on the restricted one."""
+        return Solution(
+            open=solution.open[self.options],
+            modules=solution.modules[self.options],
+            assign=solution.assign[self.arcs],
+            unmet=solution.unmet,
+            setup=None if solution.setup is None else solution.setup[self.options],
+        )
+
+    def lift(self, problem: Problem, solution: Solution) -> Solution:
+        """A solution of the restricted problem as one of the whole ``problem``: the other options
+        stay closed and their arcs unused, so it is feasible there too."""
+        return lift_solution(problem, self.options, self.arcs, solution)
+
+
+def lift_solution(problem: Problem, options: np.ndarray, arcs: np.ndarray, solution: Solution) -> Solution:
+    """See :meth:`Restriction.lift` (``options`` and ``arcs`` as there)."""
+    is_open = np.zeros(problem.n_options, dtype=int)
+    is_open[options] = solution.open
+    modules = np.zeros(problem.n_options, dtype=int)
+    modules[options] = solution.modules
+    assign = np.zeros(problem.n_arcs)
+    assign[arcs] = solution.assign
+    setup = None
+    if solution.setup is not None:
+        setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
+        setup[options] = solution.setup
+    return Solution(open=is_open, modules=modules, assign=assign, unmet=solution.unmet, setup=setup)
+
+
 def restricted_mip(
     problem: Problem,
     index: ModelIndex,
@@ -299,45 +346,23 @@ def restricted_mip(
     """The MIP over the ``candidates`` options only (forced options always included), solved by
     HiGHS within ``time_limit_s`` from ``start``; its solution, which is feasible for the whole
     problem (the other options stay closed), or None. A primal heuristic: it proves nothing."""
-    from planner.model.arrays import build_standard_form, solution_from_vector, start_vector
-    from planner.solver.highs import run_highs
-    from planner.solver.outcome import SolverOptions
-
-    options = np.flatnonzero(candidates | problem.forced)
+    keep = candidates | problem.forced
     if start is not None:
-        options = np.union1d(options, np.flatnonzero(start.open > 0))
-    sub, arcs = restrict_options(problem, options)
-    sub_index = ModelIndex.from_problem(sub)
-    form = build_standard_form(sub, sub_index)
+        keep = keep | (start.open > 0)
+    restriction = Restriction.of(problem, keep)
+    form = build_standard_form(restriction.problem, restriction.index)
     x0 = None
     if start is not None:
-        sub_start = Solution(
-            open=start.open[options],
-            modules=start.modules[options],
-            assign=start.assign[arcs],
-            unmet=start.unmet,
-            setup=None if start.setup is None else start.setup[options],
-        )
-        x0 = start_vector(form, sub, sub_index, sub_start)
+        x0 = start_vector(form, restriction.problem, restriction.index, restriction.restrict(start))
+    options = SolverOptions(time_limit_s=max(time_limit_s, 0.5), mip_gap=1e-4, threads=threads, progress_s=None)
     try:
-        _, values = run_highs(
-            form, SolverOptions(time_limit_s=max(time_limit_s, 0.5), mip_gap=1e-4, threads=threads), start=x0,
-            progress_s=None,
-        )
+        _, values = run_highs(form, options, start=x0)
     except (SolverError, InfeasibleError):
         return None
-    found = solution_from_vector(form, sub, sub_index, values)
-    is_open = np.zeros(problem.n_options, dtype=int)
-    is_open[options] = found.open
-    modules = np.zeros(problem.n_options, dtype=int)
-    modules[options] = found.modules
-    assign = np.zeros(problem.n_arcs)
-    assign[arcs] = found.assign
-    setup = np.zeros((problem.n_options, problem.n_products), dtype=int)
-    setup[options] = found.setup
-    solution = Solution(open=is_open, modules=modules, assign=assign, unmet=found.unmet, setup=setup)
+    found = solution_from_vector(form, restriction.problem, restriction.index, values)
+    solution = restriction.lift(problem, found)
     logger.info(
-        "restricted MIP over %d of %d options: cost %.10g", len(options), problem.n_options,
+        "restricted MIP over %d of %d options: cost %.10g", len(restriction.options), problem.n_options,
         solution_cost(problem, index, solution),
     )
     return solution

@@ -2,16 +2,20 @@
 from arrays, or a Pyomo model compiled with Pyomo's standard-form compiler) is handed over in one
 call, solved, and its outcome returned as a :class:`~planner.solver.outcome.SolveReport`. The other
 modules of ``planner.solver`` that call highspy (the heuristic's flow LPs, the module search's
-persistent LP) create their instances with :func:`new_highs` and :func:`pass_model` from here.
+persistent LP) create their instances with :func:`new_highs` and :func:`pass_model` from here and
+solve them with :func:`optimal_lp_solution`.
 
 A run that stops at a limit with an incumbent is reported as such, never as optimal; no solution
-raises :class:`InfeasibleError` or :class:`SolverError`.
+raises :class:`InfeasibleError` or :class:`SolverError`. Every run goes through
+:func:`run_interruptibly`: Ctrl-C or SIGTERM stops HiGHS through its interrupt callbacks and raises
+:class:`~planner.interrupt.Interrupted`, so that a stopped run never yields a result.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -24,6 +28,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from scipy import sparse
 
 from planner.errors import InfeasibleError, SolverError
+from planner.interrupt import Interrupted, native_section, raise_if_stopped, stop_requested
 from planner.model.arrays import LinearForm
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
 
@@ -41,7 +46,6 @@ _STATUS_OF = {
     _MODEL_STATUS.kSolutionLimit: Status.OTHER_LIMIT,
     _MODEL_STATUS.kObjectiveBound: Status.OTHER_LIMIT,
     _MODEL_STATUS.kObjectiveTarget: Status.OTHER_LIMIT,
-    _MODEL_STATUS.kInterrupt: Status.OTHER_LIMIT,
     _MODEL_STATUS.kInfeasible: Status.INFEASIBLE,
     _MODEL_STATUS.kUnboundedOrInfeasible: Status.INFEASIBLE,  # our models are bounded
     _MODEL_STATUS.kUnbounded: Status.UNBOUNDED,
@@ -82,7 +86,8 @@ def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
 
 
 def new_highs(options: SolverOptions) -> highspy.Highs:
-    """A HiGHS instance with the options set; its log goes to stderr unless quiet."""
+    """A HiGHS instance with the options set; its log goes to stderr unless quiet. A ``threads``
+    option above the machine's cores (``os.cpu_count()``) is lowered to them."""
     with capture_output(capture_fd=True):  # HiGHS prints a banner on stdout when constructed
         highs = highspy.Highs()
     highs.setOptionValue("log_to_console", False)
@@ -92,12 +97,21 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
     if options.threads is not None:
         # HiGHS keeps one global thread scheduler per process; a new thread count needs a fresh one
         highspy.Highs.resetGlobalScheduler(True)
-        highs.setOptionValue("threads", int(options.threads))
+        highs.setOptionValue("threads", available_threads(options.threads))
     if options.time_limit_s is not None:
         highs.setOptionValue("time_limit", float(options.time_limit_s))
     highs.setOptionValue("mip_rel_gap", float(options.mip_gap))
     highs.setOptionValue("mip_abs_gap", 1e-9)
     return highs
+
+
+def available_threads(threads: int) -> int:
+    """``threads``, or the machine's cores (``os.cpu_count()``) where it asks for more."""
+    cores = os.cpu_count() or 1
+    if int(threads) > cores:
+        logger.info("%d threads asked for, but this machine has %d cores: HiGHS uses %d", threads, cores, cores)
+        return cores
+    return int(threads)
 
 
 def pass_model(highs: highspy.Highs, compiled) -> None:
@@ -153,59 +167,70 @@ class _Progress:
 
 
 def run_highs(
-    compiled,
-    options: SolverOptions,
-    start: np.ndarray | None = None,
-    started: float | None = None,
-    progress_s: float | None = 5.0,
+    compiled, options: SolverOptions, start: np.ndarray | None = None, started: float | None = None
 ) -> tuple[SolveReport, np.ndarray]:
     """:func:`run_highs_once`, checked: HiGHS 1.16 was seen, after a MIP start, to hand back the
     starting values with the objective of a better solution it had found and then rejected. When
     the values it returns do not have the objective it reports, the model is solved again without
     the start; if that run finds nothing, the first run's values stand with their own objective."""
-    report, values = run_highs_once(compiled, options, start, started, progress_s)
+    report, values = run_highs_once(compiled, options, start, started)
     if start is None or not report.objective_mismatch:
         return report, values
     logger.warning("HiGHS returned values that do not have the objective it reported after a MIP start; "
                    "solving again without the start")
     try:
-        retry, retry_values = run_highs_once(compiled, options, None, None, progress_s)
+        retry, retry_values = run_highs_once(compiled, options)
     except SolverError:
         return report, values
     return (retry, retry_values) if retry.objective <= report.objective else (report, values)
 
 
 def run_highs_once(
-    compiled,
-    options: SolverOptions,
-    start: np.ndarray | None = None,
-    started: float | None = None,
-    progress_s: float | None = 5.0,
+    compiled, options: SolverOptions, start: np.ndarray | None = None, started: float | None = None
 ) -> tuple[SolveReport, np.ndarray]:
     """Hand ``compiled`` (a :class:`CompiledModel` or ``StandardForm``) to HiGHS, solve, and return
     the report and the column values. ``start`` is a MIP start (one value per column);
-    ``started`` is when the hand-over began (default: now); ``progress_s`` the interval of the
-    progress log lines (None: none).
+    ``started`` is when the hand-over began (default: now); ``options.progress_s`` the interval of
+    the progress log lines (None: none).
 
-    Raises :class:`InfeasibleError` when HiGHS proves infeasibility and :class:`SolverError` when it
-    ends without a feasible solution for another reason.
+    Raises :class:`InfeasibleError` when HiGHS proves infeasibility, :class:`SolverError` when it
+    ends without a feasible solution for another reason, and :class:`~planner.interrupt.Interrupted`
+    when Ctrl-C or SIGTERM stopped it.
     """
-    started = time.perf_counter() if started is None else started
+    highs, handover_s = _handed_over(compiled, options, time.perf_counter() if started is None else started)
+    if start is not None:
+        _set_start(highs, start)
+    is_mip = bool(np.asarray(compiled.integer).any())
+    if options.progress_s is not None and is_mip:
+        progress = _Progress(options.progress_s)
+        highs.cbMipInterrupt.subscribe(progress)
+        highs.cbMipImprovingSolution.subscribe(progress)
+    solve_s = run_interruptibly(highs)
+    status, termination = _checked_status(highs)
+    values, objective, mismatch = _values_and_objective(highs, compiled)
+    bound = float(highs.getInfo().mip_dual_bound) if is_mip else (objective if status is Status.OPTIMAL else None)
+    if bound is not None and not math.isfinite(bound):
+        bound = None
+    gap = relative_gap(objective, bound)
+    if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
+        status = Status.GAP_LIMIT
+    report = SolveReport.of(
+        status, termination, objective, bound, options.mip_gap, f"HiGHS {highs.version()}", solve_s=solve_s,
+        nodes=int(highs.getInfo().mip_node_count) if is_mip else None, handover_s=handover_s,
+        objective_mismatch=mismatch,
+    )
+    logger.info("solve ended: %s objective=%.10g bound=%s gap=%s", status.value, objective, bound, gap)
+    return report, values
+
+
+def _handed_over(compiled, options: SolverOptions, started: float) -> tuple[highspy.Highs, float]:
+    """A HiGHS instance holding ``compiled``, and the seconds since ``started``; the time limit
+    covers the hand-over too."""
     highs = new_highs(options)
     pass_model(highs, compiled)
     handover_s = time.perf_counter() - started
-    if options.time_limit_s is not None:  # the limit covers the hand-over too
+    if options.time_limit_s is not None:
         highs.setOptionValue("time_limit", max(float(options.time_limit_s) - handover_s, 1e-3))
-    if start is not None:
-        solution = highspy.HighsSolution()
-        solution.col_value = np.asarray(start, dtype=float)
-        solution.value_valid = True
-        highs.setSolution(solution)
-    is_mip = bool(np.asarray(compiled.integer).any())
-    if progress_s is not None and is_mip:
-        progress = _Progress(progress_s)
-        highs.cbMipInterrupt.subscribe(progress)
-        highs.cbMipImprovingSolution.subscribe(progress)
     logger.info(
         "model handed to HiGHS in %.2fs: %d rows, %d columns (%d integer)",
         handover_s,
@@ -213,14 +238,47 @@ def run_highs_once(
         len(compiled.cost),
         int(np.asarray(compiled.integer).sum()),
     )
+    return highs, handover_s
+
+
+def _set_start(highs: highspy.Highs, start: np.ndarray) -> None:
+    """``start`` (one value per column) as HiGHS's MIP start."""
+    solution = highspy.HighsSolution()
+    solution.col_value = np.asarray(start, dtype=float)
+    solution.value_valid = True
+    highs.setSolution(solution)
+
+
+def _interrupt_on_stop(event) -> None:
+    """HiGHS's interrupt callbacks: ask HiGHS to stop once Ctrl-C or SIGTERM set ``STOP``."""
+    if stop_requested():
+        event.data_in.user_interrupt = True
+
+
+def run_interruptibly(highs: highspy.Highs) -> float:
+    """``highs.run()`` inside :func:`~planner.interrupt.native_section`, with the interrupt callbacks
+    of the simplex, interior-point and MIP solvers subscribed: Ctrl-C or SIGTERM only sets ``STOP``,
+    HiGHS ends at its next callback, and :class:`~planner.interrupt.Interrupted` is raised, so that
+    nothing the stopped run found is used. Every HiGHS run of ``planner.solver`` goes through here;
+    returns the seconds it ran."""
+    for callback in (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt):
+        callback.subscribe(_interrupt_on_stop)  # once per instance: subscribing again changes nothing
     run_started = time.perf_counter()
-    highs.run()
-    solve_s = time.perf_counter() - run_started
+    with native_section():
+        highs.run()
+    return time.perf_counter() - run_started
+
+
+def _checked_status(highs: highspy.Highs) -> tuple[Status, str]:
+    """The :class:`Status` HiGHS ended with (:data:`_STATUS_OF`, ``ERROR`` where unmapped) and its
+    text; raises where there is no result to trust."""
     model_status = highs.getModelStatus()
-    status = _STATUS_OF.get(model_status, Status.ERROR)
-    info = highs.getInfo()
     termination = highs.modelStatusToString(model_status)
-    has_solution = info.primal_solution_status == 2 or model_status == _MODEL_STATUS.kModelEmpty
+    if model_status == _MODEL_STATUS.kInterrupt:  # only the STOP callbacks interrupt HiGHS
+        raise_if_stopped()
+        raise Interrupted()
+    status = _STATUS_OF.get(model_status, Status.ERROR)
+    has_solution = highs.getInfo().primal_solution_status == 2 or model_status == _MODEL_STATUS.kModelEmpty
     if status is Status.INFEASIBLE:
         raise InfeasibleError(
             "HiGHS proved the network infeasible: check forced sites, facility counts, the capex budget "
@@ -230,35 +288,21 @@ def run_highs_once(
         raise SolverError(f"HiGHS ended without a feasible solution (status: {termination})")
     if status in (Status.ERROR, Status.UNBOUNDED):
         raise SolverError(f"HiGHS ended with status '{termination}'; no result is trusted")
+    return status, termination
+
+
+def _values_and_objective(highs: highspy.Highs, compiled) -> tuple[np.ndarray, float, bool]:
+    """The column values HiGHS returned, their objective, and whether HiGHS reported another one
+    (the values are what counts; see :func:`run_highs`)."""
     values = np.asarray(highs.getSolution().col_value, dtype=float)
-    objective = float(info.objective_function_value) if len(compiled.cost) else float(compiled.offset)
-    evaluated = float(np.asarray(compiled.cost) @ values) + float(compiled.offset) if len(compiled.cost) else objective
+    if not len(compiled.cost):
+        return values, float(compiled.offset), False
+    objective = float(highs.getInfo().objective_function_value)
+    evaluated = float(np.asarray(compiled.cost) @ values) + float(compiled.offset)
     mismatch = abs(evaluated - objective) > 1e-9 * max(abs(objective), 1.0)
     if mismatch:
-        # the solution handed back is what counts (see run_highs)
         logger.info("HiGHS reported objective %.10g; the values it returned evaluate to %.10g", objective, evaluated)
-        objective = evaluated
-    bound = float(info.mip_dual_bound) if is_mip else (objective if status is Status.OPTIMAL else None)
-    if bound is not None and not math.isfinite(bound):
-        bound = None
-    gap = relative_gap(objective, bound)
-    if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
-        status = Status.GAP_LIMIT
-    report = SolveReport(
-        status=status,
-        termination=termination,
-        objective=objective,
-        best_bound=bound,
-        mip_gap=gap,
-        mip_gap_tolerance=options.mip_gap,
-        solve_s=solve_s,
-        nodes=int(info.mip_node_count) if is_mip else None,
-        solver=f"HiGHS {highs.version()}",
-        handover_s=handover_s,
-        objective_mismatch=mismatch,
-    )
-    logger.info("solve ended: %s objective=%.10g bound=%s gap=%s", status.value, objective, bound, gap)
-    return report, values
+    return values, evaluated if mismatch else objective, mismatch
 
 
 def solve_model(
@@ -282,28 +326,19 @@ def solve_model(
     return report
 
 
-def solve_lp(
-    cost: np.ndarray,
-    matrix: sparse.csr_array,
-    row_lower: np.ndarray,
-    row_upper: np.ndarray,
-    col_upper: np.ndarray,
-) -> np.ndarray | None:
-    """``min cost·x`` s.t. ``row_lower ≤ A x ≤ row_upper``, ``0 ≤ x ≤ col_upper``: x, or None if
-    HiGHS finds no optimum (used by the primal heuristic)."""
-    highs = new_highs(SolverOptions(quiet=True))
-    compiled = LinearForm(
-        matrix=sparse.csr_array(matrix),
-        row_lower=np.asarray(row_lower, dtype=float),
-        row_upper=np.asarray(row_upper, dtype=float),
-        col_lower=np.zeros(len(cost)),
-        col_upper=np.asarray(col_upper, dtype=float),
-        integer=np.zeros(len(cost), dtype=bool),
-        cost=np.asarray(cost, dtype=float),
-        offset=0.0,
-    )
-    pass_model(highs, compiled)
-    highs.run()
+def optimal_lp_solution(highs: highspy.Highs) -> highspy.HighsSolution | None:
+    """Run the LP held by ``highs`` (:func:`run_interruptibly`): its solution, or None if HiGHS finds
+    no optimum. The flow LPs of the heuristics use it, fresh (:func:`solve_lp`) or persistent."""
+    run_interruptibly(highs)
     if highs.getModelStatus() != _MODEL_STATUS.kOptimal:
         return None
-    return np.asarray(highs.getSolution().col_value, dtype=float)
+    return highs.getSolution()
+
+
+def solve_lp(form: LinearForm) -> np.ndarray | None:
+    """The continuous ``form`` solved on a fresh HiGHS instance: x, or None if HiGHS finds no
+    optimum (used by the primal heuristic)."""
+    highs = new_highs(SolverOptions(quiet=True))
+    pass_model(highs, form)
+    solution = optimal_lp_solution(highs)
+    return None if solution is None else np.asarray(solution.col_value, dtype=float)

@@ -37,13 +37,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 from scipy import sparse
 
 from planner.model.index import ModelIndex
-from planner.model.solution import SHARE_ZERO, Solution
-from planner.problem import Problem, restrict_options
-from planner.solver.heuristic import FlowLP, flow_form
+from planner.model.solution import Solution
+from planner.problem import Problem
+from planner.solver.heuristic import FlowLP, Restriction, clean_shares, flow_form, lift_solution
+from planner.solver.highs import new_highs, optimal_lp_solution, pass_model
+from planner.solver.lagrangian import _Relaxation
+from planner.solver.outcome import SolverOptions
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +80,6 @@ class ModularFlowLP:
     from the last basis."""
 
     def __init__(self, problem: Problem, index: ModelIndex) -> None:
-        from planner.solver.highs import new_highs, pass_model
-        from planner.solver.outcome import SolverOptions
-
         self.problem, self.index = problem, index
         quantity = index.arc_demand
         n_arcs = problem.n_arcs
@@ -126,8 +127,6 @@ class ModularFlowLP:
 
     def evaluate(self, is_open: np.ndarray, modules: np.ndarray) -> Evaluation | None:
         """z(S, m) with its flows and duals, or None when the LP is infeasible."""
-        import highspy
-
         problem = self.problem
         capacity = np.zeros(problem.n_options)
         capped = self.capacitated
@@ -146,10 +145,9 @@ class ModularFlowLP:
                 capacity[resized],
             )
         self.open, self.capacity = is_open.copy(), capacity
-        self.highs.run()
-        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        solution = optimal_lp_solution(self.highs)
+        if solution is None:
             return None
-        solution = self.highs.getSolution()
         x = np.asarray(solution.col_value, dtype=float)
         row_dual = np.asarray(solution.row_dual, dtype=float)
         capacity_value = np.zeros(problem.n_options)
@@ -184,12 +182,11 @@ def module_search(
     feasible for the whole problem; None if the start's flows are infeasible on the candidates.
     ``on_improvement`` gets the cost of every better network as it is found (the cost of the whole
     problem: the other options stay closed)."""
-    options = np.flatnonzero(candidates | problem.forced | (start.open > 0))
-    sub, arcs = restrict_options(problem, options)
-    sub_index = ModelIndex.from_problem(sub)
-    search = _Search(sub, sub_index, time_limit_s, on_improvement)
-    modules = np.maximum(start.modules[options], np.where(start.open[options] > 0, sub.min_modules, 0))
-    first = search.lp.evaluate(start.open[options] > 0, modules)
+    restriction = Restriction.of(problem, candidates | problem.forced | (start.open > 0))
+    sub, sub_start = restriction.problem, restriction.restrict(start)
+    search = _Search(sub, restriction.index, time_limit_s, on_improvement)
+    modules = np.maximum(sub_start.modules, np.where(sub_start.open > 0, sub.min_modules, 0))
+    first = search.lp.evaluate(sub_start.open > 0, modules)
     if first is None:
         return None
     best = search.descend(search.polished(first), np.zeros(sub.n_options, dtype=bool))
@@ -206,9 +203,10 @@ def module_search(
             best, idle = found, 0
     logger.info(
         "module search over %d options: %.10g -> %.10g (%d flow LPs, %d kicks, %.1fs)",
-        len(options), first.cost, best.cost, search.evaluations, kicks, time.perf_counter() - search.started,
+        len(restriction.options), first.cost, best.cost, search.evaluations, kicks,
+        time.perf_counter() - search.started,
     )
-    return _full_solution(problem, index, options, arcs, sub_index, best)
+    return _full_solution(problem, index, restriction.options, restriction.arcs, restriction.index, best)
 
 
 class _Search:
@@ -218,8 +216,6 @@ class _Search:
         self, problem: Problem, index: ModelIndex, time_limit_s: float,
         on_improvement: Callable[[float], None] | None = None,
     ) -> None:
-        from planner.solver.lagrangian import _Relaxation
-
         self.started = time.perf_counter()
         self.problem = problem
         self.time_limit_s = time_limit_s
@@ -396,14 +392,8 @@ def _priced_opens(problem: Problem, pricing, evaluation: Evaluation, limit: int,
 def _full_solution(
     problem: Problem, index: ModelIndex, options: np.ndarray, arcs: np.ndarray, sub_index: ModelIndex, best: Evaluation
 ) -> Solution:
-    """``best`` (on the restricted problem) as a solution of the whole problem."""
-    is_open = np.zeros(problem.n_options, dtype=int)
-    is_open[options] = best.open
-    modules = np.zeros(problem.n_options, dtype=int)
-    modules[options] = best.modules
-    assign = np.zeros(problem.n_arcs)
-    assign[arcs] = np.clip(best.shares, 0.0, 1.0)
-    assign[assign < SHARE_ZERO] = 0.0
-    unmet = np.zeros(index.n_pairs)
-    unmet[sub_index.unmet_pairs] = np.clip(best.unmet_shares, 0.0, 1.0)
-    return Solution(open=is_open, modules=modules, assign=assign, unmet=unmet)
+    """``best`` (on the problem restricted to ``options``, whose arcs are ``arcs``) as a solution of
+    the whole problem (``index`` and ``sub_index`` have the same demand pairs)."""
+    assign, unmet = clean_shares(sub_index, best.shares, best.unmet_shares)
+    found = Solution(open=best.open.astype(int), modules=best.modules, assign=assign, unmet=unmet)
+    return lift_solution(problem, options, arcs, found)

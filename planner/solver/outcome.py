@@ -18,7 +18,7 @@ class Status(enum.StrEnum):
     OPTIMAL = "optimal"  # proven optimal: gap within HiGHS's default 1e-4 (or tighter)
     GAP_LIMIT = "gap_limit"  # stopped at a looser relative gap the user asked for; gap reported
     TIME_LIMIT = "time_limit"  # stopped at the time limit with an incumbent
-    OTHER_LIMIT = "limit"  # stopped at another limit (iterations, nodes, interrupt) with an incumbent
+    OTHER_LIMIT = "limit"  # stopped at another limit (iterations, nodes, solutions) with an incumbent
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
     ERROR = "error"
@@ -52,6 +52,18 @@ class SolveReport:
     solver: str
     handover_s: float = 0.0
     objective_mismatch: bool = False  # HiGHS reported another objective than its values have (see run_highs)
+
+    @classmethod
+    def of(
+        cls, status: Status, termination: str, objective: float | None, bound: float | None,
+        mip_gap_tolerance: float, solver: str, **measured,
+    ) -> SolveReport:
+        """A report whose gap is the one ``objective`` and ``bound`` have (:func:`relative_gap`);
+        ``measured``: ``solve_s`` (default 0), ``nodes`` (None), ``handover_s``, ``objective_mismatch``."""
+        measured = {"solve_s": 0.0, "nodes": None} | measured
+        gap = relative_gap(objective, bound)
+        return cls(status=status, termination=termination, objective=objective, best_bound=bound, mip_gap=gap,
+                   mip_gap_tolerance=mip_gap_tolerance, solver=solver, **measured)
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -19,9 +19,11 @@ import numpy as np
 import pyomo.environ as pyo
 
 from planner.errors import SolverError
+from planner.interrupt import raise_if_stopped
 from planner.model.arrays import StandardForm, start_vector
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
+from planner.model.start import load_start
 from planner.problem import Problem
 from planner.solver.heuristic import incumbent_from_values, restricted_mip, satisfies_coupling, solution_cost
 from planner.solver.lagrangian import CapacityCover, fixable_options, lagrangian_bound
@@ -117,117 +119,172 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
        options; more subgradient steps aimed at the incumbent's cost (Polyak steps need a target);
        the heuristic of step 2 again from their values.
     4. On models of ``LARGE_MODEL_ARCS`` arcs or more, where HiGHS cannot even solve the root LP of
-       the restricted MIP in time (60 s for 69 options of the national model): the module search
-       (``planner.solver.module_search``) over the promising options, from the incumbent, side by side
-       with the subgradient steps, in two halves so that the second half's steps aim at the first
-       half's incumbent and its search starts from the options the newer values promise.
+       the restricted MIP in time: the module search (``planner.solver.module_search``) over the
+       promising options, from the incumbent, side by side with the subgradient steps, in two
+       halves so that the second half's steps aim at the first half's incumbent and its search
+       starts from the options the newer values promise.
     Fixing with the best bound against the best incumbent.
 
     Steps 3 and 4 run only where they pay (:func:`worth_going_on`): on models of
     ``LARGE_MODEL_ARCS`` arcs or more, which HiGHS cannot solve alone within a time limit, and on
     smaller ones when the first incumbent already lets fixing close ``PAYING_FIXED_SHARE`` of the
     options, so that a better incumbent shrinks HiGHS's model further, or when that incumbent is
-    poor. Otherwise (``paid`` False)
-    HiGHS, with its cuts, does more with that time than the presolve's heuristics: it starts at
-    once on the model as it is, without the few fixings or the start (with them, HiGHS went another
-    way on ``benchmarks/overhead.py``: 46.6 s against 37.5 s for the direct run in one measurement;
-    without them it makes the direct run's search), and the incumbent is kept in reserve
-    (:func:`keep_better`)."""
-    started = time.perf_counter()
-    budget = presolve_budget(problem, options)
-    large = problem.n_arcs >= LARGE_MODEL_ARCS
-    cover = CapacityCover(problem, index)
-    best = {"bound": None, "values": None, "chosen": None, "multipliers": None}
-    incumbent, cost = None, None
-
-    def left() -> float:
-        return budget - (time.perf_counter() - started)
-
-    found = {"cost": None}  # the module search's best cost so far, as it goes (another thread)
-
-    def noted(candidate_cost: float) -> None:
-        found["cost"] = candidate_cost if found["cost"] is None else min(found["cost"], candidate_cost)
-
-    def current_upper_bound() -> float | None:
-        return min((c for c in (cost, found["cost"]) if c is not None), default=None)
-
-    def bound_round(seconds: float) -> None:
-        result = lagrangian_bound(
-            problem,
-            index,
-            upper_bound=cost,
-            time_limit_s=seconds,
-            start=best["multipliers"],
-            max_iterations=LARGE_MODEL_ITERATIONS if large else 400,
-            current_upper_bound=current_upper_bound if large else None,
-            restart_when_stuck=large,
-            max_target_gap=LARGE_MODEL_TARGET_GAP if large and cost is not None else None,
-        )
-        best["multipliers"] = result.multipliers
-        if best["bound"] is None or result.bound > best["bound"]:
-            best.update(bound=result.bound, values=result.option_value, chosen=result.chosen)
-
-    def consider(candidate) -> None:
-        nonlocal incumbent, cost
-        if candidate is not None and satisfies_coupling(problem, candidate):
-            candidate_cost = solution_cost(problem, index, candidate)
-            if cost is None or candidate_cost < cost:
-                incumbent, cost = candidate, candidate_cost
-
-    def fixings() -> tuple[np.ndarray, np.ndarray]:
-        return fixable_options(problem, best["bound"], best["values"], cost, cover)
-
-    bound_round(budget * (FIRST_ROUND_SHARE_LARGE if large else 0.25))
-    first_seconds = 0.0 if large else budget * FIRST_HEURISTIC_SHARE
-    consider(incumbent_from_values(problem, index, best["values"], time_limit_s=first_seconds, opened=best["chosen"]))
-    paid = large or worth_going_on(problem, options, best["bound"], cost, fixings())
-    if paid and large:
-        promising = promising_options(problem, best["values"], best["chosen"], SEARCH_PER_TYPE)
-        if incumbent is not None and left() > 0.5 and (options.threads is None or options.threads >= 2):
-            # the module search (in HiGHS) and the subgradient (in numpy) both release the GIL,
-            # so side by side they use two cores at nearly full speed each; in two halves, so that
-            # the second gets the first's incumbent as its Polyak target and its values for the search
-            searched = np.zeros(problem.n_options, dtype=bool)
-            for half in (2, 1):
-                seconds = left() / half
-                searched |= promising_options(problem, best["values"], best["chosen"], SEARCH_PER_TYPE)
-                promising = searched
-                if half == 2:
-                    # the first half searches among the facility types the relaxation opens: a
-                    # greedy search from a network short of capacity otherwise opens a central
-                    # plant first and can stay in that basin (12 eastern states: 114.4 M without
-                    # this rule, 103.0 M with it)
-                    opened_types = np.unique(problem.option_type[best["chosen"]])
-                    if len(opened_types):
-                        promising = promising & np.isin(problem.option_type, opened_types)
-                with ThreadPoolExecutor(max_workers=1) as pool:
-                    bounding = pool.submit(bound_round, seconds)
-                    consider(module_search(problem, index, incumbent, promising, seconds, on_improvement=noted))
-                    bounding.result()
-        elif incumbent is not None and left() > 0.5:
-            consider(module_search(problem, index, incumbent, promising, left() / 2))
-            bound_round(left())
-        elif left() > 0.2:
-            bound_round(left())
+    poor. Otherwise (``paid`` False) HiGHS, with its cuts, does more with that time than the
+    presolve's heuristics: it starts at once on the model as it is, without the few fixings or the
+    start (with them HiGHS was seen to take another, slower way than the direct run on the instance
+    of ``benchmarks/overhead.py``; without them it makes the direct run's search), and the incumbent
+    is kept in reserve (:func:`keep_better`). Ctrl-C or SIGTERM raises
+    :class:`~planner.interrupt.Interrupted` once the subgradient thread has ended."""
+    run = _PresolveRun(problem, index, options)
+    run.first_steps()
+    paid = run.large or worth_going_on(problem, options, run.bound, run.cost, run.fixings())
+    if paid and run.large:
+        run.large_model_steps()
     elif paid:
-        promising = promising_options(problem, best["values"], best["chosen"])
-        if promising.sum() <= RESTRICTED_SHARE * problem.n_options and left() > 0.5:
-            consider(restricted_mip(problem, index, promising, left() * 0.5, start=incumbent, threads=options.threads))
-        if left() > 0.2:
-            bound_round(left() / 2)
-        if left() > 0.2:
-            consider(incumbent_from_values(problem, index, best["values"], time_limit_s=left(), opened=best["chosen"]))
-    fix_closed, fix_open = fixings()
-    logger.info(
-        "presolve: bound %.10g, incumbent %s, %d options fixed closed, %d fixed open (%.1fs)%s",
-        best["bound"],
-        "none" if cost is None else f"{cost:.10g}",
-        int(fix_closed.sum()),
-        int(fix_open.sum()),
-        time.perf_counter() - started,
-        "" if paid else "; it did not pay, so HiGHS gets the model unchanged and the incumbent is kept in reserve",
-    )
-    return PresolveResult(best["bound"], incumbent, cost, fix_closed, fix_open, paid)
+        run.small_model_steps()
+    return run.result(paid)
+
+
+class _PresolveRun:
+    """The state of one :func:`lagrangian_presolve` and its steps: the clock, the best Lagrangian
+    bound with its option values and multipliers, the best incumbent and its cost, and the module
+    search's best cost as it goes (``found_cost``: written on the main thread while the subgradient
+    thread reads it as its Polyak target)."""
+
+    def __init__(self, problem: Problem, index: ModelIndex, options: SolverOptions) -> None:
+        self.problem, self.index, self.options = problem, index, options
+        self.started = time.perf_counter()
+        self.budget = presolve_budget(problem, options)
+        self.large = problem.n_arcs >= LARGE_MODEL_ARCS
+        self.cover = CapacityCover(problem, index)
+        self.bound: float | None = None
+        self.option_value: np.ndarray | None = None  # v_o at the best bound's multipliers
+        self.chosen: np.ndarray | None = None  # the options the relaxation opens there
+        self.multipliers: np.ndarray | None = None  # the last round's best, where the next one starts
+        self.incumbent: Solution | None = None
+        self.cost: float | None = None
+        self.found_cost: float | None = None
+
+    def left(self) -> float:
+        """Seconds left of the budget."""
+        return self.budget - (time.perf_counter() - self.started)
+
+    def noted(self, candidate_cost: float) -> None:
+        """The module search found a network of this cost (see :meth:`current_upper_bound`)."""
+        self.found_cost = candidate_cost if self.found_cost is None else min(self.found_cost, candidate_cost)
+
+    def current_upper_bound(self) -> float | None:
+        """The best cost known now: the incumbent's or the running module search's."""
+        return min((c for c in (self.cost, self.found_cost) if c is not None), default=None)
+
+    def bound_round(self, seconds: float) -> None:
+        """One subgradient round from the last one's multipliers; keeps the best bound."""
+        large = self.large
+        result = lagrangian_bound(
+            self.problem,
+            self.index,
+            upper_bound=self.cost,
+            time_limit_s=seconds,
+            start=self.multipliers,
+            max_iterations=LARGE_MODEL_ITERATIONS if large else 400,
+            current_upper_bound=self.current_upper_bound if large else None,
+            restart_when_stuck=large,
+            max_target_gap=LARGE_MODEL_TARGET_GAP if large and self.cost is not None else None,
+        )
+        self.multipliers = result.multipliers
+        if self.bound is None or result.bound > self.bound:
+            self.bound, self.option_value, self.chosen = result.bound, result.option_value, result.chosen
+
+    def consider(self, candidate: Solution | None) -> None:
+        """Keep ``candidate`` if it is feasible and cheaper than the incumbent."""
+        if candidate is not None and satisfies_coupling(self.problem, candidate):
+            candidate_cost = solution_cost(self.problem, self.index, candidate)
+            if self.cost is None or candidate_cost < self.cost:
+                self.incumbent, self.cost = candidate, candidate_cost
+
+    def fixings(self) -> tuple[np.ndarray, np.ndarray]:
+        """The options fixed closed and open by the best bound against the incumbent."""
+        return fixable_options(self.problem, self.bound, self.option_value, self.cost, self.cover)
+
+    def heuristic_incumbent(self, seconds: float) -> None:
+        """Step 2: the heuristic incumbent from the best bound's option values."""
+        self.consider(
+            incumbent_from_values(self.problem, self.index, self.option_value, time_limit_s=seconds, opened=self.chosen)
+        )
+
+    def first_steps(self) -> None:
+        """Steps 1 and 2."""
+        self.bound_round(self.budget * (FIRST_ROUND_SHARE_LARGE if self.large else 0.25))
+        self.heuristic_incumbent(0.0 if self.large else self.budget * FIRST_HEURISTIC_SHARE)
+
+    def small_model_steps(self) -> None:
+        """Step 3: the restricted MIP, a subgradient round aimed at its incumbent, the heuristic again."""
+        promising = promising_options(self.problem, self.option_value, self.chosen)
+        if promising.sum() <= RESTRICTED_SHARE * self.problem.n_options and self.left() > 0.5:
+            self.consider(restricted_mip(
+                self.problem, self.index, promising, self.left() * 0.5, start=self.incumbent,
+                threads=self.options.threads,
+            ))
+        if self.left() > 0.2:
+            self.bound_round(self.left() / 2)
+        if self.left() > 0.2:
+            self.heuristic_incumbent(self.left())
+
+    def large_model_steps(self) -> None:
+        """Step 4: the module search beside the subgradient on two threads, or one after the
+        other on one; with no incumbent to search from, the subgradient alone."""
+        threads = self.options.threads
+        if self.incumbent is not None and self.left() > 0.5 and (threads is None or threads >= 2):
+            self.search_beside_subgradient()
+        elif self.incumbent is not None and self.left() > 0.5:
+            promising = promising_options(self.problem, self.option_value, self.chosen, SEARCH_PER_TYPE)
+            self.consider(module_search(self.problem, self.index, self.incumbent, promising, self.left() / 2))
+            self.bound_round(self.left())
+        elif self.left() > 0.2:
+            self.bound_round(self.left())
+
+    def search_beside_subgradient(self) -> None:
+        """The module search (in HiGHS) on this thread and a subgradient round (in numpy) on
+        another: both release the GIL (HiGHS takes it only for a moment at each interrupt
+        callback), so side by side they use two cores at nearly full speed each. In two halves, so
+        that the second gets the first's incumbent as its Polyak target and its values for the
+        search. The subgradient thread ends on Ctrl-C or SIGTERM like the search, and
+        :class:`~planner.interrupt.Interrupted` is raised once it has."""
+        searched = np.zeros(self.problem.n_options, dtype=bool)
+        for half in (2, 1):
+            seconds = self.left() / half
+            searched |= promising_options(self.problem, self.option_value, self.chosen, SEARCH_PER_TYPE)
+            promising = searched & self.opened_types() if half == 2 else searched
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                bounding = pool.submit(self.bound_round, seconds)
+                self.consider(module_search(
+                    self.problem, self.index, self.incumbent, promising, seconds, on_improvement=self.noted
+                ))
+                bounding.result()
+            raise_if_stopped()
+
+    def opened_types(self) -> np.ndarray:
+        """Mask of the options of the facility types the relaxation opens (all options where it
+        opens none): the first half searches among them, since a greedy search from a network
+        short of capacity otherwise opens a central plant first and can stay in that basin."""
+        opened_types = np.unique(self.problem.option_type[self.chosen])
+        if not len(opened_types):
+            return np.ones(self.problem.n_options, dtype=bool)
+        return np.isin(self.problem.option_type, opened_types)
+
+    def result(self, paid: bool) -> PresolveResult:
+        """The presolve's outcome: fixings by the best bound against the best incumbent."""
+        fix_closed, fix_open = self.fixings()
+        logger.info(
+            "presolve: bound %.10g, incumbent %s, %d options fixed closed, %d fixed open (%.1fs)%s",
+            self.bound,
+            "none" if self.cost is None else f"{self.cost:.10g}",
+            int(fix_closed.sum()),
+            int(fix_open.sum()),
+            time.perf_counter() - self.started,
+            "" if paid else "; it did not pay, so HiGHS gets the model unchanged and the incumbent is kept in reserve",
+        )
+        return PresolveResult(self.bound, self.incumbent, self.cost, fix_closed, fix_open, paid)
 
 
 def worth_going_on(
@@ -254,23 +311,13 @@ def worth_going_on(
 
 
 def apply_presolve(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex, presolve: PresolveResult) -> None:
-    """Fix the fixable options and load the incumbent as the starting point."""
+    """Fix the fixable options and load the incumbent as the starting point (``load_start``)."""
     for option in np.flatnonzero(presolve.fix_closed).tolist():
         model.open[option].fix(0)
     for option in np.flatnonzero(presolve.fix_open).tolist():
         model.open[option].fix(1)
-    incumbent = presolve.incumbent
-    if incumbent is None:
-        return
-    for option in range(problem.n_options):
-        if not model.open[option].fixed:
-            model.open[option].set_value(int(incumbent.open[option]))
-    for option in index.modular_options.tolist():
-        model.modules[option].set_value(int(incumbent.modules[option]))
-    for arc, share in enumerate(incumbent.assign.tolist()):
-        model.assign[arc].set_value(share)
-    for pair in index.unmet_pairs.tolist():
-        model.unmet[pair].set_value(float(incumbent.unmet[pair]))
+    if presolve.incumbent is not None:
+        load_start(model, problem, index, presolve.incumbent)
 
 
 def apply_presolve_to_form(
@@ -341,24 +388,14 @@ def keep_better(
 
 def presolve_report(objective: float, status: Status, termination: str, mip_gap_tolerance: float) -> SolveReport:
     """A report for the presolve's incumbent alone (no bound yet: see :func:`combine_bounds`)."""
-    return SolveReport(
-        status=status,
-        termination=termination,
-        objective=objective,
-        best_bound=None,
-        mip_gap=None,
-        mip_gap_tolerance=mip_gap_tolerance,
-        solve_s=0.0,
-        nodes=None,
-        solver="planner presolve",
-    )
+    return SolveReport.of(status, termination, objective, None, mip_gap_tolerance, "planner presolve")
 
 
 def highs_can_help(problem: Problem, presolve: PresolveResult, seconds: float | None) -> bool:
     """Whether HiGHS should get the model after the presolve: not on a model of
     ``LARGE_MODEL_ARCS`` arcs or more with an incumbent in hand and less than
-    ``MIN_HIGHS_SECONDS_LARGE`` left, where HiGHS's own presolve alone takes about 10 s (national
-    model) and its root LP far longer, so it would only overrun the time limit."""
+    ``MIN_HIGHS_SECONDS_LARGE`` left, where HiGHS's own presolve and root LP take longer than that,
+    so it would only overrun the time limit."""
     return not (
         problem.n_arcs >= LARGE_MODEL_ARCS
         and presolve.incumbent is not None

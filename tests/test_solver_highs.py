@@ -1,0 +1,225 @@
+"""HiGHS through ``planner.solver.highs``: how each HiGHS model status becomes a :class:`Status` or an
+error, the retry without the MIP start, Ctrl-C (``planner.interrupt.STOP``) ending a run at once, and
+the thread count kept within the machine's cores. Tiny hand-made LPs and MIPs."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+
+import highspy
+import numpy as np
+import pytest
+from scipy import sparse
+
+import planner.interrupt as interrupt
+import planner.solver.highs as highs_module
+from planner.errors import InfeasibleError, SolverError
+from planner.interrupt import Interrupted
+from planner.model.arrays import LinearForm
+from planner.solver.highs import new_highs, pass_model, run_highs, run_highs_once, run_interruptibly, solve_lp
+from planner.solver.outcome import SolveReport, SolverOptions, Status
+
+MODEL_STATUS = highspy.HighsModelStatus
+QUIET = SolverOptions(progress_s=None)
+
+# what each HiGHS model status means for the planner (kInterrupt: see the Ctrl-C tests)
+REPORTED = {
+    MODEL_STATUS.kOptimal: Status.OPTIMAL,
+    MODEL_STATUS.kModelEmpty: Status.OPTIMAL,
+    MODEL_STATUS.kTimeLimit: Status.TIME_LIMIT,
+    MODEL_STATUS.kIterationLimit: Status.OTHER_LIMIT,
+    MODEL_STATUS.kSolutionLimit: Status.OTHER_LIMIT,
+    MODEL_STATUS.kObjectiveBound: Status.OTHER_LIMIT,
+    MODEL_STATUS.kObjectiveTarget: Status.OTHER_LIMIT,
+}
+RAISED = {
+    MODEL_STATUS.kInfeasible: InfeasibleError,
+    MODEL_STATUS.kUnboundedOrInfeasible: InfeasibleError,
+    MODEL_STATUS.kUnbounded: SolverError,
+}
+UNMAPPED = [
+    status
+    for status in MODEL_STATUS.__members__.values()
+    if status not in REPORTED and status not in RAISED and status != MODEL_STATUS.kInterrupt
+]
+
+
+def two_variable_lp(rhs: float = 1.0) -> LinearForm:
+    """min x + 2y s.t. x + y ≥ rhs, 0 ≤ x, y ≤ 1: x = rhs, objective rhs (infeasible for rhs > 2)."""
+    return LinearForm(
+        matrix=sparse.csr_array(np.array([[1.0, 1.0]])),
+        row_lower=np.array([rhs]),
+        row_upper=np.array([np.inf]),
+        col_lower=np.zeros(2),
+        col_upper=np.ones(2),
+        integer=np.zeros(2, dtype=bool),
+        cost=np.array([1.0, 2.0]),
+        offset=0.0,
+    )
+
+
+def knapsack(n_items: int = 30, n_rows: int = 3, seed: int = 0) -> LinearForm:
+    """A seeded multi-dimensional 0-1 knapsack (maximise value as min −value): HiGHS's presolve does
+    not solve it, so the simplex and MIP callbacks are reached."""
+    rng = np.random.default_rng(seed)
+    weight = rng.integers(20, 100, (n_rows, n_items)).astype(float)
+    return LinearForm(
+        matrix=sparse.csr_array(weight),
+        row_lower=np.full(n_rows, -np.inf),
+        row_upper=weight.sum(axis=1) / 2,
+        col_lower=np.zeros(n_items),
+        col_upper=np.ones(n_items),
+        integer=np.ones(n_items, dtype=bool),
+        cost=-rng.integers(20, 100, n_items).astype(float),
+        offset=0.0,
+    )
+
+
+@pytest.fixture
+def stop():
+    """``STOP`` set as by Ctrl-C, and cleared afterwards whatever happens."""
+    interrupt.STOP.set()
+    try:
+        yield
+    finally:
+        interrupt.STOP.clear()
+
+
+def with_model_status(monkeypatch, status) -> None:
+    """HiGHS solves for real, but reports ``status``."""
+    real_new_highs = highs_module.new_highs
+
+    def faked(options):
+        instance = real_new_highs(options)
+        instance.getModelStatus = lambda: status
+        return instance
+
+    monkeypatch.setattr(highs_module, "new_highs", faked)
+
+
+def test_a_solved_lp_and_mip_are_optimal_and_an_infeasible_lp_raises():
+    report, values = run_highs_once(two_variable_lp(), QUIET)
+    assert report.status is Status.OPTIMAL and report.termination == "Optimal"
+    assert report.objective == pytest.approx(1.0) and report.best_bound == pytest.approx(1.0)
+    np.testing.assert_allclose(values, [1.0, 0.0], atol=1e-9)
+    report, values = run_highs_once(knapsack(10), QUIET)
+    assert report.status is Status.OPTIMAL and report.nodes is not None
+    assert report.objective == pytest.approx(float(knapsack(10).cost @ values))
+    with pytest.raises(InfeasibleError, match="infeasible"):
+        run_highs_once(two_variable_lp(rhs=3.0), QUIET)
+
+
+@pytest.mark.parametrize("model_status", list(REPORTED), ids=lambda status: status.name)
+def test_each_mapped_status_with_a_solution_gives_its_status(monkeypatch, model_status):
+    with_model_status(monkeypatch, model_status)
+    report, _ = run_highs_once(two_variable_lp(), QUIET)
+    assert report.status is REPORTED[model_status]
+    assert report.objective == pytest.approx(1.0)
+    # an LP has a bound only when it is proven optimal
+    assert (report.best_bound is not None) == (REPORTED[model_status] is Status.OPTIMAL)
+
+
+@pytest.mark.parametrize("model_status", list(RAISED), ids=lambda status: status.name)
+def test_infeasible_and_unbounded_statuses_raise(monkeypatch, model_status):
+    with_model_status(monkeypatch, model_status)
+    with pytest.raises(RAISED[model_status]):
+        run_highs_once(two_variable_lp(), QUIET)
+
+
+@pytest.mark.parametrize("model_status", UNMAPPED, ids=lambda status: status.name)
+def test_an_unmapped_status_is_an_error_and_no_result_is_trusted(monkeypatch, model_status):
+    assert len(UNMAPPED) >= 8  # kNotset, the error statuses, kUnknown, kMemoryLimit, ...
+    with_model_status(monkeypatch, model_status)
+    with pytest.raises(SolverError, match="no result is trusted"):
+        run_highs_once(two_variable_lp(), QUIET)
+
+
+def _report(objective: float, mismatch: bool = False) -> SolveReport:
+    return SolveReport.of(Status.OPTIMAL, "test", objective, objective, 1e-4, "test", objective_mismatch=mismatch)
+
+
+class FakeRuns:
+    """Stands in for ``run_highs_once``: the first run's report has a mismatched objective; the
+    retry returns ``retry`` (a report, or an exception to raise). Records each run's start."""
+
+    def __init__(self, first: float, retry) -> None:
+        self.first, self.retry, self.starts = first, retry, []
+
+    def __call__(self, compiled, options, start=None, started=None):
+        self.starts.append(start)
+        if len(self.starts) == 1:
+            return _report(self.first, mismatch=True), np.array([1.0])
+        if isinstance(self.retry, Exception):
+            raise self.retry
+        return _report(self.retry), np.array([2.0])
+
+
+@pytest.mark.parametrize(("first", "retry", "kept"), [(10.0, 8.0, 8.0), (10.0, 12.0, 10.0)])
+def test_a_mismatched_objective_after_a_start_is_solved_again_without_it(monkeypatch, first, retry, kept):
+    runs = FakeRuns(first, retry)
+    monkeypatch.setattr(highs_module, "run_highs_once", runs)
+    start = np.array([0.5])
+    report, values = run_highs(two_variable_lp(), QUIET, start=start)
+    assert len(runs.starts) == 2
+    assert runs.starts[0] is start and runs.starts[1] is None
+    assert report.objective == kept
+    assert values[0] == (2.0 if kept == retry else 1.0)
+
+
+def test_a_failed_retry_keeps_the_first_run(monkeypatch):
+    runs = FakeRuns(10.0, SolverError("HiGHS ended without a feasible solution"))
+    monkeypatch.setattr(highs_module, "run_highs_once", runs)
+    report, values = run_highs(two_variable_lp(), QUIET, start=np.array([0.5]))
+    assert len(runs.starts) == 2
+    assert report.objective == 10.0 and report.objective_mismatch and values[0] == 1.0
+
+
+def test_no_retry_without_a_start(monkeypatch):
+    runs = FakeRuns(10.0, 8.0)
+    monkeypatch.setattr(highs_module, "run_highs_once", runs)
+    report, _ = run_highs(two_variable_lp(), QUIET)
+    assert runs.starts == [None] and report.objective == 10.0
+
+
+def test_stop_ends_a_mip_at_once_and_raises_interrupted(stop):
+    highs = new_highs(SolverOptions(threads=1))
+    pass_model(highs, knapsack())
+    started = time.perf_counter()
+    with pytest.raises(Interrupted):
+        run_interruptibly(highs)
+    assert time.perf_counter() - started < 5.0
+    # stopped by the callbacks before any work, not solved and then discarded
+    assert highs.getModelStatus() == MODEL_STATUS.kInterrupt
+    assert highs.getInfo().mip_node_count == 0
+
+
+def test_a_stopped_solve_raises_interrupted_and_returns_nothing(stop):
+    with pytest.raises(Interrupted):
+        run_highs(knapsack(), QUIET)
+    with pytest.raises(Interrupted):
+        solve_lp(two_variable_lp())
+
+
+def test_an_interrupted_status_raises_even_outside_a_native_section(monkeypatch, stop):
+    """kInterrupt comes only from the STOP callbacks: it is never reported as a result."""
+    monkeypatch.setattr(highs_module, "native_section", contextlib.nullcontext)
+    with pytest.raises(Interrupted):
+        run_highs_once(knapsack(), QUIET)
+
+
+def test_a_solve_after_stop_is_cleared_runs_normally():
+    report, _ = run_highs(knapsack(), QUIET)
+    assert report.status is Status.OPTIMAL
+
+
+@pytest.mark.parametrize(("asked", "cores", "used"), [(4, 1, 1), (2, 2, 2), (1, 8, 1)])
+def test_threads_are_kept_within_the_cores(monkeypatch, caplog, asked, cores, used):
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    with caplog.at_level(logging.INFO, logger="planner.solver.highs"):
+        highs = new_highs(SolverOptions(threads=asked))
+    _, threads = highs.getOptionValue("threads")  # (status, value)
+    assert threads == used
+    assert ("cores" in caplog.text) == (asked > cores)

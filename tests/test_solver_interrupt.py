@@ -1,0 +1,73 @@
+"""Ctrl-C in the presolve (``planner.interrupt.STOP``): the subgradient ends at its next step, also
+on the worker thread beside the module search, and the main thread raises ``Interrupted`` once that
+thread has ended. Seeded tiny instances."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import planner.interrupt as interrupt
+import planner.solver.presolve as presolve
+from planner.interrupt import Interrupted
+from planner.model import ModelIndex
+from planner.solver.lagrangian import lagrangian_bound
+from planner.solver.outcome import SolverOptions
+from tests.test_brute_force import random_problem
+
+
+@pytest.fixture
+def stop():
+    """Clears ``STOP`` afterwards, whatever happens (the test sets it)."""
+    try:
+        yield interrupt.STOP
+    finally:
+        interrupt.STOP.clear()
+
+
+def test_the_subgradient_ends_at_its_first_step_once_stop_is_set(stop):
+    problem = random_problem(3)
+    index = ModelIndex.from_problem(problem)
+    free = lagrangian_bound(problem, index, upper_bound=None, max_iterations=50, time_limit_s=60)
+    stop.set()
+    stopped = lagrangian_bound(problem, index, upper_bound=None, max_iterations=50, time_limit_s=60)
+    assert free.iterations > 1 and stopped.iterations == 1
+    assert np.isfinite(stopped.bound) and stopped.bound <= free.bound + 1e-9
+
+
+@pytest.mark.parametrize("search_raises", [False, True])
+def test_the_subgradient_thread_beside_the_module_search_ends_and_interrupted_is_raised(
+    monkeypatch, stop, search_raises
+):
+    """The module search (faked) is stopped by Ctrl-C while the subgradient runs on the worker
+    thread with no iteration limit and half a minute to go: the run ends within seconds with
+    ``Interrupted``, whether the search raised it or returned."""
+    real_bound = presolve.lagrangian_bound
+    worker_rounds = []
+
+    def endless_on_the_worker(*args, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            kwargs["max_iterations"] = 10**9
+            worker_rounds.append(kwargs["time_limit_s"])
+        return real_bound(*args, **kwargs)
+
+    def stopped_search(*args, **kwargs):
+        time.sleep(0.2)  # the worker is well into its round
+        stop.set()
+        if search_raises:
+            raise Interrupted()
+        return None
+
+    monkeypatch.setattr(presolve, "LARGE_MODEL_ARCS", 0)
+    monkeypatch.setattr(presolve, "lagrangian_bound", endless_on_the_worker)
+    monkeypatch.setattr(presolve, "module_search", stopped_search)
+    problem = random_problem(5, capacitated_must_serve=True)  # a duality gap: the subgradient never ends alone
+    options = SolverOptions(time_limit_s=60.0, presolve_min_arcs=0, threads=2)
+    started = time.perf_counter()
+    with pytest.raises(Interrupted):
+        presolve.lagrangian_presolve(problem, ModelIndex.from_problem(problem), options)
+    assert len(worker_rounds) == 1 and worker_rounds[0] > 20.0
+    assert time.perf_counter() - started < 10.0
