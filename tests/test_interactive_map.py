@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from planner.export.interactive_map import _longitude_cut, write_interactive_map
+from planner.export.interactive_map import longitude_cut, write_interactive_map
 from planner.export.layers import flow_layer, region_layer, site_layer
 from planner.export.report import write_report
 from planner.export.summary import build_summary
@@ -145,7 +145,7 @@ def test_report_is_self_contained_and_escapes_user_strings(layers, tmp_path):
 )
 def test_longitudes_are_cut_at_the_widest_gap(points, cut):
     """Aleutians-like data (172°E with the US at −120…−70°) is cut in the widest gap, not at ±180°."""
-    assert _longitude_cut(np.array(points)) == cut
+    assert longitude_cut(np.array(points)) == cut
 
 
 # --- headless Chromium ------------------------------------------------------------------------------

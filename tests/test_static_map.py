@@ -19,14 +19,8 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from planner.errors import InputError
-from planner.export.static_map import (
-    build_map_figure,
-    draw_map,
-    draw_maps,
-    find_clusters,
-    median_lonlat,
-    region_clusters,
-)
+from planner.export.static_map import build_map_figure, draw_map, draw_maps
+from planner.inputs.geo import find_clusters, median_lonlat, region_clusters
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 TYPES = ("plant", "micro")

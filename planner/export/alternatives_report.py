@@ -8,11 +8,13 @@ import logging
 import math
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 
+from planner.export.charts import new_figure, save_png, scaled_text, type_colours
 from planner.export.folder import staged_folder, write_run_folders
 from planner.export.layers import site_layer
-from planner.export.static_map import TYPE_COLOURS, equal_area_crs, region_clusters
+from planner.inputs.geo import equal_area_crs, region_clusters
 
 logger = logging.getLogger(__name__)
 
@@ -41,63 +43,78 @@ def write_alternatives(result, out: Path, sources: dict, warnings_seen: list[str
 
 
 def draw_side_by_side(result, path: Path) -> None:
+    """Write :func:`side_by_side_figure` to ``path`` (PNG)."""
+    save_png(side_by_side_figure(result), path)
+
+
+def side_by_side_figure(result):
     """One panel per network on the same extent (the main group of regions; remote groups are left to
     each network's own map): sites coloured by type; sites not open so in the optimum ringed black, the
     optimum's sites closed in this network crossed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
-    regions = result.inputs.regions
-    crs = equal_area_crs(regions)
-    labels = region_clusters(regions)
-    main = labels == np.bincount(labels).argmax()
-    outline = regions.loc[main].to_crs(crs)
-    xmin, ymin, xmax, ymax = outline.total_bounds
-    outline = outline.simplify(SIMPLIFY_SHARE * (xmax - xmin))
-    pad = 0.05 * max(xmax - xmin, ymax - ymin, 1.0)  # metres; point regions on a line have no height
-    xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
-    type_ids = list(result.networks[0].run.problem.type_ids)
-    colours = {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(type_ids)}
+    crs = equal_area_crs(result.inputs.regions)
+    outline, (xmin, ymin, xmax, ymax) = _main_outline(result.inputs.regions, crs)
+    optimum = result.networks[0].run
+    colours = type_colours(optimum.problem.type_ids)
     n = len(result.networks)
     columns = min(3, math.ceil(math.sqrt(n)))
     rows = math.ceil(n / columns)
     aspect = (ymax - ymin) / max(xmax - xmin, 1e-9)
-    figure, axes = plt.subplots(rows, columns, figsize=(PANEL_INCHES * columns, PANEL_INCHES * aspect * rows + 0.8),
-                                squeeze=False)
-    optimum_sites = site_layer(result.networks[0].run).to_crs(crs)
-    optimum_keys = set(zip(optimum_sites["site_id"], optimum_sites["facility_type"], strict=False))
+    fig, axes = new_figure(PANEL_INCHES * columns, PANEL_INCHES * aspect * rows + 0.8, rows, columns, squeeze=False)
+    optimum_sites = site_layer(optimum).to_crs(crs)
     for panel, alternative in zip(axes.ravel(), result.networks, strict=False):
-        outline.plot(ax=panel, color="#eeeeee", edgecolor="#bbbbbb", linewidth=0.1)
-        sites = site_layer(alternative.run).to_crs(crs)
-        changed = [(s, t) not in optimum_keys for s, t in zip(sites["site_id"], sites["facility_type"], strict=False)]
-        for type_id in type_ids:
-            chosen = sites[sites["facility_type"] == type_id]
-            panel.scatter(chosen.geometry.x, chosen.geometry.y, s=28, color=colours[type_id], zorder=3)
-        moved = sites[np.asarray(changed, dtype=bool)]
-        panel.scatter(moved.geometry.x, moved.geometry.y, s=90, facecolors="none", edgecolors="black",
-                      linewidths=1.0, zorder=4)
-        kept = set(zip(sites["site_id"], sites["facility_type"], strict=False))
-        gone = optimum_sites[[key not in kept for key in zip(optimum_sites["site_id"], optimum_sites["facility_type"],
-                                                                strict=False)]]
-        panel.scatter(gone.geometry.x, gone.geometry.y, s=40, marker="x", color="black", linewidths=1.0, zorder=4)
+        if len(outline):
+            outline.plot(ax=panel, color="#eeeeee", edgecolor="#bbbbbb", linewidth=0.1)
+        _draw_network(panel, site_layer(alternative.run).to_crs(crs), optimum_sites, colours)
         row = result.table.iloc[alternative.number]
         title = "optimum" if alternative.number == 0 else f"alternative {alternative.number}"
-        panel.set_title(f"{title}: {row['audited_cost'] / 1e6:,.2f} M (+{row['above_optimum_pct']:.2f}%)\n"
+        cost = scaled_text(row["audited_cost"], f"{optimum.problem.currency}/yr")
+        panel.set_title(f"{title}: {cost} (+{row['above_optimum_pct']:.2f}%)\n"
                         f"{row['distance_to_optimum']} options differ from the optimum", fontsize=8)
         panel.set_xlim(xmin, xmax)
         panel.set_ylim(ymin, ymax)
+    for panel in axes.ravel():
         panel.set_axis_off()
-    for panel in axes.ravel()[n:]:
-        panel.set_axis_off()
-    handles = [Line2D([], [], marker="o", linestyle="", color=colours[t], label=t) for t in type_ids]
+    handles = _legend_handles(colours)
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.suptitle(f"Networks within {100 * result.slack:g}% of the optimal cost", fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    return fig
+
+
+def _main_outline(regions: gpd.GeoDataFrame, crs: str) -> tuple[gpd.GeoSeries, tuple[float, float, float, float]]:
+    """The outlines of the group of regions with the most members, projected to ``crs`` and simplified, and
+    the padded extent (metres) every panel shows."""
+    labels = region_clusters(regions)
+    main = labels == np.bincount(labels).argmax() if len(labels) else np.zeros(0, dtype=bool)
+    outline = regions.loc[main].to_crs(crs)
+    xmin, ymin, xmax, ymax = outline.total_bounds if len(outline) else (-1e5, -1e5, 1e5, 1e5)
+    if not np.isfinite([xmin, ymin, xmax, ymax]).all():
+        xmin, ymin, xmax, ymax = -1e5, -1e5, 1e5, 1e5
+    outline = outline.geometry.simplify(SIMPLIFY_SHARE * (xmax - xmin))
+    pad = 0.05 * max(xmax - xmin, ymax - ymin, 1.0)  # metres; point regions on a line have no height
+    return outline, (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+
+
+def _draw_network(panel, sites: gpd.GeoDataFrame, optimum_sites: gpd.GeoDataFrame, colours: dict[str, str]) -> None:
+    """Sites by type; ringed where not open so in the optimum; the optimum's sites closed here crossed."""
+    keys = list(zip(sites["site_id"], sites["facility_type"], strict=True))
+    optimum_keys = list(zip(optimum_sites["site_id"], optimum_sites["facility_type"], strict=True))
+    for type_id, colour in colours.items():
+        chosen = sites[sites["facility_type"] == type_id]
+        panel.scatter(chosen.geometry.x, chosen.geometry.y, s=28, color=colour, zorder=3)
+    in_optimum, here = set(optimum_keys), set(keys)
+    moved = sites[np.array([key not in in_optimum for key in keys], dtype=bool)]
+    panel.scatter(moved.geometry.x, moved.geometry.y, s=90, facecolors="none", edgecolors="black", linewidths=1.0,
+                  zorder=4)
+    gone = optimum_sites[np.array([key not in here for key in optimum_keys], dtype=bool)]
+    panel.scatter(gone.geometry.x, gone.geometry.y, s=40, marker="x", color="black", linewidths=1.0, zorder=4)
+
+
+def _legend_handles(colours: dict[str, str]) -> list:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker="o", linestyle="", color=colour, label=t) for t, colour in colours.items()]
     handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="none", markeredgecolor="black",
                           label="not open so in the optimum"))
     handles.append(Line2D([], [], marker="x", linestyle="", color="black", label="open in the optimum, closed here"))
-    figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
-    figure.suptitle(f"Networks within {100 * result.slack:g}% of the optimal cost", fontsize=10)
-    figure.tight_layout(rect=(0, 0.05, 1, 0.97))
-    figure.savefig(path, dpi=130)
-    plt.close(figure)
+    return handles

@@ -3,89 +3,82 @@ map, the breakeven chart and a self-contained compare.html (charts embedded, str
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import logging
 from pathlib import Path
 
 import numpy as np
 
+from planner.export.charts import img_tag, new_figure, png_bytes, readable_axis
 from planner.export.folder import staged_folder
 from planner.export.layers import region_layer
-from planner.export.static_map import equal_area_crs
 from planner.export.stochastic_output import stochastic_output
 from planner.export.summary import clean_for_json
+from planner.inputs.geo import equal_area_crs
 from planner.studies.compare import Comparison
 
 logger = logging.getLogger(__name__)
 
-
-def _png_bytes(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
+PNG_DPI = 110
 
 
-def draw_where_micro_wins(comparison: Comparison):
-    """Choropleth of the micro advantage (currency/unit): blue where serving locally is cheaper."""
-    import matplotlib
+def _currency(comparison: Comparison) -> str:
+    plan = next(iter(comparison.plans.values()), None)
+    return plan.run.problem.currency if plan is not None else "currency"
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def where_micro_wins_figure(comparison: Comparison):
+    """Choropleth of the micro advantage (currency/unit): blue where serving locally is cheaper; regions
+    without a finite advantage in grey (no colour bar when none has one)."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
 
     central = comparison.plans["central_only"]
     regions = region_layer(central.run, central.inputs)[["region_id", "geometry"]]
     regions = regions.merge(comparison.regions, on="region_id", how="left")
     projected = regions.to_crs(equal_area_crs(regions))
-    limit = (
-        float(np.nanpercentile(np.abs(projected["micro_advantage"]), 95))
-        if projected["micro_advantage"].notna().any()
-        else 1.0
-    )
-    fig, ax = plt.subplots(figsize=(11, 7))
-    projected.plot(
-        ax=ax,
-        column="micro_advantage",
-        cmap="RdBu",
-        vmin=-limit,
-        vmax=limit,
-        legend=True,
-        legend_kwds={"label": "cost to serve, central-only − micro-only (currency/unit)", "shrink": 0.6},
-        missing_kwds={"color": "#eeeeee"},
-        edgecolor="white",
-        linewidth=0.1,
-    )
+    advantage = projected["micro_advantage"].to_numpy(dtype=float)
+    known = np.isfinite(advantage)
+    limit = float(np.percentile(np.abs(advantage[known]), 95)) if known.any() else 1.0
+    limit = limit if limit > 0 else 1.0
+    fig, ax = new_figure(11, 7)
+    if not known.all():
+        projected[~known].plot(ax=ax, color="#eeeeee", edgecolor="white", linewidth=0.1)
+    if known.any():
+        projected[known].plot(ax=ax, column="micro_advantage", cmap="RdBu", vmin=-limit, vmax=limit,
+                              edgecolor="white", linewidth=0.1)
+        bar = fig.colorbar(ScalarMappable(Normalize(vmin=-limit, vmax=limit), cmap="RdBu"), ax=ax, shrink=0.6)
+        readable_axis(bar.ax, "y", f"{_currency(comparison)}/unit", "cost to serve, central-only − micro-only")
     ax.set_title("Where microfactories win (blue: serving locally is cheaper)")
     ax.set_axis_off()
-    fig.tight_layout()
-    data = _png_bytes(fig)
-    plt.close(fig)
-    return data
+    return fig
 
 
-def draw_breakeven(comparison: Comparison):
+def draw_where_micro_wins(comparison: Comparison) -> bytes:
+    """where_micro_wins.png as bytes."""
+    return png_bytes(where_micro_wins_figure(comparison), dpi=PNG_DPI)
+
+
+def breakeven_figure(comparison: Comparison):
     """Facility counts by role and total cost against the swept parameter."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     sweep, key = comparison.sweep, comparison.sweep_key
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
+    fig, (top, bottom) = new_figure(8, 7, 2, 1, sharex=True)
     top.plot(sweep[key], sweep["n_central"], marker="o", label="central plants")
     top.plot(sweep[key], sweep["n_microfactory"], marker="s", label="microfactories")
-    top.set_ylabel("open facilities")
+    readable_axis(top, "y", "", "open facilities", integer=True)
     top.legend()
     bottom.plot(sweep[key], sweep["objective"], marker="o", color="black")
-    bottom.set_ylabel("total cost (currency/yr)")
-    bottom.set_xlabel(key)
+    readable_axis(bottom, "y", f"{_currency(comparison)}/yr", "total cost")
+    readable_axis(bottom, "x", "", str(key))
     fig.suptitle(f"Breakeven: network against {key}")
     fig.tight_layout()
-    data = _png_bytes(fig)
-    plt.close(fig)
-    return data
+    return fig
+
+
+def draw_breakeven(comparison: Comparison) -> bytes:
+    """breakeven.png as bytes."""
+    return png_bytes(breakeven_figure(comparison), dpi=PNG_DPI)
 
 
 def _table_html(frame) -> str:
@@ -98,10 +91,6 @@ def _table_html(frame) -> str:
             cells.append(f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _image_html(data: bytes, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
 
 def compare_html(comparison: Comparison, images: dict[str, bytes]) -> str:
@@ -129,12 +118,12 @@ def compare_html(comparison: Comparison, images: dict[str, bytes]) -> str:
     if "where_micro_wins" in images:
         parts += [
             "<h2>Where microfactories win</h2>",
-            _image_html(images["where_micro_wins"], "where microfactories win"),
+            img_tag(images["where_micro_wins"], "where microfactories win"),
         ]
     if "breakeven" in images:
         parts += [
             "<h2>Breakeven</h2>",
-            _image_html(images["breakeven"], "breakeven chart"),
+            img_tag(images["breakeven"], "breakeven chart"),
             _table_html(comparison.sweep),
         ]
     if comparison.stochastic is not None:

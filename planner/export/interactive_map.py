@@ -10,6 +10,8 @@ Nothing is requested from another host unless ``basemap=True`` adds OpenStreetMa
 Layers: regions coloured by the facility type serving most of their demand (or unmet), by share
 unmet and by cost to serve (one at a time); flows as lines with width ~ quantity; sites as circles
 coloured by type with area ~ capacity; popups on all of them; a legend and a layer control.
+Missing columns, missing and non-finite numbers (shown as blank in the popups, drawn at the smallest
+size) and a network without sites or flows all give a working page.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ import pandas as pd
 import shapely
 
 from planner.errors import InputError
-from planner.export.static_map import NO_DEMAND_COLOUR, TYPE_COLOURS, UNMET_COLOUR
-from planner.inputs.geo import LONLAT
+from planner.export.charts import NO_DEMAND_COLOUR, OTHER_TYPE_COLOUR, UNMET_COLOUR, type_colours
+from planner.inputs.geo import LONLAT, has_finite_geometry
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +79,13 @@ def script_json(data: Any) -> str:
 
 
 def _number(value: Any, digits: int = 6) -> float | int | None:
-    """A JSON number with ``digits`` significant digits; None for missing or non-finite values."""
-    if value is None or pd.isna(value) or not math.isfinite(float(value)):
+    """A JSON number with ``digits`` significant digits; None for missing, non-finite or non-numeric values."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
         return None
-    value = float(value)
+    if not math.isfinite(value):
+        return None
     return float(f"{value:.{digits}g}") if value != int(value) else int(value)
 
 
@@ -92,7 +97,18 @@ def _texts(values) -> list[str]:
     return ["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values]
 
 
-def _longitude_cut(x: np.ndarray) -> float | None:
+def _column(frame: pd.DataFrame, name: str, default: Any = np.nan) -> pd.Series:
+    """``frame[name]``, or ``default`` in every row when the column is missing."""
+    return frame[name] if name in frame else pd.Series(default, index=frame.index)
+
+
+def _sizes(values: pd.Series) -> np.ndarray:
+    """What a symbol's size is proportional to: missing, negative and non-finite values count as 0."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(numbers) & (numbers > 0), numbers, 0.0)
+
+
+def longitude_cut(x: np.ndarray) -> float | None:
     """Where to cut the longitudes so data crossing the antimeridian (e.g. the Aleutians) stays together.
 
     Returns the middle of the widest gap between the longitudes when that gap is wider than the one
@@ -147,137 +163,162 @@ def _region_data(
     regions: gpd.GeoDataFrame, type_ids: tuple[str, ...], currency: str, cut: float | None
 ) -> tuple[dict, list[dict]]:
     """The regions as a GeoJSON FeatureCollection and the three colourings with their legends."""
+    table = _region_table(regions)
+    has_demand = table["demand"].fillna(0).to_numpy() > 0
+    colourings = [
+        _served_colouring(table["served_by"], type_ids),
+        _unmet_colouring(table["unmet_share"], has_demand),
+        _cost_colouring(table["cost_to_serve"], has_demand, currency),
+    ]
+    index = np.column_stack([colour_index for colour_index, _ in colourings])
     geometry = _region_geometries(regions, cut)
-    n = len(regions)
+    features = [
+        _region_feature(geom, row, index[i])
+        for i, (geom, row) in enumerate(zip(geometry, table.to_dict("records"), strict=True))
+        if geom is not None and not shapely.is_empty(geom)
+    ]
+    return {"type": "FeatureCollection", "features": features}, [layer for _, layer in colourings]
 
-    def column(name: str, default: Any = np.nan) -> pd.Series:
-        return regions[name] if name in regions else pd.Series(default, index=regions.index)
 
-    demand = pd.to_numeric(column("demand"), errors="coerce")
-    unmet_share = pd.to_numeric(column("unmet_share"), errors="coerce")
-    cost = pd.to_numeric(column("cost_to_serve"), errors="coerce")
-    served_by = column("served_by", "no demand").fillna("no demand").astype(str)
-    has_demand = demand.fillna(0).to_numpy() > 0
+def _region_table(regions: gpd.GeoDataFrame) -> pd.DataFrame:
+    """What the popups and the colourings read, a column each, whatever the layer lacks filled in."""
+    ids = _texts(regions["region_id"]) if "region_id" in regions else [str(i) for i in range(len(regions))]
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "name": _texts(regions["region_name"]) if "region_name" in regions else ids,
+            "served_by": _column(regions, "served_by", "no demand").fillna("no demand").astype(str).to_numpy(),
+            **{name: pd.to_numeric(_column(regions, name), errors="coerce").to_numpy(dtype=float)
+               for name in ("demand", "unmet_share", "cost_to_serve")},
+        }
+    )
 
-    type_colours = {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(type_ids)}
-    served_keys = [*type_ids, "unmet", "no demand"]
-    served_colours = [*type_colours.values(), UNMET_COLOUR, NO_DEMAND_COLOUR]
-    other = [v for v in dict.fromkeys(served_by) if v not in served_keys]  # e.g. types of another run
-    served_keys += other
-    served_colours += ["#7f7f7f"] * len(other)
-    served_index = served_by.map({key: i for i, key in enumerate(served_keys)}).to_numpy()
+
+def _region_feature(geom, row: dict, colour_index: np.ndarray) -> dict:
+    return {
+        "type": "Feature",
+        "geometry": json.loads(shapely.to_geojson(geom)),
+        "properties": {
+            "id": row["id"],
+            "name": row["name"],
+            "served_by": row["served_by"],
+            "demand": _number(row["demand"]),
+            "unmet_share": _number(row["unmet_share"], 4),
+            "cost_to_serve": _number(row["cost_to_serve"]),
+            "c": [int(i) for i in colour_index],
+        },
+    }
+
+
+def _layer(label: str, title: str, colours: list[str], legend: list[list[str]]) -> dict:
+    return {"label": label, "title": title, "colours": colours, "legend": legend}
+
+
+def _served_colouring(served_by: pd.Series, type_ids: tuple[str, ...]) -> tuple[np.ndarray, dict]:
+    """By the facility type serving most of each region's demand; types the run does not know in grey."""
+    known = {**type_colours(type_ids), "unmet": UNMET_COLOUR, "no demand": NO_DEMAND_COLOUR}
+    other = [v for v in dict.fromkeys(served_by) if v not in known]  # e.g. types of another run
+    keys = [*known, *other]
+    colours = [*known.values(), *[OTHER_TYPE_COLOUR] * len(other)]
+    index = served_by.map({key: i for i, key in enumerate(keys)}).to_numpy()
     present = set(served_by)
-    served_legend = [
-        [served_colours[i], key if key in ("unmet", "no demand") else f"served by {key}"]
-        for i, key in enumerate(served_keys)
+    legend = [
+        [colours[i], key if key in ("unmet", "no demand") else f"served by {key}"]
+        for i, key in enumerate(keys)
         if key in present
     ]
+    return index, _layer("Regions: served by", "Regions: served by", colours, legend)
 
+
+def _unmet_colouring(unmet_share: pd.Series, has_demand: np.ndarray) -> tuple[np.ndarray, dict]:
+    """By the share of demand unmet, in the classes of ``UNMET_CLASSES``; a missing share counts as 0."""
     bounds = np.array([upper for upper, _, _ in UNMET_CLASSES])
-    unmet_index = np.searchsorted(bounds, unmet_share.fillna(0).clip(0, 1).to_numpy(), side="left")
-    unmet_index = np.where(has_demand, np.minimum(unmet_index, len(bounds) - 1), len(bounds))
-    unmet_colours = [colour for _, colour, _ in UNMET_CLASSES] + [NO_DEMAND_COLOUR]
-    unmet_legend = [[colour, label] for _, colour, label in UNMET_CLASSES]
+    index = np.searchsorted(bounds, unmet_share.fillna(0).clip(0, 1).to_numpy(), side="left")
+    index = np.where(has_demand, np.minimum(index, len(bounds) - 1), len(bounds))
+    colours = [colour for _, colour, _ in UNMET_CLASSES] + [NO_DEMAND_COLOUR]
+    legend = [[colour, label] for _, colour, label in UNMET_CLASSES]
     if not has_demand.all():
-        unmet_legend.append([NO_DEMAND_COLOUR, "no demand"])
+        legend.append([NO_DEMAND_COLOUR, "no demand"])
+    return index, _layer("Regions: share unmet", "Regions: share of demand unmet", colours, legend)
 
+
+def _cost_colouring(cost: pd.Series, has_demand: np.ndarray, currency: str) -> tuple[np.ndarray, dict]:
+    """By quantile class of the cost to serve (one class when all costs are equal)."""
     cost_class, edges = _cost_classes(cost.where(has_demand))
-    cost_colours = COST_COLOURS[: max(len(edges) - 1, 1)] + [NO_DEMAND_COLOUR]
-    cost_index = np.where(cost_class >= 0, cost_class, len(cost_colours) - 1)
-    cost_legend = [[cost_colours[i], f"{edges[i]:,.2f}–{edges[i + 1]:,.2f}"] for i in range(len(edges) - 1)]
+    colours = COST_COLOURS[: max(len(edges) - 1, 1)] + [NO_DEMAND_COLOUR]
+    index = np.where(cost_class >= 0, cost_class, len(colours) - 1)
+    legend = [[colours[i], f"{edges[i]:,.2f}–{edges[i + 1]:,.2f}"] for i in range(len(edges) - 1)]
     if not has_demand.all():
-        cost_legend.append([NO_DEMAND_COLOUR, "no demand"])
+        legend.append([NO_DEMAND_COLOUR, "no demand"])
+    title = f"Regions: cost to serve ({currency}/unit, quantiles)"
+    return index, _layer("Regions: cost to serve", title, colours, legend)
 
-    ids = _texts(regions["region_id"]) if "region_id" in regions else [str(i) for i in range(n)]
-    names = _texts(regions["region_name"]) if "region_name" in regions else ids
-    features = []
-    for i, geom in enumerate(geometry):
-        if geom is None or shapely.is_empty(geom):
-            continue
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": json.loads(shapely.to_geojson(geom)),
-                "properties": {
-                    "id": ids[i],
-                    "name": names[i],
-                    "served_by": served_by.iloc[i],
-                    "demand": _number(demand.iloc[i]),
-                    "unmet_share": _number(unmet_share.iloc[i], 4),
-                    "cost_to_serve": _number(cost.iloc[i]),
-                    "c": [int(served_index[i]), int(unmet_index[i]), int(cost_index[i])],
-                },
-            }
-        )
-    layers = [
-        {"label": "Regions: served by", "title": "Regions: served by", "colours": served_colours,
-         "legend": served_legend},
-        {"label": "Regions: share unmet", "title": "Regions: share of demand unmet", "colours": unmet_colours,
-         "legend": unmet_legend},
-        {"label": "Regions: cost to serve", "title": f"Regions: cost to serve ({currency}/unit, quantiles)",
-         "colours": cost_colours, "legend": cost_legend},
-    ]
-    return {"type": "FeatureCollection", "features": features}, layers
+
+SITE_KEYS = ("id", "type", "modules", "capacity", "production", "utilization", "fixed_cost", "lon", "lat", "colour",
+             "radius")
+FLOW_KEYS = ("site", "type", "region", "product", "quantity", "distance_km", "cost", "path", "weight")
+
+
+def _drawable(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    """The rows in lon/lat whose geometry is there, not empty, and has finite coordinates only."""
+    if not len(frame):
+        return frame
+    frame = _in_lonlat(frame, what)
+    return frame[has_finite_geometry(frame)]
 
 
 def _site_data(sites: gpd.GeoDataFrame, type_ids: tuple[str, ...], cut: float | None) -> tuple[dict, list]:
     """Open sites, columnar, with colour by type and radius ~ √capacity (production if uncapacitated)."""
-    type_colours = {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(type_ids)}
-    if len(sites):
-        sites = _in_lonlat(sites, "sites")
-        sites = sites[~(sites.geometry.is_empty | sites.geometry.isna())]
+    colours = type_colours(type_ids)
+    sites = _drawable(sites, "sites")
     if not len(sites):
-        return {k: [] for k in ("id", "type", "modules", "capacity", "production", "utilization", "fixed_cost",
-                                "lon", "lat", "colour", "radius")}, []
+        return {k: [] for k in SITE_KEYS}, []
     coords = np.round(_shift(shapely.get_coordinates(sites.geometry.to_numpy()), cut), DECIMALS)
-    capacity = pd.to_numeric(sites["capacity"], errors="coerce")
-    size = capacity.where(np.isfinite(capacity), sites["production"]).fillna(0.0).clip(lower=0)
-    scale = math.sqrt(max(float(size.max()), 1e-9))
+    capacity = pd.to_numeric(_column(sites, "capacity"), errors="coerce")
+    size = _sizes(capacity.where(np.isfinite(capacity), _column(sites, "production")))
     low, high = SITE_RADIUS_PX
-    radius = low + (high - low) * np.sqrt(size.to_numpy()) / scale
-    types = _texts(sites["facility_type"])
+    radius = low + (high - low) * np.sqrt(size / max(float(size.max()), 1e-9))
+    types = _texts(_column(sites, "facility_type", ""))
     data = {
-        "id": _texts(sites["site_id"]),
+        "id": _texts(_column(sites, "site_id", "")),
         "type": types,
-        "modules": _numbers(sites["modules"]),
+        "modules": _numbers(_column(sites, "modules")),
         "capacity": _numbers(capacity),
-        "production": _numbers(sites["production"]),
-        "utilization": _numbers(sites["utilization"], 4),
-        "fixed_cost": _numbers(sites["fixed_cost"]),
+        "production": _numbers(_column(sites, "production")),
+        "utilization": _numbers(_column(sites, "utilization"), 4),
+        "fixed_cost": _numbers(_column(sites, "fixed_cost")),
         "lon": coords[:, 0].tolist(),
         "lat": coords[:, 1].tolist(),
-        "colour": [type_colours.get(t, "#7f7f7f") for t in types],
+        "colour": [colours.get(t, OTHER_TYPE_COLOUR) for t in types],
         "radius": np.round(radius, 1).tolist(),
     }
-    legend = [[type_colours[t], t] for t in type_ids if t in set(types)]
-    legend += [["#7f7f7f", t] for t in dict.fromkeys(types) if t not in type_colours]
+    legend = [[colours[t], t] for t in type_ids if t in set(types)]
+    legend += [[OTHER_TYPE_COLOUR, t] for t in dict.fromkeys(types) if t not in colours]
     return data, legend
 
 
 def _flow_data(flows: gpd.GeoDataFrame, cut: float | None) -> dict:
     """Flows, columnar, each a [[lat, lon], [lat, lon]] path and a width ~ quantity."""
-    keys = ("site", "type", "region", "product", "quantity", "distance_km", "cost", "path", "weight")
-    if len(flows):
-        flows = _in_lonlat(flows, "flows")
-        flows = flows[~(flows.geometry.is_empty | flows.geometry.isna())]
+    flows = _drawable(flows, "flows")
     if not len(flows):
-        return {k: [] for k in keys}
+        return {k: [] for k in FLOW_KEYS}
     geometry = shapely.transform(flows.geometry.to_numpy(), lambda c: np.round(_shift(c, cut), DECIMALS))
     coords, owner = shapely.get_coordinates(geometry, return_index=True)
     paths = [[] for _ in range(len(flows))]
     for (x, y), i in zip(coords.tolist(), owner.tolist(), strict=True):
         paths[i].append([y, x])
-    quantity = pd.to_numeric(flows["quantity"], errors="coerce").fillna(0.0).to_numpy()
+    quantity = _column(flows, "quantity")
+    size = _sizes(quantity)
     low, high = FLOW_WEIGHT_PX
-    weight = low + (high - low) * quantity / max(float(quantity.max()), 1e-9)
+    weight = low + (high - low) * size / max(float(size.max()), 1e-9)
     return {
-        "site": _texts(flows["site_id"]),
-        "type": _texts(flows["facility_type"]),
-        "region": _texts(flows["region_id"]),
-        "product": _texts(flows["product"]),
+        "site": _texts(_column(flows, "site_id", "")),
+        "type": _texts(_column(flows, "facility_type", "")),
+        "region": _texts(_column(flows, "region_id", "")),
+        "product": _texts(_column(flows, "product", "")),
         "quantity": _numbers(quantity),
-        "distance_km": _numbers(flows["distance_km"], 5),
-        "cost": _numbers(flows["cost"]),
+        "distance_km": _numbers(_column(flows, "distance_km"), 5),
+        "cost": _numbers(_column(flows, "cost")),
         "path": paths,
         "weight": np.round(weight, 2).tolist(),
     }
@@ -338,7 +379,7 @@ def interactive_map_html(
     everything = [regions.geometry.to_numpy()]
     if len(sites):
         everything.append(_in_lonlat(sites, "sites").geometry.to_numpy())
-    cut = _longitude_cut(shapely.get_coordinates(np.concatenate(everything))[:, 0])
+    cut = longitude_cut(shapely.get_coordinates(np.concatenate(everything))[:, 0])
     if cut is not None:
         logger.info("map: the data crosses the antimeridian; longitudes east of %.1f° are drawn west of -180°", cut)
     region_collection, region_layers = _region_data(regions, tuple(type_ids), currency, cut)

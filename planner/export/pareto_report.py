@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+
+from planner.export.charts import new_figure, readable_axis, save_png
 from planner.export.folder import staged_folder, write_run_folders
 
 logger = logging.getLogger(__name__)
@@ -31,29 +34,30 @@ def write_frontier(frontier, out: Path, sources: dict, warnings_seen: list[str],
     return out
 
 
-def draw_frontier(table, currency: str, path: Path) -> None:
-    """Total cost against CO2, each point labelled with its number and facility mix."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def frontier_figure(table, currency: str):
+    """Total cost against CO2, each point labelled with its number and facility mix; points without a
+    finite cost or CO2 are left out."""
     types = [c for c in table.columns if c.startswith("n_")]
-    frontier = table[table["dominated_by"] == ""].sort_values("co2_t")
-    figure, axis = plt.subplots(figsize=(8, 5))
-    axis.plot(frontier["co2_t"], frontier["objective"] / 1e6, color="#1f77b4", marker="o", label="non-dominated")
-    dominated = table[table["dominated_by"] != ""]
+    shown = table[np.isfinite(table[["co2_t", "objective"]].to_numpy(dtype=float)).all(axis=1)]
+    frontier = shown[shown["dominated_by"] == ""].sort_values("co2_t")
+    dominated = shown[shown["dominated_by"] != ""]
+    fig, axis = new_figure(8, 5)
+    axis.plot(frontier["co2_t"], frontier["objective"], color="#1f77b4", marker="o", label="non-dominated")
     if len(dominated):
-        axis.scatter(dominated["co2_t"], dominated["objective"] / 1e6, color="#d62728", marker="x", label="dominated")
-    for row in table.itertuples(index=False):
+        axis.scatter(dominated["co2_t"], dominated["objective"], color="#d62728", marker="x", label="dominated")
+    for row in shown.itertuples(index=False):
         mix = ", ".join(f"{getattr(row, c)} {c[2:]}" for c in types if getattr(row, c))
-        axis.annotate(f"{row.point}: {mix}", (row.co2_t, row.objective / 1e6), fontsize=7,
-                      xytext=(4, 4), textcoords="offset points")
-    axis.set_xlabel("CO2 (t/yr)")
-    axis.set_ylabel(f"total cost (million {currency}/yr)")
+        axis.annotate(f"{row.point}: {mix}", (row.co2_t, row.objective), fontsize=7, xytext=(4, 4),
+                      textcoords="offset points")
+    readable_axis(axis, "x", "t/yr", "CO2")
+    readable_axis(axis, "y", f"{currency}/yr", "total cost")
     axis.set_title("Cost–CO2 frontier (ε-constraint on CO2)")
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=130)
-    plt.close(figure)
+    fig.tight_layout()
+    return fig
+
+
+def draw_frontier(table, currency: str, path: Path) -> None:
+    """Write :func:`frontier_figure` to ``path`` (PNG)."""
+    save_png(frontier_figure(table, currency), path)

@@ -8,14 +8,14 @@ them), the solver's status, bound and gap, and the independent audit.
 
 Charts are matplotlib PNGs embedded as base64 ``data:`` URIs, styles are inline, so the file opens
 offline and requests nothing. Every string that comes from the data or the model file (names, ids,
-types, products, warnings, paths) goes through :func:`html.escape`.
+types, products, warnings, paths) goes through :func:`html.escape`. Money axes read in k or M of the
+currency; empty, constant and non-finite figures (a run that opens nothing, one region) give a page
+with 'n/a' where a figure is missing, never an error.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import logging
 import math
 import tempfile
@@ -26,8 +26,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.export.static_map import UNMET_COLOUR, draw_map
+from planner.export.charts import (
+    UNMET_COLOUR,
+    bar_values,
+    from_zero,
+    histogram,
+    img_tag,
+    new_figure,
+    readable_axis,
+)
+from planner.export.static_map import draw_map
 from planner.pipeline import Run
+from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
 
@@ -77,22 +87,7 @@ def _span(values: np.ndarray, fmt) -> str:
     return fmt(low) if low == high else f"{fmt(low)}–{fmt(high)}"
 
 
-def _png(fig) -> str:
-    """A matplotlib figure as an ``<img>`` with a base64 PNG."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="chart" src="data:image/png;base64,{encoded}">'
-
-
-def _figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height))
-    return fig, fig.subplots()
-
-
-def _table(header: list[str], rows: list[list[str]], text: tuple[int, ...] = (0,)) -> str:
+def html_table(header: list[str], rows: list[list[str]], text: tuple[int, ...] = (0,)) -> str:
     """An HTML table; cells are already escaped/formatted; columns not in ``text`` are right-aligned."""
 
     def cell(tag: str, i: int, content: str) -> str:
@@ -138,23 +133,24 @@ def _cost_section(summary: dict) -> str:
     total = sum(costs.values())
     rows = [[esc(COST_PART_LABELS.get(k, k)), num(v), pct(v / total if total else None)] for k, v in costs.items()]
     rows.append(["<strong>total</strong>", f"<strong>{num(total)}</strong>", pct(1.0 if total else None)])
-    fig, ax = _figure(7, 0.45 * len(costs) + 0.8)
-    labels = [COST_PART_LABELS.get(k, k) for k in costs]
-    ax.barh(labels[::-1], list(costs.values())[::-1], color="#4c72b0")
-    ax.set_xlabel(f"{currency}/yr")
-    ax.ticklabel_format(axis="x", style="plain")
-    ax.xaxis.set_major_formatter(_thousands())
+    table = html_table(["part", f"{currency}/yr", "share"], rows)
+    if not costs:
+        return f"<h2>Cost breakdown</h2>{table}"
+    chart = img_tag(cost_chart(costs, currency))
+    return f'<h2>Cost breakdown</h2><div class="pair"><div>{table}</div><div>{chart}</div></div>'
+
+
+def cost_chart(costs: dict[str, float | None], currency: str):
+    """The cost parts (currency/yr) as horizontal bars, the axis in k or M of the currency; a missing or
+    non-finite part is drawn as 0."""
+    fig, ax = new_figure(7, 0.45 * len(costs) + 0.8)
+    labels = [COST_PART_LABELS.get(k, str(k)) for k in costs]
+    values = bar_values(list(costs.values()))
+    ax.barh(labels[::-1], values[::-1], color="#4c72b0")
+    from_zero(ax, "x", values)
+    readable_axis(ax, "x", f"{currency}/yr")
     ax.grid(axis="x", alpha=0.3)
-    return (
-        "<h2>Cost breakdown</h2>"
-        f'<div class="pair"><div>{_table(["part", f"{currency}/yr", "share"], rows)}</div><div>{_png(fig)}</div></div>'
-    )
-
-
-def _thousands():
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda value, _: f"{value:,.0f}")
+    return fig
 
 
 def _map_section(run: Run, regions, sites, flows, title: str, map_png: Path | None) -> str:
@@ -165,8 +161,7 @@ def _map_section(run: Run, regions, sites, flows, title: str, map_png: Path | No
             target = Path(folder) / "map.png"
             draw_map(regions, sites, flows, run.problem.type_ids, title, target)
             image = target.read_bytes()
-    encoded = base64.b64encode(image).decode("ascii")
-    return f'<h2>Map</h2><img class="map" alt="map of the network" src="data:image/png;base64,{encoded}">'
+    return "<h2>Map</h2>" + img_tag(image, "map of the network", css_class="map")
 
 
 def _facility_section(run: Run) -> str:
@@ -184,7 +179,7 @@ def _facility_section(run: Run) -> str:
               f"fixed cost ({currency}/yr)", "lon", "lat"]
     if not rows:
         return "<h2>Facilities</h2><p>No facility is open.</p>"
-    return f"<h2>Facilities ({len(rows)} open)</h2>" + _table(header, rows, text=(0, 1))
+    return f"<h2>Facilities ({len(rows)} open)</h2>" + html_table(header, rows, text=(0, 1))
 
 
 def _demand_section(summary: dict) -> str:
@@ -195,47 +190,62 @@ def _demand_section(summary: dict) -> str:
         rows.append([esc(product), num(total), num(served), num(unmet), pct(unmet / total if total else None)])
     if not rows:
         return "<h2>Demand and unmet demand by product</h2><p>No demand.</p>"
-    fig, ax = _figure(7, 0.5 * len(demand) + 0.9)
-    products = list(demand)
-    served = [demand[p].get("served") or 0.0 for p in products]
-    unmet = [demand[p].get("unmet") or 0.0 for p in products]
+    table = html_table(["product", "demand (units/yr)", "served", "unmet", "unmet share"], rows)
+    chart = img_tag(demand_chart(demand))
+    return f'<h2>Demand and unmet demand by product</h2><div class="pair"><div>{table}</div><div>{chart}</div></div>'
+
+
+def demand_chart(demand: dict[str, dict]):
+    """Served and unmet demand (units/yr) per product as stacked horizontal bars."""
+    fig, ax = new_figure(7, 0.5 * len(demand) + 0.9)
+    products = [str(p) for p in demand]
+    served = bar_values([figures.get("served") for figures in demand.values()])
+    unmet = bar_values([figures.get("unmet") for figures in demand.values()])
     ax.barh(products, served, color=SERVED_COLOUR, label="served")
     ax.barh(products, unmet, left=served, color=UNMET_COLOUR, label="unmet")
-    ax.set_xlabel("units/yr")
-    ax.xaxis.set_major_formatter(_thousands())
+    from_zero(ax, "x", served + unmet)
+    readable_axis(ax, "x", "units/yr")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
-    table = _table(["product", "demand (units/yr)", "served", "unmet", "unmet share"], rows)
-    chart = _png(fig)
-    return f'<h2>Demand and unmet demand by product</h2><div class="pair"><div>{table}</div><div>{chart}</div></div>'
+    return fig
 
 
 def _cost_to_serve_section(regions: gpd.GeoDataFrame, currency: str) -> str:
     heading = f"<h2>Cost to serve ({esc(currency)}/unit, per region)</h2>"
     if "cost_to_serve" not in regions or "demand" not in regions:
         return heading + "<p>Not available.</p>"
-    with_demand = regions[pd.to_numeric(regions["demand"], errors="coerce").fillna(0) > 0]
-    cost = pd.to_numeric(with_demand["cost_to_serve"], errors="coerce")
-    cost = cost[np.isfinite(cost)]
-    if cost.empty:
+    demand = pd.to_numeric(regions["demand"], errors="coerce").to_numpy(dtype=float)
+    cost = pd.to_numeric(regions["cost_to_serve"], errors="coerce").to_numpy(dtype=float)
+    with_demand = np.isfinite(demand) & (demand > 0)
+    if not with_demand.any():
         return heading + "<p>No region has demand.</p>"
-    weights = pd.to_numeric(with_demand.loc[cost.index, "demand"], errors="coerce").to_numpy()
-    fig, ax = _figure(7, 3)
-    ax.hist(cost, bins=HISTOGRAM_BINS, color="#4c72b0")
-    ax.set_xlabel(f"cost to serve ({currency}/unit: flow costs + unmet penalty, per unit of demand)")
-    ax.set_ylabel("regions")
-    ax.grid(axis="y", alpha=0.3)
+    shown = with_demand & np.isfinite(cost)
+    if not shown.any():
+        return heading + "<p>No region with demand has a finite cost to serve.</p>"
+    cost, weights = cost[shown], demand[shown]
     quantiles = np.quantile(cost, [0.0, 0.5, 0.9, 1.0])
-    weighted_mean = float(np.average(cost, weights=weights)) if weights.sum() > 0 else float("nan")
     rows = [
         ["regions with demand", num(len(cost))],
         ["minimum", num(quantiles[0], 2)],
         ["median", num(quantiles[1], 2)],
         ["90th percentile", num(quantiles[2], 2)],
         ["maximum", num(quantiles[3], 2)],
-        ["demand-weighted mean", num(weighted_mean, 2)],
+        ["demand-weighted mean", num(float(np.average(cost, weights=weights)), 2)],
     ]
-    return heading + f'<div class="pair"><div>{_table(["statistic", "value"], rows)}</div><div>{_png(fig)}</div></div>'
+    table = html_table(["statistic", "value"], rows)
+    chart = img_tag(cost_to_serve_chart(cost, currency))
+    return heading + f'<div class="pair"><div>{table}</div><div>{chart}</div></div>'
+
+
+def cost_to_serve_chart(cost, currency: str):
+    """A histogram of the regions' cost to serve (currency/unit); one bar when all are (almost) equal, an
+    empty chart when none is finite."""
+    fig, ax = new_figure(7, 3)
+    histogram(ax, cost, HISTOGRAM_BINS, color="#4c72b0")
+    readable_axis(ax, "x", f"{currency}/unit", "cost to serve: flow costs + unmet penalty, per unit of demand")
+    readable_axis(ax, "y", "", "regions", integer=True)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
 
 
 def _unmet_regions_section(regions: gpd.GeoDataFrame) -> str:
@@ -254,88 +264,92 @@ def _unmet_regions_section(regions: gpd.GeoDataFrame) -> str:
         )
     ]
     note = f"<p>{len(unmet):,} regions have unmet demand; the {len(top)} largest:</p>"
-    return heading + note + _table(["region", "name", "demand (units/yr)", "unmet (units/yr)", "unmet share"], rows,
+    return heading + note + html_table(["region", "name", "demand (units/yr)", "unmet (units/yr)", "unmet share"], rows,
                                    text=(0, 1))
 
 
 def _assumption_section(run: Run) -> str:
-    problem = run.problem
-    currency = problem.currency
-    type_names = np.asarray(problem.type_ids, dtype=object)
-    products = np.asarray(problem.product_ids, dtype=object)
-    arc_type = problem.option_type[problem.arc_option]
+    note = (
+        "<p>As the solved instance holds them. Ranges span the candidate sites (cost multipliers; existing "
+        "sites have no opening cost or capex). Delivery radii per facility type show as the longest arc.</p>"
+    )
+    return (
+        "<h2>Model assumptions</h2>" + note + "<h3>Products</h3>" + _product_table(run.problem)
+        + "<h3>Facility types</h3>" + _type_table(run.problem)
+        + "<h3>Network and instance size</h3>" + _network_table(run.problem)
+    )
 
+
+def _product_table(problem: Problem) -> str:
+    """Per product: demand, unmet penalty, delivery radius, arcs and the types that have arcs for it."""
+    type_names = np.asarray(problem.type_ids, dtype=object)
+    arc_type = problem.option_type[problem.arc_option]
+    rows = []
+    for p, product in enumerate(problem.product_ids):
+        on_p = problem.arc_product == p
+        makers = ", ".join(esc(t) for t in type_names[np.unique(arc_type[on_p])])
+        penalty = problem.unmet_penalty[p]
+        radius = problem.max_distance_km[p]
+        rows.append([
+            esc(product), num(float(problem.demand[:, p].sum())),
+            num(penalty, 2) if math.isfinite(penalty) else "must be served",
+            num(radius, 0) if math.isfinite(radius) else "none", num(int(on_p.sum())), makers or "–",
+        ])
+    header = ["product", "demand (units/yr)", f"unmet penalty ({problem.currency}/unit)", "delivery radius (km)",
+              "arcs", "made by (types with arcs)"]
+    return html_table(header, rows, text=(0, 5))
+
+
+def _type_table(problem: Problem) -> str:
+    """Per facility type: its candidate sites' ranges of costs, capacities and modules, and its products."""
+    currency = problem.currency
+    rows = [_type_row(problem, k, type_id) for k, type_id in enumerate(problem.type_ids)]
+    header = ["type", "candidate sites", "forced/existing", f"opening ({currency}/yr)", f"per module ({currency}/yr)",
+              "module capacity (units/yr)", "modules", f"capex ({currency})", f"capex per module ({currency})",
+              "open count", "products: production cost, longest arc"]
+    return html_table(header, rows, text=(0, 10))
+
+
+def _type_row(problem: Problem, k: int, type_id: str) -> list[str]:
     def money(value: float) -> str:
         return num(value, 0)
 
     def limit(value: float) -> str:
         return "unlimited" if not math.isfinite(value) else num(value, 0)
 
-    product_rows = []
-    for p, product in enumerate(products):
-        on_p = problem.arc_product == p
-        makers = ", ".join(esc(t) for t in type_names[np.unique(arc_type[on_p])])
-        penalty = problem.unmet_penalty[p]
-        radius = problem.max_distance_km[p]
-        product_rows.append([
-            esc(product), num(float(problem.demand[:, p].sum())),
-            num(penalty, 2) if math.isfinite(penalty) else "must be served",
-            num(radius, 0) if math.isfinite(radius) else "none", num(int(on_p.sum())), makers or "–",
-        ])
-    products_table = _table(
-        ["product", "demand (units/yr)", f"unmet penalty ({currency}/unit)", "delivery radius (km)", "arcs",
-         "made by (types with arcs)"],
-        product_rows,
-        text=(0, 5),
-    )
+    options = np.flatnonzero(problem.option_type == k)
+    arc_type = problem.option_type[problem.arc_option]
+    made = []
+    for p, product in enumerate(problem.product_ids):
+        arcs = (arc_type == k) & (problem.arc_product == p)
+        if arcs.any():
+            cost = _span(problem.arc_production_cost[arcs], lambda v: num(v, 2))
+            longest = num(float(problem.arc_distance_km[arcs].max()), 0)
+            made.append(f"{esc(product)}: {cost} {esc(problem.currency)}/unit, arcs up to {longest} km")
+    max_count = int(problem.type_max_count[k])
+    return [
+        esc(type_id), num(len(options)), num(int(problem.forced[options].sum())),
+        _span(problem.opening_cost[options], money), _span(problem.module_cost[options], money),
+        _span(problem.module_capacity[options], limit),
+        _span(np.concatenate([problem.min_modules[options], problem.max_modules[options]]), lambda v: num(v)),
+        _span(problem.capex[options], money), _span(problem.capex_per_module[options], money),
+        f"{num(int(problem.type_min_count[k]))}–{'no limit' if max_count >= len(options) else num(max_count)}",
+        "<br>".join(made) or "no arcs",
+    ]
 
-    type_rows = []
-    for k, type_id in enumerate(type_names):
-        options = np.flatnonzero(problem.option_type == k)
-        made = []
-        for p, product in enumerate(products):
-            arcs = (arc_type == k) & (problem.arc_product == p)
-            if arcs.any():
-                cost = _span(problem.arc_production_cost[arcs], lambda v: num(v, 2))
-                longest = num(float(problem.arc_distance_km[arcs].max()), 0)
-                made.append(f"{esc(product)}: {cost} {esc(currency)}/unit, arcs up to {longest} km")
-        n_options = len(options)
-        max_count = int(problem.type_max_count[k])
-        type_rows.append([
-            esc(type_id), num(n_options), num(int(problem.forced[options].sum())),
-            _span(problem.opening_cost[options], money), _span(problem.module_cost[options], money),
-            _span(problem.module_capacity[options], limit),
-            _span(np.concatenate([problem.min_modules[options], problem.max_modules[options]]), lambda v: num(v)),
-            _span(problem.capex[options], money), _span(problem.capex_per_module[options], money),
-            f"{num(int(problem.type_min_count[k]))}–{'no limit' if max_count >= n_options else num(max_count)}",
-            "<br>".join(made) or "no arcs",
-        ])
-    types_table = _table(
-        ["type", "candidate sites", "forced/existing", f"opening ({currency}/yr)", f"per module ({currency}/yr)",
-         "module capacity (units/yr)", "modules", f"capex ({currency})", f"capex per module ({currency})",
-         "open count", "products: production cost, longest arc"],
-        type_rows,
-        text=(0, 10),
-    )
 
-    size = problem.summary()
-    network_rows = [
+def _network_table(problem: Problem) -> str:
+    currency = problem.currency
+    rows = [
         ["currency", esc(currency)],
         ["carbon price", num(problem.carbon_price, 2, f"{currency}/t CO2")],
         ["single sourcing", "yes" if problem.single_sourcing else "no"],
         ["capex budget", num(problem.capex_budget, 0, currency) if math.isfinite(problem.capex_budget) else "none"],
         ["open facilities", f"{num(problem.min_facilities)}–"
                             f"{'no limit' if problem.max_facilities is None else num(problem.max_facilities)}"],
-        *[[esc(name), num(value)] for name, value in size.items()],
+        *[[esc(name), num(value)] for name, value in problem.summary().items()],
     ]
-    note = (
-        "<p>As the solved instance holds them. Ranges span the candidate sites (cost multipliers; existing "
-        "sites have no opening cost or capex). Delivery radii per facility type show as the longest arc.</p>"
-    )
-    return (
-        "<h2>Model assumptions</h2>" + note + "<h3>Products</h3>" + products_table + "<h3>Facility types</h3>"
-        + types_table + "<h3>Network and instance size</h3>" + _table(["item", "value"], network_rows, text=(0, 1))
-    )
+    return html_table(["item", "value"], rows, text=(0, 1))
 
 
 def _solver_section(summary: dict) -> str:
@@ -368,11 +382,11 @@ def _solver_section(summary: dict) -> str:
     ]
     violation_rows = [[esc(name), _sci(value)] for name, value in (audit.get("violations") or {}).items()]
     return (
-        "<h2>Solver</h2>" + '<div class="pair"><div>' + _table(["item", "value"], rows) + "</div><div>"
-        + _table(["phase", "seconds"], timing_rows) + "</div></div>"
+        "<h2>Solver</h2>" + '<div class="pair"><div>' + html_table(["item", "value"], rows) + "</div><div>"
+        + html_table(["phase", "seconds"], timing_rows) + "</div></div>"
         + "<h2>Independent audit</h2><p>Recomputed from the result tables and the input data, independently of "
-        "the solver.</p>" + '<div class="pair"><div>' + _table(["item", "value"], audit_rows) + "</div><div>"
-        + _table(["check", "violation"], violation_rows) + "</div></div>"
+        "the solver.</p>" + '<div class="pair"><div>' + html_table(["item", "value"], audit_rows) + "</div><div>"
+        + html_table(["check", "violation"], violation_rows) + "</div></div>"
     )
 
 
@@ -393,7 +407,7 @@ def _inputs_section(summary: dict) -> str:
     inputs = summary.get("inputs") or {}
     rows = [[esc(key), esc(value)] for key, value in inputs.items() if value not in (None, {}, [])]
     rows.append(["planner version", esc(summary.get("planner_version"))])
-    return "<h2>Inputs</h2>" + _table(["input", "value"], rows, text=(0, 1))
+    return "<h2>Inputs</h2>" + html_table(["input", "value"], rows, text=(0, 1))
 
 
 STYLE = """

@@ -5,14 +5,21 @@ periods.csv only."""
 
 from __future__ import annotations
 
-import io
 import logging
 
 import numpy as np
 import pandas as pd
 
-from planner.export.report import _png, _table, esc, num, pct
-from planner.export.stochastic_report import _millions
+from planner.export.charts import (
+    bar_values,
+    category_ticks,
+    img_tag,
+    new_figure,
+    png_bytes,
+    readable_axis,
+    type_colours,
+)
+from planner.export.report import esc, html_table, num, pct
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +28,6 @@ LABELS = {
     "pilot_micro": "pilot microfactories, then scale",
     "optimum": "best first period",
 }
-TYPE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"]
 
 
 def _expected_by_period(table: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -31,36 +37,41 @@ def _expected_by_period(table: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def timeline_figure(table: pd.DataFrame, type_ids):
-    from matplotlib.figure import Figure
-
-    strategies = list(dict.fromkeys(table["strategy"]))
-    fig = Figure(figsize=(3.4 * len(strategies) + 0.6, 3.2))
-    axes = np.atleast_1d(fig.subplots(1, len(strategies), sharey=True))
-    for ax, strategy in zip(axes, strategies, strict=True):
-        bottom = None
-        for k, type_id in enumerate(type_ids):
-            series = _expected_by_period(table, f"capacity_{type_id}").loc[strategy]
-            periods = series.index.to_numpy()
-            ax.bar(periods, series.to_numpy(), bottom=bottom, color=TYPE_COLOURS[k % len(TYPE_COLOURS)],
-                   label=str(type_id))
-            bottom = series.to_numpy() if bottom is None else bottom + series.to_numpy()
-        demand = _expected_by_period(table, "demand").loc[strategy]
-        ax.plot(demand.index.to_numpy(), demand.to_numpy(), color="black", marker="o", label="demand")
-        ax.set_title(LABELS.get(strategy, strategy), fontsize=9)
-        ax.set_xlabel("period")
-        ax.set_xticks(periods)
-    axes[0].set_ylabel("capacity, units/yr (expected)")
-    axes[0].yaxis.set_major_formatter(_millions())
-    axes[-1].legend(fontsize=8, loc="upper left")
+    """One panel per strategy: the expected capacity of each facility type stacked per period and the
+    expected demand as a line (capacities that are not finite, i.e. unlimited, are drawn as 0)."""
+    strategies = list(dict.fromkeys(table["strategy"])) or [None]
+    fig, axes = new_figure(3.4 * len(strategies) + 0.6, 3.2, 1, len(strategies), sharey=True, squeeze=False)
+    for ax, strategy in zip(axes[0], strategies, strict=True):
+        if strategy is not None:
+            _timeline_panel(ax, table, strategy, type_colours(type_ids))
+    readable_axis(axes[0][0], "y", "units/yr", "expected capacity")
+    handles, labels = axes[0][-1].get_legend_handles_labels()
+    if handles:
+        axes[0][-1].legend(handles, labels, fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
 
 
+def _timeline_panel(ax, table: pd.DataFrame, strategy: str, colours: dict[str, str]) -> None:
+    demand = _expected_by_period(table, "demand").loc[strategy]
+    periods = demand.index.to_numpy()
+    bottom = np.zeros(len(periods))
+    for type_id, colour in colours.items():
+        if f"capacity_{type_id}" in table:
+            series = _expected_by_period(table, f"capacity_{type_id}").loc[strategy].reindex(demand.index)
+            values = bar_values(series.to_numpy())
+            ax.bar(periods, values, bottom=bottom, color=colour, label=str(type_id))
+            bottom = bottom + values
+    shown = demand.to_numpy(dtype=float)
+    ax.plot(periods, np.where(np.isfinite(shown), shown, np.nan), color="black", marker="o", label="demand")
+    ax.set_title(LABELS.get(strategy, strategy), fontsize=9)
+    ax.set_xlabel("period")
+    category_ticks(ax, "x", periods, periods)
+
+
 def timeline_png(table: pd.DataFrame, type_ids) -> bytes:
     """timeline.png as bytes."""
-    buffer = io.BytesIO()
-    timeline_figure(table, type_ids).savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return buffer.getvalue()
+    return png_bytes(timeline_figure(table, type_ids), dpi=110)
 
 
 def rollout_section(block: dict, table: pd.DataFrame, type_ids, currency: str, maps_png: bytes | None = None) -> str:
@@ -71,7 +82,7 @@ def rollout_section(block: dict, table: pd.DataFrame, type_ids, currency: str, m
             esc(LABELS.get(name, name)), esc(strategy.get("status")), num(strategy.get("expected_cost")),
             num(strategy.get("cvar")), num(strategy.get("worst_case")), first or "none",
         ])
-    strategies = _table(
+    strategies = html_table(
         ["strategy", "status", f"expected cost ({currency}, present value)", f"CVaR {block.get('cvar_alpha')}",
          "worst case", "open in period 1"],
         rows, text=(0, 1, 5),
@@ -86,12 +97,8 @@ def rollout_section(block: dict, table: pd.DataFrame, type_ids, currency: str, m
     )
     maps = ""
     if maps_png:
-        import base64
-
-        encoded = base64.b64encode(maps_png).decode("ascii")
-        maps = f'<h3>The best plan, period by period</h3><img class="map" alt="maps per period" ' \
-               f'src="data:image/png;base64,{encoded}">'
-    return "<h2>Staged rollout</h2>" + note + _png(fig) + strategies + maps
+        maps = "<h3>The best plan, period by period</h3>" + img_tag(maps_png, "maps per period", css_class="map")
+    return "<h2>Staged rollout</h2>" + note + img_tag(fig) + strategies + maps
 
 
 def small_multiples_png(runs, inputs, type_ids, titles) -> bytes:
@@ -102,7 +109,6 @@ def small_multiples_png(runs, inputs, type_ids, titles) -> bytes:
     import warnings
     from pathlib import Path
 
-    from matplotlib.figure import Figure
     from matplotlib.image import imread
 
     from planner.export.layers import flow_layer, region_layer, site_layer
@@ -118,11 +124,8 @@ def small_multiples_png(runs, inputs, type_ids, titles) -> bytes:
             images.append(imread(path))
     height = max(image.shape[0] for image in images)
     width = sum(image.shape[1] for image in images)
-    fig = Figure(figsize=(width / 100, height / 100), dpi=100)
-    axes = np.atleast_1d(fig.subplots(1, len(images), gridspec_kw={"wspace": 0.02}))
-    for ax, image in zip(axes, images, strict=True):
+    fig, axes = new_figure(width / 100, height / 100, 1, len(images), squeeze=False, gridspec_kw={"wspace": 0.02})
+    for ax, image in zip(axes[0], images, strict=True):
         ax.imshow(image)
         ax.set_axis_off()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    return buffer.getvalue()
+    return png_bytes(fig, dpi=100)

@@ -6,15 +6,18 @@ to volume. Every panel is drawn in a Lambert azimuthal equal-area projection cen
 carries a scale bar in km (true at the panel's centre).
 
 Far-away parts get insets. The regions are grouped by single-linkage clustering of one anchor point each
-(:func:`find_clusters`); the group with the most demand fills the main panel and every other group is drawn
-in a small inset at its own scale: along the main panel's edge where it hides (almost) nothing, nearest a
-corner, else in a row below the main panel. Flows are drawn in each panel that holds one of their ends, cut
-at the panel's edge, so a line leaving the main map points towards the remote group it serves. Nothing here
-knows about particular countries.
+(:func:`planner.inputs.geo.find_clusters`); the group with the most demand fills the main panel and every
+other group is drawn in a small inset at its own scale: along the main panel's edge where it hides (almost)
+nothing, nearest a corner, else in a row below the main panel. Flows are drawn in each panel that holds one
+of their ends, cut at the panel's edge, so a line leaving the main map points towards the remote group it
+serves. Nothing here knows about particular countries.
 
-Public steps: :func:`find_clusters` / :func:`region_clusters` (the grouping), :func:`build_map_figure` (the
-matplotlib ``Figure``), :func:`save_figure` (one figure to several files), and the two writers
-:func:`draw_maps` (``map.png``, ``map.svg``, ``map.pdf`` in a folder) and :func:`draw_map` (explicit paths).
+Public steps: :func:`build_map_figure` (the matplotlib ``Figure``), :func:`save_figure` (one figure to
+several files), and the two writers :func:`draw_maps` (``map.png``, ``map.svg``, ``map.pdf`` in a folder) and
+:func:`draw_map` (explicit paths). The projection and the grouping live in :mod:`planner.inputs.geo`.
+
+A network that opens nothing (no sites, no flows) draws its regions only; missing and non-finite
+capacities and quantities are drawn at the smallest symbol size.
 """
 
 from __future__ import annotations
@@ -32,7 +35,16 @@ import pandas as pd
 import shapely
 
 from planner.errors import InputError
-from planner.inputs.geo import EARTH_RADIUS_KM, LONLAT, unit_vectors
+from planner.export.charts import NO_DEMAND_COLOUR, UNMET_COLOUR, type_colours
+from planner.inputs.geo import (
+    LONLAT,
+    anchor_points,
+    find_clusters,
+    has_finite_geometry,
+    laea_crs,
+    median_lonlat,
+    unit_vectors,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -40,22 +52,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TYPE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-UNMET_COLOUR = "#d62728"
-NO_DEMAND_COLOUR = "#eeeeee"
 FLOW_COLOUR = "#3a3a3a"
 OUTLINE_COLOUR = "#6e6e6e"
 FILL_LIGHTEN = 0.55  # region fills: the type colour mixed with this share of white (sites keep the full colour)
 
 FORMATS = ("png", "svg", "pdf")
 PNG_DPI = 150
-
-# Grouping (find_clusters): a gap splits the data only if it is longer than each of these, taken for the
-# heaviest group it separates from the rest:
-GAP_RATIO = 0.15  # ... this share of that group's diameter
-GAP_FACTOR = 3.0  # ... this multiple of that group's own longest link and of the median link of all points
-MAX_INSETS = 6  # at most this many remote groups (the widest gaps); beyond, groups stay joined to their neighbour
-MAX_CLUSTER_POINTS = 4000  # more distinct anchor points than this are snapped to a coarser grid first
 
 # Symbols: circle area in pt² proportional to capacity; flow width in pt linear in volume.
 SITE_MAX_AREA = 600.0
@@ -75,182 +77,6 @@ MAP_MIN_HEIGHT = 3.0
 INSET_MAX_WIDTH = 0.3  # share of the main panel's width
 INSET_MAX_HEIGHT = 0.36  # share of the main panel's height
 FREE_SHARE = 0.01  # an inset inside the main panel hides at most this share of its area of map content
-
-
-# --- projection and grouping -----------------------------------------------------------------------------
-
-
-def laea_crs(lon: float, lat: float) -> str:
-    """A Lambert azimuthal equal-area projection (metres) centred on ``lon``, ``lat`` (degrees)."""
-    return f"+proj=laea +lat_0={lat:.4f} +lon_0={lon:.4f} +datum=WGS84 +units=m +no_defs"
-
-
-def median_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float]:
-    """The median longitude and latitude; longitudes are taken relative to their circular mean, so a
-    group straddling the antimeridian (±180°) gets a centre inside it rather than on the other side."""
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    if not ok.any():
-        return 0.0, 0.0
-    lon, lat = lon[ok], lat[ok]
-    radians = np.radians(lon)
-    reference = np.degrees(np.arctan2(np.sin(radians).mean(), np.cos(radians).mean()))
-    offset = (lon - reference + 180.0) % 360.0 - 180.0
-    centre = (reference + float(np.median(offset)) + 180.0) % 360.0 - 180.0
-    return float(centre), float(np.median(lat))
-
-
-def anchor_points(regions: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """One lon/lat point per region, inside its largest part (so a county of scattered islands is
-    placed where most of its land is); NaN for a missing or empty geometry."""
-    geometry = regions.geometry
-    if regions.crs is not None and not geometry.crs.equals(LONLAT):
-        geometry = geometry.to_crs(LONLAT)
-    geoms = np.asarray(geometry.array, dtype=object)
-    lon = np.full(len(geoms), np.nan)
-    lat = np.full(len(geoms), np.nan)
-    parts, owner = shapely.get_parts(geoms, return_index=True)
-    if len(parts) == 0:
-        return lon, lat
-    points = shapely.point_on_surface(parts)
-    x, y = shapely.get_x(points), shapely.get_y(points)
-    size = shapely.area(parts) * np.cos(np.radians(np.nan_to_num(y)))  # degree² × cos(latitude) ∝ km²
-    order = np.lexsort((-size, owner))  # by owner, the largest part first
-    first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
-    lon[owner[first]], lat[owner[first]] = x[first], y[first]
-    return lon, lat
-
-
-def _chord_to_km(chord: np.ndarray) -> np.ndarray:
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord) / 2.0, 0.0, 1.0))
-
-
-def _diameter_km(xyz: np.ndarray) -> float:
-    """Great-circle diameter (km) of points on the unit sphere by a double sweep: the point farthest from
-    their centre, then the point farthest from that one (never more than the true diameter, at least half
-    of it, and usually equal)."""
-    if len(xyz) < 2:
-        return 0.0
-    centre = xyz.mean(axis=0)
-    centre = centre / np.linalg.norm(centre) if np.linalg.norm(centre) > 1e-12 else xyz[0]
-    far = xyz[np.argmin(xyz @ centre)]
-    return float(EARTH_RADIUS_KM * np.arccos(np.clip((xyz @ far).min(), -1.0, 1.0)))
-
-
-def _distinct_points(xyz: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct points (rounded to ~6 m) and, per input point, its distinct point; coarser rounding
-    (~6 km, ~64 km, ...) while there are more than ``limit``, so pairwise distances stay affordable."""
-    for decimals in (6, 3, 2, 1, 0):
-        unique, inverse = np.unique(np.round(xyz, decimals), axis=0, return_inverse=True)
-        if len(unique) <= limit:
-            break
-    norms = np.linalg.norm(unique, axis=1, keepdims=True)
-    return unique / np.where(norms > 0, norms, 1.0), inverse.ravel()
-
-
-def find_clusters(
-    lon,
-    lat,
-    weights=None,
-    *,
-    gap_ratio: float = GAP_RATIO,
-    gap_factor: float = GAP_FACTOR,
-    max_clusters: int = 1 + MAX_INSETS,
-) -> np.ndarray:
-    r"""Group points that lie far apart: a label per point, 0 for the main group (the most ``weights``, e.g.
-    demand; by count without weights), then 1, 2, ... for the other groups by decreasing weight.
-
-    Single-linkage clustering on great-circle distance (km): cutting the :math:`k-1` longest links of the
-    minimum spanning tree gives :math:`k` groups. A cut link of length :math:`d` joins two parts; let
-    :math:`H` be the heaviest group on its heavier part, :math:`D_H` the diameter of :math:`H`, :math:`g_H`
-    its own longest link and :math:`\tilde g` the median link of all points. The link is long enough when
-
-    .. math:: d > t(H) = \max(\rho D_H,\; \phi g_H,\; \phi \tilde g)
-
-    (``gap_ratio`` ρ, ``gap_factor`` φ): the gap is large compared with the size of the group it leaves and
-    with how densely that group and the data as a whole are spaced, so a sparse remote group (an island
-    chain) is not itself broken up. The largest :math:`k \le` ``max_clusters`` whose cut links are all long
-    enough wins; :math:`k = 1` if none. NaN points get label 0.
-
-    >>> find_clusters([0, 0.5, 1, 60, 60.5], [0, 0.5, 0, 0, 0.5], [1, 1, 1, 1, 1]).tolist()
-    [0, 0, 0, 1, 1]
-    >>> find_clusters([0, 0.5, 1], [0, 0.5, 0]).tolist()
-    [0, 0, 0]
-    """
-    from scipy.cluster.hierarchy import fcluster, leaders, leaves_list, linkage
-    from scipy.spatial.distance import pdist
-
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    labels = np.zeros(len(lon), dtype=int)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    weight = np.ones(len(lon)) if weights is None else np.nan_to_num(np.asarray(weights, dtype=float))
-    weight = np.clip(weight, 0.0, None)
-    if ok.sum() < 2 or max_clusters < 2:
-        return labels
-    if weight[ok].sum() <= 0:
-        weight = np.ones(len(lon))
-    points, inverse = _distinct_points(unit_vectors(lon[ok], lat[ok]), MAX_CLUSTER_POINTS)
-    point_weight = np.bincount(inverse, weights=weight[ok], minlength=len(points)) + 1e-12  # present > absent
-    m = len(points)
-    if m < 2:
-        return labels
-    tree = linkage(pdist(points), method="single")  # rows by ascending link length (chord)
-    length_km = _chord_to_km(tree[:, 2])
-    median_link = float(np.median(length_km))
-    children = tree[:, :2].astype(int)
-    # every subtree is a contiguous run of the leaf order: its start, size and weight per node
-    order = leaves_list(tree)
-    start, size = np.empty(2 * m - 1, dtype=int), np.ones(2 * m - 1, dtype=int)
-    node_weight = np.concatenate([point_weight, np.zeros(m - 1)])
-    start[order] = np.arange(m)
-    for row, (a, b) in enumerate(children):
-        start[m + row] = min(start[a], start[b])
-        size[m + row] = size[a] + size[b]
-        node_weight[m + row] = node_weight[a] + node_weight[b]
-
-    best = np.zeros(m, dtype=int)
-    for k in range(2, min(max_clusters, m) + 1):
-        kept = tree[m - k - 1, 2] if k < m else -1.0  # the longest link kept
-        if tree[m - k, 2] <= kept:
-            continue  # links of equal length: k groups cannot be cut
-        flat = fcluster(tree, kept, criterion="distance") if k < m else np.arange(1, m + 1, dtype=np.int32)
-        roots, root_labels = leaders(tree, flat) if k < m else (np.arange(m), flat)
-        root_of = dict(zip(root_labels.tolist(), roots.tolist(), strict=True))
-        limits: dict[int, float] = {}
-        long_enough = True
-        for row in range(m - k, m - 1):  # the cut links
-            a, b = children[row]
-            heavy = a if node_weight[a] >= node_weight[b] else b
-            inside = order[start[heavy] : start[heavy] + size[heavy]]
-            group = int(np.argmax(np.bincount(flat[inside], weights=point_weight[inside])))
-            if group not in limits:
-                root = root_of[group]
-                own_link = float(length_km[root - m]) if root >= m else 0.0
-                diameter = _diameter_km(points[flat == group])
-                limits[group] = max(gap_ratio * diameter, gap_factor * own_link, gap_factor * median_link)
-            if length_km[row] <= limits[group]:
-                long_enough = False
-                break
-        if long_enough:
-            group_weight = np.bincount(flat, weights=point_weight)
-            ranked = np.argsort(-group_weight[1:], kind="stable") + 1  # labels by decreasing weight
-            rank = np.zeros(len(group_weight), dtype=int)
-            rank[ranked] = np.arange(len(ranked))
-            best = rank[flat]
-    labels[ok] = best[inverse]
-    return labels
-
-
-def region_clusters(regions: gpd.GeoDataFrame) -> np.ndarray:
-    """:func:`find_clusters` on the regions' anchor points, weighted by their ``demand`` column if any."""
-    lon, lat = anchor_points(regions)
-    weights = regions["demand"].to_numpy(dtype=float) if "demand" in regions.columns else None
-    return find_clusters(lon, lat, weights)
-
-
-def equal_area_crs(regions: gpd.GeoDataFrame) -> str:
-    """A Lambert azimuthal equal-area projection centred on the median anchor point of the regions."""
-    return laea_crs(*median_lonlat(*anchor_points(regions)))
 
 
 # --- panels ----------------------------------------------------------------------------------------------
@@ -302,21 +128,23 @@ def _fit_aspect(view, aspect: float) -> tuple[float, float, float, float]:
     return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
 
 
-def _nearest_label(xyz_points: np.ndarray, anchors_xyz: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _nearest_label(lon: np.ndarray, lat: np.ndarray, anchors_xyz: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The group of the nearest anchor point of each lon/lat point; 0 (the main panel) where not finite."""
     from scipy.spatial import cKDTree
 
-    if len(xyz_points) == 0:
-        return np.zeros(0, dtype=int)
-    _, nearest = cKDTree(anchors_xyz).query(xyz_points)
-    return labels[nearest]
+    found = np.zeros(len(lon), dtype=int)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if ok.any() and len(anchors_xyz):
+        _, nearest = cKDTree(anchors_xyz).query(unit_vectors(lon[ok], lat[ok]))
+        found[ok] = labels[nearest]
+    return found
 
 
-def _line_ends(flows: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """lon/lat (n, 2) of the first and last vertex of each flow line."""
-    geoms = np.asarray(flows.geometry.array, dtype=object)
-    start = shapely.get_coordinates(shapely.get_point(geoms, 0))
-    end = shapely.get_coordinates(shapely.get_point(geoms, -1))
-    return start, end
+def _line_ends(flows: gpd.GeoDataFrame) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """lon and lat of the first and of the last vertex of each flow line (NaN for a missing or empty line)."""
+    geoms = np.asarray(flows.geometry.array, dtype=object) if len(flows) else np.zeros(0, dtype=object)
+    first, last = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
+    return (shapely.get_x(first), shapely.get_y(first)), (shapely.get_x(last), shapely.get_y(last))
 
 
 def _merge_flows(flows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -328,6 +156,30 @@ def _merge_flows(flows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     first = flows.drop_duplicates(keys)[[*keys, flows.geometry.name]]
     merged = first.merge(grouped, on=keys)
     return gpd.GeoDataFrame(merged, geometry=flows.geometry.name, crs=flows.crs)
+
+
+@dataclass(frozen=True)
+class _Symbols:
+    """What each panel draws over its regions: the sites with their circle areas and colours, the flows with
+    their line widths, and the largest capacity and flow the legend's reference symbols are scaled to."""
+
+    sites: gpd.GeoDataFrame
+    site_sizes: np.ndarray  # pt²
+    largest_capacity: float  # units/yr
+    flows: gpd.GeoDataFrame
+    flow_widths: np.ndarray  # pt
+    largest_flow: float  # units/yr
+    colours: dict[str, str]  # per facility type
+
+
+def _symbols(sites: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, type_ids: Sequence[str]) -> _Symbols:
+    """Circle areas and line widths; a missing, negative or non-finite quantity draws the thinnest line."""
+    site_sizes, largest_capacity = _site_sizes(sites)
+    quantity = pd.to_numeric(flows["quantity"], errors="coerce").to_numpy(dtype=float) if len(flows) else np.zeros(0)
+    quantity = np.where(np.isfinite(quantity) & (quantity > 0), quantity, 0.0)
+    largest_flow = float(quantity.max()) if len(quantity) else 0.0
+    widths = _flow_widths(quantity, largest_flow)
+    return _Symbols(sites, site_sizes, largest_capacity, flows, widths, largest_flow, type_colours(type_ids))
 
 
 def _site_sizes(sites: gpd.GeoDataFrame) -> tuple[np.ndarray, float]:
@@ -366,7 +218,7 @@ def _simplified(geoms: np.ndarray, tolerance: float) -> np.ndarray:
 
 
 def _region_colours(regions: gpd.GeoDataFrame, type_ids: Sequence[str]) -> np.ndarray:
-    fills = {t: _lighten(TYPE_COLOURS[i % len(TYPE_COLOURS)]) for i, t in enumerate(type_ids)}
+    fills = {t: _lighten(colour) for t, colour in type_colours(type_ids).items()}
     fills["unmet"] = _lighten(UNMET_COLOUR)
     served = regions["served_by"] if "served_by" in regions.columns else pd.Series("", index=regions.index)
     blank = _lighten(NO_DEMAND_COLOUR, 0.0)
@@ -390,48 +242,50 @@ def _visible_bounds(geoms: np.ndarray) -> np.ndarray:
     return shapely.total_bounds(parts[keep]) if keep.any() else np.array([xmin, ymin, xmax, ymax])
 
 
-def _make_panels(regions, sites, flows, type_ids) -> tuple[list[_Panel], np.ndarray]:
+def _make_panels(regions, sites, flows, type_ids) -> list[_Panel]:
+    """One panel per group of regions (:func:`~planner.inputs.geo.find_clusters`), the main group first;
+    each site belongs to the panel of its nearest region, each flow to the panels of both its ends."""
     lon, lat = anchor_points(regions)
     weights = regions["demand"].to_numpy(dtype=float) if "demand" in regions.columns else None
     labels = find_clusters(lon, lat, weights)
-    ok = np.isfinite(lon)
-    anchors = unit_vectors(lon[ok], lat[ok])
-    site_labels = np.zeros(len(sites), dtype=int)
-    if len(sites) and ok.any():
-        site_xy = shapely.get_coordinates(np.asarray(sites.geometry.array, dtype=object))
-        site_labels = _nearest_label(unit_vectors(site_xy[:, 0], site_xy[:, 1]), anchors, labels[ok])
-    start_labels = end_labels = np.zeros(len(flows), dtype=int)
-    if len(flows) and ok.any():
-        start, end = _line_ends(flows)
-        start_labels = _nearest_label(unit_vectors(start[:, 0], start[:, 1]), anchors, labels[ok])
-        end_labels = _nearest_label(unit_vectors(end[:, 0], end[:, 1]), anchors, labels[ok])
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    anchors, anchor_labels = unit_vectors(lon[ok], lat[ok]), labels[ok]
+    site_geoms = np.asarray(sites.geometry.array, dtype=object) if len(sites) else np.zeros(0, dtype=object)
+    site_labels = _nearest_label(shapely.get_x(site_geoms), shapely.get_y(site_geoms), anchors, anchor_labels)
+    start, end = _line_ends(flows)
+    start_labels = _nearest_label(*start, anchors, anchor_labels)
+    end_labels = _nearest_label(*end, anchors, anchor_labels)
     colours = _region_colours(regions, type_ids)
     panels = []
     for label in range(int(labels.max()) + 1 if len(labels) else 1):
         members = labels == label
         centre = median_lonlat(lon[members], lat[members])
-        crs = laea_crs(*centre)
-        projected = regions[members].to_crs(crs)
         site_rows = np.flatnonzero(site_labels == label)
-        bounds = _visible_bounds(np.asarray(projected.geometry.array, dtype=object))
-        if len(site_rows):
-            site_bounds = sites.iloc[site_rows].to_crs(crs).total_bounds
-            bounds = np.r_[np.minimum(bounds[:2], site_bounds[:2]), np.maximum(bounds[2:], site_bounds[2:])]
-        if not np.isfinite(bounds).all():
-            bounds = np.array([-1e5, -1e5, 1e5, 1e5])
-        panels.append(
-            _Panel(
-                label=label,
-                crs=crs,
-                centre=centre,
-                regions=projected,
-                colours=colours[members],
-                view=_padded(bounds, 0.025),
-                site_rows=site_rows,
-                flow_rows=np.flatnonzero((start_labels == label) | (end_labels == label)),
-            )
-        )
-    return panels, labels
+        flow_rows = np.flatnonzero((start_labels == label) | (end_labels == label))
+        panels.append(_panel(label, regions[members], centre, colours[members], sites, site_rows, flow_rows))
+    return panels
+
+
+def _panel(label: int, regions, centre, colours, sites, site_rows: np.ndarray, flow_rows: np.ndarray) -> _Panel:
+    """The panel of one group: its regions projected about ``centre``, framed to them and its sites."""
+    crs = laea_crs(*centre)
+    projected = regions.to_crs(crs)
+    bounds = _visible_bounds(np.asarray(projected.geometry.array, dtype=object))
+    if len(site_rows):
+        site_bounds = sites.iloc[site_rows].to_crs(crs).total_bounds
+        bounds = np.r_[np.fmin(bounds[:2], site_bounds[:2]), np.fmax(bounds[2:], site_bounds[2:])]
+    if not np.isfinite(bounds).all():
+        bounds = np.array([-1e5, -1e5, 1e5, 1e5])
+    return _Panel(
+        label=label,
+        crs=crs,
+        centre=centre,
+        regions=projected,
+        colours=colours,
+        view=_padded(bounds, 0.025),
+        site_rows=site_rows,
+        flow_rows=flow_rows,
+    )
 
 
 # --- layout ----------------------------------------------------------------------------------------------
@@ -610,15 +464,26 @@ def _line_coords(geoms: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return np.split(coords, np.flatnonzero(np.diff(index)) + 1), owner[np.unique(index)]
 
 
-def _draw_panel(ax: Axes, panel: _Panel, view, sites, site_sizes, flows, flow_widths, colours, pixel: float) -> None:
-    from matplotlib.collections import LineCollection, PathCollection
-
+def _draw_panel(ax: Axes, panel: _Panel, view, symbols: _Symbols, pixel: float) -> None:
+    """Regions (simplified to ``pixel`` metres), then flows cut at the panel's edge, then sites on top."""
     xmin, ymin, xmax, ymax = view
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
+    _draw_regions(ax, panel, pixel)
+    if len(panel.flow_rows):
+        _draw_flows(ax, panel, view, symbols)
+    if len(panel.site_rows):
+        _draw_sites(ax, panel, symbols)
+
+
+def _draw_regions(ax: Axes, panel: _Panel, pixel: float) -> None:
+    """Polygons filled by colour with white borders and a grey outline of their union; point regions as
+    small squares."""
+    from matplotlib.collections import LineCollection, PathCollection
+
     geoms = _simplified(np.asarray(panel.regions.geometry.array, dtype=object), pixel)
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
     if polygonal.any():
@@ -640,29 +505,39 @@ def _draw_panel(ax: Axes, panel: _Panel, view, sites, site_sizes, flows, flow_wi
         parts, owner = shapely.get_parts(geoms[pointal], return_index=True)
         xy = shapely.get_coordinates(parts)
         ax.scatter(xy[:, 0], xy[:, 1], s=14, c=list(panel.colours[pointal][owner]), marker="s", linewidths=0, zorder=1)
-    if len(panel.flow_rows):
-        lines = np.asarray(flows.iloc[panel.flow_rows].to_crs(panel.crs).geometry.array, dtype=object)
-        lines = shapely.clip_by_rect(lines, xmin, ymin, xmax, ymax)
-        segments, owner = _line_coords(lines)
-        widths = flow_widths[panel.flow_rows][owner]
-        drawn = LineCollection(segments, linewidths=widths, colors=FLOW_COLOUR, alpha=FLOW_ALPHA)
-        drawn.set_capstyle("round")
-        drawn.set_zorder(2)
-        ax.add_collection(drawn)
-    if len(panel.site_rows):
-        projected = sites.iloc[panel.site_rows].to_crs(panel.crs)
-        xy = shapely.get_coordinates(np.asarray(projected.geometry.array, dtype=object))
-        sizes = site_sizes[panel.site_rows]
-        order = np.argsort(-sizes, kind="stable")  # small circles on top of large ones
-        ax.scatter(
-            xy[order, 0],
-            xy[order, 1],
-            s=sizes[order],
-            c=[colours.get(t, "#777777") for t in projected["facility_type"].to_numpy()[order]],
-            edgecolors="black",
-            linewidths=0.6,
-            zorder=3,
-        )
+
+
+def _draw_flows(ax: Axes, panel: _Panel, view, symbols: _Symbols) -> None:
+    from matplotlib.collections import LineCollection
+
+    lines = np.asarray(symbols.flows.iloc[panel.flow_rows].to_crs(panel.crs).geometry.array, dtype=object)
+    lines = shapely.clip_by_rect(lines, *view)
+    segments, owner = _line_coords(lines)
+    drawn = LineCollection(segments, linewidths=symbols.flow_widths[panel.flow_rows][owner], colors=FLOW_COLOUR,
+                           alpha=FLOW_ALPHA)
+    drawn.set_capstyle("round")
+    drawn.set_zorder(2)
+    ax.add_collection(drawn)
+
+
+def _draw_sites(ax: Axes, panel: _Panel, symbols: _Symbols) -> None:
+    """Circles by type, the small ones on top of the large ones; sites without a position are left out."""
+    projected = symbols.sites.iloc[panel.site_rows].to_crs(panel.crs)
+    geoms = np.asarray(projected.geometry.array, dtype=object)
+    drawn = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    xy = shapely.get_coordinates(geoms[drawn])
+    sizes = symbols.site_sizes[panel.site_rows][drawn]
+    types = projected["facility_type"].to_numpy()[drawn]
+    order = np.argsort(-sizes, kind="stable")
+    ax.scatter(
+        xy[order, 0],
+        xy[order, 1],
+        s=sizes[order],
+        c=[symbols.colours.get(t, "#777777") for t in types[order]],
+        edgecolors="black",
+        linewidths=0.6,
+        zorder=3,
+    )
 
 
 def _draw_scale_bar(ax: Axes, view, box, fontsize: float, middle: bool = True) -> None:
@@ -704,70 +579,99 @@ def _draw_scale_bar(ax: Axes, view, box, fontsize: float, middle: bool = True) -
             )
         )
     label_y = bottom + bar_h * 1.4
-    style = {"fontsize": fontsize, "ha": "center", "va": "bottom", "zorder": 5}
-    if middle:
-        ax.text(left, label_y, "0", **style)
-        ax.text(left + metres / 2, label_y, f"{length_km / 2:,.6g}", **style)
-        ax.text(left + metres, label_y, f"{length_km:,.6g} km", **style)
-    else:
-        ax.text(left + metres / 2, label_y, f"{length_km:,.6g} km", **style)
+    if not middle:
+        ax.text(left + metres / 2, label_y, f"{length_km:,.6g} km", fontsize=fontsize, ha="center", va="bottom",
+                zorder=5)
+        return
+    _scale_bar_numbers(ax, (left, label_y), metres / (xmax - xmin), length_km, fontsize)
 
 
-def _legends(fig: Figure, type_ids, regions, sites, largest_capacity, largest_flow, units) -> list:
-    """The legend sections (regions, sites, flows), as figure legends to be anchored by the caller."""
-    from matplotlib.lines import Line2D
+def _scale_bar_numbers(ax: Axes, start: tuple[float, float], share: float, length_km: float, fontsize: float) -> None:
+    """0 and half the length centred over the bar's start and middle, the full length ("20 km") with its number
+    centred over the bar's end; the half is left out when the bar (``share`` of the axes' width) is too short
+    to keep two characters between the numbers."""
+    from matplotlib.transforms import offset_copy
+
+    left, label_y = start
+    char = 0.6 * fontsize  # pt, about the width of a digit
+    bar_pt = share * ax.get_position().width * ax.get_figure().get_figwidth() * 72
+    half, full = f"{length_km / 2:,.6g}", f"{length_km:,.6g}"
+    metres = length_km * 1000.0
+    style = {"fontsize": fontsize, "va": "bottom", "zorder": 5}
+    ax.text(left, label_y, "0", ha="center", **style)
+    if bar_pt / 2 >= (len(half) + len(full)) / 2 * char + 2 * char:
+        ax.text(left + metres / 2, label_y, half, ha="center", **style)
+    end = offset_copy(ax.transData, fig=ax.get_figure(), x=-len(full) / 2 * char, units="points")
+    ax.text(left + metres, label_y, f"{full} km", ha="left", transform=end, **style)
+
+
+LEGEND_STYLE = {"loc": "upper left", "frameon": False, "fontsize": 8.5, "alignment": "left", "borderaxespad": 0.0}
+LEGEND_TITLE = {"weight": "bold", "size": 9}
+
+
+def _legends(fig: Figure, type_ids, regions, symbols: _Symbols, units: dict) -> list:
+    """The legend sections (regions, site types, site sizes, flows; a section without symbols is left out),
+    as figure legends to be anchored by the caller."""
+    sections = [_legend(fig, "Regions: mainly served by", _region_handles(type_ids, regions))]
+    if len(symbols.sites):
+        present = set(symbols.sites["facility_type"])
+        types = _marker_handles([(t, c) for t, c in symbols.colours.items() if t in present])
+        if types:
+            sections.append(_legend(fig, "Sites: facility type", types))
+    if len(symbols.sites) and symbols.largest_capacity > 0:
+        references = _references(symbols.largest_capacity, (1.0, 0.25, 0.04))
+        areas = [max(SITE_MAX_AREA * value / symbols.largest_capacity, SITE_MIN_AREA) for value in references]
+        unit = units.get("capacity", "units/yr")
+        labels = [(f"{_number(value)} {unit}", "white") for value in references]
+        tall = max(1.0, float(np.sqrt(max(areas))) / LEGEND_STYLE["fontsize"] * 1.15)
+        sections.append(_legend(fig, "Site capacity: circle area", _marker_handles(labels, np.sqrt(areas)),
+                                handleheight=tall, handlelength=max(2.0, tall), labelspacing=0.6))
+    if symbols.largest_flow > 0:
+        sections.append(_legend(fig, "Flows: line width ∝ volume", _flow_handles(symbols.largest_flow, units)))
+    return sections
+
+
+def _legend(fig: Figure, title: str, handles: list, **extra):
+    return fig.legend(handles=handles, title=title, title_fontproperties=LEGEND_TITLE, **LEGEND_STYLE, **extra)
+
+
+def _region_handles(type_ids, regions) -> list:
     from matplotlib.patches import Patch
 
+    fills = {**type_colours(type_ids), "unmet": UNMET_COLOUR}
+    handles = [Patch(facecolor=_lighten(c), edgecolor="#999999", linewidth=0.4, label=t) for t, c in fills.items()]
     served = set(regions["served_by"]) if "served_by" in regions.columns else set()
-    style = {"loc": "upper left", "frameon": False, "fontsize": 8.5, "alignment": "left", "borderaxespad": 0.0}
-    title = {"weight": "bold", "size": 9}
-    sections = []
-    handles = [
-        Patch(facecolor=_lighten(TYPE_COLOURS[i % len(TYPE_COLOURS)]), edgecolor="#999999", linewidth=0.4, label=t)
-        for i, t in enumerate(type_ids)
-    ]
-    handles.append(Patch(facecolor=_lighten(UNMET_COLOUR), edgecolor="#999999", linewidth=0.4, label="unmet"))
     if served - {*type_ids, "unmet"}:
         handles.append(Patch(facecolor=NO_DEMAND_COLOUR, edgecolor="#999999", linewidth=0.4, label="no demand"))
-    sections.append(fig.legend(handles=handles, title="Regions: mainly served by", title_fontproperties=title, **style))
-    if len(sites):
-        present = [t for t in type_ids if (sites["facility_type"] == t).any()]
-        handles = [
-            Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor=TYPE_COLOURS[i % len(TYPE_COLOURS)],
-                   markeredgecolor="black", markeredgewidth=0.6, label=t)
-            for i, t in enumerate(type_ids)
-            if t in present
-        ]
-        if handles:
-            sections.append(
-                fig.legend(handles=handles, title="Sites: facility type", title_fontproperties=title, **style)
-            )
-        if largest_capacity > 0:
-            unit = units.get("capacity", "units/yr")
-            references = sorted({_nice_floor(largest_capacity * f) for f in (1.0, 0.25, 0.04)} - {0.0}, reverse=True)
-            areas = [max(SITE_MAX_AREA * value / largest_capacity, SITE_MIN_AREA) for value in references]
-            handles = [
-                Line2D([], [], marker="o", linestyle="", markersize=float(np.sqrt(area)), markerfacecolor="white",
-                       markeredgecolor="black", markeredgewidth=0.6, label=f"{_number(value)} {unit}")
-                for value, area in zip(references, areas, strict=True)
-            ]
-            tall = max(1.0, float(np.sqrt(max(areas))) / style["fontsize"] * 1.15)
-            sections.append(
-                fig.legend(handles=handles, title="Site capacity: circle area", title_fontproperties=title,
-                           handleheight=tall, handlelength=max(2.0, tall), labelspacing=0.6, **style)
-            )
-    if largest_flow > 0:
-        unit = units.get("quantity", "units/yr")
-        references = sorted({_nice_floor(largest_flow * f) for f in (1.0, 0.3, 0.05)} - {0.0}, reverse=True)
-        handles = [
-            Line2D([], [], color=FLOW_COLOUR, alpha=min(1.0, FLOW_ALPHA + 0.2),
-                   linewidth=float(_flow_widths(np.array([v]), largest_flow)[0]), label=f"{_number(v)} {unit}")
-            for v in references
-        ]
-        sections.append(
-            fig.legend(handles=handles, title="Flows: line width ∝ volume", title_fontproperties=title, **style)
-        )
-    return sections
+    return handles
+
+
+def _marker_handles(entries: list[tuple[str, str]], sizes=None) -> list:
+    """Circles with a black edge, one per (label, fill colour); ``sizes``: marker diameters in pt, else 8."""
+    from matplotlib.lines import Line2D
+
+    sizes = [8.0] * len(entries) if sizes is None else [float(size) for size in sizes]
+    return [
+        Line2D([], [], marker="o", linestyle="", markersize=size, markerfacecolor=colour, markeredgecolor="black",
+               markeredgewidth=0.6, label=label)
+        for (label, colour), size in zip(entries, sizes, strict=True)
+    ]
+
+
+def _flow_handles(largest_flow: float, units: dict) -> list:
+    from matplotlib.lines import Line2D
+
+    unit = units.get("quantity", "units/yr")
+    return [
+        Line2D([], [], color=FLOW_COLOUR, alpha=min(1.0, FLOW_ALPHA + 0.2),
+               linewidth=float(_flow_widths(np.array([v]), largest_flow)[0]), label=f"{_number(v)} {unit}")
+        for v in _references(largest_flow, (1.0, 0.3, 0.05))
+    ]
+
+
+def _references(largest: float, shares: tuple[float, ...]) -> list[float]:
+    """Round reference values (1, 2 or 5 × 10^k) near these shares of ``largest``, largest first."""
+    return sorted({_nice_floor(largest * share) for share in shares} - {0.0}, reverse=True)
 
 
 def _number(value: float) -> str:
@@ -800,66 +704,87 @@ def build_map_figure(
     ``regions`` needs ``served_by`` (a type id, ``"unmet"`` or anything else for no demand) and may have
     ``demand``; ``sites`` needs ``facility_type`` and ``capacity`` and/or ``production``; ``flows`` needs
     ``quantity`` (lines from site to region; merged per ``site_id``/``region_id`` when both are present).
+    Sites and flows may be empty.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     started = time.perf_counter()
+    regions, sites, flows, units = _map_layers(regions, sites, flows)
+    panels = _make_panels(regions, sites, flows, type_ids)
+    symbols = _symbols(sites, flows, type_ids)
+    fig = Figure(figsize=(FIGURE_WIDTH, 8.0))
+    FigureCanvasAgg(fig)
+    layout = _size_figure(fig, _legends(fig, type_ids, regions, symbols, units), panels, sites)
+    _draw_main_panel(fig, panels[0], layout, symbols)
+    for panel, rect in zip(panels[1:], layout.insets, strict=True):
+        _draw_inset(fig, panel, rect, symbols)
+    fig_w, fig_h = layout.figure
+    if title:
+        fig.text(0.5, 1 - 0.32 / fig_h, title, ha="center", va="center", fontsize=13)
+    fig.text(MARGIN / fig_w, 0.14 / fig_h, _caption(panels), fontsize=7.5, color="#555555", va="bottom")
+    logger.debug("map figure with %d panel(s) built in %.2f s", len(panels), time.perf_counter() - started)
+    return fig
+
+
+def _map_layers(regions, sites, flows) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, dict]:
+    """The layers in lon/lat, rows without a geometry of finite coordinates dropped, flows merged per (site,
+    region); and the units the sites and flows tables carry. A layer with rows and no CRS, or no region left,
+    is an error."""
     for name, frame in (("regions", regions), ("sites", sites), ("flows", flows)):
         if frame.crs is None and len(frame):
             raise InputError(f"map: the {name} layer has no CRS; set one, e.g. gdf.set_crs('EPSG:4326')")
-    regions = regions[~(regions.geometry.isna() | regions.geometry.is_empty)]
+    regions = regions[has_finite_geometry(regions)]
     if not len(regions):
         raise InputError("map: no region has a geometry; check the regions layer")
-    regions = regions.to_crs(LONLAT)
-    sites = sites.to_crs(LONLAT) if len(sites) else sites
     units = {**sites.attrs.get("unit", {}), **flows.attrs.get("unit", {})}  # results tables carry their units
+    sites = sites[has_finite_geometry(sites)]
+    flows = flows[has_finite_geometry(flows)]
+    sites = sites.to_crs(LONLAT) if len(sites) else sites
     flows = _merge_flows(flows.to_crs(LONLAT)) if len(flows) else flows
-    colours = {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(type_ids)}
+    return regions.to_crs(LONLAT), sites, flows, units
 
-    panels, _ = _make_panels(regions, sites, flows, type_ids)
-    site_sizes, largest_capacity = _site_sizes(sites)
-    quantity = flows["quantity"].to_numpy(dtype=float) if len(flows) else np.zeros(0)
-    largest_flow = float(np.nanmax(quantity)) if len(quantity) else 0.0
-    widths = _flow_widths(np.nan_to_num(quantity), largest_flow)
 
-    fig = Figure(figsize=(FIGURE_WIDTH, 8.0))
-    FigureCanvasAgg(fig)
-    legends = _legends(fig, type_ids, regions, sites, largest_capacity, largest_flow, units)
+def _size_figure(fig: Figure, legends: list, panels: list[_Panel], sites) -> _Layout:
+    """Lay out the panels beside the legend's measured height, size the figure to it and stack the legend
+    sections at its right; returns the layout."""
     renderer = fig.canvas.get_renderer()
     heights = [legend.get_window_extent(renderer).height / fig.dpi for legend in legends]
-    legend_height = sum(heights) + 0.3 * max(len(heights) - 1, 0)
-    layout = _layout(panels, sites, legend_height)
+    layout = _layout(panels, sites, sum(heights) + 0.3 * max(len(heights) - 1, 0))
     fig_w, fig_h = layout.figure
     fig.set_size_inches(fig_w, fig_h)
     top = fig_h - TITLE_HEIGHT
     for legend, height in zip(legends, heights, strict=True):
         legend.set_bbox_to_anchor((layout.legend_left, top), transform=fig.dpi_scale_trans)
         top -= height + 0.3
+    return layout
+
+
+def _draw_main_panel(fig: Figure, panel: _Panel, layout: _Layout, symbols: _Symbols) -> None:
+    fig_w, fig_h = layout.figure
     left, bottom, width, height = layout.main_rect
     ax = fig.add_axes((left / fig_w, bottom / fig_h, width / fig_w, height / fig_h))
     ax.set_axis_off()
     view = layout.main_view
-    pixel = (view[2] - view[0]) / (width * PNG_DPI) * 0.75
-    _draw_panel(ax, panels[0], view, sites, site_sizes, flows, widths, colours, pixel)
+    _draw_panel(ax, panel, view, symbols, pixel=(view[2] - view[0]) / (width * PNG_DPI) * 0.75)
     _draw_scale_bar(ax, view, layout.scale_bar, fontsize=8)
-    for panel, (x0, y0, w_in, h_in) in zip(panels[1:], layout.insets, strict=True):
-        inset = fig.add_axes((x0 / fig_w, y0 / fig_h, w_in / fig_w, h_in / fig_h), zorder=5)
-        inset.set_facecolor("white")
-        for spine in inset.spines.values():
-            spine.set_edgecolor("#888888")
-            spine.set_linewidth(0.7)
-        inset_view = _fit_aspect(_padded(panel.view, 0.04), w_in / h_in)
-        inset_pixel = (inset_view[2] - inset_view[0]) / (w_in * PNG_DPI) * 0.75
-        _draw_panel(inset, panel, inset_view, sites, site_sizes, flows, widths, colours, inset_pixel)
-        bar = (0.38, 0.15)
-        (bar_pos,), _ = _place([bar], _occupancy(panel, sites, inset_view, columns=48), [])
-        _draw_scale_bar(inset, inset_view, (*bar_pos, *bar), fontsize=6.5, middle=False)
-    if title:
-        fig.text(0.5, 1 - 0.32 / fig_h, title, ha="center", va="center", fontsize=13)
-    fig.text(MARGIN / fig_w, 0.14 / fig_h, _caption(panels), fontsize=7.5, color="#555555", va="bottom")
-    logger.debug("map figure with %d panel(s) built in %.2f s", len(panels), time.perf_counter() - started)
-    return fig
+
+
+def _draw_inset(fig: Figure, panel: _Panel, rect: tuple[float, float, float, float], symbols: _Symbols) -> None:
+    """A framed inset at ``rect`` (inches: left, bottom, width, height) with a short scale bar where it hides
+    the least."""
+    fig_w, fig_h = fig.get_size_inches()
+    x0, y0, w_in, h_in = rect
+    inset = fig.add_axes((x0 / fig_w, y0 / fig_h, w_in / fig_w, h_in / fig_h), zorder=5)
+    inset.set_facecolor("white")
+    for spine in inset.spines.values():
+        spine.set_edgecolor("#888888")
+        spine.set_linewidth(0.7)
+    view = _fit_aspect(_padded(panel.view, 0.04), w_in / h_in)
+    _draw_panel(inset, panel, view, symbols, pixel=(view[2] - view[0]) / (w_in * PNG_DPI) * 0.75)
+    bar = (0.38, 0.15)
+    (bar_pos,), _ = _place([bar], _occupancy(panel, symbols.sites, view, columns=48), [])
+    _draw_scale_bar(inset, view, (*bar_pos, *bar), fontsize=6.5, middle=False)
 
 
 def _checked_paths(paths: Sequence[Path]) -> list[Path]:

@@ -12,7 +12,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from planner.export.report import _figure, _png, _table, esc, num, pct
+from planner.export.charts import finite, img_tag, new_figure, readable_axis
+from planner.export.report import esc, html_table, num, pct
 
 logger = logging.getLogger(__name__)
 
@@ -35,33 +36,27 @@ def strategy_costs(table: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def cost_distribution_chart(table: pd.DataFrame, block: dict, currency: str) -> str:
     """One row per strategy: every scenario's cost as a dot (size ∝ probability), the expected cost
-    as a bar, CVaR as a diamond."""
+    as a bar, CVaR as a diamond. Scenarios with a missing or non-finite cost are left out."""
     costs = strategy_costs(table)
-    probability = table["probability"].to_numpy(dtype=float)
+    probability = np.nan_to_num(table["probability"].to_numpy(dtype=float), nan=0.0, posinf=1.0, neginf=0.0)
     names = [name for name in STRATEGY_LABELS if name in costs and np.isfinite(costs[name]).any()]
-    fig, ax = _figure(8.0, 0.8 + 0.7 * len(names))
+    fig, ax = new_figure(8.0, 0.8 + 0.7 * len(names))
     for row, name in enumerate(names):
-        colour = STRATEGY_COLOURS[name]
         values = costs[name]
+        shown = np.isfinite(values)
         jitter = (np.random.default_rng(row).random(len(values)) - 0.5) * 0.3
-        ax.scatter(values, row + jitter, s=20 + 400 * probability, alpha=0.45, color=colour, edgecolors="none")
+        ax.scatter(values[shown], row + jitter[shown], s=20 + 400 * np.clip(probability[shown], 0.0, 1.0),
+                   alpha=0.45, color=STRATEGY_COLOURS[name], edgecolors="none")
         strategy = block["strategies"].get(name, {})
-        if strategy.get("expected_cost") is not None:
-            ax.plot([strategy["expected_cost"]] * 2, [row - 0.3, row + 0.3], color="black", lw=2)
-        if strategy.get("cvar") is not None:
-            ax.scatter([strategy["cvar"]], [row], marker="D", color="#d62728", s=40, zorder=3)
+        for expected in finite([strategy.get("expected_cost")]):
+            ax.plot([expected] * 2, [row - 0.3, row + 0.3], color="black", lw=2)
+        for cvar in finite([strategy.get("cvar")]):
+            ax.scatter([cvar], [row], marker="D", color="#d62728", s=40, zorder=3)
     ax.set_yticks(range(len(names)), [STRATEGY_LABELS[n] for n in names])
     ax.invert_yaxis()
-    ax.set_xlabel(f"annual cost in a scenario ({currency}/yr); bar = expected, red diamond = CVaR")
+    readable_axis(ax, "x", f"{currency}/yr", "annual cost in a scenario; bar = expected, red diamond = CVaR")
     ax.grid(axis="x", alpha=0.3)
-    ax.xaxis.set_major_formatter(_millions())
-    return _png(fig)
-
-
-def _millions():
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda value, _: f"{value / 1e6:,.1f} M" if abs(value) >= 1e6 else f"{value:,.0f}")
+    return img_tag(fig)
 
 
 def _strong(text: str) -> str:
@@ -82,7 +77,7 @@ def stochastic_section(block: dict, table: pd.DataFrame, currency: str) -> str:
             num(strategy.get("worst_case")),
             facilities or "none",
         ])
-    strategies = _table(
+    strategies = html_table(
         ["strategy", "status", f"expected cost ({currency}/yr)", f"CVaR {alpha}", "worst case", "facilities"],
         rows,
         text=(0, 1, 5),
@@ -112,6 +107,6 @@ def stochastic_section(block: dict, table: pd.DataFrame, currency: str) -> str:
     chart = cost_distribution_chart(table, block, currency)
     return (
         "<h2>Uncertainty: cost over the demand scenarios</h2>" + note + chart
-        + '<div class="pair"><div>' + _table(["figure", "value"], values) + "</div><div>" + strategies
+        + '<div class="pair"><div>' + html_table(["figure", "value"], values) + "</div><div>" + strategies
         + "</div></div>"
     )

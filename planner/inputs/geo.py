@@ -4,15 +4,21 @@ Demand points and sites are carried as lon/lat degrees (EPSG:4326). Distances ar
 on a sphere of the mean Earth radius (IUGG, 6,371.0088 km) times a circuity factor (road km per
 great-circle km). Pairs within a radius are found with a k-d tree on unit-sphere coordinates, so
 only the arcs that can be used are ever created.
+
+For drawing: :func:`equal_area_crs` (a Lambert azimuthal equal-area projection centred on the data)
+and :func:`find_clusters` / :func:`region_clusters` (groups of regions that lie far apart, which the
+maps draw as insets). Nothing here knows about particular countries.
 """
 
 from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import shapely
 from scipy.spatial import cKDTree
 
 from planner.errors import InputError
@@ -21,6 +27,13 @@ logger = logging.getLogger(__name__)
 
 EARTH_RADIUS_KM = 6371.0088
 LONLAT = "EPSG:4326"
+
+# Grouping (find_clusters): a gap splits the data only if it is longer than each of these, taken for the
+# heaviest group it separates from the rest:
+GAP_RATIO = 0.15  # ... this share of that group's diameter
+GAP_FACTOR = 3.0  # ... this multiple of that group's own longest link and of the median link of all points
+MAX_CLUSTERS = 7  # the main group and at most six remote ones (the widest gaps); beyond, groups stay joined
+MAX_CLUSTER_POINTS = 4000  # more distinct anchor points than this are snapped to a coarser grid first
 
 
 def require_crs(frame: gpd.GeoDataFrame, path) -> None:
@@ -44,6 +57,15 @@ def points_to_lonlat(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return representative_lonlat(frame)
+
+
+def has_finite_geometry(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Per row: the geometry is there, is not empty, and has finite coordinates only."""
+    geoms = np.asarray(frame.geometry.array, dtype=object) if len(frame) else np.zeros(0, dtype=object)
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    keep[owner[~np.isfinite(coords).all(axis=1)]] = False
+    return keep
 
 
 def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -98,3 +120,229 @@ def pairs_within(
     km = great_circle_km(from_lon[i], from_lat[i], to_lon[j], to_lat[j])
     keep = km <= max_great_circle_km
     return i[keep], j[keep], km[keep]
+
+
+# --- equal-area projection ---------------------------------------------------------------------------------
+
+
+def laea_crs(lon: float, lat: float) -> str:
+    """A Lambert azimuthal equal-area projection (metres) centred on ``lon``, ``lat`` (degrees)."""
+    return f"+proj=laea +lat_0={lat:.4f} +lon_0={lon:.4f} +datum=WGS84 +units=m +no_defs"
+
+
+def median_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float]:
+    """The median longitude and latitude; longitudes are taken relative to their circular mean, so a
+    group straddling the antimeridian (±180°) gets a centre inside it rather than on the other side."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        return 0.0, 0.0
+    lon, lat = lon[ok], lat[ok]
+    radians = np.radians(lon)
+    reference = np.degrees(np.arctan2(np.sin(radians).mean(), np.cos(radians).mean()))
+    offset = (lon - reference + 180.0) % 360.0 - 180.0
+    centre = (reference + float(np.median(offset)) + 180.0) % 360.0 - 180.0
+    return float(centre), float(np.median(lat))
+
+
+def anchor_points(regions: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One lon/lat point per region, inside its largest part (so a county of scattered islands is
+    placed where most of its land is); NaN for a missing or empty geometry."""
+    geometry = regions.geometry
+    if regions.crs is not None and not geometry.crs.equals(LONLAT):
+        geometry = geometry.to_crs(LONLAT)
+    geoms = np.asarray(geometry.array, dtype=object)
+    lon = np.full(len(geoms), np.nan)
+    lat = np.full(len(geoms), np.nan)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    if len(parts) == 0:
+        return lon, lat
+    points = shapely.point_on_surface(parts)
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    size = shapely.area(parts) * np.cos(np.radians(np.nan_to_num(y)))  # degree² × cos(latitude) ∝ km²
+    order = np.lexsort((-size, owner))  # by owner, the largest part first
+    first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+    lon[owner[first]], lat[owner[first]] = x[first], y[first]
+    return lon, lat
+
+
+def equal_area_crs(regions: gpd.GeoDataFrame) -> str:
+    """A Lambert azimuthal equal-area projection centred on the median anchor point of the regions."""
+    return laea_crs(*median_lonlat(*anchor_points(regions)))
+
+
+# --- grouping of far-apart points --------------------------------------------------------------------------
+
+
+def _chord_to_km(chord: np.ndarray) -> np.ndarray:
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord) / 2.0, 0.0, 1.0))
+
+
+def _diameter_km(xyz: np.ndarray) -> float:
+    """Great-circle diameter (km) of points on the unit sphere by a double sweep: the point farthest from
+    their centre, then the point farthest from that one (never more than the true diameter, at least half
+    of it, and usually equal)."""
+    if len(xyz) < 2:
+        return 0.0
+    centre = xyz.mean(axis=0)
+    centre = centre / np.linalg.norm(centre) if np.linalg.norm(centre) > 1e-12 else xyz[0]
+    far = xyz[np.argmin(xyz @ centre)]
+    return float(EARTH_RADIUS_KM * np.arccos(np.clip((xyz @ far).min(), -1.0, 1.0)))
+
+
+def _distinct_points(xyz: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct points (rounded to ~6 m) and, per input point, its distinct point; coarser rounding
+    (~6 km, ~64 km, ...) while there are more than ``limit``, so pairwise distances stay affordable."""
+    for decimals in (6, 3, 2, 1, 0):
+        unique, inverse = np.unique(np.round(xyz, decimals), axis=0, return_inverse=True)
+        if len(unique) <= limit:
+            break
+    norms = np.linalg.norm(unique, axis=1, keepdims=True)
+    return unique / np.where(norms > 0, norms, 1.0), inverse.ravel()
+
+
+@dataclass(frozen=True)
+class _Dendrogram:
+    """The single-linkage tree of m distinct points on the unit sphere. Nodes 0..m-1 are the points, node
+    m + r joins the two nodes of row r; every subtree is the run ``order[start : start + size]`` of the
+    leaf order."""
+
+    points: np.ndarray  # (m, 3) unit vectors
+    weight: np.ndarray  # (m,) weight of each point
+    tree: np.ndarray  # scipy linkage matrix, rows by ascending link length (chord)
+    length_km: np.ndarray  # (m - 1,) great-circle length of each link
+    order: np.ndarray  # (m,) leaf order
+    start: np.ndarray  # (2m - 1,) per node: position of its first leaf in ``order``
+    size: np.ndarray  # (2m - 1,) per node: its number of leaves
+    node_weight: np.ndarray  # (2m - 1,) per node: the weight of its leaves
+
+    @property
+    def m(self) -> int:
+        return len(self.points)
+
+    def leaves(self, node: int) -> np.ndarray:
+        return self.order[self.start[node] : self.start[node] + self.size[node]]
+
+
+def _dendrogram(points: np.ndarray, weight: np.ndarray) -> _Dendrogram:
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import pdist
+
+    m = len(points)
+    tree = linkage(pdist(points), method="single")
+    order = leaves_list(tree)
+    start, size = np.empty(2 * m - 1, dtype=int), np.ones(2 * m - 1, dtype=int)
+    node_weight = np.concatenate([weight, np.zeros(m - 1)])
+    start[order] = np.arange(m)
+    for row, (a, b) in enumerate(tree[:, :2].astype(int)):
+        start[m + row] = min(start[a], start[b])
+        size[m + row] = size[a] + size[b]
+        node_weight[m + row] = node_weight[a] + node_weight[b]
+    return _Dendrogram(points, weight, tree, _chord_to_km(tree[:, 2]), order, start, size, node_weight)
+
+
+def _cut(dendrogram: _Dendrogram, k: int) -> tuple[np.ndarray, dict[int, int]] | None:
+    """The k groups left by cutting the k - 1 longest links: a group (1..k) per point and the root node of
+    each group; None where links of equal length make k groups impossible."""
+    from scipy.cluster.hierarchy import fcluster, leaders
+
+    m, tree = dendrogram.m, dendrogram.tree
+    kept = tree[m - k - 1, 2] if k < m else -1.0  # the longest link kept
+    if tree[m - k, 2] <= kept:
+        return None
+    if k == m:
+        flat = np.arange(1, m + 1, dtype=np.int32)
+        roots, root_groups = np.arange(m), flat
+    else:
+        flat = fcluster(tree, kept, criterion="distance")
+        roots, root_groups = leaders(tree, flat)
+    return flat, dict(zip(root_groups.tolist(), roots.tolist(), strict=True))
+
+
+def _gaps_are_wide(
+    dendrogram: _Dendrogram, k: int, flat: np.ndarray, root_of: dict[int, int], gap_ratio: float, gap_factor: float
+) -> bool:
+    """Whether every cut link is longer than t(H) of the heaviest group H on its heavier side."""
+    d = dendrogram
+    median_link = float(np.median(d.length_km))
+    limits: dict[int, float] = {}  # t(H) per group, computed once
+    for row in range(d.m - k, d.m - 1):  # the cut links
+        a, b = d.tree[row, :2].astype(int)
+        inside = d.leaves(a if d.node_weight[a] >= d.node_weight[b] else b)
+        group = int(np.argmax(np.bincount(flat[inside], weights=d.weight[inside])))
+        if group not in limits:
+            root = root_of[group]
+            own_link = float(d.length_km[root - d.m]) if root >= d.m else 0.0
+            diameter = _diameter_km(d.points[flat == group])
+            limits[group] = max(gap_ratio * diameter, gap_factor * own_link, gap_factor * median_link)
+        if d.length_km[row] <= limits[group]:
+            return False
+    return True
+
+
+def _ranked(flat: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Per point, the rank (0, 1, ...) of its group by decreasing total weight (groups in ``flat`` from 1)."""
+    group_weight = np.bincount(flat, weights=weight)
+    ranked = np.argsort(-group_weight[1:], kind="stable") + 1
+    rank = np.zeros(len(group_weight), dtype=int)
+    rank[ranked] = np.arange(len(ranked))
+    return rank[flat]
+
+
+def find_clusters(
+    lon,
+    lat,
+    weights=None,
+    *,
+    gap_ratio: float = GAP_RATIO,
+    gap_factor: float = GAP_FACTOR,
+    max_clusters: int = MAX_CLUSTERS,
+) -> np.ndarray:
+    r"""Group points that lie far apart: a label per point, 0 for the main group (the most ``weights``, e.g.
+    demand; by count without weights), then 1, 2, ... for the other groups by decreasing weight.
+
+    Single-linkage clustering on great-circle distance (km): cutting the :math:`k-1` longest links of the
+    minimum spanning tree gives :math:`k` groups. A cut link of length :math:`d` joins two parts; let
+    :math:`H` be the heaviest group on its heavier part, :math:`D_H` the diameter of :math:`H`, :math:`g_H`
+    its own longest link and :math:`\tilde g` the median link of all points. The link is long enough when
+
+    .. math:: d > t(H) = \max(\rho D_H,\; \phi g_H,\; \phi \tilde g)
+
+    (``gap_ratio`` ρ, ``gap_factor`` φ): the gap is large compared with the size of the group it leaves and
+    with how densely that group and the data as a whole are spaced, so a sparse remote group (an island
+    chain) is not itself broken up. The largest :math:`k \le` ``max_clusters`` whose cut links are all long
+    enough wins; :math:`k = 1` if none. NaN points get label 0.
+
+    >>> find_clusters([0, 0.5, 1, 60, 60.5], [0, 0.5, 0, 0, 0.5], [1, 1, 1, 1, 1]).tolist()
+    [0, 0, 0, 1, 1]
+    >>> find_clusters([0, 0.5, 1], [0, 0.5, 0]).tolist()
+    [0, 0, 0]
+    """
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    labels = np.zeros(len(lon), dtype=int)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    weight = np.ones(len(lon)) if weights is None else np.nan_to_num(np.asarray(weights, dtype=float))
+    weight = np.clip(weight, 0.0, None)
+    if ok.sum() < 2 or max_clusters < 2:
+        return labels
+    if weight[ok].sum() <= 0:
+        weight = np.ones(len(lon))
+    points, inverse = _distinct_points(unit_vectors(lon[ok], lat[ok]), MAX_CLUSTER_POINTS)
+    if len(points) < 2:
+        return labels
+    point_weight = np.bincount(inverse, weights=weight[ok], minlength=len(points)) + 1e-12  # present > absent
+    dendrogram = _dendrogram(points, point_weight)
+    best = np.zeros(len(points), dtype=int)
+    for k in range(2, min(max_clusters, len(points)) + 1):
+        cut = _cut(dendrogram, k)
+        if cut is not None and _gaps_are_wide(dendrogram, k, *cut, gap_ratio, gap_factor):
+            best = _ranked(cut[0], point_weight)
+    labels[ok] = best[inverse]
+    return labels
+
+
+def region_clusters(regions: gpd.GeoDataFrame) -> np.ndarray:
+    """:func:`find_clusters` on the regions' anchor points, weighted by their ``demand`` column if any."""
+    lon, lat = anchor_points(regions)
+    weights = regions["demand"].to_numpy(dtype=float) if "demand" in regions.columns else None
+    return find_clusters(lon, lat, weights)

@@ -1,0 +1,215 @@
+"""What every chart of the writers shares: the facility-type palette, figures made without pyplot and
+written as PNG, axes that read "0 20 40" with "M USD/yr" in their label (never ``20,000,00040,000,000``),
+and bars and histograms that draw empty, constant and non-finite data without raising.
+
+Figures are :class:`matplotlib.figure.Figure` objects on an Agg canvas: no pyplot state, no backend
+switched behind a notebook user's back, nothing left open.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+TYPE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+OTHER_TYPE_COLOUR = "#7f7f7f"  # a type the run does not know (e.g. of another run)
+UNMET_COLOUR = "#d62728"
+NO_DEMAND_COLOUR = "#eeeeee"
+
+MAX_TICKS = 5  # at most this many intervals between tick labels, so labels never run together
+PREFIXES = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))  # value ≥ divisor: ticks in this multiple of the unit
+SAME_VALUE = 1e-6  # values within this share of their magnitude count as one value (one histogram bar)
+
+
+def type_colours(type_ids: Iterable[str]) -> dict[str, str]:
+    """The colour of each facility type, in the order of the model file (the palette repeats after seven)."""
+    return {t: TYPE_COLOURS[i % len(TYPE_COLOURS)] for i, t in enumerate(type_ids)}
+
+
+# --- figures ---------------------------------------------------------------------------------------------
+
+
+def new_figure(width: float, height: float, rows: int = 1, columns: int = 1, **subplots) -> tuple[Figure, Axes]:
+    """A figure of ``width`` × ``height`` inches on an Agg canvas and its axes (one, or an array of
+    ``rows`` × ``columns`` when either is above 1; ``subplots`` go to :meth:`Figure.subplots`)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(rows, columns, **subplots)
+
+
+def png_bytes(fig: Figure, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes, cropped to what is drawn."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def img_tag(image: bytes | Figure, alt: str = "chart", css_class: str = "") -> str:
+    """An ``<img>`` holding a PNG (bytes, or a figure rendered at 100 dpi) as a base64 ``data:`` URI."""
+    data = image if isinstance(image, bytes) else png_bytes(image)
+    encoded = base64.b64encode(data).decode("ascii")
+    klass = f' class="{html.escape(css_class)}"' if css_class else ""
+    return f'<img{klass} alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
+
+
+def save_png(fig: Figure, path: Path, dpi: int = 130) -> Path:
+    """Write the figure to ``path`` as PNG, atomically: into a temporary file beside it (an ordinary file,
+    its permissions from the umask), then renamed."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        temporary.write_bytes(png_bytes(fig, dpi))
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --- axes --------------------------------------------------------------------------------------------------
+
+
+def finite(values) -> np.ndarray:
+    """The finite values as a float array (NaN, ±inf, None and non-numbers dropped)."""
+    numbers = _as_floats(values)
+    return numbers[np.isfinite(numbers)]
+
+
+def bar_values(values) -> np.ndarray:
+    """Bar lengths: missing and non-finite values drawn as 0 (the tables beside the charts say 'n/a')."""
+    numbers = _as_floats(values)
+    return np.where(np.isfinite(numbers), numbers, 0.0)
+
+
+def _as_floats(values) -> np.ndarray:
+    """A flat float array; None and anything not a number become NaN."""
+    try:
+        return np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        array = np.asarray(values, dtype=object).ravel()
+        real = (int, float, np.integer, np.floating)
+        return np.array([v if isinstance(v, real) and not isinstance(v, bool) else np.nan for v in array], dtype=float)
+
+
+def unit_prefix(largest: float) -> tuple[float, str]:
+    """The divisor and prefix for tick labels of values up to ``largest`` in magnitude: (1e6, "M") from a
+    million, (1e3, "k") from a thousand, (1.0, "") below or when not finite."""
+    for divisor, prefix in PREFIXES:
+        if np.isfinite(largest) and abs(largest) >= divisor:
+            return divisor, prefix
+    return 1.0, ""
+
+
+def scaled_text(value, unit: str, digits: int = 2) -> str:
+    """A value in k, M or bn of ``unit`` for titles and notes ("1.23 M USD/yr"); 'n/a' when not finite."""
+    number = finite([value])
+    if not len(number):
+        return "n/a"
+    divisor, prefix = unit_prefix(float(number[0]))
+    return f"{number[0] / divisor:,.{digits}f} {prefix} {unit}".replace("  ", " ").strip()
+
+
+def _scaled_formatter(divisor: float):
+    """Tick labels in units of ``divisor``, with as many decimals as the tick step needs and no ``-0``."""
+    from matplotlib.ticker import Formatter
+
+    class Scaled(Formatter):
+        def format_ticks(self, values):
+            scaled = np.sort(np.asarray(values, dtype=float)) / divisor
+            step = float(np.min(np.diff(scaled))) if len(scaled) > 1 else abs(scaled[0]) if len(scaled) else 0.0
+            return [_tick_text(value / divisor, _decimals(step)) for value in values]
+
+        def __call__(self, value, pos=None):
+            return _tick_text(value / divisor, _decimals(abs(value / divisor)))
+
+    return Scaled()
+
+
+def _tick_text(value: float, decimals: int) -> str:
+    value = round(value, decimals)
+    return f"{0.0 if value == 0 else value:,.{decimals}f}"
+
+
+def _decimals(step: float) -> int:
+    """The fewest decimals (0 to 9) that write ``step`` exactly to 0.1 %."""
+    if not np.isfinite(step) or step <= 0:
+        return 0
+    return next((d for d in range(10) if abs(round(step, d) - step) <= 1e-3 * step), 9)
+
+
+def readable_axis(ax: Axes, which: str, unit: str, what: str = "", integer: bool = False) -> None:
+    """Label the ``which`` ("x" or "y") axis of ``ax`` as "what (M unit)" and write its ticks in that multiple
+    (k, M or bn, chosen from the axis limits), at most ``MAX_TICKS`` intervals; call it after drawing.
+    ``integer`` keeps the ticks on whole numbers (counts)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    low, high = ax.get_xlim() if which == "x" else ax.get_ylim()
+    divisor, prefix = unit_prefix(max(abs(low), abs(high)))
+    axis.set_major_locator(MaxNLocator(nbins=MAX_TICKS, integer=integer, steps=[1, 2, 2.5, 5, 10]))
+    axis.set_major_formatter(_scaled_formatter(divisor))
+    scaled = f"{prefix} {unit}".strip()
+    axis.set_label_text(f"{what} ({scaled})" if what and scaled else what or scaled)
+
+
+def from_zero(ax: Axes, which: str, values) -> None:
+    """Start a bar axis at 0 when no bar is negative (and show 0 to 1 when every bar is 0), rather than the
+    symmetric margin matplotlib gives bars of length 0."""
+    numbers = finite(values)
+    if len(numbers) and numbers.min() < 0:
+        return
+    high = float(numbers.max()) if len(numbers) else 0.0
+    limits = {"left": 0.0} if which == "x" else {"bottom": 0.0}
+    if high <= 0:
+        limits = {"left": 0.0, "right": 1.0} if which == "x" else {"bottom": 0.0, "top": 1.0}
+    (ax.set_xlim if which == "x" else ax.set_ylim)(**limits)
+
+
+def category_ticks(ax: Axes, which: str, positions: Sequence[float], labels: Sequence[str]) -> None:
+    """Ticks at ``positions`` labelled ``labels`` (periods, strategies), at most ``MAX_TICKS`` + 1 of them
+    labelled when there are many, so labels do not run together."""
+    every = max(1, int(np.ceil(len(positions) / (MAX_TICKS + 1))))
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_ticks(list(positions)[::every], [str(label) for label in list(labels)[::every]])
+
+
+# --- degenerate-safe drawing -----------------------------------------------------------------------------
+
+
+def histogram(ax: Axes, values, bins: int, **style) -> np.ndarray:
+    """The finite ``values`` as a histogram of ``bins`` equal bins between their minimum and maximum; one
+    bar (2 % of the value wide, or 0.2 around 0) when they are one value to within ``SAME_VALUE``; nothing
+    when none is finite. Returns the values drawn."""
+    values = finite(values)
+    if not len(values):
+        return values
+    low, high = float(values.min()), float(values.max())
+    with np.errstate(over="ignore", invalid="ignore"):
+        edges = np.linspace(low, high, max(int(bins), 1) + 1)
+        spread = np.all(np.diff(edges) > 0) and high - low > SAME_VALUE * max(abs(low), abs(high))
+    if not spread:  # one bar, a fifth of the axis wide, in the middle
+        middle = low / 2 + high / 2
+        half = 0.01 * abs(middle) or 0.1
+        edges = np.array([middle - half, middle + half])
+        with np.errstate(over="ignore"):
+            view = np.array([middle - 5 * half, middle + 5 * half])
+        if np.isfinite(view).all():
+            ax.set_xlim(*view)
+    ax.hist(values, bins=edges, **style)
+    return values
+

@@ -1,0 +1,289 @@
+"""The writers draw degenerate data without raising: no open facility (all demand unmet), one region,
+costs that are all equal or equal but for float noise, missing and non-finite numbers, empty tables.
+
+The layers are tiny: 0.2° square regions on the equator at longitudes 0, 1, 2, ... The solved runs use
+five such regions with two products (demand 1, 1.1, 1.2, 2 and 1.3 units/yr of one, a tenth of that of
+the other), both with the unmet penalty of the Vermont run that opened nothing (1,720/11 per unit):
+opening a plant costs 10^12, so nothing opens and every region's cost to serve is the penalty, give or
+take float noise (156.36363636363635, ...37 and ...4), which made the histogram raise "Too many bins".
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import LineString, Point, box
+
+from planner.cli import main
+from planner.export.alternatives_report import side_by_side_figure
+from planner.export.charts import finite, histogram, new_figure, scaled_text, unit_prefix
+from planner.export.compare_report import breakeven_figure, where_micro_wins_figure
+from planner.export.interactive_map import interactive_map_html
+from planner.export.layers import flow_layer, region_layer, site_layer
+from planner.export.pareto_report import frontier_figure
+from planner.export.report import cost_chart, cost_to_serve_chart, demand_chart, report_html
+from planner.export.rollout_report import timeline_figure
+from planner.export.static_map import build_map_figure
+from planner.export.stochastic_report import cost_distribution_chart
+from planner.export.summary import build_summary
+from planner.export.sweep_charts import facility_mix_figure, results_figure
+from planner.inputs.prepare import DataOptions
+from planner.pipeline import plan
+from planner.solver.outcome import SolverOptions
+from tests.builders import tiny_config, tiny_model_file
+
+TYPES = ("plant", "micro")
+DEMAND = [1.0, 1.1, 1.2, 2.0, 1.3]
+VERMONT_PENALTY = 1720 / 11
+NOISY_PENALTY = [156.36363636363635, 156.36363636363637, 156.3636363636364, 156.36363636363635, 156.36363636363637]
+NOT_FINITE = [np.nan, np.inf, -np.inf]
+
+
+# --- layers ----------------------------------------------------------------------------------------------
+
+
+def regions(n: int, **columns) -> gpd.GeoDataFrame:
+    """``n`` square regions; every column a list of ``n`` values (or one value for all)."""
+    data = {"region_id": [f"R{i}" for i in range(n)], "region_name": [f"Region {i}" for i in range(n)]}
+    data.update({name: values if isinstance(values, list) else [values] * n for name, values in columns.items()})
+    return gpd.GeoDataFrame(data, geometry=[box(i - 0.1, -0.1, i + 0.1, 0.1) for i in range(n)], crs="EPSG:4326")
+
+
+def sites(**columns) -> gpd.GeoDataFrame:
+    n = len(next(iter(columns.values()), []))
+    data = {"site_id": [f"S{j}" for j in range(n)], "facility_type": [TYPES[j % 2] for j in range(n)], **columns}
+    return gpd.GeoDataFrame(data, geometry=[Point(j, 0.0) for j in range(n)], crs="EPSG:4326")
+
+
+def flows(quantity: list[float]) -> gpd.GeoDataFrame:
+    n = len(quantity)
+    data = {"site_id": ["S0"] * n, "region_id": [f"R{i}" for i in range(n)], "quantity": quantity}
+    return gpd.GeoDataFrame(data, geometry=[LineString([(0, 0), (i, 0)]) for i in range(n)], crs="EPSG:4326")
+
+
+NO_SITES = sites(capacity=[], production=[])
+NO_FLOWS = flows([])
+
+
+def without_positions() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """A site and a flow with NaN coordinates, a site and a flow without a geometry, one of each drawable."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # shapely warns when it builds a line through NaN
+        nan_line = LineString([(np.nan, np.nan), (0, 0)])
+    placed = sites(capacity=[1.0, 1.0, 1.0], production=[1.0, 1.0, 1.0])
+    placed = placed.set_geometry(gpd.GeoSeries([Point(np.nan, np.nan), None, Point(1, 0)], crs="EPSG:4326"))
+    lines = flows([1.0, 2.0, 3.0]).set_geometry(gpd.GeoSeries([nan_line, None, LineString([(0, 0), (2, 0)])],
+                                                               crs="EPSG:4326"))
+    return placed, lines
+
+CASES = {
+    "nothing open": (
+        regions(5, demand=DEMAND, served_by="unmet", unmet_share=1.0, cost_to_serve=NOISY_PENALTY),
+        NO_SITES, NO_FLOWS,
+    ),
+    "one region": (regions(1, demand=5.0, served_by="plant", unmet_share=0.0, cost_to_serve=2.0),
+                   sites(capacity=[10.0], production=[5.0]), flows([5.0])),
+    "no demand": (regions(3, demand=0.0, served_by="no demand", unmet_share=np.nan, cost_to_serve=np.nan),
+                  NO_SITES, NO_FLOWS),
+    "not finite": (
+        regions(4, demand=[1.0, *NOT_FINITE], served_by=["plant", "unmet", "micro", "elsewhere"],
+                unmet_share=[0.0, *NOT_FINITE], cost_to_serve=[3.0, *NOT_FINITE]),
+        sites(capacity=[np.inf, np.nan, 0.0, 10.0], production=[np.inf, np.nan, -1.0, 0.0]),
+        flows([np.inf, np.nan, -1.0, 0.0]),
+    ),
+    "no position": (regions(3, demand=1.0, served_by="plant", unmet_share=0.0, cost_to_serve=1.0),
+                    *without_positions()),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_static_map_draws_degenerate_layers(case):
+    figure = build_map_figure(*CASES[case], TYPES, case)
+    figure.canvas.draw()
+    assert figure.axes
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_interactive_map_writes_degenerate_layers_as_strict_json(case):
+    page = interactive_map_html(*CASES[case], TYPES, case, currency="USD")
+    start = page.index('type="application/json">') + len('type="application/json">')
+    data = json.loads(page[start : page.index("</script>", start)], parse_constant=pytest.fail)  # no NaN
+    assert len(data["regions"]["features"]) == len(CASES[case][0])
+    assert all(radius > 0 for radius in data["sites"]["radius"])
+
+
+# --- charts ----------------------------------------------------------------------------------------------
+
+
+def tick_texts(axis) -> list[str]:
+    return [label.get_text() for label in axis.get_ticklabels() if label.get_visible() and label.get_text()]
+
+
+def assert_tick_labels_apart(figure) -> None:
+    """No two visible tick labels of an axis overlap, on any axes of the figure that shows its axes."""
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    for ax in figure.axes:
+        if not ax.axison:
+            continue
+        for axis, lo, hi in ((ax.xaxis, "x0", "x1"), (ax.yaxis, "y0", "y1")):
+            low, high = sorted(axis.get_view_interval())
+            labels = [tick.label1 for tick in axis.get_major_ticks() if low <= tick.get_loc() <= high]
+            boxes = sorted((label.get_window_extent(renderer) for label in labels
+                            if label.get_visible() and label.get_text()), key=lambda extent: getattr(extent, lo))
+            for first, second in zip(boxes, boxes[1:], strict=False):
+                assert getattr(first, hi) <= getattr(second, lo) + 0.5, (axis.get_label_text(), tick_texts(axis))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[], [5.0], [0.0, 0.0], [VERMONT_PENALTY, VERMONT_PENALTY * (1 + 2e-16)], NOT_FINITE, [1.0, np.nan, 2.0],
+     [1e-300, 0.0], [1e15, 1e15 * (1 + 1e-12)]],
+)
+def test_histogram_of_degenerate_values(values):
+    figure, ax = new_figure(4, 3)
+    drawn = histogram(ax, np.array(values, dtype=float), 30)
+    assert len(drawn) == np.isfinite(values).sum()
+    figure.canvas.draw()
+
+
+def test_cost_chart_reads_in_millions_without_overlap():
+    costs = {"fixed": 2.1e7, "production": 4.3e7, "transport": 1.9e7, "carbon": 0.0, "unmet_penalty": 6.1e7}
+    figure = cost_chart(costs, "USD")
+    assert_tick_labels_apart(figure)
+    ax = figure.axes[0]
+    assert ax.get_xlabel() == "M USD/yr"
+    assert {"0", "20", "40", "60"} <= set(tick_texts(ax.xaxis))
+
+
+@pytest.mark.parametrize("costs", [{"fixed": None, "carbon": np.nan}, {"fixed": 0.0}, {"fixed": np.inf}, {}])
+def test_cost_chart_of_missing_zero_and_infinite_parts(costs):
+    assert_tick_labels_apart(cost_chart(costs, "USD"))
+
+
+@pytest.mark.parametrize("values", [[], [VERMONT_PENALTY] * 14, NOISY_PENALTY, NOT_FINITE, [0.5, 2.5e6, 1.2e6]])
+def test_cost_to_serve_and_demand_charts(values):
+    assert_tick_labels_apart(cost_to_serve_chart(np.array(values, dtype=float), "USD"))
+    demand = {f"p{i}": {"served": v, "unmet": None} for i, v in enumerate(values)}
+    assert_tick_labels_apart(demand_chart(demand))
+
+
+def test_units_and_texts():
+    assert unit_prefix(2e7) == (1e6, "M") and unit_prefix(1500) == (1e3, "k") and unit_prefix(np.nan) == (1.0, "")
+    assert scaled_text(1_234_567, "USD/yr") == "1.23 M USD/yr" and scaled_text(None, "USD/yr") == "n/a"
+    assert finite([1, None, "x", np.inf, 2.5]).tolist() == [1.0, 2.5]
+
+
+def test_study_charts_of_degenerate_tables():
+    periods = pd.DataFrame({"strategy": ["optimum"] * 3, "period": [1, 2, 3], "probability": 1.0,
+                            "demand": [10.0, np.nan, 12.0], "capacity_plant": [np.inf, 0.0, 0.0]})
+    assert_tick_labels_apart(timeline_figure(periods, TYPES))
+    assert_tick_labels_apart(timeline_figure(periods.iloc[:0], TYPES))
+    frontier = pd.DataFrame({"point": [0, 1], "co2_t": [1.2e4, np.nan], "objective": [3.4e7, 3.0e7],
+                             "dominated_by": ["", ""], "n_plant": [1, 0]})
+    assert_tick_labels_apart(frontier_figure(frontier, "USD"))
+    sweep = pd.DataFrame({"status": ["optimal"], "carbon_price": [50.0], "objective": [np.inf], "co2_t": [0.0],
+                          "n_plant": [0]})
+    assert_tick_labels_apart(results_figure(sweep, ["carbon_price"]))
+    assert_tick_labels_apart(facility_mix_figure(sweep, ["carbon_price"]))
+    comparison = SimpleNamespace(sweep=sweep.assign(n_central=0, n_microfactory=0), sweep_key="carbon_price",
+                                 plans={})
+    assert_tick_labels_apart(breakeven_figure(comparison))
+    scenarios = pd.DataFrame({"probability": [0.5, np.nan], "total": [np.nan, np.inf]})
+    assert cost_distribution_chart(scenarios, {"strategies": {}}, "USD").startswith("<img")
+
+
+# --- solved runs that open nothing -----------------------------------------------------------------------
+
+
+def nothing_opens_regions(folder):
+    frame = gpd.GeoDataFrame(
+        {"GEOID": [f"R{i}" for i in range(5)], "NAME": [f"Region {i}" for i in range(5)], "pop": DEMAND},
+        geometry=[box(i - 0.1, -0.1, i + 0.1, 0.1) for i in range(5)],
+        crs="EPSG:4326",
+    )
+    frame.to_file(folder / "regions.geojson", driver="GeoJSON")
+    return folder / "regions.geojson"
+
+
+@pytest.fixture(scope="module")
+def nothing_opens(tmp_path_factory):
+    """Opening a plant costs more than leaving every region unmet: the optimum opens nothing."""
+    both = ("standard", "custom")
+    config = tiny_config(
+        nothing_opens_regions(tmp_path_factory.mktemp("regions")),
+        products={p: {"demand_rate": rate, "unmet_penalty_per_unit": VERMONT_PENALTY}
+                  for p, rate in zip(both, (1.0, 0.1), strict=True)},
+        transport={p: {"cost_per_unit_km": 0.01} for p in both},
+        facility_types={"plant": {"opening_cost_per_yr": 1e12, "module_capacity_per_yr": 1000.0,
+                                  "products": {p: {"cost_per_unit": 1.0} for p in both}}},
+    )
+    result = plan(config, DataOptions(), SolverOptions(mip_gap=1e-9))
+    assert result.run.tables.sites.empty and result.run.tables.flows.empty
+    return result
+
+
+def test_report_of_a_network_that_opens_nothing(nothing_opens):
+    run, inputs = nothing_opens.run, nothing_opens.inputs
+    layers = region_layer(run, inputs), site_layer(run), flow_layer(run)
+    cost = layers[0]["cost_to_serve"].to_numpy(dtype=float)
+    assert np.allclose(cost, VERMONT_PENALTY) and np.ptp(cost) > 0  # equal but for float noise
+    with pytest.raises(ValueError, match="Too many bins"):  # what the report called before
+        np.histogram(cost, bins=30)
+    page = report_html(run, *layers, build_summary(run, {}, []))
+    assert "No facility is open." in page and page.count("data:image/png;base64,") == 4
+
+
+def test_report_of_missing_summary_figures_and_costs(nothing_opens):
+    run, inputs = nothing_opens.run, nothing_opens.inputs
+    regions_layer = region_layer(run, inputs).assign(cost_to_serve=np.nan, demand=[np.inf, 1.0, 0.0, np.nan, -1.0])
+    summary = {**build_summary(run, {}, []), "costs": {"fixed": None, "transport": np.nan}, "demand": {},
+               "objective": None, "mip_gap": None, "co2_t": np.nan}
+    page = report_html(run, regions_layer, site_layer(run), flow_layer(run), summary)
+    assert "No demand." in page and "No region with demand has a finite cost to serve." in page
+
+
+def test_side_by_side_of_networks_that_open_nothing(nothing_opens):
+    run = nothing_opens.run
+    table = pd.DataFrame({"audited_cost": [run.report.objective, np.nan], "above_optimum_pct": [0.0, np.nan],
+                          "distance_to_optimum": [0, 0]})
+    result = SimpleNamespace(inputs=nothing_opens.inputs, slack=0.1, table=table,
+                             networks=[SimpleNamespace(number=k, run=run) for k in range(2)])
+    figure = side_by_side_figure(result)
+    assert "M USD/yr" in figure.axes[0].get_title() or "k USD/yr" in figure.axes[0].get_title()
+
+
+def test_where_micro_wins_without_any_finite_advantage(nothing_opens):
+    central = SimpleNamespace(run=nothing_opens.run, inputs=nothing_opens.inputs)
+    advantage = pd.DataFrame({"region_id": [f"R{i}" for i in range(5)], "micro_advantage": [np.nan] * 4 + [np.inf]})
+    comparison = SimpleNamespace(plans={"central_only": central}, regions=advantage)
+    where_micro_wins_figure(comparison).canvas.draw()
+    comparison.regions = advantage.assign(micro_advantage=0.0)
+    assert_tick_labels_apart(where_micro_wins_figure(comparison))
+
+
+def test_solve_command_exits_0_when_nothing_is_served(tmp_path):
+    """The command line end to end: nothing opens, every region unmet at the same cost, report written."""
+    regions_path = nothing_opens_regions(tmp_path)
+    model = tiny_model_file(tmp_path / "model.toml", regions_path, f"""[products.custom]
+demand_rate = 0.1
+unmet_penalty_per_unit = {VERMONT_PENALTY!r}
+[transport.custom]
+cost_per_unit_km = 0.01
+[facility_types.plant]
+opening_cost_per_yr = 1e12
+products = {{ standard = {{ cost_per_unit = 1.0 }}, custom = {{ cost_per_unit = 1.0 }} }}
+""")
+    text = model.read_text().replace("unmet_penalty_per_unit = 1000.0", f"unmet_penalty_per_unit = {VERMONT_PENALTY!r}")
+    model.write_text(text)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "Cost to serve" in (out / "report.html").read_text(encoding="utf-8")
