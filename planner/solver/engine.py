@@ -2,7 +2,9 @@
 HiGHS.
 
 1. Which builder: the sparse standard form from arrays (default) or the Pyomo model
-   (``SolverOptions.builder``), checked before anything runs.
+   (``SolverOptions.builder``), checked before anything runs. Where the flows are uncoupled
+   (uncapacitated, p-median-like) and many facilities open, the radius model of
+   ``planner.solver.radius`` replaces both (``SolverOptions.formulation``, rule in ``radius.preferred``).
 2. Whether the Lagrangian presolve runs (``presolve_applies``); what it used of the time limit is
    not HiGHS's to spend.
 3. Whether HiGHS can still help in the time left (``highs_can_help``); if not, the presolve's
@@ -36,11 +38,15 @@ from planner.solver.presolve import (
     presolve_applies,
     presolve_report,
 )
+from planner.solver.radius import applies as radius_applies
+from planner.solver.radius import preferred as radius_preferred
+from planner.solver.radius import solve_radius
 from planner.timing import Timing
 
 logger = logging.getLogger(__name__)
 
 BUILDERS = ("arrays", "pyomo")
+FORMULATIONS = ("auto", "standard", "radius")
 
 
 def solve(
@@ -58,10 +64,15 @@ def solve(
     options = options or SolverOptions()
     if options.builder not in BUILDERS:
         raise ValueError(f"SolverOptions.builder is '{options.builder}'; use 'arrays' or 'pyomo'")
+    if options.formulation not in FORMULATIONS:
+        raise ValueError(f"SolverOptions.formulation is '{options.formulation}'; use one of {', '.join(FORMULATIONS)}")
     timing = timing or Timing()
     if index is None:
         with timing.phase("build"):
             index = ModelIndex.from_problem(problem)
+    if _use_radius(problem, options):
+        with timing.phase("solve"):
+            return solve_radius(problem, options, index=index, start=start)
     presolve = None
     if presolve_applies(problem, options):
         with timing.phase("presolve"):
@@ -71,6 +82,18 @@ def solve(
             options = dataclasses.replace(options, time_limit_s=max(remaining, 1.0))
     route = _solve_with_pyomo if options.builder == "pyomo" else _solve_with_arrays
     return route(problem, index, options, presolve, start, timing)
+
+
+def _use_radius(problem: Problem, options: SolverOptions) -> bool:
+    """The radius model: when asked for (it must apply), or by default where ``radius.preferred``."""
+    if options.formulation == "radius":
+        if not radius_applies(problem):
+            raise ValueError(
+                f"{problem.name}: formulation 'radius' does not apply (capacities, modules, setup costs, "
+                "a CO2 cap or an unmet limit couple the flows)"
+            )
+        return True
+    return options.formulation == "auto" and options.builder == "arrays" and radius_preferred(problem)
 
 
 def _solve_with_pyomo(problem, index, options, presolve: PresolveResult | None, start, timing):

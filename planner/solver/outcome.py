@@ -34,6 +34,8 @@ class SolverOptions:
     quiet: bool = True
     presolve_min_arcs: int = 5000  # Lagrangian bound, heuristic incumbent and fixing from this size
     builder: str = "arrays"  # "arrays": standard form straight from the index arrays; "pyomo": the Pyomo model
+    # "auto": the radius model where planner.solver.radius.preferred says so; "standard"; "radius"
+    formulation: str = "auto"
     progress_s: float | None = 5.0  # interval of the MIP progress log lines; None = no progress callback
 
 

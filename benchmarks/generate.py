@@ -1,0 +1,232 @@
+r"""Seeded generators of facility-location instances, written in the published file formats so that
+``planner bench FORMAT FILE`` reads them unchanged (the point: develop on families, not on the files
+of a benchmark library; see issue 14).
+
+Three families, each a pure function of its sizes, class and ``seed`` (``numpy.random.default_rng``):
+
+``cflp``: capacitated, after Cornuéjols, Sridharan & Thizy (1991), "A comparison of heuristics and
+    relaxations for the capacitated plant location problem", EJOR 50, 280–297 — the generator behind
+    most CFLP test sets (Klose & Görtz 2007, Avella & Boccia 2009, Fischetti, Ljubić & Sinnl 2016):
+
+    * facilities and customers uniform in the unit square;
+    * demand :math:`d_j \sim U[5, 35]` (integer);
+    * capacity :math:`s_i \sim U[10, 160]`, fixed cost :math:`f_i = U[0, 90] + U[100, 110]\sqrt{s_i}`
+      (economies of scale: drawn with the capacity before it is rescaled, as those papers read it);
+    * the capacities are then rescaled by one factor so that :math:`\sum_i s_i = r \sum_j d_j`
+      (the capacity ratio :math:`r`: classes 3, 5, 10, and the tight 2);
+    * :math:`c_{ij} = 10 \cdot \lVert p_i - q_j \rVert \cdot d_j`, the cost of serving **all** of
+      :math:`j`'s demand from :math:`i` (the OR-Library convention).
+
+    Written in the OR-Library ``cap`` layout (``planner bench cap FILE``) with numeric capacities.
+
+``ufl-kratica``: the Kratica type — Kratica, Tošić, Filipović & Ljubić (2001), "Solving the simple
+    plant location problem by genetic algorithm", RAIRO-OR 35, 127–142, the UflLib "M" instances
+    MO/MP/MQ/MR/MS/MT (100 … 2000 facilities = customers), built to have many near-optimal solutions.
+    The construction could not be found in a stored copy of the paper; it was read off the five MO
+    files in ``../shared/benchmarks/uflib/M/O`` (this module's reading, checked on all five):
+
+    * demand :math:`d_j \in \{1, …, 5\}` uniform (integers);
+    * :math:`c_{ij} = d_j \cdot U[2, 10]`, independent (no geometry: files agree to 4 decimals);
+    * :math:`f_i = 50 + 250 \cdot (S_{max} - S_i) / (S_{max} - S_{min})` with :math:`S_i = \sum_j c_{ij}`,
+      so that a facility cheap to serve from is dear to open (correlation −1.000 in every MO file),
+      exactly one facility at 50 and one at 300 — the source of the many near-optimal solutions;
+    * capacities 0 (ignored: UFL), numbers printed with 6 significant digits.
+
+    Written in the OR-Library layout, like the M files (``planner bench ufl FILE``).
+
+``ufl-kg``: the Körkel–Ghosh type — Körkel (1989), EJOR 39, 157–173; Ghosh (2003), "Neighborhood
+    search heuristics for the uncapacitated facility location problem", EJOR 150, 150–162 (UflLib
+    ``ga``/``gs`` 250 … 750): :math:`c_{ij} \sim U[1000, 2000]` and :math:`f_i \sim U[100, 200]` (class
+    A), :math:`U[1000, 2000]` (B) or :math:`U[10000, 20000]` (C), all integers; ``--symmetric`` (square
+    sizes only) mirrors the costs (:math:`c_{ij} = c_{ji}`, Ghosh's ``gs`` instances). Written in the
+    UflLib "simple" format (``planner bench ufl FILE``).
+
+Usage::
+
+    python benchmarks/generate.py cflp --n-facilities 100 --n-customers 1000 --ratio 5 --seed 1 --out cflp.txt
+    python benchmarks/generate.py ufl-kratica --n-facilities 200 --seed 1 --out mp.txt
+    python benchmarks/generate.py ufl-kg --n-facilities 200 --fixed-class b --seed 1 --out kg.txt
+
+The same arguments give the same bytes (a test checks it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CFLP_RATIOS = (2.0, 3.0, 5.0, 10.0)
+KG_FIXED_COST = {"a": (100, 200), "b": (1000, 2000), "c": (10000, 20000)}
+COSTS_PER_LINE = 7  # the OR-Library files wrap the costs of a customer over lines of 7
+
+
+@dataclass(frozen=True)
+class DenseInstance:
+    """A generated instance: ``total_cost[i, j]`` is the cost of serving all of customer ``j`` from
+    facility ``i``; ``capacity`` is 0 where the instance is uncapacitated."""
+
+    name: str
+    capacity: np.ndarray  # (m,)
+    opening_cost: np.ndarray  # (m,)
+    demand: np.ndarray  # (n,)
+    total_cost: np.ndarray  # (m, n)
+
+    @property
+    def capacity_ratio(self) -> float:
+        """Total capacity / total demand (0 for an uncapacitated instance)."""
+        return float(self.capacity.sum() / self.demand.sum())
+
+
+# generators -----------------------------------------------------------------------------------------
+def cflp_instance(n_facilities: int, n_customers: int, ratio: float, seed: int) -> DenseInstance:
+    """A capacitated instance after Cornuéjols, Sridharan & Thizy (1991): see the module docstring."""
+    if ratio <= 1:
+        raise ValueError(f"capacity ratio {ratio:g} must exceed 1 (total capacity / total demand)")
+    rng = np.random.default_rng(seed)
+    sites = rng.uniform(0.0, 1.0, size=(n_facilities, 2))
+    customers = rng.uniform(0.0, 1.0, size=(n_customers, 2))
+    demand = rng.integers(5, 36, size=n_customers).astype(float)
+    drawn = rng.uniform(10.0, 160.0, size=n_facilities)
+    opening_cost = rng.uniform(0.0, 90.0, n_facilities) + rng.uniform(100.0, 110.0, n_facilities) * np.sqrt(drawn)
+    capacity = drawn * (ratio * demand.sum() / drawn.sum())
+    distance = np.linalg.norm(sites[:, np.newaxis, :] - customers[np.newaxis, :, :], axis=2)
+    name = f"cflp-{n_facilities}x{n_customers}-r{ratio:g}-s{seed}"
+    return DenseInstance(name, capacity, opening_cost, demand, 10.0 * distance * demand[np.newaxis, :])
+
+
+def kratica_instance(n_facilities: int, seed: int, n_customers: int | None = None) -> DenseInstance:
+    """A UFL instance of the Kratica "M" type (MO … MT): see the module docstring for the reading."""
+    n_customers = n_facilities if n_customers is None else n_customers
+    rng = np.random.default_rng(seed)
+    demand = rng.integers(1, 6, size=n_customers).astype(float)
+    total_cost = _round_significant(demand[np.newaxis, :] * rng.uniform(2.0, 10.0, size=(n_facilities, n_customers)))
+    served = total_cost.sum(axis=1)
+    spread = max(served.max() - served.min(), 1e-12)
+    opening_cost = _round_significant(50.0 + 250.0 * (served.max() - served) / spread)
+    name = f"kratica-{n_facilities}x{n_customers}-s{seed}"
+    return DenseInstance(name, np.zeros(n_facilities), opening_cost, demand, total_cost)
+
+
+def korkel_ghosh_instance(
+    n_facilities: int, fixed_class: str, seed: int, n_customers: int | None = None, symmetric: bool = False
+) -> DenseInstance:
+    """A UFL instance of the Körkel–Ghosh type: costs U[1000, 2000], fixed costs by class a/b/c."""
+    n_customers = n_facilities if n_customers is None else n_customers
+    if fixed_class not in KG_FIXED_COST:
+        raise ValueError(f"fixed-cost class {fixed_class!r}; use one of {', '.join(KG_FIXED_COST)}")
+    if symmetric and n_customers != n_facilities:
+        raise ValueError(f"symmetric costs need as many customers as facilities ({n_customers} ≠ {n_facilities})")
+    rng = np.random.default_rng(seed)
+    total_cost = rng.integers(1000, 2001, size=(n_facilities, n_customers)).astype(float)
+    if symmetric:
+        total_cost = np.triu(total_cost) + np.triu(total_cost, 1).T
+    low, high = KG_FIXED_COST[fixed_class]
+    opening_cost = rng.integers(low, high + 1, size=n_facilities).astype(float)
+    kind = "gs" if symmetric else "ga"
+    name = f"kg-{kind}{n_facilities}x{n_customers}{fixed_class}-s{seed}"
+    return DenseInstance(name, np.zeros(n_facilities), opening_cost, np.ones(n_customers), total_cost)
+
+
+def _round_significant(values: np.ndarray, digits: int = 6) -> np.ndarray:
+    """``values`` rounded to ``digits`` significant digits (what ``%g`` prints), so that the numbers
+    the generator reasons with are the numbers in the file."""
+    return np.array([float(f"{value:.{digits}g}") for value in np.ravel(values)]).reshape(np.shape(values))
+
+
+# writers --------------------------------------------------------------------------------------------
+def format_orlib_cap(instance: DenseInstance, number: str = "{:.5f}") -> str:
+    """The OR-Library ``cap`` layout: ``m n``; m lines ``s_i f_i``; per customer ``d_j`` and its m costs
+    (7 per line). ``number`` formats every non-integer value."""
+    def fmt(value: float) -> str:
+        return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else number.format(value)
+
+    m, n = instance.total_cost.shape
+    lines = [f" {m} {n} "]
+    lines += [f" {fmt(s)} {fmt(f)} " for s, f in zip(instance.capacity, instance.opening_cost, strict=True)]
+    for j in range(n):
+        lines.append(f" {fmt(instance.demand[j])} ")
+        column = [fmt(value) for value in instance.total_cost[:, j]]
+        lines += [" " + " ".join(column[k : k + COSTS_PER_LINE]) + " " for k in range(0, m, COSTS_PER_LINE)]
+    return "\n".join(lines) + "\n"
+
+
+def format_uflib_simple(instance: DenseInstance) -> str:
+    """The UflLib "simple" format: ``FILE: name``; ``n m 0``; per facility ``i f_i c_i1 … c_im``
+    (integers where the values are integers)."""
+    m, n = instance.total_cost.shape
+    lines = [f"FILE: {instance.name}", f"{m} {n} 0"]
+    for i in range(m):
+        values = np.concatenate([[instance.opening_cost[i]], instance.total_cost[i]])
+        lines.append(f"{i + 1} " + " ".join(f"{v:.0f}" if float(v).is_integer() else f"{v:.6g}" for v in values))
+    return "\n".join(lines) + "\n"
+
+
+def write_instance(text: str, out: Path) -> Path:
+    """Write ``text`` to ``out`` (parent folders created) with LF line endings; returns ``out``."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(text.encode("ascii"))
+    return out
+
+
+def generate(family: str, *, n_facilities: int, n_customers: int | None = None, seed: int = 0,
+             ratio: float = 5.0, fixed_class: str = "a", symmetric: bool = False) -> tuple[DenseInstance, str]:
+    """The instance of ``family`` (``cflp``, ``ufl-kratica``, ``ufl-kg``) and its file text."""
+    if family == "cflp":
+        instance = cflp_instance(n_facilities, n_customers or 10 * n_facilities, ratio, seed)
+        return instance, format_orlib_cap(instance)
+    if family == "ufl-kratica":
+        instance = kratica_instance(n_facilities, seed, n_customers)
+        return instance, format_orlib_cap(instance, number="{:.6g}")
+    if family == "ufl-kg":
+        instance = korkel_ghosh_instance(n_facilities, fixed_class, seed, n_customers, symmetric)
+        return instance, format_uflib_simple(instance)
+    raise ValueError(f"unknown family {family!r}; use cflp, ufl-kratica or ufl-kg")
+
+
+# command line ---------------------------------------------------------------------------------------
+def parser() -> argparse.ArgumentParser:
+    """The CLI: one subcommand per family, each with its sizes, class, seed and output file."""
+    cli = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    families = cli.add_subparsers(dest="family", required=True)
+    helps = {"cflp": "capacitated, Cornuéjols et al. (1991); OR-Library cap layout",
+             "ufl-kratica": "UFL of the Kratica M type; OR-Library layout",
+             "ufl-kg": "UFL of the Körkel–Ghosh type; UflLib simple format"}
+    for family, text in helps.items():
+        sub = families.add_parser(family, help=text, description=text)
+        sub.add_argument("--n-facilities", type=int, required=True)
+        sub.add_argument("--n-customers", type=int, help="default: 10 × facilities (cflp), = facilities (UFL)")
+        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--out", type=Path, required=True, help="the instance file to write")
+        if family == "cflp":
+            sub.add_argument("--ratio", type=float, default=5.0, help="total capacity / total demand (3, 5, 10)")
+        if family == "ufl-kg":
+            sub.add_argument("--fixed-class", choices=sorted(KG_FIXED_COST), default="a")
+            sub.add_argument("--symmetric", action="store_true", help="c_ij = c_ji (square sizes)")
+    return cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        instance, text = generate(
+            args.family, n_facilities=args.n_facilities, n_customers=args.n_customers, seed=args.seed,
+            ratio=getattr(args, "ratio", 5.0), fixed_class=getattr(args, "fixed_class", "a"),
+            symmetric=getattr(args, "symmetric", False),
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    write_instance(text, args.out)
+    ratio = f", capacity ratio {instance.capacity_ratio:.4g}" if instance.capacity.any() else ""
+    print(f"{args.out}: {instance.name}, {len(instance.opening_cost)} facilities × {len(instance.demand)} customers"
+          f"{ratio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
