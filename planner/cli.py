@@ -1,25 +1,41 @@
 """The ``planner`` command line: parse → call one library function → print.
 
-Library errors become CLI errors here and only here: one line on stderr and the exit code
-(0 results written, 1 no solution, 2 bad input or usage).
+Every command runs inside :func:`planner.interrupt.handle_signals`, and errors become CLI errors here
+and only here (:class:`PlannerGroup`): one line on stderr and the exit code — 0 results written,
+1 no solution or an internal error (its traceback saved to a file, shown with ``--debug``), 2 bad
+input or usage, 130 Ctrl-C, 143 SIGTERM.
+
+An output folder is replaced only when the planner wrote it (it holds ``.planner-output``, see
+``planner.export.folder``); any other existing, non-empty ``--out`` is refused before anything runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import math
+import os
+import shlex
 import sys
+import tempfile
 import time
+import traceback
 from pathlib import Path
 
 import click
 
-from planner.errors import PlannerError
+from planner.errors import InfeasibleError, InputError, PlannerError, truncated
+from planner.interrupt import Interrupted, handle_signals, interruption
 
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "hybrid.toml"
+DATA_PARAMS = (
+    "regions", "layer", "id_column", "demand_column", "sites", "od_matrix", "select", "lon_column", "lat_column", "crs",
+)
+MESSAGE_CHARS = 300  # an internal error's message is cut to this on its one line
 
 
 class _ElapsedFormatter(logging.Formatter):
@@ -41,22 +57,137 @@ def _configure_logging(quiet: bool) -> None:
     root.propagate = False
 
 
-def _fail_cleanly(command):
-    """Turn a :class:`PlannerError` into one stderr line and its exit code."""
+# --- the one place where errors become exit codes -----------------------------------------------------
 
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+
+class PlannerGroup(click.Group):
+    """Runs every command inside :func:`handle_signals` and turns what it raises into one stderr line
+    and an exit code (click's own usage errors pass through to click)."""
+
+    ends_process = False  # set when called as the program (not by a test's CliRunner)
+
+    def __call__(self, *args, **kwargs):
+        """The program's entry point (console script, ``python -m planner``): an interrupted run ends
+        the process right after its line, without the interpreter's teardown (a second or more after a
+        large run)."""
+        self.ends_process = True
         try:
-            return command(*args, **kwargs)
-        except PlannerError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(error.exit_code)
+            return super().__call__(*args, **kwargs)
+        finally:
+            self.ends_process = False
 
-    return wrapper
+    def invoke(self, ctx: click.Context):
+        with handle_signals(), _logging_restored():
+            try:
+                return super().invoke(ctx)
+            except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+                raise
+            except (Exception, KeyboardInterrupt, Interrupted) as error:
+                _discard_staging()
+                error = interruption() or error
+                _exit_for(error, debug=bool(ctx.params.get("debug")), at_once=self.ends_process)
 
 
-def _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select):
-    from planner.inputs.prepare import DataOptions, parse_select
+@contextlib.contextmanager
+def _logging_restored():
+    """The 'planner' logger as it was before the command (which points it at stderr), for callers in
+    the same process: tests, notebooks."""
+    root = logging.getLogger("planner")
+    saved = (root.handlers[:], root.level, root.propagate)
+    try:
+        yield
+    finally:
+        root.handlers[:], root.level, root.propagate = saved
+
+
+def _discard_staging() -> None:
+    """Remove the staging folders of this run still on disk (a backstop: the writers remove their own)."""
+    folder = sys.modules.get("planner.export.folder")  # loaded once anything was written
+    if folder is not None:
+        folder.discard_staging()
+
+
+def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
+    """Print the one line for ``error`` and exit with its code (``at_once``: an interrupt ends the
+    process without the interpreter's teardown)."""
+    if isinstance(error, KeyboardInterrupt):
+        error = Interrupted()
+    if isinstance(error, PlannerError | Interrupted):
+        line, code = str(error), error.exit_code
+    elif debug:
+        traceback.print_exception(error, file=sys.stderr)
+        sys.exit(1)
+    else:
+        message = " ".join(str(error).split())
+        if len(message) > MESSAGE_CHARS:
+            message = message[: MESSAGE_CHARS - 1] + "…"
+        line, code = f"internal error: {type(error).__name__}: {message or '(no message)'}; {_save_details(error)}", 1
+    click.echo("error: " + " ".join(line.splitlines()), err=True)
+    if at_once and isinstance(error, Interrupted):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _save_details(error: BaseException) -> str:
+    """Write the traceback of an internal error to a file in the temp folder; say where."""
+    from planner import __version__
+
+    text = (
+        f"planner {__version__}, Python {sys.version.split()[0]}\ncommand: {shlex.join(sys.argv)}\n"
+        f"folder: {Path.cwd()}\n\n" + "".join(traceback.format_exception(error))
+    )
+    try:
+        handle, path = tempfile.mkstemp(prefix="planner-error-", suffix=".log")
+        with os.fdopen(handle, "w", encoding="utf-8") as log:
+            log.write(text)
+    except OSError as failure:
+        return f"the details could not be saved ({failure.strerror}); rerun with --debug to see them"
+    return f"details in {path}"
+
+
+# --- options shared by several commands -------------------------------------------------------------
+
+
+class FiniteFloat(click.FloatRange):
+    """A float range that refuses NaN and ±infinity (which every range comparison lets through)."""
+
+    name = "finite float"
+
+    def convert(self, value, param, ctx):
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+POSITIVE = FiniteFloat(min=0, min_open=True)
+GAP = FiniteFloat(0, 1, max_open=True)
+
+
+def _merged_select(texts) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``--select`` pairs with the values of a repeated column joined (a union), with a warning that
+    says so; different columns must all match."""
+    from planner.inputs.prepare import parse_select
+
+    merged: dict[str, list[str]] = {}
+    given: dict[str, int] = {}
+    for column, values in parse_select(list(texts)):
+        kept = merged.setdefault(column, [])
+        kept.extend(value for value in values if value not in kept)
+        given[column] = given.get(column, 0) + 1
+    for column, count in given.items():
+        if count > 1:
+            logger.warning(
+                "--select %s is given %d times: its values combine, a region is kept when %s is any of %s "
+                "(selections of different columns must all match)", column, count, column, ", ".join(merged[column])
+            )
+    return tuple((column, tuple(values)) for column, values in merged.items())
+
+
+def _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select, lon_column, lat_column, crs):
+    from planner.inputs.prepare import DataOptions
 
     return DataOptions(
         regions_path=Path(regions) if regions else None,
@@ -65,13 +196,30 @@ def _data_options(regions, layer, id_column, demand_column, sites, od_matrix, se
         demand_column=demand_column,
         sites_path=Path(sites) if sites else None,
         od_path=Path(od_matrix) if od_matrix else None,
-        select=parse_select(list(select)),
+        select=_merged_select(select),
+        lon_column=lon_column,
+        lat_column=lat_column,
+        crs=crs,
     )
 
 
+COORDINATE_OPTIONS = (
+    click.option("--lon-column", help="Longitude (or x) column of a CSV/Parquet table of demand points."),
+    click.option("--lat-column", help="Latitude (or y) column of a CSV/Parquet table of demand points."),
+    click.option("--crs", help="CRS of those coordinates, e.g. EPSG:3857 (default: EPSG:4326, lon/lat)."),
+)
+
+
 def data_options(command, regions_as_option: bool = False):
-    """Options shared by every command that reads regional data; the regions file is the REGIONS
-    argument, or ``--regions`` where positional arguments mean something else (``compare``)."""
+    """Options shared by every command that reads regional data, handed to the command as one
+    ``data`` argument (a ``DataOptions``); the regions file is the REGIONS argument, or ``--regions``
+    where positional arguments mean something else (``compare``)."""
+
+    @functools.wraps(command)
+    def with_data(*args, **kwargs):
+        raw = {name: kwargs.pop(name) for name in DATA_PARAMS}
+        return command(*args, data=_data_options(**raw), **kwargs)
+
     regions = (
         click.option("--regions", "regions", type=click.Path(path_type=str),
                      help="Regions file (default: regions.path of the model).")
@@ -92,6 +240,7 @@ def data_options(command, regions_as_option: bool = False):
             click.option("--id-column", help="Region id column (default: regions.id_column of the model)."),
             click.option("--demand-column", help="Base demand column (default: regions.demand_column)."),
             click.option("--layer", help="Layer of a multi-layer regions file."),
+            *COORDINATE_OPTIONS,
             click.option("--sites", type=click.Path(path_type=str), help="Candidate sites file (points or CSV)."),
             click.option(
                 "--od-matrix",
@@ -102,27 +251,134 @@ def data_options(command, regions_as_option: bool = False):
                 "--select",
                 multiple=True,
                 metavar="COLUMN=VALUE[,VALUE...]",
-                help="Plan for the regions whose COLUMN has one of the values (repeatable).",
+                help="Plan for the regions whose COLUMN has one of the values (repeatable: values of one column "
+                "combine, different columns must all match).",
             ),
         ]
     ):
-        command = decorator(command)
-    return command
+        with_data = decorator(with_data)
+    return with_data
 
 
-@click.group()
+def run_options(per: str, out_default: str, threads: bool = True, quiet_help: str = "No progress output."):
+    """``--out``, ``--time-limit``, ``--mip-gap``, ``--threads`` and ``--quiet`` of a command that
+    solves and writes; ``per`` says what a limit applies to ("per solve")."""
+    options = [
+        click.option("--out", type=click.Path(path_type=str),
+                     help=f"Output folder (default: {out_default}); an existing one is replaced only if the planner "
+                     "wrote it."),
+        click.option("--time-limit", type=POSITIVE, help=f"Time limit{per}, seconds."),
+        click.option("--mip-gap", type=GAP, help=f"Relative MIP gap to stop at{per}."),
+        click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (at most the machine's cores)."),
+        click.option("--quiet", is_flag=True, help=quiet_help),
+    ]
+    if not threads:
+        del options[3]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _bounded_threads(threads: int | None) -> int | None:
+    """At most the machine's cores (as HiGHS gets them, ``available_threads``), with a note when cut, so
+    that the number recorded in summary.json is the one used."""
+    from planner.solver.highs import available_threads
+
+    if threads is None:
+        return None
+    used = available_threads(threads)
+    if used != threads:
+        logger.warning("threads: %d asked for, this machine has %d cores; using %d", threads, used, used)
+    return used
+
+
+def _solver_options(config, time_limit, mip_gap, threads=None, quiet=True):
+    """The solver options: the command line's, else the model file's ``[solver]``."""
+    from planner.solver.outcome import SolverOptions
+
+    return SolverOptions(
+        time_limit_s=time_limit if time_limit is not None else config.solver.time_limit_s,
+        mip_gap=mip_gap if mip_gap is not None else config.solver.mip_gap,
+        threads=_bounded_threads(threads if threads is not None else config.solver.threads),
+        quiet=quiet,
+    )
+
+
+def _output_folder(out: str | None, config, data, prefix: str = "") -> Path:
+    """``--out``, or ``results/<prefix><model name>``; refused (exit 2, nothing touched) when it is not a
+    folder the planner may write (see ``planner.export.folder.check_output_dir``) or holds an input."""
+    from planner.export.folder import check_output_dir
+
+    if out:
+        folder = Path(out)
+    else:
+        _check_folder_name(config.name)
+        folder = Path("results") / f"{prefix}{config.name}"
+    check_output_dir(folder)
+    inputs = [config.source_path, data.regions_path or config.regions.path, data.sites_path, data.od_path]
+    for path in inputs:
+        if path is not None and folder.exists() and Path(path).resolve().is_relative_to(folder.resolve()):
+            raise InputError(f"{folder}: holds {path}, an input of this run; choose another --out")
+    return folder
+
+
+def _check_folder_name(name: str) -> None:
+    """The model name must be a plain folder name to make the default output folder results/<name>
+    (the model-file schema checks it too; a model built in code may not have been)."""
+    import re
+
+    from planner.inputs.config import SAFE_NAME
+
+    if not re.fullmatch(SAFE_NAME, name):
+        raise InputError(
+            f"model name {name!r} cannot name the output folder results/<name>: use letters, digits, '_', '-', '.' "
+            "and spaces (not '.', '..' or a path), or pass --out"
+        )
+
+
+def _reserve_plan_write(out_dir: Path, config, data, options, make, write, extra_sources=None, **write_options):
+    """Reserve ``out_dir`` (a refused or unwritable one fails before solving) → ``make()`` → ``write(
+    result, out_dir, sources, warnings, staging, **write_options)``; returns (result, what write returned)."""
+    from planner.export.folder import reserved_output_dir
+    from planner.export.summary import solve_sources
+
+    with reserved_output_dir(out_dir) as staging:
+        result = make()
+        sources = {**solve_sources(config, data, options, result.inputs.regions_path), **(extra_sources or {})}
+        return result, write(result, out_dir, sources, result.screening.warnings, staging, **write_options)
+
+
+def _write_plan(result, out_dir, sources, warnings_seen, staging, **options):
+    from planner.export import write_outputs
+
+    return write_outputs(result.run, result.inputs, out_dir, sources, warnings_seen, staging, **options)
+
+
+def _write_study_plan(result, out_dir, sources, warnings_seen, staging, **options):
+    """A stochastic or staged plan: the solve outputs plus the study's block, files and report section."""
+    from planner.export.stochastic_output import study_output
+
+    return _write_plan(result, out_dir, sources, warnings_seen, staging, extras=(study_output(result),), **options)
+
+
+# --- commands -----------------------------------------------------------------------------------------
+
+
+@click.group(cls=PlannerGroup)
 @click.version_option(package_name="microfactory-planner")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error instead of saving it to a file.")
+def main(debug: bool) -> None:
     """Plan a network of microfactories and central plants for regional demand (Pyomo + HiGHS)."""
+    _configure_logging(quiet=True)  # warnings while reading the options; each command sets its own level
 
 
 @main.command()
 @data_options
-@click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/<model name>).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit, seconds.")
-@click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap to stop at.")
-@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
-@click.option("--quiet", is_flag=True, help="No progress output, only the result.")
+@run_options("", "results/<model name>", quiet_help="No progress output, only the result.")
 @click.option("--basemap", is_flag=True, help="Add an OpenStreetMap tile layer to map.html (needs internet to view).")
 @click.option(
     "--scenarios",
@@ -137,80 +393,36 @@ def main() -> None:
     help="Staged rollout over N periods ([rollout] of the model: adoption, pilot regions, discounting); with "
     "--scenarios: pilot, then scale. Writes periods.csv and timeline.png.",
 )
-@_fail_cleanly
-def solve(
-    regions,
-    model_path,
-    id_column,
-    demand_column,
-    layer,
-    sites,
-    od_matrix,
-    select,
-    out,
-    time_limit,
-    mip_gap,
-    threads,
-    quiet,
-    basemap,
-    scenarios=None,
-    seed=0,
-    periods=None,
-):
+def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, scenarios=None, seed=0, periods=None):
     """Solve the network for REGIONS (default: the model file's regions.path) and write the outputs."""
-    from planner.export import write_outputs
-    from planner.export.folder import reserved_output_dir
-    from planner.export.summary import solve_sources
     from planner.inputs.config import read_model_config
     from planner.pipeline import plan
-    from planner.solver.outcome import SolverOptions
 
     _configure_logging(quiet)
     config = read_model_config(model_path)
-    options = SolverOptions(
-        time_limit_s=time_limit if time_limit is not None else config.solver.time_limit_s,
-        mip_gap=mip_gap if mip_gap is not None else config.solver.mip_gap,
-        threads=threads if threads is not None else config.solver.threads,
-        quiet=quiet,
-    )
-    out_dir = Path(out) if out else Path("results") / config.name
+    options = _solver_options(config, time_limit, mip_gap, threads, quiet)
+    out_dir = _output_folder(out, config, data)
     if scenarios is not None or periods is not None:
-        data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
         return _solve_uncertain(config, data, options, out_dir, scenarios, seed, periods, basemap)
-    with reserved_output_dir(out_dir) as staging:  # an unwritable --out fails before solving
-        data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
-        result = plan(config, data, options)
-        sources = solve_sources(config, data, options, result.inputs.regions_path)
-        summary = write_outputs(
-            result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap
-        )
+    _, summary = _reserve_plan_write(out_dir, config, data, options, lambda: plan(config, data, options), _write_plan,
+                                     basemap=basemap)
     _print_summary(summary, out_dir)
 
 
 def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, periods, basemap) -> None:
     """``solve --scenarios`` / ``--periods``: the stochastic or staged plan, written like a solve."""
-    from planner.export import write_outputs
-    from planner.export.folder import reserved_output_dir
-    from planner.export.stochastic_output import study_output
-    from planner.export.summary import solve_sources
     from planner.studies.stochastic.pipeline import parse_scenarios_option, plan_stochastic
     from planner.studies.stochastic.staged import plan_staged
 
-    with reserved_output_dir(out_dir) as staging:  # an unwritable --out fails before solving
-        spec = None if scenarios is None else parse_scenarios_option(scenarios)
-        if periods is not None:
-            result = plan_staged(config, data, options, periods, spec, seed)
-        else:
-            result = plan_stochastic(config, data, options, spec, seed)
-        sources = solve_sources(config, data, options, result.inputs.regions_path)
-        sources["scenarios"] = None if spec is None else (
-            {"generated": spec, "seed": seed} if isinstance(spec, int) else str(spec)
-        )
-        sources["periods"] = periods
-        summary = write_outputs(
-            result.run, result.inputs, out_dir, sources, result.screening.warnings, staging, basemap=basemap,
-            extras=(study_output(result),),
-        )
+    spec = None if scenarios is None else parse_scenarios_option(scenarios)
+    if periods is not None:
+        make = functools.partial(plan_staged, config, data, options, periods, spec, seed)
+    else:
+        make = functools.partial(plan_stochastic, config, data, options, spec, seed)
+    generated = {"generated": spec, "seed": seed} if isinstance(spec, int) else str(spec)
+    extra_sources = {"scenarios": None if spec is None else generated, "periods": periods}
+    _, summary = _reserve_plan_write(out_dir, config, data, options, make, _write_study_plan, extra_sources,
+                                     basemap=basemap)
     if "rollout" in summary:
         _print_rollout(summary)
     else:
@@ -219,12 +431,13 @@ def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, peri
 
 
 def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
+    from planner.solver.outcome import gap_text
+
     block = summary["stochastic"]
     currency = summary["currency"]
-    gap = "n/a" if block["mip_gap"] is None else f"{100 * block['mip_gap']:.3f}%"
-    click.echo(f"scenarios   {block['scenarios']}: stochastic optimum {block['status']} (gap {gap}), "
-               f"expected {block['expected_cost']:,.0f} {currency}/yr, CVaR {block['cvar_alpha']} "
-               f"{block['cvar']:,.0f}, worst {block['worst_case']:,.0f}")
+    click.echo(f"scenarios   {block['scenarios']}: stochastic optimum {block['status']} "
+               f"(gap {gap_text(block['mip_gap'], 3)}), expected {block['expected_cost']:,.0f} {currency}/yr, "
+               f"CVaR {block['cvar_alpha']} {block['cvar']:,.0f}, worst {block['worst_case']:,.0f}")
     click.echo(f"value       VSS {block['vss']:,.0f} (EEV {block['eev']:,.0f}), EVPI {block['evpi']:,.0f} "
                f"(WS {block['ws']:,.0f}) {currency}/yr")
     for name, strategy in block["strategies"].items():
@@ -242,10 +455,11 @@ def _print_strategy(name: str, strategy: dict, suffix: str = "") -> None:
 
 
 def _print_rollout(summary: dict) -> None:
+    from planner.solver.outcome import gap_text
+
     block = summary["rollout"]
-    gap = "n/a" if block["mip_gap"] is None else f"{100 * block['mip_gap']:.3f}%"
     click.echo(f"rollout     {block['periods']} periods, {block['scenarios']} scenario(s): {block['status']} "
-               f"(gap {gap}), present value {block['objective']:,.0f} {summary['currency']}")
+               f"(gap {gap_text(block['mip_gap'], 3)}), present value {block['objective']:,.0f} {summary['currency']}")
     for name, strategy in block["strategies"].items():
         first = ", ".join(f"{t} {n}" for t, n in (strategy.get("period1_facilities") or {}).items() if n) or "none"
         _print_strategy(name, strategy, f" (period 1: {first})")
@@ -253,10 +467,11 @@ def _print_rollout(summary: dict) -> None:
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:
-    gap = summary["mip_gap"]
-    gap_text = "n/a" if gap is None else f"{100 * gap:.3f}%"
+    from planner.solver.outcome import gap_text
+
     currency = summary["currency"]
-    click.echo(f"status      {summary['status']} (gap {gap_text}, tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")
+    click.echo(f"status      {summary['status']} (gap {gap_text(summary['mip_gap'], 3)}, "
+               f"tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")
     bound = summary["best_bound"]
     bound_text = "n/a" if bound is None else f"{bound:,.0f}"
     click.echo(f"objective   {summary['objective']:,.0f} {currency}/yr (best bound {bound_text})")
@@ -279,15 +494,13 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
 
 @main.command()
 @data_options
-@_fail_cleanly
-def validate(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select):
+def validate(data, model_path):
     """Check the model file and the data, print a summary of the instance; solves nothing."""
     from planner.inputs.config import read_model_config
     from planner.pipeline import Timing, load_and_prepare
 
     _configure_logging(quiet=False)
     config = read_model_config(model_path)
-    data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
     inputs, problem, screening = load_and_prepare(config, data, Timing())
     click.echo(f"model       {config.name} ({config.source_path})")
     click.echo(f"regions     {problem.n_regions} from {inputs.regions_path}")
@@ -303,26 +516,47 @@ def validate(regions, model_path, id_column, demand_column, layer, sites, od_mat
 
 
 @main.command()
+@click.argument("data_path", metavar="DATA", type=click.Path(path_type=str))
+@click.option("--id-column", help="Region id column (default: found in the file, else row numbers).")
+@click.option("--demand-column", help="Demand column (default: found in the file).")
+@click.option("--demand-rate", type=POSITIVE, default=1.0, show_default=True,
+              help="Units/yr of the main product per unit of the demand column.")
+@click.option("--layer", help="Layer of a multi-layer file.")
+@COORDINATE_OPTIONS[0]
+@COORDINATE_OPTIONS[1]
+@COORDINATE_OPTIONS[2]
+@click.option("--out", type=click.Path(path_type=str), help="Model file to write (default: <data name>.toml here); "
+              "an existing file is not overwritten.")
+def init(data_path, id_column, demand_column, demand_rate, layer, lon_column, lat_column, crs, out):
+    """Write a commented model file for DATA (regions or demand points) that 'planner solve --model FILE'
+    solves as it is: the file, its layer and columns, default costs and candidate rules relative to the data."""
+    from planner.inputs.template import model_name, write_model_template
+
+    target = Path(out) if out else Path(f"{model_name(Path(data_path))}.toml")
+    written = write_model_template(Path(data_path), target, layer=layer, id_column=id_column,
+                                   demand_column=demand_column, demand_rate=demand_rate, lon_column=lon_column,
+                                   lat_column=lat_column, crs=crs)
+    click.echo(f"written     {written}")
+    click.echo(f"solve with  planner solve --model {written}")
+
+
+@main.command()
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(["cap", "ufl", "sscflp", "pmed"]))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option(
-    "--capacity",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Capacity of every site where the file says 'capacity' (capa/capb/capc).",
-)
+@click.option("--capacity", type=POSITIVE,
+              help="Capacity of every site where the file says 'capacity' (capa/capb/capc).")
 @click.option("--p", "p", type=click.IntRange(min=1), help="Number of sites to open (p-median; default: the file's p).")
 @click.option("--single-source", is_flag=True, help="Each customer served by exactly one site (cap files).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per instance, seconds.")
-@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
+@click.option("--time-limit", type=POSITIVE, help="Time limit per instance, seconds.")
+@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (at most the machine's cores).")
 @click.option(
     "--optima",
     type=click.Path(path_type=str),
     help="known_optima.csv: add 'known' and 'match' (relative difference <= 1e-6).",
 )
-@_fail_cleanly
 def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
     """Solve published benchmark FILES of FORMAT (cap, ufl, sscflp, pmed) with the planner's model;
-    print one JSON object per instance and line."""
+    print one JSON object per instance and line. Exits 1 when an instance has no solution."""
     import json
 
     from planner.studies.bench import run_bench
@@ -334,11 +568,16 @@ def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
         p=p,
         single_source=single_source,
         time_limit=time_limit,
-        threads=threads,
+        threads=_bounded_threads(threads),
         optima=Path(optima) if optima else None,
     )
+    unsolved = []
     for row in rows:
         click.echo(json.dumps(row))
+        if row["objective"] is None:
+            unsolved.append(f"{row['instance']} ({row['status']})")
+    if unsolved:
+        raise InfeasibleError(f"{len(unsolved)} of {len(files)} instances have no solution: {truncated(unsolved)}")
 
 
 @main.command(name="compare")
@@ -355,20 +594,13 @@ def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
               help="Also plan the hybrid model under demand uncertainty (as solve --scenarios): cost distribution "
               "per strategy, VSS and EVPI.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of --scenarios N.")
-@click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/compare_<model name>).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per solve, seconds.")
-@click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap per solve.")
-@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
-@click.option("--quiet", is_flag=True, help="No progress output.")
-@_fail_cleanly
-def compare_command(models, regions, model_path, id_column, demand_column, layer, sites, od_matrix, select,
-                    sweep_text, scenarios, seed, out, time_limit, mip_gap, threads, quiet):
+@run_options(" per solve", "results/compare_<model name>")
+def compare_command(models, data, model_path, sweep_text, scenarios, seed, out, time_limit, mip_gap, threads, quiet):
     """Compare central-only, micro-only and hybrid networks of --model (plus any MODELS files) on one
     dataset: cost parts, CO2, facility counts, delivery distances, the value of decentralisation, where
     microfactories win and an optional breakeven sweep. Writes compare.csv and compare.html."""
     from planner.export.compare_report import write_comparison
     from planner.inputs.config import read_model_config
-    from planner.solver.outcome import SolverOptions
     from planner.studies.compare import Sweep, compare, standard_variants
 
     _configure_logging(quiet)
@@ -377,15 +609,9 @@ def compare_command(models, regions, model_path, id_column, demand_column, layer
     for path in models:
         extra = read_model_config(path)
         configs[extra.name if extra.name not in configs else f"{extra.name}_{len(configs)}"] = extra
-    options = SolverOptions(
-        time_limit_s=time_limit if time_limit is not None else base.solver.time_limit_s,
-        mip_gap=mip_gap if mip_gap is not None else base.solver.mip_gap,
-        threads=threads if threads is not None else base.solver.threads,
-        quiet=quiet,
-    )
-    data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
+    options = _solver_options(base, time_limit, mip_gap, threads, quiet)
     sweep = Sweep.parse(sweep_text) if sweep_text else None
-    out_dir = Path(out) if out else Path("results") / f"compare_{base.name}"
+    out_dir = _output_folder(out, base, data, "compare_")
     spec = None
     if scenarios is not None:
         from planner.studies.stochastic.pipeline import parse_scenarios_option
@@ -393,33 +619,25 @@ def compare_command(models, regions, model_path, id_column, demand_column, layer
         spec = parse_scenarios_option(scenarios)
     comparison = compare(configs, data, options, sweep, scenarios=spec, seed=seed)
     write_comparison(comparison, out_dir)
-    rows = comparison.rows
-    for row in rows.itertuples(index=False):
-        gap = "n/a" if row.mip_gap is None or row.mip_gap != row.mip_gap else f"{100 * row.mip_gap:.2f}%"
-        click.echo(f"{row.variant:14} {row.status:10} cost {row.objective:,.0f} (gap {gap}), co2 {row.co2_t:,.0f} t, "
-                   f"served {100 * row.share_served_within_radius:.1f}%")
+    _print_comparison(comparison, base.currency)
+    click.echo(f"written     {out_dir}")
+
+
+def _print_comparison(comparison, currency: str) -> None:
+    from planner.export.summary import clean_for_json
+    from planner.solver.outcome import gap_text
+
+    for row in comparison.rows.itertuples(index=False):
+        click.echo(f"{row.variant:14} {row.status:10} cost {row.objective:,.0f} (gap {gap_text(row.mip_gap)}), "
+                   f"co2 {row.co2_t:,.0f} t, served {100 * row.share_served_within_radius:.1f}%")
     value = comparison.value
     if value["absolute"] is not None:
         click.echo(f"value of decentralisation: {value['absolute']:,.0f} per year ({value['percent']:.2f}%)")
         if value["proven_at_least"] is not None:
             click.echo(f"  proven at least {value['proven_at_least']:,.0f} per year (central-only bound − hybrid cost)")
     if comparison.stochastic is not None:
-        from planner.export.summary import clean_for_json
-
         _print_stochastic({"stochastic": clean_for_json(comparison.stochastic.analysis.summary()),
-                           "currency": base.currency}, network_follows=False)
-    click.echo(f"written     {out_dir}")
-
-
-def _solver_options(config, time_limit, mip_gap, threads=None, quiet=True):
-    from planner.solver.outcome import SolverOptions
-
-    return SolverOptions(
-        time_limit_s=time_limit if time_limit is not None else config.solver.time_limit_s,
-        mip_gap=mip_gap if mip_gap is not None else config.solver.mip_gap,
-        threads=threads if threads is not None else config.solver.threads,
-        quiet=quiet,
-    )
+                           "currency": currency}, network_follows=False)
 
 
 @main.command(name="sweep")
@@ -439,38 +657,32 @@ def _solver_options(config, time_limit, mip_gap, threads=None, quiet=True):
 @click.option("--workers", type=click.IntRange(min=1),
               help="Worker processes of the local Dask cluster (default: cores).")
 @click.option("--scheduler", metavar="ADDRESS", help="Use the Dask scheduler at ADDRESS (tcp://host:8786) instead.")
-@click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/sweep_<model name>).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per scenario, seconds.")
-@click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap per scenario.")
-@click.option("--quiet", is_flag=True, help="No progress bar, only the result.")
-@_fail_cleanly
-def sweep_command(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select, vary_texts, method,
-                  samples, seed, workers, scheduler, out, time_limit, mip_gap, quiet):
+@run_options(" per scenario", "results/sweep_<model name>", threads=False,
+             quiet_help="No progress bar, only the result.")
+def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, scheduler, out, time_limit, mip_gap,
+                  quiet):
     """Solve the model for every combination (or a Latin hypercube sample) of values of model keys, on
     Dask: one solve folder per scenario, sweep.csv and charts. A rerun skips the scenarios already
     finished."""
+    from planner.export.folder import folder_in_place
     from planner.export.sweep_charts import write_sweep_charts
     from planner.export.sweep_folder import write_scenario_folder
     from planner.inputs.config import read_model_config
-    from planner.studies.sweep import Vary, run_sweep
+    from planner.studies.sweep import Vary, run_sweep, sample_points
 
     if workers and scheduler:
         raise click.UsageError("give --workers or --scheduler, not both")
-    _configure_logging(True)
     config = read_model_config(model_path)
     varies = [Vary.parse(text, config) for text in vary_texts]
     options = _solver_options(config, time_limit, mip_gap, threads=1)
-    data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
-    out_dir = Path(out) if out else Path("results") / f"sweep_{config.name}"
-    from planner.studies.sweep.spec import sample_points
-
+    out_dir = _output_folder(out, config, data, "sweep_")
     total = len(sample_points(varies, method, samples, seed))
-    with click.progressbar(length=total, label="sweep", file=sys.stderr, show_pos=True,
-                           hidden=quiet) as bar:
-        result = run_sweep(config, varies, data, options, out_dir, workers=workers, scheduler=scheduler,
-                           method=method, samples=samples, seed=seed, on_result=lambda row: bar.update(1),
-                           writer=write_scenario_folder)
-    write_sweep_charts(result.rows, result.keys, out_dir)
+    with folder_in_place(out_dir), click.progressbar(length=total, label="sweep", file=sys.stderr, show_pos=True,
+                                                     hidden=quiet) as bar:
+        result = run_sweep(config, varies, data, options, out_dir, workers=workers,
+                           scheduler=scheduler, method=method, samples=samples, seed=seed,
+                           on_result=lambda row: bar.update(1), writer=write_scenario_folder)
+        write_sweep_charts(result.rows, result.keys, out_dir)
     click.echo(f"scenarios   {len(result.rows)}: solved {result.solved}, reused {result.reused}, "
                f"failed {result.failed}")
     for row in result.rows[result.rows["status"] == "failed"].itertuples(index=False):
@@ -484,77 +696,53 @@ def sweep_command(regions, model_path, id_column, demand_column, layer, sites, o
 @data_options
 @click.option("--points", type=click.IntRange(min=2), default=5, show_default=True,
               help="Networks on the frontier, the two ends included.")
-@click.option("--out", type=click.Path(path_type=str), help="Output folder (default: results/pareto_<model name>).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per solve, seconds.")
-@click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap per solve.")
-@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
-@click.option("--quiet", is_flag=True, help="No progress output.")
-@_fail_cleanly
-def pareto_command(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select, points, out,
-                   time_limit, mip_gap, threads, quiet):
+@run_options(" per solve", "results/pareto_<model name>")
+def pareto_command(data, model_path, points, out, time_limit, mip_gap, threads, quiet):
     """The cost–CO2 frontier by the ε-constraint method: a CO2 cap stepped from the cost-optimal network's
     emissions to the least-CO2 network's, at the cost-optimal service level. Writes pareto.csv, pareto.png
     and one solve folder per point."""
-    from planner.export.folder import reserved_output_dir
     from planner.export.pareto_report import write_frontier
-    from planner.export.summary import solve_sources
     from planner.inputs.config import read_model_config
+    from planner.solver.outcome import gap_text
     from planner.studies.pareto import cost_co2_frontier
 
     _configure_logging(quiet)
     config = read_model_config(model_path)
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
-    data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
-    out_dir = Path(out) if out else Path("results") / f"pareto_{config.name}"
-    with reserved_output_dir(out_dir) as staging:  # an unwritable --out fails before solving
-        frontier = cost_co2_frontier(config, data, options, points)
-        sources = solve_sources(config, data, options, frontier.inputs.regions_path)
-        write_frontier(frontier, out_dir, sources, frontier.screening.warnings, staging)
-    currency = config.currency
+    out_dir = _output_folder(out, config, data, "pareto_")
+    frontier, _ = _reserve_plan_write(out_dir, config, data, options,
+                                      lambda: cost_co2_frontier(config, data, options, points), write_frontier)
     least = frontier.least_co2
-    least_gap = "n/a" if least.mip_gap is None else f"{100 * least.mip_gap:.2f}%"
     click.echo(f"least CO2   {least.objective:,.1f} t/yr at the cost-optimal service level ({least.status.value}, "
-               f"gap {least_gap})")
+               f"gap {gap_text(least.mip_gap)})")
     for row in frontier.table.itertuples(index=False):
-        gap = "n/a" if row.mip_gap is None or row.mip_gap != row.mip_gap else f"{100 * row.mip_gap:.2f}%"
         flag = f", dominated by {row.dominated_by}" if row.dominated_by else ""
-        click.echo(f"point {row.point:<3} {row.kind:12} cost {row.objective:,.0f} {currency}/yr, "
-                   f"co2 {row.co2_t:,.0f} t/yr, {row.status} (gap {gap}){flag}")
+        click.echo(f"point {row.point:<3} {row.kind:12} cost {row.objective:,.0f} {config.currency}/yr, "
+                   f"co2 {row.co2_t:,.0f} t/yr, {row.status} (gap {gap_text(row.mip_gap)}){flag}")
     click.echo(f"written     {out_dir}")
 
 
 @main.command(name="alternatives")
 @data_options
-@click.option("--slack", type=click.FloatRange(min=0), default=0.05, show_default=True,
+@click.option("--slack", type=FiniteFloat(min=0), default=0.05, show_default=True,
               help="Cost slack: each network costs at most (1 + slack) × the optimum.")
 @click.option("--count", type=click.IntRange(min=1), default=5, show_default=True, help="Alternatives to find.")
-@click.option("--out", type=click.Path(path_type=str),
-              help="Output folder (default: results/alternatives_<model name>).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per solve, seconds.")
-@click.option("--mip-gap", type=click.FloatRange(0, 1, max_open=True), help="Relative MIP gap per solve.")
-@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads.")
-@click.option("--quiet", is_flag=True, help="No progress output.")
-@_fail_cleanly
-def alternatives_command(regions, model_path, id_column, demand_column, layer, sites, od_matrix, select, slack, count,
-                         out, time_limit, mip_gap, threads, quiet):
+@run_options(" per solve", "results/alternatives_<model name>")
+def alternatives_command(data, model_path, slack, count, out, time_limit, mip_gap, threads, quiet):
     """Near-optimal networks (modelling to generate alternatives): each within --slack of the optimal cost
     and as different as possible from the ones before in which sites open and as which type. Writes
     alternatives.csv, alternatives.png (side by side) and one solve folder per network."""
     from planner.export.alternatives_report import write_alternatives
-    from planner.export.folder import reserved_output_dir
-    from planner.export.summary import solve_sources
     from planner.inputs.config import read_model_config
     from planner.studies.mga import near_optimal_networks
 
     _configure_logging(quiet)
     config = read_model_config(model_path)
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
-    data = _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select)
-    out_dir = Path(out) if out else Path("results") / f"alternatives_{config.name}"
-    with reserved_output_dir(out_dir) as staging:  # an unwritable --out fails before solving
-        result = near_optimal_networks(config, data, options, slack, count)
-        sources = solve_sources(config, data, options, result.inputs.regions_path)
-        write_alternatives(result, out_dir, sources, result.screening.warnings, staging)
+    out_dir = _output_folder(out, config, data, "alternatives_")
+    result, _ = _reserve_plan_write(out_dir, config, data, options,
+                                    lambda: near_optimal_networks(config, data, options, slack, count),
+                                    write_alternatives)
     for row in result.table.itertuples(index=False):
         name = "optimum" if row.alternative == 0 else f"alternative {row.alternative}"
         changes = f"opened [{row.sites_opened}] closed [{row.sites_closed}] retyped [{row.sites_retyped}]"

@@ -1,6 +1,8 @@
 """The planner's error classes: library errors become CLI errors in exactly one place (``planner.cli``).
 
-Messages follow "what is wrong, which items, how to fix it" and fit on one line.
+Messages follow "what is wrong, which items, how to fix it" and fit on one line. Exit codes: 1 for
+no solution, 2 for bad input; an interrupt (``planner.interrupt.Interrupted``, not an error of the
+input) exits 130 for Ctrl-C and 143 for SIGTERM, and any other exception is an internal error (1).
 """
 
 
@@ -35,3 +37,18 @@ def truncated(items, limit: int = 5) -> str:
     if len(items) > limit:
         shown += f" (+{len(items) - limit} more)"
     return shown
+
+
+def read_input_bytes(path, what: str, option: str) -> bytes:
+    """The bytes of an input file; InputError naming the file, what it should be and how to pass it."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: {what} not found; pass an existing file to {option}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a {what}; pass a file to {option}") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the {what} ({error.strerror})") from None

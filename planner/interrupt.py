@@ -2,25 +2,41 @@
 
 :func:`handle_signals` (installed by the CLI) turns SIGINT and SIGTERM into :class:`Interrupted`
 (exit code 130 or 143). Where native code runs that cannot be interrupted by a Python exception
-(HiGHS), the code runs inside :func:`native_section`: the signal only sets :data:`STOP`, which that
-code polls (HiGHS through its interrupt callbacks, see ``planner.solver.highs``) and ends on; then
+(HiGHS), or where a few steps must not be cut in half (moving a finished output folder into place),
+the code runs inside :func:`native_section`: the signal only sets :data:`STOP`, which that code polls
+(HiGHS through its interrupt callbacks, see ``planner.solver.highs``) and ends on; then
 :func:`raise_if_stopped` raises. Worker threads poll :func:`stop_requested` the same way.
+
+Code on the way may swallow the exception (a library that catches every exception, a C extension that
+ignores errors in a callback). So after a signal :class:`Interrupted` is raised again in the main
+thread every :data:`INSIST_S` seconds until the run has ended, except inside a native section or
+while an exception is being handled (the cleanup the first one started is let finish). A third signal
+from outside ends the process at once (a last resort when native code does not return).
 """
 
 from __future__ import annotations
 
+import _thread
+import os
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 
-from planner.errors import PlannerError
-
 STOP = threading.Event()
-_state = {"signal": None, "native_depth": 0}
+INSIST_S = 0.5  # seconds between raising Interrupted again after a signal, until the run has ended
+FORCE_AFTER = 3  # signals from outside: the one that ends the process without cleanup
+_state = {"signal": None, "native_depth": 0, "count": 0, "insisting": False, "watchdog": None}
+_ended = threading.Event()  # set when handle_signals exits: nothing left to interrupt
+_insisting = threading.Lock()  # no raising again once the run has ended
 
 
-class Interrupted(PlannerError):
-    """The run was stopped by Ctrl-C (exit code 130) or SIGTERM (143); nothing is written."""
+class Interrupted(BaseException):
+    """The run was stopped by Ctrl-C (exit code 130) or SIGTERM (143); nothing is written.
+
+    Like ``KeyboardInterrupt`` it is not an ``Exception``, so that ``except Exception`` (in the
+    planner's readers, in logging, in libraries) does not swallow it; the CLI's catch point turns it
+    into its one line and exit code."""
 
     def __init__(self, signal_number: int = signal.SIGINT) -> None:
         name = "SIGTERM" if signal_number == signal.SIGTERM else "Ctrl-C"
@@ -39,11 +55,42 @@ def raise_if_stopped() -> None:
         raise Interrupted(_state["signal"] or signal.SIGINT)
 
 
+def interruption() -> Interrupted | None:
+    """The :class:`Interrupted` a received signal stands for (None without one): whatever error a run
+    ends with after a signal, the signal is why (code that wraps errors may have wrapped it)."""
+    return Interrupted(_state["signal"] or signal.SIGINT) if STOP.is_set() else None
+
+
 def _on_signal(signal_number, frame) -> None:
-    _state["signal"] = signal_number
-    STOP.set()
+    if _ended.is_set():
+        return
+    if _state["insisting"]:  # from _insist, not from outside
+        _state["insisting"] = False
+    else:
+        _state["count"] += 1
+        if _state["count"] >= FORCE_AFTER:
+            sys.stderr.write(f"error: {Interrupted(signal_number)} (forced; the next run removes the staging)\n")
+            sys.stderr.flush()
+            os._exit(128 + int(signal_number))
+    if not STOP.is_set():
+        _state["signal"] = signal_number
+        STOP.set()
+        _state["watchdog"] = threading.Thread(target=_insist, name="planner-interrupt", daemon=True)
+        _state["watchdog"].start()
+    elif sys.exc_info()[0] is not None:  # the cleanup of an earlier one is running: let it finish
+        return
     if _state["native_depth"] == 0:
-        raise Interrupted(signal_number)
+        raise Interrupted(_state["signal"])
+
+
+def _insist() -> None:
+    """Raise :class:`Interrupted` in the main thread again until the run has ended (see the module)."""
+    while not _ended.wait(INSIST_S):
+        with _insisting:
+            if _ended.is_set():
+                return
+            _state["insisting"] = True
+            _thread.interrupt_main(int(_state["signal"] or signal.SIGINT))
 
 
 @contextmanager
@@ -64,10 +111,17 @@ def handle_signals():
         yield
         return
     STOP.clear()
-    _state["signal"] = None
+    _ended.clear()
+    _state.update(signal=None, count=0, insisting=False)
     previous = {number: signal.signal(number, _on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
+        with _insisting:
+            _ended.set()
+        if _state["watchdog"] is not None:
+            _state["watchdog"].join()  # a Python call: a raise it asked for runs now, and returns (ended)
         for number, handler in previous.items():
             signal.signal(number, handler)
+        STOP.clear()  # a later run in this process (a test, a notebook) starts afresh
+        _state.update(signal=None, count=0, insisting=False, watchdog=None)

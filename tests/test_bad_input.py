@@ -14,7 +14,6 @@ still appear there.
 
 from __future__ import annotations
 
-import logging
 import re
 import warnings
 from pathlib import Path
@@ -61,15 +60,6 @@ co2_kg_per_unit = 1.0
 """
 
 PENALTY_LINE = "unmet_penalty_per_unit = 1000.0     # USD/unit\n"
-
-
-@pytest.fixture(autouse=True)
-def _restore_planner_logger():
-    """The CLI points the 'planner' logger at the runner's stderr; undo that after each test."""
-    logger = logging.getLogger("planner")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def regions_frame(**columns) -> gpd.GeoDataFrame:
@@ -156,11 +146,14 @@ def test_regions_path_is_a_folder(tmp_path):
     assert_clean_failure(result, tmp_path / "out", "folder.geojson", "is a folder")
 
 
-def test_regions_file_without_geometry(tmp_path):
+def test_regions_table_without_coordinates(tmp_path):
     model = write_instance(tmp_path)
     table = tmp_path / "regions.csv"
     table.write_text("rid,pop\na,100\nb,200\n", encoding="utf-8")
-    assert_clean_failure(run_solve(tmp_path, str(table), model=model), tmp_path / "out", "regions.csv", "geometry")
+    assert_clean_failure(
+        run_solve(tmp_path, str(table), model=model), tmp_path / "out", "regions.csv", "no coordinate columns",
+        "--lon-column",
+    )
 
 
 def test_regions_without_crs(tmp_path):

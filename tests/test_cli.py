@@ -10,12 +10,10 @@ it in milliseconds; drawing the map takes most of a solve's time.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +24,7 @@ from click.testing import CliRunner, Result
 from shapely.geometry import box
 
 from planner.cli import main
+from tests.conftest import restored_planner_logger
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 README = CHECKOUT / "README.md"
@@ -87,23 +86,6 @@ cost_per_unit = 3.0
 """
 
 REGION_IDS = ["a", "b", "c", "d", "e"]
-
-
-@contextmanager
-def restored_planner_logger():
-    """The CLI points the 'planner' logger at the runner's stderr; undo that afterwards."""
-    logger = logging.getLogger("planner")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    try:
-        yield
-    finally:
-        logger.handlers[:], logger.level, logger.propagate = saved
-
-
-@pytest.fixture(autouse=True)
-def _restore_planner_logger():
-    with restored_planner_logger():
-        yield
 
 
 def write_instance(folder: Path, model_text: str = MODEL) -> Path:
@@ -235,8 +217,8 @@ def solved(tmp_path_factory) -> tuple[Result, Path]:
 def test_solve_writes_every_output(solved):
     _, out = solved
     assert sorted(p.name for p in out.iterdir()) == [
-        "flows.csv", "map.html", "map.pdf", "map.png", "map.svg", "network.gpkg", "regions.csv", "report.html",
-        "sites.csv", "summary.json",
+        ".planner-output", "flows.csv", "map.html", "map.pdf", "map.png", "map.svg", "network.gpkg", "regions.csv",
+        "report.html", "sites.csv", "summary.json",
     ]
     assert not list(out.parent.glob(".out.tmp-*"))
 
@@ -344,14 +326,24 @@ def test_solve_default_out_is_results_model_name(tmp_path, monkeypatch):
     assert (tmp_path / "results" / "tiny" / "summary.json").exists()
 
 
-def test_solve_replaces_an_existing_out_folder(tmp_path):
+def test_solve_replaces_an_out_folder_it_wrote(tmp_path):
     model = write_instance(tmp_path)
     out = tmp_path / "out"
-    out.mkdir()
+    assert invoke("solve", "--model", str(model), "--out", str(out), "--quiet").exit_code == 0
     (out / "stale.txt").write_text("from an earlier run", encoding="utf-8")
     result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.stderr
     assert not (out / "stale.txt").exists()
+    assert (out / "summary.json").exists() and (out / ".planner-output").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml", "out", "regions.geojson"]  # nothing aside
+
+
+def test_solve_writes_into_an_empty_out_folder(tmp_path):
+    model = write_instance(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.stderr
     assert (out / "summary.json").exists()
 
 
@@ -426,7 +418,9 @@ def test_threads_can_change_between_solves_in_one_process(tmp_path):
 
 @pytest.mark.parametrize(
     "option",
-    [["--time-limit", "0"], ["--time-limit", "soon"], ["--mip-gap", "1"], ["--mip-gap", "-0.1"], ["--threads", "0"]],
+    [["--time-limit", "0"], ["--time-limit", "soon"], ["--time-limit", "nan"], ["--time-limit", "inf"],
+     ["--time-limit", "-5"], ["--mip-gap", "1"], ["--mip-gap", "-0.1"], ["--mip-gap", "nan"], ["--mip-gap", "inf"],
+     ["--threads", "0"], ["--threads", "-3"]],
     ids=lambda option: " ".join(option),
 )
 def test_bad_option_values_are_usage_errors(tmp_path, option):

@@ -8,7 +8,6 @@ about 5 s are marked ``slow``; the ``capa`` rows (100 × 1,000) are marked ``cap
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +28,9 @@ from planner.studies.bench import (
     read_known_optima,
     run_bench,
 )
+from tests.conftest import SHARED_BENCHMARKS
 
-BENCHMARKS = Path(os.environ.get("PLANNER_BENCHMARKS", Path(__file__).resolve().parents[2] / "shared" / "benchmarks"))
+BENCHMARKS = SHARED_BENCHMARKS
 OPTIMA = BENCHMARKS / "known_optima.csv"
 needs_benchmarks = pytest.mark.skipif(not OPTIMA.exists(), reason=f"published benchmarks not found at {BENCHMARKS}")
 
@@ -145,7 +145,7 @@ def test_cap_negative_cost_is_an_error(tmp_path):
 
 @pytest.mark.parametrize("reader", [read_orlib_cap, read_uflib, read_sscflp, read_pmed, read_ufl_opt])
 def test_missing_file_is_an_input_error(tmp_path, reader):
-    with pytest.raises(InputError, match=r"nothere: file not found"):
+    with pytest.raises(InputError, match=r"nothere: benchmark file not found"):
         reader(tmp_path / "nothere")
 
 
@@ -416,6 +416,10 @@ def test_run_bench_pmedian_tiny(tmp_path):
 # --- published instances -----------------------------------------------------------------------------
 SLOW = {  # instance names (known_optima.csv) that took more than about 5 s with the planner
     "pmed6",
+    "pmed11",
+    "pmed12",
+    "pmed16",
+    "pmed17",
     "MO1",
     "MO2",
     "MO3",

@@ -14,9 +14,10 @@ from planner.inputs.prepare import DataOptions, parse_select
 from planner.pipeline import plan, solve_problem
 from planner.solver import SolverOptions, Status
 from tests.builders import dense_problem
+from tests.conftest import SHARED_BENCHMARKS
 
 ROOT = Path(__file__).resolve().parent.parent
-ORLIB = ROOT.parent / "shared" / "benchmarks" / "orlib_cap"
+ORLIB = SHARED_BENCHMARKS / "orlib_cap"
 EXACT = SolverOptions(mip_gap=0.0)
 
 

@@ -192,6 +192,9 @@ def test_demand_too_large_for_the_solver_is_refused(tmp_path, default_model):
         ({"top_share": 0.7}, [1, 3, 4]),
         ({"quantile": 0.5}, [1, 3, 4]),  # the median of 10, 30, 5, 60, 40... is 30 (zero demand excluded)
         ({"top_n": 3, "min_demand": 35}, [3, 4]),
+        ({"min_demand": 50, "min_candidates": 3}, [1, 3, 4]),  # the floor adds the largest regions
+        ({"min_demand": 1e6, "min_candidates": 1}, [3]),
+        ({"min_demand": 25, "min_candidates": 2}, [1, 3, 4]),  # already enough: nothing added
     ],
 )
 def test_candidate_rules_on_a_hand_case(rule, expected):

@@ -15,9 +15,7 @@ import pandas as pd
 import pytest
 
 from planner.studies.stochastic.results import cvar
-from tests.test_bad_input import _restore_planner_logger, assert_clean_failure, run_solve, write_instance
-
-__all__ = ["_restore_planner_logger"]  # the autouse fixture, imported to apply here too
+from tests.test_bad_input import assert_clean_failure, run_solve, write_instance
 
 GOOD = """\
 scenario,region,product,demand,probability

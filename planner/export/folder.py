@@ -1,12 +1,22 @@
 """Write every output of a solve into a folder, atomically: into a temporary sibling folder first,
-moved into place only when complete (an existing folder of the same name is replaced then)."""
+moved into place only when complete.
+
+Nothing the planner did not write is ever replaced or deleted: every folder it writes carries the
+marker file :data:`MARKER`, and an existing folder is replaced only when it carries the marker (or is
+empty); any other ``--out`` is refused before anything is touched (:func:`check_output_dir`).
+Staging folders (``.NAME.tmp-*``, marked too) that a killed run left beside an output are removed by
+the next run into that output once the process that made them is gone (:func:`remove_stale_staging`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import glob
 import json
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import time
 import warnings
@@ -23,9 +33,18 @@ from planner.export.report import write_report
 from planner.export.static_map import draw_maps
 from planner.export.summary import build_summary, clean_for_json
 from planner.inputs.prepare import Inputs
+from planner.interrupt import native_section, raise_if_stopped
 from planner.pipeline import Run
+from planner.solver.outcome import gap_text
 
 logger = logging.getLogger(__name__)
+
+MARKER = ".planner-output"  # in every folder the planner writes; only such folders are replaced
+MARKER_TEXT = (
+    "This folder was written by the microfactory planner; its next run into this folder replaces it.\n"
+    "The planner replaces or deletes only folders that hold this file.\n"
+)
+_live_staging: set[Path] = set()  # staging folders of this process not yet moved into place or removed
 
 
 @dataclass(frozen=True)
@@ -39,49 +58,194 @@ class ExtraOutput:
     view: str | None = None  # what the maps and tables show, when not the plain solve
 
 
-def prepare_output_dir(out: Path) -> Path:
-    """Create a temporary folder beside ``out``; fail early with one line when it is not writable."""
+def is_planner_output(folder: Path) -> bool:
+    """True when ``folder`` carries the planner's marker file."""
+    return (Path(folder) / MARKER).is_file()
+
+
+def write_marker(folder: Path) -> None:
+    """Mark ``folder`` as the planner's own (the writing process and host let a later run tell a
+    staging folder that is still being written from one a killed run left)."""
+    text = MARKER_TEXT + f"pid {os.getpid()}\nhost {socket.gethostname()}\n"
+    (Path(folder) / MARKER).write_text(text, encoding="utf-8")
+
+
+def check_output_dir(out: Path) -> None:
+    """Raise :class:`InputError` (touching nothing) unless ``out`` may be written: it does not exist,
+    or it is an empty folder or a folder the planner wrote, and it holds neither the current folder
+    nor a link in its place."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
+    if out.is_symlink():
+        raise InputError(f"{out}: is a link; choose a new folder for --out")
+    if not out.exists():
+        return
+    if not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; choose another --out")
+    resolved = out.resolve()
+    if Path.cwd().resolve().is_relative_to(resolved):
+        raise InputError(f"{out}: is the current folder or holds it; choose a new folder for --out")
+    if is_planner_output(out):
+        return
+    try:
+        empty = next(out.iterdir(), None) is None
+    except OSError as error:
+        raise InputError(f"{out}: cannot read the folder ({error.strerror}); choose another --out") from None
+    if not empty:
+        raise InputError(
+            f"{out}: folder exists, is not empty and was not written by the planner (it has no {MARKER} "
+            "file); nothing was changed; choose a new or empty folder for --out"
+        )
+
+
+def _staging_is_stale(folder: Path) -> bool:
+    """A marked staging folder whose writer is gone (on this host); unmarked ones are never touched."""
+    try:
+        fields = dict(line.split(" ", 1) for line in (folder / MARKER).read_text(encoding="utf-8").splitlines()
+                      if line.startswith(("pid ", "host ")))
+        pid = int(fields["pid"])
+    except (OSError, ValueError, KeyError):
+        return False
+    if fields.get("host") != socket.gethostname() or pid == os.getpid() or os.name == "nt":
+        return False  # (on Windows os.kill would end the process instead of asking about it)
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists (another user's)
+        return False
+    return False
+
+
+def remove_stale_staging(parent: Path, name: str | None = None) -> list[Path]:
+    """Remove the staging folders ``.NAME.tmp-*`` (any name without ``name``) in ``parent`` that a
+    killed planner run left (marked by the planner, their process gone); returns them."""
+    removed = []
+    for path in Path(parent).glob(f".{'*' if name is None else glob.escape(name)}.tmp-*"):
+        if path.is_dir() and not path.is_symlink() and _staging_is_stale(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if removed:
+        logger.info("removed %d staging folder(s) left by an interrupted run in %s", len(removed), parent)
+    return removed
+
+
+def prepare_output_dir(out: Path) -> Path:
+    """Create a marked staging folder beside ``out``; fail early with one line when ``out`` may not be
+    replaced (:func:`check_output_dir`) or is not writable. Removes the staging folders a killed run
+    left beside ``out``."""
+    out = Path(out)
+    check_output_dir(out)
     parent = out.resolve().parent
+    staging = None
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+        remove_stale_staging(parent, out.name)
+        with native_section():  # a signal waits until the new folder is marked and known
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+            _live_staging.add(staging)
+            umask = os.umask(0)
+            os.umask(umask)
+            staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; results are ordinary files
+            write_marker(staging)
     except OSError as error:
+        _discard(staging)
         blocker = next((p for p in [parent, *parent.parents] if p.exists()), parent)
         reason = f"'{blocker}' is a file, not a folder" if not blocker.is_dir() else error.strerror
         raise InputError(f"{out}: output folder is not writable ({reason}); choose another --out") from None
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; results are ordinary files
+    except BaseException:
+        _discard(staging)
+        raise
     return staging
+
+
+def _discard(staging: Path | None) -> None:
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)
+        _live_staging.discard(staging)
+
+
+def discard_staging() -> None:
+    """Remove every staging folder this process made and has not moved into place (the CLI's last
+    line of defence when a run fails or is interrupted)."""
+    for staging in list(_live_staging):
+        _discard(staging)
 
 
 @contextmanager
 def reserved_output_dir(out: Path) -> Iterator[Path]:
-    """The staging folder of ``out`` made before the work starts (so an unwritable ``--out`` fails
-    before a long solve), removed if the work fails; hand it to the writer as ``staging``."""
+    """The staging folder of ``out`` made before the work starts (so an unwritable or refused
+    ``--out`` fails before a long solve), removed if the work fails; hand it to the writer as
+    ``staging``."""
     staging = prepare_output_dir(out)
     try:
         yield staging
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _discard(staging)
         raise
+
+
+def _commit(staging: Path, out: Path) -> None:
+    """Move ``staging`` into place as ``out``, replacing an empty folder or the planner's own (the
+    previous one is renamed aside first, so a failure leaves the old or the new folder, not half)."""
+    with native_section():  # not cut in half by a signal; it is honoured once the folder is in place
+        raise_if_stopped()  # a signal that code on the way swallowed (catching every exception) stops it here
+        check_output_dir(out)
+        old = None
+        if out.is_dir() and is_planner_output(out):
+            old = staging.with_name(staging.name + "-old")
+            os.rename(out, old)
+        elif out.is_dir():
+            out.rmdir()  # empty (checked above)
+        os.replace(staging, out)
+        _live_staging.discard(staging)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager
 def staged_folder(out: Path, staging: Path | None = None) -> Iterator[Path]:
-    """Yield a temporary folder beside ``out``; on success it replaces ``out``, on failure it is removed."""
+    """Yield a marked temporary folder beside ``out``; on success it replaces ``out`` (see
+    :func:`check_output_dir`), on failure it is removed."""
+    out = Path(out)
     staging = staging or prepare_output_dir(out)
     try:
         yield staging
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
+        _commit(staging, out)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _discard(staging)
         raise
+
+
+@contextmanager
+def folder_in_place(out: Path) -> Iterator[Path]:
+    """An output folder written in place over many steps (a sweep, which a rerun resumes): checked
+    like any output folder, created and marked. On failure the staging folders left inside (by killed
+    workers) are removed, and so is the folder when this run created it and nothing was finished in it."""
+    out = Path(out)
+    check_output_dir(out)
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not is_planner_output(out):
+            write_marker(out)
+    except OSError as error:
+        raise InputError(f"{out}: output folder is not writable ({error.strerror}); choose another --out") from None
+    try:
+        yield out
+    except BaseException:
+        for folder in [out, *(p for p in out.iterdir() if p.is_dir() and not p.is_symlink())]:
+            remove_stale_staging(folder)
+        if created and _holds_nothing_but_the_marker(out):
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _holds_nothing_but_the_marker(folder: Path) -> bool:
+    """Only the marker file and empty folders below ``folder``."""
+    for root, _, files in os.walk(folder):
+        if any(name != MARKER or Path(root) != Path(folder) for name in files):
+            return False
+    return True
 
 
 def write_outputs(
@@ -95,52 +259,64 @@ def write_outputs(
     extras: tuple[ExtraOutput, ...] = (),
 ) -> dict[str, Any]:
     """Write summary.json, sites/flows/regions CSV, network.gpkg, map.png/.svg/.pdf, map.html (offline
-    unless ``basemap``) and report.html; return the summary.
+    unless ``basemap``) and report.html; return the summary (its timing has a ``write`` phase; the
+    ``run`` itself is left as it is).
 
     ``extras`` (from ``--scenarios`` or ``--periods``) add their block to summary.json, their files
     and their section of report.html."""
     out = Path(out)
     started = time.perf_counter()
     with staged_folder(out, staging) as staging:
-        run.tables.sites.to_csv(staging / "sites.csv", index=False)
-        run.tables.flows.to_csv(staging / "flows.csv", index=False)
-        run.tables.regions.to_csv(staging / "regions.csv", index=False)
-        regions = region_layer(run, inputs)
-        sites = site_layer(run)
-        flows = flow_layer(run)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            regions.to_file(staging / "network.gpkg", layer="regions", driver="GPKG")
-            sites.to_file(staging / "network.gpkg", layer="sites", driver="GPKG")
-            flows.to_file(staging / "network.gpkg", layer="flows", driver="GPKG")
-        report = run.report
-        gap = "n/a" if report.mip_gap is None else f"{100 * report.mip_gap:.2f}%"
-        cost = f"{report.objective:,.0f} {run.problem.currency}/yr"
-        title = f"{run.problem.name}: {report.status.value}, cost {cost}, gap {gap}"
+        regions, sites, flows = _write_tables(run, inputs, staging)
+        title = _map_title(run)
         draw_maps(regions, sites, flows, run.problem.type_ids, title, staging)
         write_interactive_map(
             regions, sites, flows, run.problem.type_ids, title, staging / "map.html",
             basemap=basemap, currency=run.problem.currency,
         )
-        run.timing.seconds["write"] = time.perf_counter() - started
-        summary = build_summary(run, sources, warnings_seen)
-        for extra in extras:
-            for name, content in extra.files.items():
-                if isinstance(content, bytes):
-                    (staging / name).write_bytes(content)
-                else:
-                    content.to_csv(staging / name, index=False)
-            summary[extra.key] = clean_for_json(extra.block)
-            if extra.view:
-                summary["view"] = extra.view
-        extra_sections = tuple(extra.section for extra in extras)
+        written = dataclasses.replace(run, timing=run.timing.with_phase("write", time.perf_counter() - started))
+        summary = build_summary(written, sources, warnings_seen)
+        _write_extras(extras, summary, staging)
         write_report(
-            run, regions, sites, flows, summary, staging / "report.html", map_png=staging / "map.png",
-            extra_sections=extra_sections,
+            written, regions, sites, flows, summary, staging / "report.html", map_png=staging / "map.png",
+            extra_sections=tuple(extra.section for extra in extras),
         )
         (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     logger.info("wrote %s", out)
     return summary
+
+
+def _write_tables(run: Run, inputs: Inputs, staging: Path):
+    """sites/flows/regions CSV and the three layers of network.gpkg; returns the layers."""
+    run.tables.sites.to_csv(staging / "sites.csv", index=False)
+    run.tables.flows.to_csv(staging / "flows.csv", index=False)
+    run.tables.regions.to_csv(staging / "regions.csv", index=False)
+    regions, sites, flows = region_layer(run, inputs), site_layer(run), flow_layer(run)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        regions.to_file(staging / "network.gpkg", layer="regions", driver="GPKG")
+        sites.to_file(staging / "network.gpkg", layer="sites", driver="GPKG")
+        flows.to_file(staging / "network.gpkg", layer="flows", driver="GPKG")
+    return regions, sites, flows
+
+
+def _map_title(run: Run) -> str:
+    report = run.report
+    cost = f"{report.objective:,.0f} {run.problem.currency}/yr"
+    return f"{run.problem.name}: {report.status.value}, cost {cost}, gap {gap_text(report.mip_gap, 2)}"
+
+
+def _write_extras(extras: tuple[ExtraOutput, ...], summary: dict[str, Any], staging: Path) -> None:
+    """Each extra's files into ``staging`` and its block (and view) into ``summary``."""
+    for extra in extras:
+        for name, content in extra.files.items():
+            if isinstance(content, bytes):
+                (staging / name).write_bytes(content)
+            else:
+                content.to_csv(staging / name, index=False)
+        summary[extra.key] = clean_for_json(extra.block)
+        if extra.view:
+            summary["view"] = extra.view
 
 
 def write_run_folders(staging: Path, subfolder: str, runs: list[tuple[str, Any, dict]], inputs: Inputs,

@@ -15,22 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.errors import InputError
+from planner.errors import InputError, read_input_bytes
 
 logger = logging.getLogger(__name__)
 
 
 def read_text(path: Path) -> str:
     """The text of ``path`` (bytes as latin-1, NUL bytes as spaces); InputError if it cannot be read."""
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("latin-1")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a benchmark file") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot be read ({error.strerror})") from None
+    text = read_input_bytes(path, "benchmark file", "planner bench").decode("latin-1")
     return text.replace("\x00", " ")
 
 

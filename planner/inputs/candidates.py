@@ -2,7 +2,8 @@
 ``--sites`` file is given): site id = region id, located at the region's demand point.
 
 Rules relative to the data (``quantile``, ``top_n``, ``top_share``, ``kmeans``) give candidates on any
-dataset with demand; ``min_demand`` is absolute. See :class:`planner.inputs.config.CandidateRule`.
+dataset with demand; ``min_demand`` is absolute, and ``min_candidates`` keeps a floor under it. See
+:class:`planner.inputs.config.CandidateRule`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def candidate_mask(rule: CandidateRule, demand: np.ndarray, lon: np.ndarray, lat
         mask &= rank < share_count(demand, rule.top_share)
     if rule.kmeans is not None and mask.sum() > rule.kmeans:
         mask = nearest_to_centres(mask, demand, lon, lat, rule.kmeans)
+    if rule.min_candidates is not None and mask.sum() < rule.min_candidates:
+        mask = mask | (rank < rule.min_candidates)
     return mask
 
 

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from planner.errors import InputError
+from planner.errors import InputError, read_input_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,12 @@ class RegionsConfig(_Strict):
         "columns (relative to the model file)"
     )
     layer: str | None = Field(None, description="layer inside a multi-layer file (GeoPackage)")
-    id_column: str = Field("GEOID", description="unique region id")
-    demand_column: str = Field("pop2020", description="base demand quantity, e.g. population")
+    id_column: str | None = Field(
+        None, description="unique region id; None: a column region_id, id, ... found in the file, else row numbers"
+    )
+    demand_column: str | None = Field(
+        None, description="base demand quantity, e.g. population; None: a column demand, population, ... found"
+    )
     name_column: str | None = Field(None, description="human-readable region name for maps")
     demand_point_columns: tuple[str, str] | None = Field(
         None,
@@ -99,7 +103,9 @@ class CandidateRule(_Strict):
     q-quantile of the regions with demand), ``top_n`` (the N largest), ``top_share`` (the largest
     regions that together hold this share of all demand). Then ``kmeans = N`` keeps, of those, the
     ones nearest the centres of N demand-weighted k-means clusters of all demand points (spread over
-    the map). No keys: every region.
+    the map). ``min_candidates`` then adds the largest regions until there are at least that many
+    (an absolute rule such as ``min_demand`` keeps candidates on a dataset of small regions). No keys:
+    every region.
     """
 
     min_demand: NonNegative | None = Field(None, description="minimum of the regions' demand column")
@@ -112,6 +118,9 @@ class CandidateRule(_Strict):
     )
     kmeans: Annotated[int, Field(ge=1)] | None = Field(
         None, description="N sites spread over the demand: nearest each centre of N demand-weighted clusters"
+    )
+    min_candidates: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="at least this many candidates: where the rule admits fewer, the largest regions are added"
     )
 
 class FacilityTypeConfig(_Strict):
@@ -327,14 +336,7 @@ def model_config_from_dict(data: dict[str, Any], source: Path | str = "<model>")
 def read_model_config(path: Path | str) -> ModelConfig:
     """Read and validate a TOML model file; relative paths inside resolve against its folder."""
     path = Path(path)
-    try:
-        text = decode_model_text(path.read_bytes(), path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: model file not found; pass an existing TOML file to --model") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder; pass a TOML model file to --model") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read model file ({error.strerror})") from None
+    text = decode_model_text(read_input_bytes(path, "model file", "--model"), path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -30,11 +30,12 @@ from scipy import sparse
 from planner.errors import InfeasibleError, SolverError
 from planner.interrupt import Interrupted, native_section, raise_if_stopped, stop_requested
 from planner.model.arrays import LinearForm
-from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
+from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, gap_text, relative_gap
 
 logger = logging.getLogger(__name__)
 
 INF = highspy.kHighsInf
+INTERRUPT_EVERY_ITERATION_NONZEROS = 200_000  # see run_interruptibly
 
 
 _MODEL_STATUS = highspy.HighsModelStatus
@@ -161,7 +162,7 @@ class _Progress:
             now,
             f"{primal:.10g}" if math.isfinite(primal) else "none",
             f"{dual:.10g}" if math.isfinite(dual) else "none",
-            "n/a" if gap is None else f"{100 * gap:.2f}%",
+            gap_text(gap),
             data.mip_node_count,
         )
 
@@ -256,12 +257,18 @@ def _interrupt_on_stop(event) -> None:
 
 
 def run_interruptibly(highs: highspy.Highs) -> float:
-    """``highs.run()`` inside :func:`~planner.interrupt.native_section`, with the interrupt callbacks
-    of the simplex, interior-point and MIP solvers subscribed: Ctrl-C or SIGTERM only sets ``STOP``,
-    HiGHS ends at its next callback, and :class:`~planner.interrupt.Interrupted` is raised, so that
-    nothing the stopped run found is used. Every HiGHS run of ``planner.solver`` goes through here;
-    returns the seconds it ran."""
-    for callback in (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt):
+    """``highs.run()`` inside :func:`~planner.interrupt.native_section`, with interrupt callbacks
+    subscribed: Ctrl-C or SIGTERM only sets ``STOP``, HiGHS ends at its next callback, and
+    :class:`~planner.interrupt.Interrupted` is raised, so that nothing the stopped run found is used.
+    Every HiGHS run of ``planner.solver`` goes through here; returns the seconds it ran.
+
+    The MIP callback is always subscribed; the simplex and interior-point ones (called at every
+    iteration) only from ``INTERRUPT_EVERY_ITERATION_NONZEROS``, where an iteration costs far more
+    than a call into Python and a single LP may run for long; a smaller LP ends soon anyway."""
+    callbacks = [highs.cbMipInterrupt]
+    if highs.getNumNz() >= INTERRUPT_EVERY_ITERATION_NONZEROS:
+        callbacks += [highs.cbSimplexInterrupt, highs.cbIpmInterrupt]
+    for callback in callbacks:
         callback.subscribe(_interrupt_on_stop)  # once per instance: subscribing again changes nothing
     run_started = time.perf_counter()
     with native_section():

@@ -78,3 +78,14 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     if objective is None or bound is None or not math.isfinite(bound):
         return None
     return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def gap_text(gap: float | None, digits: int = 2) -> str:
+    """A relative MIP gap as a percentage with ``digits`` decimals; ``n/a`` when there is none (None or NaN).
+
+    >>> gap_text(0.0123), gap_text(None), gap_text(float("nan"), 3)
+    ('1.23%', 'n/a', 'n/a')
+    """
+    if gap is None or gap != gap:
+        return "n/a"
+    return f"{100 * gap:.{digits}f}%"

@@ -13,9 +13,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
+import sys
 import tempfile
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +41,7 @@ from planner.studies.sweep.spec import Vary, sample_points
 logger = logging.getLogger(__name__)
 
 SCENARIO_DIR = "scenarios"
+TRACKER_WARNINGS = "ignore:resource_tracker:UserWarning"  # a -W option for the tracker process
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
             yield client
         return
     n_workers = workers or os.cpu_count() or 1
+    _quiet_resource_tracker()
     with LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
@@ -107,7 +111,29 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
         dashboard_address=":0",
         silence_logs=logging.ERROR,
     ) as cluster, Client(cluster) as client:
-        yield client
+        try:
+            yield client
+        except BaseException:  # Ctrl-C, SIGTERM or a failure: end the solves now, then close the cluster
+            kill_workers(cluster)
+            raise
+
+
+def _quiet_resource_tracker() -> None:
+    """multiprocessing's resource tracker (started with the first worker, with this process's warning
+    options) reclaims the semaphores of workers killed on an interrupt and warns about each: noise after
+    Ctrl-C, so its warnings are turned off."""
+    if TRACKER_WARNINGS not in sys.warnoptions:
+        sys.warnoptions.append(TRACKER_WARNINGS)
+
+
+def kill_workers(cluster) -> None:
+    """Kill the worker processes of a local cluster at once (closing it waits for running tasks, seconds
+    per worker; their scenarios are left unfinished, as a rerun expects)."""
+    for nanny in list(cluster.workers.values()):
+        pid = getattr(nanny, "pid", None)
+        if pid:
+            with suppress(OSError):
+                os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def run_sweep(
@@ -129,42 +155,11 @@ def run_sweep(
     out = Path(out)
     options = dataclasses.replace(options, threads=1, quiet=True)  # one HiGHS thread per worker
     tasks = make_tasks(config, varies, data, options, out, method, samples, seed, writer)
-    rows: dict[int, dict] = {}
-    pending = []
-    for task in tasks:
-        finished = read_finished(Path(task.folder))
-        if task.config_error is not None:  # the schema rejected its values: no solve to distribute
-            rows[task.number] = {**base_row(task), "status": "failed", "error": task.config_error, "seconds": 0.0,
-                                 "reused": False}
-            if on_result:
-                on_result(rows[task.number])
-        elif finished is not None:
-            rows[task.number] = {**finished, "scenario": task.number, **task.params, "reused": True}
-            if on_result:
-                on_result(rows[task.number])
-        else:
-            pending.append(task)
+    report = on_result or (lambda row: None)
+    rows, pending = known_rows(tasks, report)
     logger.info("sweep: %d scenarios, %d to solve", len(tasks), len(pending))
     if pending:
-        from distributed import as_completed
-
-        with dask_client(workers, scheduler) as client:
-            (out / SCENARIO_DIR).mkdir(parents=True, exist_ok=True)  # only once there is a cluster to fill it
-            futures = {
-                client.submit(run_scenario, task, key=f"scenario-{task.key}", pure=False): task for task in pending
-            }
-            for future in as_completed(futures):
-                try:
-                    row = future.result()
-                except Exception as error:  # the worker died (memory, a crash): record it, go on
-                    task = futures[future]
-                    row = {**base_row(task), "status": "failed", "error": f"{type(error).__name__}: {error}",
-                           "seconds": None}
-                row["reused"] = False
-                rows[row["scenario"]] = row
-                if on_result:
-                    on_result(row)
-                future.release()
+        rows.update(solve_on_dask(pending, out, report, workers, scheduler))
     out.mkdir(parents=True, exist_ok=True)
     table = sweep_table(tasks, rows, varies, out)
     write_csv_atomically(table, out / "sweep.csv")
@@ -172,6 +167,51 @@ def run_sweep(
     reused = int(table["reused"].sum())
     solved = len(tasks) - reused - failed
     return SweepResult(table, [v.key for v in varies], solved=solved, reused=reused, failed=failed)
+
+
+def known_rows(tasks: list[ScenarioTask], report: Callable[[dict], None]) -> tuple[dict[int, dict], list[ScenarioTask]]:
+    """The rows known without solving (values the schema rejected, scenarios finished by an earlier
+    run), each handed to ``report``; and the tasks left to solve."""
+    rows: dict[int, dict] = {}
+    pending = []
+    for task in tasks:
+        if task.config_error is not None:  # the schema rejected its values: no solve to distribute
+            rows[task.number] = {**base_row(task), "status": "failed", "error": task.config_error, "seconds": 0.0,
+                                 "reused": False}
+        elif (finished := read_finished(Path(task.folder))) is not None:
+            rows[task.number] = {**finished, "scenario": task.number, **task.params, "reused": True}
+        else:
+            pending.append(task)
+            continue
+        report(rows[task.number])
+    return rows, pending
+
+
+def solve_on_dask(pending: list[ScenarioTask], out: Path, report: Callable[[dict], None], workers: int | None,
+                  scheduler: str | None) -> dict[int, dict]:
+    """Solve ``pending`` on the cluster, each row handed to ``report`` as it arrives; a worker that
+    dies fails its scenario only. An interrupt cancels what is left and closes the cluster."""
+    from distributed import as_completed
+
+    rows = {}
+    with dask_client(workers, scheduler) as client:
+        (out / SCENARIO_DIR).mkdir(parents=True, exist_ok=True)  # only once there is a cluster to fill it
+        futures = {client.submit(run_scenario, task, key=f"scenario-{task.key}", pure=False): task for task in pending}
+        try:
+            for future in as_completed(futures):
+                try:
+                    row = future.result()
+                except Exception as error:  # the worker died (memory, a crash): record it, go on
+                    row = {**base_row(futures[future]), "status": "failed",
+                           "error": f"{type(error).__name__}: {error}", "seconds": None}
+                row["reused"] = False
+                rows[row["scenario"]] = row
+                report(row)
+                future.release()
+        except BaseException:
+            client.cancel(list(futures), force=True)
+            raise
+    return rows
 
 
 def sweep_table(tasks: list[ScenarioTask], rows: dict[int, dict], varies: list[Vary], out: Path) -> pd.DataFrame:

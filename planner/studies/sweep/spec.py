@@ -22,19 +22,12 @@ METHODS = ("grid", "lhs")
 
 @dataclass(frozen=True)
 class Vary:
-    """One varied key: its listed values (grid) and its range (Latin hypercube)."""
+    """One varied key: its listed values (grid); their smallest and largest bound its range (Latin
+    hypercube)."""
 
     key: str
     values: tuple[float, ...]
     integer: bool = False  # the schema field is an integer: values are rounded
-
-    @property
-    def low(self) -> float:
-        return min(self.values)
-
-    @property
-    def high(self) -> float:
-        return max(self.values)
 
     @classmethod
     def parse(cls, text: str, config: ModelConfig | None = None) -> Vary:
@@ -110,7 +103,7 @@ def sample_points(varies: list[Vary], method: str = "grid", samples: int | None 
     if not samples or samples < 1:
         raise InputError("--method lhs needs --samples N (N ≥ 1)")
     unit = qmc.LatinHypercube(d=len(varies), seed=seed).random(samples)
-    lows = np.array([vary.low for vary in varies])
-    highs = np.array([vary.high for vary in varies])
+    lows = np.array([min(vary.values) for vary in varies])
+    highs = np.array([max(vary.values) for vary in varies])
     points = lows + unit * (highs - lows)
     return [{v.key: v.cast(x) for v, x in zip(varies, row, strict=True)} for row in points]

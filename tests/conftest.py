@@ -1,0 +1,30 @@
+"""Fixtures shared by the test modules."""
+
+import logging
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+# the published benchmark instances beside the checkout (../shared/benchmarks), or where PLANNER_BENCHMARKS says
+SHARED_BENCHMARKS = Path(os.environ.get("PLANNER_BENCHMARKS", CHECKOUT.parent / "shared" / "benchmarks"))
+
+
+@contextmanager
+def restored_planner_logger():
+    """A CLI run points the 'planner' logger at its stderr; put it back as it was afterwards."""
+    logger = logging.getLogger("planner")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+
+
+@pytest.fixture(autouse=True)
+def _restore_planner_logger():
+    """Every test starts and ends with the 'planner' logger as it was."""
+    with restored_planner_logger():
+        yield

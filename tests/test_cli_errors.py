@@ -1,0 +1,199 @@
+"""No traceback for anything a user did: the CLI's one catch point turns every error into one line and
+an exit code (internal errors: 1, the traceback saved to a file, shown with ``--debug``; Ctrl-C: 130;
+SIGTERM: 143), ``bench`` fails on an instance without a solution, repeated ``--select`` on one column
+combines its values, ``--threads`` is bounded by the machine and the coordinate options reach the
+data options.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import planner.pipeline
+from planner.cli import main
+from planner.errors import InputError
+from planner.interrupt import Interrupted
+from tests.builders import equator_regions, tiny_model_file
+
+CAP_INFEASIBLE = "2 1\n10 5\n10 5\n100 1 1\n"  # two sites of capacity 10, one customer of demand 100
+CAP_FEASIBLE = "2 1\n100 5\n100 7\n10 1 2\n"
+
+
+@pytest.fixture
+def model(tmp_path) -> Path:
+    """Three point regions on the equator with a state column (X, X, Y), one plant type."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0, 2.0], [10, 20, 30])
+    import geopandas as gpd
+
+    frame = gpd.read_file(regions)
+    frame["state"] = ["X", "X", "Y"]
+    frame.to_file(regions, driver="GeoJSON")
+    return tiny_model_file(tmp_path / "model.toml", regions)
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def fail_with(monkeypatch, error: BaseException) -> list:
+    """Make the planning step raise ``error``; returns the list that receives the data options it saw."""
+    seen = []
+
+    def plan(config, data, options):
+        seen.append(data)
+        raise error
+
+    monkeypatch.setattr(planner.pipeline, "plan", plan)
+    return seen
+
+
+def assert_nothing_written(tmp_path: Path) -> None:
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml", "regions.geojson"]
+
+
+# --- the one catch point ------------------------------------------------------------------------------
+
+
+def test_an_internal_error_is_one_line_and_a_saved_traceback(tmp_path, model, monkeypatch):
+    fail_with(monkeypatch, ValueError("Too many bins\nfor data range"))
+    result = invoke("solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    match = re.fullmatch(r"error: internal error: ValueError: Too many bins for data range; details in (.+)", lines[0])
+    assert match, lines[0]
+    log = Path(match.group(1))
+    try:
+        text = log.read_text(encoding="utf-8")
+        assert "Traceback (most recent call last)" in text and "ValueError: Too many bins" in text
+    finally:
+        log.unlink()
+    assert_nothing_written(tmp_path)  # the staging folder reserved before planning is gone
+
+
+def test_debug_shows_the_traceback_instead(tmp_path, model, monkeypatch):
+    fail_with(monkeypatch, ZeroDivisionError("boom"))
+    result = invoke("--debug", "solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.rstrip().endswith("ZeroDivisionError: boom")
+    assert "details in" not in result.stderr
+    assert_nothing_written(tmp_path)
+
+
+def test_planner_errors_stay_one_line_with_debug(tmp_path, model, monkeypatch):
+    fail_with(monkeypatch, InputError("x.csv: column 'a' not found; pass --id-column"))
+    result = invoke("--debug", "solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 2
+    assert result.stderr == "error: x.csv: column 'a' not found; pass --id-column\n"
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "line"),
+    [
+        (KeyboardInterrupt(), 130, "error: interrupted by Ctrl-C; nothing written"),
+        (Interrupted(signal.SIGINT), 130, "error: interrupted by Ctrl-C; nothing written"),
+        (Interrupted(signal.SIGTERM), 143, "error: interrupted by SIGTERM; nothing written"),
+    ],
+    ids=["KeyboardInterrupt", "SIGINT", "SIGTERM"],
+)
+def test_an_interrupt_is_one_line_and_its_exit_code(tmp_path, model, monkeypatch, error, code, line):
+    fail_with(monkeypatch, error)
+    result = invoke("solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == code
+    assert result.stderr.splitlines() == [line]
+    assert_nothing_written(tmp_path)
+
+
+def test_usage_errors_are_still_clicks(tmp_path, model):
+    result = invoke("sweep", "--model", str(model), "--vary", "carbon_price=0:1:2", "--workers", "2",
+                    "--scheduler", "tcp://127.0.0.1:9")
+    assert result.exit_code == 2
+    assert "give --workers or --scheduler, not both" in result.stderr
+    assert_nothing_written(tmp_path)
+
+
+# --- bench --------------------------------------------------------------------------------------------
+
+
+def test_bench_exits_1_when_an_instance_is_infeasible(tmp_path):
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text(CAP_FEASIBLE)
+    bad.write_text(CAP_INFEASIBLE)
+    result = invoke("bench", "cap", str(good), str(bad))
+    assert result.exit_code == 1, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [row["status"] for row in rows] == ["optimal", "infeasible"]
+    assert rows[0]["objective"] == pytest.approx(6.0)  # open site 1 (5) and serve all of it there (1)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == ["error: 1 of 2 instances have no solution: bad (infeasible)"]
+    assert "Traceback" not in result.stderr
+
+
+def test_bench_exits_0_when_every_instance_solves(tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text(CAP_FEASIBLE)
+    result = invoke("bench", "cap", str(good))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
+# --- options ------------------------------------------------------------------------------------------
+
+
+def test_repeated_select_on_one_column_is_a_union_with_a_warning(tmp_path, model):
+    out = tmp_path / "out"
+    result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet", "--select", "state=X",
+                    "--select", "state=Y")
+    assert result.exit_code == 0, result.output
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 1 and "warning" in warnings[0], result.stderr
+    assert "--select state is given 2 times: its values combine" in warnings[0] and "any of X, Y" in warnings[0]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["size"]["regions"] == 3
+    assert summary["inputs"]["select"] == {"state": ["X", "Y"]}
+
+
+def test_select_on_different_columns_must_all_match(tmp_path, model):
+    out = tmp_path / "out"
+    result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet", "--select", "state=X",
+                    "--select", "GEOID=R1,R2")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # nothing to warn about
+    assert json.loads((out / "summary.json").read_text())["size"]["regions"] == 1  # R1: state X and in R1, R2
+
+
+def test_threads_above_the_cores_are_cut_with_a_note(tmp_path, model):
+    import highspy
+
+    highspy.Highs.resetGlobalScheduler(True)
+    out = tmp_path / "out"
+    result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet", "--threads", "100000")
+    assert result.exit_code == 0, result.output
+    cores = os.cpu_count()
+    assert f"threads: 100000 asked for, this machine has {cores} cores; using {cores}" in result.stderr
+    assert json.loads((out / "summary.json").read_text())["inputs"]["solver_options"]["threads"] == cores
+
+
+def test_coordinate_options_reach_the_data_options(tmp_path, model, monkeypatch):
+    seen = fail_with(monkeypatch, InputError("stop here"))
+    result = invoke("solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet", "--lon-column", "x",
+                    "--lat-column", "y", "--crs", "EPSG:3857")
+    assert result.exit_code == 2 and result.stderr == "error: stop here\n"
+    data = seen[0]
+    assert (data.lon_column, data.lat_column, data.crs) == ("x", "y", "EPSG:3857")
+
+
+def test_the_cli_leaves_the_planner_logger_as_it_found_it(tmp_path, model):
+    logger = logging.getLogger("planner")
+    before = (logger.handlers[:], logger.level, logger.propagate)
+    assert invoke("validate", "--model", str(model)).exit_code == 0
+    assert (logger.handlers[:], logger.level, logger.propagate) == before

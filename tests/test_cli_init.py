@@ -1,0 +1,55 @@
+"""``planner init DATA``: a model file for a user's own table of demand points that ``planner solve
+--model`` solves with no column flags; an existing model file is never overwritten.
+
+The data: 40 customers with lon/lat columns in East Africa, orders 1,000–50,000 a year (seeded)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from click.testing import CliRunner
+
+from planner.cli import main
+
+
+def customers(n: int = 40, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "lon": rng.uniform(33, 41, n),
+                         "lat": rng.uniform(-8, 3, n), "orders": rng.integers(1_000, 50_000, n)})
+
+
+def test_init_then_solve_without_column_flags(tmp_path, monkeypatch):
+    customers().to_csv(tmp_path / "stores.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["init", "stores.csv", "--demand-column", "orders", "--out", "models/s.toml"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "written     models/s.toml", "solve with  planner solve --model models/s.toml"
+    ]
+    solved = CliRunner().invoke(main, ["solve", "--model", "models/s.toml", "--quiet", "--time-limit", "60"])
+    assert solved.exit_code == 0, solved.output
+    summary = json.loads((tmp_path / "results" / "stores" / "summary.json").read_text())
+    assert summary["size"]["regions"] == 40 and summary["audit"]["passed"]
+
+
+def test_init_does_not_overwrite_a_model_file(tmp_path):
+    customers().to_csv(tmp_path / "stores.csv", index=False)
+    model = tmp_path / "stores.toml"
+    model.write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "stores.csv"), "--out", str(model)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {model}: exists; the planner does not overwrite it: choose another --out or remove it"
+    ]
+    assert model.read_text(encoding="utf-8") == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stores.csv", "stores.toml"]
+
+
+def test_init_default_file_is_named_after_the_data(tmp_path, monkeypatch):
+    customers().to_csv(tmp_path / "my stores.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["init", "my stores.csv"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "my_stores.toml").is_file()

@@ -1,0 +1,262 @@
+"""Nothing lost, ever: the planner replaces or deletes only folders it wrote itself (they carry the
+marker file ``.planner-output``). Every refused run is checked against a snapshot of the file tree
+(names, sizes, SHA-256) taken before it: exit code 2, one ``error:`` line, nothing created, changed or
+deleted.
+
+The instance: two point regions on the equator (tests.builders), one plant type; a solve takes about a
+second, most of it drawing the map.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from planner.cli import main
+from planner.export.folder import MARKER, check_output_dir, discard_staging, prepare_output_dir, staged_folder
+from tests.builders import equator_regions, tiny_model_file
+
+TWO_ROLES = """[facility_types.central]
+role = "central"
+opening_cost_per_yr = 100.0
+products = { standard = { cost_per_unit = 1.0 } }
+[facility_types.micro]
+role = "microfactory"
+opening_cost_per_yr = 50.0
+products = { standard = { cost_per_unit = 1.0 } }
+"""
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every file and folder below ``root`` (hidden ones too): folders by name, files by size and hash."""
+    tree = {}
+    for folder, names, files in os.walk(root):
+        for name in names:
+            tree[os.path.relpath(os.path.join(folder, name), root)] = ("folder",)
+        for name in files:
+            path = Path(folder) / name
+            tree[os.path.relpath(path, root)] = (path.stat().st_size, hashlib.sha256(path.read_bytes()).hexdigest())
+    return tree
+
+
+def instance(folder: Path, facility_types: str | None = None, name: str = "tiny") -> Path:
+    """regions.geojson and model.toml in ``folder``; returns the model path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    regions = equator_regions(folder / "regions.geojson", [0.0, 1.0], [10, 20])
+    model = tiny_model_file(folder / "model.toml", regions, *([facility_types] if facility_types else []))
+    model.write_text(model.read_text().replace('name = "tiny"', f"name = {name!r}"))
+    return model
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def assert_refused(result: Result, before: dict, root: Path, *fragments: str) -> str:
+    """Exit 2, one ``error:`` line with every fragment, no traceback, the file tree as it was."""
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert snapshot(root) == before, "a refused run changed the file tree"
+    return lines[0]
+
+
+def keepsakes(folder: Path) -> None:
+    """A folder the planner did not write: a file, a hidden file and a subfolder."""
+    (folder / "sub").mkdir(parents=True, exist_ok=True)
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    (folder / ".hidden").write_bytes(b"\x00\x01")
+    (folder / "sub" / "data.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+
+
+# --- refused output folders --------------------------------------------------------------------------
+
+
+def test_out_dot_is_refused(tmp_path, monkeypatch):
+    model = instance(tmp_path)
+    keepsakes(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+    assert_refused(invoke("solve", "--model", str(model), "--out", ".", "--quiet"), before, tmp_path, "--out")
+
+
+def test_out_dot_in_an_empty_folder_is_refused(tmp_path, monkeypatch):
+    model = instance(tmp_path / "data")
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")
+    before = snapshot(tmp_path)
+    assert_refused(invoke("solve", "--model", str(model), "--out", ".", "--quiet"), before, tmp_path,
+                   "current folder")
+
+
+def test_out_on_the_folder_holding_the_input_is_refused(tmp_path, monkeypatch):
+    model = instance(tmp_path / "data")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    before = snapshot(tmp_path)
+    line = assert_refused(invoke("solve", "--model", str(model), "--out", str(tmp_path / "data"), "--quiet"),
+                          before, tmp_path, "not written by the planner", MARKER, "choose a new or empty folder")
+    assert line.startswith(f"error: {tmp_path / 'data'}: ")
+
+
+def test_out_on_results_itself_is_refused(tmp_path, monkeypatch):
+    model = instance(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert invoke("solve", "--model", str(model), "--quiet").exit_code == 0  # results/tiny, marked
+    before = snapshot(tmp_path)
+    assert_refused(invoke("solve", "--model", str(model), "--out", "results", "--quiet"), before, tmp_path,
+                   "results", "not written by the planner")
+
+
+def test_a_folder_that_lost_its_marker_is_refused(tmp_path):
+    model = instance(tmp_path)
+    out = tmp_path / "out"
+    assert invoke("solve", "--model", str(model), "--out", str(out), "--quiet").exit_code == 0
+    (out / MARKER).unlink()
+    before = snapshot(tmp_path)
+    assert_refused(invoke("solve", "--model", str(model), "--out", str(out), "--quiet"), before, tmp_path)
+
+
+def test_out_that_is_a_link_is_refused(tmp_path):
+    model = instance(tmp_path)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    before = snapshot(tmp_path)
+    assert_refused(invoke("solve", "--model", str(model), "--out", str(tmp_path / "link"), "--quiet"), before,
+                   tmp_path, "is a link")
+
+
+def test_out_holding_an_input_is_refused_even_when_marked(tmp_path):
+    model = instance(tmp_path)
+    out = tmp_path / "out"
+    assert invoke("solve", "--model", str(model), "--out", str(out), "--quiet").exit_code == 0
+    moved = out / "regions.geojson"
+    (tmp_path / "regions.geojson").rename(moved)
+    before = snapshot(tmp_path)
+    assert_refused(invoke("solve", str(moved), "--model", str(model), "--out", str(out), "--quiet"), before,
+                   tmp_path, "an input of this run")
+
+
+@pytest.mark.parametrize("name", [".", "..", "", "  ", "/tmp/elsewhere", "a/b", "..\\\\up"])
+def test_unsafe_model_name_cannot_make_the_default_folder(tmp_path, monkeypatch, name):
+    model = instance(tmp_path / "data", name=name)
+    keepsakes(tmp_path / "results")
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+    assert_refused(invoke("solve", "--model", str(model), "--quiet"), before, tmp_path, "name")
+
+
+@pytest.mark.parametrize("command", [
+    ["solve"],
+    ["compare"],
+    ["sweep", "--vary", "carbon_price=0:10:2", "--workers", "1"],
+    ["pareto", "--points", "2"],
+    ["alternatives", "--count", "1"],
+])
+def test_every_writing_command_refuses_a_folder_it_did_not_write(tmp_path, command):
+    model = instance(tmp_path, TWO_ROLES)
+    out = tmp_path / "mine"
+    keepsakes(out)
+    before = snapshot(tmp_path)
+    result = invoke(*command, "--model", str(model), "--out", str(out), "--quiet")
+    assert_refused(result, before, tmp_path, "not written by the planner")
+
+
+@pytest.mark.parametrize("prefix", ["compare_", "sweep_", "pareto_", "alternatives_"])
+def test_every_default_folder_needs_a_safe_model_name(tmp_path, monkeypatch, prefix):
+    model = instance(tmp_path / "data", TWO_ROLES, name="../escape")
+    monkeypatch.chdir(tmp_path)
+    command = {"compare_": ["compare"], "sweep_": ["sweep", "--vary", "carbon_price=0:10:2"],
+               "pareto_": ["pareto"], "alternatives_": ["alternatives"]}[prefix]
+    before = snapshot(tmp_path)
+    assert_refused(invoke(*command, "--model", str(model), "--quiet"), before, tmp_path, "name")
+
+
+# --- staging folders --------------------------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    """A process id that no process has now (the highest possible one)."""
+    return int(Path("/proc/sys/kernel/pid_max").read_text()) if Path("/proc/sys/kernel/pid_max").exists() else 2**22
+
+
+def _staging(parent: Path, name: str, pid: int | None) -> Path:
+    folder = parent / name
+    folder.mkdir()
+    (folder / "map.png").write_bytes(b"half written")
+    if pid is not None:
+        import socket
+
+        (folder / MARKER).write_text(f"written by the planner\npid {pid}\nhost {socket.gethostname()}\n")
+    return folder
+
+
+def test_staging_left_by_a_killed_run_is_cleaned_by_the_next(tmp_path):
+    model = instance(tmp_path)
+    killed = _staging(tmp_path, ".out.tmp-killed", _dead_pid())
+    running = _staging(tmp_path, ".out.tmp-running", os.getppid())  # a live process: still writing
+    foreign = _staging(tmp_path, ".out.tmp-foreign", None)  # not the planner's: never touched
+    other = _staging(tmp_path, ".other.tmp-killed", _dead_pid())  # another output's: left for its own run
+    result = invoke("solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert not killed.exists()
+    assert running.exists() and foreign.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.glob(".out.tmp-*")) == [".out.tmp-foreign", ".out.tmp-running"]
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_staged_folder_removes_its_staging_on_any_exception(tmp_path, error):
+    out = tmp_path / "out"
+    with pytest.raises(error), staged_folder(out) as staging:
+        assert (staging / MARKER).is_file()
+        (staging / "part.csv").write_text("x")
+        raise error()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_discard_staging_removes_what_this_process_left(tmp_path):
+    staging = prepare_output_dir(tmp_path / "out")
+    assert staging.is_dir()
+    discard_staging()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_marked_folder_is_replaced_whole(tmp_path):
+    out = tmp_path / "out"
+    with staged_folder(out) as staging:
+        (staging / "first.txt").write_text("1")
+    with staged_folder(out) as staging:
+        (staging / "second.txt").write_text("2")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "second.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_check_output_dir_accepts_new_empty_and_marked_folders(tmp_path):
+    check_output_dir(tmp_path / "new")
+    (tmp_path / "empty").mkdir()
+    check_output_dir(tmp_path / "empty")
+    (tmp_path / "marked").mkdir()
+    (tmp_path / "marked" / MARKER).write_text("")
+    (tmp_path / "marked" / "old.csv").write_text("")
+    check_output_dir(tmp_path / "marked")
+
+
+def test_write_outputs_leaves_the_run_timing_as_it_is(tmp_path):
+    from planner.export import write_outputs
+    from planner.inputs.prepare import DataOptions
+    from planner.pipeline import plan
+    from planner.solver.outcome import SolverOptions
+    from tests.builders import tiny_config
+
+    config = tiny_config(equator_regions(tmp_path / "regions.geojson", [0.0, 1.0], [10, 20]))
+    result = plan(config, DataOptions(), SolverOptions())
+    before = dict(result.run.timing.seconds)
+    summary = write_outputs(result.run, result.inputs, tmp_path / "out", {}, [])
+    assert result.run.timing.seconds == before and "write" not in before
+    assert set(summary["timing"]) == set(before) | {"write"} and summary["timing"]["write"] > 0

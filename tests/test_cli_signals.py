@@ -1,0 +1,283 @@
+"""Ctrl-C and SIGTERM: ``python -m planner ...`` started as a subprocess on the bundled data and signalled
+in a given phase stops within 2 s with exit code 130 (SIGINT) or 143 (SIGTERM), one ``error:`` line on
+stderr and no traceback, and leaves neither its ``--out`` folder nor a ``.tmp-`` staging folder.
+
+Phases are found from the progress log on stderr (``load ...``, HiGHS's own banner, the ``wrote``
+lines of the staging folder) or, with ``--quiet``, from the staging folder appearing on disk (it is
+reserved before the data are read).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+STOP_WITHIN_S = 2.0
+NC = ["--select", "STUSPS=NC"]
+EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+LINE = {signal.SIGINT: "error: interrupted by Ctrl-C; nothing written",
+        signal.SIGTERM: "error: interrupted by SIGTERM; nothing written"}
+
+
+class Run:
+    """A planner subprocess whose stderr lines are collected as they come."""
+
+    def __init__(self, *args: str, new_session: bool = False) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "planner", *args], cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=new_session,
+        )
+        self.lines: list[str] = []
+        self._queue: queue.Queue = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._reader.join(timeout=10)
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip("\n"))
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for_line(self, text: str, timeout: float = 120.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            if text in line:
+                return line
+        self.process.kill()
+        pytest.fail(f"no stderr line with {text!r}; stderr:\n" + "\n".join(self.lines[-20:]))
+
+    def wait_for(self, condition, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if condition():
+                return
+            time.sleep(0.05)
+        self.process.kill()
+        pytest.fail("the phase was not reached; stderr:\n" + "\n".join(self.lines[-20:]))
+
+    def signal_and_wait(self, number: int, group: bool = False) -> float:
+        """Send the signal (to the process group with ``group``, as Ctrl-C in a terminal does); the
+        seconds until the process ended."""
+        assert self.process.poll() is None, "the run ended before the signal:\n" + "\n".join(self.lines[-20:])
+        sent = time.monotonic()
+        if group:
+            os.killpg(self.process.pid, number)
+        else:
+            self.process.send_signal(number)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            pytest.fail(f"still running 30 s after signal {number}")
+        elapsed = time.monotonic() - sent
+        time.sleep(0.1)  # the reader thread takes the last lines
+        return elapsed
+
+
+@pytest.fixture
+def start():
+    """Start planner subprocesses (``start(*args)``); each is ended and its pipes closed afterwards."""
+    runs = []
+
+    def make(*args: str, new_session: bool = False) -> Run:
+        runs.append(Run(*args, new_session=new_session))
+        return runs[-1]
+
+    yield make
+    for run in runs:
+        run.close()
+
+
+def staging_folders(root: Path) -> list[Path]:
+    return [Path(folder) / name for folder, names, _ in os.walk(root) for name in names if ".tmp-" in name]
+
+
+def assert_stopped_cleanly(run: Run, number: int, elapsed: float, out: Path, quiet: bool = False) -> None:
+    assert run.process.returncode == EXIT[number], "\n".join(run.lines[-20:])
+    assert elapsed < STOP_WITHIN_S, f"took {elapsed:.2f} s to stop"
+    assert not any("Traceback" in line for line in run.lines), "\n".join(run.lines)
+    errors = [line for line in run.lines if line.startswith("error:")]
+    assert errors == [LINE[number]] and run.lines[-1] == LINE[number], "\n".join(run.lines[-20:])
+    if quiet:  # nothing but the line (and the planner's warnings about the data, which --quiet keeps)
+        assert [line for line in run.lines if "] warning " not in line] == [LINE[number]], "\n".join(run.lines)
+    assert run.process.stdout.read() == ""
+    assert not out.exists(), f"{out} was left"
+    assert staging_folders(out.parent) == []
+
+
+# --- solve -------------------------------------------------------------------------------------------
+
+
+def test_sigint_while_loading(start, tmp_path):
+    out = tmp_path / "out"
+    run = start("solve", *NC, "--out", str(out))
+    run.wait_for_line("info    load ...")
+    assert_stopped_cleanly(run, signal.SIGINT, run.signal_and_wait(signal.SIGINT), out)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_while_writing_removes_the_staging_folder(start, tmp_path, number):
+    out = tmp_path / "out"
+    run = start("solve", *NC, "--out", str(out))
+    run.wait_for_line(f"wrote {tmp_path}/.out.tmp-")  # map.html is in the staging folder; report.html is next
+    assert staging_folders(tmp_path)
+    assert_stopped_cleanly(run, number, run.signal_and_wait(number), out)
+
+
+def test_sigterm_with_quiet_prints_one_line(start, tmp_path):
+    out = tmp_path / "out"
+    run = start("solve", *NC, "--out", str(out), "--quiet")
+    run.wait_for(lambda: staging_folders(tmp_path))  # reserved right before the data are read
+    time.sleep(0.5)
+    assert_stopped_cleanly(run, signal.SIGTERM, run.signal_and_wait(signal.SIGTERM), out, quiet=True)
+
+
+@pytest.mark.slow
+def test_an_earlier_run_into_the_same_folder_is_kept(start, tmp_path):
+    """An interrupted run leaves the previous output as it was (it is replaced only at the very end)."""
+    out = tmp_path / "out"
+    first = subprocess.run([sys.executable, "-m", "planner", "solve", *NC, "--out", str(out), "--quiet"],
+                           cwd=CHECKOUT, capture_output=True, text=True, timeout=300, check=False)
+    assert first.returncode == 0, first.stderr
+    before = sorted((p.name, p.stat().st_size) for p in out.iterdir())
+    run = start("solve", *NC, "--out", str(out))
+    run.wait_for_line(f"wrote {tmp_path}/.out.tmp-")
+    assert run.signal_and_wait(signal.SIGINT) < STOP_WITHIN_S
+    assert run.process.returncode == 130 and run.lines[-1] == LINE[signal.SIGINT]
+    assert sorted((p.name, p.stat().st_size) for p in out.iterdir()) == before
+    assert staging_folders(tmp_path) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_during_the_highs_solve(start, tmp_path, number):
+    """Every county: after the presolve, HiGHS runs long; the signal must stop it, not the time limit."""
+    out = tmp_path / "out"
+    run = start("solve", "--model", "models/us_counties_full.toml", "--time-limit", "60", "--out", str(out))
+    run.wait_for_line("info    solve ...", timeout=180)
+    time.sleep(1.5)
+    assert_stopped_cleanly(run, number, run.signal_and_wait(number), out)
+
+
+@pytest.mark.slow
+def test_ctrl_c_to_the_process_group_during_presolve(start, tmp_path):
+    """As in a terminal: the whole process group gets SIGINT."""
+    out = tmp_path / "out"
+    run = start("solve", "--model", "models/us_counties_full.toml", "--time-limit", "60", "--out", str(out),
+              new_session=True)
+    run.wait_for_line("info    presolve ...", timeout=180)
+    time.sleep(1.0)
+    assert_stopped_cleanly(run, signal.SIGINT, run.signal_and_wait(signal.SIGINT, group=True), out)
+
+
+# --- studies -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_sigint_during_pareto(start, tmp_path):
+    out = tmp_path / "out"
+    run = start("pareto", *NC, "--points", "4", "--out", str(out))
+    run.wait_for_line("pareto: the least emissions")
+    assert_stopped_cleanly(run, signal.SIGINT, run.signal_and_wait(signal.SIGINT), out)
+
+
+@pytest.mark.slow
+def test_sigterm_during_compare(start, tmp_path):
+    out = tmp_path / "out"
+    run = start("compare", *NC, "--out", str(out))
+    run.wait_for_line("compare: solving micro_only")
+    assert_stopped_cleanly(run, signal.SIGTERM, run.signal_and_wait(signal.SIGTERM), out)
+
+
+@pytest.mark.slow
+def test_sigint_during_alternatives(start, tmp_path):
+    out = tmp_path / "out"
+    run = start("alternatives", *NC, "--count", "3", "--out", str(out), "--quiet")
+    run.wait_for(lambda: staging_folders(tmp_path))
+    time.sleep(2.0)
+    assert_stopped_cleanly(run, signal.SIGINT, run.signal_and_wait(signal.SIGINT), out, quiet=True)
+
+
+@pytest.mark.slow
+def test_sigint_during_scenarios(start, tmp_path):
+    out = tmp_path / "out"
+    run = start("solve", *NC, "--scenarios", "3", "--out", str(out))
+    run.wait_for_line("info    load ...")
+    time.sleep(1.0)
+    assert_stopped_cleanly(run, signal.SIGINT, run.signal_and_wait(signal.SIGINT), out)
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes (multiprocessing spawns) of ``pid``, whichever of its threads started them."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    workers = []
+    for child in children:
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers.append(child)
+        except OSError:
+            continue
+    return workers
+
+
+def _running(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        state = next(line for line in status.read_text().splitlines() if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return " Z " not in state and "zombie" not in state
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker processes from /proc")
+@pytest.mark.parametrize("group", [False, True], ids=["to the planner", "to the process group"])
+def test_sigint_stops_a_dask_sweep_and_its_workers(start, tmp_path, group):
+    out = tmp_path / "out"
+    run = start("sweep", *NC, "--vary", "carbon_price=0:300:6", "--workers", "2", "--out", str(out), "--quiet",
+              new_session=group)
+    run.wait_for(lambda: len(_workers(run.process.pid)) >= 2, timeout=180)  # the workers have started
+    time.sleep(3.0)
+    workers = _workers(run.process.pid)
+    elapsed = run.signal_and_wait(signal.SIGINT, group=group)
+    assert run.process.returncode == 130, "\n".join(run.lines[-20:])
+    assert elapsed < STOP_WITHIN_S, f"took {elapsed:.2f} s to stop"
+    assert [line for line in run.lines if "] warning " not in line] == [LINE[signal.SIGINT]], "\n".join(run.lines)
+    deadline = time.monotonic() + STOP_WITHIN_S
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers), "worker processes outlived the sweep"
+    assert staging_folders(tmp_path) == []
+    # finished scenarios are kept for the rerun to reuse (the folder holds nothing else then)
+    if out.exists():
+        scenarios = [p for p in (out / "scenarios").iterdir()] if (out / "scenarios").exists() else []
+        assert scenarios and all((p / "row.json").is_file() for p in scenarios)
