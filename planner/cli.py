@@ -61,8 +61,8 @@ def _configure_logging(quiet: bool) -> None:
 
 
 class PlannerGroup(click.Group):
-    """Runs every command inside :func:`handle_signals` and turns what it raises into one stderr line
-    and an exit code (click's own usage errors pass through to click)."""
+    """Runs every command inside :func:`handle_signals` and turns what it raises, click's usage errors
+    included, into one stderr line and an exit code."""
 
     ends_process = False  # set when called as the program (not by a test's CliRunner)
 
@@ -80,8 +80,12 @@ class PlannerGroup(click.Group):
         with handle_signals(), _logging_restored():
             try:
                 return super().invoke(ctx)
-            except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            except (click.exceptions.Exit, click.exceptions.Abort):
                 raise
+            except click.exceptions.ClickException as error:  # usage errors too: one line, not click's three
+                hint = f" (see '{error.ctx.command_path} --help')" if getattr(error, "ctx", None) else ""
+                click.echo(f"error: {error.format_message()}{hint}", err=True)
+                sys.exit(error.exit_code)
             except (Exception, KeyboardInterrupt, Interrupted) as error:
                 _discard_staging()
                 error = interruption() or error

@@ -1,5 +1,6 @@
 """Fixtures shared by the test modules."""
 
+import hashlib
 import logging
 import os
 from contextlib import contextmanager
@@ -28,3 +29,15 @@ def _restore_planner_logger():
     """Every test starts and ends with the 'planner' logger as it was."""
     with restored_planner_logger():
         yield
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every file and folder below ``root`` (hidden ones too): folders by name, files by size and hash."""
+    tree = {}
+    for folder, names, files in os.walk(root):
+        for name in names:
+            tree[os.path.relpath(os.path.join(folder, name), root)] = ("folder",)
+        for name in files:
+            path = Path(folder) / name
+            tree[os.path.relpath(path, root)] = (path.stat().st_size, hashlib.sha256(path.read_bytes()).hexdigest())
+    return tree

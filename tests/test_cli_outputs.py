@@ -9,7 +9,6 @@ second, most of it drawing the map.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from click.testing import CliRunner, Result
 from planner.cli import main
 from planner.export.folder import MARKER, check_output_dir, discard_staging, prepare_output_dir, staged_folder
 from tests.builders import equator_regions, tiny_model_file
+from tests.conftest import snapshot
 
 TWO_ROLES = """[facility_types.central]
 role = "central"
@@ -29,18 +29,6 @@ role = "microfactory"
 opening_cost_per_yr = 50.0
 products = { standard = { cost_per_unit = 1.0 } }
 """
-
-
-def snapshot(root: Path) -> dict[str, tuple]:
-    """Every file and folder below ``root`` (hidden ones too): folders by name, files by size and hash."""
-    tree = {}
-    for folder, names, files in os.walk(root):
-        for name in names:
-            tree[os.path.relpath(os.path.join(folder, name), root)] = ("folder",)
-        for name in files:
-            path = Path(folder) / name
-            tree[os.path.relpath(path, root)] = (path.stat().st_size, hashlib.sha256(path.read_bytes()).hexdigest())
-    return tree
 
 
 def instance(folder: Path, facility_types: str | None = None, name: str = "tiny") -> Path:

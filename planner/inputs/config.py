@@ -24,8 +24,8 @@ from planner.errors import InputError, read_input_bytes
 logger = logging.getLogger(__name__)
 
 SAFE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_. -]{0,99}$"  # a folder name: no separators, never '.' or '..'
-NonNegative = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # finite: omit a key for "no limit"
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
