@@ -21,7 +21,9 @@ from pathlib import Path
 import pytest
 
 CHECKOUT = Path(__file__).resolve().parent.parent
-STOP_WITHIN_S = 2.0
+STOP_WITHIN_S = 2.0  # the target on an idle machine
+# a test fails only past this: CI machines are shared, and a timed assertion must not fail on load alone
+STOP_LIMIT_S = 3 * STOP_WITHIN_S
 NC = ["--select", "STUSPS=NC"]
 EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 LINE = {signal.SIGINT: "error: interrupted by Ctrl-C; nothing written",
@@ -117,7 +119,7 @@ def staging_folders(root: Path) -> list[Path]:
 
 def assert_stopped_cleanly(run: Run, number: int, elapsed: float, out: Path, quiet: bool = False) -> None:
     assert run.process.returncode == EXIT[number], "\n".join(run.lines[-20:])
-    assert elapsed < STOP_WITHIN_S, f"took {elapsed:.2f} s to stop"
+    assert elapsed < STOP_LIMIT_S, f"took {elapsed:.2f} s to stop (target {STOP_WITHIN_S} s)"
     assert not any("Traceback" in line for line in run.lines), "\n".join(run.lines)
     errors = [line for line in run.lines if line.startswith("error:")]
     assert errors == [LINE[number]] and run.lines[-1] == LINE[number], "\n".join(run.lines[-20:])
@@ -166,7 +168,7 @@ def test_an_earlier_run_into_the_same_folder_is_kept(start, tmp_path):
     before = sorted((p.name, p.stat().st_size) for p in out.iterdir())
     run = start("solve", *NC, "--out", str(out))
     run.wait_for_line(f"wrote {tmp_path}/.out.tmp-")
-    assert run.signal_and_wait(signal.SIGINT) < STOP_WITHIN_S
+    assert run.signal_and_wait(signal.SIGINT) < STOP_LIMIT_S
     assert run.process.returncode == 130 and run.lines[-1] == LINE[signal.SIGINT]
     assert sorted((p.name, p.stat().st_size) for p in out.iterdir()) == before
     assert staging_folders(tmp_path) == []
@@ -270,9 +272,9 @@ def test_sigint_stops_a_dask_sweep_and_its_workers(start, tmp_path, group):
     workers = _workers(run.process.pid)
     elapsed = run.signal_and_wait(signal.SIGINT, group=group)
     assert run.process.returncode == 130, "\n".join(run.lines[-20:])
-    assert elapsed < STOP_WITHIN_S, f"took {elapsed:.2f} s to stop"
+    assert elapsed < STOP_LIMIT_S, f"took {elapsed:.2f} s to stop (target {STOP_WITHIN_S} s)"
     assert [line for line in run.lines if "] warning " not in line] == [LINE[signal.SIGINT]], "\n".join(run.lines)
-    deadline = time.monotonic() + STOP_WITHIN_S
+    deadline = time.monotonic() + STOP_LIMIT_S
     while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_running(pid) for pid in workers), "worker processes outlived the sweep"
