@@ -23,38 +23,10 @@ from shapely.geometry import LineString, box
 
 from planner.cli import main
 from tests.conftest import snapshot
+from tests.test_bad_input import MODEL as COMMENTED_MODEL
 
-MODEL = """\
-name = "tiny"
-currency = "USD"
-carbon_price = 10.0
-
-[regions]
-path = "regions.geojson"
-id_column = "rid"
-demand_column = "pop"
-
-[products.widget]
-demand_rate = 1.0
-unmet_penalty_per_unit = 1000.0
-
-[transport.widget]
-cost_per_unit_km = 0.1
-co2_kg_per_unit_km = 1.0
-max_distance_km = 100.0
-
-[facility_types.plant]
-opening_cost_per_yr = 500.0
-module_cost_per_yr = 10.0
-module_capacity_per_yr = 300.0
-max_modules = 2
-candidates = { top_n = 2 }
-
-[facility_types.plant.products.widget]
-cost_per_unit = 2.0
-co2_kg_per_unit = 1.0
-"""
-
+# the tiny instance of the named bad-input tests, its comments dropped so that edits can name whole lines
+MODEL = "\n".join(line.split("#")[0].rstrip() for line in COMMENTED_MODEL.splitlines()) + "\n"
 SQUARES = [box(0.0, 0.0, 0.1, 0.1), box(0.2, 0.0, 0.3, 0.1), box(0.0, 0.2, 0.1, 0.3), box(0.2, 0.2, 0.3, 0.3)]
 
 
