@@ -628,8 +628,11 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, out, 
 
 
 def _print_comparison(comparison, currency: str) -> None:
+    from planner.export.compare_report import decision_sentence
     from planner.export.summary import clean_for_json
     from planner.solver.outcome import gap_text
+
+    click.echo(f"decision    {decision_sentence(comparison.decision, currency)}")
 
     for row in comparison.rows.itertuples(index=False):
         click.echo(f"{row.variant:14} {row.status:10} cost {row.objective:,.0f} (gap {gap_text(row.mip_gap)}), "

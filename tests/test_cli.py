@@ -218,7 +218,7 @@ def test_solve_writes_every_output(solved):
     _, out = solved
     assert sorted(p.name for p in out.iterdir()) == [
         ".planner-output", "flows.csv", "map.html", "map.pdf", "map.png", "map.svg", "network.gpkg", "regions.csv",
-        "report.html", "sites.csv", "summary.json",
+        "report.html", "results.xlsx", "sites.csv", "summary.json",
     ]
     assert not list(out.parent.glob(".out.tmp-*"))
 

@@ -8,6 +8,7 @@ production 1 per unit everywhere. A central plant opens for 100, a microfactory 
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -104,6 +105,11 @@ def test_compare_command_writes_csv_and_html(tmp_path):
     assert json.loads((out / "value.json").read_text())["value_of_decentralisation"]["absolute"] == pytest.approx(100)
     page = (out / "compare.html").read_text()
     assert "Value of decentralisation" in page and "data:image/png;base64" in page
+    answer = "Hybrid network (2 microfactories) wins: 100 USD/yr cheaper than the best central-only network (proven)"
+    assert answer in page
+    text = re.sub(r"data:image/png;base64,[^'\"]*", "", page)
+    assert not re.search(r"\de[+-]?\d", text) and not re.search(r"\bnan\b", text, re.IGNORECASE)
+    assert "objective (USD/yr)" in text and "–" in text  # units and currency in the headers; missing counts
     assert (out / "sweep.csv").exists() and (out / "breakeven.png").exists()
 
 
@@ -135,3 +141,67 @@ def test_compare_with_scenarios_adds_the_stochastic_analysis(tmp_path):
     assert headline["stochastic"]["scenarios"] == 4
     assert len(pd.read_csv(tmp_path / "cmp" / "scenarios.csv")) >= 4
     assert "VSS" in (tmp_path / "cmp" / "compare.html").read_text()
+
+
+def interval_rows(objective, bound):
+    return pd.DataFrame({"variant": ["central_only", "micro_only", "hybrid"], "objective": objective,
+                         "best_bound": bound})
+
+
+def test_proven_interval_decides_when_it_excludes_zero():
+    """Hybrid H = 90, h = 85; central C = 110, c = 100; micro 130, 120: saving over central-only in
+    [c − H, C − h] = [10, 25], over micro-only [120 − 90, 130 − 85] = [30, 45]: hybrid wins, decided."""
+    from planner.export.compare_report import decision_sentence
+    from planner.studies.compare import decide, value_of_decentralisation
+
+    rows = interval_rows([110.0, 130.0, 90.0], [100.0, 120.0, 85.0])
+    assert value_of_decentralisation(rows)["proven_interval"] == {"at_least": 10.0, "at_most": 25.0}
+    decision = decide(rows)
+    assert decision["winner"] == "hybrid" and decision["decided"]
+    assert [(s["against"], s["at_least"], s["at_most"]) for s in decision["savings"]] == [
+        ("central_only", 10.0, 25.0), ("micro_only", 30.0, 45.0)]
+    sentence = decision_sentence({**decision, "facilities": {"central": 1, "microfactory": 16, "other": 0}}, "USD")
+    assert sentence == ("Hybrid network (1 central plant + 16 microfactories) wins: 10–25 USD/yr cheaper than the "
+                        "best central-only network (proven), 30–45 USD/yr cheaper than microfactories only.")
+
+
+def test_overlapping_interval_is_not_decided():
+    """Hybrid H = 100, h = 80; central C = 105, c = 95: saving in [95 − 100, 105 − 80] = [−5, 25], which
+    holds zero: the winner is not decided at this gap."""
+    from planner.export.compare_report import decision_sentence
+    from planner.studies.compare import decide, value_of_decentralisation
+
+    rows = interval_rows([105.0, 300.0, 100.0], [95.0, 290.0, 80.0])
+    assert value_of_decentralisation(rows)["proven_interval"] == {"at_least": -5.0, "at_most": 25.0}
+    decision = decide(rows)
+    assert decision["winner"] == "hybrid" and not decision["decided"]
+    sentence = decision_sentence(decision, "USD")
+    assert sentence.startswith("Not decided at this gap: the hybrid network has the lowest cost found")
+    assert "−5 to 25 USD/yr cheaper than the best central-only network" in sentence
+
+
+def test_interval_in_millions_and_without_bounds():
+    from planner.export.compare_report import money_range, number_text
+    from planner.studies.compare import decide
+
+    assert money_range(18_234_000.0, 23_100_000.0, "USD") == "18.2–23.1 M USD/yr"
+    assert money_range(1_234.0, 5_678.0, "EUR") == "1,234–5,678 EUR/yr"
+    assert number_text(3.444e8, "currency/yr") == "344,400,000" and number_text(float("nan")) == "–"
+    assert number_text(0.0144, "fraction") == "1.44 %"
+    rows = interval_rows([110.0, 130.0, 90.0], [float("nan"), 120.0, 85.0])
+    decision = decide(rows)
+    assert decision["savings"][0]["at_least"] is None and not decision["decided"]
+
+
+def test_equal_costs_are_a_proven_tie_won_by_the_hybrid():
+    """Micro-only and hybrid both 120 with bound 120 (the hybrid opens only microfactories): the hybrid
+    wins, its saving over micro-only is [0, 0], a proven tie, so the decision stands."""
+    from planner.export.compare_report import decision_sentence
+    from planner.studies.compare import decide
+
+    decision = decide(interval_rows([220.0, 120.0, 120.0], [220.0, 120.0, 120.0]))
+    assert decision["winner"] == "hybrid" and decision["decided"]
+    assert [s["tie"] for s in decision["savings"]] == [False, True]
+    assert decision_sentence(decision, "USD") == (
+        "Hybrid network wins: 100 USD/yr cheaper than the best central-only network (proven), the same cost "
+        "as microfactories only (proven).")

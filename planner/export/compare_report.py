@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from planner.export.folder import staged_folder
 from planner.export.layers import region_layer
 from planner.export.stochastic_output import stochastic_output
 from planner.export.summary import clean_for_json
+from planner.export.workbook import WORKBOOK, write_compare_workbook
 from planner.inputs.geo import equal_area_crs
 from planner.studies.compare import Comparison
 
@@ -81,39 +83,140 @@ def draw_breakeven(comparison: Comparison) -> bytes:
     return png_bytes(breakeven_figure(comparison), dpi=PNG_DPI)
 
 
-def _table_html(frame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+VARIANT_NAMES = {"central_only": "central-only network", "micro_only": "micro-only network",
+                 "hybrid": "hybrid network"}
+AGAINST_NAMES = {"central_only": "the best central-only network", "micro_only": "microfactories only",
+                 "hybrid": "the hybrid network"}
+ROLE_NAMES = {"central": ("central plant", "central plants"), "microfactory": ("microfactory", "microfactories"),
+              "other": ("other facility", "other facilities")}
+
+
+def number_text(value, unit: str | None = None) -> str:
+    """A figure for the page: thousands separators, never scientific notation, "–" when missing;
+    fractions in %."""
+    if value is None or isinstance(value, str | bool):
+        return "–" if value is None else str(value)
+    value = float(value)
+    if math.isnan(value):
+        return "–"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    if unit == "fraction":
+        return f"{100 * value:,.2f} %"
+    if value.is_integer() or abs(value) >= 100:
+        return f"{value:,.0f}".replace("-", "−")
+    return f"{value:,.4f}".rstrip("0").rstrip(".").replace("-", "−")
+
+
+def money_range(low: float, high: float, currency: str) -> str:
+    """``18.2–23.1 M USD/yr`` (millions from 1 M on, else whole units; "to" when an end is negative)."""
+    scale, suffix, digits = (1e6, " M", 1) if max(abs(low), abs(high)) >= 1e6 else (1.0, "", 0)
+
+    def text(value: float) -> str:
+        return f"{value / scale:,.{digits}f}".replace("-", "−")
+
+    if text(low) == text(high):
+        return f"{text(low)}{suffix} {currency}/yr"
+    joiner = "–" if low >= 0 and high >= 0 else " to "
+    return f"{text(low)}{joiner}{text(high)}{suffix} {currency}/yr"
+
+
+def _network_name(name: str, facilities: dict[str, int] | None) -> str:
+    label = VARIANT_NAMES.get(name, f"network '{name}'")
+    label = label[0].upper() + label[1:]
+    if facilities:
+        parts = [f"{n:,} {ROLE_NAMES[role][n != 1]}" for role, n in facilities.items() if n]
+        label += f" ({' + '.join(parts) or 'no facility'})"
+    return label
+
+
+def decision_sentence(decision: dict | None, currency: str) -> str:
+    """The page's first sentence: the winner and its proven saving over each other network, or that
+    the winner is not decided at these gaps."""
+    if not decision or decision.get("winner") is None or not decision["savings"]:
+        return "Only one network was solved; there is nothing to compare it with."
+    winner = _network_name(decision["winner"], decision.get("facilities"))
+    parts = []
+    for index, saving in enumerate(decision["savings"]):
+        against = AGAINST_NAMES.get(saving["against"], f"network '{saving['against']}'")
+        if saving.get("tie"):
+            parts.append(f"the same cost as {against} (proven)")
+            continue
+        if saving["at_least"] is None:
+            parts.append(f"cheaper than {against} at the solutions found (no bound, so not proven)")
+            continue
+        proven = " (proven)" if index == 0 else ""
+        parts.append(f"{money_range(saving['at_least'], saving['at_most'], currency)} cheaper than {against}{proven}")
+    if decision["decided"]:
+        return f"{winner} wins: " + ", ".join(parts) + "."
+    return (
+        f"Not decided at this gap: the {winner[0].lower() + winner[1:]} has the lowest cost found, but the proven "
+        f"savings ({'; '.join(parts)}) reach zero or below; solve to a smaller --mip-gap or a longer --time-limit "
+        "to decide."
+    )
+
+
+def value_sentence(value: dict, currency: str) -> str:
+    """Value of decentralisation: its proven interval, then the figure at the solutions found."""
+    if value.get("absolute") is None:
+        return "Value of decentralisation: needs a central_only and a hybrid variant."
+    interval = value.get("proven_interval") or {}
+    text = "Value of decentralisation (best central-only cost − hybrid cost): "
+    if interval.get("at_least") is not None:
+        text += f"proven {money_range(interval['at_least'], interval['at_most'], currency)} whatever the gaps; "
+    percent = "" if value.get("percent") is None else f" ({value['percent']:.2f} % of the central-only cost)"
+    return text + f"{number_text(value['absolute'])} {currency}/yr at the solutions found{percent}."
+
+
+def _label(column: str, units: dict[str, str], currency: str) -> str:
+    unit = units.get(column)
+    if unit == "fraction":
+        return f"{column} (%)"
+    return f"{column} ({unit.replace('currency', currency)})" if unit else str(column)
+
+
+def variants_table(rows, currency: str) -> str:
+    """compare.csv turned on its side (one column per variant, one row per figure, units and the
+    currency in the row headers), so it never runs off the page."""
+    units = rows.attrs.get("unit", {})
+    head = "<th>figure</th>" + "".join(f"<th>{html.escape(str(name))}</th>" for name in rows["variant"])
     body = []
-    for row in frame.itertuples(index=False):
-        cells = []
-        for value in row:
-            text = f"{value:,.4g}" if isinstance(value, float) else str(value)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    for column in rows.columns[1:]:
+        cells = "".join(f"<td>{html.escape(number_text(value, units.get(column)))}</td>" for value in rows[column])
+        body.append(f"<tr><th scope='row'>{html.escape(_label(column, units, currency))}</th>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _table_html(frame, currency: str) -> str:
+    units = frame.attrs.get("unit", {})
+    head = "".join(f"<th>{html.escape(_label(c, units, currency))}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False, name=None):
+        cells = "".join(f"<td>{html.escape(number_text(v, units.get(c)))}</td>" for c, v in zip(frame.columns, row,
+                                                                                               strict=True))
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+STYLE = (
+    "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+    "table{border-collapse:collapse;font-size:12px;max-width:100%}"
+    "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;overflow-wrap:anywhere}"
+    "th[scope=row]{text-align:left}img{max-width:100%}.answer{font-size:1.2em}</style>"
+)
+
+
 def compare_html(comparison: Comparison, images: dict[str, bytes]) -> str:
-    value = comparison.value
-    if value["absolute"] is None:
-        headline = "Value of decentralisation: needs a central_only and a hybrid variant."
-    else:
-        headline = (
-            f"Value of decentralisation: {value['absolute']:,.0f} per year "
-            f"({value['percent']:.2f}% of the best central-only network's cost)"
-        )
-        if value.get("proven_at_least") is not None:
-            headline += f"; proven at least {value['proven_at_least']:,.0f} per year whatever the gaps"
-        headline += "."
+    currency = _currency(comparison)
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>Network comparison</title>",
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;"
-        "font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}img{max-width:100%}</style>",
+        "<!doctype html><html><head><meta charset='utf-8'><title>Network comparison</title>", STYLE,
         "</head><body><h1>Central plant, microfactories or both?</h1>",
-        f"<p><strong>{html.escape(headline)}</strong> Gaps of each solve are in the table: a value within the "
-        "sum of the gaps is not significant.</p>",
+        f"<p class='answer'><strong>{html.escape(decision_sentence(comparison.decision, currency))}</strong></p>",
+        f"<p>{html.escape(value_sentence(comparison.value, currency))} A proven interval runs from the other "
+        "network's lower bound minus this network's cost to the other network's cost minus this network's lower "
+        "bound, so it holds whatever the solver gaps in the table.</p>",
         "<h2>Variants</h2>",
-        _table_html(comparison.rows),
+        variants_table(comparison.rows, currency),
     ]
     if "where_micro_wins" in images:
         parts += [
@@ -124,7 +227,7 @@ def compare_html(comparison: Comparison, images: dict[str, bytes]) -> str:
         parts += [
             "<h2>Breakeven</h2>",
             img_tag(images["breakeven"], "breakeven chart"),
-            _table_html(comparison.sweep),
+            _table_html(comparison.sweep, currency),
         ]
     if comparison.stochastic is not None:
         parts.append(stochastic_output(comparison.stochastic).section)
@@ -147,7 +250,9 @@ def write_comparison(comparison: Comparison, out: Path) -> dict:
             images["breakeven"] = draw_breakeven(comparison)
             (staging / "breakeven.png").write_bytes(images["breakeven"])
         (staging / "compare.html").write_text(compare_html(comparison, images), encoding="utf-8")
-        headline = {"value_of_decentralisation": comparison.value}
+        write_compare_workbook(staging / WORKBOOK, comparison)
+        headline = {"value_of_decentralisation": clean_for_json(comparison.value),
+                     "decision": clean_for_json(comparison.decision)}
         if comparison.stochastic is not None:
             extra = stochastic_output(comparison.stochastic)
             extra.files["scenarios.csv"].to_csv(staging / "scenarios.csv", index=False)

@@ -32,6 +32,7 @@ from planner.export.layers import flow_layer, region_layer, site_layer
 from planner.export.report import write_report
 from planner.export.static_map import draw_maps
 from planner.export.summary import build_summary, clean_for_json
+from planner.export.workbook import WORKBOOK, write_solve_workbook
 from planner.inputs.prepare import Inputs
 from planner.interrupt import native_section, raise_if_stopped
 from planner.pipeline import Run
@@ -258,8 +259,8 @@ def write_outputs(
     basemap: bool = False,
     extras: tuple[ExtraOutput, ...] = (),
 ) -> dict[str, Any]:
-    """Write summary.json, sites/flows/regions CSV, network.gpkg, map.png/.svg/.pdf, map.html (offline
-    unless ``basemap``) and report.html; return the summary (its timing has a ``write`` phase; the
+    """Write summary.json, sites/flows/regions CSV, results.xlsx, network.gpkg, map.png/.svg/.pdf,
+    map.html (offline unless ``basemap``) and report.html; return the summary (its timing has a ``write`` phase; the
     ``run`` itself is left as it is).
 
     ``extras`` (from ``--scenarios`` or ``--periods``) add their block to summary.json, their files
@@ -276,6 +277,7 @@ def write_outputs(
         )
         written = dataclasses.replace(run, timing=run.timing.with_phase("write", time.perf_counter() - started))
         summary = build_summary(written, sources, warnings_seen)
+        write_solve_workbook(staging / WORKBOOK, written, summary)
         _write_extras(extras, summary, staging)
         write_report(
             written, regions, sites, flows, summary, staging / "report.html", map_png=staging / "map.png",

@@ -5,7 +5,9 @@ a breakeven sweep of one model parameter.
 * **Value of decentralisation** = cost of the best central-only network − cost of the hybrid
   network (currency/yr, and in % of the central-only cost). The hybrid contains every central-only
   network, so with both solved to optimality it is ≥ 0; with a gap tolerance it can differ by up
-  to the gaps, which are reported beside it.
+  to the gaps, which are reported beside it. Whatever the gaps, it lies in the **proven interval**
+  [central-only bound − hybrid cost, central-only cost − hybrid bound] (:func:`proven_saving`); the
+  winner is decided only when every such interval excludes zero (:func:`decide`).
 * **Where microfactories win**: per region, the fully loaded cost to serve it (flow costs, its share
   of the serving facilities' fixed and setup costs, unmet penalty; per unit of demand) in the
   central-only network minus that in the micro-only network; positive means local is cheaper.
@@ -97,23 +99,116 @@ def comparison_row(name: str, result: Plan) -> dict:
     return row
 
 
-def value_of_decentralisation(rows: pd.DataFrame) -> dict[str, float | None]:
+COLUMN_UNITS = {
+    "objective": "currency/yr",
+    "best_bound": "currency/yr",
+    "mip_gap": "fraction",
+    "co2_t": "t CO2/yr",
+    "mean_delivery_km": "km",
+    "p95_delivery_km": "km",
+    "share_served_within_radius": "fraction",
+    "unmet_units": "units/yr",
+}
+
+
+def with_units(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with ``attrs["unit"]``: cost parts in currency/yr, facility counts in facilities."""
+    units = {}
+    for column in rows.columns:
+        if column in COLUMN_UNITS:
+            units[column] = COLUMN_UNITS[column]
+        elif column.startswith("cost_"):
+            units[column] = "currency/yr"
+        elif column.startswith("n_"):
+            units[column] = "facilities"
+    rows.attrs["unit"] = units
+    return rows
+
+
+def _group(name: str) -> str:
+    """The variant group of ``name``: every central_only* variant is one central-only network, every
+    micro_only* one micro-only network; any other variant stands alone."""
+    for group in ("central_only", "micro_only"):
+        if name.startswith(group):
+            return group
+    return name
+
+
+def proven_saving(better: pd.DataFrame, worse: pd.DataFrame) -> dict[str, float | None]:
+    """The saving of the best network of ``better`` over the best of ``worse`` (rows with ``objective``
+    and ``best_bound``, currency/yr) as an interval that holds whatever the gaps.
+
+    With :math:`H` the best objective and :math:`h` the lowest bound of ``better`` (its optimum
+    :math:`H^*` lies in :math:`[h, H]`), and :math:`C, c` those of ``worse``, the true saving
+    :math:`C^* - H^*` lies in :math:`[c - H, C - h]`. Both ends are None without a bound.
+
+    >>> rows = pd.DataFrame({"objective": [110.0, 90.0], "best_bound": [100.0, 85.0]})
+    >>> proven_saving(rows.iloc[[1]], rows.iloc[[0]])
+    {'at_least': 10.0, 'at_most': 25.0}
+    """
+    if better["best_bound"].isna().any() or worse["best_bound"].isna().any():
+        return {"at_least": None, "at_most": None}
+    return {
+        "at_least": float(worse["best_bound"].min()) - float(better["objective"].min()),
+        "at_most": float(worse["objective"].min()) - float(better["best_bound"].min()),
+    }
+
+
+TIE = 1e-6  # savings within ±TIE × the winner's cost (at least 1) count as proven equal costs
+
+
+def decide(rows: pd.DataFrame) -> dict:
+    """The winner (the variant with the lowest cost found; on a tie the hybrid, which holds every other
+    network) and its proven saving over each other network (:func:`proven_saving`; central_only* and
+    micro_only* variants as one network each). ``decided`` when every saving is proven positive or
+    proven zero (both ends within ±TIE, flagged ``tie``); when an interval spans zero otherwise, the
+    winner is not decided at these gaps."""
+    if rows.empty:
+        return {"winner": None, "decided": False, "savings": []}
+    best = float(rows["objective"].min())
+    tolerance = TIE * max(1.0, abs(best))
+    tied = list(rows.loc[rows["objective"] <= best + tolerance, "variant"])
+    winner = "hybrid" if "hybrid" in tied else str(tied[0])
+    groups = rows["variant"].map(_group)
+    mine = rows[groups == _group(winner)]
+    savings = []
+    for group in dict.fromkeys(groups):
+        if group != _group(winner):
+            saving = proven_saving(mine, rows[groups == group])
+            ends = [saving["at_least"], saving["at_most"]]
+            tie = None not in ends and max(abs(end) for end in ends) <= tolerance
+            savings.append({"against": group, **saving, "tie": tie})
+    decided = bool(savings) and all(s["tie"] or (s["at_least"] is not None and s["at_least"] > 0) for s in savings)
+    return {"winner": winner, "decided": decided, "savings": savings}
+
+
+def value_of_decentralisation(rows: pd.DataFrame) -> dict:
     """Best central-only cost − hybrid cost, absolute (currency/yr) and % of the central-only cost;
-    ``proven_at_least`` = central-only best bound − hybrid cost, which holds whatever the gaps."""
+    ``proven_interval`` = [central-only bound − hybrid cost, central-only cost − hybrid bound]
+    (:func:`proven_saving`), which holds whatever the gaps; ``proven_at_least`` its lower end."""
     central = rows[rows["variant"].str.startswith("central_only")]
     hybrid = rows[rows["variant"] == "hybrid"]
     if central.empty or hybrid.empty:
-        return {"absolute": None, "percent": None, "proven_at_least": None}
+        return {"absolute": None, "percent": None, "proven_at_least": None, "proven_interval": None}
     best_central = float(central["objective"].min())
-    hybrid_cost = float(hybrid["objective"].iloc[0])
-    value = best_central - hybrid_cost
-    central_bound = central["best_bound"].dropna()
-    proven = float(central_bound.min()) - hybrid_cost if len(central_bound) == len(central) else None
+    value = best_central - float(hybrid["objective"].iloc[0])
+    interval = proven_saving(hybrid, central)
     return {
         "absolute": value,
         "percent": 100.0 * value / best_central if best_central else None,
-        "proven_at_least": proven,
+        "proven_at_least": interval["at_least"],
+        "proven_interval": interval,
     }
+
+
+def facilities_by_role(config: ModelConfig, result: Plan) -> dict[str, int]:
+    """Open facilities of ``result`` by the role of their type (central, microfactory, other)."""
+    roles = {name: facility.role for name, facility in config.facility_types.items()}
+    counts = {CENTRAL: 0, MICRO: 0, "other": 0}
+    for type_id, count in result.run.tables.facility_counts(result.run.problem.type_ids).items():
+        role = roles.get(type_id, "other")
+        counts[role if role in counts else "other"] += count
+    return counts
 
 
 def where_micro_wins(central: Plan, micro: Plan) -> pd.DataFrame:
@@ -171,7 +266,7 @@ def run_sweep(config: ModelConfig, sweep: Sweep, data: DataOptions, options: Sol
             }
         )
         logger.info("sweep %s=%g: %s", sweep.key, value, result.run.report.status.value)
-    return pd.DataFrame(rows)
+    return with_units(pd.DataFrame(rows))
 
 
 @dataclass(frozen=True)
@@ -185,6 +280,7 @@ class Comparison:
     sweep_key: str | None
     plans: dict[str, Plan]
     stochastic: object = None  # planner.studies.stochastic.pipeline.StochasticPlan with --scenarios
+    decision: dict | None = None  # decide(rows) and the winner's open facilities by role
 
 
 def compare(
@@ -203,7 +299,7 @@ def compare(
     for name, config in configs.items():
         logger.info("compare: solving %s", name)
         plans[name] = plan(config, data, options)
-    rows = pd.DataFrame([comparison_row(name, result) for name, result in plans.items()])
+    rows = with_units(pd.DataFrame([comparison_row(name, result) for name, result in plans.items()]))
     regions = None
     if "central_only" in plans and "micro_only" in plans:
         regions = where_micro_wins(plans["central_only"], plans["micro_only"])
@@ -214,6 +310,10 @@ def compare(
 
         logger.info("compare: the stochastic analysis of %s", sweep_model)
         stochastic = plan_stochastic(configs[sweep_model], data, options, scenarios, seed)
+    decision = decide(rows)
+    if decision["winner"] is not None:
+        winner = decision["winner"]
+        decision["facilities"] = facilities_by_role(configs[winner], plans[winner])
     return Comparison(
         rows=rows,
         value=value_of_decentralisation(rows),
@@ -222,4 +322,5 @@ def compare(
         sweep_key=sweep.key if sweep else None,
         plans=plans,
         stochastic=stochastic,
+        decision=decision,
     )

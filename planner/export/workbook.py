@@ -1,0 +1,254 @@
+"""``results.xlsx``: the tables of a solve (or a comparison) as one workbook for people who live in Excel.
+
+Each sheet has one frozen header row whose names are the CSV column names followed by their unit from
+the table's ``attrs["unit"]`` (``quantity (units/yr)``; "currency" replaced by the run's currency, e.g.
+``cost (USD/yr)``), and number formats with thousands separators and no scientific notation. The
+cells hold the same figures as the CSV files; missing values (NaN) are empty cells and infinite ones
+the text ``inf`` (as in the CSV files). Sheets: ``summary``, ``sites``, ``flows``, ``regions``,
+``costs``, ``inputs`` (the instance's key inputs) and, for ``planner compare``, ``compare``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.export.summary import build_summary, clean_for_json
+from planner.pipeline import Run
+from planner.problem import Problem
+from planner.studies.compare import Comparison
+
+logger = logging.getLogger(__name__)
+
+WORKBOOK = "results.xlsx"
+INTEGER_FORMAT = "#,##0"
+NUMBER_FORMAT = "#,##0.00"
+SMALL_FORMAT = "0.000000"  # |value| < 0.01: six decimals instead of scientific notation
+UNIT_FORMATS = {"fraction": "0.0000", "degrees": "0.000000"}
+MIN_WIDTH, MAX_WIDTH = 10, 60
+
+
+def unit_text(unit: str, currency: str) -> str:
+    """``unit`` with the word "currency" replaced by the run's currency (``currency/yr`` → ``USD/yr``)."""
+    return unit.replace("currency", currency)
+
+
+def header(frame: pd.DataFrame, currency: str) -> list[str]:
+    """The column names, each followed by its unit when ``frame.attrs["unit"]`` has one."""
+    units = frame.attrs.get("unit", {})
+    return [f"{column} ({unit_text(units[column], currency)})" if units.get(column) else str(column)
+            for column in frame.columns]
+
+
+def cell_format(value: Any, unit: str | None) -> str | None:
+    """The Excel number format of one value (None for text and empty cells)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if unit in UNIT_FORMATS:
+        return UNIT_FORMATS[unit]
+    if isinstance(value, int):
+        return INTEGER_FORMAT
+    return SMALL_FORMAT if 0 < abs(value) < 0.01 else NUMBER_FORMAT
+
+
+def cell_value(value: Any) -> Any:
+    """A value openpyxl writes as the CSV would: numpy scalars as Python ones, NaN empty, ±inf as text."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else str(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _write_sheet(book, name: str, frame: pd.DataFrame, currency: str) -> None:
+    """One sheet of ``book`` (a write-only openpyxl workbook): header, rows, formats, frozen header."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(name)
+    names = header(frame, currency)
+    units = [frame.attrs.get("unit", {}).get(column) for column in frame.columns]
+    for position, column in enumerate(frame.columns, start=1):
+        longest = max([len(names[position - 1]), *(len(str(v)) for v in frame[column].head(200))], default=0)
+        sheet.column_dimensions[get_column_letter(position)].width = min(max(longest + 2, MIN_WIDTH), MAX_WIDTH)
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    head = []
+    for text in names:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        head.append(cell)
+    sheet.append(head)
+    for row in frame.itertuples(index=False, name=None):
+        cells = []
+        for value, unit in zip(row, units, strict=True):
+            value = cell_value(value)
+            number_format = cell_format(value, unit)
+            if number_format is None:
+                cells.append(value)
+                continue
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = number_format
+            cells.append(cell)
+        sheet.append(cells)
+
+
+def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], currency: str) -> Path:
+    """Write ``sheets`` (name → table with ``attrs["unit"]``) to ``path`` in this order."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for name, frame in sheets.items():
+        _write_sheet(book, name, frame, currency)
+    book.save(path)
+    logger.debug("wrote %s (%s)", path, ", ".join(sheets))
+    return Path(path)
+
+
+def flatten(block: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested dictionaries as (dotted key, value) pairs; lists as text, None as empty."""
+    items: list[tuple[str, Any]] = []
+    for key, value in block.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            items += flatten(value, f"{name}.")
+        elif isinstance(value, list | tuple):
+            items.append((name, ", ".join(str(v) for v in value)))
+        else:
+            items.append((name, value))
+    return items
+
+
+def summary_sheet(summary: dict[str, Any]) -> pd.DataFrame:
+    """``item, value, unit``: the scalars of summary.json (inputs, warnings, units and audit details
+    left to summary.json), units from its ``units`` block."""
+    units, currency = summary.get("units", {}), summary.get("currency") or "currency"
+    kept = {key: value for key, value in summary.items() if key not in {"inputs", "warnings", "units", "audit"}}
+    kept["audit_passed"] = (summary.get("audit") or {}).get("passed")
+    rows = [(item, value, unit_text(units.get(item.split(".")[0], ""), currency)) for item, value in flatten(kept)]
+    return pd.DataFrame(rows, columns=["item", "value", "unit"])
+
+
+def costs_sheet(costs: dict[str, float | None]) -> pd.DataFrame:
+    """``part, cost``: the objective split (currency/yr) and its total."""
+    parts = [(part, value) for part, value in costs.items()]
+    total = sum(value for _, value in parts if value is not None)
+    frame = pd.DataFrame([*parts, ("total", total)], columns=["part", "cost"])
+    frame.attrs["unit"] = {"cost": "currency/yr"}
+    return frame
+
+
+def _span(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)] if len(values) else values
+    if not len(finite):
+        return (float("inf"), float("inf")) if len(values) else (float("nan"), float("nan"))
+    return float(finite.min()), float(finite.max())
+
+
+def _network_inputs(problem: Problem) -> list[tuple[str, str, Any, str]]:
+    rows = [
+        ("network", "currency", problem.currency, ""),
+        ("network", "carbon price", problem.carbon_price, "currency/t CO2"),
+        ("network", "single sourcing", bool(problem.single_sourcing), ""),
+        ("network", "capex budget", problem.capex_budget, "currency"),
+        ("network", "min facilities", problem.min_facilities, "facilities"),
+        ("network", "max facilities", problem.max_facilities, "facilities"),
+    ]
+    rows += [("size", name, value, "") for name, value in problem.summary().items()]
+    for p, product in enumerate(problem.product_ids):
+        rows += [
+            (f"product {product}", "demand", float(problem.demand[:, p].sum()), "units/yr"),
+            (f"product {product}", "unmet penalty", float(problem.unmet_penalty[p]), "currency/unit"),
+            (f"product {product}", "delivery radius", float(problem.max_distance_km[p]), "km"),
+        ]
+    return rows
+
+
+def _type_inputs(problem: Problem) -> list[tuple[str, str, Any, str]]:
+    rows = []
+    arc_type = problem.option_type[problem.arc_option]
+    for k, type_id in enumerate(problem.type_ids):
+        options = np.flatnonzero(problem.option_type == k)
+        section = f"facility type {type_id}"
+        rows.append((section, "candidate sites", len(options), "sites"))
+        for item, values, unit in [
+            ("opening cost", problem.opening_cost[options], "currency/yr"),
+            ("module cost", problem.module_cost[options], "currency/yr"),
+            ("module capacity", problem.module_capacity[options], "units/yr"),
+            ("capex", problem.capex[options], "currency"),
+        ]:
+            low, high = _span(values)
+            rows += [(section, f"{item} min", low, unit), (section, f"{item} max", high, unit)]
+        for p, product in enumerate(problem.product_ids):
+            arcs = (arc_type == k) & (problem.arc_product == p)
+            if arcs.any():
+                low, high = _span(problem.arc_production_cost[arcs])
+                rows += [(section, f"production cost {product} min", low, "currency/unit"),
+                         (section, f"production cost {product} max", high, "currency/unit")]
+    return rows
+
+
+def inputs_sheet(problem: Problem) -> pd.DataFrame:
+    """``section, item, value, unit``: the solved instance's key inputs (network, size, products,
+    facility types with the ranges over their candidate sites)."""
+    rows = [(section, item, cell_value(value), unit_text(unit, problem.currency))
+            for section, item, value, unit in _network_inputs(problem) + _type_inputs(problem)]
+    return pd.DataFrame(rows, columns=["section", "item", "value", "unit"])
+
+
+def solve_sheets(run: Run, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The sheets of one solve: summary, sites, flows, regions, costs, inputs."""
+    return {
+        "summary": summary_sheet(summary),
+        "sites": run.tables.sites,
+        "flows": run.tables.flows,
+        "regions": run.tables.regions,
+        "costs": costs_sheet(summary.get("costs") or run.tables.cost_parts()),
+        "inputs": inputs_sheet(run.problem),
+    }
+
+
+def write_solve_workbook(path: Path, run: Run, summary: dict[str, Any]) -> Path:
+    """``results.xlsx`` of one solve (the figures of summary.json and the CSV files)."""
+    return write_workbook(path, solve_sheets(run, summary), run.problem.currency)
+
+
+def _compare_unit(item: str) -> str:
+    if item.endswith("percent"):
+        return "%"
+    return "currency/yr" if item.startswith("value_of_decentralisation.") else ""
+
+
+def compare_sheets(comparison: Comparison) -> dict[str, pd.DataFrame]:
+    """The sheets of a comparison: summary (the value of decentralisation, then the summary of the
+    network whose tables follow: the hybrid, else the first variant), its sites, flows, regions, costs
+    and inputs, and compare (compare.csv)."""
+    name = "hybrid" if "hybrid" in comparison.plans else next(iter(comparison.plans))
+    run = comparison.plans[name].run
+    summary = build_summary(run, {}, [])
+    decision = comparison.decision or {}
+    block = {"winner": decision.get("winner"), "decided": decision.get("decided"),
+             "value_of_decentralisation": clean_for_json(comparison.value)}
+    head = pd.DataFrame(
+        [("tables of variant", name, ""),
+         *((item, value, _compare_unit(item)) for item, value in flatten(block))],
+        columns=["item", "value", "unit"],
+    )
+    head["unit"] = [unit_text(unit, run.problem.currency) for unit in head["unit"]]
+    sheets = solve_sheets(run, summary)
+    sheets["summary"] = pd.concat([head, sheets["summary"]], ignore_index=True)
+    return {**sheets, "compare": comparison.rows}
+
+
+def write_compare_workbook(path: Path, comparison: Comparison) -> Path:
+    """``results.xlsx`` of ``planner compare``."""
+    name = "hybrid" if "hybrid" in comparison.plans else next(iter(comparison.plans))
+    return write_workbook(path, compare_sheets(comparison), comparison.plans[name].run.problem.currency)

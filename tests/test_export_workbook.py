@@ -1,0 +1,123 @@
+"""results.xlsx: the same figures as the CSV files, headers with units and the model's currency,
+number formats without scientific notation, frozen header rows, and the compare sheet.
+
+The instance: regions of demand 10 and 20 at longitudes 0 and 1 (111.19 km apart), one plant type
+without a capacity limit (capacity inf, utilization NaN: written as "inf" and an empty cell), EUR.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.export.compare_report import write_comparison
+from planner.export.workbook import cell_format, header
+from planner.inputs.prepare import DataOptions
+from planner.solver.outcome import SolverOptions
+from planner.studies.compare import compare, standard_variants
+from tests.builders import equator_regions, tiny_config, tiny_model_file
+from tests.conftest import restored_planner_logger
+
+UNIT = re.compile(r" \([^()]*\)$")
+
+
+def strip_units(frame: pd.DataFrame) -> pd.DataFrame:
+    """The column names without their units (read_excel reads the text "inf" as a number, as read_csv)."""
+    return frame.rename(columns=lambda name: UNIT.sub("", name))
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("workbook")
+    regions = equator_regions(folder / "r.geojson", [0.0, 1.0], [10, 20])
+    model = tiny_model_file(folder / "model.toml", regions)
+    model.write_text('currency = "EUR"\n' + model.read_text())
+    out = folder / "out"
+    with restored_planner_logger():
+        result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("table", ["sites", "flows", "regions"])
+def test_sheets_hold_the_csv_figures(solved, table):
+    csv = pd.read_csv(solved / f"{table}.csv")
+    sheet = strip_units(pd.read_excel(solved / "results.xlsx", sheet_name=table))
+    assert len(csv) > 0
+    pd.testing.assert_frame_equal(sheet, csv, check_dtype=False)
+
+
+def test_headers_carry_units_in_the_run_currency(solved):
+    flows = pd.read_excel(solved / "results.xlsx", sheet_name="flows")
+    assert "quantity (units/yr)" in flows.columns and "cost (EUR/yr)" in flows.columns
+    assert "distance_km (km)" in flows.columns and "site_id" in flows.columns
+    sites = pd.read_excel(solved / "results.xlsx", sheet_name="sites")
+    assert sites["capacity (units/yr)"].tolist() == [float("inf")] and sites["utilization (fraction)"].isna().all()
+    cells = openpyxl.load_workbook(solved / "results.xlsx")["sites"]
+    assert cells["D2"].value == "inf" and cells["F2"].value is None  # capacity, utilization
+    assert not any("currency" in str(name) for name in flows.columns)
+
+
+def test_summary_and_costs_sheets_match_summary_json(solved):
+    summary = json.loads((solved / "summary.json").read_text())
+    items = pd.read_excel(solved / "results.xlsx", sheet_name="summary").set_index("item")
+    assert float(items.loc["objective", "value"]) == pytest.approx(summary["objective"])
+    assert items.loc["objective", "unit"] == "EUR/yr"
+    assert items.loc["status", "value"] == summary["status"]
+    costs = pd.read_excel(solved / "results.xlsx", sheet_name="costs").set_index("part")["cost (EUR/yr)"]
+    assert costs.drop("total").to_dict() == pytest.approx(summary["costs"])
+    assert costs["total"] == pytest.approx(summary["objective"])
+
+
+def test_inputs_sheet_holds_the_key_inputs(solved):
+    inputs = pd.read_excel(solved / "results.xlsx", sheet_name="inputs")
+    assert list(inputs.columns) == ["section", "item", "value", "unit"]
+    rows = inputs.set_index(["section", "item"])
+    assert float(rows.loc[("product standard", "demand"), "value"]) == pytest.approx(30.0)
+    assert float(rows.loc[("facility type plant", "opening cost min"), "value"]) == pytest.approx(100.0)
+    assert rows.loc[("facility type plant", "opening cost min"), "unit"] == "EUR/yr"
+
+
+def test_every_sheet_has_a_frozen_bold_header_and_number_formats(solved):
+    book = openpyxl.load_workbook(solved / "results.xlsx")
+    assert book.sheetnames == ["summary", "sites", "flows", "regions", "costs", "inputs"]
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert sheet["A1"].font.bold, sheet.title
+    flows = book["flows"]
+    formats = {cell.number_format for row in flows.iter_rows(min_row=2) for cell in row
+               if isinstance(cell.value, float)}
+    assert formats and all("E" not in f and f != "General" for f in formats)
+    assert "#,##0.00" in formats
+
+
+def test_number_formats_avoid_scientific_notation():
+    assert cell_format(1234567.0, None) == "#,##0.00" and cell_format(12, None) == "#,##0"
+    assert cell_format(1e-9, None) == "0.000000" and cell_format(0.5, "fraction") == "0.0000"
+    assert cell_format("a", None) is None and cell_format(True, None) is None
+    frame = pd.DataFrame({"cost": [1.0], "site_id": ["s"]})
+    frame.attrs["unit"] = {"cost": "currency/yr"}
+    assert header(frame, "USD") == ["cost (USD/yr)", "site_id"]
+
+
+def test_compare_writes_the_compare_sheet(tmp_path):
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 10.0], [10, 10])
+    production = {"standard": {"cost_per_unit": 1.0}}
+    config = tiny_config(regions, facility_types={
+        "central": {"role": "central", "opening_cost_per_yr": 100.0, "products": production},
+        "micro": {"role": "microfactory", "opening_cost_per_yr": 50.0, "products": production},
+    })
+    comparison = compare(standard_variants(config), DataOptions(), SolverOptions(mip_gap=1e-9))
+    write_comparison(comparison, tmp_path / "cmp")
+    workbook = tmp_path / "cmp" / "results.xlsx"
+    assert "compare" in openpyxl.load_workbook(workbook).sheetnames
+    sheet = pd.read_excel(workbook, sheet_name="compare")
+    assert "objective (currency/yr)" not in sheet.columns and "cost_fixed (USD/yr)" in sheet.columns
+    pd.testing.assert_frame_equal(strip_units(sheet), pd.read_csv(tmp_path / "cmp" / "compare.csv"),
+                                  check_dtype=False)
