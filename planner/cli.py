@@ -77,7 +77,7 @@ class PlannerGroup(click.Group):
             self.ends_process = False
 
     def invoke(self, ctx: click.Context):
-        with handle_signals(), _logging_restored():
+        with handle_signals(), logging_restored():
             try:
                 return super().invoke(ctx)
             except (click.exceptions.Exit, click.exceptions.Abort):
@@ -93,7 +93,7 @@ class PlannerGroup(click.Group):
 
 
 @contextlib.contextmanager
-def _logging_restored():
+def logging_restored():
     """The 'planner' logger as it was before the command (which points it at stderr), for callers in
     the same process: tests, notebooks."""
     root = logging.getLogger("planner")

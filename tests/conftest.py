@@ -1,27 +1,20 @@
 """Fixtures shared by the test modules."""
 
 import hashlib
-import logging
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from planner.cli import logging_restored
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 # the published benchmark instances beside the checkout (../shared/benchmarks), or where PLANNER_BENCHMARKS says
 SHARED_BENCHMARKS = Path(os.environ.get("PLANNER_BENCHMARKS", CHECKOUT.parent / "shared" / "benchmarks"))
 
 
-@contextmanager
-def restored_planner_logger():
-    """A CLI run points the 'planner' logger at its stderr; put it back as it was afterwards."""
-    logger = logging.getLogger("planner")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    try:
-        yield
-    finally:
-        logger.handlers[:], logger.level, logger.propagate = saved
+# the CLI's own context manager: the 'planner' logger as it was before a command, for callers in the same process
+restored_planner_logger = logging_restored
 
 
 @pytest.fixture(autouse=True)
