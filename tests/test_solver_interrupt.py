@@ -71,3 +71,23 @@ def test_the_subgradient_thread_beside_the_module_search_ends_and_interrupted_is
         presolve.lagrangian_presolve(problem, ModelIndex.from_problem(problem), options)
     assert len(worker_rounds) == 1 and worker_rounds[0] > 20.0
     assert time.perf_counter() - started < 10.0
+
+
+def test_pyomo_construction_errors_are_not_logged_once_stopped(caplog):
+    """An interruption raised inside a constraint rule: Pyomo's own 'Constructing component ... failed'
+    line is dropped (the CLI prints the one line); other Pyomo errors still show."""
+    import logging
+
+    import planner.model.build  # noqa: F401 - installs the filter
+    from planner import interrupt
+
+    pyomo_core = logging.getLogger("pyomo.core")
+    with caplog.at_level(logging.ERROR, logger="pyomo.core"):
+        pyomo_core.error("shown before a stop")
+        interrupt.STOP.set()
+        try:
+            pyomo_core.error("Constructing component 'x' from data=None failed")
+        finally:
+            interrupt.STOP.clear()
+    assert "shown before a stop" in caplog.text
+    assert "Constructing component" not in caplog.text

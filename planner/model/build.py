@@ -33,11 +33,23 @@ import logging
 import numpy as np
 import pyomo.environ as pyo
 
+from planner.interrupt import stop_requested
 from planner.model.arrays import unmet_limit_need
 from planner.model.index import ModelIndex, members
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
+
+
+class _QuietWhenStopped(logging.Filter):
+    """Pyomo logs "Constructing component ... failed" before an exception leaves a constraint rule;
+    when that exception is the run's interruption (Ctrl-C, SIGTERM), the CLI's one line says it all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not stop_requested()
+
+
+logging.getLogger("pyomo.core").addFilter(_QuietWhenStopped())
 
 
 def build_model(problem: Problem, index: ModelIndex | None = None) -> pyo.ConcreteModel:
