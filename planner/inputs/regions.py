@@ -62,10 +62,7 @@ def region_source(config: ModelConfig, options) -> RegionSource:
         raise InputError("no regions file: pass REGIONS or set regions.path in the model file")
     path = Path(path)
     same = model.path is None or options.regions_path is None or _same_file(path, model.path)
-    keys = model if same else RegionsConfig.model_construct(
-        path=path, layer=None, id_column=None, demand_column=None, name_column=None,
-        demand_point_columns=None, lon_column=None, lat_column=None, crs=None,
-    )
+    keys = model if same else RegionsConfig(path=path)  # every column key at its default: found in the file
     if not same:
         logger.info("%s is not the model's regions file: its [regions] column keys are not applied", path)
     return RegionSource(
