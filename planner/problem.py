@@ -45,6 +45,7 @@ ARC_FIELDS = (
     "arc_production_cost",
     "arc_transport_cost",
     "arc_co2_t",
+    "arc_minutes",
 )
 
 
@@ -94,12 +95,23 @@ class Problem:
     setup_cost: np.ndarray | None = None  # (O, P) currency/yr if option o makes product p at all
     co2_cap_t: float = np.inf  # t CO2/yr the whole network may emit (production + transport)
     max_unmet: np.ndarray | None = None  # (P,) units/yr of each product that may go unserved; inf = no limit
+    arc_minutes: np.ndarray | None = None  # (A,) delivery minutes (the OD matrix's column); NaN = not known
+    # service level per product (see ``arc_within_service``): at least service_share[p] of product p's
+    # demand is served on arcs within service_km[p] km and service_minutes[p] minutes
+    service_share: np.ndarray | None = None  # (P,) fraction; 0 = no service level
+    service_km: np.ndarray | None = None  # (P,) km; inf = no distance limit
+    service_minutes: np.ndarray | None = None  # (P,) minutes; inf = no time limit
 
     def __post_init__(self) -> None:
         if self.setup_cost is None:
             object.__setattr__(self, "setup_cost", np.zeros((len(self.option_site), len(self.product_ids))))
-        if self.max_unmet is None:
-            object.__setattr__(self, "max_unmet", np.full(len(self.product_ids), np.inf))
+        n_products = len(self.product_ids)
+        defaults = {"max_unmet": np.full(n_products, np.inf), "service_share": np.zeros(n_products),
+                    "service_km": np.full(n_products, np.inf), "service_minutes": np.full(n_products, np.inf),
+                    "arc_minutes": np.full(len(self.arc_option), np.nan)}
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
         n_types = len(self.type_ids)
         if self.type_min_count is None:
             object.__setattr__(self, "type_min_count", np.zeros(n_types, dtype=int))
@@ -111,7 +123,7 @@ class Problem:
         """Every per-region, per-option and per-arc array has the length of its index set."""
         n_regions, n_products = len(self.region_ids), len(self.product_ids)
         expected = {"demand": (n_regions, n_products), "setup_cost": (len(self.option_site), n_products)}
-        for name in ("unmet_penalty", "max_distance_km", "max_unmet"):
+        for name in ("unmet_penalty", "max_distance_km", "max_unmet", "service_share", "service_km", "service_minutes"):
             expected[name] = (n_products,)
         for name in OPTION_FIELDS[1:]:
             expected.setdefault(name, (len(self.option_site),))
@@ -156,6 +168,21 @@ class Problem:
     def arc_pair(self) -> np.ndarray:
         """Demand-pair index ``region * P + product`` of each arc."""
         return self.arc_region * self.n_products + self.arc_product
+
+    @property
+    def serviced_products(self) -> np.ndarray:
+        """Positions of the products with a service level (``service_share`` > 0)."""
+        return np.flatnonzero(self.service_share > 0)
+
+    @property
+    def arc_within_service(self) -> np.ndarray:
+        """(A,) bool: the arc delivers within its product's service distance and time (an unknown
+        time, NaN, is never within a finite time limit)."""
+        km_ok = self.arc_distance_km <= self.service_km[self.arc_product]
+        limit_minutes = self.service_minutes[self.arc_product]
+        with np.errstate(invalid="ignore"):
+            minutes_ok = np.isinf(limit_minutes) | (self.arc_minutes <= limit_minutes)
+        return km_ok & minutes_ok
 
     @property
     def option_capacity_max(self) -> np.ndarray:

@@ -61,6 +61,26 @@ class RegionsConfig(_Strict):
     crs: str | None = Field(None, description="CRS of a table's coordinates, e.g. EPSG:3857 (default EPSG:4326)")
 
 
+class ServiceConfig(_Strict):
+    """A service level: at least ``min_share_within`` of the product's demand is served from a facility
+    within ``within_km`` (road km, as in flows.csv) and/or ``within_minutes`` (the OD matrix's
+    ``minutes`` column). Unmet demand and deliveries from farther count against it."""
+
+    min_share_within: Annotated[float, Field(gt=0, le=1)] = Field(
+        description="share of the product's demand (fraction, 0.9 = 90 %) that must be served within the limit"
+    )
+    within_km: Positive | None = Field(None, description="service distance, km of road distance")
+    within_minutes: Positive | None = Field(
+        None, description="service time, minutes (needs an OD matrix with a 'minutes' column)"
+    )
+
+    @model_validator(mode="after")
+    def _has_a_limit(self) -> ServiceConfig:
+        if self.within_km is None and self.within_minutes is None:
+            raise ValueError("give within_km or within_minutes (or both): the distance or time of the service level")
+        return self
+
+
 class ProductConfig(_Strict):
     """A product: how its demand follows from the regions, and what not serving it costs."""
 
@@ -71,6 +91,7 @@ class ProductConfig(_Strict):
     unmet_penalty_per_unit: Positive | None = Field(
         None, description="currency/unit of demand left unserved; omit to require full service"
     )
+    service: ServiceConfig | None = Field(None, description="a service level: share of demand within a distance/time")
 
 
 class TransportConfig(_Strict):

@@ -210,7 +210,8 @@ def read_sites(path: Path) -> gpd.GeoDataFrame:
 
 def read_od_matrix(path: Path) -> pd.DataFrame:
     """Origin–destination table (CSV or Parquet): ``from`` (site id), ``to`` (region id), and
-    ``distance_km`` and/or ``cost`` (transport cost per unit, currency/unit, for every product)."""
+    ``distance_km`` and/or ``cost`` (transport cost per unit, currency/unit, for every product), and
+    optionally ``minutes`` (delivery time, for service levels ``within_minutes``)."""
     path = _check_file(Path(path), "OD matrix", "--od-matrix")
     try:
         if path.suffix.lower() == ".parquet":
@@ -220,8 +221,8 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
     except Exception as error:
         raise InputError(f"{path}: cannot read the OD matrix ({error}); give a CSV or Parquet file") from None
     require_columns(table, ["from", "to"], path, "the OD matrix needs from (site id) and to (region id)")
-    values = [column for column in ("distance_km", "cost") if column in table.columns]
-    if not values:
+    values = [column for column in ("distance_km", "cost", "minutes") if column in table.columns]
+    if not set(values) & {"distance_km", "cost"}:
         raise InputError(f"{path}: the OD matrix needs a 'distance_km' or a 'cost' column; add one")
     table["from"] = table["from"].astype(str)
     table["to"] = table["to"].astype(str)

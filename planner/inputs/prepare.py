@@ -188,12 +188,13 @@ def _distances(
     regions: np.ndarray,
     max_road_km: float,
     any_radius: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Pairs (option position, region position) within ``max_road_km``, road km, OD cost or None.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Pairs (option position, region position) within ``max_road_km``, road km, OD cost or None, OD
+    minutes or None.
     ``any_radius``: some product of these options has a delivery radius (so distances are needed)."""
     if inputs.od is None:
         option, region, km = great_circle_pairs(config, inputs, option_site, regions, max_road_km)
-        return option, region, km, None
+        return option, region, km, None, None
     return od_pairs(inputs, option_site, regions, max_road_km, any_radius)
 
 
@@ -220,7 +221,7 @@ def great_circle_pairs(
 
 def od_pairs(
     inputs: Inputs, option_site: np.ndarray, regions: np.ndarray, max_road_km: float, any_radius: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Distances and costs from the OD matrix, which must hold every (site, region) pair."""
     od = inputs.od
     site_ids = inputs.sites["site_id"].to_numpy()[option_site]
@@ -248,12 +249,14 @@ def od_pairs(
         )
     km = merged["distance_km"].to_numpy(dtype=float) if "distance_km" in od.columns else np.zeros(len(merged))
     cost = merged["cost"].to_numpy(dtype=float) if "cost" in od.columns else None
+    minutes = merged["minutes"].to_numpy(dtype=float) if "minutes" in od.columns else None
     keep = km <= max_road_km
     return (
         merged["option"].to_numpy()[keep],
         merged["region"].to_numpy()[keep],
         km[keep],
         None if cost is None else cost[keep],
+        None if minutes is None else minutes[keep],
     )
 
 
@@ -284,7 +287,7 @@ def facility_options(config: ModelConfig, sites: pd.DataFrame) -> Options:
     )
 
 
-ARC_COLUMNS = ("option", "region", "product", "km", "production", "transport", "co2")
+ARC_COLUMNS = ("option", "region", "product", "km", "production", "transport", "co2", "minutes")
 
 
 def type_arcs(config: ModelConfig, inputs: Inputs, options: Options, k: int) -> list[dict]:
@@ -302,7 +305,7 @@ def type_arcs(config: ModelConfig, inputs: Inputs, options: Options, k: int) -> 
         for p in made
     }
     regions = np.flatnonzero((inputs.demand[:, made] > 0).any(axis=1))
-    pos, region, km, od_cost = _distances(
+    pos, region, km, od_cost, od_minutes = _distances(
         config, inputs, options.option_site[options_k], regions, max(radii.values()),
         any_radius=bool(np.isfinite(list(radii.values())).any()),
     )
@@ -310,7 +313,10 @@ def type_arcs(config: ModelConfig, inputs: Inputs, options: Options, k: int) -> 
     for p in made:
         keep = (km <= radii[p]) & (inputs.demand[region, p] > 0)
         cost = od_cost[keep] if od_cost is not None else None
-        parts.append(product_arcs(config, facility, p, options_k[pos[keep]], region[keep], km[keep], cost))
+        arcs = product_arcs(config, facility, p, options_k[pos[keep]], region[keep], km[keep], cost)
+        minutes = od_minutes[keep] if od_minutes is not None else np.full(int(keep.sum()), np.nan)
+        arcs["minutes"] = minutes[arcs.pop("useful")]
+        parts.append(arcs)
     return parts
 
 
@@ -332,6 +338,7 @@ def product_arcs(config: ModelConfig, facility, p: int, option, region, km, od_c
         "production": np.full(n, production.cost_per_unit),
         "transport": np.asarray(transport_cost, dtype=float)[useful],
         "co2": co2_t[useful],
+        "useful": useful,
     }
 
 
@@ -362,6 +369,25 @@ def type_counts(config: ModelConfig, n_options: int) -> tuple[np.ndarray, np.nda
         np.array([t.min_count for t in types], dtype=int),
         np.array([t.max_count if t.max_count is not None else n_options for t in types], dtype=int),
     )
+
+
+def service_levels(config: ModelConfig, inputs: Inputs) -> dict[str, np.ndarray]:
+    """``service_share``, ``service_km`` and ``service_minutes`` per product (0, inf, inf without a
+    service level); a time limit needs an OD matrix with a ``minutes`` column."""
+    services = [product.service for product in config.products.values()]
+    timed = [name for name, service in zip(config.products, services, strict=True)
+             if service is not None and service.within_minutes is not None]
+    if timed and (inputs.od is None or "minutes" not in inputs.od.columns):
+        where = "no --od-matrix is given" if inputs.od is None else f"{inputs.od_path} has no 'minutes' column"
+        raise InputError(
+            f"products.{timed[0]}.service.within_minutes needs delivery times, but {where}; give an OD matrix "
+            "with a 'minutes' column or use within_km"
+        )
+    return {
+        "service_share": np.array([s.min_share_within if s else 0.0 for s in services], dtype=float),
+        "service_km": np.array([finite_or_inf(s.within_km) if s else np.inf for s in services], dtype=float),
+        "service_minutes": np.array([finite_or_inf(s.within_minutes) if s else np.inf for s in services]),
+    }
 
 
 def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
@@ -397,6 +423,8 @@ def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
         arc_production_cost=arcs["production"].astype(float),
         arc_transport_cost=arcs["transport"].astype(float),
         arc_co2_t=arcs["co2"].astype(float),
+        arc_minutes=arcs["minutes"].astype(float),
+        **service_levels(config, inputs),
         carbon_price=config.carbon_price,
         single_sourcing=network.single_sourcing,
         capex_budget=finite_or_inf(network.capex_budget),

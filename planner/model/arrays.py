@@ -185,6 +185,7 @@ def build_standard_form(problem: Problem, index: ModelIndex | None = None) -> St
         *rows_aggregate_capacity(problem, index, cols),
         *rows_co2_cap(problem, index, cols),
         *rows_unmet_limit(problem, index, cols),
+        *rows_service_level(problem, index, cols),
     ]
     return standard_form(families, cols, objective_cost(problem, index, cols), *column_bounds(problem, index, cols))
 
@@ -341,6 +342,19 @@ def rows_unmet_limit(problem: Problem, index: ModelIndex, cols: Columns) -> tupl
                          cols.assign[in_floor], index.arc_demand[in_floor], need, np.inf),)
 
 
+def rows_service_level(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_service_level``: :math:`\sum_{a \in W_p} q_{d(a)} x_a \ge s_p \sum_{d: p(d)=p} q_d` for
+    products with a service level, :math:`W_p` the arcs of product p within its service limit."""
+    serviced = problem.serviced_products
+    if not len(serviced):
+        return ()
+    need = service_need(problem, index)[serviced]
+    level_row = row_numbers(serviced, problem.n_products)
+    counted = (level_row[problem.arc_product] >= 0) & problem.arc_within_service
+    return (RowFamily.of("service_level_constr", len(serviced), level_row[problem.arc_product[counted]],
+                         cols.assign[counted], index.arc_demand[counted], need, np.inf),)
+
+
 def objective_cost(problem: Problem, index: ModelIndex, cols: Columns) -> np.ndarray:
     """``define_objective``: the cost (currency/yr) of each column at value 1."""
     cost = np.zeros(cols.n)
@@ -384,6 +398,37 @@ def unmet_limit_need(problem: Problem, index: ModelIndex) -> np.ndarray:
             f"but no facility can deliver any of its {demand[p]:g} units/yr"
         )
     return need
+
+
+def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
+    """Per product, the demand (units/yr) its service level requires within the limit (0 without one);
+    raises InfeasibleError naming the best share any network could reach when the arcs within the
+    limit cannot carry that much even with unlimited capacity."""
+    demand = np.bincount(index.pair_product, weights=index.pair_demand, minlength=problem.n_products)
+    need = problem.service_share * demand
+    within = problem.arc_within_service
+    reachable_pairs = np.unique(index.arc_pair[within])
+    reachable = np.bincount(index.pair_product[reachable_pairs], weights=index.pair_demand[reachable_pairs],
+                            minlength=problem.n_products)
+    short = np.flatnonzero(need > reachable * (1 + 1e-9) + 1e-9)
+    if len(short):
+        p = short[0]
+        raise InfeasibleError(
+            f"product '{problem.product_ids[p]}': the service level asks {problem.service_share[p]:.1%} of its "
+            f"demand {service_limit_text(problem, p)}, but only {reachable[p] / demand[p]:.1%} of it has any "
+            "candidate site that near (the best any network can reach); lower min_share_within or widen the limit"
+        )
+    return need
+
+
+def service_limit_text(problem: Problem, product: int) -> str:
+    """'within 320 km', 'within 120 min' or 'within 320 km and 120 min'."""
+    parts = []
+    if np.isfinite(problem.service_km[product]):
+        parts.append(f"{problem.service_km[product]:g} km")
+    if np.isfinite(problem.service_minutes[product]):
+        parts.append(f"{problem.service_minutes[product]:g} min")
+    return "within " + " and ".join(parts)
 
 
 def start_vector(form: StandardForm, problem: Problem, index: ModelIndex, solution) -> np.ndarray:

@@ -34,7 +34,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from planner.interrupt import stop_requested
-from planner.model.arrays import unmet_limit_need
+from planner.model.arrays import service_need, unmet_limit_need
 from planner.model.index import ModelIndex, members
 from planner.problem import Problem
 
@@ -71,6 +71,7 @@ def build_model(problem: Problem, index: ModelIndex | None = None) -> pyo.Concre
     define_aggregate_capacity(model, problem, index)
     define_co2_cap(model, problem, index)
     define_unmet_limit(model, problem, index)
+    define_service_level(model, problem, index)
     define_objective(model, problem, index)
     return model
 
@@ -282,6 +283,29 @@ def define_unmet_limit(model: pyo.ConcreteModel, problem: Problem, index: ModelI
         return sum(float(arc_demand[a]) * m.assign[a] for a in arcs) >= float(need[p])
 
     model.unmet_limit_constr = pyo.Constraint(limited, rule=_unmet_limit_rule)
+
+
+def define_service_level(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r"""Service level per product with ``service_share`` :math:`s_p > 0`: with :math:`W_p` the arcs of
+    product p within its service distance (km) and time (minutes) (``Problem.arc_within_service``),
+
+    .. math:: \sum_{a \in W_p} q_{d(a)} x_a \ge s_p \sum_{d: p(d)=p} q_d
+
+    ("90 % of the demand within 320 km": flows from farther, and unmet demand, count against it)."""
+    serviced = problem.serviced_products.tolist()
+    if not serviced:
+        return
+    arc_demand = index.arc_demand
+    need = service_need(problem, index)
+    within = problem.arc_within_service
+
+    def _service_level_rule(m, p):
+        arcs = np.flatnonzero((problem.arc_product == p) & within).tolist()
+        if not arcs:
+            return pyo.Constraint.Skip  # service_need raised unless nothing is needed
+        return sum(float(arc_demand[a]) * m.assign[a] for a in arcs) >= float(need[p])
+
+    model.service_level_constr = pyo.Constraint(serviced, rule=_service_level_rule)
 
 
 def total_cost_expr(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex):

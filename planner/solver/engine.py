@@ -90,7 +90,7 @@ def _use_radius(problem: Problem, options: SolverOptions) -> bool:
         if not radius_applies(problem):
             raise ValueError(
                 f"{problem.name}: formulation 'radius' does not apply (capacities, modules, setup costs, "
-                "a CO2 cap or an unmet limit couple the flows)"
+                "a CO2 cap, an unmet limit or a service level couple the flows)"
             )
         return True
     return options.formulation == "auto" and options.builder == "arrays" and radius_preferred(problem)

@@ -74,7 +74,7 @@ class PresolveResult:
 
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
     """Large enough to pay, and of the shape the heuristic can make feasible: no product setups,
-    no single sourcing, no capex budget, CO2 cap, unmet limit or facility-count limits (which the relaxation drops,
+    no single sourcing, no capex budget, CO2 cap, unmet limit, service level or facility-count limits (which the relaxation drops,
     so its solutions would rarely be feasible and fixing would never trigger)."""
     n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
     counts_limited = (
@@ -91,6 +91,7 @@ def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
         and not counts_limited
         and not np.isfinite(problem.co2_cap_t)
         and not np.isfinite(problem.max_unmet).any()
+        and not len(problem.serviced_products)
     )
 
 

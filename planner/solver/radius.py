@@ -7,7 +7,7 @@ J. Comb. Optim. 19, 69–83).
 **When it applies** (:func:`applies`): once the open set is chosen, each demand pair :math:`d` costs
 :math:`q_d \min(\pi_d, \min_{a \in A(d),\, o(a) \text{ open}} c_a)` on its own — no capacity can
 bind (each option's largest capacity covers all the demand its arcs reach), every option has a fixed
-module count, no product setup costs, no CO2 cap, no unmet-demand limit. Constraints on the open set
+module count, no product setup costs, no CO2 cap, no unmet-demand limit, no service level. Constraints on the open set
 alone are kept as they are: facility and type counts (so p-median), one type per site, forced
 options, a capex budget. Single sourcing changes nothing here (the cheapest arc takes the whole pair).
 
@@ -82,12 +82,12 @@ MAX_OPTIONS_PER_MEDIAN = 20  # preferred: a facility-count limit opens at least 
 # when it applies -----------------------------------------------------------------------------------------
 def applies(problem: Problem) -> bool:
     """Whether the flows are uncoupled once the open set is chosen (see the module docstring): no
-    option's capacity can bind, module counts are fixed, no setup costs, no CO2 cap, no unmet limit."""
+    option's capacity can bind, module counts are fixed, no setup costs, no CO2 cap, no unmet limit, no service level."""
     if problem.n_options == 0 or problem.n_arcs == 0:
         return False
     if (problem.max_modules != problem.min_modules).any() or (problem.setup_cost > 0).any():
         return False
-    if np.isfinite(problem.co2_cap_t) or np.isfinite(problem.max_unmet).any():
+    if np.isfinite(problem.co2_cap_t) or np.isfinite(problem.max_unmet).any() or len(problem.serviced_products):
         return False
     reachable = np.bincount(problem.arc_option, weights=problem.arc_demand, minlength=problem.n_options)
     return bool((problem.option_capacity_max >= reachable).all())
