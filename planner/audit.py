@@ -15,6 +15,8 @@ function of :data:`CHECKS` returns its violations (≥ 0; units/yr unless stated
   ``capex_budget``, ``single_sourcing``.
 * :func:`check_co2_and_service`: ``co2_cap`` (t CO2/yr over the cap) and ``unmet_limit`` (unmet
   units/yr over a product's limit).
+* :func:`check_service_level`: ``service_level`` (units/yr a product's service level requires within
+  its distance/time limit that the flows do not deliver within it, judged by the input arc's km and minutes).
 * :func:`check_setups`: ``setup_paid`` (currency/yr of setups that flows need and the sites lack).
 
 ``objective`` (:func:`recompute_objective`, :func:`objective_differs`): Σ fixed_cost + setups +
@@ -97,6 +99,7 @@ def _arc_keys(problem: Problem) -> pd.DataFrame:
             "product": np.asarray(problem.product_ids, dtype=object)[problem.arc_product],
             "unit_cost": problem.arc_unit_cost,
             "arc_distance_km": problem.arc_distance_km,
+            "arc_minutes": problem.arc_minutes,
         }
     )
 
@@ -262,6 +265,29 @@ def check_co2_and_service(problem: Problem, joined: Joined) -> list[Check]:
     ]
 
 
+def check_service_level(problem: Problem, joined: Joined) -> list[Check]:
+    """Per product with a service level: the units/yr its level requires within the limit minus the
+    units the flows deliver within it, judged by the distance and time of each flow's arc in the
+    input (``service_level``, units/yr short)."""
+    if not len(problem.serviced_products):
+        return [Check("service_level", None, 0.0)]
+    flows, demand = joined.flows, joined.demand
+    total = demand.groupby("product")["demand_input"].sum()
+    short, required = [], []
+    for p in problem.serviced_products.tolist():
+        product = problem.product_ids[p]
+        own = flows[flows["product"] == product]
+        with np.errstate(invalid="ignore"):
+            near = (own["arc_distance_km"] <= problem.service_km[p]).to_numpy()
+            if np.isfinite(problem.service_minutes[p]):
+                near = near & (own["arc_minutes"] <= problem.service_minutes[p]).to_numpy()
+        within = float(own.loc[near, "quantity"].sum())
+        required.append(problem.service_share[p] * float(total.get(product, 0.0)))
+        short.append(required[-1] - within)
+    tolerance = max(joined.quantity_tolerance, RELATIVE_TOLERANCE * max(required))
+    return [Check("service_level", _largest(short), tolerance)]
+
+
 def check_setups(problem: Problem, joined: Joined) -> list[Check]:
     """Every (facility, product) with flow pays its setup, as the sites table shows (``setup_paid``,
     currency/yr unpaid)."""
@@ -279,7 +305,8 @@ def _paid_setup(joined: Joined) -> float:
     return float(sites["setup_cost"].sum()) if "setup_cost" in sites else 0.0
 
 
-CHECKS = (check_demand_balance, check_eligible_arcs, check_sites, check_structure, check_co2_and_service, check_setups)
+CHECKS = (check_demand_balance, check_eligible_arcs, check_sites, check_structure, check_co2_and_service,
+          check_service_level, check_setups)
 
 
 def recompute_objective(problem: Problem, joined: Joined) -> float:

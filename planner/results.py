@@ -8,6 +8,9 @@ Tables:
 * ``flows``: ``site_id, facility_type, region_id, product, quantity, distance_km, production_cost,
   transport_cost, carbon_cost, co2_t, cost``; ``cost`` = production + transport + carbon cost.
 * ``regions``: ``region_id, product, demand, served, unmet, unmet_cost``.
+
+Service (:meth:`ResultTables.service_levels`, :meth:`ResultTables.coverage_curve`): the share of each
+product's demand served within a distance (and time), recomputed from ``flows`` and ``regions``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ UNITS = {
     "lat": "degrees",
     "quantity": "units/yr",
     "distance_km": "km",
+    "minutes": "min",
+    "share_within": "fraction",
     "production_cost": "currency/yr",
     "transport_cost": "currency/yr",
     "carbon_cost": "currency/yr",
@@ -73,6 +78,8 @@ def flows_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.D
         }
     )
     frame["cost"] = frame["production_cost"] + frame["transport_cost"] + frame["carbon_cost"]
+    if np.isfinite(problem.arc_minutes).any():  # the OD matrix gave delivery times
+        frame.insert(frame.columns.get_loc("distance_km") + 1, "minutes", problem.arc_minutes[used])
     return _with_units(frame)
 
 
@@ -123,6 +130,15 @@ def regions_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd
     return _with_units(frame)
 
 
+def service_text(level: dict) -> str:
+    """One service level in words: ``standard: 83.1% within 500 km (required 80.0%)``."""
+    limits = [f"{level['within_km']:g} km" if level.get("within_km") not in (None, np.inf) else "",
+              f"{level['within_minutes']:g} min" if level.get("within_minutes") not in (None, np.inf) else ""]
+    within = " and ".join(limit for limit in limits if limit)
+    return (f"{level['product']}: {100 * level['achieved_share']:.1f}% within {within} "
+            f"(required {100 * level['required_share']:.1f}%)")
+
+
 @dataclass(frozen=True)
 class ResultTables:
     """The three solution tables."""
@@ -169,6 +185,52 @@ class ResultTables:
     def facility_counts(self, type_ids) -> dict[str, int]:
         counts = self.sites["facility_type"].value_counts()
         return {type_id: int(counts.get(type_id, 0)) for type_id in type_ids}
+
+    def served_within(self, product: str, within_km: float, within_minutes: float = np.inf) -> float:
+        """Units/yr of ``product`` delivered within ``within_km`` km and ``within_minutes`` minutes."""
+        flows = self.flows[self.flows["product"] == product]
+        near = flows["distance_km"] <= within_km
+        if np.isfinite(within_minutes):
+            near &= flows["minutes"] <= within_minutes if "minutes" in flows else False
+        return float(flows.loc[near, "quantity"].sum())
+
+    def service_levels(self, problem: Problem) -> list[dict]:
+        """Per product with a service level: the required and the achieved share of its demand within
+        the limit (fractions), the demand and the units served within (units/yr)."""
+        demand = self.regions.groupby("product")["demand"].sum()
+        rows = []
+        for p in problem.serviced_products.tolist():
+            product = problem.product_ids[p]
+            total = float(demand.get(product, 0.0))
+            within = self.served_within(product, problem.service_km[p], problem.service_minutes[p])
+            rows.append({
+                "product": product,
+                "required_share": float(problem.service_share[p]),
+                "within_km": float(problem.service_km[p]),
+                "within_minutes": float(problem.service_minutes[p]),
+                "achieved_share": within / total if total > 0 else 1.0,
+                "demand": total,
+                "served_within": within,
+            })
+        return rows
+
+    def coverage_curve(self, points: int = 50) -> pd.DataFrame:
+        """Per product, the share of its demand served within d km for ``points`` distances d from 0 to
+        the longest delivery (``product, distance_km, share_within``; unmet demand is never within)."""
+        demand = self.regions.groupby("product")["demand"].sum()
+        parts = []
+        for product, flows in self.flows.groupby("product"):
+            order = np.argsort(flows["distance_km"].to_numpy(), kind="stable")
+            km = flows["distance_km"].to_numpy()[order]
+            served = np.cumsum(flows["quantity"].to_numpy()[order])
+            grid = np.linspace(0.0, float(km[-1]) if len(km) else 0.0, points)
+            count = np.searchsorted(km, grid, side="right")
+            within = np.where(count > 0, served[np.maximum(count - 1, 0)], 0.0)
+            total = float(demand.get(product, 0.0))
+            parts.append(pd.DataFrame({"product": product, "distance_km": grid,
+                                       "share_within": within / total if total > 0 else np.nan}))
+        columns = ["product", "distance_km", "share_within"]
+        return _with_units(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns))
 
     def demand_by_product(self) -> dict[str, dict[str, float]]:
         grouped = self.regions.groupby("product")[["demand", "served", "unmet"]].sum()

@@ -217,8 +217,8 @@ def solved(tmp_path_factory) -> tuple[Result, Path]:
 def test_solve_writes_every_output(solved):
     _, out = solved
     assert sorted(p.name for p in out.iterdir()) == [
-        ".planner-output", "flows.csv", "map.html", "map.pdf", "map.png", "map.svg", "network.gpkg", "regions.csv",
-        "report.html", "results.xlsx", "sites.csv", "summary.json",
+        ".planner-output", "coverage.csv", "flows.csv", "map.html", "map.pdf", "map.png", "map.svg", "network.gpkg",
+        "regions.csv", "report.html", "results.xlsx", "sites.csv", "summary.json",
     ]
     assert not list(out.parent.glob(".out.tmp-*"))
 

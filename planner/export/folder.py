@@ -36,6 +36,7 @@ from planner.export.workbook import WORKBOOK, write_solve_workbook
 from planner.inputs.prepare import Inputs
 from planner.interrupt import native_section, raise_if_stopped
 from planner.pipeline import Run
+from planner.results import service_text
 from planner.solver.outcome import gap_text
 
 logger = logging.getLogger(__name__)
@@ -289,10 +290,11 @@ def write_outputs(
 
 
 def _write_tables(run: Run, inputs: Inputs, staging: Path):
-    """sites/flows/regions CSV and the three layers of network.gpkg; returns the layers."""
+    """sites/flows/regions/coverage CSV and the three layers of network.gpkg; returns the layers."""
     run.tables.sites.to_csv(staging / "sites.csv", index=False)
     run.tables.flows.to_csv(staging / "flows.csv", index=False)
     run.tables.regions.to_csv(staging / "regions.csv", index=False)
+    run.tables.coverage_curve().to_csv(staging / "coverage.csv", index=False)
     regions, sites, flows = region_layer(run, inputs), site_layer(run), flow_layer(run)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -305,7 +307,8 @@ def _write_tables(run: Run, inputs: Inputs, staging: Path):
 def _map_title(run: Run) -> str:
     report = run.report
     cost = f"{report.objective:,.0f} {run.problem.currency}/yr"
-    return f"{run.problem.name}: {report.status.value}, cost {cost}, gap {gap_text(report.mip_gap, 2)}"
+    levels = "".join(f"; {service_text(level)}" for level in run.tables.service_levels(run.problem))
+    return f"{run.problem.name}: {report.status.value}, cost {cost}, gap {gap_text(report.mip_gap, 2)}{levels}"
 
 
 def _write_extras(extras: tuple[ExtraOutput, ...], summary: dict[str, Any], staging: Path) -> None:

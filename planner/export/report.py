@@ -195,6 +195,45 @@ def _demand_section(summary: dict) -> str:
     return f'<h2>Demand and unmet demand by product</h2><div class="pair"><div>{table}</div><div>{chart}</div></div>'
 
 
+def _service_section(summary: dict) -> str:
+    """The service levels with their achieved shares, and the coverage curve of every product."""
+    service = summary.get("service") or {}
+    curves = service.get("coverage_curve") or {}
+    if not curves:
+        return ""
+    levels = service.get("levels") or []
+    rows = [[esc(level["product"]), pct(level["required_share"]), _limit_text(level), pct(level["achieved_share"]),
+             "met" if level["achieved_share"] >= level["required_share"] - 1e-9 else "NOT met"] for level in levels]
+    table = (html_table(["product", "required share", "within", "achieved share", ""], rows, text=(0, 2, 4))
+             if rows else "<p>No service level is set; the curve shows the share of demand served within each "
+             "distance.</p>")
+    chart = img_tag(coverage_chart(curves, levels), alt="coverage curve")
+    return f'<h2>Service level and coverage curve</h2><div class="pair"><div>{table}</div><div>{chart}</div></div>'
+
+
+def _limit_text(level: dict) -> str:
+    parts = [f"{level['within_km']:g} km" if level.get("within_km") is not None else "",
+             f"{level['within_minutes']:g} min" if level.get("within_minutes") is not None else ""]
+    return esc(" and ".join(part for part in parts if part))
+
+
+def coverage_chart(curves: dict[str, list], levels: list[dict]):
+    """Share of each product's demand served within d (km), with each service level's target as a point."""
+    fig, ax = new_figure(7, 3.2)
+    for product, points in curves.items():
+        km, share = np.asarray(points, dtype=float).T if points else (np.zeros(0), np.zeros(0))
+        ax.plot(km, 100 * share, label=str(product))
+    for level in levels:
+        if level.get("within_km") is not None:
+            ax.plot([level["within_km"]], [100 * level["required_share"]], "kx", markersize=8)
+    ax.set_ylim(0, 101)
+    readable_axis(ax, "x", "km", "delivery distance")
+    ax.set_ylabel("% of demand served within")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
 def demand_chart(demand: dict[str, dict]):
     """Served and unmet demand (units/yr) per product as stacked horizontal bars."""
     fig, ax = new_figure(7, 0.5 * len(demand) + 0.9)
@@ -458,6 +497,7 @@ def report_html(
         _map_section(run, regions, sites, flows, title, map_png),
         _facility_section(run),
         _demand_section(summary),
+        _service_section(summary),
         _cost_to_serve_section(regions, problem.currency),
         _unmet_regions_section(regions),
         _assumption_section(run),

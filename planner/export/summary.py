@@ -38,6 +38,20 @@ def solve_sources(config, data, options, regions_path) -> dict[str, Any]:
     }
 
 
+def service_block(run: Run, points: int = 21) -> dict[str, Any]:
+    """``levels``: each product's service level with its achieved share; ``coverage_curve``: per
+    product, [distance_km, share of demand served within it] at ``points`` distances."""
+    curve = run.tables.coverage_curve(points)
+    return {
+        "levels": run.tables.service_levels(run.problem),
+        "coverage_curve": {
+            str(product): [[round(float(km), 3), float(share)] for km, share in zip(part["distance_km"],
+                                                                                     part["share_within"], strict=True)]
+            for product, part in curve.groupby("product")
+        },
+    }
+
+
 def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     """The summary dictionary; ``costs`` add up to ``objective`` (currency/yr)."""
     report = run.report
@@ -55,6 +69,7 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
         "co2_t": float(run.tables.flows["co2_t"].sum()),
         "facilities": run.tables.facility_counts(run.problem.type_ids),
         "demand": run.tables.demand_by_product(),
+        "service": service_block(run),
         "timing": {name: round(seconds, 4) for name, seconds in run.timing.seconds.items()},
         "size": run.problem.summary(),
         "solver": {"name": report.solver, "nodes": report.nodes, "solve_s": report.solve_s},
@@ -66,6 +81,7 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
             "costs": "currency/yr",
             "co2_t": "t CO2/yr",
             "demand": "units/yr",
+            "service": "shares are fractions of each product's demand; distances in km",
             "timing": "s",
         },
     }

@@ -12,6 +12,8 @@ HiGHS.
 4. HiGHS on the (possibly reduced) model with the incumbent as its start; the better of HiGHS's
    result and the presolve's incumbent is kept (``keep_better``) and the reported bound is the
    larger of the two valid bounds (``combine_bounds``).
+5. A model made infeasible by its service levels is explained with the best share each product can
+   reach (``planner.solver.service``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from planner.errors import SolverError
+from planner.errors import InfeasibleError, SolverError
 from planner.model import ModelIndex, build_model
-from planner.model.arrays import build_standard_form, solution_from_vector, start_vector
+from planner.model.arrays import build_standard_form, service_need, solution_from_vector, start_vector
 from planner.model.solution import Solution
 from planner.model.start import load_start
 from planner.problem import Problem
@@ -41,6 +43,7 @@ from planner.solver.presolve import (
 from planner.solver.radius import applies as radius_applies
 from planner.solver.radius import preferred as radius_preferred
 from planner.solver.radius import solve_radius
+from planner.solver.service import explain_service_infeasibility
 from planner.timing import Timing
 
 logger = logging.getLogger(__name__)
@@ -70,6 +73,8 @@ def solve(
     if index is None:
         with timing.phase("build"):
             index = ModelIndex.from_problem(problem)
+    if len(problem.serviced_products):
+        service_need(problem, index)  # a level no candidate site is near enough for: say so before solving
     if _use_radius(problem, options):
         with timing.phase("solve"):
             return solve_radius(problem, options, index=index, start=start)
@@ -81,7 +86,12 @@ def solve(
             remaining = options.time_limit_s - timing.seconds.get("presolve", 0.0)
             options = dataclasses.replace(options, time_limit_s=max(remaining, 1.0))
     route = _solve_with_pyomo if options.builder == "pyomo" else _solve_with_arrays
-    return route(problem, index, options, presolve, start, timing)
+    try:
+        return route(problem, index, options, presolve, start, timing)
+    except InfeasibleError:
+        if not len(problem.serviced_products):
+            raise
+        raise explain_service_infeasibility(problem, options) from None
 
 
 def _use_radius(problem: Problem, options: SolverOptions) -> bool:

@@ -82,7 +82,8 @@ MAX_OPTIONS_PER_MEDIAN = 20  # preferred: a facility-count limit opens at least 
 # when it applies -----------------------------------------------------------------------------------------
 def applies(problem: Problem) -> bool:
     """Whether the flows are uncoupled once the open set is chosen (see the module docstring): no
-    option's capacity can bind, module counts are fixed, no setup costs, no CO2 cap, no unmet limit, no service level."""
+    option's capacity can bind, module counts are fixed, no setup costs, no CO2 cap, no unmet limit, no
+    service level."""
     if problem.n_options == 0 or problem.n_arcs == 0:
         return False
     if (problem.max_modules != problem.min_modules).any() or (problem.setup_cost > 0).any():

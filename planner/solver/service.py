@@ -1,0 +1,77 @@
+r"""Why a service level cannot be met: the best share any network reaches, found by solving for it.
+
+When the model with service levels is infeasible, each product p with a level is taken in turn:
+with every service row dropped (the rest of the model unchanged: capacities, modules, counts,
+budget, CO2 cap), the share it can reach is
+
+.. math:: \max \frac{1}{D_p} \sum_{a \in W_p} q_{d(a)} x_a
+
+(:math:`W_p` its arcs within the limit, :math:`D_p` its demand). If the model is infeasible even
+without service rows, the service level is not the cause and the original error stands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import numpy as np
+
+from planner.errors import InfeasibleError, SolverError
+from planner.model.arrays import build_standard_form, service_limit_text
+from planner.model.index import ModelIndex
+from planner.problem import Problem
+from planner.solver.highs import run_highs
+from planner.solver.outcome import SolverOptions, Status
+
+logger = logging.getLogger(__name__)
+
+SHARE_ROUNDING = 1e-9
+
+
+def best_service_shares(problem: Problem, options: SolverOptions) -> dict[int, tuple[float, float, bool]]:
+    """Per product with a service level: (best share found, upper bound on the share, proven) with
+    all service rows dropped; raises InfeasibleError when the model is infeasible without them."""
+    relaxed = dataclasses.replace(problem, service_share=np.zeros(problem.n_products))
+    index = ModelIndex.from_problem(relaxed)
+    form = build_standard_form(relaxed, index)
+    demand = np.bincount(index.pair_product, weights=index.pair_demand, minlength=problem.n_products)
+    within = problem.arc_within_service
+    assign = form.block("assign")
+    shares = {}
+    for p in problem.serviced_products.tolist():
+        counted = within & (problem.arc_product == p)
+        cost_assign = np.zeros(problem.n_arcs)
+        cost_assign[counted] = -index.arc_demand[counted] / demand[p]
+        cost = np.zeros(form.n_columns)
+        cost[assign] = cost_assign
+        report, _ = run_highs(dataclasses.replace(form, cost=cost, offset=0.0), options)
+        best = -report.objective
+        bound = -report.best_bound if report.best_bound is not None else 1.0
+        shares[p] = (best, max(best, min(bound, 1.0)), report.status is Status.OPTIMAL)
+    return shares
+
+
+def explain_service_infeasibility(problem: Problem, options: SolverOptions) -> InfeasibleError:
+    """The error to raise when the model with service levels is infeasible: which level cannot be met
+    and the best share the network can reach (see the module docstring)."""
+    quick = dataclasses.replace(options, mip_gap=max(options.mip_gap, 1e-4), quiet=True)
+    try:
+        shares = best_service_shares(problem, quick)
+    except InfeasibleError as error:
+        return InfeasibleError(f"{error} (even without the service levels)")
+    except SolverError as error:
+        return InfeasibleError(
+            f"the service levels cannot all be met, and the best reachable share was not found ({error})"
+        )
+    parts = []
+    for p, (best, bound, proven) in shares.items():
+        asked = problem.service_share[p]
+        reach = f"{best:.1%}" if proven or bound - best < 1e-4 else f"between {best:.1%} and {bound:.1%}"
+        verdict = "at most" if best + SHARE_ROUNDING < asked else "alone"
+        parts.append(f"product '{problem.product_ids[p]}' asks {asked:.1%} of its demand "
+                     f"{service_limit_text(problem, p)}; {verdict} {reach} is reachable")
+    unmet_alone = all(best + SHARE_ROUNDING >= problem.service_share[p] for p, (best, _, _) in shares.items())
+    tail = (" (each level is reachable alone, not all together)" if unmet_alone else "")
+    return InfeasibleError("no network meets the service level: " + "; ".join(parts) + tail +
+                           "; lower min_share_within, widen the limit or add candidate sites or capacity")

@@ -1,0 +1,225 @@
+"""Service levels (``[products.<p>.service]``): hand-derived optima, brute force on tiny instances,
+the two builders agree, the audit recomputes the achieved share, infeasible levels are explained
+with the best reachable share, and the CLI writes the share and the coverage curve."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy.optimize import linprog
+
+from planner.audit import audit
+from planner.cli import main
+from planner.errors import InfeasibleError
+from planner.pipeline import solve_problem
+from planner.results import service_text
+from planner.solver import SolverOptions
+from tests.builders import KM_PER_DEGREE, dense_problem, equator_regions, tiny_model_file
+
+EXACT = SolverOptions(mip_gap=0.0, quiet=True)
+
+
+def two_sites_two_regions(share: float, **overrides):
+    """r0, r1 (10 units/yr each); s0 free to open, s1 opens for 100; a unit costs 1 from the near site
+    and 2 from the far one; s0 is 10 km from r0 and 500 km from r1, s1 the other way round. Without a
+    service level s0 alone serves both (cost 10 + 20 = 30); ``share`` > 0.5 within 100 km needs s1
+    too (cost 100 + 10 + 10 = 120)."""
+    problem = dense_problem(demand=[10, 10], opening_cost=[0, 100], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 2], [2, 1]], **overrides)
+    return dataclasses.replace(
+        problem,
+        arc_distance_km=np.array([10.0, 500.0, 500.0, 10.0]),
+        service_share=np.array([share]),
+        service_km=np.array([100.0]),
+    )
+
+
+@pytest.mark.parametrize(("share", "cost", "achieved"), [(0.0, 30.0, 0.5), (0.5, 30.0, 0.5), (0.9, 120.0, 1.0)])
+def test_hand_derived_service_levels(share, cost, achieved):
+    run = solve_problem(two_sites_two_regions(share), EXACT)
+    assert run.report.objective == pytest.approx(cost)
+    assert run.tables.served_within("p", 100.0) / 20.0 == pytest.approx(achieved)
+    assert run.audit.passed
+
+
+@pytest.mark.parametrize("builder", ["arrays", "pyomo"])
+def test_both_builders_meet_the_level(builder):
+    run = solve_problem(two_sites_two_regions(0.75), dataclasses.replace(EXACT, builder=builder))
+    assert run.report.objective == pytest.approx(120.0)
+    (level,) = run.tables.service_levels(run.problem)
+    assert level["achieved_share"] >= 0.75 - 1e-9
+    assert service_text(level) == "p: 100.0% within 100 km (required 75.0%)"
+
+
+def brute_force(problem) -> float:
+    """Cheapest open set by enumeration, its flows by an LP with the service rows (scipy)."""
+    q = problem.arc_demand
+    within = problem.arc_within_service
+    best = np.inf
+    for opened in itertools.product([0, 1], repeat=problem.n_options):
+        opened = np.array(opened, dtype=bool)
+        arcs = np.flatnonzero(opened[problem.arc_option])
+        n_pairs = problem.n_regions
+        # variables: x_a (share of the pair) and u_r (unmet share)
+        cost = np.concatenate([problem.arc_unit_cost[arcs] * q[arcs], problem.unmet_penalty[0] * problem.demand[:, 0]])
+        a_eq = np.zeros((n_pairs, len(arcs) + n_pairs))
+        a_eq[problem.arc_region[arcs], np.arange(len(arcs))] = 1
+        a_eq[np.arange(n_pairs), len(arcs) + np.arange(n_pairs)] = 1
+        rows, bounds = [], []
+        for o in np.flatnonzero(opened):
+            row = np.zeros(len(arcs) + n_pairs)
+            mine = problem.arc_option[arcs] == o
+            row[np.flatnonzero(mine)] = q[arcs][mine]
+            rows.append(row)
+            bounds.append(problem.module_capacity[o])
+        row = np.zeros(len(arcs) + n_pairs)
+        row[np.flatnonzero(within[arcs])] = -q[arcs][within[arcs]]
+        rows.append(row)
+        bounds.append(-problem.service_share[0] * problem.demand[:, 0].sum())
+        result = linprog(cost, A_ub=np.array(rows), b_ub=np.array(bounds), A_eq=a_eq, b_eq=np.ones(n_pairs),
+                         bounds=(0, 1), method="highs")
+        if result.status == 0:
+            best = min(best, result.fun + problem.opening_cost[opened].sum())
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_brute_force_on_random_tiny_instances(seed):
+    rng = np.random.default_rng(seed)
+    n_sites, n_regions = 4, 5
+    problem = dense_problem(
+        demand=rng.integers(1, 20, n_regions), opening_cost=rng.uniform(10, 60, n_sites),
+        capacity=rng.uniform(15, 40, n_sites), unit_cost=rng.uniform(1, 5, (n_sites, n_regions)), penalty=8.0,
+    )
+    problem = dataclasses.replace(
+        problem,
+        arc_distance_km=rng.uniform(0, 300, problem.n_arcs),
+        service_share=np.array([rng.uniform(0.3, 0.8)]),
+        service_km=np.array([150.0]),
+    )
+    expected = brute_force(problem)
+    if not np.isfinite(expected):
+        with pytest.raises(InfeasibleError):
+            solve_problem(problem, EXACT)
+        return
+    run = solve_problem(problem, EXACT)
+    assert run.report.objective == pytest.approx(expected, rel=1e-7)
+    assert run.audit.passed
+
+
+def test_the_audit_recomputes_the_share():
+    """A network built without the level fails the audit of the problem with it."""
+    with_level = two_sites_two_regions(0.9)
+    run = solve_problem(dataclasses.replace(with_level, service_share=np.array([0.0])), EXACT)
+    report = audit(with_level, run.tables, run.report.objective)  # s0 alone: 10 of 20 units within
+    assert "service_level" in report.failures
+    assert report.violations["service_level"] == pytest.approx(0.9 * 20 - 10)
+
+
+def test_a_level_capacity_cannot_meet_names_the_best_share():
+    """One site 10 km from r0 with capacity 6, r1 only reachable from 500 km: at most 6 of 20 units
+    (30 %) can be served within 100 km."""
+    problem = dense_problem(demand=[10, 10], opening_cost=[0, 0], capacity=[6, np.inf],
+                            unit_cost=[[1, 1], [1, 1]], penalty=50.0)
+    problem = dataclasses.replace(problem, arc_distance_km=np.array([10.0, 500.0, 500.0, 500.0]),
+                                  service_share=np.array([0.5]), service_km=np.array([100.0]))
+    with pytest.raises(InfeasibleError, match=r"asks 50\.0%.*at most 30\.0% is reachable"):
+        solve_problem(problem, EXACT)
+
+
+def test_a_level_no_site_is_near_enough_for_is_refused_before_solving():
+    problem = dataclasses.replace(two_sites_two_regions(0.9), arc_distance_km=np.array([10.0, 500, 500, 500]))
+    with pytest.raises(InfeasibleError, match=r"only 50\.0% of it has any candidate site that near"):
+        solve_problem(problem, EXACT)
+
+
+def test_minutes_count_only_where_known():
+    problem = dataclasses.replace(two_sites_two_regions(0.9), service_km=np.array([np.inf]),
+                                  service_minutes=np.array([60.0]), arc_minutes=np.array([30.0, 400, np.nan, 45]))
+    assert problem.arc_within_service.tolist() == [True, False, False, True]
+    run = solve_problem(problem, EXACT)
+    assert run.report.objective == pytest.approx(120.0)
+
+
+def test_coverage_curve_steps_at_each_delivery():
+    run = solve_problem(two_sites_two_regions(0.0), EXACT)  # s0 serves r0 at 10 km, r1 at 500 km
+    curve = run.tables.coverage_curve(points=3)  # 0, 250, 500 km
+    assert curve["distance_km"].tolist() == [0.0, 250.0, 500.0]
+    assert curve["share_within"].tolist() == [0.0, 0.5, 1.0]
+
+
+# CLI ----------------------------------------------------------------------------------------------------
+SERVICE_TYPES = """[facility_types.plant]
+opening_cost_per_yr = 100.0
+products = { standard = { cost_per_unit = 1.0 } }
+"""
+
+
+def service_model(tmp_path, service: str, od: bool = False):
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0, 5.0], [10, 10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions, SERVICE_TYPES)
+    model.write_text(model.read_text().replace("unmet_penalty_per_unit = 1000.0",
+                                               f"unmet_penalty_per_unit = 1000.0\nservice = {service}"))
+    return model
+
+
+def test_cli_writes_the_share_and_the_curve(tmp_path):
+    """Regions at 0°, 1° and 5° E; candidate sites at each. One plant (opening 100) is cheapest without
+    a level; 2/3 of the demand within 50 km needs two plants."""
+    model = service_model(tmp_path, "{ min_share_within = 0.66, within_km = 50 }")
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "service     standard: 66.7% within 50 km (required 66.0%)" in result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["facilities"]["plant"] == 2
+    (level,) = summary["service"]["levels"]
+    assert level["achieved_share"] == pytest.approx(2 / 3)
+    assert summary["audit"]["violations"]["service_level"] <= 1e-6
+    curve = pd.read_csv(tmp_path / "out" / "coverage.csv")
+    assert curve["share_within"].iloc[-1] == pytest.approx(1.0)
+    assert "Service level and coverage curve" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_cli_minutes_need_an_od_matrix(tmp_path):
+    model = service_model(tmp_path, "{ min_share_within = 0.5, within_minutes = 60 }")
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "products.standard.service.within_minutes needs delivery times" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_minutes_from_the_od_matrix(tmp_path):
+    model = service_model(tmp_path, "{ min_share_within = 0.6, within_minutes = 60 }")
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_id,lon,lat\nA,0,0\nB,5,0\n")
+    km = {("A", "R0"): 0, ("A", "R1"): KM_PER_DEGREE, ("A", "R2"): 5 * KM_PER_DEGREE,
+          ("B", "R0"): 5 * KM_PER_DEGREE, ("B", "R1"): 4 * KM_PER_DEGREE, ("B", "R2"): 0}
+    rows = [f"{a},{r},{d:.3f},{d / 80 * 60:.3f}" for (a, r), d in km.items()]  # 80 km/h
+    od = tmp_path / "od.csv"
+    od.write_text("from,to,distance_km,minutes\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--sites", str(sites), "--od-matrix", str(od),
+                                       "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    # A alone is cheapest but has only R0 within 60 min (R1 is 83 min away, R2 417): B must open too
+    assert summary["facilities"]["plant"] == 2
+    flows = pd.read_csv(out / "flows.csv")
+    assert "minutes" in flows.columns
+    assert summary["service"]["levels"][0]["achieved_share"] == pytest.approx(2 / 3)
+
+
+def test_cli_level_no_network_meets_exits_1(tmp_path):
+    model = service_model(tmp_path, "{ min_share_within = 0.9, within_km = 50 }")
+    model.write_text(model.read_text().replace("opening_cost_per_yr = 100.0",
+                                               "opening_cost_per_yr = 100.0\nmax_count = 1"))
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "at most 33.3% is reachable" in result.output
+    assert "Traceback" not in result.output
