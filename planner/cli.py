@@ -471,6 +471,7 @@ def _print_rollout(summary: dict) -> None:
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:
+    from planner.results import service_text
     from planner.solver.outcome import gap_text
 
     currency = summary["currency"]
@@ -486,6 +487,8 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     for product, figures in summary["demand"].items():
         share = figures["served"] / figures["demand"] if figures["demand"] else 0.0
         click.echo(f"demand      {product}: {figures['demand']:,.0f} units/yr, served {100 * share:.1f}%")
+    for level in (summary.get("service") or {}).get("levels", []):
+        click.echo(f"service     {service_text(level)}")
     timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary["timing"].items())
     click.echo(f"timing      {timing}")
     audit = summary["audit"]
