@@ -442,8 +442,12 @@ def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
     click.echo(f"scenarios   {block['scenarios']}: stochastic optimum {block['status']} "
                f"(gap {gap_text(block['mip_gap'], 3)}), expected {block['expected_cost']:,.0f} {currency}/yr, "
                f"CVaR {block['cvar_alpha']} {block['cvar']:,.0f}, worst {block['worst_case']:,.0f}")
-    click.echo(f"value       VSS {block['vss']:,.0f} (EEV {block['eev']:,.0f}), EVPI {block['evpi']:,.0f} "
-               f"(WS {block['ws']:,.0f}) {currency}/yr")
+    if block["eev"] is None:  # the mean-value network is infeasible in some scenario
+        click.echo(f"value       VSS unbounded (the mean-value network misses a service level in some scenario), "
+                   f"EVPI {block['evpi']:,.0f} (WS {block['ws']:,.0f}) {currency}/yr")
+    else:
+        click.echo(f"value       VSS {block['vss']:,.0f} (EEV {block['eev']:,.0f}), EVPI {block['evpi']:,.0f} "
+                   f"(WS {block['ws']:,.0f}) {currency}/yr")
     for name, strategy in block["strategies"].items():
         _print_strategy(name, strategy)
     if network_follows:

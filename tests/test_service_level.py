@@ -223,3 +223,24 @@ def test_cli_level_no_network_meets_exits_1(tmp_path):
     assert result.exit_code == 1, result.output
     assert "at most 33.3% is reachable" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_level_holds_in_every_scenario():
+    """Scenarios a (r1 demand 10) and b (r1 demand 30), equally likely; s1 now opens for 10,000 and
+    unmet demand costs 50/unit, so s1 never pays for itself (the pruning of options that cannot pay
+    must keep it for the level). The level (90 % within 100 km) needs s1 open in both: a 10,000 + 10
+    + 10, b 10,000 + 10 + 30, expected 10,030; without the level s0 alone: a 10 + 20 = 30, b 10 + 60
+    = 70, expected 50."""
+    from planner.inputs.scenarios import Scenarios
+    from planner.studies.stochastic.analysis import solve_stochastic
+    from planner.studies.stochastic.problem import never_worth_opening, stochastic_problem
+
+    scenarios = Scenarios(("a", "b"), np.array([0.5, 0.5]), np.array([[[10.0], [10.0]], [[10.0], [30.0]]]))
+    for share, expected, pruned in ((0.9, 10_030.0, [False, False]), (0.0, 50.0, [False, True])):
+        problem = dataclasses.replace(two_sites_two_regions(share, penalty=50.0), demand=np.array([[10.0], [30.0]]),
+                                      opening_cost=np.array([0.0, 10_000.0]))
+        sp = stochastic_problem(problem, scenarios, ["other"], prune_options=False)
+        assert never_worth_opening(sp).tolist() == pruned
+        run = solve_stochastic(stochastic_problem(problem, scenarios, ["other"]), EXACT)
+        assert run.objective == pytest.approx(expected)
+        assert run.audit.passed

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -390,9 +391,9 @@ def analyse(
     with timing.phase("mean_value"):
         ev = mean_value_run(sp, options, index)
     with timing.phase("evaluate"):
-        eev_run = evaluate_first_stage(sp, ev.solution.first_stage, options, index)
+        eev_run = _evaluated_or_none(sp, ev.solution.first_stage, options, index)
     with timing.phase("stochastic"):
-        rp = solve_stochastic(sp, options, index=index, start=eev_run.solution)
+        rp = solve_stochastic(sp, options, index=index, start=eev_run.solution if eev_run else None)
     with timing.phase("wait_and_see"):
         ws_costs, ws_gap = wait_and_see(sp, options, index, rp)
     ws = float(sp.scenarios.probability @ ws_costs) + sp.cvar_weight * cvar(
@@ -408,11 +409,21 @@ def analyse(
     results["stochastic"] = _strategy("stochastic", rp, sp, rp.report.mip_gap)
     order = ("central_only", "micro_only", "hybrid", "stochastic")
     results = {name: results[name] for name in order if name in results}
-    logger.info(
-        "stochastic: RP %.10g, EEV %.10g, WS %.10g, VSS %.6g, EVPI %.6g",
-        rp.objective, eev_run.objective, ws, eev_run.objective - rp.objective, rp.objective - ws,
-    )
-    return StochasticAnalysis(sp, rp, eev_run.objective, ws, ws_costs, ws_gap, ev.report, results, timing)
+    eev = eev_run.objective if eev_run else math.inf
+    logger.info("stochastic: RP %.10g, EEV %.10g, WS %.10g, VSS %.6g, EVPI %.6g",
+                rp.objective, eev, ws, eev - rp.objective, rp.objective - ws)
+    return StochasticAnalysis(sp, rp, eev, ws, ws_costs, ws_gap, ev.report, results, timing)
+
+
+def _evaluated_or_none(sp: StochasticProblem, first: FirstStage, options: SolverOptions, index: ModelIndex):
+    """:func:`evaluate_first_stage`, or None where the network is infeasible in some scenario (a
+    service level it misses when demand differs): its EEV and VSS are then infinite."""
+    try:
+        return evaluate_first_stage(sp, first, options, index)
+    except InfeasibleError:
+        logger.warning("the mean-value network is infeasible in some scenario (a service level it misses): "
+                       "EEV and VSS are infinite")
+        return None
 
 
 def _role_strategy(sp, options, index, name, roles) -> Strategy:

@@ -79,6 +79,7 @@ def build_stochastic_model(
     define_facility_counts(model, problem)
     define_capex_budget(model, problem, index)
     define_capex_budget_recourse(model, sp)
+    define_service_level(model, sp, index)
     if cuts:
         define_aggregate_capacity(model, sp, index)
         define_capacity_rounding(model, sp, index)
@@ -235,6 +236,28 @@ def define_linking(
         return m.assign[s, a] <= m.open[arc_option[a]]
 
     model.linking_constr = pyo.Constraint(rows, rule=_linking_rule)
+
+
+def define_service_level(model: pyo.ConcreteModel, sp: StochasticProblem, index: ModelIndex) -> None:
+    r"""The service level of ``planner.model.build.define_service_level`` in every scenario s:
+    :math:`\sum_{a \in W_p} q_{sd(a)} x_{sa} \ge s_p \sum_{d: p(d)=p} q_{sd}`."""
+    problem = sp.problem
+    serviced = problem.serviced_products.tolist()
+    if not serviced:
+        return
+    pair_demand = sp.pair_demand(index)  # (N, D)
+    arc_demand = pair_demand[:, index.arc_pair]  # (N, A)
+    within = problem.arc_within_service
+    need = {(s, p): float(problem.service_share[p] * pair_demand[s, index.pair_product == p].sum())
+            for s in range(sp.n_scenarios) for p in serviced}
+
+    def _service_rule(m, s, p):
+        arcs = np.flatnonzero(within & (problem.arc_product == p) & (arc_demand[s] > 0)).tolist()
+        if not arcs:
+            return pyo.Constraint.Infeasible if need[(s, p)] > 0 else pyo.Constraint.Skip
+        return sum(float(arc_demand[s, a]) * m.assign[s, a] for a in arcs) >= need[(s, p)]
+
+    model.service_level_constr = pyo.Constraint(sorted(need), rule=_service_rule)
 
 
 def define_load_linking(model: pyo.ConcreteModel, sp: StochasticProblem, index: ModelIndex) -> None:

@@ -110,7 +110,8 @@ def never_worth_opening(sp: StochasticProblem) -> np.ndarray:
     its opening cost plus its cheapest module count is at least that in every scenario, closing it
     (its flows become unmet) never raises any scenario's cost, so it is closed in an optimum of
     expected cost and of expected cost + λ·CVaR. Forced options, options serving demand that must
-    be served, and problems with minimum facility counts keep every option."""
+    be served, options within a service level (:func:`serves_a_level`), and problems with minimum
+    facility counts keep every option."""
     problem = sp.problem
     if problem.min_facilities > 0 or (problem.type_min_count > 0).any():
         return np.zeros(problem.n_options, dtype=bool)
@@ -126,7 +127,14 @@ def never_worth_opening(sp: StochasticProblem) -> np.ndarray:
     capacity_bound = problem.module_capacity * problem.max_modules * best_margin
     saving = np.minimum(saving, np.where(np.isnan(capacity_bound), np.inf, capacity_bound)[None, :])
     cost = problem.opening_cost + problem.module_cost * problem.min_modules
-    return ~problem.forced & (cost[None, :] >= np.nan_to_num(saving, nan=np.inf)).all(axis=0)
+    return ~problem.forced & ~serves_a_level(problem) & (cost[None, :] >= np.nan_to_num(saving, nan=np.inf)).all(axis=0)
+
+
+def serves_a_level(problem: Problem) -> np.ndarray:
+    """(O,) bool: options with an arc within a product's service level (which a level may need open
+    whatever they save)."""
+    counted = problem.arc_within_service & (problem.service_share[problem.arc_product] > 0)
+    return np.bincount(problem.arc_option[counted], minlength=problem.n_options) > 0
 
 
 def prune(sp: StochasticProblem) -> StochasticProblem:
