@@ -407,10 +407,18 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
     out_dir = _output_folder(out, config, data)
     if scenarios is not None or periods is not None:
+        cost_objective_only(config, "--scenarios and --periods")
         return _solve_uncertain(config, data, options, out_dir, scenarios, seed, periods, basemap)
     _, summary = _reserve_plan_write(out_dir, config, data, options, lambda: plan(config, data, options), _write_plan,
                                      basemap=basemap)
     _print_summary(summary, out_dir)
+
+
+def cost_objective_only(config, what: str) -> None:
+    """Studies compare costs: a classic ``[objective] kind`` is refused with one line."""
+    if config.objective.kind != "cost":
+        raise InputError(f"{config.source_path or config.name}: {what} works on the cost model; this model's "
+                         f"[objective] kind is '{config.objective.kind}' (use planner solve, or kind = \"cost\")")
 
 
 def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, periods, basemap) -> None:
@@ -483,6 +491,14 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
                f"tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")
     bound = summary["best_bound"]
     bound_text = "n/a" if bound is None else f"{bound:,.0f}"
+    kind = summary.get("objective_kind")
+    if kind:
+        limits = f"p = {kind['p']}" if kind["p"] else ""
+        if kind.get("coverage_km") is not None:
+            limits += f"{', ' if limits else ''}coverage {kind['coverage_km']:g} km"
+        click.echo(f"kind        {kind['kind']} ({limits}): {kind['measure']} {kind['value']:,.6g} {kind['unit']}"
+                   f"{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
+        currency = "(the kind's measure)"
     click.echo(f"objective   {summary['objective']:,.0f} {currency}/yr (best bound {bound_text})")
     parts = ", ".join(f"{name} {value:,.0f}" for name, value in summary["costs"].items())
     click.echo(f"costs       {parts}")
@@ -616,6 +632,7 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, out, 
 
     _configure_logging(quiet)
     base = read_model_config(model_path)
+    cost_objective_only(base, "planner compare")
     configs = standard_variants(base)
     for path in models:
         extra = read_model_config(path)
@@ -687,6 +704,7 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
     if workers and scheduler:
         raise click.UsageError("give --workers or --scheduler, not both")
     config = read_model_config(model_path)
+    cost_objective_only(config, "planner sweep")
     varies = [Vary.parse(text, config) for text in vary_texts]
     options = _solver_options(config, time_limit, mip_gap, threads=1)
     out_dir = _output_folder(out, config, data, "sweep_")
@@ -722,6 +740,7 @@ def pareto_command(data, model_path, points, out, time_limit, mip_gap, threads, 
 
     _configure_logging(quiet)
     config = read_model_config(model_path)
+    cost_objective_only(config, "planner pareto")
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
     out_dir = _output_folder(out, config, data, "pareto_")
     frontier, _ = _reserve_plan_write(out_dir, config, data, options,
@@ -752,6 +771,7 @@ def alternatives_command(data, model_path, slack, count, out, time_limit, mip_ga
 
     _configure_logging(quiet)
     config = read_model_config(model_path)
+    cost_objective_only(config, "planner alternatives")
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
     out_dir = _output_folder(out, config, data, "alternatives_")
     result, _ = _reserve_plan_write(out_dir, config, data, options,

@@ -101,6 +101,12 @@ class Problem:
     service_share: np.ndarray | None = None  # (P,) fraction; 0 = no service level
     service_km: np.ndarray | None = None  # (P,) km; inf = no distance limit
     service_minutes: np.ndarray | None = None  # (P,) minutes; inf = no time limit
+    # the classic location objectives (planner.inputs.objectives): "cost" (default), "p_median",
+    # "p_center", "max_covering", "set_covering"; the problem's costs are then the kind's measure
+    objective_kind: str = "cost"
+    objective_p: int | None = None  # facilities to open (p_median: exactly; p_center, max_covering: at most)
+    coverage_km: float = np.inf  # max_covering / set_covering: a region is covered within this (road km)
+    coverage_minutes: float = np.inf  # ... and within this time (the OD matrix's minutes)
 
     def __post_init__(self) -> None:
         if self.setup_cost is None:

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from planner import __version__
+from planner.inputs.objectives import MEASURES, UNITS, kind_value
 from planner.pipeline import Run
 
 
@@ -52,6 +53,26 @@ def service_block(run: Run, points: int = 21) -> dict[str, Any]:
     }
 
 
+def objective_kind_block(run: Run) -> dict[str, Any] | None:
+    """For a classic ``[objective] kind``: its measure recomputed from the tables, its unit, p and
+    coverage, and whether it is proven optimal; None for the cost model."""
+    problem = run.problem
+    if problem.objective_kind == "cost":
+        return None
+    tables = run.tables
+    return {
+        "kind": problem.objective_kind,
+        "measure": MEASURES[problem.objective_kind],
+        "value": kind_value(problem, tables.flows, tables.sites, tables.regions),
+        "unit": UNITS[problem.objective_kind],
+        "p": problem.objective_p,
+        "coverage_km": problem.coverage_km,
+        "coverage_minutes": problem.coverage_minutes,
+        "proven_optimal": run.report.status.value == "optimal",
+        "note": "the cost columns of the tables hold this kind's measure, not money",
+    }
+
+
 def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     """The summary dictionary; ``costs`` add up to ``objective`` (currency/yr)."""
     report = run.report
@@ -70,6 +91,7 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
         "facilities": run.tables.facility_counts(run.problem.type_ids),
         "demand": run.tables.demand_by_product(),
         "service": service_block(run),
+        "objective_kind": objective_kind_block(run),
         "timing": {name: round(seconds, 4) for name, seconds in run.timing.seconds.items()},
         "size": run.problem.summary(),
         "solver": {"name": report.solver, "nodes": report.nodes, "solve_s": report.solve_s},

@@ -258,6 +258,37 @@ class RolloutConfig(_Strict):
     )
 
 
+class ObjectiveConfig(_Strict):
+    """What the network minimises: ``cost`` (the planner's model), or a classic location model on the
+    same regions, candidates, capacities and constraints (``planner.inputs.objectives``)."""
+
+    kind: Literal["cost", "p_median", "p_center", "max_covering", "set_covering"] = Field(
+        "cost", description="cost | p_median | p_center | max_covering | set_covering"
+    )
+    p: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="facilities to open: exactly p (p_median), at most p (p_center, max_covering)"
+    )
+    coverage_km: Positive | None = Field(None, description="coverage distance, road km (max_covering, set_covering)")
+    coverage_minutes: Positive | None = Field(
+        None, description="coverage time, minutes (the OD matrix's minutes; max_covering, set_covering)"
+    )
+
+    @model_validator(mode="after")
+    def _keys_fit_the_kind(self) -> ObjectiveConfig:
+        needs_p = self.kind in ("p_median", "p_center", "max_covering")
+        covers = self.kind in ("max_covering", "set_covering")
+        if needs_p and self.p is None:
+            raise ValueError(f"kind '{self.kind}' needs p, the number of facilities")
+        if not needs_p and self.p is not None:
+            raise ValueError(f"p has no meaning for kind '{self.kind}'; remove it")
+        has_coverage = self.coverage_km is not None or self.coverage_minutes is not None
+        if covers and not has_coverage:
+            raise ValueError(f"kind '{self.kind}' needs coverage_km or coverage_minutes")
+        if not covers and has_coverage:
+            raise ValueError(f"coverage has no meaning for kind '{self.kind}'; remove it")
+        return self
+
+
 class ModelConfig(_Strict):
     """A whole model file."""
 
@@ -274,6 +305,7 @@ class ModelConfig(_Strict):
     transport: dict[str, TransportConfig]
     facility_types: dict[str, FacilityTypeConfig]
     network: NetworkConfig = Field(default_factory=NetworkConfig)
+    objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     uncertainty: UncertaintyConfig = Field(default_factory=UncertaintyConfig)
     rollout: RolloutConfig = Field(default_factory=RolloutConfig)

@@ -26,6 +26,7 @@ from planner.inputs.candidates import generate_candidate_sites
 from planner.inputs.config import ModelConfig, finite_or_inf
 from planner.inputs.geo import pairs_within, points_to_lonlat, require_crs
 from planner.inputs.io import parse_flags, read_od_matrix, read_sites
+from planner.inputs.objectives import classic_problem
 from planner.inputs.regions import load_regions
 from planner.inputs.validate import FAR_KM, check_demand_column, check_ids, far_sites
 from planner.problem import Problem
@@ -391,7 +392,19 @@ def service_levels(config: ModelConfig, inputs: Inputs) -> dict[str, np.ndarray]
 
 
 def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
-    """The numeric problem; see the module docstring for the arc rules."""
+    """The numeric problem; see the module docstring for the arc rules. A classic ``[objective] kind``
+    replaces its costs (``planner.inputs.objectives``)."""
+    objective = config.objective
+    if objective.coverage_minutes is not None and (inputs.od is None or "minutes" not in inputs.od.columns):
+        raise InputError("objective.coverage_minutes needs delivery times: give --od-matrix with a 'minutes' column, "
+                         "or use coverage_km")
+    problem = cost_problem(config, inputs)
+    return classic_problem(problem, objective.kind, objective.p, finite_or_inf(objective.coverage_km),
+                           finite_or_inf(objective.coverage_minutes))
+
+
+def cost_problem(config: ModelConfig, inputs: Inputs) -> Problem:
+    """The planner's cost model of ``config`` on ``inputs``."""
     options = facility_options(config, inputs.sites)
     existing = options.table["existing"].to_numpy(dtype=bool)
     arcs = all_arcs(config, inputs, options)

@@ -27,6 +27,7 @@ from planner.model.arrays import build_standard_form, service_need, solution_fro
 from planner.model.solution import Solution
 from planner.model.start import load_start
 from planner.problem import Problem
+from planner.solver.center_search import solve_center
 from planner.solver.highs import run_highs, solve_model
 from planner.solver.outcome import SolveReport, SolverOptions, Status
 from planner.solver.presolve import (
@@ -75,6 +76,10 @@ def solve(
             index = ModelIndex.from_problem(problem)
     if len(problem.serviced_products):
         service_need(problem, index)  # a level no candidate site is near enough for: say so before solving
+    if problem.objective_kind == "p_center":
+        with timing.phase("solve"):
+            report, solution, _radius_km = solve_center(problem, options, lambda level, opts: solve(level, opts))
+        return report, solution
     if _use_radius(problem, options):
         with timing.phase("solve"):
             return solve_radius(problem, options, index=index, start=start)

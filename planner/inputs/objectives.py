@@ -1,0 +1,112 @@
+r"""The classic location models on the planner's own problem (``[objective] kind``): the same
+regions, candidate options, capacities, modules, counts, budget, forced sites and facility-type
+eligibility, with the costs replaced by the kind's measure, so the planner's solver, audit and
+outputs apply unchanged. In the output tables the cost columns then hold that measure.
+
+With :math:`q_d` demand (units/yr), :math:`d_a` the road distance of arc a (km), :math:`y_o` open,
+:math:`x_a` the share of pair d(a)'s demand on arc a (the planner's variables):
+
+* ``p_median``: :math:`\min \sum_a q_{d(a)} d_a x_a` with exactly p facilities open and all demand
+  served (transport cost per unit = distance; unit: units·km/yr).
+* ``p_center``: :math:`\min R` such that every demand is served from within R by at most p
+  facilities: solved by a search over the arc distances, each step a covering problem
+  (``planner.solver.center_search``); the network returned is the p-median on the arcs within the
+  optimal R (unit: km).
+* ``max_covering`` (MCLP): :math:`\max \sum_a q_{d(a)} x_a` over the arcs within the coverage
+  distance, at most p facilities; written as :math:`\min` uncovered demand (unmet penalty 1 per
+  unit, arcs beyond the coverage dropped), so objective = total demand − covered demand.
+* ``set_covering`` (LSCP): :math:`\min \sum_o y_o` such that all demand is served within the
+  coverage distance (opening cost 1; arcs beyond the coverage dropped).
+
+Demand no candidate can reach at all (beyond every delivery radius) is left out of ``p_median``
+and ``p_center`` (it would make them infeasible; the screening warns about it); ``set_covering``
+refuses a region no candidate covers, naming it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from planner.errors import InfeasibleError, truncated
+from planner.problem import ARC_FIELDS, Problem
+
+KINDS = ("cost", "p_median", "p_center", "max_covering", "set_covering")
+UNITS = {"p_median": "units·km/yr", "p_center": "km", "max_covering": "units/yr", "set_covering": "facilities"}
+MEASURES = {"p_median": "demand-weighted distance", "p_center": "radius", "max_covering": "covered demand",
+            "set_covering": "facilities"}
+
+
+def classic_problem(problem: Problem, kind: str, p: int | None = None, coverage_km: float = np.inf,
+                    coverage_minutes: float = np.inf) -> Problem:
+    """``problem`` with the costs, penalties, counts and arcs of ``kind`` (see the module docstring)."""
+    if kind == "cost":
+        return problem
+    if kind not in KINDS:
+        raise ValueError(f"unknown objective kind {kind!r}; use one of {', '.join(KINDS)}")
+    zeros_o, zeros_a = np.zeros(problem.n_options), np.zeros(problem.n_arcs)
+    measured = dataclasses.replace(
+        problem, opening_cost=zeros_o, module_cost=zeros_o, setup_cost=np.zeros_like(problem.setup_cost),
+        arc_production_cost=zeros_a, arc_transport_cost=zeros_a, carbon_price=0.0, objective_kind=kind,
+        objective_p=p, coverage_km=float(coverage_km), coverage_minutes=float(coverage_minutes),
+    )
+    if kind in ("max_covering", "set_covering"):
+        measured = keep_arcs(measured, within_coverage(measured))
+    if kind == "max_covering":
+        return dataclasses.replace(measured, unmet_penalty=np.ones(problem.n_products), max_facilities=p)
+    served = reachable_demand(measured)
+    if kind == "set_covering":
+        uncovered_regions(measured)
+        return dataclasses.replace(measured, demand=served, unmet_penalty=np.full(problem.n_products, np.inf),
+                                   opening_cost=np.ones(problem.n_options))
+    # p_median, and p_center's network (the p-median within the optimal radius; planner.solver.center_search)
+    return dataclasses.replace(measured, arc_transport_cost=problem.arc_distance_km.astype(float), demand=served,
+                               unmet_penalty=np.full(problem.n_products, np.inf), max_facilities=p,
+                               min_facilities=p if kind == "p_median" else problem.min_facilities)
+
+
+def within_coverage(problem: Problem) -> np.ndarray:
+    """(A,) bool: arcs within the coverage distance and time (an unknown time is never within)."""
+    with np.errstate(invalid="ignore"):
+        minutes_ok = np.isinf(problem.coverage_minutes) | (problem.arc_minutes <= problem.coverage_minutes)
+    return (problem.arc_distance_km <= problem.coverage_km) & minutes_ok
+
+
+def keep_arcs(problem: Problem, keep: np.ndarray) -> Problem:
+    """``problem`` with only the arcs where ``keep``."""
+    return dataclasses.replace(problem, **{name: getattr(problem, name)[keep] for name in ARC_FIELDS})
+
+
+def reachable_demand(problem: Problem) -> np.ndarray:
+    """(R, P) demand of the (region, product) pairs some arc reaches; 0 for the others."""
+    reached = np.zeros(problem.demand.shape, dtype=bool)
+    reached[problem.arc_region, problem.arc_product] = True
+    return np.where(reached, problem.demand, 0.0)
+
+
+def uncovered_regions(problem: Problem) -> None:
+    """Raise InfeasibleError naming the regions with demand that no candidate covers."""
+    reached = reachable_demand(problem)
+    missing = np.flatnonzero(((problem.demand > 0) & (reached == 0)).any(axis=1))
+    if len(missing):
+        names = [str(problem.region_ids[r]) for r in missing[:5]]
+        raise InfeasibleError(
+            f"set_covering: {len(missing)} regions with demand have no candidate site within the coverage "
+            f"({truncated(names)}); widen coverage_km or add candidate sites"
+        )
+
+
+def kind_value(problem: Problem, flows, sites, regions) -> float | None:
+    """The kind's measure recomputed from the output tables (None for ``cost``)."""
+    kind = problem.objective_kind
+    used = flows[flows["quantity"] > 0]
+    if kind == "p_median":
+        return float((used["quantity"] * used["distance_km"]).sum())
+    if kind == "p_center":
+        return float(used["distance_km"].max()) if len(used) else 0.0
+    if kind == "max_covering":
+        return float(used["quantity"].sum())
+    if kind == "set_covering":
+        return float(len(sites))
+    return None

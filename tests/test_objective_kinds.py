@@ -1,0 +1,146 @@
+"""The classic location models on the planner's problem (``[objective] kind``): brute force over the
+open sets on seeded tiny instances, hand-derived cases, the key checks of the model file, the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.errors import InfeasibleError, InputError
+from planner.inputs.config import model_config_from_dict
+from planner.inputs.objectives import classic_problem, kind_value
+from planner.pipeline import solve_problem
+from planner.solver import SolverOptions
+from tests.builders import dense_problem, equator_regions, tiny_model_file
+
+EXACT = SolverOptions(mip_gap=0.0, quiet=True)
+
+
+def random_instance(seed: int, n_sites: int = 5, n_regions: int = 7):
+    """Sites and regions at random points of a 100 km square; demand 1–9 per region; uncapacitated."""
+    rng = np.random.default_rng(seed)
+    sites, regions = rng.uniform(0, 100, (n_sites, 2)), rng.uniform(0, 100, (n_regions, 2))
+    km = np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
+    problem = dense_problem(demand=rng.integers(1, 10, n_regions), opening_cost=np.zeros(n_sites),
+                            capacity=np.full(n_sites, np.inf), unit_cost=np.zeros((n_sites, n_regions)))
+    return dataclasses.replace(problem, arc_distance_km=km.ravel()), km
+
+
+def brute(km: np.ndarray, demand: np.ndarray, kind: str, p: int | None, coverage: float = np.inf) -> float:
+    """The kind's optimum over all open sets (uncapacitated: each region to its nearest open site)."""
+    n_sites = km.shape[0]
+    values = []
+    sizes = [p] if kind == "p_median" else range(1, (p or n_sites) + 1)
+    for size in sizes:
+        for opened in itertools.combinations(range(n_sites), size):
+            nearest = km[list(opened)].min(axis=0)
+            if kind == "p_median":
+                values.append(float(demand @ nearest))
+            elif kind == "p_center":
+                values.append(float(nearest.max()))
+            elif kind == "max_covering":
+                values.append(-float(demand[nearest <= coverage].sum()))
+            elif (nearest <= coverage).all():
+                values.append(float(size))
+    return min(values) if values else np.inf
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("kind", ["p_median", "p_center", "max_covering", "set_covering"])
+def test_each_kind_against_brute_force(kind, seed):
+    problem, km = random_instance(seed)
+    demand = problem.demand[:, 0]
+    p = None if kind == "set_covering" else 2
+    coverage = 45.0 if kind in ("max_covering", "set_covering") else np.inf
+    expected = brute(km, demand, kind, p, coverage)
+    if not np.isfinite(expected):  # a region no site covers: refused when the problem is made
+        with pytest.raises(InfeasibleError, match="no candidate site within the coverage"):
+            solve_problem(classic_problem(problem, kind, p, coverage_km=coverage), EXACT)
+        return
+    run = solve_problem(classic_problem(problem, kind, p, coverage_km=coverage), EXACT)
+    value = kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions)
+    assert value == pytest.approx(-expected if kind == "max_covering" else expected, rel=1e-9)
+    assert run.audit.passed
+    assert run.report.status.value == "optimal"
+
+
+def test_hand_derived_line():
+    """Regions at 0, 10, 20, 30 km (demand 1), sites at the same places. p-median p=2: sites 0|10 and
+    20|30 (either) → distance 2 × 10 = 20; p-center p=2: radius 10; MCLP p=1 within 10 km: 3 regions;
+    LSCP within 10 km: 2 sites (10 and 20 cover everything: 0-10-20 and 20-30)."""
+    positions = np.array([0.0, 10.0, 20.0, 30.0])
+    km = np.abs(positions[:, None] - positions[None, :])
+    problem = dense_problem(demand=[1, 1, 1, 1], opening_cost=np.zeros(4), capacity=np.full(4, np.inf),
+                            unit_cost=np.zeros((4, 4)))
+    problem = dataclasses.replace(problem, arc_distance_km=km.ravel())
+    for kind, p, coverage, expected in (("p_median", 2, np.inf, 20.0), ("p_center", 2, np.inf, 10.0),
+                                        ("max_covering", 1, 10.0, 3.0), ("set_covering", None, 10.0, 2.0)):
+        run = solve_problem(classic_problem(problem, kind, p, coverage_km=coverage), EXACT)
+        assert kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions) == expected, kind
+
+
+def test_capacitated_p_center():
+    """The line with capacity 2 per site and p = 2: each site serves two neighbours, radius 10 (0|10
+    from 0 or 10, 20|30 from 20 or 30); with capacity 1 and p = 2 two regions stay unserved:
+    infeasible."""
+    positions = np.array([0.0, 10.0, 20.0, 30.0])
+    km = np.abs(positions[:, None] - positions[None, :])
+    for capacity, radius in ((2.0, 10.0), (1.0, None)):
+        problem = dense_problem(demand=[1, 1, 1, 1], opening_cost=np.zeros(4), capacity=np.full(4, capacity),
+                                unit_cost=np.zeros((4, 4)))
+        classic = classic_problem(dataclasses.replace(problem, arc_distance_km=km.ravel()), "p_center", 2)
+        if radius is None:
+            with pytest.raises(InfeasibleError, match="can make at most 2"):  # the screening says it
+                solve_problem(classic, EXACT)
+            continue
+        run = solve_problem(classic, EXACT)
+        assert kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions) == radius
+
+
+@pytest.mark.parametrize(("objective", "message"), [
+    ({"kind": "p_median"}, "needs p"),
+    ({"kind": "max_covering", "p": 2}, "needs coverage_km"),
+    ({"kind": "set_covering", "coverage_km": 10, "p": 2}, "p has no meaning"),
+    ({"kind": "p_center", "p": 2, "coverage_km": 5}, "coverage has no meaning"),
+    ({"kind": "minimax"}, "kind"),
+])
+def test_objective_keys_are_checked(objective, message):
+    data = {
+        "name": "m", "products": {"a": {}}, "transport": {"a": {"cost_per_unit_km": 0.1}},
+        "facility_types": {"t": {"opening_cost_per_yr": 1.0, "products": {"a": {"cost_per_unit": 1.0}}}},
+        "objective": objective,
+    }
+    with pytest.raises(InputError, match=message):
+        model_config_from_dict(data)
+
+
+def test_cli_p_center(tmp_path):
+    """Regions at 0°, 1°, 2°, 10° E (a degree is 111.2 km); p = 2: one site at 1° serves 0°-2° within
+    111.2 km, one at 10° serves itself: radius 111.2 km."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0, 2.0, 10.0], [10, 10, 10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text() + '[objective]\nkind = "p_center"\np = 2\n')
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    kind = summary["objective_kind"]
+    assert kind["kind"] == "p_center" and kind["proven_optimal"]
+    assert kind["value"] == pytest.approx(111.195, abs=0.01)
+    assert "kind        p_center (p = 2): radius 111.19" in result.output
+
+
+@pytest.mark.parametrize("command", [["compare"], ["pareto"], ["alternatives"], ["solve", "--scenarios", "3"]])
+def test_cost_studies_refuse_a_classic_kind(tmp_path, command):
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0], [10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text() + '[objective]\nkind = "p_median"\np = 1\n')
+    result = CliRunner().invoke(main, [*command, "--model", str(model), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "works on the cost model" in result.output
+    assert not (tmp_path / "out").exists()
