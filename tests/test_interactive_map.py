@@ -137,7 +137,7 @@ def test_report_is_self_contained_and_escapes_user_strings(layers, tmp_path):
     for heading in ("Cost breakdown", "Facilities (1 open)", "Demand and unmet demand by product", "Cost to serve",
                     "Regions with the most unmet demand", "Model assumptions", "Solver", "Independent audit"):
         assert f"<h2>{heading}" in page
-    assert "passed" in page and page.count("data:image/png;base64,") == 4  # map + three charts
+    assert "passed" in page and page.count("data:image/png;base64,") == 5  # map + four charts (with coverage)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import pytest
 from planner.errors import InfeasibleError
 from planner.model.index import ModelIndex
 from planner.pipeline import audited_solution, solve_problem
+from planner.problem import ARC_FIELDS
 from planner.solver.outcome import SolverOptions, Status
 from planner.solver.radius import (
     applies,
@@ -45,8 +46,7 @@ def random_uncapacitated(seed: int, p: int | None = None, penalty: float = np.in
     problem = dense_problem(rng.integers(1, 6, n_regions), opening, np.full(n_sites, np.inf),
                             np.where(np.isfinite(unit_cost), unit_cost, 0.0), penalty=penalty, **counts)
     keep = np.isfinite(unit_cost[problem.arc_option, problem.arc_region])
-    arcs = {name: getattr(problem, name)[keep] for name in ("arc_option", "arc_region", "arc_product",
-            "arc_distance_km", "arc_production_cost", "arc_transport_cost", "arc_co2_t")}
+    arcs = {name: getattr(problem, name)[keep] for name in ARC_FIELDS}
     return dataclasses.replace(problem, **arcs), unit_cost
 
 
@@ -152,8 +152,7 @@ def test_levels_are_the_distinct_costs_below_the_penalty():
 def test_a_pair_no_option_reaches_is_infeasible():
     problem, _ = random_uncapacitated(3, dense=False)
     stranded = problem.arc_region != 0
-    arcs = {name: getattr(problem, name)[stranded] for name in ("arc_option", "arc_region", "arc_product",
-            "arc_distance_km", "arc_production_cost", "arc_transport_cost", "arc_co2_t")}
+    arcs = {name: getattr(problem, name)[stranded] for name in ARC_FIELDS}
     with pytest.raises(InfeasibleError, match="no facility option reaches it"):
         solve_radius(dataclasses.replace(problem, **arcs), EXACT)
 
