@@ -5,7 +5,8 @@ The tables are joined with the input data once (:func:`join_tables`); then each 
 function of :data:`CHECKS` returns its violations (≥ 0; units/yr unless stated) and tolerances:
 
 * :func:`check_demand_balance`: ``demand_balance``, served + unmet = demand for every (region,
-  product) with demand, no pair missing, no unmet demand that must be served; ``negative_quantities``.
+  product) with demand (served: each flow's quantity over its arc's demand factor, 1 without
+  proximity bands), no pair missing, no unmet demand that must be served; ``negative_quantities``.
 * :func:`check_eligible_arcs`: ``eligible_arcs``, every flow uses an allowed (site, type, region,
   product) arc, so the type makes the product and every delivery radius holds; ``radius_km``
   (distance − product radius).
@@ -17,6 +18,7 @@ function of :data:`CHECKS` returns its violations (≥ 0; units/yr unless stated
   units/yr over a product's limit).
 * :func:`check_service_level`: ``service_level`` (units/yr a product's service level requires within
   its distance/time limit that the flows do not deliver within it, judged by the input arc's km and minutes).
+* :func:`check_revenue`: ``revenue`` (the flows' revenue against price × quantity of their arcs).
 * :func:`check_setups`: ``setup_paid`` (currency/yr of setups that flows need and the sites lack).
 
 ``objective`` (:func:`recompute_objective`, :func:`objective_differs`): Σ fixed_cost + setups +
@@ -100,6 +102,8 @@ def _arc_keys(problem: Problem) -> pd.DataFrame:
             "unit_cost": problem.arc_unit_cost,
             "arc_distance_km": problem.arc_distance_km,
             "arc_minutes": problem.arc_minutes,
+            "arc_factor": problem.arc_demand_factor,
+            "arc_price": problem.arc_price,
         }
     )
 
@@ -152,10 +156,12 @@ def join_tables(problem: Problem, tables: ResultTables) -> Joined:
         }
     )
     pairs = ["region_id", "product"]
-    served = flows.groupby(pairs, as_index=False)["quantity"].sum()
+    keyed = flows.merge(_arc_keys(problem), on=["site_id", "facility_type", "region_id", "product"], how="left")
+    # the base demand each flow serves: its quantity over its arc's demand factor (proximity; 1 without)
+    base = keyed[pairs].assign(quantity=keyed["quantity"] / keyed["arc_factor"].fillna(1.0).replace(0.0, 1.0))
+    served = base.groupby(pairs, as_index=False)["quantity"].sum()
     demand = expected.merge(tables.regions[[*pairs, "unmet"]], on=pairs, how="left")
     demand = demand.merge(served, on=pairs, how="left").fillna({"quantity": 0.0})
-    keyed = flows.merge(_arc_keys(problem), on=["site_id", "facility_type", "region_id", "product"], how="left")
     options = _option_keys(problem)
     option = sites.merge(options, on=["site_id", "facility_type"], how="left")["option"].to_numpy()
     unknown = np.isnan(option.astype(float))
@@ -265,6 +271,15 @@ def check_co2_and_service(problem: Problem, joined: Joined) -> list[Check]:
     ]
 
 
+def check_revenue(problem: Problem, joined: Joined) -> list[Check]:
+    """The revenue column equals price × quantity of each flow's arc (``revenue``, currency/yr)."""
+    if "revenue" not in joined.flows:
+        return [Check("revenue", None, 0.0)]
+    expected = joined.flows["arc_price"].fillna(0.0) * joined.flows["quantity"]
+    difference = float((joined.flows["revenue"] - expected).abs().sum())
+    return [Check("revenue", difference, RELATIVE_TOLERANCE * max(float(expected.sum()), 1.0))]
+
+
 def check_service_level(problem: Problem, joined: Joined) -> list[Check]:
     """Per product with a service level: the units/yr its level requires within the limit minus the
     units the flows deliver within it, judged by the distance and time of each flow's arc in the
@@ -306,7 +321,7 @@ def _paid_setup(joined: Joined) -> float:
 
 
 CHECKS = (check_demand_balance, check_eligible_arcs, check_sites, check_structure, check_co2_and_service,
-          check_service_level, check_setups)
+          check_service_level, check_revenue, check_setups)
 
 
 def recompute_objective(problem: Problem, joined: Joined) -> float:

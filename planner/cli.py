@@ -408,6 +408,7 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
     out_dir = _output_folder(out, config, data)
     if scenarios is not None or periods is not None:
         cost_objective_only(config, "--scenarios and --periods")
+        no_proximity(config, "--scenarios and --periods")
         return _solve_uncertain(config, data, options, out_dir, scenarios, seed, periods, basemap)
     _, summary = _reserve_plan_write(out_dir, config, data, options, lambda: plan(config, data, options), _write_plan,
                                      basemap=basemap)
@@ -419,6 +420,14 @@ def cost_objective_only(config, what: str) -> None:
     if config.objective.kind != "cost":
         raise InputError(f"{config.source_path or config.name}: {what} works on the cost model; this model's "
                          f"[objective] kind is '{config.objective.kind}' (use planner solve, or kind = \"cost\")")
+
+
+def no_proximity(config, what: str) -> None:
+    """Scenario models keep demand price-blind: proximity bands are refused with one line."""
+    banded = [name for name, product in config.products.items() if product.proximity is not None]
+    if banded:
+        raise InputError(f"{config.source_path or config.name}: {what} do not support proximity bands yet "
+                         f"(products.{banded[0]}.proximity); remove them for this study")
 
 
 def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, periods, basemap) -> None:
@@ -568,11 +577,15 @@ def init(data_path, id_column, demand_column, demand_rate, layer, lon_column, la
 
 
 @main.command()
-@click.argument("fmt", metavar="FORMAT", type=click.Choice(["cap", "ufl", "sscflp", "pmed"]))
+@click.argument("fmt", metavar="FORMAT",
+                type=click.Choice(["cap", "ufl", "sscflp", "pmed", "pcenter", "mclp", "lscp"]))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--capacity", type=POSITIVE,
               help="Capacity of every site where the file says 'capacity' (capa/capb/capc).")
-@click.option("--p", "p", type=click.IntRange(min=1), help="Number of sites to open (p-median; default: the file's p).")
+@click.option("--p", "p", type=click.IntRange(min=1),
+              help="Number of sites to open (pmed, pcenter, mclp; default: the file's p).")
+@click.option("--coverage", type=click.FloatRange(min=0),
+              help="Coverage distance D (mclp, lscp; required): a site covers a demand point within D.")
 @click.option("--single-source", is_flag=True, help="Each customer served by exactly one site (cap files).")
 @click.option("--time-limit", type=POSITIVE, help="Time limit per instance, seconds.")
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (at most the machine's cores).")
@@ -581,9 +594,10 @@ def init(data_path, id_column, demand_column, demand_rate, layer, lon_column, la
     type=click.Path(path_type=str),
     help="known_optima.csv: add 'known' and 'match' (relative difference <= 1e-6).",
 )
-def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
-    """Solve published benchmark FILES of FORMAT (cap, ufl, sscflp, pmed) with the planner's model;
-    print one JSON object per instance and line. Exits 1 when an instance has no solution."""
+def bench(fmt, files, capacity, p, coverage, single_source, time_limit, threads, optima):
+    """Solve published benchmark FILES of FORMAT (cap, ufl, sscflp, pmed) with the planner's model, or
+    the classic models pcenter, mclp, lscp on pmed graphs or generated POINTS files; print one JSON
+    object per instance and line. Exits 1 when an instance has no solution."""
     import json
 
     from planner.studies.bench import run_bench
@@ -593,6 +607,7 @@ def bench(fmt, files, capacity, p, single_source, time_limit, threads, optima):
         [Path(f) for f in files],
         capacity=capacity,
         p=p,
+        coverage=coverage,
         single_source=single_source,
         time_limit=time_limit,
         threads=_bounded_threads(threads),
@@ -642,6 +657,7 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, out, 
     out_dir = _output_folder(out, base, data, "compare_")
     spec = None
     if scenarios is not None:
+        no_proximity(base, "--scenarios")
         from planner.studies.stochastic.pipeline import parse_scenarios_option
 
         spec = parse_scenarios_option(scenarios)

@@ -46,6 +46,8 @@ ARC_FIELDS = (
     "arc_transport_cost",
     "arc_co2_t",
     "arc_minutes",
+    "arc_demand_factor",
+    "arc_price",
 )
 
 
@@ -96,6 +98,10 @@ class Problem:
     co2_cap_t: float = np.inf  # t CO2/yr the whole network may emit (production + transport)
     max_unmet: np.ndarray | None = None  # (P,) units/yr of each product that may go unserved; inf = no limit
     arc_minutes: np.ndarray | None = None  # (A,) delivery minutes (the OD matrix's column); NaN = not known
+    # proximity (local premium): arc a captures arc_demand_factor[a] × its pair's demand when it serves
+    # it in full, and earns arc_price[a] per unit delivered (currency/unit; the objective subtracts it)
+    arc_demand_factor: np.ndarray | None = None  # (A,) share of the base demand captured; default 1
+    arc_price: np.ndarray | None = None  # (A,) currency/unit; default 0
     # service level per product (see ``arc_within_service``): at least service_share[p] of product p's
     # demand is served on arcs within service_km[p] km and service_minutes[p] minutes
     service_share: np.ndarray | None = None  # (P,) fraction; 0 = no service level
@@ -114,7 +120,8 @@ class Problem:
         n_products = len(self.product_ids)
         defaults = {"max_unmet": np.full(n_products, np.inf), "service_share": np.zeros(n_products),
                     "service_km": np.full(n_products, np.inf), "service_minutes": np.full(n_products, np.inf),
-                    "arc_minutes": np.full(len(self.arc_option), np.nan)}
+                    "arc_minutes": np.full(len(self.arc_option), np.nan),
+                    "arc_demand_factor": np.ones(len(self.arc_option)), "arc_price": np.zeros(len(self.arc_option))}
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
@@ -162,13 +169,19 @@ class Problem:
     # derived arrays ---------------------------------------------------------------------------------
     @property
     def arc_unit_cost(self) -> np.ndarray:
-        """Cost per unit shipped on each arc: production + transport + carbon price × CO2."""
-        return self.arc_production_cost + self.arc_transport_cost + self.carbon_price * self.arc_co2_t
+        """Cost per unit shipped on each arc: production + transport + carbon price × CO2 − price."""
+        return self.arc_production_cost + self.arc_transport_cost + self.carbon_price * self.arc_co2_t - self.arc_price
+
+    @property
+    def has_proximity(self) -> bool:
+        """Whether demand factors or prices depend on the serving arc (``planner.inputs.config.ProximityConfig``)."""
+        return bool((self.arc_demand_factor != 1).any() or (self.arc_price != 0).any())
 
     @property
     def arc_demand(self) -> np.ndarray:
-        """Demand (units/yr) of the (region, product) pair each arc serves."""
-        return self.demand[self.arc_region, self.arc_product]
+        """Units/yr arc a delivers when it serves its (region, product) pair in full: the pair's demand
+        × the arc's demand factor."""
+        return self.demand[self.arc_region, self.arc_product] * self.arc_demand_factor
 
     @property
     def arc_pair(self) -> np.ndarray:

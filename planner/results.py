@@ -9,6 +9,11 @@ Tables:
   transport_cost, carbon_cost, co2_t, cost``; ``cost`` = production + transport + carbon cost.
 * ``regions``: ``region_id, product, demand, served, unmet, unmet_cost``.
 
+With proximity bands, ``quantity`` is what an arc delivers (its demand factor × the share of the
+base demand it serves), ``flows`` gains ``revenue`` (price × quantity) where products have prices,
+``regions.served`` counts the base demand served and ``regions.captured`` the units delivered; the
+cost part ``revenue`` is minus the revenue, so the parts still add up to the objective.
+
 Service (:meth:`ResultTables.service_levels`, :meth:`ResultTables.coverage_curve`): the share of each
 product's demand served within a distance (and time), recomputed from ``flows`` and ``regions``.
 """
@@ -49,6 +54,8 @@ UNITS = {
     "served": "units/yr",
     "unmet": "units/yr",
     "unmet_cost": "currency/yr",
+    "revenue": "currency/yr",
+    "captured": "units/yr",
 }
 
 
@@ -60,7 +67,7 @@ def _with_units(frame: pd.DataFrame) -> pd.DataFrame:
 def flows_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.DataFrame:
     """One row per arc that carries product."""
     used = np.flatnonzero(solution.assign > 0)
-    quantity = solution.assign[used] * index.pair_demand[index.arc_pair[used]]
+    quantity = solution.assign[used] * index.arc_demand[used]
     option = problem.arc_option[used]
     co2 = problem.arc_co2_t[used] * quantity
     frame = pd.DataFrame(
@@ -78,6 +85,8 @@ def flows_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.D
         }
     )
     frame["cost"] = frame["production_cost"] + frame["transport_cost"] + frame["carbon_cost"]
+    if (problem.arc_price != 0).any():  # proximity prices: revenue (currency/yr), not part of cost
+        frame["revenue"] = problem.arc_price[used] * quantity
     if np.isfinite(problem.arc_minutes).any():  # the OD matrix gave delivery times
         frame.insert(frame.columns.get_loc("distance_km") + 1, "minutes", problem.arc_minutes[used])
     return _with_units(frame)
@@ -112,8 +121,8 @@ def sites_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.D
 
 def regions_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.DataFrame:
     """Demand, served and unmet per (region, product) with positive demand."""
-    arc_quantity = solution.assign * index.arc_demand
-    served = np.bincount(index.arc_pair, weights=arc_quantity, minlength=index.n_pairs)
+    served = np.bincount(index.arc_pair, weights=solution.assign * index.pair_demand[index.arc_pair],
+                         minlength=index.n_pairs)  # of the base demand (a demand factor scales the delivery)
     unmet = index.pair_demand - served
     unmet[np.abs(unmet) < SHARE_ZERO * index.pair_demand] = 0.0
     penalty = np.where(np.isfinite(index.pair_penalty), index.pair_penalty, 0.0)
@@ -127,6 +136,9 @@ def regions_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd
             "unmet_cost": penalty * np.maximum(unmet, 0.0),
         }
     )
+    if (problem.arc_demand_factor != 1).any():  # proximity: units delivered (captured) differ from served
+        frame.insert(frame.columns.get_loc("served") + 1, "captured",
+                     np.bincount(index.arc_pair, weights=solution.assign * index.arc_demand, minlength=index.n_pairs))
     return _with_units(frame)
 
 
@@ -156,7 +168,8 @@ class ResultTables:
         )
 
     def cost_parts(self) -> dict[str, float]:
-        """The objective split (currency/yr): fixed, setup, production, transport, carbon, unmet_penalty."""
+        """The objective split (currency/yr): fixed, setup, production, transport, carbon, unmet_penalty
+        (and revenue, negative, where products have prices)."""
         return {
             "fixed": float(self.sites["fixed_cost"].sum()),
             "setup": float(self.sites["setup_cost"].sum()),
@@ -164,6 +177,7 @@ class ResultTables:
             "transport": float(self.flows["transport_cost"].sum()),
             "carbon": float(self.flows["carbon_cost"].sum()),
             "unmet_penalty": float(self.regions["unmet_cost"].sum()),
+            **({"revenue": -float(self.flows["revenue"].sum())} if "revenue" in self.flows else {}),
         }
 
     def cost_to_serve(self) -> pd.Series:

@@ -81,6 +81,36 @@ class ServiceConfig(_Strict):
         return self
 
 
+class ProximityConfig(_Strict):
+    """Demand that rewards being close: by delivery band (``bands_km`` upper limits, ascending; one
+    band more beyond the last), the share of the base demand captured when served from that band
+    (``demand_factor``) and/or the price per unit (``price``, which makes the product earn revenue:
+    its unserved demand then earns nothing instead of costing a penalty)."""
+
+    bands_km: list[Positive] = Field(description="upper limits of the delivery bands, km, ascending")
+    demand_factor: list[NonNegative] | None = Field(
+        None, description="captured share of the base demand per band (one more than bands_km); None = all 1"
+    )
+    price: list[NonNegative] | None = Field(
+        None, description="price per unit per band, currency/unit (one more than bands_km); None = no revenue"
+    )
+
+    @model_validator(mode="after")
+    def _bands_fit(self) -> ProximityConfig:
+        if not self.bands_km:
+            raise ValueError("bands_km is empty: give at least one band limit, km")
+        if any(b <= a for a, b in zip(self.bands_km, self.bands_km[1:], strict=False)):
+            raise ValueError(f"bands_km must be strictly increasing (got {self.bands_km})")
+        if self.demand_factor is None and self.price is None:
+            raise ValueError("give demand_factor or price (or both), one value per band")
+        for key in ("demand_factor", "price"):
+            values = getattr(self, key)
+            if values is not None and len(values) != len(self.bands_km) + 1:
+                raise ValueError(f"{key} needs {len(self.bands_km) + 1} values (one per band, the last beyond "
+                                 f"{self.bands_km[-1]:g} km), got {len(values)}")
+        return self
+
+
 class ProductConfig(_Strict):
     """A product: how its demand follows from the regions, and what not serving it costs."""
 
@@ -92,6 +122,16 @@ class ProductConfig(_Strict):
         None, description="currency/unit of demand left unserved; omit to require full service"
     )
     service: ServiceConfig | None = Field(None, description="a service level: share of demand within a distance/time")
+    proximity: ProximityConfig | None = Field(
+        None, description="demand or price by delivery distance band (local premium)"
+    )
+
+    @model_validator(mode="after")
+    def _price_or_penalty(self) -> ProductConfig:
+        if self.proximity is not None and self.proximity.price is not None and self.unmet_penalty_per_unit is not None:
+            raise ValueError("a product with proximity.price earns revenue and its unserved demand earns nothing: "
+                             "remove unmet_penalty_per_unit")
+        return self
 
 
 class TransportConfig(_Strict):

@@ -288,7 +288,7 @@ def facility_options(config: ModelConfig, sites: pd.DataFrame) -> Options:
     )
 
 
-ARC_COLUMNS = ("option", "region", "product", "km", "production", "transport", "co2", "minutes")
+ARC_COLUMNS = ("option", "region", "product", "km", "production", "transport", "co2", "minutes", "factor", "price")
 
 
 def type_arcs(config: ModelConfig, inputs: Inputs, options: Options, k: int) -> list[dict]:
@@ -328,8 +328,9 @@ def product_arcs(config: ModelConfig, facility, p: int, option, region, km, od_c
     transport, production = config.transport[product], facility.products[product]
     transport_cost = od_cost if od_cost is not None else transport.cost_per_unit_km * km
     co2_t = (production.co2_kg_per_unit + transport.co2_kg_per_unit_km * km) / KG_PER_T
-    unit_cost = production.cost_per_unit + transport_cost + config.carbon_price * co2_t
-    useful = unit_cost < finite_or_inf(config.products[product].unmet_penalty_per_unit)
+    factor, price = proximity_bands(config.products[product], km)
+    unit_cost = production.cost_per_unit + transport_cost + config.carbon_price * co2_t - price
+    useful = (factor > 0) & (factor * unit_cost < product_penalty(config.products[product]))
     n = int(useful.sum())
     return {
         "option": option[useful],
@@ -339,8 +340,30 @@ def product_arcs(config: ModelConfig, facility, p: int, option, region, km, od_c
         "production": np.full(n, production.cost_per_unit),
         "transport": np.asarray(transport_cost, dtype=float)[useful],
         "co2": co2_t[useful],
+        "factor": factor[useful],
+        "price": price[useful],
         "useful": useful,
     }
+
+
+def proximity_bands(product, km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per arc of ``km`` road km: the demand factor and the price (currency/unit) of its delivery band
+    (band b: bands_km[b-1] < km ≤ bands_km[b]); 1 and 0 without proximity bands."""
+    proximity = product.proximity
+    if proximity is None:
+        return np.ones(len(km)), np.zeros(len(km))
+    band = np.searchsorted(np.asarray(proximity.bands_km, dtype=float), km, side="left")
+    factor = np.ones(len(km)) if proximity.demand_factor is None else np.asarray(proximity.demand_factor)[band]
+    price = np.zeros(len(km)) if proximity.price is None else np.asarray(proximity.price, dtype=float)[band]
+    return factor.astype(float), price
+
+
+def product_penalty(product) -> float:
+    """Currency per unit of the product's unserved demand: its penalty (inf = must serve), 0 for a
+    product with prices (unserved demand earns nothing)."""
+    if product.proximity is not None and product.proximity.price is not None:
+        return 0.0
+    return finite_or_inf(product.unmet_penalty_per_unit)
 
 
 def all_arcs(config: ModelConfig, inputs: Inputs, options: Options) -> dict[str, np.ndarray]:
@@ -417,7 +440,7 @@ def cost_problem(config: ModelConfig, inputs: Inputs) -> Problem:
         type_ids=tuple(config.facility_types),
         site_ids=inputs.sites["site_id"].to_numpy(dtype=object),
         demand=inputs.demand,
-        unmet_penalty=np.array([finite_or_inf(p.unmet_penalty_per_unit) for p in config.products.values()]),
+        unmet_penalty=np.array([product_penalty(p) for p in config.products.values()]),
         max_distance_km=np.array([finite_or_inf(config.transport[p].max_distance_km) for p in config.products]),
         option_site=options.option_site,
         option_type=options.option_type,
@@ -437,6 +460,8 @@ def cost_problem(config: ModelConfig, inputs: Inputs) -> Problem:
         arc_transport_cost=arcs["transport"].astype(float),
         arc_co2_t=arcs["co2"].astype(float),
         arc_minutes=arcs["minutes"].astype(float),
+        arc_demand_factor=arcs["factor"].astype(float),
+        arc_price=arcs["price"].astype(float),
         **service_levels(config, inputs),
         carbon_price=config.carbon_price,
         single_sourcing=network.single_sourcing,

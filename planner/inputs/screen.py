@@ -95,7 +95,12 @@ def check_capacity(problem: Problem) -> None:
     """Demand that must be served ≤ the largest capacity of every site (one type per site),
     counting only the ``max_facilities`` largest sites."""
     must_serve = ~np.isfinite(problem.unmet_penalty)
-    required = float(problem.demand[:, must_serve].sum())
+    smallest_factor = np.ones(problem.demand.shape)  # proximity: the least a served pair can take
+    if problem.n_arcs:
+        smallest_factor[:] = np.inf
+        np.minimum.at(smallest_factor, (problem.arc_region, problem.arc_product), problem.arc_demand_factor)
+        smallest_factor[~np.isfinite(smallest_factor)] = 1.0
+    required = float((problem.demand * smallest_factor)[:, must_serve].sum())
     capacity = problem.option_capacity_max
     if required <= 0 or not np.all(np.isfinite(capacity)):
         return

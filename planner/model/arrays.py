@@ -313,7 +313,7 @@ def rows_capex_budget(problem: Problem, index: ModelIndex, cols: Columns) -> tup
 def rows_aggregate_capacity(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
     r"""``define_aggregate_capacity``: :math:`\sum_o C_o m_o \ge \sum_{d: \pi_d = \infty} q_d` (valid
     inequality) when every option is capacitated."""
-    must_serve = float(index.pair_demand[~np.isfinite(index.pair_penalty)].sum())
+    must_serve = float(index.pair_must_serve.sum())
     if must_serve <= 0 or not np.isfinite(problem.module_capacity).all() or problem.n_options == 0:
         return ()
     m_cols, m_coef = cols.modules_terms(cols.open, problem.module_capacity)

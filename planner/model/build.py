@@ -7,7 +7,10 @@ Symbols (units):
   :math:`a \in A` arcs from option :math:`o(a)` to pair :math:`d(a)`.
 * :math:`F_o` opening cost (currency/yr), :math:`M_o` cost per module (currency/yr),
   :math:`C_o` capacity per module (units/yr), :math:`\underline m_o, \overline m_o` module bounds.
-* :math:`c_a` = production + transport + carbon price × CO2 per unit on arc :math:`a` (currency/unit);
+* :math:`c_a` = production + transport + carbon price × CO2 − price per unit on arc :math:`a`
+  (currency/unit; the price of proximity bands, 0 without);
+* :math:`f_a` demand factor of arc a (proximity bands; 1 without): arc a delivers :math:`f_a q_{d(a)} x_a`,
+  and :math:`q_{d(a)}` in the rows below stands for :math:`f_a q_{d(a)}` (``ModelIndex.arc_demand``);
   :math:`\pi_d` unmet penalty (currency/unit; :math:`\infty` = must serve).
 
 Variables:
@@ -236,11 +239,12 @@ def define_capex_budget(model: pyo.ConcreteModel, problem: Problem, index: Model
 
 
 def define_aggregate_capacity(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
-    r"""Valid inequality :math:`\sum_o C_o m_o \ge \sum_{d: \pi_d = \infty} q_d`: the capacity
+    r"""Valid inequality :math:`\sum_o C_o m_o \ge \sum_{d: \pi_d = \infty} q_d \min_{a \to d} f_a` (the
+    smallest demand factor of the pair's arcs, 1 without proximity): the capacity
     opened covers the demand that must be served (capacity is shared by all products). Implied by
     the other rows in integer solutions, it lets the solver derive knapsack cover cuts on the
     open/module decisions. Added only when every option is capacitated."""
-    must_serve = float(index.pair_demand[~np.isfinite(index.pair_penalty)].sum())
+    must_serve = float(index.pair_must_serve.sum())
     if must_serve <= 0 or not np.isfinite(problem.module_capacity).all() or problem.n_options == 0:
         return
     capacity = sum(

@@ -37,6 +37,7 @@ class ModelIndex:
     setup_option: np.ndarray  # (Z,) option of each product setup decision (setup cost > 0, arcs exist)
     setup_product: np.ndarray  # (Z,) its product
     arc_setup: np.ndarray  # (A,) the setup decision an arc needs, -1 if none
+    arc_factor: np.ndarray  # (A,) the arc's demand factor (proximity; 1 without)
 
     @classmethod
     def from_problem(cls, problem: Problem) -> ModelIndex:
@@ -65,12 +66,23 @@ class ModelIndex:
             arcs_by_pair=group_positions(arc_pair, len(pair_code)),
             arcs_by_option=group_positions(problem.arc_option, problem.n_options),
             modular_options=np.flatnonzero(problem.max_modules > problem.min_modules),
+            arc_factor=problem.arc_demand_factor,
         )
 
     @functools.cached_property
     def arc_demand(self) -> np.ndarray:
-        """(A,) demand q_d(a) of each arc's pair, units/yr: the flow of arc a is ``arc_demand[a] · assign[a]``."""
-        return self.pair_demand[self.arc_pair]
+        """(A,) units/yr arc a delivers at ``assign[a]`` = 1: its pair's demand q_d(a) × its demand factor
+        f_a (1 without proximity); the flow of arc a is ``arc_demand[a] · assign[a]``."""
+        return self.pair_demand[self.arc_pair] * self.arc_factor
+
+    @functools.cached_property
+    def pair_must_serve(self) -> np.ndarray:
+        """(D,) units/yr a pair that must be served needs at the least: q_d × its smallest arc factor
+        (q_d without proximity; 0 for pairs that may go unmet)."""
+        smallest = np.full(self.n_pairs, np.inf)
+        np.minimum.at(smallest, self.arc_pair, self.arc_factor)
+        smallest[~np.isfinite(smallest)] = 1.0
+        return np.where(np.isfinite(self.pair_penalty), 0.0, self.pair_demand * smallest)
 
     @property
     def n_pairs(self) -> int:

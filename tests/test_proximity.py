@@ -1,0 +1,161 @@
+"""Demand that rewards being close (``[products.<p>.proximity]``): hand-derived cases where a local
+premium makes a microfactory pay, brute force on tiny instances, neutral settings equal today's
+model, the audit of revenue and captured demand, the model-file checks and the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy.optimize import linprog
+
+from planner.audit import audit
+from planner.cli import main
+from planner.errors import InputError
+from planner.inputs.config import model_config_from_dict
+from planner.pipeline import solve_problem
+from planner.results import ResultTables
+from planner.solver import SolverOptions
+from tests.builders import dense_problem, equator_regions, tiny_model_file
+
+EXACT = SolverOptions(mip_gap=0.0, quiet=True)
+
+
+def central_or_micro(near_price: float, near_factor: float = 1.0):
+    """One region (100 units/yr); a central site C 500 km away (opening 100, 5 per unit delivered)
+    and a microfactory M 10 km away (opening 250, 6 per unit). Price 10 per unit from beyond 50 km,
+    ``near_price`` within; ``near_factor`` of the demand is captured from within 50 km."""
+    problem = dense_problem(demand=[100], opening_cost=[100, 250], capacity=[np.inf, np.inf],
+                            unit_cost=[[5], [6]], penalty=0.0)
+    return dataclasses.replace(problem, arc_distance_km=np.array([500.0, 10.0]),
+                               arc_price=np.array([10.0, near_price]),
+                               arc_demand_factor=np.array([1.0, near_factor]))
+
+
+@pytest.mark.parametrize(("near_price", "near_factor", "objective", "opened"), [
+    (12.0, 1.0, -400.0, "s0"),  # C: 100·(10 − 5) − 100 = 400 > M: 100·(12 − 6) − 250 = 350
+    (14.0, 1.0, -550.0, "s1"),  # M: 100·(14 − 6) − 250 = 550 > 400: the local premium makes it pay
+    (12.0, 1.3, -530.0, "s1"),  # M captures 130: 130·(12 − 6) − 250 = 530 > 400
+])
+def test_a_local_premium_makes_the_microfactory_pay(near_price, near_factor, objective, opened):
+    run = solve_problem(central_or_micro(near_price, near_factor), EXACT)
+    assert run.report.objective == pytest.approx(objective)
+    assert run.tables.sites["site_id"].tolist() == [opened]
+    parts = run.tables.cost_parts()
+    assert sum(parts.values()) == pytest.approx(objective)
+    assert parts["revenue"] < 0
+    assert run.audit.passed
+
+
+def brute_force(problem) -> float:
+    """Least cost − revenue over every open set, flows by an LP over the market shares (scipy)."""
+    q = problem.arc_demand  # factor × demand
+    best = np.inf
+    for opened in itertools.product([0, 1], repeat=problem.n_options):
+        opened = np.array(opened, dtype=bool)
+        arcs = np.flatnonzero(opened[problem.arc_option])
+        n = problem.n_regions
+        cost = np.concatenate([problem.arc_unit_cost[arcs] * q[arcs], problem.unmet_penalty[0] * problem.demand[:, 0]])
+        a_eq = np.zeros((n, len(arcs) + n))
+        a_eq[problem.arc_region[arcs], np.arange(len(arcs))] = 1
+        a_eq[np.arange(n), len(arcs) + np.arange(n)] = 1
+        rows = []
+        for o in np.flatnonzero(opened):
+            row = np.zeros(len(arcs) + n)
+            mine = problem.arc_option[arcs] == o
+            row[np.flatnonzero(mine)] = q[arcs][mine]
+            rows.append(row)
+        capacity = problem.module_capacity[opened]
+        result = linprog(cost, A_ub=np.array(rows) if rows else None, b_ub=capacity if rows else None,
+                         A_eq=a_eq, b_eq=np.ones(n), bounds=(0, 1), method="highs")
+        if result.status == 0:
+            best = min(best, result.fun + problem.opening_cost[opened].sum())
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_brute_force_with_factors_and_prices(seed):
+    rng = np.random.default_rng(seed)
+    n_sites, n_regions = 4, 5
+    problem = dense_problem(demand=rng.integers(1, 20, n_regions), opening_cost=rng.uniform(5, 40, n_sites),
+                            capacity=rng.uniform(15, 50, n_sites), unit_cost=rng.uniform(1, 5, (n_sites, n_regions)),
+                            penalty=0.0 if seed % 2 else 9.0)
+    problem = dataclasses.replace(problem, arc_demand_factor=rng.choice([0.8, 1.0, 1.3], problem.n_arcs),
+                                  arc_price=rng.uniform(3, 8, problem.n_arcs) if seed % 2 else np.zeros(problem.n_arcs))
+    run = solve_problem(problem, EXACT)
+    assert run.report.objective == pytest.approx(brute_force(problem), rel=1e-7, abs=1e-6)
+    assert run.audit.passed
+
+
+def test_the_audit_recomputes_revenue():
+    run = solve_problem(central_or_micro(14.0), EXACT)
+    flows = run.tables.flows.assign(revenue=run.tables.flows["revenue"] * 1.1)
+    tampered = ResultTables(run.tables.sites, flows, run.tables.regions)
+    assert "revenue" in audit(run.problem, tampered, run.report.objective).failures
+
+
+def test_served_counts_the_base_demand_and_captured_the_delivery():
+    run = solve_problem(central_or_micro(12.0, 1.3), EXACT)
+    regions = run.tables.regions
+    assert regions["served"].tolist() == [pytest.approx(100.0)]
+    assert regions["captured"].tolist() == [pytest.approx(130.0)]
+    assert run.tables.flows["quantity"].tolist() == [pytest.approx(130.0)]
+
+
+MODEL = {
+    "name": "m", "transport": {"a": {"cost_per_unit_km": 0.1}},
+    "facility_types": {"t": {"opening_cost_per_yr": 1.0, "products": {"a": {"cost_per_unit": 1.0}}}},
+}
+
+
+@pytest.mark.parametrize(("product", "message"), [
+    ({"proximity": {"bands_km": [50, 20], "price": [1, 1, 1]}}, "strictly increasing"),
+    ({"proximity": {"bands_km": [50], "price": [1]}}, "price needs 2 values"),
+    ({"proximity": {"bands_km": [50]}}, "give demand_factor or price"),
+    ({"unmet_penalty_per_unit": 5, "proximity": {"bands_km": [50], "price": [2, 1]}}, "remove unmet_penalty"),
+])
+def test_proximity_keys_are_checked(product, message):
+    with pytest.raises(InputError, match=message):
+        model_config_from_dict({**MODEL, "products": {"a": product}})
+
+
+def cli_model(tmp_path, proximity: str):
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0, 5.0], [10, 10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text().replace("[transport.standard]", f"{proximity}\n[transport.standard]"))
+    return model
+
+
+def test_neutral_factors_are_todays_model(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    plain = cli_model(tmp_path / "a", "")
+    neutral = cli_model(tmp_path / "b", "[products.standard.proximity]\nbands_km = [50, 200]\n"
+                                        "demand_factor = [1.0, 1.0, 1.0]")
+    summaries = []
+    for model in (plain, neutral):
+        out = model.parent / "out"
+        result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet"])
+        assert result.exit_code == 0, result.output
+        summaries.append(json.loads((out / "summary.json").read_text()))
+    assert summaries[0]["objective"] == pytest.approx(summaries[1]["objective"], rel=1e-12)
+    assert summaries[0]["costs"] == summaries[1]["costs"]
+
+
+def test_cli_prices_give_a_revenue_part(tmp_path):
+    model = cli_model(tmp_path, "[products.standard.proximity]\nbands_km = [50]\nprice = [30.0, 20.0]")
+    model.write_text(model.read_text().replace("unmet_penalty_per_unit = 1000.0\n", ""))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["costs"]["revenue"] < 0
+    assert sum(summary["costs"].values()) == pytest.approx(summary["objective"])
+    flows = pd.read_csv(out / "flows.csv")
+    assert (flows["revenue"] > 0).all()
+    assert summary["audit"]["passed"]
