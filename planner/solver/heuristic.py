@@ -10,6 +10,7 @@ with its solutions going down to it and back up (:class:`Restriction`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -19,16 +20,26 @@ import numpy as np
 from scipy import sparse
 
 from planner.errors import InfeasibleError, SolverError
-from planner.model.arrays import StandardForm, build_standard_form, solution_from_vector, start_vector
+from planner.model.arrays import (
+    StandardForm,
+    build_standard_form,
+    row_numbers,
+    service_need,
+    solution_from_vector,
+    start_vector,
+)
 from planner.model.index import ModelIndex
 from planner.model.solution import SHARE_ZERO, Solution
 from planner.problem import Problem, restrict_options
 from planner.solver.highs import new_highs, optimal_lp_solution, pass_model, run_highs, solve_lp
+from planner.solver.lagrangian import _Relaxation
 from planner.solver.outcome import SolverOptions
 
 logger = logging.getLogger(__name__)
 
 PERSISTENT_LP_MAX_ARCS = 200_000  # above this a fresh LP over the open options' arcs is cheaper
+SERVICE_MARGIN = 1e-9  # relative: the flow LPs meet each service level this far above its need
+REPAIR_PRICE_STEPS = 8  # the service repair's first shortfall price is the top one / 2^this
 
 
 def solution_cost(problem: Problem, index: ModelIndex, solution: Solution) -> float:
@@ -39,8 +50,8 @@ def solution_cost(problem: Problem, index: ModelIndex, solution: Solution) -> fl
     return fixed + flows + float((penalty * index.pair_demand * solution.unmet).sum())
 
 
-def satisfies_coupling(problem: Problem, solution: Solution) -> bool:
-    """One type per site, type and total counts, budget, forced sites, single sourcing."""
+def satisfies_coupling(problem: Problem, index: ModelIndex, solution: Solution) -> bool:
+    """One type per site, type and total counts, budget, forced sites, single sourcing, service levels."""
     is_open = solution.open > 0
     if np.bincount(problem.option_site[is_open], minlength=len(problem.site_ids)).max(initial=0) > 1:
         return False
@@ -57,7 +68,19 @@ def satisfies_coupling(problem: Problem, solution: Solution) -> bool:
         return False
     if problem.single_sourcing and ((solution.assign > SHARE_ZERO) & (solution.assign < 1 - 1e-9)).any():
         return False
-    return True
+    return meets_service_levels(problem, index, solution)
+
+
+def meets_service_levels(problem: Problem, index: ModelIndex, solution: Solution) -> bool:
+    """Every service level (``define_service_level``) holds, to a relative 1e-9 of its need."""
+    serviced = problem.serviced_products
+    if not len(serviced):
+        return True
+    counted = problem.arc_within_service
+    within = np.bincount(problem.arc_product[counted], weights=(index.arc_demand * solution.assign)[counted],
+                         minlength=problem.n_products)
+    need = service_need(problem, index)
+    return bool((within[serviced] >= need[serviced] * (1 - 1e-9)).all())
 
 
 def flow_form(
@@ -71,8 +94,9 @@ def flow_form(
 ) -> StandardForm:
     """The flow LP as a standard form: columns are the ``arcs`` (default: all; cost ``arc_cost``,
     share in [0, ``arc_upper``]) and then the pairs that may go unmet (their penalty × demand); rows
-    are one balance row per pair (= 1) and then one capacity row per option of ``capacitated``
-    (default: every option with a finite module capacity), in that order (load ≤ ``capacity_upper``)."""
+    are one balance row per pair (= 1), then one capacity row per option of ``capacitated``
+    (default: every option with a finite module capacity; load ≤ ``capacity_upper``), then one
+    service-level row per product with one (:func:`service_rows`), in that order."""
     arcs = np.arange(problem.n_arcs) if arcs is None else arcs
     if capacitated is None:
         capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
@@ -83,13 +107,16 @@ def flow_form(
     row_of[capacitated] = index.n_pairs + np.arange(len(capacitated))
     option = problem.arc_option[arcs]
     in_capacity = row_of[option] >= 0
-    rows = np.concatenate([index.arc_pair[arcs], unmet_pairs, row_of[option[in_capacity]]])
-    cols = np.concatenate([np.arange(n_arcs), n_arcs + np.arange(n_unmet), np.flatnonzero(in_capacity)])
-    vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity]])
+    first_service_row = index.n_pairs + len(capacitated)
+    service_row, service_col, service_lower = service_rows(problem, index, arcs, first_service_row)
+    rows = np.concatenate([index.arc_pair[arcs], unmet_pairs, row_of[option[in_capacity]], service_row])
+    cols = np.concatenate([np.arange(n_arcs), n_arcs + np.arange(n_unmet), np.flatnonzero(in_capacity), service_col])
+    vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity], quantity[service_col]])
+    n_rows = first_service_row + len(service_lower)
     return StandardForm(
-        matrix=sparse.csr_array((vals, (rows, cols)), shape=(index.n_pairs + len(capacitated), n_arcs + n_unmet)),
-        row_lower=np.concatenate([np.ones(index.n_pairs), np.full(len(capacitated), -np.inf)]),
-        row_upper=np.concatenate([np.ones(index.n_pairs), capacity_upper]),
+        matrix=sparse.csr_array((vals, (rows, cols)), shape=(n_rows, n_arcs + n_unmet)),
+        row_lower=np.concatenate([np.ones(index.n_pairs), np.full(len(capacitated), -np.inf), service_lower]),
+        row_upper=np.concatenate([np.ones(index.n_pairs), capacity_upper, np.full(len(service_lower), np.inf)]),
         col_lower=np.zeros(n_arcs + n_unmet),
         col_upper=np.concatenate([arc_upper, np.ones(n_unmet)]),
         integer=np.zeros(n_arcs + n_unmet, dtype=bool),
@@ -98,6 +125,28 @@ def flow_form(
         blocks={},
         row_families=(),
     )
+
+
+def service_rows(
+    problem: Problem, index: ModelIndex, arcs: np.ndarray, first_row: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""The service levels of the flow LP over the columns ``arcs``: (row, column) of each entry
+    (its coefficient is the arc's :math:`q_{d(a)}`) and each row's lower bound,
+    :math:`\sum_{a \in W_p} q_{d(a)} x_a \ge n_p (1 + \epsilon)`, with a margin
+    ``SERVICE_MARGIN`` = :math:`\epsilon` (capped at what those arcs can reach) so that the LP's
+    solution, its tiny shares cleared (``clean_shares``), still meets the level at HiGHS's
+    tolerances as a MIP start. Rows start at ``first_row``; none without service levels."""
+    serviced = problem.serviced_products
+    if not len(serviced):
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0)
+    row_of = row_numbers(serviced, problem.n_products)
+    product = problem.arc_product[arcs]
+    counted = np.flatnonzero(problem.arc_within_service[arcs] & (row_of[product] >= 0))
+    pairs = np.unique(index.arc_pair[arcs[counted]])
+    reachable = np.bincount(index.pair_product[pairs], weights=index.pair_demand[pairs], minlength=problem.n_products)
+    need = service_need(problem, index)
+    lower = np.maximum(np.minimum(need * (1 + SERVICE_MARGIN), reachable), need)[serviced]
+    return first_row + row_of[product[counted]], counted, lower
 
 
 def sized_arc_cost(problem: Problem, index: ModelIndex) -> np.ndarray:
@@ -242,7 +291,7 @@ def local_search(
             trial = (
                 flow_lp.solve(trial_open) if flow_lp is not None else flows_for_open_set(problem, index, trial_open)
             )
-            if trial is None or not satisfies_coupling(problem, trial):
+            if trial is None or not satisfies_coupling(problem, index, trial):
                 continue
             cost = solution_cost(problem, index, trial)
             if cost < best_cost - 1e-9 * max(abs(best_cost), 1.0):
@@ -259,8 +308,10 @@ def incumbent_from_values(
     opened: np.ndarray | None = None,
 ) -> Solution | None:
     """Open the options a Lagrangian solution opens (``opened``, default v_o < 0 and forced), adding
-    the next best by v_o until capacity covers the demand that must be served; flows by LP; then the
-    drop and swap passes."""
+    the next best by v_o until capacity covers the demand that must be served, one type per site;
+    flows by LP (more options opened where they miss a service level: :func:`feasible_flows`); then the
+    drop, add and swap passes."""
+    started = time.perf_counter()
     opened = (problem.forced | (option_value < 0)) if opened is None else opened.copy()
     must_serve = float(index.pair_demand[~np.isfinite(index.pair_penalty)].sum())
     order = np.argsort(option_value)
@@ -274,16 +325,107 @@ def incumbent_from_values(
     _, first = np.unique(problem.option_site[ranked], return_index=True)
     keep = np.zeros_like(opened)
     keep[ranked[first]] = True
-    solution = flows_for_open_set(problem, index, keep)
-    if solution is None or not satisfies_coupling(problem, solution):
+    solution = feasible_flows(problem, index, keep)
+    if solution is None or not satisfies_coupling(problem, index, solution):
         return None
-    started = time.perf_counter()
     flow_lp = FlowLP(problem, index) if problem.n_arcs < PERSISTENT_LP_MAX_ARCS else None
-    solution = local_search(problem, index, solution, option_value, drop_moves, time_limit_s / 3, flow_lp)
+    remaining = time_limit_s - (time.perf_counter() - started)  # the repair's time included
+    solution = local_search(problem, index, solution, option_value, drop_moves, remaining / 3, flow_lp)
     remaining = time_limit_s - (time.perf_counter() - started)
     solution = local_search(problem, index, solution, option_value, add_moves, remaining / 2, flow_lp)
     remaining = time_limit_s - (time.perf_counter() - started)
     return local_search(problem, index, solution, option_value, swap_moves, remaining, flow_lp)
+
+
+def feasible_flows(problem: Problem, index: ModelIndex, keep: np.ndarray) -> Solution | None:
+    """:func:`flows_for_open_set` of ``keep``, or, where they cannot meet a service level, of
+    ``keep`` with options opened by :func:`service_repair` until they can (None if that fails too)."""
+    solution = flows_for_open_set(problem, index, keep)
+    if solution is not None or not len(problem.serviced_products):
+        return solution
+    repaired = service_repair(problem, index, keep)
+    return None if repaired is None else flows_for_open_set(problem, index, repaired)
+
+
+def service_repair(problem: Problem, index: ModelIndex, keep: np.ndarray) -> np.ndarray | None:
+    r"""An open set grown from ``keep`` until its flows can meet every service level, or None.
+
+    Each step solves the flow LP with the service levels soft (:func:`soft_service_duals`: a unit
+    short costs a price :math:`\sigma`) and opens the option with the lowest Lagrangian value
+    :math:`v_j(\lambda, \sigma)` at that LP's duals (``planner.solver.lagrangian``): the option
+    that closes most of the shortfall per cost at that price. The price starts at
+    ``shortfall_price`` / 2^``REPAIR_PRICE_STEPS`` and doubles whenever no option pays at it, so that
+    cheap ways to meet the level come first. An option on an occupied site replaces the one there
+    (unless that one is forced). Each option is opened at most once."""
+    pricing = _Relaxation(problem, index)
+    top_price = shortfall_price(problem)
+    price = top_price / 2**REPAIR_PRICE_STEPS
+    keep, tried = keep.copy(), keep.copy()
+    occupied_by_forced = np.zeros(len(problem.site_ids), dtype=bool)
+    occupied_by_forced[problem.option_site[problem.forced]] = True
+    while True:
+        duals = soft_service_duals(problem, index, keep, price)
+        if duals is None:
+            return None
+        if duals[0] <= SERVICE_MARGIN * float(pricing.service.need.sum()):
+            return keep
+        values, _ = pricing.option_values(pricing.multipliers_of(duals[1], duals[2]))
+        values[tried | occupied_by_forced[problem.option_site]] = np.inf
+        pick = int(np.argmin(values))
+        if values[pick] >= 0 and price < top_price:
+            price *= 2
+            continue
+        if not np.isfinite(values[pick]):
+            return None
+        keep[problem.option_site == problem.option_site[pick]] = False
+        keep[pick] = tried[pick] = True
+
+
+def shortfall_price(problem: Problem) -> float:
+    """Currency per unit short of a service level in :func:`service_repair`'s LP: ten times the
+    dearest all-in unit (the dearest arc's unit cost, the dearest option's fixed cost per unit of
+    capacity at one module, the highest finite unmet penalty), so that the LP meets the level
+    wherever it can whatever that costs."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fixed = (problem.opening_cost + problem.module_cost * problem.min_modules) / (
+            problem.module_capacity * np.maximum(problem.min_modules, 1)
+        )
+    penalty = problem.unmet_penalty[np.isfinite(problem.unmet_penalty)]
+    parts = [problem.arc_unit_cost.max(initial=0.0), fixed[np.isfinite(fixed)].max(initial=0.0),
+             penalty.max(initial=0.0)]
+    return 10.0 * max(sum(parts), 1.0)
+
+
+def soft_service_duals(
+    problem: Problem, index: ModelIndex, keep: np.ndarray, price: float
+) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """The flow LP of :func:`flows_for_open_set` with a slack column on each service level at
+    ``price`` per unit: (units/yr short in all, balance duals λ, service duals σ ≥ 0), or None
+    when the LP has no optimum (demand that must be served out of reach)."""
+    arcs = np.flatnonzero(keep[problem.arc_option])
+    capacitated = np.flatnonzero(keep & np.isfinite(problem.module_capacity))
+    form = flow_form(
+        problem, index, sized_arc_cost(problem, index)[arcs], np.ones(len(arcs)),
+        problem.option_capacity_max[capacitated], arcs=arcs, capacitated=capacitated,
+    )
+    n_service = len(problem.serviced_products)
+    n_rows, n_cols = form.matrix.shape
+    slack = sparse.csr_array((np.ones(n_service), (n_rows - n_service + np.arange(n_service), np.arange(n_service))),
+                             shape=(n_rows, n_service))
+    soft = dataclasses.replace(
+        form, matrix=sparse.hstack([form.matrix, slack], format="csr"),
+        col_lower=np.concatenate([form.col_lower, np.zeros(n_service)]),
+        col_upper=np.concatenate([form.col_upper, np.full(n_service, np.inf)]),
+        integer=np.zeros(n_cols + n_service, dtype=bool), cost=np.concatenate([form.cost, np.full(n_service, price)]),
+    )
+    highs = new_highs(SolverOptions(quiet=True))
+    pass_model(highs, soft)
+    solution = optimal_lp_solution(highs)
+    if solution is None:
+        return None
+    short = float(np.sum(np.asarray(solution.col_value)[n_cols:]))
+    row_dual = np.asarray(solution.row_dual, dtype=float)
+    return short, row_dual[: index.n_pairs], np.maximum(row_dual[n_rows - n_service :], 0.0)
 
 
 @dataclass(frozen=True)
@@ -350,7 +492,10 @@ def restricted_mip(
     if start is not None:
         keep = keep | (start.open > 0)
     restriction = Restriction.of(problem, keep)
-    form = build_standard_form(restriction.problem, restriction.index)
+    try:
+        form = build_standard_form(restriction.problem, restriction.index)
+    except InfeasibleError:  # e.g. a service level the candidates cannot reach
+        return None
     x0 = None
     if start is not None:
         x0 = start_vector(form, restriction.problem, restriction.index, restriction.restrict(start))

@@ -2,25 +2,44 @@ r"""Lagrangian relaxation of the network model: a lower bound, a primal heuristi
 of facility options, all in numpy, before HiGHS sees the model.
 
 Relaxing the demand balance :math:`\sum_{a \to d} x_a + u_d = 1` with multipliers :math:`\lambda_d`
-(and dropping the coupling constraints: one type per site, counts, budget, integrality of single
-sourcing — which can only lower the bound) splits the model into one problem per option:
+and the service levels :math:`\sum_{a \in W_p} q_{d(a)} x_a \ge n_p` (``define_service_level``:
+:math:`W_p` the arcs of product p within its service limit, :math:`n_p` units/yr its need) with
+multipliers :math:`\mu_p \ge 0` (currency per unit), and dropping the coupling constraints (one
+type per site, counts, budget, integrality of single sourcing — which can only lower the bound),
+splits the model into one problem per option. With the reduced cost of an arc
 
 .. math::
 
-    v_o(\lambda) = \min_{m \in [\underline m_o, \overline m_o]} F_o + M_o m
-        + \min \{ \textstyle\sum_{a \in o} (c_a q_a - \lambda_{d(a)}) x_a :
+    r_a = c_a q_a - \lambda_{d(a)} - \mu_{p(a)} q_a [a \in W_{p(a)}]
+
+.. math::
+
+    v_o(\lambda, \mu) = \min_{m \in [\underline m_o, \overline m_o]} F_o + M_o m
+        + \min \{ \textstyle\sum_{a \in o} r_a x_a :
           \sum_{a \in o} q_a x_a \le C_o m,\ 0 \le x \le 1 \}
 
 a continuous knapsack solved greedily by reduced cost per unit. The bound is
 
 .. math::
 
-    L(\lambda) = \sum_d \lambda_d + \sum_{d: \pi_d < \infty} \min(0, \pi_d q_d - \lambda_d)
+    L(\lambda, \mu) = \sum_d \lambda_d + \sum_p \mu_p n_p
+               + \sum_{d: \pi_d < \infty} \min(0, \pi_d q_d - \lambda_d)
                + \sum_{o\ \text{forced}} v_o + \sum_{o\ \text{free}} \min(0, v_o)
 
-and :math:`\lambda` is improved by subgradient steps. **Fixing** (exact, given an incumbent of cost
-:math:`U`): a free option closed in the relaxed solution (:math:`v_o \ge 0`) is at least
-:math:`L + v_o` in any solution that opens it, so if :math:`L + v_o > U` it is closed in every
+(unmet demand does not count towards a service level, so :math:`u_d` carries no :math:`\mu`), valid
+for every :math:`\lambda` and every :math:`\mu \ge 0`. Both are improved by projected subgradient
+steps: :math:`g_d = 1 - \sum_{a \to d} x_a - u_d`, :math:`g_p = n_p - \sum_{a \in W_p} q_a x_a`, and
+:math:`\mu` clipped at 0 after each step. The steps are taken on :math:`\nu_p = \mu_p s_p`
+(currency/yr), :math:`s_p = n_p / \sqrt{N_p}` with :math:`N_p` the number of product p's demand
+pairs, whose subgradient is :math:`g_p / s_p`: a service row short by a share f of its need then
+weighs :math:`f \sqrt{N_p}` in the step's norm, as much as its :math:`N_p` balance rows each short
+by f. Unscaled (:math:`\mu` per unit against :math:`g_p` in units/yr) the service row swamps the norm
+and the :math:`\lambda` barely move (on the bundled hybrid model with a service level the bound
+stalled far below the LP relaxation). The multiplier vector is :math:`(\lambda, \nu)`.
+
+**Fixing** (exact, given an incumbent of cost :math:`U`, at any :math:`\lambda` and :math:`\mu \ge 0`):
+a free option closed in the relaxed solution (:math:`v_o \ge 0`) is at least :math:`L + v_o` in
+any solution that opens it, so if :math:`L + v_o > U` it is closed in every
 solution better than the incumbent; symmetrically an open one (:math:`v_o < 0`) is fixed open if
 :math:`L - v_o > U`. The solver then proves optimality on the reduced model, starting from the
 incumbent.
@@ -36,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.interrupt import stop_requested
+from planner.model.arrays import service_need
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 
@@ -50,7 +70,7 @@ class LagrangianResult:
     """Best bound, its multipliers and option values (fixing is :func:`fixable_options`)."""
 
     bound: float
-    multipliers: np.ndarray  # (D,)
+    multipliers: np.ndarray  # (D + P_s,): λ, then ν for the products with a service level
     option_value: np.ndarray  # (O,) v_o at the best multipliers
     chosen: np.ndarray  # (O,) bool: the options the relaxation opens at the best multipliers
     iterations: int
@@ -180,6 +200,50 @@ class _Runs:
     total_r: np.ndarray  # (O,) the sum of r over each option's run
 
 
+@dataclass(frozen=True)
+class ServiceRows:
+    """The service levels in the relaxation (see the module doc): per product with one, its need
+    :math:`n_p` and scale :math:`s_p` (units/yr), and for each arc the service row it counts in."""
+
+    need: np.ndarray  # (P_s,) n_p, units/yr
+    scale: np.ndarray  # (P_s,) s_p = n_p / √N_p, units/yr: ν_p = μ_p s_p
+    arc_row: np.ndarray  # (A,) position in the rows of the arc's product if a ∈ W_p, else -1
+    arc_quantity: np.ndarray  # (A,) q_d(a), units/yr
+
+    @classmethod
+    def of(cls, problem: Problem, index: ModelIndex) -> ServiceRows:
+        serviced = problem.serviced_products
+        row = np.full(problem.n_products, -1)
+        row[serviced] = np.arange(len(serviced))
+        arc_row = np.where(problem.arc_within_service, row[problem.arc_product], -1)
+        need = service_need(problem, index)[serviced] if len(serviced) else np.zeros(0)
+        pairs = np.bincount(index.pair_product, minlength=problem.n_products)[serviced]
+        scale = np.maximum(need / np.sqrt(np.maximum(pairs, 1)), 1e-9)
+        return cls(need, scale, arc_row, index.arc_demand)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.need)
+
+    def arc_price(self, nu: np.ndarray) -> np.ndarray | float:
+        """(A,) μ_p(a) q_a on the arcs of W_p, 0 elsewhere (currency/yr)."""
+        if not self.n_rows:
+            return 0.0
+        per_unit = np.concatenate([nu / self.scale, [0.0]])
+        return per_unit[self.arc_row] * self.arc_quantity
+
+    def value(self, nu: np.ndarray) -> float:
+        """Σ_p μ_p n_p (currency/yr)."""
+        return float((nu / self.scale) @ self.need) if self.n_rows else 0.0
+
+    def subgradient(self, x: np.ndarray) -> np.ndarray:
+        """(n_p − Σ_{a ∈ W_p} q_a x_a) / s_p per row."""
+        counted = self.arc_row >= 0
+        served = np.bincount(self.arc_row[counted], weights=self.arc_quantity[counted] * x[counted],
+                             minlength=self.n_rows)
+        return (self.need - served) / self.scale
+
+
 class _Relaxation:
     """Evaluates L(λ) and a subgradient; the arc order by option is computed once."""
 
@@ -197,26 +261,46 @@ class _Relaxation:
         self.query_modules = np.concatenate(self.module_choices).astype(float)
         self.query_capacity = problem.module_capacity[self.query_option] * self.query_modules
         self.cover = CapacityCover(problem, index)
+        self.service = ServiceRows.of(problem, index)
         self.ranked = np.arange(problem.n_arcs)  # the arcs in the last evaluation's sort order
 
+    @property
+    def n_multipliers(self) -> int:
+        """D balance multipliers λ, then one ν per service level."""
+        return self.index.n_pairs + self.service.n_rows
+
+    def multipliers_of(self, balance: np.ndarray, service: np.ndarray | None = None) -> np.ndarray:
+        """The multiplier vector (λ, ν) from λ and the service levels' μ (currency per unit; 0 if None)."""
+        mu = np.zeros(self.service.n_rows) if service is None else np.maximum(service, 0.0)
+        return np.concatenate([balance, mu * self.service.scale])
+
+    def project(self, multipliers: np.ndarray) -> np.ndarray:
+        """ν clipped at 0 (λ is free)."""
+        multipliers[self.index.n_pairs :] = np.maximum(multipliers[self.index.n_pairs :], 0.0)
+        return multipliers
+
     def evaluate(self, multipliers: np.ndarray):
-        """L(λ), the subgradient, v_o and the relaxed open decisions."""
-        reduced = self.arc_weight - multipliers[self.index.arc_pair]
+        """L(λ, ν), the (projected) subgradient, v_o and the relaxed open decisions."""
+        balance, nu = multipliers[: self.index.n_pairs], multipliers[self.index.n_pairs :]
+        reduced = self.arc_weight - balance[self.index.arc_pair] - self.service.arc_price(nu)
         runs = self._runs(reduced)
         values = self._query_values(runs)
         best_value, best_query = self._best_per_option(values)
         choice_value, opened = self.cover.choose(best_value)
         x = self._relaxed_flows(runs, best_query, opened)
         served = np.bincount(self.index.arc_pair, weights=x, minlength=self.index.n_pairs)
-        unmet_gain = self.unmet_weight - multipliers
+        unmet_gain = self.unmet_weight - balance
         unmet = (unmet_gain < 0).astype(float)
         bound = (
-            multipliers.sum()
+            balance.sum()
+            + self.service.value(nu)
             + np.minimum(unmet_gain, 0.0)[np.isfinite(self.unmet_weight)].sum()
             + best_value[self.problem.forced].sum()
             + choice_value
         )
-        return float(bound), 1.0 - served - unmet, best_value, opened
+        service_gradient = self.service.subgradient(x)
+        service_gradient[(nu <= 0) & (service_gradient < 0)] = 0.0  # ν = 0 cannot go lower
+        return float(bound), np.concatenate([1.0 - served - unmet, service_gradient]), best_value, opened
 
     def _runs(self, reduced: np.ndarray) -> _Runs:
         """The attractive arcs (c_a q_a − λ_d(a) < 0) by option, cheapest per unit first, with their
@@ -284,7 +368,8 @@ class _Relaxation:
         return x
 
     def option_values(self, multipliers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """v_o(λ) per option and the module count that attains it."""
+        """v_o(λ, ν) per option and the module count that attains it (``multipliers`` as
+        :meth:`multipliers_of` gives them)."""
         _, _, values, _ = self.evaluate(multipliers)
         return values, self.best_modules
 
@@ -292,7 +377,7 @@ class _Relaxation:
 def initial_multipliers(problem: Problem, index: ModelIndex, relaxation: _Relaxation) -> np.ndarray:
     """Each pair priced at its cheapest all-in way of being served: the arc's unit cost plus its
     option's fixed cost per unit at full capacity (opening + every module, over the largest
-    capacity), or its penalty if lower. A starting point near the optimal multipliers when
+    capacity), or its penalty if lower; the service levels' ν at 0. A starting point near the optimal multipliers when
     facilities run full, which saves many subgradient steps on large instances."""
     capacity = problem.option_capacity_max
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -306,7 +391,7 @@ def initial_multipliers(problem: Problem, index: ModelIndex, relaxation: _Relaxa
     np.minimum.at(cheapest, index.arc_pair, all_in)
     multipliers = np.minimum(cheapest, relaxation.unmet_weight)
     multipliers[~np.isfinite(multipliers)] = 0.0
-    return multipliers
+    return relaxation.multipliers_of(multipliers)
 
 
 def lagrangian_bound(
@@ -320,7 +405,7 @@ def lagrangian_bound(
     restart_when_stuck: bool = False,
     max_target_gap: float | None = None,
 ) -> LagrangianResult:
-    """Subgradient optimisation of L(λ); see the module doc. Polyak steps towards ``upper_bound``,
+    """Subgradient optimisation of L(λ, ν); see the module doc. Polyak steps towards ``upper_bound``,
     or towards what ``current_upper_bound`` returns at each step where a heuristic improves it
     meanwhile, and at most ``max_target_gap`` (relative) above the best bound so far. The step
     scale halves after 20 steps without a better bound; once it is negligible the round ends, or
@@ -353,7 +438,7 @@ def lagrangian_bound(
         if norm < 1e-12 or step_scale < 1e-6 or time.perf_counter() - started > time_limit_s or stop_requested():
             break
         target, step_target = _polyak_target(target, bound, best[0], current_upper_bound, max_target_gap)
-        multipliers = multipliers + step_scale * (step_target - bound) / norm * subgradient
+        multipliers = relaxation.project(multipliers + step_scale * (step_target - bound) / norm * subgradient)
     return _best_result(relaxation, best, iterations, started)
 
 

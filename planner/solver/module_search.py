@@ -7,16 +7,20 @@ For a set of open options :math:`S` with module counts :math:`m_o` the cost is
 
     z(S, m) = \sum_{o \in S} (F_o + M_o m_o) + \Phi(S, m), \qquad
     \Phi = \min \{ \textstyle\sum_a c_a q_a x_a + \sum_d \pi_d q_d u_d :
-        \sum_{a \to d} x_a + u_d = 1,\ \sum_{a \in o} q_a x_a \le C_o m_o,\ x_a = 0 \text{ for } o(a) \notin S \}
+        \sum_{a \to d} x_a + u_d = 1,\ \sum_{a \in o} q_a x_a \le C_o m_o,\
+        \sum_{a \in W_p} q_a x_a \ge n_p,\ x_a = 0 \text{ for } o(a) \notin S \}
 
-(the flow LP; :math:`\lambda_d` are the duals of its balance rows, :math:`\mu_o \ge 0` the values of
-capacity). :math:`\Phi` is convex in the capacities, so the duals give optimistic estimates of a
+(the flow LP, with the service levels of ``define_service_level``; :math:`\lambda_d` are the duals
+of its balance rows, :math:`\mu_o \ge 0` the values of capacity, :math:`\sigma_p \ge 0` those of the
+service levels; an open set whose flows cannot meet a service level is infeasible, never a
+network). :math:`\Phi` is convex in the capacities, so the duals give optimistic estimates of a
 move's gain, used to order and to skip moves, never to accept them (every move is re-solved):
 
 * one more module at :math:`o` gains at most :math:`\mu_o C_o - M_o`; one fewer saves at most
   :math:`M_o - \mu_o C_o`;
-* opening a closed option :math:`j` with :math:`m` modules gains at most :math:`-v_j(\lambda)`, the
-  Lagrangian option value of ``planner.solver.lagrangian`` at the LP's duals;
+* opening a closed option :math:`j` with :math:`m` modules gains at most :math:`-v_j(\lambda, \sigma)`,
+  the Lagrangian option value of ``planner.solver.lagrangian`` at the LP's duals (:math:`\sigma` as
+  the service multipliers :math:`\mu_p` there);
 * closing an open option is tried for every open option, and a swap is a close followed by an open
   of a neighbour that can serve the same customers or of the best-priced option at the duals after
   the close.
@@ -41,6 +45,7 @@ import highspy
 import numpy as np
 from scipy import sparse
 
+from planner.errors import InfeasibleError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
@@ -72,6 +77,7 @@ class Evaluation:
     unmet_shares: np.ndarray  # (unmet columns,) u_d
     balance_dual: np.ndarray  # (pairs,) λ_d, currency per pair
     capacity_value: np.ndarray  # (O,) μ_o ≥ 0, currency per unit of capacity (0 where uncapacitated)
+    service_dual: np.ndarray  # (products with a service level,) ≥ 0, currency per unit within the limit
 
 
 class ModularFlowLP:
@@ -86,7 +92,8 @@ class ModularFlowLP:
         self.capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
         row_of = np.full(problem.n_options, -1)
         row_of[self.capacitated] = index.n_pairs + np.arange(len(self.capacitated))
-        self.row_of = row_of  # the row layout of flow_form
+        self.row_of = row_of  # the row layout of flow_form: balance, capacity, then service rows
+        self.service_rows = index.n_pairs + len(self.capacitated) + np.arange(len(problem.serviced_products))
         form = flow_form(
             problem, index, problem.arc_unit_cost * quantity, np.zeros(n_arcs), np.zeros(len(self.capacitated))
         )
@@ -161,6 +168,7 @@ class ModularFlowLP:
             unmet_shares=x[problem.n_arcs :],
             balance_dual=row_dual[: self.index.n_pairs],
             capacity_value=capacity_value,
+            service_dual=np.maximum(row_dual[self.service_rows], 0.0),
         )
 
 
@@ -184,7 +192,10 @@ def module_search(
     problem: the other options stay closed)."""
     restriction = Restriction.of(problem, candidates | problem.forced | (start.open > 0))
     sub, sub_start = restriction.problem, restriction.restrict(start)
-    search = _Search(sub, restriction.index, time_limit_s, on_improvement)
+    try:
+        search = _Search(sub, restriction.index, time_limit_s, on_improvement)
+    except InfeasibleError:  # a service level out of the options' reach: the start was infeasible
+        return None
     modules = np.maximum(sub_start.modules, np.where(sub_start.open > 0, sub.min_modules, 0))
     first = search.lp.evaluate(sub_start.open > 0, modules)
     if first is None:
@@ -379,7 +390,7 @@ def _structural_moves(problem: Problem, lp: ModularFlowLP, pricing, best: Evalua
 def _priced_opens(problem: Problem, pricing, evaluation: Evaluation, limit: int, exclude: int | None = None):
     """Up to ``limit`` closed options on free sites with negative Lagrangian value at the LP's
     duals, lowest first."""
-    values, _ = pricing.option_values(evaluation.balance_dual)
+    values, _ = pricing.option_values(pricing.multipliers_of(evaluation.balance_dual, evaluation.service_dual))
     occupied = np.zeros(len(problem.site_ids), dtype=bool)
     occupied[problem.option_site[evaluation.open]] = True
     eligible = ~evaluation.open & ~occupied[problem.option_site] & (values < 0)

@@ -74,8 +74,12 @@ class PresolveResult:
 
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
     """Large enough to pay, and of the shape the heuristic can make feasible: no product setups,
-    no single sourcing, no capex budget, CO2 cap, unmet limit, service level or facility-count limits (which the relaxation drops,
-    so its solutions would rarely be feasible and fixing would never trigger)."""
+    no single sourcing, no capex budget, CO2 cap, unmet limit or facility-count limits (which the
+    relaxation drops, so its solutions would rarely be feasible and fixing would never trigger).
+    Service levels are in: the relaxation prices them (multipliers μ_p, ``planner.solver.lagrangian``)
+    and every flow LP of the heuristics holds them (``planner.solver.heuristic.flow_form``). Not
+    (yet) with proximity bands or inbound supply, whose arc factors, prices and material rows the
+    relaxation and heuristics do not model."""
     n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
     counts_limited = (
         problem.min_facilities > 0
@@ -91,7 +95,8 @@ def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
         and not counts_limited
         and not np.isfinite(problem.co2_cap_t)
         and not np.isfinite(problem.max_unmet).any()
-        and not len(problem.serviced_products)
+        and not problem.has_proximity
+        and problem.supply is None
     )
 
 
@@ -198,7 +203,7 @@ class _PresolveRun:
 
     def consider(self, candidate: Solution | None) -> None:
         """Keep ``candidate`` if it is feasible and cheaper than the incumbent."""
-        if candidate is not None and satisfies_coupling(self.problem, candidate):
+        if candidate is not None and satisfies_coupling(self.problem, self.index, candidate):
             candidate_cost = solution_cost(self.problem, self.index, candidate)
             if self.cost is None or candidate_cost < self.cost:
                 self.incumbent, self.cost = candidate, candidate_cost
