@@ -19,10 +19,12 @@ function of :data:`CHECKS` returns its violations (≥ 0; units/yr unless stated
 * :func:`check_service_level`: ``service_level`` (units/yr a product's service level requires within
   its distance/time limit that the flows do not deliver within it, judged by the input arc's km and minutes).
 * :func:`check_revenue`: ``revenue`` (the flows' revenue against price × quantity of their arcs).
+* :func:`check_supply`: ``inbound_arcs``, ``material_balance`` (material in = the flows' production
+  × bill of materials, per facility and material), ``supplier_capacity`` (units of material/yr).
 * :func:`check_setups`: ``setup_paid`` (currency/yr of setups that flows need and the sites lack).
 
 ``objective`` (:func:`recompute_objective`, :func:`objective_differs`): Σ fixed_cost + setups +
-Σ flow cost + Σ unmet × penalty, each recomputed from unit costs, against the solver's objective:
+Σ flow cost + Σ unmet × penalty + inbound cost (:func:`inbound_cost`), each recomputed from unit costs, against the solver's objective:
 within 1e-6 of it, plus what the solver's feasibility tolerance (1e-6 of a pair's demand) can move
 the unmet penalty (1e-6 × Σ penalty × demand).
 """
@@ -261,7 +263,7 @@ def _count_excess(problem: Problem, sites: pd.DataFrame) -> float:
 def check_co2_and_service(problem: Problem, joined: Joined) -> list[Check]:
     """Emissions over the cap (``co2_cap``, t CO2/yr) and unmet units over a product's limit
     (``unmet_limit``, units/yr)."""
-    co2 = float(joined.tables.flows["co2_t"].sum())
+    co2 = joined.tables.co2_t()
     over_cap = max(co2 - problem.co2_cap_t, 0.0) if np.isfinite(problem.co2_cap_t) else 0.0
     unmet = joined.demand.groupby("product")["unmet"].sum().reindex(list(problem.product_ids)).fillna(0.0)
     over_limit = unmet.to_numpy() - problem.max_unmet
@@ -303,6 +305,60 @@ def check_service_level(problem: Problem, joined: Joined) -> list[Check]:
     return [Check("service_level", _largest(short), tolerance)]
 
 
+def _inbound_keys(problem: Problem) -> pd.DataFrame:
+    """Each inbound arc of the input: supplier, site, type, material, unit cost and fixed cost."""
+    supply = problem.supply
+    option = supply.in_option
+    return pd.DataFrame({
+        "supplier_id": supply.supplier_ids[supply.in_supplier],
+        "site_id": problem.site_ids[problem.option_site[option]],
+        "facility_type": np.asarray(problem.type_ids, dtype=object)[problem.option_type[option]],
+        "material_input": np.asarray(supply.material_ids, dtype=object)[supply.in_material],
+        "unit_cost_input": supply.in_unit_cost(problem.carbon_price),
+        "fixed_input": supply.in_fixed_cost,
+    })
+
+
+def check_supply(problem: Problem, joined: Joined) -> list[Check]:
+    """With suppliers: every inbound flow is an inbound arc of the input (``inbound_arcs``, units of
+    material/yr off them); material in = material the production needs, per facility and material
+    (``material_balance``, from flows × bill of materials); suppliers within capacity
+    (``supplier_capacity``)."""
+    inbound = joined.tables.inbound
+    if problem.supply is None or inbound is None:
+        return [Check(name, None, 0.0) for name in ("inbound_arcs", "material_balance", "supplier_capacity")]
+    supply = problem.supply
+    keyed = inbound.merge(_inbound_keys(problem), on=["supplier_id", "site_id", "facility_type"], how="left")
+    off_arcs = float(keyed.loc[keyed["unit_cost_input"].isna(), "quantity"].sum())
+    flows = joined.tables.flows
+    product = flows["product"].map({p: i for i, p in enumerate(problem.product_ids)}).to_numpy()
+    need = flows["quantity"].to_numpy()[:, None] * supply.bom[product]  # (rows, M)
+    needed = pd.DataFrame(need, columns=list(supply.material_ids)).assign(
+        site_id=flows["site_id"].to_numpy(), facility_type=flows["facility_type"].to_numpy())
+    needed = needed.melt(["site_id", "facility_type"], var_name="material", value_name="need")
+    keys = ["site_id", "facility_type", "material"]
+    balance = needed.groupby(keys)["need"].sum().sub(inbound.groupby(keys)["quantity"].sum(), fill_value=0.0)
+    shipped = inbound.groupby("supplier_id")["quantity"].sum()
+    capacity = pd.Series(supply.supplier_capacity, index=supply.supplier_ids)
+    over = (shipped - capacity.reindex(shipped.index)).to_numpy()
+    scale = RELATIVE_TOLERANCE * max(_largest(needed["need"].abs()), 1.0)
+    return [
+        Check("inbound_arcs", off_arcs, scale),
+        Check("material_balance", _largest(balance.abs()), scale * 10),
+        Check("supplier_capacity", _largest(over[np.isfinite(over)]), scale),
+    ]
+
+
+def inbound_cost(problem: Problem, joined: Joined) -> float:
+    """Σ (purchase + transport + carbon) per unit × material + the fixed cost of every relationship
+    used, from the input's inbound arcs (currency/yr; 0 without suppliers)."""
+    inbound = joined.tables.inbound
+    if problem.supply is None or inbound is None or inbound.empty:
+        return 0.0
+    keyed = inbound.merge(_inbound_keys(problem), on=["supplier_id", "site_id", "facility_type"], how="left")
+    return float((keyed["unit_cost_input"].fillna(0.0) * keyed["quantity"]).sum() + keyed["fixed_input"].sum())
+
+
 def check_setups(problem: Problem, joined: Joined) -> list[Check]:
     """Every (facility, product) with flow pays its setup, as the sites table shows (``setup_paid``,
     currency/yr unpaid)."""
@@ -321,7 +377,7 @@ def _paid_setup(joined: Joined) -> float:
 
 
 CHECKS = (check_demand_balance, check_eligible_arcs, check_sites, check_structure, check_co2_and_service,
-          check_service_level, check_revenue, check_setups)
+          check_service_level, check_revenue, check_supply, check_setups)
 
 
 def recompute_objective(problem: Problem, joined: Joined) -> float:
@@ -332,7 +388,7 @@ def recompute_objective(problem: Problem, joined: Joined) -> float:
     unmet_penalty = (
         demand["penalty"].where(np.isfinite(demand["penalty"]), 0.0) * demand["unmet"].fillna(0.0).clip(lower=0)
     ).sum()
-    return fixed + _paid_setup(joined) + flow_cost + float(unmet_penalty)
+    return fixed + _paid_setup(joined) + flow_cost + float(unmet_penalty) + inbound_cost(problem, joined)
 
 
 def objective_differs(joined: Joined, recomputed: float, reported: float) -> bool:

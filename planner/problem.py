@@ -52,6 +52,55 @@ ARC_FIELDS = (
 
 
 @dataclass(frozen=True)
+class Supply:
+    r"""Inbound supply (``--suppliers``): materials M, suppliers J (each offers one material), and
+    inbound arcs B (supplier, option) along which material w_b (units of material/yr) may flow.
+
+    A unit of product p needs ``bom[p, m]`` units of material m; at every option and material the
+    inbound flow equals what its production needs; a supplier ships at most its capacity; an inbound
+    arc with a fixed cost per supply relationship is paid when it carries anything."""
+
+    material_ids: tuple[str, ...]  # (M,)
+    bom: np.ndarray  # (P, M) units of material per unit of product
+    supplier_ids: np.ndarray  # (J,) str
+    supplier_material: np.ndarray  # (J,) int into M
+    supplier_capacity: np.ndarray  # (J,) units of material/yr; inf = unlimited
+    supplier_cost: np.ndarray  # (J,) currency per unit of material (purchase)
+    supplier_lon: np.ndarray  # (J,) degrees, for outputs
+    supplier_lat: np.ndarray  # (J,)
+    in_supplier: np.ndarray  # (B,) int into J
+    in_option: np.ndarray  # (B,) int into O
+    in_distance_km: np.ndarray  # (B,) road km
+    in_transport_cost: np.ndarray  # (B,) currency per unit of material
+    in_co2_t: np.ndarray  # (B,) t CO2 per unit of material
+    in_fixed_cost: np.ndarray  # (B,) currency/yr for the supply relationship (0 = none)
+
+    @property
+    def n_inbound(self) -> int:
+        return len(self.in_supplier)
+
+    @property
+    def in_material(self) -> np.ndarray:
+        return self.supplier_material[self.in_supplier]
+
+    def in_unit_cost(self, carbon_price: float) -> np.ndarray:
+        """(B,) currency per unit of material: purchase + transport + carbon price × CO2."""
+        return self.supplier_cost[self.in_supplier] + self.in_transport_cost + carbon_price * self.in_co2_t
+
+    def restricted(self, position: np.ndarray) -> Supply:
+        """The supply with options renumbered by ``position`` (−1: option dropped, and its arcs)."""
+        keep = position[self.in_option] >= 0
+        fields = {name: getattr(self, name)[keep] for name in INBOUND_FIELDS}
+        fields["in_option"] = position[self.in_option[keep]]
+        import dataclasses
+
+        return dataclasses.replace(self, **fields)
+
+
+INBOUND_FIELDS = ("in_supplier", "in_option", "in_distance_km", "in_transport_cost", "in_co2_t", "in_fixed_cost")
+
+
+@dataclass(frozen=True)
 class Problem:
     """A facility-location instance as arrays; see the module docstring for the index sets."""
 
@@ -109,6 +158,7 @@ class Problem:
     service_minutes: np.ndarray | None = None  # (P,) minutes; inf = no time limit
     # the classic location objectives (planner.inputs.objectives): "cost" (default), "p_median",
     # "p_center", "max_covering", "set_covering"; the problem's costs are then the kind's measure
+    supply: Supply | None = None  # inbound supply of materials; None = none (the model as without suppliers)
     objective_kind: str = "cost"
     objective_p: int | None = None  # facilities to open (p_median: exactly; p_center, max_covering: at most)
     coverage_km: float = np.inf  # max_covering / set_covering: a region is covered within this (road km)
@@ -189,6 +239,11 @@ class Problem:
         return self.arc_region * self.n_products + self.arc_product
 
     @property
+    def n_inbound(self) -> int:
+        """Inbound arcs (supplier, option) of the supply; 0 without suppliers."""
+        return 0 if self.supply is None else self.supply.n_inbound
+
+    @property
     def serviced_products(self) -> np.ndarray:
         """Positions of the products with a service level (``service_share`` > 0)."""
         return np.flatnonzero(self.service_share > 0)
@@ -231,5 +286,7 @@ def restrict_options(problem: Problem, options: np.ndarray) -> tuple[Problem, np
     arcs = np.flatnonzero(position[problem.arc_option] >= 0)
     per_option = {name: getattr(problem, name)[options] for name in OPTION_FIELDS}
     per_arc = {name: getattr(problem, name)[arcs] for name in ARC_FIELDS[1:]}
-    restricted = dataclasses.replace(problem, arc_option=position[problem.arc_option[arcs]], **per_option, **per_arc)
+    supply = problem.supply.restricted(position) if problem.supply is not None else None
+    restricted = dataclasses.replace(problem, arc_option=position[problem.arc_option[arcs]], supply=supply,
+                                     **per_option, **per_arc)
     return restricted, arcs

@@ -56,6 +56,8 @@ UNITS = {
     "unmet_cost": "currency/yr",
     "revenue": "currency/yr",
     "captured": "units/yr",
+    "material_cost": "currency/yr",
+    "relationship_cost": "currency/yr",
 }
 
 
@@ -151,13 +153,42 @@ def service_text(level: dict) -> str:
             f"(required {100 * level['required_share']:.1f}%)")
 
 
+def inbound_table(problem: Problem, solution: Solution) -> pd.DataFrame | None:
+    """One row per inbound arc carrying material (None without suppliers): ``supplier_id, material,
+    site_id, facility_type, quantity`` (units of material/yr), ``distance_km``, ``material_cost``,
+    ``transport_cost``, ``carbon_cost``, ``relationship_cost`` (currency/yr), ``co2_t``, ``cost``."""
+    supply = problem.supply
+    if supply is None:
+        return None
+    inbound = solution.inbound if solution.inbound is not None else np.zeros(supply.n_inbound)
+    used = np.flatnonzero(inbound > 0)
+    quantity, option, supplier = inbound[used], supply.in_option[used], supply.in_supplier[used]
+    co2 = supply.in_co2_t[used] * quantity
+    frame = pd.DataFrame({
+        "supplier_id": supply.supplier_ids[supplier],
+        "material": np.asarray(supply.material_ids, dtype=object)[supply.supplier_material[supplier]],
+        "site_id": problem.site_ids[problem.option_site[option]],
+        "facility_type": np.asarray(problem.type_ids, dtype=object)[problem.option_type[option]],
+        "quantity": quantity,
+        "distance_km": supply.in_distance_km[used],
+        "material_cost": supply.supplier_cost[supplier] * quantity,
+        "transport_cost": supply.in_transport_cost[used] * quantity,
+        "carbon_cost": problem.carbon_price * co2,
+        "relationship_cost": supply.in_fixed_cost[used],
+        "co2_t": co2,
+    })
+    frame["cost"] = frame[["material_cost", "transport_cost", "carbon_cost", "relationship_cost"]].sum(axis=1)
+    return _with_units(frame)
+
+
 @dataclass(frozen=True)
 class ResultTables:
-    """The three solution tables."""
+    """The solution tables; ``inbound`` only with suppliers."""
 
     sites: pd.DataFrame
     flows: pd.DataFrame
     regions: pd.DataFrame
+    inbound: pd.DataFrame | None = None
 
     @classmethod
     def from_solution(cls, problem: Problem, index: ModelIndex, solution: Solution) -> ResultTables:
@@ -165,6 +196,7 @@ class ResultTables:
             sites=sites_table(problem, index, solution),
             flows=flows_table(problem, index, solution),
             regions=regions_table(problem, index, solution),
+            inbound=inbound_table(problem, solution),
         )
 
     def cost_parts(self) -> dict[str, float]:
@@ -178,7 +210,22 @@ class ResultTables:
             "carbon": float(self.flows["carbon_cost"].sum()),
             "unmet_penalty": float(self.regions["unmet_cost"].sum()),
             **({"revenue": -float(self.flows["revenue"].sum())} if "revenue" in self.flows else {}),
+            **self.inbound_parts(),
         }
+
+    def inbound_parts(self) -> dict[str, float]:
+        """``inbound`` (materials bought, their transport and supply relationships) and
+        ``inbound_carbon`` (currency/yr); empty without suppliers."""
+        if self.inbound is None:
+            return {}
+        inbound = self.inbound
+        bought = inbound["material_cost"].sum() + inbound["transport_cost"].sum() + inbound["relationship_cost"].sum()
+        return {"inbound": float(bought), "inbound_carbon": float(inbound["carbon_cost"].sum())}
+
+    def co2_t(self) -> float:
+        """The network's emissions, t CO2/yr: production and delivery, and inbound transport."""
+        inbound = 0.0 if self.inbound is None else float(self.inbound["co2_t"].sum())
+        return float(self.flows["co2_t"].sum()) + inbound
 
     def cost_to_serve(self) -> pd.Series:
         """Fully loaded cost to serve per region (currency/unit): its flow costs, its share of the fixed

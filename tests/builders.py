@@ -118,3 +118,38 @@ cost_per_unit_km = 0.01
 {facility_types_toml}"""
     )
     return path
+
+
+def with_supply(problem: Problem, bom, supplier_material, capacity, price, km, rate, co2_rate=0.0, fixed=0.0,
+                material_ids=None) -> Problem:
+    """``problem`` with suppliers: ``bom`` (P, M); per supplier its material, capacity and price;
+    ``km[j][o]`` the distance from supplier j to option o (every pair an inbound arc); ``rate`` (and
+    ``co2_rate``, ``fixed``) per option, scalar or (O,): the inbound cost per unit-km of its type."""
+    import dataclasses
+
+    from planner.problem import Supply
+
+    km = np.asarray(km, dtype=float)
+    n_suppliers, n_options = km.shape
+    supplier, option = np.repeat(np.arange(n_suppliers), n_options), np.tile(np.arange(n_options), n_suppliers)
+    distance = km[supplier, option]
+    per_option = {name: np.broadcast_to(np.asarray(v, dtype=float), (n_options,))[option]
+                  for name, v in (("rate", rate), ("co2", co2_rate), ("fixed", fixed))}
+    bom = np.asarray(bom, dtype=float)
+    supply = Supply(
+        material_ids=tuple(material_ids or [f"m{i}" for i in range(bom.shape[1])]),
+        bom=bom,
+        supplier_ids=np.array([f"j{i}" for i in range(n_suppliers)], dtype=object),
+        supplier_material=np.asarray(supplier_material, dtype=int),
+        supplier_capacity=np.asarray(capacity, dtype=float),
+        supplier_cost=np.asarray(price, dtype=float),
+        supplier_lon=np.zeros(n_suppliers),
+        supplier_lat=np.zeros(n_suppliers),
+        in_supplier=supplier,
+        in_option=option,
+        in_distance_km=distance,
+        in_transport_cost=per_option["rate"] * distance,
+        in_co2_t=per_option["co2"] * distance / 1000.0,
+        in_fixed_cost=per_option["fixed"],
+    )
+    return dataclasses.replace(problem, supply=supply)

@@ -13,7 +13,7 @@ from planner.model.arrays import build_standard_form, solution_from_vector, star
 from planner.pipeline import solve_problem
 from planner.solver.highs import compile_model
 from planner.solver.outcome import SolverOptions
-from tests.builders import dense_problem
+from tests.builders import dense_problem, with_supply
 
 INF = float("inf")
 
@@ -50,6 +50,14 @@ CASES = {
     "setup": {"setup_cost": np.array([[5.0], [0.0], [7.0], [3.0]])},
     "co2_cap": {"co2_cap_t": 0.5, "arc_co2_t": np.linspace(0.0, 0.05, 20)},
     "unmet_limit": {"max_unmet": np.array([4.0])},
+    "service": {"service_share": np.array([0.6]), "service_km": np.array([50.0]),
+                "arc_distance_km": np.linspace(0.0, 100.0, 20)},
+    "proximity": {"arc_demand_factor": np.tile([1.3, 1.0, 0.8, 1.1], 5), "arc_price": np.linspace(0.0, 4.0, 20)},
+    "supply": {"supply": with_supply(varied_problem(0), bom=[[1.5, 0.5]], supplier_material=[0, 1, 0],
+                                     capacity=[40.0, INF, INF], price=[1.0, 2.0, 1.5],
+                                     km=[[10, 20, 30, 40], [5, 5, 50, 50], [60, 10, 10, 0]], rate=0.01,
+                                     co2_rate=0.2, fixed=[0.0, 3.0, 0.0, 2.0]).supply,
+               "co2_cap_t": 5.0},
 }
 
 

@@ -87,7 +87,7 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
         "mip_gap_tolerance": report.mip_gap_tolerance,
         "currency": run.problem.currency,
         "costs": costs,
-        "co2_t": float(run.tables.flows["co2_t"].sum()),
+        "co2_t": run.tables.co2_t(),
         "facilities": run.tables.facility_counts(run.problem.type_ids),
         "demand": run.tables.demand_by_product(),
         "service": service_block(run),

@@ -23,11 +23,12 @@ from scipy import sparse
 from planner.errors import InfeasibleError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
+from planner.model.supply import MaterialBalance, limited_suppliers, relation_arcs, relation_bound
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
 
-BLOCKS = ("open", "modules", "assign", "unmet", "setup")
+BLOCKS = ("open", "modules", "assign", "unmet", "setup", "inbound", "relation")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class StandardForm(LinearForm):
             "assign": range(problem.n_arcs),
             "unmet": index.unmet_pairs.tolist(),
             "setup": range(len(index.setup_option)),
+            "inbound": range(problem.n_inbound),
+            "relation": relation_arcs(problem).tolist() if problem.supply is not None else [],
         }
         return [f"{name}[{i}]" for name in BLOCKS for i in labels[name]]
 
@@ -133,12 +136,16 @@ class Columns:
     unmet: np.ndarray
     setup: np.ndarray
     min_modules: np.ndarray  # (O,) the module count where it is fixed (× open)
+    inbound: np.ndarray  # (B,) material on each inbound arc (planner.model.supply)
+    relation: np.ndarray  # (B,) its supply relationship, −1 where the arc has no fixed cost
 
     @classmethod
     def of(cls, problem: Problem, index: ModelIndex) -> Columns:
         modular, unmet_pairs = index.modular_options, index.unmet_pairs
+        related = relation_arcs(problem) if problem.supply is not None else np.zeros(0, dtype=int)
         sizes = {"open": problem.n_options, "modules": len(modular), "assign": problem.n_arcs,
-                 "unmet": len(unmet_pairs), "setup": len(index.setup_option)}
+                 "unmet": len(unmet_pairs), "setup": len(index.setup_option), "inbound": problem.n_inbound,
+                 "relation": len(related)}
         blocks, start = {}, 0
         for name in BLOCKS:
             blocks[name] = (start, start + sizes[name])
@@ -147,6 +154,8 @@ class Columns:
         modules[modular] = blocks["modules"][0] + np.arange(len(modular))
         unmet = np.full(index.n_pairs, -1)
         unmet[unmet_pairs] = blocks["unmet"][0] + np.arange(len(unmet_pairs))
+        relation = np.full(problem.n_inbound, -1)
+        relation[related] = blocks["relation"][0] + np.arange(len(related))
         return cls(
             blocks=blocks,
             open=np.arange(problem.n_options),
@@ -155,6 +164,8 @@ class Columns:
             unmet=unmet,
             setup=blocks["setup"][0] + np.arange(sizes["setup"]),
             min_modules=problem.min_modules,
+            inbound=blocks["inbound"][0] + np.arange(problem.n_inbound),
+            relation=relation,
         )
 
     @property
@@ -186,6 +197,7 @@ def build_standard_form(problem: Problem, index: ModelIndex | None = None) -> St
         *rows_co2_cap(problem, index, cols),
         *rows_unmet_limit(problem, index, cols),
         *rows_service_level(problem, index, cols),
+        *rows_supply(problem, index, cols),
     ]
     return standard_form(families, cols, objective_cost(problem, index, cols), *column_bounds(problem, index, cols))
 
@@ -326,7 +338,12 @@ def rows_co2_cap(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[Ro
         return ()
     arc_co2 = problem.arc_co2_t * index.arc_demand
     emitting = np.flatnonzero(arc_co2 != 0)
-    return (one_row("co2_cap_constr", cols.assign[emitting], arc_co2[emitting], -np.inf, problem.co2_cap_t),)
+    columns, coefs = cols.assign[emitting], arc_co2[emitting]
+    if problem.supply is not None:  # inbound transport emits too
+        inbound = np.flatnonzero(problem.supply.in_co2_t != 0)
+        columns = np.concatenate([columns, cols.inbound[inbound]])
+        coefs = np.concatenate([coefs, problem.supply.in_co2_t[inbound]])
+    return (one_row("co2_cap_constr", columns, coefs, -np.inf, problem.co2_cap_t),)
 
 
 def rows_unmet_limit(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
@@ -355,6 +372,29 @@ def rows_service_level(problem: Problem, index: ModelIndex, cols: Columns) -> tu
                          cols.assign[counted], index.arc_demand[counted], need, np.inf),)
 
 
+def rows_supply(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
+    r"""``define_supply``: material balance per (option, material), supplier capacity, supply
+    relationships (``planner.model.supply``)."""
+    if problem.supply is None:
+        return ()
+    supply = problem.supply
+    balance = MaterialBalance.of(problem, index)
+    limited = limited_suppliers(problem)
+    supplier_row = row_numbers(limited, len(supply.supplier_ids))
+    in_limited = supplier_row[supply.in_supplier] >= 0
+    related = relation_arcs(problem)
+    return (
+        RowFamily.of("material_balance_constr", balance.n_rows,
+                     np.concatenate([balance.arc_row, balance.inbound_row]),
+                     np.concatenate([cols.assign[balance.arc], cols.inbound]),
+                     np.concatenate([balance.arc_coef, np.ones(supply.n_inbound)]), 0.0, 0.0),
+        RowFamily.of("supplier_capacity_constr", len(limited), supplier_row[supply.in_supplier[in_limited]],
+                     cols.inbound[in_limited], 1.0, -np.inf, supply.supplier_capacity[limited]),
+        pair_rows("relation_constr", cols.inbound[related], cols.relation[related],
+                  -relation_bound(problem, balance)[related], -np.inf, 0.0),
+    )
+
+
 def objective_cost(problem: Problem, index: ModelIndex, cols: Columns) -> np.ndarray:
     """``define_objective``: the cost (currency/yr) of each column at value 1."""
     cost = np.zeros(cols.n)
@@ -365,6 +405,10 @@ def objective_cost(problem: Problem, index: ModelIndex, cols: Columns) -> np.nda
     unmet_pairs = index.unmet_pairs
     cost[cols.unmet[unmet_pairs]] = index.pair_penalty[unmet_pairs] * index.pair_demand[unmet_pairs]
     cost[cols.setup] = problem.setup_cost[index.setup_option, index.setup_product]
+    if problem.supply is not None:
+        cost[cols.inbound] = problem.supply.in_unit_cost(problem.carbon_price)
+        related = relation_arcs(problem)
+        cost[cols.relation[related]] = problem.supply.in_fixed_cost[related]
     return cost
 
 
@@ -379,6 +423,8 @@ def column_bounds(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[n
     integer[cols.open] = True
     integer[modular] = True
     integer[cols.setup] = True
+    col_upper[cols.inbound] = np.inf
+    integer[cols.relation[cols.relation >= 0]] = True
     if problem.single_sourcing:
         integer[cols.assign] = True
     return col_lower, col_upper, integer
@@ -440,6 +486,9 @@ def start_vector(form: StandardForm, problem: Problem, index: ModelIndex, soluti
     x[form.block("unmet")] = solution.unmet[index.unmet_pairs]
     if solution.setup is not None and len(index.setup_option):
         x[form.block("setup")] = solution.setup[index.setup_option, index.setup_product]
+    if solution.inbound is not None and problem.n_inbound:
+        x[form.block("inbound")] = solution.inbound
+        x[form.block("relation")] = (solution.inbound[relation_arcs(problem)] > 0).astype(float)
     return x
 
 
@@ -449,5 +498,6 @@ def solution_from_vector(form: StandardForm, problem: Problem, index: ModelIndex
         return x[form.block(name)]
 
     return Solution.from_columns(
-        problem, index, block("open"), block("modules"), block("assign"), block("unmet"), block("setup")
+        problem, index, block("open"), block("modules"), block("assign"), block("unmet"), block("setup"),
+        inbound_values=block("inbound") if problem.n_inbound else None,
     )

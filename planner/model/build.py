@@ -26,7 +26,8 @@ Objective (currency/yr):
 .. math:: \min \sum_o (F_o y_o + M_o m_o) + \sum_{o,p} G_{op} z_{op} + \sum_a c_a q_{d(a)} x_a
           + \sum_d \pi_d q_d u_d
 
-with :math:`z_{op}` the product setups of ``define_setup`` (economies of scope).
+with :math:`z_{op}` the product setups of ``define_setup`` (economies of scope), plus the inbound
+supply terms of ``define_supply`` where the problem has suppliers (``planner.model.supply``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import pyomo.environ as pyo
 from planner.interrupt import stop_requested
 from planner.model.arrays import service_need, unmet_limit_need
 from planner.model.index import ModelIndex, members
+from planner.model.supply import MaterialBalance, limited_suppliers, relation_arcs, relation_bound
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ def build_model(problem: Problem, index: ModelIndex | None = None) -> pyo.Concre
     define_capacity(model, problem, index)
     define_linking(model, problem, index)
     define_setup(model, problem, index)
+    define_supply(model, problem, index)
     define_one_type_per_site(model, problem)
     define_facility_counts(model, problem)
     define_capex_budget(model, problem, index)
@@ -256,7 +259,10 @@ def define_aggregate_capacity(model: pyo.ConcreteModel, problem: Problem, index:
 def co2_expr(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex):
     r"""Network emissions :math:`\sum_a e_a q_{d(a)} x_a` (t CO2/yr), :math:`e_a` per unit on arc a."""
     arc_co2 = problem.arc_co2_t * index.arc_demand
-    return sum(float(co2) * model.assign[a] for a, co2 in enumerate(arc_co2.tolist()) if co2 != 0)
+    inbound = 0.0
+    if problem.supply is not None:
+        inbound = sum(float(co2) * model.inbound[b] for b, co2 in enumerate(problem.supply.in_co2_t.tolist()) if co2)
+    return sum(float(co2) * model.assign[a] for a, co2 in enumerate(arc_co2.tolist()) if co2 != 0) + inbound
 
 
 def define_co2_cap(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
@@ -312,6 +318,43 @@ def define_service_level(model: pyo.ConcreteModel, problem: Problem, index: Mode
     model.service_level_constr = pyo.Constraint(serviced, rule=_service_level_rule)
 
 
+def define_supply(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
+    r"""Inbound supply (``planner.model.supply``, math there): :math:`w_b \ge 0` ``inbound``,
+    :math:`v_b \in \{0,1\}` ``relation``; material balance, supplier capacity, relationship rows."""
+    if problem.supply is None:
+        return
+    supply = problem.supply
+    balance = MaterialBalance.of(problem, index)
+    related = relation_arcs(problem).tolist()
+    model.inbound = pyo.Var(range(supply.n_inbound), domain=pyo.NonNegativeReals)
+    model.relation = pyo.Var(related, domain=pyo.Binary)
+    terms = [[] for _ in range(balance.n_rows)]
+    for a, row, coef in zip(balance.arc.tolist(), balance.arc_row.tolist(), balance.arc_coef.tolist(), strict=True):
+        terms[row].append(coef * model.assign[a])
+    for b, row in enumerate(balance.inbound_row.tolist()):
+        terms[row].append(model.inbound[b])
+    model.material_balance_constr = pyo.Constraint(range(balance.n_rows), rule=lambda m, r: sum(terms[r]) == 0)
+    limited = limited_suppliers(problem).tolist()
+
+    def _supplier_capacity_rule(m, j):
+        return sum(m.inbound[b] for b in np.flatnonzero(supply.in_supplier == j).tolist()) <= float(
+            supply.supplier_capacity[j])
+
+    model.supplier_capacity_constr = pyo.Constraint(limited, rule=_supplier_capacity_rule)
+    bound = relation_bound(problem, balance)
+    model.relation_constr = pyo.Constraint(related, rule=lambda m, b: m.inbound[b] - float(bound[b]) * m.relation[b] <= 0)
+
+
+def supply_cost_expr(model: pyo.ConcreteModel, problem: Problem):
+    """Inbound cost (currency/yr): material bought, transported and its carbon, and relationships."""
+    if problem.supply is None:
+        return 0.0
+    unit = problem.supply.in_unit_cost(problem.carbon_price)
+    fixed = problem.supply.in_fixed_cost
+    return (sum(float(c) * model.inbound[b] for b, c in enumerate(unit.tolist()) if c != 0)
+            + sum(float(fixed[b]) * model.relation[b] for b in model.relation))
+
+
 def total_cost_expr(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex):
     """Total annual cost (currency/yr): fixed + setups + flows + unmet penalty."""
     arc_cost = problem.arc_unit_cost * index.arc_demand
@@ -324,7 +367,7 @@ def total_cost_expr(model: pyo.ConcreteModel, problem: Problem, index: ModelInde
     unmet = sum(float(unmet_cost[d]) * model.unmet[d] for d in model.UNMET)
     setup_cost = problem.setup_cost[index.setup_option, index.setup_product]
     setup = sum(float(cost) * model.setup[z] for z, cost in enumerate(setup_cost.tolist()))
-    return fixed + setup + flows + unmet
+    return fixed + setup + flows + unmet + supply_cost_expr(model, problem)
 
 
 def define_objective(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:

@@ -13,6 +13,9 @@ from planner.problem import Problem
 SHARE_ZERO = 1e-9  # shares below this are solver noise, not flows
 
 
+INBOUND_ZERO = 1e-6  # units of material/yr: below this an inbound flow is solver noise, read as 0
+
+
 @dataclass(frozen=True)
 class Solution:
     """Decision values: ``open``/``modules`` per option, ``assign`` share per arc, ``unmet`` share per pair."""
@@ -22,6 +25,7 @@ class Solution:
     assign: np.ndarray
     unmet: np.ndarray
     setup: np.ndarray | None = None  # (O, P) 1 where option o pays the setup of product p
+    inbound: np.ndarray | None = None  # (B,) material on each inbound arc, units/yr (with suppliers)
 
     @classmethod
     def from_columns(
@@ -33,6 +37,7 @@ class Solution:
         assign_values: np.ndarray,
         unmet_values: np.ndarray,
         setup_values: np.ndarray,
+        inbound_values: np.ndarray | None = None,
     ) -> Solution:
         """Round raw solver values: ``open`` per option, ``modules`` per modular option, ``assign``
         per arc, ``unmet`` per pair with a penalty, ``setup`` per setup variable."""
@@ -42,7 +47,11 @@ class Solution:
         unmet = np.zeros(index.n_pairs)
         if len(index.unmet_pairs):
             unmet[index.unmet_pairs] = np.clip(unmet_values, 0.0, 1.0)
-        return cls(open=is_open, modules=modules, assign=assign, unmet=unmet, setup=setup)
+        inbound = None
+        if inbound_values is not None:
+            inbound = np.asarray(inbound_values, dtype=float).copy()
+            inbound[inbound < INBOUND_ZERO] = 0.0
+        return cls(open=is_open, modules=modules, assign=assign, unmet=unmet, setup=setup, inbound=inbound)
 
     @classmethod
     def from_model(cls, model, problem: Problem, index: ModelIndex) -> Solution:
@@ -55,6 +64,7 @@ class Solution:
             values(model.assign, range(problem.n_arcs)),
             values(model.unmet, index.unmet_pairs.tolist()) if len(index.unmet_pairs) else [],
             values(model.setup, range(len(index.setup_option))) if len(index.setup_option) else [],
+            inbound_values=values(model.inbound, range(problem.n_inbound)) if problem.n_inbound else None,
         )
 
 

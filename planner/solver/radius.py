@@ -83,14 +83,14 @@ MAX_OPTIONS_PER_MEDIAN = 20  # preferred: a facility-count limit opens at least 
 def applies(problem: Problem) -> bool:
     """Whether the flows are uncoupled once the open set is chosen (see the module docstring): no
     option's capacity can bind, module counts are fixed, no setup costs, no CO2 cap, no unmet limit, no
-    service level, no proximity bands."""
+    service level, no proximity bands, no suppliers."""
     if problem.n_options == 0 or problem.n_arcs == 0:
         return False
     if (problem.max_modules != problem.min_modules).any() or (problem.setup_cost > 0).any():
         return False
     if np.isfinite(problem.co2_cap_t) or np.isfinite(problem.max_unmet).any() or len(problem.serviced_products):
         return False
-    if problem.has_proximity:
+    if problem.has_proximity or problem.supply is not None:
         return False
     reachable = np.bincount(problem.arc_option, weights=problem.arc_demand, minlength=problem.n_options)
     return bool((problem.option_capacity_max >= reachable).all())

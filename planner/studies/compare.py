@@ -89,7 +89,7 @@ def comparison_row(name: str, result: Plan) -> dict:
         "best_bound": run.report.best_bound,
         "mip_gap": run.report.mip_gap,
         **{f"cost_{part}": value for part, value in tables.cost_parts().items()},
-        "co2_t": float(tables.flows["co2_t"].sum()),
+        "co2_t": tables.co2_t(),
         **{f"n_{type_id}": count for type_id, count in tables.facility_counts(run.problem.type_ids).items()},
         "mean_delivery_km": mean_km,
         "p95_delivery_km": p95_km,

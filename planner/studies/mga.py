@@ -118,7 +118,7 @@ def alternatives_table(networks: list[Alternative], budget: float) -> pd.DataFra
                 "audited_cost": audited,
                 "above_optimum_pct": 100 * (audited - best) / abs(best) if best else 0.0,
                 "within_slack": bool(audited <= budget * (1 + BUDGET_TOLERANCE)),
-                "co2_t": float(run.tables.flows["co2_t"].sum()),
+                "co2_t": run.tables.co2_t(),
                 **{f"n_{t}": n for t, n in run.tables.facility_counts(run.problem.type_ids).items()},
                 "distance_to_optimum": hamming(run, optimum),
                 "min_distance_to_earlier": min(earlier) if earlier else None,

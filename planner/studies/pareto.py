@@ -66,7 +66,7 @@ class Frontier:
 
 
 def co2_of(run: Run) -> float:
-    return float(run.tables.flows["co2_t"].sum())
+    return run.tables.co2_t()
 
 
 def service_floor(run: Run) -> np.ndarray:

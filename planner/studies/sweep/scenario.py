@@ -135,7 +135,7 @@ def result_figures(run, config: ModelConfig) -> dict[str, Any]:
         "best_bound": report.best_bound,
         "mip_gap": report.mip_gap,
         **{f"cost_{name}": value for name, value in run.tables.cost_parts().items()},
-        "co2_t": float(run.tables.flows["co2_t"].sum()),
+        "co2_t": run.tables.co2_t(),
         "share_served": float(run.tables.regions["served"].sum() / demand) if demand else 1.0,
         "n_facilities": int(sum(counts.values())),
         "n_central": sum(n for t, n in counts.items() if roles.get(t) == CENTRAL),

@@ -1,0 +1,150 @@
+"""Inbound supply (``--suppliers``): hand-derived cases (an inbound LTL rate that makes the
+microfactory lose), supplier capacities and supply relationships, brute force on tiny instances,
+both builders equal, neutral supply equals today's model, and the audit of material balances."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from planner.audit import audit
+from planner.pipeline import solve_problem
+from planner.results import ResultTables
+from planner.solver import SolverOptions
+from tests.builders import dense_problem, with_supply
+
+EXACT = SolverOptions(mip_gap=0.0, quiet=True)
+
+
+def central_or_micro(micro_rate: float):
+    """One region (100 units/yr); central C (opening 100, 5 per unit delivered) and microfactory M
+    (opening 50, 5 per unit): without supply M wins, 550 against 600. Each unit needs 1 kg of steel
+    from one supplier (1 per kg) at C's site, 500 km from M; inbound per kg-km 0.0002 at C (full
+    truckload), ``micro_rate`` at M. C: 600 + 100 = 700. M: 550 + 100 · (1 + 500 · micro_rate):
+    at 0.002 (LTL) 750, so C wins; at 0.0002 660, so M still wins."""
+    problem = dense_problem(demand=[100], opening_cost=[100, 50], capacity=[np.inf, np.inf], unit_cost=[[5], [5]])
+    return with_supply(problem, bom=[[1.0]], supplier_material=[0], capacity=[np.inf], price=[1.0],
+                       km=[[0.0, 500.0]], rate=[0.0002, micro_rate])
+
+
+@pytest.mark.parametrize(("micro_rate", "objective", "opened"), [(0.002, 700.0, "s0"), (0.0002, 660.0, "s1")])
+def test_an_inbound_ltl_rate_makes_the_microfactory_lose(micro_rate, objective, opened):
+    run = solve_problem(central_or_micro(micro_rate), EXACT)
+    assert run.report.objective == pytest.approx(objective)
+    assert run.tables.sites["site_id"].tolist() == [opened]
+    parts = run.tables.cost_parts()
+    assert sum(parts.values()) == pytest.approx(objective)
+    assert parts["inbound"] == pytest.approx(objective - (600.0 if opened == "s0" else 550.0))
+    assert run.tables.inbound["quantity"].sum() == pytest.approx(100.0)
+    assert run.audit.passed
+
+
+def test_a_full_supplier_sends_the_rest_to_the_next():
+    """Two steel suppliers for C: j0 at 1/kg with 60 kg, j1 at 3/kg unlimited: 60 + 40 · 3 = 180."""
+    problem = dense_problem(demand=[100], opening_cost=[0], capacity=[np.inf], unit_cost=[[0]])
+    problem = with_supply(problem, bom=[[1.0]], supplier_material=[0, 0], capacity=[60, np.inf], price=[1, 3],
+                          km=[[0.0], [0.0]], rate=0.0)
+    run = solve_problem(problem, EXACT)
+    assert run.report.objective == pytest.approx(180.0)
+    assert run.tables.inbound.set_index("supplier_id")["quantity"].to_dict() == pytest.approx({"j0": 60, "j1": 40})
+
+
+def test_a_supply_relationship_costs_once():
+    """Relationship 50/yr per (supplier, site): one supplier at 2/kg beats two at 1/kg and 1.5/kg
+    capped at 50 kg each: 200 + 50 = 250 against 50 + 75 + 100 = 225 → two suppliers (225)."""
+    problem = dense_problem(demand=[100], opening_cost=[0], capacity=[np.inf], unit_cost=[[0]])
+    problem = with_supply(problem, bom=[[1.0]], supplier_material=[0, 0, 0], capacity=[50, 50, np.inf],
+                          price=[1, 1.5, 2], km=[[0.0], [0.0], [0.0]], rate=0.0, fixed=50.0)
+    run = solve_problem(problem, EXACT)
+    assert run.report.objective == pytest.approx(225.0)
+    assert sorted(run.tables.inbound["supplier_id"]) == ["j0", "j1"]
+    assert run.audit.passed
+
+
+def brute_force(problem) -> float:
+    """Least cost over every open set; flows and inbound material by one LP (scipy; no relationships)."""
+    supply = problem.supply
+    q, n_regions, n_inbound = problem.arc_demand, problem.n_regions, supply.n_inbound
+    best = np.inf
+    for opened in itertools.product([0, 1], repeat=problem.n_options):
+        opened = np.array(opened, dtype=bool)
+        arcs = np.flatnonzero(opened[problem.arc_option])
+        n_x = len(arcs)
+        n = n_x + n_regions + n_inbound
+        cost = np.concatenate([problem.arc_unit_cost[arcs] * q[arcs], problem.unmet_penalty[0] * problem.demand[:, 0],
+                               supply.in_unit_cost(problem.carbon_price)])
+        eq, eq_rhs = [], []
+        for r in range(n_regions):
+            row = np.zeros(n)
+            row[np.flatnonzero(problem.arc_region[arcs] == r)] = 1
+            row[n_x + r] = 1
+            eq.append(row)
+            eq_rhs.append(1)
+        for o, m in itertools.product(range(problem.n_options), range(len(supply.material_ids))):
+            row = np.zeros(n)
+            mine = np.flatnonzero(problem.arc_option[arcs] == o)
+            row[mine] = -supply.bom[problem.arc_product[arcs][mine], m] * q[arcs][mine]
+            row[n_x + n_regions + np.flatnonzero((supply.in_option == o) & (supply.in_material == m))] = 1
+            eq.append(row)
+            eq_rhs.append(0)
+        ub, ub_rhs = [], []
+        for o in np.flatnonzero(opened):
+            row = np.zeros(n)
+            mine = np.flatnonzero(problem.arc_option[arcs] == o)
+            row[mine] = q[arcs][mine]
+            ub.append(row)
+            ub_rhs.append(problem.module_capacity[o])
+        for j in np.flatnonzero(np.isfinite(supply.supplier_capacity)):
+            row = np.zeros(n)
+            row[n_x + n_regions + np.flatnonzero(supply.in_supplier == j)] = 1
+            ub.append(row)
+            ub_rhs.append(supply.supplier_capacity[j])
+        bounds = [(0, 1)] * (n_x + n_regions) + [(0, None)] * n_inbound
+        result = linprog(cost, A_ub=np.array(ub), b_ub=np.array(ub_rhs), A_eq=np.array(eq), b_eq=np.array(eq_rhs),
+                         bounds=bounds, method="highs")
+        if result.status == 0:
+            best = min(best, result.fun + problem.opening_cost[opened].sum())
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_brute_force_with_suppliers(seed):
+    rng = np.random.default_rng(seed)
+    n_sites, n_regions = 3, 4
+    problem = dense_problem(demand=rng.integers(5, 20, n_regions), opening_cost=rng.uniform(10, 60, n_sites),
+                            capacity=rng.uniform(20, 60, n_sites), unit_cost=rng.uniform(1, 5, (n_sites, n_regions)),
+                            penalty=15.0)
+    problem = with_supply(problem, bom=[[1.0, rng.uniform(0.5, 2.0)]], supplier_material=[0, 0, 1],
+                          capacity=[rng.uniform(20, 40), np.inf, rng.uniform(30, 80)], price=rng.uniform(0.5, 3, 3),
+                          km=rng.uniform(0, 800, (3, n_sites)), rate=rng.uniform(0.0005, 0.005, n_sites))
+    run = solve_problem(problem, EXACT)
+    assert run.report.objective == pytest.approx(brute_force(problem), rel=1e-7)
+    assert run.audit.passed
+
+
+def test_pyomo_and_arrays_agree_with_suppliers():
+    problem = with_supply(dense_problem(demand=[10, 20], opening_cost=[5, 7], capacity=[25, np.inf],
+                                        unit_cost=[[1, 2], [2, 1]], penalty=9.0),
+                          bom=[[2.0, 1.0]], supplier_material=[0, 1], capacity=[30, 25], price=[1, 2],
+                          km=[[10, 20], [30, 5]], rate=0.01, co2_rate=0.1, fixed=[3.0, 0.0])
+    problem = dataclasses.replace(problem, co2_cap_t=0.2, carbon_price=10.0)
+    values = [solve_problem(problem, dataclasses.replace(EXACT, builder=b)).report.objective for b in ("arrays", "pyomo")]
+    assert values[0] == pytest.approx(values[1], rel=1e-9)
+
+
+def test_free_unlimited_supply_is_todays_model():
+    base = dense_problem(demand=[10, 20, 5], opening_cost=[30, 20], capacity=[25, 40], unit_cost=[[1, 2, 3], [3, 1, 2]],
+                         penalty=8.0)
+    free = with_supply(base, bom=[[1.0]], supplier_material=[0], capacity=[np.inf], price=[0.0], km=[[100, 200]], rate=0.0)
+    assert solve_problem(free, EXACT).report.objective == pytest.approx(solve_problem(base, EXACT).report.objective)
+
+
+def test_the_audit_recomputes_the_material_balance():
+    run = solve_problem(central_or_micro(0.002), EXACT)
+    short = run.tables.inbound.assign(quantity=run.tables.inbound["quantity"] * 0.5)
+    report = audit(run.problem, ResultTables(run.tables.sites, run.tables.flows, run.tables.regions, short), None)
+    assert "material_balance" in report.failures
