@@ -24,7 +24,8 @@ function of :data:`CHECKS` returns its violations (≥ 0; units/yr unless stated
 * :func:`check_setups`: ``setup_paid`` (currency/yr of setups that flows need and the sites lack).
 
 ``objective`` (:func:`recompute_objective`, :func:`objective_differs`): Σ fixed_cost + setups +
-Σ flow cost + Σ unmet × penalty + inbound cost (:func:`inbound_cost`), each recomputed from unit costs, against the solver's objective:
+Σ flow cost + Σ unmet × penalty + inbound cost (:func:`inbound_cost`), each recomputed from unit
+costs, against the solver's objective:
 within 1e-6 of it, plus what the solver's feasibility tolerance (1e-6 of a pair's demand) can move
 the unmet penalty (1e-6 × Σ penalty × demand).
 """

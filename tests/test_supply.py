@@ -132,14 +132,16 @@ def test_pyomo_and_arrays_agree_with_suppliers():
                           bom=[[2.0, 1.0]], supplier_material=[0, 1], capacity=[30, 25], price=[1, 2],
                           km=[[10, 20], [30, 5]], rate=0.01, co2_rate=0.1, fixed=[3.0, 0.0])
     problem = dataclasses.replace(problem, co2_cap_t=0.2, carbon_price=10.0)
-    values = [solve_problem(problem, dataclasses.replace(EXACT, builder=b)).report.objective for b in ("arrays", "pyomo")]
+    values = [solve_problem(problem, dataclasses.replace(EXACT, builder=builder)).report.objective
+              for builder in ("arrays", "pyomo")]
     assert values[0] == pytest.approx(values[1], rel=1e-9)
 
 
 def test_free_unlimited_supply_is_todays_model():
     base = dense_problem(demand=[10, 20, 5], opening_cost=[30, 20], capacity=[25, 40], unit_cost=[[1, 2, 3], [3, 1, 2]],
                          penalty=8.0)
-    free = with_supply(base, bom=[[1.0]], supplier_material=[0], capacity=[np.inf], price=[0.0], km=[[100, 200]], rate=0.0)
+    free = with_supply(base, bom=[[1.0]], supplier_material=[0], capacity=[np.inf], price=[0.0], km=[[100, 200]],
+                       rate=0.0)
     assert solve_problem(free, EXACT).report.objective == pytest.approx(solve_problem(base, EXACT).report.objective)
 
 

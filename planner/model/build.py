@@ -342,7 +342,8 @@ def define_supply(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex)
 
     model.supplier_capacity_constr = pyo.Constraint(limited, rule=_supplier_capacity_rule)
     bound = relation_bound(problem, balance)
-    model.relation_constr = pyo.Constraint(related, rule=lambda m, b: m.inbound[b] - float(bound[b]) * m.relation[b] <= 0)
+    model.relation_constr = pyo.Constraint(
+        related, rule=lambda m, b: m.inbound[b] - float(bound[b]) * m.relation[b] <= 0)
 
 
 def supply_cost_expr(model: pyo.ConcreteModel, problem: Problem):
