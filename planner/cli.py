@@ -34,6 +34,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "hybrid.toml"
 DATA_PARAMS = (
     "regions", "layer", "id_column", "demand_column", "sites", "od_matrix", "select", "lon_column", "lat_column", "crs",
+    "suppliers",
 )
 MESSAGE_CHARS = 300  # an internal error's message is cut to this on its one line
 
@@ -190,7 +191,8 @@ def _merged_select(texts) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((column, tuple(values)) for column, values in merged.items())
 
 
-def _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select, lon_column, lat_column, crs):
+def _data_options(regions, layer, id_column, demand_column, sites, od_matrix, select, lon_column, lat_column, crs,
+                  suppliers):
     from planner.inputs.prepare import DataOptions
 
     return DataOptions(
@@ -204,6 +206,7 @@ def _data_options(regions, layer, id_column, demand_column, sites, od_matrix, se
         lon_column=lon_column,
         lat_column=lat_column,
         crs=crs,
+        suppliers_path=Path(suppliers) if suppliers else None,
     )
 
 
@@ -246,6 +249,9 @@ def data_options(command, regions_as_option: bool = False):
             click.option("--layer", help="Layer of a multi-layer regions file."),
             *COORDINATE_OPTIONS,
             click.option("--sites", type=click.Path(path_type=str), help="Candidate sites file (points or CSV)."),
+            click.option("--suppliers", type=click.Path(path_type=str),
+                         help="Suppliers file (points or CSV with coordinates: supplier_id, material, capacity_per_yr, "
+                         "cost_per_unit; default: suppliers.path of the model)."),
             click.option(
                 "--od-matrix",
                 type=click.Path(path_type=str),

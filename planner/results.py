@@ -161,7 +161,8 @@ def inbound_table(problem: Problem, solution: Solution) -> pd.DataFrame | None:
     if supply is None:
         return None
     inbound = solution.inbound if solution.inbound is not None else np.zeros(supply.n_inbound)
-    used = np.flatnonzero(inbound > 0)
+    paid = solution.relation if solution.relation is not None else np.zeros(supply.n_inbound, dtype=int)
+    used = np.flatnonzero((inbound > 0) | (paid > 0))  # a relationship may be paid without a flow
     quantity, option, supplier = inbound[used], supply.in_option[used], supply.in_supplier[used]
     co2 = supply.in_co2_t[used] * quantity
     frame = pd.DataFrame({
@@ -174,7 +175,7 @@ def inbound_table(problem: Problem, solution: Solution) -> pd.DataFrame | None:
         "material_cost": supply.supplier_cost[supplier] * quantity,
         "transport_cost": supply.in_transport_cost[used] * quantity,
         "carbon_cost": problem.carbon_price * co2,
-        "relationship_cost": supply.in_fixed_cost[used],
+        "relationship_cost": supply.in_fixed_cost[used] * ((paid[used] > 0) | (inbound[used] > 0)),
         "co2_t": co2,
     })
     frame["cost"] = frame[["material_cost", "transport_cost", "carbon_cost", "relationship_cost"]].sum(axis=1)

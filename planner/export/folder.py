@@ -28,7 +28,7 @@ from typing import Any
 
 from planner.errors import InputError
 from planner.export.interactive_map import write_interactive_map
-from planner.export.layers import flow_layer, region_layer, site_layer
+from planner.export.layers import flow_layer, inbound_layer, region_layer, site_layer, supplier_layer
 from planner.export.report import write_report
 from planner.export.static_map import draw_maps
 from planner.export.summary import build_summary, clean_for_json
@@ -295,12 +295,17 @@ def _write_tables(run: Run, inputs: Inputs, staging: Path):
     run.tables.flows.to_csv(staging / "flows.csv", index=False)
     run.tables.regions.to_csv(staging / "regions.csv", index=False)
     run.tables.coverage_curve().to_csv(staging / "coverage.csv", index=False)
+    if run.tables.inbound is not None:
+        run.tables.inbound.to_csv(staging / "inbound_flows.csv", index=False)
     regions, sites, flows = region_layer(run, inputs), site_layer(run), flow_layer(run)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         regions.to_file(staging / "network.gpkg", layer="regions", driver="GPKG")
         sites.to_file(staging / "network.gpkg", layer="sites", driver="GPKG")
         flows.to_file(staging / "network.gpkg", layer="flows", driver="GPKG")
+        for name, layer in (("inbound", inbound_layer(run)), ("suppliers", supplier_layer(run))):
+            if layer is not None:
+                layer.to_file(staging / "network.gpkg", layer=name, driver="GPKG")
     return regions, sites, flows
 
 

@@ -62,3 +62,35 @@ def flow_layer(run: Run) -> gpd.GeoDataFrame:
     )
     geometry = linestrings(coords) if len(flows) else []
     return gpd.GeoDataFrame(flows.copy(), geometry=geometry, crs=LONLAT)
+
+
+def inbound_layer(run: Run) -> gpd.GeoDataFrame | None:
+    """Lines from each supplier to the facility it supplies (None without suppliers)."""
+    inbound, problem = run.tables.inbound, run.problem
+    if inbound is None or problem.supply is None:
+        return None
+    supply = problem.supply
+    supplier_pos = pd.Series(np.arange(len(supply.supplier_ids)), index=supply.supplier_ids)
+    site_pos = pd.Series(np.arange(len(problem.site_ids)), index=problem.site_ids)
+    j = supplier_pos.reindex(inbound["supplier_id"]).to_numpy()
+    s = site_pos.reindex(inbound["site_id"]).to_numpy()
+    coords = np.stack([np.column_stack([supply.supplier_lon[j], supply.supplier_lat[j]]),
+                       np.column_stack([problem.site_lon[s], problem.site_lat[s]])], axis=1)
+    geometry = linestrings(coords) if len(inbound) else []
+    return gpd.GeoDataFrame(inbound.copy(), geometry=geometry, crs=LONLAT)
+
+
+def supplier_layer(run: Run) -> gpd.GeoDataFrame | None:
+    """Every supplier as a point with its material, capacity, price and what it ships (None without)."""
+    supply = run.problem.supply
+    if supply is None:
+        return None
+    shipped = run.tables.inbound.groupby("supplier_id")["quantity"].sum() if run.tables.inbound is not None else {}
+    frame = pd.DataFrame({
+        "supplier_id": supply.supplier_ids,
+        "material": np.asarray(supply.material_ids, dtype=object)[supply.supplier_material],
+        "capacity_per_yr": supply.supplier_capacity,
+        "cost_per_unit": supply.supplier_cost,
+        "shipped": pd.Series(shipped).reindex(supply.supplier_ids).fillna(0.0).to_numpy(),
+    })
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(supply.supplier_lon, supply.supplier_lat), crs=LONLAT)

@@ -125,6 +125,9 @@ class ProductConfig(_Strict):
     proximity: ProximityConfig | None = Field(
         None, description="demand or price by delivery distance band (local premium)"
     )
+    materials: dict[str, NonNegative] = Field(
+        default_factory=dict, description="bill of materials: units of each material per unit of product"
+    )
 
     @model_validator(mode="after")
     def _price_or_penalty(self) -> ProductConfig:
@@ -184,6 +187,17 @@ class CandidateRule(_Strict):
         None, description="at least this many candidates: where the rule admits fewer, the largest regions are added"
     )
 
+class InboundConfig(_Strict):
+    """How one material reaches one facility type from a supplier (full truckload to a central plant,
+    less-than-truckload or parcel to a microfactory)."""
+
+    cost_per_unit_km: NonNegative = Field(description="currency per unit of material per km")
+    co2_kg_per_unit_km: NonNegative = Field(0.0, description="kg CO2 per unit of material per km")
+    fixed_cost_per_supplier_per_yr: NonNegative = Field(
+        0.0, description="currency/yr for each supply relationship (supplier, facility) in use"
+    )
+
+
 class FacilityTypeConfig(_Strict):
     """A facility type (a central plant size, a microfactory, ...)."""
 
@@ -208,6 +222,9 @@ class FacilityTypeConfig(_Strict):
     )
     products: dict[str, ProductionConfig] = Field(description="the products this type can make")
     candidates: CandidateRule = Field(default_factory=CandidateRule)
+    inbound: dict[str, InboundConfig] = Field(
+        default_factory=dict, description="per material: how it reaches this type from a supplier"
+    )
 
     @model_validator(mode="after")
     def _modules_ordered(self) -> FacilityTypeConfig:
@@ -329,6 +346,12 @@ class ObjectiveConfig(_Strict):
         return self
 
 
+class SuppliersConfig(_Strict):
+    """The supplier file of the model (``--suppliers`` overrides it)."""
+
+    path: Path | None = Field(None, description="suppliers: points or a CSV with coordinates (relative to the model)")
+
+
 class ModelConfig(_Strict):
     """A whole model file."""
 
@@ -340,6 +363,7 @@ class ModelConfig(_Strict):
     currency: str = "USD"
     carbon_price: NonNegative = Field(0.0, description="currency per t CO2")
     regions: RegionsConfig = Field(default_factory=RegionsConfig)
+    suppliers: SuppliersConfig = Field(default_factory=SuppliersConfig)
     distance: DistanceConfig = Field(default_factory=DistanceConfig)
     products: dict[str, ProductConfig]
     transport: dict[str, TransportConfig]
@@ -438,6 +462,8 @@ def read_model_config(path: Path | str) -> ModelConfig:
     config.source_path = path.resolve()
     if config.regions.path is not None and not config.regions.path.is_absolute():
         config.regions.path = (path.resolve().parent / config.regions.path).resolve()
+    if config.suppliers.path is not None and not config.suppliers.path.is_absolute():
+        config.suppliers.path = (path.resolve().parent / config.suppliers.path).resolve()
     return config
 
 

@@ -28,6 +28,7 @@ from planner.inputs.geo import pairs_within, points_to_lonlat, require_crs
 from planner.inputs.io import parse_flags, read_od_matrix, read_sites
 from planner.inputs.objectives import classic_problem
 from planner.inputs.regions import load_regions
+from planner.inputs.suppliers import build_supply, material_ids, read_suppliers
 from planner.inputs.validate import FAR_KM, check_demand_column, check_ids, far_sites
 from planner.problem import Problem
 
@@ -50,6 +51,7 @@ class DataOptions:
     lon_column: str | None = None  # coordinate columns of a CSV/Parquet table of demand points
     lat_column: str | None = None
     crs: str | None = None  # CRS of those coordinates (default EPSG:4326, lon/lat degrees)
+    suppliers_path: Path | None = None  # overrides the model's [suppliers] path
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Inputs:
     sites_path: Path | None
     od_path: Path | None
     select: tuple
+    suppliers: pd.DataFrame | None = None  # supplier_id, material, capacity_per_yr, cost_per_unit, lon, lat
+    suppliers_path: Path | None = None
 
 
 def parse_select(values: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -96,6 +100,11 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
             "check their coordinates and CRS", truncated(far), FAR_KM
         )
     od = read_od_matrix(Path(options.od_path)) if options.od_path else None
+    suppliers_path = options.suppliers_path or config.suppliers.path
+    suppliers = read_suppliers(Path(suppliers_path)) if suppliers_path else None
+    if suppliers is None and material_ids(config):
+        logger.warning("products list materials but no supplier file is given (--suppliers or [suppliers] path): "
+                       "inbound supply is left out")
     return Inputs(
         regions=regions,
         region_lon=data.lon,
@@ -108,6 +117,8 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
         sites_path=options.sites_path,
         od_path=options.od_path,
         select=options.select,
+        suppliers=suppliers,
+        suppliers_path=Path(suppliers_path) if suppliers_path else None,
     )
 
 
@@ -477,4 +488,7 @@ def cost_problem(config: ModelConfig, inputs: Inputs) -> Problem:
         region_lon=inputs.region_lon,
         region_lat=inputs.region_lat,
         setup_cost=setup_costs(config, options),
+        supply=None if inputs.suppliers is None else build_supply(
+            config, inputs.suppliers, options.option_type, inputs.sites["lon"].to_numpy(dtype=float)[options.option_site],
+            inputs.sites["lat"].to_numpy(dtype=float)[options.option_site], inputs.suppliers_path),
     )

@@ -488,7 +488,8 @@ def start_vector(form: StandardForm, problem: Problem, index: ModelIndex, soluti
         x[form.block("setup")] = solution.setup[index.setup_option, index.setup_product]
     if solution.inbound is not None and problem.n_inbound:
         x[form.block("inbound")] = solution.inbound
-        x[form.block("relation")] = (solution.inbound[relation_arcs(problem)] > 0).astype(float)
+        paid = solution.relation if solution.relation is not None else (solution.inbound > 0)
+        x[form.block("relation")] = paid[relation_arcs(problem)].astype(float)
     return x
 
 
@@ -500,4 +501,5 @@ def solution_from_vector(form: StandardForm, problem: Problem, index: ModelIndex
     return Solution.from_columns(
         problem, index, block("open"), block("modules"), block("assign"), block("unmet"), block("setup"),
         inbound_values=block("inbound") if problem.n_inbound else None,
+        relation_values=block("relation") if problem.n_inbound else None,
     )

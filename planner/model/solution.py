@@ -26,6 +26,7 @@ class Solution:
     unmet: np.ndarray
     setup: np.ndarray | None = None  # (O, P) 1 where option o pays the setup of product p
     inbound: np.ndarray | None = None  # (B,) material on each inbound arc, units/yr (with suppliers)
+    relation: np.ndarray | None = None  # (B,) 1 where the supply relationship is paid (arcs with a fixed cost)
 
     @classmethod
     def from_columns(
@@ -38,6 +39,7 @@ class Solution:
         unmet_values: np.ndarray,
         setup_values: np.ndarray,
         inbound_values: np.ndarray | None = None,
+        relation_values: np.ndarray | None = None,
     ) -> Solution:
         """Round raw solver values: ``open`` per option, ``modules`` per modular option, ``assign``
         per arc, ``unmet`` per pair with a penalty, ``setup`` per setup variable."""
@@ -51,7 +53,12 @@ class Solution:
         if inbound_values is not None:
             inbound = np.asarray(inbound_values, dtype=float).copy()
             inbound[inbound < INBOUND_ZERO] = 0.0
-        return cls(open=is_open, modules=modules, assign=assign, unmet=unmet, setup=setup, inbound=inbound)
+        relation = None
+        if relation_values is not None:
+            relation = np.zeros(problem.n_inbound, dtype=int)
+            relation[problem.supply.in_fixed_cost > 0] = np.round(relation_values).astype(int)
+        return cls(open=is_open, modules=modules, assign=assign, unmet=unmet, setup=setup, inbound=inbound,
+                   relation=relation)
 
     @classmethod
     def from_model(cls, model, problem: Problem, index: ModelIndex) -> Solution:
@@ -65,6 +72,7 @@ class Solution:
             values(model.unmet, index.unmet_pairs.tolist()) if len(index.unmet_pairs) else [],
             values(model.setup, range(len(index.setup_option))) if len(index.setup_option) else [],
             inbound_values=values(model.inbound, range(problem.n_inbound)) if problem.n_inbound else None,
+            relation_values=values(model.relation, list(model.relation)) if problem.n_inbound else None,
         )
 
 

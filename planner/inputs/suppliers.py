@@ -1,0 +1,140 @@
+"""Suppliers of materials (``--suppliers`` or ``[suppliers] path``) and the inbound arcs they make
+with the facility options (:class:`planner.problem.Supply`; the model rows are in
+``planner.model.supply``).
+
+The file: points (any vector format with a CRS) or a CSV/TSV/Parquet table with coordinate columns
+(lon/lat, longitude/latitude or x/y in degrees), one row per supplier and material:
+
+* ``supplier_id`` (unique), ``material`` (a material of a product's ``materials``);
+* ``capacity_per_yr`` (units of material/yr, > 0; empty = unlimited);
+* ``cost_per_unit`` (currency per unit of material, ≥ 0; empty = 0).
+
+Inbound arcs: every supplier to every option whose type makes a product that needs the supplier's
+material, at road distance (great-circle × circuity), with the type's ``inbound.<material>`` costs.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.errors import InputError, truncated
+from planner.inputs.config import ModelConfig
+from planner.inputs.geo import great_circle_km, points_to_lonlat, require_crs
+from planner.inputs.io import is_table, points_from_table, read_table, read_vector, require_columns
+from planner.inputs.validate import check_ids
+from planner.problem import Supply
+
+logger = logging.getLogger(__name__)
+
+KG_PER_T = 1000.0
+
+
+def read_suppliers(path: Path) -> pd.DataFrame:
+    """The supplier table: ``supplier_id, material, capacity_per_yr, cost_per_unit, lon, lat``."""
+    path = Path(path)
+    if is_table(path):
+        frame = points_from_table(read_table(path, "suppliers", "--suppliers"), path)
+    else:
+        frame = read_vector(path, None, "suppliers", "--suppliers")
+        require_crs(frame, path)
+        kinds = set(frame.geometry.geom_type.dropna())
+        if kinds - {"Point"}:
+            raise InputError(f"{path}: suppliers must be points, found {sorted(kinds)}; give point geometries")
+    require_columns(frame, ["supplier_id", "material"], path, "each supplier needs an id and the material it offers")
+    if frame.empty:
+        raise InputError(f"{path}: the suppliers file has no rows; give at least one supplier or omit it")
+    lon, lat = points_to_lonlat(frame)
+    return pd.DataFrame({
+        "supplier_id": check_ids(frame, "supplier_id", path, "supplier").astype(str).to_numpy(),
+        "material": frame["material"].astype(str).str.strip().to_numpy(),
+        "capacity_per_yr": _numbers(frame, "capacity_per_yr", path, np.inf, positive=True),
+        "cost_per_unit": _numbers(frame, "cost_per_unit", path, 0.0, positive=False),
+        "lon": lon,
+        "lat": lat,
+    })
+
+
+def _numbers(frame: pd.DataFrame, column: str, path: Path, empty: float, positive: bool) -> np.ndarray:
+    """A numeric column (``empty`` where missing or blank); one-line errors name the row."""
+    if column not in frame.columns:
+        return np.full(len(frame), empty)
+    raw = frame[column]
+    blank = raw.isna() | (raw.astype(str).str.strip() == "")
+    values = pd.to_numeric(raw.where(~blank), errors="coerce")
+    bad = (values.isna() & ~blank) | ~np.isfinite(values.fillna(0.0)) | (values <= 0 if positive else values < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        rule = "> 0" if positive else "≥ 0"
+        raise InputError(f"{path}: column '{column}' row {row + 1} ('{raw.iloc[row]}') must be a number {rule}")
+    return values.fillna(empty).to_numpy(dtype=float)
+
+
+def material_ids(config: ModelConfig) -> tuple[str, ...]:
+    """The materials the products need, in order of first mention."""
+    return tuple(dict.fromkeys(m for product in config.products.values() for m, v in product.materials.items() if v))
+
+
+def build_supply(config: ModelConfig, suppliers: pd.DataFrame, option_type: np.ndarray, site_lon: np.ndarray,
+                 site_lat: np.ndarray, source: Path) -> Supply | None:
+    """The :class:`Supply` of the model on ``suppliers`` (None when no product needs a material)."""
+    materials = material_ids(config)
+    if not materials:
+        logger.warning("%s: no product lists materials, so the suppliers are not used", source)
+        return None
+    unused = sorted(set(suppliers["material"]) - set(materials))
+    if unused:
+        logger.warning("%s: suppliers of %s are not used: no product needs them", source, truncated(unused))
+    suppliers = suppliers[suppliers["material"].isin(materials)].reset_index(drop=True)
+    missing = [m for m in materials if m not in set(suppliers["material"])]
+    if missing:
+        logger.warning("%s: no supplier offers %s: products that need it cannot be made", source, truncated(missing))
+    bom = np.array([[product.materials.get(m, 0.0) for m in materials] for product in config.products.values()])
+    material = suppliers["material"].map({m: i for i, m in enumerate(materials)}).to_numpy(dtype=int)
+    arcs = inbound_arcs(config, bom, material, option_type)
+    supplier, option, k = arcs
+    km = great_circle_km(suppliers["lon"].to_numpy()[supplier], suppliers["lat"].to_numpy()[supplier],
+                         site_lon[option], site_lat[option]) * config.distance.circuity
+    costs = inbound_costs(config, materials, material[supplier], k)
+    return Supply(
+        material_ids=materials, bom=bom, supplier_ids=suppliers["supplier_id"].to_numpy(dtype=object),
+        supplier_material=material, supplier_capacity=suppliers["capacity_per_yr"].to_numpy(dtype=float),
+        supplier_cost=suppliers["cost_per_unit"].to_numpy(dtype=float), supplier_lon=suppliers["lon"].to_numpy(),
+        supplier_lat=suppliers["lat"].to_numpy(), in_supplier=supplier, in_option=option, in_distance_km=km,
+        in_transport_cost=costs[:, 0] * km, in_co2_t=costs[:, 1] * km / KG_PER_T, in_fixed_cost=costs[:, 2],
+    )
+
+
+def inbound_arcs(config: ModelConfig, bom: np.ndarray, supplier_material: np.ndarray, option_type: np.ndarray):
+    """(supplier, option, type) of every inbound arc: the option's type makes a product that needs the
+    supplier's material. Raises when such a type has no ``inbound.<material>`` table."""
+    type_names = list(config.facility_types)
+    product_position = {p: i for i, p in enumerate(config.products)}
+    needs = np.zeros((len(type_names), bom.shape[1]), dtype=bool)  # (K, M)
+    for k, name in enumerate(type_names):
+        made = [product_position[p] for p in config.facility_types[name].products]
+        needs[k] = (bom[made] > 0).any(axis=0)
+    supplier, option = np.nonzero(needs[option_type][:, supplier_material].T)  # (J, O) pairs
+    return supplier, option, option_type[option]
+
+
+def inbound_costs(config: ModelConfig, materials: tuple[str, ...], material: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """(B, 3) per inbound arc: cost per unit-km, kg CO2 per unit-km, fixed cost per relationship."""
+    type_names = list(config.facility_types)
+    table = np.full((len(type_names), len(materials), 3), np.nan)
+    for t, name in enumerate(type_names):
+        for m, material_id in enumerate(materials):
+            inbound = config.facility_types[name].inbound.get(material_id)
+            if inbound is not None:
+                table[t, m] = (inbound.cost_per_unit_km, inbound.co2_kg_per_unit_km,
+                               inbound.fixed_cost_per_supplier_per_yr)
+    costs = table[k, material]
+    lacking = np.flatnonzero(np.isnan(costs[:, 0]))
+    if len(lacking):
+        name, material_id = type_names[k[lacking[0]]], materials[material[lacking[0]]]
+        raise InputError(f"facility_types.{name}.inbound.{material_id}: missing; say how {material_id} reaches a "
+                         f"{name} (cost_per_unit_km, co2_kg_per_unit_km, fixed_cost_per_supplier_per_yr)")
+    return costs
