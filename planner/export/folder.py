@@ -271,10 +271,11 @@ def write_outputs(
     with staged_folder(out, staging) as staging:
         regions, sites, flows = _write_tables(run, inputs, staging)
         title = _map_title(run)
-        draw_maps(regions, sites, flows, run.problem.type_ids, title, staging)
+        supply = {"suppliers": supplier_layer(run), "inbound": inbound_layer(run)}  # None without suppliers
+        draw_maps(regions, sites, flows, run.problem.type_ids, title, staging, **supply)
         write_interactive_map(
             regions, sites, flows, run.problem.type_ids, title, staging / "map.html",
-            basemap=basemap, currency=run.problem.currency,
+            basemap=basemap, currency=run.problem.currency, **supply,
         )
         written = dataclasses.replace(run, timing=run.timing.with_phase("write", time.perf_counter() - started))
         summary = build_summary(written, sources, warnings_seen)

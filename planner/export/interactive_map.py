@@ -10,6 +10,10 @@ Nothing is requested from another host unless ``basemap=True`` adds OpenStreetMa
 Layers: regions coloured by the facility type serving most of their demand (or unmet), by share
 unmet and by cost to serve (one at a time); flows as lines with width ~ quantity; sites as circles
 coloured by type with area ~ capacity; popups on all of them; a legend and a layer control.
+With inbound supply, two more overlays: "Suppliers" (triangles coloured by material, open when they
+ship nothing; popup: id, material, capacity, price, shipped) and "Inbound flows" (magenta lines with
+width ~ material volume; popup: supplier, site, material, quantity, distance, cost). Suppliers do
+not frame the first view (regions and sites do), so a far supplier does not zoom the map out.
 Missing columns, missing and non-finite numbers (shown as blank in the popups, drawn at the smallest
 size) and a network without sites or flows all give a working page.
 """
@@ -33,6 +37,7 @@ import shapely
 
 from planner.errors import InputError
 from planner.export.charts import NO_DEMAND_COLOUR, OTHER_TYPE_COLOUR, UNMET_COLOUR, type_colours
+from planner.export.static_map import INBOUND_COLOUR, material_colours
 from planner.inputs.geo import LONLAT, has_finite_geometry
 
 logger = logging.getLogger(__name__)
@@ -40,6 +45,7 @@ logger = logging.getLogger(__name__)
 SIMPLIFY_FRACTION = 1e-4  # simplification tolerance as a fraction of the extent's diagonal
 DECIMALS = 5  # coordinate rounding, degrees (1e-5° ≈ 1.1 m)
 FLOW_WEIGHT_PX = (0.5, 6.0)  # line width of the smallest and the largest flow
+INBOUND_WEIGHT_PX = (0.5, 4.0)  # line width of the smallest and the largest inbound flow
 SITE_RADIUS_PX = (4.0, 18.0)  # circle radius of an empty site and of the largest capacity
 COST_CLASSES = 5
 COST_COLOURS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]
@@ -267,13 +273,20 @@ def _drawable(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     return frame[has_finite_geometry(frame)]
 
 
+def _point_coords(points: gpd.GeoDataFrame, cut: float | None) -> np.ndarray:
+    """(n, 2) lon, lat of the points, shifted across the antimeridian if needed and rounded."""
+    if not len(points):
+        return np.zeros((0, 2))
+    return np.round(_shift(shapely.get_coordinates(points.geometry.to_numpy()), cut), DECIMALS)
+
+
 def _site_data(sites: gpd.GeoDataFrame, type_ids: tuple[str, ...], cut: float | None) -> tuple[dict, list]:
     """Open sites, columnar, with colour by type and radius ~ √capacity (production if uncapacitated)."""
     colours = type_colours(type_ids)
     sites = _drawable(sites, "sites")
     if not len(sites):
         return {k: [] for k in SITE_KEYS}, []
-    coords = np.round(_shift(shapely.get_coordinates(sites.geometry.to_numpy()), cut), DECIMALS)
+    coords = _point_coords(sites, cut)
     capacity = pd.to_numeric(_column(sites, "capacity"), errors="coerce")
     size = _sizes(capacity.where(np.isfinite(capacity), _column(sites, "production")))
     low, high = SITE_RADIUS_PX
@@ -297,20 +310,29 @@ def _site_data(sites: gpd.GeoDataFrame, type_ids: tuple[str, ...], cut: float | 
     return data, legend
 
 
+def _line_paths(lines: gpd.GeoDataFrame, cut: float | None) -> list[list[list[float]]]:
+    """Each line as a [[lat, lon], ...] path, shifted across the antimeridian if needed and rounded."""
+    geometry = shapely.transform(lines.geometry.to_numpy(), lambda c: np.round(_shift(c, cut), DECIMALS))
+    coords, owner = shapely.get_coordinates(geometry, return_index=True)
+    paths: list[list[list[float]]] = [[] for _ in range(len(lines))]
+    for (x, y), i in zip(coords.tolist(), owner.tolist(), strict=True):
+        paths[i].append([y, x])
+    return paths
+
+
+def _weights(quantity: pd.Series, limits: tuple[float, float]) -> list[float]:
+    """Line widths (px) linear in quantity between ``limits``; missing and non-positive values thinnest."""
+    size = _sizes(quantity)
+    low, high = limits
+    return np.round(low + (high - low) * size / max(float(size.max(initial=0.0)), 1e-9), 2).tolist()
+
+
 def _flow_data(flows: gpd.GeoDataFrame, cut: float | None) -> dict:
     """Flows, columnar, each a [[lat, lon], [lat, lon]] path and a width ~ quantity."""
     flows = _drawable(flows, "flows")
     if not len(flows):
         return {k: [] for k in FLOW_KEYS}
-    geometry = shapely.transform(flows.geometry.to_numpy(), lambda c: np.round(_shift(c, cut), DECIMALS))
-    coords, owner = shapely.get_coordinates(geometry, return_index=True)
-    paths = [[] for _ in range(len(flows))]
-    for (x, y), i in zip(coords.tolist(), owner.tolist(), strict=True):
-        paths[i].append([y, x])
     quantity = _column(flows, "quantity")
-    size = _sizes(quantity)
-    low, high = FLOW_WEIGHT_PX
-    weight = low + (high - low) * size / max(float(size.max()), 1e-9)
     return {
         "site": _texts(_column(flows, "site_id", "")),
         "type": _texts(_column(flows, "facility_type", "")),
@@ -319,8 +341,44 @@ def _flow_data(flows: gpd.GeoDataFrame, cut: float | None) -> dict:
         "quantity": _numbers(quantity),
         "distance_km": _numbers(_column(flows, "distance_km"), 5),
         "cost": _numbers(_column(flows, "cost")),
-        "path": paths,
-        "weight": np.round(weight, 2).tolist(),
+        "path": _line_paths(flows, cut),
+        "weight": _weights(quantity, FLOW_WEIGHT_PX),
+    }
+
+
+def _supply_data(suppliers: gpd.GeoDataFrame | None, inbound: gpd.GeoDataFrame | None,
+                 cut: float | None) -> dict | None:
+    """Suppliers and inbound flows, columnar, with the material legend; None without suppliers."""
+    if suppliers is None and inbound is None:
+        return None
+    colours = material_colours(suppliers, inbound)
+    suppliers = _drawable(suppliers if suppliers is not None else gpd.GeoDataFrame(), "suppliers")
+    inbound = _drawable(inbound if inbound is not None else gpd.GeoDataFrame(), "inbound")
+    coords = _point_coords(suppliers, cut)
+    materials = _texts(_column(suppliers, "material", ""))
+    return {
+        "suppliers": {
+            "id": _texts(_column(suppliers, "supplier_id", "")),
+            "material": materials,
+            "capacity": _numbers(_column(suppliers, "capacity_per_yr")),
+            "price": _numbers(_column(suppliers, "cost_per_unit")),
+            "shipped": _numbers(_column(suppliers, "shipped")),
+            "lon": coords[:, 0].tolist(),
+            "lat": coords[:, 1].tolist(),
+            "colour": [colours.get(m, OTHER_TYPE_COLOUR) for m in materials],
+        },
+        "inbound": {
+            "supplier": _texts(_column(inbound, "supplier_id", "")),
+            "site": _texts(_column(inbound, "site_id", "")),
+            "material": _texts(_column(inbound, "material", "")),
+            "quantity": _numbers(_column(inbound, "quantity")),
+            "distance_km": _numbers(_column(inbound, "distance_km"), 5),
+            "cost": _numbers(_column(inbound, "cost")),
+            "path": _line_paths(inbound, cut) if len(inbound) else [],
+            "weight": _weights(_column(inbound, "quantity"), INBOUND_WEIGHT_PX) if len(inbound) else [],
+        },
+        "legend": [[colour, material] for material, colour in colours.items()],
+        "line_colour": INBOUND_COLOUR,
     }
 
 
@@ -346,6 +404,7 @@ body {{ display: flex; flex-direction: column; }}
 .planner-swatch {{ width: 14px; height: 12px; border: 1px solid #999; opacity: 0.8; flex: none; }}
 .planner-dot {{ width: 10px; height: 10px; border: 1px solid #000; border-radius: 50%; flex: none; }}
 .planner-line {{ width: 18px; height: 3px; opacity: 0.6; flex: none; }}
+.planner-supplier {{ background: none; border: none; }}
 .planner-popup table {{ border-collapse: collapse; margin-top: 4px; }}
 .planner-popup th {{ text-align: left; font-weight: normal; color: #555; padding-right: 10px; }}
 </style>
@@ -373,12 +432,15 @@ def interactive_map_html(
     title: str,
     basemap: bool = False,
     currency: str = "currency",
+    suppliers: gpd.GeoDataFrame | None = None,
+    inbound: gpd.GeoDataFrame | None = None,
 ) -> str:
     """The page as a string; see :func:`write_interactive_map`."""
     regions = _in_lonlat(regions, "regions")
     everything = [regions.geometry.to_numpy()]
-    if len(sites):
-        everything.append(_in_lonlat(sites, "sites").geometry.to_numpy())
+    for frame, what in ((sites, "sites"), (suppliers, "suppliers")):
+        if frame is not None and len(frame):
+            everything.append(_in_lonlat(frame, what).geometry.to_numpy())
     cut = longitude_cut(shapely.get_coordinates(np.concatenate(everything))[:, 0])
     if cut is not None:
         logger.info("map: the data crosses the antimeridian; longitudes east of %.1f° are drawn west of -180°", cut)
@@ -393,6 +455,7 @@ def interactive_map_html(
         "sites": site_columns,
         "site_legend": site_legend,
         "flows": _flow_data(flows, cut),
+        "supply": _supply_data(suppliers, inbound, cut),
     }
     leaflet_js = _asset("leaflet.js")
     map_js = _asset("interactive_map.js")
@@ -417,13 +480,18 @@ def write_interactive_map(
     path: Path,
     basemap: bool = False,
     currency: str = "currency",
+    suppliers: gpd.GeoDataFrame | None = None,
+    inbound: gpd.GeoDataFrame | None = None,
 ) -> None:
     """Write ``map.html`` to ``path``: one self-contained file that works offline.
 
     ``regions``, ``sites`` and ``flows`` are the layers of :mod:`planner.export.layers` (any CRS;
     they are drawn in lon/lat). ``basemap=True`` adds OpenStreetMap tiles, the only outside
-    requests the page can make. ``currency`` labels the money figures in the popups.
+    requests the page can make. ``currency`` labels the money figures in the popups. ``suppliers``
+    and ``inbound`` (:func:`~planner.export.layers.supplier_layer`, :func:`~planner.export.layers.inbound_layer`;
+    None without suppliers) add the layers "Suppliers" and "Inbound flows".
     """
-    page = interactive_map_html(regions, sites, flows, type_ids, title, basemap=basemap, currency=currency)
+    page = interactive_map_html(regions, sites, flows, type_ids, title, basemap=basemap, currency=currency,
+                                suppliers=suppliers, inbound=inbound)
     Path(path).write_text(page, encoding="utf-8")
     logger.info("wrote %s (%.0f kB)", path, len(page.encode("utf-8")) / 1000)

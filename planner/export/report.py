@@ -1,7 +1,10 @@
 """``report.html``: one self-contained page summarising a solve, for people who do not open QGIS.
 
 Sections: key figures (total cost, cost per unit served, CO2, facilities, share served), the cost
-split, the map, the open facilities with their utilisation, demand and unmet demand by product, the
+split (a negative part, the revenue of proximity prices, drawn as a bar to the left of 0; the parts
+add up to the objective), with suppliers the inbound supply per material (suppliers used, quantity,
+purchase, transport, relationship and carbon cost, mean distance, CO2) and its share of the cost, the
+map, the open facilities with their utilisation, demand and unmet demand by product, the
 distribution of the cost to serve, the regions with the most unmet demand, the assumptions of the
 instance (products, facility types, network rules, as the :class:`~planner.problem.Problem` holds
 them), the solver's status, bound and gap, and the independent audit.
@@ -35,6 +38,7 @@ from planner.export.charts import (
     new_figure,
     readable_axis,
 )
+from planner.export.layers import inbound_layer, supplier_layer
 from planner.export.static_map import draw_map
 from planner.pipeline import Run
 from planner.problem import Problem
@@ -44,13 +48,18 @@ logger = logging.getLogger(__name__)
 TOP_UNMET_REGIONS = 15  # rows of the "most unmet demand" table
 HISTOGRAM_BINS = 30
 SERVED_COLOUR = "#2ca02c"
+COST_COLOUR = "#4c72b0"
 COST_PART_LABELS = {
     "fixed": "fixed (opening + modules)",
     "production": "production",
     "transport": "transport",
     "carbon": "carbon",
     "unmet_penalty": "unmet demand penalty",
+    "revenue": "revenue (proximity prices, negative)",
+    "inbound": "inbound (materials, transport, relationships)",
+    "inbound_carbon": "inbound carbon",
 }
+NOT_SUPPLY = ("unmet_penalty", "revenue")  # cost parts left out of the cost per unit served
 
 
 def esc(value: Any) -> str:
@@ -107,13 +116,14 @@ def _kpis(run: Run, summary: dict) -> str:
     demand = summary.get("demand") or {}
     total_demand = sum(d.get("demand") or 0.0 for d in demand.values())
     total_served = sum(d.get("served") or 0.0 for d in demand.values())
-    supply_cost = sum(v or 0.0 for k, v in costs.items() if k != "unmet_penalty")
+    supply_cost = sum(v or 0.0 for k, v in costs.items() if k not in NOT_SUPPLY)
+    inbound = " + inbound" if "inbound" in costs else ""
     cards = [  # (label, value HTML, note HTML)
         ("total cost", num(summary.get("objective"), 0, f"{currency}/yr"),
-         "the objective, penalty for unmet demand included"),
+         "the objective, penalty for unmet demand included" + ("; net of revenue" if "revenue" in costs else "")),
         ("cost per unit served", num(supply_cost / total_served if total_served > 0 else None, 2, f"{currency}/unit"),
-         "(fixed + production + transport + carbon) / units served"),
-        ("CO2", num(summary.get("co2_t"), 0, "t/yr"), "production + transport"),
+         f"(fixed + production + transport + carbon{inbound}) / units served"),
+        ("CO2", num(summary.get("co2_t"), 0, "t/yr"), f"production + transport{inbound and ' + inbound transport'}"),
         ("share served", pct(total_served / total_demand if total_demand > 0 else None),
          f"{num(total_served)} of {num(total_demand)} units/yr"),
     ]
@@ -142,15 +152,74 @@ def _cost_section(summary: dict) -> str:
 
 def cost_chart(costs: dict[str, float | None], currency: str):
     """The cost parts (currency/yr) as horizontal bars, the axis in k or M of the currency; a missing or
-    non-finite part is drawn as 0."""
+    non-finite part is drawn as 0, a negative part (revenue) as a green bar to the left of a line at 0."""
     fig, ax = new_figure(7, 0.45 * len(costs) + 0.8)
     labels = [COST_PART_LABELS.get(k, str(k)) for k in costs]
     values = bar_values(list(costs.values()))
-    ax.barh(labels[::-1], values[::-1], color="#4c72b0")
+    colours = [SERVED_COLOUR if value < 0 else COST_COLOUR for value in values]
+    ax.barh(labels[::-1], values[::-1], color=colours[::-1])
+    if (values < 0).any():
+        ax.axvline(0.0, color="black", linewidth=0.8)
     from_zero(ax, "x", values)
     readable_axis(ax, "x", f"{currency}/yr")
     ax.grid(axis="x", alpha=0.3)
     return fig
+
+
+def inbound_by_material(run: Run) -> pd.DataFrame | None:
+    """Per material (index, in the model's order): ``used`` and ``available`` suppliers, ``quantity``
+    shipped (units/yr), ``material_cost``, ``transport_cost``, ``relationship_cost``, ``carbon_cost``
+    (currency/yr), ``mean_km`` (quantity-weighted inbound distance; NaN when nothing is shipped) and
+    ``co2_t`` (t CO2/yr); None without suppliers."""
+    supply, inbound = run.problem.supply, run.tables.inbound
+    if supply is None or inbound is None:
+        return None
+    materials = list(supply.material_ids)
+    money = ["material_cost", "transport_cost", "relationship_cost", "carbon_cost"]
+    frame = inbound.groupby("material")[["quantity", *money, "co2_t"]].sum().reindex(materials, fill_value=0.0)
+    shipping = inbound[inbound["quantity"] > 0]
+    frame["used"] = shipping.groupby("material")["supplier_id"].nunique().reindex(materials, fill_value=0)
+    frame["available"] = np.bincount(supply.supplier_material, minlength=len(materials))
+    km = (inbound["distance_km"] * inbound["quantity"]).groupby(inbound["material"]).sum().reindex(materials)
+    frame["mean_km"] = (km.fillna(0.0) / frame["quantity"].where(frame["quantity"] > 0)).to_numpy()
+    return frame[["used", "available", "quantity", *money, "mean_km", "co2_t"]]
+
+
+def _supply_section(run: Run, summary: dict) -> str:
+    """The inbound supply per material and how much of the total cost it is (empty without suppliers)."""
+    frame = inbound_by_material(run)
+    if frame is None:
+        return ""
+    currency = run.problem.currency
+    rows = [_supply_row(esc(material), figures) for material, figures in frame.iterrows()]
+    total = frame.sum()
+    shipped = run.tables.inbound.loc[run.tables.inbound["quantity"] > 0, "supplier_id"].nunique()
+    total["used"] = shipped
+    weighted = (frame["mean_km"].fillna(0.0) * frame["quantity"]).sum()
+    total["mean_km"] = weighted / total["quantity"] if total["quantity"] > 0 else np.nan
+    rows.append(_supply_row("<strong>all materials</strong>", total))
+    header = ["material", "suppliers used / available", "shipped (units/yr)", f"purchase ({currency}/yr)",
+              f"transport ({currency}/yr)", f"relationships ({currency}/yr)", f"carbon ({currency}/yr)",
+              "mean inbound distance (km)", "CO2 (t/yr)"]
+    return "<h2>Inbound supply</h2>" + _supply_sentence(summary, currency) + html_table(header, rows)
+
+
+def _supply_row(label: str, figures: pd.Series) -> list[str]:
+    return [label, f"{num(int(figures['used']))} / {num(int(figures['available']))}", num(figures["quantity"]),
+            num(figures["material_cost"]), num(figures["transport_cost"]), num(figures["relationship_cost"]),
+            num(figures["carbon_cost"]), num(figures["mean_km"], 1), num(figures["co2_t"], 2)]
+
+
+def _supply_sentence(summary: dict, currency: str) -> str:
+    """Inbound's cost and its share of the total cost (before revenue, where there is revenue)."""
+    costs = {k: (v or 0.0) for k, v in (summary.get("costs") or {}).items()}
+    inbound = costs.get("inbound", 0.0) + costs.get("inbound_carbon", 0.0)
+    total = sum(v for k, v in costs.items() if k != "revenue")
+    before = " before revenue" if "revenue" in costs else ""
+    return (f"<p>Inbound supply (materials bought, their transport, supply relationships and the carbon of "
+            f"inbound transport) costs {num(inbound, 0, f'{currency}/yr')}: {pct(inbound / total if total else None)} "
+            f"of the total cost{before} of {num(total, 0, f'{currency}/yr')}. Mean inbound distance: "
+            "weighted by the quantity shipped.</p>")
 
 
 def _map_section(run: Run, regions, sites, flows, title: str, map_png: Path | None) -> str:
@@ -159,7 +228,8 @@ def _map_section(run: Run, regions, sites, flows, title: str, map_png: Path | No
     else:
         with tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / "map.png"
-            draw_map(regions, sites, flows, run.problem.type_ids, title, target)
+            draw_map(regions, sites, flows, run.problem.type_ids, title, target,
+                     suppliers=supplier_layer(run), inbound=inbound_layer(run))
             image = target.read_bytes()
     return "<h2>Map</h2>" + img_tag(image, "map of the network", css_class="map")
 
@@ -494,6 +564,7 @@ def report_html(
         _kpis(run, summary),
         *extra_sections,
         _cost_section(summary),
+        _supply_section(run, summary),
         _map_section(run, regions, sites, flows, title, map_png),
         _facility_section(run),
         _demand_section(summary),

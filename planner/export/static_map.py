@@ -18,6 +18,15 @@ several files), and the two writers :func:`draw_maps` (``map.png``, ``map.svg``,
 
 A network that opens nothing (no sites, no flows) draws its regions only; missing and non-finite
 capacities and quantities are drawn at the smallest symbol size.
+
+With inbound supply (``suppliers`` and ``inbound``, the layers of :func:`planner.export.layers.supplier_layer`
+and :func:`~planner.export.layers.inbound_layer`), suppliers are small triangles coloured by material (open
+when they ship nothing) and inbound flows thin magenta lines with width proportional to the material volume,
+on their own scale; both are listed in the legend. Suppliers never frame a panel: the panels are framed by
+their regions and sites as without suppliers, a supplier is drawn in the panels whose view holds it, an
+inbound line in the panels that hold one of its ends, cut at the panel's edge (a line to a supplier off the
+map points towards it); the caption says how many suppliers lie outside every panel. Without suppliers the
+map is exactly the map of a run without inbound supply.
 """
 
 from __future__ import annotations
@@ -65,6 +74,11 @@ SITE_MIN_AREA = 10.0
 FLOW_MIN_WIDTH = 0.2
 FLOW_MAX_WIDTH = 3.0
 FLOW_ALPHA = 0.4
+INBOUND_COLOUR = "#c51b7d"  # magenta: apart from the grey flows and the facility-type colours
+INBOUND_MAX_WIDTH = 2.0  # pt; inbound lines are thinner than the outbound flows
+INBOUND_ALPHA = 0.55
+SUPPLIER_AREA = 30.0  # pt², one triangle size for every supplier
+MATERIAL_COLOURS = ["#e6ab02", "#1b9e77", "#6a3d9a", "#666666", "#a6761d", "#66a61e", "#000000"]
 
 # Layout, in inches.
 FIGURE_WIDTH = 13.0
@@ -170,16 +184,66 @@ class _Symbols:
     flow_widths: np.ndarray  # pt
     largest_flow: float  # units/yr
     colours: dict[str, str]  # per facility type
+    supply: _Supply | None = None  # only with suppliers
 
 
-def _symbols(sites: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, type_ids: Sequence[str]) -> _Symbols:
+@dataclass(frozen=True)
+class _Supply:
+    """The suppliers (lon/lat) with a colour per material, and the inbound lines (lon/lat) with their widths
+    and the largest inbound quantity the legend's reference lines are scaled to."""
+
+    suppliers: gpd.GeoDataFrame
+    colours: dict[str, str]  # per material
+    inbound: gpd.GeoDataFrame
+    inbound_widths: np.ndarray  # pt
+    largest_inbound: float  # units of material/yr
+    unit: str
+
+
+def material_colours(*frames: pd.DataFrame | None) -> dict[str, str]:
+    """The colour of each material, in the order of first appearance in the ``material`` column of the
+    frames (the palette repeats after seven)."""
+    materials = [m for frame in frames if frame is not None and "material" in frame for m in frame["material"]]
+    return {str(m): MATERIAL_COLOURS[i % len(MATERIAL_COLOURS)] for i, m in enumerate(dict.fromkeys(materials))}
+
+
+def _positive(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """``frame[column]`` as floats; missing, negative and non-finite values (and a missing column) as 0."""
+    if not len(frame) or column not in frame:
+        return np.zeros(len(frame))
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(values) & (values > 0), values, 0.0)
+
+
+def _symbols(sites: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, type_ids: Sequence[str],
+             supply: _Supply | None = None) -> _Symbols:
     """Circle areas and line widths; a missing, negative or non-finite quantity draws the thinnest line."""
     site_sizes, largest_capacity = _site_sizes(sites)
-    quantity = pd.to_numeric(flows["quantity"], errors="coerce").to_numpy(dtype=float) if len(flows) else np.zeros(0)
-    quantity = np.where(np.isfinite(quantity) & (quantity > 0), quantity, 0.0)
+    quantity = _positive(flows, "quantity")
     largest_flow = float(quantity.max()) if len(quantity) else 0.0
     widths = _flow_widths(quantity, largest_flow)
-    return _Symbols(sites, site_sizes, largest_capacity, flows, widths, largest_flow, type_colours(type_ids))
+    return _Symbols(sites, site_sizes, largest_capacity, flows, widths, largest_flow, type_colours(type_ids), supply)
+
+
+def _supply_symbols(suppliers: gpd.GeoDataFrame | None, inbound: gpd.GeoDataFrame | None) -> _Supply | None:
+    """The supply layers in lon/lat (rows without a finite geometry dropped) with their symbols; None when
+    both are None. A layer with rows and no CRS is an error."""
+    if suppliers is None and inbound is None:
+        return None
+    frames = []
+    for name, frame in (("suppliers", suppliers), ("inbound", inbound)):
+        if frame is None:
+            frame = gpd.GeoDataFrame({"material": []}, geometry=gpd.GeoSeries([], crs=LONLAT))
+        if frame.crs is None and len(frame):
+            raise InputError(f"map: the {name} layer has no CRS; set one, e.g. gdf.set_crs('EPSG:4326')")
+        frame = frame[has_finite_geometry(frame)] if len(frame) else frame
+        frames.append(frame.to_crs(LONLAT) if len(frame) else frame)
+    suppliers, inbound = frames
+    quantity = _positive(inbound, "quantity")
+    largest = float(quantity.max()) if len(quantity) else 0.0
+    unit = inbound.attrs.get("unit", {}).get("quantity", "units/yr")
+    widths = _flow_widths(quantity, largest, INBOUND_MAX_WIDTH)
+    return _Supply(suppliers, material_colours(suppliers, inbound), inbound, widths, largest, unit)
 
 
 def _site_sizes(sites: gpd.GeoDataFrame) -> tuple[np.ndarray, float]:
@@ -197,10 +261,10 @@ def _site_sizes(sites: gpd.GeoDataFrame) -> tuple[np.ndarray, float]:
     return np.maximum(SITE_MAX_AREA * value / largest, SITE_MIN_AREA), largest
 
 
-def _flow_widths(quantity: np.ndarray, largest: float) -> np.ndarray:
+def _flow_widths(quantity: np.ndarray, largest: float, widest: float = FLOW_MAX_WIDTH) -> np.ndarray:
     if largest <= 0:
         return np.full(len(quantity), FLOW_MIN_WIDTH)
-    return FLOW_MIN_WIDTH + (FLOW_MAX_WIDTH - FLOW_MIN_WIDTH) * np.clip(quantity / largest, 0.0, 1.0)
+    return FLOW_MIN_WIDTH + (widest - FLOW_MIN_WIDTH) * np.clip(quantity / largest, 0.0, 1.0)
 
 
 def _simplified(geoms: np.ndarray, tolerance: float) -> np.ndarray:
@@ -464,8 +528,10 @@ def _line_coords(geoms: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return np.split(coords, np.flatnonzero(np.diff(index)) + 1), owner[np.unique(index)]
 
 
-def _draw_panel(ax: Axes, panel: _Panel, view, symbols: _Symbols, pixel: float) -> None:
-    """Regions (simplified to ``pixel`` metres), then flows cut at the panel's edge, then sites on top."""
+def _draw_panel(ax: Axes, panel: _Panel, view, symbols: _Symbols, pixel: float) -> np.ndarray:
+    """Regions (simplified to ``pixel`` metres), then flows cut at the panel's edge, then sites on top (and
+    with suppliers, inbound lines under the flows and suppliers under the sites). Returns the rows of the
+    suppliers drawn."""
     xmin, ymin, xmax, ymax = view
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
@@ -475,8 +541,13 @@ def _draw_panel(ax: Axes, panel: _Panel, view, symbols: _Symbols, pixel: float) 
     _draw_regions(ax, panel, pixel)
     if len(panel.flow_rows):
         _draw_flows(ax, panel, view, symbols)
+    drawn = np.zeros(0, dtype=int)
+    if symbols.supply is not None:
+        _draw_inbound(ax, panel.crs, view, symbols.supply)
+        drawn = _draw_suppliers(ax, panel.crs, view, symbols.supply)
     if len(panel.site_rows):
         _draw_sites(ax, panel, symbols)
+    return drawn
 
 
 def _draw_regions(ax: Axes, panel: _Panel, pixel: float) -> None:
@@ -538,6 +609,57 @@ def _draw_sites(ax: Axes, panel: _Panel, symbols: _Symbols) -> None:
         linewidths=0.6,
         zorder=3,
     )
+
+
+def _inside(view, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """True where (x, y) lies in ``view`` (xmin, ymin, xmax, ymax); False for non-finite coordinates."""
+    xmin, ymin, xmax, ymax = view
+    with np.errstate(invalid="ignore"):
+        return (x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)
+
+
+def _draw_inbound(ax: Axes, crs: str, view, supply: _Supply) -> None:
+    """The inbound lines with an end in ``view``, cut at its edge (lines that project to non-finite
+    coordinates, e.g. from near the antipode of the panel's centre, are left out)."""
+    from matplotlib.collections import LineCollection
+
+    if not len(supply.inbound):
+        return
+    lines = np.asarray(supply.inbound.to_crs(crs).geometry.array, dtype=object)
+    (x0, y0), (x1, y1) = ([shapely.get_x(point), shapely.get_y(point)]
+                          for point in (shapely.get_point(lines, 0), shapely.get_point(lines, -1)))
+    finite = np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1)
+    rows = np.flatnonzero(finite & (_inside(view, x0, y0) | _inside(view, x1, y1)))
+    if not len(rows):
+        return
+    segments, owner = _line_coords(shapely.clip_by_rect(lines[rows], *view))
+    drawn = LineCollection(segments, linewidths=supply.inbound_widths[rows][owner], colors=INBOUND_COLOUR,
+                           alpha=INBOUND_ALPHA)
+    drawn.set_capstyle("round")
+    drawn.set_zorder(1.8)
+    ax.add_collection(drawn)
+
+
+def _draw_suppliers(ax: Axes, crs: str, view, supply: _Supply) -> np.ndarray:
+    """Triangles in the colour of their material for the suppliers in ``view``, open (white inside) when they
+    ship nothing; returns the rows drawn."""
+    if not len(supply.suppliers):
+        return np.zeros(0, dtype=int)
+    xy = shapely.get_coordinates(np.asarray(supply.suppliers.to_crs(crs).geometry.array, dtype=object))
+    rows = np.flatnonzero(_inside(view, xy[:, 0], xy[:, 1]))
+    if not len(rows):
+        return rows
+    colours = np.array([supply.colours.get(str(m), OUTLINE_COLOUR) for m in
+                        supply.suppliers.get("material", pd.Series("", index=supply.suppliers.index))], dtype=object)
+    ships = (_positive(supply.suppliers, "shipped") > 0) if "shipped" in supply.suppliers else np.ones(len(xy), bool)
+    for used in (False, True):  # the suppliers that ship on top
+        chosen = rows[ships[rows] == used]
+        if len(chosen):
+            ax.scatter(xy[chosen, 0], xy[chosen, 1], s=SUPPLIER_AREA, marker="^",
+                       c=list(colours[chosen]) if used else "white",
+                       edgecolors="black" if used else list(colours[chosen]),
+                       linewidths=0.5 if used else 1.0, zorder=2.5)
+    return rows
 
 
 def _draw_scale_bar(ax: Axes, view, box, fontsize: float, middle: bool = True) -> None:
@@ -628,6 +750,42 @@ def _legends(fig: Figure, type_ids, regions, symbols: _Symbols, units: dict) -> 
                                 handleheight=tall, handlelength=max(2.0, tall), labelspacing=0.6))
     if symbols.largest_flow > 0:
         sections.append(_legend(fig, "Flows: line width ∝ volume", _flow_handles(symbols.largest_flow, units)))
+    if symbols.supply is not None:
+        sections += _supply_legends(fig, symbols.supply)
+    return sections
+
+
+def _supply_note(supply: _Supply | None, drawn: list[np.ndarray]) -> str:
+    """The caption's words on suppliers off the map (empty without suppliers)."""
+    if supply is None or not len(supply.suppliers):
+        return ""
+    outside = len(supply.suppliers) - len(np.unique(np.concatenate(drawn))) if drawn else len(supply.suppliers)
+    if not outside:
+        return ""
+    return (f" {outside:,} of {len(supply.suppliers):,} suppliers {'is' if outside == 1 else 'are'} outside the"
+            " panels and left out; inbound lines from them are cut at the panel edge.")
+
+
+def _supply_legends(fig: Figure, supply: _Supply) -> list:
+    """The suppliers by material (and the open triangle of one that ships nothing) and the inbound lines."""
+    from matplotlib.lines import Line2D
+
+    sections = []
+    if len(supply.suppliers):
+        present = set(supply.suppliers["material"].astype(str)) if "material" in supply.suppliers else set()
+        handles = [Line2D([], [], marker="^", linestyle="", markersize=7, markerfacecolor=colour,
+                          markeredgecolor="black", markeredgewidth=0.5, label=material)
+                   for material, colour in supply.colours.items() if material in present]
+        if "shipped" in supply.suppliers and (_positive(supply.suppliers, "shipped") <= 0).any():
+            handles.append(Line2D([], [], marker="^", linestyle="", markersize=7, markerfacecolor="white",
+                                  markeredgecolor=OUTLINE_COLOUR, markeredgewidth=1.0, label="(open: ships nothing)"))
+        sections.append(_legend(fig, "Suppliers: material", handles))
+    if supply.largest_inbound > 0:
+        handles = [Line2D([], [], color=INBOUND_COLOUR, alpha=min(1.0, INBOUND_ALPHA + 0.2),
+                          linewidth=float(_flow_widths(np.array([v]), supply.largest_inbound, INBOUND_MAX_WIDTH)[0]),
+                          label=f"{_number(v)} {supply.unit}")
+                   for v in _references(supply.largest_inbound, (1.0, 0.3, 0.05))]
+        sections.append(_legend(fig, "Inbound material: width ∝ volume", handles))
     return sections
 
 
@@ -678,10 +836,11 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1 else f"{value:.3g}"
 
 
-def _caption(panels: list[_Panel]) -> str:
+def _caption(panels: list[_Panel], supply_note: str = "") -> str:
     lon, lat = panels[0].centre
     centre = f"{abs(lat):.1f}°{'N' if lat >= 0 else 'S'} {abs(lon):.1f}°{'E' if lon >= 0 else 'W'}"
     text = f"Lambert azimuthal equal-area projection centred at {centre}; scale bars are true at each panel's centre."
+    text += supply_note
     if len(panels) > 1:
         text += (
             f"\n{len(panels) - 1} remote group{'s' if len(panels) > 2 else ''} of regions shown in inset"
@@ -697,6 +856,8 @@ def build_map_figure(
     flows: gpd.GeoDataFrame,
     type_ids: Sequence[str],
     title: str,
+    suppliers: gpd.GeoDataFrame | None = None,
+    inbound: gpd.GeoDataFrame | None = None,
 ) -> Figure:
     """The map as a matplotlib ``Figure`` (not attached to pyplot): main panel, insets for remote groups
     of regions, legend, title, scale bars and a caption naming the projection.
@@ -704,7 +865,9 @@ def build_map_figure(
     ``regions`` needs ``served_by`` (a type id, ``"unmet"`` or anything else for no demand) and may have
     ``demand``; ``sites`` needs ``facility_type`` and ``capacity`` and/or ``production``; ``flows`` needs
     ``quantity`` (lines from site to region; merged per ``site_id``/``region_id`` when both are present).
-    Sites and flows may be empty.
+    Sites and flows may be empty. ``suppliers`` (points with ``material`` and, optionally, ``shipped``)
+    and ``inbound`` (lines from supplier to site with ``quantity``) add the inbound supply; they never
+    change the panels' extent (see the module docstring).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -712,17 +875,18 @@ def build_map_figure(
     started = time.perf_counter()
     regions, sites, flows, units = _map_layers(regions, sites, flows)
     panels = _make_panels(regions, sites, flows, type_ids)
-    symbols = _symbols(sites, flows, type_ids)
+    symbols = _symbols(sites, flows, type_ids, _supply_symbols(suppliers, inbound))
     fig = Figure(figsize=(FIGURE_WIDTH, 8.0))
     FigureCanvasAgg(fig)
     layout = _size_figure(fig, _legends(fig, type_ids, regions, symbols, units), panels, sites)
-    _draw_main_panel(fig, panels[0], layout, symbols)
+    drawn = [_draw_main_panel(fig, panels[0], layout, symbols)]
     for panel, rect in zip(panels[1:], layout.insets, strict=True):
-        _draw_inset(fig, panel, rect, symbols)
+        drawn.append(_draw_inset(fig, panel, rect, symbols))
     fig_w, fig_h = layout.figure
     if title:
         fig.text(0.5, 1 - 0.32 / fig_h, title, ha="center", va="center", fontsize=13)
-    fig.text(MARGIN / fig_w, 0.14 / fig_h, _caption(panels), fontsize=7.5, color="#555555", va="bottom")
+    caption = _caption(panels, _supply_note(symbols.supply, drawn))
+    fig.text(MARGIN / fig_w, 0.14 / fig_h, caption, fontsize=7.5, color="#555555", va="bottom")
     logger.debug("map figure with %d panel(s) built in %.2f s", len(panels), time.perf_counter() - started)
     return fig
 
@@ -760,19 +924,21 @@ def _size_figure(fig: Figure, legends: list, panels: list[_Panel], sites) -> _La
     return layout
 
 
-def _draw_main_panel(fig: Figure, panel: _Panel, layout: _Layout, symbols: _Symbols) -> None:
+def _draw_main_panel(fig: Figure, panel: _Panel, layout: _Layout, symbols: _Symbols) -> np.ndarray:
+    """The main panel with its scale bar; returns the rows of the suppliers drawn."""
     fig_w, fig_h = layout.figure
     left, bottom, width, height = layout.main_rect
     ax = fig.add_axes((left / fig_w, bottom / fig_h, width / fig_w, height / fig_h))
     ax.set_axis_off()
     view = layout.main_view
-    _draw_panel(ax, panel, view, symbols, pixel=(view[2] - view[0]) / (width * PNG_DPI) * 0.75)
+    drawn = _draw_panel(ax, panel, view, symbols, pixel=(view[2] - view[0]) / (width * PNG_DPI) * 0.75)
     _draw_scale_bar(ax, view, layout.scale_bar, fontsize=8)
+    return drawn
 
 
-def _draw_inset(fig: Figure, panel: _Panel, rect: tuple[float, float, float, float], symbols: _Symbols) -> None:
+def _draw_inset(fig: Figure, panel: _Panel, rect: tuple[float, float, float, float], symbols: _Symbols) -> np.ndarray:
     """A framed inset at ``rect`` (inches: left, bottom, width, height) with a short scale bar where it hides
-    the least."""
+    the least; returns the rows of the suppliers drawn."""
     fig_w, fig_h = fig.get_size_inches()
     x0, y0, w_in, h_in = rect
     inset = fig.add_axes((x0 / fig_w, y0 / fig_h, w_in / fig_w, h_in / fig_h), zorder=5)
@@ -781,10 +947,11 @@ def _draw_inset(fig: Figure, panel: _Panel, rect: tuple[float, float, float, flo
         spine.set_edgecolor("#888888")
         spine.set_linewidth(0.7)
     view = _fit_aspect(_padded(panel.view, 0.04), w_in / h_in)
-    _draw_panel(inset, panel, view, symbols, pixel=(view[2] - view[0]) / (w_in * PNG_DPI) * 0.75)
+    drawn = _draw_panel(inset, panel, view, symbols, pixel=(view[2] - view[0]) / (w_in * PNG_DPI) * 0.75)
     bar = (0.38, 0.15)
     (bar_pos,), _ = _place([bar], _occupancy(panel, symbols.sites, view, columns=48), [])
     _draw_scale_bar(inset, view, (*bar_pos, *bar), fontsize=6.5, middle=False)
+    return drawn
 
 
 def _checked_paths(paths: Sequence[Path]) -> list[Path]:
@@ -823,10 +990,13 @@ def draw_maps(
     folder: Path,
     stem: str = "map",
     formats: Sequence[str] = FORMATS,
+    suppliers: gpd.GeoDataFrame | None = None,
+    inbound: gpd.GeoDataFrame | None = None,
 ) -> list[Path]:
     """Write ``<stem>.png``, ``<stem>.svg`` and ``<stem>.pdf`` (or the ``formats`` given) into ``folder``
-    from one figure; return their paths."""
-    return draw_map(regions, sites, flows, type_ids, title, [Path(folder) / f"{stem}.{fmt}" for fmt in formats])
+    from one figure; return their paths. ``suppliers`` and ``inbound`` as for :func:`build_map_figure`."""
+    paths = [Path(folder) / f"{stem}.{fmt}" for fmt in formats]
+    return draw_map(regions, sites, flows, type_ids, title, paths, suppliers=suppliers, inbound=inbound)
 
 
 def draw_map(
@@ -836,12 +1006,15 @@ def draw_map(
     type_ids: Sequence[str],
     title: str,
     path: Path | Sequence[Path],
+    suppliers: gpd.GeoDataFrame | None = None,
+    inbound: gpd.GeoDataFrame | None = None,
 ) -> list[Path]:
     """Write the static map to ``path`` or to each of several paths (format from the suffix: .png, .svg,
-    .pdf); the figure is built once. Returns the paths written."""
+    .pdf); the figure is built once. Returns the paths written. ``suppliers`` and ``inbound`` as for
+    :func:`build_map_figure`."""
     paths = _checked_paths([path] if isinstance(path, str | Path) else path)
     started = time.perf_counter()
-    fig = build_map_figure(regions, sites, flows, type_ids, title)
+    fig = build_map_figure(regions, sites, flows, type_ids, title, suppliers=suppliers, inbound=inbound)
     written = save_figure(fig, paths, title)
     logger.debug("wrote %s in %.1f s", ", ".join(p.name for p in written), time.perf_counter() - started)
     return written

@@ -4,8 +4,9 @@ Each sheet has one frozen header row whose names are the CSV column names follow
 the table's ``attrs["unit"]`` (``quantity (units/yr)``; "currency" replaced by the run's currency, e.g.
 ``cost (USD/yr)``), and number formats with thousands separators and no scientific notation. The
 cells hold the same figures as the CSV files; missing values (NaN) are empty cells and infinite ones
-the text ``inf`` (as in the CSV files). Sheets: ``summary``, ``sites``, ``flows``, ``regions``,
-``costs``, ``inputs`` (the instance's key inputs) and, for ``planner compare``, ``compare``.
+the text ``inf`` (as in the CSV files). Sheets: ``summary``, ``sites``, ``flows``, ``inbound`` (only
+with suppliers: ``inbound_flows.csv``), ``regions``, ``costs``, ``inputs`` (the instance's key inputs)
+and, for ``planner compare``, ``compare``.
 """
 
 from __future__ import annotations
@@ -205,11 +206,13 @@ def inputs_sheet(problem: Problem) -> pd.DataFrame:
 
 
 def solve_sheets(run: Run, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """The sheets of one solve: summary, sites, flows, regions, costs, inputs."""
+    """The sheets of one solve: summary, sites, flows, inbound (only with suppliers), regions, costs, inputs."""
+    inbound = {} if run.tables.inbound is None else {"inbound": run.tables.inbound}
     return {
         "summary": summary_sheet(summary),
         "sites": run.tables.sites,
         "flows": run.tables.flows,
+        **inbound,
         "regions": run.tables.regions,
         "costs": costs_sheet(summary.get("costs") or run.tables.cost_parts()),
         "inputs": inputs_sheet(run.problem),

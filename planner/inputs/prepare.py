@@ -489,6 +489,7 @@ def cost_problem(config: ModelConfig, inputs: Inputs) -> Problem:
         region_lat=inputs.region_lat,
         setup_cost=setup_costs(config, options),
         supply=None if inputs.suppliers is None else build_supply(
-            config, inputs.suppliers, options.option_type, inputs.sites["lon"].to_numpy(dtype=float)[options.option_site],
+            config, inputs.suppliers, options.option_type,
+            inputs.sites["lon"].to_numpy(dtype=float)[options.option_site],
             inputs.sites["lat"].to_numpy(dtype=float)[options.option_site], inputs.suppliers_path),
     )

@@ -12,7 +12,9 @@ HiGHS.
 4. HiGHS on the (possibly reduced) model with the incumbent as its start; the better of HiGHS's
    result and the presolve's incumbent is kept (``keep_better``) and the reported bound is the
    larger of the two valid bounds (``combine_bounds``).
-5. A model made infeasible by its service levels is explained with the best share each product can
+5. A large model with inbound supply: a bound from a relaxation without suppliers and an incumbent
+   from the full model restricted to the relaxation's network (``planner.solver.supply_bound``).
+6. A model made infeasible by its service levels is explained with the best share each product can
    reach (``planner.solver.service``).
 """
 
@@ -45,6 +47,7 @@ from planner.solver.radius import applies as radius_applies
 from planner.solver.radius import preferred as radius_preferred
 from planner.solver.radius import solve_radius
 from planner.solver.service import explain_service_infeasibility
+from planner.solver.supply_bound import solve_with_supply
 from planner.timing import Timing
 
 logger = logging.getLogger(__name__)
@@ -80,6 +83,12 @@ def solve(
         with timing.phase("solve"):
             report, solution, _radius_km = solve_center(problem, options, lambda level, opts: solve(level, opts))
         return report, solution
+    if problem.supply is not None and problem.n_arcs >= options.presolve_min_arcs and options.builder == "arrays":
+        with timing.phase("solve"):
+            return solve_with_supply(
+                problem, options, index, solve_relaxed=lambda relaxed, opts: solve(relaxed, opts),
+                solve_full=lambda full, full_index, opts, start: _solve_with_arrays(
+                    full, full_index, opts, None, start, Timing()))
     if _use_radius(problem, options):
         with timing.phase("solve"):
             return solve_radius(problem, options, index=index, start=start)

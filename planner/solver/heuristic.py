@@ -313,7 +313,7 @@ def incumbent_from_values(
     drop, add and swap passes."""
     started = time.perf_counter()
     opened = (problem.forced | (option_value < 0)) if opened is None else opened.copy()
-    must_serve = float(index.pair_demand[~np.isfinite(index.pair_penalty)].sum())
+    must_serve = float(index.pair_must_serve.sum())
     order = np.argsort(option_value)
     capacity = problem.option_capacity_max
     for option in order:

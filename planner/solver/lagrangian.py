@@ -122,7 +122,7 @@ class CapacityCover:
         self.problem = problem
         capacity = problem.module_capacity * problem.min_modules
         self.capacity = capacity
-        self.need = float(index.pair_demand.sum())
+        self.need = float(index.pair_must_serve.sum())  # all must be served when active (× smallest factor)
         self.active = bool(
             problem.n_options
             and not np.isfinite(index.pair_penalty).any()

@@ -1,6 +1,7 @@
 /* The planner's interactive map: builds Leaflet layers from the JSON embedded in the page.
  * Every string from the data reaches the page through textContent (never innerHTML), and layer
- * names given to Leaflet's layer control are fixed strings of this file. */
+ * names given to Leaflet's layer control are fixed strings of this file (region layers: fixed strings
+ * of interactive_map.py). Without suppliers (data.supply null) the page has no supply layers. */
 (function () {
   "use strict";
 
@@ -42,7 +43,8 @@
   document.getElementById("planner-title").textContent = data.title;
   var map = L.map("map", { zoomSnap: 0.25, attributionControl: Boolean(data.basemap) });
   if (data.basemap) map.attributionControl.setPrefix(false);
-  [["planner-regions", 410], ["planner-flows", 420], ["planner-sites", 430]].forEach(function (pane) {
+  [["planner-regions", 410], ["planner-inbound", 415], ["planner-flows", 420], ["planner-suppliers", 425],
+   ["planner-sites", 430]].forEach(function (pane) {
     map.createPane(pane[0]).style.zIndex = pane[1];
   });
   var currency = data.currency;
@@ -133,6 +135,73 @@
     })(s);
   }
 
+  // inbound supply (only with suppliers): triangles coloured by material (open when they ship nothing)
+  // and lines from supplier to site, weight ~ quantity of material
+  function triangle(colour, filled, size) {
+    var svg = L.SVG.create("svg");  // Leaflet's helper: an element in the SVG namespace
+    svg.setAttribute("width", String(size));
+    svg.setAttribute("height", String(size));
+    svg.setAttribute("viewBox", "0 0 12 12");
+    var shape = L.SVG.create("polygon");
+    shape.setAttribute("points", "6,1 11,11 1,11");
+    shape.setAttribute("fill", filled ? colour : "#ffffff");
+    shape.setAttribute("stroke", filled ? "#000000" : colour);
+    shape.setAttribute("stroke-width", filled ? "0.8" : "1.6");
+    svg.appendChild(shape);
+    return svg;
+  }
+
+  var supply = data.supply;
+  var supplierLayer = L.featureGroup();
+  var inboundLayer = L.layerGroup();
+  if (supply) {
+    var inbound = supply.inbound;
+    for (var b = 0; b < inbound.supplier.length; b++) {
+      (function (i) {
+        var line = L.polyline(inbound.path[i], {
+          pane: "planner-inbound",
+          color: supply.line_colour,
+          opacity: 0.55,
+          weight: inbound.weight[i],
+        });
+        line.bindPopup(function () {
+          return table(inbound.supplier[i] + " \u2192 " + inbound.site[i], [
+            ["supplier", inbound.supplier[i]],
+            ["site", inbound.site[i]],
+            ["material", inbound.material[i]],
+            ["quantity", number(inbound.quantity[i], "units/yr")],
+            ["distance", number(inbound.distance_km[i], "km")],
+            ["cost", number(inbound.cost[i], currency + "/yr")],
+          ]);
+        });
+        inboundLayer.addLayer(line);
+      })(b);
+    }
+    var suppliers = supply.suppliers;
+    for (var j = 0; j < suppliers.id.length; j++) {
+      (function (i) {
+        var ships = suppliers.shipped[i] === null || suppliers.shipped[i] > 0;
+        var icon = L.divIcon({
+          className: "planner-supplier",
+          html: triangle(suppliers.colour[i], ships, 14),
+          iconSize: [14, 14],
+          iconAnchor: [7, 8],
+          popupAnchor: [0, -6],
+        });
+        var marker = L.marker([suppliers.lat[i], suppliers.lon[i]], { icon: icon, pane: "planner-suppliers" });
+        marker.bindPopup(function () {
+          return table("supplier " + suppliers.id[i], [
+            ["material", suppliers.material[i]],
+            ["capacity", suppliers.capacity[i] === null ? "unlimited" : number(suppliers.capacity[i], "units/yr")],
+            ["price", number(suppliers.price[i], currency + "/unit")],
+            ["shipped", number(suppliers.shipped[i], "units/yr")],
+          ]);
+        });
+        supplierLayer.addLayer(marker);
+      })(j);
+    }
+  }
+
   // legend: the current region colouring, the site types and the flows
   var legend = L.control({ position: "bottomleft" });
   legend.onAdd = function () {
@@ -160,18 +229,36 @@
       box.appendChild(element("strong", null, "Flows"));
       entry("planner-line", "#444444", "width ~ quantity");
     }
+    if (supply && supply.legend.length) {
+      box.appendChild(element("strong", null, "Suppliers (open: ships nothing)"));
+      supply.legend.forEach(function (item) {
+        var row = element("div", "planner-legend-row");
+        row.appendChild(triangle(item[0], true, 12));
+        row.appendChild(element("span", null, item[1]));
+        box.appendChild(row);
+      });
+    }
+    if (supply && supply.inbound.supplier.length) {
+      box.appendChild(element("strong", null, "Inbound flows"));
+      entry("planner-line", supply.line_colour, "width ~ quantity of material");
+    }
   };
 
   var baseLayers = {};
   data.region_layers.forEach(function (spec, position) { baseLayers[spec.label] = regionLayers[position]; });
   var overlays = { "Flows": flowLayer, "Sites": siteLayer };
+  if (supply) {
+    overlays = { "Inbound flows": inboundLayer, "Flows": flowLayer, "Suppliers": supplierLayer, "Sites": siteLayer };
+  }
   if (data.basemap) {
     var tiles = L.tileLayer(data.basemap.url, { maxZoom: 19, attribution: data.basemap.attribution });
     overlays["OpenStreetMap"] = tiles;
     tiles.addTo(map);
   }
   regionLayers[0].addTo(map);
+  if (supply) inboundLayer.addTo(map);
   flowLayer.addTo(map);
+  if (supply) supplierLayer.addTo(map);
   siteLayer.addTo(map);
   L.control.layers(baseLayers, overlays, { collapsed: false, position: "topright" }).addTo(map);
   legend.addTo(map);
