@@ -414,7 +414,7 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
     out_dir = _output_folder(out, config, data)
     if scenarios is not None or periods is not None:
         cost_objective_only(config, "--scenarios and --periods")
-        no_proximity(config, "--scenarios and --periods")
+        no_proximity(config, "--scenarios and --periods", data)
         return _solve_uncertain(config, data, options, out_dir, scenarios, seed, periods, basemap)
     _, summary = _reserve_plan_write(out_dir, config, data, options, lambda: plan(config, data, options), _write_plan,
                                      basemap=basemap)
@@ -428,12 +428,17 @@ def cost_objective_only(config, what: str) -> None:
                          f"[objective] kind is '{config.objective.kind}' (use planner solve, or kind = \"cost\")")
 
 
-def no_proximity(config, what: str) -> None:
-    """Scenario models keep demand price-blind: proximity bands are refused with one line."""
+def no_proximity(config, what: str, data=None) -> None:
+    """Scenario models keep demand price-blind and have no inbound supply: proximity bands and a
+    supplier file are refused with one line."""
     banded = [name for name, product in config.products.items() if product.proximity is not None]
     if banded:
         raise InputError(f"{config.source_path or config.name}: {what} do not support proximity bands yet "
                          f"(products.{banded[0]}.proximity); remove them for this study")
+    suppliers = (data.suppliers_path if data is not None else None) or config.suppliers.path
+    if suppliers is not None:
+        raise InputError(f"{config.source_path or config.name}: {what} do not support inbound supply yet "
+                         f"(suppliers {suppliers}); remove [suppliers] / --suppliers for this study")
 
 
 def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, periods, basemap) -> None:
@@ -663,7 +668,7 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, out, 
     out_dir = _output_folder(out, base, data, "compare_")
     spec = None
     if scenarios is not None:
-        no_proximity(base, "--scenarios")
+        no_proximity(base, "--scenarios", data)
         from planner.studies.stochastic.pipeline import parse_scenarios_option
 
         spec = parse_scenarios_option(scenarios)
@@ -685,7 +690,8 @@ def _print_comparison(comparison, currency: str) -> None:
                    f"co2 {row.co2_t:,.0f} t, served {100 * row.share_served_within_radius:.1f}%")
     value = comparison.value
     if value["absolute"] is not None:
-        click.echo(f"value of decentralisation: {value['absolute']:,.0f} per year ({value['percent']:.2f}%)")
+        percent = "" if value["percent"] is None else f" ({value['percent']:.2f}%)"
+        click.echo(f"value of decentralisation: {value['absolute']:,.0f} per year{percent}")
         if value["proven_at_least"] is not None:
             click.echo(f"  proven at least {value['proven_at_least']:,.0f} per year (central-only bound − hybrid cost)")
     if comparison.stochastic is not None:

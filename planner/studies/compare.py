@@ -195,7 +195,7 @@ def value_of_decentralisation(rows: pd.DataFrame) -> dict:
     interval = proven_saving(hybrid, central)
     return {
         "absolute": value,
-        "percent": 100.0 * value / best_central if best_central else None,
+        "percent": 100.0 * value / abs(best_central) if best_central else None,  # of |cost| (a profit may be < 0)
         "proven_at_least": interval["at_least"],
         "proven_interval": interval,
     }
