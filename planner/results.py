@@ -179,7 +179,9 @@ def inbound_table(problem: Problem, solution: Solution) -> pd.DataFrame | None:
         "co2_t": co2,
     })
     frame["cost"] = frame[["material_cost", "transport_cost", "carbon_cost", "relationship_cost"]].sum(axis=1)
-    return _with_units(frame)
+    frame = _with_units(frame)
+    frame.attrs["unit"]["quantity"] = "material units/yr"  # kg of steel, sets of electronics, ...
+    return frame
 
 
 @dataclass(frozen=True)
