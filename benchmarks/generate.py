@@ -41,11 +41,24 @@ Three families, each a pure function of its sizes, class and ``seed`` (``numpy.r
     sizes only) mirrors the costs (:math:`c_{ij} = c_{ji}`, Ghosh's ``gs`` instances). Written in the
     UflLib "simple" format (``planner bench ufl FILE``).
 
+``coverage-square`` / ``coverage-clustered``: demand points and candidate sites for the classic
+    covering models (``planner bench pcenter|mclp|lscp FILE``), written in the planner's ``POINTS``
+    format (:mod:`planner.formats.points`): ``--n-customers`` demand points with integer weights
+    :math:`w_i \sim U\{1, …, 100\}` and ``--n-facilities`` candidate sites, integer coordinates in the
+    square :math:`[0, 1000]^2` (length units); sites always uniform, demand points uniform
+    (``square``) or in 10 Gaussian clusters (``clustered``: centres uniform, standard deviation 50,
+    clipped to the square), :math:`d_{ij}` Euclidean. ``p`` (default: sites / 20, at least 2) is
+    written in the file. Two coverage distances make non-trivial instances and are printed (one
+    decimal): for the MCLP :math:`1000 \sqrt{0.5 / (p \pi)}` (p discs could cover half the square,
+    so part of the demand stays uncovered), for the LSCP :math:`2.5 \max_i \min_j d_{ij}` rounded up
+    (every point coverable; some 10 to 30 sites needed).
+
 Usage::
 
     python benchmarks/generate.py cflp --n-facilities 100 --n-customers 1000 --ratio 5 --seed 1 --out cflp.txt
     python benchmarks/generate.py ufl-kratica --n-facilities 200 --seed 1 --out mp.txt
     python benchmarks/generate.py ufl-kg --n-facilities 200 --fixed-class b --seed 1 --out kg.txt
+    python benchmarks/generate.py coverage-clustered --n-facilities 500 --n-customers 5000 --seed 1 --out cov.txt
 
 The same arguments give the same bytes (a test checks it).
 """
@@ -53,13 +66,19 @@ The same arguments give the same bytes (a test checks it).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial.distance import cdist
 
+FAMILIES = ("cflp", "ufl-kratica", "ufl-kg", "coverage-square", "coverage-clustered")
 CFLP_RATIOS = (2.0, 3.0, 5.0, 10.0)
+COVERAGE_SIDE = 1000.0  # the side of the square of the coverage families, length units
+COVERAGE_CLUSTERS = 10
+COVERAGE_CLUSTER_SD = 50.0  # standard deviation of a cluster, length units
 KG_FIXED_COST = {"a": (100, 200), "b": (1000, 2000), "c": (10000, 20000)}
 COSTS_PER_LINE = 7  # the OR-Library files wrap the costs of a customer over lines of 7
 
@@ -79,6 +98,32 @@ class DenseInstance:
     def capacity_ratio(self) -> float:
         """Total capacity / total demand (0 for an uncapacitated instance)."""
         return float(self.capacity.sum() / self.demand.sum())
+
+
+@dataclass(frozen=True)
+class PointsInstance:
+    """A generated covering instance: demand points with weights and candidate sites in the square
+    (integer coordinates, length units), and the p it was made for."""
+
+    name: str
+    demand_xy: np.ndarray  # (n, 2)
+    weight: np.ndarray  # (n,) integer weights 1 … 100
+    site_xy: np.ndarray  # (m, 2)
+    p: int
+
+    def distance(self) -> np.ndarray:
+        """(n, m) Euclidean distances, as ``planner.formats.points`` computes them from the file."""
+        return cdist(self.demand_xy, self.site_xy)
+
+    @property
+    def mclp_coverage(self) -> float:
+        """A coverage distance for the MCLP at which p discs could cover half the square."""
+        return round(COVERAGE_SIDE * math.sqrt(0.5 / (self.p * math.pi)), 1)
+
+    @property
+    def lscp_coverage(self) -> float:
+        """A coverage distance for the LSCP: 2.5 × the farthest nearest-site distance, rounded up."""
+        return math.ceil(25.0 * float(np.max(np.min(self.distance(), axis=1)))) / 10.0
 
 
 # generators -----------------------------------------------------------------------------------------
@@ -131,6 +176,24 @@ def korkel_ghosh_instance(
     return DenseInstance(name, np.zeros(n_facilities), opening_cost, np.ones(n_customers), total_cost)
 
 
+def coverage_instance(n_sites: int, n_demand: int, seed: int, clustered: bool = False,
+                      p: int | None = None) -> PointsInstance:
+    """Demand points and sites for the covering models (``coverage-square`` / ``-clustered``: see the
+    module docstring)."""
+    rng = np.random.default_rng(seed)
+    sites = rng.integers(0, int(COVERAGE_SIDE) + 1, size=(n_sites, 2)).astype(float)
+    if clustered:
+        centres = rng.uniform(0.0, COVERAGE_SIDE, size=(COVERAGE_CLUSTERS, 2))
+        spread = rng.normal(0.0, COVERAGE_CLUSTER_SD, size=(n_demand, 2))
+        demand = np.clip(np.round(centres[rng.integers(0, COVERAGE_CLUSTERS, n_demand)] + spread), 0, COVERAGE_SIDE)
+    else:
+        demand = rng.integers(0, int(COVERAGE_SIDE) + 1, size=(n_demand, 2)).astype(float)
+    weight = rng.integers(1, 101, size=n_demand).astype(float)
+    p = max(2, round(n_sites / 20)) if p is None else p
+    kind = "clustered" if clustered else "square"
+    return PointsInstance(f"coverage-{kind}-{n_sites}x{n_demand}-p{p}-s{seed}", demand, weight, sites, p)
+
+
 def _round_significant(values: np.ndarray, digits: int = 6) -> np.ndarray:
     """``values`` rounded to ``digits`` significant digits (what ``%g`` prints), so that the numbers
     the generator reasons with are the numbers in the file."""
@@ -165,6 +228,14 @@ def format_uflib_simple(instance: DenseInstance) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_points(instance: PointsInstance) -> str:
+    """The ``POINTS`` format of ``planner.formats.points``: ``POINTS n m p``; n lines ``x y w``; m lines ``x y``."""
+    lines = [f"POINTS {len(instance.weight)} {len(instance.site_xy)} {instance.p}"]
+    lines += [f"{x:.0f} {y:.0f} {w:.0f}" for (x, y), w in zip(instance.demand_xy, instance.weight, strict=True)]
+    lines += [f"{x:.0f} {y:.0f}" for x, y in instance.site_xy]
+    return "\n".join(lines) + "\n"
+
+
 def write_instance(text: str, out: Path) -> Path:
     """Write ``text`` to ``out`` (parent folders created) with LF line endings; returns ``out``."""
     out = Path(out)
@@ -174,8 +245,10 @@ def write_instance(text: str, out: Path) -> Path:
 
 
 def generate(family: str, *, n_facilities: int, n_customers: int | None = None, seed: int = 0,
-             ratio: float = 5.0, fixed_class: str = "a", symmetric: bool = False) -> tuple[DenseInstance, str]:
-    """The instance of ``family`` (``cflp``, ``ufl-kratica``, ``ufl-kg``) and its file text."""
+             ratio: float = 5.0, fixed_class: str = "a", symmetric: bool = False,
+             p: int | None = None) -> tuple[DenseInstance | PointsInstance, str]:
+    """The instance of ``family`` (one of :data:`FAMILIES`) and its file text; ``p`` for the
+    coverage families only."""
     if family == "cflp":
         instance = cflp_instance(n_facilities, n_customers or 10 * n_facilities, ratio, seed)
         return instance, format_orlib_cap(instance)
@@ -185,7 +258,11 @@ def generate(family: str, *, n_facilities: int, n_customers: int | None = None, 
     if family == "ufl-kg":
         instance = korkel_ghosh_instance(n_facilities, fixed_class, seed, n_customers, symmetric)
         return instance, format_uflib_simple(instance)
-    raise ValueError(f"unknown family {family!r}; use cflp, ufl-kratica or ufl-kg")
+    if family in ("coverage-square", "coverage-clustered"):
+        instance = coverage_instance(n_facilities, n_customers or 10 * n_facilities, seed,
+                                     clustered=family == "coverage-clustered", p=p)
+        return instance, format_points(instance)
+    raise ValueError(f"unknown family {family!r}; use {', '.join(FAMILIES)}")
 
 
 # command line ---------------------------------------------------------------------------------------
@@ -195,11 +272,14 @@ def parser() -> argparse.ArgumentParser:
     families = cli.add_subparsers(dest="family", required=True)
     helps = {"cflp": "capacitated, Cornuéjols et al. (1991); OR-Library cap layout",
              "ufl-kratica": "UFL of the Kratica M type; OR-Library layout",
-             "ufl-kg": "UFL of the Körkel–Ghosh type; UflLib simple format"}
+             "ufl-kg": "UFL of the Körkel–Ghosh type; UflLib simple format",
+             "coverage-square": "covering models, demand uniform in a square; POINTS format",
+             "coverage-clustered": "covering models, demand in 10 clusters; POINTS format"}
     for family, text in helps.items():
         sub = families.add_parser(family, help=text, description=text)
         sub.add_argument("--n-facilities", type=int, required=True)
-        sub.add_argument("--n-customers", type=int, help="default: 10 × facilities (cflp), = facilities (UFL)")
+        sub.add_argument("--n-customers", type=int,
+                         help="default: 10 × facilities (cflp, coverage: demand points), = facilities (UFL)")
         sub.add_argument("--seed", type=int, default=0)
         sub.add_argument("--out", type=Path, required=True, help="the instance file to write")
         if family == "cflp":
@@ -207,6 +287,8 @@ def parser() -> argparse.ArgumentParser:
         if family == "ufl-kg":
             sub.add_argument("--fixed-class", choices=sorted(KG_FIXED_COST), default="a")
             sub.add_argument("--symmetric", action="store_true", help="c_ij = c_ji (square sizes)")
+        if family.startswith("coverage"):
+            sub.add_argument("--p", type=int, help="sites to open, written in the file (default: sites / 20)")
     return cli
 
 
@@ -216,12 +298,16 @@ def main(argv: list[str] | None = None) -> int:
         instance, text = generate(
             args.family, n_facilities=args.n_facilities, n_customers=args.n_customers, seed=args.seed,
             ratio=getattr(args, "ratio", 5.0), fixed_class=getattr(args, "fixed_class", "a"),
-            symmetric=getattr(args, "symmetric", False),
+            symmetric=getattr(args, "symmetric", False), p=getattr(args, "p", None),
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     write_instance(text, args.out)
+    if isinstance(instance, PointsInstance):
+        print(f"{args.out}: {instance.name}, {len(instance.site_xy)} sites × {len(instance.weight)} demand points, "
+              f"p={instance.p}; coverage distances: mclp {instance.mclp_coverage:g}, lscp {instance.lscp_coverage:g}")
+        return 0
     ratio = f", capacity ratio {instance.capacity_ratio:.4g}" if instance.capacity.any() else ""
     print(f"{args.out}: {instance.name}, {len(instance.opening_cost)} facilities × {len(instance.demand)} customers"
           f"{ratio}")

@@ -10,6 +10,9 @@ format      reader                                            problem
 ``pmed``    :func:`planner.formats.pmed.read_pmed`            p-median
 ==========  ================================================  ===========================
 
+The classic models (``pcenter``, ``mclp``, ``lscp``) read a distance instance instead of a Problem:
+:func:`planner.formats.points.read_distance_instance` (a ``pmed`` graph or a ``POINTS`` file).
+
 :func:`planner.studies.bench.run_bench` reads and solves a list of files and compares with the
 known optima (``known_optima.csv``). Each module's docstring documents its format, cost convention
 and source; :mod:`planner.formats.tokens` the token rule all of them read by, and

@@ -13,6 +13,15 @@ Formats and the problem variant they give (the ``problem`` column of ``known_opt
 * ``ufl``: UflLib simple format or any OR-Library layout file with capacities ignored → ``ufl``.
 * ``sscflp``: Holmberg ``p*`` files → ``sscflp`` (rows ``holmberg_p1`` …, found by file name).
 * ``pmed``: OR-Library ``pmed*`` files → ``pmedian`` (params ``p=5``; ``p`` overrides the file).
+* ``pcenter``, ``mclp``, ``lscp``: the classic location models (``planner.solver.classic``) on a
+  distance instance (:func:`planner.formats.points.read_distance_instance`: an OR-Library ``pmed``
+  graph, every vertex a demand point of weight 1 and a site, or a ``POINTS`` file of
+  ``benchmarks/generate.py``) → the problem of the same name. ``p`` (pcenter, mclp; default the
+  file's) is the number of sites; ``coverage`` (mclp, lscp; required) the distance D within which a
+  site covers a demand point (≤ D). ``objective``: the radius (pcenter), the covered demand weight
+  (mclp: the number of covered vertices on a pmed graph), the number of sites (lscp); it is
+  recomputed from the chosen sites and the distances (``planner.solver.classic.check``) before the
+  row is yielded. Params in ``known_optima.csv``: ``p=…`` and/or ``coverage=…``.
 """
 
 from __future__ import annotations
@@ -23,19 +32,25 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, SolverError
 from planner.formats.orlib_cap import read_orlib_cap
 from planner.formats.pmed import read_pmed
+from planner.formats.points import DistanceInstance, read_distance_instance
 from planner.formats.sscflp import read_sscflp
 from planner.formats.uflib import read_uflib
 from planner.problem import Problem
 
+if TYPE_CHECKING:
+    from planner.solver.outcome import SolverOptions
+
 logger = logging.getLogger(__name__)
 
-FORMATS = ("cap", "ufl", "sscflp", "pmed")
+CLASSIC_FORMATS = ("pcenter", "mclp", "lscp")  # the classic location models on distance instances
+FORMATS = ("cap", "ufl", "sscflp", "pmed", *CLASSIC_FORMATS)
 MATCH_RTOL = 1e-6
 DEFAULT_MIP_GAP = 1e-9
 OPTIMA_COLUMNS = ("instance", "problem", "params", "optimal_value", "status", "file")
@@ -58,18 +73,21 @@ class BenchCase:
 
 
 def problem_variant(fmt: str, *, single_source: bool = False) -> str:
-    """The ``problem`` column value of a format: cflp, sscflp, ufl or pmedian."""
+    """The ``problem`` column value of a format: cflp, sscflp, ufl, pmedian, pcenter, mclp or lscp."""
     _check_format(fmt)
     if fmt == "cap":
         return "sscflp" if single_source else "cflp"
-    return {"ufl": "ufl", "sscflp": "sscflp", "pmed": "pmedian"}[fmt]
+    return {"ufl": "ufl", "sscflp": "sscflp", "pmed": "pmedian"}.get(fmt, fmt)
 
 
 def read_instance(
     fmt: str, path: Path, *, capacity: float | None = None, p: int | None = None, single_source: bool = False
 ) -> Problem:
-    """The Problem of one benchmark file in format ``fmt`` (see the module docstring)."""
+    """The Problem of one benchmark file in format ``fmt`` (see the module docstring; the classic
+    formats read with :func:`planner.formats.points.read_distance_instance` instead)."""
     _check_format(fmt)
+    if fmt in CLASSIC_FORMATS:
+        raise InputError(f"format {fmt!r} is not a Problem; read it with planner.formats.points.read_distance_instance")
     _check_options(fmt, capacity=capacity, p=p, single_source=single_source)
     if fmt == "cap":
         return read_orlib_cap(path, capacity=capacity, single_source=single_source)
@@ -166,6 +184,7 @@ def run_bench(
     threads: int | None = None,
     optima: Path | None = None,
     mip_gap: float = DEFAULT_MIP_GAP,
+    coverage: float | None = None,
 ) -> Iterator[dict]:
     """Read and solve each file; yield one row per instance.
 
@@ -173,17 +192,25 @@ def run_bench(
     mip_gap, build_s, solve_s, total_s`` (seconds; ``solve_s`` includes the pipeline's presolve
     phase, ``total_s`` = read + screen + build + solve + audit) and, with ``optima``, ``known`` (None
     when the csv has no proven optimum for this instance, variant and params) and ``match``
-    (relative difference ≤ 1e-6, None without ``known``).
+    (relative difference ≤ 1e-6, None without ``known``). The classic formats add ``p`` and
+    ``coverage`` (None where they do not apply); their ``time_limit`` covers the whole solve
+    (every HiGHS run of the p-center's radius search).
 
     A solve that proves infeasibility or fails yields ``status`` ``"infeasible"``/``"error"`` and
     ``objective`` None. Bad options, an unknown format or a bad ``optima`` file raise
     :class:`InputError` at the call; a bad instance file raises it when its row is reached.
     """
     _check_format(fmt)
-    _check_options(fmt, capacity=capacity, p=p, single_source=single_source)
+    _check_options(fmt, capacity=capacity, p=p, single_source=single_source, coverage=coverage)
     table = read_known_optima(optima) if optima is not None else None
+    paths = [Path(path) for path in paths]
+    if fmt in CLASSIC_FORMATS:
+        from planner.solver.outcome import SolverOptions  # lazy, as in solve_benchmark_problem
+
+        options = SolverOptions(time_limit_s=time_limit, mip_gap=mip_gap, threads=threads, progress_s=None)
+        return _classic_rows(fmt, paths, p=p, coverage=coverage, options=options, table=table)
     settings = dict(capacity=capacity, p=p, single_source=single_source, time_limit=time_limit, threads=threads)
-    return _bench_rows(fmt, [Path(path) for path in paths], table=table, mip_gap=mip_gap, **settings)
+    return _bench_rows(fmt, paths, table=table, mip_gap=mip_gap, **settings)
 
 
 def _bench_rows(
@@ -222,6 +249,70 @@ def _bench_rows(
             row["match"] = matches(row["objective"], row["known"])
         logger.info("%s: %s objective=%s (%.2f s)", row["instance"], row["status"], row["objective"], row["total_s"])
         yield row
+
+
+def _classic_rows(
+    fmt: str, paths: list[Path], *, p: int | None, coverage: float | None, options: SolverOptions,
+    table: pd.DataFrame | None,
+) -> Iterator[dict]:
+    """The rows of :func:`run_bench` for a classic format, one instance at a time."""
+    for path in paths:
+        started = time.perf_counter()
+        instance = read_distance_instance(path)
+        p_open = _sites_to_open(fmt, instance, p, path)
+        row = {
+            "instance": instance.name + (f"-p{p}" if p is not None and p != instance.p else ""),
+            "format": fmt,
+            "problem": fmt,
+            "n_facilities": instance.n_sites,
+            "n_customers": instance.n_demand,
+            "p": p_open,
+            "coverage": coverage,
+        }
+        row.update(solve_classic(fmt, instance, p=p_open, coverage=coverage, options=options))
+        row["total_s"] = time.perf_counter() - started
+        if table is not None:
+            params = {key: float(row[key]) for key in ("p", "coverage") if row[key] is not None}
+            row["known"] = known_optimum(table, instance=row["instance"], file_name=path.name, problem=fmt,
+                                         params=params)
+            row["match"] = matches(row["objective"], row["known"])
+        logger.info("%s: %s objective=%s (%.2f s)", row["instance"], row["status"], row["objective"], row["total_s"])
+        yield row
+
+
+def _sites_to_open(fmt: str, instance: DistanceInstance, p: int | None, path: Path) -> int | None:
+    """The p of a pcenter or mclp row (the file's unless given; None for lscp), checked against the sites."""
+    if fmt == "lscp":
+        return None
+    p = instance.p if p is None else int(p)
+    if not 1 <= p <= instance.n_sites:
+        raise InputError(f"{path}: p={p} sites must be between 1 and the {instance.n_sites} sites; pass another --p")
+    return p
+
+
+def solve_classic(
+    fmt: str, instance: DistanceInstance, *, p: int | None, coverage: float | None, options: SolverOptions
+) -> dict:
+    """objective, status, best_bound, mip_gap, build_s, solve_s of one classic model, the objective
+    recomputed from the chosen sites (``planner.solver.classic.check``); a solve that proves
+    infeasibility, fails or fails the check gives ``status`` infeasible/error and ``objective`` None."""
+    from planner.solver.classic import check, covering, pcenter  # lazy: only the classic formats need them
+
+    try:
+        if fmt == "pcenter":
+            result = pcenter.solve_pcenter(instance.distance, p, options)
+        elif fmt == "mclp":
+            result = covering.solve_mclp(instance.distance, instance.weight, coverage, p, options)
+        else:
+            result = covering.solve_lscp(instance.distance, coverage, options)
+        objective = check.checked_objective(fmt, result, instance.distance, weight=instance.weight, p=p,
+                                            coverage_distance=coverage)
+    except (InfeasibleError, SolverError) as error:
+        logger.warning("%s: %s", instance.name, error)
+        status = "infeasible" if isinstance(error, InfeasibleError) else "error"
+        return dict(objective=None, status=status, best_bound=None, mip_gap=None, build_s=None, solve_s=None)
+    return dict(objective=objective, status=result.status.value, best_bound=result.best_bound,
+                mip_gap=result.mip_gap, build_s=result.build_s, solve_s=result.solve_s)
 
 
 def cases_from_optima(path: Path) -> list[BenchCase]:
@@ -292,11 +383,21 @@ def _check_format(fmt: str) -> None:
         raise InputError(f"unknown benchmark format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
-def _check_options(fmt: str, *, capacity: float | None, p: int | None, single_source: bool) -> None:
-    """Reject options that have no meaning for ``fmt`` instead of ignoring them."""
+def _check_options(
+    fmt: str, *, capacity: float | None, p: int | None, single_source: bool, coverage: float | None = None
+) -> None:
+    """Reject options that have no meaning for ``fmt`` instead of ignoring them, and require
+    ``coverage`` where it has one."""
     if capacity is not None and fmt != "cap":
         raise InputError(f"capacity applies to format 'cap' (capa, capb, capc) only, not {fmt!r}")
-    if p is not None and fmt != "pmed":
-        raise InputError(f"p applies to format 'pmed' only, not {fmt!r}")
+    if p is not None and fmt not in ("pmed", "pcenter", "mclp"):
+        raise InputError(f"p applies to format 'pmed', 'pcenter' or 'mclp' only, not {fmt!r}")
+    if coverage is not None and fmt not in ("mclp", "lscp"):
+        raise InputError(f"coverage applies to format 'mclp' or 'lscp' only, not {fmt!r}")
+    if coverage is None and fmt in ("mclp", "lscp"):
+        raise InputError(f"format {fmt!r} needs a coverage distance: pass --coverage D (a site covers a demand "
+                         "point within distance D)")
+    if coverage is not None and not (math.isfinite(coverage) and coverage >= 0):
+        raise InputError(f"coverage distance {coverage} must be a finite number ≥ 0")
     if single_source and fmt not in ("cap", "sscflp"):
         raise InputError(f"single_source applies to format 'cap' only (sscflp is always single-source), not {fmt!r}")
