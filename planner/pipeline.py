@@ -115,9 +115,10 @@ def load_and_prepare(config, data_options, timing: Timing):
     return inputs, problem, screening
 
 
-def plan(config, data_options, options: SolverOptions) -> Plan:
-    """The whole geographic path up to the audit (writing is ``planner.export.write_outputs``)."""
+def plan(config, data_options, options: SolverOptions, start: Solution | None = None) -> Plan:
+    """The whole geographic path up to the audit (writing is ``planner.export.write_outputs``);
+    ``start``, a solution of the same model and data, is HiGHS's first incumbent."""
     timing = Timing()
     inputs, problem, screening = load_and_prepare(config, data_options, timing)
-    run = solve_problem(problem, options, timing, screen=False)
+    run = solve_problem(problem, options, timing, screen=False, start=start)
     return Plan(inputs=inputs, screening=screening, run=run)

@@ -205,3 +205,30 @@ def test_equal_costs_are_a_proven_tie_won_by_the_hybrid():
     assert decision_sentence(decision, "USD") == (
         "Hybrid network wins: 100 USD/yr cheaper than the best central-only network (proven), the same cost "
         "as microfactories only (proven).")
+
+
+def test_catch_up_gives_the_unused_time_to_the_variant_behind(monkeypatch):
+    """Three variants with a 60 s limit; two reached the 1 % gap in 10 s each, one stopped at 60 s
+    with 5 %: it is solved again from its own solution with the 100 s left, and the new solve replaces
+    it only because it ends at a smaller gap."""
+    from types import SimpleNamespace
+
+    from planner.solver import SolverOptions
+    from planner.studies import compare as compare_module
+
+    def fake(gap, label):
+        return SimpleNamespace(run=SimpleNamespace(report=SimpleNamespace(mip_gap=gap), solution=label))
+
+    plans = {"central_only": fake(0.05, "first"), "micro_only": fake(0.005, "m"), "hybrid": fake(0.009, "h")}
+    calls = []
+
+    def replan(config, data, options, start=None):
+        calls.append((config, options.time_limit_s, start))
+        return fake(0.02, "second")
+
+    monkeypatch.setattr(compare_module, "plan", replan)
+    seconds = {"central_only": 60.0, "micro_only": 10.0, "hybrid": 10.0}
+    compare_module.catch_up(plans, {name: name for name in plans}, None, SolverOptions(time_limit_s=60, mip_gap=0.01),
+                            seconds)
+    assert calls == [("central_only", 100.0, "first")]
+    assert plans["central_only"].run.solution == "second"

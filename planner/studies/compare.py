@@ -8,6 +8,8 @@ a breakeven sweep of one model parameter.
   to the gaps, which are reported beside it. Whatever the gaps, it lies in the **proven interval**
   [central-only bound − hybrid cost, central-only cost − hybrid bound] (:func:`proven_saving`); the
   winner is decided only when every such interval excludes zero (:func:`decide`).
+* **A common target gap** (:func:`catch_up`): the time the variants that reached the gap did not use
+  goes to those that stopped above it, so the interval is as narrow as the overall limit allows.
 * **Where microfactories win**: per region, the fully loaded cost to serve it (flow costs, its share
   of the serving facilities' fixed and setup costs, unmet penalty; per unit of demand) in the
   central-only network minus that in the micro-only network; positive means local is cheaper.
@@ -15,7 +17,9 @@ a breakeven sweep of one model parameter.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +34,7 @@ from planner.solver.outcome import SolverOptions
 logger = logging.getLogger(__name__)
 
 CENTRAL, MICRO = "central", "microfactory"
+MIN_CATCH_UP_S = 10.0  # a variant behind its gap is solved again, from its solution, only with this much left
 
 
 def role_variant(config: ModelConfig, keep_roles: set[str], name: str) -> ModelConfig:
@@ -269,6 +274,35 @@ def run_sweep(config: ModelConfig, sweep: Sweep, data: DataOptions, options: Sol
     return with_units(pd.DataFrame(rows))
 
 
+def catch_up(plans: dict[str, Plan], configs: dict[str, ModelConfig], data: DataOptions, options: SolverOptions,
+             seconds: dict[str, float]) -> None:
+    """Solve the variants to a common target gap: the time the variants that reached the gap did not
+    use (each had ``options.time_limit_s``; the overall budget is that × the number of variants) goes
+    to those that stopped at the limit above it, the furthest behind first, each solved again from its
+    own solution; the new solve replaces the old one only where it ends at a smaller gap."""
+    if options.time_limit_s is None:
+        return
+    left = options.time_limit_s * len(plans) - sum(seconds.values())
+    behind = sorted((name for name, result in plans.items() if _above_gap(result, options)),
+                    key=lambda name: -(plans[name].run.report.mip_gap or np.inf))
+    for name in behind:
+        if left < MIN_CATCH_UP_S:
+            break
+        logger.info("compare: %s stopped at a %.2f%% gap; solving it again with %.0f s", name,
+                    100 * (plans[name].run.report.mip_gap or np.inf), left)
+        started = time.perf_counter()
+        again = plan(configs[name], data, dataclasses.replace(options, time_limit_s=left),
+                     start=plans[name].run.solution)
+        left -= time.perf_counter() - started
+        if (again.run.report.mip_gap or np.inf) < (plans[name].run.report.mip_gap or np.inf):
+            plans[name] = again
+
+
+def _above_gap(result: Plan, options: SolverOptions) -> bool:
+    gap = result.run.report.mip_gap
+    return gap is None or gap > options.mip_gap
+
+
 @dataclass(frozen=True)
 class Comparison:
     """What ``planner compare`` computed."""
@@ -295,10 +329,13 @@ def compare(
     """Solve every variant on the same data and compute the comparison; with ``scenarios`` (a count
     to generate or a scenario file) also the stochastic analysis of the hybrid model: the strategies'
     cost distributions, VSS and EVPI."""
-    plans = {}
+    plans, seconds = {}, {}
     for name, config in configs.items():
         logger.info("compare: solving %s", name)
+        started = time.perf_counter()
         plans[name] = plan(config, data, options)
+        seconds[name] = time.perf_counter() - started
+    catch_up(plans, configs, data, options, seconds)
     rows = with_units(pd.DataFrame([comparison_row(name, result) for name, result in plans.items()]))
     regions = None
     if "central_only" in plans and "micro_only" in plans:
