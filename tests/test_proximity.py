@@ -5,14 +5,12 @@ model, the audit of revenue and captured demand, the model-file checks and the C
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from scipy.optimize import linprog
 
 from planner.audit import audit
 from planner.cli import main
@@ -21,6 +19,7 @@ from planner.inputs.config import model_config_from_dict
 from planner.pipeline import solve_problem
 from planner.results import ResultTables
 from planner.solver import SolverOptions
+from tests.brute import best_by_enumeration
 from tests.builders import dense_problem, equator_regions, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=0.0, quiet=True)
@@ -52,32 +51,6 @@ def test_a_local_premium_makes_the_microfactory_pay(near_price, near_factor, obj
     assert run.audit.passed
 
 
-def brute_force(problem) -> float:
-    """Least cost − revenue over every open set, flows by an LP over the market shares (scipy)."""
-    q = problem.arc_demand  # factor × demand
-    best = np.inf
-    for opened in itertools.product([0, 1], repeat=problem.n_options):
-        opened = np.array(opened, dtype=bool)
-        arcs = np.flatnonzero(opened[problem.arc_option])
-        n = problem.n_regions
-        cost = np.concatenate([problem.arc_unit_cost[arcs] * q[arcs], problem.unmet_penalty[0] * problem.demand[:, 0]])
-        a_eq = np.zeros((n, len(arcs) + n))
-        a_eq[problem.arc_region[arcs], np.arange(len(arcs))] = 1
-        a_eq[np.arange(n), len(arcs) + np.arange(n)] = 1
-        rows = []
-        for o in np.flatnonzero(opened):
-            row = np.zeros(len(arcs) + n)
-            mine = problem.arc_option[arcs] == o
-            row[np.flatnonzero(mine)] = q[arcs][mine]
-            rows.append(row)
-        capacity = problem.module_capacity[opened]
-        result = linprog(cost, A_ub=np.array(rows) if rows else None, b_ub=capacity if rows else None,
-                         A_eq=a_eq, b_eq=np.ones(n), bounds=(0, 1), method="highs")
-        if result.status == 0:
-            best = min(best, result.fun + problem.opening_cost[opened].sum())
-    return best
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_brute_force_with_factors_and_prices(seed):
     rng = np.random.default_rng(seed)
@@ -88,7 +61,7 @@ def test_brute_force_with_factors_and_prices(seed):
     problem = dataclasses.replace(problem, arc_demand_factor=rng.choice([0.8, 1.0, 1.3], problem.n_arcs),
                                   arc_price=rng.uniform(3, 8, problem.n_arcs) if seed % 2 else np.zeros(problem.n_arcs))
     run = solve_problem(problem, EXACT)
-    assert run.report.objective == pytest.approx(brute_force(problem), rel=1e-7, abs=1e-6)
+    assert run.report.objective == pytest.approx(best_by_enumeration(problem), rel=1e-7, abs=1e-6)
     assert run.audit.passed
 
 

@@ -5,14 +5,12 @@ with the best reachable share, and the CLI writes the share and the coverage cur
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from scipy.optimize import linprog
 
 from planner.audit import audit
 from planner.cli import main
@@ -20,6 +18,7 @@ from planner.errors import InfeasibleError
 from planner.pipeline import solve_problem
 from planner.results import service_text
 from planner.solver import SolverOptions
+from tests.brute import best_by_enumeration
 from tests.builders import KM_PER_DEGREE, dense_problem, equator_regions, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=0.0, quiet=True)
@@ -57,38 +56,6 @@ def test_both_builders_meet_the_level(builder):
     assert service_text(level) == "p: 100.0% within 100 km (required 75.0%)"
 
 
-def brute_force(problem) -> float:
-    """Cheapest open set by enumeration, its flows by an LP with the service rows (scipy)."""
-    q = problem.arc_demand
-    within = problem.arc_within_service
-    best = np.inf
-    for opened in itertools.product([0, 1], repeat=problem.n_options):
-        opened = np.array(opened, dtype=bool)
-        arcs = np.flatnonzero(opened[problem.arc_option])
-        n_pairs = problem.n_regions
-        # variables: x_a (share of the pair) and u_r (unmet share)
-        cost = np.concatenate([problem.arc_unit_cost[arcs] * q[arcs], problem.unmet_penalty[0] * problem.demand[:, 0]])
-        a_eq = np.zeros((n_pairs, len(arcs) + n_pairs))
-        a_eq[problem.arc_region[arcs], np.arange(len(arcs))] = 1
-        a_eq[np.arange(n_pairs), len(arcs) + np.arange(n_pairs)] = 1
-        rows, bounds = [], []
-        for o in np.flatnonzero(opened):
-            row = np.zeros(len(arcs) + n_pairs)
-            mine = problem.arc_option[arcs] == o
-            row[np.flatnonzero(mine)] = q[arcs][mine]
-            rows.append(row)
-            bounds.append(problem.module_capacity[o])
-        row = np.zeros(len(arcs) + n_pairs)
-        row[np.flatnonzero(within[arcs])] = -q[arcs][within[arcs]]
-        rows.append(row)
-        bounds.append(-problem.service_share[0] * problem.demand[:, 0].sum())
-        result = linprog(cost, A_ub=np.array(rows), b_ub=np.array(bounds), A_eq=a_eq, b_eq=np.ones(n_pairs),
-                         bounds=(0, 1), method="highs")
-        if result.status == 0:
-            best = min(best, result.fun + problem.opening_cost[opened].sum())
-    return best
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_brute_force_on_random_tiny_instances(seed):
     rng = np.random.default_rng(seed)
@@ -103,7 +70,7 @@ def test_brute_force_on_random_tiny_instances(seed):
         service_share=np.array([rng.uniform(0.3, 0.8)]),
         service_km=np.array([150.0]),
     )
-    expected = brute_force(problem)
+    expected = best_by_enumeration(problem)
     if not np.isfinite(expected):
         with pytest.raises(InfeasibleError):
             solve_problem(problem, EXACT)

@@ -5,16 +5,15 @@ both builders equal, neutral supply equals today's model, and the audit of mater
 from __future__ import annotations
 
 import dataclasses
-import itertools
 
 import numpy as np
 import pytest
-from scipy.optimize import linprog
 
 from planner.audit import audit
 from planner.pipeline import solve_problem
 from planner.results import ResultTables
 from planner.solver import SolverOptions
+from tests.brute import best_by_enumeration
 from tests.builders import dense_problem, with_supply
 
 EXACT = SolverOptions(mip_gap=0.0, quiet=True)
@@ -65,52 +64,6 @@ def test_a_supply_relationship_costs_once():
     assert run.audit.passed
 
 
-def brute_force(problem) -> float:
-    """Least cost over every open set; flows and inbound material by one LP (scipy; no relationships)."""
-    supply = problem.supply
-    q, n_regions, n_inbound = problem.arc_demand, problem.n_regions, supply.n_inbound
-    best = np.inf
-    for opened in itertools.product([0, 1], repeat=problem.n_options):
-        opened = np.array(opened, dtype=bool)
-        arcs = np.flatnonzero(opened[problem.arc_option])
-        n_x = len(arcs)
-        n = n_x + n_regions + n_inbound
-        cost = np.concatenate([problem.arc_unit_cost[arcs] * q[arcs], problem.unmet_penalty[0] * problem.demand[:, 0],
-                               supply.in_unit_cost(problem.carbon_price)])
-        eq, eq_rhs = [], []
-        for r in range(n_regions):
-            row = np.zeros(n)
-            row[np.flatnonzero(problem.arc_region[arcs] == r)] = 1
-            row[n_x + r] = 1
-            eq.append(row)
-            eq_rhs.append(1)
-        for o, m in itertools.product(range(problem.n_options), range(len(supply.material_ids))):
-            row = np.zeros(n)
-            mine = np.flatnonzero(problem.arc_option[arcs] == o)
-            row[mine] = -supply.bom[problem.arc_product[arcs][mine], m] * q[arcs][mine]
-            row[n_x + n_regions + np.flatnonzero((supply.in_option == o) & (supply.in_material == m))] = 1
-            eq.append(row)
-            eq_rhs.append(0)
-        ub, ub_rhs = [], []
-        for o in np.flatnonzero(opened):
-            row = np.zeros(n)
-            mine = np.flatnonzero(problem.arc_option[arcs] == o)
-            row[mine] = q[arcs][mine]
-            ub.append(row)
-            ub_rhs.append(problem.module_capacity[o])
-        for j in np.flatnonzero(np.isfinite(supply.supplier_capacity)):
-            row = np.zeros(n)
-            row[n_x + n_regions + np.flatnonzero(supply.in_supplier == j)] = 1
-            ub.append(row)
-            ub_rhs.append(supply.supplier_capacity[j])
-        bounds = [(0, 1)] * (n_x + n_regions) + [(0, None)] * n_inbound
-        result = linprog(cost, A_ub=np.array(ub), b_ub=np.array(ub_rhs), A_eq=np.array(eq), b_eq=np.array(eq_rhs),
-                         bounds=bounds, method="highs")
-        if result.status == 0:
-            best = min(best, result.fun + problem.opening_cost[opened].sum())
-    return best
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_brute_force_with_suppliers(seed):
     rng = np.random.default_rng(seed)
@@ -122,7 +75,7 @@ def test_brute_force_with_suppliers(seed):
                           capacity=[rng.uniform(20, 40), np.inf, rng.uniform(30, 80)], price=rng.uniform(0.5, 3, 3),
                           km=rng.uniform(0, 800, (3, n_sites)), rate=rng.uniform(0.0005, 0.005, n_sites))
     run = solve_problem(problem, EXACT)
-    assert run.report.objective == pytest.approx(brute_force(problem), rel=1e-7)
+    assert run.report.objective == pytest.approx(best_by_enumeration(problem), rel=1e-7)
     assert run.audit.passed
 
 
