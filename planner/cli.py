@@ -647,15 +647,46 @@ def bench(fmt, files, capacity, p, coverage, single_source, time_limit, threads,
               help="Also plan the hybrid model under demand uncertainty (as solve --scenarios): cost distribution "
               "per strategy, VSS and EVPI.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of --scenarios N.")
+@click.option("--sensitivity", is_flag=True,
+              help="Also find what flips the decision: each parameter (transport cost, demand, microfactory and "
+              "central fixed cost, carbon price, custom share) at the low and high end of its range, the three "
+              "networks compared at each end, breakevens bisected; writes sensitivity.csv and sensitivity.png and "
+              "adds a tornado chart to compare.html.")
+@click.option("--sensitivity-range", type=FiniteFloat(0, 1, min_open=True), metavar="FRACTION",
+              help="Range of the scaled parameters: ×(1 − FRACTION) to ×(1 + FRACTION) of the model's values "
+              "(default 0.3). The carbon price runs from 0 to twice the model's (0 to 400 when it is 0).")
+@click.option("--sensitivity-param", "sensitivity_params", multiple=True, metavar="KEY=LOW:HIGH",
+              help="Range of one parameter (repeatable): transport_cost, demand, micro_fixed_cost, "
+              "central_fixed_cost or custom_share as multipliers (micro_fixed_cost=0.5:1.5), carbon_price in "
+              "currency/t CO2 (carbon_price=0:300); or a dotted model key in its own unit, added to the set "
+              "(facility_types.micro.opening_cost_per_yr=4e5:1.2e6).")
+@click.option("--sensitivity-steps", type=click.IntRange(0, 20), metavar="N",
+              help="Bisection steps per breakeven (default 4): the breakeven is known to ± range / 2^(N+1).")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Worker processes of the local Dask cluster of --sensitivity (default: cores).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Solve --sensitivity on the Dask scheduler at ADDRESS (tcp://host:8786), or 'synchronous': "
+              "here, one solve after another.")
 @run_options(" per solve", "results/compare_<model name>")
-def compare_command(models, data, model_path, sweep_text, scenarios, seed, out, time_limit, mip_gap, threads, quiet):
+def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensitivity, sensitivity_range,
+                    sensitivity_params, sensitivity_steps, workers, scheduler, out, time_limit, mip_gap, threads,
+                    quiet):
     """Compare central-only, micro-only and hybrid networks of --model (plus any MODELS files) on one
     dataset: cost parts, CO2, facility counts, delivery distances, the value of decentralisation, where
-    microfactories win and an optional breakeven sweep. Writes compare.csv and compare.html."""
+    microfactories win, an optional breakeven sweep and an optional sensitivity (what flips the decision).
+    Writes compare.csv and compare.html."""
     from planner.export.compare_report import write_comparison
     from planner.inputs.config import read_model_config
     from planner.studies.compare import Sweep, compare, standard_variants
+    from planner.studies.sensitivity import BISECT_STEPS, DEFAULT_SPREAD, run_sensitivity, sensitivity_parameters
 
+    given = [name for name, value in (("--sensitivity-range", sensitivity_range), ("--workers", workers),
+             ("--sensitivity-param", sensitivity_params), ("--sensitivity-steps", sensitivity_steps),
+             ("--scheduler", scheduler)) if value not in (None, ())]
+    if given and not sensitivity:
+        raise click.UsageError(f"{given[0]} needs --sensitivity")
+    if workers and scheduler:
+        raise click.UsageError("give --workers or --scheduler, not both")
     _configure_logging(quiet)
     base = read_model_config(model_path)
     cost_objective_only(base, "planner compare")
@@ -665,6 +696,8 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, out, 
         configs[extra.name if extra.name not in configs else f"{extra.name}_{len(configs)}"] = extra
     options = _solver_options(base, time_limit, mip_gap, threads, quiet)
     sweep = Sweep.parse(sweep_text) if sweep_text else None
+    parameters = sensitivity_parameters(base, sensitivity_range or DEFAULT_SPREAD, sensitivity_params) \
+        if sensitivity else None
     out_dir = _output_folder(out, base, data, "compare_")
     spec = None
     if scenarios is not None:
@@ -673,9 +706,22 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, out, 
 
         spec = parse_scenarios_option(scenarios)
     comparison = compare(configs, data, options, sweep, scenarios=spec, seed=seed)
-    write_comparison(comparison, out_dir)
+    section = None
+    if parameters:
+        from planner.export import sensitivity_report as report
+
+        steps = BISECT_STEPS if sensitivity_steps is None else sensitivity_steps
+        result = run_sensitivity(base, data, options, parameters, comparison.rows, steps, workers, scheduler)
+        image = report.tornado_png(result, base.currency)
+        section = report.sensitivity_section(result, base.currency, image)
+    write_comparison(comparison, out_dir, extra_sections=(section,) if section else ())
+    if section:  # write_comparison has moved its folder into place: add the sensitivity's files to it
+        report.write_sensitivity(result, out_dir, image)
     _print_comparison(comparison, base.currency)
+    for line in report.sensitivity_lines(result, base.currency) if section else ():
+        click.echo(line)
     click.echo(f"written     {out_dir}")
+    return section
 
 
 def _print_comparison(comparison, currency: str) -> None:

@@ -46,7 +46,7 @@ def test_one_rows_function_per_pyomo_family_in_the_same_order():
     pyomo = build_model(problem, index)
     families = [(c.name, len(c)) for c in pyomo.component_objects(pyo.Constraint, descend_into=False) if len(c)]
     assert list(build_standard_form(problem, index).row_families) == families
-    assert len(families) == 14  # every family of build_model appears in this instance
+    assert len(families) == 18  # every family of build_model appears in this instance
 
 
 def test_round_network_rounds_and_fills_the_fixed_module_counts():

@@ -190,6 +190,7 @@ def build_standard_form(problem: Problem, index: ModelIndex | None = None) -> St
         *rows_capacity(problem, index, cols),
         *rows_linking(problem, index, cols),
         *rows_setup(problem, index, cols),
+        *rows_supply(problem, index, cols),
         *rows_one_type_per_site(problem, index, cols),
         *rows_facility_counts(problem, index, cols),
         *rows_capex_budget(problem, index, cols),
@@ -197,7 +198,6 @@ def build_standard_form(problem: Problem, index: ModelIndex | None = None) -> St
         *rows_co2_cap(problem, index, cols),
         *rows_unmet_limit(problem, index, cols),
         *rows_service_level(problem, index, cols),
-        *rows_supply(problem, index, cols),
     ]
     return standard_form(families, cols, objective_cost(problem, index, cols), *column_bounds(problem, index, cols))
 

@@ -1,0 +1,215 @@
+"""`planner compare --sensitivity`: what flips the decision, on the hand-derivable instance of
+tests/test_compare.py.
+
+Two regions of demand 10 at longitudes 0 and 10 (1,111.95 km apart), transport 0.01 per unit-km,
+production 1 per unit. A central plant opens for 100, a microfactory for m. Central-only: two plants,
+200 + 20 = 220 (one plant shipping to the other region costs 231.2). For m < 100 the hybrid opens two
+microfactories, 2m + 20, which is the micro-only network, so the value of decentralisation is
+220 − (2m + 20) = 200 − 2m and the winner is micro-only; for m ≥ 100 the hybrid is the central-only
+network (value 0, winner central-only). The breakeven is m = 100.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.errors import InputError
+from planner.export.sensitivity_report import plain_number, sensitivity_lines, sensitivity_section
+from planner.inputs.prepare import DataOptions
+from planner.solver.outcome import SolverOptions
+from planner.studies.compare import compare, standard_variants
+from planner.studies.sensitivity import (
+    BREAKEVEN,
+    NO_CHANGE,
+    NOT_DECIDED,
+    Bracket,
+    Point,
+    point_row,
+    run_sensitivity,
+    sensitivity_parameters,
+)
+from tests.test_compare import two_role_config
+
+EXACT = SolverOptions(mip_gap=1e-9)
+MICRO_OPEN = "facility_types.micro.opening_cost_per_yr"
+HERE = "synchronous"
+
+
+def chosen(config, names, overrides=()):
+    return [p for p in sensitivity_parameters(config, overrides=overrides) if p.name in names]
+
+
+def test_bisection_finds_the_microfactory_breakeven(tmp_path):
+    """m from 60 to 150: value 200 − 2·60 = 80 at the low end, 0 at the high end; 4 bisection steps
+    bracket m = 100 to ± 90 / 32."""
+    config = two_role_config(tmp_path, 50.0)
+    parameters = chosen(config, {MICRO_OPEN}, (f"{MICRO_OPEN}=60:150",))
+    result = run_sensitivity(config, DataOptions(), EXACT, parameters, scheduler=HERE)
+    row = result.parameters.iloc[0]
+    assert row["value_of_decentralisation_low"] == pytest.approx(80.0)
+    assert row["value_of_decentralisation_high"] == pytest.approx(0.0, abs=1e-6)
+    assert (row["winner_low"], row["winner_high"]) == ("micro_only", "central_only")
+    assert row["outcome"] == BREAKEVEN and row["breakeven_tolerance"] == pytest.approx(90 / 32)
+    assert abs(row["breakeven"] - 100.0) <= row["breakeven_tolerance"]
+    assert row["bracket_low"] < 100.0 <= row["bracket_high"]
+    assert list(result.points["role"]) == ["base", "low", "high", "bisect", "bisect", "bisect", "bisect"]
+    assert result.base["value_of_decentralisation"] == pytest.approx(100.0)  # m = 50: 200 − 100
+
+
+def test_tornado_values_equal_separate_compares(tmp_path):
+    """The ends of the default microfactory fixed cost (×0.7, ×1.3 of m = 80: 56 and 104) and transport
+    cost are the values of separate compares at those values; at m = 56 by hand 200 − 112 = 88."""
+    config = two_role_config(tmp_path, 80.0)
+    parameters = chosen(config, {"micro_fixed_cost", "transport_cost"})
+    result = run_sensitivity(config, DataOptions(), EXACT, parameters, steps=0, scheduler=HERE)
+    ends = result.points.set_index(["parameter", "role"])
+    for parameter in parameters:
+        for role, x in (("low", parameter.low), ("high", parameter.high)):
+            separate = compare(standard_variants(parameter.apply(config, x)), DataOptions(), EXACT)
+            assert ends.loc[(parameter.name, role), "value_of_decentralisation"] == pytest.approx(
+                separate.value["absolute"], abs=1e-6)
+    assert ends.loc[("micro_fixed_cost", "low"), "value_of_decentralisation"] == pytest.approx(88.0)
+    assert ends.loc[("micro_fixed_cost", "low"), "settings"] == f"{MICRO_OPEN}=56"
+    table = result.parameters.set_index("parameter")
+    assert table.loc["micro_fixed_cost", "outcome"] == BREAKEVEN  # steps = 0: the bracket is the range
+    assert table.loc["transport_cost", "outcome"] == NO_CHANGE
+    assert list(result.parameters["parameter"]) == ["micro_fixed_cost", "transport_cost"]  # larger swing first
+
+
+def test_the_default_parameters_follow_the_roles(tmp_path):
+    config = two_role_config(tmp_path, 80.0)
+    parameters = {p.name: p for p in sensitivity_parameters(config, 0.5)}
+    assert set(parameters) == {"transport_cost", "demand", "micro_fixed_cost", "central_fixed_cost", "carbon_price"}
+    assert (parameters["demand"].low, parameters["demand"].high) == (0.5, 1.5)
+    assert parameters["central_fixed_cost"].settings(0.5) == {"facility_types.central.opening_cost_per_yr": 50.0}
+    assert (parameters["carbon_price"].low, parameters["carbon_price"].high) == (0.0, 400.0)  # the model's is 0
+
+
+def gapped(central, hybrid, status="optimal"):
+    """The three solves of a point: (objective, bound) of central-only and hybrid, micro-only far worse."""
+    rows = [("central_only", *central), ("micro_only", 500.0, 490.0), ("hybrid", *hybrid)]
+    return [{"point": 0, "variant": v, "status": status, "objective": o, "best_bound": b, "mip_gap": 0.1,
+             "error": ""} for v, o, b in rows]
+
+
+def test_a_point_is_decided_only_when_the_gaps_prove_it():
+    """Hybrid 90 (bound 80) against central-only 100 (bound 85): the proven saving runs from 85 − 90
+    to 100 − 80, so the winner is not decided; with the central bound at 95 it is."""
+    open_point = point_row(Point(None, "base", math.nan), gapped((100.0, 85.0), (90.0, 80.0), "time_limit"))
+    assert open_point["winner"] == "hybrid" and not open_point["decided"] and not open_point["reached_gap"]
+    assert (open_point["proven_at_least"], open_point["proven_at_most"]) == (-5.0, 20.0)
+    proven = point_row(Point(None, "base", math.nan), gapped((100.0, 95.0), (90.0, 80.0)))
+    assert proven["decided"] and proven["reached_gap"]
+
+
+def test_a_breakeven_between_undecided_points_is_no_number():
+    decided = {"x": 0.7, "winner": "micro_only", "decided": True}
+    undecided = {"x": 1.3, "winner": "central_only", "decided": False}
+    assert Bracket.from_ends(decided, undecided).outcome == NOT_DECIDED
+    searching = Bracket.from_ends(decided, {**undecided, "decided": True})
+    assert searching.outcome == BREAKEVEN
+    stopped = searching.narrowed({"x": 1.0, "winner": "hybrid", "decided": False})
+    assert stopped.outcome == NOT_DECIDED and stopped.value is None and stopped.tolerance is None
+    narrowed = searching.narrowed({"x": 1.0, "winner": "micro_only", "decided": True})
+    assert (narrowed.lo, narrowed.hi, narrowed.value) == (1.0, 1.3, pytest.approx(1.15))
+
+
+def test_section_and_lines_say_what_flips(tmp_path):
+    config = two_role_config(tmp_path, 80.0)
+    result = run_sensitivity(config, DataOptions(), EXACT, chosen(config, {"micro_fixed_cost"}), steps=1,
+                             scheduler=HERE)
+    section = sensitivity_section(result, "USD")
+    assert section.startswith("<h2>Sensitivity: what flips the decision</h2>") and "data:image/png;base64" in section
+    assert "<td>×0.7–×1.3</td>" in section and "<td>88 USD/yr</td>" in section
+    assert sensitivity_lines(result, "USD") == [
+        "sensitivity microfactory fixed cost ×0.7–×1.3: value 88 USD/yr → 0 USD/yr, winner micro-only → "
+        "central-only, breakeven ×1.15 ± 0.15 (micro-only below, central-only above)"
+    ]
+    assert plain_number(2.5e7) == "25,000,000"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("nope=1:2", "'nope' is not a key of model"), ("micro_fixed_cost=2:1", "LOW < HIGH"),
+     ("transport.nope.cost_per_unit_km=1:2", "'nope' is not a key of 'transport'"),
+     ("micro_fixed_cost=-1:1", "sensitivity micro_fixed_cost at -1"),
+     ("network.single_sourcing=0:1", "not a continuous number"),
+     ("custom_share=0.5:1.5", "has no custom share to vary")],
+)
+def test_bad_parameters_are_input_errors(tmp_path, text, message):
+    with pytest.raises(InputError, match=message):
+        sensitivity_parameters(two_role_config(tmp_path, 80.0), overrides=(text,))
+
+
+@pytest.mark.slow
+def test_dask_and_here_agree(tmp_path):
+    from distributed import LocalCluster
+
+    config = two_role_config(tmp_path, 80.0)
+    parameters = chosen(config, {"micro_fixed_cost", "central_fixed_cost"})
+    here = run_sensitivity(config, DataOptions(), EXACT, parameters, steps=2, scheduler=HERE)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0",
+                      silence_logs=logging.ERROR) as cluster:
+        on_dask = run_sensitivity(config, DataOptions(), EXACT, parameters, steps=2,
+                                  scheduler=cluster.scheduler_address)
+    columns = ["parameter", "role", "x", "value_of_decentralisation", "winner", "decided", "objective_hybrid"]
+    pd.testing.assert_frame_equal(here.points[columns], on_dask.points[columns])
+    pd.testing.assert_frame_equal(here.parameters, on_dask.parameters)
+
+
+def model_file(tmp_path):
+    config = two_role_config(tmp_path, 50.0)
+    model = tmp_path / "model.toml"
+    lines = [
+        'name = "two"', "carbon_price = 0.0",
+        "[regions]", f'path = "{config.regions.path}"', 'id_column = "GEOID"', 'demand_column = "pop"',
+        "[distance]", "circuity = 1.0",
+        "[products.standard]", "unmet_penalty_per_unit = 1000.0",
+        "[transport.standard]", "cost_per_unit_km = 0.01",
+        "[facility_types.central]", 'role = "central"', "opening_cost_per_yr = 100.0",
+        "[facility_types.central.products.standard]", "cost_per_unit = 1.0",
+        "[facility_types.micro]", 'role = "microfactory"', "opening_cost_per_yr = 50.0",
+        "[facility_types.micro.products.standard]", "cost_per_unit = 1.0",
+    ]
+    model.write_text("\n".join(lines) + "\n")
+    return model
+
+
+@pytest.mark.slow
+def test_compare_command_writes_the_sensitivity(tmp_path):
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(main, ["compare", "--model", str(model_file(tmp_path)), "--out", str(out), "--quiet",
+                                       "--mip-gap", "0", "--sensitivity", "--scheduler", "synchronous",
+                                       "--sensitivity-param", f"{MICRO_OPEN}=60:150", "--sensitivity-steps", "2"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("sensitivity ")]
+    assert len(lines) == 6  # transport, demand, micro and central fixed cost, carbon price and the added key
+    assert (f"sensitivity {MICRO_OPEN} 60–150 (model 50): value 80 USD/yr → 0 USD/yr, winner micro-only → "
+            "central-only, breakeven 93.75 ± 11 (micro-only below, central-only above)") in lines
+    points = pd.read_csv(out / "sensitivity.csv")
+    assert points["role"].iloc[0] == "base" and points["value_of_decentralisation"].iloc[0] == pytest.approx(100)
+    assert (points["role"] == "low").sum() == 6 and (points["role"] == "high").sum() == 6
+    assert (out / "sensitivity.png").exists()
+    assert "Sensitivity: what flips the decision" in (out / "compare.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--sensitivity-range", "0.5"], "--sensitivity-range needs --sensitivity"),
+     (["--sensitivity", "--sensitivity-range", "1.5"], "1.5"),
+     (["--sensitivity", "--sensitivity-param", "micro_fixed_cost=1"], "use KEY=LOW:HIGH"),
+     (["--sensitivity", "--sensitivity-param", "demand=0.5:x"], "use KEY=LOW:HIGH"),
+     (["--sensitivity", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "not both")],
+)
+def test_bad_flags_are_one_line_errors(tmp_path, args, message):
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(main, ["compare", "--model", str(model_file(tmp_path)), "--out", str(out), *args])
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: ") and message in result.stderr
+    assert not out.exists()
