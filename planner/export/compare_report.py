@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from planner.export.charts import img_tag, new_figure, png_bytes, readable_axis
+from planner.export.compare_maps import draw_network_maps, variant_title
 from planner.export.folder import staged_folder
 from planner.export.layers import region_layer
 from planner.export.stochastic_output import stochastic_output
@@ -198,45 +199,292 @@ def _table_html(frame, currency: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-STYLE = (
-    "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-    "table{border-collapse:collapse;font-size:12px;max-width:100%}"
-    "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;overflow-wrap:anywhere}"
-    "th[scope=row]{text-align:left}img{max-width:100%}.answer{font-size:1.2em}</style>"
+def figure_text(value, digits: int = 1) -> str:
+    """A measured figure: ``digits`` decimals below 100, whole numbers from 100 on, thousands separators,
+    "–" when missing (None, NaN)."""
+    if value is None or math.isnan(value := float(value)):
+        return "–"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    return f"{value:,.{digits if abs(value) < 100 else 0}f}".replace("-", "−")
+
+
+def _scroll(table: str) -> str:
+    """A table in its own horizontally scrolling box, so a wide one never widens the page."""
+    return f"<div class='scroll'>{table}</div>"
+
+
+SERVICE_COLUMNS = (
+    ("share_served_within_radius", "demand served within the delivery radius (%)"),
+    ("mean_delivery_km", "mean delivery distance (km, by quantity)"),
+    ("p95_delivery_km", "95th-percentile delivery distance (km, by quantity)"),
+    ("co2_t", "CO2 (t/yr)"),
+    ("objective", "total cost ({currency}/yr)"),
 )
 
 
-def compare_html(comparison: Comparison, images: dict[str, bytes]) -> str:
+def service_table(comparison: Comparison, currency: str) -> str:
+    """Per variant: open facilities, service within the radius, delivery distances, CO2 and cost."""
+    head = "<th>network</th><th>open facilities</th>" + "".join(
+        f"<th>{html.escape(label.format(currency=currency))}</th>" for _, label in SERVICE_COLUMNS)
+    body = []
+    for row in comparison.rows.to_dict("records"):
+        run = comparison.plans[row["variant"]].run
+        opened = sum(run.tables.facility_counts(run.problem.type_ids).values())
+        cells = [
+            number_text(row[column], "fraction") if column.startswith("share")
+            else figure_text(row[column], 0 if column == "objective" else 1)
+            for column, _ in SERVICE_COLUMNS
+        ]
+        body.append(f"<tr><th scope='row'>{html.escape(str(row['variant']))}</th><td>{opened:,}</td>"
+                    + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>")
+    return _scroll(f"<table class='service'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+# --- assumptions ------------------------------------------------------------------------------------------
+
+TYPE_FIELDS = {
+    "candidate sites": "sites",
+    "opening cost": "currency/yr",
+    "module cost": "currency/yr per module",
+    "module capacity": "units/yr",
+    "max modules": "modules",
+    "longest candidate delivery": "km",
+}
+PRODUCT_FIELDS = {
+    "demand": "units/yr",
+    "demand per unit of the demand column": "units",
+    "unmet penalty": "currency/unit",
+    "price": "currency/unit",
+    "delivery radius": "km",
+}
+MODEL_FIELDS = {"currency": "", "carbon price": "currency/t CO2"}
+NO_LIMIT = {"module capacity": "unlimited", "unmet penalty": "must be served", "delivery radius": "none",
+            "longest candidate delivery": "none"}
+
+
+def _spread(values) -> tuple[float, float] | None:
+    """(lowest, highest) of ``values`` (None when empty)."""
+    values = np.asarray(values, dtype=float)
+    return (float(values.min()), float(values.max())) if values.size else None
+
+
+def type_assumptions(problem) -> dict[str, dict[str, tuple[float, float] | None]]:
+    """Per facility type, the spread over its candidate sites of each of :data:`TYPE_FIELDS` (the
+    longest candidate delivery: the longest arc the type may serve, which its radius bounds)."""
+    arc_type = problem.option_type[problem.arc_option]
+    found = {}
+    for k, type_id in enumerate(problem.type_ids):
+        options = problem.option_type == k
+        count = float(options.sum())
+        found[type_id] = {
+            "candidate sites": (count, count),
+            "opening cost": _spread(problem.opening_cost[options]),
+            "module cost": _spread(problem.module_cost[options]),
+            "module capacity": _spread(problem.module_capacity[options]),
+            "max modules": _spread(problem.max_modules[options]),
+            "longest candidate delivery": _spread(problem.arc_distance_km[arc_type == k].max(initial=0.0)),
+        }
+    return found
+
+
+def product_assumptions(plan) -> dict[str, dict[str, tuple[float, float] | None]]:
+    """Per product: demand (units/yr), demand per unit of the regions' demand column, unmet penalty,
+    price (proximity bands) and delivery radius."""
+    problem = plan.run.problem
+    base = float(np.sum(getattr(plan.inputs, "base_demand", np.zeros(0))))
+    found = {}
+    for p, product in enumerate(problem.product_ids):
+        demand = float(problem.demand[:, p].sum())
+        prices = problem.arc_price[problem.arc_product == p]
+        found[product] = {
+            "demand": (demand, demand),
+            "demand per unit of the demand column": (demand / base, demand / base) if base > 0 else None,
+            "unmet penalty": _spread([problem.unmet_penalty[p]]),
+            "price": _spread(prices) if (prices != 0).any() else None,
+            "delivery radius": _spread([problem.max_distance_km[p]]),
+        }
+    return found
+
+
+def assumptions(plan) -> dict[tuple[str, str, str], object]:
+    """The key values of a variant's model, flat: (section, item, field) → value; sections ``model``,
+    ``type`` and ``product``; values a string, a (lowest, highest) pair or None."""
+    problem = plan.run.problem
+    flat: dict[tuple[str, str, str], object] = {
+        ("model", "", "currency"): problem.currency,
+        ("model", "", "carbon price"): (float(problem.carbon_price), float(problem.carbon_price)),
+    }
+    for section, found in (("type", type_assumptions(problem)), ("product", product_assumptions(plan))):
+        for item, fields in found.items():
+            flat.update({(section, item, field): value for field, value in fields.items()})
+    return flat
+
+
+def value_text(value, field: str) -> str:
+    """An assumption for the page: "–" when not set, "unlimited"/"none"/"must be served" when infinite,
+    a range "low–high" when it differs between candidate sites."""
+    if value is None or isinstance(value, str):
+        return "–" if value is None else value
+    low, high = value
+    if math.isinf(high):
+        return NO_LIMIT.get(field, "∞")
+    digits = 4 if field.startswith("demand per") else 0 if low.is_integer() and high.is_integer() else 1
+    low_text, high_text = figure_text(low, digits), figure_text(high, digits)
+    return low_text if low_text == high_text else f"{low_text}–{high_text}"
+
+
+def _unit(unit: str, currency: str) -> str:
+    return f" ({unit.replace('currency', currency)})" if unit else ""
+
+
+def assumptions_tables(flat: dict, currency: str) -> str:
+    """The model's key values: the model, one row per facility type and one per product."""
+    model = [f"{field}{_unit(unit, currency)}: {value_text(flat[('model', '', field)], field)}"
+             for field, unit in MODEL_FIELDS.items()]
+    parts = ["<ul>" + "".join(f"<li>{html.escape(text)}</li>" for text in model) + "</ul>"]
+    for section, fields, title in (("type", TYPE_FIELDS, "facility type"), ("product", PRODUCT_FIELDS, "product")):
+        items = list(dict.fromkeys(item for kind, item, _ in flat if kind == section))
+        head = f"<th>{title}</th>" + "".join(f"<th>{html.escape(f + _unit(u, currency))}</th>"
+                                             for f, u in fields.items())
+        rows = "".join(
+            f"<tr><th scope='row'>{html.escape(item)}</th>"
+            + "".join(f"<td>{html.escape(value_text(flat.get((section, item, f)), f))}</td>" for f in fields)
+            + "</tr>" for item in items)
+        parts.append(_scroll(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"))
+    return "\n".join(parts)
+
+
+def assumption_changes(base: dict, variant: dict, currency: str) -> list[str]:
+    """What ``variant`` changes in ``base`` (both from :func:`assumptions`): facility types and products
+    left out or added, then every differing value as "item · field: base → variant"."""
+    changes = []
+    for section, noun in (("type", "facility type"), ("product", "product")):
+        mine = dict.fromkeys(item for kind, item, _ in variant if kind == section)
+        theirs = dict.fromkeys(item for kind, item, _ in base if kind == section)
+        for verb, items in (("without", [i for i in theirs if i not in mine]),
+                            ("adds", [i for i in mine if i not in theirs])):
+            if items:
+                changes.append(f"{verb} {noun}{'s' if len(items) > 1 else ''} {', '.join(items)}")
+    units = {**MODEL_FIELDS, **TYPE_FIELDS, **PRODUCT_FIELDS}
+    for key in variant.keys() & base.keys():
+        section, item, field = key
+        before, after = value_text(base[key], field), value_text(variant[key], field)
+        if before != after:
+            where = f"{item} · " if item else ""
+            changes.append(f"{where}{field}: {before} → {after}{_unit(units.get(field, ''), currency)}")
+    return sorted(changes, key=lambda text: (not text.startswith(("without", "adds")), text))
+
+
+def assumptions_section(comparison: Comparison, currency: str) -> str:
+    """The base model's key values (the hybrid, else the first variant) and what each other variant
+    changes."""
+    if not comparison.plans:
+        return ""
+    base_name = "hybrid" if "hybrid" in comparison.plans else next(iter(comparison.plans))
+    base = assumptions(comparison.plans[base_name])
+    items = []
+    for name, plan in comparison.plans.items():
+        if name == base_name:
+            continue
+        changes = assumption_changes(base, assumptions(plan), currency)
+        text = "; ".join(changes) if changes else "the same key values"
+        items.append(f"<li><strong>{html.escape(name)}</strong>: {html.escape(text)}</li>")
+    return "\n".join([
+        "<section class='major'><h2>Assumptions</h2>",
+        f"<p>Key values of the base model <strong>{html.escape(base_name)}</strong> as solved (spreads over the "
+        "candidate sites where they differ, e.g. existing sites open free):</p>",
+        assumptions_tables(base, currency),
+        "<h3>What each variant changes</h3>",
+        f"<ul>{''.join(items)}</ul>" if items else "<p>No other variant.</p>",
+        "</section>",
+    ])
+
+
+# --- the page ---------------------------------------------------------------------------------------------
+
+STYLE = (
+    "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.4}"
+    "p,li,figcaption{overflow-wrap:break-word}"
+    ".scroll{overflow-x:auto;max-width:100%;margin:0.5em 0}"
+    "table{border-collapse:collapse;font-size:12px}"
+    ":not(.scroll)>table{display:block;overflow-x:auto;max-width:100%}"  # tables of plugged-in sections
+    "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;overflow-wrap:break-word;vertical-align:top}"
+    "th[scope=row]{text-align:left}img{max-width:100%;height:auto}.answer{font-size:1.2em}"
+    ".maps{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:1em 1.5em;"
+    "align-items:start}.maps figure{margin:0}.maps img.network-map{width:100%}"
+    "figcaption{font-weight:bold;font-size:0.95em;margin:0 0 0.3em}.note{color:#555;font-size:0.85em}"
+    "@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}"
+    "*{box-shadow:none!important;text-shadow:none!important}"
+    ".major{break-before:page}h2,h3{break-after:avoid}"
+    "img{max-width:100%!important;max-height:24cm;break-inside:avoid}figure,tr{break-inside:avoid}"
+    ".scroll{overflow:visible}table{font-size:8pt}"
+    ".maps{grid-template-columns:1fr 1fr}}</style>"
+)
+
+
+def maps_section(comparison: Comparison, maps, currency: str) -> str:
+    """The networks side by side (:func:`planner.export.compare_maps.draw_network_maps`), each titled
+    with its variant, open facilities and cost; the shared legend in the last cell."""
+    figures = [
+        f"<figure><figcaption>{html.escape(variant_title(name, comparison, currency))}</figcaption>"
+        f"{img_tag(image, f'map of the network {name}', 'network-map')}</figure>"
+        for name, image in maps.maps.items()
+    ]
+    if maps.legend:
+        legend = img_tag(maps.legend, "map legend")
+        figures.append(f"<figure><figcaption>Legend (all maps)</figcaption>{legend}</figure>")
+    return "\n".join([
+        "<section class='major'><h2>The networks side by side</h2>",
+        "<p>Every map has the same frame, projection and scale; circle area (site capacity) and line width "
+        "(flow volume) follow one scale across all maps.</p>",
+        f"<div class='maps'>{''.join(figures)}</div>",
+        f"<p class='note'>{html.escape(maps.caption)}</p></section>",
+    ])
+
+
+def compare_html(comparison: Comparison, images: dict[str, bytes], maps=None, extra_sections=()) -> str:
+    """The page: the decision, the networks side by side (``maps``, a
+    :class:`~planner.export.compare_maps.NetworkMaps`), service and CO2, the variants, the assumptions,
+    where microfactories win, the breakeven sweep, then ``extra_sections`` (HTML fragments, already
+    escaped, e.g. a sensitivity section) and the stochastic analysis."""
     currency = _currency(comparison)
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>Network comparison</title>", STYLE,
-        "</head><body><h1>Central plant, microfactories or both?</h1>",
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Network comparison</title>",
+        STYLE, "</head><body><h1>Central plant, microfactories or both?</h1>",
         f"<p class='answer'><strong>{html.escape(decision_sentence(comparison.decision, currency))}</strong></p>",
         f"<p>{html.escape(value_sentence(comparison.value, currency))} A proven interval runs from the other "
         "network's lower bound minus this network's cost to the other network's cost minus this network's lower "
         "bound, so it holds whatever the solver gaps in the table.</p>",
-        "<h2>Variants</h2>",
-        variants_table(comparison.rows, currency),
+    ]
+    if maps is not None and maps.maps:
+        parts.append(maps_section(comparison, maps, currency))
+    parts += [
+        "<section><h2>Service and CO2</h2>", service_table(comparison, currency),
+        "<p class='note'>Every delivery arc lies within its delivery radius, so the share served within the "
+        "radius is the share of demand served; distances are weighted by the quantity delivered.</p></section>",
+        "<section><h2>Variants</h2>", _scroll(variants_table(comparison.rows, currency)), "</section>",
+        assumptions_section(comparison, currency),
     ]
     if "where_micro_wins" in images:
-        parts += [
-            "<h2>Where microfactories win</h2>",
-            img_tag(images["where_micro_wins"], "where microfactories win"),
-        ]
+        parts += ["<section class='major'><h2>Where microfactories win</h2>",
+                  img_tag(images["where_micro_wins"], "where microfactories win"), "</section>"]
     if "breakeven" in images:
-        parts += [
-            "<h2>Breakeven</h2>",
-            img_tag(images["breakeven"], "breakeven chart"),
-            _table_html(comparison.sweep, currency),
-        ]
+        parts += ["<section class='major'><h2>Breakeven</h2>", img_tag(images["breakeven"], "breakeven chart"),
+                  _scroll(_table_html(comparison.sweep, currency)), "</section>"]
+    # extra sections (e.g. planner.export.sensitivity_report) plug in here, after the breakeven charts
+    parts += [f"<section class='major extra'>{section}</section>" for section in extra_sections]
     if comparison.stochastic is not None:
         parts.append(stochastic_output(comparison.stochastic).section)
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def write_comparison(comparison: Comparison, out: Path) -> dict:
-    """Write every compare output into ``out`` atomically; return the headline figures."""
+def write_comparison(comparison: Comparison, out: Path, extra_sections=()) -> dict:
+    """Write every compare output into ``out`` atomically; return the headline figures.
+    ``extra_sections``: HTML fragments (already escaped) appended to compare.html after the breakeven
+    charts, each in its own ``<section>`` (e.g. the sensitivity tornado)."""
     out = Path(out)
     with staged_folder(out) as staging:
         comparison.rows.to_csv(staging / "compare.csv", index=False)
@@ -249,7 +497,9 @@ def write_comparison(comparison: Comparison, out: Path) -> dict:
             comparison.sweep.to_csv(staging / "sweep.csv", index=False)
             images["breakeven"] = draw_breakeven(comparison)
             (staging / "breakeven.png").write_bytes(images["breakeven"])
-        (staging / "compare.html").write_text(compare_html(comparison, images), encoding="utf-8")
+        maps = draw_network_maps(comparison) if comparison.plans else None
+        page = compare_html(comparison, images, maps, extra_sections)
+        (staging / "compare.html").write_text(page, encoding="utf-8")
         write_compare_workbook(staging / WORKBOOK, comparison)
         headline = {"value_of_decentralisation": clean_for_json(comparison.value),
                      "decision": clean_for_json(comparison.decision)}

@@ -31,6 +31,7 @@ map is exactly the map of a run without inbound supply.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -216,11 +217,14 @@ def _positive(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _symbols(sites: gpd.GeoDataFrame, flows: gpd.GeoDataFrame, type_ids: Sequence[str],
-             supply: _Supply | None = None) -> _Symbols:
-    """Circle areas and line widths; a missing, negative or non-finite quantity draws the thinnest line."""
-    site_sizes, largest_capacity = _site_sizes(sites)
+             supply: _Supply | None = None, largest: tuple[float, float] | None = None) -> _Symbols:
+    """Circle areas and line widths; a missing, negative or non-finite quantity draws the thinnest line.
+    ``largest``: the (capacity, flow) the symbols are scaled to, when not those of ``sites`` and ``flows``."""
+    site_sizes, largest_capacity = _site_sizes(sites, None if largest is None else largest[0])
     quantity = _positive(flows, "quantity")
     largest_flow = float(quantity.max()) if len(quantity) else 0.0
+    if largest is not None:
+        largest_flow = largest[1]
     widths = _flow_widths(quantity, largest_flow)
     return _Symbols(sites, site_sizes, largest_capacity, flows, widths, largest_flow, type_colours(type_ids), supply)
 
@@ -246,16 +250,17 @@ def _supply_symbols(suppliers: gpd.GeoDataFrame | None, inbound: gpd.GeoDataFram
     return _Supply(suppliers, material_colours(suppliers, inbound), inbound, widths, largest, unit)
 
 
-def _site_sizes(sites: gpd.GeoDataFrame) -> tuple[np.ndarray, float]:
+def _site_sizes(sites: gpd.GeoDataFrame, scale_to: float | None = None) -> tuple[np.ndarray, float]:
     """Circle areas (pt²) from capacity (production where capacity is infinite or missing) and the
-    largest of those values."""
+    largest of those values (or ``scale_to``, the value drawn at the largest area, when given)."""
     if not len(sites):
-        return np.zeros(0), 0.0
+        return np.zeros(0), 0.0 if scale_to is None else scale_to
     capacity = pd.to_numeric(sites.get("capacity", pd.Series(np.nan, index=sites.index)), errors="coerce")
     production = pd.to_numeric(sites.get("production", pd.Series(np.nan, index=sites.index)), errors="coerce")
     value = capacity.where(np.isfinite(capacity), production).to_numpy(dtype=float)
     value = np.where(np.isfinite(value) & (value > 0), value, 0.0)
     largest = float(value.max()) if len(value) else 0.0
+    largest = largest if scale_to is None else scale_to
     if largest <= 0:
         return np.full(len(sites), SITE_MAX_AREA / 4), 0.0
     return np.maximum(SITE_MAX_AREA * value / largest, SITE_MIN_AREA), largest
@@ -858,6 +863,7 @@ def build_map_figure(
     title: str,
     suppliers: gpd.GeoDataFrame | None = None,
     inbound: gpd.GeoDataFrame | None = None,
+    alike: Sequence[tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]] | None = None,
 ) -> Figure:
     """The map as a matplotlib ``Figure`` (not attached to pyplot): main panel, insets for remote groups
     of regions, legend, title, scale bars and a caption naming the projection.
@@ -867,7 +873,9 @@ def build_map_figure(
     ``quantity`` (lines from site to region; merged per ``site_id``/``region_id`` when both are present).
     Sites and flows may be empty. ``suppliers`` (points with ``material`` and, optionally, ``shipped``)
     and ``inbound`` (lines from supplier to site with ``quantity``) add the inbound supply; they never
-    change the panels' extent (see the module docstring).
+    change the panels' extent (see the module docstring). ``alike``: the (sites, flows) of other networks
+    on the same regions to be drawn alike: the panels' frames, the symbol scales and the legend are then
+    those of all of them together with this one, so maps given the same networks match exactly.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -876,12 +884,15 @@ def build_map_figure(
     regions, sites, flows, units = _map_layers(regions, sites, flows)
     panels = _make_panels(regions, sites, flows, type_ids)
     symbols = _symbols(sites, flows, type_ids, _supply_symbols(suppliers, inbound))
+    frame = _Frame(panels, sites, symbols)
+    if alike is not None:
+        frame, panels, symbols = _frame_alike(regions, (sites, flows), alike, type_ids, panels, symbols)
     fig = Figure(figsize=(FIGURE_WIDTH, 8.0))
     FigureCanvasAgg(fig)
-    layout = _size_figure(fig, _legends(fig, type_ids, regions, symbols, units), panels, sites)
+    layout = _size_figure(fig, _legends(fig, type_ids, regions, frame.symbols, units), frame.panels, frame.sites)
     drawn = [_draw_main_panel(fig, panels[0], layout, symbols)]
-    for panel, rect in zip(panels[1:], layout.insets, strict=True):
-        drawn.append(_draw_inset(fig, panel, rect, symbols))
+    for panel, framing, rect in zip(panels[1:], frame.panels[1:], layout.insets, strict=True):
+        drawn.append(_draw_inset(fig, panel, rect, symbols, None if alike is None else (framing, frame.sites)))
     fig_w, fig_h = layout.figure
     if title:
         fig.text(0.5, 1 - 0.32 / fig_h, title, ha="center", va="center", fontsize=13)
@@ -891,22 +902,60 @@ def build_map_figure(
     return fig
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """What fixes a map's layout: the panels with their views, the sites they are framed to and the symbols
+    the legend shows (a map's own, or those of several networks drawn alike)."""
+
+    panels: list[_Panel]
+    sites: gpd.GeoDataFrame
+    symbols: _Symbols
+
+
+def _frame_alike(regions, own, alike, type_ids, panels, symbols) -> tuple[_Frame, list[_Panel], _Symbols]:
+    """The frame of this network (``own`` = its sites and flows) together with the ``alike`` ones; this
+    network's panels with the frame's views and its symbols on the frame's scales."""
+    layers = [own, *(_point_layers(sites, flows) for sites, flows in alike)]
+    site_frames = [sites for sites, _ in layers if len(sites)]
+    flow_frames = [flows for _, flows in layers if len(flows)]
+    all_sites = gpd.GeoDataFrame(pd.concat(site_frames, ignore_index=True), crs=LONLAT) if site_frames else own[0]
+    all_flows = gpd.GeoDataFrame(pd.concat(flow_frames, ignore_index=True), crs=LONLAT) if flow_frames else own[1]
+    frame_panels = _make_panels(regions, all_sites, all_flows, type_ids)
+    if len(frame_panels) != len(panels):  # the groups come from the regions alone, so this does not happen
+        raise InputError("map: networks drawn alike need the same regions")
+    legend = _symbols(all_sites, all_flows, type_ids, symbols.supply)
+    largest = (legend.largest_capacity, legend.largest_flow)
+    symbols = _symbols(own[0], own[1], type_ids, symbols.supply, largest=largest)
+    panels = [dataclasses.replace(panel, view=framing.view)
+              for panel, framing in zip(panels, frame_panels, strict=True)]
+    return _Frame(frame_panels, all_sites, legend), panels, symbols
+
+
 def _map_layers(regions, sites, flows) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, dict]:
     """The layers in lon/lat, rows without a geometry of finite coordinates dropped, flows merged per (site,
     region); and the units the sites and flows tables carry. A layer with rows and no CRS, or no region left,
     is an error."""
-    for name, frame in (("regions", regions), ("sites", sites), ("flows", flows)):
-        if frame.crs is None and len(frame):
-            raise InputError(f"map: the {name} layer has no CRS; set one, e.g. gdf.set_crs('EPSG:4326')")
+    if regions.crs is None and len(regions):
+        raise InputError("map: the regions layer has no CRS; set one, e.g. gdf.set_crs('EPSG:4326')")
+    units = {**sites.attrs.get("unit", {}), **flows.attrs.get("unit", {})}  # results tables carry their units
+    sites, flows = _point_layers(sites, flows)
     regions = regions[has_finite_geometry(regions)]
     if not len(regions):
         raise InputError("map: no region has a geometry; check the regions layer")
-    units = {**sites.attrs.get("unit", {}), **flows.attrs.get("unit", {})}  # results tables carry their units
+    return regions.to_crs(LONLAT), sites, flows, units
+
+
+def _point_layers(sites, flows) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Sites and flows in lon/lat, rows without a geometry of finite coordinates dropped, flows merged per
+    (site, region); a layer with rows and no CRS is an error."""
+    for name, frame in (("sites", sites), ("flows", flows)):
+        if frame.crs is None and len(frame):
+            raise InputError(f"map: the {name} layer has no CRS; set one, e.g. gdf.set_crs('EPSG:4326')")
     sites = sites[has_finite_geometry(sites)]
     flows = flows[has_finite_geometry(flows)]
     sites = sites.to_crs(LONLAT) if len(sites) else sites
     flows = _merge_flows(flows.to_crs(LONLAT)) if len(flows) else flows
-    return regions.to_crs(LONLAT), sites, flows, units
+    return sites, flows
 
 
 def _size_figure(fig: Figure, legends: list, panels: list[_Panel], sites) -> _Layout:
@@ -936,9 +985,10 @@ def _draw_main_panel(fig: Figure, panel: _Panel, layout: _Layout, symbols: _Symb
     return drawn
 
 
-def _draw_inset(fig: Figure, panel: _Panel, rect: tuple[float, float, float, float], symbols: _Symbols) -> np.ndarray:
+def _draw_inset(fig: Figure, panel: _Panel, rect: tuple[float, float, float, float], symbols: _Symbols,
+                framing: tuple[_Panel, gpd.GeoDataFrame] | None = None) -> np.ndarray:
     """A framed inset at ``rect`` (inches: left, bottom, width, height) with a short scale bar where it hides
-    the least; returns the rows of the suppliers drawn."""
+    the least (of ``framing``, a panel and its sites, when given); returns the rows of the suppliers drawn."""
     fig_w, fig_h = fig.get_size_inches()
     x0, y0, w_in, h_in = rect
     inset = fig.add_axes((x0 / fig_w, y0 / fig_h, w_in / fig_w, h_in / fig_h), zorder=5)
@@ -949,7 +999,8 @@ def _draw_inset(fig: Figure, panel: _Panel, rect: tuple[float, float, float, flo
     view = _fit_aspect(_padded(panel.view, 0.04), w_in / h_in)
     drawn = _draw_panel(inset, panel, view, symbols, pixel=(view[2] - view[0]) / (w_in * PNG_DPI) * 0.75)
     bar = (0.38, 0.15)
-    (bar_pos,), _ = _place([bar], _occupancy(panel, symbols.sites, view, columns=48), [])
+    grid_panel, grid_sites = framing if framing is not None else (panel, symbols.sites)
+    (bar_pos,), _ = _place([bar], _occupancy(grid_panel, grid_sites, view, columns=48), [])
     _draw_scale_bar(inset, view, (*bar_pos, *bar), fontsize=6.5, middle=False)
     return drawn
 
