@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pages", nargs="+", type=Path, help="HTML files to open")
     parser.add_argument("--widths", default="1400,800", help="window widths, px (default 1400,800)")
     parser.add_argument("--height", type=int, default=2000, help="window height, px (default 2000)")
-    parser.add_argument("--shots", type=Path, default=Path("page-shots"), help="folder for the screenshots")
+    parser.add_argument("--shots", type=Path, default=Path(tempfile.gettempdir()) / "planner-page-shots",
+                        help="folder for the screenshots (default: planner-page-shots in the temporary folder)")
     parser.add_argument("--chromium", help="the Chromium binary (default: found on the PATH)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)

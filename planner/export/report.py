@@ -104,7 +104,7 @@ def html_table(header: list[str], rows: list[list[str]], text: tuple[int, ...] =
 
     head = "".join(cell("th", i, esc(h)) for i, h in enumerate(header))
     body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="table-box"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 # sections ---------------------------------------------------------------------------------------------
@@ -539,6 +539,15 @@ img { max-width: 100%; }
 img.map { border: 1px solid #ddd; }
 .ok { color: #2ca02c; }
 .bad { color: #d62728; }
+.table-box { max-width: 100%; overflow-x: auto; }
+.pair > div { min-width: 0; max-width: 100%; }
+@media print {
+  body { max-width: none; margin: 0; }
+  h2 { break-before: auto; break-after: avoid; }
+  .table-box { overflow: visible; }
+  img { break-inside: avoid; }
+  table { font-size: 11px; }
+}
 """
 
 
