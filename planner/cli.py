@@ -714,9 +714,8 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
         result = run_sensitivity(base, data, options, parameters, comparison.rows, steps, workers, scheduler)
         image = report.tornado_png(result, base.currency)
         section = report.sensitivity_section(result, base.currency, image)
-    write_comparison(comparison, out_dir, extra_sections=(section,) if section else ())
-    if section:  # write_comparison has moved its folder into place: add the sensitivity's files to it
-        report.write_sensitivity(result, out_dir, image)
+    write_comparison(comparison, out_dir, extra_sections=(section,) if section else (),
+                     extra_files=(lambda folder: report.write_sensitivity(result, folder, image)) if section else None)
     _print_comparison(comparison, base.currency)
     for line in report.sensitivity_lines(result, base.currency) if section else ():
         click.echo(line)

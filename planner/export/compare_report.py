@@ -481,10 +481,11 @@ def compare_html(comparison: Comparison, images: dict[str, bytes], maps=None, ex
     return "\n".join(parts)
 
 
-def write_comparison(comparison: Comparison, out: Path, extra_sections=()) -> dict:
+def write_comparison(comparison: Comparison, out: Path, extra_sections=(), extra_files=None) -> dict:
     """Write every compare output into ``out`` atomically; return the headline figures.
     ``extra_sections``: HTML fragments (already escaped) appended to compare.html after the breakeven
-    charts, each in its own ``<section>`` (e.g. the sensitivity tornado)."""
+    charts, each in its own ``<section>`` (e.g. the sensitivity tornado); ``extra_files(folder)``
+    writes further files into the staging folder, so they arrive with the rest or not at all."""
     out = Path(out)
     with staged_folder(out) as staging:
         comparison.rows.to_csv(staging / "compare.csv", index=False)
@@ -508,4 +509,6 @@ def write_comparison(comparison: Comparison, out: Path, extra_sections=()) -> di
             extra.files["scenarios.csv"].to_csv(staging / "scenarios.csv", index=False)
             headline["stochastic"] = clean_for_json(extra.block)
         (staging / "value.json").write_text(json.dumps(headline, indent=2) + "\n", encoding="utf-8")
+        if extra_files is not None:
+            extra_files(staging)
     return headline
