@@ -78,7 +78,8 @@ def test_bad_sweep_is_an_input_error(text):
         Sweep.parse(text)
 
 
-def test_compare_command_writes_csv_and_html(tmp_path):
+def two_role_model_file(tmp_path):
+    """The model of :func:`two_role_config` (microfactory opening cost 50) as a TOML file."""
     config = two_role_config(tmp_path, 50.0)
     model = tmp_path / "model.toml"
     lines = [
@@ -93,6 +94,11 @@ def test_compare_command_writes_csv_and_html(tmp_path):
         "[facility_types.micro.products.standard]", "cost_per_unit = 1.0",
     ]
     model.write_text("\n".join(lines) + "\n")
+    return model
+
+
+def test_compare_command_writes_csv_and_html(tmp_path):
+    model = two_role_model_file(tmp_path)
     out = tmp_path / "cmp"
     result = CliRunner().invoke(
         main, ["compare", "--model", str(model), "--out", str(out), "--quiet", "--mip-gap", "0",

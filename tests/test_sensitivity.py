@@ -34,7 +34,7 @@ from planner.studies.sensitivity import (
     run_sensitivity,
     sensitivity_parameters,
 )
-from tests.test_compare import two_role_config
+from tests.test_compare import two_role_config, two_role_model_file
 
 EXACT = SolverOptions(mip_gap=1e-9)
 MICRO_OPEN = "facility_types.micro.opening_cost_per_yr"
@@ -163,28 +163,10 @@ def test_dask_and_here_agree(tmp_path):
     pd.testing.assert_frame_equal(here.parameters, on_dask.parameters)
 
 
-def model_file(tmp_path):
-    config = two_role_config(tmp_path, 50.0)
-    model = tmp_path / "model.toml"
-    lines = [
-        'name = "two"', "carbon_price = 0.0",
-        "[regions]", f'path = "{config.regions.path}"', 'id_column = "GEOID"', 'demand_column = "pop"',
-        "[distance]", "circuity = 1.0",
-        "[products.standard]", "unmet_penalty_per_unit = 1000.0",
-        "[transport.standard]", "cost_per_unit_km = 0.01",
-        "[facility_types.central]", 'role = "central"', "opening_cost_per_yr = 100.0",
-        "[facility_types.central.products.standard]", "cost_per_unit = 1.0",
-        "[facility_types.micro]", 'role = "microfactory"', "opening_cost_per_yr = 50.0",
-        "[facility_types.micro.products.standard]", "cost_per_unit = 1.0",
-    ]
-    model.write_text("\n".join(lines) + "\n")
-    return model
-
-
 @pytest.mark.slow
 def test_compare_command_writes_the_sensitivity(tmp_path):
-    out = tmp_path / "cmp"
-    result = CliRunner().invoke(main, ["compare", "--model", str(model_file(tmp_path)), "--out", str(out), "--quiet",
+    out, model = tmp_path / "cmp", two_role_model_file(tmp_path)
+    result = CliRunner().invoke(main, ["compare", "--model", str(model), "--out", str(out), "--quiet",
                                        "--mip-gap", "0", "--sensitivity", "--scheduler", "synchronous",
                                        "--sensitivity-param", f"{MICRO_OPEN}=60:150", "--sensitivity-steps", "2"])
     assert result.exit_code == 0, result.output
@@ -208,8 +190,8 @@ def test_compare_command_writes_the_sensitivity(tmp_path):
      (["--sensitivity", "--workers", "2", "--scheduler", "tcp://127.0.0.1:9"], "not both")],
 )
 def test_bad_flags_are_one_line_errors(tmp_path, args, message):
-    out = tmp_path / "cmp"
-    result = CliRunner().invoke(main, ["compare", "--model", str(model_file(tmp_path)), "--out", str(out), *args])
+    out, model = tmp_path / "cmp", two_role_model_file(tmp_path)
+    result = CliRunner().invoke(main, ["compare", "--model", str(model), "--out", str(out), *args])
     assert result.exit_code == 2, result.output
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: ") and message in result.stderr
     assert not out.exists()
