@@ -52,12 +52,12 @@ def relaxed_without_supply(problem: Problem) -> tuple[Problem, np.ndarray]:
     return dataclasses.replace(problem, supply=None, **arcs), keep
 
 
-def lift(problem: Problem, index: ModelIndex, options: np.ndarray, arcs: np.ndarray, solution: Solution) -> Solution:
+def lift(problem: Problem, options: np.ndarray, arcs: np.ndarray, solution: Solution) -> Solution:
     """A solution of ``problem`` restricted to ``options`` (its ``arcs``) as one of ``problem``."""
     position = np.full(problem.n_options, -1)
     position[options] = np.arange(len(options))
     inbound_kept = np.flatnonzero(position[problem.supply.in_option] >= 0)
-    full = {"open": np.zeros(problem.n_options, dtype=int), "modules": problem.min_modules * 0,
+    full = {"open": np.zeros(problem.n_options, dtype=int), "modules": np.zeros(problem.n_options, dtype=int),
             "assign": np.zeros(problem.n_arcs), "inbound": np.zeros(problem.n_inbound),
             "relation": np.zeros(problem.n_inbound, dtype=int),
             "setup": np.zeros((problem.n_options, problem.n_products), dtype=int)}
@@ -89,7 +89,7 @@ def solve_with_supply(problem: Problem, options: SolverOptions, index: ModelInde
     try:
         report, solution = solve_full(restricted, ModelIndex.from_problem(restricted),
                                       dataclasses.replace(options, time_limit_s=left(0.85)), None)
-        incumbent = lift(problem, index, chosen, arcs, solution)
+        incumbent = lift(problem, chosen, arcs, solution)
     except (InfeasibleError, SolverError) as error:
         logger.info("the relaxation's network is infeasible with the suppliers (%s); HiGHS gets the full model", error)
         incumbent, report = None, None
