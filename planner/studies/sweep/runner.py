@@ -26,6 +26,7 @@ import pandas as pd
 from planner.errors import InputError
 from planner.inputs.config import ModelConfig
 from planner.inputs.prepare import DataOptions
+from planner.interrupt import stop_requested
 from planner.solver.outcome import SolverOptions
 from planner.studies.sweep.scenario import (
     ScenarioTask,
@@ -103,6 +104,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
         return
     n_workers = workers or os.cpu_count() or 1
     _quiet_resource_tracker()
+    _quiet_distributed_when_stopped()
     with LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
@@ -116,6 +118,21 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
         except BaseException:  # Ctrl-C, SIGTERM or a failure: end the solves now, then close the cluster
             kill_workers(cluster)
             raise
+
+
+class _DropWhenStopped(logging.Filter):
+    """After Ctrl-C or SIGTERM, distributed logs the comms of the killed workers closing (INFO, with a
+    traceback) even past ``silence_logs``, which closing the cluster resets: the CLI's one line says it all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not stop_requested()
+
+
+def _quiet_distributed_when_stopped() -> None:
+    """Put :class:`_DropWhenStopped` on every handler of the ``distributed`` logger (once)."""
+    for handler in logging.getLogger("distributed").handlers:
+        if not any(isinstance(f, _DropWhenStopped) for f in handler.filters):
+            handler.addFilter(_DropWhenStopped())
 
 
 def _quiet_resource_tracker() -> None:
