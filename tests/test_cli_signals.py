@@ -186,6 +186,17 @@ def test_signal_during_the_highs_solve(start, tmp_path, number):
 
 
 @pytest.mark.slow
+def test_sigint_during_the_root_lp_of_highs(start, tmp_path):
+    """The default national model on one thread: HiGHS solves the LP of its root for many seconds
+    without calling any callback; the run is abandoned, not waited for."""
+    out = tmp_path / "out"
+    run = start("solve", "--threads", "1", "--out", str(out))
+    run.wait_for_line("Solving MIP model with:", timeout=180)
+    time.sleep(2.0)
+    assert_stopped_cleanly(run, signal.SIGINT, run.signal_and_wait(signal.SIGINT), out)
+
+
+@pytest.mark.slow
 def test_ctrl_c_to_the_process_group_during_presolve(start, tmp_path):
     """As in a terminal: the whole process group gets SIGINT."""
     out = tmp_path / "out"
