@@ -16,13 +16,18 @@ Usage::
     python benchmarks/scaling.py                                   # NC, a few states, all counties
     python benchmarks/scaling.py --model models/hybrid.toml --time-limit 60
     python benchmarks/scaling.py --only NC NC,SC,GA,VA,TN
+    python benchmarks/scaling.py --only "all counties" --mip-gap 0.005 --repeat 5            # idle target
+    python benchmarks/scaling.py --only "all counties" --mip-gap 0.005 --repeat 5 --contended
 
 Wall-clock figures depend on the machine and its load: compare runs on an idle machine.
+``--contended`` measures the other case on purpose: one CPU-bound process (a Python loop) runs beside
+each solve, started before it and stopped after it, as a second job on the machine would.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -81,6 +86,20 @@ def run_one(model: str, select: str | None, time_limit: float | None, mip_gap: f
     }
 
 
+@contextlib.contextmanager
+def cpu_load(enabled: bool):
+    """One CPU-bound process beside the block (``--contended``); nothing when not ``enabled``."""
+    if not enabled:
+        yield
+        return
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        busy.kill()
+        busy.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=str(ROOT / "models" / "us_counties_full.toml"))
@@ -88,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=None, help="seconds (default: the model file's)")
     parser.add_argument("--mip-gap", type=float, default=None)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each instance (default 1)")
+    parser.add_argument("--contended", action="store_true", help="one CPU-bound process beside each solve")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:  # one instance, its row as JSON on stdout
@@ -96,11 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(row))
         return 0
 
-    print(f"model {args.model}; time limit {args.time_limit or 'of the model file'}; threads {args.threads}")
+    print(f"model {args.model}; time limit {args.time_limit or 'of the model file'}; threads {args.threads}; "
+          f"{'one CPU-bound process beside each run' if args.contended else 'no other load started'}")
     header = (f"{'instance':<20}{'regions':>8}{'options':>8}{'arcs':>10}{'build s':>9}{'presolve s':>11}"
               f"{'solve s':>9}{'total s':>9}{'peak MB':>9}  {'status':<11}{'gap':>8}")
     print(header)
-    for label, select in INSTANCES:
+    for label, select in [item for item in INSTANCES for _ in range(args.repeat)]:
         if args.only and label not in args.only:
             continue
         command = [sys.executable, __file__, "--model", args.model, "--child", select or ""]
@@ -108,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
                             ("--threads", args.threads)):
             if value is not None:
                 command += [flag, str(value)]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        with cpu_load(args.contended):
+            done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
         if done.returncode != 0:
             print(f"{label:<20} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else '?'}")
             continue
