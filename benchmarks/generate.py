@@ -53,12 +53,25 @@ Three families, each a pure function of its sizes, class and ``seed`` (``numpy.r
     so part of the demand stays uncovered), for the LSCP :math:`2.5 \max_i \min_j d_{ij}` rounded up
     (every point coverable; some 10 to 30 sites needed).
 
+``pmed-graph``: the p-median graphs of Beasley (1985), "A note on solving large p-median problems",
+    EJOR 21, 270–273 (OR-Library ``pmed1`` … ``pmed40``): a random connected undirected graph on
+    ``--n-vertices`` n vertices with :math:`n^2 / 50` edges (the pmed sizes: 100 → 200, 200 → 800,
+    …, 900 → 16,200; at least n − 1), integer lengths :math:`U\{1, …, 100\}`. Connected by
+    construction: a random spanning tree (each vertex, in a random order, joined to a uniformly drawn
+    earlier one), then distinct extra pairs drawn without replacement from the pairs not in the tree
+    (no self-loops, no pair twice); the edges are listed in a random order. Every vertex is a demand
+    point (weight 1) and a candidate site, distances are shortest paths. Written in the OR-Library
+    ``pmed`` layout with the given ``--p`` (``planner bench pmed|pcenter FILE``). Unlike the
+    OR-Library files (among its 200 edge lines pmed1 lists 2 pairs more than once, pmed20 55 among
+    3,200; the last listing counts), every pair is listed once: the n² / 50 edges are all distinct.
+
 Usage::
 
     python benchmarks/generate.py cflp --n-facilities 100 --n-customers 1000 --ratio 5 --seed 1 --out cflp.txt
     python benchmarks/generate.py ufl-kratica --n-facilities 200 --seed 1 --out mp.txt
     python benchmarks/generate.py ufl-kg --n-facilities 200 --fixed-class b --seed 1 --out kg.txt
     python benchmarks/generate.py coverage-clustered --n-facilities 500 --n-customers 5000 --seed 1 --out cov.txt
+    python benchmarks/generate.py pmed-graph --n-vertices 500 --p 50 --seed 1 --out pmed.txt
 
 The same arguments give the same bytes (a test checks it).
 """
@@ -74,13 +87,15 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.distance import cdist
 
-FAMILIES = ("cflp", "ufl-kratica", "ufl-kg", "coverage-square", "coverage-clustered")
+FAMILIES = ("cflp", "ufl-kratica", "ufl-kg", "coverage-square", "coverage-clustered", "pmed-graph")
 CFLP_RATIOS = (2.0, 3.0, 5.0, 10.0)
 COVERAGE_SIDE = 1000.0  # the side of the square of the coverage families, length units
 COVERAGE_CLUSTERS = 10
 COVERAGE_CLUSTER_SD = 50.0  # standard deviation of a cluster, length units
 KG_FIXED_COST = {"a": (100, 200), "b": (1000, 2000), "c": (10000, 20000)}
 COSTS_PER_LINE = 7  # the OR-Library files wrap the costs of a customer over lines of 7
+PMED_EDGE_DIVISOR = 50  # Beasley's pmed graphs have n² / 50 edges
+PMED_MAX_LENGTH = 100  # edge lengths uniform in 1 … 100
 
 
 @dataclass(frozen=True)
@@ -124,6 +139,18 @@ class PointsInstance:
     def lscp_coverage(self) -> float:
         """A coverage distance for the LSCP: 2.5 × the farthest nearest-site distance, rounded up."""
         return math.ceil(25.0 * float(np.max(np.min(self.distance(), axis=1)))) / 10.0
+
+
+@dataclass(frozen=True)
+class GraphInstance:
+    """A generated p-median graph: undirected edges (0-based vertex ids, each pair once, no loops), their
+    integer lengths, and the p it was made for."""
+
+    name: str
+    n_vertices: int
+    ends: np.ndarray  # (ne, 2) 0-based vertex ids
+    length: np.ndarray  # (ne,) integer lengths 1 … 100
+    p: int
 
 
 # generators -----------------------------------------------------------------------------------------
@@ -194,6 +221,28 @@ def coverage_instance(n_sites: int, n_demand: int, seed: int, clustered: bool = 
     return PointsInstance(f"coverage-{kind}-{n_sites}x{n_demand}-p{p}-s{seed}", demand, weight, sites, p)
 
 
+def pmed_graph_instance(n_vertices: int, p: int, seed: int, n_edges: int | None = None) -> GraphInstance:
+    """A connected graph of the Beasley (1985) p-median type (``pmed-graph``: see the module docstring);
+    ``n_edges`` defaults to n² / 50 (at least n − 1)."""
+    n_edges = max(n_vertices - 1, n_vertices**2 // PMED_EDGE_DIVISOR) if n_edges is None else n_edges
+    pairs = n_vertices * (n_vertices - 1) // 2
+    if n_vertices < 2 or not n_vertices - 1 <= n_edges <= pairs:
+        raise ValueError(f"{n_edges} edges on {n_vertices} vertices: need n ≥ 2 and n − 1 ≤ edges ≤ {pairs}")
+    if not 1 <= p <= n_vertices:
+        raise ValueError(f"p={p} must be between 1 and the {n_vertices} vertices")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n_vertices)
+    tree = np.column_stack([order[1:], order[rng.integers(0, np.arange(1, n_vertices))]])
+    tree_keys = np.sort(tree, axis=1) @ np.array([n_vertices, 1])
+    low, high = np.triu_indices(n_vertices, 1)
+    free = np.setdiff1d(low * n_vertices + high, tree_keys, assume_unique=True)
+    extra = rng.choice(free, size=n_edges - (n_vertices - 1), replace=False)
+    ends = np.concatenate([tree, np.column_stack([extra // n_vertices, extra % n_vertices])])
+    ends = ends[rng.permutation(n_edges)]
+    length = rng.integers(1, PMED_MAX_LENGTH + 1, size=n_edges)
+    return GraphInstance(f"pmed-graph-{n_vertices}-e{n_edges}-p{p}-s{seed}", n_vertices, ends, length, p)
+
+
 def _round_significant(values: np.ndarray, digits: int = 6) -> np.ndarray:
     """``values`` rounded to ``digits`` significant digits (what ``%g`` prints), so that the numbers
     the generator reasons with are the numbers in the file."""
@@ -236,6 +285,13 @@ def format_points(instance: PointsInstance) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_orlib_pmed(instance: GraphInstance) -> str:
+    """The OR-Library ``pmed`` layout: ``nv ne p``; ne lines ``u v w`` (1-based vertex ids, integer lengths)."""
+    lines = [f" {instance.n_vertices} {len(instance.length)} {instance.p} "]
+    lines += [f" {u + 1} {v + 1} {w} " for (u, v), w in zip(instance.ends, instance.length, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
 def write_instance(text: str, out: Path) -> Path:
     """Write ``text`` to ``out`` (parent folders created) with LF line endings; returns ``out``."""
     out = Path(out)
@@ -245,10 +301,10 @@ def write_instance(text: str, out: Path) -> Path:
 
 
 def generate(family: str, *, n_facilities: int, n_customers: int | None = None, seed: int = 0,
-             ratio: float = 5.0, fixed_class: str = "a", symmetric: bool = False,
-             p: int | None = None) -> tuple[DenseInstance | PointsInstance, str]:
-    """The instance of ``family`` (one of :data:`FAMILIES`) and its file text; ``p`` for the
-    coverage families only."""
+             ratio: float = 5.0, fixed_class: str = "a", symmetric: bool = False, p: int | None = None,
+             n_edges: int | None = None) -> tuple[DenseInstance | PointsInstance | GraphInstance, str]:
+    """The instance of ``family`` (one of :data:`FAMILIES`) and its file text; ``p`` for the coverage
+    families and ``pmed-graph`` (required there, with ``n_facilities`` its vertices and ``n_edges``)."""
     if family == "cflp":
         instance = cflp_instance(n_facilities, n_customers or 10 * n_facilities, ratio, seed)
         return instance, format_orlib_cap(instance)
@@ -262,6 +318,11 @@ def generate(family: str, *, n_facilities: int, n_customers: int | None = None, 
         instance = coverage_instance(n_facilities, n_customers or 10 * n_facilities, seed,
                                      clustered=family == "coverage-clustered", p=p)
         return instance, format_points(instance)
+    if family == "pmed-graph":
+        if p is None:
+            raise ValueError("pmed-graph needs p, the number of medians / centres")
+        instance = pmed_graph_instance(n_facilities, p, seed, n_edges)
+        return instance, format_orlib_pmed(instance)
     raise ValueError(f"unknown family {family!r}; use {', '.join(FAMILIES)}")
 
 
@@ -289,21 +350,39 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--symmetric", action="store_true", help="c_ij = c_ji (square sizes)")
         if family.startswith("coverage"):
             sub.add_argument("--p", type=int, help="sites to open, written in the file (default: sites / 20)")
+    add_graph_parser(families)
     return cli
+
+
+def add_graph_parser(families: argparse._SubParsersAction) -> None:
+    """The ``pmed-graph`` subcommand: vertices (not facilities × customers), p, edges, seed, output file."""
+    text = "p-median graphs of the Beasley (1985) OR-Library pmed type; pmed layout"
+    sub = families.add_parser("pmed-graph", help=text, description=text)
+    sub.add_argument("--n-vertices", dest="n_facilities", metavar="N", type=int, required=True, help="vertices = sites")
+    sub.add_argument("--p", type=int, required=True, help="medians / centres to open, written in the file")
+    sub.add_argument("--n-edges", type=int, help="default: vertices² / 50, the pmed density (at least vertices − 1)")
+    sub.add_argument("--seed", type=int, default=0)
+    sub.add_argument("--out", type=Path, required=True, help="the instance file to write")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         instance, text = generate(
-            args.family, n_facilities=args.n_facilities, n_customers=args.n_customers, seed=args.seed,
-            ratio=getattr(args, "ratio", 5.0), fixed_class=getattr(args, "fixed_class", "a"),
+            args.family, n_facilities=args.n_facilities, n_customers=getattr(args, "n_customers", None),
+            seed=args.seed, ratio=getattr(args, "ratio", 5.0), fixed_class=getattr(args, "fixed_class", "a"),
             symmetric=getattr(args, "symmetric", False), p=getattr(args, "p", None),
+            n_edges=getattr(args, "n_edges", None),
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     write_instance(text, args.out)
+    if isinstance(instance, GraphInstance):
+        print(
+            f"{args.out}: {instance.name}, {instance.n_vertices} vertices, {len(instance.ends)} edges, p={instance.p}"
+        )
+        return 0
     if isinstance(instance, PointsInstance):
         print(f"{args.out}: {instance.name}, {len(instance.site_xy)} sites × {len(instance.weight)} demand points, "
               f"p={instance.p}; coverage distances: mclp {instance.mclp_coverage:g}, lscp {instance.lscp_coverage:g}")

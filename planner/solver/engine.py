@@ -5,6 +5,10 @@ HiGHS.
    (``SolverOptions.builder``), checked before anything runs. Where the flows are uncoupled
    (uncapacitated, p-median-like) and many facilities open, the radius model of
    ``planner.solver.radius`` replaces both (``SolverOptions.formulation``, rule in ``radius.preferred``).
+   Where the flows are uncoupled and the radius model is not preferred (UFL, p-median with few
+   medians), the Lagrangian branch-and-bound of ``planner.solver.lagrangian_bb`` runs first, with
+   ``BB_SHARE`` of the time limit; what it has not proven by then goes on below from its incumbent,
+   its bound kept (``lagrangian_bb_first``).
 2. Whether the Lagrangian presolve runs (``presolve_applies``); what it used of the time limit is
    not HiGHS's to spend.
 3. Whether HiGHS can still help in the time left (``highs_can_help``); if not, the presolve's
@@ -31,6 +35,8 @@ from planner.model.start import load_start
 from planner.problem import Problem
 from planner.solver.center_search import solve_center
 from planner.solver.highs import run_highs, solve_model
+from planner.solver.lagrangian_bb import applies as lagrangian_bb_applies
+from planner.solver.lagrangian_bb import solve_lagrangian_bb
 from planner.solver.outcome import SolveReport, SolverOptions, Status
 from planner.solver.presolve import (
     PresolveResult,
@@ -53,6 +59,8 @@ from planner.timing import Timing
 logger = logging.getLogger(__name__)
 
 BUILDERS = ("arrays", "pyomo")
+BB_SHARE = 0.5  # of the time limit: the Lagrangian branch-and-bound's (BB_NO_LIMIT_S without one)
+BB_NO_LIMIT_S = 60.0
 FORMULATIONS = ("auto", "standard", "radius")
 
 
@@ -92,6 +100,33 @@ def solve(
     if _use_radius(problem, options):
         with timing.phase("solve"):
             return solve_radius(problem, options, index=index, start=start)
+    if options.formulation == "auto" and options.builder == "arrays" and lagrangian_bb_applies(problem):
+        return lagrangian_bb_first(problem, options, index, start, timing)
+    return _solve_standard(problem, options, index, start, timing)
+
+
+def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: Timing):
+    """The Lagrangian branch-and-bound within ``BB_SHARE`` of the time limit; unproven, the standard
+    route in the time left from its incumbent, with the better solution and the larger bound kept."""
+    budget = BB_NO_LIMIT_S if options.time_limit_s is None else BB_SHARE * options.time_limit_s
+    with timing.phase("solve"):
+        found = solve_lagrangian_bb(problem, index, options, budget, None if start is None else start.open > 0)
+    if found is None:
+        return _solve_standard(problem, options, index, start, timing)
+    bb_report, bb_solution, proven = found
+    if proven:
+        return bb_report, bb_solution
+    if options.time_limit_s is not None:
+        options = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - bb_report.solve_s, 1.0))
+    report, solution = _solve_standard(problem, options, index, bb_solution, timing)
+    if report.objective is None or bb_report.objective < report.objective:
+        report, solution = dataclasses.replace(report, objective=bb_report.objective), bb_solution
+    return combine_bounds(report, bb_report.best_bound), solution
+
+
+def _solve_standard(problem, options: SolverOptions, index, start, timing: Timing):
+    """The standard route: the Lagrangian presolve where it applies, then HiGHS on the arrays or
+    the Pyomo model (steps 2–4 and 6 of the module)."""
     presolve = None
     if presolve_applies(problem, options):
         with timing.phase("presolve"):

@@ -1,0 +1,341 @@
+r"""Lagrangian branch-and-bound for uncoupled problems: uncapacitated facility location and p-median
+(Beasley 1993, "Lagrangean heuristics for location problems", EJOR 65, 383–399; Cornuéjols, Fisher &
+Nemhauser 1977), exact, in numpy, without an LP.
+
+**When it applies** (:func:`applies`): the flows are uncoupled once the open set is chosen
+(``planner.solver.radius.applies``: no capacity can bind, fixed module counts, no setups, CO2 cap,
+unmet limit, service level, proximity or suppliers), and the only constraints on the open set are
+forced options and a facility count :math:`\underline p \le \sum_o y_o \le \overline p` (no type
+counts, no two options on one site, no capex budget); the pair × option cost table has at most
+``MAX_CELLS`` cells.
+
+**Relaxation.** With :math:`w_{od} = c_a q_d` the cost of serving pair :math:`d` from option
+:math:`o` (∞ without an arc), :math:`F_o` the fixed cost and :math:`u_d = \pi_d q_d` the cost of
+leaving it unmet (∞ if it must be served), relaxing :math:`\sum_o x_{od} + x^u_d = 1` with
+multipliers :math:`\lambda_d` gives
+
+.. math::
+
+    L(\lambda) = \sum_d \lambda_d + \sum_d \min(0, u_d - \lambda_d)
+        + \min_{y \in Y} \sum_o v_o y_o, \qquad
+    v_o = F_o + \sum_d \min(0, w_{od} - \lambda_d)
+
+where :math:`Y` is the set of open sets the node allows (its fixings, the count limits): the
+cheapest choice takes the forced and fixed-open options and then the free ones by increasing
+:math:`v_o`, as many as the count limits allow and the negative ones ask. :math:`L(\lambda)` is a lower
+bound on the node's optimum for every :math:`\lambda`; its best value equals the LP bound of the
+classical formulation. It is raised by subgradient steps
+(:math:`g_d = 1 - \sum_{o \in y} [w_{od} < \lambda_d] - [u_d < \lambda_d]`, Polyak steps aimed at the
+incumbent), each node starting from its parent's best multipliers.
+
+**Search.** Best-first over nodes that fix options open or closed; each node's relaxed open set is
+also evaluated as an open set (every pair on its cheapest open option), which gives the incumbents.
+A node is pruned when its bound shows it holds no solution better than the incumbent by the
+tolerance :math:`\delta` (:func:`prune_margin`: the relative MIP gap, and where every cost is a
+multiple of a grain :math:`g` — integer distances — any better solution is at least :math:`g`
+cheaper). Options are fixed at a node by their values: a free option outside the relaxed choice
+with :math:`L + v_o > U - \delta` (only when the count limits leave room for it) is closed in every
+better solution of the node. Branching is on the free option whose cheap arcs touch the most
+violated demand rows. The global bound is the least bound of the open nodes, so a run stopped at its
+limit reports a valid bound and gap.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.interrupt import raise_if_stopped
+from planner.model.index import ModelIndex
+from planner.problem import Problem
+from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
+from planner.solver.radius import applies as flows_uncoupled
+from planner.solver.radius import fixed_cost, solution_from_open
+
+logger = logging.getLogger(__name__)
+
+MAX_CELLS = 4_000_000  # options × pairs of the dense cost table
+ROOT_ITERATIONS = 1500  # subgradient steps at the root
+NODE_ITERATIONS = 60  # and at every other node
+STALL_STEPS = 12  # steps without a better bound before the step scale halves
+MIN_STEP_SCALE = 1e-4
+ROUNDING = 1e-9  # relative: a bound this close to the incumbent's cost proves it
+GRAINS = (1.0, 0.1, 0.01, 0.001)  # tried in this order by cost_grain
+
+
+def applies(problem: Problem) -> bool:
+    """Uncoupled flows and an open set limited by forced options and facility counts only."""
+    if not flows_uncoupled(problem):
+        return False
+    n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
+    if (problem.type_min_count > 0).any() or (problem.type_max_count < n_per_type).any():
+        return False
+    if len(np.unique(problem.option_site)) < problem.n_options:
+        return False
+    return not np.isfinite(problem.capex_budget)
+
+
+@dataclass(frozen=True)
+class DenseCosts:
+    """The problem as a dense table: ``cost[o, d]`` = :math:`w_{od}` (∞ without an arc), ``fixed``
+    :math:`F_o`, ``unmet`` :math:`u_d` (∞ where the pair must be served), the count limits and the
+    forced options."""
+
+    cost: np.ndarray  # (O, D) currency/yr
+    fixed: np.ndarray  # (O,) currency/yr
+    unmet: np.ndarray  # (D,) currency/yr
+    min_open: int
+    max_open: int
+    forced: np.ndarray  # (O,) bool
+
+    @classmethod
+    def of(cls, problem: Problem, index: ModelIndex) -> DenseCosts | None:
+        """The table of ``problem`` (None where it would have more than ``MAX_CELLS`` cells)."""
+        if problem.n_options * index.n_pairs > MAX_CELLS:
+            return None
+        cost = np.full((problem.n_options, index.n_pairs), np.inf)
+        np.minimum.at(cost, (problem.arc_option, index.arc_pair), problem.arc_unit_cost * index.arc_demand)
+        unmet = np.where(np.isfinite(index.pair_penalty), index.pair_penalty * index.pair_demand, np.inf)
+        cost[cost >= unmet[None, :]] = np.inf  # an arc dearer than leaving the pair unmet is never used
+        max_open = problem.n_options if problem.max_facilities is None else min(problem.max_facilities,
+                                                                                problem.n_options)
+        return cls(cost, fixed_cost(problem).astype(float), unmet, int(problem.min_facilities), int(max_open),
+                   problem.forced.copy())
+
+    def open_set_cost(self, is_open: np.ndarray) -> float:
+        """Cost of an open set, each pair on its cheapest open option or unmet (∞ if it cannot be)."""
+        best = self.cost[is_open].min(axis=0, initial=np.inf)
+        return float(self.fixed[is_open].sum() + np.minimum(best, self.unmet).sum())
+
+
+def cost_grain(costs: DenseCosts) -> float:
+    """The largest of ``GRAINS`` that every finite cost is a multiple of (0.0 if none): then every
+    solution's cost is a multiple of it too."""
+    values = np.concatenate([costs.cost[np.isfinite(costs.cost)], costs.fixed, costs.unmet[np.isfinite(costs.unmet)]])
+    scale = max(float(np.abs(values).max(initial=0.0)), 1.0)
+    for grain in GRAINS:
+        if np.allclose(values / grain, np.round(values / grain), rtol=0.0, atol=1e-9 * scale / grain):
+            return grain
+    return 0.0
+
+
+def prune_margin(upper: float, mip_gap: float | None, grain: float) -> float:
+    """δ: a node whose bound exceeds ``upper`` − δ holds no solution worth finding (see the module);
+    at least ``ROUNDING`` × |upper|, the rounding a bound equal to the incumbent's cost may carry."""
+    by_gap = max(mip_gap or 0.0, ROUNDING) * abs(upper)
+    by_grain = grain - 1e-9 * max(abs(upper), 1.0) if grain > 0 else 0.0
+    return max(by_gap, by_grain)
+
+
+@dataclass
+class Node:
+    """Options fixed open (1), closed (0) or free (−1), the node's bound and its best multipliers."""
+
+    fixing: np.ndarray  # (O,) int8
+    bound: float
+    multipliers: np.ndarray  # (D,)
+
+
+@dataclass
+class Evaluation:
+    bound: float
+    chosen: np.ndarray  # (O,) bool: the relaxed open set (empty where the node allows none)
+    values: np.ndarray  # (O,) v_o
+    subgradient: np.ndarray  # (D,)
+    feasible: bool
+
+
+class Relaxation:
+    """Evaluates :math:`L(\\lambda)` at a node (see the module)."""
+
+    def __init__(self, costs: DenseCosts) -> None:
+        self.costs = costs
+
+    def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray) -> Evaluation:
+        costs = self.costs
+        reduced = np.minimum(costs.cost - multipliers[None, :], 0.0)
+        values = costs.fixed + reduced.sum(axis=1)
+        chosen, feasible = self.choose(values, fixing)
+        unmet_gain = costs.unmet - multipliers
+        bound = float(multipliers.sum() + np.minimum(unmet_gain, 0.0).sum() + values[chosen].sum())
+        covered = (reduced[chosen] < 0).sum(axis=0) + (unmet_gain < 0)
+        return Evaluation(bound if feasible else math.inf, chosen, values, 1.0 - covered, feasible)
+
+    def choose(self, values: np.ndarray, fixing: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The cheapest open set the node allows at these values, and whether there is one."""
+        costs = self.costs
+        chosen = fixing == 1
+        free = np.flatnonzero((fixing == -1) & ~chosen)
+        low = max(costs.min_open - int(chosen.sum()), 0)
+        high = costs.max_open - int(chosen.sum())
+        if high < 0 or low > len(free):
+            return chosen, False
+        ranked = free[np.argsort(values[free], kind="stable")]
+        wanted = int(np.clip((values[free] < 0).sum(), low, high))
+        chosen[ranked[:wanted]] = True
+        return chosen, True
+
+
+@dataclass
+class Search:
+    """The state of one branch-and-bound: incumbent, its cost, the open nodes, counters."""
+
+    costs: DenseCosts
+    mip_gap: float | None
+    grain: float
+    best_open: np.ndarray | None = None
+    best_cost: float = math.inf
+    nodes: int = 0
+    queue: list = field(default_factory=list)
+    counter: itertools.count = field(default_factory=itertools.count)
+
+    def margin(self) -> float:
+        return prune_margin(self.best_cost, self.mip_gap, self.grain) if math.isfinite(self.best_cost) else 0.0
+
+    def prunes(self, bound: float) -> bool:
+        return math.isfinite(self.best_cost) and bound > self.best_cost - self.margin()
+
+    def consider(self, is_open: np.ndarray) -> None:
+        """Keep ``is_open`` if it is cheaper than the incumbent."""
+        if not (self.costs.min_open <= int(is_open.sum()) <= self.costs.max_open):
+            return
+        cost = self.costs.open_set_cost(is_open)
+        if cost < self.best_cost - 1e-12 * max(abs(cost), 1.0):
+            self.best_open, self.best_cost = is_open.copy(), cost
+
+    def push(self, node: Node) -> None:
+        heapq.heappush(self.queue, (node.bound, next(self.counter), node))
+
+    def global_bound(self) -> float:
+        """The least bound of the open nodes (the incumbent's cost where none is left)."""
+        open_bounds = [bound for bound, _, _ in self.queue]
+        return min(open_bounds + [self.best_cost])
+
+
+def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: int) -> Evaluation:
+    """Subgradient steps at ``node`` from its multipliers (see the module); keeps its best bound and
+    multipliers, evaluates every relaxed open set as an incumbent, stops once the node is pruned."""
+    multipliers = node.multipliers.copy()
+    best = None
+    scale, stall = 1.0, 0
+    for _ in range(iterations):
+        evaluation = relaxation.evaluate(multipliers, node.fixing)
+        if not evaluation.feasible:
+            node.bound = math.inf
+            return evaluation
+        search.consider(evaluation.chosen)
+        if best is None or evaluation.bound > best.bound + 1e-12 * max(abs(evaluation.bound), 1.0):
+            best, stall = evaluation, 0
+            node.bound, node.multipliers = max(node.bound, evaluation.bound), multipliers.copy()
+        else:
+            stall += 1
+            if stall >= STALL_STEPS:
+                scale, stall = scale / 2, 0
+        norm = float(evaluation.subgradient @ evaluation.subgradient)
+        if search.prunes(node.bound) or norm < 1e-12 or scale < MIN_STEP_SCALE:
+            break
+        target = search.best_cost if math.isfinite(search.best_cost) else evaluation.bound * 1.05 + 1.0
+        step = scale * max(target - evaluation.bound, 1e-9 * max(abs(target), 1.0)) / norm
+        multipliers = multipliers + step * evaluation.subgradient
+    return best
+
+
+def fix_by_values(search: Search, node: Node, evaluation: Evaluation) -> None:
+    """Close the free options outside the relaxed choice that could only lead above the incumbent
+    (:math:`L + v_o > U - \\delta`), where the count limits would let the choice take one more
+    and no free option is in it for the lower limit alone (every chosen free :math:`v \\le 0`):
+    then the choice with :math:`o` forced in is the same plus :math:`o`, of bound :math:`L + v_o`."""
+    if not math.isfinite(search.best_cost) or int(evaluation.chosen.sum()) >= search.costs.max_open:
+        return
+    if (evaluation.values[evaluation.chosen & (node.fixing == -1)] > 0).any():
+        return
+    limit = search.best_cost - search.margin()
+    closable = (node.fixing == -1) & ~evaluation.chosen & (evaluation.values >= 0)
+    closable &= node.bound + evaluation.values > limit
+    node.fixing[closable] = 0
+
+
+def branching_option(node: Node, evaluation: Evaluation, costs: DenseCosts, multipliers: np.ndarray) -> int | None:
+    """The free option whose cheap arcs (:math:`w_{od} < \\lambda_d`) touch the most violated rows
+    (:math:`|g_d|`); None when every option is fixed."""
+    free = np.flatnonzero(node.fixing == -1)
+    if not len(free):
+        return None
+    cheap = costs.cost[free] < multipliers[None, :]
+    score = (cheap * np.abs(evaluation.subgradient)[None, :]).sum(axis=1)
+    return int(free[np.argmax(score)])
+
+
+def branch_and_bound(
+    costs: DenseCosts, options: SolverOptions, time_limit_s: float | None, start: np.ndarray | None = None
+) -> Search:
+    """Best-first branch-and-bound on ``costs`` within ``time_limit_s``; the search as it ended
+    (queue empty: the incumbent is optimal within the prune margin)."""
+    started = time.perf_counter()
+    search = Search(costs, options.mip_gap, cost_grain(costs))
+    if start is not None:
+        search.consider(np.asarray(start, bool))
+    relaxation = Relaxation(costs)
+    initial = np.minimum(costs.cost.min(axis=0, initial=np.inf), costs.unmet)
+    initial[~np.isfinite(initial)] = 0.0
+    fixing = np.where(costs.forced, 1, -1).astype(np.int8)
+    root = Node(fixing, -math.inf, initial)
+    search.push(root)
+    first = True
+    while search.queue:
+        if search.nodes and time_limit_s is not None and time.perf_counter() - started > time_limit_s:
+            break  # the root is always solved: its relaxed open set is the first incumbent
+        raise_if_stopped()
+        bound, _, node = heapq.heappop(search.queue)
+        if search.prunes(bound):
+            continue
+        search.nodes += 1
+        evaluation = raise_bound(search, relaxation, node, ROOT_ITERATIONS if first else NODE_ITERATIONS)
+        first = False
+        if evaluation is None or not evaluation.feasible or search.prunes(node.bound):
+            continue
+        fix_by_values(search, node, evaluation)
+        option = branching_option(node, evaluation, costs, node.multipliers)
+        if option is None:
+            search.consider(relaxation.choose(evaluation.values, node.fixing)[0])
+            continue
+        for value in (1, 0):
+            fixing = node.fixing.copy()
+            fixing[option] = value
+            search.push(Node(fixing, node.bound, node.multipliers))
+    return search
+
+
+def solve_lagrangian_bb(
+    problem: Problem, index: ModelIndex, options: SolverOptions, time_limit_s: float | None,
+    start: np.ndarray | None = None,
+):
+    """The branch-and-bound on ``problem`` (it must :func:`applies`): (report, solution, proven);
+    ``proven`` False where the time ran out first (the report then has the global bound). None where
+    the table would be too large or no open set was found."""
+    costs = DenseCosts.of(problem, index)
+    if costs is None:
+        return None
+    started = time.perf_counter()
+    search = branch_and_bound(costs, options, time_limit_s, start)
+    seconds = time.perf_counter() - started
+    if search.best_open is None or not math.isfinite(search.best_cost):
+        return None
+    proven = not search.queue
+    bound = min(search.global_bound(), search.best_cost)
+    status = Status.OPTIMAL if proven else Status.TIME_LIMIT
+    gap = relative_gap(search.best_cost, bound)
+    if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
+        status = Status.GAP_LIMIT
+    termination = "search complete" if proven else "time limit reached"
+    logger.info("Lagrangian branch-and-bound: %s, cost %.10g, bound %.10g, %d nodes (%.2fs)", termination,
+                search.best_cost, bound, search.nodes, seconds)
+    report = SolveReport.of(status, termination, search.best_cost, bound, options.mip_gap,
+                            "planner Lagrangian branch-and-bound", solve_s=seconds, nodes=search.nodes)
+    return report, solution_from_open(problem, index, search.best_open.astype(int)), proven

@@ -1,0 +1,108 @@
+"""The Lagrangian branch-and-bound (``planner.solver.lagrangian_bb``) on seeded tiny UFL and p-median
+instances: equal to brute force over every open set (integer and non-integer costs, penalties, sparse
+arcs, forced sites, at-most-p), chosen by the engine where it applies and audited there, honest when
+stopped by its time limit, and the grain and margin that decide pruning."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from planner.model.index import ModelIndex
+from planner.pipeline import solve_problem
+from planner.solver.lagrangian_bb import DenseCosts, applies, cost_grain, prune_margin, solve_lagrangian_bb
+from planner.solver.outcome import SolverOptions, Status
+from planner.timing import Timing
+from tests.builders import dense_problem
+from tests.test_solver_radius import brute_force, random_uncapacitated
+
+EXACT = SolverOptions(mip_gap=1e-9, quiet=True)
+
+
+def solved(problem):
+    report, solution, proven = solve_lagrangian_bb(problem, ModelIndex.from_problem(problem), EXACT, None)
+    assert proven and report.status is Status.OPTIMAL
+    assert report.best_bound <= report.objective + 1e-9 * max(abs(report.objective), 1.0)
+    return report, solution
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_ufl_equals_brute_force(seed):
+    problem, unit_cost = random_uncapacitated(seed, penalty=np.inf if seed % 2 else 20.0, dense=seed < 6)
+    report, solution = solved(problem)
+    assert report.objective == pytest.approx(brute_force(problem, unit_cost), abs=1e-6)
+    assert (solution.open >= problem.forced).all()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_p_median_equals_brute_force(seed):
+    problem, unit_cost = random_uncapacitated(seed, p=1 + seed % 3, dense=seed % 2 == 0)
+    expected = brute_force(problem, unit_cost)
+    if expected is None:  # no p sites reach every region: nothing found, the engine's route says why
+        assert solve_lagrangian_bb(problem, ModelIndex.from_problem(problem), EXACT, None) is None
+        return
+    report, solution = solved(problem)
+    assert report.objective == pytest.approx(expected, abs=1e-6)
+    assert int(solution.open.sum()) == problem.max_facilities
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_non_integer_costs_forced_sites_and_at_most_p(seed):
+    """Costs × π/3 (no grain: pruning by the rounding margin alone), a forced site, at most p open."""
+    problem, unit_cost = random_uncapacitated(seed + 100, penalty=40.0)
+    scale = np.pi / 3
+    forced = np.zeros(problem.n_options, dtype=bool)
+    forced[seed % problem.n_options] = True
+    problem = dataclasses.replace(
+        problem, arc_production_cost=problem.arc_production_cost * scale,
+        arc_transport_cost=problem.arc_transport_cost * scale, arc_co2_t=problem.arc_co2_t * scale,
+        opening_cost=problem.opening_cost * scale,
+        unmet_penalty=problem.unmet_penalty * scale, forced=forced, min_facilities=0, max_facilities=2,
+    )
+    assert cost_grain(DenseCosts.of(problem, ModelIndex.from_problem(problem))) == 0.0
+    report, solution = solved(problem)
+    assert report.objective == pytest.approx(brute_force(problem, unit_cost * scale), rel=1e-9)
+    assert solution.open[seed % problem.n_options] == 1 and solution.open.sum() <= 2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_engine_chooses_it_and_the_audit_passes(seed):
+    problem, unit_cost = random_uncapacitated(seed, penalty=25.0)  # UFL: the radius model is not preferred
+    run = solve_problem(problem, EXACT, Timing())
+    assert "Lagrangian branch-and-bound" in run.report.solver
+    assert run.report.objective == pytest.approx(brute_force(problem, unit_cost), abs=1e-6)
+    assert run.audit.passed
+
+
+def test_a_run_stopped_by_its_time_limit_is_not_called_optimal():
+    """40 sites × 60 regions with a wide LP gap: the root alone proves nothing; the run stops after it."""
+    rng = np.random.default_rng(7)
+    unit_cost = rng.integers(1, 100, (40, 60)).astype(float)
+    problem = dense_problem(np.ones(60), rng.integers(80, 120, 40).astype(float), np.full(40, np.inf), unit_cost)
+    index = ModelIndex.from_problem(problem)
+    report, _, proven = solve_lagrangian_bb(problem, index, EXACT, time_limit_s=0.0)
+    assert not proven and report.status is Status.TIME_LIMIT
+    full, _, full_proven = solve_lagrangian_bb(problem, index, EXACT, time_limit_s=None)
+    assert full_proven and report.best_bound <= full.objective + 1e-6 <= report.objective + 1e-6
+
+
+def test_grain_and_margin():
+    problem, _ = random_uncapacitated(1)
+    index = ModelIndex.from_problem(problem)
+    assert cost_grain(DenseCosts.of(problem, index)) == 1.0
+    cents = dataclasses.replace(problem, arc_production_cost=problem.arc_production_cost + 0.25)
+    assert cost_grain(DenseCosts.of(cents, index)) == 0.01
+    assert prune_margin(1000.0, 1e-9, 1.0) == pytest.approx(1.0, abs=1e-5)  # a better solution is 1 cheaper
+    assert prune_margin(1000.0, 0.01, 1.0) == pytest.approx(10.0)  # or within the gap asked for
+    assert prune_margin(1000.0, None, 0.0) == pytest.approx(1e-6)  # the rounding margin only
+
+
+def test_where_it_applies():
+    problem, _ = random_uncapacitated(2)
+    assert applies(problem)
+    assert not applies(dataclasses.replace(problem, capex_budget=100.0))
+    assert not applies(dataclasses.replace(problem, type_max_count=np.array([1])))
+    tight = dataclasses.replace(problem, module_capacity=np.full(problem.n_options, 1.0))
+    assert not applies(tight)  # a capacity can bind: the flows are coupled
