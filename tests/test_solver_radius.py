@@ -172,9 +172,9 @@ def test_applies_only_where_the_flows_are_uncoupled():
         solve_radius(capacitated, EXACT)
 
 
-def test_preferred_where_a_facility_limit_opens_one_option_in_twenty():
-    pmedian = dense_problem(np.ones(3), np.zeros(40), np.full(40, np.inf), np.ones((40, 3)), max_facilities=2)
+def test_preferred_where_a_facility_limit_opens_one_option_in_ten():
+    pmedian = dense_problem(np.ones(3), np.zeros(40), np.full(40, np.inf), np.ones((40, 3)), max_facilities=4)
     assert preferred(pmedian)
-    assert not preferred(dataclasses.replace(pmedian, max_facilities=1))  # 40 options for 1 median
+    assert not preferred(dataclasses.replace(pmedian, max_facilities=3))  # 13 options per median
     assert not preferred(dataclasses.replace(pmedian, max_facilities=None))  # UFL: the LP gap decides
     assert not preferred(dataclasses.replace(pmedian, module_capacity=np.full(40, 1.0)))  # does not apply
