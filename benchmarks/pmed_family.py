@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402  (benchmarks/generate.py, a sibling script)
-from solver_families import solve_file  # noqa: E402  (benchmarks/solver_families.py: one bench subprocess)
+from solver_families import run_and_report, solve_file  # noqa: E402  (benchmarks/solver_families.py)
 
 SIZES = {  # n → the p of pmed21 … pmed40, in their order
     500: (5, 10, 50, 100, 167),
@@ -130,16 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="only the first instance (p = 5) of each n")
     parser.add_argument("--keep", type=Path, help="write the instances here and keep them")
     args = parser.parse_args(argv)
-    started = time.perf_counter()
-    if args.keep is not None:
-        results = run(args, args.keep)
-    else:
-        with tempfile.TemporaryDirectory(prefix="pmed_family_") as folder:
-            results = run(args, Path(folder))
-    print()
-    print("\n".join(summary(results)))
-    print(f"wall {time.perf_counter() - started:.1f} s")
-    return 0
+    return run_and_report(run, summary, args, "pmed_family_")
 
 
 if __name__ == "__main__":

@@ -138,14 +138,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="family label prefixes (cflp-r3, kratica, kg-b, ...)")
     parser.add_argument("--keep", type=Path, help="write the instances here and keep them")
     args = parser.parse_args(argv)
+    return run_and_report(run, summary, args, "solver_families_")
+
+
+def run_and_report(run_all, summarise, args, prefix: str) -> int:
+    """``run_all(args, folder)`` in ``args.keep`` or a temporary folder, then ``summarise``'s lines
+    and the wall time; 0."""
     started = time.perf_counter()
     if args.keep is not None:
-        results = run(args, args.keep)
+        results = run_all(args, args.keep)
     else:
-        with tempfile.TemporaryDirectory(prefix="solver_families_") as folder:
-            results = run(args, Path(folder))
+        with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+            results = run_all(args, Path(folder))
     print()
-    print("\n".join(summary(results)))
+    print("\n".join(summarise(results)))
     print(f"wall {time.perf_counter() - started:.1f} s")
     return 0
 
