@@ -12,6 +12,7 @@ import pytest
 
 from planner.model.index import ModelIndex
 from planner.pipeline import solve_problem
+from planner.problem import ARC_FIELDS
 from planner.solver.lagrangian_bb import DenseCosts, applies, cost_grain, prune_margin, solve_lagrangian_bb
 from planner.solver.outcome import SolverOptions, Status
 from planner.timing import Timing
@@ -106,3 +107,10 @@ def test_where_it_applies():
     assert not applies(dataclasses.replace(problem, type_max_count=np.array([1])))
     tight = dataclasses.replace(problem, module_capacity=np.full(problem.n_options, 1.0))
     assert not applies(tight)  # a capacity can bind: the flows are coupled
+
+
+def test_a_pair_no_option_reaches_is_left_to_the_standard_route():
+    problem, _ = random_uncapacitated(2)
+    keep = problem.arc_region != 0  # region 0 loses every arc and must be served
+    problem = dataclasses.replace(problem, **{name: getattr(problem, name)[keep] for name in ARC_FIELDS})
+    assert solve_lagrangian_bb(problem, ModelIndex.from_problem(problem), EXACT, None) is None

@@ -96,13 +96,16 @@ class DenseCosts:
 
     @classmethod
     def of(cls, problem: Problem, index: ModelIndex) -> DenseCosts | None:
-        """The table of ``problem`` (None where it would have more than ``MAX_CELLS`` cells)."""
+        """The table of ``problem`` (None where it would have more than ``MAX_CELLS`` cells, or where a
+        pair that must be served has no arc)."""
         if problem.n_options * index.n_pairs > MAX_CELLS:
             return None
         cost = np.full((problem.n_options, index.n_pairs), np.inf)
         np.minimum.at(cost, (problem.arc_option, index.arc_pair), problem.arc_unit_cost * index.arc_demand)
         unmet = np.where(np.isfinite(index.pair_penalty), index.pair_penalty * index.pair_demand, np.inf)
         cost[cost >= unmet[None, :]] = np.inf  # an arc dearer than leaving the pair unmet is never used
+        if (~np.isfinite(cost).any(axis=0) & ~np.isfinite(unmet)).any():
+            return None  # a pair that must be served and cannot be: the standard route says so
         max_open = problem.n_options if problem.max_facilities is None else min(problem.max_facilities,
                                                                                 problem.n_options)
         return cls(cost, fixed_cost(problem).astype(float), unmet, int(problem.min_facilities), int(max_open),
