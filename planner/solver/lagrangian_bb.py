@@ -263,7 +263,7 @@ def fix_by_values(search: Search, node: Node, evaluation: Evaluation) -> None:
         return
     limit = search.best_cost - search.margin()
     closable = (node.fixing == -1) & ~evaluation.chosen & (evaluation.values >= 0)
-    closable &= node.bound + evaluation.values > limit
+    closable &= evaluation.bound + evaluation.values > limit  # L and v_o at the same multipliers
     node.fixing[closable] = 0
 
 
