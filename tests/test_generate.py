@@ -15,6 +15,7 @@ import pytest
 from scipy.optimize import linprog
 
 from planner.formats.orlib_cap import read_orlib_cap
+from planner.formats.pmed import read_pmed, read_pmed_distances
 from planner.formats.uflib import read_uflib
 from planner.pipeline import solve_problem
 from planner.solver.outcome import SolverOptions
@@ -64,6 +65,7 @@ def brute_force(fixed: np.ndarray, cost: np.ndarray, demand: np.ndarray, capacit
     ("cflp", dict(n_facilities=10, n_customers=40, ratio=5.0)),
     ("ufl-kratica", dict(n_facilities=12)),
     ("ufl-kg", dict(n_facilities=12, fixed_class="b", symmetric=True)),
+    ("pmed-graph", dict(n_facilities=100, p=3)),  # 200 edges: a tree and 101 extra pairs
 ])
 def test_the_same_seed_gives_the_same_bytes(family, settings):
     first = generate.generate(family, seed=7, **settings)[1]
@@ -140,3 +142,18 @@ def test_the_cli_writes_the_file_and_rejects_bad_arguments(tmp_path, capsys):
     assert "capacity ratio 1 must exceed 1" in capsys.readouterr().err
     assert generate.main(["ufl-kg", "--n-facilities", "5", "--n-customers", "6", "--symmetric",
                           "--out", str(out)]) == 2
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pmed_graph_is_connected_with_distinct_edges_and_its_p_median_equals_brute_force(tmp_path, seed):
+    """Distinct edges (a spanning tree and extra pairs), lengths 1–100, connected; the planner's
+    p-median of the file equals enumeration of every set of p sites on the shortest-path distances."""
+    instance, path = write(tmp_path, "pmed-graph", "g.txt", n_facilities=12, p=2, seed=seed, n_edges=25)
+    pairs = np.sort(instance.ends, axis=1)
+    assert len(pairs) == 25 and len(np.unique(pairs, axis=0)) == len(pairs) and (pairs[:, 0] < pairs[:, 1]).all()
+    assert instance.length.min() >= 1 and instance.length.max() <= 100
+    distance, p = read_pmed_distances(path)
+    assert p == 2 and np.isfinite(distance).all()
+    best = min(distance[list(sites)].min(axis=0).sum() for sites in itertools.combinations(range(12), p))
+    run = solve_problem(read_pmed(path), EXACT)
+    assert run.report.objective == pytest.approx(best)

@@ -14,7 +14,7 @@ from planner.model.index import ModelIndex
 from planner.pipeline import solve_problem
 from planner.problem import ARC_FIELDS
 from planner.solver.lagrangian_bb import DenseCosts, applies, cost_grain, prune_margin, solve_lagrangian_bb
-from planner.solver.outcome import SolverOptions, Status
+from planner.solver.outcome import OPTIMAL_GAP, SolverOptions, Status
 from planner.timing import Timing
 from tests.builders import dense_problem
 from tests.test_solver_radius import brute_force, random_uncapacitated
@@ -77,12 +77,27 @@ def test_the_engine_chooses_it_and_the_audit_passes(seed):
     assert run.audit.passed
 
 
-def test_a_run_stopped_by_its_time_limit_is_not_called_optimal():
-    """40 sites × 60 regions with a wide LP gap: the root alone proves nothing; the run stops after it."""
+def wide_gap_instance():
+    """40 sites × 60 regions with a wide LP gap: the root alone proves nothing."""
     rng = np.random.default_rng(7)
     unit_cost = rng.integers(1, 100, (40, 60)).astype(float)
     problem = dense_problem(np.ones(60), rng.integers(80, 120, 40).astype(float), np.full(40, np.inf), unit_cost)
-    index = ModelIndex.from_problem(problem)
+    return problem, ModelIndex.from_problem(problem)
+
+
+@pytest.mark.parametrize("mip_gap", [0.005, 0.02, 0.05])
+def test_a_search_within_a_mip_gap_keeps_a_valid_bound(mip_gap):
+    """Subtrees pruned within the gap may hold cheaper solutions: the bound reported stays below the optimum."""
+    problem, index = wide_gap_instance()
+    exact, _, _ = solve_lagrangian_bb(problem, index, EXACT, time_limit_s=None)
+    report, _, proven = solve_lagrangian_bb(problem, index, SolverOptions(mip_gap=mip_gap, quiet=True), None)
+    assert proven and report.best_bound <= exact.objective + 1e-6 <= report.objective + 1e-6
+    assert report.mip_gap <= mip_gap + 1e-12
+    assert report.status is (Status.OPTIMAL if report.mip_gap <= OPTIMAL_GAP else Status.GAP_LIMIT)
+
+
+def test_a_run_stopped_by_its_time_limit_is_not_called_optimal():
+    problem, index = wide_gap_instance()
     report, _, proven = solve_lagrangian_bb(problem, index, EXACT, time_limit_s=0.0)
     assert not proven and report.status is Status.TIME_LIMIT
     full, _, full_proven = solve_lagrangian_bb(problem, index, EXACT, time_limit_s=None)

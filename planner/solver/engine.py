@@ -48,6 +48,7 @@ from planner.solver.presolve import (
     lagrangian_presolve,
     presolve_applies,
     presolve_report,
+    with_gap,
 )
 from planner.solver.radius import applies as radius_applies
 from planner.solver.radius import preferred as radius_preferred
@@ -120,7 +121,7 @@ def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: T
         options = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - bb_report.solve_s, 1.0))
     report, solution = _solve_standard(problem, options, index, bb_solution, timing)
     if report.objective is None or bb_report.objective < report.objective:
-        report, solution = dataclasses.replace(report, objective=bb_report.objective), bb_solution
+        report, solution = with_gap(report, bb_report.objective, report.best_bound), bb_solution
     return combine_bounds(report, bb_report.best_bound), solution
 
 

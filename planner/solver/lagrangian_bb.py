@@ -36,8 +36,9 @@ multiple of a grain :math:`g` — integer distances — any better solution is a
 cheaper). Options are fixed at a node by their values: a free option outside the relaxed choice
 with :math:`L + v_o > U - \delta` (only when the count limits leave room for it) is closed in every
 better solution of the node. Branching is on the free option whose cheap arcs touch the most
-violated demand rows. The global bound is the least bound of the open nodes, so a run stopped at its
-limit reports a valid bound and gap.
+violated demand rows. The global bound is the least bound of the open nodes and of every subtree
+pruned or fixed away (those may hold solutions cheaper than the incumbent by less than the MIP gap),
+so a run stopped at its limit, or one that stops within a MIP gap, reports a valid bound and gap.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ NODE_ITERATIONS = 30  # and at every other node (15: weaker bounds on Körkel–
 STALL_STEPS = 12  # steps without a better bound before the step scale halves
 MIN_STEP_SCALE = 1e-4
 ROUNDING = 1e-9  # relative: a bound this close to the incumbent's cost proves it
+GRAIN_ROUNDING = 1e-6  # in grains: a bound this far above a multiple of the grain is not rounded past it
 GRAINS = (1.0, 0.1, 0.01, 0.001)  # tried in this order by cost_grain
 
 
@@ -112,7 +114,8 @@ class DenseCosts:
                    problem.forced.copy())
 
     def open_set_cost(self, is_open: np.ndarray) -> float:
-        """Cost of an open set, each pair on its cheapest open option or unmet (∞ if it cannot be)."""
+        """Cost of an open set, each pair on its cheapest open option or unmet (∞ if it cannot be): the
+        dense-table form of ``radius.open_set_cost``, cheap enough for every subgradient step."""
         best = self.cost[is_open].min(axis=0, initial=np.inf)
         return float(self.fixed[is_open].sum() + np.minimum(best, self.unmet).sum())
 
@@ -197,6 +200,7 @@ class Search:
     grain: float
     best_open: np.ndarray | None = None
     best_cost: float = math.inf
+    discarded_bound: float = math.inf  # the least bound of what pruning and fixing discarded (see discard)
     nodes: int = 0
     queue: list = field(default_factory=list)
     counter: itertools.count = field(default_factory=itertools.count)
@@ -215,13 +219,22 @@ class Search:
         if cost < self.best_cost - 1e-12 * max(abs(cost), 1.0):
             self.best_open, self.best_cost = is_open.copy(), cost
 
+    def discard(self, bound: float) -> None:
+        """Note the bound of a subtree left out because it holds nothing better than the incumbent by
+        the margin: the global bound must not pass it (with a MIP gap it may hold solutions cheaper
+        than the incumbent by less than the gap). With a grain its solutions cost a multiple of the
+        grain at least ``bound``, so the bound is rounded up to the grain."""
+        if self.grain > 0:
+            bound = math.ceil(bound / self.grain - GRAIN_ROUNDING) * self.grain
+        self.discarded_bound = min(self.discarded_bound, bound)
+
     def push(self, node: Node) -> None:
         heapq.heappush(self.queue, (node.bound, next(self.counter), node))
 
     def global_bound(self) -> float:
-        """The least bound of the open nodes (the incumbent's cost where none is left)."""
+        """The least bound of the open nodes and of the discarded subtrees, at most the incumbent's cost."""
         open_bounds = [bound for bound, _, _ in self.queue]
-        return min(open_bounds + [self.best_cost])
+        return min(open_bounds + [self.discarded_bound, self.best_cost])
 
 
 def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: int) -> Evaluation:
@@ -264,6 +277,8 @@ def fix_by_values(search: Search, node: Node, evaluation: Evaluation) -> None:
     limit = search.best_cost - search.margin()
     closable = (node.fixing == -1) & ~evaluation.chosen & (evaluation.values >= 0)
     closable &= evaluation.bound + evaluation.values > limit  # L and v_o at the same multipliers
+    if closable.any():
+        search.discard(float((evaluation.bound + evaluation.values[closable]).min()))
     node.fixing[closable] = 0
 
 
@@ -300,11 +315,15 @@ def branch_and_bound(
         raise_if_stopped()
         bound, _, node = heapq.heappop(search.queue)
         if search.prunes(bound):
+            search.discard(bound)
             continue
         search.nodes += 1
         evaluation = raise_bound(search, relaxation, node, ROOT_ITERATIONS if first else NODE_ITERATIONS)
         first = False
-        if evaluation is None or not evaluation.feasible or search.prunes(node.bound):
+        if not evaluation.feasible:
+            continue
+        if search.prunes(node.bound):
+            search.discard(node.bound)
             continue
         fix_by_values(search, node, evaluation)
         option = branching_option(node, evaluation, costs, node.multipliers)
@@ -334,7 +353,7 @@ def solve_lagrangian_bb(
     if search.best_open is None or not math.isfinite(search.best_cost):
         return None
     proven = not search.queue
-    bound = min(search.global_bound(), search.best_cost)
+    bound = search.global_bound()
     status = Status.OPTIMAL if proven else Status.TIME_LIMIT
     gap = relative_gap(search.best_cost, bound)
     if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
