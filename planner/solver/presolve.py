@@ -25,10 +25,17 @@ from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.model.start import load_start
 from planner.problem import Problem
-from planner.solver.heuristic import incumbent_from_values, restricted_mip, satisfies_coupling, solution_cost
+from planner.solver.heuristic import (
+    PERSISTENT_LP_MAX_ARCS,
+    incumbent_from_values,
+    restricted_mip,
+    satisfies_coupling,
+    solution_cost,
+)
 from planner.solver.lagrangian import CapacityCover, fixable_options, lagrangian_bound
 from planner.solver.module_search import module_search
 from planner.solver.outcome import SolveReport, SolverOptions, Status, relative_gap
+from planner.solver.service_search import drop_and_repair
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +51,7 @@ LARGE_MODEL_TARGET_GAP = 0.02  # Polyak targets at most this far above the bound
 LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (time-limited anyway)
 FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search (none on large models)
 PAYING_FIXED_SHARE = 0.5  # below LARGE_MODEL_ARCS, go on past the first incumbent if fixing closes this share
+SERVICE_SEARCH_SHARE = 0.3  # of the time left: the drop-and-repair search where there are service levels
 POOR_INCUMBENT_GAP = 0.02  # or if the first incumbent is more than this far above the bound
 
 
@@ -120,10 +128,15 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
     1. Subgradient rounds (``planner.solver.lagrangian``) for the bound and the option values v_o.
     2. A heuristic incumbent from the options the relaxation opens (LP flows, then drop, add and
        swap moves; on large models no moves, the module search of step 4 does better).
-    3. On models below ``LARGE_MODEL_ARCS`` arcs: HiGHS on the MIP restricted to the most promising
-       options by v_o (a primal heuristic), when they are at most ``RESTRICTED_SHARE`` of the
-       options; more subgradient steps aimed at the incumbent's cost (Polyak steps need a target);
-       the heuristic of step 2 again from their values.
+    3. On models below ``LARGE_MODEL_ARCS`` arcs: with service levels, the drop-and-repair search
+       (``planner.solver.service_search``: close an option, reopen by coverage until the levels
+       hold; it leaves networks that no single-option move can, e.g. a second central plant where
+       several microfactories serve cheaper) for ``SERVICE_SEARCH_SHARE`` of the time left; HiGHS on
+       the MIP restricted to the most promising options by v_o (a primal heuristic), when they are
+       at most ``RESTRICTED_SHARE`` of the options, or else, with service levels, the module search
+       over them (their module counts are decisions there; the flow heuristic only rounds them up);
+       more subgradient steps aimed at the incumbent's cost (Polyak steps need a target); the
+       heuristic of step 2 again from their values.
     4. On models of ``LARGE_MODEL_ARCS`` arcs or more, where HiGHS cannot even solve the root LP of
        the restricted MIP in time: the module search (``planner.solver.module_search``) over the
        promising options, from the incumbent, side by side with the subgradient steps, in two
@@ -224,13 +237,21 @@ class _PresolveRun:
         self.heuristic_incumbent(0.0 if self.large else self.budget * FIRST_HEURISTIC_SHARE)
 
     def small_model_steps(self) -> None:
-        """Step 3: the restricted MIP, a subgradient round aimed at its incumbent, the heuristic again."""
+        """Step 3: with service levels, the drop-and-repair search; the restricted MIP (with service
+        levels, where it would hold most of the options, the module search over them instead); a
+        subgradient round aimed at the incumbent; the heuristic again."""
+        serviced = len(self.problem.serviced_products) > 0 and self.problem.n_arcs < PERSISTENT_LP_MAX_ARCS
+        if serviced and self.left() > 0.5:
+            self.consider(drop_and_repair(self.problem, self.index, self.incumbent, self.option_value,
+                                          SERVICE_SEARCH_SHARE * self.left()))
         promising = promising_options(self.problem, self.option_value, self.chosen)
         if promising.sum() <= RESTRICTED_SHARE * self.problem.n_options and self.left() > 0.5:
             self.consider(restricted_mip(
                 self.problem, self.index, promising, self.left() * 0.5, start=self.incumbent,
                 threads=self.options.threads,
             ))
+        elif serviced and self.left() > 0.5:
+            self.consider(module_search(self.problem, self.index, self.incumbent, promising, self.left() * 0.5))
         if self.left() > 0.2:
             self.bound_round(self.left() / 2)
         if self.left() > 0.2:
