@@ -38,14 +38,21 @@ DROP_SHARE = 0.25  # of the time left: the most one move's drop pass may take
 
 
 def cover_repair(
-    problem: Problem, index: ModelIndex, opened: np.ndarray, banned: np.ndarray, flow_lp: FlowLP
+    problem: Problem,
+    index: ModelIndex,
+    opened: np.ndarray,
+    banned: np.ndarray,
+    flow_lp: FlowLP,
+    deadline: float = np.inf,
 ) -> Solution | None:
     """Flows of ``opened``, with options opened greedily by newly covered demand per fixed cost
     (module docstring; never the ``banned`` ones, one type per site) until they meet every coupling
-    row; None when no option is left to open."""
+    row; None when no option is left to open or ``deadline`` (``time.perf_counter()``) has passed."""
     opened = opened.copy()
     counted = problem.arc_within_service & np.isin(problem.arc_product, problem.serviced_products)
     for _ in range(MAX_REPAIR_STEPS):
+        if time.perf_counter() > deadline:
+            return None
         solution = flow_lp.solve(opened)
         if solution is not None and satisfies_coupling(problem, index, solution):
             return solution
@@ -110,7 +117,7 @@ def drop_and_repair(
             trial[option] = False
             banned = np.zeros(problem.n_options, dtype=bool)
             banned[option] = True
-            repaired = cover_repair(problem, index, trial, banned, flow_lp)
+            repaired = cover_repair(problem, index, trial, banned, flow_lp, started + time_limit_s)
             if repaired is None:
                 continue
             repaired = local_search(problem, index, repaired, option_value, drop_moves, DROP_SHARE * left, flow_lp)
@@ -118,6 +125,6 @@ def drop_and_repair(
             if cost < best_cost - 1e-9 * max(abs(best_cost), 1.0):
                 best, best_cost, improved, moves = repaired, cost, True, moves + 1
                 break
-    logger.info("drop-and-repair search: %.10g -> %.10g (%d moves, %.1fs)", first_cost, best_cost, moves,
-                time.perf_counter() - started)
+    logger.info("drop-and-repair search: %.10g -> %.10g (%d drop-and-repair moves, %.1fs)", first_cost, best_cost,
+                moves, time.perf_counter() - started)
     return best
