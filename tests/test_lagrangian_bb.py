@@ -13,7 +13,15 @@ import pytest
 from planner.model.index import ModelIndex
 from planner.pipeline import solve_problem
 from planner.problem import ARC_FIELDS
-from planner.solver.lagrangian_bb import DenseCosts, applies, cost_grain, prune_margin, solve_lagrangian_bb
+from planner.solver.lagrangian_bb import (
+    DenseCosts,
+    Relaxation,
+    applies,
+    cost_grain,
+    flipped_bounds,
+    prune_margin,
+    solve_lagrangian_bb,
+)
 from planner.solver.outcome import OPTIMAL_GAP, SolverOptions, Status
 from planner.timing import Timing
 from tests.builders import dense_problem
@@ -129,3 +137,34 @@ def test_a_pair_no_option_reaches_is_left_to_the_standard_route():
     keep = problem.arc_region != 0  # region 0 loses every arc and must be served
     problem = dataclasses.replace(problem, **{name: getattr(problem, name)[keep] for name in ARC_FIELDS})
     assert solve_lagrangian_bb(problem, ModelIndex.from_problem(problem), EXACT, None) is None
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_flipped_bounds_equal_the_relaxation_with_the_option_forced(seed):
+    """Beasley's penalty tests (``flipped_bounds``) against evaluating the relaxation with each free
+    option forced open or closed, at the same multipliers: random tables, count limits, fixings."""
+    rng = np.random.default_rng(seed)
+    n_options, n_pairs = int(rng.integers(2, 9)), int(rng.integers(2, 9))
+    cost = rng.uniform(1, 20, (n_options, n_pairs)).round(1)
+    cost[rng.random(cost.shape) < 0.2] = np.inf
+    min_open = int(rng.integers(0, n_options + 1))
+    max_open = int(rng.integers(max(min_open, 1), n_options + 1))
+    costs = DenseCosts(cost, rng.uniform(0, 15, n_options).round(1), rng.choice([np.inf, 30.0], n_pairs),
+                       min_open, max_open, np.zeros(n_options, dtype=bool))
+    relaxation = Relaxation(costs)
+    checked = 0
+    for _ in range(30):
+        fixing = rng.choice(np.array([-1, -1, -1, -1, 0, 1], dtype=np.int8), n_options)
+        multipliers = rng.uniform(0, 25, n_pairs)
+        evaluation = relaxation.evaluate(multipliers, fixing)
+        if not evaluation.feasible:
+            continue
+        if_opened, if_closed = flipped_bounds(costs, fixing, evaluation)
+        for option in np.flatnonzero(fixing == -1).tolist():
+            flipped = fixing.copy()
+            flipped[option] = 0 if evaluation.chosen[option] else 1
+            direct = relaxation.evaluate(multipliers, flipped).bound
+            predicted = (if_closed if evaluation.chosen[option] else if_opened)[option]
+            assert predicted == pytest.approx(direct, rel=1e-12, abs=1e-9) or predicted == direct == np.inf
+            checked += 1
+    assert checked > 0

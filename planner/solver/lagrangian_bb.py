@@ -266,20 +266,58 @@ def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: 
 
 
 def fix_by_values(search: Search, node: Node, evaluation: Evaluation) -> None:
-    """Close the free options outside the relaxed choice that could only lead above the incumbent
-    (:math:`L + v_o > U - \\delta`), where the count limits would let the choice take one more
-    and no free option is in it for the lower limit alone (every chosen free :math:`v \\le 0`):
-    then the choice with :math:`o` forced in is the same plus :math:`o`, of bound :math:`L + v_o`."""
-    if not math.isfinite(search.best_cost) or int(evaluation.chosen.sum()) >= search.costs.max_open:
-        return
-    if (evaluation.values[evaluation.chosen & (node.fixing == -1)] > 0).any():
+    r"""Fix the free options whose flip could only lead above the incumbent (Beasley's penalty
+    tests): closed where the bound with the option forced open exceeds :math:`U - \delta`, open
+    where the bound with it forced closed does (:func:`flipped_bounds`: exact at the same
+    multipliers). Each subtree left out this way is noted with its bound (``Search.discard``)."""
+    if not math.isfinite(search.best_cost):
         return
     limit = search.best_cost - search.margin()
-    closable = (node.fixing == -1) & ~evaluation.chosen & (evaluation.values >= 0)
-    closable &= evaluation.bound + evaluation.values > limit  # L and v_o at the same multipliers
-    if closable.any():
-        search.discard(float((evaluation.bound + evaluation.values[closable]).min()))
+    if_opened, if_closed = flipped_bounds(search.costs, node.fixing, evaluation)
+    free = node.fixing == -1
+    closable = free & ~evaluation.chosen & (if_opened > limit)
+    openable = free & evaluation.chosen & (if_closed > limit)
+    left_out = np.concatenate([if_opened[closable], if_closed[openable]])
+    if np.isfinite(left_out).any():
+        search.discard(float(left_out[np.isfinite(left_out)].min()))
     node.fixing[closable] = 0
+    node.fixing[openable] = 1
+
+
+def flipped_bounds(costs: DenseCosts, fixing: np.ndarray, evaluation: Evaluation) -> tuple[np.ndarray, np.ndarray]:
+    r"""(O,) each: :math:`L(\lambda)` at the node with a free option forced open (for those outside the
+    relaxed choice) and with a free option forced closed (for those in it), at the evaluation's
+    multipliers; ∞ where the node then allows no open set, NaN for the other options.
+
+    :meth:`Relaxation.choose` takes the first :math:`k = \mathrm{clip}(n^-, l, h)` free options by
+    value (:math:`n^-` of them negative, :math:`l, h` the count limits left). Forcing a free option o
+    open that is not among them leaves the first :math:`k' = \mathrm{clip}(n^- - [v_o < 0], l - 1,
+    h - 1) \le k` of the others: :math:`L - S_k + v_o + S_{k'}` (:math:`S_j` the sum of the first j
+    values). Forcing a chosen one closed, at position i: :math:`k'' = \mathrm{clip}(n^- - [v_o < 0], l,
+    h)` of the others, whose sum is :math:`S_{k''}` if :math:`k'' \le i`, else :math:`S_{k''+1} - v_o`."""
+    n = len(fixing)
+    if_opened, if_closed = np.full(n, np.nan), np.full(n, np.nan)
+    free = np.flatnonzero(fixing == -1)
+    if not len(free):
+        return if_opened, if_closed
+    values = evaluation.values
+    n_fixed_open = int((fixing == 1).sum())
+    low, high = max(costs.min_open - n_fixed_open, 0), costs.max_open - n_fixed_open
+    ranked = free[np.argsort(values[free], kind="stable")]
+    prefix = np.concatenate([[0.0], np.cumsum(values[ranked])])
+    k = int((evaluation.chosen[free]).sum())
+    negative_others = int((values[free] < 0).sum()) - (values[ranked] < 0)
+    position = np.arange(len(ranked))
+    out, chosen = ranked[position >= k], ranked[position < k]
+    k_in = np.clip(negative_others[position >= k], max(low - 1, 0), high - 1)
+    bound_in = evaluation.bound - prefix[k] + values[out] + prefix[np.maximum(k_in, 0)]
+    if_opened[out] = np.where((high >= 1) & (k_in >= 0), bound_in, np.inf)
+    k_out = np.clip(negative_others[position < k], low, high)
+    feasible = low <= len(free) - 1
+    kept = np.where(k_out <= position[position < k], prefix[np.minimum(k_out, len(ranked))],
+                    prefix[np.minimum(k_out + 1, len(ranked))] - values[chosen])
+    if_closed[chosen] = evaluation.bound - prefix[k] + kept if feasible else np.inf
+    return if_opened, if_closed
 
 
 def branching_option(node: Node, evaluation: Evaluation, costs: DenseCosts, multipliers: np.ndarray) -> int | None:
