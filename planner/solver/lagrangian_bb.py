@@ -33,12 +33,15 @@ also evaluated as an open set (every pair on its cheapest open option), which gi
 A node is pruned when its bound shows it holds no solution better than the incumbent by the
 tolerance :math:`\delta` (:func:`prune_margin`: the relative MIP gap, and where every cost is a
 multiple of a grain :math:`g` — integer distances — any better solution is at least :math:`g`
-cheaper). Options are fixed at a node by their values: a free option outside the relaxed choice
-with :math:`L + v_o > U - \delta` (only when the count limits leave room for it) is closed in every
-better solution of the node. Branching is on the free option whose cheap arcs touch the most
-violated demand rows. The global bound is the least bound of the open nodes and of every subtree
-pruned or fixed away (those may hold solutions cheaper than the incumbent by less than the MIP gap),
-so a run stopped at its limit, or one that stops within a MIP gap, reports a valid bound and gap.
+cheaper). Options are fixed at a node by Beasley's penalty tests: the bound with a free option
+forced open (one outside the relaxed choice) or forced closed (one in it) follows at the same
+multipliers from the sorted values (:func:`flipped_bounds`; with a binding count limit the flip also
+moves the last chosen or the next option in or out); where it exceeds :math:`U - \delta`, the option
+keeps its relaxed state in every better solution of the node. Branching is on the free option whose
+cheap arcs touch the most violated demand rows. The global bound is the least bound of the open
+nodes and of every subtree pruned or fixed away (those may hold solutions cheaper than the incumbent
+by less than the MIP gap), so a run stopped at its limit, or one that stops within a MIP gap,
+reports a valid bound and gap.
 """
 
 from __future__ import annotations
