@@ -11,8 +11,15 @@ import pytest
 from planner.inputs.scenarios import Scenarios, generate_scenarios
 from planner.model import ModelIndex, build_model
 from planner.solver.highs import solve_model
-from planner.solver.outcome import SolverOptions
-from planner.studies.stochastic.analysis import analyse, mean_value_run, solve_stochastic
+from planner.solver.outcome import SolverOptions, Status
+from planner.studies.stochastic.analysis import (
+    _strategy,
+    analyse,
+    evaluate_first_stage,
+    mean_value_problem,
+    mean_value_run,
+    solve_stochastic,
+)
 from planner.studies.stochastic.problem import never_worth_opening, stochastic_problem
 from planner.studies.stochastic.results import Solution, cvar
 from tests.builders import dense_problem
@@ -207,3 +214,35 @@ def test_valid_inequalities_never_change_the_optimum(seed):
     for cuts in (True, False):
         objectives.append(solve_model(build_stochastic_model(sp, cuts=cuts), EXACT).objective)
     assert objectives[0] == pytest.approx(objectives[1], rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7, 8])
+def test_the_mean_value_run_equals_the_extensive_form_on_the_expected_demand(seed):
+    """The mean-value network comes from the planner's engine; its objective equals HiGHS's optimum of
+    the one-scenario extensive form, with every option and with only some allowed (closed others)."""
+    problem = random_problem(seed, n_sites=5, n_regions=8)
+    scenarios = generate_scenarios(problem.demand, 3, seed, _uncertainty(0.5, 0.3))
+    sp = stochastic_problem(problem, scenarios, ["microfactory"], prune_options=False)
+    index = ModelIndex.from_problem(sp.problem)
+    allowed = np.arange(sp.problem.n_options) % 2 == 0
+    for mask in (None, allowed):
+        run = mean_value_run(sp, EXACT, index, allowed=mask)
+        direct = solve_stochastic(mean_value_problem(sp), EXACT, index=index, allowed=mask)
+        assert run.audit.passed
+        assert run.objective == pytest.approx(direct.objective, rel=1e-9, abs=1e-9)
+        if mask is not None:
+            assert not (run.solution.first_stage.open[~mask] > 0).any()
+
+
+def test_a_strategy_chosen_at_a_time_limit_is_not_called_optimal():
+    """The evaluation of a network is an LP solved to optimality; the strategy is only as proven as the
+    solve that chose its network."""
+    problem, scenarios = hedging_case()
+    sp = stochastic_problem(problem, scenarios, ["other"])
+    index = ModelIndex.from_problem(sp.problem)
+    ev = mean_value_run(sp, EXACT, index)
+    evaluated = evaluate_first_stage(sp, ev.solution.first_stage, EXACT, index)
+    assert _strategy("hybrid", evaluated, sp, ev.report).status == "optimal"
+    stopped = dataclasses.replace(ev.report, status=Status.TIME_LIMIT, mip_gap=0.5)
+    strategy = _strategy("hybrid", evaluated, sp, stopped)
+    assert strategy.status == "time_limit" and strategy.gap == 0.5
