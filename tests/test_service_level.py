@@ -211,3 +211,12 @@ def test_the_level_holds_in_every_scenario():
         run = solve_stochastic(stochastic_problem(problem, scenarios, ["other"]), EXACT)
         assert run.objective == pytest.approx(expected)
         assert run.audit.passed
+
+
+def test_a_share_short_of_the_whole_is_never_shown_as_the_whole():
+    """The refusal names the share asked: 0.999999 must not read '100.0%', nor a tiny share '0.0%'."""
+    from planner.model.arrays import share_text
+
+    assert share_text(0.95) == "95.0%" and share_text(1.0) == "100.0%" and share_text(0.0) == "0.0%"
+    assert share_text(0.999999) == "99.9999%"
+    assert share_text(1e-5) == "0.001%"

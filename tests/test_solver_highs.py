@@ -223,3 +223,21 @@ def test_threads_are_kept_within_the_cores(monkeypatch, caplog, asked, cores, us
     _, threads = highs.getOptionValue("threads")  # (status, value)
     assert threads == used
     assert ("cores" in caplog.text) == (asked > cores)
+
+
+def test_a_time_limit_before_any_solution_says_to_give_more_time():
+    """A MIP stopped by its time limit before HiGHS found a solution: the error names the limit and the
+    fix (the option and the model-file key), not just HiGHS's status."""
+
+    class Stopped:  # what HiGHS reports then
+        def getModelStatus(self):
+            return highspy.HighsModelStatus.kTimeLimit
+
+        def modelStatusToString(self, status):
+            return "Time limit reached"
+
+        def getInfo(self):
+            return type("Info", (), {"primal_solution_status": 0})()
+
+    with pytest.raises(SolverError, match=r"Time limit reached\); give it more time \(--time-limit, or time_limit_s"):
+        highs_module._checked_status(Stopped())

@@ -460,11 +460,24 @@ def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
     if len(short):
         p = short[0]
         raise InfeasibleError(
-            f"product '{problem.product_ids[p]}': the service level asks {problem.service_share[p]:.1%} of its "
-            f"demand {service_limit_text(problem, p)}, but only {reachable[p] / demand[p]:.1%} of it has any "
-            "candidate site that near (the best any network can reach); lower min_share_within or widen the limit"
+            f"product '{problem.product_ids[p]}': the service level asks {share_text(problem.service_share[p])} of "
+            f"its demand {service_limit_text(problem, p)}, but only {share_text(reachable[p] / demand[p])} of it "
+            "has any candidate site that near (the best any network can reach); lower min_share_within or widen "
+            "the limit"
         )
     return need
+
+
+def share_text(share: float) -> str:
+    """A share as a percentage with one decimal, or as many more (up to six) as it takes not to show a
+    share below 100 % as 100.0 % or one above 0 % as 0.0 % (0.999999 is '99.9999%')."""
+    text = f"{share:.6%}"
+    for digits in range(1, 7):
+        text = f"{share:.{digits}%}"
+        shown = float(text[:-1]) / 100
+        if (shown < 1 or share >= 1) and (shown > 0 or share <= 0):
+            return text
+    return text
 
 
 def service_limit_text(problem: Problem, product: int) -> str:

@@ -18,7 +18,7 @@ import logging
 import numpy as np
 
 from planner.errors import InfeasibleError, SolverError
-from planner.model.arrays import build_standard_form, service_limit_text
+from planner.model.arrays import build_standard_form, service_limit_text, share_text
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 from planner.solver.highs import run_highs
@@ -67,9 +67,10 @@ def explain_service_infeasibility(problem: Problem, options: SolverOptions) -> I
     parts = []
     for p, (best, bound, proven) in shares.items():
         asked = problem.service_share[p]
-        reach = f"{best:.1%}" if proven or bound - best < 1e-4 else f"between {best:.1%} and {bound:.1%}"
+        reach = (share_text(best) if proven or bound - best < 1e-4
+                 else f"between {share_text(best)} and {share_text(bound)}")
         verdict = "at most" if best + SHARE_ROUNDING < asked else "alone"
-        parts.append(f"product '{problem.product_ids[p]}' asks {asked:.1%} of its demand "
+        parts.append(f"product '{problem.product_ids[p]}' asks {share_text(asked)} of its demand "
                      f"{service_limit_text(problem, p)}; {verdict} {reach} is reachable")
     unmet_alone = all(best + SHARE_ROUNDING >= problem.service_share[p] for p, (best, _, _) in shares.items())
     tail = (" (each level is reachable alone, not all together)" if unmet_alone else "")
