@@ -100,6 +100,19 @@ def test_a_level_capacity_cannot_meet_names_the_best_share():
         solve_problem(problem, EXACT)
 
 
+def test_a_level_a_facility_count_limit_blocks_names_that_limit():
+    """Two sites each 10 km from one of two regions, at most one site open: 50 % within 100 km at most;
+    the refusal says to raise the count limit (and only where there is one)."""
+    problem = dense_problem(demand=[10, 10], opening_cost=[0, 0], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 1], [1, 1]], penalty=50.0)
+    problem = dataclasses.replace(problem, arc_distance_km=np.array([10.0, 500.0, 500.0, 10.0]),
+                                  service_share=np.array([0.8]), service_km=np.array([100.0]))
+    solve_problem(problem, EXACT)  # both open: 100 % within
+    limited = dataclasses.replace(problem, max_facilities=1)
+    with pytest.raises(InfeasibleError, match=r"at most 50\.0% is reachable.*raise the facility-count limits"):
+        solve_problem(limited, EXACT)
+
+
 def test_a_level_no_site_is_near_enough_for_is_refused_before_solving():
     problem = dataclasses.replace(two_sites_two_regions(0.9), arc_distance_km=np.array([10.0, 500, 500, 500]))
     with pytest.raises(InfeasibleError, match=r"only 50\.0% of it has any candidate site that near"):

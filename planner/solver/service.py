@@ -74,5 +74,8 @@ def explain_service_infeasibility(problem: Problem, options: SolverOptions) -> I
                      f"{service_limit_text(problem, p)}; {verdict} {reach} is reachable")
     unmet_alone = all(best + SHARE_ROUNDING >= problem.service_share[p] for p, (best, _, _) in shares.items())
     tail = (" (each level is reachable alone, not all together)" if unmet_alone else "")
+    n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
+    counted = problem.max_facilities is not None or (problem.type_max_count < n_per_type).any()
+    counts = ", raise the facility-count limits (max_facilities, max_count or the objective's p)" if counted else ""
     return InfeasibleError("no network meets the service level: " + "; ".join(parts) + tail +
-                           "; lower min_share_within, widen the limit or add candidate sites or capacity")
+                           f"; lower min_share_within, widen the limit{counts} or add candidate sites or capacity")
