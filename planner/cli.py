@@ -475,11 +475,24 @@ def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
                    f"EVPI {block['evpi']:,.0f} (WS {block['ws']:,.0f}) {currency}/yr")
     else:
         click.echo(f"value       VSS {block['vss']:,.0f} (EEV {block['eev']:,.0f}), EVPI {block['evpi']:,.0f} "
-                   f"(WS {block['ws']:,.0f}) {currency}/yr")
+                   f"(WS {block['ws']:,.0f}) {currency}/yr{_value_gaps(block)}")
     for name, strategy in block["strategies"].items():
         _print_strategy(name, strategy)
     if network_follows:
         click.echo("network     below: the stochastic optimum's first stage serving the expected demand")
+
+
+def _value_gaps(block: dict) -> str:
+    """Where the stochastic optimum (RP) or a wait-and-see solve (WS) stopped short of optimality, say so
+    with the gaps: RP may be too high, so the true VSS = EEV − RP is at least the one shown; EVPI = RP −
+    WS has both terms too high and may be off either way."""
+    from planner.solver.outcome import OPTIMAL_GAP, gap_text
+
+    rp_gap, ws_gap = block.get("mip_gap"), block.get("ws_mip_gap_max")
+    if (rp_gap or 0.0) <= OPTIMAL_GAP and (ws_gap or 0.0) <= OPTIMAL_GAP:
+        return ""
+    return (f"; not proven: RP gap {gap_text(rp_gap, 3)}, largest WS gap {gap_text(ws_gap, 3)} "
+            "(the true VSS is at least the one shown; EVPI may be off either way)")
 
 
 def _print_strategy(name: str, strategy: dict, suffix: str = "") -> None:

@@ -152,3 +152,13 @@ def test_unknown_pilot_region(tmp_path):
     write_instance(tmp_path, model=MODEL + ROLLOUT.replace('["b"]', '["b", "nowhere"]'))
     result = run_solve(tmp_path, "--periods", "2")
     assert_clean_failure(result, tmp_path / "out", "rollout.pilot_regions", "nowhere")
+
+
+def test_vss_and_evpi_say_when_they_are_not_proven():
+    """The value line adds the gaps where RP or a wait-and-see solve stopped short of optimality."""
+    from planner.cli import _value_gaps
+
+    assert _value_gaps({"mip_gap": 0.0, "ws_mip_gap_max": 0.0}) == ""
+    assert _value_gaps({"mip_gap": None, "ws_mip_gap_max": None}) == ""
+    text = _value_gaps({"mip_gap": 0.92838, "ws_mip_gap_max": 0.0})
+    assert "not proven: RP gap 92.838%" in text and "the true VSS is at least the one shown" in text
