@@ -483,16 +483,16 @@ def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
 
 
 def _value_gaps(block: dict) -> str:
-    """Where the stochastic optimum (RP) or a wait-and-see solve (WS) stopped short of optimality, say so
-    with the gaps: RP may be too high, so the true VSS = EEV − RP is at least the one shown; EVPI = RP −
-    WS has both terms too high and may be off either way."""
+    """Where the stochastic optimum (RP) or a wait-and-see solve (WS) was not proven optimal, VSS and
+    EVPI are differences of unproven values: say so, with the gaps."""
     from planner.solver.outcome import OPTIMAL_GAP, gap_text
 
     rp_gap, ws_gap = block.get("mip_gap"), block.get("ws_mip_gap_max")
-    if (rp_gap or 0.0) <= OPTIMAL_GAP and (ws_gap or 0.0) <= OPTIMAL_GAP:
+    proven = block.get("status") == "optimal" and (ws_gap is None or ws_gap <= OPTIMAL_GAP)
+    if proven:
         return ""
-    return (f"; not proven: RP gap {gap_text(rp_gap, 3)}, largest WS gap {gap_text(ws_gap, 3)} "
-            "(the true VSS is at least the one shown; EVPI may be off either way)")
+    return (f"; not proven: RP {block.get('status')} gap {gap_text(rp_gap, 3)}, largest WS gap "
+            f"{gap_text(ws_gap, 3)} (VSS and EVPI are estimates)")
 
 
 def _print_strategy(name: str, strategy: dict, suffix: str = "") -> None:

@@ -93,6 +93,21 @@ def _insist() -> None:
             _thread.interrupt_main(int(_state["signal"] or signal.SIGINT))
 
 
+def _quiet_about_interrupted(previous):
+    """An ``sys.unraisablehook`` that drops :class:`Interrupted`: a signal that arrives while Python runs
+    a finaliser or a weakref callback (garbage collection, at any moment) raises there, where Python
+    cannot propagate it and would print "Exception ignored in … Traceback" to the user; the run still
+    stops (:data:`STOP` is set and :func:`_insist` raises again in the main thread). Anything else goes
+    to ``previous``."""
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, Interrupted):
+            return
+        previous(unraisable)
+
+    return hook
+
+
 @contextmanager
 def native_section():
     """Code inside polls :data:`STOP` instead of being interrupted by an exception."""
@@ -114,9 +129,12 @@ def handle_signals():
     _ended.clear()
     _state.update(signal=None, count=0, insisting=False)
     previous = {number: signal.signal(number, _on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_about_interrupted(previous_hook)
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         with _insisting:
             _ended.set()
         if _state["watchdog"] is not None:

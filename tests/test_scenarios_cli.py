@@ -158,7 +158,8 @@ def test_vss_and_evpi_say_when_they_are_not_proven():
     """The value line adds the gaps where RP or a wait-and-see solve stopped short of optimality."""
     from planner.cli import _value_gaps
 
-    assert _value_gaps({"mip_gap": 0.0, "ws_mip_gap_max": 0.0}) == ""
-    assert _value_gaps({"mip_gap": None, "ws_mip_gap_max": None}) == ""
-    text = _value_gaps({"mip_gap": 0.92838, "ws_mip_gap_max": 0.0})
-    assert "not proven: RP gap 92.838%" in text and "the true VSS is at least the one shown" in text
+    assert _value_gaps({"status": "optimal", "mip_gap": 0.0, "ws_mip_gap_max": 0.0}) == ""
+    assert _value_gaps({"status": "optimal", "mip_gap": None, "ws_mip_gap_max": None}) == ""
+    text = _value_gaps({"status": "time_limit", "mip_gap": 0.92838, "ws_mip_gap_max": 0.0})
+    assert "not proven: RP time_limit gap 92.838%" in text and "(VSS and EVPI are estimates)" in text
+    assert "largest WS gap 1.000%" in _value_gaps({"status": "optimal", "mip_gap": 0.0, "ws_mip_gap_max": 0.01})

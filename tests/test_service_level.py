@@ -233,3 +233,9 @@ def test_a_share_short_of_the_whole_is_never_shown_as_the_whole():
     assert share_text(0.95) == "95.0%" and share_text(1.0) == "100.0%" and share_text(0.0) == "0.0%"
     assert share_text(0.999999) == "99.9999%"
     assert share_text(1e-5) == "0.001%"
+
+
+def test_a_share_closer_than_the_last_digit_still_reads_short_of_the_end():
+    from planner.model.arrays import share_text
+
+    assert share_text(1 - 1e-9) == "99.999999%" and share_text(1e-9) == "0.000001%"

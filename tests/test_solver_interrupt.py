@@ -91,3 +91,26 @@ def test_pyomo_construction_errors_are_not_logged_once_stopped(caplog):
             interrupt.STOP.clear()
     assert "shown before a stop" in caplog.text
     assert "Constructing component" not in caplog.text
+
+
+def test_an_interruption_raised_in_a_finaliser_prints_no_traceback(monkeypatch):
+    """A signal that lands in a finaliser or weakref callback raises Interrupted where Python can only
+    report it as "Exception ignored … Traceback"; inside ``handle_signals`` that report is dropped (the
+    run still stops), while any other unraisable exception is still reported."""
+    import sys
+
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: reported.append(type(unraisable.exc_value)))
+
+    class Finalised:
+        def __init__(self, error):
+            self.error = error
+
+        def __del__(self):
+            raise self.error
+
+    with interrupt.handle_signals():
+        Finalised(Interrupted())
+        Finalised(ValueError("other"))
+    Finalised(Interrupted())  # outside: reported as before
+    assert reported == [ValueError, Interrupted]

@@ -246,3 +246,15 @@ def test_a_strategy_chosen_at_a_time_limit_is_not_called_optimal():
     stopped = dataclasses.replace(ev.report, status=Status.TIME_LIMIT, mip_gap=0.5)
     strategy = _strategy("hybrid", evaluated, sp, stopped)
     assert strategy.status == "time_limit" and strategy.gap == 0.5
+
+
+def test_a_role_without_options_is_an_infeasible_strategy():
+    """Demand must be served and no option has the central role: central-only is 'infeasible', and the
+    analysis goes on (the engine's mean-value solve is not asked to serve demand with no option)."""
+    problem = dense_problem(demand=[80], opening_cost=[600, 100], capacity=[200, 30], unit_cost=[[1], [7]],
+                            module_cost=np.array([0.0, 100.0]), max_modules=np.array([1, 8]), type_ids=("m", "c"))
+    scenarios = Scenarios(("high", "low"), np.array([0.5, 0.5]), np.array([[[150.0]], [[10.0]]]))
+    sp = stochastic_problem(problem, scenarios, ["microfactory", "central"])
+    analysis = analyse(sp, EXACT)
+    assert analysis.strategies["central_only"].status == "infeasible"
+    assert analysis.strategies["micro_only"].status == "optimal"

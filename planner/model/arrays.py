@@ -470,14 +470,14 @@ def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
 
 def share_text(share: float) -> str:
     """A share as a percentage with one decimal, or as many more (up to six) as it takes not to show a
-    share below 100 % as 100.0 % or one above 0 % as 0.0 % (0.999999 is '99.9999%')."""
-    text = f"{share:.6%}"
+    share below 100 % as 100.0 % or one above 0 % as 0.0 % (0.999999 is '99.9999%'; closer than 1e-8 to
+    either end, the nearest six-decimal value short of it)."""
     for digits in range(1, 7):
         text = f"{share:.{digits}%}"
         shown = float(text[:-1]) / 100
         if (shown < 1 or share >= 1) and (shown > 0 or share <= 0):
             return text
-    return text
+    return "99.999999%" if share > 0.5 else "0.000001%"  # within 1e-8 of the whole or of nothing
 
 
 def service_limit_text(problem: Problem, product: int) -> str:

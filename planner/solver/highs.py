@@ -335,7 +335,7 @@ def _checked_status(highs: highspy.Highs) -> tuple[Status, str]:
         )
     if not has_solution:
         hint = ("; give it more time (--time-limit, or time_limit_s under [solver] in the model file)"
-                if status in (Status.TIME_LIMIT, Status.OTHER_LIMIT) else "")
+                if status is Status.TIME_LIMIT else "")
         raise SolverError(f"HiGHS ended without a feasible solution (status: {termination}){hint}")
     if status in (Status.ERROR, Status.UNBOUNDED):
         raise SolverError(f"HiGHS ended with status '{termination}'; no result is trusted")

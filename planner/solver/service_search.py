@@ -120,7 +120,9 @@ def drop_and_repair(
             repaired = cover_repair(problem, index, trial, banned, flow_lp, started + time_limit_s)
             if repaired is None:
                 continue
-            repaired = local_search(problem, index, repaired, option_value, drop_moves, DROP_SHARE * left, flow_lp)
+            left = time_limit_s - (time.perf_counter() - started)
+            repaired = local_search(problem, index, repaired, option_value, drop_moves, DROP_SHARE * max(left, 0.0),
+                                    flow_lp)
             cost = solution_cost(problem, index, repaired)
             if cost < best_cost - 1e-9 * max(abs(best_cost), 1.0):
                 best, best_cost, improved, moves = repaired, cost, True, moves + 1
