@@ -479,7 +479,8 @@ def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
     for name, strategy in block["strategies"].items():
         _print_strategy(name, strategy)
     if network_follows:
-        click.echo("network     below: the stochastic optimum's first stage serving the expected demand")
+        click.echo("network     below: the stochastic optimum's first stage serving the expected demand "
+                   "(network fixed: the status below is of that evaluation, not of the stochastic solve above)")
 
 
 def _value_gaps(block: dict) -> str:
