@@ -239,3 +239,11 @@ def test_a_share_closer_than_the_last_digit_still_reads_short_of_the_end():
     from planner.model.arrays import share_text
 
     assert share_text(1 - 1e-9) == "99.999999%" and share_text(1e-9) == "0.000001%"
+
+
+def test_a_service_level_on_a_product_without_demand_is_warned_about():
+    from planner.inputs.screen import screen_problem
+
+    problem = dataclasses.replace(two_sites_two_regions(0.9), demand=np.zeros((2, 1)))
+    assert any("has a service level but no demand" in w for w in screen_problem(problem).warnings)
+    assert not any("service level" in w for w in screen_problem(two_sites_two_regions(0.9)).warnings)

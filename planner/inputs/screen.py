@@ -65,7 +65,8 @@ def check_numerics(problem: Problem) -> None:
 
 def check_reach(problem: Problem) -> Screening:
     """Regions with demand of a product that no arc reaches: an error when the product must be
-    served (no unmet penalty), otherwise a warning."""
+    served (no unmet penalty), otherwise a warning; a warning too for a product with a service level
+    and no demand at all (the level then holds whatever the network)."""
     served_pairs = np.zeros(problem.demand.shape, dtype=bool)
     served_pairs[problem.arc_region, problem.arc_product] = True
     unreachable: dict[str, list[str]] = {}
@@ -88,6 +89,12 @@ def check_reach(problem: Problem) -> Screening:
         )
         warnings.append(message)
         logger.warning(message)
+    for p in problem.serviced_products.tolist():
+        if problem.demand[:, p].sum() <= 0:
+            message = (f"product '{problem.product_ids[p]}' has a service level but no demand in these regions: "
+                       "the level holds trivially (check its demand_rate and the demand column)")
+            warnings.append(message)
+            logger.warning(message)
     return Screening(unreachable=unreachable, warnings=warnings)
 
 
