@@ -241,3 +241,21 @@ def test_a_time_limit_before_any_solution_says_to_give_more_time():
 
     with pytest.raises(SolverError, match=r"Time limit reached\); give it more time \(--time-limit, or time_limit_s"):
         highs_module._checked_status(Stopped())
+
+
+@pytest.mark.parametrize("row_lower, row_upper, infeasible", [(1.0, 1.0, True), (-np.inf, -1.0, True),
+                                                              (0.0, 5.0, False)])
+def test_a_model_without_columns_is_infeasible_when_zero_misses_a_row(row_lower, row_upper, infeasible):
+    """HiGHS calls a model without columns "empty" whatever its rows ask (a demand row = 1 with no arc):
+    infeasible when 0 misses a row, an empty solution otherwise."""
+    form = LinearForm(
+        matrix=sparse.csr_array((1, 0)), row_lower=np.array([row_lower]), row_upper=np.array([row_upper]),
+        col_lower=np.zeros(0), col_upper=np.zeros(0), integer=np.zeros(0, dtype=bool), cost=np.zeros(0),
+        offset=0.0,
+    )
+    if infeasible:
+        with pytest.raises(InfeasibleError):
+            run_highs(form, SolverOptions(quiet=True))
+    else:
+        report, values = run_highs(form, SolverOptions(quiet=True))
+        assert report.status is Status.OPTIMAL and len(values) == 0

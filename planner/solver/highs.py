@@ -318,6 +318,16 @@ def _run_abandonably(highs: highspy.Highs, cancel: threading.Event) -> None:
             raise_if_stopped()
 
 
+def _empty_rows_violated(highs: highspy.Highs) -> bool:
+    """A model without columns whose rows 0 does not satisfy (demand that must be served and no arc
+    to serve it): HiGHS calls it "empty" and returns no verdict, but it is infeasible."""
+    lp = highs.getLp()
+    if lp.num_col_ > 0:
+        return False
+    lower, upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    return bool((lower > 1e-9).any() or (upper < -1e-9).any())
+
+
 def _checked_status(highs: highspy.Highs) -> tuple[Status, str]:
     """The :class:`Status` HiGHS ended with (:data:`_STATUS_OF`, ``ERROR`` where unmapped) and its
     text; raises where there is no result to trust."""
@@ -326,7 +336,10 @@ def _checked_status(highs: highspy.Highs) -> tuple[Status, str]:
     if model_status == _MODEL_STATUS.kInterrupt:  # only the STOP callbacks interrupt HiGHS
         raise_if_stopped()
         raise Interrupted()
-    status = _STATUS_OF.get(model_status, Status.ERROR)
+    if model_status == _MODEL_STATUS.kModelEmpty and _empty_rows_violated(highs):
+        status = Status.INFEASIBLE
+    else:
+        status = _STATUS_OF.get(model_status, Status.ERROR)
     has_solution = highs.getInfo().primal_solution_status == 2 or model_status == _MODEL_STATUS.kModelEmpty
     if status is Status.INFEASIBLE:
         raise InfeasibleError(

@@ -314,7 +314,7 @@ def flipped_bounds(costs: DenseCosts, fixing: np.ndarray, evaluation: Evaluation
     out, chosen = ranked[position >= k], ranked[position < k]
     k_in = np.clip(negative_others[position >= k], max(low - 1, 0), high - 1)
     bound_in = evaluation.bound - prefix[k] + values[out] + prefix[np.maximum(k_in, 0)]
-    if_opened[out] = np.where((high >= 1) & (k_in >= 0), bound_in, np.inf)
+    if_opened[out] = bound_in if high >= 1 else np.inf  # with no room for one more, none can be forced open
     k_out = np.clip(negative_others[position < k], low, high)
     feasible = low <= len(free) - 1
     kept = np.where(k_out <= position[position < k], prefix[np.minimum(k_out, len(ranked))],

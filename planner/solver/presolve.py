@@ -25,13 +25,7 @@ from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.model.start import load_start
 from planner.problem import Problem
-from planner.solver.heuristic import (
-    PERSISTENT_LP_MAX_ARCS,
-    incumbent_from_values,
-    restricted_mip,
-    satisfies_coupling,
-    solution_cost,
-)
+from planner.solver.heuristic import incumbent_from_values, restricted_mip, satisfies_coupling, solution_cost
 from planner.solver.lagrangian import CapacityCover, fixable_options, lagrangian_bound
 from planner.solver.module_search import module_search
 from planner.solver.outcome import SolveReport, SolverOptions, Status, relative_gap
@@ -240,7 +234,7 @@ class _PresolveRun:
         """Step 3: with service levels, the drop-and-repair search; the restricted MIP (with service
         levels, where it would hold most of the options, the module search over them instead); a
         subgradient round aimed at the incumbent; the heuristic again."""
-        serviced = len(self.problem.serviced_products) > 0 and self.problem.n_arcs < PERSISTENT_LP_MAX_ARCS
+        serviced = len(self.problem.serviced_products) > 0
         if serviced and self.left() > 0.5:
             self.consider(drop_and_repair(self.problem, self.index, self.incumbent, self.option_value,
                                           SERVICE_SEARCH_SHARE * self.left()))

@@ -378,9 +378,6 @@ def mean_value_run(sp: StochasticProblem, options: SolverOptions, index: ModelIn
     problem = sp.problem
     keep = np.ones(problem.n_options, dtype=bool) if allowed is None else np.asarray(allowed, bool) | problem.forced
     restriction = Restriction.of(problem, keep)
-    served = np.bincount(restriction.index.arc_pair, minlength=restriction.index.n_pairs) > 0
-    if ((restriction.index.pair_must_serve > 0) & ~served).any():  # e.g. a role with no options at all
-        raise InfeasibleError("demand that must be served has no allowed option that can serve it")
     report, found = solve(restriction.problem, _tight(options), index=restriction.index)
     solution = restriction.lift(problem, found)
     setup = solution.setup if solution.setup is not None else np.zeros((problem.n_options, problem.n_products), int)
