@@ -132,7 +132,7 @@ def test_lagrangian_presolve_keeps_the_optimum(monkeypatch, seed, capacitated, r
         return
     bound = lagrangian_bound(problem, ModelIndex.from_problem(problem), upper_bound=None, max_iterations=200)
     assert bound.bound <= expected * (1 + 1e-9) + 1e-9
-    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0))
+    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, formulation="standard"))
     assert run.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-7)
     assert run.report.best_bound <= expected * (1 + 1e-7) + 1e-7
     assert run.audit.passed

@@ -120,7 +120,8 @@ def test_a_large_model_with_too_little_time_left_reports_the_presolve_incumbent(
     for seed in range(10):
         problem = random_problem(seed, capacitated_must_serve=True)
         expected = brute_force(problem)
-        run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, time_limit_s=2.0, threads=2))
+        options = SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, time_limit_s=2.0, threads=2, formulation="standard")
+        run = solve_problem(problem, options)
         assert run.audit.passed
         assert run.report.objective >= expected * (1 - 1e-9) - 1e-9
         assert run.report.best_bound <= expected * (1 + 1e-9) + 1e-9
@@ -138,7 +139,8 @@ def test_the_large_model_path_keeps_the_optimum(monkeypatch, seed, threads):
     problem = random_problem(seed, capacitated_must_serve=True)
     expected = brute_force(problem)
     _large_model_path(monkeypatch, min_highs_seconds=0.0)
-    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, time_limit_s=3.0, threads=threads))
+    run = solve_problem(problem, SolverOptions(
+        mip_gap=1e-9, presolve_min_arcs=0, time_limit_s=3.0, threads=threads, formulation="standard"))
     assert run.audit.passed
     assert run.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-7)
 

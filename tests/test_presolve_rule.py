@@ -111,7 +111,7 @@ def test_the_pipeline_reports_the_presolve_incumbent_when_highs_finds_none(monke
     monkeypatch.setattr(engine, "run_highs", no_solution)
     problem = random_problem(5, capacitated_must_serve=True)
     expected = brute_force(problem)
-    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0))
+    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, formulation="standard"))
     assert run.audit.passed
     assert run.report.objective >= expected * (1 - 1e-9)
     assert run.report.best_bound is not None and run.report.best_bound <= expected * (1 + 1e-9)

@@ -161,13 +161,15 @@ class FlowLP:
     """The flow LP of every open set on one persistent HiGHS instance: all arcs are columns
     (:func:`sized_arc_cost`), closing an option sets its arcs' upper bounds and its capacity row to
     0, and each re-solve starts from the last basis (a few dual simplex steps instead of a fresh LP
-    per local-search move)."""
+    per local-search move). ``arc_cost`` replaces the sized costs (e.g. the plain flow costs where
+    module counts are fixed)."""
 
-    def __init__(self, problem: Problem, index: ModelIndex) -> None:
+    def __init__(self, problem: Problem, index: ModelIndex, arc_cost: np.ndarray | None = None) -> None:
         self.problem, self.index = problem, index
         self.capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
         self.capacity_max = problem.option_capacity_max[self.capacitated]
-        form = flow_form(problem, index, sized_arc_cost(problem, index), np.ones(problem.n_arcs), self.capacity_max)
+        arc_cost = sized_arc_cost(problem, index) if arc_cost is None else arc_cost
+        form = flow_form(problem, index, arc_cost, np.ones(problem.n_arcs), self.capacity_max)
         self.highs = new_highs(SolverOptions(quiet=True))  # threads: whatever the process already uses
         pass_model(self.highs, form)
         self.opened = np.ones(problem.n_options, dtype=bool)

@@ -34,7 +34,9 @@ class SolverOptions:
     quiet: bool = True
     presolve_min_arcs: int = 5000  # Lagrangian bound, heuristic incumbent and fixing from this size
     builder: str = "arrays"  # "arrays": standard form straight from the index arrays; "pyomo": the Pyomo model
-    # "auto": the radius model where planner.solver.radius.preferred says so; "standard"; "radius"
+    # "auto": the radius model where planner.solver.radius.preferred says so, the Lagrangian
+    # branch-and-bounds where they apply (planner.solver.engine); "standard": HiGHS on the standard
+    # model after the presolve, never these; "radius"
     formulation: str = "auto"
     progress_s: float | None = 5.0  # interval of the MIP progress log lines; None = no progress callback
 

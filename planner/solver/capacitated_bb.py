@@ -1,0 +1,468 @@
+r"""Lagrangian branch-and-bound for capacitated facility location (Görtz & Klose 2012, "A simple but
+usually fast branch-and-bound algorithm for the capacitated facility location problem", INFORMS JoC
+24, 597–610), exact, in numpy, with an LP only for the flows of candidate networks.
+
+**When it applies** (:func:`applies`): the shape the Lagrangian presolve handles
+(``planner.solver.presolve.presolve_applies``) with fixed module counts (each option one capacity
+:math:`C_o` and one fixed cost :math:`F_o`), no service level, one option per site, at most
+``MAX_OPTIONS`` options and a dense pair × option table of at most ``MAX_CELLS`` cells. Uncoupled
+problems (no capacity can bind) go to ``planner.solver.lagrangian_bb`` before this.
+
+**Relaxation.** With :math:`w_{od}` the cost of serving all of pair :math:`d` (demand :math:`q_d`)
+from option :math:`o` (∞ without an arc) and :math:`u_d` the cost of leaving it unmet (∞ if it must
+be served), relaxing :math:`\sum_o x_{od} + x^u_d = 1` with multipliers :math:`\lambda_d` gives
+
+.. math::
+
+    L(\lambda) = \sum_d \lambda_d + \sum_d \min(0, u_d - \lambda_d) + \min_{y \in Y} \sum_o v_o y_o,
+    \qquad v_o = F_o + \min \{ \textstyle\sum_d (w_{od} - \lambda_d) x_{od} :
+        \sum_d q_d x_{od} \le C_o,\ 0 \le x \le 1 \}
+
+(a continuous knapsack per option, solved greedily by reduced cost per unit), where :math:`Y` holds
+the node's fixings and the valid aggregate capacity row :math:`\sum_o C_o y_o \ge Q`, :math:`Q` the
+demand that must be served. The choice over :math:`Y` is a covering knapsack: every free option with
+:math:`v_o < 0` is taken, the rest of :math:`Q` is covered at least cost by dynamic programming over
+capacity in steps of :math:`s` (the capacities' common divisor where there is a small one, else
+:math:`Q / \text{COVER_STEPS}`), each capacity rounded *up* to whole steps, which can only lower the
+bound: :math:`L(\lambda)` is a lower bound on the node's optimum for every :math:`\lambda`, at least
+the LP bound of the strong formulation at the best :math:`\lambda`. It is raised by subgradient
+steps (:math:`g_d = 1 - \sum_o y_o x_{od} - x^u_d`, Polyak steps aimed at the incumbent), each node
+starting from its parent's best multipliers.
+
+**Search.** Best-first over nodes that fix options open or closed. Each node's relaxed open set is
+evaluated exactly (the flow LP of ``planner.solver.heuristic.FlowLP``) for incumbents; the root's
+also improved by the heuristic's local search. Options are fixed at a node by penalty tests: the
+bound with a free option flipped (forced open where the relaxation leaves it closed, closed where it
+opens it) is the same :math:`L` with the covering knapsack solved again with that option fixed
+(:func:`flipped_bounds`); where it exceeds the incumbent's cost less the prune margin, the option
+keeps its relaxed state in every better solution of the node. Branching is on the free option whose
+average open state over the node's subgradient steps is nearest 1/2 (an ergodic primal estimate, as
+the volume algorithm's). The global bound is the least bound of the open nodes and of every subtree
+pruned or fixed away, so a run stopped at its limit reports a valid bound and gap.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.interrupt import raise_if_stopped
+from planner.model.index import ModelIndex
+from planner.model.solution import Solution
+from planner.problem import Problem
+from planner.solver.heuristic import FlowLP, incumbent_from_values, satisfies_coupling, solution_cost
+from planner.solver.lagrangian import lagrangian_bound
+from planner.solver.lagrangian_bb import prune_margin
+from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
+from planner.solver.radius import fixed_cost
+
+logger = logging.getLogger(__name__)
+
+MAX_OPTIONS = 400  # options: the penalty tests solve one covering knapsack per free option and node
+MAX_CELLS = 2_000_000  # options × pairs of the dense tables
+COVER_STEPS = 2000  # capacity steps of the covering knapsack where the capacities have no small divisor
+ROOT_ITERATIONS = 600  # subgradient steps at the root, without the fixings' covering knapsack
+ROOT_SHARE = 0.1  # of the time limit at most for them
+NODE_ITERATIONS = 40  # and at every other node
+STALL_STEPS = 10  # steps without a better bound before the step scale halves
+MIN_STEP_SCALE = 1e-4
+ROOT_SEARCH_SHARE = 0.05  # of the time limit: the local search from the root's relaxed open set
+ROOT_SEARCH_MAX_S = 3.0  # and at most this (also without a time limit)
+LP_SHARE = 0.2  # of the time at most in the flow LPs of the nodes' relaxed open sets
+AVERAGE_WEIGHT = 0.2  # of the latest step in the ergodic average of the open states
+
+
+def applies(problem: Problem, presolve_shape: bool) -> bool:
+    """Capacitated facility location of the presolve's shape (``presolve_shape``) with fixed module
+    counts, no service level, one option per site and small enough for the dense tables."""
+    if not presolve_shape or problem.n_options == 0 or problem.n_options > MAX_OPTIONS:
+        return False
+    if (problem.max_modules != problem.min_modules).any() or len(problem.serviced_products):
+        return False
+    if len(np.unique(problem.option_site)) < problem.n_options:
+        return False
+    n_pairs = len(np.unique(problem.arc_region * problem.n_products + problem.arc_product))
+    return problem.n_options * n_pairs <= MAX_CELLS
+
+
+@dataclass(frozen=True)
+class DenseCapacitated:
+    """The problem as dense tables: ``cost[o, d]`` = :math:`w_{od}` (∞ without an arc), ``demand``
+    :math:`q_d` (units/yr), ``capacity`` :math:`C_o` (units/yr), ``fixed`` :math:`F_o`, ``unmet``
+    :math:`u_d` (∞ where the pair must be served), ``need`` :math:`Q` and the forced options."""
+
+    cost: np.ndarray  # (O, D) currency/yr
+    demand: np.ndarray  # (D,) units/yr
+    capacity: np.ndarray  # (O,) units/yr
+    fixed: np.ndarray  # (O,) currency/yr
+    unmet: np.ndarray  # (D,) currency/yr
+    need: float  # units/yr that must be served
+    forced: np.ndarray  # (O,) bool
+
+    @classmethod
+    def of(cls, problem: Problem, index: ModelIndex) -> DenseCapacitated | None:
+        """The tables (None where a pair that must be served has no arc, which the standard route
+        explains, or where a pair has no demand)."""
+        if (index.pair_demand <= 0).any():
+            return None
+        cost = np.full((problem.n_options, index.n_pairs), np.inf)
+        np.minimum.at(cost, (problem.arc_option, index.arc_pair), problem.arc_unit_cost * index.arc_demand)
+        unmet = np.where(np.isfinite(index.pair_penalty), index.pair_penalty * index.pair_demand, np.inf)
+        cost[cost >= unmet[None, :]] = np.inf  # an arc dearer than leaving the pair unmet is never used
+        if (~np.isfinite(cost).any(axis=0) & ~np.isfinite(unmet)).any():
+            return None
+        capacity = (problem.module_capacity * problem.min_modules).astype(float)
+        need = float(index.pair_demand[~np.isfinite(unmet)].sum())
+        return cls(cost, index.pair_demand.astype(float), capacity, fixed_cost(problem).astype(float), unmet,
+                   need, problem.forced.copy())
+
+
+class CoverKnapsack:
+    r"""min :math:`\sum v_o y_o` over the free options with :math:`\sum_o C_o y_o \ge Q` less what the
+    fixed-open ones hold: exact over capacities rounded up to whole steps (see the module). Every free
+    option with :math:`v_o < 0` is in any cheapest choice (it lowers the cost and adds capacity), so
+    the knapsack is over the others only."""
+
+    def __init__(self, capacity: np.ndarray, need: float) -> None:
+        finite = np.where(np.isfinite(capacity), capacity, need)
+        step = need / COVER_STEPS if need > 0 else 1.0
+        if np.allclose(finite, np.round(finite)) and (finite > 0).all():
+            divisor = float(np.gcd.reduce(np.round(finite).astype(np.int64)))
+            if need / divisor <= COVER_STEPS:
+                step = divisor
+        self.step = step  # units/yr
+        self.units = np.ceil(finite / step - 1e-9).astype(np.int64)  # rounded up: a relaxation
+        self.need_units = math.ceil(need / step - 1e-9) if need > 0 else 0
+
+    def mandatory(self, values: np.ndarray, fixing: np.ndarray) -> tuple[np.ndarray, int]:
+        """The options in every cheapest choice (fixed open, or free with v_o < 0) and the capacity
+        units still missing after them (≤ 0: none)."""
+        taken = (fixing == 1) | ((fixing == -1) & (values < 0))
+        return taken, self.need_units - int(self.units[taken].sum())
+
+    def useful(self, values: np.ndarray, items: np.ndarray, deficit: int) -> np.ndarray:
+        """The items that may be in a cheapest cover of ``deficit`` units: those no dearer than a
+        greedy cover (by value per unit) costs in all; the same optimum, a smaller table."""
+        ranked = items[np.argsort(values[items] / self.units[items], kind="stable")]
+        enough = np.searchsorted(np.cumsum(self.units[ranked]), deficit)
+        if enough >= len(ranked):
+            return items
+        return items[values[items] <= values[ranked[: enough + 1]].sum()]
+
+    def table(self, values: np.ndarray, items: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+        """(cost[k], taken[i, k]) for k = 0 … length: the least Σ v over ``items`` holding at least k units,
+        and whether item i is in that choice (dynamic programming, items in order)."""
+        table = np.full(length + 1, np.inf)
+        table[0] = 0.0
+        positions = np.arange(length + 1)
+        taken = np.zeros((len(items), length + 1), dtype=bool)
+        for row, item in enumerate(items.tolist()):
+            candidate = table[np.maximum(positions - self.units[item], 0)] + values[item]
+            taken[row] = candidate < table
+            table = np.where(taken[row], candidate, table)
+        return table, taken
+
+    def choose(self, values: np.ndarray, fixing: np.ndarray) -> tuple[float, np.ndarray]:
+        """(Σ v over the chosen options, chosen mask) at a node (``fixing``: 1 open, 0 closed, −1 free);
+        (∞, …) where the allowed options cannot hold the need."""
+        chosen, deficit = self.mandatory(values, fixing)
+        total = float(values[chosen].sum())
+        if deficit <= 0:
+            return total, chosen
+        items = self.useful(values, np.flatnonzero((fixing == -1) & ~chosen), deficit)
+        table, taken = self.table(values, items, deficit)
+        if not np.isfinite(table[-1]):
+            return math.inf, chosen
+        k = deficit
+        for row in range(len(items) - 1, -1, -1):
+            if taken[row, k]:
+                chosen[items[row]] = True
+                k = max(0, k - int(self.units[items[row]]))
+        return total + float(table[-1]), chosen
+
+
+@dataclass
+class Evaluation:
+    bound: float
+    chosen: np.ndarray  # (O,) bool: the relaxed open set
+    values: np.ndarray  # (O,) v_o (∞ for options fixed closed)
+    subgradient: np.ndarray  # (D,)
+
+
+class Relaxation:
+    """Evaluates :math:`L(\\lambda)` at a node (see the module)."""
+
+    def __init__(self, costs: DenseCapacitated) -> None:
+        self.costs = costs
+        self.cover = CoverKnapsack(costs.capacity, costs.need)
+        self.unit_cost = costs.cost / costs.demand[None, :]  # (O, D) per unit; ∞ without an arc
+
+    def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray) -> Evaluation:
+        costs = self.costs
+        values, (option, pair, share) = self.option_values(multipliers, fixing)
+        choice, chosen = self.cover.choose(values, fixing)
+        unmet_gain = costs.unmet - multipliers
+        bound = float(multipliers.sum() + np.minimum(unmet_gain, 0.0).sum()) + choice
+        served = np.bincount(pair, weights=share * chosen[option], minlength=len(multipliers))
+        return Evaluation(bound, chosen, values, 1.0 - served - (unmet_gain < 0))
+
+    def option_values(self, multipliers: np.ndarray, fixing: np.ndarray):
+        """v_o of the options not fixed closed (∞ for those) and the knapsack's shares: (option, pair,
+        x_od) of the arcs with a negative reduced cost."""
+        costs = self.costs
+        n_options = len(costs.fixed)
+        allowed = np.flatnonzero(fixing != 0)
+        ratio = self.unit_cost[allowed] - (multipliers / costs.demand)[None, :]
+        row, pair = np.nonzero(ratio < 0)
+        r = ratio[row, pair]
+        order = np.argsort(_ratio_key(row, r), kind="stable")
+        row, pair, r = row[order], pair[order], r[order]
+        option = allowed[row]
+        q = costs.demand[pair]
+        cum_q = np.cumsum(q)
+        starts = np.searchsorted(option, np.arange(n_options))
+        before = np.where(starts > 0, cum_q[np.maximum(starts - 1, 0)], 0.0) if len(q) else np.zeros(n_options)
+        room = costs.capacity[option] - (cum_q - q - before[option])  # capacity left when the item comes
+        share = np.clip(room / q, 0.0, 1.0)
+        knapsack = np.bincount(option, weights=share * q * r, minlength=n_options)
+        values = np.full(n_options, np.inf)
+        values[allowed] = costs.fixed[allowed] + knapsack[allowed]
+        return values, (option, pair, share)
+
+
+def _ratio_key(row: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """One float key that sorts by row (ascending integers), then by ratio (all < 0)."""
+    if not len(ratio):
+        return row.astype(float)
+    low = float(ratio.min())
+    return row + (ratio - low) * (0.999 / max(-low, 1e-300))
+
+
+@dataclass
+class Node:
+    """Options fixed open (1), closed (0) or free (−1), the node's bound and its best multipliers."""
+
+    fixing: np.ndarray  # (O,) int8
+    bound: float
+    multipliers: np.ndarray  # (D,)
+
+
+@dataclass
+class Search:
+    """One branch-and-bound: incumbent, the open nodes, counters, the flow LP for candidate networks."""
+
+    problem: Problem
+    index: ModelIndex
+    costs: DenseCapacitated
+    mip_gap: float | None
+    flow_lp: FlowLP
+    best: Solution | None = None
+    best_cost: float = math.inf
+    discarded_bound: float = math.inf
+    nodes: int = 0
+    queue: list = field(default_factory=list)
+    counter: itertools.count = field(default_factory=itertools.count)
+    tried: set = field(default_factory=set)
+    started: float = field(default_factory=time.perf_counter)
+    lp_seconds: float = 0.0  # spent in the flow LP of candidate networks
+
+    def margin(self) -> float:
+        return prune_margin(self.best_cost, self.mip_gap, 0.0) if math.isfinite(self.best_cost) else 0.0
+
+    def prunes(self, bound: float) -> bool:
+        return math.isfinite(self.best_cost) and bound > self.best_cost - self.margin()
+
+    def consider(self, candidate: Solution | None) -> None:
+        """Keep ``candidate`` if it is feasible and cheaper than the incumbent."""
+        if candidate is None or not satisfies_coupling(self.problem, self.index, candidate):
+            return
+        cost = solution_cost(self.problem, self.index, candidate)
+        if cost < self.best_cost - 1e-12 * max(abs(cost), 1.0):
+            self.best, self.best_cost = candidate, cost
+
+    def try_open_set(self, is_open: np.ndarray, always: bool = False) -> None:
+        """Evaluate an open set once (its flows by LP) if it holds the demand that must be served,
+        and, unless ``always``, while the flow LPs have taken at most ``LP_SHARE`` of the time."""
+        key = is_open.tobytes()
+        if key in self.tried or self.costs.capacity[is_open].sum() < self.costs.need * (1 - 1e-12):
+            return
+        if not always and self.lp_seconds > LP_SHARE * (time.perf_counter() - self.started):
+            return
+        self.tried.add(key)
+        started = time.perf_counter()
+        self.consider(self.flow_lp.solve(is_open))
+        self.lp_seconds += time.perf_counter() - started
+
+    def discard(self, bound: float) -> None:
+        """Note the bound of a subtree left out (the global bound must not pass it)."""
+        self.discarded_bound = min(self.discarded_bound, bound)
+
+    def push(self, node: Node) -> None:
+        heapq.heappush(self.queue, (node.bound, next(self.counter), node))
+
+    def global_bound(self) -> float:
+        """The least bound of the open nodes and of the discarded subtrees, at most the incumbent's cost."""
+        return min([bound for bound, _, _ in self.queue] + [self.discarded_bound, self.best_cost])
+
+
+def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: int):
+    """Subgradient steps at ``node`` from its multipliers; keeps its best bound and multipliers and
+    returns (the evaluation there, the average open state over the steps); stops once pruned."""
+    multipliers = node.multipliers.copy()
+    best, average = None, None
+    scale, stall = 1.0, 0
+    for _ in range(iterations):
+        evaluation = relaxation.evaluate(multipliers, node.fixing)
+        if not math.isfinite(evaluation.bound):
+            node.bound = math.inf
+            return evaluation, None
+        state = evaluation.chosen.astype(float)
+        average = state if average is None else (1 - AVERAGE_WEIGHT) * average + AVERAGE_WEIGHT * state
+        if best is None or evaluation.bound > best.bound + 1e-12 * max(abs(evaluation.bound), 1.0):
+            best, stall = evaluation, 0
+            node.bound, node.multipliers = max(node.bound, evaluation.bound), multipliers.copy()
+        else:
+            stall += 1
+            if stall >= STALL_STEPS:
+                scale, stall = scale / 2, 0
+        norm = float(evaluation.subgradient @ evaluation.subgradient)
+        if search.prunes(node.bound) or norm < 1e-12 or scale < MIN_STEP_SCALE:
+            break
+        target = search.best_cost if math.isfinite(search.best_cost) else evaluation.bound * 1.05 + 1.0
+        step = scale * max(target - evaluation.bound, 1e-9 * max(abs(target), 1.0)) / norm
+        multipliers = multipliers + step * evaluation.subgradient
+    return best, average
+
+
+def flipped_bounds(relaxation: Relaxation, node: Node, evaluation: Evaluation) -> np.ndarray:
+    """(O,) lower bounds on the node's bound at the evaluation's multipliers with each free option
+    flipped (forced open where the relaxation leaves it closed, closed where it opens it); NaN for the
+    fixed options. One knapsack table over the free options with v_o ≥ 0 serves every flip: forcing
+    one of them open leaves the others to cover the rest (a table that may still use it is no dearer:
+    a lower bound), forcing one with v_o < 0 closed leaves them a larger deficit (exact); only the
+    knapsack's own choices, forced closed, take a table of their own (exact)."""
+    cover, values, chosen = relaxation.cover, evaluation.values, evaluation.chosen
+    flipped = np.full(len(node.fixing), np.nan)
+    free = node.fixing == -1
+    mandatory, deficit = cover.mandatory(values, node.fixing)
+    base = evaluation.bound - cover.choose(values, node.fixing)[0]  # the bound without the option choice
+    total = float(values[mandatory].sum())
+    items = np.flatnonzero(free & ~mandatory)
+    dropped = np.flatnonzero(free & mandatory)
+    length = max(deficit, 0) + int(cover.units[dropped].max(initial=0))
+    table, _ = cover.table(values, items, max(length, 0))
+    closed_items = items[~chosen[items]]
+    flipped[closed_items] = total + values[closed_items] + table[np.maximum(deficit - cover.units[closed_items], 0)]
+    flipped[dropped] = total - values[dropped] + table[np.maximum(deficit + cover.units[dropped], 0)]
+    for option in items[chosen[items]].tolist():
+        fixing = node.fixing.copy()
+        fixing[option] = 0
+        flipped[option] = cover.choose(values, fixing)[0]
+    return base + flipped
+
+
+def fix_by_penalties(search: Search, relaxation: Relaxation, node: Node, evaluation: Evaluation) -> None:
+    """Fix the free options whose flip leads above the incumbent less the margin to their relaxed
+    state; each subtree left out is noted with its bound."""
+    if not math.isfinite(search.best_cost):
+        return
+    flipped = flipped_bounds(relaxation, node, evaluation)
+    fixable = (node.fixing == -1) & (flipped > search.best_cost - search.margin())
+    if fixable.any():
+        search.discard(float(flipped[fixable].min()))
+        node.fixing[fixable] = evaluation.chosen[fixable].astype(np.int8)
+
+
+def branching_option(node: Node, average: np.ndarray, values: np.ndarray) -> int | None:
+    """The free option whose average open state is nearest 1/2 (ties: the least |v_o|); None when
+    every option is fixed."""
+    free = np.flatnonzero(node.fixing == -1)
+    if not len(free):
+        return None
+    key = np.lexsort((np.abs(values[free]), np.abs(average[free] - 0.5)))
+    return int(free[key[0]])
+
+
+def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitated, options: SolverOptions,
+                     time_limit_s: float | None, start: Solution | None = None) -> Search:
+    """Best-first branch-and-bound within ``time_limit_s``; the search as it ended (queue empty: the
+    incumbent is optimal within the prune margin)."""
+    started = time.perf_counter()
+    flow_lp = FlowLP(problem, index, arc_cost=problem.arc_unit_cost * index.arc_demand)  # modules are fixed
+    search = Search(problem, index, costs, options.mip_gap, flow_lp)
+    search.consider(start)
+    relaxation = Relaxation(costs)
+    first = lagrangian_bound(problem, index, None, max_iterations=ROOT_ITERATIONS,
+                             time_limit_s=ROOT_SHARE * (time_limit_s or 60.0))
+    search.push(Node(np.where(costs.forced, 1, -1).astype(np.int8), -math.inf, first.multipliers))
+    while search.queue:
+        if search.nodes and time_limit_s is not None and time.perf_counter() - started > time_limit_s:
+            break
+        raise_if_stopped()
+        bound, _, node = heapq.heappop(search.queue)
+        if search.prunes(bound):
+            search.discard(bound)
+            continue
+        root = search.nodes == 0
+        search.nodes += 1
+        evaluation, average = raise_bound(search, relaxation, node, NODE_ITERATIONS)
+        if average is None:
+            continue
+        search.try_open_set(evaluation.chosen)
+        if root:
+            root_incumbent(search, evaluation, time_limit_s)
+        if search.prunes(node.bound):
+            search.discard(node.bound)
+            continue
+        fix_by_penalties(search, relaxation, node, evaluation)
+        option = branching_option(node, average, evaluation.values)
+        if option is None:
+            search.try_open_set(node.fixing == 1, always=True)  # the node's one network: its optimum
+            continue
+        for value in (1, 0):
+            fixing = node.fixing.copy()
+            fixing[option] = value
+            search.push(Node(fixing, node.bound, node.multipliers))
+    return search
+
+
+def root_incumbent(search: Search, evaluation: Evaluation, time_limit_s: float | None) -> None:
+    """The heuristic's local search from the root's relaxed open set (``ROOT_SEARCH_SHARE`` of the time,
+    at most ``ROOT_SEARCH_MAX_S``)."""
+    seconds = ROOT_SEARCH_MAX_S if time_limit_s is None else min(ROOT_SEARCH_SHARE * time_limit_s, ROOT_SEARCH_MAX_S)
+    values = np.where(np.isfinite(evaluation.values), evaluation.values, np.inf)
+    search.consider(incumbent_from_values(search.problem, search.index, values, time_limit_s=seconds,
+                                          opened=evaluation.chosen))
+
+
+def solve_capacitated_bb(problem: Problem, index: ModelIndex, options: SolverOptions, start: Solution | None = None):
+    """The branch-and-bound on ``problem`` (it must :func:`applies`) within ``options.time_limit_s`` (none:
+    until proven): (report, solution, proven); ``proven`` False where the time ran out first (the
+    report then has the global bound). None where the tables cannot be built or no network was found.
+    ``start``, a feasible solution, is the first incumbent."""
+    costs = DenseCapacitated.of(problem, index)
+    if costs is None:
+        return None
+    started = time.perf_counter()
+    search = branch_and_bound(problem, index, costs, options, options.time_limit_s, start)
+    seconds = time.perf_counter() - started
+    if search.best is None:
+        return None
+    proven = not search.queue
+    bound = search.global_bound()
+    status = Status.OPTIMAL if proven else Status.TIME_LIMIT
+    gap = relative_gap(search.best_cost, bound)
+    if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
+        status = Status.GAP_LIMIT
+    termination = "search complete" if proven else "time limit reached"
+    logger.info("capacitated branch-and-bound: %s, cost %.10g, bound %.10g, %d nodes (%.2fs)", termination,
+                search.best_cost, bound, search.nodes, seconds)
+    report = SolveReport.of(status, termination, search.best_cost, bound, options.mip_gap,
+                            "planner capacitated Lagrangian branch-and-bound", solve_s=seconds, nodes=search.nodes)
+    return report, search.best, proven

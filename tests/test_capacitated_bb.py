@@ -1,0 +1,175 @@
+"""The capacitated Lagrangian branch-and-bound (``planner.solver.capacitated_bb``) on seeded tiny
+capacitated instances: equal to brute force over every open set (tight and loose capacity, integer
+and fractional capacities, unmet penalties, forced sites), a valid bound at every stop, exact
+covering knapsack and penalty tests against enumeration, and chosen by the engine where it applies
+(audited there)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from planner.model.index import ModelIndex
+from planner.pipeline import solve_problem
+from planner.solver.capacitated_bb import (
+    CoverKnapsack,
+    DenseCapacitated,
+    Evaluation,
+    Node,
+    Relaxation,
+    applies,
+    flipped_bounds,
+    solve_capacitated_bb,
+)
+from planner.solver.outcome import SolverOptions, Status
+from planner.timing import Timing
+from tests.brute import flow_lp
+from tests.builders import dense_problem
+
+EXACT = SolverOptions(mip_gap=1e-9, quiet=True)
+
+
+def random_capacitated(seed: int, *, ratio: float, n_sites: int = 7, n_regions: int = 14, penalty=np.inf,
+                       integral: bool = False, forced: bool = False):
+    """Sites and regions on the unit square, costs by distance, total capacity ``ratio`` × demand."""
+    rng = np.random.default_rng(seed)
+    sites, regions = rng.random((n_sites, 2)), rng.random((n_regions, 2))
+    demand = rng.integers(5, 36, n_regions).astype(float)
+    unit_cost = 10 * np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
+    capacity = rng.uniform(10, 160, n_sites)
+    capacity *= ratio * demand.sum() / capacity.sum()
+    if integral:
+        capacity = np.ceil(capacity / 10) * 10
+    opening = rng.uniform(0, 90, n_sites) + rng.uniform(100, 110, n_sites) * np.sqrt(capacity)
+    problem = dense_problem(demand, opening, capacity, unit_cost, penalty=penalty)
+    if forced:
+        problem = dataclasses.replace(problem, forced=np.arange(n_sites) == int(rng.integers(n_sites)))
+    return problem
+
+
+def enumerated(problem) -> float:
+    """Least cost over every open set that holds the forced sites (flows by ``tests.brute.flow_lp``);
+    demand that must be served priced far above any route instead (every instance here has the
+    capacity for all of it)."""
+    if np.isinf(problem.unmet_penalty).all():
+        problem = dataclasses.replace(problem, unmet_penalty=np.full_like(problem.unmet_penalty, 1e6))
+    best = math.inf
+    for opened in itertools.product([False, True], repeat=problem.n_options):
+        opened = np.array(opened)
+        value = flow_lp(problem, opened) if (opened >= problem.forced).all() else None
+        if value is not None:
+            best = min(best, value + problem.opening_cost[opened].sum())
+    return best
+
+
+def solved(problem, options=EXACT):
+    found = solve_capacitated_bb(problem, ModelIndex.from_problem(problem), options)
+    assert found is not None
+    report, solution, proven = found
+    assert proven and report.status is Status.OPTIMAL
+    assert report.best_bound <= report.objective + 1e-9 * max(abs(report.objective), 1.0)
+    return report, solution
+
+
+@pytest.mark.parametrize(("seed", "ratio"), list(itertools.product(range(6), (1.3, 2.0, 4.0))))
+def test_equals_brute_force(seed, ratio):
+    problem = random_capacitated(seed, ratio=ratio, integral=seed % 2 == 0, forced=seed % 3 == 1)
+    assert applies(problem, True)
+    report, _ = solved(problem)
+    assert report.objective == pytest.approx(enumerated(problem), rel=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_unmet_penalties_equal_brute_force(seed):
+    problem = random_capacitated(seed, ratio=0.8 + 0.3 * seed, penalty=4.0 + seed)
+    report, _ = solved(problem)
+    assert report.objective == pytest.approx(enumerated(problem), rel=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_stopped_search_reports_a_valid_bound(seed):
+    problem = random_capacitated(seed, ratio=1.5, n_sites=10, n_regions=30)
+    optimum = enumerated(problem)
+    options = SolverOptions(mip_gap=1e-9, quiet=True, time_limit_s=1e-6)  # the root only
+    report, solution, proven = solve_capacitated_bb(problem, ModelIndex.from_problem(problem), options)
+    assert report.best_bound <= optimum + 1e-7 * optimum
+    assert report.objective >= optimum - 1e-7 * optimum
+    if not proven:
+        assert report.status is Status.TIME_LIMIT
+
+
+def cover_by_enumeration(capacity, need, values, fixing):
+    """The least Σ v over the free options, every fixed-open one in, holding ``need`` with the real
+    capacities (∞ when none does)."""
+    best = math.inf
+    free = np.flatnonzero(fixing == -1)
+    for picked in itertools.product([0, 1], repeat=len(free)):
+        chosen = fixing == 1
+        chosen[free[np.array(picked, dtype=bool)]] = True
+        if capacity[chosen].sum() >= need:
+            best = min(best, values[chosen].sum())
+    return best
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_covering_knapsack_is_a_relaxation_and_exact_on_whole_steps(seed):
+    rng = np.random.default_rng(seed)
+    n = 8
+    integral = seed % 2 == 0
+    capacity = rng.integers(1, 30, n).astype(float) * (10 if integral else 1) + (0 if integral else rng.random(n))
+    need = float(rng.uniform(0.2, 0.9) * capacity.sum())
+    values = rng.normal(0, 10, n)
+    fixing = rng.choice([-1, -1, -1, 0, 1], n).astype(np.int8)
+    cover = CoverKnapsack(capacity, need)
+    value, chosen = cover.choose(values, fixing)
+    truth = cover_by_enumeration(capacity, need, values, fixing)
+    assert value <= truth + 1e-9
+    if integral:  # whole steps: exact
+        assert value == pytest.approx(truth)
+    if math.isfinite(value):
+        assert (chosen[fixing == 1]).all() and not chosen[fixing == 0].any()
+        assert values[chosen].sum() == pytest.approx(value)
+        assert cover.units[chosen].sum() * cover.step >= need - 1e-6 * need
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_flipped_bounds_never_exceed_the_relaxation_with_the_option_flipped(seed):
+    rng = np.random.default_rng(100 + seed)
+    problem = random_capacitated(seed, ratio=float(rng.uniform(1.2, 3.0)), integral=seed % 3 == 0)
+    costs = DenseCapacitated.of(problem, ModelIndex.from_problem(problem))
+    relaxation = Relaxation(costs)
+    multipliers = np.min(costs.cost, axis=0) * rng.uniform(0.8, 2.5, costs.cost.shape[1])
+    fixing = rng.choice([-1, -1, -1, 0, 1], problem.n_options).astype(np.int8)
+    evaluation: Evaluation = relaxation.evaluate(multipliers, fixing)
+    if not math.isfinite(evaluation.bound):
+        return
+    node = Node(fixing, evaluation.bound, multipliers)
+    flipped = flipped_bounds(relaxation, node, evaluation)
+    for option in np.flatnonzero(fixing == -1).tolist():
+        forced = fixing.copy()
+        forced[option] = 0 if evaluation.chosen[option] else 1
+        direct = relaxation.evaluate(multipliers, forced).bound
+        assert flipped[option] <= direct + 1e-7 * max(abs(direct), 1.0)
+        if not evaluation.chosen[option] and relaxation.cover.mandatory(evaluation.values, fixing)[1] <= 0:
+            assert flipped[option] == pytest.approx(direct)  # nothing to cover: exact
+    assert np.isnan(flipped[fixing != -1]).all()
+
+
+def test_the_engine_solves_capacitated_location_with_it_and_audits_the_result():
+    problem = random_capacitated(3, ratio=1.6, n_sites=8, n_regions=20)
+    options = SolverOptions(mip_gap=1e-9, quiet=True, presolve_min_arcs=0)
+    run = solve_problem(problem, options, Timing())
+    assert run.report.solver == "planner capacitated Lagrangian branch-and-bound"
+    assert run.report.status is Status.OPTIMAL
+    assert run.report.objective == pytest.approx(enumerated(problem), rel=1e-7)
+
+
+def test_it_does_not_apply_with_module_choices_or_outside_the_presolve_shape():
+    problem = random_capacitated(0, ratio=2.0)
+    assert applies(problem, True)
+    assert not applies(problem, False)
+    assert not applies(dataclasses.replace(problem, max_modules=problem.max_modules + 1), True)
