@@ -90,9 +90,9 @@ def test_unmet_penalties_equal_brute_force(seed):
     assert report.objective == pytest.approx(enumerated(problem), rel=1e-7)
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(3))
 def test_a_stopped_search_reports_a_valid_bound(seed):
-    problem = random_capacitated(seed, ratio=1.5, n_sites=10, n_regions=30)
+    problem = random_capacitated(seed, ratio=1.5, n_sites=9, n_regions=24)
     optimum = enumerated(problem)
     options = SolverOptions(mip_gap=1e-9, quiet=True, time_limit_s=1e-6)  # the root only
     report, solution, proven = solve_capacitated_bb(problem, ModelIndex.from_problem(problem), options)

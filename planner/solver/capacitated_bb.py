@@ -35,10 +35,12 @@ also improved by the heuristic's local search. Options are fixed at a node by pe
 bound with a free option flipped (forced open where the relaxation leaves it closed, closed where it
 opens it) is the same :math:`L` with the covering knapsack solved again with that option fixed
 (:func:`flipped_bounds`); where it exceeds the incumbent's cost less the prune margin, the option
-keeps its relaxed state in every better solution of the node. Branching is on the free option whose
-average open state over the node's subgradient steps is nearest 1/2 (an ergodic primal estimate, as
-the volume algorithm's). The global bound is the least bound of the open nodes and of every subtree
-pruned or fixed away, so a run stopped at its limit reports a valid bound and gap.
+keeps its relaxed state in every better solution of the node. Branching is on a free option whose
+average open state over the node's subgradient steps is near 1/2 (an ergodic primal estimate, as the
+volume algorithm's), among those the one whose flip raises the bound most (measured on generated
+100 × 1,000 instances with capacity ratio 3: a higher bound after 40 s than either rule alone). The
+global bound is the least bound of the open nodes and of every subtree pruned or fixed away, so a run
+stopped at its limit reports a valid bound and gap.
 """
 
 from __future__ import annotations
@@ -69,13 +71,15 @@ MAX_CELLS = 2_000_000  # options × pairs of the dense tables
 COVER_STEPS = 2000  # capacity steps of the covering knapsack where the capacities have no small divisor
 ROOT_ITERATIONS = 600  # subgradient steps at the root, without the fixings' covering knapsack
 ROOT_SHARE = 0.1  # of the time limit at most for them
-NODE_ITERATIONS = 40  # and at every other node
+NODE_ITERATIONS = 30  # and at every other node (15: weaker bounds; 25–60 alike on 100 × 1,000)
+TARGET_SHARE = 0.5  # Polyak steps aim this share of the way from the node's bound to the incumbent's cost
 STALL_STEPS = 10  # steps without a better bound before the step scale halves
 MIN_STEP_SCALE = 1e-4
 ROOT_SEARCH_SHARE = 0.05  # of the time limit: the local search from the root's relaxed open set
 ROOT_SEARCH_MAX_S = 3.0  # and at most this (also without a time limit)
 LP_SHARE = 0.2  # of the time at most in the flow LPs of the nodes' relaxed open sets
 AVERAGE_WEIGHT = 0.2  # of the latest step in the ergodic average of the open states
+BRANCH_WINDOW = 0.2  # branching candidates: average state this close to the nearest to 1/2 (see branching_option)
 
 
 def applies(problem: Problem, presolve_shape: bool) -> bool:
@@ -168,6 +172,25 @@ class CoverKnapsack:
             table = np.where(taken[row], candidate, table)
         return table, taken
 
+    def fractional(self, values: np.ndarray, fixing: np.ndarray) -> tuple[float, np.ndarray]:
+        """(Σ v y, y): the LP relaxation of :meth:`choose` (no dearer than it, so also a bound), the
+        items taken greedily by value per unit until the deficit is covered, the last in part; much
+        cheaper than the table, for the subgradient steps."""
+        chosen, deficit = self.mandatory(values, fixing)
+        share = chosen.astype(float)
+        total = float(values[chosen].sum())
+        if deficit <= 0:
+            return total, share
+        items = np.flatnonzero((fixing == -1) & ~chosen)
+        ranked = items[np.argsort(values[items] / self.units[items], kind="stable")]
+        held = np.cumsum(self.units[ranked])
+        last = int(np.searchsorted(held, deficit))
+        if last >= len(ranked):
+            return math.inf, share
+        share[ranked[:last]] = 1.0
+        share[ranked[last]] = (deficit - (held[last - 1] if last else 0)) / self.units[ranked[last]]
+        return total + float(values[ranked] @ share[ranked]), share
+
     def choose(self, values: np.ndarray, fixing: np.ndarray) -> tuple[float, np.ndarray]:
         """(Σ v over the chosen options, chosen mask) at a node (``fixing``: 1 open, 0 closed, −1 free);
         (∞, …) where the allowed options cannot hold the need."""
@@ -190,9 +213,10 @@ class CoverKnapsack:
 @dataclass
 class Evaluation:
     bound: float
-    chosen: np.ndarray  # (O,) bool: the relaxed open set
+    chosen: np.ndarray  # (O,) bool: the relaxed open set (y_o > 0)
     values: np.ndarray  # (O,) v_o (∞ for options fixed closed)
     subgradient: np.ndarray  # (D,)
+    open_share: np.ndarray  # (O,) y_o (fractional for one option at most, in a fractional evaluation)
 
 
 class Relaxation:
@@ -203,14 +227,21 @@ class Relaxation:
         self.cover = CoverKnapsack(costs.capacity, costs.need)
         self.unit_cost = costs.cost / costs.demand[None, :]  # (O, D) per unit; ∞ without an arc
 
-    def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray) -> Evaluation:
+    def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray, exact: bool = True) -> Evaluation:
+        """L(λ) at a node with the covering knapsack solved exactly, or (``exact`` False) its LP
+        relaxation: a lower bound too, for the subgradient steps."""
         costs = self.costs
         values, (option, pair, share) = self.option_values(multipliers, fixing)
-        choice, chosen = self.cover.choose(values, fixing)
+        if exact:
+            choice, chosen = self.cover.choose(values, fixing)
+            open_share = chosen.astype(float)
+        else:
+            choice, open_share = self.cover.fractional(values, fixing)
+            chosen = open_share > 0
         unmet_gain = costs.unmet - multipliers
         bound = float(multipliers.sum() + np.minimum(unmet_gain, 0.0).sum()) + choice
-        served = np.bincount(pair, weights=share * chosen[option], minlength=len(multipliers))
-        return Evaluation(bound, chosen, values, 1.0 - served - (unmet_gain < 0))
+        served = np.bincount(pair, weights=share * open_share[option], minlength=len(multipliers))
+        return Evaluation(bound, chosen, values, 1.0 - served - (unmet_gain < 0), open_share)
 
     def option_values(self, multipliers: np.ndarray, fixing: np.ndarray):
         """v_o of the options not fixed closed (∞ for those) and the knapsack's shares: (option, pair,
@@ -219,9 +250,9 @@ class Relaxation:
         n_options = len(costs.fixed)
         allowed = np.flatnonzero(fixing != 0)
         ratio = self.unit_cost[allowed] - (multipliers / costs.demand)[None, :]
-        row, pair = np.nonzero(ratio < 0)
+        row, pair = np.divmod(np.flatnonzero(ratio < 0), ratio.shape[1])  # by row: faster than np.nonzero
         r = ratio[row, pair]
-        order = np.argsort(_ratio_key(row, r), kind="stable")
+        order = np.argsort(_ratio_key(row, r))  # ties (equal ratios) may go either way: same value
         row, pair, r = row[order], pair[order], r[order]
         option = allowed[row]
         q = costs.demand[pair]
@@ -312,17 +343,18 @@ class Search:
 
 
 def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: int):
-    """Subgradient steps at ``node`` from its multipliers; keeps its best bound and multipliers and
-    returns (the evaluation there, the average open state over the steps); stops once pruned."""
+    """Subgradient steps at ``node`` from its multipliers on the fractional evaluation; keeps its best
+    bound and multipliers, and returns (the exact evaluation at those, the average open state over the
+    steps); stops once pruned."""
     multipliers = node.multipliers.copy()
     best, average = None, None
     scale, stall = 1.0, 0
     for _ in range(iterations):
-        evaluation = relaxation.evaluate(multipliers, node.fixing)
+        evaluation = relaxation.evaluate(multipliers, node.fixing, exact=False)
         if not math.isfinite(evaluation.bound):
             node.bound = math.inf
             return evaluation, None
-        state = evaluation.chosen.astype(float)
+        state = evaluation.open_share
         average = state if average is None else (1 - AVERAGE_WEIGHT) * average + AVERAGE_WEIGHT * state
         if best is None or evaluation.bound > best.bound + 1e-12 * max(abs(evaluation.bound), 1.0):
             best, stall = evaluation, 0
@@ -335,9 +367,12 @@ def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: 
         if search.prunes(node.bound) or norm < 1e-12 or scale < MIN_STEP_SCALE:
             break
         target = search.best_cost if math.isfinite(search.best_cost) else evaluation.bound * 1.05 + 1.0
+        target = node.bound + TARGET_SHARE * (target - node.bound)
         step = scale * max(target - evaluation.bound, 1e-9 * max(abs(target), 1.0)) / norm
         multipliers = multipliers + step * evaluation.subgradient
-    return best, average
+    best = relaxation.evaluate(node.multipliers, node.fixing)  # no lower than the fractional one
+    node.bound = max(node.bound, best.bound)
+    return best, (average if math.isfinite(best.bound) else None)
 
 
 def flipped_bounds(relaxation: Relaxation, node: Node, evaluation: Evaluation) -> np.ndarray:
@@ -367,26 +402,27 @@ def flipped_bounds(relaxation: Relaxation, node: Node, evaluation: Evaluation) -
     return base + flipped
 
 
-def fix_by_penalties(search: Search, relaxation: Relaxation, node: Node, evaluation: Evaluation) -> None:
-    """Fix the free options whose flip leads above the incumbent less the margin to their relaxed
-    state; each subtree left out is noted with its bound."""
+def fix_by_penalties(search: Search, node: Node, evaluation: Evaluation, flipped: np.ndarray) -> None:
+    """Fix the free options whose flip (``flipped``: :func:`flipped_bounds`) leads above the incumbent
+    less the margin to their relaxed state; each subtree left out is noted with its bound."""
     if not math.isfinite(search.best_cost):
         return
-    flipped = flipped_bounds(relaxation, node, evaluation)
     fixable = (node.fixing == -1) & (flipped > search.best_cost - search.margin())
     if fixable.any():
         search.discard(float(flipped[fixable].min()))
         node.fixing[fixable] = evaluation.chosen[fixable].astype(np.int8)
 
 
-def branching_option(node: Node, average: np.ndarray, values: np.ndarray) -> int | None:
-    """The free option whose average open state is nearest 1/2 (ties: the least |v_o|); None when
-    every option is fixed."""
+def branching_option(node: Node, average: np.ndarray, flipped: np.ndarray) -> int | None:
+    """Among the free options whose average open state is within ``BRANCH_WINDOW`` of the nearest to
+    1/2, the one whose flip raises the bound most (that child is the likeliest to be pruned); None
+    when every option is fixed."""
     free = np.flatnonzero(node.fixing == -1)
     if not len(free):
         return None
-    key = np.lexsort((np.abs(values[free]), np.abs(average[free] - 0.5)))
-    return int(free[key[0]])
+    distance = np.abs(average[free] - 0.5)
+    candidates = free[distance <= distance.min() + BRANCH_WINDOW]
+    return int(candidates[np.argmax(flipped[candidates])])
 
 
 def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitated, options: SolverOptions,
@@ -420,8 +456,9 @@ def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitate
         if search.prunes(node.bound):
             search.discard(node.bound)
             continue
-        fix_by_penalties(search, relaxation, node, evaluation)
-        option = branching_option(node, average, evaluation.values)
+        flipped = flipped_bounds(relaxation, node, evaluation)
+        fix_by_penalties(search, node, evaluation, flipped)
+        option = branching_option(node, average, flipped)
         if option is None:
             search.try_open_set(node.fixing == 1, always=True)  # the node's one network: its optimum
             continue

@@ -162,14 +162,19 @@ class FlowLP:
     (:func:`sized_arc_cost`), closing an option sets its arcs' upper bounds and its capacity row to
     0, and each re-solve starts from the last basis (a few dual simplex steps instead of a fresh LP
     per local-search move). ``arc_cost`` replaces the sized costs (e.g. the plain flow costs where
-    module counts are fixed)."""
+    module counts are fixed); ``arcs`` (positions) keeps only those arcs as columns: a smaller LP
+    whose flows are still feasible for the whole problem, and no cheaper."""
 
-    def __init__(self, problem: Problem, index: ModelIndex, arc_cost: np.ndarray | None = None) -> None:
+    def __init__(
+        self, problem: Problem, index: ModelIndex, arc_cost: np.ndarray | None = None, arcs: np.ndarray | None = None
+    ) -> None:
         self.problem, self.index = problem, index
+        self.arcs = np.arange(problem.n_arcs) if arcs is None else np.asarray(arcs)
         self.capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
         self.capacity_max = problem.option_capacity_max[self.capacitated]
         arc_cost = sized_arc_cost(problem, index) if arc_cost is None else arc_cost
-        form = flow_form(problem, index, arc_cost, np.ones(problem.n_arcs), self.capacity_max)
+        form = flow_form(problem, index, arc_cost[self.arcs], np.ones(len(self.arcs)), self.capacity_max,
+                         arcs=self.arcs)
         self.highs = new_highs(SolverOptions(quiet=True))  # threads: whatever the process already uses
         pass_model(self.highs, form)
         self.opened = np.ones(problem.n_options, dtype=bool)
@@ -179,9 +184,9 @@ class FlowLP:
         problem, index = self.problem, self.index
         changed = np.flatnonzero(opened != self.opened)
         if len(changed):
-            arcs = np.flatnonzero(np.isin(problem.arc_option, changed))
-            upper = opened[problem.arc_option[arcs]].astype(float)
-            self.highs.changeColsBounds(len(arcs), arcs.astype(np.int32), np.zeros(len(arcs)), upper)
+            columns = np.flatnonzero(np.isin(problem.arc_option[self.arcs], changed))
+            upper = opened[problem.arc_option[self.arcs[columns]]].astype(float)
+            self.highs.changeColsBounds(len(columns), columns.astype(np.int32), np.zeros(len(columns)), upper)
             rows = np.flatnonzero(np.isin(self.capacitated, changed))
             row_upper = np.where(opened[self.capacitated[rows]], self.capacity_max[rows], 0.0)
             self.highs.changeRowsBounds(
@@ -192,7 +197,9 @@ class FlowLP:
         if solution is None:
             return None
         x = np.asarray(solution.col_value, dtype=float)
-        return _whole_modules(problem, index, x[: problem.n_arcs], x[problem.n_arcs :])
+        shares = np.zeros(problem.n_arcs)
+        shares[self.arcs] = x[: len(self.arcs)]
+        return _whole_modules(problem, index, shares, x[len(self.arcs) :])
 
 
 def clean_shares(index: ModelIndex, shares: np.ndarray, unmet_shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -308,11 +315,12 @@ def incumbent_from_values(
     option_value: np.ndarray,
     time_limit_s: float = 10.0,
     opened: np.ndarray | None = None,
+    flow_lp: FlowLP | None = None,
 ) -> Solution | None:
     """Open the options a Lagrangian solution opens (``opened``, default v_o < 0 and forced), adding
     the next best by v_o until capacity covers the demand that must be served, one type per site;
     flows by LP (more options opened where they miss a service level: :func:`feasible_flows`); then the
-    drop, add and swap passes."""
+    drop, add and swap passes (their flows on ``flow_lp`` where given)."""
     started = time.perf_counter()
     opened = (problem.forced | (option_value < 0)) if opened is None else opened.copy()
     must_serve = float(index.pair_must_serve.sum())
@@ -330,7 +338,8 @@ def incumbent_from_values(
     solution = feasible_flows(problem, index, keep)
     if solution is None or not satisfies_coupling(problem, index, solution):
         return None
-    flow_lp = FlowLP(problem, index) if problem.n_arcs < PERSISTENT_LP_MAX_ARCS else None
+    if flow_lp is None and problem.n_arcs < PERSISTENT_LP_MAX_ARCS:
+        flow_lp = FlowLP(problem, index)
     remaining = time_limit_s - (time.perf_counter() - started)  # the repair's time included
     solution = local_search(problem, index, solution, option_value, drop_moves, remaining / 3, flow_lp)
     remaining = time_limit_s - (time.perf_counter() - started)
