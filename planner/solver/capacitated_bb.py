@@ -69,11 +69,12 @@ logger = logging.getLogger(__name__)
 MAX_OPTIONS = 400  # options: the penalty tests solve one covering knapsack per free option and node
 MAX_CELLS = 2_000_000  # options × pairs of the dense tables
 COVER_STEPS = 2000  # capacity steps of the covering knapsack where the capacities have no small divisor
-ROOT_ITERATIONS = 600  # subgradient steps at the root, without the fixings' covering knapsack
-ROOT_SHARE = 0.1  # of the time limit at most for them
+ROOT_ITERATIONS = 600  # subgradient steps at the root (planner.solver.lagrangian's, without fixings)
+ROOT_SHARE = 0.1  # of the time limit at most for them (of 60 s without one)
 NODE_ITERATIONS = 30  # and at every other node (15: weaker bounds; 25–60 alike on 100 × 1,000)
 DIVE_ITERATIONS = 15  # subgradient steps at each node of the root's dive (a primal heuristic)
-DIVE_SHARE = 0.3  # of the time limit: the dive ends by then
+DIVE_SHARE = 0.1  # of the time limit at most for the dive
+DIVE_MAX_S = 2.0  # and at most this (also without a time limit)
 TARGET_SHARE = 0.5  # Polyak steps aim this share of the way from the node's bound to the incumbent's cost
 STALL_STEPS = 10  # steps without a better bound before the step scale halves
 MIN_STEP_SCALE = 1e-4
@@ -456,8 +457,8 @@ def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitate
         search.try_open_set(evaluation.chosen)
         if root:
             root_incumbent(search, evaluation, time_limit_s)
-            dive(search, relaxation, node, average,
-                 None if time_limit_s is None else started + DIVE_SHARE * time_limit_s)
+            dive(search, relaxation, node, average, time.perf_counter() + min(
+                DIVE_MAX_S, math.inf if time_limit_s is None else DIVE_SHARE * time_limit_s))
         if search.prunes(node.bound):
             search.discard(node.bound)
             continue
@@ -474,7 +475,7 @@ def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitate
     return search
 
 
-def dive(search: Search, relaxation: Relaxation, root: Node, average: np.ndarray, until: float | None) -> None:
+def dive(search: Search, relaxation: Relaxation, root: Node, average: np.ndarray, until: float) -> None:
     """A primal heuristic: from the root, fix the branching option to its rounded average state, raise
     the bound, evaluate the relaxed open set, and go on until every option is fixed or the node is
     infeasible, also past the incumbent's cost (the nodes are not kept: the tree starts at the root).
@@ -482,7 +483,7 @@ def dive(search: Search, relaxation: Relaxation, root: Node, average: np.ndarray
     optimum at 4.9 s, which the search alone found at 16 s. Ends at ``until`` (a ``time.perf_counter``
     reading) if it comes first."""
     node = Node(root.fixing.copy(), root.bound, root.multipliers.copy())
-    while until is None or time.perf_counter() < until:
+    while time.perf_counter() < until:
         raise_if_stopped()
         flipped = flipped_bounds(relaxation, node, relaxation.evaluate(node.multipliers, node.fixing))
         option = branching_option(node, average, flipped)
