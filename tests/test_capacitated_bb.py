@@ -75,7 +75,12 @@ def solved(problem, options=EXACT):
     return report, solution
 
 
-@pytest.mark.parametrize(("seed", "ratio"), list(itertools.product(range(6), (1.3, 2.0, 4.0))))
+def _some_slow(cases, fast: int):
+    """The first ``fast`` cases as they are, the rest marked slow (all run in the whole suite)."""
+    return [case if i < fast else pytest.param(*case, marks=pytest.mark.slow) for i, case in enumerate(cases)]
+
+
+@pytest.mark.parametrize(("seed", "ratio"), _some_slow(list(itertools.product(range(6), (1.3, 2.0, 4.0))), 9))
 def test_equals_brute_force(seed, ratio):
     problem = random_capacitated(seed, ratio=ratio, integral=seed % 2 == 0, forced=seed % 3 == 1)
     assert applies(problem, True)
@@ -90,7 +95,7 @@ def test_unmet_penalties_equal_brute_force(seed):
     assert report.objective == pytest.approx(enumerated(problem), rel=1e-7)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
 def test_a_stopped_search_reports_a_valid_bound(seed):
     problem = random_capacitated(seed, ratio=1.5, n_sites=9, n_regions=24)
     optimum = enumerated(problem)
@@ -173,3 +178,18 @@ def test_it_does_not_apply_with_module_choices_or_outside_the_presolve_shape():
     assert applies(problem, True)
     assert not applies(problem, False)
     assert not applies(dataclasses.replace(problem, max_modules=problem.max_modules + 1), True)
+
+
+def test_without_a_time_limit_an_unproven_search_goes_on_by_the_standard_route(monkeypatch):
+    """The branch-and-bound stopped at its no-limit budget (here at once, after the root): HiGHS
+    finishes from its incumbent, and the optimum and a valid bound come back."""
+    import planner.solver.engine as engine
+
+    monkeypatch.setattr(engine, "BB_NO_LIMIT_S", 1e-9)
+    problem = random_capacitated(1, ratio=1.4, n_sites=8, n_regions=20)  # not proven at the root
+    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, quiet=True, presolve_min_arcs=0), Timing())
+    optimum = enumerated(problem)
+    assert run.report.solver.startswith("HiGHS")
+    assert run.audit.passed
+    assert run.report.objective == pytest.approx(optimum, rel=1e-7)
+    assert run.report.best_bound <= optimum * (1 + 1e-7)

@@ -10,7 +10,8 @@ HiGHS.
    ``BB_SHARE`` of the time limit; what it has not proven by then goes on below from its incumbent,
    its bound kept (``lagrangian_bb_first``). Capacitated facility location of the presolve's shape
    with fixed module counts (``planner.solver.capacitated_bb.applies``) is solved by the capacitated
-   Lagrangian branch-and-bound with the whole time limit: where it applies, HiGHS does not finish
+   Lagrangian branch-and-bound with the whole time limit (without one, ``BB_NO_LIMIT_S``, then the
+   standard route from its incumbent, ``capacitated_bb_first``): where it applies, HiGHS does not finish
    even the root LP of the full model in the time the branch-and-bound needs to prove the optimum
    (100 × 1,000: ~25 s against 5–9 s in all), and at a time limit its bound is the higher.
 2. Whether the Lagrangian presolve runs (``presolve_applies``); what it used of the time limit is
@@ -111,11 +112,27 @@ def solve(
         return lagrangian_bb_first(problem, options, index, start, timing)
     if options.formulation == "auto" and options.builder == "arrays" and capacitated_bb_applies(
             problem, presolve_applies(problem, options)):
-        with timing.phase("solve"):
-            found = solve_capacitated_bb(problem, index, options, start)
-        if found is not None:
-            return found[0], found[1]
+        return capacitated_bb_first(problem, options, index, start, timing)
     return _solve_standard(problem, options, index, start, timing)
+
+
+def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: Timing):
+    """The capacitated branch-and-bound with the whole time limit (its result is the answer), or,
+    without a limit, for ``BB_NO_LIMIT_S``: what it has not proven by then goes on by the standard
+    route from its incumbent, the better solution and the larger bound kept."""
+    bb_options = options if options.time_limit_s is not None else dataclasses.replace(
+        options, time_limit_s=BB_NO_LIMIT_S)
+    with timing.phase("solve"):
+        found = solve_capacitated_bb(problem, index, bb_options, start)
+    if found is None:
+        return _solve_standard(problem, options, index, start, timing)
+    bb_report, bb_solution, proven = found
+    if proven or options.time_limit_s is not None:
+        return bb_report, bb_solution
+    report, solution = _solve_standard(problem, options, index, bb_solution, timing)
+    if report.objective is None or bb_report.objective < report.objective:
+        report, solution = with_gap(report, bb_report.objective, report.best_bound), bb_solution
+    return combine_bounds(report, bb_report.best_bound), solution
 
 
 def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: Timing):
