@@ -59,9 +59,9 @@ from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.solver.heuristic import FlowLP, incumbent_from_values, satisfies_coupling, solution_cost
-from planner.solver.lagrangian import lagrangian_bound
-from planner.solver.lagrangian_bb import prune_margin
-from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
+from planner.solver.lagrangian import cover_items, cover_table, lagrangian_bound
+from planner.solver.lagrangian_bb import BestFirst, Node, search_report
+from planner.solver.outcome import SolverOptions
 from planner.solver.radius import fixed_cost
 
 logger = logging.getLogger(__name__)
@@ -163,17 +163,8 @@ class CoverKnapsack:
         return items[values[items] <= values[ranked[: enough + 1]].sum()]
 
     def table(self, values: np.ndarray, items: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-        """(cost[k], taken[i, k]) for k = 0 … length: the least Σ v over ``items`` holding at least k units,
-        and whether item i is in that choice (dynamic programming, items in order)."""
-        table = np.full(length + 1, np.inf)
-        table[0] = 0.0
-        positions = np.arange(length + 1)
-        taken = np.zeros((len(items), length + 1), dtype=bool)
-        for row, item in enumerate(items.tolist()):
-            candidate = table[np.maximum(positions - self.units[item], 0)] + values[item]
-            taken[row] = candidate < table
-            table = np.where(taken[row], candidate, table)
-        return table, taken
+        """``planner.solver.lagrangian.cover_table`` in this knapsack's steps."""
+        return cover_table(values, items, self.units, length)
 
     def fractional(self, values: np.ndarray, fixing: np.ndarray) -> tuple[float, np.ndarray]:
         """(Σ v y, y): the LP relaxation of :meth:`choose` (no dearer than it, so also a bound), the
@@ -205,11 +196,7 @@ class CoverKnapsack:
         table, taken = self.table(values, items, deficit)
         if not np.isfinite(table[-1]):
             return math.inf, chosen
-        k = deficit
-        for row in range(len(items) - 1, -1, -1):
-            if taken[row, k]:
-                chosen[items[row]] = True
-                k = max(0, k - int(self.units[items[row]]))
+        chosen[cover_items(items, taken, self.units, deficit)] = True
         return total + float(table[-1]), chosen
 
 
@@ -279,16 +266,7 @@ def _ratio_key(row: np.ndarray, ratio: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class Node:
-    """Options fixed open (1), closed (0) or free (−1), the node's bound and its best multipliers."""
-
-    fixing: np.ndarray  # (O,) int8
-    bound: float
-    multipliers: np.ndarray  # (D,)
-
-
-@dataclass
-class Search:
+class Search(BestFirst):
     """One branch-and-bound: incumbent, the open nodes, counters, the flow LP for candidate networks."""
 
     problem: Problem
@@ -296,6 +274,7 @@ class Search:
     costs: DenseCapacitated
     mip_gap: float | None
     flow_lp: FlowLP
+    grain: float = 0.0  # no grain: costs need not be multiples of one
     best: Solution | None = None
     best_cost: float = math.inf
     discarded_bound: float = math.inf
@@ -305,12 +284,6 @@ class Search:
     tried: set = field(default_factory=set)
     started: float = field(default_factory=time.perf_counter)
     lp_seconds: float = 0.0  # spent in the flow LP of candidate networks
-
-    def margin(self) -> float:
-        return prune_margin(self.best_cost, self.mip_gap, 0.0) if math.isfinite(self.best_cost) else 0.0
-
-    def prunes(self, bound: float) -> bool:
-        return math.isfinite(self.best_cost) and bound > self.best_cost - self.margin()
 
     def consider(self, candidate: Solution | None) -> None:
         """Keep ``candidate`` if it is feasible and cheaper than the incumbent."""
@@ -333,17 +306,6 @@ class Search:
         started = time.perf_counter()
         self.consider(self.flow_lp.solve(is_open))
         self.lp_seconds += time.perf_counter() - started
-
-    def discard(self, bound: float) -> None:
-        """Note the bound of a subtree left out (the global bound must not pass it)."""
-        self.discarded_bound = min(self.discarded_bound, bound)
-
-    def push(self, node: Node) -> None:
-        heapq.heappush(self.queue, (node.bound, next(self.counter), node))
-
-    def global_bound(self) -> float:
-        """The least bound of the open nodes and of the discarded subtrees, at most the incumbent's cost."""
-        return min([bound for bound, _, _ in self.queue] + [self.discarded_bound, self.best_cost])
 
 
 def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: int):
@@ -519,15 +481,5 @@ def solve_capacitated_bb(problem: Problem, index: ModelIndex, options: SolverOpt
     seconds = time.perf_counter() - started
     if search.best is None:
         return None
-    proven = not search.queue
-    bound = search.global_bound()
-    status = Status.OPTIMAL if proven else Status.TIME_LIMIT
-    gap = relative_gap(search.best_cost, bound)
-    if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
-        status = Status.GAP_LIMIT
-    termination = "search complete" if proven else "time limit reached"
-    logger.info("capacitated branch-and-bound: %s, cost %.10g, bound %.10g, %d nodes (%.2fs)", termination,
-                search.best_cost, bound, search.nodes, seconds)
-    report = SolveReport.of(status, termination, search.best_cost, bound, options.mip_gap,
-                            "planner capacitated Lagrangian branch-and-bound", solve_s=seconds, nodes=search.nodes)
+    report, proven = search_report(search, options, seconds, "capacitated Lagrangian branch-and-bound")
     return report, search.best, proven

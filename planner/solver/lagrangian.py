@@ -154,23 +154,36 @@ class CapacityCover:
             return total, chosen
         items = np.flatnonzero(allowed & ~chosen)
         steps = int(np.ceil(deficit / self.step - 1e-9))
-        table = np.full(steps + 1, np.inf)
-        table[0] = 0.0
-        positions = np.arange(steps + 1)
-        taken = np.zeros((len(items), steps + 1), dtype=bool)
-        for row, item in enumerate(items.tolist()):
-            candidate = table[np.maximum(positions - self.units[item], 0)] + values[item]
-            better = candidate < table
-            taken[row] = better
-            table = np.where(better, candidate, table)
+        table, taken = cover_table(values, items, self.units, steps)
         if not np.isfinite(table[steps]):
             return np.inf, chosen
-        k = steps
-        for row in range(len(items) - 1, -1, -1):
-            if taken[row, k]:
-                chosen[items[row]] = True
-                k = max(0, k - int(self.units[items[row]]))
+        chosen[cover_items(items, taken, self.units, steps)] = True
         return total + float(table[steps]), chosen
+
+
+def cover_table(values: np.ndarray, items: np.ndarray, units: np.ndarray, length: int):
+    """(cost[k], taken[i, k]) for k = 0 … length: the least Σ v over ``items`` holding at least k
+    capacity steps (``units`` per option), and whether item i is in that choice (dynamic programming,
+    items in order)."""
+    table = np.full(length + 1, np.inf)
+    table[0] = 0.0
+    positions = np.arange(length + 1)
+    taken = np.zeros((len(items), length + 1), dtype=bool)
+    for row, item in enumerate(items.tolist()):
+        candidate = table[np.maximum(positions - units[item], 0)] + values[item]
+        taken[row] = candidate < table
+        table = np.where(taken[row], candidate, table)
+    return table, taken
+
+
+def cover_items(items: np.ndarray, taken: np.ndarray, units: np.ndarray, k: int) -> np.ndarray:
+    """The items of :func:`cover_table`'s choice for ``k`` steps (read back from ``taken``)."""
+    picked = []
+    for row in range(len(items) - 1, -1, -1):
+        if taken[row, k]:
+            picked.append(items[row])
+            k = max(0, k - int(units[items[row]]))
+    return np.array(picked, dtype=int)
 
 
 def _option_ratio_key(option: np.ndarray, ratio: np.ndarray) -> np.ndarray:

@@ -194,33 +194,16 @@ class Relaxation:
         return chosen, True
 
 
-@dataclass
-class Search:
-    """The state of one branch-and-bound: incumbent, its cost, the open nodes, counters."""
-
-    costs: DenseCosts
-    mip_gap: float | None
-    grain: float
-    best_open: np.ndarray | None = None
-    best_cost: float = math.inf
-    discarded_bound: float = math.inf  # the least bound of what pruning and fixing discarded (see discard)
-    nodes: int = 0
-    queue: list = field(default_factory=list)
-    counter: itertools.count = field(default_factory=itertools.count)
+class BestFirst:
+    """The bookkeeping a best-first branch-and-bound shares (a mixin for a dataclass with the fields
+    ``best_cost``, ``mip_gap``, ``grain``, ``discarded_bound``, ``queue`` and ``counter``): the prune
+    margin, pruning, the bounds of discarded subtrees, the queue and the global bound."""
 
     def margin(self) -> float:
         return prune_margin(self.best_cost, self.mip_gap, self.grain) if math.isfinite(self.best_cost) else 0.0
 
     def prunes(self, bound: float) -> bool:
         return math.isfinite(self.best_cost) and bound > self.best_cost - self.margin()
-
-    def consider(self, is_open: np.ndarray) -> None:
-        """Keep ``is_open`` if it is cheaper than the incumbent."""
-        if not (self.costs.min_open <= int(is_open.sum()) <= self.costs.max_open):
-            return
-        cost = self.costs.open_set_cost(is_open)
-        if cost < self.best_cost - 1e-12 * max(abs(cost), 1.0):
-            self.best_open, self.best_cost = is_open.copy(), cost
 
     def discard(self, bound: float) -> None:
         """Note the bound of a subtree left out because it holds nothing better than the incumbent by
@@ -238,6 +221,29 @@ class Search:
         """The least bound of the open nodes and of the discarded subtrees, at most the incumbent's cost."""
         open_bounds = [bound for bound, _, _ in self.queue]
         return min(open_bounds + [self.discarded_bound, self.best_cost])
+
+
+@dataclass
+class Search(BestFirst):
+    """The state of one branch-and-bound: incumbent, its cost, the open nodes, counters."""
+
+    costs: DenseCosts
+    mip_gap: float | None
+    grain: float
+    best_open: np.ndarray | None = None
+    best_cost: float = math.inf
+    discarded_bound: float = math.inf  # the least bound of what pruning and fixing discarded (see discard)
+    nodes: int = 0
+    queue: list = field(default_factory=list)
+    counter: itertools.count = field(default_factory=itertools.count)
+
+    def consider(self, is_open: np.ndarray) -> None:
+        """Keep ``is_open`` if it is cheaper than the incumbent."""
+        if not (self.costs.min_open <= int(is_open.sum()) <= self.costs.max_open):
+            return
+        cost = self.costs.open_set_cost(is_open)
+        if cost < self.best_cost - 1e-12 * max(abs(cost), 1.0):
+            self.best_open, self.best_cost = is_open.copy(), cost
 
 
 def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: int) -> Evaluation:
@@ -393,6 +399,14 @@ def solve_lagrangian_bb(
     seconds = time.perf_counter() - started
     if search.best_open is None or not math.isfinite(search.best_cost):
         return None
+    report, proven = search_report(search, options, seconds, "Lagrangian branch-and-bound")
+    return report, solution_from_open(problem, index, search.best_open.astype(int)), proven
+
+
+def search_report(search: BestFirst, options: SolverOptions, seconds: float, name: str) -> tuple[SolveReport, bool]:
+    """(the report of a finished or stopped search, proven): proven where no node is left open
+    (optimal, or ``gap_limit`` where the margin left a gap above ``OPTIMAL_GAP``), else ``time_limit``
+    with the global bound; the solver is "planner " + ``name``."""
     proven = not search.queue
     bound = search.global_bound()
     status = Status.OPTIMAL if proven else Status.TIME_LIMIT
@@ -400,8 +414,8 @@ def solve_lagrangian_bb(
     if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
         status = Status.GAP_LIMIT
     termination = "search complete" if proven else "time limit reached"
-    logger.info("Lagrangian branch-and-bound: %s, cost %.10g, bound %.10g, %d nodes (%.2fs)", termination,
+    logger.info("%s: %s, cost %.10g, bound %.10g, %d nodes (%.2fs)", name, termination,
                 search.best_cost, bound, search.nodes, seconds)
     report = SolveReport.of(status, termination, search.best_cost, bound, options.mip_gap,
-                            "planner Lagrangian branch-and-bound", solve_s=seconds, nodes=search.nodes)
-    return report, solution_from_open(problem, index, search.best_open.astype(int)), proven
+                            f"planner {name}", solve_s=seconds, nodes=search.nodes)
+    return report, proven
