@@ -26,14 +26,16 @@ capacity in steps of :math:`s` (the capacities' common divisor where there is a 
 :math:`Q / \text{COVER_STEPS}`), each capacity rounded *up* to whole steps, which can only lower the
 bound: :math:`L(\lambda)` is a lower bound on the node's optimum for every :math:`\lambda`, at least
 the LP bound of the strong formulation at the best :math:`\lambda`. It is raised by subgradient
-steps (:math:`g_d = 1 - \sum_o y_o x_{od} - x^u_d`, Polyak steps aimed at the incumbent), each node
-starting from its parent's best multipliers.
+steps (:math:`g_d = 1 - \sum_o y_o x_{od} - x^u_d`, Polyak steps aimed ``TARGET_SHARE`` of the way
+from the node's bound to the incumbent's cost) on the covering knapsack's LP relaxation (a bound too,
+and far cheaper), the exact knapsack at the node's best multipliers; each node starts from its
+parent's best multipliers, the root from ``planner.solver.lagrangian.lagrangian_bound``'s.
 
 **Search.** Best-first over nodes that fix options open or closed. Each node's relaxed open set is
 evaluated exactly (the flow LP of ``planner.solver.heuristic.FlowLP``) for incumbents; the root's
-also improved by the heuristic's local search. Options are fixed at a node by penalty tests: the
-bound with a free option flipped (forced open where the relaxation leaves it closed, closed where it
-opens it) is the same :math:`L` with the covering knapsack solved again with that option fixed
+also improved by the heuristic's local search, and a dive from the root (:func:`dive`) adds more.
+Options are fixed at a node by penalty tests: the bound with a free option flipped (forced open
+where the relaxation leaves it closed, closed where it opens it) is the same :math:`L` with the covering knapsack solved again with that option fixed
 (:func:`flipped_bounds`); where it exceeds the incumbent's cost less the prune margin, the option
 keeps its relaxed state in every better solution of the node. Branching is on a free option whose
 average open state over the node's subgradient steps is near 1/2 (an ergodic primal estimate, as the
