@@ -35,7 +35,8 @@ parent's best multipliers, the root from ``planner.solver.lagrangian.lagrangian_
 evaluated exactly (the flow LP of ``planner.solver.heuristic.FlowLP``) for incumbents; the root's
 also improved by the heuristic's local search, and a dive from the root (:func:`dive`) adds more.
 Options are fixed at a node by penalty tests: the bound with a free option flipped (forced open
-where the relaxation leaves it closed, closed where it opens it) is the same :math:`L` with the covering knapsack solved again with that option fixed
+where the relaxation leaves it closed, closed where it opens it)
+is the same :math:`L` with the covering knapsack solved again with that option fixed
 (:func:`flipped_bounds`); where it exceeds the incumbent's cost less the prune margin, the option
 keeps its relaxed state in every better solution of the node. Branching is on a free option whose
 average open state over the node's subgradient steps is near 1/2 (an ergodic primal estimate, as the
