@@ -162,19 +162,14 @@ class FlowLP:
     (:func:`sized_arc_cost`), closing an option sets its arcs' upper bounds and its capacity row to
     0, and each re-solve starts from the last basis (a few dual simplex steps instead of a fresh LP
     per local-search move). ``arc_cost`` replaces the sized costs (e.g. the plain flow costs where
-    module counts are fixed); ``arcs`` (positions) keeps only those arcs as columns: a smaller LP
-    whose flows are still feasible for the whole problem, and no cheaper."""
+    module counts are fixed)."""
 
-    def __init__(
-        self, problem: Problem, index: ModelIndex, arc_cost: np.ndarray | None = None, arcs: np.ndarray | None = None
-    ) -> None:
+    def __init__(self, problem: Problem, index: ModelIndex, arc_cost: np.ndarray | None = None) -> None:
         self.problem, self.index = problem, index
-        self.arcs = np.arange(problem.n_arcs) if arcs is None else np.asarray(arcs)
         self.capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
         self.capacity_max = problem.option_capacity_max[self.capacitated]
         arc_cost = sized_arc_cost(problem, index) if arc_cost is None else arc_cost
-        form = flow_form(problem, index, arc_cost[self.arcs], np.ones(len(self.arcs)), self.capacity_max,
-                         arcs=self.arcs)
+        form = flow_form(problem, index, arc_cost, np.ones(problem.n_arcs), self.capacity_max)
         self.highs = new_highs(SolverOptions(quiet=True))  # threads: whatever the process already uses
         pass_model(self.highs, form)
         self.opened = np.ones(problem.n_options, dtype=bool)
@@ -184,9 +179,9 @@ class FlowLP:
         problem, index = self.problem, self.index
         changed = np.flatnonzero(opened != self.opened)
         if len(changed):
-            columns = np.flatnonzero(np.isin(problem.arc_option[self.arcs], changed))
-            upper = opened[problem.arc_option[self.arcs[columns]]].astype(float)
-            self.highs.changeColsBounds(len(columns), columns.astype(np.int32), np.zeros(len(columns)), upper)
+            arcs = np.flatnonzero(np.isin(problem.arc_option, changed))
+            upper = opened[problem.arc_option[arcs]].astype(float)
+            self.highs.changeColsBounds(len(arcs), arcs.astype(np.int32), np.zeros(len(arcs)), upper)
             rows = np.flatnonzero(np.isin(self.capacitated, changed))
             row_upper = np.where(opened[self.capacitated[rows]], self.capacity_max[rows], 0.0)
             self.highs.changeRowsBounds(
@@ -197,9 +192,7 @@ class FlowLP:
         if solution is None:
             return None
         x = np.asarray(solution.col_value, dtype=float)
-        shares = np.zeros(problem.n_arcs)
-        shares[self.arcs] = x[: len(self.arcs)]
-        return _whole_modules(problem, index, shares, x[len(self.arcs) :])
+        return _whole_modules(problem, index, x[: problem.n_arcs], x[problem.n_arcs :])
 
 
 def clean_shares(index: ModelIndex, shares: np.ndarray, unmet_shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
