@@ -13,6 +13,7 @@ from planner.errors import InfeasibleError
 from planner.pipeline import solve_problem
 from planner.solver.outcome import SolverOptions
 from tests.builders import dense_problem
+from tests.marks import some_slow
 
 
 def random_problem(seed: int, capacitated_must_serve: bool = False):
@@ -92,7 +93,7 @@ def brute_force(problem) -> float | None:
     return best
 
 
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", some_slow(range(60), 20))
 def test_milp_matches_brute_force(seed):
     problem = random_problem(seed)
     expected = brute_force(problem)
@@ -114,7 +115,7 @@ PRESOLVE_RULES = {  # (PAYING_FIXED_SHARE, POOR_INCUMBENT_GAP) of planner.solver
 
 @pytest.mark.parametrize("rule", PRESOLVE_RULES)
 @pytest.mark.parametrize("capacitated", [False, True])
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", some_slow(range(20), 5))
 def test_lagrangian_presolve_keeps_the_optimum(monkeypatch, seed, capacitated, rule):
     """The Lagrangian bound never exceeds the optimum, and fixing options never loses it, whether
     the presolve goes on past its first incumbent or stops there."""

@@ -29,6 +29,7 @@ from planner.solver.outcome import SolverOptions, Status
 from planner.timing import Timing
 from tests.brute import flow_lp
 from tests.builders import dense_problem
+from tests.marks import some_slow
 
 EXACT = SolverOptions(mip_gap=1e-9, quiet=True)
 
@@ -75,12 +76,7 @@ def solved(problem, options=EXACT):
     return report, solution
 
 
-def _some_slow(cases, fast: int):
-    """The first ``fast`` cases as they are, the rest marked slow (all run in the whole suite)."""
-    return [case if i < fast else pytest.param(*case, marks=pytest.mark.slow) for i, case in enumerate(cases)]
-
-
-@pytest.mark.parametrize(("seed", "ratio"), _some_slow(list(itertools.product(range(6), (1.3, 2.0, 4.0))), 9))
+@pytest.mark.parametrize(("seed", "ratio"), some_slow(list(itertools.product(range(6), (1.3, 2.0, 4.0))), 4))
 def test_equals_brute_force(seed, ratio):
     problem = random_capacitated(seed, ratio=ratio, integral=seed % 2 == 0, forced=seed % 3 == 1)
     assert applies(problem, True)
@@ -88,7 +84,7 @@ def test_equals_brute_force(seed, ratio):
     assert report.objective == pytest.approx(enumerated(problem), rel=1e-7)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", some_slow(range(6), 2))
 def test_unmet_penalties_equal_brute_force(seed):
     problem = random_capacitated(seed, ratio=0.8 + 0.3 * seed, penalty=4.0 + seed)
     report, _ = solved(problem)

@@ -302,6 +302,7 @@ def test_out_folder_has_the_mode_of_a_plain_mkdir(solved, tmp_path):
     assert solved[1].stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
 
 
+@pytest.mark.slow
 def test_solve_with_one_open_site_of_each_of_two_types(tmp_path):
     # micro opens at a and e, plant only at b (row 1 of sites.csv)
     model = write_instance(tmp_path, MODEL + MICRO)
@@ -318,6 +319,7 @@ def test_solve_with_one_open_site_of_each_of_two_types(tmp_path):
 # --- solve: options ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_solve_default_out_is_results_model_name(tmp_path, monkeypatch):
     model = write_instance(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -326,6 +328,7 @@ def test_solve_default_out_is_results_model_name(tmp_path, monkeypatch):
     assert (tmp_path / "results" / "tiny" / "summary.json").exists()
 
 
+@pytest.mark.slow
 def test_solve_replaces_an_out_folder_it_wrote(tmp_path):
     model = write_instance(tmp_path)
     out = tmp_path / "out"
@@ -338,6 +341,7 @@ def test_solve_replaces_an_out_folder_it_wrote(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml", "out", "regions.geojson"]  # nothing aside
 
 
+@pytest.mark.slow
 def test_solve_writes_into_an_empty_out_folder(tmp_path):
     model = write_instance(tmp_path)
     out = tmp_path / "out"
@@ -347,6 +351,7 @@ def test_solve_writes_into_an_empty_out_folder(tmp_path):
     assert (out / "summary.json").exists()
 
 
+@pytest.mark.slow
 def test_quiet_writes_nothing_to_stderr(tmp_path):
     model = write_instance(tmp_path)
     result = invoke("solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet")
@@ -355,6 +360,7 @@ def test_quiet_writes_nothing_to_stderr(tmp_path):
     assert result.stdout.startswith("status      optimal")
 
 
+@pytest.mark.slow
 def test_quiet_still_shows_warnings(tmp_path):
     model = write_instance(tmp_path)
     model.write_text(MODEL.replace("max_distance_km = 100.0", "max_distance_km = 30.0"), encoding="utf-8")
@@ -365,6 +371,7 @@ def test_quiet_still_shows_warnings(tmp_path):
     assert "warning" in lines[0] and "product 'gadget': 1 regions (c)" in lines[0] and "stay unmet" in lines[0]
 
 
+@pytest.mark.slow
 def test_without_quiet_progress_goes_to_stderr(tmp_path):
     model = write_instance(tmp_path)
     result = invoke("solve", "--model", str(model), "--out", str(tmp_path / "out"))
@@ -374,6 +381,7 @@ def test_without_quiet_progress_goes_to_stderr(tmp_path):
     assert "HiGHS" not in result.stdout
 
 
+@pytest.mark.slow
 def test_time_limit(tmp_path):
     model = write_instance(tmp_path)
     out = tmp_path / "out"
@@ -384,6 +392,7 @@ def test_time_limit(tmp_path):
     assert summary["status"] == "optimal"  # the tiny instance never hits it
 
 
+@pytest.mark.slow
 def test_mip_gap(tmp_path):
     model = write_instance(tmp_path)
     out = tmp_path / "out"
@@ -396,6 +405,7 @@ def test_mip_gap(tmp_path):
     assert "tolerance 5%" in result.stdout
 
 
+@pytest.mark.slow
 def test_threads(tmp_path):
     # HiGHS keeps one thread scheduler per process; start from a fresh one (see the next test)
     highspy.Highs.resetGlobalScheduler(True)
@@ -407,6 +417,7 @@ def test_threads(tmp_path):
     assert read_summary(out)["inputs"]["solver_options"]["threads"] == 1
 
 
+@pytest.mark.slow
 def test_threads_can_change_between_solves_in_one_process(tmp_path):
     highspy.Highs.resetGlobalScheduler(True)
     model = write_instance(tmp_path)
@@ -445,6 +456,7 @@ def test_select(tmp_path):
     assert len(gpd.read_file(out / "network.gpkg", layer="regions")) == 2
 
 
+@pytest.mark.slow
 def test_select_several_values(tmp_path):
     model = write_instance(tmp_path)
     out = tmp_path / "out"
@@ -454,6 +466,7 @@ def test_select_several_values(tmp_path):
     assert sorted(regions["region_id"].unique()) == ["a", "c", "e"]
 
 
+@pytest.mark.slow
 def test_regions_argument_overrides_the_model_file(tmp_path):
     model = write_instance(tmp_path)
     other = tmp_path / "other"

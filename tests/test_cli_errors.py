@@ -149,6 +149,7 @@ def test_bench_exits_0_when_every_instance_solves(tmp_path):
 # --- options ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_repeated_select_on_one_column_is_a_union_with_a_warning(tmp_path, model):
     out = tmp_path / "out"
     result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet", "--select", "state=X",
@@ -162,6 +163,7 @@ def test_repeated_select_on_one_column_is_a_union_with_a_warning(tmp_path, model
     assert summary["inputs"]["select"] == {"state": ["X", "Y"]}
 
 
+@pytest.mark.slow
 def test_select_on_different_columns_must_all_match(tmp_path, model):
     out = tmp_path / "out"
     result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet", "--select", "state=X",
@@ -171,6 +173,7 @@ def test_select_on_different_columns_must_all_match(tmp_path, model):
     assert json.loads((out / "summary.json").read_text())["size"]["regions"] == 1  # R1: state X and in R1, R2
 
 
+@pytest.mark.slow
 def test_threads_above_the_cores_are_cut_with_a_note(tmp_path, model):
     import highspy
 

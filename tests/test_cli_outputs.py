@@ -93,6 +93,7 @@ def test_out_on_the_folder_holding_the_input_is_refused(tmp_path, monkeypatch):
     assert line.startswith(f"error: {tmp_path / 'data'}: ")
 
 
+@pytest.mark.slow
 def test_out_on_results_itself_is_refused(tmp_path, monkeypatch):
     model = instance(tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -102,6 +103,7 @@ def test_out_on_results_itself_is_refused(tmp_path, monkeypatch):
                    "results", "not written by the planner")
 
 
+@pytest.mark.slow
 def test_a_folder_that_lost_its_marker_is_refused(tmp_path):
     model = instance(tmp_path)
     out = tmp_path / "out"
@@ -120,6 +122,7 @@ def test_out_that_is_a_link_is_refused(tmp_path):
                    tmp_path, "is a link")
 
 
+@pytest.mark.slow
 def test_out_holding_an_input_is_refused_even_when_marked(tmp_path):
     model = instance(tmp_path)
     out = tmp_path / "out"
@@ -235,6 +238,7 @@ def test_check_output_dir_accepts_new_empty_and_marked_folders(tmp_path):
     check_output_dir(tmp_path / "marked")
 
 
+@pytest.mark.slow
 def test_write_outputs_leaves_the_run_timing_as_it_is(tmp_path):
     from planner.export import write_outputs
     from planner.inputs.prepare import DataOptions

@@ -150,6 +150,7 @@ def test_signal_while_writing_removes_the_staging_folder(start, tmp_path, number
     assert_stopped_cleanly(run, number, run.signal_and_wait(number), out)
 
 
+@pytest.mark.slow
 def test_sigterm_with_quiet_prints_one_line(start, tmp_path):
     out = tmp_path / "out"
     run = start("solve", *NC, "--out", str(out), "--quiet")

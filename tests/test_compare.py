@@ -132,6 +132,7 @@ def test_proven_value_uses_the_central_bound():
     assert value["proven_at_least"] == pytest.approx(10.0)
 
 
+@pytest.mark.slow
 def test_compare_with_scenarios_adds_the_stochastic_analysis(tmp_path):
     """With --scenarios the comparison also plans the hybrid model under uncertainty: strategy costs,
     VSS ≥ 0 and EVPI ≥ 0 (solved exactly), scenarios.csv and the value.json block."""

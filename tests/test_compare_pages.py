@@ -83,6 +83,7 @@ def visible_text(page: str) -> str:
     return " ".join(parser.parts)
 
 
+@pytest.mark.slow
 def test_one_map_per_variant_all_of_one_size(written):
     from PIL import Image
 

@@ -262,6 +262,7 @@ def test_workbook_has_the_inbound_sheet(supplied):
 # --- without suppliers ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_run_without_suppliers_has_no_supply_output(plain):
     assert not (plain / "inbound_flows.csv").exists()
     assert map_data(plain)["supply"] is None

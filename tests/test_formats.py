@@ -414,6 +414,7 @@ def test_run_bench_pmedian_tiny(tmp_path):
 
 
 # --- published instances -----------------------------------------------------------------------------
+FAST_PER_PROBLEM = 3  # published instances of each problem in the fast subset (all run in the whole suite)
 SLOW = {  # instance names (known_optima.csv) that took more than about 5 s with the planner
     "pmed6",
     "pmed11",
@@ -431,13 +432,15 @@ SLOW = {  # instance names (known_optima.csv) that took more than about 5 s with
 def _published_cases():
     if not OPTIMA.exists():
         return [pytest.param(None, marks=needs_benchmarks, id="benchmarks-missing")]
-    params = []
+    params, fast_per_problem = [], {}
     for case in cases_from_optima(OPTIMA):
         marks = []
         if case.path.name.startswith("capa"):
             marks = [pytest.mark.capa, pytest.mark.slow]
-        elif case.name in SLOW:
+        elif case.name in SLOW or fast_per_problem.get(case.problem, 0) >= FAST_PER_PROBLEM:
             marks = [pytest.mark.slow]
+        else:
+            fast_per_problem[case.problem] = fast_per_problem.get(case.problem, 0) + 1
         params.append(pytest.param(case, marks=marks, id=f"{case.name}-{case.problem}"))
     return params
 

@@ -15,6 +15,7 @@ from planner.solver.heuristic import incumbent_from_values, solution_cost
 from planner.solver.lagrangian import _Relaxation, lagrangian_bound
 from planner.solver.module_search import ModularFlowLP, _full_solution, module_search
 from planner.solver.outcome import SolverOptions
+from tests.marks import some_slow
 from tests.test_brute_force import brute_force, random_problem
 
 
@@ -26,7 +27,7 @@ def _configurations(problem):
         yield counts > 0, np.maximum(counts, problem.min_modules * (counts > 0))
 
 
-@pytest.mark.parametrize("seed", range(15))
+@pytest.mark.parametrize("seed", some_slow(range(15), 5))
 def test_the_flow_lp_reproduces_brute_force_and_the_solution_cost(seed):
     """The best z(S, m) over every configuration is the brute-force optimum (scipy's LP per
     configuration), and each evaluation's cost is the cost recomputed from its solution."""
@@ -49,7 +50,7 @@ def test_the_flow_lp_reproduces_brute_force_and_the_solution_cost(seed):
         assert min(costs) == pytest.approx(expected, rel=1e-7, abs=1e-7)
 
 
-@pytest.mark.parametrize("seed", range(15))
+@pytest.mark.parametrize("seed", some_slow(range(15), 5))
 def test_the_duals_never_understate_a_moves_gain(seed):
     """Φ is convex in the capacities, so one module more gains at most μC − M, one fewer saves at
     most M − μC, and opening j with the module count its Lagrangian value picks gains at most
@@ -88,7 +89,7 @@ def test_the_duals_never_understate_a_moves_gain(seed):
 
 
 @pytest.mark.parametrize("capacitated", [False, True])
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", some_slow(range(20), 5))
 def test_the_module_search_improves_on_its_start_and_stays_feasible(seed, capacitated):
     """Never dearer than its start, never below the optimum, and its cost is its solution's."""
     problem = random_problem(seed, capacitated_must_serve=capacitated)
@@ -112,6 +113,7 @@ def _large_model_path(monkeypatch, min_highs_seconds: float):
     monkeypatch.setattr(presolve, "MIN_HIGHS_SECONDS_LARGE", min_highs_seconds)
 
 
+@pytest.mark.slow
 def test_a_large_model_with_too_little_time_left_reports_the_presolve_incumbent(monkeypatch):
     """HiGHS is skipped where the presolve has an incumbent (and run where it has none): the
     presolve's network, audited, with the Lagrangian bound."""
@@ -132,7 +134,7 @@ def test_a_large_model_with_too_little_time_left_reports_the_presolve_incumbent(
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", some_slow(range(8), 2))
 def test_the_large_model_path_keeps_the_optimum(monkeypatch, seed, threads):
     """With the time HiGHS needs, the large-model presolve (search and subgradient side by side,
     or one after the other on one thread) and its fixings keep the optimum."""
@@ -145,7 +147,7 @@ def test_the_large_model_path_keeps_the_optimum(monkeypatch, seed, threads):
     assert run.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-7)
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", some_slow(range(20), 5))
 def test_the_large_model_subgradient_options_keep_the_bound_valid(seed):
     """A target that moves (as the search improves it), a cap on it and restarts when stuck change
     the steps, never the validity: the bound stays at or below the optimum, and the moving target

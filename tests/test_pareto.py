@@ -76,6 +76,7 @@ def test_random_frontiers_are_non_dominated_and_monotone(tmp_path, seed):
     assert (table["status"] == "optimal").all()
 
 
+@pytest.mark.slow
 def test_pareto_command_writes_points_csv_and_chart(tmp_path):
     regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
     model = tmp_path / "m.toml"

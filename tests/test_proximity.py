@@ -104,6 +104,7 @@ def cli_model(tmp_path, proximity: str):
     return model
 
 
+@pytest.mark.slow
 def test_neutral_factors_are_todays_model(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

@@ -121,6 +121,7 @@ pilot_periods = 1
 """
 
 
+@pytest.mark.slow
 def test_solve_with_periods_and_scenarios(tmp_path):
     from tests.test_bad_input import MODEL
 

@@ -45,6 +45,7 @@ def chosen(config, names, overrides=()):
     return [p for p in sensitivity_parameters(config, overrides=overrides) if p.name in names]
 
 
+@pytest.mark.slow
 def test_bisection_finds_the_microfactory_breakeven(tmp_path):
     """m from 60 to 150: value 200 − 2·60 = 80 at the low end, 0 at the high end; 4 bisection steps
     bracket m = 100 to ± 90 / 32."""
@@ -62,6 +63,7 @@ def test_bisection_finds_the_microfactory_breakeven(tmp_path):
     assert result.base["value_of_decentralisation"] == pytest.approx(100.0)  # m = 50: 200 − 100
 
 
+@pytest.mark.slow
 def test_tornado_values_equal_separate_compares(tmp_path):
     """The ends of the default microfactory fixed cost (×0.7, ×1.3 of m = 80: 56 and 104) and transport
     cost are the values of separate compares at those values; at m = 56 by hand 200 − 112 = 88."""

@@ -23,6 +23,7 @@ from planner.studies.stochastic.analysis import (
 from planner.studies.stochastic.problem import never_worth_opening, stochastic_problem
 from planner.studies.stochastic.results import Solution, cvar
 from tests.builders import dense_problem
+from tests.marks import some_slow
 
 EXACT = SolverOptions(mip_gap=0.0)
 
@@ -143,7 +144,7 @@ def random_problem(seed: int, n_sites: int = 4, n_regions: int = 6):
 SLOW = pytest.mark.slow
 
 
-@pytest.mark.parametrize("seed", [1, 2, pytest.param(3, marks=SLOW), pytest.param(4, marks=SLOW)])
+@pytest.mark.parametrize("seed", some_slow([1, 2, 3, 4], 1))
 def test_vss_and_evpi_are_not_negative(seed):
     problem = random_problem(seed)
     scenarios = generate_scenarios(problem.demand, 4, seed, _uncertainty(0.5, 0.3))

@@ -54,6 +54,7 @@ def cluster():
         yield local
 
 
+@pytest.mark.slow
 def test_carbon_price_sweep_on_two_workers(tmp_path, cluster):
     config = two_type_config(tmp_path)
     varies = [Vary.parse("carbon_price=0:300:7", config)]
@@ -76,6 +77,7 @@ def test_carbon_price_sweep_on_two_workers(tmp_path, cluster):
     assert list(csv.columns[:3]) == ["scenario", "carbon_price", "status"]
 
 
+@pytest.mark.slow
 def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
     """max_facilities 0 cannot serve demand that must be served (the solver proves it infeasible on a
     worker); a negative opening cost is rejected by the schema. The other scenarios finish; a rerun
