@@ -3,12 +3,14 @@ HiGHS.
 
 1. Which builder: the sparse standard form from arrays (default) or the Pyomo model
    (``SolverOptions.builder``), checked before anything runs. Where the flows are uncoupled
-   (uncapacitated, p-median-like) and many facilities open, the radius model of
-   ``planner.solver.radius`` replaces both (``SolverOptions.formulation``, rule in ``radius.preferred``).
-   Where the flows are uncoupled and the radius model is not preferred (UFL, p-median with few
-   medians), the Lagrangian branch-and-bound of ``planner.solver.lagrangian_bb`` runs first, with
-   ``BB_SHARE`` of the time limit; what it has not proven by then goes on below from its incumbent,
-   its bound kept (``lagrangian_bb_first``). Capacitated facility location of the presolve's shape
+   (uncapacitated, p-median-like) and the only constraints on the open set are a facility count and
+   forced options, the Lagrangian branch-and-bound of ``planner.solver.lagrangian_bb`` runs first, with
+   ``BB_SHARE`` of the time limit; what it has not proven by then goes on from its incumbent, its
+   bound kept (``lagrangian_bb_first``), with the radius model of ``planner.solver.radius`` where many
+   facilities open (rule in ``radius.preferred``), else by the standard route below. Where the
+   branch-and-bound does not apply (type counts, one type per site, a capex budget) the radius model
+   replaces the standard one by the same rule (``SolverOptions.formulation`` forces either).
+   Capacitated facility location of the presolve's shape
    with fixed module counts (``planner.solver.capacitated_bb.applies``) is solved by the capacitated
    Lagrangian branch-and-bound with the whole time limit (without one, ``BB_NO_LIMIT_S``, then the
    standard route from its incumbent, ``capacitated_bb_first``): where it applies, HiGHS does not finish
@@ -105,11 +107,11 @@ def solve(
                 problem, options, index, solve_relaxed=lambda relaxed, opts: solve(relaxed, opts),
                 solve_full=lambda full, full_index, opts, start: _solve_with_arrays(
                     full, full_index, opts, None, start, Timing()))
+    if options.formulation == "auto" and options.builder == "arrays" and lagrangian_bb_applies(problem):
+        return lagrangian_bb_first(problem, options, index, start, timing)
     if _use_radius(problem, options):
         with timing.phase("solve"):
             return solve_radius(problem, options, index=index, start=start)
-    if options.formulation == "auto" and options.builder == "arrays" and lagrangian_bb_applies(problem):
-        return lagrangian_bb_first(problem, options, index, start, timing)
     if options.formulation == "auto" and options.builder == "arrays" and capacitated_bb_applies(
             problem, presolve_applies(problem, options)):
         return capacitated_bb_first(problem, options, index, start, timing)
@@ -148,7 +150,11 @@ def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: T
         return bb_report, bb_solution
     if options.time_limit_s is not None:
         options = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - bb_report.solve_s, 1.0))
-    report, solution = _solve_standard(problem, options, index, bb_solution, timing)
+    if _use_radius(problem, options):
+        with timing.phase("solve"):
+            report, solution = solve_radius(problem, options, index=index, start=bb_solution)
+    else:
+        report, solution = _solve_standard(problem, options, index, bb_solution, timing)
     if report.objective is None or bb_report.objective < report.objective:
         report, solution = with_gap(report, bb_report.objective, report.best_bound), bb_solution
     return combine_bounds(report, bb_report.best_bound), solution

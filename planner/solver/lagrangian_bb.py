@@ -29,7 +29,11 @@ classical formulation. It is raised by subgradient steps
 incumbent), each node starting from its parent's best multipliers.
 
 **Search.** Best-first over nodes that fix options open or closed; each node's relaxed open set is
-also evaluated as an open set (every pair on its cheapest open option), which gives the incumbents.
+also evaluated as an open set (every pair on its cheapest open option), which gives the incumbents;
+the cheapest set a node considered, where it is within ``LOCAL_WINDOW`` of the incumbent and new, is
+improved by vertex substitution (``planner.solver.interchange``: the best add, drop or swap until none
+pays) — with many medians the relaxed sets are poor networks and the interchange's local optima are
+what lets the penalty tests fix most options at the root.
 A node is pruned when its bound shows it holds no solution better than the incumbent by the
 tolerance :math:`\delta` (:func:`prune_margin`: the relative MIP gap, and where every cost is a
 multiple of a grain :math:`g` — integer distances — any better solution is at least :math:`g`
@@ -58,6 +62,7 @@ import numpy as np
 from planner.interrupt import raise_if_stopped
 from planner.model.index import ModelIndex
 from planner.problem import Problem
+from planner.solver.interchange import improve
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
 from planner.solver.radius import applies as flows_uncoupled
 from planner.solver.radius import fixed_cost, solution_from_open
@@ -67,10 +72,15 @@ logger = logging.getLogger(__name__)
 MAX_CELLS = 4_000_000  # options × pairs of the dense cost table
 ROOT_ITERATIONS = 1500  # subgradient steps at the root
 NODE_ITERATIONS = 30  # and at every other node (15: weaker bounds on Körkel–Ghosh; 60: fewer nodes/s)
+SPARSE_SHARE = 0.05  # of the pairs: with more beyond the scan the dense form is faster ...
+DENSE_RUN = 50  # ... for this many evaluations, then the sparse one is tried again
+SCAN_STEPS = 32  # options per pair stepped through before the rest of the rows is compared at once
 STALL_STEPS = 12  # steps without a better bound before the step scale halves
 MIN_STEP_SCALE = 1e-4
 ROUNDING = 1e-9  # relative: a bound this close to the incumbent's cost proves it
 GRAIN_ROUNDING = 1e-6  # in grains: a bound this far above a multiple of the grain is not rounded past it
+LOCAL_SEARCH_SHARE = 0.2  # of the time limit: the most one interchange may take
+LOCAL_WINDOW = 0.003  # relative: interchanges start from relaxed open sets this close to the incumbent
 GRAINS = (1.0, 0.1, 0.01, 0.001)  # tried in this order by cost_grain
 
 
@@ -161,13 +171,62 @@ class Evaluation:
 
 
 class Relaxation:
-    """Evaluates :math:`L(\\lambda)` at a node (see the module)."""
+    r"""Evaluates :math:`L(\lambda)` at a node (see the module).
+
+    Only the arcs with :math:`w_{od} < \lambda_d` count in :math:`v_o`; with each pair's options sorted
+    by cost (once) they are a prefix of its row, found by stepping along the rows while any pair still
+    has a cheaper option (``SCAN_STEPS``, then by comparison over the rest of the rows): the work
+    follows the number of such arcs, a few per pair near the optimal multipliers, not the table. Where
+    many pairs have more than ``SCAN_STEPS`` such arcs (few medians) the dense form is faster and is
+    used for the next ``DENSE_RUN`` evaluations."""
 
     def __init__(self, costs: DenseCosts) -> None:
         self.costs = costs
+        self.order = np.argsort(costs.cost, axis=0, kind="stable").T  # (D, O) options by cost per pair
+        self.sorted = np.take_along_axis(costs.cost.T, self.order, axis=1)  # (D, O) their costs
+        self.dense_left = 0  # evaluations left in the dense form before the sparse one is tried again
+
+    def cheap_counts(self, multipliers: np.ndarray) -> np.ndarray | None:
+        """(D,) how many options serve each pair for less than its multiplier; None where more than
+        ``SPARSE_SHARE`` of the pairs have more than ``SCAN_STEPS`` such options."""
+        n_pairs, n_options = self.sorted.shape
+        counts = np.zeros(n_pairs, dtype=np.int64)
+        rows = np.arange(n_pairs)
+        for step in range(min(SCAN_STEPS, n_options)):
+            rows = rows[self.sorted[rows, step] < multipliers[rows]]
+            if not len(rows):
+                return counts
+            counts[rows] += 1
+        if n_options > SCAN_STEPS:
+            if len(rows) > SPARSE_SHARE * n_pairs:
+                return None  # many pairs have more cheap options than the scan: the dense form is faster
+            counts[rows] += (self.sorted[rows, SCAN_STEPS:] < multipliers[rows, None]).sum(axis=1)
+        return counts
 
     def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray) -> Evaluation:
-        """L(λ) at a node; the rows of the options it fixes closed are skipped (their v_o is ∞)."""
+        """L(λ) at a node; the options it fixes closed have :math:`v_o = ∞`."""
+        costs = self.costs
+        if self.dense_left > 0:
+            self.dense_left -= 1
+            return self.evaluate_dense(multipliers, fixing)
+        counts = self.cheap_counts(multipliers)
+        if counts is None:
+            self.dense_left = DENSE_RUN
+            return self.evaluate_dense(multipliers, fixing)
+        pairs = np.repeat(np.arange(len(counts)), counts)
+        ranks = np.arange(len(pairs)) - np.repeat(np.cumsum(counts) - counts, counts)
+        options = self.order[pairs, ranks]
+        reduced = self.sorted[pairs, ranks] - multipliers[pairs]
+        values = costs.fixed + np.bincount(options, weights=reduced, minlength=len(costs.fixed))
+        values[fixing == 0] = np.inf
+        chosen, feasible = self.choose(values, fixing)
+        unmet_gain = costs.unmet - multipliers
+        bound = float(multipliers.sum() + np.minimum(unmet_gain, 0.0).sum() + values[chosen].sum())
+        covered = np.bincount(pairs[chosen[options]], minlength=len(multipliers)) + (unmet_gain < 0)
+        return Evaluation(bound if feasible else math.inf, chosen, values, 1.0 - covered, feasible)
+
+    def evaluate_dense(self, multipliers: np.ndarray, fixing: np.ndarray) -> Evaluation:
+        """:meth:`evaluate` over the whole table (where many arcs are cheaper than the multipliers)."""
         costs = self.costs
         active = np.flatnonzero(fixing != 0)
         reduced = np.minimum(costs.cost[active] - multipliers[None, :], 0.0)
@@ -234,6 +293,9 @@ class Search(BestFirst):
     best_cost: float = math.inf
     discarded_bound: float = math.inf  # the least bound of what pruning and fixing discarded (see discard)
     nodes: int = 0
+    start_open: np.ndarray | None = None  # the cheapest set considered since the last local search start
+    start_cost: float = math.inf
+    searched: set = field(default_factory=set)  # the open sets local searches started from (packed bits)
     queue: list = field(default_factory=list)
     counter: itertools.count = field(default_factory=itertools.count)
 
@@ -244,6 +306,21 @@ class Search(BestFirst):
         cost = self.costs.open_set_cost(is_open)
         if cost < self.best_cost - 1e-12 * max(abs(cost), 1.0):
             self.best_open, self.best_cost = is_open.copy(), cost
+        if cost < self.start_cost:
+            self.start_open, self.start_cost = is_open.copy(), cost
+
+    def local_search_start(self) -> np.ndarray | None:
+        """The cheapest open set considered since the last call, where it is within ``LOCAL_WINDOW`` of
+        the incumbent and no local search has started from it yet (then it is noted as started)."""
+        is_open, cost = self.start_open, self.start_cost
+        self.start_open, self.start_cost = None, math.inf
+        if is_open is None or cost > self.best_cost * (1 + LOCAL_WINDOW) + 1e-9:
+            return None
+        key = np.packbits(is_open).tobytes()
+        if key in self.searched:
+            return None
+        self.searched.add(key)
+        return is_open
 
 
 def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: int) -> Evaluation:
@@ -272,6 +349,19 @@ def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: 
         step = scale * max(target - evaluation.bound, 1e-9 * max(abs(target), 1.0)) / norm
         multipliers = multipliers + step * evaluation.subgradient
     return best
+
+
+def local_search(search: Search, is_open: np.ndarray, time_limit_s: float | None) -> None:
+    """The local optimum of vertex substitution from ``is_open`` (``planner.solver.interchange``) as a
+    candidate incumbent."""
+    started = time.perf_counter()
+    before = search.best_cost
+    if not (search.costs.min_open <= int(is_open.sum()) <= search.costs.max_open):
+        return
+    is_open, _, moves = improve(search.costs, is_open, time_limit_s)
+    search.consider(is_open)
+    logger.info("interchange: %.10g -> %.10g (%d moves, %.2fs)", before, search.best_cost, moves,
+                time.perf_counter() - started)
 
 
 def fix_by_values(search: Search, node: Node, evaluation: Evaluation) -> None:
@@ -356,6 +446,7 @@ def branch_and_bound(
     root = Node(fixing, -math.inf, initial)
     search.push(root)
     first = True
+    local_budget = None if time_limit_s is None else LOCAL_SEARCH_SHARE * time_limit_s
     while search.queue:
         if search.nodes and time_limit_s is not None and time.perf_counter() - started > time_limit_s:
             break  # the root is always solved: its relaxed open set is the first incumbent
@@ -366,6 +457,11 @@ def branch_and_bound(
             continue
         search.nodes += 1
         evaluation = raise_bound(search, relaxation, node, ROOT_ITERATIONS if first else NODE_ITERATIONS)
+        if first and evaluation.feasible:
+            logger.info("root bound %.10g", node.bound)
+        local_start = search.local_search_start()
+        if local_start is not None:
+            local_search(search, local_start, local_budget)
         first = False
         if not evaluation.feasible:
             continue
@@ -373,6 +469,8 @@ def branch_and_bound(
             search.discard(node.bound)
             continue
         fix_by_values(search, node, evaluation)
+        if search.nodes == 1:
+            logger.info("root: %d free after the penalty tests", int((node.fixing == -1).sum()))
         option = branching_option(node, evaluation, costs, node.multipliers)
         if option is None:
             search.consider(relaxation.choose(evaluation.values, node.fixing)[0])

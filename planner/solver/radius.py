@@ -106,8 +106,9 @@ def preferred(problem: Problem) -> bool:
     decides, and the Lagrangian branch-and-bound (``planner.solver.lagrangian_bb``) is better. Measured
     with one thread: 10–20 options per median, generated pmed-type graphs of 300 × 20, 500 × 30 and
     600 × 40 took 8.1 s, over 60 s and 58 s here against 1.1, 2.4 and 0.4 s there (pmed7, 200 × 10:
-    1.7 against 0.15 s); at 5–10 the branch-and-bound's incumbents are poor (pmed9, 200 × 40: not
-    proven in 60 s against 0.14 s here)."""
+    1.7 against 0.15 s); at 5–10 the branch-and-bound's incumbents were poor (pmed9, 200 × 40: not
+    proven in 60 s against 0.14 s here) until its vertex-substitution search: where the branch-and-bound
+    applies it now runs first and this rule picks what goes on from its incumbent (``planner.solver.engine``)."""
     if not applies(problem) or problem.max_facilities is None or problem.max_facilities <= 0:
         return False
     return problem.n_options <= MAX_OPTIONS_PER_MEDIAN * problem.max_facilities
