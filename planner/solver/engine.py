@@ -110,8 +110,7 @@ def solve(
     if options.formulation == "auto" and options.builder == "arrays" and lagrangian_bb_applies(problem):
         return lagrangian_bb_first(problem, options, index, start, timing)
     if _use_radius(problem, options):
-        with timing.phase("solve"):
-            return solve_radius(problem, options, index=index, start=start)
+        return _solve_uncoupled(problem, options, index, start, timing)
     if options.formulation == "auto" and options.builder == "arrays" and capacitated_bb_applies(
             problem, presolve_applies(problem, options)):
         return capacitated_bb_first(problem, options, index, start, timing)
@@ -150,14 +149,18 @@ def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: T
         return bb_report, bb_solution
     if options.time_limit_s is not None:
         options = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - bb_report.solve_s, 1.0))
-    if _use_radius(problem, options):
-        with timing.phase("solve"):
-            report, solution = solve_radius(problem, options, index=index, start=bb_solution)
-    else:
-        report, solution = _solve_standard(problem, options, index, bb_solution, timing)
+    report, solution = _solve_uncoupled(problem, options, index, bb_solution, timing)
     if report.objective is None or bb_report.objective < report.objective:
         report, solution = with_gap(report, bb_report.objective, report.best_bound), bb_solution
     return combine_bounds(report, bb_report.best_bound), solution
+
+
+def _solve_uncoupled(problem, options: SolverOptions, index, start, timing: Timing):
+    """The radius model where ``_use_radius`` says so, else the standard route."""
+    if not _use_radius(problem, options):
+        return _solve_standard(problem, options, index, start, timing)
+    with timing.phase("solve"):
+        return solve_radius(problem, options, index=index, start=start)
 
 
 def _solve_standard(problem, options: SolverOptions, index, start, timing: Timing):

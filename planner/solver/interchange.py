@@ -21,20 +21,18 @@ step costs :math:`O(|\text{candidates}| \cdot |D|)` numpy operations.
 
 from __future__ import annotations
 
-import logging
 import math
 import time
+from typing import Protocol
 
 import numpy as np
 
 from planner.interrupt import raise_if_stopped
 
-logger = logging.getLogger(__name__)
-
 IMPROVEMENT = 1e-9  # relative: a move must lower the cost by more than this to be made
 
 
-class OpenSetCosts:
+class OpenSetCosts(Protocol):
     """What the search needs of a cost table: ``cost`` (O, D) currency/yr, ∞ without an arc; ``fixed``
     (O,); ``unmet`` (D,), ∞ where the pair must be served; ``min_open``, ``max_open``; ``forced`` (O,)
     bool. ``planner.solver.lagrangian_bb.DenseCosts`` has this shape."""

@@ -219,11 +219,8 @@ class Relaxation:
         reduced = self.sorted[pairs, ranks] - multipliers[pairs]
         values = costs.fixed + np.bincount(options, weights=reduced, minlength=len(costs.fixed))
         values[fixing == 0] = np.inf
-        chosen, feasible = self.choose(values, fixing)
-        unmet_gain = costs.unmet - multipliers
-        bound = float(multipliers.sum() + np.minimum(unmet_gain, 0.0).sum() + values[chosen].sum())
-        covered = np.bincount(pairs[chosen[options]], minlength=len(multipliers)) + (unmet_gain < 0)
-        return Evaluation(bound if feasible else math.inf, chosen, values, 1.0 - covered, feasible)
+        return self._evaluation(multipliers, fixing, values,
+                                lambda chosen: np.bincount(pairs[chosen[options]], minlength=len(multipliers)))
 
     def evaluate_dense(self, multipliers: np.ndarray, fixing: np.ndarray) -> Evaluation:
         """:meth:`evaluate` over the whole table (where many arcs are cheaper than the multipliers)."""
@@ -232,10 +229,15 @@ class Relaxation:
         reduced = np.minimum(costs.cost[active] - multipliers[None, :], 0.0)
         values = np.full(len(costs.fixed), np.inf)
         values[active] = costs.fixed[active] + reduced.sum(axis=1)
+        return self._evaluation(multipliers, fixing, values, lambda chosen: (reduced[chosen[active]] < 0).sum(axis=0))
+
+    def _evaluation(self, multipliers, fixing, values, cheap_arcs_chosen) -> Evaluation:
+        """The relaxed choice at the values :math:`v_o`, the bound and the subgradient;
+        ``cheap_arcs_chosen(chosen)``: per pair, the chosen options that serve it below its multiplier."""
         chosen, feasible = self.choose(values, fixing)
-        unmet_gain = costs.unmet - multipliers
+        unmet_gain = self.costs.unmet - multipliers
         bound = float(multipliers.sum() + np.minimum(unmet_gain, 0.0).sum() + values[chosen].sum())
-        covered = (reduced[chosen[active]] < 0).sum(axis=0) + (unmet_gain < 0)
+        covered = cheap_arcs_chosen(chosen) + (unmet_gain < 0)
         return Evaluation(bound if feasible else math.inf, chosen, values, 1.0 - covered, feasible)
 
     def choose(self, values: np.ndarray, fixing: np.ndarray) -> tuple[np.ndarray, bool]:
