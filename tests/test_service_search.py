@@ -2,7 +2,9 @@
 hand-built line where every single-option move from a network with a large central site is
 infeasible or dearer, it finds the optimum (checked by enumerating every open set); on the seeded
 instances of the presolve's service tests every network it returns meets the service level and the
-other coupling rows, costs no more than where it started and no less than HiGHS's optimum."""
+other coupling rows, costs no more than where it started and no less than HiGHS's optimum. The
+cost-first start (the network found without the levels, repaired by coverage) meets every level, and
+where the levels do not bind it is the cost-only network itself."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from planner.solver.heuristic import (
     swap_moves,
 )
 from planner.solver.lagrangian import lagrangian_bound
-from planner.solver.service_search import cover_repair, drop_and_repair
+from planner.solver.service_search import cost_first_cover, cover_repair, drop_and_repair
 from tests.builders import dense_problem
 from tests.test_presolve_service import CASES, assert_meets_service, highs_optimum, service_problem
 
@@ -113,3 +115,33 @@ def test_drop_and_repair_keeps_every_coupling_row(seed, capacitated, binding):
         assert_meets_service(problem, index, found)
         cost = solution_cost(problem, index, found)
         assert optimum * (1 - 1e-9) - 1e-9 <= cost <= solution_cost(problem, index, start) * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("seed, capacitated, binding", CASES)
+def test_the_cost_first_start_meets_the_levels(seed, capacitated, binding):
+    problem = service_problem(seed, capacitated, binding)
+    index = ModelIndex.from_problem(problem)
+    found = cost_first_cover(problem, index, time_limit_s=5.0)
+    assert found is not None
+    assert satisfies_coupling(problem, index, found)
+    assert_meets_service(problem, index, found)
+    assert solution_cost(problem, index, found) >= highs_optimum(problem) * (1 - 1e-9) - 1e-9
+    if not binding:  # the network found by cost alone already meets a slack level: nothing is added
+        cost_only = dataclasses.replace(problem, service_share=np.zeros(problem.n_products))
+        relaxed = lagrangian_bound(cost_only, index, upper_bound=None)
+        alone = incumbent_from_values(cost_only, index, relaxed.option_value, time_limit_s=1.0, opened=relaxed.chosen)
+        assert np.array_equal(found.open > 0, alone.open > 0)
+
+
+def test_the_cost_first_start_keeps_the_cheap_backbone_on_the_line():
+    """Without the level the line's optimum is s100 alone: 12 + 10 × 2 + 10 × 1 + 10 × 1.6 = 58 (by
+    hand, and by enumeration); the repair then opens s0 and s160 (only they reach A and C within
+    30 km) and so reaches the optimum with the level, {s0, s100, s160} at 66, not the large site."""
+    problem = line_problem()
+    index = ModelIndex.from_problem(problem)
+    cost_only = dataclasses.replace(problem, service_share=np.zeros(1))
+    assert enumerated_optimum(cost_only, index) == (pytest.approx(58.0), frozenset({S100}))
+    found = cost_first_cover(problem, index, time_limit_s=5.0)
+    assert found is not None and satisfies_coupling(problem, index, found)
+    assert set(np.flatnonzero(found.open).tolist()) == {S0, S100, S160}
+    assert solution_cost(problem, index, found) == pytest.approx(66.0)

@@ -29,7 +29,7 @@ from planner.solver.heuristic import incumbent_from_values, restricted_mip, sati
 from planner.solver.lagrangian import CapacityCover, fixable_options, lagrangian_bound
 from planner.solver.module_search import module_search
 from planner.solver.outcome import SolveReport, SolverOptions, Status, relative_gap
-from planner.solver.service_search import drop_and_repair
+from planner.solver.service_search import cost_first_cover, drop_and_repair
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (ti
 FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search (none on large models)
 PAYING_FIXED_SHARE = 0.5  # below LARGE_MODEL_ARCS, go on past the first incumbent if fixing closes this share
 SERVICE_SEARCH_SHARE = 0.3  # of the time left: the drop-and-repair search where there are service levels
+SERVICE_BUDGET_SHARE = 0.4  # of the time limit: the presolve's with service levels (else a fifth)
+COST_FIRST_SHARE = 0.4  # of the time left before it: the cost-first start of that search
 POOR_INCUMBENT_GAP = 0.02  # or if the first incumbent is more than this far above the bound
 
 
@@ -110,7 +112,8 @@ def presolve_budget(problem: Problem, options: SolverOptions) -> float:
     if options.time_limit_s is None:
         return 30.0
     if problem.n_arcs < LARGE_MODEL_ARCS:
-        return max(1.0, 0.2 * options.time_limit_s)
+        share = SERVICE_BUDGET_SHARE if len(problem.serviced_products) else 0.2
+        return max(1.0, share * options.time_limit_s)
     if (1 - LARGE_MODEL_SHARE) * options.time_limit_s < MIN_HIGHS_SECONDS_LARGE:
         return options.time_limit_s
     return max(1.0, LARGE_MODEL_SHARE * options.time_limit_s)
@@ -122,10 +125,13 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
     1. Subgradient rounds (``planner.solver.lagrangian``) for the bound and the option values v_o.
     2. A heuristic incumbent from the options the relaxation opens (LP flows, then drop, add and
        swap moves; on large models no moves, the module search of step 4 does better).
-    3. On models below ``LARGE_MODEL_ARCS`` arcs: with service levels, the drop-and-repair search
-       (``planner.solver.service_search``: close an option, reopen by coverage until the levels
-       hold; it leaves networks that no single-option move can, e.g. a second central plant where
-       several microfactories serve cheaper) for ``SERVICE_SEARCH_SHARE`` of the time left; HiGHS on
+    3. On models below ``LARGE_MODEL_ARCS`` arcs: with service levels, the cost-first start
+       (``service_search.cost_first_cover``: the network found without the levels, opened further by
+       coverage until they hold) for ``COST_FIRST_SHARE`` of the time left, then from the better
+       incumbent the drop-and-repair search (``planner.solver.service_search``: close an option,
+       reopen by coverage until the levels hold; it leaves networks that no single-option move can,
+       e.g. a second central plant where several microfactories serve cheaper) for
+       ``SERVICE_SEARCH_SHARE`` of the time left; HiGHS on
        the MIP restricted to the most promising options by v_o (a primal heuristic), when they are
        at most ``RESTRICTED_SHARE`` of the options, or else, with service levels, the module search
        over them (their module counts are decisions there; the flow heuristic only rounds them up);
@@ -236,6 +242,7 @@ class _PresolveRun:
         subgradient round aimed at the incumbent; the heuristic again."""
         serviced = len(self.problem.serviced_products) > 0
         if serviced and self.left() > 0.5:
+            self.consider(cost_first_cover(self.problem, self.index, COST_FIRST_SHARE * self.left()))
             self.consider(drop_and_repair(self.problem, self.index, self.incumbent, self.option_value,
                                           SERVICE_SEARCH_SHARE * self.left()))
         promising = promising_options(self.problem, self.option_value, self.chosen)

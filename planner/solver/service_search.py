@@ -17,10 +17,18 @@ demand it could newly cover per unit of its fixed cost,
 covered but the flows still miss the level (capacity is short near the demand), the gain counts
 all of the option's demand within the limit. The move is a primal heuristic: every network it
 returns is checked against every coupling row (``satisfies_coupling``).
+
+A start for that search (:func:`cost_first_cover`): the network the Lagrangian relaxation and its
+heuristic find with every service level dropped (the cheapest network by cost alone), opened further
+by :func:`cover_repair` until it meets the levels. Where the levels ask for a little more local
+capacity than cost alone would build, this keeps the cost-optimal backbone (e.g. one central plant)
+and adds sites near the uncovered demand; a start found with the levels priced in can instead hold
+a second large facility that no single move removes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
@@ -29,12 +37,22 @@ import numpy as np
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
-from planner.solver.heuristic import FlowLP, drop_moves, local_search, satisfies_coupling, solution_cost
+from planner.solver.heuristic import (
+    FlowLP,
+    drop_moves,
+    incumbent_from_values,
+    local_search,
+    satisfies_coupling,
+    solution_cost,
+)
+from planner.solver.lagrangian import lagrangian_bound
 
 logger = logging.getLogger(__name__)
 
 MAX_REPAIR_STEPS = 100  # options opened by one repair at most
 DROP_SHARE = 0.25  # of the time left: the most one move's drop pass may take
+COST_FIRST_BOUND_SHARE = 0.3  # of cost_first_cover's time: the subgradient round without service levels
+COST_FIRST_SEARCH_SHARE = 0.2  # and the local search of its network (the rest: the repair)
 
 
 def cover_repair(
@@ -61,6 +79,29 @@ def cover_repair(
             return None
         opened[pick] = True
     return None
+
+
+def cost_first_cover(
+    problem: Problem, index: ModelIndex, time_limit_s: float, flow_lp: FlowLP | None = None
+) -> Solution | None:
+    """The module docstring's start: a subgradient round and the heuristic incumbent of ``problem``
+    without its service levels (same ``index``: it does not depend on them), then
+    :func:`cover_repair` with ``problem``'s levels; None when either finds nothing in time."""
+    started = time.perf_counter()
+    cost_only = dataclasses.replace(problem, service_share=np.zeros(problem.n_products))
+    relaxed = lagrangian_bound(cost_only, index, upper_bound=None, time_limit_s=COST_FIRST_BOUND_SHARE * time_limit_s)
+    network = incumbent_from_values(cost_only, index, relaxed.option_value, COST_FIRST_SEARCH_SHARE * time_limit_s,
+                                    opened=relaxed.chosen)
+    if network is None:
+        return None
+    flow_lp = flow_lp or FlowLP(problem, index)
+    banned = np.zeros(problem.n_options, dtype=bool)
+    repaired = cover_repair(problem, index, network.open > 0, banned, flow_lp, started + time_limit_s)
+    logger.info("cost-first start: %.10g without service levels, %s with them (%.1fs)",
+                solution_cost(cost_only, index, network),
+                "none" if repaired is None else f"{solution_cost(problem, index, repaired):.10g}",
+                time.perf_counter() - started)
+    return repaired
 
 
 def _best_cover(
