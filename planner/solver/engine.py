@@ -22,7 +22,8 @@ HiGHS.
    incumbent is the answer, labelled ``time_limit``.
 4. HiGHS on the (possibly reduced) model with the incumbent as its start; the better of HiGHS's
    result and the presolve's incumbent is kept (``keep_better``) and the reported bound is the
-   larger of the two valid bounds (``combine_bounds``).
+   larger of the two valid bounds (``combine_bounds``). With service levels and a second core, the
+   presolve's module search goes on beside HiGHS (``planner.solver.beside``).
 5. A large model with inbound supply: a bound from a relaxation without suppliers and an incumbent
    from the full model restricted to the relaxation's network (``planner.solver.supply_bound``).
 6. A model made infeasible by its service levels is explained with the best share each product can
@@ -40,6 +41,8 @@ from planner.model.arrays import build_standard_form, service_need, solution_fro
 from planner.model.solution import Solution
 from planner.model.start import load_start
 from planner.problem import Problem
+from planner.solver.beside import applies as search_beside_applies
+from planner.solver.beside import run_beside_search
 from planner.solver.capacitated_bb import applies as capacitated_bb_applies
 from planner.solver.capacitated_bb import solve_capacitated_bb
 from planner.solver.center_search import solve_center
@@ -238,13 +241,23 @@ def _presolve_only(form, vector, presolve: PresolveResult, options: SolverOption
 
 
 def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveResult | None, options):
-    """HiGHS from ``vector``; with a presolve, the better of its result and the presolve's incumbent."""
-    try:
-        report, values = run_highs(form, options, start=vector)
-    except SolverError:
-        if presolve is None or presolve.incumbent is None:
-            raise
-        report, values = None, None
+    """HiGHS from ``vector`` (with the module search beside it where ``beside.applies``); with a
+    presolve, the better of its result and the presolve's (or the search's) incumbent."""
+
+    def run(highs_options: SolverOptions):
+        try:
+            return run_highs(form, highs_options, start=vector)
+        except SolverError:
+            if presolve is None or presolve.incumbent is None:
+                raise
+            return None, None
+
+    if search_beside_applies(problem, presolve, options):
+        # threads unset: a new thread count resets HiGHS's global scheduler, which the search's LPs use too
+        highs_options = dataclasses.replace(options, threads=None)
+        (report, values), presolve = run_beside_search(lambda: run(highs_options), problem, index, presolve, options)
+    else:
+        report, values = run(options)
     if presolve is not None:
         report, values = keep_better(report, values, form, problem, index, presolve, options.mip_gap)
         report = combine_bounds(report, presolve.bound)

@@ -89,10 +89,15 @@ def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
     )
 
 
+_CONSTRUCTION = threading.Lock()
+
+
 def new_highs(options: SolverOptions) -> highspy.Highs:
     """A HiGHS instance with the options set; its log goes to stderr unless quiet. A ``threads``
-    option above the machine's cores (``os.cpu_count()``) is lowered to them."""
-    with capture_output(capture_fd=True):  # HiGHS prints a banner on stdout when constructed
+    option above the machine's cores (``os.cpu_count()``) is lowered to them. Constructed under a
+    lock: the banner's capture redirects the process's standard output, which two threads must not
+    do at once (``planner.solver.beside`` builds LPs while HiGHS runs)."""
+    with _CONSTRUCTION, capture_output(capture_fd=True):  # HiGHS prints a banner on stdout when constructed
         highs = highspy.Highs()
     highs.setOptionValue("log_to_console", False)
     highs.setOptionValue("output_flag", not options.quiet)

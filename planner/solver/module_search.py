@@ -180,6 +180,7 @@ def module_search(
     time_limit_s: float,
     seed: int = 0,
     on_improvement: Callable[[float], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Solution | None:
     """Best network found from ``start`` over the ``candidates`` options (a boolean mask;
     ``start``'s open options and the forced ones are added) within ``time_limit_s``: a
@@ -189,11 +190,12 @@ def module_search(
     ends cheaper, until ``MAX_IDLE_KICKS`` kicks in a row found nothing better. The result is
     feasible for the whole problem; None if the start's flows are infeasible on the candidates.
     ``on_improvement`` gets the cost of every better network as it is found (the cost of the whole
-    problem: the other options stay closed)."""
+    problem: the other options stay closed). ``should_stop`` (polled between moves) ends it early.
+    """
     restriction = Restriction.of(problem, candidates | problem.forced | (start.open > 0))
     sub, sub_start = restriction.problem, restriction.restrict(start)
     try:
-        search = _Search(sub, restriction.index, time_limit_s, on_improvement)
+        search = _Search(sub, restriction.index, time_limit_s, on_improvement, should_stop)
     except InfeasibleError:  # a service level out of the options' reach: the start was infeasible
         return None
     modules = np.maximum(sub_start.modules, np.where(sub_start.open > 0, sub.min_modules, 0))
@@ -226,8 +228,10 @@ class _Search:
     def __init__(
         self, problem: Problem, index: ModelIndex, time_limit_s: float,
         on_improvement: Callable[[float], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.started = time.perf_counter()
+        self.should_stop = should_stop
         self.problem = problem
         self.time_limit_s = time_limit_s
         self.lp = ModularFlowLP(problem, index)
@@ -238,6 +242,8 @@ class _Search:
         self.best_cost = np.inf
 
     def out_of_time(self) -> bool:
+        if self.should_stop is not None and self.should_stop():
+            return True
         return time.perf_counter() - self.started > self.time_limit_s
 
     def evaluate(self, is_open: np.ndarray, modules: np.ndarray) -> Evaluation | None:

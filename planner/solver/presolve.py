@@ -74,6 +74,7 @@ class PresolveResult:
     fix_closed: np.ndarray
     fix_open: np.ndarray
     paid: bool = True  # False: the presolve stopped early; HiGHS gets the model as it is (see keep_better)
+    promising: np.ndarray | None = None  # the options a search from the incumbent should look at (promising_options)
 
 
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
@@ -312,7 +313,10 @@ class _PresolveRun:
             time.perf_counter() - self.started,
             "" if paid else "; it did not pay, so HiGHS gets the model unchanged and the incumbent is kept in reserve",
         )
-        return PresolveResult(self.bound, self.incumbent, self.cost, fix_closed, fix_open, paid)
+        promising = None
+        if self.option_value is not None:
+            promising = promising_options(self.problem, self.option_value, self.chosen) & ~fix_closed
+        return PresolveResult(self.bound, self.incumbent, self.cost, fix_closed, fix_open, paid, promising)
 
 
 def worth_going_on(

@@ -1,0 +1,100 @@
+"""The module search beside HiGHS: while HiGHS works on the model after the presolve, the
+presolve's module search (``planner.solver.module_search``) goes on from its incumbent on the
+second core, and the better of the two networks is kept.
+
+Where it runs (:func:`applies`): a model with service levels whose presolve ran its steps and
+found an incumbent, with more than one core for the run (``SolverOptions.threads`` unset or at least
+2, and at least two cores on the machine). There HiGHS spends most of a time limit on its root LP
+(the bundled counties with 80 % of ``standard`` within 500 km: about 35 s of a 50 s limit) and rarely
+finds a better network in it, while its root LP runs on one core; the search does find better ones.
+It ends when HiGHS ends (or at HiGHS's time limit, or on Ctrl-C or SIGTERM, whichever is first).
+
+Correctness: the search only proposes networks; each is feasible for the whole problem (its flows
+from the flow LP with every coupling row), and its cost replaces the presolve's incumbent only where
+lower. HiGHS's bound and the presolve's bound are untouched, so the reported bound stays valid (the
+presolve's fixings close only options of networks dearer than its incumbent, dearer still than a
+better one).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from planner.interrupt import stop_requested
+from planner.model.index import ModelIndex
+from planner.problem import Problem
+from planner.solver.heuristic import satisfies_coupling, solution_cost
+from planner.solver.module_search import module_search
+from planner.solver.outcome import SolverOptions
+from planner.solver.presolve import PresolveResult
+
+logger = logging.getLogger(__name__)
+
+Result = TypeVar("Result")
+
+
+def applies(problem: Problem, presolve: PresolveResult | None, options: SolverOptions) -> bool:
+    """Whether the search runs beside HiGHS (see the module docstring)."""
+    cores = os.cpu_count() or 1
+    return (
+        presolve is not None
+        and presolve.paid
+        and presolve.incumbent is not None
+        and presolve.promising is not None
+        and len(problem.serviced_products) > 0
+        and cores >= 2
+        and (options.threads is None or options.threads >= 2)
+    )
+
+
+def run_beside_search(
+    run: Callable[[], Result],
+    problem: Problem,
+    index: ModelIndex,
+    presolve: PresolveResult,
+    options: SolverOptions,
+) -> tuple[Result, PresolveResult]:
+    """``run()`` (HiGHS) with the module search from the presolve's incumbent on a worker thread;
+    returns what ``run`` returned and the presolve's result with the better incumbent."""
+    ended = threading.Event()
+    deadline = None if options.time_limit_s is None else time.perf_counter() + options.time_limit_s
+
+    def should_stop() -> bool:
+        return ended.is_set() or stop_requested() or (deadline is not None and time.perf_counter() > deadline)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        searching = pool.submit(_searches, problem, index, presolve, should_stop)
+        try:
+            result = run()
+        finally:
+            ended.set()
+        found = searching.result()
+    if found is None:
+        return result, presolve
+    cost = solution_cost(problem, index, found)
+    logger.info("the search beside HiGHS found %.10g (the presolve had %.10g)", cost, presolve.incumbent_cost)
+    return result, dataclasses.replace(presolve, incumbent=found, incumbent_cost=cost)
+
+
+def _searches(problem: Problem, index: ModelIndex, presolve: PresolveResult, should_stop: Callable[[], bool]):
+    """Module searches from the best network so far, each with its own random kicks (seeds 1, 2, …),
+    until ``should_stop``; the best network cheaper than the presolve's incumbent, or None."""
+    best, best_cost, found = presolve.incumbent, presolve.incumbent_cost, None
+    seed = 0
+    while not should_stop():
+        seed += 1
+        candidate = module_search(problem, index, best, presolve.promising, float("inf"), seed=seed,
+                                  should_stop=should_stop)
+        if candidate is None or not satisfies_coupling(problem, index, candidate):
+            break
+        cost = solution_cost(problem, index, candidate)
+        if cost < best_cost:
+            best, best_cost, found = candidate, cost, candidate
+    return found

@@ -1,0 +1,82 @@
+"""The module search beside HiGHS (``planner.solver.beside``): where it runs, the engine still ends at
+HiGHS's optimum with an audited solution; the networks it hands back meet every coupling row and
+never cost more than the presolve's incumbent; it ends when HiGHS does; and it runs only with
+service levels, a paid presolve with an incumbent, and more than one thread."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import planner.solver.beside as beside
+import planner.solver.presolve as presolve
+from planner.model import ModelIndex
+from planner.pipeline import solve_problem
+from planner.solver.heuristic import satisfies_coupling, solution_cost
+from planner.solver.outcome import SolverOptions
+from planner.solver.presolve import lagrangian_presolve
+from tests.test_presolve_service import CASES, assert_meets_service, highs_optimum, service_problem
+
+
+@pytest.fixture
+def searches_counted(monkeypatch):
+    """Every presolve pays (so that the search applies on these small instances); counts the
+    module searches started beside HiGHS."""
+    monkeypatch.setattr(presolve, "worth_going_on", lambda *args: True)
+    calls = []
+    original = beside.module_search
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("seed"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(beside, "module_search", counted)
+    return calls
+
+
+@pytest.mark.parametrize("seed, capacitated, binding", CASES)
+def test_the_engine_with_the_search_beside_keeps_the_optimum(searches_counted, seed, capacitated, binding):
+    problem = service_problem(seed, capacitated, binding)
+    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, threads=2))
+    assert searches_counted  # the search ran beside HiGHS
+    assert run.audit.passed
+    assert run.report.objective == pytest.approx(highs_optimum(problem), rel=1e-7, abs=1e-7)
+    assert_meets_service(problem, run.index, run.solution)
+
+
+@pytest.mark.parametrize("seed, capacitated, binding", CASES)
+def test_the_search_beside_hands_back_only_cheaper_feasible_networks(searches_counted, seed, capacitated, binding):
+    """With a start worse than the presolve's (every option open), the search ends when the stand-in
+    for HiGHS does and returns a cheaper network that meets the level, or the start unchanged."""
+    problem = service_problem(seed, capacitated, binding)
+    index = ModelIndex.from_problem(problem)
+    found = lagrangian_presolve(problem, index, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0))
+    everything = found.incumbent.open.copy()
+    everything[:] = 1
+    start = solve_problem(dataclasses.replace(problem, forced=np.ones(problem.n_options, dtype=bool)),
+                          SolverOptions(mip_gap=1e-9, threads=1)).solution
+    start_cost = solution_cost(problem, index, start)
+    poor = dataclasses.replace(found, incumbent=start, incumbent_cost=start_cost)
+    result, kept = beside.run_beside_search(lambda: "highs", problem, index, poor, SolverOptions(threads=2))
+    assert result == "highs"
+    assert satisfies_coupling(problem, index, kept.incumbent)
+    assert_meets_service(problem, index, kept.incumbent)
+    assert kept.incumbent_cost == pytest.approx(solution_cost(problem, index, kept.incumbent))
+    assert highs_optimum(problem) * (1 - 1e-9) - 1e-9 <= kept.incumbent_cost <= start_cost
+    assert kept.bound == found.bound  # the bound is not the search's to change
+
+
+def test_the_search_beside_runs_only_where_it_applies():
+    problem = service_problem(1, False, binding=True)
+    index = ModelIndex.from_problem(problem)
+    found = lagrangian_presolve(problem, index, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0))
+    paid = dataclasses.replace(found, paid=True)
+    assert beside.applies(problem, paid, SolverOptions(threads=2)) == ((__import__("os").cpu_count() or 1) >= 2)
+    assert not beside.applies(problem, paid, SolverOptions(threads=1))
+    assert not beside.applies(problem, None, SolverOptions(threads=2))
+    assert not beside.applies(problem, dataclasses.replace(paid, paid=False), SolverOptions(threads=2))
+    assert not beside.applies(problem, dataclasses.replace(paid, incumbent=None), SolverOptions(threads=2))
+    free = dataclasses.replace(problem, service_share=np.zeros(problem.n_products))
+    assert not beside.applies(free, paid, SolverOptions(threads=2))
