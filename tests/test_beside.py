@@ -80,3 +80,17 @@ def test_the_search_beside_runs_only_where_it_applies():
     assert not beside.applies(problem, dataclasses.replace(paid, incumbent=None), SolverOptions(threads=2))
     free = dataclasses.replace(problem, service_share=np.zeros(problem.n_products))
     assert not beside.applies(free, paid, SolverOptions(threads=2))
+
+
+def test_highs_instances_do_not_swap_the_standard_streams_after_the_first(monkeypatch):
+    """The banner's capture swaps sys.stdout and sys.stderr; a HiGHS log line written on another
+    thread meanwhile went to a closed stream and HiGHS ended without a solution (seen as status
+    ``limit`` in 2 of 5 CLI runs with the search beside HiGHS). After the first instance: no capture."""
+    import planner.solver.highs as highs
+
+    highs.new_highs(SolverOptions(quiet=True))
+    captures = []
+    monkeypatch.setattr(highs, "capture_output", lambda **kwargs: captures.append(kwargs))
+    for _ in range(3):
+        highs.new_highs(SolverOptions(quiet=True))
+    assert captures == []

@@ -90,15 +90,22 @@ def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
 
 
 _CONSTRUCTION = threading.Lock()
+_BANNER_SHOWN = threading.Event()  # the first instance of the process was constructed (its banner captured)
 
 
 def new_highs(options: SolverOptions) -> highspy.Highs:
     """A HiGHS instance with the options set; its log goes to stderr unless quiet. A ``threads``
     option above the machine's cores (``os.cpu_count()``) is lowered to them. Constructed under a
-    lock: the banner's capture redirects the process's standard output, which two threads must not
-    do at once (``planner.solver.beside`` builds LPs while HiGHS runs)."""
-    with _CONSTRUCTION, capture_output(capture_fd=True):  # HiGHS prints a banner on stdout when constructed
-        highs = highspy.Highs()
+    lock. HiGHS prints a banner on stdout the first time an instance is constructed in a process;
+    that once, standard output is captured (which swaps the process's streams: never while HiGHS
+    runs on another thread, as beside ``planner.solver.beside``'s search, whose log would be lost)."""
+    with _CONSTRUCTION:
+        if _BANNER_SHOWN.is_set():
+            highs = highspy.Highs()
+        else:
+            with capture_output(capture_fd=True):
+                highs = highspy.Highs()
+            _BANNER_SHOWN.set()
     highs.setOptionValue("log_to_console", False)
     highs.setOptionValue("output_flag", not options.quiet)
     if not options.quiet:
