@@ -106,7 +106,8 @@ def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
 
 
 def presolve_budget(problem: Problem, options: SolverOptions) -> float:
-    """Seconds the presolve may spend: a fifth of the time limit (30 s without one); on a model
+    """Seconds the presolve may spend: a fifth of the time limit, ``SERVICE_BUDGET_SHARE`` with
+    service levels (there its searches find the networks HiGHS does not), 30 s without one; on a model
     with at least ``LARGE_MODEL_ARCS`` arcs, where HiGHS cannot get far within the limit, most of it
     (``LARGE_MODEL_SHARE``), and all of it where the rest would be too little for HiGHS to be run
     at all (:func:`highs_can_help`)."""
