@@ -198,6 +198,24 @@ def test_sigint_during_the_root_lp_of_highs(start, tmp_path):
 
 
 @pytest.mark.slow
+def test_sigint_while_the_search_runs_beside_highs(start, tmp_path):
+    """The hybrid model with a service level on two threads: the module search runs beside HiGHS
+    (``planner.solver.beside``); both stop."""
+    text = (CHECKOUT / "models" / "hybrid.toml").read_text(encoding="utf-8")
+    text = text.replace('path = "../data/us_counties.gpkg"', f'path = "{CHECKOUT / "data" / "us_counties.gpkg"}"')
+    text = text.replace("[products.standard]\n",
+                        "[products.standard]\nservice = { min_share_within = 0.8, within_km = 500 }\n", 1)
+    assert "service = " in text and str(CHECKOUT / "data") in text
+    model = tmp_path / "service.toml"
+    model.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    run = start("solve", "--model", str(model), "--threads", "2", "--out", str(out))
+    run.wait_for_line("model handed to HiGHS", timeout=180)
+    time.sleep(3.0)
+    assert_stopped_cleanly(run, signal.SIGINT, run.signal_and_wait(signal.SIGINT), out)
+
+
+@pytest.mark.slow
 def test_ctrl_c_to_the_process_group_during_presolve(start, tmp_path):
     """As in a terminal: the whole process group gets SIGINT."""
     out = tmp_path / "out"
