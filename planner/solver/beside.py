@@ -75,17 +75,17 @@ def run_beside_search(
             result = run()
         finally:
             ended.set()
-        found = searching.result()
-    if found is None:
+        improved = searching.result()
+    if improved is None:
         return result, presolve
-    cost = solution_cost(problem, index, found)
+    network, cost = improved
     logger.info("the search beside HiGHS found %.10g (the presolve had %.10g)", cost, presolve.incumbent_cost)
-    return result, dataclasses.replace(presolve, incumbent=found, incumbent_cost=cost)
+    return result, dataclasses.replace(presolve, incumbent=network, incumbent_cost=cost)
 
 
 def _searches(problem: Problem, index: ModelIndex, presolve: PresolveResult, should_stop: Callable[[], bool]):
     """Module searches from the best network so far, each with its own random kicks (seeds 1, 2, …),
-    until ``should_stop``; the best network cheaper than the presolve's incumbent, or None."""
+    until ``should_stop``; the best network cheaper than the presolve's incumbent with its cost, or None."""
     best, best_cost, found = presolve.incumbent, presolve.incumbent_cost, None
     seed = 0
     while not should_stop():
@@ -96,5 +96,6 @@ def _searches(problem: Problem, index: ModelIndex, presolve: PresolveResult, sho
             break
         cost = solution_cost(problem, index, candidate)
         if cost < best_cost:
-            best, best_cost, found = candidate, cost, candidate
+            best, best_cost = candidate, cost
+            found = (best, best_cost)
     return found

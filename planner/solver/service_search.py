@@ -81,9 +81,7 @@ def cover_repair(
     return None
 
 
-def cost_first_cover(
-    problem: Problem, index: ModelIndex, time_limit_s: float, flow_lp: FlowLP | None = None
-) -> Solution | None:
+def cost_first_cover(problem: Problem, index: ModelIndex, time_limit_s: float) -> Solution | None:
     """The module docstring's start: a subgradient round and the heuristic incumbent of ``problem``
     without its service levels (same ``index``: it does not depend on them), then
     :func:`cover_repair` with ``problem``'s levels; None when either finds nothing in time."""
@@ -94,9 +92,8 @@ def cost_first_cover(
                                     opened=relaxed.chosen)
     if network is None:
         return None
-    flow_lp = flow_lp or FlowLP(problem, index)
     banned = np.zeros(problem.n_options, dtype=bool)
-    repaired = cover_repair(problem, index, network.open > 0, banned, flow_lp, started + time_limit_s)
+    repaired = cover_repair(problem, index, network.open > 0, banned, FlowLP(problem, index), started + time_limit_s)
     logger.info("cost-first start: %.10g without service levels, %s with them (%.1fs)",
                 solution_cost(cost_only, index, network),
                 "none" if repaired is None else f"{solution_cost(problem, index, repaired):.10g}",
