@@ -10,11 +10,13 @@ import pytest
 
 import planner.solver.presolve as presolve
 from planner.model import ModelIndex
+from planner.model.solution import Solution
 from planner.pipeline import solve_problem
 from planner.solver.heuristic import incumbent_from_values, solution_cost
 from planner.solver.lagrangian import _Relaxation, lagrangian_bound
 from planner.solver.module_search import ModularFlowLP, _full_solution, module_search
 from planner.solver.outcome import SolverOptions
+from tests.builders import dense_problem
 from tests.marks import some_slow
 from tests.test_brute_force import brute_force, random_problem
 
@@ -170,3 +172,41 @@ def test_the_large_model_subgradient_options_keep_the_bound_valid(seed):
     )
     assert result.bound <= expected * (1 + 1e-9) + 1e-9
     assert len(asked) >= min(result.iterations - 1, 1)
+
+
+def _two_type_run(capacity):
+    """A presolve run on six sites: sites 0-1 of type ``big``, 2-5 of type ``small``, with the
+    relaxation opening options 0 and 2 and the incumbent 0, 2 and 3."""
+    n_sites = 6
+    problem = dense_problem(
+        demand=[10.0, 10.0], opening_cost=np.ones(n_sites), capacity=capacity, unit_cost=np.ones((n_sites, 2)),
+        type_ids=("big", "small"), option_type=np.array([0, 0, 1, 1, 1, 1]),
+        type_min_count=np.zeros(2, dtype=int), type_max_count=np.full(2, n_sites),
+    )
+    run = presolve._PresolveRun(problem, ModelIndex.from_problem(problem), SolverOptions(time_limit_s=1.0))
+    run.chosen = np.array([True, False, True, False, False, False])
+    run.incumbent = Solution(open=np.array([1, 0, 1, 1, 0, 0]), modules=np.array([1, 0, 1, 1, 0, 0]),
+                             assign=np.zeros(problem.n_arcs), unmet=np.zeros(2))
+    return run
+
+
+@pytest.mark.parametrize("big_capacity", [100.0, np.inf])
+def test_the_first_half_opens_no_other_option_of_the_largest_type(big_capacity):
+    """The first half of the large-model search may not open another option of the type of the
+    largest capacity (an uncapacitated one counts as the largest); the relaxation's and the
+    incumbent's stay, and every option of the other type may open."""
+    run = _two_type_run([big_capacity, big_capacity, 10.0, 10.0, 10.0, 10.0])
+    assert run.first_half_options().tolist() == [True, False, True, True, True, True]
+
+
+def test_the_first_half_freezes_no_type_when_the_capacities_tie():
+    run = _two_type_run([10.0] * 6)
+    assert run.first_half_options().all()
+
+
+def test_the_first_half_keeps_to_the_types_the_relaxation_opens():
+    """With the relaxation opening only the small type, the big type's options are out of the first
+    half (the rule of the 12 eastern states), whatever their capacity."""
+    run = _two_type_run([100.0, 100.0, 10.0, 10.0, 10.0, 10.0])
+    run.chosen = np.array([False, False, True, True, False, False])
+    assert run.first_half_options().tolist() == [False, False, True, True, True, True]

@@ -259,3 +259,18 @@ def test_a_model_without_columns_is_infeasible_when_zero_misses_a_row(row_lower,
     else:
         report, values = run_highs(form, SolverOptions(quiet=True))
         assert report.status is Status.OPTIMAL and len(values) == 0
+
+
+@pytest.mark.parametrize(("resolve", "per_iteration"), [(False, True), (True, False)])
+def test_a_resolve_subscribes_no_per_iteration_callback(monkeypatch, resolve, per_iteration):
+    """From the size threshold, a run gets HiGHS's simplex and interior-point callbacks, but a
+    re-solve of a persistent LP does not (with another thread holding the GIL, every callback waits
+    for it); the MIP callback is always there."""
+    monkeypatch.setattr(highs_module, "INTERRUPT_EVERY_ITERATION_NONZEROS", 0)
+    highs = new_highs(SolverOptions(threads=1))
+    pass_model(highs, two_variable_lp())
+    run_interruptibly(highs, resolve=resolve)
+    assert highs.getModelStatus() == MODEL_STATUS.kOptimal
+    assert bool(highs.cbSimplexInterrupt.callbacks) is per_iteration
+    assert bool(highs.cbIpmInterrupt.callbacks) is per_iteration
+    assert highs.cbMipInterrupt.callbacks

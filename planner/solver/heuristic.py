@@ -188,7 +188,7 @@ class FlowLP:
                 len(rows), (index.n_pairs + rows).astype(np.int32), np.full(len(rows), -highspy.kHighsInf), row_upper
             )
             self.opened = opened.copy()
-        solution = optimal_lp_solution(self.highs)
+        solution = optimal_lp_solution(self.highs, resolve=True)
         if solution is None:
             return None
         x = np.asarray(solution.col_value, dtype=float)

@@ -273,7 +273,7 @@ def _interrupt_on_stop(event) -> None:
         event.data_in.user_interrupt = True
 
 
-def run_interruptibly(highs: highspy.Highs) -> float:
+def run_interruptibly(highs: highspy.Highs, resolve: bool = False) -> float:
     """``highs.run()`` inside :func:`~planner.interrupt.native_section`, with interrupt callbacks
     subscribed: Ctrl-C or SIGTERM only sets ``STOP``, HiGHS ends at its next callback, and
     :class:`~planner.interrupt.Interrupted` is raised, so that nothing the stopped run found is used.
@@ -287,12 +287,18 @@ def run_interruptibly(highs: highspy.Highs) -> float:
     on one thread, and Ctrl-C waited that long). So on the main thread, from that size, HiGHS runs
     on a thread of its own while the main thread waits for it: a signal is handled at once, HiGHS
     gets ``ABANDON_AFTER_S`` to reach a callback, and otherwise the run is abandoned (it ends at its
-    next callback, its results unused) and :class:`~planner.interrupt.Interrupted` raised."""
+    next callback, its results unused) and :class:`~planner.interrupt.Interrupted` raised.
+
+    ``resolve``: the LP is a persistent one re-solved from its last basis, many times in a loop (the
+    flow LPs of the searches), where each run is short and the loop checks for a stop between runs.
+    Such runs get no per-iteration callbacks and no thread of their own: with another thread holding
+    the GIL (the subgradient beside the module search), every callback waited for it, up to the 5 ms
+    switch interval, and the national model's search made 611 flow LPs in 46 s instead of 1,013."""
     cancel = getattr(highs, "planner_cancel", None)
     if cancel is None:
         cancel = highs.planner_cancel = threading.Event()
     cancel.clear()
-    large = highs.getNumNz() >= INTERRUPT_EVERY_ITERATION_NONZEROS
+    large = not resolve and highs.getNumNz() >= INTERRUPT_EVERY_ITERATION_NONZEROS
     callbacks = [highs.cbMipInterrupt]
     if large:
         callbacks += [highs.cbSimplexInterrupt, highs.cbIpmInterrupt]
@@ -402,10 +408,11 @@ def solve_model(
     return report
 
 
-def optimal_lp_solution(highs: highspy.Highs) -> highspy.HighsSolution | None:
-    """Run the LP held by ``highs`` (:func:`run_interruptibly`): its solution, or None if HiGHS finds
-    no optimum. The flow LPs of the heuristics use it, fresh (:func:`solve_lp`) or persistent."""
-    run_interruptibly(highs)
+def optimal_lp_solution(highs: highspy.Highs, resolve: bool = False) -> highspy.HighsSolution | None:
+    """Run the LP held by ``highs`` (:func:`run_interruptibly`, ``resolve`` as there): its solution,
+    or None if HiGHS finds no optimum. The flow LPs of the heuristics use it, fresh (:func:`solve_lp`)
+    or persistent (``resolve=True``)."""
+    run_interruptibly(highs, resolve)
     if highs.getModelStatus() != _MODEL_STATUS.kOptimal:
         return None
     return highs.getSolution()

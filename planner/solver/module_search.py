@@ -152,7 +152,7 @@ class ModularFlowLP:
                 capacity[resized],
             )
         self.open, self.capacity = is_open.copy(), capacity
-        solution = optimal_lp_solution(self.highs)
+        solution = optimal_lp_solution(self.highs, resolve=True)
         if solution is None:
             return None
         x = np.asarray(solution.col_value, dtype=float)
