@@ -3,6 +3,7 @@ its dual estimates against the gains they promise to bound, and its networks aga
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -204,9 +205,23 @@ def test_the_first_half_freezes_no_type_when_the_capacities_tie():
     assert run.first_half_options().all()
 
 
-def test_the_first_half_keeps_to_the_types_the_relaxation_opens():
-    """With the relaxation opening only the small type, the big type's options are out of the first
-    half (the rule of the 12 eastern states), whatever their capacity."""
+def test_the_first_half_keeps_to_the_types_the_relaxation_or_the_incumbent_opens():
+    """With the relaxation and the incumbent opening only the small type, the big type's options are
+    out of the first half (the rule of the 12 eastern states), whatever their capacity; with the
+    incumbent's big option, that one stays and no other opens."""
     run = _two_type_run([100.0, 100.0, 10.0, 10.0, 10.0, 10.0])
     run.chosen = np.array([False, False, True, True, False, False])
+    run.incumbent = dataclasses.replace(run.incumbent, open=np.array([0, 0, 1, 1, 0, 0]))
     assert run.first_half_options().tolist() == [False, False, True, True, True, True]
+    run.incumbent = dataclasses.replace(run.incumbent, open=np.array([0, 1, 1, 1, 0, 0]))
+    assert run.first_half_options().tolist() == [False, True, True, True, True, True]
+
+
+def test_the_best_option_of_each_type_left_out_is_added():
+    run = _two_type_run([100.0, 100.0, 10.0, 10.0, 10.0, 10.0])
+    values = np.array([-1.0, -3.0, -5.0, 0.0, 2.0, -9.0])
+    only_small = np.array([False, False, True, False, False, False])
+    assert presolve.best_of_missing_types(run.problem, values, only_small).tolist() == [
+        False, True, False, False, False, False]
+    both = np.array([True, False, True, False, False, False])
+    assert not presolve.best_of_missing_types(run.problem, values, both).any()

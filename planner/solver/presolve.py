@@ -66,6 +66,16 @@ def promising_options(
     return promising
 
 
+def best_of_missing_types(problem: Problem, option_value: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Mask of the option with the lowest v_o of each facility type none of whose options is in
+    ``chosen`` (a mask)."""
+    added = np.zeros(problem.n_options, dtype=bool)
+    for k in np.setdiff1d(np.unique(problem.option_type), problem.option_type[chosen]):
+        of_type = np.flatnonzero(problem.option_type == k)
+        added[of_type[np.argmin(option_value[of_type])]] = True
+    return added
+
+
 @dataclass(frozen=True)
 class PresolveResult:
     bound: float
@@ -234,9 +244,20 @@ class _PresolveRun:
         )
 
     def first_steps(self) -> None:
-        """Steps 1 and 2."""
+        """Steps 1 and 2; on large models also the network with the best option (lowest v_o) of each
+        facility type the relaxation leaves out added to its options, when that one is cheaper. Early
+        in the subgradient the relaxation can open no central plant at all, and then the network of
+        its options leaves much demand unserved: on the national model, after 100 and 140 steps,
+        510.1 M and 502.1 M with no central plant against 363.0 M and 353.5 M with the best one
+        added; from 180 steps on it opens one itself."""
         self.bound_round(self.budget * (FIRST_ROUND_SHARE_LARGE if self.large else 0.25))
         self.heuristic_incumbent(0.0 if self.large else self.budget * FIRST_HEURISTIC_SHARE)
+        if self.large and self.chosen is not None:
+            with_every_type = self.chosen | best_of_missing_types(self.problem, self.option_value, self.chosen)
+            if (with_every_type != self.chosen).any():
+                self.consider(incumbent_from_values(
+                    self.problem, self.index, self.option_value, time_limit_s=0.0, opened=with_every_type
+                ))
 
     def small_model_steps(self) -> None:
         """Step 3: with service levels, the drop-and-repair search; the restricted MIP (with service
@@ -298,7 +319,7 @@ class _PresolveRun:
 
     def first_half_options(self) -> np.ndarray:
         """Mask of the options the first half may open: those of the facility types the relaxation
-        opens (all types where it opens none), without the closed options of the type of the largest
+        or the incumbent opens (all types where they open none), without the closed options of the type of the largest
         capacity among them (options without a capacity count as the largest) when it is larger than
         every other's. A greedy search from a network short of capacity otherwise opens a large
         facility first (the steepest gain) and stays in that basin: on the national model, from the
@@ -307,7 +328,7 @@ class _PresolveRun:
         (one plant, seventeen microfactories). On the 12 eastern states the type rule alone took it
         from 114.4 M to 103.0 M. The second half may open anything."""
         problem = self.problem
-        opened_types = np.unique(problem.option_type[self.chosen])
+        opened_types = np.unique(problem.option_type[self.chosen | (self.incumbent.open > 0)])
         if not len(opened_types):
             opened_types = np.arange(len(problem.type_ids))
         allowed = np.isin(problem.option_type, opened_types)
