@@ -15,7 +15,7 @@ from planner.model.solution import Solution
 from planner.pipeline import solve_problem
 from planner.solver.heuristic import incumbent_from_values, solution_cost
 from planner.solver.lagrangian import _Relaxation, lagrangian_bound
-from planner.solver.module_search import ModularFlowLP, _full_solution, module_search
+from planner.solver.module_search import ModularFlowLP, _full_solution, _Search, largest_capacity_type, module_search
 from planner.solver.outcome import SolverOptions
 from tests.builders import dense_problem
 from tests.marks import some_slow
@@ -225,3 +225,41 @@ def test_the_best_option_of_each_type_left_out_is_added():
         False, True, False, False, False, False]
     both = np.array([True, False, True, False, False, False])
     assert not presolve.best_of_missing_types(run.problem, values, both).any()
+
+
+def _two_large_basin():
+    """Four regions of 10 units (penalty 100/unit): two large options (capacity 20, opening 50, unit
+    cost 1 everywhere) and four small ones (capacity 10, opening 5, unit cost 1 at their own region,
+    50 elsewhere). Both large: 100 + 40 = 140; one large alone leaves 20 units unmet (2,070); the
+    four small: 20 + 40 = 60, the optimum."""
+    unit_cost = np.full((6, 4), 50.0)
+    unit_cost[:2] = 1.0
+    unit_cost[2 + np.arange(4), np.arange(4)] = 1.0
+    return dense_problem(
+        demand=np.full(4, 10.0), opening_cost=[50.0, 50.0, 5.0, 5.0, 5.0, 5.0],
+        capacity=[20.0, 20.0, 10.0, 10.0, 10.0, 10.0], unit_cost=unit_cost, penalty=100.0,
+        type_ids=("large", "small"), option_type=np.array([0, 0, 1, 1, 1, 1]),
+        type_min_count=np.zeros(2, dtype=int), type_max_count=np.full(2, 6),
+    )
+
+
+def test_close_and_repair_leaves_the_basin_of_a_large_option_too_many():
+    """From both large options open no single move pays (the descent stays at 140), while closing a
+    large option and reopening by the small ones reaches the optimum, 60 (by hand and by brute
+    force)."""
+    problem = _two_large_basin()
+    assert brute_force(problem) == pytest.approx(60.0)
+    search = _Search(problem, ModelIndex.from_problem(problem), time_limit_s=30.0)
+    both_large = search.lp.evaluate(np.array([True, True, False, False, False, False]), np.ones(6, dtype=int))
+    assert both_large.cost == pytest.approx(140.0)
+    assert search.descend(both_large, np.zeros(6, dtype=bool)).cost == pytest.approx(140.0)
+    repaired = search.without_large(both_large)
+    assert repaired.cost == pytest.approx(60.0)
+    assert repaired.open.tolist() == [False, False, True, True, True, True]
+    assert not search.banned.any()
+
+
+def test_largest_capacity_type():
+    problem = _two_large_basin()
+    assert largest_capacity_type(problem) == 0
+    assert largest_capacity_type(problem, np.array([1])) is None

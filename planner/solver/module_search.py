@@ -66,6 +66,7 @@ KICK_MOVES = 2  # random closes or swaps per kick of the iterated local search
 MAX_IDLE_KICKS = 30  # the search ends after this many kicks in a row found nothing better
 KICK_NEIGHBOURS = 5  # a swap goes to one of this many neighbours
 OPTIMISM = 0.01  # a structural move more than this share dearer is not polished
+REPAIR_SHARE = 0.1  # of the search's time: the descent of each close-and-repair of a large option
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,11 @@ class ModularFlowLP:
         pairs = (self.reach.T @ options.astype(float)) > 0
         return (self.reach @ pairs.astype(float)) > 0
 
-    def neighbours(self, option: int, evaluation: Evaluation, limit: int) -> list[int]:
-        """Up to ``limit`` closed options on free sites, of the same type, that can serve most of
-        what ``option`` serves in ``evaluation`` (by quantity)."""
+    def neighbours(
+        self, option: int, evaluation: Evaluation, limit: int, banned: np.ndarray | None = None
+    ) -> list[int]:
+        """Up to ``limit`` closed options on free sites, of the same type, not ``banned``, that can
+        serve most of what ``option`` serves in ``evaluation`` (by quantity)."""
         problem = self.problem
         arcs = self.arcs_of[option]
         served = np.zeros(self.index.n_pairs)
@@ -129,6 +132,8 @@ class ModularFlowLP:
             & (problem.option_type == problem.option_type[option])
             & (overlap > 0)
         )
+        if banned is not None:
+            eligible &= ~banned
         chosen = np.flatnonzero(eligible)
         return chosen[np.argsort(-overlap[chosen], kind="stable")][:limit].tolist()
 
@@ -185,7 +190,8 @@ def module_search(
     """Best network found from ``start`` over the ``candidates`` options (a boolean mask;
     ``start``'s open options and the forced ones are added) within ``time_limit_s``: a
     first-improvement local search (module counts up and down, opening, closing and swapping
-    options; see the module doc), then, while time is left, iterated local search: a random kick
+    options; see the module doc) after a close-and-repair of each open option of the largest
+    capacity (:meth:`_Search.without_large`), then, while time is left, iterated local search: a random kick
     (``KICK_MOVES`` closes or swaps of open options) and local search again from it, kept when it
     ends cheaper, until ``MAX_IDLE_KICKS`` kicks in a row found nothing better. The result is
     feasible for the whole problem; None if the start's flows are infeasible on the candidates.
@@ -202,7 +208,8 @@ def module_search(
     first = search.lp.evaluate(sub_start.open > 0, modules)
     if first is None:
         return None
-    best = search.descend(search.polished(first), np.zeros(sub.n_options, dtype=bool))
+    best = search.without_large(search.polished(first))
+    best = search.descend(best, np.zeros(sub.n_options, dtype=bool))
     rng = np.random.default_rng(seed)
     kicks = idle = 0
     while not search.out_of_time() and idle < MAX_IDLE_KICKS:
@@ -240,11 +247,14 @@ class _Search:
         self.evaluations = 0
         self.on_improvement = on_improvement
         self.best_cost = np.inf
+        self.banned = np.zeros(problem.n_options, dtype=bool)  # options no move may open
+        self.repair_deadline = np.inf  # perf_counter time at which a close-and-repair's descent ends
 
     def out_of_time(self) -> bool:
         if self.should_stop is not None and self.should_stop():
             return True
-        return time.perf_counter() - self.started > self.time_limit_s
+        now = time.perf_counter()
+        return now - self.started > self.time_limit_s or now > self.repair_deadline
 
     def evaluate(self, is_open: np.ndarray, modules: np.ndarray) -> Evaluation | None:
         self.evaluations += 1
@@ -289,7 +299,7 @@ class _Search:
         improved = True
         while improved and not self.out_of_time():
             improved = False
-            for option, trials in _structural_moves(self.problem, self.lp, self.pricing, best):
+            for option, trials in _structural_moves(self.problem, self.lp, self.pricing, best, self.banned):
                 if settled[option]:
                     continue
                 for is_open in trials():
@@ -307,6 +317,38 @@ class _Search:
                 if improved or self.out_of_time():
                     break
                 settled[option] = True
+        return best
+
+    def without_large(self, best: Evaluation) -> Evaluation:
+        """Close-and-repair of the options of the largest capacity: each open one of
+        :func:`largest_capacity_type` (when there is another type) is closed and the descent run
+        again with no option of that type allowed to open, so that the capacity comes back from the
+        other types; kept when cheaper. It crosses the basin a greedy descent stays in once it has
+        opened one large facility too many (the national model ended at 337.4 M with two central
+        plants; a single close is too dear to be taken, as the demand it served goes unmet). Each
+        repair's descent gets ``REPAIR_SHARE`` of the search's time: it runs before the main
+        descent, whose polish of module counts takes the rest."""
+        large = largest_capacity_type(self.problem)
+        if large is None:
+            return best
+        of_large = self.problem.option_type == large
+        for option in np.flatnonzero(best.open & of_large & ~self.problem.forced).tolist():
+            if self.out_of_time() or not best.open[option]:
+                continue
+            is_open = best.open.copy()
+            is_open[option] = False
+            start = self.sized(is_open)
+            if start is None:
+                continue
+            self.banned = of_large & ~is_open
+            self.repair_deadline = time.perf_counter() + REPAIR_SHARE * self.time_limit_s
+            try:
+                repaired = self.descend(self.polished(start), np.zeros(self.problem.n_options, dtype=bool))
+            finally:
+                self.banned = np.zeros(self.problem.n_options, dtype=bool)
+                self.repair_deadline = np.inf
+            if self.better(repaired, best):
+                best = repaired
         return best
 
     def kicked(self, best: Evaluation, rng: np.random.Generator) -> Evaluation | None:
@@ -332,6 +374,22 @@ class _Search:
         return self.polished(current)
 
 
+def largest_capacity_type(problem: Problem, types: np.ndarray | None = None) -> int | None:
+    """The facility type (among ``types``, default those with options) whose options reach the
+    largest capacity (an uncapacitated option counts as the largest), when it is larger than every
+    other type's; None with fewer than two types or a tie."""
+    if types is None:
+        types = np.unique(problem.option_type)
+    if len(types) < 2:
+        return None
+    largest = np.full(len(problem.type_ids), -np.inf)
+    np.maximum.at(largest, problem.option_type, problem.option_capacity_max)
+    ranked = np.sort(largest[types])
+    if not ranked[-1] > ranked[-2]:
+        return None
+    return int(types[np.argmax(largest[types])])
+
+
 def _module_moves(problem: Problem, best: Evaluation):
     """One module more or fewer at an open option, by the duals' optimistic gain, best first;
     only moves whose optimistic gain is positive."""
@@ -352,8 +410,9 @@ def _module_moves(problem: Problem, best: Evaluation):
         yield is_open, trial
 
 
-def _structural_moves(problem: Problem, lp: ModularFlowLP, pricing, best: Evaluation):
-    """(option, trials) groups: opening each of the best-priced closed options; then for each open
+def _structural_moves(problem: Problem, lp: ModularFlowLP, pricing, best: Evaluation, banned: np.ndarray):
+    """(option, trials) groups: opening each of the best-priced closed options (never one of
+    ``banned``, nor as a swap's target); then for each open
     option closing it, swapping it for a neighbour that can serve the same customers, and swapping
     it for the best-priced options at the duals after the close. ``trials`` is a callable that
     yields open sets (their module counts are sized by :meth:`_Search.sized`), so that a settled
@@ -373,33 +432,35 @@ def _structural_moves(problem: Problem, lp: ModularFlowLP, pricing, best: Evalua
             closed_open = is_open.copy()
             closed_open[option] = False
             yield closed_open
-            for into in lp.neighbours(option, best, SWAP_NEIGHBOURS):
+            for into in lp.neighbours(option, best, SWAP_NEIGHBOURS, banned):
                 trial_open = closed_open.copy()
                 trial_open[into] = True
                 yield trial_open
             closed = lp.evaluate(closed_open, modules)
             if closed is None:
                 return
-            for into in _priced_opens(problem, pricing, closed, SWAP_OPENS, exclude=option):
+            for into in _priced_opens(problem, pricing, closed, SWAP_OPENS, banned, exclude=option):
                 trial_open = closed_open.copy()
                 trial_open[into] = True
                 yield trial_open
 
         return trials
 
-    for option in _priced_opens(problem, pricing, best, PRICED_OPENS):
+    for option in _priced_opens(problem, pricing, best, PRICED_OPENS, banned):
         yield option, opening(option)
     for option in np.flatnonzero(is_open & ~problem.forced).tolist():
         yield option, closing(option)
 
 
-def _priced_opens(problem: Problem, pricing, evaluation: Evaluation, limit: int, exclude: int | None = None):
-    """Up to ``limit`` closed options on free sites with negative Lagrangian value at the LP's
-    duals, lowest first."""
+def _priced_opens(
+    problem: Problem, pricing, evaluation: Evaluation, limit: int, banned: np.ndarray, exclude: int | None = None
+):
+    """Up to ``limit`` closed options on free sites, not ``banned``, with negative Lagrangian value at
+    the LP's duals, lowest first."""
     values, _ = pricing.option_values(pricing.multipliers_of(evaluation.balance_dual, evaluation.service_dual))
     occupied = np.zeros(len(problem.site_ids), dtype=bool)
     occupied[problem.option_site[evaluation.open]] = True
-    eligible = ~evaluation.open & ~occupied[problem.option_site] & (values < 0)
+    eligible = ~evaluation.open & ~banned & ~occupied[problem.option_site] & (values < 0)
     if exclude is not None:
         eligible[exclude] = False
     chosen = np.flatnonzero(eligible)

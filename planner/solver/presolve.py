@@ -27,7 +27,7 @@ from planner.model.start import load_start
 from planner.problem import Problem
 from planner.solver.heuristic import incumbent_from_values, restricted_mip, satisfies_coupling, solution_cost
 from planner.solver.lagrangian import CapacityCover, fixable_options, lagrangian_bound
-from planner.solver.module_search import module_search
+from planner.solver.module_search import largest_capacity_type, module_search
 from planner.solver.outcome import SolveReport, SolverOptions, Status, relative_gap
 from planner.solver.service_search import cost_first_cover, drop_and_repair
 
@@ -332,13 +332,8 @@ class _PresolveRun:
         if not len(opened_types):
             opened_types = np.arange(len(problem.type_ids))
         allowed = np.isin(problem.option_type, opened_types)
-        if len(opened_types) < 2:
-            return allowed
-        largest = np.full(len(problem.type_ids), -np.inf)
-        np.maximum.at(largest, problem.option_type, problem.option_capacity_max)
-        ranked = np.sort(largest[opened_types])
-        if ranked[-1] > ranked[-2]:
-            big_type = opened_types[np.argmax(largest[opened_types])]
+        big_type = largest_capacity_type(problem, opened_types)
+        if big_type is not None:
             allowed &= ~((problem.option_type == big_type) & ~self.chosen & ~(self.incumbent.open > 0))
         return allowed
 
