@@ -85,17 +85,19 @@ def run_beside_search(
 
 def _searches(problem: Problem, index: ModelIndex, presolve: PresolveResult, should_stop: Callable[[], bool]):
     """Module searches from the best network so far, each with its own random kicks (seeds 1, 2, …),
-    until ``should_stop``; the best network cheaper than the presolve's incumbent with its cost, or None."""
+    until ``should_stop``; the best network cheaper than the presolve's incumbent with its cost, or None.
+    The close-and-repair runs only from a network it has not been run from (it has no random part)."""
     best, best_cost, found = presolve.incumbent, presolve.incumbent_cost, None
-    seed = 0
+    seed, new_start = 0, True
     while not should_stop():
         seed += 1
         candidate = module_search(problem, index, best, presolve.promising, float("inf"), seed=seed,
-                                  should_stop=should_stop)
+                                  should_stop=should_stop, close_and_repair=new_start)
         if candidate is None or not satisfies_coupling(problem, index, candidate):
             break
         cost = solution_cost(problem, index, candidate)
-        if cost < best_cost:
+        new_start = cost < best_cost
+        if new_start:
             best, best_cost = candidate, cost
             found = (best, best_cost)
     return found

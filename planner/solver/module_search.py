@@ -186,6 +186,7 @@ def module_search(
     seed: int = 0,
     on_improvement: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    close_and_repair: bool = True,
 ) -> Solution | None:
     """Best network found from ``start`` over the ``candidates`` options (a boolean mask;
     ``start``'s open options and the forced ones are added) within ``time_limit_s``: a
@@ -197,6 +198,8 @@ def module_search(
     feasible for the whole problem; None if the start's flows are infeasible on the candidates.
     ``on_improvement`` gets the cost of every better network as it is found (the cost of the whole
     problem: the other options stay closed). ``should_stop`` (polled between moves) ends it early.
+    ``close_and_repair`` False skips the close-and-repair (a search restarted from a network it has
+    already been run from would repeat it move for move).
     """
     restriction = Restriction.of(problem, candidates | problem.forced | (start.open > 0))
     sub, sub_start = restriction.problem, restriction.restrict(start)
@@ -208,7 +211,9 @@ def module_search(
     first = search.lp.evaluate(sub_start.open > 0, modules)
     if first is None:
         return None
-    best = search.without_large(search.polished(first))
+    best = search.polished(first)
+    if close_and_repair:
+        best = search.without_large(best)
     best = search.descend(best, np.zeros(sub.n_options, dtype=bool))
     rng = np.random.default_rng(seed)
     kicks = idle = 0
@@ -333,7 +338,9 @@ class _Search:
             return best
         of_large = self.problem.option_type == large
         for option in np.flatnonzero(best.open & of_large & ~self.problem.forced).tolist():
-            if self.out_of_time() or not best.open[option]:
+            if self.out_of_time():
+                break
+            if not best.open[option]:  # closed by an earlier repair
                 continue
             is_open = best.open.copy()
             is_open[option] = False
