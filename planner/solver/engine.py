@@ -122,8 +122,10 @@ def solve(
 
 def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: Timing):
     """The capacitated branch-and-bound with the whole time limit (its result is the answer), or,
-    without a limit, for ``BB_NO_LIMIT_S``: what it has not proven by then goes on by the standard
-    route from its incumbent, the better solution and the larger bound kept."""
+    without a limit, for ``BB_NO_LIMIT_S``: what it has not proven by then goes on to HiGHS from its
+    incumbent, the better solution and the larger bound kept. Without the Lagrangian presolve there: its
+    bound is the root's of the search, which has a better one and an incumbent (on the instance of
+    ``benchmarks/overhead.py`` it spent 3.2 s and fixed nothing that helped HiGHS)."""
     bb_options = options if options.time_limit_s is not None else dataclasses.replace(
         options, time_limit_s=BB_NO_LIMIT_S)
     with timing.phase("solve"):
@@ -133,7 +135,8 @@ def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: 
     bb_report, bb_solution, proven = found
     if proven or options.time_limit_s is not None:
         return bb_report, bb_solution
-    report, solution = _solve_standard(problem, options, index, bb_solution, timing)
+    no_presolve = dataclasses.replace(options, presolve_min_arcs=problem.n_arcs + 1)  # the search has a better bound
+    report, solution = _solve_standard(problem, no_presolve, index, bb_solution, timing)
     if report.objective is None or bb_report.objective < report.objective:
         report, solution = with_gap(report, bb_report.objective, report.best_bound), bb_solution
     return combine_bounds(report, bb_report.best_bound), solution
