@@ -126,6 +126,9 @@ def direct_highs(problem: Problem, options: SolverOptions) -> dict:
     highs.setOptionValue("mip_rel_gap", options.mip_gap)
     highs.setOptionValue("mip_abs_gap", 1e-9)
     if options.threads is not None:
+        # as the planner does (planner.solver.highs.new_highs): a scheduler started by an earlier run with
+        # another thread count makes run() return at once with no status
+        highspy.Highs.resetGlobalScheduler(True)
         highs.setOptionValue("threads", int(options.threads))
     if options.time_limit_s is not None:
         highs.setOptionValue("time_limit", float(options.time_limit_s))
@@ -198,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         direct_runs.append(direct_highs(problem, options))
     planner_s, run, phases = min(planner_runs, key=lambda item: item[0])
     direct = min(direct_runs, key=lambda item: item["total_s"])
+    if direct["status"] not in ("Optimal", "Time limit reached"):
+        print(f"error: HiGHS called directly ended with status {direct['status']!r}; no ratio", file=sys.stderr)
+        return 1
     report = run.report
     highs_s = report.solve_s
     handover_s = report.handover_s

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import time
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from planner.model.index import ModelIndex
 from planner.pipeline import solve_problem
 from planner.solver.capacitated_bb import (
     CoverKnapsack,
+    Deadline,
     DenseCapacitated,
     Evaluation,
     Node,
@@ -191,3 +193,29 @@ def test_without_a_time_limit_an_unproven_search_goes_on_by_the_standard_route(m
     assert run.audit.passed
     assert run.report.objective == pytest.approx(optimum, rel=1e-7)
     assert run.report.best_bound <= optimum * (1 + 1e-7)
+
+
+class _Gap:
+    """A stand-in for a search: its incumbent's cost, global bound and MIP gap."""
+
+    def __init__(self, gap: float) -> None:
+        self.best_cost, self.bound, self.mip_gap = 100.0, 100.0 * (1 - gap), 1e-3
+
+    def global_bound(self) -> float:
+        return self.bound
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "gap", "extendable", "stops"),
+    [
+        (59.0, 0.01, False, False),  # within the limit
+        (61.0, 0.00105, False, True),  # a user's limit is never extended
+        (61.0, 0.00105, True, False),  # 0.00045 in 11 s: the 0.1 % reached in about 1 s
+        (61.0, 0.0015, True, True),  # no progress in the last 11 s
+        (61.0, 0.0014, True, True),  # 0.0001 in 11 s: 44 s more, beyond the extension
+        (91.0, 0.00105, True, True),  # the extension (half the budget) used up
+    ],
+)
+def test_the_deadline_extends_a_budget_only_while_the_gap_is_about_to_close(elapsed, gap, extendable, stops):
+    deadline = Deadline(time.perf_counter() - elapsed, 60.0, extendable, [(40.0, 0.003), (50.0, 0.0015)])
+    assert deadline.passed(_Gap(gap)) is stops
