@@ -219,26 +219,3 @@ class _Gap:
 def test_the_deadline_extends_a_budget_only_while_the_gap_is_about_to_close(elapsed, gap, extendable, stops):
     deadline = Deadline(time.perf_counter() - elapsed, 60.0, extendable, [(40.0, 0.003), (50.0, 0.0015)])
     assert deadline.passed(_Gap(gap)) is stops
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_the_row_wise_partition_gives_the_values_and_subgradient_of_the_full_sort(seed):
-    """On a dense table with tight capacities only each option's first ``prefix`` arcs by ratio can get
-    a share: the partition path and the sort of every attractive arc give the same relaxation."""
-    problem = random_capacitated(seed, ratio=1.5, n_sites=20, n_regions=80)
-    costs = DenseCapacitated.of(problem, ModelIndex.from_problem(problem))
-    relaxation = Relaxation(costs)
-    assert relaxation.partition and relaxation.prefix < len(costs.demand) / 2
-    rng = np.random.default_rng(seed)
-    for _ in range(5):
-        multipliers = rng.uniform(0.2, 2.0, len(costs.demand)) * np.nanmin(costs.cost, axis=0)
-        fixing = rng.choice(np.array([-1, -1, 0, 1], dtype=np.int8), problem.n_options)
-        results = []
-        for by_partition in (True, False):
-            relaxation.partition, relaxation.attractive = by_partition, costs.cost.size
-            results.append((relaxation.option_values(multipliers, fixing)[0],
-                            relaxation.evaluate(multipliers, fixing, exact=False)))
-        (values, evaluation), (values_sorted, evaluation_sorted) = results
-        np.testing.assert_allclose(values, values_sorted, rtol=1e-12)
-        assert evaluation.bound == pytest.approx(evaluation_sorted.bound, rel=1e-12)
-        np.testing.assert_allclose(evaluation.subgradient, evaluation_sorted.subgradient, atol=1e-12)

@@ -86,9 +86,6 @@ ROOT_SEARCH_MAX_S = 2.0  # and at most this (also without a time limit)
 LP_SHARE = 0.2  # of the time at most in the flow LPs of the nodes' relaxed open sets
 AVERAGE_WEIGHT = 0.2  # of the latest step in the ergodic average of the open states
 EXTENSION_SHARE = 0.5  # of a budget (not a user's limit): the most the search may go on past it (Deadline)
-DENSE_SHARE = 0.5  # of the table's cells with an arc: from here the knapsacks use the row-wise partition
-PARTITION_SHARE = 0.5  # ... where the items that can fill a capacity are at most this share of a row
-PARTITION_FACTOR = 2.0  # ... and the last evaluation's attractive arcs were this many times those items
 RATE_WINDOW_S = 10.0  # the gap's closing rate is measured over this many seconds (Deadline)
 BRANCH_WINDOW = 0.2  # branching candidates: average state this close to the nearest to 1/2 (see branching_option)
 
@@ -229,15 +226,6 @@ class Relaxation:
         # options) the steps below touch only these, not every cell
         self.arc_option, self.arc_pair = np.nonzero(finite)
         self.arc_unit_cost = self.unit_cost[finite]
-        # at most this many items fill any option's capacity (its smallest demands first): only the
-        # knapsack's first that many by ratio can get a share, so on a dense table a row-wise
-        # partition replaces the sort of every attractive arc (see option_values)
-        smallest_first = np.cumsum(np.sort(costs.demand))
-        capacity = np.where(np.isfinite(costs.capacity), costs.capacity, np.inf)
-        self.prefix = int(np.searchsorted(smallest_first, capacity.max(initial=0.0)) + 1)
-        dense = finite.mean() >= DENSE_SHARE if finite.size else False
-        self.partition = dense and self.prefix <= PARTITION_SHARE * finite.shape[1]
-        self.attractive = int(finite.sum())  # attractive arcs at the last evaluation (all, before the first)
 
     def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray, exact: bool = True) -> Evaluation:
         """L(λ) at a node with the covering knapsack solved exactly, or (``exact`` False) its LP
@@ -261,8 +249,14 @@ class Relaxation:
         costs = self.costs
         n_options = len(costs.fixed)
         allowed = fixing != 0
-        by_partition = self.partition and self.attractive > PARTITION_FACTOR * self.prefix * int(allowed.sum())
-        option, pair, r = (self.first_by_ratio if by_partition else self.attractive_by_ratio)(multipliers, allowed)
+        ratio = self.arc_unit_cost - (multipliers / costs.demand)[self.arc_pair]
+        attractive = ratio < 0
+        if not allowed.all():
+            attractive &= allowed[self.arc_option]
+        arcs = np.flatnonzero(attractive)
+        option, r = self.arc_option[arcs], ratio[arcs]
+        order = np.argsort(_ratio_key(option, r))  # ties (equal ratios) may go either way: same value
+        option, pair, r = option[order], self.arc_pair[arcs[order]], r[order]
         q = costs.demand[pair]
         cum_q = np.cumsum(q)
         starts = np.searchsorted(option, np.arange(n_options))
@@ -273,33 +267,6 @@ class Relaxation:
         values = np.full(n_options, np.inf)
         values[allowed] = costs.fixed[allowed] + knapsack[allowed]
         return values, (option, pair, share)
-
-    def attractive_by_ratio(self, multipliers: np.ndarray, allowed: np.ndarray):
-        """(option, pair, ratio) of every arc of an allowed option with a negative reduced cost per
-        unit, by option, then ratio."""
-        ratio = self.arc_unit_cost - (multipliers / self.costs.demand)[self.arc_pair]
-        attractive = ratio < 0
-        if not allowed.all():
-            attractive &= allowed[self.arc_option]
-        arcs = np.flatnonzero(attractive)
-        self.attractive = len(arcs)
-        option, r = self.arc_option[arcs], ratio[arcs]
-        order = np.argsort(_ratio_key(option, r))  # ties (equal ratios) may go either way: same value
-        return option[order], self.arc_pair[arcs[order]], r[order]
-
-    def first_by_ratio(self, multipliers: np.ndarray, allowed: np.ndarray):
-        """The same, of each allowed option only its ``prefix`` arcs of least ratio (a row-wise
-        partition of the dense table, then a sort of those): the knapsack's items past them get no share."""
-        rows = np.flatnonzero(allowed)
-        ratio = self.unit_cost[rows] - (multipliers / self.costs.demand)[None, :]
-        first = np.argpartition(ratio, self.prefix - 1, axis=1)[:, : self.prefix]
-        r = np.take_along_axis(ratio, first, axis=1)
-        order = np.argsort(r, axis=1)
-        pair, r = np.take_along_axis(first, order, axis=1), np.take_along_axis(r, order, axis=1)
-        attractive = r < 0  # a prefix of each row
-        self.attractive = int(np.count_nonzero(ratio < 0))
-        option = np.broadcast_to(rows[:, None], r.shape)
-        return option[attractive], pair[attractive], r[attractive]
 
 
 def _ratio_key(row: np.ndarray, ratio: np.ndarray) -> np.ndarray:
