@@ -55,6 +55,7 @@ def test_five_percent_slack_has_no_alternative(tmp_path):
     assert result.stopped_early is not None
 
 
+@pytest.mark.slow  # a whole CLI run (2-4 s): in the full suite only
 def test_alternatives_command_writes_folders_table_and_map(tmp_path):
     config_path = tmp_path / "m.toml"
     regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0], [10, 10, 10], ids=["A", "B", "C"])

@@ -443,6 +443,7 @@ def test_bad_option_values_are_usage_errors(tmp_path, option):
     assert not out.exists()
 
 
+@pytest.mark.slow  # a whole CLI run (2-4 s): in the full suite only
 def test_select(tmp_path):
     model = write_instance(tmp_path)
     out = tmp_path / "out"

@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
@@ -20,6 +21,7 @@ def customers(n: int = 40, seed: int = 7) -> pd.DataFrame:
                          "lat": rng.uniform(-8, 3, n), "orders": rng.integers(1_000, 50_000, n)})
 
 
+@pytest.mark.slow  # a whole CLI run (2-4 s): in the full suite only
 def test_init_then_solve_without_column_flags(tmp_path, monkeypatch):
     customers().to_csv(tmp_path / "stores.csv", index=False)
     monkeypatch.chdir(tmp_path)

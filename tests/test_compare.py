@@ -97,6 +97,7 @@ def two_role_model_file(tmp_path):
     return model
 
 
+@pytest.mark.slow  # a whole CLI run (2-4 s): in the full suite only
 def test_compare_command_writes_csv_and_html(tmp_path):
     model = two_role_model_file(tmp_path)
     out = tmp_path / "cmp"

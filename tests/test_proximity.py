@@ -121,6 +121,7 @@ def test_neutral_factors_are_todays_model(tmp_path):
     assert summaries[0]["costs"] == summaries[1]["costs"]
 
 
+@pytest.mark.slow  # a whole CLI run (2-4 s): in the full suite only
 def test_cli_prices_give_a_revenue_part(tmp_path):
     model = cli_model(tmp_path, "[products.standard.proximity]\nbands_km = [50]\nprice = [30.0, 20.0]")
     model.write_text(model.read_text().replace("unmet_penalty_per_unit = 1000.0\n", ""))

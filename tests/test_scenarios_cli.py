@@ -87,6 +87,7 @@ def check_outputs(out, n):
     return summary, table
 
 
+@pytest.mark.slow  # a whole CLI run (2-4 s): in the full suite only
 def test_solve_with_a_scenario_file(tmp_path):
     write_instance(tmp_path)
     path = write_scenarios(tmp_path, GOOD)
