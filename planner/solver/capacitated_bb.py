@@ -465,6 +465,7 @@ class Deadline:
     limit_s: float | None
     extendable: bool = False
     history: list = field(default_factory=list)  # (seconds, gap), about once a second
+    extending: bool = False  # past limit_s (logged once)
 
     def passed(self, search: Search) -> bool:
         if self.limit_s is None:
@@ -475,7 +476,14 @@ class Deadline:
         if elapsed <= self.limit_s:
             return False
         left = self.limit_s * (1 + EXTENSION_SHARE) - elapsed
-        return not self.extendable or left <= 0 or self.projected_s(search) > left
+        if not self.extendable or left <= 0 or self.projected_s(search) > left:
+            return True
+        if not self.extending:
+            self.extending = True
+            logger.info("capacitated branch-and-bound: gap %.4f%% closing, about %.1fs to the MIP gap: it goes on "
+                        "past its %.0fs (at most %.0fs more)", 100 * self.history[-1][1], self.projected_s(search),
+                        self.limit_s, EXTENSION_SHARE * self.limit_s)
+        return False
 
     def projected_s(self, search: Search) -> float:
         """Seconds until the gap reaches the MIP gap at its rate over the last ``RATE_WINDOW_S``."""

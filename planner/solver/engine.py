@@ -123,10 +123,10 @@ def solve(
 def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: Timing):
     """The capacitated branch-and-bound with the whole time limit (its result is the answer), or,
     without a limit, for ``BB_NO_LIMIT_S`` (longer while it is about to finish: ``capacitated_bb.Deadline``):
-    what it has not proven by then goes on to HiGHS from its
-    incumbent, the better solution and the larger bound kept. Without the Lagrangian presolve there: its
-    bound is the root's of the search, which has a better one and an incumbent (on the instance of
-    ``benchmarks/overhead.py`` it spent 3.2 s and fixed nothing that helped HiGHS)."""
+    what it has not proven by then goes on to HiGHS from its incumbent, the better solution and the
+    larger bound kept. HiGHS goes on without the Lagrangian presolve: the search already has a better
+    bound and an incumbent (on the instance of ``benchmarks/overhead.py`` the presolve spent 3.2 s and
+    fixed nothing that helped HiGHS)."""
     bb_options = options if options.time_limit_s is not None else dataclasses.replace(
         options, time_limit_s=BB_NO_LIMIT_S)
     with timing.phase("solve"):
