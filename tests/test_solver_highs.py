@@ -148,7 +148,7 @@ class FakeRuns:
     def __init__(self, first: float, retry) -> None:
         self.first, self.retry, self.starts = first, retry, []
 
-    def __call__(self, compiled, options, start=None, started=None):
+    def __call__(self, compiled, options, start=None, started=None, observe=None):
         self.starts.append(start)
         if len(self.starts) == 1:
             return _report(self.first, mismatch=True), np.array([1.0])

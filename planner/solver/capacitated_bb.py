@@ -404,9 +404,11 @@ def branching_option(node: Node, average: np.ndarray, flipped: np.ndarray) -> in
 
 
 def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitated, options: SolverOptions,
-                     time_limit_s: float | None, start: Solution | None = None, extendable: bool = False) -> Search:
+                     time_limit_s: float | None, start: Solution | None = None, extendable: bool = False,
+                     rival=None) -> Search:
     """Best-first branch-and-bound within ``time_limit_s`` (``extendable``: see :class:`Deadline`); the
-    search as it ended (queue empty: the incumbent is optimal within the prune margin)."""
+    search as it ended (queue empty: the incumbent is optimal within the prune margin). ``rival``
+    (``planner.solver.race.Rival``), if given, is asked after every node whether the search may stop."""
     started = time.perf_counter()
     flow_lp = FlowLP(problem, index, arc_cost=problem.arc_unit_cost * index.arc_demand)  # modules are fixed
     search = Search(problem, index, costs, options.mip_gap, flow_lp)
@@ -417,7 +419,7 @@ def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitate
     search.push(Node(np.where(costs.forced, 1, -1).astype(np.int8), -math.inf, first.multipliers))
     deadline = Deadline(started, time_limit_s, extendable)
     while search.queue:
-        if search.nodes and deadline.passed(search):
+        if search.nodes and (deadline.passed(search) or (rival is not None and rival.decides(search))):
             break
         raise_if_stopped()
         bound, _, node = heapq.heappop(search.queue)

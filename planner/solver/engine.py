@@ -15,7 +15,9 @@ HiGHS.
    Lagrangian branch-and-bound with the whole time limit (without one, ``BB_NO_LIMIT_S``, then the
    standard route from its incumbent, ``capacitated_bb_first``): where it applies, HiGHS does not finish
    even the root LP of the full model in the time the branch-and-bound needs to prove the optimum
-   (100 × 1,000: ~25 s against 5–9 s in all), and at a time limit its bound is the higher.
+   (100 × 1,000: ~25 s against 5–9 s in all), and at a time limit its bound is the higher. Where the
+   run may use two cores and the model is not tiny (``planner.solver.race.applies``), HiGHS races it
+   in a second process instead (the first proof, or the two bounds together, end both).
 2. Whether the Lagrangian presolve runs (``presolve_applies``); what it used of the time limit is
    not HiGHS's to spend.
 3. Whether HiGHS can still help in the time left (``highs_can_help``); if not, the presolve's
@@ -62,6 +64,8 @@ from planner.solver.presolve import (
     presolve_report,
     with_gap,
 )
+from planner.solver.race import applies as race_applies
+from planner.solver.race import solve_racing
 from planner.solver.radius import applies as radius_applies
 from planner.solver.radius import preferred as radius_preferred
 from planner.solver.radius import solve_radius
@@ -126,7 +130,12 @@ def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: 
     what it has not proven by then goes on to HiGHS from its incumbent, the better solution and the
     larger bound kept. HiGHS goes on without the Lagrangian presolve: the search already has a better
     bound and an incumbent (on the instance of ``benchmarks/overhead.py`` the presolve spent 3.2 s and
-    fixed nothing that helped HiGHS)."""
+    fixed nothing that helped HiGHS). Where ``race.applies``, HiGHS runs beside it instead, within the
+    same limit (``planner.solver.race``)."""
+    if race_applies(problem, options):
+        with timing.phase("solve"):
+            found = solve_racing(problem, index, options, start)
+        return found if found is not None else _solve_standard(problem, options, index, start, timing)
     bb_options = options if options.time_limit_s is not None else dataclasses.replace(
         options, time_limit_s=BB_NO_LIMIT_S)
     with timing.phase("solve"):

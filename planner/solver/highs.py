@@ -19,6 +19,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
@@ -183,31 +184,34 @@ class _Progress:
 
 
 def run_highs(
-    compiled, options: SolverOptions, start: np.ndarray | None = None, started: float | None = None
+    compiled, options: SolverOptions, start: np.ndarray | None = None, started: float | None = None,
+    observe: Callable[[object], None] | None = None,
 ) -> tuple[SolveReport, np.ndarray]:
     """:func:`run_highs_once`, checked: HiGHS 1.16 was seen, after a MIP start, to hand back the
     starting values with the objective of a better solution it had found and then rejected. When
     the values it returns do not have the objective it reports, the model is solved again without
     the start; if that run finds nothing, the first run's values stand with their own objective."""
-    report, values = run_highs_once(compiled, options, start, started)
+    report, values = run_highs_once(compiled, options, start, started, observe=observe)
     if start is None or not report.objective_mismatch:
         return report, values
     logger.warning("HiGHS returned values that do not have the objective it reported after a MIP start; "
                    "solving again without the start")
     try:
-        retry, retry_values = run_highs_once(compiled, options)
+        retry, retry_values = run_highs_once(compiled, options, observe=observe)
     except SolverError:
         return report, values
     return (retry, retry_values) if retry.objective <= report.objective else (report, values)
 
 
 def run_highs_once(
-    compiled, options: SolverOptions, start: np.ndarray | None = None, started: float | None = None
+    compiled, options: SolverOptions, start: np.ndarray | None = None, started: float | None = None,
+    observe: Callable[[object], None] | None = None,
 ) -> tuple[SolveReport, np.ndarray]:
     """Hand ``compiled`` (a :class:`CompiledModel` or ``StandardForm``) to HiGHS, solve, and return
     the report and the column values. ``start`` is a MIP start (one value per column);
     ``started`` is when the hand-over began (default: now); ``options.progress_s`` the interval of
-    the progress log lines (None: none).
+    the progress log lines (None: none); ``observe``, if given, is called with each of HiGHS's MIP
+    interrupt and improving-solution callback events (``event.data_out`` holds its bounds).
 
     Raises :class:`InfeasibleError` when HiGHS proves infeasibility, :class:`SolverError` when it
     ends without a feasible solution for another reason, and :class:`~planner.interrupt.Interrupted`
@@ -221,6 +225,9 @@ def run_highs_once(
         progress = _Progress(options.progress_s)
         highs.cbMipInterrupt.subscribe(progress)
         highs.cbMipImprovingSolution.subscribe(progress)
+    if observe is not None and is_mip:
+        highs.cbMipInterrupt.subscribe(observe)
+        highs.cbMipImprovingSolution.subscribe(observe)
     solve_s = run_interruptibly(highs)
     status, termination = _checked_status(highs)
     values, objective, mismatch = _values_and_objective(highs, compiled)

@@ -1,0 +1,233 @@
+"""HiGHS beside the capacitated branch-and-bound, in a second process: a race on two cores.
+
+**Why.** Neither method wins on every instance of the capacitated branch-and-bound's shape
+(``planner.solver.capacitated_bb``): on sparse generated 200 × 3,000 instances
+(``benchmarks/overhead.py``'s generator, one thread each, gap 0.1 %) the search proved seed 2 in 16.1 s
+where HiGHS took 67.0 s, and seed 3 in 158.2 s where HiGHS took 71.6 s; on ``capa`` at capacity 2,000
+the search finds the optimum at its root but its Lagrangian bound stays 1.3 % below it, where HiGHS's
+cuts on the capacity rows prove it (116.5 s). The search runs on one core, so a second core is free.
+
+**Where** (:func:`applies`): the engine has chosen the capacitated branch-and-bound, the run may use two
+cores (``SolverOptions.threads`` unset or at least 2, and the machine has them) and the model has at
+least ``MIN_ARCS`` arcs (smaller ones are proven before a second interpreter has started).
+
+**How.** A child process (``python -m planner.solver.race``: a fresh interpreter, so no HiGHS threads
+are copied from this one and no user's script is imported again; in a session of its own, so Ctrl-C at
+a terminal reaches only this process) builds the standard form and runs HiGHS on it with one thread
+from the same start, within the same deadline; it sends its dual bound as it rises, and its report and
+solution when it ends, through a pipe. The search here stops, besides at its own proof and the time
+limit, when HiGHS has ended with a solution or when HiGHS's bound would prune the search's root (its
+incumbent is then within the MIP gap of a valid bound). The answer is the cheaper of the two solutions
+with the larger of the two valid bounds (:func:`combined`); each solution is audited by the pipeline
+as any other. The child is killed whenever this process stops racing (a proof, an error, Ctrl-C or
+SIGTERM), and ends itself if this process disappears.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+
+from planner.errors import InfeasibleError, SolverError
+from planner.model.arrays import build_standard_form, solution_from_vector, start_vector
+from planner.model.index import ModelIndex
+from planner.model.solution import Solution
+from planner.problem import Problem
+from planner.solver.capacitated_bb import DenseCapacitated, branch_and_bound
+from planner.solver.highs import run_highs
+from planner.solver.lagrangian_bb import search_report
+from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
+
+logger = logging.getLogger(__name__)
+
+MIN_ARCS = 5000  # arcs: below this the search alone (a tiny model is proven before HiGHS has started)
+GRACE_S = 1.0  # seconds the child gets past the deadline to send its result before it is killed
+PARENT_CHECK_S = 0.5  # how often the child checks that this process still exists
+BOUND_EVERY_S = 0.2  # the child sends a risen bound at most this often
+
+
+def applies(problem: Problem, options: SolverOptions) -> bool:
+    """Whether HiGHS races the capacitated branch-and-bound (see the module docstring)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return (cores >= 2 and (options.threads is None or options.threads >= 2)
+            and problem.n_arcs >= MIN_ARCS)
+
+
+@dataclass
+class Rival:
+    """HiGHS in its child process, seen from here: its bound so far, its result once it has ended. A
+    reader thread takes the child's messages off the pipe (``("bound", value)`` while it runs, then
+    ``("solved", report, solution)`` or ``("failed", message)``)."""
+
+    process: subprocess.Popen
+    highs_bound: float = -math.inf
+    result: tuple | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def start(cls, problem: Problem, options: SolverOptions, start: Solution | None) -> Rival:
+        """The child: ``python -m planner.solver.race`` in a session of its own (Ctrl-C at a terminal is
+        this process's to handle), the task on its standard input, its messages on a pipe of their own
+        (HiGHS may print on standard output)."""
+        reading, writing = os.pipe()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "planner.solver.race", str(writing)], stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(writing,), start_new_session=True)
+        finally:
+            os.close(writing)
+        rival = cls(process)
+        threading.Thread(target=rival._read, args=(os.fdopen(reading, "rb"),), daemon=True).start()
+        task = (problem, replace(options, threads=1, quiet=True, progress_s=None), start, time.time(), os.getpid())
+        # written by a thread: the pipe takes the task only as fast as the child, still importing, reads it
+        threading.Thread(target=_write_task, args=(task, process.stdin), daemon=True).start()
+        return rival
+
+    def _read(self, stream) -> None:
+        with stream:
+            try:
+                while True:
+                    message = pickle.load(stream)
+                    if message[0] == "bound":
+                        self.highs_bound = max(self.highs_bound, message[1])
+                    else:
+                        self.result = message
+            except Exception:  # EOF, or a broken message: the child has ended
+                pass
+        if self.result is None:
+            self.result = ("failed", "HiGHS's process ended without a result")
+        self.done.set()
+
+    def bound(self) -> float:
+        return self.highs_bound
+
+    def ended(self, wait_s: float = 0.0) -> bool:
+        """True once the child has ended (with a result or not), waiting up to ``wait_s``."""
+        return self.done.wait(wait_s) if wait_s > 0 else self.done.is_set()
+
+    def solved(self) -> bool:
+        return self.ended() and self.result[0] == "solved"
+
+    def decides(self, search) -> bool:
+        """Whether the search may stop: HiGHS has a result, or its bound prunes the search's root."""
+        return self.solved() or (math.isfinite(search.best_cost) and search.prunes(self.bound()))
+
+    def stop(self) -> None:
+        """Kill the child if it still runs."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+def _write_task(task: tuple, stream) -> None:
+    try:
+        with stream:
+            pickle.dump(task, stream)
+    except OSError:  # the child has ended (killed, or failed at once); its reader reports it
+        pass
+
+
+def _highs_side(problem: Problem, options: SolverOptions, start: Solution | None, race_started: float,
+                send) -> None:
+    """The child's work: HiGHS on the standard form from ``start`` within what is left of the time limit
+    since ``race_started`` (a ``time.time()`` reading); ``send`` its dual bound as it rises (at most
+    every ``BOUND_EVERY_S``), then its result."""
+    if options.time_limit_s is not None:
+        options = replace(options, time_limit_s=max(options.time_limit_s - (time.time() - race_started), 0.1))
+    last = {"bound": -math.inf, "at": 0.0}
+
+    def observe(event) -> None:
+        bound = event.data_out.mip_dual_bound
+        if math.isfinite(bound) and bound > last["bound"] and time.perf_counter() - last["at"] >= BOUND_EVERY_S:
+            last["bound"], last["at"] = bound, time.perf_counter()
+            send(("bound", float(bound)))
+
+    try:
+        index = ModelIndex.from_problem(problem)
+        form = build_standard_form(problem, index)
+        vector = None if start is None else start_vector(form, problem, index, start)
+        report, values = run_highs(form, options, start=vector, observe=observe)
+        send(("solved", report, solution_from_vector(form, problem, index, values)))
+    except (InfeasibleError, SolverError) as error:
+        send(("failed", str(error)))
+
+
+def _end_with_parent(parent: int) -> None:
+    """End this (child) process once its parent is gone (a parent killed outright cannot kill it)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
+
+
+def child_main(fd: int) -> None:
+    """``python -m planner.solver.race FD``: the task from standard input, the messages to ``FD``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    problem, options, start, race_started, parent = pickle.load(sys.stdin.buffer)
+    threading.Thread(target=_end_with_parent, args=(parent,), daemon=True).start()
+    lock = threading.Lock()  # HiGHS's callbacks may come from its threads
+    with os.fdopen(fd, "wb") as channel:
+        def send(message) -> None:
+            with lock:
+                pickle.dump(message, channel)
+                channel.flush()
+        _highs_side(problem, options, start, race_started, send)
+
+
+def combined(bb_report: SolveReport, bb_solution: Solution, bb_proven: bool, rival: Rival,
+             options: SolverOptions, seconds: float) -> tuple[SolveReport, Solution]:
+    """The cheaper solution of the two, the larger of the two valid bounds (at most its cost), and the
+    status they give: optimal where a side proved the kept solution or the gap is within the MIP gap
+    (``gap_limit`` above ``OPTIMAL_GAP``), else ``time_limit``."""
+    objective, solution, solver = bb_report.objective, bb_solution, bb_report.solver
+    bound, proven = bb_report.best_bound, bb_proven
+    if rival.solved():
+        _, highs_report, highs_solution = rival.result
+        if highs_report.objective < objective:
+            objective, solution, solver = highs_report.objective, highs_solution, highs_report.solver
+            proven = highs_report.status in (Status.OPTIMAL, Status.GAP_LIMIT)
+        bound = max(bound, highs_report.best_bound if highs_report.best_bound is not None else -math.inf)
+    bound = min(max(bound, rival.bound()), objective)
+    gap = relative_gap(objective, bound)
+    closed = proven or (gap is not None and gap <= options.mip_gap)
+    status = Status.TIME_LIMIT if not closed else Status.GAP_LIMIT if gap is not None and gap > OPTIMAL_GAP \
+        else Status.OPTIMAL
+    termination = "search complete" if closed else "time limit reached"
+    other = "HiGHS" if solver == bb_report.solver else "the capacitated branch-and-bound"
+    report = SolveReport.of(status, termination, objective, bound, options.mip_gap, f"{solver} (raced with {other})",
+                            solve_s=seconds, nodes=bb_report.nodes)
+    logger.info("race: %s from %s, bound %.10g, gap %s", status.value, solver, bound, gap)
+    return report, solution
+
+
+def solve_racing(problem: Problem, index: ModelIndex, options: SolverOptions, start: Solution | None = None):
+    """The capacitated branch-and-bound here and HiGHS in a child process, within ``options.time_limit_s``
+    (none: until one proves its solution, or the two together do): (report, solution), or None where
+    the search's tables cannot be built and HiGHS found nothing (the standard route explains why)."""
+    costs = DenseCapacitated.of(problem, index)
+    if costs is None:
+        return None
+    started = time.perf_counter()
+    rival = Rival.start(problem, options, start)
+    try:
+        search = branch_and_bound(problem, index, costs, options, options.time_limit_s, start, rival=rival)
+        if search.queue and not rival.decides(search):
+            rival.ended(GRACE_S)  # stopped at the time limit: HiGHS stops at the same deadline
+        seconds = time.perf_counter() - started
+        if search.best is None:
+            return rival.result[1:] if rival.solved() else None
+        bb_report, proven = search_report(search, options, seconds, "capacitated Lagrangian branch-and-bound")
+        return combined(bb_report, search.best, proven, rival, options, seconds)
+    finally:
+        rival.stop()
+
+
+if __name__ == "__main__":
+    child_main(int(sys.argv[1]))

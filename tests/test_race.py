@@ -1,0 +1,157 @@
+"""HiGHS raced beside the capacitated branch-and-bound (``planner.solver.race``): the race's optimum
+equals brute force on seeded tiny instances, the answer combines the cheaper solution with the larger
+valid bound, HiGHS's bound alone can end the search, a child that fails or is stopped leaves nothing
+behind, and where the race applies."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+import pytest
+
+from planner.model.index import ModelIndex
+from planner.pipeline import solve_problem
+from planner.solver import race
+from planner.solver.capacitated_bb import DenseCapacitated, branch_and_bound
+from planner.solver.lagrangian_bb import search_report
+from planner.solver.outcome import SolveReport, SolverOptions, Status
+from planner.timing import Timing
+from tests.test_capacitated_bb import enumerated, random_capacitated
+
+EXACT = SolverOptions(mip_gap=1e-9, quiet=True)
+
+
+@pytest.mark.parametrize("seed, ratio", [(1, 1.4), (4, 1.15)])
+def test_the_race_finds_the_brute_force_optimum(seed, ratio):
+    problem = random_capacitated(seed, ratio=ratio, n_sites=8, n_regions=20)
+    index = ModelIndex.from_problem(problem)
+    report, solution = race.solve_racing(problem, index, EXACT)
+    optimum = enumerated(problem)
+    assert report.status is Status.OPTIMAL
+    assert report.objective == pytest.approx(optimum, rel=1e-7)
+    assert report.best_bound <= optimum * (1 + 1e-7)
+    assert "raced with" in report.solver
+
+
+class _FakeRival:
+    """A rival whose bound and result are set by the test."""
+
+    def __init__(self, bound: float = -math.inf, result=None) -> None:
+        self.highs_bound, self.result = bound, result
+
+    bound = race.Rival.bound
+    solved = race.Rival.solved
+    decides = race.Rival.decides
+
+    def ended(self, wait_s: float = 0.0) -> bool:
+        return self.result is not None
+
+
+def test_a_highs_bound_at_the_optimum_ends_the_search_after_its_root():
+    problem = random_capacitated(1, ratio=1.4, n_sites=8, n_regions=20)  # not proven at the root alone
+    index = ModelIndex.from_problem(problem)
+    costs = DenseCapacitated.of(problem, index)
+    alone = branch_and_bound(problem, index, costs, EXACT, None)
+    optimum = enumerated(problem)
+    assert alone.nodes > 1
+    rival = _FakeRival(bound=optimum * (1 - 1e-12))
+    search = branch_and_bound(problem, index, costs, EXACT, None, rival=rival)
+    assert search.nodes < alone.nodes and search.queue  # stopped with nodes open: HiGHS's bound closed the gap
+    bb_report, proven = search_report(search, EXACT, 0.1, "capacitated Lagrangian branch-and-bound")
+    assert not proven and bb_report.status is Status.TIME_LIMIT
+    report, _ = race.combined(bb_report, search.best, proven, rival, EXACT, 0.1)
+    assert report.status is Status.OPTIMAL
+    assert report.objective == pytest.approx(optimum, rel=1e-9)
+    assert report.best_bound == pytest.approx(optimum * (1 - 1e-12), rel=1e-12)
+
+
+def _report(objective: float, bound: float, status: Status, solver: str) -> SolveReport:
+    return SolveReport.of(status, "x", objective, bound, 1e-4, solver)
+
+
+def test_the_answer_is_the_cheaper_solution_with_the_larger_bound():
+    bb = _report(100.0, 90.0, Status.TIME_LIMIT, "planner search")
+    highs = _report(99.0, 95.0, Status.TIME_LIMIT, "HiGHS")
+    report, solution = race.combined(bb, "bb network", False, _FakeRival(96.0, ("solved", highs, "highs network")),
+                                     SolverOptions(mip_gap=1e-4), 5.0)
+    assert solution == "highs network"
+    assert (report.objective, report.best_bound) == (99.0, 96.0)  # the bound HiGHS sent last is the larger
+    assert report.status is Status.TIME_LIMIT
+    assert report.solver == "HiGHS (raced with the capacitated branch-and-bound)"
+
+
+def test_a_proof_on_either_side_makes_the_answer_optimal():
+    bb = _report(100.0, 100.0, Status.OPTIMAL, "planner search")
+    report, solution = race.combined(bb, "bb network", True, _FakeRival(), SolverOptions(mip_gap=1e-4), 1.0)
+    assert (solution, report.status, report.mip_gap) == ("bb network", Status.OPTIMAL, 0.0)
+    highs = _report(98.0, 98.0, Status.OPTIMAL, "HiGHS")
+    bb = _report(100.0, 90.0, Status.TIME_LIMIT, "planner search")
+    report, solution = race.combined(bb, "bb network", False, _FakeRival(result=("solved", highs, "h")),
+                                     SolverOptions(mip_gap=1e-4), 1.0)
+    assert (solution, report.status, report.objective, report.best_bound) == ("h", Status.OPTIMAL, 98.0, 98.0)
+
+
+def test_a_failed_child_leaves_the_search_alone():
+    rival = _FakeRival(result=("failed", "HiGHS ended without a feasible solution"))
+    assert not rival.solved()
+    bb = _report(100.0, 95.0, Status.TIME_LIMIT, "planner search")
+    report, solution = race.combined(bb, "bb network", False, rival, SolverOptions(mip_gap=1e-4), 1.0)
+    assert (solution, report.objective, report.best_bound, report.status) == ("bb network", 100.0, 95.0,
+                                                                             Status.TIME_LIMIT)
+
+
+def test_an_infeasible_model_is_a_failed_child_not_a_traceback():
+    problem = random_capacitated(2, ratio=1.4, n_sites=6, n_regions=12)
+    problem = dataclasses.replace(problem, module_capacity=problem.module_capacity * 0.1)  # cannot hold demand
+    rival = race.Rival.start(problem, EXACT, None)
+    try:
+        assert rival.ended(60.0)
+        assert rival.result[0] == "failed" and "infeasible" in rival.result[1]
+    finally:
+        rival.stop()
+
+
+def test_a_stopped_child_is_gone_at_once():
+    problem = random_capacitated(3, ratio=1.4, n_sites=8, n_regions=20)
+    rival = race.Rival.start(problem, SolverOptions(time_limit_s=60.0, quiet=True), None)
+    rival.stop()
+    assert rival.process.poll() is not None
+    assert rival.ended(5.0) and not rival.solved()
+
+
+def test_the_child_ends_when_its_parent_is_gone(monkeypatch):
+    """``_end_with_parent`` returns (by ending the process) once the parent pid changes."""
+    exits = []
+    monkeypatch.setattr(race.os, "getppid", lambda: 1)
+    monkeypatch.setattr(race.os, "_exit", exits.append)
+    started = time.perf_counter()
+    race._end_with_parent(12345)
+    assert exits == [0] and time.perf_counter() - started < 1.0
+
+
+def test_where_the_race_applies(monkeypatch):
+    problem = random_capacitated(0, ratio=2.0)
+    monkeypatch.setattr(race.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(race, "MIN_ARCS", 1)
+    assert race.applies(problem, SolverOptions())
+    assert race.applies(problem, SolverOptions(threads=2))
+    assert not race.applies(problem, SolverOptions(threads=1))
+    monkeypatch.setattr(race.os, "sched_getaffinity", lambda pid: {0})
+    assert not race.applies(problem, SolverOptions())
+    monkeypatch.setattr(race.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(race, "MIN_ARCS", problem.n_arcs + 1)
+    assert not race.applies(problem, SolverOptions())
+
+
+def test_the_engine_races_where_it_applies_and_the_pipeline_audits_the_result(monkeypatch):
+    monkeypatch.setattr(race.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(race, "MIN_ARCS", 1)
+    problem = random_capacitated(5, ratio=1.3, n_sites=8, n_regions=20)
+    run = solve_problem(problem, dataclasses.replace(EXACT, presolve_min_arcs=0), Timing())
+    assert "raced with" in run.report.solver
+    assert run.audit.passed
+    assert run.report.objective == pytest.approx(enumerated(problem), rel=1e-7)
+    assert np.isfinite(run.report.best_bound)
