@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import queue
 import time
 
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 from planner.model.index import ModelIndex
 from planner.pipeline import solve_problem
 from planner.solver import race
-from planner.solver.capacitated_bb import DenseCapacitated, branch_and_bound
+from planner.solver.capacitated_bb import DenseCapacitated, branch_and_bound, solve_capacitated_bb
 from planner.solver.lagrangian_bb import search_report
 from planner.solver.outcome import SolveReport, SolverOptions, Status
 from planner.timing import Timing
@@ -41,6 +42,7 @@ class _FakeRival:
 
     def __init__(self, bound: float = -math.inf, result=None) -> None:
         self.highs_bound, self.result = bound, result
+        self.outbox, self.offered_cost = queue.Queue(), math.inf
 
     bound = race.Rival.bound
     solved = race.Rival.solved
@@ -60,6 +62,7 @@ def test_a_highs_bound_at_the_optimum_ends_the_search_after_its_root():
     rival = _FakeRival(bound=optimum * (1 - 1e-12))
     search = branch_and_bound(problem, index, costs, EXACT, None, rival=rival)
     assert search.nodes < alone.nodes and search.queue  # stopped with nodes open: HiGHS's bound closed the gap
+    assert rival.outbox.get_nowait() is not None  # HiGHS was offered the search's incumbent
     bb_report, proven = search_report(search, EXACT, 0.1, "capacitated Lagrangian branch-and-bound")
     assert not proven and bb_report.status is Status.TIME_LIMIT
     report, _ = race.combined(bb_report, search.best, proven, rival, EXACT, 0.1)
@@ -155,3 +158,18 @@ def test_the_engine_races_where_it_applies_and_the_pipeline_audits_the_result(mo
     assert run.audit.passed
     assert run.report.objective == pytest.approx(enumerated(problem), rel=1e-7)
     assert np.isfinite(run.report.best_bound)
+
+
+def test_the_child_offers_highs_the_searchs_incumbent():
+    """``_highs_side`` run here: HiGHS takes the incumbent waiting in the inbox at its user-solution
+    callback (the inbox is empty afterwards) and ends with the same optimum."""
+    problem = random_capacitated(2, ratio=1.3, n_sites=12, n_regions=40)
+    index = ModelIndex.from_problem(problem)
+    bb_report, solution, proven = solve_capacitated_bb(problem, index, EXACT)
+    assert proven
+    inbox, sent = race.Inbox(), []
+    inbox.newest = solution
+    race._highs_side(problem, EXACT, None, time.time(), sent.append, inbox)
+    assert inbox.newest is None
+    kind, report, _ = sent[-1]
+    assert kind == "solved" and report.objective == pytest.approx(bb_report.objective, rel=1e-9)

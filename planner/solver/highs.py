@@ -211,7 +211,8 @@ def run_highs_once(
     the report and the column values. ``start`` is a MIP start (one value per column);
     ``started`` is when the hand-over began (default: now); ``options.progress_s`` the interval of
     the progress log lines (None: none); ``observe``, if given, is called with each of HiGHS's MIP
-    interrupt and improving-solution callback events (``event.data_out`` holds its bounds).
+    interrupt, improving-solution and user-solution callback events (``event.data_out`` holds its
+    bounds; at a user-solution event ``event.data_in.setSolution`` offers HiGHS a solution).
 
     Raises :class:`InfeasibleError` when HiGHS proves infeasibility, :class:`SolverError` when it
     ends without a feasible solution for another reason, and :class:`~planner.interrupt.Interrupted`
@@ -228,6 +229,7 @@ def run_highs_once(
     if observe is not None and is_mip:
         highs.cbMipInterrupt.subscribe(observe)
         highs.cbMipImprovingSolution.subscribe(observe)
+        highs.cbMipUserSolution.subscribe(observe)
     solve_s = run_interruptibly(highs)
     status, termination = _checked_status(highs)
     values, objective, mismatch = _values_and_objective(highs, compiled)

@@ -29,12 +29,16 @@ import logging
 import math
 import os
 import pickle
+import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import highspy
 
 from planner.errors import InfeasibleError, SolverError
 from planner.model.arrays import build_standard_form, solution_from_vector, start_vector
@@ -51,6 +55,7 @@ logger = logging.getLogger(__name__)
 MIN_ARCS = 5000  # arcs: below this the search alone (a tiny model is proven before HiGHS has started)
 GRACE_S = 1.0  # seconds the child gets past the deadline to send its result before it is killed
 PARENT_CHECK_S = 0.5  # how often the child checks that this process still exists
+USER_SOLUTION = highspy.cb.HighsCallbackType.kCallbackMipUserSolution
 BOUND_EVERY_S = 0.2  # the child sends a risen bound at most this often
 
 
@@ -71,6 +76,8 @@ class Rival:
     highs_bound: float = -math.inf
     result: tuple | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    outbox: queue.Queue = field(default_factory=queue.Queue)  # incumbents for the child; None ends the writer
+    offered_cost: float = math.inf
 
     @classmethod
     def start(cls, problem: Problem, options: SolverOptions, start: Solution | None) -> Rival:
@@ -78,17 +85,21 @@ class Rival:
         this process's to handle), the task on its standard input, its messages on a pipe of their own
         (HiGHS may print on standard output)."""
         reading, writing = os.pipe()
+        package_root = str(Path(__file__).resolve().parents[2])  # this planner, wherever it was imported from
+        env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "planner.solver.race", str(writing)], stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(writing,), start_new_session=True)
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(writing,), start_new_session=True,
+                env=env)
         finally:
             os.close(writing)
         rival = cls(process)
         threading.Thread(target=rival._read, args=(os.fdopen(reading, "rb"),), daemon=True).start()
         task = (problem, replace(options, threads=1, quiet=True, progress_s=None), start, time.time(), os.getpid())
-        # written by a thread: the pipe takes the task only as fast as the child, still importing, reads it
-        threading.Thread(target=_write_task, args=(task, process.stdin), daemon=True).start()
+        # written by a thread: the pipe takes the task only as fast as the child, still importing, reads it;
+        # then the search's incumbents as they come (see offer)
+        threading.Thread(target=_write_to_child, args=(task, rival.outbox, process.stdin), daemon=True).start()
         return rival
 
     def _read(self, stream) -> None:
@@ -117,34 +128,71 @@ class Rival:
         return self.ended() and self.result[0] == "solved"
 
     def decides(self, search) -> bool:
-        """Whether the search may stop: HiGHS has a result, or its bound prunes the search's root."""
+        """Whether the search may stop: HiGHS has a result, or its bound prunes the search's root. Offers
+        HiGHS the search's incumbent where it is new (HiGHS prunes with it, and takes it as its own)."""
+        if search.best is not None and search.best_cost < self.offered_cost:
+            self.offered_cost = search.best_cost
+            self.outbox.put(search.best)
         return self.solved() or (math.isfinite(search.best_cost) and search.prunes(self.bound()))
 
     def stop(self) -> None:
         """Kill the child if it still runs."""
+        self.outbox.put(None)
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
 
 
-def _write_task(task: tuple, stream) -> None:
+def _write_to_child(task: tuple, outbox: queue.Queue, stream) -> None:
+    """The task, then each solution from ``outbox`` until None, pickled onto the child's standard input."""
     try:
         with stream:
             pickle.dump(task, stream)
+            stream.flush()
+            while (solution := outbox.get()) is not None:
+                pickle.dump(solution, stream)
+                stream.flush()
     except OSError:  # the child has ended (killed, or failed at once); its reader reports it
         pass
 
 
+class Inbox:
+    """The child's side of the incumbents: the newest one not yet handed to HiGHS."""
+
+    def __init__(self) -> None:
+        self.lock, self.newest = threading.Lock(), None
+
+    def read(self, stream) -> None:
+        try:
+            while True:
+                solution = pickle.load(stream)
+                with self.lock:
+                    self.newest = solution
+        except Exception:  # EOF: the parent has stopped writing
+            pass
+
+    def take(self):
+        with self.lock:
+            solution, self.newest = self.newest, None
+        return solution
+
+
 def _highs_side(problem: Problem, options: SolverOptions, start: Solution | None, race_started: float,
-                send) -> None:
+                send, inbox: Inbox) -> None:
     """The child's work: HiGHS on the standard form from ``start`` within what is left of the time limit
-    since ``race_started`` (a ``time.time()`` reading); ``send`` its dual bound as it rises (at most
-    every ``BOUND_EVERY_S``), then its result."""
+    since ``race_started`` (a ``time.time()`` reading), offered the search's incumbents from ``inbox``
+    at its user-solution callbacks; ``send`` its dual bound as it rises (at most every
+    ``BOUND_EVERY_S``), then its result."""
     if options.time_limit_s is not None:
         options = replace(options, time_limit_s=max(options.time_limit_s - (time.time() - race_started), 0.1))
     last = {"bound": -math.inf, "at": 0.0}
 
     def observe(event) -> None:
+        if event.callback_type == USER_SOLUTION:
+            offered = inbox.take()
+            if offered is not None:
+                event.data_in.setSolution(start_vector(form, problem, index, offered))
+            return
         bound = event.data_out.mip_dual_bound
         if math.isfinite(bound) and bound > last["bound"] and time.perf_counter() - last["at"] >= BOUND_EVERY_S:
             last["bound"], last["at"] = bound, time.perf_counter()
@@ -172,13 +220,15 @@ def child_main(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     problem, options, start, race_started, parent = pickle.load(sys.stdin.buffer)
     threading.Thread(target=_end_with_parent, args=(parent,), daemon=True).start()
+    inbox = Inbox()
+    threading.Thread(target=inbox.read, args=(sys.stdin.buffer,), daemon=True).start()
     lock = threading.Lock()  # HiGHS's callbacks may come from its threads
     with os.fdopen(fd, "wb") as channel:
         def send(message) -> None:
             with lock:
                 pickle.dump(message, channel)
                 channel.flush()
-        _highs_side(problem, options, start, race_started, send)
+        _highs_side(problem, options, start, race_started, send, inbox)
 
 
 def combined(bb_report: SolveReport, bb_solution: Solution, bb_proven: bool, rival: Rival,
