@@ -313,3 +313,39 @@ def test_sigint_stops_a_dask_sweep_and_its_workers(start, tmp_path, group):
     if out.exists():
         scenarios = [p for p in (out / "scenarios").iterdir()] if (out / "scenarios").exists() else []
         assert scenarios and all((p / "row.json").is_file() for p in scenarios)
+
+
+# --- bench: the race's child process --------------------------------------------------------------------
+
+CAPA = CHECKOUT.parent / "shared" / "benchmarks" / "orlib_cap" / "capa.txt"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CAPA.exists() or len(os.sched_getaffinity(0)) < 2, reason="needs ../shared and two cores")
+def test_ctrl_c_during_the_race_ends_the_planner_and_its_highs_process(start, tmp_path):
+    run = start("bench", "cap", str(CAPA), "--capacity", "2000", new_session=True)
+    children = []
+    run.wait_for(lambda: children.extend(race_children(run.process.pid)) or children)
+    child = children[0]
+    time.sleep(2.0)  # into the search
+    elapsed = run.signal_and_wait(signal.SIGINT, group=True)
+    assert run.process.returncode == 130 and elapsed < STOP_LIMIT_S, "\n".join(run.lines[-20:])
+    assert run.lines[-1] == LINE[signal.SIGINT] and not any("Traceback" in line for line in run.lines)
+    deadline = time.monotonic() + STOP_LIMIT_S
+    while time.monotonic() < deadline and Path(f"/proc/{child}").exists():
+        time.sleep(0.05)
+    assert not Path(f"/proc/{child}").exists(), "the HiGHS process outlived the planner"
+
+
+def race_children(parent: int) -> list[int]:
+    """The pids of ``python -m planner.solver.race`` processes whose parent is ``parent``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes()
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"planner.solver.race" in command and ppid == parent:
+            found.append(int(entry.name))
+    return found

@@ -94,6 +94,7 @@ class Rival:
                 env=env)
         finally:
             os.close(writing)
+        logger.info("HiGHS races the capacitated branch-and-bound in process %d", process.pid)
         rival = cls(process)
         threading.Thread(target=rival._read, args=(os.fdopen(reading, "rb"),), daemon=True).start()
         task = (problem, replace(options, threads=1, quiet=True, progress_s=None), start, time.time(), os.getpid())
