@@ -7,9 +7,10 @@ where HiGHS took 67.0 s, and seed 3 in 158.2 s where HiGHS took 71.6 s; on ``cap
 the search finds the optimum at its root but its Lagrangian bound stays 1.3 % below it, where HiGHS's
 cuts on the capacity rows prove it (116.5 s). The search runs on one core, so a second core is free.
 
-**Where** (:func:`applies`): the engine has chosen the capacitated branch-and-bound, the run may use two
-cores (``SolverOptions.threads`` unset or at least 2, and the machine has them) and the model has at
-least ``MIN_ARCS`` arcs (smaller ones are proven before a second interpreter has started).
+**Where** (:func:`applies`): the engine has chosen the capacitated branch-and-bound, on a POSIX system
+(the child gets a pipe and a session of its own), the run may use two cores (``SolverOptions.threads``
+unset or at least 2, and the machine has them) and the model has at least ``MIN_ARCS`` arcs (smaller
+ones are proven before a second interpreter has started).
 
 **How.** A child process (``python -m planner.solver.race``: a fresh interpreter, so no HiGHS threads
 are copied from this one and no user's script is imported again; in a session of its own, so Ctrl-C at
@@ -62,7 +63,7 @@ BOUND_EVERY_S = 0.2  # the child sends a risen bound at most this often
 def applies(problem: Problem, options: SolverOptions) -> bool:
     """Whether HiGHS races the capacitated branch-and-bound (see the module docstring)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return (cores >= 2 and (options.threads is None or options.threads >= 2)
+    return (os.name == "posix" and cores >= 2 and (options.threads is None or options.threads >= 2)
             and problem.n_arcs >= MIN_ARCS)
 
 
@@ -116,6 +117,9 @@ class Rival:
                 pass
         if self.result is None:
             self.result = ("failed", "HiGHS's process ended without a result")
+        if self.result[0] == "failed":
+            logger.info("HiGHS beside the search ended without a solution (%s); the search goes on alone",
+                        self.result[1])
         self.done.set()
 
     def bound(self) -> float:
