@@ -21,6 +21,7 @@ from planner.solver.lagrangian_bb import search_report
 from planner.solver.outcome import SolveReport, SolverOptions, Status
 from planner.timing import Timing
 from tests.test_capacitated_bb import enumerated, random_capacitated
+from tests.test_solver_radius import brute_force, random_uncapacitated
 
 EXACT = SolverOptions(mip_gap=1e-9, quiet=True)
 
@@ -173,3 +174,34 @@ def test_the_child_offers_highs_the_searchs_incumbent():
     assert inbox.newest is None
     kind, report, _ = sent[-1]
     assert kind == "solved" and report.objective == pytest.approx(bb_report.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed, p", [(3, None), (5, 2)])
+def test_the_uncoupled_race_finds_the_brute_force_optimum(seed, p):
+    """UFL and p-median: the Lagrangian branch-and-bound here, HiGHS's route for uncoupled flows in
+    the child; equal to enumeration, with a valid bound."""
+    problem, unit_cost = random_uncapacitated(seed, p=p)
+    report, solution = race.solve_racing(problem, ModelIndex.from_problem(problem), EXACT, uncoupled=True)
+    optimum = brute_force(problem, unit_cost)
+    assert report.status is Status.OPTIMAL
+    assert report.objective == pytest.approx(optimum, abs=1e-6)
+    assert report.best_bound <= optimum + 1e-6
+    assert "raced with" in report.solver
+
+
+def test_the_uncoupled_child_runs_highs_route_and_sends_its_result():
+    problem, unit_cost = random_uncapacitated(7)
+    sent = []
+    race._uncoupled_side(problem, EXACT, None, time.time(), sent.append)
+    kind, report, solution = sent[-1]
+    assert kind == "solved" and report.solver.startswith("HiGHS")
+    assert report.objective == pytest.approx(brute_force(problem, unit_cost), abs=1e-6)
+
+
+def test_the_engine_races_the_uncoupled_search_where_it_applies(monkeypatch):
+    monkeypatch.setattr(race.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(race, "MIN_ARCS", 1)
+    problem, unit_cost = random_uncapacitated(9)
+    run = solve_problem(problem, EXACT, Timing())
+    assert "raced with" in run.report.solver and run.audit.passed
+    assert run.report.objective == pytest.approx(brute_force(problem, unit_cost), abs=1e-6)

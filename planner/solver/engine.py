@@ -5,8 +5,9 @@ HiGHS.
    (``SolverOptions.builder``), checked before anything runs. Where the flows are uncoupled
    (uncapacitated, p-median-like) and the only constraints on the open set are a facility count and
    forced options, the Lagrangian branch-and-bound of ``planner.solver.lagrangian_bb`` runs first, with
-   ``BB_SHARE`` of the time limit; what it has not proven by then goes on from its incumbent, its
-   bound kept (``lagrangian_bb_first``), with the radius model of ``planner.solver.radius`` where many
+   ``BB_SHARE`` of the time limit (on two cores the whole limit, with HiGHS's route beside it in a
+   second process: ``planner.solver.race``); what it has not proven by then goes on from its incumbent,
+   its bound kept (``lagrangian_bb_first``), with the radius model of ``planner.solver.radius`` where many
    facilities open (rule in ``radius.preferred``), else by the standard route below. Where the
    branch-and-bound does not apply (type counts, one type per site, a capex budget) the radius model
    replaces the standard one by the same rule (``SolverOptions.formulation`` forces either).
@@ -155,6 +156,10 @@ def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: 
 def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: Timing):
     """The Lagrangian branch-and-bound within ``BB_SHARE`` of the time limit; unproven, the standard
     route in the time left from its incumbent, with the better solution and the larger bound kept."""
+    if race_applies(problem, options):
+        with timing.phase("solve"):
+            found = solve_racing(problem, index, options, start, uncoupled=True)
+        return found if found is not None else _solve_standard(problem, options, index, start, timing)
     budget = BB_NO_LIMIT_S if options.time_limit_s is None else BB_SHARE * options.time_limit_s
     with timing.phase("solve"):
         found = solve_lagrangian_bb(problem, index, options, budget, None if start is None else start.open > 0)
@@ -169,6 +174,12 @@ def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: T
     if report.objective is None or bb_report.objective < report.objective:
         report, solution = with_gap(report, bb_report.objective, report.best_bound), bb_solution
     return combine_bounds(report, bb_report.best_bound), solution
+
+
+def solve_uncoupled_by_highs(problem: Problem, options: SolverOptions, start: Solution | None = None):
+    """HiGHS's route for uncoupled flows (the radius model or the standard route), from ``start``:
+    what ``planner.solver.race`` runs beside the Lagrangian branch-and-bound."""
+    return _solve_uncoupled(problem, options, ModelIndex.from_problem(problem), start, Timing())
 
 
 def _solve_uncoupled(problem, options: SolverOptions, index, start, timing: Timing):

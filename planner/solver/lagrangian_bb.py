@@ -433,10 +433,12 @@ def branching_option(node: Node, evaluation: Evaluation, costs: DenseCosts, mult
 
 
 def branch_and_bound(
-    costs: DenseCosts, options: SolverOptions, time_limit_s: float | None, start: np.ndarray | None = None
+    costs: DenseCosts, options: SolverOptions, time_limit_s: float | None, start: np.ndarray | None = None,
+    rival=None,
 ) -> Search:
     """Best-first branch-and-bound on ``costs`` within ``time_limit_s``; the search as it ended
-    (queue empty: the incumbent is optimal within the prune margin)."""
+    (queue empty: the incumbent is optimal within the prune margin). ``rival``
+    (``planner.solver.race.Rival``), if given, is asked after every node whether the search may stop."""
     started = time.perf_counter()
     search = Search(costs, options.mip_gap, cost_grain(costs))
     if start is not None:
@@ -452,6 +454,8 @@ def branch_and_bound(
     while search.queue:
         if search.nodes and time_limit_s is not None and time.perf_counter() - started > time_limit_s:
             break  # the root is always solved: its relaxed open set is the first incumbent
+        if search.nodes and rival is not None and rival.decides(search):
+            break
         raise_if_stopped()
         bound, _, node = heapq.heappop(search.queue)
         if search.prunes(bound):
@@ -486,16 +490,16 @@ def branch_and_bound(
 
 def solve_lagrangian_bb(
     problem: Problem, index: ModelIndex, options: SolverOptions, time_limit_s: float | None,
-    start: np.ndarray | None = None,
+    start: np.ndarray | None = None, rival=None,
 ):
     """The branch-and-bound on ``problem`` (it must :func:`applies`): (report, solution, proven);
-    ``proven`` False where the time ran out first (the report then has the global bound). None where
-    the table would be too large or no open set was found."""
+    ``proven`` False where the time ran out first or ``rival`` stopped it (the report then has the
+    global bound). None where the table would be too large or no open set was found."""
     costs = DenseCosts.of(problem, index)
     if costs is None:
         return None
     started = time.perf_counter()
-    search = branch_and_bound(costs, options, time_limit_s, start)
+    search = branch_and_bound(costs, options, time_limit_s, start, rival)
     seconds = time.perf_counter() - started
     if search.best_open is None or not math.isfinite(search.best_cost):
         return None

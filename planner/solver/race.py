@@ -48,7 +48,7 @@ from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.solver.capacitated_bb import DenseCapacitated, branch_and_bound
 from planner.solver.highs import run_highs
-from planner.solver.lagrangian_bb import search_report
+from planner.solver.lagrangian_bb import search_report, solve_lagrangian_bb
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class Rival:
     offered_cost: float = math.inf
 
     @classmethod
-    def start(cls, problem: Problem, options: SolverOptions, start: Solution | None) -> Rival:
+    def start(cls, problem: Problem, options: SolverOptions, start: Solution | None, uncoupled: bool = False) -> Rival:
         """The child: ``python -m planner.solver.race`` in a session of its own (Ctrl-C at a terminal is
         this process's to handle), the task on its standard input, its messages on a pipe of their own
         (HiGHS may print on standard output)."""
@@ -98,7 +98,8 @@ class Rival:
         logger.info("HiGHS races the capacitated branch-and-bound in process %d", process.pid)
         rival = cls(process)
         threading.Thread(target=rival._read, args=(os.fdopen(reading, "rb"),), daemon=True).start()
-        task = (problem, replace(options, threads=1, quiet=True, progress_s=None), start, time.time(), os.getpid())
+        child_options = replace(options, threads=1, quiet=True, progress_s=None)
+        task = (problem, child_options, start, time.time(), os.getpid(), uncoupled)
         # written by a thread: the pipe takes the task only as fast as the child, still importing, reads it;
         # then the search's incumbents as they come (see offer)
         threading.Thread(target=_write_to_child, args=(task, rival.outbox, process.stdin), daemon=True).start()
@@ -135,9 +136,10 @@ class Rival:
     def decides(self, search) -> bool:
         """Whether the search may stop: HiGHS has a result, or its bound prunes the search's root. Offers
         HiGHS the search's incumbent where it is new (HiGHS prunes with it, and takes it as its own)."""
-        if search.best is not None and search.best_cost < self.offered_cost:
+        offer = getattr(search, "best", None)  # a Solution (the capacitated search's; the uncoupled one has none)
+        if offer is not None and search.best_cost < self.offered_cost:
             self.offered_cost = search.best_cost
-            self.outbox.put(search.best)
+            self.outbox.put(offer)
         return self.solved() or (math.isfinite(search.best_cost) and search.prunes(self.bound()))
 
     def stop(self) -> None:
@@ -213,6 +215,21 @@ def _highs_side(problem: Problem, options: SolverOptions, start: Solution | None
         send(("failed", str(error)))
 
 
+def _uncoupled_side(problem: Problem, options: SolverOptions, start: Solution | None, race_started: float,
+                    send) -> None:
+    """The child's work beside the uncoupled Lagrangian branch-and-bound: HiGHS's route for uncoupled
+    flows (``planner.solver.engine.solve_uncoupled_by_highs``: the radius model or the standard route)
+    within what is left of the time limit; ``send`` its result."""
+    from planner.solver.engine import solve_uncoupled_by_highs  # the engine imports this module
+
+    if options.time_limit_s is not None:
+        options = replace(options, time_limit_s=max(options.time_limit_s - (time.time() - race_started), 0.1))
+    try:
+        send(("solved", *solve_uncoupled_by_highs(problem, options, start)))
+    except (InfeasibleError, SolverError) as error:
+        send(("failed", str(error)))
+
+
 def _end_with_parent(parent: int) -> None:
     """End this (child) process once its parent is gone (a parent killed outright cannot kill it)."""
     while os.getppid() == parent:
@@ -223,7 +240,7 @@ def _end_with_parent(parent: int) -> None:
 def child_main(fd: int) -> None:
     """``python -m planner.solver.race FD``: the task from standard input, the messages to ``FD``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    problem, options, start, race_started, parent = pickle.load(sys.stdin.buffer)
+    problem, options, start, race_started, parent, uncoupled = pickle.load(sys.stdin.buffer)
     threading.Thread(target=_end_with_parent, args=(parent,), daemon=True).start()
     inbox = Inbox()
     threading.Thread(target=inbox.read, args=(sys.stdin.buffer,), daemon=True).start()
@@ -233,7 +250,10 @@ def child_main(fd: int) -> None:
             with lock:
                 pickle.dump(message, channel)
                 channel.flush()
-        _highs_side(problem, options, start, race_started, send, inbox)
+        if uncoupled:
+            _uncoupled_side(problem, options, start, race_started, send)
+        else:
+            _highs_side(problem, options, start, race_started, send, inbox)
 
 
 def combined(bb_report: SolveReport, bb_solution: Solution, bb_proven: bool, rival: Rival,
@@ -262,27 +282,43 @@ def combined(bb_report: SolveReport, bb_solution: Solution, bb_proven: bool, riv
     return report, solution
 
 
-def solve_racing(problem: Problem, index: ModelIndex, options: SolverOptions, start: Solution | None = None):
-    """The capacitated branch-and-bound here and HiGHS in a child process, within ``options.time_limit_s``
-    (none: until one proves its solution, or the two together do): (report, solution), or None where
-    the search's tables cannot be built and HiGHS found nothing (the standard route explains why)."""
+def solve_racing(problem: Problem, index: ModelIndex, options: SolverOptions, start: Solution | None = None,
+                 uncoupled: bool = False):
+    """The capacitated branch-and-bound (``uncoupled``: the Lagrangian one of ``planner.solver.lagrangian_bb``)
+    here and HiGHS in a child process, within ``options.time_limit_s`` (none: until one proves its
+    solution, or the two together do): (report, solution), or None where the search's tables cannot be
+    built or it found nothing (the caller's standard route then runs, and explains why)."""
+    started = time.perf_counter()
+    rival = Rival.start(problem, options, start, uncoupled)
+    try:
+        found = _search(problem, index, options, start, rival, uncoupled)
+        if found is None:
+            return None
+        bb_report, bb_solution, proven = found
+        closed = relative_gap(bb_report.objective, rival.bound())
+        if not proven and not rival.ended() and (closed is None or closed > options.mip_gap):
+            rival.ended(GRACE_S)  # stopped at the time limit: HiGHS stops at the same deadline
+        return combined(bb_report, bb_solution, proven, rival, options, time.perf_counter() - started)
+    finally:
+        rival.stop()
+
+
+def _search(problem: Problem, index: ModelIndex, options: SolverOptions, start: Solution | None, rival: Rival,
+            uncoupled: bool):
+    """The branch-and-bound's (report, solution, proven), or None (see :func:`solve_racing`)."""
+    if uncoupled:
+        return solve_lagrangian_bb(problem, index, options, options.time_limit_s,
+                                   None if start is None else start.open > 0, rival=rival)
     costs = DenseCapacitated.of(problem, index)
     if costs is None:
         return None
     started = time.perf_counter()
-    rival = Rival.start(problem, options, start)
-    try:
-        search = branch_and_bound(problem, index, costs, options, options.time_limit_s, start, rival=rival)
-        if search.queue and not rival.decides(search):
-            rival.ended(GRACE_S)  # stopped at the time limit: HiGHS stops at the same deadline
-        seconds = time.perf_counter() - started
-        if search.best is None:
-            return rival.result[1:] if rival.solved() else None
-        bb_report, proven = search_report(search, options, seconds, "capacitated Lagrangian branch-and-bound")
-        return combined(bb_report, search.best, proven, rival, options, seconds)
-    finally:
-        rival.stop()
-
+    search = branch_and_bound(problem, index, costs, options, options.time_limit_s, start, rival=rival)
+    if search.best is None:
+        return None
+    report, proven = search_report(search, options, time.perf_counter() - started,
+                                   "capacitated Lagrangian branch-and-bound")
+    return report, search.best, proven
 
 if __name__ == "__main__":
     child_main(int(sys.argv[1]))
