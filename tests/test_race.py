@@ -172,6 +172,7 @@ def test_the_child_offers_highs_the_searchs_incumbent():
     inbox.newest = solution
     race._highs_side(problem, EXACT, None, time.time(), sent.append, inbox)
     assert inbox.newest is None
+    assert sent[0] == ("started",)  # before HiGHS runs: the parent waits past the deadline only after it
     kind, report, _ = sent[-1]
     assert kind == "solved" and report.objective == pytest.approx(bb_report.objective, rel=1e-9)
 
@@ -193,6 +194,7 @@ def test_the_uncoupled_child_runs_highs_route_and_sends_its_result():
     problem, unit_cost = random_uncapacitated(7)
     sent = []
     race._uncoupled_side(problem, EXACT, None, time.time(), sent.append)
+    assert sent[0] == ("started",)
     kind, report, solution = sent[-1]
     assert kind == "solved" and report.solver.startswith("HiGHS")
     assert report.objective == pytest.approx(brute_force(problem, unit_cost), abs=1e-6)

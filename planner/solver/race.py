@@ -61,7 +61,7 @@ from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Stat
 logger = logging.getLogger(__name__)
 
 MIN_ARCS = 5000  # arcs: below this the search alone (a tiny model is proven before HiGHS has started)
-GRACE_S = 1.0  # seconds the child gets past the deadline to send its result before it is killed
+GRACE_S = 1.0  # seconds a child whose HiGHS has started gets past the deadline to send its result
 PARENT_CHECK_S = 0.5  # how often the child checks that this process still exists
 USER_SOLUTION = highspy.cb.HighsCallbackType.kCallbackMipUserSolution
 BOUND_EVERY_S = 0.2  # the child sends a risen bound at most this often
@@ -77,8 +77,8 @@ def applies(problem: Problem, options: SolverOptions) -> bool:
 @dataclass
 class Rival:
     """HiGHS in its child process, seen from here: its bound so far, its result once it has ended. A
-    reader thread takes the child's messages off the pipe (``("bound", value)`` while it runs, then
-    ``("solved", report, solution)`` or ``("failed", message)``)."""
+    reader thread takes the child's messages off the pipe (``("started",)`` once HiGHS starts, ``("bound",
+    value)`` while it runs, then ``("solved", report, solution)`` or ``("failed", message)``)."""
 
     process: subprocess.Popen
     highs_bound: float = -math.inf
@@ -87,6 +87,7 @@ class Rival:
     outbox: queue.Queue = field(default_factory=queue.Queue)  # incumbents for the child; None ends the writer
     offered_cost: float = math.inf
     stopping: bool = False  # set by stop(): the child's end is this process's doing
+    running: bool = False  # HiGHS has started in the child (its model built)
 
     @classmethod
     def start(cls, problem: Problem, options: SolverOptions, start: Solution | None, uncoupled: bool = False) -> Rival:
@@ -118,7 +119,9 @@ class Rival:
             try:
                 while True:
                     message = pickle.load(stream)
-                    if message[0] == "bound":
+                    if message[0] == "started":
+                        self.running = True
+                    elif message[0] == "bound":
                         self.highs_bound = max(self.highs_bound, message[1])
                     else:
                         self.result = message
@@ -218,6 +221,7 @@ def _highs_side(problem: Problem, options: SolverOptions, start: Solution | None
         index = ModelIndex.from_problem(problem)
         form = build_standard_form(problem, index)
         vector = None if start is None else start_vector(form, problem, index, start)
+        send(("started",))
         report, values = run_highs(form, options, start=vector, observe=observe)
         send(("solved", report, solution_from_vector(form, problem, index, values)))
     except (InfeasibleError, SolverError) as error:
@@ -234,6 +238,7 @@ def _uncoupled_side(problem: Problem, options: SolverOptions, start: Solution | 
     if options.time_limit_s is not None:
         options = replace(options, time_limit_s=max(options.time_limit_s - (time.time() - race_started), 0.1))
     try:
+        send(("started",))
         send(("solved", *solve_uncoupled_by_highs(problem, options, start)))
     except (InfeasibleError, SolverError) as error:
         send(("failed", str(error)))
@@ -305,7 +310,7 @@ def solve_racing(problem: Problem, index: ModelIndex, options: SolverOptions, st
             return None
         bb_report, bb_solution, proven = found
         closed = relative_gap(bb_report.objective, rival.bound())
-        if not proven and not rival.ended() and (closed is None or closed > options.mip_gap):
+        if not proven and rival.running and not rival.ended() and (closed is None or closed > options.mip_gap):
             rival.ended(GRACE_S)  # stopped at the time limit: HiGHS stops at the same deadline
         return combined(bb_report, bb_solution, proven, rival, options, time.perf_counter() - started)
     finally:
