@@ -47,6 +47,7 @@ class _FakeRival:
 
     bound = race.Rival.bound
     solved = race.Rival.solved
+    proven = race.Rival.proven
     decides = race.Rival.decides
 
     def ended(self, wait_s: float = 0.0) -> bool:
@@ -70,6 +71,20 @@ def test_a_highs_bound_at_the_optimum_ends_the_search_after_its_root():
     assert report.status is Status.OPTIMAL
     assert report.objective == pytest.approx(optimum, rel=1e-9)
     assert report.best_bound == pytest.approx(optimum * (1 - 1e-12), rel=1e-12)
+
+
+@pytest.mark.parametrize("status, ends", [(Status.OPTIMAL, True), (Status.GAP_LIMIT, True),
+                                           (Status.TIME_LIMIT, False)])
+def test_only_a_proven_highs_result_ends_the_search(status, ends):
+    """HiGHS stopped at its time limit (which may come before the search's) leaves the search its own."""
+    problem = random_capacitated(1, ratio=1.4, n_sites=8, n_regions=20)
+    index = ModelIndex.from_problem(problem)
+    costs = DenseCapacitated.of(problem, index)
+    alone = branch_and_bound(problem, index, costs, EXACT, None)
+    highs = _report(1e12, 0.0, status, "HiGHS")  # a dear solution and a useless bound: only the status counts
+    search = branch_and_bound(problem, index, costs, EXACT, None, rival=_FakeRival(result=("solved", highs, None)))
+    assert (search.nodes == 1) is ends
+    assert (search.nodes == alone.nodes) is not ends
 
 
 def _report(objective: float, bound: float, status: Status, solver: str) -> SolveReport:

@@ -134,9 +134,7 @@ def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: 
     fixed nothing that helped HiGHS). Where ``race.applies``, HiGHS runs beside it instead, within the
     same limit (``planner.solver.race``)."""
     if race_applies(problem, options):
-        with timing.phase("solve"):
-            found = solve_racing(problem, index, options, start)
-        return found if found is not None else _solve_standard(problem, options, index, start, timing)
+        return _raced(problem, options, index, start, timing, uncoupled=False)
     bb_options = options if options.time_limit_s is not None else dataclasses.replace(
         options, time_limit_s=BB_NO_LIMIT_S)
     with timing.phase("solve"):
@@ -155,11 +153,10 @@ def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: 
 
 def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: Timing):
     """The Lagrangian branch-and-bound within ``BB_SHARE`` of the time limit; unproven, the standard
-    route in the time left from its incumbent, with the better solution and the larger bound kept."""
+    route in the time left from its incumbent, with the better solution and the larger bound kept.
+    Where ``race.applies``, the search has the whole limit with HiGHS's route beside it instead."""
     if race_applies(problem, options):
-        with timing.phase("solve"):
-            found = solve_racing(problem, index, options, start, uncoupled=True)
-        return found if found is not None else _solve_standard(problem, options, index, start, timing)
+        return _raced(problem, options, index, start, timing, uncoupled=True)
     budget = BB_NO_LIMIT_S if options.time_limit_s is None else BB_SHARE * options.time_limit_s
     with timing.phase("solve"):
         found = solve_lagrangian_bb(problem, index, options, budget, None if start is None else start.open > 0)
@@ -174,6 +171,13 @@ def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: T
     if report.objective is None or bb_report.objective < report.objective:
         report, solution = with_gap(report, bb_report.objective, report.best_bound), bb_solution
     return combine_bounds(report, bb_report.best_bound), solution
+
+
+def _raced(problem, options: SolverOptions, index, start, timing: Timing, uncoupled: bool):
+    """``planner.solver.race``'s answer, or the standard route where its search found nothing."""
+    with timing.phase("solve"):
+        found = solve_racing(problem, index, options, start, uncoupled=uncoupled)
+    return found if found is not None else _solve_standard(problem, options, index, start, timing)
 
 
 def solve_uncoupled_by_highs(problem: Problem, options: SolverOptions, start: Solution | None = None):

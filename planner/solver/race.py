@@ -17,7 +17,7 @@ are copied from this one and no user's script is imported again; in a session of
 a terminal reaches only this process) builds the standard form and runs HiGHS on it with one thread
 from the same start, within the same deadline; it sends its dual bound as it rises, and its report and
 solution when it ends, through a pipe. The search here stops, besides at its own proof and the time
-limit, when HiGHS has ended with a solution or when HiGHS's bound would prune the search's root (its
+limit, when HiGHS has proven its solution or when HiGHS's bound would prune the search's root (its
 incumbent is then within the MIP gap of a valid bound). The answer is the cheaper of the two solutions
 with the larger of the two valid bounds (:func:`combined`); each solution is audited by the pipeline
 as any other. The child is killed whenever this process stops racing (a proof, an error, Ctrl-C or
@@ -144,14 +144,19 @@ class Rival:
     def solved(self) -> bool:
         return self.ended() and self.result[0] == "solved"
 
+    def proven(self) -> bool:
+        """HiGHS has ended with its solution proven (within the MIP gap)."""
+        return self.solved() and self.result[1].status in (Status.OPTIMAL, Status.GAP_LIMIT)
+
     def decides(self, search) -> bool:
-        """Whether the search may stop: HiGHS has a result, or its bound prunes the search's root. Offers
+        """Whether the search may stop: HiGHS has proven its solution (one stopped at its time limit
+        leaves the search its own), or its bound prunes the search's root. Offers
         HiGHS the search's incumbent where it is new (HiGHS prunes with it, and takes it as its own)."""
         offer = getattr(search, "best", None)  # a Solution (the capacitated search's; the uncoupled one has none)
         if offer is not None and search.best_cost < self.offered_cost:
             self.offered_cost = search.best_cost
             self.outbox.put(offer)
-        return self.solved() or (math.isfinite(search.best_cost) and search.prunes(self.bound()))
+        return self.proven() or (math.isfinite(search.best_cost) and search.prunes(self.bound()))
 
     def stop(self) -> None:
         """Kill the child if it still runs."""
@@ -202,8 +207,7 @@ def _highs_side(problem: Problem, options: SolverOptions, start: Solution | None
     since ``race_started`` (a ``time.time()`` reading), offered the search's incumbents from ``inbox``
     at its user-solution callbacks; ``send`` its dual bound as it rises (at most every
     ``BOUND_EVERY_S``), then its result."""
-    if options.time_limit_s is not None:
-        options = replace(options, time_limit_s=max(options.time_limit_s - (time.time() - race_started), 0.1))
+    options = _time_left(options, race_started)
     last = {"bound": -math.inf, "at": 0.0}
 
     def observe(event) -> None:
@@ -235,13 +239,19 @@ def _uncoupled_side(problem: Problem, options: SolverOptions, start: Solution | 
     within what is left of the time limit; ``send`` its result."""
     from planner.solver.engine import solve_uncoupled_by_highs  # the engine imports this module
 
-    if options.time_limit_s is not None:
-        options = replace(options, time_limit_s=max(options.time_limit_s - (time.time() - race_started), 0.1))
+    options = _time_left(options, race_started)
     try:
         send(("started",))
         send(("solved", *solve_uncoupled_by_highs(problem, options, start)))
     except (InfeasibleError, SolverError) as error:
         send(("failed", str(error)))
+
+
+def _time_left(options: SolverOptions, race_started: float) -> SolverOptions:
+    """``options`` with what is left of the time limit since ``race_started`` (a ``time.time()`` reading)."""
+    if options.time_limit_s is None:
+        return options
+    return replace(options, time_limit_s=max(options.time_limit_s - (time.time() - race_started), 0.1))
 
 
 def _end_with_parent(parent: int) -> None:
