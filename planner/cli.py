@@ -318,9 +318,12 @@ def _solver_options(config, time_limit, mip_gap, threads=None, quiet=True):
     )
 
 
-def _output_folder(out: str | None, config, data, prefix: str = "") -> Path:
+def _output_folder(out: str | None, config, data, prefix: str = "", inputs=()) -> Path:
     """``--out``, or ``results/<prefix><model name>``; refused (exit 2, nothing touched) when it is not a
-    folder the planner may write (see ``planner.export.folder.check_output_dir``) or holds an input."""
+    folder the planner may write (see ``planner.export.folder.check_output_dir``) or holds an input of
+    the run: the model file, every file the model or the data options name, and ``inputs`` (the
+    command's other files, e.g. a scenario file or further model files; anything that is not an
+    existing file, such as ``--scenarios 20``, is ignored)."""
     from planner.export.folder import check_output_dir
 
     if out:
@@ -329,11 +332,26 @@ def _output_folder(out: str | None, config, data, prefix: str = "") -> Path:
         _check_folder_name(config.name)
         folder = Path("results") / f"{prefix}{config.name}"
     check_output_dir(folder)
-    inputs = [config.source_path, data.regions_path or config.regions.path, data.sites_path, data.od_path]
-    for path in inputs:
-        if path is not None and folder.exists() and Path(path).resolve().is_relative_to(folder.resolve()):
-            raise InputError(f"{folder}: holds {path}, an input of this run; choose another --out")
+    if folder.exists():
+        for path in _run_inputs(config, data, inputs):
+            if path.resolve().is_relative_to(folder.resolve()):
+                raise InputError(f"{folder}: holds {path}, an input of this run; choose another --out")
     return folder
+
+
+def _run_inputs(config, data, inputs=()) -> list[Path]:
+    """Every existing file or folder the run reads: the model file and the paths in it, every path
+    among the data options, and ``inputs``."""
+    import dataclasses
+
+    candidates = [config.source_path, config.regions.path, config.suppliers.path, *inputs]
+    if data is not None:
+        candidates += [getattr(data, field.name) for field in dataclasses.fields(data)]
+    paths = []
+    for candidate in candidates:
+        if isinstance(candidate, (str, Path)) and str(candidate) and Path(candidate).exists():
+            paths.append(Path(candidate))
+    return paths
 
 
 def _check_folder_name(name: str) -> None:
@@ -411,7 +429,7 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
     _configure_logging(quiet)
     config = read_model_config(model_path)
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
-    out_dir = _output_folder(out, config, data)
+    out_dir = _output_folder(out, config, data, inputs=[scenarios])
     if scenarios is not None or periods is not None:
         cost_objective_only(config, "--scenarios and --periods")
         no_proximity(config, "--scenarios and --periods", data)
@@ -712,7 +730,7 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
     sweep = Sweep.parse(sweep_text) if sweep_text else None
     parameters = sensitivity_parameters(base, sensitivity_range or DEFAULT_SPREAD, sensitivity_params) \
         if sensitivity else None
-    out_dir = _output_folder(out, base, data, "compare_")
+    out_dir = _output_folder(out, base, data, "compare_", inputs=[*models, scenarios])
     spec = None
     if scenarios is not None:
         no_proximity(base, "--scenarios", data)

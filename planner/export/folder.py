@@ -83,6 +83,11 @@ def check_output_dir(out: Path) -> None:
         return
     if not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; choose another --out")
+    if os.path.ismount(out):
+        raise InputError(
+            f"{out}: is a mount point, which cannot be replaced by the finished folder (the planner writes "
+            f"beside --out and moves the result into place); choose a folder inside it, e.g. {out / 'results'}"
+        )
     resolved = out.resolve()
     if Path.cwd().resolve().is_relative_to(resolved):
         raise InputError(f"{out}: is the current folder or holds it; choose a new folder for --out")
@@ -193,12 +198,18 @@ def _commit(staging: Path, out: Path) -> None:
         raise_if_stopped()  # a signal that code on the way swallowed (catching every exception) stops it here
         check_output_dir(out)
         old = None
-        if out.is_dir() and is_planner_output(out):
-            old = staging.with_name(staging.name + "-old")
-            os.rename(out, old)
-        elif out.is_dir():
-            out.rmdir()  # empty (checked above)
-        os.replace(staging, out)
+        try:
+            if out.is_dir() and is_planner_output(out):
+                old = staging.with_name(staging.name + "-old")
+                os.rename(out, old)
+            elif out.is_dir():
+                out.rmdir()  # empty (checked above)
+            os.replace(staging, out)
+        except OSError as error:
+            if old is not None and not out.exists():
+                os.rename(old, out)  # the previous folder back in its place
+            raise InputError(f"{out}: cannot move the finished folder into place ({error.strerror}); "
+                             "choose another --out") from None
         _live_staging.discard(staging)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)

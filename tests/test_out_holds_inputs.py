@@ -1,0 +1,100 @@
+"""An output folder the planner wrote is replaced by its next run into it, but never when it holds a
+file the run reads: every input counts (the model, regions, sites, OD matrix, suppliers, a scenario
+file, the further model files of ``compare``), not only some. And an ``--out`` the finished folder
+cannot be moved onto (a mount point, or a move the file system refuses) is a one-line exit 2, not an
+internal error, with the previous folder kept.
+
+Each refusal happens before solving and is checked against a snapshot of the file tree."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from planner.export import folder as folder_module
+from planner.export.folder import MARKER, write_marker
+from tests.conftest import snapshot
+from tests.test_cli_outputs import TWO_ROLES, assert_refused, instance, invoke
+
+SCENARIOS = "scenario,region,product,demand,probability\nlow,1,standard,5,0.5\nhigh,1,standard,15,0.5\n"
+SUPPLIERS = "supplier,lon,lat,material\ns1,0.5,0.0,steel\n"
+
+
+def marked_out(tmp_path: Path) -> Path:
+    """An output folder as a previous run left it (the marker file only)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    write_marker(out)
+    return out
+
+
+def test_a_scenario_file_inside_out_is_refused_and_kept(tmp_path):
+    model = instance(tmp_path)
+    out = marked_out(tmp_path)
+    (out / "scenarios.csv").write_text(SCENARIOS)
+    before = snapshot(tmp_path)
+    assert_refused(invoke("solve", "--model", str(model), "--scenarios", str(out / "scenarios.csv"),
+                          "--out", str(out), "--quiet"), before, tmp_path, "an input of this run", "scenarios.csv")
+
+
+def test_a_suppliers_file_inside_out_is_refused_and_kept(tmp_path):
+    model = instance(tmp_path)
+    out = marked_out(tmp_path)
+    (out / "suppliers.csv").write_text(SUPPLIERS)
+    before = snapshot(tmp_path)
+    assert_refused(invoke("solve", "--model", str(model), "--suppliers", str(out / "suppliers.csv"),
+                          "--out", str(out), "--quiet"), before, tmp_path, "an input of this run", "suppliers.csv")
+
+
+def test_a_further_model_of_compare_inside_out_is_refused_and_kept(tmp_path):
+    model = instance(tmp_path, TWO_ROLES)
+    out = marked_out(tmp_path)
+    extra = out / "extra.toml"
+    extra.write_text(model.read_text().replace('name = "tiny"', 'name = "extra"'))
+    before = snapshot(tmp_path)
+    assert_refused(invoke("compare", str(extra), "--model", str(model), "--out", str(out), "--quiet"), before,
+                   tmp_path, "an input of this run", "extra.toml")
+
+
+def test_a_scenario_count_is_not_mistaken_for_a_file(tmp_path, monkeypatch):
+    model = instance(tmp_path)
+    out = marked_out(tmp_path)
+    (out / "20").write_text("not an input")  # a file of that name elsewhere is not the option's value
+    monkeypatch.chdir(tmp_path)
+    from planner.cli import _run_inputs
+    from planner.inputs.config import read_model_config
+
+    assert Path("20") not in _run_inputs(read_model_config(model), None, ["20"])
+
+
+def test_a_mount_point_as_out_is_refused(tmp_path, monkeypatch):
+    model = instance(tmp_path)
+    out = tmp_path / "volume"
+    out.mkdir()
+    real = os.path.ismount
+    monkeypatch.setattr(folder_module.os.path, "ismount", lambda path: Path(path) == out or real(path))
+    before = snapshot(tmp_path)
+    assert_refused(invoke("solve", "--model", str(model), "--out", str(out), "--quiet"), before, tmp_path,
+                   "mount point", str(out / "results"))
+
+
+@pytest.mark.slow
+def test_a_refused_move_into_place_is_one_line_and_keeps_the_previous_folder(tmp_path, monkeypatch):
+    model = instance(tmp_path)
+    out = tmp_path / "out"
+    assert invoke("solve", "--model", str(model), "--out", str(out), "--quiet").exit_code == 0
+    previous = snapshot(out)
+
+    def busy(source, target):
+        raise OSError(errno.EBUSY, os.strerror(errno.EBUSY))
+
+    monkeypatch.setattr(folder_module.os, "replace", busy)
+    result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet")
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "cannot move the finished folder into place" in lines[0], result.stderr
+    assert snapshot(out) == previous and (out / MARKER).exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp")], "staging left behind"
