@@ -83,11 +83,6 @@ def check_output_dir(out: Path) -> None:
         return
     if not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder; choose another --out")
-    if os.path.ismount(out):
-        raise InputError(
-            f"{out}: is a mount point, which cannot be replaced by the finished folder (the planner writes "
-            f"beside --out and moves the result into place); choose a folder inside it, e.g. {out / 'results'}"
-        )
     resolved = out.resolve()
     if Path.cwd().resolve().is_relative_to(resolved):
         raise InputError(f"{out}: is the current folder or holds it; choose a new folder for --out")
@@ -142,6 +137,11 @@ def prepare_output_dir(out: Path) -> Path:
     left beside ``out``."""
     out = Path(out)
     check_output_dir(out)
+    if out.is_dir() and os.path.ismount(out):
+        raise InputError(
+            f"{out}: is a mount point, which cannot be replaced by the finished folder (the planner writes "
+            f"beside --out and moves the result into place); choose a folder inside it, e.g. {out / 'results'}"
+        )
     parent = out.resolve().parent
     staging = None
     try:
