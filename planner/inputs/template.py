@@ -7,18 +7,25 @@ demand column is taken as units/yr of the main product (``demand_rate``, 1 unles
 transport and carbon are the documented defaults of ``models/hybrid.toml`` (sources in
 ``models/README.md``); candidate rules are relative to the data, so every facility type gets
 candidates on any dataset with demand.
+
+The file is staged beside ``out`` and checked as ``planner validate --model`` checks it (model keys,
+then the data read, validated and prepared with the file's own settings) before it is moved into
+place, so ``init`` never writes a model that ``validate`` or ``solve`` would refuse for its data.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from contextlib import suppress
 from pathlib import Path
 
 from planner.errors import InputError
 from planner.inputs.config import SAFE_NAME, read_model_config
 from planner.inputs.io import coordinate_columns, is_table, read_regions
+from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.regions import NAME_NAMES, RegionSource, find_column, resolve_columns
+from planner.inputs.screen import screen_problem
 
 CENTRAL_CANDIDATES = 10  # the most demanding regions may host a central plant
 MICRO_CANDIDATES = 30  # microfactory candidates spread over the demand by k-means
@@ -36,16 +43,29 @@ def toml_string(value: str) -> str:
 
 
 def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_column, crs) -> dict:
-    """The file's keys for ``[regions]``: read the file once and resolve every column."""
+    """The file's keys for ``[regions]``: read the file once and resolve every column. The coordinate
+    columns are never candidates for the demand (nor the id)."""
     frame = read_regions(path, layer, lon_column, lat_column, crs)
+    coordinates = found_coordinates(frame, path, lon_column, lat_column)
     source = RegionSource(path, layer, id_column, demand_column, None, None, lon_column, lat_column, crs, False)
-    id_found, demand_found = resolve_columns(frame, source, needs_demand=True)
+    id_found, demand_found = resolve_columns(frame.drop(columns=list(coordinates)), source, needs_demand=True)
     keys = {"layer": layer, "id_column": None if id_found == "region_id" and "region_id" not in frame else id_found,
             "demand_column": demand_found, "name_column": find_column(frame, NAME_NAMES, numeric=False)}
     if is_table(path):
-        keys["lon_column"], keys["lat_column"] = coordinate_columns(frame, path, lon_column, lat_column)
+        keys["lon_column"], keys["lat_column"] = coordinates
         keys["crs"] = crs
     return {key: value for key, value in keys.items() if value is not None}
+
+
+def found_coordinates(frame, path: Path, lon_column, lat_column) -> tuple[str, ...]:
+    """The coordinate columns of a table (as given or found; the reader has checked them), or of a
+    vector file a lon/lat-named pair of attribute columns, if any."""
+    if is_table(path):
+        return coordinate_columns(frame, path, lon_column, lat_column)
+    try:
+        return coordinate_columns(frame.drop(columns=frame.geometry.name), path, None, None)
+    except InputError:
+        return ()
 
 
 def write_model_template(
@@ -75,14 +95,42 @@ def write_model_template(
         central=CENTRAL_CANDIDATES, micro=MICRO_CANDIDATES,
     )
     staging = out.with_name(f".{out.name}.tmp")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    created = [folder for folder in out.parents if not folder.exists()]  # nearest first
+    written = False
     try:
-        staging.write_text(text, encoding="utf-8")
-        read_model_config(staging)  # the file written must be a valid model
-        os.replace(staging, out)
+        write_staged(staging, out, text)
+        check_model(staging)  # what `planner validate --model` would refuse, init refuses
+        write_staged(staging, out, None)
+        written = True
     finally:
-        staging.unlink(missing_ok=True)
+        with suppress(OSError):
+            staging.unlink(missing_ok=True)
+        for folder in [] if written else created:  # nothing half-written stays: nor the folders made for it
+            with suppress(OSError):
+                folder.rmdir()
     return out
+
+
+def write_staged(staging: Path, out: Path, text: str | None) -> None:
+    """Write ``text`` to ``staging`` (``None``: move ``staging`` to ``out``); one line when the place
+    is not writable."""
+    try:
+        if text is None:
+            os.replace(staging, out)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging.write_text(text, encoding="utf-8")
+    except OSError as error:
+        blocker = next((p for p in out.parents if p.exists()), None)
+        reason = f"'{blocker}' is a file, not a folder" if blocker and not blocker.is_dir() else error.strerror
+        raise InputError(f"cannot write {out}: {reason or error}; choose another --out") from None
+
+
+def check_model(path: Path) -> None:
+    """Check the model file ``path`` and its data as ``planner validate --model`` does: the keys, then
+    the regions read, validated and prepared with the file's own settings, and screened."""
+    config = read_model_config(path)
+    screen_problem(prepare_problem(config, load_inputs(config, DataOptions())))
 
 
 TEMPLATE = """\

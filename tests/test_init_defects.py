@@ -1,0 +1,151 @@
+"""``planner init`` refuses what ``planner validate`` would refuse about the data, says one line when
+the model file cannot be written, and never takes a coordinate column for the demand.
+
+The data: five cities of eastern Australia as a table (id, name, lon, lat, pop)."""
+
+from __future__ import annotations
+
+import errno
+import tomllib
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+
+CITIES = {
+    "id": ["SYD", "MEL", "BNE", "ADL", "CBR"],
+    "name": ["Sydney", "Melbourne", "Brisbane", "Adelaide", "Canberra"],
+    "lon": [151.21, 144.96, 153.03, 138.60, 149.13],
+    "lat": [-33.87, -37.81, -27.47, -34.93, -35.28],
+    "pop": [5_300_000, 5_100_000, 2_600_000, 1_400_000, 460_000],
+}
+
+
+def write_cities(folder: Path, name: str = "cities.csv", **changes) -> Path:
+    path = folder / name
+    pd.DataFrame({**CITIES, **changes}).to_csv(path, index=False)
+    return path
+
+
+def init(*args: str):
+    return CliRunner().invoke(main, ["init", *args])
+
+
+def error_line(result) -> str:
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("changes", "flags", "expected"),
+    [
+        ({}, ["--demand-column", "nope"], ["column 'nope' not found", "--demand-column"]),
+        ({}, ["--id-column", "nope"], ["column 'nope' not found", "--id-column"]),
+        ({"pop": ["5,300,000", "5,100,000", "2,600,000", "1,400,000", "460,000"]}, ["--demand-column", "pop"],
+         ["column 'pop' is not a number in rows 1, 2, 3, 4, 5", "'5,300,000'"]),
+        ({"id": ["SYD", "MEL", "SYD", "ADL", "CBR"]}, ["--id-column", "id"], ["column 'id' has duplicated ids SYD"]),
+        ({"pop": [5_300_000, 5_100_000, -5, 1_400_000, 460_000]}, [], ["column 'pop' is negative in rows 3"]),
+    ],
+    ids=["missing-demand-column", "missing-id-column", "thousands-separators", "duplicate-ids", "negative-demand"],
+)
+def test_init_refuses_data_that_validate_refuses(tmp_path, changes, flags, expected):
+    data = write_cities(tmp_path, **changes)
+    out = tmp_path / "models" / "m.toml"
+    line = error_line(init(str(data), *flags, "--out", str(out)))
+    assert str(data) in line, line
+    for text in expected:
+        assert text in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cities.csv"]  # no model, staging file or folder
+
+
+def test_init_writes_a_model_that_validates(tmp_path):
+    data = write_cities(tmp_path)
+    out = tmp_path / "m.toml"
+    assert init(str(data), "--out", str(out)).exit_code == 0
+    checked = CliRunner().invoke(main, ["validate", "--model", str(out)])
+    assert checked.exit_code == 0, checked.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cities.csv", "m.toml"]
+
+
+def test_init_into_a_path_under_a_file_says_one_line(tmp_path):
+    data = write_cities(tmp_path)
+    out = data / "m.toml"  # the "folder" is the data file
+    line = error_line(init(str(data), "--out", str(out)))
+    assert line == f"error: cannot write {out}: '{data}' is a file, not a folder; choose another --out"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cities.csv"]
+
+
+def test_init_on_a_read_only_file_system_says_one_line(tmp_path, monkeypatch):
+    data = write_cities(tmp_path)
+    out = tmp_path / "m.toml"
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "write_text", read_only)
+    line = error_line(init(str(data), "--out", str(out)))
+    assert line == f"error: cannot write {out}: Read-only file system; choose another --out"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cities.csv"]
+
+
+def test_init_failing_move_leaves_no_staging_file(tmp_path, monkeypatch):
+    data = write_cities(tmp_path)
+    out = tmp_path / "m.toml"
+
+    def refused(source, target):
+        raise OSError(errno.EACCES, "Permission denied", str(target))
+
+    monkeypatch.setattr("planner.inputs.template.os.replace", refused)
+    line = error_line(init(str(data), "--out", str(out)))
+    assert line == f"error: cannot write {out}: Permission denied; choose another --out"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cities.csv"]
+
+
+def model_regions(path: Path) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))["regions"]
+
+
+def test_init_takes_the_one_numeric_column_besides_the_coordinates(tmp_path):
+    data = tmp_path / "jp.csv"
+    pd.DataFrame({"コード": ["東京", "大阪", "名古屋"], "lon": [139.69, 135.50, 136.91], "lat": [35.69, 34.69, 35.18],
+                  "人口": [14_000_000, 8_800_000, 2_300_000]}).to_csv(data, index=False)
+    out = tmp_path / "jp.toml"
+    result = init(str(data), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert model_regions(out)["demand_column"] == "人口"
+    assert model_regions(out)["lon_column"] == "lon"
+
+
+def test_init_takes_the_one_numeric_column_besides_given_coordinates(tmp_path):
+    data = tmp_path / "xy.csv"
+    pd.DataFrame({"easting": [151.2, 145.0], "northing": [-33.9, -37.8], "households": [10, 20]}).to_csv(data,
+                                                                                                         index=False)
+    out = tmp_path / "xy.toml"
+    result = init(str(data), "--lon-column", "easting", "--lat-column", "northing", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert model_regions(out)["demand_column"] == "households"
+
+
+def test_init_asks_for_the_demand_among_non_coordinate_columns(tmp_path):
+    data = tmp_path / "two.csv"
+    pd.DataFrame({"lon": [151.2, 145.0], "lat": [-33.9, -37.8], "a": [1, 2], "b": [3, 4]}).to_csv(data, index=False)
+    line = error_line(init(str(data), "--out", str(tmp_path / "two.toml")))
+    assert line.endswith("which column is the demand? name it with --demand-column (numeric columns: a, b)"), line
+
+
+def test_init_vector_points_with_coordinate_attributes(tmp_path):
+    frame = pd.DataFrame(CITIES).drop(columns=["id", "name"]).rename(columns={"pop": "residents"})
+    points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+    data = tmp_path / "cities.geojson"
+    points.to_file(data, driver="GeoJSON")
+    out = tmp_path / "g.toml"
+    result = init(str(data), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert model_regions(out)["demand_column"] == "residents"
