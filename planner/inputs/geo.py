@@ -46,10 +46,42 @@ def require_crs(frame: gpd.GeoDataFrame, path) -> None:
 
 
 def representative_lonlat(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """A point guaranteed inside each geometry (points stay as they are), as lon/lat degrees."""
-    points = frame.geometry.representative_point()
-    points = gpd.GeoSeries(points, crs=frame.crs).to_crs(LONLAT)
-    return points.x.to_numpy(dtype=float), points.y.to_numpy(dtype=float)
+    """A point guaranteed inside each geometry (points stay as they are), as lon/lat degrees; a
+    lon/lat polygon drawn across the antimeridian (±180°) gets its point on the right side of it
+    (see :func:`unwrap_antimeridian`)."""
+    geometry, unwrapped = frame.geometry, np.zeros(len(frame), dtype=bool)
+    if frame.crs is not None and frame.crs.is_geographic and len(frame):
+        geoms = np.asarray(geometry.array, dtype=object)
+        shifted = unwrap_antimeridian(geoms)
+        unwrapped = shifted != geoms
+        geometry = gpd.GeoSeries(shifted, index=frame.index, crs=frame.crs)
+    points = gpd.GeoSeries(geometry.representative_point(), crs=frame.crs).to_crs(LONLAT)
+    lon = points.x.to_numpy(dtype=float)
+    lon = np.where(unwrapped & (lon > 180.0), lon - 360.0, lon)  # unwrapped ones back into [−180, 180]
+    return lon, points.y.to_numpy(dtype=float)
+
+
+def unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
+    """Lon/lat (multi)polygons whose longitudes span more than 180° and fit within 180° once the
+    negative longitudes are shifted by +360°: drawn across the antimeridian (a ring running
+    179.9° → −179.9°), returned shifted (longitudes in (0°, 360°)); every other geometry as it is.
+    Logged at info level with the number of geometries."""
+    geoms = np.asarray(geoms, dtype=object)
+    polygons = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
+    bounds = shapely.bounds(geoms)
+    wide = polygons & (bounds[:, 2] - bounds[:, 0] > 180.0)
+    if not wide.any():
+        return geoms
+    shifted = shapely.transform(geoms[wide], lambda xy: np.column_stack([np.where(xy[:, 0] < 0, xy[:, 0] + 360.0,
+                                                                                   xy[:, 0]), xy[:, 1]]))
+    shifted_bounds = shapely.bounds(shifted)
+    compact = shifted_bounds[:, 2] - shifted_bounds[:, 0] <= 180.0
+    result = geoms.copy()
+    result[np.flatnonzero(wide)[compact]] = shifted[compact]
+    if compact.any():
+        logger.info("%d polygons cross the antimeridian (±180°); their demand points are placed by their shifted "
+                    "longitudes", int(compact.sum()))
+    return result
 
 
 def points_to_lonlat(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -157,8 +189,10 @@ def anchor_points(regions: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     parts, owner = shapely.get_parts(geoms, return_index=True)
     if len(parts) == 0:
         return lon, lat
+    parts = unwrap_antimeridian(parts)
     points = shapely.point_on_surface(parts)
     x, y = shapely.get_x(points), shapely.get_y(points)
+    x = np.where(x > 180.0, x - 360.0, x)  # a part drawn across the antimeridian, back into [−180, 180]
     size = shapely.area(parts) * np.cos(np.radians(np.nan_to_num(y)))  # degree² × cos(latitude) ∝ km²
     order = np.lexsort((-size, owner))  # by owner, the largest part first
     first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]

@@ -10,7 +10,9 @@ Readers check that files exist and columns are there; the meaning of values is c
 from __future__ import annotations
 
 import logging
+import re
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +28,12 @@ PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 # coordinate column pairs found automatically in tables (case-insensitive), in this order
 COORDINATE_PAIRS = (("lon", "lat"), ("longitude", "latitude"), ("lng", "lat"), ("long", "lat"), ("x", "y"))
 LONLAT = "EPSG:4326"
+# columns read as text from a CSV (case-insensitive): ids such as ZIP or FIPS codes keep their leading zeros
+ID_NAMES = ("region_id", "id", "geoid", "fid", "code", "site_id", "customer_id", "store_id", "name")
+DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")  # '12,5': a number written with a decimal comma
+PROJECTED_ABOVE = 1000.0  # |coordinate| above this in a lon/lat column: metres, not degrees
+REGION_FIX = "name them with --lon-column and --lat-column"
+SITES_FIX = "name them lon and lat (degrees, WGS84)"
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
 FALSE_WORDS = {"0", "false", "no", "n", "f", ""}
 
@@ -89,14 +97,22 @@ def is_table(path: Path) -> bool:
     return False
 
 
-def read_table(path: Path, what: str, option: str) -> pd.DataFrame:
-    """A CSV (comma, or tab for .tsv), or a Parquet file, as a plain table."""
+def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] = ()) -> pd.DataFrame:
+    """A CSV (comma, semicolon or tab, sniffed; tab for .tsv), or a Parquet file, as a plain table.
+
+    CSV columns named in ``text_columns`` (case-insensitive) are read as text, so ids such as ZIP or
+    FIPS codes keep their leading zeros ('02134' stays '02134', '7' stays '7'). Only empty cells are
+    missing: a word such as 'n/a' is kept as written, so the checks can quote it."""
     path = _check_file(path, what, option)
     try:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             return pd.read_parquet(path)
-        sep = "\t" if path.suffix.lower() == ".tsv" else None
-        return pd.read_csv(path, sep=sep, engine="python", encoding="utf-8-sig")
+        options = {"sep": "\t" if path.suffix.lower() == ".tsv" else None, "engine": "python",
+                   "encoding": "utf-8-sig", "keep_default_na": False, "na_values": [""]}
+        wanted = {str(column).lower() for column in text_columns if column}
+        header = pd.read_csv(path, nrows=0, **options).columns if wanted else []
+        dtype = {column: str for column in header if str(column).lower() in wanted}
+        return pd.read_csv(path, dtype=dtype or None, **options)
     except UnicodeDecodeError as error:
         raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
     except Exception as error:
@@ -104,8 +120,19 @@ def read_table(path: Path, what: str, option: str) -> pd.DataFrame:
         raise InputError(f"{path}: cannot read as a table ({reason}); give a CSV or Parquet file") from None
 
 
-def coordinate_columns(frame: pd.DataFrame, path: Path, lon: str | None, lat: str | None) -> tuple[str, str]:
-    """The coordinate columns: those given, or the first pair of COORDINATE_PAIRS present."""
+def decimal_comma_hint(values: pd.Series) -> str:
+    """'; decimal commas ...' when some of ``values`` are numbers written with a decimal comma, else ''."""
+    text = values.dropna().astype(str)
+    if text.str.match(DECIMAL_COMMA).any():
+        return "; decimal commas are not read: use '.' as the decimal mark (e.g. 12.5, not 12,5)"
+    return ""
+
+
+def coordinate_columns(
+    frame: pd.DataFrame, path: Path, lon: str | None, lat: str | None, fix: str = REGION_FIX
+) -> tuple[str, str]:
+    """The coordinate columns: those given, or the first pair of COORDINATE_PAIRS present (``fix``
+    says how to name them when none is found)."""
     if lon or lat:
         if not (lon and lat):
             raise InputError(f"{path}: give both --lon-column and --lat-column (or neither, to find them)")
@@ -116,29 +143,74 @@ def coordinate_columns(frame: pd.DataFrame, path: Path, lon: str | None, lat: st
         if lon_name in by_lower and lat_name in by_lower:
             return by_lower[lon_name], by_lower[lat_name]
     raise InputError(
-        f"{path}: no coordinate columns found (looked for lon/lat, longitude/latitude, x/y); name them with "
-        f"--lon-column and --lat-column; available: {truncated(list(frame.columns), 12)}"
+        f"{path}: no coordinate columns found (looked for lon/lat, longitude/latitude, x/y); {fix}; "
+        f"available: {truncated(list(frame.columns), 12)}"
     )
 
 
 def points_from_table(
-    frame: pd.DataFrame, path: Path, lon: str | None = None, lat: str | None = None, crs: str | None = None
+    frame: pd.DataFrame,
+    path: Path,
+    lon: str | None = None,
+    lat: str | None = None,
+    crs: str | None = None,
+    fix: str = REGION_FIX,
 ) -> gpd.GeoDataFrame:
-    """Point geometries from the coordinate columns of a table (``crs`` default EPSG:4326)."""
-    lon, lat = coordinate_columns(frame, path, lon, lat)
+    """Point geometries from the coordinate columns of a table (``crs`` default EPSG:4326, lon/lat
+    degrees; degrees must lie within [−180, 360] longitude and [−90, 90] latitude)."""
+    lon, lat = coordinate_columns(frame, path, lon, lat, fix)
     xy = {}
     for column in (lon, lat):
         numeric = pd.to_numeric(frame[column], errors="coerce")
         bad = numeric.isna() | ~np.isfinite(numeric.fillna(0))
         if bad.any():
             rows = (np.flatnonzero(bad.to_numpy()) + 1).tolist()
-            raise InputError(f"{path}: column '{column}' is not a number in rows {truncated(rows)}; give coordinates")
+            values = frame[column][bad].head(3).tolist()
+            raise InputError(
+                f"{path}: column '{column}' is not a number in rows {truncated(rows)} (values {values}); give "
+                f"coordinates in every row{decimal_comma_hint(frame[column])}"
+            )
         xy[column] = numeric.to_numpy(dtype=float)
     try:
         geometry = gpd.points_from_xy(xy[lon], xy[lat], crs=crs or LONLAT)
     except Exception as error:
         raise InputError(f"{path}: --crs '{crs}' is not a CRS pyproj knows ({error}); e.g. EPSG:3857") from None
+    if geometry.crs.is_geographic:
+        check_degrees(xy[lon], xy[lat], path, (lon, lat), fix)
     return gpd.GeoDataFrame(frame, geometry=geometry)
+
+
+def check_degrees(lon: np.ndarray, lat: np.ndarray, path: Path, columns: tuple[str, str], fix: str) -> None:
+    """Longitudes within [−180, 360] (0–360 data allowed) and latitudes within [−90, 90] degrees; the
+    error says whether the columns look swapped or projected (metres), naming the column and rows."""
+    bad_lon, bad_lat = (lon < -180) | (lon > 360), np.abs(lat) > 90
+    if not (bad_lon.any() or bad_lat.any()):
+        return
+    if bad_lat.any() and np.all(np.abs(lat) <= 180) and np.all(np.abs(lon) <= 90):
+        rows = (np.flatnonzero(bad_lat) + 1).tolist()
+        if fix == REGION_FIX:
+            fix = f"pass --lon-column {columns[1]} --lat-column {columns[0]} (lon_column/lat_column in [regions])"
+        raise InputError(
+            f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90°: column '{columns[1]}' holds values "
+            f"such as {lat[bad_lat][0]:g} and every value of '{columns[0]}' is within ±90, so the columns look "
+            f"swapped (latitude in '{columns[0]}', longitude in '{columns[1]}'); swap them in the file or {fix}"
+        )
+    outside = bad_lon | bad_lat
+    rows = (np.flatnonzero(outside) + 1).tolist()
+    names = [f"'{c}'" for c, bad in zip(columns, (bad_lon, bad_lat), strict=True) if bad.any()]
+    named = ("column " if len(names) == 1 else "columns ") + " and ".join(names)
+    largest = max(np.abs(lon[bad_lon]).max(initial=0.0), np.abs(lat[bad_lat]).max(initial=0.0))
+    if largest > PROJECTED_ABOVE:
+        projected = "--crs for a table" if fix == REGION_FIX else "a vector file with its CRS"
+        raise InputError(
+            f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90° in {named} (up to "
+            f"{largest:g}); the data look projected (metres): give lon/lat degrees or their CRS ({projected})"
+        )
+    raise InputError(
+        f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90° in {named} (e.g. "
+        f"{(lat[bad_lat] if bad_lat.any() else lon[bad_lon])[0]:g}); give longitude in [−180, 180] and latitude in "
+        "[−90, 90] degrees (WGS84)"
+    )
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: str) -> None:
@@ -151,13 +223,20 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: s
 
 
 def read_regions(
-    path: Path, layer: str | None = None, lon: str | None = None, lat: str | None = None, crs: str | None = None
+    path: Path,
+    layer: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    crs: str | None = None,
+    text_columns: Iterable[str] = (),
 ) -> gpd.GeoDataFrame:
     """The regions (polygons or demand points) as read; a table gets point geometries from its
-    coordinate columns. Columns are checked by ``planner.inputs.validate.check_regions``."""
+    coordinate columns, and its id-like columns (ID_NAMES and ``text_columns``) are read as text.
+    Columns are checked by ``planner.inputs.validate.check_regions``."""
     path = Path(path)
     if is_table(path):
-        frame = points_from_table(read_table(path, "regions", "the REGIONS argument"), path, lon, lat, crs)
+        table = read_table(path, "regions", "the REGIONS argument", (*ID_NAMES, *text_columns))
+        frame = points_from_table(table, path, lon, lat, crs)
     else:
         if crs is not None or lon is not None or lat is not None:
             raise InputError(f"{path}: --crs, --lon-column and --lat-column are for CSV/Parquet tables of points")
@@ -180,26 +259,18 @@ def parse_flags(values: pd.Series, path: Path, column: str) -> pd.Series:
 
 
 def read_sites(path: Path) -> gpd.GeoDataFrame:
-    """Candidate sites: a point vector file, or a CSV with ``lon``/``lat`` columns (degrees, WGS84).
+    """Candidate sites: a point vector file, or a CSV/TSV/Parquet table with coordinate columns in
+    degrees (WGS84), found as for the regions (lon/lat, longitude/latitude, lng, long, x/y).
 
-    Columns: ``site_id`` (unique), optional ``facility_types`` (names separated by ``;``, empty or
-    ``*`` = every type), ``cost_multiplier`` (> 0, scales opening and module costs and capex),
+    Columns: ``site_id`` (unique, read as text), optional ``facility_types`` (names separated by ``;``,
+    empty or ``*`` = every type), ``cost_multiplier`` (> 0, scales opening and module costs and capex),
     ``existing``, ``forced``, ``excluded`` (true/false).
     """
     path = _check_file(Path(path), "sites", "--sites")
-    if path.suffix.lower() == ".csv":
-        try:
-            table = pd.read_csv(path, dtype={"site_id": str})
-        except Exception as error:
-            raise InputError(f"{path}: cannot read as CSV ({error}); check the file") from None
-        require_columns(table, ["site_id", "lon", "lat"], path, "a sites CSV needs site_id, lon, lat in degrees")
-        for column in ("lon", "lat"):
-            numeric = pd.to_numeric(table[column], errors="coerce")
-            if numeric.isna().any():
-                row = int(numeric.isna().to_numpy().nonzero()[0][0])
-                raise InputError(f"{path}: column '{column}' row {row + 1} is not a number; give degrees")
-            table[column] = numeric
-        frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326")
+    if is_table(path):
+        table = read_table(path, "sites", "--sites", text_columns=("site_id",))
+        require_columns(table, ["site_id"], path, "each candidate site needs an id")
+        frame = points_from_table(table, path, fix=SITES_FIX)
     else:
         frame = read_vector(path, None, "sites", "--sites")
     require_columns(frame, ["site_id"], path, "each candidate site needs an id")

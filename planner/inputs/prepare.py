@@ -125,37 +125,27 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
 def read_candidate_sites(path: Path, config: ModelConfig) -> pd.DataFrame:
     """The ``--sites`` file as a sites table (excluded sites dropped)."""
     frame = read_sites(path)
-    if isinstance(frame, gpd.GeoDataFrame):
-        require_crs(frame, path)
-        kinds = set(frame.geometry.geom_type.dropna())
-        if kinds - {"Point"}:
-            raise InputError(f"{path}: sites must be points, found {sorted(kinds)}; give point geometries")
-        lon, lat = points_to_lonlat(frame)
-    else:
-        lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
+    require_crs(frame, path)
+    kinds = set(frame.geometry.geom_type.dropna())
+    if kinds - {"Point"}:
+        raise InputError(f"{path}: sites must be points, found {sorted(kinds)}; give point geometries")
+    lon, lat = points_to_lonlat(frame)
+    outside = ~np.isfinite(lon) | ~np.isfinite(lat) | (lon < -180) | (lon > 360) | (np.abs(lat) > 90)
+    if outside.any():
+        rows = (np.flatnonzero(outside) + 1).tolist()
+        raise InputError(
+            f"{path}: sites in rows {truncated(rows)} lie outside ±180°/±90° in lon/lat; check their coordinates "
+            "and the file's CRS"
+        )
     ids = check_ids(frame, "site_id", path, "site")
-    all_types = tuple(config.facility_types)
-    if "facility_types" in frame.columns:
-        types = []
-        for row, text in enumerate(frame["facility_types"].fillna("").astype(str)):
-            names = tuple(t.strip() for t in text.replace(",", ";").split(";") if t.strip())
-            if not names or names == ("*",):
-                names = all_types
-            unknown = [t for t in names if t not in config.facility_types]
-            if unknown:
-                raise InputError(
-                    f"{path}: column 'facility_types' row {row + 1}: {unknown} not in the model's facility types "
-                    f"{list(all_types)}; fix the name"
-                )
-            types.append(names)
-    else:
-        types = [all_types] * len(frame)
+    types = site_types(frame, path, config)
     multiplier = np.ones(len(frame))
     if "cost_multiplier" in frame.columns:
-        multiplier = check_demand_column(frame, "cost_multiplier", path)
+        fix = "give a number > 0 in every row (1 = the facility type's costs)"
+        multiplier = check_demand_column(frame, "cost_multiplier", path, fix)
         if (multiplier <= 0).any():
             row = int(np.flatnonzero(multiplier <= 0)[0])
-            raise InputError(f"{path}: column 'cost_multiplier' row {row + 1} must be > 0")
+            raise InputError(f"{path}: column 'cost_multiplier' row {row + 1} is {multiplier[row]:g}; {fix}")
     flags = {
         name: parse_flags(frame[name], path, name).to_numpy() if name in frame.columns else np.zeros(len(frame), bool)
         for name in ("existing", "forced", "excluded")
@@ -179,6 +169,27 @@ def read_candidate_sites(path: Path, config: ModelConfig) -> pd.DataFrame:
     if sites.empty:
         raise InputError(f"{path}: every site is excluded; leave at least one candidate")
     return sites
+
+
+def site_types(frame: pd.DataFrame, path: Path, config: ModelConfig) -> list[tuple[str, ...]]:
+    """Per site, the facility types it may take: the ``facility_types`` column (names separated by
+    ``;`` or ``,``, a name given twice counts once, order kept; empty or ``*`` = every type)."""
+    all_types = tuple(config.facility_types)
+    if "facility_types" not in frame.columns:
+        return [all_types] * len(frame)
+    types = []
+    for row, text in enumerate(frame["facility_types"].fillna("").astype(str)):
+        names = tuple(dict.fromkeys(t.strip() for t in text.replace(",", ";").split(";") if t.strip()))
+        if not names or names == ("*",):
+            names = all_types
+        unknown = [t for t in names if t not in config.facility_types]
+        if unknown:
+            raise InputError(
+                f"{path}: column 'facility_types' row {row + 1}: {unknown} not in the model's facility types "
+                f"{list(all_types)}; fix the name"
+            )
+        types.append(names)
+    return types
 
 
 def _option_table(config: ModelConfig, sites: pd.DataFrame) -> pd.DataFrame:

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig, RegionsConfig
 from planner.inputs.geo import representative_lonlat
-from planner.inputs.io import read_regions
+from planner.inputs.io import ID_NAMES, read_regions
 from planner.inputs.validate import (
     check_coordinates,
     check_demand_points,
@@ -32,7 +33,6 @@ from planner.inputs.validate import (
 
 logger = logging.getLogger(__name__)
 
-ID_NAMES = ("region_id", "id", "geoid", "fid", "code", "site_id", "customer_id", "store_id", "name")
 DEMAND_NAMES = ("demand", "demand_units", "quantity", "units", "orders", "population", "pop", "pop_est", "pop2020")
 NAME_NAMES = ("name", "region_name", "label")
 ROW_NUMBER_ID = "region_id"
@@ -86,29 +86,58 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def numeric_like(values: pd.Series) -> bool:
+    """Numbers, or text that is mostly numbers: a demand column with a stray 'n/a' is still found as
+    the demand column, and its bad cells are then reported with their text by the checks."""
+    if is_numeric_dtype(values):
+        return True
+    text = values.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    return len(text) > 0 and bool(pd.to_numeric(text, errors="coerce").notna().mean() > 0.5)
+
+
 def find_column(frame: gpd.GeoDataFrame, names: tuple[str, ...], numeric: bool) -> str | None:
     """The first column whose lower-case name is in ``names`` (numeric ones only if asked)."""
     by_lower = {str(column).lower(): column for column in frame.columns if column != frame.geometry.name}
     for name in names:
         column = by_lower.get(name)
-        if column is not None and (not numeric or is_numeric_dtype(frame[column])):
+        if column is not None and (not numeric or numeric_like(frame[column])):
             return column
     return None
 
 
+def found_id_column(frame: gpd.GeoDataFrame, source: RegionSource) -> str:
+    """The id column given, else the first ID_NAMES column found, else ROW_NUMBER_ID (rows numbered
+    1, 2, ...). A found column with duplicated values is not used: a warning names them and the rows
+    are numbered (a duplicated ``region_id`` column itself stays, and ``check_ids`` reports it)."""
+    if source.id_column is not None:
+        return source.id_column
+    id_column = find_column(frame, ID_NAMES, numeric=False)
+    if id_column is None:
+        logger.info("%s: no id column given or found; regions are numbered by row", source.path)
+        return ROW_NUMBER_ID
+    text = frame[id_column].astype(str).str.strip()
+    duplicated = text[text.duplicated()].unique().tolist()
+    if duplicated and id_column != ROW_NUMBER_ID:
+        logger.warning(
+            "%s: column '%s' has duplicated values (%s), so it is not used as the id: regions are numbered by row; "
+            "name a column with unique values with --id-column (or regions.id_column in the model file)",
+            source.path, id_column, truncated(duplicated),
+        )
+        return ROW_NUMBER_ID
+    return id_column
+
+
 def resolve_columns(frame: gpd.GeoDataFrame, source: RegionSource, needs_demand: bool) -> tuple[str, str | None]:
     """(id column, demand column) of ``frame``: as given, or found; row numbers become the ids when
-    no id column is given or found."""
+    no id column is given or found (or the one found has duplicated values)."""
     geometry = frame.geometry.name
     for option, column in (("--id-column", source.id_column), ("--demand-column", source.demand_column)):
         if column is not None and column == geometry:
             raise InputError(f"{source.path}: '{column}' is the geometry column; name a data column with {option}")
-    id_column = source.id_column or find_column(frame, ID_NAMES, numeric=False)
-    if id_column is None or (source.id_column is None and frame[id_column].duplicated().any()):
-        logger.info("%s: no id column given or found; regions are numbered by row", source.path)
-        id_column = ROW_NUMBER_ID
+    id_column = found_id_column(frame, source)
     demand_column = source.demand_column or (find_column(frame, DEMAND_NAMES, numeric=True) if needs_demand else None)
-    numeric = [c for c in frame.columns if c not in (geometry, id_column) and is_numeric_dtype(frame[c])]
+    numeric = [c for c in frame.columns if c not in (geometry, id_column) and numeric_like(frame[c])]
     if needs_demand and demand_column is None and len(numeric) == 1:
         demand_column = numeric[0]
         logger.warning("%s: taking '%s', its one numeric column, as the demand (--demand-column)", source.path,
@@ -135,7 +164,8 @@ class RegionData:
 def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData]:
     """Read, select and validate the regions; their demand points and the demand of each product."""
     source = region_source(config, options)
-    frame = read_regions(source.path, source.layer, source.lon_column, source.lat_column, source.crs)
+    text_columns = (source.id_column or "", *(column for column, _ in options.select))
+    frame = read_regions(source.path, source.layer, source.lon_column, source.lat_column, source.crs, text_columns)
     if options.select:
         frame = select_rows(frame, [(c, list(v)) for c, v in options.select], source.path)
     product_columns = [p.demand_column for p in config.products.values() if p.demand_column]
@@ -145,7 +175,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
         frame = frame.assign(**{ROW_NUMBER_ID: (frame.index + 1).astype(str)})
     demand_columns = ([base_column] if needs_base else []) + product_columns
     frame = check_regions(frame, source.path, id_column, demand_columns, source.demand_point_columns)
-    check_coordinates(frame, source.path)
+    check_coordinates(frame, source.path, source.crs)
     frame = frame.reset_index(drop=True)
     lon, lat = demand_points(frame, source)
     base = frame[base_column].to_numpy(dtype=float) if needs_base else np.zeros(len(frame))

@@ -10,15 +10,17 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 from scipy.spatial import cKDTree
 
 from planner.errors import InputError, truncated
 from planner.inputs.geo import EARTH_RADIUS_KM, great_circle_km, require_crs, unit_vectors
-from planner.inputs.io import require_columns
+from planner.inputs.io import decimal_comma_hint, require_columns
 from planner.inputs.screen import MAX_DEMAND
 
 logger = logging.getLogger(__name__)
 
+DEGREES_AS_METRES_SPAN = 1000.0  # metres: projected data spanning less, all within ±180/±90, look like degrees
 FAR_KM = 1000.0  # a site farther than this (and than the demand's own extent) from all demand is suspicious
 
 
@@ -41,8 +43,11 @@ def check_ids(frame: pd.DataFrame, column: str, path: Path, what: str) -> pd.Ser
     return ids
 
 
-def check_demand_column(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
-    """A numeric, finite, non-negative column as floats."""
+def check_demand_column(
+    frame: pd.DataFrame, column: str, path: Path, fix: str = "give a number ≥ 0 in every row"
+) -> np.ndarray:
+    """A numeric, finite, non-negative column as floats; errors quote the values as written and end
+    with ``fix``."""
     numeric = pd.to_numeric(frame[column], errors="coerce")
     for mask, problem in (
         (numeric.isna() & frame[column].notna(), "is not a number"),
@@ -56,9 +61,23 @@ def check_demand_column(frame: pd.DataFrame, column: str, path: Path) -> np.ndar
             values = frame[column][mask].head(3).tolist()
             raise InputError(
                 f"{path}: column '{column}' {problem} in rows {truncated(rows)} (values {values}); "
-                "give a number ≥ 0 in every row"
+                f"{fix}{decimal_comma_hint(frame[column][mask])}"
             )
     return numeric.to_numpy(dtype=float)
+
+
+def check_degree_column(frame: pd.DataFrame, column: str, path: Path, axis: str, key: str) -> None:
+    """A longitude (``axis`` 'longitude') or latitude column: a finite number in every row; the range
+    is checked by ``check_demand_points``. ``key`` names where the column is chosen."""
+    numeric = pd.to_numeric(frame[column], errors="coerce")
+    bad = numeric.isna() | ~np.isfinite(numeric.fillna(0))
+    if bad.any():
+        limits = "[−180, 180]" if axis == "longitude" else "[−90, 90]"
+        raise InputError(
+            f"{path}: column '{column}' is not a finite number in rows {truncated(file_rows(frame, bad))} (values "
+            f"{frame[column][bad].head(3).tolist()}); give a {axis} in {limits} degrees in every row ({key})"
+            f"{decimal_comma_hint(frame[column][bad])}"
+        )
 
 
 def check_geometries(frame: gpd.GeoDataFrame, path: Path, need_geometry: bool) -> gpd.GeoDataFrame:
@@ -102,8 +121,8 @@ def check_regions(
         require_columns(frame, [column], path, "set --demand-column or the product's demand_column")
     if demand_point_columns:
         require_columns(frame, list(demand_point_columns), path, "regions.demand_point_columns in the model file")
-        for column in demand_point_columns:
-            check_demand_column(frame.assign(**{column: frame[column].abs()}), column, path)
+        for column, axis in zip(demand_point_columns, ("longitude", "latitude"), strict=True):
+            check_degree_column(frame, column, path, axis, "regions.demand_point_columns")
     frame = frame.copy()
     frame[id_column] = check_ids(frame, id_column, path, "region")
     for column in demand_columns:
@@ -112,28 +131,63 @@ def check_regions(
 
 
 def select_rows(frame: pd.DataFrame, selections: list[tuple[str, list[str]]], path: Path) -> pd.DataFrame:
-    """Rows whose COLUMN is one of VALUES, for every (COLUMN, VALUES) given (``--select``)."""
+    """Rows whose COLUMN is one of VALUES, for every (COLUMN, VALUES) given (``--select``): values are
+    compared as text ('02134' matches only '02134'), and a numeric column also by value (7 matches 7.0)."""
     for column, wanted in selections:
         require_columns(frame, [column], path, "--select COLUMN=VALUE names a column of the regions file")
-        frame = frame[frame[column].astype(str).isin(wanted)]
+        values = frame[column]
+        match = values.astype(str).str.strip().isin(wanted)
+        if is_numeric_dtype(values):
+            numbers = pd.to_numeric(pd.Series(list(wanted), dtype=object), errors="coerce").dropna()
+            match |= values.isin(numbers.tolist())
+        frame = frame[match.to_numpy()]
         if frame.empty:
             raise InputError(f"{path}: --select {column}={','.join(wanted)} matches no region; check the values")
     return frame
 
 
-def check_coordinates(frame: gpd.GeoDataFrame, path: Path) -> None:
+def check_coordinates(frame: gpd.GeoDataFrame, path: Path, crs_given: str | None = None) -> None:
     """Coordinates of a geographic CRS within ±180° longitude (up to 360° for 0–360 data) and ±90°
-    latitude: metres labelled as degrees are an error naming the rows."""
-    if frame.crs is None or not frame.crs.is_geographic:
+    latitude: metres labelled as degrees, or latitude written first, are errors naming the rows. A
+    projected CRS on data that look like degrees (all within ±180/±90 and spanning under
+    DEGREES_AS_METRES_SPAN metres) is a warning; ``crs_given``: the CRS came from --crs/regions.crs."""
+    if frame.crs is None or frame.empty:
         return
     bounds = frame.geometry.bounds
+    if not frame.crs.is_geographic:
+        warn_degrees_as_projected(frame, bounds, path, crs_given)
+        return
     bad = (bounds["minx"] < -180) | (bounds["maxx"] > 360) | (bounds["miny"] < -90) | (bounds["maxy"] > 90)
     if bad.any():
         rows = file_rows(frame, bad.to_numpy())
+        swapped = bounds["minx"].min() >= -90 and bounds["maxx"].max() <= 90 and bounds["miny"].min() >= -180 \
+            and bounds["maxy"].max() <= 180
+        fix = ("the coordinates look swapped (latitude written first): write them as x = longitude, y = latitude"
+               if swapped else "the data look projected (metres): give their CRS (--crs for a table, or set it in "
+               "the file)")
         raise InputError(
-            f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90° for {frame.crs.to_string()}; the "
-            "data look projected (metres): give their CRS (--crs for a table, or set it in the file)"
+            f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90° for {frame.crs.to_string()}; {fix}"
         )
+
+
+def warn_degrees_as_projected(frame: gpd.GeoDataFrame, bounds: pd.DataFrame, path: Path, crs_given) -> None:
+    """A warning when every coordinate of a projected CRS fits within ±180/±90 and the whole extent
+    is under DEGREES_AS_METRES_SPAN metres: lon/lat degrees labelled with a projected CRS."""
+    if not np.isfinite(bounds.to_numpy(dtype=float)).all():
+        return
+    in_degrees = (bounds["minx"].min() >= -180 and bounds["maxx"].max() <= 360 and bounds["miny"].min() >= -90
+                  and bounds["maxy"].max() <= 90)
+    unit = frame.crs.axis_info[0].unit_conversion_factor if frame.crs.axis_info else 1.0
+    span_m = max(bounds["maxx"].max() - bounds["minx"].min(), bounds["maxy"].max() - bounds["miny"].min()) * unit
+    if not in_degrees or span_m >= DEGREES_AS_METRES_SPAN:
+        return
+    where = f"--crs {crs_given}" if crs_given else f"the file's CRS {frame.crs.to_string()}"
+    fix = ("use --crs EPSG:4326 (or leave --crs and regions.crs out)" if crs_given
+           else "set the file's CRS to EPSG:4326")
+    logger.warning(
+        "%s: with %s every coordinate lies within ±180/±90 and the data span only %.0f m; they look like lon/lat "
+        "degrees: %s", path, where, span_m, fix,
+    )
 
 
 def check_demand_points(frame: gpd.GeoDataFrame, path: Path, lon, lat, columns: tuple[str, str]) -> None:

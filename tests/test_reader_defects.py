@@ -1,0 +1,219 @@
+"""Readers of regions and sites on a tester's data: ids read as text, sites read like the regions,
+coordinates checked, antimeridian polygons, and messages that quote the user's values and the right fix."""
+
+import json
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+
+from planner.cli import main
+from planner.errors import InputError
+from planner.inputs.config import read_model_config
+from planner.inputs.geo import representative_lonlat
+from planner.inputs.prepare import DataOptions, load_inputs, parse_select, prepare_problem, read_candidate_sites
+
+AU = [("SYD", 151.21, -33.87, 5300), ("MEL", 144.96, -37.81, 5100), ("BNE", 153.03, -27.47, 2600),
+      ("PER", 115.86, -31.95, 2200)]
+
+
+def regions_csv(path: Path, rows=AU, header: str = "id,lon,lat,pop", sep: str = ",") -> Path:
+    """A CSV of point regions; each row is written as given (ids keep their text)."""
+    lines = [header] + [sep.join(str(value) for value in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def model_file(tmp_path: Path, regions: Path, regions_keys: str = 'id_column = "id"\ndemand_column = "pop"') -> Path:
+    """A one-product, one-type model on ``regions`` (km costs small, a penalty so nothing must be served)."""
+    path = tmp_path / "m.toml"
+    path.write_text(
+        f"""name = "t"
+carbon_price = 0.0
+[regions]
+path = "{regions.name}"
+{regions_keys}
+[products.standard]
+demand_rate = 1.0
+unmet_penalty_per_unit = 1000.0
+[transport.standard]
+cost_per_unit_km = 0.01
+[facility_types.plant]
+opening_cost_per_yr = 100.0
+[facility_types.plant.products.standard]
+cost_per_unit = 1.0
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def sites_csv(path: Path, lines: list[str], header: str = "site_id,lon,lat") -> Path:
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def load(model: Path, **options):
+    config = read_model_config(model)
+    return config, load_inputs(config, DataOptions(**options))
+
+
+# --- defect 2: ids keep their leading zeros ---------------------------------------------------------------
+
+
+ZIP = [("02134", 151.21, -33.87, 5300), ("00501", 144.96, -37.81, 5100), ("0712", 153.03, -27.47, 2600),
+       ("10001", 115.86, -31.95, 2200)]
+
+
+def test_csv_ids_keep_leading_zeros_and_match_od_matrix_and_select(tmp_path):
+    model = model_file(tmp_path, regions_csv(tmp_path / "zip.csv", ZIP))
+    config, inputs = load(model)
+    assert list(inputs.regions["region_id"]) == ["02134", "00501", "0712", "10001"]
+    assert list(inputs.sites["site_id"]) == ["02134", "00501", "0712", "10001"]  # generated at the regions
+    od = tmp_path / "od.csv"
+    od.write_text("from,to,distance_km\n" + "".join(f"{a[0]},{b[0]},1.0\n" for a in ZIP for b in ZIP))
+    config, inputs = load(model, od_path=od)
+    problem = prepare_problem(config, inputs)
+    assert problem.n_arcs == 16
+    _, selected = load(model, select=parse_select(["id=02134,0712"]))
+    assert list(selected.regions["region_id"]) == ["02134", "0712"]
+
+
+def test_numeric_looking_ids_stay_their_text(tmp_path):
+    rows = [(str(i + 1), *row[1:]) for i, row in enumerate(AU)]
+    model = model_file(tmp_path, regions_csv(tmp_path / "n.csv", rows))
+    _, inputs = load(model, select=parse_select(["id=2,3"]))
+    assert list(inputs.regions["region_id"]) == ["2", "3"]
+
+
+def test_select_on_a_numeric_column_matches_by_value(tmp_path):
+    rows = [(*row, state) for row, state in zip(AU, (1, 2, 1, 2), strict=True)]
+    model = model_file(tmp_path, regions_csv(tmp_path / "s.csv", rows, header="id,lon,lat,pop,state"))
+    _, inputs = load(model, select=parse_select(["state=1"]))
+    assert list(inputs.regions["region_id"]) == ["SYD", "BNE"]
+
+
+# --- defect 3: a facility type listed twice ---------------------------------------------------------------
+
+
+def test_a_type_listed_twice_counts_once_and_solves(tmp_path):
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
+    sites = sites_csv(tmp_path / "sites.csv", ["S1,151.2,-33.9,plant", "S2,138.6,-34.9,plant;plant"],
+                      header="site_id,lon,lat,facility_types")
+    table = read_candidate_sites(sites, read_model_config(model))
+    assert list(table["types"]) == [("plant",), ("plant",)]
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--sites", str(sites), "--out",
+                                       str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["audit"]["passed"]
+
+
+# --- defects 7 and 16: site coordinates are checked, and found like the regions' ------------------------
+
+
+@pytest.mark.parametrize(("line", "column"), [("S2,130.8,95.0", "'lat'"), ("S2,400.0,-20.0", "'lon'")])
+def test_site_coordinates_outside_the_globe_are_an_error(tmp_path, line, column):
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
+    sites = sites_csv(tmp_path / "sites.csv", ["S1,151.2,-33.9", line])
+    with pytest.raises(InputError, match=rf"sites.csv: rows 2 have coordinates outside ±180°/±90° in column {column}"):
+        load(model, sites_path=sites)
+    result = CliRunner().invoke(main, ["validate", "--model", str(model), "--sites", str(sites)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_site_coordinate_columns_are_found_like_the_regions(tmp_path):
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
+    sites = sites_csv(tmp_path / "sites.csv", ["007,151.2,-33.9", "S2,115.9,-31.9"],
+                      header="site_id,Longitude,Latitude")
+    _, inputs = load(model, sites_path=sites)
+    assert list(inputs.sites["site_id"]) == ["007", "S2"]
+    assert inputs.sites["lon"].tolist() == [151.2, 115.9]
+
+
+# --- defect 10: a duplicated id column found in the file ----------------------------------------------
+
+
+def test_a_duplicated_found_id_column_is_a_warning_naming_it(tmp_path, caplog):
+    rows = [("SYD", *AU[0][1:]), ("MEL", *AU[1][1:]), ("SYD", *AU[2][1:]), ("PER", *AU[3][1:])]
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
+    other = regions_csv(tmp_path / "dup.csv", rows)
+    with caplog.at_level(logging.WARNING):
+        _, inputs = load(model, regions_path=other)
+    assert list(inputs.regions["region_id"]) == ["1", "2", "3", "4"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("column 'id' has duplicated values (SYD)" in m and "numbered by row" in m and "--id-column" in m
+               for m in warnings), warnings
+
+
+# --- defect 6: a polygon drawn across the antimeridian ------------------------------------------------
+
+
+def test_a_polygon_crossing_the_antimeridian_gets_its_point_there():
+    ring = [(179.9, -16.9), (-179.9, -16.9), (-179.9, -16.7), (179.9, -16.7), (179.9, -16.9)]
+    split = MultiPolygon([box(179.9, -16.9, 180.0, -16.7), box(-180.0, -16.9, -179.9, -16.7)])
+    frame = gpd.GeoDataFrame(geometry=[Polygon(ring), split, Point(-179.95, -16.8), box(177.3, -17.9, 177.5, -17.7)],
+                             crs="EPSG:4326")
+    lon, lat = representative_lonlat(frame)
+    assert np.all(np.abs(np.abs(lon[:3]) - 180.0) <= 0.11), lon  # all within 0.1° of the antimeridian
+    assert lon[3] == pytest.approx(177.4) and lat == pytest.approx([-16.8, -16.8, -16.8, -17.8])
+
+
+# --- defect 13: degrees given a projected CRS -----------------------------------------------------------
+
+
+def test_degrees_with_a_projected_crs_are_a_warning_naming_the_option(tmp_path, caplog):
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
+    with caplog.at_level(logging.WARNING):
+        load(model, crs="EPSG:3857")
+    assert any("--crs EPSG:3857" in r.getMessage() and "EPSG:4326" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    metres = [(name, lon * 1000, lat * 1000, pop) for name, lon, lat, pop in AU]  # 38 km across: genuine metres
+    with caplog.at_level(logging.WARNING):
+        load(model_file(tmp_path, regions_csv(tmp_path / "m.csv", metres)), crs="EPSG:3857")
+    assert not any("look like lon/lat" in r.getMessage() for r in caplog.records)
+
+
+# --- defect 12: messages quote the user's text and give the right fix ---------------------------------
+
+
+def test_swapped_coordinate_columns_are_named(tmp_path):
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv", header="id,lat,lon,pop"))
+    with pytest.raises(InputError, match="look swapped.*--lon-column lat --lat-column lon"):
+        load(model)
+
+
+def test_text_in_the_demand_column_is_quoted(tmp_path):
+    rows = [AU[0], ("MEL", 144.96, -37.81, "n/a"), *AU[2:]]
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
+    with pytest.raises(InputError, match=r"column 'pop' is not a number in rows 2 \(values \['n/a'\]\)"):
+        load(model, regions_path=regions_csv(tmp_path / "na.csv", rows))
+
+
+def test_decimal_commas_are_named(tmp_path):
+    rows = [(name, str(lon).replace(".", ","), str(lat).replace(".", ","), pop) for name, lon, lat, pop in AU]
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
+    semicolon = regions_csv(tmp_path / "semi.csv", rows, header="id;lon;lat;pop", sep=";")
+    with pytest.raises(InputError, match="'lon' is not a number.*use '.' as the decimal mark"):
+        load(model, regions_path=semicolon)
+
+
+def test_cost_multiplier_asks_for_a_number_above_zero(tmp_path):
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
+    sites = sites_csv(tmp_path / "sites.csv", ['S1,151.2,-33.9,"1,5"', "S2,115.9,-31.9,1"],
+                      header="site_id,lon,lat,cost_multiplier")
+    with pytest.raises(InputError, match=r"'cost_multiplier' is not a number.*give a number > 0.*decimal mark"):
+        load(model, sites_path=sites)
+
+
+def test_a_missing_demand_point_longitude_asks_for_a_longitude(tmp_path):
+    frame = gpd.GeoDataFrame({"id": ["a", "b"], "pop": [1.0, 2.0], "plon": [-70.6, np.nan], "plat": [-33.4, -33.5]},
+                             geometry=[box(-71, -34, -70, -33), box(-71, -34, -70, -33)], crs="EPSG:4326")
+    frame.to_file(tmp_path / "r.gpkg")
+    model = model_file(tmp_path, tmp_path / "r.gpkg",
+                       'id_column = "id"\ndemand_column = "pop"\ndemand_point_columns = ["plon", "plat"]')
+    with pytest.raises(InputError, match=r"'plon' is not a finite number in rows 2.*longitude in \[−180, 180\]"):
+        load(model)
