@@ -24,7 +24,7 @@ import pandas as pd
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig
 from planner.inputs.geo import great_circle_km, points_to_lonlat, require_crs
-from planner.inputs.io import is_table, points_from_table, read_table, read_vector, require_columns
+from planner.inputs.io import SITES_FIX, is_table, points_from_table, read_table, read_vector, require_columns
 from planner.inputs.validate import check_ids
 from planner.problem import Supply
 
@@ -37,7 +37,7 @@ def read_suppliers(path: Path) -> pd.DataFrame:
     """The supplier table: ``supplier_id, material, capacity_per_yr, cost_per_unit, lon, lat``."""
     path = Path(path)
     if is_table(path):
-        frame = points_from_table(read_table(path, "suppliers", "--suppliers"), path)
+        frame = points_from_table(read_table(path, "suppliers", "--suppliers"), path, fix=SITES_FIX)
     else:
         frame = read_vector(path, None, "suppliers", "--suppliers")
         require_crs(frame, path)

@@ -45,7 +45,7 @@ def toml_string(value: str) -> str:
 def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_column, crs) -> dict:
     """The file's keys for ``[regions]``: read the file once and resolve every column. The coordinate
     columns are never candidates for the demand (nor the id)."""
-    frame = read_regions(path, layer, lon_column, lat_column, crs)
+    frame = read_regions(path, layer, lon_column, lat_column, crs, text_columns=(id_column or "",))
     coordinates = found_coordinates(frame, path, lon_column, lat_column)
     source = RegionSource(path, layer, id_column, demand_column, None, None, lon_column, lat_column, crs, False)
     id_found, demand_found = resolve_columns(frame.drop(columns=list(coordinates)), source, needs_demand=True)
