@@ -357,27 +357,30 @@ def _run_inputs(config, data, inputs=()) -> list[Path]:
 def _check_folder_name(name: str) -> None:
     """The model name must be a plain folder name to make the default output folder results/<name>
     (the model-file schema checks it too; a model built in code may not have been)."""
-    import re
+    from planner.inputs.config import is_folder_name
 
-    from planner.inputs.config import SAFE_NAME
-
-    if not re.fullmatch(SAFE_NAME, name):
+    if not is_folder_name(name):
         raise InputError(
-            f"model name {name!r} cannot name the output folder results/<name>: use letters, digits, '_', '-', '.' "
-            "and spaces (not '.', '..' or a path), or pass --out"
+            f"model name {name!r} cannot name the output folder results/<name>: use letters (any script), digits, "
+            "'_', '-', '.' and spaces, starting with a letter, digit or '_', at most 100 characters (not '.', '..' "
+            "or a path), or pass --out"
         )
 
 
 def _reserve_plan_write(out_dir: Path, config, data, options, make, write, extra_sources=None, **write_options):
     """Reserve ``out_dir`` (a refused or unwritable one fails before solving) → ``make()`` → ``write(
-    result, out_dir, sources, warnings, staging, **write_options)``; returns (result, what write returned)."""
+    result, out_dir, sources, warnings, staging, **write_options)``, ``warnings`` every warning the 'planner'
+    loggers log from loading to writing (:func:`planner.pipeline.logged_warnings`); returns (result, what write
+    returned)."""
     from planner.export.folder import reserved_output_dir
     from planner.export.summary import solve_sources
+    from planner.pipeline import add_warnings, logged_warnings
 
-    with reserved_output_dir(out_dir) as staging:
+    with reserved_output_dir(out_dir) as staging, logged_warnings() as warnings_seen:
         result = make()
         sources = {**solve_sources(config, data, options, result.inputs.regions_path), **(extra_sources or {})}
-        return result, write(result, out_dir, sources, result.screening.warnings, staging, **write_options)
+        add_warnings(warnings_seen, result.screening.warnings)  # also those a quieter logger did not emit
+        return result, write(result, out_dir, sources, warnings_seen, staging, **write_options)
 
 
 def _write_plan(result, out_dir, sources, warnings_seen, staging, **options):

@@ -7,8 +7,14 @@ together and times them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
 
 from planner.audit import AuditReport, audit
 from planner.errors import SolverError
@@ -21,6 +27,44 @@ from planner.solver import SolveReport, SolverOptions, solve
 from planner.timing import Timing
 
 logger = logging.getLogger(__name__)
+
+
+class WarningLog(logging.Handler):
+    """Appends the message of every WARNING (or worse) record of the 'planner' loggers to ``messages``,
+    each message once (:func:`logged_warnings`)."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.messages = messages
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            add_warnings(self.messages, [record.getMessage()])
+        except Exception:  # a record whose arguments do not format: logging's own error path
+            self.handleError(record)
+
+
+def add_warnings(messages: list[str], more: Iterable[str]) -> list[str]:
+    """``messages`` with those of ``more`` it does not hold yet appended, in order."""
+    for message in more:
+        if message not in messages:
+            messages.append(message)
+    return messages
+
+
+@contextmanager
+def logged_warnings() -> Iterator[list[str]]:
+    """A list of the warnings the 'planner' loggers log inside the block, in order, each once: a run's
+    warnings from loading to writing (``summary.json`` → ``warnings``). The list grows while the block
+    runs, so a writer handed it also holds the warnings logged while writing before it reads it."""
+    messages: list[str] = []
+    handler = WarningLog(messages)
+    root = logging.getLogger("planner")
+    root.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        root.removeHandler(handler)
 
 
 @dataclass(frozen=True)
@@ -102,13 +146,52 @@ class Plan:
     run: Run
 
 
+def load_for_model(config, data_options):
+    """:func:`planner.inputs.prepare.load_inputs`; for a model derived from the user's by leaving out
+    facility types (``config.derived_from``, compare's central-only and micro-only variants) a
+    ``--sites`` file is read against the user's model, so it may name every type of it, and each site
+    keeps only the types of ``config`` (:func:`sites_for_types`)."""
+    from planner.inputs.prepare import load_inputs
+
+    user_model = getattr(config, "derived_from", None)
+    if user_model is None or not data_options.sites_path:
+        return load_inputs(config, data_options)
+    inputs = load_inputs(user_model, data_options)
+    return dataclasses.replace(inputs, sites=sites_for_types(inputs.sites, tuple(config.facility_types), config.name))
+
+
+def sites_for_types(sites: pd.DataFrame, type_names: tuple[str, ...], model_name: str) -> pd.DataFrame:
+    """``sites`` (a sites table, ``types`` a tuple per site) with each site's types narrowed to
+    ``type_names``: a site left with no type is no candidate, so a forced or existing site of left-out
+    types is not forced in this model (an info line names such sites)."""
+    types = [tuple(t for t in site_types if t in type_names) for site_types in sites["types"]]
+    keep = np.array([bool(t) for t in types], dtype=bool)
+    narrowed = sites.assign(types=types)
+    is_forced = narrowed["forced"].to_numpy(bool)
+    dropped = narrowed.loc[~keep & ~is_forced, "site_id"].astype(str).tolist()
+    forced = narrowed.loc[~keep & is_forced, "site_id"].astype(str).tolist()
+    if dropped:
+        logger.info("%s: sites %s allow only facility types this model leaves out; not candidates here",
+                    model_name, _few(dropped))
+    if forced:
+        logger.info("%s: forced/existing sites %s allow only facility types this model leaves out; neither "
+                    "forced nor candidates here", model_name, _few(forced))
+    return narrowed[keep].reset_index(drop=True)
+
+
+def _few(names: list[str], shown: int = 5) -> str:
+    """Up to ``shown`` names, then how many more."""
+    more = f" (+{len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def load_and_prepare(config, data_options, timing: Timing):
     """load → validate → prepare → screen; returns (inputs, problem, screening)."""
-    from planner.inputs.prepare import load_inputs, prepare_problem
+    from planner.inputs.prepare import prepare_problem
     from planner.inputs.screen import screen_problem
 
     with timing.phase("load"):
-        inputs = load_inputs(config, data_options)
+        inputs = load_for_model(config, data_options)
     with timing.phase("prepare"):
         problem = prepare_problem(config, inputs)
         screening = screen_problem(problem)

@@ -45,7 +45,7 @@ import pandas as pd
 import shapely
 
 from planner.errors import InputError
-from planner.export.charts import NO_DEMAND_COLOUR, UNMET_COLOUR, type_colours
+from planner.export.charts import NO_DEMAND_COLOUR, UNMET_COLOUR, missing_glyphs_allowed, type_colours
 from planner.inputs.geo import (
     LONLAT,
     anchor_points,
@@ -1026,7 +1026,7 @@ def save_figure(fig: Figure, paths: Sequence[Path], title: str = "") -> list[Pat
         if title and fmt != "png":
             metadata["Title"] = title
         rc = {"svg.fonttype": "none", "svg.hashsalt": "planner", "pdf.fonttype": 42}
-        with matplotlib.rc_context(rc):
+        with matplotlib.rc_context(rc), missing_glyphs_allowed():
             fig.savefig(path, format=fmt, dpi=PNG_DPI, metadata=metadata, facecolor="white")
         written.append(path)
     return written

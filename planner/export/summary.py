@@ -74,7 +74,8 @@ def objective_kind_block(run: Run) -> dict[str, Any] | None:
 
 
 def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
-    """The summary dictionary; ``costs`` add up to ``objective`` (currency/yr)."""
+    """The summary dictionary; ``costs`` add up to ``objective`` (currency/yr); ``warnings`` each once,
+    in order."""
     report = run.report
     costs = run.tables.cost_parts()
     summary = {
@@ -96,7 +97,7 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
         "size": run.problem.summary(),
         "solver": {"name": report.solver, "nodes": report.nodes, "solve_s": report.solve_s},
         "inputs": sources,
-        "warnings": warnings,
+        "warnings": list(dict.fromkeys(warnings)),
         "audit": run.audit.to_dict(),
         "units": {
             "objective": "currency/yr",

@@ -13,19 +13,34 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import tomllib
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from planner.errors import InputError, read_input_bytes
 
 logger = logging.getLogger(__name__)
 
-SAFE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_. -]{0,99}$"  # a folder name: no separators, never '.' or '..'
+# a folder name (\w is Unicode: letters and digits of any script, '_'): no separators, never '.' or '..';
+# is_folder_name also takes the combining marks that letters of scripts such as Devanagari or Thai carry
+SAFE_NAME = r"^\w[\w. -]{0,99}$"
+FOLDER_NAME_RULE = "must be a plain folder name (letters, digits, '-', '_', '.', spaces; not '.' or '..')"
+
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # finite: omit a key for "no limit"
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+def is_folder_name(name: str) -> bool:
+    """``name`` names a folder on any system: 1 to 100 characters, the first a letter or digit (of any
+    script) or '_', the others letters with their combining marks, digits, '_', '-', '.' or spaces; so
+    no path separator, control character, leading '-', '.' or space, never '.' or '..'."""
+    if not 0 < len(name) <= 100 or not re.match(r"\w", name):
+        return False
+    return all(char.isalnum() or char in "_-. " or unicodedata.category(char).startswith("M") for char in name)
 
 
 class _Strict(BaseModel):
@@ -357,7 +372,6 @@ class ModelConfig(_Strict):
 
     name: str = Field(
         description="model name; default output folder results/<name> (letters, digits, '-', '_', '.', spaces)",
-        pattern=SAFE_NAME,
     )
     description: str = ""
     currency: str = "USD"
@@ -374,6 +388,7 @@ class ModelConfig(_Strict):
     uncertainty: UncertaintyConfig = Field(default_factory=UncertaintyConfig)
     rollout: RolloutConfig = Field(default_factory=RolloutConfig)
     _source_path: Path | None = PrivateAttr(default=None)  # the file this was read from (not a key)
+    _derived_from: ModelConfig | None = PrivateAttr(default=None)  # see derived_from (not a key)
 
     @property
     def source_path(self) -> Path | None:
@@ -382,6 +397,24 @@ class ModelConfig(_Strict):
     @source_path.setter
     def source_path(self, path: Path | None) -> None:
         self._source_path = path
+
+    @property
+    def derived_from(self) -> ModelConfig | None:
+        """The user's model this one was derived from by leaving out facility types (``planner compare``'s
+        central-only and micro-only variants), else None: a ``--sites`` file is checked against its
+        facility types, and each site keeps those of this model (:func:`planner.pipeline.load_for_model`)."""
+        return self._derived_from
+
+    @derived_from.setter
+    def derived_from(self, model: ModelConfig | None) -> None:
+        self._derived_from = model
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder_name(cls, name: str) -> str:
+        if not is_folder_name(name):
+            raise ValueError(FOLDER_NAME_RULE)
+        return name
 
     @model_validator(mode="after")
     def _references_resolve(self) -> ModelConfig:
@@ -407,26 +440,49 @@ class ModelConfig(_Strict):
         return self
 
 
+SHOWN_PROBLEMS = 3  # a model-file error names up to this many problems on its one line
+_KEY_PROBLEMS = {  # validation error type: (what is wrong, the hint at the end of the line: the first kind's)
+    "extra_forbidden": ("unknown key", "check its spelling against models/README.md"),
+    "missing": ("required key is missing", "see models/README.md"),
+}
+
+
 def _format_validation_error(error: ValidationError, path: Path | str) -> str:
-    errors = error.errors()
-    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    key = ".".join(str(part) for part in first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown key; check its spelling against models/README.md"
-    elif first["type"] == "missing":
-        message = "required key is missing; see models/README.md"
-    elif first["type"] == "string_pattern_mismatch" and key == "name":
-        message = "must be a plain folder name (letters, digits, '-', '_', '.', spaces; not '.' or '..')"
-    more = len(errors) - 1
-    suffix = f" (+{more} more problems)" if more else ""
+    """One line naming the model file and up to :data:`SHOWN_PROBLEMS` problems, joined by '; ':
+    unknown keys first (usually typos, which also explain a missing key), the keys of one kind of
+    problem together; then how many more problems there are and how to see them."""
+    order = [*_KEY_PROBLEMS, None]
+    errors = sorted(error.errors(), key=lambda e: order.index(e["type"] if e["type"] in _KEY_PROBLEMS else None))
+    shown = errors[:SHOWN_PROBLEMS]
+    parts = []
+    for kind in _KEY_PROBLEMS:
+        same = [e for e in shown if e["type"] == kind]
+        if same:
+            also = f" (also {', '.join(repr(_key(e)) for e in same[1:])})" if len(same) > 1 else ""
+            parts.append(_problem(same[0], got=len(same) == 1) + also)
+    parts += [_problem(e) for e in shown if e["type"] not in _KEY_PROBLEMS]
+    hints = [hint for kind, (_, hint) in _KEY_PROBLEMS.items() if any(e["type"] == kind for e in shown)][:1]
+    more = len(errors) - len(shown)
+    if more:
+        hints.append(f"+{more} more problem{'s' if more > 1 else ''}: fix these, then `planner validate` shows them")
+    return f"{path}: " + "; ".join(parts + hints)
+
+
+def _key(error: dict) -> str:
+    return ".".join(str(part) for part in error["loc"])
+
+
+def _problem(error: dict, got: bool = True) -> str:
+    """One problem of a validation error: the key, what is wrong and (``got``) the value found."""
+    key = _key(error)
+    message = _KEY_PROBLEMS.get(error["type"], (error["msg"].removeprefix("Value error, "),))[0]
     if not key:
-        return f"{path}: {message}{suffix}"
-    if first["type"] == "missing" or isinstance(first.get("input"), dict | list):
-        return f"{path}: key '{key}': {message}{suffix}"
-    shown = repr(first.get("input"))
+        return message
+    if not got or error["type"] == "missing" or isinstance(error.get("input"), dict | list):
+        return f"key '{key}': {message}"
+    shown = repr(error.get("input"))
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    return f"{path}: key '{key}': {message} (got {shown}){suffix}"
+    return f"key '{key}': {message} (got {shown})"
 
 
 def decode_model_text(raw: bytes, path: Path) -> str:
@@ -481,6 +537,7 @@ def set_dotted(config: ModelConfig, key: str, value: Any) -> ModelConfig:
     node[parts[-1]] = value
     updated = model_config_from_dict(data, config.source_path or config.name)
     updated.source_path = config.source_path
+    updated.derived_from = config.derived_from
     return updated
 
 

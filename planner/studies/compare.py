@@ -51,6 +51,7 @@ def role_variant(config: ModelConfig, keep_roles: set[str], name: str) -> ModelC
     data["name"] = name
     variant = model_config_from_dict(data, config.source_path or config.name)
     variant.source_path = config.source_path
+    variant.derived_from = config.derived_from or config  # a --sites file names the user's facility types
     return variant
 
 

@@ -237,6 +237,7 @@ class SolveTask:
     source_path: str | None
     data: DataOptions
     options: SolverOptions
+    derived_from_data: dict | None = None  # the model a variant leaves facility types out of (its --sites names)
 
 
 def _failed(task: SolveTask, error: str) -> dict:
@@ -254,6 +255,8 @@ def solve_task(task: SolveTask) -> dict:
     try:
         config = model_config_from_dict(task.config_data, task.source_path or "<sensitivity>")
         config.source_path = Path(task.source_path) if task.source_path else None
+        if task.derived_from_data is not None:
+            config.derived_from = model_config_from_dict(task.derived_from_data, task.source_path or "<sensitivity>")
         report = plan(config, task.data, task.options).run.report
     except PlannerError as error:
         return _failed(task, str(error))
@@ -376,7 +379,8 @@ def evaluate_points(config: ModelConfig, points: list[Point], data: DataOptions,
             model = point.parameter.apply(config, point.x) if point.parameter else config
             variants = standard_variants(model)
         for name, variant in variants.items():
-            tasks.append(SolveTask(number, name, variant.model_dump(mode="json"), source, data, options))
+            derived = variant.derived_from.model_dump(mode="json") if variant.derived_from else None
+            tasks.append(SolveTask(number, name, variant.model_dump(mode="json"), source, data, options, derived))
     rows = run(tasks)
     return [point_row(point, [row for row in rows if row["point"] == number]) for number, point in enumerate(points)]
 
