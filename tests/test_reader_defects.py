@@ -217,3 +217,14 @@ def test_a_missing_demand_point_longitude_asks_for_a_longitude(tmp_path):
                        'id_column = "id"\ndemand_column = "pop"\ndemand_point_columns = ["plon", "plat"]')
     with pytest.raises(InputError, match=r"'plon' is not a finite number in rows 2.*longitude in \[−180, 180\]"):
         load(model)
+
+
+def test_a_demand_with_thousands_separators_says_so(tmp_path):
+    import pandas as pd
+
+    from planner.errors import InputError
+    from planner.inputs.validate import check_demand_column
+
+    frame = pd.DataFrame({"pop": ["1,129,410", "250,000", "12"]})
+    with pytest.raises(InputError, match=r"column 'pop' is not a number .*thousands separators are not read"):
+        check_demand_column(frame, "pop", tmp_path / "towns.csv")

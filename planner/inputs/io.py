@@ -31,6 +31,7 @@ LONLAT = "EPSG:4326"
 # columns read as text from a CSV (case-insensitive): ids such as ZIP or FIPS codes keep their leading zeros
 ID_NAMES = ("region_id", "id", "geoid", "fid", "code", "site_id", "customer_id", "store_id", "name")
 DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")  # '12,5': a number written with a decimal comma
+THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}([,' ]\d{3})+(\.\d+)?\s*$")  # '1,129,410': grouped digits
 PROJECTED_ABOVE = 1000.0  # |coordinate| above this in a lon/lat column: metres, not degrees
 REGION_FIX = "name them with --lon-column and --lat-column"
 SITES_FIX = "name them lon and lat (degrees, WGS84)"
@@ -121,8 +122,12 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
 
 
 def decimal_comma_hint(values: pd.Series) -> str:
-    """'; decimal commas ...' when some of ``values`` are numbers written with a decimal comma, else ''."""
+    """'; decimal commas ...' when some of ``values`` are numbers written with a decimal comma, '; thousands
+    separators ...' when some have their digits grouped ('1,129,410'; '12,500' is read as either), else ''."""
     text = values.dropna().astype(str)
+    grouped = text.str.match(THOUSANDS)
+    if grouped.any() and not text.str.match(DECIMAL_COMMA).all():
+        return "; thousands separators are not read: write the digits alone (e.g. 1129410, not 1,129,410)"
     if text.str.match(DECIMAL_COMMA).any():
         return "; decimal commas are not read: use '.' as the decimal mark (e.g. 12.5, not 12,5)"
     return ""
