@@ -31,22 +31,15 @@ def marked_out(tmp_path: Path) -> Path:
     return out
 
 
-def test_a_scenario_file_inside_out_is_refused_and_kept(tmp_path):
+@pytest.mark.parametrize(("option", "name", "text"), [("--scenarios", "scenarios.csv", SCENARIOS),
+                                                     ("--suppliers", "suppliers.csv", SUPPLIERS)])
+def test_a_file_option_inside_out_is_refused_and_kept(tmp_path, option, name, text):
     model = instance(tmp_path)
     out = marked_out(tmp_path)
-    (out / "scenarios.csv").write_text(SCENARIOS)
+    (out / name).write_text(text)
     before = snapshot(tmp_path)
-    assert_refused(invoke("solve", "--model", str(model), "--scenarios", str(out / "scenarios.csv"),
-                          "--out", str(out), "--quiet"), before, tmp_path, "an input of this run", "scenarios.csv")
-
-
-def test_a_suppliers_file_inside_out_is_refused_and_kept(tmp_path):
-    model = instance(tmp_path)
-    out = marked_out(tmp_path)
-    (out / "suppliers.csv").write_text(SUPPLIERS)
-    before = snapshot(tmp_path)
-    assert_refused(invoke("solve", "--model", str(model), "--suppliers", str(out / "suppliers.csv"),
-                          "--out", str(out), "--quiet"), before, tmp_path, "an input of this run", "suppliers.csv")
+    assert_refused(invoke("solve", "--model", str(model), option, str(out / name), "--out", str(out), "--quiet"),
+                   before, tmp_path, "an input of this run", name)
 
 
 def test_a_further_model_of_compare_inside_out_is_refused_and_kept(tmp_path):

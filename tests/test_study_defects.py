@@ -30,18 +30,10 @@ from planner.solver.outcome import SolverOptions
 from planner.studies.compare import compare, standard_variants
 from planner.studies.sensitivity import Point, evaluate_points, run_here
 from tests.builders import equator_regions, tiny_config, tiny_model_file
+from tests.test_cli_outputs import TWO_ROLES
 
 EXACT = SolverOptions(mip_gap=1e-9)
 PRODUCTION = {"standard": {"cost_per_unit": 1.0}}
-TWO_ROLES = """[facility_types.central]
-role = "central"
-opening_cost_per_yr = 100.0
-products = { standard = { cost_per_unit = 1.0 } }
-[facility_types.micro]
-role = "microfactory"
-opening_cost_per_yr = 50.0
-products = { standard = { cost_per_unit = 1.0 } }
-"""
 
 
 def two_roles(tmp_path: Path):
