@@ -210,19 +210,3 @@ def test_a_network_short_of_the_service_level_is_not_an_incumbent():
     assert within_service(problem, index, solution) < need(problem, index)
     assert not satisfies_coupling(problem, index, solution)
 
-
-@pytest.mark.parametrize("seed", [0, 1, 3, 4])  # seed 2 is infeasible
-def test_first_round_with_service_levels_goes_on_from_the_better_start(seed):
-    """The first round runs from each scale of the starting multipliers (half the steps each) and
-    leaves the next round the multipliers of the better bound, which stays a valid bound."""
-    problem = service_problem(seed, capacitated=True, binding=True)
-    index = ModelIndex.from_problem(problem)
-    run = presolve._PresolveRun(problem, index, SolverOptions(time_limit_s=60.0))
-    run.first_round(30.0)
-    steps = 400 // len(presolve.FIRST_ROUND_STARTS)
-    alone = [lagrangian_bound(problem, index, None, max_iterations=steps, time_limit_s=30.0, start_scale=scale)
-             for scale in presolve.FIRST_ROUND_STARTS]
-    better = max(alone, key=lambda result: result.bound)
-    assert run.bound == pytest.approx(better.bound, rel=1e-12)
-    assert np.array_equal(run.multipliers, better.multipliers)
-    assert run.bound <= highs_optimum(problem) + 1e-6 * abs(run.bound)

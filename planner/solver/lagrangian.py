@@ -435,7 +435,6 @@ def lagrangian_bound(
     current_upper_bound: Callable[[], float | None] | None = None,
     restart_when_stuck: bool = False,
     max_target_gap: float | None = None,
-    start_scale: float = 1.0,
 ) -> LagrangianResult:
     """Subgradient optimisation of L(λ, ν); see the module doc. Polyak steps towards ``upper_bound``,
     or towards what ``current_upper_bound`` returns at each step where a heuristic improves it
@@ -444,12 +443,11 @@ def lagrangian_bound(
     with ``restart_when_stuck`` starts again from the best multipliers at full scale (the target
     may have moved since). The last two help on large models, where a round started from the
     previous round's best multipliers with a target far above them can find nothing better while
-    a target nearer the bound still climbs. Without ``start`` the steps start from
-    :func:`initial_multipliers` × ``start_scale``. The round also ends once Ctrl-C or SIGTERM asked the
-    run to stop (``planner.interrupt``; it may run in a worker thread), with the best bound so far."""
+    a target nearer the bound still climbs. The round also ends once Ctrl-C or SIGTERM asked the run
+    to stop (``planner.interrupt``; it may run in a worker thread), with the best bound so far."""
     started = time.perf_counter()
     relaxation = _Relaxation(problem, index)
-    multipliers = start.copy() if start is not None else start_scale * initial_multipliers(problem, index, relaxation)
+    multipliers = start.copy() if start is not None else initial_multipliers(problem, index, relaxation)
     target = upper_bound
     best = (-np.inf, multipliers.copy(), None)
     step_scale, stall = 2.0, 0

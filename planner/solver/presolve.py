@@ -26,7 +26,7 @@ from planner.model.solution import Solution
 from planner.model.start import load_start
 from planner.problem import Problem
 from planner.solver.heuristic import incumbent_from_values, restricted_mip, satisfies_coupling, solution_cost
-from planner.solver.lagrangian import CapacityCover, LagrangianResult, fixable_options, lagrangian_bound
+from planner.solver.lagrangian import CapacityCover, fixable_options, lagrangian_bound
 from planner.solver.module_search import largest_capacity_type, module_search
 from planner.solver.outcome import SolveReport, SolverOptions, Status, relative_gap
 from planner.solver.service_search import cost_first_cover, drop_and_repair
@@ -41,8 +41,6 @@ LARGE_MODEL_ARCS = 200_000  # from this size the presolve gets most of the time 
 LARGE_MODEL_SHARE = 0.9
 MIN_HIGHS_SECONDS_LARGE = 20.0  # on large models HiGHS is not run with less time left (highs_can_help)
 FIRST_ROUND_SHARE_LARGE = 0.15  # of the budget: the first subgradient round (it stalls soon on large models)
-FIRST_ROUND_STARTS = (1.0, 0.5)  # with service levels the first round tries these scales of the starting
-# multipliers, half the round each, and goes on from the better (see _PresolveRun.first_round)
 LARGE_MODEL_TARGET_GAP = 0.02  # Polyak targets at most this far above the bound on large models
 LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (time-limited anyway)
 FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search (none on large models)
@@ -210,9 +208,8 @@ class _PresolveRun:
         """The best cost known now: the incumbent's or the running module search's."""
         return min((c for c in (self.cost, self.found_cost) if c is not None), default=None)
 
-    def bound_round(self, seconds: float, iterations: int | None = None, start_scale: float = 1.0) -> LagrangianResult:
-        """One subgradient round from the last one's multipliers (the first from the starting ones ×
-        ``start_scale``); keeps the best bound."""
+    def bound_round(self, seconds: float) -> None:
+        """One subgradient round from the last one's multipliers; keeps the best bound."""
         large = self.large
         result = lagrangian_bound(
             self.problem,
@@ -220,40 +217,14 @@ class _PresolveRun:
             upper_bound=self.cost,
             time_limit_s=seconds,
             start=self.multipliers,
-            max_iterations=iterations or (LARGE_MODEL_ITERATIONS if large else 400),
+            max_iterations=LARGE_MODEL_ITERATIONS if large else 400,
             current_upper_bound=self.current_upper_bound if large else None,
             restart_when_stuck=large,
             max_target_gap=LARGE_MODEL_TARGET_GAP if large and self.cost is not None else None,
-            start_scale=start_scale,
         )
         self.multipliers = result.multipliers
         if self.bound is None or result.bound > self.bound:
             self.bound, self.option_value, self.chosen = result.bound, result.option_value, result.chosen
-        return result
-
-    def first_round(self, seconds: float) -> None:
-        """The first subgradient round from :func:`initial_multipliers`. With service levels (below
-        ``LARGE_MODEL_ARCS``) it tries each scale of ``FIRST_ROUND_STARTS`` for an equal part of the round
-        (time and steps) and leaves the multipliers of the best bound for the next round: the service
-        rows' multipliers take over part of the price of the pairs within the limit, so the all-in
-        prices (scale 1) can start far too high, and which start climbs faster depends on the level.
-        On the bundled hybrid model, after 200 steps from each: 80 % of ``standard`` within 500 km
-        335.97 M (scale 0.5) against 334.35 M, and after the presolve's second round 337.28 M against
-        335.66 M (scale 1 stalls near 334 M however long it runs); 90 % within 800 km 346.5 M against
-        337.4 M (second round 348.4 M against 340.0 M); 70 % within 300 km 327.8 M against 331.0 M,
-        where scale 1 is kept. Without service levels the first round is one run from scale 1 (on the
-        hybrid model without a level it leads, 316.99 M against 309.15 M, and halving its steps gave
-        HiGHS a poorer start)."""
-        if self.large or not len(self.problem.serviced_products):
-            self.bound_round(seconds)
-            return
-        best = None
-        for scale in FIRST_ROUND_STARTS:
-            self.multipliers = None
-            result = self.bound_round(seconds / len(FIRST_ROUND_STARTS), 400 // len(FIRST_ROUND_STARTS), scale)
-            if best is None or result.bound > best.bound:
-                best = result
-        self.multipliers = best.multipliers
 
     def consider(self, candidate: Solution | None) -> None:
         """Keep ``candidate`` if it is feasible and cheaper than the incumbent."""
@@ -279,7 +250,7 @@ class _PresolveRun:
         its options leaves much demand unserved: on the national model, after 100 and 140 steps,
         510.1 M and 502.1 M with no central plant against 363.0 M and 353.5 M with the best one
         added; from 180 steps on it opens one itself."""
-        self.first_round(self.budget * (FIRST_ROUND_SHARE_LARGE if self.large else 0.25))
+        self.bound_round(self.budget * (FIRST_ROUND_SHARE_LARGE if self.large else 0.25))
         self.heuristic_incumbent(0.0 if self.large else self.budget * FIRST_HEURISTIC_SHARE)
         if self.large and self.chosen is not None:
             with_every_type = self.chosen | best_of_missing_types(self.problem, self.option_value, self.chosen)
