@@ -209,4 +209,3 @@ def test_a_network_short_of_the_service_level_is_not_an_incumbent():
     solution = flows_for_open_set(avoiding_near, index, every_site)
     assert within_service(problem, index, solution) < need(problem, index)
     assert not satisfies_coupling(problem, index, solution)
-
