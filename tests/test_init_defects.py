@@ -82,29 +82,23 @@ def test_init_into_a_path_under_a_file_says_one_line(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cities.csv"]
 
 
-def test_init_on_a_read_only_file_system_says_one_line(tmp_path, monkeypatch):
+def _raise(error_number: int, text: str):
+    def failing(first, *args, **kwargs):
+        raise OSError(error_number, text, str(first))
+
+    return failing
+
+
+@pytest.mark.parametrize(("target", "error_number", "text"), [
+    ("pathlib.Path.write_text", errno.EROFS, "Read-only file system"),  # the staging file cannot be written
+    ("planner.inputs.template.os.replace", errno.EACCES, "Permission denied"),  # nor moved into place
+])
+def test_init_failing_to_write_says_one_line_and_leaves_nothing(tmp_path, monkeypatch, target, error_number, text):
     data = write_cities(tmp_path)
     out = tmp_path / "m.toml"
-
-    def read_only(self, *args, **kwargs):
-        raise OSError(errno.EROFS, "Read-only file system", str(self))
-
-    monkeypatch.setattr(Path, "write_text", read_only)
+    monkeypatch.setattr(target, _raise(error_number, text))
     line = error_line(init(str(data), "--out", str(out)))
-    assert line == f"error: cannot write {out}: Read-only file system; choose another --out"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cities.csv"]
-
-
-def test_init_failing_move_leaves_no_staging_file(tmp_path, monkeypatch):
-    data = write_cities(tmp_path)
-    out = tmp_path / "m.toml"
-
-    def refused(source, target):
-        raise OSError(errno.EACCES, "Permission denied", str(target))
-
-    monkeypatch.setattr("planner.inputs.template.os.replace", refused)
-    line = error_line(init(str(data), "--out", str(out)))
-    assert line == f"error: cannot write {out}: Permission denied; choose another --out"
+    assert line == f"error: cannot write {out}: {text}; choose another --out"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cities.csv"]
 
 
