@@ -100,6 +100,7 @@ def test_select_on_a_numeric_column_matches_by_value(tmp_path):
 # --- defect 3: a facility type listed twice ---------------------------------------------------------------
 
 
+@pytest.mark.slow  # a whole CLI run
 def test_a_type_listed_twice_counts_once_and_solves(tmp_path):
     model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
     sites = sites_csv(tmp_path / "sites.csv", ["S1,151.2,-33.9,plant", "S2,138.6,-34.9,plant;plant"],

@@ -96,6 +96,7 @@ def test_sensitivity_solves_each_variant_with_sites_of_one_type(tmp_path):
     assert rows[0]["note"] == "" and rows[0]["winner"] is not None
 
 
+@pytest.mark.slow  # a whole CLI run
 def test_compare_command_takes_sites_of_one_type(tmp_path):
     regions = equator_regions(tmp_path / "r.geojson", [0.0, 10.0], [10, 10])
     model = tiny_model_file(tmp_path / "model.toml", regions, TWO_ROLES)
@@ -134,6 +135,7 @@ def solve_and_read_summary(tmp_path: Path, populations, sites_rows=None) -> dict
     return summary
 
 
+@pytest.mark.slow  # a whole CLI run
 def test_summary_holds_a_far_away_site_warning_of_loading(tmp_path):
     summary = solve_and_read_summary(tmp_path, [10, 20], ["S0,0,plant", "FAR,120,plant"])
     assert any("FAR" in w and "more than 1000 km from any demand point" in w for w in summary["warnings"])
@@ -167,6 +169,7 @@ def test_other_names_are_refused_in_one_line(tmp_path, name):
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.slow  # a whole CLI run
 def test_a_unicode_name_names_the_default_output_folder(tmp_path, monkeypatch):
     """Greek and Cyrillic: letters the map's font draws (the map's title holds the name)."""
     regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 20])
