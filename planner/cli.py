@@ -449,6 +449,20 @@ def cost_objective_only(config, what: str) -> None:
                          f"[objective] kind is '{config.objective.kind}' (use planner solve, or kind = \"cost\")")
 
 
+def _comparable(extra, base, data) -> None:
+    """A further model of ``compare`` must be a cost model in the base model's currency on the same
+    dataset (its ``[regions]`` the base's, unless REGIONS gives one file for all); else one line."""
+    cost_objective_only(extra, "planner compare")
+    where = extra.source_path or extra.name
+    if extra.currency != base.currency:
+        raise InputError(f"{where}: its currency is {extra.currency}, the --model's {base.currency}; compare needs "
+                         "one currency (convert the amounts and set currency)")
+    if data.regions_path is None and extra.regions.model_dump() != base.regions.model_dump():
+        raise InputError(f"{where}: its [regions] ({extra.regions.path}) differ from the --model's "
+                         f"({base.regions.path}); compare works on one dataset: give the same [regions], or the "
+                         "regions file as REGIONS for all models")
+
+
 def no_proximity(config, what: str, data=None) -> None:
     """Scenario models keep demand price-blind and have no inbound supply: proximity bands and a
     supplier file are refused with one line."""
@@ -728,6 +742,7 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
     configs = standard_variants(base)
     for path in models:
         extra = read_model_config(path)
+        _comparable(extra, base, data)
         configs[extra.name if extra.name not in configs else f"{extra.name}_{len(configs)}"] = extra
     options = _solver_options(base, time_limit, mip_gap, threads, quiet)
     sweep = Sweep.parse(sweep_text) if sweep_text else None

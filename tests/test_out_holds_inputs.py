@@ -91,3 +91,18 @@ def test_a_refused_move_into_place_is_one_line_and_keeps_the_previous_folder(tmp
     assert len(lines) == 1 and "cannot move the finished folder into place" in lines[0], result.stderr
     assert snapshot(out) == previous and (out / MARKER).exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp")], "staging left behind"
+
+
+@pytest.mark.parametrize(("edit", "fragment"), [
+    (lambda text: 'currency = "EUR"\n' + text, "its currency is EUR"),
+    (lambda text: text.replace("regions.geojson", "other.geojson"), "compare works on one dataset"),
+    (lambda text: text + '\n[objective]\nkind = "p_median"\np = 1\n', "works on the cost model"),
+])
+def test_a_further_model_compare_cannot_set_beside_the_others_is_refused(tmp_path, edit, fragment):
+    model = instance(tmp_path, TWO_ROLES)
+    (tmp_path / "other.geojson").write_bytes((tmp_path / "regions.geojson").read_bytes())
+    extra = tmp_path / "extra.toml"
+    extra.write_text(edit(model.read_text()))
+    before = snapshot(tmp_path)
+    assert_refused(invoke("compare", str(extra), "--model", str(model), "--out", str(tmp_path / "out"), "--quiet"),
+                   before, tmp_path, "extra.toml", fragment)
