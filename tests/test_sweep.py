@@ -85,7 +85,7 @@ def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
     config = two_type_config(tmp_path)
     config = resolve(config, {"products.standard.unmet_penalty_per_unit": None})
     varies = [Vary.parse("network.max_facilities=0,2", config),
-              Vary.parse("facility_types.micro.opening_cost_per_yr=-5,60", config)]
+              Vary.parse("facility_types.micro.opening_cost_per_yr=-5,60")]  # unchecked: fails on the worker
     out = tmp_path / "sweep"
     first = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address,
                        writer=write_scenario_folder)
@@ -155,3 +155,15 @@ def test_sweep_command_with_its_own_local_cluster(tmp_path):
     )
     assert unreachable.exit_code == 2 and "cannot connect" in unreachable.output
     assert not (tmp_path / "y").exists()
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("carbon_price=5,5", "the value 5 is repeated"),
+    ("carbon_price=5:5:3", "the value 5 is repeated"),
+    ("facility_types.micro.max_modules=1:4:3", "is a whole number and 2.5 is not"),
+])
+def test_vary_values_are_checked_before_anything_runs(tmp_path, text, fragment):
+    config = two_type_config(tmp_path)
+    with pytest.raises(InputError, match=fragment) as raised:
+        Vary.parse(text, config)
+    assert str(raised.value).startswith(f"--vary '{text}'")

@@ -62,8 +62,13 @@ class Vary:
         integer = False
         if config is not None:
             integer = _check_key(config, key)
-        if integer:
-            values = np.round(values)
+        if integer and not np.allclose(values, np.round(values), rtol=0.0, atol=1e-9):
+            odd = next(float(v) for v in values if abs(v - round(v)) > 1e-9)
+            raise InputError(f"--vary '{text}': '{key}' is a whole number and {odd:g} is not; list whole values "
+                             "or choose START:STOP:N with whole steps")
+        repeated = sorted({float(v) for v in values if np.count_nonzero(values == v) > 1})
+        if repeated:
+            raise InputError(f"--vary '{text}': the value {repeated[0]:g} is repeated; give each value once")
         return cls(key=key, values=tuple(float(v) for v in values), integer=integer)
 
     def cast(self, value: float) -> float | int:
