@@ -349,3 +349,14 @@ def test_pmed1_pcenter_radius_is_achieved_and_no_smaller_level_has_a_cover():
     below = float(levels[np.searchsorted(levels, result.objective) - 1])
     fewest = solve_lscp(instance.distance, below, EXACT)
     assert fewest.status is Status.OPTIMAL and fewest.best_bound > instance.p + 0.5
+
+
+def test_pcenter_on_a_disconnected_graph_needs_a_site_in_each_part():
+    from planner.errors import InfeasibleError
+    from planner.solver.classic.pcenter import solve_pcenter
+
+    inf = np.inf
+    distance = np.array([[0.0, 2.0, inf, inf], [2.0, 0.0, inf, inf], [inf, inf, 0.0, 3.0], [inf, inf, 3.0, 0.0]])
+    with pytest.raises(InfeasibleError, match="raise p"):
+        solve_pcenter(distance, 1)
+    assert solve_pcenter(distance, 2).objective == 3.0

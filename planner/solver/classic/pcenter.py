@@ -111,8 +111,12 @@ def seeded_search(distance: np.ndarray, p: int) -> RadiusSearch:
     sites, farthest = farthest_first(distance, p)
     rows = np.zeros(distance.shape[0], dtype=bool)
     rows[farthest] = True
+    radius = radius_of(distance, sites)
+    if not np.isfinite(radius):  # the farthest-first rule puts a site in each component it can: p is too few
+        raise InfeasibleError(f"{p} sites cannot all be within a finite distance of every demand point (a "
+                              "disconnected graph with more parts than p); raise p to at least the number of parts")
     lo = int(np.searchsorted(levels, nearest.max()))
-    hi = int(np.searchsorted(levels, radius_of(distance, sites)))
+    hi = int(np.searchsorted(levels, radius))
     logger.info("p-center, p=%d: %d levels, seeds %g … %g", p, len(levels), levels[lo], levels[hi])
     return RadiusSearch(levels, lo, hi, sites, rows)
 
