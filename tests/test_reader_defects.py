@@ -229,3 +229,20 @@ def test_a_demand_with_thousands_separators_says_so(tmp_path):
     frame = pd.DataFrame({"pop": ["1,129,410", "250,000", "12"]})
     with pytest.raises(InputError, match=r"column 'pop' is not a number .*thousands separators are not read"):
         check_demand_column(frame, "pop", tmp_path / "towns.csv")
+
+
+def test_ids_in_either_unicode_form_are_one_id(tmp_path):
+    import unicodedata
+
+    import pandas as pd
+
+    from planner.inputs.io import read_od_matrix
+    from planner.inputs.validate import check_ids
+
+    composed, decomposed = "Zürich", unicodedata.normalize("NFD", "Zürich")
+    assert composed != decomposed
+    ids = check_ids(pd.DataFrame({"id": [decomposed, "Bern"]}), "id", tmp_path / "regions.csv", "region")
+    assert ids.tolist() == [composed, "Bern"]
+    od = tmp_path / "od.csv"
+    od.write_text(f"from,to,distance_km\nS1,{decomposed},12.5\n", encoding="utf-8")
+    assert read_od_matrix(od)["to"].tolist() == [composed]

@@ -300,8 +300,8 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
     values = [column for column in ("distance_km", "cost", "minutes") if column in table.columns]
     if not set(values) & {"distance_km", "cost"}:
         raise InputError(f"{path}: the OD matrix needs a 'distance_km' or a 'cost' column; add one")
-    table["from"] = table["from"].astype(str)
-    table["to"] = table["to"].astype(str)
+    table["from"] = table["from"].astype(str).str.strip().str.normalize("NFC")  # ids as check_ids writes them
+    table["to"] = table["to"].astype(str).str.strip().str.normalize("NFC")
     for column in values:
         numeric = pd.to_numeric(table[column], errors="coerce")
         bad = numeric.isna() | (numeric < 0)

@@ -136,7 +136,7 @@ def _read_scenario_table(path: Path) -> pd.DataFrame:
     if frame.empty:
         raise _fail(path, "the scenario file has no rows; give at least one scenario")
     for column in ("scenario", "region", "product"):
-        frame[column] = frame[column].str.strip()
+        frame[column] = frame[column].str.strip().str.normalize("NFC")  # ids as check_ids writes them
         empty = frame[column] == ""
         if empty.any():
             raise _fail(path, f"column '{column}' is empty in rows {_rows(frame, empty)}; fill it in every row")

@@ -30,9 +30,10 @@ def file_rows(frame: pd.DataFrame, mask) -> list[int]:
 
 
 def check_ids(frame: pd.DataFrame, column: str, path: Path, what: str) -> pd.Series:
-    """Ids present, non-empty and unique; returned as strings."""
+    """Ids present, non-empty and unique; returned as strings, stripped and in Unicode NFC (so that 'Zürich'
+    typed on one system matches it decomposed, as files saved on macOS may hold it)."""
     raw = frame[column]
-    ids = raw.astype(str).str.strip()
+    ids = raw.astype(str).str.strip().str.normalize("NFC")
     empty = raw.isna() | (ids == "") | (ids.str.lower() == "nan")
     if empty.any():
         rows = file_rows(frame, empty)
