@@ -433,6 +433,9 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
     config = read_model_config(model_path)
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
     out_dir = _output_folder(out, config, data, inputs=[scenarios])
+    if periods is not None and "rollout" not in config.model_fields_set:
+        logger.warning("--periods %d: the model file has no [rollout]; its defaults apply (adoption, no pilot "
+                       "regions, no discounting: see models/README.md)", periods)
     if scenarios is not None or periods is not None:
         cost_objective_only(config, "--scenarios and --periods")
         no_proximity(config, "--scenarios and --periods", data)
@@ -741,6 +744,8 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
     cost_objective_only(base, "planner compare")
     configs = standard_variants(base)
     for path in models:
+        if not Path(path).is_file():
+            raise InputError(f"{path}: no such model file (given as a further MODEL of compare); check the path")
         extra = read_model_config(path)
         _comparable(extra, base, data)
         configs[extra.name if extra.name not in configs else f"{extra.name}_{len(configs)}"] = extra

@@ -106,3 +106,10 @@ def test_a_further_model_compare_cannot_set_beside_the_others_is_refused(tmp_pat
     before = snapshot(tmp_path)
     assert_refused(invoke("compare", str(extra), "--model", str(model), "--out", str(tmp_path / "out"), "--quiet"),
                    before, tmp_path, "extra.toml", fragment)
+
+
+def test_a_missing_further_model_of_compare_is_named_as_such(tmp_path):
+    model = instance(tmp_path, TWO_ROLES)
+    before = snapshot(tmp_path)
+    assert_refused(invoke("compare", str(tmp_path / "nonexist.toml"), "--model", str(model), "--out",
+                          str(tmp_path / "out"), "--quiet"), before, tmp_path, "no such model file", "further MODEL")

@@ -167,3 +167,12 @@ def test_vary_values_are_checked_before_anything_runs(tmp_path, text, fragment):
     with pytest.raises(InputError, match=fragment) as raised:
         Vary.parse(text, config)
     assert str(raised.value).startswith(f"--vary '{text}'")
+
+
+def test_options_a_method_does_not_use_are_warned_about(caplog):
+    listed = [Vary("carbon_price", (0.0, 50.0, 100.0))]
+    with caplog.at_level("WARNING", logger="planner"):
+        assert len(sample_points(listed, "lhs", samples=3)) == 3
+        assert len(sample_points(listed, "grid", samples=3)) == 3
+    assert "the 3 values listed are not used" in caplog.text
+    assert "--samples 3 is for --method lhs" in caplog.text

@@ -9,6 +9,7 @@ fails only its own scenario, when it runs.
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,8 @@ from scipy.stats import qmc
 
 from planner.errors import InputError
 from planner.inputs.config import ModelConfig
+
+logger = logging.getLogger(__name__)
 
 METHODS = ("grid", "lhs")
 
@@ -103,10 +106,17 @@ def sample_points(varies: list[Vary], method: str = "grid", samples: int | None 
     if len(set(keys)) != len(keys):
         raise InputError(f"--vary: a key is given twice ({', '.join(keys)}); give each key once")
     if method == "grid":
+        if samples:
+            logger.warning("--samples %d is for --method lhs; the grid runs every combination of the listed values",
+                           samples)
         combos = itertools.product(*(vary.values for vary in varies))
         return [{v.key: v.cast(x) for v, x in zip(varies, combo, strict=True)} for combo in combos]
     if not samples or samples < 1:
         raise InputError("--method lhs needs --samples N (N ≥ 1)")
+    for vary in varies:
+        if len(vary.values) > 2:
+            logger.warning("--method lhs samples '%s' over its range [%g, %g]; the %d values listed are not used as "
+                           "such", vary.key, min(vary.values), max(vary.values), len(vary.values))
     unit = qmc.LatinHypercube(d=len(varies), seed=seed).random(samples)
     lows = np.array([min(vary.values) for vary in varies])
     highs = np.array([max(vary.values) for vary in varies])
