@@ -105,7 +105,8 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
     e_min = min(float(least.objective), e_max)
     result = [ParetoPoint(0, "cost_optimal", None, cost_optimal)]
     if e_max - e_min <= DOMINANCE_TOLERANCE * max(e_max, 1.0):
-        logger.info("pareto: the cost-optimal network already has the least emissions")
+        logger.warning("pareto: the cost-optimal network already has the least emissions (%.6g t CO2/yr); the "
+                       "frontier is that one point, not the %d asked for", e_max, points)
     else:
         caps = np.linspace(e_max, e_min, points)[1:]
         caps[-1] = e_min * (1 + CAP_SLACK)
