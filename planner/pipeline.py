@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from planner.audit import AuditReport, audit
-from planner.errors import SolverError
+from planner.errors import SolverError, truncated
 from planner.inputs.screen import screen_problem
 from planner.model import ModelIndex
 from planner.model.solution import Solution
@@ -172,17 +172,11 @@ def sites_for_types(sites: pd.DataFrame, type_names: tuple[str, ...], model_name
     forced = narrowed.loc[~keep & is_forced, "site_id"].astype(str).tolist()
     if dropped:
         logger.info("%s: sites %s allow only facility types this model leaves out; not candidates here",
-                    model_name, _few(dropped))
+                    model_name, truncated(dropped))
     if forced:
         logger.info("%s: forced/existing sites %s allow only facility types this model leaves out; neither "
-                    "forced nor candidates here", model_name, _few(forced))
+                    "forced nor candidates here", model_name, truncated(forced))
     return narrowed[keep].reset_index(drop=True)
-
-
-def _few(names: list[str], shown: int = 5) -> str:
-    """Up to ``shown`` names, then how many more."""
-    more = f" (+{len(names) - shown} more)" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
 
 
 def load_and_prepare(config, data_options, timing: Timing):

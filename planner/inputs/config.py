@@ -25,9 +25,6 @@ from planner.errors import InputError, read_input_bytes
 
 logger = logging.getLogger(__name__)
 
-# a folder name (\w is Unicode: letters and digits of any script, '_'): no separators, never '.' or '..';
-# is_folder_name also takes the combining marks that letters of scripts such as Devanagari or Thai carry
-SAFE_NAME = r"^\w[\w. -]{0,99}$"
 FOLDER_NAME_RULE = "must be a plain folder name (letters, digits, '-', '_', '.', spaces; not '.' or '..')"
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # finite: omit a key for "no limit"

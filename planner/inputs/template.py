@@ -21,7 +21,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from planner.errors import InputError
-from planner.inputs.config import SAFE_NAME, read_model_config
+from planner.inputs.config import is_folder_name, read_model_config
 from planner.inputs.io import coordinate_columns, is_table, read_regions
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.regions import NAME_NAMES, RegionSource, find_column, resolve_columns
@@ -33,8 +33,8 @@ MICRO_CANDIDATES = 30  # microfactory candidates spread over the demand by k-mea
 
 def model_name(path: Path) -> str:
     """A safe model name (and default output folder) from the data file's name."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).stem).strip("._") or "model"
-    return name if re.match(SAFE_NAME, name) else "model"
+    name = re.sub(r"[^\w.-]+", "_", Path(path).stem).strip("._-") or "model"
+    return name if is_folder_name(name) else "model"
 
 
 def toml_string(value: str) -> str:
