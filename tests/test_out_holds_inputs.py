@@ -52,17 +52,6 @@ def test_a_further_model_of_compare_inside_out_is_refused_and_kept(tmp_path):
                    tmp_path, "an input of this run", "extra.toml")
 
 
-def test_a_scenario_count_is_not_mistaken_for_a_file(tmp_path, monkeypatch):
-    model = instance(tmp_path)
-    out = marked_out(tmp_path)
-    (out / "20").write_text("not an input")  # a file of that name elsewhere is not the option's value
-    monkeypatch.chdir(tmp_path)
-    from planner.cli import _run_inputs
-    from planner.inputs.config import read_model_config
-
-    assert Path("20") not in _run_inputs(read_model_config(model), None, ["20"])
-
-
 def test_a_mount_point_as_out_is_refused(tmp_path, monkeypatch):
     model = instance(tmp_path)
     out = tmp_path / "volume"
