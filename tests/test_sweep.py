@@ -25,6 +25,7 @@ from planner.inputs.prepare import DataOptions
 from planner.pipeline import plan
 from planner.solver.outcome import SolverOptions
 from planner.studies.sweep import Vary, run_sweep, sample_points
+from planner.studies.sweep.runner import make_tasks
 from planner.studies.sweep.scenario import resolve
 from tests.builders import equator_regions, tiny_config, tiny_model_file
 
@@ -80,28 +81,61 @@ def test_carbon_price_sweep_on_two_workers(tmp_path, cluster):
 @pytest.mark.slow
 def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
     """max_facilities 0 cannot serve demand that must be served (the solver proves it infeasible on a
-    worker); a negative opening cost is rejected by the schema. The other scenarios finish; a rerun
-    reuses them and retries only the failures."""
+    worker); min_modules 3 with max_modules 2 is rejected by the schema (3 with 3 is fine). The other
+    scenarios finish; a rerun reuses them and retries only the failures; a finished folder whose
+    outputs were deleted by hand is solved again."""
     config = two_type_config(tmp_path)
     config = resolve(config, {"products.standard.unmet_penalty_per_unit": None})
     varies = [Vary.parse("network.max_facilities=0,2", config),
-              Vary.parse("facility_types.micro.opening_cost_per_yr=-5,60")]  # unchecked: fails on the worker
+              Vary.parse("facility_types.micro.min_modules=1,3", config),
+              Vary.parse("facility_types.micro.max_modules=2,3", config)]
     out = tmp_path / "sweep"
     first = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address,
                        writer=write_scenario_folder)
-    status = first.rows.set_index(["network.max_facilities", "facility_types.micro.opening_cost_per_yr"])["status"]
-    assert status[(0, 60.0)] == "failed" and status[(0, -5.0)] == "failed" and status[(2, -5.0)] == "failed"
-    assert status[(2, 60.0)] == "optimal"
-    errors = first.rows.set_index("scenario")["error"]
-    assert "infeasible" in errors[1]
-    assert "greater than or equal to 0" in errors[0]
-    finished = out / first.rows.loc[first.rows["status"] == "optimal", "folder"].iloc[0] / "summary.json"
-    stamp = finished.stat().st_mtime_ns
+    keys = ["network.max_facilities", "facility_types.micro.min_modules", "facility_types.micro.max_modules"]
+    table = first.rows.set_index(keys)
+    assert (table.loc[0, "status"] == "failed").all()
+    assert table.loc[(2, 3, 2), "status"] == "failed" and "max_modules (2) < min_modules (3)" in table.loc[(2, 3, 2), "error"]
+    assert table.loc[(0, 1, 2), "error"].count("infeasible") >= 1
+    assert [table.loc[k, "status"] for k in [(2, 1, 2), (2, 1, 3), (2, 3, 3)]] == ["optimal"] * 3
+    assert first.rows["network.max_facilities"].map(type).eq(int).all()  # whole numbers stay whole in the table
+    finished = [out / folder for folder in first.rows.loc[first.rows["status"] == "optimal", "folder"]]
+    stamp = (finished[0] / "summary.json").stat().st_mtime_ns
+    (finished[1] / "flows.csv").unlink()  # a finished folder with an output deleted by hand
     again = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address,
                        writer=write_scenario_folder)
-    assert again.reused == 1 and again.failed == 3 and again.solved == 0
-    assert finished.stat().st_mtime_ns == stamp
-    assert again.rows["objective"].tolist()[3] == pytest.approx(first.rows["objective"].tolist()[3])
+    assert again.reused == 2 and again.failed == 5 and again.solved == 1
+    assert (finished[0] / "summary.json").stat().st_mtime_ns == stamp and (finished[1] / "flows.csv").is_file()
+    assert again.rows["objective"].tolist() == pytest.approx(first.rows["objective"].tolist(), nan_ok=True)
+
+
+def test_a_value_rejected_in_every_scenario_refuses_the_sweep(tmp_path):
+    """A negative opening cost can be part of no scenario: the command is wrong, before anything runs
+    (exit 2 from the CLI); min_modules 3 is rejected only beside max_modules 2, so that is a failed scenario."""
+    config = two_type_config(tmp_path)
+    bad = [Vary.parse("network.max_facilities=1,2", config),
+           Vary.parse("facility_types.micro.opening_cost_per_yr=-5,60", config)]
+    with pytest.raises(InputError, match=r"--vary facility_types.micro.opening_cost_per_yr=-5: .*every scenario"):
+        make_tasks(config, bad, DataOptions(), EXACT, tmp_path / "out")
+    partly = [Vary.parse("facility_types.micro.min_modules=1,3", config),
+              Vary.parse("facility_types.micro.max_modules=2,3", config)]
+    tasks = make_tasks(config, partly, DataOptions(), EXACT, tmp_path / "out")
+    assert [task.config_error is not None for task in tasks] == [False, False, True, False]
+    assert not (tmp_path / "out").exists()
+
+
+def test_whole_number_keys_left_unset_are_whole(tmp_path):
+    """network.max_facilities is None in the model; the schema says it is an integer."""
+    config = two_type_config(tmp_path)
+    assert Vary.parse("network.max_facilities=1,2", config).integer
+    assert not Vary.parse("carbon_price=1,2", config).integer
+
+
+@pytest.mark.parametrize("text", ["carbon_price=0:inf:2", "carbon_price=-inf:3", "carbon_price=nan:1:3"])
+def test_vary_range_ends_must_be_finite(text, recwarn):
+    with pytest.raises(InputError, match="--vary"):
+        Vary.parse(text)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
 @pytest.mark.parametrize(

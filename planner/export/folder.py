@@ -20,7 +20,7 @@ import socket
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,10 +270,12 @@ def write_outputs(
     staging: Path | None = None,
     basemap: bool = False,
     extras: tuple[ExtraOutput, ...] = (),
+    finish: Callable[[Path], None] | None = None,
 ) -> dict[str, Any]:
     """Write summary.json, sites/flows/regions CSV, results.xlsx, network.gpkg, map.png/.svg/.pdf,
     map.html (offline unless ``basemap``) and report.html; return the summary (its timing has a ``write`` phase; the
-    ``run`` itself is left as it is).
+    ``run`` itself is left as it is). ``finish``, if given, is called with the staging folder once
+    everything is in it, before it is moved into place.
 
     ``extras`` (from ``--scenarios`` or ``--periods``) add their block to summary.json, their files
     and their section of report.html."""
@@ -297,6 +299,8 @@ def write_outputs(
             extra_sections=tuple(extra.section for extra in extras),
         )
         (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        if finish is not None:
+            finish(staging)
     logger.info("wrote %s", out)
     return summary
 

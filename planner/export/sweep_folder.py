@@ -9,14 +9,20 @@ from pathlib import Path
 
 from planner.export.folder import prepare_output_dir, write_outputs
 from planner.export.summary import solve_sources
-from planner.studies.sweep.scenario import ROW_FILE
+from planner.studies.sweep.scenario import OUTPUTS_KEY, ROW_FILE
 
 
 def write_scenario_folder(result, config, task, row: dict) -> None:
-    """Write ``result`` (a ``planner.pipeline.Plan``) of sweep ``task`` to ``task.folder``."""
+    """Write ``result`` (a ``planner.pipeline.Plan``) of sweep ``task`` to ``task.folder``; ``row.json``
+    last, listing the files written (a rerun solves the scenario again if one of them is missing)."""
     folder = Path(task.folder)
     staging = prepare_output_dir(folder)
-    (staging / ROW_FILE).write_text(json.dumps(row, indent=2, default=float) + "\n", encoding="utf-8")
     sources = solve_sources(config, task.data, task.options, result.inputs.regions_path)
     sources["sweep"] = {"scenario": task.number, "key": task.key, "params": task.params}
-    write_outputs(result.run, result.inputs, folder, sources, result.screening.warnings, staging)
+
+    def write_row(staging: Path) -> None:
+        outputs = sorted(str(path.relative_to(staging)) for path in staging.rglob("*") if path.is_file())
+        text = json.dumps({**row, OUTPUTS_KEY: outputs}, indent=2, default=float)
+        (staging / ROW_FILE).write_text(text + "\n", encoding="utf-8")
+
+    write_outputs(result.run, result.inputs, folder, sources, result.screening.warnings, staging, finish=write_row)

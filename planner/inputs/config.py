@@ -522,16 +522,24 @@ def read_model_config(path: Path | str) -> ModelConfig:
 
 def set_dotted(config: ModelConfig, key: str, value: Any) -> ModelConfig:
     """A copy of ``config`` with the dotted key (``transport.standard.cost_per_unit_km``) set."""
+    return set_dotted_keys(config, {key: value})
+
+
+def set_dotted_keys(config: ModelConfig, values: dict[str, Any]) -> ModelConfig:
+    """A copy of ``config`` with every dotted key of ``values`` set, checked by the schema once, with all
+    of them in place (``min_modules = 3`` with ``max_modules = 3`` is valid although neither alone is
+    beside the other's old value)."""
     data = config.model_dump(mode="python", exclude_none=False)
-    node = data
-    parts = key.split(".")
-    for part in parts[:-1]:
-        if not isinstance(node, dict) or part not in node:
-            raise InputError(f"key '{key}': '{part}' does not exist in model '{config.name}'")
-        node = node[part]
-    if not isinstance(node, dict) or parts[-1] not in node:
-        raise InputError(f"key '{key}': '{parts[-1]}' does not exist in model '{config.name}'")
-    node[parts[-1]] = value
+    for key, value in values.items():
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            if not isinstance(node, dict) or part not in node:
+                raise InputError(f"key '{key}': '{part}' does not exist in model '{config.name}'")
+            node = node[part]
+        if not isinstance(node, dict) or parts[-1] not in node:
+            raise InputError(f"key '{key}': '{parts[-1]}' does not exist in model '{config.name}'")
+        node[parts[-1]] = value
     updated = model_config_from_dict(data, config.source_path or config.name)
     updated.source_path = config.source_path
     updated.derived_from = config.derived_from

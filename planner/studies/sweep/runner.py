@@ -84,7 +84,25 @@ def make_tasks(
         tasks.append(
             ScenarioTask(number, key, params, config_data, error, source, data, options, str(folder), writer)
         )
+    refuse_values_rejected_everywhere(tasks)
     return tasks
+
+
+def refuse_values_rejected_everywhere(tasks: list[ScenarioTask]) -> None:
+    """Raise InputError (before anything runs) for a varied value the schema rejects in every scenario
+    it is part of (``carbon_price=-1``): no combination can use it, so it is the command that is wrong.
+    A value rejected only in some combinations (``min_modules = 5`` where ``max_modules`` is 3) fails
+    those scenarios only."""
+    from planner.errors import InputError
+
+    errors: dict[tuple[str, float], list[str | None]] = {}
+    for task in tasks:
+        for name, value in task.params.items():
+            errors.setdefault((name, value), []).append(task.config_error)
+    for (name, value), seen in errors.items():
+        if all(error is not None for error in seen):
+            raise InputError(f"--vary {name}={value:g}: the model rejects it in every scenario ({seen[0]}); "
+                             "remove or change that value")
 
 
 @contextmanager

@@ -2,8 +2,9 @@
 and the task a Dask worker runs: solve, hand the result to the task's writer (the normal solve
 outputs, written by ``planner.export``), return one row.
 
-A scenario's folder ``scenarios/<key>/`` is written atomically and holds ``row.json``; a folder that
-exists is a finished scenario, which is what lets a rerun skip it.
+A scenario's folder ``scenarios/<key>/`` is written atomically and holds ``row.json``, which lists the
+folder's files; a folder with a readable ``row.json`` and every file it lists is a finished scenario,
+which is what lets a rerun skip it (one with a file deleted by hand is solved again).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import PlannerError
-from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted
+from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted_keys
 from planner.inputs.prepare import DataOptions
 from planner.solver.outcome import SolverOptions
 
 logger = logging.getLogger(__name__)
 
 ROW_FILE = "row.json"
+OUTPUTS_KEY = "outputs"  # in ROW_FILE: the files of the finished folder (paths relative to it)
 KEY_LENGTH = 16  # hex digits of the SHA-256 used as the folder name
 
 
@@ -56,10 +58,9 @@ def data_fingerprint(config: ModelConfig, data: DataOptions) -> dict[str, Any]:
 
 
 def resolve(config: ModelConfig, params: dict[str, float]) -> ModelConfig:
-    """The model with each dotted key set to its value (raises InputError for a value the schema rejects)."""
-    for key, value in params.items():
-        config = set_dotted(config, key, value)
-    return config
+    """The model with each dotted key set to its value, checked with all of them in place (raises
+    InputError for values the schema rejects)."""
+    return set_dotted_keys(config, params)
 
 
 def scenario_key(config_data: dict, fingerprint: dict, options: SolverOptions) -> str:
@@ -146,13 +147,18 @@ def result_figures(run, config: ModelConfig) -> dict[str, Any]:
 
 
 def read_finished(folder: Path) -> dict[str, Any] | None:
-    """The row of a finished scenario folder, or None."""
+    """The row of a finished scenario folder, or None (no readable row, or a file it lists is gone)."""
     path = Path(folder) / ROW_FILE
     if not path.is_file():
         return None
     try:
         row = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return None
+    if not isinstance(row, dict):
+        return None
+    outputs = row.pop(OUTPUTS_KEY, [])
+    if not isinstance(outputs, list) or not all((Path(folder) / str(name)).is_file() for name in outputs):
         return None
     row.pop("params", None)
     return row

@@ -2,13 +2,16 @@
 grid or sampled by a Latin hypercube.
 
 Keys are dotted paths into the model file (``transport.standard.cost_per_unit_km``) and are checked
-against the model's schema before anything runs; a value the schema rejects (a negative cost, say)
-fails only its own scenario, when it runs.
+against the model's schema before anything runs; each scenario's values are checked together
+(``planner.studies.sweep.runner.make_tasks``): a value the schema rejects in every scenario (a negative
+cost, say) refuses the sweep, one rejected only beside some other values (``min_modules = 3`` beside
+``max_modules = 2``) fails those scenarios only.
 """
 
 from __future__ import annotations
 
 import itertools
+import typing
 import logging
 from dataclasses import dataclass
 
@@ -47,13 +50,16 @@ class Vary:
                 raise ValueError
             if ":" in spec:
                 parts = spec.split(":")
+                ends = [float(part) for part in parts[:2]]
+                if not np.isfinite(ends).all():
+                    raise ValueError
                 if len(parts) == 3:
                     count = int(parts[2])
                     if count < 2:
                         raise ValueError
-                    values = np.linspace(float(parts[0]), float(parts[1]), count)
+                    values = np.linspace(ends[0], ends[1], count)
                 elif len(parts) == 2:
-                    values = np.array([float(parts[0]), float(parts[1])])
+                    values = np.array(ends)
                 else:
                     raise ValueError
             else:
@@ -94,7 +100,24 @@ def _check_key(config: ModelConfig, key: str) -> bool:
         walked.append(part)
     if isinstance(node, bool) or not (node is None or isinstance(node, int | float)):
         raise InputError(f"--vary '{key}': the value there is {type(node).__name__}, not a number; vary a numeric key")
+    if node is None:  # an optional value left unset: the schema's annotation says whether it is whole
+        return _declared_integer(config, key.split("."))
     return isinstance(node, int) and not isinstance(node, bool)
+
+
+def _declared_integer(config: ModelConfig, parts: list[str]) -> bool:
+    """Whether the schema declares the field at the dotted ``parts`` as an integer (``int | None``),
+    found by walking the model objects (dict levels by key) to the field's parent."""
+    parent = config
+    for part in parts[:-1]:
+        parent = parent[part] if isinstance(parent, dict) else getattr(parent, part, None)
+    fields = getattr(type(parent), "model_fields", {})
+    if parts[-1] not in fields:
+        return False
+    annotation = fields[parts[-1]].annotation
+    members = [typing.get_args(m)[0] if typing.get_origin(m) is typing.Annotated else m
+               for m in (typing.get_args(annotation) or (annotation,))]
+    return int in members and float not in members
 
 
 def sample_points(varies: list[Vary], method: str = "grid", samples: int | None = None, seed: int = 0) -> list[dict]:
