@@ -20,6 +20,7 @@ from planner.formats.orlib_cap import parse_orlib_cap
 from planner.formats.pmed import read_pmed_distances
 from planner.formats.uflib import assignment_cost, opt_path
 from planner.studies.bench import (
+    OPTIMA_COLUMNS,
     cases_from_optima,
     known_optimum,
     matches,
@@ -308,6 +309,21 @@ def test_read_known_optima_keeps_empty_params(optima):
 def test_read_known_optima_missing_columns(tmp_path):
     with pytest.raises(InputError, match="missing columns problem, params"):
         read_known_optima(write(tmp_path, "k.csv", "instance,optimal_value,status,file\nx,1,optimal,x\n"))
+
+
+def test_read_known_optima_refuses_two_proven_values_and_infinite_ones(tmp_path):
+    header = ",".join(OPTIMA_COLUMNS) + "\n"
+    row = "cap71,ufl,,{value},optimal,orlib_cap/cap71.txt\n"
+    two = write(tmp_path, "two.csv", header + row.format(value=932615.75) + row.format(value=932000))
+    with pytest.raises(InputError, match=r"two.csv: cap71 \(ufl\) has two proven optima, 932000 and 932615.75"):
+        read_known_optima(two)
+    same = write(tmp_path, "same.csv", header + row.format(value=932615.75) + row.format(value=932615.75))
+    assert len(read_known_optima(same)) == 2  # a repeated row with the same value is harmless
+    unproven = write(tmp_path, "unproven.csv", header + row.format(value=932615.75)
+                     + row.format(value=1e6).replace(",optimal,", ",best known,"))
+    assert len(read_known_optima(unproven)) == 2  # only proven optima must agree
+    with pytest.raises(InputError, match="not a finite number for cap71"):
+        read_known_optima(write(tmp_path, "inf.csv", header + row.format(value="inf")))
 
 
 def test_parse_params():

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, SolverError
@@ -115,11 +116,26 @@ def read_known_optima(path: Path) -> pd.DataFrame:
     if missing:
         raise InputError(f"{path}: missing columns {', '.join(missing)}; expected {', '.join(OPTIMA_COLUMNS)}")
     values = pd.to_numeric(table["optimal_value"], errors="coerce")
-    if values.isna().any():
-        bad = table.loc[values.isna(), "instance"].tolist()
-        raise InputError(f"{path}: optimal_value is not a number for {', '.join(bad[:5])}")
+    if not np.isfinite(values.astype(float)).all():
+        bad = table.loc[~np.isfinite(values.astype(float)), "instance"].tolist()
+        raise InputError(f"{path}: optimal_value is not a finite number for {', '.join(bad[:5])}")
     table["optimal_value"] = values.astype(float)
+    _refuse_conflicting_optima(table, path)
     return table
+
+
+def _refuse_conflicting_optima(table: pd.DataFrame, path: Path) -> None:
+    """Raise InputError where two proven rows of one instance, variant and params give different values
+    (which would make a match depend on the row order)."""
+    proven = table[table["status"].astype(str).str.startswith("optimal")]
+    keys = ["instance", "problem", "params"]
+    spread = proven.groupby(keys)["optimal_value"].agg(["min", "max"])
+    conflicting = spread[~np.isclose(spread["min"], spread["max"], rtol=MATCH_RTOL, atol=0.0)]
+    if len(conflicting):
+        (instance, problem, params), row = next(iter(conflicting.iterrows()))
+        where = f"{instance} ({problem}{', ' + params if params else ''})"
+        raise InputError(f"{path}: {where} has two proven optima, {row['min']:.10g} and {row['max']:.10g}; "
+                         "keep one row per instance, variant and params")
 
 
 def parse_params(text: str) -> dict[str, float]:
