@@ -6,6 +6,7 @@ stopped by its time limit, and the grain and margin that decide pruning."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from planner.solver.lagrangian_bb import (
     applies,
     cost_grain,
     flipped_bounds,
+    node_fallback,
     prune_margin,
     solve_lagrangian_bb,
 )
@@ -168,3 +170,52 @@ def test_the_flipped_bounds_equal_the_relaxation_with_the_option_forced(seed):
             assert predicted == pytest.approx(direct, rel=1e-12, abs=1e-9) or predicted == direct == np.inf
             checked += 1
     assert checked > 0
+
+
+def node_optimum(costs: DenseCosts, fixing: np.ndarray) -> float:
+    """The node's optimum by enumeration: every open set its fixings and count limits allow."""
+    best = np.inf
+    for chosen in itertools.product((False, True), repeat=len(fixing)):
+        is_open = np.array(chosen)
+        if (is_open & (fixing == 0)).any() or (~is_open & (fixing == 1)).any():
+            continue
+        if costs.min_open <= is_open.sum() <= costs.max_open:
+            best = min(best, costs.open_set_cost(is_open))
+    return best
+
+
+def fallback_comparisons(seed: int) -> int:
+    """Random tables, fixings and multipliers: with the multipliers clamped to the node's fallback
+    costs (the cheapest fixed-open option or the unmet cost) the relaxation is no lower than at the
+    multipliers as they were, and no higher than the node's optimum found by enumeration; returns how
+    many times it was higher."""
+    rng = np.random.default_rng(100 + seed)
+    n_options, n_pairs = int(rng.integers(2, 7)), int(rng.integers(2, 8))
+    cost = rng.uniform(1, 20, (n_options, n_pairs)).round(1)
+    cost[rng.random(cost.shape) < 0.2] = np.inf
+    min_open = int(rng.integers(0, n_options + 1))
+    max_open = int(rng.integers(max(min_open, 1), n_options + 1))
+    costs = DenseCosts(cost, rng.uniform(0, 15, n_options).round(1), rng.choice([np.inf, 30.0], n_pairs),
+                       min_open, max_open, np.zeros(n_options, dtype=bool))
+    relaxation = Relaxation(costs)
+    raised = 0
+    for _ in range(20):
+        fixing = rng.choice(np.array([-1, -1, -1, 0, 1, 1], dtype=np.int8), n_options)
+        multipliers = rng.uniform(0, 35, n_pairs)
+        plain = relaxation.evaluate(multipliers, fixing)
+        fallback = node_fallback(costs, fixing)
+        clamped = relaxation.evaluate(np.minimum(multipliers, fallback), fixing, fallback)
+        optimum = node_optimum(costs, fixing)
+        assert clamped.bound >= plain.bound - 1e-9
+        assert clamped.bound <= optimum + 1e-9
+        raised += bool(np.isfinite(optimum) and clamped.bound > plain.bound + 1e-9)
+    return raised
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_node_fallback_never_lowers_the_bound_and_keeps_it_valid(seed):
+    fallback_comparisons(seed)
+
+
+def test_the_node_fallback_raises_bounds():
+    assert sum(fallback_comparisons(seed) for seed in range(30)) > 20

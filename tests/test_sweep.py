@@ -95,7 +95,8 @@ def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
     keys = ["network.max_facilities", "facility_types.micro.min_modules", "facility_types.micro.max_modules"]
     table = first.rows.set_index(keys)
     assert (table.loc[0, "status"] == "failed").all()
-    assert table.loc[(2, 3, 2), "status"] == "failed" and "max_modules (2) < min_modules (3)" in table.loc[(2, 3, 2), "error"]
+    rejected = table.loc[(2, 3, 2)]
+    assert rejected["status"] == "failed" and "max_modules (2) < min_modules (3)" in rejected["error"]
     assert table.loc[(0, 1, 2), "error"].count("infeasible") >= 1
     assert [table.loc[k, "status"] for k in [(2, 1, 2), (2, 1, 3), (2, 3, 3)]] == ["optimal"] * 3
     assert first.rows["network.max_facilities"].map(type).eq(int).all()  # whole numbers stay whole in the table

@@ -11,8 +11,8 @@ cost, say) refuses the sweep, one rejected only beside some other values (``min_
 from __future__ import annotations
 
 import itertools
-import typing
 import logging
+import typing
 from dataclasses import dataclass
 
 import numpy as np
