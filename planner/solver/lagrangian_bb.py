@@ -190,6 +190,7 @@ class Relaxation:
         self.order = np.argsort(costs.cost, axis=0, kind="stable").T  # (D, O) options by cost per pair
         self.sorted = np.take_along_axis(costs.cost.T, self.order, axis=1)  # (D, O) their costs
         self.dense_left = 0  # evaluations left in the dense form before the sparse one is tried again
+        self.buffer: np.ndarray | None = None  # (O, D) the dense form's reduced costs, reused
 
     def cheap_counts(self, multipliers: np.ndarray) -> np.ndarray | None:
         """(D,) how many options serve each pair for less than its multiplier; None where more than
@@ -232,12 +233,13 @@ class Relaxation:
     def evaluate_dense(self, multipliers: np.ndarray, fixing: np.ndarray, fallback: np.ndarray) -> Evaluation:
         """:meth:`evaluate` over the whole table (where many arcs are cheaper than the multipliers)."""
         costs = self.costs
-        active = np.flatnonzero(fixing != 0)
-        reduced = np.minimum(costs.cost[active] - multipliers[None, :], 0.0)
-        values = np.full(len(costs.fixed), np.inf)
-        values[active] = costs.fixed[active] + reduced.sum(axis=1)
-        return self._evaluation(multipliers, fixing, values, fallback,
-                                lambda chosen: (reduced[chosen[active]] < 0).sum(axis=0))
+        if self.buffer is None:
+            self.buffer = np.empty_like(costs.cost)
+        reduced = np.subtract(costs.cost, multipliers[None, :], out=self.buffer)  # in place: no table per call
+        np.minimum(reduced, 0.0, out=reduced)
+        values = costs.fixed + reduced.sum(axis=1)
+        values[fixing == 0] = np.inf
+        return self._evaluation(multipliers, fixing, values, fallback, lambda chosen: (reduced[chosen] < 0).sum(axis=0))
 
     def _evaluation(self, multipliers, fixing, values, fallback, cheap_arcs_chosen) -> Evaluation:
         """The relaxed choice at the values :math:`v_o`, the bound and the subgradient;
@@ -252,14 +254,17 @@ class Relaxation:
         """The cheapest open set the node allows at these values, and whether there is one."""
         costs = self.costs
         chosen = fixing == 1
-        free = np.flatnonzero((fixing == -1) & ~chosen)
-        low = max(costs.min_open - int(chosen.sum()), 0)
-        high = costs.max_open - int(chosen.sum())
+        free = np.flatnonzero(fixing == -1)
+        n_open = int(np.count_nonzero(chosen))
+        low, high = max(costs.min_open - n_open, 0), costs.max_open - n_open
         if high < 0 or low > len(free):
             return chosen, False
-        ranked = free[np.argsort(values[free], kind="stable")]
-        wanted = int(np.clip((values[free] < 0).sum(), low, high))
-        chosen[ranked[:wanted]] = True
+        negative = values[free] < 0
+        wanted = min(max(int(np.count_nonzero(negative)), low), high)
+        if wanted == np.count_nonzero(negative):  # the count limits do not bind: every negative one
+            chosen[free[negative]] = True
+        else:
+            chosen[free[np.argsort(values[free], kind="stable")[:wanted]]] = True
         return chosen, True
 
 
@@ -339,14 +344,16 @@ def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: 
     multipliers stay at most the node's fallback costs (:func:`node_fallback`), the steps projected."""
     fallback = node_fallback(relaxation.costs, node.fixing)
     multipliers = np.minimum(node.multipliers, fallback)
-    best = None
+    best, considered = None, None
     scale, stall = 1.0, 0
     for _ in range(iterations):
         evaluation = relaxation.evaluate(multipliers, node.fixing, fallback)
         if not evaluation.feasible:
             node.bound = math.inf
             return evaluation
-        search.consider(evaluation.chosen)
+        if considered is None or not np.array_equal(evaluation.chosen, considered):
+            search.consider(evaluation.chosen)  # the same set as the step before is not costed again
+            considered = evaluation.chosen
         if best is None or evaluation.bound > best.bound + 1e-12 * max(abs(evaluation.bound), 1.0):
             best, stall = evaluation, 0
             node.bound, node.multipliers = max(node.bound, evaluation.bound), multipliers.copy()
