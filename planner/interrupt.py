@@ -1,11 +1,14 @@
-"""Ctrl-C and SIGTERM: a run stops promptly and cleanly in every phase.
+"""Ctrl-C, SIGTERM and SIGHUP: a run stops promptly and cleanly in every phase.
 
-:func:`handle_signals` (installed by the CLI) turns SIGINT and SIGTERM into :class:`Interrupted`
-(exit code 130 or 143). Where native code runs that cannot be interrupted by a Python exception
-(HiGHS), or where a few steps must not be cut in half (moving a finished output folder into place),
-the code runs inside :func:`native_section`: the signal only sets :data:`STOP`, which that code polls
-(HiGHS through its interrupt callbacks, see ``planner.solver.highs``) and ends on; then
-:func:`raise_if_stopped` raises. Worker threads poll :func:`stop_requested` the same way.
+:func:`handle_signals` (installed by the CLI) turns SIGINT, SIGTERM and SIGHUP (a closed terminal or
+a dropped ssh session) into :class:`Interrupted` (exit code 130, 143 or 129). Its message says what
+the run had already finished (:func:`note_kept`: an output folder moved into place just before the
+signal, a sweep's finished scenarios), else "nothing written". Where native code runs that cannot be
+interrupted by a Python exception (HiGHS), or where a few steps must not be cut in half (moving a
+finished output folder into place), the code runs inside :func:`native_section`: the signal only sets
+:data:`STOP`, which that code polls (HiGHS through its interrupt callbacks, see
+``planner.solver.highs``) and ends on; then :func:`raise_if_stopped` raises. Worker threads poll
+:func:`stop_requested` the same way.
 
 Code on the way may swallow the exception (a library that catches every exception, a C extension that
 ignores errors in a callback). So after a signal :class:`Interrupted` is raised again in the main
@@ -26,22 +29,32 @@ from contextlib import contextmanager
 STOP = threading.Event()
 INSIST_S = 0.5  # seconds between raising Interrupted again after a signal, until the run has ended
 FORCE_AFTER = 3  # signals from outside: the one that ends the process without cleanup
-_state = {"signal": None, "native_depth": 0, "count": 0, "insisting": False, "watchdog": None}
+_state = {"signal": None, "native_depth": 0, "count": 0, "insisting": False, "watchdog": None, "kept": []}
+SIGNAL_NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM"}
+HANDLED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 _ended = threading.Event()  # set when handle_signals exits: nothing left to interrupt
 _insisting = threading.Lock()  # no raising again once the run has ended
 
 
 class Interrupted(BaseException):
-    """The run was stopped by Ctrl-C (exit code 130) or SIGTERM (143); nothing is written.
+    """The run was stopped by Ctrl-C (exit code 130), SIGTERM (143) or SIGHUP (129); nothing is written
+    from then on.
 
     Like ``KeyboardInterrupt`` it is not an ``Exception``, so that ``except Exception`` (in the
     planner's readers, in logging, in libraries) does not swallow it; the CLI's catch point turns it
     into its one line and exit code."""
 
     def __init__(self, signal_number: int = signal.SIGINT) -> None:
-        name = "SIGTERM" if signal_number == signal.SIGTERM else "Ctrl-C"
-        super().__init__(f"interrupted by {name}; nothing written")
+        name = SIGNAL_NAMES.get(signal_number) or signal.Signals(signal_number).name
+        kept = "; ".join(_state["kept"]) or "nothing written"
+        super().__init__(f"interrupted by {name}; {kept}")
         self.exit_code = 128 + int(signal_number)
+
+
+def note_kept(what: str) -> None:
+    """Note what the run has finished and keeps (``"/out written in full"``): an interruption from now
+    on says so instead of "nothing written"."""
+    _state["kept"].append(what)
 
 
 def stop_requested() -> bool:
@@ -121,14 +134,14 @@ def native_section():
 
 @contextmanager
 def handle_signals():
-    """SIGINT and SIGTERM raise :class:`Interrupted` while inside (main thread only)."""
+    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` while inside (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     STOP.clear()
     _ended.clear()
-    _state.update(signal=None, count=0, insisting=False)
-    previous = {number: signal.signal(number, _on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
+    _state.update(signal=None, count=0, insisting=False, kept=[])
+    previous = {number: signal.signal(number, _on_signal) for number in HANDLED}
     previous_hook = sys.unraisablehook
     sys.unraisablehook = _quiet_about_interrupted(previous_hook)
     try:
@@ -142,4 +155,4 @@ def handle_signals():
         for number, handler in previous.items():
             signal.signal(number, handler)
         STOP.clear()  # a later run in this process (a test, a notebook) starts afresh
-        _state.update(signal=None, count=0, insisting=False, watchdog=None)
+        _state.update(signal=None, count=0, insisting=False, watchdog=None, kept=[])

@@ -25,9 +25,10 @@ STOP_WITHIN_S = 2.0  # the target on an idle machine
 # a test fails only past this: CI machines are shared, and a timed assertion must not fail on load alone
 STOP_LIMIT_S = 3 * STOP_WITHIN_S
 NC = ["--select", "STUSPS=NC"]
-EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 LINE = {signal.SIGINT: "error: interrupted by Ctrl-C; nothing written",
-        signal.SIGTERM: "error: interrupted by SIGTERM; nothing written"}
+        signal.SIGTERM: "error: interrupted by SIGTERM; nothing written",
+        signal.SIGHUP: "error: interrupted by SIGHUP; nothing written"}
 
 
 class Run:
@@ -133,11 +134,13 @@ def assert_stopped_cleanly(run: Run, number: int, elapsed: float, out: Path, qui
 # --- solve -------------------------------------------------------------------------------------------
 
 
-def test_sigint_while_loading(start, tmp_path):
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGHUP], ids=["SIGINT", "SIGHUP"])
+def test_signal_while_loading(start, tmp_path, number):
+    """SIGHUP (a closed terminal) stops a run as Ctrl-C does."""
     out = tmp_path / "out"
     run = start("solve", *NC, "--out", str(out))
     run.wait_for_line("info    load ...")
-    assert_stopped_cleanly(run, signal.SIGINT, run.signal_and_wait(signal.SIGINT), out)
+    assert_stopped_cleanly(run, number, run.signal_and_wait(number), out)
 
 
 @pytest.mark.slow
@@ -303,7 +306,10 @@ def test_sigint_stops_a_dask_sweep_and_its_workers(start, tmp_path, group):
     elapsed = run.signal_and_wait(signal.SIGINT, group=group)
     assert run.process.returncode == 130, "\n".join(run.lines[-20:])
     assert elapsed < STOP_LIMIT_S, f"took {elapsed:.2f} s to stop (target {STOP_WITHIN_S} s)"
-    assert [line for line in run.lines if "] warning " not in line] == [LINE[signal.SIGINT]], "\n".join(run.lines)
+    kept = out.exists() and any((out / "scenarios").glob("*/row.json"))
+    line = (f"error: interrupted by Ctrl-C; what was finished is kept in {out} (a rerun goes on from it)" if kept
+            else LINE[signal.SIGINT])
+    assert [text for text in run.lines if "] warning " not in text] == [line], "\n".join(run.lines)
     deadline = time.monotonic() + STOP_LIMIT_S
     while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -34,7 +34,7 @@ from planner.export.static_map import draw_maps
 from planner.export.summary import build_summary, clean_for_json
 from planner.export.workbook import WORKBOOK, write_solve_workbook
 from planner.inputs.prepare import Inputs
-from planner.interrupt import native_section, raise_if_stopped
+from planner.interrupt import native_section, note_kept, raise_if_stopped
 from planner.pipeline import Run
 from planner.results import service_text
 from planner.solver.outcome import gap_text
@@ -211,6 +211,7 @@ def _commit(staging: Path, out: Path) -> None:
             raise InputError(f"{out}: cannot move the finished folder into place ({error.strerror}); "
                              "choose another --out") from None
         _live_staging.discard(staging)
+        note_kept(f"{out} written in full")
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
@@ -233,9 +234,14 @@ def staged_folder(out: Path, staging: Path | None = None) -> Iterator[Path]:
 def folder_in_place(out: Path) -> Iterator[Path]:
     """An output folder written in place over many steps (a sweep, which a rerun resumes): checked
     like any output folder, created and marked. On failure the staging folders left inside (by killed
-    workers) are removed, and so is the folder when this run created it and nothing was finished in it."""
+    workers) are removed, and so is the folder when this run created it and nothing was finished in it.
+    A folder of the planner's that holds a single solve's outputs (``summary.json``) is refused: written
+    in place, its old files would stay beside the new ones."""
     out = Path(out)
     check_output_dir(out)
+    if (out / "summary.json").is_file():
+        raise InputError(f"{out}: holds the outputs of another planner command (summary.json); choose another "
+                         "--out (or remove that folder)")
     created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -250,6 +256,8 @@ def folder_in_place(out: Path) -> Iterator[Path]:
             remove_stale_staging(folder)
         if created and _holds_nothing_but_the_marker(out):
             shutil.rmtree(out, ignore_errors=True)
+        elif not _holds_nothing_but_the_marker(out):
+            note_kept(f"what was finished is kept in {out} (a rerun goes on from it)")
         raise
 
 

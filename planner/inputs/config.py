@@ -19,7 +19,18 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from planner.errors import InputError, read_input_bytes
 
@@ -27,8 +38,49 @@ logger = logging.getLogger(__name__)
 
 FOLDER_NAME_RULE = "must be a plain folder name (letters, digits, '-', '_', '.', spaces; not '.' or '..')"
 
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # finite: omit a key for "no limit"
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+# Every number of a model file is below MAX_NUMBER: HiGHS refuses matrix values from 1e15 on, and the
+# screening (planner.inputs.screen.MAX_COST_TERM, the same number) refuses cost terms above it; below
+# it no product of a few model values and data overflows a double.
+MAX_NUMBER = 1e15
+MAX_MODULES = 1_000_000  # modules of one facility
+MAX_COUNT = 1_000_000_000  # any other whole number (counts of sites, regions, threads): more than any instance has
+MAX_PERIODS = 1_000  # periods of a staged rollout
+MAX_CIRCUITY = 10.0  # road km per great-circle km; real road networks are 1.1–2
+
+
+def _plain_number(value: Any) -> Any:
+    """A TOML number only: a boolean is not 1 or 0 and a quoted "190" is not 190 (an integer stays
+    valid for a decimal key, a whole float such as 4.0 for a whole-number key)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    if isinstance(value, str):
+        raise ValueError("must be a number, not a string: remove the quotes")
+    return value
+
+
+def _plain_bool(value: Any) -> Any:
+    """A TOML boolean only: 0, 1, "no" or "false" are not read as true/false."""
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false (without quotes)")
+    return value
+
+
+def _below_max_number(value: float) -> float:
+    if value >= MAX_NUMBER:
+        raise ValueError(f"must be below {MAX_NUMBER:.0e} (too large for the solver); use a larger unit "
+                         "(e.g. thousands) or a smaller value, or leave out a limit")
+    return value
+
+
+Number = BeforeValidator(_plain_number)
+BelowMax = AfterValidator(_below_max_number)
+NonNegative = Annotated[float, Number, Field(ge=0, allow_inf_nan=False), BelowMax]  # omit a key for "no limit"
+Positive = Annotated[float, Number, Field(gt=0, allow_inf_nan=False), BelowMax]
+Share = Annotated[float, Number, Field(gt=0, le=1)]  # a fraction above 0, at most 1
+Count = Annotated[int, Number, Field(ge=0, le=MAX_COUNT)]
+PositiveCount = Annotated[int, Number, Field(ge=1, le=MAX_COUNT)]
+Modules = Annotated[int, Number, Field(ge=1, le=MAX_MODULES)]
+Flag = Annotated[bool, BeforeValidator(_plain_bool)]
 
 
 def is_folder_name(name: str) -> bool:
@@ -78,7 +130,7 @@ class ServiceConfig(_Strict):
     within ``within_km`` (road km, as in flows.csv) and/or ``within_minutes`` (the OD matrix's
     ``minutes`` column). Unmet demand and deliveries from farther count against it."""
 
-    min_share_within: Annotated[float, Field(gt=0, le=1)] = Field(
+    min_share_within: Share = Field(
         description="share of the product's demand (fraction, 0.9 = 90 %) that must be served within the limit"
     )
     within_km: Positive | None = Field(None, description="service distance, km of road distance")
@@ -185,17 +237,17 @@ class CandidateRule(_Strict):
     """
 
     min_demand: NonNegative | None = Field(None, description="minimum of the regions' demand column")
-    top_n: Annotated[int, Field(ge=1)] | None = Field(None, description="N largest regions by demand")
-    top_share: Annotated[float, Field(gt=0, le=1)] | None = Field(
+    top_n: PositiveCount | None = Field(None, description="N largest regions by demand")
+    top_share: Share | None = Field(
         None, description="the largest regions that together hold this share of the demand (fraction)"
     )
-    quantile: Annotated[float, Field(ge=0, le=1)] | None = Field(
+    quantile: Annotated[float, Number, Field(ge=0, le=1)] | None = Field(
         None, description="demand at least this quantile of the regions with demand (fraction, 0.9 = top 10%)"
     )
-    kmeans: Annotated[int, Field(ge=1)] | None = Field(
+    kmeans: PositiveCount | None = Field(
         None, description="N sites spread over the demand: nearest each centre of N demand-weighted clusters"
     )
-    min_candidates: Annotated[int, Field(ge=1)] | None = Field(
+    min_candidates: PositiveCount | None = Field(
         None, description="at least this many candidates: where the rule admits fewer, the largest regions are added"
     )
 
@@ -223,12 +275,12 @@ class FacilityTypeConfig(_Strict):
     module_capacity_per_yr: Positive | None = Field(
         None, description="units/yr (all products together) per module; omit for uncapacitated"
     )
-    min_modules: Annotated[int, Field(ge=1)] = 1
-    max_modules: Annotated[int, Field(ge=1)] = 1
+    min_modules: Modules = 1
+    max_modules: Modules = 1
     capex: NonNegative = Field(0.0, description="one-off investment of an open site (budget), currency")
     capex_per_module: NonNegative = Field(0.0, description="one-off investment per module, currency")
-    min_count: Annotated[int, Field(ge=0)] = Field(0, description="minimum number open of this type")
-    max_count: Annotated[int, Field(ge=0)] | None = Field(None, description="maximum number open")
+    min_count: Count = Field(0, description="minimum number open of this type")
+    max_count: Count | None = Field(None, description="maximum number open")
     max_delivery_km: Positive | None = Field(
         None, description="delivery radius of this type (e.g. local vans), km; omit for none"
     )
@@ -237,6 +289,21 @@ class FacilityTypeConfig(_Strict):
     inbound: dict[str, InboundConfig] = Field(
         default_factory=dict, description="per material: how it reaches this type from a supplier"
     )
+
+    @field_validator("max_modules")
+    @classmethod
+    def _full_size_below_max_number(cls, max_modules: int, info: ValidationInfo) -> int:
+        """The largest capacity (units/yr) and module cost (currency/yr) of a site, module value ×
+        max_modules, below MAX_NUMBER: the solver cannot take more."""
+        for key, unit in (("module_capacity_per_yr", "units/yr"), ("module_cost_per_yr", "currency/yr")):
+            per_module = info.data.get(key)
+            if per_module is not None and per_module * max_modules >= MAX_NUMBER:
+                raise ValueError(
+                    f"{key} {per_module:.6g} × max_modules {max_modules} = {per_module * max_modules:.3g} {unit}, "
+                    f"not below {MAX_NUMBER:.0e} (too large for the solver); use fewer, larger modules or a larger "
+                    "unit (e.g. thousands)"
+                )
+        return max_modules
 
     @model_validator(mode="after")
     def _modules_ordered(self) -> FacilityTypeConfig:
@@ -253,9 +320,9 @@ class NetworkConfig(_Strict):
     """Network-wide constraints."""
 
     capex_budget: NonNegative | None = Field(None, description="total one-off investment, currency")
-    single_sourcing: bool = Field(False, description="each region gets each product from one site")
-    min_facilities: Annotated[int, Field(ge=0)] = Field(0, description="minimum open sites")
-    max_facilities: Annotated[int, Field(ge=0)] | None = Field(None, description="maximum open sites")
+    single_sourcing: Flag = Field(False, description="each region gets each product from one site")
+    min_facilities: Count = Field(0, description="minimum open sites")
+    max_facilities: Count | None = Field(None, description="maximum open sites")
     max_co2_t_per_yr: NonNegative | None = Field(
         None, description="cap on the network's emissions (production + transport), t CO2/yr"
     )
@@ -264,8 +331,8 @@ class NetworkConfig(_Strict):
 class DistanceConfig(_Strict):
     """How straight-line distances become road distances."""
 
-    circuity: Annotated[float, Field(ge=1.0)] = Field(
-        1.2, description="road km per great-circle km (typically 1.15–1.4)"
+    circuity: Annotated[float, Number, Field(ge=1.0, le=MAX_CIRCUITY, allow_inf_nan=False)] = Field(
+        1.2, description=f"road km per great-circle km (typically 1.15–1.4; at most {MAX_CIRCUITY:g})"
     )
 
 
@@ -273,10 +340,10 @@ class SolverConfig(_Strict):
     """HiGHS options."""
 
     time_limit_s: Positive | None = Field(None, description="wall-clock limit of the solve, s")
-    mip_gap: Annotated[float, Field(ge=0, lt=1)] = Field(
+    mip_gap: Annotated[float, Number, Field(ge=0, lt=1)] = Field(
         1e-4, description="relative gap at which HiGHS stops (its default 1e-4)"
     )
-    threads: Annotated[int, Field(ge=1)] | None = Field(None, description="HiGHS threads")
+    threads: PositiveCount | None = Field(None, description="HiGHS threads")
 
 
 class UncertaintyConfig(_Strict):
@@ -291,14 +358,14 @@ class UncertaintyConfig(_Strict):
     regional_sigma: NonNegative = Field(
         0.2, description="σ of the log of independent regional noise per (region, product) (mean-one lognormal)"
     )
-    recourse_modules: bool = Field(
+    recourse_modules: Flag = Field(
         True,
         description="microfactory-role types may add modules after demand is known (central plants cannot)",
     )
     recourse_premium: NonNegative = Field(
         0.5, description="extra cost of a module added after demand is known, as a fraction of module_cost_per_yr"
     )
-    cvar_alpha: Annotated[float, Field(ge=0, lt=1)] = Field(
+    cvar_alpha: Annotated[float, Number, Field(ge=0, lt=1)] = Field(
         0.9, description="CVaR level: the mean cost of the worst 1 − α share of scenarios"
     )
     cvar_weight: NonNegative = Field(
@@ -311,9 +378,11 @@ class RolloutConfig(_Strict):
     first, facilities open for good once opened, modules only added, costs discounted
     (``planner.studies.stochastic.rollout``)."""
 
-    periods: Annotated[int, Field(ge=1)] = Field(1, description="number of periods (--periods overrides)")
+    periods: Annotated[int, Number, Field(ge=1, le=MAX_PERIODS)] = Field(
+        1, description="number of periods (--periods overrides)"
+    )
     period_years: Positive = Field(1.0, description="length of a period, years (annual costs are paid each year)")
-    discount_rate: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="per year, fraction")
+    discount_rate: Annotated[float, Number, Field(ge=0, lt=1)] = Field(0.0, description="per year, fraction")
     adoption: list[NonNegative] | None = Field(
         None,
         description="demand in each period as a fraction of the regions' (or a scenario's) demand; one "
@@ -322,9 +391,25 @@ class RolloutConfig(_Strict):
     pilot_regions: tuple[str, ...] = Field(
         (), description="region ids that have demand from period 1 (the test markets)"
     )
-    pilot_periods: Annotated[int, Field(ge=0)] = Field(
+    pilot_periods: Annotated[int, Number, Field(ge=0, le=MAX_PERIODS)] = Field(
         0, description="periods in which only the pilot regions have demand (the rest start after them)"
     )
+
+    @field_validator("adoption")
+    @classmethod
+    def _one_adoption_per_period(cls, adoption: list[float] | None, info: ValidationInfo) -> list[float] | None:
+        periods = info.data.get("periods")
+        if adoption is not None and periods is not None and len(adoption) != periods:
+            raise ValueError(f"{len(adoption)} numbers for {periods} periods; give one per period (or set "
+                             "rollout.periods to their number)")
+        return adoption
+
+    @field_validator("pilot_periods")
+    @classmethod
+    def _pilot_regions_named(cls, pilot_periods: int, info: ValidationInfo) -> int:
+        if pilot_periods and info.data.get("pilot_regions") == ():
+            raise ValueError("pilot periods but rollout.pilot_regions is empty; name the test markets")
+        return pilot_periods
 
 
 class ObjectiveConfig(_Strict):
@@ -334,7 +419,7 @@ class ObjectiveConfig(_Strict):
     kind: Literal["cost", "p_median", "p_center", "max_covering", "set_covering"] = Field(
         "cost", description="cost | p_median | p_center | max_covering | set_covering"
     )
-    p: Annotated[int, Field(ge=1)] | None = Field(
+    p: PositiveCount | None = Field(
         None, description="facilities to open: exactly p (p_median), at most p (p_center, max_covering)"
     )
     coverage_km: Positive | None = Field(None, description="coverage distance, road km (max_covering, set_covering)")

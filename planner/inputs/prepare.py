@@ -28,6 +28,7 @@ from planner.inputs.geo import pairs_within, points_to_lonlat, require_crs
 from planner.inputs.io import parse_flags, read_od_matrix, read_sites
 from planner.inputs.objectives import classic_problem
 from planner.inputs.regions import load_regions
+from planner.inputs.screen import MAX_COST_TERM, MAX_DEMAND
 from planner.inputs.suppliers import build_supply, material_ids, read_suppliers
 from planner.inputs.validate import FAR_KM, check_demand_column, check_ids, far_sites
 from planner.problem import Problem
@@ -444,6 +445,7 @@ def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
         raise InputError("objective.coverage_minutes needs delivery times: give --od-matrix with a 'minutes' column, "
                          "or use coverage_km")
     problem = cost_problem(config, inputs)
+    check_magnitudes(config, inputs, problem)
     return classic_problem(problem, objective.kind, objective.p, finite_or_inf(objective.coverage_km),
                            finite_or_inf(objective.coverage_minutes))
 
@@ -504,3 +506,111 @@ def cost_problem(config: ModelConfig, inputs: Inputs) -> Problem:
             inputs.sites["lon"].to_numpy(dtype=float)[options.option_site],
             inputs.sites["lat"].to_numpy(dtype=float)[options.option_site], inputs.suppliers_path),
     )
+
+
+# --- magnitudes: model values × data that reach the solver's matrix ----------------------------------
+
+
+def check_magnitudes(config: ModelConfig, inputs: Inputs, problem: Problem) -> None:
+    """The products of model-file values and the data that become the solver's coefficients stay
+    within the screening's limits (``planner.inputs.screen``: demand ≤ MAX_DEMAND units/yr, a cost term
+    ≤ MAX_COST_TERM currency/yr); unlike the screening, the error names the key that makes them large.
+    The schema already keeps each value below 1e15 (``planner.inputs.config.MAX_NUMBER``)."""
+    check_demand_rates(config, problem)
+    if config.objective.kind != "cost":  # a classic objective replaces the costs
+        return
+    check_penalty_terms(config, problem)
+    check_fixed_terms(config, inputs, problem)
+    check_arc_terms(config, inputs, problem)
+
+
+def _too_large(config: ModelConfig, key: str, what: str, fix: str) -> InputError:
+    """One line: the model file, the key, what is too large and the fix."""
+    source = config.source_path or f"model '{config.name}'"
+    return InputError(f"{source}: key '{key}': {what} (too large for the solver); {fix}")
+
+
+COST_FIX = "express costs in a larger currency unit (e.g. thousands) or check the value"
+
+
+def check_demand_rates(config: ModelConfig, problem: Problem) -> None:
+    """demand_rate × the regions' demand column ≤ MAX_DEMAND units/yr (a product's own demand column is
+    checked when it is read)."""
+    for p, (name, product) in enumerate(config.products.items()):
+        r = int(np.argmax(problem.demand[:, p])) if problem.n_regions else 0
+        demand = float(problem.demand[r, p]) if problem.n_regions else 0.0
+        if product.demand_column is None and demand > MAX_DEMAND:
+            raise _too_large(
+                config, f"products.{name}.demand_rate",
+                f"{product.demand_rate:.6g} units/yr per unit of the demand column makes the demand of region "
+                f"'{problem.region_ids[r]}' {demand:.3g} units/yr, above {MAX_DEMAND:.0e}",
+                "use a larger unit of product or a smaller demand_rate",
+            )
+
+
+def check_penalty_terms(config: ModelConfig, problem: Problem) -> None:
+    """unmet_penalty_per_unit × a region's demand (the objective coefficient of its unmet share) ≤
+    MAX_COST_TERM currency/yr."""
+    for p, name in enumerate(problem.product_ids):
+        penalty = float(problem.unmet_penalty[p])
+        if not np.isfinite(penalty) or penalty <= 0 or problem.n_regions == 0:
+            continue
+        r = int(np.argmax(problem.demand[:, p]))
+        term = penalty * float(problem.demand[r, p])
+        if term > MAX_COST_TERM:
+            raise _too_large(
+                config, f"products.{name}.unmet_penalty_per_unit",
+                f"{penalty:.6g} {problem.currency}/unit × the demand of region '{problem.region_ids[r]}' "
+                f"({problem.demand[r, p]:.6g} units/yr) = {term:.3g} {problem.currency}/yr, above {MAX_COST_TERM:.0e}",
+                COST_FIX,
+            )
+
+
+def check_fixed_terms(config: ModelConfig, inputs: Inputs, problem: Problem) -> None:
+    """Fixed costs of a site (opening, modules at max_modules, setups) ≤ MAX_COST_TERM currency/yr: the
+    schema keeps the model's values below it, a sites file's cost_multiplier can raise them above."""
+    terms = {"opening_cost_per_yr": problem.opening_cost,
+             "module_cost_per_yr": problem.module_cost * problem.max_modules}
+    terms.update({f"products.{name}.setup_cost_per_yr": problem.setup_cost[:, p]
+                  for p, name in enumerate(problem.product_ids)})
+    for field, values in terms.items():
+        o = int(np.argmax(values)) if len(values) else 0
+        if len(values) and values[o] > MAX_COST_TERM:
+            site = problem.site_ids[problem.option_site[o]]
+            raise _too_large(
+                config, f"facility_types.{problem.type_ids[problem.option_type[o]]}.{field}",
+                f"at site '{site}' (× its cost_multiplier in {inputs.sites_path}) the cost is {values[o]:.3g} "
+                f"{problem.currency}/yr, above {MAX_COST_TERM:.0e}", COST_FIX,
+            )
+
+
+def check_arc_terms(config: ModelConfig, inputs: Inputs, problem: Problem) -> None:
+    """Each part of an arc's cost at full demand (production, transport, carbon price × CO2, price),
+    ≤ MAX_COST_TERM currency/yr, and its CO2 (t CO2/yr, a coefficient of the emission cap) too."""
+    if problem.n_arcs == 0:
+        return
+    demand = problem.arc_demand
+    od_cost = inputs.od is not None and "cost" in inputs.od.columns
+    parts = {
+        "production": (problem.arc_production_cost * demand, "facility_types.{type}.products.{product}.cost_per_unit"),
+        "transport": (problem.arc_transport_cost * demand, f"{inputs.od_path}: column 'cost'" if od_cost
+                      else "transport.{product}.cost_per_unit_km"),
+        "carbon": (problem.carbon_price * problem.arc_co2_t * demand, "carbon_price"),
+        "price": (problem.arc_price * demand, "products.{product}.proximity.price"),
+        "CO2": (problem.arc_co2_t * demand, "transport.{product}.co2_kg_per_unit_km"
+                " / facility_types.{type}.products.{product}.co2_kg_per_unit"),
+    }
+    for part, (terms, key) in parts.items():
+        a = int(np.argmax(terms))
+        if terms[a] <= MAX_COST_TERM:
+            continue
+        product, option = problem.product_ids[problem.arc_product[a]], problem.arc_option[a]
+        key = key.format(product=product, type=problem.type_ids[problem.option_type[option]])
+        unit = "t CO2/yr" if part == "CO2" else f"{problem.currency}/yr"
+        site, region = problem.site_ids[problem.option_site[option]], problem.region_ids[problem.arc_region[a]]
+        what = (f"the {part} {'' if part == 'CO2' else 'cost '}of {demand[a]:,.6g} units/yr of '{product}' from "
+                f"site '{site}' to region '{region}' ({problem.arc_distance_km[a]:,.6g} km) is {terms[a]:.3g} "
+                f"{unit}, above {MAX_COST_TERM:.0e}")
+        if key.endswith("column 'cost'"):
+            raise InputError(f"{key}: {what} (too large for the solver); use a larger currency unit")
+        raise _too_large(config, key, what, COST_FIX)

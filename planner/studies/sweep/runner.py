@@ -117,6 +117,9 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
             raise InputError(
                 f"--scheduler {scheduler}: cannot connect ({error}); start one with 'dask scheduler'"
             ) from None
+        except (ValueError, TypeError) as error:  # distributed's parse of the address
+            raise InputError(f"--scheduler {scheduler}: not a scheduler address ({error}); give one such as "
+                             "tcp://host:8786") from None
         with client:
             yield client
         return
@@ -268,9 +271,17 @@ def write_csv_atomically(table: pd.DataFrame, path: Path) -> None:
     """Write to a temporary file beside ``path`` and move it into place."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
+    os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp's 0600 would hide it from the cluster's other users
     try:
         table.to_csv(temporary, index=False)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it, and setting it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

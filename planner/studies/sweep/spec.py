@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import typing
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from planner.inputs.config import ModelConfig
 logger = logging.getLogger(__name__)
 
 METHODS = ("grid", "lhs")
+MAX_SCENARIOS = 100_000  # a sweep's scenarios at most (each one a solve and a folder)
 
 
 @dataclass(frozen=True)
@@ -48,26 +50,13 @@ class Vary:
         try:
             if not sep or not key:
                 raise ValueError
-            if ":" in spec:
-                parts = spec.split(":")
-                ends = [float(part) for part in parts[:2]]
-                if not np.isfinite(ends).all():
-                    raise ValueError
-                if len(parts) == 3:
-                    count = int(parts[2])
-                    if count < 2:
-                        raise ValueError
-                    values = np.linspace(ends[0], ends[1], count)
-                elif len(parts) == 2:
-                    values = np.array(ends)
-                else:
-                    raise ValueError
-            else:
-                values = np.array([float(v) for v in spec.split(",")])
-            if not np.isfinite(values).all():
-                raise ValueError
+            values, count = _listed_values(spec)
         except ValueError:
             raise InputError(hint) from None
+        if count > MAX_SCENARIOS:
+            raise InputError(f"--vary '{text}': {count:,} values; a sweep runs at most {MAX_SCENARIOS:,} scenarios")
+        if count > len(values):
+            values = np.linspace(values[0], values[-1], count)
         integer = False
         if config is not None:
             integer = _check_key(config, key)
@@ -82,6 +71,25 @@ class Vary:
 
     def cast(self, value: float) -> float | int:
         return int(round(value)) if self.integer else float(value)
+
+
+def _listed_values(spec: str) -> tuple[np.ndarray, int]:
+    """The values of ``START:STOP:N`` (its two ends and N), ``START:STOP`` or ``V1,V2,...`` (the values
+    and their number); ValueError for anything else, a non-finite value or N < 2."""
+    if ":" in spec:
+        parts = spec.split(":")
+        if len(parts) not in (2, 3):
+            raise ValueError
+        values = np.array([float(part) for part in parts[:2]])
+        count = int(parts[2]) if len(parts) == 3 else 2
+        if count < 2:
+            raise ValueError
+    else:
+        values = np.array([float(v) for v in spec.split(",")])
+        count = len(values)
+    if not np.isfinite(values).all():
+        raise ValueError
+    return values, count
 
 
 def _check_key(config: ModelConfig, key: str) -> bool:
@@ -132,10 +140,16 @@ def sample_points(varies: list[Vary], method: str = "grid", samples: int | None 
         if samples:
             logger.warning("--samples %d is for --method lhs; the grid runs every combination of the listed values",
                            samples)
+        count = math.prod(len(vary.values) for vary in varies)
+        if count > MAX_SCENARIOS:
+            raise InputError(f"--vary: {count:,} combinations; a sweep runs at most {MAX_SCENARIOS:,} scenarios "
+                             "(fewer values, or --method lhs --samples N)")
         combos = itertools.product(*(vary.values for vary in varies))
         return [{v.key: v.cast(x) for v, x in zip(varies, combo, strict=True)} for combo in combos]
     if not samples or samples < 1:
         raise InputError("--method lhs needs --samples N (N ≥ 1)")
+    if samples > MAX_SCENARIOS:
+        raise InputError(f"--samples {samples:,}: a sweep runs at most {MAX_SCENARIOS:,} scenarios")
     for vary in varies:
         if len(vary.values) > 2:
             logger.warning("--method lhs samples '%s' over its range [%g, %g]; the %d values listed are not used as "

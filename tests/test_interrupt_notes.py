@@ -1,0 +1,90 @@
+"""What an interruption says it kept, and the sweep's folder, cluster address and size checks
+(found by signalling and feeding malformed options to every command)."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pandas as pd
+import pytest
+
+from planner.errors import InputError
+from planner.export.folder import folder_in_place, staged_folder, write_marker
+from planner.interrupt import STOP, handle_signals, interruption, note_kept
+from planner.studies.sweep.runner import dask_client, write_csv_atomically
+from planner.studies.sweep.spec import MAX_SCENARIOS, Vary, sample_points
+
+
+def test_an_interruption_after_the_folder_is_in_place_says_it_was_written(tmp_path):
+    """A signal that comes once the output folder has been moved into place: the folder is the new
+    one, complete, and the message says so instead of "nothing written"."""
+    out = tmp_path / "out"
+    with handle_signals():
+        with staged_folder(out) as staging:
+            (staging / "summary.json").write_text("{}", encoding="utf-8")
+        STOP.set()
+        assert str(interruption()) == f"interrupted by Ctrl-C; {out} written in full"
+    assert (out / "summary.json").is_file()
+
+
+def test_an_interruption_before_anything_is_written_says_nothing_written():
+    with handle_signals():
+        STOP.set()
+        assert str(interruption()) == "interrupted by Ctrl-C; nothing written"
+        note_kept("x")
+        assert str(interruption()) == "interrupted by Ctrl-C; x"
+    with handle_signals():  # a later run starts afresh
+        STOP.set()
+        assert str(interruption()) == "interrupted by Ctrl-C; nothing written"
+
+
+def test_an_interrupted_sweep_says_its_finished_scenarios_are_kept(tmp_path):
+    out = tmp_path / "sweep"
+    with handle_signals():
+        with pytest.raises(KeyboardInterrupt):
+            with folder_in_place(out):
+                (out / "scenarios" / "abc").mkdir(parents=True)
+                (out / "scenarios" / "abc" / "row.json").write_text("{}", encoding="utf-8")
+                raise KeyboardInterrupt
+        STOP.set()
+        assert str(interruption()).endswith(f"what was finished is kept in {out} (a rerun goes on from it)")
+    assert (out / "scenarios" / "abc" / "row.json").is_file()
+
+
+def test_a_sweep_into_a_solve_folder_is_refused(tmp_path):
+    """Written in place, a sweep would leave the solve's summary, tables and maps beside its own."""
+    out = tmp_path / "solved"
+    out.mkdir()
+    write_marker(out)
+    (out / "summary.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(InputError, match="holds the outputs of another planner command"):
+        with folder_in_place(out):
+            pass
+    assert sorted(p.name for p in out.iterdir()) == [".planner-output", "summary.json"]
+
+
+def test_sweep_csv_is_readable_by_others_as_the_umask_allows(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        write_csv_atomically(pd.DataFrame({"a": [1]}), tmp_path / "sweep.csv")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "sweep.csv").stat().st_mode) == 0o644
+
+
+def test_a_malformed_scheduler_address_is_an_input_error():
+    with pytest.raises(InputError, match="--scheduler garbage: not a scheduler address"):
+        with dask_client(scheduler="garbage"):
+            pass
+
+
+def test_a_sweep_is_bounded_in_size():
+    with pytest.raises(InputError, match="1,000,000,000 values; a sweep runs at most"):
+        Vary.parse("carbon_price=0:150:1000000000")
+    assert len(Vary.parse(f"carbon_price=0:1:{MAX_SCENARIOS}").values) == MAX_SCENARIOS
+    wide = Vary("a", tuple(float(v) for v in range(400)))
+    with pytest.raises(InputError, match="160,000 combinations"):
+        sample_points([wide, Vary("b", wide.values)])
+    with pytest.raises(InputError, match="--samples 100,000,000"):
+        sample_points([wide], "lhs", samples=100_000_000)

@@ -1,0 +1,170 @@
+"""Model-file values the solver cannot take, and TOML types that are not what a key means, are refused
+with one line naming the file and the key, by ``planner validate`` as by ``planner solve``:
+
+* every number of the model file is below 1e15 (HiGHS refuses matrix values from 1e15 on, and the
+  planner refuses cost terms above it); module capacity × max_modules too;
+* whole-number keys fit their limits (max_modules ≤ 1,000,000; no integer wraps around in numpy);
+* a number is not a boolean or a string (``true`` is not 1, ``"190"`` not 190), a boolean not a number
+  or a string (``0`` and ``"no"`` are not false); an integer stays valid for a decimal key;
+* ``[rollout] adoption`` has one number per period;
+* the products of model values and the data that reach the matrix (penalty × demand, transport cost
+  × km × demand, carbon price × CO2 × demand, demand_rate × demand column) stay below the limits.
+
+The instance is the four-square instance of ``tests.test_bad_input``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.errors import InputError
+from planner.inputs.config import model_config_from_dict
+from tests.test_bad_input import MODEL, PENALTY_LINE, assert_clean_failure, run_solve, write_instance
+
+
+def model_with(*changes: tuple[str | None, str]) -> str:
+    """MODEL with each (old, new) text replaced once (the old text must be there); old None: new appended."""
+    text = MODEL
+    for old, new in changes:
+        if old is None:
+            text += f"\n{new}\n"
+            continue
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def config_error(*changes: tuple[str, str]) -> str:
+    """The one-line error of the schema for MODEL with ``changes``."""
+    with pytest.raises(InputError) as caught:
+        model_config_from_dict(tomllib.loads(model_with(*changes)), "m.toml")
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("m.toml: ")
+    return message
+
+
+def refused_alike(tmp_path: Path, model: str, *fragments: str) -> str:
+    """``planner validate`` and ``planner solve`` refuse ``model`` with the same line holding ``fragments``."""
+    path = write_instance(tmp_path, model=model)
+    solved = assert_clean_failure(run_solve(tmp_path, model=path), tmp_path / "out", "model.toml", *fragments)
+    checked = CliRunner().invoke(main, ["validate", "--model", str(path)])
+    assert checked.exit_code == 2, checked.output
+    assert checked.stdout == ""
+    assert checked.stderr.splitlines()[-1] == solved
+    assert "Warning" not in checked.stderr and "Traceback" not in checked.stderr
+    return solved
+
+
+# --- TOML types ------------------------------------------------------------------------------------
+
+TYPE_CASES = [
+    ("max_modules = 2", "max_modules = true", "facility_types.plant.max_modules", "True"),
+    ("carbon_price = 10.0", 'carbon_price = "190"', "carbon_price", "'190'"),
+    ("cost_per_unit_km = 0.1", 'cost_per_unit_km = "0.1"', "transport.widget.cost_per_unit_km", "'0.1'"),
+    ("top_n = 2", "top_n = false", "facility_types.plant.candidates.top_n", "False"),
+    (None, '[network]\nsingle_sourcing = "no"', "network.single_sourcing", "'no'"),
+    (None, '[network]\nsingle_sourcing = 0', "network.single_sourcing", "0"),
+    (None, '[uncertainty]\nrecourse_modules = 1', "uncertainty.recourse_modules",
+     "1"),
+    (None, '[rollout]\nperiods = 2\nadoption = [0.5, "1"]', "rollout.adoption.1",
+     "'1'"),
+    (None, '[distance]\ncircuity = true', "distance.circuity", "True"),
+    (None, '[solver]\nmip_gap = "0.01"', "solver.mip_gap", "'0.01'"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "key", "got"), TYPE_CASES, ids=[case[2] for case in TYPE_CASES])
+def test_a_boolean_or_string_is_not_read_as_a_number_nor_a_number_as_a_boolean(old, new, key, got):
+    message = config_error((old, new))
+    assert f"key '{key}'" in message and f"(got {got})" in message
+
+
+def test_an_integer_stays_valid_for_a_decimal_key_and_a_whole_float_for_a_count():
+    config = model_config_from_dict(tomllib.loads(model_with(("carbon_price = 10.0", "carbon_price = 190"),
+                                                             ("max_modules = 2", "max_modules = 4.0"))))
+    assert config.carbon_price == 190.0 and isinstance(config.carbon_price, float)
+    assert config.facility_types["plant"].max_modules == 4
+    assert model_config_from_dict(tomllib.loads(model_with(
+        (None, '[network]\nsingle_sourcing = true')))).network.single_sourcing
+
+
+def test_the_cli_refuses_a_boolean_module_count(tmp_path):
+    refused_alike(tmp_path, model_with(("max_modules = 2", "max_modules = true")),
+                  "key 'facility_types.plant.max_modules'", "(got True)")
+
+
+# --- limits of single values -----------------------------------------------------------------------
+
+LIMIT_CASES = [
+    ("max_modules = 2", "max_modules = 99999999999999999999999", "facility_types.plant.max_modules"),
+    ("max_modules = 2", "max_modules = 1000001", "facility_types.plant.max_modules"),
+    ("top_n = 2", "top_n = 99999999999999999999999", "facility_types.plant.candidates.top_n"),
+    ("module_capacity_per_yr = 300.0", "module_capacity_per_yr = 1e15", "facility_types.plant.module_capacity_per_yr"),
+    ("module_capacity_per_yr = 300.0", "module_capacity_per_yr = 1e308",
+     "facility_types.plant.module_capacity_per_yr"),
+    ("unmet_penalty_per_unit = 1000.0", "unmet_penalty_per_unit = 1e308", "products.widget.unmet_penalty_per_unit"),
+    ("demand_rate = 1.0", "demand_rate = 1e308", "products.widget.demand_rate"),
+    ("cost_per_unit_km = 0.1", "cost_per_unit_km = 1e308", "transport.widget.cost_per_unit_km"),
+    ("carbon_price = 10.0", "carbon_price = 1e308", "carbon_price"),
+    (None, '[distance]\ncircuity = 1e308', "distance.circuity"),
+    (None, '[network]\ncapex_budget = 1e300', "network.capex_budget"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "key"), LIMIT_CASES, ids=[case[1].split("\n")[-1] for case in LIMIT_CASES])
+def test_values_beyond_the_limits_are_refused_naming_the_key(old, new, key):
+    assert f"key '{key}'" in config_error((old, new))
+
+
+def test_module_capacity_times_max_modules_is_below_the_matrix_limit():
+    message = config_error(("module_capacity_per_yr = 300.0", "module_capacity_per_yr = 2e14"),
+                           ("max_modules = 2", "max_modules = 10"))
+    assert "key 'facility_types.plant.max_modules'" in message and "module_capacity_per_yr 2e+14" in message
+    model_config_from_dict(tomllib.loads(model_with(("module_capacity_per_yr = 300.0", "module_capacity_per_yr = 1e13"),
+                                                    ("max_modules = 2", "max_modules = 10"))))
+
+
+@pytest.mark.parametrize("capacity", ["1e15", "1e20", "1e308"])
+def test_validate_refuses_the_capacity_solve_could_not_solve(tmp_path, capacity):
+    refused_alike(tmp_path, model_with(("module_capacity_per_yr = 300.0", f"module_capacity_per_yr = {capacity}")),
+                  "key 'facility_types.plant.module_capacity_per_yr'", "1e+15")
+
+
+def test_a_huge_integer_does_not_wrap_around(tmp_path):
+    refused_alike(tmp_path, model_with(("max_modules = 2", "max_modules = 99999999999999999999999")),
+                  "key 'facility_types.plant.max_modules'", "1000000")
+
+
+# --- rollout ---------------------------------------------------------------------------------------
+
+
+def test_adoption_needs_one_number_per_period(tmp_path):
+    rollout = '[rollout]\nperiods = 3\nadoption = [0.3, 0.7]'
+    message = config_error((None, rollout))
+    assert "key 'rollout.adoption'" in message and "2 numbers for 3 periods" in message
+    refused_alike(tmp_path, model_with((None, rollout)), "key 'rollout.adoption'", "3 periods")
+
+
+# --- products of model values and data ---------------------------------------------------------------
+
+PRODUCT_CASES = [
+    # penalty 1e13 USD/unit × demand 200 units/yr = 2e15 USD/yr
+    (((PENALTY_LINE, "unmet_penalty_per_unit = 1e13\n"),), "products.widget.unmet_penalty_per_unit"),
+    # must serve; 1e12 USD/unit-km × ~11 km × 200 units/yr
+    (((PENALTY_LINE, ""), ("cost_per_unit_km = 0.1", "cost_per_unit_km = 1e12")), "transport.widget.cost_per_unit_km"),
+    # must serve; 9e14 USD/t × (1 kg + 1 kg/km × ≥11 km) / 1000 × 200 units/yr
+    (((PENALTY_LINE, ""), ("carbon_price = 10.0", "carbon_price = 9e14")), "carbon_price"),
+    # 1e11 units/yr per unit of pop × pop 200 = 2e13 units/yr, above 1e12
+    ((("demand_rate = 1.0", "demand_rate = 1e11"),), "products.widget.demand_rate"),
+]
+
+
+@pytest.mark.parametrize(("changes", "key"), PRODUCT_CASES, ids=[case[1] for case in PRODUCT_CASES])
+def test_products_that_reach_the_matrix_are_refused_naming_the_key(tmp_path, changes, key):
+    model_config_from_dict(tomllib.loads(model_with(*changes)))  # each value alone is valid
+    refused_alike(tmp_path, model_with(*changes), f"key '{key}'", "1e+")
