@@ -326,6 +326,11 @@ def test_read_known_optima_refuses_two_proven_values_and_infinite_ones(tmp_path)
         read_known_optima(write(tmp_path, "inf.csv", header + row.format(value="inf")))
 
 
+def test_read_known_optima_refuses_a_folder(tmp_path):
+    with pytest.raises(InputError, match="is a folder; give the known-optima CSV file"):
+        read_known_optima(tmp_path)
+
+
 def test_parse_params():
     assert parse_params("capacity=8000") == {"capacity": 8000.0}
     assert parse_params("p=5") == {"p": 5.0}

@@ -110,6 +110,10 @@ def read_known_optima(path: Path) -> pd.DataFrame:
         table = pd.read_csv(path, dtype={"instance": str, "params": str, "file": str}, keep_default_na=False)
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder; give the known-optima CSV file") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
     missing = [column for column in OPTIMA_COLUMNS if column not in table.columns]
