@@ -246,3 +246,14 @@ def test_ids_in_either_unicode_form_are_one_id(tmp_path):
     od = tmp_path / "od.csv"
     od.write_text(f"from,to,distance_km\nS1,{decomposed},12.5\n", encoding="utf-8")
     assert read_od_matrix(od)["to"].tolist() == [composed]
+
+
+def test_a_demand_too_small_for_its_costs_is_one_line(tmp_path):
+    """c/d overflowed to ∞ for a demand of 1e-320 and the arcs were dropped: "infeasible" for a
+    feasible instance; now the file's customer is named."""
+    from planner.formats.orlib_cap import read_orlib_cap
+
+    path = tmp_path / "tiny.txt"
+    path.write_text("2 2\n10 5\n10 5\n1e-320\n3 4\n1\n2 1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"tiny: customer 1 has demand [0-9.e+-]+, too small for its costs"):
+        read_orlib_cap(path)

@@ -8,7 +8,7 @@ with one line naming the file and the key, by ``planner validate`` as by ``plann
   or a string (``0`` and ``"no"`` are not false); an integer stays valid for a decimal key;
 * ``[rollout] adoption`` has one number per period;
 * the products of model values and the data that reach the matrix (penalty × demand, transport cost
-  × km × demand, carbon price × CO2 × demand, demand_rate × demand column) stay below the limits.
+  × km × demand, carbon price × CO2 × demand) stay below the limits.
 
 The instance is the four-square instance of ``tests.test_bad_input``.
 """
@@ -66,7 +66,7 @@ TYPE_CASES = [
     ("max_modules = 2", "max_modules = true", "facility_types.plant.max_modules", "True"),
     ("carbon_price = 10.0", 'carbon_price = "190"', "carbon_price", "'190'"),
     ("cost_per_unit_km = 0.1", 'cost_per_unit_km = "0.1"', "transport.widget.cost_per_unit_km", "'0.1'"),
-    ("top_n = 2", "top_n = false", "facility_types.plant.candidates.top_n", "False"),
+    ("top_n = 2", "top_n = true", "facility_types.plant.candidates.top_n", "True"),
     (None, '[network]\nsingle_sourcing = "no"', "network.single_sourcing", "'no'"),
     (None, '[network]\nsingle_sourcing = 0', "network.single_sourcing", "0"),
     (None, '[uncertainty]\nrecourse_modules = 1', "uncertainty.recourse_modules",
@@ -159,8 +159,6 @@ PRODUCT_CASES = [
     (((PENALTY_LINE, ""), ("cost_per_unit_km = 0.1", "cost_per_unit_km = 1e12")), "transport.widget.cost_per_unit_km"),
     # must serve; 9e14 USD/t × (1 kg + 1 kg/km × ≥11 km) / 1000 × 200 units/yr
     (((PENALTY_LINE, ""), ("carbon_price = 10.0", "carbon_price = 9e14")), "carbon_price"),
-    # 1e11 units/yr per unit of pop × pop 200 = 2e13 units/yr, above 1e12
-    ((("demand_rate = 1.0", "demand_rate = 1e11"),), "products.widget.demand_rate"),
 ]
 
 
@@ -168,3 +166,22 @@ PRODUCT_CASES = [
 def test_products_that_reach_the_matrix_are_refused_naming_the_key(tmp_path, changes, key):
     model_config_from_dict(tomllib.loads(model_with(*changes)))  # each value alone is valid
     refused_alike(tmp_path, model_with(*changes), f"key '{key}'", "1e+")
+
+
+def test_a_huge_demand_rate_is_refused_without_a_runtime_warning(tmp_path):
+    refused_alike(tmp_path, model_with(("demand_rate = 1.0", "demand_rate = 1e308")),
+                  "key 'products.widget.demand_rate'", "1e+15")
+
+
+def test_pilot_periods_need_pilot_regions():
+    message = config_error((None, "[rollout]\nperiods = 2\npilot_periods = 1"))
+    assert "key 'rollout.pilot_periods'" in message and "pilot_regions is empty" in message
+
+
+def test_a_cost_multiplier_that_makes_a_fixed_cost_too_large_names_the_key(tmp_path):
+    # 1e14 USD/yr × cost_multiplier 100 = 1e16 USD/yr at site s1
+    (tmp_path / "sites.csv").write_text("site_id,lon,lat,cost_multiplier\ns1,0.05,0.05,100\ns2,0.25,0.05,1\n")
+    path = write_instance(tmp_path, model=model_with(("opening_cost_per_yr = 500.0", "opening_cost_per_yr = 1e14")))
+    result = run_solve(tmp_path, "--sites", str(tmp_path / "sites.csv"), model=path)
+    assert_clean_failure(result, tmp_path / "out", "model.toml", "key 'facility_types.plant.opening_cost_per_yr'",
+                         "site 's1'", "sites.csv")

@@ -22,6 +22,7 @@ import logging
 
 import numpy as np
 
+from planner.errors import InputError
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def problem_from_costs(
     total_cost = np.asarray(total_cost, dtype=float)
     check_dense_shapes(opening_cost, capacity, demand, total_cost)
     n_sites, n_customers = total_cost.shape
-    arcs = dense_arcs(total_cost, demand, distance_km)
+    arcs = dense_arcs(total_cost, demand, distance_km, name)
     problem = Problem(
         name=name,
         region_ids=labels(n_customers),
@@ -108,11 +109,20 @@ def one_option_per_site(opening_cost: np.ndarray, capacity: np.ndarray) -> dict[
     )
 
 
-def dense_arcs(total_cost: np.ndarray, demand: np.ndarray, distance_km: np.ndarray | None) -> dict[str, np.ndarray]:
+def dense_arcs(total_cost: np.ndarray, demand: np.ndarray, distance_km: np.ndarray | None,
+               name: str = "instance") -> dict[str, np.ndarray]:
     """The arc fields: every (site, customer) pair with a finite cost, site-major, unit cost
-    ``total_cost[i, j] / demand[j]`` as production cost (transport and CO2 zero)."""
+    ``total_cost[i, j] / demand[j]`` as production cost (transport and CO2 zero). InputError where a
+    demand is so small that a finite cost per unit overflows (an arc would be lost, not made dearer)."""
     n_sites, n_customers = total_cost.shape
-    unit_cost = (total_cost / demand[np.newaxis, :]).ravel()
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        per_unit = total_cost / demand[np.newaxis, :]
+    overflow = np.isfinite(total_cost) & ~np.isfinite(per_unit)
+    if overflow.any():
+        customer = int(np.flatnonzero(overflow.any(axis=0))[0])
+        raise InputError(f"{name}: customer {customer + 1} has demand {demand[customer]:g}, too small for its costs "
+                         "(the cost per unit overflows); scale the demands up")
+    unit_cost = per_unit.ravel()
     arc_option = np.repeat(np.arange(n_sites), n_customers)
     arc_region = np.tile(np.arange(n_customers), n_sites)
     distance = np.zeros(n_sites * n_customers) if distance_km is None else np.asarray(distance_km, float).ravel()

@@ -512,13 +512,13 @@ def cost_problem(config: ModelConfig, inputs: Inputs) -> Problem:
 
 
 def check_magnitudes(config: ModelConfig, inputs: Inputs, problem: Problem) -> None:
-    """The products of model-file values and the data that become the solver's coefficients stay
-    within the screening's limits (``planner.inputs.screen``: demand ≤ MAX_DEMAND units/yr, a cost term
-    ≤ MAX_COST_TERM currency/yr); unlike the screening, the error names the key that makes them large.
-    The schema already keeps each value below 1e15 (``planner.inputs.config.MAX_NUMBER``)."""
-    check_demand_rates(config, problem)
-    if config.objective.kind != "cost":  # a classic objective replaces the costs
-        return
+    """The cost terms made of model-file values and the data stay within the screening's limit
+    (``planner.inputs.screen``: a cost term ≤ MAX_COST_TERM currency/yr); unlike the screening, the
+    error names the key that makes them large. The schema keeps each value below 1e15
+    (``planner.inputs.config.MAX_NUMBER``), so no product overflows; the screening checks the demand
+    (demand_rate × the demand column ≤ MAX_DEMAND)."""
+    if config.objective.kind != "cost" or problem.demand.max(initial=0.0) > MAX_DEMAND:
+        return  # a classic objective replaces the costs; the screening refuses the demand itself
     check_penalty_terms(config, problem)
     check_fixed_terms(config, inputs, problem)
     check_arc_terms(config, inputs, problem)
@@ -531,21 +531,6 @@ def _too_large(config: ModelConfig, key: str, what: str, fix: str) -> InputError
 
 
 COST_FIX = "express costs in a larger currency unit (e.g. thousands) or check the value"
-
-
-def check_demand_rates(config: ModelConfig, problem: Problem) -> None:
-    """demand_rate × the regions' demand column ≤ MAX_DEMAND units/yr (a product's own demand column is
-    checked when it is read)."""
-    for p, (name, product) in enumerate(config.products.items()):
-        r = int(np.argmax(problem.demand[:, p])) if problem.n_regions else 0
-        demand = float(problem.demand[r, p]) if problem.n_regions else 0.0
-        if product.demand_column is None and demand > MAX_DEMAND:
-            raise _too_large(
-                config, f"products.{name}.demand_rate",
-                f"{product.demand_rate:.6g} units/yr per unit of the demand column makes the demand of region "
-                f"'{problem.region_ids[r]}' {demand:.3g} units/yr, above {MAX_DEMAND:.0e}",
-                "use a larger unit of product or a smaller demand_rate",
-            )
 
 
 def check_penalty_terms(config: ModelConfig, problem: Problem) -> None:
