@@ -159,6 +159,10 @@ PRODUCT_CASES = [
     (((PENALTY_LINE, ""), ("cost_per_unit_km = 0.1", "cost_per_unit_km = 1e12")), "transport.widget.cost_per_unit_km"),
     # must serve; 9e14 USD/t × (1 kg + 1 kg/km × ≥11 km) / 1000 × 200 units/yr
     (((PENALTY_LINE, ""), ("carbon_price = 10.0", "carbon_price = 9e14")), "carbon_price"),
+    # an emission cap: 9e14 kg/unit-km × ≥11 km / 1000 × 200 units/yr t CO2 in its row
+    (((PENALTY_LINE, ""), ("carbon_price = 10.0", "carbon_price = 0.0"),
+      ("co2_kg_per_unit_km = 1.0", "co2_kg_per_unit_km = 9e14"), (None, "[network]\nmax_co2_t_per_yr = 1e6")),
+     "transport.widget.co2_kg_per_unit_km"),
 ]
 
 

@@ -562,7 +562,8 @@ def _problem(error: dict, got: bool = True) -> str:
         return message
     if not got or error["type"] == "missing" or isinstance(error.get("input"), dict | list):
         return f"key '{key}': {message}"
-    shown = repr(error.get("input"))
+    value = error.get("input")
+    shown = f"{value:.6g}" if isinstance(value, float) and abs(value) >= MAX_NUMBER else repr(value)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
     return f"key '{key}': {message} (got {shown})"
 

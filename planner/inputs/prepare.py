@@ -570,32 +570,39 @@ def check_fixed_terms(config: ModelConfig, inputs: Inputs, problem: Problem) -> 
 
 
 def check_arc_terms(config: ModelConfig, inputs: Inputs, problem: Problem) -> None:
-    """Each part of an arc's cost at full demand (production, transport, carbon price × CO2, price),
-    ≤ MAX_COST_TERM currency/yr, and its CO2 (t CO2/yr, a coefficient of the emission cap) too."""
+    """Each part of an arc's cost at full demand (production, transport, carbon price × CO2, price)
+    ≤ MAX_COST_TERM currency/yr, and its CO2 (t CO2/yr, a coefficient of the emission cap) too; the
+    error names the key of the part and shows its factors."""
     if problem.n_arcs == 0:
         return
-    demand = problem.arc_demand
+    demand, currency = problem.arc_demand, problem.currency
     od_cost = inputs.od is not None and "cost" in inputs.od.columns
-    parts = {
-        "production": (problem.arc_production_cost * demand, "facility_types.{type}.products.{product}.cost_per_unit"),
-        "transport": (problem.arc_transport_cost * demand, f"{inputs.od_path}: column 'cost'" if od_cost
-                      else "transport.{product}.cost_per_unit_km"),
-        "carbon": (problem.carbon_price * problem.arc_co2_t * demand, "carbon_price"),
-        "price": (problem.arc_price * demand, "products.{product}.proximity.price"),
-        "CO2": (problem.arc_co2_t * demand, "transport.{product}.co2_kg_per_unit_km"
-                " / facility_types.{type}.products.{product}.co2_kg_per_unit"),
+    parts = {  # part: (per unit, its unit, key)
+        "production cost": (problem.arc_production_cost, f"{currency}/unit", "{facility}.cost_per_unit"),
+        "transport cost": (problem.arc_transport_cost, f"{currency}/unit",
+                           "transport.{product}.cost_per_unit_km" if not od_cost else None),
+        "carbon cost": (problem.carbon_price * problem.arc_co2_t, f"{currency}/unit", "carbon_price"),
+        "revenue": (problem.arc_price, f"{currency}/unit", "products.{product}.proximity.price"),
+        "CO2": (problem.arc_co2_t, "t CO2/unit", None),
     }
-    for part, (terms, key) in parts.items():
+    for part, (per_unit, unit, key) in parts.items():
+        terms = per_unit * demand
         a = int(np.argmax(terms))
         if terms[a] <= MAX_COST_TERM:
             continue
         product, option = problem.product_ids[problem.arc_product[a]], problem.arc_option[a]
-        key = key.format(product=product, type=problem.type_ids[problem.option_type[option]])
-        unit = "t CO2/yr" if part == "CO2" else f"{problem.currency}/yr"
+        facility = f"facility_types.{problem.type_ids[problem.option_type[option]]}.products.{product}"
         site, region = problem.site_ids[problem.option_site[option]], problem.region_ids[problem.arc_region[a]]
-        what = (f"the {part} {'' if part == 'CO2' else 'cost '}of {demand[a]:,.6g} units/yr of '{product}' from "
-                f"site '{site}' to region '{region}' ({problem.arc_distance_km[a]:,.6g} km) is {terms[a]:.3g} "
-                f"{unit}, above {MAX_COST_TERM:.0e}")
-        if key.endswith("column 'cost'"):
-            raise InputError(f"{key}: {what} (too large for the solver); use a larger currency unit")
-        raise _too_large(config, key, what, COST_FIX)
+        what = (f"the {part} of {per_unit[a]:.6g} {unit} × {demand[a]:,.6g} units/yr of '{product}' from site "
+                f"'{site}' to region '{region}' ({problem.arc_distance_km[a]:,.6g} km) is {terms[a]:.3g} "
+                f"{unit.removesuffix('/unit')}/yr, above {MAX_COST_TERM:.0e}")
+        if part == "transport cost" and od_cost:
+            raise InputError(f"{inputs.od_path}: column 'cost': {what} (too large for the solver); use a larger "
+                             "currency unit")
+        if part == "CO2":
+            transport_t = config.transport[product].co2_kg_per_unit_km * problem.arc_distance_km[a] / KG_PER_T
+            key = f"transport.{product}.co2_kg_per_unit_km" if 2 * transport_t >= per_unit[a] else \
+                f"{facility}.co2_kg_per_unit"
+        fix = {"carbon cost": COST_FIX + " (and the co2_kg_* values)",
+               "CO2": "check the value (kg CO2 per unit, per unit-km)"}.get(part, COST_FIX)
+        raise _too_large(config, key.format(product=product, facility=facility), what, fix)

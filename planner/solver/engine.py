@@ -49,6 +49,7 @@ from planner.solver.beside import run_beside_search
 from planner.solver.capacitated_bb import applies as capacitated_bb_applies
 from planner.solver.capacitated_bb import solve_capacitated_bb
 from planner.solver.center_search import solve_center
+from planner.solver.heuristic import solution_cost
 from planner.solver.highs import run_highs, solve_model
 from planner.solver.lagrangian_bb import applies as lagrangian_bb_applies
 from planner.solver.lagrangian_bb import solve_lagrangian_bb
@@ -71,6 +72,8 @@ from planner.solver.radius import applies as radius_applies
 from planner.solver.radius import preferred as radius_preferred
 from planner.solver.radius import solve_radius
 from planner.solver.service import explain_service_infeasibility
+from planner.solver.single_source import applies as single_source_applies
+from planner.solver.single_source import single_source_start
 from planner.solver.supply_bound import solve_with_supply
 from planner.timing import Timing
 
@@ -197,16 +200,23 @@ def _solve_uncoupled(problem, options: SolverOptions, index, start, timing: Timi
 def _solve_standard(problem, options: SolverOptions, index, start, timing: Timing):
     """The standard route: the Lagrangian presolve where it applies, then HiGHS on the arrays or
     the Pyomo model (steps 2–4 and 6 of the module)."""
-    presolve = None
+    presolve, single = None, None
     if presolve_applies(problem, options):
         with timing.phase("presolve"):
             presolve = lagrangian_presolve(problem, index, options)
-        if options.time_limit_s is not None:
-            remaining = options.time_limit_s - timing.seconds.get("presolve", 0.0)
-            options = dataclasses.replace(options, time_limit_s=max(remaining, 1.0))
+    elif single_source_applies(problem, options) and options.builder == "arrays":
+        with timing.phase("presolve"):
+            single = single_source_start(problem, index, options)
+        if single is not None and single.start is not None and (
+                start is None or solution_cost(problem, index, single.start) < solution_cost(problem, index, start)):
+            start = single.start
+    if options.time_limit_s is not None and "presolve" in timing.seconds:
+        remaining = options.time_limit_s - timing.seconds["presolve"]
+        options = dataclasses.replace(options, time_limit_s=max(remaining, 1.0))
     route = _solve_with_pyomo if options.builder == "pyomo" else _solve_with_arrays
     try:
-        return route(problem, index, options, presolve, start, timing)
+        report, solution = route(problem, index, options, presolve, start, timing)
+        return (report, solution) if single is None else (combine_bounds(report, single.bound), solution)
     except InfeasibleError:
         if not len(problem.serviced_products):
             raise

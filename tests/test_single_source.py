@@ -1,0 +1,101 @@
+"""The bound and first network for single-source capacitated problems (``planner.solver.single_source``)
+against enumeration of every single-source assignment on seeded tiny instances (tight and loose
+capacity): the bound never above the optimum, the network feasible (one option per pair, capacities
+held) and no cheaper than it; through the engine, the optimum is found and audited."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import numpy as np
+import pytest
+
+import planner.solver.single_source as single_source
+from planner.model.index import ModelIndex
+from planner.pipeline import solve_problem
+from planner.solver.capacitated_bb import DenseCapacitated
+from planner.solver.heuristic import satisfies_coupling, solution_cost
+from planner.solver.outcome import SolverOptions
+from planner.timing import Timing
+from tests.builders import dense_problem
+
+EXACT = SolverOptions(mip_gap=1e-9, quiet=True, time_limit_s=30.0)
+
+
+def random_single_source(seed: int, ratio: float, n_sites: int = 4, n_regions: int = 7):
+    rng = np.random.default_rng(seed)
+    sites, regions = rng.random((n_sites, 2)), rng.random((n_regions, 2))
+    demand = rng.integers(5, 36, n_regions).astype(float)
+    unit_cost = 10 * np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
+    capacity = rng.uniform(40, 160, n_sites)
+    capacity *= ratio * demand.sum() / capacity.sum()
+    capacity = np.maximum(capacity, demand.max())  # every region fits somewhere on its own
+    opening = rng.uniform(50, 150, n_sites)
+    problem = dense_problem(demand, opening, capacity, unit_cost, single_sourcing=True)
+    return problem, demand, unit_cost, opening, capacity
+
+
+def enumerated_optimum(demand, unit_cost, opening, capacity) -> float:
+    """Least cost over every map of regions to sites that the capacities allow (a site is paid for
+    where it serves a region)."""
+    n_sites, n_regions = unit_cost.shape
+    best = np.inf
+    for sites in itertools.product(range(n_sites), repeat=n_regions):
+        sites = np.array(sites)
+        load = np.bincount(sites, weights=demand, minlength=n_sites)
+        if (load > capacity + 1e-9).any():
+            continue
+        used = load > 0
+        best = min(best, float(opening[used].sum() + (unit_cost[sites, np.arange(n_regions)] * demand).sum()))
+    return best
+
+
+CASES = [(seed, ratio) for seed in range(8) for ratio in (1.3, 2.0, 4.0)]
+
+
+@pytest.mark.parametrize(("seed", "ratio"), CASES)
+def test_the_bound_and_the_first_network_against_enumeration(seed, ratio):
+    problem, demand, unit_cost, opening, capacity = random_single_source(seed, ratio)
+    optimum = enumerated_optimum(demand, unit_cost, opening, capacity)
+    index = ModelIndex.from_problem(problem)
+    found = single_source.single_source_start(problem, index, EXACT)
+    assert found is not None
+    assert found.bound <= optimum + 1e-6
+    if found.start is None:
+        return
+    start = found.start
+    assert satisfies_coupling(problem, index, start)
+    assert set(np.unique(start.assign)) <= {0.0, 1.0}
+    served = np.bincount(index.arc_pair, weights=start.assign, minlength=index.n_pairs)
+    assert np.allclose(served, 1.0)
+    load = np.bincount(problem.arc_option, weights=start.assign * index.arc_demand, minlength=problem.n_options)
+    assert (load <= capacity * start.open + 1e-9).all()
+    assert solution_cost(problem, index, start) >= optimum - 1e-6
+
+
+def test_the_first_network_is_found_on_most_instances():
+    found = 0
+    for seed, ratio in CASES:
+        problem = random_single_source(seed, ratio)[0]
+        found += single_source.single_source_start(problem, ModelIndex.from_problem(problem), EXACT).start is not None
+    assert found >= 0.8 * len(CASES)
+
+
+@pytest.mark.parametrize(("seed", "ratio"), CASES[::3])
+def test_the_engine_uses_it_and_finds_the_optimum(seed, ratio, monkeypatch):
+    monkeypatch.setattr(single_source, "MIN_ARCS", 0)
+    options = dataclasses.replace(EXACT, presolve_min_arcs=0)
+    problem, demand, unit_cost, opening, capacity = random_single_source(seed, ratio)
+    assert single_source.applies(problem, options)
+    run = solve_problem(problem, options, Timing())
+    assert run.report.objective == pytest.approx(enumerated_optimum(demand, unit_cost, opening, capacity), rel=1e-9)
+    assert run.audit.passed
+    assert "presolve" in run.timing.seconds
+
+
+def test_regret_needs_room_for_every_pair():
+    problem = dense_problem([5.0, 5.0], [1.0, 1.0], [6.0, 6.0], [[1.0, 2.0], [2.0, 1.0]], single_sourcing=True)
+    costs = DenseCapacitated.of(problem, ModelIndex.from_problem(problem))
+    assert single_source.regret_assignment(costs, np.array([True, False])) is None
+    assert single_source.regret_assignment(costs, np.array([True, True])).tolist() == [0, 1]
