@@ -1,5 +1,5 @@
 """Limits of the benchmark readers (``planner.formats``): a table that cannot fit in memory is refused
-before it is allocated, header counts are whole numbers up to a documented limit, edge lengths and
+before it is allocated, header counts are integers up to a documented limit, edge lengths and
 coordinates so large that distances overflow are refused, a UTF-8 byte-order mark is skipped and a
 path that is not a regular file (a device, a pipe) is refused. Every refusal is one InputError line
 naming the file; through the CLI it exits 2 without a traceback or a numpy warning."""
@@ -72,7 +72,7 @@ def test_pmed_distance_table_larger_than_memory_is_refused(tmp_path, monkeypatch
         read_pmed_distances(path)
     message = one_line(caught, path)
     assert "1000000 × 1000000 distance table" in message
-    assert "96,000 GB" in message and "8.0 GB of the 16.0 GB available" in message
+    assert "96,000 GB" in message and "12.8 GB of the 16.0 GB available" in message
 
 
 def test_pmed_table_that_fits_is_read(tmp_path, monkeypatch):
@@ -154,11 +154,11 @@ def test_a_named_pipe_is_refused_without_reading_it(tmp_path):
 
 
 @pytest.mark.parametrize("header", ["1e300 1e300", "20000000 3", "2.5 3", "0 3", "2 inf"])
-def test_header_counts_are_whole_numbers_up_to_the_limit(tmp_path, header):
+def test_header_counts_are_integers_up_to_the_limit(tmp_path, header):
     path = write(tmp_path, "cap_huge.txt", f"{header}\n10 5\n")
     with pytest.raises(InputError) as caught:
         read_orlib_cap(path)
-    assert "expected a whole number from 1 to 10,000,000" in one_line(caught, path)
+    assert "expected an integer ≥ 1 and at most 10,000,000" in one_line(caught, path)
 
 
 def test_a_huge_vertex_count_is_refused_by_the_count_limit(tmp_path):

@@ -20,6 +20,9 @@ Mapping onto :class:`planner.problem.Problem`: opening cost 0, capacity ``np.inf
 vertex, unit cost and ``arc_distance_km`` = :math:`d_{uv}` (graph length units),
 ``min_facilities = max_facilities = p``. Unreachable pairs (a disconnected graph) get no arc.
 
+Limits (:mod:`planner.formats.tokens`): counts at most 10,000,000, edge lengths at most 1e15 (so path
+lengths stay finite), and the nv × nv distance table must fit in the memory available.
+
 Cite: J.E. Beasley, "A note on solving large p-median problems", EJOR 21 (1985) 270–273;
 J.E. Beasley, "OR-Library", JORS 41 (1990) 1069–1072.
 """
@@ -36,6 +39,8 @@ from scipy.sparse.csgraph import shortest_path
 from planner.errors import InputError
 from planner.formats.dense import problem_from_costs
 from planner.formats.tokens import (
+    check_magnitude,
+    check_table_fits,
     check_token_count,
     check_values,
     header_counts,
@@ -58,6 +63,7 @@ def read_pmed_distances(path: Path) -> tuple[np.ndarray, int]:
         minimum=[1, 0, 1],
     )
     check_token_count(tokens, 3 + 3 * n_edges, path, f"{n_edges} edges 'u v w'")
+    check_table_fits(path, n_vertices, n_vertices, "distance")
     edges = to_floats(tokens[3:], path, start=3).reshape(n_edges, 3)
     ends = edges[:, :2]
     bad = (ends != np.round(ends)) | (ends < 1) | (ends > n_vertices)
@@ -68,6 +74,7 @@ def read_pmed_distances(path: Path) -> tuple[np.ndarray, int]:
             f"vertex ids must be integers 1 … {n_vertices}"
         )
     check_values(edges[:, 2], path, "edge lengths")
+    check_magnitude(edges[:, 2], path, "edge", "length")
     return shortest_paths(n_vertices, ends.astype(int) - 1, edges[:, 2]), p
 
 

@@ -13,7 +13,9 @@ weights, candidate sites and the distance between each pair. Two file formats gi
       x y                  # n_sites lines: a candidate site's coordinates
 
   :math:`d_{ij} = \lVert q_i - s_j \rVert_2`, the Euclidean distance in the coordinates' length
-  unit; ``p`` is the number of sites the instance was made for (the default of ``--p``).
+  unit; ``p`` is the number of sites the instance was made for (the default of ``--p``). Every
+  |coordinate| is at most 1e15 (so distances stay finite) and the n_demand × n_sites table must fit
+  in the memory available (:mod:`planner.formats.tokens`).
 
 :func:`read_distance_instance` tells the two apart by the first token (``POINTS`` or a number).
 """
@@ -29,7 +31,16 @@ from scipy.spatial.distance import cdist
 
 from planner.errors import InputError
 from planner.formats.pmed import read_pmed_distances
-from planner.formats.tokens import check_token_count, check_values, header_counts, instance_name, read_tokens, to_floats
+from planner.formats.tokens import (
+    check_magnitude,
+    check_table_fits,
+    check_token_count,
+    check_values,
+    header_counts,
+    instance_name,
+    read_tokens,
+    to_floats,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +86,14 @@ def _points(tokens: list[str], path: Path) -> DistanceInstance:
     )
     check_token_count(tokens[1:], 3 + 3 * n_demand + 2 * n_sites, path,
                       f"{n_demand} demand points 'x y w' and {n_sites} sites 'x y'")
+    check_table_fits(path, n_demand, n_sites, "distance")
     values = to_floats(tokens[4:], path, start=4)
     demand = values[: 3 * n_demand].reshape(n_demand, 3)
     sites = values[3 * n_demand :].reshape(n_sites, 2)
     if not (np.isfinite(demand[:, :2]).all() and np.isfinite(sites).all()):
         raise InputError(f"{path}: every coordinate must be a finite number")
+    check_magnitude(demand[:, :2], path, "demand point", "coordinate")
+    check_magnitude(sites, path, "site", "coordinate")
     check_values(demand[:, 2], path, "demand weights")
     logger.info("read %s: %d demand points, %d sites, p=%d", path.name, n_demand, n_sites, p)
     return DistanceInstance(instance_name(path), euclidean_distances(demand[:, :2], sites), demand[:, 2], p)

@@ -3,13 +3,29 @@ the checks on its values, and its instance name.
 
 Token rule (all formats): split the file on whitespace and convert each token with ``float()``, so
 ``7500.``, ``.00000``, ``+32.5`` and CRLF line endings need no special case; NUL bytes (padding
-left by some copies) count as whitespace. The line layout is never relied on. Every error is an
-:class:`~planner.errors.InputError` naming the file, the token or count, and what was expected.
+left by some copies) count as whitespace, and a UTF-8 byte-order mark at the start is skipped. The
+line layout is never relied on. Every error is an :class:`~planner.errors.InputError` naming the
+file, the token or count, and what was expected.
+
+Limits (each refused with one line before anything large is allocated):
+
+* the path must be a regular file (not a device such as ``/dev/zero`` or a pipe);
+* a header count is an integer from its least value (1, or 0 for a pmed edge count) to
+  :data:`MAX_COUNT` (10,000,000);
+* memory: splitting a file takes about :data:`FILE_BYTE_COST` bytes per byte of file, and an n × m
+  cost or distance table about :data:`TABLE_COPIES` times its 8·n·m bytes while the reader and the
+  Problem built from it hold their copies (measured: 11–14); either may use at most
+  :data:`MEMORY_SHARE` (80 %) of the memory available (``MemAvailable`` of ``/proc/meminfo``, lowered to a
+  cgroup's memory limit; else ``os.sysconf``; no check where neither is known);
+* edge lengths and coordinates are at most :data:`MAX_MAGNITUDE` (1e15) in absolute value, the rule
+  the model applies to one cost term, so that path lengths and distances cannot overflow.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,11 +35,134 @@ from planner.errors import InputError, read_input_bytes
 
 logger = logging.getLogger(__name__)
 
+MAX_COUNT = 10_000_000  # the largest count a header may give (sites, customers, vertices, edges, points)
+MAX_MAGNITUDE = 1e15  # the largest edge length or |coordinate|, as the model's limit on one cost term
+MEMORY_SHARE = 0.8  # the share of the available memory a reader may plan to use
+TABLE_COPIES = 12  # float arrays of an n × m table's size held while reading it and building the Problem
+FILE_BYTE_COST = 40  # bytes of memory per byte of file while it is split into tokens (measured: about 37)
+MEMINFO = Path("/proc/meminfo")
+CGROUP_LIMITS = (  # (limit, usage) files of cgroup v2 and v1
+    (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory.current")),
+    (Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"), Path("/sys/fs/cgroup/memory/memory.usage_in_bytes")),
+)
+UTF8_BOM = b"\xef\xbb\xbf"
+
 
 def read_text(path: Path) -> str:
-    """The text of ``path`` (bytes as latin-1, NUL bytes as spaces); InputError if it cannot be read."""
-    text = read_input_bytes(path, "benchmark file", "planner bench").decode("latin-1")
-    return text.replace("\x00", " ")
+    """The text of ``path`` (bytes as latin-1, NUL bytes as spaces, a UTF-8 byte-order mark skipped);
+    InputError if it cannot be read, is not a regular file or is too large for the memory available."""
+    path = Path(path)
+    size = check_regular_file(path)
+    if size is not None:
+        check_memory(path, size * FILE_BYTE_COST, f"the file ({format_bytes(size)}) needs about "
+                     f"{format_bytes(size * FILE_BYTE_COST)} of memory to split into numbers")
+    data = read_input_bytes(path, "benchmark file", "planner bench")
+    data = data.removeprefix(UTF8_BOM)
+    return data.decode("latin-1").replace("\x00", " ")
+
+
+def check_regular_file(path: Path) -> int | None:
+    """The size in bytes of ``path`` if it is a regular file; None if it cannot be looked at or is a
+    folder (reading it gives the usual message); InputError for a device, a pipe or a socket, which
+    would be read until memory runs out, or wait for ever."""
+    try:
+        status = path.stat()
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(status.st_mode):
+        return status.st_size
+    if stat.S_ISDIR(status.st_mode):
+        return None
+    raise InputError(f"{path}: is not a regular file (a device or a pipe); pass a benchmark file saved on disk "
+                     "to planner bench")
+
+
+def format_bytes(count: float) -> str:
+    """``count`` bytes, short: ``96,000 GB``, ``8.0 GB``, ``576 bytes``."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            value = count / size
+            return f"{value:,.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"
+    return f"{count:.0f} bytes"
+
+
+def meminfo_available(meminfo: Path = MEMINFO) -> float | None:
+    """``MemAvailable`` of ``/proc/meminfo`` in bytes; None where the file or the line is missing."""
+    try:
+        lines = meminfo.read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "MemAvailable:":
+            try:
+                return float(fields[1]) * (1024 if fields[2:] == ["kB"] else 1)
+            except ValueError:
+                return None
+    return None
+
+
+def cgroup_room() -> float | None:
+    """The memory left under this process's cgroup limit in bytes (limit − usage); None without one."""
+    for limit_file, usage_file in CGROUP_LIMITS:
+        try:
+            limit, usage = limit_file.read_text().strip(), usage_file.read_text().strip()
+            if limit.isdigit() and usage.isdigit() and int(limit) < 2**60:  # "max" or a huge value: no limit
+                return float(max(int(limit) - int(usage), 0))
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def available_memory() -> float | None:
+    """The memory available to this process in bytes (``MemAvailable``, else ``os.sysconf``, lowered to
+    the cgroup's room); None where the system tells neither."""
+    available = meminfo_available()
+    if available is None:
+        try:
+            available = float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (AttributeError, ValueError, OSError):
+            available = None
+    room = cgroup_room()
+    if room is not None:
+        available = room if available is None else min(available, room)
+    return available
+
+
+def check_memory(path: Path, need: float, what: str) -> None:
+    """InputError when ``need`` bytes are more than the share of the available memory a reader may use;
+    ``what`` says what needs them (the start of the message after the file name)."""
+    available = available_memory()
+    if available is None or need <= MEMORY_SHARE * available:
+        return
+    raise InputError(
+        f"{path}: {what}, but a reader may use at most {format_bytes(MEMORY_SHARE * available)} of the "
+        f"{format_bytes(available)} available; use a smaller instance or a machine with more memory"
+    )
+
+
+def check_table_fits(path: Path, rows: int, columns: int, kind: str) -> None:
+    """InputError, before it is allocated, when a ``rows`` × ``columns`` ``kind`` table (``"distance"``,
+    ``"cost"``) and the working copies of it made while building the model cannot fit in memory."""
+    table = 8.0 * rows * columns
+    need = TABLE_COPIES * table
+    check_memory(path, need, f"its {rows} × {columns} {kind} table needs about {format_bytes(need)} of memory "
+                 f"({TABLE_COPIES} working copies of {format_bytes(table)})")
+
+
+def check_magnitude(values: np.ndarray, path: Path, item: str, what: str) -> None:
+    """InputError naming the first row of ``values`` (one row per ``item``, e.g. ``"edge"``) with an entry
+    above :data:`MAX_MAGNITUDE` in absolute value (``what``: ``"length"``, ``"coordinate"``)."""
+    values = np.asarray(values, dtype=float).reshape(len(values), -1)
+    with np.errstate(invalid="ignore"):
+        big = np.abs(values) > MAX_MAGNITUDE
+    if big.any():
+        row = int(np.flatnonzero(big.any(axis=1))[0])
+        value = values[row][big[row]][0]
+        raise InputError(
+            f"{path}: {item} {row + 1} has {what} {value:g}, above the limit {MAX_MAGNITUDE:g} (distances would "
+            f"overflow); scale the {what}s down, e.g. to thousands of the unit"
+        )
 
 
 def read_tokens(path: Path) -> list[str]:
@@ -50,13 +189,13 @@ def to_floats(tokens: list[str], path: Path, *, start: int = 0) -> np.ndarray:
 
 
 def to_count(token: str, path: Path, what: str, *, minimum: int = 1) -> int:
-    """A header token that must be an integer ≥ ``minimum`` (``"16"`` or ``"16."``)."""
+    """A header token that must be an integer from ``minimum`` to :data:`MAX_COUNT` (``"16"`` or ``"16."``)."""
     try:
         value = float(token)
     except ValueError:
         raise InputError(f"{path}: {what} is {token[:20]!r}, not a number") from None
-    if not value.is_integer() or value < minimum:
-        raise InputError(f"{path}: {what} is {token}, expected an integer ≥ {minimum}")
+    if not value.is_integer() or not minimum <= value <= MAX_COUNT:
+        raise InputError(f"{path}: {what} is {token[:20]}, expected an integer ≥ {minimum} and at most {MAX_COUNT:,}")
     return int(value)
 
 
@@ -90,6 +229,7 @@ def read_sites_customers(path: Path, sites: str, n_tokens: Callable[[int, int], 
         [f"the number of {sites} m (token 1)", "the number of customers n (token 2)"],
     )
     check_token_count(tokens, n_tokens(n_sites, n_customers), path, f"{n_sites} {sites} × {n_customers} customers")
+    check_table_fits(path, n_sites, n_customers, "cost")
     return tokens, n_sites, n_customers
 
 

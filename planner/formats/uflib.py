@@ -43,6 +43,7 @@ from planner.formats.dense import problem_from_costs
 from planner.formats.orlib_cap import parse_orlib_cap
 from planner.formats.tokens import (
     check_dense_values,
+    check_table_fits,
     check_token_count,
     header_counts,
     instance_name,
@@ -98,6 +99,7 @@ def _parse_simple(body: str, path: Path, *, header_tokens: int) -> tuple[np.ndar
         ["the number of facilities n (line 2)", "the number of customers m (line 2)"], n_header=3,
     )
     check_token_count(tokens, 3 + n_sites * (2 + n_customers), path, f"{n_sites} facilities × {n_customers} customers")
+    check_table_fits(path, n_sites, n_customers, "cost")
     rows = to_floats(tokens[3:], path, start=header_tokens + 3).reshape(n_sites, 2 + n_customers)
     label = rows[:, 0]
     expected = np.arange(1, n_sites + 1)
