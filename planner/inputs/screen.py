@@ -48,8 +48,9 @@ def check_numerics(problem: Problem) -> None:
     if demand > MAX_DEMAND:
         region, product = np.unravel_index(int(problem.demand.argmax()), problem.demand.shape)
         raise InputError(
-            f"demand of '{problem.product_ids[product]}' in region '{problem.region_ids[region]}' is {demand:.3g} "
-            f"units/yr, above {MAX_DEMAND:.0e}: too large for the solver; use a larger unit (or a smaller demand_rate)"
+            f"{problem.name}: demand of '{problem.product_ids[product]}' in region '{problem.region_ids[region]}' is "
+            f"{demand:.3g} units/yr, above {MAX_DEMAND:.0e}: too large for the solver; use a larger unit (in a "
+            "model file, or a smaller demand_rate)"
         )
     fixed = np.concatenate(
         [problem.opening_cost, problem.module_cost * problem.max_modules, problem.setup_cost.ravel()]
@@ -58,8 +59,8 @@ def check_numerics(problem: Problem) -> None:
     largest = max(float(fixed.max(initial=0.0)), float(arc_cost.max(initial=0.0)))
     if largest > MAX_COST_TERM:
         raise InputError(
-            f"a cost term of {largest:.3g} {problem.currency}/yr is above {MAX_COST_TERM:.0e}: too large for the "
-            "solver; express costs in a larger currency unit (e.g. thousands) or check the model file's costs"
+            f"{problem.name}: a cost term of {largest:.3g} {problem.currency}/yr is above {MAX_COST_TERM:.0e}: too "
+            "large for the solver; express the costs in a larger unit (e.g. thousands) or check them"
         )
 
 
