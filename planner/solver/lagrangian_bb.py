@@ -235,11 +235,15 @@ class Relaxation:
         costs = self.costs
         if self.buffer is None:
             self.buffer = np.empty_like(costs.cost)
-        reduced = np.subtract(costs.cost, multipliers[None, :], out=self.buffer)  # in place: no table per call
+        active = np.flatnonzero(fixing != 0)  # deep in the tree most options are fixed closed: their rows are skipped
+        reduced = self.buffer[: len(active)]  # in place: no new table per call
+        np.take(costs.cost, active, axis=0, out=reduced)
+        np.subtract(reduced, multipliers[None, :], out=reduced)
         np.minimum(reduced, 0.0, out=reduced)
-        values = costs.fixed + reduced.sum(axis=1)
-        values[fixing == 0] = np.inf
-        return self._evaluation(multipliers, fixing, values, fallback, lambda chosen: (reduced[chosen] < 0).sum(axis=0))
+        values = np.full(len(costs.fixed), np.inf)
+        values[active] = costs.fixed[active] + reduced.sum(axis=1)
+        return self._evaluation(multipliers, fixing, values, fallback,
+                                lambda chosen: (reduced[chosen[active]] < 0).sum(axis=0))
 
     def _evaluation(self, multipliers, fixing, values, fallback, cheap_arcs_chosen) -> Evaluation:
         """The relaxed choice at the values :math:`v_o`, the bound and the subgradient;
