@@ -165,3 +165,11 @@ def test_vss_and_evpi_say_when_they_are_not_proven():
     text = _value_gaps({"status": "time_limit", "mip_gap": 0.92838, "ws_mip_gap_max": 0.0})
     assert "not proven: RP time_limit gap 92.838%" in text and "(VSS and EVPI are estimates)" in text
     assert "largest WS gap 1.000%" in _value_gaps({"status": "optimal", "mip_gap": 0.0, "ws_mip_gap_max": 0.01})
+
+
+def test_periods_other_than_the_adoption_list_name_the_model_file(tmp_path):
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL + ROLLOUT)
+    result = run_solve(tmp_path, "--periods", "3")
+    assert_clean_failure(result, tmp_path / "out", "key 'rollout.adoption' has 2 numbers for --periods 3", ".toml")

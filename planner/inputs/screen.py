@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, truncated
+from planner.inputs.config import MAX_NUMBER
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
 
 MAX_DEMAND = 1e12  # units/yr of one product in one region
-MAX_COST_TERM = 1e15  # currency/yr of one cost term (a facility's fixed cost, an arc at full demand)
+MAX_COST_TERM = MAX_NUMBER  # currency/yr of one cost term (a facility's fixed cost, an arc at full demand)
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,9 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
             spec, config, inputs, seed
         )
     with timing.phase("prepare"):
+        if rollout.adoption is not None and len(rollout.adoption) != periods:
+            raise InputError(f"{config.source_path or config.name}: key 'rollout.adoption' has {len(rollout.adoption)} "
+                             f"numbers for --periods {periods}; give one per period or leave --periods out")
         adoption = adoption_curve(periods, rollout.adoption)
         pilot = pilot_mask(inputs.regions["region_id"].to_numpy(dtype=object), rollout.pilot_regions)
         if rollout.pilot_periods and not pilot.any():
