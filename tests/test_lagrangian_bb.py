@@ -141,18 +141,24 @@ def test_a_pair_no_option_reaches_is_left_to_the_standard_route():
     assert solve_lagrangian_bb(problem, ModelIndex.from_problem(problem), EXACT, None) is None
 
 
+def random_costs(rng, most_options: int, most_pairs: int) -> DenseCosts:
+    """A random table (a fifth of the arcs missing), fixed costs, unmet costs (∞ or 30) and count limits."""
+    n_options, n_pairs = int(rng.integers(2, most_options + 1)), int(rng.integers(2, most_pairs + 1))
+    cost = rng.uniform(1, 20, (n_options, n_pairs)).round(1)
+    cost[rng.random(cost.shape) < 0.2] = np.inf
+    min_open = int(rng.integers(0, n_options + 1))
+    max_open = int(rng.integers(max(min_open, 1), n_options + 1))
+    return DenseCosts(cost, rng.uniform(0, 15, n_options).round(1), rng.choice([np.inf, 30.0], n_pairs),
+                      min_open, max_open, np.zeros(n_options, dtype=bool))
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_the_flipped_bounds_equal_the_relaxation_with_the_option_forced(seed):
     """Beasley's penalty tests (``flipped_bounds``) against evaluating the relaxation with each free
     option forced open or closed, at the same multipliers: random tables, count limits, fixings."""
     rng = np.random.default_rng(seed)
-    n_options, n_pairs = int(rng.integers(2, 9)), int(rng.integers(2, 9))
-    cost = rng.uniform(1, 20, (n_options, n_pairs)).round(1)
-    cost[rng.random(cost.shape) < 0.2] = np.inf
-    min_open = int(rng.integers(0, n_options + 1))
-    max_open = int(rng.integers(max(min_open, 1), n_options + 1))
-    costs = DenseCosts(cost, rng.uniform(0, 15, n_options).round(1), rng.choice([np.inf, 30.0], n_pairs),
-                       min_open, max_open, np.zeros(n_options, dtype=bool))
+    costs = random_costs(rng, most_options=8, most_pairs=8)
+    n_options, n_pairs = costs.cost.shape
     relaxation = Relaxation(costs)
     checked = 0
     for _ in range(30):
@@ -190,13 +196,8 @@ def fallback_comparisons(seed: int) -> int:
     multipliers as they were, and no higher than the node's optimum found by enumeration; returns how
     many times it was higher."""
     rng = np.random.default_rng(100 + seed)
-    n_options, n_pairs = int(rng.integers(2, 7)), int(rng.integers(2, 8))
-    cost = rng.uniform(1, 20, (n_options, n_pairs)).round(1)
-    cost[rng.random(cost.shape) < 0.2] = np.inf
-    min_open = int(rng.integers(0, n_options + 1))
-    max_open = int(rng.integers(max(min_open, 1), n_options + 1))
-    costs = DenseCosts(cost, rng.uniform(0, 15, n_options).round(1), rng.choice([np.inf, 30.0], n_pairs),
-                       min_open, max_open, np.zeros(n_options, dtype=bool))
+    costs = random_costs(rng, most_options=6, most_pairs=7)
+    n_options, n_pairs = costs.cost.shape
     relaxation = Relaxation(costs)
     raised = 0
     for _ in range(20):
