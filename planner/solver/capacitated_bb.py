@@ -87,6 +87,7 @@ LP_SHARE = 0.2  # of the time at most in the flow LPs of the nodes' relaxed open
 AVERAGE_WEIGHT = 0.2  # of the latest step in the ergodic average of the open states
 EXTENSION_SHARE = 0.5  # of a budget (not a user's limit): the most the search may go on past it (Deadline)
 RATE_WINDOW_S = 10.0  # the gap's closing rate is measured over this many seconds (Deadline)
+DENSE_SHARE = 0.5  # of the table's cells with an arc: from this share the reduced costs are one broadcast
 BRANCH_WINDOW = 0.2  # branching candidates: average state this close to the nearest to 1/2 (see branching_option)
 
 
@@ -226,6 +227,10 @@ class Relaxation:
         # options) the steps below touch only these, not every cell
         self.arc_option, self.arc_pair = np.nonzero(finite)
         self.arc_unit_cost = self.unit_cost[finite]
+        # on a mostly dense table the reduced costs are one broadcast over the table (into a reused
+        # buffer) instead of a gather per arc: 100 × 1,000, 0.16 → 0.06 ms of the step
+        self.dense = bool(finite.mean() >= DENSE_SHARE)
+        self.buffer = np.empty_like(self.unit_cost) if self.dense else None
 
     def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray, exact: bool = True) -> Evaluation:
         """L(λ) at a node with the covering knapsack solved exactly, or (``exact`` False) its LP
@@ -249,14 +254,9 @@ class Relaxation:
         costs = self.costs
         n_options = len(costs.fixed)
         allowed = fixing != 0
-        ratio = self.arc_unit_cost - (multipliers / costs.demand)[self.arc_pair]
-        attractive = ratio < 0
-        if not allowed.all():
-            attractive &= allowed[self.arc_option]
-        arcs = np.flatnonzero(attractive)
-        option, r = self.arc_option[arcs], ratio[arcs]
+        option, pair, r = self.attractive_arcs(multipliers / costs.demand, allowed)
         order = np.argsort(_ratio_key(option, r))  # ties (equal ratios) may go either way: same value
-        option, pair, r = option[order], self.arc_pair[arcs[order]], r[order]
+        option, pair, r = option[order], pair[order], r[order]
         q = costs.demand[pair]
         cum_q = np.cumsum(q)
         starts = np.searchsorted(option, np.arange(n_options))
@@ -267,6 +267,25 @@ class Relaxation:
         values = np.full(n_options, np.inf)
         values[allowed] = costs.fixed[allowed] + knapsack[allowed]
         return values, (option, pair, share)
+
+
+    def attractive_arcs(self, price: np.ndarray, allowed: np.ndarray):
+        """(option, pair, reduced cost per unit) of the arcs of allowed options cheaper than the pair's
+        multiplier per unit (``price``), by option, then pair."""
+        if self.dense:
+            ratio = np.subtract(self.unit_cost, price[None, :], out=self.buffer)  # ∞ stays ∞: no arc
+            attractive = ratio < 0
+            if not allowed.all():
+                attractive[~allowed] = False
+            cells = np.flatnonzero(attractive)
+            option, pair = np.divmod(cells, ratio.shape[1])
+            return option, pair, ratio.ravel()[cells]
+        ratio = self.arc_unit_cost - price[self.arc_pair]
+        attractive = ratio < 0
+        if not allowed.all():
+            attractive &= allowed[self.arc_option]
+        arcs = np.flatnonzero(attractive)
+        return self.arc_option[arcs], self.arc_pair[arcs], ratio[arcs]
 
 
 def _ratio_key(row: np.ndarray, ratio: np.ndarray) -> np.ndarray:
