@@ -172,4 +172,4 @@ def test_periods_other_than_the_adoption_list_name_the_model_file(tmp_path):
 
     write_instance(tmp_path, model=MODEL + ROLLOUT)
     result = run_solve(tmp_path, "--periods", "3")
-    assert_clean_failure(result, tmp_path / "out", "key 'rollout.adoption' has 2 numbers for --periods 3", ".toml")
+    assert_clean_failure(result, tmp_path / "out", "key 'rollout.adoption' has 2 numbers for 3 periods", ".toml")

@@ -268,7 +268,6 @@ class Relaxation:
         values[allowed] = costs.fixed[allowed] + knapsack[allowed]
         return values, (option, pair, share)
 
-
     def attractive_arcs(self, price: np.ndarray, allowed: np.ndarray):
         """(option, pair, reduced cost per unit) of the arcs of allowed options cheaper than the pair's
         multiplier per unit (``price``), by option, then pair."""

@@ -264,8 +264,9 @@ class Relaxation:
         if high < 0 or low > len(free):
             return chosen, False
         negative = values[free] < 0
-        wanted = min(max(int(np.count_nonzero(negative)), low), high)
-        if wanted == np.count_nonzero(negative):  # the count limits do not bind: every negative one
+        n_negative = int(np.count_nonzero(negative))
+        wanted = min(max(n_negative, low), high)
+        if wanted == n_negative:  # the count limits do not bind: every negative one
             chosen[free[negative]] = True
         else:
             chosen[free[np.argsort(values[free], kind="stable")[:wanted]]] = True

@@ -74,12 +74,11 @@ def single_source_start(problem: Problem, index: ModelIndex, options: SolverOpti
     limit = options.time_limit_s if options.time_limit_s is not None else 60.0
     relaxed = lagrangian_bound(split, index, None, time_limit_s=min(BOUND_SHARE * limit, BOUND_MAX_S))
     raise_if_stopped()
-    values = np.where(np.isfinite(relaxed.option_value), relaxed.option_value, np.inf)
-    split_network = incumbent_from_values(split, index, values, time_limit_s=min(SEARCH_MAX_S, 0.05 * limit),
-                                          opened=relaxed.chosen)
+    split_network = incumbent_from_values(split, index, relaxed.option_value,
+                                          time_limit_s=min(SEARCH_MAX_S, 0.05 * limit), opened=relaxed.chosen)
     start = None
     if split_network is not None:
-        start = assign_single(problem, index, costs, split_network.open > 0, values)
+        start = assign_single(problem, index, costs, split_network.open > 0, relaxed.option_value)
     seconds = time.perf_counter() - started
     logger.info("single sourcing: bound %.10g (split pairs), first network %s (%.1fs)", relaxed.bound,
                 "none" if start is None else f"{solution_cost(problem, index, start):.10g}", seconds)

@@ -61,12 +61,15 @@ def period_weights(periods: int, period_years: float, discount_rate: float) -> n
     return weights
 
 
-def adoption_curve(periods: int, adoption=None) -> np.ndarray:
-    """(T,) demand fraction per period: the given list, or a logistic curve scaled to 1 at the end."""
+def adoption_curve(periods: int, adoption=None, source: str = "rollout.adoption") -> np.ndarray:
+    """(T,) demand fraction per period: the given list, or a logistic curve scaled to 1 at the end;
+    ``source`` names the list in the error where its length is not ``periods`` (--periods overrides
+    the model's)."""
     if adoption is not None:
         if len(adoption) != periods:
             raise InputError(
-                f"rollout.adoption has {len(adoption)} numbers for {periods} periods; give one per period"
+                f"{source} has {len(adoption)} numbers for {periods} periods; give one per period (or leave "
+                "--periods out)"
             )
         return np.asarray(adoption, dtype=float)
     t = np.arange(1, periods + 1)

@@ -165,13 +165,9 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
             spec, config, inputs, seed
         )
     with timing.phase("prepare"):
-        if rollout.adoption is not None and len(rollout.adoption) != periods:
-            raise InputError(f"{config.source_path or config.name}: key 'rollout.adoption' has {len(rollout.adoption)} "
-                             f"numbers for --periods {periods}; give one per period or leave --periods out")
-        adoption = adoption_curve(periods, rollout.adoption)
+        adoption = adoption_curve(periods, rollout.adoption, f"{config.source_path or config.name}: key "
+                                  "'rollout.adoption'")
         pilot = pilot_mask(inputs.regions["region_id"].to_numpy(dtype=object), rollout.pilot_regions)
-        if rollout.pilot_periods and not pilot.any():
-            raise InputError("rollout.pilot_periods > 0 but rollout.pilot_regions is empty; name the test markets")
         demand = demand_trajectories(scenarios.demand, adoption, pilot, rollout.pilot_periods)
         widest = dataclasses.replace(inputs, demand=demand.max(axis=(0, 1)))
         problem = prepare_problem(config, widest)
