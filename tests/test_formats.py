@@ -379,6 +379,23 @@ def test_run_bench_rejects_meaningless_options(fmt, options, message):
         run_bench(fmt, [Path("unused")], **options)  # raised at the call, before any file is read
 
 
+def test_run_bench_refuses_a_malformed_file_before_solving_the_others(tmp_path, monkeypatch):
+    import planner.studies.bench as bench
+
+    good = write(tmp_path, "cap00.txt", CAP)
+    bad = write(tmp_path, "cap01.txt", CAP.replace("7500", "x7500"))
+    solved = []
+    monkeypatch.setattr(bench, "_solve_row", lambda problem, **_: solved.append(problem.name))
+    with pytest.raises(InputError, match="cap01.txt"):
+        run_bench("cap", [good, bad])
+    assert solved == []  # refused at the call: nothing was solved or printed
+    with pytest.raises(InputError, match="cap01.txt"):
+        run_bench("ufl", [good, bad])
+    missing = tmp_path / "pmed99.txt"
+    with pytest.raises(InputError, match="pmed99.txt"):
+        run_bench("pcenter", [SHARED_BENCHMARKS / "pmed" / "pmed1.txt", missing])
+
+
 # --- tiny solves through the planner, hand-checked --------------------------------------------------
 # cap00: f = (7500, 0), s = (10, 8), d = (4, 2, 3). Warehouse 2 alone holds 8 < 9 units, so warehouse 1
 # opens (7500); then every customer goes to its cheaper warehouse, 8 + 4 (w2, load 6 ≤ 8) + 9 (w1,

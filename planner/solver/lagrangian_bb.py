@@ -403,15 +403,18 @@ def local_search(search: Search, is_open: np.ndarray, time_limit_s: float | None
                 time.perf_counter() - started)
 
 
-def fix_by_values(search: Search, node: Node, evaluation: Evaluation) -> None:
+def fix_by_values(search: Search, node: Node, evaluation: Evaluation) -> np.ndarray:
     r"""Fix the free options whose flip could only lead above the incumbent (Beasley's penalty
     tests): closed where the bound with the option forced open exceeds :math:`U - \delta`, open
     where the bound with it forced closed does (:func:`flipped_bounds`: exact at the same
-    multipliers). Each subtree left out this way is noted with its bound (``Search.discard``)."""
-    if not math.isfinite(search.best_cost):
-        return
-    limit = search.best_cost - search.margin()
+    multipliers). Each subtree left out this way is noted with its bound (``Search.discard``).
+    Returns each option's flipped bound (NaN where not free): a lower bound on the node with that
+    option flipped, and with more fixed, at any of its descendants."""
     if_opened, if_closed = flipped_bounds(search.costs, node.fixing, evaluation)
+    flipped = np.where(np.isnan(if_opened), if_closed, if_opened)
+    if not math.isfinite(search.best_cost):
+        return flipped
+    limit = search.best_cost - search.margin()
     free = node.fixing == -1
     closable = free & ~evaluation.chosen & (if_opened > limit)
     openable = free & evaluation.chosen & (if_closed > limit)
@@ -420,6 +423,7 @@ def fix_by_values(search: Search, node: Node, evaluation: Evaluation) -> None:
         search.discard(float(left_out[np.isfinite(left_out)].min()))
     node.fixing[closable] = 0
     node.fixing[openable] = 1
+    return flipped
 
 
 def flipped_bounds(costs: DenseCosts, fixing: np.ndarray, evaluation: Evaluation) -> tuple[np.ndarray, np.ndarray]:
@@ -511,7 +515,7 @@ def branch_and_bound(
         if search.prunes(node.bound):
             search.discard(node.bound)
             continue
-        fix_by_values(search, node, evaluation)
+        flipped = fix_by_values(search, node, evaluation)
         if search.nodes == 1:
             logger.info("root: %d free after the penalty tests", int((node.fixing == -1).sum()))
         option = branching_option(node, evaluation, costs, node.multipliers)
@@ -521,7 +525,8 @@ def branch_and_bound(
         for value in (1, 0):
             fixing = node.fixing.copy()
             fixing[option] = value
-            search.push(Node(fixing, node.bound, node.multipliers))
+            flips = value != evaluation.chosen[option]  # the child against the relaxed state
+            search.push(Node(fixing, max(node.bound, flipped[option]) if flips else node.bound, node.multipliers))
     return search
 
 

@@ -217,13 +217,16 @@ def run_bench(
     (every HiGHS run of the p-center's radius search).
 
     A solve that proves infeasibility or fails yields ``status`` ``"infeasible"``/``"error"`` and
-    ``objective`` None. Bad options, an unknown format or a bad ``optima`` file raise
-    :class:`InputError` at the call; a bad instance file raises it when its row is reached.
+    ``objective`` None. Bad options, an unknown format, a bad ``optima`` file or, with several files,
+    a bad instance file raise :class:`InputError` at the call, before anything is solved (each file
+    is read once to check it, and again when its row comes: the instances are not all held at once).
     """
     _check_format(fmt)
     _check_options(fmt, capacity=capacity, p=p, single_source=single_source, coverage=coverage)
     table = read_known_optima(optima) if optima is not None else None
     paths = [Path(path) for path in paths]
+    if len(paths) > 1:
+        _check_files(fmt, paths, capacity=capacity, p=p, single_source=single_source)
     if fmt in CLASSIC_FORMATS:
         from planner.solver.outcome import SolverOptions  # lazy, as in solve_benchmark_problem
 
@@ -298,6 +301,17 @@ def _classic_rows(
             row["match"] = matches(row["objective"], row["known"])
         logger.info("%s: %s objective=%s (%.2f s)", row["instance"], row["status"], row["objective"], row["total_s"])
         yield row
+
+
+def _check_files(fmt: str, paths: list[Path], *, capacity: float | None, p: int | None,
+                 single_source: bool) -> None:
+    """Read every file as its row will (each dropped before the next): a malformed second file is
+    refused before the first is solved."""
+    for path in paths:
+        if fmt in CLASSIC_FORMATS:
+            _sites_to_open(fmt, read_distance_instance(path), p, path)
+        else:
+            read_instance(fmt, path, capacity=capacity, p=p, single_source=single_source)
 
 
 def _sites_to_open(fmt: str, instance: DistanceInstance, p: int | None, path: Path) -> int | None:
