@@ -321,14 +321,14 @@ def test_sigint_stops_a_dask_sweep_and_its_workers(start, tmp_path, group):
         assert scenarios and all((p / "row.json").is_file() for p in scenarios)
 
 
-# --- bench: the race's child process --------------------------------------------------------------------
+# --- bench: the child process beside the search (the race's HiGHS, or a second search) ---------------------
 
 CAPA = CHECKOUT.parent / "shared" / "benchmarks" / "orlib_cap" / "capa.txt"
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not CAPA.exists() or len(os.sched_getaffinity(0)) < 2, reason="needs ../shared and two cores")
-def test_ctrl_c_during_the_race_ends_the_planner_and_its_highs_process(start, tmp_path):
+def test_ctrl_c_during_the_search_ends_the_planner_and_its_child_process(start, tmp_path):
     run = start("bench", "cap", str(CAPA), "--capacity", "2000", new_session=True)
     children = []
     run.wait_for(lambda: children.extend(race_children(run.process.pid)) or children)
@@ -340,11 +340,12 @@ def test_ctrl_c_during_the_race_ends_the_planner_and_its_highs_process(start, tm
     deadline = time.monotonic() + STOP_LIMIT_S
     while time.monotonic() < deadline and Path(f"/proc/{child}").exists():
         time.sleep(0.05)
-    assert not Path(f"/proc/{child}").exists(), "the HiGHS process outlived the planner"
+    assert not Path(f"/proc/{child}").exists(), "the child process outlived the planner"
 
 
 def race_children(parent: int) -> list[int]:
-    """The pids of ``python -m planner.solver.race`` processes whose parent is ``parent``."""
+    """The pids of ``python -m planner.solver.race`` (HiGHS beside the search) and ``python -m
+    planner.solver.parallel_bb`` (a second search on the same tree) processes whose parent is ``parent``."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
@@ -352,6 +353,6 @@ def race_children(parent: int) -> list[int]:
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if b"planner.solver.race" in command and ppid == parent:
+        if (b"planner.solver.race" in command or b"planner.solver.parallel_bb" in command) and ppid == parent:
             found.append(int(entry.name))
     return found

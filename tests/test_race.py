@@ -49,6 +49,7 @@ class _FakeRival:
     solved = race.Rival.solved
     proven = race.Rival.proven
     decides = race.Rival.decides
+    refill = race.Rival.refill
 
     def ended(self, wait_s: float = 0.0) -> bool:
         return self.result is not None

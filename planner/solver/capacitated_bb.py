@@ -348,6 +348,10 @@ class Search(BestFirst):
     tried: set = field(default_factory=set)
     started: float = field(default_factory=time.perf_counter)
     lp_seconds: float = 0.0  # spent in the flow LP of candidate networks
+    outside_bound: float = math.inf  # the least bound of the tree's nodes a partner holds (parallel_bb)
+
+    def global_bound(self) -> float:
+        return min(BestFirst.global_bound(self), self.outside_bound)
 
     def consider(self, candidate: Solution | None) -> None:
         """Keep ``candidate`` if it is feasible and cheaper than the incumbent."""
@@ -457,20 +461,21 @@ def branching_option(node: Node, average: np.ndarray, flipped: np.ndarray) -> in
 
 def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitated, options: SolverOptions,
                      time_limit_s: float | None, start: Solution | None = None, extendable: bool = False,
-                     rival=None) -> Search:
+                     rival=None, seeds: list[Node] | None = None) -> Search:
     """Best-first branch-and-bound within ``time_limit_s`` (``extendable``: see :class:`Deadline`); the
     search as it ended (queue empty: the incumbent is optimal within the prune margin). ``rival``
-    (``planner.solver.race.Rival``), if given, is asked after every node whether the search may stop."""
+    (``planner.solver.race.Rival``, ``planner.solver.parallel_bb.Partner``), if given, is asked after
+    every node whether the search may stop, and for more nodes when the queue runs empty (``refill``).
+    ``seeds``: nodes to start from instead of the root (a partner's share of its tree)."""
     started = time.perf_counter()
     flow_lp = FlowLP(problem, index, arc_cost=problem.arc_unit_cost * index.arc_demand)  # modules are fixed
     search = Search(problem, index, costs, options.mip_gap, flow_lp)
     search.consider(start)
     relaxation = Relaxation(costs)
-    first = lagrangian_bound(problem, index, None, max_iterations=ROOT_ITERATIONS,
-                             time_limit_s=ROOT_SHARE * (time_limit_s or 60.0))
-    search.push(Node(np.where(costs.forced, 1, -1).astype(np.int8), -math.inf, first.multipliers))
+    for node in seeds if seeds is not None else [root_node(problem, index, costs, time_limit_s)]:
+        search.push(node)
     deadline = Deadline(started, time_limit_s, extendable)
-    while search.queue:
+    while search.queue or (rival is not None and rival.refill(search)):
         if search.nodes and (deadline.passed(search) or (rival is not None and rival.decides(search))):
             break
         raise_if_stopped()
@@ -478,7 +483,7 @@ def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitate
         if search.prunes(bound):
             search.discard(bound)
             continue
-        root = search.nodes == 0
+        root = search.nodes == 0 and seeds is None
         search.nodes += 1
         evaluation, average = raise_bound(search, relaxation, node, NODE_ITERATIONS)
         if average is None:
@@ -503,6 +508,13 @@ def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitate
             flips = value != evaluation.chosen[option]  # the child against the relaxed state
             search.push(Node(fixing, max(node.bound, flipped[option]) if flips else node.bound, node.multipliers))
     return search
+
+
+def root_node(problem: Problem, index: ModelIndex, costs: DenseCapacitated, time_limit_s: float | None) -> Node:
+    """The root: the forced options open, the rest free, from ``planner.solver.lagrangian``'s multipliers."""
+    first = lagrangian_bound(problem, index, None, max_iterations=ROOT_ITERATIONS,
+                             time_limit_s=ROOT_SHARE * (time_limit_s or 60.0))
+    return Node(np.where(costs.forced, 1, -1).astype(np.int8), -math.inf, first.multipliers)
 
 
 @dataclass

@@ -18,7 +18,8 @@ HiGHS.
    even the root LP of the full model in the time the branch-and-bound needs to prove the optimum
    (100 × 1,000: ~25 s against 5–9 s in all), and at a time limit its bound is the higher. Where the
    run may use two cores and the model is not tiny (``planner.solver.race.applies``), HiGHS races it
-   in a second process instead (the first proof, or the two bounds together, end both).
+   in a second process instead (the first proof, or the two bounds together, end both); on large dense
+   tables (``planner.solver.parallel_bb.applies``) a second search shares its tree instead.
 2. Whether the Lagrangian presolve runs (``presolve_applies``); what it used of the time limit is
    not HiGHS's to spend.
 3. Whether HiGHS can still help in the time left (``highs_can_help``); if not, the presolve's
@@ -54,6 +55,8 @@ from planner.solver.highs import run_highs, solve_model
 from planner.solver.lagrangian_bb import applies as lagrangian_bb_applies
 from planner.solver.lagrangian_bb import solve_lagrangian_bb
 from planner.solver.outcome import SolveReport, SolverOptions, Status
+from planner.solver.parallel_bb import applies as parallel_applies
+from planner.solver.parallel_bb import solve_shared
 from planner.solver.presolve import (
     PresolveResult,
     apply_presolve,
@@ -134,14 +137,17 @@ def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: 
     what it has not proven by then goes on to HiGHS from its incumbent, the better solution and the
     larger bound kept. HiGHS goes on without the Lagrangian presolve: the search already has a better
     bound and an incumbent (on the instance of ``benchmarks/overhead.py`` the presolve spent 3.2 s and
-    fixed nothing that helped HiGHS). Where ``race.applies``, HiGHS runs beside it instead, within the
-    same limit (``planner.solver.race``)."""
-    if race_applies(problem, options):
+    fixed nothing that helped HiGHS). Where ``parallel_bb.applies`` (large dense tables, two cores), a
+    second search shares its tree (``planner.solver.parallel_bb``); elsewhere, where ``race.applies``,
+    HiGHS runs beside it instead, within the same limit (``planner.solver.race``)."""
+    shared = parallel_applies(problem, options, index)
+    if race_applies(problem, options) and not shared:
         return _raced(problem, options, index, start, timing, uncoupled=False)
     bb_options = options if options.time_limit_s is not None else dataclasses.replace(
         options, time_limit_s=BB_NO_LIMIT_S)
     with timing.phase("solve"):
-        found = solve_capacitated_bb(problem, index, bb_options, start, extendable=options.time_limit_s is None)
+        found = (solve_shared if shared else solve_capacitated_bb)(
+            problem, index, bb_options, start, extendable=options.time_limit_s is None)
     if found is None:
         return _solve_standard(problem, options, index, start, timing)
     bb_report, bb_solution, proven = found

@@ -549,11 +549,13 @@ def solve_lagrangian_bb(
     return report, solution_from_open(problem, index, search.best_open.astype(int)), proven
 
 
-def search_report(search: BestFirst, options: SolverOptions, seconds: float, name: str) -> tuple[SolveReport, bool]:
+def search_report(search: BestFirst, options: SolverOptions, seconds: float, name: str,
+                  proven: bool | None = None) -> tuple[SolveReport, bool]:
     """(the report of a finished or stopped search, proven): proven where no node is left open
     (optimal, or ``gap_limit`` where the margin left a gap above ``OPTIMAL_GAP``), else ``time_limit``
-    with the global bound; the solver is "planner " + ``name``."""
-    proven = not search.queue
+    with the global bound; the solver is "planner " + ``name``. ``proven`` given: the caller knows
+    (a search that shares its tree with a partner)."""
+    proven = not search.queue if proven is None else proven
     bound = search.global_bound()
     status = Status.OPTIMAL if proven else Status.TIME_LIMIT
     gap = relative_gap(search.best_cost, bound)

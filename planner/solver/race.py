@@ -94,16 +94,7 @@ class Rival:
         """The child: ``python -m planner.solver.race`` in a session of its own (Ctrl-C at a terminal is
         this process's to handle), the task on its standard input, its messages on a pipe of their own
         (HiGHS may print on standard output)."""
-        reading, writing = os.pipe()
-        package_root = str(Path(__file__).resolve().parents[2])  # this planner, wherever it was imported from
-        env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-        try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "planner.solver.race", str(writing)], stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(writing,), start_new_session=True,
-                env=env)
-        finally:
-            os.close(writing)
+        process, reading = spawn_child("planner.solver.race")
         logger.info("HiGHS races the branch-and-bound in process %d", process.pid)
         rival = cls(process)
         threading.Thread(target=rival._read, args=(os.fdopen(reading, "rb"),), daemon=True).start()
@@ -137,6 +128,10 @@ class Rival:
     def bound(self) -> float:
         return self.highs_bound
 
+    def refill(self, search) -> bool:
+        """No nodes from HiGHS: a search whose queue is empty has ended."""
+        return False
+
     def ended(self, wait_s: float = 0.0) -> bool:
         """True once the child has ended (with a result or not), waiting up to ``wait_s``."""
         return self.done.wait(wait_s) if wait_s > 0 else self.done.is_set()
@@ -165,6 +160,26 @@ class Rival:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+
+
+def spawn_child(module: str) -> tuple[subprocess.Popen, int]:
+    """``python -m MODULE FD`` in a session of its own (Ctrl-C at a terminal is this process's to handle),
+    with a pipe for its standard input and another for its messages (to ``FD``; HiGHS may print on
+    standard output): the process and the reading end of the message pipe."""
+    reading, writing = os.pipe()
+    package_root = str(Path(__file__).resolve().parents[2])  # this planner, wherever it was imported from
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, str(writing)], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(writing,), start_new_session=True,
+            env=env)
+    except BaseException:
+        os.close(reading)
+        raise
+    finally:
+        os.close(writing)
+    return process, reading
 
 
 def _write_to_child(task: tuple, outbox: queue.Queue, stream) -> None:
