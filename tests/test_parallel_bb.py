@@ -23,9 +23,13 @@ from tests.test_capacitated_bb import enumerated, random_capacitated
 EXACT = SolverOptions(mip_gap=1e-9, quiet=True)
 
 
-@pytest.mark.parametrize("seed, ratio", [(1, 1.4), (4, 1.15), (7, 1.25)])
-def test_the_shared_search_finds_the_brute_force_optimum(seed, ratio):
-    problem = random_capacitated(seed, ratio=ratio, n_sites=9, n_regions=24)
+@pytest.mark.parametrize("seed, ratio, settings", [
+    (1, 1.4, {}), (4, 1.15, {}), (7, 1.25, {}),
+    (2, 1.2, {"penalty": 6.0}),  # demand may go unmet at a price
+    (3, 1.3, {"forced": True, "integral": True}),
+])
+def test_the_shared_search_finds_the_brute_force_optimum(seed, ratio, settings):
+    problem = random_capacitated(seed, ratio=ratio, n_sites=9, n_regions=24, **settings)
     index = ModelIndex.from_problem(problem)
     report, solution, proven = parallel_bb.solve_shared(problem, index, EXACT, wait_for_child=True)
     optimum = enumerated(problem)
