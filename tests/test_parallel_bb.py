@@ -158,12 +158,15 @@ def test_where_the_tree_is_shared(monkeypatch):
     assert not parallel_bb.applies(problem, SolverOptions(), index)
 
 
-def test_the_engine_shares_the_tree_where_it_applies_and_the_pipeline_audits_the_result(monkeypatch):
+@pytest.mark.parametrize("shared_from_arcs, solver", [(1, "two cores"), (10**9, "raced with")])
+def test_the_engine_shares_the_tree_or_races_highs_and_the_pipeline_audits_the_result(
+        monkeypatch, shared_from_arcs, solver):
     monkeypatch.setattr(race.os, "sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.setattr(race, "MIN_ARCS", 1)
-    monkeypatch.setattr(parallel_bb, "MIN_ARCS", 1)
+    monkeypatch.setattr(parallel_bb, "MIN_ARCS", shared_from_arcs)
     problem = random_capacitated(5, ratio=1.3, n_sites=8, n_regions=20)
     run = solve_problem(problem, dataclasses.replace(EXACT, presolve_min_arcs=0), Timing())
-    assert "two cores" in run.report.solver
+    assert solver in run.report.solver
     assert run.audit.passed
     assert run.report.objective == pytest.approx(enumerated(problem), rel=1e-7)
+    assert np.isfinite(run.report.best_bound)

@@ -1,7 +1,8 @@
 """HiGHS raced beside the capacitated branch-and-bound (``planner.solver.race``): the race's optimum
 equals brute force on seeded tiny instances, the answer combines the cheaper solution with the larger
 valid bound, HiGHS's bound alone can end the search, a child that fails or is stopped leaves nothing
-behind, and where the race applies."""
+behind, and where the race applies (the engine's choice between the race and a second search on the
+tree is tested in ``tests/test_parallel_bb.py``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import math
 import queue
 import time
 
-import numpy as np
 import pytest
 
 from planner.model.index import ModelIndex
@@ -164,17 +164,6 @@ def test_where_the_race_applies(monkeypatch):
     monkeypatch.setattr(race.os, "sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.setattr(race, "MIN_ARCS", problem.n_arcs + 1)
     assert not race.applies(problem, SolverOptions())
-
-
-def test_the_engine_races_where_it_applies_and_the_pipeline_audits_the_result(monkeypatch):
-    monkeypatch.setattr(race.os, "sched_getaffinity", lambda pid: {0, 1})
-    monkeypatch.setattr(race, "MIN_ARCS", 1)
-    problem = random_capacitated(5, ratio=1.3, n_sites=8, n_regions=20)
-    run = solve_problem(problem, dataclasses.replace(EXACT, presolve_min_arcs=0), Timing())
-    assert "raced with" in run.report.solver
-    assert run.audit.passed
-    assert run.report.objective == pytest.approx(enumerated(problem), rel=1e-7)
-    assert np.isfinite(run.report.best_bound)
 
 
 def test_the_child_offers_highs_the_searchs_incumbent():
