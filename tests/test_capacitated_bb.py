@@ -221,6 +221,21 @@ def test_the_deadline_extends_a_budget_only_while_the_gap_is_about_to_close(elap
     assert deadline.passed(_Gap(gap)) is stops
 
 
+@pytest.mark.parametrize(
+    ("gap", "extendable", "stops"),
+    [
+        (0.0100, True, True),  # 1.05 % → 1.00 % in 10 s: 180 s from the 0.1 % at that rate, 60 s left
+        (0.0012, True, False),  # 1.05 % → 0.12 % in 10 s: it closes in time
+        (0.0100, False, False),  # a user's limit: the search has all of it
+    ],
+)
+def test_a_budget_is_handed_over_early_where_the_gap_will_not_close_in_time(gap, extendable, stops):
+    deadline = Deadline(time.perf_counter() - 30.0, 60.0, extendable, [(19.0, 0.0105), (20.0, 0.0105)])
+    assert deadline.passed(_Gap(gap)) is stops
+    early = Deadline(time.perf_counter() - 15.0, 60.0, True, [(4.0, 0.5), (5.0, 0.5)])
+    assert not early.passed(_Gap(0.5))  # before a third of the budget it always goes on
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_the_dense_and_the_arc_forms_find_the_same_attractive_arcs(seed):
     """The broadcast over the table (mostly dense tables) and the gather per arc give the same arcs,
