@@ -554,6 +554,14 @@ def _print_rollout(summary: dict) -> None:
     click.echo(f"network     below: {summary.get('view')}")
 
 
+def _kind_limits(kind: dict) -> str:
+    """"p = 5, coverage 150 km, 120 min": the p and coverage limits of a classic objective kind."""
+    limits = [f"p = {kind['p']}"] if kind["p"] else []
+    coverage = [f"{kind[key]:g} {unit}" for key, unit in (("coverage_km", "km"), ("coverage_minutes", "min"))
+                if kind.get(key) is not None]
+    return ", ".join(limits + ([f"coverage {', '.join(coverage)}"] if coverage else []))
+
+
 def _print_summary(summary: dict, out_dir: Path) -> None:
     from planner.results import service_text
     from planner.solver.outcome import gap_text
@@ -565,11 +573,8 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     bound_text = "n/a" if bound is None else f"{bound:,.0f}"
     kind = summary.get("objective_kind")
     if kind:
-        limits = f"p = {kind['p']}" if kind["p"] else ""
-        if kind.get("coverage_km") is not None:
-            limits += f"{', ' if limits else ''}coverage {kind['coverage_km']:g} km"
-        click.echo(f"kind        {kind['kind']} ({limits}): {kind['measure']} {kind['value']:,.6g} {kind['unit']}"
-                   f"{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
+        click.echo(f"kind        {kind['kind']} ({_kind_limits(kind)}): {kind['measure']} {kind['value']:,.6g} "
+                   f"{kind['unit']}{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
         currency = "(the kind's measure)"
     click.echo(f"objective   {summary['objective']:,.0f} {currency}/yr (best bound {bound_text})")
     parts = ", ".join(f"{name} {value:,.0f}" for name, value in summary["costs"].items())

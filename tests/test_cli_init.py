@@ -55,3 +55,15 @@ def test_init_default_file_is_named_after_the_data(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["init", "my stores.csv"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "my_stores.toml").is_file()
+
+
+def test_init_refuses_a_demand_rate_too_large_naming_the_option(tmp_path):
+    """--demand-rate 1e20 is named as the option, not as a key of the hidden staging file."""
+    customers().to_csv(tmp_path / "stores.csv", index=False)
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "stores.csv"), "--out", str(tmp_path / "s.toml"),
+                                       "--demand-rate", "1e20"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: --demand-rate 1e+20: give a positive number below 1e+15 (units/yr per unit of the demand column)"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stores.csv"]

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from planner.cli import main
+from planner.errors import InputError
 from planner.export.folder import MARKER, check_output_dir, discard_staging, prepare_output_dir, staged_folder
 from tests.builders import equator_regions, tiny_model_file
 from tests.conftest import snapshot
@@ -131,7 +132,7 @@ def test_out_holding_an_input_is_refused_even_when_marked(tmp_path):
     (tmp_path / "regions.geojson").rename(moved)
     before = snapshot(tmp_path)
     assert_refused(invoke("solve", str(moved), "--model", str(model), "--out", str(out), "--quiet"), before,
-                   tmp_path, "an input of this run")
+                   tmp_path, "holds regions.geojson, which the planner did not write")
 
 
 @pytest.mark.parametrize("name", [".", "..", "", "  ", "/tmp/elsewhere", "a/b", "..\\\\up"])
@@ -226,6 +227,23 @@ def test_a_marked_folder_is_replaced_whole(tmp_path):
         (staging / "second.txt").write_text("2")
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "second.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_file_added_to_a_marked_folder_is_never_deleted(tmp_path):
+    """A file put into the planner's folder after it was written (notes, a copy of an input) refuses the
+    next run into it, naming the file; the OS's own litter (.DS_Store) does not."""
+    out = tmp_path / "out"
+    with staged_folder(out) as staging:
+        (staging / "sub").mkdir()
+        (staging / "sub" / "first.txt").write_text("1")
+    (out / ".DS_Store").write_bytes(b"")
+    check_output_dir(out)
+    (out / "sub" / "notes.txt").write_text("mine")
+    before = snapshot(tmp_path)
+    with pytest.raises(InputError, match="holds sub/notes.txt, which the planner did not write"):
+        with staged_folder(out) as staging:
+            (staging / "second.txt").write_text("2")
+    assert snapshot(tmp_path) == before
 
 
 def test_check_output_dir_accepts_new_empty_and_marked_folders(tmp_path):

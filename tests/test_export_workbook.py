@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from planner.cli import main
 from planner.export.compare_report import write_comparison
-from planner.export.workbook import cell_format, header
+from planner.export.workbook import cell_format, header, write_workbook
 from planner.inputs.prepare import DataOptions
 from planner.solver.outcome import SolverOptions
 from planner.studies.compare import compare, standard_variants
@@ -104,6 +104,17 @@ def test_number_formats_avoid_scientific_notation():
     frame = pd.DataFrame({"cost": [1.0], "site_id": ["s"]})
     frame.attrs["unit"] = {"cost": "currency/yr"}
     assert header(frame, "USD") == ["cost (USD/yr)", "site_id"]
+
+
+def test_text_starting_with_equals_stays_text(tmp_path):
+    """A region id "=1+1" (or "=HYPERLINK(...)") from the data is written as text, not as a formula
+    that Excel would evaluate."""
+    frame = pd.DataFrame({"region_id": ["=1+1", "plain"], "=col": [1.0, 2.0]})
+    path = write_workbook(tmp_path / "w.xlsx", {"regions": frame}, "EUR")
+    sheet = openpyxl.load_workbook(path)["regions"]
+    assert [(cell.value, cell.data_type) for cell in sheet["A"]] == [("region_id", "s"), ("=1+1", "s"),
+                                                                     ("plain", "s")]
+    assert (sheet["B1"].value, sheet["B1"].data_type) == ("=col", "s")
 
 
 def test_compare_writes_the_compare_sheet(tmp_path):

@@ -132,10 +132,14 @@ def test_model_keys_apply_to_the_models_own_file(tmp_path):
     assert inputs.regions["region_id"].iloc[0] == "C00"
 
 
-def test_swapped_demand_point_columns_are_an_error(tmp_path):
+@pytest.mark.parametrize("points", [False, True])
+def test_swapped_demand_point_columns_are_an_error(tmp_path, points):
+    """Regions in Europe (polygons, or points) with their demand points given as [lat, lon]: the
+    demand would sit in the Middle East, in range of no region."""
     frame = gpd.read_file(europe_grid(tmp_path / "grid.geojson"))
     centre = frame.geometry.representative_point()
-    frame.assign(cx=centre.x, cy=centre.y).to_file(tmp_path / "pts.gpkg")
+    frame = frame.assign(cx=centre.x, cy=centre.y)
+    (frame.set_geometry(centre) if points else frame).to_file(tmp_path / "pts.gpkg")
     model = tmp_path / "m.toml"
     body = DEFAULT_MODEL.read_text(encoding="utf-8").split("[distance]")[1]
     regions = '[regions]\npath = "pts.gpkg"\nid_column = "name"\ndemand_column = "pop_est"\n'

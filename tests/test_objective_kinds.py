@@ -135,6 +135,31 @@ def test_cli_p_center(tmp_path):
     assert "kind        p_center (p = 2): radius 111.19" in result.output
 
 
+def test_cli_set_covering_in_minutes_prints_its_coverage(tmp_path):
+    """R0 and R1 are 20 minutes apart (OD matrix): within 30 minutes one site covers both."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0], [10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text() + '[objective]\nkind = "set_covering"\ncoverage_minutes = 30\n')
+    od = tmp_path / "od.csv"
+    od.write_text("from,to,distance_km,minutes\nR0,R0,0,0\nR0,R1,111,20\nR1,R0,111,20\nR1,R1,0,0\n")
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--od-matrix", str(od), "--out",
+                                       str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "kind        set_covering (coverage 30 min): facilities 1 facilities" in result.output
+
+
+def test_cli_p_median_p_above_the_candidates_names_objective_p(tmp_path):
+    """p = 5 on two regions (two candidate sites): refused naming objective.p, the key the user wrote,
+    not network.min_facilities, which the file does not set."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0], [10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text() + '[objective]\nkind = "p_median"\np = 5\n')
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 1
+    assert "objective.p = 5 exceeds the 2 candidate sites" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("command", [["compare"], ["pareto"], ["alternatives"], ["solve", "--scenarios", "3"]])
 def test_cost_studies_refuse_a_classic_kind(tmp_path, command):
     regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0], [10, 10])

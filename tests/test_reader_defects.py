@@ -257,3 +257,14 @@ def test_a_demand_too_small_for_its_costs_is_one_line(tmp_path):
     path.write_text("2 2\n10 5\n10 5\n1e-320\n3 4\n1\n2 1\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"tiny: customer 1 has demand [0-9.e+-]+, too small for its costs"):
         read_orlib_cap(path)
+
+
+@pytest.mark.parametrize(("column", "meant"), [("facility_type", "facility_types"), ("Forced", "forced"),
+                                               ("Cost Multiplier", "cost_multiplier")])
+def test_a_near_miss_site_column_is_refused_not_ignored(tmp_path, column, meant):
+    """``facility_type`` or ``Forced`` would be ignored: every site would take every type, none forced."""
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
+    sites = sites_csv(tmp_path / "sites.csv", ["S1,151.2,-33.9,plant", "S2,115.9,-31.9,plant"],
+                      header=f"site_id,lon,lat,{column}")
+    with pytest.raises(InputError, match=rf"sites.csv: column '{column}' is not read; name it '{meant}'"):
+        load(model, sites_path=sites)

@@ -46,9 +46,11 @@ def write_scenarios(tmp_path, text: str):
         (GOOD + "high,d,widget,1,0.75\n", ["rows 6 repeat a (scenario, region, product)"]),
         (GOOD.replace("low,a,widget,50,0.25", "low,a,widget,50,0"), ["outside (0, 1] in rows 1"]),
         ("scenario,region,product,demand,probability\n", ["has no rows"]),
+        (GOOD.replace("high,b,widget,300", "high,b,widget,2e12"), ["'demand' is above 1e+12 in rows 4 (values 2e+12)",
+                                                                   "larger unit"]),
     ],
     ids=["missing-column", "negative", "not-a-number", "sum", "inconsistent", "region", "product", "duplicate",
-         "zero-probability", "empty"],
+         "zero-probability", "empty", "too-large"],
 )
 def test_bad_scenario_file(tmp_path, text, fragments):
     write_instance(tmp_path)

@@ -156,6 +156,14 @@ def test_vary_keys_are_checked_against_the_model(tmp_path):
     assert Vary.parse("facility_types.micro.min_modules=1:3:3", config).values == (1.0, 2.0, 3.0)
 
 
+def test_vary_a_key_of_a_table_the_model_leaves_out(tmp_path):
+    """products.<p>.service is unset: the key exists in the schema, so "not a key" would mislead."""
+    config = two_type_config(tmp_path)
+    product = next(iter(config.products))
+    with pytest.raises(InputError, match=rf"products.{product}.service is not set in model .*; add it to the model"):
+        Vary.parse(f"products.{product}.service.min_share_within=0.5,0.9", config)
+
+
 def test_grid_and_latin_hypercube():
     a, b = Vary("a", (0.0, 1.0, 2.0)), Vary("b", (10.0, 20.0))
     assert sample_points([a, b]) == [{"a": x, "b": y} for x in (0.0, 1.0, 2.0) for y in (10.0, 20.0)]

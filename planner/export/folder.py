@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.errors import InputError
+from planner.errors import InputError, truncated
 from planner.export.interactive_map import write_interactive_map
 from planner.export.layers import flow_layer, inbound_layer, region_layer, site_layer, supplier_layer
 from planner.export.report import write_report
@@ -46,6 +46,7 @@ MARKER_TEXT = (
     "This folder was written by the microfactory planner; its next run into this folder replaces it.\n"
     "The planner replaces or deletes only folders that hold this file.\n"
 )
+OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # made by file browsers; replaced freely
 _live_staging: set[Path] = set()  # staging folders of this process not yet moved into place or removed
 
 
@@ -87,6 +88,12 @@ def check_output_dir(out: Path) -> None:
     if Path.cwd().resolve().is_relative_to(resolved):
         raise InputError(f"{out}: is the current folder or holds it; choose a new folder for --out")
     if is_planner_output(out):
+        foreign = not_written_by_planner(out)
+        if foreign:
+            raise InputError(
+                f"{out}: holds {truncated(foreign)}, which the planner did not write; nothing was changed; move "
+                "them out of the folder or choose another --out"
+            )
         return
     try:
         empty = next(out.iterdir(), None) is None
@@ -97,6 +104,32 @@ def check_output_dir(out: Path) -> None:
             f"{out}: folder exists, is not empty and was not written by the planner (it has no {MARKER} "
             "file); nothing was changed; choose a new or empty folder for --out"
         )
+
+
+def write_manifest(folder: Path) -> None:
+    """Add every path below ``folder`` to its marker (``written PATH`` lines), so a later run can tell
+    what the planner wrote from files added to the folder since (:func:`not_written_by_planner`)."""
+    folder = Path(folder)
+    paths = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*"))
+    lines = "".join(f"written {path}\n" for path in paths if path != MARKER)
+    with open(folder / MARKER, "a", encoding="utf-8") as marker:
+        marker.write(lines)
+
+
+def not_written_by_planner(folder: Path) -> list[str]:
+    """The paths below the marked ``folder`` that its marker does not list (none when the marker lists
+    nothing: a folder written in place, such as a sweep's, or by a planner before the list)."""
+    folder = Path(folder)
+    try:
+        lines = (folder / MARKER).read_text(encoding="utf-8", errors="replace").splitlines()
+        written = {line.removeprefix("written ") for line in lines if line.startswith("written ")}
+        if not written:
+            return []
+        paths = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*"))
+    except OSError as error:
+        raise InputError(f"{folder}: cannot read the folder ({error.strerror}); choose another --out") from None
+    return [path for path in paths if path != MARKER and path not in written
+            and Path(path).name not in OS_LITTER]
 
 
 def _staging_is_stale(folder: Path) -> bool:
@@ -199,6 +232,7 @@ def _commit(staging: Path, out: Path) -> None:
         check_output_dir(out)
         old = None
         try:
+            write_manifest(staging)
             if out.is_dir() and is_planner_output(out):
                 old = staging.with_name(staging.name + "-old")
                 os.rename(out, old)

@@ -68,6 +68,16 @@ def cell_value(value: Any) -> Any:
     return value
 
 
+def text_cell(sheet, text: str):
+    """A cell holding ``text`` as text: openpyxl would store a text starting with ``=`` (a region id
+    or name such as ``=1+1`` in the data) as a formula, which Excel would then run."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    return cell
+
+
 def _write_sheet(book, name: str, frame: pd.DataFrame, currency: str) -> None:
     """One sheet of ``book`` (a write-only openpyxl workbook): header, rows, formats, frozen header."""
     from openpyxl.cell import WriteOnlyCell
@@ -84,7 +94,7 @@ def _write_sheet(book, name: str, frame: pd.DataFrame, currency: str) -> None:
     bold = Font(bold=True)
     head = []
     for text in names:
-        cell = WriteOnlyCell(sheet, value=text)
+        cell = text_cell(sheet, text)
         cell.font = bold
         head.append(cell)
     sheet.append(head)
@@ -93,6 +103,9 @@ def _write_sheet(book, name: str, frame: pd.DataFrame, currency: str) -> None:
         for value, unit in zip(row, units, strict=True):
             value = cell_value(value)
             number_format = cell_format(value, unit)
+            if isinstance(value, str) and value.startswith("="):
+                cells.append(text_cell(sheet, value))
+                continue
             if number_format is None:
                 cells.append(value)
                 continue

@@ -304,11 +304,12 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
     table["to"] = table["to"].astype(str).str.strip().str.normalize("NFC")
     for column in values:
         numeric = pd.to_numeric(table[column], errors="coerce")
-        bad = numeric.isna() | (numeric < 0)
+        values = numeric.to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values < 0)  # inf would silently drop the pair (cost × inf km = nan)
         if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
+            row = int(np.flatnonzero(bad)[0])
             raise InputError(
-                f"{path}: column '{column}' row {row + 1} ('{table[column].iloc[row]}') must be a number ≥ 0"
+                f"{path}: column '{column}' row {row + 1} ('{table[column].iloc[row]}') must be a finite number ≥ 0"
             )
         table[column] = numeric
     duplicated = table.duplicated(["from", "to"])

@@ -139,6 +139,7 @@ def read_candidate_sites(path: Path, config: ModelConfig) -> pd.DataFrame:
             "and the file's CRS"
         )
     ids = check_ids(frame, "site_id", path, "site")
+    check_site_columns(frame, path)
     types = site_types(frame, path, config)
     multiplier = np.ones(len(frame))
     if "cost_multiplier" in frame.columns:
@@ -170,6 +171,24 @@ def read_candidate_sites(path: Path, config: ModelConfig) -> pd.DataFrame:
     if sites.empty:
         raise InputError(f"{path}: every site is excluded; leave at least one candidate")
     return sites
+
+
+SITE_COLUMNS = ("facility_types", "cost_multiplier", "existing", "forced", "excluded")
+
+
+def check_site_columns(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse a column that is one of :data:`SITE_COLUMNS` but for case, spaces or a plural ``s``
+    (``Forced``, ``facility_type``): it would be ignored, and the sites silently not forced, excluded,
+    scaled or limited to their types."""
+    def plain(name) -> str:
+        return str(name).strip().lower().replace(" ", "_").replace("-", "_").removesuffix("s")
+
+    wanted = {plain(name): name for name in SITE_COLUMNS}
+    for column in frame.columns:
+        meant = wanted.get(plain(column))
+        if meant is not None and column != meant:
+            raise InputError(f"{path}: column '{column}' is not read; name it '{meant}' (the sites file's columns "
+                             f"are {', '.join(SITE_COLUMNS)})")
 
 
 def site_types(frame: pd.DataFrame, path: Path, config: ModelConfig) -> list[tuple[str, ...]]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from planner.errors import InputError, truncated
 from planner.inputs.config import UncertaintyConfig
+from planner.inputs.screen import MAX_DEMAND
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,11 @@ def _scenario_numbers(frame: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.n
         bad = demand < 0
         where = f"column 'demand' is negative in rows {_rows(frame, bad)} (values {truncated(demand[bad].tolist())})"
         raise _fail(path, f"{where}; give units/yr ≥ 0")
+    if (demand > MAX_DEMAND).any():
+        bad = demand > MAX_DEMAND
+        values = truncated(f"{value:g}" for value in demand[bad])
+        where = f"column 'demand' is above {MAX_DEMAND:.0e} in rows {_rows(frame, bad)} (values {values})"
+        raise _fail(path, f"{where}; too large for the solver: give the demand in a larger unit")
     if ((probability <= 0) | (probability > 1)).any():
         bad = (probability <= 0) | (probability > 1)
         where = f"column 'probability' is outside (0, 1] in rows {_rows(frame, bad)}"

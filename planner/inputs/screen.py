@@ -155,7 +155,10 @@ def check_facility_counts(problem: Problem) -> None:
         raise InfeasibleError(f"{n_forced} sites forced open but max_facilities is {problem.max_facilities}")
     n_sites = len(np.unique(problem.option_site))
     if problem.min_facilities > n_sites:
-        raise InfeasibleError(f"min_facilities {problem.min_facilities} exceeds the {n_sites} candidate sites")
+        key = "objective.p" if problem.objective_kind == "p_median" else "network.min_facilities"
+        raise InfeasibleError(
+            f"{key} = {problem.min_facilities} exceeds the {n_sites} candidate sites; lower it or add candidate sites"
+        )
 
 
 def check_capex_budget(problem: Problem) -> None:

@@ -21,7 +21,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from planner.errors import InputError
-from planner.inputs.config import is_folder_name, read_model_config
+from planner.inputs.config import MAX_NUMBER, is_folder_name, read_model_config
 from planner.inputs.io import coordinate_columns, is_table, read_regions
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.regions import NAME_NAMES, RegionSource, find_column, resolve_columns
@@ -84,8 +84,9 @@ def write_model_template(
     data, out = Path(data), Path(out)
     if out.exists():
         raise InputError(f"{out}: exists; the planner does not overwrite it: choose another --out or remove it")
-    if not demand_rate > 0 or demand_rate == float("inf"):
-        raise InputError(f"--demand-rate {demand_rate}: give a positive number (units/yr per unit of demand column)")
+    if not 0 < demand_rate < MAX_NUMBER:
+        raise InputError(f"--demand-rate {demand_rate:g}: give a positive number below {MAX_NUMBER:.0e} (units/yr per "
+                         "unit of the demand column)")
     keys = describe_data(data, layer, id_column, demand_column, lon_column, lat_column, crs)
     relative = os.path.relpath(data.resolve(), out.resolve().parent)
     regions = "\n".join(f"{key} = {toml_string(value)}" for key, value in keys.items())

@@ -192,8 +192,9 @@ def warn_degrees_as_projected(frame: gpd.GeoDataFrame, bounds: pd.DataFrame, pat
 
 
 def check_demand_points(frame: gpd.GeoDataFrame, path: Path, lon, lat, columns: tuple[str, str]) -> None:
-    """Demand-point columns in degrees, and (for polygons) inside their regions' extents: points
-    outside most of them mean swapped or wrong columns."""
+    """Demand-point columns in degrees, and (for polygons and points) inside their regions' extents
+    (a point's extent is itself): points outside most of them, by more than half a degree, mean
+    swapped or wrong columns."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     wrong = (np.abs(lat) > 90) | (np.abs(lon) > 360)
     if wrong.any():
@@ -201,7 +202,7 @@ def check_demand_points(frame: gpd.GeoDataFrame, path: Path, lon, lat, columns: 
             f"{path}: {columns[0]}/{columns[1]} are not lon/lat degrees in rows {truncated(file_rows(frame, wrong))}; "
             "fix regions.demand_point_columns"
         )
-    polygons = frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    polygons = frame.geometry.geom_type.isin(["Polygon", "MultiPolygon", "Point"]).to_numpy()
     if not polygons.any() or frame.crs is None:
         return
     bounds = frame.geometry[polygons].to_crs("EPSG:4326").bounds

@@ -97,6 +97,9 @@ def _check_key(config: ModelConfig, key: str) -> bool:
     node = config.model_dump(mode="python")
     walked = []
     for part in key.split("."):
+        if node is None:  # an optional table the model leaves out, e.g. products.p.service
+            raise InputError(f"--vary '{key}': {'.'.join(walked)} is not set in model '{config.name}'; add it to the "
+                             "model file to vary its keys")
         if not isinstance(node, dict) or part not in node:
             where = ".".join(walked) or "the model file"
             known = sorted(node) if isinstance(node, dict) else []
