@@ -17,6 +17,7 @@ from planner.inputs.config import model_config_from_dict
 from planner.inputs.objectives import classic_problem, kind_value
 from planner.pipeline import solve_problem
 from planner.solver import SolverOptions
+from planner.timing import Timing
 from tests.builders import dense_problem, equator_regions, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=0.0, quiet=True)
@@ -83,6 +84,18 @@ def test_hand_derived_line():
                                         ("max_covering", 1, 10.0, 3.0), ("set_covering", None, 10.0, 2.0)):
         run = solve_problem(classic_problem(problem, kind, p, coverage_km=coverage), EXACT)
         assert kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions) == expected, kind
+
+
+def test_a_p_center_no_network_of_p_meets_names_the_service_level():
+    """One site cannot bring 95 % of the demand within 40 km (each region has a site that near): the
+    refusal names the service level and how to lift it, not only capacity and counts."""
+    problem, km = random_instance(0, n_sites=5, n_regions=7)
+    assert (km.min(axis=0) <= 40).all()
+    problem = dataclasses.replace(classic_problem(problem, "p_center", 1), service_share=np.array([0.95]),
+                                  service_km=np.array([40.0]), service_minutes=np.array([np.inf]))
+    with pytest.raises(InfeasibleError, match=r"\(capacity, counts or products\.\w+\.service\); raise p or capacity, "
+                                              r"or lower the service level"):
+        solve_problem(problem, EXACT, Timing())
 
 
 def test_capacitated_p_center():

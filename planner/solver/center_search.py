@@ -82,8 +82,12 @@ class CenterSearch:
             raise InfeasibleError("p_center: no candidate site can serve any demand")
         high = len(levels) - 1
         if not self.feasible(levels[high]):
+            products = (self.problem.product_ids[position] for position in self.problem.serviced_products)
+            serviced = ", ".join(f"products.{name}.service" for name in products)
+            causes, fixes = ("capacity, counts or " + serviced, "raise p or capacity, or lower the service level") \
+                if serviced else ("capacity or counts", "raise p or capacity")
             raise InfeasibleError(f"p_center: {self.problem.objective_p} facilities cannot serve all reachable demand "
-                                  "even at the largest distance (capacity or counts); raise p or capacity")
+                                  f"even at the largest distance ({causes}); {fixes}")
         while low < high:
             middle = (low + high) // 2
             if self.feasible(levels[middle]):
