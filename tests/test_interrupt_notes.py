@@ -28,6 +28,20 @@ def test_an_interruption_after_the_folder_is_in_place_says_it_was_written(tmp_pa
     assert (out / "summary.json").is_file()
 
 
+def test_a_folder_finished_inside_another_still_being_written_is_not_called_kept(tmp_path):
+    """``alternatives`` writes each network's folder inside its own staging folder: an interruption
+    after one of them is in place still removes the whole staging folder, so nothing was written."""
+    out = tmp_path / "out"
+    with handle_signals():
+        with pytest.raises(KeyboardInterrupt), staged_folder(out) as staging:
+            with staged_folder(staging / "networks") as inner:
+                (inner / "summary.json").write_text("{}", encoding="utf-8")
+            STOP.set()
+            assert str(interruption()) == "interrupted by Ctrl-C; nothing written"
+            raise KeyboardInterrupt
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_an_interruption_before_anything_is_written_says_nothing_written():
     with handle_signals():
         STOP.set()

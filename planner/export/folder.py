@@ -245,7 +245,8 @@ def _commit(staging: Path, out: Path) -> None:
             raise InputError(f"{out}: cannot move the finished folder into place ({error.strerror}); "
                              "choose another --out") from None
         _live_staging.discard(staging)
-        note_kept(f"{out} written in full")
+        if not any(out.absolute().is_relative_to(outer.absolute()) for outer in _live_staging):
+            note_kept(f"{out} written in full")  # not a folder inside another still being written
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
