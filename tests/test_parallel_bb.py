@@ -19,6 +19,7 @@ from planner.solver.lagrangian_bb import Node
 from planner.solver.outcome import SolverOptions, Status
 from planner.timing import Timing
 from tests.test_capacitated_bb import enumerated, random_capacitated
+from tests.test_solver_radius import brute_force, random_uncapacitated
 
 EXACT = SolverOptions(mip_gap=1e-9, quiet=True)
 
@@ -37,6 +38,17 @@ def test_the_shared_search_finds_the_brute_force_optimum(seed, ratio, settings):
     assert report.objective == pytest.approx(optimum, rel=1e-7)
     assert report.best_bound <= optimum * (1 + 1e-7)
     assert "two cores" in report.solver
+
+
+@pytest.mark.parametrize("seed, p", [(1, None), (2, None), (3, 2), (4, 3), (6, None)])
+def test_the_shared_uncoupled_search_finds_the_brute_force_optimum(seed, p):
+    problem, unit_cost = random_uncapacitated(seed, p=p, penalty=40.0 if seed == 6 else np.inf)
+    index = ModelIndex.from_problem(problem)
+    report, solution, proven = parallel_bb.solve_shared_uncoupled(problem, index, EXACT, None, wait_for_child=True)
+    optimum = brute_force(problem, unit_cost)
+    assert proven and report.status is Status.OPTIMAL and "two cores" in report.solver
+    assert report.objective == pytest.approx(optimum, rel=1e-9)
+    assert report.best_bound <= optimum * (1 + 1e-9)
 
 
 def test_the_child_searches_part_of_the_tree(caplog):
@@ -143,6 +155,18 @@ def test_the_worker_prunes_with_the_parents_cost_and_shares_when_asked():
     assert worker.decides(search)
 
 
+def test_where_the_uncoupled_tree_is_shared(monkeypatch):
+    problem, _ = random_uncapacitated(1)
+    index = ModelIndex.from_problem(problem)
+    monkeypatch.setattr(race.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(race, "MIN_ARCS", 1)
+    monkeypatch.setattr(parallel_bb, "UNCOUPLED_MIN_CELLS", problem.n_options * index.n_pairs)
+    assert parallel_bb.applies_uncoupled(problem, SolverOptions(), index)
+    assert not parallel_bb.applies_uncoupled(problem, SolverOptions(threads=1), index)
+    monkeypatch.setattr(parallel_bb, "UNCOUPLED_MIN_CELLS", problem.n_options * index.n_pairs + 1)
+    assert not parallel_bb.applies_uncoupled(problem, SolverOptions(), index)
+
+
 def test_where_the_tree_is_shared(monkeypatch):
     problem = random_capacitated(0, ratio=2.0, n_sites=7, n_regions=14)  # every site reaches every region
     index = ModelIndex.from_problem(problem)
@@ -170,3 +194,15 @@ def test_the_engine_shares_the_tree_or_races_highs_and_the_pipeline_audits_the_r
     assert run.audit.passed
     assert run.report.objective == pytest.approx(enumerated(problem), rel=1e-7)
     assert np.isfinite(run.report.best_bound)
+
+
+@pytest.mark.parametrize("shared_from_cells, solver", [(1, "two cores"), (10**9, "raced with")])
+def test_the_engine_shares_the_uncoupled_tree_or_races_highs(monkeypatch, shared_from_cells, solver):
+    monkeypatch.setattr(race.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(race, "MIN_ARCS", 1)
+    monkeypatch.setattr(parallel_bb, "UNCOUPLED_MIN_CELLS", shared_from_cells)
+    problem, unit_cost = random_uncapacitated(2)
+    run = solve_problem(problem, EXACT, Timing())
+    assert solver in run.report.solver
+    assert run.audit.passed
+    assert run.report.objective == pytest.approx(brute_force(problem, unit_cost), rel=1e-9)

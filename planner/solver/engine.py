@@ -56,7 +56,8 @@ from planner.solver.lagrangian_bb import applies as lagrangian_bb_applies
 from planner.solver.lagrangian_bb import solve_lagrangian_bb
 from planner.solver.outcome import SolveReport, SolverOptions, Status
 from planner.solver.parallel_bb import applies as parallel_applies
-from planner.solver.parallel_bb import solve_shared
+from planner.solver.parallel_bb import applies_uncoupled as shared_uncoupled_applies
+from planner.solver.parallel_bb import solve_shared, solve_shared_uncoupled
 from planner.solver.presolve import (
     PresolveResult,
     apply_presolve,
@@ -164,15 +165,18 @@ def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: T
     """The Lagrangian branch-and-bound within ``BB_SHARE`` of the time limit; unproven, the standard
     route in the time left from its incumbent, with the better solution and the larger bound kept.
     Where ``race.applies``, the search has the whole limit with HiGHS's route beside it instead."""
-    if race_applies(problem, options):
+    shared = shared_uncoupled_applies(problem, options, index)
+    if race_applies(problem, options) and not shared:
         return _raced(problem, options, index, start, timing, uncoupled=True)
-    budget = BB_NO_LIMIT_S if options.time_limit_s is None else BB_SHARE * options.time_limit_s
+    budget = BB_NO_LIMIT_S if options.time_limit_s is None else \
+        options.time_limit_s if shared else BB_SHARE * options.time_limit_s
     with timing.phase("solve"):
-        found = solve_lagrangian_bb(problem, index, options, budget, None if start is None else start.open > 0)
+        found = (solve_shared_uncoupled if shared else solve_lagrangian_bb)(
+            problem, index, options, budget, None if start is None else start.open > 0)
     if found is None:
         return _solve_standard(problem, options, index, start, timing)
     bb_report, bb_solution, proven = found
-    if proven:
+    if proven or (shared and options.time_limit_s is not None):
         return bb_report, bb_solution
     if options.time_limit_s is not None:
         options = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - bb_report.solve_s, 1.0))

@@ -318,6 +318,10 @@ class Search(BestFirst):
     searched: set = field(default_factory=set)  # the open sets local searches started from (packed bits)
     queue: list = field(default_factory=list)
     counter: itertools.count = field(default_factory=itertools.count)
+    outside_bound: float = math.inf  # the least bound of the tree's nodes a partner holds (parallel_bb)
+
+    def global_bound(self) -> float:
+        return min(BestFirst.global_bound(self), self.outside_bound)
 
     def consider(self, is_open: np.ndarray) -> None:
         """Keep ``is_open`` if it is cheaper than the incumbent."""
@@ -473,26 +477,32 @@ def branching_option(node: Node, evaluation: Evaluation, costs: DenseCosts, mult
     return int(free[np.argmax(score)])
 
 
+def root_node(costs: DenseCosts) -> Node:
+    """The root: the forced options open, the rest free, each multiplier at its pair's cheapest option."""
+    initial = np.minimum(costs.cost.min(axis=0, initial=np.inf), costs.unmet)
+    initial[~np.isfinite(initial)] = 0.0
+    return Node(np.where(costs.forced, 1, -1).astype(np.int8), -math.inf, initial)
+
+
 def branch_and_bound(
     costs: DenseCosts, options: SolverOptions, time_limit_s: float | None, start: np.ndarray | None = None,
-    rival=None,
+    rival=None, seeds: list[Node] | None = None,
 ) -> Search:
     """Best-first branch-and-bound on ``costs`` within ``time_limit_s``; the search as it ended
     (queue empty: the incumbent is optimal within the prune margin). ``rival``
-    (``planner.solver.race.Rival``), if given, is asked after every node whether the search may stop."""
+    (``planner.solver.race.Rival``, ``planner.solver.parallel_bb.Partner``), if given, is asked after
+    every node whether the search may stop, and for more nodes when the queue runs empty (``refill``).
+    ``seeds``: nodes to start from instead of the root (a partner's share of its tree)."""
     started = time.perf_counter()
     search = Search(costs, options.mip_gap, cost_grain(costs))
     if start is not None:
         search.consider(np.asarray(start, bool))
     relaxation = Relaxation(costs)
-    initial = np.minimum(costs.cost.min(axis=0, initial=np.inf), costs.unmet)
-    initial[~np.isfinite(initial)] = 0.0
-    fixing = np.where(costs.forced, 1, -1).astype(np.int8)
-    root = Node(fixing, -math.inf, initial)
-    search.push(root)
-    first = True
+    for node in seeds if seeds is not None else [root_node(costs)]:
+        search.push(node)
+    first = seeds is None
     local_budget = None if time_limit_s is None else LOCAL_SEARCH_SHARE * time_limit_s
-    while search.queue:
+    while search.queue or (rival is not None and rival.refill(search)):
         if search.nodes and time_limit_s is not None and time.perf_counter() - started > time_limit_s:
             break  # the root is always solved: its relaxed open set is the first incumbent
         if search.nodes and rival is not None and rival.decides(search):

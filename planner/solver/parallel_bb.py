@@ -42,22 +42,28 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
+from planner.solver import lagrangian_bb
 from planner.solver.capacitated_bb import EXTENSION_SHARE, DenseCapacitated, Search, branch_and_bound
-from planner.solver.lagrangian_bb import Node, search_report
+from planner.solver.lagrangian_bb import DenseCosts, Node, search_report
 from planner.solver.outcome import SolverOptions
 from planner.solver.race import _end_with_parent, _write_to_child, spawn_child
 from planner.solver.race import applies as race_applies
+from planner.solver.radius import solution_from_open
 
 logger = logging.getLogger(__name__)
 
 MIN_ARCS = 50_000  # arcs: below this HiGHS beside the search (the race) finishes its root LP in time
+UNCOUPLED_MIN_CELLS = 20_000  # options × pairs of an uncoupled (UFL, p-median) table: from this, shared
 DENSE_SHARE = 0.5  # of the pair × option cells with an arc
 WAIT_S = 0.02  # a search without nodes looks for messages this often
 GRACE_S = 2.0  # seconds the child has to send its last report once told to stop
 NAME = "capacitated Lagrangian branch-and-bound on two cores"
+UNCOUPLED_NAME = "Lagrangian branch-and-bound on two cores"
 
 
 def applies(problem: Problem, options: SolverOptions, index: ModelIndex) -> bool:
@@ -65,6 +71,17 @@ def applies(problem: Problem, options: SolverOptions, index: ModelIndex) -> bool
     cells = problem.n_options * index.n_pairs
     return (race_applies(problem, options) and problem.n_arcs >= MIN_ARCS
             and problem.n_arcs >= DENSE_SHARE * cells)
+
+
+def applies_uncoupled(problem: Problem, options: SolverOptions, index: ModelIndex) -> bool:
+    """Whether two uncoupled searches (``planner.solver.lagrangian_bb``) share the tree instead of the race:
+    two cores allowed and a table of at least ``UNCOUPLED_MIN_CELLS`` cells."""
+    return race_applies(problem, options) and problem.n_options * index.n_pairs >= UNCOUPLED_MIN_CELLS
+
+
+def uncoupled(search) -> bool:
+    """Whether ``search`` is an uncoupled one (its incumbent an open set, ``best_open``)."""
+    return isinstance(search, lagrangian_bb.Search)
 
 
 def give_half(search: Search) -> list[Node]:
@@ -125,11 +142,12 @@ class Partner:
     wait_for_child: bool = False  # hold the first node boundary after the root until the child asks (tests)
 
     @classmethod
-    def start(cls, problem: Problem, options: SolverOptions, until: float | None) -> Partner:
+    def start(cls, problem: Problem, options: SolverOptions, until: float | None, of_uncoupled: bool = False
+              ) -> Partner:
         process, reading = spawn_child("planner.solver.parallel_bb")
         logger.info("a second branch-and-bound shares the tree in process %d", process.pid)
         outbox: queue.Queue = queue.Queue()
-        task = (problem, replace(options, threads=1, quiet=True, progress_s=None), os.getpid())
+        task = (problem, replace(options, threads=1, quiet=True, progress_s=None), os.getpid(), of_uncoupled)
         # written by a thread: the pipe takes the task only as fast as the child, still importing, reads it
         threading.Thread(target=_write_to_child, args=(task, outbox, process.stdin), daemon=True).start()
         return cls(process, Link(os.fdopen(reading, "rb"), outbox.put), outbox, until)
@@ -199,8 +217,12 @@ class Partner:
                 self.asked = True
 
     def finish(self, search: Search) -> None:
-        """Tell the child to stop and take its last report (its best network and bound)."""
+        """Tell the child to stop and take its last report (its best network and bound), where it holds
+        nodes: a child that holds none has sent all it found before its last report (a small tree may be
+        done before the child has even started)."""
         self.link.send(("stop",))
+        if self.finished():
+            return
         waited_until = time.perf_counter() + GRACE_S
         while not (self.done or self.gone) and time.perf_counter() < waited_until:
             for message in self.link.messages(WAIT_S):
@@ -226,20 +248,46 @@ def solve_shared(problem: Problem, index: ModelIndex, options: SolverOptions, st
     started = time.perf_counter()
     limit = options.time_limit_s
     until = None if limit is None else started + limit * (1 + EXTENSION_SHARE if extendable else 1)
-    partner = Partner.start(problem, options, until)
+    search, proven = _with_partner(problem, options, until, wait_for_child, lambda partner: branch_and_bound(
+        problem, index, costs, options, limit, start, extendable, rival=partner))
+    if search.best is None:
+        return None
+    report, proven = search_report(search, options, time.perf_counter() - started, NAME, proven=proven)
+    return report, search.best, proven
+
+
+def solve_shared_uncoupled(problem: Problem, index: ModelIndex, options: SolverOptions, time_limit_s: float | None,
+                           start: np.ndarray | None = None, wait_for_child: bool = False):
+    """``lagrangian_bb.solve_lagrangian_bb`` with a second search in a child process sharing the tree."""
+    costs = DenseCosts.of(problem, index)
+    if costs is None:
+        return None
+    started = time.perf_counter()
+    until = None if time_limit_s is None else started + time_limit_s
+    def run(partner: Partner):
+        return lagrangian_bb.branch_and_bound(costs, options, time_limit_s, start, rival=partner)
+
+    search, proven = _with_partner(problem, options, until, wait_for_child, run, of_uncoupled=True)
+    if search.best_open is None or not math.isfinite(search.best_cost):
+        return None
+    report, proven = search_report(search, options, time.perf_counter() - started, UNCOUPLED_NAME, proven=proven)
+    return report, solution_from_open(problem, index, search.best_open.astype(int)), proven
+
+
+def _with_partner(problem: Problem, options: SolverOptions, until: float | None, wait_for_child: bool, run,
+                  of_uncoupled: bool = False):
+    """``run(partner)``'s search with the child beside it, the child's nodes added: (search, whether the
+    whole tree is done)."""
+    partner = Partner.start(problem, options, until, of_uncoupled)
     partner.wait_for_child = wait_for_child
     try:
-        search = branch_and_bound(problem, index, costs, options, limit, start, extendable, rival=partner)
+        search = run(partner)
         partner.finish(search)
     finally:
         partner.stop()
-    if search.best is None:
-        return None
-    proven = not search.queue and partner.finished()
     logger.info("the second search: %d nodes%s", partner.child_nodes, "" if partner.done else " (no last report)")
     search.nodes += partner.child_nodes
-    report, proven = search_report(search, options, time.perf_counter() - started, NAME, proven=proven)
-    return report, search.best, proven
+    return search, not search.queue and partner.finished()
 
 
 @dataclass
@@ -273,10 +321,11 @@ class Worker:
         if search is not None:
             search.best_cost = min(search.best_cost, self.parent_cost)  # prune with the better incumbent
 
-    def report(self, search: Search, kind: str = "bound") -> None:
-        if search.best is not None and search.best is not self.sent:
-            self.sent = search.best
-            self.link.send(("solution", search.best))
+    def report(self, search, kind: str = "bound") -> None:
+        best = search.best_open if uncoupled(search) else search.best  # an open set, or a network
+        if best is not None and best is not self.sent:
+            self.sent = best
+            self.link.send(("solution", best))
         self.link.send((kind, search.global_bound(), self.received, len(search.queue), search.nodes))
 
     def decides(self, search: Search) -> bool:
@@ -304,7 +353,7 @@ class Worker:
 def child_main(fd: int) -> None:
     """``python -m planner.solver.parallel_bb FD``: the task from standard input, messages to ``FD``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    problem, options, parent = pickle.load(sys.stdin.buffer)
+    problem, options, parent, of_uncoupled = pickle.load(sys.stdin.buffer)
     threading.Thread(target=_end_with_parent, args=(parent,), daemon=True).start()
     lock = threading.Lock()
     with os.fdopen(fd, "wb") as channel:
@@ -314,11 +363,14 @@ def child_main(fd: int) -> None:
                 channel.flush()
         worker = Worker(Link(sys.stdin.buffer, send))
         index = ModelIndex.from_problem(problem)
-        costs = DenseCapacitated.of(problem, index)
+        costs = (DenseCosts if of_uncoupled else DenseCapacitated).of(problem, index)
         if costs is None or not worker.refill(None):
             return
         seeds, worker.pending = worker.pending, []
-        search = branch_and_bound(problem, index, costs, options, None, rival=worker, seeds=seeds)
+        if of_uncoupled:
+            search = lagrangian_bb.branch_and_bound(costs, options, None, rival=worker, seeds=seeds)
+        else:
+            search = branch_and_bound(problem, index, costs, options, None, rival=worker, seeds=seeds)
         search.best_cost = min(search.best_cost, worker.parent_cost)
         worker.report(search, "done")
 
