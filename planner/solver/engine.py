@@ -6,7 +6,8 @@ HiGHS.
    (uncapacitated, p-median-like) and the only constraints on the open set are a facility count and
    forced options, the Lagrangian branch-and-bound of ``planner.solver.lagrangian_bb`` runs first, with
    ``BB_SHARE`` of the time limit (on two cores the whole limit, with HiGHS's route beside it in a
-   second process: ``planner.solver.race``); what it has not proven by then goes on from its incumbent,
+   second process: ``planner.solver.race``, or from ``parallel_bb.UNCOUPLED_MIN_CELLS`` a second search
+   on the same tree: ``planner.solver.parallel_bb``); what it has not proven by then goes on from its incumbent,
    its bound kept (``lagrangian_bb_first``), with the radius model of ``planner.solver.radius`` where many
    facilities open (rule in ``radius.preferred``), else by the standard route below. Where the
    branch-and-bound does not apply (type counts, one type per site, a capex budget) the radius model
@@ -164,7 +165,8 @@ def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: 
 def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: Timing):
     """The Lagrangian branch-and-bound within ``BB_SHARE`` of the time limit; unproven, the standard
     route in the time left from its incumbent, with the better solution and the larger bound kept.
-    Where ``race.applies``, the search has the whole limit with HiGHS's route beside it instead."""
+    Where ``parallel_bb.applies_uncoupled``, the search has the whole limit with a second search on its
+    tree; elsewhere where ``race.applies``, with HiGHS's route beside it."""
     shared = shared_uncoupled_applies(problem, options, index)
     if race_applies(problem, options) and not shared:
         return _raced(problem, options, index, start, timing, uncoupled=True)
