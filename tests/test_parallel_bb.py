@@ -71,6 +71,25 @@ def test_a_search_stopped_at_its_limit_is_not_optimal_and_its_bound_is_valid():
         assert report.status is Status.TIME_LIMIT
 
 
+def test_a_child_that_ends_early_with_nodes_leaves_the_run_unproven_with_a_valid_bound(monkeypatch, caplog):
+    problem = random_capacitated(4, ratio=1.15, n_sites=9, n_regions=24)
+    exchange = parallel_bb.Partner.exchange
+
+    def exchange_then_kill(partner, search, wait_s=0.0):
+        exchange(partner, search, wait_s)
+        if partner.batches and partner.process.poll() is None:
+            partner.process.kill()  # the child dies holding the nodes just sent
+
+    monkeypatch.setattr(parallel_bb.Partner, "exchange", exchange_then_kill)
+    with caplog.at_level("WARNING", logger="planner.solver.parallel_bb"):
+        report, _, proven = parallel_bb.solve_shared(problem, ModelIndex.from_problem(problem), EXACT,
+                                                     wait_for_child=True)
+    optimum = enumerated(problem)
+    assert not proven and report.status is Status.TIME_LIMIT
+    assert report.best_bound <= optimum * (1 + 1e-7) and report.objective >= optimum * (1 - 1e-7)
+    assert any("ended early" in record.getMessage() for record in caplog.records)
+
+
 def _nodes(*bounds: float) -> list[Node]:
     return [Node(np.full(3, -1, dtype=np.int8), bound, np.zeros(2)) for bound in bounds]
 

@@ -289,6 +289,9 @@ def _with_partner(problem: Problem, options: SolverOptions, until: float | None,
     finally:
         partner.stop()
     logger.info("the second search: %d nodes%s", partner.child_nodes, "" if partner.done else " (no last report)")
+    if partner.gone and not partner.finished():
+        logger.warning("the second search's process ended early with nodes of the tree (its last bound %.10g "
+                       "is kept): the result is not proven optimal", partner.bound())
     search.nodes += partner.child_nodes
     return search, not search.queue and partner.finished()
 
