@@ -250,33 +250,6 @@ def test_the_dense_and_the_arc_forms_find_the_same_attractive_arcs(seed):
     for _ in range(10):
         price = rng.uniform(0, 15, costs.cost.shape[1])
         allowed = rng.random(costs.cost.shape[0]) < 0.7
-        cut = np.where(rng.random(len(allowed)) < 0.5, -rng.uniform(0, 5, len(allowed)), 0.0)
-        for got, expected in zip(dense.attractive_arcs(price, allowed, cut),
-                                 sparse.attractive_arcs(price, allowed, cut), strict=True):
+        for got, expected in zip(dense.attractive_arcs(price, allowed), sparse.attractive_arcs(price, allowed),
+                                 strict=True):
             np.testing.assert_array_equal(got, expected)
-
-
-@pytest.mark.parametrize("seed", range(8))
-def test_the_knapsacks_from_the_arcs_below_the_cut_are_those_from_every_attractive_arc(seed):
-    """Successive evaluations (each trimming its arcs by the last marginal reduced costs) give the
-    same option values and subgradients as evaluations that sort every attractive arc, on tight and
-    loose capacities, with options fixed closed."""
-    rng = np.random.default_rng(seed)
-    problem = random_capacitated(seed, ratio=1.2 + seed % 4, n_sites=7, n_regions=40)
-    costs = DenseCapacitated.of(problem, ModelIndex.from_problem(problem))
-    trimmed, plain = Relaxation(costs), Relaxation(costs)
-    multipliers = costs.cost.min(axis=0) * rng.uniform(1.0, 3.0, costs.cost.shape[1])
-    fixing = np.full(len(costs.fixed), -1, dtype=np.int8)
-    trims = 0
-    for step in range(40):
-        if step % 10 == 9:
-            fixing[rng.integers(len(fixing))] = 0
-        trims += int((trimmed.marginal < 0).any())
-        got = trimmed.evaluate(multipliers, fixing, exact=False)
-        plain.marginal[:] = 0.0  # no cut: every attractive arc
-        expected = plain.evaluate(multipliers, fixing, exact=False)
-        np.testing.assert_allclose(got.values, expected.values, rtol=1e-12, atol=1e-9)
-        np.testing.assert_allclose(got.subgradient, expected.subgradient, rtol=1e-12, atol=1e-12)
-        assert got.bound == pytest.approx(expected.bound, rel=1e-12, abs=1e-9)
-        multipliers = np.maximum(multipliers + rng.uniform(0, 0.3) * costs.cost.min(axis=0) * got.subgradient, 0)
-    assert trims > 0  # the cut was in use

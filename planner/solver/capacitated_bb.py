@@ -89,7 +89,6 @@ EXTENSION_SHARE = 0.5  # of a budget (not a user's limit): the most the search m
 EARLY_SHARE = 1 / 3  # of a budget: from then on a search whose gap will not close in time hands over (Deadline)
 RATE_WINDOW_S = 10.0  # the gap's closing rate is measured over this many seconds (Deadline)
 DENSE_SHARE = 0.5  # of the table's cells with an arc: from this share the reduced costs are one broadcast
-CUT_SHARE = 0.5  # of an option's last marginal reduced cost: its arcs below it are sorted first (knapsack_arcs)
 BRANCH_WINDOW = 0.2  # branching candidates: average state this close to the nearest to 1/2 (see branching_option)
 
 
@@ -233,9 +232,6 @@ class Relaxation:
         # buffer) instead of a gather per arc: 100 × 1,000, 0.16 → 0.06 ms of the step
         self.dense = bool(finite.mean() >= DENSE_SHARE)
         self.buffer = np.empty_like(self.unit_cost) if self.dense else None
-        # per option: the reduced cost per unit where the last evaluation's knapsack filled up (0 where
-        # it did not): the next one first looks only at arcs well below it (see knapsack_arcs)
-        self.marginal = np.zeros(len(costs.fixed))
 
     def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray, exact: bool = True) -> Evaluation:
         """L(λ) at a node with the covering knapsack solved exactly, or (``exact`` False) its LP
@@ -259,7 +255,7 @@ class Relaxation:
         costs = self.costs
         n_options = len(costs.fixed)
         allowed = fixing != 0
-        option, pair, r = self.knapsack_arcs(multipliers / costs.demand, allowed)
+        option, pair, r = self.attractive_arcs(multipliers / costs.demand, allowed)
         order = np.argsort(_ratio_key(option, r))  # ties (equal ratios) may go either way: same value
         option, pair, r = option[order], pair[order], r[order]
         q = costs.demand[pair]
@@ -268,54 +264,24 @@ class Relaxation:
         before = np.where(starts > 0, cum_q[np.maximum(starts - 1, 0)], 0.0) if len(q) else np.zeros(n_options)
         room = costs.capacity[option] - (cum_q - q - before[option])  # capacity left when the item comes
         share = np.clip(room / q, 0.0, 1.0)
-        self.note_marginal(option, r, share)
         knapsack = np.bincount(option, weights=share * q * r, minlength=n_options)
         values = np.full(n_options, np.inf)
         values[allowed] = costs.fixed[allowed] + knapsack[allowed]
         return values, (option, pair, share)
 
-    def knapsack_arcs(self, price: np.ndarray, allowed: np.ndarray):
-        """:meth:`attractive_arcs` enough for every option's continuous knapsack: for each option only
-        the arcs below a cut, ``CUT_SHARE`` of its last marginal reduced cost, where they alone fill its
-        capacity (the greedy then never reaches the others: the same knapsack); all its attractive arcs
-        where they do not. On tight capacities (ratio 3, 100 × 1,000) a third of the arcs to sort."""
-        cut = CUT_SHARE * self.marginal
-        option, pair, r = self.attractive_arcs(price, allowed, cut)
-        trimmed = allowed & (cut < 0)
-        if not trimmed.any():
-            return option, pair, r
-        held = np.bincount(option, weights=self.costs.demand[pair], minlength=len(cut))
-        short = trimmed & (held < self.costs.capacity)
-        if not short.any():
-            return option, pair, r
-        kept = ~short[option]
-        more = self.attractive_arcs(price, short, np.zeros_like(cut))
-        return tuple(np.concatenate((part[kept], extra)) for part, extra in zip((option, pair, r), more, strict=True))
-
-    def note_marginal(self, option: np.ndarray, r: np.ndarray, share: np.ndarray) -> None:
-        """Each option's reduced cost per unit at the first arc its knapsack does not take whole (0
-        where it takes every attractive arc); ``option`` sorted, then ``r`` within each option."""
-        self.marginal[:] = 0.0
-        partial = np.flatnonzero(share < 1.0)
-        if len(partial):
-            owner = option[partial]
-            first = np.r_[True, owner[1:] != owner[:-1]]
-            self.marginal[owner[first]] = r[partial[first]]
-
-    def attractive_arcs(self, price: np.ndarray, allowed: np.ndarray, cut: np.ndarray):
-        """(option, pair, reduced cost per unit) of the arcs of allowed options whose reduced cost per
-        unit (cost less the pair's multiplier per unit, ``price``) is below the option's ``cut`` (≤ 0),
-        by option, then pair."""
+    def attractive_arcs(self, price: np.ndarray, allowed: np.ndarray):
+        """(option, pair, reduced cost per unit) of the arcs of allowed options cheaper than the pair's
+        multiplier per unit (``price``), by option, then pair."""
         if self.dense:
             ratio = np.subtract(self.unit_cost, price[None, :], out=self.buffer)  # ∞ stays ∞: no arc
-            attractive = ratio < cut[:, None]
+            attractive = ratio < 0
             if not allowed.all():
                 attractive[~allowed] = False
             cells = np.flatnonzero(attractive)
             option, pair = np.divmod(cells, ratio.shape[1])
             return option, pair, ratio.ravel()[cells]
         ratio = self.arc_unit_cost - price[self.arc_pair]
-        attractive = ratio < cut[self.arc_option]
+        attractive = ratio < 0
         if not allowed.all():
             attractive &= allowed[self.arc_option]
         arcs = np.flatnonzero(attractive)
