@@ -109,9 +109,7 @@ def check_output_dir(out: Path) -> None:
 def write_manifest(folder: Path) -> None:
     """Add every path below ``folder`` to its marker (``written PATH`` lines), so a later run can tell
     what the planner wrote from files added to the folder since (:func:`not_written_by_planner`)."""
-    folder = Path(folder)
-    paths = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*"))
-    lines = "".join(f"written {path}\n" for path in paths if path != MARKER)
+    lines = "".join(f"written {path}\n" for path in _paths_below(Path(folder)) if path != MARKER)
     with open(folder / MARKER, "a", encoding="utf-8") as marker:
         marker.write(lines)
 
@@ -125,11 +123,16 @@ def not_written_by_planner(folder: Path) -> list[str]:
         written = {line.removeprefix("written ") for line in lines if line.startswith("written ")}
         if not written:
             return []
-        paths = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*"))
+        paths = _paths_below(folder)
     except OSError as error:
         raise InputError(f"{folder}: cannot read the folder ({error.strerror}); choose another --out") from None
     return [path for path in paths if path != MARKER and path not in written
             and Path(path).name not in OS_LITTER]
+
+
+def _paths_below(folder: Path) -> list[str]:
+    """Every file and folder below ``folder``, as sorted POSIX paths relative to it."""
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*"))
 
 
 def _staging_is_stale(folder: Path) -> bool:
