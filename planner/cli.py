@@ -25,7 +25,7 @@ from pathlib import Path
 
 import click
 
-from planner.errors import InfeasibleError, InputError, PlannerError, truncated
+from planner.errors import InfeasibleError, InputError, PlannerError, SolverError, truncated
 from planner.interrupt import Interrupted, handle_signals, interruption
 
 logger = logging.getLogger(__name__)
@@ -567,16 +567,20 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     from planner.solver.outcome import gap_text
 
     currency = summary["currency"]
-    click.echo(f"status      {summary['status']} (gap {gap_text(summary['mip_gap'], 3)}, "
-               f"tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")
+    if summary["mip_gap"] is None and ("rollout" in summary or "stochastic" in summary):
+        click.echo(f"status      {summary['status']} (of the study above, whose gap it states: this network is fixed "
+                   "and its cost evaluated)")
+    else:
+        click.echo(f"status      {summary['status']} (gap {gap_text(summary['mip_gap'], 3)}, "
+                   f"tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")
     bound = summary["best_bound"]
     bound_text = "n/a" if bound is None else f"{bound:,.0f}"
     kind = summary.get("objective_kind")
     if kind:
         click.echo(f"kind        {kind['kind']} ({_kind_limits(kind)}): {kind['measure']} {kind['value']:,.6g} "
                    f"{kind['unit']}{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
-        currency = "(the kind's measure)"
-    click.echo(f"objective   {summary['objective']:,.0f} {currency}/yr (best bound {bound_text})")
+    unit = kind["objective_counts"] if kind else f"{currency}/yr"
+    click.echo(f"objective   {summary['objective']:,.0f} {unit} (best bound {bound_text})")
     parts = ", ".join(f"{name} {value:,.0f}" for name, value in summary["costs"].items())
     click.echo(f"costs       {parts}")
     click.echo(f"co2         {summary['co2_t']:,.0f} t/yr")
@@ -665,7 +669,8 @@ def init(data_path, id_column, demand_column, demand_rate, layer, lon_column, la
 def bench(fmt, files, capacity, p, coverage, single_source, time_limit, threads, optima):
     """Solve published benchmark FILES of FORMAT (cap, ufl, sscflp, pmed) with the planner's model, or
     the classic models pcenter, mclp, lscp on pmed graphs or generated POINTS files; print one JSON
-    object per instance and line. Exits 1 when an instance has no solution."""
+    object per instance and line. Exits 1 when an instance has no solution or, with --optima, when one
+    proven optimal disagrees with its known optimum."""
     import json
 
     from planner.studies.bench import run_bench
@@ -681,13 +686,19 @@ def bench(fmt, files, capacity, p, coverage, single_source, time_limit, threads,
         threads=_bounded_threads(threads),
         optima=Path(optima) if optima else None,
     )
-    unsolved = []
+    unsolved, disagreeing = [], []
     for row in rows:
         click.echo(json.dumps(row))
         if row["objective"] is None:
             unsolved.append(f"{row['instance']} ({row['status']})")
+        elif row.get("match") is False and row["status"] == "optimal":
+            disagreeing.append(f"{row['instance']} ({row['objective']:.10g}, known {row['known']:.10g})")
     if unsolved:
         raise InfeasibleError(f"{len(unsolved)} of {len(files)} instances have no solution: {truncated(unsolved)}")
+    if disagreeing:
+        raise SolverError(f"{len(disagreeing)} of {len(files)} instances proven optimal disagree with --optima: "
+                          f"{truncated(disagreeing)}; check the file's row and the instance's variant (e.g. "
+                          "--capacity, --single-source, --p)")
 
 
 @main.command(name="compare")

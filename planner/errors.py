@@ -49,6 +49,7 @@ def read_input_bytes(path, what: str, option: str) -> bytes:
     except FileNotFoundError:
         raise InputError(f"{path}: {what} not found; pass an existing file to {option}") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a {what}; pass a file to {option}") from None
+        raise InputError(f"{path}: is a folder, not {'an' if what[:1].lower() in 'aeio' else 'a'} {what}; "
+                         f"pass a file to {option}") from None
     except OSError as error:
         raise InputError(f"{path}: cannot read the {what} ({error.strerror})") from None

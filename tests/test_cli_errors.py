@@ -124,6 +124,22 @@ def test_usage_errors_are_still_clicks(tmp_path, model):
 # --- bench --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("known", "code"), [(6.0, 0), (6.5, 1)], ids=["agrees", "disagrees"])
+def test_bench_exits_1_when_a_proven_optimum_disagrees_with_optima(tmp_path, known, code):
+    instance = tmp_path / "good.txt"
+    instance.write_text(CAP_FEASIBLE)  # optimum 6: open site 1 (5), serve all of it there (1)
+    optima = tmp_path / "optima.csv"
+    optima.write_text(f"instance,problem,params,optimal_value,status,file\ngood,cflp,,{known},optimal,good.txt\n")
+    result = invoke("bench", "cap", str(instance), "--optima", str(optima))
+    assert result.exit_code == code, result.output
+    row = json.loads(result.stdout)
+    assert (row["status"], row["known"], row["match"]) == ("optimal", known, code == 0)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    expected = [] if code == 0 else ["error: 1 of 1 instances proven optimal disagree with --optima: good (6, known "
+                                     "6.5); check the file's row and the instance's variant (e.g. --capacity, "
+                                     "--single-source, --p)"]
+    assert errors == expected
+
 def test_bench_exits_1_when_an_instance_is_infeasible(tmp_path):
     good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
     good.write_text(CAP_FEASIBLE)

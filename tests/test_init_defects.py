@@ -143,3 +143,14 @@ def test_init_vector_points_with_coordinate_attributes(tmp_path):
     result = init(str(data), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert model_regions(out)["demand_column"] == "residents"
+
+
+@pytest.mark.parametrize(("rate", "warned"), [(1.0, True), (0.01, False)], ids=["people-as-units", "scaled"])
+def test_init_warns_when_the_default_facilities_cannot_make_the_demand(tmp_path, rate, warned):
+    """14.9 M people at one unit each is more than the 5 candidate sites can make at their largest
+    (5 × 2 M units/yr as central plants): a warning says so and names --demand-rate; at 0.01 it fits."""
+    out = tmp_path / "m.toml"
+    result = init(str(write_cities(tmp_path)), "--out", str(out), "--demand-rate", str(rate))
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+    assert ("so most of it would go unmet: scale it with --demand-rate" in result.stderr) is warned, result.stderr

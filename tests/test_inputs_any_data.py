@@ -105,6 +105,13 @@ def test_a_multi_layer_file_needs_a_layer(tmp_path, default_model):
     assert len(inputs.regions) == 30 and inputs.region_lat.min() > 38  # back in degrees
 
 
+
+def test_a_layer_for_a_table_is_refused(tmp_path, default_model):
+    east_africa_points().to_csv(tmp_path / "points.csv", index=False)
+    with pytest.raises(InputError, match=r"points.csv: a table has no layers, so layer 'towns' cannot be chosen; "
+                                         r"drop --layer"):
+        load(default_model, tmp_path / "points.csv", layer="towns")
+
 def test_the_geometry_column_is_not_an_id(tmp_path, default_model):
     path = europe_grid(tmp_path / "countries.geojson")
     with pytest.raises(InputError, match="'geometry' is the geometry column"):

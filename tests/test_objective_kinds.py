@@ -109,7 +109,8 @@ def test_capacitated_p_center():
                                 unit_cost=np.zeros((4, 4)))
         classic = classic_problem(dataclasses.replace(problem, arc_distance_km=km.ravel()), "p_center", 2)
         if radius is None:
-            with pytest.raises(InfeasibleError, match="can make at most 2"):  # the screening says it
+            with pytest.raises(InfeasibleError, match=r"the 2 largest sites \(objective.p = 2\) can make at most 2; "
+                               "raise objective.p"):  # the screening says it, naming the key that binds
                 solve_problem(classic, EXACT)
             continue
         run = solve_problem(classic, EXACT)
@@ -146,6 +147,10 @@ def test_cli_p_center(tmp_path):
     assert kind["kind"] == "p_center" and kind["proven_optimal"]
     assert kind["value"] == pytest.approx(111.195, abs=0.01)
     assert "kind        p_center (p = 2): radius 111.19" in result.output
+    objective = next(line for line in result.output.splitlines() if line.startswith("objective"))
+    assert objective.endswith("units·km/yr of demand-weighted distance within the radius (best bound "
+                              f"{summary['best_bound']:,.0f})"), objective
+    assert kind["objective_counts"] == "units·km/yr of demand-weighted distance within the radius"
 
 
 def test_cli_set_covering_in_minutes_prints_its_coverage(tmp_path):

@@ -140,7 +140,7 @@ def test_site_coordinate_columns_are_found_like_the_regions(tmp_path):
 
 def test_a_duplicated_found_id_column_is_a_warning_naming_it(tmp_path, caplog):
     rows = [("SYD", *AU[0][1:]), ("MEL", *AU[1][1:]), ("SYD", *AU[2][1:]), ("PER", *AU[3][1:])]
-    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"), 'demand_column = "pop"')  # the id is found
     other = regions_csv(tmp_path / "dup.csv", rows)
     with caplog.at_level(logging.WARNING):
         _, inputs = load(model, regions_path=other)
@@ -149,6 +149,62 @@ def test_a_duplicated_found_id_column_is_a_warning_naming_it(tmp_path, caplog):
     assert any("column 'id' has duplicated values (SYD)" in m and "numbered by row" in m and "--id-column" in m
                for m in warnings), warnings
 
+
+
+def test_another_file_in_the_model_layout_is_read_with_the_model_columns(tmp_path, caplog):
+    """Next year's file has the model's demand column ('sales') and a 'population' column the detection
+    would take: the model's column is used, and a warning names what was taken."""
+    keys = 'id_column = "code"\ndemand_column = "sales"\nname_column = "town"'
+    header = "code,town,lon,lat,sales,population"
+    this_year = [(f"0{i}", name, *AU[i][1:3], 10 * (i + 1), 1000 * (i + 1)) for i, name in enumerate("ABCD")]
+    model = model_file(tmp_path, regions_csv(tmp_path / "y1.csv", this_year, header), keys)
+    next_year = regions_csv(tmp_path / "y2.csv", [(*row[:4], 2 * row[4], row[5]) for row in this_year], header)
+    with caplog.at_level(logging.INFO):
+        _, inputs = load(model, regions_path=next_year)
+    assert list(inputs.regions["region_id"]) == ["00", "01", "02", "03"]  # text: the zeros kept
+    assert list(inputs.regions["region_name"]) == list("ABCD")
+    assert inputs.demand[:, 0] == pytest.approx([20, 40, 60, 80])
+    notes = {r.getMessage(): r.levelno for r in caplog.records}
+    taken = [level for message, level in notes.items()
+             if "ids from column 'code', demand from column 'sales'" in message]
+    assert taken == [logging.INFO], notes  # every column named by the model: a note, not a warning
+
+
+def test_another_file_without_a_model_column_warns_naming_the_key(tmp_path, caplog):
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv", header="id,lon,lat,sales"),
+                       'id_column = "id"\ndemand_column = "sales"')
+    other = regions_csv(tmp_path / "other.csv")  # demand in 'pop'
+    with caplog.at_level(logging.WARNING):
+        _, inputs = load(model, regions_path=other)
+    assert inputs.demand[:, 0] == pytest.approx([row[3] for row in AU])
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("has no column for its [regions] key demand_column = 'sales'" in m for m in warnings), warnings
+    assert any("demand from column 'pop'" in m for m in warnings), warnings
+
+
+def test_the_id_column_may_also_be_the_name_column(tmp_path):
+    cities = [("東京", 139.69, 35.69, 14), ("大阪", 135.5, 34.69, 3)]
+    model = model_file(tmp_path, regions_csv(tmp_path / "jp.csv", cities, header="name,lon,lat,pop"),
+                       'id_column = "name"\nname_column = "name"\ndemand_column = "pop"')
+    _, inputs = load(model)
+    assert list(inputs.regions["region_id"]) == ["東京", "大阪"]
+    assert list(inputs.regions["region_name"]) == ["東京", "大阪"]
+
+
+def test_whole_number_float_ids_match_integer_ids_in_an_od_matrix(tmp_path):
+    """A GeoJSON whose code column is float (1001.0, as spreadsheets and shapefiles store codes): the
+    ids are '1001', ..., and an OD matrix written with integer ids matches them."""
+    points = [Point(lon, lat) for _, lon, lat, _ in AU]
+    frame = gpd.GeoDataFrame({"code": [1001.0, 1002.0, 1003.0, 1004.0], "pop": [row[3] for row in AU]},
+                             geometry=points, crs="EPSG:4326")
+    regions = tmp_path / "au.geojson"
+    frame.to_file(regions, driver="GeoJSON")
+    model = model_file(tmp_path, regions, 'id_column = "code"\ndemand_column = "pop"')
+    od = tmp_path / "od.csv"
+    od.write_text("from,to,distance_km\n" + "".join(f"{a},{b},{0 if a == b else 500}\n"
+                                                    for a in range(1001, 1005) for b in range(1001, 1005)))
+    _, inputs = load(model, od_path=od)
+    assert list(inputs.regions["region_id"]) == ["1001", "1002", "1003", "1004"]
 
 # --- defect 6: a polygon drawn across the antimeridian ------------------------------------------------
 
@@ -229,6 +285,10 @@ def test_a_demand_with_thousands_separators_says_so(tmp_path):
     frame = pd.DataFrame({"pop": ["1,129,410", "250,000", "12"]})
     with pytest.raises(InputError, match=r"column 'pop' is not a number .*thousands separators are not read"):
         check_demand_column(frame, "pop", tmp_path / "towns.csv")
+    ambiguous = pd.DataFrame({"pop": ["12,000", "250,000"]})  # decimal comma or thousands separator
+    with pytest.raises(InputError, match=r"is not a number .*commas are not read, neither as decimal marks nor as "
+                                         r"thousands separators: write 12.5 for 12,5 and 12000 for 12,000"):
+        check_demand_column(ambiguous, "pop", tmp_path / "towns.csv")
 
 
 def test_ids_in_either_unicode_form_are_one_id(tmp_path):

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from planner import __version__
-from planner.inputs.objectives import MEASURES, UNITS, kind_value
+from planner.inputs.objectives import MEASURES, OBJECTIVE_TEXTS, UNITS, kind_value
 from planner.pipeline import Run
 
 
@@ -69,6 +69,7 @@ def objective_kind_block(run: Run) -> dict[str, Any] | None:
         "coverage_km": problem.coverage_km,
         "coverage_minutes": problem.coverage_minutes,
         "proven_optimal": run.report.status.value == "optimal",
+        "objective_counts": OBJECTIVE_TEXTS[problem.objective_kind],
         "note": "the cost columns of the tables hold this kind's measure, not money",
     }
 

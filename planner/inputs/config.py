@@ -100,8 +100,8 @@ class _Strict(BaseModel):
 
 class RegionsConfig(_Strict):
     """Where the regional dataset is and which columns mean what. The keys other than ``path``
-    describe that one file: a regions file given on the command line is read with its own columns
-    (the CLI flags), not with these."""
+    describe that one file: a regions file given on the command line is read with the CLI flags, then
+    with these column keys where it has columns of those names (``planner.inputs.regions``)."""
 
     path: Path | None = Field(
         None, description="regions or demand points: a vector file, or a CSV/Parquet table with coordinate "

@@ -44,7 +44,8 @@ def _check_file(path: Path, what: str, option: str) -> Path:
     if not path.exists():
         raise InputError(f"{path}: {what} file not found; pass an existing file to {option}")
     if path.is_dir() and path.suffix.lower() not in {".gdb", ".parquet"}:
-        raise InputError(f"{path}: is a folder, not a {what} file; pass a file to {option}")
+        raise InputError(f"{path}: is a folder, not {'an' if what[:1].lower() in 'aeio' else 'a'} {what} file; "
+                         f"pass a file to {option}")
     return path
 
 
@@ -128,6 +129,9 @@ def decimal_comma_hint(values: pd.Series) -> str:
     grouped = text.str.match(THOUSANDS)
     if grouped.any() and not text.str.match(DECIMAL_COMMA).all():
         return "; thousands separators are not read: write the digits alone (e.g. 1129410, not 1,129,410)"
+    if grouped.any():  # every value like '12,000': a decimal comma or a thousands separator
+        return ("; commas are not read, neither as decimal marks nor as thousands separators: write 12.5 for "
+                "12,5 and 12000 for 12,000")
     if text.str.match(DECIMAL_COMMA).any():
         return "; decimal commas are not read: use '.' as the decimal mark (e.g. 12.5, not 12,5)"
     return ""
@@ -222,9 +226,9 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: s
     """Raise naming the first missing column and the columns that exist."""
     missing = [column for column in columns if column not in frame.columns]
     if missing:
-        raise InputError(
-            f"{path}: column '{missing[0]}' not found ({hint}); available: {truncated(list(frame.columns), 12)}"
-        )
+        geometry = getattr(frame, "_geometry_column_name", None) if isinstance(frame, gpd.GeoDataFrame) else None
+        available = [column for column in frame.columns if column != geometry]  # the file's own columns
+        raise InputError(f"{path}: column '{missing[0]}' not found ({hint}); available: {truncated(available, 12)}")
 
 
 def read_regions(
@@ -240,6 +244,9 @@ def read_regions(
     Columns are checked by ``planner.inputs.validate.check_regions``."""
     path = Path(path)
     if is_table(path):
+        if layer is not None:
+            raise InputError(f"{path}: a table has no layers, so layer '{layer}' cannot be chosen; drop --layer "
+                             "(or the [regions] key layer), which is for multi-layer files such as GeoPackage")
         table = read_table(path, "regions", "the REGIONS argument", (*ID_NAMES, *text_columns))
         frame = points_from_table(table, path, lon, lat, crs)
     else:

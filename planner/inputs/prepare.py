@@ -262,6 +262,20 @@ def great_circle_pairs(
     return merged["option"].to_numpy(), merged["region"].to_numpy(), merged["km"].to_numpy()
 
 
+def _unknown_od_ids(od: pd.DataFrame, site_ids: np.ndarray, region_ids: np.ndarray) -> str:
+    """'; its rows 3 ('Tokyo') name a region id not in the regions data' for the OD rows whose
+    ``from`` or ``to`` is no site or region id (a typo is the likeliest cause of a missing pair)."""
+    parts = []
+    for column, known, what in (("from", site_ids, "site"), ("to", region_ids, "region")):
+        unknown = ~od[column].isin(set(known.tolist()))
+        if unknown.any():
+            rows = (np.flatnonzero(unknown.to_numpy()) + 1).tolist()
+            examples = od.loc[unknown, column].unique().tolist()
+            parts.append(f"'{column}' in rows {truncated(rows)} ({truncated([repr(e) for e in examples])}) is no "
+                         f"{what} id of this run")
+    return "; " + "; ".join(parts) if parts else ""
+
+
 def od_pairs(
     inputs: Inputs, option_site: np.ndarray, regions: np.ndarray, max_road_km: float, any_radius: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -284,7 +298,7 @@ def od_pairs(
         pairs = [f"{a}->{b}" for a, b in merged.loc[missing, ["from", "to"]].head(5).itertuples(index=False)]
         raise InputError(
             f"{inputs.od_path}: OD matrix lacks {int(missing.sum())} site->region pairs ({truncated(pairs)}); "
-            "add a row for every candidate site and region"
+            f"add a row for every candidate site and region{_unknown_od_ids(od, site_ids, region_ids)}"
         )
     if "distance_km" not in od.columns and any_radius:
         raise InputError(

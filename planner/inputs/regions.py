@@ -3,13 +3,16 @@ describe it, and its demand points and demand matrix.
 
 The keys of ``[regions]`` other than ``path`` (layer, id/demand/name columns, demand-point and
 coordinate columns, CRS) describe one file: they apply when the regions file is the model's own
-``regions.path`` (or the model names no file); a different file given on the command line is read
-with the command-line flags, and what they leave open is found in the file itself (an id column
-named ``region_id``/``id``/..., else row numbers; a demand column named ``demand``/``population``/...).
+``regions.path`` (or the model names no file). A different file given on the command line is read
+with the command-line flags; the model's id, demand, name and demand-point columns apply where that
+file has columns of those names (next year's data in the same layout), and what is still open is
+found in the file itself (an id column named ``region_id``/``id``/..., else row numbers; a demand
+column named ``demand``/``population``/...), with a warning naming the columns taken.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +55,7 @@ class RegionSource:
     lat_column: str | None
     crs: str | None
     from_model: bool  # the model's [regions] keys describe this file
+    model_keys: RegionsConfig | None = None  # those keys, for another file: their columns apply where it has them
 
 
 def region_source(config: ModelConfig, options) -> RegionSource:
@@ -62,9 +66,7 @@ def region_source(config: ModelConfig, options) -> RegionSource:
         raise InputError("no regions file: pass REGIONS or set regions.path in the model file")
     path = Path(path)
     same = model.path is None or options.regions_path is None or _same_file(path, model.path)
-    keys = model if same else RegionsConfig(path=path)  # every column key at its default: found in the file
-    if not same:
-        logger.info("%s is not the model's regions file: its [regions] column keys are not applied", path)
+    keys = model if same else RegionsConfig(path=path)  # the column keys: see adopt_model_columns
     return RegionSource(
         path=path,
         layer=options.layer or keys.layer,
@@ -76,7 +78,33 @@ def region_source(config: ModelConfig, options) -> RegionSource:
         lat_column=options.lat_column or keys.lat_column,
         crs=options.crs or keys.crs,
         from_model=same and model.path is not None,
+        model_keys=None if same else model,
     )
+
+
+def adopt_model_columns(frame: gpd.GeoDataFrame, source: RegionSource) -> RegionSource:
+    """For a file other than the model's own: the model's id, demand, name and demand-point columns
+    where the file has columns of those names and no command-line flag names another; a warning
+    names the keys whose columns the file lacks (those are found in the file instead)."""
+    keys = source.model_keys
+    if keys is None:
+        return source
+    columns = {str(column) for column in frame.columns}
+    adopted, missing = {}, []
+    for key in ("id_column", "demand_column", "name_column", "demand_point_columns"):
+        value = getattr(keys, key)
+        if value is None or getattr(source, key) is not None:
+            continue
+        wanted = [value] if isinstance(value, str) else list(value)
+        if all(column in columns for column in wanted):
+            adopted[key] = value if isinstance(value, str) else tuple(value)
+        else:
+            missing.append(f"{key} = {value!r}")
+    if missing:
+        logger.warning("%s is not the model's regions file and has no column for its [regions] key%s %s: found in "
+                       "the file instead (name them with --id-column / --demand-column)", source.path,
+                       "s" if len(missing) > 1 else "", ", ".join(missing))
+    return dataclasses.replace(source, **adopted)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -164,13 +192,21 @@ class RegionData:
 def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData]:
     """Read, select and validate the regions; their demand points and the demand of each product."""
     source = region_source(config, options)
-    text_columns = (source.id_column or "", *(column for column, _ in options.select))
+    model_id = source.model_keys.id_column if source.model_keys is not None else None
+    text_columns = (source.id_column or "", model_id or "", *(column for column, _ in options.select))
     frame = read_regions(source.path, source.layer, source.lon_column, source.lat_column, source.crs, text_columns)
+    source = adopt_model_columns(frame, source)
     if options.select:
         frame = select_rows(frame, [(c, list(v)) for c, v in options.select], source.path)
     product_columns = [p.demand_column for p in config.products.values() if p.demand_column]
     needs_base = any(p.demand_column is None for p in config.products.values())
     id_column, base_column = resolve_columns(frame, source, needs_base)
+    if source.model_keys is not None:  # a warning where a column was found in the file, not named
+        found = (needs_base and source.demand_column is None) or source.id_column is None
+        logger.log(logging.WARNING if found else logging.INFO, "%s is not the model's regions file: ids from %s, "
+                   "demand from %s", source.path, "row numbers" if id_column == ROW_NUMBER_ID and ROW_NUMBER_ID
+                   not in frame.columns else f"column '{id_column}'",
+                   f"column '{base_column}'" if needs_base else "the product columns")
     if id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns:
         frame = frame.assign(**{ROW_NUMBER_ID: (frame.index + 1).astype(str)})
     demand_columns = ([base_column] if needs_base else []) + product_columns
@@ -203,14 +239,15 @@ def demand_points(frame: gpd.GeoDataFrame, source: RegionSource) -> tuple[np.nda
 
 def named_regions(frame: gpd.GeoDataFrame, source: RegionSource, id_column: str) -> gpd.GeoDataFrame:
     """``region_id`` and ``region_name`` columns (the name column as given, found, or the id)."""
-    regions = frame.rename(columns={id_column: "region_id"}) if id_column != "region_id" else frame
-    name_column = source.name_column
-    if name_column is not None and name_column not in regions.columns:
+    name_column = source.name_column  # looked up before the id column is renamed: it may be the same column
+    if name_column is not None and name_column not in frame.columns:
+        available = [column for column in frame.columns if column not in (frame.geometry.name, ROW_NUMBER_ID)]
         raise InputError(
             f"{source.path}: name column '{name_column}' not found (regions.name_column); available: "
-            f"{truncated(list(frame.columns), 12)}"
+            f"{truncated(available, 12)}"
         )
     if name_column is None and not source.from_model:
-        name_column = find_column(regions, NAME_NAMES, numeric=False)
-    names = regions[name_column].astype(str) if name_column else regions["region_id"]
+        name_column = find_column(frame, NAME_NAMES, numeric=False)
+    regions = frame.rename(columns={id_column: "region_id"}) if id_column != "region_id" else frame
+    names = frame[name_column].astype(str).to_numpy() if name_column else regions["region_id"]
     return regions.assign(region_name=names)

@@ -118,10 +118,27 @@ def check_capacity(problem: Problem) -> None:
     if problem.max_facilities is not None:
         top = top[: problem.max_facilities]
     if top.sum() < required * (1 - 1e-9):
-        raise InfeasibleError(
-            f"demand that must be served is {required:,.6g} units/yr but all candidate sites together "
-            f"can make at most {top.sum():,.6g}; add sites, modules or an unmet penalty"
-        )
+        sites = _sites_text(problem, len(top))
+        raise InfeasibleError(f"demand that must be served is {required:,.6g} units/yr but {sites} can make at most "
+                              f"{top.sum():,.6g}; {_capacity_fix(problem, len(top), len(by_site))}")
+
+
+def _sites_text(problem: Problem, counted: int) -> str:
+    """Which sites the capacity counts: all candidates, or the largest ``counted`` of a facility limit."""
+    if problem.max_facilities is None or counted < problem.max_facilities:
+        return "all candidate sites together"
+    key = "objective.p" if problem.objective_kind != "cost" else "network.max_facilities"
+    return f"the {counted} largest sites ({key} = {problem.max_facilities})"
+
+
+def _capacity_fix(problem: Problem, counted: int, n_sites: int) -> str:
+    """The fix to suggest: more sites where a facility limit binds, else sites, modules or a penalty."""
+    if problem.max_facilities is not None and counted >= problem.max_facilities and counted < n_sites:
+        key = "objective.p" if problem.objective_kind != "cost" else "network.max_facilities"
+        return f"raise {key}, or add modules or capacity"
+    if problem.objective_kind in ("p_median", "p_center"):
+        return "add sites, modules or capacity (this kind serves all demand it can reach)"
+    return "add sites, modules or an unmet penalty"
 
 
 def check_forced_types(problem: Problem) -> None:

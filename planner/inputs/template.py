@@ -15,6 +15,7 @@ place, so ``init`` never writes a model that ``validate`` or ``solve`` would ref
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from contextlib import suppress
@@ -26,6 +27,8 @@ from planner.inputs.io import coordinate_columns, is_table, read_regions
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.regions import NAME_NAMES, RegionSource, find_column, resolve_columns
 from planner.inputs.screen import screen_problem
+
+logger = logging.getLogger(__name__)
 
 CENTRAL_CANDIDATES = 10  # the most demanding regions may host a central plant
 MICRO_CANDIDATES = 30  # microfactory candidates spread over the demand by k-means
@@ -100,9 +103,10 @@ def write_model_template(
     written = False
     try:
         write_staged(staging, out, text)
-        check_model(staging)  # what `planner validate --model` would refuse, init refuses
+        problem = check_model(staging)  # what `planner validate --model` would refuse, init refuses
         write_staged(staging, out, None)
         written = True
+        warn_if_capacity_short(problem, out)
     finally:
         with suppress(OSError):
             staging.unlink(missing_ok=True)
@@ -127,11 +131,28 @@ def write_staged(staging: Path, out: Path, text: str | None) -> None:
         raise InputError(f"cannot write {out}: {reason or error}; choose another --out") from None
 
 
-def check_model(path: Path) -> None:
+def check_model(path: Path):
     """Check the model file ``path`` and its data as ``planner validate --model`` does: the keys, then
-    the regions read, validated and prepared with the file's own settings, and screened."""
+    the regions read, validated and prepared with the file's own settings, and screened; the problem."""
     config = read_model_config(path)
-    screen_problem(prepare_problem(config, load_inputs(config, DataOptions())))
+    problem = prepare_problem(config, load_inputs(config, DataOptions()))
+    screen_problem(problem)
+    return problem
+
+
+def warn_if_capacity_short(problem, out: Path) -> None:
+    """A warning where the default facility types, at their largest, cannot make the data's demand
+    (population-sized demand with one unit per person): most of it would go unmet."""
+    demand = float(problem.demand.sum())
+    by_site: dict[int, float] = {}
+    for site, capacity in zip(problem.option_site.tolist(), problem.option_capacity_max.tolist(), strict=True):
+        by_site[site] = max(by_site.get(site, 0.0), capacity)
+    capacity = sum(by_site.values())
+    if demand > capacity:
+        logger.warning("%s: the demand (%s units/yr) is %.3g× what all candidate sites can make at their largest "
+                       "(%s units/yr), so most of it would go unmet: scale it with --demand-rate (units/yr per unit "
+                       "of the demand column) or raise max_modules and module_capacity_per_yr in the file", out,
+                       f"{demand:,.0f}", demand / capacity, f"{capacity:,.0f}")
 
 
 TEMPLATE = """\

@@ -29,11 +29,23 @@ def file_rows(frame: pd.DataFrame, mask) -> list[int]:
     return (frame.index[np.asarray(mask, dtype=bool)] + 1).tolist()
 
 
+def id_text(raw: pd.Series) -> pd.Series:
+    """Ids as text; a float column of whole numbers (as spreadsheets and shapefiles store integer codes)
+    without its '.0', so that 1001.0 matches '1001' in OD matrices, scenario and sites files."""
+    if pd.api.types.is_float_dtype(raw):
+        values = raw.to_numpy(dtype=float)
+        known = np.isfinite(values)
+        if known.any() and (values[known] == np.round(values[known])).all() and (np.abs(values[known]) < 2**53).all():
+            text = pd.Series(np.where(known, np.nan_to_num(values).astype(np.int64).astype(str), ""), index=raw.index)
+            return text.where(known, raw.astype(str))
+    return raw.astype(str)
+
+
 def check_ids(frame: pd.DataFrame, column: str, path: Path, what: str) -> pd.Series:
     """Ids present, non-empty and unique; returned as strings, stripped and in Unicode NFC (so that 'Zürich'
     typed on one system matches it decomposed, as files saved on macOS may hold it)."""
     raw = frame[column]
-    ids = raw.astype(str).str.strip().str.normalize("NFC")
+    ids = id_text(raw).str.strip().str.normalize("NFC")
     empty = raw.isna() | (ids == "") | (ids.str.lower() == "nan")
     if empty.any():
         rows = file_rows(frame, empty)
