@@ -249,7 +249,30 @@ def test_the_dense_and_the_arc_forms_find_the_same_attractive_arcs(seed):
     sparse.dense = False
     for _ in range(10):
         price = rng.uniform(0, 15, costs.cost.shape[1])
-        allowed = rng.random(costs.cost.shape[0]) < 0.7
-        for got, expected in zip(dense.attractive_arcs(price, allowed), sparse.attractive_arcs(price, allowed),
-                                 strict=True):
+        allowed = rng.random(costs.cost.shape[0]) < rng.choice([0.2, 0.7])  # a few rows: the row-subset form
+        threshold = np.where(rng.random(costs.cost.shape[0]) < 0.5, 0.0, -rng.uniform(0, 5, costs.cost.shape[0]))
+        for got, expected in zip(dense.attractive_arcs(price, allowed, threshold),
+                                 sparse.attractive_arcs(price, allowed, threshold), strict=True):
             np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(("seed", "dense"), [(seed, dense) for seed in range(8) for dense in (True, False)])
+def test_the_thresholds_kept_across_evaluations_leave_every_knapsack_exact(seed, dense):
+    """A relaxation evaluated along a random walk of multipliers and fixings (its thresholds carried
+    from one evaluation to the next, some too tight) gives the values, bound and shares of a fresh one
+    (every threshold 0: all arcs with a negative reduced cost sorted)."""
+    rng = np.random.default_rng(seed)
+    problem = random_capacitated(seed, ratio=rng.choice([1.5, 3.0]), n_sites=8, n_regions=30)
+    costs = DenseCapacitated.of(problem, ModelIndex.from_problem(problem))
+    kept = Relaxation(costs)
+    kept.dense, kept.buffer = dense, np.empty_like(kept.unit_cost) if dense else None
+    multipliers = costs.cost.min(axis=0) * rng.uniform(1.0, 2.0, costs.cost.shape[1])
+    for _ in range(40):
+        multipliers = multipliers * rng.uniform(0.8, 1.25, len(multipliers))  # some steps big enough to cross
+        fixing = rng.choice(np.array([-1, -1, -1, 0, 1], dtype=np.int8), costs.cost.shape[0])
+        fresh = Relaxation(costs)
+        for exact in (False, True):
+            got, expected = kept.evaluate(multipliers, fixing, exact), fresh.evaluate(multipliers, fixing, exact)
+            assert got.bound == pytest.approx(expected.bound, rel=1e-12, abs=1e-9)
+            np.testing.assert_allclose(got.values, expected.values, rtol=1e-12, atol=1e-9)
+            np.testing.assert_allclose(got.subgradient, expected.subgradient, rtol=1e-9, atol=1e-9)

@@ -89,6 +89,7 @@ EXTENSION_SHARE = 0.5  # of a budget (not a user's limit): the most the search m
 EARLY_SHARE = 1 / 3  # of a budget: from then on a search whose gap will not close in time hands over (Deadline)
 RATE_WINDOW_S = 10.0  # the gap's closing rate is measured over this many seconds (Deadline)
 DENSE_SHARE = 0.5  # of the table's cells with an arc: from this share the reduced costs are one broadcast
+THRESHOLD_SLACK = 0.15  # the next threshold: the last arc's reduced cost this share nearer to 0
 BRANCH_WINDOW = 0.2  # branching candidates: average state this close to the nearest to 1/2 (see branching_option)
 
 
@@ -232,6 +233,7 @@ class Relaxation:
         # buffer) instead of a gather per arc: 100 × 1,000, 0.16 → 0.06 ms of the step
         self.dense = bool(finite.mean() >= DENSE_SHARE)
         self.buffer = np.empty_like(self.unit_cost) if self.dense else None
+        self.threshold = np.zeros(len(costs.fixed))  # (O,) ≤ 0: see option_values
 
     def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray, exact: bool = True) -> Evaluation:
         """L(λ) at a node with the covering knapsack solved exactly, or (``exact`` False) its LP
@@ -250,12 +252,41 @@ class Relaxation:
         return Evaluation(bound, chosen, values, 1.0 - served - (unmet_gain < 0), open_share)
 
     def option_values(self, multipliers: np.ndarray, fixing: np.ndarray):
-        """v_o of the options not fixed closed (∞ for those) and the knapsack's shares: (option, pair,
-        x_od) of the arcs with a negative reduced cost."""
+        r"""v_o of the options not fixed closed (∞ for those) and the knapsack's shares: (option, pair,
+        x_od) of the arcs with a negative reduced cost that the knapsacks take.
+
+        Only the arcs below each option's threshold :math:`\theta_o \le 0` (reduced cost per unit) are
+        sorted: where they hold at least :math:`C_o`, the greedy fill ends among them (every other arc
+        of the option is no cheaper), so the knapsack is exact; the options where they do not are done
+        again with :math:`\theta_o = 0` (all arcs with a negative reduced cost). The thresholds follow
+        the last arc each knapsack took, ``THRESHOLD_SLACK`` nearer to 0, for the next evaluation. On a
+        generated 100 × 1,000 instance of capacity ratio 3 (seed 7, the same tree of 1,449 nodes) the
+        search took 16.0 s instead of 17.9 s (slack 0.1–0.2 alike; 0 redoes half the evaluations)."""
+        costs = self.costs
+        allowed = fixing != 0
+        price = multipliers / costs.demand
+        threshold = self.threshold.copy()  # knapsacks moves self.threshold on for the next evaluation
+        option, pair, share, knapsack, held = self.knapsacks(price, allowed, threshold)
+        short = allowed & (threshold < 0) & (held < costs.capacity)
+        if short.any():  # too few arcs below the threshold: those options again with all their arcs
+            redo = np.where(short, 0.0, -np.inf)
+            option2, pair2, share2, knapsack2, _ = self.knapsacks(price, short, redo)
+            keep = ~short[option]
+            option = np.concatenate([option[keep], option2])
+            pair = np.concatenate([pair[keep], pair2])
+            share = np.concatenate([share[keep], share2])
+            knapsack = np.where(short, knapsack2, knapsack)
+        values = np.full(len(costs.fixed), np.inf)
+        values[allowed] = costs.fixed[allowed] + knapsack[allowed]
+        return values, (option, pair, share)
+
+    def knapsacks(self, price: np.ndarray, allowed: np.ndarray, threshold: np.ndarray):
+        """The continuous knapsack of every allowed option over its arcs below ``threshold``: (option,
+        pair, share) of those arcs, each option's value and the demand its arcs hold; the thresholds
+        updated (see :meth:`option_values`)."""
         costs = self.costs
         n_options = len(costs.fixed)
-        allowed = fixing != 0
-        option, pair, r = self.attractive_arcs(multipliers / costs.demand, allowed)
+        option, pair, r = self.attractive_arcs(price, allowed, threshold)
         order = np.argsort(_ratio_key(option, r))  # ties (equal ratios) may go either way: same value
         option, pair, r = option[order], pair[order], r[order]
         q = costs.demand[pair]
@@ -265,23 +296,35 @@ class Relaxation:
         room = costs.capacity[option] - (cum_q - q - before[option])  # capacity left when the item comes
         share = np.clip(room / q, 0.0, 1.0)
         knapsack = np.bincount(option, weights=share * q * r, minlength=n_options)
-        values = np.full(n_options, np.inf)
-        values[allowed] = costs.fixed[allowed] + knapsack[allowed]
-        return values, (option, pair, share)
+        held = np.bincount(option, weights=q, minlength=n_options)
+        taken = np.flatnonzero(share > 0)
+        last = taken[np.r_[option[taken][1:] != option[taken][:-1], True]] if len(taken) else taken
+        full = np.zeros(n_options, dtype=bool)
+        full[option[last]] = room[last] < q[last] * (1 + 1e-12) + 1e-9 * costs.capacity[option[last]]
+        updated = np.zeros(n_options)
+        updated[option[last]] = r[last] * (1 - THRESHOLD_SLACK)
+        self.threshold[allowed] = np.where(full, updated, 0.0)[allowed]
+        return option, pair, share, knapsack, held
 
-    def attractive_arcs(self, price: np.ndarray, allowed: np.ndarray):
-        """(option, pair, reduced cost per unit) of the arcs of allowed options cheaper than the pair's
-        multiplier per unit (``price``), by option, then pair."""
+    def attractive_arcs(self, price: np.ndarray, allowed: np.ndarray, threshold: np.ndarray):
+        """(option, pair, reduced cost per unit) of the arcs of allowed options below the option's
+        threshold (``price``: each pair's multiplier per unit), by option, then pair."""
+        if self.dense and allowed.sum() * 4 < len(allowed):  # a few rows: only those
+            rows = np.flatnonzero(allowed)
+            ratio = self.unit_cost[rows] - price[None, :]
+            cells = np.flatnonzero(ratio < threshold[rows, None])
+            row, pair = np.divmod(cells, ratio.shape[1])
+            return rows[row], pair, ratio.ravel()[cells]
         if self.dense:
             ratio = np.subtract(self.unit_cost, price[None, :], out=self.buffer)  # ∞ stays ∞: no arc
-            attractive = ratio < 0
+            attractive = ratio < threshold[:, None]
             if not allowed.all():
                 attractive[~allowed] = False
             cells = np.flatnonzero(attractive)
             option, pair = np.divmod(cells, ratio.shape[1])
             return option, pair, ratio.ravel()[cells]
         ratio = self.arc_unit_cost - price[self.arc_pair]
-        attractive = ratio < 0
+        attractive = ratio < threshold[self.arc_option]
         if not allowed.all():
             attractive &= allowed[self.arc_option]
         arcs = np.flatnonzero(attractive)
