@@ -378,7 +378,8 @@ def _reserve_plan_write(out_dir: Path, config, data, options, make, write, extra
 
     with reserved_output_dir(out_dir) as staging, logged_warnings() as warnings_seen:
         result = make()
-        sources = {**solve_sources(config, data, options, result.inputs.regions_path), **(extra_sources or {})}
+        sources = {**solve_sources(config, data, options, result.inputs.regions_path,
+                                 result.inputs.region_columns), **(extra_sources or {})}
         add_warnings(warnings_seen, result.screening.warnings)  # also those a quieter logger did not emit
         return result, write(result, out_dir, sources, warnings_seen, staging, **write_options)
 

@@ -240,6 +240,7 @@ def test_summary_is_optimal_and_audited(solved):
     assert summary["audit"]["passed"] is True
     assert summary["audit"]["failures"] == []
     assert summary["size"]["regions"] == 5
+    assert summary["inputs"]["region_columns"] == {"id": "rid", "demand": "pop", "name": None}
 
 
 def test_summary_costs_add_up_to_the_objective(solved):

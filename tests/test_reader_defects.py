@@ -145,6 +145,7 @@ def test_a_duplicated_found_id_column_is_a_warning_naming_it(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         _, inputs = load(model, regions_path=other)
     assert list(inputs.regions["region_id"]) == ["1", "2", "3", "4"]
+    assert inputs.region_columns["id"] is None  # row numbers
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("column 'id' has duplicated values (SYD)" in m and "numbered by row" in m and "--id-column" in m
                for m in warnings), warnings
@@ -164,6 +165,7 @@ def test_another_file_in_the_model_layout_is_read_with_the_model_columns(tmp_pat
     assert list(inputs.regions["region_id"]) == ["00", "01", "02", "03"]  # text: the zeros kept
     assert list(inputs.regions["region_name"]) == list("ABCD")
     assert inputs.demand[:, 0] == pytest.approx([20, 40, 60, 80])
+    assert inputs.region_columns == {"id": "code", "demand": "sales", "name": "town"}  # summary.json inputs
     notes = {r.getMessage(): r.levelno for r in caplog.records}
     taken = [level for message, level in notes.items()
              if "ids from column 'code', demand from column 'sales'" in message]

@@ -22,12 +22,15 @@ def clean_for_json(value: Any) -> Any:
     return value
 
 
-def solve_sources(config, data, options, regions_path) -> dict[str, Any]:
-    """Where a solve's inputs came from and how it was solved (``summary.json`` ``inputs``)."""
+def solve_sources(config, data, options, regions_path, region_columns: dict | None = None) -> dict[str, Any]:
+    """Where a solve's inputs came from and how it was solved (``summary.json`` ``inputs``):
+    ``region_columns`` the regions file's id, demand and name columns read (None: row numbers, the
+    products' own demand columns, the ids as names)."""
     return {
         "model": str(config.source_path),
         "model_name": config.name,
         "regions": str(regions_path),
+        "region_columns": region_columns,
         "select": {column: list(values) for column, values in data.select},
         "sites": None if data.sites_path is None else str(data.sites_path),
         "od_matrix": None if data.od_path is None else str(data.od_path),

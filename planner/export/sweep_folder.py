@@ -17,7 +17,8 @@ def write_scenario_folder(result, config, task, row: dict) -> None:
     last, listing the files written (a rerun solves the scenario again if one of them is missing)."""
     folder = Path(task.folder)
     staging = prepare_output_dir(folder)
-    sources = solve_sources(config, task.data, task.options, result.inputs.regions_path)
+    sources = solve_sources(config, task.data, task.options, result.inputs.regions_path,
+                            result.inputs.region_columns)
     sources["sweep"] = {"scenario": task.number, "key": task.key, "params": task.params}
 
     def write_row(staging: Path) -> None:

@@ -72,6 +72,7 @@ class Inputs:
     select: tuple
     suppliers: pd.DataFrame | None = None  # supplier_id, material, capacity_per_yr, cost_per_unit, lon, lat
     suppliers_path: Path | None = None
+    region_columns: dict | None = None  # the regions file's columns read: id, demand, name (planner.inputs.regions)
 
 
 def parse_select(values: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -120,6 +121,7 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
         select=options.select,
         suppliers=suppliers,
         suppliers_path=Path(suppliers_path) if suppliers_path else None,
+        region_columns=data.columns,
     )
 
 

@@ -187,6 +187,7 @@ class RegionData:
     lat: np.ndarray
     base_demand: np.ndarray  # (R,) the demand column (or total demand when every product has its own)
     demand: np.ndarray  # (R, P) units/yr
+    columns: dict  # the columns read: id (None: row numbers), demand (None: the products' own), name
 
 
 def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData]:
@@ -201,6 +202,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     product_columns = [p.demand_column for p in config.products.values() if p.demand_column]
     needs_base = any(p.demand_column is None for p in config.products.values())
     id_column, base_column = resolve_columns(frame, source, needs_base)
+    raw_columns = set(frame.columns)
     if source.model_keys is not None:  # a warning where a column was found in the file, not named
         found = (needs_base and source.demand_column is None) or source.id_column is None
         logger.log(logging.WARNING if found else logging.INFO, "%s is not the model's regions file: ids from %s, "
@@ -224,7 +226,11 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     if not needs_base:  # every product has its own column: candidate rules rank by total demand
         base = demand.sum(axis=1)
     warn_plausible_mistakes(frame, source.path, demand)
-    return source, RegionData(named_regions(frame, source, id_column), lon, lat, base, demand)
+    regions, name_column = named_regions(frame, source, id_column)
+    numbered = id_column == ROW_NUMBER_ID and source.id_column != ROW_NUMBER_ID and ROW_NUMBER_ID not in raw_columns
+    columns = {"id": None if numbered else id_column, "demand": base_column if needs_base else None,
+               "name": name_column}
+    return source, RegionData(regions, lon, lat, base, demand, columns)
 
 
 def demand_points(frame: gpd.GeoDataFrame, source: RegionSource) -> tuple[np.ndarray, np.ndarray]:
@@ -237,8 +243,9 @@ def demand_points(frame: gpd.GeoDataFrame, source: RegionSource) -> tuple[np.nda
     return representative_lonlat(frame)
 
 
-def named_regions(frame: gpd.GeoDataFrame, source: RegionSource, id_column: str) -> gpd.GeoDataFrame:
-    """``region_id`` and ``region_name`` columns (the name column as given, found, or the id)."""
+def named_regions(frame: gpd.GeoDataFrame, source: RegionSource, id_column: str) -> tuple[gpd.GeoDataFrame, str | None]:
+    """``region_id`` and ``region_name`` columns (the name column as given, found, or the id), and the
+    name column used (None: the ids)."""
     name_column = source.name_column  # looked up before the id column is renamed: it may be the same column
     if name_column is not None and name_column not in frame.columns:
         available = [column for column in frame.columns if column not in (frame.geometry.name, ROW_NUMBER_ID)]
@@ -250,4 +257,4 @@ def named_regions(frame: gpd.GeoDataFrame, source: RegionSource, id_column: str)
         name_column = find_column(frame, NAME_NAMES, numeric=False)
     regions = frame.rename(columns={id_column: "region_id"}) if id_column != "region_id" else frame
     names = frame[name_column].astype(str).to_numpy() if name_column else regions["region_id"]
-    return regions.assign(region_name=names)
+    return regions.assign(region_name=names), name_column
