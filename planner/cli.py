@@ -450,7 +450,15 @@ def cost_objective_only(config, what: str) -> None:
     """Studies compare costs: a classic ``[objective] kind`` is refused with one line."""
     if config.objective.kind != "cost":
         raise InputError(f"{config.source_path or config.name}: {what} works on the cost model; this model's "
-                         f"[objective] kind is '{config.objective.kind}' (use planner solve, or kind = \"cost\")")
+                         f"[objective] kind is '{config.objective.kind}' ({_classic_fix(what)})")
+
+
+def _classic_fix(what: str) -> str:
+    """How to go on with a classic kind: without the study's options in solve, else with solve."""
+    if what.startswith("--"):
+        return f"solve it without {what}, or set kind = \"cost\""
+    return "solve it with planner solve, or set kind = \"cost\""
+
 
 
 def _comparable(extra, base, data) -> None:
@@ -513,8 +521,10 @@ def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
         click.echo(f"value       VSS unbounded (the mean-value network misses a service level in some scenario), "
                    f"EVPI {block['evpi']:,.0f} (WS {block['ws']:,.0f}) {currency}/yr")
     else:
+        terms = (f" (objective terms: expected + {block['cvar_weight']:g} × CVaR, as EEV and WS)"
+                 if block.get("cvar_weight") else "")
         click.echo(f"value       VSS {block['vss']:,.0f} (EEV {block['eev']:,.0f}), EVPI {block['evpi']:,.0f} "
-                   f"(WS {block['ws']:,.0f}) {currency}/yr{_value_gaps(block)}")
+                   f"(WS {block['ws']:,.0f}) {currency}/yr{terms}{_value_gaps(block)}")
     for name, strategy in block["strategies"].items():
         _print_strategy(name, strategy)
     if network_follows:
@@ -547,8 +557,12 @@ def _print_rollout(summary: dict) -> None:
     from planner.solver.outcome import gap_text
 
     block = summary["rollout"]
+    value = f"present value {block['expected_cost']:,.0f} {summary['currency']}"
+    if block.get("cvar_weight"):
+        value = (f"expected {value}, objective {block['objective']:,.0f} (+ {block['cvar_weight']:g} × CVaR "
+                 f"{block['cvar_alpha']:g} {block['cvar']:,.0f})")
     click.echo(f"rollout     {block['periods']} periods, {block['scenarios']} scenario(s): {block['status']} "
-               f"(gap {gap_text(block['mip_gap'], 3)}), present value {block['objective']:,.0f} {summary['currency']}")
+               f"(gap {gap_text(block['mip_gap'], 3)}), {value}")
     for name, strategy in block["strategies"].items():
         first = ", ".join(f"{t} {n}" for t, n in (strategy.get("period1_facilities") or {}).items() if n) or "none"
         _print_strategy(name, strategy, f" (period 1: {first})")
@@ -829,7 +843,7 @@ def _print_comparison(comparison, currency: str) -> None:
 @click.option("--method", type=click.Choice(["grid", "lhs"]), default="grid", show_default=True,
               help="Every combination, or a Latin-hypercube sample of --samples points.")
 @click.option("--samples", type=click.IntRange(min=1), help="Points of the Latin hypercube (--method lhs).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Latin hypercube.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the Latin hypercube.")
 @click.option("--workers", type=click.IntRange(min=1),
               help="Worker processes of the local Dask cluster (default: cores).")
 @click.option("--scheduler", metavar="ADDRESS", help="Use the Dask scheduler at ADDRESS (tcp://host:8786) instead.")
@@ -848,6 +862,8 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
 
     if workers and scheduler:
         raise click.UsageError("give --workers or --scheduler, not both")
+    if samples is not None and method != "lhs":
+        raise click.UsageError("--samples is the size of a Latin hypercube: give --method lhs with it")
     config = read_model_config(model_path)
     cost_objective_only(config, "planner sweep")
     varies = [Vary.parse(text, config) for text in vary_texts]

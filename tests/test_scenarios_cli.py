@@ -141,6 +141,8 @@ def test_solve_with_periods_and_scenarios(tmp_path):
     pv = best.groupby("scenario")["present_value"].sum()
     probability = best.groupby("scenario")["probability"].first()
     assert block["expected_cost"] == pytest.approx(float((pv * probability).sum()), rel=1e-9)
+    headline = next(line for line in result.stdout.splitlines() if line.startswith("rollout"))
+    assert f"present value {block['expected_cost']:,.0f} " in headline  # the present value, not the objective
     # period 1: only the pilot region b has demand, at half the adoption
     first = best[best["period"] == 1]
     assert (first["weight_years"] == 1.0).all()

@@ -65,8 +65,10 @@ class StagedPlan:
             "expected_cost": best.expected_cost,
             "cvar": best.cvar,
             "cvar_alpha": self.rp.cvar_alpha,
+            "cvar_weight": self.rp.cvar_weight,
             "worst_case": float(best.scenario_costs.max()),
-            "units": {"objective": "currency (present value over the periods)"},
+            "units": {"objective": "currency: expected present value over the periods + cvar_weight × CVaR",
+                      "expected_cost": "currency (expected present value over the periods)"},
             "strategies": {
                 name: _strategy_block(run, self.rp) for name, run in self.strategies.items()
             },

@@ -123,7 +123,10 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
         with client:
             yield client
         return
-    n_workers = workers or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
+    n_workers = min(workers or cores, cores)
+    if workers and workers > cores:  # each worker solves on one core: more only queue behind each other
+        logger.warning("--workers %d: this machine has %d cores; %d workers are used", workers, cores, cores)
     _quiet_resource_tracker()
     _quiet_distributed_when_stopped()
     with LocalCluster(
