@@ -202,14 +202,10 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     product_columns = [p.demand_column for p in config.products.values() if p.demand_column]
     needs_base = any(p.demand_column is None for p in config.products.values())
     id_column, base_column = resolve_columns(frame, source, needs_base)
-    raw_columns = set(frame.columns)
-    if source.model_keys is not None:  # a warning where a column was found in the file, not named
-        found = (needs_base and source.demand_column is None) or source.id_column is None
-        logger.log(logging.WARNING if found else logging.INFO, "%s is not the model's regions file: ids from %s, "
-                   "demand from %s", source.path, "row numbers" if id_column == ROW_NUMBER_ID and ROW_NUMBER_ID
-                   not in frame.columns else f"column '{id_column}'",
-                   f"column '{base_column}'" if needs_base else "the product columns")
-    if id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns:
+    numbered = id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns
+    columns = {"id": None if numbered else id_column, "demand": base_column if needs_base else None}
+    note_columns_taken(source, columns)
+    if numbered:
         frame = frame.assign(**{ROW_NUMBER_ID: (frame.index + 1).astype(str)})
     demand_columns = ([base_column] if needs_base else []) + product_columns
     frame = check_regions(frame, source.path, id_column, demand_columns, source.demand_point_columns)
@@ -226,11 +222,21 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     if not needs_base:  # every product has its own column: candidate rules rank by total demand
         base = demand.sum(axis=1)
     warn_plausible_mistakes(frame, source.path, demand)
-    regions, name_column = named_regions(frame, source, id_column)
-    numbered = id_column == ROW_NUMBER_ID and source.id_column != ROW_NUMBER_ID and ROW_NUMBER_ID not in raw_columns
-    columns = {"id": None if numbered else id_column, "demand": base_column if needs_base else None,
-               "name": name_column}
+    regions, columns["name"] = named_regions(frame, source, id_column)
     return source, RegionData(regions, lon, lat, base, demand, columns)
+
+
+def note_columns_taken(source: RegionSource, columns: dict) -> None:
+    """For a file other than the model's own, the id and demand columns read (``columns``: None for
+    row numbers or the products' own columns): a warning where one was found in the file rather than
+    named by a flag or the model, else a note."""
+    if source.model_keys is None:
+        return
+    found = source.id_column is None or (columns["demand"] is not None and source.demand_column is None)
+    ids = "row numbers" if columns["id"] is None else f"column '{columns['id']}'"
+    demand = "the product columns" if columns["demand"] is None else f"column '{columns['demand']}'"
+    logger.log(logging.WARNING if found else logging.INFO, "%s is not the model's regions file: ids from %s, "
+               "demand from %s", source.path, ids, demand)
 
 
 def demand_points(frame: gpd.GeoDataFrame, source: RegionSource) -> tuple[np.ndarray, np.ndarray]:

@@ -113,8 +113,8 @@ def check_capacity(problem: Problem) -> None:
     capacity = problem.option_capacity_max
     if required <= 0 or not np.all(np.isfinite(capacity)):
         return
-    by_site = pd.Series(capacity).groupby(problem.option_site).max()
-    top = np.sort(by_site.to_numpy())[::-1]
+    by_site = site_capacities(problem)
+    top = np.sort(by_site)[::-1]
     if problem.max_facilities is not None:
         top = top[: problem.max_facilities]
     if top.sum() < required * (1 - 1e-9):
@@ -123,19 +123,27 @@ def check_capacity(problem: Problem) -> None:
                               f"{top.sum():,.6g}; {_capacity_fix(problem, len(top), len(by_site))}")
 
 
+def site_capacities(problem: Problem) -> np.ndarray:
+    """(sites with an option,) the largest capacity each site can have (one type per site), units/yr."""
+    return pd.Series(problem.option_capacity_max).groupby(problem.option_site).max().to_numpy()
+
+
+def _count_key(problem: Problem) -> str:
+    """The model key that limits the number of facilities."""
+    return "objective.p" if problem.objective_kind != "cost" else "network.max_facilities"
+
+
 def _sites_text(problem: Problem, counted: int) -> str:
     """Which sites the capacity counts: all candidates, or the largest ``counted`` of a facility limit."""
     if problem.max_facilities is None or counted < problem.max_facilities:
         return "all candidate sites together"
-    key = "objective.p" if problem.objective_kind != "cost" else "network.max_facilities"
-    return f"the {counted} largest sites ({key} = {problem.max_facilities})"
+    return f"the {counted} largest sites ({_count_key(problem)} = {problem.max_facilities})"
 
 
 def _capacity_fix(problem: Problem, counted: int, n_sites: int) -> str:
     """The fix to suggest: more sites where a facility limit binds, else sites, modules or a penalty."""
-    if problem.max_facilities is not None and counted >= problem.max_facilities and counted < n_sites:
-        key = "objective.p" if problem.objective_kind != "cost" else "network.max_facilities"
-        return f"raise {key}, or add modules or capacity"
+    if problem.max_facilities is not None and problem.max_facilities <= counted < n_sites:
+        return f"raise {_count_key(problem)}, or add modules or capacity"
     if problem.objective_kind in ("p_median", "p_center"):
         return "add sites, modules or capacity (this kind serves all demand it can reach)"
     return "add sites, modules or an unmet penalty"

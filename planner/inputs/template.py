@@ -26,7 +26,7 @@ from planner.inputs.config import MAX_NUMBER, is_folder_name, read_model_config
 from planner.inputs.io import coordinate_columns, is_table, read_regions
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.regions import NAME_NAMES, RegionSource, find_column, resolve_columns
-from planner.inputs.screen import screen_problem
+from planner.inputs.screen import screen_problem, site_capacities
 
 logger = logging.getLogger(__name__)
 
@@ -144,11 +144,8 @@ def warn_if_capacity_short(problem, out: Path) -> None:
     """A warning where the default facility types, at their largest, cannot make the data's demand
     (population-sized demand with one unit per person): most of it would go unmet."""
     demand = float(problem.demand.sum())
-    by_site: dict[int, float] = {}
-    for site, capacity in zip(problem.option_site.tolist(), problem.option_capacity_max.tolist(), strict=True):
-        by_site[site] = max(by_site.get(site, 0.0), capacity)
-    capacity = sum(by_site.values())
-    if demand > capacity:
+    capacity = float(site_capacities(problem).sum())
+    if demand > capacity > 0:
         logger.warning("%s: the demand (%s units/yr) is %.3g× what all candidate sites can make at their largest "
                        "(%s units/yr), so most of it would go unmet: scale it with --demand-rate (units/yr per unit "
                        "of the demand column) or raise max_modules and module_capacity_per_yr in the file", out,
