@@ -49,9 +49,28 @@ class _ElapsedFormatter(logging.Formatter):
         return f"[{elapsed:7.1f}s] {record.levelname.lower():7} {record.getMessage()}"
 
 
+class _WarningsOnce(logging.Filter):
+    """Lets each warning message through once per command: a study that solves several variants of one
+    model on the same data (compare, pareto, alternatives) would otherwise repeat it for every solve."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        message = record.getMessage()
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
+
+
 def _configure_logging(quiet: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_ElapsedFormatter())
+    handler.addFilter(_WarningsOnce())
     root = logging.getLogger("planner")
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING if quiet else logging.INFO)
@@ -155,16 +174,34 @@ def _save_details(error: BaseException) -> str:
 # --- options shared by several commands -------------------------------------------------------------
 
 
+def refuse_underscores(param_type: click.ParamType, value, param, ctx) -> None:
+    """Fail on a number typed with underscores (``1_0``): Python's int() and float() read it as 10, which
+    is not what a user who mistyped meant."""
+    if isinstance(value, str) and "_" in value:
+        param_type.fail(f"{value!r} is not a plain number (no underscores: write digits only, e.g. "
+                        f"{value.replace('_', '')!r} if that is what was meant).", param, ctx)
+
+
 class FiniteFloat(click.FloatRange):
-    """A float range that refuses NaN and ±infinity (which every range comparison lets through)."""
+    """A float range that refuses NaN, ±infinity (which every range comparison lets through) and
+    underscores in the number."""
 
     name = "finite float"
 
     def convert(self, value, param, ctx):
+        refuse_underscores(self, value, param, ctx)
         number = click.FLOAT.convert(value, param, ctx)
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return super().convert(number, param, ctx)
+
+
+class WholeRange(click.IntRange):
+    """An integer range that refuses underscores in the number (``1_0``), which int() accepts."""
+
+    def convert(self, value, param, ctx):
+        refuse_underscores(self, value, param, ctx)
+        return super().convert(value, param, ctx)
 
 
 POSITIVE = FiniteFloat(min=0, min_open=True)
@@ -279,7 +316,7 @@ def run_options(per: str, out_default: str, threads: bool = True, quiet_help: st
                      "wrote it."),
         click.option("--time-limit", type=POSITIVE, help=f"Time limit{per}, seconds."),
         click.option("--mip-gap", type=GAP, help=f"Relative MIP gap to stop at{per}."),
-        click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (at most the machine's cores)."),
+        click.option("--threads", type=WholeRange(min=1), help="HiGHS threads (at most the machine's cores)."),
         click.option("--quiet", is_flag=True, help=quiet_help),
     ]
     if not threads:
@@ -418,10 +455,10 @@ def main(debug: bool) -> None:
     help="Plan under demand uncertainty: generate N scenarios ([uncertainty] of the model) or read a CSV "
     "(scenario, region, product, demand, probability); adds VSS, EVPI and scenarios.csv.",
 )
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of --scenarios N.")
+@click.option("--seed", type=WholeRange(min=0), default=0, show_default=True, help="Seed of --scenarios N.")
 @click.option(
     "--periods",
-    type=click.IntRange(min=1),
+    type=WholeRange(min=1),
     help="Staged rollout over N periods ([rollout] of the model: adoption, pilot regions, discounting); with "
     "--scenarios: pilot, then scale. Writes periods.csv and timeline.png.",
 )
@@ -434,6 +471,10 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
     config = read_model_config(model_path)
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
     out_dir = _output_folder(out, config, data, inputs=[scenarios])
+    if periods is not None:
+        from planner.studies.stochastic.staged import check_periods
+
+        check_periods(periods)
     if periods is not None and "rollout" not in config.model_fields_set:
         logger.warning("--periods %d: the model file has no [rollout]; its defaults apply (adoption, no pilot "
                        "regions, no discounting: see models/README.md)", periods)
@@ -592,8 +633,9 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     bound_text = "n/a" if bound is None else f"{bound:,.0f}"
     kind = summary.get("objective_kind")
     if kind:
-        click.echo(f"kind        {kind['kind']} ({_kind_limits(kind)}): {kind['measure']} {kind['value']:,.6g} "
-                   f"{kind['unit']}{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
+        unit = "" if kind["unit"] in kind["measure"] else f" {kind['unit']}"  # "facilities opened 4"
+        click.echo(f"kind        {kind['kind']} ({_kind_limits(kind)}): {kind['measure']} {kind['value']:,.6g}"
+                   f"{unit}{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
     unit = kind["objective_counts"] if kind else f"{currency}/yr"
     click.echo(f"objective   {summary['objective']:,.0f} {unit} (best bound {bound_text})")
     parts = ", ".join(f"{name} {value:,.0f}" for name, value in summary["costs"].items())
@@ -669,13 +711,13 @@ def init(data_path, id_column, demand_column, demand_rate, layer, lon_column, la
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--capacity", type=POSITIVE,
               help="Capacity of every site where the file says 'capacity' (capa/capb/capc).")
-@click.option("--p", "p", type=click.IntRange(min=1),
+@click.option("--p", "p", type=WholeRange(min=1),
               help="Number of sites to open (pmed, pcenter, mclp; default: the file's p).")
-@click.option("--coverage", type=click.FloatRange(min=0),
+@click.option("--coverage", type=FiniteFloat(min=0),
               help="Coverage distance D (mclp, lscp; required): a site covers a demand point within D.")
 @click.option("--single-source", is_flag=True, help="Each customer served by exactly one site (cap files).")
 @click.option("--time-limit", type=POSITIVE, help="Time limit per instance, seconds.")
-@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (at most the machine's cores).")
+@click.option("--threads", type=WholeRange(min=1), help="HiGHS threads (at most the machine's cores).")
 @click.option(
     "--optima",
     type=click.Path(path_type=str),
@@ -705,7 +747,7 @@ def bench(fmt, files, capacity, p, coverage, single_source, time_limit, threads,
     for row in rows:
         click.echo(json.dumps(row))
         if row["objective"] is None:
-            unsolved.append(f"{row['instance']} ({row['status']})")
+            unsolved.append(f"{row['instance']} ({row['status']}: {row['reason']})")
         elif row.get("match") is False and row["status"] == "optimal":
             disagreeing.append(f"{row['instance']} ({row['objective']:.10g}, known {row['known']:.10g})")
     if unsolved:
@@ -729,7 +771,7 @@ def bench(fmt, files, capacity, p, coverage, single_source, time_limit, threads,
 @click.option("--scenarios", metavar="N|FILE",
               help="Also plan the hybrid model under demand uncertainty (as solve --scenarios): cost distribution "
               "per strategy, VSS and EVPI.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of --scenarios N.")
+@click.option("--seed", type=WholeRange(min=0), default=0, show_default=True, help="Seed of --scenarios N.")
 @click.option("--sensitivity", is_flag=True,
               help="Also find what flips the decision: each parameter (transport cost, demand, microfactory and "
               "central fixed cost, carbon price, custom share) at the low and high end of its range, the three "
@@ -743,9 +785,9 @@ def bench(fmt, files, capacity, p, coverage, single_source, time_limit, threads,
               "central_fixed_cost or custom_share as multipliers (micro_fixed_cost=0.5:1.5), carbon_price in "
               "currency/t CO2 (carbon_price=0:300); or a dotted model key in its own unit, added to the set "
               "(facility_types.micro.opening_cost_per_yr=4e5:1.2e6).")
-@click.option("--sensitivity-steps", type=click.IntRange(0, 20), metavar="N",
+@click.option("--sensitivity-steps", type=WholeRange(0, 20), metavar="N",
               help="Bisection steps per breakeven (default 4): the breakeven is known to ± range / 2^(N+1).")
-@click.option("--workers", type=click.IntRange(min=1),
+@click.option("--workers", type=WholeRange(min=1),
               help="Worker processes of the local Dask cluster of --sensitivity (default: cores).")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Solve --sensitivity on the Dask scheduler at ADDRESS (tcp://host:8786), or 'synchronous': "
@@ -842,9 +884,9 @@ def _print_comparison(comparison, currency: str) -> None:
 )
 @click.option("--method", type=click.Choice(["grid", "lhs"]), default="grid", show_default=True,
               help="Every combination, or a Latin-hypercube sample of --samples points.")
-@click.option("--samples", type=click.IntRange(min=1), help="Points of the Latin hypercube (--method lhs).")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the Latin hypercube.")
-@click.option("--workers", type=click.IntRange(min=1),
+@click.option("--samples", type=WholeRange(min=1), help="Points of the Latin hypercube (--method lhs).")
+@click.option("--seed", type=WholeRange(min=0), default=0, show_default=True, help="Seed of the Latin hypercube.")
+@click.option("--workers", type=WholeRange(min=1),
               help="Worker processes of the local Dask cluster (default: cores).")
 @click.option("--scheduler", metavar="ADDRESS", help="Use the Dask scheduler at ADDRESS (tcp://host:8786) instead.")
 @run_options(" per scenario", "results/sweep_<model name>", threads=False,
@@ -887,7 +929,7 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
 
 @main.command(name="pareto")
 @data_options
-@click.option("--points", type=click.IntRange(min=2), default=5, show_default=True,
+@click.option("--points", type=WholeRange(min=2), default=5, show_default=True,
               help="Networks on the frontier, the two ends included.")
 @run_options(" per solve", "results/pareto_<model name>")
 def pareto_command(data, model_path, points, out, time_limit, mip_gap, threads, quiet):
@@ -916,11 +958,24 @@ def pareto_command(data, model_path, points, out, time_limit, mip_gap, threads, 
     click.echo(f"written     {out_dir}")
 
 
+def _alternative_line(row) -> str:
+    """One network of ``planner alternatives``: cost, distance, the real status and gap of its solves, changes."""
+    from planner.solver.outcome import gap_text
+
+    name = "optimum" if row.alternative == 0 else f"alternative {row.alternative}"
+    solves = f"{row.status}, gap {gap_text(row.mip_gap)}"
+    if row.alternative:
+        solves = f"diversity {row.diversity_status}, gap {gap_text(row.diversity_gap)}; cost {solves}"
+    changes = f"opened [{row.sites_opened}] closed [{row.sites_closed}] retyped [{row.sites_retyped}]"
+    return (f"{name:14} cost {row.audited_cost:,.0f} (+{row.above_optimum_pct:.2f}%), {row.distance_to_optimum} "
+            f"options differ ({solves})" + ("" if row.alternative == 0 else f": {changes}"))
+
+
 @main.command(name="alternatives")
 @data_options
 @click.option("--slack", type=FiniteFloat(min=0), default=0.05, show_default=True,
               help="Cost slack: each network costs at most (1 + slack) × the optimum.")
-@click.option("--count", type=click.IntRange(min=1), default=5, show_default=True, help="Alternatives to find.")
+@click.option("--count", type=WholeRange(min=1), default=5, show_default=True, help="Alternatives to find.")
 @run_options(" per solve", "results/alternatives_<model name>")
 def alternatives_command(data, model_path, slack, count, out, time_limit, mip_gap, threads, quiet):
     """Near-optimal networks (modelling to generate alternatives): each within --slack of the optimal cost
@@ -939,10 +994,7 @@ def alternatives_command(data, model_path, slack, count, out, time_limit, mip_ga
                                     lambda: near_optimal_networks(config, data, options, slack, count),
                                     write_alternatives)
     for row in result.table.itertuples(index=False):
-        name = "optimum" if row.alternative == 0 else f"alternative {row.alternative}"
-        changes = f"opened [{row.sites_opened}] closed [{row.sites_closed}] retyped [{row.sites_retyped}]"
-        click.echo(f"{name:14} cost {row.audited_cost:,.0f} (+{row.above_optimum_pct:.2f}%), "
-                   f"{row.distance_to_optimum} options differ" + ("" if row.alternative == 0 else f": {changes}"))
+        click.echo(_alternative_line(row))
     if result.stopped_early:
         click.echo(f"stopped     {result.stopped_early}")
     click.echo(f"written     {out_dir}")

@@ -24,6 +24,11 @@ class InfeasibleError(PlannerError):
     exit_code = 1
 
 
+class UnexplainedInfeasibleError(InfeasibleError):
+    """The solver proved the model infeasible without saying why (HiGHS's verdict): the engine looks for
+    the reason (``planner.solver.explain``) and raises an :class:`InfeasibleError` that names it."""
+
+
 class SolverError(PlannerError):
     """The solver ended without a usable solution (exit code 1)."""
 

@@ -72,3 +72,57 @@ def test_alternatives_command_writes_folders_table_and_map(tmp_path):
     for folder in table["folder"]:
         assert (out / folder / "summary.json").is_file()
     assert "alternative 1" in result.output and "2 options differ" in result.output
+
+
+def stop_at_diversity_solve(monkeypatch, failing_call: int) -> None:
+    """Make the ``failing_call``-th HiGHS solve of the search (1: the first diversity solve, 2: its cost
+    re-solve, 3: the second diversity solve, ...) end at its time limit without a network."""
+    import planner.studies.mga as mga
+    from planner.errors import SolverError
+
+    calls = []
+    solve_model = mga.solve_model
+
+    def limited(model, options, **kwargs):
+        calls.append(1)
+        if len(calls) == failing_call:
+            raise SolverError("HiGHS ended without a feasible solution (status: Time limit reached)")
+        return solve_model(model, options, **kwargs)
+
+    monkeypatch.setattr(mga, "solve_model", limited)
+
+
+def test_a_later_solve_at_its_time_limit_keeps_the_alternatives_found(tmp_path, monkeypatch):
+    stop_at_diversity_solve(monkeypatch, failing_call=3)
+    result = near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.10, count=5)
+    assert len(result.networks) == 2
+    assert result.stopped_early == ("alternative 2 was not completed (HiGHS ended without a feasible solution "
+                                    "(status: Time limit reached)); the 2 networks found before it are kept")
+    table = result.table
+    assert table["diversity_status"].isna().tolist() == [True, False] and table.loc[1, "diversity_status"] == "optimal"
+    assert table.loc[1, "diversity_gap"] == pytest.approx(0.0, abs=1e-9)
+    assert table["status"].tolist() == ["optimal", "optimal"] and table["mip_gap"].notna().all()
+
+
+@pytest.mark.slow  # a whole CLI run (2-4 s): in the full suite only
+def test_alternatives_command_writes_what_it_found_and_each_solves_status(tmp_path, monkeypatch):
+    stop_at_diversity_solve(monkeypatch, failing_call=3)
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0], [10, 10, 10], ids=["A", "B", "C"])
+    config_path = tiny_model_file(tmp_path / "m.toml", regions)
+    out = tmp_path / "alt"
+    result = CliRunner().invoke(main, ["alternatives", "--model", str(config_path), "--slack", "0.1", "--count", "3",
+                                       "--mip-gap", "0", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "alternatives.csv", keep_default_na=False)
+    assert table["alternative"].tolist() == [0, 1]
+    assert table.loc[1, "diversity_status"] == "optimal"
+    assert "(diversity optimal, gap 0.00%; cost optimal, gap 0.00%)" in result.output
+    assert "stopped     alternative 2 was not completed" in result.output
+
+
+@pytest.mark.parametrize("count", [0, 101])
+def test_the_count_of_alternatives_is_limited(tmp_path, count):
+    from planner.errors import InputError
+
+    with pytest.raises(InputError, match=f"--count {count}: give between 1 and 100 alternatives"):
+        near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.10, count=count)

@@ -329,7 +329,8 @@ def test_cli_lscp_out_of_reach_is_infeasible_and_exits_1(tmp_path):
     [row] = [json.loads(line) for line in result.stdout.splitlines()]
     assert (row["status"], row["objective"]) == ("infeasible", None)
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert errors == ["error: 1 of 1 instances have no solution: far (infeasible)"]
+    assert errors == ["error: 1 of 1 instances have no solution: far (infeasible: 1 demand points have no site "
+                      "within the coverage distance 5: points 2 (1-based))"]
 
 
 # --- pmed1: the radius proven from both sides -------------------------------------------------------------

@@ -150,8 +150,40 @@ def test_bench_exits_1_when_an_instance_is_infeasible(tmp_path):
     assert [row["status"] for row in rows] == ["optimal", "infeasible"]
     assert rows[0]["objective"] == pytest.approx(6.0)  # open site 1 (5) and serve all of it there (1)
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert errors == ["error: 1 of 2 instances have no solution: bad (infeasible)"]
+    assert errors == ["error: 1 of 2 instances have no solution: bad (infeasible: demand that must be served is "
+                      "100 units/yr but all candidate sites together can make at most 20)"]
+    assert rows[1]["reason"] == "demand that must be served is 100 units/yr but all candidate sites together can " \
+                                "make at most 20"
+    assert rows[0]["reason"] is None
     assert "Traceback" not in result.stderr
+
+
+def test_bench_names_why_a_pmed_instance_is_infeasible_without_model_file_hints(tmp_path):
+    """Two components (1–2, 3–4) and p = 1: no single median reaches every vertex; two are needed."""
+    graph = tmp_path / "split.txt"
+    graph.write_text("4 2 1\n1 2 5\n3 4 5\n")
+    result = invoke("bench", "pmed", str(graph))
+    assert result.exit_code == 1, result.output
+    [row] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["status"] == "infeasible"
+    assert row["reason"].startswith("at least 2 facilities must open to serve all demand that must be served, but "
+                                    "at most 1 may")
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [f"error: 1 of 1 instances have no solution: split (infeasible: {row['reason']})"]
+    assert "planner validate" not in result.stderr and "HiGHS" not in result.stderr
+
+
+@pytest.mark.parametrize(("fmt", "option"), [("pmed", "--p"), ("cap", "--capacity"), ("lscp", "--coverage"),
+                                           ("cap", "--time-limit"), ("cap", "--threads")])
+def test_bench_refuses_numbers_with_underscores(tmp_path, fmt, option):
+    """Python's int() and float() read '1_0' as 10; a number option takes digits only."""
+    instance = tmp_path / "good.txt"
+    instance.write_text(CAP_FEASIBLE)
+    result = invoke("bench", fmt, str(instance), option, "1_0")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: Invalid value for '{option}': '1_0' is not a plain number (no underscores: write digits only, e.g. "
+        "'10' if that is what was meant). (see 'main bench --help')"]
 
 
 def test_bench_exits_0_when_every_instance_solves(tmp_path):

@@ -78,6 +78,19 @@ def test_bad_sweep_is_an_input_error(text):
         Sweep.parse(text)
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("carbon_price=inf:1:2", "--sweep 'carbon_price=inf:1:2': START 'inf' is not a finite number"),
+    ("carbon_price=0:-inf:2", "--sweep 'carbon_price=0:-inf:2': STOP '-inf' is not a finite number"),
+    ("carbon_price=nan:1:2", "START 'nan' is not a finite number"),
+    ("carbon_price=1e400:1:2", "START '1e400' is not a finite number"),
+    ("carbon_price=0:1:1001", "N = 1,001 values is more than the 1,000 a breakeven sweep solves"),
+])
+def test_a_non_finite_or_huge_sweep_names_what_was_typed(text, message):
+    with pytest.raises(InputError) as caught:
+        Sweep.parse(text)
+    assert message in str(caught.value) and "(got nan)" not in str(caught.value)
+
+
 def two_role_model_file(tmp_path):
     """The model of :func:`two_role_config` (microfactory opening cost 50) as a TOML file."""
     config = two_role_config(tmp_path, 50.0)
@@ -213,6 +226,43 @@ def test_equal_costs_are_a_proven_tie_won_by_the_hybrid():
     assert decision_sentence(decision, "USD") == (
         "Hybrid network wins: 100 USD/yr cheaper than the best central-only network (proven), the same cost "
         "as microfactories only (proven).")
+
+
+def test_the_same_network_at_a_gap_is_said_to_be_the_same_not_undecided():
+    """Hybrid and micro-only both found 120 with bound 119.988 (a 1e-4 gap): the saving over micro-only is
+    [−0.012, 0.012], wider than the tie tolerance (1.2e-4), so on costs alone the winner is open; but both
+    opened the same microfactories, so they are one network and the decision stands."""
+    from planner.export.compare_report import decision_sentence
+    from planner.studies.compare import decide
+
+    rows = interval_rows([220.0, 120.0, 120.0], [220.0, 119.988, 119.988])
+    assert not decide(rows)["decided"]
+    micro = frozenset({("A", "micro"), ("B", "micro")})
+    networks = {"central_only": frozenset({("A", "central")}), "micro_only": micro, "hybrid": micro}
+    decision = decide(rows, networks)
+    assert decision["decided"] and [s["same_network"] for s in decision["savings"]] == [False, True]
+    assert decision_sentence(decision, "USD") == (
+        "Hybrid network wins: 100 USD/yr cheaper than the best central-only network (proven), the same network "
+        "as microfactories only (the same sites and types).")
+    other = {**networks, "micro_only": frozenset({("A", "micro")})}
+    assert not decide(rows, other)["decided"]
+
+
+@pytest.mark.slow  # a whole CLI run (2-4 s): in the full suite only
+def test_compare_says_each_warning_once(tmp_path):
+    """Two sites at longitudes 0 and 10 and a third region at 20, beyond the 100 km radius: every variant
+    leaves it unmet, and the warning saying so appears once, not once per variant."""
+    model = two_role_model_file(tmp_path)
+    text = model.read_text().replace("[transport.standard]\n", "[transport.standard]\nmax_distance_km = 100.0\n")
+    regions = equator_regions(tmp_path / "r3.geojson", [0.0, 10.0, 20.0], [10, 10, 10])
+    model.write_text(text.replace(str(tmp_path / "r.geojson"), str(regions)))
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_id,lon,lat\nS1,0,0\nS2,10,0\n")
+    result = CliRunner().invoke(main, ["compare", "--model", str(model), "--sites", str(sites), "--out",
+                                       str(tmp_path / "cmp"), "--quiet", "--mip-gap", "0"])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if " warning " in line]
+    assert len(warnings) == 1 and "(R2) cannot be served" in warnings[0]
 
 
 def test_catch_up_gives_the_unused_time_to_the_variant_behind(monkeypatch):

@@ -6,6 +6,8 @@ KM_PER_DEGREE = 111.195 km; every expected value below is derived in the test's 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -290,3 +292,47 @@ def test_od_matrix_without_distances_is_rejected_when_any_radius_applies(tmp_pat
     inputs = load_inputs(config, DataOptions(od_path=od))
     with pytest.raises(InputError, match="no 'distance_km'"):
         prepare_problem(config, inputs)
+
+
+def co2_problem(cap_t, **overrides):
+    """Demand 10 at each of two regions; two sites of capacity 10 emitting 1 and 2 kg CO2 per unit on
+    every arc; all demand must be served. The cleanest network puts 10 units on each site (capacity):
+    0.01 + 0.02 = 0.03 t CO2/yr, above the 0.02 t of the lowest-emission arcs alone."""
+    co2 = np.array([0.001, 0.001, 0.002, 0.002])  # arcs site-major: s0→r0, s0→r1, s1→r0, s1→r1
+    return dense_problem(demand=[10, 10], opening_cost=[0, 0], capacity=[10, 10], unit_cost=np.ones((2, 2)),
+                         arc_co2_t=co2, co2_cap_t=cap_t, **overrides)
+
+
+def test_an_impossible_co2_cap_names_the_cap_and_the_least_co2_any_network_reaches():
+    from planner.errors import InfeasibleError
+    from planner.pipeline import solve_problem
+
+    with pytest.raises(InfeasibleError) as caught:
+        solve_problem(co2_problem(0.025), EXACT)
+    message = str(caught.value)
+    assert "max_co2_t_per_yr = 0.025 t/yr" in message
+    assert "least CO2 any network can reach is 0.03 t/yr (proven" in message
+    assert "HiGHS" not in message and "\n" not in message
+    assert solve_problem(co2_problem(0.03), EXACT).report.status is Status.OPTIMAL
+
+
+@pytest.mark.parametrize(
+    ("demand", "expected"),
+    [
+        ([600, 600, 600], "single sourcing makes the network infeasible: the demand that must be served fits the "
+                          "capacities with split flows"),
+        ([1200, 100, 100], "single sourcing: 1 region(s) need more than any one facility can make: 'r0' needs "
+                           "1,200 units/yr of 'p', the largest facility that can serve it makes 1,000"),
+    ],
+)
+@pytest.mark.parametrize("screen", [True, False])
+def test_single_sourcing_infeasibility_is_explained(demand, expected, screen):
+    """Two sites of capacity 1,000, all demand must be served. 600 × 3 fits split (1,800 ≤ 2,000) but two
+    of the regions share a site whole: 1,200 > 1,000. A region of 1,200 fits no site whole (found by the
+    screening, or after HiGHS when it is skipped)."""
+    from planner.errors import InfeasibleError
+    from planner.pipeline import solve_problem
+
+    problem = dense_problem(demand, [10, 10], [1000, 1000], [[1, 2, 3], [3, 2, 1]], single_sourcing=True)
+    with pytest.raises(InfeasibleError, match="^" + re.escape(expected)):
+        solve_problem(problem, EXACT, screen=screen)

@@ -116,10 +116,21 @@ def test_cap_single_source_names_the_variant(tmp_path):
     assert problem.name == "cap00-ss" and problem.single_sourcing
 
 
-def test_cap_zero_demand_is_rejected_when_capacitated(tmp_path):
-    text = "1 2\n10 1\n0\n3\n2\n4\n"
-    with pytest.raises(InputError, match="demand 0.*'ufl'"):
-        read_orlib_cap(write(tmp_path, "z.txt", text))
+ZERO_DEMAND_CAP = "2 3\n10 5\n10 7\n0 100 1\n4 1 2\n3 2 1\n"  # customer 1 has demand 0
+
+
+@pytest.mark.parametrize("single_source", [False, True])
+def test_cap_zero_demand_needs_no_supply(tmp_path, single_source):
+    """Customer 1 (demand 0) gets no arcs; customers 2 (4 units) and 3 (3 units) fit site 1 (capacity 10):
+    5 + 1 + 2 = 8, against site 2 alone 7 + 2 + 1 = 10. The solve is audited (solve_benchmark_problem)."""
+    from planner.studies.bench import solve_benchmark_problem
+
+    problem = read_orlib_cap(write(tmp_path, "z.txt", ZERO_DEMAND_CAP), single_source=single_source)
+    assert problem.demand[:, 0].tolist() == [0.0, 4.0, 3.0] and 0 not in set(problem.arc_region.tolist())
+    run = solve_benchmark_problem(problem)
+    assert run.report.objective == pytest.approx(8.0) and run.audit.passed
+    assert run.tables.regions["region_id"].tolist() == ["2", "3"]  # the regions table lists demand only
+    assert "1" not in set(run.tables.flows["region_id"].astype(str))
 
 
 def test_cap_wrong_token_count_names_file_and_counts(tmp_path):
@@ -231,9 +242,15 @@ def test_sscflp_token_count(tmp_path):
         read_sscflp(write(tmp_path, "p99", "2 3\n10 100\n20 200\n1 2 3\n11 12 13 21 22\n"))
 
 
-def test_sscflp_zero_demand_is_an_error(tmp_path):
-    with pytest.raises(InputError, match="demands are not positive"):
-        read_sscflp(write(tmp_path, "p99", "1 2\n10 100\n0 2\n5 6\n"))
+def test_sscflp_zero_demand_needs_no_supply(tmp_path):
+    """The instance of ``ZERO_DEMAND_CAP`` in Holmberg's layout (facility-major costs): optimum 8."""
+    [row] = run_bench("sscflp", [write(tmp_path, "p99", "2 3\n10 5\n10 7\n0 4 3\n100 1 2\n1 2 1\n")])
+    assert (row["status"], row["objective"], row["reason"]) == ("optimal", pytest.approx(8.0), None)
+
+
+def test_sscflp_negative_demand_is_an_error(tmp_path):
+    with pytest.raises(InputError, match="demands are not finite and ≥ 0"):
+        read_sscflp(write(tmp_path, "p99", "1 2\n10 100\n-1 2\n5 6\n"))
 
 
 # --- p-median -------------------------------------------------------------------------------------

@@ -163,7 +163,7 @@ def test_cli_set_covering_in_minutes_prints_its_coverage(tmp_path):
     result = CliRunner().invoke(main, ["solve", "--model", str(model), "--od-matrix", str(od), "--out",
                                        str(tmp_path / "out"), "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "kind        set_covering (coverage 30 min): facilities 1 facilities" in result.output
+    assert "kind        set_covering (coverage 30 min): facilities opened 1\n" in result.output
 
 
 def test_cli_p_median_p_above_the_candidates_names_objective_p(tmp_path):

@@ -96,3 +96,11 @@ products = { standard = { cost_per_unit = 1.5, co2_kg_per_unit = 2.0 } }
     for folder in table["folder"]:
         assert (out / folder / "summary.json").is_file()
     assert "least_co2" in result.output
+
+
+def test_the_points_of_a_frontier_are_limited():
+    from planner.errors import InputError
+
+
+    with pytest.raises(InputError, match="--points 101: a frontier has at most 100 points"):
+        cost_co2_frontier(None, None, SolverOptions(), points=101)

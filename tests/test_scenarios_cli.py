@@ -71,6 +71,33 @@ def test_zero_scenarios(tmp_path):
     assert_clean_failure(result, tmp_path / "out", "--scenarios 0")
 
 
+def test_a_probability_that_differs_in_a_large_scenario_names_the_scenario_and_the_odd_rows(tmp_path):
+    """Two scenarios of 100 rows each; row 151 (of 'high') has 0.4 where its other 99 rows have 0.5: the
+    message names the scenario and that row, not the scenario's 100 rows."""
+    from planner.errors import InputError
+    from planner.inputs.scenarios import read_scenarios
+
+    lines = ["scenario,region,product,demand,probability"]
+    lines += [f"{name},R{r},widget,10,{0.4 if (name, r) == ('high', 50) else 0.5}"
+              for name in ("low", "high") for r in range(100)]
+    path = write_scenarios(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(InputError) as caught:
+        read_scenarios(path, np.array([f"R{r}" for r in range(100)], dtype=object), ("widget",))
+    assert str(caught.value) == (f"{path}: column 'probability' differs within scenario 'high': 0.5 in 99 of its 100 "
+                                 "rows, but row 151 has 0.4; repeat the same probability on every row of a scenario")
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--scenarios", "1001", "--scenarios 1001: give a number of scenarios from 1 to 1,000"),
+    ("--scenarios", "100000000000", "--scenarios 100000000000: give a number of scenarios from 1 to 1,000"),
+    ("--periods", "1001", "--periods 1001: give from 1 to 1,000 periods"),
+])
+def test_scenario_and_period_counts_have_an_upper_limit(tmp_path, option, value, message):
+    write_instance(tmp_path)
+    result = run_solve(tmp_path, option, value)
+    assert_clean_failure(result, tmp_path / "out", message)
+
+
 def check_outputs(out, n):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     block = summary["stochastic"]

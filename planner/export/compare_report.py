@@ -140,6 +140,9 @@ def decision_sentence(decision: dict | None, currency: str) -> str:
     parts = []
     for index, saving in enumerate(decision["savings"]):
         against = AGAINST_NAMES.get(saving["against"], f"network '{saving['against']}'")
+        if saving.get("same_network"):
+            parts.append(f"the same network as {against} (the same sites and types)")
+            continue
         if saving.get("tie"):
             parts.append(f"the same cost as {against} (proven)")
             continue

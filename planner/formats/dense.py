@@ -7,7 +7,9 @@ Mapping of a facility-location instance with :math:`m` facilities and :math:`n` 
 * site :math:`i` = one option (type ``"facility"``), opening cost :math:`f_i`, one module of
   capacity :math:`s_i` (``np.inf`` when uncapacitated), ``min_modules = max_modules = 1``;
 * customer :math:`j` = one region with demand :math:`d_j` of the one product ``"demand"``, which
-  must be served (``unmet_penalty = inf``, no delivery radius);
+  must be served (``unmet_penalty = inf``, no delivery radius); a customer of demand 0 needs no
+  supply and gets no arcs (the textbook row :math:`\sum_i x_{ij} = 1` would still charge it the
+  cheapest :math:`c_{ij}` of an open facility; here it is not served and costs nothing);
 * every pair :math:`(i, j)` is an arc with unit cost :math:`c_{ij} / d_j` in
   ``arc_production_cost`` (transport and CO2 zero), where :math:`c_{ij}` is the cost of serving
   **all** of :math:`j`'s demand from :math:`i`. The model's flow cost
@@ -49,9 +51,10 @@ def problem_from_costs(
     max_facilities: int | None = None,
 ) -> Problem:
     r"""The Problem of a dense instance: ``total_cost[i, j]`` = :math:`c_{ij}`, the cost of serving all
-    of customer ``j``'s ``demand[j]`` (> 0) from facility ``i``; ``capacity[i]`` may be ``np.inf``.
+    of customer ``j``'s ``demand[j]`` (≥ 0) from facility ``i``; ``capacity[i]`` may be ``np.inf``.
 
-    Pairs whose cost is infinite (unreachable, e.g. a disconnected graph) get no arc.
+    Pairs whose cost is infinite (unreachable, e.g. a disconnected graph) get no arc; nor does a
+    customer of demand 0, which needs no supply (its costs :math:`c_{ij}` are not counted).
     """
     opening_cost = np.asarray(opening_cost, dtype=float)
     capacity = np.asarray(capacity, dtype=float)
@@ -80,15 +83,23 @@ def problem_from_costs(
 
 
 def check_dense_shapes(opening_cost: np.ndarray, capacity: np.ndarray, demand: np.ndarray, total_cost: np.ndarray):
-    """ValueError unless the vectors fit the (m, n) cost matrix and every demand is positive."""
+    """ValueError unless the vectors fit the (m, n) cost matrix and every demand is finite and ≥ 0."""
     n_sites, n_customers = total_cost.shape
     if opening_cost.shape != (n_sites,) or capacity.shape != (n_sites,) or demand.shape != (n_customers,):
         raise ValueError(
             f"shapes disagree: costs {total_cost.shape}, opening {opening_cost.shape}, "
             f"capacity {capacity.shape}, demand {demand.shape}"
         )
-    if (demand <= 0).any():
-        raise ValueError("every customer needs positive demand; map zero demand before calling")
+    if (demand < 0).any() or not np.isfinite(demand).all():
+        raise ValueError("every customer needs a finite demand ≥ 0")
+
+
+def log_zero_demand(path, demand: np.ndarray) -> None:
+    """Say (info) which customers of a file have demand 0: they need no supply and get no arcs."""
+    zero = np.flatnonzero(np.asarray(demand) == 0)
+    if len(zero):
+        logger.info("%s: %d customers have demand 0 (first: customer %d); they need no supply", path, len(zero),
+                    zero[0] + 1)
 
 
 def one_option_per_site(opening_cost: np.ndarray, capacity: np.ndarray) -> dict[str, np.ndarray]:
@@ -115,9 +126,10 @@ def dense_arcs(total_cost: np.ndarray, demand: np.ndarray, distance_km: np.ndarr
     ``total_cost[i, j] / demand[j]`` as production cost (transport and CO2 zero). InputError where a
     demand is so small that a finite cost per unit overflows (an arc would be lost, not made dearer)."""
     n_sites, n_customers = total_cost.shape
+    served = demand > 0  # a customer of demand 0 needs no supply: no arcs
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        per_unit = total_cost / demand[np.newaxis, :]
-    overflow = np.isfinite(total_cost) & ~np.isfinite(per_unit)
+        per_unit = np.where(served[np.newaxis, :], total_cost / np.where(served, demand, 1.0)[np.newaxis, :], np.inf)
+    overflow = np.isfinite(total_cost) & ~np.isfinite(per_unit) & served[np.newaxis, :]
     if overflow.any():
         customer = int(np.flatnonzero(overflow.any(axis=0))[0])
         raise InputError(f"{name}: customer {customer + 1} has demand {demand[customer]:g}, too small for its costs "

@@ -35,7 +35,7 @@ from planner.problem import ARC_FIELDS, Problem
 KINDS = ("cost", "p_median", "p_center", "max_covering", "set_covering")
 UNITS = {"p_median": "units·km/yr", "p_center": "km", "max_covering": "units/yr", "set_covering": "facilities"}
 MEASURES = {"p_median": "demand-weighted distance", "p_center": "radius", "max_covering": "covered demand",
-            "set_covering": "facilities"}
+            "set_covering": "facilities opened"}
 OBJECTIVE_TEXTS = {  # what the solver's objective (and best bound) counts for each kind, with its unit
     "p_median": "units·km/yr of demand-weighted distance",
     "p_center": "units·km/yr of demand-weighted distance within the radius",

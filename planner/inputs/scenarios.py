@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 COLUMNS = ("scenario", "region", "product", "demand", "probability")
 PROBABILITY_TOLERANCE = 1e-6
+MAX_SCENARIOS = 1_000  # --scenarios N of a solve or compare (parse_scenarios_option): each copies the model's flows
 
 
 @dataclass(frozen=True)
@@ -182,12 +183,26 @@ def _positions(frame: pd.DataFrame, path: Path, column: str, known, what: str, f
     return position.to_numpy(dtype=int)
 
 
+def _differing(ids, scenario: np.ndarray, probability: np.ndarray, inconsistent: np.ndarray) -> str:
+    """The first scenario whose rows disagree on the probability: its name, its most common probability
+    and a few rows that differ from it (1-based data rows), and how many other scenarios disagree too."""
+    first = scenario[inconsistent][0]
+    rows = np.flatnonzero(scenario == first)
+    values, counts = np.unique(probability[rows], return_counts=True)
+    usual = values[counts.argmax()]
+    odd = rows[np.abs(probability[rows] - usual) > PROBABILITY_TOLERANCE]
+    shown = truncated((f"row {row + 1} has {probability[row]:g}" for row in odd), 3)
+    others = len(np.unique(scenario[inconsistent])) - 1
+    tail = f"; {others} more scenarios disagree too" if others else ""
+    return (f"scenario '{ids[first]}': {usual:g} in {counts.max()} of its {len(rows)} rows, but {shown}{tail}")
+
+
 def _scenario_probabilities(frame, path: Path, ids, scenario: np.ndarray, probability: np.ndarray) -> np.ndarray:
     """One probability per scenario, the same on each of its rows, summing to 1 (normalised)."""
     per_scenario = pd.Series(probability).groupby(scenario)
     inconsistent = (per_scenario.transform("max") - per_scenario.transform("min")).to_numpy() > PROBABILITY_TOLERANCE
     if inconsistent.any():
-        where = f"scenario '{ids[scenario[inconsistent][0]]}' (rows {_rows(frame, inconsistent)})"
+        where = _differing(ids, scenario, probability, inconsistent)
         raise _fail(path, f"column 'probability' differs within {where}; "
                           "repeat the same probability on every row of a scenario")
     probabilities = per_scenario.first().to_numpy()

@@ -35,6 +35,7 @@ def screen_problem(problem: Problem) -> Screening:
     check_numerics(problem)
     screening = check_reach(problem)
     check_capacity(problem)
+    check_single_source_sizes(problem)
     check_forced_types(problem)
     check_type_counts(problem)
     check_facility_counts(problem)
@@ -121,6 +122,39 @@ def check_capacity(problem: Problem) -> None:
         sites = _sites_text(problem, len(top))
         raise InfeasibleError(f"demand that must be served is {required:,.6g} units/yr but {sites} can make at most "
                               f"{top.sum():,.6g}; {_capacity_fix(problem, len(top), len(by_site))}")
+
+
+def oversized_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Under single sourcing, the (region, product) pairs that must be served (no unmet penalty) but
+    whose demand exceeds the largest capacity of every option that can serve them (each arc's own
+    demand, proximity factor included): (region indices, product indices); empty without single sourcing."""
+    empty = np.zeros(0, dtype=int)
+    if not problem.single_sourcing or not problem.n_arcs:
+        return empty, empty
+    fits = problem.arc_demand <= problem.option_capacity_max[problem.arc_option] * (1 + 1e-9)
+    has_fit = np.zeros(problem.demand.shape, dtype=bool)
+    has_fit[problem.arc_region[fits], problem.arc_product[fits]] = True
+    reached = np.zeros(problem.demand.shape, dtype=bool)
+    reached[problem.arc_region, problem.arc_product] = True
+    must_serve = ~np.isfinite(problem.unmet_penalty)[None, :] & (problem.demand > 0)
+    return np.nonzero(must_serve & reached & ~has_fit)
+
+
+def check_single_source_sizes(problem: Problem) -> None:
+    """Under single sourcing, every pair that must be served fits whole into some option that can serve it."""
+    regions, products = oversized_pairs(problem)
+    if not len(regions):
+        return
+    items = []
+    for r, p in zip(regions.tolist(), products.tolist(), strict=True):
+        arcs = (problem.arc_region == r) & (problem.arc_product == p)
+        largest = float(problem.option_capacity_max[problem.arc_option[arcs]].max())
+        items.append(f"'{problem.region_ids[r]}' needs {problem.arc_demand[arcs].min():,.6g} units/yr of "
+                     f"'{problem.product_ids[p]}', the largest facility that can serve it makes {largest:,.6g}")
+    raise InfeasibleError(
+        f"single sourcing: {len(items)} region(s) need more than any one facility can make: {truncated(items, 3)}; "
+        "allow split flows (network.single_sourcing = false), add modules or capacity, or set an unmet penalty"
+    )
 
 
 def site_capacities(problem: Problem) -> np.ndarray:

@@ -31,8 +31,10 @@ HiGHS.
    presolve's module search goes on beside HiGHS (``planner.solver.beside``).
 5. A large model with inbound supply: a bound from a relaxation without suppliers and an incumbent
    from the full model restricted to the relaxation's network (``planner.solver.supply_bound``).
-6. A model made infeasible by its service levels is explained with the best share each product can
-   reach (``planner.solver.service``).
+6. A model HiGHS proves infeasible is explained (``planner.solver.explain``): a CO2 cap with the least
+   CO2 any network reaches, service levels with the best share each product can reach
+   (``planner.solver.service``), single sourcing with the regions too large for any one facility or the
+   split-flow model's feasibility.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from planner.errors import InfeasibleError, SolverError
+from planner.errors import SolverError, UnexplainedInfeasibleError
 from planner.model import ModelIndex, build_model
 from planner.model.arrays import build_standard_form, service_need, solution_from_vector, start_vector
 from planner.model.solution import Solution
@@ -51,6 +53,7 @@ from planner.solver.beside import run_beside_search
 from planner.solver.capacitated_bb import applies as capacitated_bb_applies
 from planner.solver.capacitated_bb import solve_capacitated_bb
 from planner.solver.center_search import solve_center
+from planner.solver.explain import explain_infeasibility
 from planner.solver.heuristic import solution_cost
 from planner.solver.highs import run_highs, solve_model
 from planner.solver.lagrangian_bb import applies as lagrangian_bb_applies
@@ -76,7 +79,6 @@ from planner.solver.race import solve_racing
 from planner.solver.radius import applies as radius_applies
 from planner.solver.radius import preferred as radius_preferred
 from planner.solver.radius import solve_radius
-from planner.solver.service import explain_service_infeasibility
 from planner.solver.single_source import applies as single_source_applies
 from planner.solver.single_source import single_source_start
 from planner.solver.supply_bound import solve_with_supply
@@ -96,13 +98,25 @@ def solve(
     start: Solution | None = None,
     index: ModelIndex | None = None,
     timing: Timing | None = None,
+    explain: bool = True,
 ) -> tuple[SolveReport, Solution]:
     """Solve ``problem``: the report (real status, objective, bound, gap) and the solution.
 
     ``start``, a solution known to be feasible for ``problem``, is HiGHS's first incumbent where
     the Lagrangian presolve does not run. Raises ``InfeasibleError`` or ``SolverError`` when there
-    is no solution."""
+    is no solution; with ``explain`` an infeasible model's error says why (step 6 of the module: more
+    solves, which a caller that only asks *whether* a model is feasible leaves out)."""
     options = options or SolverOptions()
+    try:
+        return _solve_routes(problem, options, start, index, timing)
+    except UnexplainedInfeasibleError as error:
+        if not explain:
+            raise
+        raise explain_infeasibility(problem, options, error) from None
+
+
+def _solve_routes(problem: Problem, options: SolverOptions, start, index, timing) -> tuple[SolveReport, Solution]:
+    """:func:`solve` without the explanation: the route of the module's steps 1–5."""
     if options.builder not in BUILDERS:
         raise ValueError(f"SolverOptions.builder is '{options.builder}'; use 'arrays' or 'pyomo'")
     if options.formulation not in FORMULATIONS:
@@ -115,12 +129,13 @@ def solve(
         service_need(problem, index)  # a level no candidate site is near enough for: say so before solving
     if problem.objective_kind == "p_center":
         with timing.phase("solve"):
-            report, solution, _radius_km = solve_center(problem, options, lambda level, opts: solve(level, opts))
+            report, solution, _radius_km = solve_center(
+                problem, options, lambda level, opts: solve(level, opts, explain=False))
         return report, solution
     if problem.supply is not None and problem.n_arcs >= options.presolve_min_arcs and options.builder == "arrays":
         with timing.phase("solve"):
             return solve_with_supply(
-                problem, options, index, solve_relaxed=lambda relaxed, opts: solve(relaxed, opts),
+                problem, options, index, solve_relaxed=lambda relaxed, opts: solve(relaxed, opts, explain=False),
                 solve_full=lambda full, full_index, opts, start: _solve_with_arrays(
                     full, full_index, opts, None, start, Timing()))
     if options.formulation == "auto" and options.builder == "arrays" and lagrangian_bb_applies(problem):
@@ -226,13 +241,8 @@ def _solve_standard(problem, options: SolverOptions, index, start, timing: Timin
         remaining = options.time_limit_s - timing.seconds["presolve"]
         options = dataclasses.replace(options, time_limit_s=max(remaining, 1.0))
     route = _solve_with_pyomo if options.builder == "pyomo" else _solve_with_arrays
-    try:
-        report, solution = route(problem, index, options, presolve, start, timing)
-        return (report, solution) if single is None else (combine_bounds(report, single.bound), solution)
-    except InfeasibleError:
-        if not len(problem.serviced_products):
-            raise
-        raise explain_service_infeasibility(problem, options) from None
+    report, solution = route(problem, index, options, presolve, start, timing)
+    return (report, solution) if single is None else (combine_bounds(report, single.bound), solution)
 
 
 def _use_radius(problem: Problem, options: SolverOptions) -> bool:

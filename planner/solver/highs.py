@@ -29,7 +29,7 @@ from pyomo.common.tee import capture_output
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from scipy import sparse
 
-from planner.errors import InfeasibleError, SolverError
+from planner.errors import SolverError, UnexplainedInfeasibleError
 from planner.interrupt import Interrupted, native_section, raise_if_stopped, stop_requested
 from planner.model.arrays import LinearForm
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, gap_text, relative_gap
@@ -369,9 +369,9 @@ def _checked_status(highs: highspy.Highs) -> tuple[Status, str]:
         status = _STATUS_OF.get(model_status, Status.ERROR)
     has_solution = highs.getInfo().primal_solution_status == 2 or model_status == _MODEL_STATUS.kModelEmpty
     if status is Status.INFEASIBLE:
-        raise InfeasibleError(
+        raise UnexplainedInfeasibleError(
             "HiGHS proved the network infeasible: check forced sites, facility counts, the capex budget "
-            "and capacity against demand that must be served (for regional data 'planner validate' shows the instance)"
+            "and capacity against demand that must be served"
         )
     if not has_solution:
         hint = ("; give it more time (--time-limit, or time_limit_s under [solver] in the model file)"

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from planner.errors import InfeasibleError, SolverError
+from planner.errors import InfeasibleError, SolverError, UnexplainedInfeasibleError
 from planner.model.arrays import (
     Columns,
     LinearForm,
@@ -347,7 +347,7 @@ def solution_from_open(problem: Problem, index: ModelIndex, is_open: np.ndarray)
     assign = np.zeros(problem.n_arcs)
     assign[served] = 1.0
     if ((best < 0) & ~np.isfinite(index.pair_penalty)).any():
-        raise InfeasibleError("the open set leaves a pair that must be served without an open option")
+        raise UnexplainedInfeasibleError("the open set leaves a pair that must be served without an open option")
     unmet = (best < 0).astype(float)[index.unmet_pairs]
     return Solution.from_columns(problem, index, np.asarray(is_open, float), [], assign, unmet, [])
 
@@ -454,7 +454,8 @@ def _final_report(rounds: _Rounds, converged: bool, options: SolverOptions) -> S
     ``time_limit``, or ``limit`` when ``MAX_ROUNDS`` ran out), the best open set's recomputed cost, the
     best bound, the summed times."""
     if rounds.best_open is None or not math.isfinite(rounds.best_cost):
-        raise InfeasibleError("the radius model found no open set that serves every pair that must be served")
+        raise UnexplainedInfeasibleError(
+            "the radius model found no open set that serves every pair that must be served")
     last = rounds.last
     status = last.status if converged and last is not None else Status.TIME_LIMIT
     if not converged and rounds.rounds >= MAX_ROUNDS and last is not None and last.status is Status.OPTIMAL:

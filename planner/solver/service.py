@@ -52,14 +52,17 @@ def best_service_shares(problem: Problem, options: SolverOptions) -> dict[int, t
     return shares
 
 
-def explain_service_infeasibility(problem: Problem, options: SolverOptions) -> InfeasibleError:
+def explain_service_infeasibility(problem: Problem, options: SolverOptions, explain_rest=None) -> InfeasibleError:
     """The error to raise when the model with service levels is infeasible: which level cannot be met
-    and the best share the network can reach (see the module docstring)."""
+    and the best share the network can reach (see the module docstring). ``explain_rest``, given the
+    model without its service levels, returns the error that explains it where that is infeasible too."""
     quick = dataclasses.replace(options, mip_gap=max(options.mip_gap, 1e-4), quiet=True)
     try:
         shares = best_service_shares(problem, quick)
     except InfeasibleError as error:
-        return InfeasibleError(f"{error} (even without the service levels)")
+        rest = error if explain_rest is None else explain_rest(
+            dataclasses.replace(problem, service_share=np.zeros(problem.n_products)))
+        return InfeasibleError(f"{rest} (even without the service levels)")
     except SolverError as error:
         return InfeasibleError(
             f"the service levels cannot all be met, and the best reachable share was not found ({error})"

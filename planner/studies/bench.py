@@ -223,10 +223,11 @@ def run_bench(
     ``coverage`` (None where they do not apply); their ``time_limit`` covers the whole solve
     (every HiGHS run of the p-center's radius search).
 
-    A solve that proves infeasibility or fails yields ``status`` ``"infeasible"``/``"error"`` and
-    ``objective`` None. Bad options, an unknown format, a bad ``optima`` file or, with several files,
-    a bad instance file raise :class:`InputError` at the call, before anything is solved (each file
-    is read once to check it, and again when its row comes: the instances are not all held at once).
+    A solve that proves infeasibility or fails yields ``status`` ``"infeasible"``/``"error"``,
+    ``objective`` None and the ``reason`` (None for an instance with a solution). Bad options, an
+    unknown format, a bad ``optima`` file or, with several files, a bad instance file raise
+    :class:`InputError` at the call, before anything is solved (each file is read once to check it,
+    and again when its row comes: the instances are not all held at once).
     """
     _check_format(fmt)
     _check_options(fmt, capacity=capacity, p=p, single_source=single_source, coverage=coverage)
@@ -349,11 +350,20 @@ def solve_classic(
         objective = check.checked_objective(fmt, result, instance.distance, weight=instance.weight, p=p,
                                             coverage_distance=coverage)
     except (InfeasibleError, SolverError) as error:
-        logger.warning("%s: %s", instance.name, error)
-        status = "infeasible" if isinstance(error, InfeasibleError) else "error"
-        return dict(objective=None, status=status, best_bound=None, mip_gap=None, build_s=None, solve_s=None)
+        return unsolved_row(instance.name, error)
     return dict(objective=objective, status=result.status.value, best_bound=result.best_bound,
-                mip_gap=result.mip_gap, build_s=result.build_s, solve_s=result.solve_s)
+                mip_gap=result.mip_gap, build_s=result.build_s, solve_s=result.solve_s, reason=None)
+
+
+def unsolved_row(name: str, error: InfeasibleError | SolverError) -> dict:
+    """The result columns of an instance without a solution: status ``infeasible`` or ``error`` and its
+    ``reason``, the error's first clause (what is wrong and the numbers; the fix after it speaks of
+    model-file keys and data a benchmark file does not have)."""
+    logger.info("%s: %s", name, error)
+    status = "infeasible" if isinstance(error, InfeasibleError) else "error"
+    reason = str(error).split("; ")[0]
+    return dict(objective=None, status=status, best_bound=None, mip_gap=None, build_s=None, solve_s=None,
+                reason=reason)
 
 
 def cases_from_optima(path: Path) -> list[BenchCase]:
@@ -396,9 +406,7 @@ def _solve_row(problem: Problem, *, time_limit: float | None, threads: int | Non
     try:
         run = solve_benchmark_problem(problem, time_limit=time_limit, threads=threads, mip_gap=mip_gap)
     except (InfeasibleError, SolverError) as error:
-        logger.warning("%s: %s", problem.name, error)
-        status = "infeasible" if isinstance(error, InfeasibleError) else "error"
-        return dict(objective=None, status=status, best_bound=None, mip_gap=None, build_s=None, solve_s=None)
+        return unsolved_row(problem.name, error)
     report = run.report
     return dict(
         objective=report.objective,
@@ -407,6 +415,7 @@ def _solve_row(problem: Problem, *, time_limit: float | None, threads: int | Non
         mip_gap=report.mip_gap,
         build_s=run.timing.seconds.get("build"),
         solve_s=report.solve_s + run.timing.seconds.get("presolve", 0.0),  # with the pipeline's presolve
+        reason=None,
     )
 
 

@@ -34,6 +34,7 @@ from planner.solver.outcome import SolverOptions
 logger = logging.getLogger(__name__)
 
 CENTRAL, MICRO = "central", "microfactory"
+MAX_SWEEP_VALUES = 1000  # values of a --sweep: each is a solve of the model
 MIN_CATCH_UP_S = 10.0  # a variant behind its gap is solved again, from its solution, only with this much left
 
 
@@ -163,12 +164,14 @@ def proven_saving(better: pd.DataFrame, worse: pd.DataFrame) -> dict[str, float 
 TIE = 1e-6  # savings within ±TIE × the winner's cost (at least 1) count as proven equal costs
 
 
-def decide(rows: pd.DataFrame) -> dict:
+def decide(rows: pd.DataFrame, networks: dict[str, frozenset] | None = None) -> dict:
     """The winner (the variant with the lowest cost found; on a tie the hybrid, which holds every other
     network) and its proven saving over each other network (:func:`proven_saving`; central_only* and
     micro_only* variants as one network each). ``decided`` when every saving is proven positive or
-    proven zero (both ends within ±TIE, flagged ``tie``); when an interval spans zero otherwise, the
-    winner is not decided at these gaps."""
+    proven zero (both ends within ±TIE, flagged ``tie``), or when the winner's network and the other's
+    best are the same network (``networks``: each variant's open (site, type) options; flagged
+    ``same_network``: there is nothing left to decide between them whatever the gaps); when an interval
+    spans zero otherwise, the winner is not decided at these gaps."""
     if rows.empty:
         return {"winner": None, "decided": False, "savings": []}
     best = float(rows["objective"].min())
@@ -180,12 +183,22 @@ def decide(rows: pd.DataFrame) -> dict:
     savings = []
     for group in dict.fromkeys(groups):
         if group != _group(winner):
-            saving = proven_saving(mine, rows[groups == group])
+            other = rows[groups == group]
+            saving = proven_saving(mine, other)
             ends = [saving["at_least"], saving["at_most"]]
             tie = None not in ends and max(abs(end) for end in ends) <= tolerance
-            savings.append({"against": group, **saving, "tie": tie})
-    decided = bool(savings) and all(s["tie"] or (s["at_least"] is not None and s["at_least"] > 0) for s in savings)
+            rival = str(other.loc[other["objective"].idxmin(), "variant"]) if other["objective"].notna().any() else None
+            same = rival in (networks or {}) and (networks or {}).get(winner) == networks[rival]
+            savings.append({"against": group, **saving, "tie": tie, "same_network": same})
+    decided = bool(savings) and all(s["tie"] or s["same_network"] or (s["at_least"] is not None and s["at_least"] > 0)
+                                    for s in savings)
     return {"winner": winner, "decided": decided, "savings": savings}
+
+
+def open_network(result: Plan) -> frozenset:
+    """The open (site, type) options of ``result``: two variants with the same set are the same network."""
+    sites = result.run.tables.sites
+    return frozenset(zip(sites["site_id"].astype(str), sites["facility_type"].astype(str), strict=True))
 
 
 def value_of_decentralisation(rows: pd.DataFrame) -> dict:
@@ -235,7 +248,7 @@ class Sweep:
 
     @classmethod
     def parse(cls, text: str) -> Sweep:
-        """``KEY=START:STOP:N`` (N evenly spaced values from START to STOP)."""
+        """``KEY=START:STOP:N`` (N evenly spaced values from START to STOP; finite, 2 ≤ N ≤ MAX_SWEEP_VALUES)."""
         key, sep, spec = text.partition("=")
         parts = spec.split(":")
         try:
@@ -249,6 +262,13 @@ class Sweep:
                 f"--sweep '{text}': use KEY=START:STOP:N with N ≥ 2, e.g. "
                 "--sweep transport.standard.cost_per_unit_km=0.5:4:8"
             ) from None
+        for name, typed, value in (("START", parts[0], start), ("STOP", parts[1], stop)):
+            if not np.isfinite(value):
+                raise InputError(f"--sweep '{text}': {name} '{typed.strip()}' is not a finite number; give finite "
+                                 "values, e.g. --sweep carbon_price=0:200:5")
+        if count > MAX_SWEEP_VALUES:
+            raise InputError(f"--sweep '{text}': N = {count:,} values is more than the {MAX_SWEEP_VALUES:,} a "
+                             "breakeven sweep solves; give a smaller N")
         return cls(key=key.strip(), values=np.linspace(start, stop, count))
 
 
@@ -348,7 +368,7 @@ def compare(
 
         logger.info("compare: the stochastic analysis of %s", sweep_model)
         stochastic = plan_stochastic(configs[sweep_model], data, options, scenarios, seed)
-    decision = decide(rows)
+    decision = decide(rows, {name: open_network(result) for name, result in plans.items()})
     if decision["winner"] is not None:
         winner = decision["winner"]
         decision["facilities"] = facilities_by_role(configs[winner], plans[winner])

@@ -6,6 +6,11 @@
    then fix that network's open decisions and minimise cost again, so each alternative is the
    cheapest way to run its network. Stops early when no network at distance ≥ 1 fits the slack.
 3. Each alternative is audited like any solve, and its audited cost is checked against the budget.
+
+Each row of the table carries the real status and gap of both solves: ``diversity_status`` and
+``diversity_gap`` of the diversity solve (stopped at a time limit, the network is within the budget
+but not proven the most different), ``status`` and ``mip_gap`` of the cost re-solve. A solve that
+ends without any network ends the search; the networks found before it are kept and written.
 """
 
 from __future__ import annotations
@@ -17,15 +22,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError
+from planner.errors import InfeasibleError, InputError, SolverError
 from planner.model import ModelIndex, build_model
 from planner.model.alternatives import define_cost_budget, define_distance_objective, restore_cost_objective
 from planner.pipeline import Run, Timing, audited_run, load_and_prepare, solve_problem
 from planner.solver.highs import solve_model
-from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions
+from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, gap_text
 
 logger = logging.getLogger(__name__)
 
+MAX_ALTERNATIVES = 100  # alternatives of one run: each a diversity solve, a cost solve and a folder
 BUDGET_TOLERANCE = 1e-6  # relative: the audited cost may exceed the budget by solver rounding only
 
 
@@ -53,9 +59,13 @@ def open_keys(run: Run) -> set[tuple[str, str]]:
 
 
 def near_optimal_networks(config, data, options: SolverOptions, slack: float, count: int) -> Alternatives:
-    """The optimum and up to ``count`` alternatives within ``slack``; see the module docstring."""
+    """The optimum and up to ``count`` alternatives within ``slack``; see the module docstring. A solve
+    that ends without a network (a time limit before the first incumbent) ends the search: the networks
+    found so far are kept and ``stopped_early`` says which alternative was not completed and why."""
     if slack < 0:
         raise InputError("--slack must be ≥ 0 (a share of the optimal cost, e.g. 0.05)")
+    if not 1 <= count <= MAX_ALTERNATIVES:
+        raise InputError(f"--count {count:,}: give between 1 and {MAX_ALTERNATIVES} alternatives (each is two solves)")
     timing = Timing()
     inputs, problem, screening = load_and_prepare(config, data, timing)
     optimum = solve_problem(problem, options, Timing(), screen=False)
@@ -64,25 +74,40 @@ def near_optimal_networks(config, data, options: SolverOptions, slack: float, co
     networks = [Alternative(0, optimum, None)]
     stopped = None
     for number in range(1, count + 1):
-        model = build_model(problem, index)
-        define_cost_budget(model, problem, index, budget)
-        define_distance_objective(model, [alt.run.solution.open for alt in networks])
         try:
-            distance = solve_model(model, options)
+            found = next_alternative(problem, index, networks, budget, options)
         except InfeasibleError:
             stopped = (
                 f"no further network differs from the {len(networks)} found within {100 * slack:g}% of the optimum"
             )
+        except SolverError as error:
+            stopped = (f"alternative {number} was not completed ({error}); the {len(networks)} networks found "
+                       "before it are kept")
+        if stopped:
             logger.info("alternatives: %s", stopped)
             break
-        restore_cost_objective(model)
-        # with its sites fixed only modules and flows are left: cheap to solve to optimality
-        report = solve_model(model, dataclasses.replace(options, mip_gap=min(options.mip_gap, OPTIMAL_GAP)),
-                             warm_start=True)
-        run = audited_run(model, problem, index, report, Timing())
-        networks.append(Alternative(number, run, distance))
-        logger.info("alternative %d: distance %g, cost %.10g", number, model.min_distance.value, report.objective)
+        networks.append(Alternative(number, *found))
     return Alternatives(networks, budget, slack, alternatives_table(networks, budget), stopped, inputs, screening)
+
+
+def next_alternative(problem, index: ModelIndex, networks: list[Alternative], budget: float,
+                     options: SolverOptions) -> tuple[Run, SolveReport]:
+    """The network farthest from ``networks`` within ``budget`` (the diversity solve), re-solved for its
+    least cost with its open options fixed: its audited run and the diversity solve's report. Raises
+    InfeasibleError when no other network fits, SolverError when a solve ends without a network."""
+    model = build_model(problem, index)
+    define_cost_budget(model, problem, index, budget)
+    define_distance_objective(model, [alt.run.solution.open for alt in networks])
+    distance = solve_model(model, options)
+    logger.info("alternatives: diversity solve %s (gap %s), smallest distance %g", distance.status.value,
+                gap_text(distance.mip_gap), model.min_distance.value)
+    restore_cost_objective(model)
+    # with its sites fixed only modules and flows are left: cheap to solve to optimality
+    report = solve_model(model, dataclasses.replace(options, mip_gap=min(options.mip_gap, OPTIMAL_GAP)),
+                         warm_start=True)
+    run = audited_run(model, problem, index, report, Timing())
+    logger.info("alternatives: cost %.10g (%s)", report.objective, report.status.value)
+    return run, distance
 
 
 def hamming(a: Run, b: Run) -> int:
@@ -106,7 +131,7 @@ def alternatives_table(networks: list[Alternative], budget: float) -> pd.DataFra
     best = float(optimum.audit.objective_recomputed)
     rows = []
     for k, alternative in enumerate(networks):
-        run = alternative.run
+        run, diversity = alternative.run, alternative.distance_report
         audited = run.audit.objective_recomputed
         opened, closed, retyped = differences(optimum, run)
         earlier = [hamming(run, networks[j].run) for j in range(k)]
@@ -114,6 +139,9 @@ def alternatives_table(networks: list[Alternative], budget: float) -> pd.DataFra
             {
                 "alternative": alternative.number,
                 "status": run.report.status.value,
+                "mip_gap": run.report.mip_gap,
+                "diversity_status": None if diversity is None else diversity.status.value,
+                "diversity_gap": None if diversity is None else diversity.mip_gap,
                 "objective": run.report.objective,
                 "audited_cost": audited,
                 "above_optimum_pct": 100 * (audited - best) / abs(best) if best else 0.0,

@@ -44,6 +44,7 @@ from planner.solver.outcome import SolveReport, SolverOptions
 
 logger = logging.getLogger(__name__)
 
+MAX_POINTS = 100  # points of a frontier: each one a solve and a folder
 CAP_SLACK = 1e-7  # relative slack on the least-CO2 cap, so rounding in the solver cannot cut its own network
 DOMINANCE_TOLERANCE = 1e-6  # relative: differences below this are ties, not dominance
 
@@ -94,6 +95,9 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
     """``points`` networks from the cost-optimal to the least-CO2 one; see the module docstring."""
     if points < 2:
         raise InputError("--points must be at least 2 (the cost-optimal and the least-CO2 network)")
+    if points > MAX_POINTS:
+        raise InputError(f"--points {points:,}: a frontier has at most {MAX_POINTS} points (each is a solve); "
+                         "give fewer")
     timing = Timing()
     inputs, problem, screening = load_and_prepare(config, data, timing)
     logger.info("pareto: the cost-optimal network")

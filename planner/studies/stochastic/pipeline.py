@@ -13,7 +13,7 @@ import numpy as np
 
 from planner.audit import audit
 from planner.errors import InfeasibleError, InputError, SolverError
-from planner.inputs.scenarios import Scenarios, generate_scenarios, read_scenarios
+from planner.inputs.scenarios import MAX_SCENARIOS, Scenarios, generate_scenarios, read_scenarios
 from planner.model import ModelIndex, build_model
 from planner.model.solution import Solution
 from planner.pipeline import Run, Timing
@@ -33,8 +33,9 @@ def parse_scenarios_option(text: str) -> int | Path:
     text = str(text).strip()
     if text.isdigit():
         n = int(text)
-        if n < 1:
-            raise InputError("--scenarios 0: give a number of scenarios ≥ 1 or a scenario CSV file")
+        if not 1 <= n <= MAX_SCENARIOS:
+            raise InputError(f"--scenarios {text}: give a number of scenarios from 1 to {MAX_SCENARIOS:,} (each "
+                             "copies the model's flows) or a scenario CSV file")
         return n
     return Path(text)
 

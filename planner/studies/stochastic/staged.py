@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, truncated
+from planner.inputs.config import MAX_PERIODS
 from planner.inputs.scenarios import Scenarios
 from planner.model import ModelIndex
 from planner.pipeline import Run, Timing
@@ -152,6 +153,12 @@ def view_run(run: RolloutRun, s: int, t: int, timing: Timing) -> Run:
     return Run(problem, index, run.solutions[(s, t)], tables, solve_report, report, timing)
 
 
+def check_periods(periods: int) -> None:
+    """1 ≤ ``periods`` ≤ MAX_PERIODS (``--periods``; the model key has the same limit)."""
+    if not 1 <= periods <= MAX_PERIODS:
+        raise InputError(f"--periods {periods}: give from 1 to {MAX_PERIODS:,} periods (each copies the model)")
+
+
 def plan_staged(config, data_options, options: SolverOptions, periods: int | None, spec=None, seed: int = 0):
     """load → scenarios (optional) → trajectories → prepare → the strategies → the view."""
     from planner.inputs.prepare import load_inputs, prepare_problem
@@ -160,6 +167,7 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
 
     rollout = config.rollout
     periods = periods or rollout.periods
+    check_periods(periods)
     timing = Timing()
     with timing.phase("load"):
         inputs = load_inputs(config, data_options)

@@ -1,0 +1,174 @@
+r"""Why a model HiGHS proved infeasible is infeasible, found by solving for it.
+
+The constraints that can make a screened model infeasible are taken in turn, each by dropping it and
+asking whether the rest is feasible:
+
+1. **the CO2 cap** :math:`E` (``network.max_co2_t_per_yr``): with the cap dropped and everything
+   else unchanged, the least emissions any network reaches are
+
+   .. math:: E^{\min} = \min \sum_a e_a q_a x_a \; (+ \text{inbound CO2})  \quad \text{(t CO2/yr)}
+
+   If :math:`E^{\min} > E` the cap is the cause and the message states both (the proven minimum, or
+   the solver's bound and best when it stops at the time limit; where it finds no network in the
+   time, a quick valid lower bound: each pair that must be served on its lowest-emission arc, with no
+   capacity). If the model is infeasible without the cap too, the rest is explained.
+2. **service levels**: :func:`planner.solver.service.explain_service_infeasibility`.
+3. **single sourcing**: a pair that must be served and whose demand exceeds every option that can
+   serve it is named (``planner.inputs.screen.oversized_pairs``); otherwise, if the split-flow
+   model is feasible, single sourcing is what makes it infeasible, and the message says so.
+4. **facility counts** (``network.max_facilities`` or a p, the types' ``max_count``): with them
+   dropped, the fewest facilities any network needs, :math:`\min \sum_o y_o`, against the limit
+   (e.g. a p-median graph of more components than p).
+
+Otherwise HiGHS's own error stands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+
+import numpy as np
+
+from planner.errors import InfeasibleError, SolverError
+from planner.inputs.screen import check_single_source_sizes
+from planner.model.arrays import build_standard_form
+from planner.model.index import ModelIndex
+from planner.problem import Problem
+from planner.solver.highs import run_highs
+from planner.solver.outcome import OPTIMAL_GAP, SolverOptions, Status
+from planner.solver.service import explain_service_infeasibility
+
+logger = logging.getLogger(__name__)
+
+EXPLAIN_TIME_LIMIT_S = 60.0  # at most this long for each solve of an explanation
+CO2_ROW = "co2_cap_constr"
+CO2_FIX = ("raise network.max_co2_t_per_yr, lower the emission factors (co2_kg_per_unit, co2_kg_per_unit_km) "
+           "or give the products an unmet_penalty_per_unit")
+
+
+def explain_infeasibility(problem: Problem, options: SolverOptions, error: InfeasibleError) -> InfeasibleError:
+    """The error to raise for ``problem``, which HiGHS proved infeasible (``error``): see the module."""
+    quick = explain_options(options)
+    if np.isfinite(problem.co2_cap_t):
+        return explain_co2_cap(problem, quick, error)
+    if len(problem.serviced_products):
+        return explain_service_infeasibility(
+            problem, quick, explain_rest=lambda relaxed: explain_infeasibility(relaxed, quick, error))
+    if problem.single_sourcing:
+        return explain_single_sourcing(problem, quick, error)
+    return explain_counts(problem, quick, error)
+
+
+def explain_options(options: SolverOptions) -> SolverOptions:
+    """The options of an explaining solve: quiet, the default gap, at most ``EXPLAIN_TIME_LIMIT_S``."""
+    limit = EXPLAIN_TIME_LIMIT_S if options.time_limit_s is None else min(options.time_limit_s, EXPLAIN_TIME_LIMIT_S)
+    return dataclasses.replace(options, time_limit_s=limit, mip_gap=OPTIMAL_GAP, quiet=True, progress_s=None)
+
+
+def least_co2(problem: Problem, options: SolverOptions) -> tuple[float, float, Status]:
+    """The least CO2 (t/yr) of any network of ``problem`` with its cap dropped: (best found, lower
+    bound, status). Raises InfeasibleError when the model is infeasible without the cap and
+    SolverError when no network is found in the time."""
+    index = ModelIndex.from_problem(problem)
+    form = build_standard_form(problem, index)
+    names = [name for name, _ in form.row_families]
+    row = sum(count for _, count in form.row_families[: names.index(CO2_ROW)])
+    emissions = form.matrix[[row], :].toarray().ravel()
+    row_upper = form.row_upper.copy()
+    row_upper[row] = np.inf
+    report, _ = run_highs(dataclasses.replace(form, cost=emissions, offset=0.0, row_upper=row_upper), options)
+    bound = report.best_bound if report.best_bound is not None else co2_lower_bound(problem)
+    return float(report.objective), float(min(bound, report.objective)), report.status
+
+
+def co2_lower_bound(problem: Problem) -> float:
+    """A valid lower bound on the CO2 (t/yr) of any network: each pair that must be served on its
+    lowest-emission arc, capacities and counts ignored (emissions are ≥ 0)."""
+    index = ModelIndex.from_problem(problem)
+    lowest = np.full(index.n_pairs, np.inf)
+    np.minimum.at(lowest, index.arc_pair, problem.arc_co2_t * index.arc_demand)
+    must_serve = ~np.isfinite(index.pair_penalty) & np.isfinite(lowest)
+    return float(lowest[must_serve].sum())
+
+
+def explain_co2_cap(problem: Problem, options: SolverOptions, error: InfeasibleError) -> InfeasibleError:
+    """The CO2 cap against the least CO2 any network reaches (module, step 1)."""
+    cap = problem.co2_cap_t
+    uncapped = dataclasses.replace(problem, co2_cap_t=np.inf)
+    logger.info("infeasible: minimising CO2 without the cap of %.6g t/yr, to explain it", cap)
+    try:
+        best, bound, status = least_co2(problem, options)
+    except InfeasibleError:
+        rest = explain_infeasibility(uncapped, options, error)
+        return InfeasibleError(f"{rest} (even without the CO2 cap network.max_co2_t_per_yr = {cap:,.6g} t/yr)")
+    except SolverError:
+        floor = co2_lower_bound(uncapped)
+        return InfeasibleError(
+            f"no network meets the CO2 cap network.max_co2_t_per_yr = {cap:,.6g} t/yr; no network was found in "
+            f"{options.time_limit_s:g} s when minimising CO2 under the same constraints, and a quick lower bound "
+            f"(each region on its lowest-emission arc, capacities ignored) is {floor:,.6g} t/yr; {CO2_FIX}")
+    if best <= cap * (1 + 1e-9) + 1e-9:
+        return error  # the least-CO2 network meets the cap: not the cause (numerics); HiGHS's verdict stands
+    if status is Status.OPTIMAL:
+        reach = f"{best:,.6g} t/yr (proven: CO2 minimised under the same constraints)"
+    else:
+        reach = (f"at least {bound:,.6g} t/yr (CO2 minimised under the same constraints, stopped at "
+                 f"'{status.value}' with {best:,.6g} t/yr found)")
+    return InfeasibleError(f"no network meets the CO2 cap network.max_co2_t_per_yr = {cap:,.6g} t/yr: the least CO2 "
+                           f"any network can reach is {reach}; {CO2_FIX}")
+
+
+def explain_single_sourcing(problem: Problem, options: SolverOptions, error: InfeasibleError) -> InfeasibleError:
+    """Single sourcing as the cause (module, step 3): the pairs too large for any one facility, or
+    the split-flow model's feasibility."""
+    try:
+        check_single_source_sizes(problem)
+    except InfeasibleError as oversized:
+        return oversized
+    split = dataclasses.replace(problem, single_sourcing=False)
+    form = build_standard_form(split)
+    logger.info("infeasible: checking whether split flows fit, to explain it")
+    try:
+        run_highs(dataclasses.replace(form, cost=np.zeros(form.n_columns), offset=0.0), options)
+    except InfeasibleError:
+        rest = explain_infeasibility(split, options, error)
+        return InfeasibleError(f"{rest} (even with split flows, without single sourcing)")
+    except SolverError:
+        return InfeasibleError(f"{error}; whether it is single sourcing (network.single_sourcing) that makes it "
+                               f"infeasible was not decided in {options.time_limit_s:g} s")
+    return InfeasibleError(
+        "single sourcing makes the network infeasible: the demand that must be served fits the capacities with "
+        "split flows, but no assignment of each region's product to one facility fits; allow split flows "
+        "(network.single_sourcing = false), add modules or capacity, or set an unmet penalty")
+
+
+def explain_counts(problem: Problem, options: SolverOptions, error: InfeasibleError) -> InfeasibleError:
+    """The facility-count limits as the cause (module, step 4): the fewest facilities any network
+    needs with the limits dropped, against them; ``error`` where they are not the cause."""
+    n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
+    by_type = (problem.type_max_count < n_per_type).any()
+    if problem.max_facilities is None and not by_type:
+        return error
+    free = dataclasses.replace(problem, max_facilities=None, type_max_count=n_per_type.astype(int))
+    form = build_standard_form(free)
+    cost = np.zeros(form.n_columns)
+    cost[form.block("open")] = 1.0
+    logger.info("infeasible: minimising the number of facilities without the count limits, to explain it")
+    try:
+        report, _ = run_highs(dataclasses.replace(form, cost=cost, offset=0.0), options)
+    except (InfeasibleError, SolverError):
+        return error  # infeasible without the limits too (or not decided): they are not shown to be the cause
+    fewest = math.ceil(report.best_bound - 1e-6) if report.best_bound is not None else round(report.objective)
+    fix = "raise the limit, or set an unmet penalty so that demand may go unserved"
+    if problem.max_facilities is not None and fewest > problem.max_facilities:
+        return InfeasibleError(  # the bound is valid, so "at least" holds whether or not the minimum was proven
+            f"at least {fewest} facilities must open to serve all demand that must be served, but at most "
+            f"{problem.max_facilities} may (the facility-count limit: network.max_facilities, or p); {fix}")
+    if not by_type or (problem.max_facilities is not None and report.status is not Status.OPTIMAL):
+        return error
+    limited = [problem.type_ids[k] for k in np.flatnonzero(problem.type_max_count < n_per_type)]
+    return InfeasibleError(
+        f"the facility types' max_count ({', '.join(limited)}) makes the network infeasible: without it all demand "
+        f"that must be served can be served (with {round(report.objective)} facilities); {fix}")
