@@ -14,7 +14,7 @@ import pytest
 
 from planner.model.index import ModelIndex
 from planner.pipeline import solve_problem
-from planner.solver import parallel_bb, race
+from planner.solver import capacitated_bb, parallel_bb, race
 from planner.solver.lagrangian_bb import Node
 from planner.solver.outcome import SolverOptions, Status
 from planner.timing import Timing
@@ -51,7 +51,22 @@ def test_the_shared_uncoupled_search_finds_the_brute_force_optimum(seed, p):
     assert report.best_bound <= optimum * (1 + 1e-9)
 
 
-def test_the_child_searches_part_of_the_tree(caplog):
+class NoDuals:
+    """A stand-in for ``capacitated_bb.BackgroundDuals`` that never delivers: the strong LP's duals
+    solve these small instances at the root, and the tests below need a tree to share."""
+
+    def __init__(self, costs, time_limit_s: float) -> None:
+        pass
+
+    def take(self, wait_s: float = 0.0):
+        return None
+
+    def cancel(self) -> None:
+        pass
+
+
+def test_the_child_searches_part_of_the_tree(caplog, monkeypatch):
+    monkeypatch.setattr(capacitated_bb, "BackgroundDuals", NoDuals)
     problem = random_capacitated(4, ratio=1.15, n_sites=9, n_regions=24)
     with caplog.at_level("INFO", logger="planner.solver.parallel_bb"):
         parallel_bb.solve_shared(problem, ModelIndex.from_problem(problem), EXACT, wait_for_child=True)
@@ -72,6 +87,7 @@ def test_a_search_stopped_at_its_limit_is_not_optimal_and_its_bound_is_valid():
 
 
 def test_a_child_that_ends_early_with_nodes_leaves_the_run_unproven_with_a_valid_bound(monkeypatch, caplog):
+    monkeypatch.setattr(capacitated_bb, "BackgroundDuals", NoDuals)
     problem = random_capacitated(4, ratio=1.15, n_sites=9, n_regions=24)
     exchange = parallel_bb.Partner.exchange
 

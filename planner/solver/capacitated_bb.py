@@ -66,6 +66,7 @@ from planner.solver.lagrangian import cover_items, cover_table, lagrangian_bound
 from planner.solver.lagrangian_bb import ROUNDING, BestFirst, Node, search_report
 from planner.solver.outcome import SolverOptions
 from planner.solver.radius import fixed_cost
+from planner.solver.strong_lp import BackgroundDuals
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,9 @@ MAX_CELLS = 2_000_000  # options × pairs of the dense tables
 COVER_STEPS = 2000  # capacity steps of the covering knapsack where the capacities have no small divisor
 ROOT_ITERATIONS = 400  # subgradient steps at the root (planner.solver.lagrangian's, without fixings)
 ROOT_SHARE = 0.1  # of the time limit at most for them (of 60 s without one)
+ROOT_LP_SHARE = 0.25  # of the time limit at most for the strong LP beside the search (of 60 s without one)
+ROOT_LP_MAX_S = 10.0  # and at most this
+ROOT_LP_WAIT_SHARE = 0.5  # the root waits for the strong LP at most this share of the time it has taken
 NODE_ITERATIONS = 30  # and at every other node (15: weaker bounds; 25–60 alike on 100 × 1,000)
 DIVE_ITERATIONS = 15  # subgradient steps at each node of the root's dive (a primal heuristic)
 DIVE_SHARE = 0.1  # of the time limit at most for the dive
@@ -482,20 +486,40 @@ def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitate
     search = Search(problem, index, costs, options.mip_gap, flow_lp)
     search.consider(start)
     relaxation = Relaxation(costs)
-    for node in seeds if seeds is not None else [root_node(problem, index, costs, time_limit_s)]:
-        search.push(node)
-    deadline = Deadline(started, time_limit_s, extendable)
+    strong_lp = None if seeds is not None else BackgroundDuals(costs, min(
+        ROOT_LP_MAX_S, ROOT_LP_SHARE * (time_limit_s or 60.0)))
+    try:
+        for node in seeds if seeds is not None else [root_node(problem, index, costs, time_limit_s)]:
+            search.push(node)
+        explore(search, relaxation, Deadline(started, time_limit_s, extendable), rival, seeds is None, strong_lp)
+    finally:
+        if strong_lp is not None:
+            strong_lp.cancel()
+    return search
+
+
+def explore(search: Search, relaxation: Relaxation, deadline: Deadline, rival, from_root: bool,
+            strong_lp: BackgroundDuals | None) -> None:
+    """The nodes of :func:`branch_and_bound`, best first, until the queue is empty or the time is up;
+    the strong LP's duals go to the open nodes when they come (:func:`adopt_duals`)."""
+    time_limit_s = deadline.limit_s
+    root_bound = -math.inf
     while search.queue or (rival is not None and rival.refill(search)):
         if search.nodes and (deadline.passed(search) or (rival is not None and rival.decides(search))):
             break
         raise_if_stopped()
+        duals = strong_lp.take() if strong_lp is not None else None
+        if duals is not None:
+            adopt_duals(search, relaxation, duals, root_bound)
+            strong_lp = None
         bound, _, node = heapq.heappop(search.queue)
         if search.prunes(bound):
             search.discard(bound)
             continue
-        root = search.nodes == 0 and seeds is None
+        root = search.nodes == 0 and from_root
         search.nodes += 1
         evaluation, average = raise_bound(search, relaxation, node, NODE_ITERATIONS)
+        root_bound = node.bound if root else root_bound
         if average is None:
             continue
         search.try_open_set(evaluation.chosen)
@@ -503,6 +527,12 @@ def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitate
             root_incumbent(search, evaluation, time_limit_s)
             dive(search, relaxation, node, evaluation, average, time.perf_counter() + min(
                 DIVE_MAX_S, math.inf if time_limit_s is None else DIVE_SHARE * time_limit_s))
+            if strong_lp is not None and not search.prunes(node.bound):
+                duals = strong_lp.take(ROOT_LP_WAIT_SHARE * (time.perf_counter() - search.started))
+                strong_lp = None if duals is not None else strong_lp
+                if duals is not None and root_from_duals(search, relaxation, node, duals):
+                    evaluation, average = raise_bound(search, relaxation, node, NODE_ITERATIONS)
+                    root_bound = node.bound
         if search.prunes(node.bound):
             search.discard(node.bound)
             continue
@@ -517,7 +547,6 @@ def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitate
             fixing[option] = value
             flips = value != evaluation.chosen[option]  # the child against the relaxed state
             search.push(Node(fixing, max(node.bound, flipped[option]) if flips else node.bound, node.multipliers))
-    return search
 
 
 def root_node(problem: Problem, index: ModelIndex, costs: DenseCapacitated, time_limit_s: float | None) -> Node:
@@ -525,6 +554,43 @@ def root_node(problem: Problem, index: ModelIndex, costs: DenseCapacitated, time
     first = lagrangian_bound(problem, index, None, max_iterations=ROOT_ITERATIONS,
                              time_limit_s=ROOT_SHARE * (time_limit_s or 60.0))
     return Node(np.where(costs.forced, 1, -1).astype(np.int8), -math.inf, first.multipliers)
+
+
+def root_from_duals(search: Search, relaxation: Relaxation, root: Node, duals: np.ndarray) -> bool:
+    """Whether the strong LP's duals give the root a higher bound than its own multipliers; if so they
+    become its multipliers (and its children's)."""
+    at_duals = relaxation.evaluate(duals, root.fixing).bound
+    logger.debug("root bound %.10g, at the strong LP's duals %.10g", root.bound, at_duals)
+    if not at_duals > root.bound:
+        return False
+    logger.info("capacitated branch-and-bound: the strong LP's duals raise the root bound from %.10g to %.10g",
+                root.bound, at_duals)
+    root.multipliers = duals
+    return True
+
+
+def adopt_duals(search: Search, relaxation: Relaxation, duals: np.ndarray, root_bound: float) -> None:
+    """The strong LP's duals (``planner.solver.strong_lp``) as the multipliers of every open node
+    where they give a higher bound, if they give the root a higher bound than its own multipliers
+    (``root_bound``; −∞ before the root is evaluated: then the root is the one open node, evaluated at
+    its own multipliers here). Any multipliers give a valid bound, so a node's bound only rises."""
+    root_fixing = np.where(search.costs.forced, 1, -1).astype(np.int8)
+    if root_bound == -math.inf and len(search.queue) == 1:
+        root_bound = relaxation.evaluate(search.queue[0][2].multipliers, root_fixing).bound
+    at_root = relaxation.evaluate(duals, root_fixing).bound
+    logger.debug("root bound %.10g, at the strong LP's duals %.10g", root_bound, at_root)
+    if not at_root > root_bound:
+        return
+    raised = 0
+    for position, (bound, count, node) in enumerate(search.queue):
+        at_duals = relaxation.evaluate(duals, node.fixing).bound
+        if at_duals > bound:
+            node.bound, node.multipliers = at_duals, duals.copy()
+            search.queue[position] = (at_duals, count, node)
+            raised += 1
+    heapq.heapify(search.queue)
+    logger.info("capacitated branch-and-bound: the strong LP's duals raise the root bound from %.10g to %.10g "
+                "and %d of %d open nodes", root_bound, at_root, raised, len(search.queue))
 
 
 @dataclass
