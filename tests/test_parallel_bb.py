@@ -58,6 +58,9 @@ class NoDuals:
     def __init__(self, costs, time_limit_s: float) -> None:
         pass
 
+    def nearly_done(self, share: float) -> bool:
+        return False
+
     def take(self, wait_s: float = 0.0):
         return None
 
