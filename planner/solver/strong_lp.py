@@ -40,16 +40,17 @@ VIOLATION = 1e-7  # x_od above y_o by more than this: the row is added
 
 
 class BackgroundDuals:
-    """:func:`strong_lp_duals` on a daemon thread (HiGHS releases the GIL while it solves, so the
-    caller's search goes on beside it): :meth:`take` returns the duals once, when they are there."""
+    """:func:`strong_lp_duals` on a thread (HiGHS releases the GIL while it solves, so the caller's
+    search goes on beside it): :meth:`take` returns the duals once, when they are there."""
 
     def __init__(self, costs, time_limit_s: float) -> None:
         self.stop = threading.Event()
         self.duals: np.ndarray | None = None
         self.violated = [len(costs.demand)]  # the pairs' count, then the rows each round adds (the thread appends)
         self.done = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(costs, time_limit_s), name="planner-strong-lp",
-                                       daemon=True)
+        # not a daemon: a process must not end while HiGHS runs on a thread of it (the C++ teardown aborts
+        # it, exit code 134); once stopped it ends at its next round, and the interpreter waits for that
+        self.thread = threading.Thread(target=self._run, args=(costs, time_limit_s), name="planner-strong-lp")
         self.thread.start()
 
     def _run(self, costs, time_limit_s: float) -> None:
