@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import math
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -18,6 +20,7 @@ from planner.solver import capacitated_bb
 from planner.solver.capacitated_bb import DenseCapacitated, Node, solve_capacitated_bb
 from planner.solver.strong_lp import strong_lp_duals
 from tests.builders import dense_problem
+from tests.conftest import CHECKOUT
 from tests.test_capacitated_bb import EXACT, enumerated, random_capacitated
 
 
@@ -167,3 +170,24 @@ def test_the_lp_gives_up_at_its_time_limit_or_when_stopped():
     stop = threading.Event()
     stop.set()
     assert strong_lp_duals(*args, time_limit_s=60.0, stop=stop) is None
+
+
+EXIT_WHILE_SOLVING = """
+import sys, time
+from planner.model.index import ModelIndex
+from planner.solver.capacitated_bb import DenseCapacitated
+from planner.solver.strong_lp import BackgroundDuals
+from tests.test_capacitated_bb import random_capacitated
+problem = random_capacitated(1, ratio=8.0, n_sites=100, n_regions=1000)
+lp = BackgroundDuals(DenseCapacitated.of(problem, ModelIndex.from_problem(problem)), 60.0)
+time.sleep(float(sys.argv[1]))
+lp.cancel()
+"""
+
+
+@pytest.mark.slow
+def test_a_process_that_ends_while_the_lp_runs_exits_cleanly():
+    for wait_s in (0.2, 0.5, 1.0, 2.0):  # HiGHS mid-round on the thread (its rounds take seconds here)
+        done = subprocess.run([sys.executable, "-c", EXIT_WHILE_SOLVING, str(wait_s)], cwd=CHECKOUT,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (wait_s, done.returncode, done.stderr[-500:])
