@@ -116,7 +116,7 @@ def test_cap_single_source_names_the_variant(tmp_path):
     assert problem.name == "cap00-ss" and problem.single_sourcing
 
 
-ZERO_DEMAND_CAP = "2 3\n10 5\n10 7\n0 100 1\n4 1 2\n3 2 1\n"  # customer 1 has demand 0
+ZERO_DEMAND_CAP = "2 3\n10 5\n10 7\n0 0 0\n4 1 2\n3 2 1\n"  # customer 1 has demand 0 and no costs
 
 
 @pytest.mark.parametrize("single_source", [False, True])
@@ -244,8 +244,18 @@ def test_sscflp_token_count(tmp_path):
 
 def test_sscflp_zero_demand_needs_no_supply(tmp_path):
     """The instance of ``ZERO_DEMAND_CAP`` in Holmberg's layout (facility-major costs): optimum 8."""
-    [row] = run_bench("sscflp", [write(tmp_path, "p99", "2 3\n10 5\n10 7\n0 4 3\n100 1 2\n1 2 1\n")])
+    [row] = run_bench("sscflp", [write(tmp_path, "p99", "2 3\n10 5\n10 7\n0 4 3\n0 1 2\n0 2 1\n")])
     assert (row["status"], row["objective"], row["reason"]) == ("optimal", pytest.approx(8.0), None)
+
+
+@pytest.mark.parametrize("fmt, text", [
+    ("cap", "2 3\n10 5\n10 7\n0 100 1\n4 1 2\n3 2 1\n"),  # textbook optimum 11 (site 2 alone), not 8
+    ("sscflp", "2 3\n10 5\n10 7\n0 4 3\n100 1 2\n1 2 1\n"),
+])
+def test_a_zero_demand_customer_with_costs_is_refused_not_dropped(tmp_path, fmt, text):
+    reader = read_orlib_cap if fmt == "cap" else read_sscflp
+    with pytest.raises(InputError, match=r"customer 1 has demand 0 but allocation costs up to 100 .*positive demand"):
+        reader(write(tmp_path, "p99", text))
 
 
 def test_sscflp_negative_demand_is_an_error(tmp_path):

@@ -7,9 +7,9 @@ Mapping of a facility-location instance with :math:`m` facilities and :math:`n` 
 * site :math:`i` = one option (type ``"facility"``), opening cost :math:`f_i`, one module of
   capacity :math:`s_i` (``np.inf`` when uncapacitated), ``min_modules = max_modules = 1``;
 * customer :math:`j` = one region with demand :math:`d_j` of the one product ``"demand"``, which
-  must be served (``unmet_penalty = inf``, no delivery radius); a customer of demand 0 needs no
-  supply and gets no arcs (the textbook row :math:`\sum_i x_{ij} = 1` would still charge it the
-  cheapest :math:`c_{ij}` of an open facility; here it is not served and costs nothing);
+  must be served (``unmet_penalty = inf``, no delivery radius); a customer of demand 0 and no costs
+  needs no supply and gets no arcs (exact: the textbook row :math:`\sum_i x_{ij} = 1` charges it
+  nothing); one of demand 0 with a cost is refused by the readers (:func:`check_zero_demand`);
 * every pair :math:`(i, j)` is an arc with unit cost :math:`c_{ij} / d_j` in
   ``arc_production_cost`` (transport and CO2 zero), where :math:`c_{ij}` is the cost of serving
   **all** of :math:`j`'s demand from :math:`i`. The model's flow cost
@@ -54,7 +54,7 @@ def problem_from_costs(
     of customer ``j``'s ``demand[j]`` (≥ 0) from facility ``i``; ``capacity[i]`` may be ``np.inf``.
 
     Pairs whose cost is infinite (unreachable, e.g. a disconnected graph) get no arc; nor does a
-    customer of demand 0, which needs no supply (its costs :math:`c_{ij}` are not counted).
+    customer of demand 0, which needs no supply (the readers accept one only with zero costs).
     """
     opening_cost = np.asarray(opening_cost, dtype=float)
     capacity = np.asarray(capacity, dtype=float)
@@ -94,12 +94,24 @@ def check_dense_shapes(opening_cost: np.ndarray, capacity: np.ndarray, demand: n
         raise ValueError("every customer needs a finite demand ≥ 0")
 
 
-def log_zero_demand(path, demand: np.ndarray) -> None:
-    """Say (info) which customers of a file have demand 0: they need no supply and get no arcs."""
+def check_zero_demand(path, demand: np.ndarray, total_cost: np.ndarray) -> None:
+    """Customers of demand 0 are read when every cost of theirs is 0 (they then change nothing: no
+    arcs, said at info level); InputError where one has a cost, which the textbook row
+    :math:`\\sum_i x_{ij} = 1` would charge (its cheapest open facility's) and flows priced per unit
+    cannot."""
     zero = np.flatnonzero(np.asarray(demand) == 0)
-    if len(zero):
-        logger.info("%s: %d customers have demand 0 (first: customer %d); they need no supply", path, len(zero),
-                    zero[0] + 1)
+    if not len(zero):
+        return
+    priced = zero[(np.nan_to_num(np.abs(total_cost[:, zero]), posinf=1.0) > 0).any(axis=0)]
+    if len(priced):
+        raise InputError(
+            f"{path}: customer {priced[0] + 1} has demand 0 but allocation costs up to "
+            f"{np.nanmax(np.where(np.isfinite(total_cost[:, priced[0]]), total_cost[:, priced[0]], np.nan)):g} "
+            f"({len(priced)} such customers): the model still assigns it and charges its cheapest open facility, "
+            "which the planner's per-unit flow costs cannot express; give it a positive demand or zero costs, "
+            "or read the file as uncapacitated (format 'ufl')")
+    logger.info("%s: %d customers have demand 0 and no costs (first: customer %d); they need no supply", path,
+                len(zero), zero[0] + 1)
 
 
 def one_option_per_site(opening_cost: np.ndarray, capacity: np.ndarray) -> dict[str, np.ndarray]:

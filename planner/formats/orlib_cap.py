@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from planner.errors import InputError
-from planner.formats.dense import log_zero_demand, problem_from_costs
+from planner.formats.dense import check_zero_demand, problem_from_costs
 from planner.formats.tokens import check_dense_values, instance_name, read_sites_customers, to_floats
 from planner.problem import Problem
 
@@ -104,12 +104,12 @@ def read_orlib_cap(path: Path, *, capacity: float | None = None, single_source: 
 
     The instance is named after the file, with ``-<capacity>`` when the capacity was substituted and
     ``-ss`` when single-sourced: ``cap41``, ``cap61-ss``, ``capa-8000`` (as in ``known_optima.csv``).
-    A customer with zero demand needs no supply: it gets no arcs and its costs are not counted
-    (:mod:`planner.formats.dense`).
+    A customer with zero demand and zero costs needs no supply and gets no arcs; one with zero demand
+    and a cost is an error (:func:`planner.formats.dense.check_zero_demand`).
     """
     path = Path(path)
     data = parse_orlib_cap(path, capacity=capacity)
-    log_zero_demand(path, data.demand)
+    check_zero_demand(path, data.demand, data.total_cost)
     name = instance_name(path)
     if data.capacity_is_word:
         name += f"-{capacity:g}"

@@ -20,7 +20,7 @@ Model (each customer served by exactly one facility):
     \sum_j d_j x_{ij} \le s_i y_i,\; x_{ij} \le y_i,\; x, y \in \{0,1\}
 
 The mapping onto :class:`planner.problem.Problem` (``single_sourcing=True``) is described in
-:mod:`planner.formats.dense`; a customer of demand 0 needs no supply.
+:mod:`planner.formats.dense`; a customer of demand 0 and no costs needs no supply (with a cost it is an error).
 
 Cite: K. Holmberg, M. Rönnqvist & D. Yuan, "An exact algorithm for the capacitated facility location
 problems with single sourcing", EJOR 113 (1999) 544–559.
@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from planner.formats.dense import log_zero_demand, problem_from_costs
+from planner.formats.dense import check_zero_demand, problem_from_costs
 from planner.formats.tokens import check_dense_values, instance_name, read_sites_customers, to_floats
 from planner.problem import Problem
 
@@ -49,7 +49,7 @@ def read_sscflp(path: Path) -> Problem:
     demand = values[site_block : site_block + n_customers]
     total_cost = values[site_block + n_customers :].reshape(n_sites, n_customers)  # facility-major
     check_dense_values(path, capacity=capacity, opening_cost=opening_cost, demand=demand, total_cost=total_cost)
-    log_zero_demand(path, demand)
+    check_zero_demand(path, demand, total_cost)
     logger.info("read %s: %d facilities × %d customers", path.name, n_sites, n_customers)
     return problem_from_costs(
         instance_name(path),
