@@ -85,6 +85,7 @@ ROOT_ITERATIONS = 400  # subgradient steps at the root (planner.solver.lagrangia
 ROOT_SHARE = 0.1  # of the time limit at most for them (of 60 s without one)
 ROOT_LP_SHARE = 0.25  # of the time limit at most for the strong LP beside the search (of 60 s without one)
 ROOT_LP_MAX_S = 10.0  # and at most this
+ROOT_LP_MAX_ARCS = 400_000  # no strong LP on larger tables (its HiGHS instance: 90 MB for capa's 100,000 arcs)
 ROOT_LP_WAIT_SHARE = 0.5  # the root waits for the strong LP at most this share of the time it has taken ...
 ROOT_LP_NEAR_END = 0.05  # ... where its latest round added at most this share of the pairs' count of rows
 NODE_ITERATIONS = 30  # and at every other node (15: weaker bounds; 25–60 alike on 100 × 1,000)
@@ -498,8 +499,8 @@ def branch_and_bound(problem: Problem, index: ModelIndex, costs: DenseCapacitate
     for node in seeds if seeds is not None else [root_node(problem, index, costs, time_limit_s)]:
         search.push(node)
     # after the root's subgradient, which shares the cores with the partner's start (parallel_bb) at first
-    strong_lp = None if seeds is not None else BackgroundDuals(costs, min(
-        ROOT_LP_MAX_S, ROOT_LP_SHARE * (time_limit_s or 60.0)))
+    with_lp = seeds is None and np.isfinite(costs.cost).sum() <= ROOT_LP_MAX_ARCS
+    strong_lp = BackgroundDuals(costs, min(ROOT_LP_MAX_S, ROOT_LP_SHARE * (time_limit_s or 60.0))) if with_lp else None
     try:
         explore(search, relaxation, Deadline(started, time_limit_s, extendable), rival, seeds is None, strong_lp)
     finally:
