@@ -166,8 +166,8 @@ def test_bench_names_why_a_pmed_instance_is_infeasible_without_model_file_hints(
     assert result.exit_code == 1, result.output
     [row] = [json.loads(line) for line in result.stdout.splitlines()]
     assert row["status"] == "infeasible"
-    assert row["reason"].startswith("at least 2 facilities must open to serve all demand that must be served, but "
-                                    "at most 1 may")
+    assert row["reason"].startswith("the network is infeasible: at least 2 facilities must open to serve all demand "
+                                    "that must be served, but at most 1 may")
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert errors == [f"error: 1 of 1 instances have no solution: split (infeasible: {row['reason']})"]
     assert "planner validate" not in result.stderr and "HiGHS" not in result.stderr

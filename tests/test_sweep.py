@@ -97,7 +97,7 @@ def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
     assert (table.loc[0, "status"] == "failed").all()
     rejected = table.loc[(2, 3, 2)]
     assert rejected["status"] == "failed" and "max_modules (2) < min_modules (3)" in rejected["error"]
-    assert table.loc[(0, 1, 2), "error"].count("infeasible") >= 1
+    assert "infeasible" in table.loc[(0, 1, 2), "error"] and "network.max_facilities" in table.loc[(0, 1, 2), "error"]
     assert [table.loc[k, "status"] for k in [(2, 1, 2), (2, 1, 3), (2, 3, 3)]] == ["optimal"] * 3
     assert first.rows["network.max_facilities"].map(type).eq(int).all()  # whole numbers stay whole in the table
     finished = [out / folder for folder in first.rows.loc[first.rows["status"] == "optimal", "folder"]]

@@ -164,8 +164,9 @@ def explain_counts(problem: Problem, options: SolverOptions, error: InfeasibleEr
     fix = "raise the limit, or set an unmet penalty so that demand may go unserved"
     if problem.max_facilities is not None and fewest > problem.max_facilities:
         return InfeasibleError(  # the bound is valid, so "at least" holds whether or not the minimum was proven
-            f"at least {fewest} facilities must open to serve all demand that must be served, but at most "
-            f"{problem.max_facilities} may (the facility-count limit: network.max_facilities, or p); {fix}")
+            f"the network is infeasible: at least {fewest} {'facility' if fewest == 1 else 'facilities'} must open "
+            f"to serve all demand that must be served, but at most {problem.max_facilities} may (the "
+            f"facility-count limit: network.max_facilities, or p); {fix}")
     if not by_type or (problem.max_facilities is not None and report.status is not Status.OPTIMAL):
         return error
     limited = [problem.type_ids[k] for k in np.flatnonzero(problem.type_max_count < n_per_type)]
