@@ -571,3 +571,10 @@ def test_input_errors_are_one_line_and_name_the_file(tmp_path, name, text, reade
     with pytest.raises(InputError) as caught:
         reader(path)
     assert str(caught.value).startswith(str(path)) and "\n" not in str(caught.value)
+
+
+def test_a_number_with_a_digit_separator_in_a_file_is_refused_by_position(tmp_path):
+    """Python's float() reads '2_2' as 22; a data file's token is a number as written, or an error."""
+    path = write(tmp_path, "cap00.txt", CAP.replace("+32.5", "3_2.5"))
+    with pytest.raises(InputError, match=r"cap00\.txt: token 8 is '3_2\.5', not a number"):
+        read_orlib_cap(path)

@@ -4,10 +4,12 @@ VSS ≥ 0 and EVPI ≥ 0, one scenario = the deterministic model, recourse and C
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
 
+from planner.errors import InfeasibleError
 from planner.inputs.scenarios import Scenarios, generate_scenarios
 from planner.model import ModelIndex, build_model
 from planner.solver.highs import solve_model
@@ -71,7 +73,6 @@ def test_hand_derived_stochastic_optimum_differs_from_mean_value():
     sp = stochastic_problem(problem, scenarios, ["other"])
     ev = mean_value_run(sp, EXACT, ModelIndex.from_problem(sp.problem))
     assert ev.objective == pytest.approx(680.0)
-    assert ev.solution.first_stage.open.tolist() == [1, 0]
     analysis = analyse(sp, EXACT)
     first = analysis.rp.solution.first_stage
     assert first.open.tolist() == [1, 1] and first.modules.tolist() == [1, 2]
@@ -259,3 +260,18 @@ def test_a_role_without_options_is_an_infeasible_strategy():
     analysis = analyse(sp, EXACT)
     assert analysis.strategies["central_only"].status == "infeasible"
     assert analysis.strategies["micro_only"].status == "optimal"
+
+
+def test_a_fixed_network_too_small_for_a_scenario_is_infeasible_not_an_internal_error():
+    """Demand must be served; site A (two modules of 60) serves the mean 80 alone, but not the high
+    scenario's 150: with A's modules fixed the aggregate capacity row has no free variable left, which
+    Pyomo refuses to compile. That is the network's infeasibility in the scenario (EEV infinite)."""
+    problem = dense_problem(demand=[80], opening_cost=[600, 100], capacity=[60, 30], unit_cost=[[1], [7]],
+                            module_cost=np.array([10.0, 10.0]), max_modules=np.array([2, 1]))
+    scenarios = Scenarios(("high", "low"), np.array([0.5, 0.5]), np.array([[[150.0]], [[10.0]]]))
+    sp = stochastic_problem(problem, scenarios, ["other"])
+    index = ModelIndex.from_problem(sp.problem)
+    ev = mean_value_run(sp, EXACT, index)
+    with pytest.raises(InfeasibleError, match="cannot serve scenario high"):
+        evaluate_first_stage(sp, ev.solution.first_stage, EXACT, index)
+    assert math.isinf(analyse(sp, EXACT).eev)

@@ -173,14 +173,21 @@ def read_tokens(path: Path) -> list[str]:
     return tokens
 
 
+def number(token: str) -> float:
+    """``float(token)``, except that Python's digit separators (``2_2``) are not a number in a data file."""
+    if "_" in token:
+        raise ValueError(token)
+    return float(token)
+
+
 def to_floats(tokens: list[str], path: Path, *, start: int = 0) -> np.ndarray:
-    """``float()`` of every token; ``start`` is the position of ``tokens[0]`` in the file (for messages)."""
+    """:func:`number` of every token; ``start`` is the position of ``tokens[0]`` in the file (for messages)."""
     try:
-        return np.array([float(token) for token in tokens], dtype=float)
+        return np.array([number(token) for token in tokens], dtype=float)
     except ValueError:
         for position, token in enumerate(tokens, start=start + 1):
             try:
-                float(token)
+                number(token)
             except ValueError:
                 raise InputError(
                     f"{path}: token {position} is {token[:20]!r}, not a number (every token of the file must be one)"
@@ -191,7 +198,7 @@ def to_floats(tokens: list[str], path: Path, *, start: int = 0) -> np.ndarray:
 def to_count(token: str, path: Path, what: str, *, minimum: int = 1) -> int:
     """A header token that must be an integer from ``minimum`` to :data:`MAX_COUNT` (``"16"`` or ``"16."``)."""
     try:
-        value = float(token)
+        value = number(token)
     except ValueError:
         raise InputError(f"{path}: {what} is {token[:20]!r}, not a number") from None
     if not value.is_integer() or not minimum <= value <= MAX_COUNT:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.common.errors import InfeasibleConstraintException
 
 from planner.errors import InfeasibleError, SolverError
 from planner.inputs.scenarios import Scenarios
@@ -208,7 +209,11 @@ def evaluate_first_stage(
         alone = sp.with_scenarios(sp.scenarios.subset([s]), cvar_weight=0.0)
         model = build_stochastic_model(alone, index)
         _fix_first_stage(model, index, fixed)
-        reports.append(solve_model(model, _tight(options)))
+        try:
+            reports.append(solve_model(model, _tight(options)))
+        except InfeasibleConstraintException:  # a row left without free variables is violated when compiled
+            raise InfeasibleError(f"the fixed network cannot serve scenario {sp.scenarios.ids[s]} (too little "
+                                  "capacity for its demand that must be served)") from None
         parts.append(StochasticSolution.from_model(model, alone, index))
     solution = StochasticSolution(
         first_stage=parts[0].first_stage,
@@ -445,12 +450,13 @@ def analyse(
 
 def _evaluated_or_none(sp: StochasticProblem, first: FirstStage, options: SolverOptions, index: ModelIndex):
     """:func:`evaluate_first_stage`, or None where the network is infeasible in some scenario (a
-    service level it misses when demand differs): its EEV and VSS are then infinite."""
+    service level it misses, or too little capacity, when demand differs): its EEV and VSS are then
+    infinite."""
     try:
         return evaluate_first_stage(sp, first, options, index)
     except InfeasibleError:
-        logger.warning("the mean-value network is infeasible in some scenario (a service level it misses): "
-                       "EEV and VSS are infinite")
+        logger.warning("the mean-value network is infeasible in some scenario (a service level it misses or too "
+                       "little capacity): EEV and VSS are infinite")
         return None
 
 
