@@ -475,12 +475,12 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
         from planner.studies.stochastic.staged import check_periods
 
         check_periods(periods)
-    if periods is not None and "rollout" not in config.model_fields_set:
-        logger.warning("--periods %d: the model file has no [rollout]; its defaults apply (adoption, no pilot "
-                       "regions, no discounting: see models/README.md)", periods)
     if scenarios is not None or periods is not None:
         cost_objective_only(config, "--scenarios and --periods")
-        no_proximity(config, "--scenarios and --periods", data)
+        unsupported_with_scenarios(config, "--scenarios and --periods", data, periods=periods is not None)
+        if periods is not None and "rollout" not in config.model_fields_set:
+            logger.warning("--periods %d: the model file has no [rollout]; its defaults apply (adoption, no pilot "
+                           "regions, no discounting: see models/README.md)", periods)
         return _solve_uncertain(config, data, options, out_dir, scenarios, seed, periods, basemap)
     _, summary = _reserve_plan_write(out_dir, config, data, options, lambda: plan(config, data, options), _write_plan,
                                      basemap=basemap)
@@ -516,9 +516,19 @@ def _comparable(extra, base, data) -> None:
                          "regions file as REGIONS for all models")
 
 
-def no_proximity(config, what: str, data=None) -> None:
-    """Scenario models keep demand price-blind and have no inbound supply: proximity bands and a
-    supplier file are refused with one line."""
+def unsupported_with_scenarios(config, what: str, data=None, periods: bool = False) -> None:
+    """Scenario and staged models keep demand price-blind and have no inbound supply and no CO2 cap
+    (the staged one no service levels either): a model with them is refused with one line, before
+    anything is solved (their networks would only fail the audit)."""
+    source = config.source_path or config.name
+    if config.network.max_co2_t_per_yr is not None:
+        raise InputError(f"{source}: {what} do not support a CO2 cap yet (network.max_co2_t_per_yr = "
+                         f"{config.network.max_co2_t_per_yr:g}); remove it for this study (carbon_price still "
+                         "prices CO2)")
+    serviced = [name for name, product in config.products.items() if product.service is not None]
+    if periods and serviced:
+        raise InputError(f"{source}: --periods does not support service levels yet (products.{serviced[0]}.service); "
+                         "remove them for this study, or use --scenarios")
     banded = [name for name, product in config.products.items() if product.proximity is not None]
     if banded:
         raise InputError(f"{config.source_path or config.name}: {what} do not support proximity bands yet "
@@ -829,7 +839,7 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
     out_dir = _output_folder(out, base, data, "compare_", inputs=[*models, scenarios])
     spec = None
     if scenarios is not None:
-        no_proximity(base, "--scenarios", data)
+        unsupported_with_scenarios(base, "--scenarios", data)
         from planner.studies.stochastic.pipeline import parse_scenarios_option
 
         spec = parse_scenarios_option(scenarios)

@@ -204,3 +204,21 @@ def test_periods_other_than_the_adoption_list_name_the_model_file(tmp_path):
     write_instance(tmp_path, model=MODEL + ROLLOUT)
     result = run_solve(tmp_path, "--periods", "3")
     assert_clean_failure(result, tmp_path / "out", "key 'rollout.adoption' has 2 numbers for 3 periods", ".toml")
+
+
+@pytest.mark.parametrize(("addition", "option", "message"), [
+    ("\n[network]\nmax_co2_t_per_yr = 1000.0\n", ("--scenarios", "2"),
+     "--scenarios and --periods do not support a CO2 cap yet (network.max_co2_t_per_yr = 1000)"),
+    ("\n[network]\nmax_co2_t_per_yr = 1000.0\n", ("--periods", "2"),
+     "--scenarios and --periods do not support a CO2 cap yet"),
+    ("\n[products.widget.service]\nmin_share_within = 0.5\nwithin_km = 100.0\n", ("--periods", "2"),
+     "--periods does not support service levels yet (products.widget.service)"),
+])
+def test_constraints_the_scenario_models_lack_are_refused_up_front(tmp_path, addition, option, message):
+    """The scenario and staged models have no CO2-cap row (the staged one no service rows): their
+    networks would only fail the audit after the solve; the model is refused in one line instead."""
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL + addition)
+    result = run_solve(tmp_path, *option)
+    assert_clean_failure(result, tmp_path / "out", message)
