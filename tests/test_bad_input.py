@@ -435,3 +435,25 @@ def test_region_beyond_every_radius_with_penalty_stays_unmet(tmp_path):
     assert regions.loc["far", "served"] == pytest.approx(0.0)
     assert regions.loc["far", "unmet_cost"] == pytest.approx(10.0 * 1000.0)
     assert regions.drop(index="far")["unmet"].sum() == pytest.approx(0.0)
+
+
+def test_a_region_needing_more_than_the_sites_within_reach_is_named_before_solving():
+    """Region r0 (demand 50) is reached only by site s0 (capacity 40; s1's arc is beyond the radius):
+    infeasible though the sites together hold 80 for the 60 of demand; the screening names r0 and 40."""
+    import dataclasses
+
+    import numpy as np
+
+    from planner.errors import InfeasibleError
+    from planner.inputs.screen import screen_problem
+    from planner.problem import ARC_FIELDS
+    from tests.builders import dense_problem
+
+    problem = dense_problem(demand=[50, 10], opening_cost=[1, 1], capacity=[40, 40], unit_cost=[[1, 1], [1, 1]])
+    keep = ~((problem.arc_option == 1) & (problem.arc_region == 0))  # s1 cannot reach r0
+    problem = dataclasses.replace(problem, **{name: getattr(problem, name)[keep] for name in ARC_FIELDS})
+    with pytest.raises(InfeasibleError, match=r"'r0' needs 50 units/yr of 'p' but the 1 site\(s\) that can reach it "
+                                              r"make at most 40; raise"):
+        screen_problem(problem)
+    roomy = dataclasses.replace(problem, module_capacity=np.array([60.0, 40.0]))
+    screen_problem(roomy)  # 50 fits s0's 60: no error

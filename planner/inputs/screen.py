@@ -35,6 +35,7 @@ def screen_problem(problem: Problem) -> Screening:
     check_numerics(problem)
     screening = check_reach(problem)
     check_capacity(problem)
+    check_capacity_in_reach(problem)
     check_single_source_sizes(problem)
     check_forced_types(problem)
     check_type_counts(problem)
@@ -122,6 +123,32 @@ def check_capacity(problem: Problem) -> None:
         sites = _sites_text(problem, len(top))
         raise InfeasibleError(f"demand that must be served is {required:,.6g} units/yr but {sites} can make at most "
                               f"{top.sum():,.6g}; {_capacity_fix(problem, len(top), len(by_site))}")
+
+
+def check_capacity_in_reach(problem: Problem) -> None:
+    """Every (region, product) pair that must be served needs no more than all the sites that can reach
+    it (arcs: within the radius) can make together, each site at its largest option; the pair's need is
+    its least arc demand (proximity factors included)."""
+    must_serve = ~np.isfinite(problem.unmet_penalty)[problem.arc_product] & (problem.arc_demand > 0)
+    if not must_serve.any() or not np.isfinite(problem.option_capacity_max).all():
+        return
+    arcs = pd.DataFrame({"region": problem.arc_region[must_serve], "product": problem.arc_product[must_serve],
+                         "site": problem.option_site[problem.arc_option[must_serve]],
+                         "capacity": problem.option_capacity_max[problem.arc_option[must_serve]],
+                         "need": problem.arc_demand[must_serve]})
+    by_site = arcs.groupby(["region", "product", "site"]).agg(capacity=("capacity", "max"), need=("need", "min"))
+    pairs = by_site.groupby(level=["region", "product"]).agg(capacity=("capacity", "sum"), need=("need", "min"),
+                                                              sites=("capacity", "size"))
+    short = pairs[pairs["need"] > pairs["capacity"] * (1 + 1e-9)]
+    if short.empty:
+        return
+    items = [f"'{problem.region_ids[r]}' needs {row.need:,.6g} units/yr of '{problem.product_ids[p]}' but the "
+             f"{int(row.sites)} site(s) that can reach it make at most {row.capacity:,.6g}"
+             for (r, p), row in short.iterrows()]
+    raise InfeasibleError(
+        f"{len(items)} region(s) need more than the facilities within reach can make: {truncated(items, 3)}; raise "
+        "their capacity (modules) or the delivery radius (max_distance_km), add candidate sites near them, or set "
+        "an unmet penalty")
 
 
 def oversized_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
