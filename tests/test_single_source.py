@@ -99,3 +99,17 @@ def test_regret_needs_room_for_every_pair():
     costs = DenseCapacitated.of(problem, ModelIndex.from_problem(problem))
     assert single_source.regret_assignment(costs, np.array([True, False])) is None
     assert single_source.regret_assignment(costs, np.array([True, True])).tolist() == [0, 1]
+
+
+def test_with_too_little_time_left_for_highs_the_start_is_the_answer_with_its_bound(monkeypatch):
+    """40 × 600 (24,000 arcs) and a 0.01 s limit: HiGHS is not started on the model (it would overrun
+    the limit many times over); the start is returned as a time-limited answer with the Lagrangian bound,
+    audited."""
+    problem, *_ = random_single_source(3, 2.0, n_sites=40, n_regions=600)
+    options = dataclasses.replace(EXACT, time_limit_s=0.01)
+    assert single_source.applies(problem, options)
+    run = solve_problem(problem, options, Timing())
+    assert run.report.termination == "time limit reached in the single-source start; HiGHS not run"
+    assert run.report.status.value == "time_limit" and run.audit.passed
+    assert run.report.best_bound <= run.report.objective
+    assert run.report.objective == pytest.approx(solution_cost(problem, run.index, run.solution), rel=1e-9)
