@@ -336,3 +336,21 @@ def test_single_sourcing_infeasibility_is_explained(demand, expected, screen):
     problem = dense_problem(demand, [10, 10], [1000, 1000], [[1, 2, 3], [3, 2, 1]], single_sourcing=True)
     with pytest.raises(InfeasibleError, match="^" + re.escape(expected)):
         solve_problem(problem, EXACT, screen=screen)
+
+
+def test_a_scenario_model_is_explained_by_its_largest_cell_that_is_infeasible_alone():
+    """Two sites of 40, at most one open: demand 30 fits one, 70 needs two. The cells are tried
+    largest first; the one of 70 is infeasible alone, named with the count explanation; where every
+    cell fits alone, the original error stands."""
+    from planner.errors import InfeasibleError, UnexplainedInfeasibleError
+    from planner.solver.explain import explain_demand_cells
+
+    problem = dense_problem(demand=[70], opening_cost=[10, 10], capacity=[40, 40], unit_cost=[[1], [1]],
+                            max_facilities=1)
+    original = UnexplainedInfeasibleError("HiGHS proved the network infeasible")
+    cells = [("scenario low", np.array([[30.0]])), ("scenario high", np.array([[70.0]]))]
+    explained = explain_demand_cells(problem, cells, SolverOptions(quiet=True), original)
+    assert isinstance(explained, InfeasibleError) and not isinstance(explained, UnexplainedInfeasibleError)
+    assert str(explained).startswith("scenario high: the network is infeasible: at least 2 facilities must open")
+    fitting = [("scenario low", np.array([[30.0]])), ("scenario mid", np.array([[35.0]]))]
+    assert explain_demand_cells(problem, fitting, SolverOptions(quiet=True), original) is original

@@ -21,6 +21,12 @@ asking whether the rest is feasible:
    (e.g. a p-median graph of more components than p).
 
 Otherwise HiGHS's own error stands.
+
+A scenario or staged model (``--scenarios``, ``--periods``) that HiGHS proves infeasible is explained by
+its demand cells (:func:`explain_demand_cells`): the deterministic model of each of the
+``MAX_EXPLAINED_CELLS`` largest cells (by total demand) is solved, and the first one that is infeasible
+on its own is explained as above, named; where each is feasible on its own, HiGHS's error stands (it is
+then the one network for all cells that cannot be).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import math
 
 import numpy as np
 
-from planner.errors import InfeasibleError, SolverError
+from planner.errors import InfeasibleError, SolverError, UnexplainedInfeasibleError
 from planner.inputs.screen import check_single_source_sizes
 from planner.model.arrays import build_standard_form
 from planner.model.index import ModelIndex
@@ -43,6 +49,7 @@ from planner.solver.service import explain_service_infeasibility
 logger = logging.getLogger(__name__)
 
 EXPLAIN_TIME_LIMIT_S = 60.0  # at most this long for each solve of an explanation
+MAX_EXPLAINED_CELLS = 5  # the largest demand cells of a scenario or staged model tried on their own
 CO2_ROW = "co2_cap_constr"
 CO2_FIX = ("raise network.max_co2_t_per_yr, lower the emission factors (co2_kg_per_unit, co2_kg_per_unit_km) "
            "or give the products an unmet_penalty_per_unit")
@@ -173,3 +180,27 @@ def explain_counts(problem: Problem, options: SolverOptions, error: InfeasibleEr
     return InfeasibleError(
         f"the facility types' max_count ({', '.join(limited)}) makes the network infeasible: without it all demand "
         f"that must be served can be served (with {round(report.objective)} facilities); {fix}")
+
+
+def explain_demand_cells(problem: Problem, cells: list[tuple[str, np.ndarray]], options: SolverOptions,
+                         error: InfeasibleError) -> InfeasibleError:
+    """The first of the largest ``cells`` ((label, (R, P) demand), e.g. a scenario) whose deterministic
+    model is infeasible on its own, explained and named; ``error`` where none is (see the module)."""
+    from planner.problem import ARC_FIELDS
+    from planner.solver.engine import solve  # the engine imports this module
+
+    feasibility = dataclasses.replace(explain_options(options), mip_gap=1.0)  # any network answers
+    for label, demand in sorted(cells, key=lambda cell: -float(cell[1].sum()))[:MAX_EXPLAINED_CELLS]:
+        keep = demand[problem.arc_region, problem.arc_product] > 0
+        alone = dataclasses.replace(problem, demand=demand,
+                                    **{name: getattr(problem, name)[keep] for name in ARC_FIELDS})
+        logger.info("infeasible: solving %s on its own, to explain it", label)
+        try:
+            solve(alone, feasibility)
+        except UnexplainedInfeasibleError:
+            continue
+        except InfeasibleError as explained:
+            return InfeasibleError(f"{label}: {explained}")
+        except SolverError:
+            continue
+    return error

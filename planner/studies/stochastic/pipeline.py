@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from planner.audit import audit
-from planner.errors import InfeasibleError, InputError, SolverError
+from planner.errors import InfeasibleError, InputError, SolverError, UnexplainedInfeasibleError
 from planner.inputs.scenarios import MAX_SCENARIOS, Scenarios, generate_scenarios, read_scenarios
 from planner.model import ModelIndex, build_model
 from planner.model.solution import Solution
 from planner.pipeline import Run, Timing
 from planner.problem import Problem
 from planner.results import ResultTables
+from planner.solver.explain import explain_demand_cells
 from planner.solver.highs import solve_model
 from planner.solver.outcome import SolverOptions
 from planner.studies.stochastic.analysis import StochasticAnalysis, analyse
@@ -127,7 +128,11 @@ def plan_stochastic(config, data_options, options: SolverOptions, spec: int | Pa
         problem = prepare_problem(config, widest)
         screening = screen_scenarios(problem, scenarios)
         sp = stochastic_problem_from(config, problem, scenarios)
-    analysis = analyse(sp, options, timing)
+    try:
+        analysis = analyse(sp, options, timing)
+    except UnexplainedInfeasibleError as error:
+        cells = [(f"scenario {name}", scenarios.demand[s]) for s, name in enumerate(scenarios.ids)]
+        raise explain_demand_cells(problem, cells, options, error) from None
     with timing.phase("view"):
         view = expected_view(sp, analysis.rp.solution.first_stage, options, timing)
     return StochasticPlan(inputs=inputs, screening=screening, analysis=analysis, run=view)

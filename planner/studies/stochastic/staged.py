@@ -20,11 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError, truncated
+from planner.errors import InfeasibleError, InputError, UnexplainedInfeasibleError, truncated
 from planner.inputs.config import MAX_PERIODS
 from planner.inputs.scenarios import Scenarios
 from planner.model import ModelIndex
 from planner.pipeline import Run, Timing
+from planner.solver.explain import explain_demand_cells
 from planner.solver.outcome import SolverOptions
 from planner.studies.stochastic.rollout import (
     RolloutProblem,
@@ -188,7 +189,12 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
             scenarios.ids, [config.facility_types[t].role for t in problem.type_ids],
             cvar_alpha=config.uncertainty.cvar_alpha, cvar_weight=config.uncertainty.cvar_weight,
         )
-    strategies = compare_strategies(rp, options, timing)
+    try:
+        strategies = compare_strategies(rp, options, timing)
+    except UnexplainedInfeasibleError as error:
+        cells = [(f"scenario {name}, period {t + 1}", rp.demand[s, t]) for s, name in enumerate(rp.scenario_ids)
+                 for t in range(rp.n_periods)]
+        raise explain_demand_cells(rp.problem, cells, options, error) from None
     best = strategies["optimum"]
     if rp.n_scenarios == 1:
         cell, view = (0, rp.n_periods - 1), f"the network of the last period ({rp.n_periods}) of the rollout"
