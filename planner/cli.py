@@ -531,11 +531,11 @@ def unsupported_with_scenarios(config, what: str, data=None, periods: bool = Fal
                          "remove them for this study, or use --scenarios")
     banded = [name for name, product in config.products.items() if product.proximity is not None]
     if banded:
-        raise InputError(f"{config.source_path or config.name}: {what} do not support proximity bands yet "
+        raise InputError(f"{source}: {what} do not support proximity bands yet "
                          f"(products.{banded[0]}.proximity); remove them for this study")
     suppliers = (data.suppliers_path if data is not None else None) or config.suppliers.path
     if suppliers is not None:
-        raise InputError(f"{config.source_path or config.name}: {what} do not support inbound supply yet "
+        raise InputError(f"{source}: {what} do not support inbound supply yet "
                          f"(suppliers {suppliers}); remove [suppliers] / --suppliers for this study")
 
 

@@ -174,6 +174,7 @@ def decide(rows: pd.DataFrame, networks: dict[str, frozenset] | None = None) -> 
     spans zero otherwise, the winner is not decided at these gaps."""
     if rows.empty:
         return {"winner": None, "decided": False, "savings": []}
+    networks = networks or {}
     best = float(rows["objective"].min())
     tolerance = TIE * max(1.0, abs(best))
     tied = list(rows.loc[rows["objective"] <= best + tolerance, "variant"])
@@ -188,7 +189,7 @@ def decide(rows: pd.DataFrame, networks: dict[str, frozenset] | None = None) -> 
             ends = [saving["at_least"], saving["at_most"]]
             tie = None not in ends and max(abs(end) for end in ends) <= tolerance
             rival = str(other.loc[other["objective"].idxmin(), "variant"]) if other["objective"].notna().any() else None
-            same = rival in (networks or {}) and (networks or {}).get(winner) == networks[rival]
+            same = rival in networks and networks.get(winner) == networks[rival]
             savings.append({"against": group, **saving, "tie": tie, "same_network": same})
     decided = bool(savings) and all(s["tie"] or s["same_network"] or (s["at_least"] is not None and s["at_least"] > 0)
                                     for s in savings)
