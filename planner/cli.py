@@ -80,10 +80,25 @@ def _configure_logging(quiet: bool) -> None:
 # --- the one place where errors become exit codes -----------------------------------------------------
 
 
+class PlannerCommand(click.Command):
+    """A subcommand that refuses an empty option or argument value (``--od-matrix "$OD"`` with ``OD``
+    unset): taken as "not given", it would silently run without the file the user meant to pass."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        for param in self.get_params(ctx):
+            value = ctx.params.get(param.name)
+            values = value if isinstance(value, tuple) else (value,)
+            if any(isinstance(item, str) and not item.strip() for item in values):
+                raise click.BadParameter("an empty value; give one or leave it out.", ctx=ctx, param=param)
+        return rest
+
+
 class PlannerGroup(click.Group):
     """Runs every command inside :func:`handle_signals` and turns what it raises, click's usage errors
     included, into one stderr line and an exit code."""
 
+    command_class = PlannerCommand
     ends_process = False  # set when called as the program (not by a test's CliRunner)
 
     def __call__(self, *args, **kwargs):
@@ -101,6 +116,9 @@ class PlannerGroup(click.Group):
             try:
                 return super().invoke(ctx)
             except (click.exceptions.Exit, click.exceptions.Abort):
+                raise
+            except BrokenPipeError:  # stdout closed by its reader (`planner ... | head`): click ends quietly, code 1
+                _discard_staging()
                 raise
             except click.exceptions.ClickException as error:  # usage errors too: one line, not click's three
                 hint = f" (see '{error.ctx.command_path} --help')" if getattr(error, "ctx", None) else ""

@@ -64,10 +64,13 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
 
     Without ``layer``, a file with several layers is an error listing them."""
     path = _check_file(path, what, option)
-    if layer is None and path.suffix.lower() not in PARQUET_SUFFIXES:
+    if path.suffix.lower() not in PARQUET_SUFFIXES:
         layers = list_layers(path)
-        if len(layers) > 1:
+        if layer is None and len(layers) > 1:
             raise InputError(f"{path}: has {len(layers)} layers ({truncated(layers, 8)}); choose one with --layer")
+        if layer is not None and layers and layer not in layers:
+            raise InputError(f"{path}: has no layer '{layer}'; its layers: {truncated(layers, 8)} (--layer, or the "
+                             "[regions] key layer)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # reported as InputError below, never as a raw warning
@@ -111,15 +114,30 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
             return pd.read_parquet(path)
         options = {"sep": "\t" if path.suffix.lower() == ".tsv" else None, "engine": "python",
                    "encoding": "utf-8-sig", "keep_default_na": False, "na_values": [""]}
+        _refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **options))
         wanted = {str(column).lower() for column in text_columns if column}
         header = pd.read_csv(path, nrows=0, **options).columns if wanted else []
         dtype = {column: str for column in header if str(column).lower() in wanted}
         return pd.read_csv(path, dtype=dtype or None, **options)
+    except InputError:
+        raise
     except UnicodeDecodeError as error:
         raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(f"{path}: cannot read as a table ({reason}); give a CSV or Parquet file") from None
+
+
+def _refuse_repeated_columns(path: Path, first_row: pd.DataFrame) -> None:
+    """A header naming a column twice ('demand,...,demand'): pandas would read the second as 'demand.1'
+    and the first would silently be the one used."""
+    names = [str(name).strip() for name in first_row.iloc[0].tolist()] if len(first_row) else []
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name in seen and name != "nan":
+            raise InputError(f"{path}: column '{name}' appears twice in the header (columns {seen[name]} and "
+                             f"{position}); give each column its own name")
+        seen.setdefault(name, position)
 
 
 def decimal_comma_hint(values: pd.Series) -> str:
@@ -291,32 +309,47 @@ def read_sites(path: Path) -> gpd.GeoDataFrame:
     return frame
 
 
+def id_text(raw: pd.Series) -> pd.Series:
+    """Ids as text; a float column of whole numbers (as spreadsheets and shapefiles store integer codes)
+    without its '.0', so that 1001.0 matches '1001' in OD matrices, scenario and sites files."""
+    if pd.api.types.is_float_dtype(raw):
+        values = raw.to_numpy(dtype=float)
+        known = np.isfinite(values)
+        if known.any() and (values[known] == np.round(values[known])).all() and (np.abs(values[known]) < 2**53).all():
+            text = pd.Series(np.where(known, np.nan_to_num(values).astype(np.int64).astype(str), ""), index=raw.index)
+            return text.where(known, raw.astype(str))
+    return raw.astype(str)
+
+
+OD_IDS = {"from": "a site id", "to": "a region id"}
+
+
 def read_od_matrix(path: Path) -> pd.DataFrame:
-    """Origin–destination table (CSV or Parquet): ``from`` (site id), ``to`` (region id), and
+    """Origin–destination table (CSV, TSV or Parquet; read as the regions' tables are: separator sniffed,
+    ids as text, so 'NA' or '01001' stay as written): ``from`` (site id), ``to`` (region id), and
     ``distance_km`` and/or ``cost`` (transport cost per unit, currency/unit, for every product), and
     optionally ``minutes`` (delivery time, for service levels ``within_minutes``)."""
     path = _check_file(Path(path), "OD matrix", "--od-matrix")
-    try:
-        if path.suffix.lower() == ".parquet":
-            table = pd.read_parquet(path)
-        else:
-            table = pd.read_csv(path, dtype={"from": str, "to": str})
-    except Exception as error:
-        raise InputError(f"{path}: cannot read the OD matrix ({error}); give a CSV or Parquet file") from None
-    require_columns(table, ["from", "to"], path, "the OD matrix needs from (site id) and to (region id)")
+    table = read_table(path, "OD matrix", "--od-matrix", text_columns=tuple(OD_IDS))
+    require_columns(table, list(OD_IDS), path, "the OD matrix needs from (site id) and to (region id)")
     values = [column for column in ("distance_km", "cost", "minutes") if column in table.columns]
     if not set(values) & {"distance_km", "cost"}:
         raise InputError(f"{path}: the OD matrix needs a 'distance_km' or a 'cost' column; add one")
-    table["from"] = table["from"].astype(str).str.strip().str.normalize("NFC")  # ids as check_ids writes them
-    table["to"] = table["to"].astype(str).str.strip().str.normalize("NFC")
+    for column, what in OD_IDS.items():
+        ids = id_text(table[column]).str.strip().str.normalize("NFC")  # ids as check_ids writes them
+        empty = table[column].isna() | (ids == "")
+        if empty.any():
+            rows = (np.flatnonzero(empty.to_numpy()) + 1).tolist()
+            raise InputError(f"{path}: column '{column}' is empty in rows {truncated(rows)}; give {what} in every row")
+        table[column] = ids
     for column in values:
         numeric = pd.to_numeric(table[column], errors="coerce")
-        values = numeric.to_numpy(dtype=float)
-        bad = ~np.isfinite(values) | (values < 0)  # inf would silently drop the pair (cost × inf km = nan)
-        if bad.any():
+        bad = ~np.isfinite(numeric.to_numpy(dtype=float)) | (numeric.to_numpy(dtype=float) < 0)
+        if bad.any():  # inf would silently drop the pair (cost × inf km = nan)
             row = int(np.flatnonzero(bad)[0])
             raise InputError(
                 f"{path}: column '{column}' row {row + 1} ('{table[column].iloc[row]}') must be a finite number ≥ 0"
+                f"{decimal_comma_hint(table[column][bad])}"
             )
         table[column] = numeric
     duplicated = table.duplicated(["from", "to"])

@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.errors import InputError, truncated
+from planner.errors import InfeasibleError, InputError, truncated
 from planner.inputs.candidates import generate_candidate_sites
 from planner.inputs.config import ModelConfig, finite_or_inf
 from planner.inputs.geo import pairs_within, points_to_lonlat, require_crs
@@ -479,10 +479,50 @@ def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
     if objective.coverage_minutes is not None and (inputs.od is None or "minutes" not in inputs.od.columns):
         raise InputError("objective.coverage_minutes needs delivery times: give --od-matrix with a 'minutes' column, "
                          "or use coverage_km")
+    check_od_distances(config, inputs)
     problem = cost_problem(config, inputs)
+    check_makers(config, problem)
     check_magnitudes(config, inputs, problem)
     return classic_problem(problem, objective.kind, objective.p, finite_or_inf(objective.coverage_km),
                            finite_or_inf(objective.coverage_minutes))
+
+
+def check_od_distances(config: ModelConfig, inputs: Inputs) -> None:
+    """An OD matrix without ``distance_km`` gives every pair 0 km: refused where the model measures
+    distance (a service level in km, proximity bands, a coverage distance, p-median or p-center), whose
+    result would otherwise hold trivially (as a delivery radius is refused in ``od_pairs``)."""
+    if inputs.od is None or "distance_km" in inputs.od.columns:
+        return
+    keys = [f"products.{name}.service.within_km" for name, product in config.products.items()
+            if product.service is not None and product.service.within_km is not None]
+    keys += [f"products.{name}.proximity" for name, product in config.products.items() if product.proximity]
+    if config.objective.coverage_km is not None:
+        keys.append("objective.coverage_km")
+    if config.objective.kind in ("p_median", "p_center"):
+        keys.append(f"objective.kind = '{config.objective.kind}'")
+    if keys:
+        raise InputError(
+            f"{inputs.od_path}: {keys[0]} measures road km, but the OD matrix has no 'distance_km' column (every "
+            "pair would count as 0 km); add distance_km to the OD matrix"
+        )
+
+
+def check_makers(config: ModelConfig, problem: Problem) -> None:
+    """A product with demand that no facility type makes and that must be served in full (no
+    unmet_penalty_per_unit) is refused naming the keys to add: the reach screening would blame radii
+    and candidate sites instead."""
+    if config.objective.kind != "cost":
+        return  # the classic objectives leave demand nothing can reach out of the model
+    for p, name in enumerate(config.products):
+        made = any(name in facility.products for facility in config.facility_types.values())
+        demand = float(problem.demand[:, p].sum())
+        if made or demand <= 0 or np.isfinite(problem.unmet_penalty[p]):
+            continue
+        raise InfeasibleError(
+            f"product '{name}': no facility type makes it and it has no unmet_penalty_per_unit, so its demand "
+            f"({demand:,.0f} units/yr) cannot be met; add a [facility_types.<type>.products.{name}] table or set "
+            f"products.{name}.unmet_penalty_per_unit"
+        )
 
 
 def cost_problem(config: ModelConfig, inputs: Inputs) -> Problem:

@@ -171,6 +171,9 @@ def resolve_columns(frame: gpd.GeoDataFrame, source: RegionSource, needs_demand:
         logger.warning("%s: taking '%s', its one numeric column, as the demand (--demand-column)", source.path,
                        numeric[0])
     if needs_demand and demand_column is None:
+        # a 'demand' column whose cells are mostly not numbers ('NaN', '1,5'): the checks name its bad rows
+        demand_column = find_column(frame, DEMAND_NAMES, numeric=False)
+    if needs_demand and demand_column is None:
         raise InputError(
             f"{source.path}: which column is the demand? name it with --demand-column "
             f"(numeric columns: {truncated(numeric, 12) or 'none'})"

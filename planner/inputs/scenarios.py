@@ -12,6 +12,7 @@ and products.
 
 from __future__ import annotations
 
+import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,11 +123,12 @@ def read_scenarios(path: Path | str, region_ids, product_ids) -> Scenarios:
 def _read_scenario_table(path: Path) -> pd.DataFrame:
     """The CSV as text, with the columns of COLUMNS present and the id columns filled."""
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        sep = "\t" if path.suffix.lower() == ".tsv" else None  # else sniffed: ',' ';' or tab, as the regions
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, engine="python", encoding="utf-8-sig")
     except FileNotFoundError:
         fix = "pass an existing CSV or a number of scenarios to --scenarios"
         raise _fail(path, f"scenario file not found; {fix}") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+    except (OSError, UnicodeDecodeError, csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
         fix = f"give a CSV with columns {', '.join(COLUMNS)}"
         raise _fail(path, f"cannot read the scenario file as CSV ({reason}); {fix}") from None

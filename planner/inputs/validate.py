@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 
 from planner.errors import InputError, truncated
 from planner.inputs.geo import EARTH_RADIUS_KM, great_circle_km, require_crs, unit_vectors
-from planner.inputs.io import decimal_comma_hint, require_columns
+from planner.inputs.io import decimal_comma_hint, id_text, require_columns
 from planner.inputs.screen import MAX_DEMAND
 
 logger = logging.getLogger(__name__)
@@ -27,18 +27,6 @@ FAR_KM = 1000.0  # a site farther than this (and than the demand's own extent) f
 def file_rows(frame: pd.DataFrame, mask) -> list[int]:
     """1-based row numbers in the file (the frame keeps the file's 0-based index) where ``mask`` holds."""
     return (frame.index[np.asarray(mask, dtype=bool)] + 1).tolist()
-
-
-def id_text(raw: pd.Series) -> pd.Series:
-    """Ids as text; a float column of whole numbers (as spreadsheets and shapefiles store integer codes)
-    without its '.0', so that 1001.0 matches '1001' in OD matrices, scenario and sites files."""
-    if pd.api.types.is_float_dtype(raw):
-        values = raw.to_numpy(dtype=float)
-        known = np.isfinite(values)
-        if known.any() and (values[known] == np.round(values[known])).all() and (np.abs(values[known]) < 2**53).all():
-            text = pd.Series(np.where(known, np.nan_to_num(values).astype(np.int64).astype(str), ""), index=raw.index)
-            return text.where(known, raw.astype(str))
-    return raw.astype(str)
 
 
 def check_ids(frame: pd.DataFrame, column: str, path: Path, what: str) -> pd.Series:
