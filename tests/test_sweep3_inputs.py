@@ -143,3 +143,15 @@ def test_od_matrix_without_distances_is_refused_where_km_are_measured(tmp_path, 
     inputs = load_inputs(config, DataOptions(od_path=tmp_path / "od.csv"))
     with pytest.raises(InputError, match=rf"{named} measures road km, but the OD matrix has no 'distance_km'"):
         prepare_problem(config, inputs)
+
+
+def test_od_matrix_without_distances_warns_that_transport_co2_is_zero(tmp_path, caplog):
+    """Transport CO2 per unit-km times 0 km is 0: said once, naming the product, where it emits."""
+    model = workspace(tmp_path)
+    model.write_text(model.read_text(encoding="utf-8").replace(
+        "cost_per_unit_km = 0.01\n", "cost_per_unit_km = 0.01\nco2_kg_per_unit_km = 0.002\n"), encoding="utf-8")
+    (tmp_path / "od.csv").write_text(od_rows(header="from,to,cost"), encoding="utf-8")
+    config = read_model_config(model)
+    with caplog.at_level("WARNING"):
+        prepare_problem(config, load_inputs(config, DataOptions(od_path=tmp_path / "od.csv")))
+    assert [r.getMessage() for r in caplog.records if "transport CO2 of standard" in r.getMessage()]

@@ -493,6 +493,11 @@ def check_od_distances(config: ModelConfig, inputs: Inputs) -> None:
     result would otherwise hold trivially (as a delivery radius is refused in ``od_pairs``)."""
     if inputs.od is None or "distance_km" in inputs.od.columns:
         return
+    emitting = [name for name, transport in config.transport.items() if transport.co2_kg_per_unit_km > 0]
+    if emitting:
+        logger.warning("%s: no 'distance_km' column, so every pair counts as 0 km and the transport CO2 of %s "
+                       "(co2_kg_per_unit_km) is 0; add distance_km to the OD matrix", inputs.od_path,
+                       ", ".join(emitting))
     keys = [f"products.{name}.service.within_km" for name, product in config.products.items()
             if product.service is not None and product.service.within_km is not None]
     keys += [f"products.{name}.proximity" for name, product in config.products.items() if product.proximity]
