@@ -494,7 +494,7 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
 
         check_periods(periods)
     if scenarios is not None or periods is not None:
-        cost_objective_only(config, "--scenarios and --periods")
+        cost_objective_only(config, "--scenarios or --periods")
         unsupported_with_scenarios(config, "--scenarios and --periods", data, periods=periods is not None)
         if periods is not None and "rollout" not in config.model_fields_set:
             logger.warning("--periods %d: the model file has no [rollout]; its defaults apply (adoption, no pilot "

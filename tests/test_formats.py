@@ -419,8 +419,9 @@ def test_run_bench_refuses_a_malformed_file_before_solving_the_others(tmp_path, 
     with pytest.raises(InputError, match="cap01.txt"):
         run_bench("ufl", [good, bad])
     missing = tmp_path / "pmed99.txt"
+    graph = write(tmp_path, "pmed00.txt", "3 2 1\n1 2 5\n2 3 4\n")  # a readable graph before the missing one
     with pytest.raises(InputError, match="pmed99.txt"):
-        run_bench("pcenter", [SHARED_BENCHMARKS / "pmed" / "pmed1.txt", missing])
+        run_bench("pcenter", [graph, missing])
 
 
 # --- tiny solves through the planner, hand-checked --------------------------------------------------

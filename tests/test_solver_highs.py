@@ -274,3 +274,16 @@ def test_a_resolve_subscribes_no_per_iteration_callback(monkeypatch, resolve, pe
     assert bool(highs.cbSimplexInterrupt.callbacks) is per_iteration
     assert bool(highs.cbIpmInterrupt.callbacks) is per_iteration
     assert highs.cbMipInterrupt.callbacks
+
+
+def test_relative_gap_of_an_objective_of_about_zero_is_none_not_astronomical():
+    """An empty network of a model with revenues costs 0 against a bound of −2.8e9: the gap was printed as
+    281134449660063580160.000 % (divided by 1e-9); there is no relative gap there."""
+    from planner.solver.outcome import gap_text, relative_gap
+
+    assert relative_gap(0.0, -2.811e9) is None
+    assert relative_gap(0.0, 0.0) == 0.0
+    assert relative_gap(-177.7e6, -179.3e6) == pytest.approx(1.6 / 177.7)
+    assert relative_gap(100.0, 99.0) == pytest.approx(0.01)
+    assert gap_text(relative_gap(0.0, -2.811e9)) == "n/a"
+    assert gap_text(relative_gap(10.0, -2.811e9)) == "> 10000%"

@@ -42,6 +42,7 @@ from planner.export.layers import inbound_layer, supplier_layer
 from planner.export.static_map import draw_map
 from planner.pipeline import Run
 from planner.problem import Problem
+from planner.solver.outcome import gap_text
 
 logger = logging.getLogger(__name__)
 
@@ -567,7 +568,7 @@ def report_html(
     objective = summary.get("objective")
     title = (
         f"{problem.name}: {status}, cost {'n/a' if objective is None else f'{objective:,.0f}'} "
-        f"{problem.currency}/yr, gap {'n/a' if gap is None else f'{100 * gap:.2f}%'}"
+        f"{problem.currency}/yr, gap {gap_text(gap, 2)}"
     )
     sections = [
         _kpis(run, summary),

@@ -10,6 +10,7 @@ import math
 from dataclasses import asdict, dataclass
 
 OPTIMAL_GAP = 1e-4  # the largest relative gap still reported as "optimal" (HiGHS's default)
+GAP_TEXT_MAX = 100.0  # gaps above this (10,000 %) are printed as "> 10000%"
 
 
 class Status(enum.StrEnum):
@@ -76,18 +77,26 @@ class SolveReport:
 
 
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
-    """|objective − bound| / max(|objective|, 1e-9) (minimising or maximising); None when either is missing."""
+    """|objective − bound| / |objective| (minimising or maximising); None when either is missing, and
+    where there is no relative gap: an objective of about 0 (below 1e-9 × max(|bound|, 1), as an empty
+    network of a model with revenues) against a bound that differs from it."""
     if objective is None or bound is None or not math.isfinite(bound):
         return None
-    return abs(objective - bound) / max(abs(objective), 1e-9)
+    difference = abs(objective - bound)
+    if abs(objective) < 1e-9 * max(abs(bound), 1.0):
+        return 0.0 if difference <= 1e-9 * max(abs(bound), 1.0) else None
+    return difference / abs(objective)
 
 
 def gap_text(gap: float | None, digits: int = 2) -> str:
-    """A relative MIP gap as a percentage with ``digits`` decimals; ``n/a`` when there is none (None or NaN).
+    """A relative MIP gap as a percentage with ``digits`` decimals; ``n/a`` when there is none (None or NaN);
+    above 10,000 % (an objective near 0 against a large bound) as ``> 10000%``.
 
-    >>> gap_text(0.0123), gap_text(None), gap_text(float("nan"), 3)
-    ('1.23%', 'n/a', 'n/a')
+    >>> gap_text(0.0123), gap_text(None), gap_text(float("nan"), 3), gap_text(2.8e9)
+    ('1.23%', 'n/a', 'n/a', '> 10000%')
     """
     if gap is None or gap != gap:
         return "n/a"
+    if gap > GAP_TEXT_MAX:
+        return f"> {100 * GAP_TEXT_MAX:.0f}%"
     return f"{100 * gap:.{digits}f}%"
