@@ -95,6 +95,15 @@ def tiny_config(regions_path: Path, **sections):
     return model_config_from_dict(data)
 
 
+# transport of 'standard' and one plant type making it, the tail of the small model files of the CLI tests
+STANDARD_PLANT_TOML = """[transport.standard]
+cost_per_unit_km = 0.01
+[facility_types.plant]
+opening_cost_per_yr = 100.0
+[facility_types.plant.products.standard]
+cost_per_unit = 1.0
+"""
+
 PLANT_TOML = """[facility_types.plant]
 opening_cost_per_yr = 100.0
 products = { standard = { cost_per_unit = 1.0 } }

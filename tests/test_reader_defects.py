@@ -16,6 +16,7 @@ from planner.errors import InputError
 from planner.inputs.config import read_model_config
 from planner.inputs.geo import representative_lonlat
 from planner.inputs.prepare import DataOptions, load_inputs, parse_select, prepare_problem, read_candidate_sites
+from tests.builders import STANDARD_PLANT_TOML
 
 AU = [("SYD", 151.21, -33.87, 5300), ("MEL", 144.96, -37.81, 5100), ("BNE", 153.03, -27.47, 2600),
       ("PER", 115.86, -31.95, 2200)]
@@ -40,13 +41,7 @@ path = "{regions.name}"
 [products.standard]
 demand_rate = 1.0
 unmet_penalty_per_unit = 1000.0
-[transport.standard]
-cost_per_unit_km = 0.01
-[facility_types.plant]
-opening_cost_per_yr = 100.0
-[facility_types.plant.products.standard]
-cost_per_unit = 1.0
-""",
+""" + STANDARD_PLANT_TOML,
         encoding="utf-8",
     )
     return path

@@ -11,19 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from planner.cli import main
+from tests.builders import STANDARD_PLANT_TOML
 from tests.conftest import snapshot
 
 REGIONS = "id,lon,lat,pop\nA,10.0,50.0,100\nB,10.5,50.2,200\n"
 MODEL = """name = "t"
 [products.standard]
 unmet_penalty_per_unit = 1000.0
-[transport.standard]
-cost_per_unit_km = 0.01
-[facility_types.plant]
-opening_cost_per_yr = 100.0
-[facility_types.plant.products.standard]
-cost_per_unit = 1.0
-"""
+""" + STANDARD_PLANT_TOML
 
 
 def workspace(root: Path) -> Path:

@@ -15,6 +15,7 @@ from planner.inputs.config import read_model_config
 from planner.inputs.io import read_od_matrix, read_regions
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.scenarios import read_scenarios
+from tests.builders import STANDARD_PLANT_TOML
 
 # Namibia (NA) and South Africa (ZA): 'NA' is a country code, not a missing value
 AFRICA = "iso,lon,lat,pop\nNA,17.08,-22.56,100\nZA,28.05,-26.20,200\n"
@@ -26,14 +27,7 @@ demand_column = "pop"
 [products.standard]
 unmet_penalty_per_unit = 1000.0
 {product_keys}
-[transport.standard]
-cost_per_unit_km = 0.01
-[facility_types.plant]
-opening_cost_per_yr = 100.0
-[facility_types.plant.products.standard]
-cost_per_unit = 1.0
-{extra}
-"""
+""" + STANDARD_PLANT_TOML + "{extra}\n"
 
 
 def workspace(tmp_path: Path, product_keys: str = "", extra: str = "") -> Path:
