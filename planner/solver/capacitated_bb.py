@@ -412,7 +412,9 @@ def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: 
     raise the bound of a node enough to prune it: on six generated 100 × 1,000 instances of capacity
     ratio 3 (seeds 1, 3–7, one thread) the search took 152 s in all with 0.5 and 130 s with 1 (seed 6:
     53 → 37 s; seed 5 slower, 11 → 15 s), seed 2 was proven in 143 s instead of none in 150 s, and from
-    the optimum as its start seed 1's proof took 42 s with 0.5 and 33 s with 1."""
+    the optimum as its start seed 1's proof took 42 s with 0.5 and 33 s with 1. Not better everywhere: on the
+    sparse 200 × 3,000 instance of ``benchmarks/overhead.py`` with seed 3 (mip_gap 0.1 %) 63–84 s against
+    40–52 s (seeds 2, 4, 5 alike)."""
     multipliers = node.multipliers.copy()
     best, average = None, None
     scale, stall = 1.0, 0
