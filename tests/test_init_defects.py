@@ -154,3 +154,14 @@ def test_init_warns_when_the_default_facilities_cannot_make_the_demand(tmp_path,
     assert result.exit_code == 0, result.output
     assert out.exists()
     assert ("so most of it would go unmet: scale it with --demand-rate" in result.stderr) is warned, result.stderr
+
+
+def test_a_warning_about_the_data_is_said_once(tmp_path, monkeypatch):
+    """A duplicated id was warned about twice: once for the file as typed, once for the written model's
+    check of it (by its absolute path), so the two lines differed and both were printed."""
+    monkeypatch.chdir(tmp_path)
+    write_cities(tmp_path, id=["SYD", "SYD", "BNE", "ADL", "CBR"])
+    result = init("cities.csv", "--out", "model.toml")
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "has duplicated values" in line]
+    assert len(warned) == 1, result.stderr

@@ -47,7 +47,9 @@ def toml_string(value: str) -> str:
 
 def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_column, crs) -> dict:
     """The file's keys for ``[regions]``: read the file once and resolve every column. The coordinate
-    columns are never candidates for the demand (nor the id)."""
+    columns are never candidates for the demand (nor the id). The path is made absolute, as the check of
+    the written model reads it, so that a warning about the file is the same message there (said once)."""
+    path = Path(path).resolve()
     frame = read_regions(path, layer, lon_column, lat_column, crs, text_columns=(id_column or "",))
     coordinates = found_coordinates(frame, path, lon_column, lat_column)
     source = RegionSource(path, layer, id_column, demand_column, None, None, lon_column, lat_column, crs, False)
