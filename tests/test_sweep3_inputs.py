@@ -149,3 +149,14 @@ def test_od_matrix_without_distances_warns_that_transport_co2_is_zero(tmp_path, 
     with caplog.at_level("WARNING"):
         prepare_problem(config, load_inputs(config, DataOptions(od_path=tmp_path / "od.csv")))
     assert [r.getMessage() for r in caplog.records if "transport CO2 of standard" in r.getMessage()]
+
+
+def test_a_product_no_facility_delivers_is_said_so_not_blamed_on_radii(tmp_path):
+    """With a penalty, a product no type makes was 'cannot be served within a delivery radius'."""
+    from planner.inputs.screen import check_reach
+
+    extra = "[products.spare]\nunmet_penalty_per_unit = 10.0\n[transport.spare]\ncost_per_unit_km = 0.01\n"
+    config = read_model_config(workspace(tmp_path, extra=extra))
+    warnings = check_reach(prepare_problem(config, load_inputs(config, DataOptions()))).warnings
+    assert [w for w in warnings if w.startswith("product 'spare': no facility delivers it to any region")], warnings
+    assert not [w for w in warnings if "within a delivery radius" in w], warnings

@@ -87,9 +87,13 @@ def check_reach(problem: Problem) -> Screening:
                 "sites, widen the radius or set a penalty"
             )
         unreachable[product] = ids
+        units = f"{problem.demand[lost, p].sum():,.0f} units/yr"
         message = (
+            f"product '{product}': no facility delivers it to any region (no facility type makes it, or none "
+            f"reaches a region at a cost below its unmet penalty), so all its demand stays unmet ({units})"
+            if not served_pairs[:, p].any() else
             f"product '{product}': {len(ids)} regions ({truncated(ids)}) cannot be served within a delivery "
-            f"radius at a cost below the unmet penalty and stay unmet ({problem.demand[lost, p].sum():,.0f} units/yr)"
+            f"radius at a cost below the unmet penalty and stay unmet ({units})"
         )
         warnings.append(message)
         logger.warning(message)
