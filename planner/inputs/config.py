@@ -516,10 +516,13 @@ class ModelConfig(_Strict):
                 raise ValueError(
                     f"facility_types.{type_name}.products: {unknown} are not products; known: {sorted(self.products)}"
                 )
-        for product_name, _product in self.products.items():
-            if not any(product_name in f.products for f in self.facility_types.values()):
-                logger.warning("no facility type makes product %r: its demand stays unmet", product_name)
+        for product_name in self.unmade_products():
+            logger.warning("no facility type makes product %r: its demand stays unmet", product_name)
         return self
+
+    def unmade_products(self) -> list[str]:
+        """The products that no facility type makes."""
+        return [name for name in self.products if not any(name in f.products for f in self.facility_types.values())]
 
 
 SHOWN_PROBLEMS = 3  # a model-file error names up to this many problems on its one line

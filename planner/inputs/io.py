@@ -102,6 +102,12 @@ def is_table(path: Path) -> bool:
     return False
 
 
+def csv_dialect(path: Path) -> dict:
+    """``pd.read_csv`` options of every table the planner reads: tab for .tsv, else the separator sniffed
+    (comma, semicolon or tab), a UTF-8 byte-order mark allowed."""
+    return {"sep": "\t" if path.suffix.lower() == ".tsv" else None, "engine": "python", "encoding": "utf-8-sig"}
+
+
 def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] = ()) -> pd.DataFrame:
     """A CSV (comma, semicolon or tab, sniffed; tab for .tsv), or a Parquet file, as a plain table.
 
@@ -112,8 +118,7 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
     try:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             return pd.read_parquet(path)
-        options = {"sep": "\t" if path.suffix.lower() == ".tsv" else None, "engine": "python",
-                   "encoding": "utf-8-sig", "keep_default_na": False, "na_values": [""]}
+        options = csv_dialect(path) | {"keep_default_na": False, "na_values": [""]}
         _refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **options))
         wanted = {str(column).lower() for column in text_columns if column}
         header = pd.read_csv(path, nrows=0, **options).columns if wanted else []
@@ -344,7 +349,8 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
         table[column] = ids
     for column in values:
         numeric = pd.to_numeric(table[column], errors="coerce")
-        bad = ~np.isfinite(numeric.to_numpy(dtype=float)) | (numeric.to_numpy(dtype=float) < 0)
+        number = numeric.to_numpy(dtype=float)
+        bad = ~np.isfinite(number) | (number < 0)
         if bad.any():  # inf would silently drop the pair (cost × inf km = nan)
             row = int(np.flatnonzero(bad)[0])
             raise InputError(

@@ -518,10 +518,10 @@ def check_makers(config: ModelConfig, problem: Problem) -> None:
     and candidate sites instead."""
     if config.objective.kind != "cost":
         return  # the classic objectives leave demand nothing can reach out of the model
+    unmade = config.unmade_products()
     for p, name in enumerate(config.products):
-        made = any(name in facility.products for facility in config.facility_types.values())
         demand = float(problem.demand[:, p].sum())
-        if made or demand <= 0 or np.isfinite(problem.unmet_penalty[p]):
+        if name not in unmade or demand <= 0 or np.isfinite(problem.unmet_penalty[p]):
             continue
         raise InfeasibleError(
             f"product '{name}': no facility type makes it and it has no unmet_penalty_per_unit, so its demand "

@@ -22,6 +22,7 @@ import pandas as pd
 
 from planner.errors import InputError, truncated
 from planner.inputs.config import UncertaintyConfig
+from planner.inputs.io import csv_dialect
 from planner.inputs.screen import MAX_DEMAND
 
 logger = logging.getLogger(__name__)
@@ -123,8 +124,7 @@ def read_scenarios(path: Path | str, region_ids, product_ids) -> Scenarios:
 def _read_scenario_table(path: Path) -> pd.DataFrame:
     """The CSV as text, with the columns of COLUMNS present and the id columns filled."""
     try:
-        sep = "\t" if path.suffix.lower() == ".tsv" else None  # else sniffed: ',' ';' or tab, as the regions
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, engine="python", encoding="utf-8-sig")
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, **csv_dialect(path))  # as the regions' tables
     except FileNotFoundError:
         fix = "pass an existing CSV or a number of scenarios to --scenarios"
         raise _fail(path, f"scenario file not found; {fix}") from None

@@ -82,9 +82,9 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     network of a model with revenues) against a bound that differs from it."""
     if objective is None or bound is None or not math.isfinite(bound):
         return None
-    difference = abs(objective - bound)
-    if abs(objective) < 1e-9 * max(abs(bound), 1.0):
-        return 0.0 if difference <= 1e-9 * max(abs(bound), 1.0) else None
+    difference, negligible = abs(objective - bound), 1e-9 * max(abs(bound), 1.0)
+    if abs(objective) < negligible:
+        return 0.0 if difference <= negligible else None
     return difference / abs(objective)
 
 
