@@ -263,3 +263,33 @@ def test_largest_capacity_type():
     problem = _two_large_basin()
     assert largest_capacity_type(problem) == 0
     assert largest_capacity_type(problem, np.array([1])) is None
+
+
+
+def _cluster_and_remote_sites():
+    """Sites 0 and 1 share regions r0 and r1 (24 units, 40 of capacity between them); sites 2–5 each
+    alone serve one region of 15 units with two modules of 10. Every open option has spare capacity
+    (value 0), so every module drop promises the module's cost and the promises tie; the ties are
+    tried from the highest option down, and only a drop at site 1 or 0 pays (a remote one leaves 5
+    units unmet at 100 each, dearer than the module's 50)."""
+    unit_cost = np.full((6, 6), 1000.0)
+    unit_cost[0:2, 0:2] = 1.0
+    for site in range(2, 6):
+        unit_cost[site, site] = 1.0
+    return dense_problem(
+        demand=[12.0, 12.0, 15.0, 15.0, 15.0, 15.0], opening_cost=np.full(6, 10.0), capacity=np.full(6, 10.0),
+        unit_cost=unit_cost, penalty=100.0, max_modules=np.full(6, 3), module_cost=np.full(6, 50.0),
+    )
+
+
+def test_the_thorough_polish_goes_past_the_promising_moves_that_fail():
+    """The quick polish tries the ``POLISH_TRIES`` most promising module moves and stops when they all
+    fail; the thorough one (run at each local optimum of the descent) goes on to the drop that pays."""
+    problem = _cluster_and_remote_sites()
+    index = ModelIndex.from_problem(problem)
+    search = _Search(problem, index, time_limit_s=10.0)
+    start = search.lp.evaluate(np.ones(6, dtype=bool), np.full(6, 2))
+    assert search.polished(start).cost == pytest.approx(start.cost)
+    thorough = search.polished(start, thorough=True)
+    assert thorough.cost == pytest.approx(start.cost - 50.0)
+    assert thorough.modules[:2].sum() == 3 and thorough.modules[2:].tolist() == [2, 2, 2, 2]

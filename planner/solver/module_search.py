@@ -36,6 +36,7 @@ optimum: see models/README.md.)
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -61,7 +62,8 @@ PRICED_OPENS = 40  # closed options tried per round, the best priced first
 SWAP_OPENS = 3  # best-priced options tried in place of each closed one
 SWAP_NEIGHBOURS = 3  # and neighbours that can serve the same customers
 POLISH_STEPS = 20  # module moves after a structural move, at most
-POLISH_TRIES = 4  # module moves tried per polish step, the most promising first
+POLISH_TRIES = 4  # module moves tried per polish step after a structural move, the most promising first
+THOROUGH_STEPS = 200  # module moves of the thorough polish of a local optimum, at most
 KICK_MOVES = 2  # random closes or swaps per kick of the iterated local search
 MAX_IDLE_KICKS = 30  # the search ends after this many kicks in a row found nothing better
 KICK_NEIGHBOURS = 5  # a swap goes to one of this many neighbours
@@ -284,10 +286,14 @@ class _Search:
     def better(trial: Evaluation | None, than: Evaluation) -> bool:
         return trial is not None and trial.cost < than.cost - RELATIVE_IMPROVEMENT * max(abs(than.cost), 1.0)
 
-    def polished(self, evaluation: Evaluation) -> Evaluation:
-        """Module moves on ``evaluation`` while one of the first ``POLISH_TRIES`` pays."""
-        for _ in range(POLISH_STEPS):
-            for is_open, trial_modules in list(_module_moves(self.problem, evaluation))[:POLISH_TRIES]:
+    def polished(self, evaluation: Evaluation, thorough: bool = False) -> Evaluation:
+        """Module moves on ``evaluation`` while one of the first ``POLISH_TRIES`` pays; ``thorough``:
+        while any move with a positive optimistic gain pays (up to ``THOROUGH_STEPS`` moves)."""
+        steps, tries = (THOROUGH_STEPS, None) if thorough else (POLISH_STEPS, POLISH_TRIES)
+        for _ in range(steps):
+            for is_open, trial_modules in itertools.islice(_module_moves(self.problem, evaluation), tries):
+                if thorough and self.out_of_time():
+                    return evaluation
                 trial = self.evaluate(is_open, trial_modules)
                 if self.better(trial, evaluation):
                     evaluation = trial
@@ -297,32 +303,40 @@ class _Search:
         return evaluation
 
     def descend(self, best: Evaluation, settled: np.ndarray) -> Evaluation:
-        """First-improvement local search by structural moves, each followed by a polish;
-        ``settled`` are don't-look bits (options none of whose moves paid since their
-        neighbourhood last changed)."""
+        """First-improvement local search by structural moves, each followed by a quick polish, and
+        at each local optimum a thorough polish (every module move that may pay; the quick one tries
+        the ``POLISH_TRIES`` most promising, and where the capacity duals are degenerate the estimates
+        order the moves poorly); ``settled`` are don't-look bits (options none of whose moves paid
+        since their neighbourhood last changed)."""
         settled = settled.copy()
-        improved = True
-        while improved and not self.out_of_time():
-            improved = False
-            for option, trials in _structural_moves(self.problem, self.lp, self.pricing, best, self.banned):
-                if settled[option]:
-                    continue
-                for is_open in trials():
-                    if self.out_of_time():
-                        break
-                    trial = self.sized(is_open)
-                    if trial is None or trial.cost > best.cost + OPTIMISM * abs(best.cost):
-                        continue
-                    trial = self.polished(trial)
-                    if self.better(trial, best):
-                        changed = (trial.open != best.open) | (trial.modules != best.modules)
-                        settled &= ~self.lp.overlapping(changed)
-                        best, improved = trial, True
-                        break
-                if improved or self.out_of_time():
+        while not self.out_of_time():
+            found = self._structural_step(best, settled)
+            if found is None:
+                found = self.polished(best, thorough=True)
+                if not self.better(found, best):
                     break
-                settled[option] = True
+            changed = (found.open != best.open) | (found.modules != best.modules)
+            settled &= ~self.lp.overlapping(changed)
+            best = found
         return best
+
+    def _structural_step(self, best: Evaluation, settled: np.ndarray) -> Evaluation | None:
+        """The first structural move that pays (sized, then polished), or None; marks the options
+        none of whose moves paid in ``settled``."""
+        for option, trials in _structural_moves(self.problem, self.lp, self.pricing, best, self.banned):
+            if settled[option]:
+                continue
+            for is_open in trials():
+                if self.out_of_time():
+                    return None
+                trial = self.sized(is_open)
+                if trial is None or trial.cost > best.cost + OPTIMISM * abs(best.cost):
+                    continue
+                trial = self.polished(trial)
+                if self.better(trial, best):
+                    return trial
+            settled[option] = True
+        return None
 
     def without_large(self, best: Evaluation) -> Evaluation:
         """Close-and-repair of the options of the largest capacity: each open one of
