@@ -265,7 +265,6 @@ def test_largest_capacity_type():
     assert largest_capacity_type(problem, np.array([1])) is None
 
 
-
 def _cluster_and_remote_sites():
     """Sites 0 and 1 share regions r0 and r1 (24 units, 40 of capacity between them); sites 2–5 each
     alone serve one region of 15 units with two modules of 10. Every open option has spare capacity
