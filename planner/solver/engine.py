@@ -21,8 +21,9 @@ HiGHS.
    run may use two cores and the model is not tiny (``planner.solver.race.applies``), HiGHS races it
    in a second process instead (the first proof, or the two bounds together, end both); on large dense
    tables (``planner.solver.parallel_bb.applies``) a second search shares its tree instead.
-2. Whether the Lagrangian presolve runs (``presolve_applies``); what it used of the time limit is
-   not HiGHS's to spend.
+2. Whether the Lagrangian presolve runs (``presolve_applies``; on a model with product setups, on its
+   exact reformulation without them, ``planner.solver.setup_options``); what it used of the time
+   limit is not HiGHS's to spend.
 3. Whether HiGHS can still help in the time left (``highs_can_help``); if not, the presolve's
    incumbent is the answer, labelled ``time_limit``.
 4. HiGHS on the (possibly reduced) model with the incumbent as its start; the better of HiGHS's
@@ -79,6 +80,8 @@ from planner.solver.race import solve_racing
 from planner.solver.radius import applies as radius_applies
 from planner.solver.radius import preferred as radius_preferred
 from planner.solver.radius import solve_radius
+from planner.solver.setup_options import applies as setup_presolve_applies
+from planner.solver.setup_options import presolve_with_setups
 from planner.solver.single_source import applies as single_source_applies
 from planner.solver.single_source import single_source_start
 from planner.solver.supply_bound import solve_with_supply
@@ -233,6 +236,9 @@ def _solve_standard(problem, options: SolverOptions, index, start, timing: Timin
     if presolve_applies(problem, options):
         with timing.phase("presolve"):
             presolve = lagrangian_presolve(problem, index, options)
+    elif setup_presolve_applies(problem, index, options):
+        with timing.phase("presolve"):
+            presolve = presolve_with_setups(problem, index, options)
     elif single_source_applies(problem, options) and options.builder == "arrays":
         with timing.phase("presolve"):
             single = single_source_start(problem, index, options)

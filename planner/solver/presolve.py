@@ -85,6 +85,7 @@ class PresolveResult:
     fix_open: np.ndarray
     paid: bool = True  # False: the presolve stopped early; HiGHS gets the model as it is (see keep_better)
     promising: np.ndarray | None = None  # the options a search from the incumbent should look at (promising_options)
+    arcs: int = 0  # arcs of the problem the presolve ran on, where larger than the model's (setup_options)
 
 
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
@@ -462,10 +463,11 @@ def presolve_report(objective: float, status: Status, termination: str, mip_gap_
 def highs_can_help(problem: Problem, presolve: PresolveResult, seconds: float | None) -> bool:
     """Whether HiGHS should get the model after the presolve: not on a model of
     ``LARGE_MODEL_ARCS`` arcs or more with an incumbent in hand and less than
-    ``MIN_HIGHS_SECONDS_LARGE`` left, where HiGHS's own presolve and root LP take longer than that,
+    ``MIN_HIGHS_SECONDS_LARGE`` left (or whose presolve ran on such a problem, ``PresolveResult.arcs``),
+    where HiGHS's own presolve and root LP take longer than that,
     so it would only overrun the time limit."""
     return not (
-        problem.n_arcs >= LARGE_MODEL_ARCS
+        max(problem.n_arcs, presolve.arcs) >= LARGE_MODEL_ARCS
         and presolve.incumbent is not None
         and seconds is not None
         and seconds < MIN_HIGHS_SECONDS_LARGE

@@ -1,0 +1,156 @@
+"""The presolve on models with product setups (``planner.solver.setup_options``): the expansion into
+options (o, S) is exact, checked against enumeration of every network and setup choice, and the
+whole route against HiGHS on the original model."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from planner.model import ModelIndex
+from planner.model.arrays import build_standard_form, start_vector
+from planner.pipeline import solve_problem
+from planner.problem import Problem
+from planner.solver import SolverOptions
+from planner.solver.setup_options import applies, expand, expanded_arcs, presolve_with_setups
+
+EXACT = SolverOptions(mip_gap=1e-9, presolve_min_arcs=10**9)  # HiGHS alone on the original model
+WITH_PRESOLVE = SolverOptions(mip_gap=1e-9, presolve_min_arcs=0)
+
+
+def setup_problem(seed: int, n_sites: int = 3, n_regions: int = 5, tightness: float = 1.5, modules: int = 1,
+                  plain_product: bool = False, penalty: float = 60.0) -> Problem:
+    """Seeded sites and regions in a 100 km square; two products with setups (three with
+    ``plain_product``, the third without one); one type; capacity per module = total demand ×
+    ``tightness`` / sites; unit cost 10 + 0.1/km."""
+    rng = np.random.default_rng(seed)
+    n_products = 3 if plain_product else 2
+    sites, regions = rng.uniform(0, 100, (n_sites, 2)), rng.uniform(0, 100, (n_regions, 2))
+    demand = rng.integers(1, 20, (n_regions, n_products)).astype(float)
+    km = np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
+    option, region, product = (a.ravel() for a in np.meshgrid(np.arange(n_sites), np.arange(n_regions),
+                                                                np.arange(n_products), indexing="ij"))
+    setup = rng.uniform(20, 200, (n_sites, n_products))
+    if plain_product:
+        setup[:, 2] = 0.0
+    n_arcs = len(option)
+    return Problem(
+        name=f"setups_{seed}", region_ids=np.array([f"r{j}" for j in range(n_regions)], dtype=object),
+        product_ids=tuple(f"p{k}" for k in range(n_products)), type_ids=("plant",),
+        site_ids=np.array([f"s{i}" for i in range(n_sites)], dtype=object), demand=demand,
+        unmet_penalty=np.full(n_products, penalty), max_distance_km=np.full(n_products, np.inf),
+        option_site=np.arange(n_sites), option_type=np.zeros(n_sites, dtype=int),
+        opening_cost=rng.uniform(100, 400, n_sites), module_cost=np.full(n_sites, 30.0),
+        module_capacity=np.full(n_sites, demand.sum() * tightness / n_sites / modules),
+        min_modules=np.ones(n_sites, dtype=int), max_modules=np.full(n_sites, modules, dtype=int),
+        capex=np.zeros(n_sites), capex_per_module=np.zeros(n_sites), forced=np.zeros(n_sites, dtype=bool),
+        arc_option=option, arc_region=region, arc_product=product, arc_distance_km=km[option, region],
+        arc_production_cost=np.full(n_arcs, 10.0), arc_transport_cost=0.1 * km[option, region],
+        arc_co2_t=np.zeros(n_arcs), setup_cost=setup,
+    )
+
+
+def best_by_enumeration(problem: Problem) -> float:
+    """Least cost over every choice per option of closed or open making a set S of products (one
+    module each), with the flows of each choice from one LP (scipy): independent of the expansion."""
+    n_options, n_products = problem.n_options, problem.n_products
+    choices = [None] + [s for r in range(n_products + 1) for s in itertools.combinations(range(n_products), r)]
+    best = np.inf
+    for choice in itertools.product(choices, repeat=n_options):
+        fixed = sum(problem.opening_cost[o] + problem.module_cost[o] + problem.setup_cost[o, list(made)].sum()
+                    for o, made in enumerate(choice) if made is not None)
+        allowed = np.array([choice[o] is not None and (p in choice[o] or problem.setup_cost[o, p] == 0)
+                            for o, p in zip(problem.arc_option, problem.arc_product, strict=True)])
+        best = min(best, fixed + flows(problem, allowed))
+    return best
+
+
+def flows(problem: Problem, allowed: np.ndarray) -> float:
+    """Least flow + unmet cost over the ``allowed`` arcs: each (region, product) served or unmet in
+    full, each option within its capacity."""
+    arcs = np.flatnonzero(allowed)
+    q = problem.demand[problem.arc_region[arcs], problem.arc_product[arcs]]
+    pairs = np.argwhere(problem.demand > 0)
+    n_x = len(arcs)
+    a_eq = np.zeros((len(pairs), n_x + len(pairs)))
+    for row, (r, p) in enumerate(pairs):
+        a_eq[row, np.flatnonzero((problem.arc_region[arcs] == r) & (problem.arc_product[arcs] == p))] = 1.0
+        a_eq[row, n_x + row] = 1.0
+    a_ub = np.zeros((problem.n_options, n_x + len(pairs)))
+    a_ub[problem.arc_option[arcs], np.arange(n_x)] = q
+    cost = np.concatenate([problem.arc_unit_cost[arcs] * q,
+                           problem.unmet_penalty[pairs[:, 1]] * problem.demand[pairs[:, 0], pairs[:, 1]]])
+    result = linprog(cost, A_ub=a_ub, b_ub=problem.module_capacity, A_eq=a_eq, b_eq=np.ones(len(pairs)),
+                     bounds=(0, 1), method="highs")
+    assert result.status == 0
+    return float(result.fun)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("tightness", [0.8, 3.0])
+def test_the_presolve_with_setups_finds_the_enumerated_optimum(seed, tightness):
+    """Tight (0.8: some demand must go unmet) and loose capacities; the presolve's bound is below the
+    optimum, its incumbent at or above it, and the whole route ends at the enumerated optimum."""
+    problem = setup_problem(seed, tightness=tightness)
+    index = ModelIndex.from_problem(problem)
+    assert applies(problem, index, WITH_PRESOLVE)
+    optimum = best_by_enumeration(problem)
+    found = presolve_with_setups(problem, index, WITH_PRESOLVE)
+    assert found.bound <= optimum + 1e-6 * abs(optimum)
+    assert found.incumbent_cost >= optimum - 1e-6 * abs(optimum)
+    run = solve_problem(problem, WITH_PRESOLVE)
+    assert run.report.objective == pytest.approx(optimum, rel=1e-7)
+    assert run.audit.passed
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_mapped_incumbent_costs_what_the_presolve_says(seed):
+    """The incumbent of the expanded problem, mapped back (setups z_op included), costs exactly its
+    cost in the expanded problem in the original model's objective: the opening cost of (o, S) is
+    F_o + Σ_{p∈S} s_op, and a product without a setup travels with every S."""
+    problem = setup_problem(seed, n_sites=4, n_regions=6, modules=3, plain_product=True)
+    index = ModelIndex.from_problem(problem)
+    found = presolve_with_setups(problem, index, WITH_PRESOLVE)
+    form = build_standard_form(problem, index)
+    vector = start_vector(form, problem, index, found.incumbent)
+    assert float(form.cost @ vector) + float(form.offset) == pytest.approx(found.incumbent_cost, rel=1e-9)
+    assert ((found.incumbent.setup > 0) <= (found.incumbent.open[:, None] > 0)).all()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_modular_setups_match_highs_on_the_original_model(seed):
+    """Up to three modules per site and a product without a setup: the presolve's route and HiGHS
+    alone on the model with its z_op reach the same optimum."""
+    problem = setup_problem(seed, n_sites=5, n_regions=8, modules=3, plain_product=True, tightness=1.2)
+    reference = solve_problem(problem, EXACT).report.objective
+    run = solve_problem(problem, WITH_PRESOLVE)
+    assert run.report.objective == pytest.approx(reference, rel=1e-7)
+    assert run.report.best_bound <= reference * (1 + 1e-9)
+
+
+def test_the_expansion_has_one_option_per_product_set_and_the_arcs_it_counts():
+    """Two setup products and one without: each option becomes four (o, S): ∅, {p0}, {p1}, {p0, p1};
+    an arc of p0 is in two of them, an arc of the plain product in all four."""
+    problem = setup_problem(0, n_sites=2, n_regions=3, plain_product=True)
+    index = ModelIndex.from_problem(problem)
+    expansion = expand(problem, index)
+    assert expansion.option_of.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    assert expansion.makes[:4, :2].tolist() == [[False, False], [True, False], [False, True], [True, True]]
+    assert expansion.problem.n_arcs == expanded_arcs(problem, index) == 2 * 3 * (2 + 2 + 4)
+    opening = problem.opening_cost[0] + problem.setup_cost[0, :2].sum()
+    assert expansion.problem.opening_cost[3] == pytest.approx(opening)
+    assert not expansion.problem.setup_cost.any()
+
+
+def test_a_forced_option_with_a_choice_of_products_keeps_the_model_as_it_is():
+    """Forcing o means one of its (o, S) opens, which the presolve cannot say: no expansion."""
+    problem = setup_problem(1)
+    forced = dataclasses.replace(problem, forced=np.array([True, False, False]))
+    assert applies(problem, ModelIndex.from_problem(problem), WITH_PRESOLVE)
+    assert not applies(forced, ModelIndex.from_problem(forced), WITH_PRESOLVE)
+    assert solve_problem(forced, WITH_PRESOLVE).report.objective == pytest.approx(
+        solve_problem(forced, EXACT).report.objective, rel=1e-7)
