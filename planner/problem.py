@@ -259,6 +259,19 @@ class Problem:
         return km_ok & minutes_ok
 
     @property
+    def has_lower_counts(self) -> bool:
+        """Whether some facility count has a lower limit (``min_facilities`` or a type's ``min_count``)."""
+        return self.min_facilities > 0 or bool((self.type_min_count > 0).any())
+
+    @property
+    def has_upper_counts(self) -> bool:
+        """Whether some facility count has an upper limit that binds: ``max_facilities`` below the
+        number of options, or a type's ``max_count`` below its number of options."""
+        n_per_type = np.bincount(self.option_type, minlength=len(self.type_ids))
+        total = self.max_facilities is not None and self.max_facilities < self.n_options
+        return total or bool((self.type_max_count < n_per_type).any())
+
+    @property
     def option_capacity_max(self) -> np.ndarray:
         """Largest capacity (units/yr) each option can have."""
         return self.module_capacity * self.max_modules

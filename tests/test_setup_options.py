@@ -154,3 +154,17 @@ def test_a_forced_option_with_a_choice_of_products_keeps_the_model_as_it_is():
     assert not applies(forced, ModelIndex.from_problem(forced), WITH_PRESOLVE)
     assert solve_problem(forced, WITH_PRESOLVE).report.objective == pytest.approx(
         solve_problem(forced, EXACT).report.objective, rel=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_count_limit_holds_on_the_product_sets(seed):
+    """At most two facilities: each open (o, S) counts once, so the limit carries over as it is and the
+    route with the presolve reaches HiGHS's optimum on the original model."""
+    problem = dataclasses.replace(setup_problem(seed, n_sites=5, n_regions=8, tightness=2.0), max_facilities=2)
+    index = ModelIndex.from_problem(problem)
+    assert applies(problem, index, WITH_PRESOLVE)
+    assert expand(problem, index).problem.max_facilities == 2
+    reference = solve_problem(problem, EXACT).report.objective
+    run = solve_problem(problem, WITH_PRESOLVE)
+    assert run.report.objective == pytest.approx(reference, rel=1e-7)
+    assert run.solution.open.sum() <= 2

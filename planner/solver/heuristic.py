@@ -56,10 +56,9 @@ def satisfies_coupling(problem: Problem, index: ModelIndex, solution: Solution) 
     if np.bincount(problem.option_site[is_open], minlength=len(problem.site_ids)).max(initial=0) > 1:
         return False
     per_type = np.bincount(problem.option_type[is_open], minlength=len(problem.type_ids))
-    if (per_type < problem.type_min_count).any() or (per_type > problem.type_max_count).any():
+    if (per_type < problem.type_min_count).any() or int(is_open.sum()) < problem.min_facilities:
         return False
-    n_open = int(is_open.sum())
-    if n_open < problem.min_facilities or (problem.max_facilities is not None and n_open > problem.max_facilities):
+    if not within_upper_counts(problem, is_open):
         return False
     if (problem.forced & ~is_open).any():
         return False
@@ -69,6 +68,14 @@ def satisfies_coupling(problem: Problem, index: ModelIndex, solution: Solution) 
     if problem.single_sourcing and ((solution.assign > SHARE_ZERO) & (solution.assign < 1 - 1e-9)).any():
         return False
     return meets_service_levels(problem, index, solution)
+
+
+def within_upper_counts(problem: Problem, is_open: np.ndarray) -> bool:
+    """The open options (a mask) keep within ``max_facilities`` and every type's ``max_count``."""
+    per_type = np.bincount(problem.option_type[is_open], minlength=len(problem.type_ids))
+    if (per_type > problem.type_max_count).any():
+        return False
+    return problem.max_facilities is None or int(is_open.sum()) <= problem.max_facilities
 
 
 def meets_service_levels(problem: Problem, index: ModelIndex, solution: Solution) -> bool:
@@ -322,7 +329,9 @@ def incumbent_from_values(
     for option in order:
         if capacity[opened].sum() >= must_serve * (1 + 1e-9):
             break
-        opened[option] = True
+        if not opened[option]:
+            opened[option] = True
+            opened[option] = within_upper_counts(problem, opened)  # not past a facility-count limit
     # one type per site: keep the option with the lowest value at each site
     ranked = np.flatnonzero(opened)[np.argsort(option_value[opened])]
     _, first = np.unique(problem.option_site[ranked], return_index=True)

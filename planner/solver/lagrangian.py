@@ -5,8 +5,9 @@ Relaxing the demand balance :math:`\sum_{a \to d} x_a + u_d = 1` with multiplier
 and the service levels :math:`\sum_{a \in W_p} q_{d(a)} x_a \ge n_p` (``define_service_level``:
 :math:`W_p` the arcs of product p within its service limit, :math:`n_p` units/yr its need) with
 multipliers :math:`\mu_p \ge 0` (currency per unit), and dropping the coupling constraints (one
-type per site, counts, budget, integrality of single sourcing — which can only lower the bound),
-splits the model into one problem per option. With the reduced cost of an arc
+type per site, lower count limits, budget, integrality of single sourcing — which can only lower the
+bound; upper count limits stay in the option choice, :class:`CapacityCover`), splits the model into
+one problem per option. With the reduced cost of an arc
 
 .. math::
 
@@ -92,9 +93,11 @@ def fixable_options(
         return fix_closed, fix_open
     limit = upper_bound + FIXING_MARGIN * max(abs(upper_bound), 1.0)
     free = ~problem.forced
-    if cover is None or not cover.active or problem.n_options > MAX_COVER_FIXING_OPTIONS:
+    if cover is None or not (cover.active or cover.capped) or problem.n_options > MAX_COVER_FIXING_OPTIONS:
         fix_closed = free & (option_value >= 0) & (bound + option_value > limit)
-        fix_open = free & (option_value < 0) & (bound - option_value > limit)
+        # under a count limit another option may take a closed one's place: L − v_o is no bound then
+        if cover is None or not cover.capped:
+            fix_open = free & (option_value < 0) & (bound - option_value > limit)
         return fix_closed, fix_open
     base_value, chosen = cover.choose(option_value)
     rest = bound - base_value  # the bound without the option choice
@@ -114,7 +117,14 @@ class CapacityCover:
     fixed): a min-cost covering knapsack, solved exactly by dynamic programming over capacity in
     units of the capacities' greatest common divisor. Without it (some demand may go unmet, module
     counts vary, or the table would be too large) the choice is simply every option with
-    :math:`v_o < 0`."""
+    :math:`v_o < 0`.
+
+    With upper limits on facility counts (``capped``: at most :math:`u_k` options of type k, at most
+    P in all) the choice is :math:`\min \sum_o v_o y_o` over the sets within them, which is greedy
+    (a laminar matroid, the forced options contracted): the options with :math:`v_o < 0` by value,
+    each taken while its type and the total have room, i.e. the best :math:`u_k` − forced of each
+    type, then the best P − forced of those. The covering knapsack is not combined with the limits
+    (it is off then: a weaker, still valid bound)."""
 
     MAX_TABLE = 20_000_000  # options × capacity steps
 
@@ -131,6 +141,8 @@ class CapacityCover:
             and np.allclose(capacity, np.round(capacity))
             and (capacity > 0).all()
         )
+        self.capped = problem.has_upper_counts
+        self.active = self.active and not self.capped
         if self.active:
             self.step = float(np.gcd.reduce(np.round(capacity).astype(np.int64)))
             self.units = np.round(capacity / self.step).astype(np.int64)
@@ -146,6 +158,10 @@ class CapacityCover:
         if force_out is not None:
             allowed[force_out] = False
         chosen = (fixed_in | (values < 0)) & allowed
+        if self.capped:
+            chosen = capped_choice(problem, values, fixed_in, allowed)
+            if chosen is None:
+                return np.inf, fixed_in
         total = float(values[chosen & ~problem.forced].sum())
         if not self.active:
             return total, chosen
@@ -159,6 +175,26 @@ class CapacityCover:
             return np.inf, chosen
         chosen[cover_items(items, taken, self.units, steps)] = True
         return total + float(table[steps]), chosen
+
+
+def capped_choice(problem: Problem, values: np.ndarray, fixed_in: np.ndarray, allowed: np.ndarray):
+    """The least-value choice within the upper count limits (see :class:`CapacityCover`): ``fixed_in``
+    plus the best allowed options with v_o < 0 that fit; None where ``fixed_in`` alone breaks a limit."""
+    n_types = len(problem.type_ids)
+    type_room = problem.type_max_count - np.bincount(problem.option_type[fixed_in], minlength=n_types)
+    total_room = (problem.n_options if problem.max_facilities is None else problem.max_facilities) - int(fixed_in.sum())
+    if total_room < 0 or (type_room < 0).any():
+        return None
+    candidates = np.flatnonzero(allowed & ~fixed_in & (values < 0))
+    candidates = candidates[np.argsort(values[candidates], kind="stable")]
+    of_type = problem.option_type[candidates]
+    by_type = np.argsort(of_type, kind="stable")  # by type, each type's candidates still by value
+    rank = np.empty(len(candidates), dtype=int)
+    rank[by_type] = np.arange(len(candidates)) - np.searchsorted(of_type[by_type], of_type[by_type])
+    taken = candidates[rank < type_room[of_type]][:total_room]
+    chosen = fixed_in.copy()
+    chosen[taken] = True
+    return chosen
 
 
 def cover_table(values: np.ndarray, items: np.ndarray, units: np.ndarray, length: int):

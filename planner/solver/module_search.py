@@ -50,7 +50,7 @@ from planner.errors import InfeasibleError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
-from planner.solver.heuristic import FlowLP, Restriction, clean_shares, flow_form, lift_solution
+from planner.solver.heuristic import FlowLP, Restriction, clean_shares, flow_form, lift_solution, within_upper_counts
 from planner.solver.highs import new_highs, optimal_lp_solution, pass_model
 from planner.solver.lagrangian import _Relaxation
 from planner.solver.outcome import SolverOptions
@@ -264,6 +264,9 @@ class _Search:
         return now - self.started > self.time_limit_s or now > self.repair_deadline
 
     def evaluate(self, is_open: np.ndarray, modules: np.ndarray) -> Evaluation | None:
+        """z(S, m), or None where the LP is infeasible or S breaks a facility-count limit."""
+        if not within_upper_counts(self.problem, is_open):
+            return None
         self.evaluations += 1
         evaluation = self.lp.evaluate(is_open, modules)
         if evaluation is not None and evaluation.cost < self.best_cost:
@@ -276,6 +279,8 @@ class _Search:
         """The open set with module counts from the flows at continuous module counts (modules
         priced per unit of capacity, loads rounded up to whole modules; options left without load
         closed), evaluated."""
+        if not within_upper_counts(self.problem, is_open):
+            return None
         self.evaluations += 1
         flows = self.flow_lp.solve(is_open)
         if flows is None:

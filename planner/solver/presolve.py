@@ -25,7 +25,13 @@ from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.model.start import load_start
 from planner.problem import Problem
-from planner.solver.heuristic import incumbent_from_values, restricted_mip, satisfies_coupling, solution_cost
+from planner.solver.heuristic import (
+    incumbent_from_values,
+    restricted_mip,
+    satisfies_coupling,
+    solution_cost,
+    within_upper_counts,
+)
 from planner.solver.lagrangian import CapacityCover, fixable_options, lagrangian_bound
 from planner.solver.module_search import largest_capacity_type, module_search
 from planner.solver.outcome import SolveReport, SolverOptions, Status, relative_gap
@@ -90,25 +96,22 @@ class PresolveResult:
 
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
     """Large enough to pay, and of the shape the heuristic can make feasible: no product setups,
-    no single sourcing, no capex budget, CO2 cap, unmet limit or facility-count limits (which the
-    relaxation drops, so its solutions would rarely be feasible and fixing would never trigger).
-    Service levels are in: the relaxation prices them (multipliers μ_p, ``planner.solver.lagrangian``)
-    and every flow LP of the heuristics holds them (``planner.solver.heuristic.flow_form``). Not
-    (yet) with proximity bands or inbound supply, whose arc factors, prices and material rows the
-    relaxation and heuristics do not model."""
-    n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
-    counts_limited = (
-        problem.min_facilities > 0
-        or problem.max_facilities is not None
-        or (problem.type_min_count > 0).any()
-        or (problem.type_max_count < n_per_type).any()
-    )
+    no single sourcing, no capex budget, CO2 cap, unmet limit or lower limits on facility counts (which
+    the relaxation drops, so its solutions would rarely be feasible and fixing would never trigger).
+    Upper limits on facility counts (``max_facilities``, a type's ``max_count``) are in: the
+    relaxation's option choice keeps within them (``lagrangian.CapacityCover``) and every heuristic
+    move checks them. Service levels are in: the relaxation prices them (multipliers μ_p,
+    ``planner.solver.lagrangian``) and every flow LP of the heuristics holds them
+    (``planner.solver.heuristic.flow_form``). Not (yet) with proximity bands or inbound supply, whose
+    arc factors, prices and material rows the relaxation and heuristics do not model."""
+    forced_within_counts = within_upper_counts(problem, problem.forced)
     return (
         problem.n_arcs >= options.presolve_min_arcs
         and not problem.setup_cost.any()
         and not problem.single_sourcing
         and not np.isfinite(problem.capex_budget)
-        and not counts_limited
+        and not problem.has_lower_counts
+        and forced_within_counts
         and not np.isfinite(problem.co2_cap_t)
         and not np.isfinite(problem.max_unmet).any()
         and not problem.has_proximity

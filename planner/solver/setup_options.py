@@ -15,8 +15,8 @@ without a setup), with
 * o's arcs of the products in S and of those without a setup (an arc of o appears once per such S),
 
 and at most one open per site, which the one-option-per-site rule of every model already says (the
-options (o, S) share o's site). A solution maps across both ways at equal cost: (o, S) open ⟺ y_o = 1
-and z_op = 1 exactly for p ∈ S. So the presolve's bound on the expanded problem is a bound of the
+options (o, S) share o's site; so a facility-count limit holds as it is). A solution maps across both
+ways at equal cost: (o, S) open ⟺ y_o = 1 and z_op = 1 exactly for p ∈ S. So the presolve's bound on the expanded problem is a bound of the
 original, its incumbent maps to a feasible solution of equal cost, an option o is closed in every
 better solution when all its (o, S) are, and open when one of them is.
 
@@ -120,10 +120,16 @@ def expand(problem: Problem, index: ModelIndex) -> Expansion:
     per_option["opening_cost"] = per_option["opening_cost"] + (problem.setup_cost[option_of] * makes).sum(axis=1)
     per_option["setup_cost"] = np.zeros((len(option_of), problem.n_products))
     per_arc = {name: getattr(problem, name)[arc_of] for name in ARC_FIELDS[1:]}
-    n_per_type = np.bincount(problem.option_type[option_of], minlength=len(problem.type_ids))
-    expanded = dataclasses.replace(problem, arc_option=combo, type_max_count=np.maximum(problem.type_max_count,
-                                                                                        n_per_type),
-                                   **per_option, **per_arc)
+    # a type's count limit holds as it is (one (o, S) per site); one that did not bind stays so
+    n_types = len(problem.type_ids)
+    binding = problem.type_max_count < np.bincount(problem.option_type, minlength=n_types)
+    type_max_count = np.where(binding, problem.type_max_count,
+                              np.bincount(problem.option_type[option_of], minlength=n_types))
+    max_facilities = problem.max_facilities
+    if max_facilities is not None and max_facilities >= problem.n_options:
+        max_facilities = None
+    expanded = dataclasses.replace(problem, arc_option=combo, type_max_count=type_max_count,
+                                   max_facilities=max_facilities, **per_option, **per_arc)
     return Expansion(expanded, option_of, makes, arc_of)
 
 

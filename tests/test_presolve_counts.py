@@ -1,0 +1,119 @@
+"""The presolve with upper limits on facility counts (``max_facilities``, a type's ``max_count``): the
+relaxation's option choice within the limits against enumeration, and the whole route (bound,
+fixings, incumbent) against HiGHS alone on the same model."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import numpy as np
+import pytest
+
+from planner.model import ModelIndex
+from planner.pipeline import solve_problem
+from planner.problem import Problem
+from planner.solver import SolverOptions
+from planner.solver.lagrangian import CapacityCover, capped_choice, fixable_options
+from planner.solver.presolve import lagrangian_presolve, presolve_applies
+from tests.builders import dense_problem
+
+EXACT = SolverOptions(mip_gap=1e-9, presolve_min_arcs=10**9, formulation="standard")  # HiGHS alone
+WITH_PRESOLVE = SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, formulation="standard")
+
+
+def two_type_problem(seed: int, n_sites: int = 6, n_regions: int = 12, max_facilities: int | None = 3,
+                     max_micro: int | None = None, penalty: float = 80.0) -> Problem:
+    """Every site may host a large plant (type 0, 1–2 modules) or a microfactory (type 1, 1–3 small
+    modules), one per site; unit cost 10 + 0.2/km at a plant, 14 + 0.05/km at a microfactory."""
+    rng = np.random.default_rng(seed)
+    sites, regions = rng.uniform(0, 100, (n_sites, 2)), rng.uniform(0, 100, (n_regions, 2))
+    demand = rng.integers(5, 30, n_regions).astype(float)
+    km = np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
+    option_site = np.tile(np.arange(n_sites), 2)
+    option_type = np.repeat([0, 1], n_sites)
+    site, region = np.repeat(np.arange(2 * n_sites), n_regions), np.tile(np.arange(n_regions), 2 * n_sites)
+    is_plant = option_type[site] == 0
+    unit = np.where(is_plant, 10 + 0.2 * km[option_site[site], region], 14 + 0.05 * km[option_site[site], region])
+    total = demand.sum()
+    return dense_problem(
+        demand, opening_cost=np.concatenate([rng.uniform(300, 500, n_sites), rng.uniform(60, 120, n_sites)]),
+        capacity=np.concatenate([np.full(n_sites, 0.4 * total), np.full(n_sites, 0.08 * total)]),
+        unit_cost=unit.reshape(2 * n_sites, n_regions), penalty=penalty,
+        type_ids=("plant", "micro"), option_site=option_site, option_type=option_type,
+        site_ids=np.array([f"s{i}" for i in range(n_sites)], dtype=object),
+        module_cost=np.concatenate([np.full(n_sites, 150.0), np.full(n_sites, 25.0)]),
+        min_modules=np.ones(2 * n_sites, dtype=int),
+        max_modules=np.concatenate([np.full(n_sites, 2), np.full(n_sites, 3)]),
+        max_facilities=max_facilities,
+        type_max_count=np.array([n_sites, n_sites if max_micro is None else max_micro]),
+    )
+
+
+def best_choice_by_enumeration(problem: Problem, values: np.ndarray, fixed_in: np.ndarray) -> float:
+    """Least Σ v over the free options of every set holding ``fixed_in`` within the limits."""
+    best = np.inf
+    for picked in itertools.product([False, True], repeat=problem.n_options):
+        chosen = np.array(picked) | fixed_in
+        per_type = np.bincount(problem.option_type[chosen], minlength=len(problem.type_ids))
+        if (per_type > problem.type_max_count).any():
+            continue
+        if problem.max_facilities is not None and chosen.sum() > problem.max_facilities:
+            continue
+        best = min(best, float(values[chosen & ~problem.forced].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_capped_choice_is_the_least_within_the_limits(seed):
+    """Random values (some positive), three types, random limits, a forced option or two: the greedy
+    choice equals enumeration of every set of ten options."""
+    rng = np.random.default_rng(seed)
+    n = 10
+    problem = dense_problem(
+        np.ones(2), np.zeros(n), np.full(n, np.inf), np.ones((n, 2)),
+        type_ids=("a", "b", "c"), option_type=rng.integers(0, 3, n),
+        type_max_count=rng.integers(1, 5, 3), max_facilities=int(rng.integers(2, 7)),
+        forced=rng.random(n) < 0.15,
+    )
+    values = rng.normal(-1.0, 2.0, n)
+    fixed_in = problem.forced.copy()
+    chosen = capped_choice(problem, values, fixed_in, np.ones(n, dtype=bool))
+    expected = best_choice_by_enumeration(problem, values, fixed_in)
+    if not np.isfinite(expected):
+        assert chosen is None
+    else:
+        assert float(values[chosen & ~problem.forced].sum()) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize(("max_facilities", "max_micro"), [(2, None), (None, 2), (3, 1)])
+def test_the_presolve_under_count_limits_ends_at_highs_optimum(seed, max_facilities, max_micro):
+    """Bound below and incumbent above HiGHS's optimum; the whole route (fixings included) reaches it."""
+    problem = two_type_problem(seed, max_facilities=max_facilities, max_micro=max_micro)
+    assert presolve_applies(problem, WITH_PRESOLVE)
+    optimum = solve_problem(problem, EXACT).report.objective
+    index = ModelIndex.from_problem(problem)
+    found = lagrangian_presolve(problem, index, WITH_PRESOLVE)
+    assert found.bound <= optimum * (1 + 1e-9)
+    if found.incumbent is not None:
+        assert found.incumbent_cost >= optimum * (1 - 1e-9)
+        assert found.incumbent.open.sum() <= (max_facilities or problem.n_options)
+    run = solve_problem(problem, WITH_PRESOLVE)
+    assert run.report.objective == pytest.approx(optimum, rel=1e-7)
+    assert run.audit.passed
+
+
+def test_a_closed_option_is_not_fixed_open_when_another_can_take_its_place():
+    """At most one facility: the chosen option (v = −5) may be replaced by the next (v = −4), so the
+    relaxation without it is L + 1, not L + 5; with U = L + 2 nothing is fixed open."""
+    problem = dense_problem(np.ones(2), np.zeros(3), np.full(3, np.inf), np.ones((3, 2)), max_facilities=1)
+    cover = CapacityCover(problem, ModelIndex.from_problem(problem))
+    values = np.array([-5.0, -4.0, 3.0])
+    fix_closed, fix_open = fixable_options(problem, 10.0, values, 12.0, cover)
+    assert not fix_open.any()
+    assert fix_closed.tolist() == [False, False, True]  # L + 3 + 5 (it must replace the chosen one) > 12
+    simple = dataclasses.replace(problem, max_facilities=None)
+    _, fix_open_unlimited = fixable_options(simple, 10.0, values, 12.0, CapacityCover(
+        simple, ModelIndex.from_problem(simple)))
+    assert fix_open_unlimited.tolist() == [True, True, False]
