@@ -16,9 +16,10 @@ without a setup), with
 
 and at most one open per site, which the one-option-per-site rule of every model already says (the
 options (o, S) share o's site; so a facility-count limit holds as it is). A solution maps across both
-ways at equal cost: (o, S) open ⟺ y_o = 1 and z_op = 1 exactly for p ∈ S. So the presolve's bound on the expanded problem is a bound of the
-original, its incumbent maps to a feasible solution of equal cost, an option o is closed in every
-better solution when all its (o, S) are, and open when one of them is.
+ways at equal cost: (o, S) open ⟺ y_o = 1 and z_op = 1 exactly for p ∈ S. So the presolve's bound on
+the expanded problem is a bound of the original, its incumbent maps to a feasible solution of equal
+cost, an option o is closed in every better solution when all its (o, S) are, and open when one of
+them is.
 
 Where it applies (:func:`applies`): the model without its setups is of the presolve's shape
 (``presolve_applies``), no forced option has more than one (o, S) (forcing o is "one of its (o, S)",
