@@ -2,7 +2,7 @@
 presolve's module search (``planner.solver.module_search``) goes on from its incumbent on the
 second core, and the better of the two networks is kept.
 
-Where it runs (:func:`applies`): a model with service levels whose presolve ran its steps and
+Where it runs (:func:`applies`): a model with service levels or a CO2 cap whose presolve ran its steps and
 found an incumbent, with more than one core for the run (``SolverOptions.threads`` unset or at least
 2, and at least two cores on the machine). There HiGHS spends most of a time limit on its root LP
 (the bundled counties with 80 % of ``standard`` within 500 km: about 35 s of a 50 s limit) and rarely
@@ -33,7 +33,7 @@ from planner.problem import Problem
 from planner.solver.heuristic import satisfies_coupling, solution_cost
 from planner.solver.module_search import module_search
 from planner.solver.outcome import SolverOptions
-from planner.solver.presolve import PresolveResult
+from planner.solver.presolve import PresolveResult, has_side_rows
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def applies(problem: Problem, presolve: PresolveResult | None, options: SolverOp
         and presolve.paid
         and presolve.incumbent is not None
         and presolve.promising is not None
-        and len(problem.serviced_products) > 0
+        and has_side_rows(problem)
         and cores >= 2
         and (options.threads is None or options.threads >= 2)
     )

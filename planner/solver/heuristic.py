@@ -51,7 +51,8 @@ def solution_cost(problem: Problem, index: ModelIndex, solution: Solution) -> fl
 
 
 def satisfies_coupling(problem: Problem, index: ModelIndex, solution: Solution) -> bool:
-    """One type per site, type and total counts, budget, forced sites, single sourcing, service levels."""
+    """One type per site, type and total counts, budget, forced sites, single sourcing, CO2 cap, service
+    levels."""
     is_open = solution.open > 0
     if np.bincount(problem.option_site[is_open], minlength=len(problem.site_ids)).max(initial=0) > 1:
         return False
@@ -66,6 +67,9 @@ def satisfies_coupling(problem: Problem, index: ModelIndex, solution: Solution) 
     if np.isfinite(problem.capex_budget) and spend > problem.capex_budget * (1 + 1e-9):
         return False
     if problem.single_sourcing and ((solution.assign > SHARE_ZERO) & (solution.assign < 1 - 1e-9)).any():
+        return False
+    emitted = float((problem.arc_co2_t * index.arc_demand * solution.assign).sum())
+    if np.isfinite(problem.co2_cap_t) and emitted > problem.co2_cap_t * (1 + 1e-9) + 1e-9:
         return False
     return meets_service_levels(problem, index, solution)
 
@@ -103,7 +107,8 @@ def flow_form(
     share in [0, ``arc_upper``]) and then the pairs that may go unmet (their penalty × demand); rows
     are one balance row per pair (= 1), then one capacity row per option of ``capacitated``
     (default: every option with a finite module capacity; load ≤ ``capacity_upper``), then one
-    service-level row per product with one (:func:`service_rows`), in that order."""
+    service-level row per product with one (:func:`service_rows`), then the CO2 cap's row where the
+    model has one (:func:`co2_row`), in that order."""
     arcs = np.arange(problem.n_arcs) if arcs is None else arcs
     if capacitated is None:
         capacitated = np.flatnonzero(np.isfinite(problem.module_capacity))
@@ -116,14 +121,20 @@ def flow_form(
     in_capacity = row_of[option] >= 0
     first_service_row = index.n_pairs + len(capacitated)
     service_row, service_col, service_lower = service_rows(problem, index, arcs, first_service_row)
-    rows = np.concatenate([index.arc_pair[arcs], unmet_pairs, row_of[option[in_capacity]], service_row])
-    cols = np.concatenate([np.arange(n_arcs), n_arcs + np.arange(n_unmet), np.flatnonzero(in_capacity), service_col])
-    vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity], quantity[service_col]])
-    n_rows = first_service_row + len(service_lower)
+    co2_col, co2_coef, co2_upper = co2_row(problem, index, arcs)
+    co2_at = first_service_row + len(service_lower)
+    rows = np.concatenate([index.arc_pair[arcs], unmet_pairs, row_of[option[in_capacity]], service_row,
+                           np.full(len(co2_col), co2_at)])
+    cols = np.concatenate([np.arange(n_arcs), n_arcs + np.arange(n_unmet), np.flatnonzero(in_capacity), service_col,
+                           co2_col])
+    vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity], quantity[service_col], co2_coef])
+    n_rows = co2_at + len(co2_upper)
     return StandardForm(
         matrix=sparse.csr_array((vals, (rows, cols)), shape=(n_rows, n_arcs + n_unmet)),
-        row_lower=np.concatenate([np.ones(index.n_pairs), np.full(len(capacitated), -np.inf), service_lower]),
-        row_upper=np.concatenate([np.ones(index.n_pairs), capacity_upper, np.full(len(service_lower), np.inf)]),
+        row_lower=np.concatenate([np.ones(index.n_pairs), np.full(len(capacitated), -np.inf), service_lower,
+                                  np.full(len(co2_upper), -np.inf)]),
+        row_upper=np.concatenate([np.ones(index.n_pairs), capacity_upper, np.full(len(service_lower), np.inf),
+                                  co2_upper]),
         col_lower=np.zeros(n_arcs + n_unmet),
         col_upper=np.concatenate([arc_upper, np.ones(n_unmet)]),
         integer=np.zeros(n_arcs + n_unmet, dtype=bool),
@@ -154,6 +165,18 @@ def service_rows(
     need = service_need(problem, index)
     lower = np.maximum(np.minimum(need * (1 + SERVICE_MARGIN), reachable), need)[serviced]
     return first_row + row_of[product[counted]], counted, lower
+
+
+def co2_row(problem: Problem, index: ModelIndex, arcs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""The CO2 cap of the flow LP over the columns ``arcs``: the columns that emit, their
+    :math:`e_a q_{d(a)}` (t CO2/yr at a full share) and the row's upper bound, the cap less a relative
+    ``SERVICE_MARGIN`` (so that the LP's flows meet it at HiGHS's tolerances as a MIP start); all
+    empty without a cap."""
+    if not np.isfinite(problem.co2_cap_t):
+        return np.zeros(0, dtype=int), np.zeros(0), np.zeros(0)
+    emitted = problem.arc_co2_t[arcs] * index.arc_demand[arcs]
+    emitting = np.flatnonzero(emitted != 0)
+    return emitting, emitted[emitting], np.array([problem.co2_cap_t * (1 - SERVICE_MARGIN)])
 
 
 def sized_arc_cost(problem: Problem, index: ModelIndex) -> np.ndarray:
@@ -423,8 +446,9 @@ def soft_service_duals(
     )
     n_service = len(problem.serviced_products)
     n_rows, n_cols = form.matrix.shape
-    slack = sparse.csr_array((np.ones(n_service), (n_rows - n_service + np.arange(n_service), np.arange(n_service))),
-                             shape=(n_rows, n_service))
+    first_service_row = index.n_pairs + len(capacitated)
+    service_at = first_service_row + np.arange(n_service)
+    slack = sparse.csr_array((np.ones(n_service), (service_at, np.arange(n_service))), shape=(n_rows, n_service))
     soft = dataclasses.replace(
         form, matrix=sparse.hstack([form.matrix, slack], format="csr"),
         col_lower=np.concatenate([form.col_lower, np.zeros(n_service)]),
@@ -438,7 +462,7 @@ def soft_service_duals(
         return None
     short = float(np.sum(np.asarray(solution.col_value)[n_cols:]))
     row_dual = np.asarray(solution.row_dual, dtype=float)
-    return short, row_dual[: index.n_pairs], np.maximum(row_dual[n_rows - n_service :], 0.0)
+    return short, row_dual[: index.n_pairs], np.maximum(row_dual[service_at], 0.0)
 
 
 @dataclass(frozen=True)

@@ -251,13 +251,20 @@ class _Runs:
 
 @dataclass(frozen=True)
 class ServiceRows:
-    """The service levels in the relaxation (see the module doc): per product with one, its need
-    :math:`n_p` and scale :math:`s_p` (units/yr), and for each arc the service row it counts in."""
+    r"""The rows relaxed with multipliers :math:`\mu \ge 0` besides the balance: the service levels
+    (see the module doc): per product with one, its need :math:`n_p` and scale :math:`s_p` (units/yr),
+    and for each arc the service row it counts in; then, where the model caps CO2, the cap
+    :math:`\sum_a e_a q_a x_a \le E` as the row :math:`-\sum_a e_a q_a x_a \ge -E` (its
+    :math:`\mu_E` in currency per t CO2: an arc's reduced cost rises by :math:`\mu_E e_a q_a`, the
+    bound falls by :math:`\mu_E E`), scaled by :math:`E / \sqrt{D}`."""
 
     need: np.ndarray  # (P_s,) n_p, units/yr
     scale: np.ndarray  # (P_s,) s_p = n_p / √N_p, units/yr: ν_p = μ_p s_p
     arc_row: np.ndarray  # (A,) position in the rows of the arc's product if a ∈ W_p, else -1
     arc_quantity: np.ndarray  # (A,) q_d(a), units/yr
+    arc_co2: np.ndarray | None = None  # (A,) e_a q_a, t CO2/yr at x_a = 1; None without a cap
+    co2_cap: float = np.inf  # E, t CO2/yr
+    co2_scale: float = 1.0  # E / √D, t CO2/yr
 
     @classmethod
     def of(cls, problem: Problem, index: ModelIndex) -> ServiceRows:
@@ -268,32 +275,54 @@ class ServiceRows:
         need = service_need(problem, index)[serviced] if len(serviced) else np.zeros(0)
         pairs = np.bincount(index.pair_product, minlength=problem.n_products)[serviced]
         scale = np.maximum(need / np.sqrt(np.maximum(pairs, 1)), 1e-9)
-        return cls(need, scale, arc_row, index.arc_demand)
+        if not np.isfinite(problem.co2_cap_t):
+            return cls(need, scale, arc_row, index.arc_demand)
+        cap = float(problem.co2_cap_t)
+        return cls(need, scale, arc_row, index.arc_demand, problem.arc_co2_t * index.arc_demand, cap,
+                   max(cap / np.sqrt(max(index.n_pairs, 1)), 1e-9))
+
+    @property
+    def n_service(self) -> int:
+        return len(self.need)
 
     @property
     def n_rows(self) -> int:
-        return len(self.need)
+        return len(self.need) + (self.arc_co2 is not None)
 
     def arc_price(self, nu: np.ndarray) -> np.ndarray | float:
-        """(A,) μ_p(a) q_a on the arcs of W_p, 0 elsewhere (currency/yr)."""
+        """(A,) what the rows take off each arc's reduced cost: μ_p(a) q_a on the arcs of W_p, minus
+        μ_E e_a q_a under a CO2 cap (currency/yr)."""
         if not self.n_rows:
             return 0.0
-        per_unit = np.concatenate([nu / self.scale, [0.0]])
-        return per_unit[self.arc_row] * self.arc_quantity
+        per_unit = np.concatenate([nu[: self.n_service] / self.scale, [0.0]])
+        price = per_unit[self.arc_row] * self.arc_quantity
+        if self.arc_co2 is not None:
+            price = price - (nu[-1] / self.co2_scale) * self.arc_co2
+        return price
 
     def value(self, nu: np.ndarray) -> float:
-        """Σ_p μ_p n_p (currency/yr)."""
-        return float((nu / self.scale) @ self.need) if self.n_rows else 0.0
+        """Σ_p μ_p n_p − μ_E E (currency/yr)."""
+        if not self.n_rows:
+            return 0.0
+        value = float((nu[: self.n_service] / self.scale) @ self.need)
+        if self.arc_co2 is not None:
+            value -= float(nu[-1] / self.co2_scale * self.co2_cap)
+        return value
 
     def subgradient(self, arcs: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """(n_p − Σ_{a ∈ W_p} q_a x_a) / s_p per row, from the arcs with x_a > 0 and their x_a."""
+        """(n_p − Σ_{a ∈ W_p} q_a x_a) / s_p per service row, then (Σ_a e_a q_a x_a − E) / (E / √D),
+        from the arcs with x_a > 0 and their x_a."""
         if not self.n_rows:
             return np.zeros(0)
         rows = self.arc_row[arcs]
         counted = rows >= 0
         served = np.bincount(rows[counted], weights=self.arc_quantity[arcs][counted] * x[counted],
-                             minlength=self.n_rows)
-        return (self.need - served) / self.scale
+                             minlength=self.n_service)
+        gradient = (self.need - served) / self.scale
+        if self.arc_co2 is not None:
+            emitted = float(self.arc_co2[arcs] @ x)
+            gradient = np.append(gradient, (emitted - self.co2_cap) / self.co2_scale)
+        return gradient
 
 
 class _Relaxation:
@@ -330,9 +359,14 @@ class _Relaxation:
         return self.index.n_pairs + self.service.n_rows
 
     def multipliers_of(self, balance: np.ndarray, service: np.ndarray | None = None) -> np.ndarray:
-        """The multiplier vector (λ, ν) from λ and the service levels' μ (currency per unit; 0 if None)."""
-        mu = np.zeros(self.service.n_rows) if service is None else np.maximum(service, 0.0)
-        return np.concatenate([balance, mu * self.service.scale])
+        """The multiplier vector (λ, ν) from λ and the side rows' μ: the service levels' (currency per
+        unit), then the CO2 cap's (currency per t CO2) where there is one; 0 if None or not given."""
+        rows = self.service
+        mu = np.zeros(rows.n_rows)
+        if service is not None:
+            mu[: len(service)] = np.maximum(service, 0.0)
+        scale = np.append(rows.scale, rows.co2_scale) if rows.arc_co2 is not None else rows.scale
+        return np.concatenate([balance, mu * scale])
 
     def project(self, multipliers: np.ndarray) -> np.ndarray:
         """ν clipped at 0 (λ is free)."""

@@ -80,7 +80,8 @@ class Evaluation:
     unmet_shares: np.ndarray  # (unmet columns,) u_d
     balance_dual: np.ndarray  # (pairs,) λ_d, currency per pair
     capacity_value: np.ndarray  # (O,) μ_o ≥ 0, currency per unit of capacity (0 where uncapacitated)
-    service_dual: np.ndarray  # (products with a service level,) ≥ 0, currency per unit within the limit
+    service_dual: np.ndarray  # (products with a service level,) ≥ 0, currency per unit within the limit;
+    # then, under a CO2 cap, its dual (≥ 0, currency per t CO2): the side rows of lagrangian.ServiceRows
 
 
 class ModularFlowLP:
@@ -97,6 +98,10 @@ class ModularFlowLP:
         row_of[self.capacitated] = index.n_pairs + np.arange(len(self.capacitated))
         self.row_of = row_of  # the row layout of flow_form: balance, capacity, then service rows
         self.service_rows = index.n_pairs + len(self.capacitated) + np.arange(len(problem.serviced_products))
+        self.co2_rows = self.service_rows[-1:] + 1 if len(self.service_rows) else np.array(
+            [index.n_pairs + len(self.capacitated)])
+        if not np.isfinite(problem.co2_cap_t):
+            self.co2_rows = np.zeros(0, dtype=int)  # the cap's row of flow_form (≤: its dual is ≤ 0)
         form = flow_form(
             problem, index, problem.arc_unit_cost * quantity, np.zeros(n_arcs), np.zeros(len(self.capacitated))
         )
@@ -175,7 +180,7 @@ class ModularFlowLP:
             unmet_shares=x[problem.n_arcs :],
             balance_dual=row_dual[: self.index.n_pairs],
             capacity_value=capacity_value,
-            service_dual=np.maximum(row_dual[self.service_rows], 0.0),
+            service_dual=np.maximum(np.concatenate([row_dual[self.service_rows], -row_dual[self.co2_rows]]), 0.0),
         )
 
 

@@ -96,14 +96,15 @@ class PresolveResult:
 
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
     """Large enough to pay, and of the shape the heuristic can make feasible: no product setups,
-    no single sourcing, no capex budget, CO2 cap, unmet limit or lower limits on facility counts (which
+    no single sourcing, no capex budget, unmet limit or lower limits on facility counts (which
     the relaxation drops, so its solutions would rarely be feasible and fixing would never trigger).
     Upper limits on facility counts (``max_facilities``, a type's ``max_count``) are in: the
     relaxation's option choice keeps within them (``lagrangian.CapacityCover``) and every heuristic
     move checks them. Service levels are in: the relaxation prices them (multipliers μ_p,
     ``planner.solver.lagrangian``) and every flow LP of the heuristics holds them
-    (``planner.solver.heuristic.flow_form``). Not (yet) with proximity bands or inbound supply, whose
-    arc factors, prices and material rows the relaxation and heuristics do not model."""
+    (``planner.solver.heuristic.flow_form``); so is a CO2 cap, priced and held the same way. Not (yet)
+    with proximity bands or inbound supply, whose arc factors, prices and material rows the relaxation
+    and heuristics do not model."""
     forced_within_counts = within_upper_counts(problem, problem.forced)
     return (
         problem.n_arcs >= options.presolve_min_arcs
@@ -112,11 +113,18 @@ def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
         and not np.isfinite(problem.capex_budget)
         and not problem.has_lower_counts
         and forced_within_counts
-        and not np.isfinite(problem.co2_cap_t)
         and not np.isfinite(problem.max_unmet).any()
         and not problem.has_proximity
         and problem.supply is None
     )
+
+
+def has_side_rows(problem: Problem) -> bool:
+    """Whether rows besides balance and capacity couple the flows: service levels or a CO2 cap. There
+    HiGHS rarely finds better networks than the presolve's searches in a time limit, so they get more
+    of it (``SERVICE_BUDGET_SHARE``), the module search and the search beside HiGHS
+    (``planner.solver.beside``)."""
+    return len(problem.serviced_products) > 0 or bool(np.isfinite(problem.co2_cap_t))
 
 
 def presolve_budget(problem: Problem, options: SolverOptions) -> float:
@@ -128,7 +136,7 @@ def presolve_budget(problem: Problem, options: SolverOptions) -> float:
     if options.time_limit_s is None:
         return 30.0
     if problem.n_arcs < LARGE_MODEL_ARCS:
-        share = SERVICE_BUDGET_SHARE if len(problem.serviced_products) else 0.2
+        share = SERVICE_BUDGET_SHARE if has_side_rows(problem) else 0.2
         return max(1.0, share * options.time_limit_s)
     if (1 - LARGE_MODEL_SHARE) * options.time_limit_s < MIN_HIGHS_SECONDS_LARGE:
         return options.time_limit_s
@@ -266,7 +274,8 @@ class _PresolveRun:
     def small_model_steps(self) -> None:
         """Step 3: with service levels, the drop-and-repair search; the restricted MIP (with service
         levels, where it would hold most of the options, the module search over them instead); a
-        subgradient round aimed at the incumbent; the heuristic again."""
+        subgradient round aimed at the incumbent; the heuristic again. A CO2 cap counts as a service
+        level for the module search (:func:`has_side_rows`)."""
         serviced = len(self.problem.serviced_products) > 0
         if serviced and self.left() > 0.5:
             self.consider(cost_first_cover(self.problem, self.index, COST_FIRST_SHARE * self.left()))
@@ -278,7 +287,7 @@ class _PresolveRun:
                 self.problem, self.index, promising, self.left() * 0.5, start=self.incumbent,
                 threads=self.options.threads,
             ))
-        elif serviced and self.left() > 0.5:
+        elif has_side_rows(self.problem) and self.left() > 0.5:
             self.consider(module_search(self.problem, self.index, self.incumbent, promising, self.left() * 0.5))
         if self.left() > 0.2:
             self.bound_round(self.left() / 2)

@@ -1,0 +1,94 @@
+"""The presolve under a CO2 cap: the relaxation prices the cap (a multiplier μ_E ≥ 0), its bound is
+valid at any multipliers, every flow LP holds the cap, and the whole route reaches HiGHS's optimum."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from planner.errors import InfeasibleError
+from planner.model import ModelIndex
+from planner.pipeline import solve_problem
+from planner.problem import Problem
+from planner.solver import SolverOptions
+from planner.solver.heuristic import flows_for_open_set, satisfies_coupling
+from planner.solver.lagrangian import _Relaxation
+from planner.solver.presolve import lagrangian_presolve, presolve_applies
+from tests.marks import some_slow
+from tests.test_presolve_counts import two_type_problem
+
+EXACT = SolverOptions(mip_gap=1e-9, presolve_min_arcs=10**9, formulation="standard")  # HiGHS alone
+WITH_PRESOLVE = SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, formulation="standard")
+
+
+def capped_problem(seed: int, tightness: float, penalty: float = 80.0) -> Problem:
+    """:func:`two_type_problem` (no count limit) where a plant emits 0.02 t/unit + 0.002 t/unit-km and
+    a microfactory 0.01 t/unit + 0.0005 t/unit-km; the cap is ``tightness`` × the emissions of the
+    cost-optimal network (HiGHS alone)."""
+    problem = two_type_problem(seed, max_facilities=None, penalty=penalty)
+    km = problem.arc_production_cost  # a stand-in for distance that differs by arc
+    is_plant = problem.option_type[problem.arc_option] == 0
+    co2 = np.where(is_plant, 0.02 + 0.002 * km, 0.01 + 0.0005 * km)
+    problem = dataclasses.replace(problem, arc_co2_t=co2)
+    free = solve_problem(problem, EXACT)
+    emitted = float((co2 * free.index.arc_demand * free.solution.assign).sum())
+    return dataclasses.replace(problem, co2_cap_t=tightness * emitted)
+
+
+@pytest.mark.parametrize("seed", some_slow(list(range(5)), fast=1))
+@pytest.mark.parametrize("tightness", [0.6, 0.85])
+def test_the_presolve_under_a_co2_cap_ends_at_highs_optimum(seed, tightness):
+    """Bound below and incumbent above HiGHS's optimum (the incumbent within the cap); the whole route
+    reaches it."""
+    problem = capped_problem(seed, tightness)
+    assert presolve_applies(problem, WITH_PRESOLVE)
+    optimum = solve_problem(problem, EXACT).report.objective
+    index = ModelIndex.from_problem(problem)
+    found = lagrangian_presolve(problem, index, WITH_PRESOLVE)
+    assert found.bound <= optimum * (1 + 1e-9)
+    if found.incumbent is not None:
+        assert found.incumbent_cost >= optimum * (1 - 1e-9)
+        assert satisfies_coupling(problem, index, found.incumbent)
+    run = solve_problem(problem, WITH_PRESOLVE)
+    assert run.report.objective == pytest.approx(optimum, rel=1e-7)
+    assert run.audit.passed
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_relaxation_bounds_the_optimum_at_any_multipliers(seed):
+    """L(λ, μ_E) ≤ the optimum for random λ and μ_E ≥ 0 (the cap's term −μ_E E and the arcs' +μ_E e_a q_a)."""
+    problem = capped_problem(seed, 0.7)
+    optimum = solve_problem(problem, EXACT).report.objective
+    index = ModelIndex.from_problem(problem)
+    relaxation = _Relaxation(problem, index)
+    assert relaxation.service.n_rows == 1
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        balance = rng.uniform(0, 2, index.n_pairs) * index.pair_demand * 20
+        mu = rng.uniform(0, 200, 1)
+        bound, gradient, _, _ = relaxation.evaluate(relaxation.multipliers_of(balance, mu))
+        assert bound <= optimum * (1 + 1e-9)
+        assert len(gradient) == index.n_pairs + 1
+
+
+def test_the_flow_lp_holds_the_cap_and_the_check_sees_a_breach():
+    """Every option open: the flows emit at most the cap; the same flows under a cap 10 % lower fail
+    ``satisfies_coupling``."""
+    problem = capped_problem(0, 0.7)
+    index = ModelIndex.from_problem(problem)
+    solution = flows_for_open_set(problem, index, np.ones(problem.n_options, dtype=bool) & (problem.option_type == 1))
+    emitted = float((problem.arc_co2_t * index.arc_demand * solution.assign).sum())
+    assert emitted <= problem.co2_cap_t * (1 + 1e-9)
+    tighter = dataclasses.replace(problem, co2_cap_t=0.9 * emitted)
+    assert not satisfies_coupling(tighter, index, solution)
+
+
+def test_a_cap_no_network_meets_is_explained():
+    """All demand must be served and the cap is below the least emissions: the presolve finds no
+    network and the run ends in the explained infeasibility, not a crash."""
+    problem = capped_problem(1, 1.0, penalty=np.inf)
+    impossible = dataclasses.replace(problem, co2_cap_t=0.01 * problem.co2_cap_t)
+    with pytest.raises(InfeasibleError, match="CO2"):
+        solve_problem(impossible, WITH_PRESOLVE)
