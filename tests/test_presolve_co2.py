@@ -13,6 +13,7 @@ from planner.model import ModelIndex
 from planner.pipeline import solve_problem
 from planner.problem import Problem
 from planner.solver import SolverOptions
+from planner.solver.engine import with_start
 from planner.solver.heuristic import flows_for_open_set, satisfies_coupling
 from planner.solver.lagrangian import _Relaxation
 from planner.solver.presolve import lagrangian_presolve, presolve_applies
@@ -92,3 +93,21 @@ def test_a_cap_no_network_meets_is_explained():
     impossible = dataclasses.replace(problem, co2_cap_t=0.01 * problem.co2_cap_t)
     with pytest.raises(InfeasibleError, match="CO2"):
         solve_problem(impossible, WITH_PRESOLVE)
+
+
+def test_a_start_cheaper_than_the_presolves_incumbent_replaces_it():
+    """``planner pareto`` hands each point the network of the tighter cap as its start: where that is
+    cheaper than the presolve's incumbent (or the presolve found none) it becomes the incumbent, with
+    its cost; a dearer one does not."""
+    problem = capped_problem(2, 0.7)
+    index = ModelIndex.from_problem(problem)
+    best = solve_problem(problem, EXACT)
+    found = lagrangian_presolve(problem, index, WITH_PRESOLVE)
+    empty = dataclasses.replace(found, incumbent=None, incumbent_cost=None)
+    replaced = with_start(problem, index, empty, best.solution)
+    assert replaced.incumbent is best.solution
+    assert replaced.incumbent_cost == pytest.approx(best.report.objective, rel=1e-9)
+    dearer = dataclasses.replace(found, incumbent_cost=best.report.objective * 1.1)
+    assert with_start(problem, index, dearer, best.solution).incumbent is best.solution
+    cheaper = dataclasses.replace(found, incumbent_cost=best.report.objective * 0.9)
+    assert with_start(problem, index, cheaper, best.solution) is cheaper

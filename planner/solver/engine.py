@@ -46,7 +46,7 @@ import logging
 from planner.errors import SolverError, UnexplainedInfeasibleError
 from planner.model import ModelIndex, build_model
 from planner.model.arrays import build_standard_form, service_need, solution_from_vector, start_vector
-from planner.model.solution import Solution
+from planner.model.solution import Solution, setup_paid
 from planner.model.start import load_start
 from planner.problem import Problem
 from planner.solver.beside import applies as search_beside_applies
@@ -107,10 +107,11 @@ def solve(
 ) -> tuple[SolveReport, Solution]:
     """Solve ``problem``: the report (real status, objective, bound, gap) and the solution.
 
-    ``start``, a solution known to be feasible for ``problem``, is HiGHS's first incumbent where
-    the Lagrangian presolve does not run. Raises ``InfeasibleError`` or ``SolverError`` when there
-    is no solution; with ``explain`` an infeasible model's error says why (step 6 of the module: more
-    solves, which a caller that only asks *whether* a model is feasible leaves out)."""
+    ``start``, a solution known to be feasible for ``problem``, is HiGHS's first incumbent (where
+    the Lagrangian presolve runs, the presolve's searches start from it and the cheaper of the two
+    is). Raises ``InfeasibleError`` or ``SolverError`` when there is no solution; with ``explain`` an
+    infeasible model's error says why (step 6 of the module: more solves, which a caller that only asks
+    *whether* a model is feasible leaves out)."""
     options = options or SolverOptions()
     try:
         return _solve_routes(problem, options, start, index, timing)
@@ -235,10 +236,12 @@ def _solve_standard(problem, options: SolverOptions, index, start, timing: Timin
     presolve, single = None, None
     if presolve_applies(problem, options):
         with timing.phase("presolve"):
-            presolve = lagrangian_presolve(problem, index, options)
+            presolve = lagrangian_presolve(problem, index, options, start)
     elif setup_presolve_applies(problem, index, options):
         with timing.phase("presolve"):
             presolve = presolve_with_setups(problem, index, options)
+    if presolve is not None and start is not None:
+        presolve = with_start(problem, index, presolve, start)
     elif single_source_applies(problem, options) and options.builder == "arrays":
         with timing.phase("presolve"):
             single = single_source_start(problem, index, options)
@@ -253,6 +256,16 @@ def _solve_standard(problem, options: SolverOptions, index, start, timing: Timin
     route = _solve_with_pyomo if options.builder == "pyomo" else _solve_with_arrays
     report, solution = route(problem, index, options, presolve, start, timing)
     return (report, solution) if single is None else (combine_bounds(report, single.bound), solution)
+
+
+def with_start(problem: Problem, index: ModelIndex, presolve: PresolveResult, start: Solution) -> PresolveResult:
+    """The presolve's result with ``start`` (feasible for ``problem``) as its incumbent where that is
+    cheaper (setups included): its fixings stay valid, they close only options of networks dearer than
+    the presolve's own incumbent."""
+    cost = solution_cost(problem, index, start) + float((setup_paid(problem, start) * problem.setup_cost).sum())
+    if presolve.incumbent_cost is not None and presolve.incumbent_cost <= cost:
+        return presolve
+    return dataclasses.replace(presolve, incumbent=start, incumbent_cost=cost)
 
 
 def _single_start_only(problem: Problem, index: ModelIndex, start: Solution, bound: float, options: SolverOptions):

@@ -143,8 +143,11 @@ def presolve_budget(problem: Problem, options: SolverOptions) -> float:
     return max(1.0, LARGE_MODEL_SHARE * options.time_limit_s)
 
 
-def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOptions) -> PresolveResult:
-    """Bound, incumbent and fixings within :func:`presolve_budget`.
+def lagrangian_presolve(
+    problem: Problem, index: ModelIndex, options: SolverOptions, start: Solution | None = None
+) -> PresolveResult:
+    """Bound, incumbent and fixings within :func:`presolve_budget`; ``start`` (a feasible solution, or
+    None) is the first incumbent.
 
     1. Subgradient rounds (``planner.solver.lagrangian``) for the bound and the option values v_o.
     2. A heuristic incumbent from the options the relaxation opens (LP flows, then drop, add and
@@ -179,6 +182,7 @@ def lagrangian_presolve(problem: Problem, index: ModelIndex, options: SolverOpti
     is kept in reserve (:func:`keep_better`). Ctrl-C or SIGTERM raises
     :class:`~planner.interrupt.Interrupted` once the subgradient thread has ended."""
     run = _PresolveRun(problem, index, options)
+    run.consider(start)
     run.first_steps()
     paid = run.large or worth_going_on(problem, options, run.bound, run.cost, run.fixings())
     if paid and run.large:
