@@ -15,7 +15,7 @@ from planner.problem import Problem
 from planner.solver import SolverOptions
 from planner.solver.engine import with_start
 from planner.solver.heuristic import flows_for_open_set, satisfies_coupling
-from planner.solver.lagrangian import _Relaxation
+from planner.solver.lagrangian import _Relaxation, co2_priced_start, initial_multipliers
 from planner.solver.presolve import lagrangian_presolve, presolve_applies
 from tests.marks import some_slow
 from tests.test_presolve_counts import two_type_problem
@@ -111,3 +111,16 @@ def test_a_start_cheaper_than_the_presolves_incumbent_replaces_it():
     assert with_start(problem, index, dearer, best.solution).incumbent is best.solution
     cheaper = dataclasses.replace(found, incumbent_cost=best.report.objective * 0.9)
     assert with_start(problem, index, cheaper, best.solution) is cheaper
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_priced_start_is_the_best_of_its_trial_prices_and_no_worse_than_none(seed):
+    """The start under a cap is the all-in prices at the trial CO2 price of highest L, so its L is at
+    least that of the start without a CO2 price (price 0 is one of the trials)."""
+    problem = capped_problem(seed, 0.6)
+    index = ModelIndex.from_problem(problem)
+    relaxation = _Relaxation(problem, index)
+    unpriced = relaxation.evaluate(initial_multipliers(problem, index, relaxation))[0]
+    start = co2_priced_start(problem, index, relaxation)
+    assert relaxation.evaluate(start)[0] >= unpriced
+    assert start[-1] >= 0
