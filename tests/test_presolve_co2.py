@@ -57,7 +57,7 @@ def test_the_presolve_under_a_co2_cap_ends_at_highs_optimum(seed, tightness):
     assert run.audit.passed
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", some_slow(range(3), fast=1))
 def test_the_relaxation_bounds_the_optimum_at_any_multipliers(seed):
     """L(λ, μ_E) ≤ the optimum for random λ and μ_E ≥ 0 (the cap's term −μ_E E and the arcs' +μ_E e_a q_a)."""
     problem = capped_problem(seed, 0.7)
@@ -113,7 +113,7 @@ def test_a_start_cheaper_than_the_presolves_incumbent_replaces_it():
     assert with_start(problem, index, cheaper, best.solution) is cheaper
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", some_slow(range(3), fast=1))
 def test_the_priced_start_is_the_best_of_its_trial_prices_and_no_worse_than_none(seed):
     """The start under a cap is the all-in prices at the trial CO2 price of highest L, so its L is at
     least that of the start without a CO2 price (price 0 is one of the trials)."""

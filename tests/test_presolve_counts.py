@@ -17,6 +17,7 @@ from planner.solver import SolverOptions
 from planner.solver.lagrangian import CapacityCover, capped_choice, fixable_options
 from planner.solver.presolve import lagrangian_presolve, presolve_applies
 from tests.builders import dense_problem
+from tests.marks import some_slow
 
 EXACT = SolverOptions(mip_gap=1e-9, presolve_min_arcs=10**9, formulation="standard")  # HiGHS alone
 WITH_PRESOLVE = SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, formulation="standard")
@@ -86,7 +87,7 @@ def test_the_capped_choice_is_the_least_within_the_limits(seed):
         assert float(values[chosen & ~problem.forced].sum()) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", some_slow(range(5), fast=1))
 @pytest.mark.parametrize(("max_facilities", "max_micro"), [(2, None), (None, 2), (3, 1)])
 def test_the_presolve_under_count_limits_ends_at_highs_optimum(seed, max_facilities, max_micro):
     """Bound below and incumbent above HiGHS's optimum; the whole route (fixings included) reaches it."""

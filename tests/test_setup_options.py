@@ -17,6 +17,7 @@ from planner.pipeline import solve_problem
 from planner.problem import Problem
 from planner.solver import SolverOptions
 from planner.solver.setup_options import applies, expand, expanded_arcs, presolve_with_setups
+from tests.marks import some_slow
 
 EXACT = SolverOptions(mip_gap=1e-9, presolve_min_arcs=10**9)  # HiGHS alone on the original model
 WITH_PRESOLVE = SolverOptions(mip_gap=1e-9, presolve_min_arcs=0)
@@ -90,7 +91,7 @@ def flows(problem: Problem, allowed: np.ndarray) -> float:
     return float(result.fun)
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", some_slow(range(4), fast=1))
 @pytest.mark.parametrize("tightness", [0.8, 3.0])
 def test_the_presolve_with_setups_finds_the_enumerated_optimum(seed, tightness):
     """Tight (0.8: some demand must go unmet) and loose capacities; the presolve's bound is below the
@@ -121,7 +122,7 @@ def test_the_mapped_incumbent_costs_what_the_presolve_says(seed):
     assert ((found.incumbent.setup > 0) <= (found.incumbent.open[:, None] > 0)).all()
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", some_slow(range(3), fast=1))
 def test_modular_setups_match_highs_on_the_original_model(seed):
     """Up to three modules per site and a product without a setup: the presolve's route and HiGHS
     alone on the model with its z_op reach the same optimum."""
@@ -156,7 +157,7 @@ def test_a_forced_option_with_a_choice_of_products_keeps_the_model_as_it_is():
         solve_problem(forced, EXACT).report.objective, rel=1e-7)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", some_slow(range(3), fast=1))
 def test_a_count_limit_holds_on_the_product_sets(seed):
     """At most two facilities: each open (o, S) counts once, so the limit carries over as it is and the
     route with the presolve reaches HiGHS's optimum on the original model."""
