@@ -16,9 +16,9 @@ from planner.solver import SolverOptions
 from planner.solver.engine import with_start
 from planner.solver.heuristic import flows_for_open_set, satisfies_coupling
 from planner.solver.lagrangian import _Relaxation, co2_priced_start, initial_multipliers
-from planner.solver.presolve import lagrangian_presolve, presolve_applies
+from planner.solver.presolve import lagrangian_presolve
 from tests.marks import some_slow
-from tests.test_presolve_counts import two_type_problem
+from tests.test_presolve_counts import presolve_then_route_match_highs, two_type_problem
 
 EXACT = SolverOptions(mip_gap=1e-9, presolve_min_arcs=10**9, formulation="standard")  # HiGHS alone
 WITH_PRESOLVE = SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, formulation="standard")
@@ -43,18 +43,7 @@ def capped_problem(seed: int, tightness: float, penalty: float = 80.0) -> Proble
 def test_the_presolve_under_a_co2_cap_ends_at_highs_optimum(seed, tightness):
     """Bound below and incumbent above HiGHS's optimum (the incumbent within the cap); the whole route
     reaches it."""
-    problem = capped_problem(seed, tightness)
-    assert presolve_applies(problem, WITH_PRESOLVE)
-    optimum = solve_problem(problem, EXACT).report.objective
-    index = ModelIndex.from_problem(problem)
-    found = lagrangian_presolve(problem, index, WITH_PRESOLVE)
-    assert found.bound <= optimum * (1 + 1e-9)
-    if found.incumbent is not None:
-        assert found.incumbent_cost >= optimum * (1 - 1e-9)
-        assert satisfies_coupling(problem, index, found.incumbent)
-    run = solve_problem(problem, WITH_PRESOLVE)
-    assert run.report.objective == pytest.approx(optimum, rel=1e-7)
-    assert run.audit.passed
+    presolve_then_route_match_highs(capped_problem(seed, tightness))
 
 
 @pytest.mark.parametrize("seed", some_slow(range(3), fast=1))

@@ -14,6 +14,7 @@ from planner.model import ModelIndex
 from planner.pipeline import solve_problem
 from planner.problem import Problem
 from planner.solver import SolverOptions
+from planner.solver.heuristic import satisfies_coupling
 from planner.solver.lagrangian import CapacityCover, capped_choice, fixable_options
 from planner.solver.presolve import lagrangian_presolve, presolve_applies
 from tests.builders import dense_problem
@@ -92,6 +93,14 @@ def test_the_capped_choice_is_the_least_within_the_limits(seed):
 def test_the_presolve_under_count_limits_ends_at_highs_optimum(seed, max_facilities, max_micro):
     """Bound below and incumbent above HiGHS's optimum; the whole route (fixings included) reaches it."""
     problem = two_type_problem(seed, max_facilities=max_facilities, max_micro=max_micro)
+    found = presolve_then_route_match_highs(problem)
+    if found.incumbent is not None:
+        assert found.incumbent.open.sum() <= (max_facilities or problem.n_options)
+
+
+def presolve_then_route_match_highs(problem: Problem):
+    """Assert the presolve's bound is below HiGHS's optimum, its incumbent (if any) above it and
+    feasible, and the whole route (fixings and start included) reaches it; the presolve's result."""
     assert presolve_applies(problem, WITH_PRESOLVE)
     optimum = solve_problem(problem, EXACT).report.objective
     index = ModelIndex.from_problem(problem)
@@ -99,10 +108,11 @@ def test_the_presolve_under_count_limits_ends_at_highs_optimum(seed, max_facilit
     assert found.bound <= optimum * (1 + 1e-9)
     if found.incumbent is not None:
         assert found.incumbent_cost >= optimum * (1 - 1e-9)
-        assert found.incumbent.open.sum() <= (max_facilities or problem.n_options)
+        assert satisfies_coupling(problem, index, found.incumbent)
     run = solve_problem(problem, WITH_PRESOLVE)
     assert run.report.objective == pytest.approx(optimum, rel=1e-7)
     assert run.audit.passed
+    return found
 
 
 def test_a_closed_option_is_not_fixed_open_when_another_can_take_its_place():
