@@ -240,14 +240,14 @@ def _solve_standard(problem, options: SolverOptions, index, start, timing: Timin
     elif setup_presolve_applies(problem, index, options):
         with timing.phase("presolve"):
             presolve = presolve_with_setups(problem, index, options)
-    if presolve is not None and start is not None:
-        presolve = with_start(problem, index, presolve, start)
     elif single_source_applies(problem, options) and options.builder == "arrays":
         with timing.phase("presolve"):
             single = single_source_start(problem, index, options)
         if single is not None and single.start is not None and (
                 start is None or solution_cost(problem, index, single.start) < solution_cost(problem, index, start)):
             start = single.start
+    if presolve is not None and start is not None:
+        presolve = with_start(problem, index, presolve, start)
     if options.time_limit_s is not None and "presolve" in timing.seconds:
         remaining = options.time_limit_s - timing.seconds["presolve"]
         if single is not None and start is not None and remaining < HIGHS_START_S_PER_ARC * problem.n_arcs:

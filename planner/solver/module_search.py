@@ -98,10 +98,9 @@ class ModularFlowLP:
         row_of[self.capacitated] = index.n_pairs + np.arange(len(self.capacitated))
         self.row_of = row_of  # the row layout of flow_form: balance, capacity, then service rows
         self.service_rows = index.n_pairs + len(self.capacitated) + np.arange(len(problem.serviced_products))
-        self.co2_rows = self.service_rows[-1:] + 1 if len(self.service_rows) else np.array(
-            [index.n_pairs + len(self.capacitated)])
-        if not np.isfinite(problem.co2_cap_t):
-            self.co2_rows = np.zeros(0, dtype=int)  # the cap's row of flow_form (≤: its dual is ≤ 0)
+        co2_at = index.n_pairs + len(self.capacitated) + len(problem.serviced_products)
+        # the CO2 cap's row of flow_form, after the service rows (≤: its dual is ≤ 0); none without a cap
+        self.co2_rows = np.array([co2_at]) if np.isfinite(problem.co2_cap_t) else np.zeros(0, dtype=int)
         form = flow_form(
             problem, index, problem.arc_unit_cost * quantity, np.zeros(n_arcs), np.zeros(len(self.capacitated))
         )
