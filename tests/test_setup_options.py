@@ -14,9 +14,9 @@ from scipy.optimize import linprog
 from planner.model import ModelIndex
 from planner.model.arrays import build_standard_form, start_vector
 from planner.pipeline import solve_problem
-from planner.problem import Problem
+from planner.problem import ARC_FIELDS, Problem
 from planner.solver import SolverOptions
-from planner.solver.setup_options import applies, expand, expanded_arcs, presolve_with_setups
+from planner.solver.setup_options import applies, expand, expanded_arcs, presolve_with_setups, subsets_per_option
 from tests.marks import some_slow
 
 EXACT = SolverOptions(mip_gap=1e-9, presolve_min_arcs=10**9)  # HiGHS alone on the original model
@@ -169,3 +169,33 @@ def test_a_count_limit_holds_on_the_product_sets(seed):
     run = solve_problem(problem, WITH_PRESOLVE)
     assert run.report.objective == pytest.approx(reference, rel=1e-7)
     assert run.solution.open.sum() <= 2
+
+
+@pytest.mark.parametrize("seed", some_slow(range(4), fast=1))
+def test_a_forced_option_that_need_make_nothing_keeps_the_model_as_it_is(seed):
+    """A forced option whose only product has a dear setup may open without making it (z = 0): its one
+    set {p} would force the setup, so (o, ∅) is one of its choices and the expansion does not apply;
+    the run reaches HiGHS's optimum (an expansion without (o, ∅) reported a bound above it)."""
+    problem = setup_problem(seed, n_sites=4, n_regions=6)
+    keep = ~((problem.arc_option == 0) & (problem.arc_product == 1))
+    setup = problem.setup_cost.copy()
+    setup[0, 0] = 1500.0
+    forced = dataclasses.replace(problem, forced=np.array([True, False, False, False]), setup_cost=setup,
+                                 **{name: getattr(problem, name)[keep] for name in ARC_FIELDS})
+    index = ModelIndex.from_problem(forced)
+    assert subsets_per_option(forced, index)[0] == 2
+    assert not applies(forced, index, WITH_PRESOLVE)
+    assert solve_problem(forced, WITH_PRESOLVE).report.objective == pytest.approx(
+        solve_problem(forced, EXACT).report.objective, rel=1e-7)
+
+
+def test_an_option_without_setup_products_counts_as_one_option():
+    """An option whose products need no setup becomes one option (o, ∅) with all its arcs, and the
+    arc count of the expansion says so."""
+    problem = setup_problem(0, n_sites=3, n_regions=4)
+    setup = problem.setup_cost.copy()
+    setup[0] = 0.0
+    problem = dataclasses.replace(problem, setup_cost=setup)
+    index = ModelIndex.from_problem(problem)
+    assert subsets_per_option(problem, index).tolist() == [1, 3, 3]
+    assert expanded_arcs(problem, index) == expand(problem, index).problem.n_arcs == 4 * 2 + 2 * (4 * 2 * 2)

@@ -261,7 +261,10 @@ def _solve_standard(problem, options: SolverOptions, index, start, timing: Timin
 def with_start(problem: Problem, index: ModelIndex, presolve: PresolveResult, start: Solution) -> PresolveResult:
     """The presolve's result with ``start`` (feasible for ``problem``) as its incumbent where that is
     cheaper (setups included): its fixings stay valid, they close only options of networks dearer than
-    the presolve's own incumbent."""
+    the presolve's own incumbent. A start without its setups on a model with setup costs is left out
+    (its cost is not known)."""
+    if start.setup is None and problem.setup_cost.any():
+        return presolve
     cost = solution_cost(problem, index, start) + float((setup_paid(problem, start) * problem.setup_cost).sum())
     if presolve.incumbent_cost is not None and presolve.incumbent_cost <= cost:
         return presolve

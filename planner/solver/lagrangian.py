@@ -72,7 +72,7 @@ class LagrangianResult:
     """Best bound, its multipliers and option values (fixing is :func:`fixable_options`)."""
 
     bound: float
-    multipliers: np.ndarray  # (D + P_s,): λ, then ν for the products with a service level
+    multipliers: np.ndarray  # (D + side rows,): λ, then ν for the service levels and the CO2 cap (ServiceRows)
     option_value: np.ndarray  # (O,) v_o at the best multipliers
     chosen: np.ndarray  # (O,) bool: the options the relaxation opens at the best multipliers
     iterations: int
@@ -96,8 +96,9 @@ def fixable_options(
     free = ~problem.forced
     if cover is None or not (cover.active or cover.capped) or problem.n_options > MAX_COVER_FIXING_OPTIONS:
         fix_closed = free & (option_value >= 0) & (bound + option_value > limit)
-        # under a count limit another option may take a closed one's place: L − v_o is no bound then
-        if cover is None or not cover.capped:
+        # under a count limit another option may take the place of a chosen one forced closed: L − v_o
+        # is no bound then
+        if not problem.has_upper_counts:
             fix_open = free & (option_value < 0) & (bound - option_value > limit)
         return fix_closed, fix_open
     base_value, chosen = cover.choose(option_value)

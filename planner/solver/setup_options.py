@@ -8,8 +8,8 @@ With setups, option o pays s_op (currency/yr) when it makes product p at all:
     x_a \le z_{o(a)p(a)},\; z_{op} \le y_o
 
 The same problem without setup variables: every option o with setup products Π_o (s_op > 0 and arcs
-of p at o) becomes one option (o, S) per non-empty S ⊆ Π_o (and (o, ∅) where o also makes products
-without a setup), with
+of p at o) becomes one option (o, S) per non-empty S ⊆ Π_o, and (o, ∅) where o also makes products
+without a setup, is forced, or opening it could pay alone (:func:`with_nothing_made`), with
 
 * opening cost F_o + Σ_{p∈S} s_op and o's site, type, modules, capacity and capex,
 * o's arcs of the products in S and of those without a setup (an arc of o appears once per such S),
@@ -65,12 +65,22 @@ def setup_products(problem: Problem, index: ModelIndex) -> list[np.ndarray]:
     return np.split(index.setup_product, split)
 
 
-def subsets_per_option(problem: Problem, index: ModelIndex) -> np.ndarray:
-    """(O,) how many options (o, S) each option becomes: 2^|Π_o| − 1, plus (o, ∅) where o also has
-    arcs of products without a setup."""
-    n_setup = np.bincount(index.setup_option, minlength=problem.n_options)
+def with_nothing_made(problem: Problem, index: ModelIndex) -> np.ndarray:
+    """(O,) bool: whether option o also becomes (o, ∅), open with no setup paid: where it has arcs of
+    products without a setup, where it is forced (it must open even if it makes nothing), or where
+    opening it with its fewest modules costs less than nothing. Elsewhere (o, ∅) is never better than
+    keeping o closed, and leaving it out keeps the expansion exact."""
     plain = np.bincount(problem.arc_option[index.arc_setup < 0], minlength=problem.n_options) > 0
-    return (2 ** n_setup.astype(np.int64)) - 1 + (plain & (n_setup > 0))
+    least_fixed = problem.opening_cost + problem.module_cost * problem.min_modules
+    return plain | problem.forced | (least_fixed < 0)
+
+
+def subsets_per_option(problem: Problem, index: ModelIndex) -> np.ndarray:
+    """(O,) how many options (o, S) each option becomes: 2^|Π_o| − 1 non-empty sets, plus (o, ∅) where
+    :func:`with_nothing_made` (an option without setup products becomes the one option (o, ∅))."""
+    n_setup = np.bincount(index.setup_option, minlength=problem.n_options)
+    subsets = (2 ** n_setup.astype(np.int64)) - 1 + (with_nothing_made(problem, index) & (n_setup > 0))
+    return np.where(n_setup == 0, 1, subsets)
 
 
 def applies(problem: Problem, index: ModelIndex, options: SolverOptions) -> bool:
@@ -88,7 +98,7 @@ def applies(problem: Problem, index: ModelIndex, options: SolverOptions) -> bool
 
 def expanded_arcs(problem: Problem, index: ModelIndex) -> int:
     """Arcs of the expanded problem: an arc of a setup product at o is in 2^(|Π_o|−1) subsets, an arc
-    without a setup in every subset of o."""
+    without a setup in every (o, S) of o."""
     subsets = subsets_per_option(problem, index)
     n_setup = np.bincount(index.setup_option, minlength=problem.n_options)
     per_arc = np.where(index.arc_setup >= 0, 2 ** np.maximum(n_setup[problem.arc_option] - 1, 0),
@@ -101,9 +111,9 @@ def expand(problem: Problem, index: ModelIndex) -> Expansion:
     of o (the subsets of one option side by side); arcs in the original order, each arc's copies in
     the order of its (o, S)."""
     option_of, makes = [], []
-    plain = np.bincount(problem.arc_option[index.arc_setup < 0], minlength=problem.n_options) > 0
+    nothing_made = with_nothing_made(problem, index)
     for option, products in enumerate(setup_products(problem, index)):
-        for code in range(0 if plain[option] or not len(products) else 1, 2 ** len(products)):
+        for code in range(0 if nothing_made[option] or not len(products) else 1, 2 ** len(products)):
             made = np.zeros(problem.n_products, dtype=bool)
             made[products[[(code >> bit) & 1 == 1 for bit in range(len(products))]]] = True
             option_of.append(option)
