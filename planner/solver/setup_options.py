@@ -23,8 +23,9 @@ them is.
 
 Where it applies (:func:`applies`): the model without its setups is of the presolve's shape
 (``presolve_applies``), no forced option has more than one (o, S) (forcing o is "one of its (o, S)",
-which the presolve cannot say; a forced option with setup products always has (o, ∅) besides), and the expansion stays small: at most ``MAX_SUBSETS_PER_OPTION``
-options (o, S) per option and ``MAX_ARC_GROWTH`` × the arcs. On the bundled counties with
+which the presolve cannot say; a forced option with setup products always has (o, ∅) besides), and
+the expansion stays small: at most ``MAX_SUBSETS_PER_OPTION`` options (o, S) per option and
+``MAX_ARC_GROWTH`` × the arcs. On the bundled counties with
 ``models/scale_scope.toml`` (three products, two with setups at the central plants, three at the
 microfactories): 69 options and 135,340 arcs become 403 and 289,960.
 """
