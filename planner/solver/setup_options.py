@@ -27,7 +27,7 @@ which the presolve cannot say; a forced option with setup products always has (o
 the expansion stays small: at most ``MAX_SUBSETS_PER_OPTION`` options (o, S) per option and
 ``MAX_ARC_GROWTH`` × the arcs. On the bundled counties with
 ``models/scale_scope.toml`` (three products, two with setups at the central plants, three at the
-microfactories): 69 options and 135,340 arcs become 403 and 289,960.
+microfactories): 69 options and 135,340 arcs become 403 and 290,000.
 """
 
 from __future__ import annotations
