@@ -53,7 +53,7 @@ def test_the_relaxation_bounds_the_optimum_at_any_multipliers(seed):
     optimum = solve_problem(problem, EXACT).report.objective
     index = ModelIndex.from_problem(problem)
     relaxation = _Relaxation(problem, index)
-    assert relaxation.service.n_rows == 1
+    assert relaxation.side.n_rows == 1
     rng = np.random.default_rng(seed)
     for _ in range(20):
         balance = rng.uniform(0, 2, index.n_pairs) * index.pair_demand * 20

@@ -147,7 +147,7 @@ def test_the_lagrangian_bound_stays_below_the_optimum_at_any_multipliers(seed, c
     rng = np.random.default_rng(seed)
     for _ in range(20):
         balance = rng.uniform(0, 2, index.n_pairs) * index.pair_demand * 6
-        service = rng.uniform(0, 10, relaxation.service.n_rows)
+        service = rng.uniform(0, 10, relaxation.side.n_rows)
         bound, _, _, _ = relaxation.evaluate(relaxation.multipliers_of(balance, service))
         assert bound <= limit
     assert lagrangian_presolve(problem, index, SolverOptions(mip_gap=1e-9)).bound <= limit

@@ -403,7 +403,7 @@ def service_repair(problem: Problem, index: ModelIndex, keep: np.ndarray) -> np.
         duals = soft_service_duals(problem, index, keep, price)
         if duals is None:
             return None
-        if duals[0] <= SERVICE_MARGIN * float(pricing.service.need.sum()):
+        if duals[0] <= SERVICE_MARGIN * float(pricing.side.need.sum()):
             return keep
         values, _ = pricing.option_values(pricing.multipliers_of(duals[1], duals[2]))
         values[tried | occupied_by_forced[problem.option_site]] = np.inf

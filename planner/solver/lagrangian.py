@@ -36,7 +36,9 @@ pairs, whose subgradient is :math:`g_p / s_p`: a service row short by a share f 
 weighs :math:`f \sqrt{N_p}` in the step's norm, as much as its :math:`N_p` balance rows each short
 by f. Unscaled (:math:`\mu` per unit against :math:`g_p` in units/yr) the service row swamps the norm
 and the :math:`\lambda` barely move (on the bundled hybrid model with a service level the bound
-stalled far below the LP relaxation). The multiplier vector is :math:`(\lambda, \nu)`.
+stalled far below the LP relaxation). A CO2 cap :math:`\sum_a e_a q_a x_a \le E` is one more such row
+with :math:`\mu_E \ge 0` (:class:`SideRows`): :math:`r_a` gains :math:`+\mu_E e_a q_a` and L gains
+:math:`-\mu_E E`. The multiplier vector is :math:`(\lambda, \nu)`.
 
 **Fixing** (exact, given an incumbent of cost :math:`U`, at any :math:`\lambda` and :math:`\mu \ge 0`):
 a free option closed in the relaxed solution (:math:`v_o \ge 0`) is at least :math:`L + v_o` in
@@ -72,7 +74,7 @@ class LagrangianResult:
     """Best bound, its multipliers and option values (fixing is :func:`fixable_options`)."""
 
     bound: float
-    multipliers: np.ndarray  # (D + side rows,): λ, then ν for the service levels and the CO2 cap (ServiceRows)
+    multipliers: np.ndarray  # (D + side rows,): λ, then ν for the service levels and the CO2 cap (SideRows)
     option_value: np.ndarray  # (O,) v_o at the best multipliers
     chosen: np.ndarray  # (O,) bool: the options the relaxation opens at the best multipliers
     iterations: int
@@ -252,7 +254,7 @@ class _Runs:
 
 
 @dataclass(frozen=True)
-class ServiceRows:
+class SideRows:
     r"""The rows relaxed with multipliers :math:`\mu \ge 0` besides the balance: the service levels
     (see the module doc): per product with one, its need :math:`n_p` and scale :math:`s_p` (units/yr),
     and for each arc the service row it counts in; then, where the model caps CO2, the cap
@@ -269,7 +271,7 @@ class ServiceRows:
     co2_scale: float = 1.0  # E / √D, t CO2/yr
 
     @classmethod
-    def of(cls, problem: Problem, index: ModelIndex) -> ServiceRows:
+    def of(cls, problem: Problem, index: ModelIndex) -> SideRows:
         serviced = problem.serviced_products
         row = np.full(problem.n_products, -1)
         row[serviced] = np.arange(len(serviced))
@@ -344,7 +346,7 @@ class _Relaxation:
         self.query_modules = np.concatenate(self.module_choices).astype(float)
         self.query_capacity = problem.module_capacity[self.query_option] * self.query_modules
         self.cover = CapacityCover(problem, index)
-        self.service = ServiceRows.of(problem, index)
+        self.side = SideRows.of(problem, index)
         # the arcs grouped by option once (``by_option``: position → arc), so that each evaluation
         # reads its per-arc arrays nearly in sequence (the gathers took 20 of 110 ms per evaluation
         # on the national model in the arcs' own order)
@@ -358,12 +360,12 @@ class _Relaxation:
     @property
     def n_multipliers(self) -> int:
         """D balance multipliers λ, then one ν per service level."""
-        return self.index.n_pairs + self.service.n_rows
+        return self.index.n_pairs + self.side.n_rows
 
     def multipliers_of(self, balance: np.ndarray, service: np.ndarray | None = None) -> np.ndarray:
         """The multiplier vector (λ, ν) from λ and the side rows' μ: the service levels' (currency per
         unit), then the CO2 cap's (currency per t CO2) where there is one; 0 if None or not given."""
-        rows = self.service
+        rows = self.side
         mu = np.zeros(rows.n_rows)
         if service is not None:
             mu[: len(service)] = np.maximum(service, 0.0)
@@ -379,8 +381,8 @@ class _Relaxation:
         """L(λ, ν), the (projected) subgradient, v_o and the relaxed open decisions."""
         balance, nu = multipliers[: self.index.n_pairs], multipliers[self.index.n_pairs :]
         reduced = self.grouped_weight - balance[self.grouped_pair]
-        if self.service.n_rows:
-            reduced -= self.service.arc_price(nu)[self.by_option]
+        if self.side.n_rows:
+            reduced -= self.side.arc_price(nu)[self.by_option]
         runs = self._runs(reduced)
         values = self._query_values(runs)
         best_value, best_query = self._best_per_option(values)
@@ -391,12 +393,12 @@ class _Relaxation:
         unmet = (unmet_gain < 0).astype(float)
         bound = (
             balance.sum()
-            + self.service.value(nu)
+            + self.side.value(nu)
             + np.minimum(unmet_gain, 0.0)[np.isfinite(self.unmet_weight)].sum()
             + best_value[self.problem.forced].sum()
             + choice_value
         )
-        service_gradient = self.service.subgradient(arcs, shares)
+        service_gradient = self.side.subgradient(arcs, shares)
         service_gradient[(nu <= 0) & (service_gradient < 0)] = 0.0  # ν = 0 cannot go lower
         return float(bound), np.concatenate([1.0 - served - unmet, service_gradient]), best_value, opened
 
@@ -494,9 +496,9 @@ def initial_multipliers(
             0.0,
         )
     all_in = relaxation.arc_weight + per_unit[problem.arc_option] * relaxation.arc_quantity
-    nu = np.zeros(relaxation.service.n_rows) if side is None else side
-    if relaxation.service.n_rows:
-        all_in = all_in - relaxation.service.arc_price(nu)
+    nu = np.zeros(relaxation.side.n_rows) if side is None else side
+    if relaxation.side.n_rows:
+        all_in = all_in - relaxation.side.arc_price(nu)
     cheapest = np.full(index.n_pairs, np.inf)
     np.minimum.at(cheapest, index.arc_pair, all_in)
     multipliers = np.minimum(cheapest, relaxation.unmet_weight)
@@ -511,7 +513,7 @@ def co2_priced_start(problem: Problem, index: ModelIndex, relaxation: _Relaxatio
     levels' ν at 0. Without it the steps raise μ_E slowly from 0 while λ lags behind: on the bundled
     counties with ``models/hybrid.toml`` and a 25,000 t cap 2,000 steps from μ_E = 0 reached 326.2 M,
     2,000 from the grid's best start (6,000 USD/t) 334.1 M (HiGHS's root bound with cuts: 335.2 M)."""
-    rows = relaxation.service
+    rows = relaxation.side
     emitting = rows.arc_co2 > 0
     if not emitting.any():
         return initial_multipliers(problem, index, relaxation)
@@ -551,7 +553,7 @@ def lagrangian_bound(
     relaxation = _Relaxation(problem, index)
     if start is not None:
         multipliers = start.copy()
-    elif relaxation.service.arc_co2 is not None:
+    elif relaxation.side.arc_co2 is not None:
         multipliers = co2_priced_start(problem, index, relaxation)
     else:
         multipliers = initial_multipliers(problem, index, relaxation)

@@ -81,7 +81,7 @@ class Evaluation:
     balance_dual: np.ndarray  # (pairs,) λ_d, currency per pair
     capacity_value: np.ndarray  # (O,) μ_o ≥ 0, currency per unit of capacity (0 where uncapacitated)
     service_dual: np.ndarray  # (products with a service level,) ≥ 0, currency per unit within the limit;
-    # then, under a CO2 cap, its dual (≥ 0, currency per t CO2): the side rows of lagrangian.ServiceRows
+    # then, under a CO2 cap, its dual (≥ 0, currency per t CO2): the side rows of lagrangian.SideRows
 
 
 class ModularFlowLP:
