@@ -293,6 +293,11 @@ class SideRows:
     def n_rows(self) -> int:
         return len(self.need) + (self.arc_co2 is not None)
 
+    @property
+    def scales(self) -> np.ndarray:
+        """(n_rows,) each row's scale: ν = μ × scale."""
+        return self.scale if self.arc_co2 is None else np.append(self.scale, self.co2_scale)
+
     def arc_price(self, nu: np.ndarray) -> np.ndarray | float:
         """(A,) what the rows take off each arc's reduced cost: μ_p(a) q_a on the arcs of W_p, minus
         μ_E e_a q_a under a CO2 cap (currency/yr)."""
@@ -308,10 +313,8 @@ class SideRows:
         """Σ_p μ_p n_p − μ_E E (currency/yr)."""
         if not self.n_rows:
             return 0.0
-        value = float((nu[: self.n_service] / self.scale) @ self.need)
-        if self.arc_co2 is not None:
-            value -= float(nu[-1] / self.co2_scale * self.co2_cap)
-        return value
+        rhs = self.need if self.arc_co2 is None else np.append(self.need, -self.co2_cap)
+        return float((nu / self.scales) @ rhs)
 
     def subgradient(self, arcs: np.ndarray, x: np.ndarray) -> np.ndarray:
         """(n_p − Σ_{a ∈ W_p} q_a x_a) / s_p per service row, then (Σ_a e_a q_a x_a − E) / (E / √D),
@@ -365,12 +368,10 @@ class _Relaxation:
     def multipliers_of(self, balance: np.ndarray, service: np.ndarray | None = None) -> np.ndarray:
         """The multiplier vector (λ, ν) from λ and the side rows' μ: the service levels' (currency per
         unit), then the CO2 cap's (currency per t CO2) where there is one; 0 if None or not given."""
-        rows = self.side
-        mu = np.zeros(rows.n_rows)
+        mu = np.zeros(self.side.n_rows)
         if service is not None:
             mu[: len(service)] = np.maximum(service, 0.0)
-        scale = np.append(rows.scale, rows.co2_scale) if rows.arc_co2 is not None else rows.scale
-        return np.concatenate([balance, mu * scale])
+        return np.concatenate([balance, mu * self.side.scales])
 
     def project(self, multipliers: np.ndarray) -> np.ndarray:
         """ν clipped at 0 (λ is free)."""
@@ -511,8 +512,9 @@ def co2_priced_start(problem: Problem, index: ModelIndex, relaxation: _Relaxatio
     CO2 price μ_E of a geometric trial grid (``CO2_PRICE_STEPS`` around the price at which the median
     emitting arc's CO2 costs as much as its flow, and 0) whose L(λ(μ_E), μ_E) is highest; the service
     levels' ν at 0. Without it the steps raise μ_E slowly from 0 while λ lags behind: on the bundled
-    counties with ``models/hybrid.toml`` and a 25,000 t cap 2,000 steps from μ_E = 0 reached 326.2 M,
-    2,000 from the grid's best start (6,000 USD/t) 334.1 M (HiGHS's root bound with cuts: 335.2 M)."""
+    counties with ``models/hybrid.toml`` and a 25,000 t cap, 400 steps reached 320.5 M from μ_E = 0 and
+    333.2 M from this start, 2,000 steps aimed at 338 M 326.2 M and 333.9 M (the bound of a 500 s run:
+    335.2 M)."""
     rows = relaxation.side
     emitting = rows.arc_co2 > 0
     if not emitting.any():

@@ -283,8 +283,8 @@ class _PresolveRun:
         budget for its subgradient, then its option values and choice), its flows within the cap. At a
         high CO2 price the capped relaxation opens many small facilities and the searches from its
         network stay there: on the bundled counties with ``models/hybrid.toml`` and a 25,000 t cap,
-        386.9 M with 25 options open, and 340.7 M after 15 s of module search, against 340.2 M with
-        16 open from the network without the cap, and 339.0 M after the same search."""
+        386.9 M, and 340.7 M with 25 options open after 15 s of module search, against 340.2 M from
+        the network without the cap, and 339.0 M with 16 open after the same search."""
         uncapped = dataclasses.replace(self.problem, co2_cap_t=np.inf)
         relaxed = lagrangian_bound(uncapped, self.index, None, time_limit_s=UNCAPPED_ROUND_SHARE * self.budget)
         seconds = 0.0 if self.large else self.budget * FIRST_HEURISTIC_SHARE
