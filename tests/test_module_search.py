@@ -259,6 +259,42 @@ def test_close_and_repair_leaves_the_basin_of_a_large_option_too_many():
     assert not search.banned.any()
 
 
+def _module_basin():
+    """Four regions of 10 units (penalty 1,000/unit): a large option (opening 50, modules of 20 units
+    at 100 each, one or two) serving all at 1/unit, and small options (opening 40, capacity 10, 1/unit)
+    at regions 0 and 1 only. The large one with two modules: 50 + 200 + 40 = 290; one small added keeps
+    both modules (30 units left: 290 + 50); with both small ones the large needs one module:
+    50 + 100 + 2 × 40 + 40 = 270, the optimum."""
+    unit_cost = np.full((3, 4), 1.0)
+    unit_cost[1, 1:] = unit_cost[2, [0, 2, 3]] = 1000.0
+    return dense_problem(
+        demand=np.full(4, 10.0), opening_cost=[50.0, 40.0, 40.0], capacity=[20.0, 10.0, 10.0],
+        unit_cost=unit_cost, penalty=1000.0, module_cost=np.array([100.0, 0.0, 0.0]),
+        max_modules=np.array([2, 1, 1]), type_ids=("large", "small"), option_type=np.array([0, 1, 1]),
+        type_min_count=np.zeros(2, dtype=int), type_max_count=np.full(2, 3),
+    )
+
+
+def test_a_module_dropped_and_repaired_leaves_the_basin_of_a_large_module_too_many():
+    """From the large option with two modules no single move pays (the descent and the kicks stay at
+    290): the module pays until both small options open, and neither pays alone. Dropping the module
+    and repairing reaches the optimum, 270 (by hand and by brute force)."""
+    problem = _module_basin()
+    assert brute_force(problem) == pytest.approx(270.0)
+    index = ModelIndex.from_problem(problem)
+    search = _Search(problem, index, time_limit_s=30.0)
+    large_alone = search.lp.evaluate(np.array([True, False, False]), np.array([2, 0, 0]))
+    assert large_alone.cost == pytest.approx(290.0)
+    assert search.descend(large_alone, np.zeros(3, dtype=bool)).cost == pytest.approx(290.0)
+    repaired = search.without_a_module(large_alone)
+    assert repaired.cost == pytest.approx(270.0)
+    assert repaired.open.tolist() == [True, True, True] and repaired.modules.tolist() == [1, 1, 1]
+    start = Solution(open=np.array([1, 0, 0]), modules=np.array([2, 0, 0]),
+                     assign=np.where(problem.arc_option == 0, 1.0, 0.0), unmet=np.zeros(4))
+    found = module_search(problem, index, start, np.ones(3, dtype=bool), 30.0)
+    assert solution_cost(problem, index, found) == pytest.approx(270.0)
+
+
 def test_largest_capacity_type():
     problem = _two_large_basin()
     assert largest_capacity_type(problem) == 0
