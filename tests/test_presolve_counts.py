@@ -1,6 +1,6 @@
-"""The presolve with upper limits on facility counts (``max_facilities``, a type's ``max_count``): the
-relaxation's option choice within the limits against enumeration, and the whole route (bound,
-fixings, incumbent) against HiGHS alone on the same model."""
+"""The presolve with limits on facility counts (``min_facilities``, ``max_facilities``, a type's
+``min_count`` and ``max_count``): the relaxation's option choice within the limits against
+enumeration, and the whole route (bound, fixings, incumbent) against HiGHS alone on the same model."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from planner.pipeline import solve_problem
 from planner.problem import Problem
 from planner.solver import SolverOptions
 from planner.solver.heuristic import satisfies_coupling
-from planner.solver.lagrangian import CapacityCover, capped_choice, fixable_options
+from planner.solver.lagrangian import CapacityCover, counted_choice, fixable_options
 from planner.solver.presolve import lagrangian_presolve, presolve_applies
 from tests.builders import dense_problem
 from tests.marks import some_slow
@@ -58,29 +58,36 @@ def best_choice_by_enumeration(problem: Problem, values: np.ndarray, fixed_in: n
     for picked in itertools.product([False, True], repeat=problem.n_options):
         chosen = np.array(picked) | fixed_in
         per_type = np.bincount(problem.option_type[chosen], minlength=len(problem.type_ids))
-        if (per_type > problem.type_max_count).any():
+        if (per_type > problem.type_max_count).any() or (per_type < problem.type_min_count).any():
             continue
         if problem.max_facilities is not None and chosen.sum() > problem.max_facilities:
+            continue
+        if chosen.sum() < problem.min_facilities:
             continue
         best = min(best, float(values[chosen & ~problem.forced].sum()))
     return best
 
 
+@pytest.mark.parametrize("lower", [False, True])
 @pytest.mark.parametrize("seed", range(30))
-def test_the_capped_choice_is_the_least_within_the_limits(seed):
-    """Random values (some positive), three types, random limits, a forced option or two: the greedy
-    choice equals enumeration of every set of ten options."""
+def test_the_counted_choice_is_the_least_within_the_limits(seed, lower):
+    """Random values (some positive), three types, random limits (``lower``: lower ones too, some of
+    them out of reach), a forced option or two: the greedy choice equals enumeration of every set of
+    ten options, and it is None exactly where no set keeps within the limits."""
     rng = np.random.default_rng(seed)
     n = 10
+    type_max_count = rng.integers(1, 5, 3)
     problem = dense_problem(
         np.ones(2), np.zeros(n), np.full(n, np.inf), np.ones((n, 2)),
         type_ids=("a", "b", "c"), option_type=rng.integers(0, 3, n),
-        type_max_count=rng.integers(1, 5, 3), max_facilities=int(rng.integers(2, 7)),
+        type_max_count=type_max_count, max_facilities=int(rng.integers(2, 7)),
+        type_min_count=rng.integers(0, type_max_count + 1) if lower else np.zeros(3, dtype=int),
+        min_facilities=int(rng.integers(0, 7)) if lower else 0,
         forced=rng.random(n) < 0.15,
     )
     values = rng.normal(-1.0, 2.0, n)
     fixed_in = problem.forced.copy()
-    chosen = capped_choice(problem, values, fixed_in, np.ones(n, dtype=bool))
+    chosen = counted_choice(problem, values, fixed_in, np.ones(n, dtype=bool))
     expected = best_choice_by_enumeration(problem, values, fixed_in)
     if not np.isfinite(expected):
         assert chosen is None
@@ -96,6 +103,21 @@ def test_the_presolve_under_count_limits_ends_at_highs_optimum(seed, max_facilit
     found = presolve_then_route_match_highs(problem)
     if found.incumbent is not None:
         assert found.incumbent.open.sum() <= (max_facilities or problem.n_options)
+
+
+@pytest.mark.parametrize("seed", some_slow(range(5), fast=1))
+@pytest.mark.parametrize(("min_facilities", "min_plants", "max_facilities"), [(6, 0, None), (0, 2, None), (5, 2, 5)])
+def test_the_presolve_under_lower_count_limits_ends_at_highs_optimum(seed, min_facilities, min_plants, max_facilities):
+    """Lower limits that bind (the optimum opens one plant and few sites): the bound below and the
+    incumbent above HiGHS's optimum, within the limits; the whole route reaches it."""
+    problem = dataclasses.replace(
+        two_type_problem(seed, max_facilities=max_facilities), min_facilities=min_facilities,
+        type_min_count=np.array([min_plants, 0]),
+    )
+    found = presolve_then_route_match_highs(problem)
+    assert found.incumbent is not None
+    is_open = found.incumbent.open > 0
+    assert is_open.sum() >= min_facilities and (problem.option_type[is_open] == 0).sum() >= min_plants
 
 
 def presolve_then_route_match_highs(problem: Problem):
@@ -128,3 +150,19 @@ def test_a_closed_option_is_not_fixed_open_when_another_can_take_its_place():
     _, fix_open_unlimited = fixable_options(simple, 10.0, values, 12.0, CapacityCover(
         simple, ModelIndex.from_problem(simple)))
     assert fix_open_unlimited.tolist() == [True, True, False]
+
+
+def test_an_option_chosen_to_meet_a_lower_limit_is_not_fixed_closed():
+    """At least two facilities: the relaxation takes v = −5 and, to meet the limit, v = 3 (L = 10
+    counts both). The plain rule L + v_o > U would fix the second closed (13 > 12) though it is in the
+    relaxation's choice; the exact one re-chooses: with option 2 forced in, {0, 2} gives L + 1 = 11
+    (not fixed); without option 0, {1, 2} gives L + 9 = 19 (fixed open). Without the choice (``cover``
+    None, the plain rules) nothing is fixed."""
+    problem = dense_problem(np.ones(2), np.zeros(3), np.full(3, np.inf), np.ones((3, 2)), min_facilities=2)
+    cover = CapacityCover(problem, ModelIndex.from_problem(problem))
+    values = np.array([-5.0, 3.0, 4.0])
+    assert cover.choose(values)[0] == pytest.approx(-2.0)
+    fix_closed, fix_open = fixable_options(problem, 10.0, values, 12.0, cover)
+    assert fix_closed.tolist() == [False, False, False] and fix_open.tolist() == [True, False, False]
+    fix_closed, fix_open = fixable_options(problem, 10.0, values, 12.0, None)
+    assert not fix_closed.any() and not fix_open.any()

@@ -113,7 +113,7 @@ def applies(problem: Problem, presolve_shape: bool) -> bool:
     one option per site and small enough for the dense tables."""
     if not presolve_shape or problem.n_options == 0 or problem.n_options > MAX_OPTIONS:
         return False
-    if problem.has_upper_counts or np.isfinite(problem.co2_cap_t):
+    if problem.has_upper_counts or problem.has_lower_counts or np.isfinite(problem.co2_cap_t):
         return False
     if (problem.max_modules != problem.min_modules).any() or len(problem.serviced_products):
         return False

@@ -56,10 +56,7 @@ def satisfies_coupling(problem: Problem, index: ModelIndex, solution: Solution) 
     is_open = solution.open > 0
     if np.bincount(problem.option_site[is_open], minlength=len(problem.site_ids)).max(initial=0) > 1:
         return False
-    per_type = np.bincount(problem.option_type[is_open], minlength=len(problem.type_ids))
-    if (per_type < problem.type_min_count).any() or int(is_open.sum()) < problem.min_facilities:
-        return False
-    if not within_upper_counts(problem, is_open):
+    if not within_counts(problem, is_open):
         return False
     if (problem.forced & ~is_open).any():
         return False
@@ -80,6 +77,62 @@ def within_upper_counts(problem: Problem, is_open: np.ndarray) -> bool:
     if (per_type > problem.type_max_count).any():
         return False
     return problem.max_facilities is None or int(is_open.sum()) <= problem.max_facilities
+
+
+def within_counts(problem: Problem, is_open: np.ndarray) -> bool:
+    """The open options (a mask) keep within every facility-count limit, lower and upper."""
+    per_type = np.bincount(problem.option_type[is_open], minlength=len(problem.type_ids))
+    if (per_type < problem.type_min_count).any() or int(is_open.sum()) < problem.min_facilities:
+        return False
+    return within_upper_counts(problem, is_open)
+
+
+def filled_to_lower_counts(problem: Problem, opened: np.ndarray, option_value: np.ndarray) -> np.ndarray:
+    """``opened`` with options on free sites added, lowest ``option_value`` first, until each type's
+    ``min_count`` and then ``min_facilities`` hold (within the upper limits; as far as the sites
+    allow)."""
+    if not problem.has_lower_counts:
+        return opened
+    opened = opened.copy()
+    occupied = np.zeros(len(problem.site_ids), dtype=bool)
+    occupied[problem.option_site[opened]] = True
+    per_type = np.bincount(problem.option_type[opened], minlength=len(problem.type_ids))
+    order = np.argsort(option_value, kind="stable").tolist()
+    for fill_type_minimum in (True, False):
+        for option in order:
+            kind, site = problem.option_type[option], problem.option_site[option]
+            short = per_type[kind] < problem.type_min_count[kind] if fill_type_minimum else (
+                int(opened.sum()) < problem.min_facilities)
+            if not short or opened[option] or occupied[site]:
+                continue
+            opened[option] = True
+            if not within_upper_counts(problem, opened):
+                opened[option] = False
+                continue
+            occupied[site], per_type[kind] = True, per_type[kind] + 1
+    return opened
+
+
+def kept_for_lower_counts(problem: Problem, used: np.ndarray, opened: np.ndarray) -> np.ndarray:
+    """``used`` (the options with load) with options of ``opened`` that carry none kept open, the
+    cheapest to keep first, until the lower count limits hold (as far as ``opened`` allows): flows
+    may leave an option idle that the limits need open."""
+    if not problem.has_lower_counts:
+        return used
+    idle = np.flatnonzero(opened & ~used)
+    idle = idle[np.argsort(problem.opening_cost[idle] + problem.module_cost[idle] * problem.min_modules[idle],
+                           kind="stable")]
+    keep = used.copy()
+    per_type = np.bincount(problem.option_type[keep], minlength=len(problem.type_ids))
+    for option in idle.tolist():
+        kind = problem.option_type[option]
+        if per_type[kind] < problem.type_min_count[kind]:
+            keep[option], per_type[kind] = True, per_type[kind] + 1
+    for option in idle.tolist():
+        if int(keep.sum()) >= problem.min_facilities:
+            break
+        keep[option] = True
+    return keep
 
 
 def meets_service_levels(problem: Problem, index: ModelIndex, solution: Solution) -> bool:
@@ -222,7 +275,7 @@ class FlowLP:
         if solution is None:
             return None
         x = np.asarray(solution.col_value, dtype=float)
-        return _whole_modules(problem, index, x[: problem.n_arcs], x[problem.n_arcs :])
+        return _whole_modules(problem, index, x[: problem.n_arcs], x[problem.n_arcs :], opened)
 
 
 def clean_shares(index: ModelIndex, shares: np.ndarray, unmet_shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -235,13 +288,16 @@ def clean_shares(index: ModelIndex, shares: np.ndarray, unmet_shares: np.ndarray
     return assign, unmet
 
 
-def _whole_modules(problem: Problem, index: ModelIndex, shares: np.ndarray, unmet_shares: np.ndarray) -> Solution:
-    """A solution from arc and unmet shares: options with load open, whole modules for the load."""
+def _whole_modules(
+    problem: Problem, index: ModelIndex, shares: np.ndarray, unmet_shares: np.ndarray, opened: np.ndarray
+) -> Solution:
+    """A solution from arc and unmet shares: options with load open (and idle ones of ``opened`` the
+    lower count limits need: :func:`kept_for_lower_counts`), whole modules for the load."""
     assign, unmet = clean_shares(index, shares, unmet_shares)
     option_load = np.bincount(
         problem.arc_option, weights=assign * index.arc_demand, minlength=problem.n_options
     )
-    used = (option_load > 0) | problem.forced
+    used = kept_for_lower_counts(problem, (option_load > 0) | problem.forced, opened)
     with np.errstate(invalid="ignore", divide="ignore"):
         needed = np.where(
             np.isfinite(problem.module_capacity),
@@ -267,7 +323,7 @@ def flows_for_open_set(problem: Problem, index: ModelIndex, opened: np.ndarray) 
         return None
     shares = np.zeros(problem.n_arcs)
     shares[arcs] = x[: len(arcs)]
-    return _whole_modules(problem, index, shares, x[len(arcs) :])
+    return _whole_modules(problem, index, shares, x[len(arcs) :], opened)
 
 
 def drop_moves(problem: Problem, index: ModelIndex, best: Solution, option_value: np.ndarray):
@@ -341,7 +397,8 @@ def incumbent_from_values(
     flow_lp: FlowLP | None = None,
 ) -> Solution | None:
     """Open the options a Lagrangian solution opens (``opened``, default v_o < 0 and forced), adding
-    the next best by v_o until capacity covers the demand that must be served, one type per site;
+    the next best by v_o until capacity covers the demand that must be served, one type per site, and
+    until the lower count limits hold;
     flows by LP (more options opened where they miss a service level: :func:`feasible_flows`); then the
     drop, add and swap passes (their flows on ``flow_lp`` where given)."""
     started = time.perf_counter()
@@ -360,7 +417,7 @@ def incumbent_from_values(
     _, first = np.unique(problem.option_site[ranked], return_index=True)
     keep = np.zeros_like(opened)
     keep[ranked[first]] = True
-    solution = feasible_flows(problem, index, keep)
+    solution = feasible_flows(problem, index, filled_to_lower_counts(problem, keep, option_value))
     if solution is None or not satisfies_coupling(problem, index, solution):
         return None
     if flow_lp is None and problem.n_arcs < PERSISTENT_LP_MAX_ARCS:

@@ -5,8 +5,8 @@ Relaxing the demand balance :math:`\sum_{a \to d} x_a + u_d = 1` with multiplier
 and the service levels :math:`\sum_{a \in W_p} q_{d(a)} x_a \ge n_p` (``define_service_level``:
 :math:`W_p` the arcs of product p within its service limit, :math:`n_p` units/yr its need) with
 multipliers :math:`\mu_p \ge 0` (currency per unit), and dropping the coupling constraints (one
-type per site, lower count limits, budget, integrality of single sourcing — which can only lower the
-bound; upper count limits stay in the option choice, :class:`CapacityCover`), splits the model into
+type per site, budget, integrality of single sourcing — which can only lower the
+bound; facility-count limits stay in the option choice, :class:`CapacityCover`), splits the model into
 one problem per option. With the reduced cost of an arc
 
 .. math::
@@ -96,11 +96,13 @@ def fixable_options(
         return fix_closed, fix_open
     limit = upper_bound + FIXING_MARGIN * max(abs(upper_bound), 1.0)
     free = ~problem.forced
-    if cover is None or not (cover.active or cover.capped) or problem.n_options > MAX_COVER_FIXING_OPTIONS:
-        fix_closed = free & (option_value >= 0) & (bound + option_value > limit)
-        # under a count limit another option may take the place of a chosen one forced closed: L − v_o
-        # is no bound then
-        if not problem.has_upper_counts:
+    if cover is None or not (cover.active or cover.counted) or problem.n_options > MAX_COVER_FIXING_OPTIONS:
+        # under an upper count limit another option may take the place of a chosen one forced closed:
+        # L − v_o is no bound then; under a lower one an option with v_o ≥ 0 may be chosen to meet it,
+        # or take the place of another such: L + v_o is none either
+        if not problem.has_lower_counts:
+            fix_closed = free & (option_value >= 0) & (bound + option_value > limit)
+        if not (problem.has_upper_counts or problem.has_lower_counts):
             fix_open = free & (option_value < 0) & (bound - option_value > limit)
         return fix_closed, fix_open
     base_value, chosen = cover.choose(option_value)
@@ -123,12 +125,16 @@ class CapacityCover:
     counts vary, or the table would be too large) the choice is simply every option with
     :math:`v_o < 0`.
 
-    With upper limits on facility counts (``capped``: at most :math:`u_k` options of type k, at most
-    P in all) the choice is :math:`\min \sum_o v_o y_o` over the sets within them, which is greedy
-    (a laminar matroid, the forced options contracted): the options with :math:`v_o < 0` by value,
-    each taken while its type and the total have room, i.e. the best :math:`u_k` − forced of each
-    type, then the best P − forced of those. The covering knapsack is not combined with the limits
-    (it is off then: a weaker, still valid bound)."""
+    With limits on facility counts (``counted``: between :math:`l_k` and :math:`u_k` options of type
+    k, between :math:`P_l` and :math:`P_u` in all) the choice is :math:`\min \sum_o v_o y_o` over
+    the sets within them (:func:`counted_choice`). With the forced options contracted, the least
+    :math:`\sum v` of type k with n options, :math:`f_k(n)`, sums its n best values and is convex in
+    n, so the separable problem :math:`\min \sum_k f_k(n_k)` with :math:`l_k \le n_k \le u_k`,
+    :math:`P_l \le \sum_k n_k \le P_u` is solved greedily by marginal value: each type's
+    :math:`l_k` best, then the best other options by value while their type and the total have room,
+    those with :math:`v_o < 0` and more up to :math:`P_l`. (With upper limits alone: a laminar
+    matroid.) The covering knapsack is not combined with the limits (it is off then: a weaker, still
+    valid bound)."""
 
     MAX_TABLE = 20_000_000  # options × capacity steps
 
@@ -145,8 +151,8 @@ class CapacityCover:
             and np.allclose(capacity, np.round(capacity))
             and (capacity > 0).all()
         )
-        self.capped = problem.has_upper_counts
-        self.active = self.active and not self.capped
+        self.counted = problem.has_upper_counts or problem.has_lower_counts
+        self.active = self.active and not self.counted
         if self.active:
             self.step = float(np.gcd.reduce(np.round(capacity).astype(np.int64)))
             self.units = np.round(capacity / self.step).astype(np.int64)
@@ -162,8 +168,8 @@ class CapacityCover:
         if force_out is not None:
             allowed[force_out] = False
         chosen = (fixed_in | (values < 0)) & allowed
-        if self.capped:
-            chosen = capped_choice(problem, values, fixed_in, allowed)
+        if self.counted:
+            chosen = counted_choice(problem, values, fixed_in, allowed)
             if chosen is None:
                 return np.inf, fixed_in
         total = float(values[chosen & ~problem.forced].sum())
@@ -181,23 +187,36 @@ class CapacityCover:
         return total + float(table[steps]), chosen
 
 
-def capped_choice(problem: Problem, values: np.ndarray, fixed_in: np.ndarray, allowed: np.ndarray):
-    """The least-value choice within the upper count limits (see :class:`CapacityCover`): ``fixed_in``
-    plus the best allowed options with v_o < 0 that fit; None where ``fixed_in`` alone breaks a limit."""
+def counted_choice(problem: Problem, values: np.ndarray, fixed_in: np.ndarray, allowed: np.ndarray):
+    """The least-value choice within the facility-count limits (see :class:`CapacityCover`): ``fixed_in``,
+    then each type's best allowed options up to its ``min_count``, then the best other allowed options
+    by value that fit (those with v_o < 0, and more while the total is below ``min_facilities``);
+    None where no choice keeps within the limits."""
     n_types = len(problem.type_ids)
-    type_room = problem.type_max_count - np.bincount(problem.option_type[fixed_in], minlength=n_types)
+    fixed_per_type = np.bincount(problem.option_type[fixed_in], minlength=n_types)
+    type_room = problem.type_max_count - fixed_per_type
+    type_need = np.maximum(problem.type_min_count - fixed_per_type, 0)
     total_room = (problem.n_options if problem.max_facilities is None else problem.max_facilities) - int(fixed_in.sum())
-    if total_room < 0 or (type_room < 0).any():
+    total_need = problem.min_facilities - int(fixed_in.sum())
+    if total_room < 0 or (type_room < 0).any() or type_need.sum() > total_room:
         return None
-    candidates = np.flatnonzero(allowed & ~fixed_in & (values < 0))
+    candidates = np.flatnonzero(allowed & ~fixed_in)
     candidates = candidates[np.argsort(values[candidates], kind="stable")]
     of_type = problem.option_type[candidates]
     by_type = np.argsort(of_type, kind="stable")  # by type, each type's candidates still by value
     rank = np.empty(len(candidates), dtype=int)
     rank[by_type] = np.arange(len(candidates)) - np.searchsorted(of_type[by_type], of_type[by_type])
-    taken = candidates[rank < type_room[of_type]][:total_room]
+    needed = rank < type_need[of_type]
+    if (np.bincount(of_type[needed], minlength=n_types) < type_need).any():
+        return None
+    rest = candidates[~needed & (rank < type_room[of_type])]  # by value
+    taken = int(needed.sum())
+    more = min(max(int((values[rest] < 0).sum()), total_need - taken), total_room - taken)
+    if taken + more < total_need:
+        return None
     chosen = fixed_in.copy()
-    chosen[taken] = True
+    chosen[candidates[needed]] = True
+    chosen[rest[:more]] = True
     return chosen
 
 

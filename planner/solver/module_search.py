@@ -51,7 +51,7 @@ from planner.errors import InfeasibleError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
-from planner.solver.heuristic import FlowLP, Restriction, clean_shares, flow_form, lift_solution, within_upper_counts
+from planner.solver.heuristic import FlowLP, Restriction, clean_shares, flow_form, lift_solution, within_counts
 from planner.solver.highs import new_highs, optimal_lp_solution, pass_model
 from planner.solver.lagrangian import _Relaxation
 from planner.solver.outcome import SolverOptions
@@ -273,7 +273,7 @@ class _Search:
 
     def evaluate(self, is_open: np.ndarray, modules: np.ndarray) -> Evaluation | None:
         """z(S, m), or None where the LP is infeasible or S breaks a facility-count limit."""
-        if not within_upper_counts(self.problem, is_open):
+        if not within_counts(self.problem, is_open):
             return None
         self.evaluations += 1
         evaluation = self.lp.evaluate(is_open, modules)
@@ -286,8 +286,8 @@ class _Search:
     def sized(self, is_open: np.ndarray) -> Evaluation | None:
         """The open set with module counts from the flows at continuous module counts (modules
         priced per unit of capacity, loads rounded up to whole modules; options left without load
-        closed), evaluated."""
-        if not within_upper_counts(self.problem, is_open):
+        closed, unless a lower count limit needs them), evaluated."""
+        if not within_counts(self.problem, is_open):
             return None
         self.evaluations += 1
         flows = self.flow_lp.solve(is_open)
@@ -420,7 +420,8 @@ class _Search:
         return best
 
     def kicked(self, best: Evaluation, rng: np.random.Generator) -> Evaluation | None:
-        """``best`` after ``KICK_MOVES`` random closes or swaps (for a random neighbour), polished."""
+        """``best`` after ``KICK_MOVES`` random closes or swaps (for a random neighbour; a swap where a
+        close would break a lower count limit), polished."""
         problem = self.problem
         current = best
         for _ in range(KICK_MOVES):
@@ -431,7 +432,8 @@ class _Search:
             is_open, modules = current.open.copy(), current.modules.copy()
             is_open[option] = False
             neighbours = self.lp.neighbours(option, current, KICK_NEIGHBOURS)
-            if neighbours and rng.random() < 0.5:
+            closable_alone = within_counts(problem, is_open)  # else only a swap keeps a lower limit
+            if neighbours and (rng.random() < 0.5 or not closable_alone):
                 into = int(rng.choice(neighbours))
                 is_open[into] = True
                 modules[into] = np.clip(modules[option], problem.min_modules[into], problem.max_modules[into])

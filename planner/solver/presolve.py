@@ -97,22 +97,21 @@ class PresolveResult:
 
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
     """Large enough to pay, and of the shape the heuristic can make feasible: no product setups,
-    no single sourcing, no capex budget, unmet limit or lower limits on facility counts (which
-    the relaxation drops, so its solutions would rarely be feasible and fixing would never trigger).
-    Upper limits on facility counts (``max_facilities``, a type's ``max_count``) are in: the
-    relaxation's option choice keeps within them (``lagrangian.CapacityCover``) and every heuristic
-    move checks them. Service levels are in: the relaxation prices them (multipliers μ_p,
-    ``planner.solver.lagrangian``) and every flow LP of the heuristics holds them
-    (``planner.solver.heuristic.flow_form``); so is a CO2 cap, priced and held the same way. Not (yet)
-    with proximity bands or inbound supply, whose arc factors, prices and material rows the relaxation
-    and heuristics do not model."""
+    no single sourcing, no capex budget or unmet limit (which the relaxation drops, so its solutions
+    would rarely be feasible and fixing would never trigger). Limits on facility counts
+    (``min_facilities``, ``max_facilities``, a type's ``min_count`` and ``max_count``) are in: the
+    relaxation's option choice keeps within them (``lagrangian.CapacityCover``), the heuristics open
+    options until the lower ones hold and every move checks them. Service levels are in: the
+    relaxation prices them (multipliers μ_p, ``planner.solver.lagrangian``) and every flow LP of the
+    heuristics holds them (``planner.solver.heuristic.flow_form``); so is a CO2 cap, priced and held
+    the same way. Not (yet) with proximity bands or inbound supply, whose arc factors, prices and
+    material rows the relaxation and heuristics do not model."""
     forced_within_counts = within_upper_counts(problem, problem.forced)
     return (
         problem.n_arcs >= options.presolve_min_arcs
         and not problem.setup_cost.any()
         and not problem.single_sourcing
         and not np.isfinite(problem.capex_budget)
-        and not problem.has_lower_counts
         and forced_within_counts
         and not np.isfinite(problem.max_unmet).any()
         and not problem.has_proximity
