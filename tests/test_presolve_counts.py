@@ -10,6 +10,8 @@ import itertools
 import numpy as np
 import pytest
 
+from planner.errors import InfeasibleError
+from planner.inputs.screen import screen_problem
 from planner.model import ModelIndex
 from planner.pipeline import solve_problem
 from planner.problem import Problem
@@ -166,3 +168,26 @@ def test_an_option_chosen_to_meet_a_lower_limit_is_not_fixed_closed():
     assert fix_closed.tolist() == [False, False, False] and fix_open.tolist() == [True, False, False]
     fix_closed, fix_open = fixable_options(problem, 10.0, values, 12.0, None)
     assert not fix_closed.any() and not fix_open.any()
+
+
+@pytest.mark.parametrize(("min_counts", "max_facilities", "fragment"), [
+    ((4, 4), None, "their min_count add up to 8 but only 6 candidate sites can host them"),
+    ((3, 3), 5, "need at least 6 facilities but max_facilities is 5"),
+    ((0, 4), 3, "need at least 4 facilities but max_facilities is 3"),
+])
+def test_type_minimums_that_cannot_hold_together_are_explained_before_solving(min_counts, max_facilities, fragment):
+    """Six sites, each may host a plant or a microfactory (one type per site)."""
+    problem = dataclasses.replace(two_type_problem(0, max_facilities=max_facilities),
+                                  type_min_count=np.array(min_counts))
+    with pytest.raises(InfeasibleError, match=fragment):
+        screen_problem(problem)
+
+
+def test_type_minimums_that_just_fit_are_solved():
+    """Three plants and three microfactories on six sites: feasible (Hall's condition is sufficient),
+    and the optimum opens every site."""
+    problem = dataclasses.replace(two_type_problem(0, max_facilities=None), type_min_count=np.array([3, 3]))
+    screen_problem(problem)
+    run = solve_problem(problem, WITH_PRESOLVE)
+    assert run.audit.passed and run.solution.open.sum() == 6
+    assert run.report.objective == pytest.approx(solve_problem(problem, EXACT).report.objective, rel=1e-7)

@@ -5,6 +5,7 @@ Numbers only: no files, no geometry."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, field
 
@@ -39,6 +40,7 @@ def screen_problem(problem: Problem) -> Screening:
     check_single_source_sizes(problem)
     check_forced_types(problem)
     check_type_counts(problem)
+    check_type_minimums_together(problem)
     check_facility_counts(problem)
     check_capex_budget(problem)
     return screening
@@ -236,6 +238,40 @@ def check_type_counts(problem: Problem) -> None:
             raise InfeasibleError(
                 f"facility type '{type_id}': {forced} sites forced open but max_count is {problem.type_max_count[k]}"
             )
+
+
+MAX_TYPES_TOGETHER = 12  # types with a min_count checked together (2^this subsets)
+
+
+def check_type_minimums_together(problem: Problem) -> None:
+    """The types' ``min_count`` can be met together: the minimums (or the forced sites of a type,
+    where more) fit ``max_facilities``; with one type per site, for every set T of types with a
+    minimum, Σ_{k∈T} min_count_k ≤ the sites that may host a type of T and are not forced open as a
+    type outside T (Hall's condition, which is also sufficient)."""
+    forced_per_type = np.bincount(problem.option_type[problem.forced], minlength=len(problem.type_ids))
+    fewest = int(np.maximum(problem.type_min_count, forced_per_type).sum())
+    if problem.max_facilities is not None and fewest > problem.max_facilities:
+        raise InfeasibleError(
+            f"the facility types' min_count (and forced sites) need at least {fewest} facilities but "
+            f"max_facilities is {problem.max_facilities}; lower min_count or raise max_facilities"
+        )
+    limited = np.flatnonzero(problem.type_min_count > 0)
+    if len(limited) < 2 or len(limited) > MAX_TYPES_TOGETHER:
+        return
+    forced_type = np.full(len(problem.site_ids), -1)
+    forced_type[problem.option_site[problem.forced]] = problem.option_type[problem.forced]
+    for size in range(2, len(limited) + 1):
+        for types in itertools.combinations(limited.tolist(), size):
+            in_set = np.isin(problem.option_type, types)
+            sites = np.unique(problem.option_site[in_set])
+            hosts = int(np.count_nonzero((forced_type[sites] < 0) | np.isin(forced_type[sites], types)))
+            need = int(problem.type_min_count[list(types)].sum())
+            if need > hosts:
+                names = ", ".join(f"'{problem.type_ids[k]}'" for k in types)
+                raise InfeasibleError(
+                    f"facility types {names}: their min_count add up to {need} but only {hosts} candidate sites "
+                    "can host them (one type per site); lower min_count or add candidate sites"
+                )
 
 
 def check_facility_counts(problem: Problem) -> None:
