@@ -32,6 +32,15 @@ from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
 
+TYPE_COUNT_PREFIX = "n_type_"  # per-type count columns of study tables, apart from the role totals (n_central …)
+
+
+def type_count_column(type_id: str) -> str:
+    """The study tables' column of the open facilities of one type (``n_type_<type>``: a type named
+    ``central`` or ``facilities`` must not overwrite a role total)."""
+    return f"{TYPE_COUNT_PREFIX}{type_id}"
+
+
 UNITS = {
     "modules": "modules",
     "capacity": "units/yr",

@@ -190,7 +190,7 @@ def test_study_charts_of_degenerate_tables():
                              "dominated_by": ["", ""], "n_plant": [1, 0]})
     assert_tick_labels_apart(frontier_figure(frontier, "USD"))
     sweep = pd.DataFrame({"status": ["optimal"], "carbon_price": [50.0], "objective": [np.inf], "co2_t": [0.0],
-                          "n_plant": [0]})
+                          "n_type_plant": [0]})
     assert_tick_labels_apart(results_figure(sweep, ["carbon_price"]))
     assert_tick_labels_apart(facility_mix_figure(sweep, ["carbon_price"]))
     comparison = SimpleNamespace(sweep=sweep.assign(n_central=0, n_microfactory=0), sweep_key="carbon_price",

@@ -26,7 +26,7 @@ from planner.pipeline import plan
 from planner.solver.outcome import SolverOptions
 from planner.studies.sweep import Vary, run_sweep, sample_points
 from planner.studies.sweep.runner import make_tasks
-from planner.studies.sweep.scenario import resolve
+from planner.studies.sweep.scenario import resolve, result_figures
 from tests.builders import equator_regions, tiny_config, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=1e-9)
@@ -219,3 +219,24 @@ def test_options_a_method_does_not_use_are_warned_about(caplog):
         assert len(sample_points(listed, "grid", samples=3)) == 3
     assert "the 3 values listed are not used" in caplog.text
     assert "--samples 3 is for --method lhs" in caplog.text
+
+
+def test_a_type_named_like_a_role_total_does_not_overwrite_it(tmp_path):
+    """A microfactory type named ``central`` and a central type named ``facilities``: the row's role
+    totals count roles (the per-type counts have their own ``n_type_`` columns)."""
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0, 3.0], [10, 20, 10, 20])
+    config = tiny_config(
+        regions, transport={"standard": {"cost_per_unit_km": 0.01, "co2_kg_per_unit_km": 0.1}},
+        facility_types={
+            "facilities": {"role": "central", "opening_cost_per_yr": 1e6,
+                           "products": {"standard": {"cost_per_unit": 1.0, "co2_kg_per_unit": 10.0}}},
+            "central": {"role": "microfactory", "opening_cost_per_yr": 1.0,
+                        "products": {"standard": {"cost_per_unit": 1.6, "co2_kg_per_unit": 2.0}}},
+        },
+    )
+    run = plan(config, DataOptions(), EXACT).run
+    row = result_figures(run, config)
+    opened = int(run.solution.open.sum())
+    assert opened == 4  # a microfactory (named central) at each region; the plant is too dear
+    assert row["n_facilities"] == opened and row["n_central"] == 0 and row["n_microfactory"] == opened
+    assert row["n_type_central"] == opened and row["n_type_facilities"] == 0

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from planner.export.charts import bar_values, from_zero, new_figure, readable_axis, save_png
+from planner.results import TYPE_COUNT_PREFIX
 
 RESULTS = {  # column: (what, unit)
     "objective": ("total cost", "currency/yr"),
@@ -23,8 +24,7 @@ PANEL_SIZE = (3.4, 2.5)
 
 
 def _type_columns(table: pd.DataFrame) -> list[str]:
-    reserved = {"n_facilities", "n_central", "n_microfactory"}
-    return [c for c in table.columns if c.startswith("n_") and c not in reserved]
+    return [c for c in table.columns if c.startswith(TYPE_COUNT_PREFIX)]
 
 
 def _numbers(values) -> np.ndarray:
@@ -77,7 +77,7 @@ def facility_mix_figure(done: pd.DataFrame, keys: list[str]):
         bottom = np.zeros(len(mean))
         for column in types:
             values = bar_values(mean[column].to_numpy(dtype=float))
-            axis.bar(x, values, width=_bar_width(x), bottom=bottom, label=column[2:])
+            axis.bar(x, values, width=_bar_width(x), bottom=bottom, label=column.removeprefix(TYPE_COUNT_PREFIX))
             bottom += values
         from_zero(axis, "y", bottom)
         _small_axes(axis, key, "open facilities" + (" (mean over other keys)" if len(keys) > 1 else ""), "")

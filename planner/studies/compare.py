@@ -29,6 +29,7 @@ from planner.errors import InputError
 from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted
 from planner.inputs.prepare import DataOptions
 from planner.pipeline import Plan, plan
+from planner.results import type_count_column
 from planner.solver.outcome import SolverOptions
 
 logger = logging.getLogger(__name__)
@@ -289,7 +290,7 @@ def run_sweep(config: ModelConfig, sweep: Sweep, data: DataOptions, options: Sol
                 "mip_gap": result.run.report.mip_gap,
                 "n_central": sum(n for t, n in counts.items() if roles[t] == CENTRAL),
                 "n_microfactory": sum(n for t, n in counts.items() if roles[t] == MICRO),
-                **{f"n_{t}": n for t, n in counts.items()},
+                **{type_count_column(t): n for t, n in counts.items()},
             }
         )
         logger.info("sweep %s=%g: %s", sweep.key, value, result.run.report.status.value)

@@ -22,6 +22,7 @@ from typing import Any
 from planner.errors import PlannerError
 from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted_keys
 from planner.inputs.prepare import DataOptions
+from planner.results import type_count_column
 from planner.solver.outcome import SolverOptions
 
 logger = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def result_figures(run, config: ModelConfig) -> dict[str, Any]:
         "n_facilities": int(sum(counts.values())),
         "n_central": sum(n for t, n in counts.items() if roles.get(t) == CENTRAL),
         "n_microfactory": sum(n for t, n in counts.items() if roles.get(t) == MICRO),
-        **{f"n_{t}": n for t, n in counts.items()},
+        **{type_count_column(t): n for t, n in counts.items()},
         "audit_passed": run.audit.passed,
     }
 
