@@ -238,6 +238,16 @@ def test_select_matching_nothing(tmp_path):
     assert_clean_failure(result, tmp_path / "out", "regions.geojson", "state=Q", "matches no region")
 
 
+@pytest.mark.parametrize(("values", "fragments"), [
+    ("X,Q", ["state=Q matches no region;"]),  # the plan would silently leave out what Q was meant to be
+    ("X,y", ["state=y matches no region (did you mean 'Y'?)"]),
+])
+def test_select_with_one_value_matching_nothing_is_refused(tmp_path, values, fragments):
+    model = write_instance(tmp_path)
+    result = run_solve(tmp_path, "--select", f"state={values}", model=model)
+    assert_clean_failure(result, tmp_path / "out", "regions.geojson", *fragments)
+
+
 # --- geometries -------------------------------------------------------------------------------------
 
 BOW_TIE = Polygon([(0.0, 0.2), (0.1, 0.3), (0.1, 0.2), (0.0, 0.3), (0.0, 0.2)])  # self-intersecting

@@ -134,17 +134,34 @@ def check_regions(
 def select_rows(frame: pd.DataFrame, selections: list[tuple[str, list[str]]], path: Path) -> pd.DataFrame:
     """Rows whose COLUMN is one of VALUES, for every (COLUMN, VALUES) given (``--select``): values are
     compared as text ('02134' matches only '02134'), and a numeric column also by value (7 matches 7.0)."""
+    whole = frame
     for column, wanted in selections:
         require_columns(frame, [column], path, "--select COLUMN=VALUE names a column of the regions file")
-        values = frame[column]
-        match = values.astype(str).str.strip().isin(wanted)
-        if is_numeric_dtype(values):
-            numbers = pd.to_numeric(pd.Series(list(wanted), dtype=object), errors="coerce").dropna()
-            match |= values.isin(numbers.tolist())
-        frame = frame[match.to_numpy()]
+        for value in wanted:  # a typo would silently plan for fewer regions than asked
+            if not _selected(whole[column], [value]).any():
+                hint = _did_you_mean(whole[column], value)
+                raise InputError(f"{path}: --select {column}={value} matches no region{hint}; check the values "
+                                 "(compared as text)")
+        frame = frame[_selected(frame[column], wanted).to_numpy()]
         if frame.empty:
             raise InputError(f"{path}: --select {column}={','.join(wanted)} matches no region; check the values")
     return frame
+
+
+def _selected(values: pd.Series, wanted: list[str]) -> pd.Series:
+    """Mask of the ``values`` equal to one of ``wanted`` as text, or, in a numeric column, by value."""
+    match = values.astype(str).str.strip().isin(wanted)
+    if is_numeric_dtype(values):
+        numbers = pd.to_numeric(pd.Series(list(wanted), dtype=object), errors="coerce").dropna()
+        match |= values.isin(numbers.tolist())
+    return match
+
+
+def _did_you_mean(values: pd.Series, value: str) -> str:
+    """' (did you mean 'X'?)' where ``value`` matches a value of the column but for case and spaces."""
+    texts = pd.Series(values.astype(str).str.strip().unique())
+    near = texts[texts.str.casefold() == value.strip().casefold()]
+    return f" (did you mean '{near.iloc[0]}'?)" if len(near) else ""
 
 
 def check_coordinates(frame: gpd.GeoDataFrame, path: Path, crs_given: str | None = None) -> None:
