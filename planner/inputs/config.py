@@ -327,6 +327,12 @@ class NetworkConfig(_Strict):
         None, description="cap on the network's emissions (production + transport), t CO2/yr"
     )
 
+    @model_validator(mode="after")
+    def _counts_ordered(self) -> NetworkConfig:
+        if self.max_facilities is not None and self.max_facilities < self.min_facilities:
+            raise ValueError(f"max_facilities ({self.max_facilities}) < min_facilities ({self.min_facilities})")
+        return self
+
 
 class DistanceConfig(_Strict):
     """How straight-line distances become road distances."""
@@ -516,6 +522,10 @@ class ModelConfig(_Strict):
                 raise ValueError(
                     f"facility_types.{type_name}.products: {unknown} are not products; known: {sorted(self.products)}"
                 )
+        type_minimum = sum(f.min_count for f in self.facility_types.values())
+        if self.network.max_facilities is not None and type_minimum > self.network.max_facilities:
+            raise ValueError(f"network.max_facilities ({self.network.max_facilities}) < the facility types' min_count "
+                             f"together ({type_minimum})")
         for product_name in self.unmade_products():
             logger.warning("no facility type makes product %r: its demand stays unmet", product_name)
         return self
