@@ -222,3 +222,20 @@ def test_constraints_the_scenario_models_lack_are_refused_up_front(tmp_path, add
     write_instance(tmp_path, model=MODEL + addition)
     result = run_solve(tmp_path, *option)
     assert_clean_failure(result, tmp_path / "out", message)
+
+
+def test_a_study_stopped_at_its_limit_is_not_called_optimal(tmp_path):
+    """The tables show the study's network evaluated (an LP, ``optimal``); the top-level status is the
+    least proven of that and the study's own, and the evaluation's is kept beside it."""
+    from planner.export.folder import ExtraOutput, _write_extras, weakest_status
+
+    summary = {"status": "optimal"}
+    _write_extras((ExtraOutput(key="stochastic", block={"status": "time_limit"}, files={}, section=""),),
+                  summary, tmp_path)
+    assert summary["status"] == "time_limit" and summary["evaluation_status"] == "optimal"
+    summary = {"status": "optimal"}
+    _write_extras((ExtraOutput(key="rollout", block={"status": "optimal"}, files={}, section=""),), summary, tmp_path)
+    assert summary["status"] == "optimal" and summary["evaluation_status"] == "optimal"
+    assert weakest_status(["gap_limit", "optimal"]) == "gap_limit"
+    assert weakest_status(["time_limit", "gap_limit"]) == "time_limit"
+    assert weakest_status(["optimal", "infeasible"]) == "infeasible"

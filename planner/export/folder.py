@@ -338,8 +338,8 @@ def write_outputs(
         )
         written = dataclasses.replace(run, timing=run.timing.with_phase("write", time.perf_counter() - started))
         summary = build_summary(written, sources, warnings_seen)
-        write_solve_workbook(staging / WORKBOOK, written, summary)
         _write_extras(extras, summary, staging)
+        write_solve_workbook(staging / WORKBOOK, written, summary)
         write_report(
             written, regions, sites, flows, summary, staging / "report.html", map_png=staging / "map.png",
             extra_sections=tuple(extra.section for extra in extras),
@@ -378,8 +378,20 @@ def _map_title(run: Run) -> str:
     return f"{run.problem.name}: {report.status.value}, cost {cost}, gap {gap_text(report.mip_gap, 2)}{levels}"
 
 
+STATUS_STRENGTH = ("optimal", "gap_limit", "limit", "time_limit")  # the later, the less proven
+
+
+def weakest_status(statuses: list[str]) -> str:
+    """The least proven of ``statuses`` (an unknown one, e.g. ``infeasible``, counts as least)."""
+    return max(statuses, key=lambda s: STATUS_STRENGTH.index(s) if s in STATUS_STRENGTH else len(STATUS_STRENGTH))
+
+
 def _write_extras(extras: tuple[ExtraOutput, ...], summary: dict[str, Any], staging: Path) -> None:
-    """Each extra's files into ``staging`` and its block (and view) into ``summary``."""
+    """Each extra's files into ``staging`` and its block (and view) into ``summary``. A study's own
+    status (the stochastic or rollout optimum's) joins the top-level ``status``, which becomes the
+    least proven of the two: the tables show the study's network evaluated, whose own status (often
+    ``optimal``, the network being fixed) goes to ``evaluation_status``; a study stopped at its time
+    limit is never called optimal."""
     for extra in extras:
         for name, content in extra.files.items():
             if isinstance(content, bytes):
@@ -389,6 +401,9 @@ def _write_extras(extras: tuple[ExtraOutput, ...], summary: dict[str, Any], stag
         summary[extra.key] = clean_for_json(extra.block)
         if extra.view:
             summary["view"] = extra.view
+        if isinstance(extra.block.get("status"), str):
+            summary.setdefault("evaluation_status", summary["status"])
+            summary["status"] = weakest_status([summary["status"], extra.block["status"]])
 
 
 def write_run_folders(staging: Path, subfolder: str, runs: list[tuple[str, Any, dict]], inputs: Inputs,

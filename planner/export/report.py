@@ -468,6 +468,8 @@ def _solver_section(summary: dict) -> str:
     solver = summary.get("solver") or {}
     rows = [
         ["status", f"<strong>{esc(summary.get('status'))}</strong>"],
+        *([["status of the network's evaluation (network fixed)", esc(summary["evaluation_status"])]]
+          if "evaluation_status" in summary else []),
         ["termination", esc(summary.get("termination"))],
         ["objective", num(summary.get("objective"), 2, f"{currency}/yr")],
         ["best bound", num(summary.get("best_bound"), 2, f"{currency}/yr")],
