@@ -112,7 +112,7 @@ class PlannerGroup(click.Group):
             self.ends_process = False
 
     def invoke(self, ctx: click.Context):
-        with handle_signals(), logging_restored():
+        with handle_signals(until_exit=self.ends_process), logging_restored():
             try:
                 return super().invoke(ctx)
             except (click.exceptions.Exit, click.exceptions.Abort):

@@ -132,9 +132,25 @@ def native_section():
     raise_if_stopped()
 
 
+def _after_the_run(kept: list[str]):
+    """The handler of SIGINT, SIGTERM and SIGHUP once a program's run has ended (the interpreter's
+    teardown may take a second): its one line, saying what the run had finished, and the signal's exit
+    code at once."""
+
+    def handler(signal_number, frame) -> None:
+        name = SIGNAL_NAMES.get(signal_number) or signal.Signals(signal_number).name
+        sys.stderr.write(f"error: interrupted by {name} while exiting; {'; '.join(kept) or 'the run had ended'}\n")
+        sys.stderr.flush()
+        os._exit(128 + int(signal_number))
+
+    return handler
+
+
 @contextmanager
-def handle_signals():
-    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` while inside (main thread only)."""
+def handle_signals(until_exit: bool = False):
+    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` while inside (main thread only);
+    ``until_exit`` (the program's own run): afterwards they end the process with their line and code
+    (:func:`_after_the_run`) instead of the handlers before."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -152,7 +168,8 @@ def handle_signals():
             _ended.set()
         if _state["watchdog"] is not None:
             _state["watchdog"].join()  # a Python call: a raise it asked for runs now, and returns (ended)
+        late = _after_the_run(list(_state["kept"])) if until_exit else None
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            signal.signal(number, late or handler)
         STOP.clear()  # a later run in this process (a test, a notebook) starts afresh
         _state.update(signal=None, count=0, insisting=False, watchdog=None, kept=[])

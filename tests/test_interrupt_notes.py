@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -102,3 +104,19 @@ def test_a_sweep_is_bounded_in_size():
         sample_points([wide, Vary("b", wide.values)])
     with pytest.raises(InputError, match="--samples 100,000,000"):
         sample_points([wide], "lhs", samples=100_000_000)
+
+
+def test_a_signal_after_the_run_has_ended_says_what_it_had_finished():
+    """The program's run has ended (its output in place); a signal in the interpreter's teardown gets
+    the run's line and the signal's code, not a silent death by the default handler."""
+    script = (
+        "import os, signal, time\n"
+        "from planner.interrupt import handle_signals, note_kept\n"
+        "with handle_signals(until_exit=True):\n"
+        "    note_kept('out written in full')\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "time.sleep(10)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 143
+    assert done.stderr.strip() == "error: interrupted by SIGTERM while exiting; out written in full"
