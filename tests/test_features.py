@@ -354,3 +354,22 @@ def test_a_scenario_model_is_explained_by_its_largest_cell_that_is_infeasible_al
     assert str(explained).startswith("scenario high: the network is infeasible: at least 2 facilities must open")
     fitting = [("scenario low", np.array([[30.0]])), ("scenario mid", np.array([[35.0]]))]
     assert explain_demand_cells(problem, fitting, SolverOptions(quiet=True), original) is original
+
+
+def test_a_capex_budget_that_no_network_fits_is_explained_with_the_least_capex():
+    """Demand 70 must be served; sites of capacity 40 with capex 30 (and 5 per module, one module
+    each): two must open, so at least 2 × 35 = 70 of capex against a budget of 50. With a budget of
+    70 it solves; with 50 and an unmet penalty, too."""
+    from planner.errors import InfeasibleError
+    from planner.pipeline import solve_problem
+
+    def problem(budget, penalty=np.inf):
+        return dense_problem(demand=[70], opening_cost=[10, 10, 10], capacity=[40, 40, 40],
+                             unit_cost=[[1], [1], [2]], penalty=penalty, capex=np.full(3, 30.0),
+                             capex_per_module=np.full(3, 5.0), capex_budget=budget)
+
+    with pytest.raises(InfeasibleError, match=re.escape("needs a capex of at least 70 USD, but network.capex_budget "
+                                                        "is 50; raise the budget")):
+        solve_problem(problem(50.0), EXACT)
+    assert solve_problem(problem(70.0), EXACT).report.objective == pytest.approx(20.0 + 70.0)
+    assert solve_problem(problem(50.0, penalty=100.0), EXACT).report.objective == pytest.approx(10.0 + 40.0 + 3000.0)

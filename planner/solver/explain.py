@@ -19,6 +19,8 @@ asking whether the rest is feasible:
 4. **facility counts** (``network.max_facilities`` or a p, the types' ``max_count``): with them
    dropped, the fewest facilities any network needs, :math:`\min \sum_o y_o`, against the limit
    (e.g. a p-median graph of more components than p).
+5. **the capex budget** (``network.capex_budget``): with it dropped, the least capex any network
+   needs, :math:`\min \sum_o (\text{capex}_o y_o + \text{capex\_per\_module}_o m_o)`, against it.
 
 Otherwise HiGHS's own error stands.
 
@@ -51,6 +53,7 @@ logger = logging.getLogger(__name__)
 EXPLAIN_TIME_LIMIT_S = 60.0  # at most this long for each solve of an explanation
 MAX_EXPLAINED_CELLS = 5  # the largest demand cells of a scenario or staged model tried on their own
 CO2_ROW = "co2_cap_constr"
+BUDGET_ROW = "capex_budget_constr"
 CO2_FIX = ("raise network.max_co2_t_per_yr, lower the emission factors (co2_kg_per_unit, co2_kg_per_unit_km) "
            "or give the products an unmet_penalty_per_unit")
 
@@ -65,7 +68,8 @@ def explain_infeasibility(problem: Problem, options: SolverOptions, error: Infea
             problem, quick, explain_rest=lambda relaxed: explain_infeasibility(relaxed, quick, error))
     if problem.single_sourcing:
         return explain_single_sourcing(problem, quick, error)
-    return explain_counts(problem, quick, error)
+    explained = explain_counts(problem, quick, error)
+    return explain_budget(problem, quick, error) if explained is error else explained
 
 
 def explain_options(options: SolverOptions) -> SolverOptions:
@@ -80,14 +84,19 @@ def least_co2(problem: Problem, options: SolverOptions) -> tuple[float, float, S
     SolverError when no network is found in the time."""
     index = ModelIndex.from_problem(problem)
     form = build_standard_form(problem, index)
-    names = [name for name, _ in form.row_families]
-    row = sum(count for _, count in form.row_families[: names.index(CO2_ROW)])
+    row = row_of(form, CO2_ROW)
     emissions = form.matrix[[row], :].toarray().ravel()
     row_upper = form.row_upper.copy()
     row_upper[row] = np.inf
     report, _ = run_highs(dataclasses.replace(form, cost=emissions, offset=0.0, row_upper=row_upper), options)
     bound = report.best_bound if report.best_bound is not None else co2_lower_bound(problem)
     return float(report.objective), float(min(bound, report.objective)), report.status
+
+
+def row_of(form, family: str) -> int:
+    """The position of the first row of ``family`` in the standard form."""
+    names = [name for name, _ in form.row_families]
+    return sum(count for _, count in form.row_families[: names.index(family)])
 
 
 def co2_lower_bound(problem: Problem) -> float:
@@ -204,3 +213,30 @@ def explain_demand_cells(problem: Problem, cells: list[tuple[str, np.ndarray]], 
         except SolverError:
             continue
     return error
+
+
+def explain_budget(problem: Problem, options: SolverOptions, error: InfeasibleError) -> InfeasibleError:
+    """The capex budget as the cause (module, step 5): the least capex any network needs with the
+    budget dropped (a valid bound where the solve stops early), against it; ``error`` where it is not
+    shown to be the cause."""
+    budget = problem.capex_budget
+    if not np.isfinite(budget):
+        return error
+    form = build_standard_form(problem)
+    row = row_of(form, BUDGET_ROW)
+    spend = form.matrix[[row], :].toarray().ravel()
+    row_upper = form.row_upper.copy()
+    row_upper[row] = np.inf
+    logger.info("infeasible: minimising the capex without the budget of %.6g, to explain it", budget)
+    try:
+        report, _ = run_highs(dataclasses.replace(form, cost=spend, offset=0.0, row_upper=row_upper), options)
+    except (InfeasibleError, SolverError):
+        return error  # infeasible without the budget too (or not decided): it is not shown to be the cause
+    least = report.best_bound if report.best_bound is not None else report.objective
+    if least <= budget * (1 + 1e-9):
+        return error
+    proven = "" if report.status is Status.OPTIMAL else f" (a bound: the solve stopped at '{report.status.value}')"
+    return InfeasibleError(
+        f"the network is infeasible: serving all demand that must be served needs a capex of at least "
+        f"{least:,.6g} {problem.currency}{proven}, but network.capex_budget is {budget:,.6g}; raise the budget, "
+        "lower capex or capex_per_module, or set an unmet penalty so that demand may go unserved")
