@@ -125,6 +125,31 @@ def test_demand_column_not_found_lists_the_numeric_columns(tmp_path, default_mod
         load(default_model, tmp_path / "c.csv")
 
 
+def test_a_header_with_spaces_names_its_columns(tmp_path, default_model):
+    """``customer_id, lon, lat, orders`` with spaces after the commas: the columns are found by name."""
+    frame = east_africa_points(12)
+    text = frame.to_csv(index=False).replace(",", ", ", 3)
+    assert text.startswith("customer_id, lon, lat, orders\n")
+    (tmp_path / "c.csv").write_text(text)
+    inputs, problem = load(default_model, tmp_path / "c.csv")
+    assert problem.demand.sum() == pytest.approx(frame["orders"].sum() * (0.01 + 0.001))
+
+
+def test_true_false_demand_is_not_read_as_one_and_zero(tmp_path, default_model):
+    frame = east_africa_points(4).assign(orders=[True, False, True, True])
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(InputError, match=r"column 'orders' is true/false, not a number in rows 1, 2, 3, 4"):
+        load(default_model, tmp_path / "c.csv")
+
+
+def test_a_missing_demand_column_lists_only_the_files_columns(tmp_path, default_model):
+    """Without an id column the regions are numbered by row; that column is the planner's, not the file's."""
+    frame = east_africa_points(4).drop(columns="customer_id")
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(InputError, match=r"column 'nope' not found .*; available: lon, lat, orders$"):
+        load(default_model, tmp_path / "c.csv", demand_column="nope")
+
+
 def test_model_keys_apply_to_the_models_own_file(tmp_path):
     regions = europe_grid(tmp_path / "countries.geojson")
     model = tmp_path / "m.toml"

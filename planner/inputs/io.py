@@ -108,6 +108,15 @@ def csv_dialect(path: Path) -> dict:
     return {"sep": "\t" if path.suffix.lower() == ".tsv" else None, "engine": "python", "encoding": "utf-8-sig"}
 
 
+def _header_stripped(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with spaces around its column names removed (a header written ``id, units`` names
+    ``units``), unless two names would then be the same."""
+    names = [str(column).strip() if isinstance(column, str) else column for column in table.columns]
+    if names != list(table.columns) and len(set(names)) == len(names):
+        table.columns = names
+    return table
+
+
 def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] = ()) -> pd.DataFrame:
     """A CSV (comma, semicolon or tab, sniffed; tab for .tsv), or a Parquet file, as a plain table.
 
@@ -122,8 +131,8 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
         _refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **options))
         wanted = {str(column).lower() for column in text_columns if column}
         header = pd.read_csv(path, nrows=0, **options).columns if wanted else []
-        dtype = {column: str for column in header if str(column).lower() in wanted}
-        return pd.read_csv(path, dtype=dtype or None, **options)
+        dtype = {column: str for column in header if str(column).strip().lower() in wanted}
+        return _header_stripped(pd.read_csv(path, dtype=dtype or None, **options))
     except InputError:
         raise
     except UnicodeDecodeError as error:

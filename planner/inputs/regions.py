@@ -25,7 +25,7 @@ from pandas.api.types import is_numeric_dtype
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig, RegionsConfig
 from planner.inputs.geo import representative_lonlat
-from planner.inputs.io import ID_NAMES, read_regions
+from planner.inputs.io import ID_NAMES, read_regions, require_columns
 from planner.inputs.validate import (
     check_coordinates,
     check_demand_points,
@@ -208,9 +208,11 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     numbered = id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns
     columns = {"id": None if numbered else id_column, "demand": base_column if needs_base else None}
     note_columns_taken(source, columns)
+    demand_columns = ([base_column] if needs_base else []) + product_columns
+    for column in demand_columns:  # before the row numbers join the columns a message lists as the file's
+        require_columns(frame, [column], source.path, "set --demand-column or the product's demand_column")
     if numbered:
         frame = frame.assign(**{ROW_NUMBER_ID: (frame.index + 1).astype(str)})
-    demand_columns = ([base_column] if needs_base else []) + product_columns
     frame = check_regions(frame, source.path, id_column, demand_columns, source.demand_point_columns)
     check_coordinates(frame, source.path, source.crs)
     frame = frame.reset_index(drop=True)

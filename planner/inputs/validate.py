@@ -50,7 +50,9 @@ def check_demand_column(
     """A numeric, finite, non-negative column as floats; errors quote the values as written and end
     with ``fix``."""
     numeric = pd.to_numeric(frame[column], errors="coerce")
+    logical = frame[column].map(lambda value: isinstance(value, bool | np.bool_))  # read as 1 and 0 otherwise
     for mask, problem in (
+        (logical, "is true/false, not a number"),
         (numeric.isna() & frame[column].notna(), "is not a number"),
         (numeric.isna(), "is missing (NaN)"),
         (numeric < 0, "is negative"),
