@@ -84,6 +84,7 @@ def test_bad_sweep_is_an_input_error(text):
     ("carbon_price=nan:1:2", "START 'nan' is not a finite number"),
     ("carbon_price=1e400:1:2", "START '1e400' is not a finite number"),
     ("carbon_price=0:1:1001", "N = 1,001 values is more than the 1,000 a breakeven sweep solves"),
+    ("carbon_price=5:5:3", "START and STOP are both 5, so every value is the same"),
 ])
 def test_a_non_finite_or_huge_sweep_names_what_was_typed(text, message):
     with pytest.raises(InputError) as caught:

@@ -240,3 +240,10 @@ def test_a_type_named_like_a_role_total_does_not_overwrite_it(tmp_path):
     assert opened == 4  # a microfactory (named central) at each region; the plant is too dear
     assert row["n_facilities"] == opened and row["n_central"] == 0 and row["n_microfactory"] == opened
     assert row["n_type_central"] == opened and row["n_type_facilities"] == 0
+
+
+@pytest.mark.parametrize(("text", "typed"), [("carbon_price=nan:1:3", "nan"), ("carbon_price=0:inf:3", "inf"),
+                                             ("carbon_price=1,-inf", "-inf")])
+def test_a_non_finite_vary_value_names_what_was_typed(text, typed):
+    with pytest.raises(InputError, match=f"--vary '{text}': '{typed}' is not a finite number; give finite values"):
+        Vary.parse(text)

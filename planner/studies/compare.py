@@ -271,6 +271,9 @@ class Sweep:
         if count > MAX_SWEEP_VALUES:
             raise InputError(f"--sweep '{text}': N = {count:,} values is more than the {MAX_SWEEP_VALUES:,} a "
                              "breakeven sweep solves; give a smaller N")
+        if start == stop:
+            raise InputError(f"--sweep '{text}': START and STOP are both {start:g}, so every value is the same; "
+                             "give two different ends")
         return cls(key=key.strip(), values=np.linspace(start, stop, count))
 
 

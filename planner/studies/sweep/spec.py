@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import re
 import typing
 from dataclasses import dataclass
 
@@ -51,6 +52,9 @@ class Vary:
             if not sep or not key:
                 raise ValueError
             values, count = _listed_values(spec)
+        except NonFiniteValue as error:
+            raise InputError(f"--vary '{text}': '{error}' is not a finite number; give finite values, "
+                             "e.g. --vary carbon_price=0:200:5") from None
         except ValueError:
             raise InputError(hint) from None
         if count > MAX_SCENARIOS:
@@ -88,8 +92,12 @@ def _listed_values(spec: str) -> tuple[np.ndarray, int]:
         values = np.array([float(v) for v in spec.split(",")])
         count = len(values)
     if not np.isfinite(values).all():
-        raise ValueError
+        raise NonFiniteValue(next(part for part in re.split("[:,]", spec) if not np.isfinite(float(part))).strip())
     return values, count
+
+
+class NonFiniteValue(ValueError):
+    """A value of a --vary spec is nan or ±inf (the text as written)."""
 
 
 def _check_key(config: ModelConfig, key: str) -> bool:
