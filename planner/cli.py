@@ -367,7 +367,7 @@ def _solver_options(config, time_limit, mip_gap, threads=None, quiet=True):
 
     return SolverOptions(
         time_limit_s=time_limit if time_limit is not None else config.solver.time_limit_s,
-        mip_gap=mip_gap if mip_gap is not None else config.solver.mip_gap,
+        mip_gap=(mip_gap if mip_gap is not None else config.solver.mip_gap) + 0.0,  # -0 is 0
         threads=_bounded_threads(threads if threads is not None else config.solver.threads),
         quiet=quiet,
     )
@@ -892,9 +892,10 @@ def _print_comparison(comparison, currency: str) -> None:
     value = comparison.value
     if value["absolute"] is not None:
         percent = "" if value["percent"] is None else f" ({value['percent']:.2f}%)"
-        click.echo(f"value of decentralisation: {value['absolute']:,.0f} per year{percent}")
+        click.echo(f"value of decentralisation: {value['absolute']:,.0f} {currency}/yr{percent}")
         if value["proven_at_least"] is not None:
-            click.echo(f"  proven at least {value['proven_at_least']:,.0f} per year (central-only bound − hybrid cost)")
+            click.echo(f"  proven at least {value['proven_at_least']:,.0f} {currency}/yr (central-only bound − hybrid "
+                       "cost)")
     if comparison.stochastic is not None:
         _print_stochastic({"stochastic": clean_for_json(comparison.stochastic.analysis.summary()),
                            "currency": currency}, network_follows=False)

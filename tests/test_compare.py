@@ -120,7 +120,7 @@ def test_compare_command_writes_csv_and_html(tmp_path):
                "--sweep", "facility_types.micro.opening_cost_per_yr=50:300:2"],
     )
     assert result.exit_code == 0, result.output
-    assert "value of decentralisation: 100 per year (45.45%)" in result.output
+    assert "value of decentralisation: 100 USD/yr (45.45%)" in result.output
     rows = pd.read_csv(out / "compare.csv")
     assert list(rows["variant"]) == ["central_only", "micro_only", "hybrid"]
     assert json.loads((out / "value.json").read_text())["value_of_decentralisation"]["absolute"] == pytest.approx(100)
