@@ -245,7 +245,7 @@ def check_degrees(lon: np.ndarray, lat: np.ndarray, path: Path, columns: tuple[s
         projected = "--crs for a table" if fix == REGION_FIX else "a vector file with its CRS"
         raise InputError(
             f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90° in {named} (up to "
-            f"{largest:g}); the data look projected (metres): give lon/lat degrees or their CRS ({projected})"
+            f"{largest:g}); the data look projected (metres or feet): give lon/lat degrees or their CRS ({projected})"
         )
     raise InputError(
         f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90° in {named} (e.g. "
