@@ -15,6 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
@@ -146,3 +147,14 @@ def test_unknown_suffix_and_missing_crs_are_input_errors(tmp_path, one_group):
     with pytest.raises(InputError, match="no CRS"):
         build_map_figure(regions.set_crs(None, allow_override=True), sites, flows, TYPES, "t")
     assert not any(Path(tmp_path).iterdir())
+
+
+def test_the_region_legend_lists_only_what_the_map_shows():
+    """No unmet region and no region served by the central type: neither is in the legend; a region
+    without demand adds "no demand"; maps drawn alike (regions None) list every class."""
+    from planner.export.static_map import _region_handles
+
+    regions = pd.DataFrame({"served_by": ["micro", "micro", ""]})
+    assert [h.get_label() for h in _region_handles(("central", "micro"), regions)] == ["micro", "no demand"]
+    every = [h.get_label() for h in _region_handles(("central", "micro"), None)]
+    assert every == ["central", "micro", "unmet"]

@@ -799,11 +799,13 @@ def _legend(fig: Figure, title: str, handles: list, **extra):
 
 
 def _region_handles(type_ids, regions) -> list:
+    """The region fills the map shows (every type and unmet where ``regions`` is None), and "no demand"."""
     from matplotlib.patches import Patch
 
     fills = {**type_colours(type_ids), "unmet": UNMET_COLOUR}
-    handles = [Patch(facecolor=_lighten(c), edgecolor="#999999", linewidth=0.4, label=t) for t, c in fills.items()]
-    served = set(regions["served_by"]) if "served_by" in regions.columns else set()
+    served = set(regions["served_by"]) if regions is not None and "served_by" in regions.columns else set(fills)
+    handles = [Patch(facecolor=_lighten(c), edgecolor="#999999", linewidth=0.4, label=t) for t, c in fills.items()
+               if t in served]  # only what the map shows
     if served - {*type_ids, "unmet"}:
         handles.append(Patch(facecolor=NO_DEMAND_COLOUR, edgecolor="#999999", linewidth=0.4, label="no demand"))
     return handles
@@ -889,7 +891,8 @@ def build_map_figure(
         frame, panels, symbols = _frame_alike(regions, (sites, flows), alike, type_ids, panels, symbols)
     fig = Figure(figsize=(FIGURE_WIDTH, 8.0))
     FigureCanvasAgg(fig)
-    layout = _size_figure(fig, _legends(fig, type_ids, regions, frame.symbols, units), frame.panels, frame.sites)
+    shown = regions if alike is None else None  # maps drawn alike list every class, whichever each shows
+    layout = _size_figure(fig, _legends(fig, type_ids, shown, frame.symbols, units), frame.panels, frame.sites)
     drawn = [_draw_main_panel(fig, panels[0], layout, symbols)]
     for panel, framing, rect in zip(panels[1:], frame.panels[1:], layout.insets, strict=True):
         drawn.append(_draw_inset(fig, panel, rect, symbols, None if alike is None else (framing, frame.sites)))
