@@ -247,3 +247,17 @@ def test_a_type_named_like_a_role_total_does_not_overwrite_it(tmp_path):
 def test_a_non_finite_vary_value_names_what_was_typed(text, typed):
     with pytest.raises(InputError, match=f"--vary '{text}': '{typed}' is not a finite number; give finite values"):
         Vary.parse(text)
+
+
+def test_scenario_folders_of_an_earlier_sweep_are_named_not_removed(tmp_path, caplog):
+    from types import SimpleNamespace
+
+    from planner.studies.sweep.runner import SCENARIO_DIR, note_other_scenarios
+
+    for name in ("aaaa", "bbbb", "cccc"):
+        (tmp_path / SCENARIO_DIR / name).mkdir(parents=True)
+    tasks = [SimpleNamespace(folder=str(tmp_path / SCENARIO_DIR / "aaaa"))]
+    with caplog.at_level(logging.WARNING, logger="planner"):
+        note_other_scenarios(tasks, tmp_path)
+    assert "2 scenario folders (bbbb, cccc) are from an earlier sweep" in caplog.text
+    assert sorted(p.name for p in (tmp_path / SCENARIO_DIR).iterdir()) == ["aaaa", "bbbb", "cccc"]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.errors import InputError
+from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig
 from planner.inputs.prepare import DataOptions
 from planner.interrupt import stop_requested
@@ -204,10 +204,26 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     table = sweep_table(tasks, rows, varies, out)
     write_csv_atomically(table, out / "sweep.csv")
+    note_other_scenarios(tasks, out)
     failed = int((table["status"] == "failed").sum())
     reused = int(table["reused"].sum())
     solved = len(tasks) - reused - failed
     return SweepResult(table, [v.key for v in varies], solved=solved, reused=reused, failed=failed)
+
+
+def note_other_scenarios(tasks: list[ScenarioTask], out: Path) -> None:
+    """Warn about scenario folders under ``out`` that this sweep does not list (an earlier sweep into
+    the same folder with other values): they are kept, and not in ``sweep.csv``."""
+    folder = out / SCENARIO_DIR
+    if not folder.is_dir():
+        return
+    ours = {Path(task.folder).name for task in tasks}
+    others = sorted(path.name for path in folder.iterdir() if path.is_dir() and path.name not in ours
+                    and not path.name.startswith("."))
+    if others:
+        logger.warning("%s: %d scenario folders (%s) are from an earlier sweep with other values; they are kept "
+                       "and not in sweep.csv (choose a new --out to keep sweeps apart)", folder, len(others),
+                       truncated(others))
 
 
 def known_rows(tasks: list[ScenarioTask], report: Callable[[dict], None]) -> tuple[dict[int, dict], list[ScenarioTask]]:
