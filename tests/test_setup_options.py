@@ -171,6 +171,25 @@ def test_a_count_limit_holds_on_the_product_sets(seed):
     assert run.solution.open.sum() <= 2
 
 
+@pytest.mark.parametrize("seed", some_slow(range(3), fast=1))
+def test_a_lower_count_limit_holds_on_the_product_sets(seed):
+    """At least four of five facilities (the optimum without the limit opens fewer): the relaxation may
+    count two product sets of one site, which only weakens its bound; the route reaches HiGHS's optimum
+    on the original model with four or more open."""
+    free = setup_problem(seed, n_sites=5, n_regions=8, tightness=2.0)
+    assert solve_problem(free, EXACT).solution.open.sum() < 4
+    problem = dataclasses.replace(free, min_facilities=4)
+    index = ModelIndex.from_problem(problem)
+    assert applies(problem, index, WITH_PRESOLVE)
+    reference = solve_problem(problem, EXACT).report.objective
+    found = presolve_with_setups(problem, index, WITH_PRESOLVE)
+    assert found.bound <= reference * (1 + 1e-9)
+    assert found.incumbent.open.sum() >= 4 and found.incumbent_cost >= reference * (1 - 1e-9)
+    run = solve_problem(problem, WITH_PRESOLVE)
+    assert run.report.objective == pytest.approx(reference, rel=1e-7)
+    assert run.solution.open.sum() >= 4
+
+
 @pytest.mark.parametrize("seed", some_slow(range(4), fast=1))
 def test_a_forced_option_that_need_make_nothing_keeps_the_model_as_it_is(seed):
     """A forced option whose only product has a dear setup may open without making it (z = 0): its one
