@@ -109,11 +109,13 @@ BRANCH_WINDOW = 0.2  # branching candidates: average state this close to the nea
 
 def applies(problem: Problem, presolve_shape: bool) -> bool:
     """Capacitated facility location of the presolve's shape (``presolve_shape``) with fixed module
-    counts, no service level, facility-count limit or CO2 cap (which its relaxation does not hold),
-    one option per site and small enough for the dense tables."""
+    counts, no service level, facility-count limit, CO2 cap or capex budget (which its relaxation does
+    not hold), one option per site and small enough for the dense tables."""
     if not presolve_shape or problem.n_options == 0 or problem.n_options > MAX_OPTIONS:
         return False
-    if problem.has_upper_counts or problem.has_lower_counts or np.isfinite(problem.co2_cap_t):
+    if problem.has_upper_counts or problem.has_lower_counts:
+        return False
+    if np.isfinite(problem.co2_cap_t) or np.isfinite(problem.capex_budget):
         return False
     if (problem.max_modules != problem.min_modules).any() or len(problem.serviced_products):
         return False

@@ -60,8 +60,7 @@ def satisfies_coupling(problem: Problem, index: ModelIndex, solution: Solution) 
         return False
     if (problem.forced & ~is_open).any():
         return False
-    spend = float((problem.capex * solution.open + problem.capex_per_module * solution.modules).sum())
-    if np.isfinite(problem.capex_budget) and spend > problem.capex_budget * (1 + 1e-9):
+    if not within_budget(problem, is_open, solution.modules):
         return False
     if problem.single_sourcing and ((solution.assign > SHARE_ZERO) & (solution.assign < 1 - 1e-9)).any():
         return False
@@ -133,6 +132,59 @@ def kept_for_lower_counts(problem: Problem, used: np.ndarray, opened: np.ndarray
             break
         keep[option] = True
     return keep
+
+
+def capex_spend(problem: Problem, is_open: np.ndarray, modules: np.ndarray) -> float:
+    """Σ (capex_o + capex_per_module_o × m_o) over the open options (a mask), currency."""
+    return float((np.where(is_open, problem.capex + problem.capex_per_module * modules, 0.0)).sum())
+
+
+def within_budget(problem: Problem, is_open: np.ndarray, modules: np.ndarray) -> bool:
+    """The open options with their module counts keep within ``capex_budget`` (to a relative 1e-9)."""
+    budget = problem.capex_budget
+    return not np.isfinite(budget) or capex_spend(problem, is_open, modules) <= budget * (1 + 1e-9)
+
+
+def affordable_modules(problem: Problem, is_open: np.ndarray, modules: np.ndarray) -> np.ndarray | None:
+    """``modules`` with modules taken away, dearest ``capex_per_module`` first, until the open set's capex
+    fits the budget; None where it does not at the fewest modules (the flows then fill what is left)."""
+    if within_budget(problem, is_open, modules):
+        return modules
+    modules = modules.copy()
+    excess = capex_spend(problem, is_open, modules) - problem.capex_budget
+    spare = np.flatnonzero(is_open & (problem.capex_per_module > 0) & (modules > problem.min_modules))
+    for option in spare[np.argsort(-problem.capex_per_module[spare], kind="stable")].tolist():
+        fewer = min(int(modules[option] - problem.min_modules[option]),
+                    int(np.ceil(excess / problem.capex_per_module[option] - 1e-12)))
+        modules[option] -= fewer
+        excess -= fewer * problem.capex_per_module[option]
+        if excess <= 1e-9 * problem.capex_budget:
+            return modules
+    return None
+
+
+def trimmed_to_budget(problem: Problem, opened: np.ndarray, option_value: np.ndarray) -> np.ndarray:
+    """``opened`` with free options closed, highest ``option_value`` first, until the capex of the rest
+    at their fewest modules fits the budget."""
+    opened = opened.copy()
+    for option in np.flatnonzero(opened & ~problem.forced)[np.argsort(-option_value[opened & ~problem.forced],
+                                                                      kind="stable")].tolist():
+        if within_budget(problem, opened, problem.min_modules):
+            break
+        opened[option] = False
+    return opened
+
+
+def flows_within_budget(problem: Problem, index: ModelIndex, solution: Solution | None) -> Solution | None:
+    """``solution`` where its capex fits the budget; else its open set with modules taken away
+    (:func:`affordable_modules`) and the flows again within those capacities; None where that fails."""
+    if solution is None or within_budget(problem, solution.open > 0, solution.modules):
+        return solution
+    is_open = solution.open > 0
+    modules = affordable_modules(problem, is_open, solution.modules)
+    if modules is None:
+        return None
+    return flows_for_open_set(problem, index, is_open, capacity=problem.module_capacity * modules)
 
 
 def meets_service_levels(problem: Problem, index: ModelIndex, solution: Solution) -> bool:
@@ -308,15 +360,18 @@ def _whole_modules(
     return Solution(open=used.astype(int), modules=modules, assign=assign, unmet=unmet)
 
 
-def flows_for_open_set(problem: Problem, index: ModelIndex, opened: np.ndarray) -> Solution | None:
-    """Cheapest flows given the open options at their largest capacity, then whole modules (one
-    fresh :func:`flow_form` LP over the open options' arcs; :class:`FlowLP` re-solves many open
-    sets faster)."""
+def flows_for_open_set(
+    problem: Problem, index: ModelIndex, opened: np.ndarray, capacity: np.ndarray | None = None
+) -> Solution | None:
+    """Cheapest flows given the open options at their largest capacity (or ``capacity``, per option),
+    then whole modules (one fresh :func:`flow_form` LP over the open options' arcs; :class:`FlowLP`
+    re-solves many open sets faster)."""
     arcs = np.flatnonzero(opened[problem.arc_option])
     capacitated = np.flatnonzero(opened & np.isfinite(problem.module_capacity))
+    capacity = problem.option_capacity_max if capacity is None else capacity
     form = flow_form(
         problem, index, sized_arc_cost(problem, index)[arcs], np.ones(len(arcs)),
-        problem.option_capacity_max[capacitated], arcs=arcs, capacitated=capacitated,
+        capacity[capacitated], arcs=arcs, capacitated=capacitated,
     )
     x = solve_lp(form)
     if x is None:
@@ -398,7 +453,8 @@ def incumbent_from_values(
 ) -> Solution | None:
     """Open the options a Lagrangian solution opens (``opened``, default v_o < 0 and forced), adding
     the next best by v_o until capacity covers the demand that must be served, one type per site, and
-    until the lower count limits hold;
+    until the lower count limits hold; options closed and modules taken away until the capex fits the
+    budget;
     flows by LP (more options opened where they miss a service level: :func:`feasible_flows`); then the
     drop, add and swap passes (their flows on ``flow_lp`` where given)."""
     started = time.perf_counter()
@@ -417,7 +473,8 @@ def incumbent_from_values(
     _, first = np.unique(problem.option_site[ranked], return_index=True)
     keep = np.zeros_like(opened)
     keep[ranked[first]] = True
-    solution = feasible_flows(problem, index, filled_to_lower_counts(problem, keep, option_value))
+    keep = trimmed_to_budget(problem, filled_to_lower_counts(problem, keep, option_value), option_value)
+    solution = flows_within_budget(problem, index, feasible_flows(problem, index, keep))
     if solution is None or not satisfies_coupling(problem, index, solution):
         return None
     if flow_lp is None and problem.n_arcs < PERSISTENT_LP_MAX_ARCS:

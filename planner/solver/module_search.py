@@ -51,7 +51,16 @@ from planner.errors import InfeasibleError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
-from planner.solver.heuristic import FlowLP, Restriction, clean_shares, flow_form, lift_solution, within_counts
+from planner.solver.heuristic import (
+    FlowLP,
+    Restriction,
+    affordable_modules,
+    clean_shares,
+    flow_form,
+    lift_solution,
+    within_budget,
+    within_counts,
+)
 from planner.solver.highs import new_highs, optimal_lp_solution, pass_model
 from planner.solver.lagrangian import _Relaxation
 from planner.solver.outcome import SolverOptions
@@ -272,8 +281,9 @@ class _Search:
         return now - self.started > self.time_limit_s or now > self.repair_deadline
 
     def evaluate(self, is_open: np.ndarray, modules: np.ndarray) -> Evaluation | None:
-        """z(S, m), or None where the LP is infeasible or S breaks a facility-count limit."""
-        if not within_counts(self.problem, is_open):
+        """z(S, m), or None where the LP is infeasible or (S, m) breaks a facility-count limit or the
+        capex budget."""
+        if not within_counts(self.problem, is_open) or not within_budget(self.problem, is_open, modules):
             return None
         self.evaluations += 1
         evaluation = self.lp.evaluate(is_open, modules)
@@ -285,15 +295,17 @@ class _Search:
 
     def sized(self, is_open: np.ndarray) -> Evaluation | None:
         """The open set with module counts from the flows at continuous module counts (modules
-        priced per unit of capacity, loads rounded up to whole modules; options left without load
-        closed, unless a lower count limit needs them), evaluated."""
+        priced per unit of capacity, loads rounded up to whole modules, taken away where they break the
+        capex budget; options left without load closed, unless a lower count limit needs them),
+        evaluated."""
         if not within_counts(self.problem, is_open):
             return None
         self.evaluations += 1
         flows = self.flow_lp.solve(is_open)
         if flows is None:
             return None
-        return self.evaluate(flows.open > 0, flows.modules)
+        modules = affordable_modules(self.problem, flows.open > 0, flows.modules)  # within the capex budget
+        return None if modules is None else self.evaluate(flows.open > 0, modules)
 
     @staticmethod
     def better(trial: Evaluation | None, than: Evaluation) -> bool:

@@ -97,8 +97,11 @@ class PresolveResult:
 
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
     """Large enough to pay, and of the shape the heuristic can make feasible: no product setups,
-    no single sourcing, no capex budget or unmet limit (which the relaxation drops, so its solutions
-    would rarely be feasible and fixing would never trigger). Limits on facility counts
+    no single sourcing or unmet limit (which the relaxation drops, so its solutions would rarely be
+    feasible and fixing would never trigger). A capex budget is in: the relaxation drops it (a
+    weaker, valid bound; fixing against it stays exact, the relaxation with an option flipped being one
+    of the problem with it flipped), and the heuristics close options and take modules away until the
+    capex fits (``heuristic.trimmed_to_budget``, ``affordable_modules``). Limits on facility counts
     (``min_facilities``, ``max_facilities``, a type's ``min_count`` and ``max_count``) are in: the
     relaxation's option choice keeps within them (``lagrangian.CapacityCover``), the heuristics open
     options until the lower ones hold and every move checks them. Service levels are in: the
@@ -111,7 +114,6 @@ def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
         problem.n_arcs >= options.presolve_min_arcs
         and not problem.setup_cost.any()
         and not problem.single_sourcing
-        and not np.isfinite(problem.capex_budget)
         and forced_within_counts
         and not np.isfinite(problem.max_unmet).any()
         and not problem.has_proximity
