@@ -5,12 +5,16 @@ alone on seeded two-type instances whose budget binds."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
 
+from planner.model import ModelIndex
 from planner.pipeline import solve_problem
 from planner.solver.heuristic import affordable_modules, capex_spend, within_budget
+from planner.solver.lagrangian import CapacityCover, fixable_options
+from tests.builders import dense_problem
 from tests.marks import some_slow
 from tests.test_presolve_counts import EXACT, presolve_then_route_match_highs, two_type_problem
 
@@ -51,3 +55,53 @@ def test_modules_are_taken_away_dearest_first_until_the_capex_fits():
     assert within_budget(problem, is_open, fewer)
     tight = dataclasses.replace(problem, capex_budget=125.0)
     assert affordable_modules(tight, is_open, modules) is None
+
+
+def _best_within_budget(problem, values, fixed_in, spend):
+    """Least Σ v over the free options of every set holding ``fixed_in`` whose least capex fits."""
+    best = np.inf
+    for picked in itertools.product([False, True], repeat=problem.n_options):
+        chosen = np.array(picked) | fixed_in
+        if spend[chosen].sum() <= problem.capex_budget + 1e-9:
+            best = min(best, float(values[chosen & ~problem.forced].sum()))
+    return best
+
+
+@pytest.mark.parametrize("whole", [True, False])
+@pytest.mark.parametrize("seed", range(20))
+def test_the_choice_under_the_budget_is_the_least_that_fits(seed, whole):
+    """Ten options with random values and capex (whole numbers: the knapsack is exact; else its LP bound,
+    at most the least Σ v), a forced option or two: against enumeration of every set."""
+    rng = np.random.default_rng(seed)
+    n = 10
+    capex = rng.integers(1, 30, n).astype(float) + (0.0 if whole else rng.uniform(0.01, 0.5, n))
+    problem = dense_problem(np.ones(2), np.zeros(n), np.full(n, np.inf), np.ones((n, 2)), penalty=10.0,
+                            capex=capex, capex_budget=float(rng.integers(20, 80)), forced=rng.random(n) < 0.15)
+    cover = CapacityCover(problem, ModelIndex.from_problem(problem))
+    assert cover.budgeted
+    values = rng.normal(-1.0, 2.0, n)
+    value, chosen = cover.choose(values)
+    expected = _best_within_budget(problem, values, problem.forced, capex)
+    if not np.isfinite(expected):
+        assert value == np.inf
+        return
+    assert capex[chosen].sum() <= problem.capex_budget + 1e-9 and chosen[problem.forced].all()
+    if whole:
+        assert value == pytest.approx(expected)
+        assert float(values[chosen & ~problem.forced].sum()) == pytest.approx(value)
+    else:
+        assert value <= expected + 1e-9 and float(values[chosen & ~problem.forced].sum()) >= expected - 1e-9
+
+
+def test_an_option_is_not_fixed_open_where_another_can_take_its_budget():
+    """Budget 10, three options of capex 10: the relaxation takes v = −5; without it v = −4 takes the
+    budget, so the relaxation without it is L + 1, not L + 5: with U = L + 2 nothing is fixed open."""
+    problem = dense_problem(np.ones(2), np.zeros(3), np.full(3, np.inf), np.ones((3, 2)), penalty=10.0,
+                            capex=np.full(3, 10.0), capex_budget=10.0)
+    cover = CapacityCover(problem, ModelIndex.from_problem(problem))
+    values = np.array([-5.0, -4.0, 3.0])
+    assert cover.choose(values)[0] == pytest.approx(-5.0)
+    fix_closed, fix_open = fixable_options(problem, 10.0, values, 12.0, cover)
+    assert not fix_open.any() and fix_closed.tolist() == [False, False, True]
+    fix_closed, fix_open = fixable_options(problem, 10.0, values, 12.0, None)
+    assert fix_open.tolist() == [True, True, False]  # without the budget in the choice: the plain rule

@@ -67,6 +67,8 @@ logger = logging.getLogger(__name__)
 FIXING_MARGIN = 1e-7  # relative safety margin on L + v_o > U against rounding
 CO2_PRICE_STEPS = np.arange(-12, 5)  # co2_priced_start: trial prices reference × 2^k, and 0
 MAX_COVER_FIXING_OPTIONS = 2000  # one knapsack per option beyond this is too slow; fall back
+MAX_BUDGET_FIXING_OPTIONS = 300  # the same for the budget's knapsack (one per option and fixing round)
+MAX_BUDGET_TABLE = 2_000_000  # items × budget steps of the budget's knapsack (one per subgradient step)
 
 
 @dataclass(frozen=True)
@@ -96,13 +98,15 @@ def fixable_options(
         return fix_closed, fix_open
     limit = upper_bound + FIXING_MARGIN * max(abs(upper_bound), 1.0)
     free = ~problem.forced
-    if cover is None or not (cover.active or cover.counted) or problem.n_options > MAX_COVER_FIXING_OPTIONS:
-        # under an upper count limit another option may take the place of a chosen one forced closed:
-        # L − v_o is no bound then; under a lower one an option with v_o ≥ 0 may be chosen to meet it,
-        # or take the place of another such: L + v_o is none either
+    exact = cover is not None and (cover.active or cover.counted or cover.budgeted)
+    most = MAX_BUDGET_FIXING_OPTIONS if cover is not None and cover.budgeted else MAX_COVER_FIXING_OPTIONS
+    if not exact or problem.n_options > most:
+        # under an upper count limit or the budget another option may take the place of a chosen one
+        # forced closed: L − v_o is no bound then; under a lower one an option with v_o ≥ 0 may be
+        # chosen to meet it, or take the place of another such: L + v_o is none either
         if not problem.has_lower_counts:
             fix_closed = free & (option_value >= 0) & (bound + option_value > limit)
-        if not (problem.has_upper_counts or problem.has_lower_counts):
+        if not (problem.has_upper_counts or problem.has_lower_counts or (cover is not None and cover.budgeted)):
             fix_open = free & (option_value < 0) & (bound - option_value > limit)
         return fix_closed, fix_open
     base_value, chosen = cover.choose(option_value)
@@ -153,6 +157,9 @@ class CapacityCover:
         )
         self.counted = problem.has_upper_counts or problem.has_lower_counts
         self.active = self.active and not self.counted
+        self.spend = problem.capex + problem.capex_per_module * problem.min_modules  # an option's least capex
+        self.budgeted = bool(np.isfinite(problem.capex_budget) and (self.spend > 0).any()
+                             and not self.counted and not self.active)
         if self.active:
             self.step = float(np.gcd.reduce(np.round(capacity).astype(np.int64)))
             self.units = np.round(capacity / self.step).astype(np.int64)
@@ -167,6 +174,8 @@ class CapacityCover:
         allowed = np.ones(problem.n_options, dtype=bool)
         if force_out is not None:
             allowed[force_out] = False
+        if self.budgeted:
+            return self._within_budget(values, fixed_in, allowed)
         chosen = (fixed_in | (values < 0)) & allowed
         if self.counted:
             chosen = counted_choice(problem, values, fixed_in, allowed)
@@ -185,6 +194,66 @@ class CapacityCover:
             return np.inf, chosen
         chosen[cover_items(items, taken, self.units, steps)] = True
         return total + float(table[steps]), chosen
+
+    def _within_budget(self, values: np.ndarray, fixed_in: np.ndarray, allowed: np.ndarray):
+        """:meth:`choose` under the capex budget: ``fixed_in`` and the allowed options with v_o < 0
+        whose least capex (at their fewest modules) fits what ``fixed_in`` leaves of the budget, the
+        most negative Σ v (:func:`budget_knapsack`)."""
+        problem = self.problem
+        chosen = fixed_in.copy()
+        room = problem.capex_budget - float(self.spend[fixed_in].sum())
+        if room < -1e-9 * max(problem.capex_budget, 1.0):
+            return np.inf, chosen
+        items = np.flatnonzero(allowed & ~fixed_in & (values < 0))
+        chosen[items[self.spend[items] <= 0]] = True  # no capex: always worth it
+        items = items[self.spend[items] > 0]
+        total = float(values[chosen & ~problem.forced].sum())
+        if float(self.spend[items].sum()) <= room:
+            chosen[items] = True
+            return total + float(values[items].sum()), chosen
+        gain, picked = budget_knapsack(-values[items], self.spend[items], max(room, 0.0))
+        chosen[items[picked]] = True
+        return total - gain, chosen
+
+
+def budget_knapsack(gain: np.ndarray, weight: np.ndarray, room: float) -> tuple[float, np.ndarray]:
+    """max Σ gain_i z_i s.t. Σ weight_i z_i ≤ room, z binary (gain, weight > 0): (the optimum, or where
+    the table would be too large or the weights are not whole numbers the LP bound, which is at least
+    the optimum; the items chosen). Exact by dynamic programming over the budget in units of the
+    weights' greatest common divisor, items in order; else greedy by gain per weight, the first item
+    that does not fit taken fractionally in the bound and left out of the choice."""
+    whole = np.allclose(weight, np.round(weight)) and np.isfinite(room)
+    if whole:
+        step = float(np.gcd.reduce(np.round(weight).astype(np.int64)))
+        length = int(np.floor(room / step + 1e-9))
+        whole = len(weight) * (length + 1) <= MAX_BUDGET_TABLE
+    if not whole:
+        order = np.argsort(-gain / weight, kind="stable")
+        fits = np.cumsum(weight[order]) <= room * (1 + 1e-12)
+        picked = np.zeros(len(gain), dtype=bool)
+        picked[order[fits]] = True
+        bound = float(gain[picked].sum())
+        rest = order[~fits]
+        if len(rest):
+            bound += gain[rest[0]] * max(room - float(weight[picked].sum()), 0.0) / weight[rest[0]]
+        return bound, picked
+    units = np.round(weight / step).astype(np.int64)
+    table = np.zeros(length + 1)
+    taken = np.zeros((len(gain), length + 1), dtype=bool)
+    for item in range(len(gain)):
+        if units[item] > length:  # does not fit alone
+            continue
+        candidate = np.full(length + 1, -np.inf)
+        candidate[units[item]:] = table[: length + 1 - units[item]] + gain[item]
+        taken[item] = candidate > table
+        table = np.maximum(table, candidate)
+    picked = np.zeros(len(gain), dtype=bool)
+    left = length
+    for item in range(len(gain) - 1, -1, -1):
+        if taken[item, left]:
+            picked[item] = True
+            left -= int(units[item])
+    return float(table[length]), picked
 
 
 def counted_choice(problem: Problem, values: np.ndarray, fixed_in: np.ndarray, allowed: np.ndarray):
