@@ -5,9 +5,10 @@ Relaxing the demand balance :math:`\sum_{a \to d} x_a + u_d = 1` with multiplier
 and the service levels :math:`\sum_{a \in W_p} q_{d(a)} x_a \ge n_p` (``define_service_level``:
 :math:`W_p` the arcs of product p within its service limit, :math:`n_p` units/yr its need) with
 multipliers :math:`\mu_p \ge 0` (currency per unit), and dropping the coupling constraints (one
-type per site, budget, integrality of single sourcing — which can only lower the
-bound; facility-count limits stay in the option choice, :class:`CapacityCover`), splits the model into
-one problem per option. With the reduced cost of an arc
+type per site, integrality of single sourcing — which can only lower the bound; facility-count limits
+and the capex budget, on each option's least capex, stay in the option choice, :class:`CapacityCover`,
+except that the budget is dropped too beside count limits or the covering knapsack), splits the model
+into one problem per option. With the reduced cost of an arc
 
 .. math::
 
@@ -138,7 +139,10 @@ class CapacityCover:
     :math:`l_k` best, then the best other options by value while their type and the total have room,
     those with :math:`v_o < 0` and more up to :math:`P_l`. (With upper limits alone: a laminar
     matroid.) The covering knapsack is not combined with the limits (it is off then: a weaker, still
-    valid bound)."""
+    valid bound). A capex budget B (``budgeted``; not beside the limits or the covering knapsack, where
+    it is dropped) makes the choice a 0-1 knapsack: :math:`\min \sum_o v_o y_o` over the options with
+    :math:`v_o < 0` such that :math:`\sum_o k_o y_o \le B - \sum_{o\ \text{forced}} k_o`, with
+    :math:`k_o` = capex + capex per module × fewest modules (:func:`budget_knapsack`)."""
 
     MAX_TABLE = 20_000_000  # options × capacity steps
 
