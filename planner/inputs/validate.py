@@ -139,9 +139,10 @@ def select_rows(frame: pd.DataFrame, selections: list[tuple[str, list[str]]], pa
     whole = frame
     for column, wanted in selections:
         require_columns(frame, [column], path, "--select COLUMN=VALUE names a column of the regions file")
+        unique = whole[column].drop_duplicates()
         for value in wanted:  # a typo would silently plan for fewer regions than asked
-            if not _selected(whole[column], [value]).any():
-                hint = _did_you_mean(whole[column], value)
+            if not _selected(unique, [value]).any():
+                hint = _did_you_mean(unique, value)
                 raise InputError(f"{path}: --select {column}={value} matches no region{hint}; check the values "
                                  "(compared as text)")
         frame = frame[_selected(frame[column], wanted).to_numpy()]
