@@ -169,7 +169,7 @@ def handle_signals(until_exit: bool = False):
         if _state["watchdog"] is not None:
             _state["watchdog"].join()  # a Python call: a raise it asked for runs now, and returns (ended)
         late = _after_the_run(list(_state["kept"])) if until_exit else None
-        for number, handler in previous.items():
-            signal.signal(number, late or handler)
+        for number, handler in previous.items():  # an ignored signal (nohup's SIGHUP) stays ignored
+            signal.signal(number, late if late is not None and handler is not signal.SIG_IGN else handler)
         STOP.clear()  # a later run in this process (a test, a notebook) starts afresh
         _state.update(signal=None, count=0, insisting=False, watchdog=None, kept=[])

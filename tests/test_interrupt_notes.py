@@ -120,3 +120,19 @@ def test_a_signal_after_the_run_has_ended_says_what_it_had_finished():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 143
     assert done.stderr.strip() == "error: interrupted by SIGTERM while exiting; out written in full"
+
+
+def test_a_signal_ignored_before_the_run_stays_ignored_after_it():
+    """Under nohup SIGHUP is ignored: closing the terminal as the run ends must not turn a finished run
+    into exit 129."""
+    script = (
+        "import os, signal\n"
+        "from planner.interrupt import handle_signals\n"
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "with handle_signals(until_exit=True):\n"
+        "    pass\n"
+        "os.kill(os.getpid(), signal.SIGHUP)\n"
+        "print('done')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "done" and not done.stderr

@@ -13,7 +13,7 @@ import pytest
 from planner.model import ModelIndex
 from planner.pipeline import solve_problem
 from planner.solver.heuristic import affordable_modules, capex_spend, within_budget
-from planner.solver.lagrangian import CapacityCover, fixable_options
+from planner.solver.lagrangian import CapacityCover, budget_knapsack, fixable_options
 from tests.builders import dense_problem
 from tests.marks import some_slow
 from tests.test_presolve_counts import EXACT, presolve_then_route_match_highs, two_type_problem
@@ -105,3 +105,21 @@ def test_an_option_is_not_fixed_open_where_another_can_take_its_budget():
     assert not fix_open.any() and fix_closed.tolist() == [False, False, True]
     fix_closed, fix_open = fixable_options(problem, 10.0, values, 12.0, None)
     assert fix_open.tolist() == [True, True, False]  # without the budget in the choice: the plain rule
+
+
+def test_capexes_near_whole_numbers_are_not_rounded_up():
+    """A capex of 2,999,999.6 under a room of 2,999,999.7 fits: rounded to 3,000,000 it would not, and
+    the knapsack's value (a bound) would fall below the best gain, 2."""
+    gain, picked = budget_knapsack(np.array([2.0, 1.0]), np.array([2_999_999.6, 1_000_000.0]), 2_999_999.7)
+    assert gain >= 2.0 - 1e-9
+    assert budget_knapsack(np.array([2.0, 1.0]), np.array([3_000_000.0, 1_000_000.0]), 3_000_000.0)[0] == 2.0
+
+
+def test_no_item_or_a_room_just_below_zero_is_no_gain():
+    """Forced options whose capex adds up a rounding error above the budget leave a room of −4e-17: the
+    option of capex 5 does not fit, and nothing crashes."""
+    assert budget_knapsack(np.zeros(0), np.zeros(0), -4e-17)[0] == 0.0
+    problem = dense_problem(np.ones(2), np.zeros(3), np.full(3, np.inf), np.ones((3, 2)), penalty=10.0,
+                            capex=np.array([0.1, 0.2, 5.0]), capex_budget=0.3, forced=np.array([True, True, False]))
+    value, chosen = CapacityCover(problem, ModelIndex.from_problem(problem)).choose(np.array([-1.0, -1.0, -3.0]))
+    assert value == 0.0 and chosen.tolist() == [True, True, False]  # forced options' values are not in it

@@ -191,3 +191,41 @@ def test_type_minimums_that_just_fit_are_solved():
     run = solve_problem(problem, WITH_PRESOLVE)
     assert run.audit.passed and run.solution.open.sum() == 6
     assert run.report.objective == pytest.approx(solve_problem(problem, EXACT).report.objective, rel=1e-7)
+
+
+def test_a_type_minimum_on_sites_forced_as_another_type_is_explained():
+    """Site 0 is forced open as a plant, so microfactories can open on the other five sites only: a
+    microfactory min_count of 6 cannot hold (six microfactory options, one per site)."""
+    problem = two_type_problem(0, max_facilities=None)
+    forced = np.zeros(problem.n_options, dtype=bool)
+    forced[0] = True
+    problem = dataclasses.replace(problem, forced=forced, type_min_count=np.array([0, 6]))
+    with pytest.raises(InfeasibleError, match="facility type 'micro': min_count 6 but only 5 candidate sites"):
+        screen_problem(problem)
+
+
+def test_the_plain_fixing_rule_does_not_close_an_option_the_capacity_cover_needs(monkeypatch):
+    """Demand 10 must be served; capacities 10, 5, 5 (the cover is active). The cover takes option 0
+    (v = 3 against 4 + 4): with it the relaxation is 10, without it 15 > U = 12.5, so it must stay open;
+    the plain rule L + v_o > U (used above MAX_COVER_FIXING_OPTIONS options) would close it."""
+    import planner.solver.lagrangian as lagrangian
+
+    problem = dense_problem(np.array([5.0, 5.0]), np.zeros(3), np.array([10.0, 5.0, 5.0]), np.ones((3, 2)))
+    cover = CapacityCover(problem, ModelIndex.from_problem(problem))
+    assert cover.active
+    values = np.array([3.0, 4.0, 4.0])
+    fix_closed, fix_open = fixable_options(problem, 10.0, values, 12.5, cover)
+    assert fix_open.tolist() == [True, False, False] and fix_closed.tolist() == [False, True, True]
+    monkeypatch.setattr(lagrangian, "MAX_COVER_FIXING_OPTIONS", 2)
+    fix_closed, _ = fixable_options(problem, 10.0, values, 12.5, cover)
+    assert not fix_closed.any()
+
+
+def test_a_capacity_near_a_whole_number_is_not_rounded_in_the_cover():
+    """Capacity 1,000,000.4 against a need of 1,000,000.2: rounded down it would seem to need two
+    options; the cover is off instead (its choice is then the options with v < 0, a valid bound)."""
+    problem = dense_problem(np.array([500_000.1, 500_000.1]), np.zeros(3),
+                            np.array([1_000_000.4, 1_000_000.0, 1_000_000.0]), np.ones((3, 2)))
+    cover = CapacityCover(problem, ModelIndex.from_problem(problem))
+    assert not cover.active
+    assert cover.choose(np.array([1.0, 1.0, 1.0]))[0] <= 1.0

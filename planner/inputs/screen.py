@@ -256,11 +256,11 @@ def check_type_minimums_together(problem: Problem) -> None:
             f"max_facilities is {problem.max_facilities}; lower min_count or raise max_facilities"
         )
     limited = np.flatnonzero(problem.type_min_count > 0)
-    if len(limited) < 2 or len(limited) > MAX_TYPES_TOGETHER:
+    if not len(limited) or len(limited) > MAX_TYPES_TOGETHER:  # beyond: left to the solver
         return
     forced_type = np.full(len(problem.site_ids), -1)
     forced_type[problem.option_site[problem.forced]] = problem.option_type[problem.forced]
-    for size in range(2, len(limited) + 1):
+    for size in range(1, len(limited) + 1):
         for types in itertools.combinations(limited.tolist(), size):
             in_set = np.isin(problem.option_type, types)
             sites = np.unique(problem.option_site[in_set])
@@ -268,9 +268,11 @@ def check_type_minimums_together(problem: Problem) -> None:
             need = int(problem.type_min_count[list(types)].sum())
             if need > hosts:
                 names = ", ".join(f"'{problem.type_ids[k]}'" for k in types)
+                what = f"facility types {names}: their min_count add up to" if size > 1 else \
+                    f"facility type {names}: min_count"
                 raise InfeasibleError(
-                    f"facility types {names}: their min_count add up to {need} but only {hosts} candidate sites "
-                    "can host them (one type per site); lower min_count or add candidate sites"
+                    f"{what} {need} but only {hosts} candidate sites can host them (one type per site, sites "
+                    "forced open as another type excluded); lower min_count or add candidate sites"
                 )
 
 

@@ -105,7 +105,9 @@ def fixable_options(
         # under an upper count limit or the budget another option may take the place of a chosen one
         # forced closed: L − v_o is no bound then; under a lower one an option with v_o ≥ 0 may be
         # chosen to meet it, or take the place of another such: L + v_o is none either
-        if not problem.has_lower_counts:
+        # and with the covering knapsack an option with v_o ≥ 0 may be in its choice, or let it drop dearer
+        # ones: L + v_o is none then either
+        if not problem.has_lower_counts and not (cover is not None and cover.active):
             fix_closed = free & (option_value >= 0) & (bound + option_value > limit)
         if not (problem.has_upper_counts or problem.has_lower_counts or (cover is not None and cover.budgeted)):
             fix_open = free & (option_value < 0) & (bound - option_value > limit)
@@ -156,7 +158,7 @@ class CapacityCover:
             and not np.isfinite(index.pair_penalty).any()
             and np.isfinite(capacity).all()
             and (problem.min_modules == problem.max_modules).all()
-            and np.allclose(capacity, np.round(capacity))
+            and bool((capacity == np.round(capacity)).all())  # whole numbers: rounding would misstate them
             and (capacity > 0).all()
         )
         self.counted = problem.has_upper_counts or problem.has_lower_counts
@@ -226,7 +228,10 @@ def budget_knapsack(gain: np.ndarray, weight: np.ndarray, room: float) -> tuple[
     the optimum; the items chosen). Exact by dynamic programming over the budget in units of the
     weights' greatest common divisor, items in order; else greedy by gain per weight, the first item
     that does not fit taken fractionally in the bound and left out of the choice."""
-    whole = np.allclose(weight, np.round(weight)) and np.isfinite(room)
+    room = max(room, 0.0)
+    if not len(gain):
+        return 0.0, np.zeros(0, dtype=bool)
+    whole = bool((weight == np.round(weight)).all()) and np.isfinite(room)  # exactly: rounding up breaks it
     if whole:
         step = float(np.gcd.reduce(np.round(weight).astype(np.int64)))
         length = int(np.floor(room / step + 1e-9))
