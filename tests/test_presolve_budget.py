@@ -12,7 +12,7 @@ import pytest
 
 from planner.model import ModelIndex
 from planner.pipeline import solve_problem
-from planner.solver.heuristic import affordable_modules, capex_spend, within_budget
+from planner.solver.heuristic import affordable_modules, capex_spend, trimmed_to_budget, within_budget
 from planner.solver.lagrangian import CapacityCover, budget_knapsack, fixable_options
 from tests.builders import dense_problem
 from tests.marks import some_slow
@@ -123,3 +123,18 @@ def test_no_item_or_a_room_just_below_zero_is_no_gain():
                             capex=np.array([0.1, 0.2, 5.0]), capex_budget=0.3, forced=np.array([True, True, False]))
     value, chosen = CapacityCover(problem, ModelIndex.from_problem(problem)).choose(np.array([-1.0, -1.0, -3.0]))
     assert value == 0.0 and chosen.tolist() == [True, True, False]  # forced options' values are not in it
+
+
+def test_options_are_closed_worst_valued_first_until_the_least_capex_fits():
+    """A plant (least capex 140) and two microfactories (30 each) spend 200 against 150: the
+    microfactory of the highest value goes first (170 still too much), then the plant (30 fits)."""
+    problem = budget_problem(0, 150.0)
+    half = problem.n_options // 2
+    opened = np.zeros(problem.n_options, dtype=bool)
+    opened[[0, half, half + 1]] = True
+    values = np.zeros(problem.n_options)
+    values[[0, half, half + 1]] = [1.0, 5.0, 0.0]
+    kept = trimmed_to_budget(problem, opened, values)
+    assert np.flatnonzero(kept).tolist() == [half + 1]
+    assert trimmed_to_budget(dataclasses.replace(problem, capex_budget=200.0), opened, values).tolist() == \
+        opened.tolist()

@@ -166,12 +166,15 @@ def affordable_modules(problem: Problem, is_open: np.ndarray, modules: np.ndarra
 def trimmed_to_budget(problem: Problem, opened: np.ndarray, option_value: np.ndarray) -> np.ndarray:
     """``opened`` with free options closed, highest ``option_value`` first, until the capex of the rest
     at their fewest modules fits the budget."""
+    spend = np.where(opened, problem.capex + problem.capex_per_module * problem.min_modules, 0.0)
+    excess = float(spend.sum()) - problem.capex_budget * (1 + 1e-9)
+    if not np.isfinite(problem.capex_budget) or excess <= 0:
+        return opened
+    free = np.flatnonzero(opened & ~problem.forced)
+    order = free[np.argsort(-option_value[free], kind="stable")]
+    closing = int(np.searchsorted(np.cumsum(spend[order]), excess)) + 1  # the fewest to close, in that order
     opened = opened.copy()
-    for option in np.flatnonzero(opened & ~problem.forced)[np.argsort(-option_value[opened & ~problem.forced],
-                                                                      kind="stable")].tolist():
-        if within_budget(problem, opened, problem.min_modules):
-            break
-        opened[option] = False
+    opened[order[:closing]] = False
     return opened
 
 

@@ -102,11 +102,9 @@ def fixable_options(
     exact = cover is not None and (cover.active or cover.counted or cover.budgeted)
     most = MAX_BUDGET_FIXING_OPTIONS if cover is not None and cover.budgeted else MAX_COVER_FIXING_OPTIONS
     if not exact or problem.n_options > most:
-        # under an upper count limit or the budget another option may take the place of a chosen one
-        # forced closed: L − v_o is no bound then; under a lower one an option with v_o ≥ 0 may be
-        # chosen to meet it, or take the place of another such: L + v_o is none either
-        # and with the covering knapsack an option with v_o ≥ 0 may be in its choice, or let it drop dearer
-        # ones: L + v_o is none then either
+        # L − v_o bounds the option closed only where no other option can take its place (no upper
+        # count limit, no budget); L + v_o bounds it open only where no option with v ≥ 0 can be in the
+        # choice or let it drop dearer ones (no lower count limit, no covering knapsack)
         if not problem.has_lower_counts and not (cover is not None and cover.active):
             fix_closed = free & (option_value >= 0) & (bound + option_value > limit)
         if not (problem.has_upper_counts or problem.has_lower_counts or (cover is not None and cover.budgeted)):

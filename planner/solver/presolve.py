@@ -98,10 +98,10 @@ class PresolveResult:
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
     """Large enough to pay, and of the shape the heuristic can make feasible: no product setups,
     no single sourcing or unmet limit (which the relaxation drops, so its solutions would rarely be
-    feasible and fixing would never trigger). A capex budget is in: the relaxation drops it (a
-    weaker, valid bound; fixing against it stays exact, the relaxation with an option flipped being one
-    of the problem with it flipped), and the heuristics close options and take modules away until the
-    capex fits (``heuristic.trimmed_to_budget``, ``affordable_modules``). Limits on facility counts
+    feasible and fixing would never trigger). A capex budget is in: the relaxation's option choice
+    keeps within it on each option's least capex (``lagrangian.CapacityCover``), and the heuristics
+    close options and take modules away until the capex fits (``heuristic.trimmed_to_budget``,
+    ``affordable_modules``). Limits on facility counts
     (``min_facilities``, ``max_facilities``, a type's ``min_count`` and ``max_count``) are in: the
     relaxation's option choice keeps within them (``lagrangian.CapacityCover``), the heuristics open
     options until the lower ones hold and every move checks them. Service levels are in: the
