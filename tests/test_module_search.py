@@ -17,6 +17,7 @@ from planner.solver.heuristic import incumbent_from_values, solution_cost
 from planner.solver.lagrangian import _Relaxation, lagrangian_bound
 from planner.solver.module_search import ModularFlowLP, _full_solution, _Search, largest_capacity_type, module_search
 from planner.solver.outcome import SolverOptions
+from tests.brute import flow_lp
 from tests.builders import dense_problem
 from tests.marks import some_slow
 from tests.test_brute_force import brute_force, random_problem
@@ -328,3 +329,46 @@ def test_the_thorough_polish_goes_past_the_promising_moves_that_fail():
     thorough = search.polished(start, thorough=True)
     assert thorough.cost == pytest.approx(start.cost - 50.0)
     assert thorough.modules[:2].sum() == 3 and thorough.modules[2:].tolist() == [2, 2, 2, 2]
+
+
+def _relocation_basin():
+    """Two regions 500 km apart, X and Y (10 units each, penalty 1,000/unit), every unit within 100 km
+    of its facility (service share 1). Sites X and Y each hold a central plant (opening 50, capacity
+    20; a unit costs 2 at X's, 1 at Y's) or a microfactory (opening 20, capacity 10, 6/unit); at most
+    one central plant. Central at X with a microfactory at Y: 50 + 20 + 20 + 60 = 150; the plant at Y
+    with the microfactory at X: 140, the optimum; two microfactories 160."""
+    problem = dense_problem(
+        demand=[10.0, 10.0], opening_cost=[50.0, 50.0, 20.0, 20.0], capacity=[20.0, 20.0, 10.0, 10.0],
+        unit_cost=[[2.0, 2.0], [1.0, 1.0], [6.0, 6.0], [6.0, 6.0]], penalty=1000.0,
+        site_ids=np.array(["X", "Y"], dtype=object), option_site=np.array([0, 1, 0, 1]),
+        type_ids=("central", "micro"), option_type=np.array([0, 0, 1, 1]),
+        type_min_count=np.zeros(2, dtype=int), type_max_count=np.array([1, 2]),
+    )
+    return dataclasses.replace(problem, arc_distance_km=np.array([0.0, 500.0, 500.0, 0.0, 0.0, 500.0, 500.0, 0.0]),
+                               service_share=np.array([1.0]), service_km=np.array([100.0]))
+
+
+def test_a_relocated_central_plant_leaves_the_basin_the_service_level_keeps_it_in():
+    """From the plant at X and the microfactory at Y every single move misses the service level or
+    breaks a rule (the swap of the plant to Y leaves X out of reach; the microfactory cannot move to
+    X's site), so the descent and the kicks stay at 150. Moving the plant and repairing by coverage
+    reaches the optimum, 140 (by hand and by enumeration of the sets the rules allow)."""
+    problem = _relocation_basin()
+    allowed = [np.array(s, dtype=bool) for s in itertools.product([0, 1], repeat=4)
+               if s[0] + s[2] <= 1 and s[1] + s[3] <= 1 and s[0] + s[1] <= 1]
+    values = [flow_lp(problem, s) for s in allowed]
+    assert min(v + problem.opening_cost[s].sum() for s, v in zip(allowed, values, strict=True) if v is not None) \
+        == pytest.approx(140.0)
+    index = ModelIndex.from_problem(problem)
+    search = _Search(problem, index, time_limit_s=30.0)
+    start = search.lp.evaluate(np.array([True, False, False, True]), np.ones(4, dtype=int))
+    assert start.cost == pytest.approx(150.0)
+    assert search.descend(start, np.zeros(4, dtype=bool)).cost == pytest.approx(150.0)
+    relocated = search.relocated_large(start)
+    assert relocated.cost == pytest.approx(140.0)
+    assert relocated.open.tolist() == [False, True, True, False]
+    solution = Solution(open=start.open.astype(int), modules=np.ones(4, dtype=int),
+                        assign=np.where(np.isin(problem.arc_option, [0, 3]) & (problem.arc_distance_km == 0), 1.0, 0.0),
+                        unmet=np.zeros(2))
+    found = module_search(problem, index, solution, np.ones(4, dtype=bool), 30.0, relocate=True)
+    assert solution_cost(problem, index, found) == pytest.approx(140.0)

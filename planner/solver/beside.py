@@ -70,7 +70,7 @@ def run_beside_search(
         return ended.is_set() or stop_requested() or (deadline is not None and time.perf_counter() > deadline)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        searching = pool.submit(_searches, problem, index, presolve, should_stop)
+        searching = pool.submit(_searches, problem, index, presolve, should_stop, deadline)
         try:
             result = run()
         finally:
@@ -83,16 +83,23 @@ def run_beside_search(
     return result, dataclasses.replace(presolve, incumbent=network, incumbent_cost=cost)
 
 
-def _searches(problem: Problem, index: ModelIndex, presolve: PresolveResult, should_stop: Callable[[], bool]):
+def _searches(
+    problem: Problem, index: ModelIndex, presolve: PresolveResult, should_stop: Callable[[], bool],
+    deadline: float | None,
+):
     """Module searches from the best network so far, each with its own random kicks (seeds 1, 2, …),
     until ``should_stop``; the best network cheaper than the presolve's incumbent with its cost, or None.
-    The close-and-repair runs only from a network it has not been run from (it has no random part)."""
+    Each search is given the time to ``deadline`` (``time.perf_counter()``; none: unlimited), so that its
+    repairs take their shares of it.
+    The repairs and the relocation run only from a network they have not been run from (they have no
+    random part)."""
     best, best_cost, found = presolve.incumbent, presolve.incumbent_cost, None
     seed, new_start = 0, True
     while not should_stop():
         seed += 1
-        candidate = module_search(problem, index, best, presolve.promising, float("inf"), seed=seed,
-                                  should_stop=should_stop, close_and_repair=new_start)
+        seconds = float("inf") if deadline is None else max(deadline - time.perf_counter(), 0.0)
+        candidate = module_search(problem, index, best, presolve.promising, seconds, seed=seed,
+                                  should_stop=should_stop, close_and_repair=new_start, relocate=new_start)
         if candidate is None or not satisfies_coupling(problem, index, candidate):
             break
         cost = solution_cost(problem, index, candidate)
