@@ -18,7 +18,7 @@ from planner.inputs.objectives import classic_problem, kind_value
 from planner.pipeline import solve_problem
 from planner.solver import SolverOptions
 from planner.timing import Timing
-from tests.builders import dense_problem, equator_regions, tiny_model_file
+from tests.builders import KM_PER_DEGREE, dense_problem, equator_regions, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=0.0, quiet=True)
 
@@ -187,3 +187,41 @@ def test_cost_studies_refuse_a_classic_kind(tmp_path, command):
     assert result.exit_code == 2, result.output
     assert "works on the cost model" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("objective", "value"), [
+    ('kind = "p_median"\np = 2', 20 * KM_PER_DEGREE), ('kind = "p_center"\np = 2', KM_PER_DEGREE),
+    ('kind = "max_covering"\np = 1\ncoverage_km = 120', 30.0), ('kind = "set_covering"\ncoverage_km = 120', 2.0),
+])
+def test_an_unmet_penalty_below_the_unit_cost_changes_no_classic_kind(tmp_path, objective, value):
+    """Regions at 0°, 1°, 2°, 10° E (10 each), a unit costs at least 1.0 to make: with an unmet penalty of 0.5
+    per unit every delivery costs more than leaving it unmet, which the classic kinds do not measure, so
+    their optimum is the one by hand (p = 2: a site at 1° and one at 10°; one site at 1° covers 30 units
+    within 120 km). The penalty pruning of the cost model dropped every arc here: p_median reported 0."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0, 2.0, 10.0], [10, 10, 10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text().replace("unmet_penalty_per_unit = 1000.0", "unmet_penalty_per_unit = 0.5")
+                     + f"[objective]\n{objective}\n")
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["objective_kind"]["value"] == pytest.approx(value, rel=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["p_median", "p_center"])
+def test_demand_out_of_every_radius_is_left_out_with_a_warning(tmp_path, kind):
+    """Regions at 0°, 1° and 10° E with a 200 km delivery radius: the one at 10° is out of reach of the
+    others' sites and its own site is not a candidate (sites at 0° and 1° only); it is left out of the
+    kind, and the run says so, naming it and its units."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0, 10.0], [10, 20, 30])
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_id,lon,lat\nA,0,0\nB,1,0\n")
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text().replace("cost_per_unit_km = 0.01", "cost_per_unit_km = 0.01\nmax_distance_km = 200")
+                     + f'[objective]\nkind = "{kind}"\np = 1\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--sites", str(sites), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    expected = f"{kind}: product 'standard': 1 regions (R2) are beyond every delivery radius"
+    assert any(w.startswith(expected) and "(30 units/yr)" in w for w in summary["warnings"]), summary["warnings"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,8 @@ from click.testing import CliRunner
 from planner.audit import audit
 from planner.cli import main
 from planner.errors import InfeasibleError
+from planner.inputs.config import ServiceConfig
+from planner.inputs.prepare import served_at_a_loss
 from planner.pipeline import solve_problem
 from planner.results import service_text
 from planner.solver import SolverOptions
@@ -247,3 +250,28 @@ def test_a_service_level_on_a_product_without_demand_is_warned_about():
     problem = dataclasses.replace(two_sites_two_regions(0.9), demand=np.zeros((2, 1)))
     assert any("has a service level but no demand" in w for w in screen_problem(problem).warnings)
     assert not any("service level" in w for w in screen_problem(two_sites_two_regions(0.9)).warnings)
+
+
+def test_a_level_is_met_at_a_loss_where_the_penalty_is_below_every_unit_cost(tmp_path):
+    """Regions at 0°, 1° and 5° E (10 units each), a unit costs 1.0 to make and the unmet penalty is 1.0:
+    every delivery costs at least as much as leaving it unmet, but 60 % within 50 km needs two of the
+    regions served by a plant on their own site (the others are over 111 km away): 2 × 100 + 20 × 1.0 +
+    10 unmet × 1.0 = 230 (a unit within beyond the level ties with leaving it unmet). The penalty pruning dropped every arc, and the level was refused."""
+    model = service_model(tmp_path, "{ min_share_within = 0.6, within_km = 50 }")
+    model.write_text(model.read_text().replace("unmet_penalty_per_unit = 1000.0", "unmet_penalty_per_unit = 1.0"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["objective"] == pytest.approx(230.0)
+    assert summary["service"]["levels"][0]["achieved_share"] >= 0.6 - 1e-9  # serving at 1.0 or not ties
+
+
+def test_only_deliveries_within_the_level_are_kept_at_a_loss():
+    """Arcs within the km and the minutes (an unknown time is never within) survive the penalty pruning."""
+    cost_model = SimpleNamespace(objective=SimpleNamespace(kind="cost"))
+    product = SimpleNamespace(service=ServiceConfig(min_share_within=0.5, within_km=100, within_minutes=60))
+    km, minutes = np.array([50.0, 150.0, 50.0, 50.0]), np.array([30.0, 30.0, 90.0, np.nan])
+    assert served_at_a_loss(cost_model, product, km, minutes).tolist() == [True, False, False, False]
+    assert not served_at_a_loss(cost_model, SimpleNamespace(service=None), km, minutes).any()
+    assert served_at_a_loss(SimpleNamespace(objective=SimpleNamespace(kind="p_median")), product, km, minutes).all()

@@ -19,18 +19,22 @@ With :math:`q_d` demand (units/yr), :math:`d_a` the road distance of arc a (km),
   coverage distance (opening cost 1; arcs beyond the coverage dropped).
 
 Demand no candidate can reach at all (beyond every delivery radius) is left out of ``p_median``
-and ``p_center`` (it would make them infeasible; the screening warns about it); ``set_covering``
-refuses a region no candidate covers, naming it.
+and ``p_center`` (it would make them infeasible), with a warning naming the regions and units (the
+demand and shares reported count only the rest); ``set_covering`` refuses a region no candidate
+covers, naming it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import numpy as np
 
 from planner.errors import InfeasibleError, truncated
 from planner.problem import ARC_FIELDS, Problem
+
+logger = logging.getLogger(__name__)
 
 KINDS = ("cost", "p_median", "p_center", "max_covering", "set_covering")
 UNITS = {"p_median": "units·km/yr", "p_center": "km", "max_covering": "units/yr", "set_covering": "facilities"}
@@ -67,6 +71,7 @@ def classic_problem(problem: Problem, kind: str, p: int | None = None, coverage_
         return dataclasses.replace(measured, demand=served, unmet_penalty=np.full(problem.n_products, np.inf),
                                    opening_cost=np.ones(problem.n_options))
     # p_median, and p_center's network (the p-median within the optimal radius; planner.solver.center_search)
+    warn_left_out(measured, served)
     return dataclasses.replace(measured, arc_transport_cost=problem.arc_distance_km.astype(float), demand=served,
                                unmet_penalty=np.full(problem.n_products, np.inf), max_facilities=p,
                                min_facilities=p if kind == "p_median" else problem.min_facilities)
@@ -89,6 +94,20 @@ def reachable_demand(problem: Problem) -> np.ndarray:
     reached = np.zeros(problem.demand.shape, dtype=bool)
     reached[problem.arc_region, problem.arc_product] = True
     return np.where(reached, problem.demand, 0.0)
+
+
+def warn_left_out(problem: Problem, served: np.ndarray) -> None:
+    """Warn, per product, about the regions whose demand no arc reaches (``served`` is 0 there): the
+    kind leaves it out of its objective and of the demand it reports."""
+    for p, product in enumerate(problem.product_ids):
+        lost = np.flatnonzero((problem.demand[:, p] > 0) & (served[:, p] == 0))
+        if len(lost):
+            ids = [str(problem.region_ids[r]) for r in lost]
+            logger.warning(
+                f"{problem.objective_kind}: product '{product}': {len(ids)} regions ({truncated(ids)}) are beyond "
+                f"every delivery radius of the candidate sites and are left out ({problem.demand[lost, p].sum():,.0f} "
+                "units/yr): the demand and the shares served count only the rest; widen the radius or add sites"
+            )
 
 
 def uncovered_regions(problem: Problem) -> None:

@@ -8,7 +8,8 @@
   ``candidates`` rule (site id = region id, located at the region's demand point).
 * Arcs (option o, region r, product p) exist only where o's type makes p, the road distance
   (great-circle × circuity, or the OD matrix) is within the product's and the type's radius, and the
-  unit cost is below p's unmet penalty (an arc dearer than not serving is never used: exact pruning).
+  unit cost is below p's unmet penalty (an arc dearer than not serving is never used: exact pruning),
+  except where a classic objective kind or a service level may use it (``served_at_a_loss``).
 """
 
 from __future__ import annotations
@@ -372,23 +373,23 @@ def type_arcs(config: ModelConfig, inputs: Inputs, options: Options, k: int) -> 
     for p in made:
         keep = (km <= radii[p]) & (inputs.demand[region, p] > 0)
         cost = od_cost[keep] if od_cost is not None else None
-        arcs = product_arcs(config, facility, p, options_k[pos[keep]], region[keep], km[keep], cost)
         minutes = od_minutes[keep] if od_minutes is not None else np.full(int(keep.sum()), np.nan)
-        arcs["minutes"] = minutes[arcs.pop("useful")]
+        arcs = product_arcs(config, facility, p, options_k[pos[keep]], region[keep], km[keep], cost, minutes)
         parts.append(arcs)
     return parts
 
 
-def product_arcs(config: ModelConfig, facility, p: int, option, region, km, od_cost) -> dict:
+def product_arcs(config: ModelConfig, facility, p: int, option, region, km, od_cost, minutes) -> dict:
     """Unit costs of product p's arcs (production + transport + carbon price × CO2); arcs at or above
-    the unmet penalty are dropped (never used: exact pruning)."""
+    the unmet penalty are dropped (never used: exact pruning) unless :func:`served_at_a_loss` keeps them."""
     product = tuple(config.products)[p]
     transport, production = config.transport[product], facility.products[product]
     transport_cost = od_cost if od_cost is not None else transport.cost_per_unit_km * km
     co2_t = (production.co2_kg_per_unit + transport.co2_kg_per_unit_km * km) / KG_PER_T
     factor, price = proximity_bands(config.products[product], km)
     unit_cost = production.cost_per_unit + transport_cost + config.carbon_price * co2_t - price
-    useful = (factor > 0) & (factor * unit_cost < product_penalty(config.products[product]))
+    cheaper = factor * unit_cost < product_penalty(config.products[product])
+    useful = (factor > 0) & (cheaper | served_at_a_loss(config, config.products[product], km, minutes))
     n = int(useful.sum())
     return {
         "option": option[useful],
@@ -400,8 +401,26 @@ def product_arcs(config: ModelConfig, facility, p: int, option, region, km, od_c
         "co2": co2_t[useful],
         "factor": factor[useful],
         "price": price[useful],
-        "useful": useful,
+        "minutes": np.asarray(minutes, dtype=float)[useful],
     }
+
+
+def served_at_a_loss(config: ModelConfig, product, km: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """(arcs,) bool: arcs that may be used although they cost at least the unmet penalty, so the penalty
+    pruning must keep them. A classic ``[objective] kind`` measures distance or coverage, not cost,
+    and ignores the penalty (all arcs); a service level counts the deliveries within its limit, so
+    serving them at a loss can be the cheapest way to meet it (the arcs within the limit; deliveries
+    beyond it count against the level like unmet demand, and dearer than it are never used)."""
+    if config.objective.kind != "cost":
+        return np.ones(len(km), dtype=bool)
+    service = product.service
+    if service is None:
+        return np.zeros(len(km), dtype=bool)
+    within = km <= finite_or_inf(service.within_km)
+    if service.within_minutes is not None:
+        with np.errstate(invalid="ignore"):
+            within &= np.asarray(minutes, dtype=float) <= service.within_minutes
+    return within
 
 
 def proximity_bands(product, km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
