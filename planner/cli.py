@@ -638,6 +638,11 @@ def _print_rollout(summary: dict) -> None:
     click.echo(f"network     below: {summary.get('view')}")
 
 
+def _kind_value_text(value: float) -> str:
+    """A classic kind's measure: whole and large values with thousands separators, others to 6 digits."""
+    return f"{value:,.0f}" if abs(value) >= 1e4 or float(value).is_integer() else f"{value:,.6g}"
+
+
 def _kind_limits(kind: dict) -> str:
     """"p = 5, coverage 150 km, 120 min": the p and coverage limits of a classic objective kind."""
     limits = [f"p = {kind['p']}"] if kind["p"] else []
@@ -662,7 +667,8 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     kind = summary.get("objective_kind")
     if kind:
         unit = "" if kind["unit"] in kind["measure"] else f" {kind['unit']}"  # "facilities opened 4"
-        click.echo(f"kind        {kind['kind']} ({_kind_limits(kind)}): {kind['measure']} {kind['value']:,.6g}"
+        value = _kind_value_text(kind["value"])
+        click.echo(f"kind        {kind['kind']} ({_kind_limits(kind)}): {kind['measure']} {value}"
                    f"{unit}{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
     unit = kind["objective_counts"] if kind else f"{currency}/yr"
     click.echo(f"objective   {summary['objective']:,.0f} {unit} (best bound {bound_text})")

@@ -8,6 +8,7 @@ import itertools
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -217,7 +218,8 @@ def test_demand_out_of_every_radius_is_left_out_with_a_warning(tmp_path, kind):
     sites = tmp_path / "sites.csv"
     sites.write_text("site_id,lon,lat\nA,0,0\nB,1,0\n")
     model = tiny_model_file(tmp_path / "model.toml", regions)
-    model.write_text(model.read_text().replace("cost_per_unit_km = 0.01", "cost_per_unit_km = 0.01\nmax_distance_km = 200")
+    radius = "cost_per_unit_km = 0.01\nmax_distance_km = 200"
+    model.write_text(model.read_text().replace("cost_per_unit_km = 0.01", radius)
                      + f'[objective]\nkind = "{kind}"\np = 1\n')
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["solve", "--model", str(model), "--sites", str(sites), "--out", str(out)])
@@ -225,3 +227,22 @@ def test_demand_out_of_every_radius_is_left_out_with_a_warning(tmp_path, kind):
     summary = json.loads((out / "summary.json").read_text())
     expected = f"{kind}: product 'standard': 1 regions (R2) are beyond every delivery radius"
     assert any(w.startswith(expected) and "(30 units/yr)" in w for w in summary["warnings"]), summary["warnings"]
+
+
+def test_the_report_and_the_workbook_state_the_kinds_measure_not_money(tmp_path):
+    """p_median on regions at 0°, 1°, 2°, 10° E, p = 2: 20 × 111.2 = 2,223.9 units·km/yr. The report's
+    headline and key figure state that measure (no total cost, no cost per unit); the workbook's
+    objective and cost column carry its unit, not the currency."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0, 2.0, 10.0], [10, 10, 10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text() + '[objective]\nkind = "p_median"\np = 2\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "kind        p_median (p = 2): demand-weighted distance 2,223.9 units·km/yr\n" in result.output
+    html = (out / "report.html").read_text()
+    assert "optimal, p_median: demand-weighted distance 2,223.90 units·km/yr, gap" in html
+    assert "total cost" not in html and "cost per unit served" not in html and "<h2>Objective: p_median</h2>" in html
+    summary_sheet = pd.read_excel(out / "results.xlsx", sheet_name="summary").set_index("item")
+    assert summary_sheet.loc["objective", "unit"] == "units·km/yr"
+    assert "cost (units·km/yr)" in pd.read_excel(out / "results.xlsx", sheet_name="costs").columns

@@ -119,11 +119,16 @@ def _kpis(run: Run, summary: dict) -> str:
     total_served = sum(d.get("served") or 0.0 for d in demand.values())
     supply_cost = sum(v or 0.0 for k, v in costs.items() if k not in NOT_SUPPLY)
     inbound = " + inbound" if "inbound" in costs else ""
+    kind = summary.get("objective_kind")
     cards = [  # (label, value HTML, note HTML)
         ("total cost", num(summary.get("objective"), 0, f"{currency}/yr"),
          "the objective, penalty for unmet demand included" + ("; net of revenue" if "revenue" in costs else "")),
         ("cost per unit served", num(supply_cost / total_served if total_served > 0 else None, 2, f"{currency}/unit"),
          f"(fixed + production + transport + carbon{inbound}) / units served"),
+    ] if not kind else [
+        (kind["measure"], num(kind["value"], 2, kind["unit"]), f"the objective: {esc(kind['kind'])}, not money"),
+    ]
+    cards += [
         ("CO2", num(summary.get("co2_t"), 0, "t/yr"), f"production + transport{inbound and ' + inbound transport'}"),
         ("share served", pct(total_served / total_demand if total_demand > 0 else None),
          f"{num(total_served)} of {num(total_demand)} units/yr"),
@@ -136,6 +141,24 @@ def _kpis(run: Run, summary: dict) -> str:
         f'<div class="kpi-note">{note}</div></div>'
         for label, value, note in cards
     ) + "</div>"
+
+
+def _kind_section(kind: dict) -> str:
+    """For a classic ``[objective] kind``: what it measures, in place of the cost breakdown."""
+    def finite(key: str) -> bool:
+        return _is_number(kind.get(key)) and bool(np.isfinite(kind[key]))
+
+    limits = [f"p = {kind['p']}" if kind.get("p") is not None else "",
+              f"coverage {num(kind['coverage_km'], 1, 'km')}" if finite("coverage_km") else "",
+              f"coverage {num(kind['coverage_minutes'], 1, 'min')}" if finite("coverage_minutes") else ""]
+    limits_text = ", ".join(text for text in limits if text)
+    return (
+        f"<h2>Objective: {esc(kind['kind'])}</h2><p>The network minimises the {esc(kind['objective_counts'])}"
+        f"{f' ({limits_text})' if limits_text else ''}: {esc(kind['measure'])} "
+        f"{num(kind['value'], 2, kind['unit'])}{', proven optimal' if kind.get('proven_optimal') else ''}. "
+        "The model file's costs are not used: the cost columns of the tables hold this measure, not money, "
+        "and the model assumptions below show the costs as the solved instance holds them (0).</p>"
+    )
 
 
 def _cost_section(summary: dict) -> str:
@@ -568,20 +591,20 @@ def report_html(
     gap = summary.get("mip_gap")
     status = summary.get("status")
     objective = summary.get("objective")
-    title = (
-        f"{problem.name}: {status}, cost {'n/a' if objective is None else f'{objective:,.0f}'} "
-        f"{problem.currency}/yr, gap {gap_text(gap, 2)}"
-    )
+    kind = summary.get("objective_kind")
+    measured = (f"cost {'n/a' if objective is None else f'{objective:,.0f}'} {problem.currency}/yr" if not kind
+                else f"{kind['kind']}: {kind['measure']} {num(kind['value'], 2, kind['unit'])}")
+    title = f"{problem.name}: {status}, {measured}, gap {gap_text(gap, 2)}"
     sections = [
         _kpis(run, summary),
         *extra_sections,
-        _cost_section(summary),
+        _cost_section(summary) if not kind else _kind_section(kind),
         _supply_section(run, summary),
         _map_section(run, regions, sites, flows, title, map_png),
         _facility_section(run),
         _demand_section(summary),
         _service_section(summary),
-        _cost_to_serve_section(regions, problem.currency),
+        _cost_to_serve_section(regions, problem.currency) if not kind else "",
         _unmet_regions_section(regions),
         _assumption_section(run),
         _solver_section(summary),

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from planner import __version__
-from planner.inputs.objectives import MEASURES, OBJECTIVE_TEXTS, UNITS, kind_value
+from planner.inputs.objectives import MEASURES, OBJECTIVE_TEXTS, OBJECTIVE_UNITS, UNITS, kind_value
 from planner.pipeline import Run
 
 
@@ -78,8 +78,8 @@ def objective_kind_block(run: Run) -> dict[str, Any] | None:
 
 
 def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
-    """The summary dictionary; ``costs`` add up to ``objective`` (currency/yr); ``warnings`` each once,
-    in order."""
+    """The summary dictionary; ``costs`` add up to ``objective`` (currency/yr; for a classic kind in its
+    measure's unit, ``units``); ``warnings`` each once, in order."""
     report = run.report
     costs = run.tables.cost_parts()
     summary = {
@@ -104,8 +104,8 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
         "warnings": list(dict.fromkeys(warnings)),
         "audit": run.audit.to_dict(),
         "units": {
-            "objective": "currency/yr",
-            "costs": "currency/yr",
+            "objective": OBJECTIVE_UNITS.get(run.problem.objective_kind, "currency/yr"),
+            "costs": OBJECTIVE_UNITS.get(run.problem.objective_kind, "currency/yr"),
             "co2_t": "t CO2/yr",
             "demand": "units/yr",
             "service": "shares are fractions of each product's demand; distances in km",

@@ -151,12 +151,12 @@ def summary_sheet(summary: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value", "unit"])
 
 
-def costs_sheet(costs: dict[str, float | None]) -> pd.DataFrame:
-    """``part, cost``: the objective split (currency/yr) and its total."""
+def costs_sheet(costs: dict[str, float | None], unit: str = "currency/yr") -> pd.DataFrame:
+    """``part, cost``: the objective split (``unit``: currency/yr, or a classic kind's measure) and its total."""
     parts = [(part, value) for part, value in costs.items()]
     total = sum(value for _, value in parts if value is not None)
     frame = pd.DataFrame([*parts, ("total", total)], columns=["part", "cost"])
-    frame.attrs["unit"] = {"cost": "currency/yr"}
+    frame.attrs["unit"] = {"cost": unit}
     return frame
 
 
@@ -227,7 +227,8 @@ def solve_sheets(run: Run, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:
         "flows": run.tables.flows,
         **inbound,
         "regions": run.tables.regions,
-        "costs": costs_sheet(summary.get("costs") or run.tables.cost_parts()),
+        "costs": costs_sheet(summary.get("costs") or run.tables.cost_parts(),
+                             (summary.get("units") or {}).get("costs", "currency/yr")),
         "inputs": inputs_sheet(run.problem),
     }
 
