@@ -246,3 +246,32 @@ def test_the_report_and_the_workbook_state_the_kinds_measure_not_money(tmp_path)
     summary_sheet = pd.read_excel(out / "results.xlsx", sheet_name="summary").set_index("item")
     assert summary_sheet.loc["objective", "unit"] == "units·km/yr"
     assert "cost (units·km/yr)" in pd.read_excel(out / "results.xlsx", sheet_name="costs").columns
+
+
+def _p_median_on_the_equator(tmp_path, p, lines: str = ""):
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 10.0, 20.0], [10, 10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    radius = "cost_per_unit_km = 0.01\nmax_distance_km = 200"
+    model.write_text(model.read_text().replace("cost_per_unit_km = 0.01", radius)
+                     + f'[objective]\nkind = "p_median"\np = {p}\n{lines}')
+    return model
+
+
+@pytest.mark.parametrize(("p", "sites", "message"), [
+    (1, "", "at least 3 facilities must open to serve all demand that must be served, but at most 1 may"),
+    (2, "forced", "need at least 3 facilities but objective.p is 2; raise objective.p, lower min_count or force"),
+    ("1e20", "", "key 'objective.p': a whole number far too large for a count (got 1e+20)"),
+])
+def test_a_classic_kind_is_refused_in_its_own_terms(tmp_path, p, sites, message):
+    """Regions 10° apart with a 200 km radius: each needs its own site. p = 1 names objective.p (never an
+    unmet penalty, which the kinds ignore); three sites forced open against p = 2 name objective.p, not
+    network.max_facilities, which the file does not set; a p too large for a count says so."""
+    model = _p_median_on_the_equator(tmp_path, p)
+    arguments = ["solve", "--model", str(model), "--out", str(tmp_path / "out")]
+    if sites:
+        (tmp_path / "sites.csv").write_text("site_id,lon,lat,forced\nA,0,0,true\nB,10,0,true\nC,20,0,true\n")
+        arguments += ["--sites", str(tmp_path / "sites.csv")]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code in (1, 2) and message in result.output, result.output
+    assert "unmet penalty" not in result.output
+    assert not (tmp_path / "out").exists()

@@ -172,8 +172,8 @@ def test_an_option_chosen_to_meet_a_lower_limit_is_not_fixed_closed():
 
 @pytest.mark.parametrize(("min_counts", "max_facilities", "fragment"), [
     ((4, 4), None, "their min_count add up to 8 but only 6 candidate sites can host them"),
-    ((3, 3), 5, "need at least 6 facilities but max_facilities is 5"),
-    ((0, 4), 3, "need at least 4 facilities but max_facilities is 3"),
+    ((3, 3), 5, "need at least 6 facilities but network.max_facilities is 5"),
+    ((0, 4), 3, "need at least 4 facilities but network.max_facilities is 3"),
 ])
 def test_type_minimums_that_cannot_hold_together_are_explained_before_solving(min_counts, max_facilities, fragment):
     """Six sites, each may host a plant or a microfactory (one type per site)."""

@@ -567,10 +567,16 @@ def _key(error: dict) -> str:
     return ".".join(str(part) for part in error["loc"])
 
 
+_VALUE_PROBLEMS = {  # pydantic's messages that speak of its internals, in the model file's terms
+    "int_parsing_size": "a whole number far too large for a count",
+}
+
+
 def _problem(error: dict, got: bool = True) -> str:
     """One problem of a validation error: the key, what is wrong and (``got``) the value found."""
     key = _key(error)
-    message = _KEY_PROBLEMS.get(error["type"], (error["msg"].removeprefix("Value error, "),))[0]
+    message = _KEY_PROBLEMS.get(error["type"], (_VALUE_PROBLEMS.get(error["type"]) or
+                                                error["msg"].removeprefix("Value error, "),))[0]
     if not key:
         return message
     if not got or error["type"] == "missing" or isinstance(error.get("input"), dict | list):

@@ -251,9 +251,10 @@ def check_type_minimums_together(problem: Problem) -> None:
     forced_per_type = np.bincount(problem.option_type[problem.forced], minlength=len(problem.type_ids))
     fewest = int(np.maximum(problem.type_min_count, forced_per_type).sum())
     if problem.max_facilities is not None and fewest > problem.max_facilities:
+        key = count_limit_key(problem)
         raise InfeasibleError(
             f"the facility types' min_count (and forced sites) need at least {fewest} facilities but "
-            f"max_facilities is {problem.max_facilities}; lower min_count or raise max_facilities"
+            f"{key} is {problem.max_facilities}; raise {key}, lower min_count or force fewer sites"
         )
     limited = np.flatnonzero(problem.type_min_count > 0)
     if not len(limited) or len(limited) > MAX_TYPES_TOGETHER:  # beyond: left to the solver
@@ -276,11 +277,20 @@ def check_type_minimums_together(problem: Problem) -> None:
                 )
 
 
+def count_limit_key(problem: Problem) -> str:
+    """The model-file key that set ``max_facilities``: ``objective.p`` for a classic kind with a p, else
+    ``network.max_facilities``."""
+    return "objective.p" if problem.objective_kind != "cost" and problem.objective_p is not None \
+        else "network.max_facilities"
+
+
 def check_facility_counts(problem: Problem) -> None:
     """forced ≤ max_facilities and min_facilities ≤ candidate sites."""
     n_forced = int(problem.forced.sum())
     if problem.max_facilities is not None and n_forced > problem.max_facilities:
-        raise InfeasibleError(f"{n_forced} sites forced open but max_facilities is {problem.max_facilities}")
+        key = count_limit_key(problem)
+        raise InfeasibleError(f"{n_forced} sites forced open but {key} is {problem.max_facilities}; raise {key} "
+                              "or force fewer sites")
     n_sites = len(np.unique(problem.option_site))
     if problem.min_facilities > n_sites:
         key = "objective.p" if problem.objective_kind == "p_median" else "network.min_facilities"

@@ -177,7 +177,8 @@ def explain_counts(problem: Problem, options: SolverOptions, error: InfeasibleEr
     except (InfeasibleError, SolverError):
         return error  # infeasible without the limits too (or not decided): they are not shown to be the cause
     fewest = math.ceil(report.best_bound - 1e-6) if report.best_bound is not None else round(report.objective)
-    fix = "raise the limit, or set an unmet penalty so that demand may go unserved"
+    fix = ("raise objective.p" if problem.objective_kind != "cost" else  # a classic kind ignores penalties
+           "raise the limit, or set an unmet penalty so that demand may go unserved")
     if problem.max_facilities is not None and fewest > problem.max_facilities:
         return InfeasibleError(  # the bound is valid, so "at least" holds whether or not the minimum was proven
             f"the network is infeasible: at least {fewest} {'facility' if fewest == 1 else 'facilities'} must open "
