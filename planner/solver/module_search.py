@@ -81,6 +81,7 @@ KICK_NEIGHBOURS = 5  # a swap goes to one of this many neighbours
 OPTIMISM = 0.01  # a structural move more than this share dearer is not polished
 REPAIR_SHARE = 0.1  # of the search's time: the descent of each close-and-repair of a large option
 RELOCATIONS_DESCENDED = 2  # under service levels: the cheapest relocations of a large option descended from
+RELOCATION_TARGETS = 10  # options a large option is moved to, at most (the best priced)
 
 
 @dataclass(frozen=True)
@@ -459,14 +460,17 @@ class _Search:
         return best
 
     def _relocations(self, best: Evaluation, option: int) -> list[Evaluation]:
-        """``best`` with ``option`` closed and each other closed option of its type opened instead (an
-        option of another type on that site closed), sized; where its flows miss a service level,
+        """``best`` with ``option`` closed and each other closed option of its type opened instead (the
+        ``RELOCATION_TARGETS`` of lowest Lagrangian value at ``best``'s duals; an option of another type
+        on that site closed), sized; where its flows miss a service level,
         repaired by coverage first (``service_search.cover_repair``, no option of the type opened);
         cheapest first."""
         problem = self.problem
         of_type = problem.option_type == problem.option_type[option]
+        targets = np.flatnonzero(of_type & ~best.open & ~self.banned)
+        values, _ = self.pricing.option_values(self.pricing.multipliers_of(best.balance_dual, best.service_dual))
         found = []
-        for into in np.flatnonzero(of_type & ~best.open & ~self.banned).tolist():
+        for into in targets[np.argsort(values[targets], kind="stable")][:RELOCATION_TARGETS].tolist():
             if self.out_of_time():
                 break
             is_open = best.open & (problem.option_site != problem.option_site[into])
