@@ -299,7 +299,8 @@ def check_service_level(problem: Problem, joined: Joined) -> list[Check]:
             near = (own["arc_distance_km"] <= problem.service_km[p]).to_numpy()
             if np.isfinite(problem.service_minutes[p]):
                 near = near & (own["arc_minutes"] <= problem.service_minutes[p]).to_numpy()
-        within = float(own.loc[near, "quantity"].sum())
+        served = own["quantity"] / own["arc_factor"].fillna(1.0).replace(0.0, 1.0)  # the base demand (proximity)
+        within = float(served[near].sum())
         required.append(problem.service_share[p] * float(total.get(product, 0.0)))
         short.append(required[-1] - within)
     tolerance = max(joined.quantity_tolerance, RELATIVE_TOLERANCE * max(required))

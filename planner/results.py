@@ -100,6 +100,9 @@ def flows_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.D
         frame["revenue"] = problem.arc_price[used] * quantity
     if np.isfinite(problem.arc_minutes).any():  # the OD matrix gave delivery times
         frame.insert(frame.columns.get_loc("distance_km") + 1, "minutes", problem.arc_minutes[used])
+    if (problem.arc_demand_factor != 1).any():  # proximity: the base demand each flow serves (service levels count it)
+        served = solution.assign[used] * index.arc_base_demand[used]
+        frame.insert(frame.columns.get_loc("quantity") + 1, "served", served)
     return _with_units(frame)
 
 
@@ -151,6 +154,12 @@ def regions_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd
         frame.insert(frame.columns.get_loc("served") + 1, "captured",
                      np.bincount(index.arc_pair, weights=solution.assign * index.arc_demand, minlength=index.n_pairs))
     return _with_units(frame)
+
+
+def served_column(flows: pd.DataFrame) -> str:
+    """The column of ``flows`` with the base demand each flow serves: ``served`` with proximity bands (a
+    demand factor scales what is delivered, not the customers' demand), else ``quantity``."""
+    return "served" if "served" in flows.columns else "quantity"
 
 
 def service_text(level: dict) -> str:
@@ -260,12 +269,13 @@ class ResultTables:
         return {type_id: int(counts.get(type_id, 0)) for type_id in type_ids}
 
     def served_within(self, product: str, within_km: float, within_minutes: float = np.inf) -> float:
-        """Units/yr of ``product`` delivered within ``within_km`` km and ``within_minutes`` minutes."""
+        """Units/yr of ``product``'s demand served within ``within_km`` km and ``within_minutes`` minutes (the
+        base demand: with proximity bands the flows' ``served``, not the units they deliver)."""
         flows = self.flows[self.flows["product"] == product]
         near = flows["distance_km"] <= within_km
         if np.isfinite(within_minutes):
             near &= flows["minutes"] <= within_minutes if "minutes" in flows else False
-        return float(flows.loc[near, "quantity"].sum())
+        return float(flows.loc[near, served_column(flows)].sum())
 
     def service_levels(self, problem: Problem) -> list[dict]:
         """Per product with a service level: the required and the achieved share of its demand within
@@ -295,7 +305,7 @@ class ResultTables:
         for product, flows in self.flows.groupby("product"):
             order = np.argsort(flows["distance_km"].to_numpy(), kind="stable")
             km = flows["distance_km"].to_numpy()[order]
-            served = np.cumsum(flows["quantity"].to_numpy()[order])
+            served = np.cumsum(flows[served_column(flows)].to_numpy()[order])
             grid = np.linspace(0.0, float(km[-1]) if len(km) else 0.0, points)
             count = np.searchsorted(km, grid, side="right")
             within = np.where(count > 0, served[np.maximum(count - 1, 0)], 0.0)

@@ -38,9 +38,11 @@ def flow_lp(problem: Problem, opened: np.ndarray) -> float | None:
     for o in np.flatnonzero(opened):
         mine = np.flatnonzero(problem.arc_option[arcs] == o)
         rows.add(dict(zip(mine, q[mine], strict=True)), -np.inf, problem.module_capacity[o])
+    base = problem.demand[problem.arc_region[arcs], problem.arc_product[arcs]]  # a level counts the base demand
     for p in problem.serviced_products:
         near = np.flatnonzero(problem.arc_within_service[arcs] & (problem.arc_product[arcs] == p))
-        rows.add(dict(zip(near, q[near], strict=True)), problem.service_share[p] * problem.demand[:, p].sum(), np.inf)
+        rows.add(dict(zip(near, base[near], strict=True)), problem.service_share[p] * problem.demand[:, p].sum(),
+                 np.inf)
     cost = [problem.arc_unit_cost[arcs] * q, problem.unmet_penalty[0] * problem.demand[:, 0]]
     if problem.supply is not None:
         add_supply_rows(problem, arcs, rows, n_x + n_r)

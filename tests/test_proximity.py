@@ -134,3 +134,29 @@ def test_cli_prices_give_a_revenue_part(tmp_path):
     flows = pd.read_csv(out / "flows.csv")
     assert (flows["revenue"] > 0).all()
     assert summary["audit"]["passed"]
+
+
+@pytest.mark.parametrize("builder", ["arrays", "pyomo"])
+@pytest.mark.parametrize("seed", range(8))
+def test_a_service_level_counts_the_base_demand_under_demand_factors(seed, builder):
+    """Demand factors scale what an arc delivers, not the customers' demand a service level is a share
+    of: the level counts the base demand served within the limit (Σ_{a∈W} q_d(a) x_a ≥ s Σ_d q_d). Against
+    enumeration (whose service row uses the base demand), the achieved share from the tables (never above
+    1, and at least the level) and the coverage curve's end (at most 1)."""
+    rng = np.random.default_rng(seed)
+    n_sites, n_regions = 4, 5
+    problem = dense_problem(demand=rng.integers(1, 20, n_regions), opening_cost=rng.uniform(5, 40, n_sites),
+                            capacity=rng.uniform(15, 50, n_sites), unit_cost=rng.uniform(1, 5, (n_sites, n_regions)),
+                            penalty=9.0)
+    problem = dataclasses.replace(problem, arc_demand_factor=rng.choice([1.0, 1.25, 1.5], problem.n_arcs),
+                                  arc_distance_km=rng.uniform(0, 300, problem.n_arcs),
+                                  service_share=np.array([rng.uniform(0.5, 0.8)]), service_km=np.array([150.0]))
+    expected = best_by_enumeration(problem)
+    if not np.isfinite(expected):
+        return
+    run = solve_problem(problem, dataclasses.replace(EXACT, builder=builder))
+    assert run.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-6)
+    assert run.audit.passed
+    (level,) = run.tables.service_levels(problem)
+    assert problem.service_share[0] - 1e-7 <= level["achieved_share"] <= 1.0 + 1e-9
+    assert run.tables.coverage_curve()["share_within"].max() <= 1.0 + 1e-9

@@ -256,7 +256,8 @@ def test_a_level_is_met_at_a_loss_where_the_penalty_is_below_every_unit_cost(tmp
     """Regions at 0°, 1° and 5° E (10 units each), a unit costs 1.0 to make and the unmet penalty is 1.0:
     every delivery costs at least as much as leaving it unmet, but 60 % within 50 km needs two of the
     regions served by a plant on their own site (the others are over 111 km away): 2 × 100 + 20 × 1.0 +
-    10 unmet × 1.0 = 230 (a unit within beyond the level ties with leaving it unmet). The penalty pruning dropped every arc, and the level was refused."""
+    10 unmet × 1.0 = 230 (a unit within beyond the level ties with leaving it unmet). The penalty
+    pruning dropped every arc, and the level was refused."""
     model = service_model(tmp_path, "{ min_share_within = 0.6, within_km = 50 }")
     model.write_text(model.read_text().replace("unmet_penalty_per_unit = 1000.0", "unmet_penalty_per_unit = 1.0"))
     out = tmp_path / "out"

@@ -369,7 +369,7 @@ def rows_service_level(problem: Problem, index: ModelIndex, cols: Columns) -> tu
     level_row = row_numbers(serviced, problem.n_products)
     counted = (level_row[problem.arc_product] >= 0) & problem.arc_within_service
     return (RowFamily.of("service_level_constr", len(serviced), level_row[problem.arc_product[counted]],
-                         cols.assign[counted], index.arc_demand[counted], need, np.inf),)
+                         cols.assign[counted], index.arc_base_demand[counted], need, np.inf),)
 
 
 def rows_supply(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:

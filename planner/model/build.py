@@ -305,7 +305,7 @@ def define_service_level(model: pyo.ConcreteModel, problem: Problem, index: Mode
     serviced = problem.serviced_products.tolist()
     if not serviced:
         return
-    arc_demand = index.arc_demand
+    arc_demand = index.arc_base_demand  # the base demand served: a demand factor scales deliveries, not customers
     need = service_need(problem, index)
     within = problem.arc_within_service
 

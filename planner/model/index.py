@@ -76,6 +76,12 @@ class ModelIndex:
         return self.pair_demand[self.arc_pair] * self.arc_factor
 
     @functools.cached_property
+    def arc_base_demand(self) -> np.ndarray:
+        """(A,) units/yr of its pair's demand arc a serves at ``assign[a]`` = 1: q_d(a), without the demand
+        factor (what a service level counts: the share of the customers' demand served within a limit)."""
+        return self.pair_demand[self.arc_pair]
+
+    @functools.cached_property
     def pair_must_serve(self) -> np.ndarray:
         """(D,) units/yr a pair that must be served needs at the least: q_d × its smallest arc factor
         (q_d without proximity; 0 for pairs that may go unmet)."""

@@ -196,7 +196,7 @@ def meets_service_levels(problem: Problem, index: ModelIndex, solution: Solution
     if not len(serviced):
         return True
     counted = problem.arc_within_service
-    within = np.bincount(problem.arc_product[counted], weights=(index.arc_demand * solution.assign)[counted],
+    within = np.bincount(problem.arc_product[counted], weights=(index.arc_base_demand * solution.assign)[counted],
                          minlength=problem.n_products)
     need = service_need(problem, index)
     return bool((within[serviced] >= need[serviced] * (1 - 1e-9)).all())
@@ -235,7 +235,8 @@ def flow_form(
                            np.full(len(co2_col), co2_at)])
     cols = np.concatenate([np.arange(n_arcs), n_arcs + np.arange(n_unmet), np.flatnonzero(in_capacity), service_col,
                            co2_col])
-    vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity], quantity[service_col], co2_coef])
+    vals = np.concatenate([np.ones(n_arcs + n_unmet), quantity[in_capacity], index.arc_base_demand[arcs][service_col],
+                           co2_coef])
     n_rows = co2_at + len(co2_upper)
     return StandardForm(
         matrix=sparse.csr_array((vals, (rows, cols)), shape=(n_rows, n_arcs + n_unmet)),

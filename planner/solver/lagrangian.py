@@ -360,7 +360,7 @@ class SideRows:
     need: np.ndarray  # (P_s,) n_p, units/yr
     scale: np.ndarray  # (P_s,) s_p = n_p / √N_p, units/yr: ν_p = μ_p s_p
     arc_row: np.ndarray  # (A,) position in the rows of the arc's product if a ∈ W_p, else -1
-    arc_quantity: np.ndarray  # (A,) q_d(a), units/yr
+    arc_quantity: np.ndarray  # (A,) q_d(a), units/yr: the base demand (a demand factor scales deliveries only)
     arc_co2: np.ndarray | None = None  # (A,) e_a q_a, t CO2/yr at x_a = 1; None without a cap
     co2_cap: float = np.inf  # E, t CO2/yr
     co2_scale: float = 1.0  # E / √D, t CO2/yr
@@ -375,9 +375,9 @@ class SideRows:
         pairs = np.bincount(index.pair_product, minlength=problem.n_products)[serviced]
         scale = np.maximum(need / np.sqrt(np.maximum(pairs, 1)), 1e-9)
         if not np.isfinite(problem.co2_cap_t):
-            return cls(need, scale, arc_row, index.arc_demand)
+            return cls(need, scale, arc_row, index.arc_base_demand)
         cap = float(problem.co2_cap_t)
-        return cls(need, scale, arc_row, index.arc_demand, problem.arc_co2_t * index.arc_demand, cap,
+        return cls(need, scale, arc_row, index.arc_base_demand, problem.arc_co2_t * index.arc_demand, cap,
                    max(cap / np.sqrt(max(index.n_pairs, 1)), 1e-9))
 
     @property

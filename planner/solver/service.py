@@ -42,7 +42,7 @@ def best_service_shares(problem: Problem, options: SolverOptions) -> dict[int, t
     for p in problem.serviced_products.tolist():
         counted = within & (problem.arc_product == p)
         cost_assign = np.zeros(problem.n_arcs)
-        cost_assign[counted] = -index.arc_demand[counted] / demand[p]
+        cost_assign[counted] = -index.arc_base_demand[counted] / demand[p]
         cost = np.zeros(form.n_columns)
         cost[assign] = cost_assign
         report, _ = run_highs(dataclasses.replace(form, cost=cost, offset=0.0), options)
