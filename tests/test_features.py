@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from planner.inputs.prepare import DataOptions
-from planner.pipeline import plan
+from planner.pipeline import load_and_prepare, plan
 from planner.solver.outcome import SolverOptions, Status
+from planner.timing import Timing
 from tests.builders import KM_PER_DEGREE, dense_problem, equator_regions, tiny_config
 
 EXACT = SolverOptions(mip_gap=1e-9)
@@ -373,3 +374,22 @@ def test_a_capex_budget_that_no_network_fits_is_explained_with_the_least_capex()
         solve_problem(problem(50.0), EXACT)
     assert solve_problem(problem(70.0), EXACT).report.objective == pytest.approx(20.0 + 70.0)
     assert solve_problem(problem(50.0, penalty=100.0), EXACT).report.objective == pytest.approx(10.0 + 40.0 + 3000.0)
+
+
+def test_a_sites_cost_multiplier_scales_its_fixed_costs_and_not_its_unit_costs(tmp_path):
+    """models/README.md: a site's cost_multiplier multiplies opening, module, setup, capex and capex per
+    module cost of that site, not the production cost per unit."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0], [10, 10])
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_id,lon,lat,cost_multiplier\nA,0,0,1\nB,1,0,0.8\n")
+    plant = {"opening_cost_per_yr": 100.0, "module_cost_per_yr": 10.0, "module_capacity_per_yr": 100.0,
+             "max_modules": 2, "capex": 1000.0, "capex_per_module": 50.0,
+             "products": {"standard": {"cost_per_unit": 2.0, "setup_cost_per_yr": 30.0}}}
+    config = tiny_config(regions, facility_types={"plant": plant})
+    _, problem, _ = load_and_prepare(config, DataOptions(sites_path=sites), Timing())
+    b = int(np.flatnonzero(problem.site_ids[problem.option_site] == "B")[0])
+    a = 1 - b
+    for name in ("opening_cost", "module_cost", "capex", "capex_per_module"):
+        assert getattr(problem, name)[b] == pytest.approx(0.8 * getattr(problem, name)[a]), name
+    assert problem.setup_cost[b, 0] == pytest.approx(0.8 * 30.0) and problem.setup_cost[a, 0] == pytest.approx(30.0)
+    assert set(problem.arc_production_cost.tolist()) == {2.0}

@@ -124,7 +124,7 @@ def _kpis(run: Run, summary: dict) -> str:
         ("total cost", num(summary.get("objective"), 0, f"{currency}/yr"),
          "the objective, penalty for unmet demand included" + ("; net of revenue" if "revenue" in costs else "")),
         ("cost per unit served", num(supply_cost / total_served if total_served > 0 else None, 2, f"{currency}/unit"),
-         f"(fixed + production + transport + carbon{inbound}) / units served"),
+         f"(fixed + setup + production + transport + carbon{inbound}) / units served"),
     ] if not kind else [
         (kind["measure"], num(kind["value"], 2, kind["unit"]), f"the objective: {esc(kind['kind'])}, not money"),
     ]
@@ -165,9 +165,11 @@ def _cost_section(summary: dict) -> str:
     currency = summary.get("currency") or ""
     costs = {k: (v or 0.0) for k, v in (summary.get("costs") or {}).items()}
     total = sum(costs.values())
-    rows = [[esc(COST_PART_LABELS.get(k, k)), num(v), pct(v / total if total else None)] for k, v in costs.items()]
-    rows.append(["<strong>total</strong>", f"<strong>{num(total)}</strong>", pct(1.0 if total else None)])
-    table = html_table(["part", f"{currency}/yr", "share"], rows)
+    gross = sum(v for v in costs.values() if v > 0)  # with revenue (a negative part) shares are of the cost before it
+    base, share_label = (total, "share") if gross == total else (gross, "share of cost before revenue")
+    rows = [[esc(COST_PART_LABELS.get(k, k)), num(v), pct(v / base if base else None)] for k, v in costs.items()]
+    rows.append(["<strong>total</strong>", f"<strong>{num(total)}</strong>", pct(total / base if base else None)])
+    table = html_table(["part", f"{currency}/yr", share_label], rows)
     if not costs:
         return f"<h2>Cost breakdown</h2>{table}"
     chart = img_tag(cost_chart(costs, currency))

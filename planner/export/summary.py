@@ -105,6 +105,7 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
         "audit": run.audit.to_dict(),
         "units": {
             "objective": OBJECTIVE_UNITS.get(run.problem.objective_kind, "currency/yr"),
+            "best_bound": OBJECTIVE_UNITS.get(run.problem.objective_kind, "currency/yr"),
             "costs": OBJECTIVE_UNITS.get(run.problem.objective_kind, "currency/yr"),
             "co2_t": "t CO2/yr",
             "demand": "units/yr",
