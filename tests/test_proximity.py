@@ -134,6 +134,8 @@ def test_cli_prices_give_a_revenue_part(tmp_path):
     flows = pd.read_csv(out / "flows.csv")
     assert (flows["revenue"] > 0).all()
     assert summary["audit"]["passed"]
+    # the report's cost shares are of the cost before revenue: never negative for a cost part
+    assert "share of cost before revenue" in (out / "report.html").read_text()
 
 
 @pytest.mark.parametrize("builder", ["arrays", "pyomo"])
