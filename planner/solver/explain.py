@@ -40,7 +40,7 @@ import math
 import numpy as np
 
 from planner.errors import InfeasibleError, SolverError, UnexplainedInfeasibleError
-from planner.inputs.screen import check_single_source_sizes
+from planner.inputs.screen import check_single_source_sizes, count_limit_key
 from planner.model.arrays import build_standard_form
 from planner.model.index import ModelIndex
 from planner.problem import Problem
@@ -177,19 +177,21 @@ def explain_counts(problem: Problem, options: SolverOptions, error: InfeasibleEr
     except (InfeasibleError, SolverError):
         return error  # infeasible without the limits too (or not decided): they are not shown to be the cause
     fewest = math.ceil(report.best_bound - 1e-6) if report.best_bound is not None else round(report.objective)
-    fix = ("raise objective.p" if problem.objective_kind != "cost" else  # a classic kind ignores penalties
-           "raise the limit, or set an unmet penalty so that demand may go unserved")
+    classic = problem.objective_kind != "cost"  # a classic kind ignores penalties: no penalty hint
     if problem.max_facilities is not None and fewest > problem.max_facilities:
+        key = count_limit_key(problem)
+        fix = f"raise {key}" if classic else "raise the limit, or set an unmet penalty so that demand may go unserved"
         return InfeasibleError(  # the bound is valid, so "at least" holds whether or not the minimum was proven
             f"the network is infeasible: at least {fewest} {'facility' if fewest == 1 else 'facilities'} must open "
             f"to serve all demand that must be served, but at most {problem.max_facilities} may (the "
-            f"facility-count limit: network.max_facilities, or p); {fix}")
+            f"facility-count limit: {key}); {fix}")
     if not by_type or (problem.max_facilities is not None and report.status is not Status.OPTIMAL):
         return error
     limited = [problem.type_ids[k] for k in np.flatnonzero(problem.type_max_count < n_per_type)]
     return InfeasibleError(
         f"the facility types' max_count ({', '.join(limited)}) makes the network infeasible: without it all demand "
-        f"that must be served can be served (with {round(report.objective)} facilities); {fix}")
+        f"that must be served can be served (with {round(report.objective)} facilities); raise max_count"
+        f"{'' if classic else ', or set an unmet penalty so that demand may go unserved'}")
 
 
 def explain_demand_cells(problem: Problem, cells: list[tuple[str, np.ndarray]], options: SolverOptions,

@@ -60,6 +60,7 @@ from planner.solver.heuristic import (
     lift_solution,
     within_budget,
     within_counts,
+    within_upper_counts,
 )
 from planner.solver.highs import new_highs, optimal_lp_solution, pass_model
 from planner.solver.lagrangian import _Relaxation
@@ -463,8 +464,9 @@ class _Search:
         """``best`` with ``option`` closed and each other closed option of its type opened instead (the
         ``RELOCATION_TARGETS`` of lowest Lagrangian value at ``best``'s duals; an option of another type
         on that site closed), sized; where its flows miss a service level,
-        repaired by coverage first (``service_search.cover_repair``, no option of the type opened);
-        cheapest first."""
+        repaired by coverage first (``service_search.cover_repair``, no option of the type opened; not
+        where the move breaks an upper count limit or the capex budget, which opening more cannot mend;
+        ``REPAIR_SHARE`` of the time at most); cheapest first."""
         problem = self.problem
         of_type = problem.option_type == problem.option_type[option]
         targets = np.flatnonzero(of_type & ~best.open & ~self.banned)
@@ -476,9 +478,10 @@ class _Search:
             is_open = best.open & (problem.option_site != problem.option_site[into])
             is_open[option], is_open[into] = False, True
             trial = self.sized(is_open)
-            if trial is None:
-                repaired = cover_repair(problem, self.lp.index, is_open, of_type, self.flow_lp,
-                                        self.started + self.time_limit_s)
+            repairable = within_upper_counts(problem, is_open) and within_budget(problem, is_open, problem.min_modules)
+            if trial is None and repairable:  # opening more can meet a level, never a count limit or the budget
+                deadline = min(self.started + self.time_limit_s, time.perf_counter() + REPAIR_SHARE * self.time_limit_s)
+                repaired = cover_repair(problem, self.lp.index, is_open, of_type, self.flow_lp, deadline)
                 trial = None if repaired is None else self.sized(repaired.open > 0)
             if trial is not None:
                 found.append(trial)

@@ -19,7 +19,9 @@ always has an incumbent.
 Solved to optimality, every point is non-dominated (a point that dominated it would be feasible for
 its ε and cheaper). With a MIP gap a point may be dominated by up to that gap: the table flags any
 point another point dominates. Arcs dearer than a product's unmet penalty are not in the network
-(as in every solve), so the frontier is over the networks the model contains.
+(as in every solve, except those a service level may use), so the frontier is over the networks the
+model contains: under the held service floor a clean arc dearer than the penalty could replace a dirty
+one, and the frontier leaves it out.
 """
 
 from __future__ import annotations
