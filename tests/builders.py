@@ -162,3 +162,17 @@ def with_supply(problem: Problem, bom, supplier_material, capacity, price, km, r
         in_fixed_cost=per_option["fixed"],
     )
     return dataclasses.replace(problem, supply=supply)
+
+
+def solved_summary(model: Path, out: Path, *arguments: str) -> dict:
+    """``planner solve --model model --out out --quiet`` (and ``arguments``), which must succeed; its
+    summary.json."""
+    import json
+
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet", *arguments])
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "summary.json").read_text())
