@@ -373,7 +373,7 @@ def _solver_options(config, time_limit, mip_gap, threads=None, quiet=True):
     )
 
 
-def _output_folder(out: str | None, config, data, prefix: str = "", inputs=()) -> Path:
+def _output_folder(out: str | None, config, data, prefix: str = "", inputs=(), in_place: bool = False) -> Path:
     """``--out``, or ``results/<prefix><model name>``; refused (exit 2, nothing touched) when it is not a
     folder the planner may write (see ``planner.export.folder.check_output_dir``) or holds an input of
     the run: the model file, every file the model or the data options name, and ``inputs`` (the
@@ -386,7 +386,7 @@ def _output_folder(out: str | None, config, data, prefix: str = "", inputs=()) -
     else:
         _check_folder_name(config.name)
         folder = Path("results") / f"{prefix}{config.name}"
-    check_output_dir(folder)
+    check_output_dir(folder, in_place=in_place)
     if folder.exists():
         for path in _run_inputs(config, data, inputs):
             if path.resolve().is_relative_to(folder.resolve()):
@@ -945,7 +945,7 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
     cost_objective_only(config, "planner sweep")
     varies = [Vary.parse(text, config) for text in vary_texts]
     options = _solver_options(config, time_limit, mip_gap, threads=1)
-    out_dir = _output_folder(out, config, data, "sweep_")
+    out_dir = _output_folder(out, config, data, "sweep_", in_place=True)
     total = len(sample_points(varies, method, samples, seed))
     with folder_in_place(out_dir), click.progressbar(length=total, label="sweep", file=sys.stderr, show_pos=True,
                                                      hidden=quiet) as bar:

@@ -251,9 +251,12 @@ def test_check_output_dir_accepts_new_empty_and_marked_folders(tmp_path):
     (tmp_path / "empty").mkdir()
     check_output_dir(tmp_path / "empty")
     (tmp_path / "marked").mkdir()
-    (tmp_path / "marked" / MARKER).write_text("")
+    (tmp_path / "marked" / MARKER).write_text("written old.csv\n")
     (tmp_path / "marked" / "old.csv").write_text("")
     check_output_dir(tmp_path / "marked")
+    (tmp_path / "marked_only").mkdir()
+    (tmp_path / "marked_only" / MARKER).write_text("")
+    check_output_dir(tmp_path / "marked_only")  # nothing in it but the marker
 
 
 @pytest.mark.slow
@@ -270,3 +273,20 @@ def test_write_outputs_leaves_the_run_timing_as_it_is(tmp_path):
     summary = write_outputs(result.run, result.inputs, tmp_path / "out", {}, [])
     assert result.run.timing.seconds == before and "write" not in before
     assert set(summary["timing"]) == set(before) | {"write"} and summary["timing"]["write"] > 0
+
+
+def test_a_folder_written_in_place_is_never_replaced(tmp_path):
+    """A sweep's folder is written in place and its marker lists no files, so a file the user added to it
+    cannot be told from the sweep's: a command that replaces its --out is refused there (the folder and
+    the user's file untouched), while a sweep may go on in it."""
+    from planner.export.folder import folder_in_place
+
+    out = tmp_path / "sweep"
+    with folder_in_place(out):
+        (out / "scenario_1").mkdir()
+        (out / "scenario_1" / "summary.csv").write_text("x\n")
+    (out / "my_notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="holds outputs written in place"):
+        check_output_dir(out)
+    check_output_dir(out, in_place=True)
+    assert (out / "my_notes.txt").read_text() == "mine" and (out / "scenario_1" / "summary.csv").exists()

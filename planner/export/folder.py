@@ -73,10 +73,12 @@ def write_marker(folder: Path) -> None:
     (Path(folder) / MARKER).write_text(text, encoding="utf-8")
 
 
-def check_output_dir(out: Path) -> None:
+def check_output_dir(out: Path, in_place: bool = False) -> None:
     """Raise :class:`InputError` (touching nothing) unless ``out`` may be written: it does not exist,
     or it is an empty folder or a folder the planner wrote, and it holds neither the current folder
-    nor a link in its place."""
+    nor a link in its place. A folder whose marker lists no files (written in place, as a sweep's, or
+    by a planner before the list) may be written in place again (``in_place``) but not replaced: what
+    in it the planner wrote cannot be told from files added since, and replacing it deletes them."""
     out = Path(out)
     if out.is_symlink():
         raise InputError(f"{out}: is a link; choose a new folder for --out")
@@ -89,6 +91,12 @@ def check_output_dir(out: Path) -> None:
         raise InputError(f"{out}: is the current folder or holds it; choose a new folder for --out")
     if is_planner_output(out):
         foreign = not_written_by_planner(out)
+        if not in_place and not _lists_its_files(out) and not _holds_nothing_but_the_marker(out):
+            raise InputError(
+                f"{out}: holds outputs written in place (a sweep's, or an older planner's), whose files the "
+                "planner cannot tell from files added since; nothing was changed; choose another --out (or "
+                "remove that folder)"
+            )
         if foreign:
             raise InputError(
                 f"{out}: holds {truncated(foreign)}, which the planner did not write; nothing was changed; move "
@@ -128,6 +136,15 @@ def not_written_by_planner(folder: Path) -> list[str]:
         raise InputError(f"{folder}: cannot read the folder ({error.strerror}); choose another --out") from None
     return [path for path in paths if path != MARKER and path not in written
             and Path(path).name not in OS_LITTER]
+
+
+def _lists_its_files(folder: Path) -> bool:
+    """Whether the marker of ``folder`` lists the files the planner wrote (``written PATH`` lines)."""
+    try:
+        text = (folder / MARKER).read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise InputError(f"{folder}: cannot read the folder ({error.strerror}); choose another --out") from None
+    return any(line.startswith("written ") for line in text.splitlines())
 
 
 def _paths_below(folder: Path) -> list[str]:
@@ -276,7 +293,7 @@ def folder_in_place(out: Path) -> Iterator[Path]:
     A folder of the planner's that holds a single solve's outputs (``summary.json``) is refused: written
     in place, its old files would stay beside the new ones."""
     out = Path(out)
-    check_output_dir(out)
+    check_output_dir(out, in_place=True)
     if (out / "summary.json").is_file():
         raise InputError(f"{out}: holds the outputs of another planner command (summary.json); choose another "
                          "--out (or remove that folder)")
