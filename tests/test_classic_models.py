@@ -361,3 +361,15 @@ def test_pcenter_on_a_disconnected_graph_needs_a_site_in_each_part():
     with pytest.raises(InfeasibleError, match="raise p"):
         solve_pcenter(distance, 1)
     assert solve_pcenter(distance, 2).objective == 3.0
+
+
+@pytest.mark.parametrize("format_name", ["pmed", "pcenter"])
+def test_a_graph_without_edges_where_every_vertex_is_a_site(tmp_path, format_name):
+    """Three vertices, no edges, p = 3 (the reader allows 0 edges): each vertex serves itself, objective
+    0, proven; it crashed in the magnitude check of the empty edge table."""
+    path = tmp_path / "noedges.txt"
+    path.write_text("3 0 3\n")
+    result = CliRunner().invoke(main, ["bench", format_name, str(path)])
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.output.strip().splitlines()[-1])
+    assert line["objective"] == 0.0 and line["status"] == "optimal"

@@ -249,6 +249,9 @@ def test_share_count_and_kmeans_spread_candidates():
     demand = np.array([1, 1, 9, 1, 1, 1, 1, 9, 1, 1], dtype=float)
     chosen = np.flatnonzero(candidate_mask(CandidateRule(kmeans=2), demand, lon, lat))
     assert len(chosen) == 2 and chosen[0] < 5 <= chosen[1]
+    # no demand anywhere (an all-zero column): the regions themselves are clustered, one in each town
+    chosen = np.flatnonzero(candidate_mask(CandidateRule(kmeans=2), np.zeros(10), lon, lat))
+    assert len(chosen) == 2 and chosen[0] < 5 <= chosen[1]
 
 
 def test_init_writes_a_model_that_loads_without_flags(tmp_path):

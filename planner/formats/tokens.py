@@ -153,7 +153,10 @@ def check_table_fits(path: Path, rows: int, columns: int, kind: str) -> None:
 def check_magnitude(values: np.ndarray, path: Path, item: str, what: str) -> None:
     """InputError naming the first row of ``values`` (one row per ``item``, e.g. ``"edge"``) with an entry
     above :data:`MAX_MAGNITUDE` in absolute value (``what``: ``"length"``, ``"coordinate"``)."""
-    values = np.asarray(values, dtype=float).reshape(len(values), -1)
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return
+    values = values.reshape(len(values), -1)
     with np.errstate(invalid="ignore"):
         big = np.abs(values) > MAX_MAGNITUDE
     if big.any():

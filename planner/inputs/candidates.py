@@ -61,9 +61,12 @@ def share_count(demand: np.ndarray, share: float) -> int:
 
 def nearest_to_centres(mask: np.ndarray, demand, lon, lat, clusters: int) -> np.ndarray:
     """Of the regions in ``mask``, the one nearest each centre of ``clusters`` k-means clusters of all
-    demand points (each point repeated in proportion to its demand, at most 20 times)."""
+    demand points (each point repeated in proportion to its demand, at most 20 times; every point once
+    where no region has demand)."""
     points = unit_vectors(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     has_demand = demand > 0
+    if not has_demand.any():  # no demand to weigh by: cluster the regions themselves
+        has_demand, demand = np.ones(len(demand), dtype=bool), np.ones(len(demand))
     weights = np.maximum(1, np.round(20 * demand[has_demand] / demand[has_demand].max())).astype(int)
     sample = np.repeat(points[has_demand], weights, axis=0)
     centres, _ = kmeans2(sample, min(clusters, len(sample)), minit="++", seed=KMEANS_SEED)
