@@ -287,3 +287,11 @@ def test_relative_gap_of_an_objective_of_about_zero_is_none_not_astronomical():
     assert relative_gap(100.0, 99.0) == pytest.approx(0.01)
     assert gap_text(relative_gap(0.0, -2.811e9)) == "n/a"
     assert gap_text(relative_gap(10.0, -2.811e9)) == "> 10000%"
+
+
+def test_a_solve_stopped_at_a_looser_gap_is_never_termed_optimal():
+    """HiGHS says "Optimal" when it reaches its relative gap tolerance; where the planner's status is not
+    optimal (a gap looser than 0.01 %), the termination says so in words that do not contradict it."""
+    loose = SolveReport.of(Status.GAP_LIMIT, "Optimal", 101.0, 100.0, 0.01, "highs")
+    assert "Optimal" != loose.termination and "gap tolerance" in loose.termination
+    assert SolveReport.of(Status.OPTIMAL, "Optimal", 100.0, 100.0, 1e-4, "highs").termination == "Optimal"

@@ -63,10 +63,13 @@ class SolveReport:
         cls, status: Status, termination: str, objective: float | None, bound: float | None,
         mip_gap_tolerance: float, solver: str, **measured,
     ) -> SolveReport:
-        """A report whose gap is the one ``objective`` and ``bound`` have (:func:`relative_gap`);
+        """A report whose gap is the one ``objective`` and ``bound`` have (:func:`relative_gap`), and whose
+        ``termination`` never reads "Optimal" for a solve the status does not call optimal;
         ``measured``: ``solve_s`` (default 0), ``nodes`` (None), ``handover_s``, ``objective_mismatch``."""
         measured = {"solve_s": 0.0, "nodes": None} | measured
         gap = relative_gap(objective, bound)
+        if termination == "Optimal" and status is not Status.OPTIMAL:  # HiGHS's word for "within its gap"
+            termination = "within the MIP gap tolerance (HiGHS: Optimal)"
         return cls(status=status, termination=termination, objective=objective, best_bound=bound, mip_gap=gap,
                    mip_gap_tolerance=mip_gap_tolerance, solver=solver, **measured)
 
