@@ -672,7 +672,8 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
                    f"{unit}{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
     unit = kind["objective_counts"] if kind else f"{currency}/yr"
     click.echo(f"objective   {summary['objective']:,.0f} {unit} (best bound {bound_text})")
-    parts = ", ".join(f"{name} {value:,.0f}" for name, value in summary["costs"].items())
+    parts = ", ".join(f"{name} {0.0 if abs(value) < 0.5 else value:,.0f}"  # never "-0"
+                      for name, value in summary["costs"].items())
     click.echo(f"costs       {parts}")
     click.echo(f"co2         {summary['co2_t']:,.0f} t/yr")
     click.echo("facilities  " + ", ".join(f"{name} {count}" for name, count in summary["facilities"].items()))
