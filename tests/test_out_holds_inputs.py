@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from planner.export import folder as folder_module
-from planner.export.folder import MARKER, write_marker
+from planner.export.folder import MARKER, write_manifest, write_marker
 from tests.conftest import snapshot
 from tests.test_cli_outputs import TWO_ROLES, assert_refused, instance, invoke
 
@@ -37,6 +37,7 @@ def test_a_file_option_inside_out_is_refused_and_kept(tmp_path, option, name, te
     model = instance(tmp_path)
     out = marked_out(tmp_path)
     (out / name).write_text(text)
+    write_manifest(out)  # listed as the planner's: the input check, not the foreign-file check, refuses it
     before = snapshot(tmp_path)
     assert_refused(invoke("solve", "--model", str(model), option, str(out / name), "--out", str(out), "--quiet"),
                    before, tmp_path, "an input of this run", name)
@@ -47,6 +48,7 @@ def test_a_further_model_of_compare_inside_out_is_refused_and_kept(tmp_path):
     out = marked_out(tmp_path)
     extra = out / "extra.toml"
     extra.write_text(model.read_text().replace('name = "tiny"', 'name = "extra"'))
+    write_manifest(out)
     before = snapshot(tmp_path)
     assert_refused(invoke("compare", str(extra), "--model", str(model), "--out", str(out), "--quiet"), before,
                    tmp_path, "an input of this run", "extra.toml")
