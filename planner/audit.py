@@ -160,8 +160,7 @@ def join_tables(problem: Problem, tables: ResultTables) -> Joined:
     )
     pairs = ["region_id", "product"]
     keyed = flows.merge(_arc_keys(problem), on=["site_id", "facility_type", "region_id", "product"], how="left")
-    # the base demand each flow serves: its quantity over its arc's demand factor (proximity; 1 without)
-    base = keyed[pairs].assign(quantity=keyed["quantity"] / keyed["arc_factor"].fillna(1.0).replace(0.0, 1.0))
+    base = keyed[pairs].assign(quantity=base_served(keyed))
     served = base.groupby(pairs, as_index=False)["quantity"].sum()
     demand = expected.merge(tables.regions[[*pairs, "unmet"]], on=pairs, how="left")
     demand = demand.merge(served, on=pairs, how="left").fillna({"quantity": 0.0})
@@ -283,6 +282,12 @@ def check_revenue(problem: Problem, joined: Joined) -> list[Check]:
     return [Check("revenue", difference, RELATIVE_TOLERANCE * max(float(expected.sum()), 1.0))]
 
 
+def base_served(flows: pd.DataFrame) -> pd.Series:
+    """The base demand each flow serves (units/yr): its quantity over its input arc's demand factor
+    (proximity; 1 without, and where the arc is unknown)."""
+    return flows["quantity"] / flows["arc_factor"].fillna(1.0).replace(0.0, 1.0)
+
+
 def check_service_level(problem: Problem, joined: Joined) -> list[Check]:
     """Per product with a service level: the units/yr its level requires within the limit minus the
     units the flows deliver within it, judged by the distance and time of each flow's arc in the
@@ -299,8 +304,7 @@ def check_service_level(problem: Problem, joined: Joined) -> list[Check]:
             near = (own["arc_distance_km"] <= problem.service_km[p]).to_numpy()
             if np.isfinite(problem.service_minutes[p]):
                 near = near & (own["arc_minutes"] <= problem.service_minutes[p]).to_numpy()
-        served = own["quantity"] / own["arc_factor"].fillna(1.0).replace(0.0, 1.0)  # the base demand (proximity)
-        within = float(served[near].sum())
+        within = float(base_served(own)[near].sum())
         required.append(problem.service_share[p] * float(total.get(product, 0.0)))
         short.append(required[-1] - within)
     tolerance = max(joined.quantity_tolerance, RELATIVE_TOLERANCE * max(required))

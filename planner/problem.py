@@ -252,11 +252,8 @@ class Problem:
     def arc_within_service(self) -> np.ndarray:
         """(A,) bool: the arc delivers within its product's service distance and time (an unknown
         time, NaN, is never within a finite time limit)."""
-        km_ok = self.arc_distance_km <= self.service_km[self.arc_product]
-        limit_minutes = self.service_minutes[self.arc_product]
-        with np.errstate(invalid="ignore"):
-            minutes_ok = np.isinf(limit_minutes) | (self.arc_minutes <= limit_minutes)
-        return km_ok & minutes_ok
+        return within_limits(self.arc_distance_km, self.arc_minutes, self.service_km[self.arc_product],
+                             self.service_minutes[self.arc_product])
 
     @property
     def has_lower_counts(self) -> bool:
@@ -286,6 +283,15 @@ class Problem:
             "demand_pairs": int(np.count_nonzero(self.demand > 0)),
             "arcs": self.n_arcs,
         }
+
+
+def within_limits(km, minutes, km_limit, minutes_limit) -> np.ndarray:
+    """Bool per delivery of ``km`` road km and ``minutes`` (NaN: unknown): within ``km_limit`` and
+    ``minutes_limit`` (scalars or per delivery; inf: no limit). An unknown time is never within a
+    finite time limit."""
+    with np.errstate(invalid="ignore"):
+        minutes_ok = np.isinf(minutes_limit) | (np.asarray(minutes, dtype=float) <= minutes_limit)
+    return (np.asarray(km, dtype=float) <= km_limit) & minutes_ok
 
 
 def restrict_options(problem: Problem, options: np.ndarray) -> tuple[Problem, np.ndarray]:

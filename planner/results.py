@@ -135,7 +135,7 @@ def sites_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.D
 
 def regions_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.DataFrame:
     """Demand, served and unmet per (region, product) with positive demand."""
-    served = np.bincount(index.arc_pair, weights=solution.assign * index.pair_demand[index.arc_pair],
+    served = np.bincount(index.arc_pair, weights=solution.assign * index.arc_base_demand,
                          minlength=index.n_pairs)  # of the base demand (a demand factor scales the delivery)
     unmet = index.pair_demand - served
     unmet[np.abs(unmet) < SHARE_ZERO * index.pair_demand] = 0.0

@@ -40,15 +40,14 @@ KINDS = ("cost", "p_median", "p_center", "max_covering", "set_covering")
 UNITS = {"p_median": "units·km/yr", "p_center": "km", "max_covering": "units/yr", "set_covering": "facilities"}
 MEASURES = {"p_median": "demand-weighted distance", "p_center": "radius", "max_covering": "covered demand",
             "set_covering": "facilities opened"}
-OBJECTIVE_UNITS = {  # the unit of the solver's objective, its bound and the tables' cost columns for each kind
-    "p_median": "units·km/yr", "p_center": "units·km/yr", "max_covering": "units/yr", "set_covering": "facilities",
-}
 OBJECTIVE_TEXTS = {  # what the solver's objective (and best bound) counts for each kind, with its unit
     "p_median": "units·km/yr of demand-weighted distance",
     "p_center": "units·km/yr of demand-weighted distance within the radius",
     "max_covering": "units/yr of uncovered demand",
     "set_covering": "facilities",
 }
+# the unit of the solver's objective, its bound and the tables' cost columns for each kind (the text's head)
+OBJECTIVE_UNITS = {kind: text.split(" of ")[0] for kind, text in OBJECTIVE_TEXTS.items()}
 
 
 def classic_problem(problem: Problem, kind: str, p: int | None = None, coverage_km: float = np.inf,

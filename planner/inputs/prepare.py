@@ -32,7 +32,7 @@ from planner.inputs.regions import load_regions
 from planner.inputs.screen import MAX_COST_TERM, MAX_DEMAND
 from planner.inputs.suppliers import build_supply, material_ids, read_suppliers
 from planner.inputs.validate import FAR_KM, check_demand_column, check_ids, far_sites
-from planner.problem import Problem
+from planner.problem import Problem, within_limits
 
 logger = logging.getLogger(__name__)
 
@@ -416,11 +416,7 @@ def served_at_a_loss(config: ModelConfig, product, km: np.ndarray, minutes: np.n
     service = product.service
     if service is None:
         return np.zeros(len(km), dtype=bool)
-    within = km <= finite_or_inf(service.within_km)
-    if service.within_minutes is not None:
-        with np.errstate(invalid="ignore"):
-            within &= np.asarray(minutes, dtype=float) <= service.within_minutes
-    return within
+    return within_limits(km, minutes, finite_or_inf(service.within_km), finite_or_inf(service.within_minutes))
 
 
 def proximity_bands(product, km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
