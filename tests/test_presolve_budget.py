@@ -138,3 +138,17 @@ def test_options_are_closed_worst_valued_first_until_the_least_capex_fits():
     assert np.flatnonzero(kept).tolist() == [half + 1]
     assert trimmed_to_budget(dataclasses.replace(problem, capex_budget=200.0), opened, values).tolist() == \
         opened.tolist()
+
+
+@pytest.mark.parametrize(("limit_s", "service", "expected_s"),
+                         [(1.0, False, 0.5), (1.5, True, 0.75), (10.0, False, 2.0), (100.0, False, 20.0)])
+def test_the_presolve_takes_at_most_half_of_a_short_limit(limit_s, service, expected_s):
+    """A fifth of the limit, at least a second, but never more than half of it: with a limit of 1 s
+    the presolve's second and HiGHS's time after it overran the limit twofold."""
+    from planner.solver import SolverOptions
+    from planner.solver.presolve import presolve_budget
+
+    problem = budget_problem(0, np.inf)
+    if service:
+        problem = dataclasses.replace(problem, co2_cap_t=1e9)  # a side row: a larger share
+    assert presolve_budget(problem, SolverOptions(time_limit_s=limit_s)) == pytest.approx(expected_s)

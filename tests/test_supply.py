@@ -125,3 +125,34 @@ def test_the_relaxation_route_is_exact_at_zero_gap_and_bounds_below(seed):
     relaxed, _ = relaxed_without_supply(problem)
     report, _ = solve(relaxed, EXACT, index=ModelIndex.from_problem(relaxed))
     assert report.best_bound <= plain + 1e-6
+
+
+def test_with_no_time_left_the_restricted_network_is_the_answer_without_highs():
+    """The relaxation and the restriction have used the time limit (a stub relaxation that sleeps
+    past it): HiGHS is not run on the full model (it would overrun the limit), the answer is the
+    restricted network labelled ``time_limit`` with the relaxation's bound, never called optimal."""
+    import time
+
+    from planner.model import ModelIndex
+    from planner.solver.engine import solve
+    from planner.solver.outcome import Status
+    from planner.solver.supply_bound import solve_with_supply
+
+    problem = central_or_micro(0.002)
+    full_runs = []
+
+    def slow_relaxation(relaxed, options):
+        report, solution = solve(relaxed, EXACT, index=ModelIndex.from_problem(relaxed))
+        time.sleep(0.3)
+        return dataclasses.replace(report, best_bound=report.best_bound - 100.0), solution
+
+    def full(restricted, index, options, start):
+        full_runs.append(start is None)
+        return solve(restricted, dataclasses.replace(EXACT, time_limit_s=options.time_limit_s), index=index)
+
+    limited = dataclasses.replace(EXACT, time_limit_s=0.2)
+    report, solution = solve_with_supply(problem, limited, ModelIndex.from_problem(problem), slow_relaxation, full)
+    assert full_runs == [True]  # the restriction only, not HiGHS on the full model from it
+    assert report.status is Status.TIME_LIMIT
+    assert report.best_bound < report.objective
+    assert solution.open.sum() == 1

@@ -59,7 +59,7 @@ from planner.solver.heuristic import solution_cost
 from planner.solver.highs import run_highs, solve_model
 from planner.solver.lagrangian_bb import applies as lagrangian_bb_applies
 from planner.solver.lagrangian_bb import solve_lagrangian_bb
-from planner.solver.outcome import SolveReport, SolverOptions, Status
+from planner.solver.outcome import HIGHS_START_S_PER_ARC, LEFT_FLOOR_S, SolveReport, SolverOptions, Status
 from planner.solver.parallel_bb import applies as parallel_applies
 from planner.solver.parallel_bb import applies_uncoupled as shared_uncoupled_applies
 from planner.solver.parallel_bb import solve_shared, solve_shared_uncoupled
@@ -89,7 +89,6 @@ from planner.timing import Timing
 
 logger = logging.getLogger(__name__)
 
-HIGHS_START_S_PER_ARC = 4e-5  # single sourcing: HiGHS is run only with at least this × the arcs seconds left
 
 BUILDERS = ("arrays", "pyomo")
 BB_SHARE = 0.5  # of the time limit: the Lagrangian branch-and-bound's (BB_NO_LIMIT_S without one)
@@ -202,7 +201,7 @@ def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: T
     if proven or (shared and options.time_limit_s is not None):
         return bb_report, bb_solution
     if options.time_limit_s is not None:
-        options = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - bb_report.solve_s, 1.0))
+        options = dataclasses.replace(options, time_limit_s=max(options.time_limit_s - bb_report.solve_s, LEFT_FLOOR_S))
     report, solution = _solve_uncoupled(problem, options, index, bb_solution, timing)
     if report.objective is None or bb_report.objective < report.objective:
         report, solution = with_gap(report, bb_report.objective, report.best_bound), bb_solution
@@ -252,7 +251,7 @@ def _solve_standard(problem, options: SolverOptions, index, start, timing: Timin
         remaining = options.time_limit_s - timing.seconds["presolve"]
         if single is not None and start is not None and remaining < HIGHS_START_S_PER_ARC * problem.n_arcs:
             return _single_start_only(problem, index, start, single.bound, options)
-        options = dataclasses.replace(options, time_limit_s=max(remaining, 1.0))
+        options = dataclasses.replace(options, time_limit_s=max(remaining, LEFT_FLOOR_S))
     route = _solve_with_pyomo if options.builder == "pyomo" else _solve_with_arrays
     report, solution = route(problem, index, options, presolve, start, timing)
     return (report, solution) if single is None else (combine_bounds(report, single.bound), solution)

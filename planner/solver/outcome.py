@@ -25,6 +25,15 @@ class Status(enum.StrEnum):
     ERROR = "error"
 
 
+# the limit a later step gets where earlier ones have used the whole time limit: it stops at once with
+# what it was started from, so that the steps together keep to the limit
+LEFT_FLOOR_S = 0.1
+# HiGHS's presolve and first LP take about this many seconds per arc (2 s for a single-source model of
+# 100,000 binaries here) and do not stop at its time limit: with a network in hand and less time left
+# than that, it is not run
+HIGHS_START_S_PER_ARC = 4e-5
+
+
 @dataclass(frozen=True)
 class SolverOptions:
     """What the user may set (None = HiGHS default)."""

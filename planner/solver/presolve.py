@@ -134,12 +134,13 @@ def presolve_budget(problem: Problem, options: SolverOptions) -> float:
     service levels (there its searches find the networks HiGHS does not), 30 s without one; on a model
     with at least ``LARGE_MODEL_ARCS`` arcs, where HiGHS cannot get far within the limit, most of it
     (``LARGE_MODEL_SHARE``), and all of it where the rest would be too little for HiGHS to be run
-    at all (:func:`highs_can_help`)."""
+    at all (:func:`highs_can_help`). At least a second, but never more than half of a short limit,
+    so that the two together keep to it."""
     if options.time_limit_s is None:
         return 30.0
     if problem.n_arcs < LARGE_MODEL_ARCS:
         share = SERVICE_BUDGET_SHARE if has_side_rows(problem) else 0.2
-        return max(1.0, share * options.time_limit_s)
+        return min(max(1.0, share * options.time_limit_s), 0.5 * options.time_limit_s)
     if (1 - LARGE_MODEL_SHARE) * options.time_limit_s < MIN_HIGHS_SECONDS_LARGE:
         return options.time_limit_s
     return max(1.0, LARGE_MODEL_SHARE * options.time_limit_s)

@@ -31,7 +31,7 @@ from planner.errors import InfeasibleError, SolverError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import ARC_FIELDS, Problem, restrict_options
-from planner.solver.outcome import SolveReport, SolverOptions, Status, relative_gap
+from planner.solver.outcome import HIGHS_START_S_PER_ARC, LEFT_FLOOR_S, SolveReport, SolverOptions, Status, relative_gap
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +77,8 @@ def solve_with_supply(problem: Problem, options: SolverOptions, index: ModelInde
     started = time.perf_counter()
     limit = options.time_limit_s
 
-    def left(share: float = 1.0) -> float | None:
-        return None if limit is None else max(share * limit - (time.perf_counter() - started), 1.0)
+    def left(share: float = 1.0, floor: float = LEFT_FLOOR_S) -> float | None:
+        return None if limit is None else max(share * limit - (time.perf_counter() - started), floor)
 
     relaxed, _ = relaxed_without_supply(problem)
     relaxed_options = dataclasses.replace(options, time_limit_s=left(RELAXATION_SHARE))
@@ -94,11 +94,9 @@ def solve_with_supply(problem: Problem, options: SolverOptions, index: ModelInde
         logger.info("the relaxation's network is infeasible with the suppliers (%s); HiGHS gets the full model", error)
         incumbent, report = None, None
     gap = relative_gap(report.objective, bound) if report is not None else None
-    if gap is not None and gap <= options.mip_gap:
-        logger.info("inbound supply: the restricted network is within %.3g%% of the relaxation's bound", 100 * gap)
-        status = Status.OPTIMAL if gap <= 1e-4 else Status.GAP_LIMIT
-        return SolveReport.of(status, "relaxation bound and restricted incumbent", report.objective, bound,
-                              options.mip_gap, report.solver, solve_s=time.perf_counter() - started), incumbent
+    out_of_time = limit is not None and left(floor=0.0) < max(LEFT_FLOOR_S, HIGHS_START_S_PER_ARC * problem.n_arcs)
+    if report is not None and (out_of_time or (gap is not None and gap <= options.mip_gap)):
+        return _restricted_answer(report, bound, options, time.perf_counter() - started), incumbent
     final_report, final = solve_full(problem, index, dataclasses.replace(options, time_limit_s=left()), incumbent)
     if report is not None and final_report.objective > report.objective:
         final_report, final = dataclasses.replace(final_report, objective=report.objective), incumbent
@@ -109,3 +107,18 @@ def solve_with_supply(problem: Problem, options: SolverOptions, index: ModelInde
     if status is Status.TIME_LIMIT and new_gap is not None and new_gap <= options.mip_gap:
         status = Status.GAP_LIMIT
     return dataclasses.replace(final_report, best_bound=best, mip_gap=new_gap, status=status), final
+
+
+def _restricted_answer(report: SolveReport, bound: float | None, options: SolverOptions, seconds: float):
+    """The restricted network as the answer, with the relaxation's bound: within the MIP gap of it
+    (``optimal`` or ``gap_limit``), or ``time_limit`` where no time is left for HiGHS on the full model."""
+    gap = relative_gap(report.objective, bound)
+    if gap is not None and gap <= options.mip_gap:
+        logger.info("inbound supply: the restricted network is within %.3g%% of the relaxation's bound", 100 * gap)
+        status, why = Status.OPTIMAL if gap <= 1e-4 else Status.GAP_LIMIT, "relaxation bound and restricted incumbent"
+    else:
+        logger.info("inbound supply: no time is left for HiGHS on the full model")
+        status, why = Status.TIME_LIMIT, "time limit reached in the restricted model; HiGHS not run on the full one"
+    if bound is not None:
+        bound = min(bound, report.objective)
+    return SolveReport.of(status, why, report.objective, bound, options.mip_gap, report.solver, solve_s=seconds)
