@@ -165,3 +165,15 @@ def test_a_warning_about_the_data_is_said_once(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     warned = [line for line in result.stderr.splitlines() if "has duplicated values" in line]
     assert len(warned) == 1, result.stderr
+
+
+@pytest.mark.parametrize("name", ["cities\nnew.csv", 'odd "quoted" \\ name.csv', "tab\tcities.csv"])
+def test_init_writes_a_valid_model_for_a_file_name_with_control_characters(tmp_path, name):
+    """A newline in the data file's name was written raw into a TOML string: init then refused its own
+    model, naming its temporary file. Control characters are escaped, and the path reads back."""
+    data = write_cities(tmp_path, name=name)
+    out = tmp_path / "m.toml"
+    result = init(str(data), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    config = tomllib.loads(out.read_text(encoding="utf-8"))
+    assert (out.parent / config["regions"]["path"]).resolve() == data.resolve()

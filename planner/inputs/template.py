@@ -41,8 +41,10 @@ def model_name(path: Path) -> str:
 
 
 def toml_string(value: str) -> str:
-    """A TOML basic string."""
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string: backslash and quote escaped, control characters (a newline in a file
+    name) as ``\\uXXXX``, which TOML reads back as the same character."""
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + re.sub(r"[\x00-\x1f\x7f]", lambda match: f"\\u{ord(match.group()):04x}", escaped) + '"'
 
 
 def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_column, crs) -> dict:
@@ -97,7 +99,7 @@ def write_model_template(
     regions = "\n".join(f"{key} = {toml_string(value)}" for key, value in keys.items())
     text = TEMPLATE.format(
         name=toml_string(model_name(data)), data=toml_string(Path(relative).as_posix()), regions=regions,
-        demand_rate=repr(float(demand_rate)), column=keys["demand_column"],
+        demand_rate=repr(float(demand_rate)), column=toml_string(keys["demand_column"])[1:-1],
         central=CENTRAL_CANDIDATES, micro=MICRO_CANDIDATES,
     )
     staging = out.with_name(f".{out.name}.tmp")
@@ -105,7 +107,10 @@ def write_model_template(
     written = False
     try:
         write_staged(staging, out, text)
-        problem = check_model(staging)  # what `planner validate --model` would refuse, init refuses
+        try:
+            problem = check_model(staging)  # what `planner validate --model` would refuse, init refuses
+        except InputError as error:  # named as the file it would have become
+            raise InputError(str(error).replace(str(staging), str(out))) from None
         write_staged(staging, out, None)
         written = True
         warn_if_capacity_short(problem, out)
