@@ -163,6 +163,7 @@ class Problem:
     objective_p: int | None = None  # facilities to open (p_median: exactly; p_center, max_covering: at most)
     coverage_km: float = np.inf  # max_covering / set_covering: a region is covered within this (road km)
     coverage_minutes: float = np.inf  # ... and within this time (the OD matrix's minutes)
+    count_limit_source: str | None = None  # what set max_facilities where no model-file key did (a format's p)
 
     def __post_init__(self) -> None:
         if self.setup_cost is None:

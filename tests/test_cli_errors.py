@@ -168,6 +168,7 @@ def test_bench_names_why_a_pmed_instance_is_infeasible_without_model_file_hints(
     assert row["status"] == "infeasible"
     assert row["reason"].startswith("the network is infeasible: at least 2 facilities must open to serve all demand "
                                     "that must be served, but at most 1 may")
+    assert "the file's p (or --p)" in row["reason"] and "network.max_facilities" not in row["reason"]
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert errors == [f"error: 1 of 1 instances have no solution: split (infeasible: {row['reason']})"]
     assert "planner validate" not in result.stderr and "HiGHS" not in result.stderr

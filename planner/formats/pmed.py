@@ -29,6 +29,7 @@ J.E. Beasley, "OR-Library", JORS 41 (1990) 1069–1072.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def read_pmed(path: Path, *, p: int | None = None) -> Problem:
         pairs = int(unreachable.sum()) // 2
         logger.warning("%s: the graph is disconnected; %d vertex pairs are unreachable", path.name, pairs)
     logger.info("read %s: %d vertices, p=%d", path.name, n_vertices, p)
-    return problem_from_costs(
+    problem = problem_from_costs(
         name,
         opening_cost=np.zeros(n_vertices),
         capacity=np.full(n_vertices, np.inf),
@@ -122,3 +123,4 @@ def read_pmed(path: Path, *, p: int | None = None) -> Problem:
         min_facilities=p,
         max_facilities=p,
     )
+    return dataclasses.replace(problem, count_limit_source="the file's p (or --p)")

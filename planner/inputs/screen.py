@@ -279,7 +279,9 @@ def check_type_minimums_together(problem: Problem) -> None:
 
 def count_limit_key(problem: Problem) -> str:
     """The model-file key that set ``max_facilities``: ``objective.p`` for a classic kind with a p, else
-    ``network.max_facilities``."""
+    ``network.max_facilities``; a benchmark format's own words where the file set it."""
+    if problem.count_limit_source is not None:
+        return problem.count_limit_source
     return "objective.p" if problem.objective_kind != "cost" and problem.objective_p is not None \
         else "network.max_facilities"
 
@@ -293,7 +295,8 @@ def check_facility_counts(problem: Problem) -> None:
                               "or force fewer sites")
     n_sites = len(np.unique(problem.option_site))
     if problem.min_facilities > n_sites:
-        key = "objective.p" if problem.objective_kind == "p_median" else "network.min_facilities"
+        key = problem.count_limit_source or (
+            "objective.p" if problem.objective_kind == "p_median" else "network.min_facilities")
         raise InfeasibleError(
             f"{key} = {problem.min_facilities} exceeds the {n_sites} candidate sites; lower it or add candidate sites"
         )
