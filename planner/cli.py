@@ -651,6 +651,12 @@ def _kind_limits(kind: dict) -> str:
     return ", ".join(limits + ([f"coverage {', '.join(coverage)}"] if coverage else []))
 
 
+def costs_text(costs: dict) -> str:
+    """"fixed 1,000, revenue -2,500": the cost parts in whole units; a part that rounds to zero reads 0,
+    never "-0" (a revenue of -0.3)."""
+    return ", ".join(f"{name} {0.0 if abs(value) < 0.5 else value:,.0f}" for name, value in costs.items())
+
+
 def _print_summary(summary: dict, out_dir: Path) -> None:
     from planner.results import service_text
     from planner.solver.outcome import gap_text
@@ -672,9 +678,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
                    f"{unit}{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
     unit = kind["objective_counts"] if kind else f"{currency}/yr"
     click.echo(f"objective   {summary['objective']:,.0f} {unit} (best bound {bound_text})")
-    parts = ", ".join(f"{name} {0.0 if abs(value) < 0.5 else value:,.0f}"  # never "-0"
-                      for name, value in summary["costs"].items())
-    click.echo(f"costs       {parts}")
+    click.echo(f"costs       {costs_text(summary['costs'])}")
     click.echo(f"co2         {summary['co2_t']:,.0f} t/yr")
     click.echo("facilities  " + ", ".join(f"{name} {count}" for name, count in summary["facilities"].items()))
     for product, figures in summary["demand"].items():

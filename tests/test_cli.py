@@ -480,3 +480,10 @@ def test_regions_argument_overrides_the_model_file(tmp_path):
     result = invoke("solve", str(other / "moved.geojson"), "--model", str(model), "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.stderr
     assert read_summary(out)["inputs"]["regions"] == str(other / "moved.geojson")
+
+
+def test_a_cost_part_that_rounds_to_zero_reads_0_not_minus_0():
+    from planner.cli import costs_text
+
+    assert costs_text({"fixed": 1234.6, "revenue": -0.3, "carbon": 0.0, "setup": -2500.2}) == \
+        "fixed 1,235, revenue 0, carbon 0, setup -2,500"
