@@ -59,7 +59,15 @@ from planner.solver.heuristic import solution_cost
 from planner.solver.highs import run_highs, solve_model
 from planner.solver.lagrangian_bb import applies as lagrangian_bb_applies
 from planner.solver.lagrangian_bb import solve_lagrangian_bb
-from planner.solver.outcome import HIGHS_START_S_PER_ARC, LEFT_FLOOR_S, SolveReport, SolverOptions, Status
+from planner.solver.outcome import (
+    HIGHS_START_S_PER_ARC,
+    LEFT_FLOOR_S,
+    OPTIMAL_GAP,
+    SolveReport,
+    SolverOptions,
+    Status,
+    relative_gap,
+)
 from planner.solver.parallel_bb import applies as parallel_applies
 from planner.solver.parallel_bb import applies_uncoupled as shared_uncoupled_applies
 from planner.solver.parallel_bb import solve_shared, solve_shared_uncoupled
@@ -318,7 +326,9 @@ def _solve_with_arrays(problem, index, options, presolve: PresolveResult | None,
         elif start is not None:
             vector = start_vector(form, problem, index, start)
     with timing.phase("solve"):
-        if presolve is not None and not highs_can_help(problem, presolve, options.time_limit_s):
+        if presolve is not None and presolve.closes_gap(options.mip_gap):
+            report, values = _presolve_proven(form, vector, presolve, options)
+        elif presolve is not None and not highs_can_help(problem, presolve, options.time_limit_s):
             report, values = _presolve_only(form, vector, presolve, options)
         else:
             report, values = _run_highs_keeping_better(form, problem, index, vector, presolve, options)
@@ -333,6 +343,18 @@ def _presolve_only(form, vector, presolve: PresolveResult, options: SolverOption
         objective, Status.TIME_LIMIT, "time limit reached in the presolve; HiGHS not run", options.mip_gap
     )
     return combine_bounds(report, presolve.bound), vector
+
+
+def _presolve_proven(form, vector, presolve: PresolveResult, options: SolverOptions):
+    """The presolve's incumbent as the answer where its bound already proves it within the MIP gap:
+    ``optimal`` within ``OPTIMAL_GAP``, else ``gap_limit``."""
+    objective = float(form.cost @ vector) + float(form.offset)
+    bound = min(presolve.bound, objective)
+    gap = relative_gap(objective, bound)
+    logger.info("HiGHS is not run: the presolve's bound proves its incumbent within %.3g%%", 100 * gap)
+    status = Status.OPTIMAL if gap <= OPTIMAL_GAP else Status.GAP_LIMIT
+    return SolveReport.of(status, "the presolve's incumbent, within the MIP gap of its Lagrangian bound", objective,
+                          bound, options.mip_gap, "planner presolve"), vector
 
 
 def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveResult | None, options):

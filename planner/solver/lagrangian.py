@@ -62,6 +62,7 @@ from planner.interrupt import stop_requested
 from planner.model.arrays import service_need
 from planner.model.index import ModelIndex
 from planner.problem import Problem
+from planner.solver.outcome import relative_gap
 
 logger = logging.getLogger(__name__)
 
@@ -636,6 +637,7 @@ def lagrangian_bound(
     current_upper_bound: Callable[[], float | None] | None = None,
     restart_when_stuck: bool = False,
     max_target_gap: float | None = None,
+    stop_gap: float | None = None,
 ) -> LagrangianResult:
     """Subgradient optimisation of L(λ, ν); see the module doc. Polyak steps towards ``upper_bound``,
     or towards what ``current_upper_bound`` returns at each step where a heuristic improves it
@@ -645,7 +647,9 @@ def lagrangian_bound(
     may have moved since). The last two help on large models, where a round started from the
     previous round's best multipliers with a target far above them can find nothing better while
     a target nearer the bound still climbs. The round also ends once Ctrl-C or SIGTERM asked the run
-    to stop (``planner.interrupt``; it may run in a worker thread), with the best bound so far."""
+    to stop (``planner.interrupt``; it may run in a worker thread), with the best bound so far, and
+    once the best bound is within the relative ``stop_gap`` of the best upper bound known (the MIP
+    gap: the bound has proven the incumbent)."""
     started = time.perf_counter()
     relaxation = _Relaxation(problem, index)
     if start is not None:
@@ -674,9 +678,20 @@ def lagrangian_bound(
             continue
         if norm < 1e-12 or step_scale < 1e-6 or time.perf_counter() - started > time_limit_s or stop_requested():
             break
+        if stop_gap is not None and _proven(best[0], upper_bound, current_upper_bound, stop_gap):
+            break
         target, step_target = _polyak_target(target, bound, best[0], current_upper_bound, max_target_gap)
         multipliers = relaxation.project(multipliers + step_scale * (step_target - bound) / norm * subgradient)
     return _best_result(relaxation, best, iterations, started)
+
+
+def _proven(best_bound: float, upper_bound: float | None, current_upper_bound, gap: float) -> bool:
+    """The best upper bound known (the running one where given, else ``upper_bound``) is within the
+    relative ``gap`` of ``best_bound``."""
+    latest = current_upper_bound() if current_upper_bound is not None else None
+    known = upper_bound if latest is None else latest if upper_bound is None else min(latest, upper_bound)
+    found = relative_gap(known, best_bound)
+    return found is not None and found <= gap
 
 
 def _polyak_target(

@@ -94,6 +94,17 @@ class PresolveResult:
     promising: np.ndarray | None = None  # the options a search from the incumbent should look at (promising_options)
     arcs: int = 0  # arcs of the problem the presolve ran on, where larger than the model's (setup_options)
 
+    def closes_gap(self, mip_gap: float) -> bool:
+        """Whether the incumbent is within ``mip_gap`` of the bound: then it is the answer, and HiGHS
+        is not run (on a model of 800,000 arcs it could not even prove what is already proven)."""
+        return within_gap(self.incumbent_cost, self.bound, mip_gap)
+
+
+def within_gap(cost: float | None, bound: float | None, mip_gap: float) -> bool:
+    """``cost`` within the relative ``mip_gap`` of ``bound`` (False where either is missing)."""
+    gap = relative_gap(cost, bound)
+    return gap is not None and mip_gap is not None and gap <= mip_gap
+
 
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:
     """Large enough to pay, and of the shape the heuristic can make feasible: no product setups,
@@ -187,12 +198,13 @@ def lagrangian_presolve(
     run = _PresolveRun(problem, index, options)
     run.consider(start)
     run.first_steps()
-    paid = run.large or worth_going_on(problem, options, run.bound, run.cost, run.fixings())
+    closed = within_gap(run.cost, run.bound, options.mip_gap)
+    paid = (run.large and not closed) or worth_going_on(problem, options, run.bound, run.cost, run.fixings())
     if paid and run.large:
         run.large_model_steps()
     elif paid:
         run.small_model_steps()
-    return run.result(paid)
+    return run.result(paid or closed)
 
 
 class _PresolveRun:
@@ -219,6 +231,11 @@ class _PresolveRun:
         """Seconds left of the budget."""
         return self.budget - (time.perf_counter() - self.started)
 
+    def gap_closed(self) -> bool:
+        """The best cost known now (the running search's too) is within the MIP gap of the best bound:
+        nothing is left to find (the searches stop)."""
+        return within_gap(self.current_upper_bound(), self.bound, self.options.mip_gap)
+
     def noted(self, candidate_cost: float) -> None:
         """The module search found a network of this cost (see :meth:`current_upper_bound`)."""
         self.found_cost = candidate_cost if self.found_cost is None else min(self.found_cost, candidate_cost)
@@ -240,6 +257,7 @@ class _PresolveRun:
             current_upper_bound=self.current_upper_bound if large else None,
             restart_when_stuck=large,
             max_target_gap=LARGE_MODEL_TARGET_GAP if large and self.cost is not None else None,
+            stop_gap=self.options.mip_gap,
         )
         self.multipliers = result.multipliers
         if self.bound is None or result.bound > self.bound:
@@ -341,13 +359,16 @@ class _PresolveRun:
         :class:`~planner.interrupt.Interrupted` is raised once it has."""
         searched = np.zeros(self.problem.n_options, dtype=bool)
         for half in (2, 1):
+            if self.gap_closed():
+                return
             seconds = self.left() / half
             searched |= promising_options(self.problem, self.option_value, self.chosen, SEARCH_PER_TYPE)
             promising = searched & self.first_half_options() if half == 2 else searched
             with ThreadPoolExecutor(max_workers=1) as pool:
                 bounding = pool.submit(self.bound_round, seconds)
                 self.consider(module_search(
-                    self.problem, self.index, self.incumbent, promising, seconds, on_improvement=self.noted
+                    self.problem, self.index, self.incumbent, promising, seconds, on_improvement=self.noted,
+                    should_stop=self.gap_closed,
                 ))
                 bounding.result()
             raise_if_stopped()
