@@ -111,8 +111,7 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
     e_min = min(float(least.objective), e_max)
     result = [ParetoPoint(0, "cost_optimal", None, cost_optimal)]
     if e_max - e_min <= DOMINANCE_TOLERANCE * max(e_max, 1.0):
-        logger.warning("pareto: the cost-optimal network already has the least emissions (%.6g t CO2/yr); the "
-                       "frontier is that one point, not the %d asked for", e_max, points)
+        warn_single_point(least, e_max, points)
     else:
         caps = np.linspace(e_max, e_min, points)[1:]
         caps[-1] = e_min * (1 + CAP_SLACK)
@@ -128,6 +127,21 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
             start = run.solution
         result.extend(capped[number] for number in sorted(capped))
     return Frontier(result, frontier_table(result), least, inputs, screening)
+
+
+def warn_single_point(least: SolveReport, e_max: float, points: int) -> None:
+    """The frontier is one point: say whether the least-CO2 solve proved that the cost-optimal network
+    has the least emissions (its bound reaches them) or only found no cleaner network in its time."""
+    bound = least.best_bound
+    if bound is not None and e_max - bound <= DOMINANCE_TOLERANCE * max(e_max, 1.0):
+        logger.warning("pareto: the cost-optimal network already has the least emissions (%.6g t CO2/yr); the "
+                       "frontier is that one point, not the %d asked for", e_max, points)
+        return
+    bound_text = "no bound" if bound is None else f"its bound {bound:,.6g} t/yr"
+    logger.warning("pareto: the least-CO2 solve found no network with less CO2 than the cost-optimal one (%.6g t/yr) "
+                   "within the time limit (%s, %s): the frontier is that one point, not the %d asked for, and a "
+                   "cleaner network may exist; give more time (--time-limit)", e_max, least.status.value,
+                   bound_text, points)
 
 
 def frontier_table(points: list[ParetoPoint]) -> pd.DataFrame:
