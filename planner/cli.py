@@ -597,8 +597,8 @@ def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
     for name, strategy in block["strategies"].items():
         _print_strategy(name, strategy)
     if network_follows:
-        click.echo("network     below: the stochastic optimum's first stage serving the expected demand "
-                   "(network fixed: the status below is of that evaluation, not of the stochastic solve above)")
+        click.echo("network     below: the stochastic optimum's first stage serving the expected demand (the "
+                   "network fixed and its cost evaluated)")
 
 
 def _value_gaps(block: dict) -> str:
@@ -662,9 +662,10 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     from planner.solver.outcome import gap_text
 
     currency = summary["currency"]
-    if summary["mip_gap"] is None and ("rollout" in summary or "stochastic" in summary):
-        click.echo(f"status      {summary['status']} (of the study above, whose gap it states: this network is fixed "
-                   "and its cost evaluated)")
+    if "evaluation_status" in summary:
+        click.echo(f"status      {summary['status']} (the study above, gap {gap_text(summary['mip_gap'], 3)}; the "
+                   f"network below, fixed and evaluated: {summary['evaluation_status']}, gap "
+                   f"{gap_text(summary['evaluation_mip_gap'], 3)})")
     else:
         click.echo(f"status      {summary['status']} (gap {gap_text(summary['mip_gap'], 3)}, "
                    f"tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")

@@ -229,13 +229,18 @@ def test_a_study_stopped_at_its_limit_is_not_called_optimal(tmp_path):
     least proven of that and the study's own, and the evaluation's is kept beside it."""
     from planner.export.folder import ExtraOutput, _write_extras, weakest_status
 
-    summary = {"status": "optimal"}
-    _write_extras((ExtraOutput(key="stochastic", block={"status": "time_limit"}, files={}, section=""),),
-                  summary, tmp_path)
+    summary = {"status": "optimal", "mip_gap": 0.0, "best_bound": 100.0}
+    _write_extras((ExtraOutput(key="stochastic", block={"status": "time_limit", "mip_gap": 0.0099}, files={},
+                               section=""),), summary, tmp_path)
     assert summary["status"] == "time_limit" and summary["evaluation_status"] == "optimal"
-    summary = {"status": "optimal"}
-    _write_extras((ExtraOutput(key="rollout", block={"status": "optimal"}, files={}, section=""),), summary, tmp_path)
+    # the gap beside the status is the study's (it read "time_limit (gap 0.000%)"), the evaluation's kept
+    assert summary["mip_gap"] == 0.0099 and summary["best_bound"] is None
+    assert summary["evaluation_mip_gap"] == 0.0 and summary["evaluation_best_bound"] == 100.0
+    summary = {"status": "optimal", "mip_gap": 0.0, "best_bound": 100.0}
+    _write_extras((ExtraOutput(key="rollout", block={"status": "optimal", "mip_gap": 1e-5}, files={}, section=""),),
+                  summary, tmp_path)
     assert summary["status"] == "optimal" and summary["evaluation_status"] == "optimal"
+    assert summary["mip_gap"] == 0.0 and summary["best_bound"] == 100.0
     assert weakest_status(["gap_limit", "optimal"]) == "gap_limit"
     assert weakest_status(["time_limit", "gap_limit"]) == "time_limit"
     assert weakest_status(["optimal", "infeasible"]) == "infeasible"

@@ -408,7 +408,10 @@ def _write_extras(extras: tuple[ExtraOutput, ...], summary: dict[str, Any], stag
     status (the stochastic or rollout optimum's) joins the top-level ``status``, which becomes the
     least proven of the two: the tables show the study's network evaluated, whose own status (often
     ``optimal``, the network being fixed) goes to ``evaluation_status``; a study stopped at its time
-    limit is never called optimal."""
+    limit is never called optimal. Where the study's status is the weaker, the top-level gap is the
+    study's too and the top-level bound none (the study's bound is of its own objective, in its
+    block); the evaluation's gap and bound go to ``evaluation_mip_gap`` and ``evaluation_best_bound``.
+    A status beside a gap of another run read "time_limit (gap 0.000%)"."""
     for extra in extras:
         for name, content in extra.files.items():
             if isinstance(content, bytes):
@@ -419,8 +422,12 @@ def _write_extras(extras: tuple[ExtraOutput, ...], summary: dict[str, Any], stag
         if extra.view:
             summary["view"] = extra.view
         if isinstance(extra.block.get("status"), str):
-            summary.setdefault("evaluation_status", summary["status"])
+            evaluation = {key: summary.get(key) for key in ("status", "mip_gap", "best_bound")}
+            for key, value in evaluation.items():
+                summary.setdefault(f"evaluation_{key}", value)
             summary["status"] = weakest_status([summary["status"], extra.block["status"]])
+            if summary["status"] != summary["evaluation_status"]:  # the study's: its gap, of its own objective
+                summary["mip_gap"], summary["best_bound"] = extra.block.get("mip_gap"), None
 
 
 def write_run_folders(staging: Path, subfolder: str, runs: list[tuple[str, Any, dict]], inputs: Inputs,
