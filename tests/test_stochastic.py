@@ -275,3 +275,19 @@ def test_a_fixed_network_too_small_for_a_scenario_is_infeasible_not_an_internal_
     with pytest.raises(InfeasibleError, match="cannot serve scenario high"):
         evaluate_first_stage(sp, ev.solution.first_stage, EXACT, index)
     assert math.isinf(analyse(sp, EXACT).eev)
+
+
+def test_a_role_strategy_drops_the_other_roles_forced_sites():
+    """Site A (central) is forced: the hybrid plans keep it, but micro_only, as ``planner compare``'s
+    variant, has no central plant at all (it kept the forced plant and opened no microfactory, the
+    central-only network under another name); central_only keeps A."""
+    problem = dense_problem(demand=[80], opening_cost=[600, 100], capacity=[200, 30], unit_cost=[[1], [7]],
+                            penalty=20, module_cost=np.array([0.0, 100.0]), max_modules=np.array([1, 8]),
+                            type_ids=("m", "c"), option_type=np.array([1, 0]), forced=np.array([True, False]))
+    scenarios = Scenarios(("high", "low"), np.array([0.5, 0.5]), np.array([[[150.0]], [[10.0]]]))
+    sp = stochastic_problem(problem, scenarios, ["microfactory", "central"])
+    strategies = analyse(sp, EXACT).strategies
+    assert strategies["micro_only"].facilities.get("c", 0) == 0 and strategies["micro_only"].facilities["m"] >= 1
+    central_only = strategies["central_only"].facilities
+    assert central_only.get("c") == 1 and central_only.get("m", 0) == 0
+    assert strategies["hybrid"].facilities["c"] == 1

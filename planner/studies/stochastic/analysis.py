@@ -368,6 +368,15 @@ class StochasticAnalysis:
         return frame
 
 
+def _with_roles_only(sp: StochasticProblem, roles: set[str]) -> StochasticProblem:
+    """``sp`` without the forcing and the lower counts of the facility types outside ``roles``."""
+    problem = sp.problem
+    kept_types = np.isin(np.asarray(sp.type_role, dtype=object), list(roles))
+    problem = dataclasses.replace(problem, forced=problem.forced & _role_mask(sp, roles),
+                                  type_min_count=np.where(kept_types, problem.type_min_count, 0))
+    return dataclasses.replace(sp, problem=problem)
+
+
 def _role_mask(sp: StochasticProblem, roles: set[str]) -> np.ndarray:
     role = np.asarray(sp.type_role, dtype=object)[sp.problem.option_type]
     return np.isin(role, list(roles))
@@ -461,9 +470,13 @@ def _evaluated_or_none(sp: StochasticProblem, first: FirstStage, options: Solver
 
 
 def _role_strategy(sp, options, index, name, roles) -> Strategy:
-    allowed = _role_mask(sp, roles)
+    """The mean-value network with the facility types of ``roles`` only, evaluated in every scenario.
+    As in ``planner compare``'s variants, the other types' forced and existing sites and their
+    ``min_count`` go with them (a "micro_only" plan kept a forced central plant and no microfactory)."""
     if (CENTRAL if name == "central_only" else MICRO) not in sp.type_role:
         return _strategy(name, None, sp, None, status="no_such_types")
+    sp = _with_roles_only(sp, roles)
+    allowed = _role_mask(sp, roles)
     try:
         ev = mean_value_run(sp, options, index, allowed=allowed)
         run = evaluate_first_stage(sp, ev.solution.first_stage, options, index)
