@@ -489,6 +489,8 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
     config = read_model_config(model_path)
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
     out_dir = _output_folder(out, config, data, inputs=[scenarios])
+    if periods is None:
+        _warn_rollout_unread(config)
     if periods is not None:
         from planner.studies.stochastic.staged import check_periods
 
@@ -503,6 +505,15 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
     _, summary = _reserve_plan_write(out_dir, config, data, options, lambda: plan(config, data, options), _write_plan,
                                      basemap=basemap)
     _print_summary(summary, out_dir)
+
+
+def _warn_rollout_unread(config) -> None:
+    """A model file's ``[rollout]`` is read only with ``--periods`` (without it the solve is of one
+    period, as documented): say so where the file has one, rather than ignore it silently."""
+    if "rollout" in config.model_fields_set:
+        logger.warning("the model file's [rollout] (%d periods) is read only with --periods: this solve is of one "
+                       "period; pass --periods %d for the staged rollout", config.rollout.periods,
+                       max(config.rollout.periods, 2))
 
 
 def cost_objective_only(config, what: str) -> None:
@@ -707,6 +718,7 @@ def validate(data, model_path):
     _configure_logging(quiet=False)
     config = read_model_config(model_path)
     inputs, problem, screening = load_and_prepare(config, data, Timing())
+    rollout_problem = _rollout_problem(config, inputs)
     click.echo(f"model       {config.name} ({config.source_path})")
     click.echo(f"regions     {problem.n_regions} from {inputs.regions_path}")
     for p, product in enumerate(problem.product_ids):
@@ -715,9 +727,24 @@ def validate(data, model_path):
         click.echo(f"candidates  {type_id}: {int((problem.option_type == k).sum())} sites")
     size = problem.summary()
     click.echo(f"arcs        {size['arcs']:,} (demand pairs {size['demand_pairs']:,})")
-    for message in screening.warnings:
+    for message in [*screening.warnings, *rollout_problem]:
         click.echo(f"warning     {message}")
     click.echo("ok          inputs are valid")
+
+
+def _rollout_problem(config, inputs) -> list[str]:
+    """What ``solve --periods`` would refuse in the model file's ``[rollout]`` (unknown pilot regions,
+    pilot periods covering every period), as a warning: a solve without ``--periods`` does not read it."""
+    if "rollout" not in config.model_fields_set:
+        return []
+    from planner.studies.stochastic.staged import check_rollout
+
+    periods = config.rollout.periods if "periods" in config.rollout.model_fields_set else None
+    try:
+        check_rollout(config.rollout, inputs.regions["region_id"].to_numpy(dtype=object), periods)
+    except InputError as error:
+        return [f"{error} (solve --periods would refuse it)"]
+    return []
 
 
 @main.command()

@@ -244,3 +244,36 @@ def test_a_study_stopped_at_its_limit_is_not_called_optimal(tmp_path):
     assert weakest_status(["gap_limit", "optimal"]) == "gap_limit"
     assert weakest_status(["time_limit", "gap_limit"]) == "time_limit"
     assert weakest_status(["optimal", "infeasible"]) == "infeasible"
+
+
+def test_pilot_periods_covering_every_period_are_refused(tmp_path):
+    """With as many pilot periods as periods the regions outside the pilot never had demand, and the
+    plan served the pilot regions only, without a word."""
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL + ROLLOUT.replace("pilot_periods = 1", "pilot_periods = 2"))
+    result = run_solve(tmp_path, "--periods", "2")
+    assert_clean_failure(result, tmp_path / "out", "rollout.pilot_periods = 2 covers all 2 periods")
+
+
+def test_a_rollout_table_without_periods_is_named_not_ignored(tmp_path):
+    """Without --periods the solve is of one period (as documented); a warning says the table is unread."""
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL + ROLLOUT)
+    result = run_solve(tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "[rollout] (2 periods) is read only with --periods" in result.stderr
+
+
+def test_validate_warns_of_what_solve_periods_would_refuse(tmp_path):
+    from click.testing import CliRunner
+
+    from planner.cli import main
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL + ROLLOUT.replace('["b"]', '["b", "nowhere"]'))
+    model = next(tmp_path.glob("*.toml"))
+    result = CliRunner().invoke(main, ["validate", "--model", str(model)])
+    assert result.exit_code == 0, result.output
+    assert "warning     rollout.pilot_regions: nowhere are not region ids" in result.stdout

@@ -160,6 +160,17 @@ def check_periods(periods: int) -> None:
         raise InputError(f"--periods {periods}: give from 1 to {MAX_PERIODS:,} periods (each copies the model)")
 
 
+def check_rollout(rollout, region_ids, periods: int | None) -> np.ndarray:
+    """The pilot regions (a mask over ``region_ids``; each must be one) and at least one period after
+    the pilot periods (else the other regions never have demand; not checked where ``periods`` is
+    None: ``--periods`` will give them); one line otherwise."""
+    if periods is not None and rollout.pilot_periods >= periods and rollout.pilot_regions:
+        raise InputError(f"rollout.pilot_periods = {rollout.pilot_periods} covers all {periods} periods, so the "
+                         "regions outside rollout.pilot_regions never have demand; give fewer pilot periods than "
+                         "periods (rollout.periods or --periods)")
+    return pilot_mask(region_ids, rollout.pilot_regions)
+
+
 def plan_staged(config, data_options, options: SolverOptions, periods: int | None, spec=None, seed: int = 0):
     """load → scenarios (optional) → trajectories → prepare → the strategies → the view."""
     from planner.inputs.prepare import load_inputs, prepare_problem
@@ -178,7 +189,7 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
     with timing.phase("prepare"):
         adoption = adoption_curve(periods, rollout.adoption, f"{config.source_path or config.name}: key "
                                   "'rollout.adoption'")
-        pilot = pilot_mask(inputs.regions["region_id"].to_numpy(dtype=object), rollout.pilot_regions)
+        pilot = check_rollout(rollout, inputs.regions["region_id"].to_numpy(dtype=object), periods)
         demand = demand_trajectories(scenarios.demand, adoption, pilot, rollout.pilot_periods)
         widest = dataclasses.replace(inputs, demand=demand.max(axis=(0, 1)))
         problem = prepare_problem(config, widest)
