@@ -376,6 +376,23 @@ def test_a_capex_budget_that_no_network_fits_is_explained_with_the_least_capex()
     assert solve_problem(problem(50.0, penalty=100.0), EXACT).report.objective == pytest.approx(10.0 + 40.0 + 3000.0)
 
 
+def test_a_budget_broken_by_a_lower_count_blames_the_count_not_the_demand():
+    """With an unmet penalty nothing must be served, but min_facilities = 2 needs 2 × 35 = 70 of capex
+    against 50: the message named demand that must be served and suggested the penalty already set."""
+    from planner.errors import InfeasibleError
+    from planner.pipeline import solve_problem
+
+    problem = dense_problem(demand=[70], opening_cost=[10, 10, 10], capacity=[40, 40, 40], unit_cost=[[1], [1], [2]],
+                            penalty=100.0, capex=np.full(3, 30.0), capex_per_module=np.full(3, 5.0),
+                            capex_budget=50.0, min_facilities=2)
+    with pytest.raises(InfeasibleError) as raised:
+        solve_problem(problem, EXACT)
+    message = str(raised.value)
+    assert "every network that meets the lower facility counts (min_count, min_facilities) needs a capex of at " \
+           "least 70 USD" in message
+    assert "demand that must be served" not in message and "unmet penalty" not in message
+
+
 def test_a_sites_cost_multiplier_scales_its_fixed_costs_and_not_its_unit_costs(tmp_path):
     """models/README.md: a site's cost_multiplier multiplies opening, module, setup, capex and capex per
     module cost of that site, not the production cost per unit."""

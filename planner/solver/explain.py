@@ -239,7 +239,25 @@ def explain_budget(problem: Problem, options: SolverOptions, error: InfeasibleEr
     if least <= budget * (1 + 1e-9):
         return error
     proven = "" if report.status is Status.OPTIMAL else f" (a bound: the solve stopped at '{report.status.value}')"
+    needs, fixes = _capex_drivers(problem)
     return InfeasibleError(
-        f"the network is infeasible: serving all demand that must be served needs a capex of at least "
-        f"{least:,.6g} {problem.currency}{proven}, but network.capex_budget is {budget:,.6g}; raise the budget, "
-        "lower capex or capex_per_module, or set an unmet penalty so that demand may go unserved")
+        f"the network is infeasible: every network that {' and '.join(needs)} needs a capex of at "
+        f"least {least:,.6g} {problem.currency}{proven}, but network.capex_budget is {budget:,.6g}; raise the "
+        f"budget, lower capex or capex_per_module{''.join(', ' + fix for fix in fixes[:-1])}"
+        f"{', or ' + fixes[-1] if fixes else ''}")
+
+
+def _capex_drivers(problem: Problem) -> tuple[list[str], list[str]]:
+    """What makes every network spend capex (demand that must be served, a service level or a limit
+    on unmet demand, lower facility counts, forced or existing sites) and the fix each has: a message
+    blamed demand and suggested a penalty already set where a type's min_count was the cause."""
+    must_serve = bool((np.isinf(problem.unmet_penalty) & (problem.demand.sum(axis=0) > 0)).any())
+    must_serve |= bool((problem.service_share > 0).any() or np.isfinite(problem.max_unmet).any())
+    counted = bool((problem.type_min_count > 0).any() or problem.min_facilities > 0)
+    drivers = [
+        (must_serve, "serves the demand that must be served", "set an unmet penalty or relax the service limits"),
+        (counted, "meets the lower facility counts (min_count, min_facilities)", "lower them"),
+        (bool(problem.forced.any()), "opens the forced and existing sites", "force fewer sites"),
+    ]
+    needs = [need for applies, need, _ in drivers if applies] or ["the model allows"]
+    return needs, [fix for applies, _, fix in drivers if applies]
