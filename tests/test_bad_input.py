@@ -405,6 +405,21 @@ def test_od_matrix_with_a_typo_names_the_unknown_id_and_its_row(tmp_path):
                          "'to' in rows 4 ('D') is no region id of this run")
 
 
+def test_od_matrix_missing_pairs_of_one_type_name_the_type_and_no_known_site_as_unknown(tmp_path):
+    """Two types at separate sites; the OD matrix lacks depot s2's pairs to c and d. The message named
+    plant site s1 "no site id of this run" (only the type's own sites counted as known)."""
+    depot = MODEL.split("[facility_types.plant]")[1].replace("plant.products", "depot.products")
+    model = write_instance(tmp_path, model=MODEL + "\n[facility_types.depot]" + depot)
+    sites = write_sites(tmp_path, "s1,0.05,0.05,plant\ns2,0.25,0.05,depot\n")
+    od = tmp_path / "od.csv"
+    rows = [f"s1,{r},5" for r in "abcd"] + ["s2,a,5", "s2,b,5"]
+    od.write_text("from,to,distance_km\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = run_solve(tmp_path, "--sites", str(sites), "--od-matrix", str(od), model=model)
+    line = assert_clean_failure(result, tmp_path / "out", "od.csv", "lacks 2 site->region pairs of the depot "
+                                "candidate sites", "s2->c")
+    assert "no site id" not in line
+
+
 # --- output folder ----------------------------------------------------------------------------------
 
 

@@ -234,14 +234,16 @@ def _distances(
     regions: np.ndarray,
     max_road_km: float,
     any_radius: bool,
+    type_name: str = "",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Pairs (option position, region position) within ``max_road_km``, road km, OD cost or None, OD
     minutes or None.
-    ``any_radius``: some product of these options has a delivery radius (so distances are needed)."""
+    ``any_radius``: some product of these options has a delivery radius (so distances are needed);
+    ``type_name``: their facility type (named where the OD matrix lacks pairs)."""
     if inputs.od is None:
         option, region, km = great_circle_pairs(config, inputs, option_site, regions, max_road_km)
         return option, region, km, None, None
-    return od_pairs(inputs, option_site, regions, max_road_km, any_radius)
+    return od_pairs(inputs, option_site, regions, max_road_km, any_radius, type_name)
 
 
 def great_circle_pairs(
@@ -280,9 +282,11 @@ def _unknown_od_ids(od: pd.DataFrame, site_ids: np.ndarray, region_ids: np.ndarr
 
 
 def od_pairs(
-    inputs: Inputs, option_site: np.ndarray, regions: np.ndarray, max_road_km: float, any_radius: bool
+    inputs: Inputs, option_site: np.ndarray, regions: np.ndarray, max_road_km: float, any_radius: bool,
+    type_name: str = "",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Distances and costs from the OD matrix, which must hold every (site, region) pair."""
+    """Distances and costs from the OD matrix, which must hold every (site, region) pair of these
+    options (one facility type's, ``type_name``)."""
     od = inputs.od
     site_ids = inputs.sites["site_id"].to_numpy()[option_site]
     region_ids = inputs.regions["region_id"].to_numpy()[regions]
@@ -299,9 +303,11 @@ def od_pairs(
     missing = merged[value_columns[0]].isna()
     if missing.any():
         pairs = [f"{a}->{b}" for a, b in merged.loc[missing, ["from", "to"]].head(5).itertuples(index=False)]
+        whose = f" of the {type_name} candidate sites" if type_name else ""
         raise InputError(
-            f"{inputs.od_path}: OD matrix lacks {int(missing.sum())} site->region pairs ({truncated(pairs)}); "
-            f"add a row for every candidate site and region{_unknown_od_ids(od, site_ids, region_ids)}"
+            f"{inputs.od_path}: OD matrix lacks {int(missing.sum())} site->region pairs{whose} ({truncated(pairs)}); "
+            "add a row for every candidate site and region with demand"
+            f"{_unknown_od_ids(od, inputs.sites['site_id'].to_numpy(), inputs.regions['region_id'].to_numpy())}"
         )
     if "distance_km" not in od.columns and any_radius:
         raise InputError(
@@ -367,7 +373,7 @@ def type_arcs(config: ModelConfig, inputs: Inputs, options: Options, k: int) -> 
     regions = np.flatnonzero((inputs.demand[:, made] > 0).any(axis=1))
     pos, region, km, od_cost, od_minutes = _distances(
         config, inputs, options.option_site[options_k], regions, max(radii.values()),
-        any_radius=bool(np.isfinite(list(radii.values())).any()),
+        any_radius=bool(np.isfinite(list(radii.values())).any()), type_name=type_name,
     )
     parts = []
     for p in made:
