@@ -123,6 +123,18 @@ def test_out_that_is_a_link_is_refused(tmp_path):
                    tmp_path, "is a link")
 
 
+@pytest.mark.parametrize(("name", "fragment"), [("out\nnext", "has a control character"),
+                                              ("x" * 245, "the folder name is 245 bytes, at most 241"),
+                                              ("x" * 300, "the folder name is 300 bytes")])
+def test_out_names_the_planner_cannot_write_are_refused_up_front(tmp_path, name, fragment):
+    """A newline ended in an internal error from the GeoPackage writer after the solve; a name too long
+    for the staging folder beside it in "not writable" (245 bytes) or an internal error (300)."""
+    model = instance(tmp_path)
+    before = snapshot(tmp_path)
+    assert_refused(invoke("solve", "--model", str(model), "--out", str(tmp_path / name), "--quiet"), before,
+                   tmp_path, fragment)
+
+
 @pytest.mark.slow
 def test_out_holding_an_input_is_refused_even_when_marked(tmp_path):
     model = instance(tmp_path)

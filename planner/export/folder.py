@@ -80,6 +80,7 @@ def check_output_dir(out: Path, in_place: bool = False) -> None:
     by a planner before the list) may be written in place again (``in_place``) but not replaced: what
     in it the planner wrote cannot be told from files added since, and replacing it deletes them."""
     out = Path(out)
+    check_output_name(out)
     if out.is_symlink():
         raise InputError(f"{out}: is a link; choose a new folder for --out")
     if not out.exists():
@@ -112,6 +113,28 @@ def check_output_dir(out: Path, in_place: bool = False) -> None:
             f"{out}: folder exists, is not empty and was not written by the planner (it has no {MARKER} "
             "file); nothing was changed; choose a new or empty folder for --out"
         )
+
+
+STAGING_EXTRA_BYTES = len(".") + len(".tmp-") + 8  # the staging folder's name beside --out: .NAME.tmp-XXXXXXXX
+
+
+def check_output_name(out: Path) -> None:
+    """A name the planner can write: no control character (a newline broke the GeoPackage writer: an
+    internal error), and short enough for its staging folder ``.NAME.tmp-XXXXXXXX`` on this file
+    system (a 245-byte name was refused as "not writable", a 300-byte one an internal error)."""
+    if any(ord(character) < 32 or ord(character) == 127 for character in str(out)):
+        raise InputError(f"--out {str(out)!r}: has a control character (a newline or tab); choose a folder name "
+                         "without one")
+    existing = next((p for p in [out.absolute().parent, *out.absolute().parents] if p.is_dir()), None)
+    try:
+        name_max = os.pathconf(existing, "PC_NAME_MAX") if existing is not None else 255
+    except (OSError, ValueError):
+        name_max = 255
+    length = len(os.fsencode(out.name))
+    if length + STAGING_EXTRA_BYTES > name_max:
+        raise InputError(f"--out {out.name[:40]}…: the folder name is {length} bytes, at most "
+                         f"{name_max - STAGING_EXTRA_BYTES} here (it is written first beside it as "
+                         ".NAME.tmp-XXXXXXXX); choose a shorter name")
 
 
 def write_manifest(folder: Path) -> None:
