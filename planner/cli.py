@@ -11,6 +11,7 @@ An output folder is replaced only when the planner wrote it (it holds ``.planner
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import logging
@@ -108,6 +109,8 @@ class PlannerGroup(click.Group):
         self.ends_process = True
         try:
             return super().__call__(*args, **kwargs)
+        except SystemExit as done:
+            _end_process(done.code)
         finally:
             self.ends_process = False
 
@@ -147,6 +150,23 @@ def _discard_staging() -> None:
     folder = sys.modules.get("planner.export.folder")  # loaded once anything was written
     if folder is not None:
         folder.discard_staging()
+
+
+def _end_process(code) -> None:
+    """End the program with ``code`` (SystemExit's: None, a number or a message) once the exit
+    functions have run, without the interpreter's teardown: CPython resets the signal handlers to the
+    default near its end, so a Ctrl-C in the second after "written" killed the process with no line
+    (and the teardown only frees memory the process gives back anyway)."""
+    if isinstance(code, str):
+        sys.stderr.write(code + "\n")
+        code = 1
+    code = 0 if code is None else int(code)
+    logging.shutdown()
+    atexit._run_exitfuncs()  # what a normal exit runs (a signal meanwhile gets the run's last line)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone (`planner ... | head`), a closed stream
+            stream.flush()
+    os._exit(code)
 
 
 def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:

@@ -356,3 +356,15 @@ def race_children(parent: int) -> list[int]:
         if (b"planner.solver.race" in command or b"planner.solver.parallel_bb" in command) and ppid == parent:
             found.append(int(entry.name))
     return found
+
+
+@pytest.mark.parametrize(("argv", "code"), [(["--version"], 0), (["solve", "--bogus"], 2)])
+def test_the_program_ends_without_the_teardown_but_after_its_exit_functions(argv, code):
+    """CPython resets the signal handlers near the end of its teardown, so a Ctrl-C in the second after
+    "written" killed the process with no line: the program now ends at once after the exit functions
+    (which still run), with its exit code."""
+    script = ("import atexit, sys; atexit.register(lambda: print('exit functions ran', flush=True)); "
+              f"sys.argv = ['planner', *{argv!r}]; from planner.cli import main; main()")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == code, done.stderr
+    assert done.stdout.strip().endswith("exit functions ran")
