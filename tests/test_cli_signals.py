@@ -363,8 +363,11 @@ def test_the_program_ends_without_the_teardown_but_after_its_exit_functions(argv
     """CPython resets the signal handlers near the end of its teardown, so a Ctrl-C in the second after
     "written" killed the process with no line: the program now ends at once after the exit functions
     (which still run), with its exit code."""
-    script = ("import atexit, sys; atexit.register(lambda: print('exit functions ran', flush=True)); "
-              f"sys.argv = ['planner', *{argv!r}]; from planner.cli import main; main()")
+    script = ("import atexit, sys\n"
+              "class Torn:\n    def __del__(self): print('torn down', flush=True)\n"
+              "kept = Torn()  # freed only by the teardown\n"
+              "atexit.register(lambda: print('exit functions ran', flush=True))\n"
+              f"sys.argv = ['planner', *{argv!r}]\nfrom planner.cli import main\nmain()\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == code, done.stderr
-    assert done.stdout.strip().endswith("exit functions ran")
+    assert done.stdout.strip().endswith("exit functions ran") and "torn down" not in done.stdout
