@@ -830,9 +830,12 @@ def bench(fmt, files, capacity, p, coverage, single_source, time_limit, threads,
         threads=_bounded_threads(threads),
         optima=Path(optima) if optima else None,
     )
+    from planner.interrupt import note_kept
+
     unsolved, disagreeing = [], []
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         click.echo(json.dumps(row))
+        note_kept(f"{number} of {len(files)} instances printed", replacing=number > 1)  # not "nothing written"
         if row["objective"] is None:
             unsolved.append(f"{row['instance']} ({row['status']}: {row['reason']})")
         elif row.get("match") is False and row["status"] == "optimal":

@@ -51,10 +51,14 @@ class Interrupted(BaseException):
         self.exit_code = 128 + int(signal_number)
 
 
-def note_kept(what: str) -> None:
+def note_kept(what: str, replacing: bool = False) -> None:
     """Note what the run has finished and keeps (``"/out written in full"``): an interruption from now
-    on says so instead of "nothing written"."""
-    _state["kept"].append(what)
+    on says so instead of "nothing written". ``replacing``: in place of the last note (a count that
+    grows: "3 of 5 instances printed")."""
+    if replacing and _state["kept"]:
+        _state["kept"][-1] = what
+    else:
+        _state["kept"].append(what)
 
 
 def stop_requested() -> bool:

@@ -371,3 +371,23 @@ def test_the_program_ends_without_the_teardown_but_after_its_exit_functions(argv
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == code, done.stderr
     assert done.stdout.strip().endswith("exit functions ran") and "torn down" not in done.stdout
+
+
+def test_bench_interrupted_after_a_row_says_what_was_printed(monkeypatch):
+    """It said "nothing written" after printing the first instance's line."""
+    from click.testing import CliRunner
+
+    import planner.studies.bench as bench
+    from planner.cli import main
+    from planner.interrupt import Interrupted
+
+    def one_row_then_a_signal(*args, **kwargs):
+        yield {"instance": "first", "objective": 1.0, "status": "optimal"}
+        yield {"instance": "second", "objective": 2.0, "status": "optimal"}
+        raise Interrupted()
+
+    monkeypatch.setattr(bench, "run_bench", one_row_then_a_signal)
+    result = CliRunner().invoke(main, ["bench", "cap", "a.txt", "b.txt", "c.txt"])
+    assert result.exit_code == 130
+    assert result.stderr.splitlines()[-1] == "error: interrupted by Ctrl-C; 2 of 3 instances printed"
+    assert len(result.stdout.splitlines()) == 2
