@@ -151,6 +151,17 @@ pilot_periods = 1
 """
 
 
+def test_probabilities_rounded_to_six_decimals_are_accepted_and_scaled(tmp_path):
+    """Three scenarios of 0.333333 (the closest six decimals come to thirds) were refused: "sum to
+    0.999999, not 1"."""
+    text = GOOD.replace("0.25", "0.333333").replace("0.75", "0.333333") + "mid,a,widget,100,0.333333\n"
+    write_instance(tmp_path)
+    result = run_solve(tmp_path, "--scenarios", str(write_scenarios(tmp_path, text)))
+    assert result.exit_code == 0, result.stderr
+    table = pd.read_csv(tmp_path / "out" / "scenarios.csv")
+    assert table.groupby("scenario")["probability"].first().tolist() == pytest.approx([1 / 3] * 3, rel=1e-12)
+
+
 @pytest.mark.slow
 def test_solve_with_periods_and_scenarios(tmp_path):
     from tests.test_bad_input import MODEL

@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 COLUMNS = ("scenario", "region", "product", "demand", "probability")
 PROBABILITY_TOLERANCE = 1e-6
+# a file's probabilities may sum to 1 up to rounding (three scenarios of 0.333333 sum to 0.999999);
+# they are scaled to sum to 1 exactly
+FILE_SUM_TOLERANCE = 1e-4
 MAX_SCENARIOS = 1_000  # --scenarios N of a solve or compare (parse_scenarios_option): each copies the model's flows
 
 
@@ -200,7 +203,8 @@ def _differing(ids, scenario: np.ndarray, probability: np.ndarray, inconsistent:
 
 
 def _scenario_probabilities(frame, path: Path, ids, scenario: np.ndarray, probability: np.ndarray) -> np.ndarray:
-    """One probability per scenario, the same on each of its rows, summing to 1 (normalised)."""
+    """One probability per scenario, the same on each of its rows, summing to 1 up to
+    ``FILE_SUM_TOLERANCE`` (then scaled to sum to 1 exactly)."""
     per_scenario = pd.Series(probability).groupby(scenario)
     inconsistent = (per_scenario.transform("max") - per_scenario.transform("min")).to_numpy() > PROBABILITY_TOLERANCE
     if inconsistent.any():
@@ -209,7 +213,7 @@ def _scenario_probabilities(frame, path: Path, ids, scenario: np.ndarray, probab
                           "repeat the same probability on every row of a scenario")
     probabilities = per_scenario.first().to_numpy()
     total = float(probabilities.sum())
-    if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+    if abs(total - 1.0) > FILE_SUM_TOLERANCE:
         raise _fail(path, f"the probabilities of the {len(ids)} scenarios sum to {total:.6g}, not 1; "
                           "scale them so they sum to 1")
     return probabilities / total
