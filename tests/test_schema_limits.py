@@ -189,3 +189,16 @@ def test_a_cost_multiplier_that_makes_a_fixed_cost_too_large_names_the_key(tmp_p
     result = run_solve(tmp_path, "--sites", str(tmp_path / "sites.csv"), model=path)
     assert_clean_failure(result, tmp_path / "out", "model.toml", "key 'facility_types.plant.opening_cost_per_yr'",
                          "site 's1'", "sites.csv")
+
+
+@pytest.mark.parametrize(("old", "new", "table"), [
+    ("[products.widget]", '[products." "]', "products"),
+    ("[facility_types.plant]", '[facility_types.""]', "facility_types"),
+])
+def test_a_blank_product_or_type_name_is_refused(old, new, table):
+    """``[products.""]`` solved and printed "demand      : 10,439 units/yr"."""
+    renamed = [(old, new), ("[transport.widget]", '[transport." "]'), ("[facility_types.plant.products.widget]",
+                                                                      '[facility_types.plant.products." "]')]
+    changes = renamed if table == "products" else [(old, new), ("[facility_types.plant.products.widget]",
+                                                                '[facility_types."".products.widget]')]
+    assert f"[{table}." in config_error(*changes) and "a blank name" in config_error(*changes)

@@ -510,6 +510,10 @@ class ModelConfig(_Strict):
             raise ValueError("products is empty: define at least one [products.<name>] table")
         if not self.facility_types:
             raise ValueError("facility_types is empty: define at least one [facility_types.<name>]")
+        for table, names in (("products", self.products), ("facility_types", self.facility_types)):
+            blank = [name for name in names if not name.strip()]
+            if blank:  # a blank name printed as "demand      : 10,439 units/yr" and named nothing in the tables
+                raise ValueError(f"[{table}.{blank[0]!r}]: a blank name; name it with letters or digits")
         missing = sorted(set(self.products) - set(self.transport))
         if missing:
             raise ValueError(f"transport: no [transport.{missing[0]}] table for product {missing}")
