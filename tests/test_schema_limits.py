@@ -202,3 +202,21 @@ def test_a_blank_product_or_type_name_is_refused(old, new, table):
     changes = renamed if table == "products" else [(old, new), ("[facility_types.plant.products.widget]",
                                                                 '[facility_types."".products.widget]')]
     assert f"[{table}." in config_error(*changes) and "a blank name" in config_error(*changes)
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("max_modules = 2", "max_module = 2", "key 'facility_types.plant.max_module': unknown key (got 2) (did you mean "
+                                          "'max_modules'?)"),
+    ("carbon_price = 10.0", "Carbon_Price = 10.0", "key 'Carbon_Price': unknown key (got 10.0) (did you mean "
+                                                   "'carbon_price'?)"),
+    ("[transport.widget]", "[transports.widget]", "key 'transports': unknown key (did you mean 'transport'?)"),
+    ("max_modules = 2", "zzz = 2", "key 'facility_types.plant.zzz': unknown key (got 2); check its spelling"),
+])
+def test_an_unknown_key_names_the_known_key_it_resembles(old, new, expected):
+    assert expected in config_error((old, new))
+
+
+def test_nan_is_named_as_no_number():
+    """TOML reads ``nan`` as a float, which failed every bound as "should be greater than or equal to 0"."""
+    assert "key 'carbon_price': nan is no number; give one (got nan)" in config_error(
+        ("carbon_price = 10.0", "carbon_price = nan"))

@@ -11,10 +11,13 @@ money in the model's ``currency``, emissions entered in *kg CO2* per unit or uni
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 import re
 import tomllib
+import types
+import typing
 import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -577,18 +580,62 @@ _VALUE_PROBLEMS = {  # pydantic's messages that speak of its internals, in the m
 
 
 def _problem(error: dict, got: bool = True) -> str:
-    """One problem of a validation error: the key, what is wrong and (``got``) the value found."""
+    """One problem of a validation error: the key, what is wrong and (``got``) the value found; for an
+    unknown key the known key it most resembles (a typo, another case: ``Carbon_Price``)."""
     key = _key(error)
     message = _KEY_PROBLEMS.get(error["type"], (_VALUE_PROBLEMS.get(error["type"]) or
                                                 error["msg"].removeprefix("Value error, "),))[0]
+    suggestion = _did_you_mean(error["loc"]) if error["type"] == "extra_forbidden" else ""
+    if isinstance(error.get("input"), float) and math.isnan(error["input"]):  # TOML's nan fails every bound
+        message = "nan is no number; give one"
     if not key:
         return message
     if not got or error["type"] == "missing" or isinstance(error.get("input"), dict | list):
-        return f"key '{key}': {message}"
+        return f"key '{key}': {message}{suggestion}"
     value = error.get("input")
     shown = f"{value:.6g}" if isinstance(value, float) and abs(value) >= MAX_NUMBER else repr(value)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    return f"key '{key}': {message} (got {shown})"
+    return f"key '{key}': {message} (got {shown}){suggestion}"
+
+
+def _did_you_mean(loc: tuple) -> str:
+    """" (did you mean 'max_delivery_km'?)" for the unknown key at ``loc``: the closest key (ignoring
+    case) of the schema class that holds it, where one is close; else ""."""
+    known = _schema_keys(loc[:-1])
+    by_lower = {name.lower(): name for name in known}
+    close = difflib.get_close_matches(str(loc[-1]).lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
+
+
+def _schema_keys(loc: tuple) -> list[str]:
+    """The keys of the schema class at ``loc`` (table names and, inside a ``dict`` table, the names
+    the user chose), or none where ``loc`` leads elsewhere."""
+    current: Any = ModelConfig
+    for part in loc:
+        current = _unwrapped(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current = field.annotation
+        elif typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]
+        else:
+            return []
+    current = _unwrapped(current)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _unwrapped(annotation: Any) -> Any:
+    """``annotation`` without ``Annotated`` and ``| None``."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(arg for arg in typing.get_args(annotation) if arg is not type(None))
+        else:
+            return annotation
 
 
 def decode_model_text(raw: bytes, path: Path) -> str:
