@@ -336,3 +336,16 @@ def test_a_near_miss_site_column_is_refused_not_ignored(tmp_path, column, meant)
                       header=f"site_id,lon,lat,{column}")
     with pytest.raises(InputError, match=rf"sites.csv: column '{column}' is not read; name it '{meant}'"):
         load(model, sites_path=sites)
+
+
+def test_an_excel_table_of_points_is_read_as_a_csv_is(tmp_path):
+    """An .xlsx was refused ("has no geometry column; give a vector file"); its first sheet is a table."""
+    import pandas as pd
+
+    csv = regions_csv(tmp_path / "au.csv")
+    (tmp_path / "x").mkdir()
+    pd.read_csv(csv).to_excel(tmp_path / "x" / "au.xlsx", index=False)
+    _, from_csv = load(model_file(tmp_path, csv))
+    _, from_excel = load(model_file(tmp_path / "x", tmp_path / "x" / "au.xlsx"))
+    assert from_excel.regions["region_id"].tolist() == from_csv.regions["region_id"].tolist()
+    assert from_excel.demand.tolist() == from_csv.demand.tolist()

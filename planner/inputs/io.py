@@ -23,7 +23,8 @@ from planner.errors import InputError, truncated
 
 logger = logging.getLogger(__name__)
 
-TABLE_SUFFIXES = {".csv", ".tsv", ".txt"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}  # the first sheet, read by openpyxl
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt", *EXCEL_SUFFIXES}
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 # coordinate column pairs found automatically in tables (case-insensitive), in this order
 COORDINATE_PAIRS = (("lon", "lat"), ("longitude", "latitude"), ("lng", "lat"), ("long", "lat"), ("x", "y"))
@@ -127,6 +128,8 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
     try:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             return pd.read_parquet(path)
+        if path.suffix.lower() in EXCEL_SUFFIXES:
+            return _read_excel(path, text_columns)
         options = csv_dialect(path) | {"keep_default_na": False, "na_values": [""]}
         _refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **options))
         wanted = {str(column).lower() for column in text_columns if column}
@@ -139,7 +142,18 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
         raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise InputError(f"{path}: cannot read as a table ({reason}); give a CSV or Parquet file") from None
+        raise InputError(f"{path}: cannot read as a table ({reason}); give a CSV, Excel or Parquet file") from None
+
+
+def _read_excel(path: Path, text_columns: Iterable[str]) -> pd.DataFrame:
+    """The first sheet of an Excel workbook as a table, as :func:`read_table` reads a CSV: the header
+    checked for repeated names, ``text_columns`` as text, only empty cells missing."""
+    _refuse_repeated_columns(path, pd.read_excel(path, sheet_name=0, header=None, nrows=1, dtype=str))
+    wanted = {str(column).lower() for column in text_columns if column}
+    header = pd.read_excel(path, sheet_name=0, nrows=0).columns if wanted else []
+    dtype = {column: str for column in header if str(column).strip().lower() in wanted}
+    table = pd.read_excel(path, sheet_name=0, dtype=dtype or None, keep_default_na=False, na_values=[""])
+    return _header_stripped(table)
 
 
 def _refuse_repeated_columns(path: Path, first_row: pd.DataFrame) -> None:
