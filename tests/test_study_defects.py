@@ -192,8 +192,9 @@ def test_a_model_error_names_every_problem_when_few(tmp_path):
     assert result.exit_code == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert "key 'facility_types.micro.opening_cost_per_year': unknown key" in lines[0]
-    assert "key 'facility_types.micro.opening_cost_per_yr': required key is missing" in lines[0]
+    assert "key 'facility_types.micro.opening_cost_per_year': unknown key (got 50.0) (did you mean " \
+           "'opening_cost_per_yr'?)" in lines[0]
+    assert "required key is missing" not in lines[0]  # the suggestion names it
     assert "more" not in lines[0] and len(lines[0]) < 300
 
 

@@ -554,7 +554,8 @@ def _format_validation_error(error: ValidationError, path: Path | str) -> str:
     unknown keys first (usually typos, which also explain a missing key), the keys of one kind of
     problem together; then how many more problems there are and how to see them."""
     order = [*_KEY_PROBLEMS, None]
-    errors = sorted(error.errors(), key=lambda e: order.index(e["type"] if e["type"] in _KEY_PROBLEMS else None))
+    errors = _without_suggested_missing(error.errors())
+    errors = sorted(errors, key=lambda e: order.index(e["type"] if e["type"] in _KEY_PROBLEMS else None))
     shown = errors[:SHOWN_PROBLEMS]
     parts = []
     for kind in _KEY_PROBLEMS:
@@ -568,6 +569,13 @@ def _format_validation_error(error: ValidationError, path: Path | str) -> str:
     if more:
         hints.append(f"+{more} more problem{'s' if more > 1 else ''}: fix these, then `planner validate` shows them")
     return f"{path}: " + "; ".join(parts + hints)
+
+
+def _without_suggested_missing(errors: list[dict]) -> list[dict]:
+    """``errors`` without the missing keys that an unknown key's "did you mean" already names (a typo
+    of a required key is both)."""
+    suggested = {(*e["loc"][:-1], _closest_key(e["loc"])) for e in errors if e["type"] == "extra_forbidden"}
+    return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in suggested)]
 
 
 def _key(error: dict) -> str:
@@ -601,10 +609,15 @@ def _problem(error: dict, got: bool = True) -> str:
 def _did_you_mean(loc: tuple) -> str:
     """" (did you mean 'max_delivery_km'?)" for the unknown key at ``loc``: the closest key (ignoring
     case) of the schema class that holds it, where one is close; else ""."""
-    known = _schema_keys(loc[:-1])
-    by_lower = {name.lower(): name for name in known}
+    closest = _closest_key(loc)
+    return f" (did you mean '{closest}'?)" if closest else ""
+
+
+def _closest_key(loc: tuple) -> str | None:
+    """The key of the schema class holding ``loc`` closest to its last part (ignoring case), if any."""
+    by_lower = {name.lower(): name for name in _schema_keys(tuple(loc[:-1]))}
     close = difflib.get_close_matches(str(loc[-1]).lower(), list(by_lower), n=1, cutoff=0.6)
-    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
+    return by_lower[close[0]] if close else None
 
 
 def _schema_keys(loc: tuple) -> list[str]:
