@@ -289,7 +289,8 @@ def _with_partner(problem: Problem, options: SolverOptions, until: float | None,
     finally:
         partner.stop()
     logger.info("the second search: %d nodes%s", partner.child_nodes, "" if partner.done else " (no last report)")
-    if partner.gone and not partner.finished():
+    before_the_limit = until is None or time.perf_counter() < until  # at the limit it stops with nodes left
+    if partner.gone and not partner.finished() and before_the_limit:
         logger.warning("the second search's process ended early with nodes of the tree (its last bound %.10g "
                        "is kept): the result is not proven optimal", partner.bound())
     search.nodes += partner.child_nodes
