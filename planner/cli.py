@@ -157,12 +157,12 @@ def _end_process(code) -> None:
     functions have run, without the interpreter's teardown: CPython resets the signal handlers to the
     default near its end, so a Ctrl-C in the second after "written" killed the process with no line
     (and the teardown only frees memory the process gives back anyway)."""
-    if isinstance(code, str):
-        sys.stderr.write(code + "\n")
+    if code is not None and not isinstance(code, int):  # sys.exit's rule: anything else is printed, code 1
+        sys.stderr.write(f"{code}\n")
         code = 1
-    code = 0 if code is None else int(code)
-    logging.shutdown()
+    code = 0 if code is None else code
     atexit._run_exitfuncs()  # what a normal exit runs (a signal meanwhile gets the run's last line)
+    logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a reader gone (`planner ... | head`), a closed stream
             stream.flush()
@@ -694,9 +694,10 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
 
     currency = summary["currency"]
     if "evaluation_status" in summary:
-        click.echo(f"status      {summary['status']} (the study above, gap {gap_text(summary['mip_gap'], 3)}; the "
-                   f"network below, fixed and evaluated: {summary['evaluation_status']}, gap "
-                   f"{gap_text(summary['evaluation_mip_gap'], 3)})")
+        study = summary.get("stochastic") or summary.get("rollout") or {}
+        click.echo(f"status      {summary['status']} (the study above: {study.get('status')}, gap "
+                   f"{gap_text(study.get('mip_gap'), 3)}; the network below, fixed and evaluated: "
+                   f"{summary['evaluation_status']}, gap {gap_text(summary['evaluation_mip_gap'], 3)})")
     else:
         click.echo(f"status      {summary['status']} (gap {gap_text(summary['mip_gap'], 3)}, "
                    f"tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")

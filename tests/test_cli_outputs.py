@@ -124,8 +124,9 @@ def test_out_that_is_a_link_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize(("name", "fragment"), [("out\nnext", "has a control character"),
-                                              ("x" * 245, "the folder name is 245 bytes, at most 241"),
-                                              ("x" * 300, "the folder name is 300 bytes")])
+                                              ("x" * 245, "the folder name is 245 bytes, at most 237"),
+                                              ("x" * 300, "the folder name is 300 bytes"),
+                                              ("x" * 238, "the folder name is 238 bytes")])
 def test_out_names_the_planner_cannot_write_are_refused_up_front(tmp_path, name, fragment):
     """A newline ended in an internal error from the GeoPackage writer after the solve; a name too long
     for the staging folder beside it in "not writable" (245 bytes) or an internal error (300)."""
@@ -302,3 +303,16 @@ def test_a_folder_written_in_place_is_never_replaced(tmp_path):
         check_output_dir(out)
     check_output_dir(out, in_place=True)
     assert (out / "my_notes.txt").read_text() == "mine" and (out / "scenario_1" / "summary.csv").exists()
+
+
+def test_the_longest_name_accepted_is_replaced_by_a_second_run(tmp_path):
+    """A 240-byte name passed the check, and the second run failed after its solve: the old folder is
+    moved aside as .NAME.tmp-XXXXXXXX-old, four bytes longer than the staging folder."""
+    import os
+
+    model = instance(tmp_path)
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX") - len(".") - len(".tmp-") - 8 - len("-old")
+    out = tmp_path / ("x" * longest)
+    for _ in range(2):
+        result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet")
+        assert result.exit_code == 0, result.output

@@ -240,10 +240,11 @@ def test_swapped_coordinate_columns_are_named(tmp_path):
         load(model)
 
 
-def test_one_latitude_out_of_range_names_its_row_not_swapped_columns(tmp_path):
-    """Twenty European towns, one with latitude 91 (a typo): the message said the columns look swapped
-    and to pass --lon-column lat --lat-column lon, which would break every other row."""
-    rows = [(f"T{i}", -10.0 + 1.5 * i, 40.0 + 0.5 * i, 100) for i in range(20)]
+@pytest.mark.parametrize("n_towns", [5, 20])
+def test_one_latitude_out_of_range_names_its_row_not_swapped_columns(tmp_path, n_towns):
+    """European towns, one with latitude 91 (a typo): the message said the columns look swapped and to
+    pass --lon-column lat --lat-column lon, which would break every other row."""
+    rows = [(f"T{i}", -10.0 + 1.5 * i, 40.0 + 0.5 * i, 100) for i in range(n_towns)]
     rows[2] = ("T2", -7.0, 91.0, 100)
     model = model_file(tmp_path, regions_csv(tmp_path / "eu.csv", rows))
     with pytest.raises(InputError, match=r"rows 3 have coordinates outside .* in column 'lat' \(e.g. 91\)") as raised:

@@ -124,6 +124,10 @@ def test_solve_with_a_scenario_file(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "scenarios   2: stochastic optimum" in result.stdout
     summary, table = check_outputs(tmp_path / "out", 2)
+    status = next(line for line in result.stdout.splitlines() if line.startswith("status"))
+    block = summary["stochastic"]  # the status line names the study's own status and gap, then the evaluation's
+    assert f"(the study above: {block['status']}, gap " in status
+    assert f"fixed and evaluated: {summary['evaluation_status']}, gap " in status
     assert table["scenario"].tolist() == ["low", "high"]
     assert table["demand"].tolist() == pytest.approx([150.0, 530.0])
     assert summary["inputs"]["scenarios"] == str(path)

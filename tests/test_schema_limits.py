@@ -220,3 +220,5 @@ def test_nan_is_named_as_no_number():
     """TOML reads ``nan`` as a float, which failed every bound as "should be greater than or equal to 0"."""
     assert "key 'carbon_price': nan is no number; give one (got nan)" in config_error(
         ("carbon_price = 10.0", "carbon_price = nan"))
+    misspelt = config_error(("carbon_price = 10.0", "carbon_prise = nan"))  # unknown, whatever its value
+    assert "key 'carbon_prise': unknown key (got nan) (did you mean 'carbon_price'?)" in misspelt

@@ -115,13 +115,16 @@ def check_output_dir(out: Path, in_place: bool = False) -> None:
         )
 
 
-STAGING_EXTRA_BYTES = len(".") + len(".tmp-") + 8  # the staging folder's name beside --out: .NAME.tmp-XXXXXXXX
+# the longest name beside --out: the staging folder .NAME.tmp-XXXXXXXX, and the old output moved aside
+# as .NAME.tmp-XXXXXXXX-old while the new one takes its place
+STAGING_EXTRA_BYTES = len(".") + len(".tmp-") + 8 + len("-old")
 
 
 def check_output_name(out: Path) -> None:
     """A name the planner can write: no control character (a newline broke the GeoPackage writer: an
-    internal error), and short enough for its staging folder ``.NAME.tmp-XXXXXXXX`` on this file
-    system (a 245-byte name was refused as "not writable", a 300-byte one an internal error)."""
+    internal error), and short enough for its staging folder ``.NAME.tmp-XXXXXXXX`` (and the old
+    output moved aside as ``.NAME.tmp-XXXXXXXX-old``) on this file system (a 245-byte name was refused
+    as "not writable", a 300-byte one an internal error, a 240-byte one failed after a second solve)."""
     if any(ord(character) < 32 or ord(character) == 127 for character in str(out)):
         raise InputError(f"--out {str(out)!r}: has a control character (a newline or tab); choose a folder name "
                          "without one")
@@ -130,11 +133,12 @@ def check_output_name(out: Path) -> None:
         name_max = os.pathconf(existing, "PC_NAME_MAX") if existing is not None else 255
     except (OSError, ValueError):
         name_max = 255
+    name_max = name_max if name_max > 0 else 255  # -1: no limit stated
     length = len(os.fsencode(out.name))
     if length + STAGING_EXTRA_BYTES > name_max:
         raise InputError(f"--out {out.name[:40]}…: the folder name is {length} bytes, at most "
                          f"{name_max - STAGING_EXTRA_BYTES} here (it is written first beside it as "
-                         ".NAME.tmp-XXXXXXXX); choose a shorter name")
+                         ".NAME.tmp-XXXXXXXX-old); choose a shorter name")
 
 
 def write_manifest(folder: Path) -> None:

@@ -594,7 +594,8 @@ def _problem(error: dict, got: bool = True) -> str:
     message = _KEY_PROBLEMS.get(error["type"], (_VALUE_PROBLEMS.get(error["type"]) or
                                                 error["msg"].removeprefix("Value error, "),))[0]
     suggestion = _did_you_mean(error["loc"]) if error["type"] == "extra_forbidden" else ""
-    if isinstance(error.get("input"), float) and math.isnan(error["input"]):  # TOML's nan fails every bound
+    numeric = error["type"].startswith(("greater_", "less_", "finite_", "multiple_of", "float_", "int_"))
+    if numeric and isinstance(error.get("input"), float) and math.isnan(error["input"]):  # fails every bound
         message = "nan is no number; give one"
     if not key:
         return message

@@ -240,12 +240,13 @@ SWAPPED_MIN_SHARE = 0.1  # of the rows out of range in the latitude column befor
 
 def check_degrees(lon: np.ndarray, lat: np.ndarray, path: Path, columns: tuple[str, str], fix: str) -> None:
     """Longitudes within [−180, 360] (0–360 data allowed) and latitudes within [−90, 90] degrees; the
-    error says whether the columns look swapped (``SWAPPED_MIN_SHARE`` of the rows out of range and
-    every value in range the other way round) or projected (metres), naming the column and rows."""
+    error says whether the columns look swapped (``SWAPPED_MIN_SHARE`` of the rows, and at least two,
+    out of range, and every value in range the other way round) or projected (metres), naming the column and rows."""
     bad_lon, bad_lat = (lon < -180) | (lon > 360), np.abs(lat) > 90
     if not (bad_lon.any() or bad_lat.any()):
         return
-    swapped_share = bad_lat.mean() >= SWAPPED_MIN_SHARE  # one row at 91° is a typo, not swapped columns
+    # one row at 91° is a typo, not swapped columns
+    swapped_share = bad_lat.mean() >= SWAPPED_MIN_SHARE and bad_lat.sum() >= 2
     if bad_lat.any() and swapped_share and np.all(np.abs(lat) <= 180) and np.all(np.abs(lon) <= 90):
         rows = (np.flatnonzero(bad_lat) + 1).tolist()
         if fix == REGION_FIX:

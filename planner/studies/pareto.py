@@ -42,7 +42,7 @@ from planner.model.start import load_start
 from planner.pipeline import Run, Timing, load_and_prepare, solve_problem
 from planner.problem import Problem
 from planner.solver.highs import solve_model
-from planner.solver.outcome import SolveReport, SolverOptions
+from planner.solver.outcome import SolveReport, SolverOptions, Status
 
 logger = logging.getLogger(__name__)
 
@@ -133,15 +133,18 @@ def warn_single_point(least: SolveReport, e_max: float, points: int) -> None:
     """The frontier is one point: say whether the least-CO2 solve proved that the cost-optimal network
     has the least emissions (its bound reaches them) or only found no cleaner network in its time."""
     bound = least.best_bound
-    if bound is not None and e_max - bound <= DOMINANCE_TOLERANCE * max(e_max, 1.0):
+    proven = least.status is Status.OPTIMAL or (
+        bound is not None and e_max - bound <= DOMINANCE_TOLERANCE * max(e_max, 1.0))
+    if proven:
         logger.warning("pareto: the cost-optimal network already has the least emissions (%.6g t CO2/yr); the "
                        "frontier is that one point, not the %d asked for", e_max, points)
         return
     bound_text = "no bound" if bound is None else f"its bound {bound:,.6g} t/yr"
+    stopped, fix = (("within the MIP gap", "lower --mip-gap") if least.status is Status.GAP_LIMIT
+                    else ("within the time limit", "give more time (--time-limit)"))
     logger.warning("pareto: the least-CO2 solve found no network with less CO2 than the cost-optimal one (%.6g t/yr) "
-                   "within the time limit (%s, %s): the frontier is that one point, not the %d asked for, and a "
-                   "cleaner network may exist; give more time (--time-limit)", e_max, least.status.value,
-                   bound_text, points)
+                   "%s (%s, %s): the frontier is that one point, not the %d asked for, and a cleaner network may "
+                   "exist; %s", e_max, stopped, least.status.value, bound_text, points, fix)
 
 
 def frontier_table(points: list[ParetoPoint]) -> pd.DataFrame:
