@@ -109,7 +109,28 @@ def test_with_too_little_time_left_for_highs_the_start_is_the_answer_with_its_bo
     options = dataclasses.replace(EXACT, time_limit_s=0.01)
     assert single_source.applies(problem, options)
     run = solve_problem(problem, options, Timing())
-    assert run.report.termination == "time limit reached in the single-source start; HiGHS not run"
+    assert run.report.termination == ("the time limit is too short for HiGHS on 24,000 single-source arcs; the "
+                                      "single-source start")
     assert run.report.status.value == "time_limit" and run.audit.passed
     assert run.report.best_bound <= run.report.objective
     assert run.report.objective == pytest.approx(solution_cost(problem, run.index, run.solution), rel=1e-9)
+
+
+def test_a_limit_too_short_for_highs_goes_to_the_start_whole(monkeypatch):
+    """A 2 s limit on 24,000 arcs (HiGHS needs 3.6 s): the bound and the search get the limit (they had
+    a tenth and a twentieth of it, and the run ended after 0.44 s of a 3 s limit)."""
+    from planner.solver import single_source as module
+
+    given = []
+    original = module.lagrangian_bound
+
+    def recorded(*args, time_limit_s, **kwargs):
+        given.append(time_limit_s)
+        return original(*args, time_limit_s=time_limit_s, **kwargs)
+
+    monkeypatch.setattr(module, "lagrangian_bound", recorded)
+    problem, *_ = random_single_source(3, 2.0, n_sites=40, n_regions=600)
+    index = ModelIndex.from_problem(problem)
+    module.single_source_start(problem, index, dataclasses.replace(EXACT, time_limit_s=2.0))
+    module.single_source_start(problem, index, dataclasses.replace(EXACT, time_limit_s=60.0))
+    assert given == [pytest.approx(module.ALONE_BOUND_SHARE * 2.0), pytest.approx(module.BOUND_SHARE * 60.0)]

@@ -284,7 +284,8 @@ def _single_start_only(problem: Problem, index: ModelIndex, start: Solution, bou
     work, against a limit of 1 s): status ``time_limit``, with the start's bound."""
     logger.info("HiGHS is not run: too little time is left for a single-source model of %d arcs", problem.n_arcs)
     report = presolve_report(solution_cost(problem, index, start), Status.TIME_LIMIT,
-                             "time limit reached in the single-source start; HiGHS not run", options.mip_gap)
+                             f"the time limit is too short for HiGHS on {problem.n_arcs:,} single-source arcs; the "
+                             "single-source start", options.mip_gap)
     return combine_bounds(report, bound), start
 
 

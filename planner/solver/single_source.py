@@ -38,7 +38,7 @@ from planner.solver.capacitated_bb import DenseCapacitated
 from planner.solver.capacitated_bb import applies as capacitated_shape
 from planner.solver.heuristic import incumbent_from_values, satisfies_coupling, solution_cost
 from planner.solver.lagrangian import lagrangian_bound
-from planner.solver.outcome import SolverOptions
+from planner.solver.outcome import HIGHS_START_S_PER_ARC, SolverOptions
 from planner.solver.presolve import presolve_applies
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,9 @@ MIN_ARCS = 20_000  # arcs: below this HiGHS's root LP is quick and the steps her
 BOUND_SHARE = 0.1  # of the time limit for the Lagrangian bound (of 60 s without one)
 BOUND_MAX_S = 10.0
 SEARCH_MAX_S = 2.0  # the multi-source heuristic's local search
+# where the limit is too short for HiGHS on the model (outcome.HIGHS_START_S_PER_ARC), the bound and the
+# search have it all (a 3 s limit on 24,000 arcs ended after 0.44 s with a 6.4 % gap)
+ALONE_BOUND_SHARE, ALONE_SEARCH_SHARE = 0.6, 0.3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,10 +75,14 @@ def single_source_start(problem: Problem, index: ModelIndex, options: SolverOpti
     if costs is None or np.isfinite(costs.unmet).any():
         return None
     limit = options.time_limit_s if options.time_limit_s is not None else 60.0
-    relaxed = lagrangian_bound(split, index, None, time_limit_s=min(BOUND_SHARE * limit, BOUND_MAX_S))
+    bound_s, search_s = min(BOUND_SHARE * limit, BOUND_MAX_S), min(SEARCH_MAX_S, 0.05 * limit)
+    if (1 - BOUND_SHARE - 0.05) * limit < HIGHS_START_S_PER_ARC * problem.n_arcs:  # too little left for HiGHS:
+        # the limit is all this start's
+        bound_s, search_s = ALONE_BOUND_SHARE * limit, ALONE_SEARCH_SHARE * limit
+    relaxed = lagrangian_bound(split, index, None, time_limit_s=bound_s)
     raise_if_stopped()
     split_network = incumbent_from_values(split, index, relaxed.option_value,
-                                          time_limit_s=min(SEARCH_MAX_S, 0.05 * limit), opened=relaxed.chosen)
+                                          time_limit_s=search_s, opened=relaxed.chosen)
     start = None
     if split_network is not None:
         start = assign_single(problem, index, costs, split_network.open > 0, relaxed.option_value)
