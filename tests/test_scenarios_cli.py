@@ -155,6 +155,23 @@ pilot_periods = 1
 """
 
 
+def test_a_scenario_workbook_is_read_as_the_csv_is(tmp_path):
+    """The first sheet of an .xlsx (regions, sites and OD matrices are read from Excel too); a file that
+    is not a workbook gets one line."""
+    import io
+
+    write_instance(tmp_path)
+    pd.read_csv(io.StringIO(GOOD), dtype=str).to_excel(tmp_path / "scenarios.xlsx", index=False)
+    result = run_solve(tmp_path, "--scenarios", str(tmp_path / "scenarios.xlsx"))
+    assert result.exit_code == 0, result.stderr
+    table = pd.read_csv(tmp_path / "out" / "scenarios.csv")
+    assert table["scenario"].tolist() == ["low", "high"] and table["demand"].tolist() == pytest.approx([150.0, 530.0])
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text(GOOD, encoding="utf-8")
+    assert_clean_failure(run_solve(tmp_path, "--scenarios", str(fake), out=tmp_path / "out2"), tmp_path / "out2",
+                         "cannot read the scenario file as an Excel workbook")
+
+
 def test_probabilities_rounded_to_six_decimals_are_accepted_and_scaled(tmp_path):
     """Three scenarios of 0.333333 (the closest six decimals come to thirds) were refused: "sum to
     0.999999, not 1"."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pandas as pd
 
 from planner.errors import InputError, truncated
 from planner.inputs.config import UncertaintyConfig
-from planner.inputs.io import csv_dialect
+from planner.inputs.io import EXCEL_SUFFIXES, csv_dialect
 from planner.inputs.screen import MAX_DEMAND
 
 logger = logging.getLogger(__name__)
@@ -125,16 +126,22 @@ def read_scenarios(path: Path | str, region_ids, product_ids) -> Scenarios:
 
 
 def _read_scenario_table(path: Path) -> pd.DataFrame:
-    """The CSV as text, with the columns of COLUMNS present and the id columns filled."""
+    """The CSV (or an Excel workbook's first sheet) as text, with the columns of COLUMNS present and the
+    id columns filled."""
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, **csv_dialect(path))  # as the regions' tables
+        if path.suffix.lower() in EXCEL_SUFFIXES:
+            frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, **csv_dialect(path))  # as the regions' tables
     except FileNotFoundError:
         fix = "pass an existing CSV or a number of scenarios to --scenarios"
         raise _fail(path, f"scenario file not found; {fix}") from None
-    except (OSError, UnicodeDecodeError, csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+    except (OSError, UnicodeDecodeError, csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError,
+            ValueError, zipfile.BadZipFile) as error:
         reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
-        fix = f"give a CSV with columns {', '.join(COLUMNS)}"
-        raise _fail(path, f"cannot read the scenario file as CSV ({reason}); {fix}") from None
+        fix = f"give a CSV (or an Excel workbook) with columns {', '.join(COLUMNS)}"
+        kind = "an Excel workbook" if path.suffix.lower() in EXCEL_SUFFIXES else "CSV"
+        raise _fail(path, f"cannot read the scenario file as {kind} ({reason}); {fix}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
