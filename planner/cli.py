@@ -739,7 +739,7 @@ def validate(data, model_path):
     _configure_logging(quiet=False)
     config = read_model_config(model_path)
     inputs, problem, screening = load_and_prepare(config, data, Timing())
-    rollout_problem = _rollout_problem(config, inputs)
+    rollout_warnings = _rollout_warnings(config, inputs)
     click.echo(f"model       {config.name} ({config.source_path})")
     click.echo(f"regions     {problem.n_regions} from {inputs.regions_path}")
     for p, product in enumerate(problem.product_ids):
@@ -748,12 +748,12 @@ def validate(data, model_path):
         click.echo(f"candidates  {type_id}: {int((problem.option_type == k).sum())} sites")
     size = problem.summary()
     click.echo(f"arcs        {size['arcs']:,} (demand pairs {size['demand_pairs']:,})")
-    for message in [*screening.warnings, *rollout_problem]:
+    for message in [*screening.warnings, *rollout_warnings]:
         click.echo(f"warning     {message}")
     click.echo("ok          inputs are valid")
 
 
-def _rollout_problem(config, inputs) -> list[str]:
+def _rollout_warnings(config, inputs) -> list[str]:
     """What ``solve --periods`` would refuse in the model file's ``[rollout]`` (unknown pilot regions,
     pilot periods covering every period), as a warning: a solve without ``--periods`` does not read it."""
     if "rollout" not in config.model_fields_set:

@@ -62,10 +62,10 @@ from planner.solver.lagrangian_bb import solve_lagrangian_bb
 from planner.solver.outcome import (
     HIGHS_START_S_PER_ARC,
     LEFT_FLOOR_S,
-    OPTIMAL_GAP,
     SolveReport,
     SolverOptions,
     Status,
+    closed_status,
     relative_gap,
 )
 from planner.solver.parallel_bb import applies as parallel_applies
@@ -353,9 +353,8 @@ def _presolve_proven(form, vector, presolve: PresolveResult, options: SolverOpti
     bound = min(presolve.bound, objective)
     gap = relative_gap(objective, bound)
     logger.info("HiGHS is not run: the presolve's bound proves its incumbent within %.3g%%", 100 * gap)
-    status = Status.OPTIMAL if gap <= OPTIMAL_GAP else Status.GAP_LIMIT
-    return SolveReport.of(status, "the presolve's incumbent, within the MIP gap of its Lagrangian bound", objective,
-                          bound, options.mip_gap, "planner presolve"), vector
+    return SolveReport.of(closed_status(gap), "the presolve's incumbent, within the MIP gap of its Lagrangian bound",
+                          objective, bound, options.mip_gap, "planner presolve"), vector
 
 
 def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveResult | None, options):

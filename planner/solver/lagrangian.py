@@ -62,7 +62,7 @@ from planner.interrupt import stop_requested
 from planner.model.arrays import service_need
 from planner.model.index import ModelIndex
 from planner.problem import Problem
-from planner.solver.outcome import relative_gap
+from planner.solver.outcome import within_gap
 
 logger = logging.getLogger(__name__)
 
@@ -690,8 +690,7 @@ def _proven(best_bound: float, upper_bound: float | None, current_upper_bound, g
     relative ``gap`` of ``best_bound``."""
     latest = current_upper_bound() if current_upper_bound is not None else None
     known = upper_bound if latest is None else latest if upper_bound is None else min(latest, upper_bound)
-    found = relative_gap(known, best_bound)
-    return found is not None and found <= gap
+    return within_gap(known, best_bound, gap)
 
 
 def _polyak_target(

@@ -101,6 +101,18 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
     return difference / abs(objective)
 
 
+def within_gap(cost: float | None, bound: float | None, mip_gap: float | None) -> bool:
+    """``cost`` within the relative ``mip_gap`` of ``bound`` (False where any is missing)."""
+    gap = relative_gap(cost, bound)
+    return gap is not None and mip_gap is not None and gap <= mip_gap
+
+
+def closed_status(gap: float) -> Status:
+    """The status of a run stopped because its gap closed: ``optimal`` within ``OPTIMAL_GAP``, else
+    ``gap_limit``."""
+    return Status.OPTIMAL if gap <= OPTIMAL_GAP else Status.GAP_LIMIT
+
+
 def gap_text(gap: float | None, digits: int = 2) -> str:
     """A relative MIP gap as a percentage with ``digits`` decimals; ``n/a`` when there is none (None or NaN);
     above 10,000 % (an objective near 0 against a large bound) as ``> 10000%``.

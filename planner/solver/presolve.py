@@ -34,7 +34,7 @@ from planner.solver.heuristic import (
 )
 from planner.solver.lagrangian import CapacityCover, fixable_options, lagrangian_bound
 from planner.solver.module_search import largest_capacity_type, module_search
-from planner.solver.outcome import SolveReport, SolverOptions, Status, relative_gap
+from planner.solver.outcome import SolveReport, SolverOptions, Status, relative_gap, within_gap
 from planner.solver.service_search import cost_first_cover, drop_and_repair
 
 logger = logging.getLogger(__name__)
@@ -98,12 +98,6 @@ class PresolveResult:
         """Whether the incumbent is within ``mip_gap`` of the bound: then it is the answer, and HiGHS
         is not run (on a model of 800,000 arcs it could not even prove what is already proven)."""
         return within_gap(self.incumbent_cost, self.bound, mip_gap)
-
-
-def within_gap(cost: float | None, bound: float | None, mip_gap: float) -> bool:
-    """``cost`` within the relative ``mip_gap`` of ``bound`` (False where either is missing)."""
-    gap = relative_gap(cost, bound)
-    return gap is not None and mip_gap is not None and gap <= mip_gap
 
 
 def presolve_applies(problem: Problem, options: SolverOptions) -> bool:

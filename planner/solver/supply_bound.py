@@ -31,7 +31,16 @@ from planner.errors import InfeasibleError, SolverError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import ARC_FIELDS, Problem, restrict_options
-from planner.solver.outcome import HIGHS_START_S_PER_ARC, LEFT_FLOOR_S, SolveReport, SolverOptions, Status, relative_gap
+from planner.solver.outcome import (
+    HIGHS_START_S_PER_ARC,
+    LEFT_FLOOR_S,
+    SolveReport,
+    SolverOptions,
+    Status,
+    closed_status,
+    relative_gap,
+    within_gap,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +102,8 @@ def solve_with_supply(problem: Problem, options: SolverOptions, index: ModelInde
     except (InfeasibleError, SolverError) as error:
         logger.info("the relaxation's network is infeasible with the suppliers (%s); HiGHS gets the full model", error)
         incumbent, report = None, None
-    gap = relative_gap(report.objective, bound) if report is not None else None
     out_of_time = limit is not None and left(floor=0.0) < max(LEFT_FLOOR_S, HIGHS_START_S_PER_ARC * problem.n_arcs)
-    if report is not None and (out_of_time or (gap is not None and gap <= options.mip_gap)):
+    if report is not None and (out_of_time or within_gap(report.objective, bound, options.mip_gap)):
         return _restricted_answer(report, bound, options, time.perf_counter() - started), incumbent
     final_report, final = solve_full(problem, index, dataclasses.replace(options, time_limit_s=left()), incumbent)
     if report is not None and final_report.objective > report.objective:
@@ -112,10 +120,10 @@ def solve_with_supply(problem: Problem, options: SolverOptions, index: ModelInde
 def _restricted_answer(report: SolveReport, bound: float | None, options: SolverOptions, seconds: float):
     """The restricted network as the answer, with the relaxation's bound: within the MIP gap of it
     (``optimal`` or ``gap_limit``), or ``time_limit`` where no time is left for HiGHS on the full model."""
-    gap = relative_gap(report.objective, bound)
-    if gap is not None and gap <= options.mip_gap:
+    if within_gap(report.objective, bound, options.mip_gap):
+        gap = relative_gap(report.objective, bound)
         logger.info("inbound supply: the restricted network is within %.3g%% of the relaxation's bound", 100 * gap)
-        status, why = Status.OPTIMAL if gap <= 1e-4 else Status.GAP_LIMIT, "relaxation bound and restricted incumbent"
+        status, why = closed_status(gap), "relaxation bound and restricted incumbent"
     else:
         logger.info("inbound supply: no time is left for HiGHS on the full model")
         status, why = Status.TIME_LIMIT, "time limit reached in the restricted model; HiGHS not run on the full one"
