@@ -34,7 +34,7 @@ def check_against_enumeration(run, problem) -> bool:
     assert optimum * (1 - 1e-9) - 1e-9 <= report.objective <= optimum * (1 + GAP) + 1e-9
     if report.status.value == "optimal":
         assert report.objective <= optimum * (1 + OPTIMAL_GAP) + 1e-9
-    proven_by_presolve = report.solver == "planner presolve"
+    proven_by_presolve = report.solver == presolve.PRESOLVE_SOLVER
     if proven_by_presolve:
         assert report.status.value in ("optimal", "gap_limit") and report.mip_gap <= GAP
     return proven_by_presolve
@@ -57,3 +57,16 @@ def test_the_large_model_path_stops_once_the_gap_is_closed(monkeypatch, threads)
     by_presolve = [check_against_enumeration(run, ample_problem(seed)) for seed, run in enumerate(runs)]
     assert sum(by_presolve) >= 3
     assert max(run.timing.seconds["presolve"] for run in runs) < 15.0  # not the presolve's 22.5 s
+
+
+def test_an_answer_of_the_presolve_reports_the_presolve_time_as_its_solve_time():
+    """HiGHS not run: the report's solve time is the presolve's, not 0.00 s."""
+    options = SolverOptions(mip_gap=GAP, presolve_min_arcs=0, formulation="standard")
+    runs = [solve_problem(ample_problem(seed), options) for seed in range(6)]
+    by_presolve = [run for run in runs if run.report.solver == presolve.PRESOLVE_SOLVER]
+    assert by_presolve
+    for run in by_presolve:
+        assert run.report.solve_s == run.timing.seconds["presolve"] > 0
+    for run in runs:
+        if run.report.solver != presolve.PRESOLVE_SOLVER:
+            assert run.report.solve_s <= run.timing.seconds["solve"]

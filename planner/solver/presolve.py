@@ -51,6 +51,7 @@ LARGE_MODEL_TARGET_GAP = 0.02  # Polyak targets at most this far above the bound
 LARGE_MODEL_ITERATIONS = 2000  # subgradient steps per round on large models (time-limited anyway)
 FIRST_HEURISTIC_SHARE = 0.05  # of the budget: the first incumbent's local search (none on large models)
 PAYING_FIXED_SHARE = 0.5  # below LARGE_MODEL_ARCS, go on past the first incumbent if fixing closes this share
+PRESOLVE_SOLVER = "planner presolve"  # SolveReport.solver of an answer that is the presolve's own (HiGHS not run)
 SERVICE_SEARCH_SHARE = 0.3  # of the time left: the drop-and-repair search where there are service levels
 SERVICE_BUDGET_SHARE = 0.4  # of the time limit: the presolve's with service levels (else a fifth)
 COST_FIRST_SHARE = 0.4  # of the time left before it: the cost-first start of that search
@@ -506,7 +507,7 @@ def keep_better(
 
 def presolve_report(objective: float, status: Status, termination: str, mip_gap_tolerance: float) -> SolveReport:
     """A report for the presolve's incumbent alone (no bound yet: see :func:`combine_bounds`)."""
-    return SolveReport.of(status, termination, objective, None, mip_gap_tolerance, "planner presolve")
+    return SolveReport.of(status, termination, objective, None, mip_gap_tolerance, PRESOLVE_SOLVER)
 
 
 def highs_can_help(problem: Problem, presolve: PresolveResult, seconds: float | None) -> bool:
