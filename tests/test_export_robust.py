@@ -287,3 +287,21 @@ products = {{ standard = {{ cost_per_unit = 1.0 }}, custom = {{ cost_per_unit = 
     result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     assert "Cost to serve" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_lines_across_the_antimeridian_are_split_there():
+    """Taveuni (−179.95°) to Labasa (179.39°): 0.66° apart the short way; the line was drawn 359° wide."""
+    from planner.export.layers import lonlat_lines
+
+    coords = np.array([[[-179.95, -16.8], [179.39, -16.43]], [[177.4, -17.8], [178.4, -18.1]]])
+    first, second = lonlat_lines(coords)
+    assert first.geom_type == "MultiLineString" and len(first.geoms) == 2
+    west, east = first.geoms
+    assert west.coords[0] == (-179.95, -16.8) and west.coords[1][0] == -180.0
+    assert east.coords[0][0] == 180.0 and east.coords[1] == (179.39, -16.43)
+    # the crossing latitude lies on the straight segment of the short way: 0.05 of its 0.66° of longitude
+    assert west.coords[1][1] == east.coords[0][1] == pytest.approx(-16.8 + 0.05 / 0.66 * 0.37)
+    assert sum(part.length for part in first.geoms) == pytest.approx(np.hypot(0.66, 0.37))
+    assert list(second.geoms[0].coords) == [(177.4, -17.8), (178.4, -18.1)]
+    plain = lonlat_lines(coords[1:])
+    assert plain[0].geom_type == "LineString"  # no line crosses: plain lines, as before

@@ -3,11 +3,13 @@ coordinates checked, antimeridian polygons, and messages that quote the user's v
 
 import json
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from click.testing import CliRunner
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
@@ -214,6 +216,43 @@ def test_a_polygon_crossing_the_antimeridian_gets_its_point_there():
     lon, lat = representative_lonlat(frame)
     assert np.all(np.abs(np.abs(lon[:3]) - 180.0) <= 0.11), lon  # all within 0.1° of the antimeridian
     assert lon[3] == pytest.approx(177.4) and lat == pytest.approx([-16.8, -16.8, -16.8, -17.8])
+
+
+@pytest.mark.parametrize("crs", ["EPSG:3857", "EPSG:3832", "EPSG:4269"])
+def test_a_projected_polygon_crossing_the_antimeridian_gets_its_point_there(crs):
+    """The same rings projected (in EPSG:3857 a ring 179.9° → −179.9° spans the whole map, and its
+    representative point was near lon 0, in the Gulf of Guinea) or in another geographic CRS."""
+    ring = [(179.9, -16.9), (-179.8, -16.9), (-179.8, -16.7), (179.9, -16.7), (179.9, -16.9)]
+    frame = gpd.GeoDataFrame(geometry=[Polygon(ring), box(177.3, -17.9, 177.5, -17.7)], crs="EPSG:4326").to_crs(crs)
+    lon, lat = representative_lonlat(frame)
+    assert abs(abs(lon[0]) - 180.0) <= 0.21 and lat[0] == pytest.approx(-16.8, abs=0.01), (lon, lat)
+    assert lon[1] == pytest.approx(177.4, abs=0.01) and lat[1] == pytest.approx(-17.8, abs=0.01)
+
+
+def test_ids_that_read_like_missing_values_are_ids(tmp_path):
+    """Nan is a Thai province: the text "Nan" (and "NA", "None", "null") is an id, only an empty cell is not."""
+    thai = [("Nan", 100.78, 18.78, 480), ("NA", 100.5, 13.75, 900), ("None", 99.0, 18.8, 300), ("null", 98.9, 8.4, 200)]
+    model = model_file(tmp_path, regions_csv(tmp_path / "thai.csv", thai))
+    sites = sites_csv(tmp_path / "sites.csv", ["Nan,100.78,18.78", "NA,100.5,13.75"])
+    _, inputs = load(model, sites_path=sites)
+    assert list(inputs.regions["region_id"]) == ["Nan", "NA", "None", "null"]
+    assert list(inputs.sites["site_id"]) == ["Nan", "NA"]
+    with pytest.raises(InputError, match="column 'id' is empty in rows 2"):
+        load(model_file(tmp_path, regions_csv(tmp_path / "blank.csv", [thai[0], ("", 100.5, 13.75, 900)])))
+
+
+@pytest.mark.parametrize("wkt", ["POINT (inf 0)", "POLYGON ((0 0, 1 0, nan 1, 0 0))"])
+def test_coordinates_that_are_not_finite_are_an_error_naming_the_row(tmp_path, wkt):
+    path = tmp_path / "bad.gpkg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        geometry = shapely.from_wkt(wkt)
+    gpd.GeoDataFrame({"id": ["a", "b"], "pop": [1.0, 2.0]}, geometry=[Point(1.0, 1.0), geometry],
+                     crs="EPSG:4326").to_file(path)
+    result = CliRunner().invoke(main, ["init", str(path), "--out", str(tmp_path / "m.toml")])
+    assert result.exit_code == 2, result.output
+    assert "rows 2 have coordinates that are not finite numbers" in result.output
+    assert "internal error" not in result.output and not (tmp_path / "m.toml").exists()
 
 
 # --- defect 13: degrees given a projected CRS -----------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely import linestrings
+import shapely
 
 from planner.inputs.geo import LONLAT
 from planner.inputs.prepare import Inputs
@@ -60,8 +60,29 @@ def flow_layer(run: Run) -> gpd.GeoDataFrame:
         ],
         axis=1,
     )
-    geometry = linestrings(coords) if len(flows) else []
+    geometry = lonlat_lines(coords) if len(flows) else []
     return gpd.GeoDataFrame(flows.copy(), geometry=geometry, crs=LONLAT)
+
+
+def lonlat_lines(coords: np.ndarray) -> np.ndarray:
+    """(n, 2, 2) lon/lat end points as lines; a line whose ends are more than 180° of longitude apart
+    crosses the antimeridian (the short way round, as its ``distance_km`` is measured) and is split
+    there into two parts (RFC 7946), so that no GIS draws it once round the world. All lines are
+    multi-part where one is, as a GeoPackage layer has one geometry type."""
+    lon, lat = coords[:, :, 0], coords[:, :, 1]
+    crossing = np.abs(lon[:, 1] - lon[:, 0]) > 180.0
+    if not crossing.any():
+        return shapely.linestrings(coords)
+    side = np.where(lon[:, 0] >= 0, 180.0, -180.0)  # the start's side of the antimeridian
+    far_lon = lon[:, 1] + 2 * side  # the end shifted by ±360°: next to the start
+    share = np.divide(side - lon[:, 0], far_lon - lon[:, 0], out=np.zeros(len(coords)), where=crossing)
+    cross_lat = lat[:, 0] + share * (lat[:, 1] - lat[:, 0])
+    first = np.stack([coords[:, 0], np.column_stack([side, cross_lat])], axis=1)
+    second = np.stack([np.column_stack([-side, cross_lat]), coords[:, 1]], axis=1)
+    parts = [[line] if not crosses else [start, end]
+             for line, crosses, start, end in zip(shapely.linestrings(coords), crossing, shapely.linestrings(first),
+                                                  shapely.linestrings(second), strict=True)]
+    return np.array([shapely.multilinestrings(lines) for lines in parts], dtype=object)
 
 
 def inbound_layer(run: Run) -> gpd.GeoDataFrame | None:
@@ -76,7 +97,7 @@ def inbound_layer(run: Run) -> gpd.GeoDataFrame | None:
     s = site_pos.reindex(inbound["site_id"]).to_numpy()
     coords = np.stack([np.column_stack([supply.supplier_lon[j], supply.supplier_lat[j]]),
                        np.column_stack([problem.site_lon[s], problem.site_lat[s]])], axis=1)
-    geometry = linestrings(coords) if len(inbound) else []
+    geometry = lonlat_lines(coords) if len(inbound) else []
     return gpd.GeoDataFrame(inbound.copy(), geometry=geometry, crs=LONLAT)
 
 

@@ -47,18 +47,23 @@ def require_crs(frame: gpd.GeoDataFrame, path) -> None:
 
 def representative_lonlat(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """A point guaranteed inside each geometry (points stay as they are), as lon/lat degrees; a
-    lon/lat polygon drawn across the antimeridian (±180°) gets its point on the right side of it
-    (see :func:`unwrap_antimeridian`)."""
-    geometry, unwrapped = frame.geometry, np.zeros(len(frame), dtype=bool)
-    if frame.crs is not None and frame.crs.is_geographic and len(frame):
-        geoms = np.asarray(geometry.array, dtype=object)
-        shifted = unwrap_antimeridian(geoms)
-        unwrapped = shifted != geoms
-        geometry = gpd.GeoSeries(shifted, index=frame.index, crs=frame.crs)
-    points = gpd.GeoSeries(geometry.representative_point(), crs=frame.crs).to_crs(LONLAT)
-    lon = points.x.to_numpy(dtype=float)
+    polygon drawn across the antimeridian (±180°: a lon/lat ring running 179.9° → −179.9°, or the same
+    ring projected, e.g. to EPSG:3857, where it spans the whole map) gets its point on the right side of
+    it (see :func:`unwrap_antimeridian`, applied to the polygons in lon/lat)."""
+    points = gpd.GeoSeries(frame.geometry.representative_point(), crs=frame.crs).to_crs(LONLAT)
+    lon, lat = np.array(points.x, dtype=float), np.array(points.y, dtype=float)
+    if frame.crs is None or not len(frame):
+        return lon, lat
+    in_lonlat = frame.geometry if frame.crs.equals(LONLAT) else frame.geometry.to_crs(LONLAT)
+    geoms = np.asarray(in_lonlat.array, dtype=object)
+    shifted = unwrap_antimeridian(geoms)
+    unwrapped = shifted != geoms
+    if unwrapped.any():
+        inside = shapely.point_on_surface(shifted[unwrapped])
+        lon[unwrapped] = shapely.get_x(inside)
+        lat[unwrapped] = shapely.get_y(inside)
     lon = np.where(unwrapped & (lon > 180.0), lon - 360.0, lon)  # unwrapped ones back into [−180, 180]
-    return lon, points.y.to_numpy(dtype=float)
+    return lon, lat
 
 
 def unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:

@@ -75,6 +75,7 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # reported as InputError below, never as a raw warning
+            warnings.simplefilter("ignore", RuntimeWarning)  # NaN coordinates: refused by name in check_geometries
             if path.suffix.lower() in PARQUET_SUFFIXES:
                 frame = gpd.read_parquet(path)
             else:

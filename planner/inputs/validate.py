@@ -14,7 +14,7 @@ from pandas.api.types import is_numeric_dtype
 from scipy.spatial import cKDTree
 
 from planner.errors import InputError, truncated
-from planner.inputs.geo import EARTH_RADIUS_KM, great_circle_km, require_crs, unit_vectors
+from planner.inputs.geo import EARTH_RADIUS_KM, great_circle_km, has_finite_geometry, require_crs, unit_vectors
 from planner.inputs.io import decimal_comma_hint, id_text, require_columns
 from planner.inputs.screen import MAX_DEMAND
 
@@ -34,7 +34,7 @@ def check_ids(frame: pd.DataFrame, column: str, path: Path, what: str) -> pd.Ser
     typed on one system matches it decomposed, as files saved on macOS may hold it)."""
     raw = frame[column]
     ids = id_text(raw).str.strip().str.normalize("NFC")
-    empty = raw.isna() | (ids == "") | (ids.str.lower() == "nan")
+    empty = raw.isna() | (ids == "")  # a text id "Nan" (a Thai province) or "NA" is an id
     if empty.any():
         rows = file_rows(frame, empty)
         raise InputError(f"{path}: column '{column}' is empty in rows {truncated(rows)}; give every {what} an id")
@@ -84,7 +84,8 @@ def check_degree_column(frame: pd.DataFrame, column: str, path: Path, axis: str,
 
 
 def check_geometries(frame: gpd.GeoDataFrame, path: Path, need_geometry: bool) -> gpd.GeoDataFrame:
-    """Missing or empty geometries are errors when they are needed; invalid ones are repaired with a
+    """Missing or empty geometries are errors when they are needed, coordinates that are not finite
+    always; invalid ones are repaired with a
     warning when the repair keeps a non-empty geometry of the same kind, otherwise an error."""
     missing = frame.geometry.isna() | frame.geometry.is_empty
     if need_geometry and missing.any():
@@ -93,6 +94,10 @@ def check_geometries(frame: gpd.GeoDataFrame, path: Path, need_geometry: bool) -
             f"{path}: rows {truncated(rows)} have no geometry; give every region a polygon or point "
             "(or demand_point_columns in the model file)"
         )
+    not_finite = ~missing & ~has_finite_geometry(frame)
+    if not_finite.any():
+        raise InputError(f"{path}: rows {truncated(file_rows(frame, not_finite))} have coordinates that are not finite "
+                         "numbers (inf or NaN); fix or remove them")
     invalid = ~missing & ~frame.geometry.is_valid
     if not invalid.any():
         return frame
