@@ -1,0 +1,67 @@
+r"""Whether a run's gap settles its network: the penalty for demand no network can serve is a floor
+that no decision moves, so a relative gap measured on a total it dominates can hide the network.
+
+A valid floor :math:`K` on the objective of every network (currency/yr):
+
+.. math:: K = \sum_{d:\ A(d) = \emptyset} p_d q_d
+          + \min_{d:\ A(d) \ne \emptyset} p_d \cdot \max\Bigl(0,\ \sum_{d:\ A(d) \ne \emptyset} q_d
+          - \frac{\sum_o C_o \overline m_o}{\min_a f_a}\Bigr)
+
+— pairs without an arc are unmet whatever is built, and beyond the largest capacity any network has
+(:math:`C_o \overline m_o`, the flow of arc a using :math:`f_a` units of it per unit of demand) the rest
+is unmet at the smallest penalty at least (every other cost is ≥ 0 or part of the decision). The part
+of the objective the network decides is then at most :math:`z - K`, and the run's absolute gap
+:math:`z - \underline z` against it is the gap that matters for the network. Where it exceeds
+``UNSETTLED_SHARE`` (and the run's relative gap is far smaller), the run's status may read
+``optimal`` or ``gap_limit`` for a network that is not: with demand 2.6 × 10⁵ times every capacity
+(a demand column in the wrong unit), a gap of 0.009 % was "optimal" with nothing open, 1.8 × 10⁹ a
+year dearer than opening every site.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from planner.model.index import ModelIndex
+from planner.problem import Problem
+from planner.solver.outcome import SolveReport
+
+logger = logging.getLogger(__name__)
+
+UNSETTLED_SHARE = 0.05  # of the costs the network decides: a larger absolute gap leaves the network open
+
+
+def unavoidable_penalty(problem: Problem, index: ModelIndex) -> float:
+    """The floor K of the module (currency/yr; 0 where demand must be served or capacity is unlimited)."""
+    has_arc = np.bincount(index.arc_pair, minlength=index.n_pairs) > 0
+    penalty = index.pair_penalty * index.pair_demand
+    without_arc = float(np.where(~has_arc & np.isfinite(penalty), penalty, 0.0).sum())
+    if not has_arc.any() or not np.isfinite(index.pair_penalty[has_arc]).all():
+        return without_arc
+    capacity = float(problem.option_capacity_max.sum())
+    factor = float(index.arc_factor.min()) if len(index.arc_factor) else 1.0
+    if not np.isfinite(capacity) or factor <= 0:
+        return without_arc
+    beyond = float(index.pair_demand[has_arc].sum()) - capacity / factor
+    return without_arc + max(beyond, 0.0) * float(index.pair_penalty[has_arc].min())
+
+
+def warn_if_unsettled(problem: Problem, index: ModelIndex, report: SolveReport) -> None:
+    """Log a warning where the run's absolute gap is more than ``UNSETTLED_SHARE`` of the costs its
+    network decides (see the module), naming the floor and a MIP gap that would settle it."""
+    if problem.objective_kind != "cost" or report.objective is None or report.best_bound is None:
+        return
+    objective, gap = report.objective, report.objective - report.best_bound
+    floor = unavoidable_penalty(problem, index)
+    decided = objective - floor
+    if floor <= 0 or gap <= 0 or decided <= 0 or gap <= UNSETTLED_SHARE * decided:
+        return
+    currency = problem.currency
+    logger.warning(
+        "the run's gap (%s %s/yr, %.3g%% of the objective) is %.0f%% of the costs the network decides: %s %s/yr of "
+        "the objective is the unmet penalty for demand no network can serve (beyond every site's largest capacity, "
+        "or out of reach), so the network is not settled at this gap; lower --mip-gap to %.2g or below, or check "
+        "the demand's unit", f"{gap:,.0f}", currency, 100 * gap / abs(objective), 100 * gap / decided,
+        f"{floor:,.0f}", currency, report.mip_gap_tolerance * decided / abs(objective))
