@@ -255,6 +255,29 @@ def test_coordinates_that_are_not_finite_are_an_error_naming_the_row(tmp_path, w
     assert "internal error" not in result.output and not (tmp_path / "m.toml").exists()
 
 
+def test_a_table_with_wkt_geometry_is_read_as_a_vector_file(tmp_path):
+    """QGIS's CSV export ("AS_WKT") and PostGIS's ST_AsText write the geometry as WKT text."""
+    rows = ['id,pop,WKT', '"001",100,"POLYGON ((-2 -3, -2 -2, -3 -2, -3 -3, -2 -3))"', '"002",50,POINT (1.5 0.5)',
+            '"003",70,"MULTIPOLYGON (((10 10, 11 10, 11 11, 10 10)), ((20 20, 21 20, 21 21, 20 20)))"']
+    (tmp_path / "wkt.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    model = model_file(tmp_path, tmp_path / "wkt.csv")
+    _, inputs = load(model)
+    assert list(inputs.regions["region_id"]) == ["001", "002", "003"]
+    assert list(inputs.regions.geometry.geom_type) == ["Polygon", "Point", "MultiPolygon"]
+    sites = sites_csv(tmp_path / "sites.csv", ['a,"POINT (1.5 0.5)"', 'b,"POINT (-2.5 -2.5)"'], header="site_id,wkt")
+    _, inputs = load(model, sites_path=sites)
+    assert list(inputs.sites["site_id"]) == ["a", "b"]
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "wkt.csv"), "--out", str(tmp_path / "init.toml")])
+    assert result.exit_code == 0, result.output
+    assert "lon_column" not in (tmp_path / "init.toml").read_text(encoding="utf-8")
+    (tmp_path / "bad.csv").write_text("id,pop,geometry\na,1,POINT (1 1)\nb,2,POINT (1 1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"column 'geometry' is not WKT geometry in rows 2 .*POINT \(1 1"):
+        load(model_file(tmp_path, tmp_path / "bad.csv"))
+    (tmp_path / "far.csv").write_text("id,pop,wkt\na,1,POINT (400 1)\n", encoding="utf-8")
+    with pytest.raises(InputError, match="outside"):
+        load(model_file(tmp_path, tmp_path / "far.csv"))
+
+
 # --- defect 13: degrees given a projected CRS -----------------------------------------------------------
 
 

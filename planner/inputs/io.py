@@ -18,6 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from planner.errors import InputError, truncated
 
@@ -27,6 +28,8 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm"}  # the first sheet, read by openpyxl
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", *EXCEL_SUFFIXES}
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 # coordinate column pairs found automatically in tables (case-insensitive), in this order
+# a column of WKT text (QGIS's "AS_WKT" export, PostGIS's ST_AsText) where the table has no coordinate pair
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
 COORDINATE_PAIRS = (("lon", "lat"), ("longitude", "latitude"), ("lng", "lat"), ("long", "lat"), ("x", "y"))
 LONLAT = "EPSG:4326"
 # columns read as text from a CSV (case-insensitive): ids such as ZIP or FIPS codes keep their leading zeros
@@ -194,14 +197,63 @@ def coordinate_columns(
             raise InputError(f"{path}: give both --lon-column and --lat-column (or neither, to find them)")
         require_columns(frame, [lon, lat], path, "the coordinate columns given")
         return lon, lat
+    found = coordinate_pair(frame)
+    if found is None:
+        raise InputError(
+            f"{path}: no coordinate columns found (looked for lon/lat, longitude/latitude, x/y, and for WKT geometry "
+            f"in a column named {'/'.join(WKT_NAMES)}); {fix}; available: {truncated(list(frame.columns), 12)}"
+        )
+    return found
+
+
+def coordinate_pair(frame: pd.DataFrame) -> tuple[str, str] | None:
+    """The first pair of COORDINATE_PAIRS among the columns (case-insensitive), or None."""
     by_lower = {str(column).lower(): column for column in frame.columns}
     for lon_name, lat_name in COORDINATE_PAIRS:
         if lon_name in by_lower and lat_name in by_lower:
             return by_lower[lon_name], by_lower[lat_name]
-    raise InputError(
-        f"{path}: no coordinate columns found (looked for lon/lat, longitude/latitude, x/y); {fix}; "
-        f"available: {truncated(list(frame.columns), 12)}"
-    )
+    return None
+
+
+def wkt_column(frame: pd.DataFrame) -> str | None:
+    """The first column named as in WKT_NAMES (case-insensitive) whose first filled cell is WKT text."""
+    for column in frame.columns:
+        if str(column).strip().lower() not in WKT_NAMES:
+            continue
+        filled = frame[column].dropna().astype(str).str.strip()
+        filled = filled[filled != ""]
+        if len(filled) and _parse_wkt(filled.head(1).to_numpy(dtype=object))[0] is not None:
+            return column
+    return None
+
+
+def _parse_wkt(text: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # 'nan' coordinates: refused by check_geometries
+        return shapely.from_wkt(text, on_invalid="ignore")
+
+
+def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | None, fix: str) -> gpd.GeoDataFrame:
+    """The table with the WKT text of ``column`` as its geometry (``crs`` default EPSG:4326; in degrees the
+    coordinates are checked as coordinate columns are). An empty cell is a missing geometry (refused by
+    name where a geometry is needed); text that is not WKT is an error naming the rows."""
+    text = frame[column].astype(object).where(frame[column].notna(), None)
+    text = text.map(lambda value: None if value is None or not str(value).strip() else str(value).strip())
+    geoms = _parse_wkt(text.to_numpy(dtype=object))
+    bad = text.notna().to_numpy() & shapely.is_missing(geoms)
+    if bad.any():
+        rows = (np.flatnonzero(bad) + 1).tolist()
+        raise InputError(f"{path}: column '{column}' is not WKT geometry in rows {truncated(rows)} (values "
+                         f"{text[bad].head(2).str.slice(0, 40).tolist()}); write e.g. POINT (13.4 52.5) or POLYGON "
+                         "((...)), or give lon/lat columns")
+    try:
+        frame = gpd.GeoDataFrame(frame.drop(columns=column), geometry=geoms, crs=crs or LONLAT)
+    except Exception as error:
+        raise InputError(f"{path}: --crs '{crs}' is not a CRS pyproj knows ({error}); e.g. EPSG:3857") from None
+    coords = shapely.get_coordinates(geoms)
+    if frame.crs.is_geographic and len(coords) and np.isfinite(coords).all():
+        check_degrees(coords[:, 0], coords[:, 1], path, (f"{column} (x)", f"{column} (y)"), fix)
+    return frame
 
 
 def points_from_table(
@@ -213,7 +265,10 @@ def points_from_table(
     fix: str = REGION_FIX,
 ) -> gpd.GeoDataFrame:
     """Point geometries from the coordinate columns of a table (``crs`` default EPSG:4326, lon/lat
-    degrees; degrees must lie within [−180, 360] longitude and [−90, 90] latitude)."""
+    degrees; degrees must lie within [−180, 360] longitude and [−90, 90] latitude), or, where no
+    coordinate columns are given or found, the geometries of a WKT column (:func:`geometry_from_wkt`)."""
+    if not (lon or lat) and coordinate_pair(frame) is None and (wkt := wkt_column(frame)) is not None:
+        return geometry_from_wkt(frame, wkt, path, crs, fix)
     lon, lat = coordinate_columns(frame, path, lon, lat, fix)
     xy = {}
     for column in (lon, lat):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from planner.errors import InputError
 from planner.inputs.config import MAX_NUMBER, is_folder_name, read_model_config
-from planner.inputs.io import coordinate_columns, is_table, read_regions
+from planner.inputs.io import coordinate_columns, coordinate_pair, is_table, read_regions
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.regions import NAME_NAMES, RegionSource, find_column, resolve_columns
 from planner.inputs.screen import screen_problem, site_capacities
@@ -59,7 +59,7 @@ def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_c
     keys = {"layer": layer, "id_column": None if id_found == "region_id" and "region_id" not in frame else id_found,
             "demand_column": demand_found, "name_column": find_column(frame, NAME_NAMES, numeric=False)}
     if is_table(path):
-        keys["lon_column"], keys["lat_column"] = coordinates
+        keys["lon_column"], keys["lat_column"] = coordinates or (None, None)  # none: geometry read from WKT
         keys["crs"] = crs
     return {key: value for key, value in keys.items() if value is not None}
 
@@ -68,7 +68,9 @@ def found_coordinates(frame, path: Path, lon_column, lat_column) -> tuple[str, .
     """The coordinate columns of a table (as given or found; the reader has checked them), or of a
     vector file a lon/lat-named pair of attribute columns, if any."""
     if is_table(path):
-        return coordinate_columns(frame, path, lon_column, lat_column)
+        if lon_column or lat_column or coordinate_pair(frame) is not None:
+            return coordinate_columns(frame, path, lon_column, lat_column)
+        return ()  # the reader took the geometry from a WKT column
     try:
         return coordinate_columns(frame.drop(columns=frame.geometry.name), path, None, None)
     except InputError:
