@@ -412,3 +412,22 @@ def test_an_excel_table_of_points_is_read_as_a_csv_is(tmp_path):
     _, from_excel = load(model_file(tmp_path / "x", tmp_path / "x" / "au.xlsx"))
     assert from_excel.regions["region_id"].tolist() == from_csv.regions["region_id"].tolist()
     assert from_excel.demand.tolist() == from_csv.demand.tolist()
+
+
+def test_a_workbook_whose_first_sheet_is_notes_says_which_sheet_was_read(tmp_path):
+    import pandas as pd
+
+    with pd.ExcelWriter(tmp_path / "two.xlsx") as writer:
+        pd.DataFrame({"note": ["data on the next sheet"]}).to_excel(writer, sheet_name="README", index=False)
+        pd.read_csv(regions_csv(tmp_path / "au.csv")).to_excel(writer, sheet_name="data", index=False)
+    with pytest.raises(InputError, match=r"available: note; only the workbook's first sheet \('README' of 2\) is "
+                                         "read: move the data there"):
+        load(model_file(tmp_path, tmp_path / "two.xlsx"))
+
+
+@pytest.mark.parametrize("suffix", [".xls", ".ods"])
+def test_old_and_open_document_spreadsheets_are_refused_with_the_fix(tmp_path, suffix):
+    (tmp_path / f"au{suffix}").write_bytes(b"\xd0\xcf\x11\xe0 not read")
+    result = CliRunner().invoke(main, ["init", str(tmp_path / f"au{suffix}"), "--out", str(tmp_path / "m.toml")])
+    assert result.exit_code == 2
+    assert f"{suffix} spreadsheets are not read; save the sheet as .xlsx or CSV" in result.output

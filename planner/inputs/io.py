@@ -25,11 +25,13 @@ from planner.errors import InputError, truncated
 logger = logging.getLogger(__name__)
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}  # the first sheet, read by openpyxl
+UNREAD_SPREADSHEETS = {".xls", ".ods", ".numbers"}  # refused with the fix: save as .xlsx or CSV
+FIRST_SHEET = "planner_first_sheet"  # DataFrame.attrs key: which sheet of a workbook was read
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", *EXCEL_SUFFIXES}
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
-# coordinate column pairs found automatically in tables (case-insensitive), in this order
 # a column of WKT text (QGIS's "AS_WKT" export, PostGIS's ST_AsText) where the table has no coordinate pair
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
+# coordinate column pairs found automatically in tables (case-insensitive), in this order
 COORDINATE_PAIRS = (("lon", "lat"), ("longitude", "latitude"), ("lng", "lat"), ("long", "lat"), ("x", "y"))
 LONLAT = "EPSG:4326"
 # columns read as text from a CSV (case-insensitive): ids such as ZIP or FIPS codes keep their leading zeros
@@ -47,6 +49,9 @@ def _check_file(path: Path, what: str, option: str) -> Path:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: {what} file not found; pass an existing file to {option}")
+    if path.suffix.lower() in UNREAD_SPREADSHEETS:
+        raise InputError(f"{path}: {path.suffix} spreadsheets are not read; save the sheet as .xlsx or CSV and pass "
+                         f"that to {option}")
     if path.is_dir() and path.suffix.lower() not in {".gdb", ".parquet"}:
         raise InputError(f"{path}: is a folder, not {'an' if what[:1].lower() in 'aeio' else 'a'} {what} file; "
                          f"pass a file to {option}")
@@ -157,6 +162,10 @@ def _read_excel(path: Path, text_columns: Iterable[str]) -> pd.DataFrame:
     header = pd.read_excel(path, sheet_name=0, nrows=0).columns if wanted else []
     dtype = {column: str for column in header if str(column).strip().lower() in wanted}
     table = pd.read_excel(path, sheet_name=0, dtype=dtype or None, keep_default_na=False, na_values=[""])
+    with pd.ExcelFile(path) as workbook:
+        sheets = workbook.sheet_names
+    if len(sheets) > 1:  # named by require_columns where a column is missing: the data may be on another sheet
+        table.attrs[FIRST_SHEET] = f"only the workbook's first sheet ('{sheets[0]}' of {len(sheets)}) is read"
     return _header_stripped(table)
 
 
@@ -202,6 +211,7 @@ def coordinate_columns(
         raise InputError(
             f"{path}: no coordinate columns found (looked for lon/lat, longitude/latitude, x/y, and for WKT geometry "
             f"in a column named {'/'.join(WKT_NAMES)}); {fix}; available: {truncated(list(frame.columns), 12)}"
+            f"{sheet_note(frame)}"
         )
     return found
 
@@ -336,7 +346,14 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: s
     if missing:
         geometry = getattr(frame, "_geometry_column_name", None) if isinstance(frame, gpd.GeoDataFrame) else None
         available = [column for column in frame.columns if column != geometry]  # the file's own columns
-        raise InputError(f"{path}: column '{missing[0]}' not found ({hint}); available: {truncated(available, 12)}")
+        raise InputError(f"{path}: column '{missing[0]}' not found ({hint}); available: {truncated(available, 12)}"
+                         f"{sheet_note(frame)}")
+
+
+def sheet_note(frame: pd.DataFrame) -> str:
+    """'; only the workbook's first sheet ... is read: move the data there' for a table read from a
+    workbook of several sheets, else ''."""
+    return f"; {frame.attrs[FIRST_SHEET]}: move the data there" if FIRST_SHEET in frame.attrs else ""
 
 
 def read_regions(
