@@ -278,6 +278,13 @@ def test_a_table_with_wkt_geometry_is_read_as_a_vector_file(tmp_path):
         load(model_file(tmp_path, tmp_path / "far.csv"))
 
 
+def test_longitudes_written_in_0_to_360_come_back_in_plus_minus_180():
+    frame = gpd.GeoDataFrame(geometry=[Point(180.03, -16.8), Point(178.44, -18.14), Point(359.5, 51.5)],
+                             crs="EPSG:4326")
+    lon, _ = representative_lonlat(frame)
+    assert lon == pytest.approx([-179.97, 178.44, -0.5])
+
+
 # --- defect 13: degrees given a projected CRS -----------------------------------------------------------
 
 

@@ -49,7 +49,8 @@ def representative_lonlat(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarr
     """A point guaranteed inside each geometry (points stay as they are), as lon/lat degrees; a
     polygon drawn across the antimeridian (±180°: a lon/lat ring running 179.9° → −179.9°, or the same
     ring projected, e.g. to EPSG:3857, where it spans the whole map) gets its point on the right side of
-    it (see :func:`unwrap_antimeridian`, applied to the polygons in lon/lat)."""
+    it (see :func:`unwrap_antimeridian`, applied to the polygons in lon/lat). Longitudes are returned
+    in [−180°, 180°], also from data written in 0–360°."""
     points = gpd.GeoSeries(frame.geometry.representative_point(), crs=frame.crs).to_crs(LONLAT)
     lon, lat = np.array(points.x, dtype=float), np.array(points.y, dtype=float)
     if frame.crs is None or not len(frame):
@@ -62,7 +63,7 @@ def representative_lonlat(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarr
         inside = shapely.point_on_surface(shifted[unwrapped])
         lon[unwrapped] = shapely.get_x(inside)
         lat[unwrapped] = shapely.get_y(inside)
-    lon = np.where(unwrapped & (lon > 180.0), lon - 360.0, lon)  # unwrapped ones back into [−180, 180]
+    lon = np.where(lon > 180.0, lon - 360.0, lon)  # unwrapped ones and 0–360° data into [−180, 180]
     return lon, lat
 
 
