@@ -305,3 +305,21 @@ def test_lines_across_the_antimeridian_are_split_there():
     assert list(second.geoms[0].coords) == [(177.4, -17.8), (178.4, -18.1)]
     plain = lonlat_lines(coords[1:])
     assert plain[0].geom_type == "LineString"  # no line crosses: plain lines, as before
+
+
+def test_a_region_mostly_unmet_is_mainly_unmet():
+    """56 % unmet and the rest from one microfactory was 'mainly served by microfactory'."""
+    from planner.export.layers import region_service
+
+    regions_table = pd.DataFrame({"region_id": ["A", "B", "C"], "product": "p", "demand": [100.0, 100.0, 10.0],
+                                  "served": [44.0, 60.0, 0.0], "unmet": [56.0, 40.0, 10.0],
+                                  "unmet_cost": [5600.0, 4000.0, 1000.0]})
+    flows_table = pd.DataFrame({"region_id": ["A", "B", "B"], "facility_type": ["micro", "micro", "plant"],
+                                "quantity": [44.0, 35.0, 25.0]})
+    tables = SimpleNamespace(regions=regions_table, flows=flows_table,
+                             cost_to_serve=lambda: pd.Series([1.0, 1.0, 1.0], index=["A", "B", "C"]))
+    service = region_service(SimpleNamespace(tables=tables)).set_index("region_id")
+    assert service["served_by"].to_dict() == {"A": "unmet", "B": "unmet", "C": "unmet"}
+    flows_table.loc[1, "quantity"] = 45.0  # B: 45 from microfactories against 40 unmet
+    service = region_service(SimpleNamespace(tables=tables)).set_index("region_id")
+    assert service.loc["B", "served_by"] == "micro"

@@ -13,7 +13,8 @@ from planner.pipeline import Run
 
 
 def region_service(run: Run) -> pd.DataFrame:
-    """Per region: demand, served, unmet share, the facility type serving most of it, cost to serve."""
+    """Per region: demand, served, unmet share, the facility type serving most of it ('unmet' where more
+    of it is unmet than any type serves), cost to serve."""
     regions, flows = run.tables.regions, run.tables.flows
     totals = regions.groupby("region_id")[["demand", "served", "unmet", "unmet_cost"]].sum()
     by_type = flows.groupby(["region_id", "facility_type"])["quantity"].sum().unstack(fill_value=0.0)
@@ -26,7 +27,8 @@ def region_service(run: Run) -> pd.DataFrame:
         served_by=main_type.reindex(totals.index).fillna("unmet"),
         cost_to_serve=cost_to_serve.reindex(totals.index),
     )
-    frame.loc[frame["served"] <= 0, "served_by"] = "unmet"
+    largest = by_type.max(axis=1).reindex(totals.index).fillna(0.0) if len(by_type.columns) else 0.0
+    frame.loc[(frame["served"] <= 0) | (frame["unmet"] > largest), "served_by"] = "unmet"  # most of it unmet
     return frame.reset_index()
 
 
