@@ -58,3 +58,8 @@ def read_input_bytes(path, what: str, option: str) -> bytes:
                          f"pass a file to {option}") from None
     except OSError as error:
         raise InputError(f"{path}: cannot read the {what} ({error.strerror})") from None
+
+
+class NoSolutionInTimeError(SolverError):
+    """The time limit ended the solve before any feasible network was found (exit code 1): the
+    instance may well have one; more time may find it."""

@@ -55,6 +55,18 @@ def fail_with(monkeypatch, error: BaseException) -> list:
     return seen
 
 
+def solve_raising(monkeypatch, error: BaseException) -> list:
+    """Make each benchmark solve raise ``error``; returns the list that receives the problems it saw."""
+    seen = []
+
+    def solve_problem(problem, *args, **kwargs):
+        seen.append(problem)
+        raise error
+
+    monkeypatch.setattr(planner.pipeline, "solve_problem", solve_problem)
+    return seen
+
+
 def assert_nothing_written(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml", "regions.geojson"]
 
@@ -193,6 +205,71 @@ def test_bench_exits_0_when_every_instance_solves(tmp_path):
     result = invoke("bench", "cap", str(good))
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("fmt", ["cap", "ufl"])
+def test_bench_an_instance_whose_demands_are_all_zero_still_opens_its_cheapest_site(tmp_path, fmt):
+    """The textbook rows Σ_i x_ij = 1 and x_ij ≤ y_i open a site even for customers of demand 0 (it read 0)."""
+    instance = tmp_path / "zero.txt"
+    instance.write_text("2 2\n0 86\n0 83\n0\n0 0\n0\n0 0\n")
+    result = invoke("bench", fmt, str(instance))
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)
+    assert (row["status"], row["objective"]) == ("optimal", 83.0)
+
+
+def test_bench_optima_of_another_instance_of_the_same_file_name_are_not_its_optimum(tmp_path):
+    """A user's own 'p1' (2 × 1) is not Holmberg's p1 (10 × 50): no known value, no false disagreement."""
+    instance = tmp_path / "p1"
+    instance.write_text(CAP_FEASIBLE)
+    optima = tmp_path / "optima.csv"
+    optima.write_text("instance,problem,params,n_facilities,n_customers,optimal_value,status,file\n"
+                      "holmberg_p1,cflp,,10,50,8848,optimal,sscflp/p1\n")
+    result = invoke("bench", "cap", str(instance), "--optima", str(optima))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["known"] is None
+    optima.write_text(optima.read_text().replace(",10,50,8848,", ",2,1,6,"))  # the same size: its optimum
+    result = invoke("bench", "cap", str(instance), "--optima", str(optima))
+    assert (result.exit_code, json.loads(result.stdout)["match"]) == (0, True)
+
+
+@pytest.mark.parametrize("fmt, extra", [("pcenter", []), ("lscp", ["--coverage", "3"])])
+def test_bench_optima_without_a_row_for_the_model_are_no_known_value(tmp_path, fmt, extra):
+    """A CSV with no proven row for pcenter or lscp raised an internal KeyError after the solve."""
+    graph = tmp_path / "g.txt"
+    graph.write_text("3 2 1\n1 2 2\n2 3 2\n")
+    optima = tmp_path / "optima.csv"
+    optima.write_text("instance,problem,params,optimal_value,status,file\ng,cflp,,6,optimal,g.txt\n")
+    result = invoke("bench", fmt, str(graph), *extra, "--optima", str(optima))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["known"] is None
+
+
+def test_bench_optima_with_a_bad_parameter_are_refused_before_solving_naming_the_line(tmp_path, monkeypatch):
+    instance = tmp_path / "good.txt"
+    instance.write_text(CAP_FEASIBLE)
+    optima = tmp_path / "optima.csv"
+    optima.write_text("instance,problem,params,optimal_value,status,file\na,cflp,,6,optimal,a.txt\n"
+                      "b,cflp,p=abc,6,optimal,b.txt\n")
+    solved = solve_raising(monkeypatch, AssertionError("solved before the optima were checked"))
+    result = invoke("bench", "cap", str(instance), "--optima", str(optima))
+    assert result.exit_code == 2 and result.stdout == "" and not solved
+    assert result.stderr.splitlines() == [f"error: {optima}: line 3 (b): parameter 'p=abc' is not key=number; write "
+                                          "e.g. capacity=8000 or p=5"]
+
+
+def test_bench_a_time_limit_before_any_solution_is_time_limit_not_error(tmp_path, monkeypatch):
+    from planner.errors import NoSolutionInTimeError
+
+    instance = tmp_path / "good.txt"
+    instance.write_text(CAP_FEASIBLE)
+    solve_raising(monkeypatch, NoSolutionInTimeError("HiGHS ended without a feasible solution (status: Time limit "
+                                                     "reached); give it more time"))
+    result = invoke("bench", "cap", str(instance), "--time-limit", "0.01")
+    assert result.exit_code == 1
+    row = json.loads(result.stdout)
+    assert (row["status"], row["objective"]) == ("time_limit", None)
+    assert row["reason"] == "no feasible solution found within the time limit; give it more time (--time-limit)"
 
 
 # --- options ------------------------------------------------------------------------------------------

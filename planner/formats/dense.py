@@ -9,7 +9,8 @@ Mapping of a facility-location instance with :math:`m` facilities and :math:`n` 
 * customer :math:`j` = one region with demand :math:`d_j` of the one product ``"demand"``, which
   must be served (``unmet_penalty = inf``, no delivery radius); a customer of demand 0 and no costs
   needs no supply and gets no arcs (exact: the textbook row :math:`\sum_i x_{ij} = 1` charges it
-  nothing); one of demand 0 with a cost is refused by the readers (:func:`check_zero_demand`);
+  nothing, except that where every demand is 0 it still opens one site: ``min_facilities`` = 1
+  then); one of demand 0 with a cost is refused by the readers (:func:`check_zero_demand`);
 * every pair :math:`(i, j)` is an arc with unit cost :math:`c_{ij} / d_j` in
   ``arc_production_cost`` (transport and CO2 zero), where :math:`c_{ij}` is the cost of serving
   **all** of :math:`j`'s demand from :math:`i`. The model's flow cost
@@ -63,6 +64,8 @@ def problem_from_costs(
     check_dense_shapes(opening_cost, capacity, demand, total_cost)
     n_sites, n_customers = total_cost.shape
     arcs = dense_arcs(total_cost, demand, distance_km, name)
+    if n_customers and not (demand > 0).any():  # the textbook rows Σ_i x_ij = 1, x_ij ≤ y_i still open one site
+        min_facilities = max(min_facilities, 1)
     problem = Problem(
         name=name,
         region_ids=labels(n_customers),

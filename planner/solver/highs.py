@@ -29,7 +29,7 @@ from pyomo.common.tee import capture_output
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from scipy import sparse
 
-from planner.errors import SolverError, UnexplainedInfeasibleError
+from planner.errors import NoSolutionInTimeError, SolverError, UnexplainedInfeasibleError
 from planner.interrupt import Interrupted, native_section, raise_if_stopped, stop_requested
 from planner.model.arrays import LinearForm
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, gap_text, relative_gap
@@ -373,10 +373,11 @@ def _checked_status(highs: highspy.Highs) -> tuple[Status, str]:
             "HiGHS proved the network infeasible: check forced sites, facility counts, the capex budget "
             "and capacity against demand that must be served"
         )
+    if not has_solution and status is Status.TIME_LIMIT:
+        raise NoSolutionInTimeError(f"HiGHS ended without a feasible solution (status: {termination}); give it more "
+                                    "time (--time-limit, or time_limit_s under [solver] in the model file)")
     if not has_solution:
-        hint = ("; give it more time (--time-limit, or time_limit_s under [solver] in the model file)"
-                if status is Status.TIME_LIMIT else "")
-        raise SolverError(f"HiGHS ended without a feasible solution (status: {termination}){hint}")
+        raise SolverError(f"HiGHS ended without a feasible solution (status: {termination})")
     if status in (Status.ERROR, Status.UNBOUNDED):
         raise SolverError(f"HiGHS ended with status '{termination}'; no result is trusted")
     return status, termination

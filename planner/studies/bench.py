@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError, SolverError
+from planner.errors import InfeasibleError, InputError, NoSolutionInTimeError, SolverError
 from planner.formats.orlib_cap import read_orlib_cap
 from planner.formats.pmed import read_pmed
 from planner.formats.points import DistanceInstance, read_distance_instance
@@ -131,6 +131,13 @@ def read_known_optima(path: Path) -> pd.DataFrame:
         bad = table.loc[~np.isfinite(values.astype(float)), "instance"].tolist()
         raise InputError(f"{path}: optimal_value is not a finite number for {', '.join(bad[:5])}")
     table["optimal_value"] = values.astype(float)
+    for row, text in enumerate(table["params"], start=2):  # line 1 is the header
+        try:
+            parse_params(text)
+        except InputError as error:
+            reason = str(error).removeprefix("known optima: ")
+            raise InputError(f"{path}: line {row} ({table['instance'].iloc[row - 2]}): {reason}; write e.g. "
+                             "capacity=8000 or p=5") from None
     _refuse_conflicting_optima(table, path)
     return table
 
@@ -163,15 +170,23 @@ def parse_params(text: str) -> dict[str, float]:
 
 
 def known_optimum(
-    optima: pd.DataFrame, *, instance: str, file_name: str, problem: str, params: dict[str, float]
+    optima: pd.DataFrame, *, instance: str, file_name: str, problem: str, params: dict[str, float],
+    size: tuple[int, int] | None = None,
 ) -> float | None:
     """The proven optimum for an instance, problem variant and params, or None.
 
-    A row matches on ``problem`` and ``params``, then by ``instance`` name (``capa-8000``,
-    ``cap41-ss``) or, failing that, by the name of its ``file`` (``sscflp/p1`` → ``holmberg_p1``).
+    A row matches on ``problem`` and ``params`` and, where the table gives them, on the instance's
+    ``size`` (n_facilities, n_customers: another file of the same name, e.g. a user's own ``p1``, is
+    not the published one), then by ``instance`` name (``capa-8000``, ``cap41-ss``) or, failing that,
+    by the name of its ``file`` (``sscflp/p1`` → ``holmberg_p1``).
     """
     proven = optima[(optima["problem"] == problem) & optima["status"].str.startswith("optimal")]
-    proven = proven[[parse_params(text) == params for text in proven["params"]]]
+    proven = proven[np.array([parse_params(text) == params for text in proven["params"]], dtype=bool)]
+    if size is not None:
+        for column, count in zip(("n_facilities", "n_customers"), size, strict=True):
+            if column in proven.columns:
+                given = pd.to_numeric(proven[column], errors="coerce")
+                proven = proven[given.isna().to_numpy() | (given == count).to_numpy()]
     for column, value in (("instance", instance), ("file", file_name)):
         keys = proven[column] if column == "instance" else proven[column].map(lambda f: Path(f).name)
         hits = proven.loc[keys == value, "optimal_value"]
@@ -274,9 +289,8 @@ def _bench_rows(
         row["total_s"] = time.perf_counter() - started
         if table is not None:
             params = _params(fmt, capacity=capacity, problem=problem)
-            row["known"] = known_optimum(
-                table, instance=problem.name, file_name=path.name, problem=variant, params=params
-            )
+            row["known"] = known_optimum(table, instance=problem.name, file_name=path.name, problem=variant,
+                                         params=params, size=(row["n_facilities"], row["n_customers"]))
             row["match"] = matches(row["objective"], row["known"])
         logger.info("%s: %s objective=%s (%.2f s)", row["instance"], row["status"], row["objective"], row["total_s"])
         yield row
@@ -305,7 +319,7 @@ def _classic_rows(
         if table is not None:
             params = {key: float(row[key]) for key in ("p", "coverage") if row[key] is not None}
             row["known"] = known_optimum(table, instance=row["instance"], file_name=path.name, problem=fmt,
-                                         params=params)
+                                         params=params, size=(row["n_facilities"], row["n_customers"]))
             row["match"] = matches(row["objective"], row["known"])
         logger.info("%s: %s objective=%s (%.2f s)", row["instance"], row["status"], row["objective"], row["total_s"])
         yield row
@@ -360,6 +374,9 @@ def unsolved_row(name: str, error: InfeasibleError | SolverError) -> dict:
     ``reason``, the error's first clause (what is wrong and the numbers; the fix after it speaks of
     model-file keys and data a benchmark file does not have)."""
     logger.info("%s: %s", name, error)
+    if isinstance(error, NoSolutionInTimeError):  # not an error of the instance: more time may find one
+        return dict(objective=None, status="time_limit", best_bound=None, mip_gap=None, build_s=None, solve_s=None,
+                    reason="no feasible solution found within the time limit; give it more time (--time-limit)")
     status = "infeasible" if isinstance(error, InfeasibleError) else "error"
     reason = str(error).split("; ")[0]
     return dict(objective=None, status=status, best_bound=None, mip_gap=None, build_s=None, solve_s=None,
