@@ -226,3 +226,27 @@ def test_cli_refuses_overflowing_distances(tmp_path, fmt, name, text, extra):
     result = bench(fmt, str(write(tmp_path, name, text)), *extra)
     assert_refused(result, name, "above the limit 1e+15")
     assert "disconnected" not in result.output and "at least inf" not in result.output
+
+
+def test_a_simple_ufl_file_without_its_file_line_is_read_as_simple(tmp_path, caplog):
+    """'1 1 0 / 1 5 3' also fits the OR-Library layout (capacity 0, fixed cost 1, demand 5, cost 3: 4);
+    its labels and the 0 say simple format: opening cost 5 and cost 3, 8."""
+    path = tmp_path / "nohdr.txt"
+    path.write_text("2 2 0\n1 5 3 4\n2 6 1 1\n")
+    problem = read_uflib(path)
+    assert problem.opening_cost.tolist() == [5.0, 6.0]
+    assert "'FILE:' line is missing" in caplog.text
+    cr_only = tmp_path / "cr.txt"
+    cr_only.write_bytes(b"FILE: cr\r2 2 0\r1 5 3 4\r2 6 1 1\r")
+    assert read_uflib(cr_only).opening_cost.tolist() == [5.0, 6.0]
+
+
+def test_points_header_counts_and_cost_positions_in_messages(tmp_path):
+    magic = tmp_path / "magic.txt"
+    magic.write_text("POINTS\n")
+    with pytest.raises(InputError, match="expected the counts 'n_demand n_sites p' after 'POINTS', found 0 tokens"):
+        read_points(magic)
+    negative = tmp_path / "neg.txt"
+    negative.write_text("3 2\n10 5\n10 5\n10 5\n3 1 2 9\n3 2 -1 4\n")  # customer 2's cost from facility 2
+    with pytest.raises(InputError, match=r"first: facility 2, customer 2 = -1.0"):
+        read_orlib_cap(negative)

@@ -249,9 +249,13 @@ def check_values(values: np.ndarray, path: Path, what: str, *, positive: bool = 
     if bad.any():
         first = int(np.flatnonzero(bad.ravel())[0])
         need = "positive" if positive else "finite and ≥ 0"
+        if values.ndim == 2:  # a cost table (facilities × customers), whatever order the file lists it in
+            row, column = np.unravel_index(first, values.shape)
+            where = f"facility {row + 1}, customer {column + 1}"
+        else:
+            where = f"entry {first + 1}"
         raise InputError(
-            f"{path}: {np.count_nonzero(bad)} {what} are not {need} "
-            f"(first: entry {first + 1} = {values.ravel()[first]})"
+            f"{path}: {np.count_nonzero(bad)} {what} are not {need} (first: {where} = {values.ravel()[first]})"
         )
 
 

@@ -72,9 +72,14 @@ def read_uflib(path: Path) -> Problem:
     path = Path(path)
     text = read_text(path)
     if text.lstrip().upper().startswith(HEADER):
-        header, _, body = text.lstrip().partition("\n")
+        header, _, body = text.lstrip().replace("\r\n", "\n").replace("\r", "\n").partition("\n")
         opening_cost, total_cost = _parse_simple(body, path, header_tokens=len(header.split()))
         layout = "simple"
+    elif _simple_without_header(text.split()):
+        logger.warning("%s: read as the UflLib simple format ('n m 0', then 'i f_i c_i1 … c_im' per facility with "
+                       "labels 1 … n), which its layout fits, although its 'FILE:' line is missing", path)
+        opening_cost, total_cost = _parse_simple(text, path, header_tokens=0)
+        layout = "simple, no FILE: line"
     else:
         data = parse_orlib_cap(path, ignore_capacity=True)
         opening_cost, total_cost = data.opening_cost, data.total_cost
@@ -112,6 +117,22 @@ def _parse_simple(body: str, path: Path, *, header_tokens: int) -> tuple[np.ndar
     total_cost = rows[order, 2:]
     check_dense_values(path, opening_cost=opening_cost, total_cost=total_cost)
     return opening_cost, total_cost
+
+
+def _simple_without_header(tokens: list[str]) -> bool:
+    """Whether ``tokens`` fit the simple format exactly: 'n m 0', then n rows of 2 + m numbers whose first
+    is a label, the labels 1 … n each once (an OR-Library layout file has its fixed costs there)."""
+    try:
+        n_sites, n_customers, zero = int(tokens[0]), int(tokens[1]), float(tokens[2])
+    except (ValueError, IndexError):
+        return False
+    if zero != 0 or n_sites < 1 or n_customers < 1 or len(tokens) != 3 + n_sites * (2 + n_customers):
+        return False
+    labels = tokens[3::2 + n_customers]
+    try:
+        return sorted(float(label) for label in labels) == list(range(1, n_sites + 1))
+    except ValueError:
+        return False
 
 
 def _describe(label: np.ndarray, expected: np.ndarray) -> str:
