@@ -84,7 +84,7 @@ def _points(tokens: list[str], path: Path) -> DistanceInstance:
         tokens[1:], path, "the counts 'n_demand n_sites p' after 'POINTS'",
         ["the number of demand points (token 2)", "the number of sites (token 3)", "p (token 4)"],
     )
-    check_token_count(tokens, 4 + 3 * n_demand + 2 * n_sites, path,
+    check_token_count(tokens[1:], 3 + 3 * n_demand + 2 * n_sites, path,
                       f"{n_demand} demand points 'x y w' and {n_sites} sites 'x y'")
     check_table_fits(path, n_demand, n_sites, "distance")
     values = to_floats(tokens[4:], path, start=4)
