@@ -250,3 +250,15 @@ def test_points_header_counts_and_cost_positions_in_messages(tmp_path):
     negative.write_text("3 2\n10 5\n10 5\n10 5\n3 1 2 9\n3 2 -1 4\n")  # customer 2's cost from facility 2
     with pytest.raises(InputError, match=r"first: facility 2, customer 2 = -1.0"):
         read_orlib_cap(negative)
+
+
+def test_an_or_library_file_read_as_ufl_ignores_its_demands():
+    """UFL ignores capacities and demands (the M instances hold 0 and 1): a demand of -1 was refused."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mneg.txt"
+        path.write_text("2 2\n0 5\n0 6\n-1\n1 2\n1\n3 1\n")
+        problem = read_uflib(path)
+    assert problem.demand.ravel().tolist() == [1.0, 1.0]
+    assert problem.opening_cost.tolist() == [5.0, 6.0]

@@ -58,8 +58,9 @@ def parse_orlib_cap(path: Path, *, capacity: float | None = None, ignore_capacit
     """Read the numbers of an OR-Library ``cap`` file; ``capacity`` replaces the word ``capacity``.
 
     Raises :class:`InputError` for a missing file, a wrong token count, a non-numeric token, or (unless
-    ``ignore_capacity``, for uncapacitated use) a missing ``capacity`` for a file with the word, or a
-    ``capacity`` given for a file whose capacities are numbers.
+    ``ignore_capacity``, for uncapacitated use, where capacities and demands are not checked either) a
+    missing ``capacity`` for a file with the word, or a ``capacity`` given for a file whose capacities
+    are numbers.
     """
     path = Path(path)
     tokens, n_sites, n_customers = read_sites_customers(path, "warehouses", lambda m, n: 2 + 2 * m + n * (1 + m))
@@ -93,7 +94,7 @@ def parse_orlib_cap(path: Path, *, capacity: float | None = None, ignore_capacit
         path,
         capacity=None if ignore_capacity else site_capacity[~is_word],
         opening_cost=opening_cost,
-        demand=demand,
+        demand=None if ignore_capacity else demand,  # uncapacitated use ignores demands too (M instances: 1)
         total_cost=total_cost,
     )
     return OrlibCap(site_capacity, opening_cost, demand, total_cost, bool(is_word.any()))
