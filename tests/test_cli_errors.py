@@ -254,8 +254,8 @@ def test_bench_optima_with_a_bad_parameter_are_refused_before_solving_naming_the
     solved = solve_raising(monkeypatch, AssertionError("solved before the optima were checked"))
     result = invoke("bench", "cap", str(instance), "--optima", str(optima))
     assert result.exit_code == 2 and result.stdout == "" and not solved
-    assert result.stderr.splitlines() == [f"error: {optima}: line 3 (b): parameter 'p=abc' is not key=number; write "
-                                          "e.g. capacity=8000 or p=5"]
+    assert result.stderr.splitlines() == [f"error: {optima}: the row of instance 'b': parameter 'p=abc' is not "
+                                          "key=number; write e.g. capacity=8000 or p=5"]
 
 
 def test_bench_a_time_limit_before_any_solution_is_time_limit_not_error(tmp_path, monkeypatch):

@@ -305,6 +305,8 @@ def test_lines_across_the_antimeridian_are_split_there():
     assert list(second.geoms[0].coords) == [(177.4, -17.8), (178.4, -18.1)]
     plain = lonlat_lines(coords[1:])
     assert plain[0].geom_type == "LineString"  # no line crosses: plain lines, as before
+    [short] = lonlat_lines(np.array([[[-175.0, -17.0], [190.0, -16.0]]]))  # 190° written 0–360: −170°
+    assert list(short.coords) == [(-175.0, -17.0), (-170.0, -16.0)]
 
 
 def test_a_region_mostly_unmet_is_mainly_unmet():
@@ -323,3 +325,32 @@ def test_a_region_mostly_unmet_is_mainly_unmet():
     flows_table.loc[1, "quantity"] = 45.0  # B: 45 from microfactories against 40 unmet
     service = region_service(SimpleNamespace(tables=tables)).set_index("region_id")
     assert service.loc["B", "served_by"] == "micro"
+
+
+def test_the_unmet_label_compares_the_customers_demand_under_demand_factors():
+    """Proximity: 55 of 100 served, delivered as 44 (factor 0.8), 45 unmet: mainly served, not 'unmet'."""
+    from planner.export.layers import region_service
+
+    regions_table = pd.DataFrame({"region_id": ["A"], "product": "p", "demand": [100.0], "served": [55.0],
+                                  "unmet": [45.0], "unmet_cost": [4500.0]})
+    flows_table = pd.DataFrame({"region_id": ["A"], "facility_type": ["micro"], "quantity": [44.0], "served": [55.0]})
+    tables = SimpleNamespace(regions=regions_table, flows=flows_table,
+                             cost_to_serve=lambda: pd.Series([1.0], index=["A"]))
+    assert region_service(SimpleNamespace(tables=tables))["served_by"].tolist() == ["micro"]
+
+
+def test_gis_layers_split_crossing_lines_and_the_map_reads_ends_of_split_lines():
+    from planner.export.layers import split_at_antimeridian
+    from planner.export.static_map import line_ends
+
+    lines = gpd.GeoDataFrame({"quantity": [1.0, 2.0]}, geometry=[LineString([(-179.95, -16.8), (179.39, -16.43)]),
+                                                                 LineString([(177.4, -17.8), (178.4, -18.1)])],
+                             crs="EPSG:4326")
+    split = split_at_antimeridian(lines)
+    assert split["quantity"].tolist() == [1.0, 2.0] and split.crs == lines.crs
+    assert [len(g.geoms) for g in split.geometry] == [2, 1]
+    (x0, y0), (x1, y1) = line_ends(np.asarray(split.geometry.array, dtype=object))
+    assert x0.tolist() == [-179.95, 177.4] and x1.tolist() == [179.39, 178.4]  # the flows' ends, as before
+    assert y0.tolist() == [-16.8, -17.8] and y1.tolist() == [-16.43, -18.1]
+    (x0, _), _ = line_ends(np.array([None, LineString()], dtype=object))
+    assert np.isnan(x0).all()

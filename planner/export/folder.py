@@ -28,7 +28,14 @@ from typing import Any
 
 from planner.errors import InputError, truncated
 from planner.export.interactive_map import write_interactive_map
-from planner.export.layers import flow_layer, inbound_layer, region_layer, site_layer, supplier_layer
+from planner.export.layers import (
+    flow_layer,
+    inbound_layer,
+    region_layer,
+    site_layer,
+    split_at_antimeridian,
+    supplier_layer,
+)
 from planner.export.report import write_report
 from planner.export.static_map import draw_maps
 from planner.export.summary import build_summary, clean_for_json
@@ -408,8 +415,10 @@ def _write_tables(run: Run, inputs: Inputs, staging: Path):
         warnings.simplefilter("ignore", RuntimeWarning)
         regions.to_file(staging / "network.gpkg", layer="regions", driver="GPKG")
         sites.to_file(staging / "network.gpkg", layer="sites", driver="GPKG")
-        flows.to_file(staging / "network.gpkg", layer="flows", driver="GPKG")
-        for name, layer in (("inbound", inbound_layer(run)), ("suppliers", supplier_layer(run))):
+        split_at_antimeridian(flows).to_file(staging / "network.gpkg", layer="flows", driver="GPKG")
+        inbound = inbound_layer(run)
+        for name, layer in (("inbound", None if inbound is None else split_at_antimeridian(inbound)),
+                            ("suppliers", supplier_layer(run))):
             if layer is not None:
                 layer.to_file(staging / "network.gpkg", layer=name, driver="GPKG")
     return regions, sites, flows

@@ -10,6 +10,7 @@ import shapely
 from planner.inputs.geo import LONLAT
 from planner.inputs.prepare import Inputs
 from planner.pipeline import Run
+from planner.results import served_column
 
 
 def region_service(run: Run) -> pd.DataFrame:
@@ -17,7 +18,8 @@ def region_service(run: Run) -> pd.DataFrame:
     of it is unmet than any type serves), cost to serve."""
     regions, flows = run.tables.regions, run.tables.flows
     totals = regions.groupby("region_id")[["demand", "served", "unmet", "unmet_cost"]].sum()
-    by_type = flows.groupby(["region_id", "facility_type"])["quantity"].sum().unstack(fill_value=0.0)
+    served = served_column(flows)  # the customers' demand each flow serves (not what a demand factor delivers)
+    by_type = flows.groupby(["region_id", "facility_type"])[served].sum().unstack(fill_value=0.0)
     main_type = by_type.idxmax(axis=1) if len(by_type.columns) else pd.Series(dtype=object)
     cost_to_serve = run.tables.cost_to_serve()
     frame = totals.assign(
@@ -62,8 +64,19 @@ def flow_layer(run: Run) -> gpd.GeoDataFrame:
         ],
         axis=1,
     )
-    geometry = lonlat_lines(coords) if len(flows) else []
+    geometry = shapely.linestrings(coords) if len(flows) else []
     return gpd.GeoDataFrame(flows.copy(), geometry=geometry, crs=LONLAT)
+
+
+def split_at_antimeridian(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A layer of two-point lon/lat lines (flows, inbound) for GIS files: the lines that cross the
+    antimeridian split there (:func:`lonlat_lines`). The maps draw the layers as they are, shifting
+    longitudes themselves."""
+    geoms = np.asarray(lines.geometry.array, dtype=object) if len(lines) else np.zeros(0, dtype=object)
+    if not len(geoms) or not (shapely.get_num_coordinates(geoms) == 2).all():
+        return lines
+    split = lonlat_lines(shapely.get_coordinates(geoms).reshape(-1, 2, 2))
+    return gpd.GeoDataFrame(lines.drop(columns=lines.geometry.name), geometry=list(split), crs=lines.crs)
 
 
 def lonlat_lines(coords: np.ndarray) -> np.ndarray:
@@ -71,6 +84,8 @@ def lonlat_lines(coords: np.ndarray) -> np.ndarray:
     crosses the antimeridian (the short way round, as its ``distance_km`` is measured) and is split
     there into two parts (RFC 7946), so that no GIS draws it once round the world. All lines are
     multi-part where one is, as a GeoPackage layer has one geometry type."""
+    coords = coords.copy()
+    coords[:, :, 0] = np.where(coords[:, :, 0] > 180.0, coords[:, :, 0] - 360.0, coords[:, :, 0])  # 0–360° data
     lon, lat = coords[:, :, 0], coords[:, :, 1]
     crossing = np.abs(lon[:, 1] - lon[:, 0]) > 180.0
     if not crossing.any():
@@ -99,7 +114,7 @@ def inbound_layer(run: Run) -> gpd.GeoDataFrame | None:
     s = site_pos.reindex(inbound["site_id"]).to_numpy()
     coords = np.stack([np.column_stack([supply.supplier_lon[j], supply.supplier_lat[j]]),
                        np.column_stack([problem.site_lon[s], problem.site_lat[s]])], axis=1)
-    geometry = lonlat_lines(coords) if len(inbound) else []
+    geometry = shapely.linestrings(coords) if len(inbound) else []
     return gpd.GeoDataFrame(inbound.copy(), geometry=geometry, crs=LONLAT)
 
 

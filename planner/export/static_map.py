@@ -158,8 +158,21 @@ def _nearest_label(lon: np.ndarray, lat: np.ndarray, anchors_xyz: np.ndarray, la
 def _line_ends(flows: gpd.GeoDataFrame) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """lon and lat of the first and of the last vertex of each flow line (NaN for a missing or empty line)."""
     geoms = np.asarray(flows.geometry.array, dtype=object) if len(flows) else np.zeros(0, dtype=object)
-    first, last = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
-    return (shapely.get_x(first), shapely.get_y(first)), (shapely.get_x(last), shapely.get_y(last))
+    return line_ends(geoms)
+
+
+def line_ends(geoms: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """(x, y) of the first and of the last vertex of each line, also of a line in parts (a flow split at
+    the antimeridian); NaN for a missing or empty one."""
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    rows = np.arange(len(geoms))
+    first = np.searchsorted(owner, rows, side="left")
+    last = np.searchsorted(owner, rows, side="right") - 1
+    has = last >= first
+    ends = np.full((2, 2, len(geoms)), np.nan)
+    for end, position in enumerate((first, last)):
+        ends[end, :, has] = coords[position[has]]
+    return (ends[0, 0], ends[0, 1]), (ends[1, 0], ends[1, 1])
 
 
 def _merge_flows(flows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -631,8 +644,7 @@ def _draw_inbound(ax: Axes, crs: str, view, supply: _Supply) -> None:
     if not len(supply.inbound):
         return
     lines = np.asarray(supply.inbound.to_crs(crs).geometry.array, dtype=object)
-    (x0, y0), (x1, y1) = ([shapely.get_x(point), shapely.get_y(point)]
-                          for point in (shapely.get_point(lines, 0), shapely.get_point(lines, -1)))
+    (x0, y0), (x1, y1) = line_ends(lines)
     finite = np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1)
     rows = np.flatnonzero(finite & (_inside(view, x0, y0) | _inside(view, x1, y1)))
     if not len(rows):

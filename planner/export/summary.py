@@ -9,6 +9,7 @@ from typing import Any
 from planner import __version__
 from planner.inputs.objectives import MEASURES, OBJECTIVE_TEXTS, OBJECTIVE_UNITS, UNITS, kind_value
 from planner.pipeline import Run
+from planner.solver.presolve import PRESOLVE_SOLVER
 
 
 def clean_for_json(value: Any) -> Any:
@@ -77,6 +78,15 @@ def objective_kind_block(run: Run) -> dict[str, Any] | None:
     }
 
 
+def solver_seconds(run: Run) -> float:
+    """The seconds of the solver whose answer this is: HiGHS's run, or, where the answer is the
+    presolve's own (HiGHS not run, ``solve_s`` 0), the presolve's (the report read "solve time 0.00 s")."""
+    report = run.report
+    if report.solver == PRESOLVE_SOLVER and not report.solve_s:
+        return float(run.timing.seconds.get("presolve", 0.0))
+    return report.solve_s
+
+
 def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     """The summary dictionary; ``costs`` add up to ``objective`` (currency/yr; for a classic kind in its
     measure's unit, ``units``); ``warnings`` each once, in order."""
@@ -99,7 +109,7 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
         "objective_kind": objective_kind_block(run),
         "timing": {name: round(seconds, 4) for name, seconds in run.timing.seconds.items()},
         "size": run.problem.summary(),
-        "solver": {"name": report.solver, "nodes": report.nodes, "solve_s": report.solve_s},
+        "solver": {"name": report.solver, "nodes": report.nodes, "solve_s": solver_seconds(run)},
         "inputs": sources,
         "warnings": list(dict.fromkeys(warnings)),
         "audit": run.audit.to_dict(),

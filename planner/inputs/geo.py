@@ -63,7 +63,8 @@ def representative_lonlat(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarr
         inside = shapely.point_on_surface(shifted[unwrapped])
         lon[unwrapped] = shapely.get_x(inside)
         lat[unwrapped] = shapely.get_y(inside)
-    lon = np.where(lon > 180.0, lon - 360.0, lon)  # unwrapped ones and 0–360° data into [−180, 180]
+    lon = np.where((lon > 180.0) & (lon <= 360.0), lon - 360.0, lon)  # unwrapped ones and 0–360° data into ±180°
+    # (beyond 360° stays, for the checks to refuse)
     return lon, lat
 
 

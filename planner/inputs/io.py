@@ -243,27 +243,47 @@ def _parse_wkt(text: np.ndarray) -> np.ndarray:
         return shapely.from_wkt(text, on_invalid="ignore")
 
 
-def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | None, fix: str) -> gpd.GeoDataFrame:
-    """The table with the WKT text of ``column`` as its geometry (``crs`` default EPSG:4326; in degrees the
-    coordinates are checked as coordinate columns are). An empty cell is a missing geometry (refused by
-    name where a geometry is needed); text that is not WKT is an error naming the rows."""
-    text = frame[column].astype(object).where(frame[column].notna(), None)
-    text = text.map(lambda value: None if value is None or not str(value).strip() else str(value).strip())
-    geoms = _parse_wkt(text.to_numpy(dtype=object))
-    bad = text.notna().to_numpy() & shapely.is_missing(geoms)
-    if bad.any():
-        rows = (np.flatnonzero(bad) + 1).tolist()
-        raise InputError(f"{path}: column '{column}' is not WKT geometry in rows {truncated(rows)} (values "
-                         f"{text[bad].head(2).str.slice(0, 40).tolist()}); write e.g. POINT (13.4 52.5) or POLYGON "
-                         "((...)), or give lon/lat columns")
+def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | None,
+                      points_only: bool = False) -> gpd.GeoDataFrame:
+    """The table with the WKT text of ``column`` as its geometry (``crs`` default EPSG:4326). An empty
+    cell is a missing geometry (refused by name where a geometry is needed); text that is not WKT,
+    coordinates that are not finite numbers, degrees outside ±180°/±90° (360° for longitudes written
+    0–360°) and, with ``points_only`` (sites, suppliers), other geometries than points are errors
+    naming the rows."""
+    text = np.array([None if _blank(value) else str(value).strip() for value in frame[column]], dtype=object)
+    geoms = _parse_wkt(text)
+    not_wkt = (text != None) & shapely.is_missing(geoms)  # noqa: E711 - elementwise
+    quoted = [value[:40] for value in text[not_wkt][:2]]
+    _refuse_rows(path, column, not_wkt, "is not WKT geometry",
+                 f"values {quoted}; write e.g. POINT (13.4 52.5) or POLYGON ((...)), or give lon/lat columns")
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    not_finite = np.zeros(len(geoms), dtype=bool)
+    not_finite[owner[~np.isfinite(coords).all(axis=1)]] = True
+    _refuse_rows(path, column, not_finite, "has coordinates that are not finite numbers (inf or NaN)", "fix them")
+    if points_only:
+        _refuse_rows(path, column, ~shapely.is_missing(geoms) & (shapely.get_type_id(geoms) != 0), "is not a POINT",
+                     "give each site's location as POINT (x y)")
     try:
         frame = gpd.GeoDataFrame(frame.drop(columns=column), geometry=geoms, crs=crs or LONLAT)
     except Exception as error:
         raise InputError(f"{path}: --crs '{crs}' is not a CRS pyproj knows ({error}); e.g. EPSG:3857") from None
-    coords = shapely.get_coordinates(geoms)
-    if frame.crs.is_geographic and len(coords) and np.isfinite(coords).all():
-        check_degrees(coords[:, 0], coords[:, 1], path, (f"{column} (x)", f"{column} (y)"), fix)
+    if frame.crs.is_geographic:
+        bounds = shapely.bounds(geoms)
+        with np.errstate(invalid="ignore"):
+            outside = (bounds[:, 0] < -180) | (bounds[:, 2] > 360) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
+        _refuse_rows(path, column, outside, "has coordinates outside ±180° longitude / ±90° latitude",
+                     "write x as the longitude and y as the latitude in degrees, or pass the data's --crs")
     return frame
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip()
+
+
+def _refuse_rows(path: Path, column: str, bad: np.ndarray, what: str, fix: str) -> None:
+    if bad.any():
+        rows = (np.flatnonzero(bad) + 1).tolist()
+        raise InputError(f"{path}: column '{column}' {what} in rows {truncated(rows)}; {fix}")
 
 
 def points_from_table(
@@ -273,12 +293,14 @@ def points_from_table(
     lat: str | None = None,
     crs: str | None = None,
     fix: str = REGION_FIX,
+    points_only: bool = False,
 ) -> gpd.GeoDataFrame:
     """Point geometries from the coordinate columns of a table (``crs`` default EPSG:4326, lon/lat
     degrees; degrees must lie within [−180, 360] longitude and [−90, 90] latitude), or, where no
-    coordinate columns are given or found, the geometries of a WKT column (:func:`geometry_from_wkt`)."""
+    coordinate columns are given or found, the geometries of a WKT column (:func:`geometry_from_wkt`;
+    ``points_only`` for sites and suppliers)."""
     if not (lon or lat) and coordinate_pair(frame) is None and (wkt := wkt_column(frame)) is not None:
-        return geometry_from_wkt(frame, wkt, path, crs, fix)
+        return geometry_from_wkt(frame, wkt, path, crs, points_only)
     lon, lat = coordinate_columns(frame, path, lon, lat, fix)
     xy = {}
     for column in (lon, lat):
@@ -351,9 +373,9 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: s
 
 
 def sheet_note(frame: pd.DataFrame) -> str:
-    """'; only the workbook's first sheet ... is read: move the data there' for a table read from a
-    workbook of several sheets, else ''."""
-    return f"; {frame.attrs[FIRST_SHEET]}: move the data there" if FIRST_SHEET in frame.attrs else ""
+    """'; only the workbook's first sheet ... is read' for a table read from a workbook of several sheets,
+    else ''."""
+    return f"; {frame.attrs[FIRST_SHEET]}" if FIRST_SHEET in frame.attrs else ""
 
 
 def read_regions(
@@ -407,7 +429,7 @@ def read_sites(path: Path) -> gpd.GeoDataFrame:
     if is_table(path):
         table = read_table(path, "sites", "--sites", text_columns=("site_id",))
         require_columns(table, ["site_id"], path, "each candidate site needs an id")
-        frame = points_from_table(table, path, fix=SITES_FIX)
+        frame = points_from_table(table, path, fix=SITES_FIX, points_only=True)
     else:
         frame = read_vector(path, None, "sites", "--sites")
     require_columns(frame, ["site_id"], path, "each candidate site needs an id")

@@ -250,7 +250,7 @@ def demand_points(frame: gpd.GeoDataFrame, source: RegionSource) -> tuple[np.nda
         lon_col, lat_col = source.demand_point_columns
         lon, lat = frame[lon_col].to_numpy(dtype=float), frame[lat_col].to_numpy(dtype=float)
         check_demand_points(frame, source.path, lon, lat, source.demand_point_columns)
-        return lon, lat
+        return np.where((lon > 180.0) & (lon <= 360.0), lon - 360.0, lon), lat  # 0–360° data in ±180°
     return representative_lonlat(frame)
 
 

@@ -259,20 +259,11 @@ def _solve_standard(problem, options: SolverOptions, index, start, timing: Timin
     if options.time_limit_s is not None and "presolve" in timing.seconds:
         remaining = options.time_limit_s - timing.seconds["presolve"]
         if single is not None and start is not None and remaining < HIGHS_START_S_PER_ARC * problem.n_arcs:
-            return _with_presolve_time(_single_start_only(problem, index, start, single.bound, options), timing)
+            return _single_start_only(problem, index, start, single.bound, options)
         options = dataclasses.replace(options, time_limit_s=max(remaining, LEFT_FLOOR_S))
     route = _solve_with_pyomo if options.builder == "pyomo" else _solve_with_arrays
-    report, solution = _with_presolve_time(route(problem, index, options, presolve, start, timing), timing)
+    report, solution = route(problem, index, options, presolve, start, timing)
     return (report, solution) if single is None else (combine_bounds(report, single.bound), solution)
-
-
-def _with_presolve_time(answer: tuple[SolveReport, Solution], timing: Timing) -> tuple[SolveReport, Solution]:
-    """The answer with the presolve's seconds as its solve time where the answer is the presolve's own
-    (HiGHS not run: ``solve_s`` was 0 and the report's solve time read 0.00 s)."""
-    report, solution = answer
-    if report.solver != PRESOLVE_SOLVER or report.solve_s > 0:
-        return answer
-    return dataclasses.replace(report, solve_s=timing.seconds.get("presolve", 0.0)), solution
 
 
 def with_start(problem: Problem, index: ModelIndex, presolve: PresolveResult, start: Solution) -> PresolveResult:

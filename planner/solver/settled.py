@@ -26,7 +26,7 @@ import numpy as np
 
 from planner.model.index import ModelIndex
 from planner.problem import Problem
-from planner.solver.outcome import SolveReport
+from planner.solver.outcome import SolveReport, Status
 
 logger = logging.getLogger(__name__)
 
@@ -49,19 +49,26 @@ def unavoidable_penalty(problem: Problem, index: ModelIndex) -> float:
 
 
 def warn_if_unsettled(problem: Problem, index: ModelIndex, report: SolveReport) -> None:
-    """Log a warning where the run's absolute gap is more than ``UNSETTLED_SHARE`` of the costs its
-    network decides (see the module), naming the floor and a MIP gap that would settle it."""
+    """Log a warning where the run's absolute gap (against the larger of its bound and the floor) is more
+    than ``UNSETTLED_SHARE`` of the costs its network decides (see the module), naming the floor and
+    the fix: a MIP gap that would settle the network where the run stopped at its gap, more time where
+    it stopped at a limit."""
     if problem.objective_kind != "cost" or report.objective is None or report.best_bound is None:
         return
-    objective, gap = report.objective, report.objective - report.best_bound
-    floor = unavoidable_penalty(problem, index)
-    decided = objective - floor
+    objective, floor = report.objective, unavoidable_penalty(problem, index)
+    gap, decided = objective - max(report.best_bound, floor), objective - floor
     if floor <= 0 or gap <= 0 or decided <= 0 or gap <= UNSETTLED_SHARE * decided:
         return
+    settling_gap = report.mip_gap_tolerance * decided / abs(objective)
+    if report.status not in (Status.OPTIMAL, Status.GAP_LIMIT):
+        fix = "give it more time (--time-limit)"
+    elif settling_gap > 0:
+        fix = f"lower --mip-gap to {settling_gap:.2g} or below"
+    else:
+        fix = "lower --mip-gap"
     currency = problem.currency
     logger.warning(
         "the run's gap (%s %s/yr, %.3g%% of the objective) is %.0f%% of the costs the network decides: %s %s/yr of "
         "the objective is the unmet penalty for demand no network can serve (beyond every site's largest capacity, "
-        "or out of reach), so the network is not settled at this gap; lower --mip-gap to %.2g or below, or check "
-        "the demand's unit", f"{gap:,.0f}", currency, 100 * gap / abs(objective), 100 * gap / decided,
-        f"{floor:,.0f}", currency, report.mip_gap_tolerance * decided / abs(objective))
+        "or out of reach), so the network is not settled at this gap; %s, or check the demand's unit",
+        f"{gap:,.0f}", currency, 100 * gap / abs(objective), 100 * gap / decided, f"{floor:,.0f}", currency, fix)

@@ -131,12 +131,12 @@ def read_known_optima(path: Path) -> pd.DataFrame:
         bad = table.loc[~np.isfinite(values.astype(float)), "instance"].tolist()
         raise InputError(f"{path}: optimal_value is not a finite number for {', '.join(bad[:5])}")
     table["optimal_value"] = values.astype(float)
-    for row, text in enumerate(table["params"], start=2):  # line 1 is the header
+    for row, text in enumerate(table["params"]):
         try:
             parse_params(text)
         except InputError as error:
             reason = str(error).removeprefix("known optima: ")
-            raise InputError(f"{path}: line {row} ({table['instance'].iloc[row - 2]}): {reason}; write e.g. "
+            raise InputError(f"{path}: the row of instance '{table['instance'].iloc[row]}': {reason}; write e.g. "
                              "capacity=8000 or p=5") from None
     _refuse_conflicting_optima(table, path)
     return table
