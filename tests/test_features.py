@@ -339,6 +339,22 @@ def test_single_sourcing_infeasibility_is_explained(demand, expected, screen):
         solve_problem(problem, EXACT, screen=screen)
 
 
+def test_a_region_too_large_for_any_one_facility_that_may_go_unmet_is_named_in_a_warning(caplog):
+    """With a penalty the region of 1,200 (sites of 1,000) stays unmet whatever is built: said by name."""
+    import logging
+
+    from planner.pipeline import solve_problem
+
+    problem = dense_problem([1200, 100, 100], [10, 10], [1000, 1000], [[1, 2, 3], [3, 2, 1]], penalty=50.0,
+                            single_sourcing=True)
+    with caplog.at_level(logging.WARNING, logger="planner"):
+        run = solve_problem(problem, EXACT)
+    [line] = [r.getMessage() for r in caplog.records if "single sourcing" in r.getMessage()]
+    assert line.startswith("single sourcing: 1 region(s) need more than any one facility can make and stay unmet "
+                           "(their unmet penalty is paid): 'r0' needs 1,200 units/yr of 'p'")
+    assert run.tables.regions.set_index("region_id").loc["r0", "unmet"] == pytest.approx(1200)
+
+
 def test_a_scenario_model_is_explained_by_its_largest_cell_that_is_infeasible_alone():
     """Two sites of 40, at most one open: demand 30 fits one, 70 needs two. The cells are tried
     largest first; the one of 70 is infeasible alone, named with the count explanation; where every

@@ -157,10 +157,11 @@ def check_capacity_in_reach(problem: Problem) -> None:
         "an unmet penalty")
 
 
-def oversized_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """Under single sourcing, the (region, product) pairs that must be served (no unmet penalty) but
-    whose demand exceeds the largest capacity of every option that can serve them (each arc's own
-    demand, proximity factor included): (region indices, product indices); empty without single sourcing."""
+def oversized_pairs(problem: Problem, must_serve: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Under single sourcing, the (region, product) pairs that must be served (no unmet penalty; with
+    ``must_serve`` False, those that may go unmet) but whose demand exceeds the largest capacity of
+    every option that can serve them (each arc's own demand, proximity factor included): (region
+    indices, product indices); empty without single sourcing."""
     empty = np.zeros(0, dtype=int)
     if not problem.single_sourcing or not problem.n_arcs:
         return empty, empty
@@ -169,25 +170,35 @@ def oversized_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     has_fit[problem.arc_region[fits], problem.arc_product[fits]] = True
     reached = np.zeros(problem.demand.shape, dtype=bool)
     reached[problem.arc_region, problem.arc_product] = True
-    must_serve = ~np.isfinite(problem.unmet_penalty)[None, :] & (problem.demand > 0)
-    return np.nonzero(must_serve & reached & ~has_fit)
+    served_kind = ~np.isfinite(problem.unmet_penalty) if must_serve else np.isfinite(problem.unmet_penalty)
+    return np.nonzero(served_kind[None, :] & (problem.demand > 0) & reached & ~has_fit)
 
 
 def check_single_source_sizes(problem: Problem) -> None:
-    """Under single sourcing, every pair that must be served fits whole into some option that can serve it."""
-    regions, products = oversized_pairs(problem)
-    if not len(regions):
-        return
+    """Under single sourcing, every pair that must be served fits whole into some option that can serve it;
+    a pair that may go unmet and fits into none stays unmet whatever is built: a warning names it."""
+    unmet = _oversized_items(problem, *oversized_pairs(problem, must_serve=False))
+    if unmet:
+        logger.warning("single sourcing: %d region(s) need more than any one facility can make and stay unmet (their "
+                       "unmet penalty is paid): %s; allow split flows (network.single_sourcing = false) or add modules "
+                       "or capacity to serve them", len(unmet), truncated(unmet, 3))
+    items = _oversized_items(problem, *oversized_pairs(problem))
+    if items:
+        raise InfeasibleError(
+            f"single sourcing: {len(items)} region(s) need more than any one facility can make: {truncated(items, 3)}; "
+            "allow split flows (network.single_sourcing = false), add modules or capacity, or set an unmet penalty"
+        )
+
+
+def _oversized_items(problem: Problem, regions: np.ndarray, products: np.ndarray) -> list[str]:
+    """'<region>' needs … units/yr of '<product>', the largest facility that can serve it makes …"""
     items = []
     for r, p in zip(regions.tolist(), products.tolist(), strict=True):
         arcs = (problem.arc_region == r) & (problem.arc_product == p)
         largest = float(problem.option_capacity_max[problem.arc_option[arcs]].max())
         items.append(f"'{problem.region_ids[r]}' needs {problem.arc_demand[arcs].min():,.6g} units/yr of "
                      f"'{problem.product_ids[p]}', the largest facility that can serve it makes {largest:,.6g}")
-    raise InfeasibleError(
-        f"single sourcing: {len(items)} region(s) need more than any one facility can make: {truncated(items, 3)}; "
-        "allow split flows (network.single_sourcing = false), add modules or capacity, or set an unmet penalty"
-    )
+    return items
 
 
 def site_capacities(problem: Problem) -> np.ndarray:
