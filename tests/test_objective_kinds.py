@@ -295,3 +295,24 @@ def test_a_classic_kinds_count_limit_names_the_key_that_set_it(tmp_path, objecti
     result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1 and message in result.output, result.output
     assert "objective.p" not in result.output and "unmet penalty" not in result.output
+
+
+def test_a_p_center_search_stops_at_its_time_limit_with_the_least_radius_known_feasible(monkeypatch):
+    """Past the deadline each further covering step still had a second of its own (a 1 s limit ran 5 s):
+    now the search stops with its smallest feasible radius, status time_limit, a valid upper value."""
+    from planner.solver import center_search
+
+    problem, km = random_instance(3, n_sites=6, n_regions=9)
+    classic = classic_problem(problem, "p_center", 2)
+    optimum = brute(km, problem.demand[:, 0], "p_center", 2)
+    clock = iter(np.arange(0.0, 1000.0, 1.0))  # every reading a second later: the deadline passes at once
+    monkeypatch.setattr(center_search.time, "perf_counter", lambda: float(next(clock)))
+    run = solve_problem(classic, dataclasses.replace(EXACT, time_limit_s=0.5))
+    assert run.report.status.value == "time_limit" and run.report.termination.endswith("1 steps")
+    radius = kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions)
+    assert radius >= optimum - 1e-9  # a feasible radius, not claimed least
+    monkeypatch.undo()
+    exact = solve_problem(classic, EXACT)
+    assert exact.report.status.value == "optimal"
+    assert kind_value(exact.problem, exact.tables.flows, exact.tables.sites, exact.tables.regions) == \
+        pytest.approx(optimum)

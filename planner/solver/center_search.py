@@ -7,7 +7,8 @@ The optimal R is one of the arc distances :math:`\rho_1 < \rho_2 < \dots`. For a
 number of open facilities (opening cost 1, count at most p): feasible ⇔ R* ≤ ρ_k. A binary search
 over k, started at the largest nearest-site distance of any demand pair (no radius below it can
 serve that pair), finds the first feasible level; every "infeasible" is HiGHS's proof, every
-"feasible" a solution, so the radius is proven optimal when no step ran out of time. The network
+"feasible" a solution, so the radius is proven optimal when no step ran out of time. At the time limit
+the search stops with the smallest level known feasible (status ``time_limit``). The network
 returned is the p-median on the arcs within the optimal radius (the same radius, least
 demand-weighted distance), so the report's objective is that sum (units·km/yr, what the problem's
 costs measure: ``planner.inputs.objectives``) and the radius is read off the flows.
@@ -25,7 +26,7 @@ from planner.errors import InfeasibleError, SolverError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import ARC_FIELDS, Problem
-from planner.solver.outcome import SolveReport, SolverOptions, Status
+from planner.solver.outcome import LEFT_FLOOR_S, SolveReport, SolverOptions, Status
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,10 @@ class CenterSearch:
         self.steps = 0
 
     def left(self) -> float | None:
-        return None if self.deadline is None else max(self.deadline - time.perf_counter(), 1.0)
+        return None if self.deadline is None else max(self.deadline - time.perf_counter(), LEFT_FLOOR_S)
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
 
     def feasible(self, radius_km: float) -> bool:
         """Whether at most p facilities serve all demand within ``radius_km`` (False also when the
@@ -89,6 +93,11 @@ class CenterSearch:
             raise InfeasibleError(f"p_center: {self.problem.objective_p} facilities cannot serve all reachable demand "
                                   f"even at the largest distance ({causes}); {fixes}")
         while low < high:
+            if self.out_of_time():  # the smallest level known feasible, not proven the least
+                logger.info("p-center: time limit reached with radii %.6g–%.6g km left to search", levels[low],
+                            levels[high])
+                self.proven = False
+                break
             middle = (low + high) // 2
             if self.feasible(levels[middle]):
                 high = middle
