@@ -291,3 +291,16 @@ def test_catch_up_gives_the_unused_time_to_the_variant_behind(monkeypatch):
                             seconds)
     assert calls == [("central_only", 100.0, "first")]
     assert plans["central_only"].run.solution == "second"
+
+
+def test_an_infeasible_variant_is_named(tmp_path):
+    """Central-only asked for three facilities on two sites is infeasible; the error says which variant."""
+    from planner.errors import InfeasibleError
+
+    config = two_role_config(tmp_path, 300.0)
+    variants = standard_variants(config)
+    central = variants["central_only"]
+    variants["central_only"] = central.model_copy(update={"network": central.network.model_copy(
+        update={"min_facilities": 3})})
+    with pytest.raises(InfeasibleError, match=r"^compare, variant 'central_only': "):
+        compare(variants, DataOptions(), EXACT)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.errors import InputError
+from planner.errors import InfeasibleError, InputError
 from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted
 from planner.inputs.prepare import DataOptions
 from planner.pipeline import Plan, plan
@@ -324,6 +324,15 @@ def catch_up(plans: dict[str, Plan], configs: dict[str, ModelConfig], data: Data
             plans[name] = again
 
 
+def _variant_plan(name: str, config: ModelConfig, data: DataOptions, options: SolverOptions) -> Plan:
+    """The variant's plan; an infeasible variant's error names the variant (a service level the
+    central-only network cannot meet failed the whole comparison without saying which)."""
+    try:
+        return plan(config, data, options)
+    except InfeasibleError as error:
+        raise type(error)(f"compare, variant '{name}': {error}") from None
+
+
 def _above_gap(result: Plan, options: SolverOptions) -> bool:
     gap = result.run.report.mip_gap
     return gap is None or gap > options.mip_gap
@@ -359,7 +368,7 @@ def compare(
     for name, config in configs.items():
         logger.info("compare: solving %s", name)
         started = time.perf_counter()
-        plans[name] = plan(config, data, options)
+        plans[name] = _variant_plan(name, config, data, options)
         seconds[name] = time.perf_counter() - started
     catch_up(plans, configs, data, options, seconds)
     rows = with_units(pd.DataFrame([comparison_row(name, result) for name, result in plans.items()]))
