@@ -309,3 +309,16 @@ def test_validate_warns_of_what_solve_periods_would_refuse(tmp_path):
     result = CliRunner().invoke(main, ["validate", "--model", str(model)])
     assert result.exit_code == 0, result.output
     assert "warning     rollout.pilot_regions: nowhere are not region ids" in result.stdout
+
+
+def test_a_service_level_one_scenario_cannot_meet_names_the_scenario(tmp_path):
+    """Plants only at b and a; 90 % within 1 km is met by 'low' (a and b only) and not by 'high' (d's 80
+    of 530 is beyond reach: 84.9 %). The explained error named no scenario."""
+    from tests.test_bad_input import MODEL, PENALTY_LINE
+
+    model = MODEL.replace(PENALTY_LINE, PENALTY_LINE + "service = { min_share_within = 0.9, within_km = 1 }\n")
+    write_instance(tmp_path, model=model)
+    result = run_solve(tmp_path, "--scenarios", str(write_scenarios(tmp_path, GOOD)))
+    line = assert_clean_failure(result, tmp_path / "out", exit_code=1)
+    assert line.startswith("error: scenario high: product 'widget': the service level asks 90.0% of its demand "
+                           "within 1 km, but only 84.9% of it has any candidate site that near")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from planner.audit import audit
-from planner.errors import InfeasibleError, InputError, SolverError, UnexplainedInfeasibleError
+from planner.errors import InfeasibleError, InputError, SolverError
 from planner.inputs.scenarios import MAX_SCENARIOS, Scenarios, generate_scenarios, read_scenarios
 from planner.model import ModelIndex, build_model
 from planner.model.solution import Solution
@@ -130,7 +130,7 @@ def plan_stochastic(config, data_options, options: SolverOptions, spec: int | Pa
         sp = stochastic_problem_from(config, problem, scenarios)
     try:
         analysis = analyse(sp, options, timing)
-    except UnexplainedInfeasibleError as error:
+    except InfeasibleError as error:  # explained or not: name the scenario that cannot be met
         cells = [(f"scenario {name}", scenarios.demand[s]) for s, name in enumerate(scenarios.ids)]
         raise explain_demand_cells(problem, cells, options, error) from None
     with timing.phase("view"):

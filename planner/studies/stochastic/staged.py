@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError, UnexplainedInfeasibleError, truncated
+from planner.errors import InfeasibleError, InputError, truncated
 from planner.inputs.config import MAX_PERIODS
 from planner.inputs.scenarios import Scenarios
 from planner.model import ModelIndex
@@ -202,7 +202,7 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
         )
     try:
         strategies = compare_strategies(rp, options, timing)
-    except UnexplainedInfeasibleError as error:
+    except InfeasibleError as error:  # explained or not: name the cell that cannot be met
         cells = [(f"scenario {name}, period {t + 1}", rp.demand[s, t]) for s, name in enumerate(rp.scenario_ids)
                  for t in range(rp.n_periods)]
         raise explain_demand_cells(rp.problem, cells, options, error) from None
