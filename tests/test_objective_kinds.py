@@ -316,3 +316,20 @@ def test_a_p_center_search_stops_at_its_time_limit_with_the_least_radius_known_f
     assert exact.report.status.value == "optimal"
     assert kind_value(exact.problem, exact.tables.flows, exact.tables.sites, exact.tables.regions) == \
         pytest.approx(optimum)
+
+
+def test_regions_beyond_every_coverage_are_named_as_uncovered_not_as_too_dear(caplog):
+    """Max covering within 10 km on the line 0, 10, 20, 30 with sites at 0 and 10 only: 30 is beyond every
+    coverage; the warning spoke of delivery radii and unmet penalties, which the kind does not use."""
+    import logging
+
+    km = np.abs(np.array([0.0, 10.0])[:, None] - np.array([0.0, 10.0, 20.0, 30.0])[None, :])
+    problem = dense_problem(demand=[1, 1, 1, 1], opening_cost=np.zeros(2), capacity=np.full(2, np.inf),
+                            unit_cost=np.zeros((2, 4)))
+    problem = classic_problem(dataclasses.replace(problem, arc_distance_km=km.ravel()), "max_covering", 1,
+                              coverage_km=10.0)
+    with caplog.at_level(logging.WARNING, logger="planner"):
+        run = solve_problem(problem, EXACT)
+    assert kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions) == 3.0
+    [line] = [r.getMessage() for r in caplog.records if "r3" in r.getMessage()]
+    assert "no candidate site within the objective's coverage" in line and "penalty" not in line

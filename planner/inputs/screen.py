@@ -90,6 +90,12 @@ def check_reach(problem: Problem) -> Screening:
             )
         unreachable[product] = ids
         units = f"{problem.demand[lost, p].sum():,.0f} units/yr"
+        if problem.objective_kind == "max_covering":  # its arcs beyond the coverage are left out
+            message = (f"product '{product}': {len(ids)} regions ({truncated(ids)}) have no candidate site within the "
+                       f"objective's coverage (or a type's delivery radius) and stay uncovered ({units})")
+            warnings.append(message)
+            logger.warning(message)
+            continue
         message = (
             f"product '{product}': no facility delivers it to any region (no facility type makes it, or none "
             f"reaches a region at a cost below its unmet penalty), so all its demand stays unmet ({units})"
