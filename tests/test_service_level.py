@@ -116,6 +116,23 @@ def test_a_level_a_facility_count_limit_blocks_names_that_limit():
         solve_problem(limited, EXACT)
 
 
+def test_a_level_a_capex_budget_blocks_names_the_budget():
+    """As above with both sites needed for 80 %, each costing 100 of capex, and a budget of 150: one
+    site, 50 % at most; the refusal names the budget (it named only sites and capacity)."""
+    problem = dense_problem(demand=[10, 10], opening_cost=[0, 0], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 1], [1, 1]], penalty=50.0)
+    problem = dataclasses.replace(problem, arc_distance_km=np.array([10.0, 500.0, 500.0, 10.0]),
+                                  service_share=np.array([0.8]), service_km=np.array([100.0]),
+                                  capex=np.array([100.0, 100.0]), capex_budget=150.0)
+    with pytest.raises(InfeasibleError, match=r"at most 50\.0% is reachable.*raise the capex budget "
+                                              r"\(network.capex_budget\)"):
+        solve_problem(problem, EXACT)
+    unbudgeted = dataclasses.replace(problem, capex_budget=np.inf, max_facilities=1)
+    with pytest.raises(InfeasibleError) as caught:
+        solve_problem(unbudgeted, EXACT)
+    assert "capex budget" not in str(caught.value) and "CO2 cap" not in str(caught.value)
+
+
 def test_a_level_no_site_is_near_enough_for_is_refused_before_solving():
     problem = dataclasses.replace(two_sites_two_regions(0.9), arc_distance_km=np.array([10.0, 500, 500, 500]))
     with pytest.raises(InfeasibleError, match=r"only 50\.0% of it has any candidate site that near"):

@@ -80,5 +80,10 @@ def explain_service_infeasibility(problem: Problem, options: SolverOptions, expl
     n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
     counted = problem.max_facilities is not None or (problem.type_max_count < n_per_type).any()
     counts = ", raise the facility-count limits (max_facilities, max_count or the objective's p)" if counted else ""
+    limits = [text for finite, text in ((np.isfinite(problem.capex_budget), "the capex budget (network.capex_budget)"),
+                                        (np.isfinite(problem.co2_cap_t), "the CO2 cap (network.max_co2_t_per_yr)"))
+              if finite]
+    raised = f", raise {' or '.join(limits)}" if limits else ""  # they bind the best share too
     return InfeasibleError("no network meets the service level: " + "; ".join(parts) + tail +
-                           f"; lower min_share_within, widen the limit{counts} or add candidate sites or capacity")
+                           f"; lower min_share_within, widen the limit{counts}{raised} or add candidate sites or "
+                           "capacity")
