@@ -317,6 +317,22 @@ def test_an_impossible_co2_cap_names_the_cap_and_the_least_co2_any_network_reach
     assert solve_problem(co2_problem(0.03), EXACT).report.status is Status.OPTIMAL
 
 
+def test_a_co2_cap_a_service_level_forces_names_the_level_not_a_penalty_the_product_has():
+    """With a penalty of 1,000 nothing must be served, but 100 % within 50 km forces every unit out:
+    the fix is the level (or the cap or the factors), not an unmet penalty the product already has."""
+    from planner.errors import InfeasibleError
+    from planner.pipeline import solve_problem
+
+    problem = co2_problem(0.025, penalty=1000.0, service_share=np.array([1.0]), service_km=np.array([50.0]))
+    with pytest.raises(InfeasibleError) as caught:
+        solve_problem(problem, EXACT)
+    message = str(caught.value)
+    assert "least CO2 any network can reach is 0.03 t/yr" in message
+    assert "lower the service levels (min_share_within)" in message and "unmet_penalty_per_unit" not in message
+    with pytest.raises(InfeasibleError, match="or give the products an unmet_penalty_per_unit$"):
+        solve_problem(co2_problem(0.025), EXACT)  # must be served: the penalty is a fix
+
+
 @pytest.mark.parametrize(
     ("demand", "expected"),
     [

@@ -54,8 +54,17 @@ EXPLAIN_TIME_LIMIT_S = 60.0  # at most this long for each solve of an explanatio
 MAX_EXPLAINED_CELLS = 5  # the largest demand cells of a scenario or staged model tried on their own
 CO2_ROW = "co2_cap_constr"
 BUDGET_ROW = "capex_budget_constr"
-CO2_FIX = ("raise network.max_co2_t_per_yr, lower the emission factors (co2_kg_per_unit, co2_kg_per_unit_km) "
-           "or give the products an unmet_penalty_per_unit")
+
+
+def co2_fix(problem: Problem) -> str:
+    """The fixes of a CO2 cap no network meets: what forces emissions in this model (demand that must
+    be served, service levels) besides the cap and the emission factors."""
+    fixes = ["raise network.max_co2_t_per_yr", "lower the emission factors (co2_kg_per_unit, co2_kg_per_unit_km)"]
+    if len(problem.serviced_products):
+        fixes.append("lower the service levels (min_share_within), which force deliveries")
+    if not np.isfinite(problem.unmet_penalty).all():
+        fixes.append("give the products an unmet_penalty_per_unit")
+    return ", ".join(fixes[:-1]) + " or " + fixes[-1]
 
 
 def explain_infeasibility(problem: Problem, options: SolverOptions, error: InfeasibleError) -> InfeasibleError:
@@ -124,7 +133,7 @@ def explain_co2_cap(problem: Problem, options: SolverOptions, error: InfeasibleE
         return InfeasibleError(
             f"no network meets the CO2 cap network.max_co2_t_per_yr = {cap:,.6g} t/yr; no network was found in "
             f"{options.time_limit_s:g} s when minimising CO2 under the same constraints, and a quick lower bound "
-            f"(each region on its lowest-emission arc, capacities ignored) is {floor:,.6g} t/yr; {CO2_FIX}")
+            f"(each region on its lowest-emission arc, capacities ignored) is {floor:,.6g} t/yr; {co2_fix(problem)}")
     if best <= cap * (1 + 1e-9) + 1e-9:
         return error  # the least-CO2 network meets the cap: not the cause (numerics); HiGHS's verdict stands
     if status is Status.OPTIMAL:
@@ -133,7 +142,7 @@ def explain_co2_cap(problem: Problem, options: SolverOptions, error: InfeasibleE
         reach = (f"at least {bound:,.6g} t/yr (CO2 minimised under the same constraints, stopped at "
                  f"'{status.value}' with {best:,.6g} t/yr found)")
     return InfeasibleError(f"no network meets the CO2 cap network.max_co2_t_per_yr = {cap:,.6g} t/yr: the least CO2 "
-                           f"any network can reach is {reach}; {CO2_FIX}")
+                           f"any network can reach is {reach}; {co2_fix(problem)}")
 
 
 def explain_single_sourcing(problem: Problem, options: SolverOptions, error: InfeasibleError) -> InfeasibleError:
