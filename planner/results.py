@@ -315,6 +315,11 @@ class ResultTables:
         columns = ["product", "distance_km", "share_within"]
         return _with_units(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns))
 
-    def demand_by_product(self) -> dict[str, dict[str, float]]:
+    def demand_by_product(self, product_ids: tuple[str, ...] = ()) -> dict[str, dict[str, float]]:
+        """units/yr demanded, served and unmet per product; ``product_ids`` listed with zeros where no
+        region demands them (all demand 0 gave ``{}``)."""
         grouped = self.regions.groupby("product")[["demand", "served", "unmet"]].sum()
-        return {str(p): {k: float(v) for k, v in row.items()} for p, row in grouped.iterrows()}
+        totals = {str(p): {k: float(v) for k, v in row.items()} for p, row in grouped.iterrows()}
+        zero = {"demand": 0.0, "served": 0.0, "unmet": 0.0}
+        every = {**{str(p): dict(zero) for p in product_ids}, **totals}
+        return {p: every[p] for p in sorted(every)}  # by name, as the groupby orders them

@@ -354,3 +354,15 @@ def test_gis_layers_split_crossing_lines_and_the_map_reads_ends_of_split_lines()
     assert y0.tolist() == [-16.8, -17.8] and y1.tolist() == [-16.43, -18.1]
     (x0, _), _ = line_ends(np.array([None, LineString()], dtype=object))
     assert np.isnan(x0).all()
+
+
+def test_the_summary_lists_every_product_also_where_no_region_demands_it():
+    from planner.results import ResultTables
+
+    regions = pd.DataFrame({"region_id": ["A", "B"], "product": ["x", "x"], "demand": [3.0, 2.0],
+                            "served": [3.0, 1.0], "unmet": [0.0, 1.0]})
+    tables = ResultTables(sites=pd.DataFrame(), flows=pd.DataFrame(), regions=regions)
+    assert tables.demand_by_product(("y", "x")) == {"x": {"demand": 5.0, "served": 4.0, "unmet": 1.0},
+                                                    "y": {"demand": 0.0, "served": 0.0, "unmet": 0.0}}
+    empty = ResultTables(sites=pd.DataFrame(), flows=pd.DataFrame(), regions=regions.iloc[:0])
+    assert empty.demand_by_product(("standard",)) == {"standard": {"demand": 0.0, "served": 0.0, "unmet": 0.0}}

@@ -104,7 +104,7 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
         "costs": costs,
         "co2_t": run.tables.co2_t(),
         "facilities": run.tables.facility_counts(run.problem.type_ids),
-        "demand": run.tables.demand_by_product(),
+        "demand": run.tables.demand_by_product(run.problem.product_ids),
         "service": service_block(run),
         "objective_kind": objective_kind_block(run),
         "timing": {name: round(seconds, 4) for name, seconds in run.timing.seconds.items()},
