@@ -87,3 +87,14 @@ def test_no_warning_where_the_gap_is_small_against_the_network(caplog):
     with caplog.at_level(logging.WARNING, logger="planner"):
         solve_problem(problem, SolverOptions(mip_gap=0.01))
     assert not [r for r in caplog.records if "not settled" in r.getMessage()]
+
+
+def test_no_warning_where_prices_make_the_floor_no_bound(caplog):
+    problem = huge_demand_problem()
+    priced = dataclasses.replace(problem, arc_price=np.full(problem.n_arcs, 5.0))
+    report = SolveReport.of(Status.OPTIMAL, "Optimal", 59_997_310.0, 59_997_110.0, 0.01, "HiGHS")
+    with caplog.at_level(logging.WARNING, logger="planner"):
+        warn_if_unsettled(priced, ModelIndex.from_problem(priced), report)
+        assert not [r for r in caplog.records if "not settled" in r.getMessage()]
+        warn_if_unsettled(problem, ModelIndex.from_problem(problem), report)
+    assert [r for r in caplog.records if "not settled" in r.getMessage()]

@@ -9,7 +9,8 @@ A valid floor :math:`K` on the objective of every network (currency/yr):
 
 — pairs without an arc are unmet whatever is built, and beyond the largest capacity any network has
 (:math:`C_o \overline m_o`, the flow of arc a using :math:`f_a` units of it per unit of demand) the rest
-is unmet at the smallest penalty at least (every other cost is ≥ 0 or part of the decision). The part
+is unmet at the smallest penalty at least (every other cost is ≥ 0; with prices, whose revenue the
+objective subtracts, there is no such floor and no warning). The part
 of the objective the network decides is then at most :math:`z - K`, and the run's absolute gap
 :math:`z - \underline z` against it is the gap that matters for the network. Where it exceeds
 ``UNSETTLED_SHARE`` (and the run's relative gap is far smaller), the run's status may read
@@ -54,6 +55,8 @@ def warn_if_unsettled(problem: Problem, index: ModelIndex, report: SolveReport) 
     the fix: a MIP gap that would settle the network where the run stopped at its gap, more time where
     it stopped at a limit."""
     if problem.objective_kind != "cost" or report.objective is None or report.best_bound is None:
+        return
+    if (problem.arc_price != 0).any():  # revenues lower the objective: the floor is no bound on it
         return
     objective, floor = report.objective, unavoidable_penalty(problem, index)
     gap, decided = objective - max(report.best_bound, floor), objective - floor
