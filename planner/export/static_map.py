@@ -125,9 +125,15 @@ def _nice_floor(value: float) -> float:
     return float(max(m * power for m in (1, 2, 5) if m * power <= value * (1 + 1e-9)))
 
 
+MIN_VIEW_M = 5_000.0  # a panel spans at least this much (one site, or regions at one place: a 0.0001 km scale bar)
+
+
 def _padded(bounds, share: float) -> tuple[float, float, float, float]:
+    """``bounds`` (metres) at least ``MIN_VIEW_M`` wide and high about their centre, padded by ``share``."""
     xmin, ymin, xmax, ymax = bounds
-    pad = share * max(xmax - xmin, ymax - ymin, 1.0)
+    grow_x, grow_y = max(MIN_VIEW_M - (xmax - xmin), 0.0) / 2, max(MIN_VIEW_M - (ymax - ymin), 0.0) / 2
+    xmin, xmax, ymin, ymax = xmin - grow_x, xmax + grow_x, ymin - grow_y, ymax + grow_y
+    pad = share * max(xmax - xmin, ymax - ymin)
     return xmin - pad, ymin - pad, xmax + pad, ymax + pad
 
 
