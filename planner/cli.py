@@ -235,10 +235,16 @@ class FiniteFloat(click.FloatRange):
 
 
 class WholeRange(click.IntRange):
-    """An integer range that refuses underscores in the number (``1_0``), which int() accepts."""
+    """An integer range that refuses underscores in the number (``1_0``), which int() accepts, and says
+    "not a whole number" of ``2.5`` (click: "is not a valid integer range")."""
 
     def convert(self, value, param, ctx):
         refuse_underscores(self, value, param, ctx)
+        if isinstance(value, str):
+            try:
+                int(value.strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a whole number; give one such as 2", param, ctx)
         return super().convert(value, param, ctx)
 
 

@@ -199,6 +199,18 @@ def test_bench_refuses_numbers_with_underscores(tmp_path, fmt, option):
         "'10' if that is what was meant). (see 'main bench --help')"]
 
 
+@pytest.mark.parametrize(("args", "option", "value"), [(("bench", "pmed", "--p"), "--p", "2.5"),
+                                                      (("solve", "--seed"), "--seed", "abc")])
+def test_a_whole_number_option_says_whole_number(tmp_path, args, option, value):
+    """click said "'2.5' is not a valid integer range"."""
+    instance = tmp_path / "g.txt"
+    instance.write_text("3 2 1\n1 2 2\n2 3 2\n")
+    command = [*args[:-1], *([str(instance)] if args[0] == "bench" else []), args[-1], value]
+    result = invoke(*command)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"Invalid value for '{option}': '{value}' is not a whole number; give one such as 2" in result.stderr
+
+
 def test_bench_exits_0_when_every_instance_solves(tmp_path):
     good = tmp_path / "good.txt"
     good.write_text(CAP_FEASIBLE)
