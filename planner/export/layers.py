@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.inputs.geo import LONLAT
+from planner.inputs.geo import LONLAT, wrap_longitude
 from planner.inputs.prepare import Inputs
 from planner.pipeline import Run
 from planner.results import served_column
@@ -85,21 +85,22 @@ def lonlat_lines(coords: np.ndarray) -> np.ndarray:
     there into two parts (RFC 7946), so that no GIS draws it once round the world. All lines are
     multi-part where one is, as a GeoPackage layer has one geometry type."""
     coords = coords.copy()
-    coords[:, :, 0] = np.where(coords[:, :, 0] > 180.0, coords[:, :, 0] - 360.0, coords[:, :, 0])  # 0–360° data
-    lon, lat = coords[:, :, 0], coords[:, :, 1]
-    crossing = np.abs(lon[:, 1] - lon[:, 0]) > 180.0
+    coords[:, :, 0] = wrap_longitude(coords[:, :, 0])
+    crossing = np.abs(coords[:, 1, 0] - coords[:, 0, 0]) > 180.0
     if not crossing.any():
         return shapely.linestrings(coords)
-    side = np.where(lon[:, 0] >= 0, 180.0, -180.0)  # the start's side of the antimeridian
-    far_lon = lon[:, 1] + 2 * side  # the end shifted by ±360°: next to the start
-    share = np.divide(side - lon[:, 0], far_lon - lon[:, 0], out=np.zeros(len(coords)), where=crossing)
-    cross_lat = lat[:, 0] + share * (lat[:, 1] - lat[:, 0])
-    first = np.stack([coords[:, 0], np.column_stack([side, cross_lat])], axis=1)
-    second = np.stack([np.column_stack([-side, cross_lat]), coords[:, 1]], axis=1)
-    parts = [[line] if not crosses else [start, end]
-             for line, crosses, start, end in zip(shapely.linestrings(coords), crossing, shapely.linestrings(first),
-                                                  shapely.linestrings(second), strict=True)]
-    return np.array([shapely.multilinestrings(lines) for lines in parts], dtype=object)
+    cross = coords[crossing]
+    side = np.where(cross[:, 0, 0] >= 0, 180.0, -180.0)  # the start's side of the antimeridian
+    far_lon = cross[:, 1, 0] + 2 * side  # the end shifted by ±360°: next to the start
+    share = (side - cross[:, 0, 0]) / (far_lon - cross[:, 0, 0])
+    cross_lat = cross[:, 0, 1] + share * (cross[:, 1, 1] - cross[:, 0, 1])
+    first = np.stack([cross[:, 0], np.column_stack([side, cross_lat])], axis=1)
+    second = np.stack([np.column_stack([-side, cross_lat]), cross[:, 1]], axis=1)
+    straight, crossed = np.flatnonzero(~crossing), np.flatnonzero(crossing)
+    parts = np.concatenate([coords[straight], first, second])
+    owner = np.concatenate([straight, crossed, crossed])
+    order = np.argsort(owner, kind="stable")  # each line's parts together, first part first
+    return shapely.multilinestrings(shapely.linestrings(parts[order]), indices=owner[order])
 
 
 def inbound_layer(run: Run) -> gpd.GeoDataFrame | None:

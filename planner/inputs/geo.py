@@ -63,9 +63,14 @@ def representative_lonlat(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarr
         inside = shapely.point_on_surface(shifted[unwrapped])
         lon[unwrapped] = shapely.get_x(inside)
         lat[unwrapped] = shapely.get_y(inside)
-    lon = np.where((lon > 180.0) & (lon <= 360.0), lon - 360.0, lon)  # unwrapped ones and 0–360° data into ±180°
-    # (beyond 360° stays, for the checks to refuse)
-    return lon, lat
+    return wrap_longitude(lon), lat  # unwrapped ones and 0–360° data into ±180°
+
+
+def wrap_longitude(lon: np.ndarray) -> np.ndarray:
+    """Longitudes in (180°, 360°] (data written 0–360°, or shifted across the antimeridian) as the same
+    meridians in ±180°; beyond 360° they stay, for the checks to refuse."""
+    lon = np.asarray(lon, dtype=float)
+    return np.where((lon > 180.0) & (lon <= 360.0), lon - 360.0, lon)
 
 
 def unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
@@ -101,10 +106,15 @@ def points_to_lonlat(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
 def has_finite_geometry(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Per row: the geometry is there, is not empty, and has finite coordinates only."""
     geoms = np.asarray(frame.geometry.array, dtype=object) if len(frame) else np.zeros(0, dtype=object)
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & finite_coordinates(geoms)
+
+
+def finite_coordinates(geoms: np.ndarray) -> np.ndarray:
+    """Per geometry: no coordinate is inf or NaN (true of a missing or empty one)."""
+    finite = np.ones(len(geoms), dtype=bool)
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    keep[owner[~np.isfinite(coords).all(axis=1)]] = False
-    return keep
+    finite[owner[~np.isfinite(coords).all(axis=1)]] = False
+    return finite
 
 
 def unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from planner.errors import InputError, truncated
+from planner.inputs.geo import finite_coordinates
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +240,7 @@ def wkt_column(frame: pd.DataFrame) -> str | None:
 
 def _parse_wkt(text: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # 'nan' coordinates: refused by check_geometries
+        warnings.simplefilter("ignore", RuntimeWarning)  # 'nan' coordinates: refused by geometry_from_wkt
         return shapely.from_wkt(text, on_invalid="ignore")
 
 
@@ -256,10 +257,8 @@ def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | N
     quoted = [value[:40] for value in text[not_wkt][:2]]
     _refuse_rows(path, column, not_wkt, "is not WKT geometry",
                  f"values {quoted}; write e.g. POINT (13.4 52.5) or POLYGON ((...)), or give lon/lat columns")
-    coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    not_finite = np.zeros(len(geoms), dtype=bool)
-    not_finite[owner[~np.isfinite(coords).all(axis=1)]] = True
-    _refuse_rows(path, column, not_finite, "has coordinates that are not finite numbers (inf or NaN)", "fix them")
+    _refuse_rows(path, column, ~finite_coordinates(geoms), "has coordinates that are not finite numbers (inf or NaN)",
+                 "fix them")
     if points_only:
         _refuse_rows(path, column, ~shapely.is_missing(geoms) & (shapely.get_type_id(geoms) != 0), "is not a POINT",
                      "give each site's location as POINT (x y)")

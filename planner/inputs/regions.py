@@ -24,7 +24,7 @@ from pandas.api.types import is_numeric_dtype
 
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig, RegionsConfig
-from planner.inputs.geo import representative_lonlat
+from planner.inputs.geo import representative_lonlat, wrap_longitude
 from planner.inputs.io import ID_NAMES, read_regions, require_columns
 from planner.inputs.validate import (
     check_coordinates,
@@ -250,7 +250,7 @@ def demand_points(frame: gpd.GeoDataFrame, source: RegionSource) -> tuple[np.nda
         lon_col, lat_col = source.demand_point_columns
         lon, lat = frame[lon_col].to_numpy(dtype=float), frame[lat_col].to_numpy(dtype=float)
         check_demand_points(frame, source.path, lon, lat, source.demand_point_columns)
-        return np.where((lon > 180.0) & (lon <= 360.0), lon - 360.0, lon), lat  # 0–360° data in ±180°
+        return wrap_longitude(lon), lat
     return representative_lonlat(frame)
 
 

@@ -85,8 +85,8 @@ def check_degree_column(frame: pd.DataFrame, column: str, path: Path, axis: str,
 
 def check_geometries(frame: gpd.GeoDataFrame, path: Path, need_geometry: bool) -> gpd.GeoDataFrame:
     """Missing or empty geometries are errors when they are needed, coordinates that are not finite
-    always; invalid ones are repaired with a
-    warning when the repair keeps a non-empty geometry of the same kind, otherwise an error."""
+    always; invalid ones are repaired with a warning when the repair keeps a non-empty geometry of the
+    same kind, otherwise an error."""
     missing = frame.geometry.isna() | frame.geometry.is_empty
     if need_geometry and missing.any():
         rows = file_rows(frame, missing)

@@ -10,13 +10,12 @@ A valid floor :math:`K` on the objective of every network (currency/yr):
 — pairs without an arc are unmet whatever is built, and beyond the largest capacity any network has
 (:math:`C_o \overline m_o`, the flow of arc a using :math:`f_a` units of it per unit of demand) the rest
 is unmet at the smallest penalty at least (every other cost is ≥ 0; with prices, whose revenue the
-objective subtracts, there is no such floor and no warning). The part
-of the objective the network decides is then at most :math:`z - K`, and the run's absolute gap
-:math:`z - \underline z` against it is the gap that matters for the network. Where it exceeds
-``UNSETTLED_SHARE`` (and the run's relative gap is far smaller), the run's status may read
-``optimal`` or ``gap_limit`` for a network that is not: with demand 2.6 × 10⁵ times every capacity
-(a demand column in the wrong unit), a gap of 0.009 % was "optimal" with nothing open, 1.8 × 10⁹ a
-year dearer than opening every site.
+objective subtracts, there is no such floor and no warning). The part of the objective the network
+decides is then at most :math:`z - K`, and the run's absolute gap :math:`z - \max(\underline z, K)`
+against it is the gap that matters for the network. Where it exceeds ``UNSETTLED_SHARE``, the run's
+status may read ``optimal`` or ``gap_limit`` for a network that is not: with demand 2.6 × 10⁵ times
+every capacity (a demand column in the wrong unit), a gap of 0.009 % was "optimal" with nothing open,
+1.8 × 10⁹ a year dearer than opening every site.
 """
 
 from __future__ import annotations
