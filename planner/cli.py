@@ -956,6 +956,9 @@ def _print_comparison(comparison, currency: str) -> None:
     click.echo(f"decision    {decision_sentence(comparison.decision, currency)}")
 
     for row in comparison.rows.itertuples(index=False):
+        if row.variant not in comparison.plans:
+            click.echo(f"{row.variant:14} {row.status:10} {row.note}")
+            continue
         click.echo(f"{row.variant:14} {row.status:10} cost {row.objective:,.0f} (gap {gap_text(row.mip_gap)}), "
                    f"co2 {row.co2_t:,.0f} t, served {100 * row.share_served_within_radius:.1f}%")
     value = comparison.value

@@ -293,14 +293,41 @@ def test_catch_up_gives_the_unused_time_to_the_variant_behind(monkeypatch):
     assert plans["central_only"].run.solution == "second"
 
 
-def test_an_infeasible_variant_is_named(tmp_path):
-    """Central-only asked for three facilities on two sites is infeasible; the error says which variant."""
+def _at_least_three_facilities(config):
+    return config.model_copy(update={"network": config.network.model_copy(update={"min_facilities": 3})})
+
+
+def test_an_infeasible_variant_is_reported_and_the_others_compared(tmp_path):
+    """Central-only asked for three facilities on two sites is infeasible: compare.csv says so with the
+    reason, and the hybrid (two centrals, 220) still beats the micro-only network (one microfactory,
+    300 + 20 + 10 units × 0.01 × 1,111.95 km = 431.2): it wins, decided, and no central-only network is feasible."""
+    from planner.export.compare_report import write_comparison
+
+    variants = standard_variants(two_role_config(tmp_path, 300.0))
+    variants["central_only"] = _at_least_three_facilities(variants["central_only"])
+    result = compare(variants, DataOptions(), EXACT)
+    rows = result.rows.set_index("variant")
+    assert rows.loc["central_only", "status"] == "infeasible" and pd.isna(rows.loc["central_only", "objective"])
+    assert "3" in rows.loc["central_only", "note"] and "compare, variant" not in rows.loc["central_only", "note"]
+    assert rows.loc["hybrid", "objective"] == pytest.approx(220.0)
+    assert set(result.plans) == {"micro_only", "hybrid"}
+    assert result.decision["winner"] == "hybrid" and result.decision["decided"]
+    against = {saving["against"]: saving for saving in result.decision["savings"]}
+    assert against["central_only"]["infeasible"] and against["micro_only"]["at_least"] == pytest.approx(
+        300 + 20 + 10 * 0.01 * 10 * KM_PER_DEGREE - 220.0)
+    assert result.value["absolute"] is None and result.value["central_only_infeasible"]
+    write_comparison(result, tmp_path / "cmp")
+    page = (tmp_path / "cmp" / "compare.html").read_text()
+    assert "and no central-only network meets the model" in page and "no central-only cost" in page
+    assert not re.search(r"\bnan\b", re.sub(r"data:image/png;base64,[^'\"]*", "", page), re.IGNORECASE)
+    assert pd.read_csv(tmp_path / "cmp" / "compare.csv")["status"].tolist() == ["infeasible", "optimal", "optimal"]
+
+
+def test_a_comparison_with_no_feasible_variant_names_the_first(tmp_path):
+    """Every variant asked for three facilities on two sites: the error names central_only."""
     from planner.errors import InfeasibleError
 
-    config = two_role_config(tmp_path, 300.0)
-    variants = standard_variants(config)
-    central = variants["central_only"]
-    variants["central_only"] = central.model_copy(update={"network": central.network.model_copy(
-        update={"min_facilities": 3})})
+    variants = {name: _at_least_three_facilities(config)
+                for name, config in standard_variants(two_role_config(tmp_path, 300.0)).items()}
     with pytest.raises(InfeasibleError, match=r"^compare, variant 'central_only': "):
         compare(variants, DataOptions(), EXACT)

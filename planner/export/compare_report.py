@@ -143,6 +143,11 @@ def decision_sentence(decision: dict | None, currency: str) -> str:
         if saving.get("same_network"):
             parts.append(f"the same network as {against} (the same sites and types)")
             continue
+        if saving.get("infeasible"):
+            kind = {"central_only": "central-only network", "micro_only": "micro-only network"}.get(
+                saving["against"], f"network of variant '{saving['against']}'")
+            parts.append(f"and no {kind} meets the model (see the note in compare.csv)")
+            continue
         if saving.get("tie"):
             parts.append(f"the same cost as {against} (proven)")
             continue
@@ -162,6 +167,9 @@ def decision_sentence(decision: dict | None, currency: str) -> str:
 
 def value_sentence(value: dict, currency: str) -> str:
     """Value of decentralisation: its proven interval, then the figure at the solutions found."""
+    if value.get("central_only_infeasible"):
+        return ("Value of decentralisation: no central-only network meets the model (see compare.csv's note), so "
+                "there is no central-only cost to measure the hybrid's saving against.")
     if value.get("absolute") is None:
         return "Value of decentralisation: needs a central_only and a hybrid variant."
     interval = value.get("proven_interval") or {}
@@ -232,6 +240,11 @@ def service_table(comparison: Comparison, currency: str) -> str:
         f"<th>{html.escape(label.format(currency=currency))}</th>" for _, label in SERVICE_COLUMNS)
     body = []
     for row in comparison.rows.to_dict("records"):
+        if row["variant"] not in comparison.plans:
+            reason = html.escape(f"infeasible: {row['note']}")
+            body.append(f"<tr><th scope='row'>{html.escape(str(row['variant']))}</th>"
+                        f"<td colspan='{len(SERVICE_COLUMNS) + 1}'>{reason}</td></tr>")
+            continue
         run = comparison.plans[row["variant"]].run
         opened = sum(run.tables.facility_counts(run.problem.type_ids).values())
         cells = [

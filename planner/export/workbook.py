@@ -241,6 +241,8 @@ def write_solve_workbook(path: Path, run: Run, summary: dict[str, Any]) -> Path:
 def _compare_unit(item: str) -> str:
     if item.endswith("percent"):
         return "%"
+    if item.endswith("infeasible"):
+        return ""
     return "currency/yr" if item.startswith("value_of_decentralisation.") else ""
 
 

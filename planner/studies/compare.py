@@ -172,9 +172,15 @@ def decide(rows: pd.DataFrame, networks: dict[str, frozenset] | None = None) -> 
     proven zero (both ends within ±TIE, flagged ``tie``), or when the winner's network and the other's
     best are the same network (``networks``: each variant's open (site, type) options; flagged
     ``same_network``: there is nothing left to decide between them whatever the gaps); when an interval
-    spans zero otherwise, the winner is not decided at these gaps."""
-    if rows.empty:
+    spans zero otherwise, the winner is not decided at these gaps. A network all of whose variants are
+    infeasible (no ``objective``) is lost to the winner whatever the gaps (flagged ``infeasible``)."""
+    solved = rows[rows["objective"].notna()] if "objective" in rows else rows.iloc[:0]
+    if solved.empty:
         return {"winner": None, "decided": False, "savings": []}
+    lost = [{"against": group, "at_least": None, "at_most": None, "tie": False, "same_network": False,
+             "infeasible": True} for group in dict.fromkeys(rows["variant"].map(_group))
+            if group not in set(solved["variant"].map(_group))]
+    rows = solved
     networks = networks or {}
     best = float(rows["objective"].min())
     tolerance = TIE * max(1.0, abs(best))
@@ -191,9 +197,10 @@ def decide(rows: pd.DataFrame, networks: dict[str, frozenset] | None = None) -> 
             tie = None not in ends and max(abs(end) for end in ends) <= tolerance
             rival = str(other.loc[other["objective"].idxmin(), "variant"]) if other["objective"].notna().any() else None
             same = rival in networks and networks.get(winner) == networks[rival]
-            savings.append({"against": group, **saving, "tie": tie, "same_network": same})
-    decided = bool(savings) and all(s["tie"] or s["same_network"] or (s["at_least"] is not None and s["at_least"] > 0)
-                                    for s in savings)
+            savings.append({"against": group, **saving, "tie": tie, "same_network": same, "infeasible": False})
+    savings += lost
+    decided = bool(savings) and all(s["tie"] or s["same_network"] or s["infeasible"]
+                                    or (s["at_least"] is not None and s["at_least"] > 0) for s in savings)
     return {"winner": winner, "decided": decided, "savings": savings}
 
 
@@ -206,11 +213,16 @@ def open_network(result: Plan) -> frozenset:
 def value_of_decentralisation(rows: pd.DataFrame) -> dict:
     """Best central-only cost − hybrid cost, absolute (currency/yr) and % of the central-only cost;
     ``proven_interval`` = [central-only bound − hybrid cost, central-only cost − hybrid bound]
-    (:func:`proven_saving`), which holds whatever the gaps; ``proven_at_least`` its lower end."""
-    central = rows[rows["variant"].str.startswith("central_only")]
-    hybrid = rows[rows["variant"] == "hybrid"]
+    (:func:`proven_saving`), which holds whatever the gaps; ``proven_at_least`` its lower end. Rows
+    without an objective (infeasible variants) are left out; ``central_only_infeasible`` says that every
+    central-only variant was."""
+    solved = rows[rows["objective"].notna()] if "objective" in rows else rows.iloc[:0]
+    central = solved[solved["variant"].str.startswith("central_only")]
+    hybrid = solved[solved["variant"] == "hybrid"]
     if central.empty or hybrid.empty:
-        return {"absolute": None, "percent": None, "proven_at_least": None, "proven_interval": None}
+        central_infeasible = not hybrid.empty and rows["variant"].str.startswith("central_only").any()
+        return {"absolute": None, "percent": None, "proven_at_least": None, "proven_interval": None,
+                **({"central_only_infeasible": True} if central_infeasible else {})}
     best_central = float(central["objective"].min())
     value = best_central - float(hybrid["objective"].iloc[0])
     interval = proven_saving(hybrid, central)
@@ -324,13 +336,19 @@ def catch_up(plans: dict[str, Plan], configs: dict[str, ModelConfig], data: Data
             plans[name] = again
 
 
-def _variant_plan(name: str, config: ModelConfig, data: DataOptions, options: SolverOptions) -> Plan:
-    """The variant's plan; an infeasible variant's error names the variant (a service level the
-    central-only network cannot meet failed the whole comparison without saying which)."""
+def _variant_plan(name: str, config: ModelConfig, data: DataOptions, options: SolverOptions) -> Plan | InfeasibleError:
+    """The variant's plan, or the error of an infeasible variant, naming the variant (a service level the
+    central-only network cannot meet is an answer of the comparison, not the end of it)."""
     try:
         return plan(config, data, options)
     except InfeasibleError as error:
-        raise type(error)(f"compare, variant '{name}': {error}") from None
+        return type(error)(f"compare, variant '{name}': {error}")
+
+
+def infeasible_row(name: str, error: InfeasibleError) -> dict:
+    """The line of compare.csv of a variant that has no feasible network: status ``infeasible`` and the
+    reason in ``note``; its figures are empty."""
+    return {"variant": name, "status": "infeasible", "note": str(error).removeprefix(f"compare, variant '{name}': ")}
 
 
 def _above_gap(result: Plan, options: SolverOptions) -> bool:
@@ -364,14 +382,22 @@ def compare(
     """Solve every variant on the same data and compute the comparison; with ``scenarios`` (a count
     to generate or a scenario file) also the stochastic analysis of the hybrid model: the strategies'
     cost distributions, VSS and EVPI."""
-    plans, seconds = {}, {}
+    plans, infeasible, seconds = {}, {}, {}
     for name, config in configs.items():
         logger.info("compare: solving %s", name)
         started = time.perf_counter()
-        plans[name] = _variant_plan(name, config, data, options)
+        result = _variant_plan(name, config, data, options)
         seconds[name] = time.perf_counter() - started
+        if isinstance(result, InfeasibleError):
+            logger.warning("%s; the other variants are compared without it", result)
+            infeasible[name] = result
+        else:
+            plans[name] = result
+    if not plans:
+        raise next(iter(infeasible.values()))
     catch_up(plans, configs, data, options, seconds)
-    rows = with_units(pd.DataFrame([comparison_row(name, result) for name, result in plans.items()]))
+    rows = with_units(pd.DataFrame([comparison_row(name, plans[name]) if name in plans
+                                    else infeasible_row(name, infeasible[name]) for name in configs]))
     regions = None
     if "central_only" in plans and "micro_only" in plans:
         regions = where_micro_wins(plans["central_only"], plans["micro_only"])

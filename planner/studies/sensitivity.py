@@ -365,7 +365,7 @@ def point_row(point: Point, solved: list[dict]) -> dict:
     row.update(value_of_decentralisation=value.get("absolute"), proven_at_least=interval.get("at_least"),
                proven_at_most=interval.get("at_most"), winner=winner, decided=bool(decided),
                reached_gap=bool(frame["status"].isin(REACHED).all()), **_variant_columns(frame),
-               note="; ".join(f"{r.variant}: {r.error}" for r in frame.itertuples() if r.status == "failed"))
+               note="; ".join(f"{r.variant}: {r.error}" for r in frame.itertuples() if r.error))
     return row
 
 
@@ -497,8 +497,10 @@ def parameter_table(parameters: list[Parameter], ends: dict[tuple[str, str], dic
 def base_solves(rows: pd.DataFrame) -> list[dict]:
     """The standard variants' rows of a comparison (compare.csv) as solves of the base point."""
     kept = rows[rows["variant"].isin(VARIANTS)]
+    notes = kept["note"].fillna("") if "note" in kept else pd.Series("", index=kept.index)  # an infeasible variant's
     return [{"point": -1, "variant": r.variant, "status": r.status, "objective": r.objective,
-             "best_bound": r.best_bound, "mip_gap": r.mip_gap, "error": ""} for r in kept.itertuples()]
+             "best_bound": r.best_bound, "mip_gap": r.mip_gap, "error": note}
+            for r, note in zip(kept.itertuples(), notes, strict=True)]
 
 
 def run_sensitivity(config: ModelConfig, data: DataOptions, options: SolverOptions, parameters: list[Parameter],
