@@ -89,6 +89,7 @@ def test_a_search_stopped_at_its_limit_is_not_optimal_and_its_bound_is_valid():
         assert report.status is Status.TIME_LIMIT
 
 
+@pytest.mark.slow  # a few seconds: in the whole suite only
 def test_a_child_that_ends_early_with_nodes_leaves_the_run_unproven_with_a_valid_bound(monkeypatch, caplog):
     monkeypatch.setattr(capacitated_bb, "BackgroundDuals", NoDuals)
     problem = random_capacitated(4, ratio=1.15, n_sites=9, n_regions=24)

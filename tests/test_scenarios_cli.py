@@ -155,6 +155,7 @@ pilot_periods = 1
 """
 
 
+@pytest.mark.slow  # a few seconds: in the whole suite only
 def test_a_scenario_workbook_is_read_as_the_csv_is(tmp_path):
     """The first sheet of an .xlsx (regions, sites and OD matrices are read from Excel too); a file that
     is not a workbook gets one line."""
@@ -172,6 +173,7 @@ def test_a_scenario_workbook_is_read_as_the_csv_is(tmp_path):
                          "cannot read the scenario file as an Excel workbook")
 
 
+@pytest.mark.slow  # a few seconds: in the whole suite only
 def test_probabilities_rounded_to_six_decimals_are_accepted_and_scaled(tmp_path):
     """Three scenarios of 0.333333 (the closest six decimals come to thirds) were refused: "sum to
     0.999999, not 1"."""
@@ -288,6 +290,7 @@ def test_pilot_periods_covering_every_period_are_refused(tmp_path):
     assert_clean_failure(result, tmp_path / "out", "rollout.pilot_periods = 2 covers all 2 periods")
 
 
+@pytest.mark.slow  # a few seconds: in the whole suite only
 def test_a_rollout_table_without_periods_is_named_not_ignored(tmp_path):
     """Without --periods the solve is of one period (as documented); a warning says the table is unread."""
     from tests.test_bad_input import MODEL

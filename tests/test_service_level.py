@@ -194,6 +194,7 @@ def test_cli_minutes_need_an_od_matrix(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # a few seconds: in the whole suite only
 def test_cli_minutes_from_the_od_matrix(tmp_path):
     model = service_model(tmp_path, "{ min_share_within = 0.6, within_minutes = 60 }")
     sites = tmp_path / "sites.csv"

@@ -116,6 +116,7 @@ def test_with_too_little_time_left_for_highs_the_start_is_the_answer_with_its_bo
     assert run.report.objective == pytest.approx(solution_cost(problem, run.index, run.solution), rel=1e-9)
 
 
+@pytest.mark.slow  # a few seconds: in the whole suite only
 def test_a_limit_too_short_for_highs_goes_to_the_start_whole(monkeypatch):
     """A 2 s limit on 24,000 arcs (HiGHS needs 3.6 s): the bound and the search get the limit (they had
     a tenth and a twentieth of it, and the run ended after 0.44 s of a 3 s limit)."""
