@@ -290,3 +290,29 @@ def test_model_files_with_a_bom_or_in_utf16_are_read(tmp_path, encode):
     path = tmp_path / "m.toml"
     path.write_bytes(encode(DEFAULT_MODEL.read_text(encoding="utf-8")))
     assert read_model_config(path).name == "hybrid"
+
+
+CANDIDATE_REGIONS = """region_id,lon,lat,pop,units
+R1,8.0,48.0,100,900
+R2,9.0,48.5,200,800
+R3,10.0,49.0,300,100
+R4,11.0,48.0,900,100
+R5,12.0,48.5,800,700
+R6,13.0,49.0,700,600
+"""
+
+
+@pytest.mark.parametrize(("base", "expected"), [('demand_column = "pop"\n', ["R4", "R5"]), ("", ["R1", "R2"])])
+def test_candidate_rules_read_the_named_base_column_where_every_product_has_its_own(tmp_path, base, expected):
+    """Product 'a' has its own demand column ('units'); the top 2 candidates are ranked by the named
+    base column 'pop' (R4 900, R5 800), and only without one by the products' total (R1 900, R2 800)."""
+    (tmp_path / "regions.csv").write_text(CANDIDATE_REGIONS, encoding="utf-8")
+    model = tmp_path / "m.toml"
+    model.write_text(
+        f'name = "c"\n[regions]\npath = "regions.csv"\nid_column = "region_id"\n{base}'
+        '[products.a]\ndemand_column = "units"\n[transport.a]\ncost_per_unit_km = 0.1\n'
+        "[facility_types.plant]\nopening_cost_per_yr = 10000.0\ncandidates = { top_n = 2 }\n"
+        "[facility_types.plant.products.a]\ncost_per_unit = 10.0\n", encoding="utf-8")
+    inputs = load_inputs(read_model_config(model), DataOptions())
+    assert sorted(inputs.sites["site_id"]) == expected
+    assert inputs.demand[:, 0].tolist() == [900, 800, 100, 100, 700, 600]

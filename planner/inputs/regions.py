@@ -203,7 +203,8 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     if options.select:
         frame = select_rows(frame, [(c, list(v)) for c, v in options.select], source.path)
     product_columns = [p.demand_column for p in config.products.values() if p.demand_column]
-    needs_base = any(p.demand_column is None for p in config.products.values())
+    # the base column: for products with a demand_rate, and, where it is named, for the candidate rules
+    needs_base = any(p.demand_column is None for p in config.products.values()) or source.demand_column is not None
     id_column, base_column = resolve_columns(frame, source, needs_base)
     numbered = id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns
     columns = {"id": None if numbered else id_column, "demand": base_column if needs_base else None}
@@ -224,7 +225,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
             for p in config.products.values()
         ]
     )
-    if not needs_base:  # every product has its own column: candidate rules rank by total demand
+    if not needs_base:  # every product has its own column and none is named: candidate rules rank by total demand
         base = demand.sum(axis=1)
     warn_plausible_mistakes(frame, source.path, demand)
     regions, columns["name"] = named_regions(frame, source, id_column)
