@@ -257,6 +257,8 @@ def test_candidate_rules_rank_by_total_demand_when_products_have_columns(tmp_pat
     largest total demand (R1: 3 + 9), not the first row."""
     import geopandas as gpd
 
+    from planner.errors import InputError
+
     frame = gpd.GeoDataFrame(
         {"GEOID": ["R0", "R1"], "NAME": ["R0", "R1"], "a": [5.0, 3.0], "b": [1.0, 9.0]},
         geometry=gpd.points_from_xy([0.0, 1.0], [0.0, 0.0]),
@@ -265,6 +267,7 @@ def test_candidate_rules_rank_by_total_demand_when_products_have_columns(tmp_pat
     frame.to_file(tmp_path / "r.geojson", driver="GeoJSON")
     config = tiny_config(
         tmp_path / "r.geojson",
+        regions={"path": str(tmp_path / "r.geojson"), "id_column": "GEOID", "name_column": "NAME"},
         products={"a": {"demand_column": "a"}, "b": {"demand_column": "b"}},
         transport={"a": {"cost_per_unit_km": 0.01}, "b": {"cost_per_unit_km": 0.01}},
         facility_types={"plant": plant(candidates={"top_n": 1},
@@ -272,6 +275,9 @@ def test_candidate_rules_rank_by_total_demand_when_products_have_columns(tmp_pat
     )
     run = solve(config)
     assert list(run.problem.site_ids) == ["R1"]
+    named = config.model_copy(update={"regions": config.regions.model_copy(update={"demand_column": "pop"})})
+    with pytest.raises(InputError, match="the candidate rules' regions.demand_column: name a column of the file"):
+        solve(named)
 
 
 def test_od_matrix_without_distances_is_rejected_when_any_radius_applies(tmp_path):
@@ -442,3 +448,27 @@ def test_a_sites_cost_multiplier_scales_its_fixed_costs_and_not_its_unit_costs(t
         assert getattr(problem, name)[b] == pytest.approx(0.8 * getattr(problem, name)[a]), name
     assert problem.setup_cost[b, 0] == pytest.approx(0.8 * 30.0) and problem.setup_cost[a, 0] == pytest.approx(30.0)
     assert set(problem.arc_production_cost.tolist()) == {2.0}
+
+
+def test_blank_od_cost_and_minutes_cells_fall_back_to_the_per_km_cost_and_an_unknown_time(tmp_path):
+    """OD rows R0->R1 with a blank cost (0.01/km × 50 km = 0.5 instead) and a blank time (unknown);
+    a blank cost without a distance_km column, or a blank distance, is an error naming the row."""
+    from planner.errors import InputError
+    from planner.inputs.prepare import load_inputs, prepare_problem
+
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
+    od = tmp_path / "od.csv"
+    od.write_text("from,to,distance_km,cost,minutes\nR0,R0,0,0,0\nR0,R1,50,,\nR1,R0,50,2,40\nR1,R1,0,0,0\n")
+    config = tiny_config(regions, transport={"standard": {"cost_per_unit_km": 0.01}})
+    problem = prepare_problem(config, load_inputs(config, DataOptions(od_path=od)))
+    pairs = {(problem.site_ids[problem.option_site[o]], problem.region_ids[r]): (cost, minutes) for o, r, cost, minutes
+             in zip(problem.arc_option, problem.arc_region, problem.arc_transport_cost, problem.arc_minutes,
+                    strict=True)}
+    assert pairs[("R0", "R1")][0] == pytest.approx(0.5) and np.isnan(pairs[("R0", "R1")][1])
+    assert pairs[("R1", "R0")] == pytest.approx((2.0, 40.0))
+    od.write_text("from,to,cost\nR0,R0,0\nR0,R1,\nR1,R0,2\nR1,R1,0\n")
+    with pytest.raises(InputError, match=r"column 'cost' row 2 \(.*\) must be a finite number"):
+        load_inputs(config, DataOptions(od_path=od))
+    od.write_text("from,to,distance_km\nR0,R0,0\nR0,R1,\nR1,R0,50\nR1,R1,0\n")
+    with pytest.raises(InputError, match=r"column 'distance_km' row 2 "):
+        load_inputs(config, DataOptions(od_path=od))

@@ -452,11 +452,18 @@ def id_text(raw: pd.Series) -> pd.Series:
 OD_IDS = {"from": "a site id", "to": "a region id"}
 
 
+def blank_allowed(columns: list[str]) -> set[str]:
+    """The OD columns whose cells may be blank (NaN): ``minutes`` (an unknown time, never within a time
+    limit) and, beside ``distance_km``, ``cost`` (the product's ``cost_per_unit_km`` × km instead)."""
+    return {"minutes"} | ({"cost"} if "distance_km" in columns else set())
+
+
 def read_od_matrix(path: Path) -> pd.DataFrame:
     """Origin–destination table (CSV, TSV or Parquet; read as the regions' tables are: separator sniffed,
     ids as text, so 'NA' or '01001' stay as written): ``from`` (site id), ``to`` (region id), and
     ``distance_km`` and/or ``cost`` (transport cost per unit, currency/unit, for every product), and
-    optionally ``minutes`` (delivery time, for service levels ``within_minutes``)."""
+    optionally ``minutes`` (delivery time, for service levels ``within_minutes``); blank cells as
+    :func:`blank_allowed` allows."""
     path = _check_file(Path(path), "OD matrix", "--od-matrix")
     table = read_table(path, "OD matrix", "--od-matrix", text_columns=tuple(OD_IDS))
     require_columns(table, list(OD_IDS), path, "the OD matrix needs from (site id) and to (region id)")
@@ -473,7 +480,8 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
     for column in values:
         numeric = pd.to_numeric(table[column], errors="coerce")
         number = numeric.to_numpy(dtype=float)
-        bad = ~np.isfinite(number) | (number < 0)
+        blank = (table[column].isna() | (table[column].astype(str).str.strip() == "")).to_numpy()
+        bad = (~np.isfinite(number) | (number < 0)) & ~(blank & (column in blank_allowed(values)))
         if bad.any():  # inf would silently drop the pair (cost × inf km = nan)
             row = int(np.flatnonzero(bad)[0])
             raise InputError(

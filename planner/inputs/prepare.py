@@ -390,7 +390,8 @@ def product_arcs(config: ModelConfig, facility, p: int, option, region, km, od_c
     the unmet penalty are dropped (never used: exact pruning) unless :func:`served_at_a_loss` keeps them."""
     product = tuple(config.products)[p]
     transport, production = config.transport[product], facility.products[product]
-    transport_cost = od_cost if od_cost is not None else transport.cost_per_unit_km * km
+    by_km = transport.cost_per_unit_km * km
+    transport_cost = by_km if od_cost is None else np.where(np.isnan(od_cost), by_km, od_cost)  # blank: by km
     co2_t = (production.co2_kg_per_unit + transport.co2_kg_per_unit_km * km) / KG_PER_T
     factor, price = proximity_bands(config.products[product], km)
     unit_cost = production.cost_per_unit + transport_cost + config.carbon_price * co2_t - price

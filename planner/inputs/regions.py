@@ -204,14 +204,17 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
         frame = select_rows(frame, [(c, list(v)) for c, v in options.select], source.path)
     product_columns = [p.demand_column for p in config.products.values() if p.demand_column]
     # the base column: for products with a demand_rate, and, where it is named, for the candidate rules
-    needs_base = any(p.demand_column is None for p in config.products.values()) or source.demand_column is not None
+    rated = any(p.demand_column is None for p in config.products.values())
+    needs_base = rated or source.demand_column is not None
     id_column, base_column = resolve_columns(frame, source, needs_base)
     numbered = id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns
     columns = {"id": None if numbered else id_column, "demand": base_column if needs_base else None}
     note_columns_taken(source, columns)
     demand_columns = ([base_column] if needs_base else []) + product_columns
     for column in demand_columns:  # before the row numbers join the columns a message lists as the file's
-        require_columns(frame, [column], source.path, "set --demand-column or the product's demand_column")
+        require_columns(frame, [column], source.path, "set --demand-column or the product's demand_column" if rated
+                        else "the candidate rules' regions.demand_column: name a column of the file, or leave "
+                        "the key out to rank by the products' total demand")
     if numbered:
         frame = frame.assign(**{ROW_NUMBER_ID: (frame.index + 1).astype(str)})
     frame = check_regions(frame, source.path, id_column, demand_columns, source.demand_point_columns)
