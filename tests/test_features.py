@@ -6,6 +6,7 @@ KM_PER_DEGREE = 111.195 km; every expected value below is derived in the test's 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -472,3 +473,17 @@ def test_blank_od_cost_and_minutes_cells_fall_back_to_the_per_km_cost_and_an_unk
     od.write_text("from,to,distance_km\nR0,R0,0\nR0,R1,\nR1,R0,50\nR1,R1,0\n")
     with pytest.raises(InputError, match=r"column 'distance_km' row 2 "):
         load_inputs(config, DataOptions(od_path=od))
+
+
+def test_min_facilities_above_what_the_types_max_count_allow_is_named_before_solving():
+    """Four sites, one type limited to two: at least three facilities cannot be, whatever the demand
+    (a penalty lets demand go unserved; the solver's explanation blamed max_count against demand)."""
+    from planner.errors import InfeasibleError
+    from planner.inputs.screen import check_facility_counts
+
+    problem = dense_problem(demand=[1, 1, 1, 1], opening_cost=[1] * 4, capacity=[np.inf] * 4,
+                            unit_cost=np.ones((4, 4)), penalty=9.0, min_facilities=3, type_max_count=np.array([2]))
+    with pytest.raises(InfeasibleError, match=r"^network.min_facilities = 3 but the facility types allow at most 2 "
+                       r"facilities \(max_count: t 2\); lower network.min_facilities or raise max_count$"):
+        check_facility_counts(problem)
+    check_facility_counts(dataclasses.replace(problem, min_facilities=2))

@@ -317,6 +317,25 @@ def check_facility_counts(problem: Problem) -> None:
         raise InfeasibleError(
             f"{key} = {problem.min_facilities} exceeds the {n_sites} candidate sites; lower it or add candidate sites"
         )
+    check_min_against_type_limits(problem)
+
+
+def check_min_against_type_limits(problem: Problem) -> None:
+    """min_facilities ≤ Σ_k min(max_count_k, sites that can host type k): the most facilities the
+    facility types' max_count allow."""
+    n_types = len(problem.type_ids)
+    hosts = np.array([len(np.unique(problem.option_site[problem.option_type == k])) for k in range(n_types)])
+    most = np.minimum(problem.type_max_count, hosts)
+    if problem.min_facilities <= int(most.sum()):
+        return
+    key = problem.count_limit_source or (
+        "objective.p" if problem.objective_kind == "p_median" else "network.min_facilities")
+    limited = ", ".join(f"{problem.type_ids[k]} {int(problem.type_max_count[k])}" for k in range(n_types)
+                        if problem.type_max_count[k] < hosts[k])
+    raise InfeasibleError(
+        f"{key} = {problem.min_facilities} but the facility types allow at most {int(most.sum())} facilities "
+        f"(max_count: {limited}); lower {key} or raise max_count"
+    )
 
 
 def check_capex_budget(problem: Problem) -> None:
