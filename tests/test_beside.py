@@ -15,6 +15,7 @@ import pytest
 import planner.solver.beside as beside
 import planner.solver.presolve as presolve
 from planner.model import ModelIndex
+from planner.model.arrays import build_standard_form
 from planner.pipeline import solve_problem
 from planner.solver.heuristic import satisfies_coupling, solution_cost
 from planner.solver.outcome import SolverOptions
@@ -67,7 +68,8 @@ def test_the_search_beside_hands_back_only_cheaper_feasible_networks(searches_co
         time.sleep(1.0)
         return "highs"
 
-    result, kept = beside.run_beside_search(highs_stand_in, problem, index, poor, SolverOptions(threads=2))
+    result, kept = beside.run_beside_search(highs_stand_in, build_standard_form(problem, index), problem, index, poor,
+                                            SolverOptions(threads=2))
     assert result == "highs"
     assert searches_counted
     assert satisfies_coupling(problem, index, kept.incumbent)

@@ -1,6 +1,7 @@
-"""The module search beside HiGHS: while HiGHS works on the model after the presolve, the
-presolve's module search (``planner.solver.module_search``) goes on from its incumbent on the
-second core, and the better of the two networks is kept.
+"""The searches beside HiGHS: while HiGHS works on the model after the presolve, the presolve's
+module search (``planner.solver.module_search``) goes on from its incumbent on the second core,
+followed by fix-and-optimise (``planner.solver.restricted_mip``: HiGHS on the model with most open
+states fixed at the network's), and the better of HiGHS's and their networks is kept.
 
 Where it runs (:func:`applies`): a model with service levels or a CO2 cap whose presolve ran its steps and
 found an incumbent, with more than one core for the run (``SolverOptions.threads`` unset or at least
@@ -28,16 +29,20 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from planner.interrupt import stop_requested
+from planner.model.arrays import StandardForm
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 from planner.solver.heuristic import satisfies_coupling, solution_cost
 from planner.solver.module_search import module_search
 from planner.solver.outcome import SolverOptions
 from planner.solver.presolve import PresolveResult, has_side_rows
+from planner.solver.restricted_mip import fix_and_optimise
 
 logger = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
+
+MODULE_SEARCH_SHARE = 0.3  # of the time left: a round's module search; fix-and-optimise follows it
 
 
 def applies(problem: Problem, presolve: PresolveResult | None, options: SolverOptions) -> bool:
@@ -56,6 +61,7 @@ def applies(problem: Problem, presolve: PresolveResult | None, options: SolverOp
 
 def run_beside_search(
     run: Callable[[], Result],
+    form: StandardForm,
     problem: Problem,
     index: ModelIndex,
     presolve: PresolveResult,
@@ -70,7 +76,7 @@ def run_beside_search(
         return ended.is_set() or stop_requested() or (deadline is not None and time.perf_counter() > deadline)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        searching = pool.submit(_searches, problem, index, presolve, should_stop, deadline)
+        searching = pool.submit(_searches, form, problem, index, presolve, should_stop, deadline)
         try:
             result = run()
         finally:
@@ -84,24 +90,27 @@ def run_beside_search(
 
 
 def _searches(
-    problem: Problem, index: ModelIndex, presolve: PresolveResult, should_stop: Callable[[], bool],
-    deadline: float | None,
+    form: StandardForm, problem: Problem, index: ModelIndex, presolve: PresolveResult,
+    should_stop: Callable[[], bool], deadline: float | None,
 ):
-    """Module searches from the best network so far, each with its own random kicks (seeds 1, 2, …),
-    until ``should_stop``; the best network cheaper than the presolve's incumbent with its cost, or None.
-    Each search is given the time to ``deadline`` (``time.perf_counter()``; none: unlimited), so that its
-    repairs take their shares of it.
-    The repairs and the relocation run only from a network they have not been run from (they have no
-    random part)."""
+    """Rounds from the best network so far until ``should_stop``: a module search with its own random
+    kicks (seeds 1, 2, …) for ``MODULE_SEARCH_SHARE`` of the time left to ``deadline``
+    (``time.perf_counter()``; none: each step runs to its own end), then fix-and-optimise
+    (``planner.solver.restricted_mip``: HiGHS on the model restricted around each open option in turn)
+    until its neighbourhoods are done or the time is up; the best network cheaper than the presolve's
+    incumbent with its cost, or None. The repairs and the relocation run only from a network they have
+    not been run from (they have no random part)."""
     best, best_cost, found = presolve.incumbent, presolve.incumbent_cost, None
     seed, new_start = 0, True
     while not should_stop():
         seed += 1
-        seconds = float("inf") if deadline is None else max(deadline - time.perf_counter(), 0.0)
+        seconds = float("inf") if deadline is None else MODULE_SEARCH_SHARE * max(deadline - time.perf_counter(), 0.0)
         candidate = module_search(problem, index, best, presolve.promising, seconds, seed=seed,
                                   should_stop=should_stop, close_and_repair=new_start, relocate=new_start)
         if candidate is None or not satisfies_coupling(problem, index, candidate):
             break
+        improved = fix_and_optimise(form, problem, index, candidate, should_stop, deadline, seed)
+        candidate = candidate if improved is None else improved
         cost = solution_cost(problem, index, candidate)
         new_start = cost < best_cost
         if new_start:

@@ -373,7 +373,8 @@ def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveRe
     if search_beside_applies(problem, presolve, options):
         # threads unset: a new thread count resets HiGHS's global scheduler, which the search's LPs use too
         highs_options = dataclasses.replace(options, threads=None)
-        (report, values), presolve = run_beside_search(lambda: run(highs_options), problem, index, presolve, options)
+        (report, values), presolve = run_beside_search(lambda: run(highs_options), form, problem, index, presolve,
+                                                     options)
     else:
         report, values = run(options)
     if presolve is not None:

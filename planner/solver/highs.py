@@ -220,7 +220,7 @@ def run_highs_once(
     """
     highs, handover_s = _handed_over(compiled, options, time.perf_counter() if started is None else started)
     if start is not None:
-        _set_start(highs, start)
+        set_start(highs, start)
     is_mip = bool(np.asarray(compiled.integer).any())
     if options.progress_s is not None and is_mip:
         progress = _Progress(options.progress_s)
@@ -266,7 +266,7 @@ def _handed_over(compiled, options: SolverOptions, started: float) -> tuple[high
     return highs, handover_s
 
 
-def _set_start(highs: highspy.Highs, start: np.ndarray) -> None:
+def set_start(highs: highspy.Highs, start: np.ndarray) -> None:
     """``start`` (one value per column) as HiGHS's MIP start."""
     solution = highspy.HighsSolution()
     solution.col_value = np.asarray(start, dtype=float)
