@@ -83,14 +83,15 @@ def test_init_into_a_path_under_a_file_says_one_line(tmp_path):
 
 
 def _raise(error_number: int, text: str):
-    def failing(first, *args, **kwargs):
-        raise OSError(error_number, text, str(first))
+    def failing(*args, **kwargs):
+        raise OSError(error_number, text, str(args[0]) if args else None)
 
     return failing
 
 
 @pytest.mark.parametrize(("target", "error_number", "text"), [
-    ("pathlib.Path.write_text", errno.EROFS, "Read-only file system"),  # the staging file cannot be written
+    ("planner.inputs.template.tempfile.mkstemp", errno.EROFS, "Read-only file system"),  # no staging file
+    ("planner.inputs.template.os.fdopen", errno.ENOSPC, "No space left on device"),  # nor written
     ("planner.inputs.template.os.replace", errno.EACCES, "Permission denied"),  # nor moved into place
 ])
 def test_init_failing_to_write_says_one_line_and_leaves_nothing(tmp_path, monkeypatch, target, error_number, text):
@@ -177,3 +178,24 @@ def test_init_writes_a_valid_model_for_a_file_name_with_control_characters(tmp_p
     assert result.exit_code == 0, result.output
     config = tomllib.loads(out.read_text(encoding="utf-8"))
     assert (out.parent / config["regions"]["path"]).resolve() == data.resolve()
+
+
+def test_init_refuses_a_dangling_link_and_never_touches_a_file_of_a_staging_like_name(tmp_path):
+    """A dangling link at --out is refused as solve --out refuses it; a user's '.m.toml.tmp' (and a link
+    of that name to another file of theirs) stay as they were: the staging file has a name of its own."""
+    data = write_cities(tmp_path)
+    (tmp_path / "dangling.toml").symlink_to(tmp_path / "missing.toml")
+    line = error_line(init(str(data), "--out", str(tmp_path / "dangling.toml")))
+    assert line == (f"error: {tmp_path / 'dangling.toml'}: is a link; the planner does not overwrite it: choose "
+                    "another --out or remove it")
+    assert (tmp_path / "dangling.toml").is_symlink()
+    (tmp_path / ".m.toml.tmp").write_text("notes")
+    (tmp_path / "mine.txt").write_text("mine")
+    (tmp_path / ".n.toml.tmp").symlink_to(tmp_path / "mine.txt")
+    for name in ("m.toml", "n.toml"):
+        assert init(str(data), "--out", str(tmp_path / name)).exit_code == 0
+        assert not (tmp_path / name).is_symlink() and (tmp_path / name).read_text().startswith("#")
+    assert (tmp_path / ".m.toml.tmp").read_text() == "notes" and (tmp_path / "mine.txt").read_text() == "mine"
+    assert (tmp_path / ".n.toml.tmp").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".m.toml.tmp", ".n.toml.tmp", "cities.csv", "dangling.toml",
+                                                          "m.toml", "mine.txt", "n.toml"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import tempfile
 from contextlib import suppress
 from pathlib import Path
 
@@ -91,8 +92,7 @@ def write_model_template(
 ) -> Path:
     """Write the model file ``out`` for ``data``; refuse to overwrite an existing file."""
     data, out = Path(data), Path(out)
-    if out.exists():
-        raise InputError(f"{out}: exists; the planner does not overwrite it: choose another --out or remove it")
+    refuse_existing(out)
     if not 0 < demand_rate < MAX_NUMBER:
         raise InputError(f"--demand-rate {demand_rate:g}: give a positive number below {MAX_NUMBER:.0e} (units/yr per "
                          "unit of the demand column)")
@@ -104,40 +104,65 @@ def write_model_template(
         demand_rate=repr(float(demand_rate)), column=toml_string(keys["demand_column"])[1:-1],
         central=CENTRAL_CANDIDATES, micro=MICRO_CANDIDATES,
     )
-    staging = out.with_name(f".{out.name}.tmp")
     created = [folder for folder in out.parents if not folder.exists()]  # nearest first
-    written = False
+    staging, written = None, False
     try:
-        write_staged(staging, out, text)
+        staging = write_staged(out, text)
         try:
             problem = check_model(staging)  # what `planner validate --model` would refuse, init refuses
         except InputError as error:  # named as the file it would have become
             raise InputError(str(error).replace(str(staging), str(out))) from None
-        write_staged(staging, out, None)
+        refuse_existing(out)  # made while the data was read: still not overwritten
+        move_staged(staging, out)
         written = True
         warn_if_capacity_short(problem, out)
     finally:
-        with suppress(OSError):
-            staging.unlink(missing_ok=True)
+        if staging is not None and not written:
+            with suppress(OSError):
+                staging.unlink(missing_ok=True)
         for folder in [] if written else created:  # nothing half-written stays: nor the folders made for it
             with suppress(OSError):
                 folder.rmdir()
     return out
 
 
-def write_staged(staging: Path, out: Path, text: str | None) -> None:
-    """Write ``text`` to ``staging`` (``None``: move ``staging`` to ``out``); one line when the place
-    is not writable."""
+def refuse_existing(out: Path) -> None:
+    """An error where ``out`` is a file, a folder or a link (a dangling one too): never overwritten."""
+    if out.exists() or out.is_symlink():
+        what = "is a link" if out.is_symlink() else "exists"
+        raise InputError(f"{out}: {what}; the planner does not overwrite it: choose another --out or remove it")
+
+
+def write_staged(out: Path, text: str) -> Path:
+    """``text`` in a new file of a name of its own beside ``out`` (made with ``mkstemp``, so no file of
+    the user's is touched); its path. One line when the place is not writable."""
     try:
-        if text is None:
-            os.replace(staging, out)
-        else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            staging.write_text(text, encoding="utf-8")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     except OSError as error:
-        blocker = next((p for p in out.parents if p.exists()), None)
-        reason = f"'{blocker}' is a file, not a folder" if blocker and not blocker.is_dir() else error.strerror
-        raise InputError(f"cannot write {out}: {reason or error}; choose another --out") from None
+        raise _unwritable(out, error) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as error:
+        with suppress(OSError):
+            os.unlink(name)
+        raise _unwritable(out, error) from None
+    return Path(name)
+
+
+def move_staged(staging: Path, out: Path) -> None:
+    """``staging`` moved to ``out``; one line when the place is not writable."""
+    try:
+        os.replace(staging, out)
+    except OSError as error:
+        raise _unwritable(out, error) from None
+
+
+def _unwritable(out: Path, error: OSError) -> InputError:
+    blocker = next((p for p in out.parents if p.exists()), None)
+    reason = f"'{blocker}' is a file, not a folder" if blocker and not blocker.is_dir() else error.strerror
+    return InputError(f"cannot write {out}: {reason or error}; choose another --out")
 
 
 def check_model(path: Path):
