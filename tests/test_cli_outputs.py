@@ -191,28 +191,37 @@ def _dead_pid() -> int:
     return int(Path("/proc/sys/kernel/pid_max").read_text()) if Path("/proc/sys/kernel/pid_max").exists() else 2**22
 
 
-def _staging(parent: Path, name: str, pid: int | None) -> Path:
+def _staging(parent: Path, name: str, pid: int | None, manifest: bool = False) -> Path:
     folder = parent / name
     folder.mkdir()
     (folder / "map.png").write_bytes(b"half written")
     if pid is not None:
         import socket
 
-        (folder / MARKER).write_text(f"written by the planner\npid {pid}\nhost {socket.gethostname()}\n")
+        listed = "written map.png\n" if manifest else ""
+        (folder / MARKER).write_text(f"marked by the planner\npid {pid}\nhost {socket.gethostname()}\n{listed}")
     return folder
 
 
 def test_staging_left_by_a_killed_run_is_cleaned_by_the_next(tmp_path):
+    """Only a marked staging folder of this output (``.out.tmp-`` and mkdtemp's eight characters),
+    whose writer is gone and whose marker lists no files, is removed: a finished output copied under
+    such a name (its marker lists its files), or one of another name length, is the user's."""
     model = instance(tmp_path)
-    killed = _staging(tmp_path, ".out.tmp-killed", _dead_pid())
-    running = _staging(tmp_path, ".out.tmp-running", os.getppid())  # a live process: still writing
-    foreign = _staging(tmp_path, ".out.tmp-foreign", None)  # not the planner's: never touched
-    other = _staging(tmp_path, ".other.tmp-killed", _dead_pid())  # another output's: left for its own run
+    killed = _staging(tmp_path, ".out.tmp-killed_1", _dead_pid())
+    kept = [
+        _staging(tmp_path, ".out.tmp-running", os.getppid()),  # a live process: still writing
+        _staging(tmp_path, ".out.tmp-foreign", None),  # not the planner's: never touched
+        _staging(tmp_path, ".other.tmp-killed_1", _dead_pid()),  # another output's: left for its own run
+        _staging(tmp_path, ".out.tmp-backup01", _dead_pid(), manifest=True),  # a finished output, copied
+        _staging(tmp_path, ".out.tmp-keep", _dead_pid()),  # not a name mkdtemp makes
+    ]
+    (kept[3] / "notes.txt").write_text("mine")
     result = invoke("solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet")
     assert result.exit_code == 0, result.output
     assert not killed.exists()
-    assert running.exists() and foreign.exists() and other.exists()
-    assert sorted(p.name for p in tmp_path.glob(".out.tmp-*")) == [".out.tmp-foreign", ".out.tmp-running"]
+    assert all(folder.exists() for folder in kept)
+    assert (kept[3] / "notes.txt").read_text() == "mine"
 
 
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])

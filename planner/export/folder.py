@@ -15,6 +15,7 @@ import glob
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -205,12 +206,22 @@ def _staging_is_stale(folder: Path) -> bool:
     return False
 
 
+def is_staging_name(folder_name: str, name: str | None = None) -> bool:
+    """Whether ``folder_name`` is that of a staging folder of output ``name`` (any without it): exactly
+    ``.NAME.tmp-`` and ``mkdtemp``'s eight characters."""
+    stem = ".+" if name is None else re.escape(name)
+    return re.fullmatch(rf"\.{stem}\.tmp-[a-z0-9_]{{8}}", folder_name) is not None
+
+
 def remove_stale_staging(parent: Path, name: str | None = None) -> list[Path]:
-    """Remove the staging folders ``.NAME.tmp-*`` (any name without ``name``) in ``parent`` that a
-    killed planner run left (marked by the planner, their process gone); returns them."""
+    """Remove the staging folders ``.NAME.tmp-XXXXXXXX`` (any name without ``name``) in ``parent`` that
+    a killed planner run left (marked by the planner, their process gone, no files listed in the
+    marker: a finished output, or a copy of one under such a name, lists its files and is kept);
+    returns them."""
     removed = []
     for path in Path(parent).glob(f".{'*' if name is None else glob.escape(name)}.tmp-*"):
-        if path.is_dir() and not path.is_symlink() and _staging_is_stale(path):
+        if (is_staging_name(path.name, name) and path.is_dir() and not path.is_symlink()
+                and not _lists_its_files(path) and _staging_is_stale(path)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     if removed:
