@@ -1001,6 +1001,7 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
     from planner.export.sweep_charts import write_sweep_charts
     from planner.export.sweep_folder import write_scenario_folder
     from planner.inputs.config import read_model_config
+    from planner.inputs.prepare import load_inputs
     from planner.studies.sweep import Vary, run_sweep, sample_points
 
     if workers and scheduler:
@@ -1011,8 +1012,9 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
     cost_objective_only(config, "planner sweep")
     varies = [Vary.parse(text, config) for text in vary_texts]
     options = _solver_options(config, time_limit, mip_gap, threads=1)
-    out_dir = _output_folder(out, config, data, "sweep_", in_place=True)
     total = len(sample_points(varies, method, samples, seed))
+    load_inputs(config, data)  # data every scenario would refuse fails here, in one line, not once per scenario
+    out_dir = _output_folder(out, config, data, "sweep_", in_place=True)
     with folder_in_place(out_dir), click.progressbar(length=total, label="sweep", file=sys.stderr, show_pos=True,
                                                      hidden=quiet) as bar:
         result = run_sweep(config, varies, data, options, out_dir, workers=workers,

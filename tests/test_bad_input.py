@@ -488,3 +488,14 @@ def test_a_region_needing_more_than_the_sites_within_reach_is_named_before_solvi
         screen_problem(problem)
     roomy = dataclasses.replace(problem, module_capacity=np.array([60.0, 40.0]))
     screen_problem(roomy)  # 50 fits s0's 60: no error
+
+
+@pytest.mark.parametrize("command", [["solve"], ["sweep", "--vary", "carbon_price=0,10", "--workers", "1"]])
+def test_a_failed_run_leaves_no_folder_it_made_for_its_output(tmp_path, command):
+    """--out a/b/out with a demand column the file lacks: exit 2, and neither out nor a/b is left."""
+    model = write_instance(tmp_path)
+    out = tmp_path / "a" / "b" / "out"
+    result = CliRunner().invoke(main, [*command, "--model", str(model), "--demand-column", "nosuch", "--out", str(out),
+                                       "--quiet"])
+    assert_clean_failure(result, out, "column 'nosuch' not found")
+    assert not (tmp_path / "a").exists()

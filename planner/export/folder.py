@@ -56,6 +56,7 @@ MARKER_TEXT = (
 )
 OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # made by file browsers; replaced freely
 _live_staging: set[Path] = set()  # staging folders of this process not yet moved into place or removed
+_created_parents: dict[Path, list[Path]] = {}  # staging folder -> the folders above it its run made
 
 
 @dataclass(frozen=True)
@@ -242,31 +243,46 @@ def prepare_output_dir(out: Path) -> Path:
         )
     parent = out.resolve().parent
     staging = None
+    created = [folder for folder in [parent, *parent.parents] if not folder.exists()]  # nearest first
     try:
         parent.mkdir(parents=True, exist_ok=True)
         remove_stale_staging(parent, out.name)
         with native_section():  # a signal waits until the new folder is marked and known
             staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
             _live_staging.add(staging)
+            _created_parents[staging] = created
             umask = os.umask(0)
             os.umask(umask)
             staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; results are ordinary files
             write_marker(staging)
     except OSError as error:
         _discard(staging)
+        remove_if_empty(created)
         blocker = next((p for p in [parent, *parent.parents] if p.exists()), parent)
         reason = f"'{blocker}' is a file, not a folder" if not blocker.is_dir() else error.strerror
         raise InputError(f"{out}: output folder is not writable ({reason}); choose another --out") from None
     except BaseException:
         _discard(staging)
+        remove_if_empty(created)
         raise
     return staging
+
+
+def remove_if_empty(folders: list[Path]) -> None:
+    """Remove the folders a run made (nearest first) that are still empty: nothing half-written stays,
+    nor the folders made for it."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _discard(staging: Path | None) -> None:
     if staging is not None:
         shutil.rmtree(staging, ignore_errors=True)
         _live_staging.discard(staging)
+        remove_if_empty(_created_parents.pop(staging, []))
 
 
 def discard_staging() -> None:
@@ -310,6 +326,7 @@ def _commit(staging: Path, out: Path) -> None:
             raise InputError(f"{out}: cannot move the finished folder into place ({error.strerror}); "
                              "choose another --out") from None
         _live_staging.discard(staging)
+        _created_parents.pop(staging, None)
         if not any(out.absolute().is_relative_to(outer.absolute()) for outer in _live_staging):
             note_kept(f"{out} written in full")  # not a folder inside another still being written
         if old is not None:
@@ -343,11 +360,13 @@ def folder_in_place(out: Path) -> Iterator[Path]:
         raise InputError(f"{out}: holds the outputs of another planner command (summary.json); choose another "
                          "--out (or remove that folder)")
     created = not out.exists()
+    made = [folder for folder in out.absolute().parents if not folder.exists()]  # nearest first
     try:
         out.mkdir(parents=True, exist_ok=True)
         if not is_planner_output(out):
             write_marker(out)
     except OSError as error:
+        remove_if_empty([out, *made] if created else made)
         raise InputError(f"{out}: output folder is not writable ({error.strerror}); choose another --out") from None
     try:
         yield out
@@ -356,6 +375,7 @@ def folder_in_place(out: Path) -> Iterator[Path]:
             remove_stale_staging(folder)
         if created and _holds_nothing_but_the_marker(out):
             shutil.rmtree(out, ignore_errors=True)
+            remove_if_empty(made)
         elif not _holds_nothing_but_the_marker(out):
             note_kept(f"what was finished is kept in {out} (a rerun goes on from it)")
         raise
