@@ -27,7 +27,7 @@ from pathlib import Path
 import click
 
 from planner.errors import InfeasibleError, InputError, PlannerError, SolverError, truncated
-from planner.interrupt import Interrupted, handle_signals, interruption
+from planner.interrupt import Interrupted, handle_signals, interruption, remove_library_temporary_files
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +188,7 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
     if at_once and isinstance(error, Interrupted):
         sys.stdout.flush()
         sys.stderr.flush()
+        remove_library_temporary_files()
         os._exit(code)
     sys.exit(code)
 

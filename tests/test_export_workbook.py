@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -132,3 +133,17 @@ def test_compare_writes_the_compare_sheet(tmp_path):
     assert "objective (currency/yr)" not in sheet.columns and "cost_fixed (USD/yr)" in sheet.columns
     pd.testing.assert_frame_equal(strip_units(sheet), pd.read_csv(tmp_path / "cmp" / "compare.csv"),
                                   check_dtype=False)
+
+
+
+def test_the_workbooks_temporary_files_go_when_an_interrupted_run_ends_at_once():
+    """openpyxl removes its sheets' temporary files at exit, which an interrupted run (os._exit) skips:
+    the interrupt's exit removes them itself."""
+    from openpyxl.worksheet._writer import ALL_TEMP_FILES, create_temporary_file
+
+    from planner.interrupt import remove_library_temporary_files
+
+    made = create_temporary_file()
+    assert Path(made).exists() and made in ALL_TEMP_FILES
+    remove_library_temporary_files()
+    assert not Path(made).exists()
