@@ -163,8 +163,8 @@ def test_bench_exits_1_when_an_instance_is_infeasible(tmp_path):
     assert rows[0]["objective"] == pytest.approx(6.0)  # open site 1 (5) and serve all of it there (1)
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert errors == ["error: 1 of 2 instances have no solution: bad (infeasible: demand that must be served is "
-                      "100 units/yr but all candidate sites together can make at most 20)"]
-    assert rows[1]["reason"] == "demand that must be served is 100 units/yr but all candidate sites together can " \
+                      "100 units but all candidate sites together can make at most 20)"]
+    assert rows[1]["reason"] == "demand that must be served is 100 units but all candidate sites together can " \
                                 "make at most 20"
     assert rows[0]["reason"] is None
     assert "Traceback" not in result.stderr

@@ -378,7 +378,7 @@ def unsolved_row(name: str, error: InfeasibleError | SolverError) -> dict:
         return dict(objective=None, status="time_limit", best_bound=None, mip_gap=None, build_s=None, solve_s=None,
                     reason="no feasible solution found within the time limit; give it more time (--time-limit)")
     status = "infeasible" if isinstance(error, InfeasibleError) else "error"
-    reason = str(error).split("; ")[0]
+    reason = str(error).split("; ")[0].replace(" units/yr", " units")  # a benchmark file's demand has no time unit
     return dict(objective=None, status=status, best_bound=None, mip_gap=None, build_s=None, solve_s=None,
                 reason=reason)
 
