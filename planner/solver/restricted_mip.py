@@ -96,7 +96,9 @@ def restricted_solve(form: StandardForm, problem: Problem, index: ModelIndex, ne
                      seconds: float, should_stop: Callable[[], bool]) -> Solution | None:
     """HiGHS on ``form`` with the open state of every option outside ``free`` fixed at ``network``'s,
     started from ``network``, for at most ``seconds``; the best network it found (None: none). Ends
-    early once ``should_stop()``; raises :class:`~planner.interrupt.Interrupted` on Ctrl-C or SIGTERM."""
+    early once ``should_stop()`` or at ``seconds`` (polled at HiGHS's MIP, simplex and interior-point
+    callbacks: HiGHS's own time limit does not stop a long root LP); raises
+    :class:`~planner.interrupt.Interrupted` on Ctrl-C or SIGTERM."""
     fixed = np.flatnonzero(~free) + form.block("open").start
     state = np.round(network.open[~free]).astype(float)
     col_lower, col_upper = form.col_lower.copy(), form.col_upper.copy()
@@ -106,11 +108,14 @@ def restricted_solve(form: StandardForm, problem: Problem, index: ModelIndex, ne
     pass_model(highs, restricted)
     set_start(highs, start_vector(form, problem, index, network))
 
+    ends = time.perf_counter() + seconds
+
     def stop_when_asked(event) -> None:
-        if should_stop():
+        if should_stop() or time.perf_counter() > ends:
             event.data_in.user_interrupt = True
 
-    highs.cbMipInterrupt.subscribe(stop_when_asked)
+    for callback in (highs.cbMipInterrupt, highs.cbSimplexInterrupt, highs.cbIpmInterrupt):
+        callback.subscribe(stop_when_asked)  # the root LP too: HiGHS's time limit does not stop it
     run_interruptibly(highs)
     raise_if_stopped()
     if highs.getInfo().primal_solution_status != 2:
