@@ -266,6 +266,20 @@ def test_sigint_during_scenarios(start, tmp_path):
     assert_stopped_cleanly(run, signal.SIGINT, run.signal_and_wait(signal.SIGINT), out)
 
 
+@pytest.mark.slow
+def test_sigint_while_highs_branches_on_a_small_rollout_model(start, tmp_path):
+    """The launch model over three periods (12,675 nonzeros): HiGHS branches strongly for seconds
+    without a callback; the run is abandoned, not waited for, though the model is small."""
+    out = tmp_path / "out"
+    run = start("solve", "--model", "models/launch.toml", *NC, "--periods", "3", "--time-limit", "60", "--out",
+                str(out))
+    run.wait_for_line("gap 17.", timeout=120)  # from 2.8 s to 9 s HiGHS reaches no callback
+    time.sleep(1.5)
+    elapsed = run.signal_and_wait(signal.SIGINT)
+    assert_stopped_cleanly(run, signal.SIGINT, elapsed, out)
+    assert elapsed < STOP_WITHIN_S + 1.0, f"took {elapsed:.2f} s to stop"  # waiting for HiGHS took 3-6 s
+
+
 def _workers(pid: int) -> list[int]:
     """The worker processes (multiprocessing spawns) of ``pid``, whichever of its threads started them."""
     children = []

@@ -484,6 +484,6 @@ def test_min_facilities_above_what_the_types_max_count_allow_is_named_before_sol
     problem = dense_problem(demand=[1, 1, 1, 1], opening_cost=[1] * 4, capacity=[np.inf] * 4,
                             unit_cost=np.ones((4, 4)), penalty=9.0, min_facilities=3, type_max_count=np.array([2]))
     with pytest.raises(InfeasibleError, match=r"^network.min_facilities = 3 but the facility types allow at most 2 "
-                       r"facilities \(max_count: t 2\); lower network.min_facilities or raise max_count$"):
+                       r"facilities \(max_count: t 2\); raise max_count or lower network.min_facilities$"):
         check_facility_counts(problem)
     check_facility_counts(dataclasses.replace(problem, min_facilities=2))

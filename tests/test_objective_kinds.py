@@ -278,14 +278,14 @@ def test_a_classic_kind_is_refused_in_its_own_terms(tmp_path, p, sites, message)
 
 
 @pytest.mark.parametrize(("objective", "plant_line", "message"), [
-    ('kind = "p_median"\np = 3', "max_count = 2", "the facility types' max_count (plant) makes the network "
-     "infeasible: without it all demand that must be served can be served (with 3 facilities); raise max_count"),
+    ('kind = "p_median"\np = 3', "max_count = 2", "objective.p = 3 but the facility types allow at most 2 "
+     "facilities (max_count: plant 2); raise max_count or lower objective.p"),
     ('kind = "set_covering"\ncoverage_km = 200', "", "at most 2 may (the facility-count limit: "
      "network.max_facilities); raise network.max_facilities"),
 ])
 def test_a_classic_kinds_count_limit_names_the_key_that_set_it(tmp_path, objective, plant_line, message):
     """Three regions 10° apart, 200 km radius: three sites needed. A type's max_count of 2 under p = 3 is
-    what to raise (not p, already 3); set_covering has no p, so network.max_facilities = 2 is named."""
+    named first, before solving; set_covering has no p, so network.max_facilities = 2 is named."""
     regions = equator_regions(tmp_path / "regions.geojson", [0.0, 10.0, 20.0], [10, 10, 10])
     model = tiny_model_file(tmp_path / "model.toml", regions)
     text = model.read_text().replace("cost_per_unit_km = 0.01", "cost_per_unit_km = 0.01\nmax_distance_km = 200")
@@ -294,7 +294,7 @@ def test_a_classic_kinds_count_limit_names_the_key_that_set_it(tmp_path, objecti
     model.write_text(text + f"{network}[objective]\n{objective}\n")
     result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1 and message in result.output, result.output
-    assert "objective.p" not in result.output and "unmet penalty" not in result.output
+    assert ("objective.p" not in result.output or "p = 3" in objective) and "unmet penalty" not in result.output
 
 
 def test_a_p_center_search_stops_at_its_time_limit_with_the_least_radius_known_feasible(monkeypatch):

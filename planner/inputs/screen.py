@@ -334,7 +334,7 @@ def check_min_against_type_limits(problem: Problem) -> None:
                         if problem.type_max_count[k] < hosts[k])
     raise InfeasibleError(
         f"{key} = {problem.min_facilities} but the facility types allow at most {int(most.sum())} facilities "
-        f"(max_count: {limited}); lower {key} or raise max_count"
+        f"(max_count: {limited}); raise max_count or lower {key}"
     )
 
 

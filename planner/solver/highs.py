@@ -293,10 +293,12 @@ def run_interruptibly(highs: highspy.Highs, resolve: bool = False) -> float:
     than a call into Python (a 40,000-nonzero MIP took 12.0–12.9 s with and without them).
 
     HiGHS calls none of them while it solves the LP of a MIP's root (the national model's took 13 s
-    on one thread, and Ctrl-C waited that long). So on the main thread, from that size, HiGHS runs
-    on a thread of its own while the main thread waits for it: a signal is handled at once, HiGHS
-    gets ``ABANDON_AFTER_S`` to reach a callback, and otherwise the run is abandoned (it ends at its
-    next callback, its results unused) and :class:`~planner.interrupt.Interrupted` raised.
+    on one thread, and Ctrl-C waited that long), nor, in a small model, while it branches strongly
+    (a 12,675-nonzero rollout model ran on 3–6 s after Ctrl-C). So on the main thread, whatever the
+    size, HiGHS runs on a thread of its own while the main thread waits for it: a signal is handled
+    at once, HiGHS gets ``ABANDON_AFTER_S`` to reach a callback, and otherwise the run is abandoned
+    (it ends at its next callback, its results unused) and :class:`~planner.interrupt.Interrupted`
+    raised.
 
     ``resolve``: the LP is a persistent one re-solved from its last basis, many times in a loop (the
     flow LPs of the searches), where each run is short and the loop checks for a stop between runs.
@@ -315,7 +317,7 @@ def run_interruptibly(highs: highspy.Highs, resolve: bool = False) -> float:
         callback.subscribe(_interrupt_on_stop, user_data=cancel)  # once per instance: again changes nothing
     run_started = time.perf_counter()
     with native_section():
-        if large and threading.current_thread() is threading.main_thread():
+        if not resolve and threading.current_thread() is threading.main_thread():
             _run_abandonably(highs, cancel)
         else:
             highs.run()
