@@ -215,6 +215,7 @@ def test_staging_left_by_a_killed_run_is_cleaned_by_the_next(tmp_path):
         _staging(tmp_path, ".other.tmp-killed_1", _dead_pid()),  # another output's: left for its own run
         _staging(tmp_path, ".out.tmp-backup01", _dead_pid(), manifest=True),  # a finished output, copied
         _staging(tmp_path, ".out.tmp-keep", _dead_pid()),  # not a name mkdtemp makes
+        _staging(tmp_path, ".out.tmp-nomarker", None),  # killed before its marker, or not the planner's
     ]
     (kept[3] / "notes.txt").write_text("mine")
     result = invoke("solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet")

@@ -6,6 +6,7 @@ The data: five cities of eastern Australia as a table (id, name, lon, lat, pop).
 from __future__ import annotations
 
 import errno
+import os
 import tomllib
 from pathlib import Path
 
@@ -72,6 +73,9 @@ def test_init_writes_a_model_that_validates(tmp_path):
     checked = CliRunner().invoke(main, ["validate", "--model", str(out)])
     assert checked.exit_code == 0, checked.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cities.csv", "m.toml"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # readable as any file the user writes
 
 
 def test_init_into_a_path_under_a_file_says_one_line(tmp_path):

@@ -222,7 +222,7 @@ def remove_stale_staging(parent: Path, name: str | None = None) -> list[Path]:
     removed = []
     for path in Path(parent).glob(f".{'*' if name is None else glob.escape(name)}.tmp-*"):
         if (is_staging_name(path.name, name) and path.is_dir() and not path.is_symlink()
-                and not _lists_its_files(path) and _staging_is_stale(path)):
+                and _staging_is_stale(path) and not _lists_its_files(path)):  # stale: marked and readable
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     if removed:

@@ -142,6 +142,9 @@ def write_staged(out: Path, text: str) -> Path:
     except OSError as error:
         raise _unwritable(out, error) from None
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(handle, 0o666 & ~umask)  # mkstemp makes it private; a model file is an ordinary file
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
     except OSError as error:
