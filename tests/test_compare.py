@@ -318,7 +318,8 @@ def test_an_infeasible_variant_is_reported_and_the_others_compared(tmp_path):
     assert result.value["absolute"] is None and result.value["central_only_infeasible"]
     write_comparison(result, tmp_path / "cmp")
     page = (tmp_path / "cmp" / "compare.html").read_text()
-    assert "and no central-only network meets the model" in page and "no central-only cost" in page
+    assert "(proven). No central-only network meets the model (see the note in compare.csv)." in page
+    assert "no central-only cost" in page
     assert not re.search(r"\bnan\b", re.sub(r"data:image/png;base64,[^'\"]*", "", page), re.IGNORECASE)
     assert pd.read_csv(tmp_path / "cmp" / "compare.csv")["status"].tolist() == ["infeasible", "optimal", "optimal"]
 
@@ -331,3 +332,38 @@ def test_a_comparison_with_no_feasible_variant_names_the_first(tmp_path):
                 for name, config in standard_variants(two_role_config(tmp_path, 300.0)).items()}
     with pytest.raises(InfeasibleError, match=r"^compare, variant 'central_only': "):
         compare(variants, DataOptions(), EXACT)
+
+
+def test_networks_no_variant_can_build_close_the_decision_sentence():
+    """Only the hybrid is feasible: it wins, decided, and the sentence names both networks no variant
+    could build; with an undecided rival they follow the undecided clause."""
+    import numpy as np
+
+    from planner.export.compare_report import decision_sentence
+    from planner.studies.compare import decide
+
+    rows = pd.DataFrame({"variant": ["central_only", "micro_only", "hybrid"], "objective": [np.nan, np.nan, 100.0],
+                         "best_bound": [np.nan, np.nan, 99.0]})
+    decision = decide(rows)
+    assert decision["winner"] == "hybrid" and decision["decided"]
+    assert decision_sentence(decision, "USD") == ("Hybrid network wins: no central-only network and no micro-only "
+                                                  "network meets the model (see the note in compare.csv).")
+    rows.loc[1, ["objective", "best_bound"]] = [101.0, 90.0]
+    decision = decide(rows)
+    assert not decision["decided"]
+    sentence = decision_sentence(decision, "USD")
+    assert sentence.startswith("Not decided at this gap: the hybrid network has the lowest cost found, but the proven "
+                               "savings (−10 to 2 USD/yr cheaper than microfactories only (proven))")
+    assert sentence.endswith(" No central-only network meets the model (see the note in compare.csv).")
+
+
+def test_an_infeasible_hybrid_leaves_out_its_sweep_and_says_why_there_is_no_value(tmp_path):
+    from planner.export.compare_report import value_sentence
+
+    variants = standard_variants(two_role_config(tmp_path, 300.0))
+    variants["hybrid"] = _at_least_three_facilities(variants["hybrid"])
+    sweep = Sweep.parse("facility_types.micro.opening_cost_per_yr=50:300:2")
+    result = compare(variants, DataOptions(), EXACT, sweep=sweep)
+    assert result.sweep is None and result.value["hybrid_infeasible"]
+    assert result.decision["winner"] == "central_only"
+    assert "the hybrid model has no feasible network" in value_sentence(result.value, "USD")

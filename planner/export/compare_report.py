@@ -88,6 +88,8 @@ VARIANT_NAMES = {"central_only": "central-only network", "micro_only": "micro-on
                  "hybrid": "hybrid network"}
 AGAINST_NAMES = {"central_only": "the best central-only network", "micro_only": "microfactories only",
                  "hybrid": "the hybrid network"}
+INFEASIBLE_NAMES = {"central_only": "central-only network", "micro_only": "micro-only network",
+                    "hybrid": "hybrid network"}
 ROLE_NAMES = {"central": ("central plant", "central plants"), "microfactory": ("microfactory", "microfactories"),
               "other": ("other facility", "other facilities")}
 
@@ -133,40 +135,42 @@ def _network_name(name: str, facilities: dict[str, int] | None) -> str:
 
 def decision_sentence(decision: dict | None, currency: str) -> str:
     """The page's first sentence: the winner and its proven saving over each other network, or that
-    the winner is not decided at these gaps."""
+    the winner is not decided at these gaps; then the networks that no variant could build."""
     if not decision or decision.get("winner") is None or not decision["savings"]:
         return "Only one network was solved; there is nothing to compare it with."
     winner = _network_name(decision["winner"], decision.get("facilities"))
-    parts = []
-    for index, saving in enumerate(decision["savings"]):
+    parts, lost = [], []
+    for saving in decision["savings"]:
         against = AGAINST_NAMES.get(saving["against"], f"network '{saving['against']}'")
-        if saving.get("same_network"):
-            parts.append(f"the same network as {against} (the same sites and types)")
-            continue
         if saving.get("infeasible"):
-            kind = {"central_only": "central-only network", "micro_only": "micro-only network"}.get(
-                saving["against"], f"network of variant '{saving['against']}'")
-            parts.append(f"and no {kind} meets the model (see the note in compare.csv)")
-            continue
-        if saving.get("tie"):
+            lost.append(INFEASIBLE_NAMES.get(saving["against"], f"network of variant '{saving['against']}'"))
+        elif saving.get("same_network"):
+            parts.append(f"the same network as {against} (the same sites and types)")
+        elif saving.get("tie"):
             parts.append(f"the same cost as {against} (proven)")
-            continue
-        if saving["at_least"] is None:
+        elif saving["at_least"] is None:
             parts.append(f"cheaper than {against} at the solutions found (no bound, so not proven)")
-            continue
-        proven = " (proven)" if index == 0 else ""
-        parts.append(f"{money_range(saving['at_least'], saving['at_most'], currency)} cheaper than {against}{proven}")
+        else:
+            proven = " (proven)" if not parts else ""
+            parts.append(f"{money_range(saving['at_least'], saving['at_most'], currency)} cheaper than {against}"
+                         f"{proven}")
+    no_such = f"no {' and no '.join(lost)} meets the model (see the note in compare.csv)" if lost else ""
     if decision["decided"]:
-        return f"{winner} wins: " + ", ".join(parts) + "."
+        if not parts:
+            return f"{winner} wins: {no_such}."
+        return f"{winner} wins: " + ", ".join(parts) + "." + (f" {no_such[0].upper()}{no_such[1:]}." if lost else "")
     return (
         f"Not decided at this gap: the {winner[0].lower() + winner[1:]} has the lowest cost found, but the proven "
         f"savings ({'; '.join(parts)}) reach zero or below; solve to a smaller --mip-gap or a longer --time-limit "
-        "to decide."
+        "to decide." + (f" {no_such[0].upper()}{no_such[1:]}." if lost else "")
     )
 
 
 def value_sentence(value: dict, currency: str) -> str:
     """Value of decentralisation: its proven interval, then the figure at the solutions found."""
+    if value.get("hybrid_infeasible"):
+        return ("Value of decentralisation: the hybrid model has no feasible network (see compare.csv's note), so "
+                "there is no hybrid cost to measure it with.")
     if value.get("central_only_infeasible"):
         return ("Value of decentralisation: no central-only network meets the model (see compare.csv's note), so "
                 "there is no central-only cost to measure the hybrid's saving against.")

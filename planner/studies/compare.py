@@ -215,14 +215,16 @@ def value_of_decentralisation(rows: pd.DataFrame) -> dict:
     ``proven_interval`` = [central-only bound − hybrid cost, central-only cost − hybrid bound]
     (:func:`proven_saving`), which holds whatever the gaps; ``proven_at_least`` its lower end. Rows
     without an objective (infeasible variants) are left out; ``central_only_infeasible`` says that every
-    central-only variant was."""
+    central-only variant was, ``hybrid_infeasible`` that the hybrid was."""
     solved = rows[rows["objective"].notna()] if "objective" in rows else rows.iloc[:0]
     central = solved[solved["variant"].str.startswith("central_only")]
     hybrid = solved[solved["variant"] == "hybrid"]
     if central.empty or hybrid.empty:
-        central_infeasible = not hybrid.empty and rows["variant"].str.startswith("central_only").any()
+        given_central = rows["variant"].str.startswith("central_only").any()
+        infeasible = {"central_only_infeasible": not hybrid.empty and given_central,
+                      "hybrid_infeasible": hybrid.empty and (rows["variant"] == "hybrid").any()}
         return {"absolute": None, "percent": None, "proven_at_least": None, "proven_interval": None,
-                **({"central_only_infeasible": True} if central_infeasible else {})}
+                **{key: True for key, value in infeasible.items() if value}}
     best_central = float(central["objective"].min())
     value = best_central - float(hybrid["objective"].iloc[0])
     interval = proven_saving(hybrid, central)
@@ -320,7 +322,7 @@ def catch_up(plans: dict[str, Plan], configs: dict[str, ModelConfig], data: Data
     own solution; the new solve replaces the old one only where it ends at a smaller gap."""
     if options.time_limit_s is None:
         return
-    left = options.time_limit_s * len(plans) - sum(seconds.values())
+    left = options.time_limit_s * len(seconds) - sum(seconds.values())  # every variant solved, infeasible too
     behind = sorted((name for name, result in plans.items() if _above_gap(result, options)),
                     key=lambda name: -(plans[name].run.report.mip_gap or np.inf))
     for name in behind:
@@ -401,6 +403,10 @@ def compare(
     regions = None
     if "central_only" in plans and "micro_only" in plans:
         regions = where_micro_wins(plans["central_only"], plans["micro_only"])
+    if sweep_model not in plans and (sweep or scenarios is not None):
+        logger.warning("compare: %s has no feasible network; its sweep and stochastic analysis are left out",
+                       sweep_model)
+        sweep, scenarios = None, None
     sweep_rows = run_sweep(configs[sweep_model], sweep, data, options) if sweep else None
     stochastic = None
     if scenarios is not None:
