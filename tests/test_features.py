@@ -277,7 +277,7 @@ def test_candidate_rules_rank_by_total_demand_when_products_have_columns(tmp_pat
     run = solve(config)
     assert list(run.problem.site_ids) == ["R1"]
     named = config.model_copy(update={"regions": config.regions.model_copy(update={"demand_column": "pop"})})
-    with pytest.raises(InputError, match="the candidate rules' regions.demand_column: name a column of the file"):
+    with pytest.raises(InputError, match="--demand-column, which the candidate rules read: name a column"):
         solve(named)
 
 

@@ -213,8 +213,9 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     demand_columns = ([base_column] if needs_base else []) + product_columns
     for column in demand_columns:  # before the row numbers join the columns a message lists as the file's
         require_columns(frame, [column], source.path, "set --demand-column or the product's demand_column" if rated
-                        else "the candidate rules' regions.demand_column: name a column of the file, or leave "
-                        "the key out to rank by the products' total demand")
+                        else "the base demand column, regions.demand_column or --demand-column, which the "
+                        "candidate rules read: name a column of the file, or leave it out to rank by the products' "
+                        "total demand")
     if numbered:
         frame = frame.assign(**{ROW_NUMBER_ID: (frame.index + 1).astype(str)})
     frame = check_regions(frame, source.path, id_column, demand_columns, source.demand_point_columns)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
@@ -82,16 +82,6 @@ def around(problem: Problem, centre: int, size: int = NEIGHBOURHOOD_OPTIONS) -> 
     return mask
 
 
-def neighbourhoods(problem: Problem, network: Solution, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """The module counts of the open set (no option freed), then one neighbourhood around each open
-    option, in random order."""
-    yield np.zeros(problem.n_options, dtype=bool)
-    centres = np.flatnonzero(network.open > 0.5)
-    rng.shuffle(centres)
-    for centre in centres:
-        yield around(problem, int(centre))
-
-
 def restricted_solve(form: StandardForm, problem: Problem, index: ModelIndex, network: Solution, free: np.ndarray,
                      seconds: float, should_stop: Callable[[], bool]) -> Solution | None:
     """HiGHS on ``form`` with the open state of every option outside ``free`` fixed at ``network``'s,
@@ -126,15 +116,25 @@ def restricted_solve(form: StandardForm, problem: Problem, index: ModelIndex, ne
 
 def fix_and_optimise(form: StandardForm, problem: Problem, index: ModelIndex, network: Solution,
                      should_stop: Callable[[], bool], deadline: float | None, seed: int = 0) -> Solution | None:
-    """Restricted solves (:func:`restricted_solve`) over :func:`neighbourhoods` of the best network so
-    far, until they are exhausted, ``should_stop()`` or ``deadline`` (``time.perf_counter()``); the best
-    network cheaper than ``network`` (feasible for every coupling row), else None."""
+    """Restricted solves (:func:`restricted_solve`) around the best network so far: first its module
+    counts (no option freed), then :func:`around` each of its open options in random order, an option
+    opened by an improvement joining the options still to try and one it closed leaving them; until
+    they are done, ``should_stop()`` or ``deadline`` (``time.perf_counter()``). The best network cheaper
+    than ``network`` (feasible for every coupling row), else None."""
     rng = np.random.default_rng(seed)
     best, best_cost, found = network, solution_cost(problem, index, network), None
-    for free in neighbourhoods(problem, network, rng):
+    centres, tried = [None], set()  # None: the module counts of the open set, no option freed
+    while centres:
+        centre = centres.pop()
         left = np.inf if deadline is None else deadline - time.perf_counter()
         if should_stop() or left < SOLVE_MIN_S:
             break
+        if centre is None:
+            free = np.zeros(problem.n_options, dtype=bool)
+            centres = list(rng.permutation(np.flatnonzero(best.open > 0.5)))
+        else:
+            tried.add(centre)
+            free = around(problem, int(centre))
         seconds = min(SOLVE_MAX_S if free.any() else COUNTS_SOLVE_MAX_S, left)
         candidate = restricted_solve(form, problem, index, best, free, seconds, should_stop)
         if candidate is None or not satisfies_coupling(problem, index, candidate):
@@ -142,5 +142,8 @@ def fix_and_optimise(form: StandardForm, problem: Problem, index: ModelIndex, ne
         cost = solution_cost(problem, index, candidate)
         if cost < best_cost - IMPROVEMENT * abs(best_cost):
             logger.info("fix-and-optimise (%d options freed): %.10g (was %.10g)", int(free.sum()), cost, best_cost)
+            opened = [option for option in np.flatnonzero((candidate.open > 0.5) & (best.open < 0.5))
+                      if option not in tried]
             best, best_cost, found = candidate, cost, candidate
+            centres = [option for option in centres if best.open[option] > 0.5] + opened
     return found
