@@ -487,3 +487,17 @@ def test_min_facilities_above_what_the_types_max_count_allow_is_named_before_sol
                        r"facilities \(max_count: t 2\); raise max_count or lower network.min_facilities$"):
         check_facility_counts(problem)
     check_facility_counts(dataclasses.replace(problem, min_facilities=2))
+
+
+def test_a_huge_transport_term_on_a_blank_od_cost_names_the_per_km_key(tmp_path):
+    """R0->R1 has a blank cost, so it is costed by km: 1e12/km × 50 km × 1,000 units is above the solver's
+    limit, and the per-km key is named, not the OD matrix's cost column (whose cells are all small)."""
+    from planner.errors import InputError
+    from planner.inputs.prepare import load_inputs, prepare_problem
+
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [1000, 1000])
+    od = tmp_path / "od.csv"
+    od.write_text("from,to,distance_km,cost\nR0,R0,0,0\nR0,R1,50,\nR1,R0,50,2\nR1,R1,0,0\n")
+    config = tiny_config(regions, transport={"standard": {"cost_per_unit_km": 1e12}}, products={"standard": {}})
+    with pytest.raises(InputError, match=r"transport.standard.cost_per_unit_km"):
+        prepare_problem(config, load_inputs(config, DataOptions(od_path=od)))

@@ -626,6 +626,12 @@ def check_magnitudes(config: ModelConfig, inputs: Inputs, problem: Problem) -> N
     check_arc_terms(config, inputs, problem)
 
 
+def _od_cost_given(od: pd.DataFrame, site: str, region: str) -> bool:
+    """Whether the OD matrix gives a cost for the pair (site, region) (a blank cell is costed by km)."""
+    cost = od.loc[(od["from"] == site) & (od["to"] == region), "cost"]
+    return bool(cost.notna().any())
+
+
 def _too_large(config: ModelConfig, key: str, what: str, fix: str) -> InputError:
     """One line: the model file, the key, what is too large and the fix."""
     source = config.source_path or f"model '{config.name}'"
@@ -698,9 +704,11 @@ def check_arc_terms(config: ModelConfig, inputs: Inputs, problem: Problem) -> No
         what = (f"the {part} of {per_unit[a]:.6g} {unit} × {demand[a]:,.6g} units/yr of '{product}' from site "
                 f"'{site}' to region '{region}' ({problem.arc_distance_km[a]:,.6g} km) is {terms[a]:.3g} "
                 f"{unit.removesuffix('/unit')}/yr, above {MAX_COST_TERM:.0e}")
-        if part == "transport cost" and od_cost:
+        if part == "transport cost" and od_cost and _od_cost_given(inputs.od, site, region):
             raise InputError(f"{inputs.od_path}: column 'cost': {what} (too large for the solver); use a larger "
                              "currency unit")
+        if part == "transport cost" and od_cost:  # a blank cost cell: costed by km
+            key = "transport.{product}.cost_per_unit_km"
         if part == "CO2":
             transport_t = config.transport[product].co2_kg_per_unit_km * problem.arc_distance_km[a] / KG_PER_T
             key = f"transport.{product}.co2_kg_per_unit_km" if 2 * transport_t >= per_unit[a] else \
