@@ -261,3 +261,24 @@ def test_scenario_folders_of_an_earlier_sweep_are_named_not_removed(tmp_path, ca
         note_other_scenarios(tasks, tmp_path)
     assert "2 scenario folders (bbbb, cccc) are from an earlier sweep" in caplog.text
     assert sorted(p.name for p in (tmp_path / SCENARIO_DIR).iterdir()) == ["aaaa", "bbbb", "cccc"]
+
+
+def _blocked_signals() -> list[int]:
+    import signal
+
+    return sorted(int(number) for number in signal.pthread_sigmask(signal.SIG_BLOCK, set()))
+
+
+@pytest.mark.slow  # a local cluster starts (2-3 s)
+@pytest.mark.skipif(not hasattr(__import__("signal"), "pthread_sigmask"), reason="POSIX signal masks")
+def test_the_workers_start_with_ctrl_c_blocked_and_the_planner_keeps_it():
+    """Ctrl-C to the process group reaches only the planner, which ends the workers itself (a worker
+    reached while it started printed Python's traceback)."""
+    import signal
+
+    from planner.studies.sweep.runner import dask_client
+
+    with dask_client(workers=1) as client:
+        masks = client.run(_blocked_signals)
+    assert masks and all(int(signal.SIGINT) in mask for mask in masks.values())
+    assert int(signal.SIGINT) not in _blocked_signals()
