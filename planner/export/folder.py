@@ -41,6 +41,7 @@ from planner.export.report import write_report
 from planner.export.static_map import draw_maps
 from planner.export.summary import build_summary, clean_for_json
 from planner.export.workbook import WORKBOOK, write_solve_workbook
+from planner.inputs.paths import file_mode, missing_folders, remove_if_empty
 from planner.inputs.prepare import Inputs
 from planner.interrupt import native_section, note_kept, raise_if_stopped
 from planner.pipeline import Run
@@ -243,7 +244,7 @@ def prepare_output_dir(out: Path) -> Path:
         )
     parent = out.resolve().parent
     staging = None
-    created = [folder for folder in [parent, *parent.parents] if not folder.exists()]  # nearest first
+    created = missing_folders(parent)
     try:
         parent.mkdir(parents=True, exist_ok=True)
         remove_stale_staging(parent, out.name)
@@ -251,9 +252,7 @@ def prepare_output_dir(out: Path) -> Path:
             staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
             _live_staging.add(staging)
             _created_parents[staging] = created
-            umask = os.umask(0)
-            os.umask(umask)
-            staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; results are ordinary files
+            staging.chmod(file_mode(0o777))  # mkdtemp makes it private; results are ordinary files
             write_marker(staging)
     except OSError as error:
         _discard(staging)
@@ -266,16 +265,6 @@ def prepare_output_dir(out: Path) -> Path:
         remove_if_empty(created)
         raise
     return staging
-
-
-def remove_if_empty(folders: list[Path]) -> None:
-    """Remove the folders a run made (nearest first) that are still empty: nothing half-written stays,
-    nor the folders made for it."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
 
 
 def _discard(staging: Path | None) -> None:
@@ -360,7 +349,7 @@ def folder_in_place(out: Path) -> Iterator[Path]:
         raise InputError(f"{out}: holds the outputs of another planner command (summary.json); choose another "
                          "--out (or remove that folder)")
     created = not out.exists()
-    made = [folder for folder in out.absolute().parents if not folder.exists()]  # nearest first
+    made = missing_folders(out.absolute().parent)
     try:
         out.mkdir(parents=True, exist_ok=True)
         if not is_planner_output(out):

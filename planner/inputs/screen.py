@@ -303,6 +303,13 @@ def count_limit_key(problem: Problem) -> str:
         else "network.max_facilities"
 
 
+def min_count_key(problem: Problem) -> str:
+    """The key that set ``min_facilities``: ``objective.p`` for p-median, else ``network.min_facilities``;
+    a benchmark format's own words where the file set it."""
+    return problem.count_limit_source or (
+        "objective.p" if problem.objective_kind == "p_median" else "network.min_facilities")
+
+
 def check_facility_counts(problem: Problem) -> None:
     """forced ≤ max_facilities and min_facilities ≤ candidate sites."""
     n_forced = int(problem.forced.sum())
@@ -312,8 +319,7 @@ def check_facility_counts(problem: Problem) -> None:
                               "or force fewer sites")
     n_sites = len(np.unique(problem.option_site))
     if problem.min_facilities > n_sites:
-        key = problem.count_limit_source or (
-            "objective.p" if problem.objective_kind == "p_median" else "network.min_facilities")
+        key = min_count_key(problem)
         raise InfeasibleError(
             f"{key} = {problem.min_facilities} exceeds the {n_sites} candidate sites; lower it or add candidate sites"
         )
@@ -328,8 +334,7 @@ def check_min_against_type_limits(problem: Problem) -> None:
     most = np.minimum(problem.type_max_count, hosts)
     if problem.min_facilities <= int(most.sum()):
         return
-    key = problem.count_limit_source or (
-        "objective.p" if problem.objective_kind == "p_median" else "network.min_facilities")
+    key = min_count_key(problem)
     limited = ", ".join(f"{problem.type_ids[k]} {int(problem.type_max_count[k])}" for k in range(n_types)
                         if problem.type_max_count[k] < hosts[k])
     raise InfeasibleError(

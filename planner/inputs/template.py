@@ -25,6 +25,7 @@ from pathlib import Path
 from planner.errors import InputError
 from planner.inputs.config import MAX_NUMBER, is_folder_name, read_model_config
 from planner.inputs.io import coordinate_columns, coordinate_pair, is_table, read_regions
+from planner.inputs.paths import file_mode, missing_folders, remove_if_empty
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.regions import NAME_NAMES, RegionSource, find_column, resolve_columns
 from planner.inputs.screen import screen_problem, site_capacities
@@ -104,7 +105,7 @@ def write_model_template(
         demand_rate=repr(float(demand_rate)), column=toml_string(keys["demand_column"])[1:-1],
         central=CENTRAL_CANDIDATES, micro=MICRO_CANDIDATES,
     )
-    created = [folder for folder in out.parents if not folder.exists()]  # nearest first
+    created = missing_folders(out.parent)
     staging, written = None, False
     try:
         staging = write_staged(out, text)
@@ -120,9 +121,8 @@ def write_model_template(
         if staging is not None and not written:
             with suppress(OSError):
                 staging.unlink(missing_ok=True)
-        for folder in [] if written else created:  # nothing half-written stays: nor the folders made for it
-            with suppress(OSError):
-                folder.rmdir()
+        if not written:
+            remove_if_empty(created)
     return out
 
 
@@ -142,9 +142,7 @@ def write_staged(out: Path, text: str) -> Path:
     except OSError as error:
         raise _unwritable(out, error) from None
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(handle, 0o666 & ~umask)  # mkstemp makes it private; a model file is an ordinary file
+        os.fchmod(handle, file_mode())  # mkstemp makes it private; a model file is an ordinary file
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
     except OSError as error:

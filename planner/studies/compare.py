@@ -162,6 +162,11 @@ def proven_saving(better: pd.DataFrame, worse: pd.DataFrame) -> dict[str, float 
     }
 
 
+def _solved(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the variants with a network (an infeasible variant's row has no ``objective``)."""
+    return rows[rows["objective"].notna()] if "objective" in rows else rows.iloc[:0]
+
+
 TIE = 1e-6  # savings within ±TIE × the winner's cost (at least 1) count as proven equal costs
 
 
@@ -174,7 +179,7 @@ def decide(rows: pd.DataFrame, networks: dict[str, frozenset] | None = None) -> 
     ``same_network``: there is nothing left to decide between them whatever the gaps); when an interval
     spans zero otherwise, the winner is not decided at these gaps. A network all of whose variants are
     infeasible (no ``objective``) is lost to the winner whatever the gaps (flagged ``infeasible``)."""
-    solved = rows[rows["objective"].notna()] if "objective" in rows else rows.iloc[:0]
+    solved = _solved(rows)
     if solved.empty:
         return {"winner": None, "decided": False, "savings": []}
     lost = [{"against": group, "at_least": None, "at_most": None, "tie": False, "same_network": False,
@@ -216,7 +221,7 @@ def value_of_decentralisation(rows: pd.DataFrame) -> dict:
     (:func:`proven_saving`), which holds whatever the gaps; ``proven_at_least`` its lower end. Rows
     without an objective (infeasible variants) are left out; ``central_only_infeasible`` says that every
     central-only variant was, ``hybrid_infeasible`` that the hybrid was."""
-    solved = rows[rows["objective"].notna()] if "objective" in rows else rows.iloc[:0]
+    solved = _solved(rows)
     central = solved[solved["variant"].str.startswith("central_only")]
     hybrid = solved[solved["variant"] == "hybrid"]
     if central.empty or hybrid.empty:

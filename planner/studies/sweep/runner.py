@@ -25,6 +25,7 @@ import pandas as pd
 
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig
+from planner.inputs.paths import file_mode
 from planner.inputs.prepare import DataOptions
 from planner.interrupt import stop_requested
 from planner.solver.outcome import SolverOptions
@@ -315,17 +316,10 @@ def write_csv_atomically(table: pd.DataFrame, path: Path) -> None:
     """Write to a temporary file beside ``path`` and move it into place."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
-    os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp's 0600 would hide it from the cluster's other users
+    os.chmod(temporary, file_mode())  # mkstemp's 0600 would hide it from the cluster's other users
     try:
         table.to_csv(temporary, index=False)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def current_umask() -> int:
-    """The process's umask (read by setting it, and setting it back at once)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

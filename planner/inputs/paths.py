@@ -1,0 +1,31 @@
+"""File-system steps shared by the writers of outputs and model files: the folders a run would make
+for a path, their removal when the run fails, and the mode an ordinary new file gets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and its parents that do not exist yet, nearest first: the folders a run makes for it."""
+    folder = Path(folder)
+    return [path for path in [folder, *folder.parents] if not path.exists()]
+
+
+def remove_if_empty(folders: list[Path]) -> None:
+    """Remove the folders a run made (nearest first) while they are empty: nothing half-written stays,
+    nor the folders made for it. Stops at the first that is not empty (its parents are not either)."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def file_mode(mode: int = 0o666) -> int:
+    """``mode`` under the process's umask: what an ordinary new file (0o666) or folder (0o777) gets
+    (``mkstemp`` and ``mkdtemp`` make theirs private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
