@@ -2,7 +2,7 @@ r"""Seeded generators of facility-location instances, written in the published f
 ``planner bench FORMAT FILE`` reads them unchanged (the point: develop on families, not on the files
 of a benchmark library; see issue 14).
 
-Three families, each a pure function of its sizes, class and ``seed`` (``numpy.random.default_rng``):
+Families, each a pure function of its sizes, class and ``seed`` (``numpy.random.default_rng``):
 
 ``cflp``: capacitated, after Cornuéjols, Sridharan & Thizy (1991), "A comparison of heuristics and
     relaxations for the capacitated plant location problem", EJOR 50, 280–297 — the generator behind
@@ -18,6 +18,21 @@ Three families, each a pure function of its sizes, class and ``seed`` (``numpy.r
       :math:`j`'s demand from :math:`i` (the OR-Library convention).
 
     Written in the OR-Library ``cap`` layout (``planner bench cap FILE``) with numeric capacities.
+
+``sscflp``: single-source capacitated, of the Holmberg type — Holmberg, Rönnqvist & Yuan (1999),
+    "An exact algorithm for the capacitated facility location problems with single sourcing", EJOR
+    113, 544–559 (p1 … p71: 10–30 facilities × 50–200 customers). Their generator is not stored here;
+    this module's reading of ``../shared/benchmarks/sscflp`` p1–p24 (costs look planar: 9 … 850,
+    not scaled by demand):
+
+    * facilities and customers uniform in :math:`[0, 600]^2`, :math:`c_{ij}` the rounded Euclidean
+      distance (the cost of serving all of :math:`j` from :math:`i`);
+    * demand :math:`d_j \sim U\{10, …, 50\}`;
+    * capacity :math:`s_i \sim U[100, 400]`, rescaled so that :math:`\sum_i s_i = r \sum_j d_j` and
+      rounded (p1–p24: r 1.7 … 3.5; ``--ratio``), fixed cost :math:`U[300, 700] \cdot s_i / \bar s`
+      rounded.
+
+    Written in the Holmberg layout (facility-major costs; ``planner bench sscflp FILE``).
 
 ``ufl-kratica``: the Kratica type — Kratica, Tošić, Filipović & Ljubić (2001), "Solving the simple
     plant location problem by genetic algorithm", RAIRO-OR 35, 127–142, the UflLib "M" instances
@@ -68,6 +83,7 @@ Three families, each a pure function of its sizes, class and ``seed`` (``numpy.r
 Usage::
 
     python benchmarks/generate.py cflp --n-facilities 100 --n-customers 1000 --ratio 5 --seed 1 --out cflp.txt
+    python benchmarks/generate.py sscflp --n-facilities 30 --n-customers 150 --ratio 1.5 --seed 1 --out ss.txt
     python benchmarks/generate.py ufl-kratica --n-facilities 200 --seed 1 --out mp.txt
     python benchmarks/generate.py ufl-kg --n-facilities 200 --fixed-class b --seed 1 --out kg.txt
     python benchmarks/generate.py coverage-clustered --n-facilities 500 --n-customers 5000 --seed 1 --out cov.txt
@@ -87,7 +103,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.distance import cdist
 
-FAMILIES = ("cflp", "ufl-kratica", "ufl-kg", "coverage-square", "coverage-clustered", "pmed-graph")
+FAMILIES = ("cflp", "sscflp", "ufl-kratica", "ufl-kg", "coverage-square", "coverage-clustered", "pmed-graph")
 CFLP_RATIOS = (2.0, 3.0, 5.0, 10.0)
 COVERAGE_SIDE = 1000.0  # the side of the square of the coverage families, length units
 COVERAGE_CLUSTERS = 10
@@ -168,6 +184,31 @@ def cflp_instance(n_facilities: int, n_customers: int, ratio: float, seed: int) 
     distance = np.linalg.norm(sites[:, np.newaxis, :] - customers[np.newaxis, :, :], axis=2)
     name = f"cflp-{n_facilities}x{n_customers}-r{ratio:g}-s{seed}"
     return DenseInstance(name, capacity, opening_cost, demand, 10.0 * distance * demand[np.newaxis, :])
+
+
+def holmberg_instance(n_facilities: int, n_customers: int, ratio: float, seed: int) -> DenseInstance:
+    """A single-source instance of the Holmberg type: see the module docstring."""
+    rng = np.random.default_rng(seed)
+    facilities, customers = rng.uniform(0, 600, (n_facilities, 2)), rng.uniform(0, 600, (n_customers, 2))
+    total_cost = np.rint(cdist(facilities, customers))
+    demand = rng.integers(10, 51, n_customers).astype(float)
+    drawn = rng.uniform(100, 400, n_facilities)
+    capacity = np.rint(drawn * ratio * demand.sum() / drawn.sum())
+    opening_cost = np.rint(rng.uniform(300, 700, n_facilities) * capacity / capacity.mean())
+    name = f"holmberg-{n_facilities}x{n_customers}-r{ratio:g}-s{seed}"
+    return DenseInstance(name, capacity, opening_cost, demand, total_cost)
+
+
+def format_holmberg(instance: DenseInstance) -> str:
+    """The Holmberg layout: ``m n``; m lines ``s_i f_i``; the n demands; m lines of n costs (facility-major)."""
+    def whole(values) -> str:
+        return " ".join(str(int(value)) for value in values)
+
+    lines = [f"{len(instance.opening_cost)} {len(instance.demand)}"]
+    lines += [whole(pair) for pair in zip(instance.capacity, instance.opening_cost, strict=True)]
+    lines.append(whole(instance.demand))
+    lines += [whole(row) for row in instance.total_cost]
+    return "\n".join(lines) + "\n"
 
 
 def kratica_instance(n_facilities: int, seed: int, n_customers: int | None = None) -> DenseInstance:
@@ -308,6 +349,9 @@ def generate(family: str, *, n_facilities: int, n_customers: int | None = None, 
     if family == "cflp":
         instance = cflp_instance(n_facilities, n_customers or 10 * n_facilities, ratio, seed)
         return instance, format_orlib_cap(instance)
+    if family == "sscflp":
+        instance = holmberg_instance(n_facilities, n_customers or 5 * n_facilities, ratio, seed)
+        return instance, format_holmberg(instance)
     if family == "ufl-kratica":
         instance = kratica_instance(n_facilities, seed, n_customers)
         return instance, format_orlib_cap(instance, number="{:.6g}")
@@ -332,6 +376,7 @@ def parser() -> argparse.ArgumentParser:
     cli = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     families = cli.add_subparsers(dest="family", required=True)
     helps = {"cflp": "capacitated, Cornuéjols et al. (1991); OR-Library cap layout",
+             "sscflp": "single-source capacitated, Holmberg et al. (1999) type; Holmberg layout",
              "ufl-kratica": "UFL of the Kratica M type; OR-Library layout",
              "ufl-kg": "UFL of the Körkel–Ghosh type; UflLib simple format",
              "coverage-square": "covering models, demand uniform in a square; POINTS format",
@@ -340,11 +385,13 @@ def parser() -> argparse.ArgumentParser:
         sub = families.add_parser(family, help=text, description=text)
         sub.add_argument("--n-facilities", type=int, required=True)
         sub.add_argument("--n-customers", type=int,
-                         help="default: 10 × facilities (cflp, coverage: demand points), = facilities (UFL)")
+                         help="default: 10 × facilities (cflp, coverage: demand points), 5 × (sscflp), "
+                              "= facilities (UFL)")
         sub.add_argument("--seed", type=int, default=0)
         sub.add_argument("--out", type=Path, required=True, help="the instance file to write")
-        if family == "cflp":
-            sub.add_argument("--ratio", type=float, default=5.0, help="total capacity / total demand (3, 5, 10)")
+        if family in ("cflp", "sscflp"):
+            sub.add_argument("--ratio", type=float, default=5.0,
+                             help="total capacity / total demand (cflp: 3, 5, 10; sscflp: 1.5 … 3.5)")
         if family == "ufl-kg":
             sub.add_argument("--fixed-class", choices=sorted(KG_FIXED_COST), default="a")
             sub.add_argument("--symmetric", action="store_true", help="c_ij = c_ji (square sizes)")

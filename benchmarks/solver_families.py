@@ -7,6 +7,8 @@ The families, classes and seeds are fixed here (``FAMILIES``), so two runs solve
 family             generator (``benchmarks/generate.py``)   size       count   target
 =================  =======================================  =========  ======  =========
 ``cflp-r3/5/10``   Cornuéjols et al., capacity ratio r      100×1,000  3 × 7   ≤ 30 s
+``holmberg-150``   Holmberg type, single source, r 1.5      30×150     4       (as now)
+``holmberg-200``   Holmberg type, single source, r 2        30×200     4       (as now)
 ``kratica``        Kratica "M" type (MP-like)               200×200    5       ≤ 20 s
 ``kg-a/b/c``       Körkel–Ghosh, fixed-cost class a/b/c     200×200    3 × 2   (as now)
 =================  =======================================  =========  ======  =========
@@ -57,9 +59,13 @@ class Family:
 
 CFLP_SMALL = {"n_facilities": 50, "n_customers": 200}
 UFL_SMALL = {"n_facilities": 100}
+SSCFLP_SMALL = {"n_facilities": 10, "n_customers": 50}
 FAMILIES = (
     *(Family(f"cflp-r{ratio:g}", "cflp", "cap", {"n_facilities": 100, "n_customers": 1000, "ratio": ratio},
              tuple(range(1, 8)), 30.0, CFLP_SMALL) for ratio in (3.0, 5.0, 10.0)),
+    *(Family(f"holmberg-{size}", "sscflp", "sscflp",
+             {"n_facilities": 30, "n_customers": size, "ratio": ratio}, tuple(range(1, 5)), None, SSCFLP_SMALL)
+      for size, ratio in ((150, 1.5), (200, 2.0))),
     Family("kratica", "ufl-kratica", "ufl", {"n_facilities": 200}, tuple(range(1, 6)), 20.0, UFL_SMALL),
     *(Family(f"kg-{c}", "ufl-kg", "ufl", {"n_facilities": 200, "fixed_class": c}, (1, 2), None, UFL_SMALL)
       for c in ("a", "b", "c")),

@@ -16,6 +16,7 @@ from scipy.optimize import linprog
 
 from planner.formats.orlib_cap import read_orlib_cap
 from planner.formats.pmed import read_pmed, read_pmed_distances
+from planner.formats.sscflp import read_sscflp
 from planner.formats.uflib import read_uflib
 from planner.pipeline import solve_problem
 from planner.solver.outcome import SolverOptions
@@ -63,6 +64,7 @@ def brute_force(fixed: np.ndarray, cost: np.ndarray, demand: np.ndarray, capacit
 
 @pytest.mark.parametrize(("family", "settings"), [
     ("cflp", dict(n_facilities=10, n_customers=40, ratio=5.0)),
+    ("sscflp", dict(n_facilities=10, n_customers=40, ratio=2.0)),
     ("ufl-kratica", dict(n_facilities=12)),
     ("ufl-kg", dict(n_facilities=12, fixed_class="b", symmetric=True)),
     ("pmed-graph", dict(n_facilities=100, p=3)),  # 200 edges: a tree and 101 extra pairs
@@ -86,6 +88,27 @@ def test_cflp_reads_with_the_cap_reader_at_the_intended_capacity_ratio(tmp_path,
     assert np.all((fixed >= 100 * np.sqrt(10)) & (fixed <= 90 + 110 * np.sqrt(160)))
     assert np.corrcoef(fixed, np.sqrt(problem.module_capacity))[0, 1] > 0.9
     assert np.all(problem.arc_unit_cost <= 10 * np.sqrt(2) + 1e-4)  # c_ij / d_j = 10 × distance
+
+
+def test_holmberg_type_reads_with_the_sscflp_reader_and_its_optimum_equals_enumeration(tmp_path):
+    """Facility-major costs as the sscflp reader expects them (a transposed reading would not give the
+    costs back), the intended capacity ratio, and a tiny instance's optimum against every map of
+    customers to facilities."""
+    instance, path = write(tmp_path, "sscflp", "ss.txt", n_facilities=4, n_customers=7, ratio=1.6, seed=5)
+    problem = read_sscflp(path)
+    assert problem.single_sourcing and (problem.n_options, problem.n_regions) == (4, 7)
+    demand = problem.demand[:, 0]
+    assert np.array_equal(demand, instance.demand) and np.all((demand >= 10) & (demand <= 50))
+    assert problem.module_capacity.sum() / demand.sum() == pytest.approx(1.6, rel=0.01)
+    total = (problem.arc_unit_cost * demand[problem.arc_region]).reshape(4, 7)
+    assert total == pytest.approx(instance.total_cost)
+    best = np.inf
+    for served_by in itertools.product(range(4), repeat=7):
+        served_by = np.array(served_by)
+        load = np.bincount(served_by, weights=demand, minlength=4)
+        if (load <= instance.capacity).all():
+            best = min(best, instance.opening_cost[load > 0].sum() + instance.total_cost[served_by, np.arange(7)].sum())
+    assert solve_problem(problem, EXACT).report.objective == pytest.approx(best, rel=1e-9)
 
 
 def test_kratica_reads_with_the_ufl_reader_and_has_the_m_structure(tmp_path):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import planner.solver.single_source as single_source
+from planner.model.arrays import build_standard_form, linked_arcs
 from planner.model.index import ModelIndex
 from planner.pipeline import solve_problem
 from planner.solver.capacitated_bb import DenseCapacitated
@@ -135,3 +136,50 @@ def test_a_limit_too_short_for_highs_goes_to_the_start_whole(monkeypatch):
     module.single_source_start(problem, index, dataclasses.replace(EXACT, time_limit_s=2.0))
     module.single_source_start(problem, index, dataclasses.replace(EXACT, time_limit_s=60.0))
     assert given == [pytest.approx(module.ALONE_BOUND_SHARE * 2.0), pytest.approx(module.BOUND_SHARE * 60.0)]
+
+
+def test_single_sourcing_leaves_out_the_linking_rows_its_capacity_rows_imply():
+    """With single sourcing an arc of a capacitated option needs no row x ≤ y (a load needs a module,
+    a module an open option); an uncapacitated option keeps its rows, and so does every arc when
+    flows may split."""
+    problem, *_ = random_single_source(0, 2.0)
+    problem = dataclasses.replace(problem, module_capacity=np.where(np.arange(4) == 3, np.inf, problem.module_capacity))
+    index = ModelIndex.from_problem(problem)
+    uncapacitated_arcs = np.flatnonzero(problem.arc_option == 3)
+    assert np.array_equal(linked_arcs(problem, index), uncapacitated_arcs)
+    assert np.array_equal(linked_arcs(dataclasses.replace(problem, single_sourcing=False), index),
+                          np.arange(problem.n_arcs))
+    assert dict(build_standard_form(problem, index).row_families)["linking_constr"] == len(uncapacitated_arcs)
+
+
+def enumerated_modular_optimum(demand, unit_cost, opening, module_capacity, module_cost, max_modules) -> float:
+    """As :func:`enumerated_optimum`, with each site's load bought in whole modules (at most ``max_modules``)."""
+    n_sites, n_regions = unit_cost.shape
+    best = np.inf
+    for sites in itertools.product(range(n_sites), repeat=n_regions):
+        sites = np.array(sites)
+        load = np.bincount(sites, weights=demand, minlength=n_sites)
+        modules = np.ceil(load / module_capacity - 1e-12)
+        if (modules > max_modules).any():
+            continue
+        used = load > 0
+        best = min(best, float((opening + module_cost * modules)[used].sum()
+                               + (unit_cost[sites, np.arange(n_regions)] * demand).sum()))
+    return best
+
+
+@pytest.mark.parametrize(("seed", "ratio"), CASES[::2])
+def test_without_those_rows_highs_still_finds_the_optimum(seed, ratio):
+    """The standard route (HiGHS on the model without the implied rows), with one module per option
+    and with up to three smaller modules, against enumeration."""
+    problem, demand, unit_cost, opening, capacity = random_single_source(seed, ratio)
+    assert not single_source.applies(problem, EXACT)  # below its size: HiGHS alone
+    run = solve_problem(problem, EXACT, Timing())
+    assert run.report.objective == pytest.approx(enumerated_optimum(demand, unit_cost, opening, capacity), rel=1e-9)
+    module_capacity, module_cost = capacity / 2, np.full(len(capacity), 7.0)
+    modular = dataclasses.replace(problem, module_capacity=module_capacity, module_cost=module_cost,
+                                  max_modules=np.full(len(capacity), 3))
+    run = solve_problem(modular, EXACT, Timing())
+    assert run.audit.passed
+    assert run.report.objective == pytest.approx(
+        enumerated_modular_optimum(demand, unit_cost, opening, module_capacity, module_cost, 3), rel=1e-9)

@@ -38,7 +38,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from planner.interrupt import stop_requested
-from planner.model.arrays import service_need, unmet_limit_need
+from planner.model.arrays import linked_arcs, service_need, unmet_limit_need
 from planner.model.index import ModelIndex, members
 from planner.model.supply import MaterialBalance, limited_suppliers, relation_arcs, relation_bound
 from planner.problem import Problem
@@ -165,14 +165,15 @@ def define_capacity(model: pyo.ConcreteModel, problem: Problem, index: ModelInde
 
 
 def define_linking(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
-    r""":math:`x_a \le y_{o(a)}`: the strong linking (no flow from a closed site), for arcs whose
-    product needs no setup (the others link through their setup decision, see ``define_setup``)."""
+    r""":math:`x_a \le y_{o(a)}`: the strong linking (no flow from a closed site), for the arcs of
+    ``planner.model.arrays.linked_arcs`` (those whose product needs no setup, which link through
+    their setup decision, see ``define_setup``; with single sourcing, only those of uncapacitated options)."""
     arc_option = problem.arc_option.tolist()
 
     def _linking_rule(m, a):
         return m.assign[a] <= m.open[arc_option[a]]
 
-    model.linking_constr = pyo.Constraint(np.flatnonzero(index.arc_setup < 0).tolist(), rule=_linking_rule)
+    model.linking_constr = pyo.Constraint(linked_arcs(problem, index).tolist(), rule=_linking_rule)
 
 
 def define_setup(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
