@@ -139,17 +139,19 @@ def test_a_limit_too_short_for_highs_goes_to_the_start_whole(monkeypatch):
 
 
 def test_single_sourcing_leaves_out_the_linking_rows_its_capacity_rows_imply():
-    """With single sourcing an arc of a capacitated option needs no row x ≤ y (a load needs a module,
-    a module an open option); an uncapacitated option keeps its rows, and so does every arc when
-    flows may split."""
+    """With single sourcing an arc of an option with a capacity and a fixed module count needs no row
+    x ≤ y (a load needs the option open); an uncapacitated option keeps its rows, so does one with a
+    choice of module counts (its capacity row links far more weakly), and so does every arc when flows
+    may split."""
     problem, *_ = random_single_source(0, 2.0)
-    problem = dataclasses.replace(problem, module_capacity=np.where(np.arange(4) == 3, np.inf, problem.module_capacity))
+    problem = dataclasses.replace(problem, module_capacity=np.where(np.arange(4) == 3, np.inf, problem.module_capacity),
+                                  max_modules=np.array([1, 1, 3, 1]))
     index = ModelIndex.from_problem(problem)
-    uncapacitated_arcs = np.flatnonzero(problem.arc_option == 3)
-    assert np.array_equal(linked_arcs(problem, index), uncapacitated_arcs)
+    kept = np.flatnonzero(np.isin(problem.arc_option, [2, 3]))
+    assert np.array_equal(linked_arcs(problem, index), kept)
     assert np.array_equal(linked_arcs(dataclasses.replace(problem, single_sourcing=False), index),
                           np.arange(problem.n_arcs))
-    assert dict(build_standard_form(problem, index).row_families)["linking_constr"] == len(uncapacitated_arcs)
+    assert dict(build_standard_form(problem, index).row_families)["linking_constr"] == len(kept)
 
 
 def enumerated_modular_optimum(demand, unit_cost, opening, module_capacity, module_cost, max_modules) -> float:
@@ -170,8 +172,8 @@ def enumerated_modular_optimum(demand, unit_cost, opening, module_capacity, modu
 
 @pytest.mark.parametrize(("seed", "ratio"), CASES[::2])
 def test_without_those_rows_highs_still_finds_the_optimum(seed, ratio):
-    """The standard route (HiGHS on the model without the implied rows), with one module per option
-    and with up to three smaller modules, against enumeration."""
+    """The standard route (HiGHS on the model without the implied rows; with up to three smaller
+    modules, with them), against enumeration."""
     problem, demand, unit_cost, opening, capacity = random_single_source(seed, ratio)
     assert not single_source.applies(problem, EXACT)  # below its size: HiGHS alone
     run = solve_problem(problem, EXACT, Timing())

@@ -278,15 +278,19 @@ def rows_linking(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[Ro
 def linked_arcs(problem: Problem, index: ModelIndex) -> np.ndarray:
     r"""The arcs with a linking row :math:`x_a \le y_{o(a)}`: those whose product needs no setup (the
     others link through their setup decision), except, with single sourcing, those of options with a
-    capacity. There :math:`x_a \in \{0, 1\}` and :math:`q_a > 0`, so :math:`x_a = 1` puts a load on the
-    capacity row :math:`\sum q x \le C_o m_o`, which needs :math:`m_o \ge 1` and so :math:`y_o = 1`
-    (:math:`m_o \le \overline m_o y_o`): the row is implied at every integer point and only tightens the
-    LP relaxation, and HiGHS proves single-source optima sooner without it: on 16 generated Holmberg-type
-    instances (30 × 150 and 30 × 200, capacity ratios 1.5–2; ``planner bench sscflp``, 60 s, one thread)
-    11 proven against 9 (README, "Single sourcing")."""
+    capacity and a fixed module count :math:`\underline m_o = \overline m_o`. There :math:`x_a \in \{0, 1\}`
+    and :math:`q_a > 0`, so :math:`x_a = 1` puts a load on the capacity row
+    :math:`\sum q x \le C_o \underline m_o y_o`, which needs :math:`y_o = 1`: the row is implied at every
+    integer point and adds little to the LP relaxation, and HiGHS proves single-source optima sooner without
+    it: on 16 generated Holmberg-type instances (30 × 150 and 30 × 200, capacity ratios 1.5–2;
+    ``planner bench sscflp``, 60 s, one thread) 11 proven against 9 (README, "Single sourcing"). With a
+    choice of module counts the capacity row links only through :math:`m_o \le \overline m_o y_o`, far
+    weaker in the LP: ``models/hybrid.toml`` with single sourcing ended 60 s at a 21 % gap without those
+    rows, at 3.2 % with them, so they stay."""
     plain = index.arc_setup < 0
     if problem.single_sourcing:
-        plain &= ~np.isfinite(problem.module_capacity[problem.arc_option])
+        fixed_modules = np.isfinite(problem.module_capacity) & (problem.min_modules == problem.max_modules)
+        plain &= ~fixed_modules[problem.arc_option]
     return np.flatnonzero(plain)
 
 

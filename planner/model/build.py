@@ -166,8 +166,9 @@ def define_capacity(model: pyo.ConcreteModel, problem: Problem, index: ModelInde
 
 def define_linking(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
     r""":math:`x_a \le y_{o(a)}`: the strong linking (no flow from a closed site), for the arcs of
-    ``planner.model.arrays.linked_arcs`` (those whose product needs no setup, which link through
-    their setup decision, see ``define_setup``; with single sourcing, only those of uncapacitated options)."""
+    ``planner.model.arrays.linked_arcs``: those whose product needs no setup (the others link through
+    their setup decision, see ``define_setup``), with single sourcing not those of options with a
+    capacity and a fixed module count."""
     arc_option = problem.arc_option.tolist()
 
     def _linking_rule(m, a):
