@@ -20,6 +20,7 @@ from planner.formats.sscflp import read_sscflp
 from planner.formats.uflib import read_uflib
 from planner.pipeline import solve_problem
 from planner.solver.outcome import SolverOptions
+from tests.test_single_source import enumerated_optimum
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py"
 _spec = importlib.util.spec_from_file_location("benchmarks_generate", SCRIPT)  # a script, not a package
@@ -102,12 +103,7 @@ def test_holmberg_type_reads_with_the_sscflp_reader_and_its_optimum_equals_enume
     assert problem.module_capacity.sum() / demand.sum() == pytest.approx(1.6, rel=0.01)
     total = (problem.arc_unit_cost * demand[problem.arc_region]).reshape(4, 7)
     assert total == pytest.approx(instance.total_cost)
-    best = np.inf
-    for served_by in itertools.product(range(4), repeat=7):
-        served_by = np.array(served_by)
-        load = np.bincount(served_by, weights=demand, minlength=4)
-        if (load <= instance.capacity).all():
-            best = min(best, instance.opening_cost[load > 0].sum() + instance.total_cost[served_by, np.arange(7)].sum())
+    best = enumerated_optimum(demand, instance.total_cost / demand, instance.opening_cost, instance.capacity)
     assert solve_problem(problem, EXACT).report.objective == pytest.approx(best, rel=1e-9)
 
 

@@ -37,18 +37,19 @@ def random_single_source(seed: int, ratio: float, n_sites: int = 4, n_regions: i
     return problem, demand, unit_cost, opening, capacity
 
 
-def enumerated_optimum(demand, unit_cost, opening, capacity) -> float:
-    """Least cost over every map of regions to sites that the capacities allow (a site is paid for
-    where it serves a region)."""
+def enumerated_optimum(demand, unit_cost, opening, capacity, module_cost=0.0, max_modules=1) -> float:
+    """Least cost over every map of regions to sites: each site's load bought in whole modules of
+    ``capacity`` (at most ``max_modules``, each ``module_cost``), a site paid for where it serves a region."""
     n_sites, n_regions = unit_cost.shape
     best = np.inf
     for sites in itertools.product(range(n_sites), repeat=n_regions):
         sites = np.array(sites)
-        load = np.bincount(sites, weights=demand, minlength=n_sites)
-        if (load > capacity + 1e-9).any():
+        modules = np.ceil(np.bincount(sites, weights=demand, minlength=n_sites) / capacity - 1e-9)
+        if (modules > max_modules).any():
             continue
-        used = load > 0
-        best = min(best, float(opening[used].sum() + (unit_cost[sites, np.arange(n_regions)] * demand).sum()))
+        used = modules > 0
+        best = min(best, float((opening + module_cost * modules)[used].sum()
+                               + (unit_cost[sites, np.arange(n_regions)] * demand).sum()))
     return best
 
 
@@ -154,22 +155,6 @@ def test_single_sourcing_leaves_out_the_linking_rows_its_capacity_rows_imply():
     assert dict(build_standard_form(problem, index).row_families)["linking_constr"] == len(kept)
 
 
-def enumerated_modular_optimum(demand, unit_cost, opening, module_capacity, module_cost, max_modules) -> float:
-    """As :func:`enumerated_optimum`, with each site's load bought in whole modules (at most ``max_modules``)."""
-    n_sites, n_regions = unit_cost.shape
-    best = np.inf
-    for sites in itertools.product(range(n_sites), repeat=n_regions):
-        sites = np.array(sites)
-        load = np.bincount(sites, weights=demand, minlength=n_sites)
-        modules = np.ceil(load / module_capacity - 1e-12)
-        if (modules > max_modules).any():
-            continue
-        used = load > 0
-        best = min(best, float((opening + module_cost * modules)[used].sum()
-                               + (unit_cost[sites, np.arange(n_regions)] * demand).sum()))
-    return best
-
-
 @pytest.mark.parametrize(("seed", "ratio"), CASES[::2])
 def test_without_those_rows_highs_still_finds_the_optimum(seed, ratio):
     """The standard route (HiGHS on the model without the implied rows; with up to three smaller
@@ -184,4 +169,4 @@ def test_without_those_rows_highs_still_finds_the_optimum(seed, ratio):
     run = solve_problem(modular, EXACT, Timing())
     assert run.audit.passed
     assert run.report.objective == pytest.approx(
-        enumerated_modular_optimum(demand, unit_cost, opening, module_capacity, module_cost, 3), rel=1e-9)
+        enumerated_optimum(demand, unit_cost, opening, module_capacity, module_cost, max_modules=3), rel=1e-9)
