@@ -964,11 +964,11 @@ def _print_comparison(comparison, currency: str) -> None:
                    f"co2 {row.co2_t:,.0f} t, served {100 * row.share_served_within_radius:.1f}%")
     value = comparison.value
     if value["absolute"] is not None:
-        percent = "" if value["percent"] is None else f" ({value['percent']:.2f}%)"
-        click.echo(f"value of decentralisation: {value['absolute']:,.0f} {currency}/yr{percent}")
-        if value["proven_at_least"] is not None:
-            click.echo(f"  proven at least {value['proven_at_least']:,.0f} {currency}/yr (central-only bound − hybrid "
-                       "cost)")
+        percent = "" if value["percent"] is None else f" ({round(value['percent'], 2) + 0.0:.2f}%)"
+        click.echo(f"value of decentralisation: {round(value['absolute']) + 0:,} {currency}/yr{percent}")
+        if value["proven_at_least"] is not None:  # round(...) + 0: no "-0" for a value that rounds to zero
+            click.echo(f"  proven at least {round(value['proven_at_least']) + 0:,} {currency}/yr (central-only bound − "
+                       "hybrid cost)")
     if comparison.stochastic is not None:
         _print_stochastic({"stochastic": clean_for_json(comparison.stochastic.analysis.summary()),
                            "currency": currency}, network_follows=False)

@@ -147,6 +147,19 @@ def test_proven_value_uses_the_central_bound():
     assert value["proven_at_least"] == pytest.approx(10.0)
 
 
+def test_the_same_network_costed_twice_has_no_value_not_a_negative_zero():
+    """Hybrid and central-only open the same network; their costs differ in the last bits: the value is
+    0 (printed "0", not "-0"), while a real difference of one unit in 10^8 is kept."""
+    from planner.studies.compare import value_of_decentralisation
+
+    cost = 109_846_946.4
+    same = value_of_decentralisation(interval_rows([cost, 2 * cost, cost * (1 + 1e-15)], [cost, 2 * cost, cost]))
+    assert same["absolute"] == 0.0 and same["percent"] == 0.0
+    assert str(same["absolute"]) == "0.0"  # not -0.0
+    apart = value_of_decentralisation(interval_rows([cost, 2 * cost, cost - 1.0], [cost, 2 * cost, cost - 1.0]))
+    assert apart["absolute"] == pytest.approx(1.0)
+
+
 @pytest.mark.slow
 def test_compare_with_scenarios_adds_the_stochastic_analysis(tmp_path):
     """With --scenarios the comparison also plans the hybrid model under uncertainty: strategy costs,

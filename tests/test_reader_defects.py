@@ -149,6 +149,25 @@ def test_a_duplicated_found_id_column_is_a_warning_naming_it(tmp_path, caplog):
 
 
 
+def test_the_one_unique_text_column_is_the_id_where_none_has_an_id_name(tmp_path, caplog):
+    """'município' (no id name, every value filled and unique) gives the ids, with a warning naming it;
+    with a second such column, or with a duplicate in it, the rows are numbered as before."""
+    towns = [("São Paulo", *AU[0][1:]), ("Brasília", *AU[1][1:]), ("Belém", *AU[2][1:]), ("Natal", *AU[3][1:])]
+    header = "município,lon,lat,pop"
+    model = model_file(tmp_path, regions_csv(tmp_path / "br.csv", towns, header), 'demand_column = "pop"')
+    with caplog.at_level(logging.WARNING):
+        _, inputs = load(model)
+    assert list(inputs.regions["region_id"]) == ["São Paulo", "Brasília", "Belém", "Natal"]
+    assert any("taking 'município', its one text column with unique values, as the region id" in r.getMessage()
+               for r in caplog.records)
+    two = regions_csv(tmp_path / "two.csv", [(*row, f"code{i}") for i, row in enumerate(towns)], header + ",sigla")
+    duplicated = regions_csv(tmp_path / "dup.csv", [("Natal", *row[1:]) if i == 0 else row
+                                                     for i, row in enumerate(towns)], header)
+    for other in (two, duplicated):
+        _, inputs = load(model, regions_path=other)
+        assert list(inputs.regions["region_id"]) == ["1", "2", "3", "4"]
+
+
 def test_another_file_in_the_model_layout_is_read_with_the_model_columns(tmp_path, caplog):
     """Next year's file has the model's demand column ('sales') and a 'population' column the detection
     would take: the model's column is used, and a warning names what was taken."""

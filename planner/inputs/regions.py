@@ -140,7 +140,7 @@ def found_id_column(frame: gpd.GeoDataFrame, source: RegionSource) -> str:
     are numbered (a duplicated ``region_id`` column itself stays, and ``check_ids`` reports it)."""
     if source.id_column is not None:
         return source.id_column
-    id_column = find_column(frame, ID_NAMES, numeric=False)
+    id_column = find_column(frame, ID_NAMES, numeric=False) or sole_text_key(frame, source)
     if id_column is None:
         logger.info("%s: no id column given or found; regions are numbered by row", source.path)
         return ROW_NUMBER_ID
@@ -154,6 +154,24 @@ def found_id_column(frame: gpd.GeoDataFrame, source: RegionSource) -> str:
         )
         return ROW_NUMBER_ID
     return id_column
+
+
+def sole_text_key(frame: gpd.GeoDataFrame, source: RegionSource) -> str | None:
+    """The one text column whose every cell is filled and unique (a column of names in the data's own
+    language, 'município', 'Gemeinde'), where no column has an id name: taken as the id with a warning,
+    as the one numeric column is taken as the demand. None where there is no such column or several."""
+    keys = []
+    for column in frame.columns:
+        if column == frame.geometry.name or numeric_like(frame[column]):
+            continue
+        text = frame[column].astype("string").str.strip()
+        if text.notna().all() and (text != "").all() and not text.duplicated().any():
+            keys.append(column)
+    if len(keys) != 1:
+        return None
+    logger.warning("%s: taking '%s', its one text column with unique values, as the region id (--id-column)",
+                   source.path, keys[0])
+    return keys[0]
 
 
 def resolve_columns(frame: gpd.GeoDataFrame, source: RegionSource, needs_demand: bool) -> tuple[str, str | None]:

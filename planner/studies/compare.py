@@ -215,6 +215,9 @@ def open_network(result: Plan) -> frozenset:
     return frozenset(zip(sites["site_id"].astype(str), sites["facility_type"].astype(str), strict=True))
 
 
+SAME_COST = 1e-9  # relative: two costs closer than this are one (rounding of the same network's cost)
+
+
 def value_of_decentralisation(rows: pd.DataFrame) -> dict:
     """Best central-only cost − hybrid cost, absolute (currency/yr) and % of the central-only cost;
     ``proven_interval`` = [central-only bound − hybrid cost, central-only cost − hybrid bound]
@@ -232,6 +235,8 @@ def value_of_decentralisation(rows: pd.DataFrame) -> dict:
                 **{key: True for key, value in infeasible.items() if value}}
     best_central = float(central["objective"].min())
     value = best_central - float(hybrid["objective"].iloc[0])
+    if abs(value) <= SAME_COST * max(abs(best_central), 1.0):  # the same network costed twice: no value, not ±noise
+        value = 0.0
     interval = proven_saving(hybrid, central)
     return {
         "absolute": value,
