@@ -252,6 +252,51 @@ def test_a_marked_folder_is_replaced_whole(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def test_an_old_output_that_cannot_be_removed_is_named_and_the_next_run_removes_it(tmp_path, monkeypatch, caplog):
+    """The previous output is moved aside and removed once the new one is in place; where a file in it
+    cannot be deleted (a locked file), a warning names the folder left; a later run into the same --out
+    removes such a folder when it is still whole (marked, its files listed, nothing else in it)."""
+    import errno
+    import logging
+    import shutil
+
+    import planner.export.folder as folder
+
+    out = tmp_path / "out"
+    with staged_folder(out) as staging:
+        (staging / "first.txt").write_text("1")
+    real_rmtree = shutil.rmtree
+
+    def locked(path, ignore_errors=False, **kwargs):  # one file cannot be deleted: nothing is
+        if not ignore_errors:
+            raise OSError(errno.EPERM, "Operation not permitted", str(Path(path) / "first.txt"))
+
+    monkeypatch.setattr(folder.shutil, "rmtree", locked)
+    with caplog.at_level(logging.WARNING), staged_folder(out) as staging:
+        (staging / "second.txt").write_text("2")
+    monkeypatch.setattr(folder.shutil, "rmtree", real_rmtree)
+    left = [path for path in tmp_path.iterdir() if path.name != "out"]
+    assert len(left) == 1 and left[0].name.startswith(".out.tmp-") and left[0].name.endswith("-old")
+    assert (left[0] / "first.txt").read_text() == "1"
+    assert any(str(left[0]) in r.getMessage() and "first.txt: Operation not permitted" in r.getMessage()
+               and "delete it by hand" in r.getMessage() for r in caplog.records)
+    with staged_folder(out) as staging:
+        (staging / "third.txt").write_text("3")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_an_old_output_holding_a_file_of_the_users_is_kept(tmp_path):
+    out = tmp_path / "out"
+    with staged_folder(out) as staging:
+        (staging / "first.txt").write_text("1")
+    aside = tmp_path / ".out.tmp-abcd1234-old"
+    out.rename(aside)
+    (aside / "notes.txt").write_text("mine")
+    with staged_folder(out) as staging:
+        (staging / "second.txt").write_text("2")
+    assert (aside / "notes.txt").read_text() == "mine"
+
+
 def test_a_file_added_to_a_marked_folder_is_never_deleted(tmp_path):
     """A file put into the planner's folder after it was written (notes, a copy of an input) refuses the
     next run into it, naming the file; the OS's own litter (.DS_Store) does not."""

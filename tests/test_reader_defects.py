@@ -168,6 +168,52 @@ def test_the_one_unique_text_column_is_the_id_where_none_has_an_id_name(tmp_path
         assert list(inputs.regions["region_id"]) == ["1", "2", "3", "4"]
 
 
+def test_projected_coordinates_the_crs_cannot_hold_are_refused_naming_the_rows(tmp_path):
+    """EPSG:3857 at 10^12 m would land on the pole: refused with the rows and the CRS's area; real
+    Australian towns in metres (EPSG:3577) and a row at the edge of the Mercator map are read."""
+    rows = [("a", 1.0e12, 1.0e12, 10), ("b", 1.68e7, -4.0e6, 20), ("c", 2.0e12, 0.0, 30)]
+    model = model_file(tmp_path, regions_csv(tmp_path / "huge.csv", rows, "id,x,y,pop"),
+                       'id_column = "id"\ndemand_column = "pop"\ncrs = "EPSG:3857"')
+    with pytest.raises(InputError, match=r"huge.csv: rows 1, 3 have coordinates outside what EPSG:3857 can hold "
+                                         r"\(it is for World .*latitude -85.06 to 85.06\), e.g. x 1e\+12"):
+        load(model)
+    towns = [("SYD", 1_750_000.0, -3_960_000.0, 10), ("PER", -1_630_000.0, -3_560_000.0, 20)]
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv", towns, "id,x,y,pop"),
+                       'id_column = "id"\ndemand_column = "pop"\ncrs = "EPSG:3577"')
+    _, inputs = load(model)
+    assert list(inputs.regions["region_id"]) == ["SYD", "PER"]
+
+
+@pytest.mark.parametrize("header, rows", [("wkt", ['"POINT (151.2 -33.9)"', '"POINT (144.9 -37.8)"']),
+                                          ("name", ["Sydney", "Melbourne"])])
+def test_a_table_of_one_column_is_not_split_on_a_letter_of_its_header(tmp_path, header, rows):
+    from planner.inputs.io import read_table
+
+    path = tmp_path / "one.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    assert list(read_table(path, "regions", "the REGIONS argument").columns) == [header]
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t", "|"])
+def test_the_separator_is_sniffed_from_the_lines_among_the_usual_ones(tmp_path, separator):
+    from planner.inputs.io import read_table
+
+    path = tmp_path / "t.csv"
+    path.write_text("\n".join(separator.join(row) for row in [("id", "name", "pop"), ("1", "New York", "5"),
+                                                                ("2", "Rio", "7")]) + "\n", encoding="utf-8")
+    table = read_table(path, "regions", "the REGIONS argument")
+    assert list(table.columns) == ["id", "name", "pop"] and list(table["name"]) == ["New York", "Rio"]
+
+
+def test_table_keys_on_a_vector_file_name_the_model_keys(tmp_path):
+    gpkg = tmp_path / "au.gpkg"
+    gpd.GeoDataFrame({"id": ["SYD"], "pop": [5]}, geometry=[Point(151.2, -33.9)], crs="EPSG:4326").to_file(gpkg)
+    model = model_file(tmp_path, gpkg, 'id_column = "id"\ndemand_column = "pop"\ncrs = "EPSG:3857"')
+    with pytest.raises(InputError, match=r"the \[regions\] keys crs, lon_column and lat_column\) are for "
+                                         r"CSV/Parquet tables of points; this file has its own geometry and CRS"):
+        load(model)
+
+
 def test_another_file_in_the_model_layout_is_read_with_the_model_columns(tmp_path, caplog):
     """Next year's file has the model's demand column ('sales') and a 'population' column the detection
     would take: the model's column is used, and a warning names what was taken."""

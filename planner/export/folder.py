@@ -215,6 +215,20 @@ def is_staging_name(folder_name: str, name: str | None = None) -> bool:
     return re.fullmatch(rf"\.{stem}\.tmp-[a-z0-9_]{{8}}", folder_name) is not None
 
 
+def _is_old_output(path: Path, name: str | None) -> bool:
+    """Whether ``path`` is a previous output moved aside (``.NAME.tmp-XXXXXXXX-old``) that was not removed
+    after its replacement took its place (a file that could not be deleted then): planner-marked, listing
+    its files, holding nothing else, and its replacement's staging folder gone."""
+    if not path.name.endswith("-old") or not is_staging_name(path.name[: -len("-old")], name):
+        return False
+    if path.with_name(path.name[: -len("-old")]).exists() or not is_planner_output(path):
+        return False
+    try:
+        return _lists_its_files(path) and not not_written_by_planner(path)
+    except (InputError, OSError):
+        return False
+
+
 def remove_stale_staging(parent: Path, name: str | None = None) -> list[Path]:
     """Remove the staging folders ``.NAME.tmp-XXXXXXXX`` (any name without ``name``) in ``parent`` that
     a killed planner run left (marked by the planner, their process gone, no files listed in the
@@ -222,10 +236,13 @@ def remove_stale_staging(parent: Path, name: str | None = None) -> list[Path]:
     returns them."""
     removed = []
     for path in Path(parent).glob(f".{'*' if name is None else glob.escape(name)}.tmp-*"):
-        if (is_staging_name(path.name, name) and path.is_dir() and not path.is_symlink()
-                and _staging_is_stale(path) and not _lists_its_files(path)):  # stale: marked and readable
+        if not path.is_dir() or path.is_symlink():
+            continue
+        stale = is_staging_name(path.name, name) and _staging_is_stale(path) and not _lists_its_files(path)
+        if stale or _is_old_output(path, name):  # stale: marked and readable
             shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
+            if not path.exists():
+                removed.append(path)
     if removed:
         logger.info("removed %d staging folder(s) left by an interrupted run in %s", len(removed), parent)
     return removed
@@ -319,7 +336,19 @@ def _commit(staging: Path, out: Path) -> None:
         if not any(out.absolute().is_relative_to(outer.absolute()) for outer in _live_staging):
             note_kept(f"{out} written in full")  # not a folder inside another still being written
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_moved_aside(old, out)
+
+
+def _remove_moved_aside(old: Path, out: Path) -> None:
+    """Remove the previous output ``old`` that ``out`` replaced; where a file in it cannot be deleted (a
+    locked or read-only file), the rest goes and a warning names the folder left."""
+    try:
+        shutil.rmtree(old)
+    except OSError as error:
+        shutil.rmtree(old, ignore_errors=True)
+        if old.exists():
+            logger.warning("%s: the previous output, moved aside to %s, could not be removed in full (%s: %s); "
+                           "delete it by hand", out, old, Path(error.filename or old).name, error.strerror)
 
 
 @contextmanager

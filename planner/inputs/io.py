@@ -9,6 +9,7 @@ Readers check that files exist and columns are there; the meaning of values is c
 
 from __future__ import annotations
 
+import csv
 import logging
 import re
 import warnings
@@ -113,10 +114,28 @@ def is_table(path: Path) -> bool:
     return False
 
 
+SEPARATORS = ",;\t| "  # the separators a table may use, sniffed from its first lines in this order of preference
+SNIFF_BYTES = 64 * 1024
+
+
 def csv_dialect(path: Path) -> dict:
     """``pd.read_csv`` options of every table the planner reads: tab for .tsv, else the separator sniffed
-    (comma, semicolon or tab), a UTF-8 byte-order mark allowed."""
-    return {"sep": "\t" if path.suffix.lower() == ".tsv" else None, "engine": "python", "encoding": "utf-8-sig"}
+    among ``SEPARATORS`` (a comma where none fits: a table of one column, whose header must not be split
+    on one of its own letters), a UTF-8 byte-order mark allowed."""
+    return {"sep": "\t" if path.suffix.lower() == ".tsv" else sniffed_separator(path), "engine": "python",
+            "encoding": "utf-8-sig"}
+
+
+def sniffed_separator(path: Path) -> str:
+    """The separator of the CSV at ``path`` among ``SEPARATORS``, else ','."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
+            sample = file.read(SNIFF_BYTES)
+        if len(sample) == SNIFF_BYTES and "\n" in sample:
+            sample = sample[: sample.rindex("\n")]  # whole lines only
+        return csv.Sniffer().sniff(sample, delimiters=SEPARATORS).delimiter
+    except (OSError, csv.Error):
+        return ","
 
 
 def _header_stripped(table: pd.DataFrame) -> pd.DataFrame:
@@ -275,6 +294,42 @@ def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | N
     return frame
 
 
+ROUND_TRIP_TOLERANCE = 1e-6  # relative (at least 1 CRS unit): a point that comes back farther is outside the CRS
+
+
+def check_projected_range(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Projected coordinates the CRS cannot hold: a point inside each geometry is taken to lon/lat and
+    back; where it does not come back (EPSG:3857 at 10^12 m lands on the pole) or is not finite, the rows
+    are refused, naming the CRS and the area it is for. Lon/lat data are checked by their degrees."""
+    if frame.crs is None or frame.crs.is_geographic or frame.empty:
+        return
+    from pyproj import Transformer
+
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    points = shapely.point_on_surface(geoms[present])
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    forward = Transformer.from_crs(frame.crs, LONLAT, always_xy=True)
+    backward = Transformer.from_crs(LONLAT, frame.crs, always_xy=True)
+    with np.errstate(invalid="ignore"):
+        lon, lat = forward.transform(x, y, errcheck=False)
+        x_back, y_back = backward.transform(lon, lat, errcheck=False)
+        tolerance = np.maximum(1.0, ROUND_TRIP_TOLERANCE * np.maximum(np.abs(x), np.abs(y)))
+        lost = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90)
+                 & (np.abs(x_back - x) <= tolerance) & (np.abs(y_back - y) <= tolerance))
+    if lost.any():
+        bad = np.zeros(len(geoms), dtype=bool)
+        bad[np.flatnonzero(present)[lost]] = True
+        rows = (np.flatnonzero(bad) + 1).tolist()
+        area = frame.crs.area_of_use
+        where = "" if area is None else (f" (it is for {area.name.rstrip('.')}: longitude {area.west:g} to "
+                                         f"{area.east:g}, latitude {area.south:g} to {area.north:g})")
+        raise InputError(
+            f"{path}: rows {truncated(rows)} have coordinates outside what {frame.crs.to_string()} can hold{where}, "
+            f"e.g. x {x[lost][0]:g}, y {y[lost][0]:g}; check the coordinates and the CRS (--crs for a table)"
+        )
+
+
 def _blank(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip()
 
@@ -396,11 +451,14 @@ def read_regions(
         table = read_table(path, "regions", "the REGIONS argument", (*ID_NAMES, *text_columns))
         frame = points_from_table(table, path, lon, lat, crs)
     else:
-        if crs is not None or lon is not None or lat is not None:
-            raise InputError(f"{path}: --crs, --lon-column and --lat-column are for CSV/Parquet tables of points")
+        if (crs is not None or lon is not None or lat is not None) and not path.is_dir():
+            raise InputError(f"{path}: --crs, --lon-column and --lat-column (the [regions] keys crs, lon_column and "
+                             "lat_column) are for CSV/Parquet tables of points; this file has its own geometry and "
+                             "CRS: drop them")
         frame = read_vector(path, layer, "regions", "the REGIONS argument")
     if frame.empty:
         raise InputError(f"{path}: the regions dataset has no rows; pass a file with at least one region")
+    check_projected_range(frame, path)
     return frame
 
 
@@ -434,6 +492,7 @@ def read_sites(path: Path) -> gpd.GeoDataFrame:
     require_columns(frame, ["site_id"], path, "each candidate site needs an id")
     if frame.empty:
         raise InputError(f"{path}: the sites file has no rows; give at least one candidate site or omit --sites")
+    check_projected_range(frame, path)
     return frame
 
 

@@ -24,7 +24,15 @@ import pandas as pd
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig
 from planner.inputs.geo import great_circle_km, points_to_lonlat, require_crs
-from planner.inputs.io import SITES_FIX, is_table, points_from_table, read_table, read_vector, require_columns
+from planner.inputs.io import (
+    SITES_FIX,
+    check_projected_range,
+    is_table,
+    points_from_table,
+    read_table,
+    read_vector,
+    require_columns,
+)
 from planner.inputs.validate import check_ids
 from planner.problem import Supply
 
@@ -48,6 +56,7 @@ def read_suppliers(path: Path) -> pd.DataFrame:
     require_columns(frame, ["supplier_id", "material"], path, "each supplier needs an id and the material it offers")
     if frame.empty:
         raise InputError(f"{path}: the suppliers file has no rows; give at least one supplier or omit it")
+    check_projected_range(frame, path)
     lon, lat = points_to_lonlat(frame)
     return pd.DataFrame({
         "supplier_id": check_ids(frame, "supplier_id", path, "supplier").astype(str).to_numpy(),
