@@ -70,6 +70,7 @@ from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.solver.heuristic import FlowLP, incumbent_from_values, satisfies_coupling, solution_cost
+from planner.solver.knapsack_kernel import compiled_knapsacks
 from planner.solver.lagrangian import cover_items, cover_table, lagrangian_bound
 from planner.solver.lagrangian_bb import ROUNDING, BestFirst, Node, search_report
 from planner.solver.outcome import SolverOptions
@@ -253,6 +254,8 @@ class Relaxation:
         self.dense = bool(finite.mean() >= DENSE_SHARE)
         self.buffer = np.empty_like(self.unit_cost) if self.dense else None
         self.threshold = np.zeros(len(costs.fixed))  # (O,) ≤ 0: see option_values
+        self.compiled = compiled_knapsacks(self.arc_option, self.arc_pair, self.arc_unit_cost, costs.demand,
+                                           costs.capacity, self.unit_cost if self.dense else None)
 
     def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray, exact: bool = True) -> Evaluation:
         """L(λ) at a node with the covering knapsack solved exactly, or (``exact`` False) its LP
@@ -284,6 +287,9 @@ class Relaxation:
         costs = self.costs
         allowed = fixing != 0
         price = multipliers / costs.demand
+        if self.compiled is not None:  # the same knapsacks in one compiled pass (planner.solver.knapsack_kernel)
+            knapsack, arcs = self.compiled.solve(price, allowed)
+            return np.where(allowed, costs.fixed + knapsack, np.inf), arcs
         threshold = self.threshold.copy()  # knapsacks moves self.threshold on for the next evaluation
         option, pair, share, knapsack, held = self.knapsacks(price, allowed, threshold)
         short = allowed & (threshold < 0) & (held < costs.capacity)

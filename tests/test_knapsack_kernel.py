@@ -1,0 +1,96 @@
+"""The compiled knapsacks of the capacitated relaxation (``planner.solver.knapsack_kernel``) against the
+numpy route they replace and against a plain greedy fill written here: the same option values and the
+same demand taken per option, on dense and sparse tables, over sequences of multipliers (the kernel's
+thresholds carry over from call to call), with options fixed closed, and with options that have more
+attractive arcs than the insertion sort takes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from planner.solver import knapsack_kernel
+from planner.solver.capacitated_bb import DenseCapacitated, Relaxation
+
+pytestmark = pytest.mark.skipif(knapsack_kernel._kernel() is None, reason="numba is not available")
+
+
+def table(seed: int, n_options: int, n_pairs: int, density: float, ratio: float) -> DenseCapacitated:
+    """A random capacitated table: costs from distances × demand, ∞ off the ``density`` share of arcs
+    (every pair keeps one), capacities ``ratio`` × the demand in all."""
+    rng = np.random.default_rng(seed)
+    demand = rng.integers(5, 50, n_pairs).astype(float)
+    options, pairs = rng.uniform(0, 100, (n_options, 2)), rng.uniform(0, 100, (n_pairs, 2))
+    cost = np.linalg.norm(options[:, None, :] - pairs[None, :, :], axis=2) * demand[None, :]
+    cost[rng.random(cost.shape) > density] = np.inf
+    cost[rng.integers(n_options, size=n_pairs), np.arange(n_pairs)] = 1.0 * demand
+    capacity = rng.uniform(0.5, 1.5, n_options) * ratio * demand.sum() / n_options
+    return DenseCapacitated(cost, demand, capacity, rng.uniform(100, 500, n_options), np.full(n_pairs, np.inf),
+                            float(demand.sum()), np.zeros(n_options, bool))
+
+
+def greedy_values(costs: DenseCapacitated, multipliers: np.ndarray, allowed: np.ndarray):
+    """(F_o + k_o, demand taken) per option by sorting each option's arcs with a negative reduced cost."""
+    values, taken = np.full(len(costs.fixed), np.inf), np.zeros(len(costs.fixed))
+    for option in np.flatnonzero(allowed):
+        reduced = (costs.cost[option] - multipliers) / costs.demand  # per unit; ∞ without an arc
+        room, total = costs.capacity[option], 0.0
+        for pair in np.argsort(reduced, kind="stable"):
+            if not reduced[pair] < 0 or room <= 0:
+                break
+            share = min(room / costs.demand[pair], 1.0)
+            total += share * costs.demand[pair] * reduced[pair]
+            taken[option] += share * costs.demand[pair]
+            room -= costs.demand[pair]
+        values[option] = costs.fixed[option] + total
+    return values, taken
+
+
+def taken_per_option(costs: DenseCapacitated, arcs) -> np.ndarray:
+    option, pair, share = arcs
+    return np.bincount(option, weights=share * costs.demand[pair], minlength=len(costs.fixed))
+
+
+@pytest.mark.parametrize("seed, n_options, n_pairs, density, ratio", [
+    (1, 12, 80, 1.0, 3.0),     # dense, loose
+    (2, 15, 120, 1.0, 1.2),    # dense, tight
+    (3, 20, 150, 0.3, 2.0),    # sparse: the arcs, not the table
+    (4, 3, 400, 1.0, 1.1),     # more attractive arcs per option than the insertion sort takes
+])
+def test_compiled_knapsacks_equal_the_numpy_route_and_a_plain_greedy_fill(seed, n_options, n_pairs, density, ratio):
+    costs = table(seed, n_options, n_pairs, density, ratio)
+    compiled, plain = Relaxation(costs), Relaxation(costs)
+    plain.compiled = None
+    assert compiled.compiled is not None and (compiled.dense == (density == 1.0))
+    rng = np.random.default_rng(seed)
+    finite = np.where(np.isfinite(costs.cost), costs.cost, np.nan)
+    base = np.nanpercentile(finite, 30, axis=0)  # multipliers that make a fair share of the arcs attractive
+    for step in range(40):  # one sequence: the thresholds of both routes move on from call to call
+        multipliers = base * rng.uniform(0.5, 2.5 if step % 5 == 0 else 1.2, n_pairs)
+        fixing = np.where(rng.random(n_options) < 0.2, 0, -1).astype(np.int8)
+        values, arcs = compiled.option_values(multipliers, fixing)
+        numpy_values, numpy_arcs = plain.option_values(multipliers, fixing)
+        reference, reference_taken = greedy_values(costs, multipliers, fixing != 0)
+        assert np.array_equal(np.isfinite(values), fixing != 0)
+        allowed = fixing != 0
+        assert values[allowed] == pytest.approx(numpy_values[allowed], rel=1e-12, abs=1e-9)
+        assert values[allowed] == pytest.approx(reference[allowed], rel=1e-12, abs=1e-9)
+        assert taken_per_option(costs, arcs) == pytest.approx(taken_per_option(costs, numpy_arcs), rel=1e-12, abs=1e-9)
+        assert taken_per_option(costs, arcs) == pytest.approx(reference_taken, rel=1e-12, abs=1e-9)
+        assert compiled.evaluate(multipliers, fixing).bound == pytest.approx(
+            plain.evaluate(multipliers, fixing).bound, rel=1e-12, abs=1e-9)
+    if seed == 4:  # the case it is there for: an option with more than INSERTION_SORT_MAX arcs to sort
+        reduced = costs.cost - base[None, :]
+        assert ((reduced < 0).sum(axis=1) > knapsack_kernel.INSERTION_SORT_MAX).any()
+
+
+def test_planner_no_jit_keeps_the_numpy_route(monkeypatch):
+    costs = table(5, 6, 30, 1.0, 2.0)
+    monkeypatch.setenv("PLANNER_NO_JIT", "1")
+    knapsack_kernel._kernel.cache_clear()
+    try:
+        assert Relaxation(costs).compiled is None
+    finally:
+        monkeypatch.delenv("PLANNER_NO_JIT")
+        knapsack_kernel._kernel.cache_clear()
+    assert Relaxation(costs).compiled is not None
