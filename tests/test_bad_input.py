@@ -248,6 +248,15 @@ def test_select_with_one_value_matching_nothing_is_refused(tmp_path, values, fra
     assert_clean_failure(result, tmp_path / "out", "regions.geojson", *fragments)
 
 
+def test_select_filters_that_match_only_apart_name_the_combination(tmp_path):
+    """state=X matches a and b, rid=c matches c: each matches on its own, together nothing."""
+    model = write_instance(tmp_path)
+    result = run_solve(tmp_path, "--select", "state=X", "--select", "rid=c", model=model)
+    assert_clean_failure(result, tmp_path / "out", "regions.geojson",
+                         "no region matches all of --select state=X and --select rid=c together",
+                         "alone they match 2, 1 regions")
+
+
 # --- geometries -------------------------------------------------------------------------------------
 
 BOW_TIE = Polygon([(0.0, 0.2), (0.1, 0.3), (0.1, 0.2), (0.0, 0.3), (0.0, 0.2)])  # self-intersecting

@@ -228,6 +228,18 @@ def test_cli_refuses_overflowing_distances(tmp_path, fmt, name, text, extra):
     assert "disconnected" not in result.output and "at least inf" not in result.output
 
 
+def test_mclp_weight_above_the_limit_is_refused_and_at_it_is_solved(tmp_path):
+    """A weight of 1e20 is a covered demand HiGHS's tolerances cannot count to the unit: exit 2 naming the
+    point (it was 'check failed' before); at the limit 1e12 the instance solves."""
+    huge = write(tmp_path, "pts_heavy.txt", "POINTS 2 1 1\n0 0 1\n3 0 1e20\n0 0\n")
+    assert_refused(bench("mclp", str(huge), "--coverage", "5"), "pts_heavy.txt",
+                   "demand point 2 has weight 1e+20, above the limit 1e+12")
+    at_limit = write(tmp_path, "pts_limit.txt", "POINTS 2 1 1\n0 0 1\n3 0 1e12\n0 0\n")
+    result = bench("mclp", str(at_limit), "--coverage", "5")
+    assert result.exit_code == 0, result.output
+    assert '"objective": 1000000000001.0' in result.output
+
+
 def test_a_simple_ufl_file_without_its_file_line_is_read_as_simple(tmp_path, caplog):
     """'1 1 0 / 1 5 3' also fits the OR-Library layout (capacity 0, fixed cost 1, demand 5, cost 3: 4);
     its labels and the 0 say simple format: opening cost 5 and cost 3, 8."""

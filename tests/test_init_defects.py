@@ -6,6 +6,7 @@ The data: five cities of eastern Australia as a table (id, name, lon, lat, pop).
 from __future__ import annotations
 
 import errno
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -159,6 +160,21 @@ def test_init_warns_when_the_default_facilities_cannot_make_the_demand(tmp_path,
     assert result.exit_code == 0, result.output
     assert out.exists()
     assert ("so most of it would go unmet: scale it with --demand-rate" in result.stderr) is warned, result.stderr
+
+
+@pytest.mark.parametrize(("rate", "warned"), [(1e-6, True), (0.01, False)], ids=["tiny", "scaled"])
+def test_init_warns_when_no_site_can_pay_for_itself(tmp_path, rate, warned):
+    """15 units/yr in all (14.9 M people × 1e-6) cannot pay for any site's fixed cost at the unmet
+    penalty: the warning says so, and the solved model indeed opens nothing and serves nothing."""
+    out = tmp_path / "m.toml"
+    result = init(str(write_cities(tmp_path)), "--out", str(out), "--demand-rate", str(rate))
+    assert result.exit_code == 0, result.output
+    assert ("too small for any candidate site to pay for itself" in result.stderr) is warned, result.stderr
+    if warned:
+        solved = CliRunner().invoke(main, ["solve", "--model", str(out), "--out", str(tmp_path / "o"), "--quiet"])
+        assert solved.exit_code == 0, solved.output
+        summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+        assert sum(summary["facilities"].values()) == 0, summary["facilities"]
 
 
 def test_a_warning_about_the_data_is_said_once(tmp_path, monkeypatch):

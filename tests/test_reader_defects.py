@@ -451,6 +451,18 @@ def test_a_demand_with_thousands_separators_says_so(tmp_path):
         check_demand_column(ambiguous, "pop", tmp_path / "towns.csv")
 
 
+def test_a_demand_column_of_dates_says_so(tmp_path):
+    """A spreadsheet column of dates is read as nanoseconds since 1970 by a number check: it is named
+    as dates, not as a demand too large for the solver."""
+    import pandas as pd
+
+    from planner.inputs.validate import check_demand_column
+
+    frame = pd.DataFrame({"pop": pd.to_datetime(["2020-01-01", "2020-01-02"])})
+    with pytest.raises(InputError, match=r"column 'pop' holds dates or times, not numbers in rows 1, 2"):
+        check_demand_column(frame, "pop", tmp_path / "towns.xlsx")
+
+
 def test_ids_in_either_unicode_form_are_one_id(tmp_path):
     import unicodedata
 

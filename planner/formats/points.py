@@ -14,8 +14,8 @@ weights, candidate sites and the distance between each pair. Two file formats gi
 
   :math:`d_{ij} = \lVert q_i - s_j \rVert_2`, the Euclidean distance in the coordinates' length
   unit; ``p`` is the number of sites the instance was made for (the default of ``--p``). Every
-  |coordinate| is at most 1e15 (so distances stay finite) and the n_demand × n_sites table must fit
-  in the memory available (:mod:`planner.formats.tokens`).
+  |coordinate| is at most 1e15 (so distances stay finite), every weight at most ``MAX_WEIGHT``, and the
+  n_demand × n_sites table must fit in the memory available (:mod:`planner.formats.tokens`).
 
 :func:`read_distance_instance` tells the two apart by the first token (``POINTS`` or a number).
 """
@@ -45,6 +45,7 @@ from planner.formats.tokens import (
 logger = logging.getLogger(__name__)
 
 POINTS_MAGIC = "POINTS"
+MAX_WEIGHT = 1e12  # a demand point's weight, as the planner's largest demand of one region
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ def _points(tokens: list[str], path: Path) -> DistanceInstance:
     check_magnitude(demand[:, :2], path, "demand point", "coordinate")
     check_magnitude(sites, path, "site", "coordinate")
     check_values(demand[:, 2], path, "demand weights")
+    heavy = np.flatnonzero(demand[:, 2] > MAX_WEIGHT)
+    if len(heavy):  # a covered demand the solver's tolerances cannot count to the unit
+        raise InputError(f"{path}: demand point {heavy[0] + 1} has weight {demand[heavy[0], 2]:g}, above the limit "
+                         f"{MAX_WEIGHT:g}; scale the weights down (e.g. to thousands of the unit)")
     logger.info("read %s: %d demand points, %d sites, p=%d", path.name, n_demand, n_sites, p)
     return DistanceInstance(instance_name(path), euclidean_distances(demand[:, :2], sites), demand[:, 2], p)
 

@@ -22,6 +22,8 @@ import tempfile
 from contextlib import suppress
 from pathlib import Path
 
+import numpy as np
+
 from planner.errors import InputError
 from planner.inputs.config import MAX_NUMBER, is_folder_name, read_model_config
 from planner.inputs.io import coordinate_columns, coordinate_pair, is_table, read_regions
@@ -117,6 +119,7 @@ def write_model_template(
         move_staged(staging, out)
         written = True
         warn_if_capacity_short(problem, out)
+        warn_if_no_site_pays(problem, out)
     finally:
         if staging is not None and not written:
             with suppress(OSError):
@@ -185,6 +188,25 @@ def warn_if_capacity_short(problem, out: Path) -> None:
                        "(%s units/yr), so most of it would go unmet: scale it with --demand-rate (units/yr per unit "
                        "of the demand column) or raise max_modules and module_capacity_per_yr in the file", out,
                        f"{demand:,.0f}", demand / capacity, f"{capacity:,.0f}")
+
+
+def warn_if_no_site_pays(problem, out: Path) -> None:
+    """A warning where no candidate can pay for itself even in the best case: the unmet penalty of all
+    the demand it could make (at most its largest capacity) is below what it costs a year to open with
+    its fewest modules, so every site stays closed and nothing is served (demand counted in small units:
+    a few hundred units/yr per region)."""
+    penalty = np.where(np.isfinite(problem.unmet_penalty), problem.unmet_penalty, np.nan)
+    if problem.n_options == 0 or np.isnan(penalty).any():
+        return  # demand that must be served opens sites whatever they cost
+    demand = float(problem.demand.sum())
+    best_saving = float(np.nanmax(penalty)) * np.minimum(demand, problem.option_capacity_max)
+    fixed = problem.opening_cost + problem.module_cost * problem.min_modules
+    if (best_saving < fixed).all():
+        logger.warning("%s: the demand (%s units/yr in all) is too small for any candidate site to pay for itself: "
+                       "its unmet penalty (at most %s a year) is below the cheapest site's fixed cost (%s a year), "
+                       "so no site would open and nothing would be served; scale the demand with --demand-rate "
+                       "(units/yr per unit of the demand column) or lower opening_cost_per_yr in the file", out,
+                       f"{demand:,.0f}", f"{float(best_saving.max()):,.0f}", f"{float(fixed.min()):,.0f}")
 
 
 TEMPLATE = """\

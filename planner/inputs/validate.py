@@ -51,8 +51,10 @@ def check_demand_column(
     with ``fix``."""
     numeric = pd.to_numeric(frame[column], errors="coerce")
     logical = frame[column].map(lambda value: isinstance(value, bool | np.bool_))  # read as 1 and 0 otherwise
+    dated = frame[column].map(lambda value: isinstance(value, pd.Timestamp | np.datetime64 | pd.Timedelta))
     for mask, problem in (
         (logical, "is true/false, not a number"),
+        (dated, "holds dates or times, not numbers"),  # read as nanoseconds since 1970 otherwise
         (numeric.isna() & frame[column].notna(), "is not a number"),
         (numeric.isna(), "is missing (NaN)"),
         (numeric < 0, "is negative"),
@@ -151,8 +153,11 @@ def select_rows(frame: pd.DataFrame, selections: list[tuple[str, list[str]]], pa
                 raise InputError(f"{path}: --select {column}={value} matches no region{hint}; check the values "
                                  "(compared as text)")
         frame = frame[_selected(frame[column], wanted).to_numpy()]
-        if frame.empty:
-            raise InputError(f"{path}: --select {column}={','.join(wanted)} matches no region; check the values")
+        if frame.empty:  # each filter matches regions on its own (checked above): together they match none
+            given = " and ".join(f"--select {name}={','.join(values)}" for name, values in selections)
+            alone = ", ".join(str(int(_selected(whole[name], values).sum())) for name, values in selections)
+            raise InputError(f"{path}: no region matches all of {given} together (alone they match {alone} "
+                             "regions); check the values")
     return frame
 
 
