@@ -70,7 +70,7 @@ from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.solver.heuristic import FlowLP, incumbent_from_values, satisfies_coupling, solution_cost
-from planner.solver.knapsack_kernel import compiled_knapsacks
+from planner.solver.kernels import compiled_knapsacks
 from planner.solver.lagrangian import cover_items, cover_table, lagrangian_bound
 from planner.solver.lagrangian_bb import ROUNDING, BestFirst, Node, search_report
 from planner.solver.outcome import SolverOptions
@@ -287,7 +287,7 @@ class Relaxation:
         costs = self.costs
         allowed = fixing != 0
         price = multipliers / costs.demand
-        if self.compiled is not None:  # the same knapsacks in one compiled pass (planner.solver.knapsack_kernel)
+        if self.compiled is not None:  # the same knapsacks in one compiled pass (planner.solver.kernels)
             knapsack, arcs = self.compiled.solve(price, allowed)
             return np.where(allowed, costs.fixed + knapsack, np.inf), arcs
         threshold = self.threshold.copy()  # knapsacks moves self.threshold on for the next evaluation

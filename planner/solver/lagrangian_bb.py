@@ -68,6 +68,7 @@ from planner.interrupt import raise_if_stopped
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 from planner.solver.interchange import improve
+from planner.solver.kernels import compiled_cheap_arcs
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
 from planner.solver.radius import applies as flows_uncoupled
 from planner.solver.radius import fixed_cost, solution_from_open
@@ -191,6 +192,7 @@ class Relaxation:
         self.sorted = np.take_along_axis(costs.cost.T, self.order, axis=1)  # (D, O) their costs
         self.dense_left = 0  # evaluations left in the dense form before the sparse one is tried again
         self.buffer: np.ndarray | None = None  # (O, D) the dense form's reduced costs, reused
+        self.compiled = compiled_cheap_arcs(self.order, self.sorted, costs.fixed)  # None: the numpy forms
 
     def cheap_counts(self, multipliers: np.ndarray) -> np.ndarray | None:
         """(D,) how many options serve each pair for less than its multiplier; None where more than
@@ -214,6 +216,10 @@ class Relaxation:
         node's :math:`u'_d` (see :func:`node_fallback`; default the unmet costs)."""
         costs = self.costs
         fallback = costs.unmet if fallback is None else fallback
+        if self.compiled is not None:  # both forms' work in one compiled walk along the cost order
+            values = self.compiled.values(multipliers, fixing != 0)
+            return self._evaluation(multipliers, fixing, values, fallback,
+                                    lambda chosen: self.compiled.chosen_counts(multipliers, chosen))
         if self.dense_left > 0:
             self.dense_left -= 1
             return self.evaluate_dense(multipliers, fixing, fallback)

@@ -1,18 +1,19 @@
-"""The compiled knapsacks of the capacitated relaxation (``planner.solver.knapsack_kernel``) against the
-numpy route they replace and against a plain greedy fill written here: the same option values and the
-same demand taken per option, on dense and sparse tables, over sequences of multipliers (the kernel's
-thresholds carry over from call to call), with options fixed closed, and with options that have more
-attractive arcs than the insertion sort takes."""
+"""The compiled loops of ``planner.solver.kernels`` against the numpy routes they replace and against
+plain computations written here. Capacitated: the same option values and the same demand taken per
+option, on dense and sparse tables, over sequences of multipliers (the kernel's thresholds carry over
+from call to call), with options fixed closed, and with options that have more attractive arcs than
+the insertion sort takes. Uncoupled: the same values, bound, relaxed open set and subgradient, with
+arcs missing, ties in cost, options fixed either way and count limits."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from planner.solver import knapsack_kernel
+from planner.solver import kernels, lagrangian_bb
 from planner.solver.capacitated_bb import DenseCapacitated, Relaxation
 
-pytestmark = pytest.mark.skipif(knapsack_kernel._kernel() is None, reason="numba is not available")
+pytestmark = pytest.mark.skipif(kernels._kernel() is None, reason="numba is not available")
 
 
 def table(seed: int, n_options: int, n_pairs: int, density: float, ratio: float) -> DenseCapacitated:
@@ -81,16 +82,51 @@ def test_compiled_knapsacks_equal_the_numpy_route_and_a_plain_greedy_fill(seed, 
             plain.evaluate(multipliers, fixing).bound, rel=1e-12, abs=1e-9)
     if seed == 4:  # the case it is there for: an option with more than INSERTION_SORT_MAX arcs to sort
         reduced = costs.cost - base[None, :]
-        assert ((reduced < 0).sum(axis=1) > knapsack_kernel.INSERTION_SORT_MAX).any()
+        assert ((reduced < 0).sum(axis=1) > kernels.INSERTION_SORT_MAX).any()
 
 
 def test_planner_no_jit_keeps_the_numpy_route(monkeypatch):
     costs = table(5, 6, 30, 1.0, 2.0)
     monkeypatch.setenv("PLANNER_NO_JIT", "1")
-    knapsack_kernel._kernel.cache_clear()
+    kernels._kernel.cache_clear()
     try:
         assert Relaxation(costs).compiled is None
+        assert lagrangian_bb.Relaxation(uncoupled_table(1, 4, 6, 0, 4)).compiled is None
     finally:
         monkeypatch.delenv("PLANNER_NO_JIT")
-        knapsack_kernel._kernel.cache_clear()
+        kernels._kernel.cache_clear()
     assert Relaxation(costs).compiled is not None
+
+
+def uncoupled_table(seed: int, n_options: int, n_pairs: int, min_open: int, max_open: int):
+    """A UFL table with integer costs (many ties), a tenth of the arcs missing and some unmet costs."""
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(1, 40, (n_options, n_pairs)).astype(float)
+    cost[rng.random(cost.shape) < 0.1] = np.inf
+    cost[0] = np.minimum(cost[0], 50.0)  # every pair has an arc
+    unmet = np.where(rng.random(n_pairs) < 0.3, rng.uniform(20, 60, n_pairs), np.inf)
+    return lagrangian_bb.DenseCosts(cost, rng.uniform(10, 80, n_options), unmet, min_open, max_open,
+                                    np.zeros(n_options, bool))
+
+
+@pytest.mark.parametrize("seed, n_options, n_pairs, min_open, max_open", [
+    (1, 10, 40, 0, 10), (2, 25, 60, 3, 5), (3, 8, 200, 2, 2)])
+def test_compiled_cheap_arcs_equal_the_numpy_forms(seed, n_options, n_pairs, min_open, max_open):
+    costs = uncoupled_table(seed, n_options, n_pairs, min_open, max_open)
+    compiled, plain = lagrangian_bb.Relaxation(costs), lagrangian_bb.Relaxation(costs)
+    plain.compiled = None
+    assert compiled.compiled is not None
+    rng = np.random.default_rng(seed)
+    for step in range(40):
+        multipliers = rng.uniform(0, 45, n_pairs).round(0 if step % 2 else 3)  # ties with the costs, or not
+        fixing = rng.choice(np.array([-1, -1, -1, 0, 1], dtype=np.int8), n_options)
+        fallback = np.minimum(costs.unmet, rng.uniform(10, 100, n_pairs)) if step % 3 == 0 else None
+        mine, theirs = compiled.evaluate(multipliers, fixing, fallback), plain.evaluate(multipliers, fixing, fallback)
+        reduced = np.minimum(costs.cost - multipliers[None, :], 0.0)
+        by_hand = np.where(fixing != 0, costs.fixed + np.nan_to_num(reduced, posinf=0.0).sum(axis=1), np.inf)
+        assert mine.values == pytest.approx(by_hand, rel=1e-12, abs=1e-9)
+        assert mine.values == pytest.approx(theirs.values, rel=1e-12, abs=1e-9)
+        assert mine.feasible == theirs.feasible and np.array_equal(mine.chosen, theirs.chosen)
+        if mine.feasible:
+            assert mine.bound == pytest.approx(theirs.bound, rel=1e-12, abs=1e-9)
+            assert np.array_equal(mine.subgradient, theirs.subgradient)
