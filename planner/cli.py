@@ -1028,6 +1028,10 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
         click.echo(f"failed      scenario {row.scenario}: {row.error}")
     click.echo(f"written     {out_dir}")
     if result.failed == len(result.rows):
+        if result.rows["error"].nunique() == 1:  # the same failure whatever the values: the data's, said once
+            from planner.inputs.prepare import prepare_problem
+
+            prepare_problem(config, load_inputs(config, data))  # an input error of the files exits 2 here
         sys.exit(1)
 
 

@@ -257,6 +257,16 @@ def test_select_filters_that_match_only_apart_name_the_combination(tmp_path):
                          "alone they match 2, 1 regions")
 
 
+def test_select_matches_ids_in_either_unicode_form(tmp_path):
+    """'Zürich' with ü as u + combining diaeresis in the file, typed with the one-character ü (NFC)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", "Zürich")
+    model = write_instance(tmp_path, regions_frame(rid=["a", "b", decomposed, "d"]))
+    result = run_solve(tmp_path, "--select", f"rid={unicodedata.normalize('NFC', 'Zürich')},a", model=model)
+    assert result.exit_code == 0, result.output
+
+
 # --- geometries -------------------------------------------------------------------------------------
 
 BOW_TIE = Polygon([(0.0, 0.2), (0.1, 0.3), (0.1, 0.2), (0.0, 0.3), (0.0, 0.2)])  # self-intersecting
@@ -508,3 +518,16 @@ def test_a_failed_run_leaves_no_folder_it_made_for_its_output(tmp_path, command)
                                        "--quiet"])
     assert_clean_failure(result, out, "column 'nosuch' not found")
     assert not (tmp_path / "a").exists()
+
+
+def test_a_sweep_whose_every_scenario_fails_on_the_files_exits_2_with_the_error(tmp_path):
+    """An OD matrix that lacks a pair fails every scenario the same way: the sweep says so in one line
+    with exit 2, as solve does, not exit 1 with a table of failures only."""
+    model = write_instance(tmp_path)
+    ids = ["a", "b", "c", "d"]
+    od = tmp_path / "od.csv"
+    od.write_text("from,to,distance_km\n" + "".join(f"{i},{j},10\n" for i in ids for j in ids if (i, j) != ("b", "c")))
+    result = CliRunner().invoke(main, ["sweep", "--vary", "carbon_price=0,10", "--workers", "1", "--model", str(model),
+                                       "--od-matrix", str(od), "--out", str(tmp_path / "sw"), "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {od}: OD matrix lacks 1 site->region pairs")

@@ -204,6 +204,17 @@ def test_a_type_minimum_on_sites_forced_as_another_type_is_explained():
         screen_problem(problem)
 
 
+def test_more_sites_forced_than_a_type_may_open_name_the_key_and_the_fix():
+    problem = two_type_problem(0, max_facilities=None)
+    forced = np.zeros(problem.n_options, dtype=bool)
+    forced[:3] = True  # three plants
+    problem = dataclasses.replace(problem, forced=forced, type_max_count=np.array([2, 6]))
+    with pytest.raises(InfeasibleError, match=r"facility type 'plant': 3 sites are forced open as it \(the sites "
+                                              r"file's forced or existing column\) but facility_types.plant.max_count "
+                                              r"is 2; raise max_count or force fewer sites"):
+        screen_problem(problem)
+
+
 def test_the_plain_fixing_rule_does_not_close_an_option_the_capacity_cover_needs(monkeypatch):
     """Demand 10 must be served; capacities 10, 5, 5 (the cover is active). The cover takes option 0
     (v = 3 against 4 + 4): with it the relaxation is 10, without it 15 > U = 12.5, so it must stay open;

@@ -110,6 +110,18 @@ def test_a_point_is_decided_only_when_the_gaps_prove_it():
     assert proven["decided"] and proven["reached_gap"]
 
 
+def test_a_point_where_two_variants_found_the_same_network_is_decided():
+    """Hybrid 90 (bound 80) and central-only 90.0000001 (bound 85) open the same sites: as in compare,
+    there is nothing left to decide between them whatever the gaps; with different networks it stays open."""
+    rows = gapped((90.0000001, 85.0), (90.0, 80.0), "time_limit")
+    same = frozenset({("s1", "micro")})
+    for row in rows:
+        row["network"] = same if row["variant"] != "micro_only" else frozenset({("s2", "central")})
+    assert point_row(Point(None, "base", math.nan), rows)["decided"]
+    rows[0]["network"] = frozenset({("s3", "central")})
+    assert not point_row(Point(None, "base", math.nan), rows)["decided"]
+
+
 def test_a_breakeven_between_undecided_points_is_no_number():
     decided = {"x": 0.7, "winner": "micro_only", "decided": True}
     undecided = {"x": 1.3, "winner": "central_only", "decided": False}

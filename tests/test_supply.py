@@ -156,3 +156,16 @@ def test_with_no_time_left_the_restricted_network_is_the_answer_without_highs():
     assert report.status is Status.TIME_LIMIT
     assert report.best_bound < report.objective
     assert solution.open.sum() == 1
+
+
+def test_supplier_ids_are_read_as_text(tmp_path):
+    """'001' stays '001' (not 1), so '001' and '1' are two suppliers and a duplicate is quoted as written."""
+    from planner.errors import InputError
+    from planner.inputs.suppliers import read_suppliers
+
+    path = tmp_path / "suppliers.csv"
+    path.write_text("supplier_id,material,lon,lat\n001,steel,10.0,50.0\n1,steel,11.0,51.0\n", encoding="utf-8")
+    assert list(read_suppliers(path)["supplier_id"]) == ["001", "1"]
+    path.write_text("supplier_id,material,lon,lat\n003,steel,10.0,50.0\n003,steel,11.0,51.0\n", encoding="utf-8")
+    with pytest.raises(InputError, match="duplicated ids 003"):
+        read_suppliers(path)

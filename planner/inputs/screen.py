@@ -253,7 +253,9 @@ def check_type_counts(problem: Problem) -> None:
             )
         if forced > problem.type_max_count[k]:
             raise InfeasibleError(
-                f"facility type '{type_id}': {forced} sites forced open but max_count is {problem.type_max_count[k]}"
+                f"facility type '{type_id}': {forced} sites are forced open as it (the sites file's forced or "
+                f"existing column) but facility_types.{type_id}.max_count is {problem.type_max_count[k]}; raise "
+                "max_count or force fewer sites"
             )
 
 

@@ -45,8 +45,8 @@ def read_suppliers(path: Path) -> pd.DataFrame:
     """The supplier table: ``supplier_id, material, capacity_per_yr, cost_per_unit, lon, lat``."""
     path = Path(path)
     if is_table(path):
-        frame = points_from_table(read_table(path, "suppliers", "--suppliers"), path, fix=SITES_FIX,
-                                  points_only=True)
+        frame = points_from_table(read_table(path, "suppliers", "--suppliers", text_columns=("supplier_id",)), path,
+                                  fix=SITES_FIX, points_only=True)  # ids as text: '001' stays '001'
     else:
         frame = read_vector(path, None, "suppliers", "--suppliers")
         require_crs(frame, path)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from pathlib import Path
 
 import geopandas as gpd
@@ -162,8 +163,10 @@ def select_rows(frame: pd.DataFrame, selections: list[tuple[str, list[str]]], pa
 
 
 def _selected(values: pd.Series, wanted: list[str]) -> pd.Series:
-    """Mask of the ``values`` equal to one of ``wanted`` as text, or, in a numeric column, by value."""
-    match = values.astype(str).str.strip().isin(wanted)
+    """Mask of the ``values`` equal to one of ``wanted`` as text (both in Unicode NFC, as ids are compared
+    everywhere: 'é' typed as one character or as e + accent), or, in a numeric column, by value."""
+    wanted = [unicodedata.normalize("NFC", value) for value in wanted]
+    match = values.astype(str).str.strip().str.normalize("NFC").isin(wanted)
     if is_numeric_dtype(values):
         numbers = pd.to_numeric(pd.Series(list(wanted), dtype=object), errors="coerce").dropna()
         match |= values.isin(numbers.tolist())
@@ -172,8 +175,8 @@ def _selected(values: pd.Series, wanted: list[str]) -> pd.Series:
 
 def _did_you_mean(values: pd.Series, value: str) -> str:
     """' (did you mean 'X'?)' where ``value`` matches a value of the column but for case and spaces."""
-    texts = pd.Series(values.astype(str).str.strip().unique())
-    near = texts[texts.str.casefold() == value.strip().casefold()]
+    texts = pd.Series(values.astype(str).str.strip().str.normalize("NFC").unique())
+    near = texts[texts.str.casefold() == unicodedata.normalize("NFC", value.strip()).casefold()]
     return f" (did you mean '{near.iloc[0]}'?)" if len(near) else ""
 
 

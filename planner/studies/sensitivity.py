@@ -41,7 +41,15 @@ from planner.errors import InputError, PlannerError
 from planner.inputs.config import ModelConfig, model_config_from_dict
 from planner.inputs.prepare import DataOptions
 from planner.solver.outcome import SolverOptions, Status
-from planner.studies.compare import CENTRAL, MICRO, TIE, decide, standard_variants, value_of_decentralisation
+from planner.studies.compare import (
+    CENTRAL,
+    MICRO,
+    TIE,
+    decide,
+    open_network,
+    standard_variants,
+    value_of_decentralisation,
+)
 from planner.studies.sweep.scenario import resolve
 
 logger = logging.getLogger(__name__)
@@ -257,11 +265,13 @@ def solve_task(task: SolveTask) -> dict:
         config.source_path = Path(task.source_path) if task.source_path else None
         if task.derived_from_data is not None:
             config.derived_from = model_config_from_dict(task.derived_from_data, task.source_path or "<sensitivity>")
-        report = plan(config, task.data, task.options).run.report
+        result = plan(config, task.data, task.options)
     except PlannerError as error:
         return _failed(task, str(error))
+    report = result.run.report
     return {"point": task.point, "variant": task.variant, "status": report.status.value,
-            "objective": report.objective, "best_bound": report.best_bound, "mip_gap": report.mip_gap, "error": ""}
+            "objective": report.objective, "best_bound": report.best_bound, "mip_gap": report.mip_gap, "error": "",
+            "network": open_network(result)}  # two variants that found the same network are decided (compare)
 
 
 Runner = Callable[[list[SolveTask]], list[dict]]
@@ -359,7 +369,8 @@ def point_row(point: Point, solved: list[dict]) -> dict:
            "settings": "; ".join(f"{k}={v:g}" for k, v in parameter.settings(point.x).items()) if parameter else ""}
     value, winner, decided = {}, None, False
     if {"central_only", "hybrid"} <= set(found["variant"]):
-        decision = decide(found)
+        networks = {r["variant"]: r["network"] for r in solved if r.get("network") is not None}
+        decision = decide(found, networks)
         value, winner, decided = value_of_decentralisation(found), winner_name(found, decision), decision["decided"]
     interval = value.get("proven_interval") or {}
     row.update(value_of_decentralisation=value.get("absolute"), proven_at_least=interval.get("at_least"),
