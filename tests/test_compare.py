@@ -380,3 +380,23 @@ def test_an_infeasible_hybrid_leaves_out_its_sweep_and_says_why_there_is_no_valu
     assert result.sweep is None and result.value["hybrid_infeasible"]
     assert result.decision["winner"] == "central_only"
     assert "the hybrid model has no feasible network" in value_sentence(result.value, "USD")
+
+
+def test_a_time_limited_hybrid_dearer_than_a_rival_is_warned_about(caplog):
+    """Micro-only 118.8 against a time-limited hybrid at 120.2: a warning says the hybrid is not final;
+    an optimal hybrid, or one at least as cheap, gets none."""
+    import logging
+    from types import SimpleNamespace
+
+    from planner.solver.outcome import Status
+    from planner.studies.compare import warn_if_hybrid_behind
+
+    def result(objective, status):
+        return SimpleNamespace(run=SimpleNamespace(report=SimpleNamespace(objective=objective, status=status)))
+
+    with caplog.at_level(logging.WARNING):
+        warn_if_hybrid_behind({"micro_only": result(118.8, Status.OPTIMAL), "hybrid": result(120.2, Status.TIME_LIMIT)})
+        warn_if_hybrid_behind({"micro_only": result(118.8, Status.OPTIMAL), "hybrid": result(118.8, Status.TIME_LIMIT)})
+        warn_if_hybrid_behind({"micro_only": result(118.8, Status.TIME_LIMIT), "hybrid": result(120.2, Status.OPTIMAL)})
+    warned = [r.getMessage() for r in caplog.records if "not final" in r.getMessage()]
+    assert len(warned) == 1 and "micro_only network (118.8) is cheaper" in warned[0] and "time_limit" in warned[0]
