@@ -270,6 +270,11 @@ class Problem:
         return total or bool((self.type_max_count < n_per_type).any())
 
     @property
+    def fixed_cost_at_min_modules(self) -> np.ndarray:
+        """(O,) currency/yr an open option costs with its fewest modules: opening + module cost × min_modules."""
+        return self.opening_cost + self.module_cost * self.min_modules
+
+    @property
     def option_capacity_max(self) -> np.ndarray:
         """Largest capacity (units/yr) each option can have."""
         return self.module_capacity * self.max_modules

@@ -200,7 +200,7 @@ def warn_if_no_site_pays(problem, out: Path) -> None:
         return  # demand that must be served opens sites whatever they cost
     demand = float(problem.demand.sum())
     best_saving = float(np.nanmax(penalty)) * np.minimum(demand, problem.option_capacity_max)
-    fixed = problem.opening_cost + problem.module_cost * problem.min_modules
+    fixed = problem.fixed_cost_at_min_modules
     if (best_saving < fixed).all():
         logger.warning("%s: the demand (%s units/yr in all) is too small for any candidate site to pay for itself: "
                        "its unmet penalty (at most %s a year) is below the cheapest site's fixed cost (%s a year), "

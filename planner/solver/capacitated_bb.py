@@ -70,7 +70,7 @@ from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.solver.heuristic import FlowLP, incumbent_from_values, satisfies_coupling, solution_cost
-from planner.solver.kernels import compiled_knapsacks
+from planner.solver.kernels import THRESHOLD_SLACK, compiled_knapsacks
 from planner.solver.lagrangian import cover_items, cover_table, lagrangian_bound
 from planner.solver.lagrangian_bb import ROUNDING, BestFirst, Node, search_report
 from planner.solver.outcome import SolverOptions
@@ -104,7 +104,6 @@ EXTENSION_SHARE = 0.5  # of a budget (not a user's limit): the most the search m
 EARLY_SHARE = 1 / 3  # of a budget: from then on a search whose gap will not close in time hands over (Deadline)
 RATE_WINDOW_S = 10.0  # the gap's closing rate is measured over this many seconds (Deadline)
 DENSE_SHARE = 0.5  # of the table's cells with an arc: from this share the reduced costs are one broadcast
-THRESHOLD_SLACK = 0.15  # the next threshold: the last arc's reduced cost this share nearer to 0
 BRANCH_WINDOW = 0.2  # branching candidates: average state this close to the nearest to 1/2 (see branching_option)
 
 
@@ -252,10 +251,11 @@ class Relaxation:
         # on a mostly dense table the reduced costs are one broadcast over the table (into a reused
         # buffer) instead of a gather per arc: 100 × 1,000, 0.16 → 0.06 ms of the step
         self.dense = bool(finite.mean() >= DENSE_SHARE)
-        self.buffer = np.empty_like(self.unit_cost) if self.dense else None
-        self.threshold = np.zeros(len(costs.fixed))  # (O,) ≤ 0: see option_values
         self.compiled = compiled_knapsacks(self.arc_option, self.arc_pair, self.arc_unit_cost, costs.demand,
                                            costs.capacity, self.unit_cost if self.dense else None)
+        # the numpy route's state (where nothing is compiled)
+        self.buffer = np.empty_like(self.unit_cost) if self.dense and self.compiled is None else None
+        self.threshold = np.zeros(len(costs.fixed))  # (O,) ≤ 0: see option_values
 
     def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray, exact: bool = True) -> Evaluation:
         """L(λ) at a node with the covering knapsack solved exactly, or (``exact`` False) its LP

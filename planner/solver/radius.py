@@ -116,7 +116,7 @@ def preferred(problem: Problem) -> bool:
 
 def fixed_cost(problem: Problem) -> np.ndarray:
     """(O,) currency/yr an open option costs: opening cost + module cost × its fixed module count."""
-    return problem.opening_cost + problem.module_cost * problem.min_modules
+    return problem.fixed_cost_at_min_modules
 
 
 def opening_never_forbidden(problem: Problem) -> bool:

@@ -30,7 +30,7 @@ from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotte
 from planner.inputs.prepare import DataOptions
 from planner.pipeline import Plan, plan
 from planner.results import type_count_column
-from planner.solver.outcome import SolverOptions
+from planner.solver.outcome import SolverOptions, Status
 
 logger = logging.getLogger(__name__)
 
@@ -368,7 +368,7 @@ def warn_if_hybrid_behind(plans: dict[str, Plan]) -> None:
     than a central-only or micro-only run: the hybrid model usually allows those networks too, so the
     value of decentralisation is understated by the difference (the proven intervals stay valid)."""
     hybrid = plans.get("hybrid")
-    if hybrid is None or hybrid.run.report.objective is None or hybrid.run.report.status.value == "optimal":
+    if hybrid is None or hybrid.run.report.objective is None or hybrid.run.report.status == Status.OPTIMAL:
         return
     cost = hybrid.run.report.objective
     for name, result in plans.items():
