@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -194,10 +194,14 @@ def load_and_prepare(config, data_options, timing: Timing):
     return inputs, problem, screening
 
 
-def plan(config, data_options, options: SolverOptions, start: Solution | None = None) -> Plan:
+def plan(config, data_options, options: SolverOptions, start: Solution | None = None,
+         start_for: Callable[[Problem], Solution | None] | None = None) -> Plan:
     """The whole geographic path up to the audit (writing is ``planner.export.write_outputs``);
-    ``start``, a solution of the same model and data, is HiGHS's first incumbent."""
+    ``start``, a solution of the same model and data, is HiGHS's first incumbent; ``start_for`` makes
+    one from the prepared problem where ``start`` is not given (a solution feasible for it, or None)."""
     timing = Timing()
     inputs, problem, screening = load_and_prepare(config, data_options, timing)
+    if start is None and start_for is not None:
+        start = start_for(problem)
     run = solve_problem(problem, options, timing, screen=False, start=start)
     return Plan(inputs=inputs, screening=screening, run=run)

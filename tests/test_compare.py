@@ -400,3 +400,31 @@ def test_a_time_limited_hybrid_dearer_than_a_rival_is_warned_about(caplog):
         warn_if_hybrid_behind({"micro_only": result(118.8, Status.TIME_LIMIT), "hybrid": result(120.2, Status.OPTIMAL)})
     warned = [r.getMessage() for r in caplog.records if "not final" in r.getMessage()]
     assert len(warned) == 1 and "micro_only network (118.8) is cheaper" in warned[0] and "time_limit" in warned[0]
+
+
+def test_the_hybrid_starts_from_the_cheapest_network_of_its_rivals(tmp_path, monkeypatch):
+    """Micro at 50: the micro-only network (120) is the cheapest of the rivals and a network of the
+    hybrid; the hybrid run is handed it as its start (carried over by ids and audited)."""
+    import planner.studies.compare as compare_module
+
+    starts = []
+
+    def recorded(problem, rivals):
+        start = cheapest_rival_start(problem, rivals)
+        starts.append((problem, sorted(rivals), start))
+        return start
+
+    from planner.studies.rival_start import cheapest_rival_start
+    monkeypatch.setattr(compare_module, "cheapest_rival_start", recorded)
+    result = compare(standard_variants(two_role_config(tmp_path, 50.0)), DataOptions(), EXACT)
+    assert len(starts) == 1
+    problem, rivals, start = starts[0]
+    assert rivals == ["central_only", "micro_only"]
+    from planner.audit import audit
+    from planner.model.index import ModelIndex
+    from planner.results import ResultTables
+    index = ModelIndex.from_problem(problem)
+    cost = audit(problem, ResultTables.from_solution(problem, index, start), None).objective_recomputed
+    costs = result.rows.set_index("variant")["objective"]
+    assert cost == pytest.approx(costs["micro_only"]) == pytest.approx(120.0)
+    assert costs["hybrid"] == pytest.approx(120.0)

@@ -31,6 +31,7 @@ from planner.inputs.prepare import DataOptions
 from planner.pipeline import Plan, plan
 from planner.results import type_count_column
 from planner.solver.outcome import SolverOptions, Status
+from planner.studies.rival_start import cheapest_rival_start
 
 logger = logging.getLogger(__name__)
 
@@ -348,11 +349,19 @@ def catch_up(plans: dict[str, Plan], configs: dict[str, ModelConfig], data: Data
             plans[name] = again
 
 
-def _variant_plan(name: str, config: ModelConfig, data: DataOptions, options: SolverOptions) -> Plan | InfeasibleError:
+def _variant_plan(name: str, config: ModelConfig, data: DataOptions, options: SolverOptions,
+                  rivals: dict[str, Plan]) -> Plan | InfeasibleError:
     """The variant's plan, or the error of an infeasible variant, naming the variant (a service level the
-    central-only network cannot meet is an answer of the comparison, not the end of it)."""
+    central-only network cannot meet is an answer of the comparison, not the end of it). The hybrid
+    starts from the cheapest of the networks ``rivals`` found that is feasible for it
+    (:func:`planner.studies.rival_start.cheapest_rival_start`)."""
+    def start_for(problem):
+        if name != "hybrid" or problem.objective_kind != "cost":
+            return None
+        return cheapest_rival_start(problem, {rival: result.run for rival, result in rivals.items()})
+
     try:
-        return plan(config, data, options)
+        return plan(config, data, options, start_for=start_for)
     except InfeasibleError as error:
         return type(error)(f"compare, variant '{name}': {error}")
 
@@ -414,7 +423,7 @@ def compare(
     for name, config in configs.items():
         logger.info("compare: solving %s", name)
         started = time.perf_counter()
-        result = _variant_plan(name, config, data, options)
+        result = _variant_plan(name, config, data, options, plans)
         seconds[name] = time.perf_counter() - started
         if isinstance(result, InfeasibleError):
             logger.warning("%s; the other variants are compared without it", result)

@@ -1,0 +1,45 @@
+"""The hybrid run of ``compare`` started from the cheapest network its rivals found.
+
+The central-only and micro-only variants are solved first; each of their networks, carried over to
+the hybrid model by ids (:func:`planner.model.transfer.transferred`), is checked by the independent
+audit against the hybrid problem (a type's ``min_count``, a forced site, a budget or a service level
+of the hybrid may rule it out) and the cheapest that passes is the hybrid's start. The hybrid's
+answer is then never dearer than a network a rival found, also where the time limit stops it short
+of optimal.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from planner.audit import audit
+from planner.model.index import ModelIndex
+from planner.model.solution import Solution
+from planner.model.transfer import transferred
+from planner.problem import Problem
+from planner.results import ResultTables
+
+logger = logging.getLogger(__name__)
+
+
+def cheapest_rival_start(problem: Problem, rivals: dict) -> Solution | None:
+    """The cheapest of the ``rivals``' solutions (name → ``planner.pipeline.Run``) that is a feasible
+    solution of ``problem`` once carried over, by the audit's recomputed objective; None where none is."""
+    index = ModelIndex.from_problem(problem)
+    best, best_cost, best_name = None, float("inf"), None
+    for name, run in rivals.items():
+        candidate = transferred(run.solution, run.problem, run.index, problem, index)
+        if candidate is None:
+            logger.info("compare: the %s network is not a network of the %s model (an option or arc it uses "
+                        "is not there); not a start", name, problem.name)
+            continue
+        checked = audit(problem, ResultTables.from_solution(problem, index, candidate), None)
+        if not checked.passed:
+            logger.info("compare: the %s network is not feasible in the %s model (%s); not a start", name,
+                        problem.name, ", ".join(checked.failures))
+            continue
+        if checked.objective_recomputed < best_cost:
+            best, best_cost, best_name = candidate, checked.objective_recomputed, name
+    if best is not None:
+        logger.info("compare: the %s model starts from the %s network (%.10g)", problem.name, best_name, best_cost)
+    return best
