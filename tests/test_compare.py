@@ -428,3 +428,31 @@ def test_the_hybrid_starts_from_the_cheapest_network_of_its_rivals(tmp_path, mon
     costs = result.rows.set_index("variant")["objective"]
     assert cost == pytest.approx(costs["micro_only"]) == pytest.approx(120.0)
     assert costs["hybrid"] == pytest.approx(120.0)
+
+
+def test_each_sweep_value_starts_from_the_network_of_the_value_before(tmp_path, monkeypatch):
+    """Micro opening cost 50, 175, 300: each solve after the first is handed the network of the value
+    before, re-costed at its own value (two micros: 2 × 175 + 20 = 370 at 175, 620 at 300); the
+    optima are those of the hand-derived case (120; 220 = two centrals at 175 and 300)."""
+    import planner.studies.compare as compare_module
+    from planner.audit import audit
+    from planner.model.index import ModelIndex
+    from planner.results import ResultTables
+    from planner.studies.rival_start import cheapest_rival_start
+
+    starts = []
+
+    def recorded(problem, rivals):
+        start = cheapest_rival_start(problem, rivals)
+        index = ModelIndex.from_problem(problem)
+        starts.append((sorted(rivals), audit(problem, ResultTables.from_solution(problem, index, start),
+                                             None).objective_recomputed))
+        return start
+
+    monkeypatch.setattr(compare_module, "cheapest_rival_start", recorded)
+    sweep = Sweep.parse("facility_types.micro.opening_cost_per_yr=50:300:3")
+    result = compare({"hybrid": two_role_config(tmp_path, 50.0)}, DataOptions(), EXACT, sweep)
+    key = "facility_types.micro.opening_cost_per_yr"
+    assert [names for names, _ in starts] == [[f"{key}=50"], [f"{key}=175"]]
+    assert [cost for _, cost in starts] == pytest.approx([370.0, 220.0])
+    assert result.sweep["objective"].tolist() == pytest.approx([120.0, 220.0, 220.0])

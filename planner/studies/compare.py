@@ -303,12 +303,16 @@ class Sweep:
 
 
 def run_sweep(config: ModelConfig, sweep: Sweep, data: DataOptions, options: SolverOptions) -> pd.DataFrame:
-    """Solve the model at each value; facility counts by role and total cost per value."""
+    """Solve the model at each value; facility counts by role and total cost per value. Each value's
+    solve starts from the network of the value before where that network is feasible at this value
+    (:func:`planner.studies.rival_start.cheapest_rival_start`)."""
     roles = {name: facility.role for name, facility in config.facility_types.items()}
-    rows = []
+    rows, previous = [], {}
     for value in sweep.values:
         variant = set_dotted(config, sweep.key, float(value))
-        result = plan(variant, data, options)
+        result = plan(variant, data, options, start_for=lambda problem, before=dict(previous): (
+            cheapest_rival_start(problem, before) if before and problem.objective_kind == "cost" else None))
+        previous = {f"{sweep.key}={value:g}": result.run}
         counts = result.run.tables.facility_counts(result.run.problem.type_ids)
         rows.append(
             {
@@ -356,7 +360,7 @@ def _variant_plan(name: str, config: ModelConfig, data: DataOptions, options: So
     starts from the cheapest of the networks ``rivals`` found that is feasible for it
     (:func:`planner.studies.rival_start.cheapest_rival_start`)."""
     def start_for(problem):
-        if name != "hybrid" or problem.objective_kind != "cost":
+        if name != "hybrid" or not rivals or problem.objective_kind != "cost":
             return None
         return cheapest_rival_start(problem, {rival: result.run for rival, result in rivals.items()})
 
