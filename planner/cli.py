@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import functools
 import logging
 import math
@@ -176,6 +177,11 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
         error = Interrupted()
     if isinstance(error, PlannerError | Interrupted):
         line, code = str(error), error.exit_code
+    elif isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:  # wherever a path is first used
+        name = str(error.filename or "a path")
+        shown = name if len(name) <= 60 else name[:59] + "…"
+        line, code = f"{shown}: the path ({len(os.fsencode(name)):,} bytes) or one of its names is too long for the " \
+                     "file system; choose a shorter path", 2
     elif debug:
         traceback.print_exception(error, file=sys.stderr)
         sys.exit(1)

@@ -136,6 +136,26 @@ def test_out_names_the_planner_cannot_write_are_refused_up_front(tmp_path, name,
                    tmp_path, fragment)
 
 
+def test_an_out_path_longer_than_the_file_system_takes_is_refused_up_front(tmp_path):
+    """22 names of 200 bytes (each within the name limit, 4,400 bytes in all): an internal error before
+    (the first check of the path raised ENAMETOOLONG)."""
+    model = instance(tmp_path)
+    before = snapshot(tmp_path)
+    long_path = tmp_path.joinpath(*["b" * 200] * 22)
+    assert_refused(invoke("solve", "--model", str(model), "--out", str(long_path), "--quiet"), before, tmp_path,
+                   "choose a shorter path")
+
+
+@pytest.mark.parametrize("command", [["init", "--out", "model.toml"], ["solve", "--quiet"]])
+def test_an_input_path_too_long_for_the_file_system_is_one_line(tmp_path, command):
+    """A data file named with 300 bytes: an internal error (OSError ENAMETOOLONG) before."""
+    too_long = tmp_path / ("c" * 300 + ".csv")
+    result = invoke(*command[:1], str(too_long), *command[1:])
+    assert result.exit_code == 2, result.output
+    assert "too long for the file system; choose a shorter path" in result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+
+
 @pytest.mark.slow
 def test_out_holding_an_input_is_refused_even_when_marked(tmp_path):
     model = instance(tmp_path)

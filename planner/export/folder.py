@@ -128,6 +128,16 @@ def check_output_dir(out: Path, in_place: bool = False) -> None:
 # the longest name beside --out: the staging folder .NAME.tmp-XXXXXXXX, and the old output moved aside
 # as .NAME.tmp-XXXXXXXX-old while the new one takes its place
 STAGING_EXTRA_BYTES = len(".") + len(".tmp-") + 8 + len("-old")
+INNER_PATH_BYTES = 128  # room left in a path for the files and folders written inside the output folder
+
+
+def _path_max_bytes() -> int:
+    """The longest path the file system takes, in bytes (4,095 on Linux; 1,023 on macOS)."""
+    try:
+        limit = os.pathconf(os.sep, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):
+        limit = 4096
+    return (limit if limit > 0 else 4096) - 1  # the limit counts the terminating NUL
 
 
 def check_output_name(out: Path) -> None:
@@ -138,6 +148,10 @@ def check_output_name(out: Path) -> None:
     if any(ord(character) < 32 or ord(character) == 127 for character in str(out)):
         raise InputError(f"--out {str(out)!r}: has a control character (a newline or tab); choose a folder name "
                          "without one")
+    path_bytes, most = len(os.fsencode(str(out.absolute()))), _path_max_bytes() - STAGING_EXTRA_BYTES - INNER_PATH_BYTES
+    if path_bytes > most:
+        raise InputError(f"--out {str(out)[:40]}…: the path is {path_bytes:,} bytes, at most {most:,} here (room is "
+                         "left for the files written in it); choose a shorter path")
     existing = next((p for p in [out.absolute().parent, *out.absolute().parents] if p.is_dir()), None)
     try:
         name_max = os.pathconf(existing, "PC_NAME_MAX") if existing is not None else 255
