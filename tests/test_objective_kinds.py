@@ -99,6 +99,56 @@ def test_a_p_center_no_network_of_p_meets_names_the_service_level():
         solve_problem(problem, EXACT, Timing())
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("route", ["classic", "covering"])
+def test_both_p_center_routes_against_brute_force(seed, route, monkeypatch):
+    """The classic search (only p binds) and the covering search (forced here, as with capacities) find
+    the brute-force radius on random instances of 4–8 sites, p = 1–3, and say it is proven."""
+    from planner.solver import center_search
+
+    rng = np.random.default_rng(seed)
+    problem, km = random_instance(seed, n_sites=int(rng.integers(4, 9)), n_regions=int(rng.integers(5, 12)))
+    p = int(rng.integers(1, 4))
+    classic = classic_problem(problem, "p_center", p)
+    assert center_search.classic_applies(classic)
+    if route == "covering":
+        monkeypatch.setattr(center_search, "classic_applies", lambda problem: False)
+    run = solve_problem(classic, EXACT)
+    assert run.report.termination.endswith("classic p-center solves" if route == "classic" else "covering solves")
+    assert kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions) == \
+        pytest.approx(brute(km, problem.demand[:, 0], "p_center", p), rel=1e-12)
+    assert run.report.status.value == "optimal" and run.audit.passed
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_capacitated_p_center_against_brute_force_over_assignments(seed):
+    """Capacity 2 or 3 regions per site (demand 1 each), 4 sites, 6 regions, p = 2 or 3: the least
+    radius over every open set and every assignment within the capacities (the covering search; the
+    classic one does not apply)."""
+    from planner.solver import center_search
+
+    rng = np.random.default_rng(100 + seed)
+    n_sites, n_regions, capacity, p = 4, 6, float(rng.integers(2, 4)), int(rng.integers(2, 4))
+    sites, regions = rng.uniform(0, 100, (n_sites, 2)), rng.uniform(0, 100, (n_regions, 2))
+    km = np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
+    problem = dense_problem(demand=np.ones(n_regions), opening_cost=np.zeros(n_sites),
+                            capacity=np.full(n_sites, capacity), unit_cost=np.zeros((n_sites, n_regions)))
+    classic = classic_problem(dataclasses.replace(problem, arc_distance_km=km.ravel()), "p_center", p)
+    assert not center_search.classic_applies(classic)
+    best = np.inf
+    for assignment in itertools.product(range(n_sites), repeat=n_regions):
+        loads = np.bincount(assignment, minlength=n_sites)
+        if (loads <= capacity).all() and np.count_nonzero(loads) <= p:
+            best = min(best, float(km[list(assignment), np.arange(n_regions)].max()))
+    if not np.isfinite(best):
+        with pytest.raises(InfeasibleError):
+            solve_problem(classic, EXACT)
+        return
+    run = solve_problem(classic, EXACT)
+    assert kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions) == pytest.approx(best)
+    assert run.report.status.value == "optimal" and run.audit.passed
+
+
 def test_capacitated_p_center():
     """The line with capacity 2 per site and p = 2: each site serves two neighbours, radius 10 (0|10
     from 0 or 10, 20|30 from 20 or 30); with capacity 1 and p = 2 two regions stay unserved:
@@ -307,8 +357,10 @@ def test_a_p_center_search_stops_at_its_time_limit_with_the_least_radius_known_f
     optimum = brute(km, problem.demand[:, 0], "p_center", 2)
     clock = iter(np.arange(0.0, 1000.0, 1.0))  # every reading a second later: the deadline passes at once
     monkeypatch.setattr(center_search.time, "perf_counter", lambda: float(next(clock)))
+    monkeypatch.setattr(center_search, "classic_applies", lambda problem: False)  # the covering search's limit
+    monkeypatch.setattr(center_search, "farthest_first_radius", lambda problem: None)  # (whose radius is optimal)
     run = solve_problem(classic, dataclasses.replace(EXACT, time_limit_s=0.5))
-    assert run.report.status.value == "time_limit" and run.report.termination.endswith("1 steps")
+    assert run.report.status.value == "time_limit" and run.report.termination.endswith(" 1 covering solves")
     radius = kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions)
     assert radius >= optimum - 1e-9  # a feasible radius, not claimed least
     monkeypatch.undo()
@@ -333,3 +385,20 @@ def test_regions_beyond_every_coverage_are_named_as_uncovered_not_as_too_dear(ca
     assert kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions) == 3.0
     [line] = [r.getMessage() for r in caplog.records if "r3" in r.getMessage()]
     assert "no candidate site within the objective's coverage" in line and "penalty" not in line
+
+
+def test_a_proven_radius_is_reported_proven_where_the_sum_within_it_is_not():
+    """The p-center's radius is proven by its own search; the p-median within it may stop at its limit.
+    The summary's kind block follows the radius (``kind_proven``), the status the sum."""
+    from planner.export.summary import objective_kind_block
+    from planner.solver.outcome import Status
+
+    problem, _ = random_instance(2)
+    run = solve_problem(classic_problem(problem, "p_center", 2), EXACT)
+    assert run.report.kind_proven is True and objective_kind_block(run)["proven_optimal"]
+    stopped = dataclasses.replace(run, report=dataclasses.replace(run.report, status=Status.TIME_LIMIT))
+    assert objective_kind_block(stopped)["proven_optimal"]
+    unproven = dataclasses.replace(run, report=dataclasses.replace(run.report, kind_proven=False))
+    assert not objective_kind_block(unproven)["proven_optimal"]
+    median = solve_problem(classic_problem(problem, "p_median", 2), EXACT)
+    assert median.report.kind_proven is None and objective_kind_block(median)["proven_optimal"]

@@ -144,7 +144,7 @@ def _solve_routes(problem: Problem, options: SolverOptions, start, index, timing
     if problem.objective_kind == "p_center":
         with timing.phase("solve"):
             report, solution, _radius_km = solve_center(
-                problem, options, lambda level, opts: solve(level, opts, explain=False))
+                problem, options, lambda level, opts, start=None: solve(level, opts, start=start, explain=False))
         return report, solution
     if problem.supply is not None and problem.n_arcs >= options.presolve_min_arcs and options.builder == "arrays":
         with timing.phase("solve"):

@@ -67,6 +67,7 @@ class SolveReport:
     solver: str
     handover_s: float = 0.0
     objective_mismatch: bool = False  # HiGHS reported another objective than its values have (see run_highs)
+    kind_proven: bool | None = None  # the p-center radius proven optimal (apart from the status); None: the status
 
     @classmethod
     def of(
