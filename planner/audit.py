@@ -138,7 +138,7 @@ class Joined:
     modules: np.ndarray
     unknown: np.ndarray
     open_keys: set
-    demand_scale: float  # units/yr: the largest demand (at least 1), the scale of quantity tolerances
+    demand_scale: float  # units/yr: the largest demand (1 without any), the scale of quantity tolerances
 
     @property
     def quantity_tolerance(self) -> float:
@@ -176,7 +176,7 @@ def join_tables(problem: Problem, tables: ResultTables) -> Joined:
         modules=sites["modules"].to_numpy(),
         unknown=unknown,
         open_keys=set(zip(sites["site_id"], sites["facility_type"], strict=False)),
-        demand_scale=max(float(problem.demand.max(initial=0.0)), 1.0),
+        demand_scale=float(problem.demand.max(initial=0.0)) or 1.0,  # no floor: 1e-7 units are held to 1e-13
     )
 
 

@@ -84,6 +84,7 @@ from planner.solver.presolve import (
     presolve_report,
     with_gap,
 )
+from planner.solver.quantity_unit import in_unit, quantity_factor, solution_in_unit
 from planner.solver.race import applies as race_applies
 from planner.solver.race import solve_racing
 from planner.solver.radius import applies as radius_applies
@@ -121,8 +122,15 @@ def solve(
     infeasible model's error says why (step 6 of the module: more solves, which a caller that only asks
     *whether* a model is feasible leaves out)."""
     options = options or SolverOptions()
+    factor = quantity_factor(problem)
     try:
-        return _solve_routes(problem, options, start, index, timing)
+        if factor == 1.0:
+            return _solve_routes(problem, options, start, index, timing)
+        logger.info("demands below 1 unit: solved in units %g times smaller (HiGHS's tolerances are absolute)",
+                    1 / factor)
+        report, solution = _solve_routes(in_unit(problem, factor), options, solution_in_unit(start, factor), None,
+                                         timing)
+        return report, solution_in_unit(solution, 1 / factor)
     except UnexplainedInfeasibleError as error:
         if not explain:
             raise

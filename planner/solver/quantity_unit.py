@@ -1,0 +1,68 @@
+r"""A larger unit of quantity for problems whose demands are all small, so that HiGHS's absolute
+tolerances stay small against them.
+
+HiGHS holds every row to an absolute feasibility tolerance (1e-7). Where demands and capacities are
+of that order (a demand of 6e-8 units against a module of 1e-7), a capacity row
+:math:`\sum_a q_a x_a \le C_o` can be overrun by most of a capacity within it: such an instance was
+"solved optimal" at 9.0 with every customer at one site (a load of 1.8e-7 on 1e-7), where the true
+optimum is 40.33 (the same instance in units 10^7 times larger).
+
+Where the largest demand is below 1, :func:`quantity_factor` gives the power of ten :math:`k` that
+brings it to [1, 10), and :func:`in_unit` states the problem in units :math:`1/k` of the original:
+
+.. math::
+
+    q' = k q, \quad C' = k C, \quad \text{max unmet}' = k\,\text{max unmet}, \quad
+    c' = c / k \ \text{(every cost, price and CO2 per unit)},
+
+and for inbound supply the material quantities alike (supplier capacities × k, costs and CO2 per unit
+of material / k; the bill of materials keeps its value, both units being scaled). Open states,
+module counts and shares are the same in both units, and every total (cost, CO2, objective) is
+unchanged; only the inbound flows of a solution are in the new unit (:func:`solution_in_unit`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from planner.model.solution import Solution
+from planner.problem import Problem
+
+
+def quantity_factor(problem: Problem) -> float:
+    """The power of ten that brings the largest demand into [1, 10) where it is below 1; else 1."""
+    largest = float(np.max(problem.demand, initial=0.0))
+    if not 0.0 < largest < 1.0:
+        return 1.0
+    return 10.0 ** -math.floor(math.log10(largest))
+
+
+def in_unit(problem: Problem, factor: float) -> Problem:
+    """``problem`` with quantities × ``factor`` and everything per unit / ``factor`` (see the module)."""
+    supply = problem.supply
+    if supply is not None:
+        supply = dataclasses.replace(
+            supply, supplier_capacity=supply.supplier_capacity * factor, supplier_cost=supply.supplier_cost / factor,
+            in_transport_cost=supply.in_transport_cost / factor, in_co2_t=supply.in_co2_t / factor)
+    return dataclasses.replace(
+        problem,
+        demand=problem.demand * factor,
+        module_capacity=problem.module_capacity * factor,
+        max_unmet=problem.max_unmet * factor,
+        unmet_penalty=problem.unmet_penalty / factor,
+        arc_production_cost=problem.arc_production_cost / factor,
+        arc_transport_cost=problem.arc_transport_cost / factor,
+        arc_co2_t=problem.arc_co2_t / factor,
+        arc_price=problem.arc_price / factor,
+        supply=supply,
+    )
+
+
+def solution_in_unit(solution: Solution | None, factor: float) -> Solution | None:
+    """``solution`` with its inbound flows × ``factor`` (everything else is unit-free)."""
+    if solution is None or solution.inbound is None:
+        return solution
+    return dataclasses.replace(solution, inbound=solution.inbound * factor)

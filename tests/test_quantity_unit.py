@@ -1,0 +1,80 @@
+"""Problems whose demands are all small (``planner.solver.quantity_unit``): the same answers as in a
+unit 10^7 times larger, and an audit that holds their quantities to their own scale.
+
+The hand-derived case: two sites of capacity 1 (fixed cost 0), three customers of demand 0.6 whose
+whole demand costs (1, 20), (3, 40), (5, 60) from the two sites. Site 2 must take 0.8 of the 1.8
+units; per unit it costs (20 − 1) / 0.6, (40 − 3) / 0.6 and (60 − 5) / 0.6 more, so it takes customer
+1 whole and a third of customer 2: 20 + 40 / 3 at site 2, 2 + 5 at site 1, 40.333… Single sourcing:
+three items of 0.6 do not fit two bins of 1: infeasible.
+In units 10^7 times smaller (capacity 1e-7, demand 6e-8) the answers are the same; before, HiGHS's
+absolute tolerance let site 1 take everything (1.8e-7 on 1e-7): "optimal" 9.0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from planner.audit import audit
+from planner.errors import InfeasibleError
+from planner.formats.orlib_cap import read_orlib_cap
+from planner.model.index import ModelIndex
+from planner.model.solution import Solution
+from planner.pipeline import solve_problem
+from planner.results import ResultTables
+from planner.solver import SolverOptions
+from planner.solver.quantity_unit import in_unit, quantity_factor
+from tests.builders import dense_problem, with_supply
+
+EXACT = SolverOptions(mip_gap=1e-9, quiet=True)
+
+
+def packing_file(path, scale: float):
+    path.write_text(f"2 3\n{scale} 0\n{scale} 0\n{0.6 * scale}\n1 20\n{0.6 * scale}\n3 40\n{0.6 * scale}\n5 60\n")
+    return path
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-7, 1e-12])
+def test_the_hand_derived_packing_is_the_same_in_every_unit(tmp_path, scale):
+    problem = read_orlib_cap(packing_file(tmp_path / "pack.txt", scale))
+    run = solve_problem(problem, EXACT)
+    assert run.report.status.value == "optimal" and run.report.objective == pytest.approx(20 + 40 / 3 + 2 + 5)
+    load = run.tables.flows.groupby("site_id")["quantity"].sum()
+    assert (load <= scale * (1 + 1e-9)).all()
+    with pytest.raises(InfeasibleError):
+        solve_problem(read_orlib_cap(tmp_path / "pack.txt", single_source=True), EXACT)
+
+
+def test_the_audit_holds_small_quantities_to_their_own_scale(tmp_path):
+    """Every customer at site 1 (1.8e-7 on a capacity of 1e-7) fails the audit's capacity check; it
+    passed with a tolerance of 1e-6 units whatever the demands."""
+    problem = read_orlib_cap(packing_file(tmp_path / "pack.txt", 1e-7))
+    index = ModelIndex.from_problem(problem)
+    at_site_1 = (problem.arc_option == 0).astype(float)
+    solution = Solution(open=np.array([1, 0]), modules=np.array([1, 0]), assign=at_site_1, unmet=np.zeros(3))
+    checked = audit(problem, ResultTables.from_solution(problem, index, solution), None)
+    assert "capacity" in checked.failures
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_capacitated_problems_with_suppliers_cost_the_same_in_a_small_unit(seed):
+    """Demands, capacities, unmet limits and supplier capacities × 1e-8, every cost and CO2 per unit × 1e8:
+    the same optimum (HiGHS on both, the small one through the larger unit), and the larger unit
+    states the small problem exactly as the original."""
+    rng = np.random.default_rng(seed)
+    n_sites, n_regions = 5, 9
+    base = dense_problem(demand=rng.integers(1, 20, n_regions).astype(float),
+                         opening_cost=rng.uniform(50, 150, n_sites), capacity=rng.uniform(20, 60, n_sites),
+                         unit_cost=rng.uniform(1, 10, (n_sites, n_regions)), penalty=40.0, max_unmet=np.array([15.0]))
+    base = with_supply(base, bom=[[2.0]], supplier_material=[0, 0], capacity=[np.inf, 120.0], price=[1.5, 1.0],
+                       km=rng.uniform(10, 300, (2, n_sites)), rate=0.01, co2_rate=0.001, fixed=5.0)
+    base = dataclasses.replace(base, carbon_price=30.0, arc_co2_t=rng.uniform(0.001, 0.01, base.n_arcs))
+    small = in_unit(base, 1e-8)
+    assert quantity_factor(small) == pytest.approx(10.0 ** (8 - int(np.floor(np.log10(base.demand.max())))))
+    assert in_unit(small, 1e8).demand == pytest.approx(base.demand)
+    expected, found = solve_problem(base, EXACT), solve_problem(small, EXACT)
+    assert found.report.status.value == "optimal" and found.audit.passed
+    assert found.report.objective == pytest.approx(expected.report.objective, rel=1e-7)
+    assert found.solution.inbound.sum() == pytest.approx(expected.solution.inbound.sum() * 1e-8, rel=1e-6)
