@@ -803,7 +803,7 @@ def init(data_path, id_column, demand_column, demand_rate, layer, lon_column, la
                                    demand_column=demand_column, demand_rate=demand_rate, lon_column=lon_column,
                                    lat_column=lat_column, crs=crs)
     click.echo(f"written     {written}")
-    click.echo(f"solve with  planner solve --model {written}")
+    click.echo(f"solve with  planner solve --model {shlex.quote(str(written))}")  # a line to paste
 
 
 @main.command()

@@ -219,3 +219,15 @@ def test_init_refuses_a_dangling_link_and_never_touches_a_file_of_a_staging_like
     assert (tmp_path / ".n.toml.tmp").is_symlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".m.toml.tmp", ".n.toml.tmp", "cities.csv", "dangling.toml",
                                                           "m.toml", "mine.txt", "n.toml"]
+
+
+def test_the_solve_line_of_init_can_be_pasted_with_spaces_in_the_path(tmp_path):
+    """``--out "ünï côdé.toml"`` printed ``planner solve --model ünï côdé.toml``: pasted, "côdé.toml"
+    became the regions file."""
+    import shlex
+
+    target = tmp_path / "ünï côdé.toml"
+    result = init(str(write_cities(tmp_path)), "--out", str(target))
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("solve with")]
+    assert shlex.split(line.removeprefix("solve with"))[-1] == str(target)

@@ -532,3 +532,27 @@ def test_old_and_open_document_spreadsheets_are_refused_with_the_fix(tmp_path, s
     result = CliRunner().invoke(main, ["init", str(tmp_path / f"au{suffix}"), "--out", str(tmp_path / "m.toml")])
     assert result.exit_code == 2
     assert f"{suffix} spreadsheets are not read; save the sheet as .xlsx or CSV" in result.output
+
+
+def test_multipoint_regions_are_warned_about_their_one_demand_point(tmp_path, caplog):
+    """Regions of two points each: the demand sits at one of them, which went without a word (lines get one)."""
+    from shapely.geometry import MultiPoint
+
+    frame = gpd.GeoDataFrame({"id": ["a", "b", "c"], "pop": [10.0, 20.0, 30.0]},
+                             geometry=[MultiPoint([(151.2, -33.9), (151.7, -33.9)]), Point(144.96, -37.81),
+                                       MultiPoint([(153.0, -27.5), (153.5, -27.5)])], crs="EPSG:4326")
+    frame.to_file(tmp_path / "r.gpkg", driver="GPKG")
+    with caplog.at_level(logging.WARNING, logger="planner"):
+        load(model_file(tmp_path, tmp_path / "r.gpkg"))
+    [line] = [r.getMessage() for r in caplog.records if "MultiPoint" in r.getMessage()]
+    assert "2 regions are several points each" in line and "rows 1, 3" in line
+
+
+def test_a_shapefile_without_its_dbf_says_so(tmp_path):
+    """Read without its .dbf, a Shapefile has no columns: "which column is the demand? (numeric columns:
+    none)" before."""
+    frame = gpd.GeoDataFrame({"id": ["a"], "pop": [1.0]}, geometry=[Point(151.2, -33.9)], crs="EPSG:4326")
+    frame.to_file(tmp_path / "r.shp")
+    (tmp_path / "r.dbf").unlink()
+    result = CliRunner().invoke(main, ["solve", str(tmp_path / "r.shp"), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 2 and "the Shapefile has no r.dbf beside it" in result.output

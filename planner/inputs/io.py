@@ -96,7 +96,18 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
         raise InputError(f"{path}: cannot read as a vector file ({reason}); check the format and layer") from None
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{path}: has no geometry column; give a vector file (GeoPackage, GeoJSON, Shapefile)")
+    check_shapefile_parts(path)
     return frame
+
+
+def check_shapefile_parts(path: Path) -> None:
+    """A Shapefile keeps its columns in the .dbf beside it: without one it reads as geometry alone, so
+    say that rather than "no demand column"."""
+    if path.suffix.lower() != ".shp":
+        return
+    if not any(path.with_suffix(suffix).is_file() for suffix in (".dbf", ".DBF", ".Dbf")):
+        raise InputError(f"{path}: the Shapefile has no {path.with_suffix('.dbf').name} beside it, which holds its "
+                         "columns (ids, demand); copy the .dbf with the .shp")
 
 
 def is_table(path: Path) -> bool:

@@ -261,6 +261,12 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
     lines = sorted(kinds & {"LineString", "MultiLineString", "LinearRing"})
     if lines:
         messages.append(f"{path}: regions are lines ({', '.join(lines)}); each demand point is a point on its line")
+    multipoint = frame.geometry.geom_type == "MultiPoint"
+    if (multipoint & (frame.geometry.count_geometries() > 1)).any():
+        rows = (np.flatnonzero(multipoint.to_numpy() & (frame.geometry.count_geometries() > 1).to_numpy()) + 1)
+        messages.append(f"{path}: {len(rows):,} regions are several points each (MultiPoint; rows "
+                        f"{truncated(rows.tolist())}); each region's demand is placed at one of its points: give one "
+                        "point per row to place demand at every point")
     if not (np.asarray(demand) > 0).any():
         messages.append(f"{path}: all demand is zero; there is nothing to plan (check the demand column and rates)")
     for message in messages:
