@@ -402,3 +402,24 @@ def test_a_proven_radius_is_reported_proven_where_the_sum_within_it_is_not():
     assert not objective_kind_block(unproven)["proven_optimal"]
     median = solve_problem(classic_problem(problem, "p_median", 2), EXACT)
     assert median.report.kind_proven is None and objective_kind_block(median)["proven_optimal"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_set_covering_by_the_classic_route_against_brute_force(seed):
+    """Uncapacitated: the classic LSCP (dominance-reduced) on the planner's problem, the fewest sites of the
+    brute force; capacitated (2 regions a site): the model's own route, which it does not apply to."""
+    from planner.solver import center_search
+
+    problem, km = random_instance(10 + seed, n_sites=6, n_regions=9)
+    coverage = float(np.sort(km.min(axis=0))[-1]) * 1.3  # every region has a site within it
+    classic = classic_problem(problem, "set_covering", None, coverage_km=coverage)
+    assert center_search.cover_applies(classic)
+    run = solve_problem(classic, EXACT)
+    assert run.report.termination.startswith("classic set covering")
+    assert kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions) == \
+        brute(km, problem.demand[:, 0], "set_covering", None, coverage)
+    assert run.report.status.value == "optimal" and run.audit.passed
+    capacitated = dataclasses.replace(classic, module_capacity=np.full(classic.n_options, 2.0 * problem.demand.max()))
+    assert not center_search.cover_applies(capacitated)
+    two_types = dataclasses.replace(classic, option_site=np.zeros(classic.n_options, dtype=int))
+    assert not center_search.cover_applies(two_types) and not center_search.nothing_else_binds(two_types)

@@ -53,7 +53,7 @@ from planner.solver.beside import applies as search_beside_applies
 from planner.solver.beside import run_beside_search
 from planner.solver.capacitated_bb import applies as capacitated_bb_applies
 from planner.solver.capacitated_bb import solve_capacitated_bb
-from planner.solver.center_search import solve_center
+from planner.solver.center_search import cover_applies, solve_center, solve_cover
 from planner.solver.explain import explain_infeasibility
 from planner.solver.heuristic import solution_cost
 from planner.solver.highs import run_highs, solve_model
@@ -149,6 +149,9 @@ def _solve_routes(problem: Problem, options: SolverOptions, start, index, timing
             index = ModelIndex.from_problem(problem)
     if len(problem.serviced_products):
         service_need(problem, index)  # a level no candidate site is near enough for: say so before solving
+    if cover_applies(problem):
+        with timing.phase("solve"):
+            return solve_cover(problem, options)
     if problem.objective_kind == "p_center":
         with timing.phase("solve"):
             report, solution, _radius_km = solve_center(
