@@ -215,6 +215,18 @@ def test_cli_set_covering_in_minutes_prints_its_coverage(tmp_path):
                                        str(tmp_path / "out"), "--quiet"])
     assert result.exit_code == 0, result.output
     assert "kind        set_covering (coverage 30 min): facilities opened 1\n" in result.output
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "facilities opened 1 facilities" in report and "1.00 facilities" not in report
+
+
+def test_the_report_of_max_covering_does_not_show_its_count_as_a_penalty_in_money(tmp_path):
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0], [10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text() + '[objective]\nkind = "max_covering"\np = 1\ncoverage_km = 50\n')
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "uncovered demand counted" in report and "<td>1.00</td>" not in report
 
 
 def test_cli_p_median_p_above_the_candidates_names_objective_p(tmp_path):

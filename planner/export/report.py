@@ -82,6 +82,11 @@ def num(value: Any, digits: int = 0, unit: str = "") -> str:
     return esc(f"{text} {unit}" if unit else text)
 
 
+def kind_value_text(kind: dict) -> str:
+    """A classic kind's value with its unit: a count of facilities whole, other measures to 2 decimals."""
+    return num(kind["value"], 0 if kind["unit"] == "facilities" else 2, kind["unit"])
+
+
 def pct(value: Any, digits: int = 1) -> str:
     if value is None or not _is_number(value) or not math.isfinite(value):
         return "n/a"
@@ -126,7 +131,7 @@ def _kpis(run: Run, summary: dict) -> str:
         ("cost per unit served", num(supply_cost / total_served if total_served > 0 else None, 2, f"{currency}/unit"),
          f"(fixed + setup + production + transport + carbon{inbound}) / units served"),
     ] if not kind else [
-        (kind["measure"], num(kind["value"], 2, kind["unit"]), f"the objective: {esc(kind['kind'])}, not money"),
+        (kind["measure"], kind_value_text(kind), f"the objective: {esc(kind['kind'])}, not money"),
     ]
     cards += [
         ("CO2", num(summary.get("co2_t"), 0, "t/yr"), f"production + transport{inbound and ' + inbound transport'}"),
@@ -155,7 +160,8 @@ def _kind_section(kind: dict) -> str:
     return (
         f"<h2>Objective: {esc(kind['kind'])}</h2><p>The network minimises the {esc(kind['objective_counts'])}"
         f"{f' ({limits_text})' if limits_text else ''}: {esc(kind['measure'])} "
-        f"{num(kind['value'], 2, kind['unit'])}{', proven optimal' if kind.get('proven_optimal') else ''}. "
+        f"{kind_value_text(kind)}"
+        f"{', proven optimal' if kind.get('proven_optimal') else ''}. "
         "The model file's costs are not used: the cost columns of the tables hold this measure, not money, "
         "and the model assumptions below show the costs as the solved instance holds them (0).</p>"
     )
@@ -425,9 +431,12 @@ def _product_table(problem: Problem) -> str:
         makers = ", ".join(esc(t) for t in type_names[np.unique(arc_type[on_p])])
         penalty = problem.unmet_penalty[p]
         radius = problem.max_distance_km[p]
+        if problem.objective_kind == "max_covering":  # its "penalty" is 1 per uncovered unit: the measure, not money
+            penalty_text = "uncovered demand counted"
+        else:
+            penalty_text = num(penalty, 2) if math.isfinite(penalty) else "must be served"
         rows.append([
-            esc(product), num(float(problem.demand[:, p].sum())),
-            num(penalty, 2) if math.isfinite(penalty) else "must be served",
+            esc(product), num(float(problem.demand[:, p].sum())), penalty_text,
             num(radius, 0) if math.isfinite(radius) else "none", num(int(on_p.sum())), makers or "–",
         ])
     header = ["product", "demand (units/yr)", f"unmet penalty ({problem.currency}/unit)", "delivery radius (km)",
@@ -595,7 +604,7 @@ def report_html(
     objective = summary.get("objective")
     kind = summary.get("objective_kind")
     measured = (f"cost {'n/a' if objective is None else f'{objective:,.0f}'} {problem.currency}/yr" if not kind
-                else f"{kind['kind']}: {kind['measure']} {num(kind['value'], 2, kind['unit'])}")
+                else f"{kind['kind']}: {kind['measure']} {kind_value_text(kind)}")
     title = f"{problem.name}: {status}, {measured}, gap {gap_text(gap, 2)}"
     sections = [
         _kpis(run, summary),
