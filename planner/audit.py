@@ -347,7 +347,7 @@ def check_supply(problem: Problem, joined: Joined) -> list[Check]:
     shipped = inbound.groupby("supplier_id")["quantity"].sum()
     capacity = pd.Series(supply.supplier_capacity, index=supply.supplier_ids)
     over = (shipped - capacity.reindex(shipped.index)).to_numpy()
-    scale = RELATIVE_TOLERANCE * max(_largest(needed["need"].abs()), 1.0)
+    scale = RELATIVE_TOLERANCE * (_largest(needed["need"].abs()) or 1.0)  # no floor: tiny quantities, tiny tolerance
     return [
         Check("inbound_arcs", off_arcs, scale),
         Check("material_balance", _largest(balance.abs()), scale * 10),

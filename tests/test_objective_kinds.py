@@ -435,3 +435,7 @@ def test_set_covering_by_the_classic_route_against_brute_force(seed):
     assert not center_search.cover_applies(capacitated)
     two_types = dataclasses.replace(classic, option_site=np.zeros(classic.n_options, dtype=int))
     assert not center_search.cover_applies(two_types) and not center_search.nothing_else_binds(two_types)
+    priced = dataclasses.replace(classic, arc_price=np.full(classic.n_arcs, 2.0))  # revenue in the objective
+    assert not center_search.cover_applies(priced)
+    run = solve_problem(priced, EXACT)
+    assert run.audit.passed and not run.report.termination.startswith("classic set covering")

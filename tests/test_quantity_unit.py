@@ -78,3 +78,74 @@ def test_random_capacitated_problems_with_suppliers_cost_the_same_in_a_small_uni
     assert found.report.status.value == "optimal" and found.audit.passed
     assert found.report.objective == pytest.approx(expected.report.objective, rel=1e-7)
     assert found.solution.inbound.sum() == pytest.approx(expected.solution.inbound.sum() * 1e-8, rel=1e-6)
+
+
+def test_an_infeasible_small_problem_is_explained_as_in_units_a_million_times_larger():
+    """Sites A, B (capacity 1) and C (5); two customers of 0.6 only from A or B, one of 0.1 only from C;
+    at most 2 open: 3 must. At scale 1e-7 the explanation's own solves overran the capacities within
+    HiGHS's tolerance and the count was lost ("check forced sites…")."""
+    from planner.inputs.objectives import keep_arcs
+
+    messages = []
+    for scale in (1.0, 1e-7):
+        problem = dense_problem(demand=np.array([0.6, 0.6, 0.1]) * scale, opening_cost=[1, 1, 1],
+                                capacity=np.array([1.0, 1.0, 5.0]) * scale, unit_cost=np.ones((3, 3)),
+                                max_facilities=2)
+        reach = np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]], bool)
+        with pytest.raises(InfeasibleError) as error:
+            solve_problem(keep_arcs(problem, reach[problem.arc_option, problem.arc_region]), EXACT)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1] and "at least 3 facilities must open" in messages[0]
+
+
+def test_an_unmet_limit_message_states_the_users_units():
+    """0.08 units/yr of which at most 0.01 may go unmet and no arc: the message said 8 and 1 (the solve's unit)."""
+    problem = dense_problem(demand=[0.05, 0.03], opening_cost=[1.0], capacity=[np.inf], unit_cost=[[1.0, 1.0]],
+                            penalty=5.0, max_unmet=np.array([0.01]))
+    problem = dataclasses.replace(problem, **{name: getattr(problem, name)[:0] for name in (
+        "arc_option", "arc_region", "arc_product", "arc_distance_km", "arc_production_cost", "arc_transport_cost",
+        "arc_co2_t", "arc_minutes", "arc_demand_factor", "arc_price")})
+    with pytest.raises(InfeasibleError, match=r"at most 0\.01 units/yr may go unmet, .* its 0\.08 units/yr"):
+        solve_problem(problem, EXACT, screen=False)
+
+
+def test_the_audit_holds_small_material_flows_to_their_own_scale():
+    """A network that buys no material at all, at scale 1e-7: the material balance check passed (floor 1e-6)."""
+    base = dense_problem(demand=[3e-7, 4e-7], opening_cost=[1, 1], capacity=[np.inf, np.inf],
+                         unit_cost=[[1, 2], [2, 1]])
+    problem = with_supply(base, bom=[[2.0]], supplier_material=[0], capacity=[np.inf], price=[1.0], km=[[10, 10]],
+                          rate=0.0)
+    run = solve_problem(problem, EXACT)
+    unbought = dataclasses.replace(run.solution, inbound=np.zeros_like(run.solution.inbound))
+    checked = audit(problem, ResultTables.from_solution(problem, run.index, unbought), None)
+    assert "material_balance" in checked.failures
+
+
+def test_the_supplier_route_starts_from_a_given_network_cheaper_than_its_own(monkeypatch):
+    """With suppliers the route's own restricted network came first and a caller's start (compare's rival
+    network) was dropped: where the restricted solve finds nothing, the final solve now starts from it."""
+    import planner.solver.supply_bound as supply_bound
+    from planner.solver import solve
+
+    base = dense_problem(demand=[3.0, 4.0], opening_cost=[1, 1], capacity=[np.inf, np.inf],
+                         unit_cost=[[1, 2], [2, 1]])
+    problem = with_supply(base, bom=[[2.0]], supplier_material=[0], capacity=[np.inf], price=[1.0], km=[[10, 10]],
+                          rate=0.01, fixed=3.0)
+    options = dataclasses.replace(EXACT, presolve_min_arcs=1)
+    _, optimum = solve(problem, options)
+    index = ModelIndex.from_problem(problem)
+    expected = audit(problem, ResultTables.from_solution(problem, index, optimum), None).objective_recomputed
+    assert supply_bound.supplied_cost(problem, index, optimum) == pytest.approx(expected, rel=1e-12)
+    original, handed = supply_bound.solve_with_supply, []
+
+    def spied(problem, options, index, solve_relaxed, solve_full, start=None):
+        def full(part, part_index, part_options, part_start):
+            if part is problem:
+                handed.append(part_start)
+                return solve_full(part, part_index, part_options, part_start)
+            raise InfeasibleError("the restricted network (made to fail here)")
+        return original(problem, options, index, solve_relaxed, full, start=start)
+
+    monkeypatch.setattr("planner.solver.engine.solve_with_supply", spied)
+    report, _ = solve(problem, options, start=optimum)
+    assert handed == [optimum] and report.objective == pytest.approx(expected, rel=1e-9)

@@ -161,9 +161,10 @@ def classic_applies(problem: Problem) -> bool:
 
 
 def nothing_else_binds(problem: Problem) -> bool:
-    """No capacity, forced site, lower count, budget, CO2 cap, service level or inbound supply, one
-    option per site (so no two chosen columns are one site), and a matrix of at most ``CLASSIC_MAX_CELLS``."""
-    return (not np.isfinite(problem.module_capacity).any() and not problem.forced.any()
+    """No capacity, forced site, lower count, budget, CO2 cap, service level, inbound supply or proximity
+    prices (revenue in the objective), one option per site (so no two chosen columns are one site), and a
+    matrix of at most ``CLASSIC_MAX_CELLS``."""
+    return (not np.isfinite(problem.module_capacity).any() and not problem.forced.any() and not problem.has_proximity
             and not problem.has_lower_counts and not np.isfinite(problem.capex_budget)
             and not np.isfinite(problem.co2_cap_t) and not len(problem.serviced_products) and problem.supply is None
             and len(np.unique(problem.option_site)) == problem.n_options

@@ -45,7 +45,13 @@ import logging
 
 from planner.errors import SolverError, UnexplainedInfeasibleError
 from planner.model import ModelIndex, build_model
-from planner.model.arrays import build_standard_form, service_need, solution_from_vector, start_vector
+from planner.model.arrays import (
+    build_standard_form,
+    service_need,
+    solution_from_vector,
+    start_vector,
+    unmet_limit_need,
+)
 from planner.model.solution import Solution, setup_paid
 from planner.model.start import load_start
 from planner.problem import Problem
@@ -123,18 +129,20 @@ def solve(
     *whether* a model is feasible leaves out)."""
     options = options or SolverOptions()
     factor = quantity_factor(problem)
+    solved = problem
     try:
         if factor == 1.0:
             return _solve_routes(problem, options, start, index, timing)
         logger.info("demands below 1 unit: solved in units %g times smaller (HiGHS's tolerances are absolute)",
                     1 / factor)
-        report, solution = _solve_routes(in_unit(problem, factor), options, solution_in_unit(start, factor), None,
-                                         timing)
+        unmet_limit_need(problem, index or ModelIndex.from_problem(problem))  # its message in the user's units
+        solved = in_unit(problem, factor)
+        report, solution = _solve_routes(solved, options, solution_in_unit(start, factor), None, timing)
         return report, solution_in_unit(solution, 1 / factor)
     except UnexplainedInfeasibleError as error:
         if not explain:
             raise
-        raise explain_infeasibility(problem, options, error) from None
+        raise explain_infeasibility(solved, options, error) from None  # its messages hold counts, shares, CO2
 
 
 def _solve_routes(problem: Problem, options: SolverOptions, start, index, timing) -> tuple[SolveReport, Solution]:
@@ -162,7 +170,7 @@ def _solve_routes(problem: Problem, options: SolverOptions, start, index, timing
             return solve_with_supply(
                 problem, options, index, solve_relaxed=lambda relaxed, opts: solve(relaxed, opts, explain=False),
                 solve_full=lambda full, full_index, opts, start: _solve_with_arrays(
-                    full, full_index, opts, None, start, Timing()))
+                    full, full_index, opts, None, start, Timing()), start=start)
     if options.formulation == "auto" and options.builder == "arrays" and lagrangian_bb_applies(problem):
         return lagrangian_bb_first(problem, options, index, start, timing)
     if _use_radius(problem, options):
