@@ -178,7 +178,8 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
     if isinstance(error, PlannerError | Interrupted):
         line, code = str(error), error.exit_code
     elif isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:  # wherever a path is first used
-        name = str(error.filename or "a path")
+        names = [str(name) for name in (error.filename, error.filename2) if name]
+        name = max(names, key=len) if names else "a path"  # a rename names two paths: the longer is the one
         shown = name if len(name) <= 60 else name[:59] + "…"
         line, code = f"{shown}: the path ({len(os.fsencode(name)):,} bytes) or one of its names is too long for the " \
                      "file system; choose a shorter path", 2
