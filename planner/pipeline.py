@@ -175,9 +175,10 @@ def sites_for_types(sites: pd.DataFrame, type_names: tuple[str, ...], model_name
     if dropped:
         logger.info("%s: sites %s allow only facility types this model leaves out; not candidates here",
                     model_name, truncated(dropped))
-    if forced:
-        logger.info("%s: forced/existing sites %s allow only facility types this model leaves out; neither "
-                    "forced nor candidates here", model_name, truncated(forced))
+    if forced:  # a warning: the comparison then weighs a network without sites the user has or must have
+        logger.warning("%s: forced/existing sites %s allow only facility types this model leaves out, so this "
+                       "network does without them (neither forced nor candidates here); its cost leaves out theirs",
+                       model_name, truncated(forced))
     return narrowed[keep].reset_index(drop=True)
 
 

@@ -77,7 +77,8 @@ def test_a_forced_site_of_left_out_types_is_not_forced_in_that_variant(tmp_path,
     with caplog.at_level(logging.INFO, logger="planner"):
         result = compare(standard_variants(two_roles(tmp_path)), DataOptions(sites_path=sites), EXACT)
     assert site_types(result.plans["micro_only"]) == {"M1": ("micro",)}
-    assert any("micro_only" in r.message and "C0" in r.message and "forced" in r.message for r in caplog.records)
+    [line] = [r for r in caplog.records if "micro_only" in r.message and "C0" in r.message and "forced" in r.message]
+    assert line.levelname == "WARNING" and "its cost leaves out theirs" in line.message  # a rival without them
     assert result.plans["central_only"].run.tables.facility_counts(("central",))["central"] == 1
 
 

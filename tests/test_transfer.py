@@ -84,7 +84,7 @@ def test_a_network_with_an_option_the_target_lacks_is_not_carried_over():
     assert transferred(with_central, whole, both.index, micro_only, ModelIndex.from_problem(micro_only)) is None
 
 
-def test_the_cheapest_feasible_rival_is_the_start_and_an_infeasible_one_is_not():
+def test_the_cheapest_feasible_rival_is_the_start_and_an_infeasible_one_is_not(caplog):
     """Two rivals (micro-only and central-only): the cheaper one carried over is the start; with a
     central plant required (``min_count``) the micro-only network is no start, the central-only one is."""
     whole, micro = two_type_problem(4)
@@ -99,4 +99,7 @@ def test_the_cheapest_feasible_rival_is_the_start_and_an_infeasible_one_is_not()
     assert start is not None and (start.open[~micro] > 0).any()
     assert audited(needs_central, start).objective_recomputed == pytest.approx(rivals["central_only"].report.objective,
                                                                                rel=1e-9)
-    assert cheapest_rival_start(needs_central, {"micro_only": rivals["micro_only"]}) is None
+    with caplog.at_level("INFO", logger="planner"):
+        assert cheapest_rival_start(needs_central, {"micro_only": rivals["micro_only"]}) is None
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]  # "audit failed" read as the run's own
+    assert any("the micro_only network is not feasible" in r.getMessage() for r in caplog.records)

@@ -33,7 +33,7 @@ def cheapest_rival_start(problem: Problem, rivals: dict) -> Solution | None:
             logger.info("compare: the %s network is not a network of the %s model (an option or arc it uses "
                         "is not there); not a start", name, problem.name)
             continue
-        checked = audit(problem, ResultTables.from_solution(problem, index, candidate), None)
+        checked = audit(problem, ResultTables.from_solution(problem, index, candidate), None, warn=False)
         if not checked.passed:
             logger.info("compare: the %s network is not feasible in the %s model (%s); not a start", name,
                         problem.name, ", ".join(checked.failures))
