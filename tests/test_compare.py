@@ -7,6 +7,7 @@ production 1 per unit everywhere. A central plant opens for 100, a microfactory 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -456,3 +457,39 @@ def test_each_sweep_value_starts_from_the_network_of_the_value_before(tmp_path, 
     assert [names for names, _ in starts] == [[f"{key}=50"], [f"{key}=175"]]
     assert [cost for _, cost in starts] == pytest.approx([370.0, 220.0])
     assert result.sweep["objective"].tolist() == pytest.approx([120.0, 220.0, 220.0])
+
+
+def test_a_time_limited_sweep_value_takes_a_cheaper_network_found_at_another_value(tmp_path):
+    """Micro opening cost 50 (solved: two micros, 120) and 60, whose solve stopped (made here) at two
+    central plants: 2 × 100 + 20 = 220, bound 100. The network of 50 costs 2 × 60 + 20 = 140 at 60: it
+    replaces the 220, with the solve's bound and status and the gap recomputed; 50 stays."""
+    from planner.model.transfer import transferred
+    from planner.pipeline import audited_solution
+    from planner.solver.outcome import Status
+    from planner.studies.compare import cheapest_of_all, role_variant
+    from planner.timing import Timing
+
+    key = "facility_types.micro.opening_cost_per_yr"
+    config = two_role_config(tmp_path, 50.0)
+    at_50, at_60 = compare_module_plan(config, key, 50.0), compare_module_plan(config, key, 60.0)
+    centrals = compare_module_plan(role_variant(config, {"central"}, "central_only"),
+                                   "facility_types.central.opening_cost_per_yr", 100.0).run
+    run = at_60.run
+    two_centrals = transferred(centrals.solution, centrals.problem, centrals.index, run.problem, run.index)
+    stopped = dataclasses.replace(run.report, status=Status.TIME_LIMIT, objective=220.0, best_bound=100.0,
+                                  mip_gap=120.0 / 220.0)
+    at_60 = dataclasses.replace(at_60, run=audited_solution(run.problem, run.index, two_centrals, stopped, Timing()))
+    kept = cheapest_of_all({"50": at_50, "60": at_60})
+    assert kept["50"] is at_50
+    report = kept["60"].run.report
+    assert report.objective == pytest.approx(140.0) and report.best_bound == 100.0
+    assert report.mip_gap == pytest.approx(40.0 / 140.0) and report.status == Status.TIME_LIMIT
+    assert kept["60"].run.audit.passed
+    assert kept["60"].run.tables.facility_counts(("central", "micro")) == {"central": 0, "micro": 2}
+
+
+def compare_module_plan(config, key: str, value: float):
+    from planner.inputs.config import set_dotted
+    from planner.pipeline import plan
+
+    return plan(set_dotted(config, key, value), DataOptions(), EXACT)

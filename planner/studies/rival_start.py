@@ -25,6 +25,12 @@ logger = logging.getLogger(__name__)
 def cheapest_rival_start(problem: Problem, rivals: dict) -> Solution | None:
     """The cheapest of the ``rivals``' solutions (name → ``planner.pipeline.Run``) that is a feasible
     solution of ``problem`` once carried over, by the audit's recomputed objective; None where none is."""
+    found = cheapest_rival(problem, rivals)
+    return None if found is None else found[0]
+
+
+def cheapest_rival(problem: Problem, rivals: dict) -> tuple[Solution, float] | None:
+    """:func:`cheapest_rival_start` and its objective in ``problem`` (currency/yr)."""
     index = ModelIndex.from_problem(problem)
     best, best_cost, best_name = None, float("inf"), None
     for name, run in rivals.items():
@@ -40,6 +46,7 @@ def cheapest_rival_start(problem: Problem, rivals: dict) -> Solution | None:
             continue
         if checked.objective_recomputed < best_cost:
             best, best_cost, best_name = candidate, checked.objective_recomputed, name
-    if best is not None:
-        logger.info("compare: the %s model starts from the %s network (%.10g)", problem.name, best_name, best_cost)
-    return best
+    if best is None:
+        return None
+    logger.info("compare: the %s model starts from the %s network (%.10g)", problem.name, best_name, best_cost)
+    return best, best_cost
