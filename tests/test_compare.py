@@ -466,7 +466,7 @@ def test_a_time_limited_sweep_value_takes_a_cheaper_network_found_at_another_val
     from planner.model.transfer import transferred
     from planner.pipeline import audited_solution
     from planner.solver.outcome import Status
-    from planner.studies.compare import cheapest_of_all, role_variant
+    from planner.studies.compare import role_variant, with_cheaper_network
     from planner.timing import Timing
 
     key = "facility_types.micro.opening_cost_per_yr"
@@ -479,13 +479,13 @@ def test_a_time_limited_sweep_value_takes_a_cheaper_network_found_at_another_val
     stopped = dataclasses.replace(run.report, status=Status.TIME_LIMIT, objective=220.0, best_bound=100.0,
                                   mip_gap=120.0 / 220.0)
     at_60 = dataclasses.replace(at_60, run=audited_solution(run.problem, run.index, two_centrals, stopped, Timing()))
-    kept = cheapest_of_all({"50": at_50, "60": at_60})
-    assert kept["50"] is at_50
-    report = kept["60"].run.report
+    assert with_cheaper_network(at_50, {"60": at_60.run}) is at_50  # optimal: kept as it is
+    kept = with_cheaper_network(at_60, {"50": at_50.run})
+    report = kept.run.report
     assert report.objective == pytest.approx(140.0) and report.best_bound == 100.0
     assert report.mip_gap == pytest.approx(40.0 / 140.0) and report.status == Status.TIME_LIMIT
-    assert kept["60"].run.audit.passed
-    assert kept["60"].run.tables.facility_counts(("central", "micro")) == {"central": 0, "micro": 2}
+    assert kept.run.audit.passed
+    assert kept.run.tables.facility_counts(("central", "micro")) == {"central": 0, "micro": 2}
 
 
 def compare_module_plan(config, key: str, value: float):
@@ -493,3 +493,21 @@ def compare_module_plan(config, key: str, value: float):
     from planner.pipeline import plan
 
     return plan(set_dotted(config, key, value), DataOptions(), EXACT)
+
+
+def test_each_sweep_value_is_checked_against_the_network_of_the_value_after(tmp_path, monkeypatch):
+    """The sweep hands each value's plan, with the next value's run, to ``with_cheaper_network`` (the last
+    value has none after it)."""
+    import planner.studies.compare as compare_module
+
+    seen = []
+
+    def recorded(result, rivals):
+        seen.append(sorted(rivals))
+        return result
+
+    monkeypatch.setattr(compare_module, "with_cheaper_network", recorded)
+    sweep = Sweep.parse("facility_types.micro.opening_cost_per_yr=50:300:3")
+    compare({"hybrid": two_role_config(tmp_path, 50.0)}, DataOptions(), EXACT, sweep)
+    key = "facility_types.micro.opening_cost_per_yr"
+    assert seen == [[f"{key}=175"], [f"{key}=300"], []]

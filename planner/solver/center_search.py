@@ -183,11 +183,9 @@ def solve_cover(problem: Problem, options: SolverOptions) -> tuple[SolveReport, 
     served from a chosen option. 3,000 points within 25 km: the model over every arc had ended its 10 s
     without a cover (exit 1)."""
     index = ModelIndex.from_problem(problem)
-    _, distance = pair_option_distances(problem, index)
-    covered = np.where(np.isfinite(distance), 0.0, np.inf)  # an arc is a cover (its pair is within the coverage)
+    covered = np.where(np.isfinite(pair_option_distances(problem, index)), 0.0, np.inf)  # an arc: within the coverage
     result = solve_lscp(covered, 0.0, dataclasses.replace(options, quiet=True))
-    opened = np.zeros(problem.n_options, dtype=bool)
-    opened[result.sites] = True
+    opened = opened_options(problem, result.sites)
     solution = flows_for_open_set(problem, index, opened)
     if solution is None:
         raise SolverError("the classic set covering's sites do not serve every pair; rerun with --debug")
@@ -196,23 +194,27 @@ def solve_cover(problem: Problem, options: SolverOptions) -> tuple[SolveReport, 
     return report, solution
 
 
-def pair_option_distances(problem: Problem, index: ModelIndex) -> tuple[np.ndarray, np.ndarray]:
-    """(the demand pairs with an arc, their (pairs, O) matrix of arc distances in km, ∞ without an arc)."""
-    reachable = np.unique(index.arc_pair)
-    row = np.searchsorted(reachable, index.arc_pair)
+def pair_option_distances(problem: Problem, index: ModelIndex) -> np.ndarray:
+    """The (pairs with an arc, O) matrix of arc distances in km, ∞ without an arc."""
+    reachable, row = np.unique(index.arc_pair, return_inverse=True)
     distance = np.full((len(reachable), problem.n_options), np.inf)
     np.minimum.at(distance, (row, problem.arc_option), problem.arc_distance_km)
-    return reachable, distance
+    return distance
+
+
+def opened_options(problem: Problem, sites: np.ndarray) -> np.ndarray:
+    """(O,) bool: the options a classic solver chose (its ``sites``: the matrix's columns, the options)."""
+    opened = np.zeros(problem.n_options, dtype=bool)
+    opened[sites] = True
+    return opened
 
 
 def classic_radius(problem: Problem, options: SolverOptions) -> tuple[float, np.ndarray, bool, int]:
     """(radius km, the open options (bool, O), proven, HiGHS runs) of the classic p-center over the
     pairs that have an arc."""
-    _, distance = pair_option_distances(problem, ModelIndex.from_problem(problem))
+    distance = pair_option_distances(problem, ModelIndex.from_problem(problem))
     result = solve_pcenter(distance, int(problem.objective_p), dataclasses.replace(options, quiet=True))  # dozens
-    opened = np.zeros(problem.n_options, dtype=bool)
-    opened[result.sites] = True
-    return result.objective, opened, result.status == Status.OPTIMAL, result.solves
+    return result.objective, opened_options(problem, result.sites), result.status == Status.OPTIMAL, result.solves
 
 
 def farthest_first_radius(problem: Problem) -> float | None:

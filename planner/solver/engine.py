@@ -52,7 +52,7 @@ from planner.model.arrays import (
     start_vector,
     unmet_limit_need,
 )
-from planner.model.solution import Solution, setup_paid
+from planner.model.solution import Solution
 from planner.model.start import load_start
 from planner.problem import Problem
 from planner.solver.beside import applies as search_beside_applies
@@ -61,7 +61,7 @@ from planner.solver.capacitated_bb import applies as capacitated_bb_applies
 from planner.solver.capacitated_bb import solve_capacitated_bb
 from planner.solver.center_search import cover_applies, solve_center, solve_cover
 from planner.solver.explain import explain_infeasibility
-from planner.solver.heuristic import solution_cost
+from planner.solver.heuristic import network_cost, solution_cost
 from planner.solver.highs import run_highs, solve_model
 from planner.solver.lagrangian_bb import applies as lagrangian_bb_applies
 from planner.solver.lagrangian_bb import solve_lagrangian_bb
@@ -292,7 +292,7 @@ def with_start(problem: Problem, index: ModelIndex, presolve: PresolveResult, st
     (its cost is not known)."""
     if start.setup is None and problem.setup_cost.any():
         return presolve
-    cost = solution_cost(problem, index, start) + float((setup_paid(problem, start) * problem.setup_cost).sum())
+    cost = network_cost(problem, index, start)
     if presolve.incumbent_cost is not None and presolve.incumbent_cost <= cost:
         return presolve
     return dataclasses.replace(presolve, incumbent=start, incumbent_cost=cost)

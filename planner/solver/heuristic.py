@@ -29,7 +29,7 @@ from planner.model.arrays import (
     start_vector,
 )
 from planner.model.index import ModelIndex
-from planner.model.solution import SHARE_ZERO, Solution
+from planner.model.solution import SHARE_ZERO, Solution, setup_paid
 from planner.problem import Problem, restrict_options
 from planner.solver.highs import new_highs, optimal_lp_solution, pass_model, run_highs, solve_lp
 from planner.solver.lagrangian import _Relaxation
@@ -48,6 +48,18 @@ def solution_cost(problem: Problem, index: ModelIndex, solution: Solution) -> fl
     flows = float((problem.arc_unit_cost * index.arc_demand * solution.assign).sum())
     penalty = np.where(np.isfinite(index.pair_penalty), index.pair_penalty, 0.0)
     return fixed + flows + float((penalty * index.pair_demand * solution.unmet).sum())
+
+
+def network_cost(problem: Problem, index: ModelIndex, solution: Solution) -> float:
+    """:func:`solution_cost` with the set-ups paid and, with suppliers, the inbound supply (purchase,
+    transport, carbon and the paid relationships): the model's whole objective (currency/yr)."""
+    cost = solution_cost(problem, index, solution) + float((setup_paid(problem, solution) * problem.setup_cost).sum())
+    supply = problem.supply
+    if supply is None or solution.inbound is None:
+        return cost
+    paid = solution.relation if solution.relation is not None else (solution.inbound > 0)
+    inbound = float(supply.in_unit_cost(problem.carbon_price) @ solution.inbound)
+    return cost + inbound + float(supply.in_fixed_cost @ paid)
 
 
 def satisfies_coupling(problem: Problem, index: ModelIndex, solution: Solution) -> bool:

@@ -29,9 +29,9 @@ import numpy as np
 
 from planner.errors import InfeasibleError, SolverError
 from planner.model.index import ModelIndex
-from planner.model.solution import Solution, setup_paid
+from planner.model.solution import Solution
 from planner.problem import ARC_FIELDS, Problem, restrict_options
-from planner.solver.heuristic import solution_cost
+from planner.solver.heuristic import network_cost
 from planner.solver.outcome import (
     HIGHS_START_S_PER_ARC,
     LEFT_FLOOR_S,
@@ -105,16 +105,16 @@ def solve_with_supply(problem: Problem, options: SolverOptions, index: ModelInde
     except (InfeasibleError, SolverError) as error:
         logger.info("the relaxation's network is infeasible with the suppliers (%s); HiGHS gets the full model", error)
         incumbent, report = None, None
-    start_cost = None if start is None or start.inbound is None else supplied_cost(problem, index, start)
-    if start_cost is not None and (report is None or start_cost < report.objective):
+    known = None if report is None else report.objective  # the cost of ``incumbent``
+    start_cost = None if start is None or start.inbound is None else network_cost(problem, index, start)
+    if start_cost is not None and (known is None or start_cost < known):
         logger.info("the start (%.10g) is cheaper than the relaxation's network; the full model starts from it",
                     start_cost)
-        incumbent, report = start, None
+        incumbent, report, known = start, None, start_cost
     out_of_time = limit is not None and left(floor=0.0) < max(LEFT_FLOOR_S, HIGHS_START_S_PER_ARC * problem.n_arcs)
     if report is not None and (out_of_time or within_gap(report.objective, bound, options.mip_gap)):
         return _restricted_answer(report, bound, options, time.perf_counter() - started), incumbent
     final_report, final = solve_full(problem, index, dataclasses.replace(options, time_limit_s=left()), incumbent)
-    known = report.objective if report is not None else start_cost if incumbent is start else None
     if known is not None and final_report.objective > known:
         final_report, final = dataclasses.replace(final_report, objective=known), incumbent
     best = max(b for b in (bound, final_report.best_bound, -np.inf) if b is not None)
@@ -124,15 +124,6 @@ def solve_with_supply(problem: Problem, options: SolverOptions, index: ModelInde
     if status is Status.TIME_LIMIT and new_gap is not None and new_gap <= options.mip_gap:
         status = Status.GAP_LIMIT
     return dataclasses.replace(final_report, best_bound=best, mip_gap=new_gap, status=status), final
-
-
-def supplied_cost(problem: Problem, index: ModelIndex, solution: Solution) -> float:
-    """The objective of ``solution`` with its set-ups and inbound supply (currency/yr)."""
-    supply = problem.supply
-    inbound = float(supply.in_unit_cost(problem.carbon_price) @ solution.inbound)
-    paid = solution.relation if solution.relation is not None else (solution.inbound > 0)
-    setups = float((setup_paid(problem, solution) * problem.setup_cost).sum())
-    return solution_cost(problem, index, solution) + setups + inbound + float(supply.in_fixed_cost @ paid)
 
 
 def _restricted_answer(report: SolveReport, bound: float | None, options: SolverOptions, seconds: float):

@@ -306,54 +306,57 @@ class Sweep:
 def run_sweep(config: ModelConfig, sweep: Sweep, data: DataOptions, options: SolverOptions) -> pd.DataFrame:
     """Solve the model at each value; facility counts by role and total cost per value. Each value's
     solve starts from the network of the value before where that network is feasible at this value
-    (:func:`planner.studies.rival_start.cheapest_rival_start`)."""
+    (:func:`planner.studies.rival_start.cheapest_rival_start`), and the value before takes this value's
+    network where it is cheaper there (:func:`with_cheaper_network`); only two solves are held at a time."""
     roles = {name: facility.role for name, facility in config.facility_types.items()}
-    results, previous = {}, {}
-    for value in sweep.values:
-        variant = set_dotted(config, sweep.key, float(value))
-        result = plan(variant, data, options, start_for=lambda problem, before=dict(previous): (
-            cheapest_rival_start(problem, before) if before and problem.objective_kind == "cost" else None))
-        previous = {f"{sweep.key}={value:g}": result.run}
-        results[f"value {len(results) + 1} ({sweep.key}={value:g})"] = result  # unique, whatever %g rounds
-    rows = []
-    for value, result in zip(sweep.values, cheapest_of_all(results).values(), strict=True):
-        counts = result.run.tables.facility_counts(result.run.problem.type_ids)
-        rows.append(
-            {
-                sweep.key: float(value),
-                "status": result.run.report.status.value,
-                "objective": result.run.report.objective,
-                "mip_gap": result.run.report.mip_gap,
-                "n_central": sum(n for t, n in counts.items() if roles[t] == CENTRAL),
-                "n_microfactory": sum(n for t, n in counts.items() if roles[t] == MICRO),
-                **{type_count_column(t): n for t, n in counts.items()},
-            }
-        )
-        logger.info("sweep %s=%g: %s", sweep.key, value, result.run.report.status.value)
+    rows, before = [], None  # (value, its plan) of the value before
+    for value in [*sweep.values, None]:
+        result = None
+        if value is not None:
+            start = {} if before is None else {f"{sweep.key}={before[0]:g}": before[1].run}
+            result = plan(set_dotted(config, sweep.key, float(value)), data, options,
+                          start_for=lambda problem, rivals=start: cheapest_rival_start(problem, rivals)
+                          if rivals and problem.objective_kind == "cost" else None)
+        if before is not None:
+            rivals = {} if result is None else {f"{sweep.key}={value:g}": result.run}
+            rows.append(sweep_row(sweep.key, before[0], with_cheaper_network(before[1], rivals), roles))
+        before = None if value is None else (value, result)
     return with_units(pd.DataFrame(rows))
 
 
-def cheapest_of_all(results: dict[str, Plan]) -> dict[str, Plan]:
-    """Each time-limited result replaced by the network of another value where that network, carried over
-    and audited at this value, costs less than what its own solve found (a time-limited sweep had a higher
-    cost at demand × 1.1 than at × 1.4, whose network serves the smaller demand for less). The replacement
-    keeps the solve's bound and status (the gap is recomputed); an optimal result is kept as it is."""
-    better = dict(results)
-    for name, result in results.items():
-        report = result.run.report
-        if report.status == Status.OPTIMAL or report.objective is None or result.run.problem.objective_kind != "cost":
-            continue
-        others = {other: results[other].run for other in results if other != name}
-        found = cheapest_rival(result.run.problem, others)
-        if found is None or found[1] >= report.objective - TIE * max(1.0, abs(report.objective)):
-            continue
-        solution, cost = found
-        logger.info("sweep %s: a network found at another value costs %.6g here, less than the %.6g its own solve "
-                    "stopped at; it is kept", name, cost, report.objective)
-        cheaper = dataclasses.replace(report, objective=cost, mip_gap=relative_gap(cost, report.best_bound))
-        run = audited_solution(result.run.problem, result.run.index, solution, cheaper, Timing())
-        better[name] = dataclasses.replace(result, run=run)
-    return better
+def sweep_row(key: str, value: float, result: Plan, roles: dict[str, str]) -> dict:
+    """One line of the breakeven sweep: the value, status, cost and facility counts by role and type."""
+    counts = result.run.tables.facility_counts(result.run.problem.type_ids)
+    logger.info("sweep %s=%g: %s", key, value, result.run.report.status.value)
+    return {
+        key: float(value),
+        "status": result.run.report.status.value,
+        "objective": result.run.report.objective,
+        "mip_gap": result.run.report.mip_gap,
+        "n_central": sum(n for t, n in counts.items() if roles[t] == CENTRAL),
+        "n_microfactory": sum(n for t, n in counts.items() if roles[t] == MICRO),
+        **{type_count_column(t): n for t, n in counts.items()},
+    }
+
+
+def with_cheaper_network(result: Plan, rivals: dict) -> Plan:
+    """``result``, or, where its solve stopped short of optimal, the same with the cheapest of the
+    ``rivals``' networks (name → ``planner.pipeline.Run``) that the audit finds feasible and cheaper in its
+    problem: its bound and status kept, the gap recomputed. A time-limited sweep had cost more at
+    demand × 1.1 than at × 1.4, whose network serves the smaller demand for less."""
+    report = result.run.report
+    if not rivals or report.status == Status.OPTIMAL or report.objective is None \
+            or result.run.problem.objective_kind != "cost":
+        return result
+    found = cheapest_rival(result.run.problem, rivals)
+    if found is None or found[1] >= report.objective - TIE * max(1.0, abs(report.objective)):
+        return result
+    solution, cost = found
+    logger.info("sweep: a network found at %s costs %.6g here, less than the %.6g this solve stopped at; it is "
+                "kept", ", ".join(rivals), cost, report.objective)
+    cheaper = dataclasses.replace(report, objective=cost, mip_gap=relative_gap(cost, report.best_bound))
+    return dataclasses.replace(result, run=audited_solution(result.run.problem, result.run.index, solution, cheaper,
+                                                            Timing()))
 
 
 def catch_up(plans: dict[str, Plan], configs: dict[str, ModelConfig], data: DataOptions, options: SolverOptions,
