@@ -5,6 +5,8 @@ no solution, 2 for bad input; an interrupt (``planner.interrupt.Interrupted``, n
 input) exits 130 for Ctrl-C and 143 for SIGTERM, and any other exception is an internal error (1).
 """
 
+import re
+
 
 class PlannerError(Exception):
     """Base class of every error the planner raises on purpose."""
@@ -42,6 +44,15 @@ def truncated(items, limit: int = 5) -> str:
     if len(items) > limit:
         shown += f" (+{len(items) - limit} more)"
     return shown
+
+
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab, newline and return aside
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds a control character other than tab, newline and carriage return: a terminal
+    would act on it (ESC starts its escape sequences) and a workbook cannot hold it."""
+    return CONTROL_CHARACTERS.search(text) is not None
 
 
 def read_input_bytes(path, what: str, option: str) -> bytes:

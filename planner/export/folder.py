@@ -148,6 +148,11 @@ def check_output_name(out: Path) -> None:
     if any(ord(character) < 32 or ord(character) == 127 for character in str(out)):
         raise InputError(f"--out {str(out)!r}: has a control character (a newline or tab); choose a folder name "
                          "without one")
+    parts = out.parts
+    for position, part in enumerate(parts):
+        if part == ".." and position > 0 and not Path(*parts[:position]).is_dir():
+            raise InputError(f"--out '{out}': '{Path(*parts[:position])}' does not exist, so the '..' after it cannot "
+                             f"be followed; give the path without it (e.g. {os.path.normpath(out)})")
     path_bytes, most = len(os.fsencode(str(out.absolute()))), _path_max_bytes() - STAGING_EXTRA_BYTES - INNER_PATH_BYTES
     if path_bytes > most:
         raise InputError(f"--out {str(out)[:40]}…: the path is {path_bytes:,} bytes, at most {most:,} here (room is "

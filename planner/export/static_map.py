@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -812,7 +813,16 @@ def _supply_legends(fig: Figure, supply: _Supply) -> list:
     return sections
 
 
+LEGEND_LABEL_CHARS = 30  # a longer label (a facility type's long name) is wrapped onto more lines
+
+
 def _legend(fig: Figure, title: str, handles: list, **extra):
+    """A figure legend; labels longer than ``LEGEND_LABEL_CHARS`` wrapped, so that the legend column
+    beside the map keeps its width and no label runs off the figure."""
+    for handle in handles:
+        label = handle.get_label()
+        if len(label) > LEGEND_LABEL_CHARS:
+            handle.set_label(textwrap.fill(label, LEGEND_LABEL_CHARS, break_long_words=True))
     return fig.legend(handles=handles, title=title, title_fontproperties=LEGEND_TITLE, **LEGEND_STYLE, **extra)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.errors import CONTROL_CHARACTERS
 from planner.export.summary import build_summary, clean_for_json
 from planner.pipeline import Run
 from planner.problem import Problem
@@ -58,13 +59,16 @@ def cell_format(value: Any, unit: str | None) -> str | None:
 
 
 def cell_value(value: Any) -> Any:
-    """A value openpyxl writes as the CSV would: numpy scalars as Python ones, NaN empty, ±inf as text."""
+    """A value openpyxl writes as the CSV would: numpy scalars as Python ones, NaN empty, ±inf as text;
+    control characters, which a workbook cannot hold, as U+FFFD."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else str(value)
     if value is pd.NA or value is pd.NaT:
         return None
+    if isinstance(value, str):  # a control character in a name column would stop the whole workbook
+        return CONTROL_CHARACTERS.sub("\ufffd", value)
     return value
 
 

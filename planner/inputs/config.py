@@ -12,6 +12,7 @@ money in the model's ``currency``, emissions entered in *kg CO2* per unit or uni
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import math
 import re
@@ -35,7 +36,7 @@ from pydantic import (
     model_validator,
 )
 
-from planner.errors import InputError, read_input_bytes
+from planner.errors import InputError, has_control_characters, read_input_bytes, truncated
 
 logger = logging.getLogger(__name__)
 
@@ -517,6 +518,14 @@ class ModelConfig(_Strict):
             blank = [name for name in names if not name.strip()]
             if blank:  # a blank name printed as "demand      : 10,439 units/yr" and named nothing in the tables
                 raise ValueError(f"[{table}.{blank[0]!r}]: a blank name; name it with letters or digits")
+            reserved = [name for name in names
+                        if table == "facility_types" and name.strip().lower() in RESERVED_TYPE_NAMES]
+            if reserved:  # the maps and network.gpkg label regions 'unmet' and 'no demand' in the served_by column
+                raise ValueError(f"[facility_types.{dotted_key(reserved[0])}]: the name is the maps' label for regions "
+                                 "no type serves; rename the type")
+            controlled = [name for name in names if has_control_characters(name)]
+            if controlled:  # a terminal would run them, a workbook cannot hold them
+                raise ValueError(f"[{table}.{ascii(controlled[0])}]: the name has control characters; remove them")
         missing = sorted(set(self.products) - set(self.transport))
         if missing:
             raise ValueError(f"transport: no [transport.{missing[0]}] table for product {missing}")
@@ -681,13 +690,65 @@ def read_model_config(path: Path | str) -> ModelConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML ({error}); fix the syntax") from None
-    config = model_config_from_dict(data, path)
+    config = model_config_from_dict(nfc_keys(data, path), path)
     config.source_path = path.resolve()
     if config.regions.path is not None and not config.regions.path.is_absolute():
         config.regions.path = (path.resolve().parent / config.regions.path).resolve()
     if config.suppliers.path is not None and not config.suppliers.path.is_absolute():
         config.suppliers.path = (path.resolve().parent / config.suppliers.path).resolve()
     return config
+
+
+def nfc_keys(data: Any, path: Path | str, where: str = "") -> Any:
+    """``data`` with every table key in Unicode NFC, so that ``[products."café"]`` typed on one system
+    matches ``[transport."café"]`` pasted decomposed from another (as text copied on macOS may be); two
+    keys of one table that differ only in that form are an error."""
+    if isinstance(data, list):
+        return [nfc_keys(item, path, where) for item in data]
+    if not isinstance(data, dict):
+        return data
+    normalised: dict[str, Any] = {}
+    for key, value in data.items():
+        name = unicodedata.normalize("NFC", key)
+        if name in normalised:
+            raise InputError(f"{path}: [{where or 'top level'}] has the key {name!r} twice, written in two Unicode "
+                             "forms (composed and decomposed accents); keep one")
+        normalised[name] = nfc_keys(value, path, dotted_key(where, name) if where else dotted_key(name))
+    return normalised
+
+
+RESERVED_TYPE_NAMES = ("unmet", "no demand")  # the served_by labels of regions no facility type serves
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def dotted_key(*parts: str) -> str:
+    """The TOML dotted key of ``parts``: a part other than letters, digits, ``_`` and ``-`` (a product
+    ``std.v2``, a type ``micro 2.0``) in double quotes, as it is written in the model file.
+
+    >>> dotted_key("products", "std.v2", "demand_rate")
+    'products."std.v2".demand_rate'
+    """
+    return ".".join(part if BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False) for part in parts)
+
+
+def key_parts(key: str, what: str = "key") -> list[str]:
+    """The parts of a TOML dotted key (quoted parts keep their dots; names in Unicode NFC as the model
+    file's are); an InputError naming ``what`` where it is not one.
+
+    >>> key_parts('products."std.v2".demand_rate')
+    ['products', 'std.v2', 'demand_rate']
+    """
+    if '"' not in key and "'" not in key:
+        return [unicodedata.normalize("NFC", part) for part in key.split(".")]
+    try:
+        node = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        raise InputError(f"{what} '{key}' is not a dotted key; write e.g. products.\"std.v2\".demand_rate") from None
+    parts = []
+    while isinstance(node, dict) and len(node) == 1:
+        (part, node), = node.items()
+        parts.append(unicodedata.normalize("NFC", part))
+    return parts
 
 
 def set_dotted(config: ModelConfig, key: str, value: Any) -> ModelConfig:
@@ -702,13 +763,14 @@ def set_dotted_keys(config: ModelConfig, values: dict[str, Any]) -> ModelConfig:
     data = config.model_dump(mode="python", exclude_none=False)
     for key, value in values.items():
         node = data
-        parts = key.split(".")
-        for part in parts[:-1]:
+        parts = key_parts(key)
+        for depth, part in enumerate(parts, start=1):
             if not isinstance(node, dict) or part not in node:
-                raise InputError(f"key '{key}': '{part}' does not exist in model '{config.name}'")
-            node = node[part]
-        if not isinstance(node, dict) or parts[-1] not in node:
-            raise InputError(f"key '{key}': '{parts[-1]}' does not exist in model '{config.name}'")
+                known = [dotted_key(name) for name in node] if isinstance(node, dict) else []
+                raise InputError(f"key '{key}': '{part}' does not exist in model '{config.name}'"
+                                 + (f"; known there: {truncated(known, 8)} (quote a name with a dot)" if known else ""))
+            if depth < len(parts):
+                node = node[part]
         node[parts[-1]] = value
     updated = model_config_from_dict(data, config.source_path or config.name)
     updated.source_path = config.source_path

@@ -37,12 +37,32 @@ MAX_CLUSTER_POINTS = 4000  # more distinct anchor points than this are snapped t
 
 
 def require_crs(frame: gpd.GeoDataFrame, path) -> None:
-    """A missing CRS is an error: it is never assumed."""
+    """A missing CRS is an error: it is never assumed. So is one that places nothing on the earth's
+    surface: a vertical CRS (heights), or a local/engineering one (CAD drawings, ``LOCAL_CS``) that
+    cannot be converted to lon/lat."""
     if frame.crs is None:
         raise InputError(
             f"{path}: the data has no CRS (coordinate reference system); set one, e.g. "
             "gdf.set_crs('EPSG:4326') for lon/lat degrees, and save the file again"
         )
+    crs = frame.crs
+    name = crs.name or crs.to_string()
+    if not (crs.is_geographic or crs.is_projected):
+        raise InputError(
+            f"{path}: the CRS '{name}' is not a horizontal lon/lat or projected CRS (it is "
+            f"{crs.type_name.lower()}); give the data's map projection, e.g. --crs EPSG:4326 for lon/lat "
+            "degrees or the EPSG code of its projection"
+        )
+    from pyproj import Transformer
+    from pyproj.exceptions import ProjError
+
+    try:
+        Transformer.from_crs(crs, LONLAT, always_xy=True)
+    except ProjError:
+        raise InputError(
+            f"{path}: the CRS '{name}' cannot be converted to lon/lat (a local or engineering CRS?); give "
+            "the data in a georeferenced CRS, e.g. --crs EPSG:4326 for lon/lat degrees"
+        ) from None
 
 
 def representative_lonlat(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 
 from planner.errors import InputError, truncated
-from planner.inputs.geo import finite_coordinates
+from planner.inputs.geo import finite_coordinates, require_crs
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ LONLAT = "EPSG:4326"
 ID_NAMES = ("region_id", "id", "geoid", "fid", "code", "site_id", "customer_id", "store_id", "name")
 DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")  # '12,5': a number written with a decimal comma
 THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}([,' ]\d{3})+(\.\d+)?\s*$")  # '1,129,410': grouped digits
+DOT_THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}(\.\d{3}){2,}(,\d+)?\s*$")  # '1.640.072': grouped by dots
 PROJECTED_ABOVE = 1000.0  # |coordinate| above this in a lon/lat column: metres, not degrees
 REGION_FIX = "name them with --lon-column and --lat-column"
 SITES_FIX = "name them lon and lat (degrees, WGS84)"
@@ -197,7 +198,36 @@ def _read_excel(path: Path, text_columns: Iterable[str]) -> pd.DataFrame:
         sheets = workbook.sheet_names
     if len(sheets) > 1:  # named by require_columns where a column is missing: the data may be on another sheet
         table.attrs[FIRST_SHEET] = f"only the workbook's first sheet ('{sheets[0]}' of {len(sheets)}) is read"
+    if dtype:
+        _restore_leading_zeros(path, table, list(dtype))
     return _header_stripped(table)
+
+
+ZERO_PADDING = re.compile(r"0+")  # Excel's number format that shows 2134 as 02134 (ZIP codes, FIPS codes)
+
+
+def _restore_leading_zeros(path: Path, table: pd.DataFrame, columns: list) -> None:
+    """Text columns of ``table`` as Excel shows them where a cell holds a whole number formatted with
+    leading zeros (``00000``: 2134 shown and meant as 02134), so that ids keep the zeros they have on screen."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = workbook.worksheets[0].iter_rows()
+        header = [cell.value for cell in next(rows, ())]
+        positions = {column: header.index(column) for column in columns if column in header}
+        for row_number, row in enumerate(rows):
+            if row_number >= len(table):
+                break
+            for column, position in positions.items():
+                cell = row[position] if position < len(row) else None
+                value = getattr(cell, "value", None)
+                width = getattr(cell, "number_format", "")
+                if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer() \
+                        and ZERO_PADDING.fullmatch(width or "") and value >= 0:
+                    table.at[table.index[row_number], column] = str(int(value)).zfill(len(width))
+    finally:
+        workbook.close()
 
 
 def _refuse_repeated_columns(path: Path, first_row: pd.DataFrame) -> None:
@@ -216,6 +246,9 @@ def decimal_comma_hint(values: pd.Series) -> str:
     """'; decimal commas ...' when some of ``values`` are numbers written with a decimal comma, '; thousands
     separators ...' when some have their digits grouped ('1,129,410'; '12,500' is read as either), else ''."""
     text = values.dropna().astype(str)
+    if text.str.match(DOT_THOUSANDS).any():
+        return ("; dots as thousands separators are not read: write the digits alone (e.g. 1640072, not "
+                "1.640.072), and check values such as 282.316 too, which are read as decimals")
     grouped = text.str.match(THOUSANDS)
     if grouped.any() and not text.str.match(DECIMAL_COMMA).all():
         return "; thousands separators are not read: write the digits alone (e.g. 1129410, not 1,129,410)"
@@ -237,7 +270,7 @@ def coordinate_columns(
             raise InputError(f"{path}: give both --lon-column and --lat-column (or neither, to find them)")
         require_columns(frame, [lon, lat], path, "the coordinate columns given")
         return lon, lat
-    found = coordinate_pair(frame)
+    found = coordinate_pair(frame, path)
     if found is None:
         raise InputError(
             f"{path}: no coordinate columns found (looked for lon/lat, longitude/latitude, x/y, and for WKT geometry "
@@ -247,12 +280,19 @@ def coordinate_columns(
     return found
 
 
-def coordinate_pair(frame: pd.DataFrame) -> tuple[str, str] | None:
-    """The first pair of COORDINATE_PAIRS among the columns (case-insensitive), or None."""
-    by_lower = {str(column).lower(): column for column in frame.columns}
+def coordinate_pair(frame: pd.DataFrame, path=None) -> tuple[str, str] | None:
+    """The first pair of COORDINATE_PAIRS among the columns (case-insensitive), or None; columns named
+    alike but for case ('lat', 'LAT') are an error, since either may be meant."""
+    by_lower: dict[str, list] = {}
+    for column in frame.columns:
+        by_lower.setdefault(str(column).lower(), []).append(column)
     for lon_name, lat_name in COORDINATE_PAIRS:
         if lon_name in by_lower and lat_name in by_lower:
-            return by_lower[lon_name], by_lower[lat_name]
+            clash = [columns for columns in (by_lower[lon_name], by_lower[lat_name]) if len(columns) > 1]
+            if clash:
+                raise InputError(f"{path or 'the data'}: columns {truncated(clash[0])} differ only in case, so which "
+                                 "one is meant is unclear; name the coordinates with --lon-column and --lat-column")
+            return by_lower[lon_name][0], by_lower[lat_name][0]
     return None
 
 
@@ -312,7 +352,10 @@ def check_projected_range(frame: gpd.GeoDataFrame, path: Path) -> None:
     """Projected coordinates the CRS cannot hold: a point inside each geometry is taken to lon/lat and
     back; where it does not come back (EPSG:3857 at 10^12 m lands on the pole) or is not finite, the rows
     are refused, naming the CRS and the area it is for. Lon/lat data are checked by their degrees."""
-    if frame.crs is None or frame.crs.is_geographic or frame.empty:
+    if frame.crs is None or frame.empty:
+        return
+    require_crs(frame, path)
+    if frame.crs.is_geographic:
         return
     from pyproj import Transformer
 
@@ -364,7 +407,7 @@ def points_from_table(
     degrees; degrees must lie within [−180, 360] longitude and [−90, 90] latitude), or, where no
     coordinate columns are given or found, the geometries of a WKT column (:func:`geometry_from_wkt`;
     ``points_only`` for sites and suppliers)."""
-    if not (lon or lat) and coordinate_pair(frame) is None and (wkt := wkt_column(frame)) is not None:
+    if not (lon or lat) and coordinate_pair(frame, path) is None and (wkt := wkt_column(frame)) is not None:
         return geometry_from_wkt(frame, wkt, path, crs, points_only)
     lon, lat = coordinate_columns(frame, path, lon, lat, fix)
     xy = {}
@@ -474,8 +517,10 @@ def read_regions(
 
 
 def parse_flags(values: pd.Series, path: Path, column: str) -> pd.Series:
-    """true/false/yes/no/1/0 (case-insensitive; empty = false) as booleans."""
-    text = values.fillna("").astype(str).str.strip().str.lower()
+    """true/false/yes/no/1/0 (case-insensitive; empty = false) as booleans; 1.0 and 0.0 too, as a
+    column of 1s with an empty cell is read as floats."""
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip().str.lower()
+    text = text.replace({"1.0": "1", "0.0": "0"})
     bad = ~text.isin(TRUE_WORDS | FALSE_WORDS)
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])

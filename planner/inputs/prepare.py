@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,13 +78,19 @@ class Inputs:
 
 
 def parse_select(values: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """``COLUMN=VALUE[,VALUE...]`` strings as (column, values) pairs."""
+    """``COLUMN=VALUE[,VALUE...]`` strings as (column, values) pairs; a value holding a comma is quoted
+    as in a CSV file (``name="Washington, D.C."``) or its comma escaped (``name=Washington\\, D.C.``)."""
     parsed = []
     for text in values:
         column, sep, wanted = text.partition("=")
         if not sep or not column.strip() or not wanted.strip():
             raise InputError(f"--select '{text}': use COLUMN=VALUE[,VALUE...], e.g. --select STUSPS=NC")
-        parsed.append((column.strip(), tuple(v.strip() for v in wanted.split(",") if v.strip())))
+        try:
+            split = next(csv.reader([wanted], skipinitialspace=True, escapechar="\\", strict=True))
+        except csv.Error:
+            raise InputError(f"--select '{text}': a quote is not closed; quote a value with a comma as "
+                             '"Washington, D.C."') from None
+        parsed.append((column.strip(), tuple(v.strip() for v in split if v.strip())))
     return tuple(parsed)
 
 

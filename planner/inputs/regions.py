@@ -23,7 +23,7 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from planner.errors import InputError, truncated
-from planner.inputs.config import ModelConfig, RegionsConfig
+from planner.inputs.config import ModelConfig, RegionsConfig, dotted_key
 from planner.inputs.geo import representative_lonlat, wrap_longitude
 from planner.inputs.io import ID_NAMES, read_regions, require_columns
 from planner.inputs.validate import (
@@ -124,13 +124,18 @@ def numeric_like(values: pd.Series) -> bool:
     return len(text) > 0 and bool(pd.to_numeric(text, errors="coerce").notna().mean() > 0.5)
 
 
-def find_column(frame: gpd.GeoDataFrame, names: tuple[str, ...], numeric: bool) -> str | None:
-    """The first column whose lower-case name is in ``names`` (numeric ones only if asked)."""
-    by_lower = {str(column).lower(): column for column in frame.columns if column != frame.geometry.name}
+def find_column(frame: gpd.GeoDataFrame, names: tuple[str, ...], numeric: bool, path=None,
+                option: str = "") -> str | None:
+    """The first column whose lower-case name is in ``names`` (numeric ones only if asked); two columns
+    named alike but for case ('demand', 'Demand') are an error naming ``option``, since either may be meant."""
     for name in names:
-        column = by_lower.get(name)
-        if column is not None and (not numeric or numeric_like(frame[column])):
-            return column
+        matches = [column for column in frame.columns
+                   if column != frame.geometry.name and str(column).lower() == name]
+        if len(matches) > 1:
+            raise InputError(f"{path or 'the data'}: columns {truncated(matches)} differ only in case, so which one "
+                             f"is meant is unclear; name it with {option or 'its option'} (or rename the others)")
+        if matches and (not numeric or numeric_like(frame[matches[0]])):
+            return matches[0]
     return None
 
 
@@ -140,7 +145,8 @@ def found_id_column(frame: gpd.GeoDataFrame, source: RegionSource) -> str:
     are numbered (a duplicated ``region_id`` column itself stays, and ``check_ids`` reports it)."""
     if source.id_column is not None:
         return source.id_column
-    id_column = find_column(frame, ID_NAMES, numeric=False) or sole_text_key(frame, source)
+    id_column = find_column(frame, ID_NAMES, numeric=False, path=source.path, option="--id-column") \
+        or sole_text_key(frame, source)
     if id_column is None:
         logger.info("%s: no id column given or found; regions are numbered by row", source.path)
         return ROW_NUMBER_ID
@@ -182,7 +188,9 @@ def resolve_columns(frame: gpd.GeoDataFrame, source: RegionSource, needs_demand:
         if column is not None and column == geometry:
             raise InputError(f"{source.path}: '{column}' is the geometry column; name a data column with {option}")
     id_column = found_id_column(frame, source)
-    demand_column = source.demand_column or (find_column(frame, DEMAND_NAMES, numeric=True) if needs_demand else None)
+    demand_column = source.demand_column or (
+        find_column(frame, DEMAND_NAMES, numeric=True, path=source.path, option="--demand-column")
+        if needs_demand else None)
     numeric = [c for c in frame.columns if c not in (geometry, id_column) and numeric_like(frame[c])]
     if needs_demand and demand_column is None and len(numeric) == 1:
         demand_column = numeric[0]
@@ -229,11 +237,17 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     columns = {"id": None if numbered else id_column, "demand": base_column if needs_base else None}
     note_columns_taken(source, columns)
     demand_columns = ([base_column] if needs_base else []) + product_columns
+    owners = {p.demand_column: dotted_key("products", name, "demand_column")
+              for name, p in config.products.items() if p.demand_column}
     for column in demand_columns:  # before the row numbers join the columns a message lists as the file's
-        require_columns(frame, [column], source.path, "set --demand-column or the product's demand_column" if rated
-                        else "the base demand column, regions.demand_column or --demand-column, which the "
-                        "candidate rules read: name a column of the file, or leave it out to rank by the products' "
-                        "total demand")
+        if column in owners:
+            fix = f"{owners[column]} in the model file names it: name a column of the file"
+        elif rated:
+            fix = "set --demand-column or the product's demand_column"
+        else:
+            fix = ("the base demand column, regions.demand_column or --demand-column, which the candidate rules "
+                   "read: name a column of the file, or leave it out to rank by the products' total demand")
+        require_columns(frame, [column], source.path, fix)
     if numbered:
         frame = frame.assign(**{ROW_NUMBER_ID: (frame.index + 1).astype(str)})
     frame = check_regions(frame, source.path, id_column, demand_columns, source.demand_point_columns)
@@ -249,7 +263,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     )
     if not needs_base:  # every product has its own column and none is named: candidate rules rank by total demand
         base = demand.sum(axis=1)
-    warn_plausible_mistakes(frame, source.path, demand)
+    warn_plausible_mistakes(frame, source.path, demand, tuple(dict.fromkeys(demand_columns)))
     regions, columns["name"] = named_regions(frame, source, id_column)
     return source, RegionData(regions, lon, lat, base, demand, columns)
 
@@ -288,7 +302,8 @@ def named_regions(frame: gpd.GeoDataFrame, source: RegionSource, id_column: str)
             f"{truncated(available, 12)}"
         )
     if name_column is None and not source.from_model:
-        name_column = find_column(frame, NAME_NAMES, numeric=False)
+        name_column = find_column(frame, NAME_NAMES, numeric=False, path=source.path,
+                                  option="regions.name_column in the model file")
     regions = frame.rename(columns={id_column: "region_id"}) if id_column != "region_id" else frame
     names = frame[name_column].astype(str).to_numpy() if name_column else regions["region_id"]
     return regions.assign(region_name=names), name_column

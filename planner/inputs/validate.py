@@ -14,9 +14,9 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 from scipy.spatial import cKDTree
 
-from planner.errors import InputError, truncated
+from planner.errors import InputError, has_control_characters, truncated
 from planner.inputs.geo import EARTH_RADIUS_KM, great_circle_km, has_finite_geometry, require_crs, unit_vectors
-from planner.inputs.io import decimal_comma_hint, id_text, require_columns
+from planner.inputs.io import decimal_comma_hint, id_text, require_columns, sniffed_separator
 from planner.inputs.screen import MAX_DEMAND
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,11 @@ def check_ids(frame: pd.DataFrame, column: str, path: Path, what: str) -> pd.Ser
     if empty.any():
         rows = file_rows(frame, empty)
         raise InputError(f"{path}: column '{column}' is empty in rows {truncated(rows)}; give every {what} an id")
+    controlled = ids.map(has_control_characters)
+    if controlled.any():
+        rows = file_rows(frame, controlled.to_numpy())
+        raise InputError(f"{path}: column '{column}' has control characters in rows {truncated(rows)} (e.g. "
+                         f"{ascii(ids[controlled].iloc[0])}); remove them from the ids")
     duplicated = ids[ids.duplicated()].unique().tolist()
     if duplicated:
         raise InputError(f"{path}: column '{column}' has duplicated ids {truncated(duplicated)}; ids must be unique")
@@ -253,9 +258,10 @@ def check_demand_points(frame: gpd.GeoDataFrame, path: Path, lon, lat, columns: 
         )
 
 
-def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndarray) -> list[str]:
+def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndarray,
+                            demand_columns: tuple[str, ...] = ()) -> list[str]:
     """Warnings (logged and returned) for inputs that are valid but probably not meant: regions that
-    are lines, all-zero demand."""
+    are lines or several points, all-zero demand, demand columns whose dots may group thousands."""
     messages = []
     kinds = set(frame.geometry.geom_type.dropna())
     lines = sorted(kinds & {"LineString", "MultiLineString", "LinearRing"})
@@ -269,9 +275,29 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
                         "point per row to place demand at every point")
     if not (np.asarray(demand) > 0).any():
         messages.append(f"{path}: all demand is zero; there is nothing to plan (check the demand column and rates)")
+    grouped = [column for column in demand_columns if dots_may_group_thousands(path, frame[column].to_numpy())]
+    if grouped:
+        messages.append(f"{path}: every value of column '{grouped[0]}' has at most three decimals in a ';'-separated "
+                        "file; if '.' "
+                        "groups thousands there (282.316 meaning 282316), the demand is read 1,000× too small: "
+                        "write the digits alone")
     for message in messages:
         logger.warning(message)
     return messages
+
+
+def dots_may_group_thousands(path: Path, demand: np.ndarray) -> bool:
+    """Whether ``path`` is a ';'-separated table (as European spreadsheets write CSV) whose demand values
+    all have at most three decimals, most of them three (282.316, 312.792): there a '.' often groups
+    thousands, which a reader takes for the decimal mark."""
+    values = np.asarray(demand, dtype=float).ravel()
+    values = values[np.isfinite(values) & (values > 0)]
+    if len(values) < 3 or Path(path).suffix.lower() not in {".csv", ".txt"} or sniffed_separator(Path(path)) != ";":
+        return False
+    thousandths = values * 1000
+    whole_thousandths = np.abs(thousandths - np.round(thousandths)) <= 1e-6 * np.maximum(1.0, thousandths)
+    three_decimals = np.abs(values * 100 - np.round(values * 100)) > 1e-6 * np.maximum(1.0, values * 100)
+    return bool(whole_thousandths.all() and three_decimals.mean() > 0.5)
 
 
 def far_sites(site_ids, site_lon, site_lat, demand_lon, demand_lat) -> list[str]:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planner.errors import InputError, PlannerError
-from planner.inputs.config import ModelConfig, model_config_from_dict
+from planner.inputs.config import ModelConfig, dotted_key, key_parts, model_config_from_dict
 from planner.inputs.prepare import DataOptions
 from planner.solver.outcome import SolverOptions, Status
 from planner.studies.compare import (
@@ -110,7 +110,7 @@ def _fixed_cost_keys(config: ModelConfig, role: str) -> tuple[tuple[str, float],
         facility = config.facility_types[name]
         for field in ("opening_cost_per_yr", "module_cost_per_yr"):
             if getattr(facility, field) > 0:
-                keys.append((f"facility_types.{name}.{field}", float(getattr(facility, field))))
+                keys.append((dotted_key("facility_types", name, field), float(getattr(facility, field))))
     return tuple(keys)
 
 
@@ -125,7 +125,7 @@ def custom_products(config: ModelConfig) -> list[str]:
 
 def _demand_keys(config: ModelConfig, products) -> tuple[tuple[str, float], ...]:
     """demand_rate of ``products`` (those with their own demand_column ignore it and are left out)."""
-    return tuple((f"products.{p}.demand_rate", float(config.products[p].demand_rate)) for p in products
+    return tuple((dotted_key("products", p, "demand_rate"), float(config.products[p].demand_rate)) for p in products
                  if config.products[p].demand_column is None and config.products[p].demand_rate > 0)
 
 
@@ -133,7 +133,7 @@ def candidate_parameters(config: ModelConfig, spread: float = DEFAULT_SPREAD) ->
     """The default set (see the module docstring), those the model has nothing for (no custom product,
     fixed costs of 0) with no keys."""
     low, high = 1.0 - spread, 1.0 + spread
-    transport = tuple((f"transport.{name}.cost_per_unit_km", float(mode.cost_per_unit_km))
+    transport = tuple((dotted_key("transport", name, "cost_per_unit_km"), float(mode.cost_per_unit_km))
                       for name, mode in config.transport.items() if mode.cost_per_unit_km > 0)
     return [
         Parameter("transport_cost", "transport cost", transport, low, high),
@@ -180,9 +180,9 @@ def parse_range(text: str) -> tuple[str, float, float]:
 def _model_key_parameter(config: ModelConfig, key: str, low: float, high: float, known: list[str]) -> Parameter:
     """A parameter of one dotted model key over an absolute range in the key's own unit."""
     node, walked = config.model_dump(mode="python"), []
-    for part in key.split("."):
+    for part in key_parts(key, "--sensitivity-param"):
         if not isinstance(node, dict) or part not in node:
-            where = f"'{'.'.join(walked)}'" if walked else f"model '{config.name}'"
+            where = f"'{dotted_key(*walked)}'" if walked else f"model '{config.name}'"
             raise InputError(f"--sensitivity-param '{key}': '{part}' is not a key of {where}; use a parameter "
                              f"({', '.join(known)}) or a dotted model key such as facility_types.<name>.opening_cost_"
                              "per_yr")

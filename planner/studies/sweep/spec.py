@@ -21,7 +21,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from planner.errors import InputError
-from planner.inputs.config import ModelConfig
+from planner.inputs.config import ModelConfig, dotted_key, key_parts
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +104,13 @@ def _check_key(config: ModelConfig, key: str) -> bool:
     """Raise unless ``key`` names a numeric value of the model; True when it is an integer."""
     node = config.model_dump(mode="python")
     walked = []
-    for part in key.split("."):
+    parts = key_parts(key, "--vary")
+    for part in parts:
         if node is None:  # an optional table the model leaves out, e.g. products.p.service
-            raise InputError(f"--vary '{key}': {'.'.join(walked)} is not set in model '{config.name}'; add it to the "
-                             "model file to vary its keys")
+            raise InputError(f"--vary '{key}': {dotted_key(*walked)} is not set in model '{config.name}'; add it to "
+                             "the model file to vary its keys")
         if not isinstance(node, dict) or part not in node:
-            where = ".".join(walked) or "the model file"
+            where = dotted_key(*walked) if walked else "the model file"
             known = sorted(node) if isinstance(node, dict) else []
             raise InputError(
                 f"--vary '{key}': '{part}' is not a key of {where} in model '{config.name}'"
@@ -120,7 +121,7 @@ def _check_key(config: ModelConfig, key: str) -> bool:
     if isinstance(node, bool) or not (node is None or isinstance(node, int | float)):
         raise InputError(f"--vary '{key}': the value there is {type(node).__name__}, not a number; vary a numeric key")
     if node is None:  # an optional value left unset: the schema's annotation says whether it is whole
-        return _declared_integer(config, key.split("."))
+        return _declared_integer(config, parts)
     return isinstance(node, int) and not isinstance(node, bool)
 
 

@@ -1,0 +1,178 @@
+"""A user's own names, columns and CRS: control characters, names with dots or in two Unicode forms,
+reserved type names, columns named alike but for case, dots grouping thousands, CRSs that place nothing
+on the map, and the small parsing rules of --select, --out and the sites flags."""
+
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from planner.cli import main
+from planner.errors import InputError
+from planner.export.folder import check_output_name
+from planner.export.workbook import cell_value
+from planner.inputs.config import dotted_key, key_parts, read_model_config, set_dotted
+from planner.inputs.io import parse_flags
+from planner.inputs.prepare import parse_select
+from tests.test_reader_defects import AU, load, model_file, regions_csv
+
+PRODUCT_TOML = """name = "t"
+carbon_price = 0.0
+[products.{product}]
+demand_rate = 1.0
+unmet_penalty_per_unit = 1000.0
+[transport.{transport}]
+cost_per_unit_km = 0.01
+[facility_types.{facility}]
+opening_cost_per_yr = 100.0
+[facility_types.{facility}.products.{product}]
+cost_per_unit = 1.0
+"""
+
+
+def model_text(tmp_path: Path, product: str = "standard", transport: str | None = None,
+               facility: str = "plant") -> Path:
+    path = tmp_path / "names.toml"
+    path.write_text(PRODUCT_TOML.format(product=product, transport=transport or product, facility=facility),
+                    encoding="utf-8")
+    return path
+
+
+def test_control_characters_in_region_ids_are_refused_with_the_rows(tmp_path):
+    rows = [("A\x0bB", 151.21, -33.87, 5300), *AU[1:]]
+    model = model_file(tmp_path, regions_csv(tmp_path / "r.csv", rows))
+    with pytest.raises(InputError, match=r"control characters in rows 1 .*'A\\x0bB'"):
+        load(model)
+
+
+def test_control_characters_in_model_names_are_refused(tmp_path):
+    with pytest.raises(InputError, match="control characters"):
+        read_model_config(model_text(tmp_path, product='"std\\u001b[31m"'))
+
+
+def test_the_workbook_replaces_control_characters_in_other_columns():
+    assert cell_value("north\x0bside") == "north\ufffdside"
+    assert cell_value("tab\tkept") == "tab\tkept"
+
+
+@pytest.mark.parametrize("name", ["unmet", "No demand"])
+def test_a_facility_type_named_as_a_map_label_is_refused(tmp_path, name):
+    with pytest.raises(InputError, match="the maps' label"):
+        read_model_config(model_text(tmp_path, facility=f'"{name}"'))
+
+
+def test_model_names_in_two_unicode_forms_are_one_name(tmp_path):
+    composed, decomposed = unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")
+    config = read_model_config(model_text(tmp_path, product=f'"{composed}"', transport=f'"{decomposed}"'))
+    assert list(config.transport) == list(config.products) == [composed]
+
+
+def test_dotted_keys_quote_names_with_dots_and_read_back():
+    key = dotted_key("products", "std.v2", "demand_rate")
+    assert key == 'products."std.v2".demand_rate'
+    assert key_parts(key) == ["products", "std.v2", "demand_rate"]
+    assert key_parts("transport.standard.cost_per_unit_km") == ["transport", "standard", "cost_per_unit_km"]
+    with pytest.raises(InputError, match="not a dotted key"):
+        key_parts('products."open')
+
+
+def test_a_product_with_a_dot_is_set_by_its_quoted_key(tmp_path):
+    config = read_model_config(model_text(tmp_path, product='"std.v2"'))
+    updated = set_dotted(config, dotted_key("products", "std.v2", "demand_rate"), 3.0)
+    assert updated.products["std.v2"].demand_rate == 3.0
+    with pytest.raises(InputError, match='known there: "std.v2"'):
+        set_dotted(config, "products.std.v2.demand_rate", 3.0)
+
+
+def test_columns_named_alike_but_for_case_are_an_error_naming_the_option(tmp_path):
+    path = tmp_path / "r.csv"
+    pd.DataFrame({"id": ["a", "b"], "lon": [1.0, 2.0], "lat": [40.0, 41.0], "demand": [1.0, 2.0],
+                  "Demand": [1000.0, 2000.0]}).to_csv(path, index=False)
+    model = model_file(tmp_path, path, 'id_column = "id"')
+    with pytest.raises(InputError, match="demand, Demand differ only in case.*--demand-column"):
+        load(model)
+    pd.DataFrame({"id": ["a", "b"], "lon": [1.0, 2.0], "lat": [40.0, 41.0], "LAT": [4.0, 4.1],
+                  "pop": [1.0, 2.0]}).to_csv(path, index=False)
+    with pytest.raises(InputError, match="lat, LAT differ only in case.*--lat-column"):
+        load(model_file(tmp_path, path))
+
+
+def test_dots_that_may_group_thousands_warn_in_a_semicolon_file(tmp_path, caplog):
+    rows = [("SYD", 151.21, -33.87, "282.316"), ("MEL", 144.96, -37.81, "312.792"), ("BNE", 153.03, -27.47, "95.120")]
+    model = model_file(tmp_path, regions_csv(tmp_path / "r.csv", rows, header="id;lon;lat;pop", sep=";"))
+    load(model)
+    assert "groups thousands" in caplog.text
+    caplog.clear()
+    rows = [(name, lon, lat, f"{value}.5") for name, lon, lat, value in AU]  # one decimal: a real fraction
+    load(model_file(tmp_path, regions_csv(tmp_path / "r.csv", rows, header="id;lon;lat;pop", sep=";")))
+    assert "groups thousands" not in caplog.text
+
+
+def test_a_value_with_dots_grouping_thousands_gets_the_hint(tmp_path):
+    rows = [("SYD", 151.21, -33.87, "1.640.072"), *AU[1:]]
+    model = model_file(tmp_path, regions_csv(tmp_path / "r.csv", rows, header="id;lon;lat;pop", sep=";"))
+    with pytest.raises(InputError, match="dots as thousands separators are not read"):
+        load(model)
+
+
+@pytest.mark.parametrize("crs, kind", [("EPSG:5703", "vertical"), (
+    'LOCAL_CS["x",LOCAL_DATUM["x",0],UNIT["m",1],AXIS["X",EAST],AXIS["Y",NORTH]]', "engineering")])
+def test_a_crs_that_places_nothing_on_the_map_is_refused(tmp_path, crs, kind):
+    model = model_file(tmp_path, regions_csv(tmp_path / "r.csv"))
+    result = CliRunner().invoke(main, ["validate", "--model", str(model), "--crs", crs])
+    assert result.exit_code == 2
+    assert f"not a horizontal lon/lat or projected CRS (it is {kind}" in result.output
+
+
+def test_select_values_with_commas_are_quoted_or_escaped():
+    assert parse_select(['name="Washington, D.C.",Boston']) == (("name", ("Washington, D.C.", "Boston")),)
+    assert parse_select(["name=Washington\\, D.C."]) == (("name", ("Washington, D.C.",)),)
+    assert parse_select(["STUSPS=NC, SC"]) == (("STUSPS", ("NC", "SC")),)
+
+
+def test_out_with_dotdot_after_a_missing_folder_is_refused_before_solving(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="'newdir' does not exist"):
+        check_output_name(Path("newdir/../result"))
+    (tmp_path / "there").mkdir()
+    check_output_name(Path("there/../result"))
+
+
+def test_sites_flags_read_as_floats_where_a_cell_is_empty():
+    flags = parse_flags(pd.Series([1.0, None, 0.0]), Path("sites.csv"), "forced")
+    assert flags.tolist() == [True, False, False]
+
+
+def test_excel_ids_formatted_with_leading_zeros_keep_them(tmp_path):
+    from openpyxl import Workbook
+
+    from planner.inputs.io import read_table
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "lon", "lat", "pop"])
+    for row in ([2134, 1.0, 2.0, 3.0], [], [1002, 1.0, 2.0, 3.0], ["x7", 1.0, 2.0, 3.0], [55, 1.0, 2.0, 3.0]):
+        sheet.append(row)
+    for row in (2, 4):
+        sheet.cell(row, 1).number_format = "00000"
+    workbook.save(tmp_path / "r.xlsx")
+    table = read_table(tmp_path / "r.xlsx", "regions", "REGIONS", ["id"])
+    assert table["id"].tolist()[:1] + table["id"].tolist()[2:] == ["02134", "01002", "x7", "55"]
+
+
+def test_long_legend_labels_are_wrapped():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    from planner.export.static_map import LEGEND_LABEL_CHARS, _legend
+
+    name = "Regional assembly hub (contract manufacturer, 2 shifts)"
+    legend = _legend(Figure(), "types", [Patch(label=name), Patch(label="plant")])
+    lines = [text.get_text() for text in legend.get_texts()]
+    assert lines[1] == "plant" and lines[0].replace("\n", " ") == name
+    assert max(len(line) for line in lines[0].splitlines()) <= LEGEND_LABEL_CHARS
