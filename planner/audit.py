@@ -367,9 +367,11 @@ def inbound_cost(problem: Problem, joined: Joined) -> float:
 
 def check_setups(problem: Problem, joined: Joined) -> list[Check]:
     """Every (facility, product) with flow pays its setup, as the sites table shows (``setup_paid``,
-    currency/yr unpaid)."""
+    currency/yr unpaid); a flow within the quantity tolerance (a solver's rounding, as the closed-site
+    check allows) needs none."""
     flows = joined.tables.flows
-    made = flows[flows["quantity"] > 0][["site_id", "facility_type", "product"]].drop_duplicates()
+    made = flows[flows["quantity"] > joined.quantity_tolerance][["site_id", "facility_type", "product"]]
+    made = made.drop_duplicates()
     made = made.merge(joined.options, on=["site_id", "facility_type"], how="left").dropna(subset=["option"])
     product_position = {p: i for i, p in enumerate(problem.product_ids)}
     option, product = made["option"].astype(int).to_numpy(), made["product"].map(product_position).to_numpy()

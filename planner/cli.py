@@ -632,7 +632,8 @@ def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
                f"(gap {gap_text(block['mip_gap'], 3)}), expected {block['expected_cost']:,.0f} {currency}/yr, "
                f"CVaR {block['cvar_alpha']} {block['cvar']:,.0f}, worst {block['worst_case']:,.0f}")
     if block["eev"] is None:  # the mean-value network is infeasible in some scenario
-        click.echo(f"value       VSS unbounded (the mean-value network misses a service level in some scenario), "
+        click.echo(f"value       VSS unbounded (the mean-value network is infeasible in some scenario: a service "
+                   "level it misses or too little capacity for demand that must be served), "
                    f"EVPI {block['evpi']:,.0f} (WS {block['ws']:,.0f}) {currency}/yr")
     else:
         terms = (f" (objective terms: expected + {block['cvar_weight']:g} × CVaR, as EEV and WS)"
@@ -1082,7 +1083,7 @@ def _alternative_line(row) -> str:
     if row.alternative:
         solves = f"diversity {row.diversity_status}, gap {gap_text(row.diversity_gap)}; cost {solves}"
     changes = f"opened [{row.sites_opened}] closed [{row.sites_closed}] retyped [{row.sites_retyped}]"
-    return (f"{name:14} cost {row.audited_cost:,.0f} (+{row.above_optimum_pct:.2f}%), {row.distance_to_optimum} "
+    return (f"{name:14} cost {row.audited_cost:,.0f} ({row.above_optimum_pct:+.2f}%), {row.distance_to_optimum} "
             f"options differ ({solves})" + ("" if row.alternative == 0 else f": {changes}"))
 
 

@@ -126,3 +126,11 @@ def test_the_count_of_alternatives_is_limited(tmp_path, count):
 
     with pytest.raises(InputError, match=f"--count {count}: give between 1 and 100 alternatives"):
         near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.10, count=count)
+
+
+def test_the_cost_budget_lies_above_a_negative_optimum_too():
+    from planner.studies.mga import cost_budget
+
+    assert cost_budget(-1_504_497.0, 0.10) == pytest.approx(-1_354_047.3)  # revenue above costs: still above it
+    assert cost_budget(200.0, 0.05) == pytest.approx(210.0)
+    assert cost_budget(0.0, 0.05) == 0.0

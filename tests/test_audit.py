@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from planner.audit import audit
@@ -73,3 +74,16 @@ def test_co2_cap_and_unmet_limit_are_checked(run):
     limited = dataclasses.replace(run.problem, max_unmet=np.array([5.0]))
     report = audit(limited, ResultTables(sites=run.tables.sites, flows=flows, regions=regions), None)
     assert "unmet_limit" in report.failures
+
+
+def test_a_flow_within_the_tolerance_from_a_closed_site_needs_no_setup():
+    problem = dense_problem([10, 10], [1000.0, 1000.0], [25.0, 25.0], [[1.0, 2.0], [50.0, 50.0]], penalty=1000.0)
+    problem = dataclasses.replace(problem, setup_cost=np.array([[40.0], [40.0]]))
+    result = solve_problem(problem, EXACT)
+    assert result.audit.passed and result.report.objective == pytest.approx(1070.0)
+    assert list(result.tables.sites["site_id"]) == [problem.site_ids[0]]
+    stray = result.tables.flows.iloc[[0]].assign(site_id=problem.site_ids[1], cost=0.0)
+    for quantity, passes in ((1e-9, True), (1.0, False)):
+        flows = pd.concat([result.tables.flows, stray.assign(quantity=quantity)], ignore_index=True)
+        report = audit(problem, dataclasses.replace(result.tables, flows=flows), result.report.objective)
+        assert ("setup_paid" not in report.failures) is passes

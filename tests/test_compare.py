@@ -73,7 +73,7 @@ def test_sweep_parses_and_flips_the_network(tmp_path):
     assert table.loc[300.0, "n_microfactory"] == 0 and table.loc[300.0, "n_central"] == 2
 
 
-@pytest.mark.parametrize("text", ["x=1:2", "x=a:b:3", "x=1:2:1", "nokey"])
+@pytest.mark.parametrize("text", ["x=1:2", "x=a:b:3", "x=1:2:1", "nokey", "x=1_0:20:3", "x=1:2:1_0"])
 def test_bad_sweep_is_an_input_error(text):
     with pytest.raises(InputError, match="KEY=START:STOP:N"):
         Sweep.parse(text)

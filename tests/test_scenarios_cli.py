@@ -325,3 +325,44 @@ def test_a_service_level_one_scenario_cannot_meet_names_the_scenario(tmp_path):
     line = assert_clean_failure(result, tmp_path / "out", exit_code=1)
     assert line.startswith("error: scenario high: product 'widget': the service level asks 90.0% of its demand "
                            "within 1 km, but only 84.9% of it has any candidate site that near")
+
+
+def test_a_scenario_no_network_can_serve_is_named(tmp_path):
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL.replace("unmet_penalty_per_unit = 1000.0     # USD/unit\n", ""))
+    text = GOOD.replace("high,b,widget,300", "high,b,widget,3000")
+    result = run_solve(tmp_path, "--scenarios", str(write_scenarios(tmp_path, text)))
+    assert_clean_failure(result, tmp_path / "out", "scenario 'high' (the one with the most demand that must be "
+                         "served)", "can make at most 1,200", exit_code=1)
+
+
+def test_the_per_product_capacity_check_counts_only_the_makers():
+    import dataclasses
+
+    from planner.errors import InfeasibleError
+    from planner.inputs.screen import check_capacity
+    from tests.builders import dense_problem
+
+    # two products on one site pair: the plant (capacity 50) makes both, the micro (capacity 10) only 'custom'
+    problem = dense_problem([30, 30], [1.0, 1.0], [50.0, 10.0], [[1.0, 1.0], [1.0, 1.0]])
+    assert problem.n_arcs == 4
+    per_product = {name: np.repeat(getattr(problem, name), 2) for name in (
+        "unmet_penalty", "max_distance_km", "max_unmet", "service_share", "service_km", "service_minutes")}
+    two = dataclasses.replace(
+        problem, product_ids=("standard", "custom"), demand=np.array([[0.0, 30.0], [30.0, 0.0]]),
+        setup_cost=np.zeros((2, 2)), arc_product=np.array([1, 0, 1, 1]), **per_product)
+    check_capacity(two)  # 60 ≤ 60 in all, custom 30 ≤ 60
+    custom_only_micro = dataclasses.replace(two, arc_product=np.array([0, 0, 1, 1]), arc_region=np.array([1, 1, 0, 0]))
+    with pytest.raises(InfeasibleError, match="product 'custom': .* 30 units/yr but the 1 sites .* at most 10"):
+        check_capacity(custom_only_micro)
+
+
+def test_must_serve_demand_missing_from_some_scenarios_solves_without_warnings(tmp_path, recwarn):
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL.replace("unmet_penalty_per_unit = 1000.0     # USD/unit\n", ""))
+    result = run_solve(tmp_path, "--scenarios", str(write_scenarios(tmp_path, GOOD)))  # 'low' has no rows c, d
+    assert result.exit_code == 0, result.stderr
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert "RuntimeWarning" not in result.stderr

@@ -277,7 +277,7 @@ def test_a_fixed_network_too_small_for_a_scenario_is_infeasible_not_an_internal_
     assert math.isinf(analyse(sp, EXACT).eev)
 
 
-def test_a_role_strategy_drops_the_other_roles_forced_sites():
+def test_a_role_strategy_drops_the_other_roles_forced_sites(caplog):
     """Site A (central) is forced: the hybrid plans keep it, but micro_only, as ``planner compare``'s
     variant, has no central plant at all (it kept the forced plant and opened no microfactory, the
     central-only network under another name); central_only keeps A."""
@@ -287,6 +287,7 @@ def test_a_role_strategy_drops_the_other_roles_forced_sites():
     scenarios = Scenarios(("high", "low"), np.array([0.5, 0.5]), np.array([[[150.0]], [[10.0]]]))
     sp = stochastic_problem(problem, scenarios, ["microfactory", "central"])
     strategies = analyse(sp, EXACT).strategies
+    assert "strategy micro_only: forced/existing sites s0 are of facility types it leaves out" in caplog.text
     assert strategies["micro_only"].facilities.get("c", 0) == 0 and strategies["micro_only"].facilities["m"] >= 1
     central_only = strategies["central_only"].facilities
     assert central_only.get("c") == 1 and central_only.get("m", 0) == 0

@@ -282,3 +282,16 @@ def test_the_workers_start_with_ctrl_c_blocked_and_the_planner_keeps_it():
         masks = client.run(_blocked_signals)
     assert masks and all(int(signal.SIGINT) in mask for mask in masks.values())
     assert int(signal.SIGINT) not in _blocked_signals()
+
+
+@pytest.mark.parametrize("text", ["carbon_price=1_0,2", "carbon_price=0:100:1_0", "carbon_price=1_0:20"])
+def test_vary_refuses_digit_separators(text):
+    with pytest.raises(InputError, match="use KEY=START:STOP:N"):
+        Vary.parse(text)
+
+
+def test_sensitivity_ranges_refuse_digit_separators():
+    from planner.studies.sensitivity import parse_range
+
+    with pytest.raises(InputError, match="KEY=LOW:HIGH"):
+        parse_range("carbon_price=0:1_0")

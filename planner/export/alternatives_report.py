@@ -68,7 +68,7 @@ def side_by_side_figure(result):
         row = result.table.iloc[alternative.number]
         title = "optimum" if alternative.number == 0 else f"alternative {alternative.number}"
         cost = scaled_text(row["audited_cost"], f"{optimum.problem.currency}/yr")
-        panel.set_title(f"{title}: {cost} (+{row['above_optimum_pct']:.2f}%)\n"
+        panel.set_title(f"{title}: {cost} ({row['above_optimum_pct']:+.2f}%)\n"
                         f"{row['distance_to_optimum']} options differ from the optimum", fontsize=8)
         panel.set_xlim(xmin, xmax)
         panel.set_ylim(ymin, ymax)

@@ -123,6 +123,8 @@ def check_capacity(problem: Problem) -> None:
         smallest_factor[:] = np.inf
         np.minimum.at(smallest_factor, (problem.arc_region, problem.arc_product), problem.arc_demand_factor)
         smallest_factor[~np.isfinite(smallest_factor)] = 1.0
+    if len(problem.product_ids) > 1:  # (one product: the check below, in its words)
+        check_product_capacity(problem, (problem.demand * smallest_factor).sum(axis=0))
     required = float((problem.demand * smallest_factor)[:, must_serve].sum())
     capacity = problem.option_capacity_max
     if required <= 0 or not np.all(np.isfinite(capacity)):
@@ -135,6 +137,24 @@ def check_capacity(problem: Problem) -> None:
         sites = _sites_text(problem, len(top))
         raise InfeasibleError(f"demand that must be served is {required:,.6g} units/yr but {sites} can make at most "
                               f"{top.sum():,.6g}; {_capacity_fix(problem, len(top), len(by_site))}")
+
+
+def check_product_capacity(problem: Problem, product_demand: np.ndarray) -> None:
+    """Each product's demand that must be served ≤ what the sites whose options deliver it can make, each
+    at its largest such option (a necessary condition: the products share that capacity). The sum over
+    products can pass where one product fails: central plants that cannot make a custom product."""
+    must_serve = ~np.isfinite(problem.unmet_penalty)
+    for p in np.flatnonzero(must_serve & (product_demand > 0)).tolist():
+        makers = np.unique(problem.arc_option[problem.arc_product == p])
+        capacity = pd.Series(problem.option_capacity_max[makers]).groupby(problem.option_site[makers]).max()
+        top = np.sort(capacity.to_numpy())[::-1]
+        if problem.max_facilities is not None:
+            top = top[: problem.max_facilities]
+        if top.sum() < product_demand[p] * (1 - 1e-9):
+            raise InfeasibleError(
+                f"product '{problem.product_ids[p]}': demand that must be served is {product_demand[p]:,.6g} units/yr "
+                f"but the {len(top):,} sites whose facility types deliver it can make at most {top.sum():,.6g}; "
+                f"{_capacity_fix(problem, len(top), len(capacity))}")
 
 
 def check_capacity_in_reach(problem: Problem) -> None:

@@ -280,7 +280,7 @@ class Sweep:
         key, sep, spec = text.partition("=")
         parts = spec.split(":")
         try:
-            if not sep or len(parts) != 3:
+            if not sep or len(parts) != 3 or "_" in spec:  # no digit separators: '1_0' is not meant as 10
                 raise ValueError
             start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
             if count < 2:

@@ -2,7 +2,8 @@
 
 1. Solve the cost model: the optimum, cost :math:`C^*` (its incumbent when stopped at a gap).
 2. For k = 1..count: maximise the smallest Hamming distance (in open (site, type) options) to every
-   network found so far, subject to cost ≤ (1 + slack) C* (see ``planner.model.alternatives``);
+   network found so far, subject to cost ≤ C* + slack |C*| (see ``planner.model.alternatives``; |C*|, as with proximity
+   prices the optimum can be negative);
    then fix that network's open decisions and minimise cost again, so each alternative is the
    cheapest way to run its network. Stops early when no network at distance ≥ 1 fits the slack.
 3. Each alternative is audited like any solve, and its audited cost is checked against the budget.
@@ -69,7 +70,7 @@ def near_optimal_networks(config, data, options: SolverOptions, slack: float, co
     timing = Timing()
     inputs, problem, screening = load_and_prepare(config, data, timing)
     optimum = solve_problem(problem, options, Timing(), screen=False)
-    budget = (1 + slack) * float(optimum.report.objective)
+    budget = cost_budget(float(optimum.report.objective), slack)
     index = ModelIndex.from_problem(problem)
     networks = [Alternative(0, optimum, None)]
     stopped = None
@@ -125,6 +126,16 @@ def differences(base: Run, other: Run) -> tuple[list[str], list[str], list[str]]
     return opened, closed, retyped
 
 
+def cost_budget(optimum: float, slack: float) -> float:
+    """The most a near-optimal network may cost: ``slack`` of the optimum's size above it (also where the
+    optimum is negative, revenue from proximity prices exceeding the costs).
+
+    >>> cost_budget(-100.0, 0.25), cost_budget(100.0, 0.25)
+    (-75.0, 125.0)
+    """
+    return optimum + slack * abs(optimum)
+
+
 def alternatives_table(networks: list[Alternative], budget: float) -> pd.DataFrame:
     """One row per network: cost, excess over the optimum, slack check, CO2, counts, distances, differences."""
     optimum = networks[0].run
@@ -145,7 +156,7 @@ def alternatives_table(networks: list[Alternative], budget: float) -> pd.DataFra
                 "objective": run.report.objective,
                 "audited_cost": audited,
                 "above_optimum_pct": 100 * (audited - best) / abs(best) if best else 0.0,
-                "within_slack": bool(audited <= budget * (1 + BUDGET_TOLERANCE)),
+                "within_slack": bool(audited <= budget + BUDGET_TOLERANCE * max(abs(budget), 1.0)),
                 "co2_t": run.tables.co2_t(),
                 **{f"n_{t}": n for t, n in run.tables.facility_counts(run.problem.type_ids).items()},
                 "distance_to_optimum": hamming(run, optimum),

@@ -164,7 +164,7 @@ def parse_range(text: str) -> tuple[str, float, float]:
     key, sep, spec = text.partition("=")
     parts = spec.split(":")
     try:
-        if not sep or not key.strip() or len(parts) != 2:
+        if not sep or not key.strip() or len(parts) != 2 or "_" in spec:  # '1_0' is not meant as 10
             raise ValueError
         low, high = float(parts[0]), float(parts[1])
         if not (math.isfinite(low) and math.isfinite(high) and low < high):

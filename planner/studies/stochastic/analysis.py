@@ -30,7 +30,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 
-from planner.errors import InfeasibleError, SolverError
+from planner.errors import InfeasibleError, SolverError, truncated
 from planner.inputs.scenarios import Scenarios
 from planner.model.index import ModelIndex
 from planner.pipeline import Timing
@@ -368,9 +368,15 @@ class StochasticAnalysis:
         return frame
 
 
-def _with_roles_only(sp: StochasticProblem, roles: set[str]) -> StochasticProblem:
-    """``sp`` without the forcing and the lower counts of the facility types outside ``roles``."""
+def _with_roles_only(sp: StochasticProblem, roles: set[str], name: str) -> StochasticProblem:
+    """``sp`` without the forcing and the lower counts of the facility types outside ``roles``; a
+    warning names forced or existing sites so dropped (their costs are left out of that strategy)."""
     problem = sp.problem
+    dropped = problem.forced & ~_role_mask(sp, roles)
+    if dropped.any():
+        logger.warning("strategy %s: forced/existing sites %s are of facility types it leaves out, so it does "
+                       "without them; its cost leaves out theirs", name,
+                       truncated(problem.site_ids[problem.option_site[dropped]].tolist()))
     kept_types = np.isin(np.asarray(sp.type_role, dtype=object), list(roles))
     problem = dataclasses.replace(problem, forced=problem.forced & _role_mask(sp, roles),
                                   type_min_count=np.where(kept_types, problem.type_min_count, 0))
@@ -475,7 +481,7 @@ def _role_strategy(sp, options, index, name, roles) -> Strategy:
     ``min_count`` go with them (a "micro_only" plan kept a forced central plant and no microfactory)."""
     if (CENTRAL if name == "central_only" else MICRO) not in sp.type_role:
         return _strategy(name, None, sp, None, status="no_such_types")
-    sp = _with_roles_only(sp, roles)
+    sp = _with_roles_only(sp, roles, name)
     allowed = _role_mask(sp, roles)
     try:
         ev = mean_value_run(sp, options, index, allowed=allowed)

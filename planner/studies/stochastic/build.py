@@ -388,7 +388,8 @@ def define_costs(model: pyo.ConcreteModel, sp: StochasticProblem, index: ModelIn
     model.first_stage_cost = pyo.Expression(expr=fixed + setup)
     pair_demand = sp.pair_demand(index)
     arc_cost = problem.arc_unit_cost[None, :] * pair_demand[:, index.arc_pair]  # (N, A) currency/yr at x = 1
-    unmet_cost = index.pair_penalty[None, :] * pair_demand
+    penalty = np.where(np.isfinite(index.pair_penalty), index.pair_penalty, 0.0)  # must-serve pairs have no unmet
+    unmet_cost = penalty[None, :] * pair_demand
     recourse_cost = (1.0 + sp.recourse_premium) * problem.module_cost
     terms: dict[int, list] = {s: [] for s in range(sp.n_scenarios)}
     for s, a in model.SCENARIO_ARCS:

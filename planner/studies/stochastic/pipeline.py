@@ -73,7 +73,12 @@ def screen_scenarios(problem: Problem, scenarios: Scenarios):
     hardest = int(np.argmax(scenarios.demand[:, :, must].sum(axis=(1, 2)))) if must.any() else 0
     demand = scenarios.demand.max(axis=0)
     demand[:, must] = scenarios.demand[hardest][:, must]
-    return screen_problem(dataclasses.replace(problem, demand=demand))
+    try:
+        return screen_problem(dataclasses.replace(problem, demand=demand))
+    except InfeasibleError as error:
+        where = (f"scenario '{scenarios.ids[hardest]}' (the one with the most demand that must be served)"
+                 if must.any() else "the scenarios' demand")
+        raise InfeasibleError(f"{where}: {error}") from None
 
 
 @dataclass(frozen=True)

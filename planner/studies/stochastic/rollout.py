@@ -394,7 +394,8 @@ def define_costs(model, rp: RolloutProblem, index: ModelIndex) -> None:
     r"""``cell_cost[s, t]`` :math:`K_c` (currency/yr) and ``scenario_cost[s]`` :math:`K_s = \sum_t w_t K_{(s,t)}`."""
     problem = rp.problem
     arc_cost = problem.arc_unit_cost[None, None, :] * _cell_arc_demand(rp, index)
-    unmet_cost = index.pair_penalty[None, None, :] * _cell_pair_demand(rp, index)
+    penalty = np.where(np.isfinite(index.pair_penalty), index.pair_penalty, 0.0)  # must-serve pairs have no unmet
+    unmet_cost = penalty[None, None, :] * _cell_pair_demand(rp, index)
     setup_cost = problem.setup_cost[index.setup_option, index.setup_product].tolist()
     terms: dict[tuple[int, int], list] = {cell: [] for cell in rp.cells}
     for s, t, a in model.CELL_ARCS:

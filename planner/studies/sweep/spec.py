@@ -79,7 +79,10 @@ class Vary:
 
 def _listed_values(spec: str) -> tuple[np.ndarray, int]:
     """The values of ``START:STOP:N`` (its two ends and N), ``START:STOP`` or ``V1,V2,...`` (the values
-    and their number); ValueError for anything else, a non-finite value or N < 2."""
+    and their number); ValueError for anything else (Python's digit separators too: '1_0' is no
+    number a user means as 10), a non-finite value or N < 2."""
+    if "_" in spec:
+        raise ValueError
     if ":" in spec:
         parts = spec.split(":")
         if len(parts) not in (2, 3):
