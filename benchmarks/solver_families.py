@@ -141,6 +141,14 @@ def run(args, folder: Path) -> dict:
     return results
 
 
+def seed_number(text: str) -> int:
+    """A seed for ``--seeds``: a whole number ≥ 0 (numpy's generators take no negative seed)."""
+    seed = int(text)
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"{text}: a seed is a whole number ≥ 0")
+    return seed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--time-limit", type=float, default=90.0, help="seconds per instance (default 90)")
@@ -148,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="only the first seed of each class")
     parser.add_argument("--small", action="store_true", help="reduced sizes (CFLP 50 × 200, UFL 100 × 100)")
     parser.add_argument("--only", nargs="*", help="family label prefixes (cflp-r3, kratica, kg-b, ...)")
-    parser.add_argument("--seeds", nargs="*", type=int, help="seeds for every class instead of its fixed ones")
+    parser.add_argument("--seeds", nargs="+", type=seed_number,
+                        help="seeds (≥ 0) for every class instead of its fixed ones")
     parser.add_argument("--keep", type=Path, help="write the instances here and keep them")
     args = parser.parse_args(argv)
     return run_and_report(run, summary, args, "solver_families_")

@@ -1090,7 +1090,7 @@ def _alternative_line(row) -> str:
 @main.command(name="alternatives")
 @data_options
 @click.option("--slack", type=FiniteFloat(min=0), default=0.05, show_default=True,
-              help="Cost slack: each network costs at most (1 + slack) × the optimum.")
+              help="Cost slack: each network costs at most the optimum + slack × |optimum|.")
 @click.option("--count", type=WholeRange(min=1), default=5, show_default=True, help="Alternatives to find.")
 @run_options(" per solve", "results/alternatives_<model name>")
 def alternatives_command(data, model_path, slack, count, out, time_limit, mip_gap, threads, quiet):

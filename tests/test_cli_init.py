@@ -67,3 +67,13 @@ def test_init_refuses_a_demand_rate_too_large_naming_the_option(tmp_path):
         "error: --demand-rate 1e+20: give a positive number below 1e+15 (units/yr per unit of the demand column)"
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stores.csv"]
+
+
+def test_init_takes_no_name_column_where_two_are_named_alike_but_for_case(tmp_path):
+    data = tmp_path / "pts.csv"
+    data.write_text("rid,name,NAME,lon,lat,pop\na,Alpha,ALPHA,0.05,0.05,100\nb,Beta,BETA,0.25,0.05,200\n"
+                    "c,Gamma,GAMMA,0.05,0.25,50\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["init", str(data), "--id-column", "rid", "--demand-column", "pop",
+                                       "--out", str(tmp_path / "m.toml")])
+    assert result.exit_code == 0, result.output
+    assert "name_column =" not in (tmp_path / "m.toml").read_text(encoding="utf-8")

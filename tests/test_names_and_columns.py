@@ -55,6 +55,7 @@ def test_control_characters_in_model_names_are_refused(tmp_path):
 def test_the_workbook_replaces_control_characters_in_other_columns():
     assert cell_value("north\x0bside") == "north\ufffdside"
     assert cell_value("tab\tkept") == "tab\tkept"
+    assert cell_value("c1\x85kept") == "c1\x85kept"  # a workbook holds these
 
 
 @pytest.mark.parametrize("name", ["unmet", "No demand"])
@@ -63,10 +64,16 @@ def test_a_facility_type_named_as_a_map_label_is_refused(tmp_path, name):
         read_model_config(model_text(tmp_path, facility=f'"{name}"'))
 
 
-def test_model_names_in_two_unicode_forms_are_one_name(tmp_path):
+def test_model_names_in_two_unicode_forms_are_named_as_such(tmp_path):
     composed, decomposed = unicodedata.normalize("NFC", "café"), unicodedata.normalize("NFD", "café")
-    config = read_model_config(model_text(tmp_path, product=f'"{composed}"', transport=f'"{decomposed}"'))
-    assert list(config.transport) == list(config.products) == [composed]
+    with pytest.raises(InputError, match="looks the same but is written in another Unicode form"):
+        read_model_config(model_text(tmp_path, product=f'"{composed}"', transport=f'"{decomposed}"'))
+    path = model_text(tmp_path, product=f'"{decomposed}"')  # one form throughout: kept as written
+    assert list(read_model_config(path).products) == [decomposed]
+    path.write_text(path.read_text(encoding="utf-8") + f'[products."{composed}"]\ndemand_rate = 1.0\n',
+                    encoding="utf-8")
+    with pytest.raises(InputError, match="twice, written in two Unicode forms"):
+        read_model_config(path)
 
 
 def test_dotted_keys_quote_names_with_dots_and_read_back():
@@ -74,8 +81,14 @@ def test_dotted_keys_quote_names_with_dots_and_read_back():
     assert key == 'products."std.v2".demand_rate'
     assert key_parts(key) == ["products", "std.v2", "demand_rate"]
     assert key_parts("transport.standard.cost_per_unit_km") == ["transport", "standard", "cost_per_unit_km"]
-    with pytest.raises(InputError, match="not a dotted key"):
-        key_parts('products."open')
+    assert key_parts("products.men's.demand_rate") == ["products", "men's", "demand_rate"]
+    assert key_parts('facility_types."micro 2.0".products.café.cost_per_unit')[1:4] == ["micro 2.0", "products",
+                                                                                       "café"]
+    assert key_parts("a.'x.y'.b") == ["a", "x.y", "b"]
+    assert key_parts(dotted_key("a", 'q"x\\', "b")) == ["a", 'q"x\\', "b"]
+    for bad in ('products."open', 'products."x"y.b'):
+        with pytest.raises(InputError, match="not a dotted key"):
+            key_parts(bad)
 
 
 def test_a_product_with_a_dot_is_set_by_its_quoted_key(tmp_path):
@@ -104,10 +117,12 @@ def test_dots_that_may_group_thousands_warn_in_a_semicolon_file(tmp_path, caplog
     model = model_file(tmp_path, regions_csv(tmp_path / "r.csv", rows, header="id;lon;lat;pop", sep=";"))
     load(model)
     assert "groups thousands" in caplog.text
-    caplog.clear()
-    rows = [(name, lon, lat, f"{value}.5") for name, lon, lat, value in AU]  # one decimal: a real fraction
-    load(model_file(tmp_path, regions_csv(tmp_path / "r.csv", rows, header="id;lon;lat;pop", sep=";")))
-    assert "groups thousands" not in caplog.text
+    for values in (("12.5", "3.5", "4.5", "7.5"), ("0.125", "0.375", "0.625", "0.875"),
+                   ("1250.125", "3075.375", "2210.625", "4100.875")):  # not what grouping by dots writes
+        caplog.clear()
+        rows = [(name, lon, lat, value) for (name, lon, lat, _), value in zip(AU, values, strict=True)]
+        load(model_file(tmp_path, regions_csv(tmp_path / "r.csv", rows, header="id;lon;lat;pop", sep=";")))
+        assert "groups thousands" not in caplog.text
 
 
 def test_a_value_with_dots_grouping_thousands_gets_the_hint(tmp_path):
@@ -126,16 +141,19 @@ def test_a_crs_that_places_nothing_on_the_map_is_refused(tmp_path, crs, kind):
     assert f"not a horizontal lon/lat or projected CRS (it is {kind}" in result.output
 
 
-def test_select_values_with_commas_are_quoted_or_escaped():
+def test_select_values_with_commas_are_quoted():
     assert parse_select(['name="Washington, D.C.",Boston']) == (("name", ("Washington, D.C.", "Boston")),)
-    assert parse_select(["name=Washington\\, D.C."]) == (("name", ("Washington, D.C.",)),)
     assert parse_select(["STUSPS=NC, SC"]) == (("STUSPS", ("NC", "SC")),)
+    assert parse_select(["GEOID=37\\001", "NAME=A\\"]) == (("GEOID", ("37\\001",)), ("NAME", ("A\\",)))
 
 
 def test_out_with_dotdot_after_a_missing_folder_is_refused_before_solving(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match="'newdir' does not exist"):
         check_output_name(Path("newdir/../result"))
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match="'afile' is not a folder"):
+        check_output_name(Path("afile/../result"))
     (tmp_path / "there").mkdir()
     check_output_name(Path("there/../result"))
 

@@ -125,3 +125,51 @@ def test_pilot_then_scale_by_hand():
     assert pilot.expected_cost == pytest.approx(540.0) and pilot.cvar == pytest.approx(900.0)
     assert best.objective == pytest.approx(540.0)
     assert best.solutions[(0, 0)].open.tolist() == [0, 1]
+
+
+TWO_MARKETS_MODEL = """name = "two_markets"
+currency = "USD"
+[regions]
+path = "regions.geojson"
+id_column = "rid"
+demand_column = "pop"
+[products.widget]
+demand_rate = 1.0
+[products.gadget]
+demand_rate = 0.0
+unmet_penalty_per_unit = 1000.0
+[transport.widget]
+cost_per_unit_km = 0.1
+max_distance_km = 100.0
+[transport.gadget]
+cost_per_unit_km = 0.1
+max_distance_km = 100.0
+[facility_types.plant]
+opening_cost_per_yr = 500.0
+module_capacity_per_yr = 200.0
+max_modules = 1
+candidates = { top_n = 2 }
+[facility_types.plant.products.widget]
+cost_per_unit = 2.0
+[facility_types.hub]
+opening_cost_per_yr = 500.0
+module_capacity_per_yr = 5000.0
+max_modules = 1
+candidates = { top_n = 4 }
+[facility_types.hub.products.gadget]
+cost_per_unit = 2.0
+"""
+
+
+def test_a_staged_plan_is_screened_by_one_cell_not_every_cells_largest(tmp_path):
+    """Each scenario asks for 300 widgets that must be served, in different regions; the two plants make
+    400. The largest demand of every cell (600 in all) is asked for by no scenario: the screening must
+    not call the plan infeasible on it."""
+    from tests.test_bad_input import run_solve, write_instance
+
+    write_instance(tmp_path, model=TWO_MARKETS_MODEL)
+    scenarios = tmp_path / "scenarios.csv"
+    scenarios.write_text("scenario,region,product,demand,probability\nwest,a,widget,300,0.5\neast,b,widget,300,0.5\n",
+                         encoding="utf-8")
+    result = run_solve(tmp_path, "--periods", "2", "--scenarios", str(scenarios), "--time-limit", "10")
+    assert result.exit_code == 0, result.stderr

@@ -295,3 +295,10 @@ def test_sensitivity_ranges_refuse_digit_separators():
 
     with pytest.raises(InputError, match="KEY=LOW:HIGH"):
         parse_range("carbon_price=0:1_0")
+
+
+def test_one_key_in_two_spellings_is_given_twice():
+    varies = [Vary.parse("products.standard.demand_rate=1,2"), Vary.parse('products."standard".demand_rate=3,4')]
+    assert varies[1].key == "products.standard.demand_rate"
+    with pytest.raises(InputError, match="a key is given twice"):
+        sample_points(varies)

@@ -151,8 +151,10 @@ def check_output_name(out: Path) -> None:
     parts = out.parts
     for position, part in enumerate(parts):
         if part == ".." and position > 0 and not Path(*parts[:position]).is_dir():
-            raise InputError(f"--out '{out}': '{Path(*parts[:position])}' does not exist, so the '..' after it cannot "
-                             f"be followed; give the path without it (e.g. {os.path.normpath(out)})")
+            before = Path(*parts[:position])
+            state = "is not a folder" if before.exists() else "does not exist"
+            raise InputError(f"--out '{out}': '{before}' {state}, so the '..' after it cannot be followed; give "
+                             f"the path without it (e.g. {os.path.normpath(out)})")
     path_bytes, most = len(os.fsencode(str(out.absolute()))), _path_max_bytes() - STAGING_EXTRA_BYTES - INNER_PATH_BYTES
     if path_bytes > most:
         raise InputError(f"--out {str(out)[:40]}…: the path is {path_bytes:,} bytes, at most {most:,} here (room is "

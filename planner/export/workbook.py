@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from planner.errors import CONTROL_CHARACTERS
 from planner.export.summary import build_summary, clean_for_json
 from planner.pipeline import Run
 from planner.problem import Problem
@@ -58,6 +58,9 @@ def cell_format(value: Any, unit: str | None) -> str | None:
     return SMALL_FORMAT if 0 < abs(value) < 0.01 else NUMBER_FORMAT
 
 
+WORKBOOK_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what a workbook's XML cannot hold
+
+
 def cell_value(value: Any) -> Any:
     """A value openpyxl writes as the CSV would: numpy scalars as Python ones, NaN empty, ±inf as text;
     control characters, which a workbook cannot hold, as U+FFFD."""
@@ -68,7 +71,7 @@ def cell_value(value: Any) -> Any:
     if value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, str):  # a control character in a name column would stop the whole workbook
-        return CONTROL_CHARACTERS.sub("\ufffd", value)
+        return WORKBOOK_ILLEGAL.sub("\ufffd", value)
     return value
 
 

@@ -528,7 +528,11 @@ class ModelConfig(_Strict):
                 raise ValueError(f"[{table}.{ascii(controlled[0])}]: the name has control characters; remove them")
         missing = sorted(set(self.products) - set(self.transport))
         if missing:
-            raise ValueError(f"transport: no [transport.{missing[0]}] table for product {missing}")
+            alike = [t for t in self.transport if unicodedata.normalize("NFC", t) == unicodedata.normalize("NFC",
+                                                                                                         missing[0])]
+            hint = (f" ([transport.{dotted_key(alike[0])}] looks the same but is written in another Unicode form: type "
+                    "both names alike)") if alike else ""
+            raise ValueError(f"transport: no [transport.{dotted_key(missing[0])}] table for product {missing}{hint}")
         unknown = sorted(set(self.transport) - set(self.products))
         if unknown:
             raise ValueError(f"transport: {unknown} are not products; known: {sorted(self.products)}")
@@ -690,7 +694,8 @@ def read_model_config(path: Path | str) -> ModelConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{path}: not valid TOML ({error}); fix the syntax") from None
-    config = model_config_from_dict(nfc_keys(data, path), path)
+    check_unicode_forms(data, path)
+    config = model_config_from_dict(data, path)
     config.source_path = path.resolve()
     if config.regions.path is not None and not config.regions.path.is_absolute():
         config.regions.path = (path.resolve().parent / config.regions.path).resolve()
@@ -699,22 +704,24 @@ def read_model_config(path: Path | str) -> ModelConfig:
     return config
 
 
-def nfc_keys(data: Any, path: Path | str, where: str = "") -> Any:
-    """``data`` with every table key in Unicode NFC, so that ``[products."café"]`` typed on one system
-    matches ``[transport."café"]`` pasted decomposed from another (as text copied on macOS may be); two
-    keys of one table that differ only in that form are an error."""
+def check_unicode_forms(data: Any, path: Path | str, where: str = "") -> None:
+    """Two keys of one table that differ only in their Unicode form (composed or decomposed accents, as
+    text copied on macOS may be) are an error: they print alike but are different names. Keys are
+    otherwise kept as written, as the data files' names are compared with them as written."""
     if isinstance(data, list):
-        return [nfc_keys(item, path, where) for item in data]
+        for item in data:
+            check_unicode_forms(item, path, where)
+        return
     if not isinstance(data, dict):
-        return data
-    normalised: dict[str, Any] = {}
+        return
+    seen: set[str] = set()
     for key, value in data.items():
         name = unicodedata.normalize("NFC", key)
-        if name in normalised:
-            raise InputError(f"{path}: [{where or 'top level'}] has the key {name!r} twice, written in two Unicode "
+        if name in seen:
+            raise InputError(f"{path}: [{where or 'top level'}] has the key {key!r} twice, written in two Unicode "
                              "forms (composed and decomposed accents); keep one")
-        normalised[name] = nfc_keys(value, path, dotted_key(where, name) if where else dotted_key(name))
-    return normalised
+        seen.add(name)
+        check_unicode_forms(value, path, f"{where}.{dotted_key(key)}" if where else dotted_key(key))
 
 
 RESERVED_TYPE_NAMES = ("unmet", "no demand")  # the served_by labels of regions no facility type serves
@@ -732,23 +739,56 @@ def dotted_key(*parts: str) -> str:
 
 
 def key_parts(key: str, what: str = "key") -> list[str]:
-    """The parts of a TOML dotted key (quoted parts keep their dots; names in Unicode NFC as the model
-    file's are); an InputError naming ``what`` where it is not one.
+    """The parts of a dotted key as TOML writes it: parts separated by '.', a part holding a dot or a
+    space in double quotes (backslash escapes as in TOML) or single quotes (literal); an unquoted part
+    is taken as written (also with letters beyond ASCII or an apostrophe: ``products.men's``); an
+    InputError naming ``what`` where a quote is not closed.
 
     >>> key_parts('products."std.v2".demand_rate')
     ['products', 'std.v2', 'demand_rate']
     """
-    if '"' not in key and "'" not in key:
-        return [unicodedata.normalize("NFC", part) for part in key.split(".")]
+    parts, position = [], 0
+    while True:
+        quote = key[position:position + 1]
+        if quote in ('"', "'"):
+            end = _closing_quote(key, position, quote)
+            if end < 0 or key[end + 1:end + 2] not in ("", "."):
+                raise InputError(f"{what} '{key}' is not a dotted key; write e.g. products.\"std.v2\".demand_rate")
+            text = key[position:end + 1]
+            parts.append(_unquoted(text, key, what))
+            position = end + 1
+        else:
+            end = key.find(".", position)
+            end = len(key) if end < 0 else end
+            parts.append(key[position:end])
+            position = end
+        if position >= len(key):
+            return parts
+        position += 1  # the dot
+
+
+def _closing_quote(key: str, start: int, quote: str) -> int:
+    """The position of the quote closing the one at ``start`` (backslash escapes within double quotes), or -1."""
+    position = start + 1
+    while position < len(key):
+        if quote == '"' and key[position] == "\\":
+            position += 2
+            continue
+        if key[position] == quote:
+            return position
+        position += 1
+    return -1
+
+
+def _unquoted(text: str, key: str, what: str) -> str:
+    """A quoted part's name: a literal '...' as written, a "..." with its escapes read."""
+    if text.startswith("'"):
+        return text[1:-1]
     try:
-        node = tomllib.loads(f"{key} = 0")
+        return tomllib.loads(f"x = {text}")["x"]
     except tomllib.TOMLDecodeError:
-        raise InputError(f"{what} '{key}' is not a dotted key; write e.g. products.\"std.v2\".demand_rate") from None
-    parts = []
-    while isinstance(node, dict) and len(node) == 1:
-        (part, node), = node.items()
-        parts.append(unicodedata.normalize("NFC", part))
-    return parts
+        raise InputError(f"{what} '{key}': {text} is not a TOML string; write e.g. products.\"std.v2\".demand_rate") \
+            from None
 
 
 def set_dotted(config: ModelConfig, key: str, value: Any) -> ModelConfig:

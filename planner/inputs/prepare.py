@@ -79,14 +79,14 @@ class Inputs:
 
 def parse_select(values: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """``COLUMN=VALUE[,VALUE...]`` strings as (column, values) pairs; a value holding a comma is quoted
-    as in a CSV file (``name="Washington, D.C."``) or its comma escaped (``name=Washington\\, D.C.``)."""
+    as in a CSV file (``name="Washington, D.C."``); backslashes are kept as written."""
     parsed = []
     for text in values:
         column, sep, wanted = text.partition("=")
         if not sep or not column.strip() or not wanted.strip():
             raise InputError(f"--select '{text}': use COLUMN=VALUE[,VALUE...], e.g. --select STUSPS=NC")
         try:
-            split = next(csv.reader([wanted], skipinitialspace=True, escapechar="\\", strict=True))
+            split = next(csv.reader([wanted], skipinitialspace=True, strict=True))
         except csv.Error:
             raise InputError(f"--select '{text}': a quote is not closed; quote a value with a comma as "
                              '"Washington, D.C."') from None

@@ -297,7 +297,10 @@ def dots_may_group_thousands(path: Path, demand: np.ndarray) -> bool:
     thousandths = values * 1000
     whole_thousandths = np.abs(thousandths - np.round(thousandths)) <= 1e-6 * np.maximum(1.0, thousandths)
     three_decimals = np.abs(values * 100 - np.round(values * 100)) > 1e-6 * np.maximum(1.0, values * 100)
-    return bool(whole_thousandths.all() and three_decimals.mean() > 0.5)
+    fractional = np.abs(values - np.round(values)) > 1e-9 * np.maximum(1.0, values)
+    # grouping can only write 1.000 … 999.999 with one dot (1.250.125 is refused as no number, 0.125 is none)
+    groupable = (values >= 1.0) & (values < 1000.0)
+    return bool(whole_thousandths.all() and (groupable | ~fractional).all() and three_decimals.mean() > 0.5)
 
 
 def far_sites(site_ids, site_lon, site_lat, demand_lon, demand_lat) -> list[str]:

@@ -63,7 +63,7 @@ def stochastic_problem_from(config, problem: Problem, scenarios: Scenarios) -> S
     )
 
 
-def screen_scenarios(problem: Problem, scenarios: Scenarios):
+def screen_scenarios(problem: Problem, scenarios: Scenarios, base_demand: np.ndarray | None = None):
     """The deterministic screening (``planner.inputs.screen.screen_problem``) of the demand any scenario
     asks for, with the demand that must be served taken from the scenario that asks for most of it
     (reachability depends only on which pairs have demand, the capacity check on the total)."""
@@ -76,6 +76,8 @@ def screen_scenarios(problem: Problem, scenarios: Scenarios):
     try:
         return screen_problem(dataclasses.replace(problem, demand=demand))
     except InfeasibleError as error:
+        if base_demand is not None:  # fails on the data's own demand too where the scenarios are not the cause
+            screen_problem(dataclasses.replace(problem, demand=base_demand))
         where = (f"scenario '{scenarios.ids[hardest]}' (the one with the most demand that must be served)"
                  if must.any() else "the scenarios' demand")
         raise InfeasibleError(f"{where}: {error}") from None
@@ -131,7 +133,7 @@ def plan_stochastic(config, data_options, options: SolverOptions, spec: int | Pa
         # arcs for every pair any scenario asks for
         widest = dataclasses.replace(inputs, demand=np.maximum(inputs.demand, scenarios.demand.max(axis=0)))
         problem = prepare_problem(config, widest)
-        screening = screen_scenarios(problem, scenarios)
+        screening = screen_scenarios(problem, scenarios, inputs.demand)
         sp = stochastic_problem_from(config, problem, scenarios)
     try:
         analysis = analyse(sp, options, timing)

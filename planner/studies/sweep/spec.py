@@ -43,7 +43,7 @@ class Vary:
         """``KEY=START:STOP:N`` (N evenly spaced values), ``KEY=START:STOP`` (a range, for ``lhs``) or
         ``KEY=V1,V2,...``; with ``config`` the key is checked against the model."""
         key, sep, spec = text.partition("=")
-        key = key.strip()
+        key = dotted_key(*key_parts(key.strip(), "--vary")) if key.strip() else ""  # one spelling per key
         hint = (
             f"--vary '{text}': use KEY=START:STOP:N (N ≥ 2), KEY=START:STOP or KEY=V1,V2,..., "
             "e.g. --vary carbon_price=0:200:5"
