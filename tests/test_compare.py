@@ -45,6 +45,7 @@ def test_central_only_optimal_gives_zero_value(tmp_path):
     assert costs["micro_only"] == pytest.approx(min(600 + 20, 300 + 20 + 10 * 0.01 * 10 * KM_PER_DEGREE))
     assert costs["hybrid"] == pytest.approx(220.0)
     assert result.value["absolute"] == pytest.approx(0.0, abs=1e-6)
+    assert result.decision["winner"] == "hybrid" and result.decision["network"] == "central_only"  # as sensitivity
 
 
 def test_cheap_microfactories_have_positive_value(tmp_path):

@@ -116,7 +116,8 @@ def money_range(low: float, high: float, currency: str) -> str:
     scale, suffix, digits = (1e6, " M", 1) if max(abs(low), abs(high)) >= 1e6 else (1.0, "", 0)
 
     def text(value: float) -> str:
-        return f"{value / scale:,.{digits}f}".replace("-", "−")
+        shown = f"{value / scale:,.{digits}f}"
+        return (shown.lstrip("-") if float(shown.replace(",", "")) == 0 else shown).replace("-", "−")  # no '−0'
 
     if text(low) == text(high):
         return f"{text(low)}{suffix} {currency}/yr"

@@ -71,14 +71,23 @@ def money(value, currency: str, divisor: float | None = None) -> str:
 
 def value_text(row: dict, end: str, currency: str) -> str:
     """The value of decentralisation at ``end`` and, when it differs, its proven interval."""
-    value = row[f"value_of_decentralisation_{end}"]
-    low, high = row[f"proven_at_least_{end}"], row[f"proven_at_most_{end}"]
+    value, low, high = (_noise_as_zero(row[f"{key}_{end}"])
+                        for key in ("value_of_decentralisation", "proven_at_least", "proven_at_most"))
     text = money(value, currency)
     if any(map(_missing, (value, low, high))):
         return text
     scale = max(abs(float(value)), abs(float(low)), abs(float(high)))
     interval = f"{money(low, currency, scale)} to {money(high, currency, scale)}"
     return text if interval == f"{text} to {text}" else f"{text} (proven {interval})"
+
+
+NOISE_PER_YR = 0.5  # currency/yr: a cost difference below this is the solver's rounding, shown as 0
+
+
+def _noise_as_zero(value):
+    """``value`` (a cost difference, currency/yr), 0 where it is within ``NOISE_PER_YR`` of it (−1.5e-8
+    from two equal costs printed as '−0.0000000149 USD/yr')."""
+    return 0.0 if not _missing(value) and abs(float(value)) < NOISE_PER_YR else value
 
 
 def _missing(value) -> bool:

@@ -52,6 +52,20 @@ def best_service_shares(problem: Problem, options: SolverOptions) -> dict[int, t
     return shares
 
 
+def shares_apart(asked: float, best: float) -> tuple[str, str]:
+    """The two shares as percentages with as many decimals (one to six) as it takes to show them apart
+    where they differ: a best share of 84.95 % against 85 % asked is not '85.0%' against '85.0%'.
+
+    >>> shares_apart(0.85, 0.8495)
+    ('85.00%', '84.95%')
+    """
+    if best + SHARE_ROUNDING < asked:
+        for digits in range(1, 7):
+            if f"{asked:.{digits}%}" != f"{best:.{digits}%}":
+                return f"{asked:.{digits}%}", f"{best:.{digits}%}"
+    return share_text(asked), share_text(best)
+
+
 def explain_service_infeasibility(problem: Problem, options: SolverOptions, explain_rest=None) -> InfeasibleError:
     """The error to raise when the model with service levels is infeasible: which level cannot be met
     and the best share the network can reach (see the module docstring). ``explain_rest``, given the
@@ -70,10 +84,11 @@ def explain_service_infeasibility(problem: Problem, options: SolverOptions, expl
     parts = []
     for p, (best, bound, proven) in shares.items():
         asked = problem.service_share[p]
-        reach = (share_text(best) if proven or bound - best < 1e-4
-                 else f"between {share_text(best)} and {share_text(bound)}")
+        asked_text, best_text = shares_apart(asked, best)
+        reach = (best_text if proven or bound - best < 1e-4
+                 else f"between {best_text} and {share_text(bound)}")
         verdict = "at most" if best + SHARE_ROUNDING < asked else "alone"
-        parts.append(f"product '{problem.product_ids[p]}' asks {share_text(asked)} of its demand "
+        parts.append(f"product '{problem.product_ids[p]}' asks {asked_text} of its demand "
                      f"{service_limit_text(problem, p)}; {verdict} {reach} is reachable")
     unmet_alone = all(best + SHARE_ROUNDING >= problem.service_share[p] for p, (best, _, _) in shares.items())
     tail = (" (each level is reachable alone, not all together)" if unmet_alone else "")

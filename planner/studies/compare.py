@@ -172,6 +172,20 @@ def _solved(rows: pd.DataFrame) -> pd.DataFrame:
 TIE = 1e-6  # savings within ±TIE × the winner's cost (at least 1) count as proven equal costs
 
 
+def winner_name(rows: pd.DataFrame, decision: dict) -> str | None:
+    """:func:`decide`'s winner, except that a hybrid winner that costs no less than the central-only
+    (else the micro-only) network, within ``TIE``, is named after that network: it needs nothing else."""
+    winner = decision["winner"]
+    if winner != "hybrid":
+        return winner
+    hybrid = float(rows.loc[rows["variant"] == "hybrid", "objective"].iloc[0])
+    for group in ("central_only", "micro_only"):
+        costs = rows.loc[rows["variant"] == group, "objective"]
+        if len(costs) and float(costs.min()) <= hybrid + TIE * max(1.0, abs(hybrid)):
+            return group
+    return winner
+
+
 def decide(rows: pd.DataFrame, networks: dict[str, frozenset] | None = None) -> dict:
     """The winner (the variant with the lowest cost found; on a tie the hybrid, which holds every other
     network) and its proven saving over each other network (:func:`proven_saving`; central_only* and
@@ -488,6 +502,7 @@ def compare(
     if decision["winner"] is not None:
         winner = decision["winner"]
         decision["facilities"] = facilities_by_role(configs[winner], plans[winner])
+        decision["network"] = winner_name(rows, decision)  # as sensitivity.csv names it: a tied hybrid by its network
     return Comparison(
         rows=rows,
         value=value_of_decentralisation(rows),

@@ -44,11 +44,11 @@ from planner.solver.outcome import SolverOptions, Status
 from planner.studies.compare import (
     CENTRAL,
     MICRO,
-    TIE,
     decide,
     open_network,
     standard_variants,
     value_of_decentralisation,
+    winner_name,
 )
 from planner.studies.sweep.scenario import resolve
 
@@ -332,20 +332,6 @@ def task_runner(workers: int | None = None, scheduler: str | None = None) -> Ite
 
 
 # --- a point: three solves, one comparison ------------------------------------------------------------------
-
-
-def winner_name(rows: pd.DataFrame, decision: dict) -> str | None:
-    """:func:`decide`'s winner, except that a hybrid winner that costs no less than the central-only
-    (else the micro-only) network, within ``TIE``, is named after that network: it needs nothing else."""
-    winner = decision["winner"]
-    if winner != "hybrid":
-        return winner
-    hybrid = float(rows.loc[rows["variant"] == "hybrid", "objective"].iloc[0])
-    for group in ("central_only", "micro_only"):
-        costs = rows.loc[rows["variant"] == group, "objective"]
-        if len(costs) and float(costs.min()) <= hybrid + TIE * max(1.0, abs(hybrid)):
-            return group
-    return winner
 
 
 def _variant_columns(frame: pd.DataFrame) -> dict:

@@ -1,0 +1,36 @@
+"""Figures as the pages and the terminal print them: a share strictly between 0 and 1 never shows as
+0 % or 100 %, a best share is told apart from the share asked, and a cost difference of solver noise
+shows as 0, never as '−0' or '−0.0000000149'."""
+
+import pytest
+
+from planner.export.compare_report import money_range
+from planner.export.report import pct
+from planner.export.sensitivity_report import value_text
+from planner.export.summary import percent_text
+from planner.solver.service import shares_apart
+
+
+@pytest.mark.parametrize(("share", "text"), [(62_800 / 62_810, "> 99.9%"), (10 / 62_810, "< 0.1%"), (1.0, "100.0%"),
+                                            (0.0, "0.0%"), (0.5, "50.0%"), (0.9994, "99.9%")])
+def test_a_share_never_rounds_to_all_or_nothing(share, text):
+    assert percent_text(share) == text
+
+
+def test_the_report_percentages_follow_the_same_rule():
+    assert pct(62_800 / 62_810) == "> 99.9 %" and pct(10 / 62_810) == "< 0.1 %" and pct(None) == "n/a"
+
+
+def test_a_best_share_short_of_the_one_asked_is_told_apart():
+    assert shares_apart(0.85, 0.8495) == ("85.00%", "84.95%")
+    assert shares_apart(0.85, 0.84996) == ("85.000%", "84.996%")
+    assert shares_apart(0.85, 0.60) == ("85.0%", "60.0%")
+
+
+def test_cost_differences_of_solver_noise_show_as_zero():
+    assert money_range(-1.49e-8, 1.2e-9, "USD") == "0 USD/yr"
+    assert money_range(-3.0, 5.0, "USD") == "−3 to 5 USD/yr"
+    row = {"value_of_decentralisation_low": -1.34e-7, "proven_at_least_low": -1.34e-7, "proven_at_most_low": -1.34e-7}
+    assert value_text(row, "low", "USD") == "0 USD/yr"
+    row = {"value_of_decentralisation_low": 0.0, "proven_at_least_low": -7.45e-12, "proven_at_most_low": 4120.0}
+    assert "−" not in value_text(row, "low", "USD")
