@@ -34,3 +34,13 @@ def test_cost_differences_of_solver_noise_show_as_zero():
     assert value_text(row, "low", "USD") == "0 USD/yr"
     row = {"value_of_decentralisation_low": 0.0, "proven_at_least_low": -7.45e-12, "proven_at_most_low": 4120.0}
     assert "−" not in value_text(row, "low", "USD")
+
+
+def test_the_workbook_writes_a_list_of_tables_as_json():
+    import json
+
+    from planner.export.workbook import flatten
+
+    items = dict(flatten({"service": {"levels": [{"product": "a", "share": 0.5}]}, "kinds": ["x", "y"]}))
+    assert json.loads(items["service.levels"]) == [{"product": "a", "share": 0.5}]
+    assert items["kinds"] == "x, y"

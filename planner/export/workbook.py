@@ -11,6 +11,7 @@ and, for ``planner compare``, ``compare``.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -135,12 +136,15 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], currency: str) -
 
 
 def flatten(block: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """Nested dictionaries as (dotted key, value) pairs; lists as text, None as empty."""
+    """Nested dictionaries as (dotted key, value) pairs; lists as text (a list of tables, such as the
+    service levels, as JSON), None as empty."""
     items: list[tuple[str, Any]] = []
     for key, value in block.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             items += flatten(value, f"{name}.")
+        elif isinstance(value, list | tuple) and any(isinstance(v, dict | list | tuple) for v in value):
+            items.append((name, json.dumps(clean_for_json(list(value)), ensure_ascii=False)))
         elif isinstance(value, list | tuple):
             items.append((name, ", ".join(str(v) for v in value)))
         else:
