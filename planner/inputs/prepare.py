@@ -25,7 +25,7 @@ import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, truncated
 from planner.inputs.candidates import generate_candidate_sites
-from planner.inputs.config import ModelConfig, finite_or_inf
+from planner.inputs.config import ModelConfig, dotted_key, finite_or_inf
 from planner.inputs.geo import pairs_within, points_to_lonlat, require_crs
 from planner.inputs.io import parse_flags, read_od_matrix, read_sites
 from planner.inputs.objectives import classic_problem
@@ -491,8 +491,8 @@ def service_levels(config: ModelConfig, inputs: Inputs) -> dict[str, np.ndarray]
     if timed and (inputs.od is None or "minutes" not in inputs.od.columns):
         where = "no --od-matrix is given" if inputs.od is None else f"{inputs.od_path} has no 'minutes' column"
         raise InputError(
-            f"products.{timed[0]}.service.within_minutes needs delivery times, but {where}; give an OD matrix "
-            "with a 'minutes' column or use within_km"
+            f"{dotted_key('products', timed[0], 'service', 'within_minutes')} needs delivery times, but {where}; "
+            "give an OD matrix with a 'minutes' column or use within_km"
         )
     return {
         "service_share": np.array([s.min_share_within if s else 0.0 for s in services], dtype=float),
@@ -527,9 +527,10 @@ def check_od_distances(config: ModelConfig, inputs: Inputs) -> None:
         logger.warning("%s: no 'distance_km' column, so every pair counts as 0 km and the transport CO2 of %s "
                        "(co2_kg_per_unit_km) is 0; add distance_km to the OD matrix", inputs.od_path,
                        ", ".join(emitting))
-    keys = [f"products.{name}.service.within_km" for name, product in config.products.items()
+    keys = [dotted_key("products", name, "service", "within_km") for name, product in config.products.items()
             if product.service is not None and product.service.within_km is not None]
-    keys += [f"products.{name}.proximity" for name, product in config.products.items() if product.proximity]
+    keys += [dotted_key("products", name, "proximity") for name, product in config.products.items()
+             if product.proximity]
     if config.objective.coverage_km is not None:
         keys.append("objective.coverage_km")
     if config.objective.kind in ("p_median", "p_center"):
@@ -554,8 +555,8 @@ def check_makers(config: ModelConfig, problem: Problem) -> None:
             continue
         raise InfeasibleError(
             f"product '{name}': no facility type makes it and it has no unmet_penalty_per_unit, so its demand "
-            f"({demand:,.0f} units/yr) cannot be met; add a [facility_types.<type>.products.{name}] table or set "
-            f"products.{name}.unmet_penalty_per_unit"
+            f"({demand:,.0f} units/yr) cannot be met; add a [facility_types.<type>.products.{dotted_key(name)}] table "
+            f"or set {dotted_key('products', name, 'unmet_penalty_per_unit')}"
         )
 
 
@@ -659,7 +660,7 @@ def check_penalty_terms(config: ModelConfig, problem: Problem) -> None:
         term = penalty * float(problem.demand[r, p])
         if term > MAX_COST_TERM:
             raise _too_large(
-                config, f"products.{name}.unmet_penalty_per_unit",
+                config, dotted_key("products", name, "unmet_penalty_per_unit"),
                 f"{penalty:.6g} {problem.currency}/unit × the demand of region '{problem.region_ids[r]}' "
                 f"({problem.demand[r, p]:.6g} units/yr) = {term:.3g} {problem.currency}/yr, above {MAX_COST_TERM:.0e}",
                 COST_FIX,
@@ -671,14 +672,14 @@ def check_fixed_terms(config: ModelConfig, inputs: Inputs, problem: Problem) -> 
     schema keeps the model's values below it, a sites file's cost_multiplier can raise them above."""
     terms = {"opening_cost_per_yr": problem.opening_cost,
              "module_cost_per_yr": problem.module_cost * problem.max_modules}
-    terms.update({f"products.{name}.setup_cost_per_yr": problem.setup_cost[:, p]
+    terms.update({dotted_key("products", name, "setup_cost_per_yr"): problem.setup_cost[:, p]
                   for p, name in enumerate(problem.product_ids)})
     for field, values in terms.items():
         o = int(np.argmax(values)) if len(values) else 0
         if len(values) and values[o] > MAX_COST_TERM:
             site = problem.site_ids[problem.option_site[o]]
             raise _too_large(
-                config, f"facility_types.{problem.type_ids[problem.option_type[o]]}.{field}",
+                config, f"{dotted_key('facility_types', problem.type_ids[problem.option_type[o]])}.{field}",
                 f"at site '{site}' (× its cost_multiplier in {inputs.sites_path}) the cost is {values[o]:.3g} "
                 f"{problem.currency}/yr, above {MAX_COST_TERM:.0e}", COST_FIX,
             )
@@ -706,7 +707,7 @@ def check_arc_terms(config: ModelConfig, inputs: Inputs, problem: Problem) -> No
         if terms[a] <= MAX_COST_TERM:
             continue
         product, option = problem.product_ids[problem.arc_product[a]], problem.arc_option[a]
-        facility = f"facility_types.{problem.type_ids[problem.option_type[option]]}.products.{product}"
+        facility = dotted_key("facility_types", problem.type_ids[problem.option_type[option]], "products", product)
         site, region = problem.site_ids[problem.option_site[option]], problem.region_ids[problem.arc_region[a]]
         what = (f"the {part} of {per_unit[a]:.6g} {unit} × {demand[a]:,.6g} units/yr of '{product}' from site "
                 f"'{site}' to region '{region}' ({problem.arc_distance_km[a]:,.6g} km) is {terms[a]:.3g} "
@@ -718,8 +719,8 @@ def check_arc_terms(config: ModelConfig, inputs: Inputs, problem: Problem) -> No
             key = "transport.{product}.cost_per_unit_km"
         if part == "CO2":
             transport_t = config.transport[product].co2_kg_per_unit_km * problem.arc_distance_km[a] / KG_PER_T
-            key = f"transport.{product}.co2_kg_per_unit_km" if 2 * transport_t >= per_unit[a] else \
+            key = "transport.{product}.co2_kg_per_unit_km" if 2 * transport_t >= per_unit[a] else \
                 f"{facility}.co2_kg_per_unit"
         fix = {"carbon cost": COST_FIX + " (and the co2_kg_* values)",
                "CO2": "check the value (kg CO2 per unit, per unit-km)"}.get(part, COST_FIX)
-        raise _too_large(config, key.format(product=product, facility=facility), what, fix)
+        raise _too_large(config, key.format(product=dotted_key(product), facility=facility), what, fix)
