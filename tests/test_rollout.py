@@ -144,21 +144,17 @@ max_distance_km = 100.0
 [transport.gadget]
 cost_per_unit_km = 0.1
 max_distance_km = 100.0
-[facility_types.plant]
-opening_cost_per_yr = 500.0
-module_capacity_per_yr = 200.0
-max_modules = 1
-candidates = { top_n = 2 }
-[facility_types.plant.products.widget]
-cost_per_unit = 2.0
-[facility_types.hub]
-opening_cost_per_yr = 500.0
-module_capacity_per_yr = 5000.0
-max_modules = 1
-candidates = { top_n = 4 }
-[facility_types.hub.products.gadget]
-cost_per_unit = 2.0
 """
+
+
+def facility_type_toml(name: str, capacity: float, top_n: int, product: str) -> str:
+    """One facility type of one module of ``capacity`` on the ``top_n`` largest regions, making ``product``."""
+    return (f"[facility_types.{name}]\nopening_cost_per_yr = 500.0\nmodule_capacity_per_yr = {capacity}\n"
+            f"max_modules = 1\ncandidates = {{ top_n = {top_n} }}\n"
+            f"[facility_types.{name}.products.{product}]\ncost_per_unit = 2.0\n")
+
+
+TWO_MARKETS_MODEL += facility_type_toml("plant", 200.0, 2, "widget") + facility_type_toml("hub", 5000.0, 4, "gadget")
 
 
 def test_a_staged_plan_is_screened_by_one_cell_not_every_cells_largest(tmp_path):
