@@ -179,6 +179,10 @@ def sites_for_types(sites: pd.DataFrame, type_names: tuple[str, ...], model_name
         logger.warning("%s: forced/existing sites %s allow only facility types this model leaves out, so this "
                        "network does without them (neither forced nor candidates here); its cost leaves out theirs",
                        model_name, truncated(forced))
+    if not keep.any():  # a compare variant whose types the sites file never lists: an empty network, said so
+        logger.warning("%s: no site of the sites file allows its facility types (%s), so this network has no "
+                       "facility and serves nothing; list sites for them to compare it", model_name,
+                       ", ".join(type_names))
     return narrowed[keep].reset_index(drop=True)
 
 

@@ -247,7 +247,7 @@ CASES = [
     ("od-text", write("o.csv", "from,to,distance_km\ns1,a,far\n"), ["--sites", "sites.csv", "--od-matrix", "o.csv"],
      2, "must be a finite number ≥ 0"),
     ("od-infinite", write("o.csv", "from,to,distance_km,cost\ns1,a,inf,0\n"), ["--sites", "sites.csv", "--od-matrix",
-                                                                               "o.csv"], 2, "('inf') must be a finite"),
+                                                                               "o.csv"], 2, "('inf'): it must be"),
     ("od-duplicate", write("o.csv", "from,to,distance_km\ns1,a,1\ns1,a,2\n"), ["--sites", "sites.csv", "--od-matrix",
                                                                               "o.csv"], 2, "appears twice"),
     ("od-incomplete", write("o.csv", "from,to,distance_km\ns1,a,1\n"), ["--sites", "sites.csv", "--od-matrix",

@@ -76,7 +76,7 @@ def test_od_matrix_empty_id_and_decimal_comma_are_named(tmp_path):
     with pytest.raises(InputError, match=r"od.csv: column 'to' is empty in rows 1; give a region id in every row"):
         read_od_matrix(path)
     path.write_text("from;to;distance_km\nA;B;12,5\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"row 1 \('12,5'\) must be a finite number ≥ 0; decimal commas are not"):
+    with pytest.raises(InputError, match=r"row 1 \('12,5'\): it must be a finite number ≥ 0; decimal commas are not"):
         read_od_matrix(path)
 
 

@@ -341,7 +341,9 @@ def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | N
         with np.errstate(invalid="ignore"):
             outside = (bounds[:, 0] < -180) | (bounds[:, 2] > 360) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
         _refuse_rows(path, column, outside, "has coordinates outside ±180° longitude / ±90° latitude",
-                     "write x as the longitude and y as the latitude in degrees, or pass the data's --crs")
+                     "write x as the longitude and y as the latitude in degrees, or "
+                     + ("give the points as a vector file (GeoPackage, GeoJSON) with its CRS" if points_only
+                        else "pass the data's --crs"))
     return frame
 
 
@@ -582,6 +584,10 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
     path = _check_file(Path(path), "OD matrix", "--od-matrix")
     table = read_table(path, "OD matrix", "--od-matrix", text_columns=tuple(OD_IDS))
     require_columns(table, list(OD_IDS), path, "the OD matrix needs from (site id) and to (region id)")
+    for known in ("distance_km", "cost", "minutes"):  # 'Cost' would be dropped silently, costing by km
+        alike = [c for c in table.columns if str(c).strip().lower() == known and c != known]
+        if alike:
+            raise InputError(f"{path}: column '{alike[0]}' is read only as '{known}' (lower case); rename it")
     values = [column for column in ("distance_km", "cost", "minutes") if column in table.columns]
     if not set(values) & {"distance_km", "cost"}:
         raise InputError(f"{path}: the OD matrix needs a 'distance_km' or a 'cost' column; add one")
@@ -599,8 +605,9 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
         bad = (~np.isfinite(number) | (number < 0)) & ~(blank & (column in blank_allowed(values)))
         if bad.any():  # inf would silently drop the pair (cost × inf km = nan)
             row = int(np.flatnonzero(bad)[0])
+            written = "is blank" if blank[row] else f"('{table[column].iloc[row]}')"
             raise InputError(
-                f"{path}: column '{column}' row {row + 1} ('{table[column].iloc[row]}') must be a finite number ≥ 0"
+                f"{path}: column '{column}' row {row + 1} {written}: it must be a finite number ≥ 0"
                 f"{decimal_comma_hint(table[column][bad])}"
             )
         table[column] = numeric

@@ -112,6 +112,12 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
     od = read_od_matrix(Path(options.od_path)) if options.od_path else None
     suppliers_path = options.suppliers_path or config.suppliers.path
     suppliers = read_suppliers(Path(suppliers_path)) if suppliers_path else None
+    far = [] if suppliers is None else far_sites(suppliers["supplier_id"], suppliers["lon"], suppliers["lat"],
+                                                 data.lon, data.lat)
+    if far:  # a supplier abroad is fine, one in the ocean after lon and lat were swapped is not
+        logger.warning("suppliers %s are more than %.0f km from any demand point (and farther than the demand's own "
+                       "extent); check their coordinates (lon and lat not swapped) if they are not abroad",
+                       truncated(far), FAR_KM)
     if suppliers is None and material_ids(config):
         logger.warning("products list materials but no supplier file is given (--suppliers or [suppliers] path): "
                        "inbound supply is left out")

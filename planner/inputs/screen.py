@@ -36,6 +36,7 @@ def screen_problem(problem: Problem) -> Screening:
     check_numerics(problem)
     screening = check_reach(problem)
     check_capacity(problem)
+    check_material_supply(problem)
     check_capacity_in_reach(problem)
     check_single_source_sizes(problem)
     check_forced_types(problem)
@@ -118,14 +119,10 @@ def check_capacity(problem: Problem) -> None:
     """Demand that must be served ≤ the largest capacity of every site (one type per site),
     counting only the ``max_facilities`` largest sites."""
     must_serve = ~np.isfinite(problem.unmet_penalty)
-    smallest_factor = np.ones(problem.demand.shape)  # proximity: the least a served pair can take
-    if problem.n_arcs:
-        smallest_factor[:] = np.inf
-        np.minimum.at(smallest_factor, (problem.arc_region, problem.arc_product), problem.arc_demand_factor)
-        smallest_factor[~np.isfinite(smallest_factor)] = 1.0
+    least = least_demand(problem)
     if len(problem.product_ids) > 1:  # (one product: the check below, in its words)
-        check_product_capacity(problem, (problem.demand * smallest_factor).sum(axis=0))
-    required = float((problem.demand * smallest_factor)[:, must_serve].sum())
+        check_product_capacity(problem, least.sum(axis=0))
+    required = float(least[:, must_serve].sum())
     capacity = problem.option_capacity_max
     if required <= 0 or not np.all(np.isfinite(capacity)):
         return
@@ -137,6 +134,17 @@ def check_capacity(problem: Problem) -> None:
         sites = _sites_text(problem, len(top))
         raise InfeasibleError(f"demand that must be served is {required:,.6g} units/yr but {sites} can make at most "
                               f"{top.sum():,.6g}; {_capacity_fix(problem, len(top), len(by_site))}")
+
+
+def least_demand(problem: Problem) -> np.ndarray:
+    """(R, P) the least each (region, product) can take when served: its demand × its smallest
+    proximity demand factor (1 without proximity bands)."""
+    smallest_factor = np.ones(problem.demand.shape)
+    if problem.n_arcs:
+        smallest_factor[:] = np.inf
+        np.minimum.at(smallest_factor, (problem.arc_region, problem.arc_product), problem.arc_demand_factor)
+        smallest_factor[~np.isfinite(smallest_factor)] = 1.0
+    return problem.demand * smallest_factor
 
 
 def check_product_capacity(problem: Problem, product_demand: np.ndarray) -> None:
@@ -155,6 +163,27 @@ def check_product_capacity(problem: Problem, product_demand: np.ndarray) -> None
                 f"product '{problem.product_ids[p]}': demand that must be served is {product_demand[p]:,.6g} units/yr "
                 f"but the {len(top):,} sites whose facility types deliver it can make at most {top.sum():,.6g}; "
                 f"{_capacity_fix(problem, len(top), len(capacity))}")
+
+
+def check_material_supply(problem: Problem) -> None:
+    """Each material the demand that must be served needs (its bill of materials × that demand, at its
+    least proximity demand factor) ≤ what all suppliers of it can ship together: the products cannot be made
+    without it, and HiGHS's "infeasible" would not say which material is short."""
+    supply = problem.supply
+    if supply is None or not len(supply.material_ids):
+        return
+    must_serve = ~np.isfinite(problem.unmet_penalty)
+    served = least_demand(problem)[:, must_serve].sum(axis=0)
+    needed = served @ supply.bom[must_serve]  # (M,) units of material/yr
+    available = np.bincount(supply.supplier_material, weights=supply.supplier_capacity,
+                            minlength=len(supply.material_ids))
+    short = np.flatnonzero(needed > available * (1 + 1e-9) + 1e-9)
+    if len(short):
+        m = int(short[0])
+        raise InfeasibleError(
+            f"material '{supply.material_ids[m]}': the demand that must be served needs {needed[m]:,.6g} units/yr "
+            f"of it but all its suppliers together can ship at most {available[m]:,.6g}; add suppliers or capacity, "
+            "or an unmet penalty")
 
 
 def check_capacity_in_reach(problem: Problem) -> None:

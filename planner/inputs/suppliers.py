@@ -57,6 +57,11 @@ def read_suppliers(path: Path) -> pd.DataFrame:
     if frame.empty:
         raise InputError(f"{path}: the suppliers file has no rows; give at least one supplier or omit it")
     check_projected_range(frame, path)
+    material = frame["material"].astype("string").str.strip()
+    if (material.isna() | (material == "")).any():
+        rows = (np.flatnonzero((material.isna() | (material == "")).to_numpy()) + 1).tolist()
+        raise InputError(f"{path}: column 'material' is empty in rows {truncated(rows)}; name the material each "
+                         "supplier offers")
     lon, lat = points_to_lonlat(frame)
     return pd.DataFrame({
         "supplier_id": check_ids(frame, "supplier_id", path, "supplier").astype(str).to_numpy(),

@@ -1,0 +1,79 @@
+"""The secondary files a user brings: the OD matrix (columns in another case, blank cells), the
+suppliers (a blank material, coordinates far from all demand, too little of a material for the demand
+that must be served) and a compare variant left without sites."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from planner.errors import InfeasibleError, InputError
+from planner.inputs.io import read_od_matrix
+from planner.inputs.screen import check_material_supply
+from planner.inputs.suppliers import read_suppliers
+from planner.pipeline import sites_for_types
+from tests.builders import dense_problem, with_supply
+from tests.test_reader_defects import load, model_file, regions_csv
+
+
+def test_an_od_column_in_another_case_is_refused_not_ignored(tmp_path):
+    path = tmp_path / "od.csv"
+    path.write_text("from,to,distance_km,Cost\ns1,a,10,0.01\n", encoding="utf-8")
+    with pytest.raises(InputError, match="column 'Cost' is read only as 'cost'"):
+        read_od_matrix(path)
+
+
+def test_a_blank_od_distance_is_called_blank(tmp_path):
+    path = tmp_path / "od.csv"
+    path.write_text("from,to,distance_km\ns1,a,\ns1,b,4\n", encoding="utf-8")
+    with pytest.raises(InputError, match="column 'distance_km' row 1 is blank: it must be a finite number"):
+        read_od_matrix(path)
+
+
+def test_a_blank_supplier_material_is_refused_with_its_row(tmp_path):
+    path = tmp_path / "suppliers.csv"
+    path.write_text("supplier_id,material,lon,lat\nA,,10.0,50.0\nB,steel,11.0,51.0\n", encoding="utf-8")
+    with pytest.raises(InputError, match="column 'material' is empty in rows 1"):
+        read_suppliers(path)
+
+
+def test_suppliers_far_from_all_demand_are_named(tmp_path, caplog):
+    regions = regions_csv(tmp_path / "r.csv")  # Australian cities
+    suppliers = tmp_path / "suppliers.csv"
+    suppliers.write_text("supplier_id,material,lon,lat\nnear,steel,150.0,-33.0\npolar,steel,-33.9,-80.0\n",
+                         encoding="utf-8")  # -33.9, -80: a supplier's lat and lon swapped, lat then negated
+    with caplog.at_level(logging.WARNING):
+        load(model_file(tmp_path, regions), suppliers_path=str(suppliers))
+    assert "suppliers polar are more than" in caplog.text
+
+
+def test_too_little_of_a_material_for_the_demand_that_must_be_served_is_named():
+    problem = dense_problem(demand=[100, 50], opening_cost=[0], capacity=[np.inf], unit_cost=[[0, 0]])
+    short = with_supply(problem, bom=[[2.0]], supplier_material=[0, 0], capacity=[120.0, 170.0], price=[1, 1],
+                        km=[[0.0], [0.0]], rate=0.0, material_ids=("steel",))
+    with pytest.raises(InfeasibleError, match="material 'steel': .* needs 300 units/yr of it but all its suppliers "
+                                              "together can ship at most 290"):
+        check_material_supply(short)
+    enough = with_supply(problem, bom=[[2.0]], supplier_material=[0, 0], capacity=[120.0, 180.0], price=[1, 1],
+                         km=[[0.0], [0.0]], rate=0.0, material_ids=("steel",))
+    check_material_supply(enough)
+    penalised = with_supply(dense_problem(demand=[100, 50], opening_cost=[0], capacity=[np.inf], unit_cost=[[0, 0]],
+                                          penalty=5.0),
+                            bom=[[2.0]], supplier_material=[0], capacity=[1.0], price=[1], km=[[0.0]], rate=0.0)
+    check_material_supply(penalised)  # unmet demand may stay unmet: no material is needed for it
+
+
+def test_a_variant_left_without_sites_is_warned_about(caplog):
+    sites = pd.DataFrame({"site_id": ["s1", "s2"], "types": [("micro",), ("micro",)], "forced": [False, False]})
+    with caplog.at_level(logging.WARNING):
+        assert sites_for_types(sites, ("central",), "central_only").empty
+    assert "central_only: no site of the sites file allows its facility types (central)" in caplog.text
+
+
+def test_with_the_types_listed_nothing_is_said(caplog):
+    sites = pd.DataFrame({"site_id": ["s1"], "types": [("central",)], "forced": [False]})
+    with caplog.at_level(logging.WARNING):
+        assert len(sites_for_types(sites, ("central",), "central_only")) == 1
+    assert caplog.text == ""
+
