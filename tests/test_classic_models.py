@@ -373,3 +373,13 @@ def test_a_graph_without_edges_where_every_vertex_is_a_site(tmp_path, format_nam
     assert result.exit_code == 0, result.output
     line = json.loads(result.output.strip().splitlines()[-1])
     assert line["objective"] == 0.0 and line["status"] == "optimal"
+
+
+def test_a_p_above_the_sites_opens_every_site(tmp_path):
+    """pcenter and mclp open at most p sites: the file's p of 5 on 2 sites opens both (radius 0, all covered)."""
+    path = tmp_path / "pgt.txt"
+    path.write_text("POINTS 2 2 5\n0 0 1\n4 0 1\n0 0\n4 0\n")
+    [center] = run_bench("pcenter", [path])
+    assert center["status"] == "optimal" and center["objective"] == pytest.approx(0.0) and center["p"] == 2
+    [cover] = run_bench("mclp", [path], coverage=1.0)
+    assert cover["objective"] == pytest.approx(2.0)

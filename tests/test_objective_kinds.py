@@ -439,3 +439,14 @@ def test_set_covering_by_the_classic_route_against_brute_force(seed):
     assert not center_search.cover_applies(priced)
     run = solve_problem(priced, EXACT)
     assert run.audit.passed and not run.report.termination.startswith("classic set covering")
+
+
+@pytest.mark.parametrize("capacity", [np.inf, 40.0])
+def test_a_p_center_without_demand_has_radius_zero(capacity):
+    """No region has demand: nothing to reach, radius 0 (as p_median's value is 0), not an internal error
+    nor 'no candidate site can serve any demand'."""
+    problem = dense_problem(demand=[0, 0, 0], opening_cost=np.zeros(2), capacity=np.full(2, capacity),
+                            unit_cost=np.zeros((2, 3)))  # no demand: no arc
+    run = solve_problem(classic_problem(problem, "p_center", 2), EXACT)
+    assert run.report.status.value == "optimal" and run.audit.passed
+    assert kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions) == 0.0

@@ -134,6 +134,9 @@ def solve_center(problem: Problem, options: SolverOptions, solve_level) -> tuple
     solves one covering or p-median problem (the engine). The report's status is ``optimal`` only when
     every step of the search was answered."""
     search = CenterSearch(problem, options, solve_level)
+    if not (problem.demand > 0).any():  # nothing to reach: radius 0, as p_median's value is 0 there
+        report, solution = solve_level(dataclasses.replace(problem, objective_kind="p_median"), options, None)
+        return dataclasses.replace(report, termination="p-center: no demand, radius 0", kind_proven=True), solution, 0.0
     classic = classic_radius(problem, options) if classic_applies(problem) else None
     if classic is not None:
         radius_km, sites, proven, steps = classic

@@ -337,12 +337,17 @@ def _check_files(fmt: str, paths: list[Path], *, capacity: float | None, p: int 
 
 
 def _sites_to_open(fmt: str, instance: DistanceInstance, p: int | None, path: Path) -> int | None:
-    """The p of a pcenter or mclp row (the file's unless given; None for lscp), checked against the sites."""
+    """The p of a pcenter or mclp row (the file's unless given; None for lscp): at least 1; both open at
+    most p sites, so a p above the sites' count opens every site (logged)."""
     if fmt == "lscp":
         return None
     p = instance.p if p is None else int(p)
-    if not 1 <= p <= instance.n_sites:
-        raise InputError(f"{path}: p={p} sites must be between 1 and the {instance.n_sites} sites; pass another --p")
+    if p < 1:
+        raise InputError(f"{path}: p={p}: open at least 1 site; pass another --p")
+    if p > instance.n_sites:
+        logger.info("%s: p=%d is more than the %d sites; %s opens at most p, so every site may open", path, p,
+                    instance.n_sites, fmt)
+        return instance.n_sites
     return p
 
 
