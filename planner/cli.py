@@ -704,7 +704,7 @@ def costs_text(costs: dict) -> str:
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:
-    from planner.export.summary import percent_text
+    from planner.model.arrays import share_text
     from planner.results import service_text
     from planner.solver.outcome import gap_text
 
@@ -732,7 +732,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     click.echo("facilities  " + ", ".join(f"{name} {count}" for name, count in summary["facilities"].items()))
     for product, figures in summary["demand"].items():
         share = figures["served"] / figures["demand"] if figures["demand"] else 0.0
-        click.echo(f"demand      {product}: {figures['demand']:,.0f} units/yr, served {percent_text(share)}")
+        click.echo(f"demand      {product}: {figures['demand']:,.0f} units/yr, served {share_text(share)}")
     for level in (summary.get("service") or {}).get("levels", []):
         click.echo(f"service     {service_text(level)}")
     timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary["timing"].items())

@@ -7,18 +7,19 @@ import pytest
 from planner.export.compare_report import money_range
 from planner.export.report import pct
 from planner.export.sensitivity_report import value_text
-from planner.export.summary import percent_text
+from planner.model.arrays import share_text
 from planner.solver.service import shares_apart
 
 
-@pytest.mark.parametrize(("share", "text"), [(62_800 / 62_810, "> 99.9%"), (10 / 62_810, "< 0.1%"), (1.0, "100.0%"),
-                                            (0.0, "0.0%"), (0.5, "50.0%"), (0.9994, "99.9%")])
+@pytest.mark.parametrize(("share", "text"), [(62_800 / 62_810, "99.98%"), (10 / 62_810, "0.02%"), (1.0, "100.0%"),
+                                            (0.0, "0.0%"), (0.5, "50.0%"), (0.9994, "99.9%"), (1.5, "150.0%")])
 def test_a_share_never_rounds_to_all_or_nothing(share, text):
-    assert percent_text(share) == text
+    assert share_text(share) == text
 
 
 def test_the_report_percentages_follow_the_same_rule():
-    assert pct(62_800 / 62_810) == "> 99.9 %" and pct(10 / 62_810) == "< 0.1 %" and pct(None) == "n/a"
+    assert pct(62_800 / 62_810) == "99.98 %" and pct(10 / 62_810) == "0.02 %" and pct(None) == "n/a"
+    assert pct(0.0123456, 3) == "1.235 %"
 
 
 def test_a_best_share_short_of_the_one_asked_is_told_apart():

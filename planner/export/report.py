@@ -40,7 +40,7 @@ from planner.export.charts import (
 )
 from planner.export.layers import inbound_layer, supplier_layer
 from planner.export.static_map import draw_map
-from planner.export.summary import percent_text
+from planner.model.arrays import share_text
 from planner.pipeline import Run
 from planner.problem import Problem
 from planner.solver.outcome import gap_text
@@ -89,10 +89,10 @@ def kind_value_text(kind: dict) -> str:
 
 
 def pct(value: Any, digits: int = 1) -> str:
-    """A share as a percentage; a share strictly between 0 and 1 never shows as 0 or 100 (``percent_text``)."""
+    """A share as a percentage; a share strictly between 0 and 1 never shows as 0 or 100 (``share_text``)."""
     if value is None or not _is_number(value) or not math.isfinite(value):
         return "n/a"
-    return percent_text(float(value), digits, " %")
+    return share_text(float(value), digits).replace("%", " %")
 
 
 def _span(values: np.ndarray, fmt) -> str:

@@ -12,22 +12,6 @@ from planner.pipeline import Run
 from planner.solver.presolve import PRESOLVE_SOLVER
 
 
-def percent_text(share: float, digits: int = 1, sign: str = "%") -> str:
-    """``share`` (0–1) as a percentage with ``digits`` decimals that never rounds a share strictly between
-    0 and 1 to 0 or 100: 10 units unmet of 62,810 show as '> 99.9%' served, not '100.0%'.
-
-    >>> percent_text(0.99984), percent_text(0.00016), percent_text(1.0), percent_text(0.5)
-    ('> 99.9%', '< 0.1%', '100.0%', '50.0%')
-    """
-    text = f"{100 * share:.{digits}f}"
-    step = 10.0 ** -digits
-    if 0 < share < 1 and float(text) >= 100:
-        return f"> {100 - step:.{digits}f}{sign}"
-    if 0 < share < 1 and float(text) <= 0:
-        return f"< {step:.{digits}f}{sign}"
-    return f"{text}{sign}"
-
-
 def clean_for_json(value: Any) -> Any:
     """JSON-safe: non-finite floats become None (JSON has no inf/NaN)."""
     if isinstance(value, float) and not math.isfinite(value):

@@ -725,6 +725,14 @@ def check_unicode_forms(data: Any, path: Path | str, where: str = "") -> None:
 
 
 RESERVED_TYPE_NAMES = ("unmet", "no demand")  # the served_by labels of regions no facility type serves
+def plain_number(text: str, kind: type = float):
+    """``kind(text)``, but ValueError for Python's digit separators too: '1_0' is no number a user means
+    as 10 (the command-line options refuse it the same way)."""
+    if "_" in text:
+        raise ValueError(f"{text!r} has an underscore")
+    return kind(text)
+
+
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 

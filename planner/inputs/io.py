@@ -280,19 +280,25 @@ def coordinate_columns(
     return found
 
 
+def named_alike(columns, name: str, path=None, option: str = "") -> list:
+    """The columns named ``name`` in any case ('demand', 'Demand'); more than one is an error naming
+    ``option``, since which one is meant is unclear (the last one read had been taken silently)."""
+    matches = [column for column in columns if str(column).strip().lower() == name]
+    if len(matches) > 1:
+        raise InputError(f"{path or 'the data'}: columns {truncated(matches)} differ only in case, so which one is "
+                         f"meant is unclear; name it with {option or 'its option'} (or rename the others)")
+    return matches
+
+
 def coordinate_pair(frame: pd.DataFrame, path=None) -> tuple[str, str] | None:
     """The first pair of COORDINATE_PAIRS among the columns (case-insensitive), or None; columns named
-    alike but for case ('lat', 'LAT') are an error, since either may be meant."""
-    by_lower: dict[str, list] = {}
-    for column in frame.columns:
-        by_lower.setdefault(str(column).lower(), []).append(column)
+    alike but for case ('lat', 'LAT') are an error (:func:`named_alike`)."""
+    option = "--lon-column and --lat-column"
     for lon_name, lat_name in COORDINATE_PAIRS:
-        if lon_name in by_lower and lat_name in by_lower:
-            clash = [columns for columns in (by_lower[lon_name], by_lower[lat_name]) if len(columns) > 1]
-            if clash:
-                raise InputError(f"{path or 'the data'}: columns {truncated(clash[0])} differ only in case, so which "
-                                 "one is meant is unclear; name the coordinates with --lon-column and --lat-column")
-            return by_lower[lon_name][0], by_lower[lat_name][0]
+        lon = named_alike(frame.columns, lon_name, path, option)
+        lat = named_alike(frame.columns, lat_name, path, option)
+        if lon and lat:
+            return lon[0], lat[0]
     return None
 
 
@@ -585,7 +591,7 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
     table = read_table(path, "OD matrix", "--od-matrix", text_columns=tuple(OD_IDS))
     require_columns(table, list(OD_IDS), path, "the OD matrix needs from (site id) and to (region id)")
     for known in ("distance_km", "cost", "minutes"):  # 'Cost' would be dropped silently, costing by km
-        alike = [c for c in table.columns if str(c).strip().lower() == known and c != known]
+        alike = [c for c in named_alike(table.columns, known, path, f"one lower-case '{known}' column") if c != known]
         if alike:
             raise InputError(f"{path}: column '{alike[0]}' is read only as '{known}' (lower case); rename it")
     values = [column for column in ("distance_km", "cost", "minutes") if column in table.columns]

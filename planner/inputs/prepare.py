@@ -94,6 +94,15 @@ def parse_select(values: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(parsed)
 
 
+def warn_far(what: str, points: pd.DataFrame, data, check: str) -> None:
+    """Warn about ``points`` (``site_id``, ``lon``, ``lat``) farther than FAR_KM, and than the demand's
+    own extent, from every demand point of ``data``: coordinates in the wrong CRS or swapped."""
+    far = far_sites(points["site_id"], points["lon"], points["lat"], data.lon, data.lat)
+    if far:
+        logger.warning("%s %s are more than %.0f km from any demand point (and farther than the demand's own "
+                       "extent); %s", what, truncated(far), FAR_KM, check)
+
+
 def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
     """Read and validate regions (or demand points), sites and OD matrix."""
     source, data = load_regions(config, options)
@@ -103,21 +112,13 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
         if options.sites_path
         else generate_candidate_sites(config, regions["region_id"].to_numpy(), data.lon, data.lat, data.base_demand)
     )
-    far = far_sites(sites["site_id"], sites["lon"], sites["lat"], data.lon, data.lat)
-    if far:
-        logger.warning(
-            "sites %s are more than %.0f km from any demand point (and farther than the demand's own extent); "
-            "check their coordinates and CRS", truncated(far), FAR_KM
-        )
+    warn_far("sites", sites, data, "check their coordinates and CRS")
     od = read_od_matrix(Path(options.od_path)) if options.od_path else None
     suppliers_path = options.suppliers_path or config.suppliers.path
     suppliers = read_suppliers(Path(suppliers_path)) if suppliers_path else None
-    far = [] if suppliers is None else far_sites(suppliers["supplier_id"], suppliers["lon"], suppliers["lat"],
-                                                 data.lon, data.lat)
-    if far:  # a supplier abroad is fine, one in the ocean after lon and lat were swapped is not
-        logger.warning("suppliers %s are more than %.0f km from any demand point (and farther than the demand's own "
-                       "extent); check their coordinates (lon and lat not swapped) if they are not abroad",
-                       truncated(far), FAR_KM)
+    if suppliers is not None:  # a supplier abroad is fine, one in the ocean after lon and lat were swapped is not
+        warn_far("suppliers", suppliers.rename(columns={"supplier_id": "site_id"}), data,
+                 "check their coordinates (lon and lat not swapped) if they are not abroad")
     if suppliers is None and material_ids(config):
         logger.warning("products list materials but no supplier file is given (--suppliers or [suppliers] path): "
                        "inbound supply is left out")

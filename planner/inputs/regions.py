@@ -25,7 +25,7 @@ from pandas.api.types import is_numeric_dtype
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig, RegionsConfig, dotted_key
 from planner.inputs.geo import representative_lonlat, wrap_longitude
-from planner.inputs.io import ID_NAMES, read_regions, require_columns
+from planner.inputs.io import ID_NAMES, named_alike, read_regions, require_columns
 from planner.inputs.validate import (
     check_coordinates,
     check_demand_points,
@@ -127,16 +127,23 @@ def numeric_like(values: pd.Series) -> bool:
 def find_column(frame: gpd.GeoDataFrame, names: tuple[str, ...], numeric: bool, path=None,
                 option: str = "") -> str | None:
     """The first column whose lower-case name is in ``names`` (numeric ones only if asked); two columns
-    named alike but for case ('demand', 'Demand') are an error naming ``option``, since either may be meant."""
+    named alike but for case ('demand', 'Demand') are an error naming ``option`` (:func:`named_alike`)."""
+    columns = [column for column in frame.columns if column != frame.geometry.name]
     for name in names:
-        matches = [column for column in frame.columns
-                   if column != frame.geometry.name and str(column).lower() == name]
-        if len(matches) > 1:
-            raise InputError(f"{path or 'the data'}: columns {truncated(matches)} differ only in case, so which one "
-                             f"is meant is unclear; name it with {option or 'its option'} (or rename the others)")
+        matches = named_alike(columns, name, path, option)
         if matches and (not numeric or numeric_like(frame[matches[0]])):
             return matches[0]
     return None
+
+
+def found_name_column(frame: gpd.GeoDataFrame, path) -> str | None:
+    """The column of region names, where one is found; none (logged) where two are named alike but for
+    case ('name', 'NAME'): names only label the regions, and regions.name_column can choose one."""
+    try:
+        return find_column(frame, NAME_NAMES, numeric=False, path=path, option="regions.name_column")
+    except InputError as error:
+        logger.warning("%s; the regions are labelled by their ids", error)
+        return None
 
 
 def found_id_column(frame: gpd.GeoDataFrame, source: RegionSource) -> str:
@@ -302,8 +309,7 @@ def named_regions(frame: gpd.GeoDataFrame, source: RegionSource, id_column: str)
             f"{truncated(available, 12)}"
         )
     if name_column is None and not source.from_model:
-        name_column = find_column(frame, NAME_NAMES, numeric=False, path=source.path,
-                                  option="regions.name_column in the model file")
+        name_column = found_name_column(frame, source.path)
     regions = frame.rename(columns={id_column: "region_id"}) if id_column != "region_id" else frame
     names = frame[name_column].astype(str).to_numpy() if name_column else regions["region_id"]
     return regions.assign(region_name=names), name_column

@@ -5,6 +5,7 @@ Numbers only: no files, no geometry."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from dataclasses import dataclass, field
@@ -45,6 +46,19 @@ def screen_problem(problem: Problem) -> Screening:
     check_facility_counts(problem)
     check_capex_budget(problem)
     return screening
+
+
+def hardest_cell_view(problem: Problem, cells: np.ndarray) -> tuple[Problem, int]:
+    """``problem`` to screen a study of demand ``cells`` (N, R, P: scenarios, or scenario-periods) by,
+    and the cell that asks for most demand that must be served: its demand is every cell's largest
+    (which pairs have demand decides reachability), except that the demand that must be served is that
+    cell's. No one cell asks for every cell's largest, so the capacity checks on that maximum would
+    call feasible plans infeasible (two scenarios of 300 units, in different regions, against 400)."""
+    must = ~np.isfinite(problem.unmet_penalty)
+    hardest = int(np.argmax(cells[:, :, must].sum(axis=(1, 2)))) if must.any() else 0
+    demand = cells.max(axis=0)
+    demand[:, must] = cells[hardest][:, must]
+    return dataclasses.replace(problem, demand=demand), hardest
 
 
 def check_numerics(problem: Problem) -> None:
@@ -127,9 +141,7 @@ def check_capacity(problem: Problem) -> None:
     if required <= 0 or not np.all(np.isfinite(capacity)):
         return
     by_site = site_capacities(problem)
-    top = np.sort(by_site)[::-1]
-    if problem.max_facilities is not None:
-        top = top[: problem.max_facilities]
+    top = largest_countable(problem, by_site)
     if top.sum() < required * (1 - 1e-9):
         sites = _sites_text(problem, len(top))
         raise InfeasibleError(f"demand that must be served is {required:,.6g} units/yr but {sites} can make at most "
@@ -153,16 +165,13 @@ def check_product_capacity(problem: Problem, product_demand: np.ndarray) -> None
     products can pass where one product fails: central plants that cannot make a custom product."""
     must_serve = ~np.isfinite(problem.unmet_penalty)
     for p in np.flatnonzero(must_serve & (product_demand > 0)).tolist():
-        makers = np.unique(problem.arc_option[problem.arc_product == p])
-        capacity = pd.Series(problem.option_capacity_max[makers]).groupby(problem.option_site[makers]).max()
-        top = np.sort(capacity.to_numpy())[::-1]
-        if problem.max_facilities is not None:
-            top = top[: problem.max_facilities]
+        by_site = site_capacities(problem, np.unique(problem.arc_option[problem.arc_product == p]))
+        top = largest_countable(problem, by_site)
         if top.sum() < product_demand[p] * (1 - 1e-9):
             raise InfeasibleError(
                 f"product '{problem.product_ids[p]}': demand that must be served is {product_demand[p]:,.6g} units/yr "
                 f"but the {len(top):,} sites whose facility types deliver it can make at most {top.sum():,.6g}; "
-                f"{_capacity_fix(problem, len(top), len(capacity))}")
+                f"{_capacity_fix(problem, len(top), len(by_site))}")
 
 
 def check_material_supply(problem: Problem) -> None:
@@ -256,9 +265,17 @@ def _oversized_items(problem: Problem, regions: np.ndarray, products: np.ndarray
     return items
 
 
-def site_capacities(problem: Problem) -> np.ndarray:
-    """(sites with an option,) the largest capacity each site can have (one type per site), units/yr."""
-    return pd.Series(problem.option_capacity_max).groupby(problem.option_site).max().to_numpy()
+def site_capacities(problem: Problem, options: np.ndarray | None = None) -> np.ndarray:
+    """(sites with an option,) the largest capacity each site can have (one type per site), units/yr;
+    ``options``: only these count (those that deliver one product, say)."""
+    options = np.arange(problem.n_options) if options is None else options
+    return pd.Series(problem.option_capacity_max[options]).groupby(problem.option_site[options]).max().to_numpy()
+
+
+def largest_countable(problem: Problem, by_site: np.ndarray) -> np.ndarray:
+    """The site capacities largest first, as many as a facility-count limit lets open."""
+    top = np.sort(by_site)[::-1]
+    return top if problem.max_facilities is None else top[: problem.max_facilities]
 
 
 def _count_key(problem: Problem) -> str:

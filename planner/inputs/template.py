@@ -29,7 +29,7 @@ from planner.inputs.config import MAX_NUMBER, is_folder_name, read_model_config
 from planner.inputs.io import coordinate_columns, coordinate_pair, is_table, read_regions
 from planner.inputs.paths import file_mode, missing_folders, remove_if_empty
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
-from planner.inputs.regions import NAME_NAMES, RegionSource, find_column, resolve_columns
+from planner.inputs.regions import RegionSource, found_name_column, resolve_columns
 from planner.inputs.screen import screen_problem, site_capacities
 
 logger = logging.getLogger(__name__)
@@ -51,16 +51,6 @@ def toml_string(value: str) -> str:
     return '"' + re.sub(r"[\x00-\x1f\x7f]", lambda match: f"\\u{ord(match.group()):04x}", escaped) + '"'
 
 
-def _name_column(frame, path: Path) -> str | None:
-    """The column of region names, where one is found; none where two are named alike but for case
-    ('name', 'NAME'): the names are optional, and regions.name_column in the file can name one."""
-    try:
-        return find_column(frame, NAME_NAMES, numeric=False, path=path, option="regions.name_column")
-    except InputError as error:
-        logger.info("%s; no name column is written", error)
-        return None
-
-
 def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_column, crs) -> dict:
     """The file's keys for ``[regions]``: read the file once and resolve every column. The coordinate
     columns are never candidates for the demand (nor the id). The path is made absolute, as the check of
@@ -71,7 +61,7 @@ def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_c
     source = RegionSource(path, layer, id_column, demand_column, None, None, lon_column, lat_column, crs, False)
     id_found, demand_found = resolve_columns(frame.drop(columns=list(coordinates)), source, needs_demand=True)
     keys = {"layer": layer, "id_column": None if id_found == "region_id" and "region_id" not in frame else id_found,
-            "demand_column": demand_found, "name_column": _name_column(frame, path)}
+            "demand_column": demand_found, "name_column": found_name_column(frame, path)}
     if is_table(path):
         keys["lon_column"], keys["lat_column"] = coordinates or (None, None)  # none: geometry read from WKT
         keys["crs"] = crs

@@ -278,9 +278,8 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
     grouped = [column for column in demand_columns if dots_may_group_thousands(path, frame[column].to_numpy())]
     if grouped:
         messages.append(f"{path}: every value of column '{grouped[0]}' has at most three decimals in a ';'-separated "
-                        "file; if '.' "
-                        "groups thousands there (282.316 meaning 282316), the demand is read 1,000× too small: "
-                        "write the digits alone")
+                        "file; if '.' groups thousands there (282.316 meaning 282316), the demand is read 1,000× too "
+                        "small: write the digits alone")
     for message in messages:
         logger.warning(message)
     return messages

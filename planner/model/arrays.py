@@ -487,12 +487,12 @@ def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
     return need
 
 
-def share_text(share: float) -> str:
-    """A share as a percentage with one decimal, or as many more (up to six) as it takes not to show a
-    share below 100 % as 100.0 % or one above 0 % as 0.0 % (0.999999 is '99.9999%'; closer than 1e-8 to
-    either end, the nearest six-decimal value short of it)."""
-    for digits in range(1, 7):
-        text = f"{share:.{digits}%}"
+def share_text(share: float, digits: int = 1) -> str:
+    """A share as a percentage with ``digits`` decimals, or as many more (up to six) as it takes not to
+    show a share below 100 % as 100.0 % or one above 0 % as 0.0 % (0.999999 is '99.9999%'; closer than
+    1e-8 to either end, the nearest six-decimal value short of it)."""
+    for shown_digits in range(digits, max(digits, 6) + 1):
+        text = f"{share:.{shown_digits}%}"
         shown = float(text[:-1]) / 100
         if (shown < 1 or share >= 1) and (shown > 0 or share <= 0):
             return text

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InfeasibleError, InputError
-from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted
+from planner.inputs.config import ModelConfig, model_config_from_dict, plain_number, set_dotted
 from planner.inputs.prepare import DataOptions
 from planner.pipeline import Plan, audited_solution, plan
 from planner.results import type_count_column
@@ -294,9 +294,9 @@ class Sweep:
         key, sep, spec = text.partition("=")
         parts = spec.split(":")
         try:
-            if not sep or len(parts) != 3 or "_" in spec:  # no digit separators: '1_0' is not meant as 10
+            if not sep or len(parts) != 3:
                 raise ValueError
-            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+            start, stop, count = plain_number(parts[0]), plain_number(parts[1]), plain_number(parts[2], int)
             if count < 2:
                 raise ValueError
         except ValueError:

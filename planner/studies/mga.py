@@ -2,8 +2,8 @@
 
 1. Solve the cost model: the optimum, cost :math:`C^*` (its incumbent when stopped at a gap).
 2. For k = 1..count: maximise the smallest Hamming distance (in open (site, type) options) to every
-   network found so far, subject to cost ≤ C* + slack |C*| (see ``planner.model.alternatives``; |C*|, as with proximity
-   prices the optimum can be negative);
+   network found so far, subject to cost ≤ C* + slack |C*| (see ``planner.model.alternatives``; |C*|
+   since with proximity prices the optimum can be negative);
    then fix that network's open decisions and minimise cost again, so each alternative is the
    cheapest way to run its network. Stops early when no network at distance ≥ 1 fits the slack.
 3. Each alternative is audited like any solve, and its audited cost is checked against the budget.

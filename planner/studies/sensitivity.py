@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planner.errors import InputError, PlannerError
-from planner.inputs.config import ModelConfig, dotted_key, key_parts, model_config_from_dict
+from planner.inputs.config import ModelConfig, dotted_key, key_parts, model_config_from_dict, plain_number
 from planner.inputs.prepare import DataOptions
 from planner.solver.outcome import SolverOptions, Status
 from planner.studies.compare import (
@@ -164,9 +164,9 @@ def parse_range(text: str) -> tuple[str, float, float]:
     key, sep, spec = text.partition("=")
     parts = spec.split(":")
     try:
-        if not sep or not key.strip() or len(parts) != 2 or "_" in spec:  # '1_0' is not meant as 10
+        if not sep or not key.strip() or len(parts) != 2:
             raise ValueError
-        low, high = float(parts[0]), float(parts[1])
+        low, high = plain_number(parts[0]), plain_number(parts[1])
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise ValueError
     except ValueError:

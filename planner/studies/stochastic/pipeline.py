@@ -64,22 +64,19 @@ def stochastic_problem_from(config, problem: Problem, scenarios: Scenarios) -> S
 
 
 def screen_scenarios(problem: Problem, scenarios: Scenarios, base_demand: np.ndarray | None = None):
-    """The deterministic screening (``planner.inputs.screen.screen_problem``) of the demand any scenario
-    asks for, with the demand that must be served taken from the scenario that asks for most of it
-    (reachability depends only on which pairs have demand, the capacity check on the total)."""
-    from planner.inputs.screen import screen_problem
+    """The deterministic screening (``planner.inputs.screen.screen_problem``) of the demand the
+    scenarios ask for (``hardest_cell_view``); an infeasible one names the scenario asking for most
+    demand that must be served, unless the data's own demand (``base_demand``) fails the same way."""
+    from planner.inputs.screen import hardest_cell_view, screen_problem
 
-    must = ~np.isfinite(problem.unmet_penalty)
-    hardest = int(np.argmax(scenarios.demand[:, :, must].sum(axis=(1, 2)))) if must.any() else 0
-    demand = scenarios.demand.max(axis=0)
-    demand[:, must] = scenarios.demand[hardest][:, must]
+    view, hardest = hardest_cell_view(problem, scenarios.demand)
     try:
-        return screen_problem(dataclasses.replace(problem, demand=demand))
+        return screen_problem(view)
     except InfeasibleError as error:
         if base_demand is not None:  # fails on the data's own demand too where the scenarios are not the cause
             screen_problem(dataclasses.replace(problem, demand=base_demand))
         where = (f"scenario '{scenarios.ids[hardest]}' (the one with the most demand that must be served)"
-                 if must.any() else "the scenarios' demand")
+                 if (~np.isfinite(problem.unmet_penalty)).any() else "the scenarios' demand")
         raise InfeasibleError(f"{where}: {error}") from None
 
 

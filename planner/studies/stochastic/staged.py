@@ -171,25 +171,10 @@ def check_rollout(rollout, region_ids, periods: int | None) -> np.ndarray:
     return pilot_mask(region_ids, rollout.pilot_regions)
 
 
-def hardest_cell_view(problem, demand: np.ndarray):
-    """``problem`` (its demand the largest of every cell, which decides reachability) with the demand
-    that must be served taken from the (scenario, period) that asks for most of it: no one cell asks
-    for every cell's largest, so the capacity checks on that maximum would call feasible plans
-    infeasible (two scenarios of 300 units each, in different regions, against 400 of capacity)."""
-    must = ~np.isfinite(problem.unmet_penalty)
-    if not must.any():
-        return problem
-    totals = demand[:, :, :, must].sum(axis=(2, 3))
-    s, t = np.unravel_index(int(np.argmax(totals)), totals.shape)
-    screened = problem.demand.copy()
-    screened[:, must] = demand[s, t][:, must]
-    return dataclasses.replace(problem, demand=screened)
-
-
 def plan_staged(config, data_options, options: SolverOptions, periods: int | None, spec=None, seed: int = 0):
     """load → scenarios (optional) → trajectories → prepare → the strategies → the view."""
     from planner.inputs.prepare import load_inputs, prepare_problem
-    from planner.inputs.screen import screen_problem
+    from planner.inputs.screen import hardest_cell_view, screen_problem
     from planner.studies.stochastic.pipeline import load_scenarios
 
     rollout = config.rollout
@@ -208,7 +193,7 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
         demand = demand_trajectories(scenarios.demand, adoption, pilot, rollout.pilot_periods)
         widest = dataclasses.replace(inputs, demand=demand.max(axis=(0, 1)))
         problem = prepare_problem(config, widest)
-        screening = screen_problem(hardest_cell_view(problem, demand))
+        screening = screen_problem(hardest_cell_view(problem, demand.reshape(-1, *demand.shape[2:]))[0])
         rp = rollout_problem(
             problem, demand, scenarios.probability,
             period_weights(periods, rollout.period_years, rollout.discount_rate),

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from planner.errors import InputError
-from planner.inputs.config import ModelConfig, dotted_key, key_parts
+from planner.inputs.config import ModelConfig, dotted_key, key_parts, plain_number
 
 logger = logging.getLogger(__name__)
 
@@ -79,20 +79,18 @@ class Vary:
 
 def _listed_values(spec: str) -> tuple[np.ndarray, int]:
     """The values of ``START:STOP:N`` (its two ends and N), ``START:STOP`` or ``V1,V2,...`` (the values
-    and their number); ValueError for anything else (Python's digit separators too: '1_0' is no
-    number a user means as 10), a non-finite value or N < 2."""
-    if "_" in spec:
-        raise ValueError
+    and their number); ValueError for anything else (digit separators too, :func:`plain_number`), a
+    non-finite value or N < 2."""
     if ":" in spec:
         parts = spec.split(":")
         if len(parts) not in (2, 3):
             raise ValueError
-        values = np.array([float(part) for part in parts[:2]])
-        count = int(parts[2]) if len(parts) == 3 else 2
+        values = np.array([plain_number(part) for part in parts[:2]])
+        count = plain_number(parts[2], int) if len(parts) == 3 else 2
         if count < 2:
             raise ValueError
     else:
-        values = np.array([float(v) for v in spec.split(",")])
+        values = np.array([plain_number(v) for v in spec.split(",")])
         count = len(values)
     if not np.isfinite(values).all():
         raise NonFiniteValue(next(part for part in re.split("[:,]", spec) if not np.isfinite(float(part))).strip())
