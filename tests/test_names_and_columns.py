@@ -194,3 +194,14 @@ def test_long_legend_labels_are_wrapped():
     lines = [text.get_text() for text in legend.get_texts()]
     assert lines[1] == "plant" and lines[0].replace("\n", " ") == name
     assert max(len(line) for line in lines[0].splitlines()) <= LEGEND_LABEL_CHARS
+
+
+def test_region_names_named_alike_but_for_case_are_left_out_with_a_warning(caplog):
+    import geopandas as gpd
+
+    from planner.inputs.regions import found_name_column
+
+    frame = gpd.GeoDataFrame({"name": ["Alpha"], "NAME": ["ALPHA"]}, geometry=gpd.points_from_xy([1.0], [2.0]))
+    assert found_name_column(frame, "r.csv") is None
+    assert "columns name, NAME differ only in case" in caplog.text
+    assert found_name_column(frame.drop(columns="NAME"), "r.csv") == "name"
