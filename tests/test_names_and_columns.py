@@ -13,9 +13,12 @@ from planner.cli import main
 from planner.errors import InputError
 from planner.export.folder import check_output_name
 from planner.export.workbook import cell_value
-from planner.inputs.config import dotted_key, key_parts, read_model_config, set_dotted
+from planner.inputs.config import dotted_key, key_parts, read_model_config, set_dotted, split_assignment
 from planner.inputs.io import parse_flags
 from planner.inputs.prepare import parse_select
+from planner.studies.compare import Sweep
+from planner.studies.sensitivity import parse_range
+from planner.studies.sweep.spec import Vary
 from tests.test_reader_defects import AU, load, model_file, regions_csv
 
 PRODUCT_TOML = """name = "t"
@@ -97,6 +100,15 @@ def test_a_product_with_a_dot_is_set_by_its_quoted_key(tmp_path):
     assert updated.products["std.v2"].demand_rate == 3.0
     with pytest.raises(InputError, match='known there: "std.v2"'):
         set_dotted(config, "products.std.v2.demand_rate", 3.0)
+
+
+def test_a_quoted_name_holding_an_equals_sign_is_addressed_in_every_spec():
+    assert split_assignment('products."a=b".demand_rate=1,2') == ('products."a=b".demand_rate', "=", "1,2")
+    assert split_assignment("products.'x=y'.demand_rate=0:1") == ("products.'x=y'.demand_rate", "=", "0:1")
+    assert split_assignment("carbon_price=1=2") == ("carbon_price", "=", "1=2")
+    assert Vary.parse('products."a=b".demand_rate=1,2').key == 'products."a=b".demand_rate'
+    assert Sweep.parse('products."a=b".demand_rate=1:2:3').key == 'products."a=b".demand_rate'
+    assert parse_range('products."a=b".demand_rate=1:2')[1:] == (1.0, 2.0)
 
 
 def test_columns_named_alike_but_for_case_are_an_error_naming_the_option(tmp_path):

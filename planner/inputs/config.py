@@ -775,6 +775,28 @@ def key_parts(key: str, what: str = "key") -> list[str]:
         position += 1  # the dot
 
 
+def split_assignment(text: str) -> tuple[str, str, str]:
+    """``KEY=VALUE`` split at the first '=' outside the key's quoted parts, as ``str.partition`` does
+    (a product named ``"a=b"`` is addressed as ``products."a=b".demand_rate=1,2``).
+
+    >>> split_assignment('products."a=b".demand_rate=1,2')
+    ('products."a=b".demand_rate', '=', '1,2')
+    """
+    position = 0
+    while position < len(text):
+        character = text[position]
+        if character in ('"', "'") and (position == 0 or text[position - 1] == "."):
+            end = _closing_quote(text, position, character)
+            if end < 0:
+                break
+            position = end + 1
+            continue
+        if character == "=":
+            return text[:position], "=", text[position + 1:]
+        position += 1
+    return text.partition("=")
+
+
 def _closing_quote(key: str, start: int, quote: str) -> int:
     """The position of the quote closing the one at ``start`` (backslash escapes within double quotes), or -1."""
     position = start + 1

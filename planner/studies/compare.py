@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InfeasibleError, InputError
-from planner.inputs.config import ModelConfig, model_config_from_dict, plain_number, set_dotted
+from planner.inputs.config import ModelConfig, model_config_from_dict, plain_number, set_dotted, split_assignment
 from planner.inputs.prepare import DataOptions
 from planner.pipeline import Plan, audited_solution, plan
 from planner.results import type_count_column
@@ -291,7 +291,7 @@ class Sweep:
     @classmethod
     def parse(cls, text: str) -> Sweep:
         """``KEY=START:STOP:N`` (N evenly spaced values from START to STOP; finite, 2 ≤ N ≤ MAX_SWEEP_VALUES)."""
-        key, sep, spec = text.partition("=")
+        key, sep, spec = split_assignment(text)
         parts = spec.split(":")
         try:
             if not sep or len(parts) != 3:

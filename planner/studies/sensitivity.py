@@ -38,7 +38,14 @@ from dataclasses import dataclass
 import pandas as pd
 
 from planner.errors import InputError, PlannerError
-from planner.inputs.config import ModelConfig, dotted_key, key_parts, model_config_from_dict, plain_number
+from planner.inputs.config import (
+    ModelConfig,
+    dotted_key,
+    key_parts,
+    model_config_from_dict,
+    plain_number,
+    split_assignment,
+)
 from planner.inputs.prepare import DataOptions
 from planner.solver.outcome import SolverOptions, Status
 from planner.studies.compare import (
@@ -161,7 +168,7 @@ def parse_range(text: str) -> tuple[str, float, float]:
     Traceback (most recent call last):
     planner.errors.InputError: --sensitivity-param 'carbon_price=250:0': use KEY=LOW:HIGH with LOW < HIGH, ...
     """
-    key, sep, spec = text.partition("=")
+    key, sep, spec = split_assignment(text)
     parts = spec.split(":")
     try:
         if not sep or not key.strip() or len(parts) != 2:

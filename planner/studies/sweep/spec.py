@@ -21,7 +21,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from planner.errors import InputError
-from planner.inputs.config import ModelConfig, dotted_key, key_parts, plain_number
+from planner.inputs.config import ModelConfig, dotted_key, key_parts, plain_number, split_assignment
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Vary:
     def parse(cls, text: str, config: ModelConfig | None = None) -> Vary:
         """``KEY=START:STOP:N`` (N evenly spaced values), ``KEY=START:STOP`` (a range, for ``lhs``) or
         ``KEY=V1,V2,...``; with ``config`` the key is checked against the model."""
-        key, sep, spec = text.partition("=")
+        key, sep, spec = split_assignment(text)
         key = dotted_key(*key_parts(key.strip(), "--vary")) if key.strip() else ""  # one spelling per key
         hint = (
             f"--vary '{text}': use KEY=START:STOP:N (N ≥ 2), KEY=START:STOP or KEY=V1,V2,..., "
