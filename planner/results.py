@@ -116,6 +116,7 @@ def sites_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd.D
     site = problem.option_site[opened]
     with np.errstate(invalid="ignore", divide="ignore"):
         utilization = np.where(np.isfinite(capacity), production[opened] / capacity, np.nan)
+    utilization[np.abs(utilization - 1.0) < SHARE_ZERO] = 1.0  # a full facility, not 99.999999 %
     frame = pd.DataFrame(
         {
             "site_id": problem.site_ids[site],
@@ -138,7 +139,8 @@ def regions_table(problem: Problem, index: ModelIndex, solution: Solution) -> pd
     served = np.bincount(index.arc_pair, weights=solution.assign * index.arc_base_demand,
                          minlength=index.n_pairs)  # of the base demand (a demand factor scales the delivery)
     unmet = index.pair_demand - served
-    unmet[np.abs(unmet) < SHARE_ZERO * index.pair_demand] = 0.0
+    noise = np.abs(unmet) < SHARE_ZERO * index.pair_demand  # served in full: the rest is the solver's rounding
+    unmet[noise], served[noise] = 0.0, index.pair_demand[noise]
     penalty = np.where(np.isfinite(index.pair_penalty), index.pair_penalty, 0.0)
     frame = pd.DataFrame(
         {

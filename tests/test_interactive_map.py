@@ -148,6 +148,35 @@ def test_longitudes_are_cut_at_the_widest_gap(points, cut):
     assert longitude_cut(np.array(points)) == cut
 
 
+@pytest.mark.parametrize("cut", [None, 100.0, -60.0])
+def test_every_flow_is_drawn_the_short_way_whatever_the_cut(cut):
+    """London–Tokyo goes east (139.8° of longitude, as its distance is measured), a flow across 180°
+    crosses it, and each path starts where the map's cut puts its first point."""
+    from shapely.geometry import LineString
+
+    from planner.export.interactive_map import _line_paths
+
+    lines = gpd.GeoDataFrame(geometry=[LineString([(-0.13, 51.5), (139.7, 35.7)]),
+                                       LineString([(179.0, -17.0), (-179.0, -18.0)]),
+                                       LineString([(10.0, 1.0), (20.0, 2.0), (-170.0, 3.0)])], crs="EPSG:4326")
+    paths = _line_paths(lines, cut)
+    for path, line in zip(paths, lines.geometry, strict=True):
+        lons = [lon for _, lon in path]
+        assert all(abs(b - a) <= 180.0 for a, b in zip(lons, lons[1:], strict=False))
+        first = line.coords[0][0]
+        assert lons[0] == pytest.approx(first - 360.0 if cut is not None and first > cut else first)
+    assert paths[0][1][1] - paths[0][0][1] == pytest.approx(139.83)
+
+
+def test_popup_numbers_keep_what_the_tables_round_to():
+    from planner.export.interactive_map import _number
+
+    assert _number(1_234_567.5) == 1_234_567.5  # shown 1,234,568, as the table's value rounds
+    assert _number(32_462_884.51) == 32_462_884.51
+    assert _number(0.123456789, 4) == 0.1235
+    assert _number(3.0) == 3 and _number(float("nan")) is None
+
+
 # --- headless Chromium ------------------------------------------------------------------------------
 
 CHROMIUM_FLAGS = [

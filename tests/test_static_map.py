@@ -169,3 +169,19 @@ def test_a_panel_of_one_place_spans_at_least_the_minimum_view():
     assert (xmin + xmax) / 2 == 100.0 and (ymin + ymax) / 2 == 200.0
     wide = _padded((0.0, 0.0, 1e6, 2e5), 0.025)  # larger than the minimum: padded as before
     assert wide == (-0.025e6, -0.025e6, 1.025e6, 2e5 + 0.025e6)
+
+
+@pytest.mark.parametrize("type_name", ["micro ($$)", "micro $1M-$2M"])
+def test_dollar_signs_in_names_are_drawn_as_written(type_name):
+    """'$' is a dollar sign in a type name and a title, not the start of Matplotlib's maths (``$$`` had
+    failed the whole run with a ParseException)."""
+    from planner.export.charts import png_bytes
+
+    regions, sites, flows = layers(WEST, [0.0])
+    regions["served_by"] = regions["served_by"].replace(TYPES[0], type_name)
+    sites["facility_type"] = type_name
+    figure = build_map_figure(regions, sites, flows, (type_name, TYPES[1]), f"{type_name} network")
+    assert png_bytes(figure).startswith(b"\x89PNG")
+    texts = [text for text in figure.findobj(lambda artist: hasattr(artist, "get_parse_math"))
+             if type_name in text.get_text()]
+    assert texts and not any(text.get_parse_math() for text in texts)

@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from planner.export.charts import new_figure, save_png, scaled_text, type_colours
+from planner.export.charts import new_figure, plain_text, save_png, scaled_text, type_colours
 from planner.export.folder import staged_folder, write_run_folders
 from planner.export.layers import site_layer
 from planner.inputs.geo import equal_area_crs, region_clusters
@@ -47,6 +47,7 @@ def draw_side_by_side(result, path: Path) -> None:
     save_png(side_by_side_figure(result), path)
 
 
+@plain_text
 def side_by_side_figure(result):
     """One panel per network on the same extent (the main group of regions; remote groups are left to
     each network's own map): sites coloured by type; sites not open so in the optimum ringed black, the

@@ -9,15 +9,16 @@ switched behind a notebook user's back, nothing left open.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import os
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -32,6 +33,8 @@ NO_DEMAND_COLOUR = "#eeeeee"
 
 MAX_TICKS = 5  # at most this many intervals between tick labels, so labels never run together
 PREFIXES = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))  # value ≥ divisor: ticks in this multiple of the unit
+P = ParamSpec("P")
+R = TypeVar("R")
 SAME_VALUE = 1e-6  # values within this share of their magnitude count as one value (one histogram bar)
 
 
@@ -52,6 +55,21 @@ def new_figure(width: float, height: float, rows: int = 1, columns: int = 1, **s
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
     return fig, fig.subplots(rows, columns, **subplots)
+
+
+def plain_text(draw: Callable[P, R]) -> Callable[P, R]:
+    """``draw`` with every text it creates shown as written: a '$' in a facility type, product or
+    model name is a dollar sign, not the start of Matplotlib's maths (``micro ($$)`` had failed the
+    whole run, ``$1M-$2M`` lost its dollars). Texts keep the setting they were created with."""
+
+    @functools.wraps(draw)
+    def drawn(*args: P.args, **kwargs: P.kwargs) -> R:
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return drawn
 
 
 @contextmanager

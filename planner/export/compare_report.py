@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.export.charts import img_tag, new_figure, png_bytes, readable_axis
+from planner.export.charts import img_tag, new_figure, plain_text, png_bytes, readable_axis
 from planner.export.compare_maps import draw_network_maps, variant_title
 from planner.export.folder import staged_folder
 from planner.export.layers import region_layer
@@ -31,6 +31,7 @@ def _currency(comparison: Comparison) -> str:
     return plan.run.problem.currency if plan is not None else "currency"
 
 
+@plain_text
 def where_micro_wins_figure(comparison: Comparison):
     """Choropleth of the micro advantage (currency/unit): blue where serving locally is cheaper; regions
     without a finite advantage in grey (no colour bar when none has one)."""
@@ -63,6 +64,7 @@ def draw_where_micro_wins(comparison: Comparison) -> bytes:
     return png_bytes(where_micro_wins_figure(comparison), dpi=PNG_DPI)
 
 
+@plain_text
 def breakeven_figure(comparison: Comparison):
     """Facility counts by role and total cost against the swept parameter."""
     sweep, key = comparison.sweep, comparison.sweep_key

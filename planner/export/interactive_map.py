@@ -85,14 +85,19 @@ def script_json(data: Any) -> str:
 
 
 def _number(value: Any, digits: int = 6) -> float | int | None:
-    """A JSON number with ``digits`` significant digits; None for missing, non-finite or non-numeric values."""
+    """A JSON number with ``digits`` significant digits and at least two decimals (the popups round it
+    as the tables' value rounds: 1,234,567.5 shows as 1,234,568); None for missing, non-finite or
+    non-numeric values."""
     try:
         value = float(value)
     except (TypeError, ValueError):
         return None
     if not math.isfinite(value):
         return None
-    return float(f"{value:.{digits}g}") if value != int(value) else int(value)
+    if value == int(value):
+        return int(value)
+    whole_digits = math.floor(math.log10(abs(value))) + 1
+    return float(f"{value:.{max(digits, whole_digits + 2)}g}")
 
 
 def _numbers(values, digits: int = 6) -> list:
@@ -311,9 +316,20 @@ def _site_data(sites: gpd.GeoDataFrame, type_ids: tuple[str, ...], cut: float | 
 
 
 def _line_paths(lines: gpd.GeoDataFrame, cut: float | None) -> list[list[list[float]]]:
-    """Each line as a [[lat, lon], ...] path, shifted across the antimeridian if needed and rounded."""
-    geometry = shapely.transform(lines.geometry.to_numpy(), lambda c: np.round(_shift(c, cut), DECIMALS))
-    coords, owner = shapely.get_coordinates(geometry, return_index=True)
+    """Each line as a [[lat, lon], ...] path from its first point shifted across the antimeridian if
+    needed, each next point the short way from the one before (a flow London–Tokyo goes east, as its
+    distance is measured, whatever the map's cut), rounded."""
+    coords, owner = shapely.get_coordinates(lines.geometry.to_numpy(), return_index=True)
+    coords = _shift(coords, cut)
+    if len(coords) > 1:
+        step = np.diff(coords[:, 0])
+        same_line = owner[1:] == owner[:-1]
+        turns = np.where(same_line, -360.0 * np.round(step / 360.0), 0.0)  # each step within ±180°
+        shift = np.cumsum(np.concatenate(([0.0], turns)))
+        starts = np.concatenate(([True], ~same_line))
+        first = np.maximum.accumulate(np.where(starts, np.arange(len(shift)), 0))  # each point's line start
+        coords[:, 0] += shift - shift[first]
+    coords = np.round(coords, DECIMALS)
     paths: list[list[list[float]]] = [[] for _ in range(len(lines))]
     for (x, y), i in zip(coords.tolist(), owner.tolist(), strict=True):
         paths[i].append([y, x])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.export.charts import new_figure, readable_axis, save_png
+from planner.export.charts import new_figure, plain_text, readable_axis, save_png
 from planner.export.folder import staged_folder, write_run_folders
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ def write_frontier(frontier, out: Path, sources: dict, warnings_seen: list[str],
     return out
 
 
+@plain_text
 def frontier_figure(table, currency: str):
     """Total cost against CO2, each point labelled with its number and facility mix; points without a
     finite cost or CO2 are left out."""

@@ -36,6 +36,7 @@ from planner.export.charts import (
     histogram,
     img_tag,
     new_figure,
+    plain_text,
     readable_axis,
 )
 from planner.export.layers import inbound_layer, supplier_layer
@@ -184,6 +185,7 @@ def _cost_section(summary: dict) -> str:
     return f'<h2>Cost breakdown</h2><div class="pair"><div>{table}</div><div>{chart}</div></div>'
 
 
+@plain_text
 def cost_chart(costs: dict[str, float | None], currency: str):
     """The cost parts (currency/yr) as horizontal bars, the axis in k or M of the currency; a missing or
     non-finite part is drawn as 0, a negative part (revenue) as a green bar to the left of a line at 0."""
@@ -321,6 +323,7 @@ def _limit_text(level: dict) -> str:
     return esc(" and ".join(part for part in parts if part))
 
 
+@plain_text
 def coverage_chart(curves: dict[str, list], levels: list[dict]):
     """Share of each product's demand served within d (km), with each service level's target as a point."""
     fig, ax = new_figure(7, 3.2)
@@ -338,6 +341,7 @@ def coverage_chart(curves: dict[str, list], levels: list[dict]):
     return fig
 
 
+@plain_text
 def demand_chart(demand: dict[str, dict]):
     """Served and unmet demand (units/yr) per product as stacked horizontal bars."""
     fig, ax = new_figure(7, 0.5 * len(demand) + 0.9)
@@ -380,6 +384,7 @@ def _cost_to_serve_section(regions: gpd.GeoDataFrame, currency: str) -> str:
     return heading + f'<div class="pair"><div>{table}</div><div>{chart}</div></div>'
 
 
+@plain_text
 def cost_to_serve_chart(cost, currency: str):
     """A histogram of the regions' cost to serve (currency/unit); one bar when all are (almost) equal, an
     empty chart when none is finite."""

@@ -15,6 +15,7 @@ from planner.export.charts import (
     category_ticks,
     img_tag,
     new_figure,
+    plain_text,
     png_bytes,
     readable_axis,
     type_colours,
@@ -36,6 +37,7 @@ def _expected_by_period(table: pd.DataFrame, column: str) -> pd.DataFrame:
     return weighted.groupby(["strategy", "period"])["_w"].sum().unstack("period")
 
 
+@plain_text
 def timeline_figure(table: pd.DataFrame, type_ids):
     """One panel per strategy: the expected capacity of each facility type stacked per period and the
     expected demand as a line (capacities that are not finite, i.e. unlimited, are drawn as 0)."""
@@ -101,6 +103,7 @@ def rollout_section(block: dict, table: pd.DataFrame, type_ids, currency: str, m
     return "<h2>Staged rollout</h2>" + note + img_tag(fig) + strategies + maps
 
 
+@plain_text
 def small_multiples_png(runs, inputs, type_ids, titles) -> bytes:
     """One static map per period (the same map as map.png: regions by serving type, sites sized by
     capacity, flows), side by side in one PNG. ``runs`` are :class:`planner.pipeline.Run` views of

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.export.charts import img_tag, new_figure, png_bytes, readable_axis, unit_prefix
+from planner.export.charts import img_tag, new_figure, plain_text, png_bytes, readable_axis, unit_prefix
 from planner.studies.sensitivity import BREAKEVEN, FAILED, NOT_DECIDED, Sensitivity
 from planner.studies.sweep.runner import write_csv_atomically
 
@@ -152,6 +152,7 @@ def _draw_bars(ax, rows: list[dict], base: float) -> None:
                     va="center", ha="left" if float(value) >= base else "right", fontsize=8)
 
 
+@plain_text
 def tornado_figure(sensitivity: Sensitivity, currency: str):
     """The tornado chart as a figure (see the module docstring)."""
     from matplotlib.patches import Patch

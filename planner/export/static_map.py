@@ -46,7 +46,7 @@ import pandas as pd
 import shapely
 
 from planner.errors import InputError
-from planner.export.charts import NO_DEMAND_COLOUR, UNMET_COLOUR, missing_glyphs_allowed, type_colours
+from planner.export.charts import NO_DEMAND_COLOUR, UNMET_COLOUR, missing_glyphs_allowed, plain_text, type_colours
 from planner.inputs.geo import (
     LONLAT,
     anchor_points,
@@ -885,6 +885,7 @@ def _caption(panels: list[_Panel], supply_note: str = "") -> str:
     return text
 
 
+@plain_text
 def build_map_figure(
     regions: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,

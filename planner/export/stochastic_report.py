@@ -12,7 +12,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from planner.export.charts import finite, img_tag, new_figure, readable_axis
+from planner.export.charts import finite, img_tag, new_figure, plain_text, readable_axis
 from planner.export.report import esc, html_table, num, pct
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ def strategy_costs(table: pd.DataFrame) -> dict[str, np.ndarray]:
     return costs
 
 
+@plain_text
 def cost_distribution_chart(table: pd.DataFrame, block: dict, currency: str) -> str:
     """One row per strategy: every scenario's cost as a dot (size ∝ probability), the expected cost
     as a bar, CVaR as a diamond. Scenarios with a missing or non-finite cost are left out."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.export.charts import bar_values, from_zero, new_figure, readable_axis, save_png
+from planner.export.charts import bar_values, from_zero, new_figure, plain_text, readable_axis, save_png
 from planner.results import TYPE_COUNT_PREFIX
 
 RESULTS = {  # column: (what, unit)
@@ -44,6 +44,7 @@ def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path) -> list[
     return paths
 
 
+@plain_text
 def results_figure(done: pd.DataFrame, keys: list[str]):
     """A panel per (result, key): the result against the key, a line for one key, dots for several."""
     results = [column for column in RESULTS if column in done and np.isfinite(_numbers(done[column])).any()]
@@ -66,6 +67,7 @@ def results_figure(done: pd.DataFrame, keys: list[str]):
     return fig
 
 
+@plain_text
 def facility_mix_figure(done: pd.DataFrame, keys: list[str]):
     """A panel per key: the open facilities of each type stacked, mean over the other keys."""
     types = _type_columns(done)
