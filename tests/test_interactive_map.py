@@ -177,6 +177,29 @@ def test_popup_numbers_keep_what_the_tables_round_to():
     assert _number(3.0) == 3 and _number(float("nan")) is None
 
 
+def test_the_regions_layer_writes_zero_for_a_region_without_demand(layers):
+    regions = layers[1].set_index("region_id")
+    assert regions.loc["R4", "served_by"] == "no demand"
+    assert regions.loc["R4", ["demand", "served", "unmet", "unmet_share"]].tolist() == [0.0] * 4
+
+
+def test_a_polygon_drawn_across_the_antimeridian_is_split_there_for_gis():
+    """A ring 179.6° → −179.6° (0.8° wide) becomes two parts within ±180°, of the same area; a polygon
+    elsewhere, and a wide one within ±180°, stay as they are."""
+    import shapely
+
+    from planner.inputs.geo import polygons_split_at_antimeridian
+
+    ring = shapely.Polygon([(179.6, -17.2), (-179.6, -17.2), (-179.6, -16.6), (179.6, -16.6)])
+    suva, band = box(178.2, -18.3, 178.6, -17.9), box(-120.0, 0.0, 50.0, 1.0)
+    split = polygons_split_at_antimeridian(np.array([ring, suva, band], dtype=object))
+    assert split[1].equals(suva) and split[2].equals(band)
+    parts = list(split[0].geoms)
+    assert len(parts) == 2 and all(-180.0 <= p.bounds[0] and p.bounds[2] <= 180.0 for p in parts)
+    assert sum(p.area for p in parts) == pytest.approx(0.8 * 0.6)
+    assert sorted(round(p.bounds[0], 1) for p in parts) == [-180.0, 179.6]
+
+
 # --- headless Chromium ------------------------------------------------------------------------------
 
 CHROMIUM_FLAGS = [

@@ -185,3 +185,47 @@ def test_dollar_signs_in_names_are_drawn_as_written(type_name):
     texts = [text for text in figure.findobj(lambda artist: hasattr(artist, "get_parse_math"))
              if type_name in text.get_text()]
     assert texts and not any(text.get_parse_math() for text in texts)
+
+
+def test_the_caption_of_a_tall_narrow_map_wraps_within_the_figure():
+    """Chile-like data (a narrow strip 35° tall) makes a narrow figure: its caption wraps instead of running
+    past the right edge, and it stays below the map."""
+    latitudes = [-18.5, -23.6, -29.9, -33.5, -36.8, -41.5, -53.2]
+    regions = gpd.GeoDataFrame({"region_id": [f"R{i}" for i in range(7)], "demand": [10.0] * 7,
+                                "served_by": [TYPES[0]] * 7},
+                               geometry=[Point(-70.5, lat) for lat in latitudes], crs="EPSG:4326")
+    sites = gpd.GeoDataFrame({"site_id": ["S0"], "facility_type": [TYPES[0]], "capacity": [100.0],
+                              "production": [70.0]}, geometry=[Point(-70.6, -33.5)], crs="EPSG:4326")
+    flows = gpd.GeoDataFrame({"site_id": ["S0"], "region_id": ["R0"], "quantity": [10.0]},
+                             geometry=[LineString([(-70.6, -33.5), (-70.5, -18.5)])], crs="EPSG:4326")
+    figure = build_map_figure(regions, sites, flows, TYPES, "Chile")
+    renderer = figure.canvas.get_renderer()
+    caption = next(text for text in figure.texts if text.get_text().startswith("Lambert"))
+    box = caption.get_window_extent(renderer)
+    assert "\n" in caption.get_text()
+    assert box.x1 <= figure.bbox.width
+    assert box.y1 <= min(ax.get_window_extent(renderer).y0 for ax in figure.axes) + 1
+
+
+def test_the_scale_bar_never_hides_a_point_region():
+    """Five Norwegian cities as points: Stavanger, in the corner the scale bar takes first, had been hidden
+    under it (a point took one cell of the grid, below the share a scale bar may hide)."""
+    from planner.export.static_map import _layout, _make_panels, _map_layers
+
+    cities = {"OSL": (10.75, 59.91), "BGO": (5.32, 60.39), "TOS": (18.95, 69.65), "TRD": (10.39, 63.43),
+              "SVG": (5.73, 58.97)}
+    regions = gpd.GeoDataFrame({"region_id": list(cities), "demand": [1.0] * 5, "served_by": [TYPES[0]] * 5},
+                               geometry=[Point(xy) for xy in cities.values()], crs="EPSG:4326")
+    sites = gpd.GeoDataFrame({"site_id": ["S0"], "facility_type": [TYPES[0]], "capacity": [10.0],
+                              "production": [5.0]}, geometry=[Point(10.75, 59.91)], crs="EPSG:4326")
+    flows = gpd.GeoDataFrame({"site_id": [], "region_id": [], "quantity": []}, geometry=[], crs="EPSG:4326")
+    regions, sites, flows, _ = _map_layers(regions, sites, flows)
+    panels = _make_panels(regions, sites, flows, TYPES)
+    layout = _layout(panels, sites, 3.0)
+    xmin, ymin, xmax, ymax = layout.main_view
+    x0, y0, w, h = layout.scale_bar
+    points = panels[0].regions.geometry
+    fx, fy = (points.x - xmin) / (xmax - xmin), (points.y - ymin) / (ymax - ymin)
+    margin = 0.02  # a marker's half width, about
+    under = (fx > x0 - margin) & (fx < x0 + w + margin) & (fy > y0 - margin) & (fy < y0 + h + margin)
+    assert not under.any(), list(panels[0].regions.loc[under.to_numpy(), "region_id"])

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.inputs.geo import LONLAT, wrap_longitude
+from planner.inputs.geo import LONLAT, polygons_split_at_antimeridian, wrap_longitude
 from planner.inputs.prepare import Inputs
 from planner.pipeline import Run
 from planner.results import served_column
@@ -41,6 +41,9 @@ def region_layer(run: Run, inputs: Inputs) -> gpd.GeoDataFrame:
     service = region_service(run)
     merged = base.merge(service, on="region_id", how="left")
     merged["served_by"] = merged["served_by"].fillna("no demand")
+    no_demand = [c for c in ("demand", "served", "unmet", "unmet_cost", "unmet_share") if c in merged]
+    merged[no_demand] = merged[no_demand].fillna(0.0)  # a region without demand: 0, not blank
+    merged[base.geometry.name] = polygons_split_at_antimeridian(merged[base.geometry.name].to_numpy())
     return gpd.GeoDataFrame(merged, geometry=base.geometry.name, crs=LONLAT)
 
 

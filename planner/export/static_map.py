@@ -87,7 +87,10 @@ FIGURE_WIDTH = 13.0
 MARGIN = 0.25
 LEGEND_WIDTH = 2.9
 TITLE_HEIGHT = 0.55
-CAPTION_HEIGHT = 0.5
+CAPTION_HEIGHT = 0.5  # at least; more where the caption wraps to more than two lines
+CAPTION_FONT_SIZE = 7.5
+CAPTION_BASE = 0.14  # the caption's lowest line above the figure's edge
+CAPTION_LINE = 1.25 * CAPTION_FONT_SIZE / 72  # inches per line
 MAP_MAX_HEIGHT = 7.6
 MAP_MIN_HEIGHT = 3.0
 INSET_MAX_WIDTH = 0.3  # share of the main panel's width
@@ -381,7 +384,9 @@ def _panel(label: int, regions, centre, colours, sites, site_rows: np.ndarray, f
 
 
 def _occupancy(panel: _Panel, sites: gpd.GeoDataFrame, view, columns: int = 96) -> np.ndarray:
-    """A boolean grid over ``view`` (rows from the bottom): True where the main panel draws regions or sites."""
+    """A boolean grid over ``view`` (rows from the bottom): True where the main panel draws regions or sites
+    (a point, site or region, with the cells around it: its marker is larger than a cell, and one cell alone
+    is below what a scale bar or an inset may hide)."""
     xmin, ymin, xmax, ymax = view
     rows = max(8, round(columns * (ymax - ymin) / (xmax - xmin)))
     xs, ys = np.linspace(xmin, xmax, columns + 1), np.linspace(ymin, ymax, rows + 1)
@@ -389,6 +394,8 @@ def _occupancy(panel: _Panel, sites: gpd.GeoDataFrame, view, columns: int = 96) 
     x1, y1 = np.meshgrid(xs[1:], ys[1:])
     cells = shapely.box(x0.ravel(), y0.ravel(), x1.ravel(), y1.ravel())
     geoms = np.asarray(panel.regions.geometry.array, dtype=object)
+    markers = shapely.area(geoms) == 0  # points (and lines) are drawn as markers
+    geoms = np.where(markers, shapely.buffer(geoms, 1.5 * (xs[1] - xs[0])), geoms)
     if len(panel.site_rows):
         site_points = np.asarray(sites.iloc[panel.site_rows].to_crs(panel.crs).geometry.array, dtype=object)
         geoms = np.concatenate([geoms, shapely.buffer(site_points, 1.5 * (xs[1] - xs[0]))])
@@ -469,7 +476,7 @@ def _inset_size(panel: _Panel, map_w: float, map_h: float) -> tuple[float, float
     return width, width / shape
 
 
-def _layout(panels: list[_Panel], sites, legend_height: float) -> _Layout:
+def _layout(panels: list[_Panel], sites, legend_height: float, caption_height: float = CAPTION_HEIGHT) -> _Layout:
     """Size the figure to the main panel's shape; put each inset where it hides (almost) nothing of the main
     panel, shrinking the insets down to 70% if that helps, and the insets that find no such place in a row
     below the main panel; then the scale bar in the main panel's emptiest free corner."""
@@ -499,8 +506,8 @@ def _layout(panels: list[_Panel], sites, legend_height: float) -> _Layout:
     shrink = min(1.0, map_w / widths) if widths else 1.0
     strip_h = strip * shrink + 0.2 if below else 0.0
     body = max(map_h + strip_h, legend_height, MAP_MIN_HEIGHT)
-    figure = (3 * MARGIN + map_w + LEGEND_WIDTH, TITLE_HEIGHT + body + CAPTION_HEIGHT)
-    left, bottom = MARGIN, CAPTION_HEIGHT + (body - map_h - strip_h) / 2 + strip_h
+    figure = (3 * MARGIN + map_w + LEGEND_WIDTH, TITLE_HEIGHT + body + caption_height)
+    left, bottom = MARGIN, caption_height + (body - map_h - strip_h) / 2 + strip_h
     insets: list[tuple[float, float, float, float]] = [(0.0, 0.0, 0.0, 0.0)] * len(remote)
     for i, (x0, y0, w, h) in inside.items():
         insets[i] = (left + x0 * map_w, bottom + y0 * map_h, w * map_w, h * map_h)
@@ -871,6 +878,20 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1 else f"{value:.3g}"
 
 
+def _wrapped(fig: Figure, text: str, width_in: float) -> str:
+    """``text`` with each of its lines wrapped at spaces to ``width_in`` inches in the caption's font (the
+    characters' mean width measured on the line itself)."""
+    renderer = fig.canvas.get_renderer()
+    lines = []
+    for line in text.split("\n"):
+        probe = fig.text(0, 0, line, fontsize=CAPTION_FONT_SIZE)
+        line_in = probe.get_window_extent(renderer).width / fig.dpi
+        probe.remove()
+        fits = max(int(len(line) * 0.97 * width_in / line_in), 20) if line_in > width_in else len(line)
+        lines.extend(textwrap.wrap(line, fits) or [""])
+    return "\n".join(lines)
+
+
 def _caption(panels: list[_Panel], supply_note: str = "") -> str:
     lon, lat = panels[0].centre
     centre = f"{abs(lat):.1f}°{'N' if lat >= 0 else 'S'} {abs(lon):.1f}°{'E' if lon >= 0 else 'W'}"
@@ -921,15 +942,17 @@ def build_map_figure(
     fig = Figure(figsize=(FIGURE_WIDTH, 8.0))
     FigureCanvasAgg(fig)
     shown = regions if alike is None else None  # maps drawn alike list every class, whichever each shows
-    layout = _size_figure(fig, _legends(fig, type_ids, shown, frame.symbols, units), frame.panels, frame.sites)
+    longest_caption = _caption(panels, _supply_note(symbols.supply, []))  # every supplier outside: the longest
+    layout = _size_figure(fig, _legends(fig, type_ids, shown, frame.symbols, units), frame.panels, frame.sites,
+                          longest_caption)
     drawn = [_draw_main_panel(fig, panels[0], layout, symbols)]
     for panel, framing, rect in zip(panels[1:], frame.panels[1:], layout.insets, strict=True):
         drawn.append(_draw_inset(fig, panel, rect, symbols, None if alike is None else (framing, frame.sites)))
     fig_w, fig_h = layout.figure
     if title:
         fig.text(0.5, 1 - 0.32 / fig_h, title, ha="center", va="center", fontsize=13)
-    caption = _caption(panels, _supply_note(symbols.supply, drawn))
-    fig.text(MARGIN / fig_w, 0.14 / fig_h, caption, fontsize=7.5, color="#555555", va="bottom")
+    caption = _wrapped(fig, _caption(panels, _supply_note(symbols.supply, drawn)), fig_w - 2 * MARGIN)
+    fig.text(MARGIN / fig_w, CAPTION_BASE / fig_h, caption, fontsize=CAPTION_FONT_SIZE, color="#555555", va="bottom")
     logger.debug("map figure with %d panel(s) built in %.2f s", len(panels), time.perf_counter() - started)
     return fig
 
@@ -990,12 +1013,17 @@ def _point_layers(sites, flows) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     return sites, flows
 
 
-def _size_figure(fig: Figure, legends: list, panels: list[_Panel], sites) -> _Layout:
-    """Lay out the panels beside the legend's measured height, size the figure to it and stack the legend
-    sections at its right; returns the layout."""
+def _size_figure(fig: Figure, legends: list, panels: list[_Panel], sites, caption: str) -> _Layout:
+    """Lay out the panels beside the legend's measured height and above ``caption`` (wrapped to the
+    figure's width: a tall, narrow map makes a narrow figure), size the figure to it and stack the
+    legend sections at its right; returns the layout."""
     renderer = fig.canvas.get_renderer()
     heights = [legend.get_window_extent(renderer).height / fig.dpi for legend in legends]
-    layout = _layout(panels, sites, sum(heights) + 0.3 * max(len(heights) - 1, 0))
+    legend_height = sum(heights) + 0.3 * max(len(heights) - 1, 0)
+    layout = _layout(panels, sites, legend_height)
+    lines = _wrapped(fig, caption, layout.figure[0] - 2 * MARGIN).count("\n") + 1
+    if CAPTION_BASE + (lines + 1) * CAPTION_LINE > CAPTION_HEIGHT:
+        layout = _layout(panels, sites, legend_height, CAPTION_BASE + (lines + 1) * CAPTION_LINE)
     fig_w, fig_h = layout.figure
     fig.set_size_inches(fig_w, fig_h)
     top = fig_h - TITLE_HEIGHT

@@ -116,6 +116,25 @@ def unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
     return result
 
 
+def polygons_split_at_antimeridian(geoms: np.ndarray) -> np.ndarray:
+    """Lon/lat (multi)polygons drawn across the antimeridian (see :func:`unwrap_antimeridian`) as
+    multipolygons split at ±180°, each part within ±180° (RFC 7946; what GIS software draws right: a
+    ring 179.6° → −179.6° had been a band round the world in QGIS); every other geometry as it is."""
+    geoms = np.asarray(geoms, dtype=object)
+    shifted = unwrap_antimeridian(geoms)
+    crossing = np.flatnonzero(shifted != geoms)
+    if not len(crossing):
+        return geoms
+    west = shapely.intersection(shifted[crossing], shapely.box(0.0, -90.0, 180.0, 90.0))
+    east = shapely.intersection(shifted[crossing], shapely.box(180.0, -90.0, 360.0, 90.0))
+    east = shapely.transform(east, lambda xy: xy - np.array([360.0, 0.0]))
+    result = geoms.copy()
+    result[crossing] = [shapely.MultiPolygon([part for piece in (w, e) for part in getattr(piece, "geoms", [piece])
+                                              if isinstance(part, shapely.Polygon) and not part.is_empty])
+                        for w, e in zip(west, east, strict=True)]
+    return result
+
+
 def points_to_lonlat(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Point geometries as lon/lat degrees (polygons get their representative point)."""
     with warnings.catch_warnings():
