@@ -109,6 +109,8 @@ class PlannerGroup(click.Group):
         large run)."""
         self.ends_process = True
         try:
+            _standard_streams()
+            _refuse_undecodable_arguments(sys.argv[1:])
             return super().__call__(*args, **kwargs)
         except SystemExit as done:
             _end_process(done.code)
@@ -153,6 +155,44 @@ def _discard_staging() -> None:
         folder.discard_staging()
 
 
+def _standard_streams() -> None:
+    """Descriptors 0–2 open and ``sys.stdout``/``sys.stderr`` there, text they cannot encode escaped. A
+    descriptor the caller closed (``planner ... >&-``) is /dev/null: otherwise the first file the run
+    opens gets its number and HiGHS's log or a line lands in it (closed stdout had ended every command
+    in an internal error; closed stderr, a solve without a solution: a launcher script had left itself
+    open read-only as descriptor 2, so an output descriptor open only for reading is /dev/null too); a
+    Latin-1 terminal had turned a finished run into an internal error on the "written" line."""
+    for descriptor in (0, 1, 2):
+        try:
+            os.write(descriptor, b"") if descriptor else os.fstat(descriptor)  # EBADF: closed, or open read-only
+        except OSError as error:
+            if error.errno != errno.EBADF:  # a pipe whose reader is gone, say: there, and not ours to replace
+                continue
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != descriptor:
+                os.dup2(null, descriptor)
+                os.close(null)
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            stream = open(1 if name == "stdout" else 2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+            setattr(sys, name, stream)
+            setattr(sys, f"__{name}__", stream)
+        with contextlib.suppress(AttributeError, ValueError):  # a stream replaced by one without reconfigure
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _refuse_undecodable_arguments(arguments: list[str]) -> None:
+    """Exit 2 with one line for an argument holding bytes that are not text in the file system's encoding
+    (a file or folder name with a Latin-1 byte under UTF-8): the file formats' libraries cannot take it."""
+    for argument in arguments:
+        if any("\udc80" <= character <= "\udcff" for character in argument):
+            shown = argument.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            click.echo(f"error: '{shown}' holds bytes that are not {sys.getfilesystemencoding()} text; rename the "
+                       "file or folder (or give another name) and run again", err=True)
+            sys.exit(2)
+
+
 def _end_process(code) -> None:
     """End the program with ``code`` (SystemExit's: None, a number or a message) once the exit
     functions have run, without the interpreter's teardown: CPython resets the signal handlers to the
@@ -183,6 +223,10 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
         shown = name if len(name) <= 60 else name[:59] + "…"
         line, code = f"{shown}: the path ({len(os.fsencode(name)):,} bytes) or one of its names is too long for the " \
                      "file system; choose a shorter path", 2
+    elif isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" writing {error.filename}" if error.filename else ""
+        line, code = f"no space left on the device{where} ({error.strerror}); free some space or choose another " \
+                     "--out", 2
     elif debug:
         traceback.print_exception(error, file=sys.stderr)
         sys.exit(1)
@@ -210,7 +254,7 @@ def _save_details(error: BaseException) -> str:
     )
     try:
         handle, path = tempfile.mkstemp(prefix="planner-error-", suffix=".log")
-        with os.fdopen(handle, "w", encoding="utf-8") as log:
+        with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as log:
             log.write(text)
     except OSError as failure:
         return f"the details could not be saved ({failure.strerror}); rerun with --debug to see them"

@@ -1,0 +1,74 @@
+"""The program with unusual standard streams and names: stdout or stderr closed by the caller, a terminal
+that cannot encode the names, a file name that is not text, a full disk. Each runs ``python -m planner``
+as a subprocess through the shell (the only way to close a descriptor for it) on a tiny model."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from planner.cli import _exit_for
+from tests.builders import equator_regions, tiny_model_file
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="closes descriptors with a POSIX shell")
+
+
+@pytest.fixture()
+def model(tmp_path) -> Path:
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0, 2.0], [10.0, 20.0, 30.0])
+    return tiny_model_file(tmp_path / "model.toml", regions)
+
+
+def shell(command: str, folder: Path, **environment: str) -> subprocess.CompletedProcess:
+    """``command`` with ``planner`` standing for this interpreter's ``-m planner``, run in ``folder``."""
+    planner = f"{sys.executable} -m planner"
+    return subprocess.run(["bash", "-c", command.replace("planner", planner, 1)], cwd=folder, capture_output=True,
+                          env={**os.environ, **environment}, timeout=300)
+
+
+@pytest.mark.slow
+def test_a_solve_with_stdout_closed_writes_its_outputs(model, tmp_path):
+    done = shell(f"planner solve --model {model} --out out --quiet >&- 2>err.txt", tmp_path)
+    assert done.returncode == 0, (tmp_path / "err.txt").read_text()
+    assert "Traceback" not in (tmp_path / "err.txt").read_text()
+    assert (tmp_path / "out" / "summary.json").is_file()
+
+
+@pytest.mark.slow
+def test_a_solve_with_stderr_closed_writes_its_outputs(model, tmp_path):
+    """A closed descriptor 2 had been taken by the first file opened (or left read-only by a launcher), and
+    HiGHS ended without a solution."""
+    done = shell(f"planner solve --model {model} --out out 2>&- >log.txt", tmp_path)
+    assert done.returncode == 0, (tmp_path / "log.txt").read_text()
+    assert "written" in (tmp_path / "log.txt").read_text()
+    assert (tmp_path / "out" / "summary.json").is_file()
+
+
+@pytest.mark.slow
+def test_names_a_terminal_cannot_encode_are_escaped_not_an_error(model, tmp_path):
+    done = shell(f"planner solve --model {model} --out 'résultats 日本'", tmp_path, PYTHONIOENCODING="latin-1")
+    assert done.returncode == 0, done.stderr
+    assert b"r\xe9sultats \\u65e5\\u672c" in done.stdout
+    assert (tmp_path / "résultats 日本" / "summary.json").is_file()
+
+
+@pytest.mark.slow
+def test_a_name_that_is_not_text_is_refused_in_one_line(model, tmp_path):
+    done = shell(f"planner solve --model {model} --out $'bad\\xffname'", tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.decode().strip().startswith("error: 'bad\\xffname' holds bytes that are not")
+    assert b"Traceback" not in done.stderr
+    assert sorted(os.listdir(tmp_path)) == ["model.toml", "regions.geojson"]  # nothing written
+
+
+def test_a_full_disk_is_one_line_not_an_internal_error(capsys):
+    with pytest.raises(SystemExit) as stop:
+        _exit_for(OSError(errno.ENOSPC, "No space left on device", "out/.tmp-1/map.png"), debug=False)
+    assert stop.value.code == 2
+    line = capsys.readouterr().err
+    assert line.startswith("error: no space left on the device writing out/.tmp-1/map.png") and "internal" not in line
