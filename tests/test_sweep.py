@@ -302,3 +302,32 @@ def test_one_key_in_two_spellings_is_given_twice():
     assert varies[1].key == "products.standard.demand_rate"
     with pytest.raises(InputError, match="a key is given twice"):
         sample_points(varies)
+
+
+def test_the_data_fingerprint_changes_with_every_input_that_decides_a_result(tmp_path):
+    """A rerun reuses a scenario only on the same data read the same way: a changed suppliers file (the
+    model's or --suppliers), coordinate columns, CRS or a shapefile's attributes (its .dbf) each change it."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from planner.studies.sweep.scenario import data_fingerprint
+
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0], [10.0, 20.0])
+    config = tiny_config(regions)
+    suppliers = tmp_path / "suppliers.csv"
+    suppliers.write_text("supplier_id,material,lon,lat,cost_per_unit\nS,steel,0,0,1\n")
+    base = data_fingerprint(config, DataOptions(suppliers_path=suppliers))
+    suppliers.write_text("supplier_id,material,lon,lat,cost_per_unit\nS,steel,0,0,10\n")
+    assert data_fingerprint(config, DataOptions(suppliers_path=suppliers)) != base
+    model_suppliers = config.model_copy(update={"suppliers": config.suppliers.model_copy(update={"path": suppliers})})
+    before = data_fingerprint(model_suppliers, DataOptions())
+    suppliers.write_text("supplier_id,material,lon,lat,cost_per_unit\nS,steel,0,0,100\n")
+    assert data_fingerprint(model_suppliers, DataOptions()) != before
+    plain = data_fingerprint(config, DataOptions())
+    for changed in (DataOptions(lon_column="x"), DataOptions(lat_column="y"), DataOptions(crs="EPSG:3857")):
+        assert data_fingerprint(config, changed) != plain
+    shapefile = tmp_path / "regions.shp"
+    gpd.GeoDataFrame({"GEOID": ["a"], "pop": [1.0]}, geometry=[Point(0, 0)], crs="EPSG:4326").to_file(shapefile)
+    first = data_fingerprint(config, DataOptions(regions_path=shapefile))
+    gpd.GeoDataFrame({"GEOID": ["a"], "pop": [2.0]}, geometry=[Point(0, 0)], crs="EPSG:4326").to_file(shapefile)
+    assert data_fingerprint(config, DataOptions(regions_path=shapefile)) != first

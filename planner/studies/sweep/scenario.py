@@ -9,9 +9,11 @@ which is what lets a rerun skip it (one with a file deleted by hand is solved ag
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -32,30 +34,44 @@ OUTPUTS_KEY = "outputs"  # in ROW_FILE: the files of the finished folder (paths 
 KEY_LENGTH = 16  # hex digits of the SHA-256 used as the folder name
 
 
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")  # a shapefile's attributes are in its .dbf
+
+
 def file_digest(path: Path | None) -> str | None:
-    """SHA-256 of a file's bytes (None for no file)."""
+    """SHA-256 of what a data file holds: its bytes; a shapefile's with those of its sidecar files; a
+    folder's (a shapefile folder, a File Geodatabase) with every file's name and bytes (None for no file)."""
     if path is None:
         return None
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(item for item in path.rglob("*") if item.is_file())
+    elif path.suffix.lower() == ".shp":
+        files = [part for part in (path.with_suffix(suffix) for suffix in SHAPEFILE_PARTS) if part.is_file()]
+    else:
+        files = [path]
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for file in files:
+        digest.update(os.fsencode(file.relative_to(path) if path.is_dir() else file.suffix))
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
 def data_fingerprint(config: ModelConfig, data: DataOptions) -> dict[str, Any]:
-    """The data options with the content hash of every file they name (the regions file defaults to
-    the model's ``regions.path``)."""
-    regions = data.regions_path or config.regions.path
-    return {
-        "regions": file_digest(Path(regions)) if regions else None,
-        "sites": file_digest(data.sites_path),
-        "od_matrix": file_digest(data.od_path),
-        "layer": data.layer,
-        "id_column": data.id_column,
-        "demand_column": data.demand_column,
-        "select": [[column, list(values)] for column, values in data.select],
+    """Every data option, with the content hash of each file it names (the regions and suppliers files
+    default to the model's): a rerun reuses a scenario only on the same data read the same way (a
+    changed suppliers file, ``--lon-column`` or ``--crs`` had reused the old results)."""
+    fingerprint: dict[str, Any] = {
+        field.name: file_digest(value) if isinstance(value, Path) else value
+        for field in dataclasses.fields(data) for value in [getattr(data, field.name)]
     }
+    regions = data.regions_path or config.regions.path
+    suppliers = data.suppliers_path or config.suppliers.path
+    fingerprint["regions_path"] = file_digest(Path(regions)) if regions else None
+    fingerprint["suppliers_path"] = file_digest(Path(suppliers)) if suppliers else None
+    fingerprint["select"] = [[column, list(values)] for column, values in data.select]
+    return fingerprint
 
 
 def resolve(config: ModelConfig, params: dict[str, float]) -> ModelConfig:
