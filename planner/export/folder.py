@@ -10,14 +10,17 @@ the next run into that output once the process that made them is gone (:func:`re
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import glob
+import hashlib
 import json
 import logging
 import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
 import time
 import warnings
@@ -113,6 +116,12 @@ def check_output_dir(out: Path, in_place: bool = False) -> None:
                 f"{out}: holds {truncated(foreign)}, which the planner did not write; nothing was changed; move "
                 "them out of the folder or choose another --out"
             )
+        changed = changed_since_written(out)
+        if changed:
+            raise InputError(
+                f"{out}: {truncated(changed)} changed since the planner wrote {'it' if len(changed) == 1 else 'them'}"
+                "; nothing was changed; move what you want to keep out of the folder or choose another --out"
+            )
         return
     try:
         empty = next(out.iterdir(), None) is None
@@ -173,11 +182,36 @@ def check_output_name(out: Path) -> None:
 
 
 def write_manifest(folder: Path) -> None:
-    """Add every path below ``folder`` to its marker (``written PATH`` lines), so a later run can tell
-    what the planner wrote from files added to the folder since (:func:`not_written_by_planner`)."""
-    lines = "".join(f"written {path}\n" for path in _paths_below(Path(folder)) if path != MARKER)
+    """Add every path below ``folder`` to its marker (``written PATH`` lines) and each file's content
+    (``content SHA256 PATH``), so a later run can tell what the planner wrote from files added to the
+    folder (:func:`not_written_by_planner`) or changed in it (:func:`changed_since_written`) since."""
+    paths = [path for path in _paths_below(Path(folder)) if path != MARKER]
+    lines = [f"written {path}\n" for path in paths]
+    lines += [f"content {_content_digest(folder / path)} {path}\n" for path in paths if (folder / path).is_file()]
     with open(folder / MARKER, "a", encoding="utf-8") as marker:
-        marker.write(lines)
+        marker.write("".join(lines))
+
+
+def _content_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def changed_since_written(folder: Path) -> list[str]:
+    """The files below the marked ``folder`` whose content differs from what its marker records the
+    planner wrote (none where it records no contents: written by an older planner)."""
+    folder = Path(folder)
+    try:
+        lines = (folder / MARKER).read_text(encoding="utf-8", errors="replace").splitlines()
+        recorded = dict(line.removeprefix("content ").split(" ", 1)[::-1] for line in lines
+                        if line.startswith("content ") and " " in line.removeprefix("content "))
+        return [path for path, digest in sorted(recorded.items())
+                if (folder / path).is_file() and _content_digest(folder / path) != digest]
+    except OSError as error:
+        raise InputError(f"{folder}: cannot read the folder ({error.strerror}); choose another --out") from None
 
 
 def not_written_by_planner(folder: Path) -> list[str]:
@@ -308,6 +342,11 @@ def prepare_output_dir(out: Path) -> Path:
 def _discard(staging: Path | None) -> None:
     if staging is not None:
         shutil.rmtree(staging, ignore_errors=True)
+        if staging.exists():  # its parent no longer lets it go (made read-only meanwhile)
+            with contextlib.suppress(OSError):
+                write_marker(staging)  # marked again: a later run into that folder removes it once it can
+            logger.warning("%s: the staging folder could not be removed; a later run removes it, or delete it by "
+                           "hand", staging)
         _live_staging.discard(staging)
         remove_if_empty(_created_parents.pop(staging, []))
 
@@ -341,6 +380,8 @@ def _commit(staging: Path, out: Path) -> None:
         old = None
         try:
             write_manifest(staging)
+            if out.is_dir():
+                staging.chmod(stat.S_IMODE(out.stat().st_mode))  # a folder made private stays private
             if out.is_dir() and is_planner_output(out):
                 old = staging.with_name(staging.name + "-old")
                 os.rename(out, old)
@@ -395,9 +436,9 @@ def folder_in_place(out: Path) -> Iterator[Path]:
     in place, its old files would stay beside the new ones."""
     out = Path(out)
     check_output_dir(out, in_place=True)
-    if (out / "summary.json").is_file():
-        raise InputError(f"{out}: holds the outputs of another planner command (summary.json); choose another "
-                         "--out (or remove that folder)")
+    if is_planner_output(out) and (_lists_its_files(out) or (out / "summary.json").is_file()):
+        raise InputError(f"{out}: holds the outputs of another planner command (a solve's, compare's, pareto's "
+                         "or alternatives'); choose another --out (or remove that folder)")
     created = not out.exists()
     made = missing_folders(out.absolute().parent)
     try:

@@ -33,14 +33,22 @@ def _numbers(values) -> np.ndarray:
     return np.where(np.isfinite(numbers), numbers, np.nan)
 
 
+CHARTS = ("sweep_results.png", "facility_mix.png")
+
+
 def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path) -> list[Path]:
-    """Write the two charts into ``out``; returns their paths (none when no scenario succeeded)."""
+    """Write the two charts into ``out``; returns their paths (none when no scenario succeeded). A chart
+    this table has nothing for is removed where an earlier sweep into the folder left it (it showed
+    that sweep's results beside this one's table)."""
     done = table[table["status"] != "failed"]
-    if done.empty:
-        return []
-    paths = [save_png(results_figure(done, keys), Path(out) / "sweep_results.png")]
-    if _type_columns(done):
-        paths.append(save_png(facility_mix_figure(done, keys), Path(out) / "facility_mix.png"))
+    paths = []
+    if not done.empty:
+        paths.append(save_png(results_figure(done, keys), Path(out) / CHARTS[0]))
+        if _type_columns(done):
+            paths.append(save_png(facility_mix_figure(done, keys), Path(out) / CHARTS[1]))
+    for name in CHARTS:
+        if Path(out) / name not in paths:
+            (Path(out) / name).unlink(missing_ok=True)
     return paths
 
 

@@ -1,0 +1,91 @@
+"""What the planner may replace in an output folder and how it leaves it: a file changed since the planner
+wrote it is kept (the run is refused), a sweep never writes into another command's folder, a rerun's
+charts never sit beside another sweep's table, a staging folder that cannot be removed is left marked,
+and a folder made private stays private."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import planner.export.folder as folder_module
+from planner.errors import InputError
+from planner.export.folder import MARKER, check_output_dir, folder_in_place, prepare_output_dir, staged_folder
+from planner.export.sweep_charts import write_sweep_charts
+
+
+def written_output(out: Path) -> Path:
+    with staged_folder(out) as staging:
+        (staging / "report.html").write_text("<p>the planner's report</p>", encoding="utf-8")
+        (staging / "tables").mkdir()
+        (staging / "tables" / "flows.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    return out
+
+
+def test_a_file_changed_since_the_planner_wrote_it_is_kept(tmp_path):
+    out = written_output(tmp_path / "res")
+    check_output_dir(out)  # as written: may be replaced
+    (out / "report.html").write_text("my notes", encoding="utf-8")
+    with pytest.raises(InputError, match="report.html changed since the planner wrote it; nothing was changed"):
+        check_output_dir(out)
+    with pytest.raises(InputError, match="changed since"):
+        written_output(out)
+    assert (out / "report.html").read_text(encoding="utf-8") == "my notes"
+
+
+def test_an_older_marker_without_contents_still_lets_a_run_replace_its_folder(tmp_path):
+    out = written_output(tmp_path / "res")
+    marker = out / MARKER
+    marker.write_text("".join(line + "\n" for line in marker.read_text(encoding="utf-8").splitlines()
+                              if not line.startswith("content ")), encoding="utf-8")
+    (out / "report.html").write_text("changed", encoding="utf-8")
+    written_output(out)
+    assert (out / "report.html").read_text(encoding="utf-8") == "<p>the planner's report</p>"
+
+
+def test_a_sweep_never_writes_into_another_commands_folder(tmp_path):
+    out = written_output(tmp_path / "pareto")  # lists its files, as compare, pareto and alternatives do
+    with pytest.raises(InputError, match="holds the outputs of another planner command"):
+        with folder_in_place(out):
+            pass
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "report.html", "tables"]
+
+
+def test_a_sweep_whose_scenarios_all_failed_leaves_no_chart_of_an_earlier_sweep(tmp_path):
+    keys = ["carbon_price"]
+    done = pd.DataFrame({"carbon_price": [0.0, 10.0], "status": ["optimal"] * 2, "objective": [5.0, 6.0],
+                         "n_open_central": [1, 1]})
+    first = write_sweep_charts(done, keys, tmp_path)
+    assert first and all(path.is_file() for path in first)
+    failed = done.assign(status="failed", objective=float("nan"))
+    assert write_sweep_charts(failed, keys, tmp_path) == []
+    assert not any(path.exists() for path in first)
+
+
+def test_a_staging_folder_that_cannot_be_removed_is_left_marked(tmp_path, monkeypatch, caplog):
+    staging = prepare_output_dir(tmp_path / "res")
+    (staging / "map.png").write_bytes(b"png")
+
+    def files_only(path, ignore_errors=False):  # as when the parent was made read-only meanwhile
+        for item in Path(path).iterdir():
+            item.unlink()
+
+    monkeypatch.setattr(folder_module.shutil, "rmtree", files_only)
+    folder_module._discard(staging)
+    assert staging.is_dir() and (staging / MARKER).is_file()
+    assert "could not be removed" in caplog.text
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_a_folder_made_private_stays_private(tmp_path):
+    out = tmp_path / "private"
+    out.mkdir()
+    out.chmod(0o700)
+    written_output(out)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    written_output(out)  # and so on a rerun
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
