@@ -222,3 +222,17 @@ def test_nan_is_named_as_no_number():
         ("carbon_price = 10.0", "carbon_price = nan"))
     misspelt = config_error(("carbon_price = 10.0", "carbon_prise = nan"))  # unknown, whatever its value
     assert "key 'carbon_prise': unknown key (got nan) (did you mean 'carbon_price'?)" in misspelt
+
+
+def test_a_period_longer_than_a_century_is_refused():
+    """``period_years = 1e9`` had made ``solve --periods`` count its years one by one, past any time limit."""
+    message = config_error((None, "[rollout]\nperiods = 3\nperiod_years = 1e9"))
+    assert "rollout.period_years" in message and "less than or equal to 100" in message
+    model_config_from_dict(tomllib.loads(model_with((None, "[rollout]\nperiods = 3\nperiod_years = 100"))), "m.toml")
+
+
+@pytest.mark.parametrize("change", [("[products.widget]", '[products.widget]\ndemand_column = ""'),
+                                    ("[regions]", '[regions]\nname_column = "  "')])
+def test_an_empty_column_name_is_refused(change):
+    """``demand_column = ""`` had fallen back to ``demand_rate`` in silence."""
+    assert "is empty: name a column" in config_error(change)

@@ -49,6 +49,7 @@ MAX_NUMBER = 1e15
 MAX_MODULES = 1_000_000  # modules of one facility
 MAX_COUNT = 1_000_000_000  # any other whole number (counts of sites, regions, threads): more than any instance has
 MAX_PERIODS = 1_000  # periods of a staged rollout
+MAX_PERIOD_YEARS = 100.0  # years in one period (a plan's horizon is decades, not millennia)
 MAX_CIRCUITY = 10.0  # road km per great-circle km; real road networks are 1.1–2
 
 
@@ -96,6 +97,14 @@ def is_folder_name(name: str) -> bool:
     return all(char.isalnum() or char in "_-. " or unicodedata.category(char).startswith("M") for char in name)
 
 
+def not_blank(value: str | None) -> str | None:
+    """A column, layer or CRS name as given; one that is empty or only spaces is refused (it had been read
+    as no name at all: a product's ``demand_column = ""`` fell back to ``demand_rate`` in silence)."""
+    if value is not None and not value.strip():
+        raise ValueError("is empty: name a column (or layer, CRS) of the regions file, or leave the key out")
+    return value
+
+
 class _Strict(BaseModel):
     """Base schema: unknown keys are errors, values are validated on assignment too."""
 
@@ -127,6 +136,11 @@ class RegionsConfig(_Strict):
     lon_column: str | None = Field(None, description="x/longitude column of a table of points (found if omitted)")
     lat_column: str | None = Field(None, description="y/latitude column of a table of points (found if omitted)")
     crs: str | None = Field(None, description="CRS of a table's coordinates, e.g. EPSG:3857 (default EPSG:4326)")
+
+    @field_validator("layer", "id_column", "demand_column", "name_column", "lon_column", "lat_column", "crs")
+    @classmethod
+    def _named(cls, value: str | None) -> str | None:
+        return not_blank(value)
 
 
 class ServiceConfig(_Strict):
@@ -186,6 +200,11 @@ class ProductConfig(_Strict):
     demand_column: str | None = Field(
         None, description="a column holding this product's demand (units/yr); overrides demand_rate"
     )
+
+    @field_validator("demand_column")
+    @classmethod
+    def _named(cls, value: str | None) -> str | None:
+        return not_blank(value)
     unmet_penalty_per_unit: Positive | None = Field(
         None, description="currency/unit of demand left unserved; omit to require full service"
     )
@@ -391,7 +410,9 @@ class RolloutConfig(_Strict):
     periods: Annotated[int, Number, Field(ge=1, le=MAX_PERIODS)] = Field(
         1, description="number of periods (--periods overrides)"
     )
-    period_years: Positive = Field(1.0, description="length of a period, years (annual costs are paid each year)")
+    period_years: Annotated[float, Number, Field(gt=0, le=MAX_PERIOD_YEARS, allow_inf_nan=False)] = Field(
+        1.0, description="length of a period, years (annual costs are paid each year), at most 100"
+    )
     discount_rate: Annotated[float, Number, Field(ge=0, lt=1)] = Field(0.0, description="per year, fraction")
     adoption: list[NonNegative] | None = Field(
         None,
