@@ -236,3 +236,13 @@ def test_a_period_longer_than_a_century_is_refused():
 def test_an_empty_column_name_is_refused(change):
     """``demand_column = ""`` had fallen back to ``demand_rate`` in silence."""
     assert "is empty: name a column" in config_error(change)
+
+
+@pytest.mark.parametrize("objective, network, fragment", [
+    ('kind = "p_median"\np = 3', "max_facilities = 2", "objective.p (3) > network.max_facilities (2)"),
+    ('kind = "max_covering"\np = 5\ncoverage_km = 50', "max_facilities = 2", "objective.p (5) > network"),
+    ('kind = "p_center"\np = 3', "min_facilities = 5", "objective.p (3) < the 5 facilities"),
+])
+def test_a_p_that_contradicts_the_facility_counts_is_refused(objective, network, fragment):
+    """p had overridden network.max_facilities and min_facilities in silence (3 plants opened with at most 2)."""
+    assert fragment in config_error((None, f"[objective]\n{objective}\n[network]\n{network}"))

@@ -571,6 +571,25 @@ class ModelConfig(_Strict):
             logger.warning("no facility type makes product %r: its demand stays unmet", product_name)
         return self
 
+    @model_validator(mode="after")
+    def _p_fits_the_counts(self) -> ModelConfig:
+        """The classic kinds open at most p facilities (p_median exactly p): a network.max_facilities below
+        p or a min_facilities (or the types' min_count together) above it is a contradiction, refused
+        (p had overridden them in silence)."""
+        p, kind = self.objective.p, self.objective.kind
+        if p is None:
+            return self
+        most = self.network.max_facilities
+        if most is not None and most < p:
+            raise ValueError(f"objective.p ({p}) > network.max_facilities ({most}): kind '{kind}' opens "
+                             f"{'exactly' if kind == 'p_median' else 'up to'} p facilities; lower p or raise "
+                             "max_facilities")
+        least = max(self.network.min_facilities, sum(f.min_count for f in self.facility_types.values()))
+        if least > p:
+            raise ValueError(f"objective.p ({p}) < the {least} facilities network.min_facilities or the types' "
+                             f"min_count ask for: kind '{kind}' opens at most p; raise p or lower those")
+        return self
+
     def unmade_products(self) -> list[str]:
         """The products that no facility type makes."""
         return [name for name in self.products if not any(name in f.products for f in self.facility_types.values())]
