@@ -246,3 +246,20 @@ def test_an_empty_column_name_is_refused(change):
 def test_a_p_that_contradicts_the_facility_counts_is_refused(objective, network, fragment):
     """p had overridden network.max_facilities and min_facilities in silence (3 plants opened with at most 2)."""
     assert fragment in config_error((None, f"[objective]\n{objective}\n[network]\n{network}"))
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ([("max_distance_km = 100.0", "max_distance_km = 100.0\n[products.widget.service]\nmin_share_within = 1.0\n"
+       "within_km = 0.001")], "the service level asks 100.0% of its demand within 0.001 km"),
+    ([("max_modules = 2", "max_modules = 2\nmax_count = 0"), (PENALTY_LINE, "")],
+     "the facility types' max_count (plant 0) let the sites make at most 0"),
+    ([("max_modules = 2", "max_modules = 2\nmin_count = 2\ncapex = 1000.0"), (None, "[network]\ncapex_budget = 1500")],
+     "min_count (with the forced and existing sites) needs capex of at least 2,000"),
+])
+def test_validate_finds_what_solve_would_refuse_without_solving(tmp_path, changes, fragment):
+    """A service level no candidate site is near enough for, a max_count that lets nothing open, and a
+    min_count whose capex the budget cannot pay: ``validate`` had said ok, then ``solve`` refused."""
+    path = write_instance(tmp_path, model=model_with(*changes))
+    solved = assert_clean_failure(run_solve(tmp_path, model=path), tmp_path / "out", fragment, exit_code=1)
+    checked = CliRunner().invoke(main, ["validate", "--model", str(path)])
+    assert checked.exit_code == 1 and checked.stderr.splitlines()[-1] == solved

@@ -146,6 +146,23 @@ def check_capacity(problem: Problem) -> None:
         sites = _sites_text(problem, len(top))
         raise InfeasibleError(f"demand that must be served is {required:,.6g} units/yr but {sites} can make at most "
                               f"{top.sum():,.6g}; {_capacity_fix(problem, len(top), len(by_site))}")
+    typed = largest_countable(problem, type_limited_capacities(problem)).sum()
+    if typed < required * (1 - 1e-9):
+        limits = ", ".join(f"{name} {int(most)}" for name, most in zip(problem.type_ids, problem.type_max_count,
+                                                                         strict=True))
+        raise InfeasibleError(f"demand that must be served is {required:,.6g} units/yr but the facility types' "
+                              f"max_count ({limits}) let the sites make at most {typed:,.6g}; raise max_count, or add "
+                              "modules or an unmet penalty")
+
+
+def type_limited_capacities(problem: Problem) -> np.ndarray:
+    """The largest capacities each facility type's ``max_count`` lets open, all types together (a site may
+    appear for two types: an upper bound on what the types' limits let the sites make)."""
+    parts = []
+    for k in range(len(problem.type_ids)):
+        capacity = np.sort(problem.option_capacity_max[problem.option_type == k])[::-1]
+        parts.append(capacity[: int(problem.type_max_count[k])])
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def least_demand(problem: Problem) -> np.ndarray:
@@ -412,12 +429,24 @@ def check_min_against_type_limits(problem: Problem) -> None:
 
 
 def check_capex_budget(problem: Problem) -> None:
-    """The capex of forced and existing sites fits the budget."""
+    """The capex of forced and existing sites, and of the cheapest further sites each type's
+    ``min_count`` asks for, fits the budget."""
     if not np.isfinite(problem.capex_budget):
         return
-    forced_spend = float((problem.capex + problem.capex_per_module * problem.min_modules)[problem.forced].sum())
+    spend = problem.capex + problem.capex_per_module * problem.min_modules
+    forced_spend = float(spend[problem.forced].sum())
     if forced_spend > problem.capex_budget:
         raise InfeasibleError(
             f"forced and existing sites need capex {forced_spend:,.6g} but capex_budget is "
             f"{problem.capex_budget:,.6g}; raise the budget or force fewer sites"
+        )
+    least = forced_spend
+    for k in range(len(problem.type_ids)):
+        of_type = problem.option_type == k
+        further = int(problem.type_min_count[k]) - int(np.count_nonzero(of_type & problem.forced))
+        least += float(np.sort(spend[of_type & ~problem.forced])[:max(further, 0)].sum())
+    if least > problem.capex_budget * (1 + 1e-9):
+        raise InfeasibleError(
+            f"the facility types' min_count (with the forced and existing sites) needs capex of at least "
+            f"{least:,.6g} but network.capex_budget is {problem.capex_budget:,.6g}; raise the budget or lower min_count"
         )
