@@ -231,3 +231,20 @@ def test_the_solve_line_of_init_can_be_pasted_with_spaces_in_the_path(tmp_path):
     assert result.exit_code == 0, result.output
     [line] = [line for line in result.output.splitlines() if line.startswith("solve with")]
     assert shlex.split(line.removeprefix("solve with"))[-1] == str(target)
+
+
+def test_kmeans_on_fewer_places_than_clusters_prints_no_library_warnings():
+    """50 points at 2 places with init's kmeans = 30: SciPy's 'clusters is empty' and divide warnings had
+    leaked to stderr on init, validate and solve."""
+    import warnings
+
+    import numpy as np
+
+    from planner.inputs.candidates import nearest_to_centres
+
+    lon = np.where(np.arange(50) % 2 == 0, 10.0, 11.0)
+    lat = np.full(50, 45.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chosen = nearest_to_centres(np.ones(50, dtype=bool), np.ones(50), lon, lat, 30)
+    assert chosen.sum() == 2 and set(lon[chosen]) == {10.0, 11.0}

@@ -9,6 +9,7 @@ dataset with demand; ``min_demand`` is absolute, and ``min_candidates`` keeps a 
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -69,7 +70,11 @@ def nearest_to_centres(mask: np.ndarray, demand, lon, lat, clusters: int) -> np.
         has_demand, demand = np.ones(len(demand), dtype=bool), np.ones(len(demand))
     weights = np.maximum(1, np.round(20 * demand[has_demand] / demand[has_demand].max())).astype(int)
     sample = np.repeat(points[has_demand], weights, axis=0)
-    centres, _ = kmeans2(sample, min(clusters, len(sample)), minit="++", seed=KMEANS_SEED)
+    distinct = len(np.unique(points[has_demand], axis=0))  # more clusters than places leaves some empty
+    with warnings.catch_warnings():  # k-means++ on repeated points: SciPy's warnings are no news to a user
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        centres, _ = kmeans2(sample, min(clusters, distinct), minit="++", seed=KMEANS_SEED)
     eligible = np.flatnonzero(mask)
     distance = np.linalg.norm(points[eligible][None, :, :] - centres[:, None, :], axis=2)
     chosen = np.zeros(len(mask), dtype=bool)
