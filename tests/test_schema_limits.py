@@ -263,3 +263,11 @@ def test_validate_finds_what_solve_would_refuse_without_solving(tmp_path, change
     solved = assert_clean_failure(run_solve(tmp_path, model=path), tmp_path / "out", fragment, exit_code=1)
     checked = CliRunner().invoke(main, ["validate", "--model", str(path)])
     assert checked.exit_code == 1 and checked.stderr.splitlines()[-1] == solved
+
+
+def test_a_regions_path_of_the_model_that_does_not_exist_is_named_as_such(tmp_path):
+    """A typo in regions.path of a model with coordinate keys had been an error about those keys, and
+    'not found' told the user to fix the REGIONS argument."""
+    model = model_with(('path = "regions.geojson"', 'path = "regions_v2.gpkg"\nlon_column = "x"'))
+    line = refused_alike(tmp_path, model, "regions_v2.gpkg: regions file not found", "regions.path in model.toml")
+    assert "lon_column" not in line

@@ -501,23 +501,25 @@ def read_regions(
     lat: str | None = None,
     crs: str | None = None,
     text_columns: Iterable[str] = (),
+    option: str = "the REGIONS argument",
 ) -> gpd.GeoDataFrame:
     """The regions (polygons or demand points) as read; a table gets point geometries from its
     coordinate columns, and its id-like columns (ID_NAMES and ``text_columns``) are read as text.
-    Columns are checked by ``planner.inputs.validate.check_regions``."""
-    path = Path(path)
+    Columns are checked by ``planner.inputs.validate.check_regions``; ``option`` is where the path came
+    from, for the errors (a typo in the model's ``regions.path`` is not the REGIONS argument's)."""
+    path = _check_file(Path(path), "regions", option)
     if is_table(path):
         if layer is not None:
             raise InputError(f"{path}: a table has no layers, so layer '{layer}' cannot be chosen; drop --layer "
                              "(or the [regions] key layer), which is for multi-layer files such as GeoPackage")
-        table = read_table(path, "regions", "the REGIONS argument", (*ID_NAMES, *text_columns))
+        table = read_table(path, "regions", option, (*ID_NAMES, *text_columns))
         frame = points_from_table(table, path, lon, lat, crs)
     else:
         if (crs is not None or lon is not None or lat is not None) and not path.is_dir():
             raise InputError(f"{path}: --crs, --lon-column and --lat-column (the [regions] keys crs, lon_column and "
                              "lat_column) are for CSV/Parquet tables of points; this file has its own geometry and "
                              "CRS: drop them")
-        frame = read_vector(path, layer, "regions", "the REGIONS argument")
+        frame = read_vector(path, layer, "regions", option)
     if frame.empty:
         raise InputError(f"{path}: the regions dataset has no rows; pass a file with at least one region")
     check_projected_range(frame, path)
