@@ -159,7 +159,7 @@ def test_init_warns_when_the_default_facilities_cannot_make_the_demand(tmp_path,
     result = init(str(write_cities(tmp_path)), "--out", str(out), "--demand-rate", str(rate))
     assert result.exit_code == 0, result.output
     assert out.exists()
-    assert ("so most of it would go unmet: scale it with --demand-rate" in result.stderr) is warned, result.stderr
+    assert ("of it would go unmet: scale it with --demand-rate" in result.stderr) is warned, result.stderr
 
 
 @pytest.mark.parametrize(("rate", "warned"), [(1e-6, True), (0.01, False)], ids=["tiny", "scaled"])
@@ -175,6 +175,25 @@ def test_init_warns_when_no_site_can_pay_for_itself(tmp_path, rate, warned):
         assert solved.exit_code == 0, solved.output
         summary = json.loads((tmp_path / "o" / "summary.json").read_text())
         assert sum(summary["facilities"].values()) == 0, summary["facilities"]
+
+
+def test_init_warns_when_the_margin_after_costs_pays_for_no_site(tmp_path):
+    """20 stores within 10 km, 12,000 units/yr in all: the penalty alone (1.8 M a year) is above a
+    microfactory's fixed cost (1.3 M), but less the cost to make each unit it is not; init had written the
+    model without a word and the solve served nothing."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    data = tmp_path / "stores.csv"
+    pd.DataFrame({"id": range(20), "lon": rng.uniform(-80.05, -80.0, 20), "lat": rng.uniform(35.0, 35.05, 20),
+                  "demand": [600] * 20}).to_csv(data, index=False)
+    out = tmp_path / "m.toml"
+    result = init(str(data), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "too small for any candidate site to pay for itself" in result.stderr, result.stderr
+    solved = CliRunner().invoke(main, ["solve", "--model", str(out), "--out", str(tmp_path / "o"), "--quiet"])
+    assert solved.exit_code == 0, solved.output
+    assert sum(json.loads((tmp_path / "o" / "summary.json").read_text())["facilities"].values()) == 0
 
 
 def test_a_warning_about_the_data_is_said_once(tmp_path, monkeypatch):
