@@ -229,3 +229,18 @@ def test_the_scale_bar_never_hides_a_point_region():
     margin = 0.02  # a marker's half width, about
     under = (fx > x0 - margin) & (fx < x0 + w + margin) & (fy > y0 - margin) & (fy < y0 + h + margin)
     assert not under.any(), list(panels[0].regions.loc[under.to_numpy(), "region_id"])
+
+
+def test_the_grid_the_scale_bar_and_insets_avoid_holds_the_flow_lines():
+    """A flow runs where no region or site is (a long delivery over the sea): its cells count as drawn, so
+    the scale bar is not put over it."""
+    from planner.export.static_map import _layout, _make_panels, _map_layers, _occupancy, _symbols
+
+    regions, sites, flows = layers(WEST, [0.0])
+    regions, sites, flows, _ = _map_layers(regions, sites, flows)
+    panels = _make_panels(regions, sites, flows, TYPES)
+    symbols = _symbols(sites, flows, TYPES, None)
+    view = _layout(panels, sites, 3.0).main_view
+    without = _occupancy(panels[0], sites, view)
+    with_flows = _occupancy(panels[0], sites, view, flows=symbols.flows)
+    assert with_flows.sum() > without.sum() and (with_flows | without).sum() == with_flows.sum()

@@ -383,10 +383,12 @@ def _panel(label: int, regions, centre, colours, sites, site_rows: np.ndarray, f
 # --- layout ----------------------------------------------------------------------------------------------
 
 
-def _occupancy(panel: _Panel, sites: gpd.GeoDataFrame, view, columns: int = 96) -> np.ndarray:
+def _occupancy(panel: _Panel, sites: gpd.GeoDataFrame, view, columns: int = 96,
+               flows: gpd.GeoDataFrame | None = None) -> np.ndarray:
     """A boolean grid over ``view`` (rows from the bottom): True where the main panel draws regions or sites
     (a point, site or region, with the cells around it: its marker is larger than a cell, and one cell alone
-    is below what a scale bar or an inset may hide)."""
+    is below what a scale bar or an inset may hide) and, given ``flows`` (the frame ``panel.flow_rows``
+    index), where its flow lines run."""
     xmin, ymin, xmax, ymax = view
     rows = max(8, round(columns * (ymax - ymin) / (xmax - xmin)))
     xs, ys = np.linspace(xmin, xmax, columns + 1), np.linspace(ymin, ymax, rows + 1)
@@ -399,6 +401,9 @@ def _occupancy(panel: _Panel, sites: gpd.GeoDataFrame, view, columns: int = 96) 
     if len(panel.site_rows):
         site_points = np.asarray(sites.iloc[panel.site_rows].to_crs(panel.crs).geometry.array, dtype=object)
         geoms = np.concatenate([geoms, shapely.buffer(site_points, 1.5 * (xs[1] - xs[0]))])
+    if flows is not None and len(panel.flow_rows):
+        lines = np.asarray(flows.iloc[panel.flow_rows].to_crs(panel.crs).geometry.array, dtype=object)
+        geoms = np.concatenate([geoms, lines])
     taken = np.zeros(len(cells), dtype=bool)
     if len(geoms):
         hits = shapely.STRtree(geoms).query(cells, predicate="intersects")
@@ -476,7 +481,8 @@ def _inset_size(panel: _Panel, map_w: float, map_h: float) -> tuple[float, float
     return width, width / shape
 
 
-def _layout(panels: list[_Panel], sites, legend_height: float, caption_height: float = CAPTION_HEIGHT) -> _Layout:
+def _layout(panels: list[_Panel], sites, legend_height: float, caption_height: float = CAPTION_HEIGHT,
+            flows: gpd.GeoDataFrame | None = None) -> _Layout:
     """Size the figure to the main panel's shape; put each inset where it hides (almost) nothing of the main
     panel, shrinking the insets down to 70% if that helps, and the insets that find no such place in a row
     below the main panel; then the scale bar in the main panel's emptiest free corner."""
@@ -486,7 +492,7 @@ def _layout(panels: list[_Panel], sites, legend_height: float, caption_height: f
     view = _fit_aspect(main.view, map_w / map_h)
     sizes = [_inset_size(panel, map_w, map_h) for panel in remote]
     order = sorted(range(len(remote)), key=lambda i: -sizes[i][0] * sizes[i][1])  # the largest first
-    grid = _occupancy(main, sites, view)
+    grid = _occupancy(main, sites, view, flows=flows)
     inside: dict[int, tuple[float, float, float, float]] = {}  # axes fractions
     for scale in (1.0, 0.85, 0.7):
         boxes = [(sizes[i][0] * scale / map_w, sizes[i][1] * scale / map_h) for i in order]
@@ -944,10 +950,11 @@ def build_map_figure(
     shown = regions if alike is None else None  # maps drawn alike list every class, whichever each shows
     longest_caption = _caption(panels, _supply_note(symbols.supply, []))  # every supplier outside: the longest
     layout = _size_figure(fig, _legends(fig, type_ids, shown, frame.symbols, units), frame.panels, frame.sites,
-                          longest_caption)
+                          longest_caption, frame.symbols.flows)
     drawn = [_draw_main_panel(fig, panels[0], layout, symbols)]
     for panel, framing, rect in zip(panels[1:], frame.panels[1:], layout.insets, strict=True):
-        drawn.append(_draw_inset(fig, panel, rect, symbols, None if alike is None else (framing, frame.sites)))
+        drawn.append(_draw_inset(fig, panel, rect, symbols,
+                                 None if alike is None else (framing, frame.sites, frame.symbols.flows)))
     fig_w, fig_h = layout.figure
     if title:
         fig.text(0.5, 1 - 0.32 / fig_h, title, ha="center", va="center", fontsize=13)
@@ -1013,17 +1020,18 @@ def _point_layers(sites, flows) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     return sites, flows
 
 
-def _size_figure(fig: Figure, legends: list, panels: list[_Panel], sites, caption: str) -> _Layout:
+def _size_figure(fig: Figure, legends: list, panels: list[_Panel], sites, caption: str,
+                 flows: gpd.GeoDataFrame | None = None) -> _Layout:
     """Lay out the panels beside the legend's measured height and above ``caption`` (wrapped to the
     figure's width: a tall, narrow map makes a narrow figure), size the figure to it and stack the
     legend sections at its right; returns the layout."""
     renderer = fig.canvas.get_renderer()
     heights = [legend.get_window_extent(renderer).height / fig.dpi for legend in legends]
     legend_height = sum(heights) + 0.3 * max(len(heights) - 1, 0)
-    layout = _layout(panels, sites, legend_height)
+    layout = _layout(panels, sites, legend_height, flows=flows)
     lines = _wrapped(fig, caption, layout.figure[0] - 2 * MARGIN).count("\n") + 1
     if CAPTION_BASE + (lines + 1) * CAPTION_LINE > CAPTION_HEIGHT:
-        layout = _layout(panels, sites, legend_height, CAPTION_BASE + (lines + 1) * CAPTION_LINE)
+        layout = _layout(panels, sites, legend_height, CAPTION_BASE + (lines + 1) * CAPTION_LINE, flows)
     fig_w, fig_h = layout.figure
     fig.set_size_inches(fig_w, fig_h)
     top = fig_h - TITLE_HEIGHT
@@ -1046,9 +1054,10 @@ def _draw_main_panel(fig: Figure, panel: _Panel, layout: _Layout, symbols: _Symb
 
 
 def _draw_inset(fig: Figure, panel: _Panel, rect: tuple[float, float, float, float], symbols: _Symbols,
-                framing: tuple[_Panel, gpd.GeoDataFrame] | None = None) -> np.ndarray:
+                framing: tuple[_Panel, gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None) -> np.ndarray:
     """A framed inset at ``rect`` (inches: left, bottom, width, height) with a short scale bar where it hides
-    the least (of ``framing``, a panel and its sites, when given); returns the rows of the suppliers drawn."""
+    the least (of ``framing``, a panel with its sites and flows, when given); returns the rows of the suppliers
+    drawn."""
     fig_w, fig_h = fig.get_size_inches()
     x0, y0, w_in, h_in = rect
     inset = fig.add_axes((x0 / fig_w, y0 / fig_h, w_in / fig_w, h_in / fig_h), zorder=5)
@@ -1059,8 +1068,8 @@ def _draw_inset(fig: Figure, panel: _Panel, rect: tuple[float, float, float, flo
     view = _fit_aspect(_padded(panel.view, 0.04), w_in / h_in)
     drawn = _draw_panel(inset, panel, view, symbols, pixel=(view[2] - view[0]) / (w_in * PNG_DPI) * 0.75)
     bar = (0.38, 0.15)
-    grid_panel, grid_sites = framing if framing is not None else (panel, symbols.sites)
-    (bar_pos,), _ = _place([bar], _occupancy(grid_panel, grid_sites, view, columns=48), [])
+    grid_panel, grid_sites, grid_flows = framing if framing is not None else (panel, symbols.sites, symbols.flows)
+    (bar_pos,), _ = _place([bar], _occupancy(grid_panel, grid_sites, view, columns=48, flows=grid_flows), [])
     _draw_scale_bar(inset, view, (*bar_pos, *bar), fontsize=6.5, middle=False)
     return drawn
 
