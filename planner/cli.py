@@ -223,9 +223,9 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
         shown = name if len(name) <= 60 else name[:59] + "…"
         line, code = f"{shown}: the path ({len(os.fsencode(name)):,} bytes) or one of its names is too long for the " \
                      "file system; choose a shorter path", 2
-    elif isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-        where = f" writing {error.filename}" if error.filename else ""
-        line, code = f"no space left on the device{where} ({error.strerror}); free some space or choose another " \
+    elif (full := _full_disk(error)) is not None:
+        where = f" writing {full.filename}" if full.filename else ""
+        line, code = f"no space left on the device{where} ({full.strerror}); free some space or choose another " \
                      "--out", 2
     elif debug:
         traceback.print_exception(error, file=sys.stderr)
@@ -242,6 +242,18 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
         remove_library_temporary_files()
         os._exit(code)
     sys.exit(code)
+
+
+def _full_disk(error: BaseException) -> OSError | None:
+    """The 'no space left' (or quota) OSError behind ``error``: itself, or what it was raised from or
+    while handling (a PDF writer's AttributeError had hidden the full disk under it)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _save_details(error: BaseException) -> str:

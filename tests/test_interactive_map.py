@@ -200,6 +200,19 @@ def test_a_polygon_drawn_across_the_antimeridian_is_split_there_for_gis():
     assert sorted(round(p.bounds[0], 1) for p in parts) == [-180.0, 179.6]
 
 
+def test_only_the_gis_layer_splits_a_region_at_the_antimeridian(layers):
+    """The maps draw the regions layer as it is (a seam at 180° would show); the GeoPackage gets it split."""
+    import shapely
+
+    from planner.export.layers import regions_for_gis
+
+    ring = shapely.Polygon([(179.6, -17.2), (-179.6, -17.2), (-179.6, -16.6), (179.6, -16.6)])
+    regions = gpd.GeoDataFrame({"region_id": ["ring", "box"]}, geometry=[ring, box(0, 0, 1, 1)], crs="EPSG:4326")
+    split = regions_for_gis(regions)
+    assert split.geometry.iloc[0].geom_type == "MultiPolygon" and split.geometry.iloc[1].equals(box(0, 0, 1, 1))
+    assert regions.geometry.iloc[0].equals(ring) and list(split["region_id"]) == ["ring", "box"]
+
+
 # --- headless Chromium ------------------------------------------------------------------------------
 
 CHROMIUM_FLAGS = [

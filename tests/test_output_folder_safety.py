@@ -89,3 +89,28 @@ def test_a_folder_made_private_stays_private(tmp_path):
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
     written_output(out)  # and so on a rerun
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
+
+
+def test_viewing_the_geopackage_in_gis_software_is_not_a_change(tmp_path):
+    """QGIS rewrites a GeoPackage's SQLite header (change counter, journal mode) on opening it: a rerun must
+    still replace the folder; a change past the header is one."""
+    import sqlite3
+
+    out = tmp_path / "res"
+    with staged_folder(out) as staging:
+        connection = sqlite3.connect(staging / "network.gpkg")
+        connection.execute("CREATE TABLE t (x)")
+        connection.execute("INSERT INTO t VALUES (1)")
+        connection.commit()
+        connection.close()
+    connection = sqlite3.connect(out / "network.gpkg")
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("SELECT count(*) FROM t").fetchall()
+    connection.close()
+    check_output_dir(out)
+    connection = sqlite3.connect(out / "network.gpkg")
+    connection.execute("INSERT INTO t VALUES (2)")
+    connection.commit()
+    connection.close()
+    with pytest.raises(InputError, match="network.gpkg changed since"):
+        check_output_dir(out)

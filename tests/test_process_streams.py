@@ -4,6 +4,7 @@ as a subprocess through the shell (the only way to close a descriptor for it) on
 
 from __future__ import annotations
 
+import collections
 import errno
 import os
 import subprocess
@@ -72,3 +73,41 @@ def test_a_full_disk_is_one_line_not_an_internal_error(capsys):
     assert stop.value.code == 2
     line = capsys.readouterr().err
     assert line.startswith("error: no space left on the device writing out/.tmp-1/map.png") and "internal" not in line
+
+
+def test_a_full_disk_behind_another_error_is_still_one_line(capsys):
+    """The PDF writer's AttributeError raised while handling ENOSPC had been an internal error."""
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError:
+            raise AttributeError("'Stream' object has no attribute 'pos'") from None
+    except AttributeError as error:
+        hidden = error
+    hidden.__context__ = OSError(errno.ENOSPC, "No space left on device")
+    with pytest.raises(SystemExit) as stop:
+        _exit_for(hidden, debug=False)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.startswith("error: no space left on the device")
+
+
+def test_a_gis_write_failing_on_a_full_disk_is_an_oserror(tmp_path, monkeypatch):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    import planner.export.folder as folder
+
+    layer = gpd.GeoDataFrame({"a": [1]}, geometry=[Point(0, 0)], crs="EPSG:4326")
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("Failed to commit transaction")
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", failing)
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(folder.shutil, "disk_usage", lambda path: usage(10**9, 10**9, 1000))
+    with pytest.raises(OSError) as caught:
+        folder.write_gis_layer(layer, tmp_path / "network.gpkg", "regions")
+    assert caught.value.errno == errno.ENOSPC
+    monkeypatch.setattr(folder.shutil, "disk_usage", lambda path: usage(10**9, 0, 10**9))
+    with pytest.raises(RuntimeError):  # space left: the library's error is not a full disk
+        folder.write_gis_layer(layer, tmp_path / "network.gpkg", "regions")

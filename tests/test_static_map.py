@@ -244,3 +244,13 @@ def test_the_grid_the_scale_bar_and_insets_avoid_holds_the_flow_lines():
     without = _occupancy(panels[0], sites, view)
     with_flows = _occupancy(panels[0], sites, view, flows=symbols.flows)
     assert with_flows.sum() > without.sum() and (with_flows | without).sum() == with_flows.sum()
+
+
+def test_dollar_signs_in_category_labels_made_while_saving_are_drawn_as_written():
+    """The report's demand chart puts the product names on a category axis whose labels after the first
+    are made when the figure is saved: 'x ($$)' there had failed the run."""
+    from planner.export.charts import png_bytes
+    from planner.export.report import demand_chart
+
+    demand = {name: {"demand": 10.0, "served": 8.0, "unmet": 2.0} for name in ("standard", "x ($$)", "$1M-$2M")}
+    assert png_bytes(demand_chart(demand)).startswith(b"\x89PNG")

@@ -331,3 +331,12 @@ def test_the_data_fingerprint_changes_with_every_input_that_decides_a_result(tmp
     first = data_fingerprint(config, DataOptions(regions_path=shapefile))
     gpd.GeoDataFrame({"GEOID": ["a"], "pop": [2.0]}, geometry=[Point(0, 0)], crs="EPSG:4326").to_file(shapefile)
     assert data_fingerprint(config, DataOptions(regions_path=shapefile)) != first
+    upper = tmp_path / "UP.SHP"  # sidecars in upper case: UP.DBF
+    for part in tmp_path.glob("regions.*"):
+        if part.suffix != ".geojson":
+            part.rename(tmp_path / f"UP{part.suffix.upper()}")
+    before = data_fingerprint(config, DataOptions(regions_path=upper))
+    gpd.GeoDataFrame({"GEOID": ["a"], "pop": [3.0]}, geometry=[Point(0, 0)], crs="EPSG:4326").to_file(
+        tmp_path / "other.shp")
+    (tmp_path / "other.dbf").replace(tmp_path / "UP.DBF")
+    assert data_fingerprint(config, DataOptions(regions_path=upper)) != before

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import glob
 import hashlib
 import json
@@ -36,6 +37,7 @@ from planner.export.layers import (
     flow_layer,
     inbound_layer,
     region_layer,
+    regions_for_gis,
     site_layer,
     split_at_antimeridian,
     supplier_layer,
@@ -192,9 +194,19 @@ def write_manifest(folder: Path) -> None:
         marker.write("".join(lines))
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"  # a GeoPackage's first bytes
+SQLITE_HEADER_BYTES = 100  # its change counter and journal mode: QGIS rewrites them on opening the file
+
+
 def _content_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes; of a SQLite file's (the GeoPackage's) after its 100-byte header, which
+    viewing it in QGIS changes (a rerun had been refused after the user only looked at network.gpkg)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
+        if handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER:
+            handle.seek(SQLITE_HEADER_BYTES)
+        else:
+            handle.seek(0)
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -522,17 +534,31 @@ def _write_tables(run: Run, inputs: Inputs, staging: Path):
     if run.tables.inbound is not None:
         run.tables.inbound.to_csv(staging / "inbound_flows.csv", index=False)
     regions, sites, flows = region_layer(run, inputs), site_layer(run), flow_layer(run)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        regions.to_file(staging / "network.gpkg", layer="regions", driver="GPKG")
-        sites.to_file(staging / "network.gpkg", layer="sites", driver="GPKG")
-        split_at_antimeridian(flows).to_file(staging / "network.gpkg", layer="flows", driver="GPKG")
-        inbound = inbound_layer(run)
-        for name, layer in (("inbound", None if inbound is None else split_at_antimeridian(inbound)),
-                            ("suppliers", supplier_layer(run))):
-            if layer is not None:
-                layer.to_file(staging / "network.gpkg", layer=name, driver="GPKG")
+    inbound = inbound_layer(run)
+    for name, layer in (("regions", regions_for_gis(regions)), ("sites", sites),
+                        ("flows", split_at_antimeridian(flows)),
+                        ("inbound", None if inbound is None else split_at_antimeridian(inbound)),
+                        ("suppliers", supplier_layer(run))):
+        if layer is not None:
+            write_gis_layer(layer, staging / "network.gpkg", name)
     return regions, sites, flows
+
+
+FULL_DISK_BYTES = 1 << 20  # free space below this when a GIS write fails: the disk is full
+
+
+def write_gis_layer(layer, path: Path, name: str) -> None:
+    """``layer`` into the GeoPackage ``path``; a failure of the GIS library's (its own error types, no
+    errno) on a disk with almost no space left is the OSError it is (a full disk had been an internal
+    error: 'Failed to commit transaction')."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            layer.to_file(path, layer=name, driver="GPKG")
+    except Exception as error:
+        if isinstance(error, OSError) or shutil.disk_usage(path.parent).free >= FULL_DISK_BYTES:
+            raise
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from error
 
 
 def _map_title(run: Run) -> str:

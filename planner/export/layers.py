@@ -43,8 +43,14 @@ def region_layer(run: Run, inputs: Inputs) -> gpd.GeoDataFrame:
     merged["served_by"] = merged["served_by"].fillna("no demand")
     no_demand = [c for c in ("demand", "served", "unmet", "unmet_cost", "unmet_share") if c in merged]
     merged[no_demand] = merged[no_demand].fillna(0.0)  # a region without demand: 0, not blank
-    merged[base.geometry.name] = polygons_split_at_antimeridian(merged[base.geometry.name].to_numpy())
     return gpd.GeoDataFrame(merged, geometry=base.geometry.name, crs=LONLAT)
+
+
+def regions_for_gis(regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The regions layer for GIS files: polygons drawn across the antimeridian split there (the maps
+    draw the layer as it is, shifting longitudes themselves, and a seam at 180° would show there)."""
+    geometry = polygons_split_at_antimeridian(np.asarray(regions.geometry.array, dtype=object))
+    return regions.set_geometry(gpd.GeoSeries(geometry, index=regions.index, crs=regions.crs))
 
 
 def site_layer(run: Run) -> gpd.GeoDataFrame:

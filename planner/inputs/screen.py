@@ -148,8 +148,9 @@ def check_capacity(problem: Problem) -> None:
                               f"{top.sum():,.6g}; {_capacity_fix(problem, len(top), len(by_site))}")
     typed = largest_countable(problem, type_limited_capacities(problem)).sum()
     if typed < required * (1 - 1e-9):
-        limits = ", ".join(f"{name} {int(most)}" for name, most in zip(problem.type_ids, problem.type_max_count,
-                                                                         strict=True))
+        options = np.bincount(problem.option_type, minlength=len(problem.type_ids))
+        limits = ", ".join(f"{name} {int(most)}" for name, most, count in zip(
+            problem.type_ids, problem.type_max_count, options, strict=True) if most < count)  # the limits set
         raise InfeasibleError(f"demand that must be served is {required:,.6g} units/yr but the facility types' "
                               f"max_count ({limits}) let the sites make at most {typed:,.6g}; raise max_count, or add "
                               "modules or an unmet penalty")

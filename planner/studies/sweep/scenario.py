@@ -10,6 +10,7 @@ which is what lets a rerun skip it (one with a file deleted by hand is solved ag
 from __future__ import annotations
 
 import dataclasses
+import glob
 import hashlib
 import json
 import logging
@@ -45,8 +46,9 @@ def file_digest(path: Path | None) -> str | None:
     path = Path(path)
     if path.is_dir():
         files = sorted(item for item in path.rglob("*") if item.is_file())
-    elif path.suffix.lower() == ".shp":
-        files = [part for part in (path.with_suffix(suffix) for suffix in SHAPEFILE_PARTS) if part.is_file()]
+    elif path.suffix.lower() == ".shp":  # its sidecars whatever the case of their suffix (GDAL reads UP.DBF)
+        files = sorted(part for part in path.parent.glob(f"{glob.escape(path.stem)}.*")
+                       if part.suffix.lower() in SHAPEFILE_PARTS and part.is_file())
     else:
         files = [path]
     digest = hashlib.sha256()
