@@ -579,3 +579,20 @@ def test_a_number_with_a_digit_separator_in_a_file_is_refused_by_position(tmp_pa
     path = write(tmp_path, "cap00.txt", CAP.replace("+32.5", "3_2.5"))
     with pytest.raises(InputError, match=r"cap00\.txt: token 8 is '3_2\.5', not a number"):
         read_orlib_cap(path)
+
+
+@pytest.mark.parametrize("width", [None, 4, 12])
+def test_a_simple_ufl_file_is_read_whatever_its_line_layout(tmp_path, width):
+    """UflLib's simple format with its numbers wrapped onto the FILE: line (a copy re-wrapped at a fixed
+    width, or all on one line) reads as the original: the header is FILE: and the name."""
+    from planner.formats.uflib import read_uflib
+
+    tokens = "FILE: tiny.txt 2 3 0 1 10 1 2 3 2 20 3 2 1".split()
+    original = tmp_path / "tiny.txt"
+    original.write_text("FILE: tiny.txt\n2 3 0\n1 10 1 2 3\n2 20 3 2 1\n")
+    copy = tmp_path / "copy.txt"
+    step = width or len(tokens)
+    copy.write_text("\n".join(" ".join(tokens[i:i + step]) for i in range(0, len(tokens), step)) + "\n")
+    first, second = read_uflib(original), read_uflib(copy)
+    assert np.array_equal(first.opening_cost, second.opening_cost) and first.opening_cost.tolist() == [10.0, 20.0]
+    assert np.array_equal(first.arc_production_cost, second.arc_production_cost)

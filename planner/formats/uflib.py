@@ -4,7 +4,8 @@ Two layouts, told apart by the first token:
 
 * **"Simple" format** (Bilde–Krarup, Galvão–Raggi, …)::
 
-      FILE: name             # the whole first line is a header
+      FILE: name             # the header: its first line, or 'FILE:' and the name where the numbers were
+                             # wrapped onto that line (the line layout is not relied on)
       n m 0                  # n facilities, m customers, an unused 0
       i f_i c_i1 … c_im      # n times: 1-based label, opening cost, cost of serving customer j
 
@@ -71,14 +72,15 @@ def read_uflib(path: Path) -> Problem:
     demands ignored), named after the file (``B1.1``, ``MO1``, ``cap71``)."""
     path = Path(path)
     text = read_text(path)
+    tokens = text.split()
     if text.lstrip().upper().startswith(HEADER):
-        header, _, body = text.lstrip().replace("\r\n", "\n").replace("\r", "\n").partition("\n")
-        opening_cost, total_cost = _parse_simple(body, path, header_tokens=len(header.split()))
+        header_tokens = _header_length(text, tokens)
+        opening_cost, total_cost = _parse_simple(tokens[header_tokens:], path, header_tokens=header_tokens)
         layout = "simple"
-    elif _simple_without_header(text.split()):
+    elif _simple_without_header(tokens):
         logger.warning("%s: read as the UflLib simple format ('n m 0', then 'i f_i c_i1 … c_im' per facility with "
                        "labels 1 … n), which its layout fits, although its 'FILE:' line is missing", path)
-        opening_cost, total_cost = _parse_simple(text, path, header_tokens=0)
+        opening_cost, total_cost = _parse_simple(tokens, path, header_tokens=0)
         layout = "simple, no FILE: line"
     else:
         data = parse_orlib_cap(path, ignore_capacity=True)
@@ -95,10 +97,20 @@ def read_uflib(path: Path) -> Problem:
     )
 
 
-def _parse_simple(body: str, path: Path, *, header_tokens: int) -> tuple[np.ndarray, np.ndarray]:
-    """Opening costs (n,) and costs (n, m) of a simple-format file; ``body`` follows the ``FILE:``
-    line, which has ``header_tokens`` tokens (for positions in messages)."""
-    tokens = body.split()
+def _header_length(text: str, tokens: list[str]) -> int:
+    """How many tokens the ``FILE:`` header has: its first line's, or ``FILE:`` and a name (two tokens, or
+    one written ``FILE:name``) where the rest fits the simple layout only so (a copy whose numbers were
+    wrapped onto the header's line had been read from the wrong place)."""
+    first_line = len(text.lstrip().replace("\r", "\n").partition("\n")[0].split())
+    for length in (first_line, 2 if tokens[0].upper() == HEADER else 1):
+        if _simple_without_header(tokens[length:]):
+            return length
+    return first_line  # fits neither: the errors are those of the first line's reading
+
+
+def _parse_simple(tokens: list[str], path: Path, *, header_tokens: int) -> tuple[np.ndarray, np.ndarray]:
+    """Opening costs (n,) and costs (n, m) of a simple-format file; ``tokens`` follow the ``FILE:``
+    header, which has ``header_tokens`` tokens (for positions in messages)."""
     n_sites, n_customers = header_counts(
         tokens, path, "'n m 0' (facilities, customers, 0) after the FILE: line",
         ["the number of facilities n (line 2)", "the number of customers m (line 2)"], n_header=3,
