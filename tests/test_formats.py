@@ -596,3 +596,24 @@ def test_a_simple_ufl_file_is_read_whatever_its_line_layout(tmp_path, width):
     first, second = read_uflib(original), read_uflib(copy)
     assert np.array_equal(first.opening_cost, second.opening_cost) and first.opening_cost.tolist() == [10.0, 20.0]
     assert np.array_equal(first.arc_production_cost, second.arc_production_cost)
+
+
+def test_a_gzip_or_utf16_copy_of_a_benchmark_file_reads_as_the_file(tmp_path):
+    import gzip
+
+    source = BENCHMARKS / "orlib_cap" / "cap41.txt"
+    if not source.exists():
+        pytest.skip("the published cap41 is not here")
+    packed = tmp_path / "cap41.txt.gz"
+    packed.write_bytes(gzip.compress(source.read_bytes()))
+    wide = tmp_path / "cap41.txt"
+    wide.write_bytes(source.read_text(encoding="latin-1").encode("utf-16"))
+    original = read_orlib_cap(source)
+    for copy in (packed, wide):
+        problem = read_orlib_cap(copy)
+        assert problem.name == "cap41" and np.array_equal(problem.opening_cost, original.opening_cost)
+        assert np.array_equal(problem.arc_production_cost, original.arc_production_cost)
+    broken = tmp_path / "cut.txt.gz"
+    broken.write_bytes(packed.read_bytes()[:200])
+    with pytest.raises(InputError, match="gzip-compressed but cannot be decompressed"):
+        read_orlib_cap(broken)

@@ -23,9 +23,12 @@ Limits (each refused with one line before anything large is allocated):
 
 from __future__ import annotations
 
+import gzip
+import io
 import logging
 import os
 import stat
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -46,10 +49,14 @@ CGROUP_LIMITS = (  # (limit, usage) files of cgroup v2 and v1
     (Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"), Path("/sys/fs/cgroup/memory/memory.usage_in_bytes")),
 )
 UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+GZIP_MAGIC = b"\x1f\x8b"
+GZIP_BLOCK = 16 << 20  # bytes decompressed between memory checks
 
 
 def read_text(path: Path) -> str:
-    """The text of ``path`` (bytes as latin-1, NUL bytes as spaces, a UTF-8 byte-order mark skipped);
+    """The text of ``path`` (bytes as latin-1, NUL bytes as spaces, a UTF-8 byte-order mark skipped; a
+    gzip file decompressed, a UTF-16 file with its byte-order mark decoded);
     InputError if it cannot be read, is not a regular file or is too large for the memory available."""
     path = Path(path)
     size = check_regular_file(path)
@@ -57,8 +64,30 @@ def read_text(path: Path) -> str:
         check_memory(path, size * FILE_BYTE_COST, f"the file ({format_bytes(size)}) needs about "
                      f"{format_bytes(size * FILE_BYTE_COST)} of memory to split into numbers")
     data = read_input_bytes(path, "benchmark file", "planner bench")
+    if data[:2] == GZIP_MAGIC:  # a .gz copy, as libraries often serve them
+        data = _gunzipped(data, path)
+    if data[:2] in UTF16_BOMS:
+        return data.decode("utf-16").replace("\x00", " ")
     data = data.removeprefix(UTF8_BOM)
     return data.decode("latin-1").replace("\x00", " ")
+
+
+def _gunzipped(data: bytes, path: Path) -> bytes:
+    """The bytes a gzip file holds, read in blocks whose total is checked against the memory as it grows;
+    one line if the file is not whole."""
+    parts, total = [], 0
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as packed:
+            while block := packed.read(GZIP_BLOCK):
+                parts.append(block)
+                total += len(block)
+                check_memory(path, total * FILE_BYTE_COST, f"the file (at least {format_bytes(total)} "
+                             f"uncompressed) needs more than {format_bytes(total * FILE_BYTE_COST)} of memory to "
+                             "split into numbers")
+    except (OSError, EOFError, zlib.error) as error:
+        raise InputError(f"{path}: is gzip-compressed but cannot be decompressed ({error}); pass the file whole or "
+                         "decompressed") from None
+    return b"".join(parts)
 
 
 def check_regular_file(path: Path) -> int | None:
@@ -275,7 +304,8 @@ def check_dense_values(
 
 
 def instance_name(path: Path) -> str:
-    """The instance name of a benchmark file: its file name without a ``.txt`` suffix
-    (``cap41.txt`` → ``cap41``, ``B1.10`` → ``B1.10``: names may contain dots)."""
+    """The instance name of a benchmark file: its file name without a ``.gz`` and then a ``.txt`` suffix
+    (``cap41.txt`` → ``cap41``, ``cap41.txt.gz`` → ``cap41``, ``B1.10`` → ``B1.10``: names may contain dots)."""
     name = Path(path).name
+    name = name[: -len(".gz")] if name.lower().endswith(".gz") else name
     return name[: -len(".txt")] if name.lower().endswith(".txt") else name
