@@ -353,6 +353,23 @@ def test_read_known_optima_refuses_two_proven_values_and_infinite_ones(tmp_path)
         read_known_optima(write(tmp_path, "inf.csv", header + row.format(value="inf")))
 
 
+def test_known_optima_written_by_hand_read_as_meant(tmp_path):
+    """Spaces after the commas and 'Optimal' match (they had been no known value, so a wrong one went
+    unflagged); a status of 1 is text, not a crash; an open row without a value is allowed; a row with
+    a field too many is refused naming the cause."""
+    header = ",".join(OPTIMA_COLUMNS) + "\n"
+    spaced = read_known_optima(write(tmp_path, "s.csv", header.replace(",", ", ")
+                                     + "cap41, cflp, , 1040444.375, Optimal, orlib_cap/cap41.txt\n"))
+    assert known_optimum(spaced, instance="cap41", file_name="cap41.txt", problem="cflp", params={}) == 1040444.375
+    numeric = read_known_optima(write(tmp_path, "n.csv", header + "cap41,cflp,,1040444.375,1,orlib_cap/cap41.txt\n"))
+    assert known_optimum(numeric, instance="cap41", file_name="cap41.txt", problem="cflp", params={}) is None
+    open_row = read_known_optima(write(tmp_path, "o.csv", header + "capb,cflp,,,open,orlib_cap/capb.txt\n"
+                                       + "cap41,cflp,,1040444.375,optimal,orlib_cap/cap41.txt\n"))
+    assert known_optimum(open_row, instance="cap41", file_name="cap41.txt", problem="cflp", params={}) == 1040444.375
+    with pytest.raises(InputError, match="a row has more fields than the header"):
+        read_known_optima(write(tmp_path, "x.csv", header + "cap41,cflp,,1040444.375,optimal,f.txt,extra\n"))
+
+
 def test_read_known_optima_refuses_a_folder(tmp_path):
     with pytest.raises(InputError, match="is a folder; give the known-optima CSV file"):
         read_known_optima(tmp_path)

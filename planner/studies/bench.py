@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,12 @@ def read_known_optima(path: Path) -> pd.DataFrame:
     """
     path = Path(path)
     try:
-        table = pd.read_csv(path, dtype={"instance": str, "params": str, "file": str}, keep_default_na=False)
+        with warnings.catch_warnings():  # a row with more fields than the header: refused, not cut short
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False)
+    except pd.errors.ParserWarning:
+        raise InputError(f"{path}: a row has more fields than the header ({', '.join(OPTIMA_COLUMNS)}, …); quote a "
+                         "value holding a comma or remove the extra field") from None
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
     except IsADirectoryError:
@@ -123,14 +129,18 @@ def read_known_optima(path: Path) -> pd.DataFrame:
         raise InputError(f"{path}: cannot be read ({error.strerror})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+    table.columns = [str(column).strip() for column in table.columns]
+    table = table.apply(lambda column: column.str.strip())  # 'cap41, cflp, , 1040444.375, optimal' reads alike
     missing = [column for column in OPTIMA_COLUMNS if column not in table.columns]
     if missing:
         raise InputError(f"{path}: missing columns {', '.join(missing)}; expected {', '.join(OPTIMA_COLUMNS)}")
-    values = pd.to_numeric(table["optimal_value"], errors="coerce")
-    if not np.isfinite(values.astype(float)).all():
-        bad = table.loc[~np.isfinite(values.astype(float)), "instance"].tolist()
-        raise InputError(f"{path}: optimal_value is not a finite number for {', '.join(bad[:5])}")
-    table["optimal_value"] = values.astype(float)
+    table["status"] = table["status"].str.lower()  # 'Optimal' is a proven optimum too
+    values = pd.to_numeric(table["optimal_value"], errors="coerce").astype(float)
+    bad = np.flatnonzero(~np.isfinite(values.to_numpy()) & table["status"].str.startswith("optimal").to_numpy())
+    if len(bad):  # rows that are not proven optima may leave the value out
+        rows = [f"{table['instance'].iloc[i] or '(no instance)'} (line {i + 2})" for i in bad[:5]]
+        raise InputError(f"{path}: optimal_value is not a finite number for {', '.join(rows)}")
+    table["optimal_value"] = values
     for row, text in enumerate(table["params"]):
         try:
             parse_params(text)
