@@ -338,3 +338,16 @@ def test_the_cli_leaves_the_planner_logger_as_it_found_it(tmp_path, model):
     before = (logger.handlers[:], logger.level, logger.propagate)
     assert invoke("validate", "--model", str(model)).exit_code == 0
     assert (logger.handlers[:], logger.level, logger.propagate) == before
+
+
+def test_bench_refuses_a_file_beyond_the_solvers_limits_before_solving_any(tmp_path):
+    """A second file whose cost term is above 1e15 had been refused only after the first was solved, in
+    the words of a model file; it is now refused first, naming the file."""
+    good = tmp_path / "good.txt"
+    good.write_text("2 2\n100 10\n100 20\n5\n1 5\n5\n1 2\n")
+    big = tmp_path / "big.txt"
+    big.write_text("2 2\n100 10\n100 20\n5\n2e15 5\n5\n1 2\n")
+    result = CliRunner().invoke(main, ["bench", "cap", str(good), str(big), "--time-limit", "20"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == (f"error: {big}: a cost term of 2e+15 is above 1e+15: too large for the solver; "
+                                     "express the costs in a larger unit (e.g. thousands) or check them")

@@ -141,7 +141,7 @@ def test_cap_wrong_token_count_names_file_and_counts(tmp_path):
 
 def test_cap_non_numeric_token_names_its_position(tmp_path):
     path = write(tmp_path, "cap00.txt", CAP.replace("+32.5", "32,5"))
-    with pytest.raises(InputError, match=r"cap00\.txt: token 8 is '32,5', not a number"):
+    with pytest.raises(InputError, match=r"cap00\.txt: token 8 \(line 5\) is '32,5', not a number"):
         read_orlib_cap(path)
 
 
@@ -594,7 +594,7 @@ def test_input_errors_are_one_line_and_name_the_file(tmp_path, name, text, reade
 def test_a_number_with_a_digit_separator_in_a_file_is_refused_by_position(tmp_path):
     """Python's float() reads '2_2' as 22; a data file's token is a number as written, or an error."""
     path = write(tmp_path, "cap00.txt", CAP.replace("+32.5", "3_2.5"))
-    with pytest.raises(InputError, match=r"cap00\.txt: token 8 is '3_2\.5', not a number"):
+    with pytest.raises(InputError, match=r"cap00\.txt: token 8 \(line 5\) is '3_2\.5', not a number"):
         read_orlib_cap(path)
 
 
@@ -634,3 +634,10 @@ def test_a_gzip_or_utf16_copy_of_a_benchmark_file_reads_as_the_file(tmp_path):
     broken.write_bytes(packed.read_bytes()[:200])
     with pytest.raises(InputError, match="gzip-compressed but cannot be decompressed"):
         read_orlib_cap(broken)
+
+
+def test_an_extra_token_at_the_end_is_named_with_its_line(tmp_path):
+    """A trailing EOF marker had been only 'found 885'."""
+    path = write(tmp_path, "cap00.txt", "2 2\n100 10\n100 20\n5\n1 5\n5\n1 2\nEOF\n")
+    with pytest.raises(InputError, match=r"found 13: token 13 \(line 8\), 'EOF', is the first extra one"):
+        read_orlib_cap(path)

@@ -27,6 +27,7 @@ import gzip
 import io
 import logging
 import os
+import re
 import stat
 import zlib
 from collections.abc import Callable, Sequence
@@ -222,7 +223,8 @@ def to_floats(tokens: list[str], path: Path, *, start: int = 0) -> np.ndarray:
                 number(token)
             except ValueError:
                 raise InputError(
-                    f"{path}: token {position} is {token[:20]!r}, not a number (every token of the file must be one)"
+                    f"{path}: token {position}{token_line(path, position)} is {token[:20]!r}, not a number (every "
+                    "token of the file must be one)"
                 ) from None
         raise  # pragma: no cover - unreachable: some token failed above
 
@@ -255,8 +257,24 @@ def header_counts(
 
 def check_token_count(tokens: list[str], expected: int, path: Path, layout: str) -> None:
     """Raise InputError unless the file has exactly ``expected`` tokens."""
+    if len(tokens) > expected:
+        raise InputError(f"{path}: expected {expected} numbers for {layout}, found {len(tokens)}: token {expected + 1}"
+                         f"{token_line(path, expected + 1)}, {tokens[expected][:20]!r}, is the first extra one")
     if len(tokens) != expected:
         raise InputError(f"{path}: expected {expected} numbers for {layout}, found {len(tokens)}")
+
+
+def token_line(path: Path, position: int) -> str:
+    """' (line L)' for the 1-based token ``position`` of the file, for an error message ('' if not found)."""
+    line = 1
+    try:
+        text = read_text(path)
+    except InputError:
+        return ""
+    for count, match in enumerate(re.finditer(r"\S+", text), start=1):
+        if count == position:
+            return f" (line {line + text.count(chr(10), 0, match.start())})"
+    return ""
 
 
 def read_sites_customers(path: Path, sites: str, n_tokens: Callable[[int, int], int]) -> tuple[list[str], int, int]:

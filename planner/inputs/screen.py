@@ -61,26 +61,29 @@ def hardest_cell_view(problem: Problem, cells: np.ndarray) -> tuple[Problem, int
     return dataclasses.replace(problem, demand=demand), hardest
 
 
-def check_numerics(problem: Problem) -> None:
+def check_numerics(problem: Problem, where: str | None = None) -> None:
     """Demand and cost terms within what double precision and HiGHS's tolerances handle: demand per
-    region and product ≤ MAX_DEMAND units/yr, every cost term ≤ MAX_COST_TERM currency/yr."""
+    region and product ≤ MAX_DEMAND units/yr, every cost term ≤ MAX_COST_TERM currency/yr. ``where``
+    names a benchmark file (the messages then speak of its demands and costs, not of a model file)."""
     demand = float(problem.demand.max(initial=0.0))
     if demand > MAX_DEMAND:
         region, product = np.unravel_index(int(problem.demand.argmax()), problem.demand.shape)
-        raise InputError(
-            f"{problem.name}: demand of '{problem.product_ids[product]}' in region '{problem.region_ids[region]}' is "
-            f"{demand:.3g} units/yr, above {MAX_DEMAND:.0e}: too large for the solver; use a larger unit (in a "
-            "model file, or a smaller demand_rate)"
-        )
+        what = (f"demand of '{problem.product_ids[product]}' in region '{problem.region_ids[region]}'" if where is None
+                else f"the demand of customer {problem.region_ids[region]}")
+        fix = ("use a larger unit (in a model file, or a smaller demand_rate)" if where is None
+               else "scale the file's demands and capacities down together")
+        raise InputError(f"{where or problem.name}: {what} is {demand:.3g} units/yr, above {MAX_DEMAND:.0e}: too "
+                         f"large for the solver; {fix}")
     fixed = np.concatenate(
         [problem.opening_cost, problem.module_cost * problem.max_modules, problem.setup_cost.ravel()]
     )
     arc_cost = problem.arc_unit_cost * problem.demand[problem.arc_region, problem.arc_product]
     largest = max(float(fixed.max(initial=0.0)), float(arc_cost.max(initial=0.0)))
     if largest > MAX_COST_TERM:
+        unit = f" {problem.currency}/yr" if where is None else ""
         raise InputError(
-            f"{problem.name}: a cost term of {largest:.3g} {problem.currency}/yr is above {MAX_COST_TERM:.0e}: too "
-            "large for the solver; express the costs in a larger unit (e.g. thousands) or check them"
+            f"{where or problem.name}: a cost term of {largest:.3g}{unit} is above {MAX_COST_TERM:.0e}: too large "
+            "for the solver; express the costs in a larger unit (e.g. thousands) or check them"
         )
 
 

@@ -51,6 +51,7 @@ from planner.formats.pmed import read_pmed
 from planner.formats.points import DistanceInstance, read_distance_instance
 from planner.formats.sscflp import read_sscflp
 from planner.formats.uflib import read_uflib
+from planner.inputs.screen import check_numerics
 from planner.problem import Problem
 
 if TYPE_CHECKING:
@@ -288,6 +289,7 @@ def _bench_rows(
     for path in paths:
         started = time.perf_counter()
         problem = read_instance(fmt, path, capacity=capacity, p=p, single_source=single_source)
+        check_numerics(problem, str(path))  # in the file's words (screening would name the model's keys)
         row = {
             "instance": problem.name,
             "format": fmt,
@@ -337,13 +339,13 @@ def _classic_rows(
 
 def _check_files(fmt: str, paths: list[Path], *, capacity: float | None, p: int | None,
                  single_source: bool) -> None:
-    """Read every file as its row will (each dropped before the next): a malformed second file is
-    refused before the first is solved."""
+    """Read every file as its row will (each dropped before the next), its numbers checked against the
+    solver's limits: a malformed or out-of-range second file is refused before the first is solved."""
     for path in paths:
         if fmt in CLASSIC_FORMATS:
             _sites_to_open(fmt, read_distance_instance(path), p, path)
         else:
-            read_instance(fmt, path, capacity=capacity, p=p, single_source=single_source)
+            check_numerics(read_instance(fmt, path, capacity=capacity, p=p, single_source=single_source), str(path))
 
 
 def _sites_to_open(fmt: str, instance: DistanceInstance, p: int | None, path: Path) -> int | None:
