@@ -641,3 +641,24 @@ def test_an_extra_token_at_the_end_is_named_with_its_line(tmp_path):
     path = write(tmp_path, "cap00.txt", "2 2\n100 10\n100 20\n5\n1 5\n5\n1 2\nEOF\n")
     with pytest.raises(InputError, match=r"found 13: token 13 \(line 8\), 'EOF', is the first extra one"):
         read_orlib_cap(path)
+
+
+def test_token_positions_and_lines_count_the_whole_file(tmp_path):
+    """The first extra token of a POINTS file is named by its place in the file (a header before it had
+    been left out of the count), a line break written as CR alone counts, and a broken UTF-16 file is one
+    line, not an internal error."""
+    from planner.formats.points import read_distance_instance
+
+    points = write(tmp_path, "p.txt", "POINTS 3 2 1\n0 0 1\n1 0 1\n0 1 1\n0 0\n1 1\n7\n")
+    with pytest.raises(InputError, match=r"token 18 \(line 7\), '7', is the first extra one"):
+        read_distance_instance(points)
+    carriage = write(tmp_path, "cr.txt", "5 2 1\r1 2 1\r2 x 1\r")
+    with pytest.raises(InputError, match=r"token 8 \(line 3\) is 'x'"):
+        read_pmed(carriage)
+    broken = tmp_path / "u.txt"
+    broken.write_bytes("2 2\n100 10\n".encode("utf-16")[:-1])
+    with pytest.raises(InputError, match="starts as UTF-16 text but cannot be decoded"):
+        read_orlib_cap(broken)
+    assert known_optimum(read_known_optima(write(tmp_path, "k.csv", ",".join(OPTIMA_COLUMNS) + "\nholmberg_p1,sscflp,,"
+                                                 "8848,optimal,sscflp/p1\n")),
+                         instance="p1", file_name="p1.gz", problem="sscflp", params={}) == 8848

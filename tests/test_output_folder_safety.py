@@ -114,3 +114,21 @@ def test_viewing_the_geopackage_in_gis_software_is_not_a_change(tmp_path):
     connection.close()
     with pytest.raises(InputError, match="network.gpkg changed since"):
         check_output_dir(out)
+
+
+def test_a_marker_that_recorded_the_whole_geopackage_still_lets_a_rerun_replace_it(tmp_path):
+    """Markers written before the SQLite header was left out recorded the whole file's digest."""
+    import hashlib
+    import sqlite3
+
+    out = tmp_path / "res"
+    with staged_folder(out) as staging:
+        connection = sqlite3.connect(staging / "network.gpkg")
+        connection.execute("CREATE TABLE t (x)")
+        connection.commit()
+        connection.close()
+    marker = out / MARKER
+    whole = hashlib.sha256((out / "network.gpkg").read_bytes()).hexdigest()
+    marker.write_text("".join(f"content {whole} network.gpkg\n" if line.startswith("content ") else line + "\n"
+                              for line in marker.read_text(encoding="utf-8").splitlines()), encoding="utf-8")
+    check_output_dir(out)

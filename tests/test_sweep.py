@@ -340,3 +340,6 @@ def test_the_data_fingerprint_changes_with_every_input_that_decides_a_result(tmp
         tmp_path / "other.shp")
     (tmp_path / "other.dbf").replace(tmp_path / "UP.DBF")
     assert data_fingerprint(config, DataOptions(regions_path=upper)) != before
+    after = data_fingerprint(config, DataOptions(regions_path=upper))
+    (tmp_path / "UP.backup.dbf").write_bytes(b"another shapefile's attributes")  # not a sidecar of UP.SHP
+    assert data_fingerprint(config, DataOptions(regions_path=upper)) == after

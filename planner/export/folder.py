@@ -198,18 +198,25 @@ SQLITE_HEADER = b"SQLite format 3\x00"  # a GeoPackage's first bytes
 SQLITE_HEADER_BYTES = 100  # its change counter and journal mode: QGIS rewrites them on opening the file
 
 
-def _content_digest(path: Path) -> str:
+def _content_digest(path: Path, whole: bool = False) -> str:
     """SHA-256 of a file's bytes; of a SQLite file's (the GeoPackage's) after its 100-byte header, which
-    viewing it in QGIS changes (a rerun had been refused after the user only looked at network.gpkg)."""
+    viewing it in QGIS changes (a rerun had been refused after the user only looked at network.gpkg),
+    unless ``whole``."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        if handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER:
+        if not whole and handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER:
             handle.seek(SQLITE_HEADER_BYTES)
         else:
             handle.seek(0)
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _unchanged(path: Path, recorded: str) -> bool:
+    """Whether ``path`` holds what its recorded digest says (a marker written before the header was left out
+    recorded the whole GeoPackage: that digest still counts)."""
+    return _content_digest(path) == recorded or _content_digest(path, whole=True) == recorded
 
 
 def changed_since_written(folder: Path) -> list[str]:
@@ -221,7 +228,7 @@ def changed_since_written(folder: Path) -> list[str]:
         recorded = dict(line.removeprefix("content ").split(" ", 1)[::-1] for line in lines
                         if line.startswith("content ") and " " in line.removeprefix("content "))
         return [path for path, digest in sorted(recorded.items())
-                if (folder / path).is_file() and _content_digest(folder / path) != digest]
+                if (folder / path).is_file() and not _unchanged(folder / path, digest)]
     except OSError as error:
         raise InputError(f"{folder}: cannot read the folder ({error.strerror}); choose another --out") from None
 

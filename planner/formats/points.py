@@ -86,7 +86,7 @@ def _points(tokens: list[str], path: Path) -> DistanceInstance:
         ["the number of demand points (token 2)", "the number of sites (token 3)", "p (token 4)"],
     )
     check_token_count(tokens[1:], 3 + 3 * n_demand + 2 * n_sites, path,
-                      f"{n_demand} demand points 'x y w' and {n_sites} sites 'x y'")
+                      f"{n_demand} demand points 'x y w' and {n_sites} sites 'x y'", start=1)
     check_table_fits(path, n_demand, n_sites, "distance")
     values = to_floats(tokens[4:], path, start=4)
     demand = values[: 3 * n_demand].reshape(n_demand, 3)

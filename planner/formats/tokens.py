@@ -68,7 +68,11 @@ def read_text(path: Path) -> str:
     if data[:2] == GZIP_MAGIC:  # a .gz copy, as libraries often serve them
         data = _gunzipped(data, path)
     if data[:2] in UTF16_BOMS:
-        return data.decode("utf-16").replace("\x00", " ")
+        try:
+            return data.decode("utf-16").replace("\x00", " ")
+        except UnicodeDecodeError as error:
+            raise InputError(f"{path}: starts as UTF-16 text but cannot be decoded ({error.reason} at byte "
+                             f"{error.start:,}); save it as plain text (UTF-8 or ASCII)") from None
     data = data.removeprefix(UTF8_BOM)
     return data.decode("latin-1").replace("\x00", " ")
 
@@ -255,11 +259,13 @@ def header_counts(
     return [to_count(tokens[i], path, counts[i], minimum=least[i]) for i in range(len(counts))]
 
 
-def check_token_count(tokens: list[str], expected: int, path: Path, layout: str) -> None:
-    """Raise InputError unless the file has exactly ``expected`` tokens."""
+def check_token_count(tokens: list[str], expected: int, path: Path, layout: str, *, start: int = 0) -> None:
+    """Raise InputError unless ``tokens`` are exactly ``expected``; ``start`` is how many tokens of the file
+    come before them (for the position and line of the first extra one)."""
     if len(tokens) > expected:
-        raise InputError(f"{path}: expected {expected} numbers for {layout}, found {len(tokens)}: token {expected + 1}"
-                         f"{token_line(path, expected + 1)}, {tokens[expected][:20]!r}, is the first extra one")
+        position = start + expected + 1
+        raise InputError(f"{path}: expected {expected} numbers for {layout}, found {len(tokens)}: token {position}"
+                         f"{token_line(path, position)}, {tokens[expected][:20]!r}, is the first extra one")
     if len(tokens) != expected:
         raise InputError(f"{path}: expected {expected} numbers for {layout}, found {len(tokens)}")
 
@@ -273,7 +279,8 @@ def token_line(path: Path, position: int) -> str:
         return ""
     for count, match in enumerate(re.finditer(r"\S+", text), start=1):
         if count == position:
-            return f" (line {line + text.count(chr(10), 0, match.start())})"
+            before = text[:match.start()]
+            return f" (line {line + before.count(chr(10)) + before.count(chr(13)) - before.count(chr(13) + chr(10))})"
     return ""
 
 

@@ -115,7 +115,8 @@ def _parse_simple(tokens: list[str], path: Path, *, header_tokens: int) -> tuple
         tokens, path, "'n m 0' (facilities, customers, 0) after the FILE: line",
         ["the number of facilities n (line 2)", "the number of customers m (line 2)"], n_header=3,
     )
-    check_token_count(tokens, 3 + n_sites * (2 + n_customers), path, f"{n_sites} facilities × {n_customers} customers")
+    check_token_count(tokens, 3 + n_sites * (2 + n_customers), path, f"{n_sites} facilities × {n_customers} customers",
+                      start=header_tokens)
     check_table_fits(path, n_sites, n_customers, "cost")
     rows = to_floats(tokens[3:], path, start=header_tokens + 3).reshape(n_sites, 2 + n_customers)
     label = rows[:, 0]

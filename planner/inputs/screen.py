@@ -72,7 +72,8 @@ def check_numerics(problem: Problem, where: str | None = None) -> None:
                 else f"the demand of customer {problem.region_ids[region]}")
         fix = ("use a larger unit (in a model file, or a smaller demand_rate)" if where is None
                else "scale the file's demands and capacities down together")
-        raise InputError(f"{where or problem.name}: {what} is {demand:.3g} units/yr, above {MAX_DEMAND:.0e}: too "
+        unit = " units/yr" if where is None else ""  # a benchmark file's demand has no time unit
+        raise InputError(f"{where or problem.name}: {what} is {demand:.3g}{unit}, above {MAX_DEMAND:.0e}: too "
                          f"large for the solver; {fix}")
     fixed = np.concatenate(
         [problem.opening_cost, problem.module_cost * problem.max_modules, problem.setup_cost.ravel()]

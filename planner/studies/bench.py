@@ -198,6 +198,7 @@ def known_optimum(
             if column in proven.columns:
                 given = pd.to_numeric(proven[column], errors="coerce")
                 proven = proven[given.isna().to_numpy() | (given == count).to_numpy()]
+    file_name = file_name[: -len(".gz")] if file_name.lower().endswith(".gz") else file_name  # p1.gz is p1
     for column, value in (("instance", instance), ("file", file_name)):
         keys = proven[column] if column == "instance" else proven[column].map(lambda f: Path(f).name)
         hits = proven.loc[keys == value, "optimal_value"]

@@ -48,7 +48,7 @@ def file_digest(path: Path | None) -> str | None:
         files = sorted(item for item in path.rglob("*") if item.is_file())
     elif path.suffix.lower() == ".shp":  # its sidecars whatever the case of their suffix (GDAL reads UP.DBF)
         files = sorted(part for part in path.parent.glob(f"{glob.escape(path.stem)}.*")
-                       if part.suffix.lower() in SHAPEFILE_PARTS and part.is_file())
+                       if part.stem == path.stem and part.suffix.lower() in SHAPEFILE_PARTS and part.is_file())
     else:
         files = [path]
     digest = hashlib.sha256()
