@@ -330,16 +330,18 @@ def test_solve_default_out_is_results_model_name(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_solve_replaces_an_out_folder_it_wrote(tmp_path):
-    """The planner's own folder is replaced whole, its files edited since included (a file added to
-    it is refused instead: ``tests/test_cli_outputs.py``)."""
+def test_solve_replaces_an_out_folder_it_wrote_but_not_a_file_edited_since(tmp_path):
+    """The planner's own folder is replaced whole; a file in it edited since is named and kept, nothing
+    changed (a file added to it is refused too: ``tests/test_cli_outputs.py``)."""
     model = write_instance(tmp_path)
     out = tmp_path / "out"
     assert invoke("solve", "--model", str(model), "--out", str(out), "--quiet").exit_code == 0
-    (out / "summary.json").write_text("edited since", encoding="utf-8")
     result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.stderr
-    assert (out / "summary.json").read_text(encoding="utf-8").startswith("{")
+    (out / "summary.json").write_text("edited since", encoding="utf-8")
+    result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet")
+    assert result.exit_code == 2 and "summary.json changed since the planner wrote it" in result.stderr
+    assert (out / "summary.json").read_text(encoding="utf-8") == "edited since"
     assert (out / ".planner-output").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml", "out", "regions.geojson"]  # nothing aside
 
