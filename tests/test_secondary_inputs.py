@@ -77,3 +77,16 @@ def test_with_the_types_listed_nothing_is_said(caplog):
         assert len(sites_for_types(sites, ("central",), "central_only")) == 1
     assert caplog.text == ""
 
+
+
+def test_arcs_beyond_the_memory_available_are_refused_in_one_line(monkeypatch):
+    """50 million arcs (2,000 candidate sites × 25,000 regions, no delivery radius) had ended in a
+    MemoryError or the out-of-memory killer."""
+    import planner.inputs.prepare as prepare
+
+    monkeypatch.setattr(prepare, "available_memory", lambda: 24e9)
+    prepare.check_arc_memory(727_134)  # the national model
+    with pytest.raises(InputError, match=r"50,000,000 delivery arcs .* need about 22.5 GB of memory, more than the "):
+        prepare.check_arc_memory(50_000_000)
+    monkeypatch.setattr(prepare, "available_memory", lambda: None)
+    prepare.check_arc_memory(50_000_000)  # the system does not say: no check

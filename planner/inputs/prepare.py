@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, truncated
+from planner.formats.tokens import available_memory, format_bytes
 from planner.inputs.candidates import generate_candidate_sites
 from planner.inputs.config import ModelConfig, dotted_key, finite_or_inf
 from planner.inputs.geo import pairs_within, points_to_lonlat, require_crs
@@ -260,12 +261,34 @@ def _distances(
     return od_pairs(inputs, option_site, regions, max_road_km, any_radius, type_name)
 
 
+ARC_BYTES = 450  # memory per delivery arc from preparing to the audit (measured: about 440 bytes in a solve)
+MEMORY_SHARE = 0.8  # of the memory available, at most this for the arcs
+
+
+def check_arc_memory(n_arcs: int) -> None:
+    """One line, before the arcs are made, where ``n_arcs`` would need more memory than is available (50
+    million arcs, 2,000 candidate sites × 25,000 regions with no delivery radius, had ended in a
+    MemoryError or the system's out-of-memory killer)."""
+    available = available_memory()
+    need = n_arcs * ARC_BYTES
+    if available is None or need <= MEMORY_SHARE * available:
+        return
+    raise InputError(
+        f"{n_arcs:,} delivery arcs (candidate sites × regions within reach) need about {format_bytes(need)} of "
+        f"memory, more than the {format_bytes(MEMORY_SHARE * available)} this run may use; fewer candidate sites (a "
+        "candidates rule, a smaller sites file), a delivery radius (max_distance_km) or fewer regions (--select) "
+        "make it fit"
+    )
+
+
 def great_circle_pairs(
     config: ModelConfig, inputs: Inputs, option_site: np.ndarray, regions: np.ndarray, max_road_km: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Road km = great-circle km × circuity, for the pairs within ``max_road_km`` (k-d tree)."""
     sites = inputs.sites
     site_positions = np.unique(option_site)
+    if not np.isfinite(max_road_km):  # every option reaches every region: that many arcs, known before they are made
+        check_arc_memory(len(option_site) * len(regions))
     i, j, km = pairs_within(
         sites["lon"].to_numpy()[site_positions],
         sites["lat"].to_numpy()[site_positions],
@@ -274,6 +297,7 @@ def great_circle_pairs(
         max_road_km / config.distance.circuity,
     )
     road_km = km * config.distance.circuity
+    check_arc_memory(int(np.bincount(option_site, minlength=len(sites))[site_positions[i]].sum()))
     # expand site pairs to the options located at those sites
     lookup = pd.DataFrame({"site": site_positions[i], "region": regions[j], "km": road_km})
     options = pd.DataFrame({"option": np.arange(len(option_site)), "site": option_site})
