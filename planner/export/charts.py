@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+P = ParamSpec("P")  # the parameters and result of a function drawn with plain_text
+R = TypeVar("R")
+
 TYPE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 OTHER_TYPE_COLOUR = "#7f7f7f"  # a type the run does not know (e.g. of another run)
 UNMET_COLOUR = "#d62728"
@@ -33,8 +36,6 @@ NO_DEMAND_COLOUR = "#eeeeee"
 
 MAX_TICKS = 5  # at most this many intervals between tick labels, so labels never run together
 PREFIXES = ((1e9, "bn"), (1e6, "M"), (1e3, "k"))  # value ≥ divisor: ticks in this multiple of the unit
-P = ParamSpec("P")
-R = TypeVar("R")
 SAME_VALUE = 1e-6  # values within this share of their magnitude count as one value (one histogram bar)
 
 

@@ -46,7 +46,7 @@ from planner.export.report import write_report
 from planner.export.static_map import draw_maps
 from planner.export.summary import build_summary, clean_for_json
 from planner.export.workbook import WORKBOOK, write_solve_workbook
-from planner.inputs.paths import file_mode, missing_folders, remove_if_empty
+from planner.inputs.paths import file_mode, hash_file_into, missing_folders, remove_if_empty
 from planner.inputs.prepare import Inputs
 from planner.interrupt import native_section, note_kept, raise_if_stopped
 from planner.pipeline import Run
@@ -202,14 +202,10 @@ def _content_digest(path: Path, whole: bool = False) -> str:
     """SHA-256 of a file's bytes; of a SQLite file's (the GeoPackage's) after its 100-byte header, which
     viewing it in QGIS changes (a rerun had been refused after the user only looked at network.gpkg),
     unless ``whole``."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        if not whole and handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER:
-            handle.seek(SQLITE_HEADER_BYTES)
-        else:
-            handle.seek(0)
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        sqlite = handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    digest = hashlib.sha256()
+    hash_file_into(digest, path, skip=SQLITE_HEADER_BYTES if sqlite and not whole else 0)
     return digest.hexdigest()
 
 

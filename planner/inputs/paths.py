@@ -29,3 +29,11 @@ def file_mode(mode: int = 0o666) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return mode & ~umask
+
+
+def hash_file_into(digest, path: Path, skip: int = 0) -> None:
+    """Feed the bytes of ``path`` from byte ``skip`` on into ``digest`` (a ``hashlib`` object), a MiB at a time."""
+    with open(path, "rb") as handle:
+        handle.seek(skip)
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)

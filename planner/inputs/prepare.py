@@ -297,7 +297,8 @@ def great_circle_pairs(
         max_road_km / config.distance.circuity,
     )
     road_km = km * config.distance.circuity
-    check_arc_memory(int(np.bincount(option_site, minlength=len(sites))[site_positions[i]].sum()))
+    if np.isfinite(max_road_km):  # the pairs within reach, now known
+        check_arc_memory(int(np.bincount(option_site, minlength=len(sites))[site_positions[i]].sum()))
     # expand site pairs to the options located at those sites
     lookup = pd.DataFrame({"site": site_positions[i], "region": regions[j], "km": road_km})
     options = pd.DataFrame({"option": np.arange(len(option_site)), "site": option_site})

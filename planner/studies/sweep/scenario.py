@@ -24,6 +24,7 @@ from typing import Any
 
 from planner.errors import PlannerError
 from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted_keys
+from planner.inputs.paths import hash_file_into
 from planner.inputs.prepare import DataOptions
 from planner.results import type_count_column
 from planner.solver.outcome import SolverOptions
@@ -54,9 +55,7 @@ def file_digest(path: Path | None) -> str | None:
     digest = hashlib.sha256()
     for file in files:
         digest.update(os.fsencode(file.relative_to(path) if path.is_dir() else file.suffix))
-        with open(file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        hash_file_into(digest, file)
     return digest.hexdigest()
 
 
