@@ -31,7 +31,7 @@ from planner.model.arrays import (
 from planner.model.index import ModelIndex
 from planner.model.solution import SHARE_ZERO, Solution, setup_paid
 from planner.problem import Problem, restrict_options
-from planner.solver.highs import new_highs, optimal_lp_solution, pass_model, run_highs, solve_lp
+from planner.solver.highs import flow_lp_highs, new_highs, optimal_lp_solution, pass_model, run_highs, solve_lp
 from planner.solver.lagrangian import _Relaxation
 from planner.solver.outcome import SolverOptions
 
@@ -190,16 +190,19 @@ def trimmed_to_budget(problem: Problem, opened: np.ndarray, option_value: np.nda
     return opened
 
 
-def flows_within_budget(problem: Problem, index: ModelIndex, solution: Solution | None) -> Solution | None:
+def flows_within_budget(
+    problem: Problem, index: ModelIndex, solution: Solution | None, deadline: float | None = None
+) -> Solution | None:
     """``solution`` where its capex fits the budget; else its open set with modules taken away
-    (:func:`affordable_modules`) and the flows again within those capacities; None where that fails."""
+    (:func:`affordable_modules`) and the flows again within those capacities (by ``deadline``, as in
+    :func:`flows_for_open_set`); None where that fails."""
     if solution is None or within_budget(problem, solution.open > 0, solution.modules):
         return solution
     is_open = solution.open > 0
     modules = affordable_modules(problem, is_open, solution.modules)
     if modules is None:
         return None
-    return flows_for_open_set(problem, index, is_open, capacity=problem.module_capacity * modules)
+    return flows_for_open_set(problem, index, is_open, capacity=problem.module_capacity * modules, deadline=deadline)
 
 
 def meets_service_levels(problem: Problem, index: ModelIndex, solution: Solution) -> bool:
@@ -321,12 +324,12 @@ class FlowLP:
         self.capacity_max = problem.option_capacity_max[self.capacitated]
         arc_cost = sized_arc_cost(problem, index) if arc_cost is None else arc_cost
         form = flow_form(problem, index, arc_cost, np.ones(problem.n_arcs), self.capacity_max)
-        self.highs = new_highs(SolverOptions(quiet=True))  # threads: whatever the process already uses
-        pass_model(self.highs, form)
+        self.highs = flow_lp_highs(form)  # threads: whatever the process already uses
         self.opened = np.ones(problem.n_options, dtype=bool)
 
-    def solve(self, opened: np.ndarray) -> Solution | None:
-        """Cheapest flows given the open options at their largest capacity, then whole modules."""
+    def solve(self, opened: np.ndarray, deadline: float | None = None) -> Solution | None:
+        """Cheapest flows given the open options at their largest capacity, then whole modules; None
+        where the LP is infeasible or not solved by ``deadline`` (as in :func:`flows_for_open_set`)."""
         problem, index = self.problem, self.index
         changed = np.flatnonzero(opened != self.opened)
         if len(changed):
@@ -339,7 +342,7 @@ class FlowLP:
                 len(rows), (index.n_pairs + rows).astype(np.int32), np.full(len(rows), -highspy.kHighsInf), row_upper
             )
             self.opened = opened.copy()
-        solution = optimal_lp_solution(self.highs, resolve=True)
+        solution = optimal_lp_solution(self.highs, resolve=True, deadline=deadline)
         if solution is None:
             return None
         x = np.asarray(solution.col_value, dtype=float)
@@ -377,11 +380,16 @@ def _whole_modules(
 
 
 def flows_for_open_set(
-    problem: Problem, index: ModelIndex, opened: np.ndarray, capacity: np.ndarray | None = None
+    problem: Problem,
+    index: ModelIndex,
+    opened: np.ndarray,
+    capacity: np.ndarray | None = None,
+    deadline: float | None = None,
 ) -> Solution | None:
     """Cheapest flows given the open options at their largest capacity (or ``capacity``, per option),
     then whole modules (one fresh :func:`flow_form` LP over the open options' arcs; :class:`FlowLP`
-    re-solves many open sets faster)."""
+    re-solves many open sets faster). None where the LP is not solved by ``deadline`` (a
+    ``time.perf_counter()`` time; None: no limit)."""
     arcs = np.flatnonzero(opened[problem.arc_option])
     capacitated = np.flatnonzero(opened & np.isfinite(problem.module_capacity))
     capacity = problem.option_capacity_max if capacity is None else capacity
@@ -389,7 +397,7 @@ def flows_for_open_set(
         problem, index, sized_arc_cost(problem, index)[arcs], np.ones(len(arcs)),
         capacity[capacitated], arcs=arcs, capacitated=capacitated,
     )
-    x = solve_lp(form)
+    x = solve_lp(form, deadline)
     if x is None:
         return None
     shares = np.zeros(problem.n_arcs)
@@ -466,16 +474,22 @@ def incumbent_from_values(
     time_limit_s: float = 10.0,
     opened: np.ndarray | None = None,
     flow_lp: FlowLP | None = None,
+    deadline: float | None = None,
+    capacity_target: float | None = None,
 ) -> Solution | None:
     """Open the options a Lagrangian solution opens (``opened``, default v_o < 0 and forced), adding
-    the next best by v_o until capacity covers the demand that must be served, one type per site, and
+    the next best by v_o until capacity covers the demand that must be served (or
+    ``capacity_target`` units/yr, e.g. :func:`worth_serving`), one type per site, and
     until the lower count limits hold; options closed and modules taken away until the capex fits the
     budget;
     flows by LP (more options opened where they miss a service level: :func:`feasible_flows`); then the
-    drop, add and swap passes (their flows on ``flow_lp`` where given)."""
+    drop, add and swap passes (their flows on ``flow_lp`` where given). The first flows are found
+    whatever ``time_limit_s`` (0: no passes), but by ``deadline`` (a ``time.perf_counter()`` time, as
+    in :func:`flows_for_open_set`; None where they are not): on 50,000 regions each of those LPs takes
+    about 7 s."""
     started = time.perf_counter()
     opened = (problem.forced | (option_value < 0)) if opened is None else opened.copy()
-    must_serve = float(index.pair_must_serve.sum())
+    must_serve = float(index.pair_must_serve.sum()) if capacity_target is None else capacity_target
     order = np.argsort(option_value)
     capacity = problem.option_capacity_max
     for option in order:
@@ -490,7 +504,7 @@ def incumbent_from_values(
     keep = np.zeros_like(opened)
     keep[ranked[first]] = True
     keep = trimmed_to_budget(problem, filled_to_lower_counts(problem, keep, option_value), option_value)
-    solution = flows_within_budget(problem, index, feasible_flows(problem, index, keep))
+    solution = flows_within_budget(problem, index, feasible_flows(problem, index, keep, deadline), deadline)
     if solution is None or not satisfies_coupling(problem, index, solution):
         return None
     if flow_lp is None and problem.n_arcs < PERSISTENT_LP_MAX_ARCS:
@@ -503,14 +517,29 @@ def incumbent_from_values(
     return local_search(problem, index, solution, option_value, swap_moves, remaining, flow_lp)
 
 
-def feasible_flows(problem: Problem, index: ModelIndex, keep: np.ndarray) -> Solution | None:
-    """:func:`flows_for_open_set` of ``keep``, or, where they cannot meet a service level, of
-    ``keep`` with options opened by :func:`service_repair` until they can (None if that fails too)."""
-    solution = flows_for_open_set(problem, index, keep)
+def worth_serving(problem: Problem, index: ModelIndex) -> float:
+    """Units/yr of demand that must be served or whose unmet penalty exceeds the cost per unit of
+    its cheapest arc (production, delivery and carbon; :attr:`Problem.arc_unit_cost`): the capacity a
+    network that serves what pays to serve at least needs."""
+    cheapest = np.full(index.n_pairs, np.inf)
+    np.minimum.at(cheapest, index.arc_pair, problem.arc_unit_cost)
+    pays = np.isfinite(index.pair_penalty) & (index.pair_penalty > cheapest)
+    return float(index.pair_must_serve.sum() + index.pair_demand[pays].sum())
+
+
+def feasible_flows(
+    problem: Problem, index: ModelIndex, keep: np.ndarray, deadline: float | None = None
+) -> Solution | None:
+    """:func:`flows_for_open_set` of ``keep`` (by ``deadline``, as there), or, where they cannot meet
+    a service level, of ``keep`` with options opened by :func:`service_repair` until they can (None
+    if that fails too)."""
+    solution = flows_for_open_set(problem, index, keep, deadline=deadline)
+    if solution is None and deadline is not None and time.perf_counter() >= deadline:
+        return None
     if solution is not None or not len(problem.serviced_products):
         return solution
     repaired = service_repair(problem, index, keep)
-    return None if repaired is None else flows_for_open_set(problem, index, repaired)
+    return None if repaired is None else flows_for_open_set(problem, index, repaired, deadline=deadline)
 
 
 def service_repair(problem: Problem, index: ModelIndex, keep: np.ndarray) -> np.ndarray | None:

@@ -420,20 +420,47 @@ def solve_model(
     return report
 
 
-def optimal_lp_solution(highs: highspy.Highs, resolve: bool = False) -> highspy.HighsSolution | None:
+def flow_lp_highs(form: LinearForm) -> highspy.Highs:
+    """A quiet HiGHS instance holding the flow LP ``form``, without HiGHS's presolve: on these
+    transportation LPs it leaves a model on which the dual simplex is slower, and then HiGHS can miss
+    its time limit (in a solve of 50,000 points one LP took 13.0 s under a limit of 1.4 s; without
+    presolve it takes 1.8 s to its optimum). ``python benchmarks/flow_lp.py`` (generated points, 12
+    options open): 0.25 / 0.88 / 4.24 s with presolve, 0.10 / 0.49 / 2.78 s without, at 5,000 /
+    20,000 / 50,000 points. Re-solves from a basis do not presolve."""
+    highs = new_highs(SolverOptions(quiet=True))
+    highs.setOptionValue("presolve", "off")
+    pass_model(highs, form)
+    return highs
+
+
+def limit_next_run(highs: highspy.Highs, seconds: float) -> None:
+    """Let the next ``highs.run()`` take at most ``seconds``. HiGHS compares its ``time_limit`` with
+    its run time summed over every run of the instance, so on a persistent instance (re-solves, rows
+    added in rounds) the limit is that sum plus ``seconds``: a plain ``seconds`` had ended later runs
+    early, or at once."""
+    highs.setOptionValue("time_limit", highs.getRunTime() + max(float(seconds), 0.0))
+
+
+def optimal_lp_solution(
+    highs: highspy.Highs, resolve: bool = False, deadline: float | None = None
+) -> highspy.HighsSolution | None:
     """Run the LP held by ``highs`` (:func:`run_interruptibly`, ``resolve`` as there): its solution,
-    or None if HiGHS finds no optimum. The flow LPs of the heuristics use it, fresh (:func:`solve_lp`)
-    or persistent (``resolve=True``)."""
+    or None if HiGHS finds no optimum, also where it does not by ``deadline`` (a
+    ``time.perf_counter()`` time; None: no limit; passed: not run). The flow LPs of the heuristics
+    use it, fresh (:func:`solve_lp`) or persistent (``resolve=True``)."""
+    if deadline is not None:
+        if deadline <= time.perf_counter():
+            return None
+        limit_next_run(highs, deadline - time.perf_counter())
     run_interruptibly(highs, resolve)
     if highs.getModelStatus() != _MODEL_STATUS.kOptimal:
         return None
     return highs.getSolution()
 
 
-def solve_lp(form: LinearForm) -> np.ndarray | None:
-    """The continuous ``form`` solved on a fresh HiGHS instance: x, or None if HiGHS finds no
-    optimum (used by the primal heuristic)."""
-    highs = new_highs(SolverOptions(quiet=True))
-    pass_model(highs, form)
-    solution = optimal_lp_solution(highs)
+def solve_lp(form: LinearForm, deadline: float | None = None) -> np.ndarray | None:
+    """The continuous ``form`` solved on a fresh :func:`flow_lp_highs`: x, or None if HiGHS finds no
+    optimum, also where it does not by ``deadline`` (as in :func:`optimal_lp_solution`). Used by the
+    primal heuristic."""
+    solution = optimal_lp_solution(flow_lp_highs(form), deadline=deadline)
     return None if solution is None else np.asarray(solution.col_value, dtype=float)

@@ -62,9 +62,8 @@ from planner.solver.heuristic import (
     within_counts,
     within_upper_counts,
 )
-from planner.solver.highs import new_highs, optimal_lp_solution, pass_model
+from planner.solver.highs import flow_lp_highs, optimal_lp_solution
 from planner.solver.lagrangian import _Relaxation
-from planner.solver.outcome import SolverOptions
 from planner.solver.service_search import cover_repair
 
 logger = logging.getLogger(__name__)
@@ -118,8 +117,7 @@ class ModularFlowLP:
         form = flow_form(
             problem, index, problem.arc_unit_cost * quantity, np.zeros(n_arcs), np.zeros(len(self.capacitated))
         )
-        self.highs = new_highs(SolverOptions(quiet=True))
-        pass_model(self.highs, form)
+        self.highs = flow_lp_highs(form)
         self.arcs_of = np.split(np.argsort(problem.arc_option, kind="stable"),
                                 np.cumsum(np.bincount(problem.arc_option, minlength=problem.n_options))[:-1])
         self.open = np.zeros(problem.n_options, dtype=bool)
@@ -157,8 +155,9 @@ class ModularFlowLP:
         chosen = np.flatnonzero(eligible)
         return chosen[np.argsort(-overlap[chosen], kind="stable")][:limit].tolist()
 
-    def evaluate(self, is_open: np.ndarray, modules: np.ndarray) -> Evaluation | None:
-        """z(S, m) with its flows and duals, or None when the LP is infeasible."""
+    def evaluate(self, is_open: np.ndarray, modules: np.ndarray, deadline: float | None = None) -> Evaluation | None:
+        """z(S, m) with its flows and duals, or None when the LP is infeasible or not solved by
+        ``deadline`` (a ``time.perf_counter()`` time; None: no limit)."""
         problem = self.problem
         capacity = np.zeros(problem.n_options)
         capped = self.capacitated
@@ -177,7 +176,7 @@ class ModularFlowLP:
                 capacity[resized],
             )
         self.open, self.capacity = is_open.copy(), capacity
-        solution = optimal_lp_solution(self.highs, resolve=True)
+        solution = optimal_lp_solution(self.highs, resolve=True, deadline=deadline)
         if solution is None:
             return None
         x = np.asarray(solution.col_value, dtype=float)
@@ -233,7 +232,7 @@ def module_search(
     except InfeasibleError:  # a service level out of the options' reach: the start was infeasible
         return None
     modules = np.maximum(sub_start.modules, np.where(sub_start.open > 0, sub.min_modules, 0))
-    first = search.lp.evaluate(sub_start.open > 0, modules)
+    first = search.lp.evaluate(sub_start.open > 0, modules, search.deadline)
     if first is None:
         return None
     best = search.polished(first)
@@ -274,6 +273,12 @@ class _Search:
         self.banned = np.zeros(problem.n_options, dtype=bool)  # options no move may open
         self.repair_deadline = np.inf  # perf_counter time at which a close-and-repair's descent ends
 
+    @property
+    def deadline(self) -> float:
+        """When the search's time ends (a ``time.perf_counter()`` time): its flow LPs end there too
+        (on 50,000 regions one takes 1–2 s)."""
+        return self.started + self.time_limit_s
+
     def out_of_time(self) -> bool:
         if self.should_stop is not None and self.should_stop():
             return True
@@ -286,7 +291,7 @@ class _Search:
         if not within_counts(self.problem, is_open) or not within_budget(self.problem, is_open, modules):
             return None
         self.evaluations += 1
-        evaluation = self.lp.evaluate(is_open, modules)
+        evaluation = self.lp.evaluate(is_open, modules, self.deadline)
         if evaluation is not None and evaluation.cost < self.best_cost:
             self.best_cost = evaluation.cost
             if self.on_improvement is not None:
@@ -301,7 +306,7 @@ class _Search:
         if not within_counts(self.problem, is_open):
             return None
         self.evaluations += 1
-        flows = self.flow_lp.solve(is_open)
+        flows = self.flow_lp.solve(is_open, self.deadline)
         if flows is None:
             return None
         modules = affordable_modules(self.problem, flows.open > 0, flows.modules)  # within the capex budget

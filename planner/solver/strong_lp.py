@@ -33,7 +33,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from planner.solver.highs import INF, new_highs
+from planner.solver.highs import INF, limit_next_run, new_highs
 from planner.solver.outcome import SolverOptions
 
 VIOLATION = 1e-7  # x_od above y_o by more than this: the row is added
@@ -96,7 +96,7 @@ def strong_lp_duals(cost: np.ndarray, demand: np.ndarray, capacity: np.ndarray, 
         left = time_limit_s - (time.perf_counter() - started)
         if left <= 0 or (stop is not None and stop.is_set()):
             return None
-        highs.setOptionValue("time_limit", left)
+        limit_next_run(highs, left)
         highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
