@@ -487,8 +487,9 @@ def test_a_demand_too_small_for_its_costs_is_one_line(tmp_path):
 
     path = tmp_path / "tiny.txt"
     path.write_text("2 2\n10 5\n10 5\n1e-320\n3 4\n1\n2 1\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"tiny: customer 1 has demand [0-9.e+-]+, too small for its costs"):
+    with pytest.raises(InputError, match=r"customer 1 has demand [0-9.e+-]+, too small for its costs") as raised:
         read_orlib_cap(path)
+    assert str(raised.value).startswith(f"{path}: ")  # the file, not only the instance's name
 
 
 @pytest.mark.parametrize(("column", "meant"), [("facility_type", "facility_types"), ("Forced", "forced"),

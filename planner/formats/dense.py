@@ -50,9 +50,11 @@ def problem_from_costs(
     distance_km: np.ndarray | None = None,
     min_facilities: int = 0,
     max_facilities: int | None = None,
+    source: object = None,
 ) -> Problem:
     r"""The Problem of a dense instance: ``total_cost[i, j]`` = :math:`c_{ij}`, the cost of serving all
     of customer ``j``'s ``demand[j]`` (≥ 0) from facility ``i``; ``capacity[i]`` may be ``np.inf``.
+    Errors name ``source`` (the file read; default the instance ``name``).
 
     Pairs whose cost is infinite (unreachable, e.g. a disconnected graph) get no arc; nor does a
     customer of demand 0, which needs no supply (the readers accept one only with zero costs).
@@ -63,7 +65,7 @@ def problem_from_costs(
     total_cost = np.asarray(total_cost, dtype=float)
     check_dense_shapes(opening_cost, capacity, demand, total_cost)
     n_sites, n_customers = total_cost.shape
-    arcs = dense_arcs(total_cost, demand, distance_km, name)
+    arcs = dense_arcs(total_cost, demand, distance_km, name if source is None else str(source))
     if n_customers and not (demand > 0).any():  # the textbook rows Σ_i x_ij = 1, x_ij ≤ y_i still open one site
         min_facilities = max(min_facilities, 1)
     problem = Problem(

@@ -119,6 +119,7 @@ def read_orlib_cap(path: Path, *, capacity: float | None = None, single_source: 
     logger.info("read %s: %d warehouses × %d customers as %s", path.name, *data.total_cost.shape, name)
     return problem_from_costs(
         name,
+        source=path,
         opening_cost=data.opening_cost,
         capacity=data.capacity,
         demand=data.demand,

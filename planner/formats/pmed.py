@@ -115,6 +115,7 @@ def read_pmed(path: Path, *, p: int | None = None) -> Problem:
     logger.info("read %s: %d vertices, p=%d", path.name, n_vertices, p)
     problem = problem_from_costs(
         name,
+        source=path,
         opening_cost=np.zeros(n_vertices),
         capacity=np.full(n_vertices, np.inf),
         demand=np.ones(n_vertices),

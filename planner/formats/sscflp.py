@@ -53,6 +53,7 @@ def read_sscflp(path: Path) -> Problem:
     logger.info("read %s: %d facilities × %d customers", path.name, n_sites, n_customers)
     return problem_from_costs(
         instance_name(path),
+        source=path,
         opening_cost=opening_cost,
         capacity=capacity,
         demand=demand,

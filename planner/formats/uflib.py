@@ -90,6 +90,7 @@ def read_uflib(path: Path) -> Problem:
     logger.info("read %s (%s layout): %d facilities × %d customers", path.name, layout, n_sites, n_customers)
     return problem_from_costs(
         instance_name(path),
+        source=path,
         opening_cost=opening_cost,
         capacity=np.full(n_sites, np.inf),
         demand=np.ones(n_customers),
