@@ -229,6 +229,28 @@ def test_unmet_limit_forces_service(max_unmet, unmet, expected):
         solve_problem(dataclasses.replace(problem, max_unmet=np.array([3.0])), EXACT)
 
 
+@pytest.mark.parametrize("builder", ["arrays", "pyomo"])
+def test_an_unmet_limit_counts_the_customers_demand_under_a_demand_factor(builder):
+    """As above, but the arc delivers 1.5 units per unit of demand (a proximity demand factor): serving
+    all 10 takes 15 units, so the plant of capacity 6 serves 4 of the 10 and 6 stay unmet. At most 6
+    unmet: 100 + 6 × 1 + 6 × 10 = 166. At most 5 is infeasible. (The limit's row had counted the units
+    delivered, 15 per unit share: 6 units "served" 6 of the 10, and the audit found 6 of 10 unmet
+    against a limit of 5, or, with factors below 1, a feasible limit was called infeasible.)"""
+    import dataclasses
+
+    from planner.errors import InfeasibleError
+    from planner.pipeline import solve_problem
+
+    problem = dense_problem([10], [100.0], [6.0], [[1.0]], penalty=10.0, arc_demand_factor=np.array([1.5]))
+    options = dataclasses.replace(EXACT, builder=builder)
+    run = solve_problem(dataclasses.replace(problem, max_unmet=np.array([6.0])), options)
+    assert run.tables.regions["unmet"].sum() == pytest.approx(6.0, abs=1e-9)
+    assert run.report.objective == pytest.approx(166.0, rel=1e-9)
+    assert run.audit.passed
+    with pytest.raises(InfeasibleError):
+        solve_problem(dataclasses.replace(problem, max_unmet=np.array([5.0])), options)
+
+
 @pytest.mark.parametrize(("setup", "expected_sites"), [(0.0, 1), (500.0, 2)])
 def test_product_setup_cost_rewards_focused_plants(tmp_path, setup, expected_sites):
     """Economies of scope. Two co-located candidate sites, products a and b (demand 10 each), one

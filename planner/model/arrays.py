@@ -375,7 +375,7 @@ def rows_unmet_limit(problem: Problem, index: ModelIndex, cols: Columns) -> tupl
     floor_row = row_numbers(limited, problem.n_products)
     in_floor = floor_row[problem.arc_product] >= 0
     return (RowFamily.of("unmet_limit_constr", len(limited), floor_row[problem.arc_product[in_floor]],
-                         cols.assign[in_floor], index.arc_demand[in_floor], need, np.inf),)
+                         cols.assign[in_floor], index.arc_base_demand[in_floor], need, np.inf),)
 
 
 def rows_service_level(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:

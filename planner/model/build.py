@@ -281,18 +281,20 @@ def define_unmet_limit(model: pyo.ConcreteModel, problem: Problem, index: ModelI
 
     .. math:: \sum_{a: p(a)=p} q_{d(a)} x_a \ge \sum_{d: p(d)=p} q_d - \overline U_p
 
-    (by the demand balance the same as :math:`\sum_{d: p(d)=p} q_d u_d \le \overline U_p`)."""
+    (by the demand balance the same as :math:`\sum_{d: p(d)=p} q_d u_d \le \overline U_p`), with
+    :math:`q_d` the customers' demand: a proximity demand factor changes the units an arc delivers,
+    not the share of the demand it serves."""
     limited = [p for p in range(problem.n_products) if np.isfinite(problem.max_unmet[p])]
     if not limited:
         return
-    arc_demand = index.arc_demand
+    base_demand = index.arc_base_demand  # the customers' demand, without a proximity demand factor
     need = unmet_limit_need(problem, index)
 
     def _unmet_limit_rule(m, p):
         arcs = np.flatnonzero(problem.arc_product == p).tolist()
         if not arcs:
             return pyo.Constraint.Skip  # nothing to serve by unmet_limit_need: need ≤ 0
-        return sum(float(arc_demand[a]) * m.assign[a] for a in arcs) >= float(need[p])
+        return sum(float(base_demand[a]) * m.assign[a] for a in arcs) >= float(need[p])
 
     model.unmet_limit_constr = pyo.Constraint(limited, rule=_unmet_limit_rule)
 
