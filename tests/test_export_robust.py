@@ -189,6 +189,9 @@ def test_study_charts_of_degenerate_tables():
     frontier = pd.DataFrame({"point": [0, 1], "co2_t": [1.2e4, np.nan], "objective": [3.4e7, 3.0e7],
                              "dominated_by": ["", ""], "n_plant": [1, 0]})
     assert_tick_labels_apart(frontier_figure(frontier, "USD"))
+    named = frontier.rename(columns={"n_plant": "n_central plant"}).assign(**{"n_micro-factory": [2, 3]})
+    figure = frontier_figure(named, "USD")  # type names no attribute can hold (itertuples renames them)
+    assert "0: 1 central plant, 2 micro-factory" in [text.get_text() for text in figure.axes[0].texts]
     sweep = pd.DataFrame({"status": ["optimal"], "carbon_price": [50.0], "objective": [np.inf], "co2_t": [0.0],
                           "n_type_plant": [0]})
     assert_tick_labels_apart(results_figure(sweep, ["carbon_price"]))

@@ -46,9 +46,9 @@ def frontier_figure(table, currency: str):
     axis.plot(frontier["co2_t"], frontier["objective"], color="#1f77b4", marker="o", label="non-dominated")
     if len(dominated):
         axis.scatter(dominated["co2_t"], dominated["objective"], color="#d62728", marker="x", label="dominated")
-    for row in shown.itertuples(index=False):
-        mix = ", ".join(f"{getattr(row, c)} {c[2:]}" for c in types if getattr(row, c))
-        axis.annotate(f"{row.point}: {mix}", (row.co2_t, row.objective), fontsize=7, xytext=(4, 4),
+    for _, row in shown.iterrows():  # by column name: a type named 'central plant' is no attribute
+        mix = ", ".join(f"{row[c]} {c[2:]}" for c in types if row[c])
+        axis.annotate(f"{row['point']}: {mix}", (row["co2_t"], row["objective"]), fontsize=7, xytext=(4, 4),
                       textcoords="offset points")
     readable_axis(axis, "x", "t/yr", "CO2")
     readable_axis(axis, "y", f"{currency}/yr", "total cost")
