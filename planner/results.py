@@ -251,15 +251,21 @@ class ResultTables:
         return float(self.flows["co2_t"].sum()) + inbound
 
     def cost_to_serve(self) -> pd.Series:
-        """Fully loaded cost to serve per region (currency/unit): its flow costs, its share of the fixed
-        and setup costs of the facilities serving it (by quantity), and its unmet penalty, per unit of
-        its demand."""
+        """Fully loaded cost to serve per region (currency/unit): its flow costs less their revenue
+        (where products have prices), its share of the fixed and setup costs and of the inbound supply
+        costs of the facilities serving it (by quantity), and its unmet penalty, per unit of its demand.
+        (Without the revenue a priced model's profitable regions had cost more to serve than regions
+        left unserved, which cost nothing: ``compare`` had shown central plants winning everywhere.)"""
         flows = self.flows
         facility = self.sites.set_index(["site_id", "facility_type"])
         overhead = facility["fixed_cost"] + facility.get("setup_cost", 0.0)
+        if self.inbound is not None:
+            inbound = self.inbound.groupby(["site_id", "facility_type"])["cost"].sum()
+            overhead = overhead.add(inbound.reindex(overhead.index).fillna(0.0), fill_value=0.0)
         per_unit = (overhead / facility["production"].where(facility["production"] > 0)).fillna(0.0)
         keys = pd.MultiIndex.from_frame(flows[["site_id", "facility_type"]])
-        loaded = flows["cost"].to_numpy() + flows["quantity"].to_numpy() * per_unit.reindex(keys).fillna(0.0).to_numpy()
+        net = flows["cost"].to_numpy() - (flows["revenue"].to_numpy() if "revenue" in flows else 0.0)
+        loaded = net + flows["quantity"].to_numpy() * per_unit.reindex(keys).fillna(0.0).to_numpy()
         demand = self.regions.groupby("region_id")["demand"].sum()
         cost = pd.Series(loaded, index=flows["region_id"].to_numpy()).groupby(level=0).sum()
         unmet = self.regions.groupby("region_id")["unmet_cost"].sum()

@@ -320,3 +320,15 @@ def test_supply_layers_render_with_popups_in_headless_chromium(supplied, tmp_pat
     assert all("steel" in p and "shipped" in p and "price" in p for p in probe["suppliers"])
     assert len(probe["inbound"]) == len(pd.read_csv(supplied / "inbound_flows.csv"))
     assert all("material" in p and "quantity" in p and "cost" in p for p in probe["inbound"])
+
+
+def test_the_cost_to_serve_adds_up_to_the_objective_with_revenue_and_inbound_costs(supplied):
+    """Σ cost to serve × demand is the objective: revenue subtracted, inbound supply costs shared out
+    by quantity (without them a priced model's served regions had looked dearer than unserved ones)."""
+    summary = json.loads((supplied / "summary.json").read_text(encoding="utf-8"))
+    regions = gpd.read_file(supplied / "network.gpkg", layer="regions")
+    sites = pd.read_csv(supplied / "sites.csv")
+    assert (sites["production"] > 0).all()  # no idle facility whose overhead no region carries
+    total = float((regions["cost_to_serve"] * regions["demand"]).sum())
+    assert summary["costs"]["revenue"] < 0 and summary["costs"]["inbound"] > 0
+    assert total == pytest.approx(summary["objective"], rel=1e-9)
