@@ -314,3 +314,25 @@ def test_the_wait_and_see_solves_share_one_time_limit(monkeypatch, limit, each):
     monkeypatch.setattr(analysis_module, "solve_stochastic", recording)
     analysis_module.wait_and_see(sp, dataclasses.replace(EXACT, time_limit_s=limit), index, rp)
     assert limits == [each] * 4
+
+
+def test_the_expected_view_adds_modules_a_fixed_network_lacks_for_demand_that_must_be_served():
+    """One site, modules of 30 units (1–4), demand that must be served: 10 or 150, mean 80. A first
+    stage of one module cannot serve the mean; the view lets modules grow from it (3 serve 80). With
+    every variable of the aggregate capacity row fixed, Pyomo's compiler had raised its own
+    exception, which the view did not catch: an internal error after the whole study."""
+    from planner.pipeline import Timing
+    from planner.studies.stochastic.pipeline import expected_view
+    from planner.studies.stochastic.results import FirstStage
+
+    problem = dense_problem(demand=[80], opening_cost=[100], capacity=[30], unit_cost=[[1]],
+                            module_cost=np.array([10.0]), max_modules=np.array([4]))
+    scenarios = Scenarios(("high", "low"), np.array([0.5, 0.5]), np.array([[[150.0]], [[10.0]]]))
+    sp = stochastic_problem(problem, scenarios, ["other"])
+    first = FirstStage(open=np.array([1]), modules=np.array([1]), setup=np.zeros((1, 1), dtype=int))
+    view = expected_view(sp, first, EXACT, Timing())
+    assert view.solution.modules.tolist() == [3]
+    assert view.report.objective == pytest.approx(100 + 3 * 10 + 80)
+    with pytest.raises(InfeasibleError, match="cannot serve the expected demand"):
+        expected_view(dataclasses.replace(sp, problem=dataclasses.replace(sp.problem, max_modules=np.array([2]))),
+                      first, EXACT, Timing())

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from pyomo.common.errors import InfeasibleConstraintException
 
 from planner.audit import audit
 from planner.errors import InfeasibleError, InputError, SolverError
@@ -105,11 +106,15 @@ def expected_view(sp: StochasticProblem, first: FirstStage, options: SolverOptio
         model.modules[o].fix(int(first.modules[o]))
     try:
         report = solve_model(model, options)
-    except InfeasibleError:
+    except (InfeasibleError, InfeasibleConstraintException):  # the latter: a row with every variable fixed
         for o in index.modular_options.tolist():
             model.modules[o].unfix()
             model.modules[o].setlb(int(first.modules[o]))
-        report = solve_model(model, options)
+        try:
+            report = solve_model(model, options)
+        except (InfeasibleError, InfeasibleConstraintException):
+            raise InfeasibleError("the first-stage network cannot serve the expected demand that must be served, "
+                                  "even with every module its sites can take") from None
     solution = Solution.from_model(model, problem, index)
     tables = ResultTables.from_solution(problem, index, solution)
     audit_report = audit(problem, tables, report.objective)
