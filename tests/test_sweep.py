@@ -177,6 +177,16 @@ def test_grid_and_latin_hypercube():
         sample_points([a], "lhs")
 
 
+def test_latin_hypercube_samples_of_a_whole_number_key_are_solved_once_each(caplog):
+    """Six samples of 1–3 modules round onto at most three scenarios; repeats had shared one task and
+    ended the sweep in an internal error."""
+    modules = Vary("facility_types.micro.max_modules", (1.0, 3.0), integer=True)
+    points = sample_points([modules], "lhs", samples=6, seed=0)
+    values = [p["facility_types.micro.max_modules"] for p in points]
+    assert len(values) == len(set(values)) and set(values) <= {1, 2, 3}
+    assert "distinct scenarios are solved" in caplog.text
+
+
 @pytest.mark.slow
 def test_sweep_command_with_its_own_local_cluster(tmp_path):
     config_path = tmp_path / "m.toml"

@@ -171,4 +171,21 @@ def sample_points(varies: list[Vary], method: str = "grid", samples: int | None 
     lows = np.array([min(vary.values) for vary in varies])
     highs = np.array([max(vary.values) for vary in varies])
     points = lows + unit * (highs - lows)
-    return [{v.key: v.cast(x) for v, x in zip(varies, row, strict=True)} for row in points]
+    return _distinct([{v.key: v.cast(x) for v, x in zip(varies, row, strict=True)} for row in points])
+
+
+def _distinct(points: list[dict]) -> list[dict]:
+    """``points`` without repeats (in their order): whole-number keys round samples onto the same
+    scenario, which a sweep solves once (repeats had shared one task and lost a row: an internal
+    error after the sweep)."""
+    seen, distinct = set(), []
+    for point in points:
+        key = tuple(point.items())
+        if key not in seen:
+            seen.add(key)
+            distinct.append(point)
+    if len(distinct) < len(points):
+        logger.warning("--method lhs: %d of the %d samples are the same scenario once whole-number values are "
+                       "rounded; %d distinct scenarios are solved", len(points) - len(distinct), len(points),
+                       len(distinct))
+    return distinct
