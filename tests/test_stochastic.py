@@ -336,3 +336,34 @@ def test_the_expected_view_adds_modules_a_fixed_network_lacks_for_demand_that_mu
     with pytest.raises(InfeasibleError, match="cannot serve the expected demand"):
         expected_view(dataclasses.replace(sp, problem=dataclasses.replace(sp.problem, max_modules=np.array([2]))),
                       first, EXACT, Timing())
+
+
+def test_the_stochastic_optimum_starts_from_the_cheapest_network_beside_it(monkeypatch):
+    """Seed 22 (two central and two microfactory sites, three scenarios): micro_only's network (719.62)
+    is cheaper over the scenarios than the mean-value network (EEV 722.57). RP starts from it, so that
+    a time-limited RP is never dearer than a strategy reported beside it (it had started from EEV's)."""
+    from planner.studies.stochastic import analysis as module
+
+    problem = random_problem(22, n_sites=4, n_regions=5)
+    problem = dataclasses.replace(problem, type_ids=("central", "micro"), option_type=np.array([0, 0, 1, 1]),
+                                  type_min_count=np.zeros(2, dtype=int), type_max_count=np.full(2, 4))
+    factors = np.random.default_rng(22).uniform(0.2, 2.5, (3, problem.n_regions))
+    demand = np.stack([problem.demand[:, 0] * f for f in factors])[:, :, None]
+    sp = stochastic_problem(problem, Scenarios(("a", "b", "c"), np.array([0.3, 0.4, 0.3]), demand),
+                            ["central", "microfactory"])
+    starts = []
+    real = module.solve_stochastic
+
+    def recording(problem, *args, start=None, **kwargs):
+        if problem is sp:  # RP (the wait-and-see solves are of one scenario each)
+            starts.append(start)
+        return real(problem, *args, start=start, **kwargs)
+
+    monkeypatch.setattr(module, "solve_stochastic", recording)
+    result = analyse(sp, EXACT)
+    micro = result.strategies["micro_only"].expected_cost
+    assert micro < result.eev - 1e-6
+    assert len(starts) == 1 and starts[0] is not None
+    opened_types = sp.problem.option_type[starts[0].first_stage.open > 0]
+    assert set(opened_types.tolist()) == {1}  # micro_only's network
+    assert result.rp.objective <= micro + 1e-9

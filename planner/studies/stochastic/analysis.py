@@ -438,27 +438,34 @@ def wait_and_see(
 def analyse(
     sp: StochasticProblem, options: SolverOptions, timing: Timing | None = None, strategies: bool = True
 ) -> StochasticAnalysis:
-    """EV, EEV, RP (started from EEV), WS, and the role strategies; see the module docstring."""
+    """EV, EEV, the role strategies, RP (started from the cheapest of EEV's network and the
+    strategies' that keep every forced site, so that under a time limit it is never dearer than a
+    plan beside it: it had been started from EEV's alone and ended dearer than micro_only), WS; see
+    the module docstring."""
     timing = timing or Timing()
     index = ModelIndex.from_problem(sp.problem)
     with timing.phase("mean_value"):
         ev = mean_value_run(sp, options, index)
     with timing.phase("evaluate"):
         eev_run = _evaluated_or_none(sp, ev.solution.first_stage, options, index)
+    results = {
+        "hybrid": _strategy("hybrid", eev_run, sp, ev.report),
+    }
+    starts = [eev_run] if eev_run is not None else []
+    if strategies:
+        with timing.phase("strategies"):
+            for name, roles in (("central_only", {CENTRAL, "other"}), ("micro_only", {MICRO, "other"})):
+                results[name], run = _role_strategy(sp, options, index, name, roles)
+                starts.append(run)
+    starts = [run for run in starts if run is not None and _keeps_forced_sites(sp, run.solution.first_stage)]
     with timing.phase("stochastic"):
-        rp = solve_stochastic(sp, options, index=index, start=eev_run.solution if eev_run else None)
+        start = min(starts, key=lambda run: run.objective).solution if starts else None
+        rp = solve_stochastic(sp, options, index=index, start=start)
     with timing.phase("wait_and_see"):
         ws_costs, ws_gap = wait_and_see(sp, options, index, rp)
     ws = float(sp.scenarios.probability @ ws_costs) + sp.cvar_weight * cvar(
         ws_costs, sp.scenarios.probability, sp.cvar_alpha
     )
-    results = {
-        "hybrid": _strategy("hybrid", eev_run, sp, ev.report),
-    }
-    if strategies:
-        with timing.phase("strategies"):
-            for name, roles in (("central_only", {CENTRAL, "other"}), ("micro_only", {MICRO, "other"})):
-                results[name] = _role_strategy(sp, options, index, name, roles)
     results["stochastic"] = _strategy("stochastic", rp, sp, rp.report)
     order = ("central_only", "micro_only", "hybrid", "stochastic")
     results = {name: results[name] for name in order if name in results}
@@ -466,6 +473,15 @@ def analyse(
     logger.info("stochastic: RP %.10g, EEV %.10g, WS %.10g, VSS %.6g, EVPI %.6g",
                 rp.objective, eev, ws, eev - rp.objective, rp.objective - ws)
     return StochasticAnalysis(sp, rp, eev, ws, ws_costs, ws_gap, ev.report, results, timing)
+
+
+def _keeps_forced_sites(sp: StochasticProblem, first: FirstStage) -> bool:
+    """Whether ``first`` opens every forced option and each type's ``min_count`` (a role strategy
+    leaves out the other role's: then its network is no start for the whole problem)."""
+    problem = sp.problem
+    opened = first.open > 0
+    counts = np.bincount(problem.option_type[opened], minlength=len(problem.type_ids))
+    return bool(opened[problem.forced].all() and (counts >= problem.type_min_count).all())
 
 
 def _evaluated_or_none(sp: StochasticProblem, first: FirstStage, options: SolverOptions, index: ModelIndex):
@@ -480,12 +496,13 @@ def _evaluated_or_none(sp: StochasticProblem, first: FirstStage, options: Solver
         return None
 
 
-def _role_strategy(sp, options, index, name, roles) -> Strategy:
-    """The mean-value network with the facility types of ``roles`` only, evaluated in every scenario.
+def _role_strategy(sp, options, index, name, roles) -> tuple[Strategy, StochasticRun | None]:
+    """The mean-value network with the facility types of ``roles`` only, evaluated in every scenario
+    (and its run, None where it is infeasible or has no such types).
     As in ``planner compare``'s variants, the other types' forced and existing sites and their
     ``min_count`` go with them (a "micro_only" plan kept a forced central plant and no microfactory)."""
     if (CENTRAL if name == "central_only" else MICRO) not in sp.type_role:
-        return _strategy(name, None, sp, None, status="no_such_types")
+        return _strategy(name, None, sp, None, status="no_such_types"), None
     sp = _with_roles_only(sp, roles, name)
     allowed = _role_mask(sp, roles)
     try:
@@ -493,5 +510,5 @@ def _role_strategy(sp, options, index, name, roles) -> Strategy:
         run = evaluate_first_stage(sp, ev.solution.first_stage, options, index)
     except InfeasibleError:
         logger.info("strategy %s is infeasible in some scenario", name)
-        return _strategy(name, None, sp, None)
-    return _strategy(name, run, sp, ev.report)
+        return _strategy(name, None, sp, None), None
+    return _strategy(name, run, sp, ev.report), run
