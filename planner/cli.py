@@ -1014,6 +1014,13 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
     return section
 
 
+def _served_text(share: float) -> str:
+    """The share served as a percentage, or 'n/a (no demand)' where there is no demand to share."""
+    from planner.model.arrays import share_text
+
+    return share_text(share) if math.isfinite(share) else "n/a (no demand)"
+
+
 def _print_comparison(comparison, currency: str) -> None:
     from planner.export.compare_report import decision_sentence
     from planner.export.summary import clean_for_json
@@ -1026,7 +1033,7 @@ def _print_comparison(comparison, currency: str) -> None:
             click.echo(f"{row.variant:14} {row.status:10} {row.note}")
             continue
         click.echo(f"{row.variant:14} {row.status:10} cost {row.objective:,.0f} (gap {gap_text(row.mip_gap)}), "
-                   f"co2 {row.co2_t:,.0f} t, served {100 * row.share_served_within_radius:.1f}%")
+                   f"co2 {row.co2_t:,.0f} t, served {_served_text(row.share_served_within_radius)}")
     value = comparison.value
     if value["absolute"] is not None:
         percent = "" if value["percent"] is None else f" ({round(value['percent'], 2) + 0.0:.2f}%)"

@@ -400,6 +400,8 @@ def test_a_time_limited_hybrid_dearer_than_a_rival_is_warned_about(caplog):
         warn_if_hybrid_behind({"micro_only": result(118.8, Status.OPTIMAL), "hybrid": result(120.2, Status.TIME_LIMIT)})
         warn_if_hybrid_behind({"micro_only": result(118.8, Status.OPTIMAL), "hybrid": result(118.8, Status.TIME_LIMIT)})
         warn_if_hybrid_behind({"micro_only": result(118.8, Status.TIME_LIMIT), "hybrid": result(120.2, Status.OPTIMAL)})
+        # a model passed beside them is priced with its own costs: nothing to say about the hybrid
+        warn_if_hybrid_behind({"cheap": result(100.0, Status.OPTIMAL), "hybrid": result(120.2, Status.TIME_LIMIT)})
     warned = [r.getMessage() for r in caplog.records if "not final" in r.getMessage()]
     assert len(warned) == 1 and "micro_only network (118.8) is cheaper" in warned[0] and "time_limit" in warned[0]
 
@@ -512,3 +514,10 @@ def test_each_sweep_value_is_checked_against_the_network_of_the_value_after(tmp_
     compare({"hybrid": two_role_config(tmp_path, 50.0)}, DataOptions(), EXACT, sweep)
     key = "facility_types.micro.opening_cost_per_yr"
     assert seen == [[f"{key}=175"], [f"{key}=300"], []]
+
+
+def test_the_share_served_of_no_demand_is_not_a_number_printed():
+    from planner.cli import _served_text
+
+    assert _served_text(float("nan")) == "n/a (no demand)"
+    assert _served_text(0.5) == "50.0%" and _served_text(0.9999999) != "100.0%"
