@@ -987,6 +987,8 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
         configs[extra.name if extra.name not in configs else f"{extra.name}_{len(configs)}"] = extra
     options = _solver_options(base, time_limit, mip_gap, threads, quiet)
     sweep = Sweep.parse(sweep_text) if sweep_text else None
+    if sweep is not None:
+        sweep.check(base)
     parameters = sensitivity_parameters(base, sensitivity_range or DEFAULT_SPREAD, sensitivity_params) \
         if sensitivity else None
     out_dir = _output_folder(out, base, data, "compare_", inputs=[*models, scenarios])
@@ -996,6 +998,10 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
         from planner.studies.stochastic.pipeline import parse_scenarios_option
 
         spec = parse_scenarios_option(scenarios)
+        if isinstance(spec, Path):
+            from planner.inputs.scenarios import check_scenario_file
+
+            check_scenario_file(spec)
     comparison = compare(configs, data, options, sweep, scenarios=spec, seed=seed)
     section = None
     if parameters:

@@ -521,3 +521,24 @@ def test_the_share_served_of_no_demand_is_not_a_number_printed():
 
     assert _served_text(float("nan")) == "n/a (no demand)"
     assert _served_text(0.5) == "50.0%" and _served_text(0.9999999) != "100.0%"
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--sweep", "carbon_pricee=0:100:3"], "'carbon_pricee' does not exist"),
+    (["--sweep", "carbon_price=-5:100:3"], "carbon_price': Input should be greater than or equal to 0"),
+    (["--scenarios", "missing.csv"], "scenario file not found"),
+])
+def test_compare_refuses_a_bad_sweep_or_scenario_file_before_solving(tmp_path, monkeypatch, arguments, message):
+    """Each had been refused only after the three variants were solved (about 6 minutes at the model
+    file's time limit)."""
+    import planner.studies.compare as compare_module
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("solved before the options were checked")
+
+    monkeypatch.setattr(compare_module, "compare", no_solve)
+    monkeypatch.chdir(tmp_path)
+    model = two_role_model_file(tmp_path)
+    result = CliRunner().invoke(main, ["compare", "--model", str(model), "--out", str(tmp_path / "cmp"), *arguments])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and not (tmp_path / "cmp").exists()

@@ -125,6 +125,12 @@ def read_scenarios(path: Path | str, region_ids, product_ids) -> Scenarios:
     return Scenarios(ids=ids, probability=probabilities, demand=values)
 
 
+def check_scenario_file(path: Path) -> None:
+    """Refuse a scenario file that is missing or not a table with the scenario columns, before any
+    solve (its ids are checked against the regions once they are loaded)."""
+    _read_scenario_table(Path(path))
+
+
 def _read_scenario_table(path: Path) -> pd.DataFrame:
     """The CSV (or an Excel workbook's first sheet) as text, with the columns of COLUMNS present and the
     id columns filled."""

@@ -316,6 +316,12 @@ class Sweep:
                              "give two different ends")
         return cls(key=key.strip(), values=np.linspace(start, stop, count))
 
+    def check(self, config: ModelConfig) -> None:
+        """Refuse a key or a value the model file's schema refuses, before anything is solved (each
+        had been refused only when its solve came, after the three variants)."""
+        for value in self.values:
+            set_dotted(config, self.key, float(value))
+
 
 def run_sweep(config: ModelConfig, sweep: Sweep, data: DataOptions, options: SolverOptions) -> pd.DataFrame:
     """Solve the model at each value; facility counts by role and total cost per value. Each value's
