@@ -965,7 +965,7 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
     Writes compare.csv and compare.html."""
     from planner.export.compare_report import write_comparison
     from planner.inputs.config import read_model_config
-    from planner.studies.compare import Sweep, compare, standard_variants
+    from planner.studies.compare import compare, standard_variants
     from planner.studies.sensitivity import BISECT_STEPS, DEFAULT_SPREAD, run_sensitivity, sensitivity_parameters
 
     given = [name for name, value in (("--sensitivity-range", sensitivity_range), ("--workers", workers),
@@ -986,22 +986,10 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
         _comparable(extra, base, data)
         configs[extra.name if extra.name not in configs else f"{extra.name}_{len(configs)}"] = extra
     options = _solver_options(base, time_limit, mip_gap, threads, quiet)
-    sweep = Sweep.parse(sweep_text) if sweep_text else None
-    if sweep is not None:
-        sweep.check(base)
+    sweep, spec = _compare_studies(base, data, sweep_text, scenarios)
     parameters = sensitivity_parameters(base, sensitivity_range or DEFAULT_SPREAD, sensitivity_params) \
         if sensitivity else None
     out_dir = _output_folder(out, base, data, "compare_", inputs=[*models, scenarios])
-    spec = None
-    if scenarios is not None:
-        unsupported_with_scenarios(base, "--scenarios", data)
-        from planner.studies.stochastic.pipeline import parse_scenarios_option
-
-        spec = parse_scenarios_option(scenarios)
-        if isinstance(spec, Path):
-            from planner.inputs.scenarios import check_scenario_file
-
-            check_scenario_file(spec)
     comparison = compare(configs, data, options, sweep, scenarios=spec, seed=seed)
     section = None
     if parameters:
@@ -1018,6 +1006,26 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
         click.echo(line)
     click.echo(f"written     {out_dir}")
     return section
+
+
+def _compare_studies(base, data, sweep_text: str | None, scenarios: str | None):
+    """compare's --sweep (a Sweep, its key and values checked against the schema) and --scenarios (a
+    count or a readable file), each None when not given: refused before anything is solved."""
+    from planner.studies.compare import Sweep
+
+    sweep = Sweep.parse(sweep_text) if sweep_text else None
+    if sweep is not None:
+        sweep.check(base)
+    spec = None
+    if scenarios is not None:
+        unsupported_with_scenarios(base, "--scenarios", data)
+        from planner.inputs.scenarios import check_scenario_file
+        from planner.studies.stochastic.pipeline import parse_scenarios_option
+
+        spec = parse_scenarios_option(scenarios)
+        if isinstance(spec, Path):
+            check_scenario_file(spec)
+    return sweep, spec
 
 
 def _served_text(share: float) -> str:
