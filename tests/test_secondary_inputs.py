@@ -90,3 +90,29 @@ def test_arcs_beyond_the_memory_available_are_refused_in_one_line(monkeypatch):
         prepare.check_arc_memory(50_000_000)
     monkeypatch.setattr(prepare, "available_memory", lambda: None)
     prepare.check_arc_memory(50_000_000)  # the system does not say: no check
+
+
+@pytest.mark.parametrize("arguments", [["--periods", "40", "--scenarios", "50"], ["--scenarios", "1000"]])
+def test_an_extensive_form_beyond_the_memory_available_is_refused_before_it_is_built(tmp_path, monkeypatch,
+                                                                                      arguments):
+    """--periods 100 --scenarios 100 (10,000 copies of every arc) had ended in a MemoryError."""
+    from click.testing import CliRunner
+
+    import planner.inputs.prepare as prepare
+    import planner.studies.stochastic.analysis as analysis
+    import planner.studies.stochastic.staged as staged
+    from planner.cli import main
+    from tests.builders import equator_regions, tiny_model_file
+
+    monkeypatch.setattr(prepare, "available_memory", lambda: 10e6)
+
+    def not_built(*args, **kwargs):
+        raise AssertionError("built before its size was checked")
+
+    monkeypatch.setattr(analysis, "analyse", not_built)
+    monkeypatch.setattr(staged, "compare_strategies", not_built)
+    model = tiny_model_file(tmp_path / "m.toml", equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0], [5, 6, 7]))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet", *arguments])
+    assert result.exit_code == 2, result.output
+    assert "copies of" in result.output and "make it fit" in result.output and not out.exists()
