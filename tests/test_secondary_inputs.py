@@ -116,3 +116,25 @@ def test_an_extensive_form_beyond_the_memory_available_is_refused_before_it_is_b
     result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet", *arguments])
     assert result.exit_code == 2, result.output
     assert "copies of" in result.output and "make it fit" in result.output and not out.exists()
+
+
+@pytest.mark.parametrize("circuity", [1.2, 1.0, 1.37])
+def test_a_region_exactly_at_the_delivery_radius_is_within_it(tmp_path, circuity):
+    """The radius is the road distance A→B to the last bit (great-circle km × circuity, as flows.csv
+    shows it): the arc exists (d ≤ the limit). Divided by the circuity for the great-circle search, the
+    limit had rounded below the pair's great-circle km: B unreachable, the model infeasible."""
+    from planner.inputs.config import read_model_config
+    from planner.inputs.geo import great_circle_km
+    from planner.inputs.prepare import DataOptions
+    from planner.pipeline import Timing, load_and_prepare
+
+    (tmp_path / "r.csv").write_text("id,lon,lat,demand\nA,0,0,100\nB,0.55,0,10\n", encoding="utf-8")
+    road_km = float(great_circle_km(np.array([0.0]), np.array([0.0]), np.array([0.55]), np.array([0.0]))[0]) * circuity
+    (tmp_path / "m.toml").write_text(
+        f'name = "gc"\n[regions]\npath = "r.csv"\nid_column = "id"\ndemand_column = "demand"\n'
+        f"[distance]\ncircuity = {circuity!r}\n[products.standard]\ndemand_rate = 1.0\n"
+        f"[transport.standard]\ncost_per_unit_km = 1.0\nmax_distance_km = {road_km!r}\n"
+        "[facility_types.fac]\nopening_cost_per_yr = 1000.0\ncandidates = { top_n = 1 }\n"
+        "[facility_types.fac.products.standard]\ncost_per_unit = 0.0\n", encoding="utf-8")
+    _, problem, _ = load_and_prepare(read_model_config(tmp_path / "m.toml"), DataOptions(), Timing())
+    assert problem.n_arcs == 2 and problem.arc_distance_km.max() == road_km

@@ -299,7 +299,10 @@ def check_copies_memory(n_arcs: int, copies: int, arc_copy_bytes: float, what: s
 def great_circle_pairs(
     config: ModelConfig, inputs: Inputs, option_site: np.ndarray, regions: np.ndarray, max_road_km: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Road km = great-circle km × circuity, for the pairs within ``max_road_km`` (k-d tree)."""
+    """Road km = great-circle km × circuity, for the pairs within ``max_road_km`` (k-d tree). The
+    great-circle search reaches a little further and the road km are then held to the limit itself: a
+    pair exactly at the limit had been lost in the division by the circuity (73.38875295413172 km /
+    1.2 rounds below the great-circle km), and a feasible model called infeasible."""
     sites = inputs.sites
     site_positions = np.unique(option_site)
     if not np.isfinite(max_road_km):  # every option reaches every region: that many arcs, known before they are made
@@ -309,9 +312,11 @@ def great_circle_pairs(
         sites["lat"].to_numpy()[site_positions],
         inputs.region_lon[regions],
         inputs.region_lat[regions],
-        max_road_km / config.distance.circuity,
+        max_road_km / config.distance.circuity * (1 + 1e-9),
     )
     road_km = km * config.distance.circuity
+    within = road_km <= max_road_km
+    i, j, road_km = i[within], j[within], road_km[within]
     if np.isfinite(max_road_km):  # the pairs within reach, now known
         check_arc_memory(int(np.bincount(option_site, minlength=len(sites))[site_positions[i]].sum()))
     # expand site pairs to the options located at those sites
