@@ -169,3 +169,15 @@ def test_a_staged_plan_is_screened_by_one_cell_not_every_cells_largest(tmp_path)
                          encoding="utf-8")
     result = run_solve(tmp_path, "--periods", "2", "--scenarios", str(scenarios), "--time-limit", "10")
     assert result.exit_code == 0, result.stderr
+
+
+def test_pilot_regions_are_compared_in_nfc():
+    """A pilot id typed with a decomposed accent names the region the data holds composed."""
+    import unicodedata
+
+    from planner.studies.stochastic.staged import pilot_mask
+
+    composed, decomposed = "BR-001-São", unicodedata.normalize("NFD", "BR-001-São")
+    assert composed != decomposed
+    assert pilot_mask([composed, "BR-002"], [decomposed]).tolist() == [True, False]
+    assert pilot_mask([decomposed, "BR-002"], [composed]).tolist() == [True, False]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,15 +126,17 @@ def compare_strategies(rp: RolloutProblem, options: SolverOptions, timing: Timin
 
 
 def pilot_mask(region_ids, pilot_regions) -> np.ndarray:
-    """(R,) bool of the pilot regions; unknown ids are an input error."""
-    ids = [str(r) for r in region_ids]
-    unknown = sorted(set(map(str, pilot_regions)) - set(ids))
+    """(R,) bool of the pilot regions; unknown ids are an input error. Ids are compared in Unicode NFC,
+    as everywhere (an accent typed decomposed, 'São' as S-a-◌̃-o, had been no region id)."""
+    ids = [unicodedata.normalize("NFC", str(r)) for r in region_ids]
+    pilots = [unicodedata.normalize("NFC", str(r)) for r in pilot_regions]
+    unknown = sorted(set(pilots) - set(ids))
     if unknown:
         raise InputError(
             f"rollout.pilot_regions: {truncated(unknown)} are not region ids of the data (after --select); "
             "use ids from the regions' id column"
         )
-    return np.isin(ids, list(map(str, pilot_regions)))
+    return np.isin(ids, pilots)
 
 
 def view_run(run: RolloutRun, s: int, t: int, timing: Timing) -> Run:
