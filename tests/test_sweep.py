@@ -353,3 +353,19 @@ def test_the_data_fingerprint_changes_with_every_input_that_decides_a_result(tmp
     after = data_fingerprint(config, DataOptions(regions_path=upper))
     (tmp_path / "UP.backup.dbf").write_bytes(b"another shapefile's attributes")  # not a sidecar of UP.SHP
     assert data_fingerprint(config, DataOptions(regions_path=upper)) == after
+
+
+@pytest.mark.parametrize("key", ["rollout.discount_rate", "uncertainty.acceptance_sigma"])
+def test_a_key_no_plain_solve_reads_is_refused_by_every_study(tmp_path, key):
+    """A sweep, compare's breakeven sweep and a sensitivity run plain solves, which read neither
+    [rollout] nor [uncertainty]: three equal objectives and a flat tornado bar had followed in silence."""
+    from planner.studies.compare import Sweep
+    from planner.studies.sensitivity import sensitivity_parameters
+
+    config = two_type_config(tmp_path)
+    with pytest.raises(InputError, match=r"is read only by planner solve --"):
+        Vary.parse(f"{key}=0.1,0.2", config)
+    with pytest.raises(InputError, match=r"is read only by planner solve --"):
+        Sweep.parse(f"{key}=0.1:0.2:2").check(config)
+    with pytest.raises(InputError, match=r"is read only by planner solve --"):
+        sensitivity_parameters(config, overrides=(f"{key}=0.1:0.2",))

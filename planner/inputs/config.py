@@ -786,6 +786,22 @@ def dotted_key(*parts: str) -> str:
     return ".".join(part if BARE_KEY.fullmatch(part) else json.dumps(part, ensure_ascii=False) for part in parts)
 
 
+READ_ONLY_BY = {  # model-file tables a plain solve does not read, and the commands that do
+    "rollout": "planner solve --periods",
+    "uncertainty": "planner solve --scenarios (or --periods)",
+}
+
+
+def check_read_by_a_solve(key: str, what: str) -> None:
+    """Refuse ``key`` (dotted) where it lies in a table a plain solve does not read (``READ_ONLY_BY``):
+    varied by a sweep, a breakeven sweep or a sensitivity, it would change nothing (three equal
+    objectives, a flat tornado bar), in silence. ``what`` names the option, e.g. "--vary 'KEY'"."""
+    head = key_parts(key, what)[0]
+    if head in READ_ONLY_BY:
+        raise InputError(f"{what}: [{head}] is read only by {READ_ONLY_BY[head]}, not by the plain solves this "
+                         "study runs, so varying it would change nothing; vary a key the solve reads")
+
+
 def key_parts(key: str, what: str = "key") -> list[str]:
     """The parts of a dotted key as TOML writes it: parts separated by '.', a part holding a dot or a
     space in double quotes (backslash escapes as in TOML) or single quotes (literal); an unquoted part

@@ -26,7 +26,14 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InfeasibleError, InputError
-from planner.inputs.config import ModelConfig, model_config_from_dict, plain_number, set_dotted, split_assignment
+from planner.inputs.config import (
+    ModelConfig,
+    check_read_by_a_solve,
+    model_config_from_dict,
+    plain_number,
+    set_dotted,
+    split_assignment,
+)
 from planner.inputs.prepare import DataOptions
 from planner.pipeline import Plan, audited_solution, plan
 from planner.results import type_count_column
@@ -319,6 +326,7 @@ class Sweep:
     def check(self, config: ModelConfig) -> None:
         """Refuse a key or a value the model file's schema refuses, before anything is solved (each
         had been refused only when its solve came, after the three variants)."""
+        check_read_by_a_solve(self.key, f"--sweep '{self.key}'")
         for value in self.values:
             set_dotted(config, self.key, float(value))
 

@@ -40,6 +40,7 @@ import pandas as pd
 from planner.errors import InputError, PlannerError
 from planner.inputs.config import (
     ModelConfig,
+    check_read_by_a_solve,
     dotted_key,
     key_parts,
     model_config_from_dict,
@@ -186,6 +187,7 @@ def parse_range(text: str) -> tuple[str, float, float]:
 
 def _model_key_parameter(config: ModelConfig, key: str, low: float, high: float, known: list[str]) -> Parameter:
     """A parameter of one dotted model key over an absolute range in the key's own unit."""
+    check_read_by_a_solve(key, f"--sensitivity-param '{key}'")
     node, walked = config.model_dump(mode="python"), []
     for part in key_parts(key, "--sensitivity-param"):
         if not isinstance(node, dict) or part not in node:

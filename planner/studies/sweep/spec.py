@@ -21,7 +21,14 @@ import numpy as np
 from scipy.stats import qmc
 
 from planner.errors import InputError
-from planner.inputs.config import ModelConfig, dotted_key, key_parts, plain_number, split_assignment
+from planner.inputs.config import (
+    ModelConfig,
+    check_read_by_a_solve,
+    dotted_key,
+    key_parts,
+    plain_number,
+    split_assignment,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +110,7 @@ class NonFiniteValue(ValueError):
 
 def _check_key(config: ModelConfig, key: str) -> bool:
     """Raise unless ``key`` names a numeric value of the model; True when it is an integer."""
+    check_read_by_a_solve(key, f"--vary '{key}'")
     node = config.model_dump(mode="python")
     walked = []
     parts = key_parts(key, "--vary")
