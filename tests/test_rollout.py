@@ -181,3 +181,14 @@ def test_pilot_regions_are_compared_in_nfc():
     assert composed != decomposed
     assert pilot_mask([composed, "BR-002"], [decomposed]).tolist() == [True, False]
     assert pilot_mask([decomposed, "BR-002"], [composed]).tolist() == [True, False]
+
+
+def test_demand_grown_past_the_solvers_limit_by_the_adoption_names_the_key():
+    from planner.studies.stochastic.staged import check_adopted_demand
+
+    demand = np.ones((1, 3, 2, 1)) * 1e9
+    check_adopted_demand(demand, "m.toml: key 'rollout.adoption'")
+    demand[0, 2, 1, 0] = 2e12
+    with pytest.raises(InputError, match=r"^m.toml: key 'rollout.adoption': the adoption of period 3 makes a "
+                                         r"region's demand 2e\+12 units/yr, above 1e\+12"):
+        check_adopted_demand(demand, "m.toml: key 'rollout.adoption'")

@@ -125,6 +125,19 @@ def compare_strategies(rp: RolloutProblem, options: SolverOptions, timing: Timin
     return results
 
 
+def check_adopted_demand(demand: np.ndarray, where: str) -> None:
+    """Refuse (N, T, R, P) ``demand`` above ``MAX_DEMAND`` in any cell, naming the adoption that made it
+    (the message had named the model's name and a demand_rate, not the key that grew the demand)."""
+    from planner.inputs.screen import MAX_DEMAND
+
+    largest = float(demand.max(initial=0.0))
+    if largest > MAX_DEMAND:
+        _, period, _, _ = np.unravel_index(int(demand.argmax()), demand.shape)
+        raise InputError(f"{where}: the adoption of period {period + 1} makes a region's demand {largest:.3g} "
+                         f"units/yr, above {MAX_DEMAND:.0e}: too large for the solver; lower the adoption there "
+                         "or use a larger unit")
+
+
 def pilot_mask(region_ids, pilot_regions) -> np.ndarray:
     """(R,) bool of the pilot regions; unknown ids are an input error. Ids are compared in Unicode NFC,
     as everywhere (an accent typed decomposed, 'São' as S-a-◌̃-o, had been no region id)."""
@@ -198,6 +211,7 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
                                   "'rollout.adoption'")
         pilot = check_rollout(rollout, inputs.regions["region_id"].to_numpy(dtype=object), periods)
         demand = demand_trajectories(scenarios.demand, adoption, pilot, rollout.pilot_periods)
+        check_adopted_demand(demand, f"{config.source_path or config.name}: key 'rollout.adoption'")
         widest = dataclasses.replace(inputs, demand=demand.max(axis=(0, 1)))
         problem = prepare_problem(config, widest)
         check_copies_memory(problem.n_arcs, periods * scenarios.n, ROLLOUT_ARC_COPY_BYTES,
