@@ -134,3 +134,23 @@ def test_the_cost_budget_lies_above_a_negative_optimum_too():
     assert cost_budget(-1_504_497.0, 0.10) == pytest.approx(-1_354_047.3)  # revenue above costs: still above it
     assert cost_budget(200.0, 0.05) == pytest.approx(210.0)
     assert cost_budget(0.0, 0.05) == 0.0
+
+
+def test_the_slack_is_not_spent_on_facilities_that_produce_nothing(tmp_path):
+    """The three regions with a second type, a micro opening for 3 whose production (100 per unit) no
+    region ever takes. With 10 % slack (15.2) the diversity solve can add idle micros (3 each) to count as
+    different: A plant + C micro (166.36, 3 options from B). Re-solved for cost, the idle micro closes:
+    A alone, then C alone, and then B plant + idle micros at A and C is the optimum again, so the
+    search stops (it had reported B + two idle micros as a third network, and A + idle C as 166.36)."""
+    micro = {"opening_cost_per_yr": 3.0, "module_capacity_per_yr": 1000.0,
+             "products": {"standard": {"cost_per_unit": 100.0}}}
+    plant = {"opening_cost_per_yr": 100.0, "module_capacity_per_yr": 1000.0,
+             "products": {"standard": {"cost_per_unit": 1.0}}}
+    path = equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0], [10, 10, 10], ids=["A", "B", "C"])
+    config = tiny_config(path, facility_types={"plant": plant, "micro": micro})
+    result = near_optimal_networks(config, DataOptions(), EXACT, slack=0.10, count=5)
+    table = result.table
+    assert table["audited_cost"].tolist() == pytest.approx([OPTIMUM, END_SITE, END_SITE])
+    for alternative in result.networks:
+        assert (alternative.run.tables.sites["production"] > 0).all()
+    assert "is the network of the optimum" in result.stopped_early

@@ -47,9 +47,17 @@ def define_distance_objective(model: pyo.ConcreteModel, earlier: list[np.ndarray
 
 
 def restore_cost_objective(model: pyo.ConcreteModel) -> None:
-    """Fix the open decisions at their current values and minimise cost again (modules and flows free)."""
+    """Close the options the diversity solve left closed and minimise cost again over the ones it
+    opened (modules and flows free): an opened option may close again, so that the network reported
+    has no facility that produces nothing (the diversity objective counts an idle facility as a
+    difference, and had spent the slack on four idle microfactories). Forced options stay fixed."""
     for option in model.OPTIONS:
-        model.open[option].fix(round(model.open[option].value or 0.0))
+        if model.open[option].fixed:
+            continue  # forced or existing
+        if round(model.open[option].value or 0.0):
+            model.open[option].unfix()
+        else:
+            model.open[option].fix(0)
     model.distance_objective.deactivate()
     model.cost_budget_constr.deactivate()
     model.distance_constr.deactivate()

@@ -84,6 +84,11 @@ def near_optimal_networks(config, data, options: SolverOptions, slack: float, co
         except SolverError as error:
             stopped = (f"alternative {number} was not completed ({error}); the {len(networks)} networks found "
                        "before it are kept")
+        same = [alt.number for alt in networks if hamming(found[0], alt.run) == 0] if not stopped else []
+        if same:
+            stopped = (f"alternative {number}, once the facilities the diversity solve opened without use were "
+                       f"closed, is the network of {'the optimum' if same[0] == 0 else f'alternative {same[0]}'}; "
+                       f"the {len(networks)} networks found before it are kept")
         if stopped:
             logger.info("alternatives: %s", stopped)
             break
@@ -94,7 +99,8 @@ def near_optimal_networks(config, data, options: SolverOptions, slack: float, co
 def next_alternative(problem, index: ModelIndex, networks: list[Alternative], budget: float,
                      options: SolverOptions) -> tuple[Run, SolveReport]:
     """The network farthest from ``networks`` within ``budget`` (the diversity solve), re-solved for its
-    least cost with its open options fixed: its audited run and the diversity solve's report. Raises
+    least cost over the options it opens (those it leaves closed fixed closed; one it opened without
+    use closes): its audited run and the diversity solve's report. Raises
     InfeasibleError when no other network fits, SolverError when a solve ends without a network."""
     model = build_model(problem, index)
     define_cost_budget(model, problem, index, budget)
@@ -103,7 +109,7 @@ def next_alternative(problem, index: ModelIndex, networks: list[Alternative], bu
     logger.info("alternatives: diversity solve %s (gap %s), smallest distance %g", distance.status.value,
                 gap_text(distance.mip_gap), model.min_distance.value)
     restore_cost_objective(model)
-    # with its sites fixed only modules and flows are left: cheap to solve to optimality
+    # over the few options it opened (the rest fixed closed): cheap to solve to optimality
     report = solve_model(model, dataclasses.replace(options, mip_gap=min(options.mip_gap, OPTIMAL_GAP)),
                          warm_start=True)
     run = audited_run(model, problem, index, report, Timing())
