@@ -575,6 +575,7 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
     from planner.inputs.config import read_model_config
     from planner.pipeline import plan
 
+    _refuse_seed_without_scenarios(scenarios)
     _configure_logging(quiet)
     config = read_model_config(model_path)
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
@@ -973,6 +974,7 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
              ("--scheduler", scheduler)) if value not in (None, ())]
     if given and not sensitivity:
         raise click.UsageError(f"{given[0]} needs --sensitivity")
+    _refuse_seed_without_scenarios(scenarios)
     if workers and scheduler:
         raise click.UsageError("give --workers or --scheduler, not both")
     _configure_logging(quiet)
@@ -1026,6 +1028,15 @@ def _compare_studies(base, data, sweep_text: str | None, scenarios: str | None):
         if isinstance(spec, Path):
             check_scenario_file(spec)
     return sweep, spec
+
+
+def _refuse_seed_without_scenarios(scenarios) -> None:
+    """--seed on the command line seeds generated scenarios: without --scenarios it would do nothing."""
+    context = click.get_current_context(silent=True)
+    if context is None or scenarios is not None:
+        return
+    if context.get_parameter_source("seed") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--seed needs --scenarios N (it seeds the generated scenarios)")
 
 
 def _served_text(share: float) -> str:

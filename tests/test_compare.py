@@ -542,3 +542,12 @@ def test_compare_refuses_a_bad_sweep_or_scenario_file_before_solving(tmp_path, m
     result = CliRunner().invoke(main, ["compare", "--model", str(model), "--out", str(tmp_path / "cmp"), *arguments])
     assert result.exit_code == 2, result.output
     assert message in result.output and not (tmp_path / "cmp").exists()
+
+
+@pytest.mark.parametrize("command", ["solve", "compare"])
+def test_a_seed_without_scenarios_is_refused(tmp_path, command):
+    """--seed seeds generated scenarios; alone it had been ignored in silence."""
+    model = two_role_model_file(tmp_path)
+    result = CliRunner().invoke(main, [command, "--model", str(model), "--out", str(tmp_path / "o"), "--seed", "7"])
+    assert result.exit_code == 2 and "--seed needs --scenarios N" in result.output
+    assert not (tmp_path / "o").exists()
