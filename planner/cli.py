@@ -988,7 +988,7 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
         _comparable(extra, base, data)
         configs[extra.name if extra.name not in configs else f"{extra.name}_{len(configs)}"] = extra
     options = _solver_options(base, time_limit, mip_gap, threads, quiet)
-    sweep, spec = _compare_studies(base, data, sweep_text, scenarios)
+    sweep, spec = _compare_studies(base, data, sweep_text, scenarios, seed)
     parameters = sensitivity_parameters(base, sensitivity_range or DEFAULT_SPREAD, sensitivity_params) \
         if sensitivity else None
     out_dir = _output_folder(out, base, data, "compare_", inputs=[*models, scenarios])
@@ -1010,7 +1010,7 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
     return section
 
 
-def _compare_studies(base, data, sweep_text: str | None, scenarios: str | None):
+def _compare_studies(base, data, sweep_text: str | None, scenarios: str | None, seed: int = 0):
     """compare's --sweep (a Sweep, its key and values checked against the schema) and --scenarios (a
     count or a readable file), each None when not given: refused before anything is solved."""
     from planner.studies.compare import Sweep
@@ -1022,11 +1022,12 @@ def _compare_studies(base, data, sweep_text: str | None, scenarios: str | None):
     if scenarios is not None:
         unsupported_with_scenarios(base, "--scenarios", data)
         from planner.inputs.scenarios import check_scenario_file
-        from planner.studies.stochastic.pipeline import parse_scenarios_option
+        from planner.studies.stochastic.pipeline import parse_scenarios_option, scenario_problem
 
         spec = parse_scenarios_option(scenarios)
         if isinstance(spec, Path):
             check_scenario_file(spec)
+        scenario_problem(base, data, spec, seed)  # its ids and its size, before the variants are solved
     return sweep, spec
 
 

@@ -527,11 +527,15 @@ def test_the_share_served_of_no_demand_is_not_a_number_printed():
     (["--sweep", "carbon_pricee=0:100:3"], "'carbon_pricee' does not exist"),
     (["--sweep", "carbon_price=-5:100:3"], "carbon_price': Input should be greater than or equal to 0"),
     (["--scenarios", "missing.csv"], "scenario file not found"),
+    (["--scenarios", "1000"], "copies of"),  # more memory than is available (here 10 MB)
 ])
 def test_compare_refuses_a_bad_sweep_or_scenario_file_before_solving(tmp_path, monkeypatch, arguments, message):
     """Each had been refused only after the three variants were solved (about 6 minutes at the model
     file's time limit)."""
+    import planner.inputs.prepare as prepare
     import planner.studies.compare as compare_module
+
+    monkeypatch.setattr(prepare, "available_memory", lambda: 10e6)
 
     def no_solve(*args, **kwargs):
         raise AssertionError("solved before the options were checked")

@@ -390,7 +390,8 @@ def cost_to_serve_chart(cost, currency: str):
     empty chart when none is finite."""
     fig, ax = new_figure(7, 3)
     histogram(ax, cost, HISTOGRAM_BINS, color="#4c72b0")
-    readable_axis(ax, "x", f"{currency}/unit", "cost to serve: flow costs + unmet penalty, per unit of demand")
+    readable_axis(ax, "x", f"{currency}/unit",
+                  "cost to serve: flows less revenue, fixed and supply costs, unmet penalty, per unit of demand")
     readable_axis(ax, "y", "", "regions", integer=True)
     ax.grid(axis="y", alpha=0.3)
     return fig

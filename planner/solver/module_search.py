@@ -219,7 +219,8 @@ def module_search(
     (:meth:`_Search.without_a_module`), then, while time is left, iterated local search: a random kick
     (``KICK_MOVES`` closes or swaps of open options) and local search again from it, kept when it
     ends cheaper, until ``MAX_IDLE_KICKS`` kicks in a row found nothing better. The result is
-    feasible for the whole problem; None if the start's flows are infeasible on the candidates.
+    feasible for the whole problem; None if the start's flows are infeasible on the candidates;
+    ``start`` itself where the time ends before its flows are solved.
     ``on_improvement`` gets the cost of every better network as it is found (the cost of the whole
     problem: the other options stay closed). ``should_stop`` (polled between moves) ends it early.
     ``close_and_repair`` False skips both repairs (a search restarted from a network it has
@@ -233,8 +234,8 @@ def module_search(
         return None
     modules = np.maximum(sub_start.modules, np.where(sub_start.open > 0, sub.min_modules, 0))
     first = search.lp.evaluate(sub_start.open > 0, modules, search.deadline)
-    if first is None:
-        return None
+    if first is None:  # out of time before the start's flows (a search beside HiGHS would stop), or infeasible
+        return start if time.perf_counter() >= search.deadline else None
     best = search.polished(first)
     if close_and_repair:
         best = search.without_large(best)

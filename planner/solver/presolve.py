@@ -306,10 +306,12 @@ class _PresolveRun:
                     self.problem, self.index, self.option_value, time_limit_s=0.0, opened=with_every_type,
                     deadline=self.deadline,
                 ))
-            self.consider(incumbent_from_values(
-                self.problem, self.index, self.option_value, time_limit_s=0.0, opened=with_every_type,
-                deadline=self.deadline, capacity_target=worth_serving(self.problem, self.index),
-            ))  # the same network, filled to the capacity of the demand worth serving
+            target = worth_serving(self.problem, self.index)
+            if self.problem.option_capacity_max[with_every_type].sum() < target * (1 + 1e-9):
+                self.consider(incumbent_from_values(
+                    self.problem, self.index, self.option_value, time_limit_s=0.0, opened=with_every_type,
+                    deadline=self.deadline, capacity_target=target,
+                ))  # the same network, filled to the capacity of the demand worth serving
 
     def uncapped_start(self) -> None:
         """The heuristic network of the relaxation without the CO2 cap (``UNCAPPED_ROUND_SHARE`` of the

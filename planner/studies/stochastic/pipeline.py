@@ -127,22 +127,31 @@ def expected_view(sp: StochasticProblem, first: FirstStage, options: SolverOptio
     return Run(problem, index, solution, tables, report, audit_report, timing)
 
 
-def plan_stochastic(config, data_options, options: SolverOptions, spec: int | Path, seed: int = 0) -> StochasticPlan:
-    """The whole stochastic path up to the audits (writing is ``planner.export``)."""
+def scenario_problem(config, data_options, spec: int | Path, seed: int = 0, timing: Timing | None = None):
+    """(inputs, scenarios, problem): the data, the scenarios and the problem with arcs for every pair
+    any scenario asks for; an extensive form beyond the memory available is refused here, before
+    anything is solved (``planner compare --scenarios`` calls it before its variants)."""
     from planner.inputs.prepare import check_copies_memory, load_inputs, prepare_problem
 
-    timing = Timing()
+    timing = timing or Timing()
     with timing.phase("load"):
         inputs = load_inputs(config, data_options)
         scenarios = load_scenarios(spec, config, inputs, seed)
     with timing.phase("prepare"):
-        # arcs for every pair any scenario asks for
         widest = dataclasses.replace(inputs, demand=np.maximum(inputs.demand, scenarios.demand.max(axis=0)))
         problem = prepare_problem(config, widest)
         check_copies_memory(problem.n_arcs, scenarios.n, SCENARIO_ARC_COPY_BYTES,
                             f"--scenarios ({scenarios.n} scenarios)",
                             "fewer scenarios or fewer arcs (a delivery radius, fewer candidate sites or regions) "
                             "make it fit")
+    return inputs, scenarios, problem
+
+
+def plan_stochastic(config, data_options, options: SolverOptions, spec: int | Path, seed: int = 0) -> StochasticPlan:
+    """The whole stochastic path up to the audits (writing is ``planner.export``)."""
+    timing = Timing()
+    inputs, scenarios, problem = scenario_problem(config, data_options, spec, seed, timing)
+    with timing.phase("prepare"):
         screening = screen_scenarios(problem, scenarios, inputs.demand)
         sp = stochastic_problem_from(config, problem, scenarios)
     try:
