@@ -190,6 +190,23 @@ def test_a_lower_count_limit_holds_on_the_product_sets(seed):
     assert run.solution.open.sum() >= 4
 
 
+@pytest.mark.parametrize("limit", ["type_min_count", "min_facilities"])
+def test_a_site_opened_only_to_be_counted_pays_no_setup(limit):
+    """Two sites, two regions of demand 10, opening 1, unit costs 1 at s0 and 5 at s1, a setup of 100
+    at each; at least two facilities. By hand: both open, the product set up at s0 only, which serves
+    both regions: 2 + 100 + 20 = 122. The expansion had left out (s1, ∅), so s1 had to pay a setup to
+    open: 222, reported optimal with a bound of 222 by the presolve (HiGHS not run)."""
+    from tests.builders import dense_problem
+
+    counts = {"type_min_count": np.array([2])} if limit == "type_min_count" else {"min_facilities": 2}
+    problem = dense_problem([10, 10], [1, 1], [100, 100], [[1, 1], [5, 5]],
+                            setup_cost=np.array([[100.0], [100.0]]), **counts)
+    for options in (EXACT, WITH_PRESOLVE):
+        run = solve_problem(problem, options)
+        assert run.report.objective == pytest.approx(122.0)
+        assert run.report.best_bound <= 122.0 + 1e-9
+
+
 @pytest.mark.parametrize("seed", some_slow(range(4), fast=1))
 def test_a_forced_option_that_need_make_nothing_keeps_the_model_as_it_is(seed):
     """A forced option whose only product has a dear setup may open without making it (z = 0): its one

@@ -68,12 +68,16 @@ def setup_products(problem: Problem, index: ModelIndex) -> list[np.ndarray]:
 
 def with_nothing_made(problem: Problem, index: ModelIndex) -> np.ndarray:
     """(O,) bool: whether option o also becomes (o, ∅), open with no setup paid: where it has arcs of
-    products without a setup, where it is forced (it must open even if it makes nothing), or where
-    opening it with its fewest modules costs less than nothing. Elsewhere (o, ∅) is never better than
-    keeping o closed, and leaving it out keeps the expansion exact."""
+    products without a setup, where it is forced (it must open even if it makes nothing), where a
+    lower count limit may make it open only to be counted (``min_facilities``, its type's
+    ``min_count``), or where opening it with its fewest modules costs less than nothing. Elsewhere
+    (o, ∅) is never better than keeping o closed, and leaving it out keeps the expansion exact.
+    (Without the counts: two sites, one type with ``min_count`` 2 and a setup of 100 each, the
+    second site open only to be counted had to pay its setup: 222 reported optimal against 122.)"""
     plain = np.bincount(problem.arc_option[index.arc_setup < 0], minlength=problem.n_options) > 0
     least_fixed = problem.opening_cost + problem.module_cost * problem.min_modules
-    return plain | problem.forced | (least_fixed < 0)
+    counted = np.full(problem.n_options, problem.min_facilities > 0) | (problem.type_min_count[problem.option_type] > 0)
+    return plain | problem.forced | counted | (least_fixed < 0)
 
 
 def subsets_per_option(problem: Problem, index: ModelIndex) -> np.ndarray:
