@@ -151,3 +151,40 @@ def test_start_vector_round_trips_a_solution():
     back = solution_from_vector(form, problem, index, start_vector(form, problem, index, run.solution))
     for name in ("open", "modules", "assign", "unmet", "setup"):
         np.testing.assert_allclose(getattr(back, name), getattr(run.solution, name))
+
+
+def test_the_pyomo_model_takes_rows_left_without_variables():
+    """A capex budget where nothing costs capex and a supplier no site reaches: Pyomo refuses a row
+    without variables (InvalidConstraintError), so the Pyomo model leaves them out, as the arrays do
+    (the alternatives and the stochastic studies build it)."""
+    import dataclasses
+
+    from planner.pipeline import solve_problem
+    from planner.solver import SolverOptions
+    from tests.builders import dense_problem, with_supply
+
+    base = dense_problem([10, 10], [5, 5], [20, 20], [[1, 2], [2, 1]])
+    supplied = with_supply(base, bom=[[1.0]], supplier_material=[0, 0], capacity=[50, 50], price=[1, 1],
+                           km=[[0, 0], [0, 0]], rate=0.0)
+    keep = supplied.supply.in_supplier == 0  # supplier 1 reaches no site
+    fields = ("in_supplier", "in_option", "in_distance_km", "in_transport_cost", "in_co2_t", "in_fixed_cost")
+    unreached = dataclasses.replace(supplied, supply=dataclasses.replace(
+        supplied.supply, **{name: getattr(supplied.supply, name)[keep] for name in fields}))
+    for problem, objective in ((dataclasses.replace(base, capex_budget=100.0), 30.0), (unreached, 50.0)):
+        for builder in ("arrays", "pyomo"):
+            run = solve_problem(problem, SolverOptions(mip_gap=0.0, builder=builder))
+            assert run.report.objective == pytest.approx(objective)
+
+
+def test_a_type_count_without_options_is_infeasible_in_the_pyomo_model():
+    import dataclasses
+
+    from planner.errors import InfeasibleError
+    from planner.model import ModelIndex, build_model
+    from tests.builders import dense_problem
+
+    base = dense_problem([10, 10], [5, 5], [20, 20], [[1, 2], [2, 1]])
+    problem = dataclasses.replace(base, type_ids=("t", "u"), type_min_count=np.array([0, 1]),
+                                  type_max_count=np.array([2, 1]))
+    with pytest.raises(InfeasibleError, match="facility type 'u': min_count 1 but no candidate site"):
+        build_model(problem, ModelIndex.from_problem(problem))

@@ -37,6 +37,7 @@ import logging
 import numpy as np
 import pyomo.environ as pyo
 
+from planner.errors import InfeasibleError
 from planner.interrupt import stop_requested
 from planner.model.arrays import linked_arcs, service_need, unmet_limit_need
 from planner.model.index import ModelIndex, members
@@ -219,13 +220,21 @@ def define_facility_counts(model: pyo.ConcreteModel, problem: Problem) -> None:
     ]
 
     def _type_count_rule(m, k):
-        opened = sum(m.open[o] for o in np.flatnonzero(problem.option_type == k).tolist())
+        options = np.flatnonzero(problem.option_type == k).tolist()
+        if not options:  # Pyomo refuses a row without variables
+            if problem.type_min_count[k] > 0:
+                raise InfeasibleError(f"facility type '{problem.type_ids[k]}': min_count {problem.type_min_count[k]} "
+                                      "but no candidate site of that type")
+            return pyo.Constraint.Skip
+        opened = sum(m.open[o] for o in options)
         return (int(problem.type_min_count[k]), opened, int(problem.type_max_count[k]))
 
     model.type_count_constr = pyo.Constraint(limited_types, rule=_type_count_rule)
     low = problem.min_facilities
     high = n_options if problem.max_facilities is None else problem.max_facilities
-    if low > 0 or high < n_options:
+    if n_options == 0 and low > 0:
+        raise InfeasibleError(f"min_facilities {low} but no candidate site")
+    if n_options > 0 and (low > 0 or high < n_options):
         model.facility_count_constr = pyo.Constraint(
             expr=pyo.inequality(low, sum(model.open[o] for o in model.OPTIONS), high)
         )
@@ -235,10 +244,12 @@ def define_capex_budget(model: pyo.ConcreteModel, problem: Problem, index: Model
     r""":math:`\sum_o (\text{capex}_o y_o + \text{capex\_per\_module}_o m_o) \le B` (currency, one-off)."""
     if not np.isfinite(problem.capex_budget):
         return
+    spending = [o for o in range(problem.n_options) if problem.capex[o] > 0 or problem.capex_per_module[o] > 0]
+    if not spending and problem.capex_budget >= 0:
+        return  # nothing costs capex: the budget holds (Pyomo refuses a row without variables)
     spend = sum(
         float(problem.capex[o]) * model.open[o] + float(problem.capex_per_module[o]) * modules_expr(model, problem, o)
-        for o in range(problem.n_options)
-        if problem.capex[o] > 0 or problem.capex_per_module[o] > 0
+        for o in spending
     )
     model.capex_budget_constr = pyo.Constraint(expr=spend <= float(problem.capex_budget))
 
@@ -341,8 +352,10 @@ def define_supply(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex)
     limited = limited_suppliers(problem).tolist()
 
     def _supplier_capacity_rule(m, j):
-        return sum(m.inbound[b] for b in np.flatnonzero(supply.in_supplier == j).tolist()) <= float(
-            supply.supplier_capacity[j])
+        arcs = np.flatnonzero(supply.in_supplier == j).tolist()
+        if not arcs:
+            return pyo.Constraint.Skip  # a supplier no site reaches: Pyomo refuses a row without variables
+        return sum(m.inbound[b] for b in arcs) <= float(supply.supplier_capacity[j])
 
     model.supplier_capacity_constr = pyo.Constraint(limited, rule=_supplier_capacity_rule)
     bound = relation_bound(problem, balance)
