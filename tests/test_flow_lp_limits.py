@@ -65,6 +65,7 @@ def test_a_passed_deadline_solves_no_flow_lp():
                                  deadline=time.perf_counter() - 1.0) is None
 
 
+@pytest.mark.slow  # two presolves (2.6 s)
 def test_the_presolve_passes_its_budget_end_to_the_first_networks(monkeypatch):
     deadlines = []
     real = presolve_module.incumbent_from_values
@@ -123,6 +124,7 @@ def test_a_search_out_of_time_before_its_first_flows_returns_its_start():
     assert module_search(problem, index, start, candidates, time_limit_s=1.0) is not None
 
 
+@pytest.mark.slow  # the large-model steps under a 2 s limit
 @pytest.mark.parametrize(("target", "filled"), [(0.0, 0), (1e12, 1)])
 def test_the_filled_network_is_solved_only_where_it_adds_capacity(monkeypatch, target, filled):
     """On a large model the network filled to the demand worth serving is tried only where the
