@@ -27,6 +27,19 @@ def random_problem(seed: int, n_sites: int = 30, n_regions: int = 400, penalty: 
     return dense_problem(demand, rng.uniform(50, 100, n_sites), capacity, cost, penalty=penalty)
 
 
+def presolve_networks_recorded(monkeypatch, argument: str) -> list:
+    """The ``argument`` of every network the presolve asks ``incumbent_from_values`` for, as it runs."""
+    seen = []
+    real = presolve_module.incumbent_from_values
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get(argument))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(presolve_module, "incumbent_from_values", recording)
+    return seen
+
+
 def test_a_persistent_flow_lp_gets_the_time_left_whatever_its_earlier_runs_took():
     problem = random_problem(0)
     index = ModelIndex.from_problem(problem)
@@ -67,14 +80,7 @@ def test_a_passed_deadline_solves_no_flow_lp():
 
 @pytest.mark.slow  # two presolves (2.6 s)
 def test_the_presolve_passes_its_budget_end_to_the_first_networks(monkeypatch):
-    deadlines = []
-    real = presolve_module.incumbent_from_values
-
-    def recording(*args, **kwargs):
-        deadlines.append(kwargs.get("deadline"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(presolve_module, "incumbent_from_values", recording)
+    deadlines = presolve_networks_recorded(monkeypatch, "deadline")
     problem = random_problem(4)
     index = ModelIndex.from_problem(problem)
     started = time.perf_counter()
@@ -130,16 +136,21 @@ def test_the_filled_network_is_solved_only_where_it_adds_capacity(monkeypatch, t
     """On a large model the network filled to the demand worth serving is tried only where the
     relaxation's network lacks that capacity: otherwise it is the same network, a second full flow LP
     (about 7 s on 50,000 regions) for nothing."""
-    calls = []
-    real = presolve_module.incumbent_from_values
-
-    def recording(*args, **kwargs):
-        calls.append(kwargs.get("capacity_target"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(presolve_module, "incumbent_from_values", recording)
+    calls = presolve_networks_recorded(monkeypatch, "capacity_target")
     monkeypatch.setattr(presolve_module, "worth_serving", lambda problem, index: target)
     monkeypatch.setattr(presolve_module, "LARGE_MODEL_ARCS", 0)  # the large-model steps on a small model
     problem = random_problem(7)
     lagrangian_presolve(problem, ModelIndex.from_problem(problem), SolverOptions(time_limit_s=2.0))
     assert sum(c is not None for c in calls) == filled
+
+
+def test_a_run_without_a_deadline_is_not_held_to_an_earlier_runs_limit():
+    problem = random_problem(8)
+    lp = FlowLP(problem, ModelIndex.from_problem(problem))
+    opened = np.ones(problem.n_options, dtype=bool)
+    assert lp.solve(opened, deadline=time.perf_counter() + 0.05) is not None  # its limit: run time + 0.05 s
+    left_at = lp.highs.getOptionValue("time_limit")[1]
+    rng = np.random.default_rng(2)
+    while lp.highs.getRunTime() < left_at + 0.1:  # fresh solves past that limit, none of them given a deadline
+        lp.highs.clearSolver()
+        assert lp.solve(rng.random(problem.n_options) < 0.6) is not None

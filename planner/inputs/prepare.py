@@ -269,15 +269,10 @@ def check_arc_memory(n_arcs: int) -> None:
     """One line, before the arcs are made, where ``n_arcs`` would need more memory than is available (50
     million arcs, 2,000 candidate sites × 25,000 regions with no delivery radius, had ended in a
     MemoryError or the system's out-of-memory killer)."""
-    available = available_memory()
-    need = n_arcs * ARC_BYTES
-    if available is None or need <= MEMORY_SHARE * available:
-        return
-    raise InputError(
-        f"{n_arcs:,} delivery arcs (candidate sites × regions within reach) need about {format_bytes(need)} of "
-        f"memory, more than the {format_bytes(MEMORY_SHARE * available)} this run may use; fewer candidate sites (a "
-        "candidates rule, a smaller sites file), a delivery radius (max_distance_km) or fewer regions (--select) "
-        "make it fit"
+    _refuse_beyond_memory(
+        n_arcs * ARC_BYTES, f"{n_arcs:,} delivery arcs (candidate sites × regions within reach)",
+        "fewer candidate sites (a candidates rule, a smaller sites file), a delivery radius (max_distance_km) or "
+        "fewer regions (--select) make it fit",
     )
 
 
@@ -286,14 +281,18 @@ def check_copies_memory(n_arcs: int, copies: int, arc_copy_bytes: float, what: s
     (scenarios, periods × scenarios) would need more memory than is available at ``arc_copy_bytes``
     each; ``what`` names the copies, ``fix`` the way out (``--periods 100 --scenarios 100`` on 618
     arcs had ended in a MemoryError or the out-of-memory killer)."""
+    _refuse_beyond_memory(n_arcs * copies * arc_copy_bytes, f"{what}: {copies:,} copies of {n_arcs:,} delivery arcs",
+                          fix)
+
+
+def _refuse_beyond_memory(need: float, what: str, fix: str) -> None:
+    """InputError where ``need`` bytes exceed ``MEMORY_SHARE`` of the memory available (no check where
+    the system does not say): '``what`` need about …, more than …; ``fix``'."""
     available = available_memory()
-    need = n_arcs * copies * arc_copy_bytes
     if available is None or need <= MEMORY_SHARE * available:
         return
-    raise InputError(
-        f"{what}: {copies:,} copies of {n_arcs:,} delivery arcs need about {format_bytes(need)} of memory, more "
-        f"than the {format_bytes(MEMORY_SHARE * available)} this run may use; {fix}"
-    )
+    raise InputError(f"{what} need about {format_bytes(need)} of memory, more than the "
+                     f"{format_bytes(MEMORY_SHARE * available)} this run may use; {fix}")
 
 
 def great_circle_pairs(

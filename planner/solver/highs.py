@@ -447,11 +447,11 @@ def optimal_lp_solution(
     """Run the LP held by ``highs`` (:func:`run_interruptibly`, ``resolve`` as there): its solution,
     or None if HiGHS finds no optimum, also where it does not by ``deadline`` (a
     ``time.perf_counter()`` time; None: no limit; passed: not run). The flow LPs of the heuristics
-    use it, fresh (:func:`solve_lp`) or persistent (``resolve=True``)."""
-    if deadline is not None:
-        if deadline <= time.perf_counter():
-            return None
-        limit_next_run(highs, deadline - time.perf_counter())
+    use it, fresh (:func:`solve_lp`) or persistent (``resolve=True``; a run without a deadline after
+    one with is not held to the earlier one's limit)."""
+    if deadline is not None and deadline <= time.perf_counter():
+        return None
+    limit_next_run(highs, math.inf if deadline is None else deadline - time.perf_counter())
     run_interruptibly(highs, resolve)
     if highs.getModelStatus() != _MODEL_STATUS.kOptimal:
         return None
