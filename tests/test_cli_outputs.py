@@ -9,7 +9,9 @@ second, most of it drawing the map.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -361,6 +363,11 @@ def test_write_outputs_leaves_the_run_timing_as_it_is(tmp_path):
     summary = write_outputs(result.run, result.inputs, tmp_path / "out", {}, [])
     assert result.run.timing.seconds == before and "write" not in before
     assert set(summary["timing"]) == set(before) | {"write"} and summary["timing"]["write"] > 0
+    on_disk = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert on_disk["timing"] == summary["timing"]
+    report = (tmp_path / "out" / "report.html").read_text()
+    tables_and_maps = float(re.search(r"write_tables_and_maps</td><td[^>]*>([0-9.]+)", report).group(1))
+    assert summary["timing"]["write"] > tables_and_maps  # the workbook and the report counted too
 
 
 def test_a_folder_written_in_place_is_never_replaced(tmp_path):

@@ -484,6 +484,9 @@ def _holds_nothing_but_the_marker(folder: Path) -> bool:
     return True
 
 
+TABLES_AND_MAPS_PHASE = "write_tables_and_maps"  # the write phase as far as the workbook and report can know it
+
+
 def write_outputs(
     run: Run,
     inputs: Inputs,
@@ -496,9 +499,10 @@ def write_outputs(
     finish: Callable[[Path], None] | None = None,
 ) -> dict[str, Any]:
     """Write summary.json, sites/flows/regions CSV, results.xlsx, network.gpkg, map.png/.svg/.pdf,
-    map.html (offline unless ``basemap``) and report.html; return the summary (its timing has a ``write`` phase; the
-    ``run`` itself is left as it is). ``finish``, if given, is called with the staging folder once
-    everything is in it, before it is moved into place.
+    map.html (offline unless ``basemap``) and report.html; return the summary (its timing has a ``write`` phase,
+    every output included; the workbook and the report, written before it ends, show the phase
+    ``TABLES_AND_MAPS_PHASE`` instead; the ``run`` itself is left as it is). ``finish``, if given, is called
+    with the staging folder once everything is in it, before it is moved into place.
 
     ``extras`` (from ``--scenarios`` or ``--periods``) add their block to summary.json, their files
     and their section of report.html."""
@@ -513,7 +517,8 @@ def write_outputs(
             regions, sites, flows, run.problem.type_ids, title, staging / "map.html",
             basemap=basemap, currency=run.problem.currency, **supply,
         )
-        written = dataclasses.replace(run, timing=run.timing.with_phase("write", time.perf_counter() - started))
+        so_far = time.perf_counter() - started
+        written = dataclasses.replace(run, timing=run.timing.with_phase(TABLES_AND_MAPS_PHASE, so_far))
         summary = build_summary(written, sources, warnings_seen)
         _write_extras(extras, summary, staging)
         write_solve_workbook(staging / WORKBOOK, written, summary)
@@ -521,6 +526,8 @@ def write_outputs(
             written, regions, sites, flows, summary, staging / "report.html", map_png=staging / "map.png",
             extra_sections=tuple(extra.section for extra in extras),
         )
+        summary["timing"].pop(TABLES_AND_MAPS_PHASE)
+        summary["timing"]["write"] = round(time.perf_counter() - started, 4)
         (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         if finish is not None:
             finish(staging)
