@@ -29,6 +29,7 @@ import click
 
 from planner.errors import InfeasibleError, InputError, PlannerError, SolverError, truncated
 from planner.interrupt import Interrupted, handle_signals, interruption, remove_library_temporary_files
+from planner.logs import current_study_part
 
 logger = logging.getLogger(__name__)
 
@@ -48,18 +49,23 @@ class _ElapsedFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         elapsed = time.perf_counter() - self.started
-        return f"[{elapsed:7.1f}s] {record.levelname.lower():7} {record.getMessage()}"
+        part = getattr(record, "study_part", None)
+        message = record.getMessage() if part is None else f"({part}) {record.getMessage()}"
+        return f"[{elapsed:7.1f}s] {record.levelname.lower():7} {message}"
 
 
 class _WarningsOnce(logging.Filter):
     """Lets each warning message through once per command: a study that solves several variants of one
-    model on the same data (compare, pareto, alternatives) would otherwise repeat it for every solve."""
+    model on the same data (compare, pareto, alternatives) would otherwise repeat it for every solve. A
+    message logged inside a :func:`planner.logs.study_part` is marked with the part (the variant of
+    ``compare``); a warning, with the part that raised it first."""
 
     def __init__(self) -> None:
         super().__init__()
         self.seen: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        record.study_part = current_study_part()
         if record.levelno < logging.WARNING:
             return True
         message = record.getMessage()

@@ -58,6 +58,25 @@ def test_cheap_microfactories_have_positive_value(tmp_path):
     assert wins.tolist() == pytest.approx([5.0, 5.0])
 
 
+def test_each_variant_is_solved_inside_its_study_part(tmp_path, monkeypatch):
+    """What a variant's solve logs is marked with the variant (the command prints a warning once, so one
+    that only a later variant raises must say which)."""
+    import planner.studies.compare as compare_module
+    from planner.logs import current_study_part
+
+    seen = []
+    real_plan = compare_module.plan
+
+    def recording_plan(*args, **kwargs):
+        seen.append(current_study_part())
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(compare_module, "plan", recording_plan)
+    compare(standard_variants(two_role_config(tmp_path, 300.0)), DataOptions(), EXACT)
+    assert seen[:3] == ["variant central_only", "variant micro_only", "variant hybrid"]
+    assert current_study_part() is None
+
+
 def test_variants_need_roles(tmp_path):
     regions = equator_regions(tmp_path / "r.geojson", [0.0], [10])
     with pytest.raises(InputError, match="role"):

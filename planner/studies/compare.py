@@ -35,6 +35,7 @@ from planner.inputs.config import (
     split_assignment,
 )
 from planner.inputs.prepare import DataOptions
+from planner.logs import study_part
 from planner.pipeline import Plan, audited_solution, plan
 from planner.results import type_count_column
 from planner.solver.outcome import SolverOptions, Status, relative_gap
@@ -423,7 +424,8 @@ def _variant_plan(name: str, config: ModelConfig, data: DataOptions, options: So
         return cheapest_rival_start(problem, {rival: result.run for rival, result in rivals.items()})
 
     try:
-        return plan(config, data, options, start_for=start_for)
+        with study_part(f"variant {name}"):
+            return plan(config, data, options, start_for=start_for)
     except InfeasibleError as error:
         return type(error)(f"compare, variant '{name}': {error}")
 

@@ -1,0 +1,25 @@
+"""The part of a study a log message comes from: ``compare`` solves several variants of one model, and a
+warning only one of them raises must say which (the command's log prints each warning once)."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
+_PART: contextvars.ContextVar[str | None] = contextvars.ContextVar("planner_study_part", default=None)
+
+
+@contextlib.contextmanager
+def study_part(label: str) -> Iterator[None]:
+    """Messages logged inside the block (in this thread) belong to ``label``, e.g. ``variant hybrid``."""
+    token = _PART.set(label)
+    try:
+        yield
+    finally:
+        _PART.reset(token)
+
+
+def current_study_part() -> str | None:
+    """The label of the innermost :func:`study_part` block, or None outside every one."""
+    return _PART.get()
