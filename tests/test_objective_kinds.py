@@ -72,6 +72,31 @@ def test_each_kind_against_brute_force(kind, seed):
     assert run.report.status.value == "optimal"
 
 
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("kind", ["p_median", "p_center", "max_covering", "set_covering"])
+def test_prices_demand_factors_and_supplier_costs_are_not_part_of_a_kinds_measure(kind, seed, caplog):
+    """A proximity price and demand factor on every arc and suppliers with costs change no kind's optimum
+    (brute force of the plain instance, base demand): they had been let into the measure, and a
+    set_covering had opened 5 sites where 3 cover, 'proven optimal'."""
+    from tests.builders import with_supply
+
+    problem, km = random_instance(seed)
+    rng = np.random.default_rng(100 + seed)
+    n_sites = km.shape[0]
+    problem = dataclasses.replace(problem, arc_price=rng.uniform(0, 500, problem.n_arcs),
+                                  arc_demand_factor=rng.uniform(0.5, 1.5, problem.n_arcs))
+    problem = with_supply(problem, bom=[[1.0]], supplier_material=[0, 0], capacity=[np.inf, np.inf],
+                          price=[50.0, 70.0], km=rng.uniform(10, 900, (2, n_sites)), rate=3.0, fixed=1e4)
+    p = None if kind == "set_covering" else 2
+    coverage = 60.0 if kind in ("max_covering", "set_covering") else np.inf
+    expected = brute(km, problem.demand[:, 0], kind, p, coverage)
+    run = solve_problem(classic_problem(problem, kind, p, coverage_km=coverage), EXACT)
+    value = kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions)
+    assert value == pytest.approx(-expected if kind == "max_covering" else expected, rel=1e-9)
+    assert run.report.status.value == "optimal" and run.audit.passed
+    assert "leaves out the proximity prices and demand factors" in caplog.text
+
+
 def test_hand_derived_line():
     """Regions at 0, 10, 20, 30 km (demand 1), sites at the same places. p-median p=2: sites 0|10 and
     20|30 (either) → distance 2 × 10 = 20; p-center p=2: radius 10; MCLP p=1 within 10 km: 3 regions;

@@ -18,6 +18,9 @@ With :math:`q_d` demand (units/yr), :math:`d_a` the road distance of arc a (km),
 * ``set_covering`` (LSCP): :math:`\min \sum_o y_o` such that all demand is served within the
   coverage distance (opening cost 1; arcs beyond the coverage dropped).
 
+Proximity prices and demand factors and the suppliers' costs are not part of any kind's measure: they
+are left out, with a warning (base demand is counted; the suppliers' capacities still hold).
+
 Demand no candidate can reach at all (beyond every delivery radius) is left out of ``p_median``
 and ``p_center`` (it would make them infeasible), with a warning naming the regions and units (the
 demand and shares reported count only the rest); ``set_covering`` refuses a region no candidate
@@ -32,7 +35,7 @@ import logging
 import numpy as np
 
 from planner.errors import InfeasibleError, truncated
-from planner.problem import ARC_FIELDS, Problem
+from planner.problem import ARC_FIELDS, Problem, Supply
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +61,12 @@ def classic_problem(problem: Problem, kind: str, p: int | None = None, coverage_
     if kind not in KINDS:
         raise ValueError(f"unknown objective kind {kind!r}; use one of {', '.join(KINDS)}")
     zeros_o, zeros_a = np.zeros(problem.n_options), np.zeros(problem.n_arcs)
+    warn_money_left_out(problem, kind)
     measured = dataclasses.replace(
         problem, opening_cost=zeros_o, module_cost=zeros_o, setup_cost=np.zeros_like(problem.setup_cost),
         arc_production_cost=zeros_a, arc_transport_cost=zeros_a, carbon_price=0.0, objective_kind=kind,
         objective_p=p, coverage_km=float(coverage_km), coverage_minutes=float(coverage_minutes),
+        arc_price=zeros_a, arc_demand_factor=np.ones(problem.n_arcs), supply=supply_without_costs(problem.supply),
     )
     if kind in ("max_covering", "set_covering"):
         measured = keep_arcs(measured, within_coverage(measured))
@@ -77,6 +82,28 @@ def classic_problem(problem: Problem, kind: str, p: int | None = None, coverage_
     return dataclasses.replace(measured, arc_transport_cost=problem.arc_distance_km.astype(float), demand=served,
                                unmet_penalty=np.full(problem.n_products, np.inf), max_facilities=p,
                                min_facilities=p if kind == "p_median" else problem.min_facilities)
+
+
+def warn_money_left_out(problem: Problem, kind: str) -> None:
+    """Warn where the model has terms the kind's measure leaves out: proximity prices and demand factors
+    (the kind counts the customers' base demand) and the suppliers' costs (their capacities still hold)."""
+    left_out = []
+    if problem.has_proximity:
+        left_out.append("the proximity prices and demand factors (base demand is counted)")
+    if problem.supply is not None:
+        left_out.append("the suppliers' purchase, transport and fixed costs (their capacities still hold)")
+    if left_out:
+        logger.warning(f"{kind}: the objective counts {MEASURES[kind]}; it leaves out {' and '.join(left_out)}")
+
+
+def supply_without_costs(supply: Supply | None) -> Supply | None:
+    """``supply`` with no purchase, inbound transport or relationship cost: a classic kind's measure
+    holds no money (CO2 has no price there either)."""
+    if supply is None:
+        return None
+    return dataclasses.replace(supply, supplier_cost=np.zeros_like(supply.supplier_cost, dtype=float),
+                               in_transport_cost=np.zeros_like(supply.in_transport_cost, dtype=float),
+                               in_fixed_cost=np.zeros_like(supply.in_fixed_cost, dtype=float))
 
 
 def within_coverage(problem: Problem) -> np.ndarray:
