@@ -244,6 +244,16 @@ def test_cli_set_covering_in_minutes_prints_its_coverage(tmp_path):
     assert "facilities opened 1 facilities" in report and "1.00 facilities" not in report
 
 
+@pytest.mark.parametrize(("km", "minutes", "keys"), [(1.0, np.inf, "coverage_km"),
+                                                    (np.inf, 1.0, "coverage_minutes"),
+                                                    (1.0, 1.0, "coverage_km or coverage_minutes")])
+def test_an_uncovered_region_names_the_coverage_keys_the_model_set(km, minutes, keys):
+    problem, _ = random_instance(0)
+    problem = dataclasses.replace(problem, arc_minutes=problem.arc_distance_km.copy())
+    with pytest.raises(InfeasibleError, match=f"; widen {keys} or add candidate sites"):
+        classic_problem(problem, "set_covering", coverage_km=km, coverage_minutes=minutes)
+
+
 def test_the_report_of_max_covering_does_not_show_its_count_as_a_penalty_in_money(tmp_path):
     regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0], [10, 10])
     model = tiny_model_file(tmp_path / "model.toml", regions)

@@ -103,6 +103,46 @@ def test_a_level_capacity_cannot_meet_names_the_best_share():
         solve_problem(problem, EXACT)
 
 
+def test_a_level_the_delivery_radius_blocks_names_the_radius_not_the_limit():
+    """r1 is beyond every site's delivery radius (no arc): 80 % within 1,000 km cannot be met, and widening
+    the service limit would not help; the refusal says so (it had said 'widen the limit')."""
+    from planner.inputs.objectives import keep_arcs
+
+    problem = dense_problem(demand=[10, 10], opening_cost=[0, 0], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 1], [1, 1]], penalty=50.0)
+    problem = dataclasses.replace(problem, arc_distance_km=np.array([10.0, 500.0, 500.0, 10.0]),
+                                  service_share=np.array([0.8]), service_km=np.array([1000.0]))
+    radius = keep_arcs(problem, np.array([True, False, True, False]))  # no site reaches r1
+    with pytest.raises(InfeasibleError, match=r"only 50\.0% of it can be served at all: no candidate site's "
+                                              r"delivery radius reaches the rest"):
+        solve_problem(radius, EXACT)
+    within = dataclasses.replace(problem, arc_distance_km=np.array([10.0, 500.0, 500.0, 500.0]),
+                                 service_km=np.array([100.0]))  # every site reaches r1, none within the limit
+    with pytest.raises(InfeasibleError, match=r"only 50\.0% of it has any candidate site that near"):
+        solve_problem(within, EXACT)
+
+
+def test_a_level_short_by_a_billionth_is_refused_before_solving():
+    """2e9 units within reach and 1 unit beyond the limit: 100 % cannot be met, and the check before
+    solving says so (its tolerance of 1e-9 of the demand had let it through to the solver)."""
+    problem = dense_problem(demand=[2e9, 1], opening_cost=[0, 0], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 1], [1, 1]], penalty=50.0)
+    problem = dataclasses.replace(problem, arc_distance_km=np.array([10.0, 500.0, 10.0, 500.0]),
+                                  service_share=np.array([1.0]), service_km=np.array([100.0]))
+    with pytest.raises(InfeasibleError, match=r"asks 100\.0%.*only 99\.999999% of it has any candidate site"):
+        solve_problem(problem, EXACT)
+
+
+def test_one_level_missed_by_less_than_the_rounding_is_at_most_not_alone(monkeypatch):
+    """With one service level, the explanation never says 'each level is reachable alone'."""
+    import planner.solver.service as service
+
+    problem = dataclasses.replace(two_sites_two_regions(0.9), max_facilities=1)
+    monkeypatch.setattr(service, "best_service_shares", lambda *_: {0: (0.9 - 1e-10, 0.9 - 1e-10, True)})
+    text = str(service.explain_service_infeasibility(problem, EXACT))
+    assert "at most" in text and "alone" not in text
+
+
 def test_a_level_a_facility_count_limit_blocks_names_that_limit():
     """Two sites each 10 km from one of two regions, at most one site open: 50 % within 100 km at most;
     the refusal says to raise the count limit (and only where there is one)."""

@@ -147,8 +147,15 @@ def uncovered_regions(problem: Problem) -> None:
         names = [str(problem.region_ids[r]) for r in missing[:5]]
         raise InfeasibleError(
             f"set_covering: {len(missing)} regions with demand have no candidate site within the coverage "
-            f"({truncated(names)}); widen coverage_km or add candidate sites"
+            f"({truncated(names)}); widen {coverage_keys(problem)} or add candidate sites"
         )
+
+
+def coverage_keys(problem: Problem) -> str:
+    """The [objective] keys that set the coverage: 'coverage_km', 'coverage_minutes' or both."""
+    keys = [key for key, value in (("coverage_km", problem.coverage_km), ("coverage_minutes", problem.coverage_minutes))
+            if np.isfinite(value)]
+    return " or ".join(keys) or "coverage_km"
 
 
 def kind_value(problem: Problem, flows, sites, regions) -> float | None:

@@ -471,20 +471,31 @@ def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
     limit cannot carry that much even with unlimited capacity."""
     demand = np.bincount(index.pair_product, weights=index.pair_demand, minlength=problem.n_products)
     need = problem.service_share * demand
-    within = problem.arc_within_service
-    reachable_pairs = np.unique(index.arc_pair[within])
-    reachable = np.bincount(index.pair_product[reachable_pairs], weights=index.pair_demand[reachable_pairs],
-                            minlength=problem.n_products)
-    short = np.flatnonzero(need > reachable * (1 + 1e-9) + 1e-9)
+    reachable = _demand_of_pairs_with_arcs(problem, index, problem.arc_within_service)
+    short = np.flatnonzero(need > reachable * (1 + 1e-12))
     if len(short):
         p = short[0]
+        asks = (f"product '{problem.product_ids[p]}': the service level asks {share_text(problem.service_share[p])} "
+                f"of its demand {service_limit_text(problem, p)}, but")
+        servable = _demand_of_pairs_with_arcs(problem, index, np.ones(problem.n_arcs, dtype=bool))
+        if need[p] > servable[p] * (1 + 1e-12):  # the delivery radii, not the service limit, stop it
+            raise InfeasibleError(
+                f"{asks} only {share_text(servable[p] / demand[p])} of it can be served at all: no candidate "
+                "site's delivery radius reaches the rest (max_delivery_km of the facility types, max_distance_km "
+                "of the transport, the objective's coverage); lower min_share_within, widen those radii or add "
+                "candidate sites"
+            )
         raise InfeasibleError(
-            f"product '{problem.product_ids[p]}': the service level asks {share_text(problem.service_share[p])} of "
-            f"its demand {service_limit_text(problem, p)}, but only {share_text(reachable[p] / demand[p])} of it "
-            "has any candidate site that near (the best any network can reach); lower min_share_within or widen "
-            "the limit"
+            f"{asks} only {share_text(reachable[p] / demand[p])} of it has any candidate site that near (the best "
+            "any network can reach); lower min_share_within or widen the limit"
         )
     return need
+
+
+def _demand_of_pairs_with_arcs(problem: Problem, index: ModelIndex, arcs: np.ndarray) -> np.ndarray:
+    """(P,) the demand (units/yr) of the pairs some arc where ``arcs`` reaches."""
+    pairs = np.unique(index.arc_pair[arcs])
+    return np.bincount(index.pair_product[pairs], weights=index.pair_demand[pairs], minlength=problem.n_products)
 
 
 def share_text(share: float, digits: int = 1) -> str:

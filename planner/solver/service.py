@@ -87,11 +87,11 @@ def explain_service_infeasibility(problem: Problem, options: SolverOptions, expl
         asked_text, best_text = shares_apart(asked, best)
         reach = (best_text if proven or bound - best < 1e-4
                  else f"between {best_text} and {share_text(bound)}")
-        verdict = "at most" if best + SHARE_ROUNDING < asked else "alone"
+        verdict = "at most" if best + SHARE_ROUNDING < asked or len(shares) == 1 else "alone"
         parts.append(f"product '{problem.product_ids[p]}' asks {asked_text} of its demand "
                      f"{service_limit_text(problem, p)}; {verdict} {reach} is reachable")
     unmet_alone = all(best + SHARE_ROUNDING >= problem.service_share[p] for p, (best, _, _) in shares.items())
-    tail = (" (each level is reachable alone, not all together)" if unmet_alone else "")
+    tail = (" (each level is reachable alone, not all together)" if unmet_alone and len(shares) > 1 else "")
     n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
     counted = problem.max_facilities is not None or (problem.type_max_count < n_per_type).any()
     counts = ", raise the facility-count limits (max_facilities, max_count or the objective's p)" if counted else ""
