@@ -121,8 +121,20 @@ def test_the_geometry_column_is_not_an_id(tmp_path, default_model):
 def test_demand_column_not_found_lists_the_numeric_columns(tmp_path, default_model):
     frame = east_africa_points().rename(columns={"orders": "weight"}).assign(size=2.0)
     frame.to_csv(tmp_path / "c.csv", index=False)
-    with pytest.raises(InputError, match=r"--demand-column \(numeric columns: lon, lat, weight, size\)"):
+    with pytest.raises(InputError, match=r"--demand-column \(numeric columns: weight, size\)"):
         load(default_model, tmp_path / "c.csv")
+
+
+@pytest.mark.parametrize(("lon", "lat"), [("lon", "lat"), ("longitude", "lat"), ("lng", "latitude"),
+                                          ("Long", "LAT")])
+def test_a_tables_one_numeric_column_besides_its_coordinates_is_the_demand(tmp_path, default_model, lon, lat):
+    """As in a GeoJSON of the same points: the coordinate columns are not demand candidates (a CSV had been
+    refused, its 'numeric columns' listing lon and lat), and any longitude name pairs with any latitude name."""
+    frame = east_africa_points().rename(columns={"orders": "Einwohner", "lon": lon, "lat": lat})
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    inputs, _ = load(default_model, tmp_path / "c.csv")
+    assert inputs.base_demand == pytest.approx(frame["Einwohner"].to_numpy())
+    assert inputs.region_lon == pytest.approx(frame[lon].to_numpy())
 
 
 def test_a_header_with_spaces_names_its_columns(tmp_path, default_model):

@@ -34,7 +34,12 @@ PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 # a column of WKT text (QGIS's "AS_WKT" export, PostGIS's ST_AsText) where the table has no coordinate pair
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
 # coordinate column pairs found automatically in tables (case-insensitive), in this order
-COORDINATE_PAIRS = (("lon", "lat"), ("longitude", "latitude"), ("lng", "lat"), ("long", "lat"), ("x", "y"))
+LON_NAMES, LAT_NAMES = ("lon", "longitude", "lng", "long"), ("lat", "latitude")  # degrees
+# the pairs looked for, in this order: every longitude name with every latitude name, then x/y
+COORDINATE_PAIRS = (("lon", "lat"), ("longitude", "latitude"),
+                    *((lon, lat) for lon in LON_NAMES for lat in LAT_NAMES
+                      if (lon, lat) not in (("lon", "lat"), ("longitude", "latitude"))),
+                    ("x", "y"))
 LONLAT = "EPSG:4326"
 # columns read as text from a CSV (case-insensitive): ids such as ZIP or FIPS codes keep their leading zeros
 ID_NAMES = ("region_id", "id", "geoid", "fid", "code", "site_id", "customer_id", "store_id", "name")
@@ -273,7 +278,8 @@ def coordinate_columns(
     found = coordinate_pair(frame, path)
     if found is None:
         raise InputError(
-            f"{path}: no coordinate columns found (looked for lon/lat, longitude/latitude, x/y, and for WKT geometry "
+            f"{path}: no coordinate columns found (looked for lon/longitude/lng/long with lat/latitude, x/y, and for "
+            "WKT geometry "
             f"in a column named {'/'.join(WKT_NAMES)}); {fix}; available: {truncated(list(frame.columns), 12)}"
             f"{sheet_note(frame)}"
         )
@@ -288,6 +294,19 @@ def named_alike(columns, name: str, path=None, option: str = "") -> list:
         raise InputError(f"{path or 'the data'}: columns {truncated(matches)} differ only in case, so which one is "
                          f"meant is unclear; name it with {option or 'its option'} (or rename the others)")
     return matches
+
+
+def found_coordinates(frame, path: Path, lon_column, lat_column) -> tuple[str, ...]:
+    """The coordinate columns of a table (as given or found; the reader has checked them), or of a
+    vector file a lon/lat-named pair of attribute columns, if any: never the demand or the id."""
+    if is_table(path):
+        if lon_column or lat_column or coordinate_pair(frame) is not None:
+            return coordinate_columns(frame, path, lon_column, lat_column)
+        return ()  # the reader took the geometry from a WKT column
+    try:
+        return coordinate_columns(frame.drop(columns=frame.geometry.name), path, None, None)
+    except InputError:
+        return ()
 
 
 def coordinate_pair(frame: pd.DataFrame, path=None) -> tuple[str, str] | None:

@@ -25,7 +25,7 @@ from pandas.api.types import is_numeric_dtype
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig, RegionsConfig, dotted_key
 from planner.inputs.geo import representative_lonlat, wrap_longitude
-from planner.inputs.io import ID_NAMES, named_alike, read_regions, require_columns
+from planner.inputs.io import ID_NAMES, found_coordinates, named_alike, read_regions, require_columns
 from planner.inputs.validate import (
     check_coordinates,
     check_demand_points,
@@ -243,7 +243,9 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     # the base column: for products with a demand_rate, and, where it is named, for the candidate rules
     rated = any(p.demand_column is None for p in config.products.values())
     needs_base = rated or source.demand_column is not None
-    id_column, base_column = resolve_columns(frame, source, needs_base)
+    coordinates = set(found_coordinates(frame, source.path, source.lon_column, source.lat_column))
+    named = {source.id_column, source.demand_column}
+    id_column, base_column = resolve_columns(frame.drop(columns=list(coordinates - named)), source, needs_base)
     numbered = id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns
     columns = {"id": None if numbered else id_column, "demand": base_column if needs_base else None}
     note_columns_taken(source, columns)

@@ -26,7 +26,7 @@ import numpy as np
 
 from planner.errors import InputError
 from planner.inputs.config import MAX_NUMBER, is_folder_name, read_model_config
-from planner.inputs.io import coordinate_columns, coordinate_pair, is_table, read_regions
+from planner.inputs.io import found_coordinates, is_table, read_regions
 from planner.inputs.paths import file_mode, missing_folders, remove_if_empty
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.regions import RegionSource, found_name_column, resolve_columns
@@ -66,19 +66,6 @@ def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_c
         keys["lon_column"], keys["lat_column"] = coordinates or (None, None)  # none: geometry read from WKT
         keys["crs"] = crs
     return {key: value for key, value in keys.items() if value is not None}
-
-
-def found_coordinates(frame, path: Path, lon_column, lat_column) -> tuple[str, ...]:
-    """The coordinate columns of a table (as given or found; the reader has checked them), or of a
-    vector file a lon/lat-named pair of attribute columns, if any."""
-    if is_table(path):
-        if lon_column or lat_column or coordinate_pair(frame) is not None:
-            return coordinate_columns(frame, path, lon_column, lat_column)
-        return ()  # the reader took the geometry from a WKT column
-    try:
-        return coordinate_columns(frame.drop(columns=frame.geometry.name), path, None, None)
-    except InputError:
-        return ()
 
 
 def write_model_template(
