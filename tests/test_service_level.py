@@ -223,6 +223,9 @@ def test_cli_writes_the_share_and_the_curve(tmp_path):
     assert summary["audit"]["violations"]["service_level"] <= 1e-6
     curve = pd.read_csv(tmp_path / "out" / "coverage.csv")
     assert curve["share_within"].iloc[-1] == pytest.approx(1.0)
+    flows = pd.read_csv(tmp_path / "out" / "flows.csv")
+    for km, share in summary["service"]["coverage_curve"]["standard"]:  # each point as flows.csv gives it
+        assert share == pytest.approx(flows.loc[flows["distance_km"] <= km, "quantity"].sum() / 30.0)
     assert "Service level and coverage curve" in (tmp_path / "out" / "report.html").read_text()
 
 

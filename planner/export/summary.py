@@ -45,12 +45,13 @@ def solve_sources(config, data, options, regions_path, region_columns: dict | No
 
 def service_block(run: Run, points: int = 21) -> dict[str, Any]:
     """``levels``: each product's service level with its achieved share; ``coverage_curve``: per
-    product, [distance_km, share of demand served within it] at ``points`` distances."""
+    product, [distance_km, share of demand served within it] at ``points`` distances (not rounded: the
+    last, the longest delivery, rounded down had a share of 1 that flows.csv gives only at the full figure)."""
     curve = run.tables.coverage_curve(points)
     return {
         "levels": run.tables.service_levels(run.problem),
         "coverage_curve": {
-            str(product): [[round(float(km), 3), float(share)] for km, share in zip(part["distance_km"],
+            str(product): [[float(km), float(share)] for km, share in zip(part["distance_km"],
                                                                                      part["share_within"], strict=True)]
             for product, part in curve.groupby("product")
         },
