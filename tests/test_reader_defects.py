@@ -367,6 +367,20 @@ def test_longitudes_written_in_0_to_360_come_back_in_plus_minus_180():
     assert lon == pytest.approx([-179.97, 178.44, -0.5])
 
 
+@pytest.mark.parametrize(("lon", "refused"), [(200.0, True), (185.0, False), (-175.0, False)])
+def test_a_longitude_far_past_180_among_negative_ones_is_refused(tmp_path, lon, refused):
+    """Marseille at 200° among rows at −5°…−3°: neither ±180° nor 0–360° data (it had become a region in
+    the North Pacific at −160°); a point just past 180° beside negative ones is data shifted across the
+    antimeridian, and stays."""
+    rows = [("Brest", -4.49, 48.39, 140_000), ("Nantes", -1.55, 47.22, 300_000), ("Marseille", lon, 43.3, 870_000)]
+    model = model_file(tmp_path, regions_csv(tmp_path / "fr.csv", rows))
+    if refused:
+        with pytest.raises(InputError, match=r"rows 3 have longitudes above 180° while others are negative"):
+            load(model)
+    else:
+        load(model)
+
+
 # --- defect 13: degrees given a projected CRS -----------------------------------------------------------
 
 

@@ -185,9 +185,15 @@ def _did_you_mean(values: pd.Series, value: str) -> str:
     return f" (did you mean '{near.iloc[0]}'?)" if len(near) else ""
 
 
+ANTIMERIDIAN_OVERSHOOT_DEG = 10.0  # longitudes up to 190° beside negative ones: shifted across the antimeridian
+
+
 def check_coordinates(frame: gpd.GeoDataFrame, path: Path, crs_given: str | None = None) -> None:
-    """Coordinates of a geographic CRS within ±180° longitude (up to 360° for 0–360 data) and ±90°
-    latitude: metres labelled as degrees, or latitude written first, are errors naming the rows. A
+    """Coordinates of a geographic CRS within ±180° longitude (up to 360° for 0–360 data, which has no
+    negative longitude; beside negative ones, a longitude may reach ``ANTIMERIDIAN_OVERSHOOT_DEG`` past
+    180°: data shifted across the antimeridian) and ±90° latitude: metres
+    labelled as degrees, latitude written first, or a mix of the two longitude conventions are errors
+    naming the rows. A
     projected CRS on data that look like degrees (all within ±180/±90 and spanning under
     DEGREES_AS_METRES_SPAN metres) is a warning; ``crs_given``: the CRS came from --crs/regions.crs."""
     if frame.crs is None or frame.empty:
@@ -206,6 +212,13 @@ def check_coordinates(frame: gpd.GeoDataFrame, path: Path, crs_given: str | None
                "it in the file)")
         raise InputError(
             f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90° for {frame.crs.to_string()}; {fix}"
+        )
+    # wholly east of 180° + the overshoot: 0–360° data, which has no negative longitude
+    beyond = (bounds["minx"] > 180 + ANTIMERIDIAN_OVERSHOOT_DEG).to_numpy()
+    if beyond.any() and (bounds["minx"] < 0).any():
+        raise InputError(
+            f"{path}: rows {truncated(file_rows(frame, beyond))} have longitudes above 180° while others are negative, "
+            "so they are neither ±180° nor 0–360° data; write every longitude within ±180° (or all within 0–360°)"
         )
 
 
