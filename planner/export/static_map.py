@@ -397,7 +397,8 @@ def _occupancy(panel: _Panel, sites: gpd.GeoDataFrame, view, columns: int = 96,
     cells = shapely.box(x0.ravel(), y0.ravel(), x1.ravel(), y1.ravel())
     geoms = np.asarray(panel.regions.geometry.array, dtype=object)
     markers = shapely.area(geoms) == 0  # points (and lines) are drawn as markers
-    geoms = np.where(markers, shapely.buffer(geoms, 1.5 * (xs[1] - xs[0])), geoms)
+    geoms = geoms.copy()  # only the markers are buffered (buffering every polygon took seconds, in one C call)
+    geoms[markers] = shapely.buffer(geoms[markers], 1.5 * (xs[1] - xs[0]))
     if len(panel.site_rows):
         site_points = np.asarray(sites.iloc[panel.site_rows].to_crs(panel.crs).geometry.array, dtype=object)
         geoms = np.concatenate([geoms, shapely.buffer(site_points, 1.5 * (xs[1] - xs[0]))])
