@@ -163,7 +163,8 @@ def _after_the_run(kept: list[str]):
 
 @contextmanager
 def handle_signals(until_exit: bool = False):
-    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` while inside (main thread only);
+    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` while inside (main thread only), unless the
+    caller ignores them (they stay ignored);
     ``until_exit`` (the program's own run): afterwards they end the process with their line and code
     (:func:`_after_the_run`) instead of the handlers before."""
     if threading.current_thread() is not threading.main_thread():
@@ -172,7 +173,11 @@ def handle_signals(until_exit: bool = False):
     STOP.clear()
     _ended.clear()
     _state.update(signal=None, count=0, insisting=False, kept=[])
-    previous = {number: signal.signal(number, _on_signal) for number in HANDLED}
+    # a signal the caller ignores (nohup's SIGHUP, SIGINT of a script's background job) stays ignored
+    previous = {number: signal.getsignal(number) for number in HANDLED}
+    for number, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(number, _on_signal)
     previous_hook = sys.unraisablehook
     sys.unraisablehook = _quiet_about_interrupted(previous_hook)
     try:

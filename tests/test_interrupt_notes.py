@@ -136,3 +136,20 @@ def test_a_signal_ignored_before_the_run_stays_ignored_after_it():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "done" and not done.stderr
+
+
+@pytest.mark.parametrize("name", ["SIGHUP", "SIGINT"])
+def test_a_signal_ignored_before_the_run_stays_ignored_during_it(name):
+    """Under nohup SIGHUP is ignored, and a script's background job starts with SIGINT ignored: the run
+    must go on when it comes (it had ended with exit 129 or 130, its solve lost)."""
+    script = (
+        "import os, signal\n"
+        "from planner.interrupt import handle_signals\n"
+        f"signal.signal(signal.{name}, signal.SIG_IGN)\n"
+        "with handle_signals(until_exit=True):\n"
+        f"    os.kill(os.getpid(), signal.{name})\n"
+        "    print('went on')\n"
+        f"print(signal.getsignal(signal.{name}) is signal.SIG_IGN)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.split() == ["went", "on", "True"] and not done.stderr
