@@ -68,6 +68,21 @@ def test_an_interrupted_sweep_says_its_finished_scenarios_are_kept(tmp_path):
     assert (out / "scenarios" / "abc" / "row.json").is_file()
 
 
+def test_an_interrupted_sweep_leaves_the_users_empty_folder_empty(tmp_path):
+    """Nothing finished in an existing empty folder: it is left as it was, without the planner's marker
+    (a marker left behind had let a later sweep overwrite a file the user then put there)."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    with handle_signals():
+        with pytest.raises(KeyboardInterrupt):
+            with folder_in_place(out):
+                (out / "scenarios" / "abc").mkdir(parents=True)
+                raise KeyboardInterrupt
+        STOP.set()
+        assert str(interruption()) == "interrupted by Ctrl-C; nothing written"
+    assert out.is_dir() and list(out.iterdir()) == []
+
+
 def test_a_sweep_into_a_solve_folder_is_refused(tmp_path):
     """Written in place, a sweep would leave the solve's summary, tables and maps beside its own."""
     out = tmp_path / "solved"

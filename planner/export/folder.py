@@ -446,7 +446,8 @@ def staged_folder(out: Path, staging: Path | None = None) -> Iterator[Path]:
 def folder_in_place(out: Path) -> Iterator[Path]:
     """An output folder written in place over many steps (a sweep, which a rerun resumes): checked
     like any output folder, created and marked. On failure the staging folders left inside (by killed
-    workers) are removed, and so is the folder when this run created it and nothing was finished in it.
+    workers) are removed, and so is the folder when this run created it and nothing was finished in it (an
+    existing empty folder it marked is left empty again).
     A folder of the planner's that holds a single solve's outputs (``summary.json``) is refused: written
     in place, its old files would stay beside the new ones."""
     out = Path(out)
@@ -456,10 +457,12 @@ def folder_in_place(out: Path) -> Iterator[Path]:
                          "or alternatives'); choose another --out (or remove that folder)")
     created = not out.exists()
     made = missing_folders(out.absolute().parent)
+    marked = False  # this run marked an existing empty folder: on failure it is left empty again
     try:
         out.mkdir(parents=True, exist_ok=True)
         if not is_planner_output(out):
             write_marker(out)
+            marked = True
     except OSError as error:
         remove_if_empty([out, *made] if created else made)
         raise InputError(f"{out}: output folder is not writable ({error.strerror}); choose another --out") from None
@@ -468,11 +471,17 @@ def folder_in_place(out: Path) -> Iterator[Path]:
     except BaseException:
         for folder in [out, *(p for p in out.iterdir() if p.is_dir() and not p.is_symlink())]:
             remove_stale_staging(folder)
-        if created and _holds_nothing_but_the_marker(out):
+        if not _holds_nothing_but_the_marker(out):
+            note_kept(f"what was finished is kept in {out} (a rerun goes on from it)")
+        elif created:
             shutil.rmtree(out, ignore_errors=True)
             remove_if_empty(made)
-        elif not _holds_nothing_but_the_marker(out):
-            note_kept(f"what was finished is kept in {out} (a rerun goes on from it)")
+        elif marked:  # the user's empty folder, as it was (a marker left in it would let a later run overwrite)
+            for child in out.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                elif child.name == MARKER:
+                    child.unlink(missing_ok=True)
         raise
 
 
