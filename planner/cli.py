@@ -27,7 +27,7 @@ from pathlib import Path
 
 import click
 
-from planner.errors import InfeasibleError, InputError, PlannerError, SolverError, truncated
+from planner.errors import InfeasibleError, InputError, PlannerError, SolverError, full_disk_cause, truncated
 from planner.interrupt import Interrupted, handle_signals, interruption, remove_library_temporary_files
 from planner.logs import current_study_part
 
@@ -229,7 +229,7 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
         shown = name if len(name) <= 60 else name[:59] + "…"
         line, code = f"{shown}: the path ({len(os.fsencode(name)):,} bytes) or one of its names is too long for the " \
                      "file system; choose a shorter path", 2
-    elif (full := _full_disk(error)) is not None:
+    elif (full := full_disk_cause(error)) is not None:
         where = f" writing {full.filename}" if full.filename else ""
         line, code = f"no space left on the device{where} ({full.strerror}); free some space or choose another " \
                      "--out", 2
@@ -248,18 +248,6 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
         remove_library_temporary_files()
         os._exit(code)
     sys.exit(code)
-
-
-def _full_disk(error: BaseException) -> OSError | None:
-    """The 'no space left' (or quota) OSError behind ``error``: itself, or what it was raised from or
-    while handling (a PDF writer's AttributeError had hidden the full disk under it)."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-            return error
-        error = error.__cause__ or error.__context__
-    return None
 
 
 def _save_details(error: BaseException) -> str:

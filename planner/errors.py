@@ -5,6 +5,7 @@ no solution, 2 for bad input; an interrupt (``planner.interrupt.Interrupted``, n
 input) exits 130 for Ctrl-C and 143 for SIGTERM, and any other exception is an internal error (1).
 """
 
+import errno
 import re
 
 
@@ -74,3 +75,15 @@ def read_input_bytes(path, what: str, option: str) -> bytes:
 class NoSolutionInTimeError(SolverError):
     """The time limit ended the solve before any feasible network was found (exit code 1): the
     instance may well have one; more time may find it."""
+
+
+def full_disk_cause(error: BaseException | None) -> OSError | None:
+    """The 'no space left' (or quota) OSError behind ``error``: itself, or what it was raised from or
+    while handling (a PDF writer's AttributeError had hidden the full disk under it)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return error
+        error = error.__cause__ or error.__context__
+    return None

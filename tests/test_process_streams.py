@@ -111,3 +111,20 @@ def test_a_gis_write_failing_on_a_full_disk_is_an_oserror(tmp_path, monkeypatch)
     monkeypatch.setattr(folder.shutil, "disk_usage", lambda path: usage(10**9, 0, 10**9))
     with pytest.raises(RuntimeError):  # space left: the library's error is not a full disk
         folder.write_gis_layer(layer, tmp_path / "network.gpkg", "regions")
+
+
+def test_a_full_disk_while_writing_the_outputs_names_the_out_folder(tmp_path, capsys):
+    """matplotlib's full-disk error (a zlib flush) names no file, and one from a GIS write names the staging
+    folder's: the line names --out, and nothing is left behind."""
+    from planner.export.folder import staged_folder
+
+    out = tmp_path / "results"
+    for filename in (None, "x/.results.tmp-1/network.gpkg"):
+        with pytest.raises(OSError) as caught, staged_folder(out):
+            raise RuntimeError("zlib flush") from OSError(errno.ENOSPC, "No space left on device", filename)
+        with pytest.raises(SystemExit) as stop:
+            _exit_for(caught.value, debug=False)
+        assert stop.value.code == 2
+        assert capsys.readouterr().err == (f"error: no space left on the device writing {out} (No space left on "
+                                           "device); free some space or choose another --out\n")
+        assert os.listdir(tmp_path) == []

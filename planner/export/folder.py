@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.errors import InputError, truncated
+from planner.errors import InputError, full_disk_cause, truncated
 from planner.export.interactive_map import write_interactive_map
 from planner.export.layers import (
     flow_layer,
@@ -431,14 +431,18 @@ def _remove_moved_aside(old: Path, out: Path) -> None:
 @contextmanager
 def staged_folder(out: Path, staging: Path | None = None) -> Iterator[Path]:
     """Yield a marked temporary folder beside ``out``; on success it replaces ``out`` (see
-    :func:`check_output_dir`), on failure it is removed."""
+    :func:`check_output_dir`), on failure it is removed; a full disk is raised as an OSError naming
+    ``out``."""
     out = Path(out)
     staging = staging or prepare_output_dir(out)
     try:
         yield staging
         _commit(staging, out)
-    except BaseException:
+    except BaseException as error:
         _discard(staging)
+        full = full_disk_cause(error)
+        if full is not None:  # named by --out: a library's error names no file, or the staging folder's
+            raise OSError(full.errno, full.strerror, str(out)) from error
         raise
 
 
