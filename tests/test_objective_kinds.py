@@ -343,6 +343,14 @@ def test_the_report_and_the_workbook_state_the_kinds_measure_not_money(tmp_path)
     summary_sheet = pd.read_excel(out / "results.xlsx", sheet_name="summary").set_index("item")
     assert summary_sheet.loc["objective", "unit"] == "units·km/yr"
     assert "cost (units·km/yr)" in pd.read_excel(out / "results.xlsx", sheet_name="costs").columns
+    # the solver and audit rows, the facility table, the tables' sheets and the map's legend too
+    solver_rows = html[html.index("<td>objective</td>"):html.index("relative difference")]
+    assert "units·km/yr" in solver_rows and "USD" not in solver_rows
+    assert "fixed cost (units·km/yr)" in html
+    for sheet, column in (("sites", "fixed_cost"), ("flows", "transport_cost"), ("regions", "unmet_cost")):
+        assert f"{column} (units·km/yr)" in pd.read_excel(out / "results.xlsx", sheet_name=sheet).columns
+    page = (out / "map.html").read_text()
+    assert "cost to serve (km, quantiles)" in page and '"per_year":"units·km/yr"' in page
 
 
 def _p_median_on_the_equator(tmp_path, p, lines: str = ""):

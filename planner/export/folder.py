@@ -528,7 +528,7 @@ def write_outputs(
         draw_maps(regions, sites, flows, run.problem.type_ids, title, staging, **supply)
         write_interactive_map(
             regions, sites, flows, run.problem.type_ids, title, staging / "map.html",
-            basemap=basemap, currency=run.problem.currency, **supply,
+            basemap=basemap, currency=run.problem.currency, kind=run.problem.objective_kind, **supply,
         )
         so_far = time.perf_counter() - started
         written = dataclasses.replace(run, timing=run.timing.with_phase(TABLES_AND_MAPS_PHASE, so_far))

@@ -38,6 +38,7 @@ import shapely
 from planner.errors import InputError
 from planner.export.charts import NO_DEMAND_COLOUR, OTHER_TYPE_COLOUR, UNMET_COLOUR, type_colours
 from planner.export.static_map import INBOUND_COLOUR, material_colours
+from planner.export.summary import kind_unit
 from planner.inputs.geo import LONLAT, has_finite_geometry
 
 logger = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ def _cost_classes(cost: pd.Series) -> tuple[np.ndarray, list[float]]:
 
 
 def _region_data(
-    regions: gpd.GeoDataFrame, type_ids: tuple[str, ...], currency: str, cut: float | None
+    regions: gpd.GeoDataFrame, type_ids: tuple[str, ...], per_unit: str, cut: float | None
 ) -> tuple[dict, list[dict]]:
     """The regions as a GeoJSON FeatureCollection and the three colourings with their legends."""
     table = _region_table(regions)
@@ -179,7 +180,7 @@ def _region_data(
     colourings = [
         _served_colouring(table["served_by"], type_ids),
         _unmet_colouring(table["unmet_share"], has_demand),
-        _cost_colouring(table["cost_to_serve"], has_demand, currency),
+        _cost_colouring(table["cost_to_serve"], has_demand, per_unit),
     ]
     index = np.column_stack([colour_index for colour_index, _ in colourings])
     geometry = _region_geometries(regions, cut)
@@ -253,7 +254,7 @@ def _unmet_colouring(unmet_share: pd.Series, has_demand: np.ndarray) -> tuple[np
     return index, _layer("Regions: share unmet", "Regions: share of demand unmet", colours, legend)
 
 
-def _cost_colouring(cost: pd.Series, has_demand: np.ndarray, currency: str) -> tuple[np.ndarray, dict]:
+def _cost_colouring(cost: pd.Series, has_demand: np.ndarray, per_unit: str) -> tuple[np.ndarray, dict]:
     """By quantile class of the cost to serve (one class when all costs are equal)."""
     cost_class, edges = _cost_classes(cost.where(has_demand))
     colours = COST_COLOURS[: max(len(edges) - 1, 1)] + [NO_DEMAND_COLOUR]
@@ -261,7 +262,7 @@ def _cost_colouring(cost: pd.Series, has_demand: np.ndarray, currency: str) -> t
     legend = [[colours[i], f"{edges[i]:,.2f}–{edges[i + 1]:,.2f}"] for i in range(len(edges) - 1)]
     if not has_demand.all():
         legend.append([NO_DEMAND_COLOUR, "no demand"])
-    title = f"Regions: cost to serve ({currency}/unit, quantiles)"
+    title = f"Regions: cost to serve ({per_unit}, quantiles)"
     return index, _layer("Regions: cost to serve", title, colours, legend)
 
 
@@ -450,6 +451,7 @@ def interactive_map_html(
     currency: str = "currency",
     suppliers: gpd.GeoDataFrame | None = None,
     inbound: gpd.GeoDataFrame | None = None,
+    kind: str = "cost",
 ) -> str:
     """The page as a string; see :func:`write_interactive_map`."""
     regions = _in_lonlat(regions, "regions")
@@ -460,11 +462,15 @@ def interactive_map_html(
     cut = longitude_cut(shapely.get_coordinates(np.concatenate(everything))[:, 0])
     if cut is not None:
         logger.info("map: the data crosses the antimeridian; longitudes east of %.1f° are drawn west of -180°", cut)
-    region_collection, region_layers = _region_data(regions, tuple(type_ids), currency, cut)
+    per_year, per_unit = (kind_unit(unit, kind).replace("currency", currency)
+                          for unit in ("currency/yr", "currency/unit"))
+    region_collection, region_layers = _region_data(regions, tuple(type_ids), per_unit, cut)
     site_columns, site_legend = _site_data(sites, tuple(type_ids), cut)
     data = {
         "title": str(title),
         "currency": currency,
+        "per_year": per_year,
+        "per_unit": per_unit,
         "basemap": OSM_TILES if basemap else None,
         "regions": region_collection,
         "region_layers": region_layers,
@@ -498,16 +504,18 @@ def write_interactive_map(
     currency: str = "currency",
     suppliers: gpd.GeoDataFrame | None = None,
     inbound: gpd.GeoDataFrame | None = None,
+    kind: str = "cost",
 ) -> None:
     """Write ``map.html`` to ``path``: one self-contained file that works offline.
 
     ``regions``, ``sites`` and ``flows`` are the layers of :mod:`planner.export.layers` (any CRS;
     they are drawn in lon/lat). ``basemap=True`` adds OpenStreetMap tiles, the only outside
-    requests the page can make. ``currency`` labels the money figures in the popups. ``suppliers``
+    requests the page can make. ``currency`` labels the money figures in the popups; ``kind``, a classic
+    ``[objective] kind``, labels the cost figures in its measure instead. ``suppliers``
     and ``inbound`` (:func:`~planner.export.layers.supplier_layer`, :func:`~planner.export.layers.inbound_layer`;
     None without suppliers) add the layers "Suppliers" and "Inbound flows".
     """
     page = interactive_map_html(regions, sites, flows, type_ids, title, basemap=basemap, currency=currency,
-                                suppliers=suppliers, inbound=inbound)
+                                suppliers=suppliers, inbound=inbound, kind=kind)
     Path(path).write_text(page, encoding="utf-8")
     logger.info("wrote %s (%.0f kB)", path, len(page.encode("utf-8")) / 1000)

@@ -41,6 +41,7 @@ from planner.export.charts import (
 )
 from planner.export.layers import inbound_layer, supplier_layer
 from planner.export.static_map import draw_map
+from planner.export.summary import measure_unit
 from planner.model.arrays import share_text
 from planner.pipeline import Run
 from planner.problem import Problem
@@ -272,7 +273,6 @@ def _map_section(run: Run, regions, sites, flows, title: str, map_png: Path | No
 
 def _facility_section(run: Run) -> str:
     sites = run.tables.sites.sort_values(["facility_type", "production"], ascending=[True, False])
-    currency = run.problem.currency
     rows = [
         [
             esc(s.site_id), esc(s.facility_type), num(s.modules),
@@ -282,7 +282,7 @@ def _facility_section(run: Run) -> str:
         for s in sites.itertuples(index=False)
     ]
     header = ["site", "type", "modules", "capacity (units/yr)", "production (units/yr)", "utilisation",
-              f"fixed cost ({currency}/yr)", "lon", "lat"]
+              f"fixed cost ({measure_unit('currency/yr', run.problem)})", "lon", "lat"]
     if not rows:
         return "<h2>Facilities</h2><p>No facility is open.</p>"
     return f"<h2>Facilities ({len(rows)} open)</h2>" + html_table(header, rows, text=(0, 1))
@@ -506,6 +506,7 @@ def _network_table(problem: Problem) -> str:
 
 def _solver_section(summary: dict) -> str:
     currency = summary.get("currency") or ""
+    objective_unit = ((summary.get("units") or {}).get("objective") or "currency/yr").replace("currency", currency)
     gap = summary.get("mip_gap")
     solver = summary.get("solver") or {}
     rows = [
@@ -513,8 +514,8 @@ def _solver_section(summary: dict) -> str:
         *([["status of the network's evaluation (network fixed)", esc(summary["evaluation_status"])]]
           if "evaluation_status" in summary else []),
         ["termination", esc(summary.get("termination"))],
-        ["objective", num(summary.get("objective"), 2, f"{currency}/yr")],
-        ["best bound", num(summary.get("best_bound"), 2, f"{currency}/yr")],
+        ["objective", num(summary.get("objective"), 2, objective_unit)],
+        ["best bound", num(summary.get("best_bound"), 2, objective_unit)],
         ["gap", pct(gap, 3)],
         ["gap tolerance", pct(summary.get("mip_gap_tolerance"), 3)],
         ["solver", esc(solver.get("name"))],
@@ -530,8 +531,8 @@ def _solver_section(summary: dict) -> str:
         ["result", f'<strong class="{"ok" if passed else "bad"}">{verdict}</strong>'],
         ["failed checks", esc(", ".join(audit.get("failures") or [])) or "none"],
         ["max violation", _sci(audit.get("max_violation"))],
-        ["objective recomputed", num(audit.get("objective_recomputed"), 2, f"{currency}/yr")],
-        ["objective reported", num(audit.get("objective_reported"), 2, f"{currency}/yr")],
+        ["objective recomputed", num(audit.get("objective_recomputed"), 2, objective_unit)],
+        ["objective reported", num(audit.get("objective_reported"), 2, objective_unit)],
         ["relative difference", _sci(audit.get("objective_relative_difference"))],
     ]
     violation_rows = [[esc(name), _sci(value)] for name, value in (audit.get("violations") or {}).items()]

@@ -43,6 +43,24 @@ def solve_sources(config, data, options, regions_path, region_columns: dict | No
     }
 
 
+# per unit of demand, what a classic kind's cost columns hold (the cost to serve of a region)
+KIND_PER_UNIT = {"p_median": "km", "p_center": "km", "max_covering": "uncovered units per unit",
+                 "set_covering": "facilities per unit"}
+
+
+def kind_unit(unit: str, kind: str) -> str:
+    """A money unit of the tables ('currency/yr', 'currency/unit') in a classic ``[objective] kind``'s
+    measure (its cost columns hold that, not money); as it is for ``cost``."""
+    if kind == "cost":
+        return unit
+    return unit.replace("currency/yr", OBJECTIVE_UNITS[kind]).replace("currency/unit", KIND_PER_UNIT[kind])
+
+
+def measure_unit(unit: str, problem) -> str:
+    """:func:`kind_unit` with the word 'currency' replaced by the run's currency."""
+    return kind_unit(unit, problem.objective_kind).replace("currency", problem.currency)
+
+
 def service_block(run: Run, points: int = 21) -> dict[str, Any]:
     """``levels``: each product's service level with its achieved share; ``coverage_curve``: per
     product, [distance_km, share of demand served within it] at ``points`` distances (not rounded: the

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.export.summary import build_summary, clean_for_json
+from planner.export.summary import build_summary, clean_for_json, kind_unit
 from planner.pipeline import Run
 from planner.problem import Problem
 from planner.studies.compare import Comparison
@@ -231,17 +231,28 @@ def inputs_sheet(problem: Problem) -> pd.DataFrame:
 
 def solve_sheets(run: Run, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """The sheets of one solve: summary, sites, flows, inbound (only with suppliers), regions, costs, inputs."""
-    inbound = {} if run.tables.inbound is None else {"inbound": run.tables.inbound}
+    inbound = {} if run.tables.inbound is None else {"inbound": in_measure(run.tables.inbound, run.problem)}
     return {
         "summary": summary_sheet(summary),
-        "sites": run.tables.sites,
-        "flows": run.tables.flows,
+        "sites": in_measure(run.tables.sites, run.problem),
+        "flows": in_measure(run.tables.flows, run.problem),
         **inbound,
-        "regions": run.tables.regions,
+        "regions": in_measure(run.tables.regions, run.problem),
         "costs": costs_sheet(summary.get("costs") or run.tables.cost_parts(),
                              (summary.get("units") or {}).get("costs", "currency/yr")),
         "inputs": inputs_sheet(run.problem),
     }
+
+
+def in_measure(frame: pd.DataFrame, problem: Problem) -> pd.DataFrame:
+    """``frame`` (not copied) with the units of its money columns in the run's measure
+    (:func:`planner.export.summary.kind_unit`): a classic kind's cost columns do not hold money."""
+    if problem.objective_kind == "cost":
+        return frame
+    labelled = frame.copy(deep=False)
+    units = {column: kind_unit(unit, problem.objective_kind) for column, unit in frame.attrs.get("unit", {}).items()}
+    labelled.attrs = {**frame.attrs, "unit": units}
+    return labelled
 
 
 def write_solve_workbook(path: Path, run: Run, summary: dict[str, Any]) -> Path:

@@ -48,6 +48,8 @@
     map.createPane(pane[0]).style.zIndex = pane[1];
   });
   var currency = data.currency;
+  var perYear = data.per_year || currency + "/yr";  // a classic objective kind's measure, or money
+  var perUnit = data.per_unit || currency + "/unit";
 
   // regions: one GeoJSON layer per colouring, shown as base layers (one at a time)
   var regionLayers = data.region_layers.map(function (spec, position) {
@@ -77,7 +79,7 @@
             ["served by", p.served_by],
             ["demand", number(p.demand, "units/yr")],
             ["unmet", percent(p.unmet_share)],
-            ["cost to serve", number(p.cost_to_serve, currency + "/unit")],
+            ["cost to serve", number(p.cost_to_serve, perUnit)],
           ]);
         });
       },
@@ -101,7 +103,7 @@
           ["product", flows.product[i]],
           ["quantity", number(flows.quantity[i], "units/yr")],
           ["distance", number(flows.distance_km[i], "km")],
-          ["cost", number(flows.cost[i], currency + "/yr")],
+          ["cost", number(flows.cost[i], perYear)],
         ]);
       });
       flowLayer.addLayer(line);
@@ -128,7 +130,7 @@
           ["capacity", sites.capacity[i] === null ? "unlimited" : number(sites.capacity[i], "units/yr")],
           ["production", number(sites.production[i], "units/yr")],
           ["utilisation", percent(sites.utilization[i])],
-          ["fixed cost", number(sites.fixed_cost[i], currency + "/yr")],
+          ["fixed cost", number(sites.fixed_cost[i], perYear)],
         ]);
       });
       siteLayer.addLayer(marker);
