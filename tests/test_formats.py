@@ -662,3 +662,41 @@ def test_token_positions_and_lines_count_the_whole_file(tmp_path):
     assert known_optimum(read_known_optima(write(tmp_path, "k.csv", ",".join(OPTIMA_COLUMNS) + "\nholmberg_p1,sscflp,,"
                                                  "8848,optimal,sscflp/p1\n")),
                          instance="p1", file_name="p1.gz", problem="sscflp", params={}) == 8848
+
+
+def _same_problem(a, b) -> None:
+    for name in ("opening_cost", "module_capacity", "demand", "arc_unit_cost", "arc_option", "arc_region"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+@pytest.mark.parametrize(("reader", "relative"), [
+    (read_orlib_cap, "orlib_cap/cap41.txt"), (read_sscflp, "sscflp/p1"), (read_pmed, "pmed/pmed1.txt"),
+    (read_uflib, "uflib/M/O/MO1"), (read_uflib, "uflib/GalvaoRaggi/50/50.1"),
+])
+@pytest.mark.parametrize("variant", ["ctrl_z", "name_line"])
+def test_a_dos_end_of_file_byte_and_a_name_line_are_read_past(tmp_path, reader, relative, variant):
+    """Copies of every layout that end with DOS's Ctrl-Z, or open with UflLib's 'FILE: name' line, read
+    as the file itself (they had been refused, or an M instance with a name line read as the simple
+    layout)."""
+    original = SHARED_BENCHMARKS / relative
+    if not original.exists():
+        pytest.skip(f"{original} not found")
+    data = original.read_bytes()
+    if variant == "ctrl_z":
+        data = data + b"\x1a"
+    elif not data.lstrip().upper().startswith(b"FILE:"):
+        data = b"FILE: " + original.name.encode() + b"\r\n" + data
+    copy = tmp_path / original.name
+    copy.write_bytes(data)
+    _same_problem(reader(copy), reader(original))
+
+
+def test_a_simple_file_without_its_name_line_reads_counts_written_with_a_point(tmp_path):
+    original = SHARED_BENCHMARKS / "uflib/GalvaoRaggi/50/50.1"
+    if not original.exists():
+        pytest.skip(f"{original} not found")
+    lines = original.read_text(encoding="latin-1").splitlines()
+    n, m, zero = lines[1].split()
+    copy = tmp_path / "50.1"
+    copy.write_text("\n".join([f"{n}. {m}. {zero}", *lines[2:]]) + "\n", encoding="latin-1")
+    _same_problem(read_uflib(copy), read_uflib(original))

@@ -3,7 +3,9 @@ the checks on its values, and its instance name.
 
 Token rule (all formats): split the file on whitespace and convert each token with ``float()``, so
 ``7500.``, ``.00000``, ``+32.5`` and CRLF line endings need no special case; NUL bytes (padding
-left by some copies) count as whitespace, and a UTF-8 byte-order mark at the start is skipped. The
+left by some copies) and Ctrl-Z (DOS's end of file) count as whitespace, a UTF-8 byte-order mark at the
+start is skipped, and so is a first line starting with ``FILE:`` (a name line) in the layouts other than
+UflLib's simple one. The
 line layout is never relied on. Every error is an :class:`~planner.errors.InputError` naming the
 file, the token or count, and what was expected.
 
@@ -52,6 +54,8 @@ CGROUP_LIMITS = (  # (limit, usage) files of cgroup v2 and v1
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 GZIP_MAGIC = b"\x1f\x8b"
+DOS_END_OF_FILE = "\x1a"  # Ctrl-Z, which old DOS copies end with: whitespace, as NUL padding
+FILE_HEADER = "FILE:"  # UflLib's name line, which some copies of the other layouts carry too
 GZIP_BLOCK = 16 << 20  # bytes decompressed between memory checks
 
 
@@ -74,7 +78,7 @@ def read_text(path: Path) -> str:
             raise InputError(f"{path}: starts as UTF-16 text but cannot be decoded ({error.reason} at byte "
                              f"{error.start:,}); save it as plain text (UTF-8 or ASCII)") from None
     data = data.removeprefix(UTF8_BOM)
-    return data.decode("latin-1").replace("\x00", " ")
+    return data.decode("latin-1").replace("\x00", " ").replace(DOS_END_OF_FILE, " ")
 
 
 def _gunzipped(data: bytes, path: Path) -> bytes:
@@ -203,8 +207,13 @@ def check_magnitude(values: np.ndarray, path: Path, item: str, what: str) -> Non
 
 
 def read_tokens(path: Path) -> list[str]:
-    """The whitespace-separated tokens of ``path`` (NUL bytes count as whitespace)."""
-    tokens = read_text(path).split()
+    """The whitespace-separated tokens of ``path`` (NUL and Ctrl-Z bytes count as whitespace), without a
+    first line that starts with ``FILE:`` (a name line, as UflLib's)."""
+    text = read_text(path)
+    if text.lstrip()[:len(FILE_HEADER)].upper() == FILE_HEADER:
+        text = text.lstrip().replace("\r", "\n").partition("\n")[2]
+        logger.info("%s: its first line, 'FILE: …', is a name line and is skipped", path)
+    tokens = text.split()
     if not tokens:
         raise InputError(f"{path}: file is empty")
     return tokens

@@ -73,7 +73,7 @@ def read_uflib(path: Path) -> Problem:
     path = Path(path)
     text = read_text(path)
     tokens = text.split()
-    if text.lstrip().upper().startswith(HEADER):
+    if text.lstrip().upper().startswith(HEADER) and not _orlib_after_name_line(text):
         header_tokens = _header_length(text, tokens)
         opening_cost, total_cost = _parse_simple(tokens[header_tokens:], path, header_tokens=header_tokens)
         layout = "simple"
@@ -133,13 +133,29 @@ def _parse_simple(tokens: list[str], path: Path, *, header_tokens: int) -> tuple
     return opening_cost, total_cost
 
 
+def _orlib_after_name_line(text: str) -> bool:
+    """Whether the lines after a ``FILE:`` line fit the OR-Library layout exactly ('m n', m lines
+    'capacity cost', then per customer its demand and m costs) and not the simple one's count (an M
+    instance with a name line)."""
+    tokens = text.lstrip().replace("\r", "\n").partition("\n")[2].split()
+    try:
+        m, n = float(tokens[0]), float(tokens[1])
+    except (ValueError, IndexError):
+        return False
+    fits = m.is_integer() and n.is_integer() and m >= 1 and n >= 1 and len(tokens) == 2 + 2 * m + n * (1 + m)
+    return fits and len(tokens) != 3 + m * (2 + n)  # 'n m 0' and rows 'i f_i c_i1 … c_im' would count as many
+
+
 def _simple_without_header(tokens: list[str]) -> bool:
     """Whether ``tokens`` fit the simple format exactly: 'n m 0', then n rows of 2 + m numbers whose first
     is a label, the labels 1 … n each once (an OR-Library layout file has its fixed costs there)."""
     try:
-        n_sites, n_customers, zero = int(tokens[0]), int(tokens[1]), float(tokens[2])
+        sites, customers, zero = float(tokens[0]), float(tokens[1]), float(tokens[2])  # '8.' is a count too
     except (ValueError, IndexError):
         return False
+    if not (sites.is_integer() and customers.is_integer()):
+        return False
+    n_sites, n_customers = int(sites), int(customers)
     if zero != 0 or n_sites < 1 or n_customers < 1 or len(tokens) != 3 + n_sites * (2 + n_customers):
         return False
     labels = tokens[3::2 + n_customers]
