@@ -11,17 +11,21 @@ function of :data:`CHECKS` returns its violations (≥ 0; units/yr unless stated
   product) arc, so the type makes the product and every delivery radius holds; ``radius_km``
   (distance − product radius).
 * :func:`check_sites`: ``closed_sites``, no flow leaves a facility that is not in the sites table;
-  ``capacity``, production ≤ modules × module capacity; ``modules`` within [min, max].
+  ``capacity``, production ≤ modules × module capacity; ``modules`` whole and within [min, max].
 * :func:`check_structure`: ``one_type_per_site``, ``facility_counts``, ``forced_open``,
   ``capex_budget``, ``single_sourcing``.
-* :func:`check_co2_and_service`: ``co2_cap`` (t CO2/yr over the cap) and ``unmet_limit`` (unmet
-  units/yr over a product's limit).
+* :func:`check_co2_and_service`: ``co2_cap`` (t CO2/yr over the cap, recomputed from the input arcs)
+  and ``unmet_limit`` (unmet units/yr over a product's limit).
 * :func:`check_service_level`: ``service_level`` (units/yr a product's service level requires within
   its distance/time limit that the flows do not deliver within it, judged by the input arc's km and minutes).
 * :func:`check_revenue`: ``revenue`` (the flows' revenue against price × quantity of their arcs).
 * :func:`check_supply`: ``inbound_arcs``, ``material_balance`` (material in = the flows' production
   × bill of materials, per facility and material), ``supplier_capacity`` (units of material/yr).
-* :func:`check_setups`: ``setup_paid`` (currency/yr of setups that flows need and the sites lack).
+* :func:`check_setups`: ``setup_paid`` (currency/yr of setups that flows need and their facility's row
+  of the sites table lacks).
+* :func:`check_table_figures`: ``co2_table``, ``cost_parts`` and ``table_figures``: the CO2, cost parts,
+  demand, distances, production and capacity the summary, report and maps show agree with the inputs
+  (relative differences).
 
 ``objective`` (:func:`recompute_objective`, :func:`objective_differs`): Σ fixed_cost + setups +
 Σ flow cost + Σ unmet × penalty + inbound cost (:func:`inbound_cost`), each recomputed from unit
@@ -103,6 +107,7 @@ def _arc_keys(problem: Problem) -> pd.DataFrame:
             "region_id": problem.region_ids[problem.arc_region],
             "product": np.asarray(problem.product_ids, dtype=object)[problem.arc_product],
             "unit_cost": problem.arc_unit_cost,
+            "arc_co2_t": problem.arc_co2_t,
             "arc_distance_km": problem.arc_distance_km,
             "arc_minutes": problem.arc_minutes,
             "arc_factor": problem.arc_demand_factor,
@@ -210,7 +215,7 @@ def check_eligible_arcs(problem: Problem, joined: Joined) -> list[Check]:
 
 def check_sites(problem: Problem, joined: Joined) -> list[Check]:
     """No flow from a facility missing from the sites table (``closed_sites``); production ≤ modules
-    × module capacity (``capacity``); modules within [min, max] of a known option (``modules``)."""
+    × module capacity (``capacity``); whole modules within [min, max] of a known option (``modules``)."""
     sites, flows = joined.tables.sites, joined.tables.flows
     from_closed = [key not in joined.open_keys for key in zip(flows["site_id"], flows["facility_type"], strict=False)]
     production = flows.groupby(["site_id", "facility_type"])["quantity"].sum()
@@ -220,7 +225,7 @@ def check_sites(problem: Problem, joined: Joined) -> list[Check]:
     capacity = problem.module_capacity[option] * modules
     module_excess = np.maximum(problem.min_modules[option] - modules, 0) + np.maximum(
         modules - problem.max_modules[option], 0
-    )
+    ) + np.abs(modules - np.round(modules))  # whole modules
     return [
         Check("closed_sites", float(flows.loc[from_closed, "quantity"].sum()), joined.quantity_tolerance),
         Check("capacity", _largest(load - capacity), joined.quantity_tolerance),
@@ -263,7 +268,7 @@ def _count_excess(problem: Problem, sites: pd.DataFrame) -> float:
 def check_co2_and_service(problem: Problem, joined: Joined) -> list[Check]:
     """Emissions over the cap (``co2_cap``, t CO2/yr) and unmet units over a product's limit
     (``unmet_limit``, units/yr)."""
-    co2 = joined.tables.co2_t()
+    co2 = recompute_co2(problem, joined)
     over_cap = max(co2 - problem.co2_cap_t, 0.0) if np.isfinite(problem.co2_cap_t) else 0.0
     unmet = joined.demand.groupby("product")["unmet"].sum().reindex(list(problem.product_ids)).fillna(0.0)
     over_limit = unmet.to_numpy() - problem.max_unmet
@@ -271,6 +276,54 @@ def check_co2_and_service(problem: Problem, joined: Joined) -> list[Check]:
         Check("co2_cap", over_cap, RELATIVE_TOLERANCE * max(co2, 1.0)),
         Check("unmet_limit", _largest(over_limit[np.isfinite(problem.max_unmet)]), joined.quantity_tolerance),
     ]
+
+
+def recompute_co2(problem: Problem, joined: Joined) -> float:
+    """t CO2/yr: Σ flow quantity × its input arc's t CO2 per unit, and the same for inbound material."""
+    flows = joined.flows
+    co2 = float((flows["arc_co2_t"].fillna(0.0) * flows["quantity"]).sum())
+    inbound = joined.tables.inbound
+    if problem.supply is not None and inbound is not None and not inbound.empty:
+        keyed = inbound.merge(_inbound_keys(problem), on=["supplier_id", "site_id", "facility_type"], how="left")
+        co2 += float((keyed["co2_input"].fillna(0.0) * keyed["quantity"]).sum())
+    return co2
+
+
+def check_table_figures(problem: Problem, joined: Joined) -> list[Check]:
+    """The figures the summary, report and maps are built from agree with the inputs (each a relative
+    difference): the tables' CO2 with :func:`recompute_co2` (``co2_table``); their cost parts with the
+    recomputed objective (``cost_parts``); each region's demand, each flow's distance, each site's
+    production (Σ its flows) and capacity (modules × module capacity) (``table_figures``)."""
+    tables = joined.tables
+    co2 = recompute_co2(problem, joined)
+    objective = recompute_objective(problem, joined)
+    parts = float(sum(value for value in tables.cost_parts().values() if value is not None))
+    demand = joined.demand.merge(tables.regions[["region_id", "product", "demand"]], on=["region_id", "product"],
+                                 how="left")
+    sites = tables.sites
+    production = tables.flows.groupby(["site_id", "facility_type"])["quantity"].sum()
+    keys = list(zip(sites["site_id"], sites["facility_type"], strict=False))
+    capacity = problem.module_capacity[joined.option] * joined.modules
+    pairs = [(demand["demand"].to_numpy(), demand["demand_input"].to_numpy()),
+             (tables.flows["distance_km"].to_numpy(), joined.flows["arc_distance_km"].to_numpy()),
+             (sites["production"].to_numpy(), production.reindex(keys).fillna(0.0).to_numpy()),
+             (sites["capacity"].to_numpy(), capacity)]
+    return [
+        Check("co2_table", abs(tables.co2_t() - co2) / max(co2, 1.0), RELATIVE_TOLERANCE),
+        Check("cost_parts", abs(parts - objective) / max(abs(objective), 1.0), RELATIVE_TOLERANCE),
+        Check("table_figures", max(_largest_relative(shown, actual) for shown, actual in pairs), RELATIVE_TOLERANCE),
+    ]
+
+
+def _largest_relative(shown: np.ndarray, actual: np.ndarray) -> float:
+    """The largest |shown − actual| / max(|actual|, 1) (equal infinities and NaNs agree; a NaN or an
+    infinity against a number is 1)."""
+    shown, actual = np.asarray(shown, dtype=float), np.asarray(actual, dtype=float)
+    same = (shown == actual) | (np.isnan(shown) & np.isnan(actual))
+    with np.errstate(invalid="ignore"):
+        relative = np.abs(shown - actual) / np.maximum(np.abs(actual), 1.0)
+    relative = np.where(same, 0.0, np.where(np.isfinite(relative), relative, 1.0))
+    return float(relative.max(initial=0.0))
 
 
 def check_revenue(problem: Problem, joined: Joined) -> list[Check]:
@@ -322,6 +375,7 @@ def _inbound_keys(problem: Problem) -> pd.DataFrame:
         "material_input": np.asarray(supply.material_ids, dtype=object)[supply.in_material],
         "unit_cost_input": supply.in_unit_cost(problem.carbon_price),
         "fixed_input": supply.in_fixed_cost,
+        "co2_input": supply.in_co2_t,
     })
 
 
@@ -366,8 +420,8 @@ def inbound_cost(problem: Problem, joined: Joined) -> float:
 
 
 def check_setups(problem: Problem, joined: Joined) -> list[Check]:
-    """Every (facility, product) with flow pays its setup, as the sites table shows (``setup_paid``,
-    currency/yr unpaid); a flow within the quantity tolerance (a solver's rounding, as the closed-site
+    """Every (facility, product) with flow pays its setup, as that facility's row of the sites table shows
+    (``setup_paid``, currency/yr unpaid); a flow within the quantity tolerance (a solver's rounding, as the closed-site
     check allows) needs none."""
     flows = joined.tables.flows
     made = flows[flows["quantity"] > joined.quantity_tolerance][["site_id", "facility_type", "product"]]
@@ -375,8 +429,12 @@ def check_setups(problem: Problem, joined: Joined) -> list[Check]:
     made = made.merge(joined.options, on=["site_id", "facility_type"], how="left").dropna(subset=["option"])
     product_position = {p: i for i, p in enumerate(problem.product_ids)}
     option, product = made["option"].astype(int).to_numpy(), made["product"].map(product_position).to_numpy()
-    required = float(problem.setup_cost[option, product].sum())
-    return [Check("setup_paid", max(required - _paid_setup(joined), 0.0), RELATIVE_TOLERANCE * max(required, 1.0))]
+    required = pd.Series(problem.setup_cost[option, product]).groupby(option).sum()  # per facility
+    sites = joined.tables.sites
+    paid = pd.Series(sites["setup_cost"].to_numpy() if "setup_cost" in sites else np.zeros(len(sites)),
+                     index=joined.option).groupby(level=0).sum()
+    unpaid = (required - paid.reindex(required.index).fillna(0.0)).clip(lower=0.0)
+    return [Check("setup_paid", float(unpaid.sum()), RELATIVE_TOLERANCE * max(float(required.sum()), 1.0))]
 
 
 def _paid_setup(joined: Joined) -> float:
@@ -385,7 +443,7 @@ def _paid_setup(joined: Joined) -> float:
 
 
 CHECKS = (check_demand_balance, check_eligible_arcs, check_sites, check_structure, check_co2_and_service,
-          check_service_level, check_revenue, check_supply, check_setups)
+          check_service_level, check_revenue, check_supply, check_setups, check_table_figures)
 
 
 def recompute_objective(problem: Problem, joined: Joined) -> float:

@@ -87,3 +87,51 @@ def test_a_flow_within_the_tolerance_from_a_closed_site_needs_no_setup():
         flows = pd.concat([result.tables.flows, stray.assign(quantity=quantity)], ignore_index=True)
         report = audit(problem, dataclasses.replace(result.tables, flows=flows), result.report.objective)
         assert ("setup_paid" not in report.failures) is passes
+
+
+@pytest.mark.parametrize(("table", "column", "factor", "failure"), [
+    ("flows", "co2_t", 0.5, "co2_table"),  # the summary's CO2 (and a cap judged by it) had come from this column
+    ("flows", "production_cost", 0.5, "cost_parts"),  # the summary's cost split is built from these columns
+    ("regions", "unmet_cost", 0.0, "cost_parts"),
+    ("regions", "demand", 2.0, "table_figures"),  # shares served are computed from it
+    ("flows", "distance_km", None, "table_figures"),  # None: 100 km added (each plant serves its own region at 0)
+    ("sites", "production", 2.0, "table_figures"),
+    ("sites", "capacity", 2.0, "table_figures"),
+])
+def test_a_figure_the_outputs_show_is_checked_against_the_inputs(run, table, column, factor, failure):
+    frame = getattr(run.tables, table).copy()
+    assert (frame[column] != 0).any() or factor in (None, 0.0), f"{column} is 0: the edit would change nothing"
+    frame[column] = frame[column] + 100.0 if factor is None else frame[column] * factor
+    if column == "unmet_cost":
+        frame.loc[0, "unmet"], frame.loc[0, "unmet_cost"] = 1.0, 0.0  # one unit unmet, its penalty left out
+        flows = run.tables.flows.copy()
+        flows.loc[flows["region_id"] == frame.loc[0, "region_id"], "quantity"] -= 1.0
+        tables = dataclasses.replace(run.tables, regions=frame, flows=flows)
+    else:
+        tables = dataclasses.replace(run.tables, **{table: frame})
+    assert failure in check(run, tables, objective=check(run, tables).objective_recomputed).failures
+
+
+def test_fractional_modules_fail():
+    problem = dense_problem([10, 10], [100.0, 100.0], [15.0, 15.0], [[1.0, 50.0], [50.0, 1.0]], penalty=1000.0)
+    problem = dataclasses.replace(problem, module_capacity=np.array([5.0, 5.0]), max_modules=np.array([4, 4]),
+                                  min_modules=np.array([1, 1]))
+    result = solve_problem(problem, EXACT)
+    assert result.audit.passed
+    sites = result.tables.sites.copy()
+    sites["modules"] = sites["modules"] - 0.25
+    sites["capacity"] = sites["modules"] * 5.0
+    tables = dataclasses.replace(result.tables, sites=sites)
+    assert "modules" in audit(problem, tables, None).failures
+
+
+def test_a_setup_paid_by_another_facility_fails():
+    """Both plants make the product and each owes a setup of 30: moving one's setup onto the other keeps
+    the total, and had passed."""
+    problem = dense_problem([10, 10], [100.0, 100.0], [15.0, 15.0], [[1.0, 50.0], [50.0, 1.0]], penalty=1000.0)
+    problem = dataclasses.replace(problem, setup_cost=np.array([[30.0], [30.0]]))
+    result = solve_problem(problem, EXACT)
+    assert result.audit.passed and len(result.tables.sites) == 2
+    sites = result.tables.sites.copy()
+    sites["setup_cost"] = [60.0, 0.0]
+    assert "setup_paid" in audit(problem, dataclasses.replace(result.tables, sites=sites), None).failures

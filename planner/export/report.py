@@ -507,6 +507,7 @@ def _network_table(problem: Problem) -> str:
 def _solver_section(summary: dict) -> str:
     currency = summary.get("currency") or ""
     objective_unit = ((summary.get("units") or {}).get("objective") or "currency/yr").replace("currency", currency)
+    digits = 0 if objective_unit == "facilities" else 2  # set_covering counts sites: no decimals
     gap = summary.get("mip_gap")
     solver = summary.get("solver") or {}
     rows = [
@@ -514,8 +515,8 @@ def _solver_section(summary: dict) -> str:
         *([["status of the network's evaluation (network fixed)", esc(summary["evaluation_status"])]]
           if "evaluation_status" in summary else []),
         ["termination", esc(summary.get("termination"))],
-        ["objective", num(summary.get("objective"), 2, objective_unit)],
-        ["best bound", num(summary.get("best_bound"), 2, objective_unit)],
+        ["objective", num(summary.get("objective"), digits, objective_unit)],
+        ["best bound", num(summary.get("best_bound"), digits, objective_unit)],
         ["gap", pct(gap, 3)],
         ["gap tolerance", pct(summary.get("mip_gap_tolerance"), 3)],
         ["solver", esc(solver.get("name"))],
@@ -531,8 +532,8 @@ def _solver_section(summary: dict) -> str:
         ["result", f'<strong class="{"ok" if passed else "bad"}">{verdict}</strong>'],
         ["failed checks", esc(", ".join(audit.get("failures") or [])) or "none"],
         ["max violation", _sci(audit.get("max_violation"))],
-        ["objective recomputed", num(audit.get("objective_recomputed"), 2, objective_unit)],
-        ["objective reported", num(audit.get("objective_reported"), 2, objective_unit)],
+        ["objective recomputed", num(audit.get("objective_recomputed"), digits, objective_unit)],
+        ["objective reported", num(audit.get("objective_reported"), digits, objective_unit)],
         ["relative difference", _sci(audit.get("objective_relative_difference"))],
     ]
     violation_rows = [[esc(name), _sci(value)] for name, value in (audit.get("violations") or {}).items()]
