@@ -38,7 +38,7 @@ import shapely
 from planner.errors import InputError
 from planner.export.charts import NO_DEMAND_COLOUR, OTHER_TYPE_COLOUR, UNMET_COLOUR, type_colours
 from planner.export.static_map import INBOUND_COLOUR, material_colours
-from planner.export.summary import kind_unit
+from planner.export.summary import measure_unit
 from planner.inputs.geo import LONLAT, has_finite_geometry
 
 logger = logging.getLogger(__name__)
@@ -462,8 +462,7 @@ def interactive_map_html(
     cut = longitude_cut(shapely.get_coordinates(np.concatenate(everything))[:, 0])
     if cut is not None:
         logger.info("map: the data crosses the antimeridian; longitudes east of %.1f° are drawn west of -180°", cut)
-    per_year, per_unit = (kind_unit(unit, kind).replace("currency", currency)
-                          for unit in ("currency/yr", "currency/unit"))
+    per_year, per_unit = (measure_unit(unit, kind, currency) for unit in ("currency/yr", "currency/unit"))
     region_collection, region_layers = _region_data(regions, tuple(type_ids), per_unit, cut)
     site_columns, site_legend = _site_data(sites, tuple(type_ids), cut)
     data = {

@@ -281,8 +281,9 @@ def _facility_section(run: Run) -> str:
         ]
         for s in sites.itertuples(index=False)
     ]
+    fixed_unit = measure_unit("currency/yr", run.problem.objective_kind, run.problem.currency)
     header = ["site", "type", "modules", "capacity (units/yr)", "production (units/yr)", "utilisation",
-              f"fixed cost ({measure_unit('currency/yr', run.problem)})", "lon", "lat"]
+              f"fixed cost ({fixed_unit})", "lon", "lat"]
     if not rows:
         return "<h2>Facilities</h2><p>No facility is open.</p>"
     return f"<h2>Facilities ({len(rows)} open)</h2>" + html_table(header, rows, text=(0, 1))

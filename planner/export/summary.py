@@ -56,9 +56,9 @@ def kind_unit(unit: str, kind: str) -> str:
     return unit.replace("currency/yr", OBJECTIVE_UNITS[kind]).replace("currency/unit", KIND_PER_UNIT[kind])
 
 
-def measure_unit(unit: str, problem) -> str:
-    """:func:`kind_unit` with the word 'currency' replaced by the run's currency."""
-    return kind_unit(unit, problem.objective_kind).replace("currency", problem.currency)
+def measure_unit(unit: str, kind: str, currency: str) -> str:
+    """:func:`kind_unit` with the word 'currency' replaced by ``currency``."""
+    return kind_unit(unit, kind).replace("currency", currency)
 
 
 def service_block(run: Run, points: int = 21) -> dict[str, Any]:

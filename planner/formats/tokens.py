@@ -5,9 +5,8 @@ Token rule (all formats): split the file on whitespace and convert each token wi
 ``7500.``, ``.00000``, ``+32.5`` and CRLF line endings need no special case; NUL bytes (padding
 left by some copies) and Ctrl-Z (DOS's end of file) count as whitespace, a UTF-8 byte-order mark at the
 start is skipped, and so is a first line starting with ``FILE:`` (a name line) in the layouts other than
-UflLib's simple one. The
-line layout is never relied on. Every error is an :class:`~planner.errors.InputError` naming the
-file, the token or count, and what was expected.
+UflLib's simple one. The line layout is never relied on. Every error is an
+:class:`~planner.errors.InputError` naming the file, the token or count, and what was expected.
 
 Limits (each refused with one line before anything large is allocated):
 
@@ -211,12 +210,17 @@ def read_tokens(path: Path) -> list[str]:
     first line that starts with ``FILE:`` (a name line, as UflLib's)."""
     text = read_text(path)
     if text.lstrip()[:len(FILE_HEADER)].upper() == FILE_HEADER:
-        text = text.lstrip().replace("\r", "\n").partition("\n")[2]
+        text = after_first_line(text)
         logger.info("%s: its first line, 'FILE: …', is a name line and is skipped", path)
     tokens = text.split()
     if not tokens:
         raise InputError(f"{path}: file is empty")
     return tokens
+
+
+def after_first_line(text: str) -> str:
+    """``text`` after its first non-blank line (lines end with LF, CRLF or CR)."""
+    return text.lstrip().replace("\r", "\n").partition("\n")[2]
 
 
 def number(token: str) -> float:

@@ -43,6 +43,7 @@ from planner.errors import InputError
 from planner.formats.dense import problem_from_costs
 from planner.formats.orlib_cap import parse_orlib_cap
 from planner.formats.tokens import (
+    after_first_line,
     check_dense_values,
     check_table_fits,
     check_token_count,
@@ -137,7 +138,7 @@ def _orlib_after_name_line(text: str) -> bool:
     """Whether the lines after a ``FILE:`` line fit the OR-Library layout exactly ('m n', m lines
     'capacity cost', then per customer its demand and m costs) and not the simple one's count (an M
     instance with a name line)."""
-    tokens = text.lstrip().replace("\r", "\n").partition("\n")[2].split()
+    tokens = after_first_line(text).split()
     try:
         m, n = float(tokens[0]), float(tokens[1])
     except (ValueError, IndexError):

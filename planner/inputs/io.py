@@ -36,10 +36,7 @@ WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
 # coordinate column pairs found automatically in tables (case-insensitive), in this order
 LON_NAMES, LAT_NAMES = ("lon", "longitude", "lng", "long"), ("lat", "latitude")  # degrees
 # the pairs looked for, in this order: every longitude name with every latitude name, then x/y
-COORDINATE_PAIRS = (("lon", "lat"), ("longitude", "latitude"),
-                    *((lon, lat) for lon in LON_NAMES for lat in LAT_NAMES
-                      if (lon, lat) not in (("lon", "lat"), ("longitude", "latitude"))),
-                    ("x", "y"))
+COORDINATE_PAIRS = (*((lon, lat) for lon in LON_NAMES for lat in LAT_NAMES), ("x", "y"))
 LONLAT = "EPSG:4326"
 # columns read as text from a CSV (case-insensitive): ids such as ZIP or FIPS codes keep their leading zeros
 ID_NAMES = ("region_id", "id", "geoid", "fid", "code", "site_id", "customer_id", "store_id", "name")
@@ -279,8 +276,8 @@ def coordinate_columns(
     if found is None:
         raise InputError(
             f"{path}: no coordinate columns found (looked for lon/longitude/lng/long with lat/latitude, x/y, and for "
-            "WKT geometry "
-            f"in a column named {'/'.join(WKT_NAMES)}); {fix}; available: {truncated(list(frame.columns), 12)}"
+            f"WKT geometry in a column named {'/'.join(WKT_NAMES)}); {fix}; available: "
+            f"{truncated(list(frame.columns), 12)}"
             f"{sheet_note(frame)}"
         )
     return found
