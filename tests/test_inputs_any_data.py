@@ -216,11 +216,21 @@ def test_lines_zero_demand_and_far_sites_are_warnings(tmp_path, default_model, c
 
 
 def test_demand_too_large_for_the_solver_is_refused(tmp_path, default_model):
+    """The limit is on a product's demand (the column × its rate), not on the column: GDP in USD (4.4e13)
+    × 1e-9 is 44,000 units/yr, and had been refused for the column's size."""
     table = east_africa_points(10).astype({"orders": float})
     table.loc[3, "orders"] = 1e300
     table.to_csv(tmp_path / "huge.csv", index=False)
-    with pytest.raises(InputError, match=r"huge.csv: column 'orders' is above 1e\+12 .* in rows 4"):
-        load(default_model, tmp_path / "huge.csv")
+    _, problem = load(default_model, tmp_path / "huge.csv")
+    with pytest.raises(InputError, match=r"demand of 'standard' in region 'k3' is 1e\+298 units/yr, above 1e\+12"):
+        screen_problem(problem)
+    table.loc[3, "orders"] = 4.4e13
+    table.to_csv(tmp_path / "gdp.csv", index=False)
+    config = default_model.model_copy(deep=True)
+    config.products["standard"].demand_rate = 1e-9
+    _, problem = load(config, tmp_path / "gdp.csv")
+    screen_problem(problem)
+    assert problem.demand[3, 0] == pytest.approx(44_000.0)
     table.loc[3, "orders"] = 5e11  # fine as a column, but × a demand rate of 100 it is not
     table.to_csv(tmp_path / "large.csv", index=False)
     config = default_model.model_copy(deep=True)

@@ -24,7 +24,8 @@ low,b,widget,100,0.25
 high,a,widget,150,0.75
 high,b,widget,300,0.75
 high,d,widget,80,0.75
-"""
+low,c,widget,0,0.25
+"""  # c named with zero demand: a region with base demand that no row names is warned about
 
 
 def write_scenarios(tmp_path, text: str):
@@ -43,7 +44,7 @@ def write_scenarios(tmp_path, text: str):
         (GOOD.replace("high,d,widget,80,0.75", "high,d,widget,80,0.5"), ["differs within scenario 'high'"]),
         (GOOD.replace("high,d,", "high,zz,"), ["'region' has ids not in the regions data in rows 5", "'zz'"]),
         (GOOD.replace("high,d,widget", "high,d,gizmo"), ["unknown products in rows 5", "known products: widget"]),
-        (GOOD + "high,d,widget,1,0.75\n", ["rows 6 repeat a (scenario, region, product)"]),
+        (GOOD + "high,d,widget,1,0.75\n", ["rows 7 repeat a (scenario, region, product)"]),
         (GOOD.replace("low,a,widget,50,0.25", "low,a,widget,50,0"), ["outside (0, 1] in rows 1"]),
         ("scenario,region,product,demand,probability\n", ["has no rows"]),
         (GOOD.replace("high,b,widget,300", "high,b,widget,2e12"), ["'demand' is above 1e+12 in rows 4 (values 2e+12)",

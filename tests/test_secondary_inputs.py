@@ -99,7 +99,7 @@ def test_an_extensive_form_beyond_the_memory_available_is_refused_before_it_is_b
     from click.testing import CliRunner
 
     import planner.inputs.prepare as prepare
-    import planner.studies.stochastic.analysis as analysis
+    import planner.studies.stochastic.pipeline as pipeline
     import planner.studies.stochastic.staged as staged
     from planner.cli import main
     from tests.builders import equator_regions, tiny_model_file
@@ -109,7 +109,8 @@ def test_an_extensive_form_beyond_the_memory_available_is_refused_before_it_is_b
     def not_built(*args, **kwargs):
         raise AssertionError("built before its size was checked")
 
-    monkeypatch.setattr(analysis, "analyse", not_built)
+    monkeypatch.setattr(pipeline, "analyse", not_built)  # where it is called: patching its own module after the
+    # pipeline's first import would miss it, and one before that import would leak into every later test
     monkeypatch.setattr(staged, "compare_strategies", not_built)
     model = tiny_model_file(tmp_path / "m.toml", equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0], [5, 6, 7]))
     out = tmp_path / "out"

@@ -113,7 +113,28 @@ def unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
     if compact.any():
         logger.info("%d polygons cross the antimeridian (±180°); their demand points are placed by their shifted "
                     "longitudes", int(compact.sum()))
+        _warn_guessed_crossings(geoms[wide][compact])
     return result
+
+
+ANTIMERIDIAN_NEAR_DEG = 1.0  # a ring drawn across ±180° has corners this close to it on both sides
+
+
+def _warn_guessed_crossings(crossing: np.ndarray) -> None:
+    """A warning for the polygons read as crossing the antimeridian that reach neither side of it (no
+    corner within ``ANTIMERIDIAN_NEAR_DEG`` of +180° and of −180°): a box from −100° to 100° may as
+    well be meant as the 200° band through Greenwich, so the reading taken (the 160° through 180°) is
+    said, with how to give the other."""
+    coords, owner = shapely.get_coordinates(crossing, return_index=True)
+    west = np.bincount(owner, weights=coords[:, 0] >= 180.0 - ANTIMERIDIAN_NEAR_DEG, minlength=len(crossing)) > 0
+    east = np.bincount(owner, weights=coords[:, 0] <= ANTIMERIDIAN_NEAR_DEG - 180.0, minlength=len(crossing)) > 0
+    guessed = np.flatnonzero(~(west & east))
+    if len(guessed):
+        west_lon, _, east_lon, _ = shapely.bounds(crossing[guessed[0]])
+        logger.warning("%d polygons span more than 180° of longitude without reaching ±180° (e.g. one from %.4g° to "
+                       "%.4g°): each is read as crossing the antimeridian, the shorter way round; if one spans the "
+                       "other way (through 0°), give it as parts each narrower than 180°", len(guessed), west_lon,
+                       east_lon)
 
 
 def polygons_split_at_antimeridian(geoms: np.ndarray) -> np.ndarray:

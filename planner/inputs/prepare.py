@@ -33,7 +33,7 @@ from planner.inputs.objectives import classic_problem
 from planner.inputs.regions import load_regions
 from planner.inputs.screen import MAX_COST_TERM, MAX_DEMAND
 from planner.inputs.suppliers import build_supply, material_ids, read_suppliers
-from planner.inputs.validate import FAR_KM, check_demand_column, check_ids, far_sites
+from planner.inputs.validate import FAR_KM, check_demand_column, check_ids, far_sites, odd_od_distances
 from planner.problem import Problem, within_limits
 
 logger = logging.getLogger(__name__)
@@ -115,6 +115,10 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
     )
     warn_far("sites", sites, data, "check their coordinates and CRS")
     od = read_od_matrix(Path(options.od_path)) if options.od_path else None
+    if od is not None:
+        for warning in odd_od_distances(od, sites["site_id"], sites["lon"], sites["lat"], regions["region_id"],
+                                        data.lon, data.lat):
+            logger.warning("%s: %s", options.od_path, warning)
     suppliers_path = options.suppliers_path or config.suppliers.path
     suppliers = read_suppliers(Path(suppliers_path)) if suppliers_path else None
     if suppliers is not None:  # a supplier abroad is fine, one in the ocean after lon and lat were swapped is not

@@ -25,7 +25,7 @@ from pandas.api.types import is_numeric_dtype
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig, RegionsConfig, dotted_key
 from planner.inputs.geo import representative_lonlat, wrap_longitude
-from planner.inputs.io import ID_NAMES, found_coordinates, named_alike, read_regions, require_columns
+from planner.inputs.io import ID_NAMES, found_coordinates, named_alike, read_regions, require_columns, zero_padded
 from planner.inputs.validate import (
     check_coordinates,
     check_demand_points,
@@ -116,9 +116,12 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def numeric_like(values: pd.Series) -> bool:
     """Numbers, or text that is mostly numbers: a demand column with a stray 'n/a' is still found as
-    the demand column, and its bad cells are then reported with their text by the checks."""
+    the demand column, and its bad cells are then reported with their text by the checks. Codes
+    written with leading zeros ('01001') are not numbers (:func:`planner.inputs.io.zero_padded`)."""
     if is_numeric_dtype(values):
         return True
+    if zero_padded(values):
+        return False
     text = values.dropna().astype(str).str.strip()
     text = text[text != ""]
     return len(text) > 0 and bool(pd.to_numeric(text, errors="coerce").notna().mean() > 0.5)
@@ -187,6 +190,17 @@ def sole_text_key(frame: gpd.GeoDataFrame, source: RegionSource) -> str | None:
     return keys[0]
 
 
+def warn_other_demand_names(frame: gpd.GeoDataFrame, taken: str, source: RegionSource) -> None:
+    """A warning where more numeric columns than the one taken have a demand name ('demand' and
+    'population'): which is meant is the user's call, and the one taken goes by DEMAND_NAMES's order."""
+    columns = [c for c in frame.columns if c not in (frame.geometry.name, taken)]
+    others = [c for c in columns if str(c).strip().lower() in DEMAND_NAMES and numeric_like(frame[c])]
+    if others:
+        logger.warning("%s: taking '%s' as the demand; %s also named like a demand column: name the one you mean "
+                       "with --demand-column (or regions.demand_column)", source.path, taken,
+                       ", ".join(f"'{c}'" for c in others) + (" is" if len(others) == 1 else " are"))
+
+
 def resolve_columns(frame: gpd.GeoDataFrame, source: RegionSource, needs_demand: bool) -> tuple[str, str | None]:
     """(id column, demand column) of ``frame``: as given, or found; row numbers become the ids when
     no id column is given or found (or the one found has duplicated values)."""
@@ -198,6 +212,8 @@ def resolve_columns(frame: gpd.GeoDataFrame, source: RegionSource, needs_demand:
     demand_column = source.demand_column or (
         find_column(frame, DEMAND_NAMES, numeric=True, path=source.path, option="--demand-column")
         if needs_demand else None)
+    if needs_demand and source.demand_column is None and demand_column is not None:
+        warn_other_demand_names(frame, demand_column, source)
     numeric = [c for c in frame.columns if c not in (geometry, id_column) and numeric_like(frame[c])]
     if needs_demand and demand_column is None and len(numeric) == 1:
         demand_column = numeric[0]

@@ -102,9 +102,11 @@ def _rows(frame: pd.DataFrame, mask) -> str:
     return truncated((np.flatnonzero(np.asarray(mask)) + 1).tolist())
 
 
-def read_scenarios(path: Path | str, region_ids, product_ids) -> Scenarios:
+def read_scenarios(path: Path | str, region_ids, product_ids, base_demand: np.ndarray | None = None) -> Scenarios:
     """Read a scenario CSV for the given regions and products; :class:`InputError` (one line: file,
-    column, rows, fix) on anything malformed."""
+    column, rows, fix) on anything malformed. Where ``base_demand`` (R, P) is given, the regions and
+    products with demand there that no row of the file names (zero demand in every scenario) are
+    warned about."""
     path = Path(path)
     frame = _read_scenario_table(path)
     demand, probability = _scenario_numbers(frame, path)
@@ -121,8 +123,24 @@ def read_scenarios(path: Path | str, region_ids, product_ids) -> Scenarios:
     probabilities = _scenario_probabilities(frame, path, ids, scenario, probability)
     values = np.zeros((len(ids), len(region_ids), len(product_ids)))
     values[scenario, region, product] = demand
+    if base_demand is not None:
+        _warn_left_out(path, base_demand, region, product, region_ids, product_ids)
     logger.info("read %d scenarios from %s", len(ids), path)
     return Scenarios(ids=ids, probability=probabilities, demand=values)
+
+
+def _warn_left_out(path: Path, base_demand: np.ndarray, region: np.ndarray, product: np.ndarray, region_ids,
+                   product_ids) -> None:
+    """A warning per product whose regions with base demand appear in no row of the file."""
+    named = np.zeros(base_demand.shape, dtype=bool)
+    named[region, product] = True
+    for p, product_id in enumerate(product_ids):
+        left_out = np.flatnonzero((base_demand[:, p] > 0) & ~named[:, p])
+        if len(left_out):
+            ids = [str(region_ids[r]) for r in left_out]
+            logger.warning("%s: product '%s' has demand in %d regions (%s) that no row names: they have no demand "
+                           "in any scenario; add rows for them if they should", path, product_id, len(ids),
+                           truncated(ids))
 
 
 def check_scenario_file(path: Path) -> None:

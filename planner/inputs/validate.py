@@ -17,7 +17,6 @@ from scipy.spatial import cKDTree
 from planner.errors import InputError, has_control_characters, truncated
 from planner.inputs.geo import EARTH_RADIUS_KM, great_circle_km, has_finite_geometry, require_crs, unit_vectors
 from planner.inputs.io import decimal_comma_hint, id_text, require_columns, sniffed_separator
-from planner.inputs.screen import MAX_DEMAND
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +53,9 @@ def check_demand_column(
     frame: pd.DataFrame, column: str, path: Path, fix: str = "give a number ≥ 0 in every row"
 ) -> np.ndarray:
     """A numeric, finite, non-negative column as floats; errors quote the values as written and end
-    with ``fix``."""
+    with ``fix``. Its size is not limited here: a product's demand is the column × its ``demand_rate``
+    (GDP in USD × 1e-9), and that is checked against ``MAX_DEMAND`` once it is known
+    (``planner.inputs.screen.check_numerics``)."""
     numeric = pd.to_numeric(frame[column], errors="coerce")
     logical = frame[column].map(lambda value: isinstance(value, bool | np.bool_))  # read as 1 and 0 otherwise
     dated = frame[column].map(lambda value: isinstance(value, pd.Timestamp | np.datetime64 | pd.Timedelta))
@@ -65,7 +66,6 @@ def check_demand_column(
         (numeric.isna(), "is missing (NaN)"),
         (numeric < 0, "is negative"),
         (~np.isfinite(numeric.fillna(0)), "is infinite"),
-        (numeric.fillna(0) > MAX_DEMAND, f"is above {MAX_DEMAND:.0e} (too large for the solver; rescale the unit)"),
     ):
         if mask.any():
             rows = file_rows(frame, mask)
@@ -325,3 +325,48 @@ def far_sites(site_ids, site_lon, site_lat, demand_lon, demand_lat) -> list[str]
     extent_km = great_circle_km(np.min(demand_lon), np.min(demand_lat), np.max(demand_lon), np.max(demand_lat))
     far = nearest_km > max(FAR_KM, float(extent_km))
     return [str(site) for site in np.asarray(site_ids)[far]]
+
+
+OD_CHECK_KM = 100.0  # pairs at least this far apart (great circle) are compared: below it the data's own points and
+# the planner's demand points (a polygon's representative point) may differ by as much as the distance itself
+OD_SHORTER = 0.9  # a median of distance_km / great-circle km below this: the road is shorter than the straight line
+OD_LONGER = 5.0  # ... above this: a detour no road network makes on average
+OD_ROW_SHORT, OD_ROW_LONG = 0.5, 20.0  # single pairs beyond these: a unit mixed up in some rows
+
+
+def odd_od_distances(od: pd.DataFrame, site_ids, site_lon, site_lat, region_ids, region_lon, region_lat) -> list[str]:
+    """What looks like a unit error in the OD matrix's ``distance_km``, as warnings: a road is never
+    shorter than the straight line between its ends, and rarely more than a few times longer, so a
+    median ratio below ``OD_SHORTER`` (miles?) or above ``OD_LONGER`` (metres?) over the pairs at least
+    ``OD_CHECK_KM`` apart, or single pairs beyond ``OD_ROW_SHORT``/``OD_ROW_LONG``, are named."""
+    if "distance_km" not in od.columns or od.empty:
+        return []
+    site_at = pd.Series(np.arange(len(site_ids)), index=pd.Index(site_ids).astype(str))
+    region_at = pd.Series(np.arange(len(region_ids)), index=pd.Index(region_ids).astype(str))
+    site, region = od["from"].map(site_at).to_numpy(), od["to"].map(region_at).to_numpy()
+    rows = np.flatnonzero(~np.isnan(site) & ~np.isnan(region) & od["distance_km"].notna().to_numpy())
+    s, r = site[rows].astype(int), region[rows].astype(int)
+    straight = great_circle_km(np.asarray(site_lon)[s], np.asarray(site_lat)[s], np.asarray(region_lon)[r],
+                               np.asarray(region_lat)[r])
+    far = straight >= OD_CHECK_KM
+    if not far.any():
+        return []
+    rows, straight = rows[far], straight[far]
+    ratio = od["distance_km"].to_numpy(dtype=float)[rows] / straight
+    median = float(np.median(ratio))
+    where = f"the OD matrix's distance_km is a median {median:.3g} × the straight-line distance over {len(rows):,} " \
+            f"pairs at least {OD_CHECK_KM:.0f} km apart"
+    if median < OD_SHORTER:
+        return [f"{where}: shorter than the straight line, which no road is; is it in miles or another unit? "
+                "give road kilometres"]
+    if median > OD_LONGER:
+        return [f"{where}: is it in metres or another unit? give road kilometres"]
+    odd = (ratio < OD_ROW_SHORT) | (ratio > OD_ROW_LONG)
+    if not odd.any():
+        return []
+    first = int(np.flatnonzero(odd)[0])
+    row = int(rows[first])
+    return [f"the OD matrix's distance_km is less than {OD_ROW_SHORT:g} × or more than {OD_ROW_LONG:g} × the "
+            f"straight-line distance in {int(odd.sum()):,} rows (e.g. row {row + 1}, {od['from'].iloc[row]}->"
+            f"{od['to'].iloc[row]}: {od['distance_km'].iloc[row]:,.6g} km against {straight[first]:,.1f} km in a "
+            "straight line); check their unit"]

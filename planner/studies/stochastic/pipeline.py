@@ -51,7 +51,7 @@ def load_scenarios(spec: int | Path, config, inputs, seed: int) -> Scenarios:
     product_ids = tuple(config.products)
     if isinstance(spec, int):
         return generate_scenarios(inputs.demand, spec, seed, config.uncertainty)
-    return read_scenarios(spec, inputs.regions["region_id"].to_numpy(dtype=object), product_ids)
+    return read_scenarios(spec, inputs.regions["region_id"].to_numpy(dtype=object), product_ids, inputs.demand)
 
 
 def stochastic_problem_from(config, problem: Problem, scenarios: Scenarios) -> StochasticProblem:
