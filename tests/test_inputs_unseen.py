@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from planner.errors import InputError
 from planner.inputs.config import read_model_config
 from planner.inputs.geo import great_circle_km, representative_lonlat
 from planner.inputs.io import read_od_matrix, zero_padded
@@ -158,3 +159,29 @@ def test_a_polygon_wider_than_180_degrees_is_read_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
         representative_lonlat(frame.iloc[[1]])
     assert caplog.text == ""
+
+
+def test_empty_rows_of_a_spreadsheet_export_are_left_out(tmp_path, default_model):
+    """A CSV ending with ',,,' rows (an Excel export) had been refused: "column 'lon' is not a number in
+    rows 9"; a bad row after an empty one keeps its row number in the file."""
+    table = points_table(4)
+    text = table.to_csv(index=False) + ",,,\n,,,\n"
+    (tmp_path / "blank.csv").write_text(text, encoding="utf-8")
+    inputs = load_inputs(default_model, DataOptions(regions_path=tmp_path / "blank.csv"))
+    assert inputs.regions["region_id"].tolist() == table["fips"].tolist()
+    lines = text.splitlines()
+    lines.insert(2, ",,,")
+    lines[4] = lines[4].replace(lines[4].split(",")[3], "many")  # the third point, row 4 of the file's data
+    (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"column 'population' is not a number in rows 4 \(values \['many'\]\)"):
+        load_inputs(default_model, DataOptions(regions_path=tmp_path / "bad.csv"))
+
+
+def test_a_missing_supplier_file_of_the_model_names_its_key(tmp_path, default_model):
+    points_table(4).to_csv(tmp_path / "pts.csv", index=False)
+    config = default_model.model_copy(deep=True)
+    config.suppliers.path = tmp_path / "nope.csv"
+    config.source_path = tmp_path / "mine.toml"
+    with pytest.raises(InputError, match=r"nope.csv: suppliers file not found; pass an existing file to "
+                                         r"\[suppliers\] path in mine.toml"):
+        load_inputs(config, DataOptions(regions_path=tmp_path / "pts.csv"))

@@ -512,6 +512,11 @@ class ModelConfig(_Strict):
         self._source_path = path
 
     @property
+    def file_name(self) -> str:
+        """The model file's name, for messages ('the model file' where it was not read from one)."""
+        return self._source_path.name if self._source_path is not None else "the model file"
+
+    @property
     def derived_from(self) -> ModelConfig | None:
         """The user's model this one was derived from by leaving out facility types (``planner compare``'s
         central-only and micro-only variants), else None: a ``--sites`` file is checked against its

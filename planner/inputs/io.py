@@ -183,7 +183,7 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
         wanted = {str(column).lower() for column in text_columns if column}
         header = pd.read_csv(path, nrows=0, **options).columns if wanted else []
         dtype = {column: str for column in header if str(column).strip().lower() in wanted}
-        table = pd.read_csv(path, dtype=dtype or None, **options)
+        table = _without_empty_rows(path, pd.read_csv(path, dtype=dtype or None, **options))
         return _header_stripped(_with_codes_as_text(path, table, options) if codes else table)
     except InputError:
         raise
@@ -192,6 +192,16 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(f"{path}: cannot read as a table ({reason}); give a CSV, Excel or Parquet file") from None
+
+
+def _without_empty_rows(path: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` without the rows whose every cell is empty (a spreadsheet's export ends with ``,,,``
+    rows), logged; the others keep their row numbers in the file for the errors."""
+    empty = table.isna().all(axis=1).to_numpy()
+    if not empty.any():
+        return table
+    logger.info("%s: %d empty rows (every cell blank) are left out", path, int(empty.sum()))
+    return table[~empty]
 
 
 def zero_padded(values: pd.Series) -> bool:
@@ -204,16 +214,22 @@ def zero_padded(values: pd.Series) -> bool:
 
 
 def _with_codes_as_text(path: Path, table: pd.DataFrame, options: dict) -> pd.DataFrame:
-    """``table`` with its integer columns that :func:`zero_padded` calls codes in the file read again as
-    text: pandas had read '01001' as 1001."""
-    integers = [column for column in table.columns if pd.api.types.is_integer_dtype(table[column])]
+    """``table`` with its columns of whole numbers that :func:`zero_padded` calls codes in the file read
+    again as text: pandas had read '01001' as 1001 (or 1001.0, beside an empty row)."""
+    integers = [column for column in table.columns if pd.api.types.is_integer_dtype(table[column])
+                or (pd.api.types.is_float_dtype(table[column]) and _whole(table[column].to_numpy()))]
     if not integers:
         return table
-    raw = pd.read_csv(path, dtype=str, usecols=integers, **options)
+    raw = pd.read_csv(path, dtype=str, usecols=integers, **options).loc[table.index]
     for column in integers:
         if zero_padded(raw[column]):
             table[column] = raw[column].str.strip()
     return table
+
+
+def _whole(values: np.ndarray) -> bool:
+    known = values[np.isfinite(values)]
+    return len(known) > 0 and bool((known == np.round(known)).all())
 
 
 def _read_excel(path: Path, text_columns: Iterable[str]) -> pd.DataFrame:
@@ -223,7 +239,8 @@ def _read_excel(path: Path, text_columns: Iterable[str]) -> pd.DataFrame:
     wanted = {str(column).lower() for column in text_columns if column}
     header = pd.read_excel(path, sheet_name=0, nrows=0).columns if wanted else []
     dtype = {column: str for column in header if str(column).strip().lower() in wanted}
-    table = pd.read_excel(path, sheet_name=0, dtype=dtype or None, keep_default_na=False, na_values=[""])
+    table = _without_empty_rows(path, pd.read_excel(path, sheet_name=0, dtype=dtype or None, keep_default_na=False,
+                                                    na_values=[""]))
     with pd.ExcelFile(path) as workbook:
         sheets = workbook.sheet_names
     if len(sheets) > 1:  # named by require_columns where a column is missing: the data may be on another sheet
@@ -246,16 +263,20 @@ def _restore_leading_zeros(path: Path, table: pd.DataFrame, columns: list) -> No
         rows = workbook.worksheets[0].iter_rows()
         header = [cell.value for cell in next(rows, ())]
         positions = {column: header.index(column) for column in columns if column in header}
+        kept = set(table.index)  # the file's data rows, 0-based, less the empty ones left out
+        last = max(kept, default=-1)
         for row_number, row in enumerate(rows):
-            if row_number >= len(table):
+            if row_number > last:
                 break
+            if row_number not in kept:
+                continue
             for column, position in positions.items():
                 cell = row[position] if position < len(row) else None
                 value = getattr(cell, "value", None)
                 width = getattr(cell, "number_format", "")
                 if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer() \
                         and ZERO_PADDING.fullmatch(width or "") and value >= 0:
-                    table.at[table.index[row_number], column] = str(int(value)).zfill(len(width))
+                    table.at[row_number, column] = str(int(value)).zfill(len(width))
     finally:
         workbook.close()
 

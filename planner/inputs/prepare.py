@@ -120,7 +120,8 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
                                         data.lon, data.lat):
             logger.warning("%s: %s", options.od_path, warning)
     suppliers_path = options.suppliers_path or config.suppliers.path
-    suppliers = read_suppliers(Path(suppliers_path)) if suppliers_path else None
+    where = "--suppliers" if options.suppliers_path else f"[suppliers] path in {config.file_name}"
+    suppliers = read_suppliers(Path(suppliers_path), where) if suppliers_path else None
     if suppliers is not None:  # a supplier abroad is fine, one in the ocean after lon and lat were swapped is not
         warn_far("suppliers", suppliers.rename(columns={"supplier_id": "site_id"}), data,
                  "check their coordinates (lon and lat not swapped) if they are not abroad")

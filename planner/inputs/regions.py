@@ -247,7 +247,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     source = region_source(config, options)
     model_id = source.model_keys.id_column if source.model_keys is not None else None
     text_columns = (source.id_column or "", model_id or "", *(column for column, _ in options.select))
-    model_file = config.source_path.name if config.source_path is not None else "the model file"
+    model_file = config.file_name
     option = ("the REGIONS argument (compare: --regions)" if options.regions_path is not None
               else f"regions.path in {model_file}")
     frame = read_regions(source.path, source.layer, source.lon_column, source.lat_column, source.crs, text_columns,

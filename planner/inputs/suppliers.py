@@ -41,14 +41,15 @@ logger = logging.getLogger(__name__)
 KG_PER_T = 1000.0
 
 
-def read_suppliers(path: Path) -> pd.DataFrame:
-    """The supplier table: ``supplier_id, material, capacity_per_yr, cost_per_unit, lon, lat``."""
+def read_suppliers(path: Path, option: str = "--suppliers") -> pd.DataFrame:
+    """The supplier table: ``supplier_id, material, capacity_per_yr, cost_per_unit, lon, lat``. ``option``
+    is where the path came from, for the errors (``--suppliers``, or the model's ``[suppliers] path``)."""
     path = Path(path)
     if is_table(path):
-        frame = points_from_table(read_table(path, "suppliers", "--suppliers", text_columns=("supplier_id",)), path,
+        frame = points_from_table(read_table(path, "suppliers", option, text_columns=("supplier_id",)), path,
                                   fix=SITES_FIX, points_only=True)  # ids as text: '001' stays '001'
     else:
-        frame = read_vector(path, None, "suppliers", "--suppliers")
+        frame = read_vector(path, None, "suppliers", option)
         require_crs(frame, path)
         kinds = set(frame.geometry.geom_type.dropna())
         if kinds - {"Point"}:
