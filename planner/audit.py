@@ -411,12 +411,17 @@ def check_supply(problem: Problem, joined: Joined) -> list[Check]:
 
 def inbound_cost(problem: Problem, joined: Joined) -> float:
     """Σ (purchase + transport + carbon) per unit × material + the fixed cost of every relationship
-    used, from the input's inbound arcs (currency/yr; 0 without suppliers)."""
+    used, from the input's inbound arcs (currency/yr; 0 without suppliers). A relationship is used where
+    the table pays it or where it supplies a facility of the sites table: material for a closed one is
+    the solver's rounding, which ``closed_sites`` bounds (its production within the quantity tolerance)."""
     inbound = joined.tables.inbound
     if problem.supply is None or inbound is None or inbound.empty:
         return 0.0
     keyed = inbound.merge(_inbound_keys(problem), on=["supplier_id", "site_id", "facility_type"], how="left")
-    return float((keyed["unit_cost_input"].fillna(0.0) * keyed["quantity"]).sum() + keyed["fixed_input"].sum())
+    to_open = np.array([key in joined.open_keys for key in zip(keyed["site_id"], keyed["facility_type"], strict=True)],
+                       dtype=bool)
+    used = to_open | (keyed["relationship_cost"].to_numpy() > 0)
+    return float((keyed["unit_cost_input"].fillna(0.0) * keyed["quantity"]).sum() + keyed["fixed_input"][used].sum())
 
 
 def check_setups(problem: Problem, joined: Joined) -> list[Check]:

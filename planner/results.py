@@ -195,7 +195,10 @@ def inbound_table(problem: Problem, solution: Solution) -> pd.DataFrame | None:
         "material_cost": supply.supplier_cost[supplier] * quantity,
         "transport_cost": supply.in_transport_cost[used] * quantity,
         "carbon_cost": problem.carbon_price * co2,
-        "relationship_cost": supply.in_fixed_cost[used] * ((paid[used] > 0) | (inbound[used] > 0)),
+        # a flow to a closed facility is the solver's rounding (within the closed-site tolerance the audit allows,
+        # as its relationship variable is within the integrality tolerance of 0): it pays no relationship
+        "relationship_cost": supply.in_fixed_cost[used] * ((paid[used] > 0) | ((inbound[used] > 0)
+                                                                              & (solution.open[option] > 0))),
         "co2_t": co2,
     })
     frame["cost"] = frame[["material_cost", "transport_cost", "carbon_cost", "relationship_cost"]].sum(axis=1)

@@ -523,3 +523,13 @@ def test_a_huge_transport_term_on_a_blank_od_cost_names_the_per_km_key(tmp_path)
     config = tiny_config(regions, transport={"standard": {"cost_per_unit_km": 1e12}}, products={"standard": {}})
     with pytest.raises(InputError, match=r"transport.standard.cost_per_unit_km"):
         prepare_problem(config, load_inputs(config, DataOptions(od_path=od)))
+
+
+def test_a_cap_and_its_least_co2_print_differently():
+    """A cap of 2,321.9285 t/yr against a least CO2 of 2,321.92784 had both printed as 2,321.93."""
+    from planner.solver.explain import telling_digits
+
+    assert telling_digits(2321.9285, 2321.92784) == 8  # 2321.9285 is 2321.928499… in binary: 7 digits tie
+    assert f"{2321.9285:,.8g}" != f"{2321.92784:,.8g}"
+    assert telling_digits(1000.0, 2000.0) == 6  # never fewer than six
+    assert telling_digits(1.0, 1.0) == 15

@@ -169,3 +169,31 @@ def test_supplier_ids_are_read_as_text(tmp_path):
     path.write_text("supplier_id,material,lon,lat\n003,steel,10.0,50.0\n003,steel,11.0,51.0\n", encoding="utf-8")
     with pytest.raises(InputError, match="duplicated ids 003"):
         read_suppliers(path)
+
+
+def test_material_for_a_closed_facility_within_the_solvers_rounding_pays_no_relationship():
+    """HiGHS may leave a closed option open at its integrality tolerance (1e-6), carrying a sliver of
+    production and the material for it, its relationship variable at 1e-6 too (a tight CO2 cap, review of
+    2026-12-06: 0.027 units at a closed central plant, 0.16 kg of steel). The inbound table charged that
+    relationship's whole fixed cost, the solver had not: the audit failed on the objective and pareto wrote
+    nothing. Material for a closed facility is rounding, as the closed-site check already allows."""
+    problem = with_supply(central_or_micro(0.002), bom=[[1.0]], supplier_material=[0], capacity=[np.inf],
+                          price=[1.0], km=[[0.0, 500.0]], rate=[0.0002, 0.002], fixed=50.0)
+    run = solve_problem(problem, EXACT)
+    assert run.report.objective == pytest.approx(750.0) and run.tables.sites["site_id"].tolist() == ["s0"]
+    leak = 1e-8  # share of the region's 100 units/yr made at the closed microfactory s1 (arc 1)
+    assign = run.solution.assign.copy()
+    assign[[0, 1]] = [1.0 - leak, leak]
+    inbound = run.solution.inbound.copy()
+    inbound[[0, 1]] = [100.0 * (1 - leak), 100.0 * leak]
+    leaked = dataclasses.replace(run.solution, assign=assign, inbound=inbound)
+    tables = ResultTables.from_solution(problem, run.index, leaked)
+    assert tables.inbound.set_index("site_id")["relationship_cost"].to_dict() == {"s0": 50.0, "s1": 0.0}
+    solver_objective = 750.0 + 100.0 * leak * (5.0 + 1.0 + 500 * 0.002 - 5.0 - 1.0)  # the sliver's own costs
+    report = audit(problem, tables, solver_objective)
+    assert report.passed, report.failures
+    inbound[1] = 100.0 * leak * 1e7  # far beyond rounding: the closed-site check fails, as it did before
+    assign[[0, 1]] = [0.9, 0.1]
+    tables = ResultTables.from_solution(problem, run.index, dataclasses.replace(run.solution, assign=assign,
+                                                                                inbound=inbound))
+    assert "closed_sites" in audit(problem, tables, solver_objective, warn=False).failures

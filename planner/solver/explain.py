@@ -136,13 +136,23 @@ def explain_co2_cap(problem: Problem, options: SolverOptions, error: InfeasibleE
             f"(each region on its lowest-emission arc, capacities ignored) is {floor:,.6g} t/yr; {co2_fix(problem)}")
     if best <= cap * (1 + 1e-9) + 1e-9:
         return error  # the least-CO2 network meets the cap: not the cause (numerics); HiGHS's verdict stands
+    digits = telling_digits(cap, best if status is Status.OPTIMAL else bound)
     if status is Status.OPTIMAL:
-        reach = f"{best:,.6g} t/yr (proven: CO2 minimised under the same constraints)"
+        reach = f"{best:,.{digits}g} t/yr (proven: CO2 minimised under the same constraints)"
     else:
-        reach = (f"at least {bound:,.6g} t/yr (CO2 minimised under the same constraints, stopped at "
-                 f"'{status.value}' with {best:,.6g} t/yr found)")
-    return InfeasibleError(f"no network meets the CO2 cap network.max_co2_t_per_yr = {cap:,.6g} t/yr: the least CO2 "
-                           f"any network can reach is {reach}; {co2_fix(problem)}")
+        reach = (f"at least {bound:,.{digits}g} t/yr (CO2 minimised under the same constraints, stopped at "
+                 f"'{status.value}' with {best:,.{digits}g} t/yr found)")
+    return InfeasibleError(f"no network meets the CO2 cap network.max_co2_t_per_yr = {cap:,.{digits}g} t/yr: the "
+                           f"least CO2 any network can reach is {reach}; {co2_fix(problem)}")
+
+
+def telling_digits(a: float, b: float, fewest: int = 6, most: int = 15) -> int:
+    """The fewest significant digits (at least ``fewest``) at which ``a`` and ``b`` print differently: a cap of
+    2,321.9285 against a least CO2 of 2,321.92784 had both printed as 2,321.93."""
+    for digits in range(fewest, most + 1):
+        if f"{a:.{digits}g}" != f"{b:.{digits}g}":
+            return digits
+    return most
 
 
 def explain_single_sourcing(problem: Problem, options: SolverOptions, error: InfeasibleError) -> InfeasibleError:
