@@ -80,6 +80,14 @@ class Run:
     report: SolveReport
     audit: AuditReport
     timing: Timing
+    warnings: tuple[str, ...] = ()  # logged while it was solved: a study's folder per run keeps its own
+
+
+def with_own_warnings(solve: Callable[[], Run]) -> Run:
+    """``solve()``'s run with the warnings logged while it ran (``Run.warnings``)."""
+    with logged_warnings() as own:
+        run = solve()
+    return dataclasses.replace(run, warnings=tuple(own))
 
 
 def solve_problem(
@@ -96,13 +104,17 @@ def solve_problem(
     ``start``, a solution known to be feasible for ``problem``, is handed to HiGHS as its first
     incumbent where the Lagrangian presolve does not run."""
     timing = timing or Timing()
-    if screen:
-        screen_problem(problem)
-    with timing.phase("build"):
-        index = ModelIndex.from_problem(problem)
-    report, solution = solve(problem, options, start=start, index=index, timing=timing)
-    warn_if_unsettled(problem, index, report)
-    return audited_solution(problem, index, solution, report, timing, require_clean_audit)
+
+    def solved() -> Run:
+        if screen:
+            screen_problem(problem)
+        with timing.phase("build"):
+            index = ModelIndex.from_problem(problem)
+        report, solution = solve(problem, options, start=start, index=index, timing=timing)
+        warn_if_unsettled(problem, index, report)
+        return audited_solution(problem, index, solution, report, timing, require_clean_audit)
+
+    return with_own_warnings(solved)
 
 
 def audited_run(

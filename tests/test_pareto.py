@@ -134,3 +134,30 @@ def test_a_single_point_frontier_says_whether_the_least_co2_was_proven(tmp_path,
     assert ("a cleaner network may exist" in text) is not proven
     if status == "gap_limit":
         assert "within the MIP gap" in text and "lower --mip-gap" in text
+
+
+def test_each_point_keeps_its_own_warnings_and_the_studys():
+    """One point's gap warning had been in every point's summary.json (review of 2026-12-06)."""
+    import logging
+    from dataclasses import dataclass
+
+    from planner.export.folder import each_runs_warnings
+    from planner.pipeline import logged_warnings, with_own_warnings
+
+    @dataclass(frozen=True)
+    class FakeRun:
+        warnings: tuple = ()
+
+    logger = logging.getLogger("planner.test")
+
+    def point_with_a_gap():
+        logger.warning("gap of point 0")
+        return FakeRun()
+
+    with logged_warnings() as seen:
+        logger.warning("inputs: a study-wide warning")
+        first = with_own_warnings(point_with_a_gap)
+        second = with_own_warnings(FakeRun)
+    assert first.warnings == ("gap of point 0",) and second.warnings == ()
+    assert each_runs_warnings(seen, [first, second]) == [["inputs: a study-wide warning", "gap of point 0"],
+                                                          ["inputs: a study-wide warning"]]

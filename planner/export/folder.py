@@ -626,11 +626,21 @@ def _write_extras(extras: tuple[ExtraOutput, ...], summary: dict[str, Any], stag
                 summary["mip_gap"], summary["best_bound"] = extra.block.get("mip_gap"), None
 
 
+def each_runs_warnings(warnings_seen: list[str], runs: list) -> list[list[str]]:
+    """Per run, the study's warnings (in their order) less those only other runs logged (``Run.warnings``)."""
+    logged_by_runs = {warning for run in runs for warning in run.warnings}
+    return [[warning for warning in warnings_seen if warning not in logged_by_runs or warning in run.warnings]
+            for run in runs]
+
+
 def write_run_folders(staging: Path, subfolder: str, runs: list[tuple[str, Any, dict]], inputs: Inputs,
                       sources: dict[str, Any], warnings_seen: list[str]) -> list[str]:
     """Write one solve folder per ``(name, run, extra sources)`` into ``staging/subfolder``; returns
-    their paths relative to ``staging`` (used by ``pareto`` and ``alternatives``)."""
+    their paths relative to ``staging`` (used by ``pareto`` and ``alternatives``). Each folder's
+    ``summary.json`` holds the study's warnings but those another run logged while it was solved
+    (``Run.warnings``): one point's gap warning had been in every point's summary."""
     (staging / subfolder).mkdir()
-    for name, run, extra in runs:
-        write_outputs(run, inputs, staging / subfolder / name, {**sources, **extra}, warnings_seen)
+    for (name, run, extra), own in zip(runs, each_runs_warnings(warnings_seen, [run for _, run, _ in runs]),
+                                       strict=True):
+        write_outputs(run, inputs, staging / subfolder / name, {**sources, **extra}, own)
     return [f"{subfolder}/{name}" for name, _, _ in runs]

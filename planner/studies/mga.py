@@ -26,7 +26,7 @@ import pandas as pd
 from planner.errors import InfeasibleError, InputError, SolverError
 from planner.model import ModelIndex, build_model
 from planner.model.alternatives import define_cost_budget, define_distance_objective, restore_cost_objective
-from planner.pipeline import Run, Timing, audited_run, load_and_prepare, solve_problem
+from planner.pipeline import Run, Timing, audited_run, load_and_prepare, solve_problem, with_own_warnings
 from planner.solver.highs import solve_model
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, gap_text
 
@@ -100,8 +100,20 @@ def next_alternative(problem, index: ModelIndex, networks: list[Alternative], bu
                      options: SolverOptions) -> tuple[Run, SolveReport]:
     """The network farthest from ``networks`` within ``budget`` (the diversity solve), re-solved for its
     least cost over the options it opens (those it leaves closed fixed closed; one it opened without
-    use closes): its audited run and the diversity solve's report. Raises
-    InfeasibleError when no other network fits, SolverError when a solve ends without a network."""
+    use closes): its audited run (with the warnings of both solves) and the diversity solve's report.
+    Raises InfeasibleError when no other network fits, SolverError when a solve ends without a network."""
+    diversity: list[SolveReport] = []
+
+    def solved() -> Run:
+        run, report = _next_alternative(problem, index, networks, budget, options)
+        diversity.append(report)
+        return run
+
+    return with_own_warnings(solved), diversity[0]
+
+
+def _next_alternative(problem, index: ModelIndex, networks: list[Alternative], budget: float,
+                      options: SolverOptions) -> tuple[Run, SolveReport]:
     model = build_model(problem, index)
     define_cost_budget(model, problem, index, budget)
     define_distance_objective(model, [alt.run.solution.open for alt in networks])
