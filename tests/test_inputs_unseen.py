@@ -185,3 +185,25 @@ def test_a_missing_supplier_file_of_the_model_names_its_key(tmp_path, default_mo
     with pytest.raises(InputError, match=r"nope.csv: suppliers file not found; pass an existing file to "
                                          r"\[suppliers\] path in mine.toml"):
         load_inputs(config, DataOptions(regions_path=tmp_path / "pts.csv"))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_varying_a_transport_rate_beside_od_costs_is_warned_about(tmp_path, caplog, suffix):
+    """A sweep or sensitivity of transport.<p>.cost_per_unit_km with an OD matrix whose 'cost' column
+    fixes every pair's cost had given identical objectives, and the tornado "no change", with no word."""
+    from planner.inputs.io import warn_od_costs_fixed
+
+    od = pd.DataFrame({"from": ["a"], "to": ["b"], "distance_km": [10.0], "cost": [3.0]})
+    path = tmp_path / f"od{suffix}"
+    od.to_parquet(path) if suffix == ".parquet" else od.to_csv(path, index=False)
+    with caplog.at_level(logging.WARNING):
+        warn_od_costs_fixed(["transport.standard.cost_per_unit_km", "carbon_price"], path, "planner sweep")
+    assert "planner sweep varies transport.standard.cost_per_unit_km, but" in caplog.text
+    assert "has a 'cost' column" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        warn_od_costs_fixed(["carbon_price"], path, "planner sweep")  # nothing the OD costs fix
+        warn_od_costs_fixed(["transport.standard.cost_per_unit_km"], None, "planner sweep")  # no OD matrix
+        od.drop(columns="cost").to_csv(tmp_path / "km.csv", index=False)
+        warn_od_costs_fixed(["transport.standard.cost_per_unit_km"], tmp_path / "km.csv", "--sweep")
+    assert caplog.text == ""

@@ -656,6 +656,31 @@ def _per_distinct(values: pd.Series, convert) -> pd.Series:
     return pd.Series(converted.to_numpy(dtype=object)[codes], index=values.index, dtype=converted.dtype)
 
 
+TRANSPORT_RATE = re.compile(r"^transport\.[^.]+\.cost_per_unit_km$")
+
+
+def warn_od_costs_fixed(keys, od_path: Path | str | None, what: str) -> None:
+    """A warning where ``what`` (``planner sweep``, ``--sensitivity``) varies a ``transport.<p>.cost_per_unit_km``
+    while the OD matrix has a ``cost`` column: its costs hold for every pair that has one, whatever the
+    rate, so the varied values change only the pairs whose cost is blank (identical objectives had
+    been reported with no word)."""
+    varied = sorted({key for key in keys if TRANSPORT_RATE.match(str(key))})
+    if not varied or od_path is None:
+        return
+    import pyarrow.parquet as pq
+
+    path = Path(od_path)
+    try:
+        columns = (pq.read_schema(path).names if path.suffix.lower() in PARQUET_SUFFIXES
+                   else list(pd.read_csv(path, nrows=0, **csv_dialect(path)).columns))
+    except Exception:  # noqa: BLE001 - the OD matrix is read, and any fault in it named, by each solve
+        return
+    if "cost" in [str(column).strip() for column in columns]:
+        logger.warning("%s varies %s, but %s has a 'cost' column: its costs are used for every pair that has one, "
+                       "whatever the rate, so only the pairs whose cost is blank change; vary the costs in the OD "
+                       "matrix instead (one file per value)", what, ", ".join(varied), path)
+
+
 def read_od_matrix(path: Path) -> pd.DataFrame:
     """Origin–destination table (CSV, TSV or Parquet; read as the regions' tables are: separator sniffed,
     ids as text, so 'NA' or '01001' stay as written): ``from`` (site id), ``to`` (region id), and

@@ -34,6 +34,7 @@ from planner.inputs.config import (
     set_dotted,
     split_assignment,
 )
+from planner.inputs.io import warn_od_costs_fixed
 from planner.inputs.prepare import DataOptions
 from planner.logs import study_part
 from planner.pipeline import Plan, audited_solution, plan
@@ -337,6 +338,7 @@ def run_sweep(config: ModelConfig, sweep: Sweep, data: DataOptions, options: Sol
     solve starts from the network of the value before where that network is feasible at this value
     (:func:`planner.studies.rival_start.cheapest_rival_start`), and the value before takes this value's
     network where it is cheaper there (:func:`with_cheaper_network`); only two solves are held at a time."""
+    warn_od_costs_fixed([sweep.key], data.od_path, "--sweep")
     roles = {name: facility.role for name, facility in config.facility_types.items()}
     rows, before = [], None  # (value, its plan) of the value before
     for value in [*sweep.values, None]:

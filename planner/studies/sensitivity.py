@@ -47,6 +47,7 @@ from planner.inputs.config import (
     plain_number,
     split_assignment,
 )
+from planner.inputs.io import warn_od_costs_fixed
 from planner.inputs.prepare import DataOptions
 from planner.solver.outcome import SolverOptions, Status
 from planner.studies.compare import (
@@ -517,6 +518,7 @@ def run_sensitivity(config: ModelConfig, data: DataOptions, options: SolverOptio
     is (compare.csv rows), else it is solved too. Each solve keeps ``options``' time limit and gap, on one
     HiGHS thread."""
     options = dataclasses.replace(options, threads=1, quiet=True)
+    warn_od_costs_fixed([key for parameter in parameters for key, _ in parameter.keys], data.od_path, "--sensitivity")
     points = [Point(p, role, x) for p in parameters for role, x in (("low", p.low), ("high", p.high))]
     base = Point(None, "base", math.nan)
     if base_rows is None:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig
+from planner.inputs.io import warn_od_costs_fixed
 from planner.inputs.paths import file_mode
 from planner.inputs.prepare import DataOptions
 from planner.interrupt import stop_requested
@@ -221,6 +222,7 @@ def run_sweep(
     writes each scenario's folder (see :class:`ScenarioTask`; required when anything is to be solved)."""
     out = Path(out)
     options = dataclasses.replace(options, threads=1, quiet=True)  # one HiGHS thread per worker
+    warn_od_costs_fixed([vary.key for vary in varies], data.od_path, "planner sweep")
     tasks = make_tasks(config, varies, data, options, out, method, samples, seed, writer)
     report = on_result or (lambda row: None)
     rows, pending = known_rows(tasks, report)
