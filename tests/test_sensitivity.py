@@ -122,6 +122,19 @@ def test_a_point_where_two_variants_found_the_same_network_is_decided():
     assert not point_row(Point(None, "base", math.nan), rows)["decided"]
 
 
+def test_an_infeasible_variant_loses_as_in_compare_and_a_failed_one_decides_nothing():
+    """With a service level no central-only network meets, every point had read "a solve failed", its
+    base row undecided, while the comparison itself (rightly) called the hybrid the proven winner."""
+    rows = gapped((100.0, 95.0), (90.0, 90.0))
+    rows[0].update(status="infeasible", objective=None, best_bound=None, mip_gap=None, error="no network meets it")
+    row = point_row(Point(None, "base", math.nan), rows)
+    assert (row["winner"], row["decided"], row["reached_gap"]) == ("hybrid", True, True)
+    assert row["value_of_decentralisation"] is None and row["status_central_only"] == "infeasible"
+    rows[0]["status"] = "failed"  # an error that is no answer (a worker died): nothing is decided
+    row = point_row(Point(None, "base", math.nan), rows)
+    assert (row["winner"], row["decided"]) == (None, False)
+
+
 def test_a_breakeven_between_undecided_points_is_no_number():
     decided = {"x": 0.7, "winner": "micro_only", "decided": True}
     undecided = {"x": 1.3, "winner": "central_only", "decided": False}

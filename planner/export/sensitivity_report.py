@@ -136,6 +136,14 @@ def _base_value(sensitivity: Sensitivity) -> float:
     return 0.0 if _missing(value) else float(value)
 
 
+def _base_text(sensitivity: Sensitivity, currency: str) -> str:
+    """The value for the model as it is, or why there is none (an infeasible central-only or hybrid variant:
+    it had read '0 EUR/yr' where value.json has none)."""
+    if _missing(sensitivity.base.get("value_of_decentralisation")):
+        return "none: the central-only or the hybrid network has no solution"
+    return money(_base_value(sensitivity), currency)
+
+
 def _draw_bars(ax, rows: list[dict], base: float) -> None:
     """Low-end bars above, high-end bars below each parameter's line; hatched when not decided; each end
     labelled with its winner."""
@@ -172,7 +180,7 @@ def tornado_figure(sensitivity: Sensitivity, currency: str):
                Patch(color=HIGH_COLOUR, label="high end of the range"),
                Patch(facecolor="white", edgecolor="black", hatch="///", label=f"{NOT_DECIDED} (winner?)")]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8)
-    ax.set_title(f"What flips the decision (line: the model as it is, {money(base, currency)}; "
+    ax.set_title(f"What flips the decision (line: the model as it is, {_base_text(sensitivity, currency)}; "
                  "labels: the winner)", fontsize=10)
     fig.tight_layout()
     return fig
@@ -206,7 +214,7 @@ def sensitivity_section(sensitivity: Sensitivity, currency: str, image: bytes | 
         "Each parameter is set to the low and the high end of its range, every other one at the model's value, and "
         "the central-only, micro-only and hybrid networks are solved and compared at each end. The bars show the "
         "value of decentralisation at each end against its value for the model as it is "
-        f"({money(_base_value(sensitivity), currency)}). The winner is the cheapest network found; a hybrid that "
+        f"({_base_text(sensitivity, currency)}). The winner is the cheapest network found; a hybrid that "
         "costs no less than the central-only (or micro-only) network is named after it. Where the winners at the "
         f"two ends differ and both are decided, the range is bisected {sensitivity.steps} times and the breakeven "
         "is the middle of the last bracket ± half its width. Only the ends are compared otherwise, so a winner "

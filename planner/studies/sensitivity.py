@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from planner.errors import InputError, PlannerError
+from planner.errors import InfeasibleError, InputError, PlannerError
 from planner.inputs.config import (
     ModelConfig,
     check_read_by_a_solve,
@@ -264,8 +264,8 @@ def _failed(task: SolveTask, error: str) -> dict:
 
 
 def solve_task(task: SolveTask) -> dict:
-    """Solve one variant: its status, objective, bound and gap; a planner error (an infeasible variant,
-    data the model refuses) becomes status ``failed`` with the error's line."""
+    """Solve one variant: its status, objective, bound and gap; an infeasible variant becomes status
+    ``infeasible``, any other planner error (data the model refuses) status ``failed``, with the error's line."""
     from pathlib import Path
 
     from planner.pipeline import plan
@@ -276,6 +276,8 @@ def solve_task(task: SolveTask) -> dict:
         if task.derived_from_data is not None:
             config.derived_from = model_config_from_dict(task.derived_from_data, task.source_path or "<sensitivity>")
         result = plan(config, task.data, task.options)
+    except InfeasibleError as error:  # a result, as in the comparison itself: this variant has no network here
+        return {**_failed(task, str(error)), "status": "infeasible"}
     except PlannerError as error:
         return _failed(task, str(error))
     report = result.run.report
@@ -364,14 +366,14 @@ def point_row(point: Point, solved: list[dict]) -> dict:
            "role": point.role, "x": point.x,
            "settings": "; ".join(f"{k}={v:g}" for k, v in parameter.settings(point.x).items()) if parameter else ""}
     value, winner, decided = {}, None, False
-    if {"central_only", "hybrid"} <= set(found["variant"]):
+    if not found.empty and not (frame["status"] == "failed").any():  # an infeasible variant loses, as in compare
         networks = {r["variant"]: r["network"] for r in solved if r.get("network") is not None}
-        decision = decide(found, networks)
-        value, winner, decided = value_of_decentralisation(found), winner_name(found, decision), decision["decided"]
+        decision = decide(frame, networks)
+        value, winner, decided = value_of_decentralisation(frame), winner_name(found, decision), decision["decided"]
     interval = value.get("proven_interval") or {}
     row.update(value_of_decentralisation=value.get("absolute"), proven_at_least=interval.get("at_least"),
                proven_at_most=interval.get("at_most"), winner=winner, decided=bool(decided),
-               reached_gap=bool(frame["status"].isin(REACHED).all()), **_variant_columns(frame),
+               reached_gap=bool(frame["status"].isin([*REACHED, "infeasible"]).all()), **_variant_columns(frame),
                note="; ".join(f"{r.variant}: {r.error}" for r in frame.itertuples() if r.error))
     return row
 
