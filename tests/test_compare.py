@@ -574,3 +574,19 @@ def test_a_seed_without_scenarios_is_refused(tmp_path, command):
     result = CliRunner().invoke(main, [command, "--model", str(model), "--out", str(tmp_path / "o"), "--seed", "7"])
     assert result.exit_code == 2 and "--seed needs --scenarios N" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_sweep_value_no_network_meets_is_a_row_not_the_end(tmp_path):
+    """One value of compare --sweep at which the model is infeasible had ended the whole compare with exit 1
+    and nothing written (review of 2026-12-06); planner sweep records it and goes on, and so does this."""
+    config = two_role_config(tmp_path, 50.0)
+    config.products["standard"].unmet_penalty_per_unit = None  # every unit served: 20 units, 1 kg CO2 each
+    for facility in config.facility_types.values():
+        facility.products["standard"].co2_kg_per_unit = 1.0
+    sweep = Sweep.parse("network.max_co2_t_per_yr=0.01:0.03:2")
+    result = compare({"hybrid": config}, DataOptions(), EXACT, sweep)
+    table = result.sweep.set_index("network.max_co2_t_per_yr")
+    assert table.loc[0.01, "status"] == "infeasible" and pd.isna(table.loc[0.01, "objective"])
+    assert "no network meets the CO2 cap" in table.loc[0.01, "note"]
+    assert table.loc[0.03, "objective"] == pytest.approx(2 * 50 + 20)  # two microfactories, as without a cap
+    assert list(result.sweep.columns)[-1] == "note"

@@ -340,19 +340,42 @@ def run_sweep(config: ModelConfig, sweep: Sweep, data: DataOptions, options: Sol
     network where it is cheaper there (:func:`with_cheaper_network`); only two solves are held at a time."""
     warn_od_costs_fixed([sweep.key], data.od_path, "--sweep")
     roles = {name: facility.role for name, facility in config.facility_types.items()}
-    rows, before = [], None  # (value, its plan) of the value before
+    rows, before = [], None  # (value, its plan or its infeasibility) of the value before
     for value in [*sweep.values, None]:
         result = None
         if value is not None:
-            start = {} if before is None else {f"{sweep.key}={before[0]:g}": before[1].run}
-            result = plan(set_dotted(config, sweep.key, float(value)), data, options,
-                          start_for=lambda problem, rivals=start: cheapest_rival_start(problem, rivals)
-                          if rivals and problem.objective_kind == "cost" else None)
-        if before is not None:
-            rivals = {} if result is None else {f"{sweep.key}={value:g}": result.run}
+            start = {} if before is None or not isinstance(before[1], Plan) else \
+                {f"{sweep.key}={before[0]:g}": before[1].run}
+            result = _sweep_plan(set_dotted(config, sweep.key, float(value)), data, options, start,
+                                 f"{sweep.key}={value:g}")
+        if before is not None and isinstance(before[1], InfeasibleError):
+            rows.append(infeasible_sweep_row(sweep.key, before[0], before[1]))
+        elif before is not None:
+            rivals = {f"{sweep.key}={value:g}": result.run} if isinstance(result, Plan) else {}
             rows.append(sweep_row(sweep.key, before[0], with_cheaper_network(before[1], rivals), roles))
         before = None if value is None else (value, result)
-    return with_units(pd.DataFrame(rows))
+    table = pd.DataFrame(rows)
+    if "note" in table:  # last, so that the columns of the figures keep their places
+        table = table[[column for column in table.columns if column != "note"] + ["note"]]
+    return with_units(table)
+
+
+def _sweep_plan(config: ModelConfig, data: DataOptions, options: SolverOptions, start: dict,
+                where: str) -> Plan | InfeasibleError:
+    """The hybrid model at one sweep value, or its infeasibility (a row of the sweep, as ``planner sweep``
+    records a failed scenario and goes on: one CO2 cap no network meets had ended the whole compare)."""
+    try:
+        return plan(config, data, options, start_for=lambda problem, rivals=start: cheapest_rival_start(
+            problem, rivals) if rivals and problem.objective_kind == "cost" else None)
+    except InfeasibleError as error:
+        logger.warning("--sweep %s: %s", where, error)
+        return error
+
+
+def infeasible_sweep_row(key: str, value: float, error: InfeasibleError) -> dict:
+    """The line of the breakeven sweep of a value at which no network meets the model."""
+    return {key: float(value), "status": "infeasible", "objective": None, "mip_gap": None, "n_central": None,
+            "n_microfactory": None, "note": str(error)}
 
 
 def sweep_row(key: str, value: float, result: Plan, roles: dict[str, str]) -> dict:
