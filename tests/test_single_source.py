@@ -170,3 +170,23 @@ def test_without_those_rows_highs_still_finds_the_optimum(seed, ratio):
     assert run.audit.passed
     assert run.report.objective == pytest.approx(
         enumerated_optimum(demand, unit_cost, opening, module_capacity, module_cost, max_modules=3), rel=1e-9)
+
+
+def test_a_start_with_shares_next_to_one_loads_as_whole_numbers(caplog):
+    """A start whose single-sourced shares were 0.9999999 printed Pyomo's W1001 'not in domain Binary'
+    through --quiet (review of 2026-12-06); they load as the whole numbers they stand for."""
+    import logging
+
+    from planner.model import build_model
+    from planner.model.start import load_start
+
+    problem = dense_problem(demand=[10, 20], opening_cost=[5, 5], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 2], [2, 1]], single_sourcing=True)
+    index = ModelIndex.from_problem(problem)
+    run = solve_problem(problem, SolverOptions(mip_gap=0.0, quiet=True))
+    near = dataclasses.replace(run.solution, assign=np.where(run.solution.assign > 0.5, 1 - 1e-7, 1e-9))
+    model = build_model(problem, index)
+    with caplog.at_level(logging.WARNING, logger="pyomo"):
+        load_start(model, problem, index, near)
+    assert "W1001" not in caplog.text and "not in domain" not in caplog.text
+    assert [model.assign[a].value for a in range(problem.n_arcs)] == np.round(run.solution.assign).tolist()

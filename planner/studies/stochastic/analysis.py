@@ -33,6 +33,7 @@ from pyomo.common.errors import InfeasibleConstraintException
 from planner.errors import InfeasibleError, SolverError, truncated
 from planner.inputs.scenarios import Scenarios
 from planner.model.index import ModelIndex
+from planner.model.start import takes_whole_numbers
 from planner.pipeline import Timing
 from planner.solver import solve
 from planner.solver.heuristic import Restriction
@@ -126,8 +127,9 @@ def load_start(model: pyo.ConcreteModel, sp: StochasticProblem, solution: Stocha
             model.modules[o].set_value(int(first.modules[o]))
     for (s, o), var in model.recourse.items():
         var.set_value(int(solution.recourse[s, o]))
+    whole = takes_whole_numbers(model.assign)  # single sourcing: a share of 0.9999999 is 1, not Pyomo's W1001
     for (s, a), var in model.assign.items():
-        var.set_value(float(solution.assign[s, a]))
+        var.set_value(round(float(solution.assign[s, a])) if whole else float(solution.assign[s, a]))
     for (s, d), var in model.unmet.items():
         var.set_value(float(solution.unmet[s, d]))
 
