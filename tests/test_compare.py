@@ -590,3 +590,18 @@ def test_a_sweep_value_no_network_meets_is_a_row_not_the_end(tmp_path):
     assert "no network meets the CO2 cap" in table.loc[0.01, "note"]
     assert table.loc[0.03, "objective"] == pytest.approx(2 * 50 + 20)  # two microfactories, as without a cap
     assert list(result.sweep.columns)[-1] == "note"
+
+
+def test_compare_csv_columns_keep_their_places_whichever_variant_is_infeasible(tmp_path):
+    """The n_<type> columns had moved with the variants' order and which of them was infeasible."""
+    from planner.studies.compare import in_column_order
+
+    config = two_role_config(tmp_path, 50.0)
+    configs = standard_variants(config)
+    feasible = {"objective": 1.0, "co2_t": 0.0, "mean_delivery_km": 3.0}
+    rows = [{"variant": "central_only", "status": "infeasible", "note": "no network"},
+            {"variant": "micro_only", "status": "optimal", **feasible, "n_micro": 2},
+            {"variant": "hybrid", "status": "optimal", **feasible, "n_central": 0, "n_micro": 2}]
+    expected = ["variant", "status", "objective", "co2_t", "n_central", "n_micro", "mean_delivery_km", "note"]
+    assert list(in_column_order(pd.DataFrame(rows), configs).columns) == expected
+    assert list(in_column_order(pd.DataFrame(rows[::-1]), configs).columns) == expected

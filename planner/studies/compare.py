@@ -118,6 +118,17 @@ def comparison_row(name: str, result: Plan) -> dict:
     return row
 
 
+def in_column_order(frame: pd.DataFrame, configs: dict[str, ModelConfig]) -> pd.DataFrame:
+    """compare.csv's columns in one order whichever variant comes first or is infeasible: the facility
+    counts (``n_<type>``, in the order of the types over all variants) after ``co2_t``, ``note`` last.
+    The rows' own order had moved them (scripts read columns by position)."""
+    types = list(dict.fromkeys(t for config in configs.values() for t in config.facility_types))
+    counts = [f"n_{t}" for t in types if f"n_{t}" in frame.columns]
+    rest = [c for c in frame.columns if c not in counts and c != "note"]
+    at = rest.index("co2_t") + 1 if "co2_t" in rest else len(rest)
+    return frame[rest[:at] + counts + rest[at:] + (["note"] if "note" in frame.columns else [])]
+
+
 COLUMN_UNITS = {
     "objective": "currency/yr",
     "best_bound": "currency/yr",
@@ -524,8 +535,9 @@ def compare(
         raise next(iter(infeasible.values()))
     catch_up(plans, configs, data, options, seconds)
     warn_if_hybrid_behind(plans)
-    rows = with_units(pd.DataFrame([comparison_row(name, plans[name]) if name in plans
-                                    else infeasible_row(name, infeasible[name]) for name in configs]))
+    rows = with_units(in_column_order(pd.DataFrame([comparison_row(name, plans[name]) if name in plans
+                                                    else infeasible_row(name, infeasible[name]) for name in configs]),
+                                      configs))
     regions = None
     if "central_only" in plans and "micro_only" in plans:
         regions = where_micro_wins(plans["central_only"], plans["micro_only"])
