@@ -476,8 +476,9 @@ def test_each_sweep_value_starts_from_the_network_of_the_value_before(tmp_path, 
     sweep = Sweep.parse("facility_types.micro.opening_cost_per_yr=50:300:3")
     result = compare({"hybrid": two_role_config(tmp_path, 50.0)}, DataOptions(), EXACT, sweep)
     key = "facility_types.micro.opening_cost_per_yr"
-    assert [names for names, _ in starts] == [[f"{key}=50"], [f"{key}=175"]]
-    assert [cost for _, cost in starts] == pytest.approx([370.0, 220.0])
+    model = "the model as it is"  # the comparison's own network (two micros at 50), a rival at every value
+    assert [names for names, _ in starts] == [[model], [f"{key}=50", model], [f"{key}=175", model]]
+    assert [cost for _, cost in starts] == pytest.approx([120.0, 370.0, 220.0])
     assert result.sweep["objective"].tolist() == pytest.approx([120.0, 220.0, 220.0])
 
 
@@ -518,8 +519,8 @@ def compare_module_plan(config, key: str, value: float):
 
 
 def test_each_sweep_value_is_checked_against_the_network_of_the_value_after(tmp_path, monkeypatch):
-    """The sweep hands each value's plan, with the next value's run, to ``with_cheaper_network`` (the last
-    value has none after it)."""
+    """The sweep hands each value's plan, with the next value's run and the comparison's own network, to
+    ``with_cheaper_network`` (the last value has none after it)."""
     import planner.studies.compare as compare_module
 
     seen = []
@@ -532,7 +533,8 @@ def test_each_sweep_value_is_checked_against_the_network_of_the_value_after(tmp_
     sweep = Sweep.parse("facility_types.micro.opening_cost_per_yr=50:300:3")
     compare({"hybrid": two_role_config(tmp_path, 50.0)}, DataOptions(), EXACT, sweep)
     key = "facility_types.micro.opening_cost_per_yr"
-    assert seen == [[f"{key}=175"], [f"{key}=300"], []]
+    model = "the model as it is"
+    assert seen == [[f"{key}=175", model], [f"{key}=300", model], [model]]
 
 
 def test_the_share_served_of_no_demand_is_not_a_number_printed():
