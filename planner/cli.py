@@ -616,6 +616,18 @@ def _classic_fix(what: str) -> str:
 
 
 
+def _variant_name(name: str, path: Path, taken) -> str:
+    """A further model's row name in compare.csv: its ``name``, else its file's stem where that name is taken
+    (two files with one name had read 'small' and 'small_4'), else the stem numbered."""
+    if name not in taken:
+        return name
+    number, candidate = 1, path.stem
+    while candidate in taken:
+        number += 1
+        candidate = f"{path.stem}_{number}"
+    return candidate
+
+
 def _comparable(extra, base, data) -> None:
     """A further model of ``compare`` must be a cost model in the base model's currency on the same
     dataset (its ``[regions]`` the base's, unless REGIONS gives one file for all); else one line."""
@@ -980,7 +992,7 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
             raise InputError(f"{path}: no such model file (given as a further MODEL of compare); check the path")
         extra = read_model_config(path)
         _comparable(extra, base, data)
-        configs[extra.name if extra.name not in configs else f"{extra.name}_{len(configs)}"] = extra
+        configs[_variant_name(extra.name, Path(path), configs)] = extra
     options = _solver_options(base, time_limit, mip_gap, threads, quiet)
     sweep, spec = _compare_studies(base, data, sweep_text, scenarios, seed)
     parameters = sensitivity_parameters(base, sensitivity_range or DEFAULT_SPREAD, sensitivity_params) \

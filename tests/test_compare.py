@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -607,3 +608,13 @@ def test_compare_csv_columns_keep_their_places_whichever_variant_is_infeasible(t
     expected = ["variant", "status", "objective", "co2_t", "n_central", "n_micro", "mean_delivery_km", "note"]
     assert list(in_column_order(pd.DataFrame(rows), configs).columns) == expected
     assert list(in_column_order(pd.DataFrame(rows[::-1]), configs).columns) == expected
+
+
+def test_further_models_with_one_name_are_told_apart_by_their_files():
+    from planner.cli import _variant_name
+
+    taken = {"central_only": 1, "micro_only": 1, "hybrid": 1, "small": 1}
+    assert _variant_name("lean", Path("a/lean.toml"), taken) == "lean"
+    assert _variant_name("small", Path("a/small_dense.toml"), taken) == "small_dense"  # had been 'small_4'
+    assert _variant_name("small", Path("b/small.toml"), taken) == "small_2"
+    assert _variant_name("hybrid", Path("hybrid.toml"), {**taken, "hybrid_2": 1}) == "hybrid_3"
