@@ -762,8 +762,20 @@ def _kind_limits(kind: dict) -> str:
 
 def costs_text(costs: dict) -> str:
     """"fixed 1,000, revenue -2,500": the cost parts in whole units; a part that rounds to zero reads 0,
-    never "-0" (a revenue of -0.3)."""
-    return ", ".join(f"{name} {0.0 if abs(value) < 0.5 else value:,.0f}" for name, value in costs.items())
+    never "-0" (a revenue of -0.3); all of them to four significant digits where the largest is below 100
+    (a model in millions written in units had printed every part, and its objective, as 0)."""
+    small = max((abs(value) for value in costs.values()), default=0.0) < 100
+    return ", ".join(f"{name} {amount_text(value) if small else amount_text(value, whole=True)}"
+                     for name, value in costs.items())
+
+
+def amount_text(value: float, whole: bool | None = None) -> str:
+    """A figure in whole units with thousands separators, or to four significant digits where it is below
+    100 (``whole`` None: by its own size); never "-0"."""
+    whole = abs(value) >= 100 if whole is None else whole
+    if whole:
+        return f"{0.0 if abs(value) < 0.5 else value:,.0f}"
+    return f"{value:.4g}" if value != 0 else "0"
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:
@@ -781,7 +793,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
         click.echo(f"status      {summary['status']} (gap {gap_text(summary['mip_gap'], 3)}, "
                    f"tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")
     bound = summary["best_bound"]
-    bound_text = "n/a" if bound is None else f"{bound:,.0f}"
+    bound_text = "n/a" if bound is None else amount_text(bound)
     kind = summary.get("objective_kind")
     if kind:
         unit = "" if kind["unit"] in kind["measure"] else f" {kind['unit']}"  # "facilities opened 4"
@@ -789,7 +801,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
         click.echo(f"kind        {kind['kind']} ({_kind_limits(kind)}): {kind['measure']} {value}"
                    f"{unit}{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
     unit = kind["objective_counts"] if kind else f"{currency}/yr"
-    click.echo(f"objective   {summary['objective']:,.0f} {unit} (best bound {bound_text})")
+    click.echo(f"objective   {amount_text(summary['objective'])} {unit} (best bound {bound_text})")
     click.echo(f"costs       {costs_text(summary['costs'])}")
     click.echo(f"co2         {summary['co2_t']:,.0f} t/yr")
     click.echo("facilities  " + ", ".join(f"{name} {count}" for name, count in summary["facilities"].items()))

@@ -61,6 +61,16 @@ def hardest_cell_view(problem: Problem, cells: np.ndarray) -> tuple[Problem, int
     return dataclasses.replace(problem, demand=demand), hardest
 
 
+def largest_cost_term(problem: Problem) -> float:
+    """The largest fixed cost (opening, all modules, setup) or cost of an arc at its whole demand
+    (currency/yr, as large as a revenue where an arc earns more than it costs)."""
+    fixed = np.concatenate(
+        [problem.opening_cost, problem.module_cost * problem.max_modules, problem.setup_cost.ravel()]
+    )
+    arc_cost = np.abs(problem.arc_unit_cost) * problem.demand[problem.arc_region, problem.arc_product]
+    return max(float(np.abs(fixed).max(initial=0.0)), float(arc_cost.max(initial=0.0)))
+
+
 def check_numerics(problem: Problem, where: str | None = None) -> None:
     """Demand and cost terms within what double precision and HiGHS's tolerances handle: demand per
     region and product ≤ MAX_DEMAND units/yr, every cost term ≤ MAX_COST_TERM currency/yr. ``where``
@@ -75,11 +85,7 @@ def check_numerics(problem: Problem, where: str | None = None) -> None:
         unit = " units/yr" if where is None else ""  # a benchmark file's demand has no time unit
         raise InputError(f"{where or problem.name}: {what} is {demand:.3g}{unit}, above {MAX_DEMAND:.0e}: too "
                          f"large for the solver; {fix}")
-    fixed = np.concatenate(
-        [problem.opening_cost, problem.module_cost * problem.max_modules, problem.setup_cost.ravel()]
-    )
-    arc_cost = problem.arc_unit_cost * problem.demand[problem.arc_region, problem.arc_product]
-    largest = max(float(fixed.max(initial=0.0)), float(arc_cost.max(initial=0.0)))
+    largest = largest_cost_term(problem)
     if largest > MAX_COST_TERM:
         unit = f" {problem.currency}/yr" if where is None else ""
         raise InputError(

@@ -60,6 +60,7 @@ from planner.solver.beside import run_beside_search
 from planner.solver.capacitated_bb import applies as capacitated_bb_applies
 from planner.solver.capacitated_bb import solve_capacitated_bb
 from planner.solver.center_search import cover_applies, solve_center, solve_cover
+from planner.solver.cost_unit import cost_factor, costs_in_unit, report_in_unit
 from planner.solver.explain import explain_infeasibility
 from planner.solver.heuristic import network_cost, solution_cost
 from planner.solver.highs import run_highs, solve_model
@@ -128,6 +129,12 @@ def solve(
     infeasible model's error says why (step 6 of the module: more solves, which a caller that only asks
     *whether* a model is feasible leaves out)."""
     options = options or SolverOptions()
+    money = cost_factor(problem)
+    if money != 1.0:
+        logger.info("every cost below 1 %s/yr: solved in units %g times smaller (HiGHS's tolerances are absolute)",
+                    problem.currency, 1 / money)
+        report, solution = solve(costs_in_unit(problem, money), options, start, None, timing, explain)
+        return report_in_unit(report, 1 / money), solution
     factor = quantity_factor(problem)
     solved = problem
     try:

@@ -239,6 +239,9 @@ def run_highs_once(
     gap = relative_gap(objective, bound)
     if status is Status.OPTIMAL and gap is not None and gap > OPTIMAL_GAP:
         status = Status.GAP_LIMIT
+        if gap > options.mip_gap * (1 + 1e-9):  # HiGHS stopped on an absolute tolerance, not on the gap asked for
+            termination = (f"HiGHS: Optimal within its absolute tolerances, at a gap of {100 * gap:.3g}%, above the "
+                           f"{100 * options.mip_gap:.3g}% asked for")
     report = SolveReport.of(
         status, termination, objective, bound, options.mip_gap, f"HiGHS {highs.version()}", solve_s=solve_s,
         nodes=int(highs.getInfo().mip_node_count) if is_mip else None, handover_s=handover_s,
