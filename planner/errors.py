@@ -87,3 +87,12 @@ def full_disk_cause(error: BaseException | None) -> OSError | None:
             return error
         error = error.__cause__ or error.__context__
     return None
+
+
+def telling_digits(a: float, b: float, fewest: int = 6, most: int = 15) -> int:
+    """The fewest significant digits (at least ``fewest``) at which ``a`` and ``b`` print differently: a cap of
+    2,321.9285 against a least CO2 of 2,321.92784 had both printed as 2,321.93."""
+    for digits in range(fewest, most + 1):
+        if f"{a:.{digits}g}" != f"{b:.{digits}g}":
+            return digits
+    return most

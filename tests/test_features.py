@@ -527,9 +527,32 @@ def test_a_huge_transport_term_on_a_blank_od_cost_names_the_per_km_key(tmp_path)
 
 def test_a_cap_and_its_least_co2_print_differently():
     """A cap of 2,321.9285 t/yr against a least CO2 of 2,321.92784 had both printed as 2,321.93."""
-    from planner.solver.explain import telling_digits
+    from planner.errors import telling_digits
 
     assert telling_digits(2321.9285, 2321.92784) == 8  # 2321.9285 is 2321.928499… in binary: 7 digits tie
     assert f"{2321.9285:,.8g}" != f"{2321.92784:,.8g}"
     assert telling_digits(1000.0, 2000.0) == 6  # never fewer than six
     assert telling_digits(1.0, 1.0) == 15
+
+
+def test_a_share_of_nothing_never_reads_minus_zero():
+    from planner.model.arrays import share_text
+
+    assert share_text(-0.0) == share_text(-1e-12) == "0.0%"  # "at most -0.0% is reachable" (review of 2026-12-06)
+
+
+def test_forced_sites_over_the_budget_are_refused_with_figures_that_differ():
+    """3,133,584.444 of capex against a budget of 3,133,584.44 had read '3.13358e+06 but 3.13358e+06'."""
+    import dataclasses
+
+    import numpy as np
+
+    from planner.errors import InfeasibleError
+    from planner.inputs.screen import check_capex_budget
+    from tests.builders import dense_problem
+
+    problem = dense_problem(demand=[1, 1], opening_cost=[1, 1], capacity=[np.inf, np.inf], unit_cost=[[1, 1], [1, 1]])
+    problem = dataclasses.replace(problem, capex=np.array([3_133_584.444, 5.0]), forced=np.array([True, False]),
+                                  capex_budget=3_133_584.44)
+    with pytest.raises(InfeasibleError, match=r"need capex 3,133,584\.444 but capex_budget is 3,133,584\.44\b"):
+        check_capex_budget(problem)

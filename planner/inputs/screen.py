@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError, truncated
+from planner.errors import InfeasibleError, InputError, telling_digits, truncated
 from planner.inputs.config import MAX_NUMBER
 from planner.problem import Problem
 
@@ -447,9 +447,10 @@ def check_capex_budget(problem: Problem) -> None:
     spend = problem.capex + problem.capex_per_module * problem.min_modules
     forced_spend = float(spend[problem.forced].sum())
     if forced_spend > problem.capex_budget:
+        digits = telling_digits(forced_spend, problem.capex_budget)  # 3,133,584.444 against 3,133,584.44
         raise InfeasibleError(
-            f"forced and existing sites need capex {forced_spend:,.6g} but capex_budget is "
-            f"{problem.capex_budget:,.6g}; raise the budget or force fewer sites"
+            f"forced and existing sites need capex {forced_spend:,.{digits}g} but capex_budget is "
+            f"{problem.capex_budget:,.{digits}g}; raise the budget or force fewer sites"
         )
     least = forced_spend
     for k in range(len(problem.type_ids)):

@@ -501,7 +501,9 @@ def _demand_of_pairs_with_arcs(problem: Problem, index: ModelIndex, arcs: np.nda
 def share_text(share: float, digits: int = 1) -> str:
     """A share as a percentage with ``digits`` decimals, or as many more (up to six) as it takes not to
     show a share below 100 % as 100.0 % or one above 0 % as 0.0 % (0.999999 is '99.9999%'; closer than
-    1e-8 to either end, the nearest six-decimal value short of it)."""
+    1e-8 to either end, the nearest six-decimal value short of it); never "-0.0%" (a share of -1e-12 is
+    the solver's rounding of none)."""
+    share = 0.0 if -1e-9 < share <= 0.0 else share
     for shown_digits in range(digits, max(digits, 6) + 1):
         text = f"{share:.{shown_digits}%}"
         shown = float(text[:-1]) / 100

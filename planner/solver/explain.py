@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from planner.errors import InfeasibleError, SolverError, UnexplainedInfeasibleError
+from planner.errors import InfeasibleError, SolverError, UnexplainedInfeasibleError, telling_digits
 from planner.inputs.screen import check_single_source_sizes, count_limit_key
 from planner.model.arrays import build_standard_form
 from planner.model.index import ModelIndex
@@ -145,14 +145,6 @@ def explain_co2_cap(problem: Problem, options: SolverOptions, error: InfeasibleE
     return InfeasibleError(f"no network meets the CO2 cap network.max_co2_t_per_yr = {cap:,.{digits}g} t/yr: the "
                            f"least CO2 any network can reach is {reach}; {co2_fix(problem)}")
 
-
-def telling_digits(a: float, b: float, fewest: int = 6, most: int = 15) -> int:
-    """The fewest significant digits (at least ``fewest``) at which ``a`` and ``b`` print differently: a cap of
-    2,321.9285 against a least CO2 of 2,321.92784 had both printed as 2,321.93."""
-    for digits in range(fewest, most + 1):
-        if f"{a:.{digits}g}" != f"{b:.{digits}g}":
-            return digits
-    return most
 
 
 def explain_single_sourcing(problem: Problem, options: SolverOptions, error: InfeasibleError) -> InfeasibleError:
