@@ -618,13 +618,18 @@ def _classic_fix(what: str) -> str:
 
 def _variant_name(name: str, path: Path, taken) -> str:
     """A further model's row name in compare.csv: its ``name``, else its file's stem where that name is taken
-    (two files with one name had read 'small' and 'small_4'), else the stem numbered."""
-    if name not in taken:
-        return name
-    number, candidate = 1, path.stem
+    (two files with one name had read 'small' and 'small_4'), else the stem numbered; a name that begins as
+    a variant group does ('micro_only_cheap.toml') is prefixed 'model_', or the comparison would take that
+    model for the micro-only network."""
+    def plain(text: str) -> str:
+        return f"model_{text}" if text.startswith(("central_only", "micro_only")) else text
+
+    if plain(name) not in taken:
+        return plain(name)
+    number, candidate = 1, plain(path.stem)
     while candidate in taken:
         number += 1
-        candidate = f"{path.stem}_{number}"
+        candidate = f"{plain(path.stem)}_{number}"
     return candidate
 
 
@@ -764,8 +769,9 @@ def costs_text(costs: dict) -> str:
     """"fixed 1,000, revenue -2,500": the cost parts in whole units; a part that rounds to zero reads 0,
     never "-0" (a revenue of -0.3); all of them to four significant digits where the largest is below 100
     (a model in millions written in units had printed every part, and its objective, as 0)."""
-    small = max((abs(value) for value in costs.values()), default=0.0) < 100
-    return ", ".join(f"{name} {amount_text(value) if small else amount_text(value, whole=True)}"
+    largest = max((abs(value) for value in costs.values()), default=0.0)
+    noise = 1e-9 * largest  # a part this much smaller than the largest is rounding ('-1e-13')
+    return ", ".join(f"{name} {amount_text(0.0 if abs(value) <= noise else value, whole=largest >= 100)}"
                      for name, value in costs.items())
 
 

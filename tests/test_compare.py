@@ -618,3 +618,11 @@ def test_further_models_with_one_name_are_told_apart_by_their_files():
     assert _variant_name("small", Path("a/small_dense.toml"), taken) == "small_dense"  # had been 'small_4'
     assert _variant_name("small", Path("b/small.toml"), taken) == "small_2"
     assert _variant_name("hybrid", Path("hybrid.toml"), {**taken, "hybrid_2": 1}) == "hybrid_3"
+
+
+def test_a_further_model_named_like_a_variant_group_is_not_taken_for_it():
+    from planner.cli import _variant_name
+    from planner.studies.compare import _group
+
+    name = _variant_name("hybrid", Path("micro_only_cheap.toml"), {"hybrid": 1})
+    assert name == "model_micro_only_cheap" and _group(name) == name

@@ -68,3 +68,11 @@ def test_small_figures_are_printed_to_their_digits_not_as_zero():
     assert amount_text(7.294560046e-4) == "0.0007295" and amount_text(321_251_807.2) == "321,251,807"
     assert costs_text({"fixed": 7e-4, "transport": 2.5e-5}) == "fixed 0.0007, transport 2.5e-05"
     assert costs_text({"fixed": 1000.0, "revenue": -0.3}) == "fixed 1,000, revenue 0"  # whole units, never "-0"
+    assert costs_text({"fixed": 7e-4, "carbon": -1e-16}) == "fixed 0.0007, carbon 0"  # rounding, not a figure
+
+
+def test_the_factor_keeps_a_prohibitive_penalty_within_what_the_solver_takes():
+    problem = costs_in_unit(small_ufl(0), 1e-11)
+    assert cost_factor(problem) == 1e8
+    strict = dataclasses.replace(problem, unmet_penalty=np.array([1e9]))  # 'serve it' × ~560 units: 5.6e11
+    assert cost_factor(strict) == 1e3  # 5.6e14 ≤ 1e15, where 1e8 would give 5.6e19

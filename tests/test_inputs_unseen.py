@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from shapely.geometry import box
 
 from planner.errors import InputError
@@ -153,28 +154,33 @@ def test_a_polygon_wider_than_180_degrees_is_read_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
         lon, _ = representative_lonlat(frame)
     assert abs(abs(lon[1]) - 180) < 3.5
-    assert "1 polygons span more than 180° of longitude without reaching ±180° (e.g. one from -100° to 100°)" \
-        in caplog.text
+    assert "1 polygons span more than 180° of longitude (e.g. one from -100° to 100°)" in caplog.text
     caplog.clear()
+    coarse = gpd.GeoDataFrame({"id": ["pacific"]}, crs="EPSG:4326",  # one ring, 20° across ±180°
+                              geometry=[shapely.Polygon([(170, 0), (-170, 0), (-170, 10), (170, 10)])])
     with caplog.at_level(logging.WARNING):
-        representative_lonlat(frame.iloc[[1]])
-    assert caplog.text == ""
+        lon, _ = representative_lonlat(pd.concat([frame.iloc[[1]], coarse]))
+    assert caplog.text == "" and abs(lon[1]) == pytest.approx(180.0)  # read across ±180°, no doubt to warn of
 
 
-def test_empty_rows_of_a_spreadsheet_export_are_left_out(tmp_path, default_model):
+def test_empty_rows_a_spreadsheet_export_ends_with_are_left_out(tmp_path, default_model):
     """A CSV ending with ',,,' rows (an Excel export) had been refused: "column 'lon' is not a number in
-    rows 9"; a bad row after an empty one keeps its row number in the file."""
+    rows 9". An empty row between filled ones stays, so that every error's row number is the file's:
+    leaving those out too had numbered a bad longitude after them by its place in what was left."""
     table = points_table(4)
     text = table.to_csv(index=False) + ",,,\n,,,\n"
     (tmp_path / "blank.csv").write_text(text, encoding="utf-8")
     inputs = load_inputs(default_model, DataOptions(regions_path=tmp_path / "blank.csv"))
     assert inputs.regions["region_id"].tolist() == table["fips"].tolist()
     lines = text.splitlines()
-    lines.insert(2, ",,,")
-    lines[4] = lines[4].replace(lines[4].split(",")[3], "many")  # the third point, row 4 of the file's data
+    lines[4] = "abc" + lines[4][lines[4].index(","):]  # the longitude of data row 4
     (tmp_path / "bad.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"column 'population' is not a number in rows 4 \(values \['many'\]\)"):
+    with pytest.raises(InputError, match=r"column 'lon' is not a .*number in rows 4\b"):
         load_inputs(default_model, DataOptions(regions_path=tmp_path / "bad.csv"))
+    lines.insert(2, ",,,")  # an empty row in the middle: named, the bad longitude now in row 5
+    (tmp_path / "middle.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"column 'lon' is not a .*number in rows 2, 5\b"):
+        load_inputs(default_model, DataOptions(regions_path=tmp_path / "middle.csv"))
 
 
 def test_a_missing_supplier_file_of_the_model_names_its_key(tmp_path, default_model):
@@ -207,3 +213,16 @@ def test_varying_a_transport_rate_beside_od_costs_is_warned_about(tmp_path, capl
         od.drop(columns="cost").to_csv(tmp_path / "km.csv", index=False)
         warn_od_costs_fixed(["transport.standard.cost_per_unit_km"], tmp_path / "km.csv", "--sweep")
     assert caplog.text == ""
+
+
+def test_od_distances_to_large_polygons_and_within_a_region_raise_no_alarm():
+    """A site's distance to its own region, and a short distance to a polygon whose planner point lies far
+    from the data's own point, are no unit error; nor is a median over a handful of pairs (the review of
+    this change had both warned about)."""
+    lon, lat = np.array([0.0, 5.0, 10.0]), np.array([0.0, 0.0, 0.0])
+    ids = np.array(["R1", "R2", "R3"], dtype=object)
+    od = pd.DataFrame({"from": ["R1", "R2", "R3", "R1"], "to": ["R1", "R2", "R3", "R2"],
+                       "distance_km": [0.0, 0.0, 0.0, 40.0]})  # R2 a large polygon: its edge is 40 km from R1
+    assert odd_od_distances(od, ids, lon, lat, ids, lon, lat, region_is_point=[False] * 3) == []
+    (warning,) = odd_od_distances(od, ids, lon, lat, ids, lon, lat, region_is_point=[True] * 3)
+    assert "in 1 rows (e.g. row 4, R1->R2: 40 km against 556.0 km" in warning  # a point: the road is too short

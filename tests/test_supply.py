@@ -189,7 +189,10 @@ def test_material_for_a_closed_facility_within_the_solvers_rounding_pays_no_rela
     leaked = dataclasses.replace(run.solution, assign=assign, inbound=inbound)
     tables = ResultTables.from_solution(problem, run.index, leaked)
     assert tables.inbound.set_index("site_id")["relationship_cost"].to_dict() == {"s0": 50.0, "s1": 0.0}
-    solver_objective = 750.0 + 100.0 * leak * (5.0 + 1.0 + 500 * 0.002 - 5.0 - 1.0)  # the sliver's own costs
+    # the sliver moves from s0 (delivery 5 + steel 1 + inbound 0 per unit) to s1 (delivery 5 + steel 1 + inbound
+    # 500 km × 0.002): what the solver counts is the optimum plus that difference on it, its relationship unpaid
+    delivery, steel, inbound_at_s1 = 5.0, 1.0, 500 * 0.002
+    solver_objective = 750.0 + 100.0 * leak * ((delivery + steel + inbound_at_s1) - (delivery + steel))
     report = audit(problem, tables, solver_objective)
     assert report.passed, report.failures
     inbound[1] = 100.0 * leak * 1e7  # far beyond rounding: the closed-site check fails, as it did before

@@ -140,7 +140,7 @@ def _base_text(sensitivity: Sensitivity, currency: str) -> str:
     """The value for the model as it is, or why there is none (an infeasible central-only or hybrid variant:
     it had read '0 EUR/yr' where value.json has none)."""
     if _missing(sensitivity.base.get("value_of_decentralisation")):
-        return "none: the central-only or the hybrid network has no solution"
+        return "none: the central-only or the hybrid network has no solution here, or its solve failed"
     return money(_base_value(sensitivity), currency)
 
 

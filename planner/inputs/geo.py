@@ -117,24 +117,26 @@ def unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
     return result
 
 
-ANTIMERIDIAN_NEAR_DEG = 1.0  # a ring drawn across ±180° has corners this close to it on both sides
+GUESSED_CROSSING_DEG = 90.0  # read across ±180°, a polygon wider than this may as well be meant the other way
 
 
 def _warn_guessed_crossings(crossing: np.ndarray) -> None:
-    """A warning for the polygons read as crossing the antimeridian that reach neither side of it (no
-    corner within ``ANTIMERIDIAN_NEAR_DEG`` of +180° and of −180°): a box from −100° to 100° may as
-    well be meant as the 200° band through Greenwich, so the reading taken (the 160° through 180°) is
-    said, with how to give the other."""
+    """A warning for the polygons read as crossing the antimeridian whose reading is a guess: wider than
+    ``GUESSED_CROSSING_DEG`` across ±180°, where the reading through 0° is as plausible (a box from −100°
+    to 100° is 160° wide one way and 200° the other; a box from 170° to −170°, 20° across ±180°, is not
+    in doubt). The reading taken is said, with how to give the other."""
     coords, owner = shapely.get_coordinates(crossing, return_index=True)
-    west = np.bincount(owner, weights=coords[:, 0] >= 180.0 - ANTIMERIDIAN_NEAR_DEG, minlength=len(crossing)) > 0
-    east = np.bincount(owner, weights=coords[:, 0] <= ANTIMERIDIAN_NEAR_DEG - 180.0, minlength=len(crossing)) > 0
-    guessed = np.flatnonzero(~(west & east))
+    shifted = np.where(coords[:, 0] < 0, coords[:, 0] + 360.0, coords[:, 0])
+    west = np.full(len(crossing), np.inf)
+    east = np.full(len(crossing), -np.inf)
+    np.minimum.at(west, owner, shifted)
+    np.maximum.at(east, owner, shifted)
+    guessed = np.flatnonzero(east - west > GUESSED_CROSSING_DEG)
     if len(guessed):
         west_lon, _, east_lon, _ = shapely.bounds(crossing[guessed[0]])
-        logger.warning("%d polygons span more than 180° of longitude without reaching ±180° (e.g. one from %.4g° to "
-                       "%.4g°): each is read as crossing the antimeridian, the shorter way round; if one spans the "
-                       "other way (through 0°), give it as parts each narrower than 180°", len(guessed), west_lon,
-                       east_lon)
+        logger.warning("%d polygons span more than 180° of longitude (e.g. one from %.4g° to %.4g°): each is read as "
+                       "crossing the antimeridian, the shorter way round; if one spans the other way (through 0°), "
+                       "give it as parts each narrower than 180°", len(guessed), west_lon, east_lon)
 
 
 def polygons_split_at_antimeridian(geoms: np.ndarray) -> np.ndarray:

@@ -195,13 +195,15 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
 
 
 def _without_empty_rows(path: Path, table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` without the rows whose every cell is empty (a spreadsheet's export ends with ``,,,``
-    rows), logged; the others keep their row numbers in the file for the errors."""
-    empty = table.isna().all(axis=1).to_numpy()
-    if not empty.any():
+    """``table`` without the empty rows (every cell blank) it ends with, as a spreadsheet's export ends
+    with ``,,,`` rows; logged. An empty row between filled ones stays, and the checks name it: the
+    errors number rows by their place in the table, which leaving out only the last rows keeps right."""
+    filled = np.flatnonzero(~table.isna().all(axis=1).to_numpy())
+    last = int(filled[-1]) + 1 if len(filled) else 0
+    if last == len(table):
         return table
-    logger.info("%s: %d empty rows (every cell blank) are left out", path, int(empty.sum()))
-    return table[~empty]
+    logger.info("%s: the %d empty rows (every cell blank) it ends with are left out", path, len(table) - last)
+    return table.iloc[:last]
 
 
 def zero_padded(values: pd.Series) -> bool:
@@ -263,20 +265,16 @@ def _restore_leading_zeros(path: Path, table: pd.DataFrame, columns: list) -> No
         rows = workbook.worksheets[0].iter_rows()
         header = [cell.value for cell in next(rows, ())]
         positions = {column: header.index(column) for column in columns if column in header}
-        kept = set(table.index)  # the file's data rows, 0-based, less the empty ones left out
-        last = max(kept, default=-1)
         for row_number, row in enumerate(rows):
-            if row_number > last:
+            if row_number >= len(table):  # the empty rows it ended with are left out
                 break
-            if row_number not in kept:
-                continue
             for column, position in positions.items():
                 cell = row[position] if position < len(row) else None
                 value = getattr(cell, "value", None)
                 width = getattr(cell, "number_format", "")
                 if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer() \
                         and ZERO_PADDING.fullmatch(width or "") and value >= 0:
-                    table.at[row_number, column] = str(int(value)).zfill(len(width))
+                    table.at[table.index[row_number], column] = str(int(value)).zfill(len(width))
     finally:
         workbook.close()
 

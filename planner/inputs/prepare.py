@@ -117,7 +117,7 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
     od = read_od_matrix(Path(options.od_path)) if options.od_path else None
     if od is not None:
         for warning in odd_od_distances(od, sites["site_id"], sites["lon"], sites["lat"], regions["region_id"],
-                                        data.lon, data.lat):
+                                        data.lon, data.lat, (regions.geometry.geom_type == "Point").to_numpy()):
             logger.warning("%s: %s", options.od_path, warning)
     suppliers_path = options.suppliers_path or config.suppliers.path
     where = "--suppliers" if options.suppliers_path else f"[suppliers] path in {config.file_name}"

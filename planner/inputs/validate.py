@@ -329,44 +329,50 @@ def far_sites(site_ids, site_lon, site_lat, demand_lon, demand_lat) -> list[str]
 
 OD_CHECK_KM = 100.0  # pairs at least this far apart (great circle) are compared: below it the data's own points and
 # the planner's demand points (a polygon's representative point) may differ by as much as the distance itself
+OD_MEDIAN_PAIRS = 30  # the median is judged over at least this many pairs
 OD_SHORTER = 0.9  # a median of distance_km / great-circle km below this: the road is shorter than the straight line
 OD_LONGER = 5.0  # ... above this: a detour no road network makes on average
 OD_ROW_SHORT, OD_ROW_LONG = 0.5, 20.0  # single pairs beyond these: a unit mixed up in some rows
 
 
-def odd_od_distances(od: pd.DataFrame, site_ids, site_lon, site_lat, region_ids, region_lon, region_lat) -> list[str]:
-    """What looks like a unit error in the OD matrix's ``distance_km``, as warnings: a road is never
-    shorter than the straight line between its ends, and rarely more than a few times longer, so a
-    median ratio below ``OD_SHORTER`` (miles?) or above ``OD_LONGER`` (metres?) over the pairs at least
-    ``OD_CHECK_KM`` apart, or single pairs beyond ``OD_ROW_SHORT``/``OD_ROW_LONG``, are named."""
+def odd_od_distances(od: pd.DataFrame, site_ids, site_lon, site_lat, region_ids, region_lon, region_lat,
+                     region_is_point=None) -> list[str]:
+    """What looks like a unit error in the OD matrix's ``distance_km``, as warnings. A road is never
+    shorter than the straight line between its ends, and rarely more than a few times longer, so over
+    the pairs at least ``OD_CHECK_KM`` apart (a site's pair with its own region left out: its distance
+    is within the region): a median ratio below ``OD_SHORTER`` (miles?) or above ``OD_LONGER`` (metres?)
+    over at least ``OD_MEDIAN_PAIRS`` pairs, or single pairs above ``OD_ROW_LONG``, or below
+    ``OD_ROW_SHORT`` where the region is a point (``region_is_point``; a polygon's own point for the data
+    may lie far from the planner's, so a short distance to it proves nothing)."""
     if "distance_km" not in od.columns or od.empty:
         return []
     site_at = pd.Series(np.arange(len(site_ids)), index=pd.Index(site_ids).astype(str))
     region_at = pd.Series(np.arange(len(region_ids)), index=pd.Index(region_ids).astype(str))
     site, region = od["from"].map(site_at).to_numpy(), od["to"].map(region_at).to_numpy()
-    rows = np.flatnonzero(~np.isnan(site) & ~np.isnan(region) & od["distance_km"].notna().to_numpy())
+    rows = np.flatnonzero(~np.isnan(site) & ~np.isnan(region) & od["distance_km"].notna().to_numpy()
+                          & (od["from"] != od["to"]).to_numpy())
     s, r = site[rows].astype(int), region[rows].astype(int)
     straight = great_circle_km(np.asarray(site_lon)[s], np.asarray(site_lat)[s], np.asarray(region_lon)[r],
                                np.asarray(region_lat)[r])
     far = straight >= OD_CHECK_KM
-    if not far.any():
-        return []
-    rows, straight = rows[far], straight[far]
+    rows, straight, r = rows[far], straight[far], r[far]
     ratio = od["distance_km"].to_numpy(dtype=float)[rows] / straight
-    median = float(np.median(ratio))
-    where = f"the OD matrix's distance_km is a median {median:.3g} × the straight-line distance over {len(rows):,} " \
-            f"pairs at least {OD_CHECK_KM:.0f} km apart"
-    if median < OD_SHORTER:
-        return [f"{where}: shorter than the straight line, which no road is; is it in miles or another unit? "
-                "give road kilometres"]
-    if median > OD_LONGER:
-        return [f"{where}: is it in metres or another unit? give road kilometres"]
-    odd = (ratio < OD_ROW_SHORT) | (ratio > OD_ROW_LONG)
+    if len(rows) >= OD_MEDIAN_PAIRS:
+        median = float(np.median(ratio))
+        where = (f"the OD matrix's distance_km is a median {median:.3g} × the straight-line distance over "
+                 f"{len(rows):,} pairs at least {OD_CHECK_KM:.0f} km apart")
+        if median < OD_SHORTER:
+            return [f"{where}: shorter than the straight line, which no road is; is it in miles or another unit? "
+                    "give road kilometres"]
+        if median > OD_LONGER:
+            return [f"{where}: is it in metres or another unit? give road kilometres"]
+    point = np.ones(len(region_ids), dtype=bool) if region_is_point is None else np.asarray(region_is_point, bool)
+    odd = (ratio > OD_ROW_LONG) | ((ratio < OD_ROW_SHORT) & point[r])
     if not odd.any():
         return []
     first = int(np.flatnonzero(odd)[0])
     row = int(rows[first])
-    return [f"the OD matrix's distance_km is less than {OD_ROW_SHORT:g} × or more than {OD_ROW_LONG:g} × the "
-            f"straight-line distance in {int(odd.sum()):,} rows (e.g. row {row + 1}, {od['from'].iloc[row]}->"
-            f"{od['to'].iloc[row]}: {od['distance_km'].iloc[row]:,.6g} km against {straight[first]:,.1f} km in a "
-            "straight line); check their unit"]
+    return [f"the OD matrix's distance_km is more than {OD_ROW_LONG:g} × (or, to a point, less than "
+            f"{OD_ROW_SHORT:g} ×) the straight-line distance in {int(odd.sum()):,} rows (e.g. row {row + 1}, "
+            f"{od['from'].iloc[row]}->{od['to'].iloc[row]}: {od['distance_km'].iloc[row]:,.6g} km against "
+            f"{straight[first]:,.1f} km in a straight line); check their unit"]

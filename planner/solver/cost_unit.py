@@ -14,7 +14,12 @@ its whole demand) is below 1, :func:`cost_factor` gives the power of ten :math:`
 module and setup costs, unit costs, prices, the carbon price and the unmet penalties, and the
 suppliers' prices, transport and relationship costs, all × k). Budgets (capex, not an objective term),
 CO2 and quantities keep their values. The solution is the same in both units; the objective and the
-bound are divided by k again (:func:`report_in_unit`).
+bound are divided by k again (:func:`report_in_unit`). The factor is lowered where an unmet penalty at a
+product's whole demand would then pass ``MAX_COST_TERM`` (a penalty of 1e9 meaning "serve it").
+
+It applies wherever :func:`planner.solver.solve` solves (``solve``, ``compare``, ``sweep``, the
+points of ``pareto``, the least-cost networks of ``alternatives``); the diversity solves of
+``alternatives`` and the stochastic extensive form are solved in the model's own unit.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from planner.inputs.screen import largest_cost_term
+import numpy as np
+
+from planner.inputs.screen import MAX_COST_TERM, largest_cost_term
 from planner.problem import Problem
 from planner.solver.outcome import SolveReport
 
@@ -35,7 +42,12 @@ def cost_factor(problem: Problem) -> float:
     largest = largest_cost_term(problem)
     if not 0.0 < largest < 1.0:
         return 1.0
-    return 10.0 ** -math.floor(math.log10(largest))
+    factor = 10.0 ** -math.floor(math.log10(largest))
+    penalty = np.where(np.isfinite(problem.unmet_penalty), problem.unmet_penalty, 0.0) * problem.demand.sum(axis=0)
+    most = float(penalty.max(initial=0.0))
+    if most * factor > MAX_COST_TERM:
+        factor = max(1.0, 10.0 ** math.floor(math.log10(MAX_COST_TERM / most)))
+    return factor
 
 
 def costs_in_unit(problem: Problem, factor: float) -> Problem:
