@@ -25,7 +25,7 @@ from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.results import ResultTables
 from planner.solver import SolveReport, SolverOptions, solve
-from planner.solver.settled import warn_if_unsettled
+from planner.solver.settled import warn_if_unsettled, with_floor
 from planner.timing import Timing
 
 logger = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ def solve_problem(
         with timing.phase("build"):
             index = ModelIndex.from_problem(problem)
         report, solution = solve(problem, options, start=start, index=index, timing=timing)
+        report = with_floor(problem, index, report)
         warn_if_unsettled(problem, index, report)
         return audited_solution(problem, index, solution, report, timing, require_clean_audit)
 

@@ -226,3 +226,21 @@ def test_od_distances_to_large_polygons_and_within_a_region_raise_no_alarm():
     assert odd_od_distances(od, ids, lon, lat, ids, lon, lat, region_is_point=[False] * 3) == []
     (warning,) = odd_od_distances(od, ids, lon, lat, ids, lon, lat, region_is_point=[True] * 3)
     assert "in 1 rows (e.g. row 4, R1->R2: 40 km against 556.0 km" in warning  # a point: the road is too short
+
+
+def test_many_kmeans_candidates_are_found_without_quadratic_seeding():
+    """1,000 k-means candidates over 40,000 points took 65 s in SciPy's seeding and 2.5 GB for a table of
+    distances; the planner's own k-means++ seeding and a k-d tree give as many, spread over the demand."""
+    from planner.inputs.candidates import SCIPY_SEEDING_WORK, kmeans_pp_seeds, nearest_to_centres
+
+    rng = np.random.default_rng(3)
+    n, k = 20_000, 600
+    assert k * k * n > SCIPY_SEEDING_WORK  # the planner's own seeding
+    lon, lat = rng.uniform(-60, -35, n), rng.uniform(-30, 0, n)
+    chosen = nearest_to_centres(np.ones(n, dtype=bool), rng.pareto(1.2, n) * 1000, lon, lat, k)
+    assert chosen.sum() >= 0.95 * k
+    west = chosen & (lon < -47.5)
+    assert 0.3 < west.sum() / chosen.sum() < 0.7  # spread over the whole area, not one corner
+    blobs = np.vstack([rng.normal(0, 0.01, (500, 3)), rng.normal(10, 0.01, (500, 3))])
+    seeds = kmeans_pp_seeds(blobs, 2)
+    assert sorted(np.round(seeds[:, 0]).tolist()) == [0.0, 10.0]  # the second seed is drawn far from the first

@@ -98,3 +98,22 @@ def test_no_warning_where_prices_make_the_floor_no_bound(caplog):
         assert not [r for r in caplog.records if "not settled" in r.getMessage()]
         warn_if_unsettled(problem, ModelIndex.from_problem(problem), report)
     assert [r for r in caplog.records if "not settled" in r.getMessage()]
+
+
+def test_the_floor_is_the_bound_where_it_is_the_larger():
+    """The case by hand: K = 235; a run stopped with a weaker bound reports K as its bound, and the gap
+    and status that follow (at 40,000 points a saturated network had read a 16–40 % gap against a
+    Lagrangian bound, its K proving it within 5 %); a stronger bound, or prices, leave the report alone."""
+    from planner.solver.settled import with_floor
+
+    problem = without_arcs_of_region(dense_problem(demand=[20, 20, 20, 7], opening_cost=[1, 1], capacity=[10, 10],
+                                                   unit_cost=np.ones((2, 4)), penalty=5.0), 3)
+    index = ModelIndex.from_problem(problem)
+    stopped = SolveReport.of(Status.TIME_LIMIT, "time limit", 237.0, 100.0, 0.01, "test")
+    floored = with_floor(problem, index, stopped)
+    assert floored.best_bound == pytest.approx(235.0) and floored.status is Status.GAP_LIMIT
+    assert floored.mip_gap == pytest.approx(2 / 237)
+    assert with_floor(problem, index, dataclasses.replace(stopped, best_bound=236.0)).best_bound == 236.0
+    priced = dataclasses.replace(problem, arc_price=np.full(problem.n_arcs, 0.5))
+    assert with_floor(priced, index, stopped).best_bound == 100.0
+    assert best_by_enumeration(problem) >= 235.0 - 1e-9  # K is a floor of the true optimum

@@ -521,6 +521,7 @@ def write_outputs(
     and their section of report.html."""
     out = Path(out)
     started = time.perf_counter()
+    logger.info("write ...")  # the tables, maps, workbook and report: 20 s and more at 40,000 regions
     with staged_folder(out, staging) as staging:
         regions, sites, flows = _write_tables(run, inputs, staging)
         title = _map_title(run)

@@ -27,6 +27,7 @@ import numpy as np
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 from planner.solver.outcome import SolveReport, Status
+from planner.solver.presolve import combine_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,19 @@ def unavoidable_penalty(problem: Problem, index: ModelIndex) -> float:
         return without_arc
     beyond = float(index.pair_demand[has_arc].sum()) - capacity / factor
     return without_arc + max(beyond, 0.0) * float(index.pair_penalty[has_arc].min())
+
+
+def with_floor(problem: Problem, index: ModelIndex, report: SolveReport) -> SolveReport:
+    """``report`` with the floor K of the module as its bound where K is the larger (a valid lower bound
+    on every network's objective, for cost models without prices): at 40,000 points with demand 2–9 ×
+    every capacity, a run whose network opened every site at full capacity had read a 16–40 % gap
+    against its Lagrangian bound while K proved it within 5 %."""
+    if problem.objective_kind != "cost" or report.objective is None or (problem.arc_price != 0).any():
+        return report
+    floor = unavoidable_penalty(problem, index)
+    if floor <= 0 or (report.best_bound is not None and report.best_bound >= floor):
+        return report
+    return combine_bounds(report, floor)
 
 
 def warn_if_unsettled(problem: Problem, index: ModelIndex, report: SolveReport) -> None:
