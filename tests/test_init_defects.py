@@ -103,7 +103,7 @@ def test_init_failing_to_write_says_one_line_and_leaves_nothing(tmp_path, monkey
     data = write_cities(tmp_path)
     out = tmp_path / "m.toml"
     monkeypatch.setattr(target, _raise(error_number, text))
-    line = error_line(init(str(data), "--out", str(out)))
+    line = error_line(init(str(data), "--out", str(out), "--demand-rate", "0.01"))  # demand the sites can make
     assert line == f"error: cannot write {out}: {text}; choose another --out"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cities.csv"]
 
@@ -159,7 +159,8 @@ def test_init_warns_when_the_default_facilities_cannot_make_the_demand(tmp_path,
     result = init(str(write_cities(tmp_path)), "--out", str(out), "--demand-rate", str(rate))
     assert result.exit_code == 0, result.output
     assert out.exists()
-    assert ("of it would go unmet: scale it with --demand-rate" in result.stderr) is warned, result.stderr
+    assert ("of it goes unmet whatever is built; scale the demand (the products' demand_rate; planner init "
+            "--demand-rate)" in result.stderr) is warned, result.stderr
 
 
 @pytest.mark.parametrize(("rate", "warned"), [(1e-6, True), (0.01, False)], ids=["tiny", "scaled"])

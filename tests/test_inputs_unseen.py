@@ -244,3 +244,20 @@ def test_many_kmeans_candidates_are_found_without_quadratic_seeding():
     blobs = np.vstack([rng.normal(0, 0.01, (500, 3)), rng.normal(10, 0.01, (500, 3))])
     seeds = kmeans_pp_seeds(blobs, 2)
     assert sorted(np.round(seeds[:, 0]).tolist()) == [0.0, 10.0]  # the second seed is drawn far from the first
+
+
+def test_demand_beyond_every_site_is_warned_about_by_every_solve(tmp_path, default_model, caplog):
+    """planner init said so, validate and solve of the same data did not (and read 'optimal' with 46 %
+    of the demand served)."""
+    from planner.inputs.prepare import prepare_problem
+    from planner.inputs.screen import screen_problem
+
+    table = points_table(6)
+    table.to_csv(tmp_path / "pts.csv", index=False)
+    config = default_model.model_copy(deep=True)
+    config.products["standard"].demand_rate = 100.0  # 100 units a person: far beyond every plant
+    inputs = load_inputs(config, DataOptions(regions_path=tmp_path / "pts.csv"))
+    with caplog.at_level(logging.WARNING):
+        screening = screen_problem(prepare_problem(config, inputs))
+    assert any("what all candidate sites can make at their largest" in warning for warning in screening.warnings)
+    assert "goes unmet whatever is built" in caplog.text

@@ -30,7 +30,7 @@ from planner.inputs.io import found_coordinates, is_table, read_regions
 from planner.inputs.paths import file_mode, missing_folders, remove_if_empty
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.regions import RegionSource, found_name_column, resolve_columns
-from planner.inputs.screen import screen_problem, site_capacities
+from planner.inputs.screen import screen_problem
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def write_model_template(
         refuse_existing(out)  # made while the data was read: still not overwritten
         move_staged(staging, out)
         written = True
-        warn_if_capacity_short(problem, out)
+        # demand beyond every site's capacity is warned about by the check itself (planner.inputs.screen)
         warn_if_no_site_pays(problem, out)
     finally:
         if staging is not None and not written:
@@ -163,18 +163,6 @@ def check_model(path: Path):
     problem = prepare_problem(config, load_inputs(config, DataOptions()))
     screen_problem(problem)
     return problem
-
-
-def warn_if_capacity_short(problem, out: Path) -> None:
-    """A warning where the default facility types, at their largest, cannot make the data's demand
-    (population-sized demand with one unit per person): the share that would go unmet at least."""
-    demand = float(problem.demand.sum())
-    capacity = float(site_capacities(problem).sum())
-    if demand > capacity > 0:
-        logger.warning("%s: the demand (%s units/yr) is %.3g× what all candidate sites can make at their largest "
-                       "(%s units/yr), so at least %s of it would go unmet: scale it with --demand-rate (units/yr per "
-                       "unit of the demand column) or raise max_modules and module_capacity_per_yr in the file", out,
-                       f"{demand:,.0f}", demand / capacity, f"{capacity:,.0f}", f"{1 - capacity / demand:.1%}")
 
 
 def warn_if_no_site_pays(problem, out: Path) -> None:
