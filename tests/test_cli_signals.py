@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.marks import some_slow
+
 CHECKOUT = Path(__file__).resolve().parent.parent
 STOP_WITHIN_S = 2.0  # the target on an idle machine
 # a test fails only past this: CI machines are shared, and a timed assertion must not fail on load alone
@@ -134,7 +136,7 @@ def assert_stopped_cleanly(run: Run, number: int, elapsed: float, out: Path, qui
 # --- solve -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGHUP], ids=["SIGINT", "SIGHUP"])
+@pytest.mark.parametrize("number", some_slow([signal.SIGINT, signal.SIGHUP], fast=1), ids=["SIGINT", "SIGHUP"])
 def test_signal_while_loading(start, tmp_path, number):
     """SIGHUP (a closed terminal) stops a run as Ctrl-C does."""
     out = tmp_path / "out"

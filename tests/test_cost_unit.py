@@ -15,6 +15,7 @@ from planner.solver import SolverOptions
 from planner.solver.cost_unit import cost_factor, costs_in_unit
 from tests.brute import best_by_enumeration
 from tests.builders import dense_problem, with_supply
+from tests.marks import some_slow
 
 EXACT = SolverOptions(mip_gap=0.0, quiet=True, threads=1)
 
@@ -31,8 +32,8 @@ def small_ufl(seed: int, n_sites: int = 8, n_regions: int = 25, capacity=np.inf)
                          unit_cost=distance, penalty=1000.0)
 
 
-@pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("scale", [1e-9, 1e-11])
+@pytest.mark.parametrize("seed", some_slow(range(4), fast=2))
+@pytest.mark.parametrize("scale", some_slow([1e-11, 1e-9], fast=1))  # at 1e-11 HiGHS had failed on every seed
 def test_tiny_costs_give_the_optimum_of_the_same_problem_in_larger_units(seed, scale):
     problem = small_ufl(seed)
     optimum = best_by_enumeration(problem)

@@ -14,6 +14,7 @@ from planner.solver import SolverOptions, presolve
 from planner.solver.outcome import OPTIMAL_GAP
 from tests.brute import best_by_enumeration
 from tests.builders import dense_problem
+from tests.marks import some_slow
 
 GAP = 0.02
 
@@ -47,7 +48,7 @@ def test_a_presolve_within_the_gap_is_the_answer_without_highs():
     assert sum(by_presolve) >= 4
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", some_slow([1, 2], fast=1))
 def test_the_large_model_path_stops_once_the_gap_is_closed(monkeypatch, threads):
     """Every model counts as large; with a limit of 30 s each run ends long before it."""
     monkeypatch.setattr(presolve, "LARGE_MODEL_ARCS", 0)

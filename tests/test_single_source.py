@@ -20,6 +20,7 @@ from planner.solver.heuristic import satisfies_coupling, solution_cost
 from planner.solver.outcome import SolverOptions
 from planner.timing import Timing
 from tests.builders import dense_problem
+from tests.marks import some_slow
 
 EXACT = SolverOptions(mip_gap=1e-9, quiet=True, time_limit_s=30.0)
 
@@ -56,7 +57,7 @@ def enumerated_optimum(demand, unit_cost, opening, capacity, module_cost=0.0, ma
 CASES = [(seed, ratio) for seed in range(8) for ratio in (1.3, 2.0, 4.0)]
 
 
-@pytest.mark.parametrize(("seed", "ratio"), CASES)
+@pytest.mark.parametrize(("seed", "ratio"), some_slow(CASES, fast=6))
 def test_the_bound_and_the_first_network_against_enumeration(seed, ratio):
     problem, demand, unit_cost, opening, capacity = random_single_source(seed, ratio)
     optimum = enumerated_optimum(demand, unit_cost, opening, capacity)
@@ -155,7 +156,7 @@ def test_single_sourcing_leaves_out_the_linking_rows_its_capacity_rows_imply():
     assert dict(build_standard_form(problem, index).row_families)["linking_constr"] == len(kept)
 
 
-@pytest.mark.parametrize(("seed", "ratio"), CASES[::2])
+@pytest.mark.parametrize(("seed", "ratio"), some_slow(CASES[::2], fast=3))
 def test_without_those_rows_highs_still_finds_the_optimum(seed, ratio):
     """The standard route (HiGHS on the model without the implied rows; with up to three smaller
     modules, with them), against enumeration."""
