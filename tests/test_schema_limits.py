@@ -75,6 +75,7 @@ TYPE_CASES = [
      "'1'"),
     (None, '[distance]\ncircuity = true', "distance.circuity", "True"),
     (None, '[solver]\nmip_gap = "0.01"', "solver.mip_gap", "'0.01'"),
+    ("carbon_price = 10.0", "carbon_price = [190]", "carbon_price", "[190]"),
 ]
 
 

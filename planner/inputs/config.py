@@ -657,7 +657,9 @@ def _problem(error: dict, got: bool = True) -> str:
         message = "nan is no number; give one"
     if not key:
         return message
-    if not got or error["type"] == "missing" or isinstance(error.get("input"), dict | list):
+    whole_table = isinstance(error.get("input"), dict) or (  # a table's or a list's own check says what it got
+        isinstance(error.get("input"), list) and error["type"] == "value_error")
+    if not got or error["type"] == "missing" or whole_table:
         return f"key '{key}': {message}{suggestion}"
     value = error.get("input")
     shown = f"{value:.6g}" if isinstance(value, float) and abs(value) >= MAX_NUMBER else repr(value)
