@@ -338,3 +338,18 @@ def test_candidate_rules_read_the_named_base_column_where_every_product_has_its_
     inputs = load_inputs(read_model_config(model), DataOptions())
     assert sorted(inputs.sites["site_id"]) == expected
     assert inputs.demand[:, 0].tolist() == [900, 800, 100, 100, 700, 600]
+
+
+def test_a_total_row_is_warned_about_and_ordinary_rows_are_not(tmp_path, default_model, caplog):
+    """A spreadsheet export's "Total" row (with coordinates) would be planned as one more region holding
+    every unit a second time."""
+    table = east_africa_points(12)
+    total = table.iloc[[0]].assign(customer_id="Total", orders=table["orders"].sum())
+    pd.concat([table, total]).to_csv(tmp_path / "with_total.csv", index=False)
+    table.to_csv(tmp_path / "plain.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        load(default_model, tmp_path / "plain.csv")
+    assert "total row" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        load(default_model, tmp_path / "with_total.csv")
+    assert "the demand of region 'Total' equals that of all the other regions together" in caplog.text

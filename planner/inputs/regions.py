@@ -292,7 +292,8 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     )
     if not needs_base:  # every product has its own column and none is named: candidate rules rank by total demand
         base = demand.sum(axis=1)
-    warn_plausible_mistakes(frame, source.path, demand, tuple(dict.fromkeys(demand_columns)))
+    warn_plausible_mistakes(frame, source.path, demand, tuple(dict.fromkeys(demand_columns)),
+                            frame[id_column].to_numpy())
     regions, columns["name"] = named_regions(frame, source, id_column)
     return source, RegionData(regions, lon, lat, base, demand, columns)
 

@@ -272,10 +272,11 @@ def check_demand_points(frame: gpd.GeoDataFrame, path: Path, lon, lat, columns: 
 
 
 def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndarray,
-                            demand_columns: tuple[str, ...] = ()) -> list[str]:
+                            demand_columns: tuple[str, ...] = (), ids: np.ndarray | None = None) -> list[str]:
     """Warnings (logged and returned) for inputs that are valid but probably not meant: regions that
-    are lines or several points, all-zero demand, demand columns whose dots may group thousands."""
-    messages = []
+    are lines or several points, all-zero demand, demand columns whose dots may group thousands, a row
+    that is the total of the others (``ids``: the regions' ids, to name it)."""
+    messages = [total_row_message(path, demand, ids)] if ids is not None and total_rows(demand).size else []
     kinds = set(frame.geometry.geom_type.dropna())
     lines = sorted(kinds & {"LineString", "MultiLineString", "LinearRing"})
     if lines:
@@ -296,6 +297,23 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
     for message in messages:
         logger.warning(message)
     return messages
+
+
+def total_rows(demand: np.ndarray) -> np.ndarray:
+    """Positions of the rows whose demand (summed over products) equals that of all the other rows
+    together (relative 1e-6), where at least three others have demand: the "Total" row a spreadsheet
+    export ends with, which would count every unit twice."""
+    totals = np.asarray(demand, dtype=float).reshape(len(demand), -1).sum(axis=1)
+    if np.count_nonzero(totals > 0) < 4:
+        return np.empty(0, dtype=int)
+    everything = totals.sum()
+    return np.flatnonzero((totals > 0) & (np.abs(2 * totals - everything) <= 1e-6 * everything))
+
+
+def total_row_message(path: Path, demand: np.ndarray, ids: np.ndarray) -> str:
+    shown = truncated([f"'{ids[row]}'" for row in total_rows(demand)])
+    return (f"{path}: the demand of region {shown} equals that of all the other regions together: if it is a "
+            "total row, remove it, or every unit is planned twice")
 
 
 def dots_may_group_thousands(path: Path, demand: np.ndarray) -> bool:
