@@ -230,6 +230,7 @@ def _with_codes_as_text(path: Path, table: pd.DataFrame, options: dict) -> pd.Da
 
 
 def _whole(values: np.ndarray) -> bool:
+    """Whether the finite ``values`` (at least one) are whole numbers."""
     known = values[np.isfinite(values)]
     return len(known) > 0 and bool((known == np.round(known)).all())
 
@@ -631,7 +632,7 @@ def id_text(raw: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(raw):
         values = raw.to_numpy(dtype=float)
         known = np.isfinite(values)
-        if known.any() and (values[known] == np.round(values[known])).all() and (np.abs(values[known]) < 2**53).all():
+        if _whole(values) and (np.abs(values[known]) < 2**53).all():  # an int64 holds them exactly
             text = pd.Series(np.where(known, np.nan_to_num(values).astype(np.int64).astype(str), ""), index=raw.index)
             return text.where(known, raw.astype(str))
     return raw.astype(str)
