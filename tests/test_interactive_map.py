@@ -200,6 +200,22 @@ def test_a_polygon_drawn_across_the_antimeridian_is_split_there_for_gis():
     assert sorted(round(p.bounds[0], 1) for p in parts) == [-180.0, 179.6]
 
 
+def test_the_gis_layer_keeps_polar_caps_and_moves_data_written_in_0_to_360():
+    """A cap from −180° to 180° is already within ±180° (it had lost its area); polygons written in
+    0–360° are split at 180° and moved into ±180°, as are points beyond 180° (the sites layer is)."""
+    import shapely
+
+    from planner.inputs.geo import polygons_split_at_antimeridian
+
+    cap, beyond, straddle = box(-180, -90, 180, -85), box(181.0, -18.0, 181.5, -17.5), box(179.8, -17, 180.4, -16.5)
+    split = polygons_split_at_antimeridian(np.array([cap, beyond, straddle, shapely.Point(181.0, -17.0)],
+                                                    dtype=object))
+    assert split[0].equals(cap)
+    assert split[1].bounds == pytest.approx((-179.0, -18.0, -178.5, -17.5)) and split[1].area == pytest.approx(0.25)
+    assert sorted(round(p.bounds[0], 1) for p in split[2].geoms) == [-180.0, 179.8]
+    assert split[2].area == pytest.approx(0.3) and split[3].equals(shapely.Point(-179.0, -17.0))
+
+
 def test_only_the_gis_layer_splits_a_region_at_the_antimeridian(layers):
     """The maps draw the regions layer as it is (a seam at 180° would show); the GeoPackage gets it split."""
     import shapely
@@ -211,6 +227,28 @@ def test_only_the_gis_layer_splits_a_region_at_the_antimeridian(layers):
     split = regions_for_gis(regions)
     assert split.geometry.iloc[0].geom_type == "MultiPolygon" and split.geometry.iloc[1].equals(box(0, 0, 1, 1))
     assert regions.geometry.iloc[0].equals(ring) and list(split["region_id"]) == ["ring", "box"]
+
+
+def test_the_map_never_tears_a_region_across_its_cut():
+    """Three 120° bands round the South Pole, a polar cap from −180° to 180° beside a small region, a
+    ring drawn across ±180° (the map's cut falls between regions, never through one: a band had been
+    drawn 240° wide over the others, the cap with no area)."""
+    import shapely
+
+    from planner.export.interactive_map import map_cut, shifted_parts
+
+    bands = np.array([box(-180, -80, -60, -70), box(-60, -80, 60, -70), box(60, -80, 180, -70)], dtype=object)
+    cap_and_box = np.array([box(-180, -90, 180, -85), box(0, -85, 30, -75)], dtype=object)
+    ring = shapely.Polygon([(179.6, -17.2), (-179.6, -17.2), (-179.6, -16.6), (179.6, -16.6)])
+    fiji = np.array([ring, box(178.2, -18.3, 178.6, -17.9), box(-179.0, -16.0, -178.5, -15.5)], dtype=object)
+    for geoms in (bands, cap_and_box, fiji):
+        drawn = shifted_parts(geoms, map_cut(geoms))
+        assert [g.area for g in drawn] == pytest.approx([0.8 * 0.6 if g is ring else g.area for g in geoms])
+        widths = [g.bounds[2] - g.bounds[0] for g in drawn]
+        assert widths == pytest.approx([0.8 if g is ring else g.bounds[2] - g.bounds[0] for g in geoms])
+    assert map_cut(cap_and_box) is None
+    drawn = shifted_parts(fiji, map_cut(fiji))
+    assert max(g.bounds[2] for g in drawn) - min(g.bounds[0] for g in drawn) == pytest.approx(3.3)  # side by side
 
 
 # --- headless Chromium ------------------------------------------------------------------------------

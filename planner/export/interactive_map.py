@@ -39,7 +39,7 @@ from planner.errors import InputError
 from planner.export.charts import NO_DEMAND_COLOUR, OTHER_TYPE_COLOUR, UNMET_COLOUR, type_colours
 from planner.export.static_map import INBOUND_COLOUR, material_colours
 from planner.export.summary import measure_unit
-from planner.inputs.geo import LONLAT, has_finite_geometry
+from planner.inputs.geo import LONLAT, has_finite_geometry, read_across_antimeridian
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +143,52 @@ def _shift(coords: np.ndarray, cut: float | None) -> np.ndarray:
     return coords
 
 
+def _compact_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """The parts of ``geoms`` (a polygon of a multipolygon, a point), those drawn across ±180° moved to
+    one side of it (:func:`read_across_antimeridian`), their owners, their middle longitudes in ±180°, and
+    whether a part goes round the globe (wider than 180° either way: Antarctica, a polar cap)."""
+    parts, owner = shapely.get_parts(np.asarray(geoms, dtype=object), return_index=True)
+    parts, crossing = read_across_antimeridian(parts)
+    west, _, east, _ = shapely.bounds(parts).T
+    middle = (west + east) / 2
+    east_of_180 = crossing & (middle > 180.0)
+    parts[east_of_180] = shapely.transform(parts[east_of_180], lambda xy: xy - np.array([360.0, 0.0]))
+    middle[east_of_180] -= 360.0
+    return parts, owner, middle, bool(np.nan_to_num(east - west)[~crossing].max(initial=0.0) > 180.0)
+
+
+def map_cut(geoms: np.ndarray) -> float | None:
+    """The map's cut (:func:`longitude_cut`) between the middles of the parts of ``geoms``; None where a
+    part goes round the globe, which any cut would tear."""
+    _, _, middle, round_the_globe = _compact_parts(geoms)
+    return None if round_the_globe else longitude_cut(middle)
+
+
+def shifted_parts(geoms: np.ndarray, cut: float | None) -> np.ndarray:
+    """``geoms`` with each part drawn across ±180° moved to one side of it, and each part moved by −360°
+    as a whole where its middle lies east of ``cut``: a part is never torn across the cut (bands side by
+    side round a pole had been drawn one over the others)."""
+    geoms = np.asarray(geoms, dtype=object)
+    if not len(geoms):
+        return geoms
+    parts, owner, middle, _ = _compact_parts(geoms)
+    if cut is not None:
+        moved = middle > cut
+        parts[moved] = shapely.transform(parts[moved], lambda xy: xy - np.array([360.0, 0.0]))
+    result = geoms.copy()
+    multipart = np.isin(shapely.get_type_id(geoms), MULTIPART_TYPE_IDS)
+    single = ~multipart[owner]
+    result[owner[single]] = parts[single]
+    starts = np.flatnonzero(np.diff(owner, prepend=-1))  # get_parts lists each geometry's parts together
+    for group in np.split(np.arange(len(owner)), starts[1:]):
+        if len(group) and multipart[owner[group[0]]]:  # multipolygons (islands), multipoints
+            result[owner[group[0]]] = type(geoms[owner[group[0]]])(list(parts[group]))
+    return result
+
+
+MULTIPART_TYPE_IDS = (4, 5, 6, 7)  # shapely's MultiPoint, MultiLineString, MultiPolygon, GeometryCollection
+
+
 def _in_lonlat(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     if frame.crs is None:
         raise InputError(f"{what}: the layer has no CRS; set one (e.g. frame.set_crs('EPSG:4326')) before mapping")
@@ -151,7 +197,7 @@ def _in_lonlat(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
 
 def _region_geometries(regions: gpd.GeoDataFrame, cut: float | None) -> np.ndarray:
     """Shifted across the antimeridian if needed, simplified relative to the extent, rounded."""
-    geometry = shapely.transform(regions.geometry.to_numpy(), lambda c: _shift(c, cut))
+    geometry = shifted_parts(regions.geometry.to_numpy(), cut)
     xmin, ymin, xmax, ymax = shapely.total_bounds(geometry)
     if np.all(np.isfinite([xmin, ymin, xmax, ymax])):
         tolerance = SIMPLIFY_FRACTION * math.hypot(xmax - xmin, ymax - ymin)
@@ -459,7 +505,7 @@ def interactive_map_html(
     for frame, what in ((sites, "sites"), (suppliers, "suppliers")):
         if frame is not None and len(frame):
             everything.append(_in_lonlat(frame, what).geometry.to_numpy())
-    cut = longitude_cut(shapely.get_coordinates(np.concatenate(everything))[:, 0])
+    cut = map_cut(np.concatenate(everything))
     if cut is not None:
         logger.info("map: the data crosses the antimeridian; longitudes east of %.1f° are drawn west of -180°", cut)
     per_year, per_unit = (measure_unit(unit, kind, currency) for unit in ("currency/yr", "currency/unit"))

@@ -99,22 +99,35 @@ def unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
     179.9° → −179.9°), returned shifted (longitudes in (0°, 360°)); every other geometry as it is.
     Logged at info level with the number of geometries."""
     geoms = np.asarray(geoms, dtype=object)
+    result, crossing = read_across_antimeridian(geoms)
+    if crossing.any():
+        logger.info("%d polygons cross the antimeridian (±180°); their demand points are placed by their shifted "
+                    "longitudes", int(crossing.sum()))
+        _warn_guessed_crossings(geoms[crossing])
+    return result
+
+
+def read_across_antimeridian(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`unwrap_antimeridian`'s geometries without its log lines (for the maps, which read every
+    part), and which of them it shifted."""
+    geoms = np.asarray(geoms, dtype=object)
     polygons = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
     bounds = shapely.bounds(geoms)
     wide = polygons & (bounds[:, 2] - bounds[:, 0] > 180.0)
+    crossing = np.zeros(len(geoms), dtype=bool)
     if not wide.any():
-        return geoms
+        return geoms, crossing
     shifted = shapely.transform(geoms[wide], lambda xy: np.column_stack([np.where(xy[:, 0] < 0, xy[:, 0] + 360.0,
                                                                                    xy[:, 0]), xy[:, 1]]))
     shifted_bounds = shapely.bounds(shifted)
-    compact = shifted_bounds[:, 2] - shifted_bounds[:, 0] <= 180.0
+    # a band drawn from −180° to 180° (a polar cap) is within ±180° already: shifted, it has no area left
+    area = shapely.area(geoms[wide])
+    keeps_area = (shapely.area(shifted) > 1e-9 * area) | (area == 0)
+    compact = (shifted_bounds[:, 2] - shifted_bounds[:, 0] <= 180.0) & keeps_area
     result = geoms.copy()
-    result[np.flatnonzero(wide)[compact]] = shifted[compact]
-    if compact.any():
-        logger.info("%d polygons cross the antimeridian (±180°); their demand points are placed by their shifted "
-                    "longitudes", int(compact.sum()))
-        _warn_guessed_crossings(geoms[wide][compact])
-    return result
+    crossing[np.flatnonzero(wide)[compact]] = True
+    result[crossing] = shifted[compact]
+    return result, crossing
 
 
 GUESSED_CROSSING_DEG = 90.0  # read across ±180°, a polygon wider than this may as well be meant the other way
@@ -140,18 +153,24 @@ def _warn_guessed_crossings(crossing: np.ndarray) -> None:
 
 
 def polygons_split_at_antimeridian(geoms: np.ndarray) -> np.ndarray:
-    """Lon/lat (multi)polygons drawn across the antimeridian (see :func:`unwrap_antimeridian`) as
-    multipolygons split at ±180°, each part within ±180° (RFC 7946; what GIS software draws right: a
-    ring 179.6° → −179.6° had been a band round the world in QGIS); every other geometry as it is."""
+    """Lon/lat (multi)polygons drawn across the antimeridian (see :func:`unwrap_antimeridian`) or
+    reaching beyond 180° (data written in 0–360°) as multipolygons split at ±180°, each part within
+    ±180° (RFC 7946; what GIS software draws right: a ring 179.6° → −179.6° had been a band round the
+    world in QGIS); other geometries wholly beyond 180° (points written in 0–360°) moved by −360°; every
+    other geometry as it is."""
     geoms = np.asarray(geoms, dtype=object)
-    shifted = unwrap_antimeridian(geoms)
-    crossing = np.flatnonzero(shifted != geoms)
+    shifted = unwrap_antimeridian(geoms).copy()
+    bounds = shapely.bounds(shifted)
+    polygons = np.isin(shapely.get_type_id(shifted), [3, 6])
+    beyond = ~polygons & (bounds[:, 0] > 180.0)
+    shifted[beyond] = shapely.transform(shifted[beyond], lambda xy: xy - np.array([360.0, 0.0]))
+    crossing = np.flatnonzero(polygons & (bounds[:, 2] > 180.0))
     if not len(crossing):
-        return geoms
-    west = shapely.intersection(shifted[crossing], shapely.box(0.0, -90.0, 180.0, 90.0))
-    east = shapely.intersection(shifted[crossing], shapely.box(180.0, -90.0, 360.0, 90.0))
+        return shifted
+    west = shapely.intersection(shifted[crossing], shapely.box(-180.0, -90.0, 180.0, 90.0))
+    east = shapely.intersection(shifted[crossing], shapely.box(180.0, -90.0, 540.0, 90.0))
     east = shapely.transform(east, lambda xy: xy - np.array([360.0, 0.0]))
-    result = geoms.copy()
+    result = shifted.copy()
     result[crossing] = [shapely.MultiPolygon([part for piece in (w, e) for part in getattr(piece, "geoms", [piece])
                                               if isinstance(part, shapely.Polygon) and not part.is_empty])
                         for w, e in zip(west, east, strict=True)]
