@@ -109,12 +109,12 @@ def test_number_formats_avoid_scientific_notation():
 
 def test_text_starting_with_equals_stays_text(tmp_path):
     """A region id "=1+1" (or "=HYPERLINK(...)") from the data is written as text, not as a formula
-    that Excel would evaluate."""
-    frame = pd.DataFrame({"region_id": ["=1+1", "plain"], "=col": [1.0, 2.0]})
+    that Excel would evaluate, and "#N/A" as text, not as Excel's error."""
+    frame = pd.DataFrame({"region_id": ["=1+1", "plain", "#N/A"], "=col": [1.0, 2.0, 3.0]})
     path = write_workbook(tmp_path / "w.xlsx", {"regions": frame}, "EUR")
     sheet = openpyxl.load_workbook(path)["regions"]
     assert [(cell.value, cell.data_type) for cell in sheet["A"]] == [("region_id", "s"), ("=1+1", "s"),
-                                                                     ("plain", "s")]
+                                                                     ("plain", "s"), ("#N/A", "s")]
     assert (sheet["B1"].value, sheet["B1"].data_type) == ("=col", "s")
 
 

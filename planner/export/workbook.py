@@ -78,7 +78,8 @@ def cell_value(value: Any) -> Any:
 
 def text_cell(sheet, text: str):
     """A cell holding ``text`` as text: openpyxl would store a text starting with ``=`` (a region id
-    or name such as ``=1+1`` in the data) as a formula, which Excel would then run."""
+    or name such as ``=1+1`` in the data) as a formula, which Excel would then run, and one of Excel's
+    error codes (``#N/A``) as that error."""
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(sheet, value=text)
@@ -89,6 +90,7 @@ def text_cell(sheet, text: str):
 def _write_sheet(book, name: str, frame: pd.DataFrame, currency: str) -> None:
     """One sheet of ``book`` (a write-only openpyxl workbook): header, rows, formats, frozen header."""
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -111,7 +113,7 @@ def _write_sheet(book, name: str, frame: pd.DataFrame, currency: str) -> None:
         for value, unit in zip(row, units, strict=True):
             value = cell_value(value)
             number_format = cell_format(value, unit)
-            if isinstance(value, str) and value.startswith("="):
+            if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):  # '#N/A' an error
                 cells.append(text_cell(sheet, value))
                 continue
             if number_format is None:
