@@ -231,8 +231,10 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
                      "file system; choose a shorter path", 2
     elif (full := full_disk_cause(error)) is not None:
         where = f" writing {full.filename}" if full.filename else ""
-        line, code = f"no space left on the device{where} ({full.strerror}); free some space or choose another " \
-                     "--out", 2
+        what, fix = (("a file larger than the file system or this process's file-size limit allows", "raise the "
+                      "limit (ulimit -f)") if full.errno == errno.EFBIG else ("no space left on the device",
+                                                                              "free some space"))
+        line, code = f"{what}{where} ({full.strerror}); {fix} or choose another --out", 2
     elif debug:
         traceback.print_exception(error, file=sys.stderr)
         sys.exit(1)

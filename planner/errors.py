@@ -78,12 +78,12 @@ class NoSolutionInTimeError(SolverError):
 
 
 def full_disk_cause(error: BaseException | None) -> OSError | None:
-    """The 'no space left' (or quota) OSError behind ``error``: itself, or what it was raised from or
-    while handling (a PDF writer's AttributeError had hidden the full disk under it)."""
+    """The 'no space left' (quota, or file-size limit) OSError behind ``error``: itself, or what it was
+    raised from or while handling (a PDF writer's AttributeError had hidden the full disk under it)."""
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             return error
         error = error.__cause__ or error.__context__
     return None

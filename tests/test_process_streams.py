@@ -75,6 +75,15 @@ def test_a_full_disk_is_one_line_not_an_internal_error(capsys):
     assert line.startswith("error: no space left on the device writing out/.tmp-1/map.png") and "internal" not in line
 
 
+def test_a_file_size_limit_is_one_line_not_an_internal_error(capsys):
+    with pytest.raises(SystemExit) as stop:
+        _exit_for(OSError(errno.EFBIG, "File too large", "out/.tmp-1/results.xlsx"), debug=False)
+    assert stop.value.code == 2
+    line = capsys.readouterr().err
+    assert line.startswith("error: a file larger than the file system or this process's file-size limit allows "
+                           "writing out/.tmp-1/results.xlsx (File too large); raise the limit (ulimit -f)")
+
+
 def test_a_full_disk_behind_another_error_is_still_one_line(capsys):
     """The PDF writer's AttributeError raised while handling ENOSPC had been an internal error."""
     try:
