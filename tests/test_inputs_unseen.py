@@ -147,9 +147,10 @@ def test_a_scenario_file_that_leaves_regions_out_says_which(tmp_path, caplog):
 def test_a_polygon_wider_than_180_degrees_is_read_with_a_warning(caplog):
     """A box from −100° to 100° had its demand point put at 180° in the Pacific, 18,000 km from the
     box's centre in the reading through Greenwich, with only an info line."""
-    frame = gpd.GeoDataFrame({"id": ["band", "fiji"]}, crs="EPSG:4326", geometry=[
+    frame = gpd.GeoDataFrame({"id": ["band", "fiji", "russia"]}, crs="EPSG:4326", geometry=[
         box(-100, 30, 100, 40),
         box(177.0, -18.0, 180.0, -16.0).union(box(-180.0, -18.0, -179.0, -16.0)),  # split at ±180°: clear
+        box(27.0, 50.0, 180.0, 70.0).union(box(-180.0, 64.0, -169.0, 70.0)),  # Russia, split at ±180°: clear
     ])
     with caplog.at_level(logging.WARNING):
         lon, _ = representative_lonlat(frame)

@@ -367,3 +367,21 @@ def test_basemap_is_the_only_network_use(layers, tmp_path):
     _, stderr, requested = _chromium(page, tmp_path, "--dump-dom")
     assert requested and all(url.startswith("https://tile.openstreetmap.org/") for url in requested)
 
+
+
+def test_points_nearer_a_pole_than_web_mercator_draws_are_warned_about(caplog):
+    """Leaflet's map ends at 85.05°: 40 points at 84–90°N had been drawn on one line without a word."""
+    import logging
+
+    import shapely
+
+    from planner.export.interactive_map import _warn_beyond_mercator
+
+    arctic = np.array([shapely.Point(10.0 * i, 84.0 + 0.2 * i) for i in range(30)], dtype=object)
+    with caplog.at_level(logging.WARNING):
+        _warn_beyond_mercator([arctic[:5], np.array([box(0, -80, 1, -70), None], dtype=object)])
+    assert "lie beyond" not in caplog.text  # 84.0–84.8°N and 75°S
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        _warn_beyond_mercator([arctic])
+    assert "map.html: 24 regions or sites lie beyond 85.05° of latitude" in caplog.text

@@ -157,6 +157,21 @@ def _compact_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return parts, owner, middle, bool(np.nan_to_num(east - west)[~crossing].max(initial=0.0) > 180.0)
 
 
+MERCATOR_MAX_LAT = 85.0511  # Leaflet's Web Mercator draws nothing nearer the poles
+
+
+def _warn_beyond_mercator(layers: list[np.ndarray]) -> None:
+    """A warning where regions' points or sites lie nearer a pole than ``MERCATOR_MAX_LAT``: map.html
+    draws them all on its top or bottom edge, one over the other (map.png shows them)."""
+    latitudes = np.concatenate([shapely.get_y(shapely.point_on_surface(layer[~shapely.is_missing(layer)]))
+                                for layer in layers])
+    beyond = int((np.abs(latitudes) > MERCATOR_MAX_LAT).sum())
+    if beyond:
+        logger.warning("map.html: %d regions or sites lie beyond %.2f° of latitude, where its Web Mercator map "
+                       "draws them on its edge, one over the other; map.png and map.pdf show them", beyond,
+                       MERCATOR_MAX_LAT)
+
+
 def map_cut(geoms: np.ndarray) -> float | None:
     """The map's cut (:func:`longitude_cut`) between the middles of the parts of ``geoms``; None where a
     part goes round the globe, which any cut would tear."""
@@ -506,6 +521,7 @@ def interactive_map_html(
         if frame is not None and len(frame):
             everything.append(_in_lonlat(frame, what).geometry.to_numpy())
     cut = map_cut(np.concatenate(everything))
+    _warn_beyond_mercator(everything)
     if cut is not None:
         logger.info("map: the data crosses the antimeridian; longitudes east of %.1f° are drawn west of -180°", cut)
     per_year, per_unit = (measure_unit(unit, kind, currency) for unit in ("currency/yr", "currency/unit"))

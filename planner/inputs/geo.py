@@ -137,14 +137,17 @@ def _warn_guessed_crossings(crossing: np.ndarray) -> None:
     """A warning for the polygons read as crossing the antimeridian whose reading is a guess: wider than
     ``GUESSED_CROSSING_DEG`` across ±180°, where the reading through 0° is as plausible (a box from −100°
     to 100° is 160° wide one way and 200° the other; a box from 170° to −170°, 20° across ±180°, is not
-    in doubt). The reading taken is said, with how to give the other."""
+    in doubt, nor are parts split at ±180°). The reading taken is said, with how to give the other."""
     coords, owner = shapely.get_coordinates(crossing, return_index=True)
     shifted = np.where(coords[:, 0] < 0, coords[:, 0] + 360.0, coords[:, 0])
     west = np.full(len(crossing), np.inf)
     east = np.full(len(crossing), -np.inf)
     np.minimum.at(west, owner, shifted)
     np.maximum.at(east, owner, shifted)
-    guessed = np.flatnonzero(east - west > GUESSED_CROSSING_DEG)
+    # parts split at ±180° (as RFC 7946 asks; Russia in Natural Earth) say which way they are meant
+    split = np.zeros(len(crossing), dtype=bool)
+    split[np.intersect1d(owner[coords[:, 0] == -180.0], owner[coords[:, 0] == 180.0])] = True
+    guessed = np.flatnonzero((east - west > GUESSED_CROSSING_DEG) & ~split)
     if len(guessed):
         west_lon, _, east_lon, _ = shapely.bounds(crossing[guessed[0]])
         logger.warning("%d polygons span more than 180° of longitude (e.g. one from %.4g° to %.4g°): each is read as "
