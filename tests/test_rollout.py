@@ -127,6 +127,30 @@ def test_pilot_then_scale_by_hand():
     assert best.solutions[(0, 0)].open.tolist() == [0, 1]
 
 
+def test_only_microfactories_open_in_the_pilots_first_period():
+    """A cheap depot (role "other") beside the pilot case: "pilot microfactories" had opened the depot
+    alone in period 1. The optimum opens the depot from the start."""
+    problem = dataclasses.replace(
+        random_problem(0, n_sites=3, n_regions=1),
+        demand=np.array([[100.0]]), type_ids=("central", "micro", "depot"), option_type=np.array([0, 1, 2]),
+        type_min_count=np.zeros(3, dtype=int), type_max_count=np.full(3, 2),
+        opening_cost=np.array([300.0, 50.0, 10.0]), module_cost=np.zeros(3),
+        module_capacity=np.full(3, 200.0), max_modules=np.ones(3, dtype=int),
+        arc_production_cost=np.array([1.0, 4.0, 1.0]), arc_transport_cost=np.zeros(3), unmet_penalty=np.array([20.0]),
+    )
+    rp = rollout_problem(problem, demand_trajectories(np.array([[[100.0]], [[10.0]]]), np.array([1.0, 1.0])),
+                         [0.5, 0.5], period_weights(2, 1.0, 0.0), ["high", "low"],
+                         ["central", "microfactory", "other"], cvar_alpha=0.5)
+    strategies = compare_strategies(rp, EXACT, Timing())
+    pilot, best = strategies["pilot_micro"], strategies["optimum"]
+    assert [pilot.solutions[(s, 0)].open[2] for s in range(2)] == [0, 0]
+    assert pilot.solutions[(0, 0)].open[1] == 1
+    # the micro plant in period 1 (50 + 4 × demand); in period 2 it stays open (50) and the depot serves
+    # (10 + demand), cheaper than the micro plant alone (450 or 90)
+    assert pilot.scenario_costs.tolist() == pytest.approx([450.0 + 160.0, 90.0 + 70.0])
+    assert best.objective == pytest.approx(0.5 * 220.0 + 0.5 * 40.0)  # the depot from the start
+
+
 TWO_MARKETS_MODEL = """name = "two_markets"
 currency = "USD"
 [regions]

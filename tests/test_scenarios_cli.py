@@ -291,6 +291,16 @@ def test_pilot_periods_covering_every_period_are_refused(tmp_path):
     assert_clean_failure(result, tmp_path / "out", "rollout.pilot_periods = 2 covers all 2 periods")
 
 
+def test_pilot_regions_without_pilot_periods_are_refused(tmp_path):
+    """pilot_periods defaults to 0: the test markets named had changed nothing, without a word."""
+    from tests.test_bad_input import MODEL
+
+    write_instance(tmp_path, model=MODEL + ROLLOUT.replace("pilot_periods = 1\n", ""))
+    result = run_solve(tmp_path, "--periods", "2")
+    assert_clean_failure(result, tmp_path / "out", "rollout.pilot_regions names test markets but "
+                         "rollout.pilot_periods is 0")
+
+
 @pytest.mark.slow  # a few seconds: in the whole suite only
 def test_a_rollout_table_without_periods_is_named_not_ignored(tmp_path):
     """Without --periods the solve is of one period (as documented); a warning says the table is unread."""

@@ -442,6 +442,13 @@ class RolloutConfig(_Strict):
             raise ValueError("pilot periods but rollout.pilot_regions is empty; name the test markets")
         return pilot_periods
 
+    @model_validator(mode="after")
+    def _pilot_periods_given(self) -> RolloutConfig:
+        if self.pilot_regions and not self.pilot_periods:  # else every region has demand from period 1
+            raise ValueError("rollout.pilot_regions names test markets but rollout.pilot_periods is 0; set the "
+                             "number of periods in which only they have demand")
+        return self
+
 
 class ObjectiveConfig(_Strict):
     """What the network minimises: ``cost`` (the planner's model), or a classic location model on the

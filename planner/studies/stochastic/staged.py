@@ -115,7 +115,7 @@ def compare_strategies(rp: RolloutProblem, options: SolverOptions, timing: Timin
     if (role == "microfactory").any():
         with timing.phase("pilot_micro"):
             try:
-                results["pilot_micro"] = solve_rollout(rp, options, allowed_first=role != "central")
+                results["pilot_micro"] = solve_rollout(rp, options, allowed_first=role == "microfactory")
             except InfeasibleError:
                 results["pilot_micro"] = None
     feasible = [run for run in results.values() if run is not None]
