@@ -291,6 +291,18 @@ def test_pilot_periods_covering_every_period_are_refused(tmp_path):
     assert_clean_failure(result, tmp_path / "out", "rollout.pilot_periods = 2 covers all 2 periods")
 
 
+def test_a_staged_plan_that_no_network_can_serve_names_the_cell(tmp_path):
+    """The screening of --periods with --scenarios had given the capacity shortfall without the
+    (scenario, period) it is in; the same run without --periods names the scenario."""
+    from tests.test_bad_input import MODEL, PENALTY_LINE
+
+    write_instance(tmp_path, model=MODEL.replace(PENALTY_LINE, "") + ROLLOUT)  # 2 plants × 2 × 300 units
+    path = write_scenarios(tmp_path, GOOD.replace("high,b,widget,300", "high,b,widget,1100"))
+    result = run_solve(tmp_path, "--periods", "2", "--scenarios", str(path))
+    assert_clean_failure(result, tmp_path / "out", "error: scenario high, period 2 (the cell with the most demand "
+                         "that must be served): demand that must be served is 1,330 units/yr", exit_code=1)
+
+
 def test_pilot_regions_without_pilot_periods_are_refused(tmp_path):
     """pilot_periods defaults to 0: the test markets named had changed nothing, without a word."""
     from tests.test_bad_input import MODEL

@@ -191,10 +191,25 @@ ROLLOUT_ARC_COPY_BYTES = 6_500  # memory per delivery arc per period and scenari
 # 5 × 10 and 10 × 20 copies of 618 arcs, 0.66 and 1.24 GB: 6.2 kB per arc and copy)
 
 
+def _screen_cells(problem, demand: np.ndarray, scenario_ids) -> object:
+    """The screening of the (scenario, period) cell of ``demand`` (S, T, R, P) asking for most; where it
+    fails, the cell is named (as the solve's own infeasibility names it)."""
+    from planner.inputs.screen import hardest_cell_view, screen_problem
+
+    view, hardest = hardest_cell_view(problem, demand.reshape(-1, *demand.shape[2:]))
+    try:
+        return screen_problem(view)
+    except InfeasibleError as error:
+        if np.isfinite(problem.unmet_penalty).all():  # not the demand that must be served: no cell to blame
+            raise
+        s, t = divmod(hardest, demand.shape[1])
+        where = f"period {t + 1}" if len(scenario_ids) == 1 else f"scenario {scenario_ids[s]}, period {t + 1}"
+        raise InfeasibleError(f"{where} (the cell with the most demand that must be served): {error}") from None
+
+
 def plan_staged(config, data_options, options: SolverOptions, periods: int | None, spec=None, seed: int = 0):
     """load → scenarios (optional) → trajectories → prepare → the strategies → the view."""
     from planner.inputs.prepare import check_copies_memory, load_inputs, prepare_problem
-    from planner.inputs.screen import hardest_cell_view, screen_problem
     from planner.studies.stochastic.pipeline import load_scenarios
 
     rollout = config.rollout
@@ -218,7 +233,7 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
                             f"--periods {periods} × {scenarios.n} scenarios",
                             "fewer periods (rollout.periods or --periods), fewer scenarios or fewer arcs (a "
                             "delivery radius, fewer candidate sites or regions) make it fit")
-        screening = screen_problem(hardest_cell_view(problem, demand.reshape(-1, *demand.shape[2:]))[0])
+        screening = _screen_cells(problem, demand, scenarios.ids)
         rp = rollout_problem(
             problem, demand, scenarios.probability,
             period_weights(periods, rollout.period_years, rollout.discount_rate),
