@@ -1058,12 +1058,14 @@ def _compare_studies(base, data, sweep_text: str | None, scenarios: str | None, 
 
 
 def _refuse_seed_without_scenarios(scenarios) -> None:
-    """--seed on the command line seeds generated scenarios: without --scenarios it would do nothing."""
+    """--seed on the command line seeds generated scenarios: without --scenarios N (with none, or with a
+    scenario file) it would do nothing."""
     context = click.get_current_context(silent=True)
-    if context is None or scenarios is not None:
+    if context is None or (scenarios is not None and str(scenarios).strip().isdigit()):
         return
     if context.get_parameter_source("seed") == click.core.ParameterSource.COMMANDLINE:
-        raise click.UsageError("--seed needs --scenarios N (it seeds the generated scenarios)")
+        raise click.UsageError("--seed needs --scenarios N (it seeds the generated scenarios; a scenario file "
+                               "has its own)")
 
 
 def _served_text(share: float) -> str:

@@ -303,6 +303,14 @@ def test_a_staged_plan_that_no_network_can_serve_names_the_cell(tmp_path):
                          "that must be served): demand that must be served is 1,330 units/yr", exit_code=1)
 
 
+def test_a_seed_beside_a_scenario_file_is_refused(tmp_path):
+    """--seed seeds generated scenarios only; beside a file it had been ignored without a word."""
+    write_instance(tmp_path)
+    result = run_solve(tmp_path, "--scenarios", str(write_scenarios(tmp_path, GOOD)), "--seed", "7")
+    assert result.exit_code == 2 and "--seed needs --scenarios N" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_pilot_regions_without_pilot_periods_are_refused(tmp_path):
     """pilot_periods defaults to 0: the test markets named had changed nothing, without a word."""
     from tests.test_bad_input import MODEL
