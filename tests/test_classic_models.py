@@ -154,6 +154,32 @@ def test_the_time_limit_gives_an_honest_status():
     assert checked_objective("pcenter", result, distance, p=4) == result.objective
 
 
+def test_covering_models_stopped_at_once_still_answer_with_the_greedy_start():
+    """MCLP and LSCP had ended with no solution (exit 1) where HiGHS's root found none in the limit,
+    though any p sites are an MCLP answer and every site an LSCP one; where the greedy's p sites cover
+    every coverable point the MCLP is proven at once."""
+    rng = np.random.default_rng(1)
+    points = rng.uniform(0, 100, (400, 2))
+    distance = np.sqrt(((points[:, None] - points[None]) ** 2).sum(axis=2))
+    stopped = SolverOptions(time_limit_s=1e-9, progress_s=None)
+    for result, kwargs in ((solve_mclp(distance, np.ones(400), 8.0, 20, stopped), {"p": 20, "weight": np.ones(400)}),
+                           (solve_lscp(distance, 12.0, stopped), {})):
+        assert result.status is Status.TIME_LIMIT and len(result.sites)
+        assert checked_objective(result.problem, result, distance, coverage_distance=8.0 if kwargs else 12.0,
+                                 **kwargs) == result.objective
+    everything = solve_mclp(distance, np.ones(400), 40.0, 10, stopped)
+    assert everything.status is Status.OPTIMAL and everything.objective == 400.0 and everything.solves == 0
+
+
+def test_the_greedy_covers_a_line_in_threes():
+    from planner.solver.classic.covering import greedy_columns
+
+    cover = full_cover(LINE, 1.0)
+    chosen = greedy_columns(cover)
+    assert (cover.matrix[:, chosen].toarray().any(axis=1)).all() and len(chosen) == 4  # 1, 4, 7, 9
+    assert len(greedy_columns(cover, 2)) == 2
+
+
 # --- dominance reductions ---------------------------------------------------------------------------------
 MATRIX = np.array([  # rows: demand points; columns: sites
     [1, 1, 0, 0],  # row 0

@@ -100,8 +100,14 @@ def solve_lscp(distance: np.ndarray, coverage_distance: float, options: SolverOp
     logger.info("LSCP at D=%g: %d × %d reduced to %d rows × %d sites", coverage_distance, *distance.shape,
                 *cover.shape)
     form = lscp_form(cover)
+    greedy = greedy_columns(cover)
     build_s = time.perf_counter() - started
-    report, values = run_highs(form, _limited(options, started))
+    if len(greedy) == 1:  # one site covers every point: no fewer can
+        return ClassicResult("lscp", 1.0, 1.0, Status.OPTIMAL, "one site covers every point", cover.sites[greedy],
+                             build_s, 0.0, solves=0)
+    start = np.zeros(cover.shape[1])
+    start[greedy] = 1.0
+    report, values = run_highs(form, _limited(options, started), start=start)
     sites = cover.sites[values > CHOSEN]
     return ClassicResult("lscp", float(len(sites)), report.best_bound, report.status, report.termination, sites,
                          build_s, report.solve_s + report.handover_s)
@@ -121,12 +127,36 @@ def solve_mclp(
     if cover.shape[0] == 0:  # nothing can be covered: any sites will do
         sites = np.arange(min(p, distance.shape[1]))
         return ClassicResult("mclp", 0.0, 0.0, Status.OPTIMAL, "nothing coverable", sites, build_s, 0.0, solves=0)
-    report, values = run_highs(mclp_form(cover, p), _limited(options, started))
+    greedy = greedy_columns(cover, p)
+    covered_rows = np.asarray(cover.matrix[:, greedy].sum(axis=1)).ravel() > 0
+    if covered_rows.all():  # p sites cover every point that any site covers: nothing covers more
+        total = float(cover.weight.sum())
+        return ClassicResult("mclp", total, total, Status.OPTIMAL, "the greedy sites cover every coverable point",
+                             cover.sites[greedy], build_s, 0.0, solves=0)
+    start = np.concatenate([np.isin(np.arange(cover.shape[1]), greedy), covered_rows]).astype(float)
+    report, values = run_highs(mclp_form(cover, p), _limited(options, started), start=start)
     chosen = values[: cover.shape[1]] > CHOSEN
     covered = float(cover.weight @ (cover.matrix @ chosen.astype(float) > 0))  # z may be slack in an incumbent
     bound = None if report.best_bound is None else -report.best_bound
     return ClassicResult("mclp", covered, bound, report.status, report.termination, cover.sites[chosen],
                          build_s, report.solve_s + report.handover_s)
+
+
+def greedy_columns(cover: Cover, limit: int | None = None) -> np.ndarray:
+    """Columns chosen one at a time, each covering the most weight not yet covered, until ``limit``
+    columns (None: until every row is covered) or none adds any: the MIP's start (Church & ReVelle's
+    greedy; for the LSCP a cover, since every row has a column)."""
+    by_column = sparse.csr_array(cover.matrix.T, dtype=float)
+    left = np.asarray(cover.weight, dtype=float).copy() if limit is not None else np.ones(cover.shape[0])
+    chosen: list[int] = []
+    while limit is None or len(chosen) < limit:
+        gain = by_column @ left
+        best = int(np.argmax(gain)) if len(gain) else 0
+        if not len(gain) or gain[best] <= 0:
+            break
+        chosen.append(best)
+        left[by_column.indices[by_column.indptr[best]:by_column.indptr[best + 1]]] = 0.0
+    return np.array(chosen, dtype=int)
 
 
 def _limited(options: SolverOptions, started: float) -> SolverOptions:
