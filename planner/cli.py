@@ -908,7 +908,8 @@ def init(data_path, id_column, demand_column, demand_rate, layer, lon_column, la
 @click.option(
     "--optima",
     type=click.Path(path_type=str),
-    help="known_optima.csv: add 'known' and 'match' (relative difference <= 1e-6).",
+    help="known_optima.csv: add 'known' and 'match' (relative difference <= 1e-6, or within half a unit of the "
+    "value's last printed digit).",
 )
 def bench(fmt, files, capacity, p, coverage, single_source, time_limit, threads, optima):
     """Solve published benchmark FILES of FORMAT (cap, ufl, sscflp, pmed) with the planner's model, or

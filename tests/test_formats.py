@@ -404,6 +404,21 @@ def test_matches_is_relative():
     assert matches(None, 1.0) is False and matches(1.0, None) is None
 
 
+def test_a_known_value_rounded_to_its_printed_digits_matches(tmp_path):
+    """Published tables print 6 significant digits: 1305.95 for the optimum 1305.95141 (1.08e-6 off) had
+    been a mismatch, exit 1."""
+    from planner.studies.bench import half_unit, known_and_match
+
+    assert [half_unit(text) for text in ("1305.95", "17326", "1.5e3", "x")] == pytest.approx([0.005, 0.5, 50.0, 0.0])
+    optima = read_known_optima(write(tmp_path, "k.csv", ",".join(OPTIMA_COLUMNS) + "\nMO1,ufl,,1305.95,optimal,MO1\n"
+                                     "MO3,ufl,,1516.77,optimal,MO3\n"))
+    where = {"file_name": "x", "problem": "ufl", "params": {}, "size": (100, 100)}
+    assert known_and_match(optima, 1305.95141, instance="MO1", **where) == {"known": 1305.95, "match": True}
+    assert known_and_match(optima, 1305.956, instance="MO1", **where)["match"] is False
+    assert known_and_match(optima, 1516.7749, instance="MO3", **where)["match"] is True
+    assert known_and_match(optima, 1.0, instance="MO9", **where) == {"known": None, "match": None}
+
+
 def test_problem_variants():
     assert problem_variant("cap") == "cflp" and problem_variant("cap", single_source=True) == "sscflp"
     assert [problem_variant(f) for f in ("ufl", "sscflp", "pmed")] == ["ufl", "sscflp", "pmedian"]
