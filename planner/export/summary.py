@@ -100,10 +100,11 @@ def objective_kind_block(run: Run) -> dict[str, Any] | None:
 
 def solver_seconds(run: Run) -> float:
     """The seconds of the solver whose answer this is: HiGHS's run, or, where the answer is the
-    presolve's own (HiGHS not run, ``solve_s`` 0), the presolve's (the report read "solve time 0.00 s")."""
+    presolve's own (HiGHS not run, ``solve_s`` 0), the presolve's and the solve phase's before it (a
+    search of the planner's; the report read "solve time 0.00 s")."""
     report = run.report
     if report.solver == PRESOLVE_SOLVER and not report.solve_s:
-        return float(run.timing.seconds.get("presolve", 0.0))
+        return float(run.timing.seconds.get("presolve", 0.0) + run.timing.seconds.get("solve", 0.0))
     return report.solve_s
 
 
