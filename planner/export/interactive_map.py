@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import re
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -163,8 +164,10 @@ MERCATOR_MAX_LAT = 85.0511  # Leaflet's Web Mercator draws nothing nearer the po
 def _warn_beyond_mercator(layers: list[np.ndarray]) -> None:
     """A warning where regions' points or sites lie nearer a pole than ``MERCATOR_MAX_LAT``: map.html
     draws them all on its top or bottom edge, one over the other (map.png shows them)."""
-    latitudes = np.concatenate([shapely.get_y(shapely.point_on_surface(layer[~shapely.is_missing(layer)]))
-                                for layer in layers])
+    with warnings.catch_warnings():  # a geometry with no finite position has no point: NaN, never beyond
+        warnings.simplefilter("ignore", RuntimeWarning)
+        latitudes = np.concatenate([shapely.get_y(shapely.point_on_surface(layer[~shapely.is_missing(layer)]))
+                                    for layer in layers])
     beyond = int((np.abs(latitudes) > MERCATOR_MAX_LAT).sum())
     if beyond:
         logger.warning("map.html: %d regions or sites lie beyond %.2f° of latitude, where its Web Mercator map "
