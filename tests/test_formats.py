@@ -731,3 +731,14 @@ def test_a_simple_file_without_its_name_line_reads_counts_written_with_a_point(t
     copy = tmp_path / "50.1"
     copy.write_text("\n".join([f"{n}. {m}. {zero}", *lines[2:]]) + "\n", encoding="latin-1")
     _same_problem(read_uflib(copy), read_uflib(original))
+
+
+@pytest.mark.parametrize(("fmt", "relative", "hint"), [
+    ("cap", "sscflp/p1", "if p1 is a Holmberg single-source file, read it with 'planner bench sscflp'"),
+    ("sscflp", "orlib_cap/cap41.txt", "if cap41.txt is an OR-Library cap file, read it with 'planner bench cap'"),
+])
+def test_a_file_of_the_other_capacitated_layout_is_named_as_such(fmt, relative, hint):
+    """Both layouts hold 2 + 2m + n + mn numbers, so one reads as the other: capacities and demands
+    change places and the instance reads infeasible; the reason says which format it may be."""
+    (row,) = run_bench(fmt, [BENCHMARKS / relative], threads=1)
+    assert row["status"] == "infeasible" and row["reason"].endswith(hint)

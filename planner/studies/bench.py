@@ -64,6 +64,8 @@ logger = logging.getLogger(__name__)
 CLASSIC_FORMATS = ("pcenter", "mclp", "lscp")  # the classic location models on distance instances
 FORMATS = ("cap", "ufl", "sscflp", "pmed", *CLASSIC_FORMATS)
 MATCH_RTOL = 1e-6
+# an OR-Library cap file and a Holmberg file both hold 2 + 2m + n + mn numbers: one read as the other reads
+OTHER_LAYOUT = {"cap": ("sscflp", "a Holmberg single-source file"), "sscflp": ("cap", "an OR-Library cap file")}
 DEFAULT_MIP_GAP = 5e-7  # relative: half of MATCH_RTOL (see the module)
 OPTIMA_COLUMNS = ("instance", "problem", "params", "optimal_value", "status", "file")
 
@@ -334,6 +336,9 @@ def _bench_rows(
             "n_customers": problem.n_regions,
         }
         row.update(_solve_row(problem, time_limit=time_limit, threads=threads, mip_gap=mip_gap))
+        if row["status"] == "infeasible" and fmt in OTHER_LAYOUT:  # the two layouts have as many numbers
+            row["reason"] += (f"; if {path.name} is {OTHER_LAYOUT[fmt][1]}, read it with 'planner bench "
+                              f"{OTHER_LAYOUT[fmt][0]}'")
         row["total_s"] = time.perf_counter() - started
         if table is not None:
             params = _params(fmt, capacity=capacity, problem=problem)
