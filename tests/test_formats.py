@@ -351,6 +351,10 @@ def test_read_known_optima_refuses_two_proven_values_and_infinite_ones(tmp_path)
     assert len(read_known_optima(unproven)) == 2  # only proven optima must agree
     with pytest.raises(InputError, match="not a finite number for cap71"):
         read_known_optima(write(tmp_path, "inf.csv", header + row.format(value="inf")))
+    sized = "instance,problem,params,n_facilities,n_customers,optimal_value,status,file\n"
+    with pytest.raises(InputError, match=r"n_facilities is not a whole number for capt1 \(line 3, got 'three'\)"):
+        read_known_optima(write(tmp_path, "size.csv", sized + "capt0,cflp,,,5,1,optimal,x\n"
+                                "capt1,cflp,,three,5,1,optimal,x\n"))
 
 
 def test_known_optima_written_by_hand_read_as_meant(tmp_path):

@@ -145,6 +145,15 @@ def read_known_optima(path: Path) -> pd.DataFrame:
     if len(bad):  # rows that are not proven optima may leave the value out
         rows = [f"{table['instance'].iloc[i] or '(no instance)'} (line {i + 2})" for i in bad[:5]]
         raise InputError(f"{path}: optimal_value is not a finite number for {', '.join(rows)}")
+    for column in ("n_facilities", "n_customers"):  # optional: blank is any size, anything else a count
+        if column in table.columns:
+            given = table[column].to_numpy(dtype=str)
+            counts = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+            bad = np.flatnonzero((given != "") & ~((counts >= 0) & (counts == np.round(counts))))
+            if len(bad):
+                raise InputError(f"{path}: {column} is not a whole number for "
+                                 f"{table['instance'].iloc[bad[0]] or '(no instance)'} (line {bad[0] + 2}, got "
+                                 f"'{given[bad[0]]}'); give the count or leave it blank for any size")
     table["optimal_half_unit"] = [half_unit(text) for text in table["optimal_value"]]
     table["optimal_value"] = values
     for row, text in enumerate(table["params"]):
