@@ -147,3 +147,18 @@ def test_the_workbooks_temporary_files_go_when_an_interrupted_run_ends_at_once()
     assert Path(made).exists() and made in ALL_TEMP_FILES
     remove_library_temporary_files()
     assert not Path(made).exists()
+
+
+def test_the_summary_sheet_gives_the_study_blocks_their_units():
+    """The rollout's present values and the stochastic figures had an empty unit beside the
+    objective's currency/yr, easy to mix up."""
+    from planner.export.workbook import summary_sheet
+
+    summary = {"currency": "KES", "objective": 5.0, "units": {"objective": "currency/yr", "timing": "s"},
+               "timing": {"load": 0.1},
+               "rollout": {"objective": 9.0, "mip_gap": 0.0, "strategies": {"pilot_micro": {"cvar": 3.0}},
+                           "units": {"objective": "currency (present value)", "cvar": "currency (pv)"}}}
+    units = dict(summary_sheet(summary)[["item", "unit"]].itertuples(index=False, name=None))
+    assert units == {"currency": "", "objective": "KES/yr", "timing.load": "s", "audit_passed": "",
+                     "rollout.objective": "KES (present value)", "rollout.mip_gap": "",
+                     "rollout.strategies.pilot_micro.cvar": "KES (pv)"}

@@ -157,11 +157,27 @@ def flatten(block: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 def summary_sheet(summary: dict[str, Any]) -> pd.DataFrame:
     """``item, value, unit``: the scalars of summary.json (inputs, warnings, units and audit details
     left to summary.json), units from its ``units`` block."""
-    units, currency = summary.get("units", {}), summary.get("currency") or "currency"
+    currency = summary.get("currency") or "currency"
     kept = {key: value for key, value in summary.items() if key not in {"inputs", "warnings", "units", "audit"}}
     kept["audit_passed"] = (summary.get("audit") or {}).get("passed")
-    rows = [(item, value, unit_text(units.get(item.split(".")[0], ""), currency)) for item, value in flatten(kept)]
+    rows = [(item, value, unit_text(unit_of(summary, item), currency)) for item, value in flatten(kept)
+            if ".units." not in f".{item}"]
     return pd.DataFrame(rows, columns=["item", "value", "unit"])
+
+
+def unit_of(summary: dict[str, Any], item: str) -> str:
+    """The unit of the dotted ``item`` of ``summary``: from the top-level ``units`` by its first key, or
+    from the ``units`` of a study's block (``rollout``, ``stochastic``) by its key there or its last key
+    (``rollout.strategies.pilot_micro.cvar``); "" where none says."""
+    parts = item.split(".")
+    unit = str((summary.get("units") or {}).get(parts[0], ""))
+    block: Any = summary
+    for depth, key in enumerate(parts[:-1]):
+        block = block.get(key) if isinstance(block, dict) else None
+        units = block.get("units") if isinstance(block, dict) else None
+        if isinstance(units, dict):
+            unit = str(units.get(parts[depth + 1]) or units.get(parts[-1]) or unit)
+    return unit
 
 
 def costs_sheet(costs: dict[str, float | None], unit: str = "currency/yr") -> pd.DataFrame:

@@ -357,6 +357,8 @@ class StochasticAnalysis:
             "strategies": {name: strategy.to_dict() for name, strategy in self.strategies.items()},
             "audit": rp.audit.to_dict(),
             "timing": {name: round(seconds, 4) for name, seconds in self.timing.seconds.items()},
+            "units": {**dict.fromkeys(("objective", "best_bound", "expected_cost", "cvar", "worst_case", "eev", "ws",
+                                       "vss", "evpi"), "currency/yr"), "timing": "s"},
         }
 
     def scenario_table(self) -> pd.DataFrame:

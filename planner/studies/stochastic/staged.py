@@ -71,7 +71,10 @@ class StagedPlan:
             "cvar_weight": self.rp.cvar_weight,
             "worst_case": float(best.scenario_costs.max()),
             "units": {"objective": "currency: expected present value over the periods + cvar_weight × CVaR",
-                      "expected_cost": "currency (expected present value over the periods)"},
+                      "best_bound": "currency: expected present value over the periods + cvar_weight × CVaR",
+                      "expected_cost": "currency (expected present value over the periods)",
+                      **dict.fromkeys(("cvar", "worst_case"), "currency (present value over the periods)"),
+                      "period_weight_years": "years", "timing": "s"},
             "strategies": {
                 name: _strategy_block(run, self.rp) for name, run in self.strategies.items()
             },
