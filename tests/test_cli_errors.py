@@ -333,6 +333,20 @@ def test_coordinate_options_reach_the_data_options(tmp_path, model, monkeypatch)
     assert (data.lon_column, data.lat_column, data.crs) == ("x", "y", "EPSG:3857")
 
 
+def test_summary_inputs_record_how_the_regions_were_read():
+    """A run of points in EPSG:3577 (--crs) could not be repeated from summary.json alone."""
+    from types import SimpleNamespace
+
+    from planner.export.summary import solve_sources
+    from planner.inputs.prepare import DataOptions
+    from planner.solver.outcome import SolverOptions
+
+    data = DataOptions(lon_column="x", lat_column="y", crs="EPSG:3577", suppliers_path=Path("s.csv"))
+    sources = solve_sources(SimpleNamespace(source_path="m.toml", name="m"), data, SolverOptions(), "au.csv")
+    assert sources["region_options"] == {"layer": None, "lon_column": "x", "lat_column": "y", "crs": "EPSG:3577"}
+    assert sources["suppliers"] == "s.csv"
+
+
 def test_the_cli_leaves_the_planner_logger_as_it_found_it(tmp_path, model):
     logger = logging.getLogger("planner")
     before = (logger.handlers[:], logger.level, logger.propagate)

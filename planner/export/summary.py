@@ -33,8 +33,12 @@ def solve_sources(config, data, options, regions_path, region_columns: dict | No
         "regions": str(regions_path),
         "region_columns": region_columns,
         "select": {column: list(values) for column, values in data.select},
+        # how the command line read the regions file (the model file's [regions] keys are in the model)
+        "region_options": {"layer": data.layer, "lon_column": data.lon_column, "lat_column": data.lat_column,
+                           "crs": data.crs},
         "sites": None if data.sites_path is None else str(data.sites_path),
         "od_matrix": None if data.od_path is None else str(data.od_path),
+        "suppliers": None if data.suppliers_path is None else str(data.suppliers_path),
         "solver_options": {
             "time_limit_s": options.time_limit_s,
             "mip_gap": options.mip_gap,
