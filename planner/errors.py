@@ -32,6 +32,12 @@ class UnexplainedInfeasibleError(InfeasibleError):
     the reason (``planner.solver.explain``) and raises an :class:`InfeasibleError` that names it."""
 
 
+class ServiceReachError(UnexplainedInfeasibleError):
+    """A service level asks more than the demand with any arc within its limit: its message names that
+    share, which no network exceeds; counts, capacities or a budget may hold the best share lower, so
+    the engine solves for it (``planner.solver.service``) and keeps this message where it is the same."""
+
+
 class SolverError(PlannerError):
     """The solver ended without a usable solution (exit code 1)."""
 

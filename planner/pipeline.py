@@ -20,7 +20,6 @@ from planner.audit import AuditReport, audit
 from planner.errors import SolverError, truncated
 from planner.inputs.screen import screen_problem
 from planner.model import ModelIndex
-from planner.model.arrays import service_need
 from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.results import ResultTables
@@ -210,8 +209,6 @@ def load_and_prepare(config, data_options, timing: Timing):
     with timing.phase("prepare"):
         problem = prepare_problem(config, inputs)
         screening = screen_problem(problem)
-        if (problem.service_share > 0).any():  # a level no candidate site is near enough for: before solving
-            service_need(problem, ModelIndex.from_problem(problem))
     return inputs, problem, screening
 
 

@@ -173,6 +173,21 @@ def test_a_level_a_capex_budget_blocks_names_the_budget():
     assert "capex budget" not in str(caught.value) and "CO2 cap" not in str(caught.value)
 
 
+def test_a_level_refused_for_reach_states_the_best_share_found_by_solving():
+    """Three sites each within 100 km of one of four regions: 75 % has a site that near, and at most one
+    site may open: 25 % is the best. The refusal before solving had named 75 % as the best any network
+    reaches, so a user who asked for 75 % was refused again."""
+    problem = dense_problem(demand=[10, 10, 10, 10], opening_cost=[0, 0, 0], capacity=[np.inf] * 3,
+                            unit_cost=np.ones((3, 4)), penalty=50.0)
+    near = np.where(problem.arc_option == problem.arc_region, 10.0, 500.0)
+    problem = dataclasses.replace(problem, arc_distance_km=near, service_share=np.array([0.9]),
+                                  service_km=np.array([100.0]))
+    with pytest.raises(InfeasibleError, match=r"only 75\.0% of it has any candidate site that near"):
+        solve_problem(problem, EXACT)  # nothing else limits it: the reach is the best, with its own advice
+    with pytest.raises(InfeasibleError, match=r"asks 90\.0% .*at most 25\.0% is reachable.*facility-count"):
+        solve_problem(dataclasses.replace(problem, max_facilities=1), EXACT)
+
+
 def test_a_level_no_site_is_near_enough_for_is_refused_before_solving():
     problem = dataclasses.replace(two_sites_two_regions(0.9), arc_distance_km=np.array([10.0, 500, 500, 500]))
     with pytest.raises(InfeasibleError, match=r"only 50\.0% of it has any candidate site that near"):

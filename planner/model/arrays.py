@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from planner.errors import InfeasibleError
+from planner.errors import InfeasibleError, ServiceReachError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.model.supply import MaterialBalance, limited_suppliers, relation_arcs, relation_bound
@@ -465,9 +465,17 @@ def unmet_limit_need(problem: Problem, index: ModelIndex) -> np.ndarray:
     return need
 
 
+def reachable_service_share(problem: Problem, index: ModelIndex) -> np.ndarray:
+    """(P,) the share of each product's demand with an arc within its service limit: no network
+    serves more of it within the limit (1 for a product without demand)."""
+    demand = np.bincount(index.pair_product, weights=index.pair_demand, minlength=problem.n_products)
+    reachable = _demand_of_pairs_with_arcs(problem, index, problem.arc_within_service)
+    return np.divide(reachable, demand, out=np.ones(problem.n_products), where=demand > 0)
+
+
 def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
     """Per product, the demand (units/yr) its service level requires within the limit (0 without one);
-    raises InfeasibleError naming the best share any network could reach when the arcs within the
+    raises :class:`ServiceReachError` naming the share no network exceeds when the arcs within the
     limit cannot carry that much even with unlimited capacity."""
     demand = np.bincount(index.pair_product, weights=index.pair_demand, minlength=problem.n_products)
     need = problem.service_share * demand
@@ -479,13 +487,14 @@ def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
                 f"of its demand {service_limit_text(problem, p)}, but")
         servable = _demand_of_pairs_with_arcs(problem, index, np.ones(problem.n_arcs, dtype=bool))
         if need[p] > servable[p] * (1 + 1e-12):  # the delivery radii, not the service limit, stop it
-            raise InfeasibleError(
+            raise ServiceReachError(
                 f"{asks} only {share_text(servable[p] / demand[p])} of it can be served at all: no candidate "
                 "site's delivery radius reaches the rest (max_delivery_km of the facility types, max_distance_km "
-                "of the transport, the objective's coverage); lower min_share_within, widen those radii or add "
+                "of the transport, the objective's coverage), or serving the rest costs more than its unmet "
+                "penalty and is beyond the limit; lower min_share_within, widen those radii or the limit, or add "
                 "candidate sites"
             )
-        raise InfeasibleError(
+        raise ServiceReachError(
             f"{asks} only {share_text(reachable[p] / demand[p])} of it has any candidate site that near (the best "
             "any network can reach); lower min_share_within or widen the limit"
         )

@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from planner.errors import InfeasibleError, SolverError, UnexplainedInfeasibleError, telling_digits
+from planner.errors import InfeasibleError, ServiceReachError, SolverError, UnexplainedInfeasibleError, telling_digits
 from planner.inputs.screen import check_single_source_sizes, count_limit_key
 from planner.model.arrays import build_standard_form
 from planner.model.index import ModelIndex
@@ -70,6 +70,9 @@ def co2_fix(problem: Problem) -> str:
 def explain_infeasibility(problem: Problem, options: SolverOptions, error: InfeasibleError) -> InfeasibleError:
     """The error to raise for ``problem``, which HiGHS proved infeasible (``error``): see the module."""
     quick = explain_options(options)
+    if isinstance(error, ServiceReachError):  # found before solving: the best share may be lower still
+        return explain_service_infeasibility(
+            problem, quick, explain_rest=lambda relaxed: explain_infeasibility(relaxed, quick, error), reach=error)
     if np.isfinite(problem.co2_cap_t):
         return explain_co2_cap(problem, quick, error)
     if len(problem.serviced_products):

@@ -18,7 +18,7 @@ import logging
 import numpy as np
 
 from planner.errors import InfeasibleError, SolverError
-from planner.model.arrays import build_standard_form, service_limit_text, share_text
+from planner.model.arrays import build_standard_form, reachable_service_share, service_limit_text, share_text
 from planner.model.index import ModelIndex
 from planner.problem import Problem
 from planner.solver.highs import run_highs
@@ -66,10 +66,13 @@ def shares_apart(asked: float, best: float) -> tuple[str, str]:
     return share_text(asked), share_text(best)
 
 
-def explain_service_infeasibility(problem: Problem, options: SolverOptions, explain_rest=None) -> InfeasibleError:
+def explain_service_infeasibility(problem: Problem, options: SolverOptions, explain_rest=None,
+                                  reach: InfeasibleError | None = None) -> InfeasibleError:
     """The error to raise when the model with service levels is infeasible: which level cannot be met
     and the best share the network can reach (see the module docstring). ``explain_rest``, given the
-    model without its service levels, returns the error that explains it where that is infeasible too."""
+    model without its service levels, returns the error that explains it where that is infeasible too.
+    ``reach``, the refusal before solving (the share with any arc within the limit, which no network
+    exceeds), stands where solving finds no lower best share: it says which limit to widen."""
     quick = dataclasses.replace(options, mip_gap=max(options.mip_gap, 1e-4), quiet=True)
     try:
         shares = best_service_shares(problem, quick)
@@ -78,9 +81,15 @@ def explain_service_infeasibility(problem: Problem, options: SolverOptions, expl
             dataclasses.replace(problem, service_share=np.zeros(problem.n_products)))
         return InfeasibleError(f"{rest} (even without the service levels)")
     except SolverError as error:
+        if reach is not None:
+            return InfeasibleError(str(reach))
         return InfeasibleError(
             f"the service levels cannot all be met, and the best reachable share was not found ({error})"
         )
+    if reach is not None:
+        reachable = reachable_service_share(problem, ModelIndex.from_problem(problem))
+        if all(bound >= reachable[p] - SHARE_ROUNDING for p, (_, bound, _) in shares.items()):
+            return InfeasibleError(str(reach))  # counts, capacities and budgets hold no share below the reach
     parts = []
     for p, (best, bound, proven) in shares.items():
         asked = problem.service_share[p]
