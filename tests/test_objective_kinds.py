@@ -17,6 +17,7 @@ from planner.errors import InfeasibleError, InputError
 from planner.inputs.config import model_config_from_dict
 from planner.inputs.objectives import classic_problem, kind_value
 from planner.pipeline import solve_problem
+from planner.problem import ARC_FIELDS
 from planner.solver import SolverOptions
 from planner.timing import Timing
 from tests.builders import KM_PER_DEGREE, dense_problem, equator_regions, tiny_model_file
@@ -122,6 +123,21 @@ def test_a_p_center_no_network_of_p_meets_names_the_service_level():
     with pytest.raises(InfeasibleError, match=r"\(capacity, counts or products\.\w+\.service\); raise p or capacity, "
                                               r"or lower the service level"):
         solve_problem(problem, EXACT, Timing())
+
+
+def test_a_p_center_a_capex_budget_blocks_names_the_budget():
+    """Two sites each needed for one of two far-apart regions with every demand to be served; a budget
+    for one: the refusal had named only capacity and counts."""
+    problem = dense_problem(demand=[10, 10], opening_cost=[0, 0], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 1], [1, 1]], penalty=None)
+    problem = dataclasses.replace(problem, arc_distance_km=np.where(problem.arc_option == problem.arc_region, 10.0,
+                                                                    np.inf), capex=np.array([100.0, 100.0]),
+                                  capex_budget=150.0)
+    problem = dataclasses.replace(problem, **{name: getattr(problem, name)[np.isfinite(problem.arc_distance_km)]
+                                              for name in ARC_FIELDS})
+    with pytest.raises(InfeasibleError, match=r"\(capacity, counts or the capex budget \(network\.capex_budget\)\); "
+                                              r"raise p or capacity, or raise the budget"):
+        solve_problem(classic_problem(problem, "p_center", 2), EXACT, Timing())
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -63,6 +63,25 @@ def radius_levels(problem: Problem) -> tuple[np.ndarray, int]:
     return levels, int(np.searchsorted(levels, floor))
 
 
+def center_causes(problem: Problem) -> tuple[str, str]:
+    """What may keep a p-center model from serving all reachable demand at any radius, and the fixes:
+    the limits the model has (capacity and p always; a capex budget, a CO2 cap, service levels)."""
+    limits = [("capacity", "raise p or capacity"), ("counts", None)]
+    if np.isfinite(problem.capex_budget):
+        limits.append(("the capex budget (network.capex_budget)", "raise the budget"))
+    if np.isfinite(problem.co2_cap_t):
+        limits.append(("the CO2 cap (network.max_co2_t_per_yr)", "raise the CO2 cap"))
+    products = [problem.product_ids[position] for position in problem.serviced_products]
+    if products:
+        limits.append((", ".join(f"products.{name}.service" for name in products), "lower the service level"))
+    return _either([cause for cause, _ in limits]), ", or ".join(fix for _, fix in limits if fix)
+
+
+def _either(texts: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} or {texts[-1]}"
+
+
 class CenterSearch:
     """The binary search of the module docstring; ``solve_level`` is the engine's solve."""
 
@@ -109,10 +128,7 @@ class CenterSearch:
             elif self.proven:
                 low = middle + 1
         if high == len(levels) - 1 and not self.feasible(levels[high]):
-            products = (self.problem.product_ids[position] for position in self.problem.serviced_products)
-            serviced = ", ".join(f"products.{name}.service" for name in products)
-            causes, fixes = ("capacity, counts or " + serviced, "raise p or capacity, or lower the service level") \
-                if serviced else ("capacity or counts", "raise p or capacity")
+            causes, fixes = center_causes(self.problem)
             raise InfeasibleError(f"p_center: {self.problem.objective_p} facilities cannot serve all reachable demand "
                                   f"even at the largest distance ({causes}); {fixes}")
         while low < high:
