@@ -345,7 +345,7 @@ def _bench_rows(
             "n_customers": problem.n_regions,
         }
         row.update(_solve_row(problem, time_limit=time_limit, threads=threads, mip_gap=mip_gap))
-        if row["status"] == "infeasible" and fmt in OTHER_LAYOUT:  # the two layouts have as many numbers
+        if row["status"] == "infeasible" and fmt in OTHER_LAYOUT and _fits_other_layout(fmt, path):
             row["reason"] += (f"; if {path.name} is {OTHER_LAYOUT[fmt][1]}, read it with 'planner bench "
                               f"{OTHER_LAYOUT[fmt][0]}'")
         row["total_s"] = time.perf_counter() - started
@@ -501,6 +501,17 @@ def _solve_row(problem: Problem, *, time_limit: float | None, threads: int | Non
         solve_s=run.timing.seconds.get("solve", report.solve_s) + run.timing.seconds.get("presolve", 0.0),
         reason=None,
     )
+
+
+def _fits_other_layout(fmt: str, path: Path) -> bool:
+    """Whether ``path``, read in the other capacitated layout (``OTHER_LAYOUT``: both hold as many
+    numbers), has the capacity for its demand, so that it may be a file of that layout."""
+    try:
+        other = read_instance(OTHER_LAYOUT[fmt][0], path)
+    except InputError:
+        return False
+    capacity = float(np.sum(other.module_capacity * other.max_modules))
+    return capacity >= float(other.demand.sum())
 
 
 def _params(fmt: str, *, capacity: float | None, problem: Problem) -> dict[str, float]:
