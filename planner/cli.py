@@ -838,6 +838,11 @@ def validate(data, model_path):
     _configure_logging(quiet=False)
     config = read_model_config(model_path)
     inputs, problem, screening = load_and_prepare(config, data, Timing())
+    if (problem.service_share > 0).any():  # a level no candidate site is near enough for, without solving
+        from planner.model import ModelIndex
+        from planner.model.arrays import service_need
+
+        service_need(problem, ModelIndex.from_problem(problem))
     rollout_warnings = _rollout_warnings(config, inputs)
     click.echo(f"model       {config.name} ({config.source_path})")
     click.echo(f"regions     {problem.n_regions} from {inputs.regions_path}")

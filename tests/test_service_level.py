@@ -349,3 +349,17 @@ def test_only_deliveries_within_the_level_are_kept_at_a_loss():
     assert served_at_a_loss(cost_model, product, km, minutes).tolist() == [True, False, False, False]
     assert not served_at_a_loss(cost_model, SimpleNamespace(service=None), km, minutes).any()
     assert served_at_a_loss(SimpleNamespace(objective=SimpleNamespace(kind="p_median")), product, km, minutes).all()
+
+
+def test_validate_refuses_a_level_no_site_is_near_enough_for(tmp_path):
+    """Without solving: the reach check (its solve-time refusal now solves for the best share)."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+    from tests.test_bad_input import MODEL, PENALTY_LINE, write_instance
+
+    model = write_instance(tmp_path, model=MODEL.replace(
+        PENALTY_LINE, PENALTY_LINE + "service = { min_share_within = 0.99, within_km = 1 }\n"))
+    result = CliRunner().invoke(main, ["validate", "--model", str(model)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "has any candidate site that near (no network can reach more)" in result.stderr.splitlines()[-1]

@@ -495,8 +495,8 @@ def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
                 "candidate sites"
             )
         raise ServiceReachError(
-            f"{asks} only {share_text(reachable[p] / demand[p])} of it has any candidate site that near (the best "
-            "any network can reach); lower min_share_within or widen the limit"
+            f"{asks} only {share_text(reachable[p] / demand[p])} of it has any candidate site that near (no network "
+            "can reach more); lower min_share_within or widen the limit"
         )
     return need
 
