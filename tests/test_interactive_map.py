@@ -211,6 +211,9 @@ def test_the_gis_layer_keeps_polar_caps_and_moves_data_written_in_0_to_360():
     split = polygons_split_at_antimeridian(np.array([cap, beyond, straddle, shapely.Point(181.0, -17.0)],
                                                     dtype=object))
     assert split[0].equals(cap)
+    svalbard = box(10.0, 77.0, 30.0, 81.0)  # a cap beside an island is no crossing either
+    with_island = polygons_split_at_antimeridian(np.array([shapely.MultiPolygon([cap, svalbard])], dtype=object))
+    assert with_island[0].area == pytest.approx(cap.area + svalbard.area)
     assert split[1].bounds == pytest.approx((-179.0, -18.0, -178.5, -17.5)) and split[1].area == pytest.approx(0.25)
     assert sorted(round(p.bounds[0], 1) for p in split[2].geoms) == [-180.0, 179.8]
     assert split[2].area == pytest.approx(0.3) and split[3].equals(shapely.Point(-179.0, -17.0))
@@ -247,6 +250,10 @@ def test_the_map_never_tears_a_region_across_its_cut():
         widths = [g.bounds[2] - g.bounds[0] for g in drawn]
         assert widths == pytest.approx([0.8 if g is ring else g.bounds[2] - g.bounds[0] for g in geoms])
     assert map_cut(cap_and_box) is None
+    line = shapely.LineString([(170.0, 0.0), (-170.0, 1.0)])  # a line region drawn across ±180°: 20° long
+    drawn = shifted_parts(np.array([line, shapely.Point(175.0, 0.5)], dtype=object),
+                          map_cut(np.array([line, shapely.Point(175.0, 0.5)], dtype=object)))
+    assert drawn[0].length == pytest.approx(np.hypot(20.0, 1.0))
     drawn = shifted_parts(fiji, map_cut(fiji))
     assert max(g.bounds[2] for g in drawn) - min(g.bounds[0] for g in drawn) == pytest.approx(3.3)  # side by side
 
@@ -384,4 +391,5 @@ def test_points_nearer_a_pole_than_web_mercator_draws_are_warned_about(caplog):
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         _warn_beyond_mercator([arctic])
-    assert "map.html: 24 regions or sites lie beyond 85.05° of latitude" in caplog.text
+    assert "map.html: 24 regions, sites or suppliers lie beyond 85.05° of latitude" in caplog.text
+    _warn_beyond_mercator([np.array([shapely.Polygon(), shapely.Point(), shapely.MultiPolygon()], dtype=object)])

@@ -144,18 +144,22 @@ def _shift(coords: np.ndarray, cut: float | None) -> np.ndarray:
     return coords
 
 
-def _compact_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """The parts of ``geoms`` (a polygon of a multipolygon, a point), those drawn across ±180° moved to
-    one side of it (:func:`read_across_antimeridian`), their owners, their middle longitudes in ±180°, and
-    whether a part goes round the globe (wider than 180° either way: Antarctica, a polar cap)."""
+def _compact_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """The parts of ``geoms`` (a polygon of a multipolygon, a line, a point), those drawn across ±180°
+    moved to one side of it (:func:`read_across_antimeridian`), their owners, their middle longitudes
+    (in ±180° for those moved), which were moved, and whether a part goes round the globe (wider than
+    180° either way: Antarctica, a polar cap)."""
     parts, owner = shapely.get_parts(np.asarray(geoms, dtype=object), return_index=True)
-    parts, crossing = read_across_antimeridian(parts)
+    parts, crossing = read_across_antimeridian(parts, types=LINE_AND_POLYGON_TYPE_IDS)
     west, _, east, _ = shapely.bounds(parts).T
     middle = (west + east) / 2
     east_of_180 = crossing & (middle > 180.0)
     parts[east_of_180] = shapely.transform(parts[east_of_180], lambda xy: xy - np.array([360.0, 0.0]))
     middle[east_of_180] -= 360.0
-    return parts, owner, middle, bool(np.nan_to_num(east - west)[~crossing].max(initial=0.0) > 180.0)
+    return parts, owner, middle, crossing, bool(np.nan_to_num(east - west)[~crossing].max(initial=0.0) > 180.0)
+
+
+LINE_AND_POLYGON_TYPE_IDS = (1, 2, 3)  # shapely's LineString, LinearRing, Polygon: the parts that can be wide
 
 
 MERCATOR_MAX_LAT = 85.0511  # Leaflet's Web Mercator draws nothing nearer the poles
@@ -166,19 +170,19 @@ def _warn_beyond_mercator(layers: list[np.ndarray]) -> None:
     draws them all on its top or bottom edge, one over the other (map.png shows them)."""
     with warnings.catch_warnings():  # a geometry with no finite position has no point: NaN, never beyond
         warnings.simplefilter("ignore", RuntimeWarning)
-        latitudes = np.concatenate([shapely.get_y(shapely.point_on_surface(layer[~shapely.is_missing(layer)]))
-                                    for layer in layers])
+        latitudes = np.concatenate([shapely.get_y(shapely.point_on_surface(
+            layer[~shapely.is_missing(layer) & ~shapely.is_empty(layer)])) for layer in layers])
     beyond = int((np.abs(latitudes) > MERCATOR_MAX_LAT).sum())
     if beyond:
-        logger.warning("map.html: %d regions or sites lie beyond %.2f° of latitude, where its Web Mercator map "
-                       "draws them on its edge, one over the other; map.png and map.pdf show them", beyond,
-                       MERCATOR_MAX_LAT)
+        logger.warning("map.html: %d regions, sites or suppliers lie beyond %.2f° of latitude, where its Web "
+                       "Mercator map draws them on its edge, one over the other; map.png and map.pdf show them",
+                       beyond, MERCATOR_MAX_LAT)
 
 
 def map_cut(geoms: np.ndarray) -> float | None:
     """The map's cut (:func:`longitude_cut`) between the middles of the parts of ``geoms``; None where a
     part goes round the globe, which any cut would tear."""
-    _, _, middle, round_the_globe = _compact_parts(geoms)
+    _, _, middle, _, round_the_globe = _compact_parts(geoms)
     return None if round_the_globe else longitude_cut(middle)
 
 
@@ -189,18 +193,20 @@ def shifted_parts(geoms: np.ndarray, cut: float | None) -> np.ndarray:
     geoms = np.asarray(geoms, dtype=object)
     if not len(geoms):
         return geoms
-    parts, owner, middle, _ = _compact_parts(geoms)
+    parts, owner, middle, moved, _ = _compact_parts(geoms)
     if cut is not None:
-        moved = middle > cut
-        parts[moved] = shapely.transform(parts[moved], lambda xy: xy - np.array([360.0, 0.0]))
+        east = middle > cut
+        parts[east] = shapely.transform(parts[east], lambda xy: xy - np.array([360.0, 0.0]))
+        moved |= east
     result = geoms.copy()
     multipart = np.isin(shapely.get_type_id(geoms), MULTIPART_TYPE_IDS)
-    single = ~multipart[owner]
+    single = ~multipart[owner] & moved
     result[owner[single]] = parts[single]
-    starts = np.flatnonzero(np.diff(owner, prepend=-1))  # get_parts lists each geometry's parts together
-    for group in np.split(np.arange(len(owner)), starts[1:]):
-        if len(group) and multipart[owner[group[0]]]:  # multipolygons (islands), multipoints
-            result[owner[group[0]]] = type(geoms[owner[group[0]]])(list(parts[group]))
+    touched = np.unique(owner[moved & multipart[owner]])  # multipolygons (islands), multipoints with a part moved
+    starts = np.searchsorted(owner, touched)  # get_parts lists each geometry's parts together, in order
+    ends = np.searchsorted(owner, touched, side="right")
+    for i, start, end in zip(touched.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        result[i] = type(geoms[i])(list(parts[start:end]))
     return result
 
 

@@ -107,11 +107,12 @@ def unwrap_antimeridian(geoms: np.ndarray) -> np.ndarray:
     return result
 
 
-def read_across_antimeridian(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def read_across_antimeridian(geoms: np.ndarray, types: tuple[int, ...] = (3, 6)) -> tuple[np.ndarray, np.ndarray]:
     """:func:`unwrap_antimeridian`'s geometries without its log lines (for the maps, which read every
-    part), and which of them it shifted."""
+    part, lines too: ``types``, shapely's type ids, default Polygon and MultiPolygon), and which of them
+    it shifted."""
     geoms = np.asarray(geoms, dtype=object)
-    polygons = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
+    polygons = np.isin(shapely.get_type_id(geoms), types)
     bounds = shapely.bounds(geoms)
     wide = polygons & (bounds[:, 2] - bounds[:, 0] > 180.0)
     crossing = np.zeros(len(geoms), dtype=bool)
@@ -120,9 +121,12 @@ def read_across_antimeridian(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     shifted = shapely.transform(geoms[wide], lambda xy: np.column_stack([np.where(xy[:, 0] < 0, xy[:, 0] + 360.0,
                                                                                    xy[:, 0]), xy[:, 1]]))
     shifted_bounds = shapely.bounds(shifted)
-    # a band drawn from −180° to 180° (a polar cap) is within ±180° already: shifted, it has no area left
-    area = shapely.area(geoms[wide])
-    keeps_area = (shapely.area(shifted) > 1e-9 * area) | (area == 0)
+    # a band drawn from −180° to 180° (a polar cap, maybe beside islands) is within ±180° already: shifted,
+    # that part has no area left
+    before, owner = shapely.get_parts(geoms[wide], return_index=True)
+    area = shapely.area(before)
+    collapsed = (shapely.area(shapely.get_parts(shifted)) <= 1e-9 * area) & (area > 0)
+    keeps_area = np.bincount(owner, weights=collapsed, minlength=len(shifted)) == 0
     compact = (shifted_bounds[:, 2] - shifted_bounds[:, 0] <= 180.0) & keeps_area
     result = geoms.copy()
     crossing[np.flatnonzero(wide)[compact]] = True
