@@ -188,6 +188,18 @@ def test_a_level_refused_for_reach_states_the_best_share_found_by_solving():
         solve_problem(dataclasses.replace(problem, max_facilities=1), EXACT)
 
 
+def test_a_level_refused_for_reach_in_a_model_infeasible_without_it_names_the_other_cause():
+    """A budget for one site whose capacity cannot serve the demand that must be served: the reach
+    message had come back with "(even without the service levels)" after it, the budget unnamed."""
+    problem = dense_problem(demand=[10, 10], opening_cost=[0, 0], capacity=[15, 15], unit_cost=[[1, 1], [1, 1]])
+    problem = dataclasses.replace(problem, capex=np.array([100.0, 100.0]), capex_budget=150.0,
+                                  arc_distance_km=np.array([10.0, 500.0, 500.0, 500.0]),
+                                  service_share=np.array([0.9]), service_km=np.array([100.0]))
+    with pytest.raises(InfeasibleError, match=r"needs a capex of at least 200 USD, but network\.capex_budget is 150.*"
+                                              r"\(even without the service levels\)$"):
+        solve_problem(problem, EXACT)
+
+
 def test_a_level_no_site_is_near_enough_for_is_refused_before_solving():
     problem = dataclasses.replace(two_sites_two_regions(0.9), arc_distance_km=np.array([10.0, 500, 500, 500]))
     with pytest.raises(InfeasibleError, match=r"only 50\.0% of it has any candidate site that near"):

@@ -71,8 +71,9 @@ def explain_infeasibility(problem: Problem, options: SolverOptions, error: Infea
     """The error to raise for ``problem``, which HiGHS proved infeasible (``error``): see the module."""
     quick = explain_options(options)
     if isinstance(error, ServiceReachError):  # found before solving: the best share may be lower still
+        rest = UnexplainedInfeasibleError(str(error))  # without the levels the reach is not the cause
         return explain_service_infeasibility(
-            problem, quick, explain_rest=lambda relaxed: explain_infeasibility(relaxed, quick, error), reach=error)
+            problem, quick, explain_rest=lambda relaxed: explain_infeasibility(relaxed, quick, rest), reach=error)
     if np.isfinite(problem.co2_cap_t):
         return explain_co2_cap(problem, quick, error)
     if len(problem.serviced_products):
