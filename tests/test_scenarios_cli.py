@@ -303,6 +303,16 @@ def test_a_staged_plan_that_no_network_can_serve_names_the_cell(tmp_path):
                          "that must be served): demand that must be served is 1,330 units/yr", exit_code=1)
 
 
+def test_a_staged_plan_infeasible_whatever_the_demand_names_no_cell(tmp_path):
+    """Three facilities required of two candidate sites: no (scenario, period) cell is the cause."""
+    from tests.test_bad_input import MODEL, PENALTY_LINE
+
+    write_instance(tmp_path, model=MODEL.replace(PENALTY_LINE, "") + "\n[network]\nmin_facilities = 3\n" + ROLLOUT)
+    result = run_solve(tmp_path, "--periods", "2")
+    assert_clean_failure(result, tmp_path / "out", "error: network.min_facilities = 3 exceeds the 2 candidate sites",
+                         exit_code=1)
+
+
 def test_a_seed_beside_a_scenario_file_is_refused(tmp_path):
     """--seed seeds generated scenarios only; beside a file it had been ignored without a word."""
     write_instance(tmp_path)

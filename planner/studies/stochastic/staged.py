@@ -196,7 +196,8 @@ ROLLOUT_ARC_COPY_BYTES = 6_500  # memory per delivery arc per period and scenari
 
 def _screen_cells(problem, demand: np.ndarray, scenario_ids) -> object:
     """The screening of the (scenario, period) cell of ``demand`` (S, T, R, P) asking for most; where it
-    fails, the cell is named (as the solve's own infeasibility names it)."""
+    fails, the cell is named (as the solve's own infeasibility names it), unless the model fails without
+    any demand (counts, forced sites: no cell is the cause)."""
     from planner.inputs.screen import hardest_cell_view, screen_problem
 
     view, hardest = hardest_cell_view(problem, demand.reshape(-1, *demand.shape[2:]))
@@ -205,6 +206,7 @@ def _screen_cells(problem, demand: np.ndarray, scenario_ids) -> object:
     except InfeasibleError as error:
         if np.isfinite(problem.unmet_penalty).all():  # not the demand that must be served: no cell to blame
             raise
+        screen_problem(dataclasses.replace(problem, demand=np.zeros_like(problem.demand)))  # raises: not the cells
         s, t = divmod(hardest, demand.shape[1])
         where = f"period {t + 1}" if len(scenario_ids) == 1 else f"scenario {scenario_ids[s]}, period {t + 1}"
         raise InfeasibleError(f"{where} (the cell with the most demand that must be served): {error}") from None
