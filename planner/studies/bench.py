@@ -34,9 +34,9 @@ Formats and the problem variant they give (the ``problem`` column of ``known_opt
 
 from __future__ import annotations
 
-import decimal
 import logging
 import math
+import re
 import time
 import warnings
 from collections.abc import Iterable, Iterator
@@ -205,14 +205,21 @@ def known_and_match(optima: pd.DataFrame, objective: float | None, **instance) -
     return {"known": known, "match": matches(objective, known, printed=float(hit.get("optimal_half_unit", 0.0)))}
 
 
+PRINTED_DIGITS = (4, 6)  # published tables round to 6 significant digits; fewer than 4 are exact values
+
+
 def half_unit(text: str) -> float:
-    """Half a unit of the last digit of a number as written ("1305.95" → 0.005, "17326" → 0.5); 0 for
-    anything else."""
-    try:
-        exponent = decimal.Decimal(str(text).strip()).as_tuple().exponent
-    except decimal.InvalidOperation:
+    """Half a unit of the last digit of a number written in plain decimals with 4 to 6 significant
+    digits, as published tables round ("1305.95" → 0.005, "17326" → 0.5); 0 for anything else (more
+    digits, an exponent, a small whole number such as "0" or "12"), where the value is taken as exact."""
+    written = str(text).strip()
+    if not re.fullmatch(r"-?\d+(\.\d+)?", written):
         return 0.0
-    return 0.5 * 10.0 ** exponent if isinstance(exponent, int) else 0.0
+    digits = written.lstrip("-").replace(".", "").lstrip("0")
+    if not PRINTED_DIGITS[0] <= len(digits) <= PRINTED_DIGITS[1]:
+        return 0.0
+    decimals = len(written.partition(".")[2])
+    return 0.5 * 10.0 ** -decimals
 
 
 def known_optimum(
