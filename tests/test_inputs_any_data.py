@@ -353,3 +353,12 @@ def test_a_total_row_is_warned_about_and_ordinary_rows_are_not(tmp_path, default
     with caplog.at_level(logging.WARNING):
         load(default_model, tmp_path / "with_total.csv")
     assert "the demand of region 'Total' equals that of all the other regions together" in caplog.text
+
+
+@pytest.mark.parametrize("demand", [[1, 1, 1, 3], [10, 20, 30, 60], [1, 2, 3, 21, 4, 5, 6],
+                                    [[1, 0], [1, 0], [1, 0], [1, 1], [0, 1], [2, 4]]])
+def test_ordinary_demand_is_no_total_row(demand):
+    """Few regions, a row in the middle, or a row equal to the others only summed over products."""
+    from planner.inputs.validate import total_rows
+
+    assert total_rows(np.array(demand, dtype=float)).size == 0

@@ -299,15 +299,21 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
     return messages
 
 
+TOTAL_ROW_MIN_OTHERS = 5  # rows with demand besides a total row before one is suspected
+
+
 def total_rows(demand: np.ndarray) -> np.ndarray:
-    """Positions of the rows whose demand (summed over products) equals that of all the other rows
-    together (relative 1e-6), where at least three others have demand: the "Total" row a spreadsheet
-    export ends with, which would count every unit twice."""
-    totals = np.asarray(demand, dtype=float).reshape(len(demand), -1).sum(axis=1)
-    if np.count_nonzero(totals > 0) < 4:
+    """Positions of the first or last row whose demand of every product equals that of all the other
+    rows together (relative 1e-6), where at least ``TOTAL_ROW_MIN_OTHERS`` others have demand: the "Total"
+    row a spreadsheet export ends (or starts) with, which would count every unit twice."""
+    demand = np.asarray(demand, dtype=float).reshape(len(demand), -1)
+    if len(demand) <= TOTAL_ROW_MIN_OTHERS or np.count_nonzero(demand.sum(axis=1) > 0) <= TOTAL_ROW_MIN_OTHERS:
         return np.empty(0, dtype=int)
-    everything = totals.sum()
-    return np.flatnonzero((totals > 0) & (np.abs(2 * totals - everything) <= 1e-6 * everything))
+    everything = demand.sum(axis=0)
+    ends = np.array(sorted({0, len(demand) - 1}))
+    rows = demand[ends]
+    equal = (np.abs(2 * rows - everything) <= 1e-6 * everything).all(axis=1) & (rows.sum(axis=1) > 0)
+    return ends[equal]
 
 
 def total_row_message(path: Path, demand: np.ndarray, ids: np.ndarray) -> str:
