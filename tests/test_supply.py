@@ -171,6 +171,22 @@ def test_supplier_ids_are_read_as_text(tmp_path):
         read_suppliers(path)
 
 
+@pytest.mark.parametrize(("header", "named"), [("Capacity_per_yr,cost_per_unit", "Capacity_per_yr"),
+                                               ("capacity,cost", "capacity"), ("capacity_per_yr,cost", "cost")])
+def test_a_supplier_column_named_near_its_name_is_refused(tmp_path, header, named):
+    """A capacity in 'Capacity_per_yr' or 'capacity' had been ignored: every supplier unlimited and free."""
+    from planner.errors import InputError
+    from planner.inputs.suppliers import read_suppliers
+
+    path = tmp_path / "suppliers.csv"
+    path.write_text(f"supplier_id,material,lon,lat,{header}\nA,steel,10.0,50.0,100,2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=f"column '{named}' is not read; name it"):
+        read_suppliers(path)
+    path.write_text("supplier_id,material,lon,lat,capacity_per_yr,cost_per_unit,country\nA,steel,10,50,100,2,DE\n",
+                    encoding="utf-8")
+    assert read_suppliers(path)["capacity_per_yr"].tolist() == [100.0]
+
+
 def test_material_for_a_closed_facility_within_the_solvers_rounding_pays_no_relationship():
     """HiGHS may leave a closed option open at its integrality tolerance (1e-6), carrying a sliver of
     production and the material for it, its relationship variable at 1e-6 too (a tight CO2 cap, review of

@@ -33,7 +33,14 @@ from planner.inputs.objectives import classic_problem
 from planner.inputs.regions import load_regions
 from planner.inputs.screen import MAX_COST_TERM, MAX_DEMAND
 from planner.inputs.suppliers import build_supply, material_ids, read_suppliers
-from planner.inputs.validate import FAR_KM, check_demand_column, check_ids, far_sites, odd_od_distances
+from planner.inputs.validate import (
+    FAR_KM,
+    check_demand_column,
+    check_ids,
+    far_sites,
+    odd_od_distances,
+    refuse_near_columns,
+)
 from planner.problem import Problem, within_limits
 
 logger = logging.getLogger(__name__)
@@ -203,15 +210,7 @@ def check_site_columns(frame: pd.DataFrame, path: Path) -> None:
     """Refuse a column that is one of :data:`SITE_COLUMNS` but for case, spaces or a plural ``s``
     (``Forced``, ``facility_type``): it would be ignored, and the sites silently not forced, excluded,
     scaled or limited to their types."""
-    def plain(name) -> str:
-        return str(name).strip().lower().replace(" ", "_").replace("-", "_").removesuffix("s")
-
-    wanted = {plain(name): name for name in SITE_COLUMNS}
-    for column in frame.columns:
-        meant = wanted.get(plain(column))
-        if meant is not None and column != meant:
-            raise InputError(f"{path}: column '{column}' is not read; name it '{meant}' (the sites file's columns "
-                             f"are {', '.join(SITE_COLUMNS)})")
+    refuse_near_columns(frame, path, SITE_COLUMNS, "the sites file's")
 
 
 def site_types(frame: pd.DataFrame, path: Path, config: ModelConfig) -> list[tuple[str, ...]]:

@@ -33,12 +33,13 @@ from planner.inputs.io import (
     read_vector,
     require_columns,
 )
-from planner.inputs.validate import check_ids
+from planner.inputs.validate import check_ids, refuse_near_columns
 from planner.problem import Supply
 
 logger = logging.getLogger(__name__)
 
 KG_PER_T = 1000.0
+SUPPLIER_COLUMNS = ("capacity_per_yr", "cost_per_unit")  # optional: unlimited and free where missing
 
 
 def read_suppliers(path: Path, option: str = "--suppliers") -> pd.DataFrame:
@@ -55,6 +56,7 @@ def read_suppliers(path: Path, option: str = "--suppliers") -> pd.DataFrame:
         if kinds - {"Point"}:
             raise InputError(f"{path}: suppliers must be points, found {sorted(kinds)}; give point geometries")
     require_columns(frame, ["supplier_id", "material"], path, "each supplier needs an id and the material it offers")
+    refuse_near_columns(frame, path, SUPPLIER_COLUMNS, "the suppliers file's optional", prefixes=True)
     if frame.empty:
         raise InputError(f"{path}: the suppliers file has no rows; give at least one supplier or omit it")
     check_projected_range(frame, path)

@@ -400,3 +400,22 @@ def odd_od_distances(od: pd.DataFrame, site_ids, site_lon, site_lat, region_ids,
             f"{OD_ROW_SHORT:g} ×) the straight-line distance in {int(odd.sum()):,} rows (e.g. row {row + 1}, "
             f"{od['from'].iloc[row]}->{od['to'].iloc[row]}: {od['distance_km'].iloc[row]:,.6g} km against "
             f"{straight[first]:,.1f} km in a straight line); check their unit"]
+
+
+def _plain_column(name) -> str:
+    return str(name).strip().lower().replace(" ", "_").replace("-", "_").removesuffix("s")
+
+
+def refuse_near_columns(frame: pd.DataFrame, path: Path, known: tuple[str, ...], whose: str,
+                        prefixes: bool = False) -> None:
+    """Refuse a column that is one of the optional ``known`` columns but for case, spaces or a plural
+    ``s`` (``Forced``, ``Capacity_per_yr``), or (``prefixes``) the start of one (``capacity`` for
+    ``capacity_per_yr``): it would be ignored, and what it says silently left out."""
+    wanted = {_plain_column(name): name for name in known}
+    for column in frame.columns:
+        plain = _plain_column(column)
+        meant = wanted.get(plain) or next((name for key, name in wanted.items() if prefixes and len(plain) >= 4
+                                           and key.startswith(plain) and name not in frame.columns), None)
+        if meant is not None and column != meant:
+            raise InputError(f"{path}: column '{column}' is not read; name it '{meant}' ({whose} columns are "
+                             f"{', '.join(known)})")
