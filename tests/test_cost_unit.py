@@ -56,6 +56,20 @@ def test_tiny_costs_with_capacities_and_suppliers_cost_the_same_scaled():
     assert tiny.tables.sites["site_id"].tolist() == plain.tables.sites["site_id"].tolist()
 
 
+def test_tiny_costs_of_suppliers_alone_are_solved_in_a_larger_unit():
+    """Every cost zero but the suppliers' (3e-9 and 1e-9 a unit): the dearer supplier had been called
+    optimal at 3× the optimum, as the factor looked at facility and arc costs only."""
+    problem = small_ufl(3, n_sites=3, n_regions=6)
+    problem = dataclasses.replace(problem, opening_cost=np.zeros(3), arc_production_cost=np.zeros(problem.n_arcs),
+                                  arc_transport_cost=np.zeros(problem.n_arcs))
+    problem = with_supply(problem, bom=[[1.0]], supplier_material=[0, 0], capacity=[np.inf, np.inf],
+                          price=[3e-9, 1e-9], km=np.zeros((2, 3)), rate=0.0)
+    assert cost_factor(problem) == 10.0 ** -np.floor(np.log10(3e-9 * problem.demand.sum()))  # the dearer into [1, 10)
+    run = solve_problem(problem, EXACT)
+    assert run.report.objective == pytest.approx(1e-9 * problem.demand.sum(), rel=1e-9)
+    assert run.tables.inbound.groupby("supplier_id")["quantity"].sum().to_dict().get("j0", 0.0) == 0.0
+
+
 def test_the_factor_brings_the_largest_cost_term_into_one_to_ten():
     problem = small_ufl(0)
     assert cost_factor(problem) == 1.0  # costs in the thousands: solved as they are

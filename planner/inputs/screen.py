@@ -63,13 +63,21 @@ def hardest_cell_view(problem: Problem, cells: np.ndarray) -> tuple[Problem, int
 
 
 def largest_cost_term(problem: Problem) -> float:
-    """The largest fixed cost (opening, all modules, setup) or cost of an arc at its whole demand
-    (currency/yr, as large as a revenue where an arc earns more than it costs)."""
+    """The largest fixed cost (opening, all modules, setup, a supply relationship) or cost of an arc at its
+    whole demand (currency/yr, as large as a revenue where an arc earns more than it costs), an inbound arc's
+    at all the material the demand needs."""
     fixed = np.concatenate(
         [problem.opening_cost, problem.module_cost * problem.max_modules, problem.setup_cost.ravel()]
     )
     arc_cost = np.abs(problem.arc_unit_cost) * problem.demand[problem.arc_region, problem.arc_product]
-    return max(float(np.abs(fixed).max(initial=0.0)), float(arc_cost.max(initial=0.0)))
+    largest = max(float(np.abs(fixed).max(initial=0.0)), float(arc_cost.max(initial=0.0)))
+    supply = problem.supply
+    if supply is not None and supply.n_inbound:  # costs of suppliers alone had left a model of tiny costs unscaled
+        material = problem.demand.sum(axis=0) @ supply.bom  # (M,) units of material/yr at all the demand
+        unit = np.abs(supply.supplier_cost[supply.in_supplier]) + np.abs(supply.in_transport_cost)
+        inbound = np.concatenate([unit * material[supply.in_material], np.abs(supply.in_fixed_cost)])
+        largest = max(largest, float(inbound.max(initial=0.0)))
+    return largest
 
 
 def check_numerics(problem: Problem, where: str | None = None) -> None:
