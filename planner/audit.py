@@ -273,7 +273,7 @@ def check_co2_and_service(problem: Problem, joined: Joined) -> list[Check]:
     unmet = joined.demand.groupby("product")["unmet"].sum().reindex(list(problem.product_ids)).fillna(0.0)
     over_limit = unmet.to_numpy() - problem.max_unmet
     return [
-        Check("co2_cap", over_cap, RELATIVE_TOLERANCE * max(co2, 1.0)),
+        Check("co2_cap", over_cap, RELATIVE_TOLERANCE * max(co2, problem.co2_cap_t)),  # no floor: a cap of 5e-11 t
         Check("unmet_limit", _largest(over_limit[np.isfinite(problem.max_unmet)]), joined.quantity_tolerance),
     ]
 

@@ -67,6 +67,8 @@ def test_over_capacity_fails(run):
 def test_co2_cap_and_unmet_limit_are_checked(run):
     capped = dataclasses.replace(run.problem, co2_cap_t=0.1)  # the solution emits 0.2 t
     assert check(run, run.tables, problem=capped).failures == ["co2_cap"]
+    tiny = dataclasses.replace(run.problem, arc_co2_t=run.problem.arc_co2_t * 1e-6, co2_cap_t=1e-9)
+    assert "co2_cap" in check(run, run.tables, problem=tiny).failures  # 2e-7 t against 1e-9: under the 1e-6 floor
     regions = run.tables.regions.copy()
     flows = run.tables.flows.copy()
     flows = flows[flows["region_id"] != "r1"]
