@@ -132,10 +132,10 @@ def check_reach(problem: Problem) -> Screening:
             continue
         message = (
             f"product '{product}': no facility delivers it to any region (no facility type makes it, or none "
-            f"reaches a region at a cost below its unmet penalty), so all its demand stays unmet ({units})"
+            f"reaches a region at a cost below its unmet penalty or price), so all its demand stays unmet ({units})"
             if not served_pairs[:, p].any() else
             f"product '{product}': {len(ids)} regions ({truncated(ids)}) cannot be served within a delivery "
-            f"radius at a cost below the unmet penalty and stay unmet ({units})"
+            f"radius at a cost below the unmet penalty (or the price it sells at) and stay unmet ({units})"
         )
         warnings.append(message)
         logger.warning(message)
