@@ -265,6 +265,16 @@ def _count_excess(problem: Problem, sites: pd.DataFrame) -> float:
     return float(max(count_excess, 0))
 
 
+CAP_SHARE_TOLERATED = 1e-3  # of a small CO2 cap: its floor of 1e-6 t had let 2,200x a cap of 5e-11 t pass
+
+
+def co2_cap_tolerance(co2: float, cap: float) -> float:
+    """t CO2/yr over the cap that the audit lets pass: 1e-6 of the emissions (at least of 1 t), at most
+    ``CAP_SHARE_TOLERATED`` of a positive cap (a cap of 0 keeps the 1e-6 t the solver's tolerances need)."""
+    tolerance = RELATIVE_TOLERANCE * max(co2, 1.0)
+    return min(tolerance, CAP_SHARE_TOLERATED * cap) if cap > 0 else tolerance
+
+
 def check_co2_and_service(problem: Problem, joined: Joined) -> list[Check]:
     """Emissions over the cap (``co2_cap``, t CO2/yr) and unmet units over a product's limit
     (``unmet_limit``, units/yr)."""
@@ -273,7 +283,7 @@ def check_co2_and_service(problem: Problem, joined: Joined) -> list[Check]:
     unmet = joined.demand.groupby("product")["unmet"].sum().reindex(list(problem.product_ids)).fillna(0.0)
     over_limit = unmet.to_numpy() - problem.max_unmet
     return [
-        Check("co2_cap", over_cap, RELATIVE_TOLERANCE * max(co2, problem.co2_cap_t)),  # no floor: a cap of 5e-11 t
+        Check("co2_cap", over_cap, co2_cap_tolerance(co2, problem.co2_cap_t)),
         Check("unmet_limit", _largest(over_limit[np.isfinite(problem.max_unmet)]), joined.quantity_tolerance),
     ]
 
