@@ -60,6 +60,7 @@ from planner.solver.beside import run_beside_search
 from planner.solver.capacitated_bb import applies as capacitated_bb_applies
 from planner.solver.capacitated_bb import solve_capacitated_bb
 from planner.solver.center_search import cover_applies, solve_center, solve_cover
+from planner.solver.co2_unit import co2_factor, co2_in_unit
 from planner.solver.cost_unit import cost_factor, costs_in_unit, report_in_unit
 from planner.solver.explain import explain_infeasibility
 from planner.solver.heuristic import network_cost, solution_cost
@@ -135,6 +136,18 @@ def solve(
                     problem.currency, 1 / money)
         report, solution = solve(costs_in_unit(problem, money), options, start, None, timing, explain)
         return report_in_unit(report, 1 / money), solution
+    co2 = co2_factor(problem)
+    if co2 != 1.0:  # explained in tonnes, not in the smaller unit
+        logger.info("CO2 cap below 1 t: solved with CO2 in units %g times smaller (HiGHS's tolerances are absolute)",
+                    1 / co2)
+        try:
+            return solve(co2_in_unit(problem, co2), options, start, None, timing, explain=False)
+        except UnexplainedInfeasibleError as error:
+            if not explain:
+                raise
+            quantity = quantity_factor(problem)  # tiny demands are explained in the unit they are solved in
+            raise explain_infeasibility(in_unit(problem, quantity) if quantity != 1.0 else problem, options,
+                                        error) from None
     factor = quantity_factor(problem)
     solved = problem
     try:

@@ -44,6 +44,7 @@ from planner.inputs.screen import check_single_source_sizes, count_limit_key
 from planner.model.arrays import build_standard_form
 from planner.model.index import ModelIndex
 from planner.problem import Problem
+from planner.solver.co2_unit import co2_factor
 from planner.solver.highs import run_highs
 from planner.solver.outcome import OPTIMAL_GAP, SolverOptions, Status
 from planner.solver.service import explain_service_infeasibility
@@ -101,9 +102,10 @@ def least_co2(problem: Problem, options: SolverOptions) -> tuple[float, float, S
     emissions = form.matrix[[row], :].toarray().ravel()
     row_upper = form.row_upper.copy()
     row_upper[row] = np.inf
-    report, _ = run_highs(dataclasses.replace(form, cost=emissions, offset=0.0, row_upper=row_upper), options)
-    bound = report.best_bound if report.best_bound is not None else co2_lower_bound(problem)
-    return float(report.objective), float(min(bound, report.objective)), report.status
+    unit = co2_factor(problem)  # a cap below 1 t: CO2 minimised in a smaller unit, HiGHS's tolerances being absolute
+    report, _ = run_highs(dataclasses.replace(form, cost=emissions * unit, offset=0.0, row_upper=row_upper), options)
+    bound = report.best_bound / unit if report.best_bound is not None else co2_lower_bound(problem)
+    return float(report.objective / unit), float(min(bound, report.objective / unit)), report.status
 
 
 def row_of(form, family: str) -> int:
@@ -138,7 +140,7 @@ def explain_co2_cap(problem: Problem, options: SolverOptions, error: InfeasibleE
             f"no network meets the CO2 cap network.max_co2_t_per_yr = {cap:,.6g} t/yr; no network was found in "
             f"{options.time_limit_s:g} s when minimising CO2 under the same constraints, and a quick lower bound "
             f"(each region on its lowest-emission arc, capacities ignored) is {floor:,.6g} t/yr; {co2_fix(problem)}")
-    if best <= cap * (1 + 1e-9) + 1e-9:
+    if best <= cap * (1 + 1e-9) + 1e-9 * min(cap, 1.0):
         return error  # the least-CO2 network meets the cap: not the cause (numerics); HiGHS's verdict stands
     digits = telling_digits(cap, best if status is Status.OPTIMAL else bound)
     if status is Status.OPTIMAL:
