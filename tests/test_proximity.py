@@ -160,3 +160,20 @@ def test_a_service_level_counts_the_base_demand_under_demand_factors(seed, build
     (level,) = run.tables.service_levels(problem)
     assert problem.service_share[0] - 1e-7 <= level["achieved_share"] <= 1.0 + 1e-9
     assert run.tables.coverage_curve()["share_within"].max() <= 1.0 + 1e-9
+
+
+def test_a_region_left_without_arcs_by_a_zero_demand_factor_is_named_with_that_cause():
+    """demand_factor = [1.1, 0.0]: the far band's arcs capture nothing and are dropped; the refusal had
+    blamed only radii and eligibility."""
+    from planner.errors import InfeasibleError
+    from planner.inputs.screen import screen_problem
+    from planner.problem import ARC_FIELDS
+    from tests.builders import dense_problem
+
+    problem = dense_problem(demand=[10, 10], opening_cost=[0, 0], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 1], [1, 1]], penalty=None)
+    near = problem.arc_region == 0  # region 1 only in the far band (factor 0): no arc
+    problem = dataclasses.replace(problem, **{name: getattr(problem, name)[near] for name in ARC_FIELDS})
+    problem = dataclasses.replace(problem, arc_demand_factor=np.full(problem.n_arcs, 1.1))
+    with pytest.raises(InfeasibleError, match="a proximity band whose demand_factor is 0"):
+        screen_problem(problem)

@@ -117,10 +117,12 @@ def check_reach(problem: Problem) -> Screening:
             continue
         ids = problem.region_ids[lost].tolist()
         if not np.isfinite(problem.unmet_penalty[p]):
+            banded = (problem.arc_demand_factor[problem.arc_product == p] != 1).any()  # proximity bands
             raise InfeasibleError(
                 f"product '{product}': regions {truncated(ids)} cannot be reached by any facility that makes it "
-                "(delivery radius, eligibility) and the product has no unmet_penalty_per_unit; add candidate "
-                "sites, widen the radius or set a penalty"
+                f"(delivery radius, eligibility{', a proximity band whose demand_factor is 0' if banded else ''}) "
+                "and the product has no unmet_penalty_per_unit; add candidate sites, widen the radius or set a "
+                "penalty"
             )
         unreachable[product] = ids
         units = f"{problem.demand[lost, p].sum():,.0f} units/yr"
