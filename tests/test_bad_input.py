@@ -520,6 +520,7 @@ def test_a_failed_run_leaves_no_folder_it_made_for_its_output(tmp_path, command)
     assert not (tmp_path / "a").exists()
 
 
+@pytest.mark.slow  # a few seconds: in the whole suite only (the fast subset neared 180 s)
 def test_a_sweep_whose_every_scenario_fails_on_the_files_exits_2_with_the_error(tmp_path):
     """An OD matrix that lacks a pair fails every scenario the same way: the sweep says so in one line
     with exit 2, as solve does, not exit 1 with a table of failures only."""

@@ -387,6 +387,7 @@ def test_a_folder_written_in_place_is_never_replaced(tmp_path):
     assert (out / "my_notes.txt").read_text() == "mine" and (out / "scenario_1" / "summary.csv").exists()
 
 
+@pytest.mark.slow  # a few seconds: in the whole suite only (the fast subset neared 180 s)
 def test_the_longest_name_accepted_is_replaced_by_a_second_run(tmp_path):
     """A 240-byte name passed the check, and the second run failed after its solve: the old folder is
     moved aside as .NAME.tmp-XXXXXXXX-old, four bytes longer than the staging folder."""

@@ -41,6 +41,7 @@ def check_against_enumeration(run, problem) -> bool:
     return proven_by_presolve
 
 
+@pytest.mark.slow  # a few seconds: in the whole suite only (the fast subset neared 180 s)
 def test_a_presolve_within_the_gap_is_the_answer_without_highs():
     options = SolverOptions(mip_gap=GAP, presolve_min_arcs=0, formulation="standard")
     by_presolve = [check_against_enumeration(solve_problem(ample_problem(seed), options), ample_problem(seed))

@@ -181,6 +181,7 @@ def facility_type_toml(name: str, capacity: float, top_n: int, product: str) -> 
 TWO_MARKETS_MODEL += facility_type_toml("plant", 200.0, 2, "widget") + facility_type_toml("hub", 5000.0, 4, "gadget")
 
 
+@pytest.mark.slow  # a few seconds: in the whole suite only (the fast subset neared 180 s)
 def test_a_staged_plan_is_screened_by_one_cell_not_every_cells_largest(tmp_path):
     """Each scenario asks for 300 widgets that must be served, in different regions; the two plants make
     400. The largest demand of every cell (600 in all) is asked for by no scenario: the screening must
