@@ -273,6 +273,7 @@ BOW_TIE = Polygon([(0.0, 0.2), (0.1, 0.3), (0.1, 0.2), (0.0, 0.3), (0.0, 0.2)]) 
 FLAT = Polygon([(0.0, 0.2), (0.05, 0.25), (0.1, 0.3), (0.0, 0.2)])  # collinear: no area, repairs to a line
 
 
+@pytest.mark.slow  # in the whole suite only: the fast subset measured 193.6 s on a slow day
 def test_bow_tie_polygon_is_repaired_with_a_warning(tmp_path):
     frame = regions_frame()
     frame.loc[2, "geometry"] = BOW_TIE
@@ -473,6 +474,7 @@ def test_must_serve_region_beyond_every_radius_is_infeasible(tmp_path):
     assert "widen the radius or set a penalty" in line
 
 
+@pytest.mark.slow  # in the whole suite only: the fast subset measured 193.6 s on a slow day
 def test_region_beyond_every_radius_with_penalty_stays_unmet(tmp_path):
     model = write_instance(tmp_path, with_far_region(regions_frame()))
     result = run_solve(tmp_path, model=model)

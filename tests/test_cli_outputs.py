@@ -225,6 +225,7 @@ def _staging(parent: Path, name: str, pid: int | None, manifest: bool = False) -
     return folder
 
 
+@pytest.mark.slow  # in the whole suite only: the fast subset measured 193.6 s on a slow day
 def test_staging_left_by_a_killed_run_is_cleaned_by_the_next(tmp_path):
     """Only a marked staging folder of this output (``.out.tmp-`` and mkdtemp's eight characters),
     whose writer is gone and whose marker lists no files, is removed: a finished output copied under

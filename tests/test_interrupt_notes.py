@@ -110,6 +110,7 @@ def test_a_malformed_scheduler_address_is_an_input_error():
             pass
 
 
+@pytest.mark.slow  # in the whole suite only: the fast subset measured 193.6 s on a slow day
 def test_a_sweep_is_bounded_in_size():
     with pytest.raises(InputError, match="1,000,000,000 values; a sweep runs at most"):
         Vary.parse("carbon_price=0:150:1000000000")

@@ -70,6 +70,7 @@ class NoDuals:
         pass
 
 
+@pytest.mark.slow  # in the whole suite only: the fast subset measured 193.6 s on a slow day
 def test_the_child_searches_part_of_the_tree(caplog, monkeypatch):
     monkeypatch.setattr(capacitated_bb, "BackgroundDuals", NoDuals)
     problem = random_capacitated(4, ratio=1.15, n_sites=9, n_regions=24)

@@ -49,6 +49,7 @@ def test_a_presolve_within_the_gap_is_the_answer_without_highs():
     assert sum(by_presolve) >= 4
 
 
+@pytest.mark.slow  # in the whole suite only: the fast subset measured 193.6 s on a slow day
 @pytest.mark.parametrize("threads", some_slow([1, 2], fast=1))
 def test_the_large_model_path_stops_once_the_gap_is_closed(monkeypatch, threads):
     """Every model counts as large; with a limit of 30 s each run ends long before it."""

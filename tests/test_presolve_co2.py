@@ -38,6 +38,7 @@ def capped_problem(seed: int, tightness: float, penalty: float = 80.0) -> Proble
     return dataclasses.replace(problem, co2_cap_t=tightness * emitted)
 
 
+@pytest.mark.slow  # in the whole suite only: the fast subset measured 193.6 s on a slow day
 @pytest.mark.parametrize("seed", some_slow(list(range(5)), fast=1))
 @pytest.mark.parametrize("tightness", some_slow([0.85, 0.6], fast=1))
 def test_the_presolve_under_a_co2_cap_ends_at_highs_optimum(seed, tightness):
@@ -84,6 +85,7 @@ def test_a_cap_no_network_meets_is_explained():
         solve_problem(impossible, WITH_PRESOLVE)
 
 
+@pytest.mark.slow  # in the whole suite only: the fast subset measured 193.6 s on a slow day
 def test_a_start_cheaper_than_the_presolves_incumbent_replaces_it():
     """``planner pareto`` hands each point the network of the tighter cap as its start: where that is
     cheaper than the presolve's incumbent (or the presolve found none) it becomes the incumbent, with

@@ -399,6 +399,7 @@ def test_the_per_product_capacity_check_counts_only_the_makers():
         check_capacity(custom_only_micro)
 
 
+@pytest.mark.slow  # in the whole suite only: the fast subset measured 193.6 s on a slow day
 def test_must_serve_demand_missing_from_some_scenarios_solves_without_warnings(tmp_path, recwarn):
     from tests.test_bad_input import MODEL
 

@@ -120,6 +120,7 @@ def poor_root(problem, index, costs, time_limit_s):
     return Node(np.where(costs.forced, 1, -1).astype(np.int8), -math.inf, np.zeros(len(costs.demand)))
 
 
+@pytest.mark.slow  # in the whole suite only: the fast subset measured 193.6 s on a slow day
 def test_a_search_from_the_lps_duals_at_the_root_equals_brute_force(monkeypatch, caplog):
     monkeypatch.setattr(capacitated_bb, "root_node", poor_root)
     taken = 0
