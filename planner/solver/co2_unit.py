@@ -13,11 +13,11 @@ same. The factor is lowered where the largest arc's CO2 at its whole demand woul
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
 from planner.problem import Problem
+from planner.solver.cost_unit import power_of_ten_into_one_to_ten
 
 MAX_CO2_TERM = 1e12  # t CO2 (in the smaller unit) of one arc at its whole demand, well within HiGHS's range
 
@@ -27,11 +27,8 @@ def co2_factor(problem: Problem) -> float:
     cap = problem.co2_cap_t
     if not (np.isfinite(cap) and 0.0 < cap < 1.0):
         return 1.0
-    factor = 10.0 ** -math.floor(math.log10(cap))
     largest = float((problem.arc_co2_t * problem.demand[problem.arc_region, problem.arc_product]).max(initial=0.0))
-    if largest * factor > MAX_CO2_TERM:
-        factor = max(1.0, 10.0 ** math.floor(math.log10(MAX_CO2_TERM / largest)))
-    return factor
+    return power_of_ten_into_one_to_ten(cap, largest, MAX_CO2_TERM)
 
 
 def co2_in_unit(problem: Problem, factor: float) -> Problem:

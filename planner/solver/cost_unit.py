@@ -42,11 +42,16 @@ def cost_factor(problem: Problem) -> float:
     largest = largest_cost_term(problem)
     if not 0.0 < largest < 1.0:
         return 1.0
-    factor = 10.0 ** -math.floor(math.log10(largest))
     penalty = np.where(np.isfinite(problem.unmet_penalty), problem.unmet_penalty, 0.0) * problem.demand.sum(axis=0)
-    most = float(penalty.max(initial=0.0))
-    if most * factor > MAX_COST_TERM:
-        factor = max(1.0, 10.0 ** math.floor(math.log10(MAX_COST_TERM / most)))
+    return power_of_ten_into_one_to_ten(largest, float(penalty.max(initial=0.0)), MAX_COST_TERM)
+
+
+def power_of_ten_into_one_to_ten(small: float, largest: float, limit: float) -> float:
+    """The power of ten that brings ``small`` (in (0, 1)) into [1, 10), lowered (not below 1) where
+    ``largest`` times it would pass ``limit``."""
+    factor = 10.0 ** -math.floor(math.log10(small))
+    if largest * factor > limit:
+        factor = max(1.0, 10.0 ** math.floor(math.log10(limit / largest)))
     return factor
 
 
