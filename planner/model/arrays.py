@@ -479,8 +479,8 @@ def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
     limit cannot carry that much even with unlimited capacity."""
     demand = np.bincount(index.pair_product, weights=index.pair_demand, minlength=problem.n_products)
     need = problem.service_share * demand
-    reachable = _demand_of_pairs_with_arcs(problem, index, problem.arc_within_service)
-    short = np.flatnonzero(need > reachable * (1 + 1e-12))
+    reachable = reachable_service_share(problem, index)
+    short = np.flatnonzero(need > reachable * demand * (1 + 1e-12))
     if len(short):
         p = short[0]
         asks = (f"product '{problem.product_ids[p]}': the service level asks {share_text(problem.service_share[p])} "
@@ -495,7 +495,7 @@ def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
                 "candidate sites"
             )
         raise ServiceReachError(
-            f"{asks} only {share_text(reachable[p] / demand[p])} of it has any candidate site that near (no network "
+            f"{asks} only {share_text(reachable[p])} of it has any candidate site that near (no network "
             "can reach more); lower min_share_within or widen the limit"
         )
     return need
