@@ -9,8 +9,10 @@ optimality at both gives (c' − c)(E' − E) ≤ 0).
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
 
 import numpy as np
 import pandas as pd
@@ -76,6 +78,25 @@ def test_carbon_price_sweep_on_two_workers(tmp_path, cluster):
     assert (out / "sweep_results.png").stat().st_size > 0 and (out / "facility_mix.png").stat().st_size > 0
     csv = pd.read_csv(out / "sweep.csv")
     assert list(csv.columns[:3]) == ["scenario", "carbon_price", "status"]
+
+
+def write_onto_a_full_disk(result, config, task, row) -> None:
+    """A scenario writer on a disk with no space left (a module-level function, so the workers can load it)."""
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), task.folder)
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_the_sweep(tmp_path, cluster):
+    """The first scenario that fails on a full disk ends the sweep with that error (the CLI's one line, exit
+    2) and the scenarios not yet started are not solved: each would fail the same way."""
+    config = two_type_config(tmp_path)
+    varies = [Vary.parse("carbon_price=0:300:12", config)]
+    seen = []
+    with pytest.raises(OSError) as raised:
+        run_sweep(config, varies, DataOptions(), EXACT, tmp_path / "sweep", scheduler=cluster.scheduler_address,
+                  writer=write_onto_a_full_disk, on_result=seen.append)
+    assert raised.value.errno == errno.ENOSPC and "scenarios" in raised.value.filename
+    assert 1 <= len(seen) < 12 and all("No space left" in row["error"] for row in seen)
 
 
 @pytest.mark.slow

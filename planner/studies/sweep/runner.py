@@ -31,6 +31,7 @@ from planner.inputs.prepare import DataOptions
 from planner.interrupt import stop_requested
 from planner.solver.outcome import SolverOptions
 from planner.studies.sweep.scenario import (
+    FULL_DISK_KEY,
     ScenarioTask,
     base_row,
     data_fingerprint,
@@ -275,7 +276,9 @@ def known_rows(tasks: list[ScenarioTask], report: Callable[[dict], None]) -> tup
 def solve_on_dask(pending: list[ScenarioTask], out: Path, report: Callable[[dict], None], workers: int | None,
                   scheduler: str | None) -> dict[int, dict]:
     """Solve ``pending`` on the cluster, each row handed to ``report`` as it arrives; a worker that
-    dies fails its scenario only. An interrupt cancels what is left and closes the cluster."""
+    dies fails its scenario only. An interrupt, or a scenario that failed on a full disk (raised as that
+    OSError, which the CLI states in one line), cancels what is left and closes the cluster; the finished
+    scenarios are kept for a rerun."""
     from distributed import as_completed
 
     rows = {}
@@ -290,9 +293,12 @@ def solve_on_dask(pending: list[ScenarioTask], out: Path, report: Callable[[dict
                     row = {**base_row(futures[future]), "status": "failed",
                            "error": f"{type(error).__name__}: {error}", "seconds": None}
                 row["reused"] = False
+                full_disk = row.pop(FULL_DISK_KEY, None)
                 rows[row["scenario"]] = row
                 report(row)
                 future.release()
+                if full_disk is not None:
+                    raise OSError(*full_disk)
         except BaseException:
             client.cancel(list(futures), force=True)
             raise

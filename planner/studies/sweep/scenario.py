@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.errors import PlannerError
+from planner.errors import PlannerError, full_disk_cause
 from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted_keys
 from planner.inputs.paths import hash_file_into
 from planner.inputs.prepare import DataOptions
@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 ROW_FILE = "row.json"
 OUTPUTS_KEY = "outputs"  # in ROW_FILE: the files of the finished folder (paths relative to it)
+FULL_DISK_KEY = "full_disk"  # in a failed scenario's row: [errno, text, file] of the full disk that failed it
 KEY_LENGTH = 16  # hex digits of the SHA-256 used as the folder name
 
 
@@ -112,7 +113,8 @@ def base_row(task: ScenarioTask) -> dict[str, Any]:
 
 def run_scenario(task: ScenarioTask) -> dict[str, Any]:
     """Solve one scenario and write its folder (on a Dask worker); never raises: a failure becomes a
-    row with ``status = failed`` and the one-line ``error``."""
+    row with ``status = failed`` and the one-line ``error``; a full disk also sets ``FULL_DISK_KEY`` (the
+    error's errno, text and file), on which the sweep stops: every scenario after it would fail the same way."""
     started = time.perf_counter()
     row = base_row(task)
     # screening warnings go to the scenario's summary.json, not to the worker's log
@@ -127,6 +129,8 @@ def run_scenario(task: ScenarioTask) -> dict[str, Any]:
     except Exception as error:  # a defect, recorded with its type so the sweep can go on
         logger.debug("scenario %s failed:\n%s", task.number, traceback.format_exc())
         row.update(status="failed", error=f"{type(error).__name__}: {error}")
+        if (full := full_disk_cause(error)) is not None:
+            row[FULL_DISK_KEY] = [full.errno, full.strerror, full.filename]
     row["seconds"] = round(time.perf_counter() - started, 3)
     return row
 
