@@ -222,4 +222,13 @@ def plan(config, data_options, options: SolverOptions, start: Solution | None = 
     if start is None and start_for is not None:
         start = start_for(problem)
     run = solve_problem(problem, options, timing, screen=False, start=start)
-    return Plan(inputs=inputs, screening=screening, run=run)
+    named = run.tables.named(region_names(inputs.regions), sites_are_regions=inputs.sites_path is None)
+    return Plan(inputs=inputs, screening=screening, run=dataclasses.replace(run, tables=named))
+
+
+def region_names(regions: pd.DataFrame) -> dict[str, str]:
+    """Region id → name, where the regions have names of their own (a name column); else empty."""
+    if "region_name" not in regions:
+        return {}
+    ids, names = regions["region_id"].astype(str), regions["region_name"].astype(str)
+    return dict(zip(ids, names, strict=True)) if (ids != names).any() else {}

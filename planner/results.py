@@ -9,6 +9,10 @@ Tables:
   transport_cost, carbon_cost, co2_t, cost``; ``cost`` = production + transport + carbon cost.
 * ``regions``: ``region_id, product, demand, served, unmet, unmet_cost``.
 
+Where the regions have names (a name column), a geographic solve adds them beside the ids
+(:meth:`ResultTables.named`): ``region_name`` in ``regions`` and ``flows``, and ``site_name`` in ``sites``
+and ``flows`` where the sites are the regions.
+
 With proximity bands, ``quantity`` is what an arc delivers (its demand factor × the share of the
 base demand it serves), ``flows`` gains ``revenue`` (price × quantity) where products have prices,
 ``regions.served`` counts the base demand served and ``regions.captured`` the units delivered; the
@@ -20,6 +24,7 @@ product's demand served within a distance (and time), recomputed from ``flows`` 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -238,6 +243,27 @@ class ResultTables:
             **({"revenue": -float(self.flows["revenue"].sum())} if "revenue" in self.flows else {}),
             **self.inbound_parts(),
         }
+
+    def named(self, region_names: dict[str, str], sites_are_regions: bool) -> ResultTables:
+        """The tables with the regions' names beside their ids (``region_names``: id → name; empty where
+        the regions have no names of their own, and then the tables are returned as they are):
+        ``region_name`` after ``region_id`` in ``regions`` and ``flows``, and, where the sites are the
+        regions themselves (``sites_are_regions``: no sites file, whose ids may mean other places),
+        ``site_name`` after ``site_id`` in ``sites`` and ``flows``."""
+        if not region_names:
+            return self
+        pairs = [("region_id", "region_name")] + ([("site_id", "site_name")] if sites_are_regions else [])
+
+        def with_names(table: pd.DataFrame) -> pd.DataFrame:
+            table = table.copy()
+            for id_column, name_column in pairs:
+                if id_column in table and name_column not in table:
+                    names = table[id_column].astype(str).map(region_names).fillna("")
+                    table.insert(table.columns.get_loc(id_column) + 1, name_column, names.to_numpy(dtype=object))
+            return table
+
+        return dataclasses.replace(self, sites=with_names(self.sites), flows=with_names(self.flows),
+                                   regions=with_names(self.regions))
 
     def inbound_parts(self) -> dict[str, float]:
         """``inbound`` (materials bought, their transport and supply relationships) and

@@ -273,20 +273,22 @@ def _map_section(run: Run, regions, sites, flows, title: str, map_png: Path | No
 
 def _facility_section(run: Run) -> str:
     sites = run.tables.sites.sort_values(["facility_type", "production"], ascending=[True, False])
+    named = "site_name" in sites
     rows = [
         [
-            esc(s.site_id), esc(s.facility_type), num(s.modules),
+            esc(s.site_id), *([esc(s.site_name)] if named else []), esc(s.facility_type), num(s.modules),
             num(s.capacity) if np.isfinite(s.capacity) else "unlimited",
             num(s.production), pct(s.utilization), num(s.fixed_cost), num(s.lon, 4), num(s.lat, 4),
         ]
         for s in sites.itertuples(index=False)
     ]
     fixed_unit = measure_unit("currency/yr", run.problem.objective_kind, run.problem.currency)
-    header = ["site", "type", "modules", "capacity (units/yr)", "production (units/yr)", "utilisation",
+    header = ["site", *(["name"] if named else []), "type", "modules", "capacity (units/yr)", "production (units/yr)",
+              "utilisation",
               f"fixed cost ({fixed_unit})", "lon", "lat"]
     if not rows:
         return "<h2>Facilities</h2><p>No facility is open.</p>"
-    return f"<h2>Facilities ({len(rows)} open)</h2>" + html_table(header, rows, text=(0, 1))
+    return f"<h2>Facilities ({len(rows)} open)</h2>" + html_table(header, rows, text=(0, 1, 2) if named else (0, 1))
 
 
 def _demand_section(summary: dict) -> str:
