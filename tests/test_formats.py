@@ -747,3 +747,39 @@ def test_a_file_of_the_other_capacitated_layout_is_named_as_such(fmt, relative, 
     change places and the instance reads infeasible; the reason says which format it may be."""
     (row,) = run_bench(fmt, [BENCHMARKS / relative], threads=1)
     assert row["status"] == "infeasible" and row["reason"].endswith(hint)
+
+
+CAP_LINES = "2 4\n 10 5\n 10 5\n 2\n 1 2\n 3\n 2 1\n 4\n 3 3\n 1\n 2 2\n"  # each demand alone on a line, its 2 costs
+HOLMBERG_LINES = "2 4\n 10 5\n 10 5\n 2 3 4 1\n 1 2 3 2\n 2 1 3 2\n"  # the 4 demands, then each facility's 4 costs
+
+
+@pytest.mark.parametrize(("text", "fmt", "other"), [(CAP_LINES, "sscflp", "cap"), (HOLMBERG_LINES, "cap", "sscflp")])
+def test_line_breaks_of_the_other_capacitated_layout_are_warned_about(tmp_path, caplog, text, fmt, other):
+    """Read as the other layout, the file may well be feasible (and then solved to an optimum of other
+    numbers); its line breaks tell which layout it was written in."""
+    path = tmp_path / "instance.txt"
+    path.write_text(text)
+    list(run_bench(fmt, [path], threads=1))
+    assert f"read it with 'planner bench {other}'" in caplog.text
+    caplog.clear()
+    list(run_bench(other, [path], threads=1))
+    assert "laid out as in" not in caplog.text
+
+
+def test_line_breaks_that_tell_nothing_are_not_warned_about(tmp_path, caplog):
+    path = tmp_path / "instance.txt"
+    path.write_text("\n".join(CAP_LINES.split()) + "\n")  # one number per line: either layout
+    list(run_bench("sscflp", [path], threads=1))
+    list(run_bench("cap", [path], threads=1))
+    assert "laid out as in" not in caplog.text
+
+
+@pytest.mark.parametrize(("fmt", "text", "other"), [
+    ("cap", "FILE: g.txt\n3 2 0\n1 10 1 2\n2 10 2 1\n3 10 3 3\n", "ufl"),  # UflLib's simple layout
+    ("ufl", "3 3 1\n1 2 5\n2 3 4\n1 3 2\n", "pmed"),  # a p-median graph: nv ne p, then the edges
+])
+def test_a_file_another_format_reads_is_named_in_the_error(tmp_path, fmt, text, other):
+    path = tmp_path / "instance.txt"
+    path.write_text(text)
+    with pytest.raises(InputError, match=f"it reads as a '{other}' file: if it is one, use 'planner bench {other}'"):
+        list(run_bench(fmt, [path], threads=1))

@@ -16,7 +16,7 @@ from scipy.spatial import cKDTree
 
 from planner.errors import InputError, has_control_characters, truncated
 from planner.inputs.geo import EARTH_RADIUS_KM, great_circle_km, has_finite_geometry, require_crs, unit_vectors
-from planner.inputs.io import decimal_comma_hint, id_text, require_columns, sniffed_separator
+from planner.inputs.io import csv_dialect, decimal_comma_hint, id_text, require_columns, sniffed_separator
 
 logger = logging.getLogger(__name__)
 
@@ -289,7 +289,7 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
                         "point per row to place demand at every point")
     if not (np.asarray(demand) > 0).any():
         messages.append(f"{path}: all demand is zero; there is nothing to plan (check the demand column and rates)")
-    grouped = [column for column in demand_columns if dots_may_group_thousands(path, frame[column].to_numpy())]
+    grouped = [column for column in demand_columns if dots_may_group_thousands(path, column)]
     if grouped:
         messages.append(f"{path}: every value of column '{grouped[0]}' has at most three decimals in a ';'-separated "
                         "file; if '.' groups thousands there (282.316 meaning 282316), the demand is read 1,000× too "
@@ -322,21 +322,25 @@ def total_row_message(path: Path, demand: np.ndarray, ids: np.ndarray) -> str:
             "total row, remove it, or every unit is planned twice")
 
 
-def dots_may_group_thousands(path: Path, demand: np.ndarray) -> bool:
-    """Whether ``path`` is a ';'-separated table (as European spreadsheets write CSV) whose demand values
-    all have at most three decimals, most of them three (282.316, 312.792): there a '.' often groups
-    thousands, which a reader takes for the decimal mark."""
-    values = np.asarray(demand, dtype=float).ravel()
-    values = values[np.isfinite(values) & (values > 0)]
-    if len(values) < 3 or Path(path).suffix.lower() not in {".csv", ".txt"} or sniffed_separator(Path(path)) != ";":
+DOT_GROUPED = r"[1-9]\d{0,2}\.\d{3}"  # what grouping thousands with one dot writes: 1.000 … 999.999
+WHOLE_DIGITS = r"\d+"
+
+
+def dots_may_group_thousands(path: Path, column: str) -> bool:
+    """Whether ``path`` is a ';'-separated table (as European spreadsheets write CSV) whose ``column``
+    holds, as written, only whole numbers and numbers of one to three digits, a dot and three digits,
+    most of them the latter (282.316, 12.500): there a '.' often groups thousands, which a reader takes
+    for the decimal mark. Read from the text: 12.500 and 8.000 are 12.5 and 8 once parsed."""
+    if Path(path).suffix.lower() not in {".csv", ".txt"} or sniffed_separator(Path(path)) != ";":
         return False
-    thousandths = values * 1000
-    whole_thousandths = np.abs(thousandths - np.round(thousandths)) <= 1e-6 * np.maximum(1.0, thousandths)
-    three_decimals = np.abs(values * 100 - np.round(values * 100)) > 1e-6 * np.maximum(1.0, values * 100)
-    fractional = np.abs(values - np.round(values)) > 1e-9 * np.maximum(1.0, values)
-    # grouping can only write 1.000 … 999.999 with one dot (1.250.125 is refused as no number, 0.125 is none)
-    groupable = (values >= 1.0) & (values < 1000.0)
-    return bool(whole_thousandths.all() and (groupable | ~fractional).all() and three_decimals.mean() > 0.5)
+    try:
+        text = pd.read_csv(path, usecols=[column], dtype=str, keep_default_na=False, **csv_dialect(Path(path)))[column]
+    except (ValueError, OSError, UnicodeDecodeError):
+        return False
+    text = text.str.strip()
+    text = text[(text != "") & ~text.str.fullmatch(r"0+(\.0*)?")]
+    grouped = text.str.fullmatch(DOT_GROUPED)
+    return len(text) >= 3 and bool((grouped | text.str.fullmatch(WHOLE_DIGITS)).all()) and grouped.mean() > 0.5
 
 
 def far_sites(site_ids, site_lon, site_lat, demand_lon, demand_lat) -> list[str]:

@@ -342,8 +342,7 @@ def _bench_rows(
     variant = problem_variant(fmt, single_source=single_source)
     for path in paths:
         started = time.perf_counter()
-        problem = read_instance(fmt, path, capacity=capacity, p=p, single_source=single_source)
-        check_numerics(problem, str(path))  # in the file's words (screening would name the model's keys)
+        problem = _read_checked(fmt, path, capacity=capacity, p=p, single_source=single_source)
         row = {
             "instance": problem.name,
             "format": fmt,
@@ -400,7 +399,24 @@ def _check_files(fmt: str, paths: list[Path], *, capacity: float | None, p: int 
         if fmt in CLASSIC_FORMATS:
             _sites_to_open(fmt, read_distance_instance(path), p, path)
         else:
-            check_numerics(read_instance(fmt, path, capacity=capacity, p=p, single_source=single_source), str(path))
+            _read_checked(fmt, path, capacity=capacity, p=p, single_source=single_source, warn=False)
+
+
+def _read_checked(fmt: str, path: Path, *, capacity: float | None, p: int | None, single_source: bool,
+                  warn: bool = True) -> Problem:
+    """:func:`read_instance` with its numbers checked; a file the format refuses but another format reads is
+    named in the error, and (``warn``) a capacitated file whose line breaks are those of the other
+    capacitated layout is warned about."""
+    try:
+        problem = read_instance(fmt, path, capacity=capacity, p=p, single_source=single_source)
+    except InputError as error:
+        raise InputError(f"{error}{_other_format_hint(fmt, path)}") from None
+    check_numerics(problem, str(path))  # in the file's words (screening would name the model's keys)
+    if warn and fmt in OTHER_LAYOUT and _line_layout(path, problem) == OTHER_LAYOUT[fmt][0]:
+        logger.warning("%s: its lines are laid out as in %s (read as '%s'; both layouts hold as many numbers); "
+                       "if it is one, read it with 'planner bench %s'", path, OTHER_LAYOUT[fmt][1], fmt,
+                       OTHER_LAYOUT[fmt][0])
+    return problem
 
 
 def _sites_to_open(fmt: str, instance: DistanceInstance, p: int | None, path: Path) -> int | None:
@@ -508,6 +524,46 @@ def _solve_row(problem: Problem, *, time_limit: float | None, threads: int | Non
         solve_s=run.timing.seconds.get("solve", report.solve_s) + run.timing.seconds.get("presolve", 0.0),
         reason=None,
     )
+
+
+PROBLEM_FORMATS = ("cap", "sscflp", "ufl", "pmed")  # the formats read_instance reads, in the order hints try them
+
+
+def _other_format_hint(fmt: str, path: Path) -> str:
+    """'; it reads as a FORMAT file ...' where ``path``, which format ``fmt`` refused, reads cleanly in another
+    format of :data:`PROBLEM_FORMATS` (with its defaults: a cap file with the word 'capacity' needs --capacity
+    and is not tried); else ''."""
+    for other in PROBLEM_FORMATS:
+        if other == fmt:
+            continue
+        try:
+            read_instance(other, path)
+        except InputError:
+            continue
+        return f"; it reads as a '{other}' file: if it is one, use 'planner bench {other}'"
+    return ""
+
+
+def _line_layout(path: Path, problem: Problem) -> str | None:
+    """Which capacitated layout the line breaks of ``path`` show, where they tell (``cap``: each customer's
+    demand alone on a line, its m costs on the lines after it; ``sscflp``: the n demands, then each
+    facility's n costs, each block starting a line), else None (one number per line, one long line, ...).
+    Only the line breaks are read: the numbers themselves fit either layout."""
+    from planner.formats.tokens import FILE_HEADER, read_text
+
+    m, n = problem.n_options, problem.n_regions
+    starts, offset = set(), 0
+    for number, line in enumerate(read_text(path).splitlines()):
+        tokens = line.split()
+        if number == 0 and tokens and tokens[0].upper().startswith(FILE_HEADER):
+            continue
+        if tokens:
+            starts.add(offset)
+            offset += len(tokens)
+    data = 2 + 2 * m  # the first token after the counts and the m (capacity, fixed cost) pairs
+    cap = all(data + k * (m + 1) in starts and data + k * (m + 1) + 1 in starts for k in range(n))
+    sscflp = data in starts and all(data + n + i * n in starts for i in range(m))
+    return "cap" if cap and not sscflp else "sscflp" if sscflp and not cap else None
 
 
 def _fits_other_layout(fmt: str, path: Path) -> bool:
