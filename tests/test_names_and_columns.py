@@ -197,6 +197,34 @@ def test_excel_ids_formatted_with_leading_zeros_keep_them(tmp_path):
     assert table["id"].tolist()[:1] + table["id"].tolist()[2:] == ["02134", "01002", "x7", "55"]  # empty row kept
 
 
+def test_excel_codes_stored_as_text_keep_their_leading_zeros(tmp_path):
+    """Text cells '007' in a column not named like an id: pandas reads them as 7 (the CSV reader keeps such
+    codes as text, so the regions were read differently from the same table saved as CSV)."""
+    from openpyxl import Workbook
+
+    from planner.inputs.io import read_table
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Kunde", "lon", "lat", "Menge"])
+    for code, amount in (("007", 1000), ("003", 2000), ("012", 1500), ("1", 4500)):
+        sheet.append([code, 8.5, 47.3, amount])
+    workbook.save(tmp_path / "r.xlsx")
+    table = read_table(tmp_path / "r.xlsx", "regions", "REGIONS", codes=True)
+    assert table["Kunde"].tolist() == ["007", "003", "012", "1"]
+    assert table["Menge"].tolist() == [1000, 2000, 1500, 4500]  # numbers stay numbers
+
+
+def test_two_text_columns_that_could_each_be_the_id_are_named(tmp_path, caplog):
+    """Neither is taken (which is the id is the user's call), but numbering the regions by row drops the
+    ids from every output, so it is a warning naming both, not an info line."""
+    rows = [(f"0{n}", name, lon, lat, pop) for n, (name, lon, lat, pop) in enumerate(AU, start=1)]
+    path = regions_csv(tmp_path / "r.csv", rows, header="kennung,city,lon,lat,pop")
+    _, inputs = load(model_file(tmp_path, path, 'demand_column = "pop"'))
+    assert inputs.regions["region_id"].tolist() == ["1", "2", "3", "4"]
+    assert "columns 'kennung', 'city' each hold unique text" in caplog.text and "--id-column" in caplog.text
+
+
 def test_long_legend_labels_are_wrapped():
     import matplotlib
 

@@ -177,7 +177,7 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
         if path.suffix.lower() in PARQUET_SUFFIXES:
             return pd.read_parquet(path)
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            return _read_excel(path, text_columns)
+            return _read_excel(path, text_columns, codes)
         options = csv_dialect(path) | {"keep_default_na": False, "na_values": [""]}
         _refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **options))
         wanted = {str(column).lower() for column in text_columns if column}
@@ -218,13 +218,22 @@ def zero_padded(values: pd.Series) -> bool:
 def _with_codes_as_text(path: Path, table: pd.DataFrame, options: dict) -> pd.DataFrame:
     """``table`` with its columns of whole numbers that :func:`zero_padded` calls codes in the file read
     again as text: pandas had read '01001' as 1001 (or 1001.0, beside an empty row)."""
-    integers = [column for column in table.columns if pd.api.types.is_integer_dtype(table[column])
-                or (pd.api.types.is_float_dtype(table[column]) and _whole(table[column].to_numpy()))]
+    integers = _whole_number_columns(table)
     if not integers:
         return table
-    raw = pd.read_csv(path, dtype=str, usecols=integers, **options).loc[table.index]
-    for column in integers:
-        if zero_padded(raw[column]):
+    return _with_codes_from(table, pd.read_csv(path, dtype=str, usecols=integers, **options).loc[table.index])
+
+
+def _whole_number_columns(table: pd.DataFrame) -> list:
+    return [column for column in table.columns if pd.api.types.is_integer_dtype(table[column])
+            or (pd.api.types.is_float_dtype(table[column]) and _whole(table[column].to_numpy()))]
+
+
+def _with_codes_from(table: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with each whole-number column whose text in ``raw`` (the same rows read as text)
+    :func:`zero_padded` calls codes replaced by that text."""
+    for column in _whole_number_columns(table):
+        if column in raw and zero_padded(raw[column]):
             table[column] = raw[column].str.strip()
     return table
 
@@ -235,9 +244,10 @@ def _whole(values: np.ndarray) -> bool:
     return len(known) > 0 and bool((known == np.round(known)).all())
 
 
-def _read_excel(path: Path, text_columns: Iterable[str]) -> pd.DataFrame:
+def _read_excel(path: Path, text_columns: Iterable[str], codes: bool = False) -> pd.DataFrame:
     """The first sheet of an Excel workbook as a table, as :func:`read_table` reads a CSV: the header
-    checked for repeated names, ``text_columns`` as text, only empty cells missing."""
+    checked for repeated names, ``text_columns`` as text, only empty cells missing; with ``codes``, columns
+    pandas read as whole numbers from text cells with leading zeros ('007' stored as text) kept as that text."""
     _refuse_repeated_columns(path, pd.read_excel(path, sheet_name=0, header=None, nrows=1, dtype=str))
     wanted = {str(column).lower() for column in text_columns if column}
     header = pd.read_excel(path, sheet_name=0, nrows=0).columns if wanted else []
@@ -250,6 +260,9 @@ def _read_excel(path: Path, text_columns: Iterable[str]) -> pd.DataFrame:
         table.attrs[FIRST_SHEET] = f"only the workbook's first sheet ('{sheets[0]}' of {len(sheets)}) is read"
     if dtype:
         _restore_leading_zeros(path, table, list(dtype))
+    if codes:
+        raw = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, na_values=[""])
+        table = _with_codes_from(table, raw.iloc[:len(table)].set_axis(table.index))
     return _header_stripped(table)
 
 

@@ -183,6 +183,10 @@ def sole_text_key(frame: gpd.GeoDataFrame, source: RegionSource) -> str | None:
         text = frame[column].astype("string").str.strip()
         if text.notna().all() and (text != "").all() and not text.duplicated().any():
             keys.append(column)
+    if len(keys) > 1:  # which is the id is the user's call; numbering by row drops the ids from every output
+        logger.warning("%s: columns %s each hold unique text, so either could be the region id: regions are "
+                       "numbered by row; name the id with --id-column (or regions.id_column)", source.path,
+                       truncated([f"'{key}'" for key in keys]))
     if len(keys) != 1:
         return None
     logger.warning("%s: taking '%s', its one text column with unique values, as the region id (--id-column)",
