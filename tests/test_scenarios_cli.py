@@ -281,6 +281,23 @@ def test_a_study_stopped_at_its_limit_is_not_called_optimal(tmp_path):
     assert weakest_status(["optimal", "infeasible"]) == "infeasible"
 
 
+def test_the_report_pairs_each_gap_with_its_own_objective():
+    """The top-level objective is the study's network evaluated and, where the study is the less proven,
+    the top-level gap the study's: the report had shown "gap_limit, cost 22,663,714, gap 0.41 %" (the
+    0.41 % was of the study's 20.94 M)."""
+    from planner.export.report import _objective_rows
+
+    summary = {"status": "gap_limit", "objective": 22_663_714.0, "best_bound": None, "mip_gap": 0.0041,
+               "evaluation_status": "optimal", "evaluation_mip_gap": 0.0, "evaluation_best_bound": 22_663_714.0,
+               "stochastic": {"objective": 20_940_217.0, "best_bound": 20_855_126.0, "mip_gap": 0.0041}}
+    rows = {label: value for label, value in _objective_rows(summary, 0, "USD/yr")}
+    assert rows["the study's objective"].startswith("20,940,217") and rows["the study's gap"].startswith("0.41")
+    assert rows["its network evaluated: objective"].startswith("22,663,714")
+    assert rows["its network evaluated: gap"].startswith("0.000")
+    plain = {label: value for label, value in _objective_rows({"objective": 5.0, "mip_gap": 0.0}, 0, "USD/yr")}
+    assert list(plain) == ["objective", "best bound", "gap"]
+
+
 def test_pilot_periods_covering_every_period_are_refused(tmp_path):
     """With as many pilot periods as periods the regions outside the pilot never had demand, and the
     plan served the pilot regions only, without a word."""

@@ -507,20 +507,34 @@ def _network_table(problem: Problem) -> str:
     return html_table(["item", "value"], rows, text=(0, 1))
 
 
+def _objective_rows(summary: dict, digits: int, unit: str) -> list[list[str]]:
+    """Objective, bound and gap; with a study (``--scenarios``, ``--periods``) those of the study and of
+    its network evaluated, each beside its own (the top-level gap is the study's where its status is the
+    weaker, beside the evaluation's objective)."""
+    if "evaluation_status" not in summary:
+        return [["objective", num(summary.get("objective"), digits, unit)],
+                ["best bound", num(summary.get("best_bound"), digits, unit)],
+                ["gap", pct(summary.get("mip_gap"), 3)]]
+    study = summary.get("stochastic") or summary.get("rollout") or {}
+    return [["the study's objective", num(study.get("objective"), digits, unit)],
+            ["the study's best bound", num(study.get("best_bound"), digits, unit)],
+            ["the study's gap", pct(study.get("mip_gap"), 3)],
+            ["its network evaluated: objective", num(summary.get("objective"), digits, unit)],
+            ["its network evaluated: best bound", num(summary.get("evaluation_best_bound"), digits, unit)],
+            ["its network evaluated: gap", pct(summary.get("evaluation_mip_gap"), 3)]]
+
+
 def _solver_section(summary: dict) -> str:
     currency = summary.get("currency") or ""
     objective_unit = ((summary.get("units") or {}).get("objective") or "currency/yr").replace("currency", currency)
     digits = 0 if objective_unit == "facilities" else 2  # set_covering counts sites: no decimals
-    gap = summary.get("mip_gap")
     solver = summary.get("solver") or {}
     rows = [
         ["status", f"<strong>{esc(summary.get('status'))}</strong>"],
         *([["status of the network's evaluation (network fixed)", esc(summary["evaluation_status"])]]
           if "evaluation_status" in summary else []),
         ["termination", esc(summary.get("termination"))],
-        ["objective", num(summary.get("objective"), digits, objective_unit)],
-        ["best bound", num(summary.get("best_bound"), digits, objective_unit)],
-        ["gap", pct(gap, 3)],
+        *_objective_rows(summary, digits, objective_unit),
         ["gap tolerance", pct(summary.get("mip_gap_tolerance"), 3)],
         ["solver", esc(solver.get("name"))],
         ["branch-and-bound nodes", num(solver.get("nodes"))],
@@ -619,6 +633,9 @@ def report_html(
     measured = (f"cost {'n/a' if objective is None else f'{objective:,.0f}'} {problem.currency}/yr" if not kind
                 else f"{kind['kind']}: {kind['measure']} {kind_value_text(kind)}")
     title = f"{problem.name}: {status}, {measured}, gap {gap_text(gap, 2)}"
+    if "evaluation_status" in summary:  # the objective is the study's network evaluated, the status the study's too
+        title = (f"{problem.name}: {status} (the study's gap {gap_text(gap, 2)}); its network evaluated: {measured}, "
+                 f"gap {gap_text(summary.get('evaluation_mip_gap'), 2)}")
     sections = [
         _kpis(run, summary),
         *extra_sections,
