@@ -362,3 +362,22 @@ def test_ordinary_demand_is_no_total_row(demand):
     from planner.inputs.validate import total_rows
 
     assert total_rows(np.array(demand, dtype=float)).size == 0
+
+
+def test_a_row_named_total_is_one_beside_two_others(tmp_path, caplog):
+    """Its figures alone need five other rows (1, 1, 1, 3 is ordinary); a row whose cell says it is a total
+    ('Summe') needs two: three customers and their sum had been counted twice without a word."""
+    from planner.inputs.validate import total_labelled, total_rows
+    from tests.test_reader_defects import load, model_file, regions_csv
+
+    frame = pd.DataFrame({"Kunde": ["001", "002", "003", " Summe "], "Menge": [1000, 2000, 1500, 4500]})
+    labelled = total_labelled(frame)
+    assert labelled.tolist() == [False, False, False, True]
+    assert total_rows(frame[["Menge"]].to_numpy(dtype=float), labelled).tolist() == [3]
+    assert total_rows(frame[["Menge"]].to_numpy(dtype=float)).size == 0
+    assert total_rows(np.array([[1.0], [1.0]]), np.array([False, True])).size == 0  # one other: no total
+    assert total_rows(np.array([[5.0], [2.0], [4.0]]), np.array([False, False, True])).size == 0  # not the sum
+    path = regions_csv(tmp_path / "r.csv", [("a", 1.0, 40.0, 1000), ("b", 2.0, 41.0, 2000), ("c", 3.0, 42.0, 1500),
+                                          ("Total", 2.0, 41.0, 4500)])
+    load(model_file(tmp_path, path))
+    assert "the demand of region 'Total' equals that of all the other regions together" in caplog.text

@@ -276,7 +276,9 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
     """Warnings (logged and returned) for inputs that are valid but probably not meant: regions that
     are lines or several points, all-zero demand, demand columns whose dots may group thousands, a row
     that is the total of the others (``ids``: the regions' ids, to name it)."""
-    messages = [total_row_message(path, demand, ids)] if ids is not None and total_rows(demand).size else []
+    labelled = total_labelled(frame)
+    messages = [total_row_message(path, demand, ids, labelled)] \
+        if ids is not None and total_rows(demand, labelled).size else []
     kinds = set(frame.geometry.geom_type.dropna())
     lines = sorted(kinds & {"LineString", "MultiLineString", "LinearRing"})
     if lines:
@@ -299,25 +301,44 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
     return messages
 
 
-TOTAL_ROW_MIN_OTHERS = 5  # rows with demand besides a total row before one is suspected
+TOTAL_ROW_MIN_OTHERS = 5  # rows with demand besides a total row before one is suspected by its figures alone
+TOTAL_WORDS = frozenset({  # a cell that names its row a total, in the languages a spreadsheet export is often in
+    "total", "totals", "grand total", "sum", "summe", "gesamt", "insgesamt", "totaal", "totale", "totalt", "somme",
+    "suma", "soma", "итого", "всего", "合計", "合计", "总计", "總計"})
 
 
-def total_rows(demand: np.ndarray) -> np.ndarray:
+def total_labelled(frame: pd.DataFrame) -> np.ndarray:
+    """Per row, whether a text cell of it is a word of ``TOTAL_WORDS`` (any case, spaces around ignored)."""
+    labelled = np.zeros(len(frame), dtype=bool)
+    for column in frame.columns:
+        values = frame[column]
+        if isinstance(values, gpd.GeoSeries) or is_numeric_dtype(values):
+            continue
+        text = values.astype("string").str.strip().str.casefold()
+        labelled |= text.isin(TOTAL_WORDS).fillna(False).to_numpy(dtype=bool)
+    return labelled
+
+
+def total_rows(demand: np.ndarray, labelled: np.ndarray | None = None) -> np.ndarray:
     """Positions of the first or last row whose demand of every product equals that of all the other
-    rows together (relative 1e-6), where at least ``TOTAL_ROW_MIN_OTHERS`` others have demand: the "Total"
-    row a spreadsheet export ends (or starts) with, which would count every unit twice."""
+    rows together (relative 1e-6): the "Total" row a spreadsheet export ends (or starts) with, which would
+    count every unit twice. Where ``labelled`` (per row: a cell names it a total, :func:`total_labelled`)
+    at least two other rows must have demand, elsewhere ``TOTAL_ROW_MIN_OTHERS`` (1, 1, 1, 3 is no total)."""
     demand = np.asarray(demand, dtype=float).reshape(len(demand), -1)
-    if len(demand) <= TOTAL_ROW_MIN_OTHERS or np.count_nonzero(demand.sum(axis=1) > 0) <= TOTAL_ROW_MIN_OTHERS:
+    labelled = np.zeros(len(demand), dtype=bool) if labelled is None else np.asarray(labelled, dtype=bool)
+    if len(demand) < 3:
         return np.empty(0, dtype=int)
     everything = demand.sum(axis=0)
     ends = np.array(sorted({0, len(demand) - 1}))
     rows = demand[ends]
+    others = np.count_nonzero(demand.sum(axis=1) > 0) - (rows.sum(axis=1) > 0)
+    enough = others >= np.where(labelled[ends], 2, TOTAL_ROW_MIN_OTHERS)
     equal = (np.abs(2 * rows - everything) <= 1e-6 * everything).all(axis=1) & (rows.sum(axis=1) > 0)
-    return ends[equal]
+    return ends[equal & enough]
 
 
-def total_row_message(path: Path, demand: np.ndarray, ids: np.ndarray) -> str:
-    shown = truncated([f"'{ids[row]}'" for row in total_rows(demand)])
+def total_row_message(path: Path, demand: np.ndarray, ids: np.ndarray, labelled: np.ndarray | None = None) -> str:
+    shown = truncated([f"'{ids[row]}'" for row in total_rows(demand, labelled)])
     return (f"{path}: the demand of region {shown} equals that of all the other regions together: if it is a "
             "total row, remove it, or every unit is planned twice")
 
