@@ -814,8 +814,8 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     click.echo(f"co2         {summary['co2_t']:,.0f} t/yr")
     click.echo("facilities  " + ", ".join(f"{name} {count}" for name, count in summary["facilities"].items()))
     for product, figures in summary["demand"].items():
-        share = figures["served"] / figures["demand"] if figures["demand"] else 0.0
-        click.echo(f"demand      {product}: {figures['demand']:,.0f} units/yr, served {share_text(share)}")
+        served = f"served {share_text(figures['served'] / figures['demand'])}" if figures["demand"] else "no demand"
+        click.echo(f"demand      {product}: {figures['demand']:,.0f} units/yr, {served}")
     for level in (summary.get("service") or {}).get("levels", []):
         click.echo(f"service     {service_text(level)}")
     timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary["timing"].items())
@@ -1153,7 +1153,7 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
         result = run_sweep(config, varies, data, options, out_dir, workers=workers,
                            scheduler=scheduler, method=method, samples=samples, seed=seed,
                            on_result=lambda row: bar.update(1), writer=write_scenario_folder)
-        write_sweep_charts(result.rows, result.keys, out_dir)
+        write_sweep_charts(result.rows, result.keys, out_dir, config.currency)
     click.echo(f"scenarios   {len(result.rows)}: solved {result.solved}, reused {result.reused}, "
                f"failed {result.failed}")
     for row in result.rows[result.rows["status"] == "failed"].itertuples(index=False):

@@ -400,3 +400,17 @@ def test_the_longest_name_accepted_is_replaced_by_a_second_run(tmp_path):
     for _ in range(2):
         result = invoke("solve", "--model", str(model), "--out", str(out), "--quiet")
         assert result.exit_code == 0, result.output
+
+
+def test_a_product_without_demand_reads_no_demand_not_served_0(capsys, tmp_path):
+    from planner.cli import _print_summary
+
+    summary = {"currency": "USD", "status": "optimal", "mip_gap": 0.0, "mip_gap_tolerance": 1e-4,
+               "best_bound": 10.0, "objective": 10.0, "costs": {"fixed": 10.0}, "co2_t": 0.0,
+               "facilities": {"plant": 1}, "demand": {"standard": {"demand": 5.0, "served": 5.0},
+                                                       "custom": {"demand": 0.0, "served": 0.0}},
+               "timing": {"solve": 0.1}, "audit": {"passed": True, "max_violation": 0.0,
+                                                    "objective_relative_difference": 0.0}}
+    _print_summary(summary, tmp_path)
+    printed = capsys.readouterr().out
+    assert "custom: 0 units/yr, no demand" in printed and "standard: 5 units/yr, served 100" in printed

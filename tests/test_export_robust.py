@@ -369,3 +369,10 @@ def test_the_summary_lists_every_product_also_where_no_region_demands_it():
                                                     "y": {"demand": 0.0, "served": 0.0, "unmet": 0.0}}
     empty = ResultTables(sites=pd.DataFrame(), flows=pd.DataFrame(), regions=regions.iloc[:0])
     assert empty.demand_by_product(("standard",)) == {"standard": {"demand": 0.0, "served": 0.0, "unmet": 0.0}}
+
+
+def test_sweep_costs_are_labelled_in_the_model_currency():
+    sweep = pd.DataFrame({"status": ["optimal", "optimal"], "carbon_price": [0.0, 50.0], "objective": [3e7, 3.2e7],
+                          "cost_fixed": [1e7, 1e7], "co2_t": [5.0, 4.0]})
+    labels = [axis.get_ylabel() for axis in results_figure(sweep, ["carbon_price"], "EUR").axes]
+    assert any("EUR/yr" in label for label in labels) and not any("currency" in label for label in labels)

@@ -36,14 +36,15 @@ def _numbers(values) -> np.ndarray:
 CHARTS = ("sweep_results.png", "facility_mix.png")
 
 
-def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path) -> list[Path]:
-    """Write the two charts into ``out``; returns their paths (none when no scenario succeeded). A chart
+def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path, currency: str = "currency") -> list[Path]:
+    """Write the two charts into ``out`` (costs in ``currency``, the model's); returns their paths (none when
+    no scenario succeeded). A chart
     this table has nothing for is removed where an earlier sweep into the folder left it (it showed
     that sweep's results beside this one's table)."""
     done = table[table["status"] != "failed"]
     paths = []
     if not done.empty:
-        paths.append(save_png(results_figure(done, keys), Path(out) / CHARTS[0]))
+        paths.append(save_png(results_figure(done, keys, currency), Path(out) / CHARTS[0]))
         if _type_columns(done):
             paths.append(save_png(facility_mix_figure(done, keys), Path(out) / CHARTS[1]))
     for name in CHARTS:
@@ -53,13 +54,14 @@ def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path) -> list[
 
 
 @plain_text
-def results_figure(done: pd.DataFrame, keys: list[str]):
+def results_figure(done: pd.DataFrame, keys: list[str], currency: str = "currency"):
     """A panel per (result, key): the result against the key, a line for one key, dots for several."""
     results = [column for column in RESULTS if column in done and np.isfinite(_numbers(done[column])).any()]
     rows = max(len(results), 1)
     fig, axes = new_figure(PANEL_SIZE[0] * len(keys), PANEL_SIZE[1] * rows, rows, len(keys), squeeze=False)
     for row, result in enumerate(results):
         what, unit = RESULTS[result]
+        unit = unit.replace("currency", currency)
         for col, key in enumerate(keys):
             axis = axes[row][col]
             ordered = done.sort_values(key)
