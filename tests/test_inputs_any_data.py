@@ -381,3 +381,27 @@ def test_a_row_named_total_is_one_beside_two_others(tmp_path, caplog):
                                           ("Total", 2.0, 41.0, 4500)])
     load(model_file(tmp_path, path))
     assert "the demand of region 'Total' equals that of all the other regions together" in caplog.text
+
+
+def test_a_zipped_folder_with_a_shapefile_is_read(tmp_path):
+    """GDAL reads a zip whose shapefile lies at its top, not one zipped with its folder (shp/regions.shp)."""
+    import zipfile
+
+    import geopandas as gpd
+
+    from planner.inputs.io import read_vector
+
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    frame = gpd.GeoDataFrame({"ID": ["a", "b"], "pop": [1.0, 2.0]}, geometry=gpd.points_from_xy([1, 2], [3, 4]),
+                             crs="EPSG:4326")
+    frame.to_file(folder / "regions.shp")
+    zipped = tmp_path / "regions.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        for part in sorted(folder.iterdir()):
+            archive.write(part, f"shp/{part.name}")
+    assert read_vector(zipped, None, "regions", "REGIONS")["ID"].tolist() == ["a", "b"]
+    with zipfile.ZipFile(zipped, "a") as archive:
+        archive.write(folder / "regions.shp", "other/more.shp")
+    with pytest.raises(InputError, match=r"holds 2 vector files in its folders .*shp/regions\.shp.*unzip it"):
+        read_vector(zipped, None, "regions", "REGIONS")

@@ -13,6 +13,7 @@ import csv
 import logging
 import re
 import warnings
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -31,6 +32,7 @@ UNREAD_SPREADSHEETS = {".xls", ".ods", ".numbers"}  # refused with the fix: save
 FIRST_SHEET = "planner_first_sheet"  # DataFrame.attrs key: which sheet of a workbook was read
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", *EXCEL_SUFFIXES}
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+ZIPPED_VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb", ".gml", ".kml"}  # found inside a .zip
 # a column of WKT text (QGIS's "AS_WKT" export, PostGIS's ST_AsText) where the table has no coordinate pair
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
 # coordinate column pairs found automatically in tables (case-insensitive), in this order
@@ -78,8 +80,9 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
 
     Without ``layer``, a file with several layers is an error listing them."""
     path = _check_file(path, what, option)
+    source = _zipped_vector(path) if path.suffix.lower() == ".zip" else path
     if path.suffix.lower() not in PARQUET_SUFFIXES:
-        layers = list_layers(path)
+        layers = list_layers(source)
         if layer is None and len(layers) > 1:
             raise InputError(f"{path}: has {len(layers)} layers ({truncated(layers, 8)}); choose one with --layer")
         if layer is not None and layers and layer not in layers:
@@ -92,7 +95,7 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
             if path.suffix.lower() in PARQUET_SUFFIXES:
                 frame = gpd.read_parquet(path)
             else:
-                frame = gpd.read_file(path, layer=layer)
+                frame = gpd.read_file(source, layer=layer)
     except Exception as error:  # the readers raise many types; all mean "cannot read"
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         reason = reason.split(" It might help to specify")[0]
@@ -101,6 +104,25 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
         raise InputError(f"{path}: has no geometry column; give a vector file (GeoPackage, GeoJSON, Shapefile)")
     check_shapefile_parts(path)
     return frame
+
+
+def _zipped_vector(path: Path) -> Path | str:
+    """What to read of a .zip: the zip itself where a vector file lies at its top (GDAL finds it there), else
+    the one vector file in its folders (``/vsizip/…/shp/regions.shp``: a zipped folder, which GDAL does not
+    search); several there are an error naming them."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return path  # the reader says it cannot read it
+    vectors = [name for name in names if Path(name).suffix.lower() in ZIPPED_VECTOR_SUFFIXES
+               and not name.startswith("__MACOSX/")]
+    if not vectors or any("/" not in name for name in vectors):
+        return path
+    if len(vectors) > 1:
+        raise InputError(f"{path}: holds {len(vectors)} vector files in its folders ({truncated(vectors, 6)}); unzip "
+                         "it and pass the one to read")
+    return f"/vsizip/{path.resolve()}/{vectors[0]}"
 
 
 def check_shapefile_parts(path: Path) -> None:
