@@ -626,3 +626,20 @@ def test_a_further_model_named_like_a_variant_group_is_not_taken_for_it():
 
     name = _variant_name("hybrid", Path("micro_only_cheap.toml"), {"hybrid": 1})
     assert name == "model_micro_only_cheap" and _group(name) == name
+
+
+def test_a_product_no_type_of_a_variant_makes_is_warned_about_with_the_variant_named(tmp_path, caplog):
+    """Only central_only lacks a maker of 'custom': the warning had not said which of the three models."""
+    from planner.studies.compare import role_variant
+
+    config = two_role_config(tmp_path, 50.0)
+    data = config.model_dump(mode="python")
+    data["products"]["custom"] = {"demand_rate": 1.0, "unmet_penalty_per_unit": 1000.0}
+    data["transport"]["custom"] = {"cost_per_unit_km": 0.01}
+    data["facility_types"]["micro"]["products"]["custom"] = {"cost_per_unit": 2.0}
+    from planner.inputs.config import model_config_from_dict
+
+    config = model_config_from_dict(data, "m.toml")
+    caplog.clear()
+    role_variant(config, {"central"}, "central_only")
+    assert "model 'central_only': no facility type makes product 'custom'" in caplog.text

@@ -580,7 +580,8 @@ class ModelConfig(_Strict):
             raise ValueError(f"network.max_facilities ({self.network.max_facilities}) < the facility types' min_count "
                              f"together ({type_minimum})")
         for product_name in self.unmade_products():
-            logger.warning("no facility type makes product %r: its demand stays unmet", product_name)
+            logger.warning("model '%s': no facility type makes product %r: its demand stays unmet", self.name,
+                           product_name)
         return self
 
     @model_validator(mode="after")
