@@ -277,3 +277,18 @@ def test_the_grid_buffers_only_the_regions_drawn_as_markers(monkeypatch):
     monkeypatch.setattr(shapely, "buffer", recording_buffer)
     grid = _occupancy(panels[0], sites, view)
     assert grid.any() and buffered_areas and max(buffered_areas) == 0.0  # the site's point only
+
+
+def test_insets_only_for_a_few_far_away_regions():
+    """Three heavy regions and nine light islands far away: the islands had filled one tiny inset while the
+    main panel showed the three; where the other groups hold as many regions as the main one, one panel."""
+    from planner.export.static_map import panel_groups
+    from planner.inputs.geo import find_clusters
+
+    lon = [178.4, 177.4, 179.3, -179.9, -175.2, -171.8, -170.7, 174.8, 174.8, 172.6, 166.4, 168.3]
+    lat = [-18.1, -17.6, -16.4, -18.2, -21.1, -13.8, -14.3, -36.8, -41.3, -43.5, -22.3, -17.7]
+    weights = [93000, 52000, 28000, 10000, 23000, 37000, 11000, 1600000, 420000, 380000, 94000, 51000]
+    assert find_clusters(lon, lat, weights).max() > 0  # far apart: the groups are found
+    assert (panel_groups(find_clusters(lon, lat, weights)) == 0).all()
+    labels = np.array([0] * 30 + [1] * 3 + [2])  # Alaska and Hawaii beside the lower 48
+    assert panel_groups(labels).tolist() == labels.tolist()

@@ -6,8 +6,9 @@ to volume. Every panel is drawn in a Lambert azimuthal equal-area projection cen
 carries a scale bar in km (true at the panel's centre).
 
 Far-away parts get insets. The regions are grouped by single-linkage clustering of one anchor point each
-(:func:`planner.inputs.geo.find_clusters`); the group with the most demand fills the main panel and every
-other group is drawn in a small inset at its own scale: along the main panel's edge where it hides (almost)
+(:func:`planner.inputs.geo.find_clusters`); the group with the most demand fills the main panel and, where
+the other groups hold fewer regions than it (a few far-away regions, :func:`panel_groups`), every other
+group is drawn in a small inset at its own scale: along the main panel's edge where it hides (almost)
 nothing, nearest a corner, else in a row below the main panel. Flows are drawn in each panel that holds one
 of their ends, cut at the panel's edge, so a line leaving the main map points towards the remote group it
 serves. Nothing here knows about particular countries.
@@ -339,7 +340,7 @@ def _make_panels(regions, sites, flows, type_ids) -> list[_Panel]:
     each site belongs to the panel of its nearest region, each flow to the panels of both its ends."""
     lon, lat = anchor_points(regions)
     weights = regions["demand"].to_numpy(dtype=float) if "demand" in regions.columns else None
-    labels = find_clusters(lon, lat, weights)
+    labels = panel_groups(find_clusters(lon, lat, weights))
     ok = np.isfinite(lon) & np.isfinite(lat)
     anchors, anchor_labels = unit_vectors(lon[ok], lat[ok]), labels[ok]
     site_geoms = np.asarray(sites.geometry.array, dtype=object) if len(sites) else np.zeros(0, dtype=object)
@@ -356,6 +357,15 @@ def _make_panels(regions, sites, flows, type_ids) -> list[_Panel]:
         flow_rows = np.flatnonzero((start_labels == label) | (end_labels == label))
         panels.append(_panel(label, regions[members], centre, colours[members], sites, site_rows, flow_rows))
     return panels
+
+
+def panel_groups(labels: np.ndarray) -> np.ndarray:
+    """The groups of :func:`~planner.inputs.geo.find_clusters` as panels: insets are for a few far-away regions
+    (Alaska and Hawaii beside 3,100 counties), so where the other groups hold as many regions as the main one
+    (New Zealand's 3 regions and 9 Pacific islands) everything is drawn in the main panel."""
+    if (labels > 0).sum() >= (labels == 0).sum():
+        return np.zeros_like(labels)
+    return labels
 
 
 def _panel(label: int, regions, centre, colours, sites, site_rows: np.ndarray, flow_rows: np.ndarray) -> _Panel:
