@@ -231,6 +231,39 @@ def test_sweep_command_with_its_own_local_cluster(tmp_path):
     assert not (tmp_path / "y").exists()
 
 
+def leave_a_temporary_file(seconds: float) -> str:
+    """On a worker: a temporary file as a workbook writer leaves it while it writes, then a long wait."""
+    import tempfile
+    import time
+
+    handle, name = tempfile.mkstemp(prefix="openpyxl.")
+    os.close(handle)
+    time.sleep(seconds)
+    return name
+
+
+@pytest.mark.slow
+def test_an_interrupted_sweep_leaves_nothing_in_the_temporary_folder(tmp_path, monkeypatch):
+    """Workers killed on Ctrl-C had left dask's scratch folders and their half-written temporary files in
+    $TMPDIR; both now live in one folder of the sweep's, removed with the cluster."""
+    import tempfile
+    import time
+
+    from planner.studies.sweep.runner import dask_client
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    with pytest.raises(KeyboardInterrupt), dask_client(workers=1) as client:
+        client.submit(leave_a_temporary_file, 60.0)
+        deadline = time.monotonic() + 60
+        while not list(temporary.rglob("openpyxl.*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert list(temporary.rglob("openpyxl.*")), "the worker's temporary file was not in the sweep's folder"
+        raise KeyboardInterrupt
+    assert list(temporary.iterdir()) == []
+
+
 @pytest.mark.parametrize(("text", "fragment"), [
     ("carbon_price=5,5", "the value 5 is repeated"),
     ("carbon_price=5:5:3", "the value 5 is repeated"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -111,6 +112,7 @@ def refuse_values_rejected_everywhere(tasks: list[ScenarioTask]) -> None:
 @contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None):
     """A client of the scheduler at ``scheduler``, or of a new LocalCluster with ``workers`` processes."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -133,19 +135,33 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
     _quiet_resource_tracker()
     _quiet_distributed_when_stopped()
     _workers_without_ctrl_c()
-    with LocalCluster(
+    with scratch_folder() as scratch, dask.config.set({"temporary-directory": scratch}), LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
         dashboard_address=":0",
         silence_logs=logging.ERROR,
+        local_directory=scratch,
+        env={"TMPDIR": scratch},  # the workers' temporary files (a workbook being written) go there too
     ) as cluster, Client(cluster) as client:
         try:
             yield client
         except BaseException:  # Ctrl-C, SIGTERM or a failure: end the solves now, then close the cluster
             kill_workers(cluster)
             raise
+
+
+@contextmanager
+def scratch_folder():
+    """A temporary folder for the local cluster's scratch space and its workers' temporary files, removed
+    when the cluster is done, also after Ctrl-C or SIGTERM: workers killed then leave their scratch folders
+    and half-written temporary files behind (``dask-scratch-space``, a workbook's ``openpyxl.*``)."""
+    folder = tempfile.mkdtemp(prefix="planner-sweep-")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _workers_without_ctrl_c() -> None:
