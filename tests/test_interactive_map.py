@@ -393,3 +393,15 @@ def test_points_nearer_a_pole_than_web_mercator_draws_are_warned_about(caplog):
         _warn_beyond_mercator([arctic])
     assert "map.html: 24 regions, sites or suppliers lie beyond 85.05° of latitude" in caplog.text
     _warn_beyond_mercator([np.array([shapely.Polygon(), shapely.Point(), shapely.MultiPolygon()], dtype=object)])
+
+
+def test_a_site_popup_names_its_site_where_the_regions_have_names():
+    from planner.export.interactive_map import _site_data
+
+    sites = gpd.GeoDataFrame({"site_id": ["12", "4", "7"], "site_name": ["Abidjan", "", "7"],
+                              "facility_type": ["plant"] * 3, "capacity": [1.0, 2.0, 3.0],
+                              "production": [1.0, 1.0, 1.0]},
+                             geometry=gpd.points_from_xy([-4.0, -0.6, 1.0], [5.4, 35.8, 2.0]), crs="EPSG:4326")
+    data, _ = _site_data(sites, ("plant",), None)
+    assert data["id"] == ["12 (Abidjan)", "4", "7"]
+    assert _site_data(sites.drop(columns="site_name"), ("plant",), None)[0]["id"] == ["12", "4", "7"]

@@ -369,7 +369,7 @@ def _site_data(sites: gpd.GeoDataFrame, type_ids: tuple[str, ...], cut: float | 
     radius = low + (high - low) * np.sqrt(size / max(float(size.max()), 1e-9))
     types = _texts(_column(sites, "facility_type", ""))
     data = {
-        "id": _texts(_column(sites, "site_id", "")),
+        "id": _named_ids(sites),
         "type": types,
         "modules": _numbers(_column(sites, "modules")),
         "capacity": _numbers(capacity),
@@ -412,6 +412,15 @@ def _weights(quantity: pd.Series, limits: tuple[float, float]) -> list[float]:
     size = _sizes(quantity)
     low, high = limits
     return np.round(low + (high - low) * size / max(float(size.max(initial=0.0)), 1e-9), 2).tolist()
+
+
+def _named_ids(sites: gpd.GeoDataFrame) -> list[str]:
+    """Each site's id, with its name in brackets where the sites have names (``site_name``) and it differs."""
+    ids = _texts(_column(sites, "site_id", ""))
+    if "site_name" not in sites:
+        return ids
+    names = _texts(_column(sites, "site_name", ""))
+    return [f"{site} ({name})" if name and name != site else site for site, name in zip(ids, names, strict=True)]
 
 
 def _flow_data(flows: gpd.GeoDataFrame, cut: float | None) -> dict:
