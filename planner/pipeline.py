@@ -22,7 +22,7 @@ from planner.inputs.screen import screen_problem
 from planner.model import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
-from planner.results import ResultTables
+from planner.results import ResultTables, region_names
 from planner.solver import SolveReport, SolverOptions, solve
 from planner.solver.settled import warn_if_unsettled, with_floor
 from planner.timing import Timing
@@ -222,13 +222,11 @@ def plan(config, data_options, options: SolverOptions, start: Solution | None = 
     if start is None and start_for is not None:
         start = start_for(problem)
     run = solve_problem(problem, options, timing, screen=False, start=start)
-    named = run.tables.named(region_names(inputs.regions), sites_are_regions=inputs.sites_path is None)
-    return Plan(inputs=inputs, screening=screening, run=dataclasses.replace(run, tables=named))
+    return Plan(inputs=inputs, screening=screening, run=with_region_names(run, inputs))
 
 
-def region_names(regions: pd.DataFrame) -> dict[str, str]:
-    """Region id → name, where the regions have names of their own (a name column); else empty."""
-    if "region_name" not in regions:
-        return {}
-    ids, names = regions["region_id"].astype(str), regions["region_name"].astype(str)
-    return dict(zip(ids, names, strict=True)) if (ids != names).any() else {}
+def with_region_names(run: Run, inputs) -> Run:
+    """``run`` with the regions' names beside their ids in its tables (:meth:`ResultTables.named`; the sites
+    named where they are the regions, i.e. without a sites file). Every written solve passes here."""
+    names = region_names(inputs.regions)
+    return dataclasses.replace(run, tables=run.tables.named(names, sites_are_regions=inputs.sites_path is None))

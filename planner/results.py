@@ -212,6 +212,14 @@ def inbound_table(problem: Problem, solution: Solution) -> pd.DataFrame | None:
     return frame
 
 
+def region_names(regions: pd.DataFrame) -> dict[str, str]:
+    """Region id → name, where the regions (``region_id``, ``region_name``) have names of their own; else empty."""
+    if "region_name" not in regions:
+        return {}
+    ids, names = regions["region_id"].astype(str), regions["region_name"].astype(str)
+    return dict(zip(ids, names, strict=True)) if (ids != names).any() else {}
+
+
 @dataclass(frozen=True)
 class ResultTables:
     """The solution tables; ``inbound`` only with suppliers."""

@@ -771,7 +771,30 @@ def test_line_breaks_that_tell_nothing_are_not_warned_about(tmp_path, caplog):
     path.write_text("\n".join(CAP_LINES.split()) + "\n")  # one number per line: either layout
     list(run_bench("sscflp", [path], threads=1))
     list(run_bench("cap", [path], threads=1))
+    # a customer a line (demand, then its 2 costs) with m + 1 = 3 dividing n = 6: the line breaks fall where
+    # a Holmberg file's blocks start too, so they tell nothing (a cap file had been called a Holmberg one)
+    rows = "\n".join(f"{1 + k % 3} {k + 1} {k + 2}" for k in range(6))
+    path.write_text(f"2 6\n 20 5\n 20 5\n{rows}\n")
+    list(run_bench("cap", [path], threads=1))
     assert "laid out as in" not in caplog.text
+
+
+def test_a_demand_alone_on_its_line_tells_cap_where_the_breaks_coincide(tmp_path, caplog):
+    """m + 1 = n = 3: each record's start is also a Holmberg block's start, but a demand alone on a line with
+    its costs on the next is the OR-Library layout."""
+    path = tmp_path / "instance.txt"
+    path.write_text("2 3\n 10 5\n 10 5\n 2\n 1 2\n 3\n 2 1\n 4\n 3 3\n")
+    list(run_bench("sscflp", [path], threads=1))
+    assert "read it with 'planner bench cap'" in caplog.text
+
+
+def test_a_file_with_the_capacity_word_is_named_a_cap_file_with_capacity(tmp_path):
+    path = tmp_path / "capx.txt"
+    path.write_text("2 2\n capacity 5\n capacity 5\n 2\n 1 2\n 3\n 2 1\n")
+    with pytest.raises(InputError, match=r"'capacity', not a number .* use 'planner bench cap --capacity C'"):
+        list(run_bench("sscflp", [path], threads=1))
+    with pytest.raises(InputError, match=r"word 'capacity'.*--capacity 8000\)$"):  # an option missing: no hint
+        list(run_bench("cap", [path], threads=1))
 
 
 @pytest.mark.parametrize(("fmt", "text", "other"), [

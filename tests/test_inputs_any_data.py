@@ -373,6 +373,8 @@ def test_a_row_named_total_is_one_beside_two_others(tmp_path, caplog):
     frame = pd.DataFrame({"Kunde": ["001", "002", "003", " Summe "], "Menge": [1000, 2000, 1500, 4500]})
     labelled = total_labelled(frame)
     assert labelled.tolist() == [False, False, False, True]
+    pivot = frame.assign(Kunde=["001", "002", "003", "Total general"])  # a pivot table's grand total
+    assert total_labelled(pivot).tolist() == [False, False, False, True]
     assert total_rows(frame[["Menge"]].to_numpy(dtype=float), labelled).tolist() == [3]
     assert total_rows(frame[["Menge"]].to_numpy(dtype=float)).size == 0
     assert total_rows(np.array([[1.0], [1.0]]), np.array([False, True])).size == 0  # one other: no total
@@ -401,6 +403,16 @@ def test_a_zipped_folder_with_a_shapefile_is_read(tmp_path):
         for part in sorted(folder.iterdir()):
             archive.write(part, f"shp/{part.name}")
     assert read_vector(zipped, None, "regions", "REGIONS")["ID"].tolist() == ["a", "b"]
+    with zipfile.ZipFile(zipped, "a") as archive:  # macOS's resource copy beside it is no second file
+        archive.writestr("shp/._regions.shp", b"\x00\x05\x16\x07")
+    assert read_vector(zipped, None, "regions", "REGIONS")["ID"].tolist() == ["a", "b"]
+    beside = tmp_path / "beside.zip"  # a GeoJSON at the top beside the zipped folder: the top one is read
+    frame.assign(ID=["c", "d"]).to_file(tmp_path / "top.geojson")
+    with zipfile.ZipFile(zipped) as source, zipfile.ZipFile(beside, "w") as archive:
+        for name in source.namelist():
+            archive.writestr(name, source.read(name))
+        archive.write(tmp_path / "top.geojson", "top.geojson")
+    assert read_vector(beside, None, "regions", "REGIONS")["ID"].tolist() == ["c", "d"]
     with zipfile.ZipFile(zipped, "a") as archive:
         archive.write(folder / "regions.shp", "other/more.shp")
     with pytest.raises(InputError, match=r"holds 2 vector files in its folders .*shp/regions\.shp.*unzip it"):

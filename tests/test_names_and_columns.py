@@ -129,10 +129,11 @@ def test_dots_that_may_group_thousands_warn_in_a_semicolon_file(tmp_path, caplog
     model = model_file(tmp_path, regions_csv(tmp_path / "r.csv", rows, header="id;lon;lat;pop", sep=";"))
     load(model)
     assert "groups thousands" in caplog.text
-    for values in (("12.500", "3.750", "8.000", "25.600"), ("12.500", "3", "8.000", "25.600")):  # round figures
+    for values, header in ((("12.500", "3.750", "8.000", "25.600"), "id;lon;lat;pop"),  # round figures
+                           (("12.500", "3", "8.000", "25.600"), "id; lon; lat; pop ")):  # spaces around names
         caplog.clear()
         rows = [(name, lon, lat, value) for (name, lon, lat, _), value in zip(AU, values, strict=True)]
-        load(model_file(tmp_path, regions_csv(tmp_path / "r.csv", rows, header="id;lon;lat;pop", sep=";")))
+        load(model_file(tmp_path, regions_csv(tmp_path / "r.csv", rows, header=header, sep=";")))
         assert "groups thousands" in caplog.text
     for values in (("12.5", "3.5", "4.5", "7.5"), ("0.125", "0.375", "0.625", "0.875"), ("12.500", "3.75", "8", "9"),
                    ("1250.125", "3075.375", "2210.625", "4100.875")):  # not what grouping by dots writes

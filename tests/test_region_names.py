@@ -42,3 +42,22 @@ def test_sites_of_a_sites_file_are_not_named_after_regions(tmp_path):
     tables = solved_tables(tmp_path, names=["Oran", "Rabat", "Zürich"], sites=sites)
     assert "site_name" not in tables.sites and "site_name" not in tables.flows
     assert "region_name" in tables.regions and "region_name" in tables.flows
+
+
+def test_a_region_without_a_name_is_labelled_by_its_id(tmp_path):
+    tables = solved_tables(tmp_path, names=["Oran", None, ""])
+    assert tables.regions.set_index("region_id")["region_name"].to_dict() == {"R0": "Oran", "R1": "R1", "R2": "R2"}
+
+
+def test_a_study_written_to_a_folder_names_its_regions_too(tmp_path):
+    """--scenarios evaluates its network outside plan(); its tables are named where they are written."""
+    from tests.test_bad_input import MODEL, regions_frame, run_solve, write_instance
+
+    model = MODEL.replace('demand_column = "pop"\n', 'demand_column = "pop"\nname_column = "name"\n', 1)
+    assert model != MODEL
+    write_instance(tmp_path, regions_frame(name=["Aa", "Bb", "Cc", "Dd"]), model=model)
+    result = run_solve(tmp_path, "--scenarios", "2", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    sites = pd.read_csv(tmp_path / "out" / "sites.csv")
+    regions = pd.read_csv(tmp_path / "out" / "regions.csv")
+    assert "site_name" in sites and set(regions["region_name"]) <= {"Aa", "Bb", "Cc", "Dd"}

@@ -285,7 +285,7 @@ def test_the_report_pairs_each_gap_with_its_own_objective():
     """The top-level objective is the study's network evaluated and, where the study is the less proven,
     the top-level gap the study's: the report had shown "gap_limit, cost 22,663,714, gap 0.41 %" (the
     0.41 % was of the study's 20.94 M)."""
-    from planner.export.report import _objective_rows
+    from planner.export.report import _objective_rows, report_title
 
     summary = {"status": "gap_limit", "objective": 22_663_714.0, "best_bound": None, "mip_gap": 0.0041,
                "evaluation_status": "optimal", "evaluation_mip_gap": 0.0, "evaluation_best_bound": 22_663_714.0,
@@ -296,6 +296,11 @@ def test_the_report_pairs_each_gap_with_its_own_objective():
     assert rows["its network evaluated: gap"].startswith("0.000")
     plain = {label: value for label, value in _objective_rows({"objective": 5.0, "mip_gap": 0.0}, 0, "USD/yr")}
     assert list(plain) == ["objective", "best bound", "gap"]
+    # --periods leaves the top-level gap empty where the study is the weaker; the title reads its block
+    rollout = {**summary, "mip_gap": None, "rollout": {"mip_gap": 0.00836}}
+    rollout.pop("stochastic")
+    title = report_title("m", rollout, "cost 1 USD/yr")
+    assert "the study's gap 0.84%" in title and "its network evaluated: cost 1 USD/yr, gap 0.00%" in title
 
 
 def test_pilot_periods_covering_every_period_are_refused(tmp_path):

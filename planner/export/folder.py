@@ -49,7 +49,7 @@ from planner.export.workbook import WORKBOOK, write_solve_workbook
 from planner.inputs.paths import file_mode, hash_file_into, missing_folders, remove_if_empty
 from planner.inputs.prepare import Inputs
 from planner.interrupt import native_section, note_kept, raise_if_stopped
-from planner.pipeline import Run
+from planner.pipeline import Run, with_region_names
 from planner.results import service_text
 from planner.solver.outcome import gap_text
 
@@ -521,6 +521,7 @@ def write_outputs(
     and their section of report.html."""
     out = Path(out)
     started = time.perf_counter()
+    run = with_region_names(run, inputs)  # where the run did not come from plan() (studies, alternatives, pareto)
     logger.info("write ...")  # the tables, maps, workbook and report: 20 s and more at 40,000 regions
     with staged_folder(out, staging) as staging:
         regions, sites, flows = _write_tables(run, inputs, staging)

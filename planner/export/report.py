@@ -507,6 +507,21 @@ def _network_table(problem: Problem) -> str:
     return html_table(["item", "value"], rows, text=(0, 1))
 
 
+def report_title(name: str, summary: dict, measured: str) -> str:
+    """'NAME: STATUS, MEASURED, gap G'; with a study (its status, the objective its network evaluated), each
+    gap beside its own figure."""
+    status = summary.get("status")
+    if "evaluation_status" not in summary:
+        return f"{name}: {status}, {measured}, gap {gap_text(summary.get('mip_gap'), 2)}"
+    return (f"{name}: {status} (the study's gap {gap_text(_study_block(summary).get('mip_gap'), 2)}); its network "
+            f"evaluated: {measured}, gap {gap_text(summary.get('evaluation_mip_gap'), 2)}")
+
+
+def _study_block(summary: dict) -> dict:
+    """The block of the study (``--scenarios`` or ``--periods``) whose network the tables evaluate."""
+    return summary.get("stochastic") or summary.get("rollout") or {}
+
+
 def _objective_rows(summary: dict, digits: int, unit: str) -> list[list[str]]:
     """Objective, bound and gap; with a study (``--scenarios``, ``--periods``) those of the study and of
     its network evaluated, each beside its own (the top-level gap is the study's where its status is the
@@ -515,7 +530,7 @@ def _objective_rows(summary: dict, digits: int, unit: str) -> list[list[str]]:
         return [["objective", num(summary.get("objective"), digits, unit)],
                 ["best bound", num(summary.get("best_bound"), digits, unit)],
                 ["gap", pct(summary.get("mip_gap"), 3)]]
-    study = summary.get("stochastic") or summary.get("rollout") or {}
+    study = _study_block(summary)
     return [["the study's objective", num(study.get("objective"), digits, unit)],
             ["the study's best bound", num(study.get("best_bound"), digits, unit)],
             ["the study's gap", pct(study.get("mip_gap"), 3)],
@@ -626,16 +641,11 @@ def report_html(
 ) -> str:
     """The page as a string; see :func:`write_report`."""
     problem = run.problem
-    gap = summary.get("mip_gap")
-    status = summary.get("status")
     objective = summary.get("objective")
     kind = summary.get("objective_kind")
     measured = (f"cost {'n/a' if objective is None else f'{objective:,.0f}'} {problem.currency}/yr" if not kind
                 else f"{kind['kind']}: {kind['measure']} {kind_value_text(kind)}")
-    title = f"{problem.name}: {status}, {measured}, gap {gap_text(gap, 2)}"
-    if "evaluation_status" in summary:  # the objective is the study's network evaluated, the status the study's too
-        title = (f"{problem.name}: {status} (the study's gap {gap_text(gap, 2)}); its network evaluated: {measured}, "
-                 f"gap {gap_text(summary.get('evaluation_mip_gap'), 2)}")
+    title = report_title(problem.name, summary, measured)
     sections = [
         _kpis(run, summary),
         *extra_sections,

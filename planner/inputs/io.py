@@ -107,22 +107,25 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
 
 
 def _zipped_vector(path: Path) -> Path | str:
-    """What to read of a .zip: the zip itself where a vector file lies at its top (GDAL finds it there), else
-    the one vector file in its folders (``/vsizip/…/shp/regions.shp``: a zipped folder, which GDAL does not
-    search); several there are an error naming them."""
+    """What to read of a .zip: the one vector file at its top (``/vsizip/…/regions.geojson``), else the one in
+    its folders (``/vsizip/…/shp/regions.shp``: a zipped folder, which GDAL does not search); several at its
+    top are left to GDAL as before, several only in folders are an error naming them. macOS's resource
+    copies (``__MACOSX/``, ``._regions.shp``) are not vector files."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError):
         return path  # the reader says it cannot read it
     vectors = [name for name in names if Path(name).suffix.lower() in ZIPPED_VECTOR_SUFFIXES
-               and not name.startswith("__MACOSX/")]
-    if not vectors or any("/" not in name for name in vectors):
+               and not name.startswith("__MACOSX/") and not Path(name).name.startswith("._")]
+    top = [name for name in vectors if "/" not in name]
+    chosen = top if top else vectors
+    if len(top) > 1 or not chosen:
         return path
-    if len(vectors) > 1:
-        raise InputError(f"{path}: holds {len(vectors)} vector files in its folders ({truncated(vectors, 6)}); unzip "
+    if len(chosen) > 1:
+        raise InputError(f"{path}: holds {len(chosen)} vector files in its folders ({truncated(chosen, 6)}); unzip "
                          "it and pass the one to read")
-    return f"/vsizip/{path.resolve()}/{vectors[0]}"
+    return f"/vsizip/{path.resolve()}/{chosen[0]}"
 
 
 def check_shapefile_parts(path: Path) -> None:

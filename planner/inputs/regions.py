@@ -338,5 +338,9 @@ def named_regions(frame: gpd.GeoDataFrame, source: RegionSource, id_column: str)
     if name_column is None and not source.from_model:
         name_column = found_name_column(frame, source.path)
     regions = frame.rename(columns={id_column: "region_id"}) if id_column != "region_id" else frame
-    names = frame[name_column].astype(str).to_numpy() if name_column else regions["region_id"]
+    names = regions["region_id"]
+    if name_column:  # a region without a name (empty, NULL) is labelled by its id, never 'nan' or 'None'
+        raw = frame[name_column]
+        missing = (raw.isna() | (raw.astype(str).str.strip() == "")).to_numpy()
+        names = np.where(missing, regions["region_id"].astype(str).to_numpy(), raw.astype(str).to_numpy())
     return regions.assign(region_name=names), name_column

@@ -304,7 +304,10 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
 TOTAL_ROW_MIN_OTHERS = 5  # rows with demand besides a total row before one is suspected by its figures alone
 TOTAL_WORDS = frozenset({  # a cell that names its row a total, in the languages a spreadsheet export is often in
     "total", "totals", "grand total", "sum", "summe", "gesamt", "insgesamt", "totaal", "totale", "totalt", "somme",
-    "suma", "soma", "итого", "всего", "合計", "合计", "总计", "總計"})
+    "suma", "soma", "итого", "всего", "合計", "合计", "总计", "總計",
+    # the grand-total labels of pivot tables
+    "total general", "total général", "gesamtergebnis", "gesamtsumme", "eindtotaal", "totale complessivo",
+    "total geral", "suma total", "totalsumma", "summa", "総計"})
 
 
 def total_labelled(frame: pd.DataFrame) -> np.ndarray:
@@ -355,10 +358,13 @@ def dots_may_group_thousands(path: Path, column: str) -> bool:
     if Path(path).suffix.lower() not in {".csv", ".txt"} or sniffed_separator(Path(path)) != ";":
         return False
     try:
-        text = pd.read_csv(path, usecols=[column], dtype=str, keep_default_na=False, **csv_dialect(Path(path)))[column]
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, **csv_dialect(Path(path)))
     except (ValueError, OSError, UnicodeDecodeError):
         return False
-    text = text.str.strip()
+    table.columns = [str(name).strip() for name in table.columns]  # as the reader strips 'pop ' to 'pop'
+    if list(table.columns).count(str(column)) != 1:
+        return False
+    text = table[str(column)].str.strip()
     text = text[(text != "") & ~text.str.fullmatch(r"0+(\.0*)?")]
     grouped = text.str.fullmatch(DOT_GROUPED)
     return len(text) >= 3 and bool((grouped | text.str.fullmatch(WHOLE_DIGITS)).all()) and grouped.mean() > 0.5

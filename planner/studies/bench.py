@@ -34,6 +34,7 @@ Formats and the problem variant they give (the ``problem`` column of ``known_opt
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import re
@@ -410,7 +411,7 @@ def _read_checked(fmt: str, path: Path, *, capacity: float | None, p: int | None
     try:
         problem = read_instance(fmt, path, capacity=capacity, p=p, single_source=single_source)
     except InputError as error:
-        raise InputError(f"{error}{_other_format_hint(fmt, path)}") from None
+        raise InputError(f"{error}{_other_format_hint(fmt, path, error)}") from None
     check_numerics(problem, str(path))  # in the file's words (screening would name the model's keys)
     if warn and fmt in OTHER_LAYOUT and _line_layout(path, problem) == OTHER_LAYOUT[fmt][0]:
         logger.warning("%s: its lines are laid out as in %s (read as '%s'; both layouts hold as many numbers); "
@@ -529,41 +530,60 @@ def _solve_row(problem: Problem, *, time_limit: float | None, threads: int | Non
 PROBLEM_FORMATS = ("cap", "sscflp", "ufl", "pmed")  # the formats read_instance reads, in the order hints try them
 
 
-def _other_format_hint(fmt: str, path: Path) -> str:
-    """'; it reads as a FORMAT file ...' where ``path``, which format ``fmt`` refused, reads cleanly in another
-    format of :data:`PROBLEM_FORMATS` (with its defaults: a cap file with the word 'capacity' needs --capacity
-    and is not tried); else ''."""
-    for other in PROBLEM_FORMATS:
-        if other == fmt:
-            continue
+HINT_MAX_BYTES = 20 << 20  # a larger file refused by its format is not read again in the others for a hint
+LAYOUT_PATTERN = re.compile(r"expected \d+ numbers for|not a number")  # errors of the file's content, not options
+
+
+def _other_format_hint(fmt: str, path: Path, error: InputError) -> str:
+    """'; it reads as a FORMAT file ...' where ``path``, whose numbers format ``fmt`` refused (a count or a
+    token, not an option such as a missing --capacity), reads cleanly in another format of
+    :data:`PROBLEM_FORMATS` (with its defaults); else ''."""
+    try:
+        small = Path(path).stat().st_size <= HINT_MAX_BYTES
+    except OSError:
+        return ""
+    if not small or not LAYOUT_PATTERN.search(str(error)):
+        return ""
+    tries = [(other, {}, "") for other in PROBLEM_FORMATS if other != fmt]
+    if fmt != "cap":  # capa, capb, capc: the word 'capacity' where a number stands
+        tries.insert(0, ("cap", {"capacity": 1.0}, " --capacity C"))
+    for other, options, needs in tries:
         try:
-            read_instance(other, path)
+            read_instance(other, path, **options)
         except InputError:
             continue
-        return f"; it reads as a '{other}' file: if it is one, use 'planner bench {other}'"
+        return f"; it reads as a '{other}' file: if it is one, use 'planner bench {other}{needs}'"
     return ""
 
 
 def _line_layout(path: Path, problem: Problem) -> str | None:
     """Which capacitated layout the line breaks of ``path`` show, where they tell (``cap``: each customer's
-    demand alone on a line, its m costs on the lines after it; ``sscflp``: the n demands, then each
-    facility's n costs, each block starting a line), else None (one number per line, one long line, ...).
-    Only the line breaks are read: the numbers themselves fit either layout."""
+    record starts a line, and where the two layouts' breaks coincide (m + 1 divides n), its demand alone
+    on the first line and its costs on the next; ``sscflp``: the n demands, then each facility's n costs,
+    each block starting a line), else None (one number per line, one long line, breaks that fit both).
+    Only the line breaks are read, streamed: the numbers themselves fit either layout."""
     from planner.formats.tokens import FILE_HEADER, read_text
 
     m, n = problem.n_options, problem.n_regions
-    starts, offset = set(), 0
-    for number, line in enumerate(read_text(path).splitlines()):
-        tokens = line.split()
-        if number == 0 and tokens and tokens[0].upper().startswith(FILE_HEADER):
+    data = 2 + 2 * m  # the first token after the counts and the m (capacity, fixed cost) pairs
+    records = {data + k * (m + 1) for k in range(n)}
+    blocks = {data} | {data + n + i * n for i in range(m)}
+    wanted = records | {start + 1 for start in records} | blocks
+    starts, offset, first_length = set(), 0, {}
+    for number, line in enumerate(io.StringIO(read_text(path), newline=None)):  # CR, LF or CRLF lines
+        tokens = len(line.split())
+        if number == 0 and line.lstrip()[:len(FILE_HEADER)].upper() == FILE_HEADER:
             continue
         if tokens:
-            starts.add(offset)
-            offset += len(tokens)
-    data = 2 + 2 * m  # the first token after the counts and the m (capacity, fixed cost) pairs
-    cap = all(data + k * (m + 1) in starts and data + k * (m + 1) + 1 in starts for k in range(n))
-    sscflp = data in starts and all(data + n + i * n in starts for i in range(m))
-    return "cap" if cap and not sscflp else "sscflp" if sscflp and not cap else None
+            if offset in wanted:
+                starts.add(offset)
+            if offset in (data, data + 1):
+                first_length[offset] = tokens
+            offset += tokens
+    cap, sscflp = records <= starts, blocks <= starts
+    demand_alone = cap and first_length.get(data) == 1 and first_length.get(data + 1, 0) > 1 \
+        and all(start + 1 in starts for start in records)
+    return "cap" if demand_alone or (cap and not sscflp) else "sscflp" if sscflp and not cap else None
 
 
 def _fits_other_layout(fmt: str, path: Path) -> bool:
