@@ -177,3 +177,17 @@ def test_a_region_left_without_arcs_by_a_zero_demand_factor_is_named_with_that_c
     problem = dataclasses.replace(problem, arc_demand_factor=np.full(problem.n_arcs, 1.1))
     with pytest.raises(InfeasibleError, match="a proximity band whose demand_factor is 0"):
         screen_problem(problem)
+
+
+def test_a_zero_demand_factor_without_a_price_is_refused():
+    """Serving at factor 0 delivers nothing and costs nothing, yet counts the base demand served: the
+    planner had dropped those arcs and charged the penalty, against its own documented math (the penalty
+    on base demand left unserved), and called that optimal. A price makes factor 0 plain: no sale there."""
+    from pydantic import ValidationError
+
+    from planner.inputs.config import ProximityConfig
+
+    with pytest.raises(ValidationError, match="demand_factor is 0 in band 2: without a price"):
+        ProximityConfig(bands_km=[50.0], demand_factor=[1.0, 0.0])
+    ProximityConfig(bands_km=[50.0], demand_factor=[1.0, 0.0], price=[10.0, 10.0])
+    ProximityConfig(bands_km=[50.0], demand_factor=[1.0, 0.5])

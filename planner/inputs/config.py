@@ -190,6 +190,12 @@ class ProximityConfig(_Strict):
             if values is not None and len(values) != len(self.bands_km) + 1:
                 raise ValueError(f"{key} needs {len(self.bands_km) + 1} values (one per band, the last beyond "
                                  f"{self.bands_km[-1]:g} km), got {len(values)}")
+        if self.price is None and self.demand_factor is not None and 0 in self.demand_factor:
+            band = self.demand_factor.index(0)
+            raise ValueError(f"demand_factor is 0 in band {band + 1}: without a price, serving a region from there "
+                             "would count its demand served while delivering nothing (the unmet penalty is on the "
+                             "base demand left unserved); give a positive factor, or end delivery at that band's "
+                             "start with the product's max_distance_km")
         return self
 
 
