@@ -409,3 +409,23 @@ def test_a_p_above_the_sites_opens_every_site(tmp_path):
     assert center["status"] == "optimal" and center["objective"] == pytest.approx(0.0) and center["p"] == 2
     [cover] = run_bench("mclp", [path], coverage=1.0)
     assert cover["objective"] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pcenter_with_sites_out_of_reach_against_brute_force(seed):
+    """Radii leave some (site, point) pairs at an infinite distance, as in the planner's own problem: the
+    first farthest-first site had been one that reaches nothing (every column's largest distance infinite,
+    so column 0), and a feasible model was called infeasible. Brute force decides both ways."""
+    distance, _, p, _ = tiny_instance(seed)
+    rng = np.random.default_rng(1000 + seed)
+    distance = np.where(rng.random(distance.shape) < 0.45, np.inf, distance)
+    distance[:, 0] = np.inf  # a site first in the file that reaches no point
+    if not np.isfinite(distance.min(axis=1)).all():
+        return  # a point no site reaches: refused before any search (tested elsewhere)
+    best = brute_pcenter(distance, p)
+    if not np.isfinite(best):
+        with pytest.raises(InfeasibleError, match=f"no {p} sites reach every demand point"):
+            solve_pcenter(distance, p, EXACT)
+    else:
+        result = solve_pcenter(distance, p, EXACT)
+        assert result.status is Status.OPTIMAL and result.objective == best

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.errors import InfeasibleError, SolverError, truncated
+from planner.errors import InfeasibleError, NoSolutionInTimeError, SolverError, truncated
 from planner.solver.classic.coverage import cover_matrix, full_cover, reduce_lscp
 from planner.solver.classic.covering import CHOSEN, lscp_form
 from planner.solver.classic.result import ClassicResult
@@ -87,6 +87,8 @@ def solve_pcenter(distance: np.ndarray, p: int, options: SolverOptions | None = 
     search = seeded_search(distance, p)
     search.build_s = time.perf_counter() - started
     deadline = None if options.time_limit_s is None else started + options.time_limit_s
+    if not np.isfinite(radius_of(distance, search.sites)):
+        finite_seed(distance, p, search, options, deadline)
     lp_levels(distance, p, search, options, deadline)
     integer_levels(distance, p, search, options, deadline)
     status = Status.OPTIMAL if search.proven else Status.TIME_LIMIT
@@ -112,21 +114,37 @@ def seeded_search(distance: np.ndarray, p: int) -> RadiusSearch:
     rows = np.zeros(distance.shape[0], dtype=bool)
     rows[farthest] = True
     radius = radius_of(distance, sites)
-    if not np.isfinite(radius):  # the farthest-first rule puts a site in each component it can: p is too few
-        raise InfeasibleError(f"{p} sites cannot all be within a finite distance of every demand point (a "
-                              "disconnected graph with more parts than p); raise p to at least the number of parts")
     lo = int(np.searchsorted(levels, nearest.max()))
-    hi = int(np.searchsorted(levels, radius))
+    hi = int(np.searchsorted(levels, radius)) if np.isfinite(radius) else len(levels) - 1  # see finite_seed
     logger.info("p-center, p=%d: %d levels, seeds %g … %g", p, len(levels), levels[lo], levels[hi])
     return RadiusSearch(levels, lo, hi, sites, rows)
 
 
+def finite_seed(distance: np.ndarray, p: int, search: RadiusSearch, options: SolverOptions, deadline) -> None:
+    """Where the farthest-first sites leave a point at an infinite distance, the decision LSCP at the
+    largest finite level says whether any ``p`` sites reach every point (on a graph the rule puts a site in
+    each part it can, but a site's reach in the planner's own problem is no such part): its cover seeds
+    ``hi``; none is :class:`InfeasibleError`."""
+    values = probe_level(distance, p, search, len(search.levels) - 1, options, deadline, relaxed=False)
+    if values is None and search.out_of_time:
+        raise NoSolutionInTimeError(f"the time limit ended the p-center search before {p} sites reaching every "
+                                    "demand point were found; give it more time (--time-limit)")
+    if values is None:
+        raise InfeasibleError(f"no {p} sites reach every demand point at a finite distance (in a graph: it has "
+                              f"more disconnected parts than {p}); raise p, or give sites that reach the points")
+    search.sites = np.flatnonzero(values > CHOSEN)
+    search.hi = int(np.searchsorted(search.levels, radius_of(distance, search.sites)))
+
+
 def farthest_first(distance: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
-    """(sites, points): at most ``p`` sites — the 1-center site, then repeatedly the site nearest to
-    the demand point farthest from the chosen ones (Gonzalez's rule for a rectangular distance
-    matrix) — and those farthest points, the last one included."""
+    """(sites, points): at most ``p`` sites — the 1-center site (the fewest points out of reach, then
+    the least farthest distance), then repeatedly the site nearest to the demand point farthest from the
+    chosen ones (Gonzalez's rule for a rectangular distance matrix) — and those farthest points, the
+    last one included."""
     n_sites = distance.shape[1]
-    chosen = [int(np.argmin(np.max(distance, axis=0)))]
+    out_of_reach = np.count_nonzero(~np.isfinite(distance), axis=0)
+    farthest_reached = np.max(np.where(np.isfinite(distance), distance, -np.inf), axis=0)
+    chosen = [int(np.lexsort((farthest_reached, out_of_reach))[0])]
     nearest = distance[:, chosen[0]].copy()
     farthest = [int(np.argmax(nearest))]
     while len(chosen) < min(p, n_sites):
