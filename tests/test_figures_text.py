@@ -26,6 +26,7 @@ def test_a_best_share_short_of_the_one_asked_is_told_apart():
     assert shares_apart(0.85, 0.8495) == ("85.00%", "84.95%")
     assert shares_apart(0.85, 0.84996) == ("85.000%", "84.996%")
     assert shares_apart(0.85, 0.60) == ("85.0%", "60.0%")
+    assert shares_apart(1.0, -1e-12) == ("100.0%", "0.0%")  # the solver's rounding of none, not "-0.0%"
 
 
 def test_cost_differences_of_solver_noise_show_as_zero():

@@ -509,3 +509,23 @@ def test_a_p_center_without_demand_has_radius_zero(capacity):
     run = solve_problem(classic_problem(problem, "p_center", 2), EXACT)
     assert run.report.status.value == "optimal" and run.audit.passed
     assert kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions) == 0.0
+
+
+@pytest.mark.parametrize("kind", ["p_median", "p_center"])
+def test_a_service_level_the_left_out_demand_cannot_meet_is_refused(kind):
+    """Region 1 is beyond every radius: left out, a level of 90 % had been reported met (100 % of the rest,
+    '0 units' of a product whose demand was all out of reach) where at most 50 % can be served."""
+    import dataclasses
+
+    from planner.errors import ServiceReachError
+    from planner.problem import ARC_FIELDS
+    from tests.builders import dense_problem
+
+    problem = dense_problem(demand=[10, 10], opening_cost=[0, 0], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 1], [1, 1]], penalty=None)
+    near = problem.arc_region == 0
+    problem = dataclasses.replace(problem, **{name: getattr(problem, name)[near] for name in ARC_FIELDS})
+    asking = dataclasses.replace(problem, service_share=np.array([0.9]), service_km=np.array([1e6]))
+    with pytest.raises(ServiceReachError, match="asks 90.0% of its demand .* only 50.0% of it"):
+        classic_problem(asking, kind, 1)
+    classic_problem(dataclasses.replace(asking, service_share=np.array([0.5])), kind, 1)  # reachable: no refusal

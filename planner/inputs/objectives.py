@@ -34,7 +34,7 @@ import logging
 
 import numpy as np
 
-from planner.errors import InfeasibleError, truncated
+from planner.errors import InfeasibleError, ServiceReachError, truncated
 from planner.problem import ARC_FIELDS, Problem, Supply
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ def classic_problem(problem: Problem, kind: str, p: int | None = None, coverage_
                                    opening_cost=np.ones(problem.n_options))
     # p_median, and p_center's network (the p-median within the optimal radius; planner.solver.center_search)
     warn_left_out(measured, served)
+    refuse_levels_left_out(measured, served)
     return dataclasses.replace(measured, arc_transport_cost=problem.arc_distance_km.astype(float), demand=served,
                                unmet_penalty=np.full(problem.n_products, np.inf), max_facilities=p,
                                min_facilities=p if kind == "p_median" else problem.min_facilities)
@@ -137,6 +138,21 @@ def warn_left_out(problem: Problem, served: np.ndarray) -> None:
                 f"every delivery radius of the candidate sites and are left out ({problem.demand[lost, p].sum():,.0f} "
                 "units/yr): the demand and the shares served count only the rest; widen the radius or add sites"
             )
+
+
+def refuse_levels_left_out(problem: Problem, served: np.ndarray) -> None:
+    """Raise ServiceReachError where the demand left out (``served`` is what arcs reach) leaves a product
+    less of its demand than its service level asks: left out, the level would count only the rest and
+    read as met (100 % of 0 units) with none of the demand served."""
+    for p in problem.serviced_products:
+        demand, reached = float(problem.demand[:, p].sum()), float(served[:, p].sum())
+        if demand > 0 and reached < problem.service_share[p] * demand * (1 - 1e-9):
+            raise ServiceReachError(
+                f"{problem.objective_kind}: product '{problem.product_ids[p]}' asks {problem.service_share[p]:.1%} of "
+                f"its demand within its service limit, but only {reached / demand:.1%} of it "
+                f"({reached:,.0f} of {demand:,.0f} units/yr) is within any delivery radius of the candidate sites; "
+                "widen the radius, add sites or lower products."
+                f"{problem.product_ids[p]}.service.min_share_within")
 
 
 def uncovered_regions(problem: Problem) -> None:

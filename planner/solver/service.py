@@ -59,6 +59,7 @@ def shares_apart(asked: float, best: float) -> tuple[str, str]:
     >>> shares_apart(0.85, 0.8495)
     ('85.00%', '84.95%')
     """
+    best = 0.0 if -1e-9 < best <= 0.0 else best  # the solver's rounding of none: never "-0.0%"
     if best + SHARE_ROUNDING < asked:
         for digits in range(1, 7):
             if f"{asked:.{digits}%}" != f"{best:.{digits}%}":
