@@ -779,6 +779,28 @@ def test_line_breaks_that_tell_nothing_are_not_warned_about(tmp_path, caplog):
     assert "laid out as in" not in caplog.text
 
 
+def test_one_customer_reads_the_same_in_both_layouts(tmp_path, caplog):
+    path = tmp_path / "instance.txt"
+    path.write_text("2 1\n 10 5\n 10 5\n 2\n 1 2\n")
+    list(run_bench("sscflp", [path], threads=1))
+    assert "laid out as in" not in caplog.text
+
+
+def test_a_hint_between_the_capacitated_layouts_follows_the_line_breaks(tmp_path, caplog):
+    """A Holmberg file given as pmed reads as cap and as sscflp; its line breaks say sscflp. The trial
+    reads' own warnings are not shown."""
+    path = tmp_path / "instance.txt"
+    path.write_text(HOLMBERG_LINES)
+    with pytest.raises(InputError, match="use 'planner bench sscflp'"):
+        list(run_bench("pmed", [path], threads=1))
+    graph = tmp_path / "graph.txt"
+    graph.write_text("4 2 1\n1 2 5\n3 4 5\n")  # two parts: the pmed reader warns when it reads it
+    caplog.clear()
+    with pytest.raises(InputError, match="use 'planner bench pmed'"):
+        list(run_bench("ufl", [graph], threads=1))
+    assert "disconnected" not in caplog.text
+
+
 def test_a_demand_alone_on_its_line_tells_cap_where_the_breaks_coincide(tmp_path, caplog):
     """m + 1 = n = 3: each record's start is also a Holmberg block's start, but a demand alone on a line with
     its costs on the next is the OR-Library layout."""

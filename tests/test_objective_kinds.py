@@ -529,3 +529,7 @@ def test_a_service_level_the_left_out_demand_cannot_meet_is_refused(kind):
     with pytest.raises(ServiceReachError, match="asks 90.0% of its demand .* only 50.0% of it"):
         classic_problem(asking, kind, 1)
     classic_problem(dataclasses.replace(asking, service_share=np.array([0.5])), kind, 1)  # reachable: no refusal
+    # what is left asks as much of the whole: 30 % of 20 units is 60 % of the 10 within reach (it had been
+    # measured against the 10 alone, so a level the whole demand cannot meet read as met)
+    rest = classic_problem(dataclasses.replace(asking, service_share=np.array([0.3])), kind, 1)
+    assert rest.service_share.tolist() == pytest.approx([0.6]) and rest.demand.sum() == 10

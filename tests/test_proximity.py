@@ -187,7 +187,7 @@ def test_a_zero_demand_factor_without_a_price_is_refused():
 
     from planner.inputs.config import ProximityConfig
 
-    with pytest.raises(ValidationError, match="demand_factor is 0 in band 2: without a price"):
+    with pytest.raises(ValidationError, match="demand_factor is 0 for deliveries beyond 50 km: without a price"):
         ProximityConfig(bands_km=[50.0], demand_factor=[1.0, 0.0])
     ProximityConfig(bands_km=[50.0], demand_factor=[1.0, 0.0], price=[10.0, 10.0])
     ProximityConfig(bands_km=[50.0], demand_factor=[1.0, 0.5])

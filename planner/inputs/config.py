@@ -192,7 +192,9 @@ class ProximityConfig(_Strict):
                                  f"{self.bands_km[-1]:g} km), got {len(values)}")
         if self.price is None and self.demand_factor is not None and 0 in self.demand_factor:
             band = self.demand_factor.index(0)
-            raise ValueError(f"demand_factor is 0 in band {band + 1}: without a price, serving a region from there "
+            reach = (f"up to {self.bands_km[0]:g} km" if band == 0 else f"beyond {self.bands_km[-1]:g} km"
+                     if band == len(self.bands_km) else f"{self.bands_km[band - 1]:g}–{self.bands_km[band]:g} km")
+            raise ValueError(f"demand_factor is 0 for deliveries {reach}: without a price, serving a region from there "
                              "would count its demand served while delivering nothing (the unmet penalty is on the "
                              "base demand left unserved); give a positive factor, or end delivery at that band's "
                              "start with the product's max_distance_km")

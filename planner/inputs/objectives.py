@@ -81,6 +81,7 @@ def classic_problem(problem: Problem, kind: str, p: int | None = None, coverage_
     warn_left_out(measured, served)
     refuse_levels_left_out(measured, served)
     return dataclasses.replace(measured, arc_transport_cost=problem.arc_distance_km.astype(float), demand=served,
+                               service_share=levels_of_the_rest(measured, served),
                                unmet_penalty=np.full(problem.n_products, np.inf), max_facilities=p,
                                min_facilities=p if kind == "p_median" else problem.min_facilities)
 
@@ -153,6 +154,21 @@ def refuse_levels_left_out(problem: Problem, served: np.ndarray) -> None:
                 f"({reached:,.0f} of {demand:,.0f} units/yr) is within any delivery radius of the candidate sites; "
                 "widen the radius, add sites or lower products."
                 f"{problem.product_ids[p]}.service.min_share_within")
+
+
+def levels_of_the_rest(problem: Problem, served: np.ndarray) -> np.ndarray:
+    """(P,) the service shares asked of the demand within reach (``served``), so that they ask as much of
+    the whole demand as the model does: share × whole / within reach (the demand left out is never within
+    any limit; a level of 45 % with a third of the demand out of reach asks 67.5 % of the rest)."""
+    share = problem.service_share.copy()
+    for p in problem.serviced_products:
+        whole, reached = float(problem.demand[:, p].sum()), float(served[:, p].sum())
+        if 0 < reached < whole:
+            share[p] = min(1.0, share[p] * whole / reached)
+            logger.warning(f"{problem.objective_kind}: product '{problem.product_ids[p]}': its service level of "
+                           f"{problem.service_share[p]:.1%} of the whole demand is {share[p]:.1%} of the demand "
+                           "within reach, which the level is measured against")
+    return share
 
 
 def uncovered_regions(problem: Problem) -> None:

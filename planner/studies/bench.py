@@ -41,6 +41,7 @@ import re
 import time
 import warnings
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -549,11 +550,27 @@ def _other_format_hint(fmt: str, path: Path, error: InputError) -> str:
         tries.insert(0, ("cap", {"capacity": 1.0}, " --capacity C"))
     for other, options, needs in tries:
         try:
-            read_instance(other, path, **options)
+            with _quiet_readers():  # a trial read's own warnings (a pmed graph's parts) are not the user's
+                problem = read_instance(other, path, **options)
         except InputError:
             continue
+        layout = _line_layout(path, problem) if other in OTHER_LAYOUT else None
+        if layout is not None and layout != other and layout != fmt:  # both read it: the line breaks tell which
+            other, needs = layout, ""
         return f"; it reads as a '{other}' file: if it is one, use 'planner bench {other}{needs}'"
     return ""
+
+
+@contextmanager
+def _quiet_readers():
+    """The readers' warnings off for a trial read."""
+    readers = logging.getLogger("planner.formats")
+    level = readers.level
+    readers.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        readers.setLevel(level)
 
 
 def _line_layout(path: Path, problem: Problem) -> str | None:
@@ -565,6 +582,8 @@ def _line_layout(path: Path, problem: Problem) -> str | None:
     from planner.formats.tokens import FILE_HEADER, read_text
 
     m, n = problem.n_options, problem.n_regions
+    if n == 1:  # one customer: both layouts are d, then the m costs
+        return None
     data = 2 + 2 * m  # the first token after the counts and the m (capacity, fixed cost) pairs
     records = {data + k * (m + 1) for k in range(n)}
     blocks = {data} | {data + n + i * n for i in range(m)}

@@ -130,8 +130,8 @@ def finite_seed(distance: np.ndarray, p: int, search: RadiusSearch, options: Sol
         raise NoSolutionInTimeError(f"the time limit ended the p-center search before {p} sites reaching every "
                                     "demand point were found; give it more time (--time-limit)")
     if values is None:
-        raise InfeasibleError(f"no {p} sites reach every demand point at a finite distance (in a graph: it has "
-                              f"more disconnected parts than {p}); raise p, or give sites that reach the points")
+        raise InfeasibleError(f"no {p} sites reach every demand point (delivery radii, or a graph of more "
+                              f"disconnected parts than {p}); raise p, or give sites that reach the points")
     search.sites = np.flatnonzero(values > CHOSEN)
     search.hi = int(np.searchsorted(search.levels, radius_of(distance, search.sites)))
 
