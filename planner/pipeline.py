@@ -24,7 +24,7 @@ from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.results import ResultTables, region_names
 from planner.solver import SolveReport, SolverOptions, solve
-from planner.solver.settled import warn_if_unsettled, with_floor
+from planner.solver.settled import warn_if_nothing_built, warn_if_unsettled, with_floor
 from planner.timing import Timing
 
 logger = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ def solve_problem(
         report, solution = solve(problem, options, start=start, index=index, timing=timing)
         report = with_floor(problem, index, report)
         warn_if_unsettled(problem, index, report)
+        warn_if_nothing_built(problem, report, int(np.count_nonzero(solution.open > 0)))
         return audited_solution(problem, index, solution, report, timing, require_clean_audit)
 
     return with_own_warnings(solved)

@@ -117,3 +117,19 @@ def test_the_floor_is_the_bound_where_it_is_the_larger():
     priced = dataclasses.replace(problem, arc_price=np.full(problem.n_arcs, 0.5))
     assert with_floor(priced, index, stopped).best_bound == 100.0
     assert best_by_enumeration(problem) >= 235.0 - 1e-9  # K is a floor of the true optimum
+
+
+def test_a_run_stopped_with_nothing_built_says_so(caplog):
+    """A priced model on one thread whose root LP outlasted a short limit wrote an empty plan (status
+    time_limit, objective 0) with nothing said."""
+    from planner.solver.settled import warn_if_nothing_built
+
+    problem = dense_problem(demand=[5, 6], opening_cost=[50.0, 60.0], capacity=[10.0, 10.0],
+                            unit_cost=[[1, 2], [2, 1]])
+    stopped = SolveReport.of(Status.TIME_LIMIT, "Time limit reached", 0.0, -1000.0, 0.01, "HiGHS")
+    with caplog.at_level(logging.WARNING, logger="planner"):
+        warn_if_nothing_built(problem, stopped, 0)
+        warn_if_nothing_built(problem, stopped, 1)  # something built: a network, however poor
+        warn_if_nothing_built(problem, dataclasses.replace(stopped, status=Status.OPTIMAL), 0)  # proven: nothing pays
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "before any network better than building nothing was found" in line and "--time-limit" in line

@@ -88,3 +88,15 @@ def warn_if_unsettled(problem: Problem, index: ModelIndex, report: SolveReport) 
         "the objective is the unmet penalty for demand no network can serve (beyond every site's largest capacity, "
         "or out of reach), so the network is not settled at this gap; %s, or check the demand's unit",
         f"{gap:,.0f}", currency, 100 * gap / abs(objective), 100 * gap / decided, f"{floor:,.0f}", currency, fix)
+
+
+def warn_if_nothing_built(problem: Problem, report: SolveReport, open_options: int) -> None:
+    """Log a warning where a run stopped at its time limit with nothing built while demand has arcs: its
+    answer is the empty network only because nothing better was found in time (a priced model on one
+    thread, whose root LP outlasted a short limit, had written an empty plan with nothing said)."""
+    if report.status is not Status.TIME_LIMIT or open_options > 0 or problem.n_arcs == 0:
+        return
+    bound = "none" if report.best_bound is None else f"{report.best_bound:,.0f} {problem.currency}/yr"
+    logger.warning("the time limit ended the solve before any network better than building nothing was found: "
+                   "nothing is built and no demand is served (objective %s %s/yr, bound %s); give it more time "
+                   "(--time-limit)", f"{report.objective:,.0f}", problem.currency, bound)
