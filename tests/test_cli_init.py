@@ -77,3 +77,15 @@ def test_init_takes_no_name_column_where_two_are_named_alike_but_for_case(tmp_pa
                                        "--out", str(tmp_path / "m.toml")])
     assert result.exit_code == 0, result.output
     assert "name_column =" not in (tmp_path / "m.toml").read_text(encoding="utf-8")
+
+
+def test_init_finds_a_name_column_named_in_another_language(tmp_path):
+    """'NOM' (French data) had not been found: the model file had no name_column, so no output named a region."""
+    from planner.inputs.config import read_model_config
+
+    customers().assign(NOM=[f"ville {i}" for i in range(40)]).to_csv(tmp_path / "stores.csv", index=False)
+    model = tmp_path / "stores.toml"
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "stores.csv"), "--demand-column", "orders",
+                                       "--out", str(model)])
+    assert result.exit_code == 0, result.output
+    assert read_model_config(model).regions.name_column == "NOM"

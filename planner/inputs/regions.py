@@ -37,7 +37,9 @@ from planner.inputs.validate import (
 logger = logging.getLogger(__name__)
 
 DEMAND_NAMES = ("demand", "demand_units", "quantity", "units", "orders", "population", "pop", "pop_est", "pop2020")
-NAME_NAMES = ("name", "region_name", "label")
+NAME_NAMES = ("name", "region_name", "label",  # and "name" in the languages data often comes in
+              "nom", "nombre", "nome", "naam", "namn", "navn", "nimi", "nazwa", "název", "név", "isim",
+              "名称", "名前", "이름", "الاسم", "название")
 ROW_NUMBER_ID = "region_id"
 
 
