@@ -223,11 +223,11 @@ def plan(config, data_options, options: SolverOptions, start: Solution | None = 
     if start is None and start_for is not None:
         start = start_for(problem)
     run = solve_problem(problem, options, timing, screen=False, start=start)
-    return Plan(inputs=inputs, screening=screening, run=with_region_names(run, inputs))
+    return Plan(inputs=inputs, screening=screening, run=run)
 
 
 def with_region_names(run: Run, inputs) -> Run:
     """``run`` with the regions' names beside their ids in its tables (:meth:`ResultTables.named`; the sites
-    named where they are the regions, i.e. without a sites file). Every written solve passes here."""
+    named where they are the regions, i.e. without a sites file): what ``planner.export.write_outputs`` writes."""
     names = region_names(inputs.regions)
     return dataclasses.replace(run, tables=run.tables.named(names, sites_are_regions=inputs.sites_path is None))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.inputs.prepare import DataOptions
-from planner.pipeline import plan
+from planner.pipeline import plan, with_region_names
 from planner.solver.outcome import SolverOptions
 from tests.builders import equator_regions, tiny_config
 
@@ -13,7 +13,8 @@ from tests.builders import equator_regions, tiny_config
 def solved_tables(tmp_path, names=None, sites=None):
     regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0], [10, 20, 10], names=names)
     config = tiny_config(regions)
-    return plan(config, DataOptions(sites_path=sites), SolverOptions(mip_gap=1e-9)).run.tables
+    result = plan(config, DataOptions(sites_path=sites), SolverOptions(mip_gap=1e-9))
+    return with_region_names(result.run, result.inputs).tables
 
 
 def test_named_regions_name_sites_regions_and_flows(tmp_path):

@@ -521,7 +521,7 @@ def write_outputs(
     and their section of report.html."""
     out = Path(out)
     started = time.perf_counter()
-    run = with_region_names(run, inputs)  # where the run did not come from plan() (studies, alternatives, pareto)
+    run = with_region_names(run, inputs)  # the names beside the ids, in every table written
     logger.info("write ...")  # the tables, maps, workbook and report: 20 s and more at 40,000 regions
     with staged_folder(out, staging) as staging:
         regions, sites, flows = _write_tables(run, inputs, staging)

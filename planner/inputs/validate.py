@@ -291,7 +291,7 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
                         "point per row to place demand at every point")
     if not (np.asarray(demand) > 0).any():
         messages.append(f"{path}: all demand is zero; there is nothing to plan (check the demand column and rates)")
-    grouped = [column for column in demand_columns if dots_may_group_thousands(path, column)]
+    grouped = dot_grouped_columns(path, demand_columns)
     if grouped:
         messages.append(f"{path}: every value of column '{grouped[0]}' has at most three decimals in a ';'-separated "
                         "file; if '.' groups thousands there (282.316 meaning 282316), the demand is read 1,000× too "
@@ -311,14 +311,12 @@ TOTAL_WORDS = frozenset({  # a cell that names its row a total, in the languages
 
 
 def total_labelled(frame: pd.DataFrame) -> np.ndarray:
-    """Per row, whether a text cell of it is a word of ``TOTAL_WORDS`` (any case, spaces around ignored)."""
+    """Per row, whether a text cell of it is a word of ``TOTAL_WORDS`` (any case, spaces around ignored);
+    only the first and last rows are read, the only ones :func:`total_rows` looks at."""
     labelled = np.zeros(len(frame), dtype=bool)
-    for column in frame.columns:
-        values = frame[column]
-        if isinstance(values, gpd.GeoSeries) or is_numeric_dtype(values):
-            continue
-        text = values.astype("string").str.strip().str.casefold()
-        labelled |= text.isin(TOTAL_WORDS).fillna(False).to_numpy(dtype=bool)
+    for row in sorted({0, len(frame) - 1}) if len(frame) else []:
+        labelled[row] = any(isinstance(value, str) and value.strip().casefold() in TOTAL_WORDS
+                            for value in frame.iloc[row].tolist())
     return labelled
 
 
@@ -350,21 +348,24 @@ DOT_GROUPED = r"[1-9]\d{0,2}\.\d{3}"  # what grouping thousands with one dot wri
 WHOLE_DIGITS = r"\d+"
 
 
-def dots_may_group_thousands(path: Path, column: str) -> bool:
-    """Whether ``path`` is a ';'-separated table (as European spreadsheets write CSV) whose ``column``
-    holds, as written, only whole numbers and numbers of one to three digits, a dot and three digits,
-    most of them the latter (282.316, 12.500): there a '.' often groups thousands, which a reader takes
-    for the decimal mark. Read from the text: 12.500 and 8.000 are 12.5 and 8 once parsed."""
-    if Path(path).suffix.lower() not in {".csv", ".txt"} or sniffed_separator(Path(path)) != ";":
-        return False
+def dot_grouped_columns(path: Path, columns) -> list[str]:
+    """The ``columns`` of ``path``, a ';'-separated table (as European spreadsheets write CSV), that hold,
+    as written, only whole numbers and numbers of one to three digits, a dot and three digits, most of
+    them the latter (282.316, 12.500): there a '.' often groups thousands, which a reader takes for the
+    decimal mark. Read from the text (12.500 and 8.000 are 12.5 and 8 once parsed), once for all columns."""
+    if not columns or Path(path).suffix.lower() not in {".csv", ".txt"} or sniffed_separator(Path(path)) != ";":
+        return []
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, **csv_dialect(Path(path)))
     except (ValueError, OSError, UnicodeDecodeError):
-        return False
+        return []
     table.columns = [str(name).strip() for name in table.columns]  # as the reader strips 'pop ' to 'pop'
-    if list(table.columns).count(str(column)) != 1:
-        return False
-    text = table[str(column)].str.strip()
+    return [column for column in columns if list(table.columns).count(str(column)) == 1
+            and _dot_grouped(table[str(column)])]
+
+
+def _dot_grouped(values: pd.Series) -> bool:
+    text = values.str.strip()
     text = text[(text != "") & ~text.str.fullmatch(r"0+(\.0*)?")]
     grouped = text.str.fullmatch(DOT_GROUPED)
     return len(text) >= 3 and bool((grouped | text.str.fullmatch(WHOLE_DIGITS)).all()) and grouped.mean() > 0.5

@@ -41,7 +41,6 @@ import re
 import time
 import warnings
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,6 +55,7 @@ from planner.formats.points import DistanceInstance, read_distance_instance
 from planner.formats.sscflp import read_sscflp
 from planner.formats.uflib import read_uflib
 from planner.inputs.screen import check_numerics
+from planner.logs import errors_only
 from planner.problem import Problem
 
 if TYPE_CHECKING:
@@ -550,7 +550,7 @@ def _other_format_hint(fmt: str, path: Path, error: InputError) -> str:
         tries.insert(0, ("cap", {"capacity": 1.0}, " --capacity C"))
     for other, options, needs in tries:
         try:
-            with _quiet_readers():  # a trial read's own warnings (a pmed graph's parts) are not the user's
+            with errors_only("planner.formats"):  # a trial read's warnings (a pmed graph's parts) are not the user's
                 problem = read_instance(other, path, **options)
         except InputError:
             continue
@@ -559,18 +559,6 @@ def _other_format_hint(fmt: str, path: Path, error: InputError) -> str:
             other, needs = layout, ""
         return f"; it reads as a '{other}' file: if it is one, use 'planner bench {other}{needs}'"
     return ""
-
-
-@contextmanager
-def _quiet_readers():
-    """The readers' warnings off for a trial read."""
-    readers = logging.getLogger("planner.formats")
-    level = readers.level
-    readers.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        readers.setLevel(level)
 
 
 def _line_layout(path: Path, problem: Problem) -> str | None:

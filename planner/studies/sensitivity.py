@@ -49,6 +49,7 @@ from planner.inputs.config import (
 )
 from planner.inputs.io import warn_od_costs_fixed
 from planner.inputs.prepare import DataOptions
+from planner.logs import errors_only
 from planner.solver.outcome import SolverOptions, Status
 from planner.studies.compare import (
     CENTRAL,
@@ -289,22 +290,9 @@ def solve_task(task: SolveTask) -> dict:
 Runner = Callable[[list[SolveTask]], list[dict]]
 
 
-@contextmanager
-def _planner_log_held() -> Iterator[None]:
-    """Only errors of the 'planner' logger while inside: the solves' progress and the model's warnings,
-    which the comparison has shown once, are not repeated for every point."""
-    root = logging.getLogger("planner")
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        root.setLevel(level)
-
-
 def run_here(tasks: list[SolveTask]) -> list[dict]:
     """Solve the tasks one after another in this process (the solves' log lines held back)."""
-    with _planner_log_held():
+    with errors_only("planner"):  # the solves' progress and the model's warnings, shown once, not per point
         return [solve_task(task) for task in tasks]
 
 
@@ -384,7 +372,7 @@ def evaluate_points(config: ModelConfig, points: list[Point], data: DataOptions,
     source = str(config.source_path) if config.source_path else None
     tasks = []
     for number, point in enumerate(points):
-        with _planner_log_held():
+        with errors_only("planner"):  # the solves' progress and the model's warnings, shown once, not per point
             model = point.parameter.apply(config, point.x) if point.parameter else config
             variants = standard_variants(model)
         for name, variant in variants.items():
