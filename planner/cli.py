@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 import click
@@ -547,6 +548,9 @@ def _write_study_plan(result, out_dir, sources, warnings_seen, staging, **option
 def main(debug: bool) -> None:
     """Plan a network of microfactories and central plants for regional demand (Pyomo + HiGHS)."""
     _configure_logging(quiet=True)  # warnings while reading the options; each command sets its own level
+    # Ctrl-C while matplotlib imports its 3-D toolkit leaves that half imported, and matplotlib then warns on
+    # the next import of its projections (seen once in a CI run of the signal tests); nothing here is 3-D
+    warnings.filterwarnings("ignore", message="Unable to import Axes3D", category=UserWarning)
 
 
 @main.command()
