@@ -466,7 +466,7 @@ def _output_folder(out: str | None, config, data, prefix: str = "", inputs=(), i
     the run: the model file, every file the model or the data options name, and ``inputs`` (the
     command's other files, e.g. a scenario file or further model files; anything that is not an
     existing file, such as ``--scenarios 20``, is ignored)."""
-    from planner.export.folder import check_output_dir
+    from planner.export.folder import check_output_dir, enclosing_output
 
     if out:
         folder = Path(out)
@@ -474,6 +474,10 @@ def _output_folder(out: str | None, config, data, prefix: str = "", inputs=(), i
         _check_folder_name(config.name)
         folder = Path("results") / f"{prefix}{config.name}"
     check_output_dir(folder, in_place=in_place)
+    outer = enclosing_output(folder)
+    if outer is not None:
+        raise InputError(f"{folder}: is inside {outer}, an output the planner wrote, which would then no longer "
+                         "be its run's alone; nothing was changed; choose a folder outside it for --out")
     if folder.exists():
         for path in _run_inputs(config, data, inputs):
             if path.resolve().is_relative_to(folder.resolve()):
@@ -1215,6 +1219,21 @@ def _alternative_line(row) -> str:
             f"options differ ({solves})" + ("" if row.alternative == 0 else f": {changes}"))
 
 
+def _cheaper_than_the_first(table) -> str | None:
+    """A note where an alternative costs less than network 0, which its solve then did not prove optimal
+    (stopped at a limit): the slack is measured from a network that is not the optimum."""
+    from planner.solver.outcome import gap_text
+
+    first = table.iloc[0]
+    cheaper = table[(table["alternative"] > 0) & (table["audited_cost"] < first["audited_cost"])]
+    if cheaper.empty:
+        return None
+    numbers = ", ".join(str(n) for n in cheaper["alternative"])
+    return (f"note        alternative {numbers} costs less than the 'optimum', whose solve stopped at "
+            f"{first['status']} (gap {gap_text(first['mip_gap'])}): the slack is measured from that network; "
+            "give more --time-limit for the optimum itself")
+
+
 @main.command(name="alternatives")
 @data_options
 @click.option("--slack", type=FiniteFloat(min=0), default=0.05, show_default=True,
@@ -1239,6 +1258,9 @@ def alternatives_command(data, model_path, slack, count, out, time_limit, mip_ga
                                     write_alternatives)
     for row in result.table.itertuples(index=False):
         click.echo(_alternative_line(row))
+    cheaper = _cheaper_than_the_first(result.table)
+    if cheaper:
+        click.echo(cheaper)
     if result.stopped_early:
         click.echo(f"stopped     {result.stopped_early}")
     click.echo(f"written     {out_dir}")

@@ -154,3 +154,16 @@ def test_the_slack_is_not_spent_on_facilities_that_produce_nothing(tmp_path):
     for alternative in result.networks:
         assert (alternative.run.tables.sites["production"] > 0).all()
     assert "is the network of the optimum" in result.stopped_early
+
+
+def test_an_alternative_cheaper_than_a_time_limited_optimum_is_noted():
+    """Network 0 stopped at its limit and alternative 2 cost less: printed '(-0.01%)' beside an 'optimum'."""
+    import pandas as pd
+
+    from planner.cli import _cheaper_than_the_first
+
+    table = pd.DataFrame({"alternative": [0, 1, 2], "audited_cost": [100.0, 101.0, 99.99],
+                          "status": ["time_limit", "optimal", "optimal"], "mip_gap": [0.5, 0.0, 0.0]})
+    note = _cheaper_than_the_first(table)
+    assert note.startswith("note        alternative 2 costs less than the 'optimum'") and "time_limit" in note
+    assert _cheaper_than_the_first(table.iloc[:2]) is None

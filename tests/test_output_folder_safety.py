@@ -55,6 +55,24 @@ def test_a_sweep_never_writes_into_another_commands_folder(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "report.html", "tables"]
 
 
+def test_no_run_writes_inside_another_runs_output(tmp_path):
+    """An alternatives run with --out in a pareto's point folder replaced it (exit 0); the pareto was then
+    refused as holding files the planner did not write."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+    from tests.test_bad_input import write_instance
+
+    write_instance(tmp_path)
+    out = written_output(tmp_path / "pareto")
+    inner = out / "tables" / "deeper"
+    result = CliRunner().invoke(main, ["solve", "--model", str(tmp_path / "model.toml"), "--out", str(inner),
+                                       "--quiet"])
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: {inner}: is inside {out}, an output")
+    assert len(result.stderr.splitlines()) == 1 and not inner.exists()
+    assert folder_module.enclosing_output(tmp_path / "elsewhere" / "x") is None
+
+
 def test_a_sweep_whose_scenarios_all_failed_leaves_no_chart_of_an_earlier_sweep(tmp_path):
     keys = ["carbon_price"]
     done = pd.DataFrame({"carbon_price": [0.0, 10.0], "status": ["optimal"] * 2, "objective": [5.0, 6.0],

@@ -62,3 +62,23 @@ def test_a_study_written_to_a_folder_names_its_regions_too(tmp_path):
     sites = pd.read_csv(tmp_path / "out" / "sites.csv")
     regions = pd.read_csv(tmp_path / "out" / "regions.csv")
     assert "site_name" in sites and set(regions["region_name"]) <= {"Aa", "Bb", "Cc", "Dd"}
+
+
+def test_compare_outputs_name_their_regions(tmp_path):
+    """compare's workbook sheets and compare_regions.csv had ids only where ``planner solve`` names them."""
+    from planner.export.compare_report import with_names
+    from planner.studies.compare import compare, standard_variants
+
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 10.0], [10, 10], names=["Quito", "Libreville"])
+    production = {"standard": {"cost_per_unit": 1.0}}
+    config = tiny_config(regions, facility_types={
+        "central": {"role": "central", "opening_cost_per_yr": 100.0, "products": production},
+        "micro": {"role": "microfactory", "opening_cost_per_yr": 50.0, "products": production},
+    })
+    names = {"R0": "Quito", "R1": "Libreville"}
+    named = with_names(compare(standard_variants(config), DataOptions(), SolverOptions(mip_gap=1e-9)))
+    for result in named.plans.values():
+        tables = result.run.tables
+        assert (tables.regions["region_name"] == tables.regions["region_id"].map(names)).all()
+        assert (tables.sites["site_name"] == tables.sites["site_id"].map(names)).all()
+    assert (named.regions["region_name"] == named.regions["region_id"].map(names)).all()

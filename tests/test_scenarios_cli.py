@@ -301,6 +301,13 @@ def test_the_report_pairs_each_gap_with_its_own_objective():
     rollout.pop("stochastic")
     title = report_title("m", rollout, "cost 1 USD/yr")
     assert "the study's gap 0.84%" in title and "its network evaluated: cost 1 USD/yr, gap 0.00%" in title
+    # the rollout's objective is a present value over its periods, not per year (it read "149,385,749.43 EUR/yr")
+    units = {"objective": "currency: expected present value over the periods + cvar_weight × CVaR"}
+    rollout["rollout"].update(objective=149_385_749.43, best_bound=148_000_000.0, units=units)
+    rows = dict(_objective_rows({**rollout, "currency": "EUR"}, 2, "EUR/yr"))
+    assert rows["the study's objective"] == "149,385,749.43 EUR (present value)"
+    assert rows["the study's best bound"].endswith("EUR (present value)")
+    assert rows["its network evaluated: objective"].endswith("EUR/yr")
 
 
 def test_pilot_periods_covering_every_period_are_refused(tmp_path):

@@ -151,6 +151,22 @@ def test_adoption_needs_one_number_per_period(tmp_path):
     refused_alike(tmp_path, model_with((None, rollout)), "key 'rollout.adoption'", "3 periods")
 
 
+
+def test_adoption_without_periods_gives_their_number():
+    """A model with ``adoption`` and no ``periods`` was refused ("3 numbers for 1 periods"), also beside
+    ``--periods 3``: the list's length is the number of periods."""
+    from planner.inputs.config import RolloutConfig
+
+    assert RolloutConfig(adoption=[0.2, 0.6, 1.0]).periods == 3
+    assert RolloutConfig().periods == 1
+
+
+def test_pilot_ids_written_as_whole_numbers_are_read_as_text():
+    from planner.inputs.config import RolloutConfig
+
+    rollout = RolloutConfig(periods=3, pilot_regions=[1, "007"], pilot_periods=1)
+    assert rollout.pilot_regions == ("1", "007")
+
 # --- products of model values and data ---------------------------------------------------------------
 
 PRODUCT_CASES = [

@@ -222,3 +222,56 @@ def test_bad_flags_are_one_line_errors(tmp_path, args, message):
     assert result.exit_code == 2, result.output
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("error: ") and message in result.stderr
     assert not out.exists()
+
+
+def test_each_hybrid_starts_from_its_rivals_networks(tmp_path, monkeypatch):
+    """Solved apart from its rivals, a hybrid stopped at its limit had cost more than the micro-only
+    network of its point (value −13,260 EUR/yr): the hybrids now run after the rivals, each started from
+    the cheapest of its point's rival networks (m = 50: micro-only's two microfactories, 2·50 + 20 = 120)."""
+    import planner.pipeline as pipeline
+    from planner.audit import audit
+    from planner.model.index import ModelIndex
+    from planner.results import ResultTables
+    from planner.studies.sensitivity import evaluate_points, run_here
+
+    starts, real_plan = [], pipeline.plan
+
+    def recording_plan(config, data, options, start_for=None):
+        def recorded(problem):
+            start = start_for(problem)
+            tables = ResultTables.from_solution(problem, ModelIndex.from_problem(problem), start)
+            starts.append((config.name, audit(problem, tables, None, warn=False).objective_recomputed))
+            return start
+        return real_plan(config, data, options, start_for=recorded if start_for else None)
+
+    monkeypatch.setattr(pipeline, "plan", recording_plan)
+    config = two_role_config(tmp_path, 50.0)
+    rows = evaluate_points(config, [Point(None, "base", 1.0)], DataOptions(), EXACT, run_here)
+    assert len(starts) == 1 and starts[0][1] == pytest.approx(120.0)  # the hybrid's start: micro-only's network
+    assert rows[0]["objective_hybrid"] == pytest.approx(120.0)
+    assert rows[0]["value_of_decentralisation"] == pytest.approx(100.0)
+
+
+def test_a_network_of_sites_or_types_the_model_lacks_is_no_start(tmp_path):
+    from planner.pipeline import load_and_prepare
+    from planner.studies.rival_start import cheapest_network_start
+    from planner.timing import Timing
+
+    _, problem, _ = load_and_prepare(two_role_config(tmp_path, 50.0), DataOptions(), Timing())
+    assert cheapest_network_start(problem, [frozenset({("R0", "nowhere")}), frozenset({("R9", "micro")})]) is None
+    start = cheapest_network_start(problem, [frozenset({("R0", "central"), ("R1", "central")}),
+                                             frozenset({("R0", "micro"), ("R1", "micro")})])
+    assert start is not None and start.open.sum() == 2
+
+
+def test_a_breakeven_followed_by_another_change_says_so():
+    """"winner micro-only → hybrid, breakeven ×1.02 (micro-only below, central-only above)" had read as a
+    contradiction: a midpoint's third winner made the bracket the first of two changes."""
+    from planner.export.sensitivity_report import breakeven_text
+
+    row = {"outcome": BREAKEVEN, "winner_below": "micro_only", "winner_above": "central_only",
+           "winner_low": "micro_only", "winner_high": "hybrid", "breakeven": 1.02, "breakeven_tolerance": 0.019,
+           "scaled": True, "unit": ""}
+    text = breakeven_text(row)
+    assert "(micro-only below, central-only above; the first change: the winner changes again to" in text
+    assert breakeven_text({**row, "winner_above": "hybrid"}).endswith("above)")

@@ -3,6 +3,7 @@ map, the breakeven chart and a self-contained compare.html (charts embedded, str
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import logging
@@ -19,6 +20,8 @@ from planner.export.stochastic_output import stochastic_output
 from planner.export.summary import clean_for_json
 from planner.export.workbook import WORKBOOK, write_compare_workbook
 from planner.inputs.geo import equal_area_crs
+from planner.pipeline import with_region_names
+from planner.results import region_names
 from planner.studies.compare import Comparison
 
 logger = logging.getLogger(__name__)
@@ -504,12 +507,27 @@ def compare_html(comparison: Comparison, images: dict[str, bytes], maps=None, ex
     return "\n".join(parts)
 
 
+def with_names(comparison: Comparison) -> Comparison:
+    """``comparison`` with the regions' names beside their ids in every table it writes (each variant's
+    tables as ``planner solve`` writes them, :func:`planner.pipeline.with_region_names`, and
+    ``compare_regions``); as it is where the regions have no names of their own."""
+    plans = {name: dataclasses.replace(plan, run=with_region_names(plan.run, plan.inputs))
+             for name, plan in comparison.plans.items()}
+    regions = comparison.regions
+    names = region_names(next(iter(plans.values())).inputs.regions) if plans else {}
+    if regions is not None and names and "region_name" not in regions:
+        regions = regions.copy()
+        regions.insert(1, "region_name", regions["region_id"].astype(str).map(names).fillna("").to_numpy(dtype=object))
+    return dataclasses.replace(comparison, plans=plans, regions=regions)
+
+
 def write_comparison(comparison: Comparison, out: Path, extra_sections=(), extra_files=None) -> dict:
     """Write every compare output into ``out`` atomically; return the headline figures.
     ``extra_sections``: HTML fragments (already escaped) appended to compare.html after the breakeven
     charts, each in its own ``<section>`` (e.g. the sensitivity tornado); ``extra_files(folder)``
     writes further files into the staging folder, so they arrive with the rest or not at all."""
     out = Path(out)
+    comparison = with_names(comparison)
     with staged_folder(out) as staging:
         comparison.rows.to_csv(staging / "compare.csv", index=False)
         images = {}

@@ -81,6 +81,16 @@ def is_planner_output(folder: Path) -> bool:
     return (Path(folder) / MARKER).is_file()
 
 
+def enclosing_output(out: Path) -> Path | None:
+    """The nearest folder above ``out`` that the planner wrote (it carries the marker), or None: a run
+    writing there would change that output behind its back (a pareto's point folder replaced by an
+    alternatives run, the pareto then refused as holding files the planner did not write)."""
+    for parent in Path(os.path.abspath(out)).parents:
+        if is_planner_output(parent):
+            return parent
+    return None
+
+
 def write_marker(folder: Path) -> None:
     """Mark ``folder`` as the planner's own (the writing process and host let a later run tell a
     staging folder that is still being written from one a killed run left)."""

@@ -531,12 +531,23 @@ def _objective_rows(summary: dict, digits: int, unit: str) -> list[list[str]]:
                 ["best bound", num(summary.get("best_bound"), digits, unit)],
                 ["gap", pct(summary.get("mip_gap"), 3)]]
     study = _study_block(summary)
-    return [["the study's objective", num(study.get("objective"), digits, unit)],
-            ["the study's best bound", num(study.get("best_bound"), digits, unit)],
+    study_unit = _study_unit(study, unit, summary.get("currency") or "")
+    return [["the study's objective", num(study.get("objective"), digits, study_unit)],
+            ["the study's best bound", num(study.get("best_bound"), digits, study_unit)],
             ["the study's gap", pct(study.get("mip_gap"), 3)],
             ["its network evaluated: objective", num(summary.get("objective"), digits, unit)],
             ["its network evaluated: best bound", num(summary.get("evaluation_best_bound"), digits, unit)],
             ["its network evaluated: gap", pct(summary.get("evaluation_mip_gap"), 3)]]
+
+
+def _study_unit(study: dict, unit: str, currency: str) -> str:
+    """The unit of a study's objective: its block's own where it has one (``--periods``: a present value
+    over the periods, in the currency, not per year), else ``unit``."""
+    text = (study.get("units") or {}).get("objective")
+    if not text:
+        return unit
+    head = text.split(":")[0].replace("currency", currency)
+    return f"{head} (present value)" if "present value" in text else head
 
 
 def _solver_section(summary: dict) -> str:

@@ -108,13 +108,18 @@ def winner_text(row: dict, end: str) -> str:
 
 
 def breakeven_text(row: dict) -> str:
-    """``×1.24 ± 0.019 (micro-only below, central-only above)``, or why there is no number."""
+    """``×1.24 ± 0.019 (micro-only below, central-only above)``, or why there is no number; where the winner
+    above the breakeven is not the high end's (the winner changes more than once), that is said."""
     if row["outcome"] != BREAKEVEN:
         return row["outcome"]
     below = NETWORK_NAMES.get(row["winner_below"], row["winner_below"])
     above = NETWORK_NAMES.get(row["winner_above"], row["winner_above"])
+    again = ""
+    if row["winner_above"] != row["winner_high"]:  # a midpoint had a third winner: the bisection took the first change
+        high = NETWORK_NAMES.get(row["winner_high"], row["winner_high"])
+        again = f"; the first change: the winner changes again to {high} by the high end"
     return (f"{parameter_value(row, row['breakeven'])} ± {plain_number(row['breakeven_tolerance'], 2)} "
-            f"({below} below, {above} above)")
+            f"({below} below, {above} above{again})")
 
 
 def sensitivity_lines(sensitivity: Sensitivity, currency: str) -> list[str]:

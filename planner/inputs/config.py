@@ -434,6 +434,15 @@ class RolloutConfig(_Strict):
         0, description="periods in which only the pilot regions have demand (the rest start after them)"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _periods_from_adoption(cls, data):
+        """Without ``periods``, an ``adoption`` list gives their number (the default of 1 had refused a
+        list of 3 also where ``--periods 3`` was given)."""
+        if isinstance(data, dict) and "periods" not in data and isinstance(data.get("adoption"), list | tuple):
+            return {**data, "periods": len(data["adoption"])}
+        return data
+
     @field_validator("adoption")
     @classmethod
     def _one_adoption_per_period(cls, adoption: list[float] | None, info: ValidationInfo) -> list[float] | None:
@@ -442,6 +451,14 @@ class RolloutConfig(_Strict):
             raise ValueError(f"{len(adoption)} numbers for {periods} periods; give one per period (or set "
                              "rollout.periods to their number)")
         return adoption
+
+    @field_validator("pilot_regions", mode="before")
+    @classmethod
+    def _whole_number_ids_as_text(cls, pilot_regions):
+        """Ids written as whole numbers (``[1, 3]``) are the regions "1" and "3" (ids are read as text)."""
+        if isinstance(pilot_regions, list | tuple):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in pilot_regions]
+        return pilot_regions
 
     @field_validator("pilot_periods")
     @classmethod

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 from planner.audit import audit
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.model.transfer import transferred
 from planner.problem import Problem
 from planner.results import ResultTables
+from planner.solver.heuristic import flows_for_open_set
 
 logger = logging.getLogger(__name__)
 
@@ -50,3 +53,29 @@ def cheapest_rival(problem: Problem, rivals: dict) -> tuple[Solution, float] | N
         return None
     logger.info("compare: the %s model starts from the %s network (%.10g)", problem.name, best_name, best_cost)
     return best, best_cost
+
+
+def cheapest_network_start(problem: Problem, networks) -> Solution | None:
+    """The cheapest of ``networks`` (each a set of open (site id, facility type) pairs, as
+    :func:`planner.studies.compare.open_network` gives them) that is a feasible network of ``problem``,
+    with its cheapest flows and whole modules and checked by the audit; None where none is. The
+    sensitivity's hybrid solves, run apart from their rivals' (on a Dask worker), start from their
+    networks this way: a hybrid stopped at its limit had cost more than the micro-only network of the
+    same point (a negative value of decentralisation)."""
+    index = ModelIndex.from_problem(problem)
+    pairs = list(zip(np.asarray(problem.site_ids, dtype=str)[problem.option_site],
+                     np.asarray(problem.type_ids, dtype=str)[problem.option_type], strict=True))
+    best, best_cost = None, float("inf")
+    for network in networks:
+        opened = np.array([pair in network for pair in pairs])
+        if opened.sum() != len(network):  # a site or type this model does not have
+            continue
+        candidate = flows_for_open_set(problem, index, opened)
+        if candidate is None:
+            continue
+        checked = audit(problem, ResultTables.from_solution(problem, index, candidate), None, warn=False)
+        if checked.passed and checked.objective_recomputed < best_cost:
+            best, best_cost = candidate, checked.objective_recomputed
+    if best is not None:
+        logger.info("the %s model starts from a rival's network (%.10g)", problem.name, best_cost)
+    return best

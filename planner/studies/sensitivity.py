@@ -20,9 +20,10 @@ networks solved and compared (``planner compare --sensitivity``).
   and the breakeven is reported as not decided at this gap, never as a number. Only the ends are
   compared otherwise: a winner that flips and flips back inside the range is not seen.
 
-The solves of a round (all ends first, then one midpoint per parameter still bisecting) are independent
-and run on the sweep's Dask cluster (:func:`planner.studies.sweep.runner.dask_client`), one HiGHS
-thread each, or one after another in this process with ``scheduler="synchronous"``.
+The solves of a round (all ends first, then one midpoint per parameter still bisecting) run on the
+sweep's Dask cluster (:func:`planner.studies.sweep.runner.dask_client`), one HiGHS thread each, or one
+after another in this process with ``scheduler="synchronous"``; in two batches, every rival first, then
+every hybrid started from its rivals' networks (:func:`evaluate_points`).
 """
 
 from __future__ import annotations
@@ -257,6 +258,7 @@ class SolveTask:
     data: DataOptions
     options: SolverOptions
     derived_from_data: dict | None = None  # the model a variant leaves facility types out of (its --sites names)
+    start_networks: tuple = ()  # the rivals' open networks (frozensets of (site id, type)): the hybrid's starts
 
 
 def _failed(task: SolveTask, error: str) -> dict:
@@ -270,13 +272,16 @@ def solve_task(task: SolveTask) -> dict:
     from pathlib import Path
 
     from planner.pipeline import plan
+    from planner.studies.rival_start import cheapest_network_start
 
     try:
         config = model_config_from_dict(task.config_data, task.source_path or "<sensitivity>")
         config.source_path = Path(task.source_path) if task.source_path else None
         if task.derived_from_data is not None:
             config.derived_from = model_config_from_dict(task.derived_from_data, task.source_path or "<sensitivity>")
-        result = plan(config, task.data, task.options)
+        networks = task.start_networks
+        result = plan(config, task.data, task.options, start_for=(lambda problem: cheapest_network_start(
+            problem, networks) if problem.objective_kind == "cost" else None) if networks else None)
     except InfeasibleError as error:  # a result, as in the comparison itself: this variant has no network here
         return {**_failed(task, str(error)), "status": "infeasible"}
     except PlannerError as error:
@@ -368,7 +373,10 @@ def point_row(point: Point, solved: list[dict]) -> dict:
 
 def evaluate_points(config: ModelConfig, points: list[Point], data: DataOptions, options: SolverOptions,
                     run: Runner) -> list[dict]:
-    """Solve the three variants of the model at every point (all in one batch on ``run``); one row each."""
+    """Solve the three variants of the model at every point; one row each. The rivals of every point
+    first (one batch on ``run``), then the hybrids (a second batch), each started from the cheapest of
+    its rivals' networks that is feasible for it, as ``planner compare`` starts its hybrid: a hybrid
+    stopped at its limit is then never dearer than a rival."""
     source = str(config.source_path) if config.source_path else None
     tasks = []
     for number, point in enumerate(points):
@@ -378,7 +386,14 @@ def evaluate_points(config: ModelConfig, points: list[Point], data: DataOptions,
         for name, variant in variants.items():
             derived = variant.derived_from.model_dump(mode="json") if variant.derived_from else None
             tasks.append(SolveTask(number, name, variant.model_dump(mode="json"), source, data, options, derived))
-    rows = run(tasks)
+    rivals = run([task for task in tasks if task.variant != "hybrid"])
+    networks = {}
+    for row in rivals:
+        if row.get("network") is not None:
+            networks.setdefault(row["point"], []).append(row["network"])
+    hybrids = run([dataclasses.replace(task, start_networks=tuple(networks.get(task.point, ())))
+                   for task in tasks if task.variant == "hybrid"])
+    rows = rivals + hybrids
     return [point_row(point, [row for row in rows if row["point"] == number]) for number, point in enumerate(points)]
 
 
