@@ -643,3 +643,16 @@ def test_a_product_no_type_of_a_variant_makes_is_warned_about_with_the_variant_n
     caplog.clear()
     role_variant(config, {"central"}, "central_only")
     assert "model 'central_only': no facility type makes product 'custom'" in caplog.text
+
+
+def test_a_variant_without_a_network_in_time_is_named(tmp_path, monkeypatch):
+    """A short time limit ended compare with "HiGHS ended without a feasible solution", no variant named."""
+    import planner.studies.compare as compare_module
+    from planner.errors import NoSolutionInTimeError
+
+    def no_network(config, *args, **kwargs):
+        raise NoSolutionInTimeError("HiGHS ended without a feasible solution (status: Time limit reached)")
+
+    monkeypatch.setattr(compare_module, "plan", no_network)
+    with pytest.raises(NoSolutionInTimeError, match="^compare, variant 'central_only': HiGHS ended without"):
+        compare(standard_variants(two_role_config(tmp_path, 50.0)), DataOptions(), EXACT)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError
+from planner.errors import InfeasibleError, InputError, SolverError
 from planner.inputs.config import (
     ModelConfig,
     check_read_by_a_solve,
@@ -472,6 +472,8 @@ def _variant_plan(name: str, config: ModelConfig, data: DataOptions, options: So
             return plan(config, data, options, start_for=start_for)
     except InfeasibleError as error:
         return type(error)(f"compare, variant '{name}': {error}")
+    except SolverError as error:  # e.g. no network found within a short time limit: which variant
+        raise type(error)(f"compare, variant '{name}': {error}") from None
 
 
 def infeasible_row(name: str, error: InfeasibleError) -> dict:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from planner.errors import InputError
+from planner.errors import InputError, SolverError
 from planner.model import ModelIndex, build_model
 from planner.model.build import co2_expr
 from planner.model.solution import Solution
@@ -103,7 +103,10 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
     timing = Timing()
     inputs, problem, screening = load_and_prepare(config, data, timing)
     logger.info("pareto: the cost-optimal network")
-    cost_optimal = solve_problem(problem, options, Timing(), screen=False)
+    try:
+        cost_optimal = solve_problem(problem, options, Timing(), screen=False)
+    except SolverError as error:  # the later solves start from a network, so only this one can end without
+        raise type(error)(f"pareto, the cost-optimal network: {error}") from None
     e_max = co2_of(cost_optimal)
     held = dataclasses.replace(problem, max_unmet=service_floor(cost_optimal))
     logger.info("pareto: the least emissions at the cost-optimal service level")
