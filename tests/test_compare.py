@@ -656,3 +656,10 @@ def test_a_variant_without_a_network_in_time_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(compare_module, "plan", no_network)
     with pytest.raises(NoSolutionInTimeError, match="^compare, variant 'central_only': HiGHS ended without"):
         compare(standard_variants(two_role_config(tmp_path, 50.0)), DataOptions(), EXACT)
+
+
+def test_a_sweep_value_the_model_rejects_names_the_sweep_not_the_file(tmp_path):
+    """The error had read "model.toml: key 'transport.standard.cost_per_unit_km': ... (got -1.0)"."""
+    sweep = Sweep.parse("transport.standard.cost_per_unit_km=-1:-0.5:2")
+    with pytest.raises(InputError, match=r"^--sweep transport.standard.cost_per_unit_km=-1: the model rejects it"):
+        sweep.check(two_role_config(tmp_path, 50.0))

@@ -9,11 +9,13 @@ one product (widget), one facility type (plant).
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from planner.errors import InputError
 from planner.studies.stochastic.results import cvar
 from tests.test_bad_input import assert_clean_failure, run_solve, write_instance
 
@@ -437,3 +439,12 @@ def test_must_serve_demand_missing_from_some_scenarios_solves_without_warnings(t
     assert result.exit_code == 0, result.stderr
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
     assert "RuntimeWarning" not in result.stderr
+
+
+@pytest.mark.parametrize("text", ["-1", "1.5", "2e3"])
+def test_a_number_that_is_no_count_of_scenarios_is_not_a_missing_file(text):
+    """'--scenarios -1' had said 'scenario file not found'."""
+    from planner.studies.stochastic.pipeline import parse_scenarios_option
+
+    with pytest.raises(InputError, match=f"^--scenarios {re.escape(text)}: give a whole number of scenarios"):
+        parse_scenarios_option(text)

@@ -167,6 +167,23 @@ def test_pilot_ids_written_as_whole_numbers_are_read_as_text():
     rollout = RolloutConfig(periods=3, pilot_regions=[1, "007"], pilot_periods=1)
     assert rollout.pilot_regions == ("1", "007")
 
+
+@pytest.mark.parametrize(("changes", "fragments"), [
+    # a percent typed for a fraction: every scenario's demand had been 0 (σ 40), 26 bn for 0.1 bn (adoption)
+    (((None, "[uncertainty]\nacceptance_sigma = 40"),), ("key 'uncertainty.acceptance_sigma'", "3", "(got 40)")),
+    (((None, "[rollout]\nadoption = [30, 70, 100]"),), ("key 'rollout.adoption'", "30 is more than 10 ×")),
+    (((None, "[products.widget.proximity]\nbands_km = [50.0]\ndemand_factor = [1e14, 1.0]"),),
+     ("key 'products.widget.proximity'", "demand_factor 1e+14 is more than 10 ×")),
+    # the workbook cannot hold a control character: an internal error after the whole solve
+    ((('currency = "USD"', 'currency = "US\\u0007D"'),), ("key 'currency'", "control characters")),
+    # a NUL byte had been an internal error where the file was opened; an empty path read as the folder
+    ((('path = "regions.geojson"', 'path = "regions\\u0000.geojson"'),), ("key 'regions.path'", "NUL character")),
+    ((('path = "regions.geojson"', 'path = ""'),), ("key 'regions.path'", "is empty")),
+])
+def test_values_no_model_means_are_refused(changes, fragments):
+    message = config_error(*changes)
+    assert all(fragment in message for fragment in fragments), message
+
 # --- products of model values and data ---------------------------------------------------------------
 
 PRODUCT_CASES = [

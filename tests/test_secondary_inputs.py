@@ -139,3 +139,24 @@ def test_a_region_exactly_at_the_delivery_radius_is_within_it(tmp_path, circuity
         "[facility_types.fac.products.standard]\ncost_per_unit = 0.0\n", encoding="utf-8")
     _, problem, _ = load_and_prepare(read_model_config(tmp_path / "m.toml"), DataOptions(), Timing())
     assert problem.n_arcs == 2 and problem.arc_distance_km.max() == road_km
+
+
+def test_a_material_no_supplier_offers_and_no_type_brings_in_is_refused(tmp_path):
+    """``steel_k`` for ``steel_kg`` had left every product unmade, with one warning: objective 0, nothing built."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    regions = regions_csv(tmp_path / "r.csv")
+    model = model_file(tmp_path, regions)
+    text = model.read_text(encoding="utf-8").replace(
+        "unmet_penalty_per_unit = 1000.0\n", "unmet_penalty_per_unit = 1000.0\nmaterials = { steel_k = 1.0 }\n", 1)
+    text += '[facility_types.plant.inbound.steel_kg]\ncost_per_unit_km = 0.01\n[suppliers]\npath = "s.csv"\n'
+    model.write_text(text, encoding="utf-8")
+    (tmp_path / "s.csv").write_text("supplier_id,material,lon,lat\nA,steel_kg,150.0,-33.0\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", "--model", str(model)])
+    assert result.exit_code == 2, result.output
+    assert ("error: products.standard.materials.steel_k: no supplier offers it and no facility type has an inbound "
+            "table for it; check its name (known: steel_kg)") in result.stderr
+    model.write_text(text.replace("steel_k =", "steel_kg ="), encoding="utf-8")
+    assert CliRunner().invoke(main, ["validate", "--model", str(model)]).exit_code == 0

@@ -81,6 +81,24 @@ Number = BeforeValidator(_plain_number)
 BelowMax = AfterValidator(_below_max_number)
 NonNegative = Annotated[float, Number, Field(ge=0, allow_inf_nan=False), BelowMax]  # omit a key for "no limit"
 Positive = Annotated[float, Number, Field(gt=0, allow_inf_nan=False), BelowMax]
+# σ of the log of a mean-one lognormal factor: at 3 the median draw is already 1.1 % of the mean (e^(−σ²/2)),
+# and a σ of 40 (a percent typed for 0.4) had made every scenario's demand 0
+def _file_path(value):
+    """A file path key as written: an empty one (read as the current folder) and one with a NUL character
+    (which no file system holds: an internal error where it was opened) refused here."""
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("is empty; give the file's path (relative to the model file)")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("has a NUL character, which no file name holds; give the file's path")
+    return value
+
+
+FilePath = Annotated[Path, BeforeValidator(_file_path)]
+MAX_SIGMA = 3.0
+Sigma = Annotated[float, Number, Field(ge=0, le=MAX_SIGMA, allow_inf_nan=False)]
+# a factor on a demand (adoption per period, a proximity band's captured share): above this it is a percent
+# typed for a fraction ([30, 70, 100] for [0.3, 0.7, 1.0]); 1e14 had passed
+MAX_DEMAND_FACTOR = 10.0
 Share = Annotated[float, Number, Field(gt=0, le=1)]  # a fraction above 0, at most 1
 Count = Annotated[int, Number, Field(ge=0, le=MAX_COUNT)]
 PositiveCount = Annotated[int, Number, Field(ge=1, le=MAX_COUNT)]
@@ -105,6 +123,14 @@ def not_blank(value: str | None) -> str | None:
     return value
 
 
+def check_demand_factors(values: list[float] | None, name: str = "") -> None:
+    """Refuse a factor on a demand above ``MAX_DEMAND_FACTOR`` (``name``: the key, for the message)."""
+    large = [v for v in values or () if v > MAX_DEMAND_FACTOR]
+    if large:
+        raise ValueError(f"{name}{large[0]:g} is more than {MAX_DEMAND_FACTOR:g} × the demand; give fractions "
+                         "(0.3 for 30 %)")
+
+
 class _Strict(BaseModel):
     """Base schema: unknown keys are errors, values are validated on assignment too."""
 
@@ -116,7 +142,7 @@ class RegionsConfig(_Strict):
     describe that one file: a regions file given on the command line is read with the CLI flags, then
     with these column keys where it has columns of those names (``planner.inputs.regions``)."""
 
-    path: Path | None = Field(
+    path: FilePath | None = Field(
         None, description="regions or demand points: a vector file, or a CSV/Parquet table with coordinate "
         "columns (relative to the model file)"
     )
@@ -190,6 +216,7 @@ class ProximityConfig(_Strict):
             if values is not None and len(values) != len(self.bands_km) + 1:
                 raise ValueError(f"{key} needs {len(self.bands_km) + 1} values (one per band, the last beyond "
                                  f"{self.bands_km[-1]:g} km), got {len(values)}")
+        check_demand_factors(self.demand_factor, "demand_factor ")
         if self.price is None and self.demand_factor is not None and 0 in self.demand_factor:
             band = self.demand_factor.index(0)
             reach = (f"up to {self.bands_km[0]:g} km" if band == 0 else f"beyond {self.bands_km[-1]:g} km"
@@ -387,12 +414,12 @@ class UncertaintyConfig(_Strict):
     """Demand uncertainty for ``planner solve --scenarios``: how scenarios are generated and how the
     two-stage stochastic model weighs them (``planner.inputs.scenarios``, ``planner.studies.stochastic``)."""
 
-    acceptance_sigma: NonNegative = Field(
+    acceptance_sigma: Sigma = Field(
         0.4,
         description="σ of the log of each product's acceptance factor, one draw per scenario shared by "
         "all regions (mean-one lognormal; 0 = no product-level uncertainty)",
     )
-    regional_sigma: NonNegative = Field(
+    regional_sigma: Sigma = Field(
         0.2, description="σ of the log of independent regional noise per (region, product) (mean-one lognormal)"
     )
     recourse_modules: Flag = Field(
@@ -446,6 +473,7 @@ class RolloutConfig(_Strict):
     @field_validator("adoption")
     @classmethod
     def _one_adoption_per_period(cls, adoption: list[float] | None, info: ValidationInfo) -> list[float] | None:
+        check_demand_factors(adoption)
         periods = info.data.get("periods")
         if adoption is not None and periods is not None and len(adoption) != periods:
             raise ValueError(f"{len(adoption)} numbers for {periods} periods; give one per period (or set "
@@ -509,7 +537,9 @@ class ObjectiveConfig(_Strict):
 class SuppliersConfig(_Strict):
     """The supplier file of the model (``--suppliers`` overrides it)."""
 
-    path: Path | None = Field(None, description="suppliers: points or a CSV with coordinates (relative to the model)")
+    path: FilePath | None = Field(
+        None, description="suppliers: points or a CSV with coordinates (relative to the model)"
+    )
 
 
 class ModelConfig(_Strict):
@@ -558,6 +588,13 @@ class ModelConfig(_Strict):
     @derived_from.setter
     def derived_from(self, model: ModelConfig | None) -> None:
         self._derived_from = model
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_is_printable(cls, currency: str) -> str:
+        if has_control_characters(currency):  # every table header holds it, and a workbook cannot
+            raise ValueError("has control characters; write the currency's code, e.g. EUR")
+        return currency
 
     @field_validator("name")
     @classmethod

@@ -278,7 +278,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
         if column in owners:
             fix = f"{owners[column]} in the model file names it: name a column of the file"
         elif rated:
-            fix = "set --demand-column or the product's demand_column"
+            fix = "set --demand-column, or regions.demand_column (or the product's demand_column) in the model file"
         else:
             fix = ("the base demand column, regions.demand_column or --demand-column, which the candidate rules "
                    "read: name a column of the file, or leave it out to rank by the products' total demand")

@@ -134,7 +134,8 @@ def check_regions(
     require_crs(frame, path)
     require_columns(frame, [id_column], path, "set --id-column or regions.id_column in the model file")
     for column in demand_columns:
-        require_columns(frame, [column], path, "set --demand-column or the product's demand_column")
+        require_columns(frame, [column], path, "set --demand-column, or regions.demand_column (or the product's "
+                        "demand_column) in the model file")
     if demand_point_columns:
         require_columns(frame, list(demand_point_columns), path, "regions.demand_point_columns in the model file")
         for column, axis in zip(demand_point_columns, ("longitude", "latitude"), strict=True):

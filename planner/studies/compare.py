@@ -341,7 +341,11 @@ class Sweep:
         had been refused only when its solve came, after the three variants)."""
         check_read_by_a_solve(self.key, f"--sweep '{self.key}'")
         for value in self.values:
-            set_dotted(config, self.key, float(value))
+            try:
+                set_dotted(config, self.key, float(value))
+            except InputError as error:  # the value is the command's, not the model file's
+                raise InputError(f"--sweep {self.key}={value:g}: the model rejects it ({error}); remove or change "
+                                 "that value") from None
 
 
 def run_sweep(config: ModelConfig, sweep: Sweep, data: DataOptions, options: SolverOptions,

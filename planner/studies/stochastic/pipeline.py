@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,9 @@ def parse_scenarios_option(text: str) -> int | Path:
             raise InputError(f"--scenarios {text}: give a number of scenarios from 1 to {MAX_SCENARIOS:,} (each "
                              "copies the model's flows) or a scenario CSV file")
         return n
+    if re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text) and not Path(text).exists():
+        raise InputError(f"--scenarios {text}: give a whole number of scenarios from 1 to {MAX_SCENARIOS:,} or a "
+                         "scenario CSV file")  # it had read '-1' and '1.5' as file names: 'scenario file not found'
     return Path(text)
 
 
