@@ -28,7 +28,15 @@ from pathlib import Path
 
 import click
 
-from planner.errors import InfeasibleError, InputError, PlannerError, SolverError, full_disk_cause, truncated
+from planner.errors import (
+    CONTROL_CHARACTERS,
+    InfeasibleError,
+    InputError,
+    PlannerError,
+    SolverError,
+    full_disk_cause,
+    truncated,
+)
 from planner.interrupt import Interrupted, handle_signals, interruption, remove_library_temporary_files
 from planner.logs import current_study_part
 
@@ -244,7 +252,8 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
         if len(message) > MESSAGE_CHARS:
             message = message[: MESSAGE_CHARS - 1] + "…"
         line, code = f"internal error: {type(error).__name__}: {message or '(no message)'}; {_save_details(error)}", 1
-    click.echo("error: " + " ".join(line.splitlines()), err=True)
+    line = CONTROL_CHARACTERS.sub(lambda found: ascii(found.group())[1:-1], " ".join(line.splitlines()))
+    click.echo("error: " + line, err=True)  # a control character of the data escaped: a terminal would act on it
     if at_once and isinstance(error, Interrupted):
         sys.stdout.flush()
         sys.stderr.flush()

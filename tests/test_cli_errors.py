@@ -365,3 +365,15 @@ def test_bench_refuses_a_file_beyond_the_solvers_limits_before_solving_any(tmp_p
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.strip() == (f"error: {big}: a cost term of 2e+15 is above 1e+15: too large for the solver; "
                                      "express the costs in a larger unit (e.g. thousands) or check them")
+
+
+def test_a_control_character_of_the_data_is_escaped_in_the_error_line(tmp_path):
+    """An id column named 'a<NUL>b' in the model printed a raw NUL (an ESC would have reached the terminal)."""
+    from tests.test_bad_input import MODEL, write_instance
+
+    model = MODEL.replace('id_column = "rid"', 'id_column = "a\\u0000b\\u001b[31m"', 1)
+    assert model != MODEL
+    write_instance(tmp_path, model=model)
+    result = invoke("validate", "--model", str(tmp_path / "model.toml"))
+    assert result.exit_code == 2 and "column 'a\\x00b\\x1b[31m' not found" in result.stderr
+    assert "\x00" not in result.stderr and "\x1b" not in result.stderr
