@@ -62,11 +62,27 @@ def has_control_characters(text: str) -> bool:
     return CONTROL_CHARACTERS.search(text) is not None
 
 
+def refuse_special_file(path, what: str, option: str, pipes: bool = True) -> None:
+    """InputError for a device, a socket or (``pipes``) a pipe given as ``what``: reading it would go on
+    until memory runs out (``/dev/zero``) or wait for ever (a FIFO no one writes to). Without ``pipes`` a
+    pipe passes (``--model <(sed … model.toml)``, which a shell gives as one)."""
+    import stat
+    from pathlib import Path
+
+    try:
+        mode = Path(path).stat().st_mode
+    except (OSError, ValueError):
+        return  # missing or unreadable: reading it gives the usual message
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or (stat.S_ISFIFO(mode) and not pipes)):
+        raise InputError(f"{path}: is not a regular file (a device or a pipe); pass {what} saved on disk to {option}")
+
+
 def read_input_bytes(path, what: str, option: str) -> bytes:
     """The bytes of an input file; InputError naming the file, what it should be and how to pass it."""
     from pathlib import Path
 
     path = Path(path)
+    refuse_special_file(path, f"{'an' if what[:1].lower() in 'aeio' else 'a'} {what}", option, pipes=False)
     try:
         return path.read_bytes()
     except FileNotFoundError:

@@ -150,6 +150,21 @@ def test_a_named_pipe_is_refused_without_reading_it(tmp_path):
         read_orlib_cap(pipe)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="no pipes or /dev/zero")
+def test_known_optima_and_model_files_that_are_no_files_are_refused(tmp_path):
+    """--optima on a FIFO had waited for ever, on /dev/zero filled memory (2.8 GB in 5 s); --model too."""
+    from planner.inputs.config import read_model_config
+    from planner.studies.bench import read_known_optima
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for path in (pipe, Path("/dev/zero")):
+        with pytest.raises(InputError, match="not a regular file .*to --optima"):
+            read_known_optima(path)
+    with pytest.raises(InputError, match="not a regular file .*to --model"):
+        read_model_config(Path("/dev/zero"))
+
+
 # --- header counts ---------------------------------------------------------------------------------
 
 

@@ -196,6 +196,14 @@ def test_ufl_simple_format_token_count(tmp_path):
         read_uflib(write(tmp_path, "bad", SIMPLE.replace(" 9 9", " 9")))
 
 
+def test_a_simple_ufl_file_with_a_wrong_count_is_not_read_as_another_layout(tmp_path):
+    """'3 4 0' over rows of 5 customers: its 24 numbers fit the OR-Library layout of 3 × 4 by chance, and
+    it had been solved as that (objective 58; the file's own optimum 204), exit 0."""
+    rows = "1 100 49 9 14 18 14\n2 120 5 7 30 22 3\n3 90 11 12 13 14 15\n"
+    with pytest.raises(InputError, match=r"expected 21 numbers for 3 facilities × 4 customers, found 24"):
+        read_uflib(write(tmp_path, "x", "FILE: x\n3 4 0\n" + rows))
+
+
 def test_ufl_orlib_layout_ignores_capacity_and_demand(tmp_path):
     # M instances: capacity 0, demands 1…5 that must be ignored; cost per unit stays c_ij
     text = "2 2\n0 10\n0 20\n3\n1.5 2.5\n0\n4 0.25\n"
@@ -651,7 +659,7 @@ def test_a_simple_ufl_file_is_read_whatever_its_line_layout(tmp_path, width):
     assert np.array_equal(first.arc_production_cost, second.arc_production_cost)
 
 
-def test_a_gzip_or_utf16_copy_of_a_benchmark_file_reads_as_the_file(tmp_path):
+def test_a_gzip_utf16_or_utf32_copy_of_a_benchmark_file_reads_as_the_file(tmp_path):
     import gzip
 
     source = BENCHMARKS / "orlib_cap" / "cap41.txt"
@@ -659,10 +667,15 @@ def test_a_gzip_or_utf16_copy_of_a_benchmark_file_reads_as_the_file(tmp_path):
         pytest.skip("the published cap41 is not here")
     packed = tmp_path / "cap41.txt.gz"
     packed.write_bytes(gzip.compress(source.read_bytes()))
-    wide = tmp_path / "cap41.txt"
-    wide.write_bytes(source.read_text(encoding="latin-1").encode("utf-16"))
+    text = source.read_text(encoding="latin-1")
+    copies = [packed]
+    # with a byte-order mark, and without one (its NULs had split '100' into '1 0 0': "found 8894")
+    for encoding in ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"):
+        copies.append(tmp_path / encoding / "cap41.txt")
+        copies[-1].parent.mkdir()
+        copies[-1].write_bytes(text.encode(encoding))
     original = read_orlib_cap(source)
-    for copy in (packed, wide):
+    for copy in copies:
         problem = read_orlib_cap(copy)
         assert problem.name == "cap41" and np.array_equal(problem.opening_cost, original.opening_cost)
         assert np.array_equal(problem.arc_production_cost, original.arc_production_cost)
@@ -693,7 +706,7 @@ def test_token_positions_and_lines_count_the_whole_file(tmp_path):
         read_pmed(carriage)
     broken = tmp_path / "u.txt"
     broken.write_bytes("2 2\n100 10\n".encode("utf-16")[:-1])
-    with pytest.raises(InputError, match="starts as UTF-16 text but cannot be decoded"):
+    with pytest.raises(InputError, match="reads as UTF-16 text but cannot be decoded"):
         read_orlib_cap(broken)
     assert known_optimum(read_known_optima(write(tmp_path, "k.csv", ",".join(OPTIMA_COLUMNS) + "\nholmberg_p1,sscflp,,"
                                                  "8848,optimal,sscflp/p1\n")),

@@ -70,14 +70,42 @@ def read_text(path: Path) -> str:
     data = read_input_bytes(path, "benchmark file", "planner bench")
     if data[:2] == GZIP_MAGIC:  # a .gz copy, as libraries often serve them
         data = _gunzipped(data, path)
-    if data[:2] in UTF16_BOMS:
+    encoding = wide_encoding(data)
+    if encoding is not None:
         try:
-            return data.decode("utf-16").replace("\x00", " ")
+            return data.decode(encoding).replace("\x00", " ")
         except UnicodeDecodeError as error:
-            raise InputError(f"{path}: starts as UTF-16 text but cannot be decoded ({error.reason} at byte "
-                             f"{error.start:,}); save it as plain text (UTF-8 or ASCII)") from None
+            raise InputError(f"{path}: reads as {encoding.upper()} text but cannot be decoded ({error.reason} at "
+                             f"byte {error.start:,}); save it as plain text (UTF-8 or ASCII)") from None
     data = data.removeprefix(UTF8_BOM)
     return data.decode("latin-1").replace("\x00", " ").replace(DOS_END_OF_FILE, " ")
+
+
+UTF32_BOMS = {b"\xff\xfe\x00\x00": "utf-32", b"\x00\x00\xfe\xff": "utf-32"}
+WIDE_SAMPLE = 4096  # bytes looked at for the NUL pattern of UTF-16/32 text without a byte-order mark
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """The encoding of text written in UTF-32 or UTF-16 (with a byte-order mark, or without one where the
+    sample's NUL bytes fall in their places: ASCII digits in UTF-16-LE are 'd\\0'); None for 8-bit text.
+    Without this, the NULs read as spaces split '100' into '1 0 0'."""
+    if data[:4] in UTF32_BOMS:
+        return "utf-32"
+    if data[:2] in UTF16_BOMS:
+        return "utf-16"
+    sample = data[:WIDE_SAMPLE]
+    sample = sample[: len(sample) - len(sample) % 4]
+    if len(sample) < 4 or sample.count(0) < len(sample) // 2:
+        return None
+
+    def all_nul(offset: int, step: int) -> bool:
+        return not sample[offset::step].strip(b"\x00")
+
+    for offsets, step, encoding in (((1, 2, 3), 4, "utf-32-le"), ((0, 1, 2), 4, "utf-32-be"),
+                                    ((1,), 2, "utf-16-le"), ((0,), 2, "utf-16-be")):
+        if all(all_nul(offset, step) for offset in offsets):
+            return encoding
+    return None
 
 
 def _gunzipped(data: bytes, path: Path) -> bytes:

@@ -137,8 +137,13 @@ def _parse_simple(tokens: list[str], path: Path, *, header_tokens: int) -> tuple
 def _orlib_after_name_line(text: str) -> bool:
     """Whether the lines after a ``FILE:`` line fit the OR-Library layout exactly ('m n', m lines
     'capacity cost', then per customer its demand and m costs) and not the simple one's count (an M
-    instance with a name line)."""
-    tokens = after_first_line(text).split()
+    instance with a name line), and its next line is not the simple layout's 'n m 0' (a simple file with a
+    wrong customer count had fitted the OR-Library count by chance and was solved as that, exit 0)."""
+    rest = after_first_line(text)
+    tokens = rest.split()
+    next_line = rest.strip().replace("\r", "\n").partition("\n")[0].split()
+    if len(next_line) == 3 and next_line[2] in ("0", "0.0", "0."):
+        return False
     try:
         m, n = float(tokens[0]), float(tokens[1])
     except (ValueError, IndexError):

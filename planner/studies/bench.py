@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError, NoSolutionInTimeError, SolverError
+from planner.errors import InfeasibleError, InputError, NoSolutionInTimeError, SolverError, refuse_special_file
 from planner.formats.orlib_cap import read_orlib_cap
 from planner.formats.pmed import read_pmed
 from planner.formats.points import DistanceInstance, read_distance_instance
@@ -121,6 +121,7 @@ def read_known_optima(path: Path) -> pd.DataFrame:
     source, verified_here. Only rows whose ``status`` starts with ``optimal`` are proven optima.
     """
     path = Path(path)
+    refuse_special_file(path, "the known-optima CSV", "--optima")  # a FIFO had waited for ever, /dev/zero filled memory
     try:
         with warnings.catch_warnings():  # a row with more fields than the header: refused, not cut short
             warnings.simplefilter("error", pd.errors.ParserWarning)
