@@ -137,3 +137,21 @@ def test_a_setup_paid_by_another_facility_fails():
     sites = result.tables.sites.copy()
     sites["setup_cost"] = [60.0, 0.0]
     assert "setup_paid" in audit(problem, dataclasses.replace(result.tables, sites=sites), None).failures
+
+
+def test_the_audit_joins_the_flows_with_the_arcs_of_their_options_only():
+    """Only the arcs of options the flows use are tabled (the whole table of 15 million arcs had raised the
+    audit's peak memory to 6.1 GB for 5,000 flows); a flow on an arc that does not exist is still caught."""
+    from planner.audit import _arc_keys
+
+    problem = dense_problem([10, 10, 10], [100.0, 100.0, 100.0], [50.0, 50.0, 50.0],
+                            [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]], penalty=1000.0)
+    assert len(_arc_keys(problem)) == 9
+    only = _arc_keys(problem, np.array([1]))
+    assert len(only) == 3 and set(only["unit_cost"]) == {4.0, 5.0, 6.0}
+    run = solve_problem(problem, SolverOptions(mip_gap=0.0))
+    assert run.audit.passed
+    flows = run.tables.flows.copy()
+    flows.loc[flows.index[0], "region_id"] = "nowhere"  # an arc no option has
+    report = audit(problem, dataclasses.replace(run.tables, flows=flows), run.report.objective, warn=False)
+    assert not report.passed
