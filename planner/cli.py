@@ -484,9 +484,12 @@ def _output_folder(out: str | None, config, data, prefix: str = "", inputs=(), i
         folder = Path("results") / f"{prefix}{config.name}"
     check_output_dir(folder, in_place=in_place)
     outer = enclosing_output(folder)
-    if outer is not None:
+    if outer is not None and out:
         raise InputError(f"{folder}: is inside {outer}, an output the planner wrote, which would then no longer "
                          "be its run's alone; nothing was changed; choose a folder outside it for --out")
+    if outer is not None:  # the default folder under results/, itself written as an output (--out results)
+        raise InputError(f"{folder}, the default output folder, is inside {outer}, an output the planner wrote "
+                         "(e.g. with --out results); nothing was changed; pass --out with a folder outside it")
     if folder.exists():
         for path in _run_inputs(config, data, inputs):
             if path.resolve().is_relative_to(folder.resolve()):
@@ -1229,18 +1232,26 @@ def _alternative_line(row) -> str:
 
 
 def _cheaper_than_the_first(table) -> str | None:
-    """A note where an alternative costs less than network 0, which its solve then did not prove optimal
-    (stopped at a limit): the slack is measured from a network that is not the optimum."""
+    """A note where an alternative costs less than network 0 whose solve stopped short of optimal (at its
+    time limit or its MIP gap): the slack is measured from a network that is not the optimum. Nothing where
+    network 0 is optimal (a cheaper one is then within its tolerance) or the costs differ by rounding."""
     from planner.solver.outcome import gap_text
 
     first = table.iloc[0]
-    cheaper = table[(table["alternative"] > 0) & (table["audited_cost"] < first["audited_cost"])]
+    if first["status"] == "optimal":
+        return None
+    below = first["audited_cost"] - NOTE_TIE * max(abs(first["audited_cost"]), 1.0)
+    cheaper = table[(table["alternative"] > 0) & (table["audited_cost"] < below)]
     if cheaper.empty:
         return None
     numbers = ", ".join(str(n) for n in cheaper["alternative"])
+    fix = "lower --mip-gap" if first["status"] == "gap_limit" else "give more --time-limit"
     return (f"note        alternative {numbers} costs less than the 'optimum', whose solve stopped at "
             f"{first['status']} (gap {gap_text(first['mip_gap'])}): the slack is measured from that network; "
-            "give more --time-limit for the optimum itself")
+            f"{fix} for the optimum itself")
+
+
+NOTE_TIE = 1e-9  # relative: two costs closer than this are one network's, costed twice
 
 
 @main.command(name="alternatives")

@@ -74,7 +74,8 @@ def refuse_special_file(path, what: str, option: str, pipes: bool = True) -> Non
     except (OSError, ValueError):
         return  # missing or unreadable: reading it gives the usual message
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or (stat.S_ISFIFO(mode) and not pipes)):
-        raise InputError(f"{path}: is not a regular file (a device or a pipe); pass {what} saved on disk to {option}")
+        kind = "a device or a pipe" if pipes else "a device"
+        raise InputError(f"{path}: is not a regular file ({kind}); pass {what} saved on disk to {option}")
 
 
 def read_input_bytes(path, what: str, option: str) -> bytes:

@@ -167,3 +167,8 @@ def test_an_alternative_cheaper_than_a_time_limited_optimum_is_noted():
     note = _cheaper_than_the_first(table)
     assert note.startswith("note        alternative 2 costs less than the 'optimum'") and "time_limit" in note
     assert _cheaper_than_the_first(table.iloc[:2]) is None
+    # a proven optimum: a cheaper network is within its tolerance; a gap_limit's fix is the gap
+    assert _cheaper_than_the_first(table.assign(status=["optimal"] * 3)) is None
+    assert "lower --mip-gap" in _cheaper_than_the_first(table.assign(status=["gap_limit", "optimal", "optimal"]))
+    tie = table.assign(audited_cost=[100.0, 101.0, 100.0 - 1e-12])  # one network costed twice
+    assert _cheaper_than_the_first(tie) is None

@@ -7,6 +7,7 @@ naming the file; through the CLI it exits 2 without a traceback or a numpy warni
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -151,18 +152,22 @@ def test_a_named_pipe_is_refused_without_reading_it(tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="no pipes or /dev/zero")
-def test_known_optima_and_model_files_that_are_no_files_are_refused(tmp_path):
-    """--optima on a FIFO had waited for ever, on /dev/zero filled memory (2.8 GB in 5 s); --model too."""
+def test_known_optima_and_model_files_that_are_devices_are_refused(tmp_path):
+    """--optima on /dev/zero had filled the memory (2.8 GB in 5 s); --model too. A pipe passes (a shell's
+    process substitution, '--optima <(grep cap known_optima.csv)'), as a pipe written to in full."""
     from planner.inputs.config import read_model_config
-    from planner.studies.bench import read_known_optima
+    from planner.studies.bench import OPTIMA_COLUMNS, read_known_optima
 
+    with pytest.raises(InputError, match=r"not a regular file \(a device\); .*to --optima"):
+        read_known_optima(Path("/dev/zero"))
+    with pytest.raises(InputError, match=r"not a regular file \(a device\); .*to --model"):
+        read_model_config(Path("/dev/zero"))
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
-    for path in (pipe, Path("/dev/zero")):
-        with pytest.raises(InputError, match="not a regular file .*to --optima"):
-            read_known_optima(path)
-    with pytest.raises(InputError, match="not a regular file .*to --model"):
-        read_model_config(Path("/dev/zero"))
+    writer = threading.Thread(target=lambda: pipe.write_text(",".join(OPTIMA_COLUMNS) + "\n", encoding="utf-8"))
+    writer.start()
+    assert read_known_optima(pipe).empty
+    writer.join()
 
 
 # --- header counts ---------------------------------------------------------------------------------

@@ -705,7 +705,7 @@ def test_token_positions_and_lines_count_the_whole_file(tmp_path):
     with pytest.raises(InputError, match=r"token 8 \(line 3\) is 'x'"):
         read_pmed(carriage)
     broken = tmp_path / "u.txt"
-    broken.write_bytes("2 2\n100 10\n".encode("utf-16")[:-1])
+    broken.write_bytes("2 2\n100 10\n".encode("utf-16") + b"\x00\xd8" + "1".encode("utf-16-le"))  # a lone surrogate
     with pytest.raises(InputError, match="reads as UTF-16 text but cannot be decoded"):
         read_orlib_cap(broken)
     assert known_optimum(read_known_optima(write(tmp_path, "k.csv", ",".join(OPTIMA_COLUMNS) + "\nholmberg_p1,sscflp,,"
@@ -841,3 +841,17 @@ def test_a_file_another_format_reads_is_named_in_the_error(tmp_path, fmt, text, 
     path.write_text(text)
     with pytest.raises(InputError, match=f"it reads as a '{other}' file: if it is one, use 'planner bench {other}'"):
         list(run_bench(fmt, [path], threads=1))
+
+
+def test_wide_text_is_told_from_nul_padding_and_read_with_a_stray_character_or_byte(tmp_path):
+    """8-bit text after 4 KiB of NUL padding had been taken for UTF-32; UTF-16 without a byte-order mark
+    holding an en dash (beyond Latin-1) was still split into digits; an odd byte at its end refused it."""
+    from planner.formats.tokens import wide_encoding
+
+    assert wide_encoding(b"\x00" * 5000 + b"2 2\n100 10\n") is None
+    text = "FILE: a \u2013 b\n" + "2 3 0\n1 5 1 2 3\n2 7 4 5 6\n" * 1
+    assert wide_encoding(text.encode("utf-16-le")) == "utf-16-le"
+    path = tmp_path / "dash.txt"
+    path.write_bytes(text.encode("utf-16-le") + b"\x1a")
+    problem = read_uflib(path)
+    np.testing.assert_array_equal(problem.opening_cost, [5.0, 7.0])

@@ -73,6 +73,22 @@ def test_no_run_writes_inside_another_runs_output(tmp_path):
     assert folder_module.enclosing_output(tmp_path / "elsewhere" / "x") is None
 
 
+def test_a_default_folder_inside_an_output_says_it_is_the_default(tmp_path, monkeypatch):
+    """After '--out results', every run without --out (results/<model name>) is inside that output: the
+    message had told the user to choose another --out they never gave."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+    from tests.test_bad_input import write_instance
+
+    write_instance(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    written_output(tmp_path / "results")
+    result = CliRunner().invoke(main, ["solve", "--model", "model.toml", "--quiet"])
+    assert result.exit_code == 2
+    assert "the default output folder, is inside" in result.stderr and "pass --out" in result.stderr
+
+
 def test_a_sweep_whose_scenarios_all_failed_leaves_no_chart_of_an_earlier_sweep(tmp_path):
     keys = ["carbon_price"]
     done = pd.DataFrame({"carbon_price": [0.0, 10.0], "status": ["optimal"] * 2, "objective": [5.0, 6.0],

@@ -176,6 +176,7 @@ def test_pilot_ids_written_as_whole_numbers_are_read_as_text():
      ("key 'products.widget.proximity'", "demand_factor 1e+14 is more than 10 ×")),
     # the workbook cannot hold a control character: an internal error after the whole solve
     ((('currency = "USD"', 'currency = "US\\u0007D"'),), ("key 'currency'", "control characters")),
+    ((('currency = "USD"', 'currency = "US\\tD"'),), ("key 'currency'", "control characters")),
     # a NUL byte had been an internal error where the file was opened; an empty path read as the folder
     ((('path = "regions.geojson"', 'path = "regions\\u0000.geojson"'),), ("key 'regions.path'", "NUL character")),
     ((('path = "regions.geojson"', 'path = ""'),), ("key 'regions.path'", "is empty")),

@@ -72,6 +72,8 @@ def read_text(path: Path) -> str:
         data = _gunzipped(data, path)
     encoding = wide_encoding(data)
     if encoding is not None:
+        unit = 4 if "32" in encoding else 2
+        data = data[: len(data) - len(data) % unit]  # an odd byte at the end (a DOS end-of-file byte) left out
         try:
             return data.decode(encoding).replace("\x00", " ")
         except UnicodeDecodeError as error:
@@ -83,27 +85,34 @@ def read_text(path: Path) -> str:
 
 UTF32_BOMS = {b"\xff\xfe\x00\x00": "utf-32", b"\x00\x00\xfe\xff": "utf-32"}
 WIDE_SAMPLE = 4096  # bytes looked at for the NUL pattern of UTF-16/32 text without a byte-order mark
+WIDE_MISSES = 0.05  # share of the sample's places that may break that pattern
 
 
 def wide_encoding(data: bytes) -> str | None:
     """The encoding of text written in UTF-32 or UTF-16 (with a byte-order mark, or without one where the
     sample's NUL bytes fall in their places: ASCII digits in UTF-16-LE are 'd\\0'); None for 8-bit text.
-    Without this, the NULs read as spaces split '100' into '1 0 0'."""
+    Without this, the NULs read as spaces split '100' into '1 0 0'. The sample skips leading NUL padding;
+    at most ``WIDE_MISSES`` of the places meant to be NUL may hold a byte (a character beyond Latin-1,
+    an en dash in a name line), and the places of the text must hold it (not NUL padding)."""
     if data[:4] in UTF32_BOMS:
         return "utf-32"
     if data[:2] in UTF16_BOMS:
         return "utf-16"
-    sample = data[:WIDE_SAMPLE]
+    start = len(data) - len(data.lstrip(b"\x00"))
+    sample = data[start - start % 4:][:WIDE_SAMPLE]  # from a whole code unit of UTF-32 (and so of UTF-16)
     sample = sample[: len(sample) - len(sample) % 4]
-    if len(sample) < 4 or sample.count(0) < len(sample) // 2:
+    if len(sample) < 8 or sample.count(0) < len(sample) // 3:
         return None
 
-    def all_nul(offset: int, step: int) -> bool:
-        return not sample[offset::step].strip(b"\x00")
+    def nul_share(offset: int, step: int) -> float:
+        places = sample[offset::step]
+        return places.count(0) / len(places)
 
-    for offsets, step, encoding in (((1, 2, 3), 4, "utf-32-le"), ((0, 1, 2), 4, "utf-32-be"),
-                                    ((1,), 2, "utf-16-le"), ((0,), 2, "utf-16-be")):
-        if all(all_nul(offset, step) for offset in offsets):
+    for nul_places, step, encoding in (((1, 2, 3), 4, "utf-32-le"), ((0, 1, 2), 4, "utf-32-be"),
+                                       ((1,), 2, "utf-16-le"), ((0,), 2, "utf-16-be")):
+        text_places = [o for o in range(step) if o not in nul_places]
+        if all(nul_share(o, step) >= 1 - WIDE_MISSES for o in nul_places) and all(
+                nul_share(o, step) <= WIDE_MISSES for o in text_places):
             return encoding
     return None
 

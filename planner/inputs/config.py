@@ -127,8 +127,8 @@ def check_demand_factors(values: list[float] | None, name: str = "") -> None:
     """Refuse a factor on a demand above ``MAX_DEMAND_FACTOR`` (``name``: the key, for the message)."""
     large = [v for v in values or () if v > MAX_DEMAND_FACTOR]
     if large:
-        raise ValueError(f"{name}{large[0]:g} is more than {MAX_DEMAND_FACTOR:g} × the demand; give fractions "
-                         "(0.3 for 30 %)")
+        raise ValueError(f"{name}{large[0]:g} is more than {MAX_DEMAND_FACTOR:g} × the demand, the most a factor "
+                         "may be; a percentage? give fractions (0.3 for 30 %)")
 
 
 class _Strict(BaseModel):
@@ -466,8 +466,9 @@ class RolloutConfig(_Strict):
     def _periods_from_adoption(cls, data):
         """Without ``periods``, an ``adoption`` list gives their number (the default of 1 had refused a
         list of 3 also where ``--periods 3`` was given)."""
-        if isinstance(data, dict) and "periods" not in data and isinstance(data.get("adoption"), list | tuple):
-            return {**data, "periods": len(data["adoption"])}
+        adoption = data.get("adoption") if isinstance(data, dict) else None
+        if "periods" not in data and isinstance(adoption, list | tuple) and 1 <= len(adoption) <= MAX_PERIODS:
+            return {**data, "periods": len(adoption)}  # else the adoption list is refused for its length
         return data
 
     @field_validator("adoption")
@@ -592,7 +593,7 @@ class ModelConfig(_Strict):
     @field_validator("currency")
     @classmethod
     def _currency_is_printable(cls, currency: str) -> str:
-        if has_control_characters(currency):  # every table header holds it, and a workbook cannot
+        if any(unicodedata.category(c) == "Cc" for c in currency):  # every header holds it, a workbook cannot
             raise ValueError("has control characters; write the currency's code, e.g. EUR")
         return currency
 

@@ -121,7 +121,7 @@ def read_known_optima(path: Path) -> pd.DataFrame:
     source, verified_here. Only rows whose ``status`` starts with ``optimal`` are proven optima.
     """
     path = Path(path)
-    refuse_special_file(path, "the known-optima CSV", "--optima")  # a FIFO had waited for ever, /dev/zero filled memory
+    refuse_special_file(path, "the known-optima CSV", "--optima", pipes=False)  # /dev/zero had filled the memory
     try:
         with warnings.catch_warnings():  # a row with more fields than the header: refused, not cut short
             warnings.simplefilter("error", pd.errors.ParserWarning)

@@ -61,7 +61,8 @@ def cheapest_network_start(problem: Problem, networks) -> Solution | None:
     with its cheapest flows and whole modules and checked by the audit; None where none is. The
     sensitivity's hybrid solves, run apart from their rivals' (on a Dask worker), start from their
     networks this way: a hybrid stopped at its limit had cost more than the micro-only network of the
-    same point (a negative value of decentralisation)."""
+    same point (a negative value of decentralisation). With suppliers there is no start: the flows are
+    rebuilt without the inbound supply, which the audit then finds missing."""
     index = ModelIndex.from_problem(problem)
     pairs = list(zip(np.asarray(problem.site_ids, dtype=str)[problem.option_site],
                      np.asarray(problem.type_ids, dtype=str)[problem.option_type], strict=True))

@@ -22,8 +22,8 @@ networks solved and compared (``planner compare --sensitivity``).
 
 The solves of a round (all ends first, then one midpoint per parameter still bisecting) run on the
 sweep's Dask cluster (:func:`planner.studies.sweep.runner.dask_client`), one HiGHS thread each, or one
-after another in this process with ``scheduler="synchronous"``; in two batches, every rival first, then
-every hybrid started from its rivals' networks (:func:`evaluate_points`).
+after another in this process with ``scheduler="synchronous"``; each hybrid after its point's rivals,
+started from their networks (:func:`evaluate_points`).
 """
 
 from __future__ import annotations
@@ -259,6 +259,7 @@ class SolveTask:
     options: SolverOptions
     derived_from_data: dict | None = None  # the model a variant leaves facility types out of (its --sites names)
     start_networks: tuple = ()  # the rivals' open networks (frozensets of (site id, type)): the hybrid's starts
+    start_from: tuple[int, ...] = ()  # positions in its batch of the tasks whose networks are its starts
 
 
 def _failed(task: SolveTask, error: str) -> dict:
@@ -295,21 +296,37 @@ def solve_task(task: SolveTask) -> dict:
 Runner = Callable[[list[SolveTask]], list[dict]]
 
 
+def _after(task: SolveTask, *started_by: dict) -> SolveTask:
+    """``task`` with the networks of the solves it starts from (their rows) as its starts."""
+    networks = tuple(row["network"] for row in started_by if row.get("network") is not None)
+    return dataclasses.replace(task, start_networks=networks, start_from=())
+
+
 def run_here(tasks: list[SolveTask]) -> list[dict]:
-    """Solve the tasks one after another in this process (the solves' log lines held back)."""
+    """Solve the tasks one after another in this process, each after the tasks it starts from (the solves'
+    log lines held back)."""
+    rows: dict[int, dict] = {}
     with errors_only("planner"):  # the solves' progress and the model's warnings, shown once, not per point
-        return [solve_task(task) for task in tasks]
+        for number in sorted(range(len(tasks)), key=lambda n: bool(tasks[n].start_from)):
+            task = tasks[number]
+            rows[number] = solve_task(_after(task, *(rows[n] for n in task.start_from)))
+    return [rows[number] for number in range(len(tasks))]
 
 
-def _solve_on_worker(task: SolveTask) -> dict:
+def _solve_on_worker(task: SolveTask, *started_by: dict) -> dict:
     logging.getLogger("planner").setLevel(logging.ERROR)  # screening warnings stay on the worker
-    return solve_task(task)
+    return solve_task(_after(task, *started_by))
 
 
 def run_on_dask(client, tasks: list[SolveTask]) -> list[dict]:
-    """Solve the tasks on the cluster of ``client``, rows in task order; a worker that dies fails its
-    solve only. An interrupt cancels what is left."""
-    futures = client.map(_solve_on_worker, tasks, pure=False)
+    """Solve the tasks on the cluster of ``client``, rows in task order, each as soon as the tasks it
+    starts from are done (a point's hybrid after that point's rivals, not after every point's); a worker
+    that dies fails its solve (and those started from it) only. An interrupt cancels what is left."""
+    futures = {}
+    for number in sorted(range(len(tasks)), key=lambda n: bool(tasks[n].start_from)):
+        task = tasks[number]
+        futures[number] = client.submit(_solve_on_worker, task, *(futures[n] for n in task.start_from), pure=False)
+    futures = [futures[number] for number in range(len(tasks))]
     rows = []
     try:
         for task, future in zip(tasks, futures, strict=True):
@@ -373,27 +390,22 @@ def point_row(point: Point, solved: list[dict]) -> dict:
 
 def evaluate_points(config: ModelConfig, points: list[Point], data: DataOptions, options: SolverOptions,
                     run: Runner) -> list[dict]:
-    """Solve the three variants of the model at every point; one row each. The rivals of every point
-    first (one batch on ``run``), then the hybrids (a second batch), each started from the cheapest of
-    its rivals' networks that is feasible for it, as ``planner compare`` starts its hybrid: a hybrid
-    stopped at its limit is then never dearer than a rival."""
+    """Solve the three variants of the model at every point (one batch on ``run``); one row each. Each
+    hybrid runs after its point's rivals, started from the cheapest of their networks that is feasible for
+    it, as ``planner compare`` starts its hybrid: a hybrid stopped at its limit is then never dearer than
+    a rival (models with suppliers aside: :func:`~planner.studies.rival_start.cheapest_network_start`)."""
     source = str(config.source_path) if config.source_path else None
     tasks = []
     for number, point in enumerate(points):
         with errors_only("planner"):  # the solves' progress and the model's warnings, shown once, not per point
             model = point.parameter.apply(config, point.x) if point.parameter else config
             variants = standard_variants(model)
+        rivals = tuple(len(tasks) + i for i, name in enumerate(variants) if name != "hybrid")
         for name, variant in variants.items():
             derived = variant.derived_from.model_dump(mode="json") if variant.derived_from else None
-            tasks.append(SolveTask(number, name, variant.model_dump(mode="json"), source, data, options, derived))
-    rivals = run([task for task in tasks if task.variant != "hybrid"])
-    networks = {}
-    for row in rivals:
-        if row.get("network") is not None:
-            networks.setdefault(row["point"], []).append(row["network"])
-    hybrids = run([dataclasses.replace(task, start_networks=tuple(networks.get(task.point, ())))
-                   for task in tasks if task.variant == "hybrid"])
-    rows = rivals + hybrids
+            tasks.append(SolveTask(number, name, variant.model_dump(mode="json"), source, data, options, derived,
+                                   start_from=rivals if name == "hybrid" else ()))
+    rows = run(tasks)
     return [point_row(point, [row for row in rows if row["point"] == number]) for number, point in enumerate(points)]
 
 
