@@ -204,6 +204,12 @@ def test_a_simple_ufl_file_with_a_wrong_count_is_not_read_as_another_layout(tmp_
         read_uflib(write(tmp_path, "x", "FILE: x\n3 4 0\n" + rows))
 
 
+@pytest.mark.parametrize("third", ["9", "abc"])
+def test_the_simple_ufl_headers_third_number_is_zero(tmp_path, third):
+    with pytest.raises(InputError, match=f"the third number after the FILE: line \\(token 5\\) is '{third}'"):
+        read_uflib(write(tmp_path, "x", SIMPLE.replace("3 2 0", f"3 2 {third}")))
+
+
 def test_ufl_orlib_layout_ignores_capacity_and_demand(tmp_path):
     # M instances: capacity 0, demands 1…5 that must be ignored; cost per unit stays c_ij
     text = "2 2\n0 10\n0 20\n3\n1.5 2.5\n0\n4 0.25\n"

@@ -34,6 +34,7 @@ Kratica, Tošić, Filipović & Ljubić (2001) for the M instances.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +118,13 @@ def _parse_simple(tokens: list[str], path: Path, *, header_tokens: int) -> tuple
         tokens, path, "'n m 0' (facilities, customers, 0) after the FILE: line",
         ["the number of facilities n (line 2)", "the number of customers m (line 2)"], n_header=3,
     )
+    try:
+        third = float(tokens[2])
+    except ValueError:
+        third = math.nan
+    if third != 0:  # '3 5 9' or '3 5 abc' had passed unnoticed: a header other than the layout's
+        raise InputError(f"{path}: the third number after the FILE: line (token {header_tokens + 3}) is "
+                         f"{tokens[2][:20]!r}; the simple layout has 'n m 0' there")
     check_token_count(tokens, 3 + n_sites * (2 + n_customers), path, f"{n_sites} facilities × {n_customers} customers",
                       start=header_tokens)
     check_table_fits(path, n_sites, n_customers, "cost")
