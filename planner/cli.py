@@ -1236,11 +1236,12 @@ def _cheaper_than_the_first(table) -> str | None:
     time limit or its MIP gap): the slack is measured from a network that is not the optimum. Nothing where
     network 0 is optimal (a cheaper one is then within its tolerance) or the costs differ by rounding."""
     from planner.solver.outcome import gap_text
+    from planner.studies.compare import SAME_COST
 
     first = table.iloc[0]
     if first["status"] == "optimal":
         return None
-    below = first["audited_cost"] - NOTE_TIE * max(abs(first["audited_cost"]), 1.0)
+    below = first["audited_cost"] - SAME_COST * max(abs(first["audited_cost"]), 1.0)
     cheaper = table[(table["alternative"] > 0) & (table["audited_cost"] < below)]
     if cheaper.empty:
         return None
@@ -1250,8 +1251,6 @@ def _cheaper_than_the_first(table) -> str | None:
             f"{first['status']} (gap {gap_text(first['mip_gap'])}): the slack is measured from that network; "
             f"{fix} for the optimum itself")
 
-
-NOTE_TIE = 1e-9  # relative: two costs closer than this are one network's, costed twice
 
 
 @main.command(name="alternatives")

@@ -118,11 +118,7 @@ def _parse_simple(tokens: list[str], path: Path, *, header_tokens: int) -> tuple
         tokens, path, "'n m 0' (facilities, customers, 0) after the FILE: line",
         ["the number of facilities n (line 2)", "the number of customers m (line 2)"], n_header=3,
     )
-    try:
-        third = float(tokens[2])
-    except ValueError:
-        third = math.nan
-    if third != 0:  # '3 5 9' or '3 5 abc' had passed unnoticed: a header other than the layout's
+    if _number(tokens[2]) != 0:  # '3 5 9' or '3 5 abc' had passed unnoticed: a header other than the layout's
         raise InputError(f"{path}: the third number after the FILE: line (token {header_tokens + 3}) is "
                          f"{tokens[2][:20]!r}; the simple layout has 'n m 0' there")
     check_token_count(tokens, 3 + n_sites * (2 + n_customers), path, f"{n_sites} facilities × {n_customers} customers",
@@ -150,7 +146,7 @@ def _orlib_after_name_line(text: str) -> bool:
     rest = after_first_line(text)
     tokens = rest.split()
     next_line = rest.strip().replace("\r", "\n").partition("\n")[0].split()
-    if len(next_line) == 3 and next_line[2] in ("0", "0.0", "0."):
+    if len(next_line) == 3 and _number(next_line[2]) == 0:
         return False
     try:
         m, n = float(tokens[0]), float(tokens[1])
@@ -158,6 +154,14 @@ def _orlib_after_name_line(text: str) -> bool:
         return False
     fits = m.is_integer() and n.is_integer() and m >= 1 and n >= 1 and len(tokens) == 2 + 2 * m + n * (1 + m)
     return fits and len(tokens) != 3 + m * (2 + n)  # 'n m 0' and rows 'i f_i c_i1 … c_im' would count as many
+
+
+def _number(token: str) -> float:
+    """``token`` as a number; NaN where it is none."""
+    try:
+        return float(token)
+    except ValueError:
+        return math.nan
 
 
 def _simple_without_header(tokens: list[str]) -> bool:

@@ -467,7 +467,7 @@ class RolloutConfig(_Strict):
         """Without ``periods``, an ``adoption`` list gives their number (the default of 1 had refused a
         list of 3 also where ``--periods 3`` was given)."""
         adoption = data.get("adoption") if isinstance(data, dict) else None
-        if "periods" not in data and isinstance(adoption, list | tuple) and 1 <= len(adoption) <= MAX_PERIODS:
+        if isinstance(adoption, list | tuple) and "periods" not in data and 1 <= len(adoption) <= MAX_PERIODS:
             return {**data, "periods": len(adoption)}  # else the adoption list is refused for its length
         return data
 

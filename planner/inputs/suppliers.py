@@ -96,7 +96,7 @@ def material_ids(config: ModelConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m for product in config.products.values() for m, v in product.materials.items() if v))
 
 
-def _refuse_unknown_materials(config: ModelConfig, missing: list[str], offered: list[str]) -> None:
+def _check_materials(config: ModelConfig, materials: tuple[str, ...], missing: list[str], offered: list[str]) -> None:
     """A material no supplier offers and no facility type has an inbound table for is a typo, not a
     material: it had left every product that lists it unmade, with one warning (``steel_k`` for
     ``steel_kg``: objective 0, nothing built). Inbound tables of materials no product lists are warned about."""
@@ -107,9 +107,8 @@ def _refuse_unknown_materials(config: ModelConfig, missing: list[str], offered: 
             known = sorted(inbound | set(offered))
             raise InputError(f"products.{product}.materials.{material}: no supplier offers it and no facility type "
                              f"has an inbound table for it; check its name (known: {truncated(known) or 'none'})")
-    needed = set(material_ids(config))
     for name, facility in config.facility_types.items():
-        for material in sorted(set(facility.inbound) - needed):
+        for material in sorted(set(facility.inbound) - set(materials)):
             logger.warning("facility_types.%s.inbound.%s: no product needs %s; the table is not used", name, material,
                            material)
 
@@ -126,7 +125,7 @@ def build_supply(config: ModelConfig, suppliers: pd.DataFrame, option_type: np.n
         logger.warning("%s: suppliers of %s are not used: no product needs them", source, truncated(unused))
     suppliers = suppliers[suppliers["material"].isin(materials)].reset_index(drop=True)
     missing = [m for m in materials if m not in set(suppliers["material"])]
-    _refuse_unknown_materials(config, missing, sorted(set(suppliers["material"])))
+    _check_materials(config, materials, missing, sorted(set(suppliers["material"])))
     if missing:
         logger.warning("%s: no supplier offers %s: products that need it cannot be made", source, truncated(missing))
     bom = np.array([[product.materials.get(m, 0.0) for m in materials] for product in config.products.values()])

@@ -360,11 +360,13 @@ def _solve_with_pyomo(problem, index, options, presolve: PresolveResult | None, 
 def _solve_with_arrays(problem, index, options, presolve: PresolveResult | None, start, timing):
     """The standard form built from the index arrays, handed to HiGHS in one call; not built where HiGHS
     will not run and the presolve's network is the answer (on 15 million arcs its build had raised the
-    peak memory from 3.8 to 6.5 GB for a model never solved)."""
+    peak memory from 3.8 to 6.5 GB for a model never solved). A presolve that closes the gap has its
+    incumbent and is paid, so only a presolve without an incumbent reaches the form without HiGHS."""
     if presolve is not None and presolve.paid and presolve.incumbent is not None and (
             presolve.closes_gap(options.mip_gap) or not highs_can_help(problem, presolve, options.time_limit_s)):
         with timing.phase("solve"):
-            return _presolve_answer(problem, index, presolve, options), presolve.incumbent
+            objective = network_cost(problem, index, presolve.incumbent)
+            return _presolve_answer(objective, presolve, options), presolve.incumbent
     with timing.phase("build"):
         form = build_standard_form(problem, index)
         vector = None
@@ -373,20 +375,18 @@ def _solve_with_arrays(problem, index, options, presolve: PresolveResult | None,
         elif start is not None:
             vector = start_vector(form, problem, index, start)
     with timing.phase("solve"):
-        if presolve is not None and presolve.closes_gap(options.mip_gap):
-            report, values = _presolve_proven(form, vector, presolve, options)
-        elif presolve is not None and not highs_can_help(problem, presolve, options.time_limit_s):
-            report, values = _presolve_only(form, vector, presolve, options)
+        if presolve is not None and not highs_can_help(problem, presolve, options.time_limit_s):
+            objective = float(form.cost @ vector) + float(form.offset) if vector is not None else None
+            report, values = _presolve_answer(objective, presolve, options), vector
         else:
             report, values = _run_highs_keeping_better(form, problem, index, vector, presolve, options)
     return report, solution_from_vector(form, problem, index, values)
 
 
-def _presolve_answer(problem: Problem, index: ModelIndex, presolve: PresolveResult, options: SolverOptions):
-    """The report of the presolve's incumbent as the answer, without HiGHS: proven within the MIP gap by
-    the presolve's bound (``optimal`` within ``OPTIMAL_GAP``, else ``gap_limit``), or at the time limit
-    where too little time is left for HiGHS on a model this size."""
-    objective = network_cost(problem, index, presolve.incumbent)
+def _presolve_answer(objective: float | None, presolve: PresolveResult, options: SolverOptions) -> SolveReport:
+    """The report of the presolve's network (``objective``, None without one) as the answer, without
+    HiGHS: proven within the MIP gap by the presolve's bound (``optimal`` within ``OPTIMAL_GAP``, else
+    ``gap_limit``), or at the time limit where too little time is left for HiGHS on a model this size."""
     if presolve.closes_gap(options.mip_gap):
         bound = min(presolve.bound, objective)
         gap = relative_gap(objective, bound)
@@ -397,27 +397,6 @@ def _presolve_answer(problem: Problem, index: ModelIndex, presolve: PresolveResu
     report = presolve_report(objective, Status.TIME_LIMIT, "time limit reached in the presolve; HiGHS not run",
                              options.mip_gap)
     return combine_bounds(report, presolve.bound)
-
-
-def _presolve_only(form, vector, presolve: PresolveResult, options: SolverOptions):
-    """The presolve's incumbent as the answer when too little time is left for HiGHS."""
-    logger.info("HiGHS is not run: %.1fs are left, too little for a model this size", options.time_limit_s)
-    objective = float(form.cost @ vector) + float(form.offset) if vector is not None else None
-    report = presolve_report(
-        objective, Status.TIME_LIMIT, "time limit reached in the presolve; HiGHS not run", options.mip_gap
-    )
-    return combine_bounds(report, presolve.bound), vector
-
-
-def _presolve_proven(form, vector, presolve: PresolveResult, options: SolverOptions):
-    """The presolve's incumbent as the answer where its bound already proves it within the MIP gap:
-    ``optimal`` within ``OPTIMAL_GAP``, else ``gap_limit``."""
-    objective = float(form.cost @ vector) + float(form.offset)
-    bound = min(presolve.bound, objective)
-    gap = relative_gap(objective, bound)
-    logger.info("HiGHS is not run: the presolve's bound proves its incumbent within %.3g%%", 100 * gap)
-    return SolveReport.of(closed_status(gap), "the presolve's incumbent, within the MIP gap of its Lagrangian bound",
-                          objective, bound, options.mip_gap, PRESOLVE_SOLVER), vector
 
 
 def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveResult | None, options):

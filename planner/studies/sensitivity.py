@@ -302,12 +302,17 @@ def _after(task: SolveTask, *started_by: dict) -> SolveTask:
     return dataclasses.replace(task, start_networks=networks, start_from=())
 
 
+def _in_start_order(tasks: list[SolveTask]) -> list[int]:
+    """The tasks' positions, those started from others after every task started from nothing."""
+    return sorted(range(len(tasks)), key=lambda n: bool(tasks[n].start_from))
+
+
 def run_here(tasks: list[SolveTask]) -> list[dict]:
     """Solve the tasks one after another in this process, each after the tasks it starts from (the solves'
     log lines held back)."""
     rows: dict[int, dict] = {}
     with errors_only("planner"):  # the solves' progress and the model's warnings, shown once, not per point
-        for number in sorted(range(len(tasks)), key=lambda n: bool(tasks[n].start_from)):
+        for number in _in_start_order(tasks):
             task = tasks[number]
             rows[number] = solve_task(_after(task, *(rows[n] for n in task.start_from)))
     return [rows[number] for number in range(len(tasks))]
@@ -323,7 +328,7 @@ def run_on_dask(client, tasks: list[SolveTask]) -> list[dict]:
     starts from are done (a point's hybrid after that point's rivals, not after every point's); a worker
     that dies fails its solve (and those started from it) only. An interrupt cancels what is left."""
     futures = {}
-    for number in sorted(range(len(tasks)), key=lambda n: bool(tasks[n].start_from)):
+    for number in _in_start_order(tasks):
         task = tasks[number]
         futures[number] = client.submit(_solve_on_worker, task, *(futures[n] for n in task.start_from), pure=False)
     futures = [futures[number] for number in range(len(tasks))]
