@@ -359,6 +359,18 @@ def test_cli_lscp_out_of_reach_is_infeasible_and_exits_1(tmp_path):
                       "within the coverage distance 5: points 2 (1-based))"]
 
 
+def test_a_points_file_with_p_0_serves_lscp_and_asks_the_others_for_a_p(tmp_path):
+    """lscp ignores p, so a POINTS file made for it may say 0; pcenter needs --p for it."""
+    path = tmp_path / "cover.txt"
+    path.write_text("POINTS 2 2 0\n0 0 1\n10 0 1\n0 0\n10 0\n")
+    [row] = [json.loads(line) for line in invoke("bench", "lscp", str(path), "--coverage", "5").stdout.splitlines()]
+    assert (row["status"], row["objective"]) == ("optimal", 2.0)
+    result = invoke("bench", "pcenter", str(path))
+    assert result.exit_code == 2 and "p=0: open at least 1 site; pass another --p" in result.stderr
+    [row] = [json.loads(line) for line in invoke("bench", "pcenter", str(path), "--p", "1").stdout.splitlines()]
+    assert (row["status"], row["objective"]) == ("optimal", 10.0)
+
+
 # --- pmed1: the radius proven from both sides -------------------------------------------------------------
 PMED1 = SHARED_BENCHMARKS / "pmed" / "pmed1.txt"
 

@@ -13,7 +13,8 @@ weights, candidate sites and the distance between each pair. Two file formats gi
       x y                  # n_sites lines: a candidate site's coordinates
 
   :math:`d_{ij} = \lVert q_i - s_j \rVert_2`, the Euclidean distance in the coordinates' length
-  unit; ``p`` is the number of sites the instance was made for (the default of ``--p``). Every
+  unit; ``p`` is the number of sites the instance was made for (the default of ``--p``; 0 suits
+  ``lscp`` only, which opens as many sites as covering needs). Every
   |coordinate| is at most 1e15 (so distances stay finite), every weight at most ``MAX_WEIGHT``, and the
   n_demand × n_sites table must fit in the memory available (:mod:`planner.formats.tokens`).
 
@@ -84,6 +85,7 @@ def _points(tokens: list[str], path: Path) -> DistanceInstance:
     n_demand, n_sites, p = header_counts(
         tokens[1:], path, "the counts 'n_demand n_sites p' after 'POINTS'",
         ["the number of demand points (token 2)", "the number of sites (token 3)", "p (token 4)"],
+        minimum=[1, 1, 0],  # p = 0 for an lscp instance, which opens as many sites as covering needs
     )
     check_token_count(tokens[1:], 3 + 3 * n_demand + 2 * n_sites, path,
                       f"{n_demand} demand points 'x y w' and {n_sites} sites 'x y'", start=1)
