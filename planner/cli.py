@@ -853,6 +853,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
 def validate(data, model_path):
     """Check the model file and the data, print a summary of the instance; solves nothing."""
     from planner.inputs.config import read_model_config
+    from planner.inputs.prepare import memory_line
     from planner.pipeline import Timing, load_and_prepare
 
     _configure_logging(quiet=False)
@@ -872,6 +873,7 @@ def validate(data, model_path):
         click.echo(f"candidates  {type_id}: {int((problem.option_type == k).sum())} sites")
     size = problem.summary()
     click.echo(f"arcs        {size['arcs']:,} (demand pairs {size['demand_pairs']:,})")
+    click.echo(f"memory      {memory_line(size['arcs'])}")
     for message in [*screening.warnings, *rollout_warnings]:
         click.echo(f"warning     {message}")
     click.echo("ok          inputs are valid")
