@@ -288,7 +288,9 @@ def test_geopackage_layers_match_the_csvs(solved):
     for layer in (regions, sites, flows):
         assert layer.crs == "EPSG:4326"
     assert set(sites.geom_type) == {"Point"}
-    assert set(flows.geom_type) == {"LineString"}
+    assert set(flows.geom_type.dropna()) == {"LineString"} and flows.geometry.dropna().is_valid.all()
+    # a site serving the region it stands in: no line of one point (invalid to GIS tools), no geometry
+    assert flows.geometry.isna().tolist() == (flows["distance_km"] == 0).tolist() and flows.geometry.isna().any()
 
 
 def test_map_is_a_png(solved):

@@ -343,13 +343,13 @@ def test_the_unmet_label_compares_the_customers_demand_under_demand_factors():
 
 
 def test_gis_layers_split_crossing_lines_and_the_map_reads_ends_of_split_lines():
-    from planner.export.layers import split_at_antimeridian
+    from planner.export.layers import lines_for_gis
     from planner.export.static_map import line_ends
 
     lines = gpd.GeoDataFrame({"quantity": [1.0, 2.0]}, geometry=[LineString([(-179.95, -16.8), (179.39, -16.43)]),
                                                                  LineString([(177.4, -17.8), (178.4, -18.1)])],
                              crs="EPSG:4326")
-    split = split_at_antimeridian(lines)
+    split = lines_for_gis(lines)
     assert split["quantity"].tolist() == [1.0, 2.0] and split.crs == lines.crs
     assert [len(g.geoms) for g in split.geometry] == [2, 1]
     (x0, y0), (x1, y1) = line_ends(np.asarray(split.geometry.array, dtype=object))
@@ -357,6 +357,30 @@ def test_gis_layers_split_crossing_lines_and_the_map_reads_ends_of_split_lines()
     assert y0.tolist() == [-16.8, -17.8] and y1.tolist() == [-16.43, -18.1]
     (x0, _), _ = line_ends(np.array([None, LineString()], dtype=object))
     assert np.isnan(x0).all()
+
+
+def test_gis_lines_of_one_point_have_no_geometry_also_in_a_layer_split_at_the_antimeridian():
+    from planner.export.layers import lines_for_gis
+
+    for far in ((10.0, 50.0), (179.39, -16.43)):  # plain lines; a layer made multi-part by a crossing
+        lines = gpd.GeoDataFrame({"quantity": [1.0, 2.0, 3.0]}, geometry=[
+            LineString([(-179.95, -16.8), far]), LineString([(5.0, 45.0), (5.0, 45.0)]),
+            LineString([(179.9, 1.0), (179.9, 1.0)])], crs="EPSG:4326")
+        split = lines_for_gis(lines)
+        assert split.geometry.isna().tolist() == [False, True, True]
+        assert split.geometry.dropna().is_valid.all()
+
+
+def test_an_empty_layer_is_written_with_its_geometry_type(tmp_path):
+    import pyogrio
+
+    from planner.export.folder import write_gis_layer
+
+    empty = gpd.GeoDataFrame({"site_id": pd.Series([], dtype=object)}, geometry=[], crs="EPSG:4326")
+    write_gis_layer(empty, tmp_path / "n.gpkg", "sites", "Point")
+    write_gis_layer(empty, tmp_path / "n.gpkg", "flows", "LineString")
+    assert pyogrio.read_info(tmp_path / "n.gpkg", layer="sites")["geometry_type"] == "Point"
+    assert pyogrio.read_info(tmp_path / "n.gpkg", layer="flows")["geometry_type"] == "LineString"
 
 
 def test_the_summary_lists_every_product_also_where_no_region_demands_it():

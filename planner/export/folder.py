@@ -36,10 +36,10 @@ from planner.export.interactive_map import write_interactive_map
 from planner.export.layers import (
     flow_layer,
     inbound_layer,
+    lines_for_gis,
     region_layer,
     regions_for_gis,
     site_layer,
-    split_at_antimeridian,
     supplier_layer,
 )
 from planner.export.report import write_report
@@ -571,25 +571,30 @@ def _write_tables(run: Run, inputs: Inputs, staging: Path):
     regions, sites, flows = region_layer(run, inputs), site_layer(run), flow_layer(run)
     inbound = inbound_layer(run)
     for name, layer in (("regions", regions_for_gis(regions)), ("sites", sites),
-                        ("flows", split_at_antimeridian(flows)),
-                        ("inbound", None if inbound is None else split_at_antimeridian(inbound)),
+                        ("flows", lines_for_gis(flows)),
+                        ("inbound", None if inbound is None else lines_for_gis(inbound)),
                         ("suppliers", supplier_layer(run))):
         if layer is not None:
-            write_gis_layer(layer, staging / "network.gpkg", name)
+            write_gis_layer(layer, staging / "network.gpkg", name, EMPTY_LAYER_TYPE.get(name))
     return regions, sites, flows
 
 
 FULL_DISK_BYTES = 1 << 20  # free space below this when a GIS write fails: the disk is full
 
 
-def write_gis_layer(layer, path: Path, name: str) -> None:
-    """``layer`` into the GeoPackage ``path``; a failure of the GIS library's (its own error types, no
-    errno) on a disk with almost no space left is the OSError it is (a full disk had been an internal
-    error: 'Failed to commit transaction')."""
+EMPTY_LAYER_TYPE = {"sites": "Point", "flows": "LineString", "inbound": "LineString", "suppliers": "Point"}
+
+
+def write_gis_layer(layer, path: Path, name: str, empty_type: str | None = None) -> None:
+    """``layer`` into the GeoPackage ``path``, declared of geometry type ``empty_type`` where it has no
+    row (a GIS library cannot tell an empty layer's type and writes 'Unknown'); a failure of the GIS
+    library's (its own error types, no errno) on a disk with almost no space left is the OSError it is
+    (a full disk had been an internal error: 'Failed to commit transaction')."""
+    declared = {"geometry_type": empty_type} if empty_type is not None and not len(layer) else {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            layer.to_file(path, layer=name, driver="GPKG")
+            layer.to_file(path, layer=name, driver="GPKG", **declared)
     except Exception as error:
         if isinstance(error, OSError) or shutil.disk_usage(path.parent).free >= FULL_DISK_BYTES:
             raise

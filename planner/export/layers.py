@@ -77,14 +77,18 @@ def flow_layer(run: Run) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(flows.copy(), geometry=geometry, crs=LONLAT)
 
 
-def split_at_antimeridian(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def lines_for_gis(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A layer of two-point lon/lat lines (flows, inbound) for GIS files: the lines that cross the
-    antimeridian split there (:func:`lonlat_lines`). The maps draw the layers as they are, shifting
+    antimeridian split there (:func:`lonlat_lines`), and a line whose two ends are one point (a site
+    serving the region it stands in) without a geometry: a line of one point is invalid to GIS tools
+    (QGIS's validity check, PostGIS ``ST_IsValid``). The maps draw the layers as they are, shifting
     longitudes themselves."""
     geoms = np.asarray(lines.geometry.array, dtype=object) if len(lines) else np.zeros(0, dtype=object)
     if not len(geoms) or not (shapely.get_num_coordinates(geoms) == 2).all():
         return lines
-    split = lonlat_lines(shapely.get_coordinates(geoms).reshape(-1, 2, 2))
+    ends = shapely.get_coordinates(geoms).reshape(-1, 2, 2)
+    split = lonlat_lines(ends)
+    split[(ends[:, 0] == ends[:, 1]).all(axis=1)] = None
     return gpd.GeoDataFrame(lines.drop(columns=lines.geometry.name), geometry=list(split), crs=lines.crs)
 
 
