@@ -814,9 +814,11 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     currency = summary["currency"]
     if "evaluation_status" in summary:
         study = summary.get("stochastic") or summary.get("rollout") or {}
+        below = ("part of the study's solution, not solved again alone" if summary["evaluation_status"] is None
+                 else f"fixed and evaluated: {summary['evaluation_status']}, gap "
+                 f"{gap_text(summary['evaluation_mip_gap'], 3)}")
         click.echo(f"status      {summary['status']} (the study above: {study.get('status')}, gap "
-                   f"{gap_text(study.get('mip_gap'), 3)}; the network below, fixed and evaluated: "
-                   f"{summary['evaluation_status']}, gap {gap_text(summary['evaluation_mip_gap'], 3)})")
+                   f"{gap_text(study.get('mip_gap'), 3)}; the network below, {below})")
     else:
         click.echo(f"status      {summary['status']} (gap {gap_text(summary['mip_gap'], 3)}, "
                    f"tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")

@@ -278,6 +278,12 @@ def test_a_study_stopped_at_its_limit_is_not_called_optimal(tmp_path):
                   summary, tmp_path)
     assert summary["status"] == "optimal" and summary["evaluation_status"] == "optimal"
     assert summary["mip_gap"] == 0.0 and summary["best_bound"] == 100.0
+    # a rollout's view is a period of its plan, not solved again: no evaluation, the study's status and gap
+    summary = {"status": "gap_limit", "mip_gap": None, "best_bound": None}
+    _write_extras((ExtraOutput(key="rollout", block={"status": "gap_limit", "mip_gap": 0.0094}, files={}, section="",
+                               evaluated=False),), summary, tmp_path)
+    assert summary == {"status": "gap_limit", "mip_gap": 0.0094, "best_bound": None, "rollout": summary["rollout"],
+                       "evaluation_status": None, "evaluation_mip_gap": None, "evaluation_best_bound": None}
     assert weakest_status(["gap_limit", "optimal"]) == "gap_limit"
     assert weakest_status(["time_limit", "gap_limit"]) == "time_limit"
     assert weakest_status(["optimal", "infeasible"]) == "infeasible"
@@ -303,6 +309,10 @@ def test_the_report_pairs_each_gap_with_its_own_objective():
     rollout.pop("stochastic")
     title = report_title("m", rollout, "cost 1 USD/yr")
     assert "the study's gap 0.84%" in title and "its network evaluated: cost 1 USD/yr, gap 0.00%" in title
+    sliced = {**rollout, "evaluation_status": None, "evaluation_mip_gap": None, "evaluation_best_bound": None}
+    assert report_title("m", sliced, "cost 1 USD/yr").endswith("(the study's gap 0.84%); its network: cost 1 USD/yr")
+    assert [label for label, _ in _objective_rows(sliced, 0, "USD/yr")][3:] == [
+        "its network (part of the study's solution): cost"]
     # the rollout's objective is a present value over its periods, not per year (it read "149,385,749.43 EUR/yr")
     units = {"objective": "currency: expected present value over the periods + cvar_weight × CVaR"}
     rollout["rollout"].update(objective=149_385_749.43, best_bound=148_000_000.0, units=units)

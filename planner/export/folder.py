@@ -74,6 +74,7 @@ class ExtraOutput:
     files: dict[str, Any]
     section: str
     view: str | None = None  # what the maps and tables show, when not the plain solve
+    evaluated: bool = True  # the view's network solved again alone (False: a slice of the study's solution)
 
 
 def is_planner_output(folder: Path) -> bool:
@@ -624,7 +625,10 @@ def _write_extras(extras: tuple[ExtraOutput, ...], summary: dict[str, Any], stag
     limit is never called optimal. Where the study's status is the weaker, the top-level gap is the
     study's too and the top-level bound none (the study's bound is of its own objective, in its
     block); the evaluation's gap and bound go to ``evaluation_mip_gap`` and ``evaluation_best_bound``.
-    A status beside a gap of another run read "time_limit (gap 0.000%)"."""
+    A status beside a gap of another run read "time_limit (gap 0.000%)". Where the view is a slice of the
+    study's solution, not solved again (``evaluated`` False: a rollout's last period), there is no
+    evaluation: its three keys are None and the top-level status and gap are the study's (an evaluation
+    status "gap_limit" with no gap had been copied from the study)."""
     for extra in extras:
         for name, content in extra.files.items():
             if isinstance(content, bytes):
@@ -635,7 +639,10 @@ def _write_extras(extras: tuple[ExtraOutput, ...], summary: dict[str, Any], stag
         if extra.view:
             summary["view"] = extra.view
         if isinstance(extra.block.get("status"), str):
-            evaluation = {key: summary.get(key) for key in ("status", "mip_gap", "best_bound")}
+            evaluation = {key: summary.get(key) if extra.evaluated else None
+                          for key in ("status", "mip_gap", "best_bound")}
+            if not extra.evaluated:
+                summary["status"] = extra.block["status"]
             for key, value in evaluation.items():
                 summary.setdefault(f"evaluation_{key}", value)
             summary["status"] = weakest_status([summary["status"], extra.block["status"]])

@@ -513,8 +513,10 @@ def report_title(name: str, summary: dict, measured: str) -> str:
     status = summary.get("status")
     if "evaluation_status" not in summary:
         return f"{name}: {status}, {measured}, gap {gap_text(summary.get('mip_gap'), 2)}"
-    return (f"{name}: {status} (the study's gap {gap_text(_study_block(summary).get('mip_gap'), 2)}); its network "
-            f"evaluated: {measured}, gap {gap_text(summary.get('evaluation_mip_gap'), 2)}")
+    study = f"{name}: {status} (the study's gap {gap_text(_study_block(summary).get('mip_gap'), 2)})"
+    if summary["evaluation_status"] is None:  # a slice of the study's solution (a rollout's period)
+        return f"{study}; its network: {measured}"
+    return f"{study}; its network evaluated: {measured}, gap {gap_text(summary.get('evaluation_mip_gap'), 2)}"
 
 
 def _study_block(summary: dict) -> dict:
@@ -532,12 +534,15 @@ def _objective_rows(summary: dict, digits: int, unit: str) -> list[list[str]]:
                 ["gap", pct(summary.get("mip_gap"), 3)]]
     study = _study_block(summary)
     study_unit = _study_unit(study, unit, summary.get("currency") or "")
-    return [["the study's objective", num(study.get("objective"), digits, study_unit)],
+    rows = [["the study's objective", num(study.get("objective"), digits, study_unit)],
             ["the study's best bound", num(study.get("best_bound"), digits, study_unit)],
-            ["the study's gap", pct(study.get("mip_gap"), 3)],
-            ["its network evaluated: objective", num(summary.get("objective"), digits, unit)],
-            ["its network evaluated: best bound", num(summary.get("evaluation_best_bound"), digits, unit)],
-            ["its network evaluated: gap", pct(summary.get("evaluation_mip_gap"), 3)]]
+            ["the study's gap", pct(study.get("mip_gap"), 3)]]
+    if summary["evaluation_status"] is None:  # a slice of the study's solution (a rollout's period)
+        return rows + [["its network (part of the study's solution): cost", num(summary.get("objective"), digits,
+                                                                                 unit)]]
+    return rows + [["its network evaluated: objective", num(summary.get("objective"), digits, unit)],
+                   ["its network evaluated: best bound", num(summary.get("evaluation_best_bound"), digits, unit)],
+                   ["its network evaluated: gap", pct(summary.get("evaluation_mip_gap"), 3)]]
 
 
 def _study_unit(study: dict, unit: str, currency: str) -> str:
@@ -558,7 +563,7 @@ def _solver_section(summary: dict) -> str:
     rows = [
         ["status", f"<strong>{esc(summary.get('status'))}</strong>"],
         *([["status of the network's evaluation (network fixed)", esc(summary["evaluation_status"])]]
-          if "evaluation_status" in summary else []),
+          if summary.get("evaluation_status") is not None else []),
         ["termination", esc(summary.get("termination"))],
         *_objective_rows(summary, digits, objective_unit),
         ["gap tolerance", pct(summary.get("mip_gap_tolerance"), 3)],

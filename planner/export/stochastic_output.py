@@ -46,4 +46,5 @@ def rollout_output(plan) -> ExtraOutput:
         files={"periods.csv": table, "timeline.png": timeline_png(table, types), "periods_map.png": maps},
         section=rollout_section(block, table, types, plan.rp.problem.currency, maps_png=maps),
         view=plan.view,
+        evaluated=False,  # the view is one period of the optimum's plan, not solved again alone
     )
