@@ -1225,12 +1225,14 @@ def pareto_command(data, model_path, points, out, time_limit, mip_gap, threads, 
 def _alternative_line(row) -> str:
     """One network of ``planner alternatives``: cost, distance, the real status and gap of its solves, changes."""
     from planner.solver.outcome import gap_text
+    from planner.studies.mga import site_list_text
 
     name = "optimum" if row.alternative == 0 else f"alternative {row.alternative}"
     solves = f"{row.status}, gap {gap_text(row.mip_gap)}"
     if row.alternative:
         solves = f"diversity {row.diversity_status}, gap {gap_text(row.diversity_gap)}; cost {solves}"
-    changes = f"opened [{row.sites_opened}] closed [{row.sites_closed}] retyped [{row.sites_retyped}]"
+    changes = (f"opened [{site_list_text(row.sites_opened)}] closed [{site_list_text(row.sites_closed)}] "
+               f"retyped [{site_list_text(row.sites_retyped)}]")
     return (f"{name:14} cost {row.audited_cost:,.0f} ({row.above_optimum_pct:+.2f}%), {row.distance_to_optimum} "
             f"options differ ({solves})" + ("" if row.alternative == 0 else f": {changes}"))
 

@@ -39,9 +39,9 @@ def test_ten_percent_slack_finds_the_two_end_sites(tmp_path):
     result = near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.10, count=5)
     table = result.table
     assert table["audited_cost"].tolist() == pytest.approx([OPTIMUM, END_SITE, END_SITE])
-    assert table.loc[0, "sites_opened"] == ""
-    assert sorted(table.loc[1:, "sites_opened"]) == ["A:plant", "C:plant"]
-    assert table.loc[1:, "sites_closed"].tolist() == ["B:plant", "B:plant"]
+    assert table.loc[0, "sites_opened"] == "[]"
+    assert sorted(table.loc[1:, "sites_opened"]) == ['[["A", "plant"]]', '[["C", "plant"]]']
+    assert table.loc[1:, "sites_closed"].tolist() == ['[["B", "plant"]]', '[["B", "plant"]]']
     assert table["distance_to_optimum"].tolist() == [0, 2, 2]
     assert table.loc[2, "min_distance_to_earlier"] == 2
     assert table["within_slack"].all() and table["audit_passed"].all()
@@ -172,3 +172,15 @@ def test_an_alternative_cheaper_than_a_time_limited_optimum_is_noted():
     assert "lower --mip-gap" in _cheaper_than_the_first(table.assign(status=["gap_limit", "optimal", "optimal"]))
     tie = table.assign(audited_cost=[100.0, 101.0, 100.0 - 1e-12])  # one network costed twice
     assert _cheaper_than_the_first(tie) is None
+
+
+def test_site_lists_round_trip_ids_with_separators():
+    """Joined with ';' and ':', an id 'P;Q' next to 'x:y' had read back as three mangled entries."""
+    import json
+
+    from planner.studies.mga import site_list, site_list_text
+
+    entries = [["P;Q", "central_plant"], ["x:y", "micro"], ['a "b"', "plant"]]
+    assert json.loads(site_list(entries)) == entries
+    assert site_list_text(site_list(entries)) == 'P;Q (central_plant), x:y (micro), a "b" (plant)'
+    assert site_list_text(site_list([["S", "micro", "plant"]])) == "S (micro>plant)"

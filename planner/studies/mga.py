@@ -17,6 +17,7 @@ ends without any network ends the search; the networks found before it are kept 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from dataclasses import dataclass
 
@@ -134,14 +135,26 @@ def hamming(a: Run, b: Run) -> int:
     return int(np.sum(a.solution.open != b.solution.open))
 
 
-def differences(base: Run, other: Run) -> tuple[list[str], list[str], list[str]]:
-    """Sites opened, closed and retyped in ``other`` relative to ``base`` ("site:type" / "site:old>new")."""
+def differences(base: Run, other: Run) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    """Sites opened, closed and retyped in ``other`` relative to ``base``: ``[site, type]`` each
+    (retyped: ``[site, old type, new type]``), sorted."""
     before = dict(open_keys(base))
     after = dict(open_keys(other))
-    opened = sorted(f"{s}:{t}" for s, t in after.items() if s not in before)
-    closed = sorted(f"{s}:{t}" for s, t in before.items() if s not in after)
-    retyped = sorted(f"{s}:{before[s]}>{after[s]}" for s in after if s in before and before[s] != after[s])
+    opened = sorted([str(s), str(t)] for s, t in after.items() if s not in before)
+    closed = sorted([str(s), str(t)] for s, t in before.items() if s not in after)
+    retyped = sorted([str(s), str(before[s]), str(after[s])] for s in after if s in before and before[s] != after[s])
     return opened, closed, retyped
+
+
+def site_list(entries: list[list[str]]) -> str:
+    """A site list of :func:`differences` as the JSON text of ``alternatives.csv``: a site id may hold any
+    character (joined with ';' and ':', 'P;Q:central_plant' could not be split back)."""
+    return json.dumps(entries, ensure_ascii=False)
+
+
+def site_list_text(text: str) -> str:
+    """The JSON of :func:`site_list` for people: 'A (plant), B (micro>plant)'."""
+    return ", ".join(f"{entry[0]} ({'>'.join(entry[1:])})" for entry in json.loads(text))
 
 
 def cost_budget(optimum: float, slack: float) -> float:
@@ -179,9 +192,9 @@ def alternatives_table(networks: list[Alternative], budget: float) -> pd.DataFra
                 **{f"n_{t}": n for t, n in run.tables.facility_counts(run.problem.type_ids).items()},
                 "distance_to_optimum": hamming(run, optimum),
                 "min_distance_to_earlier": min(earlier) if earlier else None,
-                "sites_opened": ";".join(opened),
-                "sites_closed": ";".join(closed),
-                "sites_retyped": ";".join(retyped),
+                "sites_opened": site_list(opened),
+                "sites_closed": site_list(closed),
+                "sites_retyped": site_list(retyped),
                 "audit_passed": run.audit.passed,
             }
         )
