@@ -220,6 +220,9 @@ def region_names(regions: pd.DataFrame) -> dict[str, str]:
     return dict(zip(ids, names, strict=True)) if (ids != names).any() else {}
 
 
+COVERAGE_POINTS = 50  # distances of a coverage curve, in coverage.csv and summary.json alike
+
+
 @dataclass(frozen=True)
 class ResultTables:
     """The solution tables; ``inbound`` only with suppliers."""
@@ -342,21 +345,24 @@ class ResultTables:
             })
         return rows
 
-    def coverage_curve(self, points: int = 50) -> pd.DataFrame:
-        """Per product, the share of its demand served within d km for ``points`` distances d from 0 to
-        the longest delivery (``product, distance_km, share_within``; unmet demand is never within)."""
+    def coverage_curve(self, points: int = COVERAGE_POINTS) -> pd.DataFrame:
+        """Per product with demand, the share of its demand served within d km for ``points`` distances d
+        from 0 to the longest delivery (``product, distance_km, share_within``; unmet demand is never
+        within): one row at 0 km where every delivery is 0 km long, or where none is made (share 0)."""
         demand = self.regions.groupby("product")["demand"].sum()
         parts = []
-        for product, flows in self.flows.groupby("product"):
+        for product, total in demand[demand > 0].items():
+            flows = self.flows[self.flows["product"] == product] if len(self.flows) else self.flows
+            if not len(flows):
+                parts.append(pd.DataFrame({"product": [product], "distance_km": [0.0], "share_within": [0.0]}))
+                continue
             order = np.argsort(flows["distance_km"].to_numpy(), kind="stable")
             km = flows["distance_km"].to_numpy()[order]
             served = np.cumsum(flows[served_column(flows)].to_numpy()[order])
-            grid = np.linspace(0.0, float(km[-1]) if len(km) else 0.0, points)
+            grid = np.linspace(0.0, float(km[-1]), points) if km[-1] > 0 else np.zeros(1)
             count = np.searchsorted(km, grid, side="right")
             within = np.where(count > 0, served[np.maximum(count - 1, 0)], 0.0)
-            total = float(demand.get(product, 0.0))
-            parts.append(pd.DataFrame({"product": product, "distance_km": grid,
-                                       "share_within": within / total if total > 0 else np.nan}))
+            parts.append(pd.DataFrame({"product": product, "distance_km": grid, "share_within": within / total}))
         columns = ["product", "distance_km", "share_within"]
         return _with_units(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns))
 

@@ -221,6 +221,17 @@ def test_coverage_curve_steps_at_each_delivery():
     assert curve["share_within"].tolist() == [0.0, 0.5, 1.0]
 
 
+def test_coverage_curve_of_no_delivery_and_of_deliveries_all_0_km_is_one_point():
+    from planner.results import ResultTables
+
+    regions = pd.DataFrame({"region_id": ["a", "b", "a"], "product": ["x", "x", "y"], "demand": [3.0, 1.0, 2.0],
+                            "served": [3.0, 0.0, 0.0], "unmet": [0.0, 1.0, 2.0]})
+    flows = pd.DataFrame({"region_id": ["a"], "product": ["x"], "distance_km": [0.0], "quantity": [3.0]})
+    curve = ResultTables(sites=pd.DataFrame(), flows=flows, regions=regions).coverage_curve()
+    # x: every delivery 0 km (50 equal rows had been written); y: demand, no delivery (no row had been)
+    assert curve.values.tolist() == [["x", 0.0, 0.75], ["y", 0.0, 0.0]]
+
+
 # CLI ----------------------------------------------------------------------------------------------------
 SERVICE_TYPES = """[facility_types.plant]
 opening_cost_per_yr = 100.0
@@ -253,6 +264,8 @@ def test_cli_writes_the_share_and_the_curve(tmp_path):
     flows = pd.read_csv(tmp_path / "out" / "flows.csv")
     for km, share in summary["service"]["coverage_curve"]["standard"]:  # each point as flows.csv gives it
         assert share == pytest.approx(flows.loc[flows["distance_km"] <= km, "quantity"].sum() / 30.0)
+    # the same curve in both files (summary.json had 21 distances, coverage.csv 50)
+    assert summary["service"]["coverage_curve"]["standard"] == curve[["distance_km", "share_within"]].values.tolist()
     assert "Service level and coverage curve" in (tmp_path / "out" / "report.html").read_text()
 
 

@@ -65,11 +65,12 @@ def measure_unit(unit: str, kind: str, currency: str) -> str:
     return kind_unit(unit, kind).replace("currency", currency)
 
 
-def service_block(run: Run, points: int = 21) -> dict[str, Any]:
+def service_block(run: Run) -> dict[str, Any]:
     """``levels``: each product's service level with its achieved share; ``coverage_curve``: per
-    product, [distance_km, share of demand served within it] at ``points`` distances (not rounded: the
-    last, the longest delivery, rounded down had a share of 1 that flows.csv gives only at the full figure)."""
-    curve = run.tables.coverage_curve(points)
+    product, [distance_km, share of demand served within it] at the distances of ``coverage.csv`` (not
+    rounded: the last, the longest delivery, rounded down had a share of 1 that flows.csv gives only at
+    the full figure)."""
+    curve = run.tables.coverage_curve()
     return {
         "levels": run.tables.service_levels(run.problem),
         "coverage_curve": {
