@@ -262,3 +262,18 @@ def test_demand_beyond_every_site_is_warned_about_by_every_solve(tmp_path, defau
         screening = screen_problem(prepare_problem(config, inputs))
     assert any("what all candidate sites can make at their largest" in warning for warning in screening.warnings)
     assert "goes unmet whatever is built" in caplog.text
+
+
+def test_scenarios_each_within_capacity_are_not_called_short_of_it():
+    """Two scenarios of 300 units in different regions against 400 of capacity: each is served in full.
+    The warning had summed each region's largest demand over the scenarios (600) and said a third goes
+    unmet whatever is built; a scenario of 500 is short, and the warning names its demand."""
+    from planner.inputs.screen import hardest_cell_view, screen_problem
+    from tests.builders import dense_problem
+
+    problem = dense_problem([300.0, 300.0], [1.0, 1.0], [200.0, 200.0], [[1.0, 1.0], [1.0, 1.0]], penalty=50.0)
+    cells = np.array([[[300.0], [0.0]], [[0.0], [300.0]]])
+    assert screen_problem(hardest_cell_view(problem, cells)[0], cells).warnings == []
+    cells[1, 0, 0] = 200.0  # scenario 2 now asks for 500
+    [warning] = screen_problem(hardest_cell_view(problem, cells)[0], cells).warnings
+    assert warning.startswith("the demand of the scenario (or period) asking for most (500 units/yr) is 1.25× what")

@@ -152,6 +152,15 @@ def test_adoption_needs_one_number_per_period(tmp_path):
 
 
 
+def test_an_adoption_of_0_in_every_period_and_a_pilot_named_twice_are_refused():
+    """Both had been solved without a word ('optimal, present value 0' for a rollout with no demand)."""
+    message = config_error((None, "[rollout]\nadoption = [0.0, 0.0, 0.0]"))
+    assert "key 'rollout.adoption'" in message and "every period's adoption is 0" in message
+    message = config_error((None, '[rollout]\npilot_regions = ["T01", "T02", "T01"]\npilot_periods = 1'))
+    assert "key 'rollout.pilot_regions'" in message and "T01 listed more than once" in message
+    assert config_error((None, "[rollout]\nadoption = [0.0, 0.5]\nbroken = 1")).find("adoption") < 0  # 0 first: fine
+
+
 def test_adoption_without_periods_gives_their_number():
     """A model with ``adoption`` and no ``periods`` was refused ("3 numbers for 1 periods"), also beside
     ``--periods 3``: the list's length is the number of periods."""

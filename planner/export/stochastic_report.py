@@ -102,8 +102,9 @@ def stochastic_section(block: dict, table: pd.DataFrame, currency: str) -> str:
         "(flows, unmet demand and, for microfactories, modules added at a premium). The mean-value plans "
         "are the deterministic optimum for the expected demand with only the central or only the "
         "microfactory types, or all types (hybrid); the stochastic optimum weighs all scenarios. "
-        "VSS and EVPI are exact for optimal solves; with gaps, RP is started from the EEV solution and "
-        "each WS solve from RP, so both stay ≥ 0, but they are known only to within the gaps shown.</p>"
+        "VSS and EVPI are exact for optimal solves; with gaps, RP is started from the cheapest of the "
+        "mean-value plans (EEV and the strategies') and each WS solve from RP, so both stay ≥ 0 and RP is "
+        "never dearer than a strategy beside it, but they are known only to within the gaps shown.</p>"
     )
     chart = cost_distribution_chart(table, block, currency)
     return (

@@ -20,6 +20,7 @@ import tomllib
 import types
 import typing
 import unicodedata
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -479,6 +480,9 @@ class RolloutConfig(_Strict):
         if adoption is not None and periods is not None and len(adoption) != periods:
             raise ValueError(f"{len(adoption)} numbers for {periods} periods; give one per period (or set "
                              "rollout.periods to their number)")
+        if adoption and not any(adoption):
+            raise ValueError("every period's adoption is 0, so no period has demand and nothing is worth building; "
+                             "give the share of the demand reached in each period (e.g. [0.3, 0.7, 1.0])")
         return adoption
 
     @field_validator("pilot_regions", mode="before")
@@ -487,6 +491,14 @@ class RolloutConfig(_Strict):
         """Ids written as whole numbers (``[1, 3]``) are the regions "1" and "3" (ids are read as text)."""
         if isinstance(pilot_regions, list | tuple):
             return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in pilot_regions]
+        return pilot_regions
+
+    @field_validator("pilot_regions")
+    @classmethod
+    def _each_pilot_once(cls, pilot_regions: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted(r for r, count in Counter(pilot_regions).items() if count > 1)
+        if repeated:
+            raise ValueError(f"{truncated(repeated)} listed more than once; name each test market once")
         return pilot_regions
 
     @field_validator("pilot_periods")

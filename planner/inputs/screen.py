@@ -31,13 +31,14 @@ class Screening:
     warnings: list[str] = field(default_factory=list)
 
 
-def screen_problem(problem: Problem) -> Screening:
+def screen_problem(problem: Problem, cells: np.ndarray | None = None) -> Screening:
     """Reject instances that cannot be feasible or that the solver cannot solve reliably; report
-    regions no facility can reach."""
+    regions no facility can reach. ``cells`` (N, R, P): a study's demand cells, ``problem`` their
+    :func:`hardest_cell_view` (the capacity warning is of the cell asking for most)."""
     check_numerics(problem)
     screening = check_reach(problem)
     check_capacity(problem)
-    warn_capacity_short(problem, screening)
+    warn_capacity_short(problem, screening, cells)
     check_material_supply(problem)
     check_capacity_in_reach(problem)
     check_single_source_sizes(problem)
@@ -150,15 +151,18 @@ def check_reach(problem: Problem) -> Screening:
     return Screening(unreachable=unreachable, warnings=warnings)
 
 
-def warn_capacity_short(problem: Problem, screening: Screening) -> None:
+def warn_capacity_short(problem: Problem, screening: Screening, cells: np.ndarray | None = None) -> None:
     """A warning (into ``screening``) where all demand is more than every candidate site can make at its
     largest, one type per site: at least that share goes unmet whatever is built. ``planner init`` said so,
-    a solve of the same data did not (and read 'optimal' with 46 % served)."""
-    demand = float(problem.demand.sum())
+    a solve of the same data did not (and read 'optimal' with 46 % served). With a study's ``cells``
+    (N, R, P), the demand of the cell asking for most: the sum of each region's largest over the cells,
+    which no one scenario asks for, had been called short of capacity where every scenario was served."""
+    demand = float(problem.demand.sum()) if cells is None else float(cells.sum(axis=(1, 2)).max(initial=0.0))
     capacity = float(site_capacities(problem).sum()) if problem.n_options else 0.0
     if not demand > capacity > 0:
         return
-    message = (f"the demand ({demand:,.0f} units/yr) is {demand / capacity:.3g}× what all candidate sites can make "
+    whose = "the demand" if cells is None else "the demand of the scenario (or period) asking for most"
+    message = (f"{whose} ({demand:,.0f} units/yr) is {demand / capacity:.3g}× what all candidate sites can make "
                f"at their largest ({capacity:,.0f} units/yr): at least {1 - capacity / demand:.1%} of it goes unmet "
                "whatever is built; scale the demand (the products' demand_rate; planner init --demand-rate) or "
                "raise max_modules and module_capacity_per_yr")

@@ -9,7 +9,8 @@ each strategy.
 * **VSS** = EEV − RP ≥ 0, **EVPI** = RP − WS ≥ 0.
 
 Both inequalities hold for optimal solves; with gaps they are kept by construction: RP is started
-from the EEV solution (so it is never worse than EEV) and each WS solve is started from RP's
+from the cheapest of the EEV solution and the role strategies' plans (so it is never worse than EEV
+or a strategy shown beside it) and each WS solve is started from RP's
 solution of its scenario (so WS is never worse than RP scenario by scenario). The gaps are reported
 beside the values.
 

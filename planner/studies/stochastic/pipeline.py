@@ -80,7 +80,7 @@ def screen_scenarios(problem: Problem, scenarios: Scenarios, base_demand: np.nda
 
     view, hardest = hardest_cell_view(problem, scenarios.demand)
     try:
-        return screen_problem(view)
+        return screen_problem(view, scenarios.demand)
     except InfeasibleError as error:
         if base_demand is not None:  # fails on the data's own demand too where the scenarios are not the cause
             screen_problem(dataclasses.replace(problem, demand=base_demand))

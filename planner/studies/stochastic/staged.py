@@ -200,9 +200,10 @@ def _screen_cells(problem, demand: np.ndarray, scenario_ids) -> object:
     any demand (counts, forced sites: no cell is the cause)."""
     from planner.inputs.screen import hardest_cell_view, screen_problem
 
-    view, hardest = hardest_cell_view(problem, demand.reshape(-1, *demand.shape[2:]))
+    cells = demand.reshape(-1, *demand.shape[2:])
+    view, hardest = hardest_cell_view(problem, cells)
     try:
-        return screen_problem(view)
+        return screen_problem(view, cells)
     except InfeasibleError as error:
         if np.isfinite(problem.unmet_penalty).all():  # not the demand that must be served: no cell to blame
             raise
