@@ -67,7 +67,7 @@ def test_alternatives_command_writes_folders_table_and_map(tmp_path):
     )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "alternatives.csv", keep_default_na=False)
-    assert len(table) == 2
+    assert len(table) == 2 and set(table["currency"]) == {"USD"}  # the costs' currency, in the file itself
     assert (out / "alternatives.png").stat().st_size > 0
     for folder in table["folder"]:
         assert (out / folder / "summary.json").is_file()

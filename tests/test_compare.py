@@ -144,7 +144,7 @@ def test_compare_command_writes_csv_and_html(tmp_path):
     assert result.exit_code == 0, result.output
     assert "value of decentralisation: 100 USD/yr (45.45%)" in result.output
     rows = pd.read_csv(out / "compare.csv")
-    assert list(rows["variant"]) == ["central_only", "micro_only", "hybrid"]
+    assert list(rows["variant"]) == ["central_only", "micro_only", "hybrid"] and set(rows["currency"]) == {"USD"}
     assert json.loads((out / "value.json").read_text())["value_of_decentralisation"]["absolute"] == pytest.approx(100)
     page = (out / "compare.html").read_text()
     assert "Value of decentralisation" in page and "data:image/png;base64" in page
@@ -245,6 +245,7 @@ def test_interval_in_millions_and_without_bounds():
     assert money_range(1_234.0, 5_678.0, "EUR") == "1,234–5,678 EUR/yr"
     assert number_text(3.444e8, "currency/yr") == "344,400,000" and number_text(float("nan")) == "–"
     assert number_text(0.0144, "fraction") == "1.44 %"
+    assert number_text(62.6298, "km") == "62.6" and number_text(187.2, "km") == "187"  # km as the service table
     rows = interval_rows([110.0, 130.0, 90.0], [float("nan"), 120.0, 85.0])
     decision = decide(rows)
     assert decision["savings"][0]["at_least"] is None and not decision["decided"]

@@ -92,7 +92,7 @@ products = { standard = { cost_per_unit = 1.5, co2_kg_per_unit = 2.0 } }
                                        "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "pareto.csv", keep_default_na=False)
-    assert len(table) == 3 and (out / "pareto.png").stat().st_size > 0
+    assert len(table) == 3 and (out / "pareto.png").stat().st_size > 0 and set(table["currency"]) == {"USD"}
     for folder in table["folder"]:
         assert (out / folder / "summary.json").is_file()
     assert "least_co2" in result.output

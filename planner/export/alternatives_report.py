@@ -35,6 +35,7 @@ def write_alternatives(result, out: Path, sources: dict, warnings_seen: list[str
             for a in result.networks
         ]
         table = result.table.copy()
+        table["currency"] = result.networks[0].run.problem.currency  # of every cost column: the file names it
         table["folder"] = write_run_folders(staging, "networks", runs, result.inputs, sources, warnings_seen)
         table.to_csv(staging / "alternatives.csv", index=False)
         draw_side_by_side(result, staging / "alternatives.png")

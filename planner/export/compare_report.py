@@ -111,6 +111,8 @@ def number_text(value, unit: str | None = None) -> str:
         return "∞" if value > 0 else "−∞"
     if unit == "fraction":
         return f"{100 * value:,.2f} %"
+    if unit == "km":  # as the service table beside it (62.6298 km had stood next to 187)
+        return figure_text(value)
     if value.is_integer() or abs(value) >= 100:
         return f"{value:,.0f}".replace("-", "−")
     return f"{value:,.4f}".rstrip("0").rstrip(".").replace("-", "−")
@@ -529,7 +531,7 @@ def write_comparison(comparison: Comparison, out: Path, extra_sections=(), extra
     out = Path(out)
     comparison = with_names(comparison)
     with staged_folder(out) as staging:
-        comparison.rows.to_csv(staging / "compare.csv", index=False)
+        comparison.rows.assign(currency=_currency(comparison)).to_csv(staging / "compare.csv", index=False)
         images = {}
         if comparison.regions is not None:
             comparison.regions.to_csv(staging / "compare_regions.csv", index=False)

@@ -27,6 +27,7 @@ def write_frontier(frontier, out: Path, sources: dict, warnings_seen: list[str],
             for p in frontier.points
         ]
         table = frontier.table.copy()
+        table["currency"] = frontier.points[0].run.problem.currency  # of every cost column: the file names it
         table["folder"] = write_run_folders(staging, "points", runs, frontier.inputs, sources, warnings_seen)
         table.to_csv(staging / "pareto.csv", index=False)
         draw_frontier(table, frontier.points[0].run.problem.currency, staging / "pareto.png")

@@ -147,6 +147,9 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
             "demand": "units/yr",
             "service": "shares are fractions of each product's demand; distances in km",
             "timing": "s",
+            "mip_gap": "fraction of the objective (0.01 = 1 %)",
+            "mip_gap_tolerance": "fraction of the objective (0.01 = 1 %)",
+            "solver.solve_s": "s",
         },
     }
     return clean_for_json(summary)
