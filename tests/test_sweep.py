@@ -78,6 +78,7 @@ def test_carbon_price_sweep_on_two_workers(tmp_path, cluster):
     assert (out / "sweep_results.png").stat().st_size > 0 and (out / "facility_mix.png").stat().st_size > 0
     csv = pd.read_csv(out / "sweep.csv")
     assert list(csv.columns[:3]) == ["scenario", "carbon_price", "status"]
+    assert list(csv.columns[4:6]) == ["mip_gap", "currency"] and set(csv["currency"]) == {config.currency}
 
 
 def write_onto_a_full_disk(result, config, task, row) -> None:

@@ -248,6 +248,7 @@ def run_sweep(
         rows.update(solve_on_dask(pending, out, report, workers, scheduler))
     out.mkdir(parents=True, exist_ok=True)
     table = sweep_table(tasks, rows, varies, out)
+    table.insert(table.columns.get_loc("mip_gap") + 1, "currency", config.currency)  # of the costs
     write_csv_atomically(table, out / "sweep.csv")
     note_other_scenarios(tasks, out)
     failed = int((table["status"] == "failed").sum())
