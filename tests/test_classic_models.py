@@ -418,7 +418,9 @@ def test_a_p_above_the_sites_opens_every_site(tmp_path):
     path = tmp_path / "pgt.txt"
     path.write_text("POINTS 2 2 5\n0 0 1\n4 0 1\n0 0\n4 0\n")
     [center] = run_bench("pcenter", [path])
-    assert center["status"] == "optimal" and center["objective"] == pytest.approx(0.0) and center["p"] == 2
+    assert center["status"] == "optimal" and center["objective"] == pytest.approx(0.0) and center["p"] == 5
+    [asked] = run_bench("pcenter", [path], p=9)  # the row's p is the p its name carries (it had said 2 beside -p9)
+    assert (asked["instance"], asked["p"], asked["objective"]) == ("pgt-p9", 9, pytest.approx(0.0))
     [cover] = run_bench("mclp", [path], coverage=1.0)
     assert cover["objective"] == pytest.approx(2.0)
 

@@ -449,9 +449,32 @@ def test_a_budget_broken_by_a_lower_count_blames_the_count_not_the_demand():
     with pytest.raises(InfeasibleError) as raised:
         solve_problem(problem, EXACT)
     message = str(raised.value)
-    assert "every network that meets the lower facility counts (min_count, min_facilities) needs a capex of at " \
+    assert "every network that meets the lower facility counts (network.min_facilities) needs a capex of at " \
            "least 70 USD" in message
     assert "demand that must be served" not in message and "unmet penalty" not in message
+
+
+@pytest.mark.parametrize("kind, need, fix", [
+    ("set_covering", "covers all demand within objective.coverage_km", "or a longer coverage distance"),
+    ("p_median", "meets the lower facility counts (objective.p)", "or lower them"),
+])
+def test_a_budget_broken_under_a_classic_kind_names_its_cause_not_the_unmet_penalty(kind, need, fix):
+    """Classic kinds ignore the unmet penalty: a message had suggested setting one already set, and named
+    min_count and min_facilities where objective.p was the count."""
+    from planner.errors import InfeasibleError
+    from planner.inputs.objectives import classic_problem
+    from planner.pipeline import solve_problem
+
+    problem = dense_problem(demand=[10, 10, 10], opening_cost=[100.0] * 3, capacity=[1e6] * 3,
+                            unit_cost=np.ones((3, 3)), penalty=150.0, capex=np.full(3, 20.0),
+                            capex_per_module=np.zeros(3), capex_budget=30.0,
+                            arc_distance_km=np.array([0.0, 111, 222, 111, 0, 111, 222, 111, 0]))
+    classic = classic_problem(problem, kind, p=2, coverage_km=50.0)
+    with pytest.raises(InfeasibleError) as raised:
+        solve_problem(classic, EXACT)
+    message = str(raised.value)
+    assert "every network that " in message and need in message and message.endswith(fix)
+    assert "unmet penalty" not in message and "min_count" not in message
 
 
 def test_a_sites_cost_multiplier_scales_its_fixed_costs_and_not_its_unit_costs(tmp_path):

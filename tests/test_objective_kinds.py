@@ -533,3 +533,19 @@ def test_a_service_level_the_left_out_demand_cannot_meet_is_refused(kind):
     # measured against the 10 alone, so a level the whole demand cannot meet read as met)
     rest = classic_problem(dataclasses.replace(asking, service_share=np.array([0.3])), kind, 1)
     assert rest.service_share.tolist() == pytest.approx([0.6]) and rest.demand.sum() == 10
+
+
+def test_a_service_level_refused_under_p_center_says_its_share_is_of_the_demand_within_reach():
+    """Region r2 is beyond every radius, so p_center leaves its 10 units out and a level of 40 % of all
+    30 units asks 60 % of the 20 within reach; only r0's 10 are within 150 km. The refusal had quoted the
+    60 % as a share 'of its demand', beside a model file that says 40 %."""
+    from planner.errors import InfeasibleError
+    from planner.inputs.objectives import classic_problem, keep_arcs
+
+    problem = dense_problem(demand=[10, 10, 10], opening_cost=[1.0, 1.0], capacity=[1e6, 1e6],
+                            unit_cost=np.ones((2, 3)), arc_distance_km=np.array([0.0, 300, 300, 300, 300, 300]),
+                            service_share=np.array([0.4]), service_km=np.array([150.0]))
+    problem = keep_arcs(problem, problem.arc_region != 2)
+    with pytest.raises(InfeasibleError) as raised:
+        solve_problem(classic_problem(problem, "p_center", p=1), EXACT)
+    assert "asks 60.0% of its demand within reach of a candidate site" in str(raised.value)

@@ -483,8 +483,11 @@ def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
     short = np.flatnonzero(need > reachable * demand * (1 + 1e-12))
     if len(short):
         p = short[0]
+        of_demand = ("of its demand within reach of a candidate site (what p_median and p_center serve: their "
+                     "levels are rescaled to it, as warned)" if problem.objective_kind in ("p_median", "p_center")
+                     else "of its demand")
         asks = (f"product '{problem.product_ids[p]}': the service level asks {share_text(problem.service_share[p])} "
-                f"of its demand {service_limit_text(problem, p)}, but")
+                f"{of_demand} {service_limit_text(problem, p)}, but")
         servable = _demand_of_pairs_with_arcs(problem, index, np.ones(problem.n_arcs, dtype=bool))
         if need[p] > servable[p] * (1 + 1e-12):  # the delivery radii, not the service limit, stop it
             raise ServiceReachError(

@@ -40,7 +40,7 @@ import math
 import numpy as np
 
 from planner.errors import InfeasibleError, ServiceReachError, SolverError, UnexplainedInfeasibleError, telling_digits
-from planner.inputs.screen import check_single_source_sizes, count_limit_key
+from planner.inputs.screen import check_single_source_sizes, count_limit_key, min_count_key
 from planner.model.arrays import build_standard_form
 from planner.model.index import ModelIndex
 from planner.problem import Problem
@@ -269,12 +269,27 @@ def _capex_drivers(problem: Problem) -> tuple[list[str], list[str]]:
     on unmet demand, lower facility counts, forced or existing sites) and the fix each has: a message
     blamed demand and suggested a penalty already set where a type's min_count was the cause."""
     must_serve = bool((np.isinf(problem.unmet_penalty) & (problem.demand.sum(axis=0) > 0)).any())
-    must_serve |= bool((problem.service_share > 0).any() or np.isfinite(problem.max_unmet).any())
-    counted = bool((problem.type_min_count > 0).any() or problem.min_facilities > 0)
+    limits = bool((problem.service_share > 0).any() or np.isfinite(problem.max_unmet).any())
+    counts = [*(["min_count"] if (problem.type_min_count > 0).any() else []),
+              *([min_count_key(problem)] if problem.min_facilities > 0 else [])]
     drivers = [
-        (must_serve, "serves the demand that must be served", "set an unmet penalty or relax the service limits"),
-        (counted, "meets the lower facility counts (min_count, min_facilities)", "lower them"),
+        *_demand_drivers(problem.objective_kind, must_serve, limits),
+        (bool(counts), f"meets the lower facility counts ({', '.join(counts)})", "lower them"),
         (bool(problem.forced.any()), "opens the forced and existing sites", "force fewer sites"),
     ]
     needs = [need for applies, need, _ in drivers if applies] or ["the model allows"]
-    return needs, [fix for applies, _, fix in drivers if applies]
+    return needs, [fix for applies, _, fix in drivers if applies and fix]
+
+
+def _demand_drivers(kind: str, must_serve: bool, limits: bool) -> list[tuple[bool, str, str | None]]:
+    """The demand's part in :func:`_capex_drivers`: with the cost objective, demand without an unmet
+    penalty and the service limits; ``set_covering`` covers all demand within its distance; the other
+    classic kinds ignore the unmet penalty (a message had suggested one that was already set)."""
+    if kind == "cost":
+        return [(must_serve or limits, "serves the demand that must be served",
+                 "set an unmet penalty or relax the service limits")]
+    if kind == "set_covering":
+        return [(True, "covers all demand within objective.coverage_km (or coverage_minutes)",
+                 "a longer coverage distance"), (limits, "meets the service levels", "relax the service levels")]
+    return [(must_serve, "serves all the demand it can reach", None),  # p_median, p_center: by definition
+            (limits, "meets the service levels", "relax the service levels")]

@@ -381,7 +381,8 @@ def _classic_rows(
             "problem": fmt,
             "n_facilities": instance.n_sites,
             "n_customers": instance.n_demand,
-            "p": p_open,
+            # the p asked, as the name says (at most p open: a p above the sites' count is solved as that count)
+            "p": None if p_open is None else (instance.p if p is None else int(p)),
             "coverage": coverage,
         }
         row.update(solve_classic(fmt, instance, p=p_open, coverage=coverage, options=options))
