@@ -241,7 +241,8 @@ def test_report_of_a_network_that_opens_nothing(nothing_opens):
     with pytest.raises(ValueError, match="Too many bins"):  # what the report called before
         np.histogram(cost, bins=30)
     page = report_html(run, *layers, build_summary(run, {}, []))
-    assert "No facility is open." in page and page.count("data:image/png;base64,") == 4
+    assert "No facility is open." in page and page.count("data:image/png;base64,") == 5
+    assert "Service level and coverage curve" in page  # 0 % served within 0 km: the curve of no delivery
 
 
 def test_report_of_missing_summary_figures_and_costs(nothing_opens):

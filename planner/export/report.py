@@ -332,7 +332,7 @@ def coverage_chart(curves: dict[str, list], levels: list[dict]):
     fig, ax = new_figure(7, 3.2)
     for product, points in curves.items():
         km, share = np.asarray(points, dtype=float).T if points else (np.zeros(0), np.zeros(0))
-        ax.plot(km, 100 * share, label=str(product))
+        ax.plot(km, 100 * share, marker="o" if len(km) == 1 else None, label=str(product))  # one point: 0 km
     for level in levels:
         if level.get("within_km") is not None:
             ax.plot([level["within_km"]], [100 * level["required_share"]], "kx", markersize=8)
