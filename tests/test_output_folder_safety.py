@@ -166,3 +166,25 @@ def test_a_marker_that_recorded_the_whole_geopackage_still_lets_a_rerun_replace_
     marker.write_text("".join(f"content {whole} network.gpkg\n" if line.startswith("content ") else line + "\n"
                               for line in marker.read_text(encoding="utf-8").splitlines()), encoding="utf-8")
     check_output_dir(out)
+
+
+def test_an_out_behind_a_folder_the_user_may_not_enter_is_one_line(tmp_path, monkeypatch):
+    """As a user without the right to enter a folder on the way, --out had ended in an internal error
+    ('PermissionError') in solve, compare, sweep, pareto and init (the tests run as root: the denial is
+    simulated)."""
+    import os
+
+    from planner.export.folder import check_output_dir
+    from planner.inputs.template import refuse_existing
+
+    real_lstat = os.lstat
+
+    def denied(path, *args, **kwargs):
+        if "locked" in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", denied)
+    for check, out in ((check_output_dir, tmp_path / "locked" / "out"), (refuse_existing, tmp_path / "locked" / "m.toml")):
+        with pytest.raises(InputError, match="permission denied on the way there"):
+            check(out)

@@ -46,7 +46,7 @@ from planner.export.report import write_report
 from planner.export.static_map import draw_maps
 from planner.export.summary import build_summary, clean_for_json
 from planner.export.workbook import WORKBOOK, write_solve_workbook
-from planner.inputs.paths import file_mode, hash_file_into, missing_folders, remove_if_empty
+from planner.inputs.paths import file_mode, hash_file_into, missing_folders, refuse_unreachable, remove_if_empty
 from planner.inputs.prepare import Inputs
 from planner.interrupt import native_section, note_kept, raise_if_stopped
 from planner.pipeline import Run, with_region_names
@@ -107,6 +107,7 @@ def check_output_dir(out: Path, in_place: bool = False) -> None:
     in it the planner wrote cannot be told from files added since, and replacing it deletes them."""
     out = Path(out)
     check_output_name(out)
+    refuse_unreachable(out)
     if out.is_symlink():
         raise InputError(f"{out}: is a link; choose a new folder for --out")
     if not out.exists():

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from planner.errors import InputError
+
 
 def missing_folders(folder: Path) -> list[Path]:
     """``folder`` and its parents that do not exist yet, nearest first: the folders a run makes for it."""
@@ -37,3 +39,17 @@ def hash_file_into(digest, path: Path, skip: int = 0) -> None:
         handle.seek(skip)
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+
+
+def refuse_unreachable(out: Path) -> None:
+    """InputError where ``out`` cannot even be looked at (a folder on its way the user may not enter):
+    the check of what is there had ended in an internal error 'PermissionError'."""
+    try:
+        os.lstat(out)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing there (a file on the way: the writers' own checks say so)
+    except PermissionError:
+        raise InputError(f"{out}: permission denied on the way there (a folder this user may not enter); choose "
+                         "a place you can write to for --out") from None
+    except OSError as error:
+        raise InputError(f"{out}: cannot be reached ({error.strerror}); choose another --out") from None

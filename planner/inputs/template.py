@@ -27,7 +27,7 @@ import numpy as np
 from planner.errors import InputError
 from planner.inputs.config import MAX_NUMBER, is_folder_name, read_model_config
 from planner.inputs.io import found_coordinates, is_table, read_regions
-from planner.inputs.paths import file_mode, missing_folders, remove_if_empty
+from planner.inputs.paths import file_mode, missing_folders, refuse_unreachable, remove_if_empty
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.regions import RegionSource, found_name_column, resolve_columns
 from planner.inputs.screen import screen_problem
@@ -118,6 +118,7 @@ def write_model_template(
 
 def refuse_existing(out: Path) -> None:
     """An error where ``out`` is a file, a folder or a link (a dangling one too): never overwritten."""
+    refuse_unreachable(out)
     if out.exists() or out.is_symlink():
         what = "is a link" if out.is_symlink() else "exists"
         raise InputError(f"{out}: {what}; the planner does not overwrite it: choose another --out or remove it")
