@@ -185,6 +185,7 @@ def test_an_out_behind_a_folder_the_user_may_not_enter_is_one_line(tmp_path, mon
         return real_lstat(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "lstat", denied)
-    for check, out in ((check_output_dir, tmp_path / "locked" / "out"), (refuse_existing, tmp_path / "locked" / "m.toml")):
+    locked = tmp_path / "locked"
+    for check, out in ((check_output_dir, locked / "out"), (refuse_existing, locked / "m.toml")):
         with pytest.raises(InputError, match="permission denied on the way there"):
             check(out)
