@@ -394,6 +394,9 @@ def _values_and_objective(highs: highspy.Highs, compiled) -> tuple[np.ndarray, f
     values = np.asarray(highs.getSolution().col_value, dtype=float)
     if not len(compiled.cost):
         return values, float(compiled.offset), False
+    if len(values) != len(compiled.cost):  # HiGHS's 'Empty' model: no values, nothing to trust
+        raise SolverError(f"HiGHS returned {len(values)} values for {len(compiled.cost)} variables (model status "
+                          f"{highs.modelStatusToString(highs.getModelStatus())}); no result is trusted")
     objective = float(highs.getInfo().objective_function_value)
     evaluated = float(np.asarray(compiled.cost) @ values) + float(compiled.offset)
     mismatch = abs(evaluated - objective) > 1e-9 * max(abs(objective), 1.0)
