@@ -229,6 +229,9 @@ CASES = [
      "tower"),
     ("sites-zero-multiplier", write("s.csv", "site_id,lon,lat,cost_multiplier\ns,0,0,0\n"), ["--sites", "s.csv"], 2,
      "cost_multiplier"),
+    # 1e300 overflowed the costs: a RuntimeWarning with a source line was printed above the error
+    ("sites-huge-multiplier", write("s.csv", "site_id,lon,lat,cost_multiplier\ns,0,0,1e300\n"), ["--sites", "s.csv"],
+     2, "is 1e+300, above 1e+06; a site that dear is no candidate"),
     ("sites-bad-flag", write("s.csv", "site_id,lon,lat,forced\ns,0,0,maybe\n"), ["--sites", "s.csv"], 2,
      "not true/false"),
     ("sites-excluded-and-forced", write("s.csv", "site_id,lon,lat,forced,excluded\ns,0,0,true,true\n"),

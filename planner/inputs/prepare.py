@@ -178,6 +178,10 @@ def read_candidate_sites(path: Path, config: ModelConfig) -> pd.DataFrame:
         if (multiplier <= 0).any():
             row = int(np.flatnonzero(multiplier <= 0)[0])
             raise InputError(f"{path}: column 'cost_multiplier' row {row + 1} is {multiplier[row]:g}; {fix}")
+        if (multiplier > MAX_COST_MULTIPLIER).any():  # 1e300 had overflowed the costs (a RuntimeWarning shown)
+            row = int(np.flatnonzero(multiplier > MAX_COST_MULTIPLIER)[0])
+            raise InputError(f"{path}: column 'cost_multiplier' row {row + 1} is {multiplier[row]:g}, above "
+                             f"{MAX_COST_MULTIPLIER:.0e}; a site that dear is no candidate: mark it 'excluded'")
     flags = {
         name: parse_flags(frame[name], path, name).to_numpy() if name in frame.columns else np.zeros(len(frame), bool)
         for name in ("existing", "forced", "excluded")
@@ -204,6 +208,7 @@ def read_candidate_sites(path: Path, config: ModelConfig) -> pd.DataFrame:
 
 
 SITE_COLUMNS = ("facility_types", "cost_multiplier", "existing", "forced", "excluded")
+MAX_COST_MULTIPLIER = 1e6  # a site's cost_multiplier
 
 
 def check_site_columns(frame: pd.DataFrame, path: Path) -> None:
