@@ -132,6 +132,17 @@ class PlannerGroup(click.Group):
         finally:
             self.ends_process = False
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """The program's own options and the command's name: a usage error there is one line too (it had
+        been click's three, where a command's are one)."""
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.exceptions.UsageError as error:
+            click.echo(f"error: {error.format_message()} (see '{ctx.command_path} --help')", err=True)
+            sys.exit(error.exit_code)
+
     def invoke(self, ctx: click.Context):
         with handle_signals(until_exit=self.ends_process), logging_restored():
             try:
@@ -143,6 +154,8 @@ class PlannerGroup(click.Group):
                 raise
             except click.exceptions.ClickException as error:  # usage errors too: one line, not click's three
                 hint = f" (see '{error.ctx.command_path} --help')" if getattr(error, "ctx", None) else ""
+                if isinstance(error, click.exceptions.NoSuchOption) and error.option_name == "--debug":
+                    hint = " (--debug goes before the command: planner --debug COMMAND ...)"
                 click.echo(f"error: {error.format_message()}{hint}", err=True)
                 sys.exit(error.exit_code)
             except (Exception, KeyboardInterrupt, Interrupted) as error:
@@ -558,7 +571,7 @@ def _write_study_plan(result, out_dir, sources, warnings_seen, staging, **option
 # --- commands -----------------------------------------------------------------------------------------
 
 
-@click.group(cls=PlannerGroup)
+@click.group(cls=PlannerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="microfactory-planner")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error instead of saving it to a file.")
 def main(debug: bool) -> None:

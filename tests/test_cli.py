@@ -493,3 +493,14 @@ def test_a_cost_part_that_rounds_to_zero_reads_0_not_minus_0():
 
     assert costs_text({"fixed": 1234.6, "revenue": -0.3, "carbon": 0.0, "setup": -2500.2}) == \
         "fixed 1,235, revenue 0, carbon 0, setup -2,500"
+
+
+def test_h_is_help_and_usage_errors_before_the_command_are_one_line():
+    """``-h`` had been refused; an unknown program option or command printed click's three lines, and
+    ``solve --debug`` did not say where --debug goes."""
+    assert invoke("-h").exit_code == 0 and invoke("solve", "-h").output.startswith("Usage: ")
+    for args, message in ((["--nosuch"], "error: No such option '--nosuch'. (see "),
+                          (["nosuchcmd"], "error: No such command 'nosuchcmd'. (see "),
+                          (["solve", "--debug"], "(--debug goes before the command: planner --debug COMMAND ...)")):
+        result = invoke(*args)
+        assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1 and message in result.stderr, args
