@@ -102,6 +102,7 @@ class PlannerCommand(click.Command):
     unset): taken as "not given", it would silently run without the file the user meant to pass."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        self._refuse_repeated_options(ctx, args)
         rest = super().parse_args(ctx, args)
         for param in self.get_params(ctx):
             value = ctx.params.get(param.name)
@@ -109,6 +110,28 @@ class PlannerCommand(click.Command):
             if any(isinstance(item, str) and not item.strip() for item in values):
                 raise click.BadParameter("an empty value; give one or leave it out.", ctx=ctx, param=param)
         return rest
+
+    def _refuse_repeated_options(self, ctx: click.Context, args: list[str]) -> None:
+        """A UsageError where an option that takes one value is given twice (``--out a --out b`` had written
+        b and ignored a; ``compare --sweep K1=… --sweep K2=…`` swept K2 alone)."""
+        single = {name: param for param in self.get_params(ctx)
+                  if isinstance(param, click.Option) and not param.multiple and not param.count
+                  for name in param.opts + param.secondary_opts}
+        seen: dict[str, str] = {}
+        position = 0
+        while position < len(args) and args[position] != "--":
+            token = args[position]
+            param = single.get(token.split("=", 1)[0] if token.startswith("--") else token)
+            if param is not None:
+                if param.name in seen:
+                    name = token.split("=", 1)[0]
+                    twice = f"{name} is given twice" if seen[param.name] == name else \
+                        f"{seen[param.name]} and {name} are given together"
+                    raise click.UsageError(f"{twice}; give it once", ctx=ctx)
+                seen[param.name] = token.split("=", 1)[0]
+                if not param.is_flag and "=" not in token:
+                    position += param.nargs  # its value, which may look like an option
+            position += 1
 
 
 class PlannerGroup(click.Group):

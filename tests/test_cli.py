@@ -504,3 +504,16 @@ def test_h_is_help_and_usage_errors_before_the_command_are_one_line():
                           (["solve", "--debug"], "(--debug goes before the command: planner --debug COMMAND ...)")):
         result = invoke(*args)
         assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1 and message in result.stderr, args
+
+
+def test_an_option_of_one_value_given_twice_is_refused():
+    """``--out a --out b`` had written b and dropped a; ``compare --sweep K1 --sweep K2`` swept K2 alone.
+    A value that looks like an option is a value (``--select STUSPS=--out``), and repeatable options
+    (``--vary``) repeat."""
+    for args, name in ((["solve", "--out", "a", "--out=b"], "--out is given twice"),
+                       (["compare", "--sweep", "carbon_price=0:1:2", "--sweep", "distance.circuity=1:2:2"],
+                        "--sweep is given twice")):
+        result = invoke(*args)
+        assert result.exit_code == 2 and f"error: {name}; give it once" in result.stderr
+    assert "given twice" not in invoke("solve", "--select", "--out", "--out", "x", "--threads", "1").stderr
+    assert "--vary is given twice" not in invoke("sweep", "--vary", "carbon_price=0:1:2", "--vary", "x=0:1:2").stderr

@@ -174,6 +174,14 @@ def test_bad_parameters_are_input_errors(tmp_path, text, message):
         sensitivity_parameters(two_role_config(tmp_path, 80.0), overrides=(text,))
 
 
+def test_a_parameter_given_twice_is_refused(tmp_path):
+    """The second range had replaced the first without a word."""
+    with pytest.raises(InputError, match="'micro_fixed_cost=0.5:1.5' and 'micro_fixed_cost=0.6:1.4' both give "
+                                         "micro_fixed_cost; give each key once"):
+        sensitivity_parameters(two_role_config(tmp_path, 80.0),
+                               overrides=("micro_fixed_cost=0.5:1.5", "micro_fixed_cost=0.6:1.4"))
+
+
 @pytest.mark.slow
 def test_dask_and_here_agree(tmp_path):
     from distributed import LocalCluster

@@ -212,8 +212,12 @@ def sensitivity_parameters(config: ModelConfig, spread: float = DEFAULT_SPREAD,
     defaults the model has nothing for are left out, with a log line once everything is checked."""
     candidates = {parameter.name: parameter for parameter in candidate_parameters(config, spread)}
     parameters = {name: parameter for name, parameter in candidates.items() if parameter.keys}
+    given: dict[str, str] = {}
     for text in overrides:
         key, low, high = parse_range(text)
+        if key in given:  # the second range had replaced the first without a word
+            raise InputError(f"--sensitivity-param: '{given[key]}' and '{text}' both give {key}; give each key once")
+        given[key] = text
         if key in candidates and not candidates[key].keys:
             raise InputError(f"--sensitivity-param '{text}': model '{config.name}' has no {candidates[key].label} "
                              "to vary (see the help of --sensitivity-param)")
