@@ -400,7 +400,8 @@ def _data_options(regions, layer, id_column, demand_column, sites, od_matrix, se
 COORDINATE_OPTIONS = (
     click.option("--lon-column", help="Longitude (or x) column of a CSV/Parquet table of demand points."),
     click.option("--lat-column", help="Latitude (or y) column of a CSV/Parquet table of demand points."),
-    click.option("--crs", help="CRS of those coordinates, e.g. EPSG:3857 (default: EPSG:4326, lon/lat)."),
+    click.option("--crs", help="CRS of those coordinates, e.g. EPSG:3857 (default: EPSG:4326, lon/lat), or of a "
+                 "vector file that has none."),
 )
 
 

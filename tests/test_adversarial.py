@@ -129,7 +129,7 @@ CASES = [
     ("csv-coordinate-flag-missing", write("t.csv", "rid,pop,lon,lat\na,1,1,1\n"),
      ["t.csv", "--lon-column", "x", "--lat-column", "y"], 2, "column 'x' not found"),
     ("csv-bad-crs", write("t.csv", "rid,pop,lon,lat\na,1,1,1\n"), ["t.csv", "--crs", "EPSG:99999999"], 2, "--crs"),
-    ("crs-on-vector-file", nothing, ["regions.geojson", "--crs", "EPSG:3857"], 2, "for CSV/Parquet tables"),
+    ("crs-on-vector-file", nothing, ["regions.geojson", "--crs", "EPSG:3857"], 2, "has its own CRS"),
     ("csv-latin1", write("t.csv", "rid,pop,lon,lat\nSão,1,1,1\n".encode("latin-1")), ["t.csv"], 2, "not UTF-8"),
     ("csv-no-rows", write("t.csv", "rid,pop,lon,lat\n"), ["t.csv"], 2, "no rows"),
     ("metres-labelled-degrees", frame_file("m.geojson", lambda: gpd.GeoDataFrame(

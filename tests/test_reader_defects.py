@@ -209,9 +209,27 @@ def test_table_keys_on_a_vector_file_name_the_model_keys(tmp_path):
     gpkg = tmp_path / "au.gpkg"
     gpd.GeoDataFrame({"id": ["SYD"], "pop": [5]}, geometry=[Point(151.2, -33.9)], crs="EPSG:4326").to_file(gpkg)
     model = model_file(tmp_path, gpkg, 'id_column = "id"\ndemand_column = "pop"\ncrs = "EPSG:3857"')
-    with pytest.raises(InputError, match=r"the \[regions\] keys crs, lon_column and lat_column\) are for "
-                                         r"CSV/Parquet tables of points; this file has its own geometry and CRS"):
+    with pytest.raises(InputError, match=r"this file has its own CRS \(WGS 84\); --crs \(the \[regions\] key crs\) "
+                                         r"is for tables of points and files without one: drop it"):
         load(model)
+    model = model_file(tmp_path, gpkg, 'id_column = "id"\ndemand_column = "pop"\nlon_column = "x"')
+    with pytest.raises(InputError, match=r"the \[regions\] keys lon_column and lat_column\) are for CSV/Parquet "
+                                         r"tables of points; this file has its own geometry: drop them"):
+        load(model)
+
+
+def test_a_vector_file_without_a_crs_takes_it_from_crs(tmp_path):
+    """A shapefile without its .prj had no fix but Python ('gdf.set_crs'), and --crs was refused as if
+    the file had its own."""
+    shp = tmp_path / "nocrs.shp"
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        gpd.GeoDataFrame({"id": ["SYD", "MEL"], "pop": [5, 4]}, geometry=[Point(151.2, -33.9), Point(145.0, -37.8)]
+                         ).to_file(shp)
+    model = model_file(tmp_path, shp, 'id_column = "id"\ndemand_column = "pop"')
+    with pytest.raises(InputError, match=r"the data has no CRS .*; give it with --crs \(the \[regions\] key crs\)"):
+        load(model)
+    _, inputs = load(model_file(tmp_path, shp, 'id_column = "id"\ndemand_column = "pop"\ncrs = "EPSG:4326"'))
+    assert inputs.regions.crs == "EPSG:4326" and len(inputs.regions) == 2
 
 
 def test_another_file_in_the_model_layout_is_read_with_the_model_columns(tmp_path, caplog):

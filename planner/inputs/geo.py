@@ -36,15 +36,18 @@ MAX_CLUSTERS = 7  # the main group and at most six remote ones (the widest gaps)
 MAX_CLUSTER_POINTS = 4000  # more distinct anchor points than this are snapped to a coarser grid first
 
 
-def require_crs(frame: gpd.GeoDataFrame, path) -> None:
-    """A missing CRS is an error: it is never assumed. So is one that places nothing on the earth's
-    surface: a vertical CRS (heights), or a local/engineering one (CAD drawings, ``LOCAL_CS``) that
-    cannot be converted to lon/lat."""
+REGIONS_CRS_FIX = ("give it with --crs (the [regions] key crs), e.g. --crs EPSG:4326 for lon/lat degrees or the "
+                   "EPSG code of its projection")
+FILE_CRS_FIX = "set one in the file, e.g. gdf.set_crs('EPSG:4326') for lon/lat degrees, and save it again"
+
+
+def require_crs(frame: gpd.GeoDataFrame, path, fix: str = FILE_CRS_FIX) -> None:
+    """A missing CRS is an error: it is never assumed (``fix``: how to give one; the regions take
+    ``--crs``, ``REGIONS_CRS_FIX``). So is one that places nothing on the earth's surface: a vertical
+    CRS (heights), or a local/engineering one (CAD drawings, ``LOCAL_CS``) that cannot be converted to
+    lon/lat."""
     if frame.crs is None:
-        raise InputError(
-            f"{path}: the data has no CRS (coordinate reference system); set one, e.g. "
-            "gdf.set_crs('EPSG:4326') for lon/lat degrees, and save the file again"
-        )
+        raise InputError(f"{path}: the data has no CRS (coordinate reference system); {fix}")
     crs = frame.crs
     name = crs.name or crs.to_string()
     if not (crs.is_geographic or crs.is_projected):

@@ -617,15 +617,28 @@ def read_regions(
         table = read_table(path, "regions", option, (*ID_NAMES, *text_columns), codes=True)
         frame = points_from_table(table, path, lon, lat, crs)
     else:
-        if (crs is not None or lon is not None or lat is not None) and not path.is_dir():
-            raise InputError(f"{path}: --crs, --lon-column and --lat-column (the [regions] keys crs, lon_column and "
-                             "lat_column) are for CSV/Parquet tables of points; this file has its own geometry and "
-                             "CRS: drop them")
-        frame = read_vector(path, layer, "regions", option)
+        if (lon is not None or lat is not None) and not path.is_dir():
+            raise InputError(f"{path}: --lon-column and --lat-column (the [regions] keys lon_column and lat_column) "
+                             "are for CSV/Parquet tables of points; this file has its own geometry: drop them")
+        frame = with_given_crs(read_vector(path, layer, "regions", option), crs, path)
     if frame.empty:
         raise InputError(f"{path}: the regions dataset has no rows; pass a file with at least one region")
     check_projected_range(frame, path)
     return frame
+
+
+def with_given_crs(frame: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoDataFrame:
+    """A vector file's frame with ``--crs`` (the [regions] key crs) set where the file has none (a
+    shapefile without its .prj had no fix but Python); refused where the file has its own."""
+    if crs is None:
+        return frame
+    if frame.crs is not None:
+        raise InputError(f"{path}: this file has its own CRS ({frame.crs.name or frame.crs.to_string()}); --crs (the "
+                         "[regions] key crs) is for tables of points and files without one: drop it")
+    try:
+        return frame.set_crs(crs)
+    except Exception as error:
+        raise InputError(f"{path}: --crs '{crs}' is not a CRS pyproj knows ({error}); e.g. EPSG:3857") from None
 
 
 def parse_flags(values: pd.Series, path: Path, column: str) -> pd.Series:

@@ -15,7 +15,14 @@ from pandas.api.types import is_numeric_dtype
 from scipy.spatial import cKDTree
 
 from planner.errors import InputError, has_control_characters, truncated
-from planner.inputs.geo import EARTH_RADIUS_KM, great_circle_km, has_finite_geometry, require_crs, unit_vectors
+from planner.inputs.geo import (
+    EARTH_RADIUS_KM,
+    REGIONS_CRS_FIX,
+    great_circle_km,
+    has_finite_geometry,
+    require_crs,
+    unit_vectors,
+)
 from planner.inputs.io import csv_dialect, decimal_comma_hint, id_text, require_columns, sniffed_separator
 
 logger = logging.getLogger(__name__)
@@ -131,7 +138,7 @@ def check_regions(
     demand_point_columns: tuple[str, str] | None,
 ) -> gpd.GeoDataFrame:
     """Validate a regions frame; return it with ids as strings and repaired geometries."""
-    require_crs(frame, path)
+    require_crs(frame, path, REGIONS_CRS_FIX)
     require_columns(frame, [id_column], path, "set --id-column or regions.id_column in the model file")
     for column in demand_columns:
         require_columns(frame, [column], path, "set --demand-column, or regions.demand_column (or the product's "
