@@ -1085,17 +1085,21 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
     parameters = sensitivity_parameters(base, sensitivity_range or DEFAULT_SPREAD, sensitivity_params) \
         if sensitivity else None
     out_dir = _output_folder(out, base, data, "compare_", inputs=[*models, scenarios])
-    comparison = compare(configs, data, options, sweep, scenarios=spec, seed=seed)
-    section = None
-    if parameters:
-        from planner.export import sensitivity_report as report
+    from planner.export.folder import reserved_output_dir
 
-        steps = BISECT_STEPS if sensitivity_steps is None else sensitivity_steps
-        result = run_sensitivity(base, data, options, parameters, comparison.rows, steps, workers, scheduler)
-        image = report.tornado_png(result, base.currency)
-        section = report.sensitivity_section(result, base.currency, image)
-    write_comparison(comparison, out_dir, extra_sections=(section,) if section else (),
-                     extra_files=(lambda folder: report.write_sensitivity(result, folder, image)) if section else None)
+    with reserved_output_dir(out_dir) as staging:  # an unwritable --out fails before the variants are solved
+        comparison = compare(configs, data, options, sweep, scenarios=spec, seed=seed)
+        section = None
+        if parameters:
+            from planner.export import sensitivity_report as report
+
+            steps = BISECT_STEPS if sensitivity_steps is None else sensitivity_steps
+            result = run_sensitivity(base, data, options, parameters, comparison.rows, steps, workers, scheduler)
+            image = report.tornado_png(result, base.currency)
+            section = report.sensitivity_section(result, base.currency, image)
+        write_comparison(comparison, out_dir, extra_sections=(section,) if section else (), staging=staging,
+                         extra_files=(lambda folder: report.write_sensitivity(result, folder, image)) if section
+                         else None)
     _print_comparison(comparison, base.currency)
     for line in report.sensitivity_lines(result, base.currency) if section else ():
         click.echo(line)

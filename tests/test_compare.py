@@ -664,3 +664,17 @@ def test_a_sweep_value_the_model_rejects_names_the_sweep_not_the_file(tmp_path):
     sweep = Sweep.parse("transport.standard.cost_per_unit_km=-1:-0.5:2")
     with pytest.raises(InputError, match=r"^--sweep transport.standard.cost_per_unit_km=-1: the model rejects it"):
         sweep.check(two_role_config(tmp_path, 50.0))
+
+
+def test_an_unwritable_out_is_refused_before_the_variants_are_solved(tmp_path, monkeypatch):
+    """compare had solved its three variants (minutes on a national dataset) and only then found that
+    --out could not be written; solve, pareto and alternatives refuse it first."""
+    import planner.studies.compare as compare_module
+
+    model = two_role_model_file(tmp_path)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setattr(compare_module, "compare", lambda *a, **k: pytest.fail("solved before --out was checked"))
+    result = CliRunner().invoke(main, ["compare", "--model", str(model), "--out", str(blocker / "out")])
+    assert result.exit_code == 2 and "not writable" in result.stderr
+    assert blocker.read_text(encoding="utf-8") == "not a folder"

@@ -523,14 +523,16 @@ def with_names(comparison: Comparison) -> Comparison:
     return dataclasses.replace(comparison, plans=plans, regions=regions)
 
 
-def write_comparison(comparison: Comparison, out: Path, extra_sections=(), extra_files=None) -> dict:
+def write_comparison(comparison: Comparison, out: Path, extra_sections=(), extra_files=None,
+                     staging: Path | None = None) -> dict:
     """Write every compare output into ``out`` atomically; return the headline figures.
     ``extra_sections``: HTML fragments (already escaped) appended to compare.html after the breakeven
     charts, each in its own ``<section>`` (e.g. the sensitivity tornado); ``extra_files(folder)``
-    writes further files into the staging folder, so they arrive with the rest or not at all."""
+    writes further files into the staging folder, so they arrive with the rest or not at all;
+    ``staging``: the folder reserved before the solves (``planner.export.folder.reserved_output_dir``)."""
     out = Path(out)
     comparison = with_names(comparison)
-    with staged_folder(out) as staging:
+    with staged_folder(out, staging) as staging:
         comparison.rows.assign(currency=_currency(comparison)).to_csv(staging / "compare.csv", index=False)
         images = {}
         if comparison.regions is not None:
