@@ -1022,8 +1022,8 @@ def bench(fmt, files, capacity, p, coverage, single_source, time_limit, threads,
     "--sweep",
     "sweep_text",
     metavar="KEY=START:STOP:N",
-    help="Breakeven sweep of one model key on the hybrid model, e.g. "
-    "transport.standard.cost_per_unit_km=0.002:0.02:6.",
+    help="Breakeven sweep of one model key on the hybrid model, e.g. carbon_price=0:400:9 (any dotted key, "
+    "such as transport.<product>.cost_per_unit_km).",
 )
 @click.option("--scenarios", metavar="N|FILE",
               help="Also plan the hybrid model under demand uncertainty (as solve --scenarios): cost distribution "
@@ -1041,7 +1041,7 @@ def bench(fmt, files, capacity, p, coverage, single_source, time_limit, threads,
               help="Range of one parameter (repeatable): transport_cost, demand, micro_fixed_cost, "
               "central_fixed_cost or custom_share as multipliers (micro_fixed_cost=0.5:1.5), carbon_price in "
               "currency/t CO2 (carbon_price=0:300); or a dotted model key in its own unit, added to the set "
-              "(facility_types.micro.opening_cost_per_yr=4e5:1.2e6).")
+              "(distance.circuity=1.1:1.5; a type's opening cost is facility_types.TYPE.opening_cost_per_yr).")
 @click.option("--sensitivity-steps", type=WholeRange(0, 20), metavar="N",
               help="Bisection steps per breakeven (default 4): the breakeven is known to ± range / 2^(N+1).")
 @click.option("--workers", type=WholeRange(min=1),
