@@ -313,9 +313,9 @@ def test_bench_rows_of_the_three_models(tmp_path):
 @pytest.mark.parametrize(("fmt", "options", "message"), [
     ("mclp", {}, "format 'mclp' needs a coverage distance: pass --coverage D"),
     ("lscp", {}, "format 'lscp' needs a coverage distance"),
-    ("pcenter", {"coverage": 3.0}, "coverage applies to format 'mclp' or 'lscp' only, not 'pcenter'"),
-    ("lscp", {"coverage": 3.0, "p": 2}, "p applies to format 'pmed', 'pcenter' or 'mclp' only, not 'lscp'"),
-    ("pmed", {"coverage": 3.0}, "coverage applies to format 'mclp' or 'lscp' only, not 'pmed'"),
+    ("pcenter", {"coverage": 3.0}, "--coverage applies to format 'mclp' or 'lscp' only, not 'pcenter'"),
+    ("lscp", {"coverage": 3.0, "p": 2}, "--p applies to format 'pmed', 'pcenter' or 'mclp' only, not 'lscp'"),
+    ("pmed", {"coverage": 3.0}, "--coverage applies to format 'mclp' or 'lscp' only, not 'pmed'"),
     ("mclp", {"coverage": -1.0}, "coverage distance -1.0 must be a finite number ≥ 0"),
 ])
 def test_bench_rejects_meaningless_or_missing_options(fmt, options, message):
@@ -335,8 +335,8 @@ def test_cli_prints_one_json_line_per_instance(tmp_path):
 @pytest.mark.parametrize(("args", "line"), [
     (["mclp"], "error: format 'mclp' needs a coverage distance: pass --coverage D (a site covers a demand point "
                "within distance D)"),
-    (["pcenter", "--coverage", "3"], "error: coverage applies to format 'mclp' or 'lscp' only, not 'pcenter'"),
-    (["lscp", "--coverage", "3", "--p", "2"], "error: p applies to format 'pmed', 'pcenter' or 'mclp' only, "
+    (["pcenter", "--coverage", "3"], "error: --coverage applies to format 'mclp' or 'lscp' only, not 'pcenter'"),
+    (["lscp", "--coverage", "3", "--p", "2"], "error: --p applies to format 'pmed', 'pcenter' or 'mclp' only, "
                                               "not 'lscp'"),
 ])
 def test_cli_errors_are_one_line(tmp_path, args, line):

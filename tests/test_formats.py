@@ -447,9 +447,9 @@ def test_problem_variants():
     ("fmt", "options", "message"),
     [
         ("lp", {}, "unknown benchmark format 'lp'"),
-        ("ufl", {"capacity": 8000}, "capacity applies to format 'cap'"),
-        ("cap", {"p": 3}, "p applies to format 'pmed'"),
-        ("pmed", {"single_source": True}, "single_source applies to format 'cap'"),
+        ("ufl", {"capacity": 8000}, "--capacity applies to format 'cap'"),
+        ("cap", {"p": 3}, "--p applies to format 'pmed'"),
+        ("pmed", {"single_source": True}, "--single-source applies to format 'cap'"),
     ],
 )
 def test_run_bench_rejects_meaningless_options(fmt, options, message):

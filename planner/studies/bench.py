@@ -626,15 +626,15 @@ def _check_options(
     """Reject options that have no meaning for ``fmt`` instead of ignoring them, and require
     ``coverage`` where it has one."""
     if capacity is not None and fmt != "cap":
-        raise InputError(f"capacity applies to format 'cap' (capa, capb, capc) only, not {fmt!r}")
+        raise InputError(f"--capacity applies to format 'cap' (capa, capb, capc) only, not {fmt!r}")
     if p is not None and fmt not in ("pmed", "pcenter", "mclp"):
-        raise InputError(f"p applies to format 'pmed', 'pcenter' or 'mclp' only, not {fmt!r}")
+        raise InputError(f"--p applies to format 'pmed', 'pcenter' or 'mclp' only, not {fmt!r}")
     if coverage is not None and fmt not in ("mclp", "lscp"):
-        raise InputError(f"coverage applies to format 'mclp' or 'lscp' only, not {fmt!r}")
+        raise InputError(f"--coverage applies to format 'mclp' or 'lscp' only, not {fmt!r}")
     if coverage is None and fmt in ("mclp", "lscp"):
         raise InputError(f"format {fmt!r} needs a coverage distance: pass --coverage D (a site covers a demand "
                          "point within distance D)")
     if coverage is not None and not (math.isfinite(coverage) and coverage >= 0):
         raise InputError(f"coverage distance {coverage} must be a finite number ≥ 0")
     if single_source and fmt not in ("cap", "sscflp"):
-        raise InputError(f"single_source applies to format 'cap' only (sscflp is always single-source), not {fmt!r}")
+        raise InputError(f"--single-source applies to format 'cap' only (sscflp is always single-source), not {fmt!r}")
