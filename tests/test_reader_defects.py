@@ -589,3 +589,29 @@ def test_a_shapefile_without_its_dbf_says_so(tmp_path):
     (tmp_path / "r.dbf").unlink()
     result = CliRunner().invoke(main, ["solve", str(tmp_path / "r.shp"), "--out", str(tmp_path / "out"), "--quiet"])
     assert result.exit_code == 2 and "the Shapefile has no r.dbf beside it" in result.output
+
+
+def test_an_unreadable_regions_or_scenario_file_says_so(tmp_path, monkeypatch):
+    """A regions file named by the model's regions.path, and a scenario file, that this user may not read
+    had been told to be 'a CSV, Excel or Parquet file' (the tests run as root: the denial is simulated)."""
+    import os
+
+    import pandas as pd
+
+    from planner.inputs.scenarios import check_scenario_file
+
+    csv_path = tmp_path / "r.csv"
+    csv_path.write_text("id,lon,lat,pop\na,151.2,-33.9,5\n", encoding="utf-8")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if str(path).endswith(".csv")
+                        else real_access(path, mode, **kw))
+    with pytest.raises(InputError, match=r"the regions file is not readable \(permission denied\); give this user "
+                                         r"read access or pass another file to regions.path in m.toml"):
+        load(model_file(tmp_path, csv_path))
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(pd, "read_csv", denied)
+    with pytest.raises(InputError, match=r"the scenario file is not readable \(permission denied\)"):
+        check_scenario_file(tmp_path / "s.csv")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import re
 import warnings
 import zipfile
@@ -62,6 +63,9 @@ def _check_file(path: Path, what: str, option: str) -> Path:
     if path.is_dir() and path.suffix.lower() not in {".gdb", ".parquet"}:
         raise InputError(f"{path}: is a folder, not {'an' if what[:1].lower() in 'aeio' else 'a'} {what} file; "
                          f"pass a file to {option}")
+    if not os.access(path, os.R_OK):  # not a format problem: 'give a CSV, Excel or Parquet file' had been the fix
+        raise InputError(f"{path}: the {what} file is not readable (permission denied); give this user read access "
+                         f"or pass another file to {option}")
     return path
 
 

@@ -160,6 +160,9 @@ def _read_scenario_table(path: Path) -> pd.DataFrame:
     except FileNotFoundError:
         fix = "pass an existing CSV or a number of scenarios to --scenarios"
         raise _fail(path, f"scenario file not found; {fix}") from None
+    except PermissionError:  # not a format problem: 'give a CSV' had been the fix
+        raise _fail(path, "the scenario file is not readable (permission denied); give this user read access "
+                    "or pass another file") from None
     except (OSError, UnicodeDecodeError, csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError,
             ValueError, zipfile.BadZipFile) as error:
         reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
