@@ -1075,6 +1075,9 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
     cost_objective_only(base, "planner compare")
     configs = standard_variants(base)
     for path in models:
+        if Path(path).is_dir():
+            raise InputError(f"{path}: is a folder, not a model file (given as a further MODEL of compare); give a "
+                             "model file, and regions with --regions")
         if not Path(path).is_file():
             raise InputError(f"{path}: no such model file (given as a further MODEL of compare); check the path")
         extra = read_model_config(path)

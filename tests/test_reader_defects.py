@@ -615,3 +615,20 @@ def test_an_unreadable_regions_or_scenario_file_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(pd, "read_csv", denied)
     with pytest.raises(InputError, match=r"the scenario file is not readable \(permission denied\)"):
         check_scenario_file(tmp_path / "s.csv")
+
+
+def test_a_model_file_and_a_data_file_given_in_each_others_place_are_named(tmp_path):
+    """A model file as the regions had been GDAL's 'not recognized as being in a supported file format.;',
+    a regions CSV as a model 'not valid TOML'; neither said which file goes where."""
+    from planner.inputs.config import read_model_config
+    from planner.inputs.io import read_regions
+
+    model = tmp_path / "m.toml"
+    model.write_text('name = "x"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"m.toml: is a model file \(TOML\), not regions data; pass it with --model"):
+        read_regions(model)
+    data = tmp_path / "towns.csv"
+    data.write_text("name,lon,lat,pop\nA,1,2,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"towns.csv: is a data file, not a model file \(TOML\); give regions with "
+                                         r"--regions \(compare\)"):
+        read_model_config(data)

@@ -816,6 +816,9 @@ def model_config_from_dict(data: dict[str, Any], source: Path | str = "<model>")
         raise InputError(_format_validation_error(error, source)) from None
 
 
+DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet", ".gpkg", ".geojson", ".json", ".shp", ".zip"}
+
+
 def read_model_config(path: Path | str) -> ModelConfig:
     """Read and validate a TOML model file; relative paths inside resolve against its folder."""
     path = Path(path)
@@ -823,6 +826,9 @@ def read_model_config(path: Path | str) -> ModelConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
+        if path.suffix.lower() in DATA_SUFFIXES:  # a data file where a model file was expected
+            raise InputError(f"{path}: is a data file, not a model file (TOML); give regions with --regions "
+                             "(compare) or as the REGIONS argument (solve, validate)") from None
         raise InputError(f"{path}: not valid TOML ({error}); fix the syntax") from None
     check_unicode_forms(data, path)
     config = model_config_from_dict(data, path)

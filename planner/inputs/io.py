@@ -102,7 +102,10 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
                 frame = gpd.read_file(source, layer=layer)
     except Exception as error:  # the readers raise many types; all mean "cannot read"
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        reason = reason.split(" It might help to specify")[0]
+        reason = reason.split(" It might help to specify")[0].rstrip(".;")
+        if path.suffix.lower() == ".toml":  # a model file where data was expected
+            raise InputError(f"{path}: is a model file (TOML), not {what} data; pass it with --model and the data "
+                             f"file to {option}") from None
         raise InputError(f"{path}: cannot read as a vector file ({reason}); check the format and layer") from None
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{path}: has no geometry column; give a vector file (GeoPackage, GeoJSON, Shapefile)")
