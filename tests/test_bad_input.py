@@ -165,7 +165,9 @@ def test_regions_without_crs(tmp_path):
         regions_frame().set_crs(None, allow_override=True).to_file(path, driver="GPKG")
     assert gpd.read_file(path).crs is None
     line = assert_clean_failure(run_solve(tmp_path, str(path), model=model), tmp_path / "out", "nocrs.gpkg", "no CRS")
-    assert "set_crs" in line
+    assert "give it with --crs" in line
+    result = run_solve(tmp_path, str(path), "--crs", "EPSG:4326", model=model)  # the fix the line gives works
+    assert result.returncode == 0, result.stderr
 
 
 def test_empty_regions_dataset(tmp_path):
