@@ -167,7 +167,7 @@ def test_regions_without_crs(tmp_path):
     line = assert_clean_failure(run_solve(tmp_path, str(path), model=model), tmp_path / "out", "nocrs.gpkg", "no CRS")
     assert "give it with --crs" in line
     result = run_solve(tmp_path, str(path), "--crs", "EPSG:4326", model=model)  # the fix the line gives works
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
 
 
 def test_empty_regions_dataset(tmp_path):
