@@ -89,3 +89,14 @@ def test_init_finds_a_name_column_named_in_another_language(tmp_path):
                                        "--out", str(model)])
     assert result.exit_code == 0, result.output
     assert read_model_config(model).regions.name_column == "NOM"
+
+
+def test_init_names_its_own_argument_and_a_folder_given_as_out(tmp_path):
+    """init's errors spoke of 'the REGIONS argument' (its argument is DATA) and called a folder given as
+    --out a file that 'exists'."""
+    (tmp_path / "adir").mkdir()
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "missing.csv")])
+    assert result.exit_code == 2 and "pass an existing file to the DATA argument of init" in result.stderr
+    (tmp_path / "t.csv").write_text("name,lon,lat,pop\nA,1,2,3\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "t.csv"), "--out", str(tmp_path / "adir")])
+    assert result.exit_code == 2 and "is a folder (--out names the model file to write)" in result.stderr

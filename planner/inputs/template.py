@@ -56,7 +56,8 @@ def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_c
     columns are never candidates for the demand (nor the id). The path is made absolute, as the check of
     the written model reads it, so that a warning about the file is the same message there (said once)."""
     path = Path(path).resolve()
-    frame = read_regions(path, layer, lon_column, lat_column, crs, text_columns=(id_column or "",))
+    frame = read_regions(path, layer, lon_column, lat_column, crs, text_columns=(id_column or "",),
+                         option="the DATA argument of init")
     coordinates = found_coordinates(frame, path, lon_column, lat_column)
     source = RegionSource(path, layer, id_column, demand_column, None, None, lon_column, lat_column, crs, False)
     id_found, demand_found = resolve_columns(frame.drop(columns=list(coordinates)), source, needs_demand=True)
@@ -120,7 +121,8 @@ def refuse_existing(out: Path) -> None:
     """An error where ``out`` is a file, a folder or a link (a dangling one too): never overwritten."""
     refuse_unreachable(out)
     if out.exists() or out.is_symlink():
-        what = "is a link" if out.is_symlink() else "exists"
+        what = "is a link" if out.is_symlink() else "is a folder (--out names the model file to write)" \
+            if out.is_dir() else "exists"
         raise InputError(f"{out}: {what}; the planner does not overwrite it: choose another --out or remove it")
 
 
