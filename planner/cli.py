@@ -1209,6 +1209,9 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
         raise click.UsageError("give --workers or --scheduler, not both")
     if samples is not None and method != "lhs":
         raise click.UsageError("--samples is the size of a Latin hypercube: give --method lhs with it")
+    context = click.get_current_context()
+    if method != "lhs" and context.get_parameter_source("seed") == click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--seed seeds a Latin hypercube: give --method lhs with it (a grid has no draw)")
     config = read_model_config(model_path)
     cost_objective_only(config, "planner sweep")
     varies = [Vary.parse(text, config) for text in vary_texts]

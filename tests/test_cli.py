@@ -517,3 +517,9 @@ def test_an_option_of_one_value_given_twice_is_refused():
         assert result.exit_code == 2 and f"error: {name}; give it once" in result.stderr
     assert "given twice" not in invoke("solve", "--select", "--out", "--out", "x", "--threads", "1").stderr
     assert "--vary is given twice" not in invoke("sweep", "--vary", "carbon_price=0:1:2", "--vary", "x=0:1:2").stderr
+
+
+def test_sweep_seed_needs_the_latin_hypercube():
+    """--seed with a grid had been accepted and did nothing."""
+    result = invoke("sweep", "--vary", "carbon_price=0:100:2", "--seed", "3")
+    assert result.exit_code == 2 and "--seed seeds a Latin hypercube: give --method lhs with it" in result.stderr
