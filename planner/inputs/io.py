@@ -223,6 +223,9 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
         raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if path.suffix.lower() in EXCEL_SUFFIXES and "engine manually" in reason:  # pandas cannot tell what it is
+            raise InputError(f"{path}: is not an Excel workbook, whatever its name says; save it from the "
+                             "spreadsheet as .xlsx, or as CSV") from None
         raise InputError(f"{path}: cannot read as a table ({reason}); give a CSV, Excel or Parquet file") from None
 
 
