@@ -150,3 +150,17 @@ def test_the_supplier_route_starts_from_a_given_network_cheaper_than_its_own(mon
     monkeypatch.setattr("planner.solver.engine.solve_with_supply", spied)
     report, _ = solve(problem, options, start=optimum)
     assert handed == [optimum] and report.objective == pytest.approx(expected, rel=1e-9)
+
+
+def test_tiny_demands_beside_ordinary_capacities_solve_as_in_the_ordinary_unit():
+    """Demands of 1e-12 units against modules of 10,000: in the unit 1e12 times smaller the modules were
+    1e16, above HiGHS's matrix limit; HiGHS dropped the matrix ('Model status: Empty') and the solve ended
+    in an internal error. A capacity beyond all that can be delivered is held at that, the same model."""
+    rng = np.random.default_rng(7)
+    demand, unit_cost = rng.integers(1, 9, 6).astype(float), rng.uniform(1, 5, (3, 6))
+    opening = np.array([30.0, 20.0, 25.0])
+    ordinary = solve_problem(dense_problem(demand, opening, [1e4] * 3, unit_cost), EXACT)
+    tiny = solve_problem(dense_problem(demand * 1e-12, opening, [1e4] * 3, unit_cost * 1e12), EXACT)
+    assert tiny.report.status.value == "optimal" and tiny.audit.passed
+    assert tiny.report.objective == pytest.approx(ordinary.report.objective, rel=1e-9)
+    assert in_unit(dense_problem(demand * 1e-12, opening, [1e4] * 3, unit_cost), 1e12).module_capacity.max() <= 1e3

@@ -41,16 +41,22 @@ def quantity_factor(problem: Problem) -> float:
 
 
 def in_unit(problem: Problem, factor: float) -> Problem:
-    """``problem`` with quantities × ``factor`` and everything per unit / ``factor`` (see the module)."""
+    """``problem`` with quantities × ``factor`` and everything per unit / ``factor`` (see the module).
+    A capacity beyond all that can ever be delivered (or, for a supplier, needed) is held at that: the
+    same model, whose coefficients stay within HiGHS's range (a module of 10,000 units in units 1e12
+    times smaller, 1e16, was dropped by HiGHS with the whole matrix: 'Model status: Empty')."""
+    delivered = float(problem.demand.sum()) * factor * max(1.0, float(np.max(problem.arc_demand_factor, initial=1.0)))
     supply = problem.supply
     if supply is not None:
+        needed = max(delivered * float(np.max(supply.bom, initial=0.0)), 1.0)
         supply = dataclasses.replace(
-            supply, supplier_capacity=supply.supplier_capacity * factor, supplier_cost=supply.supplier_cost / factor,
+            supply, supplier_capacity=np.minimum(supply.supplier_capacity * factor, needed),
+            supplier_cost=supply.supplier_cost / factor,
             in_transport_cost=supply.in_transport_cost / factor, in_co2_t=supply.in_co2_t / factor)
     return dataclasses.replace(
         problem,
         demand=problem.demand * factor,
-        module_capacity=problem.module_capacity * factor,
+        module_capacity=np.minimum(problem.module_capacity * factor, max(delivered, 1.0)),
         max_unmet=problem.max_unmet * factor,
         unmet_penalty=problem.unmet_penalty / factor,
         arc_production_cost=problem.arc_production_cost / factor,
