@@ -927,7 +927,8 @@ def _rollout_warnings(config, inputs) -> list[str]:
 
     periods = config.rollout.periods if "periods" in config.rollout.model_fields_set else None
     try:
-        check_rollout(config.rollout, inputs.regions["region_id"].to_numpy(dtype=object), periods)
+        check_rollout(config.rollout, inputs.regions["region_id"].to_numpy(dtype=object), periods,
+                      str(config.source_path or config.name))
     except InputError as error:
         return [f"{error} (solve --periods would refuse it)"]
     return []

@@ -393,7 +393,8 @@ def test_validate_warns_of_what_solve_periods_would_refuse(tmp_path):
     model = next(tmp_path.glob("*.toml"))
     result = CliRunner().invoke(main, ["validate", "--model", str(model)])
     assert result.exit_code == 0, result.output
-    assert "warning     rollout.pilot_regions: nowhere are not region ids" in result.stdout
+    # the model file named (the line had not said which file's rollout.pilot_regions)
+    assert f"warning     {model}: rollout.pilot_regions: nowhere are not region ids" in result.stdout
 
 
 def test_a_service_level_one_scenario_cannot_meet_names_the_scenario(tmp_path):

@@ -179,15 +179,18 @@ def check_periods(periods: int) -> None:
         raise InputError(f"--periods {periods}: give from 1 to {MAX_PERIODS:,} periods (each copies the model)")
 
 
-def check_rollout(rollout, region_ids, periods: int | None) -> np.ndarray:
+def check_rollout(rollout, region_ids, periods: int | None, source: str = "the model file") -> np.ndarray:
     """The pilot regions (a mask over ``region_ids``; each must be one) and at least one period after
     the pilot periods (else the other regions never have demand; not checked where ``periods`` is
     None: ``--periods`` will give them); one line otherwise."""
     if periods is not None and rollout.pilot_periods >= periods and rollout.pilot_regions:
-        raise InputError(f"rollout.pilot_periods = {rollout.pilot_periods} covers all {periods} periods, so the "
-                         "regions outside rollout.pilot_regions never have demand; give fewer pilot periods than "
-                         "periods (rollout.periods or --periods)")
-    return pilot_mask(region_ids, rollout.pilot_regions)
+        raise InputError(f"{source}: rollout.pilot_periods = {rollout.pilot_periods} covers all {periods} periods, "
+                         "so the regions outside rollout.pilot_regions never have demand; give fewer pilot periods "
+                         "than periods (rollout.periods or --periods)")
+    try:
+        return pilot_mask(region_ids, rollout.pilot_regions)
+    except InputError as error:
+        raise InputError(f"{source}: {error}") from None
 
 
 ROLLOUT_ARC_COPY_BYTES = 6_500  # memory per delivery arc per period and scenario of the rollout (measured:
@@ -230,7 +233,8 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
     with timing.phase("prepare"):
         adoption = adoption_curve(periods, rollout.adoption, f"{config.source_path or config.name}: key "
                                   "'rollout.adoption'")
-        pilot = check_rollout(rollout, inputs.regions["region_id"].to_numpy(dtype=object), periods)
+        pilot = check_rollout(rollout, inputs.regions["region_id"].to_numpy(dtype=object), periods,
+                              str(config.source_path or config.name))
         demand = demand_trajectories(scenarios.demand, adoption, pilot, rollout.pilot_periods)
         check_adopted_demand(demand, f"{config.source_path or config.name}: key 'rollout.adoption'")
         widest = dataclasses.replace(inputs, demand=demand.max(axis=(0, 1)))
