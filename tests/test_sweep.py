@@ -284,6 +284,11 @@ def test_options_a_method_does_not_use_are_warned_about(caplog):
         assert len(sample_points(listed, "grid", samples=3)) == 3
     assert "the 3 values listed are not used" in caplog.text
     assert "--samples 3 is for --method lhs" in caplog.text
+    ranged = Vary.parse("carbon_price=0:100")  # a range for lhs: the grid had solved its two ends without a word
+    assert ranged.range_only and not Vary.parse("carbon_price=0:100:2").range_only
+    with caplog.at_level("WARNING", logger="planner"):
+        assert len(sample_points([ranged], "grid")) == 2
+    assert "--vary carbon_price=START:STOP is a range for --method lhs; the grid solves its two ends" in caplog.text
 
 
 def test_a_type_named_like_a_role_total_does_not_overwrite_it(tmp_path):

@@ -44,6 +44,7 @@ class Vary:
     key: str
     values: tuple[float, ...]
     integer: bool = False  # the schema field is an integer: values are rounded
+    range_only: bool = False  # given as KEY=START:STOP (a range for lhs; a grid solves its two ends)
 
     @classmethod
     def parse(cls, text: str, config: ModelConfig | None = None) -> Vary:
@@ -78,7 +79,8 @@ class Vary:
         repeated = sorted({float(v) for v in values if np.count_nonzero(values == v) > 1})
         if repeated:
             raise InputError(f"--vary '{text}': the value {repeated[0]:g} is repeated; give each value once")
-        return cls(key=key, values=tuple(float(v) for v in values), integer=integer)
+        return cls(key=key, values=tuple(float(v) for v in values), integer=integer,
+                   range_only=spec.count(":") == 1)
 
     def cast(self, value: float) -> float | int:
         return int(round(value)) if self.integer else float(value)
@@ -161,6 +163,10 @@ def sample_points(varies: list[Vary], method: str = "grid", samples: int | None 
         if samples:
             logger.warning("--samples %d is for --method lhs; the grid runs every combination of the listed values",
                            samples)
+        for vary in varies:
+            if vary.range_only:  # accepted without a word, it solved the two ends only
+                logger.warning("--vary %s=START:STOP is a range for --method lhs; the grid solves its two ends only "
+                               "(give START:STOP:N for N values)", vary.key)
         count = math.prod(len(vary.values) for vary in varies)
         if count > MAX_SCENARIOS:
             raise InputError(f"--vary: {count:,} combinations; a sweep runs at most {MAX_SCENARIOS:,} scenarios "
