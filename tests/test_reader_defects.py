@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
@@ -642,3 +643,17 @@ def test_a_text_file_named_xlsx_says_it_is_no_workbook(tmp_path):
     fake.write_text("name,lon,lat,pop\nA,1,2,3\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"towns.xlsx: is not an Excel workbook, whatever its name says"):
         read_regions(fake)
+
+
+def test_a_forced_site_of_several_types_names_the_sites_file(tmp_path):
+    from planner.inputs.prepare import facility_options
+    from tests.builders import equator_regions, tiny_config
+
+    production = {"standard": {"cost_per_unit": 1.0}}
+    config = tiny_config(equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10]), facility_types={
+        "central": {"opening_cost_per_yr": 100.0, "products": production},
+        "micro": {"opening_cost_per_yr": 50.0, "products": production}})
+    sites = pd.DataFrame({"site_id": ["town0"], "types": [["central", "micro"]], "forced": [True]})
+    with pytest.raises(InputError, match=r"sites.csv: site 'town0' is forced/existing and allows several facility "
+                                         r"types; give it exactly one facility type"):
+        facility_options(config, sites, tmp_path / "sites.csv")

@@ -239,14 +239,16 @@ def site_types(frame: pd.DataFrame, path: Path, config: ModelConfig) -> list[tup
     return types
 
 
-def _option_table(config: ModelConfig, sites: pd.DataFrame) -> pd.DataFrame:
+def _option_table(config: ModelConfig, sites: pd.DataFrame, sites_path: Path | None = None) -> pd.DataFrame:
     exploded = sites.explode("types").rename(columns={"types": "facility_type"})
     exploded = exploded.reset_index(names="site")
     forced_multi = exploded[exploded["forced"]].groupby("site").size()
     if (forced_multi > 1).any():
         site = sites["site_id"].iloc[forced_multi[forced_multi > 1].index[0]]
+        where = f"{sites_path}: " if sites_path is not None else ""  # the line had not said which file
         raise InputError(
-            f"site '{site}' is forced/existing and allows several facility types; give it exactly one facility type"
+            f"{where}site '{site}' is forced/existing and allows several facility types; give it exactly one "
+            "facility type (its 'facility_types' column)"
         )
     return exploded.reset_index(drop=True)
 
@@ -424,9 +426,9 @@ class Options:
         return np.asarray([default if v is None else v for v in values], dtype=float)[self.option_type]
 
 
-def facility_options(config: ModelConfig, sites: pd.DataFrame) -> Options:
-    """One option per site and facility type it may take."""
-    table = _option_table(config, sites)
+def facility_options(config: ModelConfig, sites: pd.DataFrame, sites_path: Path | None = None) -> Options:
+    """One option per site and facility type it may take (``sites_path``: the sites file, for its errors)."""
+    table = _option_table(config, sites, sites_path)
     type_position = {name: k for k, name in enumerate(config.facility_types)}
     return Options(
         table=table,
@@ -638,7 +640,7 @@ def check_makers(config: ModelConfig, problem: Problem) -> None:
 
 def cost_problem(config: ModelConfig, inputs: Inputs) -> Problem:
     """The planner's cost model of ``config`` on ``inputs``."""
-    options = facility_options(config, inputs.sites)
+    options = facility_options(config, inputs.sites, inputs.sites_path)
     existing = options.table["existing"].to_numpy(dtype=bool)
     arcs = all_arcs(config, inputs, options)
     type_min, type_max = type_counts(config, len(options.table))
