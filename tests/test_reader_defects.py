@@ -657,3 +657,16 @@ def test_a_forced_site_of_several_types_names_the_sites_file(tmp_path):
     with pytest.raises(InputError, match=r"sites.csv: site 'town0' is forced/existing and allows several facility "
                                          r"types; give it exactly one facility type"):
         facility_options(config, sites, tmp_path / "sites.csv")
+
+
+@pytest.mark.parametrize("text, message", [
+    ('name="abc', "a quote is not closed"),
+    ('name="town1"x', "a quote stands inside a value"),
+    ("name=town1\nx", "a value holds a line break; give values on one line"),
+])
+def test_select_says_what_is_wrong_with_its_quotes(text, message):
+    """A line break and a quote inside a value had both been 'a quote is not closed'."""
+    from planner.inputs.prepare import parse_select
+
+    with pytest.raises(InputError, match=message):
+        parse_select([text])

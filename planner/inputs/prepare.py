@@ -93,10 +93,14 @@ def parse_select(values: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
         column, sep, wanted = text.partition("=")
         if not sep or not column.strip() or not wanted.strip():
             raise InputError(f"--select '{text}': use COLUMN=VALUE[,VALUE...], e.g. --select STUSPS=NC")
+        if "\n" in wanted or "\r" in wanted:  # csv reads a line: 'a quote is not closed' had been the message
+            raise InputError(f"--select {text!r}: a value holds a line break; give values on one line")
         try:
             split = next(csv.reader([wanted], skipinitialspace=True, strict=True))
-        except csv.Error:
-            raise InputError(f"--select '{text}': a quote is not closed; quote a value with a comma as "
+        except csv.Error as error:
+            problem = "a quote is not closed" if "EOF" in str(error) or "unexpected end" in str(error) else \
+                f"a quote stands inside a value ({error})"
+            raise InputError(f"--select '{text}': {problem}; quote a whole value with a comma as "
                              '"Washington, D.C."') from None
         parsed.append((column.strip(), tuple(v.strip() for v in split if v.strip())))
     return tuple(parsed)
