@@ -114,23 +114,24 @@ class PlannerCommand(click.Command):
     def _refuse_repeated_options(self, ctx: click.Context, args: list[str]) -> None:
         """A UsageError where an option that takes one value is given twice (``--out a --out b`` had written
         b and ignored a; ``compare --sweep K1=… --sweep K2=…`` swept K2 alone)."""
-        single = {name: param for param in self.get_params(ctx)
-                  if isinstance(param, click.Option) and not param.multiple and not param.count
-                  for name in param.opts + param.secondary_opts}
+        options = [param for param in self.get_params(ctx) if isinstance(param, click.Option)]
+        takes_value = {name: param for param in options if not param.is_flag and not param.count
+                       for name in param.opts + param.secondary_opts}  # a repeated flag or -h changes nothing
+        single = {name: param for name, param in takes_value.items() if not param.multiple}
         seen: dict[str, str] = {}
         position = 0
         while position < len(args) and args[position] != "--":
             token = args[position]
-            param = single.get(token.split("=", 1)[0] if token.startswith("--") else token)
+            name = token.split("=", 1)[0] if token.startswith("--") else token
+            param = single.get(name)
             if param is not None:
                 if param.name in seen:
-                    name = token.split("=", 1)[0]
                     twice = f"{name} is given twice" if seen[param.name] == name else \
                         f"{seen[param.name]} and {name} are given together"
                     raise click.UsageError(f"{twice}; give it once", ctx=ctx)
-                seen[param.name] = token.split("=", 1)[0]
-                if not param.is_flag and "=" not in token:
-                    position += param.nargs  # its value, which may look like an option
+                seen[param.name] = name
+            if name in takes_value and "=" not in token:
+                position += takes_value[name].nargs  # its value, which may look like an option
             position += 1
 
 

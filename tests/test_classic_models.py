@@ -366,7 +366,7 @@ def test_a_points_file_with_p_0_serves_lscp_and_asks_the_others_for_a_p(tmp_path
     [row] = [json.loads(line) for line in invoke("bench", "lscp", str(path), "--coverage", "5").stdout.splitlines()]
     assert (row["status"], row["objective"]) == ("optimal", 2.0)
     result = invoke("bench", "pcenter", str(path))
-    assert result.exit_code == 2 and "p=0: open at least 1 site; pass another --p" in result.stderr
+    assert result.exit_code == 2 and "the file's p is 0; pcenter opens at least 1 site: pass --p N" in result.stderr
     [row] = [json.loads(line) for line in invoke("bench", "pcenter", str(path), "--p", "1").stdout.splitlines()]
     assert (row["status"], row["objective"]) == ("optimal", 10.0)
 

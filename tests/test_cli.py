@@ -517,6 +517,9 @@ def test_an_option_of_one_value_given_twice_is_refused():
         assert result.exit_code == 2 and f"error: {name}; give it once" in result.stderr
     assert "given twice" not in invoke("solve", "--select", "--out", "--out", "x", "--threads", "1").stderr
     assert "--vary is given twice" not in invoke("sweep", "--vary", "carbon_price=0:1:2", "--vary", "x=0:1:2").stderr
+    assert invoke("solve", "-h", "-h").exit_code == 0  # a flag, or help, repeated changes nothing
+    # the value of a repeatable option is a value, also where it looks like an option given before
+    assert "given twice" not in invoke("solve", "--out", "a", "--select", "--out", "--model", "none.toml").stderr
 
 
 def test_sweep_seed_needs_the_latin_hypercube():

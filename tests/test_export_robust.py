@@ -382,6 +382,9 @@ def test_an_empty_layer_is_written_with_its_geometry_type(tmp_path):
     write_gis_layer(empty, tmp_path / "n.gpkg", "flows", "LineString")
     assert pyogrio.read_info(tmp_path / "n.gpkg", layer="sites")["geometry_type"] == "Point"
     assert pyogrio.read_info(tmp_path / "n.gpkg", layer="flows")["geometry_type"] == "LineString"
+    all_0_km = gpd.GeoDataFrame({"quantity": [1.0]}, geometry=[None], crs="EPSG:4326")  # every flow 0 km long
+    write_gis_layer(all_0_km, tmp_path / "n.gpkg", "inbound", "LineString")
+    assert pyogrio.read_info(tmp_path / "n.gpkg", layer="inbound")["geometry_type"] == "LineString"
 
 
 def test_the_summary_lists_every_product_also_where_no_region_demands_it():

@@ -164,3 +164,6 @@ def test_tiny_demands_beside_ordinary_capacities_solve_as_in_the_ordinary_unit()
     assert tiny.report.status.value == "optimal" and tiny.audit.passed
     assert tiny.report.objective == pytest.approx(ordinary.report.objective, rel=1e-9)
     assert in_unit(dense_problem(demand * 1e-12, opening, [1e4] * 3, unit_cost), 1e12).module_capacity.max() <= 1e3
+    # an unlimited capacity stays unlimited (held, it made an uncapacitated model capacitated: slower routes)
+    unlimited = in_unit(dense_problem(demand * 1e-12, opening, [np.inf, 1e4, np.inf], unit_cost), 1e12)
+    assert np.isinf(unlimited.module_capacity[[0, 2]]).all() and np.isfinite(unlimited.module_capacity[1])

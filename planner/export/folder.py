@@ -589,10 +589,12 @@ EMPTY_LAYER_TYPE = {"sites": "Point", "flows": "LineString", "inbound": "LineStr
 
 def write_gis_layer(layer, path: Path, name: str, empty_type: str | None = None) -> None:
     """``layer`` into the GeoPackage ``path``, declared of geometry type ``empty_type`` where it has no
-    row (a GIS library cannot tell an empty layer's type and writes 'Unknown'); a failure of the GIS
-    library's (its own error types, no errno) on a disk with almost no space left is the OSError it is
-    (a full disk had been an internal error: 'Failed to commit transaction')."""
-    declared = {"geometry_type": empty_type} if empty_type is not None and not len(layer) else {}
+    geometry (no row, or only null ones: a GIS library cannot tell such a layer's type and writes
+    'Unknown'); a failure of the GIS library's (its own error types, no errno) on a disk with almost no
+    space left is the OSError it is (a full disk had been an internal error: 'Failed to commit
+    transaction')."""
+    no_geometry = not len(layer) or layer.geometry.isna().all()  # every flow 0 km: all null, as none
+    declared = {"geometry_type": empty_type} if empty_type is not None and no_geometry else {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

@@ -816,7 +816,7 @@ def model_config_from_dict(data: dict[str, Any], source: Path | str = "<model>")
         raise InputError(_format_validation_error(error, source)) from None
 
 
-DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet", ".gpkg", ".geojson", ".json", ".shp", ".zip"}
+DATA_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xls", ".parquet", ".gpkg", ".geojson", ".shp", ".zip"}
 
 
 def read_model_config(path: Path | str) -> ModelConfig:

@@ -65,7 +65,7 @@ def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_c
             "demand_column": demand_found, "name_column": found_name_column(frame, path)}
     if is_table(path):
         keys["lon_column"], keys["lat_column"] = coordinates or (None, None)  # none: geometry read from WKT
-        keys["crs"] = crs
+    keys["crs"] = crs  # a table's, or that of a vector file without one (the written model had lacked it)
     return {key: value for key, value in keys.items() if value is not None}
 
 

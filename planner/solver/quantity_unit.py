@@ -50,13 +50,13 @@ def in_unit(problem: Problem, factor: float) -> Problem:
     if supply is not None:
         needed = max(delivered * float(np.max(supply.bom, initial=0.0)), 1.0)
         supply = dataclasses.replace(
-            supply, supplier_capacity=np.minimum(supply.supplier_capacity * factor, needed),
+            supply, supplier_capacity=_held_at(supply.supplier_capacity * factor, needed),
             supplier_cost=supply.supplier_cost / factor,
             in_transport_cost=supply.in_transport_cost / factor, in_co2_t=supply.in_co2_t / factor)
     return dataclasses.replace(
         problem,
         demand=problem.demand * factor,
-        module_capacity=np.minimum(problem.module_capacity * factor, max(delivered, 1.0)),
+        module_capacity=_held_at(problem.module_capacity * factor, max(delivered, 1.0)),
         max_unmet=problem.max_unmet * factor,
         unmet_penalty=problem.unmet_penalty / factor,
         arc_production_cost=problem.arc_production_cost / factor,
@@ -65,6 +65,12 @@ def in_unit(problem: Problem, factor: float) -> Problem:
         arc_price=problem.arc_price / factor,
         supply=supply,
     )
+
+
+def _held_at(capacity: np.ndarray, most: float) -> np.ndarray:
+    """Finite capacities held at ``most``; an unlimited one stays unlimited (held, it made an uncapacitated
+    model capacitated and cost it its fast routes: set covering at 175 facilities instead of 116)."""
+    return np.where(np.isfinite(capacity), np.minimum(capacity, most), capacity)
 
 
 def solution_in_unit(solution: Solution | None, factor: float) -> Solution | None:

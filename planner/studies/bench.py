@@ -428,6 +428,8 @@ def _sites_to_open(fmt: str, instance: DistanceInstance, p: int | None, path: Pa
     most p sites, so a p above the sites' count opens every site (logged)."""
     if fmt == "lscp":
         return None
+    if p is None and instance.p < 1:
+        raise InputError(f"{path}: the file's p is {instance.p}; {fmt} opens at least 1 site: pass --p N")
     p = instance.p if p is None else int(p)
     if p < 1:
         raise InputError(f"{path}: p={p}: open at least 1 site; pass another --p")
