@@ -100,3 +100,20 @@ def test_init_names_its_own_argument_and_a_folder_given_as_out(tmp_path):
     (tmp_path / "t.csv").write_text("name,lon,lat,pop\nA,1,2,3\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["init", str(tmp_path / "t.csv"), "--out", str(tmp_path / "adir")])
     assert result.exit_code == 2 and "is a folder (--out names the model file to write)" in result.stderr
+
+
+def test_init_of_a_vector_file_without_a_crs_writes_the_crs_given(tmp_path):
+    """The written model had lacked the --crs given, and so failed its own check ('the data has no CRS')."""
+    import warnings
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    shp = tmp_path / "nocrs.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # 'crs' was not provided: the point here
+        gpd.GeoDataFrame({"id": ["a", "b"], "pop": [5, 4]}, geometry=[Point(151.2, -33.9), Point(145.0, -37.8)]
+                         ).to_file(shp)
+    result = CliRunner().invoke(main, ["init", str(shp), "--crs", "EPSG:4326", "--out", str(tmp_path / "m.toml")])
+    assert result.exit_code == 0, result.stderr
+    assert 'crs = "EPSG:4326"' in (tmp_path / "m.toml").read_text(encoding="utf-8")
