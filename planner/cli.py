@@ -1075,11 +1075,6 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
     _configure_logging(quiet)
     base = read_model_config(model_path)
     cost_objective_only(base, "planner compare")
-    if scheduler:  # a wrong address had been found after the three variants were solved
-        from planner.studies.sweep.runner import dask_client
-
-        with dask_client(None, scheduler):
-            pass
     configs = standard_variants(base)
     for path in models:
         if Path(path).is_dir():
