@@ -1075,16 +1075,8 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
     _configure_logging(quiet)
     base = read_model_config(model_path)
     cost_objective_only(base, "planner compare")
-    configs = standard_variants(base)
-    for path in models:
-        if Path(path).is_dir():
-            raise InputError(f"{path}: is a folder, not a model file (given as a further MODEL of compare); give a "
-                             "model file, and regions with --regions")
-        if not Path(path).is_file():
-            raise InputError(f"{path}: no such model file (given as a further MODEL of compare); check the path")
-        extra = read_model_config(path)
-        _comparable(extra, base, data)
-        configs[_variant_name(extra.name, Path(path), configs)] = extra
+    configs = _with_further_models(standard_variants(base), models, base, data)
+    _check_scheduler(scheduler)
     options = _solver_options(base, time_limit, mip_gap, threads, quiet)
     sweep, spec = _compare_studies(base, data, sweep_text, scenarios, seed)
     parameters = sensitivity_parameters(base, sensitivity_range or DEFAULT_SPREAD, sensitivity_params) \
@@ -1110,6 +1102,35 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
         click.echo(line)
     click.echo(f"written     {out_dir}")
     return section
+
+
+def _with_further_models(configs: dict, models, base, data) -> dict:
+    """``configs`` with compare's further MODELS, each read and checked against the base model."""
+    from planner.inputs.config import read_model_config
+
+    for path in models:
+        if Path(path).is_dir():
+            raise InputError(f"{path}: is a folder, not a model file (given as a further MODEL of compare); give a "
+                             "model file, and regions with --regions")
+        if not Path(path).is_file():
+            raise InputError(f"{path}: no such model file (given as a further MODEL of compare); check the path")
+        extra = read_model_config(path)
+        _comparable(extra, base, data)
+        configs[_variant_name(extra.name, Path(path), configs)] = extra
+    return configs
+
+
+def _check_scheduler(scheduler: str | None) -> None:
+    """Connect to compare's --scheduler once before the variants are solved (a wrong address had been
+    found after them); 'synchronous' (solve here) needs none."""
+    from planner.studies.sensitivity import SYNCHRONOUS
+
+    if not scheduler or scheduler == SYNCHRONOUS:
+        return
+    from planner.studies.sweep.runner import dask_client
+
+    with dask_client(None, scheduler):
+        pass
 
 
 def _compare_studies(base, data, sweep_text: str | None, scenarios: str | None, seed: int = 0):

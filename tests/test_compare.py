@@ -678,3 +678,17 @@ def test_an_unwritable_out_is_refused_before_the_variants_are_solved(tmp_path, m
     result = CliRunner().invoke(main, ["compare", "--model", str(model), "--out", str(blocker / "out")])
     assert result.exit_code == 2 and "not writable" in result.stderr
     assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_a_wrong_scheduler_address_is_refused_before_the_variants_are_solved(tmp_path, monkeypatch):
+    """It had been found after the three variants were solved; 'synchronous' (solve here) is no address."""
+    import planner.studies.compare as compare_module
+    from planner.cli import _check_scheduler
+
+    model = two_role_model_file(tmp_path)
+    monkeypatch.setattr(compare_module, "compare", lambda *a, **k: pytest.fail("solved before --scheduler was checked"))
+    result = CliRunner().invoke(main, ["compare", "--model", str(model), "--sensitivity", "--scheduler", "garbage",
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "--scheduler garbage: not a scheduler address" in result.stderr
+    _check_scheduler("synchronous")
+    _check_scheduler(None)
