@@ -1328,7 +1328,6 @@ def _cheaper_than_the_first(table) -> str | None:
             f"{fix} for the optimum itself")
 
 
-
 @main.command(name="alternatives")
 @data_options
 @click.option("--slack", type=FiniteFloat(min=0), default=0.05, show_default=True,

@@ -351,9 +351,10 @@ class ResultTables:
         within): one row at 0 km where every delivery is 0 km long, or where none is made (share 0)."""
         demand = self.regions.groupby("product")["demand"].sum()
         parts = []
+        delivered = dict(tuple(self.flows.groupby("product"))) if len(self.flows) else {}
         for product, total in demand[demand > 0].items():
-            flows = self.flows[self.flows["product"] == product] if len(self.flows) else self.flows
-            if not len(flows):
+            flows = delivered.get(product)
+            if flows is None:
                 parts.append(pd.DataFrame({"product": [product], "distance_km": [0.0], "share_within": [0.0]}))
                 continue
             order = np.argsort(flows["distance_km"].to_numpy(), kind="stable")

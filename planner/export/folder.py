@@ -644,8 +644,6 @@ def _write_extras(extras: tuple[ExtraOutput, ...], summary: dict[str, Any], stag
         if isinstance(extra.block.get("status"), str):
             evaluation = {key: summary.get(key) if extra.evaluated else None
                           for key in ("status", "mip_gap", "best_bound")}
-            if not extra.evaluated:
-                summary["status"] = extra.block["status"]
             for key, value in evaluation.items():
                 summary.setdefault(f"evaluation_{key}", value)
             summary["status"] = weakest_status([summary["status"], extra.block["status"]])

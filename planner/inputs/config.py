@@ -816,7 +816,11 @@ def model_config_from_dict(data: dict[str, Any], source: Path | str = "<model>")
         raise InputError(_format_validation_error(error, source)) from None
 
 
-DATA_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xls", ".parquet", ".gpkg", ".geojson", ".shp", ".zip"}
+def data_suffixes() -> set[str]:
+    """The suffixes the data readers take, less those a model file may carry too (.txt, .json)."""
+    from planner.inputs.io import PARQUET_SUFFIXES, TABLE_SUFFIXES, ZIPPED_VECTOR_SUFFIXES  # lazy: only on an error
+
+    return (TABLE_SUFFIXES | PARQUET_SUFFIXES | ZIPPED_VECTOR_SUFFIXES | {".zip"}) - {".txt", ".json"}
 
 
 def read_model_config(path: Path | str) -> ModelConfig:
@@ -826,7 +830,7 @@ def read_model_config(path: Path | str) -> ModelConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        if path.suffix.lower() in DATA_SUFFIXES:  # a data file where a model file was expected
+        if path.suffix.lower() in data_suffixes():  # a data file where a model file was expected
             raise InputError(f"{path}: is a data file, not a model file (TOML); give regions with --regions "
                              "(compare) or as the REGIONS argument (solve, validate)") from None
         raise InputError(f"{path}: not valid TOML ({error}); fix the syntax") from None

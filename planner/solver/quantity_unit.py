@@ -42,7 +42,7 @@ def quantity_factor(problem: Problem) -> float:
 
 def in_unit(problem: Problem, factor: float) -> Problem:
     """``problem`` with quantities × ``factor`` and everything per unit / ``factor`` (see the module).
-    A capacity beyond all that can ever be delivered (or, for a supplier, needed) is held at that: the
+    A finite capacity beyond all that can ever be delivered (or, for a supplier, needed) is held at that: the
     same model, whose coefficients stay within HiGHS's range (a module of 10,000 units in units 1e12
     times smaller, 1e16, was dropped by HiGHS with the whole matrix: 'Model status: Empty')."""
     delivered = float(problem.demand.sum()) * factor * max(1.0, float(np.max(problem.arc_demand_factor, initial=1.0)))
