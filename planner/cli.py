@@ -705,6 +705,10 @@ def _comparable(extra, base, data) -> None:
         raise InputError(f"{where}: its [regions] ({extra.regions.path}) differ from the --model's "
                          f"({base.regions.path}); compare works on one dataset: give the same [regions], or the "
                          "regions file as REGIONS for all models")
+    if set(extra.products) != set(base.products):
+        logger.warning(
+            "compare: %s plans the products %s, the --model %s; its cost serves other demand, so the networks' "
+            "costs do not compare like for like", where, ", ".join(extra.products), ", ".join(base.products))
 
 
 def unsupported_with_scenarios(config, what: str, data=None, periods: bool = False) -> None:
@@ -871,11 +875,11 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     unit = kind["objective_counts"] if kind else f"{currency}/yr"
     click.echo(f"objective   {amount_text(summary['objective'])} {unit} (best bound {bound_text})")
     click.echo(f"costs       {costs_text(summary['costs'])}")
-    click.echo(f"co2         {summary['co2_t']:,.0f} t/yr")
+    click.echo(f"co2         {amount_text(summary['co2_t'])} t/yr")
     click.echo("facilities  " + ", ".join(f"{name} {count}" for name, count in summary["facilities"].items()))
     for product, figures in summary["demand"].items():
         served = f"served {share_text(figures['served'] / figures['demand'])}" if figures["demand"] else "no demand"
-        click.echo(f"demand      {product}: {figures['demand']:,.0f} units/yr, {served}")
+        click.echo(f"demand      {product}: {amount_text(figures['demand'])} units/yr, {served}")
     for level in (summary.get("service") or {}).get("levels", []):
         click.echo(f"service     {service_text(level)}")
     timing = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary["timing"].items())
@@ -894,17 +898,18 @@ def validate(data, model_path):
     """Check the model file and the data, print a summary of the instance; solves nothing."""
     from planner.inputs.config import read_model_config
     from planner.inputs.prepare import memory_line
-    from planner.pipeline import Timing, load_and_prepare
+    from planner.pipeline import Timing, add_warnings, load_and_prepare, logged_warnings
 
     _configure_logging(quiet=False)
-    config = read_model_config(model_path)
-    inputs, problem, screening = load_and_prepare(config, data, Timing())
-    if (problem.service_share > 0).any():  # a level no candidate site is near enough for, without solving
-        from planner.model import ModelIndex
-        from planner.model.arrays import service_need
+    with logged_warnings() as warnings_seen:  # every warning from reading the files on, as solve's summary
+        config = read_model_config(model_path)
+        inputs, problem, screening = load_and_prepare(config, data, Timing())
+        if (problem.service_share > 0).any():  # a level no candidate site is near enough for, without solving
+            from planner.model import ModelIndex
+            from planner.model.arrays import service_need
 
-        service_need(problem, ModelIndex.from_problem(problem))
-    rollout_warnings = _rollout_warnings(config, inputs)
+            service_need(problem, ModelIndex.from_problem(problem))
+    add_warnings(warnings_seen, [*screening.warnings, *_rollout_warnings(config, inputs)])
     click.echo(f"model       {config.name} ({config.source_path})")
     click.echo(f"regions     {problem.n_regions} from {inputs.regions_path}")
     for p, product in enumerate(problem.product_ids):
@@ -914,7 +919,7 @@ def validate(data, model_path):
     size = problem.summary()
     click.echo(f"arcs        {size['arcs']:,} (demand pairs {size['demand_pairs']:,})")
     click.echo(f"memory      {memory_line(size['arcs'])}")
-    for message in [*screening.warnings, *rollout_warnings]:
+    for message in warnings_seen:
         click.echo(f"warning     {message}")
     click.echo("ok          inputs are valid")
 

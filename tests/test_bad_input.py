@@ -424,7 +424,8 @@ def test_od_matrix_with_a_typo_names_the_unknown_id_and_its_row(tmp_path):
     od.write_text("from,to,distance_km\ns1,a,1\ns1,b,20\ns1,c,20\ns1,D,20\n", encoding="utf-8")  # D: a typo of d
     result = run_solve(tmp_path, "--sites", str(sites), "--od-matrix", str(od), model=model)
     assert_clean_failure(result, tmp_path / "out", "od.csv", "lacks 1 site->region pairs", "s1->d",
-                         "'to' in rows 4 ('D') is no region id of this run")
+                         "; if a pair is there under another spelling: 'to' in rows 4 ('D') is no region id of this "
+                         "run (rows of other ids are otherwise allowed and not read)")
 
 
 def test_od_matrix_missing_pairs_of_one_type_name_the_type_and_no_known_site_as_unknown(tmp_path):

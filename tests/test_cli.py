@@ -201,6 +201,21 @@ def test_validate_reports_unreachable_regions_as_warnings(tmp_path):
     assert "product 'gadget': 1 regions (c)" in warning[0] and "stay unmet (25 units/yr)" in warning[0]
 
 
+def test_validate_lists_the_warnings_of_reading_the_files_too(tmp_path):
+    """A region holding the total of the others is warned of while the regions are read: validate had
+    listed only the warnings of preparing the instance, so its 'ok' came without this one."""
+    model = write_instance(tmp_path)
+    regions = gpd.read_file(tmp_path / "regions.geojson")
+    regions.loc[len(regions)] = ["total", float(regions["pop"].sum()), "Z", box(0.4, 0.4, 0.5, 0.5)]
+    regions.to_file(tmp_path / "regions.geojson", driver="GeoJSON")
+    result = invoke("validate", "--model", str(model))
+    assert result.exit_code == 0, result.stderr
+    warnings_listed = [line for line in result.stdout.splitlines() if line.startswith("warning")]
+    assert any("the demand of region 'total' equals that of all the other regions together" in line
+               for line in warnings_listed), result.stdout
+    assert result.stdout.splitlines()[-1] == "ok          inputs are valid"
+
+
 # --- solve: the outputs -----------------------------------------------------------------------------
 
 

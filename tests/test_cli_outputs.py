@@ -414,3 +414,23 @@ def test_a_product_without_demand_reads_no_demand_not_served_0(capsys, tmp_path)
     _print_summary(summary, tmp_path)
     printed = capsys.readouterr().out
     assert "custom: 0 units/yr, no demand" in printed and "standard: 5 units/yr, served 100" in printed
+
+
+def test_small_demand_and_co2_print_their_figures_not_0(capsys, tmp_path):
+    """A model in small units (0.001 units/yr of demand) printed 'demand 0 units/yr' and 'co2 0' beside
+    an objective of 0.1763, and report.html 'total cost 0 USD/yr'; such figures keep 4 significant
+    digits, and a figure of rounding noise (below 1e-9) still reads 0."""
+    from planner.cli import _print_summary
+    from planner.export.report import num
+
+    summary = {"currency": "USD", "status": "optimal", "mip_gap": 0.0, "mip_gap_tolerance": 1e-4,
+               "best_bound": 0.1763, "objective": 0.1763, "costs": {"unmet_penalty": 0.1763}, "co2_t": 2.5e-5,
+               "facilities": {"plant": 0}, "demand": {"standard": {"demand": 0.001025, "served": 0.0}},
+               "timing": {"solve": 0.1}, "audit": {"passed": True, "max_violation": 0.0,
+                                                    "objective_relative_difference": 0.0}}
+    _print_summary(summary, tmp_path)
+    printed = capsys.readouterr().out
+    assert "standard: 0.001025 units/yr, served 0.0%" in printed and "co2         2.5e-05 t/yr" in printed
+    assert "co2         0 t/yr" not in printed
+    assert [num(0.1763, 0, "USD/yr"), num(-0.3), num(1e-13), num(-1e-12, 2), num(1234.56, 1), num(0.0)] == \
+        ["0.1763 USD/yr", "-0.3", "0", "0.00", "1,234.6", "0"]

@@ -104,3 +104,22 @@ def test_a_missing_further_model_of_compare_is_named_as_such(tmp_path):
     before = snapshot(tmp_path)
     assert_refused(invoke("compare", str(tmp_path / "nonexist.toml"), "--model", str(model), "--out",
                           str(tmp_path / "out"), "--quiet"), before, tmp_path, "no such model file", "further MODEL")
+
+
+def test_a_further_model_of_other_products_is_compared_with_a_warning(tmp_path, caplog):
+    """A further model planning other products than the --model's was compared without a word ("24 M
+    USD/yr cheaper" against a model with a third product); its costs serve other demand, and compare says so."""
+    from planner.cli import _comparable
+    from planner.inputs.config import read_model_config
+    from planner.inputs.prepare import DataOptions
+
+    model = instance(tmp_path, TWO_ROLES)
+    extra = tmp_path / "extra.toml"
+    extra.write_text(model.read_text().replace("standard", "premium"))
+    with caplog.at_level("WARNING", logger="planner"):
+        _comparable(read_model_config(model), read_model_config(model), DataOptions())
+        assert not caplog.records
+        _comparable(read_model_config(extra), read_model_config(model), DataOptions())
+    assert [record.getMessage() for record in caplog.records] == [
+        f"compare: {extra} plans the products premium, the --model standard; its cost serves other demand, so "
+        "the networks' costs do not compare like for like"]

@@ -663,3 +663,39 @@ def test_select_says_what_is_wrong_with_its_quotes(text, message):
 
     with pytest.raises(InputError, match=message):
         parse_select([text])
+
+
+def test_points_in_an_old_datum_crs_whose_round_trip_takes_another_datum_shift_are_read(tmp_path):
+    """Towns inside the areas of ESRI:102014 (Europe LCC on ED50) and EPSG:5514 (S-JTSK) come back
+    3-14 m off from lon/lat, as pyproj takes another datum shift back than forth: they had been refused as
+    outside what the CRS can hold."""
+    from pyproj import Transformer
+
+    towns = {"ESRI:102014": [("SEV", -5.98, 37.39), ("BUC", 26.10, 44.43), ("BER", 13.40, 52.52)],
+             "EPSG:5514": [("PAS", 13.46, 48.57), ("BRN", 16.61, 49.20), ("PRA", 14.42, 50.08)]}
+    for crs, places in towns.items():
+        to_crs = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        rows = [(code, *to_crs.transform(lon, lat), 10) for code, lon, lat in places]
+        name = crs.replace(":", "_")
+        model = model_file(tmp_path, regions_csv(tmp_path / f"{name}.csv", rows, "id,x,y,pop"),
+                           f'id_column = "id"\ndemand_column = "pop"\ncrs = "{crs}"')
+        _, inputs = load(model)
+        assert list(inputs.regions["region_id"]) == [code for code, _, _ in places]
+
+
+def test_a_table_with_lon_lat_and_x_y_and_a_projected_crs_takes_x_y(tmp_path):
+    """Degrees in lon/lat and EPSG:3035 metres in x/y, --crs EPSG:3035: the lon/lat pair had been read as
+    metres (every town within 35 m of the others, a plan made on it); the x/y pair is meant. Without a CRS
+    the lon/lat pair is read, as before."""
+    from pyproj import Transformer
+
+    places = [("PAR", 2.35, 48.86), ("MAD", -3.70, 40.42), ("BER", 13.40, 52.52)]
+    to_laea = Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True)
+    rows = [(code, lon, lat, *to_laea.transform(lon, lat), 10) for code, lon, lat in places]
+    table = regions_csv(tmp_path / "both.csv", rows, "id,lon,lat,x,y,pop")
+    for crs in ("EPSG:3035", None):
+        keys = 'id_column = "id"\ndemand_column = "pop"' + (f'\ncrs = "{crs}"' if crs else "")
+        _, inputs = load(model_file(tmp_path, table, keys))
+        points = inputs.regions.geometry.to_crs("EPSG:4326")
+        assert np.allclose(points.x, [lon for _, lon, _ in places], atol=1e-6)
+        assert np.allclose(points.y, [lat for _, _, lat in places], atol=1e-6)

@@ -49,6 +49,7 @@ from planner.solver.outcome import gap_text
 
 logger = logging.getLogger(__name__)
 
+SHOWN_AS_ZERO = 1e-9  # a figure this small is rounding noise and reads 0 (see num)
 TOP_UNMET_REGIONS = 15  # rows of the "most unmet demand" table
 HISTOGRAM_BINS = 30
 SERVED_COLOUR = "#2ca02c"
@@ -76,12 +77,15 @@ def _is_number(value: Any) -> bool:
 
 
 def num(value: Any, digits: int = 0, unit: str = "") -> str:
-    """A number with thousands separators; 'n/a' when missing, '∞' when infinite."""
+    """A number with thousands separators; 'n/a' when missing, '∞' when infinite. A value that rounds to
+    0 at ``digits`` but is not (above ``SHOWN_AS_ZERO``) shows 4 significant digits: a model in small
+    units had a total cost and demand of '0' beside a penalty that was 100 % of it."""
     if value is None or not _is_number(value) or (isinstance(value, float | np.floating) and math.isnan(value)):
         return "n/a"
     if math.isinf(value):
         return "∞"
-    text = f"{value:,.{digits}f}"
+    small = SHOWN_AS_ZERO < abs(value) < 0.5 * 10.0 ** -digits
+    text = f"{value:.4g}" if small else f"{0.0 if abs(value) <= SHOWN_AS_ZERO else value:,.{digits}f}"
     return esc(f"{text} {unit}" if unit else text)
 
 

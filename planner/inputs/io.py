@@ -359,16 +359,17 @@ def decimal_comma_hint(values: pd.Series) -> str:
 
 
 def coordinate_columns(
-    frame: pd.DataFrame, path: Path, lon: str | None, lat: str | None, fix: str = REGION_FIX
+    frame: pd.DataFrame, path: Path, lon: str | None, lat: str | None, fix: str = REGION_FIX,
+    crs: str | None = None,
 ) -> tuple[str, str]:
-    """The coordinate columns: those given, or the first pair of COORDINATE_PAIRS present (``fix``
-    says how to name them when none is found)."""
+    """The coordinate columns: those given, or the first pair of COORDINATE_PAIRS present (x/y first
+    where ``crs`` is projected; ``fix`` says how to name them when none is found)."""
     if lon or lat:
         if not (lon and lat):
             raise InputError(f"{path}: give both --lon-column and --lat-column (or neither, to find them)")
         require_columns(frame, [lon, lat], path, "the coordinate columns given")
         return lon, lat
-    found = coordinate_pair(frame, path)
+    found = coordinate_pair(frame, path, crs)
     if found is None:
         raise InputError(
             f"{path}: no coordinate columns found (looked for lon/longitude/lng/long with lat/latitude, x/y, and for "
@@ -389,12 +390,13 @@ def named_alike(columns, name: str, path=None, option: str = "") -> list:
     return matches
 
 
-def found_coordinates(frame, path: Path, lon_column, lat_column) -> tuple[str, ...]:
-    """The coordinate columns of a table (as given or found; the reader has checked them), or of a
-    vector file a lon/lat-named pair of attribute columns, if any: never the demand or the id."""
+def found_coordinates(frame, path: Path, lon_column, lat_column, crs: str | None = None) -> tuple[str, ...]:
+    """The coordinate columns of a table (as given or found with its ``crs``; the reader has checked
+    them), or of a vector file a lon/lat-named pair of attribute columns, if any: never the demand or
+    the id."""
     if is_table(path):
         if lon_column or lat_column or coordinate_pair(frame) is not None:
-            return coordinate_columns(frame, path, lon_column, lat_column)
+            return coordinate_columns(frame, path, lon_column, lat_column, crs=crs)
         return ()  # the reader took the geometry from a WKT column
     try:
         return coordinate_columns(frame.drop(columns=frame.geometry.name), path, None, None)
@@ -402,16 +404,32 @@ def found_coordinates(frame, path: Path, lon_column, lat_column) -> tuple[str, .
         return ()
 
 
-def coordinate_pair(frame: pd.DataFrame, path=None) -> tuple[str, str] | None:
-    """The first pair of COORDINATE_PAIRS among the columns (case-insensitive), or None; columns named
-    alike but for case ('lat', 'LAT') are an error (:func:`named_alike`)."""
+def coordinate_pair(frame: pd.DataFrame, path=None, crs: str | None = None) -> tuple[str, str] | None:
+    """The first pair of COORDINATE_PAIRS among the columns (case-insensitive), or None; where ``crs``
+    (the table's, as given) is projected, x/y comes first: lon/lat-named columns hold degrees, so a
+    table with both pairs and a CRS in metres means its x/y. Columns named alike but for case ('lat',
+    'LAT') are an error (:func:`named_alike`)."""
     option = "--lon-column and --lat-column"
-    for lon_name, lat_name in COORDINATE_PAIRS:
+    pairs = COORDINATE_PAIRS if not _projected(crs) else (COORDINATE_PAIRS[-1], *COORDINATE_PAIRS[:-1])
+    for lon_name, lat_name in pairs:
         lon = named_alike(frame.columns, lon_name, path, option)
         lat = named_alike(frame.columns, lat_name, path, option)
         if lon and lat:
             return lon[0], lat[0]
     return None
+
+
+def _projected(crs: str | None) -> bool:
+    """Whether ``crs`` (text as given, None: lon/lat) is a CRS pyproj knows and is projected; text it
+    does not know is refused where the points are made."""
+    if crs is None:
+        return False
+    from pyproj import CRS
+
+    try:
+        return CRS.from_user_input(crs).is_projected
+    except Exception:
+        return False
 
 
 def wkt_column(frame: pd.DataFrame) -> str | None:
@@ -465,7 +483,11 @@ def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | N
     return frame
 
 
-ROUND_TRIP_TOLERANCE = 1e-6  # relative (at least 1 CRS unit): a point that comes back farther is outside the CRS
+# a point that comes back from lon/lat farther than this is outside its CRS: relative, and at least
+# ROUND_TRIP_MIN_M metres, since pyproj may take another datum shift back than forth (ED50, S-JTSK:
+# 3-14 m); a point the CRS cannot hold comes back far off (EPSG:3857 at 10^12 m lands on the pole)
+ROUND_TRIP_TOLERANCE = 1e-6
+ROUND_TRIP_MIN_M = 1000.0
 
 
 def check_projected_range(frame: gpd.GeoDataFrame, path: Path) -> None:
@@ -488,7 +510,9 @@ def check_projected_range(frame: gpd.GeoDataFrame, path: Path) -> None:
     with np.errstate(invalid="ignore"):
         lon, lat = forward.transform(x, y, errcheck=False)
         x_back, y_back = backward.transform(lon, lat, errcheck=False)
-        tolerance = np.maximum(1.0, ROUND_TRIP_TOLERANCE * np.maximum(np.abs(x), np.abs(y)))
+        metres_per_unit = frame.crs.axis_info[0].unit_conversion_factor if frame.crs.axis_info else 1.0
+        least = ROUND_TRIP_MIN_M / (metres_per_unit or 1.0)
+        tolerance = np.maximum(least, ROUND_TRIP_TOLERANCE * np.maximum(np.abs(x), np.abs(y)))
         lost = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90)
                  & (np.abs(x_back - x) <= tolerance) & (np.abs(y_back - y) <= tolerance))
     if lost.any():
@@ -529,7 +553,7 @@ def points_from_table(
     ``points_only`` for sites and suppliers)."""
     if not (lon or lat) and coordinate_pair(frame, path) is None and (wkt := wkt_column(frame)) is not None:
         return geometry_from_wkt(frame, wkt, path, crs, points_only)
-    lon, lat = coordinate_columns(frame, path, lon, lat, fix)
+    lon, lat = coordinate_columns(frame, path, lon, lat, fix, crs)
     xy = {}
     for column in (lon, lat):
         numeric = pd.to_numeric(frame[column], errors="coerce")

@@ -367,7 +367,10 @@ def _unknown_od_ids(od: pd.DataFrame, site_ids: np.ndarray, region_ids: np.ndarr
             examples = od.loc[unknown, column].unique().tolist()
             parts.append(f"'{column}' in rows {truncated(rows)} ({truncated([repr(e) for e in examples])}) is no "
                          f"{what} id of this run")
-    return "; " + "; ".join(parts) if parts else ""
+    if not parts:
+        return ""
+    return ("; if a pair is there under another spelling: " + "; ".join(parts)
+            + " (rows of other ids are otherwise allowed and not read)")
 
 
 def od_pairs(

@@ -265,7 +265,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     # the base column: for products with a demand_rate, and, where it is named, for the candidate rules
     rated = any(p.demand_column is None for p in config.products.values())
     needs_base = rated or source.demand_column is not None
-    coordinates = set(found_coordinates(frame, source.path, source.lon_column, source.lat_column))
+    coordinates = set(found_coordinates(frame, source.path, source.lon_column, source.lat_column, source.crs))
     named = {source.id_column, source.demand_column}
     id_column, base_column = resolve_columns(frame.drop(columns=list(coordinates - named)), source, needs_base)
     numbered = id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns

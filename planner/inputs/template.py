@@ -58,7 +58,7 @@ def describe_data(path: Path, layer, id_column, demand_column, lon_column, lat_c
     path = Path(path).resolve()
     frame = read_regions(path, layer, lon_column, lat_column, crs, text_columns=(id_column or "",),
                          option="the DATA argument of init")
-    coordinates = found_coordinates(frame, path, lon_column, lat_column)
+    coordinates = found_coordinates(frame, path, lon_column, lat_column, crs)
     source = RegionSource(path, layer, id_column, demand_column, None, None, lon_column, lat_column, crs, False)
     id_found, demand_found = resolve_columns(frame.drop(columns=list(coordinates)), source, needs_demand=True)
     keys = {"layer": layer, "id_column": None if id_found == "region_id" and "region_id" not in frame else id_found,
