@@ -289,6 +289,39 @@ def test_a_study_stopped_at_its_limit_is_not_called_optimal(tmp_path):
     assert weakest_status(["optimal", "infeasible"]) == "infeasible"
 
 
+def test_the_map_title_of_a_study_gives_the_study_status_not_its_evaluation():
+    """The maps of a --scenarios run stopped at its gap limit were titled "optimal, ... gap 0.00%" (the
+    status of its network evaluated alone); they take the report's title now."""
+    from types import SimpleNamespace
+
+    from planner.export.folder import ExtraOutput, _map_title
+
+    run = SimpleNamespace(
+        report=SimpleNamespace(status=SimpleNamespace(value="optimal"), objective=1234.4, mip_gap=0.0, best_bound=1234.4),
+        problem=SimpleNamespace(name="japan", currency="JPY"),
+        tables=SimpleNamespace(service_levels=lambda problem: []))
+    assert _map_title(run) == "japan: optimal, cost 1,234 JPY/yr, gap 0.00%"
+    study = ExtraOutput(key="stochastic", block={"status": "gap_limit", "mip_gap": 0.0007}, files={}, section="")
+    assert _map_title(run, (study,)) == ("japan: gap_limit (the study's gap 0.07%); its network evaluated: cost "
+                                         "1,234 JPY/yr, gap 0.00%")
+    period = ExtraOutput(key="rollout", block={"status": "time_limit", "mip_gap": 0.02}, files={}, section="",
+                         evaluated=False)
+    assert _map_title(run, (period,)) == "japan: time_limit (the study's gap 2.00%); its network: cost 1,234 JPY/yr"
+
+
+def test_the_report_card_of_a_study_is_the_cost_of_the_network_shown_not_the_objective():
+    """A --periods report's card read "total cost 13,012,779 USD/yr, the objective" for the last period's
+    network, where the study's objective was a present value of 21,388,442 USD."""
+    from planner.export.report import _kpis
+
+    summary = {"currency": "USD", "objective": 13_012_779.0, "costs": {"fixed": 13_012_779.0}, "co2_t": 1.0,
+               "demand": {}, "facilities": {}}
+    assert "total cost" in _kpis(None, summary) and "the objective, penalty" in _kpis(None, summary)
+    page = _kpis(None, {**summary, "evaluation_status": None, "view": "period 2 of the staged plan"})
+    assert "total cost" not in page and "the objective" not in page
+    assert "cost of the network shown" in page and "the network shown: period 2 of the staged plan" in page
+
+
 def test_the_report_pairs_each_gap_with_its_own_objective():
     """The top-level objective is the study's network evaluated and, where the study is the less proven,
     the top-level gap the study's: the report had shown "gap_limit, cost 22,663,714, gap 0.41 %" (the

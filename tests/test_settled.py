@@ -133,3 +133,15 @@ def test_a_run_stopped_with_nothing_built_says_so(caplog):
         warn_if_nothing_built(problem, dataclasses.replace(stopped, status=Status.OPTIMAL), 0)  # proven: nothing pays
     [line] = [r.getMessage() for r in caplog.records]
     assert "before any network better than building nothing was found" in line and "--time-limit" in line
+
+
+def test_no_warning_where_the_network_decides_nothing_but_rounding(caplog):
+    """Every unit unmet at a cheap penalty, the run optimal with a gap of 1e-14 of its objective: the
+    warning had said the gap was "100 % of the costs the network decides" and asked for --mip-gap 1.8e-18."""
+    problem = huge_demand_problem()
+    index = ModelIndex.from_problem(problem)
+    floor = unavoidable_penalty(problem, index)
+    report = SolveReport.of(Status.OPTIMAL, "Optimal", floor + 1e-6, floor - 1e-6, 0.01, "HiGHS")
+    with caplog.at_level(logging.WARNING, logger="planner"):
+        warn_if_unsettled(problem, index, report)
+    assert not [r for r in caplog.records if "not settled" in r.getMessage()]

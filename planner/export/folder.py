@@ -42,7 +42,7 @@ from planner.export.layers import (
     site_layer,
     supplier_layer,
 )
-from planner.export.report import write_report
+from planner.export.report import report_title, write_report
 from planner.export.static_map import draw_maps
 from planner.export.summary import build_summary, clean_for_json
 from planner.export.workbook import WORKBOOK, write_solve_workbook
@@ -51,7 +51,6 @@ from planner.inputs.prepare import Inputs
 from planner.interrupt import native_section, note_kept, raise_if_stopped
 from planner.pipeline import Run, with_region_names
 from planner.results import service_text
-from planner.solver.outcome import gap_text
 
 logger = logging.getLogger(__name__)
 
@@ -537,7 +536,7 @@ def write_outputs(
     logger.info("write ...")  # the tables, maps, workbook and report: 20 s and more at 40,000 regions
     with staged_folder(out, staging) as staging:
         regions, sites, flows = _write_tables(run, inputs, staging)
-        title = _map_title(run)
+        title = _map_title(run, extras)
         supply = {"suppliers": supplier_layer(run), "inbound": inbound_layer(run)}  # None without suppliers
         draw_maps(regions, sites, flows, run.problem.type_ids, title, staging, **supply)
         write_interactive_map(
@@ -605,11 +604,18 @@ def write_gis_layer(layer, path: Path, name: str, empty_type: str | None = None)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from error
 
 
-def _map_title(run: Run) -> str:
+def _map_title(run: Run, extras: tuple[ExtraOutput, ...] = ()) -> str:
+    """The maps' title, as the report's: with a study (``--scenarios``, ``--periods``) its status and gap
+    beside those of the network shown (a study stopped at its gap limit had been titled "optimal", the
+    status of its network evaluated alone)."""
     report = run.report
     cost = f"{report.objective:,.0f} {run.problem.currency}/yr"
     levels = "".join(f"; {service_text(level)}" for level in run.tables.service_levels(run.problem))
-    return f"{run.problem.name}: {report.status.value}, cost {cost}, gap {gap_text(report.mip_gap, 2)}{levels}"
+    summary = {"status": report.status.value, "mip_gap": report.mip_gap, "best_bound": report.best_bound}
+    for extra in extras:
+        summary[extra.key] = extra.block
+        join_study_status(summary, extra)
+    return report_title(run.problem.name, summary, f"cost {cost}") + levels
 
 
 STATUS_STRENGTH = ("optimal", "gap_limit", "limit", "time_limit")  # the later, the less proven
@@ -641,14 +647,19 @@ def _write_extras(extras: tuple[ExtraOutput, ...], summary: dict[str, Any], stag
         summary[extra.key] = clean_for_json(extra.block)
         if extra.view:
             summary["view"] = extra.view
-        if isinstance(extra.block.get("status"), str):
-            evaluation = {key: summary.get(key) if extra.evaluated else None
-                          for key in ("status", "mip_gap", "best_bound")}
-            for key, value in evaluation.items():
-                summary.setdefault(f"evaluation_{key}", value)
-            summary["status"] = weakest_status([summary["status"], extra.block["status"]])
-            if summary["status"] != summary["evaluation_status"]:  # the study's: its gap, of its own objective
-                summary["mip_gap"], summary["best_bound"] = extra.block.get("mip_gap"), None
+        join_study_status(summary, extra)
+
+
+def join_study_status(summary: dict[str, Any], extra: ExtraOutput) -> None:
+    """The study's status into ``summary`` (its ``status``, ``mip_gap``, ``best_bound``): see
+    :func:`_write_extras`."""
+    if isinstance(extra.block.get("status"), str):
+        evaluation = {key: summary.get(key) if extra.evaluated else None for key in ("status", "mip_gap", "best_bound")}
+        for key, value in evaluation.items():
+            summary.setdefault(f"evaluation_{key}", value)
+        summary["status"] = weakest_status([summary["status"], extra.block["status"]])
+        if summary["status"] != summary["evaluation_status"]:  # the study's: its gap, of its own objective
+            summary["mip_gap"], summary["best_bound"] = extra.block.get("mip_gap"), None
 
 
 def each_runs_warnings(warnings_seen: list[str], runs: list) -> list[list[str]]:

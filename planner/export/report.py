@@ -133,9 +133,14 @@ def _kpis(run: Run, summary: dict) -> str:
     supply_cost = sum(v or 0.0 for k, v in costs.items() if k not in NOT_SUPPLY)
     inbound = " + inbound" if "inbound" in costs else ""
     kind = summary.get("objective_kind")
+    study = "evaluation_status" in summary  # the tables show a study's network, whose cost is not its objective
+    cost_note = ("the objective" if not study else "per year") + ", penalty for unmet demand included" + (
+        "; net of revenue" if "revenue" in costs else "") + (
+        f"; the network shown: {esc(summary.get('view') or 'the study’s')}; the study's own objective is in its "
+        "section below" if study else "")
     cards = [  # (label, value HTML, note HTML)
-        ("total cost", num(summary.get("objective"), 0, f"{currency}/yr"),
-         "the objective, penalty for unmet demand included" + ("; net of revenue" if "revenue" in costs else "")),
+        ("total cost" if not study else "cost of the network shown", num(summary.get("objective"), 0, f"{currency}/yr"),
+         cost_note),
         ("cost per unit served", num(supply_cost / total_served if total_served > 0 else None, 2, f"{currency}/unit"),
          f"(fixed + setup + production + transport + carbon{inbound}) / units served"),
     ] if not kind else [

@@ -32,6 +32,7 @@ from planner.solver.presolve import combine_bounds
 logger = logging.getLogger(__name__)
 
 UNSETTLED_SHARE = 0.05  # of the costs the network decides: a larger absolute gap leaves the network open
+ROUNDING = 1e-9  # relative to the objective: a gap or a decided cost this small is rounding, not a figure
 
 
 def unavoidable_penalty(problem: Problem, index: ModelIndex) -> float:
@@ -73,7 +74,8 @@ def warn_if_unsettled(problem: Problem, index: ModelIndex, report: SolveReport) 
         return
     objective, floor = report.objective, unavoidable_penalty(problem, index)
     gap, decided = objective - max(report.best_bound, floor), objective - floor
-    if floor <= 0 or gap <= 0 or decided <= 0 or gap <= UNSETTLED_SHARE * decided:
+    noise = ROUNDING * max(abs(objective), 1.0)  # a proven run's gap of 1e-14 against a network deciding nothing
+    if floor <= 0 or gap <= noise or decided <= noise or gap <= UNSETTLED_SHARE * decided:
         return
     settling_gap = report.mip_gap_tolerance * decided / abs(objective)
     if report.status not in (Status.OPTIMAL, Status.GAP_LIMIT):
