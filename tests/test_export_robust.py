@@ -264,6 +264,40 @@ def test_side_by_side_of_networks_that_open_nothing(nothing_opens):
     assert "M USD/yr" in figure.axes[0].get_title() or "k USD/yr" in figure.axes[0].get_title()
 
 
+def test_the_facility_mix_labels_each_bar_with_its_value():
+    """Bars at 30, 165 and 300 M had round ticks "0, 200, 300" between them; 0.005 read "0.00"."""
+    sweep = pd.DataFrame({"status": ["optimal"] * 3, "opening": [30e6, 165e6, 300e6], "rate": [0.005, 0.01, 0.02],
+                          "n_type_plant": [1, 2, 3]})
+    for key, labels in (("opening", ["30", "165", "300"]), ("rate", ["0.005", "0.01", "0.02"])):
+        figure = facility_mix_figure(sweep, [key])
+        figure.canvas.draw()
+        axis = figure.axes[0]
+        assert [tick.get_text() for tick in axis.get_xticklabels()] == labels
+        assert axis.get_xlabel() == (f"{key} (M)" if key == "opening" else key)
+
+
+def test_side_by_side_names_a_first_network_not_proven_no_optimum_and_counts_in_words(nothing_opens):
+    """The first panel of a run stopped at its gap limit was titled "optimum" under "within 10 % of the
+    optimal cost"; "1 options differ"; the ring's legend read "not open so in the optimum"."""
+    import dataclasses
+
+    from planner.solver.outcome import Status
+
+    proven = nothing_opens.run
+    stopped = dataclasses.replace(proven, report=dataclasses.replace(proven.report, status=Status.GAP_LIMIT))
+    table = pd.DataFrame({"audited_cost": [proven.report.objective] * 2, "above_optimum_pct": [0.0, 1.0],
+                          "distance_to_optimum": [0, 1]})
+    for run, base, title in ((proven, "optimum", "optimum: "), (stopped, "first network", "first network (gap_limit)")):
+        result = SimpleNamespace(inputs=nothing_opens.inputs, slack=0.1, table=table,
+                                 networks=[SimpleNamespace(number=k, run=run) for k in range(2)])
+        figure = side_by_side_figure(result)
+        assert figure.axes[0].get_title().startswith(title)
+        assert figure.axes[1].get_title().endswith(f"1 option differs from the {base}")
+        labels = [text.get_text() for text in figure.legends[0].get_texts()]
+        assert f"open here, not in the {base}" in labels and f"open in the {base}, closed here" in labels
+        assert ("optimal cost" in figure._suptitle.get_text()) == (base == "optimum")
+
+
 def test_where_micro_wins_without_any_finite_advantage(nothing_opens):
     central = SimpleNamespace(run=nothing_opens.run, inputs=nothing_opens.inputs)
     advantage = pd.DataFrame({"region_id": [f"R{i}" for i in range(5)], "micro_advantage": [np.nan] * 4 + [np.inf]})

@@ -51,8 +51,9 @@ def draw_side_by_side(result, path: Path) -> None:
 @plain_text
 def side_by_side_figure(result):
     """One panel per network on the same extent (the main group of regions; remote groups are left to
-    each network's own map): sites coloured by type; sites not open so in the optimum ringed black, the
-    optimum's sites closed in this network crossed."""
+    each network's own map): sites coloured by type; sites open here and not in the optimum ringed black,
+    the optimum's sites closed in this network crossed. A first network not proven optimal (stopped at its
+    gap or time limit) is called the first network, not the optimum."""
     crs = equal_area_crs(result.inputs.regions)
     outline, (xmin, ymin, xmax, ymax) = _main_outline(result.inputs.regions, crs)
     optimum = result.networks[0].run
@@ -63,22 +64,27 @@ def side_by_side_figure(result):
     aspect = (ymax - ymin) / max(xmax - xmin, 1e-9)
     fig, axes = new_figure(PANEL_INCHES * columns, PANEL_INCHES * aspect * rows + 0.8, rows, columns, squeeze=False)
     optimum_sites = site_layer(optimum).to_crs(crs)
+    proven = optimum.report.status.value == "optimal"  # a base stopped at its gap or time limit is no optimum
+    base = "optimum" if proven else "first network"
     for panel, alternative in zip(axes.ravel(), result.networks, strict=False):
         if len(outline):
             outline.plot(ax=panel, color="#eeeeee", edgecolor="#bbbbbb", linewidth=0.1)
         _draw_network(panel, site_layer(alternative.run).to_crs(crs), optimum_sites, colours)
         row = result.table.iloc[alternative.number]
-        title = "optimum" if alternative.number == 0 else f"alternative {alternative.number}"
+        title = (base if proven else f"{base} ({optimum.report.status.value})") if alternative.number == 0 \
+            else f"alternative {alternative.number}"
         cost = scaled_text(row["audited_cost"], f"{optimum.problem.currency}/yr")
+        differ = int(row["distance_to_optimum"])
         panel.set_title(f"{title}: {cost} ({row['above_optimum_pct']:+.2f}%)\n"
-                        f"{row['distance_to_optimum']} options differ from the optimum", fontsize=8)
+                        f"{differ} option{'s differ' if differ != 1 else ' differs'} from the {base}", fontsize=8)
         panel.set_xlim(xmin, xmax)
         panel.set_ylim(ymin, ymax)
     for panel in axes.ravel():
         panel.set_axis_off()
-    handles = _legend_handles(colours)
+    handles = _legend_handles(colours, base)
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
-    fig.suptitle(f"Networks within {100 * result.slack:g}% of the optimal cost", fontsize=10)
+    fig.suptitle(f"Networks within {100 * result.slack:g}% of the {'optimal cost' if proven else base + '’s cost'}",
+                 fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
     return fig
 
@@ -98,7 +104,7 @@ def _main_outline(regions: gpd.GeoDataFrame, crs: str) -> tuple[gpd.GeoSeries, t
 
 
 def _draw_network(panel, sites: gpd.GeoDataFrame, optimum_sites: gpd.GeoDataFrame, colours: dict[str, str]) -> None:
-    """Sites by type; ringed where not open so in the optimum; the optimum's sites closed here crossed."""
+    """Sites by type; ringed where open here and not in the optimum; the optimum's sites closed here crossed."""
     keys = list(zip(sites["site_id"], sites["facility_type"], strict=True))
     optimum_keys = list(zip(optimum_sites["site_id"], optimum_sites["facility_type"], strict=True))
     for type_id, colour in colours.items():
@@ -112,11 +118,11 @@ def _draw_network(panel, sites: gpd.GeoDataFrame, optimum_sites: gpd.GeoDataFram
     panel.scatter(gone.geometry.x, gone.geometry.y, s=40, marker="x", color="black", linewidths=1.0, zorder=4)
 
 
-def _legend_handles(colours: dict[str, str]) -> list:
+def _legend_handles(colours: dict[str, str], base: str = "optimum") -> list:
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], marker="o", linestyle="", color=colour, label=t) for t, colour in colours.items()]
     handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="none", markeredgecolor="black",
-                          label="not open so in the optimum"))
-    handles.append(Line2D([], [], marker="x", linestyle="", color="black", label="open in the optimum, closed here"))
+                          label=f"open here, not in the {base}"))
+    handles.append(Line2D([], [], marker="x", linestyle="", color="black", label=f"open in the {base}, closed here"))
     return handles

@@ -9,7 +9,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.export.charts import bar_values, from_zero, new_figure, plain_text, readable_axis, save_png
+from planner.export.charts import (
+    bar_values,
+    category_ticks,
+    from_zero,
+    new_figure,
+    plain_text,
+    readable_axis,
+    save_png,
+    unit_prefix,
+)
 from planner.results import TYPE_COUNT_PREFIX
 
 RESULTS = {  # column: (what, unit)
@@ -93,6 +102,7 @@ def facility_mix_figure(done: pd.DataFrame, keys: list[str]):
             bottom += values
         from_zero(axis, "y", bottom)
         _small_axes(axis, key, "open facilities" + (" (mean over other keys)" if len(keys) > 1 else ""), "")
+        _ticks_at_values(axis, x)
     axes[0][-1].legend(fontsize=7, title="type", title_fontsize=7)
     fig.suptitle("Facility mix", fontsize=10)
     fig.tight_layout()
@@ -105,6 +115,14 @@ def _small_axes(axis, key: str, what: str, unit: str) -> None:
     axis.xaxis.label.set_fontsize(8)
     axis.yaxis.label.set_fontsize(8)
     axis.tick_params(labelsize=7)
+
+
+def _ticks_at_values(axis, x: np.ndarray) -> None:
+    """The x ticks of a bar chart at its bars, each the value swept (in the axis label's multiple): round
+    ticks between uneven values had labelled bars at 30, 165 and 300 M "0, 200, 300", and 0.005 "0.00"."""
+    low, high = axis.get_xlim()
+    divisor, _ = unit_prefix(max(abs(low), abs(high)))
+    category_ticks(axis, "x", x, [f"{value / divisor:.4g}" for value in x])
 
 
 def _bar_width(x: np.ndarray) -> float:
