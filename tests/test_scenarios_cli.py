@@ -297,7 +297,8 @@ def test_the_map_title_of_a_study_gives_the_study_status_not_its_evaluation():
     from planner.export.folder import ExtraOutput, _map_title
 
     run = SimpleNamespace(
-        report=SimpleNamespace(status=SimpleNamespace(value="optimal"), objective=1234.4, mip_gap=0.0, best_bound=1234.4),
+        report=SimpleNamespace(status=SimpleNamespace(value="optimal"), objective=1234.4, mip_gap=0.0,
+                               best_bound=1234.4),
         problem=SimpleNamespace(name="japan", currency="JPY"),
         tables=SimpleNamespace(service_levels=lambda problem: []))
     assert _map_title(run) == "japan: optimal, cost 1,234 JPY/yr, gap 0.00%"
