@@ -833,24 +833,17 @@ def costs_text(costs: dict) -> str:
     """"fixed 1,000, revenue -2,500": the cost parts in whole units; a part that rounds to zero reads 0,
     never "-0" (a revenue of -0.3); all of them to four significant digits where the largest is below 100
     (a model in millions written in units had printed every part, and its objective, as 0)."""
+    from planner.results import amount_text
+
     largest = max((abs(value) for value in costs.values()), default=0.0)
     noise = 1e-9 * largest  # a part this much smaller than the largest is rounding ('-1e-13')
     return ", ".join(f"{name} {amount_text(0.0 if abs(value) <= noise else value, whole=largest >= 100)}"
                      for name, value in costs.items())
 
 
-def amount_text(value: float, whole: bool | None = None) -> str:
-    """A figure in whole units with thousands separators, or to four significant digits where it is below
-    100 (``whole`` None: by its own size); never "-0"."""
-    whole = abs(value) >= 100 if whole is None else whole
-    if whole:
-        return f"{0.0 if abs(value) < 0.5 else value:,.0f}"
-    return f"{value:.4g}" if value != 0 else "0"
-
-
 def _print_summary(summary: dict, out_dir: Path) -> None:
     from planner.model.arrays import share_text
-    from planner.results import service_text
+    from planner.results import amount_text, service_text
     from planner.solver.outcome import gap_text
 
     currency = summary["currency"]

@@ -169,6 +169,15 @@ def served_column(flows: pd.DataFrame) -> str:
     return "served" if "served" in flows.columns else "quantity"
 
 
+def amount_text(value: float, whole: bool | None = None) -> str:
+    """A figure in whole units with thousands separators, or to four significant digits where it is below
+    100 (``whole`` None: by its own size); never "-0"."""
+    whole = abs(value) >= 100 if whole is None else whole
+    if whole:
+        return f"{0.0 if abs(value) < 0.5 else value:,.0f}"
+    return f"{value:.4g}" if value != 0 else "0"
+
+
 def service_text(level: dict) -> str:
     """One service level in words: ``standard: 83.1% within 500 km (required 80.0%)``."""
     limits = [f"{level['within_km']:g} km" if level.get("within_km") not in (None, np.inf) else "",

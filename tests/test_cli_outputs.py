@@ -434,3 +434,5 @@ def test_small_demand_and_co2_print_their_figures_not_0(capsys, tmp_path):
     assert "co2         0 t/yr" not in printed
     assert [num(0.1763, 0, "USD/yr"), num(-0.3), num(1e-13), num(-1e-12, 2), num(1234.56, 1), num(0.0)] == \
         ["0.1763 USD/yr", "-0.3", "0", "0.00", "1,234.6", "0"]
+    # below 100, a figure shown whole keeps 4 significant digits, as on the console: a cost of 1.42 read "1"
+    assert [num(1.42), num(45.0), num(99.54), num(123.4)] == ["1.42", "45", "99.54", "123"]

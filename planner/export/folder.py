@@ -50,7 +50,7 @@ from planner.inputs.paths import file_mode, hash_file_into, missing_folders, ref
 from planner.inputs.prepare import Inputs
 from planner.interrupt import native_section, note_kept, raise_if_stopped
 from planner.pipeline import Run, with_region_names
-from planner.results import service_text
+from planner.results import amount_text, service_text
 
 logger = logging.getLogger(__name__)
 
@@ -609,7 +609,7 @@ def _map_title(run: Run, extras: tuple[ExtraOutput, ...] = ()) -> str:
     beside those of the network shown (a study stopped at its gap limit had been titled "optimal", the
     status of its network evaluated alone)."""
     report = run.report
-    cost = f"{report.objective:,.0f} {run.problem.currency}/yr"
+    cost = f"{amount_text(report.objective)} {run.problem.currency}/yr"
     levels = "".join(f"; {service_text(level)}" for level in run.tables.service_levels(run.problem))
     summary = {"status": report.status.value, "mip_gap": report.mip_gap, "best_bound": report.best_bound}
     for extra in extras:

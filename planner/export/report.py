@@ -45,6 +45,7 @@ from planner.export.summary import measure_unit
 from planner.model.arrays import share_text
 from planner.pipeline import Run
 from planner.problem import Problem
+from planner.results import amount_text
 from planner.solver.outcome import gap_text
 
 logger = logging.getLogger(__name__)
@@ -78,14 +79,16 @@ def _is_number(value: Any) -> bool:
 
 def num(value: Any, digits: int = 0, unit: str = "") -> str:
     """A number with thousands separators; 'n/a' when missing, '∞' when infinite. A value that rounds to
-    0 at ``digits`` but is not (above ``SHOWN_AS_ZERO``) shows 4 significant digits: a model in small
-    units had a total cost and demand of '0' beside a penalty that was 100 % of it."""
+    0 at ``digits`` but is not (above ``SHOWN_AS_ZERO``), and one below 100 to be shown whole, show 4
+    significant digits, as the console's figures (``amount_text``): a model in small units had a total
+    cost and demand of '0' beside a penalty that was 100 % of it, and a cost of 1.42 read '1'."""
     if value is None or not _is_number(value) or (isinstance(value, float | np.floating) and math.isnan(value)):
         return "n/a"
     if math.isinf(value):
         return "∞"
-    small = SHOWN_AS_ZERO < abs(value) < 0.5 * 10.0 ** -digits
-    text = f"{value:.4g}" if small else f"{0.0 if abs(value) <= SHOWN_AS_ZERO else value:,.{digits}f}"
+    value = 0.0 if abs(value) <= SHOWN_AS_ZERO else value
+    small = 0 < abs(value) < 0.5 * 10.0 ** -digits or (digits == 0 and abs(value) < 100 and value != round(value))
+    text = f"{value:.4g}" if small else f"{value:,.{digits}f}"
     return esc(f"{text} {unit}" if unit else text)
 
 
@@ -668,7 +671,7 @@ def report_html(
     problem = run.problem
     objective = summary.get("objective")
     kind = summary.get("objective_kind")
-    measured = (f"cost {'n/a' if objective is None else f'{objective:,.0f}'} {problem.currency}/yr" if not kind
+    measured = (f"cost {'n/a' if objective is None else amount_text(objective)} {problem.currency}/yr" if not kind
                 else f"{kind['kind']}: {kind['measure']} {kind_value_text(kind)}")
     title = report_title(problem.name, summary, measured)
     sections = [
