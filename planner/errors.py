@@ -45,11 +45,12 @@ class SolverError(PlannerError):
 
 
 def truncated(items, limit: int = 5) -> str:
-    """Comma-separated ``items``, the first ``limit`` of them, with how many more were left out."""
+    """Comma-separated ``items``, the first ``limit`` of them, with how many more were left out ("a, b and
+    1,830 more": a count in parentheses inside a message's own parentheses had read "(a, b (+1830 more))")."""
     items = [str(item) for item in items]
     shown = ", ".join(items[:limit])
     if len(items) > limit:
-        shown += f" (+{len(items) - limit} more)"
+        shown += f" and {len(items) - limit:,} more"
     return shown
 
 

@@ -241,8 +241,11 @@ def test_report_of_a_network_that_opens_nothing(nothing_opens):
     with pytest.raises(ValueError, match="Too many bins"):  # what the report called before
         np.histogram(cost, bins=30)
     page = report_html(run, *layers, build_summary(run, {}, []))
-    assert "No facility is open." in page and page.count("data:image/png;base64,") == 5
-    assert "Service level and coverage curve" in page  # 0 % served within 0 km: the curve of no delivery
+    assert "No facility is open." in page and page.count("data:image/png;base64,") == 4
+    # 0 % served within 0 km: no curve of one point (a dot on an axis from -0.05 to 0.05 km), a sentence
+    assert "Service level and coverage curve" in page and "No curve to draw" in page
+    import re
+    assert re.search(r"Share of demand served at 0 km: [^<]*0(\.0)? %", page), re.findall("No curve[^<]*", page)
 
 
 def test_report_of_missing_summary_figures_and_costs(nothing_opens):
@@ -438,3 +441,14 @@ def test_sweep_costs_are_labelled_in_the_model_currency():
                           "cost_fixed": [1e7, 1e7], "co2_t": [5.0, 4.0]})
     labels = [axis.get_ylabel() for axis in results_figure(sweep, ["carbon_price"], "EUR").axes]
     assert any("EUR/yr" in label for label in labels) and not any("currency" in label for label in labels)
+
+
+def test_the_demand_chart_legend_stands_beside_the_bars_not_over_them():
+    """The served/unmet legend sat in the lower right corner, over the unmet part of the longest bar."""
+    from planner.export.report import demand_chart
+
+    figure = demand_chart({"standard": {"served": 100.0, "unmet": 900.0}, "custom": {"served": 0.0, "unmet": 50.0}})
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    axes = figure.axes[0]
+    assert axes.get_legend().get_window_extent(renderer).x0 > axes.get_window_extent(renderer).x1

@@ -328,8 +328,16 @@ def _service_section(summary: dict) -> str:
     table = (html_table(["product", "required share", "within", "achieved share", ""], rows, text=(0, 2, 4))
              if rows else "<p>No service level is set; the curve shows the share of demand served within each "
              "distance.</p>")
-    chart = img_tag(coverage_chart(curves, levels), alt="coverage curve")
+    farthest = max((point[0] for points in curves.values() for point in points), default=0.0)
+    chart = img_tag(coverage_chart(curves, levels), alt="coverage curve") if farthest > 0 else _no_curve_text(curves)
     return f'<h2>Service level and coverage curve</h2><div class="pair"><div>{table}</div><div>{chart}</div></div>'
+
+
+def _no_curve_text(curves: dict[str, list]) -> str:
+    """In place of a curve of one point (every delivery 0 km, or none): what is served at 0 km, per product."""
+    shares = ", ".join(f"{esc(product)} {pct(points[-1][1] if points else 0.0)}" for product, points in curves.items())
+    return (f"<p>No curve to draw: every delivery is 0 km (a site in the region it serves), or nothing is served. "
+            f"Share of demand served at 0 km: {shares}.</p>")
 
 
 def _limit_text(level: dict) -> str:
@@ -350,7 +358,8 @@ def coverage_chart(curves: dict[str, list], levels: list[dict]):
             ax.plot([level["within_km"]], [100 * level["required_share"]], "kx", markersize=8)
     ax.set_ylim(0, 101)
     readable_axis(ax, "x", "km", "delivery distance")
-    ax.set_ylabel("% of demand served within")
+    ax.set_ylabel("% of demand served within d")
+    ax.set_xlabel(ax.get_xlabel().replace("delivery distance", "delivery distance d"))
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     return fig
@@ -367,7 +376,7 @@ def demand_chart(demand: dict[str, dict]):
     ax.barh(products, unmet, left=served, color=UNMET_COLOUR, label="unmet")
     from_zero(ax, "x", served + unmet)
     readable_axis(ax, "x", "units/yr")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)  # beside: not over a bar
     ax.grid(axis="x", alpha=0.3)
     return fig
 
