@@ -452,3 +452,19 @@ def test_the_demand_chart_legend_stands_beside_the_bars_not_over_them():
     renderer = figure.canvas.get_renderer()
     axes = figure.axes[0]
     assert axes.get_legend().get_window_extent(renderer).x0 > axes.get_window_extent(renderer).x1
+
+
+def test_where_micro_wins_leaves_a_margin_around_the_regions(nothing_opens):
+    """Points at the edge of the data were cut in half by the frame of the where-micro-wins map."""
+    from planner.export.compare_report import _pad_to_data
+
+    central = SimpleNamespace(run=nothing_opens.run, inputs=nothing_opens.inputs)
+    advantage = pd.DataFrame({"region_id": nothing_opens.inputs.regions["region_id"], "micro_advantage": 1.0})
+    figure = where_micro_wins_figure(SimpleNamespace(plans={"central_only": central}, regions=advantage))
+    axis = figure.axes[0]
+    xmin, ymin, xmax, ymax = axis.collections[0].get_datalim(axis.transData).extents
+    (left, right), (bottom, top) = axis.get_xlim(), axis.get_ylim()
+    margin = 0.03 * max(xmax - xmin, ymax - ymin)
+    assert left < xmin - margin and right > xmax + margin and bottom < ymin - margin and top > ymax + margin
+    _pad_to_data(axis, (np.nan, 0.0, 1.0, 1.0))  # no finite extent: the limits stay
+    assert axis.get_xlim() == (left, right)

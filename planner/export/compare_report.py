@@ -50,16 +50,31 @@ def where_micro_wins_figure(comparison: Comparison):
     limit = float(np.percentile(np.abs(advantage[known]), 95)) if known.any() else 1.0
     limit = limit if limit > 0 else 1.0
     fig, ax = new_figure(11, 7)
+    points = projected.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
+    # points near 0 are white: a grey outline keeps them on the white page; polygons keep white borders
+    style = {"edgecolor": "#888888", "linewidth": 0.4, "markersize": 24} if points.any() else \
+        {"edgecolor": "white", "linewidth": 0.1}
     if not known.all():
-        projected[~known].plot(ax=ax, color="#eeeeee", edgecolor="white", linewidth=0.1)
+        projected[~known].plot(ax=ax, color="#eeeeee", **style)
     if known.any():
-        projected[known].plot(ax=ax, column="micro_advantage", cmap="RdBu", vmin=-limit, vmax=limit,
-                              edgecolor="white", linewidth=0.1)
+        projected[known].plot(ax=ax, column="micro_advantage", cmap="RdBu", vmin=-limit, vmax=limit, **style)
         bar = fig.colorbar(ScalarMappable(Normalize(vmin=-limit, vmax=limit), cmap="RdBu"), ax=ax, shrink=0.6)
         readable_axis(bar.ax, "y", f"{_currency(comparison)}/unit", "cost to serve, central-only − micro-only")
+    _pad_to_data(ax, projected.total_bounds)
     ax.set_title("Where microfactories win (blue: serving locally is cheaper)")
     ax.set_axis_off()
     return fig
+
+
+def _pad_to_data(ax, bounds, share: float = 0.04) -> None:
+    """Axis limits around ``bounds`` (xmin, ymin, xmax, ymax) with a margin of ``share`` of the larger side:
+    the points at the edge of the data had been cut in half by the frame."""
+    xmin, ymin, xmax, ymax = (float(value) for value in bounds)
+    if not np.isfinite([xmin, ymin, xmax, ymax]).all():
+        return
+    pad = share * max(xmax - xmin, ymax - ymin, 1.0)
+    ax.set_xlim(xmin - pad, xmax + pad)
+    ax.set_ylim(ymin - pad, ymax + pad)
 
 
 def draw_where_micro_wins(comparison: Comparison) -> bytes:
