@@ -493,3 +493,34 @@ def test_a_number_that_is_no_count_of_scenarios_is_not_a_missing_file(text):
 
     with pytest.raises(InputError, match=f"^--scenarios {re.escape(text)}: give a whole number of scenarios"):
         parse_scenarios_option(text)
+
+
+def test_the_periods_maps_share_one_scale_in_rows_of_two(monkeypatch):
+    """Each period's map had its own symbol scale (a site of 40,000 units/yr in period 1 drawn as large as
+    one of 60,000 in period 2, under legends of other sizes), all periods in one row."""
+    from planner.export import layers as layers_module
+    from planner.export import static_map
+    from planner.export.charts import new_figure
+    from planner.export.rollout_report import small_multiples_png
+
+    calls = []
+
+    def figure(regions, sites, flows, type_ids, title, alike=None):
+        calls.append((sites, [other for other, _ in alike]))
+        fig, ax = new_figure(3, 2)
+        ax.set_axis_off()
+        return fig
+
+    monkeypatch.setattr(layers_module, "region_layer", lambda run, inputs: f"regions {run}")
+    monkeypatch.setattr(layers_module, "site_layer", lambda run: f"sites {run}")
+    monkeypatch.setattr(layers_module, "flow_layer", lambda run: f"flows {run}")
+    monkeypatch.setattr(static_map, "build_map_figure", figure)
+    png = small_multiples_png([1, 2, 3], None, ["plant"], ["period 1", "period 2", "period 3"])
+    assert calls == [("sites 1", ["sites 2", "sites 3"]), ("sites 2", ["sites 1", "sites 3"]),
+                     ("sites 3", ["sites 1", "sites 2"])]
+    from io import BytesIO
+
+    from matplotlib.image import imread
+
+    height, width = imread(BytesIO(png)).shape[:2]
+    assert height > 0.5 * width  # two rows of two 3 × 2 maps (about 2:3), not one row of three (about 2:9)

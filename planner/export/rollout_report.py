@@ -24,6 +24,8 @@ from planner.export.report import esc, html_table, num, pct
 
 logger = logging.getLogger(__name__)
 
+MAPS_PER_ROW = 2  # the periods' maps in rows of two (five side by side had unreadable legends)
+
 LABELS = {
     "central_now": "commit to a central plant now",
     "pilot_micro": "pilot microfactories, then scale",
@@ -106,8 +108,10 @@ def rollout_section(block: dict, table: pd.DataFrame, type_ids, currency: str, m
 @plain_text
 def small_multiples_png(runs, inputs, type_ids, titles) -> bytes:
     """One static map per period (the same map as map.png: regions by serving type, sites sized by
-    capacity, flows), side by side in one PNG. ``runs`` are :class:`planner.pipeline.Run` views of
-    the periods."""
+    capacity, flows), at most ``MAPS_PER_ROW`` side by side in one PNG, all on one frame and one symbol
+    scale (each period's own scale had drawn a site of 40,000 units/yr in period 1 as large as one of
+    60,000 in period 2, under legends of other sizes). ``runs`` are :class:`planner.pipeline.Run`
+    views of the periods."""
     import tempfile
     import warnings
     from pathlib import Path
@@ -115,20 +119,26 @@ def small_multiples_png(runs, inputs, type_ids, titles) -> bytes:
     from matplotlib.image import imread
 
     from planner.export.layers import flow_layer, region_layer, site_layer
-    from planner.export.static_map import draw_map
+    from planner.export.static_map import build_map_figure, save_figure
 
+    layers = [(region_layer(run, inputs), site_layer(run), flow_layer(run)) for run in runs]
     images = []
     with tempfile.TemporaryDirectory() as folder:
-        for k, (run, title) in enumerate(zip(runs, titles, strict=True)):
+        for k, ((regions, sites, flows), title) in enumerate(zip(layers, titles, strict=True)):
+            others = [(other_sites, other_flows) for j, (_, other_sites, other_flows) in enumerate(layers) if j != k]
             path = Path(folder) / f"period_{k}.png"
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                draw_map(region_layer(run, inputs), site_layer(run), flow_layer(run), type_ids, title, path)
+                save_figure(build_map_figure(regions, sites, flows, type_ids, title, alike=others), [path], title)
             images.append(imread(path))
-    height = max(image.shape[0] for image in images)
-    width = sum(image.shape[1] for image in images)
-    fig, axes = new_figure(width / 100, height / 100, 1, len(images), squeeze=False, gridspec_kw={"wspace": 0.02})
-    for ax, image in zip(axes[0], images, strict=True):
-        ax.imshow(image)
+    columns = min(MAPS_PER_ROW, len(images))
+    rows = -(-len(images) // columns)
+    height = max(image.shape[0] for image in images) * rows
+    width = max(image.shape[1] for image in images) * columns
+    fig, axes = new_figure(width / 100, height / 100, rows, columns, squeeze=False,
+                           gridspec_kw={"wspace": 0.02, "hspace": 0.02})
+    for k, ax in enumerate(axes.ravel()):
+        if k < len(images):
+            ax.imshow(images[k])
         ax.set_axis_off()
     return png_bytes(fig, dpi=100)
