@@ -198,3 +198,13 @@ def test_page_in_headless_chromium_fits_800_and_1400_px_offline(written, tmp_pat
         assert result.console_errors == []
         assert result.outside_requests == []
         assert Path(result.screenshot).stat().st_size > 10_000
+
+
+def test_a_network_map_is_held_within_the_screen_height():
+    """Long, thin data (Chile) gave maps 157 px wide stretched to the column: 1,900 px tall each."""
+    import re
+
+    from planner.export.compare_report import STYLE
+
+    rule = re.search(r"\.maps img\.network-map\{([^}]*)\}", STYLE).group(1)
+    assert "max-height:85vh" in rule and "object-fit:contain" in rule

@@ -455,7 +455,9 @@ STYLE = (
     "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right;overflow-wrap:break-word;vertical-align:top}"
     "th[scope=row]{text-align:left}img{max-width:100%;height:auto}.answer{font-size:1.2em}"
     ".maps{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:1em 1.5em;"
-    "align-items:start}.maps figure{margin:0}.maps img.network-map{width:100%}"
+    "align-items:start}.maps figure{margin:0}"
+    # a map of long, thin data (Chile) at the column's width had been one of 1,900 px height per variant
+    ".maps img.network-map{width:100%;max-height:85vh;object-fit:contain;object-position:left top}"
     "figcaption{font-weight:bold;font-size:0.95em;margin:0 0 0.3em}.note{color:#555;font-size:0.85em}"
     "@media print{body{max-width:none;margin:0;padding:0;font-size:10pt}"
     "*{box-shadow:none!important;text-shadow:none!important}"
