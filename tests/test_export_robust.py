@@ -468,3 +468,15 @@ def test_where_micro_wins_leaves_a_margin_around_the_regions(nothing_opens):
     assert left < xmin - margin and right > xmax + margin and bottom < ymin - margin and top > ymax + margin
     _pad_to_data(axis, (np.nan, 0.0, 1.0, 1.0))  # no finite extent: the limits stay
     assert axis.get_xlim() == (left, right)
+
+
+def test_the_inputs_table_reads_as_text_not_python():
+    """The report's inputs table showed Python dicts ("{'layer': None, 'lon_column': None, ...}")."""
+    from planner.export.report import _inputs_section
+
+    page = _inputs_section({"inputs": {"model": "m.toml", "region_options": {"layer": None, "crs": "EPSG:3035"},
+                                       "select": {"STUSPS": ["NC", "SC"]}, "sites": None, "od_matrix": {}},
+                            "planner_version": "0.1.0"})
+    assert "<td>region options</td><td>crs: EPSG:3035</td>" in page
+    assert "<td>select</td><td>STUSPS: NC, SC</td>" in page
+    assert "None" not in page and "{" not in page and "od matrix" not in page

@@ -630,9 +630,21 @@ def _warnings_section(summary: dict) -> str:
 
 def _inputs_section(summary: dict) -> str:
     inputs = summary.get("inputs") or {}
-    rows = [[esc(key), esc(value)] for key, value in inputs.items() if value not in (None, {}, [])]
+    rows = [[esc(key.replace("_", " ")), esc(_input_text(value))] for key, value in inputs.items()
+            if _input_text(value)]
     rows.append(["planner version", esc(summary.get("planner_version"))])
     return "<h2>Inputs</h2>" + html_table(["input", "value"], rows, text=(0, 1))
+
+
+def _input_text(value) -> str:
+    """An input as read: a table of options as 'key: value' pairs of those given (a Python dict had been
+    shown, "{'layer': None, ...}"), a list comma-separated; '' when nothing is given."""
+    if isinstance(value, dict):
+        return "; ".join(f"{key.replace('_', ' ')}: {_input_text(item)}" for key, item in value.items()
+                         if _input_text(item))
+    if isinstance(value, list | tuple):
+        return ", ".join(_input_text(item) for item in value if _input_text(item))
+    return "" if value is None else str(value)
 
 
 STYLE = """
