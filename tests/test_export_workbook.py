@@ -57,7 +57,7 @@ def test_sheets_hold_the_csv_figures(solved, table):
 def test_headers_carry_units_in_the_run_currency(solved):
     flows = pd.read_excel(solved / "results.xlsx", sheet_name="flows")
     assert "quantity (units/yr)" in flows.columns and "cost (EUR/yr)" in flows.columns
-    assert "distance_km (km)" in flows.columns and "site_id" in flows.columns
+    assert "distance_km" in flows.columns and "distance_km (km)" not in flows.columns and "site_id" in flows.columns
     sites = pd.read_excel(solved / "results.xlsx", sheet_name="sites")
     assert sites["capacity (units/yr)"].tolist() == [float("inf")] and sites["utilization (fraction)"].isna().all()
     cells = openpyxl.load_workbook(solved / "results.xlsx")["sites"]
@@ -87,7 +87,7 @@ def test_inputs_sheet_holds_the_key_inputs(solved):
 
 def test_every_sheet_has_a_frozen_bold_header_and_number_formats(solved):
     book = openpyxl.load_workbook(solved / "results.xlsx")
-    assert book.sheetnames == ["summary", "sites", "flows", "regions", "costs", "inputs"]
+    assert book.sheetnames == ["summary", "sites", "flows", "regions", "costs", "inputs", "coverage"]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet["A1"].font.bold, sheet.title
@@ -163,3 +163,20 @@ def test_the_summary_sheet_gives_the_study_blocks_their_units():
     assert units == {"currency": "", "objective": "KES/yr", "timing.load": "s", "audit_passed": "",
                      "rollout.objective": "KES (present value)", "rollout.mip_gap": "",
                      "rollout.strategies.pilot_micro.cvar": "KES (pv)"}
+
+
+def test_headers_name_no_unit_twice_and_the_curves_have_their_own_sheet():
+    """Headers read "modules (modules)" and "distance_km (km)"; the coverage curves were JSON text with
+    16-digit floats in one cell of the summary sheet."""
+    from planner.export.workbook import coverage_sheet, header, summary_sheet
+
+    frame = pd.DataFrame(columns=["modules", "distance_km", "quantity", "cost"])
+    frame.attrs["unit"] = {"modules": "modules", "distance_km": "km", "quantity": "units/yr", "cost": "currency/yr"}
+    assert header(frame, "EUR") == ["modules", "distance_km", "quantity (units/yr)", "cost (EUR/yr)"]
+    summary = {"currency": "USD", "objective": 1.0, "service": {"levels": [], "coverage_curve": {
+        "standard": [[0.0, 0.25], [12.345678901234, 1.0]]}}}
+    assert not summary_sheet(summary)["item"].str.contains("coverage_curve").any()
+    sheet = coverage_sheet(summary)
+    assert sheet.to_dict("list") == {"product": ["standard"] * 2, "distance_km": [0.0, 12.345678901234],
+                                     "share_within": [0.25, 1.0]}
+    assert coverage_sheet({"currency": "USD"}).empty

@@ -5,8 +5,8 @@ the table's ``attrs["unit"]`` (``quantity (units/yr)``; "currency" replaced by t
 ``cost (USD/yr)``), and number formats with thousands separators and no scientific notation. The
 cells hold the same figures as the CSV files; missing values (NaN) are empty cells and infinite ones
 the text ``inf`` (as in the CSV files). Sheets: ``summary``, ``sites``, ``flows``, ``inbound`` (only
-with suppliers: ``inbound_flows.csv``), ``regions``, ``costs``, ``inputs`` (the instance's key inputs)
-and, for ``planner compare``, ``compare``.
+with suppliers: ``inbound_flows.csv``), ``regions``, ``costs``, ``inputs`` (the instance's key inputs),
+``coverage`` (the coverage curves, where there are any) and, for ``planner compare``, ``compare``.
 """
 
 from __future__ import annotations
@@ -44,8 +44,14 @@ def unit_text(unit: str, currency: str) -> str:
 def header(frame: pd.DataFrame, currency: str) -> list[str]:
     """The column names, each followed by its unit when ``frame.attrs["unit"]`` has one."""
     units = frame.attrs.get("unit", {})
-    return [f"{column} ({unit_text(units[column], currency)})" if units.get(column) else str(column)
-            for column in frame.columns]
+    return [f"{column} ({unit_text(units[column], currency)})" if _needs_unit(str(column), units.get(column))
+            else str(column) for column in frame.columns]
+
+
+def _needs_unit(column: str, unit: str | None) -> bool:
+    """Whether the header names the unit after the column: not where the name says it already
+    ("modules (modules)", "distance_km (km)" had been written)."""
+    return bool(unit) and column != unit and not column.endswith(f"_{unit}")
 
 
 def cell_format(value: Any, unit: str | None) -> str | None:
@@ -159,6 +165,8 @@ def summary_sheet(summary: dict[str, Any]) -> pd.DataFrame:
     left to summary.json), units from its ``units`` block."""
     currency = summary.get("currency") or "currency"
     kept = {key: value for key, value in summary.items() if key not in {"inputs", "warnings", "units", "audit"}}
+    if isinstance(kept.get("service"), dict):  # the curves have their sheet (they had been JSON text here)
+        kept["service"] = {key: value for key, value in kept["service"].items() if key != "coverage_curve"}
     kept["audit_passed"] = (summary.get("audit") or {}).get("passed")
     rows = [(item, value, unit_text(unit_of(summary, item), currency)) for item, value in flatten(kept)
             if ".units." not in f".{item}"]
@@ -259,7 +267,18 @@ def solve_sheets(run: Run, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:
         "costs": costs_sheet(summary.get("costs") or run.tables.cost_parts(),
                              (summary.get("units") or {}).get("costs", "currency/yr")),
         "inputs": inputs_sheet(run.problem),
+        **({"coverage": coverage} if len(coverage := coverage_sheet(summary)) else {}),
     }
+
+
+def coverage_sheet(summary: dict[str, Any]) -> pd.DataFrame:
+    """The coverage curves of summary.json (as coverage.csv): the share of each product's demand served
+    within each distance."""
+    curves = (summary.get("service") or {}).get("coverage_curve") or {}
+    rows = [(product, float(km), float(share)) for product, points in curves.items() for km, share in points]
+    frame = pd.DataFrame(rows, columns=["product", "distance_km", "share_within"])
+    frame.attrs["unit"] = {"distance_km": "km", "share_within": "fraction"}
+    return frame
 
 
 def in_measure(frame: pd.DataFrame, problem: Problem) -> pd.DataFrame:
