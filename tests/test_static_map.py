@@ -292,3 +292,13 @@ def test_insets_only_for_a_few_far_away_regions():
     assert (panel_groups(find_clusters(lon, lat, weights)) == 0).all()
     labels = np.array([0] * 30 + [1] * 3 + [2])  # Alaska and Hawaii beside the lower 48
     assert panel_groups(labels).tolist() == labels.tolist()
+
+
+def test_the_largest_legend_value_is_near_the_largest_symbol():
+    """A site of 40,000 units/yr had 20,000 as the largest circle of the legend (1, 2 or 5 × 10^k below it)."""
+    from planner.export.static_map import _references
+
+    assert _references(40_000.0, (1.0, 0.3, 0.05)) == [40_000.0, 10_000.0, 2_000.0]
+    assert _references(43_210.0, (1.0, 0.3)) == [43_000.0, 10_000.0]
+    assert _references(0.0123, (1.0,)) == [pytest.approx(0.012)]
+    assert _references(0.0, (1.0, 0.3)) == []

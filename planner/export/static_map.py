@@ -887,8 +887,19 @@ def _flow_handles(largest_flow: float, units: dict) -> list:
 
 
 def _references(largest: float, shares: tuple[float, ...]) -> list[float]:
-    """Round reference values (1, 2 or 5 × 10^k) near these shares of ``largest``, largest first."""
-    return sorted({_nice_floor(largest * share) for share in shares} - {0.0}, reverse=True)
+    """Round reference values near these shares of ``largest``, largest first: the share 1 at two
+    significant digits (a site of 40,000 units/yr had a largest circle of 20,000 in its legend), the
+    others 1, 2 or 5 × 10^k."""
+    values = {_two_digits_floor(largest) if share >= 1.0 else _nice_floor(largest * share) for share in shares}
+    return sorted(values - {0.0}, reverse=True)
+
+
+def _two_digits_floor(value: float) -> float:
+    """``value`` rounded down to two significant digits (43,210 → 43,000); 0 for what is not positive."""
+    if not np.isfinite(value) or value <= 0:
+        return 0.0
+    step = 10.0 ** (np.floor(np.log10(value)) - 1)
+    return float(np.floor(value / step * (1 + 1e-9)) * step)
 
 
 def _number(value: float) -> str:
