@@ -148,7 +148,7 @@ def test_compare_command_writes_csv_and_html(tmp_path):
     assert json.loads((out / "value.json").read_text())["value_of_decentralisation"]["absolute"] == pytest.approx(100)
     page = (out / "compare.html").read_text()
     assert "Value of decentralisation" in page and "data:image/png;base64" in page
-    answer = "Hybrid network (2 microfactories) wins: 100 USD/yr cheaper than the best central-only network (proven)"
+    answer = "Micro-only network (2 microfactories) wins: 100 USD/yr cheaper than the best central-only network (proven)"
     assert answer in page
     text = re.sub(r"data:image/png;base64,[^'\"]*", "", page)
     assert not re.search(r"\de[+-]?\d", text) and not re.search(r"\bnan\b", text, re.IGNORECASE)
@@ -283,6 +283,30 @@ def test_the_same_network_at_a_gap_is_said_to_be_the_same_not_undecided():
         "as microfactories only (the same sites and types).")
     other = {**networks, "micro_only": frozenset({("A", "micro")})}
     assert not decide(rows, other)["decided"]
+
+
+def test_a_proven_saving_over_the_same_network_is_said_and_the_winner_is_named_as_its_network():
+    """A further model with a cheaper microfactory found the hybrid's sites at a proven 0.9-1.1 M lower cost:
+    the sentence said only "the same network as the hybrid network". A hybrid winner that is a micro-only
+    network (decision['network']) was called "Hybrid network (2 microfactories)" beside "the same network as
+    microfactories only"."""
+    from planner.export.compare_report import decision_sentence
+
+    same = {"tie": False, "same_network": True, "infeasible": False}
+    decision = {"winner": "cheap", "decided": True, "network": "cheap", "savings": [
+        {"against": "hybrid", "at_least": 890_000.0, "at_most": 1_100_000.0, **same},
+        {"against": "micro_only", "at_least": -5.0, "at_most": 5.0, **same}]}
+    assert decision_sentence(decision, "USD") == (
+        "Network 'cheap' wins: 0.9–1.1 M USD/yr cheaper than the hybrid network (proven) with the same sites and "
+        "types (the models' costs or demand differ), the same network as microfactories only (the same sites and "
+        "types).")
+    decision = {"winner": "hybrid", "decided": True, "network": "micro_only", "facilities": {"microfactory": 2},
+                "savings": [{"against": "central_only", "at_least": 10.0, "at_most": 25.0, "tie": False,
+                             "same_network": False, "infeasible": False},
+                            {"against": "micro_only", "at_least": 0.0, "at_most": 0.0, "tie": True, **same}]}
+    assert decision_sentence(decision, "USD") == (
+        "Micro-only network (2 microfactories) wins: 10–25 USD/yr cheaper than the best central-only network "
+        "(proven).")
 
 
 @pytest.mark.slow  # a whole CLI run (2-4 s): in the full suite only

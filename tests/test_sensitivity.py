@@ -283,3 +283,18 @@ def test_a_breakeven_followed_by_another_change_says_so():
     text = breakeven_text(row)
     assert "(micro-only below, central-only above; the first change: the winner changes again to" in text
     assert breakeven_text({**row, "winner_above": "hybrid"}).endswith("above)")
+
+
+def test_the_base_row_sees_the_variants_same_network_as_compare_does():
+    """compare decided the hybrid against micro-only by their same network (value.json: decided), and
+    sensitivity.csv's base row, made without the networks, read decided=False."""
+    from planner.studies.sensitivity import Point, base_solves, point_row
+
+    rows = pd.DataFrame({"variant": ["central_only", "micro_only", "hybrid"], "status": ["gap_limit"] * 3,
+                         "objective": [100.0, 90.0, 90.0], "best_bound": [95.0, 80.0, 80.0],
+                         "mip_gap": [0.05, 0.11, 0.11]})
+    same = frozenset({("s1", "micro")})
+    networks = {"central_only": frozenset({("s2", "central")}), "micro_only": same, "hybrid": same}
+    base = Point(None, "base", float("nan"))
+    assert point_row(base, base_solves(rows))["decided"] is False  # the intervals alone span zero
+    assert point_row(base, base_solves(rows, networks))["decided"] is True

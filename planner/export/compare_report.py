@@ -161,12 +161,19 @@ def decision_sentence(decision: dict | None, currency: str) -> str:
     the winner is not decided at these gaps; then the networks that no variant could build."""
     if not decision or decision.get("winner") is None or not decision["savings"]:
         return "Only one network was solved; there is nothing to compare it with."
-    winner = _network_name(decision["winner"], decision.get("facilities"))
+    named = decision.get("network") or decision["winner"]  # a hybrid that is a micro-only network is named so
+    winner = _network_name(named, decision.get("facilities"))
     parts, lost = [], []
     for saving in decision["savings"]:
         against = AGAINST_NAMES.get(saving["against"], f"network '{saving['against']}'")
+        if saving["against"] == named:  # the network the winner is named after: itself
+            continue
         if saving.get("infeasible"):
             lost.append(INFEASIBLE_NAMES.get(saving["against"], f"network of variant '{saving['against']}'"))
+        elif saving.get("same_network") and not saving.get("tie") and (saving["at_least"] or 0.0) > 0:
+            # the same sites and types at a proven other cost: another model's costs or demand
+            parts.append(f"{money_range(saving['at_least'], saving['at_most'], currency)} cheaper than {against} "
+                         "(proven) with the same sites and types (the models' costs or demand differ)")
         elif saving.get("same_network"):
             parts.append(f"the same network as {against} (the same sites and types)")
         elif saving.get("tie"):

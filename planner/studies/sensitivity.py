@@ -527,22 +527,25 @@ def parameter_table(parameters: list[Parameter], ends: dict[tuple[str, str], dic
     return table.reset_index(drop=True)
 
 
-def base_solves(rows: pd.DataFrame) -> list[dict]:
-    """The standard variants' rows of a comparison (compare.csv) as solves of the base point."""
+def base_solves(rows: pd.DataFrame, networks: dict[str, frozenset] | None = None) -> list[dict]:
+    """The standard variants' rows of a comparison (compare.csv) as solves of the base point, with their
+    open networks where given (without them the base row had not seen two variants' same network, and read
+    ``decided=False`` where value.json said decided)."""
     kept = rows[rows["variant"].isin(VARIANTS)]
     notes = kept["note"].fillna("") if "note" in kept else pd.Series("", index=kept.index)  # an infeasible variant's
+    networks = networks or {}
     return [{"point": -1, "variant": r.variant, "status": r.status, "objective": r.objective,
-             "best_bound": r.best_bound, "mip_gap": r.mip_gap, "error": note}
+             "best_bound": r.best_bound, "mip_gap": r.mip_gap, "error": note, "network": networks.get(r.variant)}
             for r, note in zip(kept.itertuples(), notes, strict=True)]
 
 
 def run_sensitivity(config: ModelConfig, data: DataOptions, options: SolverOptions, parameters: list[Parameter],
                     base_rows: pd.DataFrame | None = None, steps: int = BISECT_STEPS, workers: int | None = None,
-                    scheduler: str | None = None) -> Sensitivity:
+                    scheduler: str | None = None, base_networks: dict[str, frozenset] | None = None) -> Sensitivity:
     """Compare the networks at each parameter's low and high end (one batch), then bisect where the
     decided winner changes (see the module docstring). ``base_rows``: the comparison of the model as it
-    is (compare.csv rows), else it is solved too. Each solve keeps ``options``' time limit and gap, on one
-    HiGHS thread."""
+    is (compare.csv rows; ``base_networks`` their open networks), else it is solved too. Each solve keeps
+    ``options``' time limit and gap, on one HiGHS thread."""
     options = dataclasses.replace(options, threads=1, quiet=True)
     warn_od_costs_fixed([key for parameter in parameters for key, _ in parameter.keys], data.od_path, "--sensitivity")
     points = [Point(p, role, x) for p in parameters for role, x in (("low", p.low), ("high", p.high))]
@@ -554,7 +557,7 @@ def run_sensitivity(config: ModelConfig, data: DataOptions, options: SolverOptio
     with task_runner(workers, scheduler) as run:
         evaluate = functools.partial(evaluate_points, config, data=data, options=options, run=run)
         rows = evaluate(points)
-        base_row = rows.pop() if base_rows is None else point_row(base, base_solves(base_rows))
+        base_row = rows.pop() if base_rows is None else point_row(base, base_solves(base_rows, base_networks))
         ends = {(row["parameter"], row["role"]): row for row in rows}
         brackets, middles = find_breakevens(parameters, ends, evaluate, steps)
     for name, bracket in brackets.items():
