@@ -115,7 +115,11 @@ def check_outputs(out, n):
     assert block["vss"] >= -1e-6 * block["objective"] and block["evpi"] >= -1e-6 * block["objective"]
     assert block["ws"] == pytest.approx(float(probability @ table["total_wait_and_see"]), rel=1e-9)
     assert block["audit"]["passed"]
-    assert "Uncertainty: cost over the demand scenarios" in (out / "report.html").read_text(encoding="utf-8")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Uncertainty: cost over the demand scenarios" in page
+    # every cost of the section carries its unit (VSS, EVPI, CVaR and the worst case had none)
+    assert re.search(r"VSS = EEV − RP</td><td[^>]*><strong>[−\d,.]+ USD/yr</strong>", page)
+    assert "CVaR 0.9 (USD/yr)" in page and "worst case (USD/yr)" in page
     return summary, table
 
 

@@ -79,18 +79,22 @@ def stochastic_section(block: dict, table: pd.DataFrame, currency: str) -> str:
             facilities or "none",
         ])
     strategies = html_table(
-        ["strategy", "status", f"expected cost ({currency}/yr)", f"CVaR {alpha}", "worst case", "facilities"],
+        ["strategy", "status", f"expected cost ({currency}/yr)", f"CVaR {alpha} ({currency}/yr)",
+         f"worst case ({currency}/yr)", "facilities"],
         rows,
         text=(0, 1, 5),
     )
+    def money(value) -> str:  # every cost of the block is per year in the model's currency
+        return num(value, 0, f"{currency}/yr")
+
     values = [
         ["scenarios", num(block.get("scenarios"))],
-        ["stochastic optimum (RP): expected cost + λ·CVaR", num(block.get("objective"))],
+        ["stochastic optimum (RP): expected cost + λ·CVaR", money(block.get("objective"))],
         ["its status, gap", f"{esc(block.get('status'))}, {pct(block.get('mip_gap'), 2)}"],
-        ["mean-value plan evaluated over the scenarios (EEV)", num(block.get("eev"))],
-        ["wait and see, perfect information (WS)", num(block.get("ws"))],
-        ["<strong>value of the stochastic solution</strong> VSS = EEV − RP", _strong(num(block.get("vss")))],
-        ["<strong>value of perfect information</strong> EVPI = RP − WS", _strong(num(block.get("evpi")))],
+        ["mean-value plan evaluated over the scenarios (EEV)", money(block.get("eev"))],
+        ["wait and see, perfect information (WS)", money(block.get("ws"))],
+        ["<strong>value of the stochastic solution</strong> VSS = EEV − RP", _strong(money(block.get("vss")))],
+        ["<strong>value of perfect information</strong> EVPI = RP − WS", _strong(money(block.get("evpi")))],
         ["largest gap of the mean-value and wait-and-see solves",
          f"{pct(block.get('ev_mip_gap'), 2)}, {pct(block.get('ws_mip_gap_max'), 2)}"],
         ["recourse modules (microfactories), premium",
