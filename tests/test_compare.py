@@ -148,7 +148,8 @@ def test_compare_command_writes_csv_and_html(tmp_path):
     assert json.loads((out / "value.json").read_text())["value_of_decentralisation"]["absolute"] == pytest.approx(100)
     page = (out / "compare.html").read_text()
     assert "Value of decentralisation" in page and "data:image/png;base64" in page
-    answer = "Micro-only network (2 microfactories) wins: 100 USD/yr cheaper than the best central-only network (proven)"
+    answer = ("Micro-only network (2 microfactories) wins: 100 USD/yr cheaper than the best central-only network "
+              "(proven)")
     assert answer in page
     text = re.sub(r"data:image/png;base64,[^'\"]*", "", page)
     assert not re.search(r"\de[+-]?\d", text) and not re.search(r"\bnan\b", text, re.IGNORECASE)
