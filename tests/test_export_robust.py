@@ -480,3 +480,22 @@ def test_the_inputs_table_reads_as_text_not_python():
     assert "<td>region options</td><td>crs: EPSG:3035</td>" in page
     assert "<td>select</td><td>STUSPS: NC, SC</td>" in page
     assert "None" not in page and "{" not in page and "od matrix" not in page
+
+
+def test_a_swept_key_is_labelled_with_its_unit():
+    """The sweep's and compare's breakeven axes read "facility_types.microfactory.opening_cost_per_yr (M)":
+    no currency; each key now has the unit of models/README.md's tables."""
+    from planner.inputs.config import key_unit
+
+    key = "facility_types.microfactory.opening_cost_per_yr"
+    sweep = pd.DataFrame({"status": ["optimal"] * 2, key: [50e6, 262.5e6], "objective": [1e9, 2e9],
+                          "n_type_plant": [1, 2]})
+    for figure in (facility_mix_figure(sweep, [key], "JPY"), results_figure(sweep, [key], "JPY")):
+        assert figure.axes[0].get_xlabel() == f"{key} (M JPY/yr)"
+    assert [key_unit(k, "EUR") for k in ("carbon_price", "transport.std.cost_per_unit_km", "products.std.demand_rate",
+                                        'products."std.v2".unmet_penalty_per_unit', "network.capex_budget",
+                                        "facility_types.m.module_capacity_per_yr", "products.std.max_delivery_km",
+                                        "facility_types.m.products.std.co2_kg_per_unit", "facility_types.m.max_modules",
+                                        "network.max_co2_t_per_yr")] == [
+        "EUR/t CO2", "EUR/unit-km", "units/yr per demand unit", "EUR/unit", "EUR", "units/yr", "km", "kg CO2/unit", "",
+        "t CO2/yr"]

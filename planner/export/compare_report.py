@@ -19,6 +19,7 @@ from planner.export.layers import region_layer
 from planner.export.stochastic_output import stochastic_output
 from planner.export.summary import clean_for_json
 from planner.export.workbook import WORKBOOK, write_compare_workbook
+from planner.inputs.config import key_unit
 from planner.inputs.geo import equal_area_crs
 from planner.pipeline import with_region_names
 from planner.results import region_names
@@ -93,7 +94,7 @@ def breakeven_figure(comparison: Comparison):
     top.legend()
     bottom.plot(sweep[key], sweep["objective"], marker="o", color="black")
     readable_axis(bottom, "y", f"{_currency(comparison)}/yr", "total cost")
-    readable_axis(bottom, "x", "", str(key))
+    readable_axis(bottom, "x", key_unit(str(key), _currency(comparison)), str(key))
     fig.suptitle(f"Breakeven: network against {key}")
     fig.tight_layout()
     return fig

@@ -19,6 +19,7 @@ from planner.export.charts import (
     save_png,
     unit_prefix,
 )
+from planner.inputs.config import key_unit
 from planner.results import TYPE_COUNT_PREFIX
 
 RESULTS = {  # column: (what, unit)
@@ -55,7 +56,7 @@ def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path, currency
     if not done.empty:
         paths.append(save_png(results_figure(done, keys, currency), Path(out) / CHARTS[0]))
         if _type_columns(done):
-            paths.append(save_png(facility_mix_figure(done, keys), Path(out) / CHARTS[1]))
+            paths.append(save_png(facility_mix_figure(done, keys, currency), Path(out) / CHARTS[1]))
     for name in CHARTS:
         if Path(out) / name not in paths:
             (Path(out) / name).unlink(missing_ok=True)
@@ -79,7 +80,7 @@ def results_figure(done: pd.DataFrame, keys: list[str], currency: str = "currenc
                 axis.plot(x, y, marker="o", color="#1f77b4")
             else:
                 axis.scatter(x, y, s=14, color="#1f77b4")
-            _small_axes(axis, key, what, unit)
+            _small_axes(axis, key, what, unit, currency)
             axis.grid(alpha=0.3)
     fig.suptitle(f"Sweep: {len(done)} scenarios solved", fontsize=10)
     fig.tight_layout()
@@ -87,7 +88,7 @@ def results_figure(done: pd.DataFrame, keys: list[str], currency: str = "currenc
 
 
 @plain_text
-def facility_mix_figure(done: pd.DataFrame, keys: list[str]):
+def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "currency"):
     """A panel per key: the open facilities of each type stacked, mean over the other keys."""
     types = _type_columns(done)
     fig, axes = new_figure(4.2 * len(keys), 3.0, 1, len(keys), squeeze=False)
@@ -101,7 +102,7 @@ def facility_mix_figure(done: pd.DataFrame, keys: list[str]):
             axis.bar(x, values, width=_bar_width(x), bottom=bottom, label=column.removeprefix(TYPE_COUNT_PREFIX))
             bottom += values
         from_zero(axis, "y", bottom)
-        _small_axes(axis, key, "open facilities" + (" (mean over other keys)" if len(keys) > 1 else ""), "")
+        _small_axes(axis, key, "open facilities" + (" (mean over other keys)" if len(keys) > 1 else ""), "", currency)
         _ticks_at_values(axis, x)
     axes[0][-1].legend(fontsize=7, title="type", title_fontsize=7)
     fig.suptitle("Facility mix", fontsize=10)
@@ -109,8 +110,8 @@ def facility_mix_figure(done: pd.DataFrame, keys: list[str]):
     return fig
 
 
-def _small_axes(axis, key: str, what: str, unit: str) -> None:
-    readable_axis(axis, "x", "", key)
+def _small_axes(axis, key: str, what: str, unit: str, currency: str) -> None:
+    readable_axis(axis, "x", key_unit(key, currency), key)
     readable_axis(axis, "y", unit, what)
     axis.xaxis.label.set_fontsize(8)
     axis.yaxis.label.set_fontsize(8)

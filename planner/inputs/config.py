@@ -1007,3 +1007,25 @@ def set_dotted_keys(config: ModelConfig, values: dict[str, Any]) -> ModelConfig:
 def finite_or_inf(value: float | None) -> float:
     """``None`` (not given) as +inf, for limits such as radii and capacities."""
     return math.inf if value is None else float(value)
+
+
+# the unit of a model key by its last part (models/README.md's unit column), "{c}" the model's currency;
+# the first match wins, so the longer suffixes come first
+KEY_UNITS = (
+    ("carbon_price", "{c}/t CO2"), ("co2_kg_per_unit_km", "kg CO2/unit-km"), ("co2_kg_per_unit", "kg CO2/unit"),
+    ("max_co2_t_per_yr", "t CO2/yr"), ("cost_per_unit_km", "{c}/unit-km"), ("capacity_per_yr", "units/yr"),
+    ("_per_yr", "{c}/yr"), ("_per_unit", "{c}/unit"), ("price", "{c}/unit"), ("capex_per_module", "{c}"),
+    ("capex_budget", "{c}"), ("capex", "{c}"), ("_km", "km"), ("_minutes", "min"),
+    ("demand_rate", "units/yr per demand unit"),
+)
+
+
+def key_unit(key: str, currency: str) -> str:
+    """The unit of the dotted model ``key`` ('' where it has none or is not known): a swept key's axis had
+    been labelled "facility_types.microfactory.opening_cost_per_yr (M)" with no currency.
+
+    >>> key_unit("facility_types.micro.opening_cost_per_yr", "JPY"), key_unit("carbon_price", "USD")
+    ('JPY/yr', 'USD/t CO2')
+    """
+    last = key.rsplit(".", 1)[-1].strip('"')
+    return next((unit.format(c=currency) for suffix, unit in KEY_UNITS if last.endswith(suffix)), "")
