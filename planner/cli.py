@@ -1097,8 +1097,8 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
             image = report.tornado_png(result, base.currency)
             section = report.sensitivity_section(result, base.currency, image)
         write_comparison(comparison, out_dir, extra_sections=(section,) if section else (), staging=staging,
-                         extra_files=(lambda folder: report.write_sensitivity(result, folder, image)) if section
-                         else None)
+                         extra_files=(lambda folder: report.write_sensitivity(result, folder, image, base.currency))
+                         if section else None)
     _print_comparison(comparison, base.currency)
     for line in report.sensitivity_lines(result, base.currency) if section else ():
         click.echo(line)

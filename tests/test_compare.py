@@ -155,6 +155,7 @@ def test_compare_command_writes_csv_and_html(tmp_path):
     assert not re.search(r"\de[+-]?\d", text) and not re.search(r"\bnan\b", text, re.IGNORECASE)
     assert "objective (USD/yr)" in text and "–" in text  # units and currency in the headers; missing counts
     assert (out / "sweep.csv").exists() and (out / "breakeven.png").exists()
+    assert set(pd.read_csv(out / "sweep.csv")["currency"]) == {"USD"}  # of every cost column, as compare.csv
 
 
 def test_proven_value_uses_the_central_bound():

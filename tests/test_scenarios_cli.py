@@ -105,7 +105,7 @@ def check_outputs(out, n):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     block = summary["stochastic"]
     table = pd.read_csv(out / "scenarios.csv")
-    assert len(table) == block["scenarios"] == n
+    assert len(table) == block["scenarios"] == n and set(table["currency"]) == {summary["currency"]}
     probability = table["probability"].to_numpy()
     assert probability.sum() == pytest.approx(1.0)
     parts = ["fixed", "setup", "recourse", "production", "transport", "carbon", "unmet_penalty"]
@@ -204,6 +204,7 @@ def test_solve_with_periods_and_scenarios(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     block = summary["rollout"]
     table = pd.read_csv(out / "periods.csv")
+    assert set(table["currency"]) == {summary["currency"]}
     best = table[table["strategy"] == "optimum"]
     assert len(best) == 4  # 2 scenarios × 2 periods
     pv = best.groupby("scenario")["present_value"].sum()

@@ -210,6 +210,7 @@ def test_compare_command_writes_the_sensitivity(tmp_path):
     assert (f"sensitivity {MICRO_OPEN} 60–150 (model 50): value 80 USD/yr → 0 USD/yr, winner micro-only → "
             "central-only, breakeven 93.75 ± 11 (micro-only below, central-only above)") in lines
     points = pd.read_csv(out / "sensitivity.csv")
+    assert set(points["currency"]) == {"USD"}
     assert points["role"].iloc[0] == "base" and points["value_of_decentralisation"].iloc[0] == pytest.approx(100)
     assert (points["role"] == "low").sum() == 6 and (points["role"] == "high").sum() == 6
     assert (out / "sensitivity.png").exists()

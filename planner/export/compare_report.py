@@ -565,7 +565,7 @@ def write_comparison(comparison: Comparison, out: Path, extra_sections=(), extra
             images["where_micro_wins"] = draw_where_micro_wins(comparison)
             (staging / "where_micro_wins.png").write_bytes(images["where_micro_wins"])
         if comparison.sweep is not None:
-            comparison.sweep.to_csv(staging / "sweep.csv", index=False)
+            comparison.sweep.assign(currency=_currency(comparison)).to_csv(staging / "sweep.csv", index=False)
             images["breakeven"] = draw_breakeven(comparison)
             (staging / "breakeven.png").write_bytes(images["breakeven"])
         maps = draw_network_maps(comparison) if comparison.plans else None

@@ -231,11 +231,11 @@ def sensitivity_section(sensitivity: Sensitivity, currency: str, image: bytes | 
                       _parameter_table_html(sensitivity, currency)])
 
 
-def write_sensitivity(sensitivity: Sensitivity, folder: Path, image: bytes) -> None:
-    """Write sensitivity.csv and sensitivity.png (``image``, from :func:`tornado_png`) into ``folder``, each
-    atomically (a temporary file beside it, then renamed)."""
+def write_sensitivity(sensitivity: Sensitivity, folder: Path, image: bytes, currency: str = "currency") -> None:
+    """Write sensitivity.csv (with the ``currency`` of its costs) and sensitivity.png (``image``, from
+    :func:`tornado_png`) into ``folder``, each atomically (a temporary file beside it, then renamed)."""
     folder = Path(folder)
-    write_csv_atomically(sensitivity.points, folder / "sensitivity.csv")
+    write_csv_atomically(sensitivity.points.assign(currency=currency), folder / "sensitivity.csv")
     temporary = folder / ".sensitivity.png.tmp"
     try:
         temporary.write_bytes(image)

@@ -21,7 +21,7 @@ def stochastic_output(plan) -> ExtraOutput:
     return ExtraOutput(
         key="stochastic",
         block=block,
-        files={"scenarios.csv": table},
+        files={"scenarios.csv": table.assign(currency=plan.run.problem.currency)},  # of every cost column
         section=stochastic_section(clean_for_json(block), table, plan.run.problem.currency),
         view="the stochastic optimum's first-stage network serving the expected demand",
     )
@@ -43,7 +43,8 @@ def rollout_output(plan) -> ExtraOutput:
     return ExtraOutput(
         key="rollout",
         block=block,
-        files={"periods.csv": table, "timeline.png": timeline_png(table, types), "periods_map.png": maps},
+        files={"periods.csv": table.assign(currency=plan.rp.problem.currency),  # of every cost column
+               "timeline.png": timeline_png(table, types), "periods_map.png": maps},
         section=rollout_section(block, table, types, plan.rp.problem.currency, maps_png=maps),
         view=plan.view,
         evaluated=False,  # the view is one period of the optimum's plan, not solved again alone
