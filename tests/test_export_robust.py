@@ -499,3 +499,15 @@ def test_a_swept_key_is_labelled_with_its_unit():
                                         "network.max_co2_t_per_yr")] == [
         "EUR/t CO2", "EUR/unit-km", "units/yr per demand unit", "EUR/unit", "EUR", "units/yr", "km", "kg CO2/unit", "",
         "t CO2/yr"]
+
+
+def test_a_frontier_point_stopped_by_its_limit_is_drawn_as_not_proven():
+    """A point that stopped at its time limit with a 1.5 % gap was drawn as 'non-dominated' like the proven ones."""
+    frontier = pd.DataFrame({"point": [0, 1, 2], "co2_t": [3e4, 2e4, 1e4], "objective": [3.0e7, 3.2e7, 3.9e7],
+                             "dominated_by": ["", "", ""], "status": ["optimal", "gap_limit", "time_limit"],
+                             "mip_gap": [0.0, 0.009, 0.0151], "n_plant": [1, 1, 2]})
+    figure = frontier_figure(frontier, "USD")
+    axis = figure.axes[0]
+    assert [text.get_text() for text in axis.get_legend().get_texts()] == [
+        "non-dominated", "not proven (stopped by its limit)"]
+    assert [text.get_text() for text in axis.texts] == ["0: 1 plant", "1: 1 plant", "2: 2 plant (time_limit, gap 1.5%)"]

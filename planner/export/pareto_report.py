@@ -7,11 +7,15 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from planner.export.charts import new_figure, plain_text, readable_axis, save_png
 from planner.export.folder import staged_folder, write_run_folders
+from planner.solver.outcome import gap_text
 
 logger = logging.getLogger(__name__)
+
+PROVEN = ("optimal", "gap_limit")  # statuses whose point is on the frontier within the tolerance
 
 
 def point_folder(point) -> str:
@@ -47,9 +51,15 @@ def frontier_figure(table, currency: str):
     axis.plot(frontier["co2_t"], frontier["objective"], color="#1f77b4", marker="o", label="non-dominated")
     if len(dominated):
         axis.scatter(dominated["co2_t"], dominated["objective"], color="#d62728", marker="x", label="dominated")
-    for _, row in shown.iterrows():  # by column name: a type named 'central plant' is no attribute
+    status = shown["status"] if "status" in shown else pd.Series("optimal", index=shown.index)
+    unproven = shown[~status.isin(PROVEN)]  # stopped by a limit: its cost is an upper bound, not the frontier's
+    if len(unproven):
+        axis.scatter(unproven["co2_t"], unproven["objective"], s=70, facecolors="white", edgecolors="#1f77b4",
+                     zorder=3, label="not proven (stopped by its limit)")
+    for index, row in shown.iterrows():  # by column name: a type named 'central plant' is no attribute
         mix = ", ".join(f"{row[c]} {c[2:]}" for c in types if row[c])
-        axis.annotate(f"{row['point']}: {mix}", (row["co2_t"], row["objective"]), fontsize=7, xytext=(4, 4),
+        note = f" ({status[index]}, gap {gap_text(row.get('mip_gap'), 1)})" if index in unproven.index else ""
+        axis.annotate(f"{row['point']}: {mix}{note}", (row["co2_t"], row["objective"]), fontsize=7, xytext=(4, 4),
                       textcoords="offset points")
     readable_axis(axis, "x", "t/yr", "CO2")
     readable_axis(axis, "y", f"{currency}/yr", "total cost")
