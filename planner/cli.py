@@ -707,8 +707,8 @@ def _comparable(extra, base, data) -> None:
                          "regions file as REGIONS for all models")
     if set(extra.products) != set(base.products):
         logger.warning(
-            "compare: %s plans the products %s, the --model %s; its cost serves other demand, so the networks' "
-            "costs do not compare like for like", where, ", ".join(extra.products), ", ".join(base.products))
+            "compare: %s plans the products [%s] and the --model [%s]: its cost serves other demand, so the "
+            "networks' costs do not compare like for like", where, ", ".join(extra.products), ", ".join(base.products))
 
 
 def unsupported_with_scenarios(config, what: str, data=None, periods: bool = False) -> None:
@@ -1299,14 +1299,17 @@ def _alternative_line(row) -> str:
     from planner.solver.outcome import gap_text
     from planner.studies.mga import site_list_text
 
-    name = "optimum" if row.alternative == 0 else f"alternative {row.alternative}"
+    first = "optimum" if row.status == "optimal" else "first network"  # as alternatives.png names it
+    name = first if row.alternative == 0 else f"alternative {row.alternative}"
     solves = f"{row.status}, gap {gap_text(row.mip_gap)}"
     if row.alternative:
         solves = f"diversity {row.diversity_status}, gap {gap_text(row.diversity_gap)}; cost {solves}"
     changes = (f"opened [{site_list_text(row.sites_opened)}] closed [{site_list_text(row.sites_closed)}] "
                f"retyped [{site_list_text(row.sites_retyped)}]")
-    return (f"{name:14} cost {row.audited_cost:,.0f} ({row.above_optimum_pct:+.2f}%), {row.distance_to_optimum} "
-            f"options differ ({solves})" + ("" if row.alternative == 0 else f": {changes}"))
+    differ = int(row.distance_to_optimum)
+    return (f"{name:14} cost {row.audited_cost:,.0f} ({row.above_optimum_pct:+.2f}%), {differ} "
+            f"option{'s differ' if differ != 1 else ' differs'} ({solves})" + ("" if row.alternative == 0 else
+                                                                               f": {changes}"))
 
 
 def _cheaper_than_the_first(table) -> str | None:

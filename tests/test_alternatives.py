@@ -184,3 +184,19 @@ def test_site_lists_round_trip_ids_with_separators():
     assert json.loads(site_list(entries)) == entries
     assert site_list_text(site_list(entries)) == 'P;Q (central_plant), x:y (micro), a "b" (plant)'
     assert site_list_text(site_list([["S", "micro", "plant"]])) == "S (micro>plant)"
+
+
+def test_the_console_line_names_a_first_network_not_proven_as_alternatives_png_does():
+    """The console called a first network stopped at its gap limit "optimum" (alternatives.png: "first
+    network (gap_limit)") and said "1 options differ"."""
+    from types import SimpleNamespace
+
+    from planner.cli import _alternative_line
+
+    row = SimpleNamespace(alternative=0, status="gap_limit", mip_gap=0.004, audited_cost=100.0, above_optimum_pct=0.0,
+                          distance_to_optimum=0, sites_opened="[]", sites_closed="[]", sites_retyped="[]")
+    assert _alternative_line(row).startswith("first network  cost 100 (+0.00%), 0 options differ (gap_limit")
+    assert _alternative_line(SimpleNamespace(**{**vars(row), "status": "optimal"})).startswith("optimum        cost")
+    other = SimpleNamespace(**{**vars(row), "alternative": 1, "distance_to_optimum": 1, "diversity_status": "optimal",
+                               "diversity_gap": 0.0})
+    assert "1 option differs (diversity optimal" in _alternative_line(other)

@@ -121,5 +121,5 @@ def test_a_further_model_of_other_products_is_compared_with_a_warning(tmp_path, 
         assert not caplog.records
         _comparable(read_model_config(extra), read_model_config(model), DataOptions())
     assert [record.getMessage() for record in caplog.records] == [
-        f"compare: {extra} plans the products premium, the --model standard; its cost serves other demand, so "
-        "the networks' costs do not compare like for like"]
+        f"compare: {extra} plans the products [premium] and the --model [standard]: its cost serves other demand, "
+        "so the networks' costs do not compare like for like"]

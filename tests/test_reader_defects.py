@@ -681,6 +681,22 @@ def test_points_in_an_old_datum_crs_whose_round_trip_takes_another_datum_shift_a
                            f'id_column = "id"\ndemand_column = "pop"\ncrs = "{crs}"')
         _, inputs = load(model)
         assert list(inputs.regions["region_id"]) == [code for code, _, _ in places]
+    # a shapefile's .prj gives a CRS without an area of use: that of the authority's CRS it matches counts
+    frame = gpd.GeoDataFrame({"id": ["SEV", "BUC"], "pop": [10, 20]},
+                             geometry=gpd.points_from_xy([-5.98, 26.10], [37.39, 44.43]), crs="EPSG:4326")
+    frame.to_crs("ESRI:102014").to_file(tmp_path / "towns.shp")
+    _, inputs = load(model_file(tmp_path, tmp_path / "towns.shp"))
+    assert list(inputs.regions["region_id"]) == ["SEV", "BUC"]
+
+
+def test_a_utm_point_far_outside_its_zone_is_still_refused(tmp_path):
+    """The round trip's 1 km allowance holds only near the CRS's area of use: a point 78° from EPSG:32633's
+    central meridian comes back 15-500 m off and had been accepted with it."""
+    rows = [("far", -14_400_000.0, 0.0, 10), ("near", 500_000.0, 5_000_000.0, 20)]
+    model = model_file(tmp_path, regions_csv(tmp_path / "utm.csv", rows, "id,x,y,pop"),
+                       'id_column = "id"\ndemand_column = "pop"\ncrs = "EPSG:32633"')
+    with pytest.raises(InputError, match=r"utm.csv: rows 1 have coordinates outside what EPSG:32633 can hold"):
+        load(model)
 
 
 def test_a_table_with_lon_lat_and_x_y_and_a_projected_crs_takes_x_y(tmp_path):

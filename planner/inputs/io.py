@@ -483,11 +483,13 @@ def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | N
     return frame
 
 
-# a point that comes back from lon/lat farther than this is outside its CRS: relative, and at least
-# ROUND_TRIP_MIN_M metres, since pyproj may take another datum shift back than forth (ED50, S-JTSK:
-# 3-14 m); a point the CRS cannot hold comes back far off (EPSG:3857 at 10^12 m lands on the pole)
+# a point that comes back from lon/lat farther than this is outside its CRS: relative (at least 1 CRS
+# unit), and within (AREA_MARGIN_DEG of) the CRS's area of use at least ROUND_TRIP_MIN_M metres, since pyproj
+# may take another datum shift back than forth there (ED50, S-JTSK: 3-14 m); a point the CRS cannot hold
+# comes back far off (EPSG:3857 at 10^12 m lands on the pole), or 15-500 m off for a UTM zone 78° away
 ROUND_TRIP_TOLERANCE = 1e-6
 ROUND_TRIP_MIN_M = 1000.0
+AREA_MARGIN_DEG = 2.0
 
 
 def check_projected_range(frame: gpd.GeoDataFrame, path: Path) -> None:
@@ -511,7 +513,7 @@ def check_projected_range(frame: gpd.GeoDataFrame, path: Path) -> None:
         lon, lat = forward.transform(x, y, errcheck=False)
         x_back, y_back = backward.transform(lon, lat, errcheck=False)
         metres_per_unit = frame.crs.axis_info[0].unit_conversion_factor if frame.crs.axis_info else 1.0
-        least = ROUND_TRIP_MIN_M / (metres_per_unit or 1.0)
+        least = np.where(_within_area(frame.crs, lon, lat), ROUND_TRIP_MIN_M / (metres_per_unit or 1.0), 1.0)
         tolerance = np.maximum(least, ROUND_TRIP_TOLERANCE * np.maximum(np.abs(x), np.abs(y)))
         lost = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90)
                  & (np.abs(x_back - x) <= tolerance) & (np.abs(y_back - y) <= tolerance))
@@ -526,6 +528,31 @@ def check_projected_range(frame: gpd.GeoDataFrame, path: Path) -> None:
             f"{path}: rows {truncated(rows)} have coordinates outside what {frame.crs.to_string()} can hold{where}, "
             f"e.g. x {x[lost][0]:g}, y {y[lost][0]:g}; check the coordinates and the CRS (--crs for a table)"
         )
+
+
+def _within_area(crs, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Whether each point lies within ``AREA_MARGIN_DEG`` of the CRS's area of use (that of the authority's
+    CRS it matches where it has none itself, as a shapefile's .prj; none known: False); an area across the
+    antimeridian has its west edge east of its east edge."""
+    area = crs.area_of_use
+    if area is None:
+        from pyproj import CRS
+
+        try:
+            authority = crs.to_authority(min_confidence=70)
+            area = CRS.from_authority(*authority).area_of_use if authority else None
+        except Exception:  # a CRS pyproj cannot match: no area, the strict tolerance
+            area = None
+    if area is None:
+        return np.zeros(len(lon), dtype=bool)
+    margin = AREA_MARGIN_DEG
+    south, north, west, east = area.south - margin, area.north + margin, area.west - margin, area.east + margin
+    with np.errstate(invalid="ignore"):
+        in_lat = (lat >= south) & (lat <= north)
+        wrapped = (lon + 180.0) % 360.0 - 180.0
+        in_lon = ((wrapped >= west) & (wrapped <= east)) if area.west <= area.east else \
+            ((wrapped >= west) | (wrapped <= east))
+        return in_lat & (in_lon | (east - west >= 360.0))
 
 
 def _blank(value) -> bool:
