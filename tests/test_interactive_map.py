@@ -359,6 +359,9 @@ def test_map_renders_in_headless_chromium_offline(layers, tmp_path):
     assert any(TYPE_NAME in text and ODD_ID in text for text in probe["popups"])  # flow popup
     titles = [legend.split("Sites")[0] for legend in probe["legends"]]
     assert len(set(titles)) == 3 and TYPE_NAME in probe["legends"][0] and "cost to serve" in probe["legends"][2]
+    # a region 85 % unmet read "served by: unmet": it is the type (or unmet) taking most of its demand
+    assert probe["legends"][0].startswith("Regions: mainly served by")
+    assert sum("mainly served by" in text for text in probe["popups"]) == len(regions)
     for raw in (SCRIPT_NAME, TYPE_NAME, '<img src="x"'):
         assert raw not in dom
     assert dom.count("<path") >= len(regions) + len(flows) + len(sites)  # the vector layers, as SVG paths

@@ -309,7 +309,7 @@ def _served_colouring(served_by: pd.Series, type_ids: tuple[str, ...]) -> tuple[
         for i, key in enumerate(keys)
         if key in present
     ]
-    return index, _layer("Regions: served by", "Regions: served by", colours, legend)
+    return index, _layer("Regions: mainly served by", "Regions: mainly served by", colours, legend)
 
 
 def _unmet_colouring(unmet_share: pd.Series, has_demand: np.ndarray) -> tuple[np.ndarray, dict]:

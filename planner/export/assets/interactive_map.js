@@ -76,7 +76,7 @@
           var p = feature.properties;
           return table(p.name, [
             ["region", p.id],
-            ["served by", p.served_by],
+            ["mainly served by", p.served_by],
             ["demand", number(p.demand, "units/yr")],
             ["unmet", percent(p.unmet_share)],
             ["cost to serve", number(p.cost_to_serve, perUnit)],
