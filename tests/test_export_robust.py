@@ -497,7 +497,8 @@ def test_a_swept_key_is_labelled_with_its_unit():
                                         "facility_types.m.module_capacity_per_yr", "products.std.max_delivery_km",
                                         "facility_types.m.products.std.co2_kg_per_unit", "facility_types.m.max_modules",
                                         "network.max_co2_t_per_yr")] == [
-        "EUR/t CO2", "EUR/unit-km", "units/yr per demand unit", "EUR/unit", "EUR", "units/yr", "km", "kg CO2/unit", "",
+        "EUR/t CO2", "EUR/unit-km", "units/yr per demand unit", "EUR/unit", "EUR", "units/yr per module", "km",
+        "kg CO2/unit", "",
         "t CO2/yr"]
 
 

@@ -1013,7 +1013,9 @@ def finite_or_inf(value: float | None) -> float:
 # the first match wins, so the longer suffixes come first
 KEY_UNITS = (
     ("carbon_price", "{c}/t CO2"), ("co2_kg_per_unit_km", "kg CO2/unit-km"), ("co2_kg_per_unit", "kg CO2/unit"),
-    ("max_co2_t_per_yr", "t CO2/yr"), ("cost_per_unit_km", "{c}/unit-km"), ("capacity_per_yr", "units/yr"),
+    ("max_co2_t_per_yr", "t CO2/yr"), ("cost_per_unit_km", "{c}/unit-km"),
+    ("module_capacity_per_yr", "units/yr per module"), ("module_cost_per_yr", "{c}/yr per module"),
+    ("capacity_per_yr", "units/yr"),
     ("_per_yr", "{c}/yr"), ("_per_unit", "{c}/unit"), ("price", "{c}/unit"), ("capex_per_module", "{c}"),
     ("capex_budget", "{c}"), ("capex", "{c}"), ("_km", "km"), ("_minutes", "min"),
     ("demand_rate", "units/yr per demand unit"),
