@@ -1089,11 +1089,8 @@ def compare_command(models, data, model_path, sweep_text, scenarios, seed, sensi
             from planner.export import sensitivity_report as report
 
             steps = BISECT_STEPS if sensitivity_steps is None else sensitivity_steps
-            from planner.studies.compare import open_network
-
-            networks = {name: open_network(plan) for name, plan in comparison.plans.items()}
             result = run_sensitivity(base, data, options, parameters, comparison.rows, steps, workers, scheduler,
-                                     networks)
+                                     comparison.networks)
             image = report.tornado_png(result, base.currency)
             section = report.sensitivity_section(result, base.currency, image)
         write_comparison(comparison, out_dir, extra_sections=(section,) if section else (), staging=staging,

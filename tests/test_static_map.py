@@ -162,12 +162,12 @@ def test_the_region_legend_lists_only_what_the_map_shows():
 
 def test_a_panel_of_one_place_spans_at_least_the_minimum_view():
     """One site (or regions at one place) framed a panel 1 m wide: its scale bar read 0.0001 km."""
-    from planner.export.static_map import MIN_VIEW_M, _padded
+    from planner.export.static_map import MIN_VIEW_M, padded_view
 
-    xmin, ymin, xmax, ymax = _padded((100.0, 200.0, 100.0, 200.0), 0.025)
+    xmin, ymin, xmax, ymax = padded_view((100.0, 200.0, 100.0, 200.0), 0.025)
     assert xmax - xmin == ymax - ymin == MIN_VIEW_M * 1.05
     assert (xmin + xmax) / 2 == 100.0 and (ymin + ymax) / 2 == 200.0
-    wide = _padded((0.0, 0.0, 1e6, 2e5), 0.025)  # larger than the minimum: padded as before
+    wide = padded_view((0.0, 0.0, 1e6, 2e5), 0.025)  # larger than the minimum: padded as before
     assert wide == (-0.025e6, -0.025e6, 1.025e6, 2e5 + 0.025e6)
 
 

@@ -16,6 +16,7 @@ from planner.export.charts import img_tag, new_figure, plain_text, png_bytes, re
 from planner.export.compare_maps import draw_network_maps, variant_title
 from planner.export.folder import staged_folder
 from planner.export.layers import region_layer
+from planner.export.static_map import padded_view
 from planner.export.stochastic_output import stochastic_output
 from planner.export.summary import clean_for_json
 from planner.export.workbook import WORKBOOK, write_compare_workbook
@@ -67,15 +68,15 @@ def where_micro_wins_figure(comparison: Comparison):
     return fig
 
 
-def _pad_to_data(ax, bounds, share: float = 0.04) -> None:
-    """Axis limits around ``bounds`` (xmin, ymin, xmax, ymax) with a margin of ``share`` of the larger side:
-    the points at the edge of the data had been cut in half by the frame."""
-    xmin, ymin, xmax, ymax = (float(value) for value in bounds)
-    if not np.isfinite([xmin, ymin, xmax, ymax]).all():
+def _pad_to_data(ax, bounds) -> None:
+    """Axis limits around ``bounds`` (xmin, ymin, xmax, ymax, metres) with the static map's margin
+    (:func:`~planner.export.static_map.padded_view`): the points at the edge of the data had been cut in
+    half by the frame."""
+    if not np.isfinite(bounds).all():
         return
-    pad = share * max(xmax - xmin, ymax - ymin, 1.0)
-    ax.set_xlim(xmin - pad, xmax + pad)
-    ax.set_ylim(ymin - pad, ymax + pad)
+    xmin, ymin, xmax, ymax = padded_view(tuple(float(value) for value in bounds), 0.04)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
 
 
 def draw_where_micro_wins(comparison: Comparison) -> bytes:

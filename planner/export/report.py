@@ -137,13 +137,12 @@ def _kpis(run: Run, summary: dict) -> str:
     inbound = " + inbound" if "inbound" in costs else ""
     kind = summary.get("objective_kind")
     study = "evaluation_status" in summary  # the tables show a study's network, whose cost is not its objective
-    cost_note = ("the objective" if not study else "per year") + ", penalty for unmet demand included" + (
-        "; net of revenue" if "revenue" in costs else "") + (
-        f"; the network shown: {esc(summary.get('view') or 'the study’s')}; the study's own objective is in its "
-        "section below" if study else "")
+    cost_note = "penalty for unmet demand included" + ("; net of revenue" if "revenue" in costs else "")
+    cost_card = ("total cost", f"the objective, {cost_note}") if not study else (
+        "cost of the network shown", f"per year, {cost_note}; the network shown: "
+        f"{esc(summary.get('view') or 'the study’s')}; the study's own objective is in its section below")
     cards = [  # (label, value HTML, note HTML)
-        ("total cost" if not study else "cost of the network shown", num(summary.get("objective"), 0, f"{currency}/yr"),
-         cost_note),
+        (cost_card[0], num(summary.get("objective"), 0, f"{currency}/yr"), cost_card[1]),
         ("cost per unit served", num(supply_cost / total_served if total_served > 0 else None, 2, f"{currency}/unit"),
          f"(fixed + setup + production + transport + carbon{inbound}) / units served"),
     ] if not kind else [
@@ -357,9 +356,8 @@ def coverage_chart(curves: dict[str, list], levels: list[dict]):
         if level.get("within_km") is not None:
             ax.plot([level["within_km"]], [100 * level["required_share"]], "kx", markersize=8)
     ax.set_ylim(0, 101)
-    readable_axis(ax, "x", "km", "delivery distance")
+    readable_axis(ax, "x", "km", "delivery distance d")
     ax.set_ylabel("% of demand served within d")
-    ax.set_xlabel(ax.get_xlabel().replace("delivery distance", "delivery distance d"))
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     return fig

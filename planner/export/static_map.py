@@ -133,7 +133,7 @@ def _nice_floor(value: float) -> float:
 MIN_VIEW_M = 5_000.0  # a panel spans at least this much (one site, or regions at one place: a 0.0001 km scale bar)
 
 
-def _padded(bounds, share: float) -> tuple[float, float, float, float]:
+def padded_view(bounds, share: float) -> tuple[float, float, float, float]:
     """``bounds`` (metres) at least ``MIN_VIEW_M`` wide and high about their centre, padded by ``share``."""
     xmin, ymin, xmax, ymax = bounds
     grow_x, grow_y = max(MIN_VIEW_M - (xmax - xmin), 0.0) / 2, max(MIN_VIEW_M - (ymax - ymin), 0.0) / 2
@@ -384,7 +384,7 @@ def _panel(label: int, regions, centre, colours, sites, site_rows: np.ndarray, f
         centre=centre,
         regions=projected,
         colours=colours,
-        view=_padded(bounds, 0.025),
+        view=padded_view(bounds, 0.025),
         site_rows=site_rows,
         flow_rows=flow_rows,
     )
@@ -1101,7 +1101,7 @@ def _draw_inset(fig: Figure, panel: _Panel, rect: tuple[float, float, float, flo
     for spine in inset.spines.values():
         spine.set_edgecolor("#888888")
         spine.set_linewidth(0.7)
-    view = _fit_aspect(_padded(panel.view, 0.04), w_in / h_in)
+    view = _fit_aspect(padded_view(panel.view, 0.04), w_in / h_in)
     drawn = _draw_panel(inset, panel, view, symbols, pixel=(view[2] - view[0]) / (w_in * PNG_DPI) * 0.75)
     bar = (0.38, 0.15)
     grid_panel, grid_sites, grid_flows = framing if framing is not None else (panel, symbols.sites, symbols.flows)

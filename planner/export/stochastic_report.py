@@ -84,6 +84,7 @@ def stochastic_section(block: dict, table: pd.DataFrame, currency: str) -> str:
         rows,
         text=(0, 1, 5),
     )
+
     def money(value) -> str:  # every cost of the block is per year in the model's currency
         return num(value, 0, f"{currency}/yr")
 

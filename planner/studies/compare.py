@@ -521,6 +521,11 @@ class Comparison:
     stochastic: object = None  # planner.studies.stochastic.pipeline.StochasticPlan with --scenarios
     decision: dict | None = None  # decide(rows) and the winner's open facilities by role
 
+    @property
+    def networks(self) -> dict[str, frozenset]:
+        """Each solved variant's open (site, type) options (:func:`open_network`), as :func:`decide` saw them."""
+        return {name: open_network(plan) for name, plan in self.plans.items()}
+
 
 def compare(
     configs: dict[str, ModelConfig],
