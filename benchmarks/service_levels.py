@@ -3,7 +3,8 @@
 Solves ``models/hybrid.toml`` with a service level on ``standard`` (at least SHARE of its demand
 served within KM road km) for each level given, with ``planner.pipeline.plan`` (the whole engine:
 presolve, HiGHS, the searches beside it, the audit; outputs are not written, which the command adds
-4–5 s to), and prints per level: status, objective, bound, gap and wall time.
+4–5 s to) with the model file's solver settings (its ``mip_gap``, 1 %, as ``planner solve`` takes it), and
+prints per level: status, objective, bound, gap and wall time.
 
 Usage (from the project root; run on an idle machine, one level takes up to the limit)::
 
@@ -44,7 +45,9 @@ def main() -> None:
     for text in args.levels:
         share, km = (float(part) for part in text.split(":"))
         started = time.perf_counter()
-        report = plan(level_model(share, km), DataOptions(), SolverOptions(time_limit_s=args.time_limit)).run.report
+        config = level_model(share, km)
+        options = SolverOptions(time_limit_s=args.time_limit, mip_gap=config.solver.mip_gap)
+        report = plan(config, DataOptions(), options).run.report
         seconds = time.perf_counter() - started
         print(f"{f'{share:.0%}/{km:g} km':>12} {report.status.value:>10} {report.objective:>16,.0f} "
               f"{report.best_bound or float('nan'):>16,.0f} {gap_text(report.mip_gap):>8} {seconds:>8.1f}", flush=True)

@@ -64,7 +64,7 @@ def test_the_search_beside_hands_back_only_cheaper_feasible_networks(searches_co
     assert start_cost > optimum * (1 + 1e-6)  # else the case tests nothing
     poor = dataclasses.replace(found, incumbent=start, incumbent_cost=start_cost)
 
-    def highs_stand_in():
+    def highs_stand_in(observe):
         time.sleep(1.0)
         return "highs"
 
@@ -105,3 +105,41 @@ def test_highs_instances_do_not_swap_the_standard_streams_after_the_first(monkey
     for _ in range(3):
         highs.new_highs(SolverOptions(quiet=True))
     assert captures == []
+
+
+class _UserSolutionEvent:
+    """A stand-in for HiGHS's callback event: its type and the solutions offered through ``data_in``."""
+
+    def __init__(self, callback_type) -> None:
+        self.callback_type = callback_type
+        self.offered = []
+        self.data_in = self
+
+    def setSolution(self, values) -> None:  # noqa: N802 (HiGHS's name)
+        self.offered.append(np.asarray(values, dtype=float))
+
+
+def test_better_networks_are_offered_to_highs_once_each_and_only_at_its_user_solution_callback():
+    """The searches' networks reach HiGHS (so that it prunes with them and stops once its bound is within
+    the gap of them): each better one once, as its column values; a dearer one never."""
+    from planner.model.arrays import start_vector
+
+    problem = service_problem(1, True, True)
+    index = ModelIndex.from_problem(problem)
+    form = build_standard_form(problem, index)
+    network = solve_problem(problem, SolverOptions(mip_gap=1e-9, threads=1)).solution
+    cost = solution_cost(problem, index, network)
+    offers = beside.Offers(form, problem, index, cost * 2)
+    offers.publish(network, cost)
+    interrupt = _UserSolutionEvent(beside.highspy.cb.HighsCallbackType.kCallbackMipInterrupt)
+    offers.observe(interrupt)
+    assert interrupt.offered == []  # not a user-solution callback
+    first, second = (_UserSolutionEvent(beside.USER_SOLUTION) for _ in range(2))
+    offers.observe(first)
+    offers.observe(second)
+    assert len(first.offered) == 1 and second.offered == []
+    np.testing.assert_array_equal(first.offered[0], start_vector(form, problem, index, network))
+    offers.publish(network, cost * 1.5)  # dearer than the one offered
+    third = _UserSolutionEvent(beside.USER_SOLUTION)
+    offers.observe(third)
+    assert third.offered == []

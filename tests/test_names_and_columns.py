@@ -251,3 +251,77 @@ def test_region_names_named_alike_but_for_case_are_left_out_with_a_warning(caplo
     assert found_name_column(frame, "r.csv") is None
     assert "columns name, NAME differ only in case" in caplog.text
     assert found_name_column(frame.drop(columns="NAME"), "r.csv") == "name"
+
+
+def test_excel_ids_held_as_dates_read_as_their_iso_text(tmp_path):
+    """A date cell in an id column came out as '2024-01-02 00:00:00' in every output, so a CSV OD matrix or
+    scenario file holding '2024-01-02' did not match it."""
+    import datetime
+
+    from openpyxl import Workbook
+
+    from planner.inputs.io import read_table
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "lon", "lat", "pop"])
+    for name in (datetime.date(2024, 1, 2), datetime.datetime(2024, 3, 4, 5, 6), "x7"):
+        sheet.append([name, 1.0, 2.0, 3.0])
+    workbook.save(tmp_path / "r.xlsx")
+    table = read_table(tmp_path / "r.xlsx", "regions", "REGIONS", ["id"])
+    assert table["id"].tolist() == ["2024-01-02", "2024-03-04T05:06:00", "x7"]
+
+
+def test_a_scenario_workbook_keeps_the_leading_zeros_excel_shows(tmp_path):
+    """1001 formatted 00000 in the scenario workbook's region column is 01001, as the regions' reader reads
+    it (it was read as '1001' and refused as an id not in the regions data)."""
+    from openpyxl import Workbook
+
+    from planner.inputs.scenarios import _read_scenario_table
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["scenario", "region", "product", "demand", "probability"])
+    sheet.append(["s1", 1001, "std", 100, 1.0])
+    sheet.append(["s1", "B", "std", 100, 1.0])
+    sheet["B2"].number_format = "00000"
+    workbook.save(tmp_path / "scenarios.xlsx")
+    assert _read_scenario_table(tmp_path / "scenarios.xlsx")["region"].tolist() == ["01001", "B"]
+
+
+@pytest.mark.parametrize("text, separator", [
+    ('region_id,lon,lat,demand\n" A ",8,48,10\n" B,C ",9,49,20\n" D ",9.5,49.5,30\n', ","),  # was ' '
+    ("id;lon;lat\nA;8,5;48,2\nB;9,5;49,1\n", ";"),  # decimal commas
+    ("id\tname\tdemand\nA\tx, y\t3\nB\tz\t4\n", "\t"),
+    ("id|demand\nA|3\nB|4\n", "|"),
+    ("demand\n3\n4\n", ","),  # one column
+])
+def test_the_separator_is_the_one_that_splits_every_line_alike(tmp_path, text, separator):
+    from planner.inputs.io import sniffed_separator
+
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    assert sniffed_separator(path) == separator
+
+
+def test_duplicated_ids_are_named_with_their_rows_and_spellings(tmp_path):
+    """'A' and 'A ' clash once stripped; the error had named only 'A', so the user could not see which rows
+    clash or why."""
+    from planner.errors import InputError
+    from planner.inputs.validate import check_ids
+
+    frame = pd.DataFrame({"region_id": ["A", "B", "A ", "C", "C"]})
+    with pytest.raises(InputError, match=r"duplicated ids A in rows 1, 3, written 'A', 'A ': ids are compared "
+                                         r"without spaces around them and in Unicode NFC; 1 more id is duplicated"):
+        check_ids(frame, "region_id", tmp_path / "r.csv", "region")
+
+
+def test_ids_longer_than_a_workbook_cell_holds_are_refused(tmp_path):
+    """results.xlsx cut a 40,000-character id to 32,767 without a word (two such ids then read as one)."""
+    from planner.errors import InputError
+    from planner.inputs.validate import check_ids
+
+    longest = "L" * 32_767
+    assert check_ids(pd.DataFrame({"id": [longest]}), "id", tmp_path / "r.csv", "region").tolist() == [longest]
+    with pytest.raises(InputError, match=r"column 'id' has ids longer than 32,767 characters in rows 2 "):
+        check_ids(pd.DataFrame({"id": ["a", "L" * 40_000]}), "id", tmp_path / "r.csv", "region")

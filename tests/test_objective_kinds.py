@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -367,6 +368,9 @@ def test_the_report_and_the_workbook_state_the_kinds_measure_not_money(tmp_path)
         assert f"{column} (units·km/yr)" in pd.read_excel(out / "results.xlsx", sheet_name=sheet).columns
     page = (out / "map.html").read_text()
     assert "cost to serve (km, quantiles)" in page and '"per_year":"units·km/yr"' in page
+    # the maps' title too (it read "cost 2,224 USD/yr")
+    title = re.search(r"<title>(.*?)</title>", page).group(1)
+    assert "p_median: demand-weighted distance 2,223.90 units·km/yr" in title and "USD" not in title
 
 
 def _p_median_on_the_equator(tmp_path, p, lines: str = ""):

@@ -208,6 +208,17 @@ def test_pilot_regions_are_compared_in_nfc():
     assert pilot_mask([decomposed, "BR-002"], [composed]).tolist() == [True, False]
 
 
+def test_a_pilot_id_written_with_spaces_names_the_region_and_an_unknown_one_is_quoted():
+    """Every id reader strips; the pilots were not, so ' 42 ' (the id '42') was refused as "42  are not region
+    ids", its spaces unseen in the message."""
+    from planner.errors import InputError
+    from planner.studies.stochastic.staged import pilot_mask
+
+    assert pilot_mask(["42", "01001"], [" 42 "]).tolist() == [True, False]
+    with pytest.raises(InputError, match=r"pilot_regions: 'x 1' are not region ids"):
+        pilot_mask(["42"], ["x 1"])
+
+
 def test_demand_grown_past_the_solvers_limit_by_the_adoption_names_the_key():
     from planner.studies.stochastic.staged import check_adopted_demand
 

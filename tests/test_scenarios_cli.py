@@ -304,7 +304,7 @@ def test_the_map_title_of_a_study_gives_the_study_status_not_its_evaluation():
     run = SimpleNamespace(
         report=SimpleNamespace(status=SimpleNamespace(value="optimal"), objective=1234.4, mip_gap=0.0,
                                best_bound=1234.4),
-        problem=SimpleNamespace(name="japan", currency="JPY"),
+        problem=SimpleNamespace(name="japan", currency="JPY", objective_kind="cost"),
         tables=SimpleNamespace(service_levels=lambda problem: []))
     assert _map_title(run) == "japan: optimal, cost 1,234 JPY/yr, gap 0.00%"
     study = ExtraOutput(key="stochastic", block={"status": "gap_limit", "mip_gap": 0.0007}, files={}, section="")
@@ -433,7 +433,7 @@ def test_validate_warns_of_what_solve_periods_would_refuse(tmp_path):
     result = CliRunner().invoke(main, ["validate", "--model", str(model)])
     assert result.exit_code == 0, result.output
     # the model file named (the line had not said which file's rollout.pilot_regions)
-    assert f"warning     {model}: rollout.pilot_regions: nowhere are not region ids" in result.stdout
+    assert f"warning     {model}: rollout.pilot_regions: 'nowhere' are not region ids" in result.stdout
 
 
 def test_a_service_level_one_scenario_cannot_meet_names_the_scenario(tmp_path):

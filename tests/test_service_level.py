@@ -113,13 +113,29 @@ def test_a_level_the_delivery_radius_blocks_names_the_radius_not_the_limit():
     problem = dataclasses.replace(problem, arc_distance_km=np.array([10.0, 500.0, 500.0, 10.0]),
                                   service_share=np.array([0.8]), service_km=np.array([1000.0]))
     radius = keep_arcs(problem, np.array([True, False, True, False]))  # no site reaches r1
-    with pytest.raises(InfeasibleError, match=r"only 50\.0% of it can be served at all: no candidate site's "
+    with pytest.raises(InfeasibleError, match=r"only 50\.0% can be served at all: no candidate site's "
                                               r"delivery radius reaches the rest"):
         solve_problem(radius, EXACT)
     within = dataclasses.replace(problem, arc_distance_km=np.array([10.0, 500.0, 500.0, 500.0]),
                                  service_km=np.array([100.0]))  # every site reaches r1, none within the limit
     with pytest.raises(InfeasibleError, match=r"only 50\.0% of it has any candidate site that near"):
         solve_problem(within, EXACT)
+
+
+def test_a_level_beyond_both_the_radius_and_the_limit_names_the_best_share_within_the_limit():
+    """Three regions of 10 units; r2 beyond every radius, r1 within a radius but 500 km away: 90 % within
+    100 km is refused with the best share within 100 km (33.3 %, what a user can lower the level to), not the
+    66.7 % that can be served at any distance (it had named only that, and 0.6 was refused again)."""
+    from planner.inputs.objectives import keep_arcs
+
+    problem = dense_problem(demand=[10, 10, 10], opening_cost=[0, 0], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 1, 1], [1, 1, 1]], penalty=50.0)
+    problem = dataclasses.replace(problem, arc_distance_km=np.array([10.0, 500.0, 800.0, 500.0, 500.0, 900.0]),
+                                  service_share=np.array([0.9]), service_km=np.array([100.0]))
+    radius = keep_arcs(problem, np.array([True, True, False, True, True, False]))  # no site reaches r2
+    with pytest.raises(InfeasibleError, match=r"asks 90\.0%.* only 33\.3% of it has any candidate site that near "
+                                              r"\(no network can reach more\), and only 66\.7% can be served at all"):
+        solve_problem(radius, EXACT)
 
 
 def test_a_level_short_by_a_billionth_is_refused_before_solving():

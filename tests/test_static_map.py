@@ -302,3 +302,19 @@ def test_the_largest_legend_value_is_near_the_largest_symbol():
     assert _references(43_210.0, (1.0, 0.3)) == [43_000.0, 10_000.0]
     assert _references(0.0123, (1.0,)) == [pytest.approx(0.012)]
     assert _references(0.0, (1.0, 0.3)) == []
+
+
+@pytest.mark.parametrize("words, size, lines", [(3, 13.0, 1), (7, None, 1), (12, 9.0, 2)])
+def test_the_title_stays_within_the_figure_however_long(one_group, words, size, lines):
+    """A title with two service levels ran past both edges of the PNG (13 pt, never wrapped): it shrinks
+    (down to 9 pt), then wraps, and every line lies within the figure."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    title = " ".join(f"standard_product{i}: 99.2%" for i in range(words))
+    fig = build_map_figure(*one_group, TYPES, title)
+    renderer = RendererAgg(fig.get_figwidth() * 150, fig.get_figheight() * 150, 150)
+    shown = next(text for text in fig.texts if text.get_text().replace("\n", " ") == title)
+    extent = shown.get_window_extent(renderer, dpi=150)
+    assert extent.x0 >= 0 and extent.x1 <= fig.get_figwidth() * 150 and extent.y1 <= fig.get_figheight() * 150
+    assert shown.get_text().count("\n") + 1 == lines
+    assert shown.get_fontsize() == size if size is not None else 9.0 < shown.get_fontsize() < 13.0

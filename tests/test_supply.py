@@ -216,3 +216,26 @@ def test_material_for_a_closed_facility_within_the_solvers_rounding_pays_no_rela
     tables = ResultTables.from_solution(problem, run.index, dataclasses.replace(run.solution, assign=assign,
                                                                                 inbound=inbound))
     assert "closed_sites" in audit(problem, tables, solver_objective, warn=False).failures
+
+
+def test_material_names_match_whatever_their_unicode_form_and_a_case_slip_is_named(tmp_path, caplog):
+    """'Öl_l' typed decomposed in the suppliers file and composed in the model was no material the model
+    needs (its suppliers dropped with a warning naming a name identical on screen); 'Steel_kg' for
+    'steel_kg' is named as a likely case slip."""
+    import unicodedata
+
+    import numpy as np
+
+    from planner.inputs.config import ProductConfig, read_model_config
+    from planner.inputs.suppliers import build_supply, read_suppliers
+
+    composed = "Öl_l"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert ProductConfig(materials={decomposed: 1.0}).materials == {composed: 1.0}
+    path = tmp_path / "suppliers.csv"
+    path.write_text(f"supplier_id,material,lon,lat\na,{decomposed},10.0,50.0\nb,Steel_kg,11.0,51.0\n", encoding="utf-8")
+    assert list(read_suppliers(path)["material"]) == [composed, "Steel_kg"]
+    config = read_model_config("models/local_premium.toml")
+    with caplog.at_level("WARNING"):
+        build_supply(config, read_suppliers(path), np.zeros(1, dtype=int), np.zeros(1), np.zeros(1), path)
+    assert "(names are case-sensitive: 'Steel_kg' for 'steel_kg'?)" in caplog.text

@@ -42,15 +42,15 @@ from planner.export.layers import (
     site_layer,
     supplier_layer,
 )
-from planner.export.report import report_title, write_report
+from planner.export.report import measured_text, report_title, write_report
 from planner.export.static_map import draw_maps
-from planner.export.summary import build_summary, clean_for_json
+from planner.export.summary import build_summary, clean_for_json, objective_kind_block
 from planner.export.workbook import WORKBOOK, write_solve_workbook
 from planner.inputs.paths import file_mode, hash_file_into, missing_folders, refuse_unreachable, remove_if_empty
 from planner.inputs.prepare import Inputs
 from planner.interrupt import native_section, note_kept, raise_if_stopped
 from planner.pipeline import Run, with_region_names
-from planner.results import amount_text, service_text
+from planner.results import service_text
 
 logger = logging.getLogger(__name__)
 
@@ -609,13 +609,13 @@ def _map_title(run: Run, extras: tuple[ExtraOutput, ...] = ()) -> str:
     beside those of the network shown (a study stopped at its gap limit had been titled "optimal", the
     status of its network evaluated alone)."""
     report = run.report
-    cost = f"{amount_text(report.objective)} {run.problem.currency}/yr"
+    measured = measured_text(report.objective, run.problem.currency, objective_kind_block(run))
     levels = "".join(f"; {service_text(level)}" for level in run.tables.service_levels(run.problem))
     summary = {"status": report.status.value, "mip_gap": report.mip_gap, "best_bound": report.best_bound}
     for extra in extras:
         summary[extra.key] = extra.block
         join_study_status(summary, extra)
-    return report_title(run.problem.name, summary, f"cost {cost}") + levels
+    return report_title(run.problem.name, summary, measured) + levels
 
 
 STATUS_STRENGTH = ("optimal", "gap_limit", "limit", "time_limit")  # the later, the less proven

@@ -526,6 +526,14 @@ def _network_table(problem: Problem) -> str:
     return html_table(["item", "value"], rows, text=(0, 1))
 
 
+def measured_text(objective: float | None, currency: str, kind: dict | None) -> str:
+    """What a title states of the answer: 'cost X CUR/yr', or a classic kind's measure and value (its
+    ``objective_kind`` block: the objective is then no money)."""
+    if not kind:
+        return f"cost {'n/a' if objective is None else amount_text(objective)} {currency}/yr"
+    return f"{kind['kind']}: {kind['measure']} {kind_value_text(kind)}"
+
+
 def report_title(name: str, summary: dict, measured: str) -> str:
     """'NAME: STATUS, MEASURED, gap G'; with a study (its status, the objective its network evaluated), each
     gap beside its own figure."""
@@ -688,11 +696,8 @@ def report_html(
 ) -> str:
     """The page as a string; see :func:`write_report`."""
     problem = run.problem
-    objective = summary.get("objective")
     kind = summary.get("objective_kind")
-    measured = (f"cost {'n/a' if objective is None else amount_text(objective)} {problem.currency}/yr" if not kind
-                else f"{kind['kind']}: {kind['measure']} {kind_value_text(kind)}")
-    title = report_title(problem.name, summary, measured)
+    title = report_title(problem.name, summary, measured_text(summary.get("objective"), problem.currency, kind))
     sections = [
         _kpis(run, summary),
         *extra_sections,

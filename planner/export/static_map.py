@@ -88,6 +88,8 @@ FIGURE_WIDTH = 13.0
 MARGIN = 0.25
 LEGEND_WIDTH = 2.9
 TITLE_HEIGHT = 0.55
+TITLE_FONT_SIZE = 13.0
+TITLE_MIN_FONT_SIZE = 9.0  # below this a long title is wrapped (two lines of 9 pt fit in the title's band)
 CAPTION_HEIGHT = 0.5  # at least; more where the caption wraps to more than two lines
 CAPTION_FONT_SIZE = 7.5
 CAPTION_BASE = 0.14  # the caption's lowest line above the figure's edge
@@ -906,29 +908,43 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1 else f"{value:.3g}"
 
 
-def _wrapped(fig: Figure, text: str, width_in: float) -> str:
-    """``text`` with each of its lines wrapped at spaces to ``width_in`` inches in the caption's font: at
-    the characters' mean width first, then narrower until every wrapped line fits as measured."""
+def _title_lines(fig: Figure, title: str, width_in: float) -> tuple[str, float]:
+    """(text, font size) of a title within ``width_in`` inches: at ``TITLE_FONT_SIZE`` where it fits, else
+    smaller down to ``TITLE_MIN_FONT_SIZE``, else wrapped at that size (in the title's band: a title with
+    two service levels ran past both edges of the PNG)."""
+    needed = _text_inches(fig, title, TITLE_FONT_SIZE)
+    if needed <= width_in:
+        return title, TITLE_FONT_SIZE
+    size = TITLE_FONT_SIZE * width_in / needed
+    if size >= TITLE_MIN_FONT_SIZE:
+        return title, size
+    return _wrapped(fig, title, width_in, TITLE_MIN_FONT_SIZE), TITLE_MIN_FONT_SIZE
+
+
+def _wrapped(fig: Figure, text: str, width_in: float, fontsize: float | None = None) -> str:
+    """``text`` with each of its lines wrapped at spaces to ``width_in`` inches in the caption's font (or at
+    ``fontsize``): at the characters' mean width first, then narrower until every wrapped line fits as measured."""
     lines = []
     for line in text.split("\n"):
         fits = len(line)
-        line_in = _text_inches(fig, line)
+        line_in = _text_inches(fig, line, fontsize)
         if line_in > width_in:
             fits = max(int(len(line) * width_in / line_in), 20)
         wrapped = textwrap.wrap(line, fits) or [""]
-        while fits > 20 and max(_text_inches(fig, part) for part in wrapped) > width_in:
+        while fits > 20 and max(_text_inches(fig, part, fontsize) for part in wrapped) > width_in:
             fits -= max(1, fits // 20)
             wrapped = textwrap.wrap(line, fits)
         lines.extend(wrapped)
     return "\n".join(lines)
 
 
-def _text_inches(fig: Figure, text: str) -> float:
-    """The width of ``text`` in the caption's font, inches, as the PNG draws it (text measured at the
-    figure's 100 dpi had come out 5 % narrower than at the PNG's 150), with 2 % to spare for the SVG and PDF."""
+def _text_inches(fig: Figure, text: str, fontsize: float | None = None) -> float:
+    """The width of ``text`` in the caption's font (or at ``fontsize``), inches, as the PNG draws it (text
+    measured at the figure's 100 dpi had come out 5 % narrower than at the PNG's 150), with 2 % to spare for
+    the SVG and PDF."""
     from matplotlib.backends.backend_agg import RendererAgg
 
-    probe = fig.text(0, 0, text, fontsize=CAPTION_FONT_SIZE)
+    probe = fig.text(0, 0, text, fontsize=CAPTION_FONT_SIZE if fontsize is None else fontsize)
     width = probe.get_window_extent(RendererAgg(1, 1, PNG_DPI), dpi=PNG_DPI).width / PNG_DPI
     probe.remove()
     return 1.02 * width
@@ -993,7 +1009,8 @@ def build_map_figure(
                                  None if alike is None else (framing, frame.sites, frame.symbols.flows)))
     fig_w, fig_h = layout.figure
     if title:
-        fig.text(0.5, 1 - 0.32 / fig_h, title, ha="center", va="center", fontsize=13)
+        text, size = _title_lines(fig, title, fig_w - 2 * MARGIN)
+        fig.text(0.5, 1 - 0.32 / fig_h, text, ha="center", va="center", fontsize=size)
     caption = _wrapped(fig, _caption(panels, _supply_note(symbols.supply, drawn)), fig_w - 2 * MARGIN)
     fig.text(MARGIN / fig_w, CAPTION_BASE / fig_h, caption, fontsize=CAPTION_FONT_SIZE, color="#555555", va="bottom")
     logger.debug("map figure with %d panel(s) built in %.2f s", len(panels), time.perf_counter() - started)

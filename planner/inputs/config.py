@@ -132,6 +132,13 @@ def check_demand_factors(values: list[float] | None, name: str = "") -> None:
                          "may be; a percentage? give fractions (0.3 for 30 %)")
 
 
+
+def nfc_keys(table):
+    """A table's keys in Unicode NFC (material names: compared with the suppliers file's); anything else as it is."""
+    if not isinstance(table, dict):
+        return table
+    return {unicodedata.normalize("NFC", key) if isinstance(key, str) else key: value for key, value in table.items()}
+
 class _Strict(BaseModel):
     """Base schema: unknown keys are errors, values are validated on assignment too."""
 
@@ -252,6 +259,12 @@ class ProductConfig(_Strict):
         default_factory=dict, description="bill of materials: units of each material per unit of product"
     )
 
+    @field_validator("materials", mode="before")
+    @classmethod
+    def _materials_in_nfc(cls, materials):
+        """Material names in Unicode NFC, as the suppliers file's are read (an 'Öl_l' typed decomposed matched none)."""
+        return nfc_keys(materials)
+
     @model_validator(mode="after")
     def _price_or_penalty(self) -> ProductConfig:
         if self.proximity is not None and self.proximity.price is not None and self.unmet_penalty_per_unit is not None:
@@ -348,6 +361,11 @@ class FacilityTypeConfig(_Strict):
     inbound: dict[str, InboundConfig] = Field(
         default_factory=dict, description="per material: how it reaches this type from a supplier"
     )
+
+    @field_validator("inbound", mode="before")
+    @classmethod
+    def _inbound_in_nfc(cls, inbound):
+        return nfc_keys(inbound)
 
     @field_validator("max_modules")
     @classmethod

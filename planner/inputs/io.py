@@ -10,6 +10,8 @@ Readers check that files exist and columns are there; the meaning of values is c
 from __future__ import annotations
 
 import csv
+import datetime
+import io
 import logging
 import os
 import re
@@ -175,12 +177,19 @@ def csv_dialect(path: Path) -> dict:
 
 
 def sniffed_separator(path: Path) -> str:
-    """The separator of the CSV at ``path`` among ``SEPARATORS``, else ','."""
+    """The separator of the CSV at ``path`` among ``SEPARATORS``: the first that splits the header and every
+    line of the sample into as many cells (quotes respected), else the one ``csv.Sniffer`` guesses, else ','.
+    The sniffer alone took a space for the separator of a comma table whose quoted cells have spaces
+    around them (``" A ",8,48``)."""
     try:
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
             sample = file.read(SNIFF_BYTES)
         if len(sample) == SNIFF_BYTES and "\n" in sample:
             sample = sample[: sample.rindex("\n")]  # whole lines only
+        for separator in SEPARATORS.strip():
+            widths = {len(row) for row in csv.reader(io.StringIO(sample), delimiter=separator) if row}
+            if len(widths) == 1 and widths.pop() > 1:
+                return separator
         return csv.Sniffer().sniff(sample, delimiters=SEPARATORS).delimiter
     except (OSError, csv.Error):
         return ","
@@ -294,7 +303,7 @@ def _read_excel(path: Path, text_columns: Iterable[str], codes: bool = False) ->
     if len(sheets) > 1:  # named by require_columns where a column is missing: the data may be on another sheet
         table.attrs[FIRST_SHEET] = f"only the workbook's first sheet ('{sheets[0]}' of {len(sheets)}) is read"
     if dtype:
-        _restore_leading_zeros(path, table, list(dtype))
+        restore_shown_ids(path, table, list(dtype))
     if codes:
         raw = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, na_values=[""])
         table = _with_codes_from(table, raw.iloc[:len(table)].set_axis(table.index))
@@ -304,9 +313,10 @@ def _read_excel(path: Path, text_columns: Iterable[str], codes: bool = False) ->
 ZERO_PADDING = re.compile(r"0+")  # Excel's number format that shows 2134 as 02134 (ZIP codes, FIPS codes)
 
 
-def _restore_leading_zeros(path: Path, table: pd.DataFrame, columns: list) -> None:
+def restore_shown_ids(path: Path, table: pd.DataFrame, columns: list) -> None:
     """Text columns of ``table`` as Excel shows them where a cell holds a whole number formatted with
-    leading zeros (``00000``: 2134 shown and meant as 02134), so that ids keep the zeros they have on screen."""
+    leading zeros (``00000``: 2134 shown and meant as 02134), so that ids keep the zeros they have on screen,
+    or a date (read as '2024-01-02 00:00:00'; its ISO text '2024-01-02', as a CSV file would hold it)."""
     from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True, data_only=True)
@@ -324,6 +334,10 @@ def _restore_leading_zeros(path: Path, table: pd.DataFrame, columns: list) -> No
                 if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer() \
                         and ZERO_PADDING.fullmatch(width or "") and value >= 0:
                     table.at[table.index[row_number], column] = str(int(value)).zfill(len(width))
+                elif isinstance(value, datetime.datetime | datetime.date):
+                    midnight = not isinstance(value, datetime.datetime) or value.time() == datetime.time()
+                    shown = value.date() if midnight and isinstance(value, datetime.datetime) else value
+                    table.at[table.index[row_number], column] = shown.isoformat()
     finally:
         workbook.close()
 

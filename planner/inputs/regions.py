@@ -25,7 +25,16 @@ from pandas.api.types import is_numeric_dtype
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig, RegionsConfig, dotted_key
 from planner.inputs.geo import representative_lonlat, wrap_longitude
-from planner.inputs.io import ID_NAMES, found_coordinates, named_alike, read_regions, require_columns, zero_padded
+from planner.inputs.io import (
+    ID_NAMES,
+    LAT_NAMES,
+    LON_NAMES,
+    found_coordinates,
+    named_alike,
+    read_regions,
+    require_columns,
+    zero_padded,
+)
 from planner.inputs.validate import (
     check_coordinates,
     check_demand_points,
@@ -36,6 +45,7 @@ from planner.inputs.validate import (
 
 logger = logging.getLogger(__name__)
 
+COORDINATE_NAMES = (*LON_NAMES, *LAT_NAMES, "x", "y")  # not taken for an id
 DEMAND_NAMES = ("demand", "demand_units", "quantity", "units", "orders", "population", "pop", "pop_est", "pop2020")
 NAME_NAMES = ("name", "region_name", "label",  # and "name" in the languages data often comes in
               "nom", "nombre", "nome", "naam", "namn", "navn", "nimi", "nazwa", "název", "név", "isim",
@@ -160,8 +170,7 @@ def found_id_column(frame: gpd.GeoDataFrame, source: RegionSource) -> str:
     id_column = find_column(frame, ID_NAMES, numeric=False, path=source.path, option="--id-column") \
         or sole_text_key(frame, source)
     if id_column is None:
-        logger.info("%s: no id column given or found; regions are numbered by row", source.path)
-        return ROW_NUMBER_ID
+        return ROW_NUMBER_ID  # resolve_columns warns, naming the columns that might be the id
     text = frame[id_column].astype(str).str.strip()
     duplicated = text[text.duplicated()].unique().tolist()
     if duplicated and id_column != ROW_NUMBER_ID:
@@ -172,6 +181,20 @@ def found_id_column(frame: gpd.GeoDataFrame, source: RegionSource) -> str:
         )
         return ROW_NUMBER_ID
     return id_column
+
+
+def _numbered_like_ids(frame: gpd.GeoDataFrame, demand_column: str | None) -> str:
+    """', not as column 'nr'' where columns of unique whole numbers other than the demand and the coordinates
+    (a code such as 'nr', 'PLZ', 'AGS' without an id name) might be the id the user meant; else ''."""
+    columns = []
+    for column in frame.columns:
+        if column in (frame.geometry.name, demand_column) or str(column).strip().lower() in COORDINATE_NAMES \
+                or not numeric_like(frame[column]):
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if values.notna().all() and (values == values.round()).all() and not values.duplicated().any():
+            columns.append(f"'{column}'")
+    return f", not as column {truncated(columns)}" if columns else ""
 
 
 def sole_text_key(frame: gpd.GeoDataFrame, source: RegionSource) -> str | None:
@@ -233,6 +256,11 @@ def resolve_columns(frame: gpd.GeoDataFrame, source: RegionSource, needs_demand:
             f"{source.path}: which column is the demand? name it with --demand-column "
             f"(numeric columns: {truncated(numeric, 12) or 'none'})"
         )
+    if id_column == ROW_NUMBER_ID and source.id_column is None and ROW_NUMBER_ID not in frame.columns:
+        logger.warning("%s: no id column given or found, so the regions are numbered by row (1, 2, ...) and the "
+                       "ids of an OD matrix, a scenarios file or pilot regions are read as those row numbers%s; "
+                       "name the id with --id-column (or regions.id_column)", source.path,
+                       _numbered_like_ids(frame, demand_column))
     return id_column, demand_column
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from planner.errors import InputError, truncated
 from planner.inputs.config import UncertaintyConfig
-from planner.inputs.io import EXCEL_SUFFIXES, csv_dialect
+from planner.inputs.io import EXCEL_SUFFIXES, csv_dialect, restore_shown_ids
 from planner.inputs.screen import MAX_DEMAND
 
 logger = logging.getLogger(__name__)
@@ -155,6 +155,7 @@ def _read_scenario_table(path: Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
             frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
+            restore_shown_ids(path, frame, ["region"])  # as the regions' reader: 01001 formatted 00000 stays
         else:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, **csv_dialect(path))  # as the regions' tables
     except FileNotFoundError:

@@ -68,7 +68,7 @@ def read_suppliers(path: Path, option: str = "--suppliers") -> pd.DataFrame:
     lon, lat = points_to_lonlat(frame)
     return pd.DataFrame({
         "supplier_id": check_ids(frame, "supplier_id", path, "supplier").astype(str).to_numpy(),
-        "material": frame["material"].astype(str).str.strip().to_numpy(),
+        "material": frame["material"].astype(str).str.strip().str.normalize("NFC").to_numpy(),  # as ids
         "capacity_per_yr": _numbers(frame, "capacity_per_yr", path, np.inf, positive=True),
         "cost_per_unit": _numbers(frame, "cost_per_unit", path, 0.0, positive=False),
         "lon": lon,
@@ -122,7 +122,10 @@ def build_supply(config: ModelConfig, suppliers: pd.DataFrame, option_type: np.n
         return None
     unused = sorted(set(suppliers["material"]) - set(materials))
     if unused:
-        logger.warning("%s: suppliers of %s are not used: no product needs them", source, truncated(unused))
+        by_case = {material.casefold(): material for material in materials}
+        alike = [f"'{name}' for '{by_case[name.casefold()]}'" for name in unused if name.casefold() in by_case]
+        hint = f" (names are case-sensitive: {truncated(alike)}?)" if alike else ""
+        logger.warning("%s: suppliers of %s are not used: no product needs them%s", source, truncated(unused), hint)
     suppliers = suppliers[suppliers["material"].isin(materials)].reset_index(drop=True)
     missing = [m for m in materials if m not in set(suppliers["material"])]
     _check_materials(config, materials, missing, sorted(set(suppliers["material"])))

@@ -28,6 +28,7 @@ from planner.inputs.io import csv_dialect, decimal_comma_hint, id_text, require_
 logger = logging.getLogger(__name__)
 
 DEGREES_AS_METRES_SPAN = 1000.0  # metres: projected data spanning less, all within ±180/±90, look like degrees
+MAX_ID_CHARACTERS = 32_767  # Excel's limit of a cell's text
 FAR_KM = 1000.0  # a site farther than this (and than the demand's own extent) from all demand is suspicious
 
 
@@ -50,9 +51,23 @@ def check_ids(frame: pd.DataFrame, column: str, path: Path, what: str) -> pd.Ser
         rows = file_rows(frame, controlled.to_numpy())
         raise InputError(f"{path}: column '{column}' has control characters in rows {truncated(rows)} (e.g. "
                          f"{ascii(ids[controlled].iloc[0])}); remove them from the ids")
-    duplicated = ids[ids.duplicated()].unique().tolist()
-    if duplicated:
-        raise InputError(f"{path}: column '{column}' has duplicated ids {truncated(duplicated)}; ids must be unique")
+    long = (ids.str.len() > MAX_ID_CHARACTERS).to_numpy()
+    if long.any():
+        rows = file_rows(frame, long)
+        raise InputError(f"{path}: column '{column}' has ids longer than {MAX_ID_CHARACTERS:,} characters in rows "
+                         f"{truncated(rows)} (a workbook cell holds no more: results.xlsx would cut them short); "
+                         "give shorter ids")
+    repeated = ids.duplicated(keep=False).to_numpy()
+    if repeated.any():
+        first = ids[repeated].iloc[0]
+        clash = (ids == first).to_numpy()
+        written = raw[clash].astype(str).unique().tolist()
+        spelled = (f", written {truncated([repr(text) for text in written])}: ids are compared without spaces "
+                   "around them and in Unicode NFC" if len(written) > 1 else "")
+        others = len(ids[repeated].unique()) - 1
+        more = f"; {others} more {'id is' if others == 1 else 'ids are'} duplicated" if others else ""
+        raise InputError(f"{path}: column '{column}' has duplicated ids {first} in rows "
+                         f"{truncated(file_rows(frame, clash))}{spelled}{more}; ids must be unique")
     return ids
 
 

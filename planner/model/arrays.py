@@ -489,9 +489,10 @@ def service_need(problem: Problem, index: ModelIndex) -> np.ndarray:
         asks = (f"product '{problem.product_ids[p]}': the service level asks {share_text(problem.service_share[p])} "
                 f"{of_demand} {service_limit_text(problem, p)}, but")
         servable = _demand_of_pairs_with_arcs(problem, index, np.ones(problem.n_arcs, dtype=bool))
-        if need[p] > servable[p] * (1 + 1e-12):  # the delivery radii, not the service limit, stop it
+        if need[p] > servable[p] * (1 + 1e-12):  # the delivery radii, not only the service limit, stop it
             raise ServiceReachError(
-                f"{asks} only {share_text(servable[p] / demand[p])} of it can be served at all: no candidate "
+                f"{asks} only {share_text(reachable[p])} of it has any candidate site that near (no network can "
+                f"reach more), and only {share_text(servable[p] / demand[p])} can be served at all: no candidate "
                 "site's delivery radius reaches the rest (max_delivery_km of the facility types, max_distance_km "
                 "of the transport, the objective's coverage), or serving the rest costs more than its unmet "
                 "penalty and is beyond the limit; lower min_share_within, widen those radii or the limit, or add "

@@ -10,6 +10,11 @@ found an incumbent, with more than one core for the run (``SolverOptions.threads
 finds a better network in it, while its root LP runs on one core; the search does find better ones.
 It ends when HiGHS ends (or at HiGHS's time limit, or on Ctrl-C or SIGTERM, whichever is first).
 
+Each better network the searches find is offered to HiGHS at its next user-solution callback
+(:class:`Offers`): HiGHS prunes with it, and stops as soon as its own bound is within the MIP gap of
+it, where without it HiGHS went on to its time limit (the bundled counties with 40 % of ``standard``
+within 100 km: a gap of 0.18 % at the 60 s limit, status ``time_limit``, against the 1 % asked for).
+
 Correctness: the search only proposes networks; each is feasible for the whole problem (its flows
 from the flow LP with every coupling row), and its cost replaces the presolve's incumbent only where
 lower. HiGHS's bound and the presolve's bound are untouched, so the reported bound stays valid (the
@@ -28,9 +33,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+import highspy
+
 from planner.interrupt import stop_requested
-from planner.model.arrays import StandardForm
+from planner.model.arrays import StandardForm, start_vector
 from planner.model.index import ModelIndex
+from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.solver.heuristic import satisfies_coupling, solution_cost
 from planner.solver.module_search import module_search
@@ -43,6 +51,32 @@ logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
 
 MODULE_SEARCH_SHARE = 0.3  # of the time left: a round's module search; fix-and-optimise follows it
+USER_SOLUTION = highspy.cb.HighsCallbackType.kCallbackMipUserSolution
+
+
+class Offers:
+    """The searches' newest better network, handed to HiGHS at its next user-solution callback
+    (:meth:`observe`, HiGHS's ``observe`` hook; HiGHS calls it from its own threads)."""
+
+    def __init__(self, form: StandardForm, problem: Problem, index: ModelIndex, cost: float) -> None:
+        self.form, self.problem, self.index = form, problem, index
+        self.lock = threading.Lock()
+        self.newest: Solution | None = None
+        self.best_cost = cost
+
+    def publish(self, network: Solution, cost: float) -> None:
+        """Offer ``network`` (cost ``cost``) if it is cheaper than every network offered before."""
+        with self.lock:
+            if cost < self.best_cost:
+                self.newest, self.best_cost = network, cost
+
+    def observe(self, event) -> None:
+        if event.callback_type != USER_SOLUTION:
+            return
+        with self.lock:
+            network, self.newest = self.newest, None
+        if network is not None:
+            event.data_in.setSolution(start_vector(self.form, self.problem, self.index, network))
 
 
 def applies(problem: Problem, presolve: PresolveResult | None, options: SolverOptions) -> bool:
@@ -60,25 +94,27 @@ def applies(problem: Problem, presolve: PresolveResult | None, options: SolverOp
 
 
 def run_beside_search(
-    run: Callable[[], Result],
+    run: Callable[[Callable[[object], None]], Result],
     form: StandardForm,
     problem: Problem,
     index: ModelIndex,
     presolve: PresolveResult,
     options: SolverOptions,
 ) -> tuple[Result, PresolveResult]:
-    """``run()`` (HiGHS) with the module search from the presolve's incumbent on a worker thread;
-    returns what ``run`` returned and the presolve's result with the better incumbent."""
+    """``run(observe)`` (HiGHS, ``observe`` its callback hook: :meth:`Offers.observe`) with the module search
+    from the presolve's incumbent on a worker thread; returns what ``run`` returned and the presolve's result
+    with the better incumbent."""
     ended = threading.Event()
     deadline = None if options.time_limit_s is None else time.perf_counter() + options.time_limit_s
 
     def should_stop() -> bool:
         return ended.is_set() or stop_requested() or (deadline is not None and time.perf_counter() > deadline)
 
+    offers = Offers(form, problem, index, presolve.incumbent_cost)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        searching = pool.submit(_searches, form, problem, index, presolve, should_stop, deadline)
+        searching = pool.submit(_searches, form, problem, index, presolve, should_stop, deadline, offers.publish)
         try:
-            result = run()
+            result = run(offers.observe)
         finally:
             ended.set()
         improved = searching.result()
@@ -91,7 +127,7 @@ def run_beside_search(
 
 def _searches(
     form: StandardForm, problem: Problem, index: ModelIndex, presolve: PresolveResult,
-    should_stop: Callable[[], bool], deadline: float | None,
+    should_stop: Callable[[], bool], deadline: float | None, publish: Callable[[Solution, float], None],
 ):
     """Rounds from the best network so far until ``should_stop``: a module search with its own random
     kicks (seeds 1, 2, …) for ``MODULE_SEARCH_SHARE`` of the time left to ``deadline``
@@ -99,7 +135,7 @@ def _searches(
     (``planner.solver.restricted_mip``: HiGHS on the model restricted around each open option in turn)
     until its neighbourhoods are done or the time is up; the best network cheaper than the presolve's
     incumbent with its cost, or None. The repairs and the relocation run only from a network they have
-    not been run from (they have no random part)."""
+    not been run from (they have no random part). Each better network goes to ``publish`` as it is found."""
     best, best_cost, found = presolve.incumbent, presolve.incumbent_cost, None
     seed, new_start = 0, True
     while not should_stop():
@@ -109,7 +145,8 @@ def _searches(
                                   should_stop=should_stop, close_and_repair=new_start, relocate=new_start)
         if candidate is None or not satisfies_coupling(problem, index, candidate):
             break
-        improved = fix_and_optimise(form, problem, index, candidate, should_stop, deadline, seed)
+        publish(candidate, solution_cost(problem, index, candidate))
+        improved = fix_and_optimise(form, problem, index, candidate, should_stop, deadline, seed, on_better=publish)
         candidate = candidate if improved is None else improved
         cost = solution_cost(problem, index, candidate)
         new_start = cost < best_cost

@@ -403,9 +403,9 @@ def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveRe
     """HiGHS from ``vector`` (with the module search beside it where ``beside.applies``); with a
     presolve, the better of its result and the presolve's (or the search's) incumbent."""
 
-    def run(highs_options: SolverOptions):
+    def run(highs_options: SolverOptions, observe=None):
         try:
-            return run_highs(form, highs_options, start=vector)
+            return run_highs(form, highs_options, start=vector, observe=observe)
         except SolverError:
             if presolve is None or presolve.incumbent is None:
                 raise
@@ -414,8 +414,8 @@ def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveRe
     if search_beside_applies(problem, presolve, options):
         # threads unset: a new thread count resets HiGHS's global scheduler, which the search's LPs use too
         highs_options = dataclasses.replace(options, threads=None)
-        (report, values), presolve = run_beside_search(lambda: run(highs_options), form, problem, index, presolve,
-                                                     options)
+        (report, values), presolve = run_beside_search(lambda observe: run(highs_options, observe), form, problem,
+                                                     index, presolve, options)
     else:
         report, values = run(options)
     if presolve is not None:

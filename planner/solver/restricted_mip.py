@@ -115,12 +115,14 @@ def restricted_solve(form: StandardForm, problem: Problem, index: ModelIndex, ne
 
 
 def fix_and_optimise(form: StandardForm, problem: Problem, index: ModelIndex, network: Solution,
-                     should_stop: Callable[[], bool], deadline: float | None, seed: int = 0) -> Solution | None:
+                     should_stop: Callable[[], bool], deadline: float | None, seed: int = 0,
+                     on_better: Callable[[Solution, float], None] | None = None) -> Solution | None:
     """Restricted solves (:func:`restricted_solve`) around the best network so far: first its module
     counts (no option freed), then :func:`around` each of its open options in random order, an option
     opened by an improvement joining the options still to try and one it closed leaving them; until
     they are done, ``should_stop()`` or ``deadline`` (``time.perf_counter()``). The best network cheaper
-    than ``network`` (feasible for every coupling row), else None."""
+    than ``network`` (feasible for every coupling row), else None; ``on_better`` gets each better network
+    and its cost as it is found."""
     rng = np.random.default_rng(seed)
     best, best_cost, found = network, solution_cost(problem, index, network), None
     centres, tried = [None], set()  # None: the module counts of the open set, no option freed
@@ -145,5 +147,7 @@ def fix_and_optimise(form: StandardForm, problem: Problem, index: ModelIndex, ne
             opened = [option for option in np.flatnonzero((candidate.open > 0.5) & (best.open < 0.5))
                       if option not in tried]
             best, best_cost, found = candidate, cost, candidate
+            if on_better is not None:
+                on_better(candidate, cost)
             centres = [option for option in centres if best.open[option] > 0.5] + opened
     return found

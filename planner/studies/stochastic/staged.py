@@ -142,14 +142,16 @@ def check_adopted_demand(demand: np.ndarray, where: str) -> None:
 
 
 def pilot_mask(region_ids, pilot_regions) -> np.ndarray:
-    """(R,) bool of the pilot regions; unknown ids are an input error. Ids are compared in Unicode NFC,
-    as everywhere (an accent typed decomposed, 'São' as S-a-◌̃-o, had been no region id)."""
-    ids = [unicodedata.normalize("NFC", str(r)) for r in region_ids]
-    pilots = [unicodedata.normalize("NFC", str(r)) for r in pilot_regions]
+    """(R,) bool of the pilot regions; unknown ids are an input error, quoted. Ids are compared stripped and in
+    Unicode NFC, as every id reader writes them (an accent typed decomposed, 'São' as S-a-◌̃-o, had been no
+    region id, and so had ' 42 ', the id '42' of a file that wrote it with spaces)."""
+    ids = [unicodedata.normalize("NFC", str(r).strip()) for r in region_ids]
+    pilots = [unicodedata.normalize("NFC", str(r).strip()) for r in pilot_regions]
     unknown = sorted(set(pilots) - set(ids))
     if unknown:
         raise InputError(
-            f"rollout.pilot_regions: {truncated(unknown)} are not region ids of the data (after --select); "
+            f"rollout.pilot_regions: {truncated([repr(r) for r in unknown])} are not region ids of the data "
+            "(after --select); "
             "use ids from the regions' id column"
         )
     return np.isin(ids, pilots)
