@@ -529,3 +529,20 @@ def test_the_periods_maps_share_one_scale_in_rows_of_two(monkeypatch):
 
     height, width = imread(BytesIO(png)).shape[:2]
     assert height > 0.5 * width  # two rows of two 3 × 2 maps (about 2:3), not one row of three (about 2:9)
+
+
+def test_rows_of_regions_select_leaves_out_are_not_used_and_a_typo_is_still_named_by_its_row(tmp_path):
+    """A scenario file for every region with --select state=X (a and b): the rows of c and d were refused as
+    "ids not in the regions data ... (after --select)"; they are left out, as an OD matrix's are, while an id
+    of no region at all is still refused with its row in the file."""
+    import json
+
+    write_instance(tmp_path)
+    result = run_solve(tmp_path, "--select", "state=X", "--scenarios", str(write_scenarios(tmp_path, GOOD)))
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["demand"]["widget"]["demand"] == pytest.approx(0.25 * 150 + 0.75 * 450)  # a and b only
+    typo = GOOD.replace("high,d,", "high,zz,")
+    result = run_solve(tmp_path, "--select", "state=X", "--scenarios", str(write_scenarios(tmp_path, typo)),
+                       out=tmp_path / "out2")
+    assert_clean_failure(result, tmp_path / "out2", "'region' has ids not in the regions data in rows 5", "'zz'")

@@ -83,6 +83,7 @@ class Inputs:
     suppliers: pd.DataFrame | None = None  # supplier_id, material, capacity_per_yr, cost_per_unit, lon, lat
     suppliers_path: Path | None = None
     region_columns: dict | None = None  # the regions file's columns read: id, demand, name (planner.inputs.regions)
+    left_out_ids: frozenset = frozenset()  # ids of the regions file's regions that --select leaves out
 
 
 def parse_select(values: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -154,6 +155,7 @@ def load_inputs(config: ModelConfig, options: DataOptions) -> Inputs:
         suppliers=suppliers,
         suppliers_path=Path(suppliers_path) if suppliers_path else None,
         region_columns=data.columns,
+        left_out_ids=data.left_out_ids,
     )
 
 

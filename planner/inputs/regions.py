@@ -30,6 +30,7 @@ from planner.inputs.io import (
     LAT_NAMES,
     LON_NAMES,
     found_coordinates,
+    id_text,
     named_alike,
     read_regions,
     require_columns,
@@ -274,6 +275,7 @@ class RegionData:
     base_demand: np.ndarray  # (R,) the demand column (or total demand when every product has its own)
     demand: np.ndarray  # (R, P) units/yr
     columns: dict  # the columns read: id (None: row numbers), demand (None: the products' own), name
+    left_out_ids: frozenset = frozenset()  # ids (stripped, NFC) of the file's regions --select leaves out
 
 
 def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData]:
@@ -287,8 +289,10 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     frame = read_regions(source.path, source.layer, source.lon_column, source.lat_column, source.crs, text_columns,
                          option)
     source = adopt_model_columns(frame, source)
+    whole = frame
     if options.select:
         frame = select_rows(frame, [(c, list(v)) for c, v in options.select], source.path)
+    selected = frame.index
     product_columns = [p.demand_column for p in config.products.values() if p.demand_column]
     # the base column: for products with a demand_rate, and, where it is named, for the candidate rules
     rated = any(p.demand_column is None for p in config.products.values())
@@ -314,6 +318,9 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     if numbered:
         frame = frame.assign(**{ROW_NUMBER_ID: (frame.index + 1).astype(str)})
     frame = check_regions(frame, source.path, id_column, demand_columns, source.demand_point_columns)
+    left_out = whole.index.difference(selected)
+    left_out_ids = frozenset((left_out + 1).astype(str) if numbered
+                             else id_text(whole.loc[left_out, id_column]).str.strip().str.normalize("NFC"))
     check_coordinates(frame, source.path, source.crs)
     frame = frame.reset_index(drop=True)
     lon, lat = demand_points(frame, source)
@@ -329,7 +336,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     warn_plausible_mistakes(frame, source.path, demand, tuple(dict.fromkeys(demand_columns)),
                             frame[id_column].to_numpy())
     regions, columns["name"] = named_regions(frame, source, id_column)
-    return source, RegionData(regions, lon, lat, base, demand, columns)
+    return source, RegionData(regions, lon, lat, base, demand, columns, left_out_ids)
 
 
 def note_columns_taken(source: RegionSource, columns: dict) -> None:

@@ -98,17 +98,23 @@ def _fail(path: Path, message: str) -> InputError:
 
 
 def _rows(frame: pd.DataFrame, mask) -> str:
-    """1-based data-row numbers (the header is not a row) where ``mask`` holds, truncated."""
-    return truncated((np.flatnonzero(np.asarray(mask)) + 1).tolist())
+    """1-based data-row numbers of the file (the header is not a row) where ``mask`` holds, truncated."""
+    return truncated((frame.index[np.asarray(mask, dtype=bool)] + 1).tolist())
 
 
-def read_scenarios(path: Path | str, region_ids, product_ids, base_demand: np.ndarray | None = None) -> Scenarios:
+def read_scenarios(path: Path | str, region_ids, product_ids, base_demand: np.ndarray | None = None,
+                   left_out_ids: frozenset = frozenset()) -> Scenarios:
     """Read a scenario CSV for the given regions and products; :class:`InputError` (one line: file,
     column, rows, fix) on anything malformed. Where ``base_demand`` (R, P) is given, the regions and
     products with demand there that no row of the file names (zero demand in every scenario) are
-    warned about."""
+    warned about. Rows of ``left_out_ids`` (regions of the file that ``--select`` leaves out) are left out
+    with a note, as an OD matrix's rows of other regions are (they had been refused as unknown ids)."""
     path = Path(path)
     frame = _read_scenario_table(path)
+    left_out = frame["region"].isin(left_out_ids) & ~frame["region"].isin([str(r) for r in region_ids])
+    if left_out.any():
+        logger.info("%s: %d rows of regions that --select leaves out are not used", path, int(left_out.sum()))
+        frame = frame[~left_out.to_numpy()]
     demand, probability = _scenario_numbers(frame, path)
     region = _positions(frame, path, "region", region_ids,
                         "ids not in the regions data", "use the regions' id column (after --select)")

@@ -55,7 +55,8 @@ def load_scenarios(spec: int | Path, config, inputs, seed: int) -> Scenarios:
     product_ids = tuple(config.products)
     if isinstance(spec, int):
         return generate_scenarios(inputs.demand, spec, seed, config.uncertainty)
-    return read_scenarios(spec, inputs.regions["region_id"].to_numpy(dtype=object), product_ids, inputs.demand)
+    return read_scenarios(spec, inputs.regions["region_id"].to_numpy(dtype=object), product_ids, inputs.demand,
+                          inputs.left_out_ids)
 
 
 def stochastic_problem_from(config, problem: Problem, scenarios: Scenarios) -> StochasticProblem:
