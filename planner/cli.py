@@ -887,7 +887,9 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
 
 @main.command()
 @data_options
-def validate(data, model_path):
+@click.option("--scenarios", "scenarios", metavar="FILE",
+              help="Also check a scenario file (ids, products, probabilities) as solve --scenarios FILE reads it.")
+def validate(data, model_path, scenarios=None):
     """Check the model file and the data, print a summary of the instance; solves nothing."""
     from planner.inputs.config import read_model_config
     from planner.inputs.prepare import memory_line
@@ -902,6 +904,7 @@ def validate(data, model_path):
             from planner.model.arrays import service_need
 
             service_need(problem, ModelIndex.from_problem(problem))
+        read = _validated_scenarios(scenarios, config, inputs)
     add_warnings(warnings_seen, [*screening.warnings, *_rollout_warnings(config, inputs)])
     click.echo(f"model       {config.name} ({config.source_path})")
     click.echo(f"regions     {problem.n_regions} from {inputs.regions_path}")
@@ -912,9 +915,24 @@ def validate(data, model_path):
     size = problem.summary()
     click.echo(f"arcs        {size['arcs']:,} (demand pairs {size['demand_pairs']:,})")
     click.echo(f"memory      {memory_line(size['arcs'])}")
+    if read is not None:
+        click.echo(f"scenarios   {len(read.ids)} from {scenarios}")
     for message in warnings_seen:
         click.echo(f"warning     {message}")
     click.echo("ok          inputs are valid")
+
+
+def _validated_scenarios(text: str | None, config, inputs):
+    """The scenarios of ``validate --scenarios FILE`` read for the regions as ``solve`` reads them (errors as
+    solve's), or None without the option; a number of scenarios is refused (there is nothing to check)."""
+    if text is None:
+        return None
+    from planner.studies.stochastic.pipeline import load_scenarios, parse_scenarios_option
+
+    spec = parse_scenarios_option(text)
+    if isinstance(spec, int):
+        raise InputError(f"--scenarios {text}: validate checks a scenario file; give its path")
+    return load_scenarios(spec, config, inputs, seed=0)
 
 
 def _rollout_warnings(config, inputs) -> list[str]:

@@ -546,3 +546,22 @@ def test_rows_of_regions_select_leaves_out_are_not_used_and_a_typo_is_still_name
     result = run_solve(tmp_path, "--select", "state=X", "--scenarios", str(write_scenarios(tmp_path, typo)),
                        out=tmp_path / "out2")
     assert_clean_failure(result, tmp_path / "out2", "'region' has ids not in the regions data in rows 5", "'zz'")
+
+
+def test_validate_checks_a_scenario_file_as_solve_reads_it(tmp_path):
+    """validate had no --scenarios: a scenario file's wrong ids showed only when solve ran."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    model = write_instance(tmp_path)
+    good = write_scenarios(tmp_path, GOOD)
+    result = CliRunner().invoke(main, ["validate", "--model", str(model), "--scenarios", str(good)])
+    assert result.exit_code == 0, result.output
+    assert f"scenarios   2 from {good}\n" in result.stdout
+    bad = write_scenarios(tmp_path, GOOD.replace("high,d,", "high,zz,"))
+    result = CliRunner().invoke(main, ["validate", "--model", str(model), "--scenarios", str(bad)])
+    assert result.exit_code == 2
+    assert "'region' has ids not in the regions data in rows 5" in result.stderr
+    result = CliRunner().invoke(main, ["validate", "--model", str(model), "--scenarios", "5"])
+    assert result.exit_code == 2 and "validate checks a scenario file; give its path" in result.stderr
