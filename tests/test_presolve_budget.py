@@ -8,6 +8,7 @@ import dataclasses
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from planner.model import ModelIndex
@@ -152,3 +153,63 @@ def test_the_presolve_takes_at_most_half_of_a_short_limit(limit_s, service, expe
     if service:
         problem = dataclasses.replace(problem, co2_cap_t=1e9)  # a side row: a larger share
     assert presolve_budget(problem, SolverOptions(time_limit_s=limit_s)) == pytest.approx(expected_s)
+
+
+GLOBAL8 = """name,lon,lat,region_id,demand
+Tokyo,139.69,35.69,Tokyo,0.3188
+Seoul,126.98,37.57,Seoul,0.1356
+Shanghai,121.47,31.23,Shanghai,0.0214
+Mumbai,72.88,19.08,Mumbai,0.0092
+Sydney,151.21,-33.87,Sydney,0.4068
+Cairo,31.24,30.04,Cairo,0.4565
+Lagos,3.38,6.52,Lagos,0.3037
+London,-0.13,51.51,London,0.365
+"""
+JPY_BUDGET = """name = "budget"
+currency = "JPY"
+[regions]
+path = "global8.csv"
+id_column = "region_id"
+demand_column = "demand"
+[products.steel]
+unmet_penalty_per_unit = 9e11
+[transport.steel]
+cost_per_unit_km = 5e6
+[facility_types.plant]
+role = "central"
+opening_cost_per_yr = 1e11
+module_cost_per_yr = 1e10
+module_capacity_per_yr = 0.3
+max_modules = 5
+capex = 1.234567891e12
+capex_per_module = 3.3333333e11
+[facility_types.plant.products.steel]
+cost_per_unit = 300000.0
+[network]
+capex_budget = 4802468092000.0
+"""
+
+
+def test_a_network_over_the_budget_within_highs_tolerance_is_not_the_answer(tmp_path):
+    """Capex in JPY, a budget 1,000,000 JPY below the capex of Seoul (5 modules) and Cairo (2): HiGHS returned
+    that network, 327.6 G JPY/yr, as optimal and the audit passed it (its tolerance was 1e-6 of the spend).
+    The answer is the best network within the budget, Sydney (2) and Cairo (4) at 482.76 G, not called optimal
+    (a network in the band left out below the budget could be cheaper: the gap against the first bound says so)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    (tmp_path / "global8.csv").write_text(GLOBAL8, encoding="utf-8")
+    (tmp_path / "budget.toml").write_text(JPY_BUDGET, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", "--model", str(tmp_path / "budget.toml"), "--threads", "1",
+                                       "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["objective"] == pytest.approx(482_759_354_841, rel=1e-9)
+    assert summary["status"] != "optimal" and summary["audit"]["passed"]
+    sites = pd.read_csv(out / "sites.csv")
+    capex = (1.234567891e12 * len(sites) + 3.3333333e11 * sites["modules"].sum())
+    assert capex <= 4802468092000.0

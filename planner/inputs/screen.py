@@ -20,6 +20,7 @@ from planner.problem import Problem
 logger = logging.getLogger(__name__)
 
 MAX_DEMAND = 1e12  # units/yr of one product in one region
+MIN_LARGEST_DEMAND = 1e-12  # units/yr: below this in every region (1e-310) the unit the solver rescales to overflows
 MAX_COST_TERM = MAX_NUMBER  # currency/yr of one cost term (a facility's fixed cost, an arc at full demand)
 
 
@@ -95,6 +96,11 @@ def check_numerics(problem: Problem, where: str | None = None) -> None:
         unit = " units/yr" if where is None else ""  # a benchmark file's demand has no time unit
         raise InputError(f"{where or problem.name}: {what} is {demand:.3g}{unit}, above {MAX_DEMAND:.0e}: too "
                          f"large for the solver; {fix}")
+    if 0.0 < demand < MIN_LARGEST_DEMAND:
+        fix = ("use a smaller unit (in a model file, a larger demand_rate)" if where is None
+               else "scale the file's demands and capacities up together")
+        raise InputError(f"{where or problem.name}: the largest demand is {demand:.3g}, below "
+                         f"{MIN_LARGEST_DEMAND:.0e}: too small for the solver; {fix}")
     largest = largest_cost_term(problem)
     if largest > MAX_COST_TERM:
         unit = f" {problem.currency}/yr" if where is None else ""

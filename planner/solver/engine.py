@@ -57,6 +57,7 @@ from planner.model.start import load_start
 from planner.problem import Problem
 from planner.solver.beside import applies as search_beside_applies
 from planner.solver.beside import run_beside_search
+from planner.solver.budget import kept_within_budget
 from planner.solver.capacitated_bb import applies as capacitated_bb_applies
 from planner.solver.capacitated_bb import solve_capacitated_bb
 from planner.solver.center_search import cover_applies, solve_center, solve_cover
@@ -133,13 +134,13 @@ def solve(
     money = cost_factor(problem)
     if money != 1.0:
         logger.info("every cost below 1 %s/yr: solved in units %g times smaller (HiGHS's tolerances are absolute)",
-                    problem.currency, 1 / money)
+                    problem.currency, money)
         report, solution = solve(costs_in_unit(problem, money), options, start, None, timing, explain)
         return report_in_unit(report, 1 / money), solution
     co2 = co2_factor(problem)
     if co2 != 1.0:  # explained in tonnes, not in the smaller unit
         logger.info("CO2 cap below 1 t: solved with CO2 in units %g times smaller (HiGHS's tolerances are absolute)",
-                    1 / co2)
+                    co2)
         try:
             return solve(co2_in_unit(problem, co2), options, start, None, timing, explain=False)
         except UnexplainedInfeasibleError as error:
@@ -152,12 +153,15 @@ def solve(
     solved = problem
     try:
         if factor == 1.0:
-            return _solve_routes(problem, options, start, index, timing)
+            return kept_within_budget(problem, lambda lowered: _solve_routes(lowered, options, None, None, timing),
+                                 _solve_routes(problem, options, start, index, timing))
         logger.info("demands below 1 unit: solved in units %g times smaller (HiGHS's tolerances are absolute)",
-                    1 / factor)
+                    factor)
         unmet_limit_need(problem, index or ModelIndex.from_problem(problem))  # its message in the user's units
         solved = in_unit(problem, factor)
-        report, solution = _solve_routes(solved, options, solution_in_unit(start, factor), None, timing)
+        first = _solve_routes(solved, options, solution_in_unit(start, factor), None, timing)
+        report, solution = kept_within_budget(
+            solved, lambda lowered: _solve_routes(lowered, options, None, None, timing), first)
         return report, solution_in_unit(solution, 1 / factor)
     except UnexplainedInfeasibleError as error:
         if not explain:
@@ -412,8 +416,10 @@ def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveRe
             return None, None
 
     if search_beside_applies(problem, presolve, options):
-        # threads unset: a new thread count resets HiGHS's global scheduler, which the search's LPs use too
-        highs_options = dataclasses.replace(options, threads=None)
+        # threads unset: a new thread count resets HiGHS's global scheduler, which the search's LPs use too;
+        # HiGHS's heuristics off: the searches find the networks, and HiGHS's root heuristics on this model
+        # took most of its time (beside.HEURISTICS_OFF)
+        highs_options = dataclasses.replace(options, threads=None, highs_heuristics=False)
         (report, values), presolve = run_beside_search(lambda observe: run(highs_options, observe), form, problem,
                                                      index, presolve, options)
     else:

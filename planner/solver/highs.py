@@ -119,6 +119,8 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
         highs.setOptionValue("time_limit", float(options.time_limit_s))
     highs.setOptionValue("mip_rel_gap", float(options.mip_gap))
     highs.setOptionValue("mip_abs_gap", 1e-9)
+    if not options.highs_heuristics:
+        highs.setOptionValue("mip_heuristic_effort", 0.0)
     return highs
 
 

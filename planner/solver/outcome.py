@@ -50,6 +50,9 @@ class SolverOptions:
     # model after the presolve, never these; "radius"
     formulation: str = "auto"
     progress_s: float | None = 5.0  # interval of the MIP progress log lines; None = no progress callback
+    # HiGHS's own primal heuristics (mip_heuristic_effort); off where the planner's searches find networks beside
+    # it (planner.solver.beside)
+    highs_heuristics: bool = True
 
 
 @dataclass(frozen=True)
