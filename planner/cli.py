@@ -761,17 +761,18 @@ def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
     block = summary["stochastic"]
     currency = summary["currency"]
     click.echo(f"scenarios   {block['scenarios']}: stochastic optimum {block['status']} "
-               f"(gap {gap_text(block['mip_gap'], 3)}), expected {block['expected_cost']:,.0f} {currency}/yr, "
-               f"CVaR {block['cvar_alpha']} {block['cvar']:,.0f}, worst {block['worst_case']:,.0f}")
+               f"(gap {gap_text(block['mip_gap'], 3)}), expected {_amount(block['expected_cost'])} {currency}/yr, "
+               f"CVaR {block['cvar_alpha']} {_amount(block['cvar'])}, worst {_amount(block['worst_case'])}")
     if block["eev"] is None:  # the mean-value network is infeasible in some scenario
         click.echo(f"value       VSS unbounded (the mean-value network is infeasible in some scenario: a service "
                    "level it misses or too little capacity for demand that must be served), "
-                   f"EVPI {block['evpi']:,.0f} (WS {block['ws']:,.0f}) {currency}/yr")
+                   f"EVPI {_amount(block['evpi'])} (WS {_amount(block['ws'])}) {currency}/yr")
     else:
         terms = (f" (objective terms: expected + {block['cvar_weight']:g} × CVaR, as EEV and WS)"
                  if block.get("cvar_weight") else "")
-        click.echo(f"value       VSS {block['vss']:,.0f} (EEV {block['eev']:,.0f}), EVPI {block['evpi']:,.0f} "
-                   f"(WS {block['ws']:,.0f}) {currency}/yr{terms}{_value_gaps(block)}")
+        evpi = f"EVPI {_amount(block['evpi'])} (WS {_amount(block['ws'])})"
+        click.echo(f"value       VSS {_amount(block['vss'])} (EEV {_amount(block['eev'])}), {evpi} "
+                   f"{currency}/yr{terms}{_value_gaps(block)}")
     for name, strategy in block["strategies"].items():
         _print_strategy(name, strategy)
     if network_follows:
@@ -796,24 +797,32 @@ def _print_strategy(name: str, strategy: dict, suffix: str = "") -> None:
     if strategy["expected_cost"] is None:
         click.echo(f"strategy    {name}: {strategy['status']}")
         return
-    click.echo(f"strategy    {name}: expected {strategy['expected_cost']:,.0f}, CVaR {strategy['cvar']:,.0f}, "
-               f"worst {strategy['worst_case']:,.0f}{suffix}")
+    click.echo(f"strategy    {name}: expected {_amount(strategy['expected_cost'])}, CVaR {_amount(strategy['cvar'])}, "
+               f"worst {_amount(strategy['worst_case'])}{suffix}")
 
 
 def _print_rollout(summary: dict) -> None:
     from planner.solver.outcome import gap_text
 
     block = summary["rollout"]
-    value = f"present value {block['expected_cost']:,.0f} {summary['currency']}"
+    value = f"present value {_amount(block['expected_cost'])} {summary['currency']}"
     if block.get("cvar_weight"):
-        value = (f"expected {value}, objective {block['objective']:,.0f} (+ {block['cvar_weight']:g} × CVaR "
-                 f"{block['cvar_alpha']:g} {block['cvar']:,.0f})")
+        value = (f"expected {value}, objective {_amount(block['objective'])} (+ {block['cvar_weight']:g} × CVaR "
+                 f"{block['cvar_alpha']:g} {_amount(block['cvar'])})")
     click.echo(f"rollout     {block['periods']} periods, {block['scenarios']} scenario(s): {block['status']} "
                f"(gap {gap_text(block['mip_gap'], 3)}), {value}")
     for name, strategy in block["strategies"].items():
         first = ", ".join(f"{t} {n}" for t, n in (strategy.get("period1_facilities") or {}).items() if n) or "none"
         _print_strategy(name, strategy, f" (period 1: {first})")
     click.echo(f"network     below: {summary.get('view')}")
+
+
+def _amount(value: float) -> str:
+    """A money or quantity figure as the summary prints them (``planner.results.amount_text``): whole units with
+    separators from 100, four significant digits below (a VSS of 0.0038 kEUR had read 0)."""
+    from planner.results import amount_text
+
+    return amount_text(value)
 
 
 def _kind_value_text(value: float) -> str:
@@ -830,15 +839,19 @@ def _kind_limits(kind: dict) -> str:
 
 
 def costs_text(costs: dict) -> str:
-    """"fixed 1,000, revenue -2,500": the cost parts in whole units; a part that rounds to zero reads 0,
-    never "-0" (a revenue of -0.3); all of them to four significant digits where the largest is below 100
-    (a model in millions written in units had printed every part, and its objective, as 0)."""
+    """"fixed 1,000, revenue -2,500": the cost parts in whole units where the largest is 100 or more, else
+    all to four significant digits (a model in millions written in units had printed every part, and its
+    objective, as 0); a part below half a unit to four significant digits too (a transport cost of 0.1439 KRW
+    beside millions had read 0), and one within rounding of the largest (1e-9 of it: '-1e-13') as 0, never "-0"."""
     from planner.results import amount_text
 
     largest = max((abs(value) for value in costs.values()), default=0.0)
-    noise = 1e-9 * largest  # a part this much smaller than the largest is rounding ('-1e-13')
-    return ", ".join(f"{name} {amount_text(0.0 if abs(value) <= noise else value, whole=largest >= 100)}"
-                     for name, value in costs.items())
+    noise = 1e-9 * largest
+    parts = []
+    for name, value in costs.items():
+        value = 0.0 if abs(value) <= noise else value
+        parts.append(f"{name} {amount_text(value, whole=largest >= 100 and abs(value) >= 0.5)}")
+    return ", ".join(parts)
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:
@@ -909,7 +922,7 @@ def validate(data, model_path, scenarios=None):
     click.echo(f"model       {config.name} ({config.source_path})")
     click.echo(f"regions     {problem.n_regions} from {inputs.regions_path}")
     for p, product in enumerate(problem.product_ids):
-        click.echo(f"demand      {product}: {problem.demand[:, p].sum():,.0f} units/yr")
+        click.echo(f"demand      {product}: {_amount(problem.demand[:, p].sum())} units/yr")
     for k, type_id in enumerate(problem.type_ids):
         click.echo(f"candidates  {type_id}: {int((problem.option_type == k).sum())} sites")
     size = problem.summary()
@@ -1200,8 +1213,8 @@ def _print_comparison(comparison, currency: str) -> None:
         if row.variant not in comparison.plans:
             click.echo(f"{row.variant:14} {row.status:10} {row.note}")
             continue
-        click.echo(f"{row.variant:14} {row.status:10} cost {row.objective:,.0f} (gap {gap_text(row.mip_gap)}), "
-                   f"co2 {row.co2_t:,.0f} t, served {_served_text(row.share_served_within_radius)}")
+        click.echo(f"{row.variant:14} {row.status:10} cost {_amount(row.objective)} (gap {gap_text(row.mip_gap)}), "
+                   f"co2 {_amount(row.co2_t)} t, served {_served_text(row.share_served_within_radius)}")
     value = comparison.value
     if value["absolute"] is not None:
         percent = "" if value["percent"] is None else f" ({round(value['percent'], 2) + 0.0:.2f}%)"
@@ -1304,8 +1317,8 @@ def pareto_command(data, model_path, points, out, time_limit, mip_gap, threads, 
                f"gap {gap_text(least.mip_gap)})")
     for row in frontier.table.itertuples(index=False):
         flag = f", dominated by {row.dominated_by}" if row.dominated_by else ""
-        click.echo(f"point {row.point:<3} {row.kind:12} cost {row.objective:,.0f} {config.currency}/yr, "
-                   f"co2 {row.co2_t:,.0f} t/yr, {row.status} (gap {gap_text(row.mip_gap)}){flag}")
+        click.echo(f"point {row.point:<3} {row.kind:12} cost {_amount(row.objective)} {config.currency}/yr, "
+                   f"co2 {_amount(row.co2_t)} t/yr, {row.status} (gap {gap_text(row.mip_gap)}){flag}")
     click.echo(f"written     {out_dir}")
 
 
@@ -1322,7 +1335,7 @@ def _alternative_line(row) -> str:
     changes = (f"opened [{site_list_text(row.sites_opened)}] closed [{site_list_text(row.sites_closed)}] "
                f"retyped [{site_list_text(row.sites_retyped)}]")
     differ = int(row.distance_to_optimum)
-    return (f"{name:14} cost {row.audited_cost:,.0f} ({row.above_optimum_pct:+.2f}%), {differ} "
+    return (f"{name:14} cost {_amount(row.audited_cost)} ({row.above_optimum_pct:+.2f}%), {differ} "
             f"option{'s differ' if differ != 1 else ' differs'} ({solves})" + ("" if row.alternative == 0 else
                                                                                f": {changes}"))
 

@@ -377,3 +377,13 @@ def test_a_control_character_of_the_data_is_escaped_in_the_error_line(tmp_path):
     result = invoke("validate", "--model", str(tmp_path / "model.toml"))
     assert result.exit_code == 2 and "column 'a\\x00b\\x1b[31m' not found" in result.stderr
     assert "\x00" not in result.stderr and "\x1b" not in result.stderr
+
+
+def test_validate_prints_a_small_demand_to_its_digits_not_as_0(tmp_path):
+    """A demand of 0.00043 units/yr (demand_rate 1e-6 × pop 430) read "0 units/yr"."""
+    from tests.test_bad_input import MODEL, write_instance
+
+    model = write_instance(tmp_path, model=MODEL.replace("demand_rate = 1.0 ", "demand_rate = 1e-6"))
+    result = CliRunner().invoke(main, ["validate", "--model", str(model)])
+    assert result.exit_code == 0, result.output
+    assert "demand      widget: 0.00043 units/yr\n" in result.stdout

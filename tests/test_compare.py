@@ -245,6 +245,10 @@ def test_interval_in_millions_and_without_bounds():
 
     assert money_range(18_234_000.0, 23_100_000.0, "USD") == "18.2–23.1 M USD/yr"
     assert money_range(1_234.0, 5_678.0, "EUR") == "1,234–5,678 EUR/yr"
+    assert money_range(1.7736, 1.7736, "kEUR") == "1.774 kEUR/yr"  # a saving of 1.77 kEUR had read 2, 0.0018 read 0
+    assert money_range(0.0018, 0.0019, "kEUR") == "0.0018–0.0019 kEUR/yr"
+    assert money_range(-0.5, 2.3, "EUR") == "−0.5 to 2.3 EUR/yr"
+    assert money_range(-1e-5, 1e-5, "X") == "−1e-05 to 1e-05 X/yr"
     assert number_text(3.444e8, "currency/yr") == "344,400,000" and number_text(float("nan")) == "–"
     assert number_text(0.0144, "fraction") == "1.44 %"
     assert number_text(62.6298, "km") == "62.6" and number_text(187.2, "km") == "187"  # km as the service table

@@ -18,6 +18,7 @@ import numpy as np
 
 from planner.export.layers import flow_layer, region_layer, site_layer
 from planner.export.static_map import MARGIN, build_map_figure
+from planner.results import amount_text
 from planner.studies.compare import Comparison
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ def variant_title(name: str, comparison: Comparison, currency: str) -> str:
     counts = run.tables.facility_counts(run.problem.type_ids)
     opened = ", ".join(f"{count:,} {type_id}" for type_id, count in counts.items() if count) or "no facility open"
     objective = run.report.objective
-    cost = "no solution" if objective is None or not np.isfinite(objective) else f"{objective:,.0f} {currency}/yr"
+    solved = objective is not None and np.isfinite(objective)
+    cost = f"{amount_text(objective)} {currency}/yr" if solved else "no solution"
     return f"{name}: {opened} · {cost}"
 
 

@@ -132,16 +132,22 @@ def number_text(value, unit: str | None = None) -> str:
         return figure_text(value)
     if value.is_integer() or abs(value) >= 100:
         return f"{value:,.0f}".replace("-", "−")
-    return f"{value:,.4f}".rstrip("0").rstrip(".").replace("-", "−")
+    shown = f"{value:,.4f}".rstrip("0").rstrip(".")
+    if float(shown) == 0 and value != 0:  # 1e-05 had read 0
+        shown = f"{value:.4g}"
+    return "−" + shown[1:] if shown.startswith("-") else shown
 
 
 def money_range(low: float, high: float, currency: str) -> str:
-    """``18.2–23.1 M USD/yr`` (millions from 1 M on, else whole units; "to" when an end is negative)."""
-    scale, suffix, digits = (1e6, " M", 1) if max(abs(low), abs(high)) >= 1e6 else (1.0, "", 0)
+    """``18.2–23.1 M USD/yr`` (millions from 1 M on, else whole units, and four significant digits below 100: a
+    saving of 1.774 kEUR/yr had read 2, and one of 0.0018 read 0; "to" when an end is negative)."""
+    largest = max(abs(low), abs(high))
+    scale, suffix, digits = (1e6, " M", 1) if largest >= 1e6 else (1.0, "", 0)
 
     def text(value: float) -> str:
-        shown = f"{value / scale:,.{digits}f}"
-        return (shown.lstrip("-") if float(shown.replace(",", "")) == 0 else shown).replace("-", "−")  # no '−0'
+        shown = f"{value / scale:,.{digits}f}" if largest >= 100 else f"{value:.4g}"
+        shown = shown.lstrip("-") if float(shown.replace(",", "")) == 0 else shown  # no '−0'
+        return "−" + shown[1:] if shown.startswith("-") else shown
 
     if text(low) == text(high):
         return f"{text(low)}{suffix} {currency}/yr"
