@@ -100,7 +100,11 @@ def test_every_sheet_has_a_frozen_bold_header_and_number_formats(solved):
 
 def test_number_formats_avoid_scientific_notation():
     assert cell_format(1234567.0, None) == "#,##0.00" and cell_format(12, None) == "#,##0"
-    assert cell_format(1e-9, None) == "0.000000" and cell_format(0.5, "fraction") == "0.0000"
+    assert cell_format(1e-9, None) == "#,##0.000000000000" and cell_format(0.5, "fraction") == "0.0000"
+    # four significant digits below 10 (0.0214 t had shown 0.02, 2.1e-8 as 0.000000)
+    assert cell_format(0.0214, None) == "#,##0.00000" and cell_format(2.1e-8, None) == "#,##0.00000000000"
+    assert cell_format(1.5, None) == "#,##0.000" and cell_format(0.0, None) == "#,##0.00"
+    assert cell_format(1e-30, None) == "#,##0.000000000000000"  # at most 15 decimals
     assert cell_format("a", None) is None and cell_format(True, None) is None
     frame = pd.DataFrame({"cost": [1.0], "site_id": ["s"]})
     frame.attrs["unit"] = {"cost": "currency/yr"}
@@ -180,3 +184,12 @@ def test_headers_name_no_unit_twice_and_the_curves_have_their_own_sheet():
     assert sheet.to_dict("list") == {"product": ["standard"] * 2, "distance_km": [0.0, 12.345678901234],
                                      "share_within": [0.25, 1.0]}
     assert coverage_sheet({"currency": "USD"}).empty
+
+
+def test_the_inputs_sheet_says_none_where_there_is_no_budget_or_radius(solved):
+    """The inputs sheet wrote the text "inf" for a capex budget and a delivery radius the model does not set, where
+    the report says "none"."""
+    inputs = pd.read_excel(solved / "results.xlsx", sheet_name="inputs")
+    values = dict(zip(inputs["item"], inputs["value"], strict=False))
+    assert values["capex budget"] == "none"
+    assert "inf" not in [str(value) for value in values.values()]

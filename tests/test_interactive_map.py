@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -408,3 +409,15 @@ def test_a_site_popup_names_its_site_where_the_regions_have_names():
     data, _ = _site_data(sites, ("plant",), None)
     assert data["id"] == ["12 (Abidjan)", "4", "7"]
     assert _site_data(sites.drop(columns="site_name"), ("plant",), None)[0]["id"] == ["12", "4", "7"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's number formatting")
+def test_popup_figures_below_100_keep_four_significant_digits():
+    """A site of 4.4e-6 units/yr and a flow of 0.0037 read "0 units/yr" in the popups (two decimals)."""
+    script = (Path(__file__).parent.parent / "planner/export/assets/interactive_map.js").read_text(encoding="utf-8")
+    start = script.index("  var numberFormat")
+    end = script.index("  function percent")
+    probe = script[start:end] + 'console.log(JSON.stringify([number(4.4e-6, "units/yr"), number(0.0037), ' \
+                                'number(12.3456), number(1234.5), number(0)]));'
+    shown = json.loads(subprocess.run(["node", "-e", probe], capture_output=True, text=True, check=True).stdout)
+    assert shown == ["0.0000044 units/yr", "0.0037", "12.35", "1,235", "0"]

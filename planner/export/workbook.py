@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 WORKBOOK = "results.xlsx"
 INTEGER_FORMAT = "#,##0"
 NUMBER_FORMAT = "#,##0.00"
-SMALL_FORMAT = "0.000000"  # |value| < 0.01: six decimals instead of scientific notation
+MAX_DECIMALS = 15  # of a value below 10 shown to four significant digits (Excel shows no more)
 UNIT_FORMATS = {"fraction": "0.0000", "degrees": "0.000000"}
 MIN_WIDTH, MAX_WIDTH = 10, 60
 
@@ -62,7 +62,11 @@ def cell_format(value: Any, unit: str | None) -> str | None:
         return UNIT_FORMATS[unit]
     if isinstance(value, int):
         return INTEGER_FORMAT
-    return SMALL_FORMAT if 0 < abs(value) < 0.01 else NUMBER_FORMAT
+    if value == 0 or abs(value) >= 10 or not math.isfinite(value):
+        return NUMBER_FORMAT
+    # below 10: four significant digits in plain decimals (0.0214 t had shown 0.02, a cost of 2.1e-8 0.000000)
+    decimals = min(max(2, 3 - math.floor(math.log10(abs(value)))), MAX_DECIMALS)
+    return "#,##0." + "0" * decimals
 
 
 WORKBOOK_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what a workbook's XML cannot hold
@@ -204,12 +208,17 @@ def _span(values: np.ndarray) -> tuple[float, float]:
     return float(finite.min()), float(finite.max())
 
 
+def _finite_or(value: float, text: str) -> float | str:
+    """``value``, or ``text`` for an infinite one (the sheet had read "inf" where the report says "none")."""
+    return text if math.isinf(value) else float(value)
+
+
 def _network_inputs(problem: Problem) -> list[tuple[str, str, Any, str]]:
     rows = [
         ("network", "currency", problem.currency, ""),
         ("network", "carbon price", problem.carbon_price, "currency/t CO2"),
         ("network", "single sourcing", bool(problem.single_sourcing), ""),
-        ("network", "capex budget", problem.capex_budget, "currency"),
+        ("network", "capex budget", _finite_or(problem.capex_budget, "none"), "currency"),
         ("network", "min facilities", problem.min_facilities, "facilities"),
         ("network", "max facilities", problem.max_facilities, "facilities"),
     ]
@@ -217,8 +226,9 @@ def _network_inputs(problem: Problem) -> list[tuple[str, str, Any, str]]:
     for p, product in enumerate(problem.product_ids):
         rows += [
             (f"product {product}", "demand", float(problem.demand[:, p].sum()), "units/yr"),
-            (f"product {product}", "unmet penalty", float(problem.unmet_penalty[p]), "currency/unit"),
-            (f"product {product}", "delivery radius", float(problem.max_distance_km[p]), "km"),
+            (f"product {product}", "unmet penalty", _finite_or(problem.unmet_penalty[p], "none: must be served"),
+             "currency/unit"),
+            (f"product {product}", "delivery radius", _finite_or(problem.max_distance_km[p], "none"), "km"),
         ]
     return rows
 
@@ -237,7 +247,8 @@ def _type_inputs(problem: Problem) -> list[tuple[str, str, Any, str]]:
             ("capex", problem.capex[options], "currency"),
         ]:
             low, high = _span(values)
-            rows += [(section, f"{item} min", low, unit), (section, f"{item} max", high, unit)]
+            rows += [(section, f"{item} min", _finite_or(low, "no limit"), unit),
+                     (section, f"{item} max", _finite_or(high, "no limit"), unit)]
         for p, product in enumerate(problem.product_ids):
             arcs = (arc_type == k) & (problem.arc_product == p)
             if arcs.any():

@@ -8,10 +8,12 @@
   var data = JSON.parse(document.getElementById("planner-data").textContent);
   var numberFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
   var decimalFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+  // below 100: four significant digits, as the console and the report (a capacity of 4.4e-6 had read 0)
+  var smallFormat = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 4 });
 
   function number(value, unit) {
     if (value === null || value === undefined) return "n/a";
-    var text = Math.abs(value) >= 100 ? numberFormat.format(value) : decimalFormat.format(value);
+    var text = Math.abs(value) >= 100 ? numberFormat.format(value) : smallFormat.format(value);
     return unit ? text + " " + unit : text;
   }
 
