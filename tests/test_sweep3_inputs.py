@@ -160,3 +160,18 @@ def test_a_product_no_facility_delivers_is_said_so_not_blamed_on_radii(tmp_path)
     warnings = check_reach(prepare_problem(config, load_inputs(config, DataOptions()))).warnings
     assert [w for w in warnings if w.startswith("product 'spare': no facility delivers it to any region")], warnings
     assert not [w for w in warnings if "within a delivery radius" in w], warnings
+
+
+def test_an_od_distance_or_time_beyond_any_delivery_is_refused_with_its_row(tmp_path):
+    """distance_km 1e308 had been blamed on the model's carbon_price (with a cost column) or dropped with numpy's
+    overflow warning on the console (without one)."""
+    path = tmp_path / "od.csv"
+    path.write_text("from,to,distance_km,minutes\nA,B,12.5,30\nA,C,1e308,40\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"od.csv: column 'distance_km' row 2 \(1e\+308\) is above 1e\+06: no "
+                                         r"delivery is that long; check its unit"):
+        read_od_matrix(path)
+    path.write_text("from,to,distance_km,minutes\nA,B,12.5,30\nA,C,14,2e7\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"column 'minutes' row 2 \(2e\+07\) is above 1e\+07"):
+        read_od_matrix(path)
+    path.write_text("from,to,distance_km\nA,B,40000\n", encoding="utf-8")
+    assert read_od_matrix(path)["distance_km"].tolist() == [40000.0]

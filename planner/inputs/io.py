@@ -806,6 +806,19 @@ def warn_od_costs_fixed(keys, od_path: Path | str | None, what: str) -> None:
                        "matrix instead (one file per value)", what, ", ".join(varied), path)
 
 
+OD_MOST = {"distance_km": 1e6, "minutes": 1e7}  # 25 times around the Earth; 19 years: a unit or a typo
+
+
+def _refuse_beyond(path: Path, column: str, number: np.ndarray, most: float) -> None:
+    """One line for the first value of ``column`` above ``most`` (a distance of 1e308 km had been blamed on
+    the model's carbon_price, or dropped with numpy's overflow warning shown)."""
+    above = np.flatnonzero(np.isfinite(number) & (number > most))
+    if len(above):
+        row = int(above[0])
+        raise InputError(f"{path}: column '{column}' row {row + 1} ({number[row]:.6g}) is above {most:.0e}: no "
+                         f"delivery is that long; check its unit")
+
+
 def read_od_matrix(path: Path) -> pd.DataFrame:
     """Origin–destination table (CSV, TSV or Parquet; read as the regions' tables are: separator sniffed,
     ids as text, so 'NA' or '01001' stay as written): ``from`` (site id), ``to`` (region id), and
@@ -845,6 +858,8 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
                 f"{decimal_comma_hint(table[column][bad])}"
             )
         table[column] = numeric
+        if column in OD_MOST:
+            _refuse_beyond(path, column, number, OD_MOST[column])
     duplicated = table.duplicated(["from", "to"])
     if duplicated.any():
         row = int(duplicated.to_numpy().nonzero()[0][0])
