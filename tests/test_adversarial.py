@@ -158,7 +158,7 @@ CASES = [
     ("huge-demand", frame_file("r.geojson", lambda: regions(pop=[1.0, 1e300, 1.0, 1.0])), ["r.geojson"], 2,
      "above 1e+12: too large for the solver"),
     ("subnormal-demand", frame_file("r.geojson", lambda: regions(pop=[1e-310, 0.0, 1e-311, 0.0])), ["r.geojson"], 2,
-     "the largest demand is 1e-310, below 1e-12: too small for the solver"),  # an internal OverflowError before
+     "the largest demand is 1e-310, below 1e-30: too small for the solver"),  # an internal OverflowError before
     ("select-no-column", nothing, ["--select", "NOPE=1"], 2, "column 'NOPE' not found"),
     ("select-no-match", nothing, ["--select", "state=Q"], 2, "matches no region"),
     ("select-malformed", nothing, ["--select", "state"], 2, "use COLUMN=VALUE"),

@@ -138,9 +138,14 @@ def number_text(value, unit: str | None = None) -> str:
     return "−" + shown[1:] if shown.startswith("-") else shown
 
 
+NOISE = 1e-6  # currency/yr: a cost difference this small is the solver's rounding, not a figure
+
+
 def money_range(low: float, high: float, currency: str) -> str:
     """``18.2–23.1 M USD/yr`` (millions from 1 M on, else whole units, and four significant digits below 100: a
-    saving of 1.774 kEUR/yr had read 2, and one of 0.0018 read 0; "to" when an end is negative)."""
+    saving of 1.774 kEUR/yr had read 2, and one of 0.0018 read 0; "to" when an end is negative). An end within
+    ``NOISE`` of 0 is the solver's rounding (a difference of −1.5e-8 between equal networks) and reads 0."""
+    low, high = (0.0 if abs(value) < NOISE else value for value in (low, high))
     largest = max(abs(low), abs(high))
     scale, suffix, digits = (1e6, " M", 1) if largest >= 1e6 else (1.0, "", 0)
 

@@ -20,7 +20,7 @@ from planner.problem import Problem
 logger = logging.getLogger(__name__)
 
 MAX_DEMAND = 1e12  # units/yr of one product in one region
-MIN_LARGEST_DEMAND = 1e-12  # units/yr: below this in every region (1e-310) the unit the solver rescales to overflows
+MIN_LARGEST_DEMAND = 1e-30  # units/yr: far below (1e-310) the unit the solver rescales to overflows; 1e-12 is solved
 MAX_COST_TERM = MAX_NUMBER  # currency/yr of one cost term (a facility's fixed cost, an arc at full demand)
 
 
