@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 
 from planner.errors import SolverError, UnexplainedInfeasibleError
 from planner.model import ModelIndex, build_model
@@ -150,23 +151,37 @@ def solve(
             raise explain_infeasibility(in_unit(problem, quantity) if quantity != 1.0 else problem, options,
                                         error) from None
     factor = quantity_factor(problem)
-    solved = problem
+    solved, started = problem, time.perf_counter()
     try:
         if factor == 1.0:
-            return kept_within_budget(problem, lambda lowered: _solve_routes(lowered, options, None, None, timing),
-                                 _solve_routes(problem, options, start, index, timing))
+            first = _solve_routes(problem, options, start, index, timing)
+            return kept_within_budget(
+                problem, lambda lowered: _solve_routes(lowered, _budget_retry(options, started), None, None, timing),
+                first)
         logger.info("demands below 1 unit: solved in units %g times smaller (HiGHS's tolerances are absolute)",
                     factor)
         unmet_limit_need(problem, index or ModelIndex.from_problem(problem))  # its message in the user's units
         solved = in_unit(problem, factor)
         first = _solve_routes(solved, options, solution_in_unit(start, factor), None, timing)
         report, solution = kept_within_budget(
-            solved, lambda lowered: _solve_routes(lowered, options, None, None, timing), first)
+            solved, lambda lowered: _solve_routes(lowered, _budget_retry(options, started), None, None, timing), first)
         return report, solution_in_unit(solution, 1 / factor)
     except UnexplainedInfeasibleError as error:
         if not explain:
             raise
         raise explain_infeasibility(solved, options, error) from None  # its messages hold counts, shares, CO2
+
+
+BUDGET_RETRY_SHARE = 0.1  # of the time limit at least for a solve again within the capex budget (planner.solver.budget)
+
+
+def _budget_retry(options: SolverOptions, started: float) -> SolverOptions:
+    """``options`` for a solve again with the capex budget lowered: what is left of the time limit since
+    ``started``, and at least ``BUDGET_RETRY_SHARE`` of it (the first solve may have used it all)."""
+    if options.time_limit_s is None:
+        return options
+    left = options.time_limit_s - (time.perf_counter() - started)
+    return dataclasses.replace(options, time_limit_s=max(left, BUDGET_RETRY_SHARE * options.time_limit_s))
 
 
 def _solve_routes(problem: Problem, options: SolverOptions, start, index, timing) -> tuple[SolveReport, Solution]:
