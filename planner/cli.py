@@ -841,7 +841,7 @@ def _kind_limits(kind: dict) -> str:
 def costs_text(costs: dict) -> str:
     """"fixed 1,000, revenue -2,500": the cost parts in whole units where the largest is 100 or more, else
     all to four significant digits (a model in millions written in units had printed every part, and its
-    objective, as 0); a part below half a unit to four significant digits too (a transport cost of 0.1439 KRW
+    objective, as 0); a part below one unit to four significant digits too (a transport cost of 0.1439 KRW
     beside millions had read 0), and one within rounding of the largest (1e-9 of it: '-1e-13') as 0, never "-0"."""
     from planner.results import amount_text
 
@@ -850,7 +850,7 @@ def costs_text(costs: dict) -> str:
     parts = []
     for name, value in costs.items():
         value = 0.0 if abs(value) <= noise else value
-        parts.append(f"{name} {amount_text(value, whole=largest >= 100 and abs(value) >= 0.5)}")
+        parts.append(f"{name} {amount_text(value, whole=largest >= 100 and abs(value) >= 1)}")
     return ", ".join(parts)
 
 
@@ -945,6 +945,8 @@ def _validated_scenarios(text: str | None, config, inputs):
     spec = parse_scenarios_option(text)
     if isinstance(spec, int):
         raise InputError(f"--scenarios {text}: validate checks a scenario file; give its path")
+    if not spec.exists():  # the reader's fix offers a number of scenarios, which validate refuses
+        raise InputError(f"{spec}: scenario file not found; give the path of a scenario CSV or Excel file")
     return load_scenarios(spec, config, inputs, seed=0)
 
 

@@ -85,6 +85,7 @@ def test_small_figures_are_printed_to_their_digits_not_as_zero():
     assert costs_text({"fixed": 7e-4, "transport": 2.5e-5}) == "fixed 0.0007, transport 2.5e-05"
     assert costs_text({"fixed": 1000.0, "revenue": -0.3}) == "fixed 1,000, revenue -0.3"  # a figure, not 0 nor "-0"
     assert costs_text({"fixed": 1e6, "transport": 0.1439}) == "fixed 1,000,000, transport 0.1439"  # had read 0
+    assert costs_text({"fixed": 1e6, "x": 0.5}) == "fixed 1,000,000, x 0.5"  # not rounded half to even, to 0
     assert costs_text({"fixed": 7e-4, "carbon": -1e-16}) == "fixed 0.0007, carbon 0"  # rounding, not a figure
 
 

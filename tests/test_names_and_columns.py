@@ -325,3 +325,27 @@ def test_ids_longer_than_a_workbook_cell_holds_are_refused(tmp_path):
     assert check_ids(pd.DataFrame({"id": [longest]}), "id", tmp_path / "r.csv", "region").tolist() == [longest]
     with pytest.raises(InputError, match=r"column 'id' has ids longer than 32,767 characters in rows 2 "):
         check_ids(pd.DataFrame({"id": ["a", "L" * 40_000]}), "id", tmp_path / "r.csv", "region")
+
+
+def test_ids_differing_only_in_their_unicode_form_are_shown_escaped(tmp_path):
+    import unicodedata
+
+    from planner.errors import InputError
+    from planner.inputs.validate import check_ids
+
+    frame = pd.DataFrame({"id": ["São", unicodedata.normalize("NFD", "São")]})
+    with pytest.raises(InputError, match=r"written 'São', 'Sa\\u0303o'"):
+        check_ids(frame, "id", tmp_path / "r.csv", "region")
+
+
+def test_regions_numbered_by_row_name_code_columns_not_demand_or_coordinates(tmp_path, caplog):
+    """The warning named a product's own demand column ('units_a') as a possible id."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from planner.inputs.regions import _numbered_like_ids
+
+    frame = gpd.GeoDataFrame({"nr": [3, 1, 2], "units_a": [10, 20, 30], "x": [1, 2, 3], "share": [0.5, 0.2, 0.1]},
+                             geometry=[Point(0, 0), Point(1, 1), Point(2, 2)])
+    assert _numbered_like_ids(frame, {None, "units_a"}) == ", not as column 'nr'"
+    assert _numbered_like_ids(frame.drop(columns="nr"), {"units_a"}) == ""

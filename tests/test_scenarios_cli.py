@@ -565,3 +565,24 @@ def test_validate_checks_a_scenario_file_as_solve_reads_it(tmp_path):
     assert "'region' has ids not in the regions data in rows 5" in result.stderr
     result = CliRunner().invoke(main, ["validate", "--model", str(model), "--scenarios", "5"])
     assert result.exit_code == 2 and "validate checks a scenario file; give its path" in result.stderr
+    result = CliRunner().invoke(main, ["validate", "--model", str(model), "--scenarios", str(tmp_path / "no.csv")])
+    assert result.exit_code == 2 and "scenario file not found; give the path of a scenario CSV" in result.stderr
+
+
+def test_a_scenario_of_only_left_out_regions_keeps_its_probability_and_rows_are_the_files(tmp_path):
+    """With --select state=X (a and b), a scenario naming only c and d had vanished, and the probabilities of the
+    rest were refused as summing to 0.75; a probability that differs is named by its row in the file (it had been
+    counted among the rows left after --select)."""
+    import json
+
+    write_instance(tmp_path)
+    only_y = "scenario,region,product,demand,probability\nlow,a,widget,50,0.5\nlow,b,widget,100,0.5\n" \
+             "high,c,widget,150,0.25\nhigh,d,widget,300,0.25\nmid,c,widget,1,0.25\n"
+    result = run_solve(tmp_path, "--select", "state=X", "--scenarios", str(write_scenarios(tmp_path, only_y)))
+    assert result.exit_code == 0, result.output
+    stochastic = json.loads((tmp_path / "out" / "summary.json").read_text())["stochastic"]
+    assert stochastic["scenarios"] == 3
+    differing = GOOD.replace("high,d,widget,80,0.75", "high,d,widget,80,0.5")
+    result = run_solve(tmp_path, "--select", "state=Y", "--scenarios", str(write_scenarios(tmp_path, differing)),
+                       out=tmp_path / "out2")
+    assert_clean_failure(result, tmp_path / "out2", "differs within scenario 'high'", "row 5 has 0.5")

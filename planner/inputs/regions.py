@@ -184,12 +184,13 @@ def found_id_column(frame: gpd.GeoDataFrame, source: RegionSource) -> str:
     return id_column
 
 
-def _numbered_like_ids(frame: gpd.GeoDataFrame, demand_column: str | None) -> str:
+def _numbered_like_ids(frame: gpd.GeoDataFrame, demand_columns: set) -> str:
     """', not as column 'nr'' where columns of unique whole numbers other than the demand and the coordinates
     (a code such as 'nr', 'PLZ', 'AGS' without an id name) might be the id the user meant; else ''."""
     columns = []
     for column in frame.columns:
-        if column in (frame.geometry.name, demand_column) or str(column).strip().lower() in COORDINATE_NAMES \
+        named = str(column).strip().lower()
+        if column == frame.geometry.name or column in demand_columns or named in COORDINATE_NAMES \
                 or not numeric_like(frame[column]):
             continue
         values = pd.to_numeric(frame[column], errors="coerce")
@@ -257,11 +258,6 @@ def resolve_columns(frame: gpd.GeoDataFrame, source: RegionSource, needs_demand:
             f"{source.path}: which column is the demand? name it with --demand-column "
             f"(numeric columns: {truncated(numeric, 12) or 'none'})"
         )
-    if id_column == ROW_NUMBER_ID and source.id_column is None and ROW_NUMBER_ID not in frame.columns:
-        logger.warning("%s: no id column given or found, so the regions are numbered by row (1, 2, ...) and the "
-                       "ids of an OD matrix, a scenarios file or pilot regions are read as those row numbers%s; "
-                       "name the id with --id-column (or regions.id_column)", source.path,
-                       _numbered_like_ids(frame, demand_column))
     return id_column, demand_column
 
 
@@ -301,6 +297,11 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     named = {source.id_column, source.demand_column}
     id_column, base_column = resolve_columns(frame.drop(columns=list(coordinates - named)), source, needs_base)
     numbered = id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns
+    if numbered and source.id_column is None:
+        logger.warning("%s: no id column given or found, so the regions are numbered by row (1, 2, ...) and the "
+                       "ids of an OD matrix, a scenarios file or pilot regions are read as those row numbers%s; "
+                       "name the id with --id-column (or regions.id_column)", source.path,
+                       _numbered_like_ids(frame, {base_column, *product_columns}))
     columns = {"id": None if numbered else id_column, "demand": base_column if needs_base else None}
     note_columns_taken(source, columns)
     demand_columns = ([base_column] if needs_base else []) + product_columns

@@ -107,16 +107,16 @@ def read_scenarios(path: Path | str, region_ids, product_ids, base_demand: np.nd
     """Read a scenario CSV for the given regions and products; :class:`InputError` (one line: file,
     column, rows, fix) on anything malformed. Where ``base_demand`` (R, P) is given, the regions and
     products with demand there that no row of the file names (zero demand in every scenario) are
-    warned about. Rows of ``left_out_ids`` (regions of the file that ``--select`` leaves out) are left out
-    with a note, as an OD matrix's rows of other regions are (they had been refused as unknown ids)."""
+    warned about. Rows of ``left_out_ids`` (regions of the file that ``--select`` leaves out) give no demand, with
+    a note, as an OD matrix's rows of other regions are (they had been refused as unknown ids); their scenarios and
+    probabilities count as any other's (a scenario only of such regions has no demand here)."""
     path = Path(path)
     frame = _read_scenario_table(path)
-    left_out = frame["region"].isin(left_out_ids) & ~frame["region"].isin([str(r) for r in region_ids])
-    if left_out.any():
-        logger.info("%s: %d rows of regions that --select leaves out are not used", path, int(left_out.sum()))
-        frame = frame[~left_out.to_numpy()]
+    kept = ~(frame["region"].isin(left_out_ids) & ~frame["region"].isin([str(r) for r in region_ids])).to_numpy()
+    if not kept.all():
+        logger.info("%s: %d rows of regions that --select leaves out are not used", path, int((~kept).sum()))
     demand, probability = _scenario_numbers(frame, path)
-    region = _positions(frame, path, "region", region_ids,
+    region = _positions(frame[kept], path, "region", region_ids,
                         "ids not in the regions data", "use the regions' id column (after --select)")
     product = _positions(frame, path, "product", product_ids,
                          "unknown products", f"known products: {', '.join(map(str, product_ids))}")
@@ -128,9 +128,9 @@ def read_scenarios(path: Path | str, region_ids, product_ids, base_demand: np.nd
     scenario = frame["scenario"].map({s: i for i, s in enumerate(ids)}).to_numpy()
     probabilities = _scenario_probabilities(frame, path, ids, scenario, probability)
     values = np.zeros((len(ids), len(region_ids), len(product_ids)))
-    values[scenario, region, product] = demand
+    values[scenario[kept], region, product[kept]] = demand[kept]
     if base_demand is not None:
-        _warn_left_out(path, base_demand, region, product, region_ids, product_ids)
+        _warn_left_out(path, base_demand, region, product[kept], region_ids, product_ids)
     logger.info("read %d scenarios from %s", len(ids), path)
     return Scenarios(ids=ids, probability=probabilities, demand=values)
 

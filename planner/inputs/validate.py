@@ -62,7 +62,9 @@ def check_ids(frame: pd.DataFrame, column: str, path: Path, what: str) -> pd.Ser
         first = ids[repeated].iloc[0]
         clash = (ids == first).to_numpy()
         written = raw[clash].astype(str).unique().tolist()
-        spelled = (f", written {truncated([repr(text) for text in written])}: ids are compared without spaces "
+        decomposed = [unicodedata.normalize("NFC", text) != text for text in written]  # shown by ascii(): 'Sa\u0303o'
+        shown = [ascii(text) if odd else repr(text) for text, odd in zip(written, decomposed, strict=True)]
+        spelled = (f", written {truncated(shown)}: ids are compared without spaces "
                    "around them and in Unicode NFC" if len(written) > 1 else "")
         others = len(ids[repeated].unique()) - 1
         more = f"; {others} more {'id is' if others == 1 else 'ids are'} duplicated" if others else ""

@@ -6,13 +6,15 @@ within its feasibility tolerance, which it applies to its scaled model: with cap
 called optimal. Capex of whole facilities and modules is exact arithmetic, so any excess beyond float
 rounding (``ROUNDING``, relative) is a network the user cannot afford.
 
-:func:`kept_within_budget` checks the network a solve returns; where it is over, the problem is solved again with
-the budget lowered by ``MARGIN`` × the excess (so that HiGHS's tolerance no longer reaches the budget), at
+:func:`kept_within_budget` checks the network a solve returns; where it is over, the problem is solved again
+with the budget lowered by ``MARGIN`` × the excess (so that HiGHS's tolerance no longer reaches the budget), at
 most ``RETRIES`` times, each with what is left of the time limit (at least a tenth of it:
-``planner.solver.engine.BUDGET_RETRY_SHARE``). A network whose capex lies in the band left out, within that margin below the budget,
-may be missed: the report keeps the bound of the first solve (valid for the user's budget: the tolerance only
-widens the feasible set), so the gap says what the band may cost, and the status is not ``optimal`` unless
-that gap closes.
+``planner.solver.engine.BUDGET_RETRY_SHARE``). A network whose capex lies in the band left out, within that
+margin below the budget, may be missed: the report keeps the bound of the first solve (valid for the user's
+budget: the tolerance only widens the feasible set), so the gap says what the band may cost, and the status is
+``optimal`` or ``gap_limit`` only where that gap is within the tolerance, else ``limit`` (its termination says
+why). It cannot tell an empty band (capex in steps of 1e11 leave no network within 1e5 below a budget) from
+one that holds a better network.
 """
 
 from __future__ import annotations

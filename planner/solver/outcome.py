@@ -19,7 +19,10 @@ class Status(enum.StrEnum):
     OPTIMAL = "optimal"  # proven optimal: gap within HiGHS's default 1e-4 (or tighter)
     GAP_LIMIT = "gap_limit"  # stopped at a looser relative gap the user asked for; gap reported
     TIME_LIMIT = "time_limit"  # stopped at the time limit with an incumbent
-    OTHER_LIMIT = "limit"  # stopped at another limit (iterations, nodes, solutions) with an incumbent
+    # stopped at another limit (iterations, nodes, solutions) with an incumbent, or a network solved again with the
+    # capex budget lowered below HiGHS's tolerance whose gap to the first bound is above the tolerance
+    # (planner.solver.budget)
+    OTHER_LIMIT = "limit"
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
     ERROR = "error"
