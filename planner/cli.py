@@ -1220,9 +1220,9 @@ def _print_comparison(comparison, currency: str) -> None:
     value = comparison.value
     if value["absolute"] is not None:
         percent = "" if value["percent"] is None else f" ({round(value['percent'], 2) + 0.0:.2f}%)"
-        click.echo(f"value of decentralisation: {round(value['absolute']) + 0:,} {currency}/yr{percent}")
-        if value["proven_at_least"] is not None:  # round(...) + 0: no "-0" for a value that rounds to zero
-            click.echo(f"  proven at least {round(value['proven_at_least']) + 0:,} {currency}/yr (central-only bound − "
+        click.echo(f"value of decentralisation: {_amount(value['absolute'])} {currency}/yr{percent}")
+        if value["proven_at_least"] is not None:  # amount_text: no "-0", and 0.0105 kEUR is no 0
+            click.echo(f"  proven at least {_amount(value['proven_at_least'])} {currency}/yr (central-only bound − "
                        "hybrid cost)")
     if comparison.stochastic is not None:
         _print_stochastic({"stochastic": clean_for_json(comparison.stochastic.analysis.summary()),
@@ -1315,7 +1315,7 @@ def pareto_command(data, model_path, points, out, time_limit, mip_gap, threads, 
     frontier, _ = _reserve_plan_write(out_dir, config, data, options,
                                       lambda: cost_co2_frontier(config, data, options, points), write_frontier)
     least = frontier.least_co2
-    click.echo(f"least CO2   {least.objective:,.1f} t/yr at the cost-optimal service level ({least.status.value}, "
+    click.echo(f"least CO2   {_amount(least.objective)} t/yr at the cost-optimal service level ({least.status.value}, "
                f"gap {gap_text(least.mip_gap)})")
     for row in frontier.table.itertuples(index=False):
         flag = f", dominated by {row.dominated_by}" if row.dominated_by else ""

@@ -44,6 +44,15 @@ class SolverError(PlannerError):
     exit_code = 1
 
 
+def amount_text(value: float, whole: bool | None = None) -> str:
+    """A figure in whole units with thousands separators, or to four significant digits where it is below
+    100 (``whole`` None: by its own size); never "-0"."""
+    whole = abs(value) >= 100 if whole is None else whole
+    if whole:
+        return f"{0.0 if abs(value) < 0.5 else value:,.0f}"
+    return f"{value:.4g}" if value != 0 else "0"
+
+
 def truncated(items, limit: int = 5) -> str:
     """Comma-separated ``items``, the first ``limit`` of them, with how many more were left out ("a, b and
     1,830 more": a count in parentheses inside a message's own parentheses had read "(a, b (+1830 more))")."""

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from planner.errors import amount_text  # noqa: F401  (kept here too: the CLI and the exports import it from here)
 from planner.model.index import ModelIndex
 from planner.model.solution import SHARE_ZERO, Solution, setup_paid
 from planner.problem import Problem
@@ -167,15 +168,6 @@ def served_column(flows: pd.DataFrame) -> str:
     """The column of ``flows`` with the base demand each flow serves: ``served`` with proximity bands (a
     demand factor scales what is delivered, not the customers' demand), else ``quantity``."""
     return "served" if "served" in flows.columns else "quantity"
-
-
-def amount_text(value: float, whole: bool | None = None) -> str:
-    """A figure in whole units with thousands separators, or to four significant digits where it is below
-    100 (``whole`` None: by its own size); never "-0"."""
-    whole = abs(value) >= 100 if whole is None else whole
-    if whole:
-        return f"{0.0 if abs(value) < 0.5 else value:,.0f}"
-    return f"{value:.4g}" if value != 0 else "0"
 
 
 def service_text(level: dict) -> str:

@@ -249,6 +249,11 @@ def test_interval_in_millions_and_without_bounds():
     assert money_range(0.0018, 0.0019, "kEUR") == "0.0018–0.0019 kEUR/yr"
     assert money_range(-0.5, 2.3, "EUR") == "−0.5 to 2.3 EUR/yr"
     assert money_range(-1e-5, 1e-5, "X") == "−1e-05 to 1e-05 X/yr"
+    from planner.export.compare_report import figure_text
+
+    # a carbon price of 0.08 had read 0.1, a CO2 of 0.0043 t 0.0, a total cost of 30.18 read 30
+    assert [figure_text(0.08), figure_text(0.004344), figure_text(30.18, 0), figure_text(62.6298)] == \
+        ["0.08", "0.004344", "30.18", "62.6"]
     assert number_text(3.444e8, "currency/yr") == "344,400,000" and number_text(float("nan")) == "–"
     assert number_text(0.0144, "fraction") == "1.44 %"
     assert number_text(62.6298, "km") == "62.6" and number_text(187.2, "km") == "187"  # km as the service table

@@ -111,8 +111,12 @@ def _p95(km: np.ndarray, quantity: np.ndarray) -> float:
 
 
 def shown(value: float) -> str:
-    """As the page shows a measured figure: one decimal below 100, whole numbers from 100 on."""
-    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+    """As the page shows a measured figure: one decimal below 100 (four significant digits where one decimal
+    shows fewer than three: a CO2 of 1.112 t had read 1.1), whole numbers from 100 on."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    text = f"{value:,.1f}"
+    return text if len(text.replace(".", "").replace(",", "").lstrip("-0")) >= 3 else f"{value:.4g}"
 
 
 def test_service_and_co2_table_recomputed_from_the_tables(written):

@@ -68,3 +68,18 @@ def test_demand_served_in_full_but_for_rounding_is_all_served_and_a_full_plant_i
     assert (regions["unmet"] == 0).all() and (regions["served"] == regions["demand"]).all()
     assert share_text(regions["served"].sum() / regions["demand"].sum()) == "100.0%"
     assert sites_table(problem, index, solution)["utilization"].tolist() == [1.0]
+
+
+def test_small_figures_keep_three_significant_digits_in_the_report_gaps_and_map_legend():
+    """A cost to serve of 0.01273 read 0.01 in the report, a gap of 3.25e-5 read 0.00 %, the map's cost classes
+    of a model in kEUR read 0.00–0.00, and a VSS of one float step between costs of 2.2e12 read 0.0004883."""
+    from planner.export.interactive_map import _edge_text
+    from planner.export.report import num
+    from planner.solver.outcome import gap_text
+    from planner.studies.stochastic.analysis import _difference
+
+    assert [num(0.01273, 2), num(0.012, 2), num(1.42), num(5), num(150.456, 2)] == \
+        ["0.01273", "0.012", "1.42", "5", "150.46"]
+    assert [gap_text(3.25e-5), gap_text(0.0123), gap_text(0.0)] == ["0.0032%", "1.23%", "0.00%"]
+    assert [_edge_text(0.003186), _edge_text(12.345), _edge_text(0.0)] == ["0.003186", "12.35", "0.00"]
+    assert _difference(2.2e12 + 0.00048828125, 2.2e12) == 0.0 and _difference(2.54, 2.5362) == pytest.approx(0.0038)

@@ -8,6 +8,7 @@ import html
 import json
 import logging
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -259,12 +260,17 @@ def _table_html(frame, currency: str) -> str:
 
 def figure_text(value, digits: int = 1) -> str:
     """A measured figure: ``digits`` decimals below 100, whole numbers from 100 on, thousands separators,
-    "–" when missing (None, NaN)."""
+    "–" when missing (None, NaN); four significant digits where ``digits`` decimals would show fewer than three
+    (a carbon price of 0.08 had read 0.1, a CO2 of 0.0043 t 0.0, a total cost of 30.18 read 30)."""
     if value is None or math.isnan(value := float(value)):
         return "–"
     if math.isinf(value):
         return "∞" if value > 0 else "−∞"
-    return f"{value:,.{digits if abs(value) < 100 else 0}f}".replace("-", "−")
+    shown = f"{value:,.{digits if abs(value) < 100 else 0}f}"
+    if abs(value) < 100 and len(re.sub(r"[^0-9]", "", shown).lstrip("0")) < 3:
+        shown = f"{value:.4g}"
+    shown = shown.lstrip("-") if float(shown.replace(",", "")) == 0 else shown
+    return "−" + shown[1:] if shown.startswith("-") else shown
 
 
 def _scroll(table: str) -> str:

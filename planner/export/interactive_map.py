@@ -324,12 +324,18 @@ def _unmet_colouring(unmet_share: pd.Series, has_demand: np.ndarray) -> tuple[np
     return index, _layer("Regions: share unmet", "Regions: share of demand unmet", colours, legend)
 
 
+def _edge_text(value: float) -> str:
+    """A class edge of the cost to serve: two decimals from 1 on, four significant digits below (a model in kEUR
+    had every class read 0.00–0.00)."""
+    return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
+
+
 def _cost_colouring(cost: pd.Series, has_demand: np.ndarray, per_unit: str) -> tuple[np.ndarray, dict]:
     """By quantile class of the cost to serve (one class when all costs are equal)."""
     cost_class, edges = _cost_classes(cost.where(has_demand))
     colours = COST_COLOURS[: max(len(edges) - 1, 1)] + [NO_DEMAND_COLOUR]
     index = np.where(cost_class >= 0, cost_class, len(colours) - 1)
-    legend = [[colours[i], f"{edges[i]:,.2f}–{edges[i + 1]:,.2f}"] for i in range(len(edges) - 1)]
+    legend = [[colours[i], f"{_edge_text(edges[i])}–{_edge_text(edges[i + 1])}"] for i in range(len(edges) - 1)]
     if not has_demand.all():
         legend.append([NO_DEMAND_COLOUR, "no demand"])
     title = f"Regions: cost to serve ({per_unit}, quantiles)"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -78,17 +79,18 @@ def _is_number(value: Any) -> bool:
 
 
 def num(value: Any, digits: int = 0, unit: str = "") -> str:
-    """A number with thousands separators; 'n/a' when missing, '∞' when infinite. A value that rounds to
-    0 at ``digits`` but is not (above ``SHOWN_AS_ZERO``), and one below 100 to be shown whole, show 4
-    significant digits, as the console's figures (``amount_text``): a model in small units had a total
-    cost and demand of '0' beside a penalty that was 100 % of it, and a cost of 1.42 read '1'."""
+    """A number with thousands separators; 'n/a' when missing, '∞' when infinite. A value below 100 (above
+    ``SHOWN_AS_ZERO``) that ``digits`` decimals would show with fewer than three significant digits shows 4
+    significant digits, as the console's figures (``amount_text``): a model in small units had a total cost and
+    demand of '0' beside a penalty that was 100 % of it, a cost of 1.42 read '1' and one of 0.01273 '0.01'."""
     if value is None or not _is_number(value) or (isinstance(value, float | np.floating) and math.isnan(value)):
         return "n/a"
     if math.isinf(value):
         return "∞"
     value = 0.0 if abs(value) <= SHOWN_AS_ZERO else value
-    small = 0 < abs(value) < 0.5 * 10.0 ** -digits or (digits == 0 and abs(value) < 100 and value != round(value))
-    text = f"{value:.4g}" if small else f"{value:,.{digits}f}"
+    text = f"{value:,.{digits}f}"
+    if value != 0 and abs(value) < 100 and len(re.sub(r"[^0-9]", "", text).lstrip("0")) < 3:
+        text = f"{value:.4g}"  # fewer than three significant digits shown: 0.01273 had read 0.01
     return esc(f"{text} {unit}" if unit else text)
 
 

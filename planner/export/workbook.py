@@ -220,7 +220,8 @@ def _network_inputs(problem: Problem) -> list[tuple[str, str, Any, str]]:
         ("network", "single sourcing", bool(problem.single_sourcing), ""),
         ("network", "capex budget", _finite_or(problem.capex_budget, "none"), "currency"),
         ("network", "min facilities", problem.min_facilities, "facilities"),
-        ("network", "max facilities", problem.max_facilities, "facilities"),
+        ("network", "max facilities", "no limit" if problem.max_facilities is None else problem.max_facilities,
+         "facilities"),
     ]
     rows += [("size", name, value, "") for name, value in problem.summary().items()]
     for p, product in enumerate(problem.product_ids):

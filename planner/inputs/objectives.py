@@ -34,7 +34,7 @@ import logging
 
 import numpy as np
 
-from planner.errors import InfeasibleError, ServiceReachError, truncated
+from planner.errors import InfeasibleError, ServiceReachError, amount_text, truncated
 from planner.problem import ARC_FIELDS, Problem, Supply
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,8 @@ def warn_left_out(problem: Problem, served: np.ndarray) -> None:
             ids = [str(problem.region_ids[r]) for r in lost]
             logger.warning(
                 f"{problem.objective_kind}: product '{product}': {len(ids)} regions ({truncated(ids)}) are beyond "
-                f"every delivery radius of the candidate sites and are left out ({problem.demand[lost, p].sum():,.0f} "
+                f"every delivery radius of the candidate sites and are left out "
+                f"({amount_text(problem.demand[lost, p].sum())} "
                 "units/yr): the demand and the shares served count only the rest; widen the radius or add sites"
             )
 
@@ -151,7 +152,8 @@ def refuse_levels_left_out(problem: Problem, served: np.ndarray) -> None:
             raise ServiceReachError(
                 f"{problem.objective_kind}: product '{problem.product_ids[p]}' asks {problem.service_share[p]:.1%} of "
                 f"its demand within its service limit, but only {reached / demand:.1%} of it "
-                f"({reached:,.0f} of {demand:,.0f} units/yr) is within any delivery radius of the candidate sites; "
+                f"({amount_text(reached)} of {amount_text(demand)} units/yr) is within any delivery radius of the "
+                "candidate sites; "
                 "widen the radius, add sites or lower products."
                 f"{problem.product_ids[p]}.service.min_share_within")
 

@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError, truncated
+from planner.errors import InfeasibleError, InputError, amount_text, truncated
 from planner.formats.tokens import available_memory, format_bytes
 from planner.inputs.candidates import generate_candidate_sites
 from planner.inputs.config import ModelConfig, dotted_key, finite_or_inf
@@ -642,7 +642,8 @@ def check_makers(config: ModelConfig, problem: Problem) -> None:
             continue
         raise InfeasibleError(
             f"product '{name}': no facility type makes it and it has no unmet_penalty_per_unit, so its demand "
-            f"({demand:,.0f} units/yr) cannot be met; add a [facility_types.<type>.products.{dotted_key(name)}] table "
+            f"({amount_text(demand)} units/yr) cannot be met; add a "
+            f"[facility_types.<type>.products.{dotted_key(name)}] table "
             f"or set {dotted_key('products', name, 'unmet_penalty_per_unit')}"
         )
 

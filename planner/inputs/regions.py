@@ -184,6 +184,21 @@ def found_id_column(frame: gpd.GeoDataFrame, source: RegionSource) -> str:
     return id_column
 
 
+def _warn_numbered_by_row(frame: gpd.GeoDataFrame, source: RegionSource, demand_columns: set) -> None:
+    logger.warning("%s: no id column given or found, so the regions are numbered by row (1, 2, ...) and the "
+                   "ids of an OD matrix, a scenarios file or pilot regions are read as those row numbers%s; "
+                   "name the id with --id-column (or regions.id_column)", source.path,
+                   _numbered_like_ids(frame, demand_columns))
+
+
+def _ids_left_out(whole: pd.DataFrame, selected: pd.Index, id_column: str, numbered: bool) -> frozenset:
+    """The ids (stripped, NFC; row numbers where ``numbered``) of the rows of ``whole`` not ``selected``."""
+    left_out = whole.index.difference(selected)
+    if numbered:
+        return frozenset((left_out + 1).astype(str))
+    return frozenset(id_text(whole.loc[left_out, id_column]).str.strip().str.normalize("NFC"))
+
+
 def _numbered_like_ids(frame: gpd.GeoDataFrame, demand_columns: set) -> str:
     """', not as column 'nr'' where columns of unique whole numbers other than the demand and the coordinates
     (a code such as 'nr', 'PLZ', 'AGS' without an id name) might be the id the user meant; else ''."""
@@ -298,10 +313,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     id_column, base_column = resolve_columns(frame.drop(columns=list(coordinates - named)), source, needs_base)
     numbered = id_column == ROW_NUMBER_ID and ROW_NUMBER_ID not in frame.columns
     if numbered and source.id_column is None:
-        logger.warning("%s: no id column given or found, so the regions are numbered by row (1, 2, ...) and the "
-                       "ids of an OD matrix, a scenarios file or pilot regions are read as those row numbers%s; "
-                       "name the id with --id-column (or regions.id_column)", source.path,
-                       _numbered_like_ids(frame, {base_column, *product_columns}))
+        _warn_numbered_by_row(frame, source, {base_column, *product_columns})
     columns = {"id": None if numbered else id_column, "demand": base_column if needs_base else None}
     note_columns_taken(source, columns)
     demand_columns = ([base_column] if needs_base else []) + product_columns
@@ -319,9 +331,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     if numbered:
         frame = frame.assign(**{ROW_NUMBER_ID: (frame.index + 1).astype(str)})
     frame = check_regions(frame, source.path, id_column, demand_columns, source.demand_point_columns)
-    left_out = whole.index.difference(selected)
-    left_out_ids = frozenset((left_out + 1).astype(str) if numbered
-                             else id_text(whole.loc[left_out, id_column]).str.strip().str.normalize("NFC"))
+    left_out_ids = _ids_left_out(whole, selected, id_column, numbered)
     check_coordinates(frame, source.path, source.crs)
     frame = frame.reset_index(drop=True)
     lon, lat = demand_points(frame, source)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError, telling_digits, truncated
+from planner.errors import InfeasibleError, InputError, amount_text, telling_digits, truncated
 from planner.inputs.config import MAX_NUMBER
 from planner.problem import Problem
 
@@ -132,7 +132,7 @@ def check_reach(problem: Problem) -> Screening:
                 "penalty"
             )
         unreachable[product] = ids
-        units = f"{problem.demand[lost, p].sum():,.0f} units/yr"
+        units = f"{amount_text(problem.demand[lost, p].sum())} units/yr"
         if problem.objective_kind == "max_covering":  # its arcs beyond the coverage are left out
             message = (f"product '{product}': {len(ids)} regions ({truncated(ids)}) have no candidate site within the "
                        f"objective's coverage (or a type's delivery radius) and stay uncovered ({units})")
@@ -168,8 +168,9 @@ def warn_capacity_short(problem: Problem, screening: Screening, cells: np.ndarra
     if not demand > capacity > 0:
         return
     whose = "the demand" if cells is None else "the demand of the scenario (or period) asking for most"
-    message = (f"{whose} ({demand:,.0f} units/yr) is {demand / capacity:.3g}× what all candidate sites can make "
-               f"at their largest ({capacity:,.0f} units/yr): at least {1 - capacity / demand:.1%} of it goes unmet "
+    message = (f"{whose} ({amount_text(demand)} units/yr) is {demand / capacity:.3g}× what all candidate sites can "
+               f"make at their largest ({amount_text(capacity)} units/yr): at least {1 - capacity / demand:.1%} of it "
+               "goes unmet "
                "whatever is built; scale the demand (the products' demand_rate; planner init --demand-rate) or "
                "raise max_modules and module_capacity_per_yr")
     screening.warnings.append(message)

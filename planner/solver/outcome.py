@@ -131,4 +131,7 @@ def gap_text(gap: float | None, digits: int = 2) -> str:
         return "n/a"
     if gap > GAP_TEXT_MAX:
         return f"> {100 * GAP_TEXT_MAX:.0f}%"
-    return f"{100 * gap:.{digits}f}%"
+    text = f"{100 * gap:.{digits}f}%"
+    if gap > 0 and float(text[:-1]) == 0:  # a gap of 3.25e-5 had read "0.00%": two significant digits
+        return f"{100 * gap:.2g}%"
+    return text
