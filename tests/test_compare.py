@@ -254,6 +254,7 @@ def test_interval_in_millions_and_without_bounds():
     # a carbon price of 0.08 had read 0.1, a CO2 of 0.0043 t 0.0, a total cost of 30.18 read 30
     assert [figure_text(0.08), figure_text(0.004344), figure_text(30.18, 0), figure_text(62.6298)] == \
         ["0.08", "0.004344", "30.18", "62.6"]
+    assert [figure_text(99.54, 0), figure_text(99.96, 1), figure_text(150.4)] == ["99.54", "99.96", "150"]  # not 100
     assert number_text(3.444e8, "currency/yr") == "344,400,000" and number_text(float("nan")) == "–"
     assert number_text(0.0144, "fraction") == "1.44 %"
     assert number_text(62.6298, "km") == "62.6" and number_text(187.2, "km") == "187"  # km as the service table

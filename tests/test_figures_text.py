@@ -83,3 +83,10 @@ def test_small_figures_keep_three_significant_digits_in_the_report_gaps_and_map_
     assert [gap_text(3.25e-5), gap_text(0.0123), gap_text(0.0)] == ["0.0032%", "1.23%", "0.00%"]
     assert [_edge_text(0.003186), _edge_text(12.345), _edge_text(0.0)] == ["0.003186", "12.35", "0.00"]
     assert _difference(2.2e12 + 0.00048828125, 2.2e12) == 0.0 and _difference(2.54, 2.5362) == pytest.approx(0.0038)
+
+
+def test_an_input_given_as_a_float_reads_ten_significant_digits_not_seventeen():
+    from planner.export.report import _input_text
+
+    assert _input_text({"co2_cap_t": 0.003415182526927368, "time_limit": 30.0, "threads": 2}) == \
+        "co2 cap t: 0.003415182527; time limit: 30; threads: 2"

@@ -267,7 +267,8 @@ def figure_text(value, digits: int = 1) -> str:
     if math.isinf(value):
         return "∞" if value > 0 else "−∞"
     shown = f"{value:,.{digits if abs(value) < 100 else 0}f}"
-    if abs(value) < 100 and len(re.sub(r"[^0-9]", "", shown).lstrip("0")) < 3:
+    rounded = abs(value) < 100 <= abs(float(shown.replace(",", "")))  # 99.96 at 1 decimal had read 100.0
+    if abs(value) < 100 and (rounded or len(re.sub(r"[^0-9]", "", shown).lstrip("0")) < 3):
         shown = f"{value:.4g}"
     shown = shown.lstrip("-") if float(shown.replace(",", "")) == 0 else shown
     return "−" + shown[1:] if shown.startswith("-") else shown

@@ -89,7 +89,8 @@ def num(value: Any, digits: int = 0, unit: str = "") -> str:
         return "∞"
     value = 0.0 if abs(value) <= SHOWN_AS_ZERO else value
     text = f"{value:,.{digits}f}"
-    if value != 0 and abs(value) < 100 and len(re.sub(r"[^0-9]", "", text).lstrip("0")) < 3:
+    rounded = digits == 0 and value != round(value)  # 99.54 shown whole reads 100
+    if value != 0 and abs(value) < 100 and (rounded or len(re.sub(r"[^0-9]", "", text).lstrip("0")) < 3):
         text = f"{value:.4g}"  # fewer than three significant digits shown: 0.01273 had read 0.01
     return esc(f"{text} {unit}" if unit else text)
 
@@ -652,6 +653,8 @@ def _input_text(value) -> str:
                          if _input_text(item))
     if isinstance(value, list | tuple):
         return ", ".join(_input_text(item) for item in value if _input_text(item))
+    if isinstance(value, float) and not isinstance(value, bool):
+        return f"{value:.10g}"  # a pareto point's CO2 cap had read 0.003415182526927368
     return "" if value is None else str(value)
 
 
