@@ -774,7 +774,7 @@ def _print_stochastic(summary: dict, network_follows: bool = True) -> None:
         click.echo(f"value       VSS {_amount(block['vss'])} (EEV {_amount(block['eev'])}), {evpi} "
                    f"{currency}/yr{terms}{_value_gaps(block)}")
     for name, strategy in block["strategies"].items():
-        _print_strategy(name, strategy)
+        _print_strategy(name, strategy, unit=f" {currency}/yr")
     if network_follows:
         click.echo("network     below: the stochastic optimum's first stage serving the expected demand (the "
                    "network fixed and its cost evaluated)")
@@ -793,12 +793,13 @@ def _value_gaps(block: dict) -> str:
             f"{gap_text(ws_gap, 3)} (VSS and EVPI are estimates)")
 
 
-def _print_strategy(name: str, strategy: dict, suffix: str = "") -> None:
+def _print_strategy(name: str, strategy: dict, suffix: str = "", unit: str = "") -> None:
+    """One strategy's line; ``unit`` follows the three figures (' USD/yr'; ' USD', a present value, with periods)."""
     if strategy["expected_cost"] is None:
         click.echo(f"strategy    {name}: {strategy['status']}")
         return
     click.echo(f"strategy    {name}: expected {_amount(strategy['expected_cost'])}, CVaR {_amount(strategy['cvar'])}, "
-               f"worst {_amount(strategy['worst_case'])}{suffix}")
+               f"worst {_amount(strategy['worst_case'])}{unit}{suffix}")
 
 
 def _print_rollout(summary: dict) -> None:
@@ -813,7 +814,7 @@ def _print_rollout(summary: dict) -> None:
                f"(gap {gap_text(block['mip_gap'], 3)}), {value}")
     for name, strategy in block["strategies"].items():
         first = ", ".join(f"{t} {n}" for t, n in (strategy.get("period1_facilities") or {}).items() if n) or "none"
-        _print_strategy(name, strategy, f" (period 1: {first})")
+        _print_strategy(name, strategy, f" (period 1: {first})", unit=f" {summary['currency']}")
     click.echo(f"network     below: {summary.get('view')}")
 
 

@@ -130,6 +130,9 @@ def test_solve_with_a_scenario_file(tmp_path):
     result = run_solve(tmp_path, "--scenarios", str(path))
     assert result.exit_code == 0, result.stderr
     assert "scenarios   2: stochastic optimum" in result.stdout
+    # each strategy's figures carry their unit (they had none)
+    costed = [line for line in result.stdout.splitlines() if line.startswith("strategy    ") and "expected" in line]
+    assert costed and all(line.endswith("USD/yr") for line in costed)
     summary, table = check_outputs(tmp_path / "out", 2)
     status = next(line for line in result.stdout.splitlines() if line.startswith("status"))
     block = summary["stochastic"]  # the status line names the study's own status and gap, then the evaluation's
