@@ -189,3 +189,18 @@ def test_an_out_behind_a_folder_the_user_may_not_enter_is_one_line(tmp_path, mon
     for check, out in ((check_output_dir, locked / "out"), (refuse_existing, locked / "m.toml")):
         with pytest.raises(InputError, match="permission denied on the way there"):
             check(out)
+
+
+def test_a_staging_folder_left_by_a_dying_worker_is_not_finished_work(tmp_path):
+    """A sweep interrupted while a worker still wrote its staging folder said "what was finished is kept" with
+    nothing finished (seen once in CI): a staging folder is unfinished by its name."""
+    from planner.export.folder import MARKER, _holds_nothing_but_the_marker
+
+    out = tmp_path / "out"
+    (out / "scenarios" / ".s01.tmp-abcdef12").mkdir(parents=True)
+    (out / MARKER).write_text("x", encoding="utf-8")
+    (out / "scenarios" / ".s01.tmp-abcdef12" / "flows.csv").write_text("a\n", encoding="utf-8")
+    assert _holds_nothing_but_the_marker(out)
+    (out / "scenarios" / "s02").mkdir()
+    (out / "scenarios" / "s02" / "row.json").write_text("{}", encoding="utf-8")
+    assert not _holds_nothing_but_the_marker(out)

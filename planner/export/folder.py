@@ -501,8 +501,11 @@ def folder_in_place(out: Path) -> Iterator[Path]:
 
 
 def _holds_nothing_but_the_marker(folder: Path) -> bool:
-    """Only the marker file and empty folders below ``folder``."""
-    for root, _, files in os.walk(folder):
+    """Only the marker file, empty folders and staging folders below ``folder``: a staging folder is unfinished
+    work by its name (a finished output is renamed), so a sweep interrupted while a worker was still writing one
+    had said "what was finished is kept" with nothing finished."""
+    for root, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not is_staging_name(name)]
         if any(name != MARKER or Path(root) != Path(folder) for name in files):
             return False
     return True

@@ -120,6 +120,9 @@ def closed_status(gap: float) -> Status:
     return Status.OPTIMAL if gap <= OPTIMAL_GAP else Status.GAP_LIMIT
 
 
+GAP_TEXT_MIN = 1e-6  # a smaller gap (1e-9: the costs' rounding) reads 0.00 %, not "1e-07%"
+
+
 def gap_text(gap: float | None, digits: int = 2) -> str:
     """A relative MIP gap as a percentage with ``digits`` decimals; ``n/a`` when there is none (None or NaN);
     above 10,000 % (an objective near 0 against a large bound) as ``> 10000%``.
@@ -132,6 +135,6 @@ def gap_text(gap: float | None, digits: int = 2) -> str:
     if gap > GAP_TEXT_MAX:
         return f"> {100 * GAP_TEXT_MAX:.0f}%"
     text = f"{100 * gap:.{digits}f}%"
-    if gap > 0 and float(text[:-1]) == 0:  # a gap of 3.25e-5 had read "0.00%": two significant digits
+    if gap >= GAP_TEXT_MIN and float(text[:-1]) == 0:  # a gap of 3.25e-5 had read "0.00%": two significant digits
         return f"{100 * gap:.2g}%"
     return text
