@@ -53,6 +53,12 @@ def amount_text(value: float, whole: bool | None = None) -> str:
     return f"{value:.4g}" if value != 0 else "0"
 
 
+def shows_few_digits(text: str) -> bool:
+    """Whether a figure written as ``text`` shows fewer than three significant digits ('0.1' for 0.08, '0.01'
+    for 0.01273, '30' for 30.18): the report and compare.html then show it to four."""
+    return len(re.sub(r"[^0-9]", "", text).lstrip("0")) < 3
+
+
 def truncated(items, limit: int = 5) -> str:
     """Comma-separated ``items``, the first ``limit`` of them, with how many more were left out ("a, b and
     1,830 more": a count in parentheses inside a message's own parentheses had read "(a, b (+1830 more))")."""

@@ -8,11 +8,11 @@ import html
 import json
 import logging
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 
+from planner.errors import shows_few_digits
 from planner.export.charts import img_tag, new_figure, plain_text, png_bytes, readable_axis
 from planner.export.compare_maps import draw_network_maps, variant_title
 from planner.export.folder import staged_folder
@@ -136,6 +136,13 @@ def number_text(value, unit: str | None = None) -> str:
     shown = f"{value:,.4f}".rstrip("0").rstrip(".")
     if float(shown) == 0 and value != 0:  # 1e-05 had read 0
         shown = f"{value:.4g}"
+    return _minus(shown)
+
+
+def _minus(shown: str) -> str:
+    """A figure's text with a typographic minus, and none for a value shown as zero ('−0')."""
+    if float(shown.replace(",", "")) == 0:
+        return shown.lstrip("-")
     return "−" + shown[1:] if shown.startswith("-") else shown
 
 
@@ -152,8 +159,7 @@ def money_range(low: float, high: float, currency: str) -> str:
 
     def text(value: float) -> str:
         shown = f"{value / scale:,.{digits}f}" if largest >= 100 else f"{value:.4g}"
-        shown = shown.lstrip("-") if float(shown.replace(",", "")) == 0 else shown  # no '−0'
-        return "−" + shown[1:] if shown.startswith("-") else shown
+        return _minus(shown)
 
     if text(low) == text(high):
         return f"{text(low)}{suffix} {currency}/yr"
@@ -268,10 +274,9 @@ def figure_text(value, digits: int = 1) -> str:
         return "∞" if value > 0 else "−∞"
     shown = f"{value:,.{digits if abs(value) < 100 else 0}f}"
     rounded = abs(value) < 100 <= abs(float(shown.replace(",", "")))  # 99.96 at 1 decimal had read 100.0
-    if abs(value) < 100 and (rounded or len(re.sub(r"[^0-9]", "", shown).lstrip("0")) < 3):
+    if abs(value) < 100 and (rounded or shows_few_digits(shown)):
         shown = f"{value:.4g}"
-    shown = shown.lstrip("-") if float(shown.replace(",", "")) == 0 else shown
-    return "−" + shown[1:] if shown.startswith("-") else shown
+    return _minus(shown)
 
 
 def _scroll(table: str) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import html
 import logging
 import math
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner.errors import shows_few_digits
 from planner.export.charts import (
     UNMET_COLOUR,
     bar_values,
@@ -90,7 +90,7 @@ def num(value: Any, digits: int = 0, unit: str = "") -> str:
     value = 0.0 if abs(value) <= SHOWN_AS_ZERO else value
     text = f"{value:,.{digits}f}"
     rounded = digits == 0 and value != round(value)  # 99.54 shown whole reads 100
-    if value != 0 and abs(value) < 100 and (rounded or len(re.sub(r"[^0-9]", "", text).lstrip("0")) < 3):
+    if value != 0 and abs(value) < 100 and (rounded or shows_few_digits(text)):
         text = f"{value:.4g}"  # fewer than three significant digits shown: 0.01273 had read 0.01
     return esc(f"{text} {unit}" if unit else text)
 

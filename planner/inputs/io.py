@@ -764,6 +764,11 @@ def id_text(raw: pd.Series) -> pd.Series:
     return raw.astype(str)
 
 
+def id_keys(raw: pd.Series) -> pd.Series:
+    """Ids as every reader compares them: :func:`id_text`, stripped, in Unicode NFC."""
+    return id_text(raw).str.strip().str.normalize("NFC")
+
+
 OD_IDS = {"from": "a site id", "to": "a region id"}
 
 
@@ -836,7 +841,7 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
     if not set(values) & {"distance_km", "cost"}:
         raise InputError(f"{path}: the OD matrix needs a 'distance_km' or a 'cost' column; add one")
     for column, what in OD_IDS.items():
-        ids = _per_distinct(table[column], lambda raw: id_text(raw).str.strip().str.normalize("NFC"))  # as check_ids
+        ids = _per_distinct(table[column], id_keys)
         empty = table[column].isna() | (ids == "")
         if empty.any():
             rows = (np.flatnonzero(empty.to_numpy()) + 1).tolist()

@@ -30,7 +30,7 @@ from planner.inputs.io import (
     LAT_NAMES,
     LON_NAMES,
     found_coordinates,
-    id_text,
+    id_keys,
     named_alike,
     read_regions,
     require_columns,
@@ -196,7 +196,7 @@ def _ids_left_out(whole: pd.DataFrame, selected: pd.Index, id_column: str, numbe
     left_out = whole.index.difference(selected)
     if numbered:
         return frozenset((left_out + 1).astype(str))
-    return frozenset(id_text(whole.loc[left_out, id_column]).str.strip().str.normalize("NFC"))
+    return frozenset(id_keys(whole.loc[left_out, id_column]))
 
 
 def _numbered_like_ids(frame: gpd.GeoDataFrame, demand_columns: set) -> str:

@@ -23,7 +23,7 @@ from planner.inputs.geo import (
     require_crs,
     unit_vectors,
 )
-from planner.inputs.io import csv_dialect, decimal_comma_hint, id_text, require_columns, sniffed_separator
+from planner.inputs.io import csv_dialect, decimal_comma_hint, id_keys, require_columns, sniffed_separator
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def check_ids(frame: pd.DataFrame, column: str, path: Path, what: str) -> pd.Ser
     """Ids present, non-empty and unique; returned as strings, stripped and in Unicode NFC (so that 'Zürich'
     typed on one system matches it decomposed, as files saved on macOS may hold it)."""
     raw = frame[column]
-    ids = id_text(raw).str.strip().str.normalize("NFC")
+    ids = id_keys(raw)
     empty = raw.isna() | (ids == "")  # a text id "Nan" (a Thai province) or "NA" is an id
     if empty.any():
         rows = file_rows(frame, empty)

@@ -22,13 +22,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from typing import NoReturn
 
 import numpy as np
 
+from planner.errors import SolverError
 from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.solver.heuristic import capex_spend
-from planner.solver.outcome import OPTIMAL_GAP, SolveReport, Status, relative_gap
+from planner.solver.outcome import SolveReport, Status, closed_status, relative_gap
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ def excess(problem: Problem, solution: Solution) -> float:
 
 
 def kept_within_budget(problem: Problem, solve: Callable[[Problem], tuple[SolveReport, Solution]],
-                  first: tuple[SolveReport, Solution]) -> tuple[SolveReport, Solution]:
+                       first: tuple[SolveReport, Solution]) -> tuple[SolveReport, Solution]:
     """``first`` (the report and network of ``problem``), or, where its capex exceeds the budget, the answer of
     ``solve`` on the problem with the budget lowered (see the module), with the first solve's bound."""
     report, solution = first
@@ -77,15 +79,12 @@ def _with_first_bound(report: SolveReport, bound: float | None) -> SolveReport:
     gap = relative_gap(report.objective, bound)
     status = report.status
     if status in (Status.OPTIMAL, Status.GAP_LIMIT) and gap is not None:
-        status = (Status.OPTIMAL if gap <= OPTIMAL_GAP else Status.GAP_LIMIT) if gap <= report.mip_gap_tolerance \
-            else Status.OTHER_LIMIT
+        status = closed_status(gap) if gap <= report.mip_gap_tolerance else Status.OTHER_LIMIT
     termination = f"{report.termination}; solved with the capex budget lowered below HiGHS's tolerance"
     return dataclasses.replace(report, best_bound=bound, mip_gap=gap, status=status, termination=termination)
 
 
-def raise_over_budget(problem: Problem, solution: Solution) -> None:
-    from planner.errors import SolverError
-
+def raise_over_budget(problem: Problem, solution: Solution) -> NoReturn:
     raise SolverError(f"no network within the capex budget ({problem.capex_budget:.10g} {problem.currency}) was "
                       f"found: HiGHS's networks stay {excess(problem, solution):.6g} over it within its feasibility "
                       "tolerance; state the capex and the budget in a larger currency unit")

@@ -527,4 +527,3 @@ def _difference(a: float, b: float) -> float:
     float step apart, of the same network)."""
     difference = a - b
     return 0.0 if abs(difference) <= DIFFERENCE_ROUNDING * max(abs(a), abs(b)) else difference
-
