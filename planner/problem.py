@@ -291,6 +291,14 @@ class Problem:
         }
 
 
+def budget_row_scale(problem: Problem) -> float:
+    """What the capex budget row is divided by in every model: the budget where positive (the row then reads
+    spend / B <= 1), else 1. HiGHS's feasibility tolerance is absolute: on a row of 4.8e12 JPY it was a
+    whole network's worth of float steps, and HiGHS refused its own optimum as one float step (1e-3 JPY) over."""
+    budget = problem.capex_budget
+    return float(budget) if np.isfinite(budget) and budget > 0 else 1.0
+
+
 def within_limits(km, minutes, km_limit, minutes_limit) -> np.ndarray:
     """Bool per delivery of ``km`` road km and ``minutes`` (NaN: unknown): within ``km_limit`` and
     ``minutes_limit`` (scalars or per delivery; inf: no limit). An unknown time is never within a

@@ -213,3 +213,91 @@ def test_a_network_over_the_budget_within_highs_tolerance_is_not_the_answer(tmp_
     sites = pd.read_csv(out / "sites.csv")
     capex = (1.234567891e12 * len(sites) + 3.3333333e11 * sites["modules"].sum())
     assert capex <= 4802468092000.0
+
+
+def _budget_study(tmp_path, extra_toml: str, *options: str) -> dict:
+    """The JPY budget case above solved as a study (``options``): its summary.json, after checking that every
+    network written (sites.csv, the first stage or the last period) is within the budget."""
+    import json
+
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    (tmp_path / "global8.csv").write_text(GLOBAL8, encoding="utf-8")
+    (tmp_path / "budget.toml").write_text(JPY_BUDGET + extra_toml, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", "--model", str(tmp_path / "budget.toml"), "--threads", "1",
+                                       "--out", str(out), "--quiet", *options])
+    assert result.exit_code == 0, result.output
+    sites = pd.read_csv(out / "sites.csv")
+    assert 1.234567891e12 * len(sites) + 3.3333333e11 * sites["modules"].sum() <= 4802468092000.0
+    return json.loads((out / "summary.json").read_text())
+
+
+def test_a_scenario_study_keeps_the_budget_beyond_highs_tolerance(tmp_path):
+    """--scenarios with the JPY budget: the extensive form's network was 1,000,000 JPY over the budget in both
+    scenarios and the study ended "failed the independent audit (capex_budget in scenario low …)"."""
+    rows = ["scenario,region,product,demand,probability"]
+    for name, factor in (("low", 0.98), ("high", 1.02)):
+        for line in GLOBAL8.splitlines()[1:]:
+            region, demand = line.split(",")[3], float(line.split(",")[4])
+            rows.append(f"{name},{region},steel,{demand * factor!r},0.5")
+    (tmp_path / "scenarios.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    summary = _budget_study(tmp_path, "", "--scenarios", str(tmp_path / "scenarios.csv"))
+    assert summary["stochastic"]["audit"]["passed"]
+    assert summary["stochastic"]["expected_cost"] == pytest.approx(482_759_354_841, rel=1e-9)
+
+
+def test_a_rollout_keeps_the_budget_beyond_highs_tolerance(tmp_path):
+    """--periods 2 at full adoption with the JPY budget: the rollout's nodes were 1,000,000 JPY over the budget
+    ("the rollout failed the independent audit"), and solved again with the budget lowered HiGHS refused its
+    own optimum as a float step (1e-3 JPY) over the row of 4.8e12 (the row is divided by the budget now)."""
+    summary = _budget_study(tmp_path, "[rollout]\nadoption = [1.0, 1.0]\n", "--periods", "2")
+    assert summary["rollout"]["status"] != "optimal"
+    assert summary["objective"] == pytest.approx(482_759_354_841, rel=1e-9)
+
+
+def _written_networks_within_budget(folder) -> int:
+    """How many networks (sites.csv) are under ``folder``, each checked to be within the JPY budget."""
+    found = sorted(folder.glob("*/sites.csv"))
+    for path in found:
+        sites = pd.read_csv(path)
+        assert 1.234567891e12 * len(sites) + 3.3333333e11 * sites["modules"].sum() <= 4802468092000.0, path
+    return len(found)
+
+
+def test_alternatives_keep_the_budget_beyond_highs_tolerance(tmp_path):
+    """`planner alternatives` with the JPY budget: the first alternative's network was 1,000,000 JPY over the
+    budget and the command stopped there ("alternative 1 was not completed (… failed the independent audit
+    (capex_budget …))")."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    (tmp_path / "global8.csv").write_text(GLOBAL8, encoding="utf-8")
+    (tmp_path / "budget.toml").write_text(JPY_BUDGET, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["alternatives", "--model", str(tmp_path / "budget.toml"), "--threads", "1",
+                                       "--out", str(out), "--quiet", "--count", "2"])
+    assert result.exit_code == 0, result.output
+    assert "not completed" not in result.output
+    assert _written_networks_within_budget(out / "networks") == 3
+
+
+def test_the_least_co2_network_keeps_the_budget_beyond_highs_tolerance(tmp_path):
+    """`planner pareto` with the JPY budget: the least-CO2 network was over the budget within HiGHS's tolerance,
+    and the frontier's tightest cap (set from its CO2) was then refused as infeasible: "HiGHS proved the network
+    infeasible"."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    (tmp_path / "global8.csv").write_text(GLOBAL8, encoding="utf-8")
+    model = JPY_BUDGET.replace("cost_per_unit_km = 5e6", "cost_per_unit_km = 5e6\nco2_kg_per_unit_km = 1000.0")
+    (tmp_path / "budget.toml").write_text(model, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["pareto", "--model", str(tmp_path / "budget.toml"), "--threads", "1",
+                                       "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert _written_networks_within_budget(out / "points") >= 1

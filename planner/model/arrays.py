@@ -24,7 +24,7 @@ from planner.errors import InfeasibleError, ServiceReachError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.model.supply import MaterialBalance, limited_suppliers, relation_arcs, relation_bound
-from planner.problem import Problem
+from planner.problem import Problem, budget_row_scale
 
 logger = logging.getLogger(__name__)
 
@@ -332,13 +332,15 @@ def rows_facility_counts(problem: Problem, index: ModelIndex, cols: Columns) -> 
 
 
 def rows_capex_budget(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:
-    r"""``define_capex_budget``: :math:`\sum_o (\text{capex}_o y_o + \text{capex\_per\_module}_o m_o) \le B`."""
+    r"""``define_capex_budget``: :math:`\sum_o (\text{capex}_o y_o + \text{capex\_per\_module}_o m_o) \le B`
+    (divided by :func:`planner.problem.budget_row_scale`)."""
     if not np.isfinite(problem.capex_budget):
         return ()
     spending = np.flatnonzero((problem.capex > 0) | (problem.capex_per_module > 0))
     m_cols, m_coef = cols.modules_terms(spending, problem.capex_per_module[spending])
+    scale = budget_row_scale(problem)
     return (one_row("capex_budget_constr", np.concatenate([cols.open[spending], m_cols]),
-                    np.concatenate([problem.capex[spending], m_coef]), -np.inf, problem.capex_budget),)
+                    np.concatenate([problem.capex[spending], m_coef]) / scale, -np.inf, problem.capex_budget / scale),)
 
 
 def rows_aggregate_capacity(problem: Problem, index: ModelIndex, cols: Columns) -> tuple[RowFamily, ...]:

@@ -42,7 +42,7 @@ from planner.interrupt import stop_requested
 from planner.model.arrays import linked_arcs, service_need, unmet_limit_need
 from planner.model.index import ModelIndex, members
 from planner.model.supply import MaterialBalance, limited_suppliers, relation_arcs, relation_bound
-from planner.problem import Problem
+from planner.problem import Problem, budget_row_scale
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +241,8 @@ def define_facility_counts(model: pyo.ConcreteModel, problem: Problem) -> None:
 
 
 def define_capex_budget(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
-    r""":math:`\sum_o (\text{capex}_o y_o + \text{capex\_per\_module}_o m_o) \le B` (currency, one-off)."""
+    r""":math:`\sum_o (\text{capex}_o y_o + \text{capex\_per\_module}_o m_o) \le B` (currency, one-off),
+    divided by :func:`planner.problem.budget_row_scale` (HiGHS's tolerances are absolute)."""
     if not np.isfinite(problem.capex_budget):
         return
     spending = [o for o in range(problem.n_options) if problem.capex[o] > 0 or problem.capex_per_module[o] > 0]
@@ -251,7 +252,8 @@ def define_capex_budget(model: pyo.ConcreteModel, problem: Problem, index: Model
         float(problem.capex[o]) * model.open[o] + float(problem.capex_per_module[o]) * modules_expr(model, problem, o)
         for o in spending
     )
-    model.capex_budget_constr = pyo.Constraint(expr=spend <= float(problem.capex_budget))
+    scale = budget_row_scale(problem)
+    model.capex_budget_constr = pyo.Constraint(expr=spend / scale <= float(problem.capex_budget) / scale)
 
 
 def define_aggregate_capacity(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:

@@ -8,21 +8,26 @@ rounding (``ROUNDING``, relative) is a network the user cannot afford.
 
 :func:`kept_within_budget` checks the network a solve returns; where it is over, the problem is solved again
 with the budget lowered by ``MARGIN`` × the excess (so that HiGHS's tolerance no longer reaches the budget), at
-most ``RETRIES`` times, each with what is left of the time limit (at least a tenth of it:
-``planner.solver.engine.BUDGET_RETRY_SHARE``). A network whose capex lies in the band left out, within that
+most ``RETRIES`` times, each with what is left of the time limit (at least ``RETRY_SHARE`` of it:
+:func:`retry_options`). A network whose capex lies in the band left out, within that
 margin below the budget, may be missed: the report keeps the bound of the first solve (valid for the user's
 budget: the tolerance only widens the feasible set), so the gap says what the band may cost, and the status is
 ``optimal`` or ``gap_limit`` only where that gap is within the tolerance, else ``limit`` (its termination says
 why). It cannot tell an empty band (capex in steps of 1e11 leave no network within 1e5 below a budget) from
 one that holds a better network.
+
+The studies' extensive forms (``--scenarios``: first stage plus each scenario's recourse modules;
+``--periods``: each decision node's network) hold the same row once per scenario or node: their excess is
+the largest (:func:`excess_of_networks`), and they are kept within the budget by the same rule.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
-from typing import NoReturn
+import time
+from collections.abc import Callable, Iterable
+from typing import NoReturn, TypeVar
 
 import numpy as np
 
@@ -30,45 +35,64 @@ from planner.errors import SolverError
 from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.solver.heuristic import capex_spend
-from planner.solver.outcome import SolveReport, Status, closed_status, relative_gap
+from planner.solver.outcome import SolveReport, SolverOptions, Status, closed_status, relative_gap
 
 logger = logging.getLogger(__name__)
 
 ROUNDING = 1e-9  # relative to the budget: an excess up to this is float rounding
 MARGIN = 2.0  # the budget is lowered by this many times the excess
 RETRIES = 2
+RETRY_SHARE = 0.1  # of the time limit at least for each solve again within the budget
+
+Answer = TypeVar("Answer")  # what a solve returns beside its report: a Solution, a study's solution
 
 
 def excess(problem: Problem, solution: Solution) -> float:
     """How far the network's capex is over the budget beyond rounding (0 where within it or without one)."""
+    return excess_of_networks(problem, [(solution.open, solution.modules)])
+
+
+def excess_of_networks(problem: Problem, networks: Iterable[tuple[np.ndarray, np.ndarray]]) -> float:
+    """The largest excess over the budget of ``networks`` (each (open (O,), modules (O,))), 0 within it."""
     budget = problem.capex_budget
     if not np.isfinite(budget):
         return 0.0
-    opened = np.asarray(solution.open) > 0.5
-    over = capex_spend(problem, opened, np.round(np.asarray(solution.modules, dtype=float))) - budget
+    over = max((capex_spend(problem, np.asarray(opened) > 0.5, np.round(np.asarray(modules, dtype=float)))
+                for opened, modules in networks), default=budget) - budget
     return over if over > ROUNDING * max(abs(budget), 1.0) else 0.0
 
 
-def kept_within_budget(problem: Problem, solve: Callable[[Problem], tuple[SolveReport, Solution]],
-                       first: tuple[SolveReport, Solution]) -> tuple[SolveReport, Solution]:
-    """``first`` (the report and network of ``problem``), or, where its capex exceeds the budget, the answer of
-    ``solve`` on the problem with the budget lowered (see the module), with the first solve's bound."""
-    report, solution = first
-    over = excess(problem, solution)
-    if over == 0.0:
+def retry_options(options: SolverOptions, started: float) -> SolverOptions:
+    """``options`` for a solve again with the budget lowered: what is left of the time limit since ``started``
+    (``time.perf_counter()``), and at least ``RETRY_SHARE`` of it (the first solve may have used it all)."""
+    if options.time_limit_s is None:
+        return options
+    left = options.time_limit_s - (time.perf_counter() - started)
+    return dataclasses.replace(options, time_limit_s=max(left, RETRY_SHARE * options.time_limit_s))
+
+
+def kept_within_budget(problem: Problem, over: Callable[[Answer], float],
+                       solve: Callable[[float], tuple[SolveReport, Answer]],
+                       first: tuple[SolveReport, Answer]) -> tuple[SolveReport, Answer]:
+    """``first`` (a report and answer of ``problem``, or of a study of it), or, where ``over`` (its excess over
+    ``problem.capex_budget``) is positive, the answer of ``solve`` (given a lowered budget: see the module),
+    with the first solve's bound."""
+    report, answer = first
+    excess_now = over(answer)
+    if excess_now == 0.0:
         return first
-    bound, lowered = report.best_bound, problem
+    bound, budget = report.best_bound, problem.capex_budget
     for _ in range(RETRIES):
         logger.warning("the network HiGHS returned spends %.6g %s over the capex budget (%.10g), within its "
                        "feasibility tolerance; solving again with the budget %.6g lower (a network within that of "
-                       "the budget may be missed: the gap says what it may cost)", over, problem.currency,
-                       problem.capex_budget, MARGIN * over)
-        lowered = dataclasses.replace(lowered, capex_budget=lowered.capex_budget - MARGIN * over)
-        report, solution = solve(lowered)
-        over = excess(problem, solution)
-        if over == 0.0:
-            return _with_first_bound(report, bound), solution
-    raise_over_budget(problem, solution)
+                       "the budget may be missed: the gap says what it may cost)", excess_now, problem.currency,
+                       problem.capex_budget, MARGIN * excess_now)
+        budget -= MARGIN * excess_now
+        report, answer = solve(budget)
+        excess_now = over(answer)
+        if excess_now == 0.0:
+            return _with_first_bound(report, bound), answer
+    raise_over_budget(problem, excess_now)
 
 
 def _with_first_bound(report: SolveReport, bound: float | None) -> SolveReport:
@@ -84,7 +108,7 @@ def _with_first_bound(report: SolveReport, bound: float | None) -> SolveReport:
     return dataclasses.replace(report, best_bound=bound, mip_gap=gap, status=status, termination=termination)
 
 
-def raise_over_budget(problem: Problem, solution: Solution) -> NoReturn:
+def raise_over_budget(problem: Problem, over: float) -> NoReturn:
     raise SolverError(f"no network within the capex budget ({problem.capex_budget:.10g} {problem.currency}) was "
-                      f"found: HiGHS's networks stay {excess(problem, solution):.6g} over it within its feasibility "
+                      f"found: HiGHS's networks stay {over:.6g} over it within its feasibility "
                       "tolerance; state the capex and the budget in a larger currency unit")

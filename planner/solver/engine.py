@@ -58,7 +58,7 @@ from planner.model.start import load_start
 from planner.problem import Problem
 from planner.solver.beside import applies as search_beside_applies
 from planner.solver.beside import run_beside_search
-from planner.solver.budget import kept_within_budget
+from planner.solver.budget import excess, kept_within_budget, retry_options
 from planner.solver.capacitated_bb import applies as capacitated_bb_applies
 from planner.solver.capacitated_bb import solve_capacitated_bb
 from planner.solver.center_search import cover_applies, solve_center, solve_cover
@@ -155,16 +155,13 @@ def solve(
     try:
         if factor == 1.0:
             first = _solve_routes(problem, options, start, index, timing)
-            return kept_within_budget(
-                problem, lambda lowered: _solve_routes(lowered, _budget_retry(options, started), None, None, timing),
-                first)
+            return _kept_within_budget(problem, options, started, timing, first)
         logger.info("demands below 1 unit: solved in units %g times smaller (HiGHS's tolerances are absolute)",
                     factor)
         unmet_limit_need(problem, index or ModelIndex.from_problem(problem))  # its message in the user's units
         solved = in_unit(problem, factor)
         first = _solve_routes(solved, options, solution_in_unit(start, factor), None, timing)
-        report, solution = kept_within_budget(
-            solved, lambda lowered: _solve_routes(lowered, _budget_retry(options, started), None, None, timing), first)
+        report, solution = _kept_within_budget(solved, options, started, timing, first)
         return report, solution_in_unit(solution, 1 / factor)
     except UnexplainedInfeasibleError as error:
         if not explain:
@@ -172,16 +169,14 @@ def solve(
         raise explain_infeasibility(solved, options, error) from None  # its messages hold counts, shares, CO2
 
 
-BUDGET_RETRY_SHARE = 0.1  # of the time limit at least for a solve again within the capex budget (planner.solver.budget)
+def _kept_within_budget(problem: Problem, options: SolverOptions, started: float, timing,
+                        first: tuple[SolveReport, Solution]) -> tuple[SolveReport, Solution]:
+    """:func:`planner.solver.budget.kept_within_budget` with :func:`_solve_routes` solving again."""
+    def solve_again(budget: float) -> tuple[SolveReport, Solution]:
+        lowered = dataclasses.replace(problem, capex_budget=budget)
+        return _solve_routes(lowered, retry_options(options, started), None, None, timing)
 
-
-def _budget_retry(options: SolverOptions, started: float) -> SolverOptions:
-    """``options`` for a solve again with the capex budget lowered: what is left of the time limit since
-    ``started``, and at least ``BUDGET_RETRY_SHARE`` of it (the first solve may have used it all)."""
-    if options.time_limit_s is None:
-        return options
-    left = options.time_limit_s - (time.perf_counter() - started)
-    return dataclasses.replace(options, time_limit_s=max(left, BUDGET_RETRY_SHARE * options.time_limit_s))
+    return kept_within_budget(problem, lambda solution: excess(problem, solution), solve_again, first)
 
 
 def _solve_routes(problem: Problem, options: SolverOptions, start, index, timing) -> tuple[SolveReport, Solution]:

@@ -43,7 +43,7 @@ from planner.errors import InfeasibleError, ServiceReachError, SolverError, Unex
 from planner.inputs.screen import check_single_source_sizes, count_limit_key, min_count_key
 from planner.model.arrays import build_standard_form
 from planner.model.index import ModelIndex
-from planner.problem import Problem
+from planner.problem import Problem, budget_row_scale
 from planner.solver.co2_unit import co2_factor
 from planner.solver.highs import run_highs
 from planner.solver.outcome import OPTIMAL_GAP, SolverOptions, Status
@@ -244,7 +244,7 @@ def explain_budget(problem: Problem, options: SolverOptions, error: InfeasibleEr
         return error
     form = build_standard_form(problem)
     row = row_of(form, BUDGET_ROW)
-    spend = form.matrix[[row], :].toarray().ravel()
+    spend = form.matrix[[row], :].toarray().ravel() * budget_row_scale(problem)
     row_upper = form.row_upper.copy()
     row_upper[row] = np.inf
     logger.info("infeasible: minimising the capex without the budget of %.6g, to explain it", budget)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,9 @@ import pandas as pd
 from planner.errors import InfeasibleError, InputError, SolverError
 from planner.model import ModelIndex, build_model
 from planner.model.alternatives import define_cost_budget, define_distance_objective, restore_cost_objective
-from planner.pipeline import Run, Timing, audited_run, load_and_prepare, solve_problem, with_own_warnings
+from planner.model.solution import Solution
+from planner.pipeline import Run, Timing, audited_solution, load_and_prepare, solve_problem, with_own_warnings
+from planner.solver.budget import excess, kept_within_budget, retry_options
 from planner.solver.highs import solve_model
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, gap_text
 
@@ -115,6 +118,24 @@ def next_alternative(problem, index: ModelIndex, networks: list[Alternative], bu
 
 def _next_alternative(problem, index: ModelIndex, networks: list[Alternative], budget: float,
                       options: SolverOptions) -> tuple[Run, SolveReport]:
+    """:func:`next_alternative`'s two solves, kept within the capex budget beyond HiGHS's tolerance
+    (:mod:`planner.solver.budget`), audited against ``problem``."""
+    started = time.perf_counter()
+
+    def solve_again(capex_budget: float) -> tuple[SolveReport, tuple[Solution, SolveReport]]:
+        lowered = dataclasses.replace(problem, capex_budget=capex_budget)
+        return _two_solves(lowered, index, networks, budget, retry_options(options, started))
+
+    report, (solution, distance) = kept_within_budget(
+        problem, lambda answer: excess(problem, answer[0]), solve_again,
+        _two_solves(problem, index, networks, budget, options))
+    return audited_solution(problem, index, solution, report, Timing()), distance
+
+
+def _two_solves(problem, index: ModelIndex, networks: list[Alternative], budget: float, options: SolverOptions
+                ) -> tuple[SolveReport, tuple[Solution, SolveReport]]:
+    """The diversity solve and the least-cost solve over what it opened: the latter's report, its network and
+    the diversity solve's report."""
     model = build_model(problem, index)
     define_cost_budget(model, problem, index, budget)
     define_distance_objective(model, [alt.run.solution.open for alt in networks])
@@ -125,9 +146,8 @@ def _next_alternative(problem, index: ModelIndex, networks: list[Alternative], b
     # over the few options it opened (the rest fixed closed): cheap to solve to optimality
     report = solve_model(model, dataclasses.replace(options, mip_gap=min(options.mip_gap, OPTIMAL_GAP)),
                          warm_start=True)
-    run = audited_run(model, problem, index, report, Timing())
     logger.info("alternatives: cost %.10g (%s)", report.objective, report.status.value)
-    return run, distance
+    return report, (Solution.from_model(model, problem, index), distance)
 
 
 def hamming(a: Run, b: Run) -> int:

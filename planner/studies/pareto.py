@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,7 @@ from planner.model.solution import Solution
 from planner.model.start import load_start
 from planner.pipeline import Run, Timing, load_and_prepare, solve_problem
 from planner.problem import Problem
+from planner.solver.budget import excess, kept_within_budget, retry_options
 from planner.solver.highs import solve_model
 from planner.solver.outcome import SolveReport, SolverOptions, Status
 
@@ -83,7 +85,19 @@ def service_floor(run: Run) -> np.ndarray:
 
 def least_emissions(problem: Problem, options: SolverOptions, start: Solution) -> tuple[SolveReport, Solution]:
     """Minimise CO2 (t/yr) over the networks of ``problem`` (its service floor included), starting
-    from ``start`` (feasible: the cost-optimal network); the report and the least-CO2 solution."""
+    from ``start`` (feasible: the cost-optimal network); the report and the least-CO2 solution, within the
+    capex budget beyond HiGHS's tolerance (:mod:`planner.solver.budget`)."""
+    started = time.perf_counter()
+
+    def solve_again(capex_budget: float) -> tuple[SolveReport, Solution]:
+        lowered = dataclasses.replace(problem, capex_budget=capex_budget)
+        return _least_emissions(lowered, retry_options(options, started), start)
+
+    return kept_within_budget(problem, lambda solution: excess(problem, solution), solve_again,
+                              _least_emissions(problem, options, start))
+
+
+def _least_emissions(problem: Problem, options: SolverOptions, start: Solution) -> tuple[SolveReport, Solution]:
     index = ModelIndex.from_problem(problem)
     model = build_model(problem, index)
     model.total_cost.deactivate()
@@ -143,8 +157,9 @@ def warn_single_point(least: SolveReport, e_max: float, points: int) -> None:
                        "frontier is that one point, not the %d asked for", e_max, points)
         return
     bound_text = "no bound" if bound is None else f"its bound {bound:,.6g} t/yr"
-    stopped, fix = (("within the MIP gap", "lower --mip-gap") if least.status is Status.GAP_LIMIT
-                    else ("within the time limit", "give more time (--time-limit)"))
+    stopped, fix = {Status.GAP_LIMIT: ("within the MIP gap", "lower --mip-gap"),
+                    Status.TIME_LIMIT: ("within the time limit", "give more time (--time-limit)")}.get(
+        least.status, ("where it ended", f"it ended: {least.termination}"))
     logger.warning("pareto: the least-CO2 solve found no network with less CO2 than the cost-optimal one (%.6g t/yr) "
                    "%s (%s, %s): the frontier is that one point, not the %d asked for, and a cleaner network may "
                    "exist; %s", e_max, stopped, least.status.value, bound_text, points, fix)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,7 @@ from planner.model.index import ModelIndex
 from planner.model.start import takes_whole_numbers
 from planner.pipeline import Timing
 from planner.solver import solve
+from planner.solver.budget import excess_of_networks, kept_within_budget, retry_options
 from planner.solver.heuristic import Restriction
 from planner.solver.highs import solve_model
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
@@ -165,8 +167,30 @@ def solve_stochastic(
     require_clean_audit: bool = True,
 ) -> StochasticRun:
     """Build and solve the extensive form; ``start`` warm-starts it, ``fixed`` fixes the first stage
-    (an evaluation), ``allowed`` (O,) bool closes the other options. Audited independently."""
+    (an evaluation), ``allowed`` (O,) bool closes the other options. Kept within the capex budget beyond
+    HiGHS's tolerance (:mod:`planner.solver.budget`) and audited independently."""
     index = index or ModelIndex.from_problem(sp.problem)
+    started = time.perf_counter()
+    first = _solve_extensive(sp, options, index, start, fixed, allowed)
+    if fixed is None:
+        def solve_again(budget: float) -> tuple[SolveReport, StochasticSolution]:
+            lowered = dataclasses.replace(sp, problem=dataclasses.replace(sp.problem, capex_budget=budget))
+            return _solve_extensive(lowered, retry_options(options, started), index, None, None, allowed)
+
+        first = kept_within_budget(sp.problem, lambda solution: _stochastic_excess(sp, solution), solve_again, first)
+    report, solution = first
+    audit_report = audit_stochastic(sp, index, solution, report.objective)
+    if require_clean_audit and not audit_report.passed:
+        raise SolverError(
+            f"the stochastic solution failed the independent audit ({', '.join(audit_report.failures[:5])}; "
+            f"max violation {audit_report.max_violation:.3g}); nothing written"
+        )
+    return StochasticRun(sp, index, solution, report, audit_report)
+
+
+def _solve_extensive(sp: StochasticProblem, options: SolverOptions, index: ModelIndex, start, fixed, allowed
+                     ) -> tuple[SolveReport, StochasticSolution]:
+    """The extensive form of ``sp`` solved by HiGHS (see :func:`solve_stochastic`), not audited."""
     model = build_stochastic_model(sp, index)
     if allowed is not None:
         for o in np.flatnonzero(~np.asarray(allowed, dtype=bool)).tolist():
@@ -181,14 +205,13 @@ def solve_stochastic(
             _load_setups(model, index, start.first_stage, fix=False)
         _start_cvar(model, sp)
     report = solve_model(model, options, warm_start=start is not None)  # run_highs checks the start
-    solution = StochasticSolution.from_model(model, sp, index)
-    audit_report = audit_stochastic(sp, index, solution, report.objective)
-    if require_clean_audit and not audit_report.passed:
-        raise SolverError(
-            f"the stochastic solution failed the independent audit ({', '.join(audit_report.failures[:5])}; "
-            f"max violation {audit_report.max_violation:.3g}); nothing written"
-        )
-    return StochasticRun(sp, index, solution, report, audit_report)
+    return report, StochasticSolution.from_model(model, sp, index)
+
+
+def _stochastic_excess(sp: StochasticProblem, solution: StochasticSolution) -> float:
+    """The largest excess over the capex budget of the first stage with one scenario's recourse modules."""
+    first = solution.first_stage
+    return excess_of_networks(sp.problem, [(first.open, first.modules + added) for added in solution.recourse])
 
 
 def _fix_first_stage(model: pyo.ConcreteModel, index: ModelIndex, fixed: FirstStage) -> None:

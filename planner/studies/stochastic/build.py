@@ -47,7 +47,7 @@ from planner.model.build import (
     modules_expr,
 )
 from planner.model.index import ModelIndex
-from planner.problem import Problem
+from planner.problem import Problem, budget_row_scale
 from planner.studies.stochastic.problem import StochasticProblem
 
 logger = logging.getLogger(__name__)
@@ -145,9 +145,11 @@ def define_capex_budget_recourse(model: pyo.ConcreteModel, sp: StochasticProblem
         if problem.capex[o] > 0 or problem.capex_per_module[o] > 0
     )
 
+    scale = budget_row_scale(problem)
+
     def _budget_rule(m, s):
         added = sum(float(problem.capex_per_module[o]) * m.recourse[s, o] for o in m.RECOURSE)
-        return first + added <= float(problem.capex_budget)
+        return (first + added) / scale <= float(problem.capex_budget) / scale
 
     model.capex_budget_recourse_constr = pyo.Constraint(model.SCENARIOS, rule=_budget_rule)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,8 +38,9 @@ from planner.audit import RELATIVE_TOLERANCE, audit
 from planner.errors import InputError, SolverError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution, values
-from planner.problem import ARC_FIELDS, Problem
+from planner.problem import ARC_FIELDS, Problem, budget_row_scale
 from planner.results import ResultTables
+from planner.solver.budget import excess_of_networks, kept_within_budget, retry_options
 from planner.solver.highs import solve_model
 from planner.solver.outcome import SolveReport, SolverOptions
 from planner.studies.stochastic.build import CapacityRounding
@@ -359,10 +361,12 @@ def define_network_rules(model, rp: RolloutProblem) -> None:
 
         model.facility_count_constr = pyo.Constraint(model.NODES, rule=_count_rule)
     if np.isfinite(problem.capex_budget):
+        scale = budget_row_scale(problem)
+
         def _budget_rule(m, n):
-            return sum(float(problem.capex[o]) * m.open[n, o]
-                       + float(problem.capex_per_module[o]) * node_modules(m, problem, n, o)
-                       for o in m.OPTIONS) <= float(problem.capex_budget)
+            return sum(float(problem.capex[o]) / scale * m.open[n, o]
+                       + float(problem.capex_per_module[o]) / scale * node_modules(m, problem, n, o)
+                       for o in m.OPTIONS) <= float(problem.capex_budget) / scale
 
         model.capex_budget_constr = pyo.Constraint(model.NODES, rule=_budget_rule)
 
@@ -505,10 +509,36 @@ def solve_rollout(
     rp: RolloutProblem, options: SolverOptions, start: RolloutRun | None = None,
     allowed_first: np.ndarray | None = None, require_open_first: np.ndarray | None = None,
 ) -> RolloutRun:
-    """Solve and audit. ``start`` warm-starts it (a feasible solution of the same problem);
-    ``allowed_first`` (O,) bool: only these may be open in period 1; ``require_open_first`` (O,)
-    bool: at least one of these opens in period 1 (a commitment)."""
+    """Solve, keep within the capex budget beyond HiGHS's tolerance (:mod:`planner.solver.budget`) and audit.
+    ``start`` warm-starts it (a feasible solution of the same problem); ``allowed_first`` (O,) bool: only
+    these may be open in period 1; ``require_open_first`` (O,) bool: at least one of these opens in period 1
+    (a commitment)."""
     index = ModelIndex.from_problem(rp.problem)
+    started = time.perf_counter()
+    first = _solve_extensive(rp, index, options, start, allowed_first, require_open_first)
+
+    def solve_again(budget: float) -> tuple[SolveReport, dict]:
+        lowered = dataclasses.replace(rp, problem=dataclasses.replace(rp.problem, capex_budget=budget))
+        return _solve_extensive(lowered, index, retry_options(options, started), None, allowed_first,
+                                require_open_first)
+
+    def over(solutions: dict) -> float:
+        return excess_of_networks(rp.problem, [(cell.open, cell.modules) for cell in solutions.values()])
+
+    report, solutions = kept_within_budget(rp.problem, over, solve_again, first)
+    tables = {}
+    for (s, t), solution in solutions.items():
+        cell_index = dataclasses.replace(index, pair_demand=_cell_pair_demand(rp, index)[s, t])
+        table = ResultTables.from_solution(rp.cell_problem(s, t), cell_index, solution)
+        regions = table.regions[table.regions["demand"] > 0].reset_index(drop=True)
+        tables[(s, t)] = ResultTables(table.sites, table.flows, regions)
+    run = audit_rollout(rp, tables, report)
+    return dataclasses.replace(run, solutions=solutions)
+
+
+def _solve_extensive(rp: RolloutProblem, index: ModelIndex, options: SolverOptions, start, allowed_first,
+                     require_open_first) -> tuple[SolveReport, dict]:
+    """The extensive form solved by HiGHS (see :func:`solve_rollout`): its report and each cell's solution."""
     model = build_rollout_model(rp, index)
     if allowed_first is not None:
         for o in np.flatnonzero(~np.asarray(allowed_first)).tolist():
@@ -522,16 +552,7 @@ def solve_rollout(
     if start is not None:
         load_rollout_start(model, rp, index, start)
     report = solve_model(model, options, warm_start=start is not None)  # run_highs checks the start
-    solutions, tables = {}, {}
-    for s, t in rp.cells:
-        solution = _cell_solution(model, rp, index, s, t)
-        cell_index = dataclasses.replace(index, pair_demand=_cell_pair_demand(rp, index)[s, t])
-        table = ResultTables.from_solution(rp.cell_problem(s, t), cell_index, solution)
-        regions = table.regions[table.regions["demand"] > 0].reset_index(drop=True)
-        solutions[(s, t)] = solution
-        tables[(s, t)] = ResultTables(table.sites, table.flows, regions)
-    run = audit_rollout(rp, tables, report)
-    return dataclasses.replace(run, solutions=solutions)
+    return report, {(s, t): _cell_solution(model, rp, index, s, t) for s, t in rp.cells}
 
 
 def _cell_solution(model, rp: RolloutProblem, index: ModelIndex, s: int, t: int) -> Solution:
