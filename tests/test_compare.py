@@ -245,6 +245,7 @@ def test_interval_in_millions_and_without_bounds():
 
     assert money_range(18_234_000.0, 23_100_000.0, "USD") == "18.2–23.1 M USD/yr"
     assert money_range(1_234.0, 5_678.0, "EUR") == "1,234–5,678 EUR/yr"
+    assert money_range(3.55414025e13, 3.55414026e13, "KRW") == "35,541.4 bn KRW/yr"  # had read 35,541,402.5 M
     assert money_range(1.7736, 1.7736, "kEUR") == "1.774 kEUR/yr"  # a saving of 1.77 kEUR had read 2, 0.0018 read 0
     assert money_range(0.0018, 0.0019, "kEUR") == "0.0018–0.0019 kEUR/yr"
     assert money_range(-0.5, 2.3, "EUR") == "−0.5 to 2.3 EUR/yr"

@@ -105,6 +105,8 @@ def test_number_formats_avoid_scientific_notation():
     assert cell_format(0.0214, None) == "#,##0.00000" and cell_format(2.1e-8, None) == "#,##0.00000000000"
     assert cell_format(1.5, None) == "#,##0.000" and cell_format(0.0, None) == "#,##0.00"
     assert cell_format(1e-30, None) == "#,##0.000000000000000"  # at most 15 decimals
+    # facility counts of a compare sheet are floats where a variant has none (a blank): 2.0 read 2.00
+    assert cell_format(2.0, "facilities") == "#,##0" and cell_format(2.5, "facilities") == "#,##0.000"
     assert cell_format("a", None) is None and cell_format(True, None) is None
     frame = pd.DataFrame({"cost": [1.0], "site_id": ["s"]})
     frame.attrs["unit"] = {"cost": "currency/yr"}

@@ -120,6 +120,16 @@ def check_outputs(out, n):
     # every cost of the section carries its unit (VSS, EVPI, CVaR and the worst case had none)
     assert re.search(r"VSS = EEV − RP</td><td[^>]*><strong>[−\d,.]+ USD/yr</strong>", page)
     assert "CVaR 0.9 (USD/yr)" in page and "worst case (USD/yr)" in page
+    # each scenario's network: its flows deliver what scenarios.csv says is served, at its production and
+    # transport cost, and its sites add the modules it says
+    flows = pd.read_csv(out / "scenario_flows.csv", keep_default_na=False, dtype={"scenario": str})
+    sites = pd.read_csv(out / "scenario_sites.csv", keep_default_na=False, dtype={"scenario": str})
+    by_scenario = table.set_index(table["scenario"].astype(str))
+    for column, total in (("quantity", "served"), ("production_cost", "production"), ("transport_cost", "transport")):
+        np.testing.assert_allclose(flows.groupby("scenario")[column].sum().reindex(by_scenario.index, fill_value=0),
+                                   by_scenario[total], rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(sites.groupby("scenario")["recourse_modules"].sum().reindex(by_scenario.index),
+                                  by_scenario["modules_added"])
     return summary, table
 
 

@@ -146,16 +146,19 @@ def _minus(shown: str) -> str:
     return "−" + shown[1:] if shown.startswith("-") else shown
 
 
+MONEY_PREFIXES = ((1e9, "bn"), (1e6, "M"))  # money_range: a figure from this divisor on is shown in its multiple
 NOISE = 1e-6  # currency/yr: a cost difference this small is the solver's rounding, not a figure
 
 
 def money_range(low: float, high: float, currency: str) -> str:
-    """``18.2–23.1 M USD/yr`` (millions from 1 M on, else whole units, and four significant digits below 100: a
+    """``18.2–23.1 M USD/yr`` (billions from 1 bn on: 35,541,402.5 M KRW had filled a line; millions from 1 M on,
+    else whole units, and four significant digits below 100: a
     saving of 1.774 kEUR/yr had read 2, and one of 0.0018 read 0; "to" when an end is negative). An end within
     ``NOISE`` of 0 is the solver's rounding (a difference of −1.5e-8 between equal networks) and reads 0."""
     low, high = (0.0 if abs(value) < NOISE else value for value in (low, high))
     largest = max(abs(low), abs(high))
-    scale, suffix, digits = (1e6, " M", 1) if largest >= 1e6 else (1.0, "", 0)
+    scale, suffix, digits = next(((divisor, f" {prefix}", 1) for divisor, prefix in MONEY_PREFIXES
+                                  if largest >= divisor), (1.0, "", 0))
 
     def text(value: float) -> str:
         shown = f"{value / scale:,.{digits}f}" if largest >= 100 else f"{value:.4g}"

@@ -16,12 +16,15 @@ def study_output(plan) -> ExtraOutput:
 
 
 def stochastic_output(plan) -> ExtraOutput:
-    """scenarios.csv, the ``stochastic`` block and the uncertainty section of report.html."""
+    """scenarios.csv, scenario_sites.csv, scenario_flows.csv, the ``stochastic`` block and the uncertainty
+    section of report.html."""
     block, table = plan.analysis.summary(), plan.analysis.scenario_table()
+    sites, flows = plan.analysis.rp.scenario_network()
     return ExtraOutput(
         key="stochastic",
         block=block,
-        files={"scenarios.csv": table.assign(currency=plan.run.problem.currency)},  # of every cost column
+        files={"scenarios.csv": table.assign(currency=plan.run.problem.currency),  # of every cost column
+               "scenario_sites.csv": sites, "scenario_flows.csv": flows},
         section=stochastic_section(clean_for_json(block), table, plan.run.problem.currency),
         view="the stochastic optimum's first-stage network serving the expected demand",
     )

@@ -33,6 +33,7 @@ INTEGER_FORMAT = "#,##0"
 NUMBER_FORMAT = "#,##0.00"
 MAX_DECIMALS = 15  # of a value below 10 shown to four significant digits (Excel shows no more)
 UNIT_FORMATS = {"fraction": "0.0000", "degrees": "0.000000"}
+COUNT_UNITS = {"facilities", "modules"}  # whole numbers: a column of them with a blank read 2.00 (float)
 MIN_WIDTH, MAX_WIDTH = 10, 60
 
 
@@ -60,7 +61,7 @@ def cell_format(value: Any, unit: str | None) -> str | None:
         return None
     if unit in UNIT_FORMATS:
         return UNIT_FORMATS[unit]
-    if isinstance(value, int):
+    if isinstance(value, int) or (unit in COUNT_UNITS and float(value).is_integer()):
         return INTEGER_FORMAT
     if value == 0 or abs(value) >= 10 or not math.isfinite(value):
         return NUMBER_FORMAT

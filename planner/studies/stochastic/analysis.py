@@ -118,6 +118,18 @@ class StochasticRun:
         }
         return frame
 
+    def scenario_network(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """scenario_sites.csv and scenario_flows.csv: sites.csv (with ``recourse_modules``, the modules added
+        in that scenario) and flows.csv of the stochastic optimum in each scenario, a ``scenario`` column
+        first."""
+        sites, flows = [], []
+        for s, scenario_id in enumerate(self.sp.scenarios.ids):
+            tables = scenario_tables(self.sp, self.index, self.solution, s)
+            sites.append(tables.sites.assign(scenario=scenario_id))
+            flows.append(tables.flows.assign(scenario=scenario_id))
+        return tuple(_scenario_first(pd.concat(parts, ignore_index=True), parts[0].attrs)
+                     for parts in (sites, flows))
+
 
 def load_start(model: pyo.ConcreteModel, sp: StochasticProblem, solution: StochasticSolution) -> None:
     """Set the model's variables to ``solution`` (scenarios of ``solution`` in the model's order)."""
@@ -155,6 +167,13 @@ def _start_cvar(model: pyo.ConcreteModel, sp: StochasticProblem) -> None:
     model.var_level.set_value(float(best))
     for s in model.SCENARIOS:
         model.excess[s].set_value(float(max(costs[s] - best, 0.0)))
+
+
+def _scenario_first(frame: pd.DataFrame, attrs: dict) -> pd.DataFrame:
+    """``frame`` with its ``scenario`` column first and the units (``attrs``) of the tables it joins."""
+    frame = frame[["scenario", *(column for column in frame.columns if column != "scenario")]]
+    frame.attrs = attrs
+    return frame
 
 
 def solve_stochastic(
