@@ -277,3 +277,18 @@ def test_scenarios_each_within_capacity_are_not_called_short_of_it():
     cells[1, 0, 0] = 200.0  # scenario 2 now asks for 500
     [warning] = screen_problem(hardest_cell_view(problem, cells)[0], cells).warnings
     assert warning.startswith("the demand of the scenario (or period) asking for most (500 units/yr) is 1.25× what")
+
+
+@pytest.mark.parametrize(("capacity", "times", "share"), [(5e-324, "more than 1e308 times", "99.9%"),
+                                                           (1e-3, "5e+04×", "99.9%"), (20.0, "2.5×", "60.0%")])
+def test_the_capacity_warning_never_reads_inf_or_all_unmet_where_some_is_served(capacity, times, share):
+    """A module capacity of 5e-324 read "the demand … is inf× what all candidate sites can make … at least
+    100.0% of it goes unmet", and one of 1e-3 "100.0%" where some is served."""
+    from planner.inputs.screen import Screening, warn_capacity_short
+    from tests.builders import dense_problem
+
+    screening = Screening()
+    warn_capacity_short(dense_problem([50.0, 50.0], [1.0, 1.0], [capacity, capacity], [[1.0, 1.0], [1.0, 1.0]],
+                                      penalty=10.0), screening)
+    assert f"is {times} what all candidate sites" in screening.warnings[0]
+    assert f"at least {share} of it goes unmet" in screening.warnings[0]

@@ -168,8 +168,11 @@ def warn_capacity_short(problem: Problem, screening: Screening, cells: np.ndarra
     if not demand > capacity > 0:
         return
     whose = "the demand" if cells is None else "the demand of the scenario (or period) asking for most"
-    message = (f"{whose} ({amount_text(demand)} units/yr) is {demand / capacity:.3g}× what all candidate sites can "
-               f"make at their largest ({amount_text(capacity)} units/yr): at least {1 - capacity / demand:.1%} of it "
+    ratio, short = demand / capacity, 1 - capacity / demand
+    times = f"{ratio:.3g}×" if np.isfinite(ratio) else "more than 1e308 times"  # a capacity of 5e-324 read "inf×"
+    share = f"{short:.1%}" if short < 0.999 else "99.9%"  # "at least 100.0%" where some is served
+    message = (f"{whose} ({amount_text(demand)} units/yr) is {times} what all candidate sites can "
+               f"make at their largest ({amount_text(capacity)} units/yr): at least {share} of it "
                "goes unmet "
                "whatever is built; scale the demand (the products' demand_rate; planner init --demand-rate) or "
                "raise max_modules and module_capacity_per_yr")
