@@ -156,7 +156,8 @@ CASES = [
      "missing (NaN)"),
     ("inf-demand", write("t.csv", "rid,pop,lon,lat\na,inf,1,1\n"), ["t.csv"], 2, "is infinite"),
     ("huge-demand", frame_file("r.geojson", lambda: regions(pop=[1.0, 1e300, 1.0, 1.0])), ["r.geojson"], 2,
-     "above 1e+12: too large for the solver"),
+     "r.geojson: the demand of 'widget' in region 'b', column 'pop' × products.widget.demand_rate 1, is 1e+300 "
+     "units/yr, above 1e+12: too large for the solver"),  # had named the model, not the file
     ("subnormal-demand", frame_file("r.geojson", lambda: regions(pop=[1e-310, 0.0, 1e-311, 0.0])), ["r.geojson"], 2,
      "the largest demand is 1e-310, below 1e-30: too small for the solver"),  # an internal OverflowError before
     ("select-no-column", nothing, ["--select", "NOPE=1"], 2, "column 'NOPE' not found"),

@@ -342,12 +342,32 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
             for p in config.products.values()
         ]
     )
+    _refuse_demand_beyond_the_solver(demand, config, source.path, base_column, frame[id_column].to_numpy())
     if not needs_base:  # every product has its own column and none is named: candidate rules rank by total demand
         base = demand.sum(axis=1)
     warn_plausible_mistakes(frame, source.path, demand, tuple(dict.fromkeys(demand_columns)),
                             frame[id_column].to_numpy())
     regions, columns["name"] = named_regions(frame, source, id_column)
     return source, RegionData(regions, lon, lat, base, demand, columns, left_out_ids)
+
+
+def _refuse_demand_beyond_the_solver(demand: np.ndarray, config, path, base_column: str | None, ids) -> None:
+    """InputError naming the file, the column, the region and the demand_rate where a product's demand in a
+    region (units/yr) is above the screening's ``MAX_DEMAND`` (the screening named only the model)."""
+    from planner.inputs.screen import MAX_DEMAND
+
+    if not demand.size or not demand.max() > MAX_DEMAND:
+        return
+    row, p = np.unravel_index(int(demand.argmax()), demand.shape)
+    name, product = list(config.products.items())[p]
+    if product.demand_column:
+        made = f"column '{product.demand_column}' (products.{name}.demand_column)"
+        fix = "give the column in a larger unit"
+    else:
+        made = f"column '{base_column}' × products.{name}.demand_rate {product.demand_rate:g}"
+        fix = "give the column in a larger unit or lower the demand_rate"
+    raise InputError(f"{path}: the demand of '{name}' in region '{ids[row]}', {made}, is {demand[row, p]:.3g} "
+                     f"units/yr, above {MAX_DEMAND:.0e}: too large for the solver; {fix}")
 
 
 def note_columns_taken(source: RegionSource, columns: dict) -> None:
