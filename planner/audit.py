@@ -43,9 +43,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from planner.problem import Problem
+from planner.problem import CAPEX_ROUNDING, Problem
 from planner.results import ResultTables
-from planner.solver.budget import ROUNDING as BUDGET_ROUNDING
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +255,7 @@ def check_structure(problem: Problem, joined: Joined) -> list[Check]:
         Check("one_type_per_site", one_type, 0.0),
         Check("facility_counts", _count_excess(problem, sites), 0.0),
         Check("forced_open", float(len(forced_keys - joined.open_keys)), 0.0),
-        Check("capex_budget", over_budget, BUDGET_ROUNDING * max(spend, 1.0)),  # capex is exact: rounding only
+        Check("capex_budget", over_budget, CAPEX_ROUNDING * max(spend, abs(problem.capex_budget))),  # rounding only
         Check("single_sourcing", extra_sources, 0.0),
     ]
 

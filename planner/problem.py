@@ -291,6 +291,18 @@ class Problem:
         }
 
 
+CAPEX_ROUNDING = 1e-12  # relative: a capex sum over the budget by this much is float rounding (sums are exact else)
+
+
+def capex_excess(spend: float, budget: float) -> float:
+    """How far ``spend`` is over ``budget`` beyond float rounding (0 within it, or without a budget): 4,000 JPY
+    over 4.47e12 (9e-10) had been taken for rounding, and so had 9e-10 over a budget of 0.0045."""
+    if not np.isfinite(budget):
+        return 0.0
+    over = spend - budget
+    return over if over > CAPEX_ROUNDING * max(abs(budget), abs(spend)) else 0.0
+
+
 def budget_row_scale(problem: Problem) -> float:
     """What the capex budget row is divided by in every model: the budget where positive (the row then reads
     spend / B <= 1), else 1. HiGHS's feasibility tolerance is absolute: on a row of 4.8e12 JPY it was a

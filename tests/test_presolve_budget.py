@@ -301,3 +301,155 @@ def test_the_least_co2_network_keeps_the_budget_beyond_highs_tolerance(tmp_path)
                                        "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     assert _written_networks_within_budget(out / "points") >= 1
+
+
+SOUTH_AMERICA = """region_id,lon,lat,demand
+SaoPaulo,-46.63,-23.55,12
+Rio,-43.17,-22.91,7
+BuenosAires,-58.38,-34.60,9
+Lima,-77.04,-12.05,6
+Bogota,-74.07,4.71,5
+Santiago,-70.67,-33.45,4
+Caracas,-66.90,10.48,3
+Quito,-78.47,-0.18,2
+Montevideo,-56.16,-34.90,1.5
+LaPaz,-68.15,-16.50,1.5
+"""
+SA_MODEL = """name = "sa"
+currency = "JPY"
+[regions]
+path = "regions.csv"
+id_column = "region_id"
+demand_column = "demand"
+[products.widget]
+unmet_penalty_per_unit = 5e9
+[transport.widget]
+cost_per_unit_km = 1e5
+[facility_types.plant]
+role = "central"
+opening_cost_per_yr = {plant_opening}
+module_cost_per_yr = 1e8
+module_capacity_per_yr = {plant_capacity}
+max_modules = {max_modules}
+capex = {plant_capex}
+capex_per_module = {plant_per_module}
+[facility_types.plant.products.widget]
+cost_per_unit = 1e6
+"""
+SA_MICRO = """[facility_types.micro]
+role = "microfactory"
+opening_cost_per_yr = 1e10
+module_cost_per_yr = 1e8
+module_capacity_per_yr = 2.0
+max_modules = 40
+capex = 1e12
+capex_per_module = 1e11
+[facility_types.micro.products.widget]
+cost_per_unit = 1e6
+"""
+
+
+def _solve_cli(tmp_path, model: str, *options: str):
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    (tmp_path / "model.toml").write_text(model, encoding="utf-8")
+    return CliRunner().invoke(main, ["solve", "--model", str(tmp_path / "model.toml"), "--threads", "1",
+                                     "--out", str(tmp_path / "out"), "--quiet", *options])
+
+
+@pytest.mark.parametrize("below", [4000.0, 5000.0])
+def test_a_network_a_few_thousand_over_a_budget_of_trillions_is_neither_kept_nor_an_error(tmp_path, below):
+    """A budget 4,000 JPY below a network's capex (4.47e12): that network was written and called optimal (the
+    rounding allowed was 1e-9 of the budget); 5,000 below, the budget was lowered by twice the excess, within
+    HiGHS's tolerance, and the run ended "no network within the capex budget was found"."""
+    import json
+
+    (tmp_path / "global8.csv").write_text(GLOBAL8, encoding="utf-8")
+    budget = 2 * 1.234567891e12 + 6 * 3.3333333e11 - below  # Sydney (2 modules) and Cairo (4)
+    result = _solve_cli(tmp_path, JPY_BUDGET.replace("capex_budget = 4802468092000.0", f"capex_budget = {budget!r}"))
+    assert result.exit_code == 0, result.output
+    sites = pd.read_csv(tmp_path / "out" / "sites.csv")
+    assert 1.234567891e12 * len(sites) + 3.3333333e11 * sites["modules"].sum() <= budget
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["status"] != "optimal"
+
+
+def test_the_budget_is_never_lowered_below_what_the_forced_sites_spend(tmp_path):
+    """Two forced plants of 1e12 JPY with their modules fit a budget 100,000 JPY above their capex; HiGHS's
+    network was over it, the budget was lowered below the forced sites' capex and the run ended "HiGHS proved
+    the network infeasible"."""
+    (tmp_path / "regions.csv").write_text(SOUTH_AMERICA, encoding="utf-8")
+    (tmp_path / "sites.csv").write_text("site_id,lon,lat,facility_types,forced\nSaoPaulo,-46.63,-23.55,plant,true\n"
+                                        "Lima,-77.04,-12.05,plant,true\nBogota,-74.07,4.71,plant,false\n"
+                                        "BuenosAires,-58.38,-34.60,plant,false\n", encoding="utf-8")
+    model = SA_MODEL.format(plant_opening=1e10, plant_capacity=2.0, max_modules=10, plant_capex=1e12,
+                            plant_per_module=1e5) + "[network]\ncapex_budget = 2000000300000.0\n"
+    result = _solve_cli(tmp_path, model, "--sites", str(tmp_path / "sites.csv"))
+    assert result.exit_code == 0, result.output
+    sites = pd.read_csv(tmp_path / "out" / "sites.csv")
+    assert {"SaoPaulo", "Lima"} <= set(sites["site_id"])
+    assert 1e12 * len(sites) + 1e5 * sites["modules"].sum() <= 2000000300000.0
+
+
+def test_a_fixed_network_evaluated_in_each_scenario_keeps_the_budget(tmp_path):
+    """--scenarios: the mean-value network (one microfactory, 9 modules) evaluated in each scenario added a
+    recourse module 100,000 JPY over the budget, and the study ended "the evaluated solution failed the
+    independent audit (capex_budget in scenario low, …)"."""
+    (tmp_path / "regions.csv").write_text(SOUTH_AMERICA, encoding="utf-8")
+    rows = ["scenario,region,product,demand,probability"]
+    for name, factor in (("low", 0.7), ("high", 1.3)):
+        for line in SOUTH_AMERICA.splitlines()[1:]:
+            region, demand = line.split(",")[0], float(line.split(",")[3])
+            rows.append(f"{name},{region},widget,{demand * factor!r},0.5")
+    (tmp_path / "scenarios.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    model = SA_MODEL.format(plant_opening=3e10, plant_capacity=4.0, max_modules=40, plant_capex=3e12,
+                            plant_per_module=1e11) + SA_MICRO + "[network]\ncapex_budget = 1999999900000.0\n"
+    result = _solve_cli(tmp_path, model, "--scenarios", str(tmp_path / "scenarios.csv"))
+    assert result.exit_code == 0, result.output
+    sites = pd.read_csv(tmp_path / "out" / "scenario_sites.csv")
+    capex = sites["facility_type"].map({"plant": 3e12, "micro": 1e12}) + 1e11 * sites["modules"]
+    assert capex.groupby(sites["scenario"]).sum().max() <= 1999999900000.0
+
+
+def test_capex_excess_is_float_rounding_only():
+    from planner.problem import capex_excess
+
+    assert capex_excess(4469135762000.0, 4469135758000.0) == 4000.0  # 9e-10 of the budget: not rounding
+    assert capex_excess(4.469135762e-3, 4.469135762e-3 - 9e-10) == pytest.approx(9e-10)  # had been under a floor of 1
+    assert capex_excess(0.1 + 0.2, 0.3) == 0.0 and capex_excess(1.0, np.inf) == 0.0 and capex_excess(0.0, 0.0) == 0.0
+
+
+def test_a_hybrid_solved_again_within_the_budget_keeps_its_start(tmp_path):
+    """compare with the JPY budget and a microfactory type just cheaper in capex: the hybrid, started from the
+    micro-only network (305.35 G JPY/yr, within the budget), was over the budget; solved again without its
+    start it ended at 307.72 G ("micro_only is cheaper than the hybrid"), and its catch-up solve to a gap of
+    0.0 was dropped (a gap of 0 was taken for none). A plain solve finds 305.34 G."""
+    import json
+
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    (tmp_path / "global8.csv").write_text(GLOBAL8, encoding="utf-8")
+    micro = ('[facility_types.micro]\nrole = "microfactory"\nopening_cost_per_yr = 1.0001e11\n'
+             "module_cost_per_yr = 1e10\nmodule_capacity_per_yr = 0.3\nmax_modules = 5\ncapex = 1.234566891e12\n"
+             "capex_per_module = 3.3333333e11\n[facility_types.micro.products.steel]\ncost_per_unit = 300000.0\n")
+    model = JPY_BUDGET.replace("role = \"central\"", "role = \"central\"").replace("[network]", micro + "[network]")
+    (tmp_path / "cmp.toml").write_text(model, encoding="utf-8")
+    result = CliRunner().invoke(main, ["compare", "--model", str(tmp_path / "cmp.toml"), "--threads", "1",
+                                       "--time-limit", "20", "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "out" / "compare.csv").set_index("variant")
+    assert table.loc["hybrid", "objective"] <= table.loc["micro_only", "objective"]
+    assert table.loc["hybrid", "objective"] == pytest.approx(305_340_518_034, rel=1e-6)
+    assert json.loads((tmp_path / "out" / "value.json").read_text())["decision"]["winner"] == "hybrid"
+
+
+def test_a_gap_of_zero_is_a_gap():
+    from types import SimpleNamespace
+
+    from planner.studies.compare import _gap
+
+    assert _gap(SimpleNamespace(run=SimpleNamespace(report=SimpleNamespace(mip_gap=0.0)))) == 0.0
+    assert _gap(SimpleNamespace(run=SimpleNamespace(report=SimpleNamespace(mip_gap=None)))) == np.inf

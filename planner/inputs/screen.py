@@ -15,7 +15,7 @@ import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, amount_text, telling_digits, truncated
 from planner.inputs.config import MAX_NUMBER
-from planner.problem import Problem
+from planner.problem import Problem, capex_excess
 
 logger = logging.getLogger(__name__)
 
@@ -498,8 +498,10 @@ def check_capex_budget(problem: Problem) -> None:
         of_type = problem.option_type == k
         further = int(problem.type_min_count[k]) - int(np.count_nonzero(of_type & problem.forced))
         least += float(np.sort(spend[of_type & ~problem.forced])[:max(further, 0)].sum())
-    if least > problem.capex_budget * (1 + 1e-9):
+    if capex_excess(least, problem.capex_budget) > 0:
+        digits = telling_digits(least, problem.capex_budget)
         raise InfeasibleError(
             f"the facility types' min_count (with the forced and existing sites) needs capex of at least "
-            f"{least:,.6g} but network.capex_budget is {problem.capex_budget:,.6g}; raise the budget or lower min_count"
+            f"{least:,.{digits}g} but network.capex_budget is {problem.capex_budget:,.{digits}g}; raise the budget or "
+            "lower min_count"
         )

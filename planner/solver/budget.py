@@ -4,17 +4,19 @@ The budget row :math:`\sum_o (\text{capex}_o y_o + \text{capex\_per\_module}_o m
 within its feasibility tolerance, which it applies to its scaled model: with capex in JPY (a budget of
 4.8e12) it returned a network 1,000,000 JPY over the budget, 47 % cheaper than the best network within it,
 called optimal. Capex of whole facilities and modules is exact arithmetic, so any excess beyond float
-rounding (``ROUNDING``, relative) is a network the user cannot afford.
+rounding (:func:`planner.problem.capex_excess`) is a network the user cannot afford.
 
 :func:`kept_within_budget` checks the network a solve returns; where it is over, the problem is solved again
-with the budget lowered by ``MARGIN`` × the excess (so that HiGHS's tolerance no longer reaches the budget), at
+with the budget lowered by ``MARGIN`` × the excess, and × HiGHS's tolerance on the row at least (so that the
+tolerance no longer reaches the budget; never below what the forced sites spend: :func:`lowered_budget`), at
 most ``RETRIES`` times, each with what is left of the time limit (at least ``RETRY_SHARE`` of it:
 :func:`retry_options`). A network whose capex lies in the band left out, within that
 margin below the budget, may be missed: the report keeps the bound of the first solve (valid for the user's
 budget: the tolerance only widens the feasible set), so the gap says what the band may cost, and the status is
 ``optimal`` or ``gap_limit`` only where that gap is within the tolerance, else ``limit`` (its termination says
 why). It cannot tell an empty band (capex in steps of 1e11 leave no network within 1e5 below a budget) from
-one that holds a better network.
+one that holds a better network. Where no network is found below the lowered budget, the error says so
+(the user's budget is not infeasible: its networks lie in the band).
 
 The studies' extensive forms (``--scenarios``: first stage plus each scenario's recourse modules;
 ``--periods``: each decision node's network) hold the same row once per scenario or node: their excess is
@@ -27,20 +29,20 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
-from planner.errors import SolverError
+from planner.errors import InfeasibleError, SolverError
 from planner.model.solution import Solution
-from planner.problem import Problem
+from planner.problem import Problem, budget_row_scale, capex_excess
 from planner.solver.heuristic import capex_spend
 from planner.solver.outcome import SolveReport, SolverOptions, Status, closed_status, relative_gap
 
 logger = logging.getLogger(__name__)
 
-ROUNDING = 1e-9  # relative to the budget: an excess up to this is float rounding
-MARGIN = 2.0  # the budget is lowered by this many times the excess
+MARGIN = 2.0  # the budget is lowered by this many times the excess, and by this many times HiGHS's tolerance at least
+HIGHS_TOLERANCE = 1e-6  # HiGHS's mip_feasibility_tolerance, of the budget row divided by the budget
 RETRIES = 2
 RETRY_SHARE = 0.1  # of the time limit at least for each solve again within the budget
 
@@ -53,13 +55,24 @@ def excess(problem: Problem, solution: Solution) -> float:
 
 
 def excess_of_networks(problem: Problem, networks: Iterable[tuple[np.ndarray, np.ndarray]]) -> float:
-    """The largest excess over the budget of ``networks`` (each (open (O,), modules (O,))), 0 within it."""
-    budget = problem.capex_budget
-    if not np.isfinite(budget):
-        return 0.0
-    over = max((capex_spend(problem, np.asarray(opened) > 0.5, np.round(np.asarray(modules, dtype=float)))
-                for opened, modules in networks), default=budget) - budget
-    return over if over > ROUNDING * max(abs(budget), 1.0) else 0.0
+    """The largest excess over the budget of ``networks`` (each (open (O,), modules (O,))), 0 within it
+    (:func:`planner.problem.capex_excess`)."""
+    return max((capex_excess(capex_spend(problem, np.asarray(opened) > 0.5, np.round(np.asarray(modules, float))),
+                             problem.capex_budget) for opened, modules in networks), default=0.0)
+
+
+def least_spend(problem: Problem) -> float:
+    """The capex every network spends: the forced (and existing) options at their fewest modules."""
+    forced = problem.forced
+    return float((problem.capex[forced] + problem.capex_per_module[forced] * problem.min_modules[forced]).sum())
+
+
+def lowered_budget(problem: Problem, budget: float, over: float, floor: float) -> float:
+    """``budget`` lowered below HiGHS's reach of a network ``over`` it: by ``MARGIN`` × the excess and × HiGHS's
+    tolerance on the row (divided by the user's budget), at least (an excess of 5,000 on 4.47e12 lowered by
+    10,000 left the same network within the tolerance); never below ``floor``, what every answer spends."""
+    lowering = MARGIN * max(over, HIGHS_TOLERANCE * budget_row_scale(problem))
+    return max(budget - lowering, floor)
 
 
 def retry_options(options: SolverOptions, started: float) -> SolverOptions:
@@ -73,26 +86,31 @@ def retry_options(options: SolverOptions, started: float) -> SolverOptions:
 
 def kept_within_budget(problem: Problem, over: Callable[[Answer], float],
                        solve: Callable[[float], tuple[SolveReport, Answer]],
-                       first: tuple[SolveReport, Answer]) -> tuple[SolveReport, Answer]:
+                       first: tuple[SolveReport, Answer], floor: float | None = None) -> tuple[SolveReport, Answer]:
     """``first`` (a report and answer of ``problem``, or of a study of it), or, where ``over`` (its excess over
-    ``problem.capex_budget``) is positive, the answer of ``solve`` (given a lowered budget: see the module),
-    with the first solve's bound."""
+    ``problem.capex_budget``) is positive, the answer of ``solve`` (given a lowered budget, never below
+    ``floor``, the capex every answer spends: by default the forced sites'; see the module), with the first
+    solve's bound."""
     report, answer = first
     excess_now = over(answer)
     if excess_now == 0.0:
         return first
+    floor = least_spend(problem) if floor is None else floor
     bound, budget = report.best_bound, problem.capex_budget
     for _ in range(RETRIES):
+        budget = lowered_budget(problem, budget, excess_now, floor)
         logger.warning("the network HiGHS returned spends %.6g %s over the capex budget (%.10g), within its "
                        "feasibility tolerance; solving again with the budget %.6g lower (a network within that of "
                        "the budget may be missed: the gap says what it may cost)", excess_now, problem.currency,
-                       problem.capex_budget, MARGIN * excess_now)
-        budget -= MARGIN * excess_now
-        report, answer = solve(budget)
+                       problem.capex_budget, problem.capex_budget - budget)
+        try:
+            report, answer = solve(budget)
+        except InfeasibleError:
+            raise over_budget_error(problem, excess_now, problem.capex_budget - budget) from None
         excess_now = over(answer)
         if excess_now == 0.0:
             return _with_first_bound(report, bound), answer
-    raise_over_budget(problem, excess_now)
+    raise over_budget_error(problem, excess_now, problem.capex_budget - budget)
 
 
 def _with_first_bound(report: SolveReport, bound: float | None) -> SolveReport:
@@ -108,7 +126,9 @@ def _with_first_bound(report: SolveReport, bound: float | None) -> SolveReport:
     return dataclasses.replace(report, best_bound=bound, mip_gap=gap, status=status, termination=termination)
 
 
-def raise_over_budget(problem: Problem, over: float) -> NoReturn:
-    raise SolverError(f"no network within the capex budget ({problem.capex_budget:.10g} {problem.currency}) was "
-                      f"found: HiGHS's networks stay {over:.6g} over it within its feasibility "
-                      "tolerance; state the capex and the budget in a larger currency unit")
+def over_budget_error(problem: Problem, over: float, lowered_by: float) -> SolverError:
+    """Where no network within the budget is found (see the module)."""
+    return SolverError(f"no network within the capex budget ({problem.capex_budget:.15g} {problem.currency}) was "
+                      f"found: HiGHS's networks are {over:.6g} over it, within its feasibility tolerance, and none "
+                      f"spends {lowered_by:.6g} less; raise network.capex_budget by {over:.6g} or more, or lower it "
+                      "to a network's capex")

@@ -155,13 +155,14 @@ def solve(
     try:
         if factor == 1.0:
             first = _solve_routes(problem, options, start, index, timing)
-            return _kept_within_budget(problem, options, started, timing, first)
+            return _kept_within_budget(problem, options, started, timing, start, first)
         logger.info("demands below 1 unit: solved in units %g times smaller (HiGHS's tolerances are absolute)",
                     factor)
         unmet_limit_need(problem, index or ModelIndex.from_problem(problem))  # its message in the user's units
         solved = in_unit(problem, factor)
-        first = _solve_routes(solved, options, solution_in_unit(start, factor), None, timing)
-        report, solution = _kept_within_budget(solved, options, started, timing, first)
+        scaled_start = solution_in_unit(start, factor)
+        first = _solve_routes(solved, options, scaled_start, None, timing)
+        report, solution = _kept_within_budget(solved, options, started, timing, scaled_start, first)
         return report, solution_in_unit(solution, 1 / factor)
     except UnexplainedInfeasibleError as error:
         if not explain:
@@ -169,12 +170,15 @@ def solve(
         raise explain_infeasibility(solved, options, error) from None  # its messages hold counts, shares, CO2
 
 
-def _kept_within_budget(problem: Problem, options: SolverOptions, started: float, timing,
+def _kept_within_budget(problem: Problem, options: SolverOptions, started: float, timing, start: Solution | None,
                         first: tuple[SolveReport, Solution]) -> tuple[SolveReport, Solution]:
-    """:func:`planner.solver.budget.kept_within_budget` with :func:`_solve_routes` solving again."""
+    """:func:`planner.solver.budget.kept_within_budget` with :func:`_solve_routes` solving again, from ``start``
+    where it keeps within the lowered budget (a compare hybrid started from a rival's network had ended dearer
+    than it without)."""
     def solve_again(budget: float) -> tuple[SolveReport, Solution]:
         lowered = dataclasses.replace(problem, capex_budget=budget)
-        return _solve_routes(lowered, retry_options(options, started), None, None, timing)
+        kept = start if start is not None and excess(lowered, start) == 0.0 else None
+        return _solve_routes(lowered, retry_options(options, started), kept, None, timing)
 
     return kept_within_budget(problem, lambda solution: excess(problem, solution), solve_again, first)
 

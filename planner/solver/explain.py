@@ -257,9 +257,11 @@ def explain_budget(problem: Problem, options: SolverOptions, error: InfeasibleEr
         return error
     proven = "" if report.status is Status.OPTIMAL else f" (a bound: the solve stopped at '{report.status.value}')"
     needs, fixes = _capex_drivers(problem)
+    digits = telling_digits(least, budget)  # 4.80247e+12 against 4.80247e+12 had read as the same
     return InfeasibleError(
         f"the network is infeasible: every network that {' and '.join(needs)} needs a capex of at "
-        f"least {least:,.6g} {problem.currency}{proven}, but network.capex_budget is {budget:,.6g}; raise the "
+        f"least {least:,.{digits}g} {problem.currency}{proven}, but network.capex_budget is {budget:,.{digits}g}; "
+        "raise the "
         f"budget, lower capex or capex_per_module{''.join(', ' + fix for fix in fixes[:-1])}"
         f"{', or ' + fixes[-1] if fixes else ''}")
 

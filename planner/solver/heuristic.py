@@ -30,7 +30,7 @@ from planner.model.arrays import (
 )
 from planner.model.index import ModelIndex
 from planner.model.solution import SHARE_ZERO, Solution, setup_paid
-from planner.problem import Problem, restrict_options
+from planner.problem import CAPEX_ROUNDING, Problem, capex_excess, restrict_options
 from planner.solver.highs import flow_lp_highs, new_highs, optimal_lp_solution, pass_model, run_highs, solve_lp
 from planner.solver.lagrangian import _Relaxation
 from planner.solver.outcome import SolverOptions
@@ -152,9 +152,9 @@ def capex_spend(problem: Problem, is_open: np.ndarray, modules: np.ndarray) -> f
 
 
 def within_budget(problem: Problem, is_open: np.ndarray, modules: np.ndarray) -> bool:
-    """The open options with their module counts keep within ``capex_budget`` (to a relative 1e-9)."""
-    budget = problem.capex_budget
-    return not np.isfinite(budget) or capex_spend(problem, is_open, modules) <= budget * (1 + 1e-9)
+    """The open options with their module counts keep within ``capex_budget`` (to float rounding:
+    :func:`planner.problem.capex_excess`)."""
+    return capex_excess(capex_spend(problem, is_open, modules), problem.capex_budget) == 0.0
 
 
 def affordable_modules(problem: Problem, is_open: np.ndarray, modules: np.ndarray) -> np.ndarray | None:
@@ -170,7 +170,7 @@ def affordable_modules(problem: Problem, is_open: np.ndarray, modules: np.ndarra
                     int(np.ceil(excess / problem.capex_per_module[option] - 1e-12)))
         modules[option] -= fewer
         excess -= fewer * problem.capex_per_module[option]
-        if excess <= 1e-9 * problem.capex_budget:
+        if excess <= CAPEX_ROUNDING * problem.capex_budget:
             return modules
     return None
 
@@ -179,7 +179,7 @@ def trimmed_to_budget(problem: Problem, opened: np.ndarray, option_value: np.nda
     """``opened`` with free options closed, highest ``option_value`` first, until the capex of the rest
     at their fewest modules fits the budget."""
     spend = np.where(opened, problem.capex + problem.capex_per_module * problem.min_modules, 0.0)
-    excess = float(spend.sum()) - problem.capex_budget * (1 + 1e-9)
+    excess = float(spend.sum()) - problem.capex_budget * (1 + CAPEX_ROUNDING)
     if not np.isfinite(problem.capex_budget) or excess <= 0:
         return opened
     free = np.flatnonzero(opened & ~problem.forced)

@@ -446,18 +446,25 @@ def catch_up(plans: dict[str, Plan], configs: dict[str, ModelConfig], data: Data
         return
     left = options.time_limit_s * len(seconds) - sum(seconds.values())  # every variant solved, infeasible too
     behind = sorted((name for name, result in plans.items() if _above_gap(result, options)),
-                    key=lambda name: -(plans[name].run.report.mip_gap or np.inf))
+                    key=lambda name: -_gap(plans[name]))
     for name in behind:
         if left < MIN_CATCH_UP_S:
             break
         logger.info("compare: %s stopped at a %.2f%% gap; solving it again with %.0f s", name,
-                    100 * (plans[name].run.report.mip_gap or np.inf), left)
+                    100 * _gap(plans[name]), left)
         started = time.perf_counter()
         again = plan(configs[name], data, dataclasses.replace(options, time_limit_s=left),
                      start=plans[name].run.solution)
         left -= time.perf_counter() - started
-        if (again.run.report.mip_gap or np.inf) < (plans[name].run.report.mip_gap or np.inf):
+        if _gap(again) < _gap(plans[name]):
             plans[name] = again
+
+
+def _gap(result: Plan) -> float:
+    """The plan's gap, infinite where it has none (a gap of 0.0 had been taken for none: a hybrid solved again
+    to 0.0 was dropped for the one it replaced)."""
+    gap = result.run.report.mip_gap
+    return np.inf if gap is None else gap
 
 
 def _variant_plan(name: str, config: ModelConfig, data: DataOptions, options: SolverOptions,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,11 @@ from planner.model.solution import Solution
 from planner.pipeline import Run, Timing
 from planner.problem import Problem
 from planner.results import ResultTables
+from planner.solver.budget import excess, kept_within_budget, retry_options
 from planner.solver.explain import explain_demand_cells
+from planner.solver.heuristic import capex_spend
 from planner.solver.highs import solve_model
-from planner.solver.outcome import SolverOptions
+from planner.solver.outcome import SolveReport, SolverOptions
 from planner.studies.stochastic.analysis import StochasticAnalysis, analyse
 from planner.studies.stochastic.problem import StochasticProblem, stochastic_problem
 from planner.studies.stochastic.results import FirstStage
@@ -103,33 +106,48 @@ class StochasticPlan:
 
 def expected_view(sp: StochasticProblem, first: FirstStage, options: SolverOptions, timing: Timing) -> Run:
     """The first-stage network serving the expected demand (deterministic model, network fixed;
-    if its modules cannot serve demand that must be served, modules may be added)."""
+    if its modules cannot serve demand that must be served, modules may be added, within the capex budget
+    beyond HiGHS's tolerance: :mod:`planner.solver.budget`)."""
     problem = sp.problem
     index = ModelIndex.from_problem(problem)
+    started = time.perf_counter()
+    try:
+        report, solution = _view_solve(problem, index, first, options, add_modules=False)
+    except (InfeasibleError, InfeasibleConstraintException):  # the latter: a row with every variable fixed
+        def solve(budget: float, options: SolverOptions) -> tuple[SolveReport, Solution]:
+            return _view_solve(dataclasses.replace(problem, capex_budget=budget), index, first, options, True)
+
+        try:
+            report, solution = kept_within_budget(
+                problem, lambda solution: excess(problem, solution),
+                lambda budget: solve(budget, retry_options(options, started)), solve(problem.capex_budget, options),
+                capex_spend(problem, first.open > 0, first.modules))
+        except (InfeasibleError, InfeasibleConstraintException):
+            raise InfeasibleError("the first-stage network cannot serve the expected demand that must be served, "
+                                  "even with every module its sites can take") from None
+    tables = ResultTables.from_solution(problem, index, solution)
+    audit_report = audit(problem, tables, report.objective)
+    if not audit_report.passed:
+        raise SolverError(f"the expected-demand view failed the independent audit ({', '.join(audit_report.failures)})")
+    return Run(problem, index, solution, tables, report, audit_report, timing)
+
+
+def _view_solve(problem, index: ModelIndex, first: FirstStage, options: SolverOptions, add_modules: bool
+                ) -> tuple[SolveReport, Solution]:
+    """:func:`expected_view`'s solve: the network of ``first`` fixed, its modules too unless ``add_modules``
+    (then at least ``first``'s)."""
     model = build_model(problem, index)
     for o in range(problem.n_options):
         model.open[o].fix(int(first.open[o]))
     for z, (o, p) in enumerate(zip(index.setup_option.tolist(), index.setup_product.tolist(), strict=True)):
         model.setup[z].fix(int(first.setup[o, p]))
     for o in index.modular_options.tolist():
-        model.modules[o].fix(int(first.modules[o]))
-    try:
-        report = solve_model(model, options)
-    except (InfeasibleError, InfeasibleConstraintException):  # the latter: a row with every variable fixed
-        for o in index.modular_options.tolist():
-            model.modules[o].unfix()
+        if add_modules:
             model.modules[o].setlb(int(first.modules[o]))
-        try:
-            report = solve_model(model, options)
-        except (InfeasibleError, InfeasibleConstraintException):
-            raise InfeasibleError("the first-stage network cannot serve the expected demand that must be served, "
-                                  "even with every module its sites can take") from None
-    solution = Solution.from_model(model, problem, index)
-    tables = ResultTables.from_solution(problem, index, solution)
-    audit_report = audit(problem, tables, report.objective)
-    if not audit_report.passed:
-        raise SolverError(f"the expected-demand view failed the independent audit ({', '.join(audit_report.failures)})")
-    return Run(problem, index, solution, tables, report, audit_report, timing)
+        else:
+            model.modules[o].fix(int(first.modules[o]))
+    report = solve_model(model, options)
+    return report, Solution.from_model(model, problem, index)
 
 
 def scenario_problem(config, data_options, spec: int | Path, seed: int = 0, timing: Timing | None = None):
