@@ -537,3 +537,13 @@ def test_a_sweep_whose_every_scenario_fails_on_the_files_exits_2_with_the_error(
                                        "--od-matrix", str(od), "--out", str(tmp_path / "sw"), "--quiet"])
     assert result.exit_code == 2, result.output
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {od}: OD matrix lacks 1 site->region pairs")
+
+
+def test_a_missing_demand_column_is_not_first_announced_as_read(tmp_path):
+    """A user's file with --demand-column naming no column: a warning said "demand from column 'units'",
+    then the error said column 'units' was not found."""
+    write_instance(tmp_path)
+    (tmp_path / "stores.csv").write_text("store_id,lon,lat,sales\nA,10,50,5\nB,11,51,6\n", encoding="utf-8")
+    result = run_solve(tmp_path, str(tmp_path / "stores.csv"), "--demand-column", "units")
+    assert result.exit_code == 2 and "column 'units' not found" in result.stderr
+    assert "from column 'units'" not in result.stderr

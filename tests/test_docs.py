@@ -159,3 +159,25 @@ def test_data_readme_mentions_every_data_file():
     assert files, "data/ holds no data file"
     missing = [name for name in files if f"`{name}`" not in text]
     assert not missing, f"data/README.md does not mention {missing}; add each with its source and licence"
+
+
+def test_the_readme_bench_example_runs_from_a_clone(monkeypatch):
+    """The README's `planner bench` example named ../shared, outside the repository: it failed on a fresh
+    clone ("file not found"). It reads data/benchmarks now, and every instance matches its published optimum."""
+    import json
+    import shlex
+
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    readme = (CHECKOUT / "README.md").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if line.startswith("planner bench cap "))
+    words = shlex.split(command)[1:]
+    monkeypatch.chdir(CHECKOUT)
+    files = [str(path.relative_to(CHECKOUT)) for word in words if "*" in word for path in sorted(CHECKOUT.glob(word))]
+    arguments = [word for word in words if "*" not in word]
+    result = CliRunner().invoke(main, [*arguments[:2], *files, *arguments[2:], "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 4 and all(line["match"] and line["status"] == "optimal" for line in lines)

@@ -306,7 +306,7 @@ def test_supply_layers_render_with_popups_in_headless_chromium(supplied, tmp_pat
     from tests.test_interactive_map import CHROMIUM, PROBE_HEAD, _chromium, _console_errors
 
     if not CHROMIUM.exists():
-        pytest.skip("needs /usr/bin/chromium (apt-get install chromium)")
+        pytest.skip("needs Chromium on the PATH (apt-get install chromium)")
     text = (supplied / "map.html").read_text(encoding="utf-8")
     page = tmp_path / "probe.html"
     page.write_text(text.replace("<head>", "<head>" + PROBE_HEAD, 1).replace("</body>", SUPPLY_PROBE + "</body>"),

@@ -315,7 +315,6 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
     if numbered and source.id_column is None:
         _warn_numbered_by_row(frame, source, {base_column, *product_columns})
     columns = {"id": None if numbered else id_column, "demand": base_column if needs_base else None}
-    note_columns_taken(source, columns)
     demand_columns = ([base_column] if needs_base else []) + product_columns
     owners = {p.demand_column: dotted_key("products", name, "demand_column")
               for name, p in config.products.items() if p.demand_column}
@@ -328,6 +327,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
             fix = ("the base demand column, regions.demand_column or --demand-column, which the candidate rules "
                    "read: name a column of the file, or leave it out to rank by the products' total demand")
         require_columns(frame, [column], source.path, fix)
+    note_columns_taken(source, columns)  # after the checks: it had said "demand from column 'units'" of none
     if numbered:
         frame = frame.assign(**{ROW_NUMBER_ID: (frame.index + 1).astype(str)})
     frame = check_regions(frame, source.path, id_column, demand_columns, source.demand_point_columns)
