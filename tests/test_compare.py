@@ -729,3 +729,19 @@ def test_a_wrong_scheduler_address_is_refused_before_the_variants_are_solved(tmp
     assert result.exit_code == 2 and "--scheduler garbage: not a scheduler address" in result.stderr
     _check_scheduler("synchronous")
     _check_scheduler(None)
+
+
+def test_a_saving_over_a_network_of_nothing_says_so():
+    """Central-only opened nothing (all its cost unmet demand): "micro-only wins: 7.0–7.1 M USD/yr cheaper
+    than the best central-only network (proven)" read as if a central plant had been weighed."""
+    from planner.export.compare_report import decision_sentence
+    from planner.studies.compare import decide
+
+    rows = interval_rows([110.0, 90.0, 90.0], [100.0, 85.0, 85.0])
+    networks = {"central_only": frozenset(), "micro_only": frozenset({("a", "micro")}),
+                "hybrid": frozenset({("a", "micro")})}
+    decision = decide(rows, networks)
+    assert [s["builds_nothing"] for s in decision["savings"]] == [True, False]
+    sentence = decision_sentence(decision, "USD")
+    assert "cheaper than the best central-only network (proven), which builds nothing: no facility of its kind " \
+           "pays off" in sentence

@@ -98,7 +98,7 @@ def test_one_map_per_variant_all_of_one_size(written):
     # each map's title names the variant, its open facilities and its cost
     for name, plan in comparison.plans.items():
         counts = plan.run.tables.facility_counts(plan.run.problem.type_ids)
-        opened = ", ".join(f"{n} {t}" for t, n in counts.items() if n)
+        opened = ", ".join(f"{t} × {n}" for t, n in counts.items() if n)
         title = f"{name}: {opened} · {plan.run.report.objective:,.0f} USD/yr"
         assert f"<figcaption>{html.escape(title)}</figcaption>" in page
 

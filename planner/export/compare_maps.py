@@ -38,11 +38,11 @@ class NetworkMaps:
 
 
 def variant_title(name: str, comparison: Comparison, currency: str) -> str:
-    """``hybrid: 1 plant, 12 micro · 3,456,789 USD/yr`` — the variant, its open facilities by type
-    and its cost."""
+    """``hybrid: plant × 1, micro × 12 · 3,456,789 USD/yr`` — the variant, its open facilities by type (the
+    type's id: "2 microfactory" had read as bad English) and its cost."""
     run = comparison.plans[name].run
     counts = run.tables.facility_counts(run.problem.type_ids)
-    opened = ", ".join(f"{count:,} {type_id}" for type_id, count in counts.items() if count) or "no facility open"
+    opened = ", ".join(f"{type_id} × {count:,}" for type_id, count in counts.items() if count) or "no facility open"
     objective = run.report.objective
     solved = objective is not None and np.isfinite(objective)
     cost = f"{amount_text(objective)} {currency}/yr" if solved else "no solution"

@@ -207,6 +207,8 @@ def decision_sentence(decision: dict | None, currency: str) -> str:
             proven = " (proven)" if not parts else ""
             parts.append(f"{money_range(saving['at_least'], saving['at_most'], currency)} cheaper than {against}"
                          f"{proven}")
+        if saving.get("builds_nothing") and parts:  # a saving over "the best central-only network" of no plant
+            parts[-1] += ", which builds nothing: no facility of its kind pays off"
     no_such = f"no {' and no '.join(lost)} meets the model (see the note in compare.csv)" if lost else ""
     if decision["decided"]:
         if not parts:

@@ -422,24 +422,30 @@ def cost_to_serve_chart(cost, currency: str):
     return fig
 
 
-def _unmet_regions_section(regions: gpd.GeoDataFrame) -> str:
+def _unmet_regions_section(run: Run, regions: gpd.GeoDataFrame) -> str:
+    """The regions and products with the most unmet demand, one row per (region, product): the regions'
+    totals over products had read as 9 % of Chicago unserved where all its custom demand was."""
     heading = "<h2>Regions with the most unmet demand</h2>"
-    if "unmet" not in regions:
+    pairs = run.tables.regions
+    if "unmet" not in pairs:
         return heading + "<p>Not available.</p>"
-    unmet = regions[pd.to_numeric(regions["unmet"], errors="coerce").fillna(0) > 0]
+    unmet = pairs[pd.to_numeric(pairs["unmet"], errors="coerce").fillna(0) > 0]
     if unmet.empty:
         return heading + "<p>All demand is served.</p>"
-    top = unmet.sort_values("unmet", ascending=False).head(TOP_UNMET_REGIONS)
-    names = top["region_name"] if "region_name" in top else top["region_id"]
+    top = unmet.sort_values("unmet", ascending=False, kind="stable").head(TOP_UNMET_REGIONS)
+    named = "region_name" in regions and "region_id" in regions
+    names = (regions.drop_duplicates("region_id").set_index("region_id")["region_name"].reindex(top["region_id"])
+             if named else top["region_id"])
     rows = [
-        [esc(rid), esc(name), num(d), num(u), pct(s)]
-        for rid, name, d, u, s in zip(
-            top["region_id"], names, top["demand"], top["unmet"], top["unmet_share"], strict=True
-        )
+        [esc(rid), esc(name), esc(product), num(d), num(u), pct(u / d if d > 0 else float("nan"))]
+        for rid, name, product, d, u in zip(top["region_id"], names, top["product"], top["demand"], top["unmet"],
+                                            strict=True)
     ]
-    note = f"<p>{len(unmet):,} regions have unmet demand; the {len(top)} largest:</p>"
-    return heading + note + html_table(["region", "name", "demand (units/yr)", "unmet (units/yr)", "unmet share"], rows,
-                                   text=(0, 1))
+    regions_short = unmet["region_id"].nunique()
+    note = (f"<p>{regions_short:,} regions have unmet demand ({len(unmet):,} region and product pairs); the "
+            f"{len(top)} largest, by product:</p>")
+    return heading + note + html_table(["region", "name", "product", "demand (units/yr)", "unmet (units/yr)",
+                                        "unmet share of the product's demand"], rows, text=(0, 1, 2))
 
 
 def _assumption_section(run: Run) -> str:
@@ -713,7 +719,7 @@ def report_html(
         _demand_section(summary),
         _service_section(summary),
         _cost_to_serve_section(regions, problem.currency) if not kind else "",
-        _unmet_regions_section(regions),
+        _unmet_regions_section(run, regions),
         _assumption_section(run),
         _solver_section(summary),
         _warnings_section(summary),
@@ -746,4 +752,4 @@ def write_report(
     """
     page = report_html(run, regions, sites, flows, summary, map_png=map_png, extra_sections=extra_sections)
     Path(path).write_text(page, encoding="utf-8")
-    logger.info("wrote %s (%.0f kB)", path, len(page.encode("utf-8")) / 1000)
+    logger.info("wrote %s (%.0f kB)", Path(path).name, len(page.encode("utf-8")) / 1000)

@@ -214,7 +214,8 @@ def decide(rows: pd.DataFrame, networks: dict[str, frozenset] | None = None) -> 
     best are the same network (``networks``: each variant's open (site, type) options; flagged
     ``same_network``: there is nothing left to decide between them whatever the gaps); when an interval
     spans zero otherwise, the winner is not decided at these gaps. A network all of whose variants are
-    infeasible (no ``objective``) is lost to the winner whatever the gaps (flagged ``infeasible``)."""
+    infeasible (no ``objective``) is lost to the winner whatever the gaps (flagged ``infeasible``); one whose
+    best network opens no facility is flagged ``builds_nothing`` (its cost is unmet demand only)."""
     solved = _solved(rows)
     if solved.empty:
         return {"winner": None, "decided": False, "savings": []}
@@ -238,7 +239,8 @@ def decide(rows: pd.DataFrame, networks: dict[str, frozenset] | None = None) -> 
             tie = None not in ends and max(abs(end) for end in ends) <= tolerance
             rival = str(other.loc[other["objective"].idxmin(), "variant"]) if other["objective"].notna().any() else None
             same = rival in networks and networks.get(winner) == networks[rival]
-            savings.append({"against": group, **saving, "tie": tie, "same_network": same, "infeasible": False})
+            savings.append({"against": group, **saving, "tie": tie, "same_network": same, "infeasible": False,
+                            "builds_nothing": rival in networks and not networks[rival]})
     savings += lost
     decided = bool(savings) and all(s["tie"] or s["same_network"] or s["infeasible"]
                                     or (s["at_least"] is not None and s["at_least"] > 0) for s in savings)

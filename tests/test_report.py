@@ -1,0 +1,24 @@
+"""report.html's sections read alone."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def test_the_unmet_table_is_by_product_not_summed_over_products():
+    """Cook's custom demand all unmet and its standard demand all served had read "Cook 58,031 / 5,276 /
+    9.1 %" (the products summed): a board read 9 % of Chicago unserved."""
+    from types import SimpleNamespace
+
+    import geopandas as gpd
+
+    from planner.export.report import _unmet_regions_section
+
+    pairs = pd.DataFrame({"region_id": ["17031", "17031", "06037"], "product": ["custom", "standard", "custom"],
+                          "demand": [5276.0, 52755.0, 100.0], "served": [0.0, 52755.0, 60.0],
+                          "unmet": [5276.0, 0.0, 40.0]})
+    regions = gpd.GeoDataFrame({"region_id": ["17031", "06037"], "region_name": ["Cook", "Los Angeles"]})
+    page = _unmet_regions_section(SimpleNamespace(tables=SimpleNamespace(regions=pairs)), regions)
+    assert "<td>17031</td><td>Cook</td><td>custom</td>" in page.replace(" class='text'", "")
+    assert "100.0 %" in page and "40.0 %" in page and "9.1 %" not in page
+    assert "2 regions have unmet demand (2 region and product pairs)" in page
