@@ -430,8 +430,7 @@ def data_options(command, regions_as_option: bool = False):
                 "model_path",
                 type=click.Path(path_type=str),
                 default=str(DEFAULT_MODEL),
-                show_default="models/hybrid.toml",
-                help="Model file (TOML).",
+                help="Model file (TOML).  [default: models/hybrid.toml]",  # click's own wraps a text in ()
             ),
             click.option("--id-column", help="Region id column (default: regions.id_column of the model)."),
             click.option("--demand-column", help="Base demand column (default: regions.demand_column)."),
@@ -1325,8 +1324,9 @@ def pareto_command(data, model_path, points, out, time_limit, mip_gap, threads, 
     click.echo(f"written     {out_dir}")
 
 
-def _alternative_line(row) -> str:
-    """One network of ``planner alternatives``: cost, distance, the real status and gap of its solves, changes."""
+def _alternative_line(row, names: dict[str, str] | None = None) -> str:
+    """One network of ``planner alternatives``: cost, distance, the real status and gap of its solves, changes
+    (sites named by ``names``, site id → name, where given)."""
     from planner.solver.outcome import gap_text
     from planner.studies.mga import site_list_text
 
@@ -1335,8 +1335,8 @@ def _alternative_line(row) -> str:
     solves = f"{row.status}, gap {gap_text(row.mip_gap)}"
     if row.alternative:
         solves = f"diversity {row.diversity_status}, gap {gap_text(row.diversity_gap)}; cost {solves}"
-    changes = (f"opened [{site_list_text(row.sites_opened)}] closed [{site_list_text(row.sites_closed)}] "
-               f"retyped [{site_list_text(row.sites_retyped)}]")
+    changes = (f"opened [{site_list_text(row.sites_opened, names)}] closed [{site_list_text(row.sites_closed, names)}] "
+               f"retyped [{site_list_text(row.sites_retyped, names)}]")
     differ = int(row.distance_to_optimum)
     return (f"{name:14} cost {_amount(row.audited_cost)} ({row.above_optimum_pct:+.2f}%), {differ} "
             f"option{'s differ' if differ != 1 else ' differs'} ({solves})" + ("" if row.alternative == 0 else
@@ -1386,8 +1386,12 @@ def alternatives_command(data, model_path, slack, count, out, time_limit, mip_ga
     result, _ = _reserve_plan_write(out_dir, config, data, options,
                                     lambda: near_optimal_networks(config, data, options, slack, count),
                                     write_alternatives)
+    from planner.results import region_names
+
+    inputs = result.inputs  # the sites are the regions (no sites file): named as the regions are
+    names = region_names(inputs.regions) if inputs is not None and inputs.sites_path is None else None
     for row in result.table.itertuples(index=False):
-        click.echo(_alternative_line(row))
+        click.echo(_alternative_line(row, names))
     cheaper = _cheaper_than_the_first(result.table)
     if cheaper:
         click.echo(cheaper)

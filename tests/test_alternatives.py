@@ -184,6 +184,9 @@ def test_site_lists_round_trip_ids_with_separators():
     assert json.loads(site_list(entries)) == entries
     assert site_list_text(site_list(entries)) == 'P;Q (central_plant), x:y (micro), a "b" (plant)'
     assert site_list_text(site_list([["S", "micro", "plant"]])) == "S (micro>plant)"
+    # the console names the sites where they are the regions (bare county codes had been listed)
+    assert site_list_text(site_list([["04019", "micro"], ["X", "plant"]]), {"04019": "Pima", "X": "X"}) == \
+        "04019 Pima (micro), X (plant)"
 
 
 def test_the_console_line_names_a_first_network_not_proven_as_alternatives_png_does():

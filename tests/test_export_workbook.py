@@ -195,3 +195,15 @@ def test_the_inputs_sheet_says_none_where_there_is_no_budget_or_radius(solved):
     values = dict(zip(inputs["item"], inputs["value"], strict=False))
     assert values["capex budget"] == "none" and values["max facilities"] == "no limit"  # it was blank
     assert "inf" not in [str(value) for value in values.values()]
+
+
+def test_the_runs_warnings_have_their_sheet(solved, tmp_path):
+    """results.xlsx had no warnings (demand no site can reach was said in summary.json only); a run without
+    warnings has no such sheet (above)."""
+    from planner.export.workbook import warnings_sheet, write_workbook
+
+    sheet = warnings_sheet({"warnings": ["product 'custom': 1835 regions … stay unmet (87,727 units/yr)"]})
+    write_workbook(tmp_path / "w.xlsx", {"warnings": sheet}, "EUR")
+    cells = [row for row in openpyxl.load_workbook(tmp_path / "w.xlsx")["warnings"].iter_rows(values_only=True)]
+    assert cells == [("warning",), ("product 'custom': 1835 regions … stay unmet (87,727 units/yr)",)]
+    assert warnings_sheet({"warnings": []}).empty and warnings_sheet({}).empty

@@ -127,7 +127,7 @@ def check_output_dir(out: Path, in_place: bool = False) -> None:
         if foreign:
             raise InputError(
                 f"{out}: holds {truncated(foreign)}, which the planner did not write; nothing was changed; move "
-                "them out of the folder or choose another --out"
+                f"{'them' if len(foreign) > 1 else 'it'} out of the folder or choose another --out"
             )
         changed = changed_since_written(out)
         if changed:

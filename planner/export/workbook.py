@@ -269,7 +269,8 @@ def inputs_sheet(problem: Problem) -> pd.DataFrame:
 
 
 def solve_sheets(run: Run, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """The sheets of one solve: summary, sites, flows, inbound (only with suppliers), regions, costs, inputs."""
+    """The sheets of one solve: summary, sites, flows, inbound (only with suppliers), regions, costs, inputs,
+    coverage and warnings (where there are any)."""
     inbound = {} if run.tables.inbound is None else {"inbound": in_measure(run.tables.inbound, run.problem)}
     return {
         "summary": summary_sheet(summary),
@@ -281,7 +282,14 @@ def solve_sheets(run: Run, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:
                              (summary.get("units") or {}).get("costs", "currency/yr")),
         "inputs": inputs_sheet(run.problem),
         **({"coverage": coverage} if len(coverage := coverage_sheet(summary)) else {}),
+        **({"warnings": warnings} if len(warnings := warnings_sheet(summary)) else {}),
     }
+
+
+def warnings_sheet(summary: dict[str, Any]) -> pd.DataFrame:
+    """summary.json's warnings, one per row (the workbook a board reads had none: 87,727 units/yr that no site
+    can reach were in summary.json only)."""
+    return pd.DataFrame({"warning": [str(text) for text in summary.get("warnings") or []]})
 
 
 def coverage_sheet(summary: dict[str, Any]) -> pd.DataFrame:

@@ -172,9 +172,16 @@ def site_list(entries: list[list[str]]) -> str:
     return json.dumps(entries, ensure_ascii=False)
 
 
-def site_list_text(text: str) -> str:
-    """The JSON of :func:`site_list` for people: 'A (plant), B (micro>plant)'."""
-    return ", ".join(f"{entry[0]} ({'>'.join(entry[1:])})" for entry in json.loads(text))
+def site_list_text(text: str, names: dict[str, str] | None = None) -> str:
+    """The JSON of :func:`site_list` for people: 'A (plant), B (micro>plant)'; with ``names`` (site id → name)
+    each named site reads '04019 Pima (micro)' (bare county codes had been listed)."""
+    names = names or {}
+
+    def site(site_id: str) -> str:
+        name = names.get(site_id)
+        return f"{site_id} {name}" if name and name != site_id else site_id
+
+    return ", ".join(f"{site(entry[0])} ({'>'.join(entry[1:])})" for entry in json.loads(text))
 
 
 def cost_budget(optimum: float, slack: float) -> float:
