@@ -221,9 +221,9 @@ def test_demand_too_large_for_the_solver_is_refused(tmp_path, default_model):
     table = east_africa_points(10).astype({"orders": float})
     table.loc[3, "orders"] = 1e300
     table.to_csv(tmp_path / "huge.csv", index=False)
-    _, problem = load(default_model, tmp_path / "huge.csv")
-    with pytest.raises(InputError, match=r"demand of 'standard' in region 'k3' is 1e\+298 units/yr, above 1e\+12"):
-        screen_problem(problem)
+    with pytest.raises(InputError, match=r"huge.csv: the demand of 'standard' in region 'k3', column 'orders' × "
+                                         r"products.standard.demand_rate 0.01, is 1e\+298 units/yr, above 1e\+12"):
+        load(default_model, tmp_path / "huge.csv")  # the file and its column named (the screening named the model)
     table.loc[3, "orders"] = 4.4e13
     table.to_csv(tmp_path / "gdp.csv", index=False)
     config = default_model.model_copy(deep=True)
@@ -235,9 +235,9 @@ def test_demand_too_large_for_the_solver_is_refused(tmp_path, default_model):
     table.to_csv(tmp_path / "large.csv", index=False)
     config = default_model.model_copy(deep=True)
     config.products["standard"].demand_rate = 100.0
-    _, problem = load(config, tmp_path / "large.csv")
-    with pytest.raises(InputError, match="demand of 'standard' in region 'k3' is 5e\\+13 units/yr"):
-        screen_problem(problem)
+    with pytest.raises(InputError, match="demand of 'standard' in region 'k3', column 'orders' × "
+                                         "products.standard.demand_rate 100, is 5e\\+13 units/yr"):
+        load(config, tmp_path / "large.csv")
 
 
 @pytest.mark.parametrize(
