@@ -53,6 +53,14 @@ def amount_text(value: float, whole: bool | None = None) -> str:
     return f"{value:.4g}" if value != 0 else "0"
 
 
+def significant_text(value: float, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits in plain decimals, never in scientific notation (a board read
+    "2.1e-05"): 0.000021, 0.01273, 30.18."""
+    import numpy as np
+
+    return np.format_float_positional(value, precision=digits, unique=False, fractional=False, trim="-")
+
+
 def shows_few_digits(text: str) -> bool:
     """Whether a figure written as ``text`` shows fewer than three significant digits ('0.1' for 0.08, '0.01'
     for 0.01273, '30' for 30.18): the report and compare.html then show it to four."""

@@ -249,7 +249,7 @@ def test_interval_in_millions_and_without_bounds():
     assert money_range(1.7736, 1.7736, "kEUR") == "1.774 kEUR/yr"  # a saving of 1.77 kEUR had read 2, 0.0018 read 0
     assert money_range(0.0018, 0.0019, "kEUR") == "0.0018–0.0019 kEUR/yr"
     assert money_range(-0.5, 2.3, "EUR") == "−0.5 to 2.3 EUR/yr"
-    assert money_range(-1e-5, 1e-5, "X") == "−1e-05 to 1e-05 X/yr"
+    assert money_range(-1e-5, 1e-5, "X") == "−0.00001 to 0.00001 X/yr"  # never in scientific notation
     from planner.export.compare_report import figure_text
 
     # a carbon price of 0.08 had read 0.1, a CO2 of 0.0043 t 0.0, a total cost of 30.18 read 30

@@ -250,7 +250,8 @@ def test_gpkg_has_inbound_and_supplier_layers(supplied):
 
 def test_workbook_has_the_inbound_sheet(supplied):
     book = openpyxl.load_workbook(supplied / "results.xlsx", read_only=True)
-    assert book.sheetnames == ["summary", "sites", "flows", "inbound", "regions", "costs", "inputs", "coverage"]
+    assert book.sheetnames == ["summary", "sites", "flows", "inbound", "regions", "costs", "inputs", "coverage",
+                               "warnings"]  # the run has warnings
     sheet = pd.read_excel(supplied / "results.xlsx", sheet_name="inbound")
     assert "quantity (material units/yr)" in sheet.columns and "distance_km" in sheet.columns
     assert any(re.fullmatch(r"material_cost \(\w+/yr\)", column) for column in sheet.columns)

@@ -80,6 +80,8 @@ def test_small_figures_keep_three_significant_digits_in_the_report_gaps_and_map_
 
     assert [num(0.01273, 2), num(0.012, 2), num(1.42), num(5), num(150.456, 2)] == \
         ["0.01273", "0.012", "1.42", "5", "150.46"]
+    # never in scientific notation on a board's page (2.1e-05 had been shown)
+    assert [num(2.1e-5), num(-3.25e-7, 2)] == ["0.000021", "-0.000000325"]
     assert [gap_text(3.25e-5), gap_text(0.0123), gap_text(0.0)] == ["0.0032%", "1.23%", "0.00%"]
     assert gap_text(1e-9) == "0.00%"  # the costs' rounding, not "1e-07%"
     assert [_edge_text(0.003186), _edge_text(12.345), _edge_text(0.0)] == ["0.003186", "12.35", "0.00"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from planner.errors import shows_few_digits
+from planner.errors import shows_few_digits, significant_text
 from planner.export.charts import img_tag, new_figure, plain_text, png_bytes, readable_axis
 from planner.export.compare_maps import draw_network_maps, variant_title
 from planner.export.folder import staged_folder
@@ -135,7 +135,7 @@ def number_text(value, unit: str | None = None) -> str:
         return f"{value:,.0f}".replace("-", "−")
     shown = f"{value:,.4f}".rstrip("0").rstrip(".")
     if float(shown) == 0 and value != 0:  # 1e-05 had read 0
-        shown = f"{value:.4g}"
+        shown = significant_text(value)
     return _minus(shown)
 
 
@@ -161,7 +161,7 @@ def money_range(low: float, high: float, currency: str) -> str:
                                   if largest >= divisor), (1.0, "", 0))
 
     def text(value: float) -> str:
-        shown = f"{value / scale:,.{digits}f}" if largest >= 100 else f"{value:.4g}"
+        shown = f"{value / scale:,.{digits}f}" if largest >= 100 else significant_text(value)
         return _minus(shown)
 
     if text(low) == text(high):
@@ -280,7 +280,7 @@ def figure_text(value, digits: int = 1) -> str:
     shown = f"{value:,.{digits if abs(value) < 100 else 0}f}"
     rounded = abs(value) < 100 <= abs(float(shown.replace(",", "")))  # 99.96 at 1 decimal had read 100.0
     if abs(value) < 100 and (rounded or shows_few_digits(shown)):
-        shown = f"{value:.4g}"
+        shown = significant_text(value)
     return _minus(shown)
 
 

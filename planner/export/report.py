@@ -29,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.errors import shows_few_digits
+from planner.errors import shows_few_digits, significant_text
 from planner.export.charts import (
     UNMET_COLOUR,
     bar_values,
@@ -91,7 +91,7 @@ def num(value: Any, digits: int = 0, unit: str = "") -> str:
     text = f"{value:,.{digits}f}"
     rounded = digits == 0 and value != round(value)  # 99.54 shown whole reads 100
     if value != 0 and abs(value) < 100 and (rounded or shows_few_digits(text)):
-        text = f"{value:.4g}"  # fewer than three significant digits shown: 0.01273 had read 0.01
+        text = significant_text(value)  # fewer than three significant digits shown: 0.01273 had read 0.01
     return esc(f"{text} {unit}" if unit else text)
 
 
