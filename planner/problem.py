@@ -74,6 +74,7 @@ class Supply:
     in_transport_cost: np.ndarray  # (B,) currency per unit of material
     in_co2_t: np.ndarray  # (B,) t CO2 per unit of material
     in_fixed_cost: np.ndarray  # (B,) currency/yr for the supply relationship (0 = none)
+    source: str = "the suppliers file"  # where the suppliers were read, for messages
 
     @property
     def n_inbound(self) -> int:

@@ -720,6 +720,7 @@ def check_magnitudes(config: ModelConfig, inputs: Inputs, problem: Problem) -> N
     check_penalty_terms(config, problem)
     check_fixed_terms(config, inputs, problem)
     check_arc_terms(config, inputs, problem)
+    check_purchase_terms(problem)
 
 
 def _od_cost_given(od: pd.DataFrame, site: str, region: str) -> bool:
@@ -771,6 +772,24 @@ def check_fixed_terms(config: ModelConfig, inputs: Inputs, problem: Problem) -> 
                 f"at site '{site}' (× its cost_multiplier in {inputs.sites_path}) the cost is {values[o]:.3g} "
                 f"{problem.currency}/yr, above {MAX_COST_TERM:.0e}", COST_FIX,
             )
+
+
+def check_purchase_terms(problem: Problem) -> None:
+    """A supplier's price × the material all the demand needs ≤ MAX_COST_TERM currency/yr; the error names the
+    suppliers file and the supplier (the screening had named the model: "bad: a cost term of 3e+18")."""
+    supply = problem.supply
+    if supply is None or not len(supply.supplier_ids):
+        return
+    material = problem.demand.sum(axis=0) @ supply.bom  # (M,) units of material/yr
+    quantity = material[supply.supplier_material]
+    terms = np.abs(supply.supplier_cost) * quantity
+    j = int(np.argmax(terms))
+    if terms[j] > MAX_COST_TERM:
+        raise InputError(
+            f"{supply.source}: column 'cost_per_unit' of supplier '{supply.supplier_ids[j]}': "
+            f"{supply.supplier_cost[j]:.6g} {problem.currency}/unit × the {quantity[j]:,.6g} units/yr of "
+            f"'{supply.material_ids[supply.supplier_material[j]]}' all the demand needs is {terms[j]:.3g} "
+            f"{problem.currency}/yr, above {MAX_COST_TERM:.0e} (too large for the solver); {COST_FIX}")
 
 
 def check_arc_terms(config: ModelConfig, inputs: Inputs, problem: Problem) -> None:

@@ -260,8 +260,8 @@ def check_material_supply(problem: Problem) -> None:
         m = int(short[0])
         raise InfeasibleError(
             f"material '{supply.material_ids[m]}': the demand that must be served needs {needed[m]:,.6g} units/yr "
-            f"of it but all its suppliers together can ship at most {available[m]:,.6g}; add suppliers or capacity, "
-            "or an unmet penalty")
+            f"of it but all its suppliers together can ship at most {available[m]:,.6g} (capacity_per_yr in "
+            f"{supply.source}); add suppliers or capacity, or an unmet penalty")
 
 
 def check_capacity_in_reach(problem: Problem) -> None:

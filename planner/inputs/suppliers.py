@@ -15,7 +15,9 @@ material, at road distance (great-circle × circuity), with the type's ``inbound
 
 from __future__ import annotations
 
+import difflib
 import logging
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -121,16 +123,14 @@ def build_supply(config: ModelConfig, suppliers: pd.DataFrame, option_type: np.n
         logger.warning("%s: no product lists materials, so the suppliers are not used", source)
         return None
     unused = sorted(set(suppliers["material"]) - set(materials))
-    if unused:
-        by_case = {material.casefold(): material for material in materials}
-        alike = [f"'{name}' for '{by_case[name.casefold()]}'" for name in unused if name.casefold() in by_case]
-        hint = f" (names are case-sensitive: {truncated(alike)}?)" if alike else ""
-        logger.warning("%s: suppliers of %s are not used: no product needs them%s", source, truncated(unused), hint)
-    suppliers = suppliers[suppliers["material"].isin(materials)].reset_index(drop=True)
-    missing = [m for m in materials if m not in set(suppliers["material"])]
-    _check_materials(config, materials, missing, sorted(set(suppliers["material"])))
+    offered = suppliers[suppliers["material"].isin(materials)].reset_index(drop=True)
+    missing = [m for m in materials if m not in set(offered["material"])]
+    _check_materials(config, materials, missing, sorted(set(offered["material"])))
     if missing:
-        logger.warning("%s: no supplier offers %s: products that need it cannot be made", source, truncated(missing))
+        raise _missing_material_error(config, suppliers, missing, source)
+    if unused:
+        logger.warning("%s: suppliers of %s are not used: no product needs them", source, truncated(unused))
+    suppliers = offered
     bom = np.array([[product.materials.get(m, 0.0) for m in materials] for product in config.products.values()])
     material = suppliers["material"].map({m: i for i, m in enumerate(materials)}).to_numpy(dtype=int)
     arcs = inbound_arcs(config, bom, material, option_type)
@@ -144,7 +144,46 @@ def build_supply(config: ModelConfig, suppliers: pd.DataFrame, option_type: np.n
         supplier_cost=suppliers["cost_per_unit"].to_numpy(dtype=float), supplier_lon=suppliers["lon"].to_numpy(),
         supplier_lat=suppliers["lat"].to_numpy(), in_supplier=supplier, in_option=option, in_distance_km=km,
         in_transport_cost=costs[:, 0] * km, in_co2_t=costs[:, 1] * km / KG_PER_T, in_fixed_cost=costs[:, 2],
+        source=str(source),
     )
+
+
+def _missing_material_error(config: ModelConfig, suppliers: pd.DataFrame, missing: list[str], source: Path
+                            ) -> InputError:
+    """A material products need that no row of the suppliers file offers: every product that needs it could
+    not be made (with an unmet penalty the run had built nothing, exit 0, after a warning). The row of a
+    look-alike name (another case, a zero-width or Cyrillic letter) is named with the name it may mean."""
+    material = missing[0]
+    product = next(p for p, c in config.products.items() if c.materials.get(material))
+    names = suppliers["material"].astype(str).tolist()
+    alike = next(((row, name) for row, name in enumerate(names) if _material_key(name) == _material_key(material)),
+                 None)
+    if alike is None:
+        close = difflib.get_close_matches(material, names, n=1, cutoff=0.8)
+        alike = (names.index(close[0]), close[0]) if close else None
+    if alike is not None:
+        row, name = alike
+        return InputError(f"{source}: column 'material' row {row + 1} ({_shown(name)}) is no material of the model; "
+                          f"'{material}' (products.{product}.materials) has no supplier: did you mean it? (names "
+                          "are case-sensitive)")
+    return InputError(f"{source}: no supplier offers {truncated([repr(name) for name in missing])}, which the "
+                      f"products need (products.{product}.materials.{material}): a product needing a material no one "
+                      "offers could not be made; add rows for each (column 'material'), or remove it from the "
+                      "products' materials")
+
+
+def _shown(name: str) -> str:
+    """``name`` quoted, with escapes where it holds what the eye cannot tell: a format character (zero-width
+    space) or letters of two scripts (a Cyrillic 'е' in 'steel')."""
+    scripts = {unicodedata.name(character, "?").split()[0] for character in name if character.isalpha()}
+    hidden = any(unicodedata.category(character) == "Cf" for character in name)
+    return ascii(name) if hidden or len(scripts) > 1 else repr(name)
+
+
+def _material_key(name: str) -> str:
+    """``name`` without format characters (zero-width spaces), compatibility-normalised and case-folded."""
+    shown = "".join(character for character in name if unicodedata.category(character) != "Cf")
+    return unicodedata.normalize("NFKC", shown).casefold().strip()
 
 
 def inbound_arcs(config: ModelConfig, bom: np.ndarray, supplier_material: np.ndarray, option_type: np.ndarray):
