@@ -333,3 +333,17 @@ def test_the_cost_to_serve_adds_up_to_the_objective_with_revenue_and_inbound_cos
     total = float((regions["cost_to_serve"] * regions["demand"]).sum())
     assert summary["costs"]["revenue"] < 0 and summary["costs"]["inbound"] > 0
     assert total == pytest.approx(summary["objective"], rel=1e-9)
+
+
+def test_summary_names_the_suppliers_file_the_model_names():
+    """summary.json's inputs.suppliers was null where the file came from the model's [suppliers] path."""
+    from planner.export.summary import solve_sources
+    from planner.inputs.config import read_model_config
+    from planner.inputs.prepare import DataOptions
+    from planner.solver.outcome import SolverOptions
+
+    config = read_model_config("models/local_premium.toml")
+    sources = solve_sources(config, DataOptions(), SolverOptions(), "regions.gpkg")
+    assert sources["suppliers"] == str(config.suppliers.path) and sources["suppliers"].endswith("suppliers_us.csv")
+    given = solve_sources(config, DataOptions(suppliers_path=Path("mine.csv")), SolverOptions(), "regions.gpkg")
+    assert given["suppliers"] == "mine.csv"

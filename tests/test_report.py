@@ -22,3 +22,18 @@ def test_the_unmet_table_is_by_product_not_summed_over_products():
     assert "<td>17031</td><td>Cook</td><td>custom</td>" in page.replace(" class='text'", "")
     assert "100.0 %" in page and "40.0 %" in page and "9.1 %" not in page
     assert "2 regions have unmet demand (2 region and product pairs)" in page
+
+
+def test_the_all_materials_row_adds_no_quantities_of_different_materials():
+    """t of steel + kg of glass + pieces of chips had been added into one "shipped" figure, and the mean inbound
+    distance weighted by that sum (2,059 km, driven by the kg)."""
+    from planner.export.report import _all_materials_row
+
+    frame = pd.DataFrame({"used": [1, 2], "available": [2, 3], "quantity": [3.0, 4000.0],
+                          "material_cost": [10.0, 20.0], "transport_cost": [1.0, 2.0], "relationship_cost": [0.0, 0.0],
+                          "carbon_cost": [0.0, 0.0], "mean_km": [100.0, 2100.0], "co2_t": [1.0, 2.0]},
+                         index=pd.Index(["steel_t", "chips"], name="material"))
+    row = _all_materials_row(frame, 3)
+    assert row[2] == row[7] == "– (units differ)" and row[3] == "30"
+    one = _all_materials_row(frame.iloc[:1], 1)
+    assert one[2] == "3" and one[7] == "100.0"

@@ -243,16 +243,26 @@ def _supply_section(run: Run, summary: dict) -> str:
         return ""
     currency = run.problem.currency
     rows = [_supply_row(esc(material), figures) for material, figures in frame.iterrows()]
-    total = frame.sum()
     shipped = run.tables.inbound.loc[run.tables.inbound["quantity"] > 0, "supplier_id"].nunique()
-    total["used"] = shipped
-    weighted = (frame["mean_km"].fillna(0.0) * frame["quantity"]).sum()
-    total["mean_km"] = weighted / total["quantity"] if total["quantity"] > 0 else np.nan
-    rows.append(_supply_row("<strong>all materials</strong>", total))
+    rows.append(_all_materials_row(frame, shipped))
     header = ["material", "suppliers used / available", "shipped (units/yr)", f"purchase ({currency}/yr)",
               f"transport ({currency}/yr)", f"relationships ({currency}/yr)", f"carbon ({currency}/yr)",
               "mean inbound distance (km)", "CO2 (t/yr)"]
     return "<h2>Inbound supply</h2>" + _supply_sentence(summary, currency) + html_table(header, rows)
+
+
+def _all_materials_row(frame: pd.DataFrame, shipped: int) -> list[str]:
+    """The total row of :func:`inbound_by_material`'s ``frame`` (``shipped``: suppliers that ship): of several
+    materials no quantity and no mean distance, whose units differ (t of steel + kg of glass + pieces had
+    been added, and the distance weighted by that sum)."""
+    total = frame.sum()
+    total["used"] = shipped
+    weighted = (frame["mean_km"].fillna(0.0) * frame["quantity"]).sum()
+    total["mean_km"] = weighted / total["quantity"] if total["quantity"] > 0 else np.nan
+    row = _supply_row("<strong>all materials</strong>", total)
+    if len(frame) > 1:
+        row[2] = row[7] = "– (units differ)"
+    return row
 
 
 def _supply_row(label: str, figures: pd.Series) -> list[str]:

@@ -23,6 +23,10 @@ def clean_for_json(value: Any) -> Any:
     return value
 
 
+def _path_text(path) -> str | None:
+    return None if path is None else str(path)
+
+
 def solve_sources(config, data, options, regions_path, region_columns: dict | None = None) -> dict[str, Any]:
     """Where a solve's inputs came from and how it was solved (``summary.json`` ``inputs``):
     ``region_columns`` the regions file's id, demand and name columns read (None: row numbers, the
@@ -38,7 +42,8 @@ def solve_sources(config, data, options, regions_path, region_columns: dict | No
                            "crs": data.crs},
         "sites": None if data.sites_path is None else str(data.sites_path),
         "od_matrix": None if data.od_path is None else str(data.od_path),
-        "suppliers": None if data.suppliers_path is None else str(data.suppliers_path),
+        # --suppliers, else the model's [suppliers] path (it had been null where the model named the file)
+        "suppliers": _path_text(data.suppliers_path or getattr(getattr(config, "suppliers", None), "path", None)),
         "solver_options": {
             "time_limit_s": options.time_limit_s,
             "mip_gap": options.mip_gap,
