@@ -246,6 +246,28 @@ def test_the_grid_the_scale_bar_and_insets_avoid_holds_the_flow_lines():
     assert with_flows.sum() > without.sum() and (with_flows | without).sum() == with_flows.sum()
 
 
+def test_the_grid_the_scale_bar_avoids_holds_the_suppliers_and_inbound_lines():
+    """A supplier with its inbound lines where no region, site or flow is: a scale bar had covered it."""
+    from shapely.geometry import LineString
+
+    from planner.export.static_map import _layout, _make_panels, _map_layers, _occupancy, _supply_symbols
+
+    regions, sites, flows = layers(WEST, [0.0])
+    regions, sites, flows, _ = _map_layers(regions, sites, flows)
+    panels = _make_panels(regions, sites, flows, TYPES)
+    view = _layout(panels, sites, 3.0).main_view
+    corner = gpd.GeoSeries([Point(view[0], view[3])], crs=panels[0].crs).to_crs("EPSG:4326").iloc[0]
+    site = sites.to_crs("EPSG:4326").geometry.iloc[0]
+    suppliers = gpd.GeoDataFrame({"supplier_id": ["J"], "material": ["steel"], "shipped": [5.0]},
+                                 geometry=[corner], crs="EPSG:4326")
+    inbound = gpd.GeoDataFrame({"supplier_id": ["J"], "material": ["steel"], "quantity": [5.0]},
+                               geometry=[LineString([corner, site])], crs="EPSG:4326")
+    supply = _supply_symbols(suppliers, inbound)
+    without = _occupancy(panels[0], sites, view)
+    with_supply = _occupancy(panels[0], sites, view, supply=supply)
+    assert with_supply[-1, 0] and not without[-1, 0]  # the top-left cell: the supplier
+
+
 def test_dollar_signs_in_category_labels_made_while_saving_are_drawn_as_written():
     """The report's demand chart puts the product names on a category axis whose labels after the first
     are made when the figure is saved: 'x ($$)' there had failed the run."""

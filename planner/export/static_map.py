@@ -396,11 +396,12 @@ def _panel(label: int, regions, centre, colours, sites, site_rows: np.ndarray, f
 
 
 def _occupancy(panel: _Panel, sites: gpd.GeoDataFrame, view, columns: int = 96,
-               flows: gpd.GeoDataFrame | None = None) -> np.ndarray:
+               flows: gpd.GeoDataFrame | None = None, supply: _Supply | None = None) -> np.ndarray:
     """A boolean grid over ``view`` (rows from the bottom): True where the main panel draws regions or sites
     (a point, site or region, with the cells around it: its marker is larger than a cell, and one cell alone
     is below what a scale bar or an inset may hide) and, given ``flows`` (the frame ``panel.flow_rows``
-    index), where its flow lines run."""
+    index), where its flow lines run, and given ``supply``, its suppliers and inbound lines (a scale bar had
+    covered a supplier)."""
     xmin, ymin, xmax, ymax = view
     rows = max(8, round(columns * (ymax - ymin) / (xmax - xmin)))
     xs, ys = np.linspace(xmin, xmax, columns + 1), np.linspace(ymin, ymax, rows + 1)
@@ -417,6 +418,10 @@ def _occupancy(panel: _Panel, sites: gpd.GeoDataFrame, view, columns: int = 96,
     if flows is not None and len(panel.flow_rows):
         lines = np.asarray(flows.iloc[panel.flow_rows].to_crs(panel.crs).geometry.array, dtype=object)
         geoms = np.concatenate([geoms, lines])
+    if supply is not None:
+        points = np.asarray(supply.suppliers.to_crs(panel.crs).geometry.array, dtype=object)
+        inbound = np.asarray(supply.inbound.to_crs(panel.crs).geometry.array, dtype=object)
+        geoms = np.concatenate([geoms, shapely.buffer(points, 1.5 * (xs[1] - xs[0])), inbound])
     taken = np.zeros(len(cells), dtype=bool)
     if len(geoms):
         hits = shapely.STRtree(geoms).query(cells, predicate="intersects")
@@ -495,7 +500,7 @@ def _inset_size(panel: _Panel, map_w: float, map_h: float) -> tuple[float, float
 
 
 def _layout(panels: list[_Panel], sites, legend_height: float, caption_height: float = CAPTION_HEIGHT,
-            flows: gpd.GeoDataFrame | None = None) -> _Layout:
+            flows: gpd.GeoDataFrame | None = None, supply: _Supply | None = None) -> _Layout:
     """Size the figure to the main panel's shape; put each inset where it hides (almost) nothing of the main
     panel, shrinking the insets down to 70% if that helps, and the insets that find no such place in a row
     below the main panel; then the scale bar in the main panel's emptiest free corner."""
@@ -505,7 +510,7 @@ def _layout(panels: list[_Panel], sites, legend_height: float, caption_height: f
     view = _fit_aspect(main.view, map_w / map_h)
     sizes = [_inset_size(panel, map_w, map_h) for panel in remote]
     order = sorted(range(len(remote)), key=lambda i: -sizes[i][0] * sizes[i][1])  # the largest first
-    grid = _occupancy(main, sites, view, flows=flows)
+    grid = _occupancy(main, sites, view, flows=flows, supply=supply)
     inside: dict[int, tuple[float, float, float, float]] = {}  # axes fractions
     for scale in (1.0, 0.85, 0.7):
         boxes = [(sizes[i][0] * scale / map_w, sizes[i][1] * scale / map_h) for i in order]
@@ -1002,7 +1007,7 @@ def build_map_figure(
     shown = regions if alike is None else None  # maps drawn alike list every class, whichever each shows
     longest_caption = _caption(panels, _supply_note(symbols.supply, []))  # every supplier outside: the longest
     layout = _size_figure(fig, _legends(fig, type_ids, shown, frame.symbols, units), frame.panels, frame.sites,
-                          longest_caption, frame.symbols.flows)
+                          longest_caption, frame.symbols.flows, frame.symbols.supply)
     drawn = [_draw_main_panel(fig, panels[0], layout, symbols)]
     for panel, framing, rect in zip(panels[1:], frame.panels[1:], layout.insets, strict=True):
         drawn.append(_draw_inset(fig, panel, rect, symbols,
@@ -1074,17 +1079,17 @@ def _point_layers(sites, flows) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
 
 def _size_figure(fig: Figure, legends: list, panels: list[_Panel], sites, caption: str,
-                 flows: gpd.GeoDataFrame | None = None) -> _Layout:
+                 flows: gpd.GeoDataFrame | None = None, supply: _Supply | None = None) -> _Layout:
     """Lay out the panels beside the legend's measured height and above ``caption`` (wrapped to the
     figure's width: a tall, narrow map makes a narrow figure), size the figure to it and stack the
     legend sections at its right; returns the layout."""
     renderer = fig.canvas.get_renderer()
     heights = [legend.get_window_extent(renderer).height / fig.dpi for legend in legends]
     legend_height = sum(heights) + 0.3 * max(len(heights) - 1, 0)
-    layout = _layout(panels, sites, legend_height, flows=flows)
+    layout = _layout(panels, sites, legend_height, flows=flows, supply=supply)
     lines = _wrapped(fig, caption, layout.figure[0] - 2 * MARGIN).count("\n") + 1
     if CAPTION_BASE + (lines + 1) * CAPTION_LINE > CAPTION_HEIGHT:
-        layout = _layout(panels, sites, legend_height, CAPTION_BASE + (lines + 1) * CAPTION_LINE, flows)
+        layout = _layout(panels, sites, legend_height, CAPTION_BASE + (lines + 1) * CAPTION_LINE, flows, supply)
     fig_w, fig_h = layout.figure
     fig.set_size_inches(fig_w, fig_h)
     top = fig_h - TITLE_HEIGHT
