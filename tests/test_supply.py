@@ -282,3 +282,20 @@ def test_an_empty_suppliers_file_is_called_empty(tmp_path):
     (tmp_path / "s.csv").write_bytes(b"")
     with pytest.raises(InputError, match="s.csv: the suppliers file is empty"):
         read_suppliers(tmp_path / "s.csv")
+
+
+def test_a_classic_kind_with_suppliers_says_the_inbound_flows_are_not_minimised():
+    import dataclasses
+
+    import numpy as np
+
+    from planner.inputs.screen import Screening, warn_inbound_not_minimised
+    from tests.builders import dense_problem, with_supply
+
+    problem = with_supply(dense_problem([10.0], [1.0], [np.inf], [[1.0]]), bom=[[1.0]], supplier_material=[0],
+                          capacity=[np.inf], price=[1.0], km=[[10.0]], rate=[0.1])
+    screening = Screening()
+    warn_inbound_not_minimised(problem, screening)
+    assert not screening.warnings
+    warn_inbound_not_minimised(dataclasses.replace(problem, objective_kind="p_median"), screening)
+    assert "objective.kind = 'p_median' ignores costs" in screening.warnings[0]

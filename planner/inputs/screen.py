@@ -48,7 +48,20 @@ def screen_problem(problem: Problem, cells: np.ndarray | None = None) -> Screeni
     check_type_minimums_together(problem)
     check_facility_counts(problem)
     check_capex_budget(problem)
+    warn_inbound_not_minimised(problem, screening)
     return screening
+
+
+def warn_inbound_not_minimised(problem: Problem, screening: Screening) -> None:
+    """A classic objective kind with suppliers: their flows are any feasible ones (a p-median had shipped from
+    551 km beside a supplier 50 km away with capacity to spare), so their costs and CO2 mean nothing."""
+    if problem.objective_kind == "cost" or problem.supply is None or not len(problem.supply.supplier_ids):
+        return
+    message = (f"objective.kind = '{problem.objective_kind}' ignores costs: the suppliers are kept to their "
+               "capacities, but which supplier ships to which site is any feasible choice, so the inbound costs and "
+               "CO2 reported are not minimised (solve with kind = 'cost' for them)")
+    screening.warnings.append(message)
+    logger.warning(message)
 
 
 def hardest_cell_view(problem: Problem, cells: np.ndarray) -> tuple[Problem, int]:
