@@ -403,6 +403,26 @@ def test_without_quiet_progress_goes_to_stderr(tmp_path):
     assert "info    load ..." in result.stderr
     assert "Running HiGHS" in result.stderr or "Solving report" in result.stderr
     assert "HiGHS" not in result.stdout
+    # HiGHS's own lines are marked as its log (its "Status Optimal" had read as the planner's status)
+    assert "HiGHS | Solving report" in result.stderr and "\n  Status " not in result.stderr
+
+
+def test_the_solver_log_marks_every_line_also_across_messages():
+    from types import SimpleNamespace
+
+    from planner.solver.highs import _SolverLog
+
+    written = []
+    log = _SolverLog()
+    import sys
+
+    stderr, sys.stderr = sys.stderr, SimpleNamespace(write=written.append)
+    try:
+        for message in ("Presolving model\n", "97 rows, ", "88 cols\nSolving\n\n", "done\n"):
+            log(SimpleNamespace(message=message))
+    finally:
+        sys.stderr = stderr
+    assert "".join(written) == "HiGHS | Presolving model\nHiGHS | 97 rows, 88 cols\nHiGHS | Solving\n\nHiGHS | done\n"
 
 
 @pytest.mark.slow

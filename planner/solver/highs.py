@@ -110,7 +110,7 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
     highs.setOptionValue("log_to_console", False)
     highs.setOptionValue("output_flag", not options.quiet)
     if not options.quiet:
-        highs.cbLogging.subscribe(lambda event: sys.stderr.write(event.message))
+        highs.cbLogging.subscribe(_SolverLog())
     if options.threads is not None:
         # HiGHS keeps one global thread scheduler per process; a new thread count needs a fresh one
         highspy.Highs.resetGlobalScheduler(True)
@@ -122,6 +122,25 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
     if not options.highs_heuristics:
         highs.setOptionValue("mip_heuristic_effort", 0.0)
     return highs
+
+
+class _SolverLog:
+    """HiGHS's log to stderr, each line marked ``HiGHS |`` (its "Status Optimal" and "badly scaled" warnings had
+    read as the planner's, beside the planner's own status)."""
+
+    MARK = "HiGHS | "
+
+    def __init__(self) -> None:
+        self.at_line_start = True
+
+    def __call__(self, event) -> None:
+        text = event.message
+        if not text:
+            return
+        lines = text.split("\n")
+        marked = [(self.MARK if (i > 0 or self.at_line_start) and line else "") + line for i, line in enumerate(lines)]
+        sys.stderr.write("\n".join(marked))
+        self.at_line_start = text.endswith("\n")
 
 
 def available_threads(threads: int) -> int:
