@@ -69,8 +69,7 @@ def _check_file(path: Path, what: str, option: str) -> Path:
         raise InputError(f"{path}: the {what} file is not readable (permission denied); give this user read access "
                          f"or pass another file to {option}")
     if path.is_file() and path.stat().st_size == 0:  # pandas had said "No columns to parse from file"
-        raise InputError(f"{path}: the {what} file is empty (0 bytes); pass the file with its header and rows to "
-                         f"{option}")
+        raise InputError(f"{path}: the {what} file is empty (0 bytes); pass a file that holds the data to {option}")
     return path
 
 
