@@ -1278,8 +1278,9 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
                                                      hidden=quiet) as bar:
         result = run_sweep(config, varies, data, options, out_dir, workers=workers,
                            scheduler=scheduler, method=method, samples=samples, seed=seed,
-                           on_result=lambda row: bar.update(1), writer=write_scenario_folder)
-        write_sweep_charts(result.rows, result.keys, out_dir, config.currency)
+                           on_result=lambda row: bar.update(1), writer=write_scenario_folder,
+                           on_table=lambda table: write_sweep_charts(table, [vary.key for vary in varies], out_dir,
+                                                                     config.currency))
     click.echo(f"scenarios   {len(result.rows)}: solved {result.solved}, reused {result.reused}, "
                f"failed {result.failed}")
     for row in result.rows[result.rows["status"] == "failed"].itertuples(index=False):

@@ -512,3 +512,20 @@ def test_a_frontier_point_stopped_by_its_limit_is_drawn_as_not_proven():
     assert [text.get_text() for text in axis.get_legend().get_texts()] == [
         "non-dominated", "not proven (stopped by its limit)"]
     assert [text.get_text() for text in axis.texts] == ["0: 1 plant", "1: 1 plant", "2: 2 plant (time_limit, gap 1.5%)"]
+
+
+def test_sweep_axes_of_tiny_values_and_of_a_prefixed_currency_read_plainly():
+    """A cost per unit-km swept over 1e-12 to 4e-12 MEUR had every tick "0.000000000"; the facility mix's bars
+    read "1e-12", "1.297e-05"; a kEUR model's totals read "(k kEUR/yr)"."""
+    key = "transport.standard.cost_per_unit_km"
+    sweep = pd.DataFrame({"status": ["optimal"] * 4, key: [1e-12, 2e-12, 3e-12, 4e-12],
+                          "objective": [1.5e3, 2.5e3, 3.5e3, 4.5e3], "n_type_plant": [1, 2, 2, 3]})
+    mix = facility_mix_figure(sweep, [key], "MEUR")
+    mix.canvas.draw()
+    assert [tick.get_text() for tick in mix.axes[0].get_xticklabels()] == ["1", "2", "3", "4"]
+    assert mix.axes[0].get_xlabel() == f"{key} (1e-12 MEUR/unit-km)"
+    results = results_figure(sweep, [key], "kEUR")
+    results.canvas.draw()
+    ticks = [tick.get_text() for tick in results.axes[0].get_xticklabels()]
+    assert len(set(ticks)) > 1 and "0.000000000" not in ticks
+    assert "thousands of kEUR/yr" in results.axes[0].get_ylabel() and "k kEUR" not in results.axes[0].get_ylabel()

@@ -130,6 +130,23 @@ def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
     assert again.reused == 2 and again.failed == 5 and again.solved == 1
     assert (finished[0] / "summary.json").stat().st_mtime_ns == stamp and (finished[1] / "flows.csv").is_file()
     assert again.rows["objective"].tolist() == pytest.approx(first.rows["objective"].tolist(), nan_ok=True)
+    reused = again.rows[again.rows["reused"]]
+    assert len(reused) == 2 and (reused["seconds"] > 0).all()  # a reused row had shown no seconds
+
+
+def test_a_reused_row_keeps_no_key_of_the_earlier_sweep(tmp_path):
+    """A rerun with fewer --vary keys: the reused rows brought the earlier sweep's key into sweep.csv as a column
+    (60.0 in them, blank in the new rows)."""
+    import json
+
+    from planner.studies.sweep.scenario import OUTPUTS_KEY, ROW_FILE, read_finished
+
+    row = {"scenario": 1, "key": "k", "carbon_price": 0.1, "facility_types.micro.opening_cost_per_yr": 60.0,
+           "objective": 5.0, "seconds": 3.2, "params": {"carbon_price": 0.1,
+                                                         "facility_types.micro.opening_cost_per_yr": 60.0},
+           OUTPUTS_KEY: []}
+    (tmp_path / ROW_FILE).write_text(json.dumps(row), encoding="utf-8")
+    assert read_finished(tmp_path) == {"scenario": 1, "key": "k", "objective": 5.0, "seconds": 3.2}
 
 
 def test_a_value_rejected_in_every_scenario_refuses_the_sweep(tmp_path):
@@ -360,6 +377,23 @@ def test_vary_refuses_digit_separators(text):
         Vary.parse(text)
 
 
+def test_latin_hypercube_draws_each_whole_value_equally_often():
+    """Rounding a draw over [1, 3] had given 1 and 3 half the weight of 2 (75, 150, 75 of 300)."""
+    import collections
+
+    modules = Vary("facility_types.micro.max_modules", (1.0, 3.0), integer=True)
+    points = sample_points([modules, Vary("carbon_price", (0.0, 1.0))], "lhs", samples=300, seed=0)
+    assert collections.Counter(p["facility_types.micro.max_modules"] for p in points) == {1: 100, 2: 100, 3: 100}
+
+
+@pytest.mark.parametrize("text", ["carbon_price=1,000", "carbon_price=5,1,050"])
+def test_vary_refuses_a_list_that_reads_as_thousands(text):
+    """--vary carbon_price=1,000 had run the values 1 and 0."""
+    with pytest.raises(InputError, match="after a comma reads as a thousands group"):
+        Vary.parse(text)
+    assert Vary.parse("carbon_price=0,0.5,100").values == (0.0, 0.5, 100.0)
+
+
 def test_sensitivity_ranges_refuse_digit_separators():
     from planner.studies.sensitivity import parse_range
 
@@ -415,17 +449,20 @@ def test_the_data_fingerprint_changes_with_every_input_that_decides_a_result(tmp
     assert data_fingerprint(config, DataOptions(regions_path=upper)) == after
 
 
-@pytest.mark.parametrize("key", ["rollout.discount_rate", "uncertainty.acceptance_sigma"])
-def test_a_key_no_plain_solve_reads_is_refused_by_every_study(tmp_path, key):
+@pytest.mark.parametrize(("key", "message"), [("rollout.discount_rate", "is read only by planner solve --"),
+                                              ("uncertainty.acceptance_sigma", "is read only by planner solve --"),
+                                              ("solver.mip_gap", r"\[solver\] settings are read once")])
+def test_a_key_no_plain_solve_reads_is_refused_by_every_study(tmp_path, key, message):
     """A sweep, compare's breakeven sweep and a sensitivity run plain solves, which read neither
-    [rollout] nor [uncertainty]: three equal objectives and a flat tornado bar had followed in silence."""
+    [rollout] nor [uncertainty]: three equal objectives and a flat tornado bar had followed in silence.
+    [solver] is read once for the whole study: solver.mip_gap=0.5,0.0001 had given two equal optima."""
     from planner.studies.compare import Sweep
     from planner.studies.sensitivity import sensitivity_parameters
 
     config = two_type_config(tmp_path)
-    with pytest.raises(InputError, match=r"is read only by planner solve --"):
+    with pytest.raises(InputError, match=message):
         Vary.parse(f"{key}=0.1,0.2", config)
-    with pytest.raises(InputError, match=r"is read only by planner solve --"):
+    with pytest.raises(InputError, match=message):
         Sweep.parse(f"{key}=0.1:0.2:2").check(config)
-    with pytest.raises(InputError, match=r"is read only by planner solve --"):
+    with pytest.raises(InputError, match=message):
         sensitivity_parameters(config, overrides=(f"{key}=0.1:0.2",))

@@ -13,6 +13,7 @@ import functools
 import html
 import io
 import os
+import re
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -147,13 +148,28 @@ def _as_floats(values) -> np.ndarray:
         return np.array([v if isinstance(v, real) and not isinstance(v, bool) else np.nan for v in array], dtype=float)
 
 
-def unit_prefix(largest: float) -> tuple[float, str]:
+def unit_prefix(largest: float, small: bool = False) -> tuple[float, str]:
     """The divisor and prefix for tick labels of values up to ``largest`` in magnitude: (1e6, "M") from a
-    million, (1e3, "k") from a thousand, (1.0, "") below or when not finite."""
+    million, (1e3, "k") from a thousand, (1.0, "") below or when not finite; with ``small``, below 1e-3 a power
+    of ten (1e-12, "1e-12"): ticks of 1e-12 to 4e-12 had all read 0.000000000."""
     for divisor, prefix in PREFIXES:
         if np.isfinite(largest) and abs(largest) >= divisor:
             return divisor, prefix
+    if small and np.isfinite(largest) and 0 < abs(largest) < 1e-3:
+        exponent = int(np.floor(np.log10(abs(largest))))
+        return 10.0 ** exponent, f"1e{exponent}"
     return 1.0, ""
+
+
+PREFIX_WORDS = {"k": "thousands", "M": "millions", "bn": "billions"}
+PREFIXED_UNIT = re.compile(r"(k|M|G|bn|m)[A-Z]")  # kEUR, MUSD: a unit that has a multiple of its own
+
+
+def prefixed_unit(prefix: str, unit: str) -> str:
+    """``unit`` in the multiple ``prefix``: "M USD/yr", but "thousands of kEUR/yr" (not "k kEUR/yr")."""
+    if prefix in PREFIX_WORDS and PREFIXED_UNIT.match(unit):
+        return f"{PREFIX_WORDS[prefix]} of {unit}"
+    return f"{prefix} {unit}".strip()
 
 
 def scaled_text(value, unit: str, digits: int = 2) -> str:
@@ -201,10 +217,10 @@ def readable_axis(ax: Axes, which: str, unit: str, what: str = "", integer: bool
 
     axis = ax.xaxis if which == "x" else ax.yaxis
     low, high = ax.get_xlim() if which == "x" else ax.get_ylim()
-    divisor, prefix = unit_prefix(max(abs(low), abs(high)))
+    divisor, prefix = unit_prefix(max(abs(low), abs(high)), small=True)
     axis.set_major_locator(MaxNLocator(nbins=MAX_TICKS, integer=integer, steps=[1, 2, 2.5, 5, 10]))
     axis.set_major_formatter(_scaled_formatter(divisor))
-    scaled = f"{prefix} {unit}".strip()
+    scaled = prefixed_unit(prefix, unit)
     axis.set_label_text(f"{what} ({scaled})" if what and scaled else what or scaled)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.errors import significant_text
 from planner.export.charts import (
     bar_values,
     category_ticks,
@@ -122,8 +123,8 @@ def _ticks_at_values(axis, x: np.ndarray) -> None:
     """The x ticks of a bar chart at its bars, each the value swept (in the axis label's multiple): round
     ticks between uneven values had labelled bars at 30, 165 and 300 M "0, 200, 300", and 0.005 "0.00"."""
     low, high = axis.get_xlim()
-    divisor, _ = unit_prefix(max(abs(low), abs(high)))
-    category_ticks(axis, "x", x, [f"{value / divisor:.4g}" for value in x])
+    divisor, _ = unit_prefix(max(abs(low), abs(high)), small=True)
+    category_ticks(axis, "x", x, [significant_text(value / divisor) for value in x])  # "1.297e-05" had been shown
 
 
 def _bar_width(x: np.ndarray) -> float:

@@ -913,8 +913,13 @@ READ_ONLY_BY = {  # model-file tables a plain solve does not read, and the comma
 def check_read_by_a_solve(key: str, what: str) -> None:
     """Refuse ``key`` (dotted) where it lies in a table a plain solve does not read (``READ_ONLY_BY``):
     varied by a sweep, a breakeven sweep or a sensitivity, it would change nothing (three equal
-    objectives, a flat tornado bar), in silence. ``what`` names the option, e.g. "--vary 'KEY'"."""
+    objectives, a flat tornado bar), in silence; and [solver], read once for the whole study. ``what`` names the
+    option, e.g. "--vary 'KEY'"."""
     head = key_parts(key, what)[0]
+    if head == "solver":  # the options are made once, from the base model and the command line
+        raise InputError(f"{what}: [solver] settings are read once for the whole study, not per run (set them with "
+                         "--time-limit, --mip-gap, --threads), so varying them would change nothing; vary a key of "
+                         "the model")
     if head in READ_ONLY_BY:
         raise InputError(f"{what}: [{head}] is read only by {READ_ONLY_BY[head]}, not by the plain solves this "
                          "study runs, so varying it would change nothing; vary a key the solve reads")

@@ -234,9 +234,12 @@ def run_sweep(
     seed: int = 0,
     on_result: Callable[[dict], None] | None = None,
     writer: Callable[..., None] | None = None,
+    on_table: Callable[[pd.DataFrame], None] | None = None,
 ) -> SweepResult:
     """Solve every scenario not already finished under ``out`` and write ``sweep.csv``; ``writer``
-    writes each scenario's folder (see :class:`ScenarioTask`; required when anything is to be solved)."""
+    writes each scenario's folder (see :class:`ScenarioTask`; required when anything is to be solved);
+    ``on_table`` gets the table before sweep.csv is written (the charts: with the earlier sweep.csv removed
+    first, an interrupt never leaves a table beside charts of another)."""
     out = Path(out)
     options = dataclasses.replace(options, threads=1, quiet=True)  # one HiGHS thread per worker
     warn_od_costs_fixed([vary.key for vary in varies], data.od_path, "planner sweep")
@@ -249,6 +252,9 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     table = sweep_table(tasks, rows, varies, out)
     table.insert(table.columns.get_loc("mip_gap") + 1, "currency", config.currency)  # of the costs
+    if on_table is not None:
+        (out / "sweep.csv").unlink(missing_ok=True)  # the planner's own (the folder is checked as its output)
+        on_table(table)
     write_csv_atomically(table, out / "sweep.csv")
     note_other_scenarios(tasks, out)
     failed = int((table["status"] == "failed").sum())

@@ -122,7 +122,7 @@ def run_scenario(task: ScenarioTask) -> dict[str, Any]:
     try:
         config = model_config_from_dict(task.config_data, task.source_path or "<sweep>")
         config.source_path = Path(task.source_path) if task.source_path else None
-        row.update(_solve_and_write(config, task, row))
+        row.update(_solve_and_write(config, task, row, started))
         row["error"] = ""
     except PlannerError as error:
         row.update(status="failed", error=str(error))
@@ -135,12 +135,15 @@ def run_scenario(task: ScenarioTask) -> dict[str, Any]:
     return row
 
 
-def _solve_and_write(config: ModelConfig, task: ScenarioTask, row: dict) -> dict[str, Any]:
+def _solve_and_write(config: ModelConfig, task: ScenarioTask, row: dict, started: float) -> dict[str, Any]:
+    """Solve and write the scenario's folder; its row.json has the seconds to the end of the solve (a rerun that
+    reuses the folder had shown none)."""
     from planner.pipeline import plan
 
     result = plan(config, task.data, task.options)
     figures = result_figures(result.run, config)
-    task.writer(result, config, task, {**row, **figures, "params": task.params, "error": ""})
+    seconds = round(time.perf_counter() - started, 3)
+    task.writer(result, config, task, {**row, **figures, "params": task.params, "error": "", "seconds": seconds})
     return figures
 
 
@@ -182,5 +185,7 @@ def read_finished(folder: Path) -> dict[str, Any] | None:
     outputs = row.pop(OUTPUTS_KEY, [])
     if not isinstance(outputs, list) or not all((Path(folder) / str(name)).is_file() for name in outputs):
         return None
-    row.pop("params", None)
+    params = row.pop("params", None)
+    for key in params if isinstance(params, dict) else ():  # the earlier sweep's keys: this sweep sets its own
+        row.pop(key, None)
     return row

@@ -63,6 +63,9 @@ class Vary:
         except NonFiniteValue as error:
             raise InputError(f"--vary '{text}': '{error}' is not a finite number; give finite values, "
                              "e.g. --vary carbon_price=0:200:5") from None
+        except DigitGroup as error:
+            raise InputError(f"--vary '{text}': '{error}' after a comma reads as a thousands group (the list 1,000 "
+                             "is the two values 1 and 0); write numbers without separators, e.g. 1000") from None
         except ValueError:
             raise InputError(hint) from None
         if count > MAX_SCENARIOS:
@@ -99,7 +102,12 @@ def _listed_values(spec: str) -> tuple[np.ndarray, int]:
         if count < 2:
             raise ValueError
     else:
-        values = np.array([plain_number(v) for v in spec.split(",")])
+        listed = spec.split(",")
+        group = next((v.strip() for v in listed[1:] if re.fullmatch(r"\d{3}", v.strip()) and v.strip()[0] == "0"),
+                     None)
+        if group is not None:  # "1,000": a value of three digits led by 0 after the first
+            raise DigitGroup(group)
+        values = np.array([plain_number(v) for v in listed])
         count = len(values)
     if not np.isfinite(values).all():
         raise NonFiniteValue(next(part for part in re.split("[:,]", spec) if not np.isfinite(float(part))).strip())
@@ -108,6 +116,10 @@ def _listed_values(spec: str) -> tuple[np.ndarray, int]:
 
 class NonFiniteValue(ValueError):
     """A value of a --vary spec is nan or ±inf (the text as written)."""
+
+
+class DigitGroup(ValueError):
+    """A value of a --vary list is three digits led by 0 ('000', '050'): a thousands group of the value before."""
 
 
 def _check_key(config: ModelConfig, key: str) -> bool:
@@ -184,7 +196,11 @@ def sample_points(varies: list[Vary], method: str = "grid", samples: int | None 
     unit = qmc.LatinHypercube(d=len(varies), seed=seed).random(samples)
     lows = np.array([min(vary.values) for vary in varies])
     highs = np.array([max(vary.values) for vary in varies])
-    points = lows + unit * (highs - lows)
+    # a whole-number key takes each of its values on an equal share of [0, 1) (rounding a draw over [low, high]
+    # had given its two ends half the weight: 1:3 drew 1, 2, 3 as 75, 150, 75 of 300)
+    whole = np.array([vary.integer for vary in varies], dtype=bool)
+    span = np.where(whole, np.floor(highs) - np.ceil(lows) + 1, highs - lows)
+    points = np.where(whole, np.ceil(lows) + np.minimum(np.floor(unit * span), span - 1), lows + unit * span)
     return _distinct([{v.key: v.cast(x) for v, x in zip(varies, row, strict=True)} for row in points])
 
 
@@ -199,7 +215,7 @@ def _distinct(points: list[dict]) -> list[dict]:
             seen.add(key)
             distinct.append(point)
     if len(distinct) < len(points):
-        logger.warning("--method lhs: %d of the %d samples are the same scenario once whole-number values are "
-                       "rounded; %d distinct scenarios are solved", len(points) - len(distinct), len(points),
-                       len(distinct))
+        logger.warning("--method lhs: %d of the %d samples are the same scenario (whole-number keys have fewer "
+                       "values than samples, or a key has a single value); %d distinct scenarios are solved",
+                       len(points) - len(distinct), len(points), len(distinct))
     return distinct
