@@ -305,11 +305,16 @@ def capex_excess(spend: float, budget: float) -> float:
 
 
 def budget_row_scale(problem: Problem) -> float:
-    """What the capex budget row is divided by in every model: the budget where positive (the row then reads
-    spend / B <= 1), else 1. HiGHS's feasibility tolerance is absolute: on a row of 4.8e12 JPY it was a
-    whole network's worth of float steps, and HiGHS refused its own optimum as one float step (1e-3 JPY) over."""
-    budget = problem.capex_budget
-    return float(budget) if np.isfinite(budget) and budget > 0 else 1.0
+    """What the capex budget row is divided by in every model: the largest power of two at most the smallest
+    positive capex (or capex per module), so the division is exact and the smallest step of the row is at least
+    1. Unscaled, HiGHS's absolute tolerances met rows of 4.8e12 JPY (it refused its own optimum as one float
+    step, 1e-3 JPY, over); divided by the budget, a module of 1.5e5 JPY under a budget of 2e12 weighed 7.5e-8,
+    below HiGHS's tolerance, and its presolve called a budget met exactly infeasible."""
+    steps = np.concatenate([problem.capex, problem.capex_per_module])
+    steps = steps[np.isfinite(steps) & (steps > 0)]
+    if not len(steps):
+        return 1.0
+    return float(2.0 ** np.floor(np.log2(steps.min())))
 
 
 def within_limits(km, minutes, km_limit, minutes_limit) -> np.ndarray:

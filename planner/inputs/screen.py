@@ -493,6 +493,18 @@ def check_min_against_type_limits(problem: Problem) -> None:
     )
 
 
+def least_capex(problem: Problem) -> float:
+    """A lower bound on any network's capex: the forced and existing sites, and the cheapest further sites
+    each type's ``min_count`` asks for, at their fewest modules."""
+    spend = problem.capex + problem.capex_per_module * problem.min_modules
+    least = float(spend[problem.forced].sum())
+    for k in range(len(problem.type_ids)):
+        of_type = problem.option_type == k
+        further = int(problem.type_min_count[k]) - int(np.count_nonzero(of_type & problem.forced))
+        least += float(np.sort(spend[of_type & ~problem.forced])[:max(further, 0)].sum())
+    return least
+
+
 def check_capex_budget(problem: Problem) -> None:
     """The capex of forced and existing sites, and of the cheapest further sites each type's
     ``min_count`` asks for, fits the budget."""
@@ -506,11 +518,7 @@ def check_capex_budget(problem: Problem) -> None:
             f"forced and existing sites need capex {forced_spend:,.{digits}g} but capex_budget is "
             f"{problem.capex_budget:,.{digits}g}; raise the budget or force fewer sites"
         )
-    least = forced_spend
-    for k in range(len(problem.type_ids)):
-        of_type = problem.option_type == k
-        further = int(problem.type_min_count[k]) - int(np.count_nonzero(of_type & problem.forced))
-        least += float(np.sort(spend[of_type & ~problem.forced])[:max(further, 0)].sum())
+    least = least_capex(problem)
     if capex_excess(least, problem.capex_budget) > 0:
         digits = telling_digits(least, problem.capex_budget)
         raise InfeasibleError(

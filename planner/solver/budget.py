@@ -35,7 +35,7 @@ import numpy as np
 
 from planner.errors import InfeasibleError, SolverError
 from planner.model.solution import Solution
-from planner.problem import Problem, budget_row_scale, capex_excess
+from planner.problem import Problem, capex_excess
 from planner.solver.heuristic import capex_spend
 from planner.solver.outcome import SolveReport, SolverOptions, Status, closed_status, relative_gap
 
@@ -62,16 +62,18 @@ def excess_of_networks(problem: Problem, networks: Iterable[tuple[np.ndarray, np
 
 
 def least_spend(problem: Problem) -> float:
-    """The capex every network spends: the forced (and existing) options at their fewest modules."""
-    forced = problem.forced
-    return float((problem.capex[forced] + problem.capex_per_module[forced] * problem.min_modules[forced]).sum())
+    """The capex every network spends at least: the forced (and existing) sites and the cheapest sites the
+    types' ``min_count`` asks for, at their fewest modules (:func:`planner.inputs.screen.least_capex`)."""
+    from planner.inputs.screen import least_capex
+
+    return least_capex(problem)
 
 
 def lowered_budget(problem: Problem, budget: float, over: float, floor: float) -> float:
     """``budget`` lowered below HiGHS's reach of a network ``over`` it: by ``MARGIN`` × the excess and × HiGHS's
-    tolerance on the row (divided by the user's budget), at least (an excess of 5,000 on 4.47e12 lowered by
-    10,000 left the same network within the tolerance); never below ``floor``, what every answer spends."""
-    lowering = MARGIN * max(over, HIGHS_TOLERANCE * budget_row_scale(problem))
+    relative tolerance on the user's budget, at least (an excess of 5,000 on 4.47e12 lowered by 10,000 left the
+    same network within the tolerance); never below ``floor``, what every answer spends."""
+    lowering = MARGIN * max(over, HIGHS_TOLERANCE * abs(problem.capex_budget))
     return max(budget - lowering, floor)
 
 
@@ -86,31 +88,52 @@ def retry_options(options: SolverOptions, started: float) -> SolverOptions:
 
 def kept_within_budget(problem: Problem, over: Callable[[Answer], float],
                        solve: Callable[[float], tuple[SolveReport, Answer]],
-                       first: tuple[SolveReport, Answer], floor: float | None = None) -> tuple[SolveReport, Answer]:
+                       first: tuple[SolveReport, Answer], floor: float | None = None,
+                       repair: Callable[[SolveReport, Answer], tuple[SolveReport, Answer] | None] | None = None,
+                       ) -> tuple[SolveReport, Answer]:
     """``first`` (a report and answer of ``problem``, or of a study of it), or, where ``over`` (its excess over
-    ``problem.capex_budget``) is positive, the answer of ``solve`` (given a lowered budget, never below
-    ``floor``, the capex every answer spends: by default the forced sites'; see the module), with the first
-    solve's bound."""
+    ``problem.capex_budget``) is positive, the cheaper of what ``repair`` makes of it (a network within the
+    budget, with its report; None where it makes none) and the answer of ``solve`` given a lowered budget
+    (never below ``floor``, the capex every answer spends: by default :func:`least_spend`; see the module), with
+    the first solve's bound. A solve again that cannot lower the budget further, or finds nothing, is left off
+    (the forced sites' capex within the margin had ended in an error where a network existed)."""
     report, answer = first
     excess_now = over(answer)
     if excess_now == 0.0:
         return first
     floor = least_spend(problem) if floor is None else floor
     bound, budget = report.best_bound, problem.capex_budget
+    found = [repaired] if repair is not None and (repaired := repair(report, answer)) is not None else []
     for _ in range(RETRIES):
-        budget = lowered_budget(problem, budget, excess_now, floor)
-        logger.warning("the network HiGHS returned spends %.6g %s over the capex budget (%.10g), within its "
+        lowered = lowered_budget(problem, budget, excess_now, floor)
+        if lowered >= budget:
+            break
+        budget = lowered
+        logger.warning("the network HiGHS returned spends %.6g %s over the capex budget (%.15g), within its "
                        "feasibility tolerance; solving again with the budget %.6g lower (a network within that of "
                        "the budget may be missed: the gap says what it may cost)", excess_now, problem.currency,
                        problem.capex_budget, problem.capex_budget - budget)
         try:
-            report, answer = solve(budget)
+            again = solve(budget)
         except InfeasibleError:
-            raise over_budget_error(problem, excess_now, problem.capex_budget - budget) from None
-        excess_now = over(answer)
+            break
+        excess_now = over(again[1])
         if excess_now == 0.0:
-            return _with_first_bound(report, bound), answer
-    raise over_budget_error(problem, excess_now, problem.capex_budget - budget)
+            found.append(again)
+            break
+    if not found:
+        raise over_budget_error(problem, excess_now, problem.capex_budget - budget)
+    best_report, best = min(found, key=lambda pair: pair[0].objective)
+    return _with_first_bound(best_report, bound), best
+
+
+def repaired_report(report: SolveReport, objective: float, bound: float | None, how: str) -> SolveReport:
+    """``report`` for a network ``repair`` made (its ``objective``; ``how``: what was done), with the first
+    solve's ``bound`` and the gap and status that follow."""
+    gap = relative_gap(objective, bound)
+    status = (closed_status(gap) if gap is not None and gap <= report.mip_gap_tolerance else Status.OTHER_LIMIT)
+    return dataclasses.replace(report, objective=objective, best_bound=bound, mip_gap=gap, status=status,
+                               termination=f"{report.termination}; {how}")
 
 
 def _with_first_bound(report: SolveReport, bound: float | None) -> SolveReport:

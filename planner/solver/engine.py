@@ -58,14 +58,14 @@ from planner.model.start import load_start
 from planner.problem import Problem
 from planner.solver.beside import applies as search_beside_applies
 from planner.solver.beside import run_beside_search
-from planner.solver.budget import excess, kept_within_budget, retry_options
+from planner.solver.budget import excess, kept_within_budget, repaired_report, retry_options
 from planner.solver.capacitated_bb import applies as capacitated_bb_applies
 from planner.solver.capacitated_bb import solve_capacitated_bb
 from planner.solver.center_search import cover_applies, solve_center, solve_cover
 from planner.solver.co2_unit import co2_factor, co2_in_unit
 from planner.solver.cost_unit import cost_factor, costs_in_unit, report_in_unit
 from planner.solver.explain import explain_infeasibility
-from planner.solver.heuristic import network_cost, solution_cost
+from planner.solver.heuristic import flows_within_budget, network_cost, satisfies_coupling, solution_cost
 from planner.solver.highs import run_highs, solve_model
 from planner.solver.lagrangian_bb import applies as lagrangian_bb_applies
 from planner.solver.lagrangian_bb import solve_lagrangian_bb
@@ -174,13 +174,34 @@ def _kept_within_budget(problem: Problem, options: SolverOptions, started: float
                         first: tuple[SolveReport, Solution]) -> tuple[SolveReport, Solution]:
     """:func:`planner.solver.budget.kept_within_budget` with :func:`_solve_routes` solving again, from ``start``
     where it keeps within the lowered budget (a compare hybrid started from a rival's network had ended dearer
-    than it without)."""
+    than it without), and :func:`_repaired` beside it."""
     def solve_again(budget: float) -> tuple[SolveReport, Solution]:
         lowered = dataclasses.replace(problem, capex_budget=budget)
         kept = start if start is not None and excess(lowered, start) == 0.0 else None
         return _solve_routes(lowered, retry_options(options, started), kept, None, timing)
 
-    return kept_within_budget(problem, lambda solution: excess(problem, solution), solve_again, first)
+    return kept_within_budget(problem, lambda solution: excess(problem, solution), solve_again, first,
+                              repair=lambda report, solution: _repaired(problem, report, solution, start))
+
+
+def _repaired(problem: Problem, report: SolveReport, solution: Solution, start: Solution | None
+              ) -> tuple[SolveReport, Solution] | None:
+    """The cheaper of HiGHS's network with modules taken away until it keeps the budget (its flows solved
+    again: :func:`planner.solver.heuristic.flows_within_budget`) and ``start``, where either keeps every rule
+    (cost objective only); None where neither does."""
+    if problem.objective_kind != "cost" or problem.supply is not None:  # flows without the inbound supply
+        return None
+    index = ModelIndex.from_problem(problem)
+    found = []
+    for candidate, how in ((flows_within_budget(problem, index, solution), "modules taken away to keep the capex "
+                            "budget"), (start, "its start, within the capex budget")):
+        if candidate is not None and excess(problem, candidate) == 0.0 \
+                and satisfies_coupling(problem, index, candidate):
+            found.append((network_cost(problem, index, candidate), how, candidate))
+    if not found:
+        return None
+    cost, how, best = min(found, key=lambda item: item[0])
+    return repaired_report(report, cost, report.best_bound, how), best
 
 
 def _solve_routes(problem: Problem, options: SolverOptions, start, index, timing) -> tuple[SolveReport, Solution]:
