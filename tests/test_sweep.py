@@ -466,3 +466,26 @@ def test_a_key_no_plain_solve_reads_is_refused_by_every_study(tmp_path, key, mes
         Sweep.parse(f"{key}=0.1:0.2:2").check(config)
     with pytest.raises(InputError, match=message):
         sensitivity_parameters(config, overrides=(f"{key}=0.1:0.2",))
+
+
+def test_a_scenario_stopped_at_its_limit_takes_another_scenarios_cheaper_network(tmp_path):
+    """Scenarios are solved apart: one stopped at its time limit had reported 35,400 kEUR/yr where another
+    scenario's network cost 18,295 in its model. The cheaper network is kept, with the scenario's bound, its
+    folder written again; a scenario solved to optimality is left alone."""
+    from planner.studies.sweep.rivals import keep_cheaper_networks
+    from planner.studies.sweep.scenario import run_scenario
+
+    config = two_type_config(tmp_path)
+    varies = [Vary.parse("facility_types.micro.opening_cost_per_yr=60,61", config)]
+    tasks = make_tasks(config, varies, DataOptions(), EXACT, tmp_path / "sweep", writer=write_scenario_folder)
+    rows = {task.number: run_scenario(task) for task in tasks}
+    first, second = tasks
+    solved = dict(rows[first.number])
+    rows[first.number] = {**solved, "status": "time_limit", "objective": solved["objective"] + 500.0}  # stopped
+    keep_cheaper_networks(tasks, rows, {first.number, second.number})
+    kept = rows[first.number]
+    assert kept["objective"] <= solved["objective"] + 1.0 + 1e-9  # the other's network, 1 dearer at most
+    assert kept["status"] == "time_limit" and kept["best_bound"] == pytest.approx(solved["best_bound"])
+    summary = json.loads((tmp_path / "sweep" / first.folder / "summary.json").read_text())
+    assert summary["objective"] == pytest.approx(kept["objective"]) and summary["audit"]["passed"]
+    assert rows[second.number]["status"] == "optimal"

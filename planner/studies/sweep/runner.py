@@ -31,6 +31,7 @@ from planner.inputs.paths import file_mode
 from planner.inputs.prepare import DataOptions
 from planner.interrupt import stop_requested
 from planner.solver.outcome import SolverOptions
+from planner.studies.sweep.rivals import keep_cheaper_networks
 from planner.studies.sweep.scenario import (
     FULL_DISK_KEY,
     ScenarioTask,
@@ -248,7 +249,9 @@ def run_sweep(
     rows, pending = known_rows(tasks, report)
     logger.info("sweep: %d scenarios, %d to solve", len(tasks), len(pending))
     if pending:
-        rows.update(solve_on_dask(pending, out, report, workers, scheduler))
+        solved = solve_on_dask(pending, out, report, workers, scheduler)
+        rows.update(solved)
+        keep_cheaper_networks(tasks, rows, set(solved))
     out.mkdir(parents=True, exist_ok=True)
     table = sweep_table(tasks, rows, varies, out)
     table.insert(table.columns.get_loc("mip_gap") + 1, "currency", config.currency)  # of the costs
