@@ -304,6 +304,9 @@ def capex_excess(spend: float, budget: float) -> float:
     return over if over > CAPEX_ROUNDING * max(abs(budget), abs(spend)) else 0.0
 
 
+BUDGET_ROW_LARGEST = 1e9  # the budget row's largest coefficient or bound after its scale (budget_row_scale)
+
+
 def budget_row_scale(problem: Problem) -> float:
     """What the capex budget row is divided by in every model: the largest power of two at most the smallest
     positive capex (or capex per module), so the division is exact and the smallest step of the row is at least
@@ -314,7 +317,10 @@ def budget_row_scale(problem: Problem) -> float:
     steps = steps[np.isfinite(steps) & (steps > 0)]
     if not len(steps):
         return 1.0
-    return float(2.0 ** np.floor(np.log2(steps.min())))
+    largest = max(float(steps.max()), abs(float(problem.capex_budget)) if np.isfinite(problem.capex_budget) else 0.0)
+    # but no coefficient or budget above BUDGET_ROW_LARGEST after it (a capex of 1e-6 beside 2e9 had made 2.1e15,
+    # beyond HiGHS's limits, and the model "Empty")
+    return float(max(2.0 ** np.floor(np.log2(steps.min())), 2.0 ** np.ceil(np.log2(largest / BUDGET_ROW_LARGEST))))
 
 
 def within_limits(km, minutes, km_limit, minutes_limit) -> np.ndarray:

@@ -548,3 +548,41 @@ def test_over_the_budget_the_cheaper_of_a_repair_and_a_solve_again_is_kept_with_
     assert answer == "again" and report.best_bound == 99.0 and report.mip_gap == pytest.approx(2 / 101)
     with pytest.raises(SolverError, match="no network within the capex budget"):
         kept_within_budget(problem, over, nothing, first)
+
+
+def test_a_tiny_capex_beside_large_ones_keeps_the_budget_row_within_highs_limits():
+    """A capex of 1e-6 beside 2e9: the row scaled by its smallest step had a coefficient of 2.1e15, beyond
+    HiGHS's limits ("HiGHS returned 0 values … model status Empty"); the model solves to 120 as before."""
+    from planner.problem import BUDGET_ROW_LARGEST, budget_row_scale
+    from planner.solver import solve
+    from planner.solver.outcome import SolverOptions
+    from tests.builders import dense_problem
+
+    problem = dense_problem([10, 10, 10], [50, 10, 10], [30, 30, 30], [[5, 5, 5], [1, 1, 9], [9, 1, 1]],
+                            capex=np.array([1e-6, 2e9, 2e9]), capex_budget=2e9 + 1e-6, penalty=1000.0)
+    assert 2e9 / budget_row_scale(problem) <= BUDGET_ROW_LARGEST
+    report, _ = solve(problem, SolverOptions(time_limit_s=10, threads=1, quiet=True))
+    assert report.objective == pytest.approx(120.0)
+
+
+def test_a_retry_that_ends_without_a_network_keeps_the_repair():
+    from planner.errors import SolverError
+    from planner.solver.budget import kept_within_budget, repaired_report
+    from planner.solver.outcome import SolveReport, Status
+    from tests.builders import dense_problem
+
+    problem = dense_problem([10.0], [1.0, 1.0], [20.0, 20.0], [[1.0], [1.0]], capex=np.array([5e11, 5e11]),
+                            capex_budget=1e12 - 1.0)
+    first = (SolveReport.of(Status.OPTIMAL, "Optimal", 100.0, 99.0, 1e-4, "highs"), "over")
+    repaired = (repaired_report(first[0], 120.0, 99.0, "modules taken away"), "repaired")
+
+    def no_network_in_time(budget):
+        raise SolverError("HiGHS ended without a feasible solution")
+
+    _, answer = kept_within_budget(problem, {"over": 1.0, "repaired": 0.0}.__getitem__, no_network_in_time, first,
+                                   repair=lambda r, a: repaired)
+    assert answer == "repaired"
+    zero = dense_problem([10.0], [1.0], [20.0], [[1.0]], capex=np.array([5.0]), capex_budget=0.0,
+                         forced=np.array([False]))
+    with pytest.raises(SolverError, match="the budget cannot be lowered to exclude them"):
+        kept_within_budget(zero, {"over": 1.0}.__getitem__, no_network_in_time, first)

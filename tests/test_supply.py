@@ -299,3 +299,19 @@ def test_a_classic_kind_with_suppliers_says_the_inbound_flows_are_not_minimised(
     assert not screening.warnings
     warn_inbound_not_minimised(dataclasses.replace(problem, objective_kind="p_median"), screening)
     assert "objective.kind = 'p_median' ignores costs" in screening.warnings[0]
+
+
+def test_a_material_without_inbound_tables_names_the_look_alike_in_the_suppliers_file(tmp_path):
+    """'steel_kg' needed, 'Steel_kg' offered and no inbound table for steel_kg: the error had lost the hint."""
+    import numpy as np
+
+    from planner.inputs.config import read_model_config
+    from planner.inputs.suppliers import build_supply, read_suppliers
+
+    path = tmp_path / "suppliers.csv"
+    path.write_text("supplier_id,material,lon,lat\na,Steel_kg,10,50\n", encoding="utf-8")
+    config = read_model_config("models/local_premium.toml")
+    for facility in config.facility_types.values():
+        facility.inbound.pop("steel_kg", None)
+    with pytest.raises(InputError, match=r"the suppliers file has 'Steel_kg' \(names are case-sensitive\)"):
+        build_supply(config, read_suppliers(path), np.zeros(1, dtype=int), np.zeros(1), np.zeros(1), path)

@@ -98,7 +98,8 @@ def material_ids(config: ModelConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m for product in config.products.values() for m, v in product.materials.items() if v))
 
 
-def _check_materials(config: ModelConfig, materials: tuple[str, ...], missing: list[str], offered: list[str]) -> None:
+def _check_materials(config: ModelConfig, materials: tuple[str, ...], missing: list[str], offered: list[str],
+                     in_file: list[str] = ()) -> None:
     """A material no supplier offers and no facility type has an inbound table for is a typo, not a
     material: it had left every product that lists it unmade, with one warning (``steel_k`` for
     ``steel_kg``: objective 0, nothing built). Inbound tables of materials no product lists are warned about."""
@@ -107,8 +108,12 @@ def _check_materials(config: ModelConfig, materials: tuple[str, ...], missing: l
         if material not in inbound:
             product = next(p for p, c in config.products.items() if c.materials.get(material))
             known = sorted(inbound | set(offered))
+            alike = sorted({name for name in in_file if _material_key(name) == _material_key(material)})
+            hint = f"; the suppliers file has {truncated([_shown(name) for name in alike])} (names are " \
+                   "case-sensitive)" if alike else ""
             raise InputError(f"products.{product}.materials.{material}: no supplier offers it and no facility type "
-                             f"has an inbound table for it; check its name (known: {truncated(known) or 'none'})")
+                             f"has an inbound table for it; check its name (known: {truncated(known) or 'none'})"
+                             f"{hint}")
     for name, facility in config.facility_types.items():
         for material in sorted(set(facility.inbound) - set(materials)):
             logger.warning("facility_types.%s.inbound.%s: no product needs %s; the table is not used", name, material,
@@ -125,7 +130,7 @@ def build_supply(config: ModelConfig, suppliers: pd.DataFrame, option_type: np.n
     unused = sorted(set(suppliers["material"]) - set(materials))
     offered = suppliers[suppliers["material"].isin(materials)].reset_index(drop=True)
     missing = [m for m in materials if m not in set(offered["material"])]
-    _check_materials(config, materials, missing, sorted(set(offered["material"])))
+    _check_materials(config, materials, missing, sorted(set(offered["material"])), suppliers["material"].tolist())
     if missing:
         raise _missing_material_error(config, suppliers, missing, source)
     if unused:

@@ -42,7 +42,7 @@ from planner.solver.outcome import SolveReport, SolverOptions, Status, closed_st
 logger = logging.getLogger(__name__)
 
 MARGIN = 2.0  # the budget is lowered by this many times the excess, and by this many times HiGHS's tolerance at least
-HIGHS_TOLERANCE = 1e-6  # HiGHS's mip_feasibility_tolerance, of the budget row divided by the budget
+HIGHS_TOLERANCE = 1e-6  # HiGHS's mip_feasibility_tolerance; HiGHS scales the row, so relative to the budget
 RETRIES = 2
 RETRY_SHARE = 0.1  # of the time limit at least for each solve again within the budget
 
@@ -115,14 +115,14 @@ def kept_within_budget(problem: Problem, over: Callable[[Answer], float],
                        problem.capex_budget, problem.capex_budget - budget)
         try:
             again = solve(budget)
-        except InfeasibleError:
+        except (InfeasibleError, SolverError):  # nothing below the lowered budget, or not in its time
             break
         excess_now = over(again[1])
         if excess_now == 0.0:
             found.append(again)
             break
     if not found:
-        raise over_budget_error(problem, excess_now, problem.capex_budget - budget)
+        raise over_budget_error(problem, excess_now, problem.capex_budget - budget, floor)
     best_report, best = min(found, key=lambda pair: pair[0].objective)
     return _with_first_bound(best_report, bound), best
 
@@ -149,9 +149,12 @@ def _with_first_bound(report: SolveReport, bound: float | None) -> SolveReport:
     return dataclasses.replace(report, best_bound=bound, mip_gap=gap, status=status, termination=termination)
 
 
-def over_budget_error(problem: Problem, over: float, lowered_by: float) -> SolverError:
+def over_budget_error(problem: Problem, over: float, lowered_by: float, floor: float) -> SolverError:
     """Where no network within the budget is found (see the module)."""
-    return SolverError(f"no network within the capex budget ({problem.capex_budget:.15g} {problem.currency}) was "
-                      f"found: HiGHS's networks are {over:.6g} over it, within its feasibility tolerance, and none "
-                      f"spends {lowered_by:.6g} less; raise network.capex_budget by {over:.6g} or more, or lower it "
-                      "to a network's capex")
+    start = (f"no network within the capex budget ({problem.capex_budget:.15g} {problem.currency}) was found: "
+             f"HiGHS's networks are {over:.6g} over it, within its feasibility tolerance, and ")
+    if lowered_by <= 0:  # no solve again: what every network spends leaves no room to lower it
+        return SolverError(f"{start}the budget cannot be lowered to exclude them: the forced sites and the types' "
+                           f"min_count spend {floor:.15g} of it; raise network.capex_budget by {over:.6g} or more")
+    return SolverError(f"{start}none spends {lowered_by:.6g} less; raise network.capex_budget by {over:.6g} or "
+                       "more, or lower it to a network's capex")

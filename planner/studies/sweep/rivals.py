@@ -7,23 +7,29 @@ each scenario solved now that stopped at a limit (``time_limit``, ``limit``) is 
 networks (:func:`planner.studies.rival_start.cheapest_network_start`: whole modules and cheapest flows, checked
 by the audit); where one is cheaper, it becomes the scenario's answer, with the scenario's own bound (still
 valid) and the gap against it, and the folder is written again. Networks with suppliers are not priced (their
-flows would lack the inbound supply).
+flows would lack the inbound supply). The pricing is bounded: the networks of the ``MAX_RIVALS`` cheapest other
+scenarios, within a share of the sweep's solve time, and it stops on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import pandas as pd
 
 from planner.errors import PlannerError
+from planner.interrupt import stop_requested
 from planner.studies.sweep.scenario import ScenarioTask, result_figures
 
 logger = logging.getLogger(__name__)
 
 STOPPED = ("time_limit", "limit")  # statuses whose scenario may be beaten by another's network
 TIE = 1e-9  # relative: a rival this close is no better
+MAX_RIVALS = 8  # networks priced per scenario: those of the cheapest scenarios (each a flow LP and an audit)
+PRICING_SHARE = 0.25  # of the scenarios' solve time summed, at most, for the pricing (at least MIN_PRICING_S)
+MIN_PRICING_S = 30.0
 
 
 def open_network(folder: Path) -> frozenset | None:
@@ -31,7 +37,10 @@ def open_network(folder: Path) -> frozenset | None:
     path = Path(folder) / "sites.csv"
     if not path.is_file():
         return None
-    sites = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["site_id", "facility_type"])
+    try:
+        sites = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["site_id", "facility_type"])
+    except (OSError, ValueError):  # not a table the planner wrote: no network to price
+        return None
     return frozenset(zip(sites["site_id"], sites["facility_type"], strict=True))
 
 
@@ -41,11 +50,18 @@ def keep_cheaper_networks(tasks: list[ScenarioTask], rows: dict[int, dict], solv
     networks = {task.number: network for task in tasks
                 if rows.get(task.number, {}).get("status") not in (None, "failed")
                 and (network := open_network(task.folder)) is not None}
+    cheapest_first = sorted(networks, key=lambda number: rows[number].get("objective") or float("inf"))
+    seconds = sum(float(row.get("seconds") or 0.0) for row in rows.values())
+    deadline = time.perf_counter() + max(MIN_PRICING_S, PRICING_SHARE * seconds)
     for task in tasks:
         row = rows.get(task.number, {})
-        others = {network for number, network in networks.items() if number != task.number}
+        others = list(dict.fromkeys(networks[number] for number in cheapest_first if number != task.number))
         if task.number not in solved_now or row.get("status") not in STOPPED or not others:
             continue
+        if stop_requested() or time.perf_counter() > deadline:
+            logger.info("sweep: the pricing of stopped scenarios with the others' networks ended at its time")
+            return
+        others = set(others[:MAX_RIVALS])
         try:
             better = _cheaper_plan(task, row, others)
         except PlannerError as error:  # pricing is a bonus: the scenario's own answer stands
