@@ -64,8 +64,8 @@ class Vary:
             raise InputError(f"--vary '{text}': '{error}' is not a finite number; give finite values, "
                              "e.g. --vary carbon_price=0:200:5") from None
         except DigitGroup as error:
-            raise InputError(f"--vary '{text}': '{error}' after a comma reads as a thousands group (the list 1,000 "
-                             "is the two values 1 and 0); write numbers without separators, e.g. 1000") from None
+            raise InputError(f"--vary '{text}': '{error}' after a comma reads as a thousands group; write numbers "
+                             "without thousands separators (1000, not 1,000: that is the two values 1 and 0)") from None
         except ValueError:
             raise InputError(hint) from None
         if count > MAX_SCENARIOS:
