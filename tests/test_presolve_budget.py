@@ -524,12 +524,18 @@ def test_a_p_median_at_exactly_its_budget_is_not_called_infeasible(tmp_path):
     assert "demand-weighted distance 39,661 units·km/yr" in result.output
 
 
+def _stand_in(problem, first, again):
+    """A ``solve`` for kept_within_budget: ``first`` at the problem's budget, else ``again()`` (an answer or a
+    raise)."""
+    return lambda budget, options: first if budget == problem.capex_budget else again()
+
+
 def test_over_the_budget_the_cheaper_of_a_repair_and_a_solve_again_is_kept_with_the_first_bound():
     """The rule of planner.solver.budget on stand-ins: a solve again that finds nothing (infeasible) leaves the
     repaired network; a cheaper solve again wins over it; with neither, the error; the first bound stays."""
     from planner.errors import InfeasibleError, SolverError
     from planner.solver.budget import kept_within_budget, repaired_report
-    from planner.solver.outcome import SolveReport, Status
+    from planner.solver.outcome import SolveReport, SolverOptions, Status
     from tests.builders import dense_problem
 
     problem = dense_problem([10.0], [1.0, 1.0], [20.0, 20.0], [[1.0], [1.0]], capex=np.array([5e11, 5e11]),
@@ -538,16 +544,19 @@ def test_over_the_budget_the_cheaper_of_a_repair_and_a_solve_again_is_kept_with_
     over = {"over": 1.0, "repaired": 0.0, "again": 0.0}.__getitem__
     repaired = (repaired_report(first[0], 120.0, 99.0, "modules taken away"), "repaired")
 
-    def nothing(budget):
+    def nothing():
         raise InfeasibleError("none")
 
-    report, answer = kept_within_budget(problem, over, nothing, first, repair=lambda r, a: repaired)
+    options = SolverOptions()
+    report, answer = kept_within_budget(problem, over, _stand_in(problem, first, nothing), options,
+                                        repair=lambda r, a: repaired)
     assert answer == "repaired" and report.best_bound == 99.0 and report.status is Status.OTHER_LIMIT
     cheaper = (SolveReport.of(Status.OPTIMAL, "Optimal", 101.0, 100.5, 1e-4, "highs"), "again")
-    report, answer = kept_within_budget(problem, over, lambda budget: cheaper, first, repair=lambda r, a: repaired)
+    report, answer = kept_within_budget(problem, over, _stand_in(problem, first, lambda: cheaper), options,
+                                        repair=lambda r, a: repaired)
     assert answer == "again" and report.best_bound == 99.0 and report.mip_gap == pytest.approx(2 / 101)
     with pytest.raises(SolverError, match="no network within the capex budget"):
-        kept_within_budget(problem, over, nothing, first)
+        kept_within_budget(problem, over, _stand_in(problem, first, nothing), options)
 
 
 def test_a_tiny_capex_beside_large_ones_keeps_the_budget_row_within_highs_limits():
@@ -568,7 +577,7 @@ def test_a_tiny_capex_beside_large_ones_keeps_the_budget_row_within_highs_limits
 def test_a_retry_that_ends_without_a_network_keeps_the_repair():
     from planner.errors import SolverError
     from planner.solver.budget import kept_within_budget, repaired_report
-    from planner.solver.outcome import SolveReport, Status
+    from planner.solver.outcome import SolveReport, SolverOptions, Status
     from tests.builders import dense_problem
 
     problem = dense_problem([10.0], [1.0, 1.0], [20.0, 20.0], [[1.0], [1.0]], capex=np.array([5e11, 5e11]),
@@ -576,13 +585,15 @@ def test_a_retry_that_ends_without_a_network_keeps_the_repair():
     first = (SolveReport.of(Status.OPTIMAL, "Optimal", 100.0, 99.0, 1e-4, "highs"), "over")
     repaired = (repaired_report(first[0], 120.0, 99.0, "modules taken away"), "repaired")
 
-    def no_network_in_time(budget):
+    def no_network_in_time():
         raise SolverError("HiGHS ended without a feasible solution")
 
-    _, answer = kept_within_budget(problem, {"over": 1.0, "repaired": 0.0}.__getitem__, no_network_in_time, first,
+    _, answer = kept_within_budget(problem, {"over": 1.0, "repaired": 0.0}.__getitem__,
+                                   _stand_in(problem, first, no_network_in_time), SolverOptions(),
                                    repair=lambda r, a: repaired)
     assert answer == "repaired"
     zero = dense_problem([10.0], [1.0], [20.0], [[1.0]], capex=np.array([5.0]), capex_budget=0.0,
                          forced=np.array([False]))
     with pytest.raises(SolverError, match="the budget cannot be lowered to exclude them"):
-        kept_within_budget(zero, {"over": 1.0}.__getitem__, no_network_in_time, first)
+        kept_within_budget(zero, {"over": 1.0}.__getitem__, _stand_in(zero, first, no_network_in_time),
+                           SolverOptions())

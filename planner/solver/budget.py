@@ -15,8 +15,10 @@ margin below the budget, may be missed: the report keeps the bound of the first 
 budget: the tolerance only widens the feasible set), so the gap says what the band may cost, and the status is
 ``optimal`` or ``gap_limit`` only where that gap is within the tolerance, else ``limit`` (its termination says
 why). It cannot tell an empty band (capex in steps of 1e11 leave no network within 1e5 below a budget) from
-one that holds a better network. Where no network is found below the lowered budget, the error says so
-(the user's budget is not infeasible: its networks lie in the band).
+one that holds a better network. Beside the solve again, ``repair`` may make a network within the budget of
+the one returned (the engine takes modules away and keeps its start where that fits); the cheapest answer
+wins. Where neither finds one, the error says so (the user's budget is not infeasible: its networks lie in
+the band).
 
 The studies' extensive forms (``--scenarios``: first stage plus each scenario's recourse modules;
 ``--periods``: each decision node's network) hold the same row once per scenario or node: their excess is
@@ -34,6 +36,7 @@ from typing import TypeVar
 import numpy as np
 
 from planner.errors import InfeasibleError, SolverError
+from planner.inputs.screen import least_capex
 from planner.model.solution import Solution
 from planner.problem import Problem, capex_excess
 from planner.solver.heuristic import capex_spend
@@ -61,14 +64,6 @@ def excess_of_networks(problem: Problem, networks: Iterable[tuple[np.ndarray, np
                              problem.capex_budget) for opened, modules in networks), default=0.0)
 
 
-def least_spend(problem: Problem) -> float:
-    """The capex every network spends at least: the forced (and existing) sites and the cheapest sites the
-    types' ``min_count`` asks for, at their fewest modules (:func:`planner.inputs.screen.least_capex`)."""
-    from planner.inputs.screen import least_capex
-
-    return least_capex(problem)
-
-
 def lowered_budget(problem: Problem, budget: float, over: float, floor: float) -> float:
     """``budget`` lowered below HiGHS's reach of a network ``over`` it: by ``MARGIN`` × the excess and × HiGHS's
     relative tolerance on the user's budget, at least (an excess of 5,000 on 4.47e12 lowered by 10,000 left the
@@ -87,21 +82,24 @@ def retry_options(options: SolverOptions, started: float) -> SolverOptions:
 
 
 def kept_within_budget(problem: Problem, over: Callable[[Answer], float],
-                       solve: Callable[[float], tuple[SolveReport, Answer]],
-                       first: tuple[SolveReport, Answer], floor: float | None = None,
+                       solve: Callable[[float, SolverOptions], tuple[SolveReport, Answer]], options: SolverOptions,
+                       floor: float | None = None,
                        repair: Callable[[SolveReport, Answer], tuple[SolveReport, Answer] | None] | None = None,
                        ) -> tuple[SolveReport, Answer]:
-    """``first`` (a report and answer of ``problem``, or of a study of it), or, where ``over`` (its excess over
-    ``problem.capex_budget``) is positive, the cheaper of what ``repair`` makes of it (a network within the
-    budget, with its report; None where it makes none) and the answer of ``solve`` given a lowered budget
-    (never below ``floor``, the capex every answer spends: by default :func:`least_spend`; see the module), with
-    the first solve's bound. A solve again that cannot lower the budget further, or finds nothing, is left off
-    (the forced sites' capex within the margin had ended in an error where a network existed)."""
-    report, answer = first
+    """``solve`` (a report and answer of ``problem``, or of a study of it, given a capex budget and solver
+    options) at ``problem.capex_budget`` with ``options``; where ``over`` (the answer's excess over that budget)
+    is positive, the cheaper of what ``repair`` makes of it (a network within the budget, with its report; None
+    where it makes none) and ``solve``'s answer given a lowered budget (never below ``floor``, the capex every
+    answer spends: by default :func:`planner.inputs.screen.least_capex`; see the module) with what is left of
+    the time limit (:func:`retry_options`), with the first solve's bound. A solve again that cannot lower the
+    budget further, or finds nothing, is left off (the forced sites' capex within the margin had ended in an
+    error where a network existed)."""
+    started = time.perf_counter()
+    report, answer = first = solve(problem.capex_budget, options)
     excess_now = over(answer)
     if excess_now == 0.0:
         return first
-    floor = least_spend(problem) if floor is None else floor
+    floor = least_capex(problem) if floor is None else floor
     bound, budget = report.best_bound, problem.capex_budget
     found = [repaired] if repair is not None and (repaired := repair(report, answer)) is not None else []
     for _ in range(RETRIES):
@@ -114,7 +112,7 @@ def kept_within_budget(problem: Problem, over: Callable[[Answer], float],
                        "the budget may be missed: the gap says what it may cost)", excess_now, problem.currency,
                        problem.capex_budget, problem.capex_budget - budget)
         try:
-            again = solve(budget)
+            again = solve(budget, retry_options(options, started))
         except (InfeasibleError, SolverError):  # nothing below the lowered budget, or not in its time
             break
         excess_now = over(again[1])
@@ -130,23 +128,25 @@ def kept_within_budget(problem: Problem, over: Callable[[Answer], float],
 def repaired_report(report: SolveReport, objective: float, bound: float | None, how: str) -> SolveReport:
     """``report`` for a network ``repair`` made (its ``objective``; ``how``: what was done), with the first
     solve's ``bound`` and the gap and status that follow."""
-    gap = relative_gap(objective, bound)
-    status = (closed_status(gap) if gap is not None and gap <= report.mip_gap_tolerance else Status.OTHER_LIMIT)
-    return dataclasses.replace(report, objective=objective, best_bound=bound, mip_gap=gap, status=status,
-                               termination=f"{report.termination}; {how}")
+    return _at_bound(report, objective, bound, how)
 
 
 def _with_first_bound(report: SolveReport, bound: float | None) -> SolveReport:
-    """``report`` with the first solve's bound where lower (the lowered budget's is no bound for the user's), and
-    the gap and status that follow: not optimal where that gap is above the tolerance."""
+    """``report`` with the first solve's bound where lower (the lowered budget's is no bound for the user's)."""
     if bound is None or (report.best_bound is not None and report.best_bound <= bound):
         return report
-    gap = relative_gap(report.objective, bound)
+    return _at_bound(report, report.objective, bound, "solved with the capex budget lowered below HiGHS's tolerance")
+
+
+def _at_bound(report: SolveReport, objective: float, bound: float | None, note: str) -> SolveReport:
+    """``report`` with ``objective`` and ``bound``, the gap between them, and a status not optimal (``limit``)
+    where that gap is above the tolerance; ``note`` joins its termination."""
+    gap = relative_gap(objective, bound)
     status = report.status
     if status in (Status.OPTIMAL, Status.GAP_LIMIT) and gap is not None:
         status = closed_status(gap) if gap <= report.mip_gap_tolerance else Status.OTHER_LIMIT
-    termination = f"{report.termination}; solved with the capex budget lowered below HiGHS's tolerance"
-    return dataclasses.replace(report, best_bound=bound, mip_gap=gap, status=status, termination=termination)
+    return dataclasses.replace(report, objective=objective, best_bound=bound, mip_gap=gap, status=status,
+                               termination=f"{report.termination}; {note}")
 
 
 def over_budget_error(problem: Problem, over: float, lowered_by: float, floor: float) -> SolverError:

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 
 from planner.errors import SolverError, UnexplainedInfeasibleError
 from planner.model import ModelIndex, build_model
@@ -58,7 +57,7 @@ from planner.model.start import load_start
 from planner.problem import Problem
 from planner.solver.beside import applies as search_beside_applies
 from planner.solver.beside import run_beside_search
-from planner.solver.budget import excess, kept_within_budget, repaired_report, retry_options
+from planner.solver.budget import excess, kept_within_budget, repaired_report
 from planner.solver.capacitated_bb import applies as capacitated_bb_applies
 from planner.solver.capacitated_bb import solve_capacitated_bb
 from planner.solver.center_search import cover_applies, solve_center, solve_cover
@@ -151,18 +150,15 @@ def solve(
             raise explain_infeasibility(in_unit(problem, quantity) if quantity != 1.0 else problem, options,
                                         error) from None
     factor = quantity_factor(problem)
-    solved, started = problem, time.perf_counter()
+    solved = problem
     try:
         if factor == 1.0:
-            first = _solve_routes(problem, options, start, index, timing)
-            return _kept_within_budget(problem, options, started, timing, start, first)
+            return _kept_within_budget(problem, options, timing, start, index)
         logger.info("demands below 1 unit: solved in units %g times smaller (HiGHS's tolerances are absolute)",
                     factor)
         unmet_limit_need(problem, index or ModelIndex.from_problem(problem))  # its message in the user's units
         solved = in_unit(problem, factor)
-        scaled_start = solution_in_unit(start, factor)
-        first = _solve_routes(solved, options, scaled_start, None, timing)
-        report, solution = _kept_within_budget(solved, options, started, timing, scaled_start, first)
+        report, solution = _kept_within_budget(solved, options, timing, solution_in_unit(start, factor), None)
         return report, solution_in_unit(solution, 1 / factor)
     except UnexplainedInfeasibleError as error:
         if not explain:
@@ -170,17 +166,19 @@ def solve(
         raise explain_infeasibility(solved, options, error) from None  # its messages hold counts, shares, CO2
 
 
-def _kept_within_budget(problem: Problem, options: SolverOptions, started: float, timing, start: Solution | None,
-                        first: tuple[SolveReport, Solution]) -> tuple[SolveReport, Solution]:
-    """:func:`planner.solver.budget.kept_within_budget` with :func:`_solve_routes` solving again, from ``start``
-    where it keeps within the lowered budget (a compare hybrid started from a rival's network had ended dearer
-    than it without), and :func:`_repaired` beside it."""
-    def solve_again(budget: float) -> tuple[SolveReport, Solution]:
+def _kept_within_budget(problem: Problem, options: SolverOptions, timing, start: Solution | None, index
+                        ) -> tuple[SolveReport, Solution]:
+    """:func:`_solve_routes` under :func:`planner.solver.budget.kept_within_budget`: a solve again starts from
+    ``start`` where it keeps within the lowered budget (a compare hybrid started from a rival's network had ended
+    dearer than it without), and :func:`_repaired` is beside it."""
+    def solve(budget: float, options: SolverOptions) -> tuple[SolveReport, Solution]:
+        if budget == problem.capex_budget:
+            return _solve_routes(problem, options, start, index, timing)
         lowered = dataclasses.replace(problem, capex_budget=budget)
         kept = start if start is not None and excess(lowered, start) == 0.0 else None
-        return _solve_routes(lowered, retry_options(options, started), kept, None, timing)
+        return _solve_routes(lowered, options, kept, None, timing)
 
-    return kept_within_budget(problem, lambda solution: excess(problem, solution), solve_again, first,
+    return kept_within_budget(problem, lambda solution: excess(problem, solution), solve, options,
                               repair=lambda report, solution: _repaired(problem, report, solution, start))
 
 

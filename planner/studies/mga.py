@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +29,7 @@ from planner.model import ModelIndex, build_model
 from planner.model.alternatives import define_cost_budget, define_distance_objective, restore_cost_objective
 from planner.model.solution import Solution
 from planner.pipeline import Run, Timing, audited_solution, load_and_prepare, solve_problem, with_own_warnings
-from planner.solver.budget import excess, kept_within_budget, retry_options
+from planner.solver.budget import excess, kept_within_budget
 from planner.solver.highs import solve_model
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, gap_text
 
@@ -120,15 +119,11 @@ def _next_alternative(problem, index: ModelIndex, networks: list[Alternative], b
                       options: SolverOptions) -> tuple[Run, SolveReport]:
     """:func:`next_alternative`'s two solves, kept within the capex budget beyond HiGHS's tolerance
     (:mod:`planner.solver.budget`), audited against ``problem``."""
-    started = time.perf_counter()
+    def solve(capex_budget: float, options: SolverOptions) -> tuple[SolveReport, tuple[Solution, SolveReport]]:
+        return _two_solves(dataclasses.replace(problem, capex_budget=capex_budget), index, networks, budget, options)
 
-    def solve_again(capex_budget: float) -> tuple[SolveReport, tuple[Solution, SolveReport]]:
-        lowered = dataclasses.replace(problem, capex_budget=capex_budget)
-        return _two_solves(lowered, index, networks, budget, retry_options(options, started))
-
-    report, (solution, distance) = kept_within_budget(
-        problem, lambda answer: excess(problem, answer[0]), solve_again,
-        _two_solves(problem, index, networks, budget, options))
+    report, (solution, distance) = kept_within_budget(problem, lambda answer: excess(problem, answer[0]), solve,
+                                                      options)
     return audited_solution(problem, index, solution, report, Timing()), distance
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +41,7 @@ from planner.model.solution import Solution
 from planner.model.start import load_start
 from planner.pipeline import Run, Timing, load_and_prepare, solve_problem
 from planner.problem import Problem
-from planner.solver.budget import excess, kept_within_budget, retry_options
+from planner.solver.budget import excess, kept_within_budget
 from planner.solver.highs import solve_model
 from planner.solver.outcome import SolveReport, SolverOptions, Status
 
@@ -87,14 +86,10 @@ def least_emissions(problem: Problem, options: SolverOptions, start: Solution) -
     """Minimise CO2 (t/yr) over the networks of ``problem`` (its service floor included), starting
     from ``start`` (feasible: the cost-optimal network); the report and the least-CO2 solution, within the
     capex budget beyond HiGHS's tolerance (:mod:`planner.solver.budget`)."""
-    started = time.perf_counter()
+    def solve(capex_budget: float, options: SolverOptions) -> tuple[SolveReport, Solution]:
+        return _least_emissions(dataclasses.replace(problem, capex_budget=capex_budget), options, start)
 
-    def solve_again(capex_budget: float) -> tuple[SolveReport, Solution]:
-        lowered = dataclasses.replace(problem, capex_budget=capex_budget)
-        return _least_emissions(lowered, retry_options(options, started), start)
-
-    return kept_within_budget(problem, lambda solution: excess(problem, solution), solve_again,
-                              _least_emissions(problem, options, start))
+    return kept_within_budget(problem, lambda solution: excess(problem, solution), solve, options)
 
 
 def _least_emissions(problem: Problem, options: SolverOptions, start: Solution) -> tuple[SolveReport, Solution]:

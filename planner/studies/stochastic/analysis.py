@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +37,7 @@ from planner.model.index import ModelIndex
 from planner.model.start import takes_whole_numbers
 from planner.pipeline import Timing
 from planner.solver import solve
-from planner.solver.budget import excess_of_networks, kept_within_budget, retry_options
+from planner.solver.budget import excess_of_networks, kept_within_budget
 from planner.solver.heuristic import Restriction, capex_spend
 from planner.solver.highs import solve_model
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
@@ -189,15 +188,13 @@ def solve_stochastic(
     (an evaluation), ``allowed`` (O,) bool closes the other options. Kept within the capex budget beyond
     HiGHS's tolerance (:mod:`planner.solver.budget`) and audited independently."""
     index = index or ModelIndex.from_problem(sp.problem)
-    started = time.perf_counter()
-    first = _solve_extensive(sp, options, index, start, fixed, allowed)
+    def solve(budget: float, options: SolverOptions) -> tuple[SolveReport, StochasticSolution]:
+        if budget == sp.problem.capex_budget:
+            return _solve_extensive(sp, options, index, start, fixed, allowed)
+        return _solve_extensive(_with_budget(sp, budget), options, index, None, fixed, allowed)
 
-    def solve_again(budget: float) -> tuple[SolveReport, StochasticSolution]:
-        lowered = dataclasses.replace(sp, problem=dataclasses.replace(sp.problem, capex_budget=budget))
-        return _solve_extensive(lowered, retry_options(options, started), index, None, fixed, allowed)
-
-    report, solution = kept_within_budget(sp.problem, lambda solution: _stochastic_excess(sp, solution), solve_again,
-                                          first, _fixed_spend(sp.problem, fixed))
+    report, solution = kept_within_budget(sp.problem, lambda solution: _stochastic_excess(sp, solution), solve,
+                                          options, _fixed_spend(sp.problem, fixed))
     audit_report = audit_stochastic(sp, index, solution, report.objective)
     if require_clean_audit and not audit_report.passed:
         raise SolverError(
@@ -304,11 +301,8 @@ def _evaluated_scenario(alone: StochasticProblem, fixed: FirstStage, options: So
     """One scenario (``alone``) with the first stage fixed, its recourse modules kept within the capex budget
     beyond HiGHS's tolerance (:mod:`planner.solver.budget`: they had been 100,000 JPY over it in each scenario,
     and the study ended at the audit)."""
-    started = time.perf_counter()
-
     def solve(budget: float, options: SolverOptions) -> tuple[SolveReport, StochasticSolution]:
-        problem = dataclasses.replace(alone.problem, capex_budget=budget)
-        model = build_stochastic_model(dataclasses.replace(alone, problem=problem), index)
+        model = build_stochastic_model(_with_budget(alone, budget), index)
         _fix_first_stage(model, index, fixed)
         try:
             report = solve_model(model, _tight(options))
@@ -317,9 +311,12 @@ def _evaluated_scenario(alone: StochasticProblem, fixed: FirstStage, options: So
                                   "capacity for its demand that must be served)") from None
         return report, StochasticSolution.from_model(model, alone, index)
 
-    return kept_within_budget(alone.problem, lambda part: _stochastic_excess(alone, part),
-                              lambda budget: solve(budget, retry_options(options, started)),
-                              solve(alone.problem.capex_budget, options), _fixed_spend(alone.problem, fixed))
+    return kept_within_budget(alone.problem, lambda part: _stochastic_excess(alone, part), solve, options,
+                              _fixed_spend(alone.problem, fixed))
+
+
+def _with_budget(sp: StochasticProblem, budget: float) -> StochasticProblem:
+    return dataclasses.replace(sp, problem=dataclasses.replace(sp.problem, capex_budget=budget))
 
 
 def mean_value_problem(sp: StochasticProblem) -> StochasticProblem:

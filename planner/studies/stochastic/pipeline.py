@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from planner.model.solution import Solution
 from planner.pipeline import Run, Timing
 from planner.problem import Problem
 from planner.results import ResultTables
-from planner.solver.budget import excess, kept_within_budget, retry_options
+from planner.solver.budget import excess, kept_within_budget
 from planner.solver.explain import explain_demand_cells
 from planner.solver.heuristic import capex_spend
 from planner.solver.highs import solve_model
@@ -110,7 +109,6 @@ def expected_view(sp: StochasticProblem, first: FirstStage, options: SolverOptio
     beyond HiGHS's tolerance: :mod:`planner.solver.budget`)."""
     problem = sp.problem
     index = ModelIndex.from_problem(problem)
-    started = time.perf_counter()
     try:
         report, solution = _view_solve(problem, index, first, options, add_modules=False)
     except (InfeasibleError, InfeasibleConstraintException):  # the latter: a row with every variable fixed
@@ -118,10 +116,8 @@ def expected_view(sp: StochasticProblem, first: FirstStage, options: SolverOptio
             return _view_solve(dataclasses.replace(problem, capex_budget=budget), index, first, options, True)
 
         try:
-            report, solution = kept_within_budget(
-                problem, lambda solution: excess(problem, solution),
-                lambda budget: solve(budget, retry_options(options, started)), solve(problem.capex_budget, options),
-                capex_spend(problem, first.open > 0, first.modules))
+            report, solution = kept_within_budget(problem, lambda solution: excess(problem, solution), solve, options,
+                                                  capex_spend(problem, first.open > 0, first.modules))
         except (InfeasibleError, InfeasibleConstraintException):
             raise InfeasibleError("the first-stage network cannot serve the expected demand that must be served, "
                                   "even with every module its sites can take") from None

@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +39,7 @@ from planner.model.index import ModelIndex
 from planner.model.solution import Solution, values
 from planner.problem import ARC_FIELDS, Problem, budget_row_scale
 from planner.results import ResultTables
-from planner.solver.budget import excess_of_networks, kept_within_budget, retry_options
+from planner.solver.budget import excess_of_networks, kept_within_budget
 from planner.solver.highs import solve_model
 from planner.solver.outcome import SolveReport, SolverOptions
 from planner.studies.stochastic.build import CapacityRounding
@@ -514,18 +513,15 @@ def solve_rollout(
     these may be open in period 1; ``require_open_first`` (O,) bool: at least one of these opens in period 1
     (a commitment)."""
     index = ModelIndex.from_problem(rp.problem)
-    started = time.perf_counter()
-    first = _solve_extensive(rp, index, options, start, allowed_first, require_open_first)
-
-    def solve_again(budget: float) -> tuple[SolveReport, dict]:
+    def solve(budget: float, options: SolverOptions) -> tuple[SolveReport, dict]:
         lowered = dataclasses.replace(rp, problem=dataclasses.replace(rp.problem, capex_budget=budget))
-        return _solve_extensive(lowered, index, retry_options(options, started), None, allowed_first,
-                                require_open_first)
+        return _solve_extensive(lowered, index, options, start if budget == rp.problem.capex_budget else None,
+                                allowed_first, require_open_first)
 
     def over(solutions: dict) -> float:
         return excess_of_networks(rp.problem, [(cell.open, cell.modules) for cell in solutions.values()])
 
-    report, solutions = kept_within_budget(rp.problem, over, solve_again, first)
+    report, solutions = kept_within_budget(rp.problem, over, solve, options)
     tables = {}
     for (s, t), solution in solutions.items():
         cell_index = dataclasses.replace(index, pair_demand=_cell_pair_demand(rp, index)[s, t])
