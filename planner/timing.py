@@ -19,7 +19,8 @@ class Timing:
     @contextmanager
     def phase(self, name: str):
         started = time.perf_counter()
-        logger.info("%s ...", name)
+        if name not in self.seconds:  # a phase entered again (the index, then the arrays) is announced once
+            logger.info("%s ...", name)
         try:
             yield
         finally:

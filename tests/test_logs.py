@@ -44,3 +44,16 @@ def test_the_part_ends_with_its_block_even_on_an_error():
         assert current_study_part() == "variant hybrid"
         raise RuntimeError
     assert current_study_part() is None
+
+
+def test_a_phase_entered_twice_is_announced_once(caplog):
+    from planner.timing import Timing
+
+    timing = Timing()
+    with caplog.at_level(logging.INFO, logger="planner"):
+        with timing.phase("build"):
+            pass
+        with timing.phase("build"):  # the pipeline builds the index, the engine then the arrays
+            pass
+    assert [r.getMessage() for r in caplog.records].count("build ...") == 1
+    assert "build" in timing.seconds

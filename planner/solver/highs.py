@@ -126,21 +126,20 @@ def new_highs(options: SolverOptions) -> highspy.Highs:
 
 class _SolverLog:
     """HiGHS's log to stderr, each line marked ``HiGHS |`` (its "Status Optimal" and "badly scaled" warnings had
-    read as the planner's, beside the planner's own status)."""
+    read as the planner's, beside the planner's own status). HiGHS's empty lines are left out: between the
+    planner's own progress lines they read as gaps in the log."""
 
     MARK = "HiGHS | "
 
     def __init__(self) -> None:
-        self.at_line_start = True
+        self.partial = ""
 
     def __call__(self, event) -> None:
-        text = event.message
-        if not text:
-            return
-        lines = text.split("\n")
-        marked = [(self.MARK if (i > 0 or self.at_line_start) and line else "") + line for i, line in enumerate(lines)]
-        sys.stderr.write("\n".join(marked))
-        self.at_line_start = text.endswith("\n")
+        text = self.partial + (event.message or "")
+        *lines, self.partial = text.split("\n")
+        shown = [self.MARK + line for line in lines if line.strip()]
+        if shown:
+            sys.stderr.write("\n".join(shown) + "\n")
 
 
 def available_threads(threads: int) -> int:
@@ -268,7 +267,8 @@ def run_highs_once(
         nodes=int(highs.getInfo().mip_node_count) if is_mip else None, handover_s=handover_s,
         objective_mismatch=mismatch,
     )
-    logger.info("solve ended: %s objective=%.10g bound=%s gap=%s", status.value, objective, bound, gap)
+    logger.info("solve ended: %s, objective %.10g, bound %s, gap %s", status.value, objective,
+                "none" if bound is None else f"{bound:.10g}", "n/a" if gap is None else f"{100 * gap:.3g}%")
     return report, values
 
 
