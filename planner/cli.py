@@ -498,12 +498,8 @@ def _solver_options(config, time_limit, mip_gap, threads=None, quiet=True):
     """The solver options: the command line's, else the model file's ``[solver]``."""
     from planner.solver.outcome import SolverOptions
 
-    return SolverOptions(
-        time_limit_s=time_limit if time_limit is not None else config.solver.time_limit_s,
-        mip_gap=(mip_gap if mip_gap is not None else config.solver.mip_gap) + 0.0,  # -0 is 0
-        threads=_bounded_threads(threads if threads is not None else config.solver.threads),
-        quiet=quiet,
-    )
+    threads = _bounded_threads(threads if threads is not None else config.solver.threads)
+    return SolverOptions.from_model(config, time_limit_s=time_limit, mip_gap=mip_gap, threads=threads, quiet=quiet)
 
 
 def _output_folder(out: str | None, config, data, prefix: str = "", inputs=(), in_place: bool = False) -> Path:
@@ -1253,12 +1249,11 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
     """Solve the model for every combination (or a Latin hypercube sample) of values of model keys, on
     Dask: one solve folder per scenario, sweep.csv and charts. A rerun skips the scenarios already
     finished."""
-    from planner.export.folder import folder_in_place
     from planner.export.sweep_charts import write_sweep_charts
-    from planner.export.sweep_folder import write_scenario_folder
+    from planner.export.sweep_folder import sweep_to_folder
     from planner.inputs.config import read_model_config
     from planner.inputs.prepare import load_inputs
-    from planner.studies.sweep import Vary, run_sweep, sample_points
+    from planner.studies.sweep import Vary, sample_points
 
     if workers and scheduler:
         raise click.UsageError("give --workers or --scheduler, not both")
@@ -1274,13 +1269,12 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
     total = len(sample_points(varies, method, samples, seed))
     load_inputs(config, data)  # data every scenario would refuse fails here, in one line, not once per scenario
     out_dir = _output_folder(out, config, data, "sweep_", in_place=True)
-    with folder_in_place(out_dir), click.progressbar(length=total, label="sweep", file=sys.stderr, show_pos=True,
-                                                     hidden=quiet) as bar:
-        result = run_sweep(config, varies, data, options, out_dir, workers=workers,
-                           scheduler=scheduler, method=method, samples=samples, seed=seed,
-                           on_result=lambda row: bar.update(1), writer=write_scenario_folder,
-                           on_table=lambda table: write_sweep_charts(table, [vary.key for vary in varies], out_dir,
-                                                                     config.currency))
+    with click.progressbar(length=total, label="sweep", file=sys.stderr, show_pos=True, hidden=quiet) as bar:
+        result = sweep_to_folder(config, varies, data, options, out_dir, workers=workers,
+                                 scheduler=scheduler, method=method, samples=samples, seed=seed,
+                                 on_result=lambda row: bar.update(1),
+                                 on_table=lambda table: write_sweep_charts(table, [vary.key for vary in varies],
+                                                                           out_dir, config.currency))
     click.echo(f"scenarios   {len(result.rows)}: solved {result.solved}, reused {result.reused}, "
                f"failed {result.failed}")
     for row in result.rows[result.rows["status"] == "failed"].itertuples(index=False):

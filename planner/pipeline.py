@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from planner.audit import AuditReport, audit
-from planner.errors import SolverError, truncated
+from planner.errors import InputError, SolverError, truncated
 from planner.inputs.screen import screen_problem
 from planner.model import ModelIndex
 from planner.model.solution import Solution
@@ -79,7 +79,8 @@ class Run:
     report: SolveReport
     audit: AuditReport
     timing: Timing
-    warnings: tuple[str, ...] = ()  # logged while it was solved: a study's folder per run keeps its own
+    # logged while it was solved (by plan(): from loading on): a study's folder per run keeps its own
+    warnings: tuple[str, ...] = ()
 
 
 def with_own_warnings(solve: Callable[[], Run]) -> Run:
@@ -213,17 +214,32 @@ def load_and_prepare(config, data_options, timing: Timing):
     return inputs, problem, screening
 
 
-def plan(config, data_options, options: SolverOptions, start: Solution | None = None,
+def plan(config, data_options, options: SolverOptions | None = None, start: Solution | None = None,
          start_for: Callable[[Problem], Solution | None] | None = None) -> Plan:
     """The whole geographic path up to the audit (writing is ``planner.export.write_outputs``);
-    ``start``, a solution of the same model and data, is HiGHS's first incumbent; ``start_for`` makes
-    one from the prepared problem where ``start`` is not given (a solution feasible for it, or None)."""
+    ``options`` None: the model's ``[solver]`` table (:meth:`SolverOptions.from_model`); ``start``, a
+    solution of the same model and data, is HiGHS's first incumbent; ``start_for`` makes one from the
+    prepared problem where ``start`` is not given (a solution feasible for it, or None)."""
+    options = options if options is not None else SolverOptions.from_model(config)
     timing = Timing()
-    inputs, problem, screening = load_and_prepare(config, data_options, timing)
-    if start is None and start_for is not None:
-        start = start_for(problem)
-    run = solve_problem(problem, options, timing, screen=False, start=start)
-    return Plan(inputs=inputs, screening=screening, run=run)
+    with logged_warnings() as seen:  # from loading on: what a caller from Python has no log to read for
+        inputs, problem, screening = load_and_prepare(config, data_options, timing)
+        if start is None and start_for is not None:
+            start = start_for(problem)
+        _check_start(start, problem)
+        run = solve_problem(problem, options, timing, screen=False, start=start)
+    warnings = add_warnings(add_warnings(seen, screening.warnings), run.warnings)
+    return Plan(inputs=inputs, screening=screening, run=dataclasses.replace(run, warnings=tuple(warnings)))
+
+
+def _check_start(start: Solution | None, problem: Problem) -> None:
+    """Raise unless ``start`` (if any) has a value per option and per arc of ``problem``."""
+    if start is None:
+        return
+    sizes, expected = (len(start.open), len(start.assign)), (len(problem.option_site), len(problem.arc_option))
+    if sizes != expected:
+        raise InputError(f"plan(start=...): the start has {sizes[0]:,} options and {sizes[1]:,} arcs, this model and "
+                         f"data {expected[0]:,} and {expected[1]:,}; give a solution of the same model and data")
 
 
 def with_region_names(run: Run, inputs) -> Run:

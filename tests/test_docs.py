@@ -181,3 +181,26 @@ def test_the_readme_bench_example_runs_from_a_clone(monkeypatch):
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(lines) == 4 and all(line["match"] and line["status"] == "optimal" for line in lines)
+
+
+def test_the_readmes_python_example_runs(tmp_path, monkeypatch):
+    """The "From Python" section's code, run as written on a points file with the columns it names."""
+    import numpy as np
+    import pandas as pd
+
+    readme = (CHECKOUT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## From Python"):]
+    code = section[section.index("```python\n") + len("```python\n"):]
+    code = code[:code.index("```")]
+    rng = np.random.default_rng(3)
+    pd.DataFrame({
+        "store_id": [f"S{i}" for i in range(24)], "lon": rng.uniform(6, 16, 24), "lat": rng.uniform(46, 54, 24),
+        "demand": rng.integers(2_000, 40_000, 24), "country": ["DE", "AT", "CH"] * 8,
+    }).to_csv(tmp_path / "my_stores.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    code = code.replace('"models/hybrid.toml"', repr(str(CHECKOUT / "models" / "hybrid.toml")))
+    namespace: dict = {}
+    exec(compile(code, "README.md (From Python)", "exec"), namespace)
+    run = namespace["run"]
+    assert run.audit.passed and set(run.tables.flows["region_id"]) <= {f"S{i}" for i in range(24) if i % 3 != 2}
+    assert (tmp_path / "out" / "my_stores" / "summary.json").is_file()

@@ -114,3 +114,42 @@ def test_an_interruption_raised_in_a_finaliser_prints_no_traceback(monkeypatch):
         Finalised(ValueError("other"))
     Finalised(Interrupted())  # outside: reported as before
     assert reported == [ValueError, Interrupted]
+
+
+def test_a_keyboard_interrupt_outside_the_command_stops_highs_too():
+    """A library caller's Ctrl-C (Python's own handler: ``KeyboardInterrupt`` in the main thread, no
+    ``STOP``) had left HiGHS running on its thread to its time limit, a core busy after the call
+    returned."""
+    import _thread
+
+    import highspy
+
+    from planner.solver.highs import run_interruptibly
+
+    rng = np.random.default_rng(7)
+    n, m = 200, 30  # a multi-dimensional knapsack HiGHS does not close in 20 s
+    weights = rng.integers(10, 100, size=(m, n)).astype(float)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", 60.0)
+    highs.setOptionValue("threads", 1)
+    for value in rng.integers(10, 100, size=n):
+        highs.addVar(0.0, 1.0)
+        highs.changeColCost(highs.getNumCol() - 1, -float(value))
+    highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.ones(n, dtype=np.uint8))
+    for row in weights:
+        highs.addRow(-highspy.kHighsInf, float(row.sum() / 2), n, np.arange(n, dtype=np.int32), row)
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    timer.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_interruptibly(highs)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - started < 5
+    deadline = time.perf_counter() + 5
+    while any(t.name == "planner-highs" for t in threading.enumerate()) and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name == "planner-highs" for t in threading.enumerate())
+    assert highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt

@@ -361,14 +361,19 @@ def _blocked_signals() -> list[int]:
 def test_the_workers_start_with_ctrl_c_blocked_and_the_planner_keeps_it():
     """Ctrl-C to the process group reaches only the planner, which ends the workers itself (a worker
     reached while it started printed Python's traceback)."""
+    import multiprocessing.util as mp_util
     import signal
+    import sys
 
     from planner.studies.sweep.runner import dask_client
 
+    spawn, warning_options = mp_util.spawnv_passfds, list(sys.warnoptions)
     with dask_client(workers=1) as client:
         masks = client.run(_blocked_signals)
     assert masks and all(int(signal.SIGINT) in mask for mask in masks.values())
     assert int(signal.SIGINT) not in _blocked_signals()
+    # a caller from Python keeps its process as it was: multiprocessing's own spawn, its warning options
+    assert mp_util.spawnv_passfds is spawn and sys.warnoptions == warning_options
 
 
 @pytest.mark.parametrize("text", ["carbon_price=1_0,2", "carbon_price=0:100:1_0", "carbon_price=1_0:20"])
@@ -489,3 +494,16 @@ def test_a_scenario_stopped_at_its_limit_takes_another_scenarios_cheaper_network
     summary = json.loads((tmp_path / "sweep" / first.folder / "summary.json").read_text())
     assert summary["objective"] == pytest.approx(kept["objective"]) and summary["audit"]["passed"]
     assert rows[second.number]["status"] == "optimal"
+
+
+def test_a_sweep_from_python_into_a_folder_of_the_users_is_refused_and_nothing_changed(tmp_path):
+    """``sweep_to_folder``, the way from Python: ``run_sweep`` called alone had replaced a user's sweep.csv."""
+    from planner.export.sweep_folder import sweep_to_folder
+
+    config = two_type_config(tmp_path)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "sweep.csv").write_text("user,data\n")
+    with pytest.raises(InputError, match="was not written by the planner .* nothing was changed"):
+        sweep_to_folder(config, [Vary.parse("carbon_price=0,50", config)], DataOptions(), EXACT, out, workers=1)
+    assert sorted(p.name for p in out.iterdir()) == ["sweep.csv"] and (out / "sweep.csv").read_text() == "user,data\n"

@@ -518,8 +518,8 @@ def write_outputs(
     run: Run,
     inputs: Inputs,
     out: Path,
-    sources: dict[str, Any],
-    warnings_seen: list[str],
+    sources: dict[str, Any] | None = None,
+    warnings_seen: list[str] | None = None,
     staging: Path | None = None,
     basemap: bool = False,
     extras: tuple[ExtraOutput, ...] = (),
@@ -532,8 +532,12 @@ def write_outputs(
     with the staging folder once everything is in it, before it is moved into place.
 
     ``extras`` (from ``--scenarios`` or ``--periods``) add their block to summary.json, their files
-    and their section of report.html."""
+    and their section of report.html. ``sources``: the input files and options for summary.json's
+    ``inputs`` (the command's ``solve_sources``); ``warnings_seen``: the warnings of the whole run, by
+    default the run's own (``Run.warnings``, from loading on where ``planner.pipeline.plan`` made it)."""
     out = Path(out)
+    sources = sources if sources is not None else {}
+    warnings_seen = warnings_seen if warnings_seen is not None else list(run.warnings)
     started = time.perf_counter()
     run = with_region_names(run, inputs)  # the names beside the ids, in every table written
     logger.info("write ...")  # the tables, maps, workbook and report: 20 s and more at 40,000 regions

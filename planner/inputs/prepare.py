@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
 
 import geopandas as gpd
@@ -64,6 +66,18 @@ class DataOptions:
     crs: str | None = None  # CRS of those coordinates (default EPSG:4326, lon/lat degrees)
     suppliers_path: Path | None = None  # overrides the model's [suppliers] path
 
+    def __post_init__(self) -> None:
+        """Paths given as text become paths; ``select`` may also be given as ``{column: value or values}``
+        (a value given as one string is one value, not its letters); anything else a caller from
+        Python could give is an ``InputError`` naming the field (an in-memory frame is no path)."""
+        for field in ("regions_path", "sites_path", "od_path", "suppliers_path"):
+            value = getattr(self, field)
+            if value is not None and not isinstance(value, (str, PathLike)):
+                raise InputError(f"DataOptions.{field} is a {type(value).__name__}; give the path of a file (a "
+                                 "frame in memory: write it first, e.g. frame.to_file('regions.gpkg'))")
+            object.__setattr__(self, field, None if value is None else Path(value))
+        object.__setattr__(self, "select", _select_pairs(self.select))
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -84,6 +98,24 @@ class Inputs:
     suppliers_path: Path | None = None
     region_columns: dict | None = None  # the regions file's columns read: id, demand, name (planner.inputs.regions)
     left_out_ids: frozenset = frozenset()  # ids of the regions file's regions that --select leaves out
+
+
+def _select_pairs(select) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``DataOptions.select`` as (column, values) pairs, from pairs or a mapping; a value given as one
+    string is that one value."""
+    items = select.items() if isinstance(select, Mapping) else select
+    hint = ("DataOptions.select: give (column, values) pairs or {column: values}, e.g. {'STUSPS': ['NC', 'SC']}; "
+            f"got {select!r:.80}")
+    if isinstance(items, str):
+        raise InputError(hint)
+    pairs = []
+    for item in items:
+        if not isinstance(item, (tuple, list)) or len(item) != 2 or not isinstance(item[0], str):
+            raise InputError(hint)
+        column, values = item
+        values = (values,) if isinstance(values, str) or not isinstance(values, Iterable) else tuple(values)
+        pairs.append((column, tuple(str(value) for value in values)))
+    return tuple(pairs)
 
 
 def parse_select(values: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:

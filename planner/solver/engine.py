@@ -43,7 +43,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from planner.errors import SolverError, UnexplainedInfeasibleError
+from planner.errors import InputError, SolverError, UnexplainedInfeasibleError
 from planner.model import ModelIndex, build_model
 from planner.model.arrays import (
     build_standard_form,
@@ -205,9 +205,9 @@ def _repaired(problem: Problem, report: SolveReport, solution: Solution, start: 
 def _solve_routes(problem: Problem, options: SolverOptions, start, index, timing) -> tuple[SolveReport, Solution]:
     """:func:`solve` without the explanation: the route of the module's steps 1–5."""
     if options.builder not in BUILDERS:
-        raise ValueError(f"SolverOptions.builder is '{options.builder}'; use 'arrays' or 'pyomo'")
+        raise InputError(f"SolverOptions.builder is '{options.builder}'; use 'arrays' or 'pyomo'")
     if options.formulation not in FORMULATIONS:
-        raise ValueError(f"SolverOptions.formulation is '{options.formulation}'; use one of {', '.join(FORMULATIONS)}")
+        raise InputError(f"SolverOptions.formulation is '{options.formulation}'; use one of {', '.join(FORMULATIONS)}")
     timing = timing or Timing()
     if index is None:
         with timing.phase("build"):

@@ -351,7 +351,8 @@ def run_interruptibly(highs: highspy.Highs, resolve: bool = False) -> float:
 def _run_abandonably(highs: highspy.Highs, cancel: threading.Event) -> None:
     """``highs.run()`` on a daemon thread (HiGHS releases the GIL), waited for in steps of
     ``WAIT_STEP_S``; ``ABANDON_AFTER_S`` after a stop request without HiGHS ending, ``cancel`` is set
-    and :class:`~planner.interrupt.Interrupted` raised."""
+    and :class:`~planner.interrupt.Interrupted` raised. Whatever else ends the wait (a
+    ``KeyboardInterrupt`` from Python's own SIGINT handler, outside the command) sets ``cancel`` too."""
     done = threading.Event()
 
     def solve() -> None:
@@ -362,13 +363,17 @@ def _run_abandonably(highs: highspy.Highs, cancel: threading.Event) -> None:
 
     threading.Thread(target=solve, name="planner-highs", daemon=True).start()
     stop_seen = None
-    while not done.wait(WAIT_STEP_S):
-        if not stop_requested():
-            continue
-        stop_seen = stop_seen or time.perf_counter()
-        if time.perf_counter() - stop_seen >= ABANDON_AFTER_S:
-            cancel.set()
-            raise_if_stopped()
+    try:
+        while not done.wait(WAIT_STEP_S):
+            if not stop_requested():
+                continue
+            stop_seen = stop_seen or time.perf_counter()
+            if time.perf_counter() - stop_seen >= ABANDON_AFTER_S:
+                cancel.set()
+                raise_if_stopped()
+    except BaseException:  # KeyboardInterrupt where Python's own handler runs (a library caller, a notebook)
+        cancel.set()  # HiGHS ends at its next callback instead of running on to its time limit
+        raise
 
 
 def _empty_rows_violated(highs: highspy.Highs) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import math
+import numbers
 from dataclasses import asdict, dataclass
 
 OPTIMAL_GAP = 1e-4  # the largest relative gap still reported as "optimal" (HiGHS's default)
@@ -56,6 +57,41 @@ class SolverOptions:
     # HiGHS's own primal heuristics (mip_heuristic_effort); off where the planner's searches find networks beside
     # it (planner.solver.beside)
     highs_heuristics: bool = True
+
+    def __post_init__(self) -> None:
+        """Values a caller from Python could give that no command line lets through: a gap outside [0, 1],
+        a time limit that is no number, threads below 1 (each an ``InputError`` naming the field)."""
+        from planner.errors import InputError
+
+        def number(value) -> bool:
+            return isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isnan(value)
+
+        if not number(self.mip_gap) or not 0.0 <= self.mip_gap <= 1.0:
+            raise InputError(f"SolverOptions.mip_gap is {self.mip_gap!r}; give a relative gap from 0 to 1, "
+                             "e.g. 0.01 for 1 %")
+        if self.time_limit_s is not None and not number(self.time_limit_s):
+            raise InputError(f"SolverOptions.time_limit_s is {self.time_limit_s!r}; give seconds as a number, "
+                             "or None for no limit")
+        whole = isinstance(self.threads, numbers.Integral) and not isinstance(self.threads, bool)
+        if self.threads is not None and (not whole or self.threads < 1):
+            raise InputError(f"SolverOptions.threads is {self.threads!r}; give a whole number ≥ 1, or None for "
+                             "HiGHS's choice")
+
+    @classmethod
+    def from_model(cls, config, time_limit_s: float | None = None, mip_gap: float | None = None,
+                   threads: int | None = None, **others) -> SolverOptions:
+        """The options of model ``config``'s ``[solver]`` table, each overridden where given here (as the
+        command line's ``--time-limit``, ``--mip-gap`` and ``--threads`` do); threads are cut to the
+        machine's cores. ``others``: the remaining fields (``quiet``, ``progress_s``, ...)."""
+        from planner.solver.highs import available_threads
+
+        threads = threads if threads is not None else config.solver.threads
+        return cls(
+            time_limit_s=time_limit_s if time_limit_s is not None else config.solver.time_limit_s,
+            mip_gap=(mip_gap if mip_gap is not None else config.solver.mip_gap) + 0.0,  # -0 is 0
+            threads=None if threads is None else available_threads(threads),
+            **others,
+        )
 
 
 @dataclass(frozen=True)

@@ -133,10 +133,9 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
     n_workers = min(workers or cores, cores)
     if workers and workers > cores:  # each worker solves on one core: more only queue behind each other
         logger.warning("--workers %d: this machine has %d cores; %d workers are used", workers, cores, cores)
-    _quiet_resource_tracker()
     _quiet_distributed_when_stopped()
-    _workers_without_ctrl_c()
-    with scratch_folder() as scratch, dask.config.set({"temporary-directory": scratch}), LocalCluster(
+    with _quiet_resource_tracker(), _workers_without_ctrl_c(), scratch_folder() as scratch, dask.config.set(
+            {"temporary-directory": scratch}), LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
         processes=True,
@@ -165,16 +164,19 @@ def scratch_folder():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _workers_without_ctrl_c() -> None:
+@contextmanager
+def _workers_without_ctrl_c():
     """Start every process multiprocessing spawns (the cluster's workers) with SIGINT blocked: Ctrl-C in
     the terminal, sent to the whole process group, reaches only the planner, which ends the workers
     itself; a worker it reached while it was starting printed Python's traceback (6 of 10 runs with
     Ctrl-C 2.4–3.2 s into a sweep). The mask is that of the thread that spawns, kept across the exec,
     so it is blocked there for the spawn alone (the cluster spawns from threads of its own, where a
-    mask set around its start does not last)."""
+    mask set around its start does not last). multiprocessing's own spawn is back afterwards (a caller
+    from Python keeps its process as it was)."""
     import multiprocessing.util as mp_util
 
     if not hasattr(signal, "pthread_sigmask") or getattr(mp_util.spawnv_passfds, "sigint_blocked", False):
+        yield
         return
     spawn = mp_util.spawnv_passfds
 
@@ -187,6 +189,10 @@ def _workers_without_ctrl_c() -> None:
 
     spawn_without_ctrl_c.sigint_blocked = True
     mp_util.spawnv_passfds = spawn_without_ctrl_c
+    try:
+        yield
+    finally:
+        mp_util.spawnv_passfds = spawn
 
 
 class _DropWhenStopped(logging.Filter):
@@ -204,12 +210,20 @@ def _quiet_distributed_when_stopped() -> None:
             handler.addFilter(_DropWhenStopped())
 
 
-def _quiet_resource_tracker() -> None:
+@contextmanager
+def _quiet_resource_tracker():
     """multiprocessing's resource tracker (started with the first worker, with this process's warning
     options) reclaims the semaphores of workers killed on an interrupt and warns about each: noise after
-    Ctrl-C, so its warnings are turned off."""
-    if TRACKER_WARNINGS not in sys.warnoptions:
+    Ctrl-C, so its warnings are turned off (in the options it starts with; this process's are as they were
+    afterwards)."""
+    added = TRACKER_WARNINGS not in sys.warnoptions
+    if added:
         sys.warnoptions.append(TRACKER_WARNINGS)
+    try:
+        yield
+    finally:
+        if added and TRACKER_WARNINGS in sys.warnoptions:
+            sys.warnoptions.remove(TRACKER_WARNINGS)
 
 
 def kill_workers(cluster) -> None:
@@ -238,7 +252,9 @@ def run_sweep(
     on_table: Callable[[pd.DataFrame], None] | None = None,
 ) -> SweepResult:
     """Solve every scenario not already finished under ``out`` and write ``sweep.csv``; ``writer``
-    writes each scenario's folder (see :class:`ScenarioTask`; required when anything is to be solved);
+    writes each scenario's folder (see :class:`ScenarioTask`; required when anything is to be solved).
+    ``out`` is written as it is: ``planner.export.sweep_folder.sweep_to_folder`` checks and marks it
+    first (the command's way, and the one to call from Python);
     ``on_table`` gets the table before sweep.csv is written (the charts: with the earlier sweep.csv removed
     first, an interrupt never leaves a table beside charts of another)."""
     out = Path(out)

@@ -1,0 +1,99 @@
+"""The planner used from Python, not through the command: the model's ``[solver]`` table applies,
+options a command line could not give are refused with a planner error, and what the run warns
+about reaches its warnings."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from planner.errors import InputError, PlannerError
+from planner.inputs.prepare import DataOptions
+from planner.pipeline import plan
+from planner.solver.outcome import SolverOptions
+from tests.builders import equator_regions, tiny_config
+
+
+@pytest.mark.parametrize("fields", [
+    {"mip_gap": 2.0}, {"mip_gap": -0.5}, {"mip_gap": math.nan}, {"threads": 0}, {"threads": -3},
+    {"threads": 1.5}, {"time_limit_s": math.nan}, {"time_limit_s": "10"},
+])
+def test_options_no_command_line_lets_through_are_a_planner_error(fields):
+    with pytest.raises(InputError, match=f"SolverOptions.{next(iter(fields))} is"):
+        SolverOptions(**fields)
+
+
+def test_the_options_of_the_model_apply_and_what_is_given_wins(tmp_path):
+    config = tiny_config(equator_regions(tmp_path / "r.geojson", [0, 1], [10, 20]),
+                         solver={"mip_gap": 0.2, "time_limit_s": 5.0, "threads": 1})
+    options = SolverOptions.from_model(config)
+    assert (options.mip_gap, options.time_limit_s, options.threads) == (0.2, 5.0, 1)
+    assert SolverOptions.from_model(config, mip_gap=0.0, time_limit_s=9, quiet=False) == SolverOptions(
+        mip_gap=0.0, time_limit_s=9, threads=1, quiet=False)
+
+
+def test_plan_without_options_solves_with_the_models_solver_table(tmp_path):
+    config = tiny_config(equator_regions(tmp_path / "r.geojson", [0, 1, 2], [10, 20, 30]),
+                         solver={"mip_gap": 0.2, "time_limit_s": 5.0, "threads": 1})
+    result = plan(config, DataOptions())
+    assert result.run.report.mip_gap_tolerance == 0.2
+
+
+def test_an_unknown_formulation_is_a_planner_error(tmp_path):
+    config = tiny_config(equator_regions(tmp_path / "r.geojson", [0, 1], [10, 20]))
+    with pytest.raises(PlannerError, match="SolverOptions.formulation is 'bogus'"):
+        plan(config, DataOptions(), SolverOptions(formulation="bogus"))
+
+
+def test_the_warnings_of_loading_and_preparing_reach_the_run_and_its_summary(tmp_path):
+    """A library caller has no log to read: a warning logged before the solve (here the prepare step's
+    "no facility delivers it") had reached neither ``Run.warnings`` nor summary.json."""
+    import json
+
+    from planner.export.folder import write_outputs
+
+    config = tiny_config(
+        equator_regions(tmp_path / "r.geojson", [0, 1], [10, 20]),
+        products={"standard": {"unmet_penalty_per_unit": 1000.0}, "custom": {"unmet_penalty_per_unit": 5.0}},
+        transport={"standard": {"cost_per_unit_km": 0.01}, "custom": {"cost_per_unit_km": 0.01}},
+    )
+    result = plan(config, DataOptions(), SolverOptions(threads=1))
+    assert any("'custom'" in warning and "no facility delivers it" in warning for warning in result.run.warnings)
+    write_outputs(result.run, result.inputs, tmp_path / "out")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert list(summary["warnings"]) == list(result.run.warnings)
+
+
+@pytest.mark.parametrize("select, expected", [
+    ((("zone", "NS"),), (("zone", ("NS",)),)),  # one string is one value (had been the letters N and S)
+    ({"zone": ["N", "S"]}, (("zone", ("N", "S")),)),
+    ({"zone": "N"}, (("zone", ("N",)),)),
+    ([["zone", ("N",)]], (("zone", ("N",)),)),
+])
+def test_select_takes_pairs_or_a_mapping_and_one_string_as_one_value(select, expected):
+    assert DataOptions(select=select).select == expected
+
+
+@pytest.mark.parametrize("select", ["zone=N", [("zone",)], [3], [(1, "N")]])
+def test_a_select_of_another_shape_is_a_planner_error(select):
+    with pytest.raises(InputError, match="DataOptions.select"):
+        DataOptions(select=select)
+
+
+def test_a_frame_for_a_path_is_a_planner_error_and_text_is_a_path(tmp_path):
+    import geopandas as gpd
+
+    frame = gpd.read_file(equator_regions(tmp_path / "r.geojson", [0, 1], [10, 20]))
+    with pytest.raises(InputError, match="DataOptions.regions_path is a GeoDataFrame; give the path of a file"):
+        DataOptions(regions_path=frame)
+    assert DataOptions(regions_path=str(tmp_path / "r.geojson")).regions_path == tmp_path / "r.geojson"
+
+
+def test_a_start_of_other_data_is_a_planner_error(tmp_path):
+    config = tiny_config(equator_regions(tmp_path / "r.geojson", [0, 1, 2], [10, 20, 30]))
+    other = tiny_config(equator_regions(tmp_path / "o.geojson", [0, 1], [10, 20]))
+    start = plan(other, DataOptions(), SolverOptions(threads=1)).run.solution
+    with pytest.raises(InputError, match=r"plan\(start=...\): the start has 2 options and 4 arcs, this model and "
+                                         "data 3 and 9"):
+        plan(config, DataOptions(), SolverOptions(threads=1), start=start)
