@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from click.testing import CliRunner
 from shapely.geometry import LineString, Point, box
 
@@ -348,6 +349,21 @@ def test_lines_across_the_antimeridian_are_split_there():
     assert plain[0].geom_type == "LineString"  # no line crosses: plain lines, as before
     [short] = lonlat_lines(np.array([[[-175.0, -17.0], [190.0, -16.0]]]))  # 190° written 0–360: −170°
     assert list(short.coords) == [(-175.0, -17.0), (-170.0, -16.0)]
+
+
+def test_lines_with_an_end_on_the_antimeridian_have_no_nan_and_no_empty_part():
+    """(180, −17) to (−180, −17), one point, was a line split into NaN coordinates; (180, −17) to
+    (−179.9, −17) had a first part of one point (invalid in GIS)."""
+    from planner.export.layers import lonlat_lines
+
+    coords = np.array([[[180.0, -17.0], [-179.9, -17.0]], [[-180.0, -17.0], [179.5, -16.0]],
+                       [[180.0, -17.0], [-180.0, -17.0]], [[170.0, -17.0], [171.0, -17.0]]])
+    lines = lonlat_lines(coords)
+    assert not np.isnan(shapely.get_coordinates(lines)).any()
+    assert all(line.is_valid for line in lines[:2])
+    assert list(lines[0].coords) == [(-180.0, -17.0), (-179.9, -17.0)]  # on the other end's side: no crossing
+    assert list(lines[1].coords) == [(180.0, -17.0), (179.5, -16.0)]
+    assert shapely.length(lines[2]) == 0.0
 
 
 def test_a_region_mostly_unmet_is_mainly_unmet():

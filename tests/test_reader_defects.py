@@ -313,6 +313,43 @@ def test_a_projected_polygon_crossing_the_antimeridian_gets_its_point_there(crs)
     assert lon[1] == pytest.approx(177.4, abs=0.01) and lat[1] == pytest.approx(-17.8, abs=0.01)
 
 
+@pytest.mark.parametrize("ring", [
+    # flat in lon/lat both cross themselves; drawn across ±180° both are valid
+    [(173.48, 6.9), (176.01, 2.61), (164.62, -4.34), (-178.69, -4.88), (-177.84, -11.72), (-168.24, -9.53)],
+    [(-175, -10), (170, -12), (165, -11), (-174, -26), (-175, -24)],
+])
+def test_a_polygon_valid_across_the_antimeridian_is_not_repaired_flat(caplog, ring):
+    """make_valid ran on the flat lon/lat ring before it was read across ±180°: the repair cut it into
+    pieces, its demand point fell 2,400 km outside it (a distance of 4,354 km for 764) or the GIS layer's
+    split crashed ("TopologyException: side location conflict")."""
+    from planner.inputs.geo import polygons_split_at_antimeridian
+    from planner.inputs.validate import check_geometries
+
+    drawn = Polygon(ring)
+    across = shapely.transform(drawn, lambda xy: np.column_stack([xy[:, 0] % 360, xy[:, 1]]))
+    assert not drawn.is_valid and across.is_valid
+    frame = gpd.GeoDataFrame({"id": ["x"]}, geometry=[drawn], crs="EPSG:4326")
+    with caplog.at_level(logging.WARNING):
+        checked = check_geometries(frame, Path("f.geojson"), True)
+    assert "repaired" not in caplog.text
+    lon, lat = representative_lonlat(checked)
+    assert across.contains(Point(lon[0] % 360, lat[0]))
+    split = polygons_split_at_antimeridian(np.asarray(checked.geometry.array, dtype=object))
+    assert split[0].area == pytest.approx(across.area)
+
+
+def test_a_polygon_invalid_also_across_the_antimeridian_is_repaired_there():
+    """A bow-tie drawn across ±180°: repaired as it is read (across), its demand point on one of its wings."""
+    from planner.inputs.validate import check_geometries
+
+    bowtie = Polygon([(178, -10), (-178, -14), (-178, -10), (178, -14)])
+    checked = check_geometries(gpd.GeoDataFrame({"id": ["x"]}, geometry=[bowtie], crs="EPSG:4326"),
+                               Path("f.geojson"), True)
+    lon, lat = representative_lonlat(checked)
+    wings = shapely.make_valid(shapely.transform(bowtie, lambda xy: np.column_stack([xy[:, 0] % 360, xy[:, 1]])))
+    assert wings.buffer(1e-9).contains(Point(lon[0] % 360, lat[0])) and -14 < lat[0] < -10
+
+
 def test_ids_that_read_like_missing_values_are_ids(tmp_path):
     """Nan is a Thai province: the text "Nan" (and "NA", "None", "null") is an id, only an empty cell is not."""
     thai = [("Nan", 100.78, 18.78, 480), ("NA", 100.5, 13.75, 900), ("None", 99.0, 18.8, 300), ("null", 98.9, 8.4, 200)]
@@ -715,3 +752,82 @@ def test_a_table_with_lon_lat_and_x_y_and_a_projected_crs_takes_x_y(tmp_path):
         points = inputs.regions.geometry.to_crs("EPSG:4326")
         assert np.allclose(points.x, [lon for _, lon, _ in places], atol=1e-6)
         assert np.allclose(points.y, [lat for _, _, lat in places], atol=1e-6)
+
+
+def _boxes_with_points(points):
+    """Ten 1° boxes 1.5° apart along the equator, and the demand points given per row."""
+    boxes = [box(1.5 * i, 0, 1.5 * i + 1, 1) for i in range(10)]
+    frame = gpd.GeoDataFrame({"id": [f"r{i}" for i in range(10)]}, geometry=boxes, crs="EPSG:4326")
+    lon, lat = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+    return frame, lon, lat
+
+
+def test_demand_points_outside_a_few_regions_are_a_warning_naming_the_rows(caplog):
+    """Four rows carrying the points of others, 600–1,000 km away, had passed without a word (only over half
+    of the rows outside was refused)."""
+    from planner.inputs.validate import check_demand_points
+
+    points = [(1.5 * i + 0.5, 0.5) for i in range(10)]
+    points[:4] = points[9:5:-1]
+    frame, lon, lat = _boxes_with_points(points)
+    with caplog.at_level(logging.WARNING):
+        check_demand_points(frame, Path("r.gpkg"), lon, lat, ("cx", "cy"))
+    assert "the points in cx/cy of rows 1, 2, 3, 4 lie more than 0.5° outside their regions" in caplog.text
+
+
+def test_demand_points_written_0_to_360_are_inside_regions_drawn_in_180(caplog):
+    from planner.inputs.validate import check_demand_points
+
+    """Had been refused as "outside their regions ... swapped?"."""
+    lau = [box(-179.5, -17, -178.5, -16), box(-179.9, -18, -179.1, -17)]
+    frame = gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=lau, crs="EPSG:4326")
+    with caplog.at_level(logging.WARNING):
+        check_demand_points(frame, Path("lau.gpkg"), np.array([181.0, 180.5]), np.array([-16.5, -17.5]), ("cx", "cy"))
+    assert "outside" not in caplog.text
+
+
+@pytest.mark.parametrize("columns, taken, other", [
+    ({"demand_units": [10, 20], "population": [1000, 2000]}, "demand_uni", "population"),
+    ({"population_2020": [10, 20], "population_2021": [11, 21]}, "population", "populati_1"),
+])
+def test_a_shapefiles_cut_column_names_are_read_as_their_whole_names(tmp_path, caplog, columns, taken, other):
+    """A Shapefile cuts column names to 10 characters: 'demand_uni' was not read as demand_units, so the
+    demand was the population, 100× (a GeoPackage of the same data read demand_units); and of two years'
+    columns the first was taken without a word."""
+    import warnings as python_warnings
+
+    frame = gpd.GeoDataFrame({"id": ["a", "b"], **columns}, geometry=[Point(10, 50), Point(11, 50)], crs="EPSG:4326")
+    with python_warnings.catch_warnings():
+        python_warnings.simplefilter("ignore")  # GDAL's own note on the cut names
+        frame.to_file(tmp_path / "r.shp")
+    model = model_file(tmp_path, tmp_path / "r.shp", 'id_column = "id"')
+    with caplog.at_level(logging.WARNING):
+        _, inputs = load(model)
+    assert inputs.region_columns["demand"] == taken
+    assert f"taking '{taken}' as the demand; '{other}' is also named like a demand column" in caplog.text
+
+
+def test_geometries_with_m_values_are_read_flat_and_written(tmp_path):
+    """POLYGON M (a measure per vertex) solved, then its write failed: "internal error: GeometryError: Could
+    not create geometry at index 0 for WKB type 1073741827"."""
+    rows = ['a,1000,"POLYGON M ((7 48 5, 8 48 5, 8 49 5, 7 49 5, 7 48 5))"',
+            'b,1100,"POLYGON ZM ((8.5 48 1 5, 9.5 48 1 5, 9.5 49 1 5, 8.5 49 1 5, 8.5 48 1 5))"']
+    (tmp_path / "m.csv").write_text("id,pop,wkt\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    model = model_file(tmp_path, tmp_path / "m.csv")
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet",
+                                       "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    written = gpd.read_file(tmp_path / "out" / "network.gpkg", layer="regions")
+    assert not shapely.has_m(np.asarray(written.geometry.array, dtype=object)).any()
+
+
+def test_a_polygon_repaired_stays_a_polygon_without_the_collapsed_spike():
+    """A ring with a spike (out and back along one line) was repaired into a GeometryCollection of the
+    polygon and a line, which the static map left out: the region, the largest, was missing from map.png."""
+    from planner.inputs.validate import check_geometries
+
+    spiked = Polygon([(0, 0), (1, 0), (1, 0.5), (3, 0.5), (1, 0.5), (1, 1), (0, 1)])
+    assert not spiked.is_valid
+    checked = check_geometries(gpd.GeoDataFrame({"id": ["x"]}, geometry=[spiked], crs="EPSG:4326"),
+                               Path("f.gpkg"), True)
+    assert checked.geometry.iloc[0].geom_type == "Polygon" and checked.geometry.iloc[0].area == pytest.approx(1.0)

@@ -99,6 +99,9 @@ def lonlat_lines(coords: np.ndarray) -> np.ndarray:
     multi-part where one is, as a GeoPackage layer has one geometry type."""
     coords = coords.copy()
     coords[:, :, 0] = wrap_longitude(coords[:, :, 0])
+    for end, other in ((1, 0), (0, 1)):  # an end on ±180° itself is on the other end's side (it had split into NaN)
+        on_meridian = np.abs(coords[:, end, 0]) == 180.0
+        coords[on_meridian, end, 0] = np.where(coords[on_meridian, other, 0] >= 0, 180.0, -180.0)
     crossing = np.abs(coords[:, 1, 0] - coords[:, 0, 0]) > 180.0
     if not crossing.any():
         return shapely.linestrings(coords)

@@ -47,7 +47,10 @@ from planner.inputs.validate import (
 logger = logging.getLogger(__name__)
 
 COORDINATE_NAMES = (*LON_NAMES, *LAT_NAMES, "x", "y")  # not taken for an id
-DEMAND_NAMES = ("demand", "demand_units", "quantity", "units", "orders", "population", "pop", "pop_est", "pop2020")
+# 'demand_uni': 'demand_units' in a Shapefile, whose column names are cut to 10 characters
+DEMAND_NAMES = ("demand", "demand_units", "demand_uni", "quantity", "units", "orders", "population", "pop", "pop_est",
+                "pop2020")
+SHAPEFILE_NAME_CHARS = 10  # a Shapefile's column names are cut to this; names cut alike get '_1', '_2' (GDAL)
 NAME_NAMES = ("name", "region_name", "label",  # and "name" in the languages data often comes in
               "nom", "nombre", "nome", "naam", "namn", "navn", "nimi", "nazwa", "název", "név", "isim",
               "名称", "名前", "이름", "الاسم", "название")
@@ -240,11 +243,21 @@ def warn_other_demand_names(frame: gpd.GeoDataFrame, taken: str, source: RegionS
     """A warning where more numeric columns than the one taken have a demand name ('demand' and
     'population'): which is meant is the user's call, and the one taken goes by DEMAND_NAMES's order."""
     columns = [c for c in frame.columns if c not in (frame.geometry.name, taken)]
-    others = [c for c in columns if str(c).strip().lower() in DEMAND_NAMES and numeric_like(frame[c])]
+    others = [c for c in columns if (str(c).strip().lower() in DEMAND_NAMES or _cut_alike(str(c), str(taken)))
+              and numeric_like(frame[c])]
     if others:
         logger.warning("%s: taking '%s' as the demand; %s also named like a demand column: name the one you mean "
                        "with --demand-column (or regions.demand_column)", source.path, taken,
                        ", ".join(f"'{c}'" for c in others) + (" is" if len(others) == 1 else " are"))
+
+
+def _cut_alike(column: str, taken: str) -> bool:
+    """``column`` is what GDAL names a second column whose name, cut to a Shapefile's 10 characters, is
+    ``taken``'s ('population_2020' and 'population_2021' become 'population' and 'populati_1')."""
+    if len(taken) != SHAPEFILE_NAME_CHARS:
+        return False
+    stem, _, number = column.rpartition("_")
+    return number.isdigit() and len(column) <= SHAPEFILE_NAME_CHARS and len(stem) >= 1 and taken.startswith(stem)
 
 
 def resolve_columns(frame: gpd.GeoDataFrame, source: RegionSource, needs_demand: bool) -> tuple[str, str | None]:

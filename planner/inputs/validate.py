@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pandas.api.types import is_numeric_dtype
 from scipy.spatial import cKDTree
 
@@ -20,6 +21,7 @@ from planner.inputs.geo import (
     REGIONS_CRS_FIX,
     great_circle_km,
     has_finite_geometry,
+    read_across_antimeridian,
     require_crs,
     unit_vectors,
 )
@@ -130,10 +132,18 @@ def check_geometries(frame: gpd.GeoDataFrame, path: Path, need_geometry: bool) -
     if not_finite.any():
         raise InputError(f"{path}: rows {truncated(file_rows(frame, not_finite))} have coordinates that are not finite "
                          "numbers (inf or NaN); fix or remove them")
+    frame = without_measures(frame, path)
     invalid = ~missing & ~frame.geometry.is_valid
     if not invalid.any():
         return frame
-    repaired = frame.geometry[invalid].make_valid()
+    candidates = across_antimeridian_where_valid(frame, invalid)
+    invalid &= ~candidates["valid_across"]
+    if not invalid.any():
+        return frame
+    # repaired as drawn across ±180° where it is (flat in lon/lat such a ring crosses itself, and its repair
+    # had cut it into pieces far from the region)
+    repaired = gpd.GeoSeries(_repaired(candidates["read"][invalid.to_numpy()]), index=frame.index[invalid],
+                             crs=frame.crs)
     kinds_before = frame.geometry[invalid].geom_type.str.replace("Multi", "")
     kinds_after = repaired.geom_type.str.replace("Multi", "")
     broken = repaired.is_empty | (kinds_after != kinds_before) & (kinds_after != "GeometryCollection")
@@ -145,6 +155,48 @@ def check_geometries(frame: gpd.GeoDataFrame, path: Path, need_geometry: bool) -
     frame = frame.copy()
     frame.loc[invalid, frame.geometry.name] = repaired
     return frame
+
+
+def _repaired(geoms: np.ndarray) -> np.ndarray:
+    """``make_valid`` of each geometry; polygons by their structure, without the parts that collapse to lines
+    or points (a spike had made a region a GeometryCollection of a polygon and a line, which the static map
+    left out)."""
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    repaired = np.empty(len(geoms), dtype=object)
+    repaired[polygonal] = shapely.make_valid(geoms[polygonal], method="structure", keep_collapsed=False)
+    repaired[~polygonal] = shapely.make_valid(geoms[~polygonal])
+    return repaired
+
+
+def without_measures(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+    """Geometries with M values (a measure per vertex, as in routes) as flat ones, noted in the log: nothing
+    reads M (or Z) values, and the GeoPackage writer cannot write M back ("Could not create geometry ... WKB
+    type")."""
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    measured = shapely.has_m(geoms)
+    if not measured.any():
+        return frame
+    logger.info("%s: the M values of %d geometries are left out (not used)", path, int(measured.sum()))
+    frame = frame.copy()
+    frame.loc[measured, frame.geometry.name] = shapely.force_2d(geoms[measured])
+    return frame
+
+
+def across_antimeridian_where_valid(frame: gpd.GeoDataFrame, invalid: pd.Series) -> dict[str, np.ndarray]:
+    """For the ``invalid`` geometries of a lon/lat ``frame``: each read across the antimeridian where it is
+    drawn so (:func:`read_across_antimeridian`: longitudes shifted into 0–360°), and whether it is valid
+    read so (``valid_across``: it is no invalid geometry, the later steps read it across ±180° alike);
+    ``read`` holds every geometry as it is read."""
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    valid_across = np.zeros(len(frame), dtype=bool)
+    if frame.crs is None or not frame.crs.is_geographic:
+        return {"read": geoms, "valid_across": valid_across}
+    rows = np.flatnonzero(invalid.to_numpy())
+    shifted, crossing = read_across_antimeridian(geoms[rows])
+    read = geoms.copy()
+    read[rows[crossing]] = shifted[crossing]
+    valid_across[rows[crossing]] = shapely.is_valid(shifted[crossing])
+    return {"read": read, "valid_across": valid_across}
 
 
 def check_regions(
@@ -283,17 +335,24 @@ def check_demand_points(frame: gpd.GeoDataFrame, path: Path, lon, lat, columns: 
         return
     bounds = frame.geometry[polygons].to_crs("EPSG:4326").bounds
     margin = 0.5  # degrees
-    outside = (
-        (lon[polygons] < bounds["minx"] - margin) | (lon[polygons] > bounds["maxx"] + margin)
-        | (lat[polygons] < bounds["miny"] - margin) | (lat[polygons] > bounds["maxy"] + margin)
-    ).to_numpy()
+    west, east = bounds["minx"].to_numpy() - margin, bounds["maxx"].to_numpy() + margin
+    # the same meridian written in ±180° or 0–360° (a point at 181.05° in a region drawn at −179°)
+    across = np.zeros(int(polygons.sum()), dtype=bool)
+    for turn in (-360.0, 0.0, 360.0):
+        across |= (lon[polygons] + turn >= west) & (lon[polygons] + turn <= east)
+    outside = ~across | (lat[polygons] < bounds["miny"].to_numpy() - margin) \
+        | (lat[polygons] > bounds["maxy"].to_numpy() + margin)
+    if not outside.any():
+        return
+    rows = (frame.index[polygons][outside] + 1).tolist()
     if outside.mean() > 0.5:
-        rows = (frame.index[polygons][outside] + 1).tolist()
         raise InputError(
             f"{path}: the points in {columns[0]}/{columns[1]} lie outside their regions in {int(outside.sum())} of "
             f"{int(polygons.sum())} rows ({truncated(rows)}); are longitude and latitude swapped? "
             "regions.demand_point_columns is [lon, lat]"
         )
+    logger.warning("%s: the points in %s/%s of rows %s lie more than %g° outside their regions; their demand is "
+                   "placed and served there: check those rows", path, columns[0], columns[1], truncated(rows), margin)
 
 
 def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndarray,
