@@ -340,3 +340,21 @@ def test_the_title_stays_within_the_figure_however_long(one_group, words, size, 
     assert extent.x0 >= 0 and extent.x1 <= fig.get_figwidth() * 150 and extent.y1 <= fig.get_figheight() * 150
     assert shown.get_text().count("\n") + 1 == lines
     assert shown.get_fontsize() == size if size is not None else 9.0 < shown.get_fontsize() < 13.0
+
+
+def test_regions_that_are_lines_or_collections_are_drawn():
+    """A region that is a line, and one that is a polygon with a stray line (a GeometryCollection), had
+    been left out of map.png (only polygons and points were drawn)."""
+    from matplotlib.collections import LineCollection, PathCollection
+    from shapely.geometry import GeometryCollection
+
+    regions, sites, flows = layers(WEST, [0.0])
+    regions = regions.copy()
+    regions.loc[1, "geometry"] = LineString([(0.4, -0.1), (0.6, 0.1)])
+    regions.loc[2, "geometry"] = GeometryCollection([box(0.9, -0.1, 1.1, 0.1), LineString([(1.1, 0.1), (1.2, 0.2)])])
+    figure = build_map_figure(regions, sites, flows, TYPES, "lines")
+    main = figure.axes[0]
+    filled = sum(len(c.get_paths()) for c in main.collections if type(c) is PathCollection and c.get_zorder() == 1)
+    lines = [c for c in main.collections if isinstance(c, LineCollection) and c.get_linewidths()[0] == 1.5]
+    assert filled == 2  # the square and the collection's polygon
+    assert lines and sum(len(c.get_segments()) for c in lines) == 2  # the line region and the stray line

@@ -611,11 +611,12 @@ def _draw_regions(ax: Axes, panel: _Panel, pixel: float) -> None:
     small squares."""
     from matplotlib.collections import LineCollection, PathCollection
 
-    geoms = _simplified(np.asarray(panel.regions.geometry.array, dtype=object), pixel)
+    geoms, colours = _collections_as_parts(_simplified(np.asarray(panel.regions.geometry.array, dtype=object), pixel),
+                                           panel.colours)
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
     if polygonal.any():
         paths, owner = _polygon_paths(geoms[polygonal])
-        fills = PathCollection(paths, facecolors=list(panel.colours[polygonal][owner]), edgecolors="white")
+        fills = PathCollection(paths, facecolors=list(colours[polygonal][owner]), edgecolors="white")
         fills.set_linewidth(0.15)
         fills.set_zorder(1)
         ax.add_collection(fills)
@@ -627,11 +628,28 @@ def _draw_regions(ax: Axes, panel: _Panel, pixel: float) -> None:
             border = LineCollection(_line_coords(np.array([outline]))[0], colors=OUTLINE_COLOUR, linewidths=0.4)
             border.set_zorder(1.5)
             ax.add_collection(border)
+    lineal = np.isin(shapely.get_type_id(geoms), (1, 2, 5)) & ~shapely.is_empty(geoms)
+    if lineal.any():  # regions that are lines (roads, rivers): drawn as lines in their colour
+        segments, owner = _line_coords(geoms[lineal])
+        drawn = LineCollection(segments, colors=list(colours[lineal][owner]), linewidths=1.5)
+        drawn.set_zorder(1)
+        ax.add_collection(drawn)
     pointal = np.isin(shapely.get_type_id(geoms), (0, 4)) & ~shapely.is_empty(geoms)
     if pointal.any():
         parts, owner = shapely.get_parts(geoms[pointal], return_index=True)
         xy = shapely.get_coordinates(parts)
-        ax.scatter(xy[:, 0], xy[:, 1], s=14, c=list(panel.colours[pointal][owner]), marker="s", linewidths=0, zorder=1)
+        ax.scatter(xy[:, 0], xy[:, 1], s=14, c=list(colours[pointal][owner]), marker="s", linewidths=0, zorder=1)
+
+
+def _collections_as_parts(geoms: np.ndarray, colours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Geometry collections (a region of a polygon and a stray line) as their parts, each in its region's
+    colour: they had not been drawn at all."""
+    collection = shapely.get_type_id(geoms) == 7
+    if not collection.any():
+        return geoms, colours
+    parts, owner = shapely.get_parts(geoms[collection], return_index=True)
+    return (np.concatenate([geoms[~collection], parts]),
+            np.concatenate([colours[~collection], colours[collection][owner]]))
 
 
 def _draw_flows(ax: Axes, panel: _Panel, view, symbols: _Symbols) -> None:
