@@ -791,7 +791,8 @@ def _value_gaps(block: dict) -> str:
 def _print_strategy(name: str, strategy: dict, suffix: str = "", unit: str = "") -> None:
     """One strategy's line; ``unit`` follows the three figures (' USD/yr'; ' USD', a present value, with periods)."""
     if strategy["expected_cost"] is None:
-        click.echo(f"strategy    {name}: {strategy['status']}")
+        reason = f" ({strategy['reason']})" if strategy.get("reason") else ""
+        click.echo(f"strategy    {name}: {strategy['status']}{reason}")
         return
     click.echo(f"strategy    {name}: expected {_amount(strategy['expected_cost'])}, CVaR {_amount(strategy['cvar'])}, "
                f"worst {_amount(strategy['worst_case'])}{unit}{suffix}")

@@ -127,6 +127,18 @@ def test_pilot_then_scale_by_hand():
     assert best.solutions[(0, 0)].open.tolist() == [0, 1]
 
 
+def test_a_central_plant_beyond_the_capex_budget_says_why_central_now_has_no_plan():
+    """"strategy central_now: infeasible" had given no reason (and with one, HiGHS's "check forced sites,
+    facility counts, the capex budget ..."): the cheapest central plant's capex against the budget."""
+    rp = pilot_case()
+    problem = dataclasses.replace(rp.problem, capex=np.array([500.0, 40.0]), capex_budget=100.0)
+    rp = dataclasses.replace(rp, problem=problem)
+    reasons: dict[str, str] = {}
+    strategies = compare_strategies(rp, EXACT, Timing(), reasons)
+    assert strategies["central_now"] is None and strategies["pilot_micro"] is not None
+    assert reasons == {"central_now": "the cheapest central plant needs capex 500, beyond the capex budget of 100"}
+
+
 def test_only_microfactories_open_in_the_pilots_first_period():
     """A cheap depot (role "other") beside the pilot case: "pilot microfactories" had opened the depot
     alone in period 1. The optimum opens the depot from the start."""

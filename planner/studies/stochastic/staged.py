@@ -16,12 +16,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError, truncated
+from planner.errors import InfeasibleError, InputError, amount_text, truncated
 from planner.inputs.config import MAX_PERIODS
 from planner.inputs.scenarios import Scenarios
 from planner.model import ModelIndex
@@ -52,6 +52,7 @@ class StagedPlan:
     run: Run
     view: str
     timing: Timing
+    reasons: dict[str, str] = field(default_factory=dict)  # why a strategy has no plan (its InfeasibleError)
 
     def block(self) -> dict:
         """The ``rollout`` block of summary.json."""
@@ -76,7 +77,7 @@ class StagedPlan:
                       **dict.fromkeys(("cvar", "worst_case"), "currency (present value over the periods)"),
                       "period_weight_years": "years", "timing": "s"},
             "strategies": {
-                name: _strategy_block(run, self.rp) for name, run in self.strategies.items()
+                name: _strategy_block(run, self.rp, self.reasons.get(name)) for name, run in self.strategies.items()
             },
             "timing": {name: round(seconds, 4) for name, seconds in self.timing.seconds.items()},
         }
@@ -90,9 +91,9 @@ class StagedPlan:
         return frame[["strategy", *[c for c in frame.columns if c != "strategy"]]]
 
 
-def _strategy_block(run: RolloutRun | None, rp: RolloutProblem) -> dict:
+def _strategy_block(run: RolloutRun | None, rp: RolloutProblem, reason: str | None = None) -> dict:
     if run is None:
-        return {"status": "infeasible", "expected_cost": None, "cvar": None, "worst_case": None}
+        return {"status": "infeasible", "reason": reason, "expected_cost": None, "cvar": None, "worst_case": None}
     first = run.tables[(0, 0)].sites["facility_type"].value_counts()
     return {
         "status": run.report.status.value,
@@ -104,28 +105,47 @@ def _strategy_block(run: RolloutRun | None, rp: RolloutProblem) -> dict:
     }
 
 
-def compare_strategies(rp: RolloutProblem, options: SolverOptions, timing: Timing) -> dict[str, RolloutRun | None]:
+def compare_strategies(rp: RolloutProblem, options: SolverOptions, timing: Timing,
+                       reasons: dict[str, str] | None = None) -> dict[str, RolloutRun | None]:
     """central_now (if there are central types), pilot_micro (if there are microfactory types) and
-    the optimum; a strategy that cannot be feasible is None."""
+    the optimum; a strategy that cannot be feasible is None, and why is put in ``reasons``."""
     role = np.asarray(rp.type_role, dtype=object)[rp.problem.option_type]
+    reasons = reasons if reasons is not None else {}
     results: dict[str, RolloutRun | None] = {}
-    if (role == "central").any():
-        with timing.phase("central_now"):
+    first_steps = {"central_now": dict(require_open_first=role == "central"),
+                   "pilot_micro": dict(allowed_first=role == "microfactory")}
+    for name, kind in (("central_now", "central"), ("pilot_micro", "microfactory")):
+        if not (role == kind).any():
+            continue
+        with timing.phase(name):
             try:
-                results["central_now"] = solve_rollout(rp, options, require_open_first=role == "central")
-            except InfeasibleError:
-                results["central_now"] = None
-    if (role == "microfactory").any():
-        with timing.phase("pilot_micro"):
-            try:
-                results["pilot_micro"] = solve_rollout(rp, options, allowed_first=role == "microfactory")
-            except InfeasibleError:
-                results["pilot_micro"] = None
+                if name == "central_now":
+                    _check_commitment_capex(rp.problem, role == kind)
+                results[name] = solve_rollout(rp, options, **first_steps[name])
+            except InfeasibleError as error:
+                results[name], reasons[name] = None, str(error)
     feasible = [run for run in results.values() if run is not None]
     start = min(feasible, key=lambda run: run.objective) if feasible else None
     with timing.phase("optimum"):  # started from the better strategy, so never worse than either
         results["optimum"] = solve_rollout(rp, options, start=start)
     return results
+
+
+def _check_commitment_capex(problem, required: np.ndarray) -> None:
+    """Raise InfeasibleError where even the cheapest of the ``required`` options (at its fewest modules),
+    beside what every network spends, is above the capex budget: said so, not "HiGHS proved the network
+    infeasible"."""
+    from planner.inputs.screen import least_capex
+
+    if not np.isfinite(problem.capex_budget):
+        return
+    spend = problem.capex + problem.capex_per_module * problem.min_modules
+    cheapest = float(spend[required].min())
+    every = least_capex(problem)
+    if not (required & problem.forced).any() and every + cheapest > problem.capex_budget:
+        beside = f" beside the {amount_text(every)} every network spends" if every > 0 else ""
+        raise InfeasibleError(f"the cheapest central plant needs capex {amount_text(cheapest)}{beside}, beyond the "
+                              f"capex budget of {amount_text(problem.capex_budget)}")
 
 
 def check_adopted_demand(demand: np.ndarray, where: str) -> None:
@@ -252,8 +272,9 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
             scenarios.ids, [config.facility_types[t].role for t in problem.type_ids],
             cvar_alpha=config.uncertainty.cvar_alpha, cvar_weight=config.uncertainty.cvar_weight,
         )
+    reasons: dict[str, str] = {}
     try:
-        strategies = compare_strategies(rp, options, timing)
+        strategies = compare_strategies(rp, options, timing, reasons)
     except InfeasibleError as error:  # explained or not: name the cell that cannot be met
         cells = [(f"scenario {name}, period {t + 1}", rp.demand[s, t]) for s, name in enumerate(rp.scenario_ids)
                  for t in range(rp.n_periods)]
@@ -265,5 +286,5 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
         cell, view = (0, 0), "the period-1 network (decided before the scenario is known) and its flows in scenario " \
             f"{rp.scenario_ids[0]}"
     run = view_run(best, *cell, timing)
-    return StagedPlan(inputs, screening, rp, strategies, run, view, timing)
+    return StagedPlan(inputs, screening, rp, strategies, run, view, timing, reasons)
 
