@@ -980,6 +980,9 @@ def init(data_path, id_column, demand_column, demand_rate, layer, lon_column, la
     solves as it is: the file, its layer and columns, default costs and candidate rules relative to the data."""
     from planner.inputs.template import model_name, write_model_template
 
+    if out and out.endswith(("/", os.sep)):  # a folder meant: Path() drops the slash and a file of that name was made
+        raise click.BadParameter(f"'{out}' names a folder; give the model file to write, e.g. {out}model.toml",
+                                 param_hint="'--out'")
     target = Path(out) if out else Path(f"{model_name(Path(data_path))}.toml")
     written = write_model_template(Path(data_path), target, layer=layer, id_column=id_column,
                                    demand_column=demand_column, demand_rate=demand_rate, lon_column=lon_column,

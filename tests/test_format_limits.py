@@ -170,6 +170,25 @@ def test_known_optima_and_model_files_that_are_devices_are_refused(tmp_path):
     writer.join()
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="no pipes or /dev/zero")
+def test_data_files_that_are_devices_or_pipes_are_refused_before_reading(tmp_path):
+    """--od-matrix /dev/zero read 1.3 GB before failing, --scenarios /dev/zero ran out of memory, and a FIFO as
+    the regions file hung for ever (it was opened four times, the first read draining it)."""
+    from planner.inputs.io import read_od_matrix, read_regions, read_sites
+    from planner.inputs.scenarios import read_scenarios
+
+    pipe = tmp_path / "regions.csv"
+    os.mkfifo(pipe)
+    with pytest.raises(InputError, match=r"/dev/zero: is not a regular file \(a device or a pipe\); .*--od-matrix"):
+        read_od_matrix(Path("/dev/zero"))
+    with pytest.raises(InputError, match=r"not a regular file \(a device or a pipe\); .*to --sites"):
+        read_sites(Path("/dev/zero"))
+    with pytest.raises(InputError, match=r"regions.csv: is not a regular file \(a device or a pipe\)"):
+        read_regions(pipe)
+    with pytest.raises(InputError, match=r"not a regular file \(a device or a pipe\); .*to --scenarios"):
+        read_scenarios(Path("/dev/zero"), np.array(["a"]), ("p",))
+
+
 # --- header counts ---------------------------------------------------------------------------------
 
 

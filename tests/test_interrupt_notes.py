@@ -83,6 +83,53 @@ def test_an_interrupted_sweep_leaves_the_users_empty_folder_empty(tmp_path):
     assert out.is_dir() and list(out.iterdir()) == []
 
 
+def test_an_interrupted_sweep_leaves_a_folder_another_sweep_is_writing_in(tmp_path):
+    """Two sweeps into one new folder: the one that created it, interrupted with nothing finished, had
+    removed it whole, the other's staging folders with it (its scenarios failed "No such file") and its marker
+    (no rerun could resume it)."""
+    out = tmp_path / "shared"
+    with handle_signals():
+        with pytest.raises(KeyboardInterrupt):
+            with folder_in_place(out):
+                staging = out / "scenarios" / ".abc.tmp-12345678"
+                staging.mkdir(parents=True)
+                (staging / ".planner-output").write_text(f"pid {os.getppid()}\n", encoding="utf-8")  # alive
+                (staging / "map.png").write_bytes(b"png")
+                raise KeyboardInterrupt
+    assert (out / ".planner-output").is_file() and (staging / "map.png").is_file()
+
+
+def test_an_interrupted_sweep_removes_the_folder_it_created_with_nothing_in_it(tmp_path):
+    out = tmp_path / "new" / "sweep"
+    with handle_signals():
+        with pytest.raises(KeyboardInterrupt):
+            with folder_in_place(out):
+                (out / "scenarios").mkdir()
+                raise KeyboardInterrupt
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_sweep_rerun_refuses_a_table_or_chart_edited_or_put_there(tmp_path):
+    """A rerun had replaced sweep.csv with the user's notes in it, overwritten a chart the user put there, and
+    removed charts it had nothing for: each is refused now, nothing touched."""
+    from planner.export.folder import check_top_files, record_top_files
+
+    names = ("sweep.csv", "sweep_results.png", "facility_mix.png")
+    out = tmp_path / "sweep"
+    with folder_in_place(out):
+        (out / "sweep.csv").write_text("scenario,cost\n0,1\n", encoding="utf-8")
+        record_top_files(out, names)
+    check_top_files(out, names)  # as written: a rerun may replace it
+    (out / "facility_mix.png").write_bytes(b"MY OWN CHART")
+    with pytest.raises(InputError, match="facility_mix.png changed since the planner wrote it .or was put there"):
+        check_top_files(out, names)
+    (out / "facility_mix.png").unlink()
+    with open(out / "sweep.csv", "a", encoding="utf-8") as table:
+        table.write("my notes on row 1\n")
+    with pytest.raises(InputError, match="sweep.csv changed since the planner wrote it"):
+        check_top_files(out, names)
+
+
 def test_a_sweep_into_a_solve_folder_is_refused(tmp_path):
     """Written in place, a sweep would leave the solve's summary, tables and maps beside its own."""
     out = tmp_path / "solved"

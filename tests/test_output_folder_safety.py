@@ -204,3 +204,54 @@ def test_a_staging_folder_left_by_a_dying_worker_is_not_finished_work(tmp_path):
     (out / "scenarios" / "s02").mkdir()
     (out / "scenarios" / "s02" / "row.json").write_text("{}", encoding="utf-8")
     assert not _holds_nothing_but_the_marker(out)
+
+
+@pytest.mark.parametrize("read_only, in_place, fragment", [
+    ("out", False, "folder is read-only"), ("out", True, "folder is read-only"),
+    ("parent", False, "the folder holding it is read-only"),
+])
+def test_a_read_only_output_is_refused_before_anything_is_done(tmp_path, monkeypatch, read_only, in_place, fragment):
+    """A read-only (chmod 555) output had been replaced anyway, each run leaving behind a copy it could not
+    remove; a read-only sweep folder ended in an internal error after every scenario was solved. (Run as root,
+    the test makes os.access say what an ordinary user's would.)"""
+    out = tmp_path / "out"
+    out.mkdir()
+    folder_module.write_marker(out)
+    denied = out if read_only == "out" else tmp_path
+    real_access = os.access
+    monkeypatch.setattr(folder_module.os, "access", lambda path, mode: Path(path) != denied and real_access(path, mode))
+    with pytest.raises(InputError, match=f"out: {fragment}, so the planner cannot write its outputs there"):
+        check_output_dir(out, in_place=in_place)
+
+
+def test_a_sweep_folder_needs_no_write_access_to_the_folder_holding_it(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    folder_module.write_marker(out)
+    real_access = os.access
+    denied = tmp_path
+    monkeypatch.setattr(folder_module.os, "access", lambda path, mode: Path(path) != denied and real_access(path, mode))
+    check_output_dir(out, in_place=True)
+
+
+def test_a_link_to_nothing_on_the_way_to_out_is_not_followed(tmp_path):
+    """'results' a link to a missing folder: the solve had made that folder (at the file system's root in
+    the review), as mkdir -p would refuse to."""
+    target = tmp_path / "missing" / "deeper"
+    (tmp_path / "results").symlink_to(target)
+    with pytest.raises(InputError, match="results on the way there is a link to a folder that does not exist"):
+        check_output_dir(tmp_path / "results" / "run")
+    assert not target.exists() and not (tmp_path / "missing").exists()
+
+
+def test_init_out_ending_in_a_slash_names_a_folder_not_a_file(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    points = tmp_path / "p.csv"
+    points.write_text("id,lon,lat,demand\na,8,47,100\nb,9,48,200\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["init", str(points), "--out", "newdir/"])
+    assert result.exit_code == 2 and "'newdir/' names a folder; give the model file to write" in result.output
+    assert not (tmp_path / "newdir").exists()

@@ -122,6 +122,35 @@ def test_a_gis_write_failing_on_a_full_disk_is_an_oserror(tmp_path, monkeypatch)
         folder.write_gis_layer(layer, tmp_path / "network.gpkg", "regions")
 
 
+def test_a_gis_write_failing_on_a_device_out_of_inodes_is_an_oserror(tmp_path, monkeypatch):
+    """A tmpfs with no inodes left (bytes to spare): "internal error: DataSourceError: sqlite3_exec(CREATE
+    TABLE ..." had been the message."""
+    import os
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    import planner.export.folder as folder
+
+    layer = gpd.GeoDataFrame({"a": [1]}, geometry=[Point(0, 0)], crs="EPSG:4326")
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("sqlite3_exec(CREATE TABLE gpkg_spatial_ref_sys ...) failed")
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", failing)
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(folder.shutil, "disk_usage", lambda path: usage(10**9, 0, 10**9))  # bytes to spare
+    stats = collections.namedtuple("stats", "f_files f_favail")
+    monkeypatch.setattr(folder.os, "statvfs", lambda path: stats(8, 0), raising=False)
+    with pytest.raises(OSError) as caught:
+        folder.write_gis_layer(layer, tmp_path / "network.gpkg", "regions")
+    assert caught.value.errno == errno.ENOSPC
+    monkeypatch.setattr(folder.os, "statvfs", lambda path: stats(10**6, 10**5), raising=False)
+    with pytest.raises(RuntimeError):
+        folder.write_gis_layer(layer, tmp_path / "network.gpkg", "regions")
+    assert os.path.isdir(tmp_path)
+
+
 def test_a_full_disk_while_writing_the_outputs_names_the_out_folder(tmp_path, capsys):
     """matplotlib's full-disk error (a zlib flush) names no file, and one from a GIS write names the staging
     folder's: the line names --out, and nothing is left behind."""

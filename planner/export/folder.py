@@ -116,6 +116,7 @@ def check_output_dir(out: Path, in_place: bool = False) -> None:
     resolved = out.resolve()
     if Path.cwd().resolve().is_relative_to(resolved):
         raise InputError(f"{out}: is the current folder or holds it; choose a new folder for --out")
+    _refuse_read_only(out, in_place)
     if is_planner_output(out):
         foreign = not_written_by_planner(out)
         if not in_place and not _lists_its_files(out) and not _holds_nothing_but_the_marker(out):
@@ -145,6 +146,22 @@ def check_output_dir(out: Path, in_place: bool = False) -> None:
             f"{out}: folder exists, is not empty and was not written by the planner (it has no {MARKER} "
             "file); nothing was changed; choose a new or empty folder for --out"
         )
+
+
+def _refuse_read_only(out: Path, in_place: bool) -> None:
+    """Refuse (before anything is solved) an existing ``out`` the planner could not write in, or, unless written
+    in place, not replace (its parent folder read-only): a read-only output had been replaced anyway, each run
+    leaving a copy it could not remove, and a sweep ended with an internal error after solving."""
+    parent = Path(os.path.abspath(out)).parent
+    if not os.access(out, os.W_OK | os.X_OK):
+        where = out
+    elif not in_place and not os.access(parent, os.W_OK | os.X_OK):
+        where = parent
+    else:
+        return
+    raise InputError(f"{out}: {'the folder holding it is' if where == parent else 'folder is'} read-only, so the "
+                     "planner cannot write its outputs there; nothing was changed; make it writable or choose "
+                     "another --out")
 
 
 # the longest name beside --out: the staging folder .NAME.tmp-XXXXXXXX, and the old output moved aside
@@ -489,7 +506,7 @@ def folder_in_place(out: Path) -> Iterator[Path]:
         if not _holds_nothing_but_the_marker(out):
             note_kept(f"what was finished is kept in {out} (a rerun goes on from it)")
         elif created:
-            shutil.rmtree(out, ignore_errors=True)
+            _remove_unless_shared(out)
             remove_if_empty(made)
         elif marked:  # the user's empty folder, as it was (a marker left in it would let a later run overwrite)
             for child in out.iterdir():
@@ -498,6 +515,61 @@ def folder_in_place(out: Path) -> Iterator[Path]:
                 elif child.name == MARKER:
                     child.unlink(missing_ok=True)
         raise
+
+
+TOP_FILE_LINE = "top-content "  # a file written in place beside the marker (sweep.csv), with its digest
+
+
+def record_top_files(folder: Path, names: tuple[str, ...]) -> None:
+    """Record in the marker of a folder written in place the digest of each of ``names`` now in it (the
+    earlier record replaced), for :func:`check_top_files` on the next run; the marker is replaced whole."""
+    marker = Path(folder) / MARKER
+    kept = [line for line in marker.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+            if not line.startswith(TOP_FILE_LINE)]
+    kept += [f"{TOP_FILE_LINE}{_content_digest(folder / name)} {name}\n" for name in names
+             if (folder / name).is_file()]
+    partial = marker.with_name(f"{MARKER}-new")
+    partial.write_text("".join(kept), encoding="utf-8")
+    os.replace(partial, marker)
+
+
+def check_top_files(folder: Path, names: tuple[str, ...]) -> None:
+    """Raise :class:`InputError` (nothing touched) where one of ``names`` in the marked ``folder`` is not what
+    the planner last recorded writing there (:func:`record_top_files`): changed since, or put there by
+    someone else; a rerun would replace or remove it. A marker with no record (an older planner's) is
+    taken as it is."""
+    folder = Path(folder)
+    try:
+        lines = (folder / MARKER).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return
+    recorded = dict(line.removeprefix(TOP_FILE_LINE).split(" ", 1)[::-1] for line in lines
+                    if line.startswith(TOP_FILE_LINE) and " " in line.removeprefix(TOP_FILE_LINE))
+    if not any(line.startswith(TOP_FILE_LINE) for line in lines):
+        return  # nothing recorded: a new folder, or an older planner's
+    changed = [name for name in names if (folder / name).is_file()
+               and (name not in recorded or not _unchanged(folder / name, recorded[name]))]
+    if changed:
+        raise InputError(f"{folder}: {truncated(changed)} changed since the planner wrote "
+                         f"{'it' if len(changed) == 1 else 'them'} (or {'was' if len(changed) == 1 else 'were'} put "
+                         "there); a rerun would replace it; nothing was changed; move what you want to keep out of "
+                         "the folder or choose another --out")
+
+
+def _remove_unless_shared(folder: Path) -> None:
+    """Remove the folder this run created and finished nothing in: its empty folders and its marker, unless
+    something else is left in it (another run into the same folder, still writing its staging folders:
+    removed whole, that run had failed on its files and its folder lost the marker a rerun needs)."""
+    for root, folders, _ in os.walk(folder, topdown=False):
+        for name in folders:
+            with contextlib.suppress(OSError):
+                (Path(root) / name).rmdir()  # empty ones only
+    try:
+        if [child.name for child in folder.iterdir()] == [MARKER]:
+            (folder / MARKER).unlink()
+            folder.rmdir()
+    except OSError:
+        pass
 
 
 def _holds_nothing_but_the_marker(folder: Path) -> bool:
@@ -606,9 +678,24 @@ def write_gis_layer(layer, path: Path, name: str, empty_type: str | None = None)
             warnings.simplefilter("ignore", RuntimeWarning)
             layer.to_file(path, layer=name, driver="GPKG", **declared)
     except Exception as error:
-        if isinstance(error, OSError) or shutil.disk_usage(path.parent).free >= FULL_DISK_BYTES:
+        if isinstance(error, OSError) or not _nearly_full(path.parent):
             raise
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from error
+
+
+FULL_DISK_INODES = 16  # fewer free inodes than this: the GeoPackage's journal and temporary files find none
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Almost no bytes, or almost no inodes (files), left on the device of ``folder`` (a device out of inodes
+    had made the GeoPackage writer's SQL fail, an internal error, not "no space left")."""
+    if shutil.disk_usage(folder).free < FULL_DISK_BYTES:
+        return True
+    try:
+        stats = os.statvfs(folder)
+    except (OSError, AttributeError):  # no statvfs (Windows)
+        return False
+    return stats.f_files > 0 and stats.f_favail < FULL_DISK_INODES
 
 
 def _map_title(run: Run, extras: tuple[ExtraOutput, ...] = ()) -> str:

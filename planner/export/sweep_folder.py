@@ -7,20 +7,28 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from planner.export.folder import folder_in_place, prepare_output_dir, write_outputs
+from planner.export.folder import check_top_files, folder_in_place, prepare_output_dir, record_top_files, write_outputs
 from planner.export.summary import solve_sources
+from planner.export.sweep_charts import CHARTS
 from planner.studies.sweep import run_sweep
 from planner.studies.sweep.scenario import OUTPUTS_KEY, ROW_FILE
+
+SWEEP_FILES = ("sweep.csv", *CHARTS)  # what a sweep writes beside its scenario folders, and replaces on a rerun
 
 
 def sweep_to_folder(config, varies, data, options, out: Path, **sweep_options):
     """:func:`planner.studies.sweep.run_sweep` into output folder ``out`` with each scenario's folder
     written (:func:`write_scenario_folder`): the folder is checked, created and marked as the planner's
     first (:func:`~planner.export.folder.folder_in_place`: a folder holding files the planner did not
-    write is refused, nothing changed), as ``planner sweep`` does. ``sweep_options``: those of
-    ``run_sweep`` (workers, method, samples, seed, on_result, on_table, ...)."""
+    write is refused, nothing changed), as ``planner sweep`` does; on a rerun, so are ``sweep.csv`` and the
+    charts where they are not as the last sweep wrote them (edited, or put there), before anything is
+    solved. ``sweep_options``: those of ``run_sweep`` (workers, method, samples, seed, on_result,
+    on_table, ...)."""
     with folder_in_place(Path(out)) as folder:
-        return run_sweep(config, varies, data, options, folder, writer=write_scenario_folder, **sweep_options)
+        check_top_files(folder, SWEEP_FILES)
+        result = run_sweep(config, varies, data, options, folder, writer=write_scenario_folder, **sweep_options)
+        record_top_files(folder, SWEEP_FILES)
+        return result
 
 
 def write_scenario_folder(result, config, task, row: dict) -> None:

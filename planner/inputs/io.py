@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.errors import InputError, truncated
+from planner.errors import InputError, refuse_special_file, truncated
 from planner.inputs.geo import finite_coordinates, require_crs
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def _check_file(path: Path, what: str, option: str) -> Path:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: {what} file not found; pass an existing file to {option}")
+    refuse_special_file(path, f"the {what} file", option)  # /dev/zero filled the memory, a FIFO hung
     if path.suffix.lower() in UNREAD_SPREADSHEETS:
         raise InputError(f"{path}: {path.suffix} spreadsheets are not read; save the sheet as .xlsx or CSV and pass "
                          f"that to {option}")

@@ -43,7 +43,12 @@ def hash_file_into(digest, path: Path, skip: int = 0) -> None:
 
 def refuse_unreachable(out: Path) -> None:
     """InputError where ``out`` cannot even be looked at (a folder on its way the user may not enter):
-    the check of what is there had ended in an internal error 'PermissionError'."""
+    the check of what is there had ended in an internal error 'PermissionError'; or where a folder on the way
+    is a link to nothing (writing had made the folder it names, wherever that was)."""
+    for above in reversed(Path(os.path.abspath(out)).parents):  # a link on the way to nowhere: not followed
+        if above.is_symlink() and not above.exists():
+            raise InputError(f"{out}: {above} on the way there is a link to a folder that does not exist "
+                             f"({os.readlink(above)}); create that folder or choose another --out")
     try:
         os.lstat(out)
     except (FileNotFoundError, NotADirectoryError):

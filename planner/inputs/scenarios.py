@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.errors import InputError, truncated
+from planner.errors import InputError, refuse_special_file, truncated
 from planner.inputs.config import UncertaintyConfig
 from planner.inputs.io import EXCEL_SUFFIXES, csv_dialect, restore_shown_ids
 from planner.inputs.screen import MAX_DEMAND
@@ -158,6 +158,7 @@ def check_scenario_file(path: Path) -> None:
 def _read_scenario_table(path: Path) -> pd.DataFrame:
     """The CSV (or an Excel workbook's first sheet) as text, with the columns of COLUMNS present and the
     id columns filled."""
+    refuse_special_file(path, "the scenario file", "--scenarios")  # /dev/zero had filled the memory
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
             frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
@@ -171,8 +172,8 @@ def _read_scenario_table(path: Path) -> pd.DataFrame:
         raise _fail(path, "the scenario file is not readable (permission denied); give this user read access "
                     "or pass another file") from None
     except (OSError, UnicodeDecodeError, csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError,
-            ValueError, zipfile.BadZipFile) as error:
-        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+            ValueError, zipfile.BadZipFile, MemoryError) as error:
+        reason = getattr(error, "strerror", None) or (str(error).splitlines() or ["too large for the memory"])[0]
         fix = f"give a CSV (or an Excel workbook) with columns {', '.join(COLUMNS)}"
         kind = "an Excel workbook" if path.suffix.lower() in EXCEL_SUFFIXES else "CSV"
         raise _fail(path, f"cannot read the scenario file as {kind} ({reason}); {fix}") from None

@@ -166,7 +166,7 @@ def scratch_folder():
 
 @contextmanager
 def _workers_without_ctrl_c():
-    """Start every process multiprocessing spawns (the cluster's workers) with SIGINT blocked: Ctrl-C in
+    """Start every process multiprocessing spawns (the cluster's workers) with SIGINT (and SIGHUP) blocked: Ctrl-C in
     the terminal, sent to the whole process group, reaches only the planner, which ends the workers
     itself; a worker it reached while it was starting printed Python's traceback (6 of 10 runs with
     Ctrl-C 2.4–3.2 s into a sweep). The mask is that of the thread that spawns, kept across the exec,
@@ -181,7 +181,9 @@ def _workers_without_ctrl_c():
     spawn = mp_util.spawnv_passfds
 
     def spawn_without_ctrl_c(path, args, passfds):
-        before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # SIGHUP too: a closed terminal hangs up the whole group, and the resource tracker (spawned here as well)
+        # printed a traceback per semaphore it then lost track of
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGHUP})
         try:
             return spawn(path, args, passfds)
         finally:
