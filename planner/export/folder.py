@@ -22,6 +22,7 @@ import re
 import shutil
 import socket
 import stat
+import sys
 import tempfile
 import time
 import warnings
@@ -194,6 +195,12 @@ def check_output_name(out: Path) -> None:
             state = "is not a folder" if before.exists() else "does not exist"
             raise InputError(f"--out '{out}': '{before}' {state}, so the '..' after it cannot be followed; give "
                              f"the path without it (e.g. {os.path.normpath(out)})")
+    try:
+        os.fsencode(str(out.absolute()))
+    except UnicodeEncodeError:  # LC_ALL=C: a model named 椅子模型 had been an internal error
+        raise InputError(f"--out {ascii(str(out))}: the file system's encoding here ({sys.getfilesystemencoding()}) "
+                         "cannot write this name; use a UTF-8 locale (e.g. LANG=C.UTF-8) or choose --out with an "
+                         "ASCII name") from None
     path_bytes, most = len(os.fsencode(str(out.absolute()))), _path_max_bytes() - STAGING_EXTRA_BYTES - INNER_PATH_BYTES
     if path_bytes > most:
         raise InputError(f"--out {str(out)[:40]}…: the path is {path_bytes:,} bytes, at most {most:,} here (room is "

@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import re
+import sys
 import tomllib
 import types
 import typing
@@ -854,11 +855,16 @@ def read_model_config(path: Path | str) -> ModelConfig:
         raise InputError(f"{path}: not valid TOML ({error}); fix the syntax") from None
     check_unicode_forms(data, path)
     config = model_config_from_dict(data, path)
-    config.source_path = path.resolve()
-    if config.regions.path is not None and not config.regions.path.is_absolute():
-        config.regions.path = (path.resolve().parent / config.regions.path).resolve()
-    if config.suppliers.path is not None and not config.suppliers.path.is_absolute():
-        config.suppliers.path = (path.resolve().parent / config.suppliers.path).resolve()
+    try:
+        config.source_path = path.resolve()
+        if config.regions.path is not None and not config.regions.path.is_absolute():
+            config.regions.path = (path.resolve().parent / config.regions.path).resolve()
+        if config.suppliers.path is not None and not config.suppliers.path.is_absolute():
+            config.suppliers.path = (path.resolve().parent / config.suppliers.path).resolve()
+    except UnicodeEncodeError:  # LC_ALL=C: a path named Städte_東京.csv had been an internal error
+        raise InputError(f"{path}: a path in it cannot be written in the file system's encoding here "
+                         f"({sys.getfilesystemencoding()}); use a UTF-8 locale (e.g. LANG=C.UTF-8) or ASCII "
+                         "file names") from None
     return config
 
 

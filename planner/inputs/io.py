@@ -104,7 +104,7 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
             if path.suffix.lower() in PARQUET_SUFFIXES:
                 frame = gpd.read_parquet(path)
             else:
-                frame = gpd.read_file(source, layer=layer)
+                frame = _read_vector_text(source, layer)
     except Exception as error:  # the readers raise many types; all mean "cannot read"
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         reason = reason.split(" It might help to specify")[0].rstrip(".;")
@@ -116,6 +116,38 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
         raise InputError(f"{path}: has no geometry column; give a vector file (GeoPackage, GeoJSON, Shapefile)")
     check_shapefile_parts(path)
     return frame
+
+
+def _read_vector_text(source: Path | str, layer: str | None) -> gpd.GeoDataFrame:
+    """``gpd.read_file``; a Shapefile whose .dbf names no code page (no .cpg beside it, no language byte) is
+    read as UTF-8 where its text is UTF-8: GDAL reads it as Latin-1 then, and 'München' came out as
+    'MÃ¼nchen' in every output."""
+    dbf = _dbf_without_code_page(source)
+    if dbf is not None:
+        try:
+            return gpd.read_file(source, layer=layer, encoding="utf-8")
+        except Exception:  # noqa: BLE001 - not UTF-8 after all: as GDAL reads it
+            pass
+    return gpd.read_file(source, layer=layer)
+
+
+DBF_LANGUAGE_BYTE = 29  # the .dbf header's language driver id; 0: no code page named
+
+
+def _dbf_without_code_page(source: Path | str) -> Path | None:
+    """The .dbf of a Shapefile on disk that names no code page (no .cpg beside it and language byte 0), else None."""
+    path = Path(source)
+    if isinstance(source, str) or path.suffix.lower() != ".shp":
+        return None
+    if any(path.with_suffix(suffix).is_file() for suffix in (".cpg", ".CPG", ".Cpg")):
+        return None
+    dbf = next((path.with_suffix(s) for s in (".dbf", ".DBF", ".Dbf") if path.with_suffix(s).is_file()), None)
+    try:
+        with open(dbf, "rb") as handle:  # type: ignore[arg-type]
+            header = handle.read(DBF_LANGUAGE_BYTE + 1)
+    except (OSError, TypeError):
+        return None
+    return dbf if len(header) > DBF_LANGUAGE_BYTE and header[DBF_LANGUAGE_BYTE] == 0 else None
 
 
 def _zipped_vector(path: Path) -> Path | str:
@@ -175,8 +207,34 @@ def csv_dialect(path: Path) -> dict:
     on one of its own letters), a UTF-8 byte-order mark allowed. pandas' C reader (a one-character
     separator is all it needs; 9× faster than the Python reader on a 4-million-row OD matrix; pandas ≥ 3
     parses numbers exactly as Python does)."""
-    return {"sep": "\t" if path.suffix.lower() == ".tsv" else sniffed_separator(path), "engine": "c",
-            "encoding": "utf-8-sig"}
+    options = {"sep": "\t" if path.suffix.lower() == ".tsv" else sniffed_separator(path), "engine": "c",
+               "encoding": "utf-8-sig"}
+    return options | _extra_field_options(path, options)
+
+
+EXTRA_FIELD_PROBE_ROWS = 50
+
+
+def _extra_field_options(path: Path, options: dict) -> dict:
+    """Where the data rows have one field more than the header, pandas takes the first column for an index
+    and shifts every column by one (ids read as names, '12,345' as 345): an empty last field in each row (a
+    separator left at the end of the line) is left out (``usecols``); anything else is refused, naming
+    the first such line."""
+    try:
+        probe = pd.read_csv(path, nrows=EXTRA_FIELD_PROBE_ROWS, dtype=str, keep_default_na=False, **options)
+    except (ValueError, OSError, UnicodeDecodeError, csv.Error):
+        return {}  # the reader itself says what is wrong
+    if isinstance(probe.index, pd.RangeIndex) or not len(probe.columns):
+        return {}
+    if (probe.iloc[:, -1].str.strip() == "").all():
+        return {"usecols": range(len(probe.columns))}  # the header's fields (index_col=False warned on every read)
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
+        file.readline()
+        line = file.readline().rstrip("\r\n")
+    width = len(probe.columns)
+    raise InputError(f"{path}: the rows have {width + 1} fields and the header {width} (line 2: {line[:80]!r}); a "
+                     "number written with a thousands separator (12,345) or a separator too many? write numbers "
+                     "without separators (or quote them) and give every row as many fields as the header")
 
 
 def sniffed_separator(path: Path) -> str:
@@ -232,13 +290,28 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
     except InputError:
         raise
     except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
+        raise InputError(f"{path}: not UTF-8 text ({_where_not_utf8(path, error)}); save it as UTF-8") from None
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         if path.suffix.lower() in EXCEL_SUFFIXES and "engine manually" in reason:  # pandas cannot tell what it is
             raise InputError(f"{path}: is not an Excel workbook, whatever its name says; save it from the "
                              "spreadsheet as .xlsx, or as CSV") from None
         raise InputError(f"{path}: cannot read as a table ({reason}); give a CSV, Excel or Parquet file") from None
+
+
+def _where_not_utf8(path: Path, error: UnicodeDecodeError) -> str:
+    """The reason and the line of the file's first byte that is not UTF-8 (pandas' offset counts from the
+    chunk it read: "at byte 47050" named plain text in line 1,026 of a 2 MB file whose bad byte was in line
+    45,002)."""
+    try:
+        data = path.read_bytes()
+        data.decode("utf-8")
+    except UnicodeDecodeError as whole:
+        line = data.count(b"\n", 0, whole.start) + 1
+        return f"{whole.reason} in line {line:,}, byte {whole.start:,}"
+    except OSError:
+        pass
+    return error.reason
 
 
 def _without_empty_rows(path: Path, table: pd.DataFrame) -> pd.DataFrame:
@@ -268,7 +341,8 @@ def _with_codes_as_text(path: Path, table: pd.DataFrame, options: dict) -> pd.Da
     integers = _whole_number_columns(table)
     if not integers:
         return table
-    return _with_codes_from(table, pd.read_csv(path, dtype=str, usecols=integers, **options).loc[table.index])
+    raw = pd.read_csv(path, **(options | {"dtype": str, "usecols": integers}))
+    return _with_codes_from(table, raw.loc[table.index])
 
 
 def _whole_number_columns(table: pd.DataFrame) -> list:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from os import PathLike
@@ -263,8 +264,10 @@ def site_types(frame: pd.DataFrame, path: Path, config: ModelConfig) -> list[tup
     if "facility_types" not in frame.columns:
         return [all_types] * len(frame)
     types = []
+    by_form = {unicodedata.normalize("NFC", name): name for name in all_types}  # 'Süd' composed or not
     for row, text in enumerate(frame["facility_types"].fillna("").astype(str)):
-        names = tuple(dict.fromkeys(t.strip() for t in text.replace(",", ";").split(";") if t.strip()))
+        names = tuple(dict.fromkeys(by_form.get(unicodedata.normalize("NFC", t.strip()), t.strip())
+                                    for t in text.replace(",", ";").split(";") if t.strip()))
         if not names or names == ("*",):
             names = all_types
         unknown = [t for t in names if t not in config.facility_types]

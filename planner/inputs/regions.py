@@ -302,11 +302,19 @@ class RegionData:
     left_out_ids: frozenset = frozenset()  # ids (stripped, NFC) of the file's regions --select leaves out
 
 
+def _text_columns(source: RegionSource, options) -> tuple[str, ...]:
+    """The columns read as text: ids (leading zeros kept), those --select compares, and names as written
+    ('1.10' and '1E5' had become 1.1 and 100000.0 in every output)."""
+    keys = source.model_keys
+    return (source.id_column or "", (keys.id_column if keys is not None else None) or "",
+            *(column for column, _ in options.select), source.name_column or "",
+            (keys.name_column if keys is not None else None) or "", *NAME_NAMES)
+
+
 def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData]:
     """Read, select and validate the regions; their demand points and the demand of each product."""
     source = region_source(config, options)
-    model_id = source.model_keys.id_column if source.model_keys is not None else None
-    text_columns = (source.id_column or "", model_id or "", *(column for column, _ in options.select))
+    text_columns = _text_columns(source, options)
     model_file = config.file_name
     option = ("the REGIONS argument (compare: --regions)" if options.regions_path is not None
               else f"regions.path in {model_file}")

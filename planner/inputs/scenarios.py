@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from planner.errors import InputError, refuse_special_file, truncated
 from planner.inputs.config import UncertaintyConfig
 from planner.inputs.io import EXCEL_SUFFIXES, csv_dialect, restore_shown_ids
 from planner.inputs.screen import MAX_DEMAND
+from planner.inputs.validate import dot_grouped_columns, dot_grouped_message
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +118,12 @@ def read_scenarios(path: Path | str, region_ids, product_ids, base_demand: np.nd
     if not kept.all():
         logger.info("%s: %d rows of regions that --select leaves out are not used", path, int((~kept).sum()))
     demand, probability = _scenario_numbers(frame, path)
+    for column in dot_grouped_columns(path, ["demand"]):
+        logger.warning(dot_grouped_message(path, column, "the demand"))
     region = _positions(frame[kept], path, "region", region_ids,
                         "ids not in the regions data", "use the regions' id column (after --select)")
-    product = _positions(frame, path, "product", product_ids,
+    nfc_products = [unicodedata.normalize("NFC", str(name)) for name in product_ids]  # as the file's, read in NFC
+    product = _positions(frame, path, "product", nfc_products,
                          "unknown products", f"known products: {', '.join(map(str, product_ids))}")
     duplicated = frame.duplicated(["scenario", "region", "product"], keep="first")
     if duplicated.any():

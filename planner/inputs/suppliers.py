@@ -35,7 +35,7 @@ from planner.inputs.io import (
     read_vector,
     require_columns,
 )
-from planner.inputs.validate import check_ids, refuse_near_columns
+from planner.inputs.validate import check_ids, dot_grouped_columns, dot_grouped_message, refuse_near_columns
 from planner.problem import Supply
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,8 @@ def read_suppliers(path: Path, option: str = "--suppliers") -> pd.DataFrame:
         raise InputError(f"{path}: column 'material' is empty in rows {truncated(rows)}; name the material each "
                          "supplier offers")
     lon, lat = points_to_lonlat(frame)
+    for column in dot_grouped_columns(path, ["capacity_per_yr", "cost_per_unit"]):
+        logger.warning(dot_grouped_message(path, column, "the capacity" if column == "capacity_per_yr" else "a price"))
     return pd.DataFrame({
         "supplier_id": check_ids(frame, "supplier_id", path, "supplier").astype(str).to_numpy(),
         "material": frame["material"].astype(str).str.strip().str.normalize("NFC").to_numpy(),  # as ids

@@ -25,7 +25,7 @@ from planner.inputs.geo import (
     require_crs,
     unit_vectors,
 )
-from planner.inputs.io import csv_dialect, decimal_comma_hint, id_keys, require_columns, sniffed_separator
+from planner.inputs.io import csv_dialect, decimal_comma_hint, id_keys, require_columns
 
 logger = logging.getLogger(__name__)
 
@@ -377,9 +377,7 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
         messages.append(f"{path}: all demand is zero; there is nothing to plan (check the demand column and rates)")
     grouped = dot_grouped_columns(path, demand_columns)
     if grouped:
-        messages.append(f"{path}: every value of column '{grouped[0]}' has at most three decimals in a ';'-separated "
-                        "file; if '.' groups thousands there (282.316 meaning 282316), the demand is read 1,000× too "
-                        "small: write the digits alone")
+        messages.append(dot_grouped_message(path, grouped[0], "the demand"))
     for message in messages:
         logger.warning(message)
     return messages
@@ -433,14 +431,18 @@ WHOLE_DIGITS = r"\d+"
 
 
 def dot_grouped_columns(path: Path, columns) -> list[str]:
-    """The ``columns`` of ``path``, a ';'-separated table (as European spreadsheets write CSV), that hold,
-    as written, only whole numbers and numbers of one to three digits, a dot and three digits, most of
-    them the latter (282.316, 12.500): there a '.' often groups thousands, which a reader takes for the
-    decimal mark. Read from the text (12.500 and 8.000 are 12.5 and 8 once parsed), once for all columns."""
-    if not columns or Path(path).suffix.lower() not in {".csv", ".txt"} or sniffed_separator(Path(path)) != ";":
+    """The ``columns`` of ``path``, a table separated by ';' or a tab (as European spreadsheets write CSV and
+    text), that hold, as written, only whole numbers and numbers of one to three digits, a dot and three digits
+    (282.316, 1.250): there a '.' often groups thousands, which a reader takes for the decimal mark. Read from
+    the text (12.500 and 8.000 are 12.5 and 8 once parsed), once for all columns."""
+    path = Path(path)
+    if not columns or path.suffix.lower() not in {".csv", ".txt", ".tsv"}:
         return []
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, **csv_dialect(Path(path)))
+        dialect = csv_dialect(path)
+        if dialect["sep"] not in (";", "\t"):
+            return []
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, **dialect)
     except (ValueError, OSError, UnicodeDecodeError):
         return []
     table.columns = [str(name).strip() for name in table.columns]  # as the reader strips 'pop ' to 'pop'
@@ -448,11 +450,19 @@ def dot_grouped_columns(path: Path, columns) -> list[str]:
             and _dot_grouped(table[str(column)])]
 
 
+def dot_grouped_message(path: Path, column: str, what: str) -> str:
+    """The warning for a column :func:`dot_grouped_columns` found: ``what`` it holds is read 1,000× too small."""
+    return (f"{path}: column '{column}' holds numbers such as 12.345 beside whole numbers in a file separated by "
+            f"';' or tabs; if '.' groups thousands there (12.345 meaning 12345), {what} is read 1,000× too small: "
+            "write the digits alone")
+
+
 def _dot_grouped(values: pd.Series) -> bool:
+    """Whole numbers and dot-grouped ones only, some of them grouped (one among whole numbers: 850, 1.250, 75)."""
     text = values.str.strip()
     text = text[(text != "") & ~text.str.fullmatch(r"0+(\.0*)?")]
     grouped = text.str.fullmatch(DOT_GROUPED)
-    return len(text) >= 3 and bool((grouped | text.str.fullmatch(WHOLE_DIGITS)).all()) and grouped.mean() > 0.5
+    return len(text) >= 2 and bool((grouped | text.str.fullmatch(WHOLE_DIGITS)).all()) and bool(grouped.any())
 
 
 def far_sites(site_ids, site_lon, site_lat, demand_lon, demand_lat) -> list[str]:

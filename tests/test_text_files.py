@@ -1,0 +1,163 @@
+"""Text files from other tools and countries (a review of encodings, locales and file shapes): rows with a
+field more than the header, numbers grouped with dots, names in other Unicode forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from planner.errors import InputError
+from planner.inputs.io import read_table
+from planner.inputs.scenarios import read_scenarios
+
+
+@pytest.mark.parametrize("header, rows", [
+    # the demand written with an unquoted thousands separator, in the middle or as the last column
+    ("region_id,name,demand,lon,lat", ["A1,Muenchen,12,345,11.58,48.14", "A2,Lodz,2,500,19.46,51.76"]),
+    ("region_id,name,lon,lat,demand", ["A1,Muenchen,11.58,48.14,12,345", "A2,Lodz,19.46,51.76,2,500"]),
+])
+def test_rows_with_a_field_more_than_the_header_are_refused_naming_the_line(tmp_path, header, rows):
+    """pandas took the first column for an index and shifted every column by one: ids read as names, the
+    demand as its last three digits (845 units/yr for 47,845), exit 0."""
+    path = tmp_path / "r.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"r.csv: the rows have 6 fields and the header 5 \(line 2: 'A1,Muenchen,"):
+        read_table(path, "regions", "REGIONS")
+
+
+def test_a_separator_left_at_the_end_of_every_row_is_left_out(tmp_path):
+    """A trailing separator on the data rows only: the sites file ended in an internal error (TypeError) and
+    the scenario file too; codes with leading zeros stay as written."""
+    path = tmp_path / "s.csv"
+    path.write_text("site_id,lon,lat\n007,8.54,47.37,\n012,8.6,47.4,\n", encoding="utf-8")
+    table = read_table(path, "sites", "--sites", text_columns=["site_id"], codes=True)
+    assert table.to_dict("list") == {"site_id": ["007", "012"], "lon": [8.54, 8.6], "lat": [47.37, 47.4]}
+    scenarios = tmp_path / "sc.csv"
+    scenarios.write_text("scenario,region,product,demand,probability\nlow,007,p,10,0.5,\nhigh,007,p,20,0.5,\n",
+                         encoding="utf-8")
+    read = read_scenarios(scenarios, np.array(["007"], dtype=object), ("p",))
+    assert sorted(read.ids) == ["high", "low"]
+
+
+def _regions(path: Path, values, sep: str) -> Path:
+    rows = [f"r{i}{sep}{8 + i / 10}{sep}{48 + i / 10}{sep}{value}" for i, value in enumerate(values)]
+    path.write_text("\n".join([sep.join(["id", "lon", "lat", "pop"]), *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("values, sep", [
+    (["850", "420", "1.250", "300", "12.345", "600", "75", "990"], ";"),  # most below 1,000: two grouped
+    (["12.345", "2.500", "9.876", "4.100"], "\t"),  # Excel's "Text (tab-delimited)"
+])
+def test_dots_that_may_group_thousands_warn_also_when_few_or_in_a_tab_file(tmp_path, caplog, values, sep):
+    """Only ';' files where most values were grouped had been warned about: 3,249 units/yr read for 16,830."""
+    from planner.inputs.validate import dot_grouped_columns
+
+    path = _regions(tmp_path / "r.txt", values, sep)
+    assert dot_grouped_columns(path, ["pop"]) == ["pop"]
+    assert dot_grouped_columns(_regions(tmp_path / "fractions.csv", ["0.125", "2", "3"], ";"), ["pop"]) == []
+
+
+def test_dots_that_may_group_thousands_in_scenario_and_supplier_files_warn(tmp_path, caplog):
+    """Both readers took 9.876 and 150.000 for decimals without a word (the plan built nothing, exit 0)."""
+    import logging
+
+    from planner.inputs.suppliers import read_suppliers
+
+    scenarios = tmp_path / "sc.csv"
+    scenarios.write_text("scenario;region;product;demand;probability\nlow;a;p;9.876;0.5\nhigh;a;p;12.345;0.5\n",
+                         encoding="utf-8")
+    suppliers = tmp_path / "su.csv"
+    suppliers.write_text("supplier_id;material;lon;lat;capacity_per_yr;cost_per_unit\n"
+                         "S1;steel;7.0;51.4;150.000;0.905\nS2;steel;8.0;50.4;2.500;1.1\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        read_scenarios(scenarios, np.array(["a"], dtype=object), ("p",))
+        read_suppliers(suppliers)
+    assert "sc.csv: column 'demand' holds numbers such as 12.345" in caplog.text
+    assert "su.csv: column 'capacity_per_yr' holds numbers such as 12.345" in caplog.text
+
+
+def test_a_product_named_in_another_unicode_form_in_the_scenario_file_is_that_product(tmp_path):
+    """The model's 'Bürostuhl' decomposed (as text copied on macOS), the file's byte for byte the same: the
+    reader composes the file's names, and had then called it unknown ("known products: Bürostuhl")."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", "Bürostuhl")
+    path = tmp_path / "sc.csv"
+    path.write_text(f"scenario,region,product,demand,probability\nlow,a,{decomposed},10,1\n", encoding="utf-8")
+    scenarios = read_scenarios(path, np.array(["a"], dtype=object), (decomposed,))
+    assert scenarios.demand.sum() == 10
+
+
+def test_a_facility_type_named_in_another_unicode_form_in_the_sites_file_is_that_type(tmp_path):
+    import unicodedata
+
+    import pandas as pd
+
+    from planner.inputs.prepare import site_types
+    from tests.builders import equator_regions, tiny_config
+
+    composed = "Mikro Süd"
+    config = tiny_config(equator_regions(tmp_path / "r.geojson", [0, 1], [10, 20]),
+                         facility_types={composed: {"opening_cost_per_yr": 1.0,
+                                                    "products": {"standard": {"cost_per_unit": 1.0}}}})
+    frame = pd.DataFrame({"site_id": ["s"], "facility_types": [unicodedata.normalize("NFD", composed)]})
+    assert site_types(frame, Path("sites.csv"), config) == [(composed,)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_shapefile_without_its_code_page_file_keeps_its_names(tmp_path, encoding):
+    """A UTF-8 Shapefile without its .cpg read as Latin-1: 'München' was 'MÃ¼nchen' in every output."""
+    import warnings
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from planner.inputs.io import read_vector
+
+    frame = gpd.GeoDataFrame({"id": ["a", "b"], "name": ["München", "Köln"], "demand": [10, 20]},
+                             geometry=[Point(11, 48), Point(7, 51)], crs="EPSG:4326")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame.to_file(tmp_path / "r.shp", encoding=encoding)
+    for sidecar in tmp_path.glob("*.cpg"):
+        sidecar.unlink()
+    assert read_vector(tmp_path / "r.shp", None, "regions", "REGIONS")["name"].tolist() == ["München", "Köln"]
+
+
+def test_a_name_the_file_systems_encoding_cannot_write_is_one_line(tmp_path, monkeypatch):
+    """LC_ALL=C (an ASCII file system encoding): a model named 椅子模型, written to results/椅子模型, had been an
+    internal error (UnicodeEncodeError)."""
+    import planner.export.folder as folder
+
+    def ascii_only(text):
+        return str(text).encode("ascii")
+
+    monkeypatch.setattr(folder.os, "fsencode", ascii_only)
+    with pytest.raises(InputError, match=r"the file system's encoding here .* cannot write this name"):
+        folder.check_output_name(tmp_path / "椅子模型")
+
+
+def test_region_names_that_look_like_numbers_are_kept_as_written(tmp_path):
+    from planner.inputs.config import model_config_from_dict
+    from planner.inputs.prepare import DataOptions, load_inputs
+
+    path = tmp_path / "r.csv"
+    path.write_text("region_id,label,lon,lat,demand\nA1,1.10,11.5,48.1,10\nA2,1E5,12.5,48.1,20\n", encoding="utf-8")
+    config = model_config_from_dict({
+        "name": "t", "regions": {"path": str(path)}, "products": {"p": {"unmet_penalty_per_unit": 10.0}},
+        "transport": {"p": {"cost_per_unit_km": 0.01}},
+        "facility_types": {"f": {"opening_cost_per_yr": 1.0, "products": {"p": {"cost_per_unit": 1.0}}}},
+    })
+    inputs = load_inputs(config, DataOptions())
+    assert inputs.regions["label"].tolist() == ["1.10", "1E5"]
+
+
+def test_a_byte_that_is_not_utf8_is_named_by_its_line(tmp_path):
+    path = tmp_path / "r.csv"
+    rows = "".join(f"r{i},Town number {i},8.5,47.5,{i}\n" for i in range(60_000))
+    path.write_bytes(("id,name,lon,lat,demand\n" + rows).encode() + "x,K\xf6ln,8.5,47.5,1\n".encode("cp1252"))
+    with pytest.raises(InputError, match=r"not UTF-8 text \(invalid start byte in line 60,002, byte [\d,]+\)"):
+        read_table(path, "regions", "REGIONS")
