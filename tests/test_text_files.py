@@ -161,3 +161,24 @@ def test_a_byte_that_is_not_utf8_is_named_by_its_line(tmp_path):
     path.write_bytes(("id,name,lon,lat,demand\n" + rows).encode() + "x,K\xf6ln,8.5,47.5,1\n".encode("cp1252"))
     with pytest.raises(InputError, match=r"not UTF-8 text \(invalid start byte in line 60,002, byte [\d,]+\)"):
         read_table(path, "regions", "REGIONS")
+
+
+def test_excels_separator_line_names_the_separator(tmp_path):
+    """A first line 'sep=;' (Excel writes one): "no coordinate columns found; available: sep=;"."""
+    path = tmp_path / "r.csv"
+    path.write_text("sep=;\nid;lon;lat;pop\na;8.5;47;10\n", encoding="utf-8")
+    assert read_table(path, "regions", "REGIONS").to_dict("list") == {"id": ["a"], "lon": [8.5], "lat": [47],
+                                                                       "pop": [10]}
+
+
+@pytest.mark.parametrize("name", ["std\nx", "std\tx", "std\x1bx"])
+def test_a_product_name_with_a_line_break_or_tab_is_refused(name):
+    """'demand std' / 'x: 47,845 ...': a line break in a product name split the console's one-line summary."""
+    from planner.inputs.config import model_config_from_dict
+
+    with pytest.raises(InputError, match="the name has control characters"):
+        model_config_from_dict({
+            "name": "t", "products": {name: {"unmet_penalty_per_unit": 10.0}},
+            "transport": {name: {"cost_per_unit_km": 0.01}},
+            "facility_types": {"f": {"opening_cost_per_yr": 1.0, "products": {name: {"cost_per_unit": 1.0}}}},
+        })

@@ -650,8 +650,9 @@ class ModelConfig(_Strict):
             if reserved:  # the maps and network.gpkg label regions 'unmet' and 'no demand' in the served_by column
                 raise ValueError(f"[facility_types.{dotted_key(reserved[0])}]: the name is the maps' label for regions "
                                  "no type serves; rename the type")
-            controlled = [name for name in names if has_control_characters(name)]
-            if controlled:  # a terminal would run them, a workbook cannot hold them
+            # a terminal would run them, a workbook cannot hold them; a tab or line break split the console's lines
+            controlled = [name for name in names if has_control_characters(name) or any(c in name for c in "\t\r\n")]
+            if controlled:
                 raise ValueError(f"[{table}.{ascii(controlled[0])}]: the name has control characters; remove them")
         missing = sorted(set(self.products) - set(self.transport))
         if missing:

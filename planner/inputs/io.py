@@ -209,7 +209,21 @@ def csv_dialect(path: Path) -> dict:
     parses numbers exactly as Python does)."""
     options = {"sep": "\t" if path.suffix.lower() == ".tsv" else sniffed_separator(path), "engine": "c",
                "encoding": "utf-8-sig"}
+    hinted = _excel_separator_line(path)
+    if hinted is not None:  # Excel's "sep=;" line: the separator, then the header
+        options |= {"sep": hinted, "skiprows": 1}
     return options | _extra_field_options(path, options)
+
+
+def _excel_separator_line(path: Path) -> str | None:
+    """The separator a first line ``sep=;`` names (Excel writes and reads one), else None."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
+            first = file.readline(16).rstrip("\r\n")
+    except OSError:
+        return None
+    match = re.fullmatch(r"sep=(.)", first)
+    return match.group(1) if match else None
 
 
 EXTRA_FIELD_PROBE_ROWS = 50
