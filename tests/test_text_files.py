@@ -182,3 +182,22 @@ def test_a_product_name_with_a_line_break_or_tab_is_refused(name):
             "transport": {name: {"cost_per_unit_km": 0.01}},
             "facility_types": {"f": {"opening_cost_per_yr": 1.0, "products": {name: {"cost_per_unit": 1.0}}}},
         })
+
+
+def test_a_column_named_in_another_unicode_form_is_that_column(tmp_path):
+    """The model's demand_column 'Bevölkerung' decomposed, the file's composed: "column 'Bevölkerung' not found
+    ...; available: region_id, name, lon, lat, Bevölkerung"."""
+    import unicodedata
+
+    from planner.inputs.config import model_config_from_dict
+    from planner.inputs.prepare import DataOptions, load_inputs
+
+    path = tmp_path / "r.csv"
+    path.write_text("region_id,lon,lat,Bevölkerung\nA1,11.5,48.1,10\nA2,12.5,48.1,20\n", encoding="utf-8")
+    config = model_config_from_dict({
+        "name": "t", "products": {"p": {"unmet_penalty_per_unit": 10.0}},
+        "regions": {"path": str(path), "demand_column": unicodedata.normalize("NFD", "Bevölkerung")},
+        "transport": {"p": {"cost_per_unit_km": 0.01}},
+        "facility_types": {"f": {"opening_cost_per_yr": 1.0, "products": {"p": {"cost_per_unit": 1.0}}}},
+    })
+    assert load_inputs(config, DataOptions()).demand.sum() == 30

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -311,6 +312,20 @@ def _text_columns(source: RegionSource, options) -> tuple[str, ...]:
             (keys.name_column if keys is not None else None) or "", *NAME_NAMES)
 
 
+def _columns_as_given(frame: gpd.GeoDataFrame, given) -> gpd.GeoDataFrame:
+    """``frame`` with each column named as ``given`` where it is written in another Unicode form ('Bevölkerung'
+    composed in the file, decomposed as typed: "column 'Bevölkerung' not found; available: ..., Bevölkerung")."""
+    columns = [str(column) for column in frame.columns]
+    renames = {}
+    for name in {str(name) for name in given if name}:
+        if name in columns:
+            continue
+        alike = [c for c in columns if unicodedata.normalize("NFC", c) == unicodedata.normalize("NFC", name)]
+        if len(alike) == 1:
+            renames[alike[0]] = name
+    return frame.rename(columns=renames) if renames else frame
+
+
 def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData]:
     """Read, select and validate the regions; their demand points and the demand of each product."""
     source = region_source(config, options)
@@ -320,6 +335,9 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
               else f"regions.path in {model_file}")
     frame = read_regions(source.path, source.layer, source.lon_column, source.lat_column, source.crs, text_columns,
                          option)
+    frame = _columns_as_given(frame, [source.id_column, source.demand_column, source.name_column,
+                                      *(source.demand_point_columns or ()), *(c for c, _ in options.select),
+                                      *(p.demand_column for p in config.products.values())])
     source = adopt_model_columns(frame, source)
     whole = frame
     if options.select:
