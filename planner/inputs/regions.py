@@ -326,18 +326,21 @@ def _columns_as_given(frame: gpd.GeoDataFrame, given) -> gpd.GeoDataFrame:
     return frame.rename(columns=renames) if renames else frame
 
 
+def _read_for(source: RegionSource, config: ModelConfig, options) -> gpd.GeoDataFrame:
+    """The regions file of ``source`` as read, its columns named as the model and the options give them."""
+    option = ("the REGIONS argument (compare: --regions)" if options.regions_path is not None
+              else f"regions.path in {config.file_name}")
+    frame = read_regions(source.path, source.layer, source.lon_column, source.lat_column, source.crs,
+                         _text_columns(source, options), option)
+    return _columns_as_given(frame, [source.id_column, source.demand_column, source.name_column,
+                                     *(source.demand_point_columns or ()), *(c for c, _ in options.select),
+                                     *(p.demand_column for p in config.products.values())])
+
+
 def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData]:
     """Read, select and validate the regions; their demand points and the demand of each product."""
     source = region_source(config, options)
-    text_columns = _text_columns(source, options)
-    model_file = config.file_name
-    option = ("the REGIONS argument (compare: --regions)" if options.regions_path is not None
-              else f"regions.path in {model_file}")
-    frame = read_regions(source.path, source.layer, source.lon_column, source.lat_column, source.crs, text_columns,
-                         option)
-    frame = _columns_as_given(frame, [source.id_column, source.demand_column, source.name_column,
-                                      *(source.demand_point_columns or ()), *(c for c, _ in options.select),
-                                      *(p.demand_column for p in config.products.values())])
+    frame = _read_for(source, config, options)
     source = adopt_model_columns(frame, source)
     whole = frame
     if options.select:
