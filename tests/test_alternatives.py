@@ -69,8 +69,12 @@ def test_alternatives_command_writes_folders_table_and_map(tmp_path):
     table = pd.read_csv(out / "alternatives.csv", keep_default_na=False)
     assert len(table) == 2 and set(table["currency"]) == {"USD"}  # the costs' currency, in the file itself
     assert (out / "alternatives.png").stat().st_size > 0
-    for folder in table["folder"]:
-        assert (out / folder / "summary.json").is_file()
+    import json
+
+    solved_over = [json.loads((out / folder / "summary.json").read_text(encoding="utf-8"))["inputs"]["alternatives"]
+                   ["solved_over"] for folder in table["folder"]]
+    # an alternative's status and bound are those of its cost solve over its own sites, and say so
+    assert solved_over == ["the model", "the sites this network opens"]
     assert "alternative 1" in result.output and "2 options differ" in result.output
 
 

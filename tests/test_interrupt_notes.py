@@ -216,3 +216,29 @@ def test_a_signal_ignored_before_the_run_stays_ignored_during_it(name):
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.split() == ["went", "on", "True"] and not done.stderr
+
+
+def test_a_sweep_stopped_after_writing_its_charts_can_be_rerun(tmp_path, monkeypatch):
+    """The charts were written, then Ctrl-C before the record: every rerun was refused as if the user had put
+    the planner's own charts there."""
+    import planner.export.sweep_folder as sweep_folder
+
+    out = tmp_path / "sweep"
+
+    def charts_then_ctrl_c(config, varies, data, options, folder, **kwargs):
+        (folder / "scenarios").mkdir(exist_ok=True)
+        (folder / "scenarios" / "row.json").write_text("{}", encoding="utf-8")  # a finished scenario is kept
+        (folder / "sweep_results.png").write_bytes(b"the planner's chart")
+        raise KeyboardInterrupt
+
+    def finished(config, varies, data, options, folder, **kwargs):
+        (folder / "sweep.csv").write_text("scenario\n0\n", encoding="utf-8")
+        (folder / "sweep_results.png").write_bytes(b"the first sweep's chart")
+
+    monkeypatch.setattr(sweep_folder, "run_sweep", finished)
+    sweep_folder.sweep_to_folder(None, [], None, None, out)  # a finished sweep: its files recorded
+    monkeypatch.setattr(sweep_folder, "run_sweep", charts_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        sweep_folder.sweep_to_folder(None, [], None, None, out)
+    monkeypatch.setattr(sweep_folder, "run_sweep", lambda *args, **kwargs: "rerun")
+    assert sweep_folder.sweep_to_folder(None, [], None, None, out) == "rerun"

@@ -93,8 +93,13 @@ products = { standard = { cost_per_unit = 1.5, co2_kg_per_unit = 2.0 } }
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "pareto.csv", keep_default_na=False)
     assert len(table) == 3 and (out / "pareto.png").stat().st_size > 0 and set(table["currency"]) == {"USD"}
-    for folder in table["folder"]:
-        assert (out / folder / "summary.json").is_file()
+    import json
+
+    for folder, kind in zip(table["folder"], table["kind"], strict=True):
+        held = json.loads((out / folder / "summary.json").read_text(encoding="utf-8"))["inputs"]["pareto"]
+        # the service floor each point is solved with, beside its cap: its status and bound are that problem's
+        floor = held["max_unmet_units"]
+        assert floor is None if kind == "cost_optimal" else floor["standard"] == pytest.approx(20 * 1e-7)
     assert "least_co2" in result.output
 
 

@@ -240,3 +240,14 @@ def test_demand_grown_past_the_solvers_limit_by_the_adoption_names_the_key():
     with pytest.raises(InputError, match=r"^m.toml: key 'rollout.adoption': the adoption of period 3 makes a "
                                          r"region's demand 2e\+12 units/yr, above 1e\+12"):
         check_adopted_demand(demand, "m.toml: key 'rollout.adoption'")
+
+
+def test_a_central_plant_every_network_has_is_not_counted_twice_against_the_budget():
+    """With min_count 1 on the central type, least_capex already held the cheapest central plant: adding it
+    again called central_now infeasible where the optimum itself was that plan."""
+    rp = pilot_case()
+    problem = dataclasses.replace(rp.problem, capex=np.array([60.0, 40.0]), capex_budget=100.0,
+                                  type_min_count=np.array([1, 0]))
+    reasons: dict[str, str] = {}
+    strategies = compare_strategies(dataclasses.replace(rp, problem=problem), EXACT, Timing(), reasons)
+    assert strategies["central_now"] is not None and "central_now" not in reasons

@@ -67,11 +67,12 @@ def test_dots_that_may_group_thousands_in_scenario_and_supplier_files_warn(tmp_p
     from planner.inputs.suppliers import read_suppliers
 
     scenarios = tmp_path / "sc.csv"
-    scenarios.write_text("scenario;region;product;demand;probability\nlow;a;p;9.876;0.5\nhigh;a;p;12.345;0.5\n",
-                         encoding="utf-8")
+    scenarios.write_text("scenario;region;product;demand;probability\nlow;a;p;9.876;0.3\nhigh;a;p;12.345;0.3\n"
+                         "mid;a;p;11.000;0.4\n", encoding="utf-8")
     suppliers = tmp_path / "su.csv"
     suppliers.write_text("supplier_id;material;lon;lat;capacity_per_yr;cost_per_unit\n"
-                         "S1;steel;7.0;51.4;150.000;0.905\nS2;steel;8.0;50.4;2.500;1.1\n", encoding="utf-8")
+                         "S1;steel;7.0;51.4;150.000;0.905\nS2;steel;8.0;50.4;2.500;1.1\nS3;steel;9.0;50.4;800;1.2\n",
+                         encoding="utf-8")
     with caplog.at_level(logging.WARNING):
         read_scenarios(scenarios, np.array(["a"], dtype=object), ("p",))
         read_suppliers(suppliers)
@@ -201,3 +202,42 @@ def test_a_column_named_in_another_unicode_form_is_that_column(tmp_path):
         "facility_types": {"f": {"opening_cost_per_yr": 1.0, "products": {"p": {"cost_per_unit": 1.0}}}},
     })
     assert load_inputs(config, DataOptions()).demand.sum() == 30
+
+
+def test_a_value_after_a_trailing_separator_further_down_is_refused_naming_its_line(tmp_path):
+    """Only the first 50 rows had been looked at: '12,345' in row 61 was read as 12, exit 0."""
+    path = tmp_path / "r.csv"
+    rows = "".join(f"r{i},0.005,0.5,10.5,\n" for i in range(60))
+    path.write_text("id,lon,lat,demand\n" + rows + "x,0.7,0.5,12,345\n", encoding="utf-8")
+    with pytest.raises(InputError, match="r.csv: line 62 has 5 fields and the header 4"):
+        read_table(path, "regions", "REGIONS")
+
+
+def test_a_trailing_separator_with_whole_number_columns_read_as_codes(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("id,lon,lat,demand\na,0,0,10,\nb,1,0,20,\nc,2,0,30,\n", encoding="utf-8")
+    table = read_table(path, "regions", "REGIONS", codes=True)
+    assert table["demand"].tolist() == [10, 20, 30] and table["id"].tolist() == ["a", "b", "c"]
+
+
+def test_row_names_as_r_writes_them_are_named_as_such(tmp_path):
+    path = tmp_path / "r.tsv"
+    path.write_text("id\tlon\tlat\tdemand\n1\tr0\t8.5\t47.5\t10\n2\tr1\t8.5\t47.5\t11\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row names before each row \(R's write.table\)\? write them with "
+                                         "row.names = FALSE"):
+        read_table(path, "regions", "REGIONS")
+
+
+def test_a_scenario_file_with_a_field_too_many_is_said_once(tmp_path):
+    path = tmp_path / "sc.csv"
+    path.write_text("scenario,region,product,demand,probability\ns1,a,p,12,345,0.5\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_scenarios(path, np.array(["a"], dtype=object), ("p",))
+    assert str(caught.value).count("sc.csv") == 1 and "the rows have 6 fields and the header 5" in str(caught.value)
+
+
+def test_cut_names_are_those_gdal_writes():
+    from planner.inputs.regions import _cut_alike
+
+    assert _cut_alike("populati_1", "population") and _cut_alike("populat_10", "population")
+    assert not any(_cut_alike(name, "population") for name in ("pop_1", "p_2", "po_3", "popul_12"))

@@ -31,7 +31,10 @@ def write_alternatives(result, out: Path, sources: dict, warnings_seen: list[str
     with staged_folder(out, staging) as staging:
         budget = {"slack": result.slack, "cost_budget": result.budget}
         runs = [
-            (network_folder(a.number), a.run, {"alternatives": {"number": a.number, **budget}})
+            (network_folder(a.number), a.run, {"alternatives": {
+                "number": a.number, **budget,
+                # the status, bound and gap of an alternative are those of its cost solve over its own sites
+                "solved_over": "the model" if a.number == 0 else "the sites this network opens"}})
             for a in result.networks
         ]
         table = result.table.copy()

@@ -559,8 +559,8 @@ def check_top_files(folder: Path, names: tuple[str, ...]) -> None:
     if changed:
         raise InputError(f"{folder}: {truncated(changed)} changed since the planner wrote "
                          f"{'it' if len(changed) == 1 else 'them'} (or {'was' if len(changed) == 1 else 'were'} put "
-                         "there); a rerun would replace it; nothing was changed; move what you want to keep out of "
-                         "the folder or choose another --out")
+                         f"there); a rerun would replace {'it' if len(changed) == 1 else 'them'}; nothing was changed; "
+                         "move what you want to keep out of the folder or choose another --out")
 
 
 def _remove_unless_shared(folder: Path) -> None:

@@ -27,7 +27,8 @@ def write_frontier(frontier, out: Path, sources: dict, warnings_seen: list[str],
     out = Path(out)
     with staged_folder(out, staging) as staging:
         runs = [
-            (point_folder(p), p.run, {"pareto": {"point": p.number, "kind": p.kind, "co2_cap_t": p.co2_cap_t}})
+            (point_folder(p), p.run, {"pareto": {"point": p.number, "kind": p.kind, "co2_cap_t": p.co2_cap_t,
+                                                 "max_unmet_units": p.max_unmet}})
             for p in frontier.points
         ]
         table = frontier.table.copy()

@@ -4,6 +4,7 @@ lets a rerun skip the scenario (``planner.studies.sweep``)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -26,9 +27,11 @@ def sweep_to_folder(config, varies, data, options, out: Path, **sweep_options):
     on_table, ...)."""
     with folder_in_place(Path(out)) as folder:
         check_top_files(folder, SWEEP_FILES)
-        result = run_sweep(config, varies, data, options, folder, writer=write_scenario_folder, **sweep_options)
-        record_top_files(folder, SWEEP_FILES)
-        return result
+        try:
+            return run_sweep(config, varies, data, options, folder, writer=write_scenario_folder, **sweep_options)
+        finally:  # also when stopped after writing some of them: what is there now, the planner wrote
+            with contextlib.suppress(OSError):
+                record_top_files(folder, SWEEP_FILES)
 
 
 def write_scenario_folder(result, config, task, row: dict) -> None:

@@ -240,15 +240,35 @@ def _extra_field_options(path: Path, options: dict) -> dict:
         return {}  # the reader itself says what is wrong
     if isinstance(probe.index, pd.RangeIndex) or not len(probe.columns):
         return {}
-    if (probe.iloc[:, -1].str.strip() == "").all():
-        return {"usecols": range(len(probe.columns))}  # the header's fields (index_col=False warned on every read)
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
-        file.readline()
-        line = file.readline().rstrip("\r\n")
     width = len(probe.columns)
-    raise InputError(f"{path}: the rows have {width + 1} fields and the header {width} (line 2: {line[:80]!r}); a "
-                     "number written with a thousands separator (12,345) or a separator too many? write numbers "
-                     "without separators (or quote them) and give every row as many fields as the header")
+    if (probe.iloc[:, -1].str.strip() == "").all():
+        _refuse_a_later_extra_field(path, options, width)
+        return {"usecols": range(width)}  # the header's fields (index_col=False warned on every read)
+    skipped = options.get("skiprows", 0)
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
+        for _ in range(1 + skipped):
+            file.readline()
+        line = file.readline().rstrip("\r\n")
+    if list(probe.index.astype(str)) == [str(n) for n in range(1, len(probe) + 1)]:  # R's write.table
+        cause = "row names before each row (R's write.table)? write them with row.names = FALSE"
+    else:
+        cause = ("a number written with a thousands separator (12,345) or a separator too many? write numbers "
+                 "without separators (or quote them)")
+    raise InputError(f"{path}: the rows have {width + 1} fields and the header {width} (line {2 + skipped}: "
+                     f"{line[:80]!r}); {cause}, and give every row as many fields as the header")
+
+
+def _refuse_a_later_extra_field(path: Path, options: dict, width: int) -> None:
+    """Every row ends in a separator (an empty field after the header's): refuse where one further down holds a
+    value there (the first rows alone had been looked at, and '12,345' in row 61 was read as 12)."""
+    skipped = options.get("skiprows", 0)
+    extra = pd.read_csv(path, **(options | {"header": None, "skiprows": 1 + skipped, "usecols": [width],
+                                            "dtype": str, "keep_default_na": False}))
+    filled = np.flatnonzero(extra.iloc[:, 0].fillna("").str.strip().to_numpy() != "")
+    if len(filled):
+        raise InputError(f"{path}: line {int(filled[0]) + 2 + skipped:,} has {width + 1} fields and the header "
+                         f"{width}; a number written with a thousands separator (12,345) or a separator too many? "
+                         "write numbers without separators (or quote them)")
 
 
 def sniffed_separator(path: Path) -> str:
@@ -355,7 +375,7 @@ def _with_codes_as_text(path: Path, table: pd.DataFrame, options: dict) -> pd.Da
     integers = _whole_number_columns(table)
     if not integers:
         return table
-    raw = pd.read_csv(path, **(options | {"dtype": str, "usecols": integers}))
+    raw = pd.read_csv(path, **(options | {"dtype": str, "usecols": integers, "index_col": False}))
     return _with_codes_from(table, raw.loc[table.index])
 
 

@@ -244,8 +244,9 @@ def warn_other_demand_names(frame: gpd.GeoDataFrame, taken: str, source: RegionS
     """A warning where more numeric columns than the one taken have a demand name ('demand' and
     'population'): which is meant is the user's call, and the one taken goes by DEMAND_NAMES's order."""
     columns = [c for c in frame.columns if c not in (frame.geometry.name, taken)]
-    others = [c for c in columns if (str(c).strip().lower() in DEMAND_NAMES or _cut_alike(str(c), str(taken)))
-              and numeric_like(frame[c])]
+    shapefile = source.path.suffix.lower() in {".shp", ".dbf", ".zip"}
+    others = [c for c in columns if (str(c).strip().lower() in DEMAND_NAMES
+                                     or shapefile and _cut_alike(str(c), str(taken))) and numeric_like(frame[c])]
     if others:
         logger.warning("%s: taking '%s' as the demand; %s also named like a demand column: name the one you mean "
                        "with --demand-column (or regions.demand_column)", source.path, taken,
@@ -258,7 +259,7 @@ def _cut_alike(column: str, taken: str) -> bool:
     if len(taken) != SHAPEFILE_NAME_CHARS:
         return False
     stem, _, number = column.rpartition("_")
-    return number.isdigit() and len(column) <= SHAPEFILE_NAME_CHARS and len(stem) >= 1 and taken.startswith(stem)
+    return number.isdigit() and len(column) == SHAPEFILE_NAME_CHARS and taken.startswith(stem)
 
 
 def resolve_columns(frame: gpd.GeoDataFrame, source: RegionSource, needs_demand: bool) -> tuple[str, str | None]:

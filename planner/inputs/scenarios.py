@@ -170,6 +170,8 @@ def _read_scenario_table(path: Path) -> pd.DataFrame:
             restore_shown_ids(path, frame, ["region"])  # as the regions' reader: 01001 formatted 00000 stays
         else:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, **csv_dialect(path))  # as the regions' tables
+    except InputError:  # the table's shape, said by the reader in one line (an InputError is a ValueError)
+        raise
     except FileNotFoundError:
         fix = "pass an existing CSV or a number of scenarios to --scenarios"
         raise _fail(path, f"scenario file not found; {fix}") from None

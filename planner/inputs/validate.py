@@ -176,7 +176,7 @@ def without_measures(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     measured = shapely.has_m(geoms)
     if not measured.any():
         return frame
-    logger.info("%s: the M values of %d geometries are left out (not used)", path, int(measured.sum()))
+    logger.info("%s: the M (and Z) values of %d geometries are left out (not used)", path, int(measured.sum()))
     frame = frame.copy()
     frame.loc[measured, frame.geometry.name] = shapely.force_2d(geoms[measured])
     return frame
@@ -458,11 +458,13 @@ def dot_grouped_message(path: Path, column: str, what: str) -> str:
 
 
 def _dot_grouped(values: pd.Series) -> bool:
-    """Whole numbers and dot-grouped ones only, some of them grouped (one among whole numbers: 850, 1.250, 75)."""
+    """At least three numbers, whole or dot-grouped only, most of them grouped or at least two (850, 1.250, 75,
+    12.345)."""
     text = values.str.strip()
     text = text[(text != "") & ~text.str.fullmatch(r"0+(\.0*)?")]
     grouped = text.str.fullmatch(DOT_GROUPED)
-    return len(text) >= 2 and bool((grouped | text.str.fullmatch(WHOLE_DIGITS)).all()) and bool(grouped.any())
+    return len(text) >= 3 and bool((grouped | text.str.fullmatch(WHOLE_DIGITS)).all()) and (
+        int(grouped.sum()) >= 2 or grouped.mean() > 0.5)
 
 
 def far_sites(site_ids, site_lon, site_lat, demand_lon, demand_lat) -> list[str]:

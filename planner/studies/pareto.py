@@ -16,6 +16,9 @@ The caps are solved from the tightest up, each starting from the network of the 
 before it (feasible for the looser one), the first from the least-CO2 solution of step 2, so HiGHS
 always has an incumbent.
 
+Each point's status, bound and gap are those of this problem (the cap and the service floor of :math:`X`, both
+in its ``summary.json``), not of the model with the cap alone, which may leave more unmet for less.
+
 Solved to optimality, every point is non-dominated (a point that dominated it would be feasible for
 its ε and cheaper). With a MIP gap a point may be dominated by up to that gap: the table flags any
 point another point dominates. Arcs dearer than a product's unmet penalty are not in the network
@@ -58,6 +61,9 @@ class ParetoPoint:
     kind: str  # cost_optimal | epsilon | least_co2
     co2_cap_t: float | None
     run: Run
+    # the most each product may leave unmet (units/yr): the cost optimum's; the point's status and bound are those
+    # of its model with the cap and this floor (None: the cost-optimal point, solved without either)
+    max_unmet: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,8 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
             logger.info("pareto: point %d, CO2 ≤ %.6g t/yr", number, cap_t)
             run = solve_problem(dataclasses.replace(held, co2_cap_t=cap_t), options, Timing(), screen=False,
                                 start=start)
-            capped[number] = ParetoPoint(number, "least_co2" if number == len(caps) else "epsilon", cap_t, run)
+            floor = dict(zip(map(str, problem.product_ids), map(float, held.max_unmet), strict=True))
+            capped[number] = ParetoPoint(number, "least_co2" if number == len(caps) else "epsilon", cap_t, run, floor)
             start = run.solution
         result.extend(capped[number] for number in sorted(capped))
     return Frontier(result, frontier_table(result), least, inputs, screening)

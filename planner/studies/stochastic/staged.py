@@ -137,7 +137,8 @@ def _check_commitment_capex(problem, required: np.ndarray) -> None:
     infeasible"."""
     from planner.inputs.screen import least_capex
 
-    if not np.isfinite(problem.capex_budget):
+    counted = [k for k in np.unique(problem.option_type[required]) if problem.type_min_count[k] > 0]
+    if not np.isfinite(problem.capex_budget) or counted:  # every network has one already (min_count): priced there
         return
     spend = problem.capex + problem.capex_per_module * problem.min_modules
     cheapest = float(spend[required].min())
