@@ -553,3 +553,29 @@ def test_a_service_level_refused_under_p_center_says_its_share_is_of_the_demand_
     with pytest.raises(InfeasibleError) as raised:
         solve_problem(classic_problem(problem, "p_center", p=1), EXACT)
     assert "asks 60.0% of its demand within reach of a candidate site" in str(raised.value)
+
+
+def test_the_last_solve_of_a_p_center_starts_from_the_network_its_search_found():
+    """With the floor of the time left, the p-median within the radius had ended without a network and the
+    run with "HiGHS ended without a feasible solution": the covering network of that radius starts it now."""
+    from planner.errors import SolverError
+    from planner.solver import center_search
+    from planner.solver.engine import solve
+
+    rng = np.random.default_rng(7)
+    sites, regions = rng.uniform(0, 100, (4, 2)), rng.uniform(0, 100, (6, 2))
+    km = np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
+    problem = dense_problem(demand=np.ones(6), opening_cost=np.zeros(4), capacity=np.full(4, 3.0),
+                            unit_cost=np.zeros((4, 6)))
+    classic = classic_problem(dataclasses.replace(problem, arc_distance_km=km.ravel()), "p_center", 2)
+    assert not center_search.classic_applies(classic)
+
+    def no_time_for_the_last(level, options, start=None):
+        if level.objective_kind == "p_median":  # the last solve, out of time: only a start gives a network
+            if start is None:
+                raise SolverError("HiGHS ended without a feasible solution")
+            return solve(level, options, start=start, explain=False)[0], start
+        return solve(level, options, start=start, explain=False)
+
+    report, solution, radius = center_search.solve_center(classic, EXACT, no_time_for_the_last)
+    assert np.isfinite(radius) and solution.open.sum() <= 2

@@ -284,10 +284,13 @@ def test_a_study_stopped_at_its_limit_is_not_called_optimal(tmp_path):
     least proven of that and the study's own, and the evaluation's is kept beside it."""
     from planner.export.folder import ExtraOutput, _write_extras, weakest_status
 
-    summary = {"status": "optimal", "mip_gap": 0.0, "best_bound": 100.0}
+    summary = {"status": "optimal", "mip_gap": 0.0, "best_bound": 100.0, "termination": "Optimal"}
     _write_extras((ExtraOutput(key="stochastic", block={"status": "time_limit", "mip_gap": 0.0099}, files={},
                                section=""),), summary, tmp_path)
     assert summary["status"] == "time_limit" and summary["evaluation_status"] == "optimal"
+    # HiGHS's "Optimal" of the evaluation had stood beside the study's time_limit
+    assert summary["termination"].startswith("the study (stochastic) ended at time_limit")
+    assert summary["evaluation_termination"] == "Optimal"
     # the gap beside the status is the study's (it read "time_limit (gap 0.000%)"), the evaluation's kept
     assert summary["mip_gap"] == 0.0099 and summary["best_bound"] is None
     assert summary["evaluation_mip_gap"] == 0.0 and summary["evaluation_best_bound"] == 100.0

@@ -761,6 +761,10 @@ def join_study_status(summary: dict[str, Any], extra: ExtraOutput) -> None:
         summary["status"] = weakest_status([summary["status"], extra.block["status"]])
         if summary["status"] != summary["evaluation_status"]:  # the study's: its gap, of its own objective
             summary["mip_gap"], summary["best_bound"] = extra.block.get("mip_gap"), None
+            if "termination" in summary:  # the evaluation's "Optimal" had stood beside the study's time_limit
+                summary["evaluation_termination"] = summary["termination"]
+                summary["termination"] = (f"the study ({extra.key}) ended at {summary['status']}; its gap is of its "
+                                          f"own objective, whose bound is in the {extra.key} block")
 
 
 def each_runs_warnings(warnings_seen: list[str], runs: list) -> list[list[str]]:

@@ -90,6 +90,7 @@ class CenterSearch:
         self.deadline = None if options.time_limit_s is None else time.perf_counter() + options.time_limit_s
         self.proven = True
         self.steps = 0
+        self.networks: dict[float, Solution] = {}  # the covering network found at each feasible radius
 
     def left(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.perf_counter(), LEFT_FLOOR_S)
@@ -105,13 +106,14 @@ class CenterSearch:
         covering = dataclasses.replace(within, objective_kind="set_covering", opening_cost=np.ones(within.n_options),
                                        arc_transport_cost=np.zeros(within.n_arcs))
         try:
-            report, _ = self.solve_level(covering, dataclasses.replace(self.options, time_limit_s=self.left()))
+            report, network = self.solve_level(covering, dataclasses.replace(self.options, time_limit_s=self.left()))
         except InfeasibleError:
             return False
         except SolverError:
             self.proven = False
             return False
         logger.info("p-center: radius %.6g km is feasible (%s)", radius_km, report.status.value)
+        self.networks[float(radius_km)] = network
         return True
 
     def first_feasible(self) -> float:
@@ -161,7 +163,10 @@ def solve_center(problem: Problem, options: SolverOptions, solve_level) -> tuple
         radius_km, sites, steps = search.first_feasible(), None, None
     within = _within(problem, radius_km)
     p_median = dataclasses.replace(within, objective_kind="p_median")
-    start = None if sites is None else flows_for_open_set(p_median, ModelIndex.from_problem(p_median), sites)
+    # the network the search found at this radius starts the last solve: given only the floor of the time left,
+    # it had ended without a network and the radius found was lost ("HiGHS ended without a feasible solution")
+    start = search.networks.get(float(radius_km)) if sites is None else \
+        flows_for_open_set(p_median, ModelIndex.from_problem(p_median), sites)
     report, solution = solve_level(p_median, dataclasses.replace(options, time_limit_s=search.left()), start)
     steps = f"{steps} classic p-center solves" if steps is not None else f"{search.steps} covering solves"
     logger.info("p-center: radius %.6g km after %s", radius_km, steps)
