@@ -242,3 +242,26 @@ def test_a_sweep_stopped_after_writing_its_charts_can_be_rerun(tmp_path, monkeyp
         sweep_folder.sweep_to_folder(None, [], None, None, out)
     monkeypatch.setattr(sweep_folder, "run_sweep", lambda *args, **kwargs: "rerun")
     assert sweep_folder.sweep_to_folder(None, [], None, None, out) == "rerun"
+
+
+def test_a_sweep_whose_record_cannot_be_written_says_so_and_leaves_no_partial_marker(tmp_path, monkeypatch):
+    """A finished sweep whose record failed (a full disk) had returned as if written, and the next rerun was
+    refused; a failed record left '.planner-output-new' behind."""
+    import errno
+
+    import planner.export.folder as folder
+    import planner.export.sweep_folder as sweep_folder
+
+    out = tmp_path / "sweep"
+    monkeypatch.setattr(sweep_folder, "run_sweep", lambda *args, **kwargs: "done")
+    real_replace = os.replace
+
+    def full(source, target):
+        if str(source).endswith("-new"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(folder.os, "replace", full)
+    with pytest.raises(OSError):
+        sweep_folder.sweep_to_folder(None, [], None, None, out)
+    assert not list(tmp_path.rglob("*-new"))

@@ -300,11 +300,12 @@ def test_a_study_stopped_at_its_limit_is_not_called_optimal(tmp_path):
     assert summary["status"] == "optimal" and summary["evaluation_status"] == "optimal"
     assert summary["mip_gap"] == 0.0 and summary["best_bound"] == 100.0
     # a rollout's view is a period of its plan, not solved again: no evaluation, the study's status and gap
-    summary = {"status": "gap_limit", "mip_gap": None, "best_bound": None}
+    summary = {"status": "gap_limit", "mip_gap": None, "best_bound": None, "termination": "period 2 of scenario base"}
     _write_extras((ExtraOutput(key="rollout", block={"status": "gap_limit", "mip_gap": 0.0094}, files={}, section="",
                                evaluated=False),), summary, tmp_path)
     assert summary == {"status": "gap_limit", "mip_gap": 0.0094, "best_bound": None, "rollout": summary["rollout"],
-                       "evaluation_status": None, "evaluation_mip_gap": None, "evaluation_best_bound": None}
+                       "evaluation_status": None, "evaluation_mip_gap": None, "evaluation_best_bound": None,
+                       "termination": "period 2 of scenario base"}  # no evaluation: its termination as it was
     assert weakest_status(["gap_limit", "optimal"]) == "gap_limit"
     assert weakest_status(["time_limit", "gap_limit"]) == "time_limit"
     assert weakest_status(["optimal", "infeasible"]) == "infeasible"

@@ -209,7 +209,7 @@ def test_a_value_after_a_trailing_separator_further_down_is_refused_naming_its_l
     path = tmp_path / "r.csv"
     rows = "".join(f"r{i},0.005,0.5,10.5,\n" for i in range(60))
     path.write_text("id,lon,lat,demand\n" + rows + "x,0.7,0.5,12,345\n", encoding="utf-8")
-    with pytest.raises(InputError, match="r.csv: line 62 has 5 fields and the header 4"):
+    with pytest.raises(InputError, match="r.csv: data row 61 has more fields than the header's 4 .its value '345'"):
         read_table(path, "regions", "REGIONS")
 
 
@@ -223,8 +223,8 @@ def test_a_trailing_separator_with_whole_number_columns_read_as_codes(tmp_path):
 def test_row_names_as_r_writes_them_are_named_as_such(tmp_path):
     path = tmp_path / "r.tsv"
     path.write_text("id\tlon\tlat\tdemand\n1\tr0\t8.5\t47.5\t10\n2\tr1\t8.5\t47.5\t11\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"row names before each row \(R's write.table\)\? write them with "
-                                         "row.names = FALSE"):
+    with pytest.raises(InputError, match=r"thousands separator .*; row names before each row \(R's write.table\)\? "
+                                         "write them with row.names = FALSE"):
         read_table(path, "regions", "REGIONS")
 
 
@@ -241,3 +241,12 @@ def test_cut_names_are_those_gdal_writes():
 
     assert _cut_alike("populati_1", "population") and _cut_alike("populat_10", "population")
     assert not any(_cut_alike(name, "population") for name in ("pop_1", "p_2", "po_3", "popul_12"))
+
+
+def test_two_scenarios_with_dot_grouped_demand_warn():
+    """A low and a high scenario, 9.876 and 12.345: two values, both grouped."""
+    import pandas as pd
+
+    from planner.inputs.validate import _dot_grouped
+
+    assert _dot_grouped(pd.Series(["9.876", "12.345"])) and not _dot_grouped(pd.Series(["1.375", "2"]))

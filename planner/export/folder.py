@@ -536,8 +536,12 @@ def record_top_files(folder: Path, names: tuple[str, ...]) -> None:
     kept += [f"{TOP_FILE_LINE}{_content_digest(folder / name)} {name}\n" for name in names
              if (folder / name).is_file()]
     partial = marker.with_name(f"{MARKER}-new")
-    partial.write_text("".join(kept), encoding="utf-8")
-    os.replace(partial, marker)
+    try:
+        partial.write_text("".join(kept), encoding="utf-8")
+        os.replace(partial, marker)
+    except OSError:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def check_top_files(folder: Path, names: tuple[str, ...]) -> None:
@@ -761,7 +765,7 @@ def join_study_status(summary: dict[str, Any], extra: ExtraOutput) -> None:
         summary["status"] = weakest_status([summary["status"], extra.block["status"]])
         if summary["status"] != summary["evaluation_status"]:  # the study's: its gap, of its own objective
             summary["mip_gap"], summary["best_bound"] = extra.block.get("mip_gap"), None
-            if "termination" in summary:  # the evaluation's "Optimal" had stood beside the study's time_limit
+            if "termination" in summary and extra.evaluated:  # the evaluation's "Optimal" beside the study's limit
                 summary["evaluation_termination"] = summary["termination"]
                 summary["termination"] = (f"the study ({extra.key}) ended at {summary['status']}; its gap is of its "
                                           f"own objective, whose bound is in the {extra.key} block")

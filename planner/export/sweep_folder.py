@@ -28,10 +28,13 @@ def sweep_to_folder(config, varies, data, options, out: Path, **sweep_options):
     with folder_in_place(Path(out)) as folder:
         check_top_files(folder, SWEEP_FILES)
         try:
-            return run_sweep(config, varies, data, options, folder, writer=write_scenario_folder, **sweep_options)
-        finally:  # also when stopped after writing some of them: what is there now, the planner wrote
+            result = run_sweep(config, varies, data, options, folder, writer=write_scenario_folder, **sweep_options)
+        except BaseException:  # also when stopped after writing some of them: what is there now, the planner wrote
             with contextlib.suppress(OSError):
                 record_top_files(folder, SWEEP_FILES)
+            raise
+        record_top_files(folder, SWEEP_FILES)
+        return result
 
 
 def write_scenario_folder(result, config, task, row: dict) -> None:

@@ -249,11 +249,10 @@ def _extra_field_options(path: Path, options: dict) -> dict:
         for _ in range(1 + skipped):
             file.readline()
         line = file.readline().rstrip("\r\n")
-    if list(probe.index.astype(str)) == [str(n) for n in range(1, len(probe) + 1)]:  # R's write.table
-        cause = "row names before each row (R's write.table)? write them with row.names = FALSE"
-    else:
-        cause = ("a number written with a thousands separator (12,345) or a separator too many? write numbers "
-                 "without separators (or quote them)")
+    cause = ("a number written with a thousands separator (12,345) or a separator too many? write numbers "
+             "without separators (or quote them)")
+    if list(probe.index.astype(str)) == [str(n) for n in range(1, len(probe) + 1)]:  # R's write.table, maybe
+        cause += "; row names before each row (R's write.table)? write them with row.names = FALSE"
     raise InputError(f"{path}: the rows have {width + 1} fields and the header {width} (line {2 + skipped}: "
                      f"{line[:80]!r}); {cause}, and give every row as many fields as the header")
 
@@ -266,9 +265,10 @@ def _refuse_a_later_extra_field(path: Path, options: dict, width: int) -> None:
                                             "dtype": str, "keep_default_na": False}))
     filled = np.flatnonzero(extra.iloc[:, 0].fillna("").str.strip().to_numpy() != "")
     if len(filled):
-        raise InputError(f"{path}: line {int(filled[0]) + 2 + skipped:,} has {width + 1} fields and the header "
-                         f"{width}; a number written with a thousands separator (12,345) or a separator too many? "
-                         "write numbers without separators (or quote them)")
+        raise InputError(f"{path}: data row {int(filled[0]) + 1:,} has more fields than the header's {width} "
+                         f"(its value {extra.iloc[filled[0], 0]!r} after them); a number written with a thousands "
+                         "separator (12,345) or a separator too many? write numbers without separators (or quote "
+                         "them)")
 
 
 def sniffed_separator(path: Path) -> str:

@@ -458,12 +458,12 @@ def dot_grouped_message(path: Path, column: str, what: str) -> str:
 
 
 def _dot_grouped(values: pd.Series) -> bool:
-    """At least three numbers, whole or dot-grouped only, most of them grouped or at least two (850, 1.250, 75,
-    12.345)."""
+    """Whole or dot-grouped numbers only, at least two of them grouped or most of them (850, 1.250, 75, 12.345;
+    a low and a high scenario, 9.876 and 12.345)."""
     text = values.str.strip()
     text = text[(text != "") & ~text.str.fullmatch(r"0+(\.0*)?")]
     grouped = text.str.fullmatch(DOT_GROUPED)
-    return len(text) >= 3 and bool((grouped | text.str.fullmatch(WHOLE_DIGITS)).all()) and (
+    return len(text) >= 2 and bool((grouped | text.str.fullmatch(WHOLE_DIGITS)).all()) and (
         int(grouped.sum()) >= 2 or grouped.mean() > 0.5)
 
 

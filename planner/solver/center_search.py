@@ -90,7 +90,7 @@ class CenterSearch:
         self.deadline = None if options.time_limit_s is None else time.perf_counter() + options.time_limit_s
         self.proven = True
         self.steps = 0
-        self.networks: dict[float, Solution] = {}  # the covering network found at each feasible radius
+        self.networks: dict[float, Solution] = {}  # the covering network of the least feasible radius found
 
     def left(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.perf_counter(), LEFT_FLOOR_S)
@@ -113,7 +113,7 @@ class CenterSearch:
             self.proven = False
             return False
         logger.info("p-center: radius %.6g km is feasible (%s)", radius_km, report.status.value)
-        self.networks[float(radius_km)] = network
+        self.networks = {float(radius_km): network}  # each feasible radius found is below the last: keep one
         return True
 
     def first_feasible(self) -> float:
