@@ -1144,7 +1144,7 @@ def _with_further_models(configs: dict, models, base, data) -> dict:
         if Path(path).is_dir():
             raise InputError(f"{path}: is a folder, not a model file (given as a further MODEL of compare); give a "
                              "model file, and regions with --regions")
-        if not Path(path).is_file():
+        if not Path(path).exists():
             raise InputError(f"{path}: no such model file (given as a further MODEL of compare); check the path")
         extra = read_model_config(path)
         _comparable(extra, base, data)

@@ -250,3 +250,18 @@ def test_two_scenarios_with_dot_grouped_demand_warn():
     from planner.inputs.validate import _dot_grouped
 
     assert _dot_grouped(pd.Series(["9.876", "12.345"])) and not _dot_grouped(pd.Series(["1.375", "2"]))
+
+
+def test_a_commented_out_row_is_named(tmp_path, caplog):
+    """'# 00999,fake,0,0,99999' was read as a region (9 regions, demand 147,844) without a word."""
+    import logging
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from planner.inputs.validate import warn_plausible_mistakes
+
+    frame = gpd.GeoDataFrame({"id": ["a", "# b"]}, geometry=[Point(8, 47), Point(9, 47)], crs="EPSG:4326")
+    with caplog.at_level(logging.WARNING):
+        warn_plausible_mistakes(frame, Path("r.csv"), np.array([[10.0], [99999.0]]), ("pop",), np.array(["a", "# b"]))
+    assert "the ids of rows 2 begin with '#'" in caplog.text

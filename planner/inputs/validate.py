@@ -367,6 +367,12 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
     lines = sorted(kinds & {"LineString", "MultiLineString", "LinearRing"})
     if lines:
         messages.append(f"{path}: regions are lines ({', '.join(lines)}); each demand point is a point on its line")
+    if ids is not None:
+        hashed = np.flatnonzero(pd.Series(ids, dtype=object).astype(str).str.startswith("#").to_numpy())
+        if len(hashed):  # '# 00999,fake,...' had been a region like any other
+            messages.append(f"{path}: the ids of rows {truncated((hashed + 1).tolist())} begin with '#' (e.g. "
+                            f"{str(ids[hashed[0]])[:40]!r}); if they are comment lines, remove them: they are read "
+                            "as regions")
     multipoint = frame.geometry.geom_type == "MultiPoint"
     if (multipoint & (frame.geometry.count_geometries() > 1)).any():
         rows = (np.flatnonzero(multipoint.to_numpy() & (frame.geometry.count_geometries() > 1).to_numpy()) + 1)
