@@ -126,6 +126,13 @@ def test_a_shapefile_without_its_code_page_file_keeps_its_names(tmp_path, encodi
     for sidecar in tmp_path.glob("*.cpg"):
         sidecar.unlink()
     assert read_vector(tmp_path / "r.shp", None, "regions", "REGIONS")["name"].tolist() == ["München", "Köln"]
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "r.zip", "w") as archive:  # zipped the same, without its .cpg
+        for part in tmp_path.glob("r.*"):
+            if part.suffix != ".zip":
+                archive.write(part, part.name)
+    assert read_vector(tmp_path / "r.zip", None, "regions", "REGIONS")["name"].tolist() == ["München", "Köln"]
 
 
 def test_a_name_the_file_systems_encoding_cannot_write_is_one_line(tmp_path, monkeypatch):

@@ -122,8 +122,7 @@ def _read_vector_text(source: Path | str, layer: str | None) -> gpd.GeoDataFrame
     """``gpd.read_file``; a Shapefile whose .dbf names no code page (no .cpg beside it, no language byte) is
     read as UTF-8 where its text is UTF-8: GDAL reads it as Latin-1 then, and 'München' came out as
     'MÃ¼nchen' in every output."""
-    dbf = _dbf_without_code_page(source)
-    if dbf is not None:
+    if _dbf_without_code_page(source):
         try:
             return gpd.read_file(source, layer=layer, encoding="utf-8")
         except Exception:  # noqa: BLE001 - not UTF-8 after all: as GDAL reads it
@@ -134,20 +133,40 @@ def _read_vector_text(source: Path | str, layer: str | None) -> gpd.GeoDataFrame
 DBF_LANGUAGE_BYTE = 29  # the .dbf header's language driver id; 0: no code page named
 
 
-def _dbf_without_code_page(source: Path | str) -> Path | None:
-    """The .dbf of a Shapefile on disk that names no code page (no .cpg beside it and language byte 0), else None."""
+def _dbf_without_code_page(source: Path | str) -> bool:
+    """Whether ``source`` is a Shapefile (on disk, or in a zip as ``/vsizip/ZIP/NAME.shp``) whose .dbf names no
+    code page: no .cpg beside it and language byte 0."""
+    zipped = re.fullmatch(r"/vsizip/(.+?\.zip)/(.+)\.shp", str(source), flags=re.IGNORECASE)
+    if zipped is not None:
+        return _zipped_dbf_without_code_page(Path(zipped[1]), zipped[2])
     path = Path(source)
     if isinstance(source, str) or path.suffix.lower() != ".shp":
-        return None
+        return False
     if any(path.with_suffix(suffix).is_file() for suffix in (".cpg", ".CPG", ".Cpg")):
-        return None
+        return False
     dbf = next((path.with_suffix(s) for s in (".dbf", ".DBF", ".Dbf") if path.with_suffix(s).is_file()), None)
     try:
         with open(dbf, "rb") as handle:  # type: ignore[arg-type]
-            header = handle.read(DBF_LANGUAGE_BYTE + 1)
+            return _no_code_page(handle.read(DBF_LANGUAGE_BYTE + 1))
     except (OSError, TypeError):
-        return None
-    return dbf if len(header) > DBF_LANGUAGE_BYTE and header[DBF_LANGUAGE_BYTE] == 0 else None
+        return False
+
+
+def _zipped_dbf_without_code_page(archive: Path, stem: str) -> bool:
+    """:func:`_dbf_without_code_page` for the Shapefile ``stem`` inside the zip ``archive``."""
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            names = {name.lower(): name for name in opened.namelist()}
+            if f"{stem}.cpg".lower() in names or f"{stem}.dbf".lower() not in names:
+                return False
+            with opened.open(names[f"{stem}.dbf".lower()]) as handle:
+                return _no_code_page(handle.read(DBF_LANGUAGE_BYTE + 1))
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return False
+
+
+def _no_code_page(header: bytes) -> bool:
+    return len(header) > DBF_LANGUAGE_BYTE and header[DBF_LANGUAGE_BYTE] == 0
 
 
 def _zipped_vector(path: Path) -> Path | str:
