@@ -914,8 +914,8 @@ def validate(data, model_path, scenarios=None):
             from planner.model.arrays import service_need
 
             service_need(problem, ModelIndex.from_problem(problem))
-        read = _validated_scenarios(scenarios, config, inputs)
-    add_warnings(warnings_seen, [*screening.warnings, *_rollout_warnings(config, inputs)])
+        read = _validated_scenarios(scenarios, config, data)
+    add_warnings(warnings_seen, [*screening.warnings, *_rollout_warnings(config, inputs, data)])
     click.echo(f"model       {config.name} ({config.source_path})")
     click.echo(f"regions     {problem.n_regions} from {inputs.regions_path}")
     for p, product in enumerate(problem.product_ids):
@@ -932,24 +932,33 @@ def validate(data, model_path, scenarios=None):
     click.echo("ok          inputs are valid")
 
 
-def _validated_scenarios(text: str | None, config, inputs):
+def _validated_scenarios(text: str | None, config, data):
     """The scenarios of ``validate --scenarios FILE`` read for the regions as ``solve`` reads them (errors as
     solve's), or None without the option; a number of scenarios is refused (there is nothing to check)."""
     if text is None:
         return None
-    from planner.studies.stochastic.pipeline import load_scenarios, parse_scenarios_option
+    from planner.studies.stochastic.pipeline import parse_scenarios_option
 
     spec = parse_scenarios_option(text)
     if isinstance(spec, int):
         raise InputError(f"--scenarios {text}: validate checks a scenario file; give its path")
     if not spec.exists():  # the reader's fix offers a number of scenarios, which validate refuses
         raise InputError(f"{spec}: scenario file not found; give the path of a scenario CSV or Excel file")
-    return load_scenarios(spec, config, inputs, seed=0)
+    # what solve --scenarios refuses before solving, refused alike: the model's features, the extensive form's
+    # memory, demand no network can serve in the hardest scenario (validate had said "ok" to each)
+    cost_objective_only(config, "--scenarios or --periods")
+    unsupported_with_scenarios(config, "--scenarios and --periods", data)
+    from planner.studies.stochastic.pipeline import scenario_problem, screen_scenarios
+
+    inputs, scenarios, problem = scenario_problem(config, data, spec, 0)
+    screen_scenarios(problem, scenarios, inputs.demand)
+    return scenarios
 
 
-def _rollout_warnings(config, inputs) -> list[str]:
-    """What ``solve --periods`` would refuse in the model file's ``[rollout]`` (unknown pilot regions,
-    pilot periods covering every period), as a warning: a solve without ``--periods`` does not read it."""
+def _rollout_warnings(config, inputs, data=None) -> list[str]:
+    """What ``solve --periods`` would refuse of a model file with ``[rollout]`` (unknown pilot regions, pilot
+    periods covering every period, a classic kind, a CO2 cap, service levels, ...), as a warning: a solve
+    without ``--periods`` does not read it."""
     if "rollout" not in config.model_fields_set:
         return []
     from planner.studies.stochastic.staged import check_rollout
@@ -958,6 +967,8 @@ def _rollout_warnings(config, inputs) -> list[str]:
     try:
         check_rollout(config.rollout, inputs.regions["region_id"].to_numpy(dtype=object), periods,
                       str(config.source_path or config.name))
+        cost_objective_only(config, "--scenarios or --periods")  # and what else solve --periods refuses at once
+        unsupported_with_scenarios(config, "--scenarios and --periods", data, periods=True)
     except InputError as error:
         return [f"{error} (solve --periods would refuse it)"]
     return []

@@ -136,6 +136,20 @@ def full_disk_cause(error: BaseException | None) -> OSError | None:
     return None
 
 
+def digits_text(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits in plain figures with thousands separators, never in
+    scientific notation where it is 1e-4 to 1e15 ('4,000,000' beside '1,000', not '4e+06'); trailing zeros of
+    the decimals left out."""
+    import math
+
+    if not math.isfinite(value) or value == 0 or not 1e-4 <= abs(value) < 1e15:
+        return f"{value:,.{digits}g}"
+    rounded = float(f"{value:.{digits}g}")
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(rounded))))
+    text = f"{rounded:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def telling_digits(a: float, b: float, fewest: int = 6, most: int = 15) -> int:
     """The fewest significant digits (at least ``fewest``) at which ``a`` and ``b`` print differently: a cap of
     2,321.9285 against a least CO2 of 2,321.92784 had both printed as 2,321.93."""

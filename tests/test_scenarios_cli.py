@@ -17,7 +17,7 @@ import pytest
 
 from planner.errors import InputError
 from planner.studies.stochastic.results import cvar
-from tests.test_bad_input import assert_clean_failure, run_solve, write_instance
+from tests.test_bad_input import MODEL, PENALTY_LINE, assert_clean_failure, run_solve, write_instance
 
 GOOD = """\
 scenario,region,product,demand,probability
@@ -603,3 +603,38 @@ def test_a_scenario_of_only_left_out_regions_keeps_its_probability_and_rows_are_
     result = run_solve(tmp_path, "--select", "state=Y", "--scenarios", str(write_scenarios(tmp_path, differing)),
                        out=tmp_path / "out2")
     assert_clean_failure(result, tmp_path / "out2", "differs within scenario 'high'", "row 5 has 0.5")
+
+
+def test_validate_with_scenarios_refuses_what_solve_with_them_refuses_before_solving(tmp_path):
+    """validate --scenarios said "ok" to a CO2 cap and a classic kind (which solve --scenarios refuses at once)
+    and to a scenario whose demand no network can serve (refused by solve's screen)."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    good = write_scenarios(tmp_path, GOOD)
+    for extra, exit_code, fragment in (
+        ("[network]\nmax_co2_t_per_yr = 100.0\n", 2, "do not support a CO2 cap yet"),
+        ('[objective]\nkind = "p_median"\np = 1\n', 2, "works on the cost model"),
+    ):
+        model = write_instance(tmp_path, model=MODEL + extra)
+        result = CliRunner().invoke(main, ["validate", "--model", str(model), "--scenarios", str(good)])
+        assert result.exit_code == exit_code and fragment in result.stderr, result.output
+    model = write_instance(tmp_path, model=MODEL.replace(PENALTY_LINE, ""))
+    heavy = write_scenarios(tmp_path, GOOD.replace("high,b,widget,300", "high,b,widget,1300"))  # beyond 1,200
+    result = CliRunner().invoke(main, ["validate", "--model", str(model), "--scenarios", str(heavy)])
+    solved = CliRunner().invoke(main, ["solve", "--model", str(model), "--scenarios", str(heavy),
+                                       "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == solved.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == solved.stderr.strip().splitlines()[-1]
+
+
+def test_validate_warns_of_what_solve_periods_refuses_in_a_rollout_model(tmp_path):
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    service = PENALTY_LINE + "service = { min_share_within = 0.5, within_km = 50 }\n"
+    model = write_instance(tmp_path, model=MODEL.replace(PENALTY_LINE, service) + "[rollout]\nperiods = 2\n")
+    result = CliRunner().invoke(main, ["validate", "--model", str(model)])
+    assert result.exit_code == 0 and "--periods does not support service levels yet" in result.stdout, result.output

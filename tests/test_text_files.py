@@ -272,3 +272,14 @@ def test_a_commented_out_row_is_named(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         warn_plausible_mistakes(frame, Path("r.csv"), np.array([[10.0], [99999.0]]), ("pop",), np.array(["a", "# b"]))
     assert "the ids of rows 2 begin with '#'" in caplog.text
+
+
+def test_figures_beside_each_other_in_a_message_are_plain():
+    """'needs a capex of at least 4e+06 USD, but network.capex_budget is 1,000': one figure in scientific
+    notation beside one in plain figures."""
+    from planner.errors import digits_text, telling_digits
+
+    assert digits_text(4e6, telling_digits(4e6, 1000.0)) == "4,000,000"
+    assert (digits_text(3133584.444, 10), digits_text(3133584.44, 10)) == ("3,133,584.444", "3,133,584.44")
+    assert digits_text(4.80247e12 + 1, telling_digits(4.80247e12 + 1, 4.80247e12)) == "4,802,470,000,001"
+    assert digits_text(1e-12, 6) == "1e-12" and digits_text(0.03, 6) == "0.03"

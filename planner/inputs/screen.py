@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError, amount_text, telling_digits, truncated
+from planner.errors import InfeasibleError, InputError, amount_text, digits_text, telling_digits, truncated
 from planner.inputs.config import MAX_NUMBER
 from planner.problem import Problem, capex_excess
 
@@ -515,14 +515,14 @@ def check_capex_budget(problem: Problem) -> None:
     if forced_spend > problem.capex_budget:
         digits = telling_digits(forced_spend, problem.capex_budget)  # 3,133,584.444 against 3,133,584.44
         raise InfeasibleError(
-            f"forced and existing sites need capex {forced_spend:,.{digits}g} but capex_budget is "
-            f"{problem.capex_budget:,.{digits}g}; raise the budget or force fewer sites"
+            f"forced and existing sites need capex {digits_text(forced_spend, digits)} but capex_budget is "
+            f"{digits_text(problem.capex_budget, digits)}; raise the budget or force fewer sites"
         )
     least = least_capex(problem)
     if capex_excess(least, problem.capex_budget) > 0:
         digits = telling_digits(least, problem.capex_budget)
         raise InfeasibleError(
             f"the facility types' min_count (with the forced and existing sites) needs capex of at least "
-            f"{least:,.{digits}g} but network.capex_budget is {problem.capex_budget:,.{digits}g}; raise the budget or "
-            "lower min_count"
+            f"{digits_text(least, digits)} but network.capex_budget is {digits_text(problem.capex_budget, digits)}; "
+            "raise the budget or lower min_count"
         )

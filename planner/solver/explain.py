@@ -39,7 +39,14 @@ import math
 
 import numpy as np
 
-from planner.errors import InfeasibleError, ServiceReachError, SolverError, UnexplainedInfeasibleError, telling_digits
+from planner.errors import (
+    InfeasibleError,
+    ServiceReachError,
+    SolverError,
+    UnexplainedInfeasibleError,
+    digits_text,
+    telling_digits,
+)
 from planner.inputs.screen import check_single_source_sizes, count_limit_key, min_count_key
 from planner.model.arrays import build_standard_form
 from planner.model.index import ModelIndex
@@ -144,12 +151,12 @@ def explain_co2_cap(problem: Problem, options: SolverOptions, error: InfeasibleE
         return error  # the least-CO2 network meets the cap: not the cause (numerics); HiGHS's verdict stands
     digits = telling_digits(cap, best if status is Status.OPTIMAL else bound)
     if status is Status.OPTIMAL:
-        reach = f"{best:,.{digits}g} t/yr (proven: CO2 minimised under the same constraints)"
+        reach = f"{digits_text(best, digits)} t/yr (proven: CO2 minimised under the same constraints)"
     else:
-        reach = (f"at least {bound:,.{digits}g} t/yr (CO2 minimised under the same constraints, stopped at "
-                 f"'{status.value}' with {best:,.{digits}g} t/yr found)")
-    return InfeasibleError(f"no network meets the CO2 cap network.max_co2_t_per_yr = {cap:,.{digits}g} t/yr: the "
-                           f"least CO2 any network can reach is {reach}; {co2_fix(problem)}")
+        reach = (f"at least {digits_text(bound, digits)} t/yr (CO2 minimised under the same constraints, stopped at "
+                 f"'{status.value}' with {digits_text(best, digits)} t/yr found)")
+    return InfeasibleError(f"no network meets the CO2 cap network.max_co2_t_per_yr = {digits_text(cap, digits)} t/yr: "
+                           f"the least CO2 any network can reach is {reach}; {co2_fix(problem)}")
 
 
 
@@ -260,8 +267,8 @@ def explain_budget(problem: Problem, options: SolverOptions, error: InfeasibleEr
     digits = telling_digits(least, budget)  # 4.80247e+12 against 4.80247e+12 had read as the same
     return InfeasibleError(
         f"the network is infeasible: every network that {' and '.join(needs)} needs a capex of at "
-        f"least {least:,.{digits}g} {problem.currency}{proven}, but network.capex_budget is {budget:,.{digits}g}; "
-        "raise the "
+        f"least {digits_text(least, digits)} {problem.currency}{proven}, but network.capex_budget is "
+        f"{digits_text(budget, digits)}; raise the "
         f"budget, lower capex or capex_per_module{''.join(', ' + fix for fix in fixes[:-1])}"
         f"{', or ' + fixes[-1] if fixes else ''}")
 
