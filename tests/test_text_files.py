@@ -283,3 +283,32 @@ def test_figures_beside_each_other_in_a_message_are_plain():
     assert (digits_text(3133584.444, 10), digits_text(3133584.44, 10)) == ("3,133,584.444", "3,133,584.44")
     assert digits_text(4.80247e12 + 1, telling_digits(4.80247e12 + 1, 4.80247e12)) == "4,802,470,000,001"
     assert digits_text(1e-12, 6) == "1e-12" and digits_text(0.03, 6) == "0.03"
+
+
+@pytest.mark.parametrize("encoding, mark", [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"),
+                                            ("utf-32-le", b"\xff\xfe\x00\x00")])
+def test_a_table_in_utf16_or_utf32_with_its_byte_order_mark_is_read(tmp_path, encoding, mark):
+    """Excel's "Unicode Text" (tab-separated UTF-16 with a byte-order mark, CRLF) was refused as "not UTF-8
+    text"; the same table in UTF-8 and in the wide encodings reads alike, scenario files too."""
+    text = "id\tname\tlon\tlat\tpop\r\n007\tMünchen\t11.5\t48.1\t1.500\r\n012\tKöln\t6.96\t50.94\t2.250\r\n"
+    wide = tmp_path / "unicode.txt"
+    wide.write_bytes(mark + text.encode(encoding))
+    plain = tmp_path / "plain.txt"
+    plain.write_text(text, encoding="utf-8")
+    read = read_table(wide, "regions", "REGIONS", text_columns=["id"], codes=True)
+    assert read.equals(read_table(plain, "regions", "REGIONS", text_columns=["id"], codes=True))
+    assert read["name"].tolist() == ["München", "Köln"] and read["id"].tolist() == ["007", "012"]
+    from planner.inputs.validate import dot_grouped_columns
+
+    assert dot_grouped_columns(wide, ["pop"]) == ["pop"]  # the warning reads it as the table is read
+    scenarios = tmp_path / "scenarios.txt"
+    rows = "scenario\tregion\tproduct\tdemand\tprobability\r\nlow\t007\tp\t10\t0.5\r\nhigh\t007\tp\t20\t0.5\r\n"
+    scenarios.write_bytes(mark + rows.encode(encoding))
+    assert sorted(read_scenarios(scenarios, np.array(["007"], dtype=object), ("p",)).ids) == ["high", "low"]
+
+
+def test_a_byte_order_mark_before_text_of_another_encoding_is_one_line(tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_bytes(b"\xff\xfe" + b"id\tpop\r\nA\t1\r\n")
+    with pytest.raises(InputError, match=r"r.txt: not UTF-16 text after its byte-order mark .*save it as UTF-8"):
+        read_table(path, "regions", "REGIONS")

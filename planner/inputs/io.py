@@ -220,14 +220,31 @@ SEPARATORS = ",;\t| "  # the separators a table may use, sniffed from its first 
 SNIFF_BYTES = 64 * 1024
 
 
+WIDE_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+             (b"\xfe\xff", "utf-16"))  # UTF-32's little-endian mark begins like UTF-16's: looked at first
+
+
+def text_encoding(path: Path) -> str:
+    """The encoding a text table is read in: UTF-16 or UTF-32 where the file begins with its byte-order mark
+    (Excel's "Unicode Text" is tab-separated UTF-16; it was refused as "not UTF-8"), else UTF-8 (a
+    byte-order mark allowed)."""
+    try:
+        with open(path, "rb") as file:
+            start = file.read(4)
+    except OSError:
+        return "utf-8-sig"
+    return next((encoding for mark, encoding in WIDE_BOMS if start.startswith(mark)), "utf-8-sig")
+
+
 def csv_dialect(path: Path) -> dict:
     """``pd.read_csv`` options of every table the planner reads: tab for .tsv, else the separator sniffed
     among ``SEPARATORS`` (a comma where none fits: a table of one column, whose header must not be split
-    on one of its own letters), a UTF-8 byte-order mark allowed. pandas' C reader (a one-character
-    separator is all it needs; 9× faster than the Python reader on a 4-million-row OD matrix; pandas ≥ 3
-    parses numbers exactly as Python does)."""
+    on one of its own letters), UTF-8 (a byte-order mark allowed) or, after their byte-order mark, UTF-16
+    and UTF-32 (:func:`text_encoding`). pandas' C reader (a one-character separator is all it needs; 9×
+    faster than the Python reader on a 4-million-row OD matrix; pandas ≥ 3 parses numbers exactly as
+    Python does)."""
     options = {"sep": "\t" if path.suffix.lower() == ".tsv" else sniffed_separator(path), "engine": "c",
-               "encoding": "utf-8-sig"}
+               "encoding": text_encoding(path)}
     hinted = _excel_separator_line(path)
     if hinted is not None:  # Excel's "sep=;" line: the separator, then the header
         options |= {"sep": hinted, "skiprows": 1}
@@ -237,7 +254,7 @@ def csv_dialect(path: Path) -> dict:
 def _excel_separator_line(path: Path) -> str | None:
     """The separator a first line ``sep=;`` names (Excel writes and reads one), else None."""
     try:
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
+        with open(path, encoding=text_encoding(path), errors="replace", newline="") as file:
             first = file.readline(16).rstrip("\r\n")
     except OSError:
         return None
@@ -264,7 +281,7 @@ def _extra_field_options(path: Path, options: dict) -> dict:
         _refuse_a_later_extra_field(path, options, width)
         return {"usecols": range(width)}  # the header's fields (index_col=False warned on every read)
     skipped = options.get("skiprows", 0)
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
+    with open(path, encoding=options["encoding"], errors="replace", newline="") as file:
         for _ in range(1 + skipped):
             file.readline()
         line = file.readline().rstrip("\r\n")
@@ -296,7 +313,7 @@ def sniffed_separator(path: Path) -> str:
     The sniffer alone took a space for the separator of a comma table whose quoted cells have spaces
     around them (``" A ",8,48``)."""
     try:
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
+        with open(path, encoding=text_encoding(path), errors="replace", newline="") as file:
             sample = file.read(SNIFF_BYTES)
         if len(sample) == SNIFF_BYTES and "\n" in sample:
             sample = sample[: sample.rindex("\n")]  # whole lines only
@@ -343,6 +360,10 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
     except InputError:
         raise
     except UnicodeDecodeError as error:
+        encoding = text_encoding(path)
+        if encoding != "utf-8-sig":  # its byte-order mark said so, but the rest is not
+            raise InputError(f"{path}: not {encoding.upper()} text after its byte-order mark ({error.reason}); "
+                             "save it as UTF-8") from None
         raise InputError(f"{path}: not UTF-8 text ({_where_not_utf8(path, error)}); save it as UTF-8") from None
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
