@@ -255,3 +255,20 @@ def test_init_out_ending_in_a_slash_names_a_folder_not_a_file(tmp_path, monkeypa
     result = CliRunner().invoke(main, ["init", str(points), "--out", "newdir/"])
     assert result.exit_code == 2 and "'newdir/' names a folder; give the model file to write" in result.output
     assert not (tmp_path / "newdir").exists()
+
+
+def test_a_file_of_the_users_put_into_out_during_the_run_keeps_both(tmp_path):
+    """The check at the end refused to replace a folder the user had put a file into while the run worked,
+    and the finished results went with the staging folder: both are kept now, the results beside it."""
+    out = tmp_path / "results"
+    with pytest.raises(InputError, match=r"results: folder exists, is not empty and was not written.*"
+                                         r"this run's results are kept in .*results-1$"):
+        with staged_folder(out) as staging:
+            (staging / "flows.csv").write_text("a,b\n1,2\n")
+            out.mkdir()
+            (out / "notes.txt").write_text("mine")
+    assert (out / "notes.txt").read_text() == "mine" and sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    kept = tmp_path / "results-1"
+    assert (kept / "flows.csv").read_text() == "a,b\n1,2\n"
+    check_output_dir(kept)  # an output of the planner's: a later run may replace it
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind

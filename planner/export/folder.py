@@ -426,7 +426,10 @@ def _commit(staging: Path, out: Path) -> None:
     previous one is renamed aside first, so a failure leaves the old or the new folder, not half)."""
     with native_section():  # not cut in half by a signal; it is honoured once the folder is in place
         raise_if_stopped()  # a signal that code on the way swallowed (catching every exception) stops it here
-        check_output_dir(out)
+        try:
+            check_output_dir(out)
+        except InputError as refused:  # something of the user's came into --out while the run worked
+            raise InputError(f"{refused}{_kept_aside(staging, out)}") from None
         old = None
         try:
             write_manifest(staging)
@@ -442,13 +445,35 @@ def _commit(staging: Path, out: Path) -> None:
             if old is not None and not out.exists():
                 os.rename(old, out)  # the previous folder back in its place
             raise InputError(f"{out}: cannot move the finished folder into place ({error.strerror}); "
-                             "choose another --out") from None
+                             f"choose another --out{_kept_aside(staging, out)}") from None
         _live_staging.discard(staging)
         _created_parents.pop(staging, None)
         if not any(out.absolute().is_relative_to(outer.absolute()) for outer in _live_staging):
             note_kept(f"{out} written in full")  # not a folder inside another still being written
         if old is not None:
             _remove_moved_aside(old, out)
+
+
+KEPT_ASIDE_TRIES = 100  # names <out>-1 ... tried for a finished folder that cannot take its place
+
+
+def _kept_aside(staging: Path, out: Path) -> str:
+    """Where the finished folder cannot replace ``out`` (a file of the user's appeared in it during the run,
+    the rename failed), it is moved to the first free name ``<out>-1``, ``<out>-2``, ... beside it rather than
+    discarded with the run's work: the end of the error's line naming it ('' where it cannot be)."""
+    for number in range(1, KEPT_ASIDE_TRIES + 1):
+        kept = out.with_name(f"{out.name}-{number}")
+        if kept.exists() or kept.is_symlink():
+            continue
+        try:
+            write_manifest(staging)  # a whole output of the planner's: a later run may replace it
+            os.rename(staging, kept)  # a new name beside it: nothing of anyone's is replaced
+        except OSError:
+            return ""
+        _live_staging.discard(staging)
+        _created_parents.pop(staging, None)
+        return f"; this run's results are kept in {kept}"
+    return ""
 
 
 def _remove_moved_aside(old: Path, out: Path) -> None:
