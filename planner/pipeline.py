@@ -18,6 +18,7 @@ import pandas as pd
 
 from planner.audit import AuditReport, audit
 from planner.errors import InputError, SolverError, truncated
+from planner.inputs.config import rechecked
 from planner.inputs.screen import screen_problem
 from planner.model import ModelIndex
 from planner.model.solution import Solution
@@ -220,6 +221,7 @@ def plan(config, data_options, options: SolverOptions | None = None, start: Solu
     ``options`` None: the model's ``[solver]`` table (:meth:`SolverOptions.from_model`); ``start``, a
     solution of the same model and data, is HiGHS's first incumbent; ``start_for`` makes one from the
     prepared problem where ``start`` is not given (a solution feasible for it, or None)."""
+    config = rechecked(config)  # changed in place since it was read, maybe
     options = options if options is not None else SolverOptions.from_model(config)
     timing = Timing()
     with logged_warnings() as seen:  # from loading on: what a caller from Python has no log to read for

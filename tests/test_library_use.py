@@ -97,3 +97,16 @@ def test_a_start_of_other_data_is_a_planner_error(tmp_path):
     with pytest.raises(InputError, match=r"plan\(start=...\): the start has 2 options and 4 arcs, this model and "
                                          "data 3 and 9"):
         plan(config, DataOptions(), SolverOptions(threads=1), start=start)
+
+
+def test_a_model_changed_in_ways_assignment_does_not_check_is_checked_by_plan(tmp_path):
+    """A table changed in place (a product added to ``products`` without its transport, a value put into a
+    dict) passed no check: the run failed inside, or solved a model the schema refuses."""
+    config = tiny_config(equator_regions(tmp_path / "r.geojson", [0, 1], [10, 20]))
+    config.products["extra"] = config.products["standard"].model_copy()
+    with pytest.raises(InputError, match="transport"):
+        plan(config, DataOptions(), SolverOptions(threads=1))
+    config = tiny_config(equator_regions(tmp_path / "r2.geojson", [0, 1], [10, 20]))
+    config.facility_types["plant"].__dict__["module_capacity_per_yr"] = -5.0  # round the assignment check
+    with pytest.raises(InputError, match="module_capacity_per_yr"):
+        plan(config, DataOptions(), SolverOptions(threads=1))

@@ -828,6 +828,13 @@ def decode_model_text(raw: bytes, path: Path) -> str:
         ) from None
 
 
+def rechecked(config: ModelConfig) -> ModelConfig:
+    """``config`` checked again by the whole schema, cross-checks included (a copy): a model changed in place
+    from Python (a product added to ``products`` without its transport) is refused naming the key, as in a
+    file, rather than failing inside a run."""
+    return set_dotted_keys(config, {})
+
+
 def model_config_from_dict(data: dict[str, Any], source: Path | str = "<model>") -> ModelConfig:
     """Validate a model-file dictionary; raise :class:`InputError` naming the key on failure."""
     try:
