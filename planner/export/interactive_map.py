@@ -603,4 +603,4 @@ def write_interactive_map(
     page = interactive_map_html(regions, sites, flows, type_ids, title, basemap=basemap, currency=currency,
                                 suppliers=suppliers, inbound=inbound, kind=kind)
     Path(path).write_text(page, encoding="utf-8")
-    logger.info("wrote %s (%.0f kB)", path, len(page.encode("utf-8")) / 1000)
+    logger.info("wrote %s (%.0f kB)", Path(path).name, len(page.encode("utf-8")) / 1000)

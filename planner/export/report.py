@@ -762,4 +762,4 @@ def write_report(
     """
     page = report_html(run, regions, sites, flows, summary, map_png=map_png, extra_sections=extra_sections)
     Path(path).write_text(page, encoding="utf-8")
-    logger.info("wrote %s (%.0f kB)", path, len(page.encode("utf-8")) / 1000)
+    logger.info("wrote %s (%.0f kB)", Path(path).name, len(page.encode("utf-8")) / 1000)
