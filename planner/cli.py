@@ -488,7 +488,7 @@ def _bounded_threads(threads: int | None) -> int | None:
 
     if threads is None:
         return None
-    used = available_threads(threads)
+    used = available_threads(threads, note=False)
     if used != threads:
         logger.warning("threads: %d asked for, this machine has %d cores; using %d", threads, used, used)
     return used

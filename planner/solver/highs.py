@@ -142,11 +142,14 @@ class _SolverLog:
             sys.stderr.write("\n".join(shown) + "\n")
 
 
-def available_threads(threads: int) -> int:
-    """``threads``, or the machine's cores (``os.cpu_count()``) where it asks for more."""
+def available_threads(threads: int, note: bool = True) -> int:
+    """``threads``, or the machine's cores (``os.cpu_count()``) where it asks for more (logged with ``note``;
+    the command warns of it itself)."""
     cores = os.cpu_count() or 1
     if int(threads) > cores:
-        logger.info("%d threads asked for, but this machine has %d cores: HiGHS uses %d", threads, cores, cores)
+        if note:
+            logger.info("%d threads asked for, but this machine has %d cores: HiGHS uses %d", threads, cores,
+                        cores)
         return cores
     return int(threads)
 
