@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from planner.errors import InputError
@@ -332,3 +333,13 @@ def test_a_large_tables_dialect_is_probed_once_per_version(tmp_path, monkeypatch
     assert io.csv_dialect(path)["sep"] == ";" and "usecols" in io.csv_dialect(path)
     path.write_text("origin_id,destination_id,distance_km\n1,2,3.5\n10,20,30.5\n", encoding="utf-8")
     assert io.csv_dialect(path)["sep"] == "," and len(probes) == 2
+
+
+@pytest.mark.parametrize("grouping", ["\u00a0", "\u202f", "\u2009", "\u2019"])
+def test_digits_grouped_by_a_no_break_thin_space_or_apostrophe_get_the_thousands_hint(grouping):
+    """French spreadsheets group digits with a no-break or narrow no-break space, Swiss ones with an
+    apostrophe: the error said only "not a number"."""
+    from planner.inputs.io import decimal_comma_hint
+
+    values = pd.Series([f"1{grouping}500{grouping}000", f"3{grouping}600"])
+    assert decimal_comma_hint(values).startswith("; thousands separators are not read")

@@ -47,7 +47,8 @@ LONLAT = "EPSG:4326"
 # columns read as text from a CSV (case-insensitive): ids such as ZIP or FIPS codes keep their leading zeros
 ID_NAMES = ("region_id", "id", "geoid", "fid", "code", "site_id", "customer_id", "store_id", "name")
 DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")  # '12,5': a number written with a decimal comma
-THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}([,' ]\d{3})+(\.\d+)?\s*$")  # '1,129,410': grouped digits
+# '1,129,410': grouped digits (also by a space, a no-break or thin space as in French, an apostrophe as in Swiss)
+THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}([,' \u00a0\u202f\u2009\u2019]\d{3})+(\.\d+)?\s*$")
 DOT_THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}(\.\d{3}){2,}(,\d+)?\s*$")  # '1.640.072': grouped by dots
 PROJECTED_ABOVE = 1000.0  # |coordinate| above this in a lon/lat column: metres, not degrees
 REGION_FIX = "name them with --lon-column and --lat-column"
