@@ -2,16 +2,20 @@
 plain computations written here. Capacitated: the same option values and the same demand taken per
 option, on dense and sparse tables, over sequences of multipliers (the kernel's thresholds carry over
 from call to call), with options fixed closed, and with options that have more attractive arcs than
-the insertion sort takes. Uncoupled: the same values, bound, relaxed open set and subgradient, with
+the insertion sort takes; the selection that replaces their sort, with many ties; the fractional
+evaluation in one call against the numpy route, with options fixed either way and a cover the
+free options cannot make. Uncoupled: the same values, bound, relaxed open set and subgradient, with
 arcs missing, ties in cost, options fixed either way and count limits."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 
 from planner.solver import kernels, lagrangian_bb
-from planner.solver.capacitated_bb import DenseCapacitated, Relaxation
+from planner.solver.capacitated_bb import CoverKnapsack, DenseCapacitated, Relaxation
 
 pytestmark = pytest.mark.skipif(kernels._kernel() is None, reason="numba is not available")
 
@@ -80,9 +84,85 @@ def test_compiled_knapsacks_equal_the_numpy_route_and_a_plain_greedy_fill(seed, 
         assert taken_per_option(costs, arcs) == pytest.approx(reference_taken, rel=1e-12, abs=1e-9)
         assert compiled.evaluate(multipliers, fixing).bound == pytest.approx(
             plain.evaluate(multipliers, fixing).bound, rel=1e-12, abs=1e-9)
-    if seed == 4:  # the case it is there for: an option with more than INSERTION_SORT_MAX arcs to sort
+    if seed == 4:  # the case it is there for: an option with more arcs than one insertion sort takes in _select
         reduced = costs.cost - base[None, :]
-        assert ((reduced < 0).sum(axis=1) > kernels.INSERTION_SORT_MAX).any()
+        assert ((reduced < 0).sum(axis=1) > 4 * kernels.SELECT_SORT_MAX).any()
+
+
+def greedy_fill(reduced: np.ndarray, demand: np.ndarray, room: float) -> tuple[float, float, float]:
+    """(value, demand taken, last r taken) of the greedy fill over the arcs in their order."""
+    total, taken, last = 0.0, 0.0, 0.0
+    for r, q in zip(reduced, demand, strict=True):
+        share = min(room / q, 1.0)
+        if share <= 0:
+            break
+        total, taken, last, room = total + share * q * r, taken + share * q, r, room - q
+    return total, taken, last
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_select_leaves_the_greedy_fill_as_the_sort_does(seed):
+    select = kernels._kernel("select")
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        count = int(rng.integers(1, 300))
+        reduced = -rng.integers(1, 6 if seed % 2 else 10_000, count).astype(float)  # few values: many ties
+        pairs = rng.permutation(count).astype(np.int64)
+        demand = rng.integers(1, 40, count).astype(float)
+        room = float(demand.sum() * rng.uniform(0.05, 0.999))
+        order = np.argsort(reduced, kind="stable")
+        expected = greedy_fill(reduced[order], demand[pairs[order]], room)
+        mine_r, mine_pairs = reduced.copy(), pairs.copy()
+        select(mine_r, mine_pairs, demand, count, room)
+        same_arcs = sorted(zip(mine_r, mine_pairs, strict=True)) == sorted(zip(reduced, pairs, strict=True))
+        assert same_arcs  # reordered
+        assert greedy_fill(mine_r, demand[mine_pairs], room) == pytest.approx(expected, rel=1e-12, abs=1e-9)
+
+
+def test_compiled_cover_shares_equal_the_numpy_fractional_cover():
+    cover_shares = kernels._kernel("cover_shares")
+    rng, infeasible = np.random.default_rng(3), 0
+    for _ in range(300):
+        n_options = int(rng.integers(1, 40))
+        cover = CoverKnapsack(rng.integers(1, 20, n_options) * 10.0, float(rng.integers(1, 150) * 10))
+        values = rng.integers(-30, 60, n_options).astype(float)  # integers: ties in value per unit
+        fixing = rng.choice(np.array([-1, -1, -1, 0, 1], dtype=np.int8), n_options)
+        values[fixing == 0] = np.inf
+        share = np.full(n_options, np.nan)
+        total = cover_shares(values, fixing, cover.units, cover.need_units, share)
+        expected, expected_share = cover.fractional(values, fixing)
+        assert total == pytest.approx(expected, rel=1e-12, abs=1e-9)  # ∞ as ∞: no cover of the free options
+        assert np.array_equal(share, expected_share)
+        infeasible += math.isinf(expected)
+    assert 0 < infeasible < 300
+
+
+@pytest.mark.parametrize("seed, n_options, n_pairs, density, ratio", [
+    (1, 12, 80, 1.0, 3.0), (2, 15, 120, 1.0, 1.2), (3, 20, 150, 0.3, 2.0), (4, 3, 400, 1.0, 1.1)])
+def test_compiled_fractional_evaluation_equals_the_numpy_route(seed, n_options, n_pairs, density, ratio):
+    costs = table(seed, n_options, n_pairs, density, ratio)
+    costs = DenseCapacitated(costs.cost, costs.demand, costs.capacity, costs.fixed,
+                             np.where(np.arange(n_pairs) % 4 == 0, 30.0 * costs.demand, np.inf),  # some unmet costs
+                             float(costs.demand[np.arange(n_pairs) % 4 != 0].sum()), costs.forced)
+    compiled, plain = Relaxation(costs), Relaxation(costs)
+    plain.compiled = None
+    rng = np.random.default_rng(seed)
+    finite = np.where(np.isfinite(costs.cost), costs.cost, np.nan)
+    base = np.nanpercentile(finite, 30, axis=0)
+    infeasible = 0
+    for step in range(60):
+        multipliers = base * rng.uniform(0.5, 2.5 if step % 5 == 0 else 1.2, n_pairs)
+        closed = 0.2 if step % 3 else 0.9  # mostly closed: the free options may not cover the need
+        fixing = np.where(rng.random(n_options) < closed, 0, np.where(rng.random(n_options) < 0.2, 1, -1))
+        mine = compiled.evaluate(multipliers, fixing.astype(np.int8), exact=False)
+        theirs = plain.evaluate(multipliers, fixing.astype(np.int8), exact=False)
+        infeasible += math.isinf(theirs.bound)
+        assert mine.bound == pytest.approx(theirs.bound, rel=1e-12, abs=1e-9)
+        assert np.array_equal(mine.values, theirs.values) or mine.values == pytest.approx(theirs.values, rel=1e-12)
+        assert mine.open_share == pytest.approx(theirs.open_share, rel=1e-12, abs=1e-12)
+        assert np.array_equal(mine.chosen, theirs.chosen)
+        assert mine.subgradient == pytest.approx(theirs.subgradient, rel=1e-9, abs=1e-9)
+    assert infeasible > 0
 
 
 def test_planner_no_jit_keeps_the_numpy_route(monkeypatch):

@@ -259,8 +259,13 @@ class Relaxation:
 
     def evaluate(self, multipliers: np.ndarray, fixing: np.ndarray, exact: bool = True) -> Evaluation:
         """L(λ) at a node with the covering knapsack solved exactly, or (``exact`` False) its LP
-        relaxation: a lower bound too, for the subgradient steps."""
+        relaxation: a lower bound too, for the subgradient steps (one compiled call where numba is there,
+        ``planner.solver.kernels._fractional``: the same values as the numpy route below)."""
         costs = self.costs
+        if not exact and self.compiled is not None:  # all in one compiled call (planner.solver.kernels)
+            bound, values, open_share, subgradient = self.compiled.fractional(
+                multipliers, fixing, costs.fixed, costs.unmet, self.cover.units, self.cover.need_units)
+            return Evaluation(bound, open_share > 0, values, subgradient, open_share)
         values, (option, pair, share) = self.option_values(multipliers, fixing)
         if exact:
             choice, chosen = self.cover.choose(values, fixing)
