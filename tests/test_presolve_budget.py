@@ -235,6 +235,7 @@ def _budget_study(tmp_path, extra_toml: str, *options: str) -> dict:
     return json.loads((out / "summary.json").read_text())
 
 
+@pytest.mark.slow
 def test_a_scenario_study_keeps_the_budget_beyond_highs_tolerance(tmp_path):
     """--scenarios with the JPY budget: the extensive form's network was 1,000,000 JPY over the budget in both
     scenarios and the study ended "failed the independent audit (capex_budget in scenario low …)"."""
@@ -249,6 +250,7 @@ def test_a_scenario_study_keeps_the_budget_beyond_highs_tolerance(tmp_path):
     assert summary["stochastic"]["expected_cost"] == pytest.approx(482_759_354_841, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_a_rollout_keeps_the_budget_beyond_highs_tolerance(tmp_path):
     """--periods 2 at full adoption with the JPY budget: the rollout's nodes were 1,000,000 JPY over the budget
     ("the rollout failed the independent audit"), and solved again with the budget lowered HiGHS refused its
@@ -266,6 +268,7 @@ def _written_networks_within_budget(folder) -> int:
     return len(found)
 
 
+@pytest.mark.slow
 def test_alternatives_keep_the_budget_beyond_highs_tolerance(tmp_path):
     """`planner alternatives` with the JPY budget: the first alternative's network was 1,000,000 JPY over the
     budget and the command stopped there ("alternative 1 was not completed (… failed the independent audit
@@ -391,6 +394,7 @@ def test_the_budget_is_never_lowered_below_what_the_forced_sites_spend(tmp_path)
     assert 1e12 * len(sites) + 1e5 * sites["modules"].sum() <= 2000000300000.0
 
 
+@pytest.mark.slow
 def test_a_fixed_network_evaluated_in_each_scenario_keeps_the_budget(tmp_path):
     """--scenarios: the mean-value network (one microfactory, 9 modules) evaluated in each scenario added a
     recourse module 100,000 JPY over the budget, and the study ended "the evaluated solution failed the
@@ -419,6 +423,7 @@ def test_capex_excess_is_float_rounding_only():
     assert capex_excess(0.1 + 0.2, 0.3) == 0.0 and capex_excess(1.0, np.inf) == 0.0 and capex_excess(0.0, 0.0) == 0.0
 
 
+@pytest.mark.slow
 def test_a_hybrid_solved_again_within_the_budget_keeps_its_start(tmp_path):
     """compare with the JPY budget and a microfactory type just cheaper in capex: the hybrid, started from the
     micro-only network (305.35 G JPY/yr, within the budget), was over the budget; solved again without its

@@ -473,6 +473,7 @@ def test_a_key_no_plain_solve_reads_is_refused_by_every_study(tmp_path, key, mes
         sensitivity_parameters(config, overrides=(f"{key}=0.1:0.2",))
 
 
+@pytest.mark.slow
 def test_a_scenario_stopped_at_its_limit_takes_another_scenarios_cheaper_network(tmp_path):
     """Scenarios are solved apart: one stopped at its time limit had reported 35,400 kEUR/yr where another
     scenario's network cost 18,295 in its model. The cheaper network is kept, with the scenario's bound, its
