@@ -150,7 +150,7 @@ def test_signal_while_loading(start, tmp_path, number):
 def test_signal_while_writing_removes_the_staging_folder(start, tmp_path, number):
     out = tmp_path / "out"
     run = start("solve", *NC, "--out", str(out))
-    run.wait_for_line(f"wrote {tmp_path}/.out.tmp-")  # map.html is in the staging folder; report.html is next
+    run.wait_for_line("wrote map.html")  # map.html is in the staging folder; report.html is next
     assert staging_folders(tmp_path)
     assert_stopped_cleanly(run, number, run.signal_and_wait(number), out)
 
