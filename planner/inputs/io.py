@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from planner.errors import InputError, refuse_special_file, truncated
+from planner.formats.tokens import WIDE_SAMPLE, wide_encoding
 from planner.inputs.geo import finite_coordinates, require_crs
 
 logger = logging.getLogger(__name__)
@@ -222,20 +223,17 @@ SEPARATORS = ",;\t| "  # the separators a table may use, sniffed from its first 
 SNIFF_BYTES = 64 * 1024
 
 
-WIDE_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
-             (b"\xfe\xff", "utf-16"))  # UTF-32's little-endian mark begins like UTF-16's: looked at first
-
-
 def text_encoding(path: Path) -> str:
-    """The encoding a text table is read in: UTF-16 or UTF-32 where the file begins with its byte-order mark
-    (Excel's "Unicode Text" is tab-separated UTF-16; it was refused as "not UTF-8"), else UTF-8 (a
-    byte-order mark allowed)."""
+    """The encoding a text table is read in: UTF-16 or UTF-32 where its first bytes say so (a byte-order mark,
+    or the NUL bytes of ASCII text in those encodings: ``planner.formats.tokens.wide_encoding``, as for the
+    benchmark files; Excel's "Unicode Text" is tab-separated UTF-16 and was refused as "not UTF-8"), else
+    UTF-8 (a byte-order mark allowed)."""
     try:
         with open(path, "rb") as file:
-            start = file.read(4)
+            start = file.read(WIDE_SAMPLE)
     except OSError:
         return "utf-8-sig"
-    return next((encoding for mark, encoding in WIDE_BOMS if start.startswith(mark)), "utf-8-sig")
+    return wide_encoding(start) or "utf-8-sig"
 
 
 def csv_dialect(path: Path) -> dict:
@@ -389,7 +387,7 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
     except UnicodeDecodeError as error:
         encoding = text_encoding(path)
         if encoding != "utf-8-sig":  # its byte-order mark said so, but the rest is not
-            raise InputError(f"{path}: not {encoding.upper()} text after its byte-order mark ({error.reason}); "
+            raise InputError(f"{path}: not {encoding.upper()} text, as its first bytes say ({error.reason}); "
                              "save it as UTF-8") from None
         raise InputError(f"{path}: not UTF-8 text ({_where_not_utf8(path, error)}); save it as UTF-8") from None
     except Exception as error:
