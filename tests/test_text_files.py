@@ -344,3 +344,15 @@ def test_digits_grouped_by_a_no_break_thin_space_or_apostrophe_get_the_thousands
 
     values = pd.Series([f"1{grouping}500{grouping}000", f"3{grouping}600"])
     assert decimal_comma_hint(values).startswith("; thousands separators are not read")
+
+
+@pytest.mark.parametrize("first", ["# exported 2024", "Population by county;2020"])
+def test_a_comment_line_above_the_header_is_refused_naming_it(tmp_path, first):
+    """A line above the header with several fields fewer than the rows: the reader had ended with pandas' own
+    words ('Setting a MultiIndex dtype to anything other than object is not supported') and "give a CSV"."""
+    path = tmp_path / "c.csv"
+    path.write_text(f"{first}\nregion_id,name,demand,lon,lat\nA1,Muenchen,12,11.58,48.14\nA2,Lodz,25,19.46,51.76\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"c.csv: the rows have 5 fields and the header \d \(line 1: '"
+                                         + first[:6] + r".*a title or comment line above the header\? remove it"):
+        read_table(path, "regions", "REGIONS")

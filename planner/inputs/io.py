@@ -299,6 +299,8 @@ def _extra_field_options(path: Path, options: dict) -> dict:
     if isinstance(probe.index, pd.RangeIndex) or not len(probe.columns):
         return {}
     width = len(probe.columns)
+    if probe.index.nlevels > 1:  # several fields more than the header: pandas made them a MultiIndex
+        _refuse_a_short_header(path, options, width, width + probe.index.nlevels)
     if (probe.iloc[:, -1].str.strip() == "").all():
         _refuse_a_later_extra_field(path, options, width)
         return {"usecols": range(width)}  # the header's fields (index_col=False warned on every read)
@@ -313,6 +315,19 @@ def _extra_field_options(path: Path, options: dict) -> dict:
         cause += "; row names before each row (R's write.table)? write them with row.names = FALSE"
     raise InputError(f"{path}: the rows have {width + 1} fields and the header {width} (line {2 + skipped}: "
                      f"{line[:80]!r}); {cause}, and give every row as many fields as the header")
+
+
+def _refuse_a_short_header(path: Path, options: dict, width: int, fields: int) -> None:
+    """The data rows have several fields more than the header: a title or comment line above it ('# exported
+    2024') was taken for the header (the reader had failed with pandas' own words on a MultiIndex)."""
+    skipped = options.get("skiprows", 0)
+    with open(path, encoding=options["encoding"], errors="replace", newline="") as file:
+        for _ in range(skipped):
+            file.readline()
+        line = file.readline().rstrip("\r\n")
+    raise InputError(f"{path}: the rows have {fields} fields and the header {width} (line {1 + skipped}: "
+                     f"{line[:80]!r}); a title or comment line above the header? remove it, so that the file "
+                     "starts with the header, and give every row as many fields as the header")
 
 
 def _refuse_a_later_extra_field(path: Path, options: dict, width: int) -> None:
