@@ -276,6 +276,21 @@ def test_share_count_and_kmeans_spread_candidates():
     assert len(chosen) == 2 and chosen[0] < 5 <= chosen[1]
 
 
+def test_a_quantile_rule_on_data_without_demand_is_no_internal_error(tmp_path):
+    """An all-zero demand column (or a --select of regions without demand) under a ``quantile`` rule: the
+    quantile of no demand had ended in an internal error (IndexError), where the other rules warn that
+    there is nothing to plan."""
+    assert candidate_mask(CandidateRule(quantile=0.9), np.zeros(4), np.arange(4.0), np.zeros(4)).all()
+    frame = east_africa_points().assign(orders=0)
+    frame.to_csv(tmp_path / "stores.csv", index=False)
+    model = write_model_template(tmp_path / "stores.csv", tmp_path / "stores.toml")
+    text = model.read_text(encoding="utf-8").replace("candidates = { top_n = 10 }", "candidates = { quantile = 0.9 }")
+    assert "quantile = 0.9" in text
+    model.write_text(text, encoding="utf-8")
+    inputs = load_inputs(read_model_config(model), DataOptions())
+    assert inputs.demand.sum() == 0 and "central_plant" in set(inputs.sites["types"].explode())
+
+
 def test_init_writes_a_model_that_loads_without_flags(tmp_path):
     east_africa_points().to_csv(tmp_path / "stores.csv", index=False)
     model = write_model_template(tmp_path / "stores.csv", tmp_path / "models" / "stores.toml", demand_rate=2.0)

@@ -31,7 +31,7 @@ def candidate_mask(rule: CandidateRule, demand: np.ndarray, lon: np.ndarray, lat
     mask = np.ones(len(demand), dtype=bool)
     if rule.min_demand is not None:
         mask &= demand >= rule.min_demand
-    if rule.quantile is not None and mask.any():
+    if rule.quantile is not None and mask.any() and (demand > 0).any():  # no demand: no quantile to keep above
         mask &= demand >= np.quantile(demand[demand > 0], rule.quantile)
     rank = demand_rank(demand)
     if rule.top_n is not None:
