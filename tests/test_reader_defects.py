@@ -265,6 +265,23 @@ def test_another_file_without_a_model_column_warns_naming_the_key(tmp_path, capl
     assert any("demand from column 'pop'" in m for m in warnings), warnings
 
 
+def test_the_warning_on_missing_model_columns_names_a_fix_that_sets_them(tmp_path, caplog):
+    """The model's name and demand-point columns lacking in another file: the warning said they were "found in
+    the file instead (name them with --id-column / --demand-column)", flags that set neither."""
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv", [(*row, row[1], row[2]) for row in AU],
+                                             header="id,lon,lat,pop,plon,plat"),
+                       'id_column = "id"\ndemand_column = "pop"\nname_column = "town"\n'
+                       'demand_point_columns = ["plon", "plat"]')
+    other = regions_csv(tmp_path / "other.csv")
+    with caplog.at_level(logging.WARNING):
+        load(model, regions_path=other)
+    warning = next(r.getMessage() for r in caplog.records if "has no column for its [regions] keys" in r.getMessage())
+    assert "--id-column" not in warning and "--demand-column" not in warning, warning
+    assert "name_column = 'town', demand_point_columns = ('plon', 'plat'): names found in the file instead" in warning
+    assert "each region's demand point is a point inside it instead" in warning
+    assert f"give a model file whose [regions] path is this file (planner init {other} writes one)" in warning
+
+
 def test_the_id_column_may_also_be_the_name_column(tmp_path):
     cities = [("東京", 139.69, 35.69, 14), ("大阪", 135.5, 34.69, 3)]
     model = model_file(tmp_path, regions_csv(tmp_path / "jp.csv", cities, header="name,lon,lat,pop"),

@@ -107,7 +107,7 @@ def adopt_model_columns(frame: gpd.GeoDataFrame, source: RegionSource) -> Region
     if keys is None:
         return source
     columns = {str(column) for column in frame.columns}
-    adopted, missing = {}, []
+    adopted, missing = {}, {}
     for key in ("id_column", "demand_column", "name_column", "demand_point_columns"):
         value = getattr(keys, key)
         if value is None or getattr(source, key) is not None:
@@ -116,12 +116,33 @@ def adopt_model_columns(frame: gpd.GeoDataFrame, source: RegionSource) -> Region
         if all(column in columns for column in wanted):
             adopted[key] = value if isinstance(value, str) else tuple(value)
         else:
-            missing.append(f"{key} = {value!r}")
+            missing[key] = f"{key} = {value!r}"
     if missing:
-        logger.warning("%s is not the model's regions file and has no column for its [regions] key%s %s: found in "
-                       "the file instead (name them with --id-column / --demand-column)", source.path,
-                       "s" if len(missing) > 1 else "", ", ".join(missing))
+        logger.warning("%s is not the model's regions file and has no column for its [regions] key%s %s: %s",
+                       source.path, "s" if len(missing) > 1 else "", ", ".join(missing.values()),
+                       _instead_of(list(missing), source.path))
     return dataclasses.replace(source, **adopted)
+
+
+MISSING_KEY_FLAGS = {"id_column": "--id-column", "demand_column": "--demand-column"}
+
+
+def _instead_of(keys: list[str], path: Path) -> str:
+    """What the run takes instead of the model's columns ``keys`` lacking in another file, and the fix: the
+    id and demand columns have flags; the name and demand-point columns only a model file's keys."""
+    parts = []
+    flags = [MISSING_KEY_FLAGS[key] for key in keys if key in MISSING_KEY_FLAGS]
+    if flags:
+        parts.append(f"found in the file instead (name {'it' if len(flags) == 1 else 'them'} with "
+                     f"{' / '.join(flags)})")
+    if "name_column" in keys:
+        parts.append("names found in the file instead (else the ids label the regions)")
+    if "demand_point_columns" in keys:
+        parts.append("each region's demand point is a point inside it instead")
+    if "name_column" in keys or "demand_point_columns" in keys:
+        parts.append(f"to set {'them' if len(keys) > 1 else 'it'}, give a model file whose [regions] path is this "
+                     f"file (planner init {path} writes one)")
+    return "; ".join(parts)
 
 
 def _same_file(a: Path, b: Path) -> bool:
