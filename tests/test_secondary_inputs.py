@@ -160,3 +160,24 @@ def test_a_material_no_supplier_offers_and_no_type_brings_in_is_refused(tmp_path
             "table for it; check its name (known: steel_kg)") in result.stderr
     model.write_text(text.replace("steel_k =", "steel_kg ="), encoding="utf-8")
     assert CliRunner().invoke(main, ["validate", "--model", str(model)]).exit_code == 0
+
+
+def test_an_od_matrix_without_distances_under_a_radius_names_the_radius_key(tmp_path):
+    """An OD matrix of costs only, beside a delivery radius: the error said "a delivery radius is set" without
+    the key that sets it (a model from planner init has one on its microfactories)."""
+    from planner.inputs.config import read_model_config
+    from planner.inputs.prepare import DataOptions
+    from planner.pipeline import Timing, load_and_prepare
+
+    (tmp_path / "r.csv").write_text("id,lon,lat,demand\nA,0,0,100\nB,0.5,0,10\n", encoding="utf-8")
+    (tmp_path / "od.csv").write_text("from,to,cost\nA,A,0\nA,B,1\nB,A,1\nB,B,0\n", encoding="utf-8")
+    (tmp_path / "m.toml").write_text(
+        'name = "od"\n[regions]\npath = "r.csv"\nid_column = "id"\ndemand_column = "demand"\n'
+        "[products.standard]\ndemand_rate = 1.0\n[transport.standard]\ncost_per_unit_km = 1.0\n"
+        '[facility_types."micro 2"]\nopening_cost_per_yr = 1000.0\nmax_delivery_km = 300.0\n'
+        'candidates = { top_n = 2 }\n[facility_types."micro 2".products.standard]\ncost_per_unit = 0.0\n',
+        encoding="utf-8")
+    with pytest.raises(InputError, match=r"od.csv: a delivery radius is set \(facility_types\.\"micro 2\"\."
+                                         r"max_delivery_km = 300\) but the OD matrix has no 'distance_km'; add "
+                                         r"distances, or remove the radius from the model file"):
+        load_and_prepare(read_model_config(tmp_path / "m.toml"), DataOptions(od_path=tmp_path / "od.csv"), Timing())

@@ -300,17 +300,18 @@ def _distances(
     option_site: np.ndarray,
     regions: np.ndarray,
     max_road_km: float,
-    any_radius: bool,
+    radius_keys: str,
     type_name: str = "",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Pairs (option position, region position) within ``max_road_km``, road km, OD cost or None, OD
     minutes or None.
-    ``any_radius``: some product of these options has a delivery radius (so distances are needed);
+    ``radius_keys``: the model keys that give some product of these options a delivery radius (so distances
+    are needed), '' where none does;
     ``type_name``: their facility type (named where the OD matrix lacks pairs)."""
     if inputs.od is None:
         option, region, km = great_circle_pairs(config, inputs, option_site, regions, max_road_km)
         return option, region, km, None, None
-    return od_pairs(inputs, option_site, regions, max_road_km, any_radius, type_name)
+    return od_pairs(inputs, option_site, regions, max_road_km, radius_keys, type_name)
 
 
 ARC_BYTES = 450  # memory per delivery arc from preparing to the audit (measured: about 440 bytes in a solve)
@@ -411,7 +412,7 @@ def _unknown_od_ids(od: pd.DataFrame, site_ids: np.ndarray, region_ids: np.ndarr
 
 
 def od_pairs(
-    inputs: Inputs, option_site: np.ndarray, regions: np.ndarray, max_road_km: float, any_radius: bool,
+    inputs: Inputs, option_site: np.ndarray, regions: np.ndarray, max_road_km: float, radius_keys: str,
     type_name: str = "",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Distances and costs from the OD matrix, which must hold every (site, region) pair of these
@@ -438,9 +439,10 @@ def od_pairs(
             "add a row for every candidate site and region with demand"
             f"{_unknown_od_ids(od, inputs.sites['site_id'].to_numpy(), inputs.regions['region_id'].to_numpy())}"
         )
-    if "distance_km" not in od.columns and any_radius:
+    if "distance_km" not in od.columns and radius_keys:
         raise InputError(
-            f"{inputs.od_path}: a delivery radius is set but the OD matrix has no 'distance_km'; add distances"
+            f"{inputs.od_path}: a delivery radius is set ({radius_keys}) but the OD matrix has no 'distance_km'; "
+            "add distances, or remove the radius from the model file"
         )
     km = merged["distance_km"].to_numpy(dtype=float) if "distance_km" in od.columns else np.zeros(len(merged))
     cost = merged["cost"].to_numpy(dtype=float) if "cost" in od.columns else None
@@ -482,6 +484,14 @@ def facility_options(config: ModelConfig, sites: pd.DataFrame, sites_path: Path 
     )
 
 
+def _radius_keys(config: ModelConfig, type_name: str, products: list[str]) -> str:
+    """The model keys that set a delivery radius for ``products`` made at ``type_name``, as written in the
+    model file ('facility_types.microfactory.max_delivery_km = 300'); '' where none does."""
+    given = [(("transport", p, "max_distance_km"), config.transport[p].max_distance_km) for p in products]
+    given.append((("facility_types", type_name, "max_delivery_km"), config.facility_types[type_name].max_delivery_km))
+    return ", ".join(f"{dotted_key(*key)} = {value:g}" for key, value in given if np.isfinite(finite_or_inf(value)))
+
+
 ARC_COLUMNS = ("option", "region", "product", "km", "production", "transport", "co2", "minutes", "factor", "price")
 
 
@@ -502,7 +512,7 @@ def type_arcs(config: ModelConfig, inputs: Inputs, options: Options, k: int) -> 
     regions = np.flatnonzero((inputs.demand[:, made] > 0).any(axis=1))
     pos, region, km, od_cost, od_minutes = _distances(
         config, inputs, options.option_site[options_k], regions, max(radii.values()),
-        any_radius=bool(np.isfinite(list(radii.values())).any()), type_name=type_name,
+        radius_keys=_radius_keys(config, type_name, [product_ids[p] for p in made]), type_name=type_name,
     )
     parts = []
     for p in made:
