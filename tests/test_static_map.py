@@ -358,3 +358,30 @@ def test_regions_that_are_lines_or_collections_are_drawn():
     lines = [c for c in main.collections if isinstance(c, LineCollection) and c.get_linewidths()[0] == 1.5]
     assert filled == 2  # the square and the collection's polygon
     assert lines and sum(len(c.get_segments()) for c in lines) == 2  # the line region and the stray line
+
+
+def test_regions_round_the_whole_world_keep_their_areas_on_the_map():
+    """A grid of 30° cells over the globe (and a few small regions in Europe): the azimuthal projection about the
+    data's centre had stretched the cell at its antipode round the rim of the map and across it (drawn many
+    times its area over the others); an equal-area world projection, cells split at the meridian opposite the
+    centre, keeps each cell's area, and a flow across that meridian is not drawn across the whole map."""
+    import shapely
+
+    from planner.export.static_map import _make_panels, in_panel_crs, regions_for_map
+
+    cells = [box(x, y, x + 30, y + 30) for x in range(-180, 180, 30) for y in range(-90, 90, 30)]
+    cells += [box(x, 45.0, x + 2, 47.0) for x in range(10, 22, 2)]
+    regions = gpd.GeoDataFrame({"region_id": [f"C{i}" for i in range(len(cells))], "demand": 100.0,
+                                "served_by": "plant"}, geometry=shapely.segmentize(cells, 1.0), crs="EPSG:4326")
+    sites = gpd.GeoDataFrame({"site_id": ["S0"], "facility_type": ["plant"], "capacity": [1e3],
+                              "production": [1e2]}, geometry=[Point(10.0, 10.0)], crs="EPSG:4326")
+    flows = sites[["site_id"]].assign(region_id="C0", quantity=1.0).set_geometry(
+        [LineString([(10.0, 10.0), (40.0, 10.0)])], crs="EPSG:4326")
+    (panel,) = _make_panels(regions, sites, flows, TYPES)
+    true_area = regions.to_crs("+proj=cea +datum=WGS84 +units=m").area.to_numpy()
+    assert panel.regions.area.to_numpy() == pytest.approx(true_area, rel=0.01)
+    assert regions_for_map(regions)[1].area.to_numpy() == pytest.approx(true_area, rel=0.01)  # compare's map
+    opposite = panel.centre[0] - 180.0  # a short flow across the meridian opposite the centre
+    across = flows.set_geometry([LineString([(opposite - 5.0, 10.0), (opposite + 5.0, 10.0)])], crs="EPSG:4326")
+    line = in_panel_crs(across, panel.crs).geometry.iloc[0]
+    assert len(line.geoms) == 2 and line.length < (panel.view[2] - panel.view[0]) / 20

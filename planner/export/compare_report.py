@@ -17,12 +17,11 @@ from planner.export.charts import img_tag, new_figure, plain_text, png_bytes, re
 from planner.export.compare_maps import draw_network_maps, variant_title
 from planner.export.folder import staged_folder
 from planner.export.layers import region_layer
-from planner.export.static_map import padded_view
+from planner.export.static_map import padded_view, regions_for_map
 from planner.export.stochastic_output import stochastic_output
 from planner.export.summary import clean_for_json
 from planner.export.workbook import WORKBOOK, write_compare_workbook
 from planner.inputs.config import key_unit
-from planner.inputs.geo import equal_area_crs
 from planner.pipeline import with_region_names
 from planner.results import region_names
 from planner.studies.compare import Comparison
@@ -47,7 +46,7 @@ def where_micro_wins_figure(comparison: Comparison):
     central = comparison.plans["central_only"]
     regions = region_layer(central.run, central.inputs)[["region_id", "geometry"]]
     regions = regions.merge(comparison.regions, on="region_id", how="left")
-    projected = regions.to_crs(equal_area_crs(regions))
+    _, projected = regions_for_map(regions)
     advantage = projected["micro_advantage"].to_numpy(dtype=float)
     known = np.isfinite(advantage)
     limit = float(np.percentile(np.abs(advantage[known]), 95)) if known.any() else 1.0

@@ -3,7 +3,10 @@
 Regions are filled with the colour of the facility type that serves most of their demand (or as unmet),
 sites are circles by type with area proportional to capacity, flows are grey lines with width proportional
 to volume. Every panel is drawn in a Lambert azimuthal equal-area projection centred on its own data and
-carries a scale bar in km (true at the panel's centre).
+carries a scale bar in km (true at the panel's centre); where its regions reach 100° or more from that
+centre (``planner.inputs.geo.WORLD_MAP_ARC_DEG``: data round the world), an Equal Earth projection on the
+centre's meridian instead, the regions and flows split at the meridian opposite
+(:func:`planner.inputs.geo.split_opposite`).
 
 Far-away parts get insets. The regions are grouped by single-linkage clustering of one anchor point each
 (:func:`planner.inputs.geo.find_clusters`); the group with the most demand fills the main panel and, where
@@ -55,7 +58,10 @@ from planner.inputs.geo import (
     has_finite_geometry,
     laea_crs,
     median_lonlat,
+    reaches_beyond_a_hemisphere,
+    split_opposite,
     unit_vectors,
+    world_crs,
 )
 
 if TYPE_CHECKING:
@@ -372,8 +378,7 @@ def panel_groups(labels: np.ndarray) -> np.ndarray:
 
 def _panel(label: int, regions, centre, colours, sites, site_rows: np.ndarray, flow_rows: np.ndarray) -> _Panel:
     """The panel of one group: its regions projected about ``centre``, framed to them and its sites."""
-    crs = laea_crs(*centre)
-    projected = regions.to_crs(crs)
+    crs, projected = _projected_regions(regions, centre)
     bounds = _visible_bounds(np.asarray(projected.geometry.array, dtype=object))
     if len(site_rows):
         site_bounds = sites.iloc[site_rows].to_crs(crs).total_bounds
@@ -390,6 +395,35 @@ def _panel(label: int, regions, centre, colours, sites, site_rows: np.ndarray, f
         site_rows=site_rows,
         flow_rows=flow_rows,
     )
+
+
+def _projected_regions(regions: gpd.GeoDataFrame, centre: tuple[float, float]) -> tuple[str, gpd.GeoDataFrame]:
+    """The panel's CRS and its regions in it: a Lambert azimuthal equal-area projection about ``centre``, or for
+    regions reaching beyond a hemisphere from it (a world dataset), an Equal Earth projection on its meridian,
+    the regions split at the meridian opposite (the azimuthal map had stretched them round its rim and
+    across the map)."""
+    if not reaches_beyond_a_hemisphere(*anchor_points(regions), centre):
+        crs = laea_crs(*centre)
+        return crs, regions.to_crs(crs)
+    crs = world_crs(centre[0])
+    return crs, in_panel_crs(regions, crs)
+
+
+def regions_for_map(regions: gpd.GeoDataFrame) -> tuple[str, gpd.GeoDataFrame]:
+    """A map's CRS for ``regions`` (about their median anchor point, as :func:`_projected_regions` chooses it)
+    and the regions in it: for one-panel maps such as the comparison's where-microfactories-win map."""
+    return _projected_regions(regions, median_lonlat(*anchor_points(regions)))
+
+
+def in_panel_crs(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
+    """``frame`` in a panel's CRS; in an Equal Earth one (:func:`_projected_regions`) its polygons and lines split
+    at the meridian opposite the centre first, so that none is drawn across the whole map."""
+    if not crs.startswith("+proj=eqearth") or frame.empty:
+        return frame.to_crs(crs)
+    centre = float(crs.split("+lon_0=")[1].split()[0])
+    geoms = np.asarray(frame.to_crs(LONLAT).geometry.array, dtype=object)
+    turned = gpd.GeoSeries(split_opposite(geoms, centre), index=frame.index, crs=LONLAT)
+    return frame.set_geometry(turned.to_crs(world_crs(0.0)).set_crs(crs, allow_override=True))
 
 
 # --- layout ----------------------------------------------------------------------------------------------
@@ -416,11 +450,11 @@ def _occupancy(panel: _Panel, sites: gpd.GeoDataFrame, view, columns: int = 96,
         site_points = np.asarray(sites.iloc[panel.site_rows].to_crs(panel.crs).geometry.array, dtype=object)
         geoms = np.concatenate([geoms, shapely.buffer(site_points, 1.5 * (xs[1] - xs[0]))])
     if flows is not None and len(panel.flow_rows):
-        lines = np.asarray(flows.iloc[panel.flow_rows].to_crs(panel.crs).geometry.array, dtype=object)
+        lines = np.asarray(in_panel_crs(flows.iloc[panel.flow_rows], panel.crs).geometry.array, dtype=object)
         geoms = np.concatenate([geoms, lines])
     if supply is not None:
         points = np.asarray(supply.suppliers.to_crs(panel.crs).geometry.array, dtype=object)
-        inbound = np.asarray(supply.inbound.to_crs(panel.crs).geometry.array, dtype=object)
+        inbound = np.asarray(in_panel_crs(supply.inbound, panel.crs).geometry.array, dtype=object)
         geoms = np.concatenate([geoms, shapely.buffer(points, 1.5 * (xs[1] - xs[0])), inbound])
     taken = np.zeros(len(cells), dtype=bool)
     if len(geoms):
@@ -655,7 +689,7 @@ def _collections_as_parts(geoms: np.ndarray, colours: np.ndarray) -> tuple[np.nd
 def _draw_flows(ax: Axes, panel: _Panel, view, symbols: _Symbols) -> None:
     from matplotlib.collections import LineCollection
 
-    lines = np.asarray(symbols.flows.iloc[panel.flow_rows].to_crs(panel.crs).geometry.array, dtype=object)
+    lines = np.asarray(in_panel_crs(symbols.flows.iloc[panel.flow_rows], panel.crs).geometry.array, dtype=object)
     lines = shapely.clip_by_rect(lines, *view)
     segments, owner = _line_coords(lines)
     drawn = LineCollection(segments, linewidths=symbols.flow_widths[panel.flow_rows][owner], colors=FLOW_COLOUR,
@@ -699,7 +733,7 @@ def _draw_inbound(ax: Axes, crs: str, view, supply: _Supply) -> None:
 
     if not len(supply.inbound):
         return
-    lines = np.asarray(supply.inbound.to_crs(crs).geometry.array, dtype=object)
+    lines = np.asarray(in_panel_crs(supply.inbound, crs).geometry.array, dtype=object)
     (x0, y0), (x1, y1) = line_ends(lines)
     finite = np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1)
     rows = np.flatnonzero(finite & (_inside(view, x0, y0) | _inside(view, x1, y1)))
@@ -977,6 +1011,9 @@ def _caption(panels: list[_Panel], supply_note: str = "") -> str:
     lon, lat = panels[0].centre
     centre = f"{abs(lat):.1f}°{'N' if lat >= 0 else 'S'} {abs(lon):.1f}°{'E' if lon >= 0 else 'W'}"
     text = f"Lambert azimuthal equal-area projection centred at {centre}; scale bars are true at each panel's centre."
+    if panels[0].crs.startswith("+proj=eqearth"):
+        meridian = f"{abs(lon):.1f}°{'E' if lon >= 0 else 'W'}"
+        text = f"Equal Earth projection centred on {meridian}; scale bars are true near the equator."
     text += supply_note
     if len(panels) > 1:
         text += (

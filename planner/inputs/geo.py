@@ -270,6 +270,51 @@ def laea_crs(lon: float, lat: float) -> str:
     return f"+proj=laea +lat_0={lat:.4f} +lon_0={lon:.4f} +datum=WGS84 +units=m +no_defs"
 
 
+WORLD_MAP_ARC_DEG = 100.0  # a map's regions this far from its centre or farther: an azimuthal map folds them round
+
+
+def world_crs(lon: float) -> str:
+    """An Equal Earth projection (metres, equal-area) centred on the meridian ``lon``: for a map of data beyond
+    a hemisphere, whose far regions a Lambert azimuthal projection stretches round its rim (and across it)."""
+    return f"+proj=eqearth +lon_0={lon:.4f} +datum=WGS84 +units=m +no_defs"
+
+
+def reaches_beyond_a_hemisphere(lon: np.ndarray, lat: np.ndarray, centre: tuple[float, float]) -> bool:
+    """Whether some of the points lon/lat lie ``WORLD_MAP_ARC_DEG`` or more from ``centre`` (great-circle)."""
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        return False
+    cosine = unit_vectors(np.asarray(lon)[ok], np.asarray(lat)[ok]) @ unit_vectors(np.array([centre[0]]),
+                                                                                    np.array([centre[1]]))[0]
+    return bool(cosine.min() <= np.cos(np.radians(WORLD_MAP_ARC_DEG)))
+
+
+SPLIT_SEGMENT_DEG = 1.0
+
+
+def split_opposite(geoms: np.ndarray, lon: float) -> np.ndarray:
+    """Lon/lat geometries turned by −``lon`` (the meridian ``lon`` becomes 0°), polygons and lines split at ±180°,
+    the meridian opposite ``lon`` (each part moved within ±180°; a polygon drawn across the antimeridian is read
+    as :func:`read_across_antimeridian` reads it): for a map centred on ``lon``, where a polygon or flow across
+    that meridian is drawn in two parts, not as a band across the whole map. Points' longitudes wrapped."""
+    geoms, _ = read_across_antimeridian(np.asarray(geoms, dtype=object))
+    turned = shapely.transform(geoms, lambda xy: xy - np.array([lon, 0.0]))
+    result = shapely.transform(turned, lambda xy: np.column_stack([(xy[:, 0] + 180.0) % 360.0 - 180.0, xy[:, 1]]))
+    boxes = [(west, shapely.box(west, -90.0, west + 360.0, 90.0)) for west in (-540.0, -180.0, 180.0)]
+    for kinds, part_type, multi in (([3, 6], shapely.Polygon, shapely.MultiPolygon),
+                                    ([1, 5], shapely.LineString, shapely.MultiLineString)):
+        rows = np.isin(shapely.get_type_id(turned), kinds)
+        if not rows.any():
+            continue
+        windows = [shapely.transform(shapely.intersection(turned[rows], window),
+                                     lambda xy, west=west: xy - np.array([west + 180.0, 0.0]))
+                   for west, window in boxes]
+        result[rows] = [multi([part for piece in pieces for part in shapely.get_parts(piece)
+                               if isinstance(part, part_type) and not part.is_empty])
+                        for pieces in zip(*windows, strict=True)]
+    return shapely.segmentize(result, SPLIT_SEGMENT_DEG)  # the cut, a curve on the map, in short straight steps
+
+
 def median_lonlat(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float]:
     """The median longitude and latitude; longitudes are taken relative to their circular mean, so a
     group straddling the antimeridian (±180°) gets a centre inside it rather than on the other side."""
