@@ -54,6 +54,7 @@ from planner.formats.pmed import read_pmed
 from planner.formats.points import DistanceInstance, read_distance_instance
 from planner.formats.sscflp import read_sscflp
 from planner.formats.uflib import read_uflib
+from planner.inputs.io import csv_dialect
 from planner.inputs.screen import check_numerics
 from planner.logs import errors_only
 from planner.problem import Problem
@@ -125,7 +126,9 @@ def read_known_optima(path: Path) -> pd.DataFrame:
     try:
         with warnings.catch_warnings():  # a row with more fields than the header: refused, not cut short
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False)
+            dialect = csv_dialect(path) if path.is_file() else {}  # a pipe is read once, with commas
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False,
+                                **dialect)  # ';' or tab as every table the planner reads; UTF-16
     except pd.errors.ParserWarning:
         raise InputError(f"{path}: a row has more fields than the header ({', '.join(OPTIMA_COLUMNS)}, …); quote a "
                          "value holding a comma or remove the extra field") from None
