@@ -315,3 +315,20 @@ def test_a_regions_path_of_the_model_that_does_not_exist_is_named_as_such(tmp_pa
     model = model_with(('path = "regions.geojson"', 'path = "regions_v2.gpkg"\nlon_column = "x"'))
     line = refused_alike(tmp_path, model, "regions_v2.gpkg: regions file not found", "regions.path in model.toml")
     assert "lon_column" not in line
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("carbon_price = 10.0", "carbon_price = 10.0\ncircuity = 1.3",
+     "key 'circuity': unknown key (got 1.3) ('circuity' is a key of [distance]); move it there"),
+    ("[facility_types.plant]", "[facility_types.plant]\ndemand_rate = 2.0", "('demand_rate' is a key of "
+                                                                            "[products.<name>]); move it there"),
+    ("[regions]", "[regions]\ncarbon_price = 3.0", "('carbon_price' is a key of the top level"),
+    ("cost_per_unit = 2.0", "cost_per_unit = 2.0\nmodule_cost_per_yr = 1.0", "('module_cost_per_yr' is a key of "
+                                                                              "[facility_types.plant])"),
+])
+def test_a_key_in_the_wrong_table_names_its_table(old, new, expected):
+    """A key of another table (``circuity`` at the top level, not under ``[distance]``) had been "unknown key ...;
+    check its spelling", which its spelling cannot fix."""
+    message = config_error((old, new))
+    assert expected in message
+    assert "check its spelling" not in message or "did you mean" in message

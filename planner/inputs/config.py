@@ -726,6 +726,9 @@ def _format_validation_error(error: ValidationError, path: Path | str) -> str:
             parts.append(_problem(same[0], got=len(same) == 1) + also)
     parts += [_problem(e) for e in shown if e["type"] not in _KEY_PROBLEMS]
     hints = [hint for kind, (_, hint) in _KEY_PROBLEMS.items() if any(e["type"] == kind for e in shown)][:1]
+    unknown = [e for e in shown if e["type"] == "extra_forbidden"]
+    if unknown and all(_tables_holding(e["loc"]) and not _closest_key(e["loc"]) for e in unknown):
+        hints[0] = "move it there (models/README.md lists the keys of every table)"
     more = len(errors) - len(shown)
     if more:
         hints.append(f"+{more} more problem{'s' if more > 1 else ''}: fix these, then `planner validate` shows them")
@@ -754,7 +757,7 @@ def _problem(error: dict, got: bool = True) -> str:
     key = _key(error)
     message = _KEY_PROBLEMS.get(error["type"], (_VALUE_PROBLEMS.get(error["type"]) or
                                                 error["msg"].removeprefix("Value error, "),))[0]
-    suggestion = _did_you_mean(error["loc"]) if error["type"] == "extra_forbidden" else ""
+    suggestion = _did_you_mean(error["loc"]) + _elsewhere(error["loc"]) if error["type"] == "extra_forbidden" else ""
     numeric = error["type"].startswith(("greater_", "less_", "finite_", "multiple_of", "float_", "int_"))
     if numeric and isinstance(error.get("input"), float) and math.isnan(error["input"]):  # fails every bound
         message = "nan is no number; give one"
@@ -775,6 +778,40 @@ def _did_you_mean(loc: tuple) -> str:
     case) of the schema class that holds it, where one is close; else ""."""
     closest = _closest_key(loc)
     return f" (did you mean '{closest}'?)" if closest else ""
+
+
+def _elsewhere(loc: tuple) -> str:
+    """" ('circuity' is a key of [distance])" for an unknown key that another table of the schema has (a key
+    written in the wrong table, where checking its spelling cannot help); else ""."""
+    tables = _tables_holding(loc)
+    if not tables:
+        return ""
+    shown = " or ".join(f"[{table}]" if table else "the top level (above the first [table])" for table in tables[:3])
+    return f" ('{loc[-1]}' is a key of {shown})"
+
+
+def _tables_holding(loc: tuple) -> list[str]:
+    """The tables of the schema, other than the one of ``loc``, with a key named as the last part of ``loc``:
+    dotted, a table of named entries as ``<name>``, filled with the name in ``loc`` where ``loc`` is in it."""
+    name, found = str(loc[-1]), []
+
+    def walk(schema: type[BaseModel], path: tuple[str, ...]) -> None:
+        for field_name, field in schema.model_fields.items():
+            inner = _unwrapped(field.annotation)
+            if field_name == name:
+                found.append(path)
+            if typing.get_origin(inner) is dict:
+                inner, step = _unwrapped(typing.get_args(inner)[1]), (field_name, "<name>")
+            else:
+                step = (field_name,)
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                walk(inner, (*path, *step))
+
+    walk(ModelConfig, ())
+    here = tuple(str(part) for part in loc[:-1])
+    filled = [tuple(here[i] if part == "<name>" and here[:i] == path[:i] and i < len(here) else part
+                    for i, part in enumerate(path)) for path in found]
+    return [".".join(path) for path in filled if path != here]
 
 
 def _closest_key(loc: tuple) -> str | None:
