@@ -203,10 +203,13 @@ def sites_for_types(sites: pd.DataFrame, type_names: tuple[str, ...], model_name
 
 
 def load_and_prepare(config, data_options, timing: Timing):
-    """load → validate → prepare → screen; returns (inputs, problem, screening)."""
+    """load → validate → prepare → screen; returns (inputs, problem, screening). ``config`` is checked again by
+    the schema first (:func:`rechecked`): the studies that call this from Python (pareto, alternatives) take a
+    model that may have been changed in place since it was read, as :func:`plan` does."""
     from planner.inputs.prepare import prepare_problem
     from planner.inputs.screen import screen_problem
 
+    config = rechecked(config)
     with timing.phase("load"):
         inputs = load_for_model(config, data_options)
     with timing.phase("prepare"):
@@ -221,6 +224,7 @@ def plan(config, data_options, options: SolverOptions | None = None, start: Solu
     ``options`` None: the model's ``[solver]`` table (:meth:`SolverOptions.from_model`); ``start``, a
     solution of the same model and data, is HiGHS's first incumbent; ``start_for`` makes one from the
     prepared problem where ``start`` is not given (a solution feasible for it, or None)."""
+    check_argument_types(config, data_options, options)
     config = rechecked(config)  # changed in place since it was read, maybe
     options = options if options is not None else SolverOptions.from_model(config)
     timing = Timing()
@@ -232,6 +236,21 @@ def plan(config, data_options, options: SolverOptions | None = None, start: Solu
         run = solve_problem(problem, options, timing, screen=False, start=start)
     warnings = add_warnings(add_warnings(seen, screening.warnings), run.warnings)
     return Plan(inputs=inputs, screening=screening, run=dataclasses.replace(run, warnings=tuple(warnings)))
+
+
+def check_argument_types(config, data_options, options) -> None:
+    """One line naming the argument where a caller from Python gives another type (a dict for the model, None
+    for the data, a dict for the options), which had failed inside with an AttributeError."""
+    from planner.inputs.config import ModelConfig
+    from planner.inputs.prepare import DataOptions
+
+    expected = (("config", config, ModelConfig, "a model: read_model_config(path) or model_config_from_dict(data)"),
+                ("data_options", data_options, DataOptions, "DataOptions(...), DataOptions() for the model's files"),
+                ("options", options, (SolverOptions, type(None)), "SolverOptions(...), or None for the model's "
+                                                                   "[solver] table"))
+    for name, value, kind, fix in expected:
+        if not isinstance(value, kind):
+            raise InputError(f"plan({name}=...) is a {type(value).__name__}; give {fix}")
 
 
 def _check_start(start: Solution | None, problem: Problem) -> None:

@@ -17,7 +17,7 @@ from tests.builders import equator_regions, tiny_config
 
 @pytest.mark.parametrize("fields", [
     {"mip_gap": 2.0}, {"mip_gap": -0.5}, {"mip_gap": math.nan}, {"threads": 0}, {"threads": -3},
-    {"threads": 1.5}, {"time_limit_s": math.nan}, {"time_limit_s": "10"},
+    {"threads": 1.5}, {"time_limit_s": math.nan}, {"time_limit_s": "10"}, {"time_limit_s": 0}, {"time_limit_s": -5.0},
 ])
 def test_options_no_command_line_lets_through_are_a_planner_error(fields):
     with pytest.raises(InputError, match=f"SolverOptions.{next(iter(fields))} is"):
@@ -110,3 +110,78 @@ def test_a_model_changed_in_ways_assignment_does_not_check_is_checked_by_plan(tm
     config.facility_types["plant"].__dict__["module_capacity_per_yr"] = -5.0  # round the assignment check
     with pytest.raises(InputError, match="module_capacity_per_yr"):
         plan(config, DataOptions(), SolverOptions(threads=1))
+
+
+@pytest.mark.parametrize("study", ["pareto", "alternatives"])
+def test_a_model_changed_in_place_is_checked_by_the_studies_too(tmp_path, study):
+    """``cost_co2_frontier`` and ``near_optimal_networks`` had solved a model with a capacity of -5 put into it
+    from Python (a frontier of one point that builds nothing), where ``plan`` refuses it naming the key."""
+    from planner.studies.mga import near_optimal_networks
+    from planner.studies.pareto import cost_co2_frontier
+
+    config = tiny_config(equator_regions(tmp_path / "r.geojson", [0, 1], [10, 20]))
+    config.facility_types["plant"].__dict__["module_capacity_per_yr"] = -5.0  # round the assignment check
+    options = SolverOptions(threads=1, time_limit_s=10)
+    with pytest.raises(InputError, match="module_capacity_per_yr"):
+        if study == "pareto":
+            cost_co2_frontier(config, DataOptions(), options, 2)
+        else:
+            near_optimal_networks(config, DataOptions(), options, 0.1, 1)
+
+
+def test_write_outputs_refuses_the_inputs_of_another_plan(tmp_path):
+    """The run of one plan written with the inputs of another (reused in a loop) had been written: network.gpkg
+    and the maps with the other plan's 2 regions, regions.csv with the run's 3."""
+    from planner.export.folder import write_outputs
+
+    options = SolverOptions(threads=1)
+    first = plan(tiny_config(equator_regions(tmp_path / "a.geojson", [0, 1, 2], [10, 20, 30])), DataOptions(), options)
+    other = plan(tiny_config(equator_regions(tmp_path / "b.geojson", [0, 1], [10, 20])), DataOptions(), options)
+    with pytest.raises(InputError, match="the run and the inputs of the same plan"):
+        write_outputs(first.run, other.inputs, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    write_outputs(first.run, first.inputs, tmp_path / "out")
+    assert (tmp_path / "out" / "network.gpkg").is_file()
+
+
+@pytest.mark.parametrize("arguments", [
+    ({"name": "tiny"}, DataOptions(), None), ("model", DataOptions(), None), (None, None, None),
+    ("config", None, None), ("config", DataOptions(), {"time_limit_s": 5}),
+])
+def test_arguments_of_another_type_are_a_planner_error_naming_them(tmp_path, arguments):
+    """A dict for the model, None for the data or a dict for the options had failed inside plan with an
+    AttributeError ('dict' object has no attribute 'model_dump')."""
+    config = tiny_config(equator_regions(tmp_path / "r.geojson", [0, 1], [10, 20]))
+    arguments = tuple(config if argument == "config" else argument for argument in arguments)
+    with pytest.raises(InputError, match=r"plan\((config|data_options|options)=\.\.\.\) is a "):
+        plan(*arguments)
+
+
+@pytest.mark.parametrize("varies", ["carbon_price=0:200:3", "one", ["carbon_price=0:200:3"]])
+def test_a_sweep_of_no_list_of_vary_is_a_planner_error(tmp_path, varies):
+    """Text or one Vary for ``varies`` had failed inside run_sweep (AttributeError, TypeError), after the folder
+    was made."""
+    from planner.export.sweep_folder import sweep_to_folder
+    from planner.studies.sweep import Vary
+
+    config = tiny_config(equator_regions(tmp_path / "r.geojson", [0, 1], [10, 20]))
+    varies = Vary.parse("carbon_price=0:200:3", config) if varies == "one" else varies
+    with pytest.raises(InputError, match="give a list of Vary"):
+        sweep_to_folder(config, varies, DataOptions(), SolverOptions(threads=1), tmp_path / "sweep", workers=1)
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_write_outputs_from_python_records_the_data_read(tmp_path):
+    """``write_outputs(run, result.inputs, out)``, as the README shows it, had written summary.json with
+    ``"inputs": {}``: no regions file, columns or --select, where the command's summary has them."""
+    import json
+
+    from planner.export.folder import write_outputs
+
+    regions = equator_regions(tmp_path / "r.geojson", [0, 1, 2], [10, 20, 30], ids=["a", "b", "c"])
+    result = plan(tiny_config(regions), DataOptions(select={"GEOID": ["a", "b"]}), SolverOptions(threads=1))
+    write_outputs(result.run, result.inputs, tmp_path / "out")
+    inputs = json.loads((tmp_path / "out" / "summary.json").read_text())["inputs"]
+    assert inputs["regions"] == str(regions) and inputs["select"] == {"GEOID": ["a", "b"]}
+    assert inputs["region_columns"]["id"] == "GEOID" and inputs["sites"] is None
+    assert str(regions) in (tmp_path / "out" / "report.html").read_text()

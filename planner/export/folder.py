@@ -45,7 +45,7 @@ from planner.export.layers import (
 )
 from planner.export.report import measured_text, report_title, write_report
 from planner.export.static_map import draw_maps
-from planner.export.summary import build_summary, clean_for_json, objective_kind_block
+from planner.export.summary import build_summary, clean_for_json, data_sources, objective_kind_block
 from planner.export.workbook import WORKBOOK, write_solve_workbook
 from planner.inputs.paths import file_mode, hash_file_into, missing_folders, refuse_unreachable, remove_if_empty
 from planner.inputs.prepare import Inputs
@@ -641,10 +641,12 @@ def write_outputs(
 
     ``extras`` (from ``--scenarios`` or ``--periods``) add their block to summary.json, their files
     and their section of report.html. ``sources``: the input files and options for summary.json's
-    ``inputs`` (the command's ``solve_sources``); ``warnings_seen``: the warnings of the whole run, by
-    default the run's own (``Run.warnings``, from loading on where ``planner.pipeline.plan`` made it)."""
+    ``inputs`` (the command's ``solve_sources``; by default what ``inputs`` say: ``data_sources``);
+    ``warnings_seen``: the warnings of the whole run, by default the run's own (``Run.warnings``, from loading
+    on where ``planner.pipeline.plan`` made it)."""
     out = Path(out)
-    sources = sources if sources is not None else {}
+    _check_same_data(run, inputs)
+    sources = sources if sources is not None else data_sources(inputs)
     warnings_seen = warnings_seen if warnings_seen is not None else list(run.warnings)
     started = time.perf_counter()
     run = with_region_names(run, inputs)  # the names beside the ids, in every table written
@@ -674,6 +676,16 @@ def write_outputs(
             finish(staging)
     logger.info("wrote %s", out)
     return summary
+
+
+def _check_same_data(run: Run, inputs: Inputs) -> None:
+    """Refuse ``inputs`` of other data than ``run`` was solved on (another plan's, reused in a loop): its
+    regions, in order, are the run's (else network.gpkg and the maps had shown other regions than the tables)."""
+    ids = [str(region) for region in inputs.regions["region_id"]]
+    if ids != [str(region) for region in run.problem.region_ids]:
+        raise InputError(f"write_outputs: the inputs hold {len(ids):,} regions that are not the "
+                         f"{run.problem.n_regions:,} the run was solved on; pass the run and the inputs of the same "
+                         "plan (result.run, result.inputs)")
 
 
 def _write_tables(run: Run, inputs: Inputs, staging: Path):

@@ -52,6 +52,20 @@ def solve_sources(config, data, options, regions_path, region_columns: dict | No
     }
 
 
+def data_sources(inputs) -> dict[str, Any]:
+    """What ``summary.json`` ``inputs`` can say from the loaded data alone (the files read, the columns, the
+    ``--select``): its block where :func:`planner.export.write_outputs` is called from Python without
+    ``sources``, which had left it empty."""
+    return {
+        "regions": _path_text(inputs.regions_path),
+        "region_columns": inputs.region_columns,
+        "select": {column: list(values) for column, values in inputs.select},
+        "sites": _path_text(inputs.sites_path),
+        "od_matrix": _path_text(inputs.od_path),
+        "suppliers": _path_text(inputs.suppliers_path),
+    }
+
+
 # per unit of demand, what a classic kind's cost columns hold (the cost to serve of a region)
 KIND_PER_UNIT = {"p_median": "km", "p_center": "km", "max_covering": "uncovered units per unit",
                  "set_covering": "facilities per unit"}

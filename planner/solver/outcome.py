@@ -60,7 +60,7 @@ class SolverOptions:
 
     def __post_init__(self) -> None:
         """Values a caller from Python could give that no command line lets through: a gap outside [0, 1],
-        a time limit that is no number, threads below 1 (each an ``InputError`` naming the field)."""
+        a time limit that is no number or not above 0, threads below 1 (each an ``InputError`` naming the field)."""
         from planner.errors import InputError
 
         def number(value) -> bool:
@@ -69,8 +69,8 @@ class SolverOptions:
         if not number(self.mip_gap) or not 0.0 <= self.mip_gap <= 1.0:
             raise InputError(f"SolverOptions.mip_gap is {self.mip_gap!r}; give a relative gap from 0 to 1, "
                              "e.g. 0.01 for 1 %")
-        if self.time_limit_s is not None and not number(self.time_limit_s):
-            raise InputError(f"SolverOptions.time_limit_s is {self.time_limit_s!r}; give seconds as a number, "
+        if self.time_limit_s is not None and (not number(self.time_limit_s) or self.time_limit_s <= 0):
+            raise InputError(f"SolverOptions.time_limit_s is {self.time_limit_s!r}; give seconds as a number > 0, "
                              "or None for no limit")
         whole = isinstance(self.threads, numbers.Integral) and not isinstance(self.threads, bool)
         if self.threads is not None and (not whole or self.threads < 1):

@@ -238,6 +238,19 @@ def kill_workers(cluster) -> None:
                 os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
+def _checked_varies(varies) -> list[Vary]:
+    """``varies`` as a list of :class:`Vary`; one line where a caller from Python gives one Vary or its text (an
+    AttributeError or a TypeError had come from inside)."""
+    given = varies if isinstance(varies, (str, Vary)) else list(varies)
+    if isinstance(given, (str, Vary)) or not all(isinstance(vary, Vary) for vary in given):
+        odd = given if isinstance(given, (str, Vary)) else next(v for v in given if not isinstance(v, Vary))
+        what = ("one Vary, not a list" if isinstance(given, Vary) else f"the text {given[:60]!r}"
+                if isinstance(given, str) else f"a list holding a {type(odd).__name__}")
+        raise InputError(f"sweep: varies is {what}; give a list of Vary, e.g. [Vary.parse('carbon_price=0:200:5', "
+                         "config)]")
+    return given
+
+
 def run_sweep(
     config: ModelConfig,
     varies: list[Vary],
@@ -260,6 +273,7 @@ def run_sweep(
     ``on_table`` gets the table before sweep.csv is written (the charts: with the earlier sweep.csv removed
     first, an interrupt never leaves a table beside charts of another)."""
     out = Path(out)
+    varies = _checked_varies(varies)
     options = dataclasses.replace(options, threads=1, quiet=True)  # one HiGHS thread per worker
     warn_od_costs_fixed([vary.key for vary in varies], data.od_path, "planner sweep")
     tasks = make_tasks(config, varies, data, options, out, method, samples, seed, writer)
