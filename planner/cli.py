@@ -697,13 +697,27 @@ def _comparable(extra, base, data) -> None:
         raise InputError(f"{where}: its currency is {extra.currency}, the --model's {base.currency}; compare needs "
                          "one currency (convert the amounts and set currency)")
     if data.regions_path is None and extra.regions.model_dump() != base.regions.model_dump():
-        raise InputError(f"{where}: its [regions] ({extra.regions.path}) differ from the --model's "
-                         f"({base.regions.path}); compare works on one dataset: give the same [regions], or the "
-                         "regions file as REGIONS for all models")
+        raise InputError(f"{where}: its [regions] differ from the --model's ({_regions_difference(extra, base)}); "
+                         "compare works on one dataset: give the same [regions], or the regions file as REGIONS for "
+                         "all models")
     if set(extra.products) != set(base.products):
         logger.warning(
             "compare: %s plans the products [%s] and the --model [%s]: its cost serves other demand, so the "
             "networks' costs do not compare like for like", where, ", ".join(extra.products), ", ".join(base.products))
+
+
+def _regions_difference(extra, base) -> str:
+    """The ``[regions]`` keys whose values differ between two models, each with both values (a path alone had
+    been shown, the same twice where another key differed)."""
+    mine, theirs = extra.regions.model_dump(), base.regions.model_dump()
+    keys = [key for key in mine if mine[key] != theirs.get(key)]
+    shown = [f"regions.{key} = {_shown_value(mine[key])} in it, {_shown_value(theirs.get(key))} in the --model"
+             for key in keys[:3]]
+    return "; ".join(shown) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+
+
+def _shown_value(value) -> str:
+    return "not set" if value is None else repr(str(value) if isinstance(value, Path) else value)
 
 
 def unsupported_with_scenarios(config, what: str, data=None, periods: bool = False) -> None:

@@ -123,3 +123,20 @@ def test_a_further_model_of_other_products_is_compared_with_a_warning(tmp_path, 
     assert [record.getMessage() for record in caplog.records] == [
         f"compare: {extra} plans the products [premium] and the --model [standard]: its cost serves other demand, "
         "so the networks' costs do not compare like for like"]
+
+
+def test_a_further_model_on_other_columns_of_the_same_file_names_the_key(tmp_path):
+    """A further model reading another demand column of the same regions file was refused with "its [regions]
+    (…/regions.geojson) differ from the --model's (…/regions.geojson)": the one path twice, the key that differs
+    unnamed."""
+    from planner.cli import _comparable
+    from planner.errors import InputError
+    from planner.inputs.config import read_model_config
+    from planner.inputs.prepare import DataOptions
+
+    model = instance(tmp_path, TWO_ROLES)
+    extra = tmp_path / "extra.toml"
+    extra.write_text(model.read_text().replace('demand_column = "pop"', 'demand_column = "pop2019"'))
+    with pytest.raises(InputError) as caught:
+        _comparable(read_model_config(extra), read_model_config(model), DataOptions())
+    assert "regions.demand_column = 'pop2019' in it, 'pop' in the --model" in str(caught.value)
