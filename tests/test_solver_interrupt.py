@@ -153,3 +153,42 @@ def test_a_keyboard_interrupt_outside_the_command_stops_highs_too():
         time.sleep(0.05)
     assert not any(t.name == "planner-highs" for t in threading.enumerate())
     assert highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+
+
+ENDS_RIGHT_AFTER_CTRL_C = """
+import _thread, threading
+import highspy
+import numpy as np
+from planner.solver.highs import run_interruptibly
+
+rng = np.random.default_rng(7)
+n, m = 200, 30  # the multi-dimensional knapsack above
+weights = rng.integers(10, 100, size=(m, n)).astype(float)
+highs = highspy.Highs()
+highs.setOptionValue("output_flag", False)
+highs.setOptionValue("threads", 1)
+for value in rng.integers(10, 100, size=n):
+    highs.addVar(0.0, 1.0)
+    highs.changeColCost(highs.getNumCol() - 1, -float(value))
+highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.ones(n, dtype=np.uint8))
+for row in weights:
+    highs.addRow(-highspy.kHighsInf, float(row.sum() / 2), n, np.arange(n, dtype=np.int32), row)
+threading.Timer(1.0, _thread.interrupt_main).start()
+try:
+    run_interruptibly(highs)
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_a_script_that_ends_right_after_a_keyboard_interrupt_is_not_aborted():
+    """A library caller's script ending at once after Ctrl-C (its KeyboardInterrupt caught, or not) had ended
+    while HiGHS still ran on its thread: 'terminate called without an active exception', exit 134 (SIGABRT)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ended = subprocess.run([sys.executable, "-c", ENDS_RIGHT_AFTER_CTRL_C], capture_output=True, text=True,
+                           timeout=60, cwd=Path(__file__).resolve().parents[1])
+    assert ended.stdout.strip().endswith("interrupted"), ended.stderr  # after the banner of HiGHS
+    assert ended.returncode == 0 and "terminate called" not in ended.stderr, ended.stderr

@@ -13,6 +13,7 @@ raises :class:`InfeasibleError` or :class:`SolverError`. Every run goes through
 
 from __future__ import annotations
 
+import atexit
 import logging
 import math
 import os
@@ -374,9 +375,33 @@ def _run_abandonably(highs: highspy.Highs, cancel: threading.Event) -> None:
             if time.perf_counter() - stop_seen >= ABANDON_AFTER_S:
                 cancel.set()
                 raise_if_stopped()
-    except BaseException:  # KeyboardInterrupt where Python's own handler runs (a library caller, a notebook)
+    except KeyboardInterrupt:  # where Python's own handler runs (a library caller, a notebook)
         cancel.set()  # HiGHS ends at its next callback instead of running on to its time limit
+        if not done.wait(ABANDON_AFTER_S):
+            _wait_at_exit(done)
         raise
+    except BaseException:
+        cancel.set()
+        raise
+
+
+_ABANDONED: list[threading.Event] = []  # the ends of runs a KeyboardInterrupt left inside HiGHS
+EXIT_WAIT_S = 10.0  # at the interpreter's exit, the most it waits for them, in all
+
+
+def _wait_at_exit(done: threading.Event) -> None:
+    """Have the interpreter's exit wait (up to ``EXIT_WAIT_S``) for a cancelled run still inside HiGHS: a
+    process ending while HiGHS ran on its thread was aborted ('terminate called without an active
+    exception', exit 134 instead of a KeyboardInterrupt's), as a script does right after Ctrl-C."""
+    if not _ABANDONED:
+        atexit.register(_wait_for_abandoned)
+    _ABANDONED.append(done)
+
+
+def _wait_for_abandoned() -> None:
+    deadline = time.perf_counter() + EXIT_WAIT_S
+    for done in _ABANDONED:
+        done.wait(max(deadline - time.perf_counter(), 0.0))
 
 
 def _empty_rows_violated(highs: highspy.Highs) -> bool:
