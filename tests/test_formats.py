@@ -191,6 +191,12 @@ def test_ufl_simple_format_bad_labels(tmp_path):
         read_uflib(write(tmp_path, "bad", SIMPLE.replace("\n3 0 9 9", "\n4 0 9 9")))
 
 
+def test_ufl_simple_format_repeated_label_is_named(tmp_path):
+    """A label given twice was refused as "each once; found missing 3", the repeated label and its rows unnamed."""
+    with pytest.raises(InputError, match=r"each once; found repeated 1 \(rows 2 and 3\); missing 3"):
+        read_uflib(write(tmp_path, "bad", SIMPLE.replace("\n3 0 9 9", "\n1 0 9 9")))
+
+
 def test_ufl_simple_format_token_count(tmp_path):
     with pytest.raises(InputError, match=r"bad: expected 15 numbers for 3 facilities × 2 customers, found 14"):
         read_uflib(write(tmp_path, "bad", SIMPLE.replace(" 9 9", " 9")))
@@ -689,6 +695,19 @@ def test_a_gzip_utf16_or_utf32_copy_of_a_benchmark_file_reads_as_the_file(tmp_pa
     broken.write_bytes(packed.read_bytes()[:200])
     with pytest.raises(InputError, match="gzip-compressed but cannot be decompressed"):
         read_orlib_cap(broken)
+
+
+def test_no_break_spaces_in_utf8_separate_tokens(tmp_path):
+    """A UTF-8 no-break space (copied from a web page) had been read as latin-1 'Â' and a space: "token 15
+    (line 5) is '5Â', not a number", a character the file does not hold."""
+    plain = "4 4 2\n1 2 5\n2 3 5\n3 4 5\n4 1 5\n"
+    (tmp_path / "nbsp.txt").write_bytes(plain.replace(" ", "\u00a0").encode("utf-8"))
+    (tmp_path / "plain.txt").write_text(plain)
+    np.testing.assert_array_equal(read_pmed_distances(tmp_path / "nbsp.txt")[0],
+                                  read_pmed_distances(tmp_path / "plain.txt")[0])
+    latin = tmp_path / "latin.txt"  # a latin-1 name line still reads
+    latin.write_bytes(b"FILE: Caf\xe9\n" + b"3 2 0\n2 5 1 2\n1 7 3 .5\n3 0 9 9\n")
+    assert read_uflib(latin).n_options == 3
 
 
 def test_an_extra_token_at_the_end_is_named_with_its_line(tmp_path):

@@ -59,7 +59,7 @@ GZIP_BLOCK = 16 << 20  # bytes decompressed between memory checks
 
 
 def read_text(path: Path) -> str:
-    """The text of ``path`` (bytes as latin-1, NUL bytes as spaces, a UTF-8 byte-order mark skipped; a
+    """The text of ``path`` (UTF-8, else bytes as latin-1; NUL bytes as spaces, a UTF-8 byte-order mark skipped; a
     gzip file decompressed, a UTF-16 file with its byte-order mark decoded);
     InputError if it cannot be read, is not a regular file or is too large for the memory available."""
     path = Path(path)
@@ -80,7 +80,11 @@ def read_text(path: Path) -> str:
             raise InputError(f"{path}: reads as {encoding.upper()} text but cannot be decoded ({error.reason} at "
                              f"byte {error.start:,}); save it as plain text (UTF-8 or ASCII)") from None
     data = data.removeprefix(UTF8_BOM)
-    return data.decode("latin-1").replace("\x00", " ").replace(DOS_END_OF_FILE, " ")
+    try:  # UTF-8 where the bytes are: a no-break space copied from a web page is then whitespace, not 'Â' and one
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return text.replace("\x00", " ").replace(DOS_END_OF_FILE, " ")
 
 
 UTF32_BOMS = {b"\xff\xfe\x00\x00": "utf-32", b"\x00\x00\xfe\xff": "utf-32"}

@@ -187,12 +187,22 @@ def _describe(label: np.ndarray, expected: np.ndarray) -> str:
     """Which labels are wrong (missing or unexpected), for an error message."""
     unexpected = np.setdiff1d(label, expected)
     missing = np.setdiff1d(expected, label)
+    values, counts = np.unique(label, return_counts=True)
+    repeated = values[counts > 1]
     parts = []
     if len(unexpected):
         parts.append(f"unexpected {', '.join(f'{x:g}' for x in unexpected[:5])}")
+    if len(repeated):
+        parts.append(f"repeated {', '.join(f'{x:g} (rows {_rows_of(label, x)})' for x in repeated[:5])}")
     if len(missing):
         parts.append(f"missing {', '.join(f'{x:g}' for x in missing[:5])}")
     return "; ".join(parts) or "duplicates"
+
+
+def _rows_of(label: np.ndarray, value: float) -> str:
+    """The 1-based facility rows (after the 'n m 0' line) that carry ``value``, e.g. '1 and 2'."""
+    rows = [str(row + 1) for row in np.flatnonzero(label == value)[:5]]
+    return ", ".join(rows[:-1]) + f" and {rows[-1]}"
 
 
 def read_ufl_opt(path: Path) -> UflOpt:
