@@ -204,3 +204,15 @@ def test_the_readmes_python_example_runs(tmp_path, monkeypatch):
     run = namespace["run"]
     assert run.audit.passed and set(run.tables.flows["region_id"]) <= {f"S{i}" for i in range(24) if i % 3 != 2}
     assert (tmp_path / "out" / "my_stores" / "summary.json").is_file()
+
+
+def test_the_bundled_regions_hold_no_text_encoded_twice():
+    """'DoÃ±a Ana' (UTF-8 read as Latin-1 and stored again) had been the NAME of county 35013 in maps, reports
+    and --select: every text column of the bundled regions is clean."""
+    import geopandas as gpd
+
+    regions = gpd.read_file(CHECKOUT / "data" / "us_counties.gpkg", ignore_geometry=True)
+    text = regions.select_dtypes(include=["object", "string"]).astype(str)
+    twice = text.apply(lambda column: column.str.contains("[ÃÂ][\u0080-\u00bf]", regex=True))
+    assert not twice.to_numpy().any(), text[twice.any(axis=1)].to_dict("records")
+    assert regions.loc[regions["GEOID"] == "35013", "NAME"].tolist() == ["Doña Ana"]
