@@ -848,3 +848,66 @@ def test_a_polygon_repaired_stays_a_polygon_without_the_collapsed_spike():
     checked = check_geometries(gpd.GeoDataFrame({"id": ["x"]}, geometry=[spiked], crs="EPSG:4326"),
                                Path("f.gpkg"), True)
     assert checked.geometry.iloc[0].geom_type == "Polygon" and checked.geometry.iloc[0].area == pytest.approx(1.0)
+
+
+NC_TOWNS = [("RAL", -78.64, 35.78), ("CLT", -80.84, 35.23), ("ASH", -82.55, 35.60), ("WIL", -77.95, 34.23)]
+
+
+def _area_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "outside the area of use" in r.getMessage()]
+
+
+def test_points_in_a_plausible_but_wrong_crs_are_a_warning_naming_the_file_the_crs_and_the_fix(tmp_path, caplog):
+    """UTM metres of North Carolina towns read with --crs EPSG:2264 (NC State Plane, US feet) came back from the
+    round trip and were read silently, 800 km north; the right CRS and a world CRS warn of nothing."""
+    from pyproj import Transformer
+
+    to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32617", always_xy=True)
+    table = regions_csv(tmp_path / "nc_utm.csv", [(code, *to_utm.transform(lon, lat), 10)
+                                                  for code, lon, lat in NC_TOWNS], "id,x,y,pop")
+    keys = 'id_column = "id"\ndemand_column = "pop"\ncrs = '
+    with caplog.at_level(logging.WARNING):
+        load(model_file(tmp_path, table, keys + '"EPSG:2264"'))
+    [warned] = _area_warnings(caplog)
+    assert warned.startswith(f"{table}: 4 of 4 points lie more than 5° outside the area of use of EPSG:2264 (NAD83 / "
+                             "North Carolina (ftUS): longitude -84.33 to -75.38, latitude 33.83 to 36.59), e.g. at ")
+    assert warned.endswith("give the CRS they are in with --crs (the [regions] key crs)")
+    gpkg = tmp_path / "nc.gpkg"
+    utm = pd.read_csv(table)
+    gpd.GeoDataFrame(utm[["id", "pop"]], geometry=gpd.points_from_xy(utm["x"], utm["y"]), crs="EPSG:2264").to_file(gpkg)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        load(model_file(tmp_path, gpkg))
+    [warned] = _area_warnings(caplog)
+    assert warned.startswith(f"{gpkg}: 4 of 4 points")
+    assert warned.endswith("set the CRS they are in in the file (or give it with --crs where the file has none)")
+    to_mercator = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    mercator = regions_csv(tmp_path / "nc_3857.csv", [(code, *to_mercator.transform(lon, lat), 10)
+                                                      for code, lon, lat in NC_TOWNS], "id,x,y,pop")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        load(model_file(tmp_path, table, keys + '"EPSG:32617"'))
+        load(model_file(tmp_path, mercator, keys + '"EPSG:3857"'))
+    assert _area_warnings(caplog) == []
+
+
+def test_the_area_of_use_check_reads_areas_across_the_antimeridian_and_crss_without_one(tmp_path, caplog):
+    """Places on the Chatham Islands (-176.5°, 4.9° east of the antimeridian) in NZTM (EPSG:2193, whose area ends
+    at 178.6°) and points in a CRS without an area of use (a PROJ string) warn of nothing; NZTM metres read
+    in a UTM zone of Europe do."""
+    from pyproj import Transformer
+
+    places = [("AKL", 174.76, -36.85), ("WAI", -176.56, -43.95), ("OWE", -176.37, -44.02), ("PIT", -176.22, -44.27)]
+    to_nztm = Transformer.from_crs("EPSG:4326", "EPSG:2193", always_xy=True)
+    table = regions_csv(tmp_path / "nz.csv", [(code, *to_nztm.transform(lon, lat), 10) for code, lon, lat in places],
+                        "id,x,y,pop")
+    keys = 'id_column = "id"\ndemand_column = "pop"\ncrs = '
+    nztm = "+proj=tmerc +lat_0=0 +lon_0=173 +k=0.9996 +x_0=1600000 +y_0=10000000 +ellps=GRS80 +units=m +no_defs"
+    with caplog.at_level(logging.WARNING):
+        for crs in ("EPSG:2193", nztm):
+            _, inputs = load(model_file(tmp_path, table, keys + f'"{crs}"'))
+            assert list(inputs.regions["region_id"]) == [code for code, _, _ in places]
+    assert _area_warnings(caplog) == []
+    with caplog.at_level(logging.WARNING):
+        load(model_file(tmp_path, table, keys + '"EPSG:32633"'))
+    assert len(_area_warnings(caplog)) == 1

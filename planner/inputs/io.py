@@ -697,21 +697,30 @@ ROUND_TRIP_MIN_M = 1000.0
 AREA_MARGIN_DEG = 2.0
 
 
+# most points (over AREA_WARN_SHARE) beyond AREA_WARN_MARGIN_DEG of the CRS's area of use: read in a wrong but
+# plausible CRS, as UTM metres read as NC State Plane feet (EPSG:2264), which land 8° north of North Carolina
+AREA_WARN_MARGIN_DEG = 5.0
+AREA_WARN_SHARE = 0.5
+
+
 def check_projected_range(frame: gpd.GeoDataFrame, path: Path) -> None:
     """Projected coordinates the CRS cannot hold: a point inside each geometry is taken to lon/lat and
     back; where it does not come back (EPSG:3857 at 10^12 m lands on the pole) or is not finite, the rows
-    are refused, naming the CRS and the area it is for. Lon/lat data are checked by their degrees."""
+    are refused, naming the CRS and the area it is for. Lon/lat data are checked by their degrees. Points
+    that fit the CRS but lie far outside its area of use are a warning (:func:`warn_outside_area`)."""
     if frame.crs is None or frame.empty:
         return
     require_crs(frame, path)
-    if frame.crs.is_geographic:
+    if frame.crs.is_geographic:  # degrees of another datum are metres apart, not a misplacement
         return
-    from pyproj import Transformer
-
     geoms = np.asarray(frame.geometry.array, dtype=object)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    points = shapely.point_on_surface(geoms[present])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # coordinates not finite: refused by check_geometries
+        points = shapely.point_on_surface(geoms[present])
     x, y = shapely.get_x(points), shapely.get_y(points)
+    from pyproj import Transformer
+
     forward = Transformer.from_crs(frame.crs, LONLAT, always_xy=True)
     backward = Transformer.from_crs(LONLAT, frame.crs, always_xy=True)
     with np.errstate(invalid="ignore"):
@@ -733,12 +742,42 @@ def check_projected_range(frame: gpd.GeoDataFrame, path: Path) -> None:
             f"{path}: rows {truncated(rows)} have coordinates outside what {frame.crs.to_string()} can hold{where}, "
             f"e.g. x {x[lost][0]:g}, y {y[lost][0]:g}; check the coordinates and the CRS (--crs for a table)"
         )
+    warn_outside_area(frame.crs, lon, lat, path)
 
 
-def _within_area(crs, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Whether each point lies within ``AREA_MARGIN_DEG`` of the CRS's area of use (that of the authority's
-    CRS it matches where it has none itself, as a shapefile's .prj; none known: False); an area across the
-    antimeridian has its west edge east of its east edge."""
+def warn_outside_area(crs, lon: np.ndarray, lat: np.ndarray, path: Path) -> None:
+    """A wrong but plausible CRS passes the round trip (UTM metres read as NC State Plane feet land 800 km away
+    and shrink the distances), so where most points lie beyond ``AREA_WARN_MARGIN_DEG`` of the CRS's area of
+    use, a warning names the file, the CRS and the fix; none for a CRS of the whole world or without an area."""
+    area = _area_to_warn(crs)
+    known = np.isfinite(lon) & np.isfinite(lat)  # others are refused by name elsewhere
+    if area is None or not known.any():
+        return
+    lon, lat = lon[known], lat[known]
+    outside = ~_within_area(crs, lon, lat, AREA_WARN_MARGIN_DEG)
+    if outside.mean() <= AREA_WARN_SHARE:
+        return
+    authority = crs.to_authority(min_confidence=70)
+    fix = ("give the CRS they are in with --crs (the [regions] key crs)" if is_table(path) else
+           "set the CRS they are in in the file (or give it with --crs where the file has none)")
+    logger.warning("%s: %d of %d points lie more than %g° outside the area of use of %s (%s: longitude %g to %g, "
+                   "latitude %g to %g), e.g. at longitude %.2f, latitude %.2f: the coordinates look to be in another "
+                   "CRS, which misplaces them and makes the distances wrong; %s", path, outside.sum(), len(lon),
+                   AREA_WARN_MARGIN_DEG, ":".join(authority) if authority else "the CRS", crs.name, area.west,
+                   area.east, area.south, area.north, lon[outside][0], lat[outside][0], fix)
+
+
+def _area_to_warn(crs):
+    """The CRS's area of use (:func:`area_of_use`) where points far outside it are a warning: None for a CRS of
+    the whole world (EPSG:4326, 3857, Equal Earth) or one without an area."""
+    area = area_of_use(crs)
+    world = area is not None and area.east - area.west >= 359 and area.south <= -80 and area.north >= 80
+    return None if world else area
+
+
+def area_of_use(crs):
+    """The CRS's area of use, or that of the authority's CRS it matches where it has none itself (a shapefile's
+    .prj); None where none is known."""
     area = crs.area_of_use
     if area is None:
         from pyproj import CRS
@@ -746,18 +785,24 @@ def _within_area(crs, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         try:
             authority = crs.to_authority(min_confidence=70)
             area = CRS.from_authority(*authority).area_of_use if authority else None
-        except Exception:  # a CRS pyproj cannot match: no area, the strict tolerance
+        except Exception:  # a CRS pyproj cannot match: no area
             area = None
+    return area
+
+
+def _within_area(crs, lon: np.ndarray, lat: np.ndarray, margin: float = AREA_MARGIN_DEG) -> np.ndarray:
+    """Whether each point lies within ``margin`` degrees of the CRS's area of use (:func:`area_of_use`; none
+    known: False, the round trip's strict tolerance); longitudes are measured eastwards from the area's west
+    edge round the globe, as an area across the antimeridian has its west edge east of its east edge (and New
+    Zealand's Chatham Islands at -176.5° lie 5° east of its 178.6°)."""
+    area = area_of_use(crs)
     if area is None:
         return np.zeros(len(lon), dtype=bool)
-    margin = AREA_MARGIN_DEG
-    south, north, west, east = area.south - margin, area.north + margin, area.west - margin, area.east + margin
+    width = 360.0 if area.east - area.west >= 360.0 else (area.east - area.west) % 360.0
     with np.errstate(invalid="ignore"):
-        in_lat = (lat >= south) & (lat <= north)
-        wrapped = (lon + 180.0) % 360.0 - 180.0
-        in_lon = ((wrapped >= west) & (wrapped <= east)) if area.west <= area.east else \
-            ((wrapped >= west) | (wrapped <= east))
-        return in_lat & (in_lon | (east - west >= 360.0))
+        in_lat = (lat >= area.south - margin) & (lat <= area.north + margin)
+        in_lon = (lon - (area.west - margin)) % 360.0 <= width + 2 * margin
+        return in_lat & (in_lon | (width + 2 * margin >= 360.0))
 
 
 def _blank(value) -> bool:
@@ -958,6 +1003,28 @@ def id_text(raw: pd.Series) -> pd.Series:
 def id_keys(raw: pd.Series) -> pd.Series:
     """Ids as every reader compares them: :func:`id_text`, stripped, in Unicode NFC."""
     return id_text(raw).str.strip().str.normalize("NFC")
+
+
+DIGITS = re.compile(r"[0-9]+")
+
+
+def lost_zeros_hint(unknown: Iterable, known: Iterable, what: str = "region ids") -> str:
+    """"; '1001' is the region id '01001' without its leading zero ..." for the ``unknown`` ids of a file that are
+    ``known`` ids without their leading zeros (Excel shows the code 01001 as the number 1001, and a CSV saved from
+    it keeps that), else '': one hint for every file whose ids must match the regions' (OD matrix, scenarios)."""
+    padded: dict[str, list[str]] = {}
+    for key in {str(k) for k in known if DIGITS.fullmatch(str(k))}:
+        padded.setdefault(key.lstrip("0"), []).append(key)
+    lost = {}
+    for key in dict.fromkeys(str(u) for u in unknown):  # in the file's order, once each
+        matches = padded.get(key.lstrip("0"), []) if DIGITS.fullmatch(key) else []
+        if len(matches) == 1 and len(matches[0]) > len(key):
+            lost[key] = matches[0]
+    if not lost:
+        return ""
+    pairs = truncated([f"'{key}' for '{meant}'" for key, meant in lost.items()], 3)
+    return (f"; {len(lost)} of them look like {what} without their leading zeros ({pairs}), as Excel writes codes: "
+            "write them as the regions data does (as text in Excel)")
 
 
 OD_IDS = {"from": "a site id", "to": "a region id"}
