@@ -268,6 +268,30 @@ def test_side_by_side_of_networks_that_open_nothing(nothing_opens):
     assert "M USD/yr" in figure.axes[0].get_title() or "k USD/yr" in figure.axes[0].get_title()
 
 
+def test_side_by_side_of_regions_round_the_whole_world_keeps_their_areas(nothing_opens):
+    """A grid of 30° cells over the globe: the side-by-side map of ``planner alternatives`` drew it in the
+    azimuthal projection about its centre, the cell at the antipode stretched round the rim of the map and
+    across it; it takes the static map's Equal Earth projection (cells split at the meridian opposite the
+    centre), as compare's map does, and each cell keeps its area."""
+    from planner.export.alternatives_report import _main_outline
+
+    cells = [box(x, y, x + 30, y + 30) for x in range(-180, 180, 30) for y in range(-90, 90, 30)]
+    regions = gpd.GeoDataFrame({"region_id": [f"C{i}" for i in range(len(cells))], "demand": 100.0},
+                               geometry=shapely.segmentize(cells, 1.0), crs="EPSG:4326")
+    crs, outline, (xmin, ymin, xmax, ymax) = _main_outline(regions)
+    assert crs.startswith("+proj=eqearth") and len(outline) == len(regions)
+    true_area = regions.to_crs("+proj=cea +datum=WGS84 +units=m").area.to_numpy()
+    assert outline.area.to_numpy() == pytest.approx(true_area, rel=0.05)  # simplified outlines
+    run = nothing_opens.run
+    table = pd.DataFrame({"audited_cost": [run.report.objective] * 2, "above_optimum_pct": [0.0, 1.0],
+                          "distance_to_optimum": [0, 1]})
+    result = SimpleNamespace(inputs=SimpleNamespace(regions=regions), slack=0.1, table=table,
+                             networks=[SimpleNamespace(number=k, run=run) for k in range(2)])
+    panel = side_by_side_figure(result).axes[0]
+    (left, right), (bottom, top) = panel.get_xlim(), panel.get_ylim()
+    assert (top - bottom) / (right - left) < 0.6  # Equal Earth, padded: 0.53; the azimuthal map's disk: 1.0
+
+
 def test_the_facility_mix_labels_each_bar_with_its_value():
     """Bars at 30, 165 and 300 M had round ticks "0, 200, 300" between them; 0.005 read "0.00"."""
     sweep = pd.DataFrame({"status": ["optimal"] * 3, "opening": [30e6, 165e6, 300e6], "rate": [0.005, 0.01, 0.02],

@@ -14,7 +14,8 @@ import numpy as np
 from planner.export.charts import new_figure, plain_text, save_png, scaled_text, type_colours
 from planner.export.folder import staged_folder, write_run_folders
 from planner.export.layers import site_layer
-from planner.inputs.geo import equal_area_crs, region_clusters
+from planner.export.static_map import in_panel_crs, regions_for_map
+from planner.inputs.geo import region_clusters
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +58,7 @@ def side_by_side_figure(result):
     each network's own map): sites coloured by type; sites open here and not in the optimum ringed black,
     the optimum's sites closed in this network crossed. A first network not proven optimal (stopped at its
     gap or time limit) is called the first network, not the optimum."""
-    crs = equal_area_crs(result.inputs.regions)
-    outline, (xmin, ymin, xmax, ymax) = _main_outline(result.inputs.regions, crs)
+    crs, outline, (xmin, ymin, xmax, ymax) = _main_outline(result.inputs.regions)
     optimum = result.networks[0].run
     colours = type_colours(optimum.problem.type_ids)
     n = len(result.networks)
@@ -66,13 +66,13 @@ def side_by_side_figure(result):
     rows = math.ceil(n / columns)
     aspect = (ymax - ymin) / max(xmax - xmin, 1e-9)
     fig, axes = new_figure(PANEL_INCHES * columns, PANEL_INCHES * aspect * rows + 0.8, rows, columns, squeeze=False)
-    optimum_sites = site_layer(optimum).to_crs(crs)
+    optimum_sites = in_panel_crs(site_layer(optimum), crs)
     proven = optimum.report.status.value == "optimal"  # a base stopped at its gap or time limit is no optimum
     base = "optimum" if proven else "first network"
     for panel, alternative in zip(axes.ravel(), result.networks, strict=False):
         if len(outline):
             outline.plot(ax=panel, color="#eeeeee", edgecolor="#bbbbbb", linewidth=0.1)
-        _draw_network(panel, site_layer(alternative.run).to_crs(crs), optimum_sites, colours)
+        _draw_network(panel, in_panel_crs(site_layer(alternative.run), crs), optimum_sites, colours)
         row = result.table.iloc[alternative.number]
         title = (base if proven else f"{base} ({optimum.report.status.value})") if alternative.number == 0 \
             else f"alternative {alternative.number}"
@@ -92,18 +92,20 @@ def side_by_side_figure(result):
     return fig
 
 
-def _main_outline(regions: gpd.GeoDataFrame, crs: str) -> tuple[gpd.GeoSeries, tuple[float, float, float, float]]:
-    """The outlines of the group of regions with the most members, projected to ``crs`` and simplified, and
-    the padded extent (metres) every panel shows."""
+def _main_outline(regions: gpd.GeoDataFrame) -> tuple[str, gpd.GeoSeries, tuple[float, float, float, float]]:
+    """The panels' CRS (the static map's, :func:`~planner.export.static_map.regions_for_map`: Equal Earth for
+    regions round the world, which the azimuthal projection had stretched round its rim), the outlines of the
+    group of regions with the most members in it, simplified, and the padded extent (metres) every panel shows."""
     labels = region_clusters(regions)
     main = labels == np.bincount(labels).argmax() if len(labels) else np.zeros(0, dtype=bool)
-    outline = regions.loc[main].to_crs(crs)
+    crs, projected = regions_for_map(regions)
+    outline = projected.loc[main]
     xmin, ymin, xmax, ymax = outline.total_bounds if len(outline) else (-1e5, -1e5, 1e5, 1e5)
     if not np.isfinite([xmin, ymin, xmax, ymax]).all():
         xmin, ymin, xmax, ymax = -1e5, -1e5, 1e5, 1e5
     outline = outline.geometry.simplify(SIMPLIFY_SHARE * (xmax - xmin))
     pad = 0.05 * max(xmax - xmin, ymax - ymin, 1.0)  # metres; point regions on a line have no height
-    return outline, (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+    return crs, outline, (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
 
 
 def _draw_network(panel, sites: gpd.GeoDataFrame, optimum_sites: gpd.GeoDataFrame, colours: dict[str, str]) -> None:
