@@ -638,3 +638,26 @@ def test_validate_warns_of_what_solve_periods_refuses_in_a_rollout_model(tmp_pat
     model = write_instance(tmp_path, model=MODEL.replace(PENALTY_LINE, service) + "[rollout]\nperiods = 2\n")
     result = CliRunner().invoke(main, ["validate", "--model", str(model)])
     assert result.exit_code == 0 and "--periods does not support service levels yet" in result.stdout, result.output
+
+
+def test_scenario_region_ids_that_lost_their_leading_zeros_are_named_with_the_ids_meant(tmp_path):
+    """A scenario file saved from Excel has '1001' for the region '01001': it was refused as an id not in the
+    regions data with no word of the zeros; it names the ids meant, with the same hint as an OD matrix's."""
+    from planner.inputs.prepare import _unknown_od_ids
+    from planner.inputs.scenarios import read_scenarios
+
+    regions = ["01001", "01003", "02134", "001005", "01005"]
+    path = write_scenarios(tmp_path, "scenario,region,product,demand,probability\n"
+                                     "low,1001,widget,5,0.5\nlow,01003,widget,5,0.5\nhigh,1003,widget,7,0.5\n"
+                                     "high,2134,widget,7,0.5\nhigh,1005,widget,7,0.5\nhigh,zz,widget,7,0.5\n")
+    hint = ("; 3 of them look like region ids without their leading zeros ('1001' for '01001', '1003' for '01003', "
+            "'2134' for '02134'), as Excel writes codes: write them as the regions data does (as text in Excel)")
+    with pytest.raises(InputError) as error:
+        read_scenarios(path, regions, ["widget"])
+    assert str(error.value) == (f"{path}: column 'region' has ids not in the regions data in rows 1, 3, 4, 5, 6 "
+                                f"(e.g. '1001'){hint}; use the regions' id column (after --select)")
+    od = pd.DataFrame({"from": ["01001"] * 3, "to": ["1001", "1003", "2134"]})
+    assert hint in _unknown_od_ids(od, np.array(["01001"]), np.array(regions))
+    clean = write_scenarios(tmp_path, "scenario,region,product,demand,probability\nlow,zz,widget,5,1\n")
+    with pytest.raises(InputError, match=r"\(e\.g\. 'zz'\); use the regions' id column"):
+        read_scenarios(clean, regions, ["widget"])

@@ -31,7 +31,7 @@ from planner.formats.tokens import available_memory, format_bytes
 from planner.inputs.candidates import generate_candidate_sites
 from planner.inputs.config import ModelConfig, dotted_key, finite_or_inf
 from planner.inputs.geo import pairs_within, points_to_lonlat, require_crs
-from planner.inputs.io import parse_flags, read_od_matrix, read_sites
+from planner.inputs.io import lost_zeros_hint, parse_flags, read_od_matrix, read_sites
 from planner.inputs.objectives import classic_problem
 from planner.inputs.regions import load_regions
 from planner.inputs.screen import MAX_COST_TERM, MAX_DEMAND
@@ -404,7 +404,7 @@ def _unknown_od_ids(od: pd.DataFrame, site_ids: np.ndarray, region_ids: np.ndarr
             rows = (np.flatnonzero(unknown.to_numpy()) + 1).tolist()
             examples = od.loc[unknown, column].unique().tolist()
             parts.append(f"'{column}' in rows {truncated(rows)} ({truncated([repr(e) for e in examples])}) is no "
-                         f"{what} id of this run")
+                         f"{what} id of this run{lost_zeros_hint(examples, known, f'{what} ids')}")
     if not parts:
         return ""
     return ("; if a pair is there under another spelling: " + "; ".join(parts)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from planner.errors import InputError, refuse_special_file, truncated
 from planner.inputs.config import UncertaintyConfig
-from planner.inputs.io import EXCEL_SUFFIXES, csv_dialect, restore_shown_ids
+from planner.inputs.io import EXCEL_SUFFIXES, csv_dialect, lost_zeros_hint, restore_shown_ids
 from planner.inputs.screen import MAX_DEMAND
 from planner.inputs.validate import dot_grouped_columns, dot_grouped_message
 
@@ -228,12 +228,14 @@ def _scenario_numbers(frame: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.n
 
 
 def _positions(frame: pd.DataFrame, path: Path, column: str, known, what: str, fix: str) -> np.ndarray:
-    """The position of each row's id among ``known``; unknown ids are an error."""
+    """The position of each row's id among ``known``; unknown ids are an error (region ids that lost their
+    leading zeros in Excel, '1001' for '01001', named as the OD matrix's are: :func:`lost_zeros_hint`)."""
     position = frame[column].map({str(item): i for i, item in enumerate(known)})
     if position.isna().any():
         bad = position.isna()
+        hint = lost_zeros_hint(frame.loc[bad, column], known, f"{column} ids")
         raise _fail(path, f"column '{column}' has {what} in rows {_rows(frame, bad)} "
-                          f"(e.g. {frame.loc[bad, column].iloc[0]!r}); {fix}")
+                          f"(e.g. {frame.loc[bad, column].iloc[0]!r}){hint}; {fix}")
     return position.to_numpy(dtype=int)
 
 
