@@ -126,19 +126,10 @@ def test_a_keyboard_interrupt_outside_the_command_stops_highs_too():
 
     from planner.solver.highs import run_interruptibly
 
-    rng = np.random.default_rng(7)
-    n, m = 200, 30  # a multi-dimensional knapsack HiGHS does not close in 20 s
-    weights = rng.integers(10, 100, size=(m, n)).astype(float)
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    namespace = {}
+    exec(HARD_KNAPSACK, namespace)
+    highs = namespace["highs"]
     highs.setOptionValue("time_limit", 60.0)
-    highs.setOptionValue("threads", 1)
-    for value in rng.integers(10, 100, size=n):
-        highs.addVar(0.0, 1.0)
-        highs.changeColCost(highs.getNumCol() - 1, -float(value))
-    highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.ones(n, dtype=np.uint8))
-    for row in weights:
-        highs.addRow(-highspy.kHighsInf, float(row.sum() / 2), n, np.arange(n, dtype=np.int32), row)
     timer = threading.Timer(1.0, _thread.interrupt_main)
     timer.start()
     started = time.perf_counter()
@@ -155,14 +146,12 @@ def test_a_keyboard_interrupt_outside_the_command_stops_highs_too():
     assert highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
 
 
-ENDS_RIGHT_AFTER_CTRL_C = """
-import _thread, threading
+HARD_KNAPSACK = """
 import highspy
 import numpy as np
-from planner.solver.highs import run_interruptibly
 
 rng = np.random.default_rng(7)
-n, m = 200, 30  # the multi-dimensional knapsack above
+n, m = 200, 30  # a multi-dimensional knapsack HiGHS does not close in 20 s
 weights = rng.integers(10, 100, size=(m, n)).astype(float)
 highs = highspy.Highs()
 highs.setOptionValue("output_flag", False)
@@ -173,6 +162,12 @@ for value in rng.integers(10, 100, size=n):
 highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.ones(n, dtype=np.uint8))
 for row in weights:
     highs.addRow(-highspy.kHighsInf, float(row.sum() / 2), n, np.arange(n, dtype=np.int32), row)
+"""
+
+ENDS_RIGHT_AFTER_CTRL_C = HARD_KNAPSACK + """
+import _thread, threading
+from planner.solver.highs import run_interruptibly
+
 threading.Timer(1.0, _thread.interrupt_main).start()
 try:
     run_interruptibly(highs)
