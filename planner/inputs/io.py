@@ -761,8 +761,8 @@ def warn_outside_area(crs, lon: np.ndarray, lat: np.ndarray, path: Path) -> None
     fix = ("give the CRS they are in with --crs (the [regions] key crs)" if is_table(path) else
            "set the CRS they are in in the file (or give it with --crs where the file has none)")
     logger.warning("%s: %d of %d points lie more than %g° outside the area of use of %s (%s: longitude %g to %g, "
-                   "latitude %g to %g), e.g. at longitude %.2f, latitude %.2f: the coordinates look to be in another "
-                   "CRS, which misplaces them and makes the distances wrong; %s", path, outside.sum(), len(lon),
+                   "latitude %g to %g), e.g. at longitude %.2f, latitude %.2f: if the coordinates are in another CRS, "
+                   "they are misplaced and the distances wrong; %s", path, outside.sum(), len(lon),
                    AREA_WARN_MARGIN_DEG, ":".join(authority) if authority else "the CRS", crs.name, area.west,
                    area.east, area.south, area.north, lon[outside][0], lat[outside][0], fix)
 
