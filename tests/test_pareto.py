@@ -166,3 +166,36 @@ def test_each_point_keeps_its_own_warnings_and_the_studys():
     assert first.warnings == ("gap of point 0",) and second.warnings == ()
     assert each_runs_warnings(seen, [first, second]) == [["inputs: a study-wide warning", "gap of point 0"],
                                                           ["inputs: a study-wide warning"]]
+
+
+SMALL_CO2_ARCS = {  # a plain UFL instance whose least CO2 (1.0439 t/yr at k = 1) HiGHS had missed at k ≤ 1e-6
+    "arc_option": np.array([0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2]),
+    "arc_region": np.array([0, 1, 2, 3, 0, 1, 3, 0, 1, 2, 3]),
+    "arc_product": np.zeros(11, dtype=int),
+    "arc_distance_km": np.zeros(11),
+    "arc_production_cost": np.array([2.75, 2.5, 4.5, 2.26, 2.36, 4.0, 3.45, 3.12, 1.56, 2.53, 4.6]),
+    "arc_transport_cost": np.array([1.359, 0.043, 0.015, 1.759, 1.55, 1.71, 0.33, 0.577, 0.893, 0.883, 1.934]),
+}
+SMALL_CO2_PER_UNIT = np.array([0.0827, 0.0352, 0.0062, 0.0947, 0.0731, 0.0735, 0.0414, 0.0327, 0.0315, 0.039, 0.069])
+
+
+@pytest.mark.parametrize("k", [1.0, 1e-6, 1e-8])
+def test_the_least_co2_is_found_whatever_the_unit_of_co2(k):
+    """CO2 terms of 1e-8 t had been "optimal" at 2.3 × the least CO2 (HiGHS's tolerances are absolute); the
+    least-CO2 solve is in a smaller unit of CO2 then, and its objective and bound are k × those at k = 1."""
+    import dataclasses
+
+    from planner.pipeline import Timing, solve_problem
+    from planner.studies.pareto import least_emissions, service_floor
+    from tests.builders import dense_problem
+
+    problem = dense_problem(demand=[25.0, 2.0, 13.0, 2.0], opening_cost=[288.9, 124.5, 29.9], capacity=[np.inf] * 3,
+                            unit_cost=np.zeros((3, 4)), arc_co2_t=SMALL_CO2_PER_UNIT * k, **SMALL_CO2_ARCS)
+    options = SolverOptions(mip_gap=1e-6)
+    cost_optimal = solve_problem(problem, options, Timing(), screen=False)
+    held = dataclasses.replace(problem, max_unmet=service_floor(cost_optimal))
+    report, solution = least_emissions(held, options, cost_optimal.solution)
+    assert report.objective == pytest.approx(1.0439 * k, rel=1e-6)
+    assert report.best_bound <= 1.0439 * k * (1 + 1e-6)
+    flows = problem.arc_co2_t * problem.arc_demand * solution.assign
+    assert flows.sum() == pytest.approx(1.0439 * k, rel=1e-6)

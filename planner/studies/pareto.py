@@ -45,6 +45,8 @@ from planner.model.start import load_start
 from planner.pipeline import Run, Timing, load_and_prepare, solve_problem
 from planner.problem import Problem
 from planner.solver.budget import excess, kept_within_budget
+from planner.solver.co2_unit import co2_in_unit, co2_objective_factor
+from planner.solver.cost_unit import report_in_unit
 from planner.solver.highs import solve_model
 from planner.solver.outcome import SolveReport, SolverOptions, Status
 
@@ -99,13 +101,17 @@ def least_emissions(problem: Problem, options: SolverOptions, start: Solution) -
 
 
 def _least_emissions(problem: Problem, options: SolverOptions, start: Solution) -> tuple[SolveReport, Solution]:
-    index = ModelIndex.from_problem(problem)
-    model = build_model(problem, index)
+    """The least-CO2 solve, with CO2 in a smaller unit where every CO2 term is below 1 t
+    (:func:`planner.solver.co2_unit.co2_objective_factor`); its objective and bound in tonnes."""
+    factor = co2_objective_factor(problem)
+    solved = co2_in_unit(problem, factor) if factor != 1.0 else problem
+    index = ModelIndex.from_problem(solved)
+    model = build_model(solved, index)
     model.total_cost.deactivate()
-    model.co2_objective = pyo.Objective(expr=co2_expr(model, problem, index), sense=pyo.minimize)
-    load_start(model, problem, index, start)
+    model.co2_objective = pyo.Objective(expr=co2_expr(model, solved, index), sense=pyo.minimize)
+    load_start(model, solved, index, start)
     report = solve_model(model, options, warm_start=True)
-    return report, Solution.from_model(model, problem, index)
+    return report_in_unit(report, 1.0 / factor), Solution.from_model(model, solved, index)
 
 
 def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Frontier:
