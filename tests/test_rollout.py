@@ -251,3 +251,16 @@ def test_a_central_plant_every_network_has_is_not_counted_twice_against_the_budg
     reasons: dict[str, str] = {}
     strategies = compare_strategies(dataclasses.replace(rp, problem=problem), EXACT, Timing(), reasons)
     assert strategies["central_now"] is not None and "central_now" not in reasons
+
+
+@pytest.mark.parametrize("k", [1.0, 1e9])
+def test_small_costs_are_solved_in_a_larger_unit(k):
+    """One period of one year and one scenario: the deterministic model, whose optimum the extensive form had
+    missed where every cost was below 1e-7 (solved in that unit, "optimal" at 2.1 × it)."""
+    from tests.test_stochastic import SMALL_COST_OPTIMUM, small_cost_problem
+
+    problem = small_cost_problem(k)
+    rp = rollout_problem(problem, problem.demand[None, None], [1.0], [1.0], ("s0",), ("central",))
+    run = solve_rollout(rp, SolverOptions(mip_gap=1e-6))
+    assert run.report.objective == pytest.approx(SMALL_COST_OPTIMUM * k, rel=1e-5)
+    assert run.report.best_bound <= SMALL_COST_OPTIMUM * k * (1 + 1e-5)

@@ -368,3 +368,41 @@ def test_the_stochastic_optimum_starts_from_the_cheapest_network_beside_it(monke
     opened_types = sp.problem.option_type[starts[0].first_stage.open > 0]
     assert set(opened_types.tolist()) == {1}  # micro_only's network
     assert result.rp.objective <= micro + 1e-9
+
+
+def small_cost_problem(k: float = 1.0):
+    """2 sites, 2 regions, 2 products, capacities, a module choice and penalties, every cost of 1e-11 to 2e-8 × k:
+    at k = 1 the extensive form, solved in this unit, had ended "optimal" at 7.57e-8, 2.1 × the optimum 3.55277e-8
+    (HiGHS's tolerances are absolute), its bound above the optimum."""
+    from planner.problem import Problem
+
+    return Problem(
+        name="small_costs", region_ids=np.array(["r0", "r1"], dtype=object), product_ids=("p0", "p1"),
+        type_ids=("t0",), site_ids=np.array(["s0", "s1"], dtype=object), demand=np.array([[0.0, 11.0], [8.0, 3.0]]),
+        unmet_penalty=np.array([1.907e-09, 2.756e-09]) * k, max_distance_km=np.array([np.inf, np.inf]),
+        option_site=np.array([0, 1]), option_type=np.array([0, 0]),
+        opening_cost=np.array([1.908e-08, 1.633e-08]) * k, module_cost=np.array([2.8e-09, 5.4e-10]) * k,
+        module_capacity=np.array([5.0, 7.0]), min_modules=np.array([1, 2]), max_modules=np.array([1, 3]),
+        capex=np.zeros(2), capex_per_module=np.zeros(2), forced=np.zeros(2, dtype=bool),
+        arc_option=np.array([0, 0, 1, 1, 1]), arc_region=np.array([1, 1, 0, 1, 1]),
+        arc_product=np.array([0, 1, 1, 0, 1]), arc_distance_km=np.zeros(5),
+        arc_production_cost=np.array([3.43e-10, 3.82e-10, 2.55e-10, 4.92e-10, 3.05e-10]) * k,
+        arc_transport_cost=np.array([4.130e-11, 4.130e-11, 1.437e-10, 6.926e-10, 6.926e-10]) * k,
+        arc_co2_t=np.zeros(5))
+
+
+SMALL_COST_OPTIMUM = 3.55277e-08  # solve_problem's (in a larger unit of money) and an independent MILP's
+
+
+@pytest.mark.parametrize("k", [1.0, 1e9])
+def test_small_costs_are_solved_in_a_larger_unit(k):
+    """With one scenario and no recourse the extensive form is the deterministic model: its optimum whatever the
+    unit of money, in the stochastic solve and in the evaluation of that network."""
+    problem = small_cost_problem(k)
+    one = Scenarios(ids=("s0",), probability=np.ones(1), demand=problem.demand[None].copy())
+    sp = stochastic_problem(problem, one, ("central",), recourse_modules=False, prune_options=False)
+    run = solve_stochastic(sp, SolverOptions(mip_gap=1e-6))
+    assert run.report.objective == pytest.approx(SMALL_COST_OPTIMUM * k, rel=1e-5)
+    assert run.report.best_bound <= SMALL_COST_OPTIMUM * k * (1 + 1e-5)
+    evaluated = evaluate_first_stage(sp, run.solution.first_stage, SolverOptions(mip_gap=1e-6))
+    assert evaluated.report.objective == pytest.approx(SMALL_COST_OPTIMUM * k, rel=1e-5)

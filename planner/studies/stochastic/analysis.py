@@ -38,6 +38,7 @@ from planner.model.start import takes_whole_numbers
 from planner.pipeline import Timing
 from planner.solver import solve
 from planner.solver.budget import excess_of_networks, kept_within_budget
+from planner.solver.cost_unit import cost_factor, costs_in_unit, report_in_unit
 from planner.solver.heuristic import Restriction, capex_spend
 from planner.solver.highs import solve_model
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, relative_gap
@@ -206,7 +207,9 @@ def solve_stochastic(
 
 def _solve_extensive(sp: StochasticProblem, options: SolverOptions, index: ModelIndex, start, fixed, allowed
                      ) -> tuple[SolveReport, StochasticSolution]:
-    """The extensive form of ``sp`` solved by HiGHS (see :func:`solve_stochastic`), not audited."""
+    """The extensive form of ``sp`` solved by HiGHS (see :func:`solve_stochastic`), not audited; in a larger unit
+    of money where every cost term is below 1 (:func:`in_money_unit`), its report in the model's unit."""
+    sp, index, money = in_money_unit(sp, index)
     model = build_stochastic_model(sp, index)
     if allowed is not None:
         for o in np.flatnonzero(~np.asarray(allowed, dtype=bool)).tolist():
@@ -221,7 +224,18 @@ def _solve_extensive(sp: StochasticProblem, options: SolverOptions, index: Model
             _load_setups(model, index, start.first_stage, fix=False)
         _start_cvar(model, sp)
     report = solve_model(model, options, warm_start=start is not None)  # run_highs checks the start
-    return report, StochasticSolution.from_model(model, sp, index)
+    return report_in_unit(report, 1.0 / money), StochasticSolution.from_model(model, sp, index)
+
+
+def in_money_unit(sp: StochasticProblem, index: ModelIndex) -> tuple[StochasticProblem, ModelIndex, float]:
+    """``sp`` and ``index`` with every cost × the factor of :func:`planner.solver.cost_unit.cost_factor` (where
+    every cost term is below 1: HiGHS's tolerances are absolute, and costs of 1e-9 had ended "optimal" at 2.1 ×
+    the optimum, the bound above it), and that factor (1: unchanged)."""
+    money = cost_factor(sp.problem)
+    if money == 1.0:
+        return sp, index, 1.0
+    scaled = dataclasses.replace(sp, problem=costs_in_unit(sp.problem, money))
+    return scaled, dataclasses.replace(index, pair_penalty=index.pair_penalty * money), money
 
 
 def _fixed_spend(problem, fixed: FirstStage | None) -> float | None:
@@ -302,14 +316,15 @@ def _evaluated_scenario(alone: StochasticProblem, fixed: FirstStage, options: So
     beyond HiGHS's tolerance (:mod:`planner.solver.budget`: they had been 100,000 JPY over it in each scenario,
     and the study ended at the audit)."""
     def solve(budget: float, options: SolverOptions) -> tuple[SolveReport, StochasticSolution]:
-        model = build_stochastic_model(_with_budget(alone, budget), index)
-        _fix_first_stage(model, index, fixed)
+        scaled, scaled_index, money = in_money_unit(_with_budget(alone, budget), index)
+        model = build_stochastic_model(scaled, scaled_index)
+        _fix_first_stage(model, scaled_index, fixed)
         try:
             report = solve_model(model, _tight(options))
         except InfeasibleConstraintException:  # a row left without free variables is violated when compiled
             raise InfeasibleError(f"the fixed network cannot serve scenario {alone.scenarios.ids[0]} (too little "
                                   "capacity for its demand that must be served)") from None
-        return report, StochasticSolution.from_model(model, alone, index)
+        return report_in_unit(report, 1.0 / money), StochasticSolution.from_model(model, scaled, scaled_index)
 
     return kept_within_budget(alone.problem, lambda part: _stochastic_excess(alone, part), solve, options,
                               _fixed_spend(alone.problem, fixed))

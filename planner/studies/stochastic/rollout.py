@@ -40,6 +40,7 @@ from planner.model.solution import Solution, values
 from planner.problem import ARC_FIELDS, Problem, budget_row_scale
 from planner.results import ResultTables
 from planner.solver.budget import excess_of_networks, kept_within_budget
+from planner.solver.cost_unit import cost_factor, costs_in_unit, report_in_unit
 from planner.solver.highs import solve_model
 from planner.solver.outcome import SolveReport, SolverOptions
 from planner.studies.stochastic.build import CapacityRounding
@@ -479,8 +480,8 @@ class RolloutRun:
         return pd.DataFrame(rows)
 
 
-def load_rollout_start(model, rp: RolloutProblem, index: ModelIndex, start: RolloutRun) -> None:
-    """Set the model's variables to the solution of ``start`` (same problem)."""
+def load_rollout_start(model, rp: RolloutProblem, index: ModelIndex, start: RolloutRun, money: float = 1.0) -> None:
+    """Set the model's variables to the solution of ``start`` (same problem; its costs × ``money`` in the model)."""
     for (s, t), solution in start.solutions.items():
         n = rp.node(s, t)
         for o in model.OPTIONS:
@@ -497,7 +498,7 @@ def load_rollout_start(model, rp: RolloutProblem, index: ModelIndex, start: Roll
             if (s, t, d) in model.unmet:
                 model.unmet[s, t, d].set_value(float(solution.unmet[d]))
     if rp.cvar_weight > 0:
-        costs = start.scenario_costs
+        costs = start.scenario_costs * money
         best = min(costs, key=lambda eta: eta + rp.probability @ np.maximum(costs - eta, 0) / (1 - rp.cvar_alpha))
         model.var_level.set_value(float(best))
         for s in range(rp.n_scenarios):
@@ -534,7 +535,13 @@ def solve_rollout(
 
 def _solve_extensive(rp: RolloutProblem, index: ModelIndex, options: SolverOptions, start, allowed_first,
                      require_open_first) -> tuple[SolveReport, dict]:
-    """The extensive form solved by HiGHS (see :func:`solve_rollout`): its report and each cell's solution."""
+    """The extensive form solved by HiGHS (see :func:`solve_rollout`): its report and each cell's solution. Where
+    every cost term is below 1, in a larger unit of money (:func:`planner.solver.cost_unit.cost_factor`: HiGHS's
+    tolerances are absolute, and costs of 1e-9 had ended "optimal" at 1.4 × the optimum), its report in the model's."""
+    money = cost_factor(rp.problem)
+    if money != 1.0:
+        rp = dataclasses.replace(rp, problem=costs_in_unit(rp.problem, money))
+        index = dataclasses.replace(index, pair_penalty=index.pair_penalty * money)
     model = build_rollout_model(rp, index)
     if allowed_first is not None:
         for o in np.flatnonzero(~np.asarray(allowed_first)).tolist():
@@ -546,9 +553,9 @@ def _solve_extensive(rp: RolloutProblem, index: ModelIndex, options: SolverOptio
             raise InputError("no option can make the required period-1 commitment")
         model.commitment_constr = pyo.Constraint(expr=sum(model.open[0, o] for o in chosen) >= 1)
     if start is not None:
-        load_rollout_start(model, rp, index, start)
+        load_rollout_start(model, rp, index, start, money)
     report = solve_model(model, options, warm_start=start is not None)  # run_highs checks the start
-    return report, {(s, t): _cell_solution(model, rp, index, s, t) for s, t in rp.cells}
+    return report_in_unit(report, 1.0 / money), {(s, t): _cell_solution(model, rp, index, s, t) for s, t in rp.cells}
 
 
 def _cell_solution(model, rp: RolloutProblem, index: ModelIndex, s: int, t: int) -> Solution:
