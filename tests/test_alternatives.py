@@ -207,3 +207,36 @@ def test_the_console_line_names_a_first_network_not_proven_as_alternatives_png_d
     other = SimpleNamespace(**{**vars(row), "alternative": 1, "distance_to_optimum": 1, "diversity_status": "optimal",
                                "diversity_gap": 0.0})
     assert "1 option differs (diversity optimal" in _alternative_line(other)
+
+
+def test_small_costs_keep_alternatives_within_the_cost_budget():
+    """Every cost below 1e-7 (leaving all 15 units unmet, 1.3425e-8, is the optimum, and every network costs at
+    least 2.6e-8 more): the cost budget row had been within HiGHS's absolute tolerance, so an alternative at 6.7 ×
+    the optimum came back "optimal" and within_slack. Solved in a larger unit of money, no alternative fits."""
+    import numpy as np
+
+    from planner.errors import InfeasibleError
+    from planner.model import ModelIndex
+    from planner.pipeline import Timing, solve_problem
+    from planner.studies.mga import Alternative, alternatives_table, cost_budget, next_alternative
+    from tests.builders import dense_problem
+
+    problem = dense_problem(
+        demand=[2.0, 13.0], opening_cost=[2.896e-08, 2.982e-08, 2.642e-08], capacity=[5.0, 3.0, 8.0],
+        unit_cost=np.zeros((3, 2)), penalty=8.95e-10, arc_option=np.array([0, 0, 1, 2, 2]),
+        arc_region=np.array([0, 1, 0, 0, 1]), arc_product=np.zeros(5, dtype=int), arc_distance_km=np.zeros(5),
+        arc_production_cost=np.array([1.57e-10, 4.91e-10, 1.28e-10, 2.14e-10, 4.04e-10]),
+        arc_transport_cost=np.array([1.946e-10, 4.8e-11, 1.2e-10, 3.61e-11, 2.08e-10]), arc_co2_t=np.zeros(5),
+        arc_demand_factor=np.array([0.6, 1.0, 0.6, 1.0, 0.6]), arc_price=np.array([0.0, 1.89e-10, 0.0, 1.89e-10, 0.0]))
+    options = SolverOptions(mip_gap=1e-6)
+    optimum = solve_problem(problem, options, Timing(), screen=False)
+    assert optimum.report.objective == pytest.approx(1.3425e-08, rel=1e-9)
+    budget = cost_budget(optimum.report.objective, 0.1)
+    networks = [Alternative(0, optimum, None)]
+    try:
+        run, distance = next_alternative(problem, ModelIndex.from_problem(problem), networks, budget, options)
+    except InfeasibleError:
+        return
+    table = alternatives_table([*networks, Alternative(1, run, distance)], budget)
+    assert run.report.objective <= budget * (1 + 1e-6)
+    assert not (run.report.objective > budget * (1 + 1e-6) and table["within_slack"].iloc[1])

@@ -30,6 +30,7 @@ from planner.model.alternatives import define_cost_budget, define_distance_objec
 from planner.model.solution import Solution
 from planner.pipeline import Run, Timing, audited_solution, load_and_prepare, solve_problem, with_own_warnings
 from planner.solver.budget import excess, kept_within_budget
+from planner.solver.cost_unit import cost_factor, costs_in_unit, report_in_unit
 from planner.solver.highs import solve_model
 from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, gap_text
 
@@ -129,6 +130,19 @@ def _next_alternative(problem, index: ModelIndex, networks: list[Alternative], b
 
 def _two_solves(problem, index: ModelIndex, networks: list[Alternative], budget: float, options: SolverOptions
                 ) -> tuple[SolveReport, tuple[Solution, SolveReport]]:
+    """:func:`_two_solves_in_unit`, in a larger unit of money where every cost term is below 1
+    (:func:`planner.solver.cost_unit.cost_factor`: HiGHS's tolerances are absolute, and costs of 1e-8 had let
+    alternatives 6 × over the cost budget through, "optimal"); the cost report in the model's unit."""
+    money = cost_factor(problem)
+    if money == 1.0:
+        return _two_solves_in_unit(problem, index, networks, budget, options)
+    scaled_index = dataclasses.replace(index, pair_penalty=index.pair_penalty * money)
+    report, found = _two_solves_in_unit(costs_in_unit(problem, money), scaled_index, networks, budget * money, options)
+    return report_in_unit(report, 1.0 / money), found
+
+
+def _two_solves_in_unit(problem, index: ModelIndex, networks: list[Alternative], budget: float,
+                        options: SolverOptions) -> tuple[SolveReport, tuple[Solution, SolveReport]]:
     """The diversity solve and the least-cost solve over what it opened: the latter's report, its network and
     the diversity solve's report."""
     model = build_model(problem, index)
@@ -209,7 +223,7 @@ def alternatives_table(networks: list[Alternative], budget: float) -> pd.DataFra
                 "objective": run.report.objective,
                 "audited_cost": audited,
                 "above_optimum_pct": 100 * (audited - best) / abs(best) if best else 0.0,
-                "within_slack": bool(audited <= budget + BUDGET_TOLERANCE * max(abs(budget), 1.0)),
+                "within_slack": bool(audited <= budget + BUDGET_TOLERANCE * max(abs(budget), abs(best))),
                 "co2_t": run.tables.co2_t(),
                 **{f"n_{t}": n for t, n in run.tables.facility_counts(run.problem.type_ids).items()},
                 "distance_to_optimum": hamming(run, optimum),
