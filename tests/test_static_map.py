@@ -385,3 +385,27 @@ def test_regions_round_the_whole_world_keep_their_areas_on_the_map():
     across = flows.set_geometry([LineString([(opposite - 5.0, 10.0), (opposite + 5.0, 10.0)])], crs="EPSG:4326")
     line = in_panel_crs(across, panel.crs).geometry.iloc[0]
     assert len(line.geoms) == 2 and line.length < (panel.view[2] - panel.view[0]) / 20
+
+
+def test_regions_that_touch_no_other_are_simplified_alone_and_neighbours_as_a_coverage():
+    """Every region went through the coverage simplification, about 100× slower than Douglas-Peucker: 5,000
+    buffered points of 2,000 vertices (touching nothing) spent 48 s of the map's 58 s in it. Neighbours keep
+    their shared border exactly; an isolated disc is simplified alone, to the same tolerance."""
+    import shapely
+
+    from planner.export.static_map import _simplified
+
+    def jagged(x0: float) -> np.ndarray:  # a border of 400 vertices from (x0, 0) to (x0, 10)
+        y = np.linspace(0.0, 10.0, 400)
+        return np.c_[x0 + 0.01 * np.sin(y * 40), y]
+
+    border = jagged(10.0)
+    left = shapely.Polygon(np.r_[[[0.0, 0.0]], border, [[0.0, 10.0]]])
+    right = shapely.Polygon(np.r_[border, [[20.0, 10.0], [20.0, 0.0]]])
+    disc = Point(50.0, 5.0).buffer(4.0, quad_segs=500)
+    geoms = np.array([left, right, disc], dtype=object)
+    simplified = _simplified(geoms, 0.1)
+    assert shapely.equals_exact(simplified[:2], shapely.coverage_simplify(geoms[:2], 0.1), 0).all()
+    assert shapely.equals_exact(simplified[2], shapely.simplify(disc, 0.1, preserve_topology=False), 0)
+    assert shapely.get_num_coordinates(simplified).sum() < shapely.get_num_coordinates(geoms).sum() / 10
+    assert shapely.intersection(simplified[0], simplified[1]).area == pytest.approx(0.0, abs=1e-9)

@@ -305,17 +305,28 @@ def _flow_widths(quantity: np.ndarray, largest: float, widest: float = FLOW_MAX_
 
 
 def _simplified(geoms: np.ndarray, tolerance: float) -> np.ndarray:
-    """Polygons simplified as a coverage (shared borders stay shared, no slivers); other geometries and
-    overlapping inputs fall back to plain Douglas-Peucker."""
+    """Polygons simplified as a coverage (shared borders stay shared, no slivers); other geometries,
+    overlapping inputs and polygons that touch no other fall back to plain Douglas-Peucker (about 100×
+    faster: 5,000 isolated regions of 2,000 vertices had spent 48 s of the map's 58 s in the coverage)."""
     if tolerance <= 0 or len(geoms) == 0:
         return geoms
+    simplified = shapely.simplify(geoms, tolerance, preserve_topology=False)
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
     if polygonal.all():
+        shared = _touching_others(geoms)
         try:
-            return shapely.coverage_simplify(geoms, tolerance)
+            simplified[shared] = shapely.coverage_simplify(geoms[shared], tolerance)
         except (AttributeError, shapely.errors.GEOSException, ValueError) as error:
             logger.debug("coverage simplification failed (%s); simplifying each region alone", error)
-    return shapely.simplify(geoms, tolerance, preserve_topology=False)
+    return simplified
+
+
+def _touching_others(geoms: np.ndarray) -> np.ndarray:
+    """Mask of the polygons that intersect another (the ones whose borders a coverage keeps shared)."""
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    shared = np.zeros(len(geoms), dtype=bool)
+    shared[left[left != right]] = True
+    return shared
 
 
 def _region_colours(regions: gpd.GeoDataFrame, type_ids: Sequence[str]) -> np.ndarray:
