@@ -938,12 +938,24 @@ def validate(data, model_path, scenarios=None):
         click.echo(f"candidates  {type_id}: {int((problem.option_type == k).sum())} sites")
     size = problem.summary()
     click.echo(f"arcs        {size['arcs']:,} (demand pairs {size['demand_pairs']:,})")
-    click.echo(f"memory      {memory_line(size['arcs'])}")
+    click.echo(f"memory      {memory_line(size['arcs'], *_scenario_copies(read))}")
     if read is not None:
         click.echo(f"scenarios   {len(read.ids)} from {scenarios}")
     for message in warnings_seen:
         click.echo(f"warning     {message}")
     click.echo("ok          inputs are valid")
+
+
+def _scenario_copies(read) -> tuple[int, float]:
+    """(copies, bytes per arc and copy) of the extensive form ``solve --scenarios`` builds for the scenarios
+    ``read`` ((1, the plain solve's) without them), for validate's memory estimate."""
+    from planner.inputs.prepare import ARC_BYTES
+
+    if read is None:
+        return 1, ARC_BYTES
+    from planner.studies.stochastic import pipeline
+
+    return len(read.ids), pipeline.SCENARIO_ARC_COPY_BYTES
 
 
 def _validated_scenarios(text: str | None, config, data):
