@@ -938,7 +938,7 @@ def validate(data, model_path, scenarios=None):
         click.echo(f"candidates  {type_id}: {int((problem.option_type == k).sum())} sites")
     size = problem.summary()
     click.echo(f"arcs        {size['arcs']:,} (demand pairs {size['demand_pairs']:,})")
-    click.echo(f"memory      {memory_line(size['arcs'], *_scenario_copies(read))}")
+    click.echo(f"memory      {memory_line(size['arcs'], *_scenario_copies(read), n_pairs=size['demand_pairs'])}")
     if read is not None:
         click.echo(f"scenarios   {len(read.ids)} from {scenarios}")
     for message in warnings_seen:

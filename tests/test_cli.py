@@ -185,7 +185,7 @@ def test_validate_prints_a_summary(tmp_path, monkeypatch):
         "demand      gadget: 275 units/yr",
         "candidates  plant: 2 sites",  # b and e, the two most populous
         "arcs        20 (demand pairs 10)",  # 2 sites × 5 regions × 2 products, all within 100 km
-        "memory      about 500 MB at the solve's peak (estimate; 8.0 GB available)",  # 0.5 GB + 20 × 450 bytes
+        "memory      about 500 MB at the solve's peak (estimate; 8.0 GB available)",  # 0.5 GB + 20 × 450 B + 10 × 15 kB
         "ok          inputs are valid",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.toml", "regions.geojson"]  # wrote nothing

@@ -319,19 +319,27 @@ MEMORY_SHARE = 0.8  # of the memory available, at most this for the arcs
 PROCESS_BYTES = 0.5e9  # a solve before its arcs: Python, Pyomo, HiGHS, geopandas, the regions and the map
 
 
-def solve_memory_estimate(n_arcs: int) -> float:
-    """Bytes a solve of ``n_arcs`` delivery arcs may hold at its peak: ``PROCESS_BYTES`` + ``ARC_BYTES``
-    per arc (measured peaks of ``planner solve``: 0.52 GB for the 37,546 arcs of the default model,
-    estimate 0.52; 0.68 GB for the 727,134 of ``us_counties_full.toml``, estimate 0.83; 4.66 GB for
-    15.4 million, estimate 7.4: on the safe side at scale)."""
-    return PROCESS_BYTES + n_arcs * ARC_BYTES
+PAIR_BYTES = 15e3  # per demand pair: the presolve's flow LPs hold rows per pair (see solve_memory_estimate)
 
 
-def memory_line(n_arcs: int, copies: int = 1, arc_copy_bytes: float = ARC_BYTES) -> str:
+def solve_memory_estimate(n_arcs: int, n_pairs: int = 0) -> float:
+    """Bytes a solve of ``n_arcs`` delivery arcs and ``n_pairs`` demand pairs may hold at its peak:
+    ``PROCESS_BYTES`` + ``ARC_BYTES`` per arc + ``PAIR_BYTES`` per pair (measured peaks of ``planner solve``:
+    0.52 GB for the 37,546 arcs and 6,284 pairs of the default model, estimate 0.61; 0.68 GB for the 727,134
+    arcs of ``us_counties_full.toml``, estimate 0.92; 4.66 GB for 15.4 million, estimate 7.4: on the safe side
+    at scale. The pairs' term: 40,000 and 60,000 demand points of one product peaked at 1.36 and 1.84 GB,
+    against 0.81 and 0.98 GB from the arcs alone, in the presolve's flow-LP searches)."""
+    return PROCESS_BYTES + n_arcs * ARC_BYTES + n_pairs * PAIR_BYTES
+
+
+def memory_line(n_arcs: int, copies: int = 1, arc_copy_bytes: float = ARC_BYTES, n_pairs: int = 0) -> str:
     """'about 0.7 GB at the solve's peak (estimate; 19 GB available)' for ``planner validate``; with
     ``copies`` > 1 (the scenarios of ``--scenarios FILE``) each arc holds ``arc_copy_bytes`` per copy, as the
     extensive form's check counts them (200 scenarios of 4,478 arcs had been estimated 502 MB, peak 1.6 GB)."""
-    need = solve_memory_estimate(n_arcs) if copies <= 1 else PROCESS_BYTES + n_arcs * copies * arc_copy_bytes
+    if copies <= 1:
+        need = solve_memory_estimate(n_arcs, n_pairs)
+    else:
+        need = PROCESS_BYTES + n_arcs * copies * arc_copy_bytes + n_pairs * PAIR_BYTES
     available = available_memory()
     room = "" if available is None else f"; {format_bytes(available)} available"
     return f"about {format_bytes(need)} at the solve's peak (estimate{room})"
