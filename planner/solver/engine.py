@@ -100,7 +100,7 @@ from planner.solver.radius import applies as radius_applies
 from planner.solver.radius import preferred as radius_preferred
 from planner.solver.radius import solve_radius
 from planner.solver.setup_options import applies as setup_presolve_applies
-from planner.solver.setup_options import presolve_with_setups
+from planner.solver.setup_options import folded_applies, presolve_with_folded_setups, presolve_with_setups
 from planner.solver.single_source import applies as single_source_applies
 from planner.solver.single_source import single_source_start
 from planner.solver.supply_bound import solve_with_supply
@@ -324,6 +324,9 @@ def _solve_standard(problem, options: SolverOptions, index, start, timing: Timin
     elif setup_presolve_applies(problem, index, options):
         with timing.phase("presolve"):
             presolve = presolve_with_setups(problem, index, options)
+    elif folded_applies(problem, index, options):
+        with timing.phase("presolve"):
+            presolve = presolve_with_folded_setups(problem, index, options)
     elif single_source_applies(problem, options) and options.builder == "arrays":
         with timing.phase("presolve"):
             single = single_source_start(problem, index, options)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -475,8 +476,9 @@ def apply_presolve_to_form(
 
 
 def combine_bounds(report: SolveReport, lagrangian: float) -> SolveReport:
-    """The larger of the two valid lower bounds, and the gap and status that follow from it."""
-    if report.best_bound is not None and report.best_bound >= lagrangian:
+    """The larger of the two valid lower bounds, and the gap and status that follow from it (a presolve
+    without a bound of the model, -∞, leaves the report as it is)."""
+    if lagrangian == -math.inf or (report.best_bound is not None and report.best_bound >= lagrangian):
         return report
     bound = lagrangian if report.objective is None else min(lagrangian, report.objective)
     return with_gap(report, report.objective, bound)
