@@ -651,7 +651,8 @@ def test_scenario_region_ids_that_lost_their_leading_zeros_are_named_with_the_id
                                      "low,1001,widget,5,0.5\nlow,01003,widget,5,0.5\nhigh,1003,widget,7,0.5\n"
                                      "high,2134,widget,7,0.5\nhigh,1005,widget,7,0.5\nhigh,zz,widget,7,0.5\n")
     hint = ("; 3 of them look like region ids without their leading zeros ('1001' for '01001', '1003' for '01003', "
-            "'2134' for '02134'), as Excel writes codes: write them as the regions data does (as text in Excel)")
+            "'2134' for '02134'), as Excel writes codes: write them as the ids they name are written "
+            "(as text in Excel)")
     with pytest.raises(InputError) as error:
         read_scenarios(path, regions, ["widget"])
     assert str(error.value) == (f"{path}: column 'region' has ids not in the regions data in rows 1, 3, 4, 5, 6 "

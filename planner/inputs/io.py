@@ -727,7 +727,8 @@ def check_projected_range(frame: gpd.GeoDataFrame, path: Path) -> None:
         lon, lat = forward.transform(x, y, errcheck=False)
         x_back, y_back = backward.transform(lon, lat, errcheck=False)
         metres_per_unit = frame.crs.axis_info[0].unit_conversion_factor if frame.crs.axis_info else 1.0
-        least = np.where(_within_area(frame.crs, lon, lat), ROUND_TRIP_MIN_M / (metres_per_unit or 1.0), 1.0)
+        area = area_of_use(frame.crs)
+        least = np.where(_within_area(area, lon, lat), ROUND_TRIP_MIN_M / (metres_per_unit or 1.0), 1.0)
         tolerance = np.maximum(least, ROUND_TRIP_TOLERANCE * np.maximum(np.abs(x), np.abs(y)))
         lost = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90)
                  & (np.abs(x_back - x) <= tolerance) & (np.abs(y_back - y) <= tolerance))
@@ -735,26 +736,26 @@ def check_projected_range(frame: gpd.GeoDataFrame, path: Path) -> None:
         bad = np.zeros(len(geoms), dtype=bool)
         bad[np.flatnonzero(present)[lost]] = True
         rows = (np.flatnonzero(bad) + 1).tolist()
-        area = frame.crs.area_of_use
+        area = frame.crs.area_of_use  # the CRS's own, as it is named
         where = "" if area is None else (f" (it is for {area.name.rstrip('.')}: longitude {area.west:g} to "
                                          f"{area.east:g}, latitude {area.south:g} to {area.north:g})")
         raise InputError(
             f"{path}: rows {truncated(rows)} have coordinates outside what {frame.crs.to_string()} can hold{where}, "
             f"e.g. x {x[lost][0]:g}, y {y[lost][0]:g}; check the coordinates and the CRS (--crs for a table)"
         )
-    warn_outside_area(frame.crs, lon, lat, path)
+    warn_outside_area(frame.crs, area, lon, lat, path)
 
 
-def warn_outside_area(crs, lon: np.ndarray, lat: np.ndarray, path: Path) -> None:
+def warn_outside_area(crs, area, lon: np.ndarray, lat: np.ndarray, path: Path) -> None:
     """A wrong but plausible CRS passes the round trip (UTM metres read as NC State Plane feet land 800 km away
     and shrink the distances), so where most points lie beyond ``AREA_WARN_MARGIN_DEG`` of the CRS's area of
-    use, a warning names the file, the CRS and the fix; none for a CRS of the whole world or without an area."""
-    area = _area_to_warn(crs)
+    use (``area``, :func:`area_of_use`), a warning names the file, the CRS and the fix; none for a CRS of the whole
+    world or without an area."""
     known = np.isfinite(lon) & np.isfinite(lat)  # others are refused by name elsewhere
-    if area is None or not known.any():
+    if area is None or _of_the_world(area) or not known.any():
         return
     lon, lat = lon[known], lat[known]
-    outside = ~_within_area(crs, lon, lat, AREA_WARN_MARGIN_DEG)
+    outside = ~_within_area(area, lon, lat, AREA_WARN_MARGIN_DEG)
     if outside.mean() <= AREA_WARN_SHARE:
         return
     authority = crs.to_authority(min_confidence=70)
@@ -767,12 +768,9 @@ def warn_outside_area(crs, lon: np.ndarray, lat: np.ndarray, path: Path) -> None
                    area.east, area.south, area.north, lon[outside][0], lat[outside][0], fix)
 
 
-def _area_to_warn(crs):
-    """The CRS's area of use (:func:`area_of_use`) where points far outside it are a warning: None for a CRS of
-    the whole world (EPSG:4326, 3857, Equal Earth) or one without an area."""
-    area = area_of_use(crs)
-    world = area is not None and area.east - area.west >= 359 and area.south <= -80 and area.north >= 80
-    return None if world else area
+def _of_the_world(area) -> bool:
+    """Whether an area of use is the whole world (EPSG:4326, 3857, Equal Earth): no point lies outside it."""
+    return area.east - area.west >= 359 and area.south <= -80 and area.north >= 80
 
 
 def area_of_use(crs):
@@ -790,12 +788,11 @@ def area_of_use(crs):
     return area
 
 
-def _within_area(crs, lon: np.ndarray, lat: np.ndarray, margin: float = AREA_MARGIN_DEG) -> np.ndarray:
-    """Whether each point lies within ``margin`` degrees of the CRS's area of use (:func:`area_of_use`; none
-    known: False, the round trip's strict tolerance); longitudes are measured eastwards from the area's west
+def _within_area(area, lon: np.ndarray, lat: np.ndarray, margin: float = AREA_MARGIN_DEG) -> np.ndarray:
+    """Whether each point lies within ``margin`` degrees of a CRS's area of use (:func:`area_of_use`; None:
+    False, the round trip's strict tolerance); longitudes are measured eastwards from the area's west
     edge round the globe, as an area across the antimeridian has its west edge east of its east edge (and New
     Zealand's Chatham Islands at -176.5° lie 5° east of its 178.6°)."""
-    area = area_of_use(crs)
     if area is None:
         return np.zeros(len(lon), dtype=bool)
     width = 360.0 if area.east - area.west >= 360.0 else (area.east - area.west) % 360.0
@@ -1009,9 +1006,10 @@ DIGITS = re.compile(r"[0-9]+")
 
 
 def lost_zeros_hint(unknown: Iterable, known: Iterable, what: str = "region ids") -> str:
-    """"; '1001' is the region id '01001' without its leading zero ..." for the ``unknown`` ids of a file that are
-    ``known`` ids without their leading zeros (Excel shows the code 01001 as the number 1001, and a CSV saved from
-    it keeps that), else '': one hint for every file whose ids must match the regions' (OD matrix, scenarios)."""
+    """"; 2 of them look like region ids without their leading zeros ('1001' for '01001', ...) ..." for the
+    ``unknown`` ids of a file that are ``known`` ids without their leading zeros (Excel shows the code 01001
+    as the number 1001, and a CSV saved from it keeps that), else '': one hint for every file whose ids must
+    match the data's (OD matrix, scenarios)."""
     padded: dict[str, list[str]] = {}
     for key in {str(k) for k in known if DIGITS.fullmatch(str(k))}:
         padded.setdefault(key.lstrip("0"), []).append(key)
@@ -1024,7 +1022,7 @@ def lost_zeros_hint(unknown: Iterable, known: Iterable, what: str = "region ids"
         return ""
     pairs = truncated([f"'{key}' for '{meant}'" for key, meant in lost.items()], 3)
     return (f"; {len(lost)} of them look like {what} without their leading zeros ({pairs}), as Excel writes codes: "
-            "write them as the regions data does (as text in Excel)")
+            "write them as the ids they name are written (as text in Excel)")
 
 
 OD_IDS = {"from": "a site id", "to": "a region id"}
