@@ -107,7 +107,7 @@ def applies(problem: Problem, index: ModelIndex, options: SolverOptions) -> bool
     """Whether the presolve runs on the expanded problem (see the module docstring)."""
     if not problem.setup_cost.any() or not len(index.setup_option):
         return False
-    without = dataclasses.replace(problem, setup_cost=np.zeros_like(problem.setup_cost))
+    without = without_setups(problem)
     if not presolve_applies(without, options):
         return False
     subsets = subsets_per_option(problem, index)
@@ -196,12 +196,17 @@ def presolve_with_setups(problem: Problem, index: ModelIndex, options: SolverOpt
                           promising=None, arcs=wide.n_arcs)
 
 
+def without_setups(problem: Problem) -> Problem:
+    """``problem`` with every setup cost 0 (a relaxation: setup costs are ≥ 0)."""
+    return dataclasses.replace(problem, setup_cost=np.zeros_like(problem.setup_cost))
+
+
 def folded_applies(problem: Problem, index: ModelIndex, options: SolverOptions) -> bool:
     """Where the exact expansion does not apply but the model without its setups is of the presolve's
     shape: the presolve on the model with its setups folded (see the module docstring)."""
     if not problem.setup_cost.any() or not len(index.setup_option):
         return False
-    without = dataclasses.replace(problem, setup_cost=np.zeros_like(problem.setup_cost))
+    without = without_setups(problem)
     return presolve_applies(without, options) and not applies(problem, index, options)
 
 
@@ -210,8 +215,8 @@ def folded(problem: Problem, index: ModelIndex) -> Problem:
     products Π_o (the restriction of the module docstring)."""
     makes = np.zeros(problem.setup_cost.shape, dtype=bool)
     makes[index.setup_option, index.setup_product] = True
-    return dataclasses.replace(problem, opening_cost=problem.opening_cost + (problem.setup_cost * makes).sum(axis=1),
-                               setup_cost=np.zeros_like(problem.setup_cost))
+    return dataclasses.replace(without_setups(problem),
+                               opening_cost=problem.opening_cost + (problem.setup_cost * makes).sum(axis=1))
 
 
 def with_setups_paid(problem: Problem, solution: Solution) -> Solution:
@@ -237,7 +242,7 @@ def presolve_with_folded_setups(problem: Problem, index: ModelIndex, options: So
     wide = folded(problem, index)
     logger.info("presolve with setups folded into the opening costs (up to %d setup products at an option): its "
                 "network is HiGHS's start; its bound and fixings are not the model's and are dropped (the bound of "
-                "the model without setups: %.10g)", int(np.log2(subsets_per_option(problem, index).max() + 1)), bound)
+                "the model without setups: %.10g)", int(np.bincount(index.setup_option).max()), bound)
     found = lagrangian_presolve(wide, ModelIndex.from_problem(wide), options)
     incumbent = None if found.incumbent is None else with_setups_paid(problem, found.incumbent)
     cost = None if incumbent is None else network_cost(problem, index, incumbent)
@@ -255,5 +260,5 @@ def setup_free_bound(problem: Problem, seconds: float) -> float:
     negative (a problem built from Python)."""
     if (problem.setup_cost < 0).any():
         return -math.inf
-    without = dataclasses.replace(problem, setup_cost=np.zeros_like(problem.setup_cost))
+    without = without_setups(problem)
     return float(lagrangian_bound(without, ModelIndex.from_problem(without), None, time_limit_s=seconds).bound)
