@@ -738,6 +738,18 @@ def test_token_positions_and_lines_count_the_whole_file(tmp_path):
                          instance="p1", file_name="p1.gz", problem="sscflp", params={}) == 8848
 
 
+
+def test_a_copy_saved_with_a_txt_suffix_finds_its_known_optimum(tmp_path):
+    """A Holmberg file saved as 'p1.txt' (as other sites serve it) had got no known optimum ('known' null,
+    nothing checked, exit 0) where 'p1' and 'p1.gz' got the row of 'sscflp/p1'; a file column written with
+    '.txt' is found from a copy without it."""
+    header = ",".join(OPTIMA_COLUMNS)
+    table = read_known_optima(write(tmp_path, "k.csv", f"{header}\nholmberg_p1,sscflp,,8848,optimal,sscflp/p1\n"
+                                    "holmberg_p2,sscflp,,7913,optimal,sscflp/p2.txt\n"))
+    for file_name, known in (("p1.txt", 8848), ("p1.txt.gz", 8848), ("p2", 7913), ("p2.gz", 7913)):
+        assert known_optimum(table, instance=file_name.split(".")[0], file_name=file_name, problem="sscflp",
+                             params={}) == known, file_name
+
 def _same_problem(a, b) -> None:
     for name in ("opening_cost", "module_capacity", "demand", "arc_unit_cost", "arc_option", "arc_region"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name

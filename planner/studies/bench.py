@@ -53,6 +53,7 @@ from planner.formats.orlib_cap import read_orlib_cap
 from planner.formats.pmed import read_pmed
 from planner.formats.points import DistanceInstance, read_distance_instance
 from planner.formats.sscflp import read_sscflp
+from planner.formats.tokens import instance_name
 from planner.formats.uflib import read_uflib
 from planner.inputs.io import csv_dialect
 from planner.inputs.screen import check_numerics
@@ -246,7 +247,8 @@ def known_row(
     A row matches on ``problem`` and ``params`` and, where the table gives them, on the instance's
     ``size`` (n_facilities, n_customers: another file of the same name, e.g. a user's own ``p1``, is
     not the published one), then by ``instance`` name (``capa-8000``, ``cap41-ss``) or, failing that,
-    by the name of its ``file`` (``sscflp/p1`` → ``holmberg_p1``).
+    by the name of its ``file`` (``sscflp/p1`` → ``holmberg_p1``), each name without a ``.gz`` and then a
+    ``.txt`` suffix (a copy saved as ``p1.txt`` is the file ``sscflp/p1``).
     """
     proven = optima[(optima["problem"] == problem) & optima["status"].str.startswith("optimal")]
     proven = proven[np.array([parse_params(text) == params for text in proven["params"]], dtype=bool)]
@@ -255,9 +257,9 @@ def known_row(
             if column in proven.columns:
                 given = pd.to_numeric(proven[column], errors="coerce")
                 proven = proven[given.isna().to_numpy() | (given == count).to_numpy()]
-    file_name = file_name[: -len(".gz")] if file_name.lower().endswith(".gz") else file_name  # p1.gz is p1
+    file_name = instance_name(Path(file_name))  # p1.gz and p1.txt are the file p1, as sscflp/p1.txt is
     for column, value in (("instance", instance), ("file", file_name)):
-        keys = proven[column] if column == "instance" else proven[column].map(lambda f: Path(f).name)
+        keys = proven[column] if column == "instance" else proven[column].map(lambda f: instance_name(Path(f)))
         hits = proven.loc[keys == value]
         if len(hits):
             return hits.iloc[0]
