@@ -717,6 +717,33 @@ def test_an_extra_token_at_the_end_is_named_with_its_line(tmp_path):
         read_orlib_cap(path)
 
 
+
+def test_a_file_cut_short_names_its_last_line_and_the_fix(tmp_path):
+    """A truncated file had been only 'expected 884 numbers …, found 447': no line, no way out."""
+    path = write(tmp_path, "cap00.txt", "2 2\n100 10\n100 20\n5\n1 5\n5\n", newline="\r\n")
+    with pytest.raises(InputError, match=r"cap00\.txt: expected 12 numbers for 2 warehouses × 2 customers, found 10, "
+                       r"the last token 10 \(line 6\): the file is cut short or a count of its header is wrong; "
+                       r"download the file again whole or correct the count$"):
+        read_orlib_cap(path)
+    with pytest.raises(InputError, match=r"found 11, the last token 13 \(line 4\): the file is cut short"):
+        read_uflib(write(tmp_path, "B0", "FILE: B0\n2 3 0\n1 5 1 2 3\n2 6 1\n"))
+
+
+def test_a_name_line_counts_in_the_place_and_line_of_a_bad_token(tmp_path):
+    """In a layout that skips a 'FILE: name' first line (cap, sscflp, pmed), a bad or extra token had been
+    placed as if the name line were not there: 'token 12 (line 7)' for the 'x' on line 8."""
+    cap = write(tmp_path, "cap00.txt", "FILE: cap00\n2 2\n10 5\n10 6\n1\n1 2\n1\n2 x\n")
+    with pytest.raises(InputError, match=r"token 14 \(line 8\) is 'x'"):
+        read_orlib_cap(cap)
+    with pytest.raises(InputError, match=r"token 14 \(line 8\) is 'x'"):
+        read_sscflp(cap)
+    extra = write(tmp_path, "pm.txt", "FILE: pm\n3 2 1\n1 2 5\n2 3 4\n9\n")
+    with pytest.raises(InputError, match=r"found 10: token 12 \(line 5\), '9', is the first extra one"):
+        read_pmed(extra)
+    wrapped = write(tmp_path, "w", "FILE: w 2 2 0\n1 5 1 2\n2 6 x 1\n")  # the simple layout's counts on the name line
+    with pytest.raises(InputError, match=r"token 12 \(line 3\) is 'x'"):
+        read_uflib(wrapped)
+
 def test_token_positions_and_lines_count_the_whole_file(tmp_path):
     """The first extra token of a POINTS file is named by its place in the file (a header before it had
     been left out of the count), a line break written as CR alone counts, and a broken UTF-16 file is one

@@ -250,13 +250,22 @@ def read_tokens(path: Path) -> list[str]:
     """The whitespace-separated tokens of ``path`` (NUL and Ctrl-Z bytes count as whitespace), without a
     first line that starts with ``FILE:`` (a name line, as UflLib's)."""
     text = read_text(path)
-    if text.lstrip()[:len(FILE_HEADER)].upper() == FILE_HEADER:
+    if name_line_tokens(text):
         text = after_first_line(text)
         logger.info("%s: its first line, 'FILE: …', is a name line and is skipped", path)
     tokens = text.split()
     if not tokens:
         raise InputError(f"{path}: file is empty")
     return tokens
+
+
+def name_line_tokens(text: str) -> int:
+    """How many tokens :func:`read_tokens` leaves out at the start of ``text``: those of a first line that
+    starts with ``FILE:`` (a name line), else 0."""
+    first = text.lstrip()
+    if first[:len(FILE_HEADER)].upper() != FILE_HEADER:
+        return 0
+    return len(first.replace("\r", "\n").partition("\n")[0].split())
 
 
 def after_first_line(text: str) -> str:
@@ -272,7 +281,8 @@ def number(token: str) -> float:
 
 
 def to_floats(tokens: list[str], path: Path, *, start: int = 0) -> np.ndarray:
-    """:func:`number` of every token; ``start`` is the position of ``tokens[0]`` in the file (for messages)."""
+    """:func:`number` of every token; ``start`` is how many of the tokens :func:`read_tokens` gives come before
+    ``tokens[0]`` (for messages)."""
     try:
         return np.array([number(token) for token in tokens], dtype=float)
     except ValueError:
@@ -281,7 +291,7 @@ def to_floats(tokens: list[str], path: Path, *, start: int = 0) -> np.ndarray:
                 number(token)
             except ValueError:
                 raise InputError(
-                    f"{path}: token {position}{token_line(path, position)} is {token[:20]!r}, not a number (every "
+                    f"{path}: {token_place(path, position)} is {token[:20]!r}, not a number (every "
                     "token of the file must be one)"
                 ) from None
         raise  # pragma: no cover - unreachable: some token failed above
@@ -314,28 +324,34 @@ def header_counts(
 
 
 def check_token_count(tokens: list[str], expected: int, path: Path, layout: str, *, start: int = 0) -> None:
-    """Raise InputError unless ``tokens`` are exactly ``expected``; ``start`` is how many tokens of the file
-    come before them (for the position and line of the first extra one)."""
+    """Raise InputError unless ``tokens`` are exactly ``expected``; ``start`` is how many of the tokens
+    :func:`read_tokens` gives come before them (for the place and line of the first extra one, or of the last
+    one of a file cut short)."""
     if len(tokens) > expected:
-        position = start + expected + 1
-        raise InputError(f"{path}: expected {expected} numbers for {layout}, found {len(tokens)}: token {position}"
-                         f"{token_line(path, position)}, {tokens[expected][:20]!r}, is the first extra one")
+        extra = token_place(path, start + expected + 1)
+        raise InputError(f"{path}: expected {expected} numbers for {layout}, found {len(tokens)}: {extra}, "
+                         f"{tokens[expected][:20]!r}, is the first extra one")
     if len(tokens) != expected:
-        raise InputError(f"{path}: expected {expected} numbers for {layout}, found {len(tokens)}")
+        last = f", the last {token_place(path, start + len(tokens))}" if tokens else ""
+        raise InputError(f"{path}: expected {expected} numbers for {layout}, found {len(tokens)}{last}: the file is "
+                         "cut short or a count of its header is wrong; download the file again whole or correct the "
+                         "count")
 
 
-def token_line(path: Path, position: int) -> str:
-    """' (line L)' for the 1-based token ``position`` of the file, for an error message ('' if not found)."""
-    line = 1
+def token_place(path: Path, position: int) -> str:
+    """'token P (line L)' for the 1-based ``position`` among the tokens :func:`read_tokens` gives (0 or less
+    for one of a name line it leaves out), P its place in the whole file, for an error message."""
     try:
         text = read_text(path)
     except InputError:
-        return ""
+        return f"token {position}"
+    position += name_line_tokens(text)
     for count, match in enumerate(re.finditer(r"\S+", text), start=1):
         if count == position:
             before = text[:match.start()]
-            return f" (line {line + before.count(chr(10)) + before.count(chr(13)) - before.count(chr(13) + chr(10))})"
-    return ""
+            line = 1 + before.count(chr(10)) + before.count(chr(13)) - before.count(chr(13) + chr(10))
+            return f"token {position} (line {line})"
+    return f"token {position}"
 
 
 def read_sites_customers(path: Path, sites: str, n_tokens: Callable[[int, int], int]) -> tuple[list[str], int, int]:

@@ -50,6 +50,7 @@ from planner.formats.tokens import (
     check_token_count,
     header_counts,
     instance_name,
+    name_line_tokens,
     read_text,
     read_tokens,
     to_floats,
@@ -77,7 +78,8 @@ def read_uflib(path: Path) -> Problem:
     tokens = text.split()
     if text.lstrip().upper().startswith(HEADER) and not _orlib_after_name_line(text):
         header_tokens = _header_length(text, tokens)
-        opening_cost, total_cost = _parse_simple(tokens[header_tokens:], path, header_tokens=header_tokens)
+        opening_cost, total_cost = _parse_simple(tokens[header_tokens:], path, header_tokens=header_tokens,
+                                                 name_line=name_line_tokens(text))
         layout = "simple"
     elif _simple_without_header(tokens):
         logger.warning("%s: read as the UflLib simple format ('n m 0', then 'i f_i c_i1 … c_im' per facility with "
@@ -111,9 +113,11 @@ def _header_length(text: str, tokens: list[str]) -> int:
     return first_line  # fits neither: the errors are those of the first line's reading
 
 
-def _parse_simple(tokens: list[str], path: Path, *, header_tokens: int) -> tuple[np.ndarray, np.ndarray]:
+def _parse_simple(tokens: list[str], path: Path, *, header_tokens: int, name_line: int = 0
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Opening costs (n,) and costs (n, m) of a simple-format file; ``tokens`` follow the ``FILE:``
-    header, which has ``header_tokens`` tokens (for positions in messages)."""
+    header, which has ``header_tokens`` tokens, and the file's first line ``name_line`` tokens that
+    :func:`planner.formats.tokens.read_tokens` leaves out (for places in messages)."""
     n_sites, n_customers = header_counts(
         tokens, path, "'n m 0' (facilities, customers, 0) after the FILE: line",
         ["the number of facilities n (line 2)", "the number of customers m (line 2)"], n_header=3,
@@ -122,9 +126,9 @@ def _parse_simple(tokens: list[str], path: Path, *, header_tokens: int) -> tuple
         raise InputError(f"{path}: the third number after the FILE: line (token {header_tokens + 3}) is "
                          f"{tokens[2][:20]!r}; the simple layout has 'n m 0' there")
     check_token_count(tokens, 3 + n_sites * (2 + n_customers), path, f"{n_sites} facilities × {n_customers} customers",
-                      start=header_tokens)
+                      start=header_tokens - name_line)
     check_table_fits(path, n_sites, n_customers, "cost")
-    rows = to_floats(tokens[3:], path, start=header_tokens + 3).reshape(n_sites, 2 + n_customers)
+    rows = to_floats(tokens[3:], path, start=header_tokens - name_line + 3).reshape(n_sites, 2 + n_customers)
     label = rows[:, 0]
     expected = np.arange(1, n_sites + 1)
     if not np.array_equal(np.sort(label), expected):
