@@ -744,6 +744,25 @@ def test_a_name_line_counts_in_the_place_and_line_of_a_bad_token(tmp_path):
     with pytest.raises(InputError, match=r"token 12 \(line 3\) is 'x'"):
         read_uflib(wrapped)
 
+
+@pytest.mark.parametrize(("reader", "text", "place"), [
+    (read_orlib_cap, "2 2\n10 5\n-10 6\n1\n1 2\n1\n2 1\n", "capacities .* token 5 \\(line 3\\)"),
+    (read_orlib_cap, "2 2\n10 5\n10 6\n1\n1 2\n-1\n2 1\n", "demands .* token 10 \\(line 6\\)"),
+    (read_orlib_cap, "FILE: x\n2 2\n10 5\n10 6\n1\n1 2\n1\n2 -1\n", "customer 2 = -1.0, token 14 \\(line 8\\)"),
+    (read_uflib, "2 2\n10 5\n10 6\n1\n1 -2\n1\n2 1\n", "facility 2, customer 1 = -2.0, token 9 \\(line 5\\)"),
+    (read_sscflp, "2 2\n10 5\n10 -6\n1 1\n1 2 3\n4\n", "opening costs .* token 6 \\(line 3\\)"),
+    (read_sscflp, "2 2\n10 5\n10 6\n1 1\n1 2 3\nnan\n", "customer 2 = nan, token 12 \\(line 6\\)"),
+    (read_uflib, "FILE: u\n2 2 0\n2 6 3 -1\n1 5 1 2\n", "customer 2 = -1.0, token 9 \\(line 3\\)"),
+    (read_uflib, "FILE: u\n2 2 0\n2 -6 3 1\n1 5 1 2\n", "opening costs .* token 7 \\(line 3\\)"),
+    (read_pmed, "3 2 1\n1 2 5\n2 3 -4\n", "edge lengths .* token 9 \\(line 3\\)"),
+    (read_pmed, "3 2 1\n1 2 5\n\n2 4 4\n", "token 7 \\(line 4\\): edge 2 joins 2 and 4"),
+])
+def test_a_value_out_of_range_is_named_with_its_line(tmp_path, reader, text, place):
+    """A negative or missing number had been named by its entry only ('first: entry 2 = -4.0'), not where
+    the file holds it; the place counts a name line, and the rows of the simple layout as the file orders them."""
+    with pytest.raises(InputError, match=place):
+        reader(write(tmp_path, "f.txt", text))
+
 def test_token_positions_and_lines_count_the_whole_file(tmp_path):
     """The first extra token of a POINTS file is named by its place in the file (a header before it had
     been left out of the count), a line break written as CR alone counts, and a broken UTF-16 file is one

@@ -34,7 +34,7 @@ import numpy as np
 
 from planner.errors import InputError
 from planner.formats.dense import check_zero_demand, problem_from_costs
-from planner.formats.tokens import check_dense_values, instance_name, read_sites_customers, to_floats
+from planner.formats.tokens import Place, check_dense_values, instance_name, read_sites_customers, to_floats
 from planner.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -96,8 +96,23 @@ def parse_orlib_cap(path: Path, *, capacity: float | None = None, ignore_capacit
         opening_cost=opening_cost,
         demand=None if ignore_capacity else demand,  # uncapacitated use ignores demands too (M instances: 1)
         total_cost=total_cost,
+        places=token_places(n_sites, n_customers, np.flatnonzero(~is_word)),
     )
     return OrlibCap(site_capacity, opening_cost, demand, total_cost, bool(is_word.any()))
+
+
+def token_places(n_sites: int, n_customers: int, numeric_sites: np.ndarray) -> dict[str, Place]:
+    """The 1-based token places of the values :func:`parse_orlib_cap` checks (for messages): capacities of
+    ``numeric_sites`` (those not the word), opening costs, demands, and costs ``c_ij`` flat facility-major
+    (the file lists them customer-major)."""
+    data = 2 + 2 * n_sites  # tokens before the first customer's record of 1 + m numbers
+
+    def cost(k: int) -> int:
+        site, customer = divmod(k, n_customers)
+        return data + customer * (1 + n_sites) + 2 + site
+
+    return {"capacities": lambda k: 3 + 2 * int(numeric_sites[k]), "opening costs": lambda i: 4 + 2 * i,
+            "demands": lambda j: data + j * (1 + n_sites) + 1, "costs c_ij": cost}
 
 
 def read_orlib_cap(path: Path, *, capacity: float | None = None, single_source: bool = False) -> Problem:

@@ -48,6 +48,7 @@ from planner.formats.tokens import (
     instance_name,
     read_tokens,
     to_floats,
+    token_place,
 )
 from planner.problem import Problem
 
@@ -71,10 +72,10 @@ def read_pmed_distances(path: Path) -> tuple[np.ndarray, int]:
     if bad.any():
         row = int(np.flatnonzero(bad.any(axis=1))[0])
         raise InputError(
-            f"{path}: edge {row + 1} joins {ends[row, 0]:g} and {ends[row, 1]:g}; "
+            f"{path}: {token_place(path, 4 + 3 * row)}: edge {row + 1} joins {ends[row, 0]:g} and {ends[row, 1]:g}; "
             f"vertex ids must be integers 1 … {n_vertices}"
         )
-    check_values(edges[:, 2], path, "edge lengths")
+    check_values(edges[:, 2], path, "edge lengths", place=lambda k: 6 + 3 * k)
     check_magnitude(edges[:, 2], path, "edge", "length")
     return shortest_paths(n_vertices, ends.astype(int) - 1, edges[:, 2]), p
 

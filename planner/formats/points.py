@@ -97,7 +97,7 @@ def _points(tokens: list[str], path: Path) -> DistanceInstance:
         raise InputError(f"{path}: every coordinate must be a finite number")
     check_magnitude(demand[:, :2], path, "demand point", "coordinate")
     check_magnitude(sites, path, "site", "coordinate")
-    check_values(demand[:, 2], path, "demand weights")
+    check_values(demand[:, 2], path, "demand weights", place=lambda k: 7 + 3 * k)
     heavy = np.flatnonzero(demand[:, 2] > MAX_WEIGHT)
     if len(heavy):  # a covered demand the solver's tolerances cannot count to the unit
         raise InputError(f"{path}: demand point {heavy[0] + 1} has weight {demand[heavy[0], 2]:g}, above the limit "

@@ -48,7 +48,10 @@ def read_sscflp(path: Path) -> Problem:
     opening_cost = values[3:site_block:2]
     demand = values[site_block : site_block + n_customers]
     total_cost = values[site_block + n_customers :].reshape(n_sites, n_customers)  # facility-major
-    check_dense_values(path, capacity=capacity, opening_cost=opening_cost, demand=demand, total_cost=total_cost)
+    places = {"capacities": lambda i: 3 + 2 * i, "opening costs": lambda i: 4 + 2 * i,  # 1-based token places
+              "demands": lambda j: site_block + 1 + j, "costs c_ij": lambda k: site_block + n_customers + 1 + k}
+    check_dense_values(path, capacity=capacity, opening_cost=opening_cost, demand=demand, total_cost=total_cost,
+                       places=places)
     check_zero_demand(path, demand, total_cost)
     logger.info("read %s: %d facilities × %d customers", path.name, n_sites, n_customers)
     return problem_from_costs(

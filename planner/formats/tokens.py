@@ -367,8 +367,13 @@ def read_sites_customers(path: Path, sites: str, n_tokens: Callable[[int, int], 
     return tokens, n_sites, n_customers
 
 
-def check_values(values: np.ndarray, path: Path, what: str, *, positive: bool = False) -> None:
-    """Raise InputError if ``values`` has a non-finite or negative (or, if ``positive``, zero) entry."""
+Place = Callable[[int], int]  # the flat index of a checked entry → its 1-based place among read_tokens' tokens
+
+
+def check_values(values: np.ndarray, path: Path, what: str, *, positive: bool = False, place: Place | None = None
+                 ) -> None:
+    """Raise InputError if ``values`` has a non-finite or negative (or, if ``positive``, zero) entry; with
+    ``place``, the message names the token and line of the first."""
     bad = ~np.isfinite(values) | (values <= 0 if positive else values < 0)
     if bad.any():
         first = int(np.flatnonzero(bad.ravel())[0])
@@ -378,24 +383,27 @@ def check_values(values: np.ndarray, path: Path, what: str, *, positive: bool = 
             where = f"facility {row + 1}, customer {column + 1}"
         else:
             where = f"entry {first + 1}"
+        at = "" if place is None else f", {token_place(path, place(first))}"
         raise InputError(
-            f"{path}: {np.count_nonzero(bad)} {what} are not {need} (first: {where} = {values.ravel()[first]})"
+            f"{path}: {np.count_nonzero(bad)} {what} are not {need} (first: {where} = {values.ravel()[first]}{at})"
         )
 
 
 def check_dense_values(
     path: Path, *, opening_cost: np.ndarray, total_cost: np.ndarray, capacity: np.ndarray | None = None,
-    demand: np.ndarray | None = None, positive_demand: bool = False,
+    demand: np.ndarray | None = None, positive_demand: bool = False, places: dict[str, Place] | None = None,
 ) -> None:
     """The numbers of a dense facility-location instance, in this order: capacities (if given) and
     opening costs finite and ≥ 0, demands (if given) ≥ 0 or, with ``positive_demand``, > 0, costs
-    ``c_ij`` finite and ≥ 0."""
+    ``c_ij`` finite and ≥ 0 (flat, facility-major). ``places`` maps each of ``"capacities"``, ``"opening
+    costs"``, ``"demands"`` and ``"costs c_ij"`` to the :data:`Place` of its entries in the file."""
+    places = places or {}
     if capacity is not None:
-        check_values(capacity, path, "capacities")
-    check_values(opening_cost, path, "opening costs")
+        check_values(capacity, path, "capacities", place=places.get("capacities"))
+    check_values(opening_cost, path, "opening costs", place=places.get("opening costs"))
     if demand is not None:
-        check_values(demand, path, "demands", positive=positive_demand)
-    check_values(total_cost, path, "costs c_ij")
+        check_values(demand, path, "demands", positive=positive_demand, place=places.get("demands"))
+    check_values(total_cost, path, "costs c_ij", place=places.get("costs c_ij"))
 
 
 def instance_name(path: Path) -> str:

@@ -138,7 +138,10 @@ def _parse_simple(tokens: list[str], path: Path, *, header_tokens: int, name_lin
     order = np.argsort(label, kind="stable")
     opening_cost = rows[order, 1]
     total_cost = rows[order, 2:]
-    check_dense_values(path, opening_cost=opening_cost, total_cost=total_cost)
+    first = header_tokens - name_line + 3 + order * (2 + n_customers)  # the place before each row's label
+    check_dense_values(path, opening_cost=opening_cost, total_cost=total_cost, places={
+        "opening costs": lambda i: int(first[i]) + 2,
+        "costs c_ij": lambda k: int(first[k // n_customers]) + 3 + k % n_customers})
     return opening_cost, total_cost
 
 
