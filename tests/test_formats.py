@@ -320,6 +320,12 @@ def test_pmed_bad_vertex_id(tmp_path):
 def test_pmed_p_out_of_range(tmp_path):
     with pytest.raises(InputError, match="p=4 medians"):
         read_pmed(write(tmp_path, "pmed0.txt", "3 1 1\n1 2 5\n"), p=4)
+    # the way out is named, and which p is wrong (it had been only 'p=5 medians must be between 1 and the 3 vertices')
+    with pytest.raises(InputError, match=r"the 3 vertices; the file's p \(token 3, the header's third number\) is out "
+                       "of range: pass --p N with N from 1 to 3$"):
+        read_pmed(write(tmp_path, "pmed0.txt", "3 1 5\n1 2 5\n"))
+    with pytest.raises(InputError, match="; --p is out of range: pass --p N with N from 1 to 3$"):
+        read_pmed(write(tmp_path, "pmed0.txt", "3 1 1\n1 2 5\n"), p=4)
 
 
 # --- shared mapping -------------------------------------------------------------------------------

@@ -108,7 +108,9 @@ def read_pmed(path: Path, *, p: int | None = None) -> Problem:
         name += f"-p{p}"
     p = p_file if p is None else p
     if not 1 <= p <= n_vertices:
-        raise InputError(f"{path}: p={p} medians must be between 1 and the {n_vertices} vertices")
+        given = "--p" if p != p_file else "the file's p (token 3, the header's third number)"
+        raise InputError(f"{path}: p={p} medians must be between 1 and the {n_vertices} vertices; {given} is out of "
+                         f"range: pass --p N with N from 1 to {n_vertices}")
     unreachable = np.isinf(distance)
     if unreachable.any():
         pairs = int(unreachable.sum()) // 2
