@@ -840,6 +840,7 @@ def test_a_simple_file_without_its_name_line_reads_counts_written_with_a_point(t
     _same_problem(read_uflib(copy), read_uflib(original))
 
 
+@needs_benchmarks
 @pytest.mark.parametrize(("fmt", "relative", "hint"), [
     ("cap", "sscflp/p1", "if p1 is a Holmberg single-source file, read it with 'planner bench sscflp'"),
     ("sscflp", "orlib_cap/cap41.txt", "if cap41.txt is an OR-Library cap file, read it with 'planner bench cap'"),
