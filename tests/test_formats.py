@@ -558,6 +558,65 @@ def test_run_bench_pmedian_tiny(tmp_path):
     assert row["objective"] == pytest.approx(4.0)
 
 
+
+def _enumerated_optimum(opening, cost, capacity=None, demand=None, *, single=False, p=None) -> float:
+    """Least cost of a tiny dense instance over every open set, from the numbers written (not the readers):
+    UFL or p-median (nearest open site), CFLP (a transportation LP) or single-source (every assignment)."""
+    from itertools import combinations, product
+
+    from scipy.optimize import linprog
+
+    m, n = cost.shape
+    best = np.inf
+    for k in [p] if p is not None else range(1, m + 1):
+        for open_ in map(list, combinations(range(m), k)):
+            if capacity is None:
+                best = min(best, opening[open_].sum() + cost[open_].min(axis=0).sum())
+            elif single:
+                for to in product(open_, repeat=n):
+                    if all(demand[np.array(to) == i].sum() <= capacity[i] for i in open_):
+                        best = min(best, opening[open_].sum() + cost[list(to), range(n)].sum())
+            else:
+                fits = linprog(cost[open_].ravel(), A_ub=np.kron(np.eye(k), demand), b_ub=capacity[open_],
+                               A_eq=np.tile(np.eye(n), k), b_eq=np.ones(n), bounds=(0, 1))
+                best = min(best, opening[open_].sum() + fits.fun) if fits.status == 0 else best
+    return best
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_generated_files_of_every_layout_solve_to_their_enumerated_optimum(tmp_path, seed):
+    """Tiny instances written in each layout (CRLF or tabs, exponents, a name line, facility rows out of order,
+    a pmed edge repeated the other way round, possibly a disconnected graph) against enumeration."""
+    rng = np.random.default_rng(seed)
+    m, n = 3, 4
+    cap, opening = rng.integers(4, 12, m).astype(float), rng.integers(0, 30, m).astype(float)
+    demand, cost = rng.integers(1, 5, n).astype(float), rng.integers(0, 20, (m, n)).astype(float)
+    sep = "\t" if seed % 2 else " "
+    line = lambda *xs: sep.join(f"{x:.3e}" if x % 3 == 0 else f"{x:g}" for x in xs)  # noqa: E731
+    rows = [f"{m} {n}", *(line(cap[i], opening[i]) for i in range(m))]
+    orlib = "\r\n".join(rows + [line(demand[j], *cost[:, j]) for j in range(n)]) + "\r\n\r\n"
+    holmberg = "\n".join(rows + [line(*demand), *(line(*cost[i]) for i in range(m))])
+    simple = f"FILE: u{seed}\n{m} {n} 0\n" + "\n".join(f"{i + 1} " + line(opening[i], *cost[i]) for i in (2, 0, 1))
+    cases = [("cap", orlib, {}, dict(capacity=cap, demand=demand)),
+             ("cap", orlib, dict(single_source=True), dict(capacity=cap, demand=demand, single=True)),
+             ("sscflp", holmberg, {}, dict(capacity=cap, demand=demand, single=True)), ("ufl", simple, {}, {})]
+    for fmt, text, options, brute in cases:
+        (row,) = run_bench(fmt, [write(tmp_path, f"{fmt}{len(options)}", text)], threads=1, **options)
+        want = _enumerated_optimum(opening, cost, **brute)
+        assert (row["objective"] is None) if np.isinf(want) else row["objective"] == pytest.approx(want), (fmt, row)
+    edges = [(a, b, int(rng.integers(0, 9))) for a, b in rng.integers(1, 6, (5, 2)) if a != b]
+    edges += [(edges[0][1], edges[0][0], 7)] if edges else []  # the last listing counts, either way round
+    graph = write(tmp_path, "pm.txt", f"5 {len(edges)} 2\n" + "".join(f"{a} {b} {w}\n" for a, b, w in edges))
+    length = np.full((5, 5), np.inf)
+    np.fill_diagonal(length, 0)
+    for a, b, w in edges:
+        length[a - 1, b - 1] = length[b - 1, a - 1] = w
+    for k in range(5):  # Floyd–Warshall, as OR-Library describes
+        length = np.minimum(length, length[:, [k]] + length[[k], :])
+    (row,) = run_bench("pmed", [graph], threads=1)
+    want = _enumerated_optimum(np.zeros(5), length, p=2)
+    assert (row["objective"] is None) if np.isinf(want) else row["objective"] == pytest.approx(want), row
+
 # --- published instances -----------------------------------------------------------------------------
 FAST_PER_PROBLEM = 3  # published instances of each problem in the fast subset (all run in the whole suite)
 SLOW = {  # instance names (known_optima.csv) that took more than about 5 s with the planner
