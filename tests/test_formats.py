@@ -262,6 +262,21 @@ def test_sscflp_token_count(tmp_path):
         read_sscflp(write(tmp_path, "p99", "2 3\n10 100\n20 200\n1 2 3\n11 12 13 21 22\n"))
 
 
+
+def test_sscflp_copy_ending_with_its_optimum_value_reads_as_the_instance(tmp_path, caplog):
+    """Guastaroba & Speranza's single-source files end with the optimum value on a line of its own
+    ('…, c_{|J||I|}, OPT_VAL'); such a copy had been refused ('found 16: … is the first extra one'). The value
+    is left out with a warning; a number more on a data line, or two more, is still refused."""
+    text = "2 3\n10 100\n20 200\n1 2 3\n11 12 13\n21 22 23\n"
+    plain = read_sscflp(write(tmp_path, "p99", text))
+    _same_problem(read_sscflp(write(tmp_path, "p98", text + "152.0\n\n", newline="\r\n")), plain)
+    assert "its last line, 152.0, one number more than 2 facilities × 3 customers hold" in caplog.text
+    for extra in ("21 22 23 152\n", "21 22 23\n152\n7\n", "21 22 23\nEOF\n"):
+        with pytest.raises(InputError, match="found 1[67]: token 16 \\(line [67]\\)"):
+            read_sscflp(write(tmp_path, "p97", text.replace("21 22 23\n", extra)))
+    with pytest.raises(InputError, match="found 16: token 16"):  # the OR-Library layout has no such line
+        read_orlib_cap(write(tmp_path, "cap00.txt", "2 3\n10 100\n20 200\n1 11 21\n2 12 22\n3 13 23\n152\n"))
+
 def test_sscflp_zero_demand_needs_no_supply(tmp_path):
     """The instance of ``ZERO_DEMAND_CAP`` in Holmberg's layout (facility-major costs): optimum 8."""
     [row] = run_bench("sscflp", [write(tmp_path, "p99", "2 3\n10 5\n10 7\n0 4 3\n0 1 2\n0 2 1\n")])

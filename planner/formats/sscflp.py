@@ -9,8 +9,9 @@ Format (whitespace-separated tokens; the demands and costs wrap over lines arbit
     …
     c_m1 … c_mn
 
-so a file has exactly :math:`2 + 2m + n + mn` tokens. The cost matrix is facility-major (reading it
-customer-major gives wrong optima, e.g. p1 9907 instead of 8848).
+so a file has exactly :math:`2 + 2m + n + mn` tokens; one number more, alone on the last line, is the
+optimum value Guastaroba & Speranza's copies end with (``OPT_VAL``), left out with a warning. The cost
+matrix is facility-major (reading it customer-major gives wrong optima, e.g. p1 9907 instead of 8848).
 
 Model (each customer served by exactly one facility):
 
@@ -41,7 +42,8 @@ logger = logging.getLogger(__name__)
 def read_sscflp(path: Path) -> Problem:
     """The single-source instance of a Holmberg file, named after the file (``p1``)."""
     path = Path(path)
-    tokens, n_sites, n_customers = read_sites_customers(path, "facilities", lambda m, n: 2 + 2 * m + n + m * n)
+    tokens, n_sites, n_customers = read_sites_customers(path, "facilities", lambda m, n: 2 + 2 * m + n + m * n,
+                                                        optimum_line=True)
     values = to_floats(tokens, path)
     site_block = 2 + 2 * n_sites
     capacity = values[2:site_block:2]

@@ -354,17 +354,36 @@ def token_place(path: Path, position: int) -> str:
     return f"token {position}"
 
 
-def read_sites_customers(path: Path, sites: str, n_tokens: Callable[[int, int], int]) -> tuple[list[str], int, int]:
+def read_sites_customers(path: Path, sites: str, n_tokens: Callable[[int, int], int], *,
+                         optimum_line: bool = False) -> tuple[list[str], int, int]:
     """The tokens of a file that opens with ``m n`` (m ``sites``, e.g. ``"warehouses"``, and n
-    customers) and has exactly ``n_tokens(m, n)`` tokens; also m and n."""
+    customers) and has exactly ``n_tokens(m, n)`` tokens; also m and n. With ``optimum_line``, one number
+    more, alone on the file's last line, is the optimum value some copies end with (Guastaroba & Speranza's
+    single-source files: '…, OPT_VAL'): it is left out, with a warning."""
     tokens = read_tokens(path)
     n_sites, n_customers = header_counts(
         tokens, path, f"a header 'm n' ({sites}, customers)",
         [f"the number of {sites} m (token 1)", "the number of customers n (token 2)"],
     )
-    check_token_count(tokens, n_tokens(n_sites, n_customers), path, f"{n_sites} {sites} × {n_customers} customers")
+    expected = n_tokens(n_sites, n_customers)
+    if optimum_line and len(tokens) == expected + 1 and alone_on_last_line(path, tokens[-1]):
+        logger.warning("%s: its last line, %s, one number more than %d %s × %d customers hold, is read as the "
+                       "optimum value the file carries and left out", path, tokens[-1][:20], n_sites, sites,
+                       n_customers)
+        tokens = tokens[:-1]
+    check_token_count(tokens, expected, path, f"{n_sites} {sites} × {n_customers} customers")
     check_table_fits(path, n_sites, n_customers, "cost")
     return tokens, n_sites, n_customers
+
+
+def alone_on_last_line(path: Path, token: str) -> bool:
+    """Whether ``token`` is a number and all of the last non-blank line of ``path``."""
+    try:
+        number(token)
+    except ValueError:
+        return False
+    lines = read_text(path).replace("\r", "\n").split("\n")
+    return next((line.split() for line in reversed(lines) if line.strip()), []) == [token]
 
 
 Place = Callable[[int], int]  # the flat index of a checked entry → its 1-based place among read_tokens' tokens
