@@ -280,7 +280,8 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
         what, fix = (("a file larger than the file system or this process's file-size limit allows", "raise the "
                       "limit (ulimit -f)") if full.errno == errno.EFBIG else ("no space left on the device",
                                                                               "free some space"))
-        line, code = f"{what}{where} ({full.strerror}); {fix} or choose another --out", 2
+        notes = "".join(f"; {note}" for note in getattr(full, "__notes__", ()))  # the previous outputs unchanged
+        line, code = f"{what}{where} ({full.strerror}){notes}; {fix} or choose another --out", 2
     elif debug:
         traceback.print_exception(error, file=sys.stderr)
         sys.exit(1)

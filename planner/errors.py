@@ -127,10 +127,22 @@ class NoSolutionInTimeError(SolverError):
 def full_disk_cause(error: BaseException | None) -> OSError | None:
     """The 'no space left' (quota, or file-size limit) OSError behind ``error``: itself, or what it was
     raised from or while handling (a PDF writer's AttributeError had hidden the full disk under it)."""
+    return os_error_cause(error, (errno.ENOSPC, errno.EDQUOT, errno.EFBIG))
+
+
+def write_denied_cause(error: BaseException | None) -> OSError | None:
+    """The OSError behind ``error`` that says a file may not be written (permission denied, a file system
+    made read-only, as one with errors is remounted), as :func:`full_disk_cause` finds it."""
+    return os_error_cause(error, (errno.EACCES, errno.EPERM, errno.EROFS))
+
+
+def os_error_cause(error: BaseException | None, numbers: tuple[int, ...]) -> OSError | None:
+    """The OSError with one of the errno ``numbers`` behind ``error``: itself, or what it was raised from or
+    while handling."""
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        if isinstance(error, OSError) and error.errno in numbers:
             return error
         error = error.__cause__ or error.__context__
     return None

@@ -5,6 +5,7 @@ and a folder made private stays private."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -272,3 +273,48 @@ def test_a_file_of_the_users_put_into_out_during_the_run_keeps_both(tmp_path):
     assert (kept / "flows.csv").read_text() == "a,b\n1,2\n"
     check_output_dir(kept)  # an output of the planner's: a later run may replace it
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+@pytest.mark.parametrize("number", [errno.EROFS, errno.EACCES])
+def test_a_file_that_may_not_be_written_is_one_line_that_says_the_previous_outputs_are_unchanged(
+        tmp_path, capsys, number):
+    """A file system remounted read-only during the write (or a permission denied there) had been "internal error:
+    OSError: [Errno 30] Read-only file system: '…/.out.tmp-…/map.png'", exit 1."""
+    from planner.cli import _exit_for
+
+    out = written_output(tmp_path / "res")
+    before = tree_bytes(out)
+    with pytest.raises(InputError) as caught, staged_folder(out) as staging:
+        denied = OSError(number, os.strerror(number), str(staging / "map.png"))
+        raise RuntimeError("could not save the figure") from denied
+    assert str(caught.value) == (f"{out}: cannot write the outputs ({os.strerror(number)} writing map.png); the "
+                                 f"previous outputs in {out} are unchanged; make the folder writable or choose another "
+                                 "--out")
+    with pytest.raises(SystemExit) as stop:
+        _exit_for(caught.value, debug=False)
+    assert stop.value.code == 2 and "internal" not in capsys.readouterr().err
+    assert tree_bytes(out) == before and sorted(os.listdir(tmp_path)) == ["res"]
+    with pytest.raises(InputError, match="; nothing was written; make the folder writable"), \
+            staged_folder(tmp_path / "new"):
+        raise PermissionError(errno.EACCES, "Permission denied")
+    assert sorted(os.listdir(tmp_path)) == ["res"]
+
+
+def test_a_full_disk_says_the_previous_outputs_are_unchanged(tmp_path, capsys):
+    from planner.cli import _exit_for
+
+    out = written_output(tmp_path / "res")
+    before = tree_bytes(out)
+    with pytest.raises(OSError) as caught, staged_folder(out):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    with pytest.raises(SystemExit) as stop:
+        _exit_for(caught.value, debug=False)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (f"error: no space left on the device writing {out} (No space left on device); "
+                                       f"the previous outputs in {out} are unchanged; free some space or choose "
+                                       "another --out\n")
+    assert tree_bytes(out) == before and sorted(os.listdir(tmp_path)) == ["res"]

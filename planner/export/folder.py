@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.errors import InputError, full_disk_cause, truncated
+from planner.errors import InputError, full_disk_cause, truncated, write_denied_cause
 from planner.export.interactive_map import write_interactive_map
 from planner.export.layers import (
     flow_layer,
@@ -500,9 +500,17 @@ def staged_folder(out: Path, staging: Path | None = None) -> Iterator[Path]:
         _commit(staging, out)
     except BaseException as error:
         _discard(staging)
-        full = full_disk_cause(error)
+        full, denied = full_disk_cause(error), write_denied_cause(error)
+        previous = f"the previous outputs in {out} are unchanged" if is_planner_output(out) else "nothing was written"
         if full is not None:  # named by --out: a library's error names no file, or the staging folder's
-            raise OSError(full.errno, full.strerror, str(out)) from error
+            full_out = OSError(full.errno, full.strerror, str(out))
+            if is_planner_output(out):
+                full_out.add_note(previous)  # the CLI's line says so
+            raise full_out from error
+        if denied is not None and isinstance(error, Exception) and not isinstance(error, InputError):
+            name = Path(denied.filename).name if denied.filename else "a file"  # in the staging folder
+            raise InputError(f"{out}: cannot write the outputs ({denied.strerror} writing {name}); {previous}; make "
+                             "the folder writable or choose another --out") from error
         raise
 
 
