@@ -1,6 +1,6 @@
 """Run the planner from a checkout: ``python cli.py solve`` is ``planner solve``."""
 
-from planner.cli import main
+from planner.__main__ import run
 
 if __name__ == "__main__":
-    main()
+    run()

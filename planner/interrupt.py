@@ -161,6 +161,25 @@ def _after_the_run(kept: list[str]):
     return handler
 
 
+def _before_the_run(signal_number, frame) -> None:
+    """The handler of SIGINT, SIGTERM and SIGHUP while the program starts (its imports, its options read),
+    before :func:`handle_signals` takes over: nothing has begun, so the process ends at once with its line."""
+    name = SIGNAL_NAMES.get(signal_number) or signal.Signals(signal_number).name
+    with suppress(OSError):  # stderr closed by the caller
+        os.write(2, f"error: interrupted by {name}; nothing written\n".encode())
+    os._exit(128 + int(signal_number))
+
+
+def end_at_once_until_handled() -> None:
+    """The program's first step (``python -m planner``, the ``planner`` script): until a command's
+    :func:`handle_signals` takes over, a signal ends the process at once with its line and code (a Ctrl-C while
+    the command line was being imported had printed a KeyboardInterrupt traceback, and SIGTERM had ended it
+    with no line). A signal the caller ignores stays ignored."""
+    for number in HANDLED:
+        if signal.getsignal(number) is not signal.SIG_IGN:
+            signal.signal(number, _before_the_run)
+
+
 @contextmanager
 def handle_signals(until_exit: bool = False):
     """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` while inside (main thread only), unless the

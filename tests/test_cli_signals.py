@@ -407,3 +407,34 @@ def test_bench_interrupted_after_a_row_says_what_was_printed(monkeypatch):
     assert result.exit_code == 130
     assert result.stderr.splitlines()[-1] == "error: interrupted by Ctrl-C; 2 of 3 instances printed"
     assert len(result.stdout.splitlines()) == 2
+
+
+SIGNAL_WHILE_IMPORTING = """
+import os, runpy, signal, sys
+
+NUMBER = int(sys.argv[1])
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, also where the tests run in the background
+
+
+class SignalOnImport:  # the signal arrives while the command line imports click, before any command runs
+    def find_spec(self, name, path=None, target=None):
+        if name == "click":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), NUMBER)
+        return None
+
+sys.meta_path.insert(0, SignalOnImport())
+sys.argv = ["planner", "solve"]
+runpy.run_module("planner", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_while_the_program_starts_is_its_one_line(number, tmp_path):
+    """A Ctrl-C while the command line was imported had printed a KeyboardInterrupt traceback; SIGTERM had ended
+    the process with no line (exit -15)."""
+    done = subprocess.run([sys.executable, "-c", SIGNAL_WHILE_IMPORTING, str(int(number))], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=str(CHECKOUT)))
+    assert (done.returncode, done.stderr, done.stdout) == (EXIT[number], LINE[number] + "\n", "")
+    assert os.listdir(tmp_path) == []
