@@ -318,3 +318,25 @@ def test_a_full_disk_says_the_previous_outputs_are_unchanged(tmp_path, capsys):
                                        f"the previous outputs in {out} are unchanged; free some space or choose "
                                        "another --out\n")
     assert tree_bytes(out) == before and sorted(os.listdir(tmp_path)) == ["res"]
+
+
+@pytest.mark.parametrize("edit", ["added", "changed"])
+def test_a_file_of_the_users_saved_into_out_as_the_run_moves_its_folder_into_place_is_kept(
+        tmp_path, monkeypatch, edit):
+    """Between the last check of --out and moving the previous output aside, the finished folder's files are
+    hashed for its marker (seconds for a large GeoPackage): a file saved into --out then had been deleted with the
+    previous output."""
+    out = written_output(tmp_path / "res")
+    manifest = folder_module.write_manifest
+
+    def user_saves_meanwhile(folder):
+        manifest(folder)
+        (out / ("notes.txt" if edit == "added" else "report.html")).write_text("mine", encoding="utf-8")
+
+    monkeypatch.setattr(folder_module, "write_manifest", user_saves_meanwhile)
+    with pytest.raises(InputError, match=r"nothing was changed.*this run's results are kept in .*res-1$"), \
+            staged_folder(out) as staging:
+        (staging / "report.html").write_text("<p>the new report</p>", encoding="utf-8")
+    assert (out / ("notes.txt" if edit == "added" else "report.html")).read_text(encoding="utf-8") == "mine"
+    assert (tmp_path / "res-1" / "report.html").read_text(encoding="utf-8") == "<p>the new report</p>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res", "res-1"]

@@ -438,9 +438,12 @@ def _commit(staging: Path, out: Path) -> None:
             if out.is_dir() and is_planner_output(out):
                 old = staging.with_name(staging.name + "-old")
                 os.rename(out, old)
+                _back_if_touched(old, out)
             elif out.is_dir():
                 out.rmdir()  # empty (checked above)
             os.replace(staging, out)
+        except InputError as refused:  # a file of the user's saved into --out as it was being moved aside
+            raise InputError(f"{refused}{_kept_aside(staging, out)}") from None
         except OSError as error:
             if old is not None and not out.exists():
                 os.rename(old, out)  # the previous folder back in its place
@@ -452,6 +455,21 @@ def _commit(staging: Path, out: Path) -> None:
             note_kept(f"{out} written in full")  # not a folder inside another still being written
         if old is not None:
             _remove_moved_aside(old, out)
+
+
+def _back_if_touched(old: Path, out: Path) -> None:
+    """The previous output, just moved aside to ``old``, checked again: a file saved into it since the check
+    before (the new folder's files are hashed in between, seconds for a large GeoPackage) is put back in its
+    place with the folder and refused, rather than deleted with it."""
+    try:
+        touched = not_written_by_planner(old) + changed_since_written(old)
+    except InputError:
+        touched = ["the folder (cannot be read)"]
+    if touched:
+        os.rename(old, out)
+        raise InputError(f"{out}: {truncated(touched)} changed or came into the folder while the run moved its "
+                         "results into place; nothing was changed; move what you want to keep out of the folder or "
+                         "choose another --out")
 
 
 KEPT_ASIDE_TRIES = 100  # names <out>-1 ... tried for a finished folder that cannot take its place
