@@ -36,6 +36,7 @@ from planner.errors import (
     SolverError,
     full_disk_cause,
     truncated,
+    write_denied_cause,
 )
 from planner.interrupt import Interrupted, handle_signals, interruption, remove_library_temporary_files
 from planner.logs import current_study_part
@@ -282,6 +283,8 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
                                                                               "free some space"))
         notes = "".join(f"; {note}" for note in getattr(full, "__notes__", ()))  # the previous outputs unchanged
         line, code = f"{what}{where} ({full.strerror}){notes}; {fix} or choose another --out", 2
+    elif (denied := write_denied_cause(error)) is not None and denied.filename:  # sweep.csv written in place, say
+        line, code = f"{denied.filename}: {denied.strerror}; make it and its folder writable or choose another --out", 2
     elif debug:
         traceback.print_exception(error, file=sys.stderr)
         sys.exit(1)

@@ -75,6 +75,17 @@ def test_a_full_disk_is_one_line_not_an_internal_error(capsys):
     assert line.startswith("error: no space left on the device writing out/.tmp-1/map.png") and "internal" not in line
 
 
+@pytest.mark.parametrize("number", [errno.EACCES, errno.EROFS])
+def test_a_file_that_may_not_be_written_is_one_line_not_an_internal_error(capsys, number):
+    """sweep.csv, written in place, in a folder made read-only during the sweep had been "internal error:
+    PermissionError: [Errno 13] Permission denied: 'out/sweep.csv'", exit 1."""
+    with pytest.raises(SystemExit) as stop:
+        _exit_for(OSError(number, os.strerror(number), "out/sweep.csv"), debug=False)
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (f"error: out/sweep.csv: {os.strerror(number)}; make it and its folder writable "
+                                       "or choose another --out\n")
+
+
 def test_a_file_size_limit_is_one_line_not_an_internal_error(capsys):
     with pytest.raises(SystemExit) as stop:
         _exit_for(OSError(errno.EFBIG, "File too large", "out/.tmp-1/results.xlsx"), debug=False)
