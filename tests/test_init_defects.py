@@ -97,7 +97,7 @@ def _raise(error_number: int, text: str):
 @pytest.mark.parametrize(("target", "error_number", "text"), [
     ("planner.inputs.template.tempfile.mkstemp", errno.EROFS, "Read-only file system"),  # no staging file
     ("planner.inputs.template.os.fdopen", errno.ENOSPC, "No space left on device"),  # nor written
-    ("planner.inputs.template.os.replace", errno.EACCES, "Permission denied"),  # nor moved into place
+    ("planner.inputs.template.os.link", errno.EACCES, "Permission denied"),  # nor moved into place
 ])
 def test_init_failing_to_write_says_one_line_and_leaves_nothing(tmp_path, monkeypatch, target, error_number, text):
     data = write_cities(tmp_path)

@@ -304,6 +304,28 @@ def test_init_writes_a_model_that_loads_without_flags(tmp_path):
         write_model_template(tmp_path / "stores.csv", model)
 
 
+def test_init_never_writes_over_a_file_saved_there_after_its_last_check(tmp_path, monkeypatch):
+    """The model file had been renamed into place over a file of the user's saved between the check just before
+    and the rename."""
+    import planner.inputs.template as template
+
+    east_africa_points().to_csv(tmp_path / "stores.csv", index=False)
+    model, check = tmp_path / "stores.toml", template.refuse_existing
+    calls = []
+
+    def user_saves_after_the_second_check(out):
+        check(out)
+        calls.append(out)
+        if len(calls) == 2:
+            out.write_text("my model", encoding="utf-8")
+
+    monkeypatch.setattr(template, "refuse_existing", user_saves_after_the_second_check)
+    with pytest.raises(InputError, match="stores.toml: exists; the planner does not overwrite it"):
+        write_model_template(tmp_path / "stores.csv", model)
+    assert model.read_text(encoding="utf-8") == "my model"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["stores.csv", "stores.toml"]
+
+
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [

@@ -15,6 +15,7 @@ place, so ``init`` never writes a model that ``validate`` or ``solve`` would ref
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -145,12 +146,28 @@ def write_staged(out: Path, text: str) -> Path:
     return Path(name)
 
 
+# os.link on a file system that has no links
+NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
+
+
 def move_staged(staging: Path, out: Path) -> None:
-    """``staging`` moved to ``out``; one line when the place is not writable."""
+    """``staging`` moved to ``out``, never over a file (one the user saved there since the last check: a link
+    cannot be made over it, where a rename replaces it); one line when the place is not writable."""
     try:
-        os.replace(staging, out)
+        os.link(staging, out)
+    except FileExistsError:
+        refuse_existing(out)  # names what is there
+        raise InputError(f"{out}: exists; the planner does not overwrite it: choose another --out or remove "
+                         "it") from None
     except OSError as error:
-        raise _unwritable(out, error) from None
+        if error.errno not in NO_LINKS:
+            raise _unwritable(out, error) from None
+        try:  # a file system without links (FAT, some network shares): the check just before must do
+            os.replace(staging, out)
+        except OSError as error:
+            raise _unwritable(out, error) from None
+    else:
+        os.unlink(staging)
 
 
 def _unwritable(out: Path, error: OSError) -> InputError:
