@@ -340,3 +340,69 @@ def test_a_file_of_the_users_saved_into_out_as_the_run_moves_its_folder_into_pla
     assert (out / ("notes.txt" if edit == "added" else "report.html")).read_text(encoding="utf-8") == "mine"
     assert (tmp_path / "res-1" / "report.html").read_text(encoding="utf-8") == "<p>the new report</p>"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res", "res-1"]
+
+
+def long_out(root: Path, length: int) -> Path:
+    """A folder path of ``length`` bytes below ``root`` (its parents made)."""
+    folder = root
+    while len(os.fsencode(str(folder))) + 201 < length - 20:
+        folder = folder / ("d" * 200)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / ("o" * (length - len(os.fsencode(str(folder))) - 1))
+    assert len(os.fsencode(str(out))) == length
+    return out
+
+
+def longest_out(root: Path) -> Path:
+    """The longest --out below ``root`` that the planner accepts."""
+    accepted, refused = 300, 4096
+    while refused - accepted > 1:
+        middle = (accepted + refused) // 2
+        try:
+            check_output_dir(long_out(root, middle))
+            accepted = middle
+        except InputError:
+            refused = middle
+    return long_out(root, accepted)
+
+
+def two_type_model(tmp_path: Path) -> Path:
+    from tests.builders import equator_regions, tiny_model_file
+
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
+    return tiny_model_file(tmp_path / "m.toml", regions, """[facility_types.central]
+opening_cost_per_yr = 100.0
+products = { standard = { cost_per_unit = 1.0, co2_kg_per_unit = 10.0 } }
+[facility_types.micro]
+opening_cost_per_yr = 150.0
+products = { standard = { cost_per_unit = 1.5, co2_kg_per_unit = 2.0 } }
+""")
+
+
+def test_an_out_too_long_for_the_geopackage_is_refused_before_solving(tmp_path):
+    """A 2,100-byte --out (well within the file system's 4,095) had solved, then ended in "internal error:
+    DataSourceError: sqlite3_open(…/network.gpkg) failed": GDAL opens no GeoPackage path above 2,040 bytes."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    model, out = two_type_model(tmp_path), long_out(tmp_path / "deep", 2100)
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "the path is 2,100 bytes, at most" in result.output and "internal" not in result.output
+    assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["pareto", "--points", "2"], ["alternatives", "--count", "1"]])
+def test_the_longest_out_accepted_holds_the_folders_of_its_runs(tmp_path, command):
+    """At the longest --out accepted, pareto's points and the alternatives' networks (folders inside the staging
+    folder, each checked as an output) had been refused after solving."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+
+    model, out = two_type_model(tmp_path), longest_out(tmp_path / "deep")
+    result = CliRunner().invoke(main, [*command, "--model", str(model), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (out / ("pareto.csv" if command[0] == "pareto" else "alternatives.csv")).is_file()
+    assert list(out.rglob("network.gpkg"))

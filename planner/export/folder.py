@@ -169,6 +169,12 @@ def _refuse_read_only(out: Path, in_place: bool) -> None:
 # as .NAME.tmp-XXXXXXXX-old while the new one takes its place
 STAGING_EXTRA_BYTES = len(".") + len(".tmp-") + 8 + len("-old")
 INNER_PATH_BYTES = 128  # room left in a path for the files and folders written inside the output folder
+# the longest path of a GeoPackage GDAL's SQLite driver opens (longer: "sqlite3_open(…) failed", an internal error)
+GEOPACKAGE_PATH_BYTES = 2040
+# room left in an output for a run's folder inside it or its staging folder, itself checked as an output
+# (scenarios/<16-digit key>, .NAME.tmp-XXXXXXXX/networks/01_alternative): an --out at the limit had failed each
+# of them after solving
+RUN_FOLDER_BYTES = 40
 
 
 def _path_max_bytes() -> int:
@@ -184,7 +190,8 @@ def check_output_name(out: Path) -> None:
     """A name the planner can write: no control character (a newline broke the GeoPackage writer: an
     internal error), and short enough for its staging folder ``.NAME.tmp-XXXXXXXX`` (and the old
     output moved aside as ``.NAME.tmp-XXXXXXXX-old``) on this file system (a 245-byte name was refused
-    as "not writable", a 300-byte one an internal error, a 240-byte one failed after a second solve)."""
+    as "not writable", a 300-byte one an internal error, a 240-byte one failed after a second solve), with
+    its GeoPackage, also in a run's folder inside it, within what GDAL opens (:data:`GEOPACKAGE_PATH_BYTES`)."""
     if any(ord(character) < 32 or ord(character) == 127 for character in str(out)):
         raise InputError(f"--out {str(out)!r}: has a control character (a newline or tab); choose a folder name "
                          "without one")
@@ -201,7 +208,9 @@ def check_output_name(out: Path) -> None:
         raise InputError(f"--out {ascii(str(out))}: the file system's encoding here ({sys.getfilesystemencoding()}) "
                          "cannot write this name; use a UTF-8 locale (e.g. LANG=C.UTF-8) or choose --out with an "
                          "ASCII name") from None
-    path_bytes, most = len(os.fsencode(str(out.absolute()))), _path_max_bytes() - STAGING_EXTRA_BYTES - INNER_PATH_BYTES
+    room = 0 if enclosing_output(out) is not None else RUN_FOLDER_BYTES  # a run's folder needs none inside it
+    most = min(_path_max_bytes(), GEOPACKAGE_PATH_BYTES) - STAGING_EXTRA_BYTES - INNER_PATH_BYTES - room
+    path_bytes = len(os.fsencode(str(out.absolute())))
     if path_bytes > most:
         raise InputError(f"--out {str(out)[:40]}…: the path is {path_bytes:,} bytes, at most {most:,} here (room is "
                          "left for the files written in it); choose a shorter path")
