@@ -284,7 +284,8 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
         notes = "".join(f"; {note}" for note in getattr(full, "__notes__", ()))  # the previous outputs unchanged
         line, code = f"{what}{where} ({full.strerror}){notes}; {fix} or choose another --out", 2
     elif (denied := write_denied_cause(error)) is not None and denied.filename:  # sweep.csv written in place, say
-        line, code = f"{denied.filename}: {denied.strerror}; make it and its folder writable or choose another --out", 2
+        line, code = f"{denied.filename}: {denied.strerror}; check the permissions of the file and its folder, or " \
+                     "choose another path", 2
     elif debug:
         traceback.print_exception(error, file=sys.stderr)
         sys.exit(1)

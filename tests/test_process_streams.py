@@ -82,8 +82,8 @@ def test_a_file_that_may_not_be_written_is_one_line_not_an_internal_error(capsys
     with pytest.raises(SystemExit) as stop:
         _exit_for(OSError(number, os.strerror(number), "out/sweep.csv"), debug=False)
     assert stop.value.code == 2
-    assert capsys.readouterr().err == (f"error: out/sweep.csv: {os.strerror(number)}; make it and its folder writable "
-                                       "or choose another --out\n")
+    assert capsys.readouterr().err == (f"error: out/sweep.csv: {os.strerror(number)}; check the permissions of the "
+                                       "file and its folder, or choose another path\n")
 
 
 def test_a_file_size_limit_is_one_line_not_an_internal_error(capsys):
