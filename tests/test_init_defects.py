@@ -268,3 +268,17 @@ def test_kmeans_on_fewer_places_than_clusters_prints_no_library_warnings():
         warnings.simplefilter("error")
         chosen = nearest_to_centres(np.ones(50, dtype=bool), np.ones(50), lon, lat, 30)
     assert chosen.sum() == 2 and set(lon[chosen]) == {10.0, 11.0}
+
+
+@pytest.mark.parametrize("command", ["validate", "solve"])
+def test_solve_and_validate_warn_when_no_site_can_pay_for_itself(tmp_path, command):
+    """Five towns of a few thousand people on the bundled model (0.01 units/yr per person: 150 units/yr in
+    all) pay for no site's fixed cost: init warned of it, a solve of the same data served 0 % without a
+    word, and validate passed it as it was."""
+    data = write_cities(tmp_path, pop=[5_000, 4_000, 3_000, 2_000, 1_000])
+    extra = ["--out", str(tmp_path / "o"), "--quiet"] if command == "solve" else []
+    result = CliRunner().invoke(main, [command, str(data), *extra])
+    assert result.exit_code == 0, result.output
+    assert "too small for any candidate site to pay for itself" in result.stderr, result.stderr
+    if command == "solve":
+        assert sum(json.loads((tmp_path / "o" / "summary.json").read_text())["facilities"].values()) == 0

@@ -23,8 +23,6 @@ import tempfile
 from contextlib import suppress
 from pathlib import Path
 
-import numpy as np
-
 from planner.errors import InputError
 from planner.inputs.config import MAX_NUMBER, is_folder_name, read_model_config
 from planner.inputs.io import found_coordinates, is_table, read_regions
@@ -101,14 +99,14 @@ def write_model_template(
     try:
         staging = write_staged(out, text)
         try:
-            problem = check_model(staging)  # what `planner validate --model` would refuse, init refuses
+            check_model(staging)  # what `planner validate --model` would refuse, init refuses
         except InputError as error:  # named as the file it would have become
             raise InputError(str(error).replace(str(staging), str(out))) from None
         refuse_existing(out)  # made while the data was read: still not overwritten
         move_staged(staging, out)
         written = True
-        # demand beyond every site's capacity is warned about by the check itself (planner.inputs.screen)
-        warn_if_no_site_pays(problem, out)
+        # demand beyond every site's capacity, or too small for any site to pay for itself, is warned about by
+        # the check itself (planner.inputs.screen)
     finally:
         if staging is not None and not written:
             with suppress(OSError):
@@ -183,31 +181,6 @@ def check_model(path: Path):
     problem = prepare_problem(config, load_inputs(config, DataOptions()))
     screen_problem(problem)
     return problem
-
-
-def warn_if_no_site_pays(problem, out: Path) -> None:
-    """A warning where no candidate can pay for itself even in the best case: what serving saves (the
-    unmet penalty less the cheapest cost of making and delivering a unit from it, on all the demand it
-    could make: at most its largest capacity) is below what it costs a year to open with its fewest
-    modules, so every site stays closed and nothing is served (demand counted in small units: a few
-    hundred units/yr per region; the penalty alone had been compared, so 12,000 units at a margin of
-    98 against a fixed 1.3 M went unwarned)."""
-    penalty = np.where(np.isfinite(problem.unmet_penalty), problem.unmet_penalty, np.nan)
-    if problem.n_options == 0 or np.isnan(penalty).any():
-        return  # demand that must be served opens sites whatever they cost
-    margin = np.full(problem.n_options, -np.inf)
-    np.maximum.at(margin, problem.arc_option, penalty[problem.arc_product] - problem.arc_unit_cost)
-    demand = float(problem.demand.sum())
-    best_saving = np.maximum(margin, 0.0) * np.minimum(demand, problem.option_capacity_max)
-    fixed = problem.fixed_cost_at_min_modules
-    if (best_saving < fixed).all():
-        closest = int(np.argmax(best_saving - fixed))  # the site that comes nearest to paying for itself
-        logger.warning("%s: the demand (%s units/yr in all) is too small for any candidate site to pay for itself: "
-                       "what serving it saves (the unmet penalty less the cost to make and deliver it) is below each "
-                       "site's fixed cost (at best %s against %s a year), so no site would open and nothing would be "
-                       "served; scale the demand with --demand-rate (units/yr per unit of the demand column) or "
-                       "lower opening_cost_per_yr in the file", out, f"{demand:,.0f}",
-                       f"{float(best_saving[closest]):,.0f}", f"{float(fixed[closest]):,.0f}")
 
 
 TEMPLATE = """\
