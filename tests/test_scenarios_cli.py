@@ -51,9 +51,11 @@ def write_scenarios(tmp_path, text: str):
         ("scenario,region,product,demand,probability\n", ["has no rows"]),
         (GOOD.replace("high,b,widget,300", "high,b,widget,2e12"), ["'demand' is above 1e+12 in rows 4 (values 2e+12)",
                                                                    "larger unit"]),
+        (GOOD.replace(",", ";").replace("0.25", "0,25").replace("0.75", "0,75"),  # Excel in a German locale
+         ["'probability' is not a finite number in rows 1", "decimal commas are not read: use '.'"]),
     ],
     ids=["missing-column", "negative", "not-a-number", "sum", "inconsistent", "region", "product", "duplicate",
-         "zero-probability", "empty", "too-large"],
+         "zero-probability", "empty", "too-large", "decimal-comma"],
 )
 def test_bad_scenario_file(tmp_path, text, fragments):
     write_instance(tmp_path)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from planner.errors import InputError, refuse_special_file, truncated
 from planner.inputs.config import UncertaintyConfig
-from planner.inputs.io import EXCEL_SUFFIXES, csv_dialect, lost_zeros_hint, restore_shown_ids
+from planner.inputs.io import EXCEL_SUFFIXES, csv_dialect, decimal_comma_hint, lost_zeros_hint, restore_shown_ids
 from planner.inputs.screen import MAX_DEMAND
 from planner.inputs.validate import dot_grouped_columns, dot_grouped_message
 
@@ -208,7 +208,7 @@ def _scenario_numbers(frame: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.n
         if bad.any():
             first = frame.loc[bad, column].iloc[0]
             where = f"column '{column}' is not a finite number in rows {_rows(frame, bad)} (e.g. {first!r})"
-            raise _fail(path, f"{where}; give a number in every row")
+            raise _fail(path, f"{where}; give a number in every row{decimal_comma_hint(frame.loc[bad, column])}")
         numbers[column] = values.to_numpy(dtype=float)
     demand, probability = numbers["demand"], numbers["probability"]
     if (demand < 0).any():
