@@ -172,6 +172,21 @@ def test_supplier_ids_are_read_as_text(tmp_path):
         read_suppliers(path)
 
 
+def test_one_supplier_id_for_several_materials_says_to_give_each_material_its_own_id(tmp_path):
+    """A supplier of steel and polymer written with one id on two rows (as a supplier list holds it) had been
+    refused with "ids must be unique" alone; the line says each row is one supplier of one material."""
+    from planner.errors import InputError
+    from planner.inputs.suppliers import read_suppliers
+
+    path = tmp_path / "suppliers.csv"
+    path.write_text("supplier_id,material,lon,lat\nE00,steel,10.0,50.0\nE00,polymer,10.0,50.0\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_suppliers(path)
+    assert str(caught.value) == (f"{path}: column 'supplier_id' has E00 in rows 1, 2, for materials steel, polymer; "
+                                 "each row is one supplier of one material, with an id of its own: give each material "
+                                 "its own id (e.g. 'E00-steel', as data/suppliers_us.csv does)")
+
+
 @pytest.mark.parametrize(("header", "named"), [("Capacity_per_yr,cost_per_unit", "Capacity_per_yr"),
                                                ("capacity,cost", "capacity"), ("capacity_per_yr,cost", "cost")])
 def test_a_supplier_column_named_near_its_name_is_refused(tmp_path, header, named):

@@ -29,13 +29,20 @@ from planner.inputs.geo import great_circle_km, points_to_lonlat, require_crs
 from planner.inputs.io import (
     SITES_FIX,
     check_projected_range,
+    id_keys,
     is_table,
     points_from_table,
     read_table,
     read_vector,
     require_columns,
 )
-from planner.inputs.validate import check_ids, dot_grouped_columns, dot_grouped_message, refuse_near_columns
+from planner.inputs.validate import (
+    check_ids,
+    dot_grouped_columns,
+    dot_grouped_message,
+    file_rows,
+    refuse_near_columns,
+)
 from planner.problem import Supply
 
 logger = logging.getLogger(__name__)
@@ -70,14 +77,35 @@ def read_suppliers(path: Path, option: str = "--suppliers") -> pd.DataFrame:
     lon, lat = points_to_lonlat(frame)
     for column in dot_grouped_columns(path, ["capacity_per_yr", "cost_per_unit"]):
         logger.warning(dot_grouped_message(path, column, "the capacity" if column == "capacity_per_yr" else "a price"))
+    material = frame["material"].astype(str).str.strip().str.normalize("NFC")  # as ids
+    refuse_one_id_for_several_materials(frame, material, path)
     return pd.DataFrame({
         "supplier_id": check_ids(frame, "supplier_id", path, "supplier").astype(str).to_numpy(),
-        "material": frame["material"].astype(str).str.strip().str.normalize("NFC").to_numpy(),  # as ids
+        "material": material.to_numpy(),
         "capacity_per_yr": _numbers(frame, "capacity_per_yr", path, np.inf, positive=True),
         "cost_per_unit": _numbers(frame, "cost_per_unit", path, 0.0, positive=False),
         "lon": lon,
         "lat": lat,
     })
+
+
+def refuse_one_id_for_several_materials(frame: pd.DataFrame, material: pd.Series, path: Path) -> None:
+    """One line where a supplier id repeats on rows of different materials: each row is one supplier of one
+    material (its capacity, price and relationship cost), so a supplier of three materials, written with one id
+    on three rows, had been refused with "ids must be unique" alone, which did not say what to write instead."""
+    ids = id_keys(frame["supplier_id"])
+    repeated = (ids.duplicated(keep=False) & frame["supplier_id"].notna() & (ids != "")).to_numpy()
+    if not repeated.any():
+        return
+    first = ids[repeated].iloc[0]
+    clash = (ids == first).to_numpy()
+    offered = material[clash].unique().tolist()
+    if len(offered) < 2:
+        return  # the same id for the same material twice: check_ids says so
+    raise InputError(f"{path}: column 'supplier_id' has {first} in rows {truncated(file_rows(frame, clash))}, for "
+                     f"materials {truncated(offered)}; each row is one supplier of one material, with an id of its "
+                     f"own: give each material its own id (e.g. '{first}-{offered[0]}', as data/suppliers_us.csv "
+                     "does)")
 
 
 def _numbers(frame: pd.DataFrame, column: str, path: Path, empty: float, positive: bool) -> np.ndarray:
