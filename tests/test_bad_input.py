@@ -251,6 +251,14 @@ def test_select_with_one_value_matching_nothing_is_refused(tmp_path, values, fra
     assert_clean_failure(result, tmp_path / "out", "regions.geojson", *fragments)
 
 
+def test_select_of_a_code_without_its_leading_zeros_names_the_code(tmp_path):
+    """A FIPS code typed as the number Excel shows ('1001' for '01001') had matched nothing with no hint."""
+    model = write_instance(tmp_path, regions_frame(county=["01001", "01003", "37119", "37183"]))
+    result = run_solve(tmp_path, "--select", "county=1001", model=model)
+    assert_clean_failure(result, tmp_path / "out", "regions.geojson", "county=1001 matches no region (did you mean "
+                         "'01001'? codes are compared with their leading zeros)")
+
+
 def test_select_filters_that_match_only_apart_name_the_combination(tmp_path):
     """state=X matches a and b, rid=c matches c: each matches on its own, together nothing."""
     model = write_instance(tmp_path)

@@ -256,9 +256,15 @@ def _selected(values: pd.Series, wanted: list[str]) -> pd.Series:
 
 
 def _did_you_mean(values: pd.Series, value: str) -> str:
-    """' (did you mean 'X'?)' where ``value`` matches a value of the column but for case and spaces."""
+    """' (did you mean 'X'?)' where ``value`` matches a value of the column but for case and spaces, or is a
+    code of the column without its leading zeros ('1001' for '01001': the code as Excel shows it)."""
     texts = pd.Series(values.astype(str).str.strip().str.normalize("NFC").unique())
-    near = texts[texts.str.casefold() == unicodedata.normalize("NFC", value.strip()).casefold()]
+    key = unicodedata.normalize("NFC", value.strip())
+    near = texts[texts.str.casefold() == key.casefold()]
+    if not len(near) and key.isdecimal():
+        near = texts[texts.str.isdecimal() & (texts.str.len() > len(key)) & (texts.str.lstrip("0") == key.lstrip("0"))]
+        if len(near) == 1:
+            return f" (did you mean '{near.iloc[0]}'? codes are compared with their leading zeros)"
     return f" (did you mean '{near.iloc[0]}'?)" if len(near) else ""
 
 
