@@ -231,6 +231,21 @@ def test_a_pilot_id_written_with_spaces_names_the_region_and_an_unknown_one_is_q
         pilot_mask(["42"], ["x 1"])
 
 
+def test_a_pilot_code_written_as_a_toml_number_names_the_code_with_its_leading_zeros():
+    """pilot_regions = [1001] for the county '01001' (01001 is no TOML number) had been refused as "'1001' are not
+    region ids" with nothing on the zeros; the line names the code and how to write it."""
+    from planner.errors import InputError
+    from planner.inputs.config import RolloutConfig
+    from planner.studies.stochastic.staged import pilot_mask
+
+    pilots = RolloutConfig(periods=2, pilot_regions=[1001, 37119], pilot_periods=1).pilot_regions
+    with pytest.raises(InputError) as caught:
+        pilot_mask(["01001", "37119", "37183"], pilots)
+    assert str(caught.value) == ("rollout.pilot_regions: '1001' are not region ids of the data (after --select); use "
+                                 "ids from the regions' id column ('01001' for 1001? write codes with leading zeros "
+                                 'as quoted text, pilot_regions = ["01001"])')
+
+
 def test_demand_grown_past_the_solvers_limit_by_the_adoption_names_the_key():
     from planner.studies.stochastic.staged import check_adopted_demand
 

@@ -173,9 +173,21 @@ def pilot_mask(region_ids, pilot_regions) -> np.ndarray:
         raise InputError(
             f"rollout.pilot_regions: {truncated([repr(r) for r in unknown])} are not region ids of the data "
             "(after --select); "
-            "use ids from the regions' id column"
+            f"use ids from the regions' id column{_zeros_hint(unknown, ids)}"
         )
     return np.isin(ids, pilots)
+
+
+def _zeros_hint(unknown: list[str], ids: list[str]) -> str:
+    """' (... '01001' for 1001 ...)' where pilot ids are codes of the data without their leading zeros: a TOML
+    number has none (pilot_regions = [1001] for the county '01001'; 01001 is no TOML number at all)."""
+    padded = {i.lstrip("0"): i for i in ids if i.isdecimal()}
+    meant = {u: padded[u.lstrip("0")] for u in unknown if u.isdecimal() and len(padded.get(u.lstrip("0"), u)) > len(u)}
+    if not meant:
+        return ""
+    pairs = truncated([f"'{code}' for {u}" for u, code in meant.items()], 3)
+    example = next(iter(meant.values()))
+    return f" ({pairs}? write codes with leading zeros as quoted text, pilot_regions = [\"{example}\"])"
 
 
 def view_run(run: RolloutRun, s: int, t: int, timing: Timing) -> Run:
