@@ -604,13 +604,14 @@ def test_an_excel_table_of_points_is_read_as_a_csv_is(tmp_path):
 
 
 def test_a_workbook_whose_first_sheet_is_notes_says_which_sheet_was_read(tmp_path):
+    """The line had ended at "is read", with no word of what to do about the sheet the data is on."""
     import pandas as pd
 
     with pd.ExcelWriter(tmp_path / "two.xlsx") as writer:
         pd.DataFrame({"note": ["data on the next sheet"]}).to_excel(writer, sheet_name="README", index=False)
         pd.read_csv(regions_csv(tmp_path / "au.csv")).to_excel(writer, sheet_name="data", index=False)
     with pytest.raises(InputError, match=r"available: note; only the workbook's first sheet \('README' of 2\) is "
-                                         "read$"):
+                                         "read: move the sheet with the data to the front, or save it as CSV$"):
         load(model_file(tmp_path, tmp_path / "two.xlsx"))
 
 

@@ -492,7 +492,8 @@ def _read_excel(path: Path, text_columns: Iterable[str], codes: bool = False) ->
     with pd.ExcelFile(path) as workbook:
         sheets = workbook.sheet_names
     if len(sheets) > 1:  # named by require_columns where a column is missing: the data may be on another sheet
-        table.attrs[FIRST_SHEET] = f"only the workbook's first sheet ('{sheets[0]}' of {len(sheets)}) is read"
+        table.attrs[FIRST_SHEET] = (f"only the workbook's first sheet ('{sheets[0]}' of {len(sheets)}) is read: "
+                                    "move the sheet with the data to the front, or save it as CSV")
     if dtype:
         restore_shown_ids(path, table, list(dtype))
     if codes:
