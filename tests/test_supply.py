@@ -187,6 +187,22 @@ def test_one_supplier_id_for_several_materials_says_to_give_each_material_its_ow
                                  "its own id (e.g. 'E00-steel', as data/suppliers_us.csv does)")
 
 
+@pytest.mark.parametrize(("cells", "hint"), [
+    ('"150,000,000",2', "thousands separators are not read: write the digits alone"),
+    ('100,"0,95"', "decimal commas are not read: use '.' as the decimal mark"),
+])
+def test_a_supplier_number_written_with_commas_says_how_to_write_it(tmp_path, cells, hint):
+    """Every other reader says why '0,95' or '150,000,000' is not a number; the suppliers' line had not."""
+    from planner.errors import InputError
+    from planner.inputs.suppliers import read_suppliers
+
+    path = tmp_path / "suppliers.csv"
+    path.write_text(f"supplier_id,material,lon,lat,capacity_per_yr,cost_per_unit\nA,steel,10,50,{cells}\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=f"row 1 .* must be a number .*; {hint}"):
+        read_suppliers(path)
+
+
 @pytest.mark.parametrize(("header", "named"), [("Capacity_per_yr,cost_per_unit", "Capacity_per_yr"),
                                                ("capacity,cost", "capacity"), ("capacity_per_yr,cost", "cost")])
 def test_a_supplier_column_named_near_its_name_is_refused(tmp_path, header, named):

@@ -29,6 +29,7 @@ from planner.inputs.geo import great_circle_km, points_to_lonlat, require_crs
 from planner.inputs.io import (
     SITES_FIX,
     check_projected_range,
+    decimal_comma_hint,
     id_keys,
     is_table,
     points_from_table,
@@ -119,7 +120,8 @@ def _numbers(frame: pd.DataFrame, column: str, path: Path, empty: float, positiv
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         rule = "> 0" if positive else "≥ 0"
-        raise InputError(f"{path}: column '{column}' row {row + 1} ('{raw.iloc[row]}') must be a number {rule}")
+        raise InputError(f"{path}: column '{column}' row {row + 1} ('{raw.iloc[row]}') must be a number {rule}"
+                         f"{decimal_comma_hint(raw.iloc[[row]])}")
     return values.fillna(empty).to_numpy(dtype=float)
 
 
