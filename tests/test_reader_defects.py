@@ -912,3 +912,22 @@ def test_the_area_of_use_check_reads_areas_across_the_antimeridian_and_crss_with
     with caplog.at_level(logging.WARNING):
         load(model_file(tmp_path, table, keys + '"EPSG:32633"'))
     assert len(_area_warnings(caplog)) == 1
+
+
+def test_a_geopackage_with_a_style_table_beside_its_one_layer_reads_that_layer(tmp_path):
+    """QGIS saves a layer's style in the GeoPackage as the table layer_styles, which has no geometry: the file had
+    been refused as one "of 2 layers"; a file of two layers with geometry still needs --layer, naming only those."""
+    import pyogrio
+
+    path = tmp_path / "stores.gpkg"
+    points = gpd.GeoDataFrame({"id": ["a", "b"], "pop": [100.0, 200.0]}, geometry=[Point(10, 50), Point(11, 51)],
+                              crs="EPSG:4326")
+    points.to_file(path, layer="stores")
+    pyogrio.write_dataframe(pd.DataFrame({"styleName": ["stores"], "styleQML": ["<qgis/>"]}), path,
+                            layer="layer_styles")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    points.to_file(path, layer="depots")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"error: {path}: has 2 layers (stores, depots); choose one with --layer"

@@ -77,14 +77,31 @@ def _check_file(path: Path, what: str, option: str) -> Path:
     return path
 
 
-def list_layers(path: Path) -> list[str]:
-    """The layer names of a vector file (one for single-layer formats)."""
+def list_layers(path: Path) -> list[tuple[str, bool]]:
+    """The layer names of a vector file (one for single-layer formats), each with whether it has geometry (a
+    GeoPackage holds tables without any too, such as the layer_styles QGIS saves a layer's style in)."""
     import pyogrio
 
     try:
-        return [str(name) for name, _ in pyogrio.list_layers(path)]
+        return [(str(name), kind is not None) for name, kind in pyogrio.list_layers(path)]
     except Exception:  # not a multi-layer container, or unreadable: read_vector reports it
         return []
+
+
+def chosen_layer(path: Path, layers: list[tuple[str, bool]], layer: str | None) -> str | None:
+    """``layer`` checked against the file's ``layers``; without it, the one layer with geometry where the others
+    are tables without any (a GeoPackage whose layer style QGIS saved in it had been refused as one of 2 layers),
+    else an error listing the layers with geometry."""
+    names = [name for name, _ in layers]
+    if layer is not None:
+        if layers and layer not in names:
+            raise InputError(f"{path}: has no layer '{layer}'; its layers: {truncated(names, 8)} (--layer, or the "
+                             "[regions] key layer)")
+        return layer
+    spatial = [name for name, has_geometry in layers if has_geometry] or names
+    if len(spatial) > 1:
+        raise InputError(f"{path}: has {len(spatial)} layers ({truncated(spatial, 8)}); choose one with --layer")
+    return spatial[0] if len(names) > 1 else None
 
 
 def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.GeoDataFrame:
@@ -94,12 +111,7 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
     path = _check_file(path, what, option)
     source = _zipped_vector(path) if path.suffix.lower() == ".zip" else path
     if path.suffix.lower() not in PARQUET_SUFFIXES:
-        layers = list_layers(source)
-        if layer is None and len(layers) > 1:
-            raise InputError(f"{path}: has {len(layers)} layers ({truncated(layers, 8)}); choose one with --layer")
-        if layer is not None and layers and layer not in layers:
-            raise InputError(f"{path}: has no layer '{layer}'; its layers: {truncated(layers, 8)} (--layer, or the "
-                             "[regions] key layer)")
+        layer = chosen_layer(path, list_layers(source), layer)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # reported as InputError below, never as a raw warning
