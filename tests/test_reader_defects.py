@@ -931,3 +931,8 @@ def test_a_geopackage_with_a_style_table_beside_its_one_layer_reads_that_layer(t
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == f"error: {path}: has 2 layers (stores, depots); choose one with --layer"
+    result = CliRunner().invoke(main, ["validate", str(path), "--layer", "layer_styles"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (f"error: {path}: layer 'layer_styles' is a table without geometry; "
+                                              "choose a layer with geometry: stores, depots (--layer, or the [regions] "
+                                              "key layer)")

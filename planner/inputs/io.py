@@ -91,14 +91,17 @@ def list_layers(path: Path) -> list[tuple[str, bool]]:
 def chosen_layer(path: Path, layers: list[tuple[str, bool]], layer: str | None) -> str | None:
     """``layer`` checked against the file's ``layers``; without it, the one layer with geometry where the others
     are tables without any (a GeoPackage whose layer style QGIS saved in it had been refused as one of 2 layers),
-    else an error listing the layers with geometry."""
+    else an error listing the layers with geometry; a table without geometry chosen is an error naming them."""
     names = [name for name, _ in layers]
+    spatial = [name for name, has_geometry in layers if has_geometry] or names
     if layer is not None:
         if layers and layer not in names:
             raise InputError(f"{path}: has no layer '{layer}'; its layers: {truncated(names, 8)} (--layer, or the "
                              "[regions] key layer)")
+        if layer not in spatial:
+            raise InputError(f"{path}: layer '{layer}' is a table without geometry; choose a layer with geometry: "
+                             f"{truncated(spatial, 8)} (--layer, or the [regions] key layer)")
         return layer
-    spatial = [name for name, has_geometry in layers if has_geometry] or names
     if len(spatial) > 1:
         raise InputError(f"{path}: has {len(spatial)} layers ({truncated(spatial, 8)}); choose one with --layer")
     return spatial[0] if len(names) > 1 else None
