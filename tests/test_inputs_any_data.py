@@ -2,6 +2,7 @@
 default model; the [regions] keys apply to the model's own file only; mistakes get one clear error."""
 
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -194,6 +195,30 @@ def test_swapped_demand_point_columns_are_an_error(tmp_path, points):
         else:
             with pytest.raises(InputError, match="are longitude and latitude swapped"):
                 load_inputs(read_model_config(model), DataOptions())
+
+
+def test_demand_points_off_their_regions_by_a_wrong_crs_do_not_say_the_columns_are_swapped(tmp_path):
+    """Polygons in metres (EPSG:3035) given the wrong CRS (EPSG:3857, as a --crs typo): their degree demand points
+    lie off every region, swapped or not; the line had asked whether longitude and latitude were swapped."""
+    frame = gpd.read_file(europe_grid(tmp_path / "grid.geojson"))
+    centre = frame.geometry.representative_point()
+    metres = frame.assign(cx=centre.x, cy=centre.y).to_crs("EPSG:3035").set_crs(None, allow_override=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "'crs' was not provided": the file is meant to have none
+        metres.to_file(tmp_path / "grid_m.gpkg")
+    model = tmp_path / "m.toml"
+    body = DEFAULT_MODEL.read_text(encoding="utf-8").split("[distance]")[1]
+    regions = ('[regions]\npath = "grid_m.gpkg"\nid_column = "name"\ndemand_column = "pop_est"\n'
+               'demand_point_columns = ["cx", "cy"]\n')
+    for crs, ok in (("EPSG:3035", True), ("EPSG:3857", False)):
+        model.write_text(f'name = "eu"\n{regions}crs = "{crs}"\n[distance]{body}', encoding="utf-8")
+        if ok:
+            load_inputs(read_model_config(model), DataOptions())
+            continue
+        with pytest.raises(InputError, match=r"swapping them does not fit either: is the regions' CRS \(EPSG:3857\) "
+                                             "the one their coordinates are in") as caught:
+            load_inputs(read_model_config(model), DataOptions())
+        assert "are longitude and latitude swapped" not in str(caught.value)
 
 
 def test_lines_zero_demand_and_far_sites_are_warnings(tmp_path, default_model, caplog):

@@ -341,24 +341,31 @@ def check_demand_points(frame: gpd.GeoDataFrame, path: Path, lon, lat, columns: 
         return
     bounds = frame.geometry[polygons].to_crs("EPSG:4326").bounds
     margin = 0.5  # degrees
-    west, east = bounds["minx"].to_numpy() - margin, bounds["maxx"].to_numpy() + margin
-    # the same meridian written in ±180° or 0–360° (a point at 181.05° in a region drawn at −179°)
-    across = np.zeros(int(polygons.sum()), dtype=bool)
-    for turn in (-360.0, 0.0, 360.0):
-        across |= (lon[polygons] + turn >= west) & (lon[polygons] + turn <= east)
-    outside = ~across | (lat[polygons] < bounds["miny"].to_numpy() - margin) \
-        | (lat[polygons] > bounds["maxy"].to_numpy() + margin)
+    outside = _outside_bounds(lon[polygons], lat[polygons], bounds, margin)
     if not outside.any():
         return
     rows = (frame.index[polygons][outside] + 1).tolist()
     if outside.mean() > 0.5:
+        swapped = _outside_bounds(lat[polygons], lon[polygons], bounds, margin).mean() <= 0.5
+        cause = ("are longitude and latitude swapped? regions.demand_point_columns is [lon, lat]" if swapped else
+                 f"swapping them does not fit either: is the regions' CRS ({frame.crs.to_string()}) the one their "
+                 "coordinates are in (--crs, or the [regions] key crs), and are these the columns meant?")
         raise InputError(
             f"{path}: the points in {columns[0]}/{columns[1]} lie outside their regions in {int(outside.sum())} of "
-            f"{int(polygons.sum())} rows ({truncated(rows)}); are longitude and latitude swapped? "
-            "regions.demand_point_columns is [lon, lat]"
+            f"{int(polygons.sum())} rows ({truncated(rows)}); {cause}"
         )
     logger.warning("%s: the points in %s/%s of rows %s lie more than %g° outside their regions; their demand is "
                    "placed and served there: check those rows", path, columns[0], columns[1], truncated(rows), margin)
+
+
+def _outside_bounds(lon: np.ndarray, lat: np.ndarray, bounds: pd.DataFrame, margin: float) -> np.ndarray:
+    """(n,) bool: the point lies more than ``margin`` degrees outside its region's lon/lat ``bounds`` (a longitude
+    matched in ±180° or 0–360°: a point at 181.05° in a region drawn at −179°)."""
+    west, east = bounds["minx"].to_numpy() - margin, bounds["maxx"].to_numpy() + margin
+    across = np.zeros(len(lon), dtype=bool)
+    for turn in (-360.0, 0.0, 360.0):
+        across |= (lon + turn >= west) & (lon + turn <= east)
+    return ~across | (lat < bounds["miny"].to_numpy() - margin) | (lat > bounds["maxy"].to_numpy() + margin)
 
 
 def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndarray,
