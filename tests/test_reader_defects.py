@@ -936,3 +936,15 @@ def test_a_geopackage_with_a_style_table_beside_its_one_layer_reads_that_layer(t
     assert result.stderr.splitlines()[-1] == (f"error: {path}: layer 'layer_styles' is a table without geometry; "
                                               "choose a layer with geometry: stores, depots (--layer, or the [regions] "
                                               "key layer)")
+
+
+@pytest.mark.parametrize(("lat", "lon"), [("48°08′N", "11°35′E"), ("48.14 N", "11.58 E")], ids=["dms", "hemisphere"])
+def test_coordinates_written_with_degree_signs_or_hemispheres_say_how_to_write_them(tmp_path, lat, lon):
+    """'11°35′E' had been refused as "not a number ...; give coordinates in every row", which every row had."""
+    path = tmp_path / "towns.csv"
+    path.write_text(f'id,lat,lon,pop\na,"{lat}","{lon}",100\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].endswith(
+        "give coordinates in every row; degrees written with °, minutes or N/S/E/W are not read: write decimal "
+        "degrees, negative for south and west (e.g. 11.5833 for 11°35′E, -8.6 for 8°36′W)"), result.stderr

@@ -50,6 +50,8 @@ ID_NAMES = ("region_id", "id", "geoid", "fid", "code", "site_id", "customer_id",
 DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,\d+\s*$")  # '12,5': a number written with a decimal comma
 # '1,129,410': grouped digits (also by a space, a no-break or thin space as in French, an apostrophe as in Swiss)
 THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}([,' \u00a0\u202f\u2009\u2019]\d{3})+(\.\d+)?\s*$")
+# '11°35′E', '48.14 N', "8 32' W": degrees with a sign, minutes or a hemisphere letter
+DEGREES_WRITTEN = re.compile(r"[°º'′\"″]|^\s*[+-]?\d+(?:\.\d+)?\s*[NSEWnsew]\s*$")
 DOT_THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}(\.\d{3}){2,}(,\d+)?\s*$")  # '1.640.072': grouped by dots
 PROJECTED_ABOVE = 1000.0  # |coordinate| above this in a lon/lat column: metres, not degrees
 REGION_FIX = "name them with --lon-column and --lat-column"
@@ -579,6 +581,15 @@ def decimal_comma_hint(values: pd.Series) -> str:
     return ""
 
 
+def degrees_hint(values: pd.Series) -> str:
+    """'; degrees written with ° ...' where some of ``values`` are degrees with a degree sign, minutes or a
+    hemisphere letter ('11°35′E', '48.14 N'), else ''."""
+    if not values.dropna().astype(str).str.contains(DEGREES_WRITTEN).any():
+        return ""
+    return ("; degrees written with °, minutes or N/S/E/W are not read: write decimal degrees, negative for south "
+            "and west (e.g. 11.5833 for 11°35′E, -8.6 for 8°36′W)")
+
+
 def coordinate_columns(
     frame: pd.DataFrame, path: Path, lon: str | None, lat: str | None, fix: str = REGION_FIX,
     crs: str | None = None,
@@ -853,7 +864,7 @@ def points_from_table(
             values = frame[column][bad].head(3).tolist()
             raise InputError(
                 f"{path}: column '{column}' is not a number in rows {truncated(rows)} (values {values}); give "
-                f"coordinates in every row{decimal_comma_hint(frame[column])}"
+                f"coordinates in every row{decimal_comma_hint(frame[column]) or degrees_hint(frame[column][bad])}"
             )
         xy[column] = numeric.to_numpy(dtype=float)
     try:
