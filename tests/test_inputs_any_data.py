@@ -479,3 +479,20 @@ def test_a_zipped_folder_with_a_shapefile_is_read(tmp_path):
         archive.write(folder / "regions.shp", "other/more.shp")
     with pytest.raises(InputError, match=r"holds 2 vector files in its folders .*shp/regions\.shp.*unzip it"):
         read_vector(zipped, None, "regions", "REGIONS")
+
+
+def test_points_at_zero_zero_among_far_ones_are_a_warning(tmp_path, default_model, caplog):
+    """Two customers at 0° E, 0° N (where geocoders put what they cannot find) among 20 in East Africa had been
+    planned for in the Gulf of Guinea without a word; points of a dataset around 0°, 0° are not warned about."""
+    frame = east_africa_points(20)
+    frame.loc[[3, 7], ["lon", "lat"]] = 0.0
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        load(default_model, tmp_path / "c.csv")
+    assert ("c.csv: rows 4, 8 lie at 0° longitude, 0° latitude (in the Gulf of Guinea), where geocoders put addresses "
+            "they could not find; check their coordinates") in caplog.text
+    caplog.clear()
+    frame.assign(lon=frame["lon"] / 10, lat=frame["lat"] / 10).to_csv(tmp_path / "near.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        load(default_model, tmp_path / "near.csv")
+    assert "0° latitude" not in caplog.text

@@ -394,12 +394,36 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
                         "point per row to place demand at every point")
     if not (np.asarray(demand) > 0).any():
         messages.append(f"{path}: all demand is zero; there is nothing to plan (check the demand column and rates)")
+    messages += null_island_messages(frame, path)
     grouped = dot_grouped_columns(path, demand_columns)
     if grouped:
         messages.append(dot_grouped_message(path, grouped[0], "the demand"))
     for message in messages:
         logger.warning(message)
     return messages
+
+
+NULL_ISLAND_DEG = 1e-6  # a point this close to 0° E, 0° N: where a geocoder puts an address it could not find
+NULL_ISLAND_OTHERS_DEG = 10.0  # ... while other points lie this far from it (data of the Gulf of Guinea aside)
+
+
+def null_island_messages(frame: gpd.GeoDataFrame, path: Path) -> list[str]:
+    """A warning where some points lie at 0° longitude, 0° latitude, in the sea, while the others are far from
+    there: geocoders return 0, 0 for an address they cannot find, and its demand had been planned for in the Gulf
+    of Guinea without a word."""
+    points = (frame.geometry.geom_type == "Point").to_numpy()
+    if frame.crs is None or not points.any():
+        return []
+    lonlat = frame.geometry[points].to_crs("EPSG:4326")
+    x, y = lonlat.x.to_numpy(), lonlat.y.to_numpy()
+    zero = (np.abs(x) < NULL_ISLAND_DEG) & (np.abs(y) < NULL_ISLAND_DEG)
+    if not zero.any() or zero.mean() > 0.5 or not (np.hypot(x, y) > NULL_ISLAND_OTHERS_DEG).any():
+        return []
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[np.flatnonzero(points)[zero]] = True
+    return [f"{path}: rows {truncated(file_rows(frame, mask))} lie at 0° longitude, 0° latitude (in the Gulf of "
+            "Guinea), where geocoders put addresses they could not find; check their coordinates: their demand is "
+            "placed and served there"]
 
 
 TOTAL_ROW_MIN_OTHERS = 5  # rows with demand besides a total row before one is suspected by its figures alone
