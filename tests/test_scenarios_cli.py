@@ -696,3 +696,23 @@ def test_the_memory_estimate_counts_the_demand_pairs(monkeypatch):
     assert solve_memory_estimate(1_057_711, 60_000) - solve_memory_estimate(1_057_711) == 60_000 * PAIR_BYTES
     assert solve_memory_estimate(1_057_711, 60_000) >= 1.84e9
     assert memory_line(100, n_pairs=60_000) == "about 1.4 GB at the solve's peak (estimate)"
+
+
+def test_scenario_demand_in_the_demand_columns_unit_is_a_warning(tmp_path, caplog):
+    """A scenario file of persons (100× the units/yr at a demand rate of 0.01) had been solved as it was; demand
+    within a factor of 10 of the regions' is not warned about."""
+    from planner.inputs.scenarios import read_scenarios
+
+    base = np.array([[1.0], [2.0]])  # units/yr: 0.01 × 100 and 200 persons
+    path = write_scenarios(tmp_path, "scenario,region,product,demand,probability\n"
+                                     "low,a,widget,80,0.5\nlow,b,widget,160,0.5\nhigh,a,widget,120,0.5\n"
+                                     "high,b,widget,240,0.5\n")
+    with caplog.at_level("WARNING", logger="planner"):
+        read_scenarios(path, np.array(["a", "b"], dtype=object), ("widget",), base)
+    assert (f"{path}: product 'widget': the scenarios' expected demand (300 units/yr) is 100× the regions' (3 "
+            "units/yr, its demand_rate × the demand column); the file's demand is in units/yr of the product: is it in "
+            "another unit, such as the demand column's?") in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="planner"):
+        read_scenarios(path, np.array(["a", "b"], dtype=object), ("widget",), base * 50)
+    assert "expected demand" not in caplog.text

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.errors import InputError, refuse_special_file, truncated
+from planner.errors import InputError, amount_text, refuse_special_file, truncated
 from planner.inputs.config import UncertaintyConfig
 from planner.inputs.io import EXCEL_SUFFIXES, csv_dialect, decimal_comma_hint, lost_zeros_hint, restore_shown_ids
 from planner.inputs.screen import MAX_DEMAND
@@ -136,6 +136,7 @@ def read_scenarios(path: Path | str, region_ids, product_ids, base_demand: np.nd
     values[scenario[kept], region, product[kept]] = demand[kept]
     if base_demand is not None:
         _warn_left_out(path, base_demand, region, product[kept], region_ids, product_ids)
+        _warn_scale(path, base_demand, probabilities @ values.reshape(len(ids), -1), product_ids)
     logger.info("read %d scenarios from %s", len(ids), path)
     return Scenarios(ids=ids, probability=probabilities, demand=values)
 
@@ -152,6 +153,26 @@ def _warn_left_out(path: Path, base_demand: np.ndarray, region: np.ndarray, prod
             logger.warning("%s: product '%s' has demand in %d regions (%s) that no row names: they have no demand "
                            "in any scenario; add rows for them if they should", path, product_id, len(ids),
                            truncated(ids))
+
+
+SCALE_FACTOR = 10.0  # expected scenario demand this many times the regions' own (or below 1/SCALE_FACTOR of it)
+
+
+def _warn_scale(path: Path, base_demand: np.ndarray, expected: np.ndarray, product_ids) -> None:
+    """A warning per product whose expected demand over the scenarios (``expected``, R × P flattened) is
+    SCALE_FACTOR times the regions' (demand_rate × the demand column) or more, or that fraction or less: a file
+    written in the demand column's unit (persons, 100× the units/yr at a rate of 0.01) had been solved as it was."""
+    totals = expected.reshape(base_demand.shape).sum(axis=0)
+    for p, product_id in enumerate(product_ids):
+        base, mean = float(base_demand[:, p].sum()), float(totals[p])
+        if base <= 0 or mean <= 0 or 1 / SCALE_FACTOR < mean / base < SCALE_FACTOR:
+            continue
+        ratio = mean / base
+        logger.warning("%s: product '%s': the scenarios' expected demand (%s units/yr) is %s× the regions' (%s "
+                       "units/yr, its demand_rate × the demand column); the file's demand is in units/yr of the "
+                       "product: is it in another unit, such as the demand column's?", path, product_id,
+                       amount_text(mean), f"{ratio:,.0f}" if ratio >= SCALE_FACTOR else f"{ratio:.2g}",
+                       amount_text(base))
 
 
 def check_scenario_file(path: Path) -> None:
