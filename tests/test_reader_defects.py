@@ -948,3 +948,16 @@ def test_coordinates_written_with_degree_signs_or_hemispheres_say_how_to_write_t
     assert result.stderr.splitlines()[-1].endswith(
         "give coordinates in every row; degrees written with °, minutes or N/S/E/W are not read: write decimal "
         "degrees, negative for south and west (e.g. 11.5833 for 11°35′E, -8.6 for 8°36′W)"), result.stderr
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".parquet", ".xlsx"])
+def test_a_binary_data_file_given_as_a_model_file_is_named_a_data_file(tmp_path, suffix):
+    """`planner compare regions.gpkg` (the regions as solve takes them) had been told "not UTF-8 text ...; save the
+    model file as UTF-8"; a CSV had been named a data file already."""
+    from planner.inputs.config import read_model_config
+
+    data = tmp_path / f"regions{suffix}"
+    data.write_bytes(b"SQLite format 3\x00\xa0\xff\x10")
+    with pytest.raises(InputError, match=rf"regions\{suffix}: is a data file, not a model file \(TOML\); give regions "
+                                         r"with --regions \(compare\)"):
+        read_model_config(data)

@@ -890,13 +890,16 @@ def data_suffixes() -> set[str]:
 def read_model_config(path: Path | str) -> ModelConfig:
     """Read and validate a TOML model file; relative paths inside resolve against its folder."""
     path = Path(path)
-    text = decode_model_text(read_input_bytes(path, "model file", "--model"), path)
+    raw = read_input_bytes(path, "model file", "--model")
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        if path.suffix.lower() in data_suffixes():  # a data file where a model file was expected
+        data = tomllib.loads(decode_model_text(raw, path))
+    except (tomllib.TOMLDecodeError, InputError) as error:
+        if path.suffix.lower() in data_suffixes():  # a data file where a model file was expected (a GeoPackage had
+            # been told to be saved as UTF-8)
             raise InputError(f"{path}: is a data file, not a model file (TOML); give regions with --regions "
                              "(compare) or as the REGIONS argument (solve, validate)") from None
+        if isinstance(error, InputError):
+            raise
         raise InputError(f"{path}: not valid TOML ({error}); fix the syntax") from None
     check_unicode_forms(data, path)
     config = model_config_from_dict(data, path)
