@@ -961,3 +961,16 @@ def test_a_binary_data_file_given_as_a_model_file_is_named_a_data_file(tmp_path,
     with pytest.raises(InputError, match=rf"regions\{suffix}: is a data file, not a model file \(TOML\); give regions "
                                          r"with --regions \(compare\)"):
         read_model_config(data)
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4326", "OGC:CRS84"])
+def test_the_crs_a_vector_file_has_given_again_is_read(tmp_path, crs):
+    """--crs EPSG:4326 on a GeoJSON (in WGS 84 by definition) had been refused with "drop it"; it says what the
+    file says. Another CRS than the file's is still refused."""
+    path = tmp_path / "towns.geojson"
+    gpd.GeoDataFrame({"id": ["a", "b"], "pop": [100.0, 200.0]}, geometry=[Point(10, 50), Point(11, 51)],
+                     crs="EPSG:4326").to_file(path)
+    result = CliRunner().invoke(main, ["validate", str(path), "--crs", crs])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["validate", str(path), "--crs", "EPSG:3035"])
+    assert result.exit_code == 2 and "this file has its own CRS (WGS 84)" in result.stderr

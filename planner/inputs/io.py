@@ -965,7 +965,7 @@ def read_regions(
 def with_given_crs(frame: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.GeoDataFrame:
     """A vector file's frame with ``--crs`` (the [regions] key crs) set where the file has none (a
     shapefile without its .prj had no fix but Python); refused where the file has its own."""
-    if crs is None:
+    if crs is None or _same_crs(frame.crs, crs):  # the file's own CRS, given again: nothing to refuse
         return frame
     if frame.crs is not None:
         raise InputError(f"{path}: this file has its own CRS ({frame.crs.name or frame.crs.to_string()}); --crs (the "
@@ -974,6 +974,15 @@ def with_given_crs(frame: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.
         return frame.set_crs(crs)
     except Exception as error:
         raise InputError(f"{path}: --crs '{crs}' is not a CRS pyproj knows ({error}); e.g. EPSG:3857") from None
+
+
+def _same_crs(own, given: str) -> bool:
+    """Whether the file's ``own`` CRS is the one ``given`` (--crs EPSG:3035 on a GeoPackage in EPSG:3035 had been
+    refused with "drop it")."""
+    try:
+        return own is not None and own.equals(given, ignore_axis_order=True)
+    except Exception:  # noqa: BLE001 - not a CRS pyproj knows: refused as another CRS
+        return False
 
 
 def parse_flags(values: pd.Series, path: Path, column: str) -> pd.Series:
