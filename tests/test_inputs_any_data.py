@@ -496,3 +496,20 @@ def test_points_at_zero_zero_among_far_ones_are_a_warning(tmp_path, default_mode
     with caplog.at_level(logging.WARNING):
         load(default_model, tmp_path / "near.csv")
     assert "0° latitude" not in caplog.text
+
+
+def test_a_demand_column_other_than_the_models_names_the_rates_it_is_multiplied_by(tmp_path, default_model, caplog):
+    """20 stores' orders on the bundled model became 1 % of them (its 0.01 units/yr per person) with only
+    "demand from column 'orders'" said; a file with the model's own column keeps the note as it was."""
+    east_africa_points(20).to_csv(tmp_path / "c.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        load(default_model, tmp_path / "c.csv")
+    assert (f"{tmp_path / 'c.csv'} is not the model's regions file: ids from column 'customer_id', demand from "
+            "column 'orders' × the model's demand_rate (standard 0.01, custom 0.001 units/yr per unit of it, set for "
+            f"its own column 'pop2020'; a model file for this file, planner init {tmp_path / 'c.csv'}, sets 1)"
+            ) in caplog.text
+    caplog.clear()
+    east_africa_points(20).rename(columns={"orders": "pop2020"}).to_csv(tmp_path / "p.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        load(default_model, tmp_path / "p.csv")
+    assert "× the model's demand_rate" not in caplog.text

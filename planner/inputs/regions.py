@@ -391,7 +391,7 @@ def load_regions(config: ModelConfig, options) -> tuple[RegionSource, RegionData
             fix = ("the base demand column, regions.demand_column or --demand-column, which the candidate rules "
                    "read: name a column of the file, or leave it out to rank by the products' total demand")
         require_columns(frame, [column], source.path, fix)
-    note_columns_taken(source, columns)  # after the checks: it had said "demand from column 'units'" of none
+    note_columns_taken(source, columns, config)  # after the checks: it had said "demand from column 'units'" of none
     if numbered:
         frame = frame.assign(**{ROW_NUMBER_ID: (frame.index + 1).astype(str)})
     frame = check_regions(frame, source.path, id_column, demand_columns, source.demand_point_columns)
@@ -434,15 +434,24 @@ def _refuse_demand_beyond_the_solver(demand: np.ndarray, config, path, base_colu
                      f"units/yr, above {MAX_DEMAND:.0e}: too large for the solver; {fix}")
 
 
-def note_columns_taken(source: RegionSource, columns: dict) -> None:
+def note_columns_taken(source: RegionSource, columns: dict, config: ModelConfig) -> None:
     """For a file other than the model's own, the id and demand columns read (``columns``: None for
     row numbers or the products' own columns): a warning where one was found in the file rather than
-    named by a flag or the model, else a note."""
+    named by a flag or the model, else a note. A demand column other than the model's own names the demand
+    rates it is multiplied by: the bundled model's 0.01 units/yr per person had turned 2,000 orders into 20
+    units/yr without a word."""
     if source.model_keys is None:
         return
     found = source.id_column is None or (columns["demand"] is not None and source.demand_column is None)
     ids = "row numbers" if columns["id"] is None else f"column '{columns['id']}'"
     demand = "the product columns" if columns["demand"] is None else f"column '{columns['demand']}'"
+    own = source.model_keys.demand_column
+    rates = [f"{name} {product.demand_rate:g}" for name, product in config.products.items()
+             if product.demand_column is None and product.demand_rate != 1.0]
+    if columns["demand"] is not None and own and columns["demand"] != own and rates:
+        found = True
+        demand += (f" × the model's demand_rate ({', '.join(rates)} units/yr per unit of it, set for its own column "
+                   f"'{own}'; a model file for this file, planner init {source.path}, sets 1)")
     logger.log(logging.WARNING if found else logging.INFO, "%s is not the model's regions file: ids from %s, "
                "demand from %s", source.path, ids, demand)
 
