@@ -716,3 +716,17 @@ def test_scenario_demand_in_the_demand_columns_unit_is_a_warning(tmp_path, caplo
     with caplog.at_level("WARNING", logger="planner"):
         read_scenarios(path, np.array(["a", "b"], dtype=object), ("widget",), base * 50)
     assert "expected demand" not in caplog.text
+
+
+def test_scenario_regions_given_by_their_names_say_so(tmp_path):
+    """A scenario file naming 'München' for the region '001' had been told only that its ids are unknown."""
+    from planner.inputs.scenarios import read_scenarios
+
+    path = write_scenarios(tmp_path, "scenario,region,product,demand,probability\ns1,München,widget,5,1\n"
+                                     "s1,002,widget,5,1\n")
+    with pytest.raises(InputError) as caught:
+        read_scenarios(path, np.array(["001", "002"], dtype=object), ("widget",), None, frozenset(),
+                       np.array(["München", "Zürich"], dtype=object))
+    assert str(caught.value) == (f"{path}: column 'region' has ids not in the regions data in rows 1 (e.g. "
+                                 "'München'); 1 of them are region names, not ids ('München' for '001'); use the "
+                                 "regions' id column (after --select)")

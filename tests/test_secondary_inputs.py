@@ -181,3 +181,16 @@ def test_an_od_matrix_without_distances_under_a_radius_names_the_radius_key(tmp_
                                          r"max_delivery_km = 300\) but the OD matrix has no 'distance_km'; add "
                                          r"distances, or remove the radius from the model file"):
         load_and_prepare(read_model_config(tmp_path / "m.toml"), DataOptions(od_path=tmp_path / "od.csv"), Timing())
+
+
+def test_od_regions_given_by_their_names_say_so():
+    """An OD matrix whose 'to' holds the regions' names ('München' for '001') had been told only that they are no
+    region ids of the run."""
+    from planner.inputs.prepare import _unknown_od_ids
+
+    od = pd.DataFrame({"from": ["s1", "s1"], "to": ["München", "Zürich"], "distance_km": [1.0, 2.0]})
+    regions = pd.DataFrame({"region_id": ["001", "002"], "region_name": ["München", "Zürich"]})
+    assert _unknown_od_ids(od, np.array(["s1"], dtype=object), regions) == (
+        "; if a pair is there under another spelling: 'to' in rows 1, 2 ('München', 'Zürich') is no region id of this "
+        "run; 2 of them are region names, not ids ('München' for '001', 'Zürich' for '002') (rows of other ids are "
+        "otherwise allowed and not read)")

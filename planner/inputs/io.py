@@ -16,6 +16,7 @@ import io
 import logging
 import os
 import re
+import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterable
@@ -1059,6 +1060,22 @@ def lost_zeros_hint(unknown: Iterable, known: Iterable, what: str = "region ids"
     pairs = truncated([f"'{key}' for '{meant}'" for key, meant in lost.items()], 3)
     return (f"; {len(lost)} of them look like {what} without their leading zeros ({pairs}), as Excel writes codes: "
             "write them as the ids they name are written (as text in Excel)")
+
+
+def names_hint(unknown: Iterable, ids: Iterable, names: Iterable, what: str = "region") -> str:
+    """"; 2 of them are region names, not ids ('München' for '001', ...)" for the ``unknown`` ids of a file that
+    are the ``names`` of ``ids`` (each name of one id, and not that id itself), else '': a scenario file or an OD
+    matrix written with the names people know the regions by had been told only that its ids are unknown."""
+    by_name: dict[str, list[str]] = {}
+    for key, name in zip(ids, names, strict=True):
+        if isinstance(name, str) and name.strip() and name.strip() != str(key):
+            by_name.setdefault(unicodedata.normalize("NFC", name.strip()), []).append(str(key))
+    meant = {u: by_name[u][0] for u in dict.fromkeys(unicodedata.normalize("NFC", str(u).strip()) for u in unknown)
+             if len(by_name.get(u, [])) == 1}
+    if not meant:
+        return ""
+    pairs = truncated([f"'{name}' for '{key}'" for name, key in meant.items()], 3)
+    return f"; {len(meant)} of them are {what} names, not ids ({pairs})"
 
 
 OD_IDS = {"from": "a site id", "to": "a region id"}

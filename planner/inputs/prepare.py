@@ -31,7 +31,7 @@ from planner.formats.tokens import available_memory, format_bytes
 from planner.inputs.candidates import generate_candidate_sites
 from planner.inputs.config import ModelConfig, dotted_key, finite_or_inf
 from planner.inputs.geo import pairs_within, points_to_lonlat, require_crs
-from planner.inputs.io import lost_zeros_hint, parse_flags, read_od_matrix, read_sites
+from planner.inputs.io import lost_zeros_hint, names_hint, parse_flags, read_od_matrix, read_sites
 from planner.inputs.objectives import classic_problem
 from planner.inputs.regions import load_regions
 from planner.inputs.screen import MAX_COST_TERM, MAX_DEMAND
@@ -405,17 +405,21 @@ def great_circle_pairs(
     return merged["option"].to_numpy(), merged["region"].to_numpy(), merged["km"].to_numpy()
 
 
-def _unknown_od_ids(od: pd.DataFrame, site_ids: np.ndarray, region_ids: np.ndarray) -> str:
+def _unknown_od_ids(od: pd.DataFrame, site_ids: np.ndarray, regions: pd.DataFrame) -> str:
     """'; its rows 3 ('Tokyo') name a region id not in the regions data' for the OD rows whose
-    ``from`` or ``to`` is no site or region id (a typo is the likeliest cause of a missing pair)."""
+    ``from`` or ``to`` is no site or region id (a typo is the likeliest cause of a missing pair; a region's name
+    for its id, the next: :func:`names_hint`)."""
     parts = []
+    region_ids = regions["region_id"].to_numpy()
     for column, known, what in (("from", site_ids, "site"), ("to", region_ids, "region")):
         unknown = ~od[column].isin(set(known.tolist()))
         if unknown.any():
             rows = (np.flatnonzero(unknown.to_numpy()) + 1).tolist()
             examples = od.loc[unknown, column].unique().tolist()
+            hint = lost_zeros_hint(examples, known, f"{what} ids") or (
+                names_hint(examples, known, regions["region_name"], "region") if what == "region" else "")
             parts.append(f"'{column}' in rows {truncated(rows)} ({truncated([repr(e) for e in examples])}) is no "
-                         f"{what} id of this run{lost_zeros_hint(examples, known, f'{what} ids')}")
+                         f"{what} id of this run{hint}")
     if not parts:
         return ""
     return ("; if a pair is there under another spelling: " + "; ".join(parts)
@@ -448,7 +452,7 @@ def od_pairs(
         raise InputError(
             f"{inputs.od_path}: OD matrix lacks {int(missing.sum())} site->region pairs{whose} ({truncated(pairs)}); "
             "add a row for every candidate site and region with demand"
-            f"{_unknown_od_ids(od, inputs.sites['site_id'].to_numpy(), inputs.regions['region_id'].to_numpy())}"
+            f"{_unknown_od_ids(od, inputs.sites['site_id'].to_numpy(), inputs.regions)}"
         )
     if "distance_km" not in od.columns and radius_keys:
         raise InputError(

@@ -24,7 +24,14 @@ import pandas as pd
 
 from planner.errors import InputError, amount_text, refuse_special_file, truncated
 from planner.inputs.config import UncertaintyConfig
-from planner.inputs.io import EXCEL_SUFFIXES, csv_dialect, decimal_comma_hint, lost_zeros_hint, restore_shown_ids
+from planner.inputs.io import (
+    EXCEL_SUFFIXES,
+    csv_dialect,
+    decimal_comma_hint,
+    lost_zeros_hint,
+    names_hint,
+    restore_shown_ids,
+)
 from planner.inputs.screen import MAX_DEMAND
 from planner.inputs.validate import dot_grouped_columns, dot_grouped_message
 
@@ -105,13 +112,14 @@ def _rows(frame: pd.DataFrame, mask) -> str:
 
 
 def read_scenarios(path: Path | str, region_ids, product_ids, base_demand: np.ndarray | None = None,
-                   left_out_ids: frozenset = frozenset()) -> Scenarios:
+                   left_out_ids: frozenset = frozenset(), region_names=None) -> Scenarios:
     """Read a scenario CSV for the given regions and products; :class:`InputError` (one line: file,
     column, rows, fix) on anything malformed. Where ``base_demand`` (R, P) is given, the regions and
     products with demand there that no row of the file names (zero demand in every scenario) are
     warned about. Rows of ``left_out_ids`` (regions of the file that ``--select`` leaves out) give no demand, with
     a note, as an OD matrix's rows of other regions are (they had been refused as unknown ids); their scenarios and
-    probabilities count as any other's (a scenario only of such regions has no demand here)."""
+    probabilities count as any other's (a scenario only of such regions has no demand here). ``region_names`` (R,),
+    where given, name the regions a file calls by their names."""
     path = Path(path)
     frame = _read_scenario_table(path)
     kept = ~(frame["region"].isin(left_out_ids) & ~frame["region"].isin([str(r) for r in region_ids])).to_numpy()
@@ -121,7 +129,7 @@ def read_scenarios(path: Path | str, region_ids, product_ids, base_demand: np.nd
     for column in dot_grouped_columns(path, ["demand"]):
         logger.warning(dot_grouped_message(path, column, "the demand"))
     region = _positions(frame[kept], path, "region", region_ids,
-                        "ids not in the regions data", "use the regions' id column (after --select)")
+                        "ids not in the regions data", "use the regions' id column (after --select)", region_names)
     nfc_products = [unicodedata.normalize("NFC", str(name)) for name in product_ids]  # as the file's, read in NFC
     product = _positions(frame, path, "product", nfc_products,
                          "unknown products", f"known products: {', '.join(map(str, product_ids))}")
@@ -248,13 +256,16 @@ def _scenario_numbers(frame: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.n
     return demand, probability
 
 
-def _positions(frame: pd.DataFrame, path: Path, column: str, known, what: str, fix: str) -> np.ndarray:
+def _positions(frame: pd.DataFrame, path: Path, column: str, known, what: str, fix: str, names=None) -> np.ndarray:
     """The position of each row's id among ``known``; unknown ids are an error (region ids that lost their
-    leading zeros in Excel, '1001' for '01001', named as the OD matrix's are: :func:`lost_zeros_hint`)."""
+    leading zeros in Excel, '1001' for '01001', named as the OD matrix's are: :func:`lost_zeros_hint`; ids that
+    are the ``names`` of known ones: :func:`names_hint`)."""
     position = frame[column].map({str(item): i for i, item in enumerate(known)})
     if position.isna().any():
         bad = position.isna()
         hint = lost_zeros_hint(frame.loc[bad, column], known, f"{column} ids")
+        if names is not None and not hint:
+            hint = names_hint(frame.loc[bad, column], known, names, column)
         raise _fail(path, f"column '{column}' has {what} in rows {_rows(frame, bad)} "
                           f"(e.g. {frame.loc[bad, column].iloc[0]!r}){hint}; {fix}")
     return position.to_numpy(dtype=int)

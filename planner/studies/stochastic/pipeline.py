@@ -58,7 +58,7 @@ def load_scenarios(spec: int | Path, config, inputs, seed: int) -> Scenarios:
     if isinstance(spec, int):
         return generate_scenarios(inputs.demand, spec, seed, config.uncertainty)
     return read_scenarios(spec, inputs.regions["region_id"].to_numpy(dtype=object), product_ids, inputs.demand,
-                          inputs.left_out_ids)
+                          inputs.left_out_ids, inputs.regions["region_name"].to_numpy(dtype=object))
 
 
 def stochastic_problem_from(config, problem: Problem, scenarios: Scenarios) -> StochasticProblem:
