@@ -282,3 +282,16 @@ def test_solve_and_validate_warn_when_no_site_can_pay_for_itself(tmp_path, comma
     assert "too small for any candidate site to pay for itself" in result.stderr, result.stderr
     if command == "solve":
         assert sum(json.loads((tmp_path / "o" / "summary.json").read_text())["facilities"].values()) == 0
+
+
+def test_no_pay_warning_where_a_service_level_makes_sites_open(tmp_path):
+    """A service level makes sites open whatever they cost: the same small demand is not warned about."""
+    data = write_cities(tmp_path, pop=[5_000, 4_000, 3_000, 2_000, 1_000])
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "models" / "hybrid.toml").read_text(encoding="utf-8")
+    model = tmp_path / "served.toml"
+    model.write_text(text.replace("[products.standard]\n", "[products.standard]\nservice = { min_share_within = 0.5, "
+                                  "within_km = 3000 }\n", 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(data), "--model", str(model)])
+    assert result.exit_code == 0, result.output
+    assert "too small for any candidate site to pay for itself" not in result.stderr, result.stderr

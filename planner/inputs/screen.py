@@ -201,8 +201,9 @@ def warn_no_site_pays(problem: Problem, screening: Screening) -> None:
     every site stays closed and nothing is served. ``planner init`` said so; a solve of the same data (demand in
     small units, 785 units/yr over five Arctic towns) served 0 % without a word."""
     if (problem.objective_kind != "cost" or problem.n_options == 0 or problem.forced.any()
-            or problem.has_lower_counts or not np.isfinite(problem.unmet_penalty).all()):
-        return  # demand that must be served, forced sites and count minimums open sites whatever they cost
+            or problem.has_lower_counts or not np.isfinite(problem.unmet_penalty).all()
+            or np.isfinite(problem.max_unmet).any() or (problem.service_share > 0).any()):
+        return  # demand that must be served (or a share of it), forced sites and count minimums open sites anyway
     demand = float(problem.demand.sum())
     margin = np.full(problem.n_options, -np.inf)
     np.maximum.at(margin, problem.arc_option, problem.unmet_penalty[problem.arc_product] - problem.arc_unit_cost)
