@@ -404,11 +404,11 @@ def warn_plausible_mistakes(frame: gpd.GeoDataFrame, path: Path, demand: np.ndar
 
 
 NULL_ISLAND_DEG = 1e-6  # a point this close to 0° E, 0° N: where a geocoder puts an address it could not find
-NULL_ISLAND_OTHERS_DEG = 10.0  # ... while other points lie this far from it (data of the Gulf of Guinea aside)
+NULL_ISLAND_OTHERS_DEG = 20.0  # ... while every other point lies this far from it (data of West Africa aside)
 
 
 def null_island_messages(frame: gpd.GeoDataFrame, path: Path) -> list[str]:
-    """A warning where some points lie at 0° longitude, 0° latitude, in the sea, while the others are far from
+    """A warning where some points lie at 0° longitude, 0° latitude, in the sea, while all the others are far from
     there: geocoders return 0, 0 for an address they cannot find, and its demand had been planned for in the Gulf
     of Guinea without a word."""
     points = (frame.geometry.geom_type == "Point").to_numpy()
@@ -417,7 +417,7 @@ def null_island_messages(frame: gpd.GeoDataFrame, path: Path) -> list[str]:
     lonlat = frame.geometry[points].to_crs("EPSG:4326")
     x, y = lonlat.x.to_numpy(), lonlat.y.to_numpy()
     zero = (np.abs(x) < NULL_ISLAND_DEG) & (np.abs(y) < NULL_ISLAND_DEG)
-    if not zero.any() or zero.mean() > 0.5 or not (np.hypot(x, y) > NULL_ISLAND_OTHERS_DEG).any():
+    if not zero.any() or zero.mean() > 0.5 or (np.hypot(x, y)[~zero] <= NULL_ISLAND_OTHERS_DEG).any():
         return []
     mask = np.zeros(len(frame), dtype=bool)
     mask[np.flatnonzero(points)[zero]] = True
