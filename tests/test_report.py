@@ -37,3 +37,16 @@ def test_the_all_materials_row_adds_no_quantities_of_different_materials():
     assert row[2] == row[7] == "– (units differ)" and row[3] == "30"
     one = _all_materials_row(frame.iloc[:1], 1)
     assert one[2] == "3" and one[7] == "100.0"
+
+
+def test_the_solver_table_gives_the_gap_as_the_status_line_does():
+    """A gap of the costs' rounding (1.2e-16) had read '0.000001 %' in the solver table beside the status
+    line's 'gap 0.00%'; a gap that is there keeps its digits."""
+    from planner.export.report import _solver_section, report_title
+
+    summary = {"status": "optimal", "objective": 15779655.68, "best_bound": 15779655.68,
+               "mip_gap": 1.18e-16, "mip_gap_tolerance": 0.01, "currency": "USD"}
+    page = _solver_section(summary)
+    assert "<td>gap</td><td class=\"num\">0.000 %</td>" in page and "0.000001" not in page
+    assert report_title("hybrid", summary, "cost").endswith("gap 0.00%")
+    assert "14.041 %" in _solver_section({**summary, "status": "time_limit", "mip_gap": 0.14040783})

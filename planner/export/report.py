@@ -107,6 +107,14 @@ def pct(value: Any, digits: int = 1) -> str:
     return share_text(float(value), digits).replace("%", " %")
 
 
+def gap_pct(value: Any, digits: int = 3) -> str:
+    """A relative MIP gap as the status line writes it (``gap_text``: the costs' rounding reads 0), not as a
+    share, which showed a gap of 1e-16 as '0.000001 %' beside the status line's 0.00%."""
+    if value is None or not _is_number(value):
+        return "n/a"
+    return esc(gap_text(float(value), digits).replace("%", " %"))
+
+
 def _span(values: np.ndarray, fmt) -> str:
     """``a`` or ``a–b`` over the finite and infinite values of an array; '–' when empty."""
     values = np.asarray(values, dtype=float)
@@ -577,18 +585,18 @@ def _objective_rows(summary: dict, digits: int, unit: str) -> list[list[str]]:
     if "evaluation_status" not in summary:
         return [["objective", num(summary.get("objective"), digits, unit)],
                 ["best bound", num(summary.get("best_bound"), digits, unit)],
-                ["gap", pct(summary.get("mip_gap"), 3)]]
+                ["gap", gap_pct(summary.get("mip_gap"))]]
     study = _study_block(summary)
     study_unit = _study_unit(study, unit, summary.get("currency") or "")
     rows = [["the study's objective", num(study.get("objective"), digits, study_unit)],
             ["the study's best bound", num(study.get("best_bound"), digits, study_unit)],
-            ["the study's gap", pct(study.get("mip_gap"), 3)]]
+            ["the study's gap", gap_pct(study.get("mip_gap"))]]
     if summary["evaluation_status"] is None:  # a slice of the study's solution (a rollout's period)
         return rows + [["its network (part of the study's solution): cost", num(summary.get("objective"), digits,
                                                                                  unit)]]
     return rows + [["its network evaluated: objective", num(summary.get("objective"), digits, unit)],
                    ["its network evaluated: best bound", num(summary.get("evaluation_best_bound"), digits, unit)],
-                   ["its network evaluated: gap", pct(summary.get("evaluation_mip_gap"), 3)]]
+                   ["its network evaluated: gap", gap_pct(summary.get("evaluation_mip_gap"))]]
 
 
 def _study_unit(study: dict, unit: str, currency: str) -> str:

@@ -20,7 +20,7 @@ from planner.export.charts import (
     readable_axis,
     type_colours,
 )
-from planner.export.report import esc, html_table, num, pct
+from planner.export.report import esc, gap_pct, html_table, num
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def rollout_section(block: dict, table: pd.DataFrame, type_ids, currency: str, m
         f"{', '.join(f'{w:.2f}' for w in block.get('period_weight_years') or [])}), {block.get('scenarios')} "
         "scenario(s). Facilities stay open once opened and modules are only added; with scenarios, the first "
         "period is decided before the scenario is known and later periods after it. The best first period "
-        f"was solved to status {esc(block.get('status'))}, gap {pct(block.get('mip_gap'), 2)}.</p>"
+        f"was solved to status {esc(block.get('status'))}, gap {gap_pct(block.get('mip_gap'), 2)}.</p>"
     )
     maps = ""
     if maps_png:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planner.export.charts import finite, img_tag, new_figure, plain_text, readable_axis
-from planner.export.report import esc, html_table, num, pct
+from planner.export.report import esc, gap_pct, html_table, num, pct
 
 logger = logging.getLogger(__name__)
 
@@ -91,13 +91,13 @@ def stochastic_section(block: dict, table: pd.DataFrame, currency: str) -> str:
     values = [
         ["scenarios", num(block.get("scenarios"))],
         ["stochastic optimum (RP): expected cost + λ·CVaR", money(block.get("objective"))],
-        ["its status, gap", f"{esc(block.get('status'))}, {pct(block.get('mip_gap'), 2)}"],
+        ["its status, gap", f"{esc(block.get('status'))}, {gap_pct(block.get('mip_gap'), 2)}"],
         ["mean-value plan evaluated over the scenarios (EEV)", money(block.get("eev"))],
         ["wait and see, perfect information (WS)", money(block.get("ws"))],
         ["<strong>value of the stochastic solution</strong> VSS = EEV − RP", _strong(money(block.get("vss")))],
         ["<strong>value of perfect information</strong> EVPI = RP − WS", _strong(money(block.get("evpi")))],
         ["largest gap of the mean-value and wait-and-see solves",
-         f"{pct(block.get('ev_mip_gap'), 2)}, {pct(block.get('ws_mip_gap_max'), 2)}"],
+         f"{gap_pct(block.get('ev_mip_gap'), 2)}, {gap_pct(block.get('ws_mip_gap_max'), 2)}"],
         ["recourse modules (microfactories), premium",
          f"{'yes' if block.get('recourse_modules') else 'no'}, {pct(block.get('recourse_premium'), 0)}"],
         ["risk weight λ, CVaR level α", f"{block.get('cvar_weight')}, {alpha}"],
