@@ -171,6 +171,15 @@ def test_the_summary_sheet_gives_the_study_blocks_their_units():
                      "rollout.strategies.pilot_micro.cvar": "KES (pv)"}
 
 
+def test_the_summary_sheet_takes_a_dotted_unit_of_summary_json():
+    """summary.json's units name "solver.solve_s": "s"; the sheet had shown the solve time with no unit."""
+    from planner.export.workbook import summary_sheet
+
+    summary = {"solver": {"nodes": 3, "solve_s": 0.75}, "units": {"solver.solve_s": "s"}}
+    units = dict(summary_sheet(summary)[["item", "unit"]].itertuples(index=False, name=None))
+    assert units["solver.solve_s"] == "s" and units["solver.nodes"] == ""
+
+
 def test_headers_name_no_unit_twice_and_the_curves_have_their_own_sheet():
     """Headers read "modules (modules)" and "distance_km (km)"; the coverage curves were JSON text with
     16-digit floats in one cell of the summary sheet."""

@@ -181,9 +181,11 @@ def summary_sheet(summary: dict[str, Any]) -> pd.DataFrame:
 def unit_of(summary: dict[str, Any], item: str) -> str:
     """The unit of the dotted ``item`` of ``summary``: from the top-level ``units`` by its first key, or
     from the ``units`` of a study's block (``rollout``, ``stochastic``) by its key there or its last key
-    (``rollout.strategies.pilot_micro.cvar``); "" where none says."""
+    (``rollout.strategies.pilot_micro.cvar``); "" where none says. A dotted key of the top-level ``units``
+    (``solver.solve_s``) names its item alone (the sheet had shown the solve time without its unit)."""
     parts = item.split(".")
-    unit = str((summary.get("units") or {}).get(parts[0], ""))
+    units = summary.get("units") or {}
+    unit = str(units.get(item) or units.get(parts[0], ""))
     block: Any = summary
     for depth, key in enumerate(parts[:-1]):
         block = block.get(key) if isinstance(block, dict) else None
