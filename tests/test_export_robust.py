@@ -483,6 +483,18 @@ def test_sweep_costs_are_labelled_in_the_model_currency():
     assert any("EUR/yr" in label for label in labels) and not any("currency" in label for label in labels)
 
 
+def test_a_sweep_scenario_stopped_by_its_limit_is_drawn_hollow_and_counted():
+    """A time_limit scenario's cost (a network's, not proven the least) was drawn as the proven ones, under
+    "Sweep: 3 scenarios solved"; pareto.png draws such points hollow."""
+    sweep = pd.DataFrame({"status": ["optimal", "time_limit", "gap_limit"], "carbon_price": [0.0, 50.0, 100.0],
+                          "objective": [3e7, 3.4e7, 3.2e7], "co2_t": [5.0, 4.0, 3.0]})
+    figure = results_figure(sweep, ["carbon_price"], "EUR")
+    assert "1 stopped by a limit, not proven (hollow)" in figure._suptitle.get_text()
+    hollow = [c.get_offsets().tolist() for axis in figure.axes for c in axis.collections]
+    assert hollow == [[[50.0, 3.4e7]], [[50.0, 4.0]]]
+    assert "stopped" not in results_figure(sweep.assign(status="optimal"), ["carbon_price"])._suptitle.get_text()
+
+
 def test_the_demand_chart_legend_stands_beside_the_bars_not_over_them():
     """The served/unmet legend sat in the lower right corner, over the unmet part of the longest bar."""
     from planner.export.report import demand_chart

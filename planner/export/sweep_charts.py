@@ -22,7 +22,9 @@ from planner.export.charts import (
 )
 from planner.inputs.config import key_unit
 from planner.results import TYPE_COUNT_PREFIX
+from planner.solver.outcome import Status
 
+PROVEN = (Status.OPTIMAL.value, Status.GAP_LIMIT.value)  # within the tolerance; else stopped by a limit
 RESULTS = {  # column: (what, unit)
     "objective": ("total cost", "currency/yr"),
     "co2_t": ("CO2", "t/yr"),
@@ -81,9 +83,14 @@ def results_figure(done: pd.DataFrame, keys: list[str], currency: str = "currenc
                 axis.plot(x, y, marker="o", color="#1f77b4")
             else:
                 axis.scatter(x, y, s=14, color="#1f77b4")
+            stopped = _stopped(ordered).to_numpy()
+            if stopped.any():  # an upper bound, not the scenario's optimum: drawn hollow, as pareto.png does
+                axis.scatter(x[stopped], y[stopped], s=40, facecolors="white", edgecolors="#1f77b4", zorder=3)
             _small_axes(axis, key, what, unit, currency)
             axis.grid(alpha=0.3)
-    fig.suptitle(f"Sweep: {len(done)} scenarios solved", fontsize=10)
+    stopped = int(_stopped(done).sum())
+    note = f"; {stopped} stopped by a limit, not proven (hollow)" if stopped else ""
+    fig.suptitle(f"Sweep: {len(done)} scenarios solved{note}", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -109,6 +116,11 @@ def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "cu
     fig.suptitle("Facility mix", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _stopped(table: pd.DataFrame) -> pd.Series:
+    """Scenarios stopped by a limit (``time_limit``): their results are a network's, not proven the best."""
+    return ~table["status"].isin(PROVEN) if "status" in table else pd.Series(False, index=table.index)
 
 
 def _small_axes(axis, key: str, what: str, unit: str, currency: str) -> None:
