@@ -813,8 +813,17 @@ def _print_strategy(name: str, strategy: dict, suffix: str = "", unit: str = "")
         reason = f" ({strategy['reason']})" if strategy.get("reason") else ""
         click.echo(f"strategy    {name}: {strategy['status']}{reason}")
         return
-    click.echo(f"strategy    {name}: expected {_amount(strategy['expected_cost'])}, CVaR {_amount(strategy['cvar'])}, "
-               f"worst {_amount(strategy['worst_case'])}{unit}{suffix}")
+    click.echo(f"strategy    {name}{_unproven(strategy)}: expected {_amount(strategy['expected_cost'])}, "
+               f"CVaR {_amount(strategy['cvar'])}, worst {_amount(strategy['worst_case'])}{unit}{suffix}")
+
+
+def _unproven(strategy: dict) -> str:
+    """' (time_limit, gap 17.18%)' for a strategy whose plan was not proven optimal (its figures had been
+    printed as the proven ones', the status and gap only in summary.json); '' for an optimal one."""
+    from planner.solver.outcome import gap_text
+
+    status = strategy.get("status")
+    return "" if status in (None, "optimal") else f" ({status}, gap {gap_text(strategy.get('mip_gap'), 2)})"
 
 
 def _print_rollout(summary: dict) -> None:

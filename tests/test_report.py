@@ -50,3 +50,20 @@ def test_the_solver_table_gives_the_gap_as_the_status_line_does():
     assert "<td>gap</td><td class=\"num\">0.000 %</td>" in page and "0.000001" not in page
     assert report_title("hybrid", summary, "cost").endswith("gap 0.00%")
     assert "14.041 %" in _solver_section({**summary, "status": "time_limit", "mip_gap": 0.14040783})
+
+
+def test_the_strategy_tables_give_a_plan_not_proven_optimal_its_gap():
+    """The rollout's and scenarios' strategy tables had 'time_limit' alone beside a plan stopped at a 17 % gap."""
+    from planner.export.report import status_with_gap
+    from planner.export.rollout_report import rollout_section
+
+    assert status_with_gap({"status": "time_limit", "mip_gap": 0.17183}) == "time_limit (gap 17.18 %)"
+    assert status_with_gap({"status": "optimal", "mip_gap": 1e-16}) == "optimal"
+    figures = {"expected_cost": 3.8e8, "cvar": 3.8e8, "worst_case": 3.8e8, "period1_facilities": {"micro": 1}}
+    block = {"status": "gap_limit", "mip_gap": 0.0086, "cvar_alpha": 0.9,
+             "strategies": {"central_now": {**figures, "status": "time_limit", "mip_gap": 0.17183},
+                            "optimum": {**figures, "status": "optimal", "mip_gap": 0.0}}}
+    table = pd.DataFrame({"strategy": ["central_now", "optimum"], "scenario": "base", "probability": 1.0,
+                          "period": 1, "demand": 10.0, "capacity_micro": 20.0})
+    page = rollout_section(block, table, ("micro",), "USD")
+    assert "<td>time_limit (gap 17.18 %)</td>" in page and "<td>optimal</td>" in page

@@ -730,3 +730,17 @@ def test_scenario_regions_given_by_their_names_say_so(tmp_path):
     assert str(caught.value) == (f"{path}: column 'region' has ids not in the regions data in rows 1 (e.g. "
                                  "'München'); 1 of them are region names, not ids ('München' for '001'); use the "
                                  "regions' id column (after --select)")
+
+
+def test_a_strategy_line_names_a_plan_not_proven_optimal(capsys):
+    """A rollout's central_now stopped at its limit with a 17 % gap had printed its expected cost as the proven
+    strategies' were, its status and gap only in summary.json."""
+    from planner.cli import _print_strategy
+
+    figures = {"expected_cost": 380552386.5, "cvar": 380552386.5, "worst_case": 380552386.5}
+    _print_strategy("central_now", {**figures, "status": "time_limit", "mip_gap": 0.17183}, " (period 1: x 1)", " USD")
+    _print_strategy("optimum", {**figures, "status": "optimal", "mip_gap": 0.0}, unit=" USD/yr")
+    stopped, proven = capsys.readouterr().out.splitlines()
+    assert stopped.startswith("strategy    central_now (time_limit, gap 17.18%): expected 380,552,386,")
+    assert stopped.endswith(" USD (period 1: x 1)")
+    assert proven.startswith("strategy    optimum: expected") and proven.endswith("USD/yr")

@@ -20,7 +20,7 @@ from planner.export.charts import (
     readable_axis,
     type_colours,
 )
-from planner.export.report import esc, gap_pct, html_table, num
+from planner.export.report import esc, gap_pct, html_table, num, status_with_gap
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def rollout_section(block: dict, table: pd.DataFrame, type_ids, currency: str, m
     for name, strategy in block["strategies"].items():
         first = ", ".join(f"{esc(t)} {n}" for t, n in (strategy.get("period1_facilities") or {}).items() if n)
         rows.append([
-            esc(LABELS.get(name, name)), esc(strategy.get("status")), num(strategy.get("expected_cost")),
+            esc(LABELS.get(name, name)), status_with_gap(strategy), num(strategy.get("expected_cost")),
             num(strategy.get("cvar")), num(strategy.get("worst_case")), first or "none",
         ])
     strategies = html_table(

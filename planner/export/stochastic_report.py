@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planner.export.charts import finite, img_tag, new_figure, plain_text, readable_axis
-from planner.export.report import esc, gap_pct, html_table, num, pct
+from planner.export.report import esc, gap_pct, html_table, num, pct, status_with_gap
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def stochastic_section(block: dict, table: pd.DataFrame, currency: str) -> str:
         facilities = ", ".join(f"{esc(t)} {n}" for t, n in (strategy.get("facilities") or {}).items() if n)
         rows.append([
             esc(STRATEGY_LABELS.get(name, name)),
-            esc(strategy.get("status")),
+            status_with_gap(strategy),
             num(strategy.get("expected_cost")),
             num(strategy.get("cvar")),
             num(strategy.get("worst_case")),
