@@ -373,6 +373,22 @@ def test_the_report_and_the_workbook_state_the_kinds_measure_not_money(tmp_path)
     assert "p_median: demand-weighted distance 2,223.90 units·km/yr" in title and "USD" not in title
 
 
+def test_the_assumptions_state_set_coverings_unit_costs_in_facilities_not_money(tmp_path):
+    """set_covering solves with an opening cost of 1 per facility: the report's assumptions and the inputs sheet
+    had read "opening (USD/yr) 1" and "opening cost min 1 USD/yr"; capex stays money."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0], [10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text() + '[objective]\nkind = "set_covering"\ncoverage_km = 50\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "opening (facilities)" in html and "opening (USD/yr)" not in html
+    inputs = pd.read_excel(out / "results.xlsx", sheet_name="inputs")
+    units = dict(zip(inputs["item"], inputs["unit"], strict=True))
+    assert units["opening cost min"] == "facilities" and units["capex min"] == "USD"
+
+
 def _p_median_on_the_equator(tmp_path, p, lines: str = ""):
     regions = equator_regions(tmp_path / "regions.geojson", [0.0, 10.0, 20.0], [10, 10, 10])
     model = tiny_model_file(tmp_path / "model.toml", regions)

@@ -196,7 +196,7 @@ def _kind_section(kind: dict) -> str:
         f"{kind_value_text(kind)}"
         f"{', proven optimal' if kind.get('proven_optimal') else ''}. "
         "The model file's costs are not used: the cost columns of the tables hold this measure, not money, "
-        "and the model assumptions below show the costs as the solved instance holds them (0).</p>"
+        "and the model assumptions below show the costs as the solved instance holds them, in this measure.</p>"
     )
 
 
@@ -503,16 +503,17 @@ def _product_table(problem: Problem) -> str:
             esc(product), num(float(problem.demand[:, p].sum())), penalty_text,
             num(radius, 0) if math.isfinite(radius) else "none", num(int(on_p.sum())), makers or "–",
         ])
-    header = ["product", "demand (units/yr)", f"unmet penalty ({problem.currency}/unit)", "delivery radius (km)",
+    per_unit = measure_unit("currency/unit", problem.objective_kind, problem.currency)
+    header = ["product", "demand (units/yr)", f"unmet penalty ({per_unit})", "delivery radius (km)",
               "arcs", "made by (types with arcs)"]
     return html_table(header, rows, text=(0, 5))
 
 
 def _type_table(problem: Problem) -> str:
     """Per facility type: its candidate sites' ranges of costs, capacities and modules, and its products."""
-    currency = problem.currency
+    currency, per_year = problem.currency, measure_unit("currency/yr", problem.objective_kind, problem.currency)
     rows = [_type_row(problem, k, type_id) for k, type_id in enumerate(problem.type_ids)]
-    header = ["type", "candidate sites", "forced/existing", f"opening ({currency}/yr)", f"per module ({currency}/yr)",
+    header = ["type", "candidate sites", "forced/existing", f"opening ({per_year})", f"per module ({per_year})",
               "module capacity (units/yr)", "modules", f"capex ({currency})", f"capex per module ({currency})",
               "open count", "products: production cost, longest arc"]
     return html_table(header, rows, text=(0, 10))
@@ -527,13 +528,13 @@ def _type_row(problem: Problem, k: int, type_id: str) -> list[str]:
 
     options = np.flatnonzero(problem.option_type == k)
     arc_type = problem.option_type[problem.arc_option]
-    made = []
+    made, per_unit = [], measure_unit("currency/unit", problem.objective_kind, problem.currency)
     for p, product in enumerate(problem.product_ids):
         arcs = (arc_type == k) & (problem.arc_product == p)
         if arcs.any():
             cost = _span(problem.arc_production_cost[arcs], lambda v: num(v, 2))
             longest = num(float(problem.arc_distance_km[arcs].max()), 0)
-            made.append(f"{esc(product)}: {cost} {esc(problem.currency)}/unit, arcs up to {longest} km")
+            made.append(f"{esc(product)}: {cost} {esc(per_unit)}, arcs up to {longest} km")
     max_count = int(problem.type_max_count[k])
     return [
         esc(type_id), num(len(options)), num(int(problem.forced[options].sum())),

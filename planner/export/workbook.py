@@ -264,8 +264,9 @@ def _type_inputs(problem: Problem) -> list[tuple[str, str, Any, str]]:
 
 def inputs_sheet(problem: Problem) -> pd.DataFrame:
     """``section, item, value, unit``: the solved instance's key inputs (network, size, products,
-    facility types with the ranges over their candidate sites)."""
-    rows = [(section, item, cell_value(value), unit_text(unit, problem.currency))
+    facility types with the ranges over their candidate sites); a classic kind's costs in its measure
+    (set_covering's opening cost of 1 had read "1 EUR/yr", max_covering's penalty "1 EUR/unit")."""
+    rows = [(section, item, cell_value(value), unit_text(kind_unit(unit, problem.objective_kind), problem.currency))
             for section, item, value, unit in _network_inputs(problem) + _type_inputs(problem)]
     return pd.DataFrame(rows, columns=["section", "item", "value", "unit"])
 
