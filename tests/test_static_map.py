@@ -409,3 +409,17 @@ def test_regions_that_touch_no_other_are_simplified_alone_and_neighbours_as_a_co
     assert shapely.equals_exact(simplified[2], shapely.simplify(disc, 0.1, preserve_topology=False), 0)
     assert shapely.get_num_coordinates(simplified).sum() < shapely.get_num_coordinates(geoms).sum() / 10
     assert shapely.intersection(simplified[0], simplified[1]).area == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_map_whose_flows_are_all_0_km_has_no_flow_legend(one_group):
+    """Every site serving only the region it stands in draws no line; the legend had still explained line
+    widths ("Flows: line width ∝ volume, 100,000 units/yr") beside a map without lines."""
+    regions, sites, flows = one_group
+
+    def legend_titles(figure) -> list[str]:
+        return [legend.get_title().get_text() for legend in figure.legends]
+
+    assert "Flows: line width ∝ volume" in legend_titles(build_map_figure(regions, sites, flows, TYPES, "lines"))
+    at_home = flows.iloc[:1].set_geometry([LineString([(0.0, 0.0), (0.0, 0.0)])], crs="EPSG:4326")
+    titles = legend_titles(build_map_figure(regions, sites, at_home, TYPES, "0 km"))
+    assert "Flows: line width ∝ volume" not in titles and "Sites: facility type" in titles

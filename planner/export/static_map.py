@@ -866,11 +866,20 @@ def _legends(fig: Figure, type_ids, regions, symbols: _Symbols, units: dict) -> 
         tall = max(1.0, float(np.sqrt(max(areas))) / LEGEND_STYLE["fontsize"] * 1.15)
         sections.append(_legend(fig, "Site capacity: circle area", _marker_handles(labels, np.sqrt(areas)),
                                 handleheight=tall, handlelength=max(2.0, tall), labelspacing=0.6))
-    if symbols.largest_flow > 0:
+    if symbols.largest_flow > 0 and _any_line_drawn(symbols.flows):
         sections.append(_legend(fig, "Flows: line width ∝ volume", _flow_handles(symbols.largest_flow, units)))
     if symbols.supply is not None:
         sections += _supply_legends(fig, symbols.supply)
     return sections
+
+
+def _any_line_drawn(flows: gpd.GeoDataFrame) -> bool:
+    """Whether a flow has a line of some length: every site serving only the region it stands in (0 km) draws
+    none, and the legend had explained line widths of a map without lines."""
+    if not len(flows):
+        return False
+    lengths = shapely.length(np.asarray(flows.geometry.array, dtype=object))
+    return bool((np.nan_to_num(lengths) > 0).any())
 
 
 def _supply_note(supply: _Supply | None, drawn: list[np.ndarray]) -> str:
