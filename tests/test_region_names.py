@@ -82,3 +82,21 @@ def test_compare_outputs_name_their_regions(tmp_path):
         assert (tables.regions["region_name"] == tables.regions["region_id"].map(names)).all()
         assert (tables.sites["site_name"] == tables.sites["site_id"].map(names)).all()
     assert (named.regions["region_name"] == named.regions["region_id"].map(names)).all()
+
+
+def test_compare_regions_csv_carries_the_currency_of_its_costs(tmp_path):
+    """compare_regions.csv's costs to serve (currency/unit) had no currency, where compare.csv, sweep.csv and
+    the other tables of money carry theirs: a EUR model's figures read as anyone's."""
+    from planner.export.compare_report import write_comparison
+    from planner.studies.compare import compare, standard_variants
+
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 10.0], [10, 10], names=["Quito", "Libreville"])
+    production = {"standard": {"cost_per_unit": 1.0}}
+    config = tiny_config(regions, currency="EUR", facility_types={
+        "central": {"role": "central", "opening_cost_per_yr": 100.0, "products": production},
+        "micro": {"role": "microfactory", "opening_cost_per_yr": 50.0, "products": production},
+    })
+    comparison = compare(standard_variants(config), DataOptions(), SolverOptions(mip_gap=1e-9))
+    write_comparison(comparison, tmp_path / "cmp")
+    table = pd.read_csv(tmp_path / "cmp" / "compare_regions.csv")
+    assert list(table.columns)[-2:] == ["micro_advantage", "currency"] and set(table["currency"]) == {"EUR"}

@@ -589,7 +589,8 @@ def write_comparison(comparison: Comparison, out: Path, extra_sections=(), extra
         comparison.rows.assign(currency=_currency(comparison)).to_csv(staging / "compare.csv", index=False)
         images = {}
         if comparison.regions is not None:
-            comparison.regions.to_csv(staging / "compare_regions.csv", index=False)
+            comparison.regions.assign(currency=_currency(comparison)).to_csv(staging / "compare_regions.csv",
+                                                                             index=False)
             images["where_micro_wins"] = draw_where_micro_wins(comparison)
             (staging / "where_micro_wins.png").write_bytes(images["where_micro_wins"])
         if comparison.sweep is not None:
