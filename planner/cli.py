@@ -807,6 +807,20 @@ def _value_gaps(block: dict) -> str:
             f"{gap_text(ws_gap, 3)} (VSS and EVPI are estimates)")
 
 
+def _stopped_text(rows) -> str:
+    """'; 2 stopped at their time limit (not proven, gap up to 3.1%: status in sweep.csv)' for a sweep's
+    scenarios stopped short of their gap (they had been counted as solved alone); '' where none was."""
+    import pandas as pd
+
+    from planner.solver.outcome import Status, gap_text
+
+    stopped = rows[rows["status"] == Status.TIME_LIMIT.value]
+    if not len(stopped):
+        return ""
+    gap = gap_text(pd.to_numeric(stopped["mip_gap"], errors="coerce").max(), 2)
+    return f"; {len(stopped)} stopped at the time limit (not proven, gap up to {gap}: status in sweep.csv)"
+
+
 def _print_strategy(name: str, strategy: dict, suffix: str = "", unit: str = "") -> None:
     """One strategy's line; ``unit`` follows the three figures (' USD/yr'; ' USD', a present value, with periods)."""
     if strategy["expected_cost"] is None:
@@ -1331,7 +1345,7 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
                                  on_table=lambda table: write_sweep_charts(table, [vary.key for vary in varies],
                                                                            out_dir, config.currency))
     click.echo(f"scenarios   {len(result.rows)}: solved {result.solved}, reused {result.reused}, "
-               f"failed {result.failed}")
+               f"failed {result.failed}{_stopped_text(result.rows)}")
     for row in result.rows[result.rows["status"] == "failed"].itertuples(index=False):
         click.echo(f"failed      scenario {row.scenario}: {row.error}")
     click.echo(f"written     {out_dir}")

@@ -744,3 +744,15 @@ def test_a_strategy_line_names_a_plan_not_proven_optimal(capsys):
     assert stopped.startswith("strategy    central_now (time_limit, gap 17.18%): expected 380,552,386,")
     assert stopped.endswith(" USD (period 1: x 1)")
     assert proven.startswith("strategy    optimum: expected") and proven.endswith("USD/yr")
+
+
+def test_the_sweep_line_counts_the_scenarios_stopped_at_their_time_limit():
+    """A sweep whose scenarios stopped at their limit had printed 'solved 3' alone, as if all were proven."""
+    import pandas as pd
+
+    from planner.cli import _stopped_text
+
+    rows = pd.DataFrame({"status": ["optimal", "time_limit", "time_limit", "failed"],
+                         "mip_gap": [0.0, 0.0123, 0.031, None]})
+    assert _stopped_text(rows) == "; 2 stopped at the time limit (not proven, gap up to 3.10%: status in sweep.csv)"
+    assert _stopped_text(rows.iloc[[0, 3]]) == ""
