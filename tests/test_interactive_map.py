@@ -421,3 +421,19 @@ def test_popup_figures_below_100_keep_four_significant_digits():
                                 'number(12.3456), number(1234.5), number(0)]));'
     shown = json.loads(subprocess.run(["node", "-e", probe], capture_output=True, text=True, check=True).stdout)
     assert shown == ["0.0000044 units/yr", "0.0037", "12.35", "1,235", "0"]
+
+
+def test_the_site_legend_says_production_where_the_capacity_is_unlimited(layers, tmp_path):
+    """An uncapacitated site is sized by its production: the legends had called that circle its capacity."""
+    from planner.export.static_map import build_map_figure
+
+    run, regions, sites, flows = layers
+    assert _embedded_data(_map(layers, tmp_path / "capacity.html"))["site_size"] == "capacity"
+    unlimited = sites.assign(capacity=np.inf)
+    write_interactive_map(regions, unlimited, flows, run.problem.type_ids, "t", tmp_path / "unlimited.html")
+    page = (tmp_path / "unlimited.html").read_text(encoding="utf-8")
+    assert _embedded_data(page)["site_size"] == "production (capacity unlimited)"
+    assert '"Sites (area ~ " + data.site_size + ")"' in page
+    figure = build_map_figure(regions, unlimited, flows, run.problem.type_ids, "t")
+    titles = [legend.get_title().get_text() for legend in figure.legends]
+    assert "Site production (capacity unlimited): circle area" in titles

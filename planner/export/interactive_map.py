@@ -38,7 +38,7 @@ import shapely
 
 from planner.errors import InputError
 from planner.export.charts import NO_DEMAND_COLOUR, OTHER_TYPE_COLOUR, UNMET_COLOUR, type_colours
-from planner.export.static_map import INBOUND_COLOUR, material_colours
+from planner.export.static_map import INBOUND_COLOUR, material_colours, site_size_measure
 from planner.export.summary import measure_unit
 from planner.inputs.geo import LONLAT, has_finite_geometry, read_across_antimeridian
 
@@ -561,6 +561,7 @@ def interactive_map_html(
         "region_layers": region_layers,
         "sites": site_columns,
         "site_legend": site_legend,
+        "site_size": site_size_measure(sites) if len(sites) else "capacity",
         "flows": _flow_data(flows, cut),
         "supply": _supply_data(suppliers, inbound, cut),
     }

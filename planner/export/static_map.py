@@ -864,13 +864,24 @@ def _legends(fig: Figure, type_ids, regions, symbols: _Symbols, units: dict) -> 
         unit = units.get("capacity", "units/yr")
         labels = [(f"{_number(value)} {unit}", "white") for value in references]
         tall = max(1.0, float(np.sqrt(max(areas))) / LEGEND_STYLE["fontsize"] * 1.15)
-        sections.append(_legend(fig, "Site capacity: circle area", _marker_handles(labels, np.sqrt(areas)),
+        sections.append(_legend(fig, f"Site {site_size_measure(symbols.sites)}: circle area",
+                                _marker_handles(labels, np.sqrt(areas)),
                                 handleheight=tall, handlelength=max(2.0, tall), labelspacing=0.6))
     if symbols.largest_flow > 0 and _any_line_drawn(symbols.flows):
         sections.append(_legend(fig, "Flows: line width ∝ volume", _flow_handles(symbols.largest_flow, units)))
     if symbols.supply is not None:
         sections += _supply_legends(fig, symbols.supply)
     return sections
+
+
+def site_size_measure(sites: pd.DataFrame) -> str:
+    """What a site's circle area shows: its capacity, or its production where the capacity is unlimited
+    (an uncapacitated site of 120,000 units/yr had been drawn under "Site capacity: 120,000 units/yr")."""
+    capacity = pd.to_numeric(sites["capacity"], errors="coerce") if "capacity" in sites else pd.Series(np.nan)
+    unlimited = ~np.isfinite(capacity.to_numpy(dtype=float))
+    if not unlimited.any():
+        return "capacity"
+    return "production (capacity unlimited)" if unlimited.all() else "capacity (production where unlimited)"
 
 
 def _any_line_drawn(flows: gpd.GeoDataFrame) -> bool:

@@ -226,7 +226,7 @@
     }
     spec.legend.forEach(function (item) { entry("planner-swatch", item[0], item[1]); });
     if (data.site_legend.length) {
-      box.appendChild(element("strong", null, "Sites (area ~ capacity)"));
+      box.appendChild(element("strong", null, "Sites (area ~ " + data.site_size + ")"));
       data.site_legend.forEach(function (item) { entry("planner-dot", item[0], item[1]); });
     }
     if (flows.quantity.length) {
