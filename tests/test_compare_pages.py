@@ -212,3 +212,19 @@ def test_a_network_map_is_held_within_the_screen_height():
 
     rule = re.search(r"\.maps img\.network-map\{([^}]*)\}", STYLE).group(1)
     assert "max-height:85vh" in rule and "object-fit:contain" in rule
+
+
+@pytest.mark.slow  # a headless Chromium (1-2 s): in the full suite only
+@pytest.mark.skipif(check_pages.find_chromium() is None, reason="needs Chromium on the PATH (apt-get install chromium)")
+def test_a_long_id_without_spaces_does_not_widen_the_report(tmp_path):
+    """A warning naming a region id of 170 letters without a space had widened report.html to 1,516 px in an
+    800 px window (the tables scroll within their box; paragraphs and list items did not wrap)."""
+    from planner.export.report import STYLE
+
+    long_id = "SE-" + "Stockholmsstadsdelsnamndsforvaltningsomradesbeteckning" * 3
+    page = tmp_path / "report.html"
+    page.write_text(f"<!DOCTYPE html><html><head><style>{STYLE}</style></head><body><h1>{long_id}</h1>"
+                    f"<p>{long_id}</p><ul><li>product 'standard': 8 regions ({long_id}, ES-M) stay unmet</li></ul>"
+                    "</body></html>", encoding="utf-8")
+    checked = check_pages.check_page(check_pages.find_chromium(), page, 800, 600, tmp_path / "shot.png", tmp_path)
+    assert not checked.overflow, checked.sticking_out

@@ -711,6 +711,7 @@ img.map { border: 1px solid #ddd; }
 .ok { color: #2ca02c; }
 .bad { color: #d62728; }
 .table-box { max-width: 100%; overflow-x: auto; }
+h1, p, li, .kpi-note { overflow-wrap: anywhere; }  /* a long id without spaces in a warning had widened the page */
 .pair > div { min-width: 0; max-width: 100%; }
 @media print {
   body { max-width: none; margin: 0; }
