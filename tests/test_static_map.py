@@ -423,3 +423,19 @@ def test_a_map_whose_flows_are_all_0_km_has_no_flow_legend(one_group):
     at_home = flows.iloc[:1].set_geometry([LineString([(0.0, 0.0), (0.0, 0.0)])], crs="EPSG:4326")
     titles = legend_titles(build_map_figure(regions, sites, at_home, TYPES, "0 km"))
     assert "Flows: line width ∝ volume" not in titles and "Sites: facility type" in titles
+
+
+def test_maps_drawn_alike_name_the_regions_without_demand(one_group):
+    """A rollout's first period (demand only in its pilot regions) drew most regions grey, the legend of maps
+    drawn alike listing the types and unmet only."""
+    regions, sites, flows = one_group
+
+    def region_labels(figure) -> list[str]:
+        legend = next(lg for lg in figure.legends if lg.get_title().get_text() == "Regions: mainly served by")
+        return [text.get_text() for text in legend.get_texts()]
+
+    pilot = regions.assign(served_by=["no demand", *regions["served_by"].iloc[1:]])
+    assert region_labels(build_map_figure(pilot, sites, flows, TYPES, "p1", alike=[(sites, flows)])) == [
+        "plant", "micro", "unmet", "no demand"]
+    assert region_labels(build_map_figure(regions, sites, flows, TYPES, "p2", alike=[(sites, flows)])) == [
+        "plant", "micro", "unmet"]
