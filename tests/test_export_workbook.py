@@ -178,6 +178,9 @@ def test_the_summary_sheet_takes_a_dotted_unit_of_summary_json():
     summary = {"solver": {"nodes": 3, "solve_s": 0.75}, "units": {"solver.solve_s": "s"}}
     units = dict(summary_sheet(summary)[["item", "unit"]].itertuples(index=False, name=None))
     assert units["solver.solve_s"] == "s" and units["solver.nodes"] == ""
+    kind = {"objective_kind": {"kind": "p_center", "value": 1579.97, "unit": "km", "p": 3}, "units": {}}
+    units = dict(summary_sheet(kind)[["item", "unit"]].itertuples(index=False, name=None))
+    assert units["objective_kind.value"] == "km" and units["objective_kind.p"] == ""
 
 
 def test_headers_name_no_unit_twice_and_the_curves_have_their_own_sheet():

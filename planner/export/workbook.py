@@ -182,7 +182,8 @@ def unit_of(summary: dict[str, Any], item: str) -> str:
     """The unit of the dotted ``item`` of ``summary``: from the top-level ``units`` by its first key, or
     from the ``units`` of a study's block (``rollout``, ``stochastic``) by its key there or its last key
     (``rollout.strategies.pilot_micro.cvar``); "" where none says. A dotted key of the top-level ``units``
-    (``solver.solve_s``) names its item alone (the sheet had shown the solve time without its unit)."""
+    (``solver.solve_s``) names its item alone (the sheet had shown the solve time without its unit); a
+    block's ``value`` takes the block's ``unit`` (``objective_kind``: a p-center radius in km had none)."""
     parts = item.split(".")
     units = summary.get("units") or {}
     unit = str(units.get(item) or units.get(parts[0], ""))
@@ -192,6 +193,8 @@ def unit_of(summary: dict[str, Any], item: str) -> str:
         units = block.get("units") if isinstance(block, dict) else None
         if isinstance(units, dict):
             unit = str(units.get(parts[depth + 1]) or units.get(parts[-1]) or unit)
+    if parts[-1] == "value" and isinstance(block, dict) and block.get("unit"):  # objective_kind: value, unit
+        unit = str(block["unit"])
     return unit
 
 
