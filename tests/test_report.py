@@ -22,6 +22,8 @@ def test_the_unmet_table_is_by_product_not_summed_over_products():
     assert "<td>17031</td><td>Cook</td><td>custom</td>" in page.replace(" class='text'", "")
     assert "100.0 %" in page and "40.0 %" in page and "9.1 %" not in page
     assert "2 regions have unmet demand (2 region and product pairs)" in page
+    # the share is of the region's demand for the product: Cook is not 100 % of custom's demand
+    assert "unmet share of the region&#x27;s demand for it" in page and "of the product&#x27;s demand" not in page
 
 
 def test_the_all_materials_row_adds_no_quantities_of_different_materials():

@@ -470,7 +470,7 @@ def _unmet_regions_section(run: Run, regions: gpd.GeoDataFrame) -> str:
     note = (f"<p>{regions_short:,} regions have unmet demand ({len(unmet):,} region and product pairs); the "
             f"{len(top)} largest, by product:</p>")
     return heading + note + html_table(["region", "name", "product", "demand (units/yr)", "unmet (units/yr)",
-                                        "unmet share of the product's demand"], rows, text=(0, 1, 2))
+                                        "unmet share of the region's demand for it"], rows, text=(0, 1, 2))
 
 
 def _assumption_section(run: Run) -> str:
