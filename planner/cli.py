@@ -1280,8 +1280,9 @@ def _print_comparison(comparison, currency: str) -> None:
         if row.variant not in comparison.plans:
             click.echo(f"{row.variant:14} {row.status:10} {row.note}")
             continue
-        click.echo(f"{row.variant:14} {row.status:10} cost {_amount(row.objective)} (gap {gap_text(row.mip_gap)}), "
-                   f"co2 {_amount(row.co2_t)} t, served {_served_text(row.share_served_within_radius)}")
+        click.echo(f"{row.variant:14} {row.status:10} cost {_amount(row.objective)} {currency}/yr (gap "
+                   f"{gap_text(row.mip_gap)}), co2 {_amount(row.co2_t)} t/yr, "
+                   f"served {_served_text(row.share_served_within_radius)}")
     value = comparison.value
     if value["absolute"] is not None:
         percent = "" if value["percent"] is None else f" ({round(value['percent'], 2) + 0.0:.2f}%)"
@@ -1388,9 +1389,9 @@ def pareto_command(data, model_path, points, out, time_limit, mip_gap, threads, 
     click.echo(f"written     {out_dir}")
 
 
-def _alternative_line(row, names: dict[str, str] | None = None) -> str:
-    """One network of ``planner alternatives``: cost, distance, the real status and gap of its solves, changes
-    (sites named by ``names``, site id → name, where given)."""
+def _alternative_line(row, names: dict[str, str] | None = None, unit: str = "") -> str:
+    """One network of ``planner alternatives``: cost (``unit`` after it, ' EUR/yr'), distance, the real status
+    and gap of its solves, changes (sites named by ``names``, site id → name, where given)."""
     from planner.solver.outcome import gap_text
     from planner.studies.mga import site_list_text
 
@@ -1402,7 +1403,7 @@ def _alternative_line(row, names: dict[str, str] | None = None) -> str:
     changes = (f"opened [{site_list_text(row.sites_opened, names)}] closed [{site_list_text(row.sites_closed, names)}] "
                f"retyped [{site_list_text(row.sites_retyped, names)}]")
     differ = int(row.distance_to_optimum)
-    return (f"{name:14} cost {_amount(row.audited_cost)} ({row.above_optimum_pct:+.2f}%), {differ} "
+    return (f"{name:14} cost {_amount(row.audited_cost)}{unit} ({row.above_optimum_pct:+.2f}%), {differ} "
             f"option{'s differ' if differ != 1 else ' differs'} ({solves})" + ("" if row.alternative == 0 else
                                                                                f": {changes}"))
 
@@ -1455,7 +1456,7 @@ def alternatives_command(data, model_path, slack, count, out, time_limit, mip_ga
     inputs = result.inputs  # the sites are the regions (no sites file): named as the regions are
     names = region_names(inputs.regions) if inputs is not None and inputs.sites_path is None else None
     for row in result.table.itertuples(index=False):
-        click.echo(_alternative_line(row, names))
+        click.echo(_alternative_line(row, names, f" {config.currency}/yr"))
     cheaper = _cheaper_than_the_first(result.table)
     if cheaper:
         click.echo(cheaper)

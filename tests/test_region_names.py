@@ -100,3 +100,25 @@ def test_compare_regions_csv_carries_the_currency_of_its_costs(tmp_path):
     write_comparison(comparison, tmp_path / "cmp")
     table = pd.read_csv(tmp_path / "cmp" / "compare_regions.csv")
     assert list(table.columns)[-2:] == ["micro_advantage", "currency"] and set(table["currency"]) == {"EUR"}
+
+
+def test_the_compare_and_alternatives_console_lines_carry_the_currency(tmp_path, capsys):
+    """compare's variant lines read "cost 66,501,347 (gap 0.69%), co2 4,546 t" and alternatives' "cost
+    54,213,000 (+4.90%)": a EUR model's costs without a currency, CO2 without its year."""
+    from types import SimpleNamespace
+
+    from planner.cli import _alternative_line, _print_comparison
+    from planner.studies.compare import compare, standard_variants
+
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 10.0], [10, 10])
+    production = {"standard": {"cost_per_unit": 1.0}}
+    config = tiny_config(regions, currency="EUR", facility_types={
+        "central": {"role": "central", "opening_cost_per_yr": 100.0, "products": production},
+        "micro": {"role": "microfactory", "opening_cost_per_yr": 50.0, "products": production},
+    })
+    _print_comparison(compare(standard_variants(config), DataOptions(), SolverOptions(mip_gap=1e-9)), "EUR")
+    variants = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("central_only", "hybrid"))]
+    assert len(variants) == 2 and all(" EUR/yr (gap " in line and " t/yr, served" in line for line in variants)
+    row = SimpleNamespace(alternative=0, status="optimal", mip_gap=0.0, audited_cost=100.0, above_optimum_pct=0.0,
+                          distance_to_optimum=0, sites_opened="[]", sites_closed="[]", sites_retyped="[]")
+    assert _alternative_line(row, None, " EUR/yr").startswith("optimum        cost 100 EUR/yr (+0.00%)")
