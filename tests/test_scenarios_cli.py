@@ -660,7 +660,8 @@ def test_scenario_region_ids_that_lost_their_leading_zeros_are_named_with_the_id
     assert str(error.value) == (f"{path}: column 'region' has ids not in the regions data in rows 1, 3, 4, 5, 6 "
                                 f"(e.g. '1001'){hint}; use the regions' id column (after --select)")
     od = pd.DataFrame({"from": ["01001"] * 3, "to": ["1001", "1003", "2134"]})
-    assert hint in _unknown_od_ids(od, np.array(["01001"]), pd.DataFrame({"region_id": regions, "region_name": regions}))
+    table = pd.DataFrame({"region_id": regions, "region_name": regions})
+    assert hint in _unknown_od_ids(od, np.array(["01001"]), table)
     clean = write_scenarios(tmp_path, "scenario,region,product,demand,probability\nlow,zz,widget,5,1\n")
     with pytest.raises(InputError, match=r"\(e\.g\. 'zz'\); use the regions' id column"):
         read_scenarios(clean, regions, ["widget"])
