@@ -99,6 +99,7 @@ from planner.solver.race import solve_racing
 from planner.solver.radius import applies as radius_applies
 from planner.solver.radius import preferred as radius_preferred
 from planner.solver.radius import solve_radius
+from planner.solver.settled import network_ceiling, proves_infeasible
 from planner.solver.setup_options import applies as setup_presolve_applies
 from planner.solver.setup_options import folded_applies, presolve_with_folded_setups, presolve_with_setups
 from planner.solver.single_source import applies as single_source_applies
@@ -333,6 +334,10 @@ def _solve_standard(problem, options: SolverOptions, index, start, timing: Timin
         if single is not None and single.start is not None and (
                 start is None or solution_cost(problem, index, single.start) < solution_cost(problem, index, start)):
             start = single.start
+    if presolve is not None and presolve.incumbent is None and proves_infeasible(problem, index, presolve.bound):
+        raise UnexplainedInfeasibleError(
+            f"the presolve's Lagrangian bound ({presolve.bound:.6g}) is above the cost of every network "
+            f"({network_ceiling(problem, index):.6g}): no network meets the model's constraints")
     if presolve is not None and start is not None:
         presolve = with_start(problem, index, presolve, start)
     if options.time_limit_s is not None and "presolve" in timing.seconds:

@@ -50,6 +50,32 @@ def unavoidable_penalty(problem: Problem, index: ModelIndex) -> float:
     return without_arc + max(beyond, 0.0) * float(index.pair_penalty[has_arc].min())
 
 
+def network_ceiling(problem: Problem, index: ModelIndex) -> float:
+    """A cost no network exceeds (in the problem's unit per yr; ∞ with inbound supply): every option open
+    with its most modules and every product's setup, and each pair both served on its dearest arc (prices,
+    which the objective subtracts, left out) and unmet at its penalty. A valid lower bound above it proves
+    that no network meets the constraints (:func:`proves_infeasible`)."""
+    if problem.supply is not None:
+        return np.inf
+    fixed = np.maximum(problem.opening_cost, 0.0) + np.maximum(problem.module_cost, 0.0) * problem.max_modules
+    unit = problem.arc_production_cost + problem.arc_transport_cost + problem.carbon_price * problem.arc_co2_t
+    dearest = np.zeros(index.n_pairs)
+    np.maximum.at(dearest, index.arc_pair, np.maximum(unit, 0.0) * index.arc_demand)
+    penalty = np.where(np.isfinite(index.pair_penalty), index.pair_penalty * index.pair_demand, 0.0)
+    return float(fixed.sum() + np.maximum(problem.setup_cost, 0.0).sum() + dearest.sum() + penalty.sum())
+
+
+def proves_infeasible(problem: Problem, index: ModelIndex, bound: float | None) -> bool:
+    """Whether ``bound``, a valid lower bound on every network's objective, lies above
+    :func:`network_ceiling` (beyond rounding): then no network exists. The Lagrangian bound of a model
+    whose service level no network meets grows without end (4 sites for 80 % of 5,000 points within 200 km:
+    1.2e11 against a ceiling of 1.1e9), where HiGHS had ended its time limit with no network and no proof."""
+    if bound is None or not np.isfinite(bound):
+        return False
+    ceiling = network_ceiling(problem, index)
+    return bound > ceiling + 1e-6 * max(abs(ceiling), 1.0)
+
+
 def with_floor(problem: Problem, index: ModelIndex, report: SolveReport) -> SolveReport:
     """``report`` with the floor K of the module as its bound where K is the larger (a valid lower bound
     on every network's objective, for cost models without prices): at 40,000 points with demand 2–9 ×
