@@ -28,10 +28,16 @@ def unmeetable(seed: int):
     return dataclasses.replace(problem, max_facilities=1, service_share=np.array([0.95 * reach]))
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(6))
 def test_no_network_costs_more_than_the_ceiling(seed):
+    """Seeds 4 and 5 with product setups, demand factors and prices as well."""
     problem = dataclasses.replace(service_problem(seed, capacitated=seed % 2 == 0, binding=True),
                                   service_share=np.zeros(1))
+    if seed >= 4:
+        rng = np.random.default_rng(seed)
+        problem = dataclasses.replace(problem, setup_cost=rng.uniform(0, 30, (problem.n_options, 1)).round(1),
+                                      arc_demand_factor=rng.uniform(0.8, 1.3, problem.n_arcs).round(2),
+                                      arc_price=rng.uniform(0, 1, problem.n_arcs).round(2))
     index = ModelIndex.from_problem(problem)
     form = build_standard_form(problem, index)
     report, _ = run_highs(dataclasses.replace(form, cost=-form.cost, offset=-form.offset),
