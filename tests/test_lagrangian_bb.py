@@ -16,8 +16,10 @@ from planner.pipeline import solve_problem
 from planner.problem import ARC_FIELDS
 from planner.solver.lagrangian_bb import (
     DenseCosts,
+    Node,
     Relaxation,
     applies,
+    branching_option,
     cost_grain,
     flipped_bounds,
     node_fallback,
@@ -229,6 +231,26 @@ def test_the_flipped_bounds_equal_the_relaxation_with_the_option_forced(seed):
             assert predicted == pytest.approx(direct, rel=1e-12, abs=1e-9) or predicted == direct == np.inf
             checked += 1
     assert checked > 0
+
+
+@pytest.mark.parametrize("count_limit", [False, True])
+def test_without_a_count_limit_branching_is_among_the_options_the_relaxation_decides_least(count_limit):
+    """Twenty free options; the one whose cheap arcs touch the most violated rows has the largest flipped
+    bound. Without a count limit the branch is on the best of the two (a tenth) with the least flipped
+    bounds; with one (p-median) on the best of all."""
+    n_options, n_pairs = 20, 6
+    cost = np.full((n_options, n_pairs), 50.0)
+    cost[np.arange(n_options), np.arange(n_options) % n_pairs] = 1.0  # one cheap arc each
+    cost[19] = 1.0  # option 19: cheap on every pair, the most violated rows
+    cost[7, :3] = 1.0  # option 7: cheap on three
+    costs = DenseCosts(cost, np.ones(n_options), np.full(n_pairs, np.inf), 0,
+                       3 if count_limit else n_options, np.zeros(n_options, dtype=bool))
+    node = Node(np.full(n_options, -1, dtype=np.int8), 0.0, np.full(n_pairs, 10.0))
+    evaluation = dataclasses.make_dataclass("Evaluation", ["subgradient"])(np.ones(n_pairs))
+    flipped = np.arange(n_options, dtype=float)  # option 19 the largest; options 0 and 1 the least
+    flipped[7] = -1.0  # ... and option 7 the least of all
+    chosen = branching_option(node, evaluation, costs, node.multipliers, flipped)
+    assert chosen == (19 if count_limit else 7)
 
 
 def node_optimum(costs: DenseCosts, fixing: np.ndarray) -> float:
