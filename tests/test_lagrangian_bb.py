@@ -14,6 +14,7 @@ import pytest
 from planner.model.index import ModelIndex
 from planner.pipeline import solve_problem
 from planner.problem import ARC_FIELDS
+from planner.solver import lagrangian_bb
 from planner.solver.lagrangian_bb import (
     DenseCosts,
     Node,
@@ -251,6 +252,29 @@ def test_without_a_count_limit_branching_is_among_the_options_the_relaxation_dec
     flipped[7] = -1.0  # ... and option 7 the least of all
     chosen = branching_option(node, evaluation, costs, node.multipliers, flipped)
     assert chosen == (19 if count_limit else 7)
+
+
+@pytest.mark.parametrize("seed, p", [(1, None), (3, 5)])
+def test_after_the_root_interchanges_keep_to_their_share_of_the_time(monkeypatch, seed, p):
+    """Interchanges that took 100 s each: after the root's none runs (without the share, 2–3 ran on
+    these instances), and the search still ends at the optimum it reaches with them."""
+    rng = np.random.default_rng(seed)
+    opening = np.zeros(50) if p else rng.uniform(50, 150, 50).round()
+    counts = {} if p is None else {"min_facilities": p, "max_facilities": p}
+    problem = dense_problem(np.ones(50), opening, np.full(50, np.inf), rng.integers(1, 100, (50, 50)).astype(float),
+                            **counts)
+    costs = DenseCosts.of(problem, ModelIndex.from_problem(problem))
+    unlimited = lagrangian_bb.branch_and_bound(costs, EXACT, None).best_cost
+    calls, interchange = [], lagrangian_bb.local_search
+
+    def slow(search, is_open, budget):
+        calls.append(search.nodes)
+        interchange(search, is_open, budget)
+        search.local_s += 100.0
+
+    monkeypatch.setattr(lagrangian_bb, "local_search", slow)
+    assert lagrangian_bb.branch_and_bound(costs, EXACT, None).best_cost == unlimited
+    assert calls == [1]
 
 
 def node_optimum(costs: DenseCosts, fixing: np.ndarray) -> float:
