@@ -919,7 +919,8 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
                    f"{unit}{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
     unit = kind["objective_counts"] if kind else f"{currency}/yr"
     click.echo(f"objective   {amount_text(summary['objective'])} {unit} (best bound {bound_text})")
-    click.echo(f"costs       {costs_text(summary['costs'])}")
+    costs_unit = (summary.get("units") or {}).get("costs", "currency/yr").replace("currency", currency)
+    click.echo(f"costs       {costs_text(summary['costs'])} ({costs_unit})")
     click.echo(f"co2         {amount_text(summary['co2_t'])} t/yr")
     click.echo("facilities  " + ", ".join(f"{name} {count}" for name, count in summary["facilities"].items()))
     for product, figures in summary["demand"].items():

@@ -436,3 +436,20 @@ def test_small_demand_and_co2_print_their_figures_not_0(capsys, tmp_path):
         ["0.1763 USD/yr", "-0.3", "0", "0.00", "1,234.6", "0"]
     # below 100, a figure shown whole keeps 4 significant digits, as on the console: a cost of 1.42 read "1"
     assert [num(1.42), num(45.0), num(99.54), num(123.4)] == ["1.42", "45", "99.54", "123"]
+
+
+def test_costs_line_names_its_currency_and_unit(capsys, tmp_path):
+    """The console's 'costs' line printed bare figures beside 'objective ... EUR/yr'; it now names its
+    unit as summary.json's ``units.costs`` does, with the model's currency."""
+    from planner.cli import _print_summary
+
+    summary = {"currency": "EUR", "status": "optimal", "mip_gap": 0.0, "mip_gap_tolerance": 1e-4,
+               "best_bound": 1500.0, "objective": 1500.0, "costs": {"fixed": 1000.0, "transport": 500.0},
+               "co2_t": 1.0, "facilities": {"plant": 1}, "demand": {"standard": {"demand": 5.0, "served": 5.0}},
+               "timing": {"solve": 0.1}, "audit": {"passed": True, "max_violation": 0.0,
+                                                    "objective_relative_difference": 0.0},
+               "units": {"costs": "currency/yr"}}
+    _print_summary(summary, tmp_path)
+    assert "costs       fixed 1,000, transport 500 (EUR/yr)" in capsys.readouterr().out
+    _print_summary({key: value for key, value in summary.items() if key != "units"}, tmp_path)
+    assert "transport 500 (EUR/yr)" in capsys.readouterr().out  # a summary without units: currency/yr
