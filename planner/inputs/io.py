@@ -212,6 +212,26 @@ def _zipped_vector(path: Path) -> Path | str:
     return f"/vsizip/{path.resolve()}/{chosen[0]}"
 
 
+DBF_NAME_LENGTH = 10  # a Shapefile's .dbf keeps the first 10 characters of a column name
+
+
+def with_dbf_names(frame: gpd.GeoDataFrame, path: Path, names: Iterable[str]) -> gpd.GeoDataFrame:
+    """``frame`` read from a Shapefile (``.shp``, or a ``.zip`` of one) with the columns its .dbf cut to 10
+    characters ('facility_t', 'supplier_i') named as the ``names`` they begin, where the file has no column of
+    that name, with a warning: the full name cannot be written in a Shapefile, and 'facility_t' had been passed
+    over silently (every site taking every facility type)."""
+    source = _zipped_vector(path) if path.suffix.lower() == ".zip" else path
+    if not str(source).lower().endswith(".shp"):
+        return frame
+    renamed = {name[:DBF_NAME_LENGTH]: name for name in names
+               if len(name) > DBF_NAME_LENGTH and name not in frame.columns and name[:DBF_NAME_LENGTH] in frame.columns}
+    if renamed:
+        logger.warning("%s: the Shapefile's columns %s are read as %s (a .dbf cuts names to %d characters)", path,
+                       ", ".join(f"'{cut}'" for cut in renamed), ", ".join(f"'{full}'" for full in renamed.values()),
+                       DBF_NAME_LENGTH)
+    return frame.rename(columns=renamed)
+
+
 def check_shapefile_parts(path: Path) -> None:
     """A Shapefile keeps its columns in the .dbf beside it: without one it reads as geometry alone, so
     say that rather than "no demand column"."""
@@ -1014,7 +1034,7 @@ def read_sites(path: Path) -> gpd.GeoDataFrame:
         require_columns(table, ["site_id"], path, "each candidate site needs an id")
         frame = points_from_table(table, path, fix=SITES_FIX, points_only=True)
     else:
-        frame = read_vector(path, None, "sites", "--sites")
+        frame = with_dbf_names(read_vector(path, None, "sites", "--sites"), path, ("facility_types", "cost_multiplier"))
     require_columns(frame, ["site_id"], path, "each candidate site needs an id")
     if frame.empty:
         raise InputError(f"{path}: the sites file has no rows; give at least one candidate site or omit --sites")

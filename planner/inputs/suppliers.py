@@ -36,6 +36,7 @@ from planner.inputs.io import (
     read_table,
     read_vector,
     require_columns,
+    with_dbf_names,
 )
 from planner.inputs.validate import (
     check_ids,
@@ -60,7 +61,7 @@ def read_suppliers(path: Path, option: str = "--suppliers") -> pd.DataFrame:
         frame = points_from_table(read_table(path, "suppliers", option, text_columns=("supplier_id",)), path,
                                   fix=SITES_FIX, points_only=True)  # ids as text: '001' stays '001'
     else:
-        frame = read_vector(path, None, "suppliers", option)
+        frame = with_dbf_names(read_vector(path, None, "suppliers", option), path, ("supplier_id", *SUPPLIER_COLUMNS))
         require_crs(frame, path)
         kinds = set(frame.geometry.geom_type.dropna())
         if kinds - {"Point"}:

@@ -1,0 +1,63 @@
+"""Data files the planner had not been tried on: Shapefiles whose .dbf cut the column names, GeoParquet
+given a layer, tables with a title above their header; each read as meant or refused in one line."""
+
+import logging
+import warnings
+import zipfile
+
+import geopandas as gpd
+from shapely.geometry import Point
+
+from planner.inputs.config import read_model_config
+from planner.inputs.prepare import read_candidate_sites
+from planner.inputs.suppliers import read_suppliers
+from tests.test_reader_defects import model_file, regions_csv
+
+
+def shapefile(folder, frame: gpd.GeoDataFrame):
+    """``frame`` written as ``folder/points.shp``, its long column names cut to 10 characters by the .dbf."""
+    folder.mkdir()
+    path = folder / "points.shp"
+    with warnings.catch_warnings():  # geopandas and GDAL say so as they write
+        warnings.simplefilter("ignore")
+        frame.to_file(path)
+    return path
+
+
+def test_shapefile_sites_read_the_columns_the_dbf_cut(tmp_path, caplog):
+    """'facility_t' and 'cost_multi' are facility_types and cost_multiplier: they had been passed over, every
+    site taking every type at cost multiplier 1."""
+    config = read_model_config(model_file(tmp_path, regions_csv(tmp_path / "au.csv")))
+    sites = gpd.GeoDataFrame({"site_id": ["S1", "S2"], "facility_types": ["plant", "plant"],
+                              "cost_multiplier": [2.0, 3.0]}, geometry=[Point(151.2, -33.9), Point(138.6, -34.9)],
+                             crs="EPSG:4326")
+    path = shapefile(tmp_path / "shp", sites)
+    with caplog.at_level(logging.WARNING):
+        table = read_candidate_sites(path, config)
+    assert list(table["cost_multiplier"]) == [2.0, 3.0]
+    assert "'facility_t', 'cost_multi' are read as 'facility_types', 'cost_multiplier'" in caplog.text
+    archive = tmp_path / "sites.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for part in path.parent.iterdir():
+            zipped.write(part, part.name)
+    assert list(read_candidate_sites(archive, config)["cost_multiplier"]) == [2.0, 3.0]
+
+
+def test_shapefile_suppliers_read_the_columns_the_dbf_cut(tmp_path):
+    """'supplier_i' had been "column 'supplier_id' not found", a name a Shapefile cannot hold."""
+    suppliers = gpd.GeoDataFrame({"supplier_id": ["A", "B"], "material": ["steel", "steel"],
+                                  "capacity_per_yr": [10.0, 20.0], "cost_per_unit": [1.0, 2.0]},
+                                 geometry=[Point(10, 50), Point(11, 51)], crs="EPSG:4326")
+    table = read_suppliers(shapefile(tmp_path / "shp", suppliers))
+    assert list(table["supplier_id"]) == ["A", "B"]
+    assert list(table["capacity_per_yr"]) == [10.0, 20.0]
+    assert list(table["cost_per_unit"]) == [1.0, 2.0]
+
+
+def test_a_cut_name_is_not_taken_beside_the_full_one(tmp_path):
+    """A file holding both 'cost_multi' and 'cost_multiplier' keeps its own full column."""
+    from planner.inputs.io import with_dbf_names
+
+    frame = gpd.GeoDataFrame({"cost_multi": [5.0], "cost_multiplier": [2.0]}, geometry=[Point(0, 0)])
+    assert list(with_dbf_names(frame, tmp_path / "x.shp", ("cost_multiplier",)).columns[:2]) == \
+        ["cost_multi", "cost_multiplier"]
