@@ -6,8 +6,10 @@ import warnings
 import zipfile
 
 import geopandas as gpd
+import pytest
 from shapely.geometry import Point
 
+from planner.errors import InputError
 from planner.inputs.config import read_model_config
 from planner.inputs.prepare import read_candidate_sites
 from planner.inputs.suppliers import read_suppliers
@@ -61,3 +63,37 @@ def test_a_cut_name_is_not_taken_beside_the_full_one(tmp_path):
     frame = gpd.GeoDataFrame({"cost_multi": [5.0], "cost_multiplier": [2.0]}, geometry=[Point(0, 0)])
     assert list(with_dbf_names(frame, tmp_path / "x.shp", ("cost_multiplier",)).columns[:2]) == \
         ["cost_multi", "cost_multiplier"]
+
+
+def test_a_title_row_above_the_header_is_named(tmp_path):
+    """'North Carolina counties,,,' above the header had been read as the column names, the error then listing
+    'Unnamed: 1', 'Unnamed: 2' as the file's columns; a merged title row in a workbook likewise."""
+    from openpyxl import Workbook
+
+    from planner.inputs.io import read_regions
+
+    path = tmp_path / "title.csv"
+    path.write_text("North Carolina counties,,,\nid,lon,lat,pop\nA,-79.4,36.1,10\nB,-81.1,36.5,20\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"title\.csv: the first row holds only 'North Carolina counties', which is "
+                                         r"read as the header \(the header looks like row 2: id, lon, lat, pop\); a "
+                                         r"title above the header\? remove the rows above the header"):
+        read_regions(path)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["North Carolina counties"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["Identity", None, "Location"])
+    sheet.append(["id", "lon", "lat", "pop"])
+    sheet.append(["A", -79.4, 36.1, 10])
+    workbook.save(tmp_path / "title.xlsx")
+    with pytest.raises(InputError, match=r"the header looks like row 3: id, lon, lat, pop"):
+        read_regions(tmp_path / "title.xlsx")
+
+
+def test_a_header_with_one_blank_name_is_still_read(tmp_path):
+    """A table whose header leaves one of several columns unnamed is not taken for a title."""
+    from planner.inputs.io import read_table
+
+    path = tmp_path / "blank.csv"
+    path.write_text("id,,lon,lat\nA,x,-79.4,36.1\n", encoding="utf-8")
+    assert list(read_table(path, "regions", "REGIONS")["id"]) == ["A"]

@@ -427,13 +427,14 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
         if path.suffix.lower() in PARQUET_SUFFIXES:
             return pd.read_parquet(path)
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            return _read_excel(path, text_columns, codes)
+            return _refuse_a_title_row(path, _read_excel(path, text_columns, codes))
         options = csv_dialect(path) | {"keep_default_na": False, "na_values": [""]}
         _refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **options))
         wanted = {str(column).lower() for column in text_columns if column}
         header = pd.read_csv(path, nrows=0, **options).columns if wanted else []
         dtype = {column: str for column in header if str(column).strip().lower() in wanted}
         table = _without_empty_rows(path, pd.read_csv(path, dtype=dtype or None, **options))
+        table = _refuse_a_title_row(path, table)
         return _header_stripped(_with_codes_as_text(path, table, options) if codes else table)
     except InputError:
         raise
@@ -449,6 +450,25 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
             raise InputError(f"{path}: is not an Excel workbook, whatever its name says; save it from the "
                              "spreadsheet as .xlsx, or as CSV") from None
         raise InputError(f"{path}: cannot read as a table ({reason}); give a CSV, Excel or Parquet file") from None
+
+
+BLANK_HEADER = re.compile(r"Unnamed: \d+")  # pandas' name for a column whose header cell is blank
+
+
+def _refuse_a_title_row(path: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """``table``, unless its header is one filled cell beside blank ones: a title above the real header (a
+    spreadsheet's merged title row, 'North Carolina counties,,,'), which had been read as the column names,
+    the error then listing 'Unnamed: 1', 'Unnamed: 2', ... as the file's columns."""
+    names = [str(column) for column in table.columns]
+    named = [name for name in names if not BLANK_HEADER.fullmatch(name)]
+    if len(names) < 2 or len(named) != 1:
+        return table
+    filled = table.notna() & (table.astype(str).apply(lambda column: column.str.strip()) != "")
+    rows = np.flatnonzero(filled.all(axis=1).to_numpy())
+    cells = table.iloc[rows[0]].astype(str).tolist() if len(rows) else []
+    header = f" (the header looks like row {int(rows[0]) + 2}: {truncated(cells, 4)})" if len(rows) else ""
+    raise InputError(f"{path}: the first row holds only '{named[0]}', which is read as the header{header}; a "
+                     "title above the header? remove the rows above the header, so that the file starts with it")
 
 
 def _where_not_utf8(path: Path, error: UnicodeDecodeError) -> str:
