@@ -1,9 +1,11 @@
 """Data files the planner had not been tried on: Shapefiles whose .dbf cut the column names, GeoParquet
 given a layer, tables with a title above their header; each read as meant or refused in one line."""
 
+import json
 import logging
 import warnings
 import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -97,3 +99,24 @@ def test_a_header_with_one_blank_name_is_still_read(tmp_path):
     path = tmp_path / "blank.csv"
     path.write_text("id,,lon,lat\nA,x,-79.4,36.1\n", encoding="utf-8")
     assert list(read_table(path, "regions", "REGIONS")["id"]) == ["A"]
+
+
+def geojson(path, features: list[tuple], ids: list | None) -> Path:
+    """A FeatureCollection of points (lon, lat, pop), each feature with the id of ``ids`` beside its properties."""
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", **({"id": ids[n]} if ids else {}), "properties": {"pop": pop},
+         "geometry": {"type": "Point", "coordinates": [lon, lat]}} for n, (lon, lat, pop) in enumerate(features)]}),
+        encoding="utf-8")
+    return path
+
+
+def test_geojson_feature_ids_that_are_numbers_are_the_ids(tmp_path):
+    """'"id": 37001' beside the properties is the region's id; GDAL keeps it as the feature id, not a column, and
+    the regions had been numbered by row (1, 2) with a warning that no id was found."""
+    from planner.inputs.io import read_regions
+
+    points = [(-79.4, 36.1, 10), (-81.1, 36.5, 20)]
+    frame = read_regions(geojson(tmp_path / "ids.geojson", points, [37001, 37003]))
+    assert list(frame["id"]) == ["37001", "37003"]
+    assert "id" not in read_regions(geojson(tmp_path / "none.geojson", points, None)).columns
+    assert list(read_regions(geojson(tmp_path / "text.geojson", points, ["A", "B"]))["id"]) == ["A", "B"]

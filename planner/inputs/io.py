@@ -125,7 +125,7 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
             if path.suffix.lower() in PARQUET_SUFFIXES:
                 frame = gpd.read_parquet(path)
             else:
-                frame = _read_vector_text(source, layer)
+                frame = _with_geojson_ids(source, layer, _read_vector_text(source, layer))
     except Exception as error:  # the readers raise many types; all mean "cannot read"
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         reason = reason.split(" It might help to specify")[0].rstrip(".;")
@@ -136,6 +136,25 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{path}: has no geometry column; give a vector file (GeoPackage, GeoJSON, Shapefile)")
     check_shapefile_parts(path)
+    return frame
+
+
+GEOJSON_SUFFIXES = {".geojson", ".json"}
+
+
+def _with_geojson_ids(source: Path | str, layer: str | None, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A GeoJSON's features' own numeric ids (``"id": 37001`` beside ``"properties"``) as a first column 'id'
+    (text), where the file has no column of that name: GDAL keeps them as feature ids, not a column (string
+    ids it makes a column 'id'), and the regions had been numbered by row instead. Features without ids
+    GDAL numbers 0, 1, ..., which are no ids."""
+    if Path(str(source)).suffix.lower() not in GEOJSON_SUFFIXES or any(str(c).lower() == "id" for c in frame.columns):
+        return frame
+    import pyogrio
+
+    ids = pyogrio.read_dataframe(source, layer=layer, columns=[], read_geometry=False, fid_as_index=True).index
+    if len(ids) != len(frame) or ids.equals(pd.RangeIndex(len(frame))):
+        return frame
+    frame.insert(0, "id", ids.astype(str).to_numpy())
     return frame
 
 
