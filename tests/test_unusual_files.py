@@ -120,3 +120,16 @@ def test_geojson_feature_ids_that_are_numbers_are_the_ids(tmp_path):
     assert list(frame["id"]) == ["37001", "37003"]
     assert "id" not in read_regions(geojson(tmp_path / "none.geojson", points, None)).columns
     assert list(read_regions(geojson(tmp_path / "text.geojson", points, ["A", "B"]))["id"]) == ["A", "B"]
+
+
+def test_a_layer_of_a_geoparquet_file_is_refused(tmp_path):
+    """A layer named for a GeoParquet file (which has none) had been passed over silently, as if the file were the
+    layer meant."""
+    from planner.inputs.io import read_regions
+
+    path = tmp_path / "regions.parquet"
+    gpd.GeoDataFrame({"id": ["A"], "pop": [1]}, geometry=[Point(10, 50)], crs="EPSG:4326").to_parquet(path)
+    assert list(read_regions(path)["id"]) == ["A"]
+    with pytest.raises(InputError, match=r"regions\.parquet: a GeoParquet file has no layers, so layer 'counties' "
+                                         r"cannot be chosen; drop --layer"):
+        read_regions(path, layer="counties")

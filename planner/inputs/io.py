@@ -118,6 +118,9 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
     source = _zipped_vector(path) if path.suffix.lower() == ".zip" else path
     if path.suffix.lower() not in PARQUET_SUFFIXES:
         layer = chosen_layer(path, list_layers(source), layer)
+    elif layer is not None:  # read_parquet has no layers: the layer had been passed over silently
+        raise InputError(f"{path}: a GeoParquet file has no layers, so layer '{layer}' cannot be chosen; drop --layer "
+                         "(or the [regions] key layer), which is for multi-layer files such as GeoPackage")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # reported as InputError below, never as a raw warning
