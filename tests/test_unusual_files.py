@@ -133,3 +133,15 @@ def test_a_layer_of_a_geoparquet_file_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"regions\.parquet: a GeoParquet file has no layers, so layer 'counties' "
                                          r"cannot be chosen; drop --layer"):
         read_regions(path, layer="counties")
+
+
+def test_a_model_file_written_on_windows_finds_its_regions(tmp_path):
+    """``path = "data\\\\au.csv"`` (a model file from a Windows machine) names data/au.csv here; it had been
+    "regions file not found"."""
+    (tmp_path / "data").mkdir()
+    regions = regions_csv(tmp_path / "data" / "au.csv")
+    model = model_file(tmp_path, regions)
+    text = model.read_text(encoding="utf-8").replace('path = "au.csv"', 'path = "data\\\\au.csv"')
+    assert 'path = "data\\\\au.csv"' in text
+    model.write_text(text, encoding="utf-8")
+    assert read_model_config(model).regions.path == regions.resolve()

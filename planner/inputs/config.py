@@ -15,6 +15,7 @@ import difflib
 import json
 import logging
 import math
+import os
 import re
 import sys
 import tomllib
@@ -887,6 +888,19 @@ def data_suffixes() -> set[str]:
     return (TABLE_SUFFIXES | PARQUET_SUFFIXES | ZIPPED_VECTOR_SUFFIXES | {".zip"}) - {".txt", ".json"}
 
 
+def model_relative(written: Path, model: Path) -> Path:
+    """A file path of the model file at ``model`` as read: relative to the model file's folder; where no file
+    has that name on a system whose separator is '/', the path with its backslashes read as separators too, where
+    that file exists (a model file written on Windows, ``path = "..\\data\\regions.csv"``, had been "not
+    found")."""
+    resolved = written if written.is_absolute() else (model.resolve().parent / written).resolve()
+    if "\\" not in str(written) or os.sep == "\\" or resolved.exists():
+        return resolved
+    slashed = Path(str(written).replace("\\", "/"))
+    other = slashed if slashed.is_absolute() else (model.resolve().parent / slashed).resolve()
+    return other if other.exists() else resolved
+
+
 def read_model_config(path: Path | str) -> ModelConfig:
     """Read and validate a TOML model file; relative paths inside resolve against its folder."""
     path = Path(path)
@@ -905,10 +919,10 @@ def read_model_config(path: Path | str) -> ModelConfig:
     config = model_config_from_dict(data, path)
     try:
         config.source_path = path.resolve()
-        if config.regions.path is not None and not config.regions.path.is_absolute():
-            config.regions.path = (path.resolve().parent / config.regions.path).resolve()
-        if config.suppliers.path is not None and not config.suppliers.path.is_absolute():
-            config.suppliers.path = (path.resolve().parent / config.suppliers.path).resolve()
+        if config.regions.path is not None:
+            config.regions.path = model_relative(config.regions.path, path)
+        if config.suppliers.path is not None:
+            config.suppliers.path = model_relative(config.suppliers.path, path)
     except UnicodeEncodeError:  # LC_ALL=C: a path named Städte_東京.csv had been an internal error
         raise InputError(f"{path}: a path in it cannot be written in the file system's encoding here "
                          f"({sys.getfilesystemencoding()}); use a UTF-8 locale (e.g. LANG=C.UTF-8) or ASCII "
