@@ -145,3 +145,17 @@ def test_a_model_file_written_on_windows_finds_its_regions(tmp_path):
     assert 'path = "data\\\\au.csv"' in text
     model.write_text(text, encoding="utf-8")
     assert read_model_config(model).regions.path == regions.resolve()
+
+
+def test_a_polygon_of_no_area_is_named_with_why(tmp_path):
+    """A polygon whose corners lie on one line cannot be repaired into a polygon; the error had only said
+    "invalid geometries that cannot be repaired; fix them"."""
+    from shapely.geometry import Polygon
+
+    from planner.inputs.validate import check_geometries
+
+    frame = gpd.GeoDataFrame({"id": ["A", "B"]}, geometry=[Point(0, 0).buffer(1),
+                                                           Polygon([(0, 0), (1, 0), (2, 0), (0, 0)])], crs="EPSG:4326")
+    with pytest.raises(InputError, match=r"rows 2 have invalid geometries that cannot be repaired \(row 2: a polygon "
+                                         r"of no area, its corners on one line or at one point\); fix them"):
+        check_geometries(frame, tmp_path / "flat.geojson", need_geometry=True)

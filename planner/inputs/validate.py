@@ -149,12 +149,23 @@ def check_geometries(frame: gpd.GeoDataFrame, path: Path, need_geometry: bool) -
     broken = repaired.is_empty | (kinds_after != kinds_before) & (kinds_after != "GeometryCollection")
     if broken.any():
         rows = (frame.index[invalid.to_numpy()][broken.to_numpy()] + 1).tolist()
-        raise InputError(f"{path}: rows {truncated(rows)} have invalid geometries that cannot be repaired; fix them")
+        first = frame.geometry[invalid].iloc[int(np.flatnonzero(broken.to_numpy())[0])]
+        raise InputError(f"{path}: rows {truncated(rows)} have invalid geometries that cannot be repaired "
+                         f"({_unrepaired(first, rows[0])}); fix them in the file (QGIS: Fix geometries), or give "
+                         "a point for each")
     rows = file_rows(frame, invalid)
     logger.warning("%s: repaired %d invalid geometries (rows %s) with make_valid", path, len(rows), truncated(rows))
     frame = frame.copy()
     frame.loc[invalid, frame.geometry.name] = repaired
     return frame
+
+
+def _unrepaired(geom, row: int) -> str:
+    """Why ``geom`` (of file row ``row``) is invalid: 'row 3: a polygon of no area, its corners on one line', or
+    GEOS's reason ('row 3: Too few points in geometry component[0 0]'); the message had only said "fix them"."""
+    if geom.geom_type.endswith("Polygon") and geom.area == 0:
+        return f"row {row}: a polygon of no area, its corners on one line or at one point"
+    return f"row {row}: {shapely.is_valid_reason(geom)}"
 
 
 def _repaired(geoms: np.ndarray) -> np.ndarray:
