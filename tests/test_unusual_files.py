@@ -159,3 +159,16 @@ def test_a_polygon_of_no_area_is_named_with_why(tmp_path):
     with pytest.raises(InputError, match=r"rows 2 have invalid geometries that cannot be repaired \(row 2: a polygon "
                                          r"of no area, its corners on one line or at one point\); fix them"):
         check_geometries(frame, tmp_path / "flat.geojson", need_geometry=True)
+
+
+def test_an_od_matrix_in_miles_is_named(tmp_path):
+    """An OD matrix with 'distance_miles' had been refused as having no distance column, without naming its
+    columns or the one meant."""
+    from planner.inputs.io import read_od_matrix
+
+    path = tmp_path / "od.csv"
+    path.write_text("from,to,distance_miles,minutes\nA,B,10,20\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"od\.csv: the OD matrix needs a 'distance_km' or a 'cost' column; add one "
+                                         r"\(its columns: from, to, distance_miles, minutes\); column 'distance_miles' "
+                                         r"is not read: give the road distance in km as 'distance_km' \(miles × "):
+        read_od_matrix(path)

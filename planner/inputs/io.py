@@ -1209,8 +1209,12 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
         if alike:
             raise InputError(f"{path}: column '{alike[0]}' is read only as '{known}' (lower case); rename it")
     values = [column for column in ("distance_km", "cost", "minutes") if column in table.columns]
-    if not set(values) & {"distance_km", "cost"}:
-        raise InputError(f"{path}: the OD matrix needs a 'distance_km' or a 'cost' column; add one")
+    if not set(values) & {"distance_km", "cost"}:  # 'distance_miles' or 'distance' had not been named
+        near = [column for column in table.columns if str(column).strip().lower().startswith("dist")]
+        hint = (f"; column '{near[0]}' is not read: give the road distance in km as 'distance_km' (miles × 1.609344)"
+                if near else "")
+        raise InputError(f"{path}: the OD matrix needs a 'distance_km' or a 'cost' column; add one (its columns: "
+                         f"{truncated([str(column) for column in table.columns], 8)}){hint}")
     for column, what in OD_IDS.items():
         ids = _per_distinct(table[column], id_keys)
         empty = table[column].isna() | (ids == "")
