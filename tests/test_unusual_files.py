@@ -172,3 +172,24 @@ def test_an_od_matrix_in_miles_is_named(tmp_path):
                                          r"\(its columns: from, to, distance_miles, minutes\); column 'distance_miles' "
                                          r"is not read: give the road distance in km as 'distance_km' \(miles × "):
         read_od_matrix(path)
+
+
+def test_excel_formulas_without_saved_values_are_named(tmp_path):
+    """A workbook a program wrote with formulas (no values saved with them) had been refused as 'missing (NaN)
+    in rows 1, 2', while a spreadsheet shows numbers there; a formula with its value saved is read."""
+    from openpyxl import Workbook
+
+    from planner.inputs.io import read_regions
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "lon", "lat", "base", "pop"])
+    sheet.append(["A", -79.4, 36.1, 10, "=D2*100"])
+    sheet.append(["B", -81.1, 36.5, 20, 2000])
+    workbook.save(tmp_path / "formulas.xlsx")
+    with pytest.raises(InputError, match=r"formulas\.xlsx: column 'pop' row 1 holds the formula '=D2\*100' and no "
+                                         r"value saved with it .*open it in a spreadsheet and save it"):
+        read_regions(tmp_path / "formulas.xlsx")
+    sheet["E2"] = 1000
+    workbook.save(tmp_path / "values.xlsx")
+    assert list(read_regions(tmp_path / "values.xlsx")["pop"]) == [1000, 2000]

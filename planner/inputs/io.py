@@ -569,6 +569,8 @@ def _read_excel(path: Path, text_columns: Iterable[str], codes: bool = False) ->
     dtype = {column: str for column in header if str(column).strip().lower() in wanted}
     table = _without_empty_rows(path, pd.read_excel(path, sheet_name=0, dtype=dtype or None, keep_default_na=False,
                                                     na_values=[""]))
+    if table.isna().any().any():
+        _refuse_formulas_without_values(path, table)
     with pd.ExcelFile(path) as workbook:
         sheets = workbook.sheet_names
     if len(sheets) > 1:  # named by require_columns where a column is missing: the data may be on another sheet
@@ -580,6 +582,28 @@ def _read_excel(path: Path, text_columns: Iterable[str], codes: bool = False) ->
         raw = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, na_values=[""])
         table = _with_codes_from(table, raw.iloc[:len(table)].set_axis(table.index))
     return _header_stripped(table)
+
+
+def _refuse_formulas_without_values(path: Path, table: pd.DataFrame) -> None:
+    """Refuse cells of the first sheet that hold a formula (``=D2*100``) and no value saved with it, as a
+    workbook written by a program rather than saved by a spreadsheet has: they read as empty, and the error
+    had said the column was missing (NaN) in every row while the spreadsheet showed numbers."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=False)
+    try:
+        rows = workbook.worksheets[0].iter_rows(min_row=2, max_row=len(table) + 1, max_col=len(table.columns),
+                                                values_only=True)
+        for row_number, row in enumerate(rows):
+            for position, value in enumerate(row):
+                if isinstance(value, str) and value.startswith("=") and pd.isna(table.iat[row_number, position]):
+                    raise InputError(
+                        f"{path}: column '{table.columns[position]}' row {row_number + 1} holds the formula "
+                        f"{value[:40]!r} and no value saved with it (a workbook written by a program, not saved by a "
+                        "spreadsheet); open it in a spreadsheet and save it, which stores the values, or save it as "
+                        "CSV")
+    finally:
+        workbook.close()
 
 
 ZERO_PADDING = re.compile(r"0+")  # Excel's number format that shows 2134 as 02134 (ZIP codes, FIPS codes)
