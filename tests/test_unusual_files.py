@@ -193,3 +193,24 @@ def test_excel_formulas_without_saved_values_are_named(tmp_path):
     sheet["E2"] = 1000
     workbook.save(tmp_path / "values.xlsx")
     assert list(read_regions(tmp_path / "values.xlsx")["pop"]) == [1000, 2000]
+
+
+def test_text_not_in_the_files_encoding_says_which_and_the_fix(tmp_path):
+    """A Shapefile whose .cpg says UTF-8 for a .dbf saved in Latin-1, or a GeoJSON in Latin-1, had been "cannot read
+    as a vector file ('utf-8' codec can't decode ...); check the format and layer"."""
+    from planner.inputs.io import read_regions
+
+    frame = gpd.GeoDataFrame({"id": ["A"], "name": ["Bézier"], "pop": [1]}, geometry=[Point(10, 50)], crs="EPSG:4326")
+    (tmp_path / "shp").mkdir()
+    path = tmp_path / "shp" / "points.shp"
+    frame.to_file(path, encoding="ISO-8859-1")
+    path.with_suffix(".cpg").write_text("UTF-8", encoding="ascii")
+    with pytest.raises(InputError, match=r"points\.shp: its text is not UTF-8, the code page its points\.cpg names "
+                                         r"\(.*byte 0xe9\); write the code page the \.dbf was saved in into"):
+        read_regions(path)
+    path.with_suffix(".cpg").write_text("1252", encoding="ascii")
+    assert list(read_regions(path)["name"]) == ["Bézier"]
+    geojson = tmp_path / "latin1.geojson"
+    geojson.write_bytes(frame.to_json(ensure_ascii=False).encode("latin-1"))
+    with pytest.raises(InputError, match=r"latin1\.geojson: its text is not UTF-8 \(.*byte 0xe9\); save it as UTF-8"):
+        read_regions(geojson)

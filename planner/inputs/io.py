@@ -129,6 +129,8 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
                 frame = gpd.read_parquet(path)
             else:
                 frame = _with_geojson_ids(source, layer, _read_vector_text(source, layer))
+    except UnicodeDecodeError as error:  # had been "cannot read as a vector file (...); check the format and layer"
+        raise InputError(_not_its_encoding(path, source, error)) from None
     except Exception as error:  # the readers raise many types; all mean "cannot read"
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         reason = reason.split(" It might help to specify")[0].rstrip(".;")
@@ -159,6 +161,17 @@ def _with_geojson_ids(source: Path | str, layer: str | None, frame: gpd.GeoDataF
         return frame
     frame.insert(0, "id", ids.astype(str).to_numpy())
     return frame
+
+
+def _not_its_encoding(path: Path, source: Path | str, error: UnicodeDecodeError) -> str:
+    """The error for a vector file whose text is not in the encoding it is read in: a Shapefile's .cpg naming UTF-8
+    for a .dbf saved in another code page, or a GeoJSON not in UTF-8."""
+    where = f"{error.reason}: byte 0x{error.object[error.start]:02x}"
+    if str(source).lower().endswith(".shp"):
+        cpg = Path(str(source)).with_suffix(".cpg").name
+        return (f"{path}: its text is not {error.encoding.upper()}, the code page its {cpg} names ({where}); write "
+                f"the code page the .dbf was saved in into {cpg} (e.g. 1252 for Western European text)")
+    return f"{path}: its text is not {error.encoding.upper()} ({where}); save it as UTF-8"
 
 
 def _read_vector_text(source: Path | str, layer: str | None) -> gpd.GeoDataFrame:
