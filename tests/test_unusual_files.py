@@ -214,3 +214,17 @@ def test_text_not_in_the_files_encoding_says_which_and_the_fix(tmp_path):
     geojson.write_bytes(frame.to_json(ensure_ascii=False).encode("latin-1"))
     with pytest.raises(InputError, match=r"latin1\.geojson: its text is not UTF-8 \(.*byte 0xe9\); save it as UTF-8"):
         read_regions(geojson)
+
+
+def test_a_gzipped_table_says_to_decompress_it(tmp_path):
+    """'regions.csv.gz' had been "cannot read as a vector file (... not recognized as being in a supported file
+    format); check the format and layer"."""
+    import gzip
+
+    from planner.inputs.io import read_regions
+
+    path = tmp_path / "regions.csv.gz"
+    path.write_bytes(gzip.compress(b"id,lon,lat,pop\nA,10,50,1\n"))
+    with pytest.raises(InputError, match=r"regions\.csv\.gz: is compressed \(\.gz\), which is read only as a \.zip; "
+                                         r"decompress it and pass the file inside \(regions\.csv\)"):
+        read_regions(path)

@@ -38,6 +38,7 @@ UNREAD_SPREADSHEETS = {".xls", ".ods", ".numbers"}  # refused with the fix: save
 FIRST_SHEET = "planner_first_sheet"  # DataFrame.attrs key: which sheet of a workbook was read
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", *EXCEL_SUFFIXES}
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
+COMPRESSED_SUFFIXES = {".gz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".tgz"}  # not read; a .zip is
 ZIPPED_VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb", ".gml", ".kml"}  # found inside a .zip
 # a column of WKT text (QGIS's "AS_WKT" export, PostGIS's ST_AsText) where the table has no coordinate pair
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
@@ -134,6 +135,9 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
     except Exception as error:  # the readers raise many types; all mean "cannot read"
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         reason = reason.split(" It might help to specify")[0].rstrip(".;")
+        if path.suffix.lower() in COMPRESSED_SUFFIXES:  # 'regions.csv.gz': GDAL's own words named no way out
+            raise InputError(f"{path}: is compressed ({path.suffix}), which is read only as a .zip; decompress it "
+                             f"and pass the file inside ({path.stem})") from None
         if path.suffix.lower() == ".toml":  # a model file where data was expected
             raise InputError(f"{path}: is a model file (TOML), not {what} data; pass it with --model and the data "
                              f"file to {option}") from None
