@@ -228,3 +228,15 @@ def test_a_gzipped_table_says_to_decompress_it(tmp_path):
     with pytest.raises(InputError, match=r"regions\.csv\.gz: is compressed \(\.gz\), which is read only as a \.zip; "
                                          r"decompress it and pass the file inside \(regions\.csv\)"):
         read_regions(path)
+
+
+def test_spaces_around_a_vector_files_field_names_are_dropped(tmp_path):
+    """A GeoPackage field 'pop2020 ' is 'pop2020', as a table's header is read; the error had said "column
+    'pop2020' not found; available:  GEOID, pop2020 ", the names looking the same."""
+    from planner.inputs.io import read_regions
+
+    path = tmp_path / "spaces.gpkg"
+    gpd.GeoDataFrame({" GEOID": ["A"], "pop2020 ": [1]}, geometry=[Point(10, 50)], crs="EPSG:4326").to_file(path)
+    frame = read_regions(path)
+    assert list(frame.columns) == ["GEOID", "pop2020", "geometry"]
+    assert frame.geometry.name == "geometry" and frame.crs == "EPSG:4326"

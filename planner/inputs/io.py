@@ -145,7 +145,7 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{path}: has no geometry column; give a vector file (GeoPackage, GeoJSON, Shapefile)")
     check_shapefile_parts(path)
-    return frame
+    return _header_stripped(frame)  # ' GEOID' had been "column 'GEOID' not found; available:  GEOID", as tables'
 
 
 GEOJSON_SUFFIXES = {".geojson", ".json"}
@@ -445,7 +445,7 @@ def sniffed_separator(path: Path) -> str:
 
 def _header_stripped(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with spaces around its column names removed (a header written ``id, units`` names
-    ``units``), unless two names would then be the same."""
+    ``units``; a vector file's field ' GEOID' names 'GEOID'), unless two names would then be the same."""
     names = [str(column).strip() if isinstance(column, str) else column for column in table.columns]
     if names != list(table.columns) and len(set(names)) == len(names):
         table.columns = names
