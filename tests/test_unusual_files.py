@@ -240,3 +240,17 @@ def test_spaces_around_a_vector_files_field_names_are_dropped(tmp_path):
     frame = read_regions(path)
     assert list(frame.columns) == ["GEOID", "pop2020", "geometry"]
     assert frame.geometry.name == "geometry" and frame.crs == "EPSG:4326"
+
+
+@pytest.mark.parametrize(("written", "fix"), [
+    ('"1,2"', r"write it with '\.' as the decimal mark and without quotes \(1\.2\)"),
+    ('"190 USD"', r"write the number alone, without quotes or units"),
+    ('"190"', r"remove the quotes"),
+])
+def test_a_quoted_number_in_a_model_file_gets_the_fix_that_works(tmp_path, written, fix):
+    """'carbon_price = "1,2"' had been told to remove the quotes, which leaves 1,2: invalid TOML."""
+    model = model_file(tmp_path, regions_csv(tmp_path / "au.csv"))
+    model.write_text(model.read_text(encoding="utf-8").replace("carbon_price = 0.0", f"carbon_price = {written}"),
+                     encoding="utf-8")
+    with pytest.raises(InputError, match=rf"key 'carbon_price': must be a number, not a string: {fix}"):
+        read_model_config(model)

@@ -61,7 +61,16 @@ def _plain_number(value: Any) -> Any:
     valid for a decimal key, a whole float such as 4.0 for a whole-number key)."""
     if isinstance(value, bool):
         raise ValueError("must be a number, not true/false")
-    if isinstance(value, str):
+    if isinstance(value, str):  # "1,2" or "500k" had been told to lose its quotes, which leaves invalid TOML
+        written = value.strip()
+        if re.fullmatch(r"[+-]?\d+,\d+", written):
+            raise ValueError(f"must be a number, not a string: write it with '.' as the decimal mark and without "
+                             f"quotes ({written.replace(',', '.')})")
+        try:
+            float(written)
+        except ValueError:
+            raise ValueError("must be a number, not a string: write the number alone, without quotes or units "
+                             "(e.g. 500000 or 5e5; the unit is the key's, in models/README.md)") from None
         raise ValueError("must be a number, not a string: remove the quotes")
     return value
 
