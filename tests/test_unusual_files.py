@@ -76,9 +76,10 @@ def test_a_title_row_above_the_header_is_named(tmp_path):
 
     path = tmp_path / "title.csv"
     path.write_text("North Carolina counties,,,\nid,lon,lat,pop\nA,-79.4,36.1,10\nB,-81.1,36.5,20\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"title\.csv: the first row holds only 'North Carolina counties', which is "
-                                         r"read as the header \(the header looks like row 2: id, lon, lat, pop\); a "
-                                         r"title above the header\? remove the rows above the header"):
+    with pytest.raises(InputError, match=r"title\.csv: the first row holds only 'North Carolina counties' beside "
+                                         r"blank cells, which is read as the header \(the header looks like row 2: id, "
+                                         r"lon, lat, pop\); a title or group labels above the header\? remove the rows "
+                                         r"above the header"):
         read_regions(path)
     workbook = Workbook()
     sheet = workbook.active
@@ -90,6 +91,17 @@ def test_a_title_row_above_the_header_is_named(tmp_path):
     workbook.save(tmp_path / "title.xlsx")
     with pytest.raises(InputError, match=r"the header looks like row 3: id, lon, lat, pop"):
         read_regions(tmp_path / "title.xlsx")
+
+
+def test_group_labels_above_the_header_are_named(tmp_path):
+    """'Identity,,Location,' above 'id,name,lon,lat' (a workbook's merged group labels) had been read as the header."""
+    from planner.inputs.io import read_regions
+
+    path = tmp_path / "groups.csv"
+    path.write_text("Identity,,Location,\nid,name,lon,lat\nA,a,-79.4,36.1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"groups\.csv: the first row holds only 'Identity', 'Location' beside blank "
+                                         r"cells, .*\(the header looks like row 2: id, name, lon, lat\)"):
+        read_regions(path)
 
 
 def test_a_header_with_one_blank_name_is_still_read(tmp_path):

@@ -494,20 +494,29 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
 BLANK_HEADER = re.compile(r"Unnamed: \d+")  # pandas' name for a column whose header cell is blank
 
 
+HEADER_PROBE_ROWS = 5  # the rows under a header looked at for the real header below it
+
+
 def _refuse_a_title_row(path: Path, table: pd.DataFrame) -> pd.DataFrame:
-    """``table``, unless its header is one filled cell beside blank ones: a title above the real header (a
-    spreadsheet's merged title row, 'North Carolina counties,,,'), which had been read as the column names,
-    the error then listing 'Unnamed: 1', 'Unnamed: 2', ... as the file's columns."""
+    """``table``, unless its header has blank cells and is a title or group labels above the real header: one
+    filled cell beside blank ones (a spreadsheet's merged title row, 'North Carolina counties,,,'), or a row of
+    the first few below it is all words, none a number ('id,name,lon,lat' under 'Identity,,Location,'). It had
+    been read as the column names, the error then listing 'Unnamed: 1', 'Unnamed: 2' as the file's columns."""
     names = [str(column) for column in table.columns]
     named = [name for name in names if not BLANK_HEADER.fullmatch(name)]
-    if len(names) < 2 or len(named) != 1:
+    if len(names) < 2 or len(named) == len(names) or not named:
         return table
-    filled = table.notna() & (table.astype(str).apply(lambda column: column.str.strip()) != "")
-    rows = np.flatnonzero(filled.all(axis=1).to_numpy())
-    cells = table.iloc[rows[0]].astype(str).tolist() if len(rows) else []
-    header = f" (the header looks like row {int(rows[0]) + 2}: {truncated(cells, 4)})" if len(rows) else ""
-    raise InputError(f"{path}: the first row holds only '{named[0]}', which is read as the header{header}; a "
-                     "title above the header? remove the rows above the header, so that the file starts with it")
+    probe = table.head(HEADER_PROBE_ROWS).astype(str).apply(lambda column: column.str.strip())
+    filled = table.head(HEADER_PROBE_ROWS).notna() & (probe != "")
+    words = filled & probe.apply(lambda column: pd.to_numeric(column, errors="coerce").isna())
+    rows = np.flatnonzero(words.all(axis=1).to_numpy())
+    if len(named) > 1 and not len(rows):
+        return table
+    header = (f" (the header looks like row {int(rows[0]) + 2}: {truncated(probe.iloc[rows[0]].tolist(), 4)})"
+              if len(rows) else "")
+    raise InputError(f"{path}: the first row holds only {truncated([repr(name) for name in named], 4)} beside blank "
+                     f"cells, which is read as the header{header}; a title or group labels above the header? remove "
+                     "the rows above the header, so that the file starts with it")
 
 
 def _where_not_utf8(path: Path, error: UnicodeDecodeError) -> str:
