@@ -266,3 +266,27 @@ def test_a_quoted_number_in_a_model_file_gets_the_fix_that_works(tmp_path, writt
                      encoding="utf-8")
     with pytest.raises(InputError, match=rf"key 'carbon_price': must be a number, not a string: {fix}"):
         read_model_config(model)
+
+
+def test_ewkt_and_hex_wkb_geometry_columns_are_read_in_their_srid(tmp_path):
+    """'SRID=2264;POINT (...)' (PostGIS's ST_AsEWKT) and hex EWKB (a geometry column copied out as text) had been
+    "no coordinate columns found ... looked for WKT geometry in a column named ... geom"."""
+    import shapely
+
+    from planner.inputs.io import read_regions
+
+    feet = gpd.GeoSeries([Point(-79.4, 36.1), Point(-81.1, 36.5)], crs="EPSG:4326").to_crs("EPSG:2264")
+    ewkt = tmp_path / "ewkt.csv"
+    ewkt.write_text("id,pop,geom\n" + "".join(f"{n},1,SRID=2264;{point.wkt}\n" for n, point in enumerate(feet)),
+                    encoding="utf-8")
+    ewkb = tmp_path / "ewkb.csv"
+    ewkb.write_text("id,pop,geom\n" + "".join(
+        f"{n},1,{shapely.to_wkb(shapely.set_srid(point, 2264), hex=True, include_srid=True)}\n"
+        for n, point in enumerate(feet)), encoding="utf-8")
+    for path in (ewkt, ewkb):
+        frame = read_regions(path)
+        assert frame.crs == "EPSG:2264"
+        back = frame.to_crs("EPSG:4326").geometry
+        assert [round(back.x[0], 6), round(back.y[1], 6)] == [-79.4, 36.5]
+    with pytest.raises(InputError, match=r"column 'geom' names SRID 2264, and --crs is 'EPSG:4326'; drop --crs"):
+        read_regions(ewkt, crs="EPSG:4326")

@@ -789,10 +789,37 @@ def wkt_column(frame: pd.DataFrame) -> str | None:
     return None
 
 
+EWKT_SRID = re.compile(r"^\s*SRID=(\d+);", flags=re.IGNORECASE)  # PostGIS's ST_AsEWKT: 'SRID=4326;POINT (1 2)'
+HEX_WKB = re.compile(r"(?:[0-9A-Fa-f]{2}){5,}")  # a PostGIS geometry column copied out as text: (E)WKB in hex
+
+
 def _parse_wkt(text: np.ndarray) -> np.ndarray:
+    """Geometries of WKT text, EWKT ('SRID=4326;POINT (1 2)') or hex (E)WKB, with the SRID either gives set (as
+    they come out of PostGIS; they had been "no coordinate columns found"); None where the text is none of them."""
+    srid = np.array([int(m.group(1)) if isinstance(t, str) and (m := EWKT_SRID.match(t)) else 0 for t in text])
+    plain = np.array([EWKT_SRID.sub("", t) if isinstance(t, str) else t for t in text], dtype=object)
+    hexed = np.array([isinstance(t, str) and HEX_WKB.fullmatch(t) is not None for t in text], dtype=bool)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # 'nan' coordinates: refused by geometry_from_wkt
-        return shapely.from_wkt(text, on_invalid="ignore")
+        geoms = shapely.from_wkt(np.where(hexed, None, plain), on_invalid="ignore")
+        if hexed.any():
+            geoms[hexed] = shapely.from_wkb(plain[hexed], on_invalid="ignore")
+    return shapely.set_srid(geoms, np.where(srid > 0, srid, shapely.get_srid(geoms)))
+
+
+def _srid_crs(geoms: np.ndarray, column: str, path: Path, crs: str | None) -> str | None:
+    """``crs`` as given, else the one SRID the geometries name ('EPSG:4269'); several SRIDs, or one that is not
+    the ``crs`` given, are an error."""
+    srids = sorted({int(srid) for srid in shapely.get_srid(geoms[~shapely.is_missing(geoms)]) if srid > 0})
+    if len(srids) > 1:
+        raise InputError(f"{path}: column '{column}' names several SRIDs ({truncated(srids)}); give every geometry "
+                         "in one CRS")
+    from pyproj import CRS
+
+    if srids and crs is not None and not _same_crs(CRS.from_epsg(srids[0]), crs):
+        raise InputError(f"{path}: column '{column}' names SRID {srids[0]}, and --crs is '{crs}'; drop --crs (or "
+                         "give the SRID's CRS)")
+    return crs if crs is not None or not srids else f"EPSG:{srids[0]}"
 
 
 def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | None,
@@ -813,6 +840,7 @@ def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | N
     if points_only:
         _refuse_rows(path, column, ~shapely.is_missing(geoms) & (shapely.get_type_id(geoms) != 0), "is not a POINT",
                      "give each site's location as POINT (x y)")
+    crs = _srid_crs(geoms, column, path, crs)
     try:
         frame = gpd.GeoDataFrame(frame.drop(columns=column), geometry=geoms, crs=crs or LONLAT)
     except Exception as error:
