@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -299,3 +300,24 @@ def test_the_base_row_sees_the_variants_same_network_as_compare_does():
     base = Point(None, "base", float("nan"))
     assert point_row(base, base_solves(rows))["decided"] is False  # the intervals alone span zero
     assert point_row(base, base_solves(rows, networks))["decided"] is True
+
+
+def test_a_rivals_network_with_its_module_counts_starts_no_dearer_than_its_solve():
+    """A rival's network carried to the hybrid without its module counts was priced at the flows of its
+    largest capacity rounded up to whole modules: a second module for the one unit the rival left unmet
+    (on 120 generated towns the start was 80.09 M KES/yr against micro-only's 78.66 M, and a hybrid
+    stopped at its limit ended dearer than micro-only). With the counts it costs what the rival's did."""
+    from planner.model import ModelIndex
+    from planner.solver.heuristic import solution_cost
+    from planner.studies.rival_start import cheapest_network_start
+    from tests.builders import dense_problem
+
+    problem = dense_problem([11.0], [50.0], [10.0], [[1.0]], penalty=15.0, module_cost=np.array([100.0]),
+                            max_modules=np.array([2]))
+    index = ModelIndex.from_problem(problem)
+    network = frozenset({("s0", "t")})
+    plain = cheapest_network_start(problem, [network])
+    assert solution_cost(problem, index, plain) == pytest.approx(50 + 200 + 11)  # two modules, all served
+    start = cheapest_network_start(problem, [network], [{("s0", "t"): 1}])
+    assert start.modules.tolist() == [1]
+    assert solution_cost(problem, index, start) == pytest.approx(50 + 100 + 10 + 15)  # the rival's own cost

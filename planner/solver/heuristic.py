@@ -385,16 +385,19 @@ def flows_for_open_set(
     opened: np.ndarray,
     capacity: np.ndarray | None = None,
     deadline: float | None = None,
+    arc_cost: np.ndarray | None = None,
 ) -> Solution | None:
     """Cheapest flows given the open options at their largest capacity (or ``capacity``, per option),
     then whole modules (one fresh :func:`flow_form` LP over the open options' arcs; :class:`FlowLP`
     re-solves many open sets faster). None where the LP is not solved by ``deadline`` (a
-    ``time.perf_counter()`` time; None: no limit)."""
+    ``time.perf_counter()`` time; None: no limit). ``arc_cost`` (per arc, currency/yr) replaces
+    :func:`sized_arc_cost`, e.g. the plain flow costs where ``capacity`` holds given module counts."""
     arcs = np.flatnonzero(opened[problem.arc_option])
     capacitated = np.flatnonzero(opened & np.isfinite(problem.module_capacity))
     capacity = problem.option_capacity_max if capacity is None else capacity
+    arc_cost = sized_arc_cost(problem, index) if arc_cost is None else arc_cost
     form = flow_form(
-        problem, index, sized_arc_cost(problem, index)[arcs], np.ones(len(arcs)),
+        problem, index, arc_cost[arcs], np.ones(len(arcs)),
         capacity[capacitated], arcs=arcs, capacitated=capacitated,
     )
     x = solve_lp(form, deadline)

@@ -253,6 +253,13 @@ def open_network(result: Plan) -> frozenset:
     return frozenset(zip(sites["site_id"].astype(str), sites["facility_type"].astype(str), strict=True))
 
 
+def open_modules(result: Plan) -> dict:
+    """The module count of each open (site, type) option of ``result`` (:func:`open_network`'s pairs)."""
+    sites = result.run.tables.sites
+    return dict(zip(zip(sites["site_id"].astype(str), sites["facility_type"].astype(str), strict=True),
+                    sites["modules"].astype(int), strict=True))
+
+
 SAME_COST = 1e-9  # relative: two costs closer than this are one (rounding of the same network's cost)
 
 

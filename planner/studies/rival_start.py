@@ -10,6 +10,7 @@ of optimal.
 
 from __future__ import annotations
 
+import itertools
 import logging
 
 import numpy as np
@@ -55,28 +56,43 @@ def cheapest_rival(problem: Problem, rivals: dict) -> tuple[Solution, float] | N
     return best, best_cost
 
 
-def cheapest_network_start(problem: Problem, networks) -> Solution | None:
+def cheapest_network_start(problem: Problem, networks, modules=()) -> Solution | None:
     """The cheapest of ``networks`` (each a set of open (site id, facility type) pairs, as
     :func:`planner.studies.compare.open_network` gives them) that is a feasible network of ``problem``,
     with its cheapest flows and whole modules and checked by the audit; None where none is. The
     sensitivity's hybrid solves, run apart from their rivals' (on a Dask worker), start from their
     networks this way: a hybrid stopped at its limit had cost more than the micro-only network of the
-    same point (a negative value of decentralisation). With suppliers there is no start: the flows are
+    same point (a negative value of decentralisation). ``modules``, where given, holds each network's
+    module counts (a mapping of its pairs, in the order of ``networks``): the network is then also tried
+    with those counts (:func:`network_starts`). With suppliers there is no start: the flows are
     rebuilt without the inbound supply, which the audit then finds missing."""
     index = ModelIndex.from_problem(problem)
     pairs = list(zip(np.asarray(problem.site_ids, dtype=str)[problem.option_site],
                      np.asarray(problem.type_ids, dtype=str)[problem.option_type], strict=True))
     best, best_cost = None, float("inf")
-    for network in networks:
+    for network, counts in itertools.zip_longest(networks, modules):
         opened = np.array([pair in network for pair in pairs])
         if opened.sum() != len(network):  # a site or type this model does not have
             continue
-        candidate = flows_for_open_set(problem, index, opened)
-        if candidate is None:
-            continue
-        checked = audit(problem, ResultTables.from_solution(problem, index, candidate), None, warn=False)
-        if checked.passed and checked.objective_recomputed < best_cost:
-            best, best_cost = candidate, checked.objective_recomputed
+        for candidate in network_starts(problem, index, opened, [(counts or {}).get(pair, 0) for pair in pairs]):
+            checked = audit(problem, ResultTables.from_solution(problem, index, candidate), None, warn=False)
+            if checked.passed and checked.objective_recomputed < best_cost:
+                best, best_cost = candidate, checked.objective_recomputed
     if best is not None:
         logger.info("the %s model starts from a rival's network (%.10g)", problem.name, best_cost)
     return best
+
+
+def network_starts(problem: Problem, index: ModelIndex, opened: np.ndarray, modules: list[int]) -> list[Solution]:
+    """Solutions of ``problem`` on the open options ``opened``: the cheapest flows at their largest capacity,
+    then whole modules; and where ``modules`` (per option) gives the counts of the network as its solve found
+    them, the cheapest flows within those counts' capacity (which the network's own flows meet, so this one
+    is never dearer than that solve's answer: rounding the flows of the largest capacity up to whole modules
+    can open a module for a few units the solve left unmet, 1.4 M KES/yr dearer on 120 generated towns)."""
+    starts = [flows_for_open_set(problem, index, opened)]
+    if any(modules):
+        with np.errstate(invalid="ignore"):  # 0 modules × an unlimited capacity: not a capacity row
+            capacity = np.asarray(modules, dtype=float) * problem.module_capacity
+        starts.append(flows_for_open_set(problem, index, opened, capacity=capacity,
+                                         arc_cost=problem.arc_unit_cost * index.arc_demand))
+    return [start for start in starts if start is not None]

@@ -56,6 +56,7 @@ from planner.studies.compare import (
     CENTRAL,
     MICRO,
     decide,
+    open_modules,
     open_network,
     standard_variants,
     value_of_decentralisation,
@@ -263,6 +264,7 @@ class SolveTask:
     options: SolverOptions
     derived_from_data: dict | None = None  # the model a variant leaves facility types out of (its --sites names)
     start_networks: tuple = ()  # the rivals' open networks (frozensets of (site id, type)): the hybrid's starts
+    start_modules: tuple = ()  # their module counts ((site id, type) → modules), in the same order
     start_from: tuple[int, ...] = ()  # positions in its batch of the tasks whose networks are its starts
 
 
@@ -284,9 +286,9 @@ def solve_task(task: SolveTask) -> dict:
         config.source_path = Path(task.source_path) if task.source_path else None
         if task.derived_from_data is not None:
             config.derived_from = model_config_from_dict(task.derived_from_data, task.source_path or "<sensitivity>")
-        networks = task.start_networks
+        networks, modules = task.start_networks, task.start_modules
         result = plan(config, task.data, task.options, start_for=(lambda problem: cheapest_network_start(
-            problem, networks) if problem.objective_kind == "cost" else None) if networks else None)
+            problem, networks, modules) if problem.objective_kind == "cost" else None) if networks else None)
     except InfeasibleError as error:  # a result, as in the comparison itself: this variant has no network here
         return {**_failed(task, str(error)), "status": "infeasible"}
     except PlannerError as error:
@@ -294,7 +296,8 @@ def solve_task(task: SolveTask) -> dict:
     report = result.run.report
     return {"point": task.point, "variant": task.variant, "status": report.status.value,
             "objective": report.objective, "best_bound": report.best_bound, "mip_gap": report.mip_gap, "error": "",
-            "network": open_network(result)}  # two variants that found the same network are decided (compare)
+            "network": open_network(result),  # two variants that found the same network are decided (compare)
+            "modules": open_modules(result)}
 
 
 Runner = Callable[[list[SolveTask]], list[dict]]
@@ -302,8 +305,9 @@ Runner = Callable[[list[SolveTask]], list[dict]]
 
 def _after(task: SolveTask, *started_by: dict) -> SolveTask:
     """``task`` with the networks of the solves it starts from (their rows) as its starts."""
-    networks = tuple(row["network"] for row in started_by if row.get("network") is not None)
-    return dataclasses.replace(task, start_networks=networks, start_from=())
+    found = [row for row in started_by if row.get("network") is not None]
+    return dataclasses.replace(task, start_networks=tuple(row["network"] for row in found),
+                               start_modules=tuple(row.get("modules") for row in found), start_from=())
 
 
 def _in_start_order(tasks: list[SolveTask]) -> list[int]:
