@@ -495,6 +495,24 @@ def test_a_sweep_scenario_stopped_by_its_limit_is_drawn_hollow_and_counted():
     assert "stopped" not in results_figure(sweep.assign(status="optimal"), ["carbon_price"])._suptitle.get_text()
 
 
+def test_the_sweep_charts_count_the_failed_scenarios_they_leave_out(tmp_path, monkeypatch):
+    """A sweep of 6 scenarios of which 2 had no network (a service level of 99.9 %) was titled "Sweep: 4
+    scenarios solved", its curve ending at 0.95 with nothing to say that the scenarios beyond it failed."""
+    from planner.export import sweep_charts
+
+    titles = []
+    monkeypatch.setattr(sweep_charts, "save_png", lambda figure, path: titles.append(figure._suptitle.get_text())
+                        or path)
+    sweep = pd.DataFrame({"status": ["optimal", "optimal", "failed", "failed"], "share": [0.5, 0.9, 0.99, 0.999],
+                          "objective": [3e7, 3.4e7, None, None], "n_type_micro": [1.0, 2.0, None, None]})
+    sweep_charts.write_sweep_charts(sweep, ["share"], tmp_path, "EUR")
+    assert titles == ["Sweep: 2 of 4 scenarios solved;\n2 failed, not drawn (their error in sweep.csv)",
+                      "Facility mix of 2 of 4 scenarios solved;\n2 failed, not drawn (their error in sweep.csv)"]
+    titles.clear()
+    sweep_charts.write_sweep_charts(sweep.iloc[:2], ["share"], tmp_path, "EUR")
+    assert titles == ["Sweep: 2 scenarios solved", "Facility mix"]
+
+
 def test_the_demand_chart_legend_stands_beside_the_bars_not_over_them():
     """The served/unmet legend sat in the lower right corner, over the unmet part of the longest bar."""
     from planner.export.report import demand_chart

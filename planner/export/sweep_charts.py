@@ -55,11 +55,12 @@ def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path, currency
     this table has nothing for is removed where an earlier sweep into the folder left it (it showed
     that sweep's results beside this one's table)."""
     done = table[table["status"] != "failed"]
+    failed = len(table) - len(done)
     paths = []
     if not done.empty:
-        paths.append(save_png(results_figure(done, keys, currency), Path(out) / CHARTS[0]))
+        paths.append(save_png(results_figure(done, keys, currency, failed), Path(out) / CHARTS[0]))
         if _type_columns(done):
-            paths.append(save_png(facility_mix_figure(done, keys, currency), Path(out) / CHARTS[1]))
+            paths.append(save_png(facility_mix_figure(done, keys, currency, failed), Path(out) / CHARTS[1]))
     for name in CHARTS:
         if Path(out) / name not in paths:
             (Path(out) / name).unlink(missing_ok=True)
@@ -67,8 +68,9 @@ def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path, currency
 
 
 @plain_text
-def results_figure(done: pd.DataFrame, keys: list[str], currency: str = "currency"):
-    """A panel per (result, key): the result against the key, a line for one key, dots for several."""
+def results_figure(done: pd.DataFrame, keys: list[str], currency: str = "currency", failed: int = 0):
+    """A panel per (result, key): the result against the key, a line for one key, dots for several; the
+    title counts the ``failed`` scenarios, which are not drawn."""
     results = [column for column in RESULTS if column in done and np.isfinite(_numbers(done[column])).any()]
     rows = max(len(results), 1)
     fig, axes = new_figure(PANEL_SIZE[0] * len(keys), PANEL_SIZE[1] * rows, rows, len(keys), squeeze=False)
@@ -89,15 +91,17 @@ def results_figure(done: pd.DataFrame, keys: list[str], currency: str = "currenc
             _small_axes(axis, key, what, unit, currency)
             axis.grid(alpha=0.3)
     stopped = int(_stopped(done).sum())
-    note = f"; {stopped} stopped by a limit, not proven (hollow)" if stopped else ""
-    fig.suptitle(f"Sweep: {len(done)} scenarios solved{note}", fontsize=10)
+    apart = "\n" if failed else " "  # after the failed count's line, on one of its own
+    note = f";{apart}{stopped} stopped by a limit, not proven (hollow)" if stopped else ""
+    fig.suptitle(f"Sweep: {_solved_text(len(done), failed)}{note}", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 @plain_text
-def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "currency"):
-    """A panel per key: the open facilities of each type stacked, mean over the other keys."""
+def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "currency", failed: int = 0):
+    """A panel per key: the open facilities of each type stacked, mean over the other keys (of the solved
+    scenarios; the title counts the ``failed`` ones)."""
     types = _type_columns(done)
     fig, axes = new_figure(4.2 * len(keys), 3.0, 1, len(keys), squeeze=False)
     for col, key in enumerate(keys):
@@ -113,9 +117,18 @@ def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "cu
         _small_axes(axis, key, "open facilities" + (" (mean over other keys)" if len(keys) > 1 else ""), "", currency)
         _ticks_at_values(axis, x)
     axes[0][-1].legend(fontsize=7, title="type", title_fontsize=7)
-    fig.suptitle("Facility mix", fontsize=10)
+    fig.suptitle("Facility mix" + (f" of {_solved_text(len(done), failed)}" if failed else ""), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _solved_text(solved: int, failed: int) -> str:
+    """"4 scenarios solved", or with failures "4 of 6 scenarios solved;" and on a line of its own "2 failed, not
+    drawn (their error in sweep.csv)": a curve that ends short of the range had not said that the scenarios
+    beyond it have no result."""
+    if not failed:
+        return f"{solved} scenarios solved"
+    return f"{solved} of {solved + failed} scenarios solved;\n{failed} failed, not drawn (their error in sweep.csv)"
 
 
 def _stopped(table: pd.DataFrame) -> pd.Series:
