@@ -240,3 +240,25 @@ def test_small_costs_keep_alternatives_within_the_cost_budget():
     table = alternatives_table([*networks, Alternative(1, run, distance)], budget)
     assert run.report.objective <= budget * (1 + 1e-6)
     assert not (run.report.objective > budget * (1 + 1e-6) and table["within_slack"].iloc[1])
+
+
+def test_a_warning_of_an_alternatives_solves_names_it(tmp_path, monkeypatch):
+    """A warning of one network's solves (its gap against the costs it decides, say) had not said which."""
+    from planner.logs import current_study_part
+    from planner.studies import mga
+
+    parts = []
+    original_solve, original_next = mga.solve_problem, mga.next_alternative
+
+    def recording_solve(*args, **kwargs):
+        parts.append(current_study_part())
+        return original_solve(*args, **kwargs)
+
+    def recording_next(*args, **kwargs):
+        parts.append(current_study_part())
+        return original_next(*args, **kwargs)
+
+    monkeypatch.setattr(mga, "solve_problem", recording_solve)
+    monkeypatch.setattr(mga, "next_alternative", recording_next)
+    near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.10, count=2)
+    assert parts[:2] == ["optimum", "alternative 1"] and set(parts[2:]) <= {"alternative 2"}

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, SolverError
+from planner.logs import study_part
 from planner.model import ModelIndex, build_model
 from planner.model.alternatives import define_cost_budget, define_distance_objective, restore_cost_objective
 from planner.model.solution import Solution
@@ -73,14 +74,16 @@ def near_optimal_networks(config, data, options: SolverOptions, slack: float, co
         raise InputError(f"--count {count:,}: give between 1 and {MAX_ALTERNATIVES} alternatives (each is two solves)")
     timing = Timing()
     inputs, problem, screening = load_and_prepare(config, data, timing)
-    optimum = solve_problem(problem, options, Timing(), screen=False)
+    with study_part("optimum"):  # a warning of one network's solves names it
+        optimum = solve_problem(problem, options, Timing(), screen=False)
     budget = cost_budget(float(optimum.report.objective), slack)
     index = ModelIndex.from_problem(problem)
     networks = [Alternative(0, optimum, None)]
     stopped = None
     for number in range(1, count + 1):
         try:
-            found = next_alternative(problem, index, networks, budget, options)
+            with study_part(f"alternative {number}"):
+                found = next_alternative(problem, index, networks, budget, options)
         except InfeasibleError:
             stopped = (
                 f"no further network differs from the {len(networks)} found within {100 * slack:g}% of the optimum"

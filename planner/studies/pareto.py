@@ -38,6 +38,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from planner.errors import InputError, SolverError
+from planner.logs import study_part
 from planner.model import ModelIndex, build_model
 from planner.model.build import co2_expr
 from planner.model.solution import Solution
@@ -125,13 +126,15 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
     inputs, problem, screening = load_and_prepare(config, data, timing)
     logger.info("pareto: the cost-optimal network")
     try:
-        cost_optimal = solve_problem(problem, options, Timing(), screen=False)
+        with study_part("point 0"):  # a warning of one point's solve names it
+            cost_optimal = solve_problem(problem, options, Timing(), screen=False)
     except SolverError as error:  # the later solves start from a network, so only this one can end without
         raise type(error)(f"pareto, the cost-optimal network: {error}") from None
     e_max = co2_of(cost_optimal)
     held = dataclasses.replace(problem, max_unmet=service_floor(cost_optimal))
     logger.info("pareto: the least emissions at the cost-optimal service level")
-    least, cleanest = least_emissions(held, options, cost_optimal.solution)
+    with study_part("least-CO2 solve"):
+        least, cleanest = least_emissions(held, options, cost_optimal.solution)
     e_min = min(float(least.objective), e_max)
     result = [ParetoPoint(0, "cost_optimal", None, cost_optimal)]
     if e_max - e_min <= DOMINANCE_TOLERANCE * max(e_max, 1.0):
@@ -145,8 +148,9 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
         for number in range(len(caps), 0, -1):
             cap_t = float(caps[number - 1])
             logger.info("pareto: point %d, CO2 ≤ %.6g t/yr", number, cap_t)
-            run = solve_problem(dataclasses.replace(held, co2_cap_t=cap_t), options, Timing(), screen=False,
-                                start=start)
+            with study_part(f"point {number}"):
+                run = solve_problem(dataclasses.replace(held, co2_cap_t=cap_t), options, Timing(), screen=False,
+                                    start=start)
             floor = dict(zip(map(str, problem.product_ids), map(float, held.max_unmet), strict=True))
             capped[number] = ParetoPoint(number, "least_co2" if number == len(caps) else "epsilon", cap_t, run, floor)
             start = run.solution
