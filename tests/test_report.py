@@ -69,3 +69,5 @@ def test_the_strategy_tables_give_a_plan_not_proven_optimal_its_gap():
                           "period": 1, "demand": 10.0, "capacity_micro": 20.0})
     page = rollout_section(block, table, ("micro",), "USD")
     assert "<td>time_limit (gap 17.18 %)</td>" in page and "<td>optimal</td>" in page
+    # the CVaR and worst-case columns had no unit beside "expected cost (USD, present value)"
+    assert "CVaR 0.9 (USD, present value)</th>" in page and "worst case (USD, present value)</th>" in page

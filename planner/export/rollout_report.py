@@ -87,8 +87,9 @@ def rollout_section(block: dict, table: pd.DataFrame, type_ids, currency: str, m
             num(strategy.get("cvar")), num(strategy.get("worst_case")), first or "none",
         ])
     strategies = html_table(
-        ["strategy", "status", f"expected cost ({currency}, present value)", f"CVaR {block.get('cvar_alpha')}",
-         "worst case", "open in period 1"],
+        ["strategy", "status", f"expected cost ({currency}, present value)",
+         f"CVaR {block.get('cvar_alpha')} ({currency}, present value)", f"worst case ({currency}, present value)",
+         "open in period 1"],
         rows, text=(0, 1, 5),
     )
     fig = timeline_figure(table, type_ids)
