@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pandas as pd
+import pytest
 
 
 def test_the_unmet_table_is_by_product_not_summed_over_products():
@@ -71,3 +75,22 @@ def test_the_strategy_tables_give_a_plan_not_proven_optimal_its_gap():
     assert "<td>time_limit (gap 17.18 %)</td>" in page and "<td>optimal</td>" in page
     # the CVaR and worst-case columns had no unit beside "expected cost (USD, present value)"
     assert "CVaR 0.9 (USD, present value)</th>" in page and "worst case (USD, present value)</th>" in page
+
+
+def test_the_report_and_workbook_state_the_co2_cap_and_service_floor_solved_under():
+    """A pareto point's report.html and results.xlsx gave its status and gap but not the CO2 cap (nor the
+    most it may leave unmet) of the problem they are of; a solve with network.max_co2_t_per_yr neither."""
+    from planner.export.report import _network_table
+    from planner.export.workbook import _network_inputs
+    from tests.builders import dense_problem
+
+    plain = dense_problem([10.0], [5.0], [np.inf], [[1.0]], penalty=9.0)
+    assert "<td>CO2 cap</td><td>none</td>" in _network_table(plain) and "most unmet" not in _network_table(plain)
+    capped = dataclasses.replace(plain, co2_cap_t=2343.4477, max_unmet=np.array([73576.01]))
+    page = _network_table(capped)
+    assert "<td>CO2 cap</td><td>2,343.45 t CO2/yr</td>" in page
+    assert "p 73,576 units/yr" in page
+    rows = {(section, item): (value, unit) for section, item, value, unit in _network_inputs(capped)}
+    assert rows[("network", "CO2 cap")] == (pytest.approx(2343.4477), "t CO2/yr")
+    assert rows[("product p", "most unmet (the pareto point's service floor)")] == (pytest.approx(73576.01), "units/yr")
+    assert ("network", "CO2 cap") in {(s, i) for s, i, _, _ in _network_inputs(plain)}

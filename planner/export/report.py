@@ -554,11 +554,22 @@ def _network_table(problem: Problem) -> str:
         ["carbon price", num(problem.carbon_price, 2, f"{currency}/t CO2")],
         ["single sourcing", "yes" if problem.single_sourcing else "no"],
         ["capex budget", num(problem.capex_budget, 0, currency) if math.isfinite(problem.capex_budget) else "none"],
+        ["CO2 cap", num(problem.co2_cap_t, 2, "t CO2/yr") if math.isfinite(problem.co2_cap_t) else "none"],
+        *([["most unmet (the pareto point's service floor)", floor]] if (floor := _unmet_limits(problem)) else []),
         ["open facilities", f"{num(problem.min_facilities)}–"
                             f"{'no limit' if problem.max_facilities is None else num(problem.max_facilities)}"],
         *[[esc(name), num(value)] for name, value in problem.summary().items()],
     ]
     return html_table(["item", "value"], rows, text=(0, 1))
+
+
+def _unmet_limits(problem: Problem) -> str:
+    """"standard 73,576 units/yr, custom 10,870 units/yr": the most each product may leave unmet (a pareto
+    point's floor), or "" where none is limited."""
+    limits = np.full(len(problem.product_ids), np.inf) if problem.max_unmet is None else problem.max_unmet
+    given = [f"{esc(p)} {num(limit, 0, 'units/yr')}" for p, limit in zip(problem.product_ids, limits, strict=True)
+             if math.isfinite(limit)]
+    return ", ".join(given)
 
 
 def measured_text(objective: float | None, currency: str, kind: dict | None) -> str:

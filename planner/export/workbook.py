@@ -225,10 +225,14 @@ def _network_inputs(problem: Problem) -> list[tuple[str, str, Any, str]]:
         ("network", "carbon price", problem.carbon_price, "currency/t CO2"),
         ("network", "single sourcing", bool(problem.single_sourcing), ""),
         ("network", "capex budget", _finite_or(problem.capex_budget, "none"), "currency"),
+        ("network", "CO2 cap", _finite_or(problem.co2_cap_t, "none"), "t CO2/yr"),
         ("network", "min facilities", problem.min_facilities, "facilities"),
         ("network", "max facilities", "no limit" if problem.max_facilities is None else problem.max_facilities,
          "facilities"),
     ]
+    if problem.max_unmet is not None:  # a pareto point's service floor
+        rows += [(f"product {product}", "most unmet (the pareto point's service floor)", float(limit), "units/yr")
+                 for product, limit in zip(problem.product_ids, problem.max_unmet, strict=True) if math.isfinite(limit)]
     rows += [("size", name, value, "") for name, value in problem.summary().items()]
     for p, product in enumerate(problem.product_ids):
         rows += [
