@@ -228,3 +228,29 @@ def test_a_long_id_without_spaces_does_not_widen_the_report(tmp_path):
                     "</body></html>", encoding="utf-8")
     checked = check_pages.check_page(check_pages.find_chromium(), page, 800, 600, tmp_path / "shot.png", tmp_path)
     assert not checked.overflow, checked.sticking_out
+
+
+def test_the_assumptions_name_the_service_levels_co2_cap_and_budget():
+    """A micro-only variant infeasible for a service level of 95 % within 200 km was 'infeasible' on the page,
+    whose assumptions listed currency, carbon price, types and products but no service level (nor a CO2 cap
+    or capex budget): the reader could not see what it had failed."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from planner.export.compare_report import assumption_changes, assumptions, assumptions_tables
+    from tests.builders import dense_problem
+
+    plain = dense_problem([10.0], [5.0], [np.inf], [[1.0]], penalty=9.0)
+    held = dataclasses.replace(plain, service_share=np.array([0.95]), service_km=np.array([200.0]),
+                               co2_cap_t=500.0, capex_budget=2e6)
+    plan = SimpleNamespace(run=SimpleNamespace(problem=held), inputs=SimpleNamespace(base_demand=np.array([10.0])))
+    base = assumptions(plan)
+    text = visible_text(assumptions_tables(base, "USD"))
+    assert "CO2 cap (t CO2/yr): 500" in text and "capex budget (USD): 2,000,000" in text
+    assert "95% within 200 km" in text.replace("95.0%", "95%")
+    other = assumptions(SimpleNamespace(run=SimpleNamespace(problem=plain), inputs=plan.inputs))
+    assert "CO2 cap (t CO2/yr): none" in visible_text(assumptions_tables(other, "USD"))
+    changes = assumption_changes(base, other, "USD")
+    assert any(change.startswith("p · service level: 95") and change.endswith("→ –") for change in changes)

@@ -336,10 +336,11 @@ PRODUCT_FIELDS = {
     "unmet penalty": "currency/unit",
     "price": "currency/unit",
     "delivery radius": "km",
+    "service level": "",
 }
-MODEL_FIELDS = {"currency": "", "carbon price": "currency/t CO2"}
+MODEL_FIELDS = {"currency": "", "carbon price": "currency/t CO2", "CO2 cap": "t CO2/yr", "capex budget": "currency"}
 NO_LIMIT = {"module capacity": "unlimited", "unmet penalty": "must be served", "delivery radius": "none",
-            "longest candidate delivery": "none"}
+            "longest candidate delivery": "none", "CO2 cap": "none", "capex budget": "none"}
 
 
 def _spread(values) -> tuple[float, float] | None:
@@ -382,8 +383,21 @@ def product_assumptions(plan) -> dict[str, dict[str, tuple[float, float] | None]
             "unmet penalty": _spread([problem.unmet_penalty[p]]),
             "price": _spread(prices) if (prices != 0).any() else None,
             "delivery radius": _spread([problem.max_distance_km[p]]),
+            "service level": service_level_text(problem, p),
         }
     return found
+
+
+def service_level_text(problem, p: int) -> str | None:
+    """"95% within 200 km" (and/or minutes): product ``p``'s service level, None without one (the page had
+    not said which level made a variant infeasible)."""
+    share = float(problem.service_share[p]) if problem.service_share is not None else 0.0
+    if share <= 0:
+        return None
+    limits = [f"{figure_text(limit)} {unit}" for limit, unit in ((problem.service_km[p], "km"),
+                                                                 (problem.service_minutes[p], "min"))
+              if math.isfinite(limit)]
+    return f"{figure_text(100 * share)}% within {' and '.join(limits)}"
 
 
 def assumptions(plan) -> dict[tuple[str, str, str], object]:
@@ -393,6 +407,8 @@ def assumptions(plan) -> dict[tuple[str, str, str], object]:
     flat: dict[tuple[str, str, str], object] = {
         ("model", "", "currency"): problem.currency,
         ("model", "", "carbon price"): (float(problem.carbon_price), float(problem.carbon_price)),
+        ("model", "", "CO2 cap"): (float(problem.co2_cap_t), float(problem.co2_cap_t)),
+        ("model", "", "capex budget"): (float(problem.capex_budget), float(problem.capex_budget)),
     }
     for section, found in (("type", type_assumptions(problem)), ("product", product_assumptions(plan))):
         for item, fields in found.items():
