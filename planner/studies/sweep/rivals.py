@@ -34,14 +34,23 @@ MIN_PRICING_S = 30.0
 
 def open_network(folder: Path) -> frozenset | None:
     """The open (site id, facility type) pairs of a scenario folder's sites.csv, None where it has none."""
+    found = open_network_modules(folder)
+    return None if found is None else frozenset(found)
+
+
+def open_network_modules(folder: Path) -> dict | None:
+    """The module count of each open (site id, facility type) pair of a scenario folder's sites.csv, None where
+    it has none (the counts let a network be priced with its own capacity: rebuilt at its largest, its flows
+    rounded up to whole modules can cost more than the scenario's own answer)."""
     path = Path(folder) / "sites.csv"
     if not path.is_file():
         return None
     try:
-        sites = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["site_id", "facility_type"])
+        sites = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["site_id", "facility_type", "modules"])
+        modules = pd.to_numeric(sites["modules"], errors="raise").astype(int)
     except (OSError, ValueError):  # not a table the planner wrote: no network to price
         return None
-    return frozenset(zip(sites["site_id"], sites["facility_type"], strict=True))
+    return dict(zip(zip(sites["site_id"], sites["facility_type"], strict=True), modules, strict=True))
 
 
 def keep_cheaper_networks(tasks: list[ScenarioTask], rows: dict[int, dict], solved_now: set[int]) -> None:
@@ -49,19 +58,18 @@ def keep_cheaper_networks(tasks: list[ScenarioTask], rows: dict[int, dict], solv
     where another scenario's network is cheaper, their folders written again."""
     networks = {task.number: network for task in tasks
                 if rows.get(task.number, {}).get("status") not in (None, "failed")
-                and (network := open_network(task.folder)) is not None}
+                and (network := open_network_modules(task.folder)) is not None}
     cheapest_first = sorted(networks, key=lambda number: rows[number].get("objective") or float("inf"))
     seconds = sum(float(row.get("seconds") or 0.0) for row in rows.values())
     deadline = time.perf_counter() + max(MIN_PRICING_S, PRICING_SHARE * seconds)
     for task in tasks:
         row = rows.get(task.number, {})
-        others = list(dict.fromkeys(networks[number] for number in cheapest_first if number != task.number))
+        others = _rivals(networks, cheapest_first, task.number)
         if task.number not in solved_now or row.get("status") not in STOPPED or not others:
             continue
         if stop_requested() or time.perf_counter() > deadline:
             logger.info("sweep: the pricing of stopped scenarios with the others' networks ended at its time")
             return
-        others = set(others[:MAX_RIVALS])
         try:
             better = _cheaper_plan(task, row, others)
         except PlannerError as error:  # pricing is a bonus: the scenario's own answer stands
@@ -76,8 +84,19 @@ def keep_cheaper_networks(tasks: list[ScenarioTask], rows: dict[int, dict], solv
             task.writer(plan, config, task, {**row, "params": task.params, "error": ""})
 
 
-def _cheaper_plan(task: ScenarioTask, row: dict, others: set):
-    """(plan, config) of the cheapest of ``others`` in the scenario's model where it beats ``row``, else None."""
+def _rivals(networks: dict[int, dict], cheapest_first: list[int], number: int) -> dict[frozenset, dict]:
+    """The other scenarios' networks, each once with the module counts of the cheapest scenario that found it,
+    those of the ``MAX_RIVALS`` cheapest scenarios, cheapest first."""
+    found: dict[frozenset, dict] = {}
+    for other in cheapest_first:
+        if other != number:
+            found.setdefault(frozenset(networks[other]), networks[other])
+    return dict(list(found.items())[:MAX_RIVALS])
+
+
+def _cheaper_plan(task: ScenarioTask, row: dict, others: dict):
+    """(plan, config) of the cheapest of ``others`` (network → its module counts) in the scenario's model where it
+    beats ``row``, else None."""
     from planner.inputs.config import model_config_from_dict
     from planner.model import ModelIndex
     from planner.pipeline import Plan, Timing, audited_solution, load_and_prepare
@@ -90,7 +109,7 @@ def _cheaper_plan(task: ScenarioTask, row: dict, others: set):
     inputs, problem, screening = load_and_prepare(config, task.data, Timing())
     if problem.supply is not None or problem.objective_kind != "cost":
         return None
-    start = cheapest_network_start(problem, others)
+    start = cheapest_network_start(problem, list(others), list(others.values()))
     if start is None:
         return None
     index = ModelIndex.from_problem(problem)
