@@ -46,9 +46,14 @@ class Solution:
         is_open, modules, setup = round_network(problem, index, open_values, modular_values, setup_values)
         assign = np.clip(np.asarray(assign_values, dtype=float), 0.0, 1.0)
         assign[assign < SHARE_ZERO] = 0.0
+        # a share on an arc of an option that rounds closed is the solver's row tolerance (x_a ≤ y_o + 1e-6), not
+        # a flow: flows.csv had listed deliveries from facilities sites.csv does not have; unmet where it may be
+        closed = is_open[problem.arc_option] == 0
+        dropped = np.bincount(index.arc_pair[closed], weights=assign[closed], minlength=index.n_pairs)
+        assign[closed] = 0.0
         unmet = np.zeros(index.n_pairs)
         if len(index.unmet_pairs):
-            unmet[index.unmet_pairs] = np.clip(unmet_values, 0.0, 1.0)
+            unmet[index.unmet_pairs] = np.clip(unmet_values + dropped[index.unmet_pairs], 0.0, 1.0)
         inbound = None
         if inbound_values is not None:
             inbound = np.asarray(inbound_values, dtype=float).copy()
