@@ -26,7 +26,7 @@ from planner.pipeline import solve_problem
 from planner.results import ResultTables
 from planner.solver import SolverOptions
 from planner.solver.heuristic import network_cost
-from planner.solver.quantity_unit import in_unit, quantity_factor
+from planner.solver.quantity_unit import in_unit, material_factor, quantity_factor
 from tests.builders import dense_problem, with_supply
 
 EXACT = SolverOptions(mip_gap=1e-9, quiet=True)
@@ -149,7 +149,10 @@ def test_the_supplier_route_starts_from_a_given_network_cheaper_than_its_own(mon
 
     monkeypatch.setattr("planner.solver.engine.solve_with_supply", spied)
     report, _ = solve(problem, options, start=optimum)
-    assert handed == [optimum] and report.objective == pytest.approx(expected, rel=1e-9)
+    (start,) = handed  # in the unit of material it is solved in (planner.solver.quantity_unit.material_factor)
+    assert start.open.tolist() == optimum.open.tolist() and start.assign.tolist() == optimum.assign.tolist()
+    assert start.inbound.tolist() == pytest.approx((optimum.inbound * material_factor(problem)).tolist(), rel=1e-12)
+    assert report.objective == pytest.approx(expected, rel=1e-9)
 
 
 def test_tiny_demands_beside_ordinary_capacities_solve_as_in_the_ordinary_unit():

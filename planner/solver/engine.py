@@ -93,7 +93,13 @@ from planner.solver.presolve import (
     presolve_report,
     with_gap,
 )
-from planner.solver.quantity_unit import in_unit, quantity_factor, solution_in_unit
+from planner.solver.quantity_unit import (
+    in_unit,
+    material_factor,
+    materials_in_unit,
+    quantity_factor,
+    solution_in_unit,
+)
 from planner.solver.race import applies as race_applies
 from planner.solver.race import solve_racing
 from planner.solver.radius import applies as radius_applies
@@ -150,6 +156,13 @@ def solve(
             quantity = quantity_factor(problem)  # tiny demands are explained in the unit they are solved in
             raise explain_infeasibility(in_unit(problem, quantity) if quantity != 1.0 else problem, options,
                                         error) from None
+    material = material_factor(problem)
+    if material != 1.0:
+        logger.info("materials needed in large quantities: solved in units %g times larger (HiGHS's tolerances are "
+                    "absolute)", 1 / material)
+        report, solution = solve(materials_in_unit(problem, material), options, solution_in_unit(start, material),
+                                 None, timing, explain)
+        return report, solution_in_unit(solution, 1 / material)
     factor = quantity_factor(problem)
     solved = problem
     try:
