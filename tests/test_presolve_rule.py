@@ -116,3 +116,26 @@ def test_the_pipeline_reports_the_presolve_incumbent_when_highs_finds_none(monke
     assert run.report.objective >= expected * (1 - 1e-9)
     assert run.report.best_bound is not None and run.report.best_bound <= expected * (1 + 1e-9)
     assert run.report.status.value == "limit"
+
+
+@pytest.mark.parametrize("moves_max_arcs, with_moves", [(10**9, True), (0, False)])
+def test_the_large_paths_first_network_gets_moves_below_moves_max_arcs(monkeypatch, moves_max_arcs, with_moves):
+    """On the large-model path (``LARGE_MODEL_ARCS`` 0 here) the first network gets the small path's local
+    search below ``MOVES_MAX_ARCS`` arcs (on ``models/launch.toml`` the module search, started from a network
+    without them, improved nothing), and none from it (on 700,000 arcs the moves are too slow)."""
+    problem = random_problem(5, capacitated_must_serve=True)
+    seconds = []
+    real = presolve.incumbent_from_values
+
+    def timed(*args, **kwargs):
+        seconds.append(kwargs["time_limit_s"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(presolve, "LARGE_MODEL_ARCS", 0)
+    monkeypatch.setattr(presolve, "MOVES_MAX_ARCS", moves_max_arcs)
+    monkeypatch.setattr(presolve, "incumbent_from_values", timed)
+    result = lagrangian_presolve(problem, ModelIndex.from_problem(problem), SolverOptions(mip_gap=1e-9,
+                                                                                        time_limit_s=4.0))
+    assert result.incumbent is not None
+    budget = presolve.presolve_budget(problem, SolverOptions(time_limit_s=4.0))
+    assert seconds[0] == (pytest.approx(budget * presolve.FIRST_HEURISTIC_SHARE) if with_moves else 0.0)
