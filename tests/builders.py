@@ -176,3 +176,21 @@ def solved_summary(model: Path, out: Path, *arguments: str) -> dict:
     result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(out), "--quiet", *arguments])
     assert result.exit_code == 0, result.output
     return json.loads((out / "summary.json").read_text())
+
+
+def record_study_parts(monkeypatch, module, *names: str) -> list[str]:
+    """Wrap each function ``module.<name>`` so that every call first appends the study part being run
+    (``planner.logs.current_study_part``) to the returned list."""
+    from planner.logs import current_study_part
+
+    parts: list[str] = []
+
+    def recorded(original):
+        def recording(*args, **kwargs):
+            parts.append(current_study_part())
+            return original(*args, **kwargs)
+        return recording
+
+    for name in names:
+        monkeypatch.setattr(module, name, recorded(getattr(module, name)))
+    return parts

@@ -22,7 +22,7 @@ from planner.cli import main
 from planner.inputs.prepare import DataOptions
 from planner.solver.outcome import SolverOptions
 from planner.studies.mga import near_optimal_networks
-from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config, tiny_model_file
+from tests.builders import KM_PER_DEGREE, equator_regions, record_study_parts, tiny_config, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=1e-9)
 SHIP = 0.01 * KM_PER_DEGREE  # per unit per degree
@@ -244,21 +244,8 @@ def test_small_costs_keep_alternatives_within_the_cost_budget():
 
 def test_a_warning_of_an_alternatives_solves_names_it(tmp_path, monkeypatch):
     """A warning of one network's solves (its gap against the costs it decides, say) had not said which."""
-    from planner.logs import current_study_part
     from planner.studies import mga
 
-    parts = []
-    original_solve, original_next = mga.solve_problem, mga.next_alternative
-
-    def recording_solve(*args, **kwargs):
-        parts.append(current_study_part())
-        return original_solve(*args, **kwargs)
-
-    def recording_next(*args, **kwargs):
-        parts.append(current_study_part())
-        return original_next(*args, **kwargs)
-
-    monkeypatch.setattr(mga, "solve_problem", recording_solve)
-    monkeypatch.setattr(mga, "next_alternative", recording_next)
+    parts = record_study_parts(monkeypatch, mga, "solve_problem", "next_alternative")
     near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.10, count=2)
     assert parts[:2] == ["optimum", "alternative 1"] and set(parts[2:]) <= {"alternative 2"}

@@ -23,7 +23,7 @@ from planner.cli import main
 from planner.inputs.prepare import DataOptions
 from planner.solver.outcome import SolverOptions
 from planner.studies.pareto import cost_co2_frontier
-from tests.builders import KM_PER_DEGREE, equator_regions, tiny_config, tiny_model_file
+from tests.builders import KM_PER_DEGREE, equator_regions, record_study_parts, tiny_config, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=1e-9)
 SHIP = 0.01 * KM_PER_DEGREE
@@ -204,22 +204,9 @@ def test_the_least_co2_is_found_whatever_the_unit_of_co2(k):
 def test_a_warning_of_a_points_solve_names_the_point(tmp_path, monkeypatch):
     """"warning the run's gap (187,043,616 USD/yr, 79.4% of the objective) is 80% of the costs the network
     decides" had come from one of four points without saying which; compare names its variant."""
-    from planner.logs import current_study_part
     from planner.studies import pareto
 
-    parts = []
-    original, original_least = pareto.solve_problem, pareto.least_emissions
-
-    def recording(*args, **kwargs):
-        parts.append(current_study_part())
-        return original(*args, **kwargs)
-
-    def recording_least(*args, **kwargs):
-        parts.append(current_study_part())
-        return original_least(*args, **kwargs)
-
-    monkeypatch.setattr(pareto, "solve_problem", recording)
-    monkeypatch.setattr(pareto, "least_emissions", recording_least)
+    parts = record_study_parts(monkeypatch, pareto, "solve_problem", "least_emissions")
     regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
     cost_co2_frontier(tiny_config(regions, facility_types=types()), DataOptions(), EXACT, points=3)
     assert parts == ["point 0", "least-CO2 solve", "point 2", "point 1"]  # the caps from the tightest up
