@@ -66,6 +66,7 @@ from planner.solver.cost_unit import cost_factor, costs_in_unit, report_in_unit
 from planner.solver.explain import explain_infeasibility
 from planner.solver.heuristic import flows_within_budget, network_cost, satisfies_coupling, solution_cost
 from planner.solver.highs import run_highs, solve_model
+from planner.solver.idle import without_idle_payments
 from planner.solver.lagrangian_bb import applies as lagrangian_bb_applies
 from planner.solver.lagrangian_bb import solve_lagrangian_bb
 from planner.solver.outcome import (
@@ -192,8 +193,9 @@ def _kept_within_budget(problem: Problem, options: SolverOptions, timing, start:
         kept = start if start is not None and excess(lowered, start) == 0.0 else None
         return _solve_routes(lowered, options, kept, None, timing)
 
-    return kept_within_budget(problem, lambda solution: excess(problem, solution), solve, options,
-                              repair=lambda report, solution: _repaired(problem, report, solution, start))
+    report, solution = kept_within_budget(problem, lambda solution: excess(problem, solution), solve, options,
+                                          repair=lambda report, solution: _repaired(problem, report, solution, start))
+    return without_idle_payments(problem, report, solution)
 
 
 def _repaired(problem: Problem, report: SolveReport, solution: Solution, start: Solution | None
