@@ -8,9 +8,15 @@ relationship with no material on its arc, setting it to 0 keeps every rule and l
 by exactly its cost. A solver stopped within its gap may leave such payments (each smaller than
 the gap); the report's objective and gap then describe the network as delivered.
 
+The same holds for capacity: modules beyond :math:`\max(\underline m_o, \lceil \sum_{a \in A(o)}
+q_{d(a)} x_a / C_o \rceil)` carry nothing, and an open facility with no flow and no inbound material
+carries nothing at all. Those are taken away too where no rule needs them: a facility forced open
+(forced or existing) stays, one that a count limit (a type's ``min_count``, ``min_facilities``) needs
+stays, and a module or facility whose cost is not positive stays. The network that results is checked
+against every coupling rule (:func:`planner.solver.heuristic.satisfies_coupling`) before it is kept.
+
 Only the cost objective pays them (the classic kinds, p-median to set covering, have other
-objectives). Open facilities without flows are not closed here: count limits, forced and existing
-sites may hold them open.
+objectives and counts of their own).
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ import dataclasses
 
 import numpy as np
 
+from planner.model import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.solver.budget import repaired_report
+from planner.solver.heuristic import satisfies_coupling, within_counts
 from planner.solver.outcome import SolveReport
 
 
@@ -42,22 +50,76 @@ def idle_relations(problem: Problem, solution: Solution) -> np.ndarray:
     return (solution.relation > 0) & (solution.inbound <= 0)
 
 
+def option_loads(problem: Problem, index: ModelIndex, solution: Solution) -> np.ndarray:
+    """(O,) units/yr each option delivers (the capacity rows' left-hand side)."""
+    return np.bincount(problem.arc_option, weights=index.arc_demand * solution.assign, minlength=problem.n_options)
+
+
+def trimmed_modules(problem: Problem, index: ModelIndex, solution: Solution) -> np.ndarray:
+    """(O,) module counts no larger than ``solution``'s, each the fewest that carry its option's load (at least
+    ``min_modules`` where open; unchanged where a module costs nothing or less)."""
+    load = option_loads(problem, index, solution)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        needed = np.where(np.isfinite(problem.module_capacity) & (problem.module_capacity > 0),
+                          np.ceil(load / problem.module_capacity * (1 - 1e-9)), 0.0)
+    fewest = np.maximum(problem.min_modules, needed).astype(int)
+    trimmed = np.where(solution.open > 0, np.minimum(solution.modules, fewest), solution.modules)
+    return np.where(problem.module_cost > 0, trimmed, solution.modules)
+
+
+def closable_idle(problem: Problem, index: ModelIndex, solution: Solution) -> np.ndarray:
+    """(O,) True for the open options with no flow and no inbound material that can close: not forced, a
+    positive fixed cost, and the count limits kept (the dearest closed first)."""
+    is_open = solution.open > 0
+    idle = is_open & (option_loads(problem, index, solution) <= 0) & ~problem.forced
+    if solution.inbound is not None:
+        idle &= np.bincount(problem.supply.in_option, weights=solution.inbound, minlength=problem.n_options) <= 0
+    fixed = problem.opening_cost + problem.module_cost * solution.modules
+    closed = np.zeros(problem.n_options, dtype=bool)
+    for option in sorted(np.flatnonzero(idle & (fixed > 0)).tolist(), key=lambda o: -fixed[o]):
+        closed[option] = True
+        if not within_counts(problem, is_open & ~closed):
+            closed[option] = False
+    return closed
+
+
+def without_idle_capacity(problem: Problem, solution: Solution) -> tuple[float, Solution]:
+    """The saving (currency/yr) and ``solution`` with idle facilities closed and idle modules taken away
+    (module docstring); (0, ``solution``) where nothing is idle or the result would break a rule."""
+    index = ModelIndex.from_problem(problem)
+    closed = closable_idle(problem, index, solution)
+    modules = np.where(closed, 0, trimmed_modules(problem, index, solution))
+    saving = float(problem.opening_cost[closed].sum() + (problem.module_cost * (solution.modules - modules)).sum())
+    if saving <= 0.0:
+        return 0.0, solution
+    setup = solution.setup
+    if setup is not None and closed.any():
+        setup = np.where(closed[:, None], 0, setup)
+        saving += float((problem.setup_cost * (solution.setup - setup)).sum())
+    cleaned = dataclasses.replace(solution, open=np.where(closed, 0, solution.open), modules=modules, setup=setup)
+    if not satisfies_coupling(problem, index, cleaned):
+        return 0.0, solution
+    return saving, cleaned
+
+
 def without_idle_payments(problem: Problem, report: SolveReport, solution: Solution
                           ) -> tuple[SolveReport, Solution]:
-    """``report`` and ``solution`` with the set-ups and relationships paid for nothing taken out (module
-    docstring): the objective lower by their cost, the bound kept, the gap and status that follow."""
+    """``report`` and ``solution`` with the set-ups, relationships, modules and facilities paid for nothing taken
+    out (module docstring): the objective lower by their cost, the bound kept, the gap and status that follow."""
     if problem.objective_kind != "cost" or report.objective is None:
         return report, solution
     setups, relations = idle_setups(problem, solution), idle_relations(problem, solution)
     saving = float(problem.setup_cost[setups].sum())
     if relations.any():
         saving += float(problem.supply.in_fixed_cost[relations].sum())
-    if saving <= 0.0:
-        return report, solution
     cleaned = dataclasses.replace(
         solution,
         setup=np.where(setups, 0, solution.setup) if solution.setup is not None else None,
         relation=np.where(relations, 0, solution.relation) if solution.relation is not None else None,
     )
-    note = f"{int(setups.sum())} set-up(s) and {int(relations.sum())} supply relationship(s) paid for no flow dropped"
-    return repaired_report(report, report.objective - saving, report.best_bound, note), cleaned
+    capacity_saving, cleaned = without_idle_capacity(problem, cleaned)
+    if saving + capacity_saving <= 0.0:
+        return report, solution
+    note = (f"set-ups, supply relationships, modules and facilities paid for no flow taken away "
+            f"({saving + capacity_saving:.6g} {problem.currency}/yr)")
+    return repaired_report(report, report.objective - saving - capacity_saving, report.best_bound, note), cleaned
