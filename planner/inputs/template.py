@@ -231,7 +231,7 @@ max_modules = 10
 capex = 4_000_000.0                     # USD
 capex_per_module = 2_500_000.0          # USD
 max_delivery_km = 300.0                 # local delivery by van
-candidates = {{ kmeans = {micro} }}              # {micro} sites spread over the demand (demand-weighted k-means)
+candidates = {{ kmeans = {micro} }}            # {micro} sites spread over the demand (demand-weighted k-means)
 
 [facility_types.microfactory.products.standard]
 cost_per_unit = 52.0                    # USD/unit
