@@ -17,6 +17,7 @@ from planner.solver.heuristic import network_cost, satisfies_coupling
 from planner.solver.idle import closable_idle, idle_relations, idle_setups, trimmed_modules, without_idle_payments
 from planner.solver.outcome import SolveReport, Status
 from tests.builders import dense_problem, with_supply
+from tests.marks import some_slow
 
 
 def two_site_problem():
@@ -138,7 +139,7 @@ def test_an_idle_facility_a_rule_or_its_cost_holds_open_stays(rule, kept_open):
     assert report.objective == pytest.approx(network_cost(problem, index, cleaned))
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", some_slow(range(12), fast=3))
 def test_padded_optima_come_back_to_their_cost_and_pass_the_audit(seed, monkeypatch):
     """Seeded tiny instances (tests/test_brute_force): the optimum with every closed site opened at its
     largest module count and every open one's modules at their maximum, as a solver's stop; what the solve
