@@ -21,6 +21,7 @@ from planner.results import ResultTables
 from planner.solver import SolverOptions
 from tests.brute import best_by_enumeration
 from tests.builders import dense_problem, equator_regions, solved_summary, tiny_model_file
+from tests.marks import some_slow
 
 EXACT = SolverOptions(mip_gap=0.0, quiet=True)
 
@@ -137,7 +138,7 @@ def test_cli_prices_give_a_revenue_part(tmp_path):
 
 
 @pytest.mark.parametrize("builder", ["arrays", "pyomo"])
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", some_slow(range(8), fast=3))
 def test_a_service_level_counts_the_base_demand_under_demand_factors(seed, builder):
     """Demand factors scale what an arc delivers, not the customers' demand a service level is a share
     of: the level counts the base demand served within the limit (Σ_{a∈W} q_d(a) x_a ≥ s Σ_d q_d). Against

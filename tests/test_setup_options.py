@@ -246,7 +246,7 @@ def test_an_option_without_setup_products_counts_as_one_option():
     assert expanded_arcs(problem, index) == expand(problem, index).problem.n_arcs == 4 * 2 + 2 * (4 * 2 * 2)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", some_slow(range(3), fast=1))
 def test_five_setup_products_fold_into_the_opening_costs_and_reach_highss_optimum(seed):
     """Five setup products at each option (31 sets: too many for the exact expansion) and one without: the
     presolve runs on the model with the setups folded; its network, its setups paid where it serves, is

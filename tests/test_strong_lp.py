@@ -21,6 +21,7 @@ from planner.solver.capacitated_bb import DenseCapacitated, Node, solve_capacita
 from planner.solver.strong_lp import strong_lp_duals
 from tests.builders import dense_problem
 from tests.conftest import CHECKOUT
+from tests.marks import some_slow
 from tests.test_capacitated_bb import EXACT, enumerated, random_capacitated
 
 
@@ -154,7 +155,7 @@ class FarFromDone:
         FarFromDone.cancelled = True
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", some_slow(range(3), fast=1))
 def test_an_lp_far_from_its_end_is_stopped_at_the_root_and_the_search_still_equals_brute_force(seed, monkeypatch):
     problem = random_capacitated(seed, ratio=1.3, n_sites=8, n_regions=18)
     monkeypatch.setattr(capacitated_bb, "BackgroundDuals", FarFromDone)
