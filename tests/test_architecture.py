@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "planner"
 # bottom up; a module belongs to the first prefix that matches it ("planner" itself holds only the
 # version and imports nothing, which a test below keeps so)
 LAYERS = [
-    ("planner.errors", "planner.timing", "planner.interrupt", "planner.logs"),
+    ("planner.errors", "planner.timing", "planner.interrupt", "planner.logs", "planner.owner"),
     ("planner.problem", "planner.inputs", "planner.formats"),
     ("planner.model",),
     ("planner.solver",),

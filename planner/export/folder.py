@@ -20,7 +20,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import stat
 import sys
 import tempfile
@@ -50,6 +49,7 @@ from planner.export.workbook import WORKBOOK, write_solve_workbook
 from planner.inputs.paths import file_mode, hash_file_into, missing_folders, refuse_unreachable, remove_if_empty
 from planner.inputs.prepare import Inputs
 from planner.interrupt import native_section, note_kept, raise_if_stopped
+from planner.owner import owner_is_gone, owner_lines
 from planner.pipeline import Run, with_region_names
 from planner.results import service_text
 
@@ -95,7 +95,7 @@ def enclosing_output(out: Path) -> Path | None:
 def write_marker(folder: Path) -> None:
     """Mark ``folder`` as the planner's own (the writing process and host let a later run tell a
     staging folder that is still being written from one a killed run left)."""
-    text = MARKER_TEXT + f"pid {os.getpid()}\nhost {socket.gethostname()}\n"
+    text = MARKER_TEXT + owner_lines()
     (Path(folder) / MARKER).write_text(text, encoding="utf-8")
 
 
@@ -306,20 +306,9 @@ def _paths_below(folder: Path) -> list[str]:
 def _staging_is_stale(folder: Path) -> bool:
     """A marked staging folder whose writer is gone (on this host); unmarked ones are never touched."""
     try:
-        fields = dict(line.split(" ", 1) for line in (folder / MARKER).read_text(encoding="utf-8").splitlines()
-                      if line.startswith(("pid ", "host ")))
-        pid = int(fields["pid"])
-    except (OSError, ValueError, KeyError):
+        return owner_is_gone((folder / MARKER).read_text(encoding="utf-8"))
+    except OSError:
         return False
-    if fields.get("host") != socket.gethostname() or pid == os.getpid() or os.name == "nt":
-        return False  # (on Windows os.kill would end the process instead of asking about it)
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return True
-    except OSError:  # it exists (another user's)
-        return False
-    return False
 
 
 def is_staging_name(folder_name: str, name: str | None = None) -> bool:

@@ -30,6 +30,7 @@ from planner.inputs.io import warn_od_costs_fixed
 from planner.inputs.paths import file_mode
 from planner.inputs.prepare import DataOptions
 from planner.interrupt import stop_requested
+from planner.owner import owner_is_gone, owner_lines
 from planner.solver.outcome import SolverOptions
 from planner.studies.sweep.rivals import keep_cheaper_networks
 from planner.studies.sweep.scenario import (
@@ -152,16 +153,41 @@ def dask_client(workers: int | None = None, scheduler: str | None = None):
             raise
 
 
+SCRATCH_PREFIX = "planner-sweep-"
+SCRATCH_OWNER = ".planner-sweep-owner"  # in each scratch folder: its writer (planner.owner)
+
+
 @contextmanager
 def scratch_folder():
     """A temporary folder for the local cluster's scratch space and its workers' temporary files, removed
     when the cluster is done, also after Ctrl-C or SIGTERM: workers killed then leave their scratch folders
-    and half-written temporary files behind (``dask-scratch-space``, a workbook's ``openpyxl.*``)."""
-    folder = tempfile.mkdtemp(prefix="planner-sweep-")
+    and half-written temporary files behind (``dask-scratch-space``, a workbook's ``openpyxl.*``). Those a
+    killed sweep left (``kill -9``: no cleanup runs) are removed first (:func:`remove_abandoned_scratch`)."""
+    remove_abandoned_scratch()
+    folder = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
     try:
+        Path(folder, SCRATCH_OWNER).write_text(owner_lines(), encoding="utf-8")
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_abandoned_scratch() -> list[Path]:
+    """Remove the scratch folders (``planner-sweep-*`` in the system's temporary folder) whose sweep was
+    killed: marked by the planner, their writer gone (``planner.owner``); any other folder stays. Returns them."""
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            abandoned = path.is_dir() and not path.is_symlink() and owner_is_gone(
+                (path / SCRATCH_OWNER).read_text(encoding="utf-8"))
+        except OSError:
+            continue
+        if abandoned:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if removed:
+        logger.info("removed %d scratch folder(s) left by a killed sweep in %s", len(removed), tempfile.gettempdir())
+    return removed
 
 
 @contextmanager
