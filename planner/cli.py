@@ -1347,12 +1347,13 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
                                  on_table=lambda table: write_sweep_charts(table, [vary.key for vary in varies],
                                                                            out_dir, config.currency))
     click.echo(f"scenarios   {len(result.rows)}: solved {result.solved}, reused {result.reused}, "
-               f"failed {result.failed}{_stopped_text(result.rows)}")
-    for row in result.rows[result.rows["status"] == "failed"].itertuples(index=False):
-        click.echo(f"failed      scenario {row.scenario}: {row.error}")
+               f"infeasible {result.infeasible}, failed {result.failed}{_stopped_text(result.rows)}")
+    for status in ("infeasible", "failed"):  # the model has no network there; the run failed (crash, input)
+        for row in result.rows[result.rows["status"] == status].itertuples(index=False):
+            click.echo(f"{status:<11} scenario {row.scenario}: {row.error}")
     click.echo(f"written     {out_dir}")
-    if result.failed == len(result.rows):
-        if result.rows["error"].nunique() == 1:  # the same failure whatever the values: the data's, said once
+    if result.infeasible + result.failed == len(result.rows):  # no scenario has a network
+        if result.failed == len(result.rows) and result.rows["error"].nunique() == 1:  # the data's, said once
             from planner.inputs.prepare import prepare_problem
 
             prepare_problem(config, load_inputs(config, data))  # an input error of the files exits 2 here

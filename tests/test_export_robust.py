@@ -511,6 +511,10 @@ def test_the_sweep_charts_count_the_failed_scenarios_they_leave_out(tmp_path, mo
     titles.clear()
     sweep_charts.write_sweep_charts(sweep.iloc[:2], ["share"], tmp_path, "EUR")
     assert titles == ["Sweep: 2 scenarios solved", "Facility mix"]
+    titles.clear()  # a scenario whose model has no feasible network is counted apart from one that failed
+    sweep_charts.write_sweep_charts(sweep.assign(status=["optimal", "optimal", "infeasible", "failed"]), ["share"],
+                                    tmp_path, "EUR")
+    assert titles[0] == "Sweep: 2 of 4 scenarios solved;\n1 infeasible, 1 failed, not drawn (their error in sweep.csv)"
 
 
 def test_the_demand_chart_legend_stands_beside_the_bars_not_over_them():

@@ -102,10 +102,10 @@ def test_a_full_disk_stops_the_sweep(tmp_path, cluster):
 
 @pytest.mark.slow
 def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
-    """max_facilities 0 cannot serve demand that must be served (the solver proves it infeasible on a
-    worker); min_modules 3 with max_modules 2 is rejected by the schema (3 with 3 is fine). The other
-    scenarios finish; a rerun reuses them and retries only the failures; a finished folder whose
-    outputs were deleted by hand is solved again."""
+    """max_facilities 0 cannot serve demand that must be served (infeasible on a worker, recorded as such with
+    the explanation); min_modules 3 with max_modules 2 is rejected by the schema (3 with 3 is fine): failed. The
+    other scenarios finish; a rerun reuses them and retries the rest; a finished folder whose outputs were
+    deleted by hand is solved again."""
     config = two_type_config(tmp_path)
     config = resolve(config, {"products.standard.unmet_penalty_per_unit": None})
     varies = [Vary.parse("network.max_facilities=0,2", config),
@@ -116,7 +116,8 @@ def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
                        writer=write_scenario_folder)
     keys = ["network.max_facilities", "facility_types.micro.min_modules", "facility_types.micro.max_modules"]
     table = first.rows.set_index(keys)
-    assert (table.loc[0, "status"] == "failed").all()
+    assert table.loc[0, "status"].tolist() == ["infeasible", "infeasible", "failed", "infeasible"]
+    assert first.infeasible == 3 and first.failed == 2
     rejected = table.loc[(2, 3, 2)]
     assert rejected["status"] == "failed" and "max_modules (2) < min_modules (3)" in rejected["error"]
     assert "infeasible" in table.loc[(0, 1, 2), "error"] and "network.max_facilities" in table.loc[(0, 1, 2), "error"]
@@ -127,7 +128,7 @@ def test_failures_are_recorded_and_a_rerun_skips_finished(tmp_path, cluster):
     (finished[1] / "flows.csv").unlink()  # a finished folder with an output deleted by hand
     again = run_sweep(config, varies, DataOptions(), EXACT, out, scheduler=cluster.scheduler_address,
                        writer=write_scenario_folder)
-    assert again.reused == 2 and again.failed == 5 and again.solved == 1
+    assert again.reused == 2 and again.failed == 2 and again.infeasible == 3 and again.solved == 1
     assert (finished[0] / "summary.json").stat().st_mtime_ns == stamp and (finished[1] / "flows.csv").is_file()
     assert again.rows["objective"].tolist() == pytest.approx(first.rows["objective"].tolist(), nan_ok=True)
     reused = again.rows[again.rows["reused"]]
@@ -236,9 +237,9 @@ def test_sweep_command_with_its_own_local_cluster(tmp_path):
             "--workers", "2", "--out", str(out), "--quiet"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert "solved 3, reused 0, failed 0" in result.output
+    assert "solved 3, reused 0, infeasible 0, failed 0" in result.output
     result = CliRunner().invoke(main, args)
-    assert "solved 0, reused 3, failed 0" in result.output
+    assert "solved 0, reused 3, infeasible 0, failed 0" in result.output
     bad = CliRunner().invoke(main, [*args[:3], "--vary", "transport.nope=1:2:3", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "'nope' is not a key of transport" in bad.output
     assert not (tmp_path / "x").exists()
@@ -529,3 +530,43 @@ def test_the_other_scenarios_networks_are_priced_with_their_module_counts(tmp_pa
     rivals = _rivals(networks, cheapest_first=[2, 1, 0], number=2)
     assert rivals == {frozenset(same): {("01", "micro"): 5}}  # scenario 1's counts: it is cheaper than 0
     assert list(_rivals(networks, [2, 1, 0], number=0)) == [frozenset({("02", "central")}), frozenset(same)]
+
+
+def test_an_infeasible_scenario_is_recorded_as_infeasible_with_its_explanation(tmp_path):
+    """A scenario whose model has no feasible network (two plants at most where demand that must be served
+    needs three) had been recorded as ``failed``, as a crash or a refused value is: it is ``infeasible`` now,
+    with the explanation (which capacity falls short) in ``error``, and no folder."""
+    from planner.studies.sweep.scenario import run_scenario
+
+    config = resolve(two_type_config(tmp_path), {"products.standard.unmet_penalty_per_unit": None})
+    config = resolve(config, {"facility_types.central.module_capacity_per_yr": 20.0,
+                              "facility_types.micro.module_capacity_per_yr": 20.0})
+    varies = [Vary.parse("network.max_facilities=2,3", config)]
+    tasks = make_tasks(config, varies, DataOptions(), EXACT, tmp_path / "sweep", writer=write_scenario_folder)
+    short, enough = (run_scenario(task) for task in tasks)
+    assert short["status"] == "infeasible"
+    assert "network.max_facilities = 2" in short["error"] and "can make at most 40" in short["error"]
+    assert enough["status"] == "optimal" and enough["error"] == ""
+    assert not os.path.exists(tasks[0].folder)
+
+
+def test_the_sweep_table_and_its_result_count_infeasible_scenarios_apart_from_failed_ones(tmp_path, monkeypatch):
+    """``SweepResult`` and sweep.csv tell a scenario without a feasible network from one that failed."""
+    from planner.studies.sweep import runner
+
+    config = two_type_config(tmp_path)
+    varies = [Vary.parse("network.max_facilities=1,2,3", config)]
+    statuses = {0: ("infeasible", "the 1 largest sites can make at most 20"), 1: ("failed", "RuntimeError: boom"),
+                2: ("optimal", "")}
+
+    def solve_on_dask(pending, out, report, workers, scheduler):
+        return {task.number: {"scenario": task.number, "key": task.key, **task.params,
+                              "status": statuses[task.number][0], "error": statuses[task.number][1],
+                              "objective": 5.0 if task.number == 2 else None, "mip_gap": 0.0, "seconds": 0.1,
+                              "reused": False} for task in pending}
+
+    monkeypatch.setattr(runner, "solve_on_dask", solve_on_dask)
+    result = run_sweep(config, varies, DataOptions(), EXACT, tmp_path / "sweep", writer=write_scenario_folder)
+    assert (result.solved, result.reused, result.infeasible, result.failed) == (1, 0, 1, 1)
+    assert result.rows["status"].tolist() == ["infeasible", "failed", "optimal"]
+    assert result.rows["folder"].tolist()[:2] == ["", ""]

@@ -1,6 +1,7 @@
 """Charts of a sweep: each result against each varied parameter (``sweep_results.png``) and the
-facility mix against each parameter (``facility_mix.png``). Failed scenarios are left out, and so are
-values that are missing or not finite."""
+facility mix against each parameter (``facility_mix.png``). Scenarios without a network (``infeasible``: the
+model has none; ``failed``: crashed or refused) are left out and counted in the titles, each kind apart, and so
+are values that are missing or not finite."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from planner.results import TYPE_COUNT_PREFIX
 from planner.solver.outcome import Status
 
 PROVEN = (Status.OPTIMAL.value, Status.GAP_LIMIT.value)  # within the tolerance; else stopped by a limit
+NO_RESULT = (Status.INFEASIBLE.value, "failed")  # no network to draw: counted apart in the titles
 RESULTS = {  # column: (what, unit)
     "objective": ("total cost", "currency/yr"),
     "co2_t": ("CO2", "t/yr"),
@@ -54,13 +56,13 @@ def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path, currency
     no scenario succeeded). A chart
     this table has nothing for is removed where an earlier sweep into the folder left it (it showed
     that sweep's results beside this one's table)."""
-    done = table[table["status"] != "failed"]
-    failed = len(table) - len(done)
+    done = table[~table["status"].isin(NO_RESULT)]
+    left_out = {status: int((table["status"] == status).sum()) for status in NO_RESULT}
     paths = []
     if not done.empty:
-        paths.append(save_png(results_figure(done, keys, currency, failed), Path(out) / CHARTS[0]))
+        paths.append(save_png(results_figure(done, keys, currency, left_out), Path(out) / CHARTS[0]))
         if _type_columns(done):
-            paths.append(save_png(facility_mix_figure(done, keys, currency, failed), Path(out) / CHARTS[1]))
+            paths.append(save_png(facility_mix_figure(done, keys, currency, left_out), Path(out) / CHARTS[1]))
     for name in CHARTS:
         if Path(out) / name not in paths:
             (Path(out) / name).unlink(missing_ok=True)
@@ -68,9 +70,10 @@ def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path, currency
 
 
 @plain_text
-def results_figure(done: pd.DataFrame, keys: list[str], currency: str = "currency", failed: int = 0):
+def results_figure(done: pd.DataFrame, keys: list[str], currency: str = "currency",
+                   left_out: dict[str, int] | None = None):
     """A panel per (result, key): the result against the key, a line for one key, dots for several; the
-    title counts the ``failed`` scenarios, which are not drawn."""
+    title counts the scenarios ``left_out`` (status → count: infeasible, failed), which are not drawn."""
     results = [column for column in RESULTS if column in done and np.isfinite(_numbers(done[column])).any()]
     rows = max(len(results), 1)
     fig, axes = new_figure(PANEL_SIZE[0] * len(keys), PANEL_SIZE[1] * rows, rows, len(keys), squeeze=False)
@@ -91,17 +94,18 @@ def results_figure(done: pd.DataFrame, keys: list[str], currency: str = "currenc
             _small_axes(axis, key, what, unit, currency)
             axis.grid(alpha=0.3)
     stopped = int(_stopped(done).sum())
-    apart = "\n" if failed else " "  # after the failed count's line, on one of its own
+    apart = "\n" if any((left_out or {}).values()) else " "  # after the left-out count's line, on one of its own
     note = f";{apart}{stopped} stopped by a limit, not proven (hollow)" if stopped else ""
-    fig.suptitle(f"Sweep: {_solved_text(len(done), failed)}{note}", fontsize=10)
+    fig.suptitle(f"Sweep: {_solved_text(len(done), left_out)}{note}", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 @plain_text
-def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "currency", failed: int = 0):
+def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "currency",
+                        left_out: dict[str, int] | None = None):
     """A panel per key: the open facilities of each type stacked, mean over the other keys (of the solved
-    scenarios; the title counts the ``failed`` ones)."""
+    scenarios; the title counts those ``left_out``, as :func:`results_figure`'s)."""
     types = _type_columns(done)
     fig, axes = new_figure(4.2 * len(keys), 3.0, 1, len(keys), squeeze=False)
     for col, key in enumerate(keys):
@@ -117,18 +121,22 @@ def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "cu
         _small_axes(axis, key, "open facilities" + (" (mean over other keys)" if len(keys) > 1 else ""), "", currency)
         _ticks_at_values(axis, x)
     axes[0][-1].legend(fontsize=7, title="type", title_fontsize=7)
-    fig.suptitle("Facility mix" + (f" of {_solved_text(len(done), failed)}" if failed else ""), fontsize=10)
+    missing = any((left_out or {}).values())
+    fig.suptitle("Facility mix" + (f" of {_solved_text(len(done), left_out)}" if missing else ""), fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def _solved_text(solved: int, failed: int) -> str:
-    """"4 scenarios solved", or with failures "4 of 6 scenarios solved;" and on a line of its own "2 failed, not
-    drawn (their error in sweep.csv)": a curve that ends short of the range had not said that the scenarios
-    beyond it have no result."""
-    if not failed:
+def _solved_text(solved: int, left_out: dict[str, int] | None) -> str:
+    """"4 scenarios solved", or with scenarios left out "4 of 6 scenarios solved;" and on a line of its own "1
+    infeasible, 1 failed, not drawn (their error in sweep.csv)": a curve that ends short of the range had not said
+    that the scenarios beyond it have no result, nor whether the model has none there or the run failed."""
+    counts = {status: n for status, n in (left_out or {}).items() if n}
+    if not counts:
         return f"{solved} scenarios solved"
-    return f"{solved} of {solved + failed} scenarios solved;\n{failed} failed, not drawn (their error in sweep.csv)"
+    parts = ", ".join(f"{n} {status}" for status, n in counts.items())
+    total = solved + sum(counts.values())
+    return f"{solved} of {total} scenarios solved;\n{parts}, not drawn (their error in sweep.csv)"
 
 
 def _stopped(table: pd.DataFrame) -> pd.Series:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from planner.errors import PlannerError
 from planner.interrupt import stop_requested
-from planner.studies.sweep.scenario import ScenarioTask, result_figures
+from planner.studies.sweep.scenario import NO_RESULT, ScenarioTask, result_figures
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def keep_cheaper_networks(tasks: list[ScenarioTask], rows: dict[int, dict], solv
     """See the module: ``rows`` (scenario number → row) of the scenarios in ``solved_now`` updated in place
     where another scenario's network is cheaper, their folders written again."""
     networks = {task.number: network for task in tasks
-                if rows.get(task.number, {}).get("status") not in (None, "failed")
+                if rows.get(task.number, {}).get("status") not in (None, *NO_RESULT)
                 and (network := open_network_modules(task.folder)) is not None}
     cheapest_first = sorted(networks, key=lambda number: rows[number].get("objective") or float("inf"))
     seconds = sum(float(row.get("seconds") or 0.0) for row in rows.values())

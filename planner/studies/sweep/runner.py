@@ -34,7 +34,10 @@ from planner.owner import owner_is_gone, owner_lines
 from planner.solver.outcome import SolverOptions
 from planner.studies.sweep.rivals import keep_cheaper_networks
 from planner.studies.sweep.scenario import (
+    FAILED,
     FULL_DISK_KEY,
+    INFEASIBLE,
+    NO_RESULT,
     ScenarioTask,
     base_row,
     data_fingerprint,
@@ -53,13 +56,15 @@ TRACKER_WARNINGS = "ignore:resource_tracker:UserWarning"  # a -W option for the 
 
 @dataclass(frozen=True)
 class SweepResult:
-    """The rows (one per scenario, in scenario order) and how many were solved, reused or failed."""
+    """The rows (one per scenario, in scenario order) and how many were solved, reused, failed (crashed, or
+    values or inputs refused) or infeasible (the model has no feasible network: explained in their ``error``)."""
 
     rows: pd.DataFrame
     keys: list[str]
     solved: int
     reused: int
     failed: int
+    infeasible: int = 0
 
 
 def make_tasks(
@@ -318,10 +323,11 @@ def run_sweep(
         on_table(table)
     write_csv_atomically(table, out / "sweep.csv")
     note_other_scenarios(tasks, out)
-    failed = int((table["status"] == "failed").sum())
-    reused = int(table["reused"].sum())
-    solved = len(tasks) - reused - failed
-    return SweepResult(table, [v.key for v in varies], solved=solved, reused=reused, failed=failed)
+    failed, infeasible = (int((table["status"] == status).sum()) for status in (FAILED, INFEASIBLE))
+    reused = int((table["reused"] & ~table["status"].isin(NO_RESULT)).sum())
+    solved = len(tasks) - reused - failed - infeasible
+    return SweepResult(table, [v.key for v in varies], solved=solved, reused=reused, failed=failed,
+                       infeasible=infeasible)
 
 
 def note_other_scenarios(tasks: list[ScenarioTask], out: Path) -> None:
@@ -346,7 +352,7 @@ def known_rows(tasks: list[ScenarioTask], report: Callable[[dict], None]) -> tup
     pending = []
     for task in tasks:
         if task.config_error is not None:  # the schema rejected its values: no solve to distribute
-            rows[task.number] = {**base_row(task), "status": "failed", "error": task.config_error, "seconds": 0.0,
+            rows[task.number] = {**base_row(task), "status": FAILED, "error": task.config_error, "seconds": 0.0,
                                  "reused": False}
         elif (finished := read_finished(Path(task.folder))) is not None:
             rows[task.number] = {**finished, "scenario": task.number, **task.params, "reused": True}
@@ -374,7 +380,7 @@ def solve_on_dask(pending: list[ScenarioTask], out: Path, report: Callable[[dict
                 try:
                     row = future.result()
                 except Exception as error:  # the worker died (memory, a crash): record it, go on
-                    row = {**base_row(futures[future]), "status": "failed",
+                    row = {**base_row(futures[future]), "status": FAILED,
                            "error": f"{type(error).__name__}: {error}", "seconds": None}
                 row["reused"] = False
                 full_disk = row.pop(FULL_DISK_KEY, None)
@@ -393,7 +399,7 @@ def sweep_table(tasks: list[ScenarioTask], rows: dict[int, dict], varies: list[V
     """One row per scenario in order: parameters first, then status and results, then the folder."""
     table = pd.DataFrame([rows[task.number] for task in tasks])
     table["folder"] = [
-        os.path.relpath(task.folder, out) if rows[task.number].get("status") != "failed" else "" for task in tasks
+        os.path.relpath(task.folder, out) if rows[task.number].get("status") not in NO_RESULT else "" for task in tasks
     ]
     first = ["scenario", *[vary.key for vary in varies], "status", "objective", "mip_gap"]
     last = ["error", "seconds", "reused", "key", "folder"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.errors import PlannerError, full_disk_cause
+from planner.errors import InfeasibleError, PlannerError, full_disk_cause
 from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted_keys
 from planner.inputs.paths import hash_file_into
 from planner.inputs.prepare import DataOptions
@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 ROW_FILE = "row.json"
 OUTPUTS_KEY = "outputs"  # in ROW_FILE: the files of the finished folder (paths relative to it)
 FULL_DISK_KEY = "full_disk"  # in a failed scenario's row: [errno, text, file] of the full disk that failed it
+FAILED = "failed"  # a scenario's status where it crashed or its values or inputs were refused ("error": why)
+INFEASIBLE = "infeasible"  # where its model has no feasible network ("error": the explanation, regions and capacity)
+NO_RESULT = (FAILED, INFEASIBLE)  # statuses of scenarios without a network, folder or figures
 KEY_LENGTH = 16  # hex digits of the SHA-256 used as the folder name
 
 
@@ -112,9 +115,11 @@ def base_row(task: ScenarioTask) -> dict[str, Any]:
 
 
 def run_scenario(task: ScenarioTask) -> dict[str, Any]:
-    """Solve one scenario and write its folder (on a Dask worker); never raises: a failure becomes a
-    row with ``status = failed`` and the one-line ``error``; a full disk also sets ``FULL_DISK_KEY`` (the
-    error's errno, text and file), on which the sweep stops: every scenario after it would fail the same way."""
+    """Solve one scenario and write its folder (on a Dask worker); never raises: a model without a feasible
+    network becomes a row with ``status = infeasible`` and the explanation in ``error`` (which regions, which
+    capacity), any other failure one with ``status = failed`` and the one-line ``error``; a full disk also sets
+    ``FULL_DISK_KEY`` (the error's errno, text and file), on which the sweep stops: every scenario after it
+    would fail the same way."""
     started = time.perf_counter()
     row = base_row(task)
     # screening warnings go to the scenario's summary.json, not to the worker's log
@@ -124,11 +129,13 @@ def run_scenario(task: ScenarioTask) -> dict[str, Any]:
         config.source_path = Path(task.source_path) if task.source_path else None
         row.update(_solve_and_write(config, task, row, started))
         row["error"] = ""
+    except InfeasibleError as error:  # the model's answer, explained: not a failure of the sweep
+        row.update(status=INFEASIBLE, error=str(error))
     except PlannerError as error:
-        row.update(status="failed", error=str(error))
+        row.update(status=FAILED, error=str(error))
     except Exception as error:  # a defect, recorded with its type so the sweep can go on
         logger.debug("scenario %s failed:\n%s", task.number, traceback.format_exc())
-        row.update(status="failed", error=f"{type(error).__name__}: {error}")
+        row.update(status=FAILED, error=f"{type(error).__name__}: {error}")
         if (full := full_disk_cause(error)) is not None:
             row[FULL_DISK_KEY] = [full.errno, full.strerror, full.filename]
     row["seconds"] = round(time.perf_counter() - started, 3)
