@@ -814,11 +814,12 @@ def _stopped_text(rows) -> str:
 
     from planner.solver.outcome import Status, gap_text
 
-    stopped = rows[rows["status"] == Status.TIME_LIMIT.value]
+    stopped = rows[rows["status"].isin((Status.TIME_LIMIT.value, Status.OTHER_LIMIT.value))]
     if not len(stopped):
         return ""
     gap = gap_text(pd.to_numeric(stopped["mip_gap"], errors="coerce").max(), 2)
-    return f"; {len(stopped)} stopped at the time limit (not proven, gap up to {gap}: status in sweep.csv)"
+    limit = "the time limit" if (stopped["status"] == Status.TIME_LIMIT.value).all() else "a limit"  # also "limit"
+    return f"; {len(stopped)} stopped at {limit} (not proven, gap up to {gap}: status in sweep.csv)"
 
 
 def _print_strategy(name: str, strategy: dict, suffix: str = "", unit: str = "") -> None:

@@ -757,3 +757,6 @@ def test_the_sweep_line_counts_the_scenarios_stopped_at_their_time_limit():
                          "mip_gap": [0.0, 0.0123, 0.031, None]})
     assert _stopped_text(rows) == "; 2 stopped at the time limit (not proven, gap up to 3.10%: status in sweep.csv)"
     assert _stopped_text(rows.iloc[[0, 3]]) == ""
+    # a scenario stopped at another limit (a network re-solved under the capex budget) is not proven either
+    assert _stopped_text(rows.assign(status=["optimal", "limit", "time_limit", "infeasible"])).startswith(
+        "; 2 stopped at a limit (not proven")

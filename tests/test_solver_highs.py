@@ -122,6 +122,29 @@ def test_each_mapped_status_with_a_solution_gives_its_status(monkeypatch, model_
     assert (report.best_bound is not None) == (REPORTED[model_status] is Status.OPTIMAL)
 
 
+def test_a_mip_stopped_at_its_time_limit_within_its_gap_is_gap_limit_never_optimal(monkeypatch):
+    """HiGHS's time limit reached where the gap is already within the tolerance: the single solve's rule
+    (``planner.solver.presolve.with_gap``) for every HiGHS run, the studies' too (a rollout had read
+    ``time_limit`` at a gap under the one asked for)."""
+    with_model_status(monkeypatch, highspy.HighsModelStatus.kTimeLimit)
+    report, _ = run_highs_once(knapsack(10), QUIET)
+    assert report.status is Status.GAP_LIMIT and report.mip_gap <= report.mip_gap_tolerance
+
+
+def test_within_tolerance_keeps_a_gap_above_the_tolerance_stopped_and_never_says_optimal():
+    from planner.solver.outcome import within_tolerance
+
+    def report(status, bound):
+        return SolveReport.of(status, "", 100.0, bound, 0.01, "HiGHS")
+
+    assert within_tolerance(report(Status.TIME_LIMIT, 99.5)).status is Status.GAP_LIMIT
+    assert within_tolerance(report(Status.TIME_LIMIT, 100.0)).status is Status.GAP_LIMIT  # not optimal: stopped
+    assert within_tolerance(report(Status.OTHER_LIMIT, 99.5)).status is Status.GAP_LIMIT
+    assert within_tolerance(report(Status.TIME_LIMIT, 90.0)).status is Status.TIME_LIMIT
+    assert within_tolerance(report(Status.TIME_LIMIT, None)).status is Status.TIME_LIMIT
+    assert within_tolerance(report(Status.OPTIMAL, 100.0)).status is Status.OPTIMAL
+
+
 @pytest.mark.parametrize("model_status", list(RAISED), ids=lambda status: status.name)
 def test_infeasible_and_unbounded_statuses_raise(monkeypatch, model_status):
     with_model_status(monkeypatch, model_status)

@@ -492,7 +492,9 @@ def test_a_scenario_stopped_at_its_limit_takes_another_scenarios_cheaper_network
     keep_cheaper_networks(tasks, rows, {first.number, second.number})
     kept = rows[first.number]
     assert kept["objective"] <= solved["objective"] + 1.0 + 1e-9  # the other's network, 1 dearer at most
-    assert kept["status"] == "time_limit" and kept["best_bound"] == pytest.approx(solved["best_bound"])
+    assert kept["best_bound"] == pytest.approx(solved["best_bound"])
+    # its bound proves the other's network within the gap asked for: gap_limit, never optimal (it stopped)
+    assert kept["status"] == ("gap_limit" if kept["mip_gap"] <= EXACT.mip_gap else "time_limit")
     summary = json.loads((tmp_path / "sweep" / first.folder / "summary.json").read_text())
     assert summary["objective"] == pytest.approx(kept["objective"]) and summary["audit"]["passed"]
     assert rows[second.number]["status"] == "optimal"
@@ -570,3 +572,26 @@ def test_the_sweep_table_and_its_result_count_infeasible_scenarios_apart_from_fa
     assert (result.solved, result.reused, result.infeasible, result.failed) == (1, 0, 1, 1)
     assert result.rows["status"].tolist() == ["infeasible", "failed", "optimal"]
     assert result.rows["folder"].tolist()[:2] == ["", ""]
+
+
+def test_a_stopped_scenario_whose_rival_network_is_within_the_gap_asked_for_is_gap_limit(tmp_path):
+    """A scenario stopped at its time limit takes another scenario's cheaper network; where that one is within
+    the --mip-gap asked for of the scenario's own bound, it is ``gap_limit`` (as a single solve labels a run
+    stopped at a limit within its gap), in sweep.csv's row and the folder's summary.json; it had stayed
+    ``time_limit``."""
+    from planner.studies.sweep.rivals import keep_cheaper_networks
+    from planner.studies.sweep.scenario import run_scenario
+
+    config = two_type_config(tmp_path)
+    varies = [Vary.parse("facility_types.micro.opening_cost_per_yr=60,61", config)]
+    tasks = make_tasks(config, varies, DataOptions(), SolverOptions(mip_gap=0.01), tmp_path / "sweep",
+                       writer=write_scenario_folder)
+    rows = {task.number: run_scenario(task) for task in tasks}
+    first = tasks[0]
+    solved = dict(rows[first.number])
+    rows[first.number] = {**solved, "status": "time_limit", "objective": solved["objective"] + 500.0}
+    keep_cheaper_networks(tasks, rows, {task.number for task in tasks})
+    kept = rows[first.number]
+    assert kept["mip_gap"] <= 0.01 and kept["status"] == "gap_limit"
+    summary = json.loads((tmp_path / "sweep" / first.folder / "summary.json").read_text())
+    assert summary["status"] == "gap_limit"

@@ -33,7 +33,15 @@ from scipy import sparse
 from planner.errors import NoSolutionInTimeError, SolverError, UnexplainedInfeasibleError
 from planner.interrupt import Interrupted, native_section, raise_if_stopped, stop_requested
 from planner.model.arrays import LinearForm
-from planner.solver.outcome import OPTIMAL_GAP, SolveReport, SolverOptions, Status, gap_text, relative_gap
+from planner.solver.outcome import (
+    OPTIMAL_GAP,
+    SolveReport,
+    SolverOptions,
+    Status,
+    gap_text,
+    relative_gap,
+    within_tolerance,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -266,12 +274,12 @@ def run_highs_once(
         if gap > options.mip_gap * (1 + 1e-9):  # HiGHS stopped on an absolute tolerance, not on the gap asked for
             termination = (f"HiGHS: Optimal within its absolute tolerances, at a gap of {100 * gap:.3g}%, above the "
                            f"{100 * options.mip_gap:.3g}% asked for")
-    report = SolveReport.of(
+    report = within_tolerance(SolveReport.of(
         status, termination, objective, bound, options.mip_gap, f"HiGHS {highs.version()}", solve_s=solve_s,
         nodes=int(highs.getInfo().mip_node_count) if is_mip else None, handover_s=handover_s,
         objective_mismatch=mismatch,
-    )
-    logger.info("solve ended: %s, objective %.10g, bound %s, gap %s", status.value, objective,
+    ))
+    logger.info("solve ended: %s, objective %.10g, bound %s, gap %s", report.status.value, objective,
                 "none" if bound is None else f"{bound:.10g}", "n/a" if gap is None else f"{100 * gap:.3g}%")
     return report, values
 

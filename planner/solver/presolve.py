@@ -36,7 +36,7 @@ from planner.solver.heuristic import (
 )
 from planner.solver.lagrangian import CapacityCover, fixable_options, lagrangian_bound
 from planner.solver.module_search import largest_capacity_type, module_search
-from planner.solver.outcome import SolveReport, SolverOptions, Status, relative_gap, within_gap
+from planner.solver.outcome import SolveReport, SolverOptions, Status, relative_gap, within_gap, within_tolerance
 from planner.solver.service_search import cost_first_cover, drop_and_repair
 
 logger = logging.getLogger(__name__)
@@ -492,10 +492,7 @@ def with_gap(report: SolveReport, objective: float, bound: float | None) -> Solv
     """``report`` with this objective and bound, their gap, and status ``gap_limit`` where a run
     stopped at a limit is within its gap tolerance."""
     gap = relative_gap(objective, bound)
-    status = report.status
-    if status in (Status.TIME_LIMIT, Status.OTHER_LIMIT) and gap is not None and gap <= report.mip_gap_tolerance:
-        status = Status.GAP_LIMIT
-    return dataclasses.replace(report, objective=objective, best_bound=bound, mip_gap=gap, status=status)
+    return within_tolerance(dataclasses.replace(report, objective=objective, best_bound=bound, mip_gap=gap))
 
 
 def keep_better(

@@ -101,7 +101,7 @@ def _cheaper_plan(task: ScenarioTask, row: dict, others: dict):
     from planner.model import ModelIndex
     from planner.pipeline import Plan, Timing, audited_solution, load_and_prepare
     from planner.solver.heuristic import network_cost
-    from planner.solver.outcome import SolveReport, Status
+    from planner.solver.outcome import SolveReport, Status, within_tolerance
     from planner.studies.rival_start import cheapest_network_start
 
     config = model_config_from_dict(task.config_data, task.source_path or "<sweep>")
@@ -116,7 +116,7 @@ def _cheaper_plan(task: ScenarioTask, row: dict, others: dict):
     cost = network_cost(problem, index, start)
     if not cost < row["objective"] - TIE * max(1.0, abs(row["objective"])):
         return None
-    report = SolveReport.of(Status(row["status"]), "another scenario's network, cheaper than the solve's",
-                            cost, row.get("best_bound"), task.options.mip_gap, "highs")
+    report = within_tolerance(SolveReport.of(Status(row["status"]), "another scenario's network, cheaper than the "
+                                             "solve's", cost, row.get("best_bound"), task.options.mip_gap, "highs"))
     run = audited_solution(problem, index, start, report, Timing())
     return Plan(inputs=inputs, screening=screening, run=run), config
