@@ -894,6 +894,28 @@ def costs_text(costs: dict) -> str:
     return ", ".join(parts)
 
 
+def _bound_text(summary: dict) -> str:
+    """The objective line's bound, as summary.json has it: the solve's; with ``--scenarios`` that of the network
+    fixed and evaluated (``evaluation_best_bound``: the top-level one is empty where the study is the less
+    proven, and "best bound n/a" had been printed beside an exact evaluation) and the study's own; with
+    ``--periods`` none of the network's own (a period of the study's plan, not solved alone), said so, and the
+    study's."""
+    from planner.results import amount_text
+
+    def text(value) -> str:
+        return "n/a" if value is None else amount_text(value)
+
+    if "evaluation_status" not in summary:
+        return f"best bound {text(summary['best_bound'])}"
+    study = summary.get("stochastic") or summary.get("rollout") or {}
+    currency = summary.get("currency", "")
+    unit = f"{currency}, a present value" if "rollout" in summary else f"{currency}/yr"
+    study_bound = f"the study's best bound {text(study.get('best_bound'))} {unit}"
+    if summary["evaluation_status"] is None:
+        return f"no bound of its own: a period of the study's plan, not solved alone; {study_bound}"
+    return f"best bound {text(summary.get('evaluation_best_bound'))}, the network fixed and evaluated; {study_bound}"
+
+
 def _print_summary(summary: dict, out_dir: Path) -> None:
     from planner.model.arrays import share_text
     from planner.results import amount_text, service_text
@@ -910,8 +932,6 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     else:
         click.echo(f"status      {summary['status']} (gap {gap_text(summary['mip_gap'], 3)}, "
                    f"tolerance {100 * summary['mip_gap_tolerance']:.3g}%)")
-    bound = summary["best_bound"]
-    bound_text = "n/a" if bound is None else amount_text(bound)
     kind = summary.get("objective_kind")
     if kind:
         unit = "" if kind["unit"] in kind["measure"] else f" {kind['unit']}"  # "facilities opened 4"
@@ -919,7 +939,7 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
         click.echo(f"kind        {kind['kind']} ({_kind_limits(kind)}): {kind['measure']} {value}"
                    f"{unit}{'' if kind['proven_optimal'] else ' (not proven optimal)'}")
     unit = kind["objective_counts"] if kind else f"{currency}/yr"
-    click.echo(f"objective   {amount_text(summary['objective'])} {unit} (best bound {bound_text})")
+    click.echo(f"objective   {amount_text(summary['objective'])} {unit} ({_bound_text(summary)})")
     costs_unit = (summary.get("units") or {}).get("costs", "currency/yr").replace("currency", currency)
     click.echo(f"costs       {costs_text(summary['costs'])} ({costs_unit})")
     click.echo(f"co2         {amount_text(summary['co2_t'])} t/yr")

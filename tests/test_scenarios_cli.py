@@ -760,3 +760,38 @@ def test_the_sweep_line_counts_the_scenarios_stopped_at_their_time_limit():
     # a scenario stopped at another limit (a network re-solved under the capex budget) is not proven either
     assert _stopped_text(rows.assign(status=["optimal", "limit", "time_limit", "infeasible"])).startswith(
         "; 2 stopped at a limit (not proven")
+
+
+def _study_summary(**changes) -> dict:
+    """summary.json of a --scenarios run whose study stopped at its time limit (the top-level bound then empty:
+    the study's status is the weaker) and whose network evaluated is exact."""
+    summary = {"currency": "USD", "status": "time_limit", "objective": 277.0, "best_bound": None, "mip_gap": 0.012,
+               "evaluation_status": "optimal", "evaluation_mip_gap": 0.0, "evaluation_best_bound": 277.0,
+               "stochastic": {"status": "time_limit", "mip_gap": 0.012, "best_bound": 262.0, "objective": 265.7},
+               "costs": {"fixed": 200.0, "production": 77.0}, "co2_t": 0.5, "facilities": {"central": 2},
+               "demand": {}, "timing": {"solve": 1.0}, "audit": {"passed": True, "max_violation": 0.0,
+                                                                 "objective_relative_difference": 0.0}}
+    summary.update(changes)
+    return summary
+
+
+def test_the_objective_line_of_a_study_gives_the_bound_summary_json_has_not_n_a(capsys, tmp_path):
+    """The fixed network's evaluation has a bound (evaluation_best_bound, its cost being exact): the console had
+    printed "best bound n/a" where the study stopped at its limit; a period of a rollout's plan has none of its
+    own, which is said, with the study's bound beside."""
+    from planner.cli import _print_summary
+
+    _print_summary(_study_summary(), tmp_path)
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("objective"))
+    assert line == ("objective   277 USD/yr (best bound 277, the network fixed and evaluated; the study's best "
+                    "bound 262 USD/yr)")
+    rollout = {"status": "time_limit", "mip_gap": 0.012, "best_bound": 590.0, "objective": 595.0}
+    _print_summary(_study_summary(stochastic=None, rollout=rollout, evaluation_status=None, evaluation_mip_gap=None,
+                                  evaluation_best_bound=None, view="period 1"), tmp_path)
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("objective"))
+    assert line == ("objective   277 USD/yr (no bound of its own: a period of the study's plan, not solved alone; "
+                    "the study's best bound 590 USD, a present value)")
+    plain = {key: value for key, value in _study_summary(best_bound=270.0).items()
+             if not key.startswith(("evaluation_", "stochastic"))}  # a plain solve: its own bound, as before
+    _print_summary({**plain, "mip_gap_tolerance": 0.01}, tmp_path)
+    assert "(best bound 270)" in capsys.readouterr().out
