@@ -337,18 +337,67 @@ def test_a_non_finite_vary_value_names_what_was_typed(text, typed):
         Vary.parse(text)
 
 
-def test_scenario_folders_of_an_earlier_sweep_are_named_not_removed(tmp_path, caplog):
-    from types import SimpleNamespace
+def _scenario_folder(root, key: str, *extra: str) -> None:
+    """A finished scenario folder as a sweep writes it (row.json last, listing the others), plus ``extra`` files."""
+    from planner.studies.sweep.scenario import OUTPUTS_KEY, ROW_FILE
 
-    from planner.studies.sweep.runner import SCENARIO_DIR, note_other_scenarios
+    folder = root / "scenarios" / key
+    folder.mkdir(parents=True)
+    (folder / "sites.csv").write_text("site_id\n")
+    (folder / ROW_FILE).write_text(json.dumps({"key": key, OUTPUTS_KEY: ["sites.csv"]}))
+    for name in extra:
+        (folder / name).write_text("mine")
 
-    for name in ("aaaa", "bbbb", "cccc"):
-        (tmp_path / SCENARIO_DIR / name).mkdir(parents=True)
-    tasks = [SimpleNamespace(folder=str(tmp_path / SCENARIO_DIR / "aaaa"))]
-    with caplog.at_level(logging.WARNING, logger="planner"):
-        note_other_scenarios(tasks, tmp_path)
-    assert "2 scenario folders (bbbb, cccc) are from an earlier sweep" in caplog.text
-    assert sorted(p.name for p in (tmp_path / SCENARIO_DIR).iterdir()) == ["aaaa", "bbbb", "cccc"]
+
+def test_a_rerun_replaces_only_the_earlier_scenarios_the_planner_recorded_and_left_unchanged(tmp_path, caplog):
+    """A rerun with other values had left the earlier sweep's scenario folders beside its own; they are replaced
+    now where the marker records them and they hold just what the planner wrote; a folder not recorded, or one
+    holding a file of the user's, is left and named."""
+    from planner.export.folder import marker_lines, write_marker
+    from planner.export.sweep_folder import SCENARIO_LINE, record_scenarios, replace_earlier_scenarios
+
+    write_marker(tmp_path)
+    for key in ("new1", "old1", "old2"):
+        _scenario_folder(tmp_path, key)
+    _scenario_folder(tmp_path, "old3", "notes.txt")  # the user's note in a folder of the earlier sweep
+    record_scenarios(tmp_path, {"old1", "old3"})
+    _scenario_folder(tmp_path, "mine")  # not recorded: not known as the planner's
+    with caplog.at_level(logging.INFO, logger="planner"):
+        replace_earlier_scenarios(tmp_path, {"new1"})
+    assert sorted(p.name for p in (tmp_path / "scenarios").iterdir()) == ["mine", "new1", "old2", "old3"]
+    assert "1 scenario folders of an earlier sweep with other values replaced (old1)" in caplog.text
+    assert "3 folders (mine, old2, old3) are not scenarios of this sweep" in caplog.text
+    assert (tmp_path / "scenarios" / "old3" / "notes.txt").read_text() == "mine"
+    assert marker_lines(tmp_path, SCENARIO_LINE) == ["new1", "old3"]
+
+
+@pytest.mark.slow
+def test_a_rerun_with_other_values_leaves_only_its_own_scenarios(tmp_path, cluster):
+    """The second sweep's folder holds its scenarios only, and its sweep.csv and charts; one stopped by Ctrl-C
+    (here after its first scenario) leaves the earlier sweep's as they were and records its own."""
+    from planner.export.folder import marker_lines
+    from planner.export.sweep_folder import SCENARIO_LINE, sweep_to_folder
+
+    config = two_type_config(tmp_path)
+    out = tmp_path / "sweep"
+
+    def sweep(text, **options):
+        return sweep_to_folder(config, [Vary.parse(text, config)], DataOptions(), EXACT, out,
+                               **({"scheduler": cluster.scheduler_address} | options))
+
+    first = sweep("carbon_price=0,50")
+
+    def stop(row):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # its own cluster, whose workers are killed at once, as on Ctrl-C
+        sweep("network.max_facilities=1,2,3", on_result=stop, scheduler=None, workers=1)
+    folders = {p.name for p in (out / "scenarios").iterdir() if not p.name.startswith(".")}
+    assert set(first.rows["key"]) < folders and set(marker_lines(out, SCENARIO_LINE)) == folders
+    second = sweep("network.max_facilities=1,2")
+    assert {p.name for p in (out / "scenarios").iterdir()} == set(second.rows["key"])
+    assert pd.read_csv(out / "sweep.csv")["key"].tolist() == second.rows["key"].tolist()
+    assert sorted(marker_lines(out, SCENARIO_LINE)) == sorted(second.rows["key"])
 
 
 def _blocked_signals() -> list[int]:

@@ -579,11 +579,26 @@ TOP_FILE_LINE = "top-content "  # a file written in place beside the marker (swe
 def record_top_files(folder: Path, names: tuple[str, ...]) -> None:
     """Record in the marker of a folder written in place the digest of each of ``names`` now in it (the
     earlier record replaced), for :func:`check_top_files` on the next run; the marker is replaced whole."""
+    record_marker_lines(folder, TOP_FILE_LINE, [f"{_content_digest(Path(folder) / name)} {name}" for name in names
+                                                if (Path(folder) / name).is_file()])
+
+
+def marker_lines(folder: Path, prefix: str) -> list[str]:
+    """The values of the marker's lines of ``folder`` that start with ``prefix`` (none where it has no marker)."""
+    try:
+        text = (Path(folder) / MARKER).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return [line.removeprefix(prefix) for line in text.splitlines() if line.startswith(prefix)]
+
+
+def record_marker_lines(folder: Path, prefix: str, values: list[str]) -> None:
+    """Replace the marker's lines of ``folder`` that start with ``prefix`` by one per value; the marker is
+    replaced whole (written beside it and moved into place)."""
     marker = Path(folder) / MARKER
     kept = [line for line in marker.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
-            if not line.startswith(TOP_FILE_LINE)]
-    kept += [f"{TOP_FILE_LINE}{_content_digest(folder / name)} {name}\n" for name in names
-             if (folder / name).is_file()]
+            if not line.startswith(prefix)]
+    kept += [f"{prefix}{value}\n" for value in values]
     partial = marker.with_name(f"{MARKER}-new")
     try:
         partial.write_text("".join(kept), encoding="utf-8")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.errors import InputError, truncated
+from planner.errors import InputError
 from planner.inputs.config import ModelConfig
 from planner.inputs.io import warn_od_costs_fixed
 from planner.inputs.paths import file_mode
@@ -322,27 +322,11 @@ def run_sweep(
         (out / "sweep.csv").unlink(missing_ok=True)  # the planner's own (the folder is checked as its output)
         on_table(table)
     write_csv_atomically(table, out / "sweep.csv")
-    note_other_scenarios(tasks, out)
     failed, infeasible = (int((table["status"] == status).sum()) for status in (FAILED, INFEASIBLE))
     reused = int((table["reused"] & ~table["status"].isin(NO_RESULT)).sum())
     solved = len(tasks) - reused - failed - infeasible
     return SweepResult(table, [v.key for v in varies], solved=solved, reused=reused, failed=failed,
                        infeasible=infeasible)
-
-
-def note_other_scenarios(tasks: list[ScenarioTask], out: Path) -> None:
-    """Warn about scenario folders under ``out`` that this sweep does not list (an earlier sweep into
-    the same folder with other values): they are kept, and not in ``sweep.csv``."""
-    folder = out / SCENARIO_DIR
-    if not folder.is_dir():
-        return
-    ours = {Path(task.folder).name for task in tasks}
-    others = sorted(path.name for path in folder.iterdir() if path.is_dir() and path.name not in ours
-                    and not path.name.startswith("."))
-    if others:
-        logger.warning("%s: %d scenario folders (%s) are from an earlier sweep with other values; they are kept "
-                       "and not in sweep.csv (choose a new --out to keep sweeps apart)", folder, len(others),
-                       truncated(others))
 
 
 def known_rows(tasks: list[ScenarioTask], report: Callable[[dict], None]) -> tuple[dict[int, dict], list[ScenarioTask]]:
