@@ -101,6 +101,28 @@ def test_a_sweep_whose_scenarios_all_failed_leaves_no_chart_of_an_earlier_sweep(
     assert not any(path.exists() for path in first)
 
 
+def test_a_sweep_stopped_between_its_two_charts_leaves_no_chart_of_the_earlier_sweep(tmp_path, monkeypatch):
+    """Ctrl-C after the first chart of a rerun had left it beside the earlier sweep's facility_mix.png."""
+    from planner.export import sweep_charts
+
+    keys = ["carbon_price"]
+    done = pd.DataFrame({"carbon_price": [0.0, 10.0], "status": ["optimal"] * 2, "objective": [5.0, 6.0],
+                         "n_type_central": [1, 1]})
+    first = write_sweep_charts(done, keys, tmp_path)
+    assert [path.name for path in first] == ["sweep_results.png", "facility_mix.png"]
+    real = sweep_charts.save_png
+
+    def stopped_at_the_second(figure, path):
+        if path.name == "facility_mix.png":
+            raise KeyboardInterrupt
+        return real(figure, path)
+
+    monkeypatch.setattr(sweep_charts, "save_png", stopped_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        write_sweep_charts(done.assign(objective=[7.0, 8.0]), keys, tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["sweep_results.png"]
+
+
 def test_a_staging_folder_that_cannot_be_removed_is_left_marked(tmp_path, monkeypatch, caplog):
     staging = prepare_output_dir(tmp_path / "res")
     (staging / "map.png").write_bytes(b"png")

@@ -53,9 +53,11 @@ CHARTS = ("sweep_results.png", "facility_mix.png")
 
 def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path, currency: str = "currency") -> list[Path]:
     """Write the two charts into ``out`` (costs in ``currency``, the model's); returns their paths (none when
-    no scenario succeeded). A chart
-    this table has nothing for is removed where an earlier sweep into the folder left it (it showed
-    that sweep's results beside this one's table)."""
+    no scenario succeeded). The charts an earlier sweep into the folder left are removed first: one this table
+    has nothing for had shown that sweep's results beside this one's table, and a run stopped (Ctrl-C) between
+    the two charts had left one of each sweep."""
+    for name in CHARTS:
+        (Path(out) / name).unlink(missing_ok=True)
     done = table[~table["status"].isin(NO_RESULT)]
     left_out = {status: int((table["status"] == status).sum()) for status in NO_RESULT}
     paths = []
@@ -63,9 +65,6 @@ def write_sweep_charts(table: pd.DataFrame, keys: list[str], out: Path, currency
         paths.append(save_png(results_figure(done, keys, currency, left_out), Path(out) / CHARTS[0]))
         if _type_columns(done):
             paths.append(save_png(facility_mix_figure(done, keys, currency, left_out), Path(out) / CHARTS[1]))
-    for name in CHARTS:
-        if Path(out) / name not in paths:
-            (Path(out) / name).unlink(missing_ok=True)
     return paths
 
 
