@@ -106,6 +106,7 @@ def test_a_later_solve_at_its_time_limit_keeps_the_alternatives_found(tmp_path, 
     assert table["diversity_status"].isna().tolist() == [True, False] and table.loc[1, "diversity_status"] == "optimal"
     assert table.loc[1, "diversity_gap"] == pytest.approx(0.0, abs=1e-9)
     assert table["status"].tolist() == ["optimal", "optimal"] and table["mip_gap"].notna().all()
+    assert (table["best_bound"] <= table["objective"] + 1e-6).all()  # the cost solve's bound beside its gap
 
 
 @pytest.mark.slow  # a whole CLI run (2-4 s): in the full suite only

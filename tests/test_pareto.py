@@ -99,6 +99,9 @@ products = { standard = { cost_per_unit = 1.5, co2_kg_per_unit = 2.0 } }
         held = json.loads((out / folder / "summary.json").read_text(encoding="utf-8"))["inputs"]["pareto"]
         # the service floor each point is solved with, beside its cap: its status and bound are that problem's
         floor = held["max_unmet_units"]
+        point = json.loads((out / folder / "summary.json").read_text(encoding="utf-8"))
+        row = table[table["folder"] == folder].iloc[0]  # pareto.csv had status and gap without the bound
+        assert row["status"] == point["status"] and float(row["best_bound"]) == pytest.approx(point["best_bound"])
         assert floor is None if kind == "cost_optimal" else floor["standard"] == pytest.approx(20 * 1e-7)
     assert "least_co2" in result.output
 

@@ -221,6 +221,7 @@ def alternatives_table(networks: list[Alternative], budget: float) -> pd.DataFra
                 "alternative": alternative.number,
                 "status": run.report.status.value,
                 "mip_gap": run.report.mip_gap,
+                "best_bound": run.report.best_bound,  # of the cost solve
                 "diversity_status": None if diversity is None else diversity.status.value,
                 "diversity_gap": None if diversity is None else diversity.mip_gap,
                 "objective": run.report.objective,

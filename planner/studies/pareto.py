@@ -178,7 +178,7 @@ def warn_single_point(least: SolveReport, e_max: float, points: int) -> None:
 
 
 def frontier_table(points: list[ParetoPoint]) -> pd.DataFrame:
-    """One row per point: cap, cost, CO2, cost parts, facility counts, status, gap, dominated flag."""
+    """One row per point: cap, cost, CO2, status, gap, bound, cost parts, facility counts, dominated flag."""
     rows = []
     for point in points:
         run = point.run
@@ -191,6 +191,7 @@ def frontier_table(points: list[ParetoPoint]) -> pd.DataFrame:
                 "co2_t": co2_of(run),
                 "status": run.report.status.value,
                 "mip_gap": run.report.mip_gap,
+                "best_bound": run.report.best_bound,  # of that point's problem (its cap and service floor)
                 **{f"cost_{k}": v for k, v in run.tables.cost_parts().items()},
                 **{f"n_{t}": n for t, n in run.tables.facility_counts(run.problem.type_ids).items()},
                 "audit_passed": run.audit.passed,
