@@ -65,6 +65,10 @@ def test_the_strategy_tables_give_a_plan_not_proven_optimal_its_gap():
 
     assert status_with_gap({"status": "time_limit", "mip_gap": 0.17183}) == "time_limit (gap 17.18 %)"
     assert status_with_gap({"status": "optimal", "mip_gap": 1e-16}) == "optimal"
+    # a strategy without a plan has no gap: its reason, as the console gives it (it read "infeasible (gap n/a)")
+    infeasible = {"status": "infeasible", "reason": "capex < 5", "mip_gap": None}
+    assert status_with_gap(infeasible) == "infeasible (capex &lt; 5)"
+    assert status_with_gap({"status": "infeasible", "mip_gap": None}) == "infeasible"
     figures = {"expected_cost": 3.8e8, "cvar": 3.8e8, "worst_case": 3.8e8, "period1_facilities": {"micro": 1}}
     block = {"status": "gap_limit", "mip_gap": 0.0086, "cvar_alpha": 0.9,
              "strategies": {"central_now": {**figures, "status": "time_limit", "mip_gap": 0.17183},

@@ -126,8 +126,11 @@ def _span(values: np.ndarray, fmt) -> str:
 
 def status_with_gap(block: dict) -> str:
     """A strategy's status, with its gap where it is not ``optimal`` ('time_limit (gap 17.18 %)'): a plan
-    stopped by its limit had shown its status alone beside figures that read as proven."""
+    stopped by its limit had shown its status alone beside figures that read as proven; an ``infeasible`` one
+    (no plan, so no gap: it read 'infeasible (gap n/a)') with its reason where the block has one, as the console."""
     status = block.get("status")
+    if status == "infeasible":
+        return esc(status) + (f" ({esc(block['reason'])})" if block.get("reason") else "")
     return esc(status) if status in (None, "optimal") else f"{esc(status)} (gap {gap_pct(block.get('mip_gap'), 2)})"
 
 
