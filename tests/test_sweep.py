@@ -362,6 +362,7 @@ def test_a_rerun_replaces_only_the_earlier_scenarios_the_planner_recorded_and_le
     _scenario_folder(tmp_path, "old3", "notes.txt")  # the user's note in a folder of the earlier sweep
     record_scenarios(tmp_path, {"old1", "old3"})
     _scenario_folder(tmp_path, "mine")  # not recorded: not known as the planner's
+    (tmp_path / "scenarios" / ".old0.replaced").mkdir()  # one a stopped rerun had moved aside to remove
     with caplog.at_level(logging.INFO, logger="planner"):
         replace_earlier_scenarios(tmp_path, {"new1"})
     assert sorted(p.name for p in (tmp_path / "scenarios").iterdir()) == ["mine", "new1", "old2", "old3"]

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 SWEEP_FILES = ("sweep.csv", *CHARTS)  # what a sweep writes beside its scenario folders, and replaces on a rerun
 SCENARIO_LINE = "scenario "  # a line of the marker: the key of a scenario folder a sweep wrote into this folder
+REPLACED_SUFFIX = ".replaced"  # .KEY.replaced: a scenario folder being removed (moved aside first, then deleted)
 
 
 def sweep_to_folder(config, varies, data, options, out: Path, **sweep_options):
@@ -66,9 +67,9 @@ def sweep_to_folder(config, varies, data, options, out: Path, **sweep_options):
                 record_top_files(folder, SWEEP_FILES)
                 record_scenarios(folder, set(marker_lines(folder, SCENARIO_LINE)) | written)
             raise
+        record_top_files(folder, SWEEP_FILES)  # first: a stop while replacing leaves them recorded as the planner's
         rows = result.rows
         replace_earlier_scenarios(folder, set(rows.loc[~rows["status"].isin(NO_RESULT), "key"].astype(str)))
-        record_top_files(folder, SWEEP_FILES)
         return result
 
 
@@ -86,12 +87,16 @@ def replace_earlier_scenarios(folder: Path, ours: set[str]) -> None:
     recorded = set(marker_lines(folder, SCENARIO_LINE))
     others = sorted(path for path in scenarios.iterdir() if path.is_dir() and not path.name.startswith(".")
                     and path.name not in ours) if scenarios.is_dir() else []
+    for leftover in scenarios.glob(f".*{REPLACED_SUFFIX}") if scenarios.is_dir() else []:  # a stop while removing
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
     replaced = []
     for path in others:
         if path.name in recorded and only_its_outputs(path):
             with contextlib.suppress(OSError):
-                shutil.rmtree(path)
+                aside = path.rename(path.with_name(f".{path.name}{REPLACED_SUFFIX}"))  # gone whole from the listing
                 replaced.append(path.name)
+                shutil.rmtree(aside)
     left = [path.name for path in others if path.name not in replaced]
     if replaced:
         logger.info("%s: %d scenario folders of an earlier sweep with other values replaced (%s)", scenarios,
