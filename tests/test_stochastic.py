@@ -261,6 +261,9 @@ def test_a_role_without_options_is_an_infeasible_strategy():
     analysis = analyse(sp, EXACT)
     assert analysis.strategies["central_only"].status == "infeasible"
     assert analysis.strategies["micro_only"].status == "optimal"
+    # the explanation goes with it (summary.json, the console, the report), as a rollout strategy's does
+    block = analysis.summary()["strategies"]
+    assert block["central_only"]["reason"] and block["micro_only"]["reason"] is None
 
 
 def test_a_fixed_network_too_small_for_a_scenario_is_infeasible_not_an_internal_error():
@@ -275,7 +278,9 @@ def test_a_fixed_network_too_small_for_a_scenario_is_infeasible_not_an_internal_
     ev = mean_value_run(sp, EXACT, index)
     with pytest.raises(InfeasibleError, match="cannot serve scenario high"):
         evaluate_first_stage(sp, ev.solution.first_stage, EXACT, index)
-    assert math.isinf(analyse(sp, EXACT).eev)
+    analysis = analyse(sp, EXACT)
+    assert math.isinf(analysis.eev)
+    assert analysis.strategies["hybrid"].reason.startswith("the mean-value network is infeasible in some scenario")
 
 
 def test_a_role_strategy_drops_the_other_roles_forced_sites(caplog):

@@ -353,10 +353,12 @@ class Strategy:
     worst: float
     facilities: dict[str, int]
     gap: float | None = None  # of the solve that chose the network (mean-value or stochastic)
+    reason: str | None = None  # why there is no plan (an infeasible strategy: its explanation)
 
     def to_dict(self) -> dict:
         return {
             "status": self.status,
+            "reason": self.reason,
             "expected_cost": self.expected_cost,
             "cvar": self.cvar,
             "worst_case": self.worst,
@@ -366,14 +368,14 @@ class Strategy:
 
 
 def _strategy(name: str, run: StochasticRun | None, sp: StochasticProblem, design: SolveReport | None,
-              status=None) -> Strategy:
+              status=None, reason: str | None = None) -> Strategy:
     """A strategy from its evaluation ``run`` and the ``design`` solve that chose its network: the
     status is the design's where that one did not prove optimality (an evaluation of a network chosen
     at a 50 % gap is not an optimal strategy), else the evaluation's; the gap is the design's."""
     gap = None if design is None else design.mip_gap
     if run is None:
         nan = float("nan")
-        return Strategy(name, status or "infeasible", np.full(sp.n_scenarios, nan), nan, nan, nan, {}, gap)
+        return Strategy(name, status or "infeasible", np.full(sp.n_scenarios, nan), nan, nan, nan, {}, gap, reason)
     counts = np.bincount(sp.problem.option_type[run.solution.first_stage.open > 0], minlength=len(sp.problem.type_ids))
     unproven = design is not None and design.status is not Status.OPTIMAL
     return Strategy(
@@ -530,8 +532,9 @@ def analyse(
         ev = mean_value_run(sp, options, index)
     with timing.phase("evaluate"):
         eev_run = _evaluated_or_none(sp, ev.solution.first_stage, options, index)
+    unserved = None if eev_run is not None else UNSERVED_BY_MEAN_VALUE
     results = {
-        "hybrid": _strategy("hybrid", eev_run, sp, ev.report),
+        "hybrid": _strategy("hybrid", eev_run, sp, ev.report, reason=unserved),
     }
     starts = [eev_run] if eev_run is not None else []
     if strategies:
@@ -566,6 +569,10 @@ def _keeps_forced_sites(sp: StochasticProblem, first: FirstStage) -> bool:
     return bool(opened[problem.forced].all() and (counts >= problem.type_min_count).all())
 
 
+UNSERVED_BY_MEAN_VALUE = ("the mean-value network is infeasible in some scenario (a service level it misses or too "
+                          "little capacity)")
+
+
 def _evaluated_or_none(sp: StochasticProblem, first: FirstStage, options: SolverOptions, index: ModelIndex):
     """:func:`evaluate_first_stage`, or None where the network is infeasible in some scenario (a
     service level it misses, or too little capacity, when demand differs): its EEV and VSS are then
@@ -573,8 +580,7 @@ def _evaluated_or_none(sp: StochasticProblem, first: FirstStage, options: Solver
     try:
         return evaluate_first_stage(sp, first, options, index)
     except InfeasibleError:
-        logger.warning("the mean-value network is infeasible in some scenario (a service level it misses or too "
-                       "little capacity): EEV and VSS are infinite")
+        logger.warning("%s: EEV and VSS are infinite", UNSERVED_BY_MEAN_VALUE)
         return None
 
 
@@ -590,9 +596,9 @@ def _role_strategy(sp, options, index, name, roles) -> tuple[Strategy, Stochasti
     try:
         ev = mean_value_run(sp, options, index, allowed=allowed)
         run = evaluate_first_stage(sp, ev.solution.first_stage, options, index)
-    except InfeasibleError:
+    except InfeasibleError as error:  # its explanation goes with it (summary.json, the console, the report)
         logger.info("strategy %s is infeasible in some scenario", name)
-        return _strategy(name, None, sp, None), None
+        return _strategy(name, None, sp, None, reason=str(error)), None
     return _strategy(name, run, sp, ev.report), run
 
 
