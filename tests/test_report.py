@@ -69,6 +69,8 @@ def test_the_strategy_tables_give_a_plan_not_proven_optimal_its_gap():
     infeasible = {"status": "infeasible", "reason": "capex < 5", "mip_gap": None}
     assert status_with_gap(infeasible) == "infeasible (capex &lt; 5)"
     assert status_with_gap({"status": "infeasible", "mip_gap": None}) == "infeasible"
+    assert status_with_gap({"status": "time_limit", "reason": "no plan in time", "mip_gap": None}) == (
+        "time_limit (no plan in time)")
     figures = {"expected_cost": 3.8e8, "cvar": 3.8e8, "worst_case": 3.8e8, "period1_facilities": {"micro": 1}}
     block = {"status": "gap_limit", "mip_gap": 0.0086, "cvar_alpha": 0.9,
              "strategies": {"central_now": {**figures, "status": "time_limit", "mip_gap": 0.17183},

@@ -133,10 +133,34 @@ def test_a_central_plant_beyond_the_capex_budget_says_why_central_now_has_no_pla
     rp = pilot_case()
     problem = dataclasses.replace(rp.problem, capex=np.array([500.0, 40.0]), capex_budget=100.0)
     rp = dataclasses.replace(rp, problem=problem)
-    reasons: dict[str, str] = {}
+    reasons: dict[str, tuple[str, str]] = {}
     strategies = compare_strategies(rp, EXACT, Timing(), reasons)
     assert strategies["central_now"] is None and strategies["pilot_micro"] is not None
-    assert reasons == {"central_now": "the cheapest central plant needs capex 500, beyond the capex budget of 100"}
+    assert reasons == {"central_now": ("infeasible",
+                                       "the cheapest central plant needs capex 500, beyond the capex budget of 100")}
+
+
+def test_a_strategy_without_a_plan_in_its_time_leaves_the_others_and_the_optimum(monkeypatch):
+    """HiGHS found no central_now plan within the time limit: that had ended the whole rollout with the error;
+    the strategy is now 'time_limit' without a plan, its reason given, and the other strategies and the optimum
+    are solved all the same."""
+    from planner.errors import NoSolutionInTimeError
+    from planner.studies.stochastic import staged
+
+    real = staged.solve_rollout
+
+    def no_central_plan_in_time(rp, options, **first_step):
+        if "require_open_first" in first_step:
+            raise NoSolutionInTimeError("HiGHS ended without a feasible solution (status: Time limit reached)")
+        return real(rp, options, **first_step)
+
+    monkeypatch.setattr(staged, "solve_rollout", no_central_plan_in_time)
+    reasons: dict[str, tuple[str, str]] = {}
+    strategies = compare_strategies(pilot_case(), EXACT, Timing(), reasons)
+    assert strategies["central_now"] is None and strategies["optimum"].objective == pytest.approx(540.0)
+    assert reasons["central_now"][0] == "time_limit" and "Time limit reached" in reasons["central_now"][1]
+    block = staged._strategy_block(None, pilot_case(), *reasons["central_now"])
+    assert block["status"] == "time_limit" and block["expected_cost"] is None
 
 
 def test_only_microfactories_open_in_the_pilots_first_period():
@@ -263,7 +287,7 @@ def test_a_central_plant_every_network_has_is_not_counted_twice_against_the_budg
     rp = pilot_case()
     problem = dataclasses.replace(rp.problem, capex=np.array([60.0, 40.0]), capex_budget=100.0,
                                   type_min_count=np.array([1, 0]))
-    reasons: dict[str, str] = {}
+    reasons: dict[str, tuple[str, str]] = {}
     strategies = compare_strategies(dataclasses.replace(rp, problem=problem), EXACT, Timing(), reasons)
     assert strategies["central_now"] is not None and "central_now" not in reasons
 

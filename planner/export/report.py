@@ -129,7 +129,7 @@ def status_with_gap(block: dict) -> str:
     stopped by its limit had shown its status alone beside figures that read as proven; an ``infeasible`` one
     (no plan, so no gap: it read 'infeasible (gap n/a)') with its reason where the block has one, as the console."""
     status = block.get("status")
-    if status == "infeasible":
+    if status == "infeasible" or block.get("reason"):  # no plan: no gap, its reason
         return esc(status) + (f" ({esc(block['reason'])})" if block.get("reason") else "")
     return esc(status) if status in (None, "optimal") else f"{esc(status)} (gap {gap_pct(block.get('mip_gap'), 2)})"
 

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from planner.errors import InfeasibleError, InputError, amount_text, truncated
+from planner.errors import InfeasibleError, InputError, NoSolutionInTimeError, amount_text, truncated
 from planner.inputs.config import MAX_PERIODS
 from planner.inputs.scenarios import Scenarios
 from planner.model import ModelIndex
 from planner.pipeline import Run, Timing
 from planner.solver.explain import explain_demand_cells
-from planner.solver.outcome import SolverOptions
+from planner.solver.outcome import SolverOptions, Status
 from planner.studies.stochastic.rollout import (
     RolloutProblem,
     RolloutRun,
@@ -52,7 +52,9 @@ class StagedPlan:
     run: Run
     view: str
     timing: Timing
-    reasons: dict[str, str] = field(default_factory=dict)  # why a strategy has no plan (its InfeasibleError)
+    # why a strategy has no plan: (status, text): ("infeasible", its InfeasibleError), or ("time_limit", ...) where
+    # HiGHS found none within the time limit
+    reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def block(self) -> dict:
         """The ``rollout`` block of summary.json."""
@@ -77,7 +79,8 @@ class StagedPlan:
                       **dict.fromkeys(("cvar", "worst_case"), "currency (present value over the periods)"),
                       "period_weight_years": "years", "timing": "s"},
             "strategies": {
-                name: _strategy_block(run, self.rp, self.reasons.get(name)) for name, run in self.strategies.items()
+                name: _strategy_block(run, self.rp, *self.reasons.get(name, ("infeasible", None)))
+                for name, run in self.strategies.items()
             },
             "timing": {name: round(seconds, 4) for name, seconds in self.timing.seconds.items()},
         }
@@ -91,9 +94,10 @@ class StagedPlan:
         return frame[["strategy", *[c for c in frame.columns if c != "strategy"]]]
 
 
-def _strategy_block(run: RolloutRun | None, rp: RolloutProblem, reason: str | None = None) -> dict:
-    if run is None:
-        return {"status": "infeasible", "reason": reason, "expected_cost": None, "cvar": None, "worst_case": None}
+def _strategy_block(run: RolloutRun | None, rp: RolloutProblem, status: str = "infeasible",
+                    reason: str | None = None) -> dict:
+    if run is None:  # no plan: ``status`` says why (infeasible, or none found in time), ``reason`` how
+        return {"status": status, "reason": reason, "expected_cost": None, "cvar": None, "worst_case": None}
     first = run.tables[(0, 0)].sites["facility_type"].value_counts()
     return {
         "status": run.report.status.value,
@@ -106,9 +110,11 @@ def _strategy_block(run: RolloutRun | None, rp: RolloutProblem, reason: str | No
 
 
 def compare_strategies(rp: RolloutProblem, options: SolverOptions, timing: Timing,
-                       reasons: dict[str, str] | None = None) -> dict[str, RolloutRun | None]:
+                       reasons: dict[str, tuple[str, str]] | None = None) -> dict[str, RolloutRun | None]:
     """central_now (if there are central types), pilot_micro (if there are microfactory types) and
-    the optimum; a strategy that cannot be feasible is None, and why is put in ``reasons``."""
+    the optimum; a strategy that cannot be feasible, or of which HiGHS found no plan within the time limit, is
+    None, and why is put in ``reasons`` (status, text): the optimum is solved all the same (a central_now without
+    a plan in its time had ended the whole study with an error)."""
     role = np.asarray(rp.type_role, dtype=object)[rp.problem.option_type]
     reasons = reasons if reasons is not None else {}
     results: dict[str, RolloutRun | None] = {}
@@ -123,7 +129,9 @@ def compare_strategies(rp: RolloutProblem, options: SolverOptions, timing: Timin
                     _check_commitment_capex(rp.problem, role == kind)
                 results[name] = solve_rollout(rp, options, **first_steps[name])
             except InfeasibleError as error:
-                results[name], reasons[name] = None, str(error)
+                results[name], reasons[name] = None, ("infeasible", str(error))
+            except NoSolutionInTimeError as error:
+                results[name], reasons[name] = None, (Status.TIME_LIMIT.value, str(error))
     feasible = [run for run in results.values() if run is not None]
     start = min(feasible, key=lambda run: run.objective) if feasible else None
     with timing.phase("optimum"):  # started from the better strategy, so never worse than either
@@ -285,7 +293,7 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
             scenarios.ids, [config.facility_types[t].role for t in problem.type_ids],
             cvar_alpha=config.uncertainty.cvar_alpha, cvar_weight=config.uncertainty.cvar_weight,
         )
-    reasons: dict[str, str] = {}
+    reasons: dict[str, tuple[str, str]] = {}
     try:
         strategies = compare_strategies(rp, options, timing, reasons)
     except InfeasibleError as error:  # explained or not: name the cell that cannot be met
