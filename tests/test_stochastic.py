@@ -251,6 +251,28 @@ def test_a_strategy_chosen_at_a_time_limit_is_not_called_optimal():
     assert strategy.status == "time_limit" and strategy.gap == 0.5
 
 
+def test_a_fixed_network_whose_scenario_solves_add_up_within_the_tolerance_is_gap_limit(monkeypatch):
+    """A first stage evaluated scenario by scenario, one solve stopped at its time limit: where the bound of the
+    whole (the scenarios' bounds combined) is within the tolerance of its cost, the evaluation is ``gap_limit``,
+    as a single solve stopped at a limit within its gap; it had read ``time_limit``."""
+    from planner.studies.stochastic import analysis
+
+    problem, scenarios = hedging_case()
+    sp = stochastic_problem(problem, scenarios, ["other"])
+    index = ModelIndex.from_problem(sp.problem)
+    first = mean_value_run(sp, EXACT, index).solution.first_stage
+    real = analysis._evaluated_scenario
+
+    def first_one_stopped(alone, fixed, options, index):
+        report, part = real(alone, fixed, options, index)
+        stopped = alone.scenarios.ids[0] == scenarios.ids[0]
+        return (dataclasses.replace(report, status=Status.TIME_LIMIT) if stopped else report), part
+
+    monkeypatch.setattr(analysis, "_evaluated_scenario", first_one_stopped)
+    report = evaluate_first_stage(sp, first, EXACT, index).report
+    assert report.mip_gap <= report.mip_gap_tolerance and report.status is Status.GAP_LIMIT
+
+
 def test_a_role_without_options_is_an_infeasible_strategy():
     """Demand must be served and no option has the central role: central-only is 'infeasible', and the
     analysis goes on (the engine's mean-value solve is not asked to serve demand with no option)."""
