@@ -231,17 +231,22 @@ def test_a_sweep_stopped_after_writing_its_charts_can_be_rerun(tmp_path, monkeyp
         (folder / "sweep_results.png").write_bytes(b"the planner's chart")
         raise KeyboardInterrupt
 
+    from planner.studies.sweep import SweepResult
+
+    done = SweepResult(pd.DataFrame({"status": [], "key": []}), [], solved=0, reused=0, failed=0)
+
     def finished(config, varies, data, options, folder, **kwargs):
         (folder / "sweep.csv").write_text("scenario\n0\n", encoding="utf-8")
         (folder / "sweep_results.png").write_bytes(b"the first sweep's chart")
+        return done
 
     monkeypatch.setattr(sweep_folder, "run_sweep", finished)
     sweep_folder.sweep_to_folder(None, [], None, None, out)  # a finished sweep: its files recorded
     monkeypatch.setattr(sweep_folder, "run_sweep", charts_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         sweep_folder.sweep_to_folder(None, [], None, None, out)
-    monkeypatch.setattr(sweep_folder, "run_sweep", lambda *args, **kwargs: "rerun")
-    assert sweep_folder.sweep_to_folder(None, [], None, None, out) == "rerun"
+    monkeypatch.setattr(sweep_folder, "run_sweep", lambda *args, **kwargs: done)
+    assert sweep_folder.sweep_to_folder(None, [], None, None, out) is done
 
 
 def test_a_sweep_whose_record_cannot_be_written_says_so_and_leaves_no_partial_marker(tmp_path, monkeypatch):
