@@ -30,7 +30,7 @@ from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.solver.budget import repaired_report
 from planner.solver.heuristic import satisfies_coupling, within_counts
-from planner.solver.outcome import SolveReport
+from planner.solver.outcome import SolveReport, within_tolerance
 
 
 def idle_setups(problem: Problem, solution: Solution) -> np.ndarray:
@@ -122,4 +122,5 @@ def without_idle_payments(problem: Problem, report: SolveReport, solution: Solut
         return report, solution
     note = (f"set-ups, supply relationships, modules and facilities paid for no flow taken away "
             f"({saving + capacity_saving:.6g} {problem.currency}/yr)")
-    return repaired_report(report, report.objective - saving - capacity_saving, report.best_bound, note), cleaned
+    cleaned_report = repaired_report(report, report.objective - saving - capacity_saving, report.best_bound, note)
+    return within_tolerance(cleaned_report), cleaned
