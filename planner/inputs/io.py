@@ -9,11 +9,14 @@ Readers check that files exist and columns are there; the meaning of values is c
 
 from __future__ import annotations
 
+import bz2
 import csv
 import datetime
 import functools
+import gzip
 import io
 import logging
+import lzma
 import os
 import re
 import unicodedata
@@ -300,13 +303,35 @@ SEPARATORS = ",;\t| "  # the separators a table may use, sniffed from its first 
 SNIFF_BYTES = 64 * 1024
 
 
+# the compressions pandas reads a table in by its suffix, each opened so for the sniffing of its separator and encoding
+DECOMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def open_bytes(path: Path):
+    """The bytes of ``path`` as pandas reads them: decompressed where its suffix is one of ``DECOMPRESSED`` (the
+    separator and encoding of an OD matrix 'od.csv.gz' had been sniffed from its compressed bytes, and its
+    semicolons then read as one column 'from;to;distance_km')."""
+    return DECOMPRESSED.get(Path(path).suffix.lower(), open)(path, "rb")
+
+
+def open_text(path: Path, encoding: str) -> io.TextIOWrapper:
+    """``path`` as text in ``encoding`` (:func:`open_bytes`; bytes not in it replaced, line ends kept)."""
+    return io.TextIOWrapper(open_bytes(path), encoding=encoding, errors="replace", newline="")
+
+
+def table_suffix(path: Path) -> str:
+    """The suffix of a table's format, inside its compression: '.tsv' for 'od.tsv.gz'."""
+    path = Path(path)
+    return Path(path.stem).suffix.lower() if path.suffix.lower() in DECOMPRESSED else path.suffix.lower()
+
+
 def text_encoding(path: Path) -> str:
     """The encoding a text table is read in: UTF-16 or UTF-32 where its first bytes say so (a byte-order mark,
     or the NUL bytes of ASCII text in those encodings: ``planner.formats.tokens.wide_encoding``, as for the
     benchmark files; Excel's "Unicode Text" is tab-separated UTF-16 and was refused as "not UTF-8"), else
     UTF-8 (a byte-order mark allowed)."""
     try:
-        with open(path, "rb") as file:
+        with open_bytes(path) as file:
             start = file.read(WIDE_SAMPLE)
     except OSError:
         return "utf-8-sig"
@@ -342,7 +367,7 @@ def _dialect_of_version(path: Path, size: int, mtime_ns: int, inode: int) -> tup
 
 
 def _dialect(path: Path) -> dict:
-    options = {"sep": "\t" if path.suffix.lower() == ".tsv" else sniffed_separator(path), "engine": "c",
+    options = {"sep": "\t" if table_suffix(path) == ".tsv" else sniffed_separator(path), "engine": "c",
                "encoding": text_encoding(path)}
     hinted = _excel_separator_line(path)
     if hinted is not None:  # Excel's "sep=;" line: the separator, then the header
@@ -353,7 +378,7 @@ def _dialect(path: Path) -> dict:
 def _excel_separator_line(path: Path) -> str | None:
     """The separator a first line ``sep=;`` names (Excel writes and reads one), else None."""
     try:
-        with open(path, encoding=text_encoding(path), errors="replace", newline="") as file:
+        with open_text(path, text_encoding(path)) as file:
             first = file.readline(16).rstrip("\r\n")
     except OSError:
         return None
@@ -382,7 +407,7 @@ def _extra_field_options(path: Path, options: dict) -> dict:
         _refuse_a_later_extra_field(path, options, width)
         return {"usecols": range(width)}  # the header's fields (index_col=False warned on every read)
     skipped = options.get("skiprows", 0)
-    with open(path, encoding=options["encoding"], errors="replace", newline="") as file:
+    with open_text(path, options["encoding"]) as file:
         for _ in range(1 + skipped):
             file.readline()
         line = file.readline().rstrip("\r\n")
@@ -398,7 +423,7 @@ def _refuse_a_short_header(path: Path, options: dict, width: int, fields: int) -
     """The data rows have several fields more than the header: a title or comment line above it ('# exported
     2024') was taken for the header (the reader had failed with pandas' own words on a MultiIndex)."""
     skipped = options.get("skiprows", 0)
-    with open(path, encoding=options["encoding"], errors="replace", newline="") as file:
+    with open_text(path, options["encoding"]) as file:
         for _ in range(skipped):
             file.readline()
         line = file.readline().rstrip("\r\n")
@@ -428,7 +453,7 @@ def sniffed_separator(path: Path) -> str:
     The sniffer alone took a space for the separator of a comma table whose quoted cells have spaces
     around them (``" A ",8,48``)."""
     try:
-        with open(path, encoding=text_encoding(path), errors="replace", newline="") as file:
+        with open_text(path, text_encoding(path)) as file:
             sample = file.read(SNIFF_BYTES)
         if len(sample) == SNIFF_BYTES and "\n" in sample:
             sample = sample[: sample.rindex("\n")]  # whole lines only
@@ -524,7 +549,8 @@ def _where_not_utf8(path: Path, error: UnicodeDecodeError) -> str:
     chunk it read: "at byte 47050" named plain text in line 1,026 of a 2 MB file whose bad byte was in line
     45,002)."""
     try:
-        data = path.read_bytes()
+        with open_bytes(path) as file:
+            data = file.read()
         data.decode("utf-8")
     except UnicodeDecodeError as whole:
         line = data.count(b"\n", 0, whole.start) + 1
