@@ -4,11 +4,15 @@ one line naming the file and the fix."""
 
 import bz2
 import gzip
+import logging
 import lzma
 
 import pytest
 
+from planner.inputs.config import read_model_config
 from planner.inputs.io import read_od_matrix
+from planner.inputs.prepare import DataOptions, load_inputs
+from tests.test_reader_defects import model_file
 
 OD_ROWS = "from;to;distance_km;minutes\nS1;R1;12;20\nS1;R2;30;45\n"
 
@@ -31,3 +35,25 @@ def test_a_compressed_utf16_od_matrix_is_read(tmp_path):
     path = tmp_path / "od.txt.gz"
     path.write_bytes(gzip.compress("from\tto\tdistance_km\nS1\tR1\t12\n".encode("utf-16")))
     assert read_od_matrix(path)["distance_km"].tolist() == [12.0]
+
+
+def my_maps_kml(path, names: list[str]):
+    """A KML file as Google My Maps exports one: placemarks with a name and an untyped ExtendedData value, no ids."""
+    marks = "".join(f'<Placemark><name>{name}</name><ExtendedData><Data name="pop"><value>{100 * (i + 1)}</value>'
+                    f'</Data></ExtendedData><Point><coordinates>{144 + i},-37.{i},0</coordinates></Point></Placemark>'
+                    for i, name in enumerate(names))
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+                    f"<name>My map</name><Folder><name>Stores</name>{marks}</Folder></Document></kml>",
+                    encoding="utf-8")
+    return path
+
+
+def test_kml_placemarks_are_named_by_their_names(tmp_path, caplog):
+    """GDAL gives every KML layer an 'id' column, blank where placemarks have no id: it had been found as the id
+    column, passed over for its "duplicated values (nan)", and the regions numbered by row, their names lost."""
+    path = my_maps_kml(tmp_path / "stores.kml", ["Carlton", "Fitzroy", "Brunswick"])
+    config = read_model_config(model_file(tmp_path, path, 'demand_column = "pop"'))
+    with caplog.at_level(logging.WARNING):
+        inputs = load_inputs(config, DataOptions())
+    assert inputs.regions["region_id"].tolist() == ["Carlton", "Fitzroy", "Brunswick"]
+    assert "duplicated" not in caplog.text and "numbered by row" not in caplog.text

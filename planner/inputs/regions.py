@@ -193,8 +193,8 @@ def found_id_column(frame: gpd.GeoDataFrame, source: RegionSource) -> str:
     are numbered (a duplicated ``region_id`` column itself stays, and ``check_ids`` reports it)."""
     if source.id_column is not None:
         return source.id_column
-    id_column = find_column(frame, ID_NAMES, numeric=False, path=source.path, option="--id-column") \
-        or sole_text_key(frame, source)
+    id_column = find_column(_without_blank_columns(frame), ID_NAMES, numeric=False, path=source.path,
+                            option="--id-column") or sole_text_key(frame, source)
     if id_column is None:
         return ROW_NUMBER_ID  # resolve_columns warns, naming the columns that might be the id
     text = frame[id_column].astype(str).str.strip()
@@ -207,6 +207,21 @@ def found_id_column(frame: gpd.GeoDataFrame, source: RegionSource) -> str:
         )
         return ROW_NUMBER_ID
     return id_column
+
+
+def _without_blank_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` without the columns blank in every row, which name nothing: GDAL gives every KML layer an 'id'
+    column, blank where the placemarks have none (as Google My Maps exports them), and it had been found as the
+    id, refused for its "duplicated values (nan)", and the regions numbered by row instead of by 'Name'."""
+    blank = [column for column in frame.columns if column != frame.geometry.name and _blank_column(frame[column])]
+    return frame.drop(columns=blank) if blank else frame
+
+
+def _blank_column(values: pd.Series) -> bool:
+    missing = values.isna()
+    if missing.all() or is_numeric_dtype(values):
+        return bool(missing.all())
+    return bool((missing | (values.astype(str).str.strip() == "")).all())
 
 
 def _warn_numbered_by_row(frame: gpd.GeoDataFrame, source: RegionSource, demand_columns: set) -> None:
