@@ -4,11 +4,15 @@ one line naming the file and the fix."""
 
 import bz2
 import gzip
+import json
 import logging
 import lzma
 
+import geopandas as gpd
 import pytest
+from shapely.geometry import Point
 
+from planner.errors import InputError
 from planner.inputs.config import read_model_config
 from planner.inputs.io import read_od_matrix
 from planner.inputs.prepare import DataOptions, load_inputs
@@ -57,3 +61,34 @@ def test_kml_placemarks_are_named_by_their_names(tmp_path, caplog):
         inputs = load_inputs(config, DataOptions())
     assert inputs.regions["region_id"].tolist() == ["Carlton", "Fitzroy", "Brunswick"]
     assert "duplicated" not in caplog.text and "numbered by row" not in caplog.text
+
+
+def test_a_geojson_in_metres_without_a_crs_member_takes_the_crs_given(tmp_path):
+    """GeoJSON has no CRS of its own but WGS 84 (RFC 7946), which GDAL gives a file without a "crs" member: one in
+    UTM metres had been refused as "outside ±180°/±90° ...: give their CRS (--crs for a table, or set it in the
+    file)", and with --crs as "this file has its own CRS (WGS 84) ...: drop it", leaving no way but to edit it."""
+    from planner.inputs.io import read_regions
+    from planner.inputs.validate import check_coordinates
+
+    path = tmp_path / "stores.geojson"
+    features = [{"type": "Feature", "properties": {"id": name, "pop": 10}, "geometry": {"type": "Point",
+                 "coordinates": [320000.0 + 1000 * i, 5810000.0]}} for i, name in enumerate(["A", "B"])]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"stores\.geojson: rows 1, 2 have coordinates outside ±180°/±90° for "
+                                         r"EPSG:4326; the data look projected \(metres or feet\): give their CRS "
+                                         r"\(--crs for a table or a GeoJSON file"):
+        check_coordinates(read_regions(path), path)
+    frame = read_regions(path, crs="EPSG:32755")
+    assert frame.crs == "EPSG:32755"
+    lon, lat = frame.to_crs("EPSG:4326").geometry.iloc[0].coords[0]
+    assert lon == pytest.approx(144.95, abs=0.01) and lat == pytest.approx(-37.83, abs=0.01)
+
+
+def test_a_geojson_in_degrees_still_refuses_another_crs(tmp_path):
+    """--crs on a GeoJSON in lon/lat degrees is refused as before: its coordinates fit WGS 84."""
+    from planner.inputs.io import read_regions
+
+    path = tmp_path / "stores.geojson"
+    gpd.GeoDataFrame({"id": ["A"], "pop": [1]}, geometry=[Point(145, -37.8)], crs="EPSG:4326").to_file(path)
+    with pytest.raises(InputError, match=r"this file has its own CRS \(WGS 84\)"):
+        read_regions(path, crs="EPSG:32755")

@@ -1134,13 +1134,25 @@ def with_given_crs(frame: gpd.GeoDataFrame, crs: str | None, path: Path) -> gpd.
     shapefile without its .prj had no fix but Python); refused where the file has its own."""
     if crs is None or _same_crs(frame.crs, crs):  # the file's own CRS, given again: nothing to refuse
         return frame
-    if frame.crs is not None:
+    if frame.crs is not None and not _geojson_beyond_degrees(frame, path):
         raise InputError(f"{path}: this file has its own CRS ({frame.crs.name or frame.crs.to_string()}); --crs (the "
                          "[regions] key crs) is for tables of points and files without one: drop it")
     try:
-        return frame.set_crs(crs)
+        return frame.set_crs(crs, allow_override=True)
     except Exception as error:
         raise InputError(f"{path}: --crs '{crs}' is not a CRS pyproj knows ({error}); e.g. EPSG:3857") from None
+
+
+def _geojson_beyond_degrees(frame: gpd.GeoDataFrame, path: Path) -> bool:
+    """Whether ``frame`` is a GeoJSON file's whose coordinates lie outside ±180°/±90° of the WGS 84 GDAL gives
+    every GeoJSON without a "crs" member (RFC 7946 has no other): metres, whose CRS only --crs can give."""
+    if Path(path).suffix.lower() not in GEOJSON_SUFFIXES or not frame.crs.is_geographic:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an empty geometry's NaN bounds
+        x0, y0, x1, y1 = frame.total_bounds
+    beyond = x0 < -180 or x1 > 360 or y0 < -90 or y1 > 90  # as check_coordinates refuses them (0–360° data fit)
+    return bool(beyond and frame.crs.equals(LONLAT, ignore_axis_order=True))
 
 
 def _same_crs(own, given: str) -> bool:

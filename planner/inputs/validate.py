@@ -302,8 +302,8 @@ def check_coordinates(frame: gpd.GeoDataFrame, path: Path, crs_given: str | None
         swapped = bounds["minx"].min() >= -90 and bounds["maxx"].max() <= 90 and bounds["miny"].min() >= -180 \
             and bounds["maxy"].max() <= 180
         fix = ("the coordinates look swapped (latitude written first): write them as x = longitude, y = latitude"
-               if swapped else "the data look projected (metres or feet): give their CRS (--crs for a table, or set "
-               "it in the file)")
+               if swapped else "the data look projected (metres or feet): give their CRS (--crs for a table or a "
+               "GeoJSON file, else set it in the file)")
         raise InputError(
             f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90° for {frame.crs.to_string()}; {fix}"
         )
