@@ -92,3 +92,22 @@ def test_a_geojson_in_degrees_still_refuses_another_crs(tmp_path):
     gpd.GeoDataFrame({"id": ["A"], "pop": [1]}, geometry=[Point(145, -37.8)], crs="EPSG:4326").to_file(path)
     with pytest.raises(InputError, match=r"this file has its own CRS \(WGS 84\)"):
         read_regions(path, crs="EPSG:32755")
+
+
+def test_a_material_no_supplier_offers_lists_what_the_suppliers_file_offers(tmp_path):
+    """'steel_kg' needed, a file of 'aluminium' suppliers and no inbound table: the error had said "check its name
+    (known: none)", as if the suppliers file offered nothing."""
+    from click.testing import CliRunner
+
+    from planner.cli import main
+    from tests.test_reader_defects import regions_csv
+
+    model = model_file(tmp_path, regions_csv(tmp_path / "r.csv"))
+    text = model.read_text(encoding="utf-8").replace(
+        "unmet_penalty_per_unit = 1000.0\n", "unmet_penalty_per_unit = 1000.0\nmaterials = { steel_kg = 1.0 }\n", 1)
+    model.write_text(text + '[suppliers]\npath = "s.csv"\n', encoding="utf-8")
+    (tmp_path / "s.csv").write_text("supplier_id,material,lon,lat\nA,aluminium,150.0,-33.0\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", "--model", str(model)])
+    assert result.exit_code == 2, result.output
+    assert ("error: products.standard.materials.steel_kg: no supplier offers it and no facility type has an inbound "
+            "table for it; check its name (known: aluminium)") in result.stderr

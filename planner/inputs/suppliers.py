@@ -140,7 +140,7 @@ def _check_materials(config: ModelConfig, materials: tuple[str, ...], missing: l
     for material in missing:
         if material not in inbound:
             product = next(p for p, c in config.products.items() if c.materials.get(material))
-            known = sorted(inbound | set(offered))
+            known = sorted(inbound | set(offered) | {str(name) for name in in_file})  # 'none' beside a file's own
             alike = sorted({name for name in in_file if _material_key(name) == _material_key(material)})
             hint = f"; the suppliers file has {truncated([_shown(name) for name in alike])} (names are " \
                    "case-sensitive)" if alike else ""
