@@ -439,7 +439,7 @@ def data_options(command, regions_as_option: bool = False):
             ),
             click.option("--id-column", help="Region id column (default: regions.id_column of the model)."),
             click.option("--demand-column", help="Base demand column (default: regions.demand_column)."),
-            click.option("--layer", help="Layer of a multi-layer regions file."),
+            click.option("--layer", help="Layer of a multi-layer regions file, or sheet of an Excel workbook."),
             *COORDINATE_OPTIONS,
             click.option("--sites", type=click.Path(path_type=str), help="Candidate sites file (points or CSV)."),
             click.option("--suppliers", type=click.Path(path_type=str),
@@ -1056,7 +1056,7 @@ def _rollout_warnings(config, inputs, data=None) -> list[str]:
 @click.option("--demand-column", help="Demand column (default: found in the file).")
 @click.option("--demand-rate", type=POSITIVE, default=1.0, show_default=True,
               help="Units/yr of the main product per unit of the demand column.")
-@click.option("--layer", help="Layer of a multi-layer file.")
+@click.option("--layer", help="Layer of a multi-layer file, or sheet of an Excel workbook.")
 @COORDINATE_OPTIONS[0]
 @COORDINATE_OPTIONS[1]
 @COORDINATE_OPTIONS[2]

@@ -611,7 +611,8 @@ def test_a_workbook_whose_first_sheet_is_notes_says_which_sheet_was_read(tmp_pat
         pd.DataFrame({"note": ["data on the next sheet"]}).to_excel(writer, sheet_name="README", index=False)
         pd.read_csv(regions_csv(tmp_path / "au.csv")).to_excel(writer, sheet_name="data", index=False)
     with pytest.raises(InputError, match=r"available: note; only the workbook's first sheet \('README' of 2\) is "
-                                         "read: move the sheet with the data to the front, or save it as CSV$"):
+                                         r"read: choose the sheet with the data with --layer \(the \[regions\] key "
+                                         r"layer; its sheets: 'README', 'data'\)$"):
         load(model_file(tmp_path, tmp_path / "two.xlsx"))
 
 

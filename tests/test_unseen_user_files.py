@@ -111,3 +111,33 @@ def test_a_material_no_supplier_offers_lists_what_the_suppliers_file_offers(tmp_
     assert result.exit_code == 2, result.output
     assert ("error: products.standard.materials.steel_kg: no supplier offers it and no facility type has an inbound "
             "table for it; check its name (known: aluminium)") in result.stderr
+
+
+def workbook(path, sheets: dict):
+    """An .xlsx file of ``sheets`` (name → DataFrame), in that order."""
+    import pandas as pd
+
+    with pd.ExcelWriter(path) as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    return path
+
+
+def test_the_sheet_of_a_workbook_is_chosen_with_layer(tmp_path, caplog):
+    """A workbook of a sheet per year had been read from its first sheet, saying nothing, and --layer 2020 refused
+    as "a table has no layers"; --layer now names the sheet, as it names a GeoPackage's layer, and reading the
+    first of several sheets is a warning naming the others."""
+    import pandas as pd
+
+    from planner.inputs.io import read_regions
+
+    year = pd.DataFrame({"id": ["A", "B"], "lon": [144.9, 145.1], "lat": [-37.8, -37.9], "pop": [10, 20]})
+    path = workbook(tmp_path / "years.xlsx", {"2019": year, "2020": year.assign(pop=[30, 40])})
+    assert read_regions(path, layer="2020")["pop"].tolist() == [30, 40]
+    with caplog.at_level(logging.WARNING):
+        assert read_regions(path)["pop"].tolist() == [10, 20]
+    assert ("years.xlsx: the workbook has 2 sheets ('2019', '2020'); its first, '2019', is read: choose another with "
+            "--layer (the [regions] key layer)") in caplog.text
+    with pytest.raises(InputError, match=r"years\.xlsx: has no sheet '2021'; its sheets: '2019', '2020' \(--layer, "
+                                         r"or the \[regions\] key layer\)"):
+        read_regions(path, layer="2021")

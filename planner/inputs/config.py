@@ -165,7 +165,9 @@ class RegionsConfig(_Strict):
         None, description="regions or demand points: a vector file, or a CSV/Parquet table with coordinate "
         "columns (relative to the model file)"
     )
-    layer: str | None = Field(None, description="layer inside a multi-layer file (GeoPackage)")
+    layer: str | None = Field(
+        None, description="layer inside a multi-layer file (GeoPackage), or sheet of an Excel workbook"
+    )
     id_column: str | None = Field(
         None, description="unique region id; None: a column region_id, id, ... found in the file, else row numbers"
     )

@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}  # the first sheet, read by openpyxl
 UNREAD_SPREADSHEETS = {".xls", ".ods", ".numbers"}  # refused with the fix: save as .xlsx or CSV
-FIRST_SHEET = "planner_first_sheet"  # DataFrame.attrs key: which sheet of a workbook was read
+FIRST_SHEET = "planner_first_sheet"  # DataFrame.attrs key: the sheets of a workbook read by its first
+REGIONS_SHEET = "planner_regions_sheet"  # DataFrame.attrs key: a table of regions, whose sheet --layer chooses
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", *EXCEL_SUFFIXES}
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 COMPRESSED_SUFFIXES = {".gz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".tgz"}  # not read; a .zip is
@@ -477,8 +478,8 @@ def _header_stripped(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] = (), codes: bool = False
-               ) -> pd.DataFrame:
+def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] = (), codes: bool = False,
+               sheet: str | None = None) -> pd.DataFrame:
     """A CSV (comma, semicolon or tab, sniffed; tab for .tsv), or a Parquet file, as a plain table.
 
     CSV columns named in ``text_columns`` (case-insensitive) are read as text, so ids such as ZIP or
@@ -491,7 +492,7 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
         if path.suffix.lower() in PARQUET_SUFFIXES:
             return pd.read_parquet(path)
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            return _refuse_a_title_row(path, _read_excel(path, text_columns, codes))
+            return _refuse_a_title_row(path, _read_excel(path, text_columns, codes, sheet))
         options = csv_dialect(path) | {"keep_default_na": False, "na_values": [""]}
         _refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **options))
         wanted = {str(column).lower() for column in text_columns if column}
@@ -611,27 +612,32 @@ def _whole(values: np.ndarray) -> bool:
     return len(known) > 0 and bool((known == np.round(known)).all())
 
 
-def _read_excel(path: Path, text_columns: Iterable[str], codes: bool = False) -> pd.DataFrame:
-    """The first sheet of an Excel workbook as a table, as :func:`read_table` reads a CSV: the header
-    checked for repeated names, ``text_columns`` as text, only empty cells missing; with ``codes``, columns
-    pandas read as whole numbers from text cells with leading zeros ('007' stored as text) kept as that text."""
-    _refuse_repeated_columns(path, pd.read_excel(path, sheet_name=0, header=None, nrows=1, dtype=str))
+def _read_excel(path: Path, text_columns: Iterable[str], codes: bool = False, sheet: str | None = None
+                ) -> pd.DataFrame:
+    """The first sheet of an Excel workbook (or the one named ``sheet``) as a table, as :func:`read_table` reads a
+    CSV: the header checked for repeated names, ``text_columns`` as text, only empty cells missing; with ``codes``,
+    columns pandas read as whole numbers from text cells with leading zeros ('007' stored as text) kept as that
+    text. The sheet names of a workbook of several read by its first are kept in ``attrs[FIRST_SHEET]``."""
+    with pd.ExcelFile(path) as workbook:
+        sheets = [str(name) for name in workbook.sheet_names]
+    if sheet is not None and sheet not in sheets:
+        raise InputError(f"{path}: has no sheet '{sheet}'; its sheets: {quoted_names(sheets)} (--layer, or the "
+                         "[regions] key layer)")
+    name = 0 if sheet is None else sheet
+    _refuse_repeated_columns(path, pd.read_excel(path, sheet_name=name, header=None, nrows=1, dtype=str))
     wanted = {str(column).lower() for column in text_columns if column}
-    header = pd.read_excel(path, sheet_name=0, nrows=0).columns if wanted else []
+    header = pd.read_excel(path, sheet_name=name, nrows=0).columns if wanted else []
     dtype = {column: str for column in header if str(column).strip().lower() in wanted}
-    table = _without_empty_rows(path, pd.read_excel(path, sheet_name=0, dtype=dtype or None, keep_default_na=False,
-                                                    na_values=[""]))
+    table = _without_empty_rows(path, pd.read_excel(path, sheet_name=name, dtype=dtype or None,
+                                                    keep_default_na=False, na_values=[""]))
     if table.isna().any().any():
         _refuse_formulas_without_values(path, table)
-    with pd.ExcelFile(path) as workbook:
-        sheets = workbook.sheet_names
-    if len(sheets) > 1:  # named by require_columns where a column is missing: the data may be on another sheet
-        table.attrs[FIRST_SHEET] = (f"only the workbook's first sheet ('{sheets[0]}' of {len(sheets)}) is read: "
-                                    "move the sheet with the data to the front, or save it as CSV")
+    if len(sheets) > 1 and sheet is None:  # named where a column is missing: the data may be on another sheet
+        table.attrs[FIRST_SHEET] = sheets
     if dtype:
         restore_shown_ids(path, table, list(dtype))
     if codes:
-        raw = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, na_values=[""])
+        raw = pd.read_excel(path, sheet_name=name, dtype=str, keep_default_na=False, na_values=[""])
         table = _with_codes_from(table, raw.iloc[:len(table)].set_axis(table.index))
     return _header_stripped(table)
 
@@ -1094,8 +1100,28 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: s
 
 def sheet_note(frame: pd.DataFrame) -> str:
     """'; only the workbook's first sheet ... is read' for a table read from a workbook of several sheets,
-    else ''."""
-    return f"; {frame.attrs[FIRST_SHEET]}" if FIRST_SHEET in frame.attrs else ""
+    else ''; for the regions, whose sheet --layer chooses (:data:`REGIONS_SHEET` in the attrs), with that fix."""
+    sheets = frame.attrs.get(FIRST_SHEET)
+    if not sheets:
+        return ""
+    fix = (f"choose the sheet with the data with --layer (the [regions] key layer; its sheets: "
+           f"{quoted_names(sheets)})" if frame.attrs.get(REGIONS_SHEET)
+           else "move the sheet with the data to the front, or save it as CSV")
+    return f"; only the workbook's first sheet ('{sheets[0]}' of {len(sheets)}) is read: {fix}"
+
+
+def quoted_names(names: list[str]) -> str:
+    """"'2019', '2020'" (at most 8 named)."""
+    return truncated([f"'{name}'" for name in names], 8)
+
+
+def warn_first_sheet(path: Path, sheets: list[str] | None) -> None:
+    """A warning where the regions were read from the first of a workbook's several sheets: which is meant is
+    the user's call, as a GeoPackage's layer is (a sheet per year had been read from the first, saying nothing)."""
+    if sheets:
+        logger.warning("%s: the workbook has %d sheets (%s); its first, '%s', is read: choose another with --layer "
+                       "(the [regions] key layer)", path, len(sheets), quoted_names(sheets),
+                       sheets[0])
 
 
 def read_regions(
@@ -1113,11 +1139,14 @@ def read_regions(
     from, for the errors (a typo in the model's ``regions.path`` is not the REGIONS argument's)."""
     path = _check_file(Path(path), "regions", option)
     if is_table(path):
-        if layer is not None:
+        if layer is not None and path.suffix.lower() not in EXCEL_SUFFIXES:
             raise InputError(f"{path}: a table has no layers, so layer '{layer}' cannot be chosen; drop --layer "
-                             "(or the [regions] key layer), which is for multi-layer files such as GeoPackage")
-        table = read_table(path, "regions", option, (*ID_NAMES, *text_columns), codes=True)
+                             "(or the [regions] key layer), which is for multi-layer files such as GeoPackage "
+                             "and a workbook's sheets")
+        table = read_table(path, "regions", option, (*ID_NAMES, *text_columns), codes=True, sheet=layer)
+        table.attrs[REGIONS_SHEET] = True
         frame = points_from_table(table, path, lon, lat, crs)
+        warn_first_sheet(path, table.attrs.get(FIRST_SHEET))
     else:
         if (lon is not None or lat is not None) and not path.is_dir():
             raise InputError(f"{path}: --lon-column and --lat-column (the [regions] keys lon_column and lat_column) "
