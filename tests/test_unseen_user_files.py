@@ -141,3 +141,23 @@ def test_the_sheet_of_a_workbook_is_chosen_with_layer(tmp_path, caplog):
     with pytest.raises(InputError, match=r"years\.xlsx: has no sheet '2021'; its sheets: '2019', '2020' \(--layer, "
                                          r"or the \[regions\] key layer\)"):
         read_regions(path, layer="2021")
+
+
+def test_a_kmz_file_keeps_its_typed_fields(tmp_path):
+    """A KMZ whose placemarks hold typed fields (``<SchemaData schemaUrl="#stores">``, as QGIS and ogr2ogr write KML)
+    had lost them, GDAL's LIBKML resolving the schema inside the .kml but not inside the .kmz: "which column is the
+    demand? (numeric columns: tessellate, extrude, visibility, drawOrder)". Its .kml is read from inside the zip."""
+    import zipfile
+
+    from planner.inputs.io import read_regions
+
+    marks = "".join(f'<Placemark><name>{name}</name><ExtendedData><SchemaData schemaUrl="#stores"><SimpleData '
+                    f'name="pop">{pop}</SimpleData></SchemaData></ExtendedData><Point><coordinates>{lon},-37.8'
+                    '</coordinates></Point></Placemark>' for name, pop, lon in (("A", 10, 144.9), ("B", 20, 145.1)))
+    kml = ('<?xml version="1.0" encoding="utf-8" ?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+           '<Schema name="stores" id="stores"><SimpleField name="pop" type="float"></SimpleField></Schema>'
+           f"<Folder><name>stores</name>{marks}</Folder></Document></kml>")
+    path = tmp_path / "stores.kmz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("doc.kml", kml)
+    assert read_regions(path)["pop"].tolist() == [10.0, 20.0]

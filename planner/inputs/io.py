@@ -43,6 +43,8 @@ REGIONS_SHEET = "planner_regions_sheet"  # DataFrame.attrs key: a table of regio
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", *EXCEL_SUFFIXES}
 PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 COMPRESSED_SUFFIXES = {".gz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".tgz"}  # not read; a .zip is
+# read as the vector file inside: a KMZ is a zip of its doc.kml, whose typed fields GDAL reads only from the .kml
+ZIPPED_SUFFIXES = {".zip", ".kmz"}
 ZIPPED_VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".fgb", ".gml", ".kml"}  # found inside a .zip
 # a column of WKT text (QGIS's "AS_WKT" export, PostGIS's ST_AsText) where the table has no coordinate pair
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
@@ -120,7 +122,7 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
 
     Without ``layer``, a file with several layers is an error listing them."""
     path = _check_file(path, what, option)
-    source = _zipped_vector(path) if path.suffix.lower() == ".zip" else path
+    source = _zipped_vector(path) if path.suffix.lower() in ZIPPED_SUFFIXES else path
     if path.suffix.lower() not in PARQUET_SUFFIXES:
         layer = chosen_layer(path, list_layers(source), layer)
     elif layer is not None:  # read_parquet has no layers: the layer had been passed over silently
