@@ -161,3 +161,21 @@ def test_a_kmz_file_keeps_its_typed_fields(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("doc.kml", kml)
     assert read_regions(path)["pop"].tolist() == [10.0, 20.0]
+
+
+def test_od_ids_written_as_decimals_are_named(tmp_path):
+    """An OD matrix whose ids a program wrote as decimals ('1.0', as pandas writes a column of whole numbers with a
+    blank) had been told only that '1.0' is no site id, the ids it names being 1, 2, ..."""
+    from planner.inputs.prepare import prepare_problem
+    from tests.test_reader_defects import regions_csv
+
+    regions = regions_csv(tmp_path / "r.csv", rows=[(1, 151.21, -33.87, 5300), (2, 144.96, -37.81, 5100)])
+    od = tmp_path / "od.csv"
+    od.write_text("from,to,distance_km\n1.0,1.0,0\n1.0,2.0,900\n2.0,1.0,900\n2.0,2.0,0\n", encoding="utf-8")
+    sites = tmp_path / "s.csv"
+    sites.write_text("site_id,lon,lat\n1,151.21,-33.87\n2,144.96,-37.81\n", encoding="utf-8")
+    config = read_model_config(model_file(tmp_path, regions))
+    with pytest.raises(InputError, match=r"'from' in rows 1, 2, 3, 4 \('1\.0', '2\.0'\) is no site id of this run; "
+                                         r"2 of them look like site ids written as decimals \('1\.0' for '1', '2\.0' "
+                                         r"for '2'\): write them as the ids they name are written, without '\.0'"):
+        prepare_problem(config, load_inputs(config, DataOptions(sites_path=sites, od_path=od)))

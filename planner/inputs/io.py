@@ -1265,10 +1265,30 @@ def lost_zeros_hint(unknown: Iterable, known: Iterable, what: str = "region ids"
         if len(matches) == 1 and len(matches[0]) > len(key):
             lost[key] = matches[0]
     if not lost:
-        return ""
+        return decimal_ids_hint(unknown, known, what)
     pairs = truncated([f"'{key}' for '{meant}'" for key, meant in lost.items()], 3)
     return (f"; {len(lost)} of them look like {what} without their leading zeros ({pairs}), as Excel writes codes: "
             "write them as the ids they name are written (as text in Excel)")
+
+
+WHOLE_DECIMAL = re.compile(r"([0-9]+)\.0+")  # '1001.0': a whole number written as a decimal
+
+
+def decimal_ids_hint(unknown: Iterable, known: Iterable, what: str = "region ids") -> str:
+    """"; 2 of them look like region ids written as decimals ('1.0' for '1', ...) ..." for the ``unknown`` ids that
+    are ``known`` ones with '.0' after them (pandas writes a column of whole numbers with a blank cell so; the ids
+    of a file are read as text, and '1.0' had been named no id with no word of why), else ''."""
+    known = {str(k) for k in known}
+    meant = {}
+    for key in dict.fromkeys(str(u) for u in unknown):
+        match = WHOLE_DECIMAL.fullmatch(key.strip())
+        if match and match.group(1) in known:
+            meant[key] = match.group(1)
+    if not meant:
+        return ""
+    pairs = truncated([f"'{key}' for '{whole}'" for key, whole in meant.items()], 3)
+    return (f"; {len(meant)} of them look like {what} written as decimals ({pairs}): write them as the ids they name "
+            "are written, without '.0'")
 
 
 def names_hint(unknown: Iterable, ids: Iterable, names: Iterable, what: str = "region") -> str:
