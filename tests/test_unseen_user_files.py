@@ -179,3 +179,23 @@ def test_od_ids_written_as_decimals_are_named(tmp_path):
                                          r"2 of them look like site ids written as decimals \('1\.0' for '1', '2\.0' "
                                          r"for '2'\): write them as the ids they name are written, without '\.0'"):
         prepare_problem(config, load_inputs(config, DataOptions(sites_path=sites, od_path=od)))
+
+
+@pytest.mark.parametrize(("header", "columns", "example"), [
+    ("GEOID,NAME,pop2020,cenpop_lat,cenpop_lon,rep_lat,rep_lon", "'cenpop_lat', 'cenpop_lon', 'rep_lat', 'rep_lon'",
+     "--lon-column cenpop_lon --lat-column cenpop_lat"),
+    ("GEOID,NAME,ALAND,AWATER,pop2020,INTPTLAT,INTPTLONG", "'INTPTLAT', 'INTPTLONG'",
+     "--lon-column INTPTLONG --lat-column INTPTLAT"),
+])
+def test_coordinate_columns_under_other_names_are_named(tmp_path, header, columns, example):
+    """The Census county table had been told "no coordinate columns found ...; available: GEOID, ..., pop2020 and 4
+    more": the 4 left out were its coordinates, cenpop_lat/cenpop_lon and rep_lat/rep_lon."""
+    from planner.inputs.io import read_regions
+
+    path = tmp_path / "counties.csv"
+    width = header.count(",") + 1
+    path.write_text(f"{header}\n" + ",".join(["01001", "Autauga", "58805"] + ["32.5"] * (width - 3)) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=rf"no coordinate columns found .*; columns that may hold them: {columns} "
+                                         rf"\(e\.g\. {example}\); available: "):
+        read_regions(path)

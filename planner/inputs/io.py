@@ -752,11 +752,39 @@ def coordinate_columns(
     if found is None:
         raise InputError(
             f"{path}: no coordinate columns found (looked for lon/longitude/lng/long with lat/latitude, x/y, and for "
-            f"WKT geometry in a column named {'/'.join(WKT_NAMES)}); {fix}; available: "
-            f"{truncated(list(frame.columns), 12)}"
+            f"WKT geometry in a column named {'/'.join(WKT_NAMES)}); {fix}{_coordinate_like_hint(frame, fix)}; "
+            f"available: {truncated(list(frame.columns), 12)}"
             f"{sheet_note(frame)}"
         )
     return found
+
+
+LON_PARTS, LAT_PARTS = ("lon", "lng", "long", "longitude", "x"), ("lat", "latitude", "y")
+PARTNER = (("lon", "lat"), ("LON", "LAT"), ("Lon", "Lat"), ("long", "lat"), ("LONG", "LAT"), ("lng", "lat"),
+           ("x", "y"), ("X", "Y"))  # a lon-like name into its lat-like partner's: cenpop_lon → cenpop_lat
+
+
+def _named_like(column, parts: tuple[str, ...]) -> bool:
+    """Whether ``column``'s name holds one of ``parts`` as a word ('rep_lon', 'x_coord') or at its end ('INTPTLAT')."""
+    name = str(column).strip().lower()
+    return any(word in parts for word in re.split(r"[^a-z]+", name)) or \
+        name.endswith(tuple(part for part in parts if len(part) > 1))
+
+
+def _coordinate_like_hint(frame: pd.DataFrame, fix: str) -> str:
+    """'; columns that may hold them: 'cenpop_lat', 'cenpop_lon' (e.g. --lon-column cenpop_lon --lat-column
+    cenpop_lat)' for columns named like coordinates but not as looked for, else '': the Census county table had
+    been told only "available: GEOID, ... and 4 more", the 4 left out its coordinates."""
+    lons = [c for c in frame.columns if _named_like(c, LON_PARTS) and not _named_like(c, LAT_PARTS)]
+    lats = [c for c in frame.columns if _named_like(c, LAT_PARTS) and not _named_like(c, LON_PARTS)]
+    if not lons or not lats:
+        return ""
+    shown = truncated([f"'{c}'" for c in frame.columns if c in lons or c in lats], 8)
+    if fix != REGION_FIX:
+        return f"; columns that may hold them: {shown}"
+    partners = [str(lons[0]).replace(a, b) for a, b in PARTNER if a in str(lons[0])]
+    lat = next((c for c in lats if str(c) in partners), lats[0])
+    return f"; columns that may hold them: {shown} (e.g. --lon-column {lons[0]} --lat-column {lat})"
 
 
 def named_alike(columns, name: str, path=None, option: str = "") -> list:
