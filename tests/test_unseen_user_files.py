@@ -199,3 +199,22 @@ def test_coordinate_columns_under_other_names_are_named(tmp_path, header, column
     with pytest.raises(InputError, match=rf"no coordinate columns found .*; columns that may hold them: {columns} "
                                          rf"\(e\.g\. {example}\); available: "):
         read_regions(path)
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("max_distance_miles = 150", "(did you mean 'max_distance_km'? it is in km: 150 miles = 241.402 km)"),
+    ("cost_per_unit_mile = 0.013",
+     "(did you mean 'cost_per_unit_km'? it is in km: 0.013 per mile = 0.00807783 per km)"),
+    ("max_distance_metres = 250000", "(did you mean 'max_distance_km'? it is in km: 250000 m = 250 km)"),
+])
+def test_a_key_in_another_unit_says_the_value_in_the_keys_unit(tmp_path, written, said):
+    """'max_distance_miles = 150' had been told "did you mean 'max_distance_km'?", and renamed so, 150 miles became a
+    150 km radius; the hint now gives the value in the unit of the key it names."""
+    from tests.test_reader_defects import regions_csv
+
+    model = model_file(tmp_path, regions_csv(tmp_path / "r.csv"))
+    text = model.read_text(encoding="utf-8")
+    model.write_text(text.replace("[transport.standard]\n", f"[transport.standard]\n{written}\n", 1), encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        read_model_config(model)
+    assert said in str(error.value)

@@ -769,7 +769,8 @@ def _problem(error: dict, got: bool = True) -> str:
     key = _key(error)
     message = _KEY_PROBLEMS.get(error["type"], (_VALUE_PROBLEMS.get(error["type"]) or
                                                 error["msg"].removeprefix("Value error, "),))[0]
-    suggestion = _did_you_mean(error["loc"]) + _elsewhere(error["loc"]) if error["type"] == "extra_forbidden" else ""
+    suggestion = _did_you_mean(error["loc"], error.get("input")) + _elsewhere(error["loc"]) \
+        if error["type"] == "extra_forbidden" else ""
     numeric = error["type"].startswith(("greater_", "less_", "finite_", "multiple_of", "float_", "int_"))
     if numeric and isinstance(error.get("input"), float) and math.isnan(error["input"]):  # fails every bound
         message = "nan is no number; give one"
@@ -785,11 +786,31 @@ def _problem(error: dict, got: bool = True) -> str:
     return f"key '{key}': {message} (got {shown}){suggestion}"
 
 
-def _did_you_mean(loc: tuple) -> str:
+def _did_you_mean(loc: tuple, value=None) -> str:
     """" (did you mean 'max_delivery_km'?)" for the unknown key at ``loc``: the closest key (ignoring
-    case) of the schema class that holds it, where one is close; else ""."""
+    case) of the schema class that holds it, where one is close; else "". Where the unknown key is in another
+    unit of distance than the km of the key named, its ``value`` in km too (:func:`_in_km`)."""
     closest = _closest_key(loc)
-    return f" (did you mean '{closest}'?)" if closest else ""
+    return f" (did you mean '{closest}'?{_in_km(str(loc[-1]), closest, value)})" if closest else ""
+
+
+KM_PER = {"mile": 1.609344, "miles": 1.609344, "mi": 1.609344, "metres": 0.001, "meters": 0.001}  # not "m": miles?
+
+
+def _in_km(key: str, closest: str, value) -> str:
+    """" it is in km: 150 miles = 241.402 km" for an unknown key written in miles or metres ('max_distance_miles',
+    'cost_per_unit_mile') whose closest key is in km, and its number: renamed as suggested, 150 miles had become a
+    150 km radius; else ""."""
+    words = key.lower().split("_")
+    unit = next((word for word in reversed(words) if word in KM_PER), None)
+    if unit is None or not closest.endswith("_km") or isinstance(value, bool) or not isinstance(value, int | float):
+        return ""
+    per = "per" in words[: words.index(unit)]  # cost_per_unit_mile: per distance, divided
+    km = value / KM_PER[unit] if per else value * KM_PER[unit]
+    shown = "miles" if KM_PER[unit] > 1 else "m"
+    if per:
+        return f" it is in km: {value:g} per {shown.rstrip('s')} = {km:g} per km"
+    return f" it is in km: {value:g} {shown} = {km:g} km"
 
 
 def _elsewhere(loc: tuple) -> str:
