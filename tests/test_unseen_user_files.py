@@ -218,3 +218,21 @@ def test_a_key_in_another_unit_says_the_value_in_the_keys_unit(tmp_path, written
     with pytest.raises(InputError) as error:
         read_model_config(model)
     assert said in str(error.value)
+
+
+def test_a_parquet_table_of_wkb_geometry_without_geoparquet_metadata_is_read(tmp_path):
+    """A Parquet file whose 'geometry' column holds WKB bytes but no GeoParquet metadata (DuckDB's COPY, pandas with
+    shapely.to_wkb) had ended in "internal error: UnicodeDecodeError"; its geometry is read as hex WKB text is."""
+    import pandas as pd
+    import shapely
+
+    from planner.inputs.io import read_regions
+
+    path = tmp_path / "stores.parquet"
+    points = shapely.points([144.9, 145.1], [-37.8, -37.9])
+    pd.DataFrame({"id": ["A", "B"], "pop": [10, 20], "geometry": shapely.to_wkb(points)}).to_parquet(path)
+    frame = read_regions(path)
+    assert frame.crs == "EPSG:4326" and frame.geometry.x.tolist() == [144.9, 145.1]
+    ewkb = shapely.to_wkb(shapely.set_srid(points, 4269), include_srid=True)
+    pd.DataFrame({"id": ["A", "B"], "pop": [10, 20], "geom": ewkb}).to_parquet(path)
+    assert read_regions(path).crs == "EPSG:4269"

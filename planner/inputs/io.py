@@ -844,11 +844,17 @@ def wkt_column(frame: pd.DataFrame) -> str | None:
     for column in frame.columns:
         if str(column).strip().lower() not in WKT_NAMES:
             continue
-        filled = frame[column].dropna().astype(str).str.strip()
+        filled = frame[column].dropna().map(_geometry_text)
         filled = filled[filled != ""]
         if len(filled) and _parse_wkt(filled.head(1).to_numpy(dtype=object))[0] is not None:
             return column
     return None
+
+
+def _geometry_text(value) -> str:
+    """A cell of a geometry column as text: WKB bytes as hex (a Parquet file's geometry without GeoParquet metadata,
+    as DuckDB writes one, had ended in "internal error: UnicodeDecodeError"), anything else stripped."""
+    return value.hex() if isinstance(value, bytes | bytearray | memoryview) else str(value).strip()
 
 
 EWKT_SRID = re.compile(r"^\s*SRID=(\d+);", flags=re.IGNORECASE)  # PostGIS's ST_AsEWKT: 'SRID=4326;POINT (1 2)'
@@ -891,7 +897,7 @@ def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | N
     coordinates that are not finite numbers, degrees outside ±180°/±90° (360° for longitudes written
     0–360°) and, with ``points_only`` (sites, suppliers), other geometries than points are errors
     naming the rows."""
-    text = np.array([None if _blank(value) else str(value).strip() for value in frame[column]], dtype=object)
+    text = np.array([None if _blank(value) else _geometry_text(value) for value in frame[column]], dtype=object)
     geoms = _parse_wkt(text)
     not_wkt = (text != None) & shapely.is_missing(geoms)  # noqa: E711 - elementwise
     quoted = [value[:40] for value in text[not_wkt][:2]]
