@@ -236,3 +236,21 @@ def test_a_parquet_table_of_wkb_geometry_without_geoparquet_metadata_is_read(tmp
     ewkb = shapely.to_wkb(shapely.set_srid(points, 4269), include_srid=True)
     pd.DataFrame({"id": ["A", "B"], "pop": [10, 20], "geom": ewkb}).to_parquet(path)
     assert read_regions(path).crs == "EPSG:4269"
+
+
+@pytest.mark.parametrize(("written", "said"), [
+    ("50%", r"column 'probability' is not a finite number in rows 1, 2, 3, 4 \(e\.g\. '50%'\); give a number in "
+            r"every row; a probability is a fraction: write 0\.5 for 50%"),
+    ("50", r"column 'probability' is outside \(0, 1\] in rows 1, 2, 3, 4; give each scenario a probability > 0 "
+           r"and ≤ 1; a probability is a fraction: write 0\.5 for 50%"),
+])
+def test_scenario_probabilities_in_percent_are_named(tmp_path, written, said):
+    """'50%' and 50 had been refused as not a number, or outside (0, 1] with "give each scenario a probability > 0",
+    no word of the percent."""
+    from planner.inputs.scenarios import read_scenarios
+
+    path = tmp_path / "scenarios.csv"
+    rows = [f"{s},{r},standard,100,{written}" for s in ("low", "high") for r in ("A", "B")]
+    path.write_text("scenario,region,product,demand,probability\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=said):
+        read_scenarios(path, ["A", "B"], ["standard"])

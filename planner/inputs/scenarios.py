@@ -228,6 +228,9 @@ def _read_scenario_table(path: Path) -> pd.DataFrame:
     return frame
 
 
+PERCENT_HINT = "; a probability is a fraction: write 0.5 for 50%"  # '50%' and 50 had not been named as percents
+
+
 def _scenario_numbers(frame: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """``demand`` (finite, ≥ 0) and ``probability`` (in (0, 1]) per row."""
     numbers = {}
@@ -237,7 +240,10 @@ def _scenario_numbers(frame: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.n
         if bad.any():
             first = frame.loc[bad, column].iloc[0]
             where = f"column '{column}' is not a finite number in rows {_rows(frame, bad)} (e.g. {first!r})"
-            raise _fail(path, f"{where}; give a number in every row{decimal_comma_hint(frame.loc[bad, column])}")
+            hint = decimal_comma_hint(frame.loc[bad, column]) or (
+                PERCENT_HINT if column == "probability" and frame.loc[bad, column].str.strip().str.endswith("%").any()
+                else "")
+            raise _fail(path, f"{where}; give a number in every row{hint}")
         numbers[column] = values.to_numpy(dtype=float)
     demand, probability = numbers["demand"], numbers["probability"]
     if (demand < 0).any():
@@ -252,7 +258,8 @@ def _scenario_numbers(frame: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.n
     if ((probability <= 0) | (probability > 1)).any():
         bad = (probability <= 0) | (probability > 1)
         where = f"column 'probability' is outside (0, 1] in rows {_rows(frame, bad)}"
-        raise _fail(path, f"{where}; give each scenario a probability > 0")
+        hint = PERCENT_HINT if (probability > 1).any() and probability.max() <= 100 else ""
+        raise _fail(path, f"{where}; give each scenario a probability > 0 and ≤ 1{hint}")
     return demand, probability
 
 
