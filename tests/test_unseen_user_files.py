@@ -254,3 +254,26 @@ def test_scenario_probabilities_in_percent_are_named(tmp_path, written, said):
     path.write_text("scenario,region,product,demand,probability\n" + "\n".join(rows) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match=said):
         read_scenarios(path, ["A", "B"], ["standard"])
+
+
+def test_a_shapefile_without_its_shx_names_the_file_to_copy(tmp_path):
+    """A .shp copied without its .shx had been told GDAL's "Set SHAPE_RESTORE_SHX config option to YES", a setting
+    the planner does not take."""
+    from planner.inputs.io import read_regions
+
+    stores = gpd.GeoDataFrame({"id": ["A"], "pop": [1]}, geometry=[Point(145, -37.8)], crs="EPSG:4326")
+    path = shapefile_of(tmp_path, stores)
+    path.with_suffix(".shx").unlink()
+    with pytest.raises(InputError, match=r"stores\.shp: the Shapefile has no stores\.shx beside it, which indexes its "
+                                         r"shapes; copy the \.shx with the \.shp$"):
+        read_regions(path)
+
+
+def shapefile_of(folder, frame):
+    import warnings
+
+    path = folder / "stores.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame.to_file(path)
+    return path

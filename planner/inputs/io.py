@@ -147,6 +147,7 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
         if path.suffix.lower() == ".toml":  # a model file where data was expected
             raise InputError(f"{path}: is a model file (TOML), not {what} data; pass it with --model and the data "
                              f"file to {option}") from None
+        check_shapefile_parts(path)  # a part missing: named with the fix
         raise InputError(f"{path}: cannot read as a vector file ({reason}); check the format and layer") from None
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{path}: has no geometry column; give a vector file (GeoPackage, GeoJSON, Shapefile)")
@@ -279,9 +280,13 @@ def with_dbf_names(frame: gpd.GeoDataFrame, path: Path, names: Iterable[str]) ->
 
 def check_shapefile_parts(path: Path) -> None:
     """A Shapefile keeps its columns in the .dbf beside it: without one it reads as geometry alone, so
-    say that rather than "no demand column"."""
+    say that rather than "no demand column"; and the index of its shapes in the .shx, without which GDAL's
+    error had named a GDAL setting ("Set SHAPE_RESTORE_SHX config option to YES") the planner does not take."""
     if path.suffix.lower() != ".shp":
         return
+    if not any(path.with_suffix(suffix).is_file() for suffix in (".shx", ".SHX", ".Shx")):
+        raise InputError(f"{path}: the Shapefile has no {path.with_suffix('.shx').name} beside it, which indexes its "
+                         "shapes; copy the .shx with the .shp")
     if not any(path.with_suffix(suffix).is_file() for suffix in (".dbf", ".DBF", ".Dbf")):
         raise InputError(f"{path}: the Shapefile has no {path.with_suffix('.dbf').name} beside it, which holds its "
                          "columns (ids, demand); copy the .dbf with the .shp")
