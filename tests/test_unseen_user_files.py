@@ -277,3 +277,17 @@ def shapefile_of(folder, frame):
         warnings.simplefilter("ignore")
         frame.to_file(path)
     return path
+
+
+def test_od_id_columns_in_another_case_or_name_say_which_to_rename(tmp_path):
+    """'From'/'To' and QGIS's distance matrix ('InputID', 'TargetID') had been told only "column 'from' not found",
+    whereas a 'Cost' column is named as the 'cost' it is meant for."""
+    path = tmp_path / "od.csv"
+    path.write_text("From,To,distance_km\nS1,R1,10\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"od\.csv: column 'From' is read only as 'from' \(lower case\); rename it$"):
+        read_od_matrix(path)
+    path.write_text("InputID,TargetID,Distance\nS1,R1,10000\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"column 'from' not found .*; available: InputID, TargetID, Distance; "
+                                         r"QGIS's distance matrix\? rename InputID to from and TargetID to to, "
+                                         r"and give Distance in km as distance_km"):
+        read_od_matrix(path)

@@ -1401,6 +1401,22 @@ def _refuse_beyond(path: Path, column: str, number: np.ndarray, most: float) -> 
                          f"delivery is that long; check its unit")
 
 
+def _refuse_od_columns_named_otherwise(table: pd.DataFrame, path: Path) -> None:
+    """The OD matrix's columns in another case ('Cost' would be dropped silently, costing by km; 'From' had been
+    "column 'from' not found"), or as QGIS's distance matrix names them (InputID, TargetID, Distance in the layer's
+    unit), named with the fix; then the ids' columns required."""
+    for known in (*OD_IDS, "distance_km", "cost", "minutes"):
+        alike = [c for c in named_alike(table.columns, known, path, f"one lower-case '{known}' column") if c != known]
+        if alike:
+            raise InputError(f"{path}: column '{alike[0]}' is read only as '{known}' (lower case); rename it")
+    hint = "the OD matrix needs from (site id) and to (region id)"
+    if "from" not in table.columns and {"inputid", "targetid"} <= {str(c).lower() for c in table.columns}:
+        available = truncated([str(column) for column in table.columns], 12)
+        raise InputError(f"{path}: column 'from' not found ({hint}); available: {available}; QGIS's distance "
+                         "matrix? rename InputID to from and TargetID to to, and give Distance in km as distance_km")
+    require_columns(table, list(OD_IDS), path, hint)
+
+
 def read_od_matrix(path: Path) -> pd.DataFrame:
     """Origin–destination table (CSV, TSV or Parquet; read as the regions' tables are: separator sniffed,
     ids as text, so 'NA' or '01001' stay as written): ``from`` (site id), ``to`` (region id), and
@@ -1409,11 +1425,7 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
     :func:`blank_allowed` allows."""
     path = _check_file(Path(path), "OD matrix", "--od-matrix")
     table = read_table(path, "OD matrix", "--od-matrix", text_columns=tuple(OD_IDS))
-    require_columns(table, list(OD_IDS), path, "the OD matrix needs from (site id) and to (region id)")
-    for known in ("distance_km", "cost", "minutes"):  # 'Cost' would be dropped silently, costing by km
-        alike = [c for c in named_alike(table.columns, known, path, f"one lower-case '{known}' column") if c != known]
-        if alike:
-            raise InputError(f"{path}: column '{alike[0]}' is read only as '{known}' (lower case); rename it")
+    _refuse_od_columns_named_otherwise(table, path)
     values = [column for column in ("distance_km", "cost", "minutes") if column in table.columns]
     if not set(values) & {"distance_km", "cost"}:  # 'distance_miles' or 'distance' had not been named
         near = [column for column in table.columns if str(column).strip().lower().startswith("dist")]
