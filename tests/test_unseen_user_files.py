@@ -291,3 +291,22 @@ def test_od_id_columns_in_another_case_or_name_say_which_to_rename(tmp_path):
                                          r"QGIS's distance matrix\? rename InputID to from and TargetID to to, "
                                          r"and give Distance in km as distance_km"):
         read_od_matrix(path)
+
+
+def test_a_table_below_blank_rows_says_where_its_header_is(tmp_path):
+    """A sheet whose table starts at B3 (blank rows above it, a blank column left of it, as reports are laid out) had
+    been "no coordinate columns found ...; available: Unnamed: 0, Unnamed: 1, ...", naming no column of the file."""
+    from openpyxl import Workbook
+
+    from planner.inputs.io import read_regions
+
+    book = Workbook()
+    for i, row in enumerate([["id", "lon", "lat", "pop"], ["A", 144.9, -37.8, 10], ["B", 145.1, -37.9, 20]]):
+        for j, value in enumerate(row):
+            book.active.cell(row=i + 3, column=j + 2, value=value)
+    book.save(tmp_path / "report.xlsx")
+    with pytest.raises(InputError, match=r"report\.xlsx: the first row is blank, which is read as the header \(the "
+                                         r"header looks like row 3: id, lon, lat, pop\); remove the blank rows and "
+                                         r"columns above and left of the table, so that the file starts with its "
+                                         r"header in the first column"):
+        read_regions(tmp_path / "report.xlsx")

@@ -537,11 +537,19 @@ def _refuse_a_title_row(path: Path, table: pd.DataFrame) -> pd.DataFrame:
     been read as the column names, the error then listing 'Unnamed: 1', 'Unnamed: 2' as the file's columns."""
     names = [str(column) for column in table.columns]
     named = [name for name in names if not BLANK_HEADER.fullmatch(name)]
-    if len(names) < 2 or len(named) == len(names) or not named:
+    if len(names) < 2 or len(named) == len(names) or (not named and table.empty):
         return table
     probe = table.head(HEADER_PROBE_ROWS).astype(str).apply(lambda column: column.str.strip())
     filled = table.head(HEADER_PROBE_ROWS).notna() & (probe != "")
     words = filled & probe.apply(lambda column: pd.to_numeric(column, errors="coerce").isna())
+    if not named:  # a table below blank rows (and right of blank columns): its header is the first row of words
+        rows = np.flatnonzero(((words == filled).all(axis=1) & (filled.sum(axis=1) > 1)).to_numpy())
+        if not len(rows):
+            return table
+        header = truncated(probe.iloc[rows[0]][filled.iloc[rows[0]]].tolist(), 6)
+        raise InputError(f"{path}: the first row is blank, which is read as the header (the header looks like row "
+                         f"{int(rows[0]) + 2}: {header}); remove the blank rows and columns above and left of the "
+                         "table, so that the file starts with its header in the first column")
     rows = np.flatnonzero(words.all(axis=1).to_numpy())
     if len(named) > 1 and not len(rows):
         return table
