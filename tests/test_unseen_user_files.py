@@ -310,3 +310,15 @@ def test_a_table_below_blank_rows_says_where_its_header_is(tmp_path):
                                          r"columns above and left of the table, so that the file starts with its "
                                          r"header in the first column"):
         read_regions(tmp_path / "report.xlsx")
+
+
+def test_a_totals_row_below_the_table_is_named_as_one(tmp_path):
+    """A spreadsheet's 'Total' row under the regions had been "column 'lon' is not a number in rows 3 (values
+    [nan]); give coordinates in every row", as if a region lacked its coordinates."""
+    from planner.inputs.io import read_regions
+
+    path = tmp_path / "regions.csv"
+    path.write_text("id,lon,lat,pop\nA,145,-37,5\nB,145.5,-37.5,10\nTotal,,,15\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"column 'lon' is not a number in rows 3 \(values \[nan\]\); give coordinates "
+                                         r"in every row; row 3 \('Total'\) looks like a totals row: remove it"):
+        read_regions(path)

@@ -1087,6 +1087,7 @@ def points_from_table(
             raise InputError(
                 f"{path}: column '{column}' is not a number in rows {truncated(rows)} (values {values}); give "
                 f"coordinates in every row{decimal_comma_hint(frame[column]) or degrees_hint(frame[column][bad])}"
+                f"{totals_hint(frame, bad.to_numpy())}"
             )
         xy[column] = numeric.to_numpy(dtype=float)
     try:
@@ -1099,6 +1100,18 @@ def points_from_table(
 
 
 SWAPPED_MIN_SHARE = 0.1  # of the rows out of range in the latitude column before the columns look swapped
+
+
+TOTAL_WORDS = re.compile(r"(grand )?(total|totals|sum|summe|gesamt|totaal|totale|somme)\b\W*", flags=re.IGNORECASE)
+
+
+def totals_hint(frame: pd.DataFrame, bad: np.ndarray) -> str:
+    """"; row 13 ('Total') looks like a totals row: remove it" where the first of the ``bad`` rows has a cell that
+    says total (a spreadsheet's sum under the table had been called a row without coordinates), else ''."""
+    row = int(np.flatnonzero(bad)[0])
+    words = [str(cell).strip() for cell in frame.iloc[row] if isinstance(cell, str) and TOTAL_WORDS.fullmatch(
+        str(cell).strip())]
+    return f"; row {row + 1} ('{words[0]}') looks like a totals row: remove it" if words else ""
 
 
 def check_degrees(lon: np.ndarray, lat: np.ndarray, path: Path, columns: tuple[str, str], fix: str) -> None:
