@@ -322,3 +322,18 @@ def test_a_totals_row_below_the_table_is_named_as_one(tmp_path):
     with pytest.raises(InputError, match=r"column 'lon' is not a number in rows 3 \(values \[nan\]\); give coordinates "
                                          r"in every row; row 3 \('Total'\) looks like a totals row: remove it"):
         read_regions(path)
+
+
+def test_a_sites_file_without_a_crs_gets_a_fix_without_python(tmp_path):
+    """A sites file without a CRS (a shapefile whose .prj was not copied) had been told "e.g. gdf.set_crs('EPSG:4326')
+    ... and save it again", a line of Python for a user of the command line (the sites take no --crs)."""
+    from planner.inputs.prepare import read_candidate_sites
+    from tests.test_reader_defects import regions_csv
+
+    config = read_model_config(model_file(tmp_path, regions_csv(tmp_path / "r.csv")))
+    sites = gpd.GeoDataFrame({"site_id": ["S1"]}, geometry=[Point(320000, 5810000)])
+    path = shapefile_of(tmp_path, sites)
+    with pytest.raises(InputError, match=r"stores\.shp: the data has no CRS \(coordinate reference system\); save the "
+                                         r"file with its CRS \(QGIS: Layer > Set CRS, then Export; ogr2ogr -a_srs "
+                                         r"EPSG:\.\.\.\), or give the points as a CSV of lon/lat degrees$"):
+        read_candidate_sites(path, config)

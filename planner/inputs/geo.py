@@ -38,7 +38,8 @@ MAX_CLUSTER_POINTS = 4000  # more distinct anchor points than this are snapped t
 
 REGIONS_CRS_FIX = ("give it with --crs (the [regions] key crs), e.g. --crs EPSG:4326 for lon/lat degrees or the "
                    "EPSG code of its projection")
-FILE_CRS_FIX = "set one in the file, e.g. gdf.set_crs('EPSG:4326') for lon/lat degrees, and save it again"
+FILE_CRS_FIX = ("save the file with its CRS (QGIS: Layer > Set CRS, then Export; ogr2ogr -a_srs EPSG:...), or give the "
+                "points as a CSV of lon/lat degrees")  # no Python: 'gdf.set_crs' had been the fix said
 
 
 def require_crs(frame: gpd.GeoDataFrame, path, fix: str = FILE_CRS_FIX) -> None:
