@@ -21,8 +21,18 @@ from tests.test_reader_defects import model_file
 OD_ROWS = "from;to;distance_km;minutes\nS1;R1;12;20\nS1;R2;30;45\n"
 
 
+def zipped(data: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("od.csv", data)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(("suffix", "compress"), [(".gz", gzip.compress), (".bz2", bz2.compress),
-                                                  (".xz", lzma.compress)])
+                                                  (".xz", lzma.compress), (".zip", zipped)])
 def test_a_compressed_od_matrix_with_semicolons_is_read(tmp_path, suffix, compress):
     """'od.csv.gz' written with ';' had been "column 'from' not found ...; available: from;to;distance_km;minutes":
     the separator was sniffed from the compressed bytes, which pandas then decompressed and split on ','."""

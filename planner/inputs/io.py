@@ -316,9 +316,17 @@ DECOMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 def open_bytes(path: Path):
-    """The bytes of ``path`` as pandas reads them: decompressed where its suffix is one of ``DECOMPRESSED`` (the
-    separator and encoding of an OD matrix 'od.csv.gz' had been sniffed from its compressed bytes, and its
-    semicolons then read as one column 'from;to;distance_km')."""
+    """The bytes of ``path`` as pandas reads them: decompressed where its suffix is one of ``DECOMPRESSED``, or the
+    one file of a .zip (the separator and encoding of an OD matrix 'od.csv.gz' had been sniffed from its compressed
+    bytes, and its semicolons then read as one column 'from;to;distance_km')."""
+    if Path(path).suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = [name for name in archive.namelist() if not name.endswith("/")]
+                if len(names) == 1:  # pandas reads that one; it stays open after the archive's close
+                    return archive.open(names[0])
+        except zipfile.BadZipFile:
+            pass  # the reader says what is wrong
     return DECOMPRESSED.get(Path(path).suffix.lower(), open)(path, "rb")
 
 
@@ -330,7 +338,7 @@ def open_text(path: Path, encoding: str) -> io.TextIOWrapper:
 def table_suffix(path: Path) -> str:
     """The suffix of a table's format, inside its compression: '.tsv' for 'od.tsv.gz'."""
     path = Path(path)
-    return Path(path.stem).suffix.lower() if path.suffix.lower() in DECOMPRESSED else path.suffix.lower()
+    return Path(path.stem).suffix.lower() if path.suffix.lower() in {*DECOMPRESSED, ".zip"} else path.suffix.lower()
 
 
 def text_encoding(path: Path) -> str:
