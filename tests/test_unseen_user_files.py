@@ -347,3 +347,16 @@ def test_a_sites_file_without_a_crs_gets_a_fix_without_python(tmp_path):
                                          r"file with its CRS \(QGIS: Layer > Set CRS, then Export; ogr2ogr -a_srs "
                                          r"EPSG:\.\.\.\), or give the points as a CSV of lon/lat degrees$"):
         read_candidate_sites(path, config)
+
+
+def test_a_column_given_in_another_case_names_the_one_meant(tmp_path):
+    """--id-column ID on a file whose column is 'id' had been "column 'ID' not found ...; available: id, lon, ...",
+    the difference left for the user to see."""
+    from planner.inputs.prepare import DataOptions, load_inputs
+    from tests.test_reader_defects import regions_csv
+
+    regions = regions_csv(tmp_path / "r.csv")
+    config = read_model_config(model_file(tmp_path, regions))
+    with pytest.raises(InputError, match=r"column 'POP' not found .*; available: id, lon, lat, pop; did you mean "
+                                         r"'pop'\? \(column names are case-sensitive\)$"):
+        load_inputs(config, DataOptions(regions_path=regions, demand_column="POP"))

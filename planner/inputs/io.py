@@ -1164,8 +1164,10 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: s
     if missing:
         geometry = getattr(frame, "_geometry_column_name", None) if isinstance(frame, gpd.GeoDataFrame) else None
         available = [column for column in frame.columns if column != geometry]  # the file's own columns
+        alike = [str(c) for c in available if str(c).strip().lower() == str(missing[0]).strip().lower()][:1]
+        meant = f"; did you mean '{alike[0]}'? (column names are case-sensitive)" if alike else ""
         raise InputError(f"{path}: column '{missing[0]}' not found ({hint}); available: {truncated(available, 12)}"
-                         f"{sheet_note(frame)}")
+                         f"{meant}{sheet_note(frame)}")
 
 
 def sheet_note(frame: pd.DataFrame) -> str:
