@@ -360,3 +360,17 @@ def test_a_column_given_in_another_case_names_the_one_meant(tmp_path):
     with pytest.raises(InputError, match=r"column 'POP' not found .*; available: id, lon, lat, pop; did you mean "
                                          r"'pop'\? \(column names are case-sensitive\)$"):
         load_inputs(config, DataOptions(regions_path=regions, demand_column="POP"))
+
+
+def test_a_table_without_a_header_is_named_so(tmp_path):
+    """A CSV without a header row had its first region taken for the column names: "no coordinate columns found ...;
+    available: A, 145, -37, 5", and an OD matrix "column 'from' not found", with no word of the missing header."""
+    from planner.inputs.io import read_regions
+
+    path = tmp_path / "points.csv"
+    path.write_text("A,145,-37,5\nB,145.5,-37.5,10\n", encoding="utf-8")
+    fix = r"; the first row holds numbers \('145', '-37', '5'\): has the file no header\? add one as its first line"
+    with pytest.raises(InputError, match=r"available: A, 145, -37, 5" + fix):
+        read_regions(path)
+    with pytest.raises(InputError, match=r"column 'from' not found .*; available: A, 145, -37, 5" + fix):
+        read_od_matrix(path)

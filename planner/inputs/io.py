@@ -774,7 +774,7 @@ def coordinate_columns(
         raise InputError(
             f"{path}: no coordinate columns found (looked for lon/longitude/lng/long with lat/latitude, x/y, and for "
             f"WKT geometry in a column named {'/'.join(WKT_NAMES)}); {fix}{_coordinate_like_hint(frame, fix)}; "
-            f"available: {truncated(list(frame.columns), 12)}"
+            f"available: {truncated(list(frame.columns), 12)}{no_header_hint(frame.columns)}"
             f"{sheet_note(frame)}"
         )
     return found
@@ -1167,7 +1167,17 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: s
         alike = [str(c) for c in available if str(c).strip().lower() == str(missing[0]).strip().lower()][:1]
         meant = f"; did you mean '{alike[0]}'? (column names are case-sensitive)" if alike else ""
         raise InputError(f"{path}: column '{missing[0]}' not found ({hint}); available: {truncated(available, 12)}"
-                         f"{meant}{sheet_note(frame)}")
+                         f"{meant}{no_header_hint(available)}{sheet_note(frame)}")
+
+
+def no_header_hint(columns) -> str:
+    """"; the first row holds numbers ('145', '-37'): has the file no header? ..." where most column names are
+    numbers (a CSV without a header row, its first row read as the names), else ''."""
+    numbers = [str(c) for c in columns if isinstance(c, str) and pd.notna(pd.to_numeric(c.strip(), errors="coerce"))]
+    if len(numbers) < 2 or 2 * len(numbers) < len(columns):
+        return ""
+    return (f"; the first row holds numbers ({truncated([repr(n) for n in numbers], 4)}): has the file no header? "
+            "add one as its first line (e.g. id,lon,lat,demand)")
 
 
 def sheet_note(frame: pd.DataFrame) -> str:
