@@ -374,3 +374,15 @@ def test_a_table_without_a_header_is_named_so(tmp_path):
         read_regions(path)
     with pytest.raises(InputError, match=r"column 'from' not found .*; available: A, 145, -37, 5" + fix):
         read_od_matrix(path)
+
+
+def test_an_od_matrix_given_as_the_regions_is_named(tmp_path):
+    """An OD matrix passed as the regions (planner init od.csv) had been "no coordinate columns found ...; available:
+    from, to, distance_km", with no word that it is an OD matrix."""
+    from planner.inputs.io import read_regions
+
+    path = tmp_path / "od.csv"
+    path.write_text("from,to,distance_km\nS1,R1,10\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"available: from, to, distance_km; it looks like an OD matrix \(from, to\): "
+                                         r"pass it with --od-matrix, and the regions as the data$"):
+        read_regions(path)

@@ -774,7 +774,7 @@ def coordinate_columns(
         raise InputError(
             f"{path}: no coordinate columns found (looked for lon/longitude/lng/long with lat/latitude, x/y, and for "
             f"WKT geometry in a column named {'/'.join(WKT_NAMES)}); {fix}{_coordinate_like_hint(frame, fix)}; "
-            f"available: {truncated(list(frame.columns), 12)}{no_header_hint(frame.columns)}"
+            f"available: {truncated(list(frame.columns), 12)}{no_header_hint(frame.columns)}{_od_hint(frame)}"
             f"{sheet_note(frame)}"
         )
     return found
@@ -1168,6 +1168,13 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, hint: s
         meant = f"; did you mean '{alike[0]}'? (column names are case-sensitive)" if alike else ""
         raise InputError(f"{path}: column '{missing[0]}' not found ({hint}); available: {truncated(available, 12)}"
                          f"{meant}{no_header_hint(available)}{sheet_note(frame)}")
+
+
+def _od_hint(frame: pd.DataFrame) -> str:
+    """"; it looks like an OD matrix ..." for a table of 'from' and 'to' given where points were wanted, else ''."""
+    if not set(OD_IDS) <= {str(column).strip().lower() for column in frame.columns}:
+        return ""
+    return "; it looks like an OD matrix (from, to): pass it with --od-matrix, and the regions as the data"
 
 
 def no_header_hint(columns) -> str:
