@@ -386,3 +386,16 @@ def test_an_od_matrix_given_as_the_regions_is_named(tmp_path):
     with pytest.raises(InputError, match=r"available: from, to, distance_km; it looks like an OD matrix \(from, to\): "
                                          r"pass it with --od-matrix, and the regions as the data$"):
         read_regions(path)
+
+
+def test_a_folder_of_a_shapefile_names_the_file_inside(tmp_path):
+    """The unzipped folder of a Census download passed as the regions had been "is a folder, not a regions file; pass
+    a file", the .shp inside it left to be found."""
+    from planner.inputs.io import read_regions
+
+    stores = gpd.GeoDataFrame({"id": ["A"], "pop": [1]}, geometry=[Point(145, -37.8)], crs="EPSG:4326")
+    (tmp_path / "cb_2018").mkdir()
+    path = shapefile_of(tmp_path / "cb_2018", stores)
+    with pytest.raises(InputError, match=r"cb_2018: is a folder, not a regions file; pass a file to the REGIONS "
+                                         rf"argument: the vector file in it is {path}$"):
+        read_regions(tmp_path / "cb_2018")

@@ -78,13 +78,27 @@ def _check_file(path: Path, what: str, option: str) -> Path:
                          f"that to {option}")
     if path.is_dir() and path.suffix.lower() not in {".gdb", ".parquet"}:
         raise InputError(f"{path}: is a folder, not {'an' if what[:1].lower() in 'aeio' else 'a'} {what} file; "
-                         f"pass a file to {option}")
+                         f"pass a file to {option}{_files_in(path)}")
     if not os.access(path, os.R_OK):  # not a format problem: 'give a CSV, Excel or Parquet file' had been the fix
         raise InputError(f"{path}: the {what} file is not readable (permission denied); give this user read access "
                          f"or pass another file to {option}")
     if path.is_file() and path.stat().st_size == 0:  # pandas had said "No columns to parse from file"
         raise InputError(f"{path}: the {what} file is empty (0 bytes); pass a file that holds the data to {option}")
     return path
+
+
+def _files_in(folder: Path) -> str:
+    """": the vector file in it is cb/a.shp" (or the files, up to 4) for a folder passed as a data file, else ''."""
+    try:
+        inside = sorted(p for p in folder.iterdir() if p.suffix.lower() in ZIPPED_VECTOR_SUFFIXES | TABLE_SUFFIXES
+                        and p.suffix.lower() not in {".txt", ".json"} and p.is_file())
+    except OSError:
+        return ""
+    if not inside:
+        return ""
+    if len(inside) == 1:
+        return f": the {'table' if is_table(inside[0]) else 'vector file'} in it is {inside[0]}"
+    return f": the files in it are {truncated([str(p) for p in inside], 4)}"
 
 
 def list_layers(path: Path) -> list[tuple[str, bool]]:
