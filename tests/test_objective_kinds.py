@@ -121,8 +121,8 @@ def test_a_p_center_no_network_of_p_meets_names_the_service_level():
     assert (km.min(axis=0) <= 40).all()
     problem = dataclasses.replace(classic_problem(problem, "p_center", 1), service_share=np.array([0.95]),
                                   service_km=np.array([40.0]), service_minutes=np.array([np.inf]))
-    with pytest.raises(InfeasibleError, match=r"\(capacity, counts or products\.\w+\.service\); raise p or capacity, "
-                                              r"or lower the service level"):
+    with pytest.raises(InfeasibleError, match=r"\(counts or products\.\w+\.service\); raise p, "
+                                              r"or lower the service level"):  # no capacity to name
         solve_problem(problem, EXACT, Timing())
 
 
@@ -136,8 +136,8 @@ def test_a_p_center_a_capex_budget_blocks_names_the_budget():
                                   capex_budget=150.0)
     problem = dataclasses.replace(problem, **{name: getattr(problem, name)[np.isfinite(problem.arc_distance_km)]
                                               for name in ARC_FIELDS})
-    with pytest.raises(InfeasibleError, match=r"\(capacity, counts or the capex budget \(network\.capex_budget\)\); "
-                                              r"raise p or capacity, or raise the budget"):
+    with pytest.raises(InfeasibleError, match=r"\(counts or the capex budget \(network\.capex_budget\)\); "
+                                              r"raise p, or raise the budget"):  # uncapacitated: no capacity named
         solve_problem(classic_problem(problem, "p_center", 2), EXACT, Timing())
 
 
@@ -625,3 +625,38 @@ def test_each_p_center_covering_step_ends_at_its_first_network(seed, monkeypatch
                for assignment in itertools.product(range(5), repeat=8)
                if (np.bincount(assignment, minlength=5) <= 4).all() and len(set(assignment)) <= 3)
     assert kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions) == pytest.approx(best)
+
+
+@pytest.mark.parametrize(("forced", "capacity"), [(False, np.inf), (True, np.inf), (False, 100.0)])
+def test_a_p_center_the_sites_reach_blocks_names_the_reach_not_capacity(forced, capacity):
+    """Two regions 500 km apart, each with a candidate site 10 km away, a 100 km delivery radius and p = 1:
+    no one facility reaches both, whatever the capacity. The refusal had read "(capacity or counts); raise p
+    or capacity" without any capacity in the model (a forced site), or with ample capacity, and spoke of a
+    graph of disconnected parts on the classic route; it names the reach, the facilities needed and the key."""
+    problem = dense_problem(demand=[5, 5], opening_cost=[0, 0], capacity=[capacity, capacity],
+                            unit_cost=np.zeros((2, 2)), arc_distance_km=np.array([10.0, 500.0, 500.0, 10.0]),
+                            max_distance_km=np.array([100.0]), forced=np.array([forced, False]))
+    problem = dataclasses.replace(problem, **{name: getattr(problem, name)[problem.arc_distance_km <= 100]
+                                              for name in ARC_FIELDS})
+    with pytest.raises(InfeasibleError) as raised:
+        solve_problem(classic_problem(problem, "p_center", 1), EXACT)
+    text = str(raised.value)
+    assert "p_center: no 1 facilities reach every region with demand" in text
+    assert "needs at least 2" in text and "whatever the capacity" in text
+    assert "raise objective.p to 2, widen transport.p.max_distance_km" in text
+    assert "raise p or capacity" not in text and "graph" not in text
+    assert ("1 forced or existing among them" in text) == forced
+
+
+def test_a_p_center_a_forced_site_blocks_without_capacity_does_not_name_capacity():
+    """The causes a p-center refusal lists are the limits the model has: capacity only where an option has
+    one (it had been named always), forced sites where some are forced."""
+    from planner.solver.center_search import center_causes
+
+    problem = dense_problem(demand=[1, 1], opening_cost=[0, 0], capacity=[np.inf, np.inf], unit_cost=np.zeros((2, 2)),
+                            forced=np.array([True, False]))
+    causes, fixes = center_causes(classic_problem(problem, "p_center", 1))
+    assert "capacity" not in causes and "capacity" not in fixes
+    assert "forced or existing sites" in causes and fixes.startswith("raise p")
+    capacitated = dataclasses.replace(problem, module_capacity=np.array([5.0, 5.0]))
+    assert center_causes(classic_problem(capacitated, "p_center", 1))[0].startswith("capacity")

@@ -67,8 +67,14 @@ def radius_levels(problem: Problem) -> tuple[np.ndarray, int]:
 
 def center_causes(problem: Problem) -> tuple[str, str]:
     """What may keep a p-center model from serving all reachable demand at any radius, and the fixes:
-    the limits the model has (capacity and p always; a capex budget, a CO2 cap, service levels)."""
-    limits = [("capacity", "raise p or capacity"), ("counts", None)]
+    the limits the model has (p always; capacity where an option has one, forced sites, a capex budget,
+    a CO2 cap, service levels)."""
+    capacitated = bool(np.isfinite(problem.module_capacity).any())
+    limits = [("capacity", "raise p or capacity") if capacitated else ("counts", "raise p")]
+    if capacitated:
+        limits.append(("counts", None))
+    if problem.forced.any():
+        limits.append(("forced or existing sites", "free a forced site"))
     if np.isfinite(problem.capex_budget):
         limits.append(("the capex budget (network.capex_budget)", "raise the budget"))
     if np.isfinite(problem.co2_cap_t):
@@ -77,6 +83,36 @@ def center_causes(problem: Problem) -> tuple[str, str]:
     if products:
         limits.append((", ".join(f"products.{name}.service" for name in products), "lower the service level"))
     return _either([cause for cause, _ in limits]), ", or ".join(fix for _, fix in limits if fix)
+
+
+def refuse_out_of_reach(problem: Problem, time_limit_s: float | None) -> None:
+    """Raise :class:`InfeasibleError` where the sites' reach alone leaves p too few: whatever the capacity,
+    no p facilities (the forced ones among them) have an arc to every demand pair that some site reaches
+    (delivery radii, product eligibility, an OD matrix's pairs). Names the fewest that do, by the
+    classic LSCP on the pairs the forced options leave."""
+    index = ModelIndex.from_problem(problem)
+    reach = np.isfinite(pair_option_distances(problem, index))
+    forced = np.flatnonzero(problem.forced)
+    free = np.flatnonzero(~problem.forced)
+    left = ~reach[:, forced].any(axis=1)
+    needed = len(forced)
+    if left.any():
+        covered = np.where(reach[np.ix_(left, free)], 0.0, np.inf)
+        result = solve_lscp(covered, 0.0, SolverOptions(time_limit_s=time_limit_s, progress_s=None, quiet=True))
+        if result.status is not Status.OPTIMAL:
+            return
+        needed += int(result.objective)
+    p = problem.objective_p
+    if p is None or needed <= p:
+        return
+    with_forced = f" ({len(forced)} forced or existing among them)" if len(forced) else ""
+    radii = [f"transport.{problem.product_ids[q]}.max_distance_km" for q in range(problem.n_products)
+             if np.isfinite(problem.max_distance_km[q])]
+    widen = f"widen {_either(radii)}" if radii else "give sites that reach the regions"
+    raise InfeasibleError(
+        f"p_center: no {p} facilities reach every region with demand: the candidate sites' reach (delivery radii, "
+        f"the facility types' products, the OD matrix's pairs) needs at least {needed}{with_forced}, whatever the "
+        f"capacity; raise objective.p to {needed}, {widen} or add candidate sites")
 
 
 def _either(texts: list[str]) -> str:
@@ -132,6 +168,7 @@ class CenterSearch:
             elif self.proven:
                 low = middle + 1
         if high == len(levels) - 1 and not self.feasible(levels[high]):
+            refuse_out_of_reach(self.problem, self.left())
             causes, fixes = center_causes(self.problem)
             raise InfeasibleError(f"p_center: {self.problem.objective_p} facilities cannot serve all reachable demand "
                                   f"even at the largest distance ({causes}); {fixes}")
@@ -157,7 +194,11 @@ def solve_center(problem: Problem, options: SolverOptions, solve_level) -> tuple
     if not (problem.demand > 0).any():  # nothing to reach: radius 0, as p_median's value is 0 there
         report, solution = solve_level(dataclasses.replace(problem, objective_kind="p_median"), options, None)
         return dataclasses.replace(report, termination="p-center: no demand, radius 0", kind_proven=True), solution, 0.0
-    classic = classic_radius(problem, options) if classic_applies(problem) else None
+    try:
+        classic = classic_radius(problem, options) if classic_applies(problem) else None
+    except InfeasibleError:  # the search's own text speaks of graphs and points
+        refuse_out_of_reach(problem, search.left())
+        raise
     if classic is not None:
         radius_km, sites, proven, steps = classic
         search.proven = proven
