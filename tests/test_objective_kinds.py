@@ -660,3 +660,26 @@ def test_a_p_center_a_forced_site_blocks_without_capacity_does_not_name_capacity
     assert "forced or existing sites" in causes and fixes.startswith("raise p")
     capacitated = dataclasses.replace(problem, module_capacity=np.array([5.0, 5.0]))
     assert center_causes(classic_problem(capacitated, "p_center", 1))[0].startswith("capacity")
+
+
+def test_a_p_center_search_out_of_time_at_the_largest_radius_is_not_called_infeasible():
+    """Every covering step of a capacitated p-center ends at the time limit without a network: the run had
+    been refused as "cannot serve all reachable demand even at the largest distance (capacity or counts)",
+    an infeasibility nothing proved (600 regions, 80 sites, capacity 1.3 × demand / p, p = 8, --time-limit 1:
+    feasible with --time-limit 0.05). It is a time limit without a network now."""
+    from planner.errors import NoSolutionInTimeError
+    from planner.solver import center_search
+
+    rng = np.random.default_rng(7)
+    sites, regions = rng.uniform(0, 100, (4, 2)), rng.uniform(0, 100, (6, 2))
+    km = np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
+    problem = dense_problem(demand=np.ones(6), opening_cost=np.zeros(4), capacity=np.full(4, 3.0),
+                            unit_cost=np.zeros((4, 6)))
+    classic = classic_problem(dataclasses.replace(problem, arc_distance_km=km.ravel()), "p_center", 2)
+    assert not center_search.classic_applies(classic)
+
+    def out_of_time(level, options, start=None):
+        raise NoSolutionInTimeError("HiGHS ended without a feasible solution (status: time limit)")
+
+    with pytest.raises(NoSolutionInTimeError, match="the time limit ended the radius search before any network"):
+        center_search.solve_center(classic, EXACT, out_of_time)

@@ -35,7 +35,7 @@ import time
 
 import numpy as np
 
-from planner.errors import InfeasibleError, SolverError
+from planner.errors import InfeasibleError, NoSolutionInTimeError, SolverError
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import ARC_FIELDS, Problem
@@ -128,6 +128,7 @@ class CenterSearch:
         self.deadline = None if options.time_limit_s is None else time.perf_counter() + options.time_limit_s
         self.proven = True
         self.steps = 0
+        self.unanswered = False  # the last step ran out of time without an answer
         self.networks: dict[float, Solution] = {}  # the covering network of the least feasible radius found
 
     def left(self) -> float | None:
@@ -140,6 +141,7 @@ class CenterSearch:
         """Whether at most p facilities serve all demand within ``radius_km`` (False also when the
         step ran out of time without an answer; the result is then not proven)."""
         self.steps += 1
+        self.unanswered = False
         within = _within(self.problem, radius_km)
         covering = dataclasses.replace(within, objective_kind="set_covering", opening_cost=np.zeros(within.n_options),
                                        arc_transport_cost=np.zeros(within.n_arcs))
@@ -148,7 +150,7 @@ class CenterSearch:
         except InfeasibleError:
             return False
         except SolverError:
-            self.proven = False
+            self.proven, self.unanswered = False, True
             return False
         logger.info("p-center: radius %.6g km is feasible (%s)", radius_km, report.status.value)
         self.networks = {float(radius_km): network}  # each feasible radius found is below the last: keep one
@@ -168,6 +170,11 @@ class CenterSearch:
             elif self.proven:
                 low = middle + 1
         if high == len(levels) - 1 and not self.feasible(levels[high]):
+            if self.unanswered:  # out of time, not proven infeasible
+                raise NoSolutionInTimeError(
+                    f"p_center: the time limit ended the radius search before any network of at most "
+                    f"{self.problem.objective_p} facilities serving all reachable demand was found; give it more "
+                    "time (--time-limit)")
             refuse_out_of_reach(self.problem, self.left())
             causes, fixes = center_causes(self.problem)
             raise InfeasibleError(f"p_center: {self.problem.objective_p} facilities cannot serve all reachable demand "
