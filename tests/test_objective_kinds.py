@@ -116,13 +116,17 @@ def test_hand_derived_line():
 
 def test_a_p_center_no_network_of_p_meets_names_the_service_level():
     """One site cannot bring 95 % of the demand within 40 km (each region has a site that near): the
-    refusal names the service level and how to lift it, not only capacity and counts."""
+    refusal names the service level, the best share one site reaches (brute force) and how to lift it."""
     problem, km = random_instance(0, n_sites=5, n_regions=7)
     assert (km.min(axis=0) <= 40).all()
     problem = dataclasses.replace(classic_problem(problem, "p_center", 1), service_share=np.array([0.95]),
                                   service_km=np.array([40.0]), service_minutes=np.array([np.inf]))
-    with pytest.raises(InfeasibleError, match=r"\(counts or products\.\w+\.service\); raise p, "
-                                              r"or lower the service level"):  # no capacity to name
+    demand = problem.demand[:, 0]
+    best = max(demand[km[site] <= 40].sum() for site in range(5)) / demand.sum()  # one site's share within 40 km
+    with pytest.raises(InfeasibleError, match=rf"product 'p' asks 95.0% of its demand within 40 km; at most "
+                                              rf"{best:.1%} is reachable; lower min_share_within, widen the limit, "
+                                              r"raise the facility-count limits \(max_facilities, max_count or the "
+                                              r"objective's p\)"):
         solve_problem(problem, EXACT, Timing())
 
 
@@ -683,3 +687,15 @@ def test_a_p_center_search_out_of_time_at_the_largest_radius_is_not_called_infea
 
     with pytest.raises(NoSolutionInTimeError, match="the time limit ended the radius search before any network"):
         center_search.solve_center(classic, EXACT, out_of_time)
+
+
+def test_a_p_center_service_level_no_network_meets_states_the_best_share():
+    """Regions at 0 and 100 km (10 units each), a site at each, capacity 100, p = 1 and 75 % within 50 km: one
+    facility brings 50 % that near. The refusal had listed only the limits ("capacity, counts or
+    products.p.service"), where every other kind states the best share a network reaches, as documented."""
+    problem = dense_problem(demand=[10, 10], opening_cost=[0, 0], capacity=[100.0, 100.0], unit_cost=np.zeros((2, 2)),
+                            arc_distance_km=np.array([0.0, 100.0, 100.0, 0.0]), service_share=np.array([0.75]),
+                            service_km=np.array([50.0]))
+    with pytest.raises(InfeasibleError, match=r"product 'p' asks 75.0% of its demand within 50 km; at most 50.0% is "
+                                              r"reachable; lower min_share_within"):
+        solve_problem(classic_problem(problem, "p_center", 1), EXACT)

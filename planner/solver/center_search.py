@@ -43,9 +43,11 @@ from planner.solver.classic.covering import solve_lscp
 from planner.solver.classic.pcenter import solve_pcenter
 from planner.solver.heuristic import flows_for_open_set
 from planner.solver.outcome import LEFT_FLOOR_S, SolveReport, SolverOptions, Status
+from planner.solver.service import explain_service_infeasibility
 
 logger = logging.getLogger(__name__)
 
+EXPLAIN_TIME_LIMIT_S = 60.0  # at most this long for each solve finding the best share of a service level
 CLASSIC_MAX_CELLS = 20_000_000  # pairs × options of the dense distance matrix of the classic search (160 MB)
 
 
@@ -63,6 +65,14 @@ def radius_levels(problem: Problem) -> tuple[np.ndarray, int]:
     np.minimum.at(nearest, index.arc_pair, problem.arc_distance_km)
     floor = float(nearest.max(initial=0.0))
     return levels, int(np.searchsorted(levels, floor))
+
+
+def covering_level(problem: Problem, radius_km: float) -> Problem:
+    """The step of the search at ``radius_km``: the arcs within it, every cost 0 (any network of at most p
+    facilities serving all demand ends it)."""
+    within = _within(problem, radius_km)
+    return dataclasses.replace(within, objective_kind="set_covering", opening_cost=np.zeros(within.n_options),
+                               arc_transport_cost=np.zeros(within.n_arcs))
 
 
 def center_causes(problem: Problem) -> tuple[str, str]:
@@ -142,9 +152,7 @@ class CenterSearch:
         step ran out of time without an answer; the result is then not proven)."""
         self.steps += 1
         self.unanswered = False
-        within = _within(self.problem, radius_km)
-        covering = dataclasses.replace(within, objective_kind="set_covering", opening_cost=np.zeros(within.n_options),
-                                       arc_transport_cost=np.zeros(within.n_arcs))
+        covering = covering_level(self.problem, radius_km)
         try:
             report, network = self.solve_level(covering, dataclasses.replace(self.options, time_limit_s=self.left()))
         except InfeasibleError:
@@ -155,6 +163,20 @@ class CenterSearch:
         logger.info("p-center: radius %.6g km is feasible (%s)", radius_km, report.status.value)
         self.networks = {float(radius_km): network}  # each feasible radius found is below the last: keep one
         return True
+
+    def refusal(self, radius_km: float) -> InfeasibleError:
+        """The error of a p-center no network serves at ``radius_km``, the largest distance: its limits, and
+        with service levels the best share each reaches there (``planner.solver.service``)."""
+        def plain(problem: Problem) -> InfeasibleError:
+            causes, fixes = center_causes(problem)
+            return InfeasibleError(f"p_center: {problem.objective_p} facilities cannot serve all reachable demand "
+                                   f"even at the largest distance ({causes}); {fixes}")
+
+        if not len(self.problem.serviced_products):
+            return plain(self.problem)
+        limit = EXPLAIN_TIME_LIMIT_S if self.left() is None else min(self.left(), EXPLAIN_TIME_LIMIT_S)
+        quick = dataclasses.replace(self.options, time_limit_s=limit, quiet=True, progress_s=None)
+        return explain_service_infeasibility(covering_level(self.problem, radius_km), quick, explain_rest=plain)
 
     def first_feasible(self) -> float:
         """The smallest feasible level (km)."""
@@ -176,9 +198,7 @@ class CenterSearch:
                     f"{self.problem.objective_p} facilities serving all reachable demand was found; give it more "
                     "time (--time-limit)")
             refuse_out_of_reach(self.problem, self.left())
-            causes, fixes = center_causes(self.problem)
-            raise InfeasibleError(f"p_center: {self.problem.objective_p} facilities cannot serve all reachable demand "
-                                  f"even at the largest distance ({causes}); {fixes}")
+            raise self.refusal(float(levels[high]))
         while low < high:
             if self.out_of_time():  # the smallest level known feasible, not proven the least
                 logger.info("p-center: time limit reached with radii %.6g–%.6g km left to search", levels[low],
