@@ -699,3 +699,16 @@ def test_a_p_center_service_level_no_network_meets_states_the_best_share():
     with pytest.raises(InfeasibleError, match=r"product 'p' asks 75.0% of its demand within 50 km; at most 50.0% is "
                                               r"reachable; lower min_share_within"):
         solve_problem(classic_problem(problem, "p_center", 1), EXACT)
+
+
+def test_set_covering_without_demand_opens_nothing(tmp_path):
+    """Two regions of demand 0 within 5 km: there is nothing to cover, so no facility (0, proven). The classic
+    LSCP of no rows had ended `planner solve` with "the classic set covering's sites do not serve every pair;
+    rerun with --debug" (exit 1), where every other kind reports 0."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 0.01], [0, 0])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text() + '[objective]\nkind = "set_covering"\ncoverage_km = 5\n')
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    kind = json.loads((tmp_path / "out" / "summary.json").read_text())["objective_kind"]
+    assert kind["value"] == 0 and kind["proven_optimal"]

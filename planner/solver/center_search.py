@@ -278,6 +278,12 @@ def solve_cover(problem: Problem, options: SolverOptions) -> tuple[SolveReport, 
     without a cover (exit 1)."""
     index = ModelIndex.from_problem(problem)
     covered = np.where(np.isfinite(pair_option_distances(problem, index)), 0.0, np.inf)  # an arc: within the coverage
+    if len(covered) == 0:  # no demand to cover: no facility (the LSCP of no rows had ended in an error)
+        nothing = np.zeros(problem.n_options, dtype=int)
+        return (SolveReport.of(Status.OPTIMAL, "classic set covering, no demand to cover", 0.0, 0.0, options.mip_gap,
+                               "HiGHS"),
+                Solution(open=nothing, modules=nothing.copy(), assign=np.zeros(problem.n_arcs),
+                         unmet=np.zeros(index.n_pairs)))
     result = solve_lscp(covered, 0.0, dataclasses.replace(options, quiet=True))
     opened = opened_options(problem, result.sites)
     solution = flows_for_open_set(problem, index, opened)
