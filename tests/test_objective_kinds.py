@@ -21,7 +21,7 @@ from planner.pipeline import solve_problem
 from planner.problem import ARC_FIELDS
 from planner.solver import SolverOptions
 from planner.timing import Timing
-from tests.builders import KM_PER_DEGREE, dense_problem, equator_regions, tiny_model_file
+from tests.builders import KM_PER_DEGREE, PLANT_TOML, dense_problem, equator_regions, tiny_model_file
 
 EXACT = SolverOptions(mip_gap=0.0, quiet=True)
 
@@ -712,3 +712,19 @@ def test_set_covering_without_demand_opens_nothing(tmp_path):
     assert result.exit_code == 0, result.output
     kind = json.loads((tmp_path / "out" / "summary.json").read_text())["objective_kind"]
     assert kind["value"] == 0 and kind["proven_optimal"]
+
+
+def test_cli_p_center_a_types_delivery_radius_blocks_names_the_reach(tmp_path):
+    """Regions at 0° and 10° E, the plant type delivering within 200 km, p = 1: no one facility reaches both;
+    exit 1 naming the reach, the 2 facilities needed and the type's radius (the classic search had spoken of
+    "delivery radii, or a graph of more disconnected parts than 1")."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 10.0], [10, 10])
+    model = tiny_model_file(tmp_path / "model.toml", regions, PLANT_TOML.replace(
+        "opening_cost_per_yr = 100.0", "opening_cost_per_yr = 100.0\nmax_delivery_km = 200"))
+    model.write_text(model.read_text() + '[objective]\nkind = "p_center"\np = 1\n')
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 1, result.output
+    assert "p_center: no 1 facilities reach every region with demand" in result.output
+    assert "needs at least 2, whatever the capacity; raise objective.p to 2, widen a facility type's " \
+           "max_delivery_km" in result.output
+    assert not (tmp_path / "out").exists()

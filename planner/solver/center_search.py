@@ -118,11 +118,12 @@ def refuse_out_of_reach(problem: Problem, time_limit_s: float | None) -> None:
     with_forced = f" ({len(forced)} forced or existing among them)" if len(forced) else ""
     radii = [f"transport.{problem.product_ids[q]}.max_distance_km" for q in range(problem.n_products)
              if np.isfinite(problem.max_distance_km[q])]
-    widen = f"widen {_either(radii)}" if radii else "give sites that reach the regions"
+    widen = f"widen {', '.join(radii)} or a facility type's max_delivery_km" if radii else \
+        "widen a facility type's max_delivery_km"  # the types' radii are in the arcs, not in the problem
     raise InfeasibleError(
         f"p_center: no {p} facilities reach every region with demand: the candidate sites' reach (delivery radii, "
         f"the facility types' products, the OD matrix's pairs) needs at least {needed}{with_forced}, whatever the "
-        f"capacity; raise objective.p to {needed}, {widen} or add candidate sites")
+        f"capacity; raise objective.p to {needed}, {widen}, or add candidate sites")
 
 
 def _either(texts: list[str]) -> str:
