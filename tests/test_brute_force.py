@@ -93,7 +93,7 @@ def brute_force(problem) -> float | None:
     return best
 
 
-@pytest.mark.parametrize("seed", some_slow(range(60), 20))
+@pytest.mark.parametrize("seed", some_slow(range(60), 12))
 def test_milp_matches_brute_force(seed):
     problem = random_problem(seed)
     expected = brute_force(problem)

@@ -93,7 +93,7 @@ def test_the_duals_never_understate_a_moves_gain(seed):
 
 
 @pytest.mark.parametrize("capacitated", [False, True])
-@pytest.mark.parametrize("seed", some_slow(range(20), 5))
+@pytest.mark.parametrize("seed", some_slow(range(20), 3))
 def test_the_module_search_improves_on_its_start_and_stays_feasible(seed, capacitated):
     """Never dearer than its start, never below the optimum, and its cost is its solution's."""
     problem = random_problem(seed, capacitated_must_serve=capacitated)

@@ -24,6 +24,7 @@ from planner.inputs.prepare import DataOptions
 from planner.solver.outcome import SolverOptions
 from planner.studies.pareto import cost_co2_frontier
 from tests.builders import KM_PER_DEGREE, equator_regions, record_study_parts, tiny_config, tiny_model_file
+from tests.marks import some_slow
 
 EXACT = SolverOptions(mip_gap=1e-9)
 SHIP = 0.01 * KM_PER_DEGREE
@@ -59,7 +60,7 @@ def test_points_must_be_two_or_more(tmp_path):
         cost_co2_frontier(tiny_config(regions, facility_types=types()), DataOptions(), EXACT, points=1)
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", some_slow(range(4), fast=2))
 def test_random_frontiers_are_non_dominated_and_monotone(tmp_path, seed):
     """Capacitated random instances: along the caps cost never falls and CO2 never rises, every point
     meets its cap (audited), and no point dominates another."""
