@@ -277,3 +277,23 @@ def test_the_thresholds_kept_across_evaluations_leave_every_knapsack_exact(seed,
             assert got.bound == pytest.approx(expected.bound, rel=1e-12, abs=1e-9)
             np.testing.assert_allclose(got.values, expected.values, rtol=1e-12, atol=1e-9)
             np.testing.assert_allclose(got.subgradient, expected.subgradient, rtol=1e-9, atol=1e-9)
+
+
+def test_a_search_without_a_network_leaves_highs_only_what_is_left_of_the_limit(monkeypatch):
+    """Where the branch-and-bound ends without a network, the standard route gets the time limit less
+    what the search spent, not the whole limit again (the solve ended at twice the user's limit)."""
+    import planner.solver.engine as engine
+
+    def slow_and_empty(*args, **kwargs):
+        time.sleep(0.5)
+        return None
+
+    given = []
+    monkeypatch.setattr(engine, "solve_capacitated_bb", slow_and_empty)
+    monkeypatch.setattr(engine, "solve_shared", slow_and_empty)
+    monkeypatch.setattr(engine, "race_applies", lambda *args: False)
+    monkeypatch.setattr(engine, "_solve_standard", lambda problem, options, *rest: given.append(options.time_limit_s))
+    problem = random_capacitated(1, ratio=1.4, n_sites=8, n_regions=20)
+    engine.capacitated_bb_first(problem, SolverOptions(time_limit_s=2.0, quiet=True), ModelIndex.from_problem(problem),
+                                None, Timing())
+    assert given and given[0] <= 1.55

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 
 from planner.errors import InputError, SolverError, UnexplainedInfeasibleError
 from planner.model import ModelIndex, build_model
@@ -268,11 +269,12 @@ def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: 
         return _raced(problem, options, index, start, timing, uncoupled=False)
     bb_options = options if options.time_limit_s is not None else dataclasses.replace(
         options, time_limit_s=BB_NO_LIMIT_S)
+    started = time.perf_counter()
     with timing.phase("solve"):
         found = (solve_shared if shared else solve_capacitated_bb)(
             problem, index, bb_options, start, extendable=options.time_limit_s is None)
-    if found is None:
-        return _solve_standard(problem, options, index, start, timing)
+    if found is None:  # no network: HiGHS has what is left of the limit, not all of it again
+        return _solve_standard(problem, left_of(options, started), index, start, timing)
     bb_report, bb_solution, proven = found
     if proven or options.time_limit_s is not None:
         return bb_report, bb_solution
@@ -281,6 +283,15 @@ def capacitated_bb_first(problem, options: SolverOptions, index, start, timing: 
     if report.objective is None or bb_report.objective < report.objective:
         report, solution = with_gap(report, bb_report.objective, report.best_bound), bb_solution
     return combine_bounds(report, bb_report.best_bound), solution
+
+
+def left_of(options: SolverOptions, started: float) -> SolverOptions:
+    r"""``options`` with what is left of their time limit since ``started`` (a ``time.perf_counter()``
+    reading), :math:`\max(T - (t - t_0), \text{LEFT\_FLOOR\_S})`; unchanged without a limit."""
+    if options.time_limit_s is None:
+        return options
+    spent = time.perf_counter() - started
+    return dataclasses.replace(options, time_limit_s=max(options.time_limit_s - spent, LEFT_FLOOR_S))
 
 
 def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: Timing):
@@ -293,11 +304,12 @@ def lagrangian_bb_first(problem, options: SolverOptions, index, start, timing: T
         return _raced(problem, options, index, start, timing, uncoupled=True)
     budget = BB_NO_LIMIT_S if options.time_limit_s is None else \
         options.time_limit_s if shared else BB_SHARE * options.time_limit_s
+    started = time.perf_counter()
     with timing.phase("solve"):
         found = (solve_shared_uncoupled if shared else solve_lagrangian_bb)(
             problem, index, options, budget, None if start is None else start.open > 0)
     if found is None:
-        return _solve_standard(problem, options, index, start, timing)
+        return _solve_standard(problem, left_of(options, started), index, start, timing)
     bb_report, bb_solution, proven = found
     if proven or (shared and options.time_limit_s is not None):
         return bb_report, bb_solution
