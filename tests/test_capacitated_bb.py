@@ -297,3 +297,26 @@ def test_a_search_without_a_network_leaves_highs_only_what_is_left_of_the_limit(
     engine.capacitated_bb_first(problem, SolverOptions(time_limit_s=2.0, quiet=True), ModelIndex.from_problem(problem),
                                 None, Timing())
     assert given and given[0] <= 1.55
+
+
+def test_the_roots_heuristics_keep_to_the_time_limit(monkeypatch):
+    """The root's local search and its first flows (one fresh LP) get no time past the limit where the
+    search already holds a network (on 200 × 2,000 they had taken 1.2 s of a 0.3 s limit)."""
+    import planner.solver.capacitated_bb as capacitated_bb
+
+    problem = random_capacitated(1, ratio=1.4, n_sites=8, n_regions=20)
+    _, optimum = solved(problem)
+    given = []
+
+    def recorded(*args, **kwargs):
+        given.append((time.perf_counter(), kwargs["time_limit_s"], kwargs.get("deadline")))
+
+    monkeypatch.setattr(capacitated_bb, "incumbent_from_values", recorded)
+    index = ModelIndex.from_problem(problem)
+    started = time.perf_counter()
+    capacitated_bb.branch_and_bound(problem, index, capacitated_bb.DenseCapacitated.of(problem, index),
+                                    SolverOptions(time_limit_s=0.2, quiet=True), 0.2, start=optimum)
+    assert given
+    called, seconds, deadline = given[0]
+    assert deadline is not None and started < deadline <= called + 0.2  # the search's start plus its limit
+    assert called + seconds <= max(deadline, called) + 1e-6
