@@ -320,3 +320,30 @@ def test_the_roots_heuristics_keep_to_the_time_limit(monkeypatch):
     called, seconds, deadline = given[0]
     assert deadline is not None and started < deadline <= called + 0.2  # the search's start plus its limit
     assert called + seconds <= max(deadline, called) + 1e-6
+
+
+def test_the_roots_subgradient_steps_stop_at_the_time_limit(monkeypatch):
+    """The root's subgradient steps (0.8 s of a 0.3 s limit on 200 × 2,000) end at the limit after one
+    step; without a limit, or at a later node, they run their count."""
+    import planner.solver.capacitated_bb as capacitated_bb
+
+    problem = random_capacitated(1, ratio=1.4, n_sites=8, n_regions=20)
+    index = ModelIndex.from_problem(problem)
+    costs = DenseCapacitated.of(problem, index)
+    relaxation = Relaxation(costs)
+    search = capacitated_bb.Search(problem, index, costs, 1e-9, None)
+    steps = []
+    fractional = relaxation.evaluate
+    monkeypatch.setattr(relaxation, "evaluate", lambda *args, exact=True: steps.append(exact) or fractional(
+        *args, exact=exact))
+    root = capacitated_bb.root_node(problem, index, costs, None)
+    capacitated_bb.raise_bound(search, relaxation, root, 30, until=time.perf_counter() - 1.0)
+    assert steps.count(False) == 1
+    given = []
+    raise_bound = capacitated_bb.raise_bound
+    monkeypatch.setattr(capacitated_bb, "raise_bound", lambda *args, **kwargs: given.append(
+        args[4] if len(args) > 4 else kwargs.get("until", math.inf)) or raise_bound(*args, **kwargs))
+    started = time.perf_counter()
+    capacitated_bb.branch_and_bound(problem, index, costs, SolverOptions(time_limit_s=0.2, quiet=True), 0.2)
+    assert started + 0.2 < given[0] <= time.perf_counter() + 0.2  # the root's: its search's start plus the limit
+    assert all(until == math.inf for until in given[1:])

@@ -416,10 +416,10 @@ class Search(BestFirst):
         self.lp_seconds += time.perf_counter() - started
 
 
-def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: int):
+def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: int, until: float = math.inf):
     r"""Subgradient steps at ``node`` from its multipliers on the fractional evaluation; keeps its best
     bound and multipliers, and returns (the exact evaluation at those, the average open state over the
-    steps); stops once pruned.
+    steps); stops once pruned, or at ``until`` (a ``time.perf_counter()`` reading) after one step at least.
 
     The steps are Polyak's, :math:`t = \theta (T - L(\lambda)) / \lVert g \rVert^2` with :math:`\theta`
     halved after ``STALL_STEPS`` steps without a better bound, aimed at the target :math:`T` = the node's
@@ -449,7 +449,7 @@ def raise_bound(search: Search, relaxation: Relaxation, node: Node, iterations: 
             if stall >= STALL_STEPS:
                 scale, stall = scale / 2, 0
         norm = float(evaluation.subgradient @ evaluation.subgradient)
-        if search.prunes(node.bound) or norm < 1e-12 or scale < MIN_STEP_SCALE:
+        if search.prunes(node.bound) or norm < 1e-12 or scale < MIN_STEP_SCALE or time.perf_counter() >= until:
             break
         target = search.best_cost if math.isfinite(search.best_cost) else evaluation.bound * 1.05 + 1.0
         target = node.bound + TARGET_SHARE * (target - node.bound)
@@ -551,12 +551,13 @@ def explore(search: Search, relaxation: Relaxation, deadline: Deadline, rival, f
             continue
         root = search.nodes == 0 and from_root
         search.nodes += 1
-        evaluation, average = raise_bound(search, relaxation, node, NODE_ITERATIONS)
+        end = math.inf if time_limit_s is None else deadline.started + time_limit_s  # the root's steps keep to it
+        evaluation, average = raise_bound(search, relaxation, node, NODE_ITERATIONS,
+                                          end if root and not deadline.extendable else math.inf)
         if average is None:
             continue
         search.try_open_set(evaluation.chosen)
         if root:
-            end = math.inf if time_limit_s is None else deadline.started + time_limit_s  # the heuristics keep to it
             root_incumbent(search, evaluation, time_limit_s, end)
             dive(search, relaxation, node, evaluation, average, min(end, time.perf_counter() + min(
                 DIVE_MAX_S, math.inf if time_limit_s is None else DIVE_SHARE * time_limit_s)))
