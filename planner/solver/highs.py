@@ -471,13 +471,15 @@ def solve_model(
     model: pyo.ConcreteModel,
     options: SolverOptions,
     warm_start: bool = False,
+    started: float | None = None,
 ) -> SolveReport:
     """Solve the Pyomo ``model`` with HiGHS and load the incumbent into its variables.
 
     With ``warm_start`` the current values of the model's variables are handed to HiGHS as a
-    starting incumbent. Errors as :func:`run_highs`.
+    starting incumbent. The time limit counts from ``started`` (a ``time.perf_counter()`` reading, e.g.
+    before the model was built; default: now), the model's compilation included. Errors as :func:`run_highs`.
     """
-    started = time.perf_counter()
+    started = time.perf_counter() if started is None else started
     compiled = compile_model(model)
     start = None
     if warm_start:
