@@ -575,6 +575,16 @@ def test_a_service_level_refused_under_p_center_says_its_share_is_of_the_demand_
     assert "asks 60.0% of its demand within reach of a candidate site" in str(raised.value)
 
 
+def capacitated_p_center_of_four_sites():
+    """Seeded: 4 sites and 6 regions of demand 1 in a 100 km square, capacity 3 each, p = 2."""
+    rng = np.random.default_rng(7)
+    sites, regions = rng.uniform(0, 100, (4, 2)), rng.uniform(0, 100, (6, 2))
+    km = np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
+    problem = dense_problem(demand=np.ones(6), opening_cost=np.zeros(4), capacity=np.full(4, 3.0),
+                            unit_cost=np.zeros((4, 6)))
+    return classic_problem(dataclasses.replace(problem, arc_distance_km=km.ravel()), "p_center", 2)
+
+
 def test_the_last_solve_of_a_p_center_starts_from_the_network_its_search_found():
     """With the floor of the time left, the p-median within the radius had ended without a network and the
     run with "HiGHS ended without a feasible solution": the covering network of that radius starts it now."""
@@ -582,12 +592,7 @@ def test_the_last_solve_of_a_p_center_starts_from_the_network_its_search_found()
     from planner.solver import center_search
     from planner.solver.engine import solve
 
-    rng = np.random.default_rng(7)
-    sites, regions = rng.uniform(0, 100, (4, 2)), rng.uniform(0, 100, (6, 2))
-    km = np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
-    problem = dense_problem(demand=np.ones(6), opening_cost=np.zeros(4), capacity=np.full(4, 3.0),
-                            unit_cost=np.zeros((4, 6)))
-    classic = classic_problem(dataclasses.replace(problem, arc_distance_km=km.ravel()), "p_center", 2)
+    classic = capacitated_p_center_of_four_sites()
     assert not center_search.classic_applies(classic)
 
     def no_time_for_the_last(level, options, start=None):
@@ -674,12 +679,7 @@ def test_a_p_center_search_out_of_time_at_the_largest_radius_is_not_called_infea
     from planner.errors import NoSolutionInTimeError
     from planner.solver import center_search
 
-    rng = np.random.default_rng(7)
-    sites, regions = rng.uniform(0, 100, (4, 2)), rng.uniform(0, 100, (6, 2))
-    km = np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
-    problem = dense_problem(demand=np.ones(6), opening_cost=np.zeros(4), capacity=np.full(4, 3.0),
-                            unit_cost=np.zeros((4, 6)))
-    classic = classic_problem(dataclasses.replace(problem, arc_distance_km=km.ravel()), "p_center", 2)
+    classic = capacitated_p_center_of_four_sites()
     assert not center_search.classic_applies(classic)
 
     def out_of_time(level, options, start=None):
