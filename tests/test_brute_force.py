@@ -115,7 +115,7 @@ PRESOLVE_RULES = {  # (PAYING_FIXED_SHARE, POOR_INCUMBENT_GAP) of planner.solver
 
 @pytest.mark.parametrize("rule", PRESOLVE_RULES)
 @pytest.mark.parametrize("capacitated", [False, True])
-@pytest.mark.parametrize("seed", some_slow(range(20), 3))
+@pytest.mark.parametrize("seed", some_slow(range(20), 2))
 def test_lagrangian_presolve_keeps_the_optimum(monkeypatch, seed, capacitated, rule):
     """The Lagrangian bound never exceeds the optimum, and fixing options never loses it, whether
     the presolve goes on past its first incumbent or stops there."""

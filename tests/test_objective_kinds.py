@@ -22,6 +22,7 @@ from planner.problem import ARC_FIELDS
 from planner.solver import SolverOptions
 from planner.timing import Timing
 from tests.builders import KM_PER_DEGREE, PLANT_TOML, dense_problem, equator_regions, tiny_model_file
+from tests.marks import some_slow
 
 EXACT = SolverOptions(mip_gap=0.0, quiet=True)
 
@@ -606,7 +607,7 @@ def test_the_last_solve_of_a_p_center_starts_from_the_network_its_search_found()
     assert np.isfinite(radius) and solution.open.sum() <= 2
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", some_slow(range(3), fast=1))
 def test_each_p_center_covering_step_ends_at_its_first_network(seed, monkeypatch):
     """A step of the covering search asks only whether some network of at most p facilities serves all
     demand within the radius: its objective is 0, so the first network found ends it. With the count

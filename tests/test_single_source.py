@@ -86,7 +86,7 @@ def test_the_first_network_is_found_on_most_instances():
     assert found >= 0.8 * len(CASES)
 
 
-@pytest.mark.parametrize(("seed", "ratio"), some_slow(CASES[::3], fast=3))
+@pytest.mark.parametrize(("seed", "ratio"), some_slow(CASES[::3], fast=2))
 def test_the_engine_uses_it_and_finds_the_optimum(seed, ratio, monkeypatch):
     monkeypatch.setattr(single_source, "MIN_ARCS", 0)
     options = dataclasses.replace(EXACT, presolve_min_arcs=0)
