@@ -365,18 +365,24 @@ def _whole_modules(
     """A solution from arc and unmet shares: options with load open (and idle ones of ``opened`` the
     lower count limits need: :func:`kept_for_lower_counts`), whole modules for the load."""
     assign, unmet = clean_shares(index, shares, unmet_shares)
-    option_load = np.bincount(
-        problem.arc_option, weights=assign * index.arc_demand, minlength=problem.n_options
-    )
+    option_load = option_loads(problem, index, assign)
     used = kept_for_lower_counts(problem, (option_load > 0) | problem.forced, opened)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        needed = np.where(
-            np.isfinite(problem.module_capacity),
-            np.ceil(option_load / problem.module_capacity - 1e-9),
-            problem.min_modules,
-        )
-    modules = np.clip(needed, problem.min_modules, problem.max_modules).astype(int) * used
+    modules = np.minimum(modules_for_loads(problem, option_load), problem.max_modules) * used
     return Solution(open=used.astype(int), modules=modules, assign=assign, unmet=unmet)
+
+
+def option_loads(problem: Problem, index: ModelIndex, assign: np.ndarray) -> np.ndarray:
+    """(O,) units/yr each option delivers at the arc shares ``assign`` (the capacity rows' left-hand side)."""
+    return np.bincount(problem.arc_option, weights=assign * index.arc_demand, minlength=problem.n_options)
+
+
+def modules_for_loads(problem: Problem, load: np.ndarray) -> np.ndarray:
+    """(O,) int: the fewest modules that carry each option's ``load`` (units/yr), at least ``min_modules``
+    (``min_modules`` where uncapacitated); not capped at ``max_modules``."""
+    capacity = problem.module_capacity
+    with np.errstate(invalid="ignore", divide="ignore"):
+        needed = np.where(np.isfinite(capacity) & (capacity > 0), np.ceil(load / capacity - 1e-9), 0.0)
+    return np.maximum(needed, problem.min_modules).astype(int)
 
 
 def flows_for_open_set(

@@ -29,7 +29,7 @@ from planner.model import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
 from planner.solver.budget import repaired_report
-from planner.solver.heuristic import satisfies_coupling, within_counts
+from planner.solver.heuristic import modules_for_loads, option_loads, satisfies_coupling, within_counts
 from planner.solver.outcome import SolveReport, within_tolerance
 
 
@@ -50,19 +50,10 @@ def idle_relations(problem: Problem, solution: Solution) -> np.ndarray:
     return (solution.relation > 0) & (solution.inbound <= 0)
 
 
-def option_loads(problem: Problem, index: ModelIndex, solution: Solution) -> np.ndarray:
-    """(O,) units/yr each option delivers (the capacity rows' left-hand side)."""
-    return np.bincount(problem.arc_option, weights=index.arc_demand * solution.assign, minlength=problem.n_options)
-
-
 def trimmed_modules(problem: Problem, index: ModelIndex, solution: Solution) -> np.ndarray:
     """(O,) module counts no larger than ``solution``'s, each the fewest that carry its option's load (at least
     ``min_modules`` where open; unchanged where a module costs nothing or less)."""
-    load = option_loads(problem, index, solution)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        needed = np.where(np.isfinite(problem.module_capacity) & (problem.module_capacity > 0),
-                          np.ceil(load / problem.module_capacity * (1 - 1e-9)), 0.0)
-    fewest = np.maximum(problem.min_modules, needed).astype(int)
+    fewest = modules_for_loads(problem, option_loads(problem, index, solution.assign))
     trimmed = np.where(solution.open > 0, np.minimum(solution.modules, fewest), solution.modules)
     return np.where(problem.module_cost > 0, trimmed, solution.modules)
 
@@ -71,7 +62,7 @@ def closable_idle(problem: Problem, index: ModelIndex, solution: Solution) -> np
     """(O,) True for the open options with no flow and no inbound material that can close: not forced, a
     positive fixed cost, and the count limits kept (the dearest closed first)."""
     is_open = solution.open > 0
-    idle = is_open & (option_loads(problem, index, solution) <= 0) & ~problem.forced
+    idle = is_open & (option_loads(problem, index, solution.assign) <= 0) & ~problem.forced
     if solution.inbound is not None:
         idle &= np.bincount(problem.supply.in_option, weights=solution.inbound, minlength=problem.n_options) <= 0
     fixed = problem.opening_cost + problem.module_cost * solution.modules
@@ -90,13 +81,9 @@ def without_idle_capacity(problem: Problem, solution: Solution) -> tuple[float, 
     closed = closable_idle(problem, index, solution)
     modules = np.where(closed, 0, trimmed_modules(problem, index, solution))
     saving = float(problem.opening_cost[closed].sum() + (problem.module_cost * (solution.modules - modules)).sum())
-    if saving <= 0.0:
+    if saving <= 0.0:  # (a closed option's set-ups carried no flow: without_idle_payments took them out before)
         return 0.0, solution
-    setup = solution.setup
-    if setup is not None and closed.any():
-        setup = np.where(closed[:, None], 0, setup)
-        saving += float((problem.setup_cost * (solution.setup - setup)).sum())
-    cleaned = dataclasses.replace(solution, open=np.where(closed, 0, solution.open), modules=modules, setup=setup)
+    cleaned = dataclasses.replace(solution, open=np.where(closed, 0, solution.open), modules=modules)
     if not satisfies_coupling(problem, index, cleaned):
         return 0.0, solution
     return saving, cleaned
