@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planner.errors import InputError
+
 # per-option and per-arc arrays (the index sets O and A), for checks and subsets
 OPTION_FIELDS = (
     "option_site",
@@ -180,9 +182,11 @@ class Problem:
         n_types = len(self.type_ids)
         if self.type_min_count is None:
             object.__setattr__(self, "type_min_count", np.zeros(n_types, dtype=int))
-        if self.type_max_count is None:
-            object.__setattr__(self, "type_max_count", np.full(n_types, len(self.site_ids), dtype=int))
+        if self.type_max_count is None:  # no limit: one type per site opens at most every site (or the minimum)
+            object.__setattr__(self, "type_max_count",
+                               np.maximum(len(self.site_ids), np.asarray(self.type_min_count, dtype=int)))
         self._check_shapes()
+        self._check_counts()
 
     def _check_shapes(self) -> None:
         """Every per-region, per-option and per-arc array has the length of its index set."""
@@ -200,6 +204,28 @@ class Problem:
             actual = np.shape(getattr(self, name))
             if actual != shape:
                 raise ValueError(f"Problem.{name} has shape {actual}, expected {shape}")
+
+    def _check_counts(self) -> None:
+        """The facility counts are counts and their lower limits are not above their upper ones: the builders
+        had met ``min_facilities`` 3 beside ``max_facilities`` 1 with a Pyomo error, and the solver with an
+        explanation of demand that must be served."""
+        counts = {"min_facilities": self.min_facilities, "max_facilities": self.max_facilities}
+        for name, value in counts.items():
+            if value is not None and not _is_count(value):
+                raise InputError(f"Problem.{name} is {value!r}; give a whole number ≥ 0")
+        for name in ("type_min_count", "type_max_count"):
+            values = np.asarray(getattr(self, name))
+            if values.dtype.kind not in "iuf" or (values < 0).any() or (values != np.floor(values)).any():
+                raise InputError(f"Problem.{name} is {values.tolist()}; give a whole number ≥ 0 per facility type")
+        if self.max_facilities is not None and self.min_facilities > self.max_facilities:
+            raise InputError(f"Problem.min_facilities ({self.min_facilities}) > Problem.max_facilities "
+                             f"({self.max_facilities}); lower min_facilities or raise max_facilities")
+        above = np.flatnonzero(np.asarray(self.type_min_count) > np.asarray(self.type_max_count))
+        if len(above):
+            k = int(above[0])
+            raise InputError(f"facility type '{self.type_ids[k]}': Problem.type_min_count ({self.type_min_count[k]}) "
+                             f"> Problem.type_max_count ({self.type_max_count[k]}); lower the minimum or raise the "
+                             "maximum")
 
     # sizes -----------------------------------------------------------------------------------------
     @property
@@ -290,6 +316,12 @@ class Problem:
             "demand_pairs": int(np.count_nonzero(self.demand > 0)),
             "arcs": self.n_arcs,
         }
+
+
+def _is_count(value) -> bool:
+    """Whether ``value`` is a whole number ≥ 0 (not a bool)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        and float(value).is_integer() and value >= 0
 
 
 CAPEX_ROUNDING = 1e-12  # relative: a capex sum over the budget by this much is float rounding (sums are exact else)

@@ -359,10 +359,16 @@ def test_invalid_toml(tmp_path):
                      ["key 'facility_types.plant.opening_cost_per_yr'", "required key is missing"], id="missing-key"),
         pytest.param("[facility_types.plant.products.widget]",
                      "[network]\nmin_facilities = 5\nmax_facilities = 2\n\n[facility_types.plant.products.widget]",
-                     ["key 'network'", "max_facilities (2) < min_facilities (5)"], id="min-above-max-facilities"),
+                     ["key 'network'", "max_facilities (2) < min_facilities (5); raise max_facilities or lower "
+                      "min_facilities"], id="min-above-max-facilities"),
         pytest.param("[facility_types.plant]\n",
                      "[network]\nmax_facilities = 1\n\n[facility_types.plant]\nmin_count = 2\n",
-                     ["max_facilities (1) < the facility types' min_count together (2)"], id="type-minimums-above-max"),
+                     ["max_facilities (1) < the facility types' min_count together (2); raise max_facilities or lower "
+                      "min_count"], id="type-minimums-above-max"),
+        pytest.param("[facility_types.plant]\n", "[facility_types.plant]\nmin_count = 3\nmax_count = 1\n",
+                     ["key 'facility_types.plant'",
+                      "max_count (1) < min_count (3); raise max_count or lower min_count"],
+                     id="type-minimum-above-its-maximum"),
     ],
 )
 def test_bad_model_file(tmp_path, old, new, fragments):

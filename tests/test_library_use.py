@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from planner.errors import InputError, PlannerError
@@ -185,3 +186,43 @@ def test_write_outputs_from_python_records_the_data_read(tmp_path):
     assert inputs["regions"] == str(regions) and inputs["select"] == {"GEOID": ["a", "b"]}
     assert inputs["region_columns"]["id"] == "GEOID" and inputs["sites"] is None
     assert str(regions) in (tmp_path / "out" / "report.html").read_text()
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"min_facilities": 3, "max_facilities": 1},
+     r"Problem.min_facilities \(3\) > Problem.max_facilities \(1\); lower min_facilities or raise max_facilities"),
+    ({"type_min_count": np.array([2]), "type_max_count": np.array([1])},
+     r"facility type 't': Problem.type_min_count \(2\) > Problem.type_max_count \(1\)"),
+    ({"min_facilities": -1}, r"Problem.min_facilities is -1; give a whole number ≥ 0"),
+    ({"max_facilities": 1.5}, r"Problem.max_facilities is 1.5; give a whole number ≥ 0"),
+    ({"type_min_count": np.array([-1])}, r"Problem.type_min_count is \[-1\]; give a whole number ≥ 0"),
+])
+def test_contradictory_counts_of_a_problem_are_a_planner_error(fields, message):
+    """A Problem built from Python with min_facilities 3 and max_facilities 1 had reached the Pyomo builder
+    (its own InvalidConstraintError) or the solver (an explanation about demand that must be served)."""
+    from tests.builders import dense_problem
+
+    with pytest.raises(InputError, match=message):
+        dense_problem([10, 10], [1, 1, 1], [100, 100, 100], [[1, 2], [2, 1], [1, 1]], penalty=100.0, **fields)
+
+
+def test_a_problem_asking_more_facilities_than_options_is_infeasible_in_the_pyomo_builder():
+    from planner.errors import InfeasibleError
+    from planner.model import ModelIndex, build_model
+    from tests.builders import dense_problem
+
+    problem = dense_problem([10, 10], [1, 1, 1], [100, 100, 100], [[1, 2], [2, 1], [1, 1]], min_facilities=5)
+    with pytest.raises(InfeasibleError, match="min_facilities 5 but only 3 candidate options"):
+        build_model(problem, ModelIndex.from_problem(problem))
+
+
+def test_a_type_minimum_above_the_sites_without_a_maximum_is_infeasible_not_a_contradiction():
+    """Without a type_max_count the type has no upper limit: a minimum above its sites is the screening's
+    infeasibility, not a maximum the caller never gave."""
+    from planner.errors import InfeasibleError
+    from planner.pipeline import solve_problem
+    from tests.builders import dense_problem
+
+    problem = dense_problem([10, 10], [1, 1], [100, 100], [[1, 2], [2, 1]], type_min_count=np.array([3]))
+    with pytest.raises(InfeasibleError, match="facility type 't': min_count 3 but only 2 candidate sites"):
+        solve_problem(problem, SolverOptions(threads=1))

@@ -75,16 +75,18 @@ def best_choice_by_enumeration(problem: Problem, values: np.ndarray, fixed_in: n
 def test_the_counted_choice_is_the_least_within_the_limits(seed, lower):
     """Random values (some positive), three types, random limits (``lower``: lower ones too, some of
     them out of reach), a forced option or two: the greedy choice equals enumeration of every set of
-    ten options, and it is None exactly where no set keeps within the limits."""
+    ten options, and it is None exactly where no set keeps within the limits (min_facilities is cut to
+    max_facilities: a Problem refuses a lower limit above the upper one)."""
     rng = np.random.default_rng(seed)
     n = 10
     type_max_count = rng.integers(1, 5, 3)
+    option_type, max_facilities = rng.integers(0, 3, n), int(rng.integers(2, 7))
+    type_min_count = rng.integers(0, type_max_count + 1) if lower else np.zeros(3, dtype=int)
     problem = dense_problem(
         np.ones(2), np.zeros(n), np.full(n, np.inf), np.ones((n, 2)),
-        type_ids=("a", "b", "c"), option_type=rng.integers(0, 3, n),
-        type_max_count=type_max_count, max_facilities=int(rng.integers(2, 7)),
-        type_min_count=rng.integers(0, type_max_count + 1) if lower else np.zeros(3, dtype=int),
-        min_facilities=int(rng.integers(0, 7)) if lower else 0,
+        type_ids=("a", "b", "c"), option_type=option_type,
+        type_max_count=type_max_count, max_facilities=max_facilities, type_min_count=type_min_count,
+        min_facilities=min(int(rng.integers(0, 7)), max_facilities) if lower else 0,
         forced=rng.random(n) < 0.15,
     )
     values = rng.normal(-1.0, 2.0, n)

@@ -400,7 +400,8 @@ class FacilityTypeConfig(_Strict):
         if self.max_modules < self.min_modules:
             raise ValueError(f"max_modules ({self.max_modules}) < min_modules ({self.min_modules})")
         if self.max_count is not None and self.max_count < self.min_count:
-            raise ValueError(f"max_count ({self.max_count}) < min_count ({self.min_count})")
+            raise ValueError(f"max_count ({self.max_count}) < min_count ({self.min_count}); raise max_count or lower "
+                             "min_count")
         if not self.products:
             raise ValueError("products is empty: list at least one product this type makes")
         return self
@@ -420,7 +421,8 @@ class NetworkConfig(_Strict):
     @model_validator(mode="after")
     def _counts_ordered(self) -> NetworkConfig:
         if self.max_facilities is not None and self.max_facilities < self.min_facilities:
-            raise ValueError(f"max_facilities ({self.max_facilities}) < min_facilities ({self.min_facilities})")
+            raise ValueError(f"max_facilities ({self.max_facilities}) < min_facilities ({self.min_facilities}); raise "
+                             "max_facilities or lower min_facilities")
         return self
 
 
@@ -685,7 +687,7 @@ class ModelConfig(_Strict):
         type_minimum = sum(f.min_count for f in self.facility_types.values())
         if self.network.max_facilities is not None and type_minimum > self.network.max_facilities:
             raise ValueError(f"network.max_facilities ({self.network.max_facilities}) < the facility types' min_count "
-                             f"together ({type_minimum})")
+                             f"together ({type_minimum}); raise max_facilities or lower min_count")
         for product_name in self.unmade_products():
             logger.warning("model '%s': no facility type makes product %r: its demand stays unmet", self.name,
                            product_name)

@@ -232,8 +232,9 @@ def define_facility_counts(model: pyo.ConcreteModel, problem: Problem) -> None:
     model.type_count_constr = pyo.Constraint(limited_types, rule=_type_count_rule)
     low = problem.min_facilities
     high = n_options if problem.max_facilities is None else problem.max_facilities
-    if n_options == 0 and low > 0:
-        raise InfeasibleError(f"min_facilities {low} but no candidate site")
+    if low > n_options:  # a constant row Pyomo refuses with its own error
+        raise InfeasibleError(f"min_facilities {low} but only {n_options} candidate options (sites × types); "
+                              "lower min_facilities or add candidate sites")
     if n_options > 0 and (low > 0 or high < n_options):
         model.facility_count_constr = pyo.Constraint(
             expr=pyo.inequality(low, sum(model.open[o] for o in model.OPTIONS), high)
