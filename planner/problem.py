@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from planner.errors import InputError
+from planner.errors import InfeasibleError, InputError
 
 # per-option and per-arc arrays (the index sets O and A), for checks and subsets
 OPTION_FIELDS = (
@@ -223,6 +223,10 @@ class Problem:
         above = np.flatnonzero(np.asarray(self.type_min_count) > np.asarray(self.type_max_count))
         if len(above):
             k = int(above[0])
+            candidates = int(np.count_nonzero(np.asarray(self.option_type) == k))
+            if self.type_max_count[k] >= candidates:  # the maximum binds nothing: the minimum is above the options
+                raise InfeasibleError(f"facility type '{self.type_ids[k]}': min_count {self.type_min_count[k]} but "
+                                      f"only {candidates} candidate sites; lower min_count or add candidates")
             raise InputError(f"facility type '{self.type_ids[k]}': Problem.type_min_count ({self.type_min_count[k]}) "
                              f"> Problem.type_max_count ({self.type_max_count[k]}); lower the minimum or raise the "
                              "maximum")

@@ -226,3 +226,16 @@ def test_a_type_minimum_above_the_sites_without_a_maximum_is_infeasible_not_a_co
     problem = dense_problem([10, 10], [1, 1], [100, 100], [[1, 2], [2, 1]], type_min_count=np.array([3]))
     with pytest.raises(InfeasibleError, match="facility type 't': min_count 3 but only 2 candidate sites"):
         solve_problem(problem, SolverOptions(threads=1))
+
+
+def test_a_type_minimum_above_its_options_names_them_where_a_maximum_is_set_to_them():
+    """The solver's explanation sets a type's maximum to its options: a minimum above them is the minimum's
+    infeasibility, said in the screening's words, not a contradiction of limits the caller never gave."""
+    from planner.errors import InfeasibleError
+    from planner.solver import solve
+    from tests.builders import dense_problem
+
+    problem = dense_problem([10, 10], [1, 1], [100, 100], [[1, 2], [2, 1]], type_min_count=np.array([3]),
+                            max_facilities=3)  # unscreened: the solver finds it infeasible and explains
+    with pytest.raises(InfeasibleError, match="facility type 't': min_count 3 but only 2 candidate sites"):
+        solve(problem, SolverOptions(threads=1))

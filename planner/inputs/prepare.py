@@ -621,11 +621,12 @@ def setup_costs(config: ModelConfig, options: Options) -> np.ndarray:
 
 
 def type_counts(config: ModelConfig, n_options: int) -> tuple[np.ndarray, np.ndarray]:
-    """min_count and max_count per facility type (max: the number of options when not given)."""
+    """min_count and max_count per facility type (max: no limit when not given, the number of options or the
+    min_count where more: a min_count above the candidates is the screening's infeasibility, not a maximum)."""
     types = config.facility_types.values()
     return (
         np.array([t.min_count for t in types], dtype=int),
-        np.array([t.max_count if t.max_count is not None else n_options for t in types], dtype=int),
+        np.array([t.max_count if t.max_count is not None else max(n_options, t.min_count) for t in types], dtype=int),
     )
 
 
