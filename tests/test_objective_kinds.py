@@ -757,3 +757,33 @@ def test_a_p_center_search_past_its_deadline_starts_no_step_at_the_largest_radiu
     with pytest.raises(NoSolutionInTimeError, match="the time limit ended the radius search before any network"):
         center_search.solve_center(classic, dataclasses.replace(EXACT, time_limit_s=0.5), out_of_time)
     assert len(radii) == 1 and radii[0] < levels[-1]
+
+
+@pytest.mark.parametrize(("objective", "value", "served"), [
+    ('kind = "max_covering"\np = 2\ncoverage_km = 0', 70.0, 70.0),
+    ('kind = "set_covering"\ncoverage_km = 0', 4.0, 100.0),
+])
+def test_a_coverage_of_0_km_covers_a_region_from_its_own_site(tmp_path, objective, value, served):
+    """Regions at 0°, 1°, 2°, 10° E with demand 10, 20, 30, 40 and a candidate site at each: within 0 km a
+    site covers only its own region (distance ≤ D), so 2 sites cover at most 40 + 30 = 70 and covering all
+    takes 4 sites. The model file had refused 0 where ``planner bench mclp|lscp --coverage 0`` took it."""
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0, 2.0, 10.0], [10, 20, 30, 40])
+    model = tiny_model_file(tmp_path / "model.toml", regions)
+    model.write_text(model.read_text() + f"[objective]\n{objective}\n")
+    result = CliRunner().invoke(main, ["solve", "--model", str(model), "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["objective_kind"]["value"] == value and summary["objective_kind"]["coverage_km"] == 0.0
+    assert summary["demand"]["standard"]["served"] == served
+
+
+def test_a_coverage_of_0_on_a_graph_covers_the_opened_vertices_alone(tmp_path):
+    """The path 1-2-3-4 (edges of 5): within 0 a vertex is covered only by a site at itself, so MCLP with
+    p = 2 covers 2 vertices of weight 1 and LSCP needs all 4, alike in `planner bench` and the model file."""
+    from planner.studies.bench import run_bench
+
+    graph = tmp_path / "path.txt"
+    graph.write_text("4 3 2\n1 2 5\n2 3 5\n3 4 5\n")
+    mclp = list(run_bench("mclp", [graph], coverage=0.0, threads=1))
+    lscp = list(run_bench("lscp", [graph], coverage=0.0, threads=1))
+    assert [row["objective"] for row in mclp] == [2.0] and [row["objective"] for row in lscp] == [4.0]

@@ -559,8 +559,12 @@ class ObjectiveConfig(_Strict):
     p: PositiveCount | None = Field(
         None, description="facilities to open: exactly p (p_median), at most p (p_center, max_covering)"
     )
-    coverage_km: Positive | None = Field(None, description="coverage distance, road km (max_covering, set_covering)")
-    coverage_minutes: Positive | None = Field(
+    # a region is covered within the limit (≤), so 0 covers a region from a site at its own point, as a
+    # coverage of 0 does in `planner bench mclp|lscp --coverage 0`
+    coverage_km: NonNegative | None = Field(
+        None, description="coverage distance, road km (max_covering, set_covering); 0: a site at the region's point"
+    )
+    coverage_minutes: NonNegative | None = Field(
         None, description="coverage time, minutes (the OD matrix's minutes; max_covering, set_covering)"
     )
 
