@@ -187,6 +187,7 @@ class Problem:
                                np.maximum(len(self.site_ids), np.asarray(self.type_min_count, dtype=int)))
         self._check_shapes()
         self._check_counts()
+        self._check_demand_factors()
 
     def _check_shapes(self) -> None:
         """Every per-region, per-option and per-arc array has the length of its index set."""
@@ -230,6 +231,23 @@ class Problem:
             raise InputError(f"facility type '{self.type_ids[k]}': Problem.type_min_count ({self.type_min_count[k]}) "
                              f"> Problem.type_max_count ({self.type_max_count[k]}); lower the minimum or raise the "
                              "maximum")
+
+    def _check_demand_factors(self) -> None:
+        """Every arc's demand factor is finite and above 0: an arc of factor 0 delivers nothing yet would count
+        its pair served (a pair that must be served had been "served" by it and the audit had crashed); the
+        model files never make one (``planner.inputs.prepare`` drops a band of factor 0)."""
+        factor = np.asarray(self.arc_demand_factor, dtype=float)
+        bad = np.flatnonzero(~(np.isfinite(factor) & (factor > 0)))
+        if not len(bad):
+            return
+        a = int(bad[0])
+        arc = (f"arc {a}: site '{self.site_ids[self.option_site[self.arc_option[a]]]}' to region "
+               f"'{self.region_ids[self.arc_region[a]]}', product '{self.product_ids[self.arc_product[a]]}', "
+               f"factor {factor[a]:g}")
+        must = np.isinf(np.asarray(self.unmet_penalty)[self.arc_product[bad]]).any()
+        raise InputError(f"Problem.arc_demand_factor is not a number above 0 on {len(bad)} arcs ({arc}): such an arc "
+                         f"delivers nothing yet would count its {'must-serve ' if must else ''}demand served; give a "
+                         "factor > 0, or leave the arc out")
 
     # sizes -----------------------------------------------------------------------------------------
     @property

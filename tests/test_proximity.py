@@ -192,3 +192,21 @@ def test_a_zero_demand_factor_without_a_price_is_refused():
         ProximityConfig(bands_km=[50.0], demand_factor=[1.0, 0.0])
     ProximityConfig(bands_km=[50.0], demand_factor=[1.0, 0.0], price=[10.0, 10.0])
     ProximityConfig(bands_km=[50.0], demand_factor=[1.0, 0.5])
+
+
+@pytest.mark.parametrize(("penalty", "must"), [(np.inf, "must-serve "), (100.0, "")])
+def test_a_zero_demand_factor_in_a_problem_is_a_planner_error(penalty, must):
+    """A Problem from Python with demand factor 0 on an arc (one region, must be served, sites at unit cost
+    1 and 5): the arc of factor 0 "served" the region while delivering nothing, and the audit then failed
+    with an IndexError. The model files never make such an arc; a Problem refuses one, naming it."""
+    from planner.errors import InputError
+    from tests.builders import dense_problem
+
+    problem = dense_problem(demand=[10], opening_cost=[0, 0], capacity=[np.inf, np.inf], unit_cost=[[1], [5]],
+                            penalty=penalty)
+    with pytest.raises(InputError, match=f"Problem.arc_demand_factor is not a number above 0 on 1 arcs \\(arc 0: site "
+                                         f"'s0' to region 'r0', product 'p', factor 0\\): such an arc delivers nothing "
+                                         f"yet would count its {must}demand served"):
+        dataclasses.replace(problem, arc_demand_factor=np.array([0.0, 1.0]))
+    with pytest.raises(InputError, match="arc 1: .* factor nan"):
+        dataclasses.replace(problem, arc_demand_factor=np.array([1.0, np.nan]))
