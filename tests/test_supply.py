@@ -159,6 +159,57 @@ def test_with_no_time_left_the_restricted_network_is_the_answer_without_highs():
     assert solution.open.sum() == 1
 
 
+
+@pytest.mark.parametrize("final_objective", [None, 800.0])
+def test_a_final_run_without_a_better_objective_keeps_the_restricted_incumbent(final_objective):
+    """HiGHS on the full model reports no objective (a report of ``objective: None``, as a run stopped before
+    its first solution may be) or a worse one: the restricted network (700, the central site) stays the
+    answer with its cost, at the time limit, never optimal; a None had been compared with it (TypeError)."""
+    from planner.model import ModelIndex
+    from planner.solver.engine import solve
+    from planner.solver.outcome import SolveReport, Status
+    from planner.solver.supply_bound import solve_with_supply
+
+    problem = central_or_micro(0.002)
+
+    def loose_relaxation(relaxed, options):  # a bound 100 below: the restricted network is not proven
+        report, solution = solve(relaxed, EXACT, index=ModelIndex.from_problem(relaxed))
+        return dataclasses.replace(report, best_bound=report.best_bound - 100.0), solution
+
+    def full(restricted, index, options, start):
+        if start is None:  # the restriction
+            return solve(restricted, EXACT, index=index)
+        return SolveReport.of(Status.TIME_LIMIT, "stopped", final_objective, None, 0.0, "highs"), start
+
+    report, solution = solve_with_supply(problem, EXACT, ModelIndex.from_problem(problem), loose_relaxation, full)
+    assert report.objective == pytest.approx(700.0)
+    assert report.status is Status.TIME_LIMIT and report.best_bound == pytest.approx(600.0)
+    assert solution.open.tolist() == [1, 0]
+
+
+def test_runs_without_an_objective_anywhere_are_a_solver_error_not_a_type_error():
+    """Neither the restriction nor the full model reports an objective: no network is known, said as such."""
+    from planner.errors import SolverError
+    from planner.model import ModelIndex
+    from planner.solver.engine import solve
+    from planner.solver.outcome import SolveReport, Status
+    from planner.solver.supply_bound import solve_with_supply
+
+    problem = central_or_micro(0.002)
+    starts = []
+
+    def relaxation(relaxed, options):
+        return solve(relaxed, EXACT, index=ModelIndex.from_problem(relaxed))
+
+    def full(restricted, index, options, start):
+        starts.append(start)
+        report, solution = solve(restricted, EXACT, index=index)
+        return SolveReport.of(Status.TIME_LIMIT, "stopped", None, None, 0.0, "highs"), solution
+
+    with pytest.raises(SolverError, match=r"no feasible network was found with the suppliers \(stopped\)"):
+        solve_with_supply(problem, EXACT, ModelIndex.from_problem(problem), relaxation, full)
+    assert starts == [None, None]  # the restriction's report without an objective is no incumbent
+
 def test_supplier_ids_are_read_as_text(tmp_path):
     """'001' stays '001' (not 1), so '001' and '1' are two suppliers and a duplicate is quoted as written."""
     from planner.errors import InputError

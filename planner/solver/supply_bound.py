@@ -105,6 +105,8 @@ def solve_with_supply(problem: Problem, options: SolverOptions, index: ModelInde
     except (InfeasibleError, SolverError) as error:
         logger.info("the relaxation's network is infeasible with the suppliers (%s); HiGHS gets the full model", error)
         incumbent, report = None, None
+    if report is not None and report.objective is None:  # the restriction stopped without a network
+        incumbent, report = None, None
     known = None if report is None else report.objective  # the cost of ``incumbent``
     start_cost = None if start is None or start.inbound is None else network_cost(problem, index, start)
     if start_cost is not None and (known is None or start_cost < known):
@@ -115,8 +117,11 @@ def solve_with_supply(problem: Problem, options: SolverOptions, index: ModelInde
     if report is not None and (out_of_time or within_gap(report.objective, bound, options.mip_gap)):
         return _restricted_answer(report, bound, options, time.perf_counter() - started), incumbent
     final_report, final = solve_full(problem, index, dataclasses.replace(options, time_limit_s=left()), incumbent)
-    if known is not None and final_report.objective > known:
+    if known is not None and (final_report.objective is None or final_report.objective > known):
         final_report, final = dataclasses.replace(final_report, objective=known), incumbent
+    if final_report.objective is None:  # a report may hold no objective: a run stopped before its first solution
+        raise SolverError(f"no feasible network was found with the suppliers ({final_report.termination}); give "
+                          "the solver more time (--time-limit, or time_limit_s under [solver])")
     best = max(b for b in (bound, final_report.best_bound, -np.inf) if b is not None)
     best = min(best, final_report.objective)
     status = final_report.status
