@@ -194,3 +194,32 @@ def test_od_regions_given_by_their_names_say_so():
         "; if a pair is there under another spelling: 'to' in rows 1, 2 ('München', 'Zürich') is no region id of this "
         "run; 2 of them are region names, not ids ('München' for '001', 'Zürich' for '002') (rows of other ids are "
         "otherwise allowed and not read)")
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("sites.csv", "site_id,x,y\nA,0,0\nB,111319.5,0\n"),
+    ("suppliers.csv", "supplier_id,material,x,y\nS,steel,0,1000000\n"),
+    ("sites.csv", "site_id,geometry\nA,POINT (0 0)\nB,POINT (111319.5 0)\n"),
+])
+def test_a_projected_sites_or_suppliers_table_is_told_how_to_give_its_crs(tmp_path, name, text):
+    """A sites or suppliers table in metres: its message had said "give their CRS (a vector file with its CRS)";
+    these tables take no --crs, so it names the two ways they can carry one."""
+    from planner.inputs.io import read_sites
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=r"their CRS, in a geometry column of e.g. 'SRID=3857;POINT \(x y\)' or a "
+                                         r"vector file \(GeoPackage\) that holds it \(a sites or suppliers table takes "
+                                         r"no --crs\)"):
+        (read_sites if name == "sites.csv" else read_suppliers)(path)
+
+
+def test_sites_in_metres_with_their_srid_are_read_as_those_points(tmp_path):
+    """The way the message names: 'SRID=3857;POINT (111319.49 0)' is 1° east on the equator."""
+    from planner.inputs.geo import points_to_lonlat
+    from planner.inputs.io import read_sites
+
+    path = tmp_path / "sites.csv"
+    path.write_text("site_id,geometry\nA,SRID=3857;POINT (0 0)\nB,SRID=3857;POINT (111319.49 0)\n", encoding="utf-8")
+    lon, lat = points_to_lonlat(read_sites(path))
+    assert lon == pytest.approx([0.0, 1.0], abs=1e-6) and lat == pytest.approx([0.0, 0.0], abs=1e-6)

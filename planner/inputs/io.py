@@ -64,6 +64,9 @@ DOT_THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}(\.\d{3}){2,}(,\d+)?\s*$")  # '1.64
 PROJECTED_ABOVE = 1000.0  # |coordinate| above this in a lon/lat column: metres, not degrees
 REGION_FIX = "name them with --lon-column and --lat-column"
 SITES_FIX = "name them lon and lat (degrees, WGS84)"
+# a sites or suppliers table has no --crs (the regions' is theirs alone): how to say the CRS of projected points
+POINTS_CRS_FIX = ("their CRS, in a geometry column of e.g. 'SRID=3857;POINT (x y)' or a vector file (GeoPackage) "
+                  "that holds it (a sites or suppliers table takes no --crs)")
 TRUE_WORDS = {"1", "true", "yes", "y", "t"}
 FALSE_WORDS = {"0", "false", "no", "n", "f", ""}
 
@@ -954,8 +957,7 @@ def geometry_from_wkt(frame: pd.DataFrame, column: str, path: Path, crs: str | N
             outside = (bounds[:, 0] < -180) | (bounds[:, 2] > 360) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
         _refuse_rows(path, column, outside, "has coordinates outside ±180° longitude / ±90° latitude",
                      "write x as the longitude and y as the latitude in degrees, or "
-                     + ("give the points as a vector file (GeoPackage, GeoJSON) with its CRS" if points_only
-                        else "pass the data's --crs"))
+                     + (f"give {POINTS_CRS_FIX}" if points_only else "pass the data's --crs"))
     return frame
 
 
@@ -1160,10 +1162,10 @@ def check_degrees(lon: np.ndarray, lat: np.ndarray, path: Path, columns: tuple[s
     named = ("column " if len(names) == 1 else "columns ") + " and ".join(names)
     largest = max(np.abs(lon[bad_lon]).max(initial=0.0), np.abs(lat[bad_lat]).max(initial=0.0))
     if largest > PROJECTED_ABOVE:
-        projected = "--crs for a table" if fix == REGION_FIX else "a vector file with its CRS"
+        projected = "their CRS (--crs for a table)" if fix == REGION_FIX else POINTS_CRS_FIX
         raise InputError(
             f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90° in {named} (up to "
-            f"{largest:g}); the data look projected (metres or feet): give lon/lat degrees or their CRS ({projected})"
+            f"{largest:g}); the data look projected (metres or feet): give lon/lat degrees or {projected}"
         )
     raise InputError(
         f"{path}: rows {truncated(rows)} have coordinates outside ±180°/±90° in {named} (e.g. "
