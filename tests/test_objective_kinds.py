@@ -775,6 +775,9 @@ def test_a_coverage_of_0_km_covers_a_region_from_its_own_site(tmp_path, objectiv
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["objective_kind"]["value"] == value and summary["objective_kind"]["coverage_km"] == 0.0
     assert summary["demand"]["standard"]["served"] == served
+    opened = pd.read_csv(tmp_path / "out" / "sites.csv")["site_id"].tolist()
+    regions = pd.read_csv(tmp_path / "out" / "regions.csv").set_index("region_id")
+    assert regions["served"].sum() == regions.loc[opened, "demand"].sum() == served  # each site serves its own region
 
 
 def test_a_coverage_of_0_on_a_graph_covers_the_opened_vertices_alone(tmp_path):
@@ -787,3 +790,12 @@ def test_a_coverage_of_0_on_a_graph_covers_the_opened_vertices_alone(tmp_path):
     mclp = list(run_bench("mclp", [graph], coverage=0.0, threads=1))
     lscp = list(run_bench("lscp", [graph], coverage=0.0, threads=1))
     assert [row["objective"] for row in mclp] == [2.0] and [row["objective"] for row in lscp] == [4.0]
+
+
+@pytest.mark.parametrize("key", ["coverage_km", "coverage_minutes"])
+def test_a_coverage_of_0_is_accepted_and_a_negative_one_refused(key):
+    from planner.inputs.config import ObjectiveConfig
+
+    assert getattr(ObjectiveConfig(kind="set_covering", **{key: 0}), key) == 0.0
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        ObjectiveConfig(kind="set_covering", **{key: -1})
