@@ -305,6 +305,20 @@ def test_a_fixed_network_too_small_for_a_scenario_is_infeasible_not_an_internal_
     assert analysis.strategies["hybrid"].reason.startswith("the mean-value network is infeasible in some scenario")
 
 
+def test_a_role_strategy_whose_plan_cannot_serve_a_scenario_names_the_scenario():
+    """micro_only's mean-value plan (site B, 3 modules of 30, for the mean 80) cannot serve the high
+    scenario's 150, which must be served: its reason names that scenario, not HiGHS's advice about
+    forced sites, counts and the budget (which the model has none of)."""
+    problem = dense_problem(demand=[80], opening_cost=[600, 100], capacity=[200, 30], unit_cost=[[1], [7]],
+                            module_cost=np.array([0.0, 100.0]), max_modules=np.array([1, 3]), type_ids=("m", "c"),
+                            option_type=np.array([1, 0]))
+    scenarios = Scenarios(("high", "low"), np.array([0.5, 0.5]), np.array([[[150.0]], [[10.0]]]))
+    strategies = analyse(stochastic_problem(problem, scenarios, ["microfactory", "central"]), EXACT).strategies
+    assert strategies["micro_only"].status == "infeasible"
+    assert strategies["micro_only"].reason.startswith("the fixed network cannot serve scenario high")
+    assert strategies["central_only"].status == "optimal"
+
+
 def test_a_role_strategy_drops_the_other_roles_forced_sites(caplog):
     """Site A (central) is forced: the hybrid plans keep it, but micro_only, as ``planner compare``'s
     variant, has no central plant at all (it kept the forced plant and opened no microfactory, the

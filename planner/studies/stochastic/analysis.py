@@ -326,6 +326,10 @@ def _evaluated_scenario(alone: StochasticProblem, fixed: FirstStage, options: So
         except InfeasibleConstraintException:  # a row left without free variables is violated when compiled
             raise InfeasibleError(f"the fixed network cannot serve scenario {alone.scenarios.ids[0]} (too little "
                                   "capacity for its demand that must be served)") from None
+        except InfeasibleError:  # HiGHS's own words name forced sites, counts and budget, which are fixed here
+            raise InfeasibleError(f"the fixed network cannot serve scenario {alone.scenarios.ids[0]} (a service "
+                                  "level it misses, or too little capacity for its demand that must be served)"
+                                  ) from None
         return report_in_unit(report, 1.0 / money), StochasticSolution.from_model(model, scaled, scaled_index)
 
     return kept_within_budget(alone.problem, lambda part: _stochastic_excess(alone, part), solve, options,
