@@ -305,6 +305,17 @@ def test_a_fixed_network_too_small_for_a_scenario_is_infeasible_not_an_internal_
     assert analysis.strategies["hybrid"].reason.startswith("the mean-value network is infeasible in some scenario")
 
 
+def test_the_vss_of_a_mean_value_network_that_cannot_serve_a_scenario_is_unbounded_not_zero():
+    """EEV is infinite (the mean-value network cannot serve the high scenario), so VSS = EEV − RP is too; it
+    had read 0 in summary.json and the report beside the console's 'VSS unbounded'."""
+    problem = dense_problem(demand=[80], opening_cost=[600, 100], capacity=[60, 30], unit_cost=[[1], [7]],
+                            module_cost=np.array([10.0, 10.0]), max_modules=np.array([2, 1]))
+    scenarios = Scenarios(("high", "low"), np.array([0.5, 0.5]), np.array([[[150.0]], [[10.0]]]))
+    analysis = analyse(stochastic_problem(problem, scenarios, ["other"]), EXACT)
+    assert math.isinf(analysis.eev) and math.isinf(analysis.vss) and analysis.vss > 0
+    assert math.isinf(analysis.summary()["vss"])
+
+
 def test_a_role_strategy_whose_plan_cannot_serve_a_scenario_names_the_scenario():
     """micro_only's mean-value plan (site B, 3 modules of 30, for the mean 80) cannot serve the high
     scenario's 150, which must be served: its reason names that scenario, not HiGHS's advice about

@@ -613,6 +613,9 @@ DIFFERENCE_ROUNDING = 1e-12  # relative: a difference of two costs this small is
 
 def _difference(a: float, b: float) -> float:
     """``a − b``, 0 where it is float rounding of the two (a VSS of 0.00049 JPY/yr between costs of 2.2e12, one
-    float step apart, of the same network)."""
+    float step apart, of the same network); infinite where ``a`` is (an EEV of a mean-value network that cannot
+    serve some scenario: its VSS had read 0)."""
     difference = a - b
+    if not math.isfinite(difference):
+        return difference
     return 0.0 if abs(difference) <= DIFFERENCE_ROUNDING * max(abs(a), abs(b)) else difference
