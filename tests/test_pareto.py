@@ -52,6 +52,17 @@ def test_hand_frontier_endpoints_and_middle(tmp_path):
     assert frontier.least_co2.objective == pytest.approx(0.04)
 
 
+def test_the_cost_optimal_point_records_the_models_own_co2_cap(tmp_path):
+    """With network.max_co2_t_per_yr = 0.15 the central plant (0.2 t) is cut off: the cost-optimal point is the
+    microfactory network (0.04 t), solved under that cap, which pareto.csv records (it had been left empty, as
+    for a model without a cap)."""
+    regions = equator_regions(tmp_path / "r.geojson", [0.0, 1.0], [10, 10])
+    config = tiny_config(regions, facility_types=types(), network={"max_co2_t_per_yr": 0.15})
+    table = cost_co2_frontier(config, DataOptions(), EXACT, points=3).table
+    assert table["co2_t"].iloc[0] == pytest.approx(0.04)
+    assert table["co2_cap_t"].iloc[0] == pytest.approx(0.15)
+
+
 def test_points_must_be_two_or_more(tmp_path):
     from planner.errors import InputError
 

@@ -65,7 +65,8 @@ class ParetoPoint:
     co2_cap_t: float | None
     run: Run
     # the most each product may leave unmet (units/yr): the cost optimum's; the point's status and bound are those
-    # of its model with the cap and this floor (None: the cost-optimal point, solved without either)
+    # of its model with the cap and this floor (None: the cost-optimal point, solved without a floor and under the
+    # model's own cap, if any, its ``co2_cap_t``)
     max_unmet: dict[str, float] | None = None
 
 
@@ -136,7 +137,8 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
     with study_part("least-CO2 solve"):
         least, cleanest = least_emissions(held, options, cost_optimal.solution)
     e_min = min(float(least.objective), e_max)
-    result = [ParetoPoint(0, "cost_optimal", None, cost_optimal)]
+    model_cap = float(problem.co2_cap_t) if np.isfinite(problem.co2_cap_t) else None  # the model's own cap holds here
+    result = [ParetoPoint(0, "cost_optimal", model_cap, cost_optimal)]
     if e_max - e_min <= DOMINANCE_TOLERANCE * max(e_max, 1.0):
         warn_single_point(least, e_max, points)
     else:
