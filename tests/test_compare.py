@@ -731,6 +731,19 @@ def test_a_wrong_scheduler_address_is_refused_before_the_variants_are_solved(tmp
     _check_scheduler(None)
 
 
+def test_a_decision_where_no_network_opens_a_facility_says_none_pays_off():
+    """Every variant opens nothing (all demand unmet at one cost): the sentence had read "Central-only network
+    (no facility) wins", as if a central plant had won."""
+    from planner.export.compare_report import decision_sentence
+    from planner.studies.compare import decide
+
+    rows = interval_rows([100.0, 100.0, 100.0], [100.0, 100.0, 100.0])
+    decision = decide(rows, dict.fromkeys(("central_only", "micro_only", "hybrid"), frozenset()))
+    decision.update(facilities={"central": 0, "microfactory": 0, "other": 0}, network="central_only")
+    assert decision_sentence(decision, "USD") == (
+        "No network pays off: the cheapest plan opens no facility and leaves all demand unmet.")
+
+
 def test_a_saving_over_a_network_of_nothing_says_so():
     """Central-only opened nothing (all its cost unmet demand): "micro-only wins: 7.0–7.1 M USD/yr cheaper
     than the best central-only network (proven)" read as if a central plant had been weighed."""

@@ -29,6 +29,7 @@ from planner.studies.sensitivity import (
     BREAKEVEN,
     NO_CHANGE,
     NOT_DECIDED,
+    NOTHING_BUILT,
     Bracket,
     Point,
     point_row,
@@ -121,6 +122,19 @@ def test_a_point_where_two_variants_found_the_same_network_is_decided():
     assert point_row(Point(None, "base", math.nan), rows)["decided"]
     rows[0]["network"] = frozenset({("s3", "central")})
     assert not point_row(Point(None, "base", math.nan), rows)["decided"]
+
+
+def test_a_point_where_no_network_pays_off_has_no_network_as_its_winner():
+    """Every variant opens nothing (a low unmet penalty: all demand is left unmet at the same cost): the point's
+    winner is 'none', not central-only, so a breakeven never reads 'central-only below' where no plant is built."""
+    rows = gapped((100.0, 100.0), (100.0, 100.0))
+    for row in rows:
+        row["objective"] = row["best_bound"] = 100.0
+        row["network"] = frozenset()
+    row = point_row(Point(None, "base", math.nan), rows)
+    assert (row["winner"], row["decided"]) == (NOTHING_BUILT, True)
+    rows[2]["network"] = frozenset({("s1", "micro")})  # a hybrid that opens a site at the same cost: it is named
+    assert point_row(Point(None, "base", math.nan), rows)["winner"] != NOTHING_BUILT
 
 
 def test_an_infeasible_variant_loses_as_in_compare_and_a_failed_one_decides_nothing():

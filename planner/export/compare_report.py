@@ -209,6 +209,10 @@ def decision_sentence(decision: dict | None, currency: str) -> str:
         if saving.get("builds_nothing") and parts:  # a saving over "the best central-only network" of no plant
             parts[-1] += ", which builds nothing: no facility of its kind pays off"
     no_such = f"no {' and no '.join(lost)} meets the model (see the note in compare.csv)" if lost else ""
+    facilities = decision.get("facilities")
+    if decision["decided"] and facilities is not None and not any(facilities.values()):
+        return ("No network pays off: the cheapest plan opens no facility and leaves all demand unmet."
+                + (f" {no_such[0].upper()}{no_such[1:]}." if lost else ""))
     if decision["decided"]:
         if not parts:
             return f"{winner} wins: {no_such}."

@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from planner.export.charts import img_tag, new_figure, plain_text, png_bytes, readable_axis, unit_prefix
-from planner.studies.sensitivity import BREAKEVEN, FAILED, NOT_DECIDED, Sensitivity
+from planner.studies.sensitivity import BREAKEVEN, FAILED, NOT_DECIDED, NOTHING_BUILT, Sensitivity
 from planner.studies.sweep.runner import write_csv_atomically
 
 PNG_DPI = 110
 LOW_COLOUR, HIGH_COLOUR = "#1f77b4", "#ff7f0e"
-NETWORK_NAMES = {"central_only": "central-only", "micro_only": "micro-only", "hybrid": "hybrid"}
+NETWORK_NAMES = {"central_only": "central-only", "micro_only": "micro-only", "hybrid": "hybrid",
+                 NOTHING_BUILT: "no network"}
 HEADING = "Sensitivity: what flips the decision"
 
 

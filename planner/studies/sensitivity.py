@@ -11,7 +11,8 @@ networks solved and compared (``planner compare --sensitivity``).
 * **At each point**: the value of decentralisation (best central-only cost − hybrid cost, currency/yr,
   with its proven interval, :func:`~planner.studies.compare.value_of_decentralisation`) and the winner
   (:func:`winner_name`): the cheapest network found, where a hybrid that costs no less than the
-  central-only (micro-only) network is named after that one, since it needs nothing else. A point is
+  central-only (micro-only) network is named after that one, since it needs nothing else, and a plan that
+  opens no facility is ``none`` (no network pays off; it had been named central-only). A point is
   *decided* when :func:`~planner.studies.compare.decide` proves its winner whatever the solver gaps, and
   *reached the gap* when none of its solves stopped at a time or other limit.
 * **Breakeven**: where the winners at the two ends differ and both are decided, the range is bisected
@@ -74,6 +75,7 @@ VARIANTS = ("central_only", "micro_only", "hybrid")
 REACHED = (Status.OPTIMAL.value, Status.GAP_LIMIT.value)  # statuses of a solve that reached its gap
 NO_CHANGE, NOT_DECIDED, BREAKEVEN, FAILED = "no change within the range", "not decided at this gap", "breakeven", \
     "a solve failed"
+NOTHING_BUILT = "none"  # the winner of a point whose cheapest plan opens no facility: no network pays off
 
 
 @dataclass(frozen=True)
@@ -393,6 +395,8 @@ def point_row(point: Point, solved: list[dict]) -> dict:
         networks = {r["variant"]: r["network"] for r in solved if r.get("network") is not None}
         decision = decide(frame, networks)
         value, winner, decided = value_of_decentralisation(frame), winner_name(found, decision), decision["decided"]
+        if networks.get(decision["winner"]) == frozenset():  # the cheapest plan opens nothing: no network wins
+            winner = NOTHING_BUILT
     interval = value.get("proven_interval") or {}
     row.update(value_of_decentralisation=value.get("absolute"), proven_at_least=interval.get("at_least"),
                proven_at_most=interval.get("at_most"), winner=winner, decided=bool(decided),
