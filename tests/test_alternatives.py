@@ -49,6 +49,22 @@ def test_ten_percent_slack_finds_the_two_end_sites(tmp_path):
     assert "no further network" in result.stopped_early
 
 
+def test_the_side_by_side_map_says_where_open_sites_lie_outside_its_frame(tmp_path):
+    """A fourth region D at longitude 90 has a plant of its own in every network: the panels frame the main
+    group (A, B, C), so D's plant is not drawn; the title says so (a network differing only there had shown
+    no difference at all)."""
+    from planner.export.alternatives_report import side_by_side_figure
+
+    path = equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0, 90.0], [10, 10, 10, 10], ids=["A", "B", "C", "D"])
+    result = near_optimal_networks(tiny_config(path), DataOptions(), EXACT, slack=0.10, count=1)
+    assert all(("D", "plant") in {tuple(k) for k in n.run.tables.sites[["site_id", "facility_type"]].to_numpy()}
+               for n in result.networks)
+    title = side_by_side_figure(result)._suptitle.get_text()
+    assert "1 open site of these networks, in remote regions, not shown" in title
+    three = near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.10, count=1)
+    assert "not shown" not in side_by_side_figure(three)._suptitle.get_text()
+
+
 def test_five_percent_slack_has_no_alternative(tmp_path):
     result = near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.05, count=3)
     assert len(result.networks) == 1

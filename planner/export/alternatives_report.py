@@ -86,10 +86,26 @@ def side_by_side_figure(result):
         panel.set_axis_off()
     handles = _legend_handles(colours, base)
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
-    fig.suptitle(f"Networks within {100 * result.slack:g}% of the {'optimal cost' if proven else base + '’s cost'}",
-                 fontsize=10)
+    title = f"Networks within {100 * result.slack:g}% of the {'optimal cost' if proven else base + '’s cost'}"
+    outside = _sites_outside(result, crs, (xmin, ymin, xmax, ymax))
+    if outside:  # remote groups of regions are not drawn: a difference there would not show
+        title += (f"\n{outside} open site{'s' if outside != 1 else ''} of these networks, in remote regions, "
+                  "not shown: see each network's map.png")
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
     return fig
+
+
+def _sites_outside(result, crs: str, extent: tuple[float, float, float, float]) -> int:
+    """The (site, type) options open in some network whose site lies outside ``extent`` (the panels' frame)."""
+    xmin, ymin, xmax, ymax = extent
+    outside = set()
+    for alternative in result.networks:
+        sites = in_panel_crs(site_layer(alternative.run), crs)
+        x, y = sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
+        off = ~((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
+        outside.update(zip(sites["site_id"][off], sites["facility_type"][off], strict=True))
+    return len(outside)
 
 
 def _main_outline(regions: gpd.GeoDataFrame) -> tuple[str, gpd.GeoSeries, tuple[float, float, float, float]]:
