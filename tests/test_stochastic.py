@@ -288,6 +288,14 @@ def test_a_role_without_options_is_an_infeasible_strategy():
     assert block["central_only"]["reason"] and block["micro_only"]["reason"] is None
 
 
+def test_a_strategy_of_a_role_the_model_lacks_says_so_in_words():
+    """A model of microfactories only: central_only's status 'no_such_types' had been printed bare."""
+    problem, scenarios = hedging_case()
+    strategies = analyse(stochastic_problem(problem, scenarios, ["microfactory"]), EXACT).strategies
+    assert strategies["central_only"].status == "no_such_types"
+    assert strategies["central_only"].reason == 'the model has no facility type with role = "central"'
+
+
 def test_a_fixed_network_too_small_for_a_scenario_is_infeasible_not_an_internal_error():
     """Demand must be served; site A (two modules of 60) serves the mean 80 alone, but not the high
     scenario's 150: with A's modules fixed the aggregate capacity row has no free variable left, which

@@ -595,8 +595,10 @@ def _role_strategy(sp, options, index, name, roles) -> tuple[Strategy, Stochasti
     (and its run, None where it is infeasible or has no such types).
     As in ``planner compare``'s variants, the other types' forced and existing sites and their
     ``min_count`` go with them (a "micro_only" plan kept a forced central plant and no microfactory)."""
-    if (CENTRAL if name == "central_only" else MICRO) not in sp.type_role:
-        return _strategy(name, None, sp, None, status="no_such_types"), None
+    role = CENTRAL if name == "central_only" else MICRO
+    if role not in sp.type_role:  # said in words on the console and in the report, beside the status
+        return _strategy(name, None, sp, None, status="no_such_types",
+                         reason=f'the model has no facility type with role = "{role}"'), None
     sp = _with_roles_only(sp, roles, name)
     allowed = _role_mask(sp, roles)
     try:
