@@ -230,6 +230,15 @@ def test_report_cost_split_shows_inbound_and_negative_revenue_adding_up(supplied
     assert sum(v for k, v in rows.items() if k != "total") == pytest.approx(summary["objective"], abs=len(rows))
 
 
+def test_the_cost_per_unit_served_names_every_part_it_adds(supplied):
+    """The figure adds the inbound carbon too; its note had listed the parts without it."""
+    page = (supplied / "report.html").read_text(encoding="utf-8")
+    summary = json.loads((supplied / "summary.json").read_text())
+    parts = [k for k in summary["costs"] if k not in ("unmet_penalty", "revenue")]
+    assert parts == ["fixed", "setup", "production", "transport", "carbon", "inbound", "inbound_carbon"]
+    assert "(fixed + setup + production + transport + carbon + inbound + inbound carbon) / units served" in page
+
+
 def test_cost_chart_draws_a_negative_part_left_of_zero():
     fig = cost_chart({"fixed": 100.0, "production": 50.0, "revenue": -30.0, "inbound": 20.0}, "USD")
     ax = fig.axes[0]

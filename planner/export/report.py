@@ -165,7 +165,8 @@ def _kpis(run: Run, summary: dict) -> str:
     cards = [  # (label, value HTML, note HTML)
         (cost_card[0], num(summary.get("objective"), 0, f"{currency}/yr"), cost_card[1]),
         ("cost per unit served", num(supply_cost / total_served if total_served > 0 else None, 2, f"{currency}/unit"),
-         f"(fixed + setup + production + transport + carbon{inbound}) / units served"),
+         f"(fixed + setup + production + transport + carbon{inbound}"
+         f"{' + inbound carbon' if 'inbound_carbon' in costs else ''}) / units served"),
     ] if not kind else [
         (kind["measure"], kind_value_text(kind), f"the objective: {esc(kind['kind'])}, not money"),
     ]
