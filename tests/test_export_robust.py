@@ -304,6 +304,17 @@ def test_the_facility_mix_labels_each_bar_with_its_value():
         assert axis.get_xlabel() == (f"{key} (M)" if key == "opening" else key)
 
 
+def test_the_facility_mix_turns_labels_that_would_run_together():
+    """A Latin hypercube's uneven values 5.774 and 6.233 (M) in a range from 1.1 to 8.6 had printed "5.7746.233";
+    evenly spread values keep their labels level."""
+    sweep = pd.DataFrame({"status": ["optimal"] * 5, "opening": [1.104e6, 2.74e6, 5.774e6, 6.233e6, 8.568e6],
+                          "n_type_plant": [1, 2, 3, 2, 1]})
+    figure = facility_mix_figure(sweep, ["opening"])
+    assert {label.get_rotation() for label in figure.axes[0].get_xticklabels()} == {45.0}
+    even = sweep.assign(opening=[1e6, 2e6, 3e6, 4e6, 5e6])
+    assert {label.get_rotation() for label in facility_mix_figure(even, ["opening"]).axes[0].get_xticklabels()} == {0.0}
+
+
 def test_side_by_side_names_a_first_network_not_proven_no_optimum_and_counts_in_words(nothing_opens):
     """The first panel of a run stopped at its gap limit was titled "optimum" under "within 10 % of the
     optimal cost"; "1 options differ"; the ring's legend read "not open so in the optimum"."""

@@ -157,6 +157,19 @@ def _ticks_at_values(axis, x: np.ndarray) -> None:
     low, high = axis.get_xlim()
     divisor, _ = unit_prefix(max(abs(low), abs(high)), small=True)
     category_ticks(axis, "x", x, [significant_text(value / divisor) for value in x])  # "1.297e-05" had been shown
+    if _labels_overlap(axis):  # uneven values (a Latin hypercube's) had run two labels together, "5.7746.233"
+        for label in axis.get_xticklabels():
+            label.set_rotation(45)
+            label.set_horizontalalignment("right")
+
+
+def _labels_overlap(axis) -> bool:
+    """Whether two neighbouring x tick labels of ``axis``, as drawn now, overlap."""
+    canvas = axis.figure.canvas
+    canvas.draw()
+    boxes = sorted((label.get_window_extent(canvas.get_renderer()) for label in axis.get_xticklabels()
+                    if label.get_text()), key=lambda box: box.x0)
+    return any(left.x1 > right.x0 for left, right in zip(boxes, boxes[1:], strict=False))
 
 
 def _bar_width(x: np.ndarray) -> float:
