@@ -70,6 +70,25 @@ def test_demand_served_in_full_but_for_rounding_is_all_served_and_a_full_plant_i
     assert sites_table(problem, index, solution)["utilization"].tolist() == [1.0]
 
 
+def test_demand_served_beyond_the_demand_by_the_solvers_tolerance_is_served_in_full_not_negative_unmet():
+    """Shares that sum to 1 + 7e-7 (a CO2-capped pareto point): regions.csv had listed unmet -0.011 units."""
+    import numpy as np
+
+    from planner.model import ModelIndex
+    from planner.model.solution import Solution
+    from planner.results import regions_table
+    from tests.builders import dense_problem
+
+    problem = dense_problem([15960.0, 7.0], [1.0, 1.0], [1e5, 1e5], [[1.0, 1.0], [2.0, 2.0]], penalty=100.0)
+    index = ModelIndex.from_problem(problem)
+    assign = np.where(problem.arc_option == 0, 1.0, 0.0) + np.where(problem.arc_option == 1, 7e-7, 0.0)
+    assign[(problem.arc_option == 1) & (problem.arc_region == 1)] = 0.0
+    solution = Solution(open=np.array([1.0, 1.0]), modules=np.array([1, 1]), assign=assign,
+                        unmet=np.zeros(index.n_pairs))
+    regions = regions_table(problem, index, solution)
+    assert (regions["unmet"] == 0).all() and (regions["served"] == regions["demand"]).all()
+
+
 def test_small_figures_keep_three_significant_digits_in_the_report_gaps_and_map_legend():
     """A cost to serve of 0.01273 read 0.01 in the report, a gap of 3.25e-5 read 0.00 %, the map's cost classes
     of a model in kEUR read 0.00–0.00, and a VSS of one float step between costs of 2.2e12 read 0.0004883."""
