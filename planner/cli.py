@@ -1367,13 +1367,15 @@ def sweep_command(data, model_path, vary_texts, method, samples, seed, workers, 
                                  on_result=lambda row: bar.update(1),
                                  on_table=lambda table: write_sweep_charts(table, [vary.key for vary in varies],
                                                                            out_dir, config.currency))
+    late = f", no network in time {result.no_network_in_time}" if result.no_network_in_time else ""
     click.echo(f"scenarios   {len(result.rows)}: solved {result.solved}, reused {result.reused}, "
-               f"infeasible {result.infeasible}, failed {result.failed}{_stopped_text(result.rows)}")
-    for status in ("infeasible", "failed"):  # the model has no network there; the run failed (crash, input)
+               f"infeasible {result.infeasible}, failed {result.failed}{late}{_stopped_text(result.rows)}")
+    # the model has no network there; the run failed (crash, input); the time limit ended the solve first
+    for status, label in (("infeasible", "infeasible"), ("failed", "failed"), ("no_network_in_time", "no network")):
         for row in result.rows[result.rows["status"] == status].itertuples(index=False):
-            click.echo(f"{status:<11} scenario {row.scenario}: {row.error}")
+            click.echo(f"{label:<11} scenario {row.scenario}: {row.error}")
     click.echo(f"written     {out_dir}")
-    if result.infeasible + result.failed == len(result.rows):  # no scenario has a network
+    if result.without_network == len(result.rows):  # no scenario has a network
         if result.failed == len(result.rows) and result.rows["error"].nunique() == 1:  # the data's, said once
             from planner.inputs.prepare import prepare_problem
 

@@ -526,6 +526,11 @@ def test_the_sweep_charts_count_the_failed_scenarios_they_leave_out(tmp_path, mo
     sweep_charts.write_sweep_charts(sweep.assign(status=["optimal", "optimal", "infeasible", "failed"]), ["share"],
                                     tmp_path, "EUR")
     assert titles[0] == "Sweep: 2 of 4 scenarios solved;\n1 infeasible, 1 failed, not drawn (their error in sweep.csv)"
+    titles.clear()  # and one the time limit ended before any network was found apart from both
+    sweep_charts.write_sweep_charts(sweep.assign(status=["optimal", "optimal", "no_network_in_time", "failed"]),
+                                    ["share"], tmp_path, "EUR")
+    assert titles[0] == ("Sweep: 2 of 4 scenarios solved;\n1 failed, 1 no network in time, not drawn (their error in "
+                         "sweep.csv)")
 
 
 def test_the_demand_chart_legend_stands_beside_the_bars_not_over_them():

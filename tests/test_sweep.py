@@ -607,9 +607,9 @@ def test_the_sweep_table_and_its_result_count_infeasible_scenarios_apart_from_fa
     from planner.studies.sweep import runner
 
     config = two_type_config(tmp_path)
-    varies = [Vary.parse("network.max_facilities=1,2,3", config)]
+    varies = [Vary.parse("network.max_facilities=1,2,3,4", config)]
     statuses = {0: ("infeasible", "the 1 largest sites can make at most 20"), 1: ("failed", "RuntimeError: boom"),
-                2: ("optimal", "")}
+                2: ("optimal", ""), 3: ("no_network_in_time", "HiGHS ended without a feasible solution")}
 
     def solve_on_dask(pending, out, report, workers, scheduler):
         return {task.number: {"scenario": task.number, "key": task.key, **task.params,
@@ -619,9 +619,30 @@ def test_the_sweep_table_and_its_result_count_infeasible_scenarios_apart_from_fa
 
     monkeypatch.setattr(runner, "solve_on_dask", solve_on_dask)
     result = run_sweep(config, varies, DataOptions(), EXACT, tmp_path / "sweep", writer=write_scenario_folder)
-    assert (result.solved, result.reused, result.infeasible, result.failed) == (1, 0, 1, 1)
-    assert result.rows["status"].tolist() == ["infeasible", "failed", "optimal"]
-    assert result.rows["folder"].tolist()[:2] == ["", ""]
+    counts = (result.solved, result.reused, result.infeasible, result.failed, result.no_network_in_time)
+    assert counts == (1, 0, 1, 1, 1)
+    assert result.rows["status"].tolist() == ["infeasible", "failed", "optimal", "no_network_in_time"]
+    assert result.rows["folder"].tolist() == ["", "", result.rows["folder"][2], ""] and result.rows["folder"][2]
+    assert result.without_network == 3
+
+
+def test_a_scenario_the_time_limit_ends_before_any_network_is_no_network_in_time_not_failed(tmp_path, monkeypatch):
+    """A scenario whose solve the time limit ended before any network was found had been ``failed``, as a crash
+    is: the model may well have a network, more time may find it. It is ``no_network_in_time``, with the
+    solver's words in ``error`` and no folder."""
+    from planner.errors import NoSolutionInTimeError
+    from planner.studies.sweep import scenario
+
+    def out_of_time(*args, **kwargs):
+        raise NoSolutionInTimeError("HiGHS ended without a feasible solution (status: time limit); give it more time")
+
+    config = two_type_config(tmp_path)
+    varies = [Vary.parse("network.max_facilities=2", config)]
+    task = make_tasks(config, varies, DataOptions(), EXACT, tmp_path / "sweep", writer=write_scenario_folder)[0]
+    monkeypatch.setattr(scenario, "_solve_and_write", out_of_time)
+    row = scenario.run_scenario(task)
+    assert row["status"] == "no_network_in_time" and row["error"].startswith("HiGHS ended without a feasible")
+    assert not os.path.exists(task.folder)
 
 
 def test_a_stopped_scenario_whose_rival_network_is_within_the_gap_asked_for_is_gap_limit(tmp_path):

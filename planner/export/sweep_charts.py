@@ -24,9 +24,9 @@ from planner.export.charts import (
 from planner.inputs.config import key_unit
 from planner.results import TYPE_COUNT_PREFIX
 from planner.solver.outcome import Status
+from planner.studies.sweep.scenario import NO_RESULT  # no network to draw: counted apart in the titles
 
 PROVEN = (Status.OPTIMAL.value, Status.GAP_LIMIT.value)  # within the tolerance; else stopped by a limit
-NO_RESULT = (Status.INFEASIBLE.value, "failed")  # no network to draw: counted apart in the titles
 RESULTS = {  # column: (what, unit)
     "objective": ("total cost", "currency/yr"),
     "co2_t": ("CO2", "t/yr"),
@@ -133,7 +133,7 @@ def _solved_text(solved: int, left_out: dict[str, int] | None) -> str:
     counts = {status: n for status, n in (left_out or {}).items() if n}
     if not counts:
         return f"{solved} scenarios solved"
-    parts = ", ".join(f"{n} {status}" for status, n in counts.items())
+    parts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in counts.items())
     total = solved + sum(counts.values())
     return f"{solved} of {total} scenarios solved;\n{parts}, not drawn (their error in sweep.csv)"
 

@@ -37,6 +37,7 @@ from planner.studies.sweep.scenario import (
     FAILED,
     FULL_DISK_KEY,
     INFEASIBLE,
+    NO_NETWORK_IN_TIME,
     NO_RESULT,
     ScenarioTask,
     base_row,
@@ -57,7 +58,8 @@ TRACKER_WARNINGS = "ignore:resource_tracker:UserWarning"  # a -W option for the 
 @dataclass(frozen=True)
 class SweepResult:
     """The rows (one per scenario, in scenario order) and how many were solved, reused, failed (crashed, or
-    values or inputs refused) or infeasible (the model has no feasible network: explained in their ``error``)."""
+    values or inputs refused), infeasible (the model has no feasible network: explained in their ``error``) or
+    without a network in time (the time limit ended the solve before any)."""
 
     rows: pd.DataFrame
     keys: list[str]
@@ -65,6 +67,12 @@ class SweepResult:
     reused: int
     failed: int
     infeasible: int = 0
+    no_network_in_time: int = 0
+
+    @property
+    def without_network(self) -> int:
+        """Scenarios with no network: infeasible, failed or without one in time."""
+        return self.failed + self.infeasible + self.no_network_in_time
 
 
 def make_tasks(
@@ -322,11 +330,12 @@ def run_sweep(
         (out / "sweep.csv").unlink(missing_ok=True)  # the planner's own (the folder is checked as its output)
         on_table(table)
     write_csv_atomically(table, out / "sweep.csv")
-    failed, infeasible = (int((table["status"] == status).sum()) for status in (FAILED, INFEASIBLE))
+    failed, infeasible, late = (int((table["status"] == status).sum())
+                                for status in (FAILED, INFEASIBLE, NO_NETWORK_IN_TIME))
     reused = int((table["reused"] & ~table["status"].isin(NO_RESULT)).sum())
-    solved = len(tasks) - reused - failed - infeasible
+    solved = len(tasks) - reused - failed - infeasible - late
     return SweepResult(table, [v.key for v in varies], solved=solved, reused=reused, failed=failed,
-                       infeasible=infeasible)
+                       infeasible=infeasible, no_network_in_time=late)
 
 
 def known_rows(tasks: list[ScenarioTask], report: Callable[[dict], None]) -> tuple[dict[int, dict], list[ScenarioTask]]:

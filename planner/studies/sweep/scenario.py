@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.errors import InfeasibleError, PlannerError, full_disk_cause
+from planner.errors import InfeasibleError, NoSolutionInTimeError, PlannerError, full_disk_cause
 from planner.inputs.config import ModelConfig, model_config_from_dict, set_dotted_keys
 from planner.inputs.paths import hash_file_into
 from planner.inputs.prepare import DataOptions
@@ -36,7 +36,10 @@ OUTPUTS_KEY = "outputs"  # in ROW_FILE: the files of the finished folder (paths 
 FULL_DISK_KEY = "full_disk"  # in a failed scenario's row: [errno, text, file] of the full disk that failed it
 FAILED = "failed"  # a scenario's status where it crashed or its values or inputs were refused ("error": why)
 INFEASIBLE = "infeasible"  # where its model has no feasible network ("error": the explanation, regions and capacity)
-NO_RESULT = (FAILED, INFEASIBLE)  # statuses of scenarios without a network, folder or figures
+# where the time limit ended its solve before any network was found ("error": the solver's words): the model may
+# well have one, more time may find it, so neither infeasible nor a failure of the run
+NO_NETWORK_IN_TIME = "no_network_in_time"
+NO_RESULT = (INFEASIBLE, FAILED, NO_NETWORK_IN_TIME)  # statuses of scenarios without a network, folder or figures
 KEY_LENGTH = 16  # hex digits of the SHA-256 used as the folder name
 
 
@@ -117,7 +120,8 @@ def base_row(task: ScenarioTask) -> dict[str, Any]:
 def run_scenario(task: ScenarioTask) -> dict[str, Any]:
     """Solve one scenario and write its folder (on a Dask worker); never raises: a model without a feasible
     network becomes a row with ``status = infeasible`` and the explanation in ``error`` (which regions, which
-    capacity), any other failure one with ``status = failed`` and the one-line ``error``; a full disk also sets
+    capacity), a solve the time limit ended before any network one with ``status = no_network_in_time``, any
+    other failure one with ``status = failed`` and the one-line ``error``; a full disk also sets
     ``FULL_DISK_KEY`` (the error's errno, text and file), on which the sweep stops: every scenario after it
     would fail the same way."""
     started = time.perf_counter()
@@ -131,6 +135,8 @@ def run_scenario(task: ScenarioTask) -> dict[str, Any]:
         row["error"] = ""
     except InfeasibleError as error:  # the model's answer, explained: not a failure of the sweep
         row.update(status=INFEASIBLE, error=str(error))
+    except NoSolutionInTimeError as error:
+        row.update(status=NO_NETWORK_IN_TIME, error=str(error))
     except PlannerError as error:
         row.update(status=FAILED, error=str(error))
     except Exception as error:  # a defect, recorded with its type so the sweep can go on
