@@ -1448,8 +1448,9 @@ def _cheaper_than_the_first(table) -> str | None:
     if cheaper.empty:
         return None
     numbers = ", ".join(str(n) for n in cheaper["alternative"])
+    numbers, verb = (f"alternative {numbers}", "costs") if len(cheaper) == 1 else (f"alternatives {numbers}", "cost")
     fix = "lower --mip-gap" if first["status"] == "gap_limit" else "give more --time-limit"
-    return (f"note        alternative {numbers} costs less than the 'optimum', whose solve stopped at "
+    return (f"note        {numbers} {verb} less than the 'optimum', whose solve stopped at "
             f"{first['status']} (gap {gap_text(first['mip_gap'])}): the slack is measured from that network; "
             f"{fix} for the optimum itself")
 

@@ -112,6 +112,14 @@ def stop_at_diversity_solve(monkeypatch, failing_call: int) -> None:
     monkeypatch.setattr(mga, "solve_model", limited)
 
 
+def test_a_first_diversity_solve_at_its_time_limit_keeps_the_optimum_in_the_singular(tmp_path, monkeypatch):
+    """'the 1 networks found before it are kept' read as a slip beside the optimum alone."""
+    stop_at_diversity_solve(monkeypatch, failing_call=1)
+    result = near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.10, count=5)
+    assert len(result.networks) == 1
+    assert result.stopped_early.endswith("; the network found before it is kept")
+
+
 def test_a_later_solve_at_its_time_limit_keeps_the_alternatives_found(tmp_path, monkeypatch):
     stop_at_diversity_solve(monkeypatch, failing_call=3)
     result = near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.10, count=5)
@@ -188,6 +196,8 @@ def test_an_alternative_cheaper_than_a_time_limited_optimum_is_noted():
     note = _cheaper_than_the_first(table)
     assert note.startswith("note        alternative 2 costs less than the 'optimum'") and "time_limit" in note
     assert _cheaper_than_the_first(table.iloc[:2]) is None
+    two = _cheaper_than_the_first(table.assign(audited_cost=[100.0, 99.98, 99.99]))  # two cheaper: plural
+    assert two.startswith("note        alternatives 1, 2 cost less than the 'optimum'")
     # a proven optimum: a cheaper network is within its tolerance; a gap_limit's fix is the gap
     assert _cheaper_than_the_first(table.assign(status=["optimal"] * 3)) is None
     assert "lower --mip-gap" in _cheaper_than_the_first(table.assign(status=["gap_limit", "optimal", "optimal"]))

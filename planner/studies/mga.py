@@ -89,13 +89,12 @@ def near_optimal_networks(config, data, options: SolverOptions, slack: float, co
                 f"no further network differs from the {len(networks)} found within {100 * slack:g}% of the optimum"
             )
         except SolverError as error:
-            stopped = (f"alternative {number} was not completed ({error}); the {len(networks)} networks found "
-                       "before it are kept")
+            stopped = f"alternative {number} was not completed ({error}); {_found_before(networks)}"
         same = [alt.number for alt in networks if hamming(found[0], alt.run) == 0] if not stopped else []
         if same:
             stopped = (f"alternative {number}, once the facilities the diversity solve opened without use were "
                        f"closed, is the network of {'the optimum' if same[0] == 0 else f'alternative {same[0]}'}; "
-                       f"the {len(networks)} networks found before it are kept")
+                       f"{_found_before(networks)}")
         if stopped:
             logger.info("alternatives: %s", stopped)
             break
@@ -239,3 +238,10 @@ def alternatives_table(networks: list[Alternative], budget: float) -> pd.DataFra
             }
         )
     return pd.DataFrame(rows)
+
+
+def _found_before(networks: list) -> str:
+    """'the network found before it is kept' (the optimum alone) or 'the 3 networks found before it are kept'."""
+    return ("the network found before it is kept" if len(networks) == 1
+            else f"the {len(networks)} networks found before it are kept")
+
