@@ -1,0 +1,351 @@
+"""The planner's optimum against an independent MILP (tests/independent_milp.py, written from the docs, not
+from planner.model): on seeded random small problems, feature by feature and mixed, the objectives agree to
+1e-6 relative and the planner's bound is never above the independent optimum; where no network is feasible
+the planner says so."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from planner.errors import InfeasibleError
+from planner.pipeline import solve_problem
+from planner.problem import ARC_FIELDS, INBOUND_FIELDS, Problem, restrict_options, within_limits
+from planner.solver.outcome import SolverOptions
+from tests.brute import best_by_enumeration
+from tests.builders import dense_problem, with_supply
+from tests.independent_milp import optimum
+from tests.marks import some_slow
+from tests.test_brute_force import brute_force, random_problem
+from tests.test_setup_options import best_by_enumeration as setup_enumeration
+from tests.test_setup_options import setup_problem
+
+EXACT = SolverOptions(mip_gap=1e-9, time_limit_s=20.0)
+FEATURES = ("modules", "capacity", "type_counts", "facility_counts", "forced", "existing", "must_serve",
+            "single_sourcing", "budget", "co2_cap", "carbon_price", "setup", "service", "supply", "proximity",
+            "price", "max_unmet", "radius", "minutes", "sparse_inbound")
+
+
+def agree(problem: Problem, options: SolverOptions = EXACT) -> None:
+    """The planner's objective is the independent optimum (1e-6 relative) and its bound not above it; or both
+    find no network."""
+    expected = optimum(problem)
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            solve_problem(problem, options)
+        return
+    run = solve_problem(problem, options)
+    tolerance = 1e-6 * max(1.0, abs(expected))
+    assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert run.report.best_bound <= expected + tolerance
+    assert run.audit.passed
+
+
+def geometry(rng, size: dict) -> dict:
+    """Regions and sites in a 100 km square; one or two types, a site a candidate of one or both."""
+    n_regions, n_sites = int(rng.integers(*size["regions"])), int(rng.integers(*size["sites"]))
+    n_products = int(rng.integers(*size["products"]))
+    n_types = 2 if rng.random() < 0.5 else 1
+    site_types = [[k for k in range(n_types) if rng.random() < 0.6] or [int(rng.integers(n_types))]
+                  for _ in range(n_sites)]
+    option_site = np.array([s for s, types in enumerate(site_types) for _ in types])[:size["options"]]
+    option_type = np.array([k for types in site_types for k in types])[:size["options"]]
+    makes = rng.random((n_types, n_products)) < 0.7
+    makes[0] = True
+    regions, sites = rng.uniform(0, 100, (n_regions, 2)), rng.uniform(0, 100, (n_sites, 2))
+    km = np.linalg.norm(sites[:, None, :] - regions[None, :, :], axis=2)
+    demand = rng.integers(0, 20, (n_regions, n_products)).astype(float)
+    demand[0] = np.maximum(demand[0], 1.0)
+    return dict(n_regions=n_regions, n_sites=n_sites, n_products=n_products, n_types=n_types, makes=makes,
+                option_site=option_site, option_type=option_type, km=km, demand=demand)
+
+
+def arcs(rng, g: dict, features) -> dict:
+    """Every (option, region, product) the type makes with demand, within the radius where one is set."""
+    option, region, product = (a.ravel() for a in np.meshgrid(np.arange(len(g["option_site"])),
+                                                                np.arange(g["n_regions"]),
+                                                                np.arange(g["n_products"]), indexing="ij"))
+    km = g["km"][g["option_site"][option], region]
+    radius = rng.uniform(40, 90, g["n_products"]) if "radius" in features else np.full(g["n_products"], np.inf)
+    keep = g["makes"][g["option_type"][option], product] & (g["demand"][region, product] > 0) & (km <= radius[product])
+    option, region, product, km = option[keep], region[keep], product[keep], km[keep]
+    production = rng.uniform(5, 15, (g["n_types"], g["n_products"])).round(2)[g["option_type"][option], product]
+    co2 = (rng.uniform(0.001, 0.01, g["n_types"])[g["option_type"][option]] + 0.0001 * km).round(6)
+    return dict(arc_option=option, arc_region=region, arc_product=product, arc_distance_km=km,
+                arc_production_cost=production, arc_transport_cost=(0.1 * km).round(4), arc_co2_t=co2,
+                max_distance_km=radius)
+
+
+def options(rng, g: dict, features) -> dict:
+    """Per option: costs, capacities and modules as the features ask."""
+    n_options, total = len(g["option_site"]), g["demand"].sum()
+    capacitated = "capacity" in features or ("modules" in features and rng.random() < 0.8)
+    capacity = (rng.uniform(0.3, 0.8, n_options) * total).round(1) if capacitated else np.full(n_options, np.inf)
+    min_modules = np.ones(n_options, dtype=int)
+    max_modules = np.ones(n_options, dtype=int)
+    module_cost = np.zeros(n_options)
+    if "modules" in features:
+        min_modules = rng.integers(1, 3, n_options)
+        max_modules = min_modules + rng.integers(0, 3, n_options)
+        capacity = (capacity / 2).round(1)
+        module_cost = rng.uniform(5, 40, n_options).round(1)
+    return dict(opening_cost=rng.uniform(20, 150, n_options).round(1), module_cost=module_cost,
+                module_capacity=capacity, min_modules=min_modules, max_modules=max_modules,
+                capex=np.zeros(n_options), capex_per_module=np.zeros(n_options), forced=np.zeros(n_options, bool))
+
+
+SMALL = {"regions": (3, 9), "sites": (2, 5), "products": (1, 3), "options": 6}
+
+
+def random_instance(seed: int, features, size: dict = SMALL) -> Problem:
+    """A seeded problem of 3–8 regions, 2–6 options, 1–2 products (``SMALL``) with the named ``features``."""
+    rng = np.random.default_rng(seed)
+    g = geometry(rng, size)
+    a = arcs(rng, g, features)
+    penalty = np.full(g["n_products"], np.inf) if "must_serve" in features else rng.uniform(25, 60, g["n_products"])
+    problem = Problem(
+        name=f"independent_{seed}", region_ids=np.array([f"r{j}" for j in range(g["n_regions"])], dtype=object),
+        product_ids=tuple(f"p{i}" for i in range(g["n_products"])),
+        type_ids=tuple(f"t{k}" for k in range(g["n_types"])),
+        site_ids=np.array([f"s{i}" for i in range(g["n_sites"])], dtype=object), demand=g["demand"],
+        unmet_penalty=penalty.round(2), option_site=g["option_site"], option_type=g["option_type"],
+        single_sourcing="single_sourcing" in features, **a, **options(rng, g, features),
+    )
+    for name in FEATURE_ORDER:
+        if name in features:
+            problem = FEATURE_ORDER[name](rng, problem)
+    return problem
+
+
+def forced(rng, problem: Problem) -> Problem:
+    chosen = np.zeros(problem.n_options, dtype=bool)
+    chosen[rng.integers(problem.n_options)] = True
+    return dataclasses.replace(problem, forced=problem.forced | chosen)
+
+
+def existing(rng, problem: Problem) -> Problem:
+    """A forced option whose opening cost and capex are sunk (0)."""
+    chosen = np.zeros(problem.n_options, dtype=bool)
+    chosen[rng.integers(problem.n_options)] = True
+    return dataclasses.replace(problem, forced=problem.forced | chosen, opening_cost=np.where(chosen, 0.0,
+                               problem.opening_cost), capex=np.where(chosen, 0.0, problem.capex))
+
+
+def type_counts(rng, problem: Problem) -> Problem:
+    per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
+    low = np.minimum(rng.integers(0, 2, len(per_type)), per_type)
+    high = low + rng.integers(0, 2, len(per_type))
+    return dataclasses.replace(problem, type_min_count=low, type_max_count=high)
+
+
+def facility_counts(rng, problem: Problem) -> Problem:
+    low = int(rng.integers(0, 3))
+    return dataclasses.replace(problem, min_facilities=low, max_facilities=low + int(rng.integers(0, 2)))
+
+
+def budget(rng, problem: Problem) -> Problem:
+    """Capex per site and per module; a budget of a share of everything at its largest."""
+    capex = rng.uniform(100, 1000, problem.n_options).round(0)
+    per_module = rng.uniform(10, 300, problem.n_options).round(0)
+    most = (capex + per_module * problem.max_modules).sum()
+    capex = np.where(problem.opening_cost == 0, 0.0, capex)  # existing sites' capex is sunk
+    return dataclasses.replace(problem, capex=capex, capex_per_module=per_module,
+                               capex_budget=float(max(rng.uniform(-0.1, 0.7), 0.0) * most))
+
+
+def co2_cap(rng, problem: Problem) -> Problem:
+    """A cap between the CO2 of the cleanest and the dirtiest delivery of all demand."""
+    delivered = problem.arc_demand * problem.arc_co2_t
+    lowest = sum(delivered[problem.arc_pair == d].min() for d in np.unique(problem.arc_pair))
+    highest = sum(delivered[problem.arc_pair == d].max() for d in np.unique(problem.arc_pair))
+    return dataclasses.replace(problem, co2_cap_t=float(lowest + max(rng.uniform(-0.2, 0.5), 0.0) * (highest - lowest)))
+
+
+def carbon_price(rng, problem: Problem) -> Problem:
+    return dataclasses.replace(problem, carbon_price=round(float(rng.uniform(100, 1500))))
+
+
+def setup(rng, problem: Problem) -> Problem:
+    cost = rng.uniform(10, 80, (problem.n_options, problem.n_products)).round(1)
+    return dataclasses.replace(problem, setup_cost=np.where(rng.random(cost.shape) < 0.2, 0.0, cost))
+
+
+def minutes(rng, problem: Problem) -> Problem:
+    """Delivery minutes per arc, some not known (NaN), and a time limit beside each service distance."""
+    known = rng.random(problem.n_arcs) < 0.8
+    arc_minutes = np.where(known, (problem.arc_distance_km * rng.uniform(0.8, 1.5, problem.n_arcs)).round(1), np.nan)
+    return dataclasses.replace(problem, arc_minutes=arc_minutes,
+                               service_minutes=rng.uniform(20, 60, problem.n_products).round(1))
+
+
+def service(rng, problem: Problem) -> Problem:
+    """A service distance per product and a share of what all options open could serve within it."""
+    km = rng.uniform(15, 45, problem.n_products).round(1)
+    near = within_limits(problem.arc_distance_km, problem.arc_minutes, km[problem.arc_product],
+                         problem.service_minutes[problem.arc_product])
+    pairs = np.unique(problem.arc_pair[near])
+    reach = np.bincount(pairs % problem.n_products, weights=problem.demand.ravel()[pairs], minlength=problem.n_products)
+    share = reach / problem.demand.sum(axis=0) * np.minimum(rng.uniform(0.5, 1.2, problem.n_products), 1.0)
+    return dataclasses.replace(problem, service_share=share, service_km=km)
+
+
+def proximity(rng, problem: Problem) -> Problem:
+    """Demand factors by band: within 30 km, 30–60 km and beyond."""
+    factors = np.array([rng.uniform(1.0, 1.5), rng.uniform(0.9, 1.1), rng.uniform(0.5, 1.0)]).round(2)
+    band = np.searchsorted([30.0, 60.0], problem.arc_distance_km, side="left")
+    return dataclasses.replace(problem, arc_demand_factor=factors[band])
+
+
+def price(rng, problem: Problem) -> Problem:
+    """Prices by band (revenue); unserved demand then earns nothing and costs nothing."""
+    prices = np.sort(rng.uniform(15, 45, 3))[::-1].round(2)
+    band = np.searchsorted([30.0, 60.0], problem.arc_distance_km, side="left")
+    return dataclasses.replace(problem, arc_price=prices[band], unmet_penalty=np.zeros(problem.n_products))
+
+
+def max_unmet(rng, problem: Problem) -> Problem:
+    """Penalties low enough that leaving demand unmet pays (arcs at or above them dropped), and a limit on it."""
+    penalty = np.minimum(problem.unmet_penalty, rng.uniform(12, 20, problem.n_products).round(2))
+    problem = keep_arcs(problem, problem.arc_unit_cost < penalty[problem.arc_product])
+    return dataclasses.replace(problem, unmet_penalty=penalty,
+                               max_unmet=(rng.uniform(0.0, 0.3) * problem.demand.sum(axis=0)).round(1))
+
+
+def keep_arcs(problem: Problem, keep: np.ndarray) -> Problem:
+    return dataclasses.replace(problem, arc_option=problem.arc_option[keep],
+                               **{name: getattr(problem, name)[keep] for name in ARC_FIELDS[1:]})
+
+
+def supply(rng, problem: Problem) -> Problem:
+    """One or two materials, two or three suppliers (one of each material at least), capacities (some
+    unlimited), prices, inbound rates, CO2 and relationship costs per option."""
+    n_materials, n_suppliers = int(rng.integers(1, 3)), int(rng.integers(2, 4))
+    material = np.concatenate([np.arange(n_materials), rng.integers(0, n_materials, n_suppliers)])[:n_suppliers]
+    need = problem.demand.sum() * 2.0
+    capacity = np.where(rng.random(n_suppliers) < 0.3, np.inf, rng.uniform(0.3, 1.0, n_suppliers) * need).round(1)
+    return with_supply(problem, bom=rng.uniform(0.5, 2.0, (problem.n_products, n_materials)).round(2),
+                       supplier_material=material, capacity=capacity, price=rng.uniform(0.5, 3, n_suppliers).round(2),
+                       km=rng.uniform(0, 300, (n_suppliers, problem.n_options)).round(1),
+                       rate=rng.uniform(0.001, 0.01, problem.n_options).round(4),
+                       co2_rate=rng.uniform(0.0, 0.0005, problem.n_options).round(6),
+                       fixed=np.where(rng.random(problem.n_options) < 0.5, 0.0,
+                                      rng.uniform(5, 40, problem.n_options).round(1)))
+
+
+
+def sparse_inbound(rng, problem: Problem) -> Problem:
+    """A third of the inbound arcs dropped: an option may then lack a material (and cannot make what needs it)."""
+    if problem.supply is None:
+        return problem
+    keep = rng.random(problem.supply.n_inbound) < 0.67
+    fields = {name: getattr(problem.supply, name)[keep] for name in INBOUND_FIELDS}
+    return dataclasses.replace(problem, supply=dataclasses.replace(problem.supply, **fields))
+
+
+FEATURE_ORDER = {"forced": forced, "existing": existing, "type_counts": type_counts,
+                 "facility_counts": facility_counts, "budget": budget, "carbon_price": carbon_price,
+                 "setup": setup, "minutes": minutes, "service": service, "proximity": proximity, "price": price,
+                 "max_unmet": max_unmet, "supply": supply, "sparse_inbound": sparse_inbound, "co2_cap": co2_cap}
+
+
+SINGLE = (("modules",), ("capacity",), ("type_counts",), ("facility_counts",), ("forced",), ("existing",),
+          ("must_serve", "capacity"), ("single_sourcing", "capacity"), ("single_sourcing", "modules"), ("budget",),
+          ("budget", "modules", "existing"), ("co2_cap",), ("carbon_price",), ("setup",), ("service",),
+          ("service", "minutes"), ("supply",), ("supply", "sparse_inbound"), ("proximity",), ("price",),
+          ("max_unmet",), ("radius",))
+OPTION_VARIANTS = {"auto": {}, "presolve": {"presolve_min_arcs": 0}, "standard": {"formulation": "standard"},
+                   "pyomo": {"builder": "pyomo"}}
+
+
+def mixed_features(seed: int, fewest: int = 3, most: int = 9) -> frozenset:
+    """``fewest`` to ``most`` features drawn for ``seed`` (seeded apart from the instance)."""
+    rng = np.random.default_rng(1000 + seed)
+    return frozenset(rng.choice(FEATURES, int(rng.integers(fewest, most + 1)), replace=False).tolist())
+
+
+@pytest.mark.parametrize(("features", "seed"), some_slow([(f, s) for s in range(8) for f in SINGLE], fast=len(SINGLE)))
+def test_each_feature_agrees(features, seed):
+    agree(random_instance(seed, features))
+
+
+@pytest.mark.parametrize("seed", some_slow(range(200), fast=12))
+def test_mixed_features_agree(seed):
+    agree(random_instance(seed, mixed_features(seed)))
+
+
+@pytest.mark.parametrize("variant", OPTION_VARIANTS)
+@pytest.mark.parametrize("seed", some_slow(range(40), fast=2))
+def test_every_route_agrees(seed, variant):
+    """The Lagrangian presolve from any size, HiGHS on the standard form, the Pyomo builder."""
+    options = dataclasses.replace(EXACT, **OPTION_VARIANTS[variant])
+    agree(random_instance(500 + seed, mixed_features(500 + seed)), options)
+
+
+LARGER = {"regions": (8, 16), "sites": (4, 9), "products": (1, 4), "options": 12}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(60))
+def test_larger_mixed_instances_agree(seed):
+    """8–15 regions, up to 12 options, up to 3 products."""
+    agree(random_instance(seed, mixed_features(seed, 4, 12), LARGER))
+
+
+@pytest.mark.parametrize("seed", some_slow(range(30), fast=4))
+def test_the_other_builders_agree(seed):
+    """The instances of the brute-force, capacitated and set-up tests, and dense ones with suppliers."""
+    agree(random_problem(seed))
+    agree(random_problem(seed, capacitated_must_serve=True))
+    agree(setup_problem(seed, tightness=0.8 if seed % 2 else 3.0, modules=1 + seed % 3, plain_product=seed % 4 == 0))
+    rng = np.random.default_rng(seed)
+    problem = dense_problem(demand=rng.integers(5, 20, 4), opening_cost=rng.uniform(10, 60, 3),
+                            capacity=rng.uniform(20, 60, 3), unit_cost=rng.uniform(1, 5, (3, 4)), penalty=15.0)
+    agree(with_supply(problem, bom=[[1.0, rng.uniform(0.5, 2.0)]], supplier_material=[0, 0, 1],
+                      capacity=[rng.uniform(20, 40), np.inf, rng.uniform(30, 80)], price=rng.uniform(0.5, 3, 3),
+                      km=rng.uniform(0, 800, (3, 3)), rate=rng.uniform(0.0005, 0.005, 3), fixed=rng.uniform(0, 30, 3)))
+
+
+@pytest.mark.parametrize("seed", some_slow(range(30), fast=4))
+def test_the_independent_model_matches_enumeration(seed):
+    """The oracle itself: equal to enumerating every open set (and module count, and set-up choice)."""
+    problem = random_problem(seed)
+    expected = brute_force(problem)
+    found = optimum(problem)
+    assert (found is None) if expected is None else found == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    found, expected = optimum(one_type(seed)), best_by_enumeration(one_type(seed))
+    assert (found is None) if np.isinf(expected) else found == pytest.approx(expected, rel=1e-9)
+    problem = setup_problem(seed, n_sites=2, n_regions=4, tightness=0.8 if seed % 2 else 3.0)
+    assert optimum(problem) == pytest.approx(setup_enumeration(problem), rel=1e-9)
+
+
+def one_type(seed: int) -> Problem:
+    """What tests/brute.py enumerates: one product, one type (so one option per site), one module, no supply
+    relationship costs; with capacity, and with proximity, a service level and supply on odd seeds."""
+    features = {"capacity", "proximity", "service", "supply"} if seed % 2 else {"capacity"}
+    problem = random_instance(seed, features, {"regions": (3, 6), "sites": (2, 4), "products": (1, 2), "options": 4})
+    problem, _ = restrict_options(problem, problem.option_type == 0)
+    if problem.supply is not None:
+        supply = dataclasses.replace(problem.supply, in_fixed_cost=np.zeros(problem.supply.n_inbound))
+        problem = dataclasses.replace(problem, supply=supply)
+    return problem
+
+
+def test_a_site_opens_as_one_type_at_most():
+    """Sites s0 and s1 are candidates of both types; t0 makes p0 (only r0 wants it), t1 makes p1 (only r1);
+    10 units each, opening 10, 1 per unit from s0 and 5 from s1. Both types at s0 would cost 40, but a site
+    opens as one type at most (models/README.md, candidate rules): 10 + 10 + 10 + 50 = 80."""
+    option_site, option_type = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
+    arc_option = np.array([0, 1, 2, 3])
+    problem = Problem(
+        name="one_type_per_site", region_ids=np.array(["r0", "r1"], dtype=object), product_ids=("p0", "p1"),
+        type_ids=("t0", "t1"), site_ids=np.array(["s0", "s1"], dtype=object), demand=np.array([[10.0, 0], [0, 10]]),
+        unmet_penalty=np.full(2, np.inf), max_distance_km=np.full(2, np.inf), option_site=option_site,
+        option_type=option_type, opening_cost=np.full(4, 10.0), module_cost=np.zeros(4),
+        module_capacity=np.full(4, np.inf), min_modules=np.ones(4, dtype=int), max_modules=np.ones(4, dtype=int),
+        capex=np.zeros(4), capex_per_module=np.zeros(4), forced=np.zeros(4, dtype=bool), arc_option=arc_option,
+        arc_region=option_type, arc_product=option_type, arc_distance_km=np.zeros(4),
+        arc_production_cost=np.array([1.0, 1.0, 5.0, 5.0]), arc_transport_cost=np.zeros(4), arc_co2_t=np.zeros(4))
+    assert optimum(problem) == pytest.approx(80.0)
+    agree(problem)
