@@ -15,7 +15,7 @@ from planner.pipeline import solve_problem
 from planner.problem import ARC_FIELDS, INBOUND_FIELDS, Problem, restrict_options, within_limits
 from planner.solver.outcome import SolverOptions
 from tests.brute import best_by_enumeration
-from tests.builders import dense_problem, with_supply
+from tests.builders import KM_PER_DEGREE, dense_problem, equator_regions, tiny_config, with_supply
 from tests.independent_milp import optimum
 from tests.marks import some_slow
 from tests.test_brute_force import brute_force, random_problem
@@ -104,7 +104,11 @@ def random_instance(seed: int, features, size: dict = SMALL) -> Problem:
     rng = np.random.default_rng(seed)
     g = geometry(rng, size)
     a = arcs(rng, g, features)
-    penalty = np.full(g["n_products"], np.inf) if "must_serve" in features else rng.uniform(25, 60, g["n_products"])
+    penalty = rng.uniform(25, 60, g["n_products"])
+    if "must_serve" in features:  # every product whose demand all has arcs
+        reached = np.zeros_like(g["demand"], dtype=bool)
+        reached[a["arc_region"], a["arc_product"]] = True
+        penalty[((g["demand"] > 0) <= reached).all(axis=0)] = np.inf
     problem = Problem(
         name=f"independent_{seed}", region_ids=np.array([f"r{j}" for j in range(g["n_regions"])], dtype=object),
         product_ids=tuple(f"p{i}" for i in range(g["n_products"])),
@@ -209,8 +213,11 @@ def max_unmet(rng, problem: Problem) -> Problem:
     """Penalties low enough that leaving demand unmet pays (arcs at or above them dropped), and a limit on it."""
     penalty = np.minimum(problem.unmet_penalty, rng.uniform(12, 20, problem.n_products).round(2))
     problem = keep_arcs(problem, problem.arc_unit_cost < penalty[problem.arc_product])
+    reached = np.zeros_like(problem.demand, dtype=bool)
+    reached[problem.arc_region, problem.arc_product] = True
+    unreached = np.where(reached, 0.0, problem.demand).sum(axis=0)  # unmet whatever opens
     return dataclasses.replace(problem, unmet_penalty=penalty,
-                               max_unmet=(rng.uniform(0.0, 0.3) * problem.demand.sum(axis=0)).round(1))
+                               max_unmet=unreached + (rng.uniform(0.0, 0.3) * problem.demand.sum(axis=0)).round(1))
 
 
 def keep_arcs(problem: Problem, keep: np.ndarray) -> Problem:
@@ -349,3 +356,122 @@ def test_a_site_opens_as_one_type_at_most():
         arc_production_cost=np.array([1.0, 1.0, 5.0, 5.0]), arc_transport_cost=np.zeros(4), arc_co2_t=np.zeros(4))
     assert optimum(problem) == pytest.approx(80.0)
     agree(problem)
+
+
+# the geographic path: regions on the equator, a model file's tables, and the Problem written from the docs'
+# rules ("How the numbers become the model"), every arc within the radii kept (pruning is claimed exact)
+
+
+def geo_model(rng) -> dict:
+    """Two products (``custom`` with a radius, a service level or prices), a plant and a microfactory type
+    with modules, CO2, set-ups, a delivery radius; a carbon price; sometimes single sourcing, counts, budget."""
+    custom = {"demand_rate": 0.3, "unmet_penalty_per_unit": round(float(rng.uniform(40, 80)), 2)}
+    if rng.random() < 0.4:
+        custom["service"] = {"min_share_within": round(float(rng.uniform(0.3, 0.7)), 2), "within_km": 150.0}
+    if rng.random() < 0.4:
+        custom.pop("unmet_penalty_per_unit")
+        custom["proximity"] = {"bands_km": [60.0, 200.0], "demand_factor": [1.2, 1.0, 0.8],
+                               "price": [round(float(v), 2) for v in sorted(rng.uniform(30, 60, 3))[::-1]]}
+    plant = {"opening_cost_per_yr": round(float(rng.uniform(200, 600))), "module_cost_per_yr": 50.0,
+             "module_capacity_per_yr": round(float(rng.uniform(60, 200))), "max_modules": 3, "capex": 1000.0,
+             "capex_per_module": 200.0, "products": {"standard": {"cost_per_unit": 5.0, "co2_kg_per_unit": 8.0}}}
+    micro = {"opening_cost_per_yr": round(float(rng.uniform(50, 200))), "module_capacity_per_yr": 40.0,
+             "min_modules": 1, "max_modules": 2, "module_cost_per_yr": 20.0, "max_delivery_km": 250.0,
+             "capex": 300.0, "max_count": int(rng.integers(1, 4)),
+             "products": {"standard": {"cost_per_unit": 7.0, "co2_kg_per_unit": 5.0},
+                          "custom": {"cost_per_unit": 9.0, "setup_cost_per_yr": round(float(rng.uniform(0, 60)))}}}
+    network = {"single_sourcing": bool(rng.random() < 0.3), "max_facilities": int(rng.integers(2, 5))}
+    if rng.random() < 0.4:
+        network["capex_budget"] = round(float(rng.uniform(1500, 4000)))
+    return {"carbon_price": round(float(rng.uniform(0, 300))), "network": network,
+            "products": {"standard": {"demand_rate": 1.0, "unmet_penalty_per_unit": 60.0}, "custom": custom},
+            "transport": {"standard": {"cost_per_unit_km": 0.02, "co2_kg_per_unit_km": 0.01},
+                          "custom": {"cost_per_unit_km": 0.03, "max_distance_km": 300.0}},
+            "facility_types": {"plant": plant, "micro": micro}}
+
+
+def problem_from_docs(model: dict, lons: np.ndarray, pops: np.ndarray) -> Problem:
+    """Every region a candidate site of every type; road km = great-circle km (circuity 1); arcs where the
+    type makes the product, the region wants it and the km is within both radii; unit cost parts as documented."""
+    products, types = list(model["products"]), list(model["facility_types"])
+    n_regions, n_types = len(lons), len(types)
+    km = np.abs(lons[:, None] - lons[None, :]) * KM_PER_DEGREE
+    demand = np.array([[model["products"][p]["demand_rate"] * pop for p in products] for pop in pops])
+    option_site, option_type = np.repeat(np.arange(n_regions), n_types), np.tile(np.arange(n_types), n_regions)
+    kinds = [model["facility_types"][types[k]] for k in option_type]
+    arcs = [(o, r, i) for o in range(len(option_site)) for i, p in enumerate(products) for r in range(n_regions)
+            if p in kinds[o]["products"] and demand[r, i] > 0
+            and km[option_site[o], r] <= min(model["transport"][p].get("max_distance_km", np.inf),
+                                             kinds[o].get("max_delivery_km", np.inf))]
+    a_option, a_region, a_product = (np.array(v) for v in zip(*arcs, strict=True))
+    d = km[option_site[a_option], a_region]
+    made = [model["facility_types"][types[option_type[o]]]["products"][products[i]] for o, _, i in arcs]
+    moved = [model["transport"][products[i]] for _, _, i in arcs]
+    fields = dict(
+        arc_option=a_option, arc_region=a_region, arc_product=a_product, arc_distance_km=d,
+        arc_production_cost=np.array([m["cost_per_unit"] for m in made]),
+        arc_transport_cost=np.array([t["cost_per_unit_km"] for t in moved]) * d,
+        arc_co2_t=(np.array([m.get("co2_kg_per_unit", 0.0) for m in made])
+                   + np.array([t.get("co2_kg_per_unit_km", 0.0) for t in moved]) * d) / 1000.0)
+    fields.update(docs_products(model, products, a_product, d))
+    per_type = {key: np.array([model["facility_types"][k].get(key, default) for k in types])[option_type]
+                for key, default in (("opening_cost_per_yr", 0.0), ("module_cost_per_yr", 0.0),
+                                     ("module_capacity_per_yr", np.inf), ("min_modules", 1), ("max_modules", 1),
+                                     ("capex", 0.0), ("capex_per_module", 0.0))}
+    setup = np.array([[model["facility_types"][types[k]]["products"].get(p, {}).get("setup_cost_per_yr", 0.0)
+                       for p in products] for k in option_type])
+    network = model.get("network", {})
+    return Problem(
+        name="from_docs", region_ids=np.array([f"R{i}" for i in range(n_regions)], dtype=object),
+        product_ids=tuple(products), type_ids=tuple(types), site_ids=np.array([f"R{i}" for i in range(n_regions)],
+                                                                                dtype=object),
+        demand=demand, option_site=option_site, option_type=option_type,
+        opening_cost=per_type["opening_cost_per_yr"].astype(float), module_cost=per_type["module_cost_per_yr"],
+        module_capacity=per_type["module_capacity_per_yr"].astype(float), min_modules=per_type["min_modules"],
+        max_modules=per_type["max_modules"], capex=per_type["capex"], capex_per_module=per_type["capex_per_module"],
+        forced=np.zeros(len(option_site), dtype=bool), setup_cost=setup, carbon_price=float(model["carbon_price"]),
+        single_sourcing=network.get("single_sourcing", False), capex_budget=network.get("capex_budget", np.inf),
+        max_facilities=network.get("max_facilities"),
+        type_max_count=np.array([model["facility_types"][k].get("max_count", n_regions) for k in types]), **fields)
+
+
+def docs_products(model: dict, products: list, a_product: np.ndarray, d: np.ndarray) -> dict:
+    """Per product its penalty (0 with prices), radius, service level; per arc its band's factor and price."""
+    factor, price = np.ones(len(d)), np.zeros(len(d))
+    penalty, share, service_km = [], np.zeros(len(products)), np.full(len(products), np.inf)
+    for i, p in enumerate(products):
+        table = model["products"][p]
+        proximity = table.get("proximity")
+        penalty.append(0.0 if proximity and "price" in proximity else table.get("unmet_penalty_per_unit", np.inf))
+        if proximity:
+            mine = a_product == i
+            band = np.searchsorted(proximity["bands_km"], d[mine], side="left")  # band 0: d ≤ bands_km[0]
+            factor[mine] = np.asarray(proximity.get("demand_factor", [1.0] * (len(proximity["bands_km"]) + 1)))[band]
+            price[mine] = np.asarray(proximity.get("price", [0.0] * (len(proximity["bands_km"]) + 1)))[band]
+        if "service" in table:
+            share[i], service_km[i] = table["service"]["min_share_within"], table["service"]["within_km"]
+    return dict(unmet_penalty=np.array(penalty, dtype=float), arc_demand_factor=factor, arc_price=price,
+                max_distance_km=np.array([model["transport"][p].get("max_distance_km", np.inf) for p in products]),
+                service_share=share, service_km=service_km)
+
+
+@pytest.mark.parametrize("seed", some_slow(range(24), fast=3))
+def test_the_geographic_path_agrees(tmp_path, seed):
+    """A model file on equator regions through the whole geographic path (``planner.pipeline.plan``) against
+    the independent MILP of the Problem written here from the docs."""
+    from planner.inputs.prepare import DataOptions
+    from planner.pipeline import plan
+
+    rng = np.random.default_rng(seed)
+    n_regions = int(rng.integers(3, 7))
+    lons, pops = np.sort(rng.uniform(0.0, 4.0, n_regions)).round(3), rng.integers(10, 100, n_regions).astype(float)
+    model = geo_model(rng)
+    config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
+    expected = optimum(problem_from_docs(model, lons, pops))
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            plan(config, DataOptions(), EXACT)
+        return
+    run = plan(config, DataOptions(), EXACT).run
+    assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
