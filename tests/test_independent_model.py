@@ -408,14 +408,17 @@ def geo_limits(rng, model: dict) -> dict:
     return model
 
 
-def problem_from_docs(model: dict, lons: np.ndarray, pops: np.ndarray) -> Problem:
-    """Every region a candidate site of every type; road km = great-circle km (circuity 1); arcs where the
-    type makes the product, the region wants it and the km is within both radii; unit cost parts as documented."""
+def problem_from_docs(model: dict, lons: np.ndarray, pops: np.ndarray, sites: dict | None = None) -> Problem:
+    """Every region a candidate site of every type (or the ``sites`` of :func:`docs_options`); road km =
+    great-circle km (circuity 1); arcs where the type makes the product, the region wants it and the km is
+    within both radii; unit cost parts as documented."""
     products, types = list(model["products"]), list(model["facility_types"])
-    n_regions, n_types = len(lons), len(types)
-    km = np.abs(lons[:, None] - lons[None, :]) * KM_PER_DEGREE
+    n_regions = len(lons)
+    sites = sites or {"lon": lons, "types": [list(range(len(types)))] * n_regions}
+    km = np.abs(np.asarray(sites["lon"])[:, None] - lons[None, :]) * KM_PER_DEGREE
     demand = np.array([[model["products"][p]["demand_rate"] * pop for p in products] for pop in pops])
-    option_site, option_type = np.repeat(np.arange(n_regions), n_types), np.tile(np.arange(n_types), n_regions)
+    per_option = docs_options(model, types, products, sites)
+    option_site, option_type = per_option["option_site"], per_option["option_type"]
     kinds = [model["facility_types"][types[k]] for k in option_type]
     arcs = [(o, r, i) for o in range(len(option_site)) for i, p in enumerate(products) for r in range(n_regions)
             if p in kinds[o]["products"] and demand[r, i] > 0
@@ -423,7 +426,7 @@ def problem_from_docs(model: dict, lons: np.ndarray, pops: np.ndarray) -> Proble
                                              kinds[o].get("max_delivery_km", np.inf))]
     a_option, a_region, a_product = (np.array(v) for v in zip(*arcs, strict=True))
     d = km[option_site[a_option], a_region]
-    made = [model["facility_types"][types[option_type[o]]]["products"][products[i]] for o, _, i in arcs]
+    made = [kinds[o]["products"][products[i]] for o, _, i in arcs]
     moved = [model["transport"][products[i]] for _, _, i in arcs]
     fields = dict(
         arc_option=a_option, arc_region=a_region, arc_product=a_product, arc_distance_km=d,
@@ -432,27 +435,39 @@ def problem_from_docs(model: dict, lons: np.ndarray, pops: np.ndarray) -> Proble
         arc_co2_t=(np.array([m.get("co2_kg_per_unit", 0.0) for m in made])
                    + np.array([t.get("co2_kg_per_unit_km", 0.0) for t in moved]) * d) / 1000.0)
     fields.update(docs_products(model, products, a_product, d))
-    per_type = {key: np.array([model["facility_types"][k].get(key, default) for k in types])[option_type]
-                for key, default in (("opening_cost_per_yr", 0.0), ("module_cost_per_yr", 0.0),
-                                     ("module_capacity_per_yr", np.inf), ("min_modules", 1), ("max_modules", 1),
-                                     ("capex", 0.0), ("capex_per_module", 0.0))}
-    setup = np.array([[model["facility_types"][types[k]]["products"].get(p, {}).get("setup_cost_per_yr", 0.0)
-                       for p in products] for k in option_type])
     network = model.get("network", {})
     return Problem(
         name="from_docs", region_ids=np.array([f"R{i}" for i in range(n_regions)], dtype=object),
-        product_ids=tuple(products), type_ids=tuple(types), site_ids=np.array([f"R{i}" for i in range(n_regions)],
-                                                                                dtype=object),
-        demand=demand, option_site=option_site, option_type=option_type,
-        opening_cost=per_type["opening_cost_per_yr"].astype(float), module_cost=per_type["module_cost_per_yr"],
-        module_capacity=per_type["module_capacity_per_yr"].astype(float), min_modules=per_type["min_modules"],
-        max_modules=per_type["max_modules"], capex=per_type["capex"], capex_per_module=per_type["capex_per_module"],
-        forced=np.zeros(len(option_site), dtype=bool), setup_cost=setup, carbon_price=float(model["carbon_price"]),
-        single_sourcing=network.get("single_sourcing", False), capex_budget=network.get("capex_budget", np.inf),
-        max_facilities=network.get("max_facilities"), min_facilities=network.get("min_facilities", 0),
-        co2_cap_t=network.get("max_co2_t_per_yr", np.inf),
+        product_ids=tuple(products), type_ids=tuple(types),
+        site_ids=np.array([f"S{i}" for i in range(len(sites["lon"]))], dtype=object), demand=demand,
+        carbon_price=float(model["carbon_price"]), single_sourcing=network.get("single_sourcing", False),
+        capex_budget=network.get("capex_budget", np.inf), max_facilities=network.get("max_facilities"),
+        min_facilities=network.get("min_facilities", 0), co2_cap_t=network.get("max_co2_t_per_yr", np.inf),
         type_min_count=np.array([model["facility_types"][k].get("min_count", 0) for k in types]),
-        type_max_count=np.array([model["facility_types"][k].get("max_count", n_regions) for k in types]), **fields)
+        type_max_count=np.array([model["facility_types"][k].get("max_count", len(sites["lon"])) for k in types]),
+        **per_option, **fields)
+
+
+def docs_options(model: dict, types: list, products: list, sites: dict) -> dict:
+    """One option per site and type it may open as; a site's ``multiplier`` scales its fixed costs (opening,
+    modules, set-ups, capex); ``existing`` sites are forced open with opening cost and capex 0 (sunk)."""
+    option_site = np.array([s for s, allowed in enumerate(sites["types"]) for _ in allowed], dtype=int)
+    option_type = np.array([k for allowed in sites["types"] for k in allowed], dtype=int)
+    multiplier = np.asarray(sites.get("multiplier", np.ones(len(sites["lon"]))))[option_site]
+    existing = np.asarray(sites.get("existing", np.zeros(len(sites["lon"]), bool)))[option_site]
+    forced = np.asarray(sites.get("forced", np.zeros(len(sites["lon"]), bool)))[option_site] | existing
+    value = {key: np.array([model["facility_types"][k].get(key, default) for k in types], dtype=float)[option_type]
+             for key, default in (("opening_cost_per_yr", 0.0), ("module_cost_per_yr", 0.0),
+                                  ("module_capacity_per_yr", np.inf), ("min_modules", 1), ("max_modules", 1),
+                                  ("capex", 0.0), ("capex_per_module", 0.0))}
+    setup = np.array([[model["facility_types"][types[k]]["products"].get(p, {}).get("setup_cost_per_yr", 0.0)
+                       for p in products] for k in option_type]).reshape(len(option_type), len(products))
+    return dict(option_site=option_site, option_type=option_type, forced=forced,
+                opening_cost=np.where(existing, 0.0, value["opening_cost_per_yr"] * multiplier),
+                module_cost=value["module_cost_per_yr"] * multiplier, module_capacity=value["module_capacity_per_yr"],
+                min_modules=value["min_modules"].astype(int), max_modules=value["max_modules"].astype(int),
+                capex=np.where(existing, 0.0, value["capex"] * multiplier),
+                capex_per_module=value["capex_per_module"] * multiplier, setup_cost=setup * multiplier[:, None])
 
 
 def docs_products(model: dict, products: list, a_product: np.ndarray, d: np.ndarray) -> dict:
@@ -493,5 +508,49 @@ def test_the_geographic_path_agrees(tmp_path, seed):
             plan(config, DataOptions(), EXACT)
         return
     run = plan(config, DataOptions(), EXACT).run
+    assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
+
+
+def sites_file(rng, path, types: list) -> dict:
+    """A ``--sites`` CSV of 3–6 sites on the equator: allowed types (empty = every type), a cost multiplier,
+    maybe one existing and one forced site (each of one type); the same as :func:`docs_options` reads them."""
+    import pandas as pd
+
+    n_sites = int(rng.integers(3, 7))
+    allowed = [[k for k in range(len(types)) if rng.random() < 0.6] for _ in range(n_sites)]
+    flags = {name: np.zeros(n_sites, dtype=bool) for name in ("existing", "forced")}
+    for name, site in zip(flags, rng.permutation(n_sites)[:2], strict=True):
+        if rng.random() < 0.5:
+            flags[name][site] = True
+            allowed[site] = [int(rng.integers(len(types)))]
+    sites = {"lon": np.sort(rng.uniform(0.0, 4.0, n_sites)).round(3),
+             "multiplier": rng.uniform(0.5, 2, n_sites).round(2),
+             "types": [a or list(range(len(types))) for a in allowed], **flags}
+    pd.DataFrame({"site_id": [f"S{i}" for i in range(n_sites)], "lon": sites["lon"], "lat": 0.0,
+                  "facility_types": [";".join(types[k] for k in a) for a in allowed],
+                  "cost_multiplier": sites["multiplier"], **flags}).to_csv(path, index=False)
+    return sites
+
+
+@pytest.mark.parametrize("seed", some_slow(range(30), fast=3))
+def test_a_sites_file_agrees(tmp_path, seed):
+    """Sites of their own with types, cost multipliers, existing and forced sites, through ``plan``."""
+    from planner.inputs.prepare import DataOptions
+    from planner.pipeline import plan
+
+    rng = np.random.default_rng(seed)
+    n_regions = int(rng.integers(3, 7))
+    lons, pops = np.sort(rng.uniform(0.0, 4.0, n_regions)).round(3), rng.integers(10, 100, n_regions).astype(float)
+    model = geo_limits(rng, geo_model(rng)) if seed % 2 else geo_model(rng)
+    sites = sites_file(rng, tmp_path / "sites.csv", list(model["facility_types"]))
+    config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
+    expected = optimum(problem_from_docs(model, lons, pops, sites))
+    data = DataOptions(sites_path=tmp_path / "sites.csv")
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            plan(config, data, EXACT)
+        return
+    run = plan(config, data, EXACT).run
     assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
     assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
