@@ -554,3 +554,75 @@ def test_a_sites_file_agrees(tmp_path, seed):
     run = plan(config, data, EXACT).run
     assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
     assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
+
+
+def suppliers_file(rng, path, model: dict) -> dict:
+    """Materials for both products, inbound tables for both types, and a suppliers CSV of 2–4 suppliers on the
+    equator (each material offered at least once; a capacity left empty = unlimited); the suppliers' data."""
+    import pandas as pd
+
+    materials = ["steel", "chip"]
+    model["products"]["standard"]["materials"] = {"steel": round(float(rng.uniform(0.5, 2)), 2), "chip": 1.0}
+    model["products"]["custom"]["materials"] = {"steel": round(float(rng.uniform(0.5, 2)), 2)}
+    for name, rate in (("plant", 0.002), ("micro", 0.01)):
+        model["facility_types"][name]["inbound"] = {m: {
+            "cost_per_unit_km": round(float(rate * rng.uniform(0.5, 2)), 5), "co2_kg_per_unit_km": 0.001,
+            "fixed_cost_per_supplier_per_yr": round(float(rng.uniform(0, 40)), 1)} for m in materials}
+    n_suppliers = int(rng.integers(2, 5))
+    offered = np.concatenate([[0, 1], rng.integers(0, 2, n_suppliers)])[:n_suppliers]
+    capacity = np.where(rng.random(n_suppliers) < 0.4, np.nan, rng.uniform(50, 300, n_suppliers).round(0))
+    suppliers = {"lon": rng.uniform(-2.0, 6.0, n_suppliers).round(3), "material": offered,
+                 "capacity": np.nan_to_num(capacity, nan=np.inf), "price": rng.uniform(0.5, 3, n_suppliers).round(2)}
+    pd.DataFrame({"supplier_id": [f"J{j}" for j in range(n_suppliers)], "material": [materials[m] for m in offered],
+                  "capacity_per_yr": capacity, "cost_per_unit": suppliers["price"], "lon": suppliers["lon"],
+                  "lat": 0.0}).to_csv(path, index=False)
+    return suppliers
+
+
+def supply_from_docs(model: dict, suppliers: dict, problem: Problem, site_lon: np.ndarray) -> Problem:
+    """An inbound arc from every supplier to every option whose type has an inbound table for its material:
+    rate × road km per unit of material, CO2 per unit-km / 1000 t, the relationship cost per year."""
+    from planner.problem import Supply
+
+    materials, types = ["steel", "chip"], list(model["facility_types"])
+    bom = np.array([[model["products"][p].get("materials", {}).get(m, 0.0) for m in materials]
+                    for p in problem.product_ids])
+    arcs = [(j, o) for j in range(len(suppliers["lon"])) for o in range(problem.n_options)]
+    inbound = [model["facility_types"][types[problem.option_type[o]]]["inbound"][materials[suppliers["material"][j]]]
+               for j, o in arcs]
+    supplier, option = (np.array(v) for v in zip(*arcs, strict=True))
+    km = np.abs(suppliers["lon"][supplier] - site_lon[problem.option_site[option]]) * KM_PER_DEGREE
+    n = len(suppliers["lon"])
+    supply = Supply(
+        material_ids=tuple(materials), bom=bom, supplier_ids=np.array([f"J{j}" for j in range(n)], dtype=object),
+        supplier_material=suppliers["material"], supplier_capacity=suppliers["capacity"],
+        supplier_cost=suppliers["price"], supplier_lon=suppliers["lon"], supplier_lat=np.zeros(n),
+        in_supplier=supplier, in_option=option, in_distance_km=km,
+        in_transport_cost=np.array([t["cost_per_unit_km"] for t in inbound]) * km,
+        in_co2_t=np.array([t["co2_kg_per_unit_km"] for t in inbound]) * km / 1000.0,
+        in_fixed_cost=np.array([t["fixed_cost_per_supplier_per_yr"] for t in inbound]))
+    return dataclasses.replace(problem, supply=supply)
+
+
+@pytest.mark.parametrize("seed", some_slow(range(30), fast=3))
+def test_a_suppliers_file_agrees(tmp_path, seed):
+    """Inbound supply from a suppliers file (bill of materials, capacities, inbound rates and CO2, relationship
+    costs) through ``plan``, on regions that are the candidate sites."""
+    from planner.inputs.prepare import DataOptions
+    from planner.pipeline import plan
+
+    rng = np.random.default_rng(seed)
+    n_regions = int(rng.integers(3, 6))
+    lons, pops = np.sort(rng.uniform(0.0, 4.0, n_regions)).round(3), rng.integers(10, 100, n_regions).astype(float)
+    model = geo_limits(rng, geo_model(rng)) if seed % 2 else geo_model(rng)
+    suppliers = suppliers_file(rng, tmp_path / "suppliers.csv", model)
+    config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
+    expected = optimum(supply_from_docs(model, suppliers, problem_from_docs(model, lons, pops), lons))
+    data = DataOptions(suppliers_path=tmp_path / "suppliers.csv")
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            plan(config, data, EXACT)
+        return
+    run = plan(config, data, EXACT).run
+    assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
