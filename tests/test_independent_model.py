@@ -408,14 +408,16 @@ def geo_limits(rng, model: dict) -> dict:
     return model
 
 
-def problem_from_docs(model: dict, lons: np.ndarray, pops: np.ndarray, sites: dict | None = None) -> Problem:
+def problem_from_docs(model: dict, lons: np.ndarray, pops: np.ndarray, sites: dict | None = None,
+                      od: dict | None = None) -> Problem:
     """Every region a candidate site of every type (or the ``sites`` of :func:`docs_options`); road km =
-    great-circle km (circuity 1); arcs where the type makes the product, the region wants it and the km is
-    within both radii; unit cost parts as documented."""
+    great-circle km (circuity 1), or an OD matrix's ``km`` (site, region), whose ``cost`` where not NaN replaces
+    rate × km and whose ``minutes`` are the delivery times; arcs where the type makes the product, the region
+    wants it and the km is within both radii; unit cost parts as documented."""
     products, types = list(model["products"]), list(model["facility_types"])
     n_regions = len(lons)
     sites = sites or {"lon": lons, "types": [list(range(len(types)))] * n_regions}
-    km = np.abs(np.asarray(sites["lon"])[:, None] - lons[None, :]) * KM_PER_DEGREE
+    km = od["km"] if od else np.abs(np.asarray(sites["lon"])[:, None] - lons[None, :]) * KM_PER_DEGREE
     demand = np.array([[model["products"][p]["demand_rate"] * pop for p in products] for pop in pops])
     per_option = docs_options(model, types, products, sites)
     option_site, option_type = per_option["option_site"], per_option["option_type"]
@@ -426,12 +428,15 @@ def problem_from_docs(model: dict, lons: np.ndarray, pops: np.ndarray, sites: di
                                              kinds[o].get("max_delivery_km", np.inf))]
     a_option, a_region, a_product = (np.array(v) for v in zip(*arcs, strict=True))
     d = km[option_site[a_option], a_region]
+    by_km = np.array([model["transport"][products[i]]["cost_per_unit_km"] for _, _, i in arcs]) * d
+    od_cost = od["cost"][option_site[a_option], a_region] if od else np.full(len(d), np.nan)
     made = [kinds[o]["products"][products[i]] for o, _, i in arcs]
     moved = [model["transport"][products[i]] for _, _, i in arcs]
     fields = dict(
         arc_option=a_option, arc_region=a_region, arc_product=a_product, arc_distance_km=d,
         arc_production_cost=np.array([m["cost_per_unit"] for m in made]),
-        arc_transport_cost=np.array([t["cost_per_unit_km"] for t in moved]) * d,
+        arc_transport_cost=np.where(np.isnan(od_cost), by_km, od_cost),
+        arc_minutes=od["minutes"][option_site[a_option], a_region] if od else None,
         arc_co2_t=(np.array([m.get("co2_kg_per_unit", 0.0) for m in made])
                    + np.array([t.get("co2_kg_per_unit_km", 0.0) for t in moved]) * d) / 1000.0)
     fields.update(docs_products(model, products, a_product, d))
@@ -473,7 +478,8 @@ def docs_options(model: dict, types: list, products: list, sites: dict) -> dict:
 def docs_products(model: dict, products: list, a_product: np.ndarray, d: np.ndarray) -> dict:
     """Per product its penalty (0 with prices), radius, service level; per arc its band's factor and price."""
     factor, price = np.ones(len(d)), np.zeros(len(d))
-    penalty, share, service_km = [], np.zeros(len(products)), np.full(len(products), np.inf)
+    penalty, share = [], np.zeros(len(products))
+    service_km, service_minutes = np.full(len(products), np.inf), np.full(len(products), np.inf)
     for i, p in enumerate(products):
         table = model["products"][p]
         proximity = table.get("proximity")
@@ -484,10 +490,12 @@ def docs_products(model: dict, products: list, a_product: np.ndarray, d: np.ndar
             factor[mine] = np.asarray(proximity.get("demand_factor", [1.0] * (len(proximity["bands_km"]) + 1)))[band]
             price[mine] = np.asarray(proximity.get("price", [0.0] * (len(proximity["bands_km"]) + 1)))[band]
         if "service" in table:
-            share[i], service_km[i] = table["service"]["min_share_within"], table["service"]["within_km"]
+            share[i] = table["service"]["min_share_within"]
+            service_km[i] = table["service"].get("within_km", np.inf)
+            service_minutes[i] = table["service"].get("within_minutes", np.inf)
     return dict(unmet_penalty=np.array(penalty, dtype=float), arc_demand_factor=factor, arc_price=price,
                 max_distance_km=np.array([model["transport"][p].get("max_distance_km", np.inf) for p in products]),
-                service_share=share, service_km=service_km)
+                service_share=share, service_km=service_km, service_minutes=service_minutes)
 
 
 @pytest.mark.parametrize("seed", some_slow(range(40), fast=4))
@@ -654,3 +662,43 @@ def test_pareto_reaches_the_least_co2_network_that_serves_as_much(tmp_path):
     config = tiny_config(equator_regions(tmp_path / "regions.geojson", [0.0], [100.0]), **model)
     frontier = cost_co2_frontier(config, DataOptions(), Options(mip_gap=1e-9), points=2)
     assert frontier.table["co2_t"].min() == pytest.approx(0.0, abs=1e-6)
+
+
+def od_file(rng, path, lons: np.ndarray) -> dict:
+    """An OD matrix of every (site, region) pair of the regions: road km 1.0–1.6 × the straight line, a cost
+    on about 70 % of the rows (blank: rate × km), minutes on about 80 % (blank: not known)."""
+    import pandas as pd
+
+    km = (np.abs(lons[:, None] - lons[None, :]) * KM_PER_DEGREE * rng.uniform(1.0, 1.6, (len(lons),) * 2)).round(2)
+    cost = np.where(rng.random(km.shape) < 0.7, (km * rng.uniform(0.005, 0.04, km.shape)).round(3), np.nan)
+    minutes = np.where(rng.random(km.shape) < 0.8, (km * rng.uniform(0.7, 1.3, km.shape)).round(1), np.nan)
+    ids = [f"R{i}" for i in range(len(lons))]
+    pd.DataFrame({"from": np.repeat(ids, len(ids)), "to": np.tile(ids, len(ids)), "distance_km": km.ravel(),
+                  "cost": cost.ravel(), "minutes": minutes.ravel()}).to_csv(path, index=False)
+    return {"km": km, "cost": cost, "minutes": minutes}
+
+
+@pytest.mark.parametrize("seed", some_slow(range(30), fast=3))
+def test_an_od_matrix_agrees(tmp_path, seed):
+    """Road km, transport costs (blank: rate × km) and minutes from an OD matrix, a service level in minutes
+    on ``custom`` on odd seeds, through ``plan``."""
+    from planner.inputs.prepare import DataOptions
+    from planner.pipeline import plan
+
+    rng = np.random.default_rng(seed)
+    n_regions = int(rng.integers(3, 7))
+    lons, pops = np.sort(rng.uniform(0.0, 4.0, n_regions)).round(3), rng.integers(10, 100, n_regions).astype(float)
+    model = geo_limits(rng, geo_model(rng)) if seed % 2 else geo_model(rng)
+    if seed % 2:
+        model["products"]["custom"]["service"] = {"min_share_within": 0.3, "within_minutes": 200.0}
+    od = od_file(rng, tmp_path / "od.csv", lons)
+    config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
+    expected = optimum(problem_from_docs(model, lons, pops, od=od))
+    data = DataOptions(od_path=tmp_path / "od.csv")
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            plan(config, data, EXACT)
+        return
+    run = plan(config, data, EXACT).run
+    assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
