@@ -1,7 +1,10 @@
 """The planner's optimum against an independent MILP (tests/independent_milp.py, written from the docs, not
-from planner.model): on seeded random small problems, feature by feature and mixed, the objectives agree to
-1e-6 relative and the planner's bound is never above the independent optimum; where no network is feasible
-the planner says so."""
+from planner.model): on seeded random small problems, feature by feature and mixed, on every solver route,
+the objectives agree to 1e-6 relative and the planner's bound is never above the independent optimum; where no
+network is feasible the planner says so. The geographic path too (a model file on equator regions, with a
+sites file, a suppliers file or an OD matrix, through ``planner.pipeline.plan``), against a Problem written
+here from models/README.md's rules with every arc within the radii kept (so the penalty pruning is checked).
+A pareto defect found on the way is the last test (xfail, strict)."""
 
 from __future__ import annotations
 
