@@ -202,10 +202,11 @@ def sites_for_types(sites: pd.DataFrame, type_names: tuple[str, ...], model_name
     return narrowed[keep].reset_index(drop=True)
 
 
-def load_and_prepare(config, data_options, timing: Timing):
+def load_and_prepare(config, data_options, timing: Timing, *, keep_dear_arcs: bool = False):
     """load → validate → prepare → screen; returns (inputs, problem, screening). ``config`` is checked again by
     the schema first (:func:`rechecked`): the studies that call this from Python (pareto, alternatives) take a
-    model that may have been changed in place since it was read, as :func:`plan` does."""
+    model that may have been changed in place since it was read, as :func:`plan` does. ``keep_dear_arcs``:
+    keep the arcs dearer than the unmet penalty (:func:`planner.inputs.prepare.prepare_problem`)."""
     from planner.inputs.prepare import prepare_problem
     from planner.inputs.screen import screen_problem
 
@@ -213,7 +214,7 @@ def load_and_prepare(config, data_options, timing: Timing):
     with timing.phase("load"):
         inputs = load_for_model(config, data_options)
     with timing.phase("prepare"):
-        problem = prepare_problem(config, inputs)
+        problem = prepare_problem(config, inputs, keep_dear_arcs=keep_dear_arcs)
         screening = screen_problem(problem)
     return inputs, problem, screening
 

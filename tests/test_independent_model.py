@@ -4,7 +4,7 @@ the objectives agree to 1e-6 relative and the planner's bound is never above the
 network is feasible the planner says so. The geographic path too (a model file on equator regions, with a
 sites file, a suppliers file or an OD matrix, through ``planner.pipeline.plan``), against a Problem written
 here from models/README.md's rules with every arc within the radii kept (so the penalty pruning is checked).
-A pareto defect found on the way is the last test (xfail, strict)."""
+A pareto defect found on the way (fixed) is the last test."""
 
 from __future__ import annotations
 
@@ -639,15 +639,13 @@ def test_a_suppliers_file_agrees(tmp_path, seed):
     assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
 
 
-@pytest.mark.xfail(strict=True, reason="planner defect: pareto's service floor (Problem.max_unmet) is laid on the "
-                   "arcs pruned at the unmet penalty, which is exact only while unmet demand may replace them; the "
-                   "least-CO2 network at the floor is lost")
 def test_pareto_reaches_the_least_co2_network_that_serves_as_much(tmp_path):
     """One region of 100 units; a site that opens (10/yr) as ``dirty`` (5/unit, 50 kg CO2/unit) or ``clean``
     (20/unit, none); penalty 12. Cost-optimal: dirty, 510, 5 t, nothing unmet. At that service floor (nothing
     unmet) the clean network emits 0 t for 2,010 (the independent MILP finds it); the frontier must reach 0 t.
-    The planner drops the clean arcs (20 ≥ 12: "exact pruning") and reports 5 t as the least; with a penalty
-    of 25, which changes neither the cost optimum nor the floor, it finds the 0 t network."""
+    The planner had dropped the clean arcs (20 ≥ 12: "exact pruning", not exact under the floor) and reported
+    5 t as the least; with a penalty of 25, which changes neither the cost optimum nor the floor, it had found
+    the 0 t network. Pareto keeps those arcs now."""
     from planner.inputs.prepare import DataOptions
     from planner.solver import SolverOptions as Options
     from planner.studies.pareto import cost_co2_frontier

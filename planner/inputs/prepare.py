@@ -8,8 +8,10 @@
   ``candidates`` rule (site id = region id, located at the region's demand point).
 * Arcs (option o, region r, product p) exist only where o's type makes p, the road distance
   (great-circle × circuity, or the OD matrix) is within the product's and the type's radius, and the
-  unit cost is below p's unmet penalty (an arc dearer than not serving is never used: exact pruning),
-  except where a classic objective kind or a service level may use it (``served_at_a_loss``).
+  unit cost (times the arc's demand factor) is below p's unmet penalty (an arc dearer than not serving is
+  never used: exact pruning), except where a classic objective kind or a service level may use it
+  (``served_at_a_loss``) or a study will limit the unmet demand (``keep_dear_arcs``: pareto's service floor,
+  under which leaving a pair unmet is no longer always possible, so the pruning would not be exact).
 """
 
 from __future__ import annotations
@@ -510,9 +512,9 @@ def _radius_keys(config: ModelConfig, type_name: str, products: list[str]) -> st
 ARC_COLUMNS = ("option", "region", "product", "km", "production", "transport", "co2", "minutes", "factor", "price")
 
 
-def type_arcs(config: ModelConfig, inputs: Inputs, options: Options, k: int) -> list[dict]:
+def type_arcs(config: ModelConfig, inputs: Inputs, options: Options, k: int, keep_dear: bool = False) -> list[dict]:
     """The arcs of facility type k: per product it makes, the pairs within its radius and cheaper
-    than the product's unmet penalty."""
+    than the product's unmet penalty (every pair within the radius with ``keep_dear``)."""
     product_ids = tuple(config.products)
     type_name = tuple(config.facility_types)[k]
     facility = config.facility_types[type_name]
@@ -534,14 +536,17 @@ def type_arcs(config: ModelConfig, inputs: Inputs, options: Options, k: int) -> 
         keep = (km <= radii[p]) & (inputs.demand[region, p] > 0)
         cost = od_cost[keep] if od_cost is not None else None
         minutes = od_minutes[keep] if od_minutes is not None else np.full(int(keep.sum()), np.nan)
-        arcs = product_arcs(config, facility, p, options_k[pos[keep]], region[keep], km[keep], cost, minutes)
+        arcs = product_arcs(config, facility, p, options_k[pos[keep]], region[keep], km[keep], cost, minutes,
+                            keep_dear)
         parts.append(arcs)
     return parts
 
 
-def product_arcs(config: ModelConfig, facility, p: int, option, region, km, od_cost, minutes) -> dict:
+def product_arcs(config: ModelConfig, facility, p: int, option, region, km, od_cost, minutes,
+                 keep_dear: bool = False) -> dict:
     """Unit costs of product p's arcs (production + transport + carbon price × CO2); arcs at or above
-    the unmet penalty are dropped (never used: exact pruning) unless :func:`served_at_a_loss` keeps them."""
+    the unmet penalty are dropped (never used: exact pruning) unless :func:`served_at_a_loss` or
+    ``keep_dear`` keeps them."""
     product = tuple(config.products)[p]
     transport, production = config.transport[product], facility.products[product]
     by_km = transport.cost_per_unit_km * km
@@ -550,7 +555,7 @@ def product_arcs(config: ModelConfig, facility, p: int, option, region, km, od_c
     factor, price = proximity_bands(config.products[product], km)
     unit_cost = production.cost_per_unit + transport_cost + config.carbon_price * co2_t - price
     cheaper = factor * unit_cost < product_penalty(config.products[product])
-    useful = (factor > 0) & (cheaper | served_at_a_loss(config, config.products[product], km, minutes))
+    useful = (factor > 0) & (keep_dear | cheaper | served_at_a_loss(config, config.products[product], km, minutes))
     n = int(useful.sum())
     return {
         "option": option[useful],
@@ -600,9 +605,10 @@ def product_penalty(product) -> float:
     return finite_or_inf(product.unmet_penalty_per_unit)
 
 
-def all_arcs(config: ModelConfig, inputs: Inputs, options: Options) -> dict[str, np.ndarray]:
-    """Every type's arcs, sorted by (region, product, option)."""
-    parts = [part for k in range(len(config.facility_types)) for part in type_arcs(config, inputs, options, k)]
+def all_arcs(config: ModelConfig, inputs: Inputs, options: Options, keep_dear: bool = False) -> dict[str, np.ndarray]:
+    """Every type's arcs, sorted by (region, product, option) (``keep_dear``: see :func:`type_arcs`)."""
+    parts = [part for k in range(len(config.facility_types))
+             for part in type_arcs(config, inputs, options, k, keep_dear)]
     arcs = {c: np.concatenate([part[c] for part in parts]) if parts else np.zeros(0) for c in ARC_COLUMNS}
     order = np.lexsort((arcs["option"], arcs["product"], arcs["region"]))
     return {c: v[order] for c, v in arcs.items()}
@@ -649,15 +655,16 @@ def service_levels(config: ModelConfig, inputs: Inputs) -> dict[str, np.ndarray]
     }
 
 
-def prepare_problem(config: ModelConfig, inputs: Inputs) -> Problem:
-    """The numeric problem; see the module docstring for the arc rules. A classic ``[objective] kind``
-    replaces its costs (``planner.inputs.objectives``)."""
+def prepare_problem(config: ModelConfig, inputs: Inputs, *, keep_dear_arcs: bool = False) -> Problem:
+    """The numeric problem; see the module docstring for the arc rules (``keep_dear_arcs``: keep the arcs
+    that cost at least the unmet penalty, for a study that will limit the unmet demand). A classic
+    ``[objective] kind`` replaces its costs (``planner.inputs.objectives``)."""
     objective = config.objective
     if objective.coverage_minutes is not None and (inputs.od is None or "minutes" not in inputs.od.columns):
         raise InputError("objective.coverage_minutes needs delivery times: give --od-matrix with a 'minutes' column, "
                          "or use coverage_km")
     check_od_distances(config, inputs)
-    problem = cost_problem(config, inputs)
+    problem = cost_problem(config, inputs, keep_dear_arcs=keep_dear_arcs)
     check_makers(config, problem)
     check_magnitudes(config, inputs, problem)
     return classic_problem(problem, objective.kind, objective.p, finite_or_inf(objective.coverage_km),
@@ -709,11 +716,11 @@ def check_makers(config: ModelConfig, problem: Problem) -> None:
         )
 
 
-def cost_problem(config: ModelConfig, inputs: Inputs) -> Problem:
-    """The planner's cost model of ``config`` on ``inputs``."""
+def cost_problem(config: ModelConfig, inputs: Inputs, *, keep_dear_arcs: bool = False) -> Problem:
+    """The planner's cost model of ``config`` on ``inputs`` (``keep_dear_arcs``: see :func:`prepare_problem`)."""
     options = facility_options(config, inputs.sites, inputs.sites_path)
     existing = options.table["existing"].to_numpy(dtype=bool)
-    arcs = all_arcs(config, inputs, options)
+    arcs = all_arcs(config, inputs, options, keep_dear_arcs)
     type_min, type_max = type_counts(config, len(options.table))
     network = config.network
     return Problem(

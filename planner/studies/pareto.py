@@ -124,7 +124,9 @@ def cost_co2_frontier(config, data, options: SolverOptions, points: int) -> Fron
         raise InputError(f"--points {points:,}: a frontier has at most {MAX_POINTS} points (each is a solve); "
                          "give fewer")
     timing = Timing()
-    inputs, problem, screening = load_and_prepare(config, data, timing)
+    # every arc, those dearer than the unmet penalty too: under the service floor below a pair may no longer be
+    # left unmet, so the least-CO2 network may need them (pruned, the frontier had stopped short of it)
+    inputs, problem, screening = load_and_prepare(config, data, timing, keep_dear_arcs=True)
     logger.info("pareto: the cost-optimal network")
     try:
         with study_part("point 0"):  # a warning of one point's solve names it
