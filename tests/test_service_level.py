@@ -21,6 +21,7 @@ from planner.inputs.prepare import served_at_a_loss
 from planner.pipeline import solve_problem
 from planner.results import service_text
 from planner.solver import SolverOptions
+from planner.solver.service import explain_service_infeasibility
 from tests.brute import best_by_enumeration
 from tests.builders import KM_PER_DEGREE, dense_problem, equator_regions, solved_summary, tiny_model_file
 
@@ -187,6 +188,30 @@ def test_a_level_a_capex_budget_blocks_names_the_budget():
     with pytest.raises(InfeasibleError) as caught:
         solve_problem(unbudgeted, EXACT)
     assert "capex budget" not in str(caught.value) and "CO2 cap" not in str(caught.value)
+
+
+def test_a_refusal_names_the_budget_or_the_co2_cap_only_where_dropping_it_raises_the_best_share():
+    """A budget of 0 beside a CO2 cap nothing emits against: 0 % reachable, and the refusal had said to raise
+    the budget "or the CO2 cap"; dropping the cap raises nothing, so only the budget is named. The converse:
+    near deliveries emit 1 t/unit under a cap of 15 t (75 % within 100 km at most) beside a budget that
+    holds both sites: only the cap is named (the run itself is refused by the cap's explanation, which comes
+    first; the service level's is asked directly)."""
+    problem = dense_problem(demand=[10, 10], opening_cost=[0, 0], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 1], [1, 1]], penalty=50.0)
+    near = np.array([10.0, 500.0, 500.0, 10.0])
+    problem = dataclasses.replace(problem, arc_distance_km=near, service_share=np.array([0.8]),
+                                  service_km=np.array([100.0]), capex=np.array([100.0, 100.0]))
+    with pytest.raises(InfeasibleError) as caught:
+        solve_problem(dataclasses.replace(problem, capex_budget=0.0, co2_cap_t=5.0), EXACT)
+    assert "raise the capex budget (network.capex_budget) or add" in str(caught.value)  # the cap is not a fix
+    assert "the CO2 cap (network.max_co2_t_per_yr)" not in str(caught.value)
+    capped = dataclasses.replace(problem, capex_budget=1000.0, co2_cap_t=15.0,
+                                 arc_co2_t=np.where(near < 100.0, 1.0, 0.0))
+    with pytest.raises(InfeasibleError, match="no network meets the CO2 cap"):  # the cap's own explanation first
+        solve_problem(capped, EXACT)
+    text = str(explain_service_infeasibility(capped, EXACT))  # the service level's, as where both are asked
+    assert "at most 75.0% is reachable" in text and "raise the CO2 cap (network.max_co2_t_per_yr) or add" in text
+    assert "capex budget" not in text
 
 
 def test_a_level_refused_for_reach_states_the_best_share_found_by_solving():

@@ -7,7 +7,10 @@ budget, CO2 cap), the share it can reach is
 .. math:: \max \frac{1}{D_p} \sum_{a \in W_p} q_{d(a)} x_a
 
 (:math:`W_p` its arcs within the limit, :math:`D_p` its demand). If the model is infeasible even
-without service rows, the service level is not the cause and the original error stands.
+without service rows, the service level is not the cause and the original error stands. The refusal
+names the capex budget and the CO2 cap among the fixes only where solving for the best shares without
+that limit raises one (:func:`limits_that_may_bind`): a budget of 0 had been told to raise "the capex
+budget or the CO2 cap" beside a cap that held nothing back.
 """
 
 from __future__ import annotations
@@ -50,6 +53,30 @@ def best_service_shares(problem: Problem, options: SolverOptions) -> dict[int, t
         bound = -report.best_bound if report.best_bound is not None else 1.0
         shares[p] = (best, max(best, min(bound, 1.0)), report.status is Status.OPTIMAL)
     return shares
+
+
+LIMITS = (("capex_budget", "the capex budget (network.capex_budget)"),
+          ("co2_cap_t", "the CO2 cap (network.max_co2_t_per_yr)"))
+
+
+def limits_that_may_bind(problem: Problem, options: SolverOptions,
+                         shares: dict[int, tuple[float, float, bool]]) -> list[str]:
+    """The capex budget and the CO2 cap, where set, unless dropping it raises no product's best share above
+    ``shares`` (its bound, with the limit dropped, at most the best share found with it): a limit whose
+    row is slack at the best network may still bind (it keeps out a second site), so each is tested by
+    solving without it. A limit the test cannot clear (no network, or a solver error) is kept."""
+    kept = []
+    for field, text in LIMITS:
+        if not np.isfinite(getattr(problem, field)):
+            continue
+        try:
+            freed = best_service_shares(dataclasses.replace(problem, **{field: np.inf}), options)
+        except (InfeasibleError, SolverError):
+            kept.append(text)
+            continue
+        if any(freed[p][1] > best + SHARE_ROUNDING for p, (best, _, _) in shares.items()):
+            kept.append(text)
+    return kept
 
 
 def shares_apart(asked: float, best: float) -> tuple[str, str]:
@@ -105,9 +132,7 @@ def explain_service_infeasibility(problem: Problem, options: SolverOptions, expl
     n_per_type = np.bincount(problem.option_type, minlength=len(problem.type_ids))
     counted = problem.max_facilities is not None or (problem.type_max_count < n_per_type).any()
     counts = ", raise the facility-count limits (max_facilities, max_count or the objective's p)" if counted else ""
-    limits = [text for finite, text in ((np.isfinite(problem.capex_budget), "the capex budget (network.capex_budget)"),
-                                        (np.isfinite(problem.co2_cap_t), "the CO2 cap (network.max_co2_t_per_yr)"))
-              if finite]
+    limits = limits_that_may_bind(problem, quick, shares)
     raised = f", raise {' or '.join(limits)}" if limits else ""  # they bind the best share too
     return InfeasibleError("no network meets the service level: " + "; ".join(parts) + tail +
                            f"; lower min_share_within, widen the limit{counts}{raised} or add candidate sites or "
