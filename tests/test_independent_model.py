@@ -46,6 +46,20 @@ def agree(problem: Problem, options: SolverOptions = EXACT) -> None:
     assert run.audit.passed
 
 
+def plan_agrees(config, data, expected: float | None) -> None:
+    """:func:`agree` for the geographic path: ``planner.pipeline.plan`` on ``config`` and ``data`` against the
+    independent optimum ``expected`` (None: no network)."""
+    from planner.pipeline import plan
+
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            plan(config, data, EXACT)
+        return
+    run = plan(config, data, EXACT).run
+    assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
+
+
 def geometry(rng, size: dict) -> dict:
     """Regions and sites in a 100 km square; one or two types, a site a candidate of one or both."""
     n_regions, n_sites = int(rng.integers(*size["regions"])), int(rng.integers(*size["sites"]))
@@ -506,7 +520,6 @@ def test_the_geographic_path_agrees(tmp_path, seed):
     """A model file on equator regions through the whole geographic path (``planner.pipeline.plan``) against
     the independent MILP of the Problem written here from the docs; odd seeds with :func:`geo_limits`."""
     from planner.inputs.prepare import DataOptions
-    from planner.pipeline import plan
 
     rng = np.random.default_rng(seed)
     n_regions = int(rng.integers(3, 7))
@@ -514,13 +527,7 @@ def test_the_geographic_path_agrees(tmp_path, seed):
     model = geo_limits(rng, geo_model(rng)) if seed % 2 else geo_model(rng)
     config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
     expected = optimum(problem_from_docs(model, lons, pops))
-    if expected is None:
-        with pytest.raises(InfeasibleError):
-            plan(config, DataOptions(), EXACT)
-        return
-    run = plan(config, DataOptions(), EXACT).run
-    assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
-    assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
+    plan_agrees(config, DataOptions(), expected)
 
 
 def sites_file(rng, path, types: list) -> dict:
@@ -548,7 +555,6 @@ def sites_file(rng, path, types: list) -> dict:
 def test_a_sites_file_agrees(tmp_path, seed):
     """Sites of their own with types, cost multipliers, existing and forced sites, through ``plan``."""
     from planner.inputs.prepare import DataOptions
-    from planner.pipeline import plan
 
     rng = np.random.default_rng(seed)
     n_regions = int(rng.integers(3, 7))
@@ -558,13 +564,7 @@ def test_a_sites_file_agrees(tmp_path, seed):
     config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
     expected = optimum(problem_from_docs(model, lons, pops, sites))
     data = DataOptions(sites_path=tmp_path / "sites.csv")
-    if expected is None:
-        with pytest.raises(InfeasibleError):
-            plan(config, data, EXACT)
-        return
-    run = plan(config, data, EXACT).run
-    assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
-    assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
+    plan_agrees(config, data, expected)
 
 
 def suppliers_file(rng, path, model: dict) -> dict:
@@ -620,7 +620,6 @@ def test_a_suppliers_file_agrees(tmp_path, seed):
     """Inbound supply from a suppliers file (bill of materials, capacities, inbound rates and CO2, relationship
     costs) through ``plan``, on regions that are the candidate sites."""
     from planner.inputs.prepare import DataOptions
-    from planner.pipeline import plan
 
     rng = np.random.default_rng(seed)
     n_regions = int(rng.integers(3, 6))
@@ -630,13 +629,7 @@ def test_a_suppliers_file_agrees(tmp_path, seed):
     config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
     expected = optimum(supply_from_docs(model, suppliers, problem_from_docs(model, lons, pops), lons))
     data = DataOptions(suppliers_path=tmp_path / "suppliers.csv")
-    if expected is None:
-        with pytest.raises(InfeasibleError):
-            plan(config, data, EXACT)
-        return
-    run = plan(config, data, EXACT).run
-    assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
-    assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
+    plan_agrees(config, data, expected)
 
 
 def test_pareto_reaches_the_least_co2_network_that_serves_as_much(tmp_path):
@@ -684,7 +677,6 @@ def test_an_od_matrix_agrees(tmp_path, seed):
     """Road km, transport costs (blank: rate × km) and minutes from an OD matrix, a service level in minutes
     on ``custom`` on odd seeds, through ``plan``."""
     from planner.inputs.prepare import DataOptions
-    from planner.pipeline import plan
 
     rng = np.random.default_rng(seed)
     n_regions = int(rng.integers(3, 7))
@@ -696,10 +688,4 @@ def test_an_od_matrix_agrees(tmp_path, seed):
     config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
     expected = optimum(problem_from_docs(model, lons, pops, od=od))
     data = DataOptions(od_path=tmp_path / "od.csv")
-    if expected is None:
-        with pytest.raises(InfeasibleError):
-            plan(config, data, EXACT)
-        return
-    run = plan(config, data, EXACT).run
-    assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
-    assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
+    plan_agrees(config, data, expected)
