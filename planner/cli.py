@@ -917,6 +917,7 @@ def _bound_text(summary: dict) -> str:
 
 
 def _print_summary(summary: dict, out_dir: Path) -> None:
+    from planner.export.summary import empty_network_note
     from planner.model.arrays import share_text
     from planner.results import amount_text, service_text
     from planner.solver.outcome import gap_text
@@ -944,6 +945,8 @@ def _print_summary(summary: dict, out_dir: Path) -> None:
     click.echo(f"costs       {costs_text(summary['costs'])} ({costs_unit})")
     click.echo(f"co2         {amount_text(summary['co2_t'])} t/yr")
     click.echo("facilities  " + ", ".join(f"{name} {count}" for name, count in summary["facilities"].items()))
+    if note := empty_network_note(summary):
+        click.echo(f"note        {note}")
     for product, figures in summary["demand"].items():
         served = f"served {share_text(figures['served'] / figures['demand'])}" if figures["demand"] else "no demand"
         click.echo(f"demand      {product}: {amount_text(figures['demand'])} units/yr, {served}")

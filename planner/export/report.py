@@ -42,7 +42,7 @@ from planner.export.charts import (
 )
 from planner.export.layers import inbound_layer, supplier_layer
 from planner.export.static_map import draw_map
-from planner.export.summary import measure_unit
+from planner.export.summary import empty_network_note, measure_unit
 from planner.model.arrays import share_text
 from planner.pipeline import Run
 from planner.problem import Problem
@@ -314,7 +314,7 @@ def _map_section(run: Run, regions, sites, flows, title: str, map_png: Path | No
     return "<h2>Map</h2>" + img_tag(image, "map of the network", css_class="map")
 
 
-def _facility_section(run: Run) -> str:
+def _facility_section(run: Run, summary: dict) -> str:
     sites = run.tables.sites.sort_values(["facility_type", "production"], ascending=[True, False])
     named = "site_name" in sites
     rows = [
@@ -330,7 +330,8 @@ def _facility_section(run: Run) -> str:
               "utilisation",
               f"fixed cost ({fixed_unit})", "lon", "lat"]
     if not rows:
-        return "<h2>Facilities</h2><p>No facility is open.</p>"
+        note = empty_network_note(summary)
+        return f"<h2>Facilities</h2><p>No facility is open.{f' {esc(note)}.' if note else ''}</p>"
     return f"<h2>Facilities ({len(rows)} open)</h2>" + html_table(header, rows, text=(0, 1, 2) if named else (0, 1))
 
 
@@ -757,7 +758,7 @@ def report_html(
         _cost_section(summary) if not kind else _kind_section(kind),
         _supply_section(run, summary),
         _map_section(run, regions, sites, flows, title, map_png),
-        _facility_section(run),
+        _facility_section(run, summary),
         _demand_section(summary),
         _service_section(summary),
         _cost_to_serve_section(regions, problem.currency) if not kind else "",

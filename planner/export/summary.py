@@ -132,6 +132,25 @@ def solver_seconds(run: Run) -> float:
     return report.solve_s
 
 
+def empty_network_note(summary: dict[str, Any]) -> str | None:
+    """Why a cost model's network opens no facility while it has demand (None where one is open, for a
+    classic kind or a study's network): no arc can serve it, or no network costs less than leaving it unmet
+    (proven only where the solve is optimal)."""
+    demand = sum(figures["demand"] for figures in (summary.get("demand") or {}).values())
+    if any((summary.get("facilities") or {}).values()) or summary.get("objective_kind") or demand <= 0:
+        return None
+    if "evaluation_status" in summary:
+        return None
+    if not (summary.get("size") or {}).get("arcs", 1):
+        return ("No facility can serve any demand: no candidate site is within a delivery radius of a region "
+                "with demand (max_delivery_km of the facility types and products)")
+    if summary.get("status") == "optimal":
+        return ("No network pays off: leaving all demand unmet, at its unmet penalty, costs less than any network "
+                "that serves it; lower the facilities' costs or raise unmet_penalty_per_unit to serve it")
+    return (f"No facility is open in the best network found (status {summary.get('status')}); that no network "
+            "pays off is not proven")
+
+
 def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     """The summary dictionary; ``costs`` add up to ``objective`` (currency/yr; for a classic kind in its
     measure's unit, ``units``); ``warnings`` each once, in order."""
