@@ -624,7 +624,11 @@ def main(debug: bool) -> None:
     help="Staged rollout over N periods ([rollout] of the model: adoption, pilot regions, discounting); with "
     "--scenarios: pilot, then scale. Writes periods.csv and timeline.png.",
 )
-def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, scenarios=None, seed=0, periods=None):
+@click.option("--start", "start_path", type=click.Path(path_type=Path), metavar="FOLDER",
+              help="A previous run's output folder (or its sites.csv): its network, where feasible in this model, "
+              "is the solver's first incumbent, so the answer is never dearer.")
+def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, scenarios=None, seed=0, periods=None,
+          start_path=None):
     """Solve the network for REGIONS (default: the model file's regions.path) and write the outputs."""
     from planner.inputs.config import read_model_config
     from planner.pipeline import plan
@@ -632,6 +636,7 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
     _refuse_seed_without_scenarios(scenarios)
     _configure_logging(quiet)
     config = read_model_config(model_path)
+    start_for, start_record = _previous_start(start_path, config, scenarios is not None or periods is not None)
     options = _solver_options(config, time_limit, mip_gap, threads, quiet)
     out_dir = _output_folder(out, config, data, inputs=[scenarios])
     if periods is None:
@@ -647,9 +652,28 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
             logger.warning("--periods %d: the model file has no [rollout]; its defaults apply (adoption, no pilot "
                            "regions, no discounting: see models/README.md)", periods)
         return _solve_uncertain(config, data, options, out_dir, scenarios, seed, periods, basemap)
-    _, summary = _reserve_plan_write(out_dir, config, data, options, lambda: plan(config, data, options), _write_plan,
-                                     basemap=basemap)
+    _, summary = _reserve_plan_write(out_dir, config, data, options,
+                                     lambda: plan(config, data, options, start_for=start_for), _write_plan,
+                                     extra_sources=start_record, basemap=basemap)
     _print_summary(summary, out_dir)
+
+
+def _previous_start(path: Path | None, config, study: bool):
+    """``--start``: (the ``start_for`` of ``planner.pipeline.plan``, the summary's ``inputs`` entry it fills:
+    path, whether the start was used and its objective; null without one). The network is read before
+    anything is solved or written (a bad file is one line); a study or a classic kind refuses it."""
+    if path is None:
+        return None, {"start": None}
+    from planner.inputs.start_network import read_start_network
+    from planner.studies.previous_start import previous_network_start
+
+    if study:
+        raise InputError("--start works with a single solve; solve without --scenarios and --periods, or without "
+                         "--start")
+    cost_objective_only(config, "--start")
+    network = read_start_network(path)
+    record = {}
+    return (lambda problem: previous_network_start(problem, network, record)), {"start": record}
 
 
 def _warn_rollout_unread(config) -> None:
