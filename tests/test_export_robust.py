@@ -619,3 +619,17 @@ def test_sweep_axes_of_tiny_values_and_of_a_prefixed_currency_read_plainly():
     ticks = [tick.get_text() for tick in results.axes[0].get_xticklabels()]
     assert len(set(ticks)) > 1 and "0.000000000" not in ticks
     assert "thousands of kEUR/yr" in results.axes[0].get_ylabel() and "k kEUR" not in results.axes[0].get_ylabel()
+
+
+def test_the_facility_mix_legend_covers_no_bar():
+    """The legend stands beside the last panel: inside it, it had covered that panel's tallest bar."""
+    sweep = pd.DataFrame({"status": ["optimal"] * 4, "carbon_price": [0.0, 100.0, 200.0, 300.0],
+                          "n_type_plant": [1, 1, 1, 1], "n_type_micro": [20, 21, 21, 22]})  # no free corner
+    figure = facility_mix_figure(sweep, ["carbon_price"])
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    axis = figure.axes[0]
+    legend = axis.get_legend().get_window_extent(renderer)
+    bars = [patch.get_window_extent(renderer) for patch in axis.patches]
+    assert bars and not any(legend.overlaps(bar) for bar in bars)
+    assert legend.x1 <= figure.bbox.x1 + 0.5  # and it is on the page

@@ -119,7 +119,8 @@ def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "cu
         from_zero(axis, "y", bottom)
         _small_axes(axis, key, "open facilities" + (" (mean over other keys)" if len(keys) > 1 else ""), "", currency)
         _ticks_at_values(axis, x)
-    axes[0][-1].legend(fontsize=7, title="type", title_fontsize=7)
+    axes[0][-1].legend(fontsize=7, title="type", title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                       borderaxespad=0.0)  # beside the last panel: inside, it had covered its tallest bar
     missing = any((left_out or {}).values())
     fig.suptitle("Facility mix" + (f" of {_solved_text(len(done), left_out)}" if missing else ""), fontsize=10)
     fig.tight_layout()
