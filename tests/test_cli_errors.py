@@ -47,7 +47,7 @@ def fail_with(monkeypatch, error: BaseException) -> list:
     """Make the planning step raise ``error``; returns the list that receives the data options it saw."""
     seen = []
 
-    def plan(config, data, options):
+    def plan(config, data, options, **starts):
         seen.append(data)
         raise error
 
