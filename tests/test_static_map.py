@@ -246,6 +246,39 @@ def test_the_grid_the_scale_bar_and_insets_avoid_holds_the_flow_lines():
     assert with_flows.sum() > without.sum() and (with_flows | without).sum() == with_flows.sum()
 
 
+def test_the_grid_is_every_cell_that_a_region_site_or_flow_line_intersects():
+    """The cells found by binning vertices, then testing the rest, are those a test of every cell finds."""
+    import shapely
+
+    from planner.export.static_map import _layout, _make_panels, _map_layers, _occupancy, _symbols, in_panel_crs
+
+    regions, sites, flows = layers(WEST, [0.0])
+    regions, sites, flows, _ = _map_layers(regions, sites, flows)
+    panels = _make_panels(regions, sites, flows, TYPES)
+    symbols = _symbols(sites, flows, TYPES, None)
+    xmin, ymin, xmax, ymax = view = _layout(panels, sites, 3.0).main_view
+    grid = _occupancy(panels[0], sites, view, columns=40, flows=symbols.flows)
+    rows, columns = grid.shape
+    xs, ys = np.linspace(xmin, xmax, columns + 1), np.linspace(ymin, ymax, rows + 1)
+    cells = [shapely.box(xs[c], ys[r], xs[c + 1], ys[r + 1]) for r in range(rows) for c in range(columns)]
+    radius = 1.5 * (xs[1] - xs[0])
+    site_points = sites.iloc[panels[0].site_rows].to_crs(panels[0].crs).geometry
+    lines = in_panel_crs(symbols.flows.iloc[panels[0].flow_rows], panels[0].crs).geometry
+    drawn = [*panels[0].regions.geometry, *(point.buffer(radius) for point in site_points), *lines]
+    expected = np.array([any(cell.intersects(geom) for geom in drawn) for cell in cells]).reshape(rows, columns)
+    assert len(lines) and np.array_equal(grid, expected)
+
+
+def test_a_cell_holds_the_vertices_on_its_edges_and_none_outside_the_grid():
+    from shapely.geometry import LineString
+
+    from planner.export.static_map import _holding_a_vertex
+
+    edges = np.array([0.0, 1.0, 2.0])
+    line = LineString([(1.0, 0.5), (5.0, 0.5), (0.5, -3.0), (0.5, 1.5)])  # an edge, outside, outside, row 1
+    assert _holding_a_vertex(np.array([line]), edges, edges).tolist() == [False, True, True, False]
+
+
 def test_the_grid_the_scale_bar_avoids_holds_the_suppliers_and_inbound_lines():
     """A supplier with its inbound lines where no region, site or flow is: a scale bar had covered it."""
     from shapely.geometry import LineString

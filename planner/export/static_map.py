@@ -467,11 +467,27 @@ def _occupancy(panel: _Panel, sites: gpd.GeoDataFrame, view, columns: int = 96,
         points = np.asarray(supply.suppliers.to_crs(panel.crs).geometry.array, dtype=object)
         inbound = np.asarray(in_panel_crs(supply.inbound, panel.crs).geometry.array, dtype=object)
         geoms = np.concatenate([geoms, shapely.buffer(points, 1.5 * (xs[1] - xs[0])), inbound])
-    taken = np.zeros(len(cells), dtype=bool)
-    if len(geoms):
-        hits = shapely.STRtree(geoms).query(cells, predicate="intersects")
-        taken[np.unique(hits[0])] = True
+    taken = _holding_a_vertex(geoms, xs, ys)  # those intersect for sure; the tree tests only the other cells
+    rest = np.flatnonzero(~taken)
+    if len(geoms) and len(rest):
+        hits = shapely.STRtree(geoms).query(cells[rest], predicate="intersects")
+        taken[rest[np.unique(hits[0])]] = True
     return taken.reshape(rows, columns)
+
+
+def _holding_a_vertex(geoms: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Per cell of the grid with edges ``xs``, ``ys`` (flat, rows from the bottom): whether a vertex of one of
+    ``geoms`` lies in it (edges included), which makes the cell and that geometry intersect. Found by binning
+    the vertices; testing every cell in a tree had taken 11 s of a 50,000-point map's 25 s (its flow lines
+    each cross hundreds of cells)."""
+    columns, rows = len(xs) - 1, len(ys) - 1
+    coords = shapely.get_coordinates(geoms)
+    column = np.searchsorted(xs, coords[:, 0], side="right") - 1  # xs[column] <= x < xs[column + 1]
+    row = np.searchsorted(ys, coords[:, 1], side="right") - 1
+    inside = (column >= 0) & (column < columns) & (row >= 0) & (row < rows)
+    taken = np.zeros(rows * columns, dtype=bool)
+    taken[row[inside] * columns + column[inside]] = True
+    return taken
 
 
 def _place(boxes: Sequence[tuple[float, float]], grid: np.ndarray, avoid: list) -> tuple[list, list]:
