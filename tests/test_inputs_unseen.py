@@ -107,6 +107,18 @@ def test_od_rows_in_another_unit_are_named():
     assert f"in 3 rows (e.g. row {far[0] + 1}, " in warning and "check their unit" in warning
 
 
+def test_od_rows_of_ids_not_in_the_data_or_blank_are_passed_over():
+    table = points_table(12)
+    lon, lat, ids = table["lon"].to_numpy(), table["lat"].to_numpy(), table["fips"].to_numpy()
+    od = od_for(lon, lat, ids, 1.0)
+    far = int(np.flatnonzero(od["distance_km"].to_numpy() > 200)[0])
+    od.loc[far, "distance_km"] *= 1000
+    strays = pd.DataFrame({"from": [ids[0], "nowhere", None], "to": ["nowhere", ids[1], ids[1]],
+                           "distance_km": [1e6, 1e6, 1e6]})
+    (warning,) = odd_od_distances(pd.concat([od, strays], ignore_index=True), ids, lon, lat, ids, lon, lat)
+    assert f"in 1 rows (e.g. row {far + 1}, " in warning
+
+
 def test_an_od_matrix_in_metres_is_warned_about_when_loaded(tmp_path, default_model, caplog):
     table = points_table(12)
     table.to_csv(tmp_path / "pts.csv", index=False)
