@@ -304,3 +304,19 @@ def test_the_capacity_warning_never_reads_inf_or_all_unmet_where_some_is_served(
                                       penalty=10.0), screening)
     assert f"is {times} what all candidate sites" in screening.warnings[0]
     assert f"at least {share} of it goes unmet" in screening.warnings[0]
+
+
+def test_pairs_within_reach_are_those_brute_force_finds_once_each_with_sites_at_demand_points():
+    """Sites placed on demand points (distance 0, which the k-d tree's sparse matrix drops and a second query
+    adds back): every pair within the limit once, in (site, region) order, as testing every pair finds them."""
+    from planner.inputs.geo import pairs_within
+
+    rng = np.random.default_rng(5)
+    to_lon, to_lat = rng.uniform(5.0, 9.0, 60), rng.uniform(45.0, 48.0, 60)
+    from_lon, from_lat = np.r_[to_lon[:8], 7.0], np.r_[to_lat[:8], 46.5]  # eight on demand points, one not
+    i, j, km = pairs_within(from_lon, from_lat, to_lon, to_lat, 120.0)
+    every_i, every_j = np.repeat(np.arange(9), 60), np.tile(np.arange(60), 9)
+    every_km = great_circle_km(from_lon[every_i], from_lat[every_i], to_lon[every_j], to_lat[every_j])
+    near = every_km <= 120.0
+    assert (i.tolist(), j.tolist()) == (every_i[near].tolist(), every_j[near].tolist())
+    assert np.allclose(km, every_km[near]) and (km[i == j] == 0).all() and (i == j).sum() == 8
