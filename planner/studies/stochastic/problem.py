@@ -124,7 +124,8 @@ def never_worth_opening(sp: StochasticProblem) -> np.ndarray:
             saving[s] = np.bincount(problem.arc_option, weights=arc_demand[s] * margin, minlength=problem.n_options)
     best_margin = np.zeros(problem.n_options)
     np.maximum.at(best_margin, problem.arc_option, margin)
-    capacity_bound = problem.module_capacity * problem.max_modules * best_margin
+    with np.errstate(invalid="ignore"):  # no capacity (inf) × no margin (0): no bound, read as inf below
+        capacity_bound = problem.module_capacity * problem.max_modules * best_margin
     saving = np.minimum(saving, np.where(np.isnan(capacity_bound), np.inf, capacity_bound)[None, :])
     cost = problem.opening_cost + problem.module_cost * problem.min_modules
     return ~problem.forced & ~serves_a_level(problem) & (cost[None, :] >= np.nan_to_num(saving, nan=np.inf)).all(axis=0)
