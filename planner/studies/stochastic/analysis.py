@@ -225,7 +225,11 @@ def _solve_extensive(sp: StochasticProblem, options: SolverOptions, index: Model
         if fixed is None:
             _load_setups(model, index, start.first_stage, fix=False)
         _start_cvar(model, sp)
-    report = solve_model(model, options, warm_start=start is not None, started=started)  # run_highs checks the start
+    try:  # run_highs checks the start
+        report = solve_model(model, options, warm_start=start is not None, started=started)
+    except InfeasibleConstraintException:  # a row without free variables (a scenario's level or pair) is violated
+        raise InfeasibleError("no first stage serves every scenario: a scenario asks for demand, or a share within "
+                              "a service level, that no arc can deliver") from None
     return report_in_unit(report, 1.0 / money), StochasticSolution.from_model(model, sp, index)
 
 

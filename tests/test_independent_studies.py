@@ -1,0 +1,158 @@
+"""The planner's less-tested paths against independent formulations (tests/independent_studies.py, written from
+the docs): the two-stage stochastic model (expected cost, CVaR, recourse modules, WS and VSS/EVPI), the staged
+rollout (periods, discounting, adoption, stay-open, pilot), the classic objective kinds on the planner's own
+problem (capacities, modules, counts, forced sites, type eligibility), and the studies (pareto, alternatives,
+compare) through the library API on tiny equator regions."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from planner.errors import InfeasibleError
+from planner.inputs.scenarios import Scenarios
+from planner.problem import Problem
+from planner.solver.outcome import SolverOptions
+from tests.independent_studies import cvar, stochastic_optimum
+from tests.marks import some_slow
+from tests.test_independent_model import random_instance
+
+EXACT = SolverOptions(mip_gap=1e-9, time_limit_s=30.0)
+ROLES = ("central", "microfactory", "other")
+STOCHASTIC_FEATURES = ("modules", "capacity", "type_counts", "facility_counts", "forced", "existing", "must_serve",
+                       "single_sourcing", "setup", "service", "radius", "carbon_price")
+TINY = {"regions": (3, 6), "sites": (2, 4), "products": (1, 3), "options": 5}
+
+
+def features_for(seed: int, pool=STOCHASTIC_FEATURES, most: int = 5) -> frozenset:
+    rng = np.random.default_rng(3000 + seed)
+    return frozenset(rng.choice(pool, int(rng.integers(1, most + 1)), replace=False).tolist())
+
+
+def scenario_demand(rng, problem: Problem, n_scenarios: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, R, P) demand: the base demand × a lognormal factor per product and scenario × regional noise, some
+    pairs without demand in a scenario; and unequal probabilities summing to 1."""
+    acceptance = rng.lognormal(0.0, 0.5, (n_scenarios, 1, problem.n_products))
+    noise = rng.lognormal(0.0, 0.3, (n_scenarios, *problem.demand.shape))
+    demand = (problem.demand[None] * acceptance * noise).round(1)
+    demand[rng.random(demand.shape) < 0.15] = 0.0
+    probability = rng.uniform(0.5, 1.5, n_scenarios)
+    return demand, probability / probability.sum()
+
+
+def stochastic_case(seed: int):
+    """A tiny problem (``TINY``), 2–4 scenarios, roles, recourse settings and a CVaR weight for ``seed``."""
+    rng = np.random.default_rng(seed)
+    problem = random_instance(seed, features_for(seed), TINY)
+    n_scenarios = int(rng.integers(2, 5))
+    demand, probability = scenario_demand(rng, problem, n_scenarios)
+    settings = dict(type_role=tuple(rng.choice(ROLES, len(problem.type_ids)).tolist()),
+                    recourse_modules=bool(rng.random() < 0.8), recourse_premium=round(float(rng.uniform(0, 1)), 2),
+                    cvar_alpha=round(float(rng.uniform(0.5, 0.95)), 2),
+                    cvar_weight=0.0 if rng.random() < 0.4 else round(float(rng.uniform(0.1, 2.0)), 2))
+    return problem, demand, probability, settings
+
+
+def planner_stochastic(problem: Problem, demand, probability, settings):
+    from planner.studies.stochastic.problem import stochastic_problem
+
+    scenarios = Scenarios(ids=tuple(f"s{i}" for i in range(len(probability))), probability=np.asarray(probability),
+                          demand=demand)
+    return stochastic_problem(problem, scenarios, **settings)
+
+
+@pytest.mark.parametrize("seed", some_slow(range(60), fast=8))
+def test_the_stochastic_optimum_agrees(seed):
+    """RP: the planner's objective (and the audit's expected cost + λ CVaR recomputed from its tables) is the
+    independent extensive form's optimum; its bound is not above it; the audit's CVaR is the definition's."""
+    from planner.studies.stochastic.analysis import solve_stochastic
+
+    problem, demand, probability, settings = stochastic_case(seed)
+    expected = stochastic_optimum(problem, demand, probability, **settings)
+    sp = planner_stochastic(problem, demand, probability, settings)
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            solve_stochastic(sp, EXACT)
+        return
+    run = solve_stochastic(sp, EXACT)
+    assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
+    assert run.audit.passed
+    assert run.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    costs = run.scenario_costs
+    assert run.expected_cost == pytest.approx(float(sp.scenarios.probability @ costs), rel=1e-9)
+    assert run.cvar == pytest.approx(cvar(costs, sp.scenarios.probability, settings["cvar_alpha"]), rel=1e-9,
+                                     abs=1e-9)
+
+
+def one_scenario_each(problem: Problem, demand) -> tuple[np.ndarray, np.ndarray]:
+    demand = np.asarray(demand, dtype=float)[..., None]
+    return demand, np.full(len(demand), 1.0 / len(demand))
+
+
+def test_a_scenario_no_arc_can_serve_is_infeasible_not_a_crash():
+    """r1 must be served and has no arc: the stochastic solve had ended in Pyomo's InfeasibleConstraintException
+    ("trivially infeasible constraint") instead of the planner's InfeasibleError."""
+    from planner.studies.stochastic.analysis import solve_stochastic
+    from tests.builders import dense_problem
+    from tests.test_independent_model import keep_arcs
+
+    problem = dense_problem(demand=[10, 10], opening_cost=[5], capacity=[np.inf], unit_cost=[[1, 1]])
+    problem = keep_arcs(problem, problem.arc_region == 0)
+    demand, probability = one_scenario_each(problem, [[10, 5], [20, 0]])
+    settings = {"type_role": ("microfactory",)}
+    assert stochastic_optimum(problem, demand, probability, **settings) is None
+    with pytest.raises(InfeasibleError, match="no first stage serves every scenario"):
+        solve_stochastic(planner_stochastic(problem, demand, probability, settings), EXACT)
+
+
+def test_an_uncapacitated_option_without_arcs_is_pruned_without_a_numpy_warning():
+    """s1 reaches no region and has no capacity limit: the pruning had multiplied inf by its margin 0 and
+    printed NumPy's "invalid value encountered in multiply" (an error under the test suite's warnings)."""
+    from planner.studies.stochastic.analysis import solve_stochastic
+    from tests.builders import dense_problem
+    from tests.test_independent_model import keep_arcs
+
+    problem = dense_problem(demand=[10, 10], opening_cost=[5, 1], capacity=[np.inf, np.inf],
+                            unit_cost=[[1, 1], [1, 1]], penalty=30.0)
+    problem = keep_arcs(problem, problem.arc_option == 0)
+    demand, probability = one_scenario_each(problem, [[10, 5], [20, 10]])
+    settings = {"type_role": ("microfactory",)}
+    run = solve_stochastic(planner_stochastic(problem, demand, probability, settings), EXACT)
+    assert run.report.objective == pytest.approx(stochastic_optimum(problem, demand, probability, **settings))
+
+
+@pytest.mark.parametrize("seed", some_slow(range(30), fast=2))
+def test_wait_and_see_vss_and_evpi_agree(seed):
+    """WS is Σ p_s (each scenario's own optimum, tests/independent_milp.py) + λ CVaR of those optima; RP the
+    independent optimum; EVPI = RP − WS; VSS = EEV − RP ≥ 0; no strategy shown beside RP is cheaper."""
+    from planner.studies.stochastic.analysis import analyse
+    from tests.independent_milp import optimum
+
+    problem, demand, probability, settings = stochastic_case(seed)
+    rp = stochastic_optimum(problem, demand, probability, **settings)
+    if rp is None:
+        return
+    own = np.array([optimum(dataclasses.replace(problem, demand=d)) for d in demand])
+    ws = float(probability @ own) + settings["cvar_weight"] * cvar(own, probability, settings["cvar_alpha"])
+    analysis = analyse(planner_stochastic(problem, demand, probability, settings), EXACT)
+    tolerance = 1e-6 * max(1.0, abs(rp))
+    assert analysis.rp.objective == pytest.approx(rp, rel=1e-6, abs=1e-6)
+    assert analysis.ws == pytest.approx(ws, rel=1e-6, abs=1e-6)
+    assert analysis.evpi == pytest.approx(rp - ws, rel=1e-6, abs=1e-5)
+    assert analysis.vss >= -tolerance
+    for strategy in analysis.strategies.values():  # a role strategy leaving out a forced site or min_count
+        if np.isfinite(strategy.expected_cost) and allowed(problem, settings["type_role"], strategy.name):
+            weighted = strategy.expected_cost + settings["cvar_weight"] * strategy.cvar
+            assert weighted >= rp - tolerance, strategy.name
+
+
+def allowed(problem: Problem, type_role, name: str) -> bool:
+    """Whether strategy ``name``'s network is one the whole model allows: a role strategy leaves out the other
+    role's types with their forced sites and ``min_count`` (README, as compare's variants), so only where those
+    ask for nothing."""
+    left_out = {"central_only": "microfactory", "micro_only": "central"}.get(name)
+    other = np.asarray(type_role, dtype=object) == left_out
+    return not (problem.forced & other[problem.option_type]).any() and not (problem.type_min_count[other] > 0).any()
