@@ -15,7 +15,7 @@ from planner.errors import InfeasibleError
 from planner.inputs.scenarios import Scenarios
 from planner.problem import Problem
 from planner.solver.outcome import SolverOptions
-from tests.independent_studies import cvar, stochastic_optimum
+from tests.independent_studies import cvar, period_weights, rollout_optimum, stochastic_optimum
 from tests.marks import some_slow
 from tests.test_independent_model import random_instance
 
@@ -23,6 +23,7 @@ EXACT = SolverOptions(mip_gap=1e-9, time_limit_s=30.0)
 ROLES = ("central", "microfactory", "other")
 STOCHASTIC_FEATURES = ("modules", "capacity", "type_counts", "facility_counts", "forced", "existing", "must_serve",
                        "single_sourcing", "setup", "service", "radius", "carbon_price")
+ROLLOUT_FEATURES = tuple(f for f in STOCHASTIC_FEATURES if f != "service")  # refused with --periods
 TINY = {"regions": (3, 6), "sites": (2, 4), "products": (1, 3), "options": 5}
 
 
@@ -156,3 +157,57 @@ def allowed(problem: Problem, type_role, name: str) -> bool:
     left_out = {"central_only": "microfactory", "micro_only": "central"}.get(name)
     other = np.asarray(type_role, dtype=object) == left_out
     return not (problem.forced & other[problem.option_type]).any() and not (problem.type_min_count[other] > 0).any()
+
+
+def rollout_case(seed: int):
+    """A tiny problem, 1–2 scenarios, 2–3 periods of 0.5–2.5 years, discounting, a rising adoption and on some
+    seeds pilot regions alone in the first period; (problem, demand (N, T, R, P), probability, weights, roles,
+    CVaR settings)."""
+    rng = np.random.default_rng(seed)
+    problem = random_instance(seed, features_for(seed, ROLLOUT_FEATURES), TINY)
+    n_scenarios, n_periods = int(rng.integers(1, 3)), int(rng.integers(2, 4))
+    mature, probability = scenario_demand(rng, problem, n_scenarios)
+    adoption = np.sort(rng.uniform(0.2, 1.0, n_periods)).round(2)
+    adoption[-1] = 1.0
+    demand = mature[:, None] * adoption[None, :, None, None]
+    if rng.random() < 0.5:
+        demand[:, 0, rng.random(problem.demand.shape[0]) < 0.5, :] = 0.0
+    weights = period_weights(n_periods, round(float(rng.uniform(0.5, 2.5)), 2), round(float(rng.uniform(0, 0.2)), 3))
+    risk = dict(cvar_alpha=round(float(rng.uniform(0.5, 0.95)), 2),
+                cvar_weight=0.0 if rng.random() < 0.5 else round(float(rng.uniform(0.1, 2.0)), 2))
+    roles = tuple(rng.choice(ROLES, len(problem.type_ids)).tolist())
+    return problem, demand, probability, weights, roles, risk
+
+
+@pytest.mark.parametrize("seed", some_slow(range(60), fast=6))
+def test_the_rollout_optimum_agrees(seed):
+    """Staged rollout: the planner's present-value objective (and its audit's) is the independent optimum, with
+    period 1 open to every option and with only microfactories (and forced sites) open in period 1 (the pilot)."""
+    from planner.studies.stochastic.rollout import rollout_problem, solve_rollout
+
+    problem, demand, probability, weights, roles, risk = rollout_case(seed)
+    rp = rollout_problem(problem, demand, probability, weights, tuple(f"s{i}" for i in range(len(probability))),
+                         roles, **risk)
+    pilot = np.asarray(roles, dtype=object)[problem.option_type] == "microfactory"
+    for first in (None, pilot):
+        expected = rollout_optimum(problem, demand, probability, weights, first_allowed=first, **risk)
+        if expected is None:
+            with pytest.raises(InfeasibleError):
+                solve_rollout(rp, EXACT, allowed_first=first)
+            continue
+        run = solve_rollout(rp, EXACT, allowed_first=first)
+        assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+        assert run.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+        assert run.report.best_bound <= expected + 1e-6 * max(1.0, abs(expected))
+        assert run.cvar == pytest.approx(cvar(run.scenario_costs, probability, risk["cvar_alpha"]), rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize(("periods", "years", "rate"), [(3, 2.0, 0.08), (4, 1.5, 0.05), (2, 0.5, 0.1), (1, 1.0, 0.0)])
+def test_period_weights_are_the_discounted_years(periods, years, rate):
+    """models/README.md [rollout]: year y (0 = the first) weighs 1/(1 + rate)^y; a period's annual costs are paid
+    every year of it (a part year pro rata)."""
+    from planner.studies.stochastic import rollout
+
+    assert rollout.period_weights(periods, years, rate) == pytest.approx(period_weights(periods, years, rate))
+    if years == 2.0:
+        assert rollout.period_weights(periods, years, rate)[1] == pytest.approx(1 / 1.08**2 + 1 / 1.08**3)
