@@ -191,3 +191,54 @@ def period_weights(periods: int, period_years: float, discount_rate: float) -> n
             share = min(end, year + 1) - max(start, year)
             weights[t] += share / (1.0 + discount_rate) ** year
     return weights
+
+
+def classic_optimum(problem: Problem, kind: str, p: int | None, coverage_km: float = np.inf,
+                    time_limit_s: float = 30.0) -> float | None:
+    """The classic kind's optimum on ``problem``'s network rules (models/README.md ``[objective]``), None when
+    no network is feasible (or, for ``set_covering``, a region with demand has no site within the coverage):
+
+    * ``p_median``: min Σ q_d km_a x_a, exactly p sites, all demand some candidate reaches served;
+    * ``p_center``: min R with R ≥ km_a v_a, x_a ≤ v_a (v binary: the arc is used), at most p sites, all demand
+      some candidate reaches served;
+    * ``max_covering``: max Σ q_d x_a over arcs within the coverage, Σ_{a ∈ d} x_a ≤ 1, at most p sites (the
+      value returned is the covered demand);
+    * ``set_covering``: min Σ y, all demand served on arcs within the coverage.
+
+    Each with x_a ≤ y_o, capacities C_o n_o, module bounds, one type per site, counts, forced sites, budget."""
+    covering = kind in ("max_covering", "set_covering")
+    arcs = np.flatnonzero(problem.arc_distance_km <= coverage_km) if covering else np.arange(problem.n_arcs)
+    q = problem.arc_demand[arcs]
+    pairs = np.unique(problem.arc_pair[arcs])
+    if kind == "set_covering" and len(pairs) < int((problem.demand > 0).sum()):
+        return None
+    model = Milp()
+    y, n = option_columns(model, problem)
+    network_rows(model, problem, y, n)
+    if p is not None:
+        model.row(y, 1.0, lower=float(p) if kind == "p_median" else 0.0, upper=float(p))
+    x = model.columns(np.zeros(len(arcs)), 0.0, 1.0, integral=problem.single_sourcing)
+    for d in pairs:
+        mine = x[problem.arc_pair[arcs] == d]
+        model.row(mine, 1.0, lower=0.0 if kind == "max_covering" else 1.0, upper=1.0)
+    for i, a in enumerate(arcs):
+        model.row([x[i], y[problem.arc_option[a]]], [1.0, -1.0], upper=0.0)
+    for o in np.flatnonzero(np.isfinite(problem.module_capacity)):
+        mine = np.flatnonzero(problem.arc_option[arcs] == o)
+        model.row(np.append(x[mine], n[o]), np.append(q[mine], -problem.module_capacity[o]), upper=0.0)
+    cost = np.zeros(len(model.cost))
+    if kind == "p_median":
+        cost[x] = q * problem.arc_distance_km[arcs]
+    elif kind == "max_covering":
+        cost[x] = -q
+    elif kind == "set_covering":
+        cost[y] = 1.0
+    model.cost = list(cost)
+    if kind == "p_center":
+        radius = model.columns([1.0], 0.0, np.inf, integral=False)[0]
+        used = model.columns(np.zeros(len(arcs)), 0.0, 1.0, integral=True)
+        for i, a in enumerate(arcs):
+            model.row([x[i], used[i]], [1.0, -1.0], upper=0.0)
+            model.row([radius, used[i]], [1.0, -problem.arc_distance_km[a]], lower=0.0)
+    value = model.solve(time_limit_s)
+    return None if value is None else (-value if kind == "max_covering" else value)

@@ -15,7 +15,13 @@ from planner.errors import InfeasibleError
 from planner.inputs.scenarios import Scenarios
 from planner.problem import Problem
 from planner.solver.outcome import SolverOptions
-from tests.independent_studies import cvar, period_weights, rollout_optimum, stochastic_optimum
+from tests.independent_studies import (
+    classic_optimum,
+    cvar,
+    period_weights,
+    rollout_optimum,
+    stochastic_optimum,
+)
 from tests.marks import some_slow
 from tests.test_independent_model import random_instance
 
@@ -211,3 +217,46 @@ def test_period_weights_are_the_discounted_years(periods, years, rate):
     assert rollout.period_weights(periods, years, rate) == pytest.approx(period_weights(periods, years, rate))
     if years == 2.0:
         assert rollout.period_weights(periods, years, rate)[1] == pytest.approx(1 / 1.08**2 + 1 / 1.08**3)
+
+
+CLASSIC_FEATURES = ("modules", "capacity", "type_counts", "facility_counts", "forced", "existing",
+                    "single_sourcing", "budget", "radius")
+KINDS = ("p_median", "p_center", "max_covering", "set_covering")
+
+
+def classic_case(seed: int, kind: str):
+    """A tiny problem with capacities, modules, counts, forced or existing sites, a budget, radii as drawn; p
+    within the facility counts (as the model file's checks ask); a coverage of 20–70 km."""
+    rng = np.random.default_rng(seed)
+    problem = random_instance(seed, features_for(seed, CLASSIC_FEATURES), TINY)
+    sites = len(np.unique(problem.option_site))
+    low = max(problem.min_facilities, 1)
+    high = min(sites, problem.max_facilities if problem.max_facilities is not None else sites)
+    p = None if kind == "set_covering" else int(rng.integers(low, max(low, high) + 1))
+    return problem, p, round(float(rng.uniform(20, 70)), 1)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("seed", some_slow(range(40), fast=3))
+def test_each_classic_kind_agrees(seed, kind):
+    """The kind's value recomputed from the planner's tables is the independent optimum on the planner's own
+    problem (capacities, modules, counts, forced and existing sites, budget, type eligibility); where the
+    independent model has no network the planner refuses."""
+    from planner.inputs.objectives import classic_problem, kind_value
+    from planner.pipeline import solve_problem
+
+    problem, p, coverage = classic_case(seed, kind)
+    coverage = coverage if kind in ("max_covering", "set_covering") else np.inf
+    expected = classic_optimum(problem, kind, p, coverage)
+
+    def build():
+        return classic_problem(problem, kind, p, coverage_km=coverage)
+
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            solve_problem(build(), EXACT)
+        return
+    run = solve_problem(build(), EXACT)
+    value = kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions)
+    assert value == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert run.audit.passed
