@@ -242,3 +242,20 @@ def classic_optimum(problem: Problem, kind: str, p: int | None, coverage_km: flo
             model.row([radius, used[i]], [1.0, -problem.arc_distance_km[a]], lower=0.0)
     value = model.solve(time_limit_s)
     return None if value is None else (-value if kind == "max_covering" else value)
+
+
+def least_co2(problem: Problem, time_limit_s: float = 30.0) -> float | None:
+    """The least CO2 (t/yr) of any network of ``problem`` (its rules, service levels and unmet limits included):
+    the independent MILP of tests/independent_milp.py with CO2 as its objective."""
+    from tests.independent_milp import flow_columns, supply_columns
+
+    model = Milp()
+    y, n = option_columns(model, problem)
+    x = flow_columns(model, problem, y, n)
+    network_rows(model, problem, y, n)
+    inbound, inbound_co2 = supply_columns(model, problem, x, y)
+    cost = np.zeros(len(model.cost))
+    cost[x] = problem.arc_co2_t * problem.arc_demand
+    cost[inbound] = inbound_co2
+    model.cost = list(cost)
+    return model.solve(time_limit_s)

@@ -18,6 +18,7 @@ from planner.solver.outcome import SolverOptions
 from tests.independent_studies import (
     classic_optimum,
     cvar,
+    least_co2,
     period_weights,
     rollout_optimum,
     stochastic_optimum,
@@ -260,3 +261,58 @@ def test_each_classic_kind_agrees(seed, kind):
     value = kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions)
     assert value == pytest.approx(expected, rel=1e-6, abs=1e-6)
     assert run.audit.passed
+
+
+# the studies through the library on tiny equator regions, against the Problem written from the docs
+# (tests/test_independent_model.py, problem_from_docs: every arc within the radii, none pruned)
+
+
+def geo_case(tmp_path, seed: int, limits: bool = False):
+    """(config, model dict, the Problem from the docs) of a seeded model on 3–5 equator regions."""
+    from tests.builders import equator_regions, tiny_config
+    from tests.test_independent_model import geo_limits, geo_model, problem_from_docs
+
+    rng = np.random.default_rng(seed)
+    n_regions = int(rng.integers(3, 6))
+    lons, pops = np.sort(rng.uniform(0.0, 4.0, n_regions)).round(3), rng.integers(10, 100, n_regions).astype(float)
+    model = geo_limits(rng, geo_model(rng)) if limits else geo_model(rng)
+    config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
+    return config, model, problem_from_docs(model, lons, pops)
+
+
+@pytest.mark.parametrize("seed", some_slow(range(30), fast=2))
+def test_every_pareto_point_is_the_optimum_of_its_cap(tmp_path, seed):
+    """Point 0 is the optimum; the least CO2 at the cost optimum's service floor is the independent least; every
+    later point costs the independent optimum under its cap and that floor and meets its cap; cost rises and
+    CO2 falls along the frontier."""
+    from planner.inputs.prepare import DataOptions
+    from planner.studies.pareto import cost_co2_frontier
+    from tests.independent_milp import optimum
+
+    config, _, problem = geo_case(tmp_path, seed, limits=seed % 2 == 1)
+    expected = optimum(problem)
+    if expected is None:
+        return
+    frontier = cost_co2_frontier(config, DataOptions(), EXACT, points=4)
+    first, rest = frontier.points[0], frontier.points[1:]
+    assert first.run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    floor = np.array([first.run.tables.regions.query("product == @p")["unmet"].sum() for p in problem.product_ids])
+    held = dataclasses.replace(problem, max_unmet=floor + 1e-7 * problem.demand.sum(axis=0))
+    lowest = least_co2(held)
+    assert float(frontier.least_co2.objective) == pytest.approx(lowest, rel=1e-6, abs=1e-6)
+    costs, co2 = [expected], [first.run.tables.co2_t()]
+    for point in rest:
+        assert np.array(list(point.max_unmet.values())) == pytest.approx(held.max_unmet, rel=1e-9, abs=1e-9)
+        # between the optimum at the cap and at the cap + 1e-6: the least-CO2 cap is the solver's least × (1 + 1e-7),
+        # which may lie 2e-7 below the exact least (seed 2: 1.95512442 t against 1.95512452 t), no network under it
+        tight = optimum(dataclasses.replace(held, co2_cap_t=point.co2_cap_t))
+        loose = optimum(dataclasses.replace(held, co2_cap_t=point.co2_cap_t * (1 + 1e-6)))
+        tolerance = (1e-5 if point.kind == "least_co2" else 1e-6) * max(1.0, abs(loose))  # a cap at the edge: steep
+        assert loose - tolerance <= point.run.report.objective <= (np.inf if tight is None else tight + tolerance)
+        costs.append(point.run.report.objective)
+        co2.append(point.run.tables.co2_t())
+        assert co2[-1] <= point.co2_cap_t * (1 + 1e-6) + 1e-9
+    assert np.all(np.diff(costs) >= -1e-6 * max(1.0, abs(expected)))
+    assert np.all(np.diff(co2) <= 1e-6 * max(1.0, co2[0]))
+    if rest:
+        assert co2[-1] == pytest.approx(lowest, rel=1e-5, abs=1e-6)
