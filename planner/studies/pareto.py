@@ -21,10 +21,9 @@ in its ``summary.json``), not of the model with the cap alone, which may leave m
 
 Solved to optimality, every point is non-dominated (a point that dominated it would be feasible for
 its ε and cheaper). With a MIP gap a point may be dominated by up to that gap: the table flags any
-point another point dominates. Arcs dearer than a product's unmet penalty are not in the network
-(as in every solve, except those a service level may use), so the frontier is over the networks the
-model contains: under the held service floor a clean arc dearer than the penalty could replace a dirty
-one, and the frontier leaves it out.
+point another point dominates. Every arc within the radii is in the network, those dearer than a
+product's unmet penalty too (which a plain solve drops): under the held service floor a pair may no
+longer be left unmet, so a clean arc dearer than the penalty can be the least-CO2 way to serve it.
 """
 
 from __future__ import annotations
