@@ -286,7 +286,10 @@ def define_co2_cap(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex
     (``network.max_co2_t_per_yr``; the ε of ``planner pareto``)."""
     if not np.isfinite(problem.co2_cap_t):
         return
-    model.co2_cap_constr = pyo.Constraint(expr=co2_expr(model, problem, index) <= float(problem.co2_cap_t))
+    emissions = co2_expr(model, problem, index)
+    if isinstance(emissions, (int, float)):  # nothing emits: 0 ≤ E holds (Pyomo refuses a row of no terms)
+        return
+    model.co2_cap_constr = pyo.Constraint(expr=emissions <= float(problem.co2_cap_t))
 
 
 def define_unmet_limit(model: pyo.ConcreteModel, problem: Problem, index: ModelIndex) -> None:
