@@ -259,3 +259,44 @@ def least_co2(problem: Problem, time_limit_s: float = 30.0) -> float | None:
     cost[inbound] = inbound_co2
     model.cost = list(cost)
     return model.solve(time_limit_s)
+
+
+def network_cost(problem: Problem, open_mask: np.ndarray, time_limit_s: float = 30.0) -> float | None:
+    """The least cost with exactly the options of ``open_mask`` open (the independent MILP with y fixed); None
+    when that network is not feasible."""
+    from tests.independent_milp import flow_columns, supply_columns
+
+    model = Milp()
+    y, n = option_columns(model, problem)
+    x = flow_columns(model, problem, y, n)
+    network_rows(model, problem, y, n)
+    co2 = supply_columns(model, problem, x, y)
+    if np.isfinite(problem.co2_cap_t):
+        model.row(np.concatenate([x, co2[0]]), np.concatenate([problem.arc_co2_t * problem.arc_demand, co2[1]]),
+                  upper=problem.co2_cap_t)
+    for o, is_open in enumerate(np.asarray(open_mask, dtype=bool)):
+        model.lower[y[o]] = model.upper[y[o]] = float(is_open)
+    return model.solve(time_limit_s)
+
+
+def every_network(problem: Problem) -> dict[frozenset, float]:
+    """Every open set (at most one option per site, every forced option in it) with its least cost, where
+    feasible: what the alternatives' diversity solves choose from."""
+    per_site = [np.flatnonzero(problem.option_site == site) for site in np.unique(problem.option_site)]
+    costs = {}
+    for choice in itertools.product(*([-1, *options] for options in per_site)):
+        chosen = frozenset(int(o) for o in choice if o >= 0)
+        mask = np.isin(np.arange(problem.n_options), list(chosen))
+        if (problem.forced & ~mask).any():
+            continue
+        cost = network_cost(problem, mask)
+        if cost is not None:
+            costs[chosen] = cost
+    return costs
+
+
+def most_different(costs: dict[frozenset, float], budget: float, found: list[frozenset]) -> int | None:
+    """The largest smallest number of options by which a network within ``budget`` differs from each of
+    ``found`` (None: no network within the budget)."""
+    within = [network for network, cost in costs.items() if cost <= budget + 1e-9 * max(1.0, abs(budget))]
+    return max((min(len(network ^ other) for other in found) for network in within), default=None)

@@ -18,7 +18,9 @@ from planner.solver.outcome import SolverOptions
 from tests.independent_studies import (
     classic_optimum,
     cvar,
+    every_network,
     least_co2,
+    most_different,
     period_weights,
     rollout_optimum,
     stochastic_optimum,
@@ -316,3 +318,55 @@ def test_every_pareto_point_is_the_optimum_of_its_cap(tmp_path, seed):
     assert np.all(np.diff(co2) <= 1e-6 * max(1.0, co2[0]))
     if rest:
         assert co2[-1] == pytest.approx(lowest, rel=1e-5, abs=1e-6)
+
+
+def opened(run) -> frozenset:
+    return frozenset(np.flatnonzero(run.solution.open > 0.5).tolist())
+
+
+@pytest.mark.parametrize("seed", some_slow(range(20), fast=1))
+def test_each_alternative_is_the_most_different_within_the_slack(tmp_path, seed):
+    """Alternatives (enumerating every open set of the Problem from the docs): the optimum first; each later
+    network costs at most optimum + slack × |optimum|, is the least cost over the options it opens, differs from
+    every earlier one, and its diversity solve reached the largest smallest distance any network within the
+    budget has to the networks found before it; a search that stops early has no network left at distance ≥ 1."""
+    from planner.inputs.prepare import DataOptions
+    from planner.studies.mga import near_optimal_networks
+    from tests.independent_milp import optimum
+
+    config, _, problem = geo_case(tmp_path, 100 + seed, limits=seed % 2 == 1)
+    best = optimum(problem)
+    if best is None:
+        return
+    slack = [0.02, 0.1, 0.3][seed % 3]
+    result = near_optimal_networks(config, DataOptions(), EXACT, slack, 3)
+    planned = result.networks[0].run.problem
+    assert (planned.option_site == problem.option_site).all() and (planned.option_type == problem.option_type).all()
+    budget = best + slack * abs(best)
+    assert result.budget == pytest.approx(budget, rel=1e-9)
+    assert result.networks[0].run.report.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    costs = every_network(problem)
+    found = [opened(result.networks[0].run)]
+    for alternative in result.networks[1:]:
+        network, cost = opened(alternative.run), alternative.run.report.objective
+        assert cost <= budget * (1 + 1e-6) + 1e-6
+        assert cost == pytest.approx(min(c for n, c in costs.items() if n <= network), rel=1e-6, abs=1e-6)
+        assert min(len(network ^ other) for other in found) >= 1
+        assert -alternative.distance_report.objective == most_different(costs, budget, found)
+        found.append(network)
+    if result.stopped_early and "no further network" in result.stopped_early:
+        assert most_different(costs, budget, found) in (None, 0)
+
+
+def test_a_co2_cap_where_nothing_emits_builds_in_pyomo():
+    """A CO2 cap on a network whose arcs emit nothing (or that has no arc): the Pyomo builder (used by
+    ``planner alternatives`` and ``builder="pyomo"``) had failed on the row 0 ≤ cap ("resolved to a trivial
+    Boolean (True)"); the row holds and is left out."""
+    from planner.pipeline import solve_problem
+    from tests.builders import dense_problem
+    from tests.independent_milp import optimum
+
+    problem = dataclasses.replace(dense_problem(demand=[10, 5], opening_cost=[5, 8], capacity=[np.inf, np.inf],
+                                                unit_cost=[[1, 3], [2, 1]], penalty=30.0), co2_cap_t=1.0)
+    run = solve_problem(problem, dataclasses.replace(EXACT, builder="pyomo"))
+    assert run.report.objective == pytest.approx(optimum(problem))
