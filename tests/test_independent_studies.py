@@ -370,3 +370,45 @@ def test_a_co2_cap_where_nothing_emits_builds_in_pyomo():
                                                 unit_cost=[[1, 3], [2, 1]], penalty=30.0), co2_cap_t=1.0)
     run = solve_problem(problem, dataclasses.replace(EXACT, builder="pyomo"))
     assert run.report.objective == pytest.approx(optimum(problem))
+
+
+@pytest.mark.parametrize("seed", some_slow(range(30), fast=2))
+def test_each_compare_variant_is_the_optimum_of_its_roles(tmp_path, seed):
+    """compare: central-only keeps the central (and other) types, micro-only the microfactory (and other) types,
+    hybrid all, each as if the others were never in the model file (their min_count with them); each variant's
+    objective is the independent optimum of the Problem from the docs of that model, or infeasible with it; the
+    value of decentralisation is the best rival's cost less the hybrid's."""
+    import geopandas as gpd
+
+    from planner.inputs.prepare import DataOptions
+    from planner.studies.compare import compare, standard_variants
+    from tests.builders import tiny_config
+    from tests.independent_milp import optimum
+    from tests.test_independent_model import problem_from_docs
+
+    config, model, _ = geo_case(tmp_path, 200 + seed, limits=seed % 2 == 1)
+    roles = {"plant": "central", "micro": "microfactory"}
+    for name, role in roles.items():
+        model["facility_types"][name]["role"] = role
+    config = tiny_config(tmp_path / "regions.geojson", **model)
+    frame = gpd.read_file(config.regions.path)
+    lons, pops = frame.geometry.x.to_numpy(), frame["pop"].to_numpy(dtype=float)
+    expected = {}
+    for variant, kept in (("central_only", {"central", "other"}), ("micro_only", {"microfactory", "other"}),
+                          ("hybrid", {"central", "microfactory", "other"})):
+        types = {k: v for k, v in model["facility_types"].items() if roles[k] in kept}
+        expected[variant] = optimum(problem_from_docs({**model, "facility_types": types}, lons, pops))
+    if all(value is None for value in expected.values()):  # only then does compare stop, naming the first
+        with pytest.raises(InfeasibleError, match="variant 'central_only'"):
+            compare(standard_variants(config), DataOptions(), EXACT)
+        return
+    result = compare(standard_variants(config), DataOptions(), EXACT)
+    rows = result.rows.set_index("variant")
+    for variant, value in expected.items():
+        if value is None:
+            assert rows.loc[variant, "status"] == "infeasible", variant
+        else:
+            assert rows.loc[variant, "objective"] == pytest.approx(value, rel=1e-6, abs=1e-6), variant
+    if expected["central_only"] is not None and expected["hybrid"] is not None:  # README: C − H
+        assert result.value["absolute"] == pytest.approx(expected["central_only"] - expected["hybrid"], rel=1e-6,
+                                                         abs=1e-5)
