@@ -151,9 +151,10 @@ def cvar(costs, probability, alpha: float) -> float:
 
 def rollout_optimum(problem: Problem, demand: np.ndarray, probability, period_weight, cvar_alpha: float = 0.9,
                     cvar_weight: float = 0.0, first_allowed: np.ndarray | None = None,
-                    time_limit_s: float = 30.0) -> float | None:
+                    first_required: np.ndarray | None = None, time_limit_s: float = 30.0) -> float | None:
     """The staged rollout optimum (module docstring): ``demand`` (N, T, R, P); ``first_allowed`` (O,) the
-    options that may open in period 1 (besides forced ones). None when infeasible."""
+    options that may open in period 1 (besides forced ones); ``first_required`` (O,): at least one of these opens
+    in period 1 (a commitment). None when infeasible."""
     n_scenarios, n_periods = demand.shape[:2]
     model = Milp()
     nodes = {}
@@ -170,6 +171,8 @@ def rollout_optimum(problem: Problem, demand: np.ndarray, probability, period_we
                     model.row([n[o], parent[1][o]], [1.0, -1.0], lower=0.0)
                 elif first_allowed is not None and not first_allowed[o] and not problem.forced[o]:
                     model.row([y[o]], [1.0], upper=0.0)
+    if first_required is not None:
+        model.row(nodes[(0, 0)][0][np.asarray(first_required, dtype=bool)], 1.0, lower=1.0)
     costs = Costs(n_scenarios)
     for s, t in itertools.product(range(n_scenarios), range(n_periods)):
         y, n, setups = nodes[(0, 0) if t == 0 else (s, t)]
@@ -300,3 +303,11 @@ def most_different(costs: dict[frozenset, float], budget: float, found: list[fro
     ``found`` (None: no network within the budget)."""
     within = [network for network, cost in costs.items() if cost <= budget + 1e-9 * max(1.0, abs(budget))]
     return max((min(len(network ^ other) for other in found) for network in within), default=None)
+
+
+def adoption_curve(periods: int) -> np.ndarray:
+    """models/README.md [rollout]: 1/(1 + e^(−(t − T/2)·4/T)) scaled so the last period is 1 (t = 1..T read as
+    the period's number; the page does not say whether t counts from 0 or 1)."""
+    t = np.arange(1, periods + 1)
+    curve = 1.0 / (1.0 + np.exp(-(t - periods / 2) * 4.0 / periods))
+    return curve / curve[-1]

@@ -16,6 +16,7 @@ from planner.inputs.scenarios import Scenarios
 from planner.problem import Problem
 from planner.solver.outcome import SolverOptions
 from tests.independent_studies import (
+    adoption_curve,
     classic_optimum,
     cvar,
     every_network,
@@ -412,3 +413,70 @@ def test_each_compare_variant_is_the_optimum_of_its_roles(tmp_path, seed):
     if expected["central_only"] is not None and expected["hybrid"] is not None:  # README: C − H
         assert result.value["absolute"] == pytest.approx(expected["central_only"] - expected["hybrid"], rel=1e-6,
                                                          abs=1e-5)
+
+
+def staged_model(rng, model: dict, n_regions: int) -> dict:
+    """``model`` without what --periods refuses (service levels, proximity bands; a penalty instead of prices)
+    and with a ``[rollout]``: 2–3 periods of 0.5–3 years, discounting, an adoption list or the logistic curve,
+    on some seeds pilot regions alone in the first period(s)."""
+    for product in model["products"].values():
+        product.pop("service", None)
+        if product.pop("proximity", None) is not None:
+            product["unmet_penalty_per_unit"] = 50.0
+    periods = int(rng.integers(2, 4))
+    rollout = {"periods": periods, "period_years": round(float(rng.uniform(0.5, 3.0)), 2),
+               "discount_rate": round(float(rng.uniform(0, 0.15)), 3)}
+    if rng.random() < 0.5:
+        rollout["adoption"] = sorted(round(float(v), 2) for v in rng.uniform(0.2, 1.0, periods))
+    if rng.random() < 0.5:
+        rollout["pilot_regions"] = [f"R{i}" for i in rng.choice(n_regions, int(rng.integers(1, n_regions)), False)]
+        rollout["pilot_periods"] = int(rng.integers(1, periods))
+    model["rollout"] = rollout
+    return model
+
+
+def staged_demand(problem: Problem, rollout: dict) -> np.ndarray:
+    """(1, T, R, P): the regions' demand × adoption; outside the pilot regions none in the pilot periods."""
+    periods = rollout["periods"]
+    adoption = np.asarray(rollout["adoption"]) if "adoption" in rollout else adoption_curve(periods)
+    demand = problem.demand[None, None] * adoption[None, :, None, None]
+    if rollout.get("pilot_periods", 0):
+        outside = ~np.isin(problem.region_ids, rollout["pilot_regions"])
+        demand[:, : rollout["pilot_periods"], outside, :] = 0.0
+    return demand
+
+
+@pytest.mark.parametrize("seed", some_slow(range(24), fast=1))
+def test_plan_staged_agrees_on_a_model_file(tmp_path, seed):
+    """``plan_staged`` on a model file with ``[rollout]`` (its periods, years, discounting, adoption or logistic
+    curve, pilot regions): the optimum, the pilot (only microfactories and forced sites in period 1) and the
+    commitment to a central plant now are the independent optima of the Problem from the docs."""
+    from planner.inputs.prepare import DataOptions
+    from planner.studies.stochastic.staged import plan_staged
+    from tests.builders import equator_regions, tiny_config
+    from tests.test_independent_model import geo_model, problem_from_docs
+
+    rng = np.random.default_rng(seed)
+    n_regions = int(rng.integers(3, 6))
+    lons, pops = np.sort(rng.uniform(0.0, 4.0, n_regions)).round(3), rng.integers(10, 100, n_regions).astype(float)
+    model = staged_model(rng, geo_model(rng), n_regions)
+    model["facility_types"]["plant"]["role"], model["facility_types"]["micro"]["role"] = "central", "microfactory"
+    config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
+    problem = problem_from_docs(model, lons, pops)
+    rollout = model["rollout"]
+    demand = staged_demand(problem, rollout)
+    weights = period_weights(rollout["periods"], rollout["period_years"], rollout["discount_rate"])
+    central = problem.option_type == 0
+    expected = {"optimum": rollout_optimum(problem, demand, [1.0], weights),
+                "pilot_micro": rollout_optimum(problem, demand, [1.0], weights, first_allowed=~central),
+                "central_now": rollout_optimum(problem, demand, [1.0], weights, first_required=central)}
+    if expected["optimum"] is None:
+        with pytest.raises(InfeasibleError):
+            plan_staged(config, DataOptions(), EXACT, None)
+        return
+    staged = plan_staged(config, DataOptions(), EXACT, None)
+    for name, value in expected.items():
+        run = staged.strategies.get(name)
+        assert (run is None) == (value is None), name
+        if value is not None:
+            assert run.objective == pytest.approx(value, rel=1e-6, abs=1e-6), name
