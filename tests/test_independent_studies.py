@@ -480,3 +480,57 @@ def test_plan_staged_agrees_on_a_model_file(tmp_path, seed):
         assert (run is None) == (value is None), name
         if value is not None:
             assert run.objective == pytest.approx(value, rel=1e-6, abs=1e-6), name
+
+
+def scenario_file(rng, path, problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """A scenario CSV (scenario, region, product, demand, probability) of 2–3 scenarios: probabilities rounded to
+    6 places (three of 0.333333), about a tenth of the pairs not listed (no demand); its demand and the
+    probabilities scaled to sum to 1."""
+    import pandas as pd
+
+    n = int(rng.integers(2, 4))
+    probability = np.full(n, 1 / n) if n == 3 else rng.dirichlet(np.ones(n))
+    probability = probability.round(6)
+    demand = (problem.demand[None] * rng.lognormal(0.0, 0.5, (n, 1, problem.n_products))
+              * rng.lognormal(0.0, 0.2, (n, *problem.demand.shape))).round(2)
+    listed = rng.random(demand.shape) > 0.1
+    rows = [{"scenario": f"sc{s}", "region": problem.region_ids[r], "product": problem.product_ids[p],
+             "demand": demand[s, r, p], "probability": probability[s]} for s, r, p in np.argwhere(listed)]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return np.where(listed, demand, 0.0), probability / probability.sum()
+
+
+@pytest.mark.parametrize("seed", some_slow(range(16), fast=1))
+def test_plan_stochastic_agrees_on_a_scenario_file(tmp_path, seed):
+    """``plan_stochastic`` with a scenario file and a model's ``[uncertainty]`` (recourse, premium, CVaR): RP and
+    WS are the independent ones of the Problem from the docs under the file's demand and scaled probabilities."""
+    from planner.inputs.prepare import DataOptions
+    from planner.studies.stochastic.pipeline import plan_stochastic
+    from tests.builders import equator_regions, tiny_config
+    from tests.independent_milp import optimum
+    from tests.test_independent_model import geo_model, problem_from_docs
+
+    rng = np.random.default_rng(seed)
+    n_regions = int(rng.integers(3, 5))
+    lons, pops = np.sort(rng.uniform(0.0, 4.0, n_regions)).round(3), rng.integers(10, 100, n_regions).astype(float)
+    model = geo_model(rng)
+    if model["products"]["custom"].pop("proximity", None) is not None:  # refused with --scenarios
+        model["products"]["custom"]["unmet_penalty_per_unit"] = 50.0
+    model["facility_types"]["plant"]["role"], model["facility_types"]["micro"]["role"] = "central", "microfactory"
+    settings = {"recourse_modules": bool(rng.random() < 0.7), "recourse_premium": round(float(rng.uniform(0, 1)), 2),
+                "cvar_alpha": round(float(rng.uniform(0.5, 0.9)), 2),
+                "cvar_weight": 0.0 if rng.random() < 0.5 else round(float(rng.uniform(0.2, 1.5)), 2)}
+    model["uncertainty"] = settings
+    config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
+    problem = problem_from_docs(model, lons, pops)
+    demand, probability = scenario_file(rng, tmp_path / "scenarios.csv", problem)
+    rp = stochastic_optimum(problem, demand, probability, ("central", "microfactory"), **settings)
+    if rp is None:
+        with pytest.raises(InfeasibleError):
+            plan_stochastic(config, DataOptions(), EXACT, tmp_path / "scenarios.csv")
+        return
+    analysis = plan_stochastic(config, DataOptions(), EXACT, tmp_path / "scenarios.csv").analysis
+    assert analysis.rp.objective == pytest.approx(rp, rel=1e-6, abs=1e-6)
+    own = np.array([optimum(dataclasses.replace(problem, demand=d)) for d in demand])
+    ws = probability @ own + settings["cvar_weight"] * cvar(own, probability, settings["cvar_alpha"])
+    assert analysis.ws == pytest.approx(ws, rel=1e-6, abs=1e-6)
