@@ -13,11 +13,12 @@ n_o + e_so ≤ max_o y_o, each at (1 + ρ) M_o). Scenario cost
 
     min Σ_s p_s K_s + λ (η + Σ_s p_s ξ_s / (1 − α)),  ξ_s ≥ K_s − η, ξ_s ≥ 0      (CVaR, Rockafellar–Uryasev)
 
-with per scenario: Σ_a x_sa + u_sd = 1, x_sa ≤ y_o, x_sa ≤ g_op, Σ q_sd x_sa ≤ C_o (n_o + e_so), and the
-service level on the scenario's demand. Staged rollout: one decision node for period 1 and one per scenario and
-later period; y and n never fall along the tree (facilities stay open, modules are only added); each node
-holds the network rules; cell (s, t) pays its node's annual costs and its flows, weighted by w_t, the
-discounted years of period t; K_s = Σ_t w_t K_st.
+with per scenario: Σ_a x_sa + u_sd = 1, x_sa ≤ y_o, x_sa ≤ g_op, Σ q_sd x_sa ≤ C_o (n_o + e_so), the
+service level on the scenario's demand, and the capex budget on Σ capex_o y_o + capex/module_o (n_o + e_so).
+
+Staged rollout: one decision node for period 1 and one per scenario and later period; y and n never fall along
+the tree (facilities stay open, modules are only added); each node holds the network rules; cell (s, t) pays its
+node's annual costs and its flows, weighted by w_t, the discounted years of period t; K_s = Σ_t w_t K_st.
 """
 
 from __future__ import annotations
@@ -132,11 +133,19 @@ def stochastic_optimum(problem: Problem, demand: np.ndarray, probability, type_r
     for s in range(len(probability)):
         costs.add(s, *first)
         capacity = [[int(n[o])] for o in range(problem.n_options)]
+        added = []
         for o in np.flatnonzero(recourse):
             e = int(model.columns([0.0], 0.0, float(problem.max_modules[o]), integral=True)[0])
             model.row([e, n[o], y[o]], [1.0, 1.0, -float(problem.max_modules[o])], upper=0.0)
             capacity[o].append(e)
+            added.append((o, e))
             costs.add(s, [e], [(1.0 + recourse_premium) * problem.module_cost[o]])
+        if np.isfinite(problem.capex_budget) and added:  # a module added later is investment too
+            scale = problem.capex_budget if problem.capex_budget > 0 else 1.0
+            model.row([*y, *n, *(e for _, e in added)],
+                      np.concatenate([problem.capex, problem.capex_per_module,
+                                      [problem.capex_per_module[o] for o, _ in added]]) / scale,
+                      upper=problem.capex_budget / scale)
         costs.add(s, *cell_rows(model, problem, demand[s], y, capacity, setups))
     costs.objective(model, np.asarray(probability, dtype=float), cvar_alpha, cvar_weight)
     return model.solve(time_limit_s)

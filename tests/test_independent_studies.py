@@ -32,7 +32,7 @@ from tests.test_independent_model import random_instance
 EXACT = SolverOptions(mip_gap=1e-9, time_limit_s=30.0)
 ROLES = ("central", "microfactory", "other")
 STOCHASTIC_FEATURES = ("modules", "capacity", "type_counts", "facility_counts", "forced", "existing", "must_serve",
-                       "single_sourcing", "setup", "service", "radius", "carbon_price")
+                       "single_sourcing", "setup", "service", "radius", "carbon_price", "budget")
 ROLLOUT_FEATURES = tuple(f for f in STOCHASTIC_FEATURES if f != "service")  # refused with --periods
 TINY = {"regions": (3, 6), "sites": (2, 4), "products": (1, 3), "options": 5}
 
