@@ -646,6 +646,8 @@ def solve(data, model_path, out, time_limit, mip_gap, threads, quiet, basemap, s
 
         check_periods(periods)
     if scenarios is not None or periods is not None:
+        from planner.inputs.scenarios import unsupported_with_scenarios
+
         cost_objective_only(config, "--scenarios or --periods")
         unsupported_with_scenarios(config, "--scenarios and --periods", data, periods=periods is not None)
         if periods is not None and "rollout" not in config.model_fields_set:
@@ -747,29 +749,6 @@ def _regions_difference(extra, base) -> str:
 
 def _shown_value(value) -> str:
     return "not set" if value is None else repr(str(value) if isinstance(value, Path) else value)
-
-
-def unsupported_with_scenarios(config, what: str, data=None, periods: bool = False) -> None:
-    """Scenario and staged models keep demand price-blind and have no inbound supply and no CO2 cap
-    (the staged one no service levels either): a model with them is refused with one line, before
-    anything is solved (their networks would only fail the audit)."""
-    source = config.source_path or config.name
-    if config.network.max_co2_t_per_yr is not None:
-        raise InputError(f"{source}: {what} do not support a CO2 cap yet (network.max_co2_t_per_yr = "
-                         f"{config.network.max_co2_t_per_yr:g}); remove it for this study (carbon_price still "
-                         "prices CO2)")
-    serviced = [name for name, product in config.products.items() if product.service is not None]
-    if periods and serviced:
-        raise InputError(f"{source}: --periods does not support service levels yet (products.{serviced[0]}.service); "
-                         "remove them for this study, or use --scenarios")
-    banded = [name for name, product in config.products.items() if product.proximity is not None]
-    if banded:
-        raise InputError(f"{source}: {what} do not support proximity bands yet "
-                         f"(products.{banded[0]}.proximity); remove them for this study")
-    suppliers = (data.suppliers_path if data is not None else None) or config.suppliers.path
-    if suppliers is not None:
-        raise InputError(f"{source}: {what} do not support inbound supply yet "
-                         f"(suppliers {suppliers}); remove [suppliers] / --suppliers for this study")
 
 
 def _solve_uncertain(config, data, options, out_dir: Path, scenarios, seed, periods, basemap) -> None:
@@ -1049,6 +1028,8 @@ def _validated_scenarios(text: str | None, config, data):
         raise InputError(f"{spec}: scenario file not found; give the path of a scenario CSV or Excel file")
     # what solve --scenarios refuses before solving, refused alike: the model's features, the extensive form's
     # memory, demand no network can serve in the hardest scenario (validate had said "ok" to each)
+    from planner.inputs.scenarios import unsupported_with_scenarios
+
     cost_objective_only(config, "--scenarios or --periods")
     unsupported_with_scenarios(config, "--scenarios and --periods", data)
     from planner.studies.stochastic.pipeline import scenario_problem, screen_scenarios
@@ -1064,6 +1045,7 @@ def _rollout_warnings(config, inputs, data=None) -> list[str]:
     without ``--periods`` does not read it."""
     if "rollout" not in config.model_fields_set:
         return []
+    from planner.inputs.scenarios import unsupported_with_scenarios
     from planner.studies.stochastic.staged import check_rollout
 
     periods = config.rollout.periods if "periods" in config.rollout.model_fields_set else None
@@ -1289,8 +1271,9 @@ def _compare_studies(base, data, sweep_text: str | None, scenarios: str | None, 
         sweep.check(base)
     spec = None
     if scenarios is not None:
+        from planner.inputs.scenarios import check_scenario_file, unsupported_with_scenarios
+
         unsupported_with_scenarios(base, "--scenarios", data)
-        from planner.inputs.scenarios import check_scenario_file
         from planner.studies.stochastic.pipeline import parse_scenarios_option, scenario_problem
 
         spec = parse_scenarios_option(scenarios)

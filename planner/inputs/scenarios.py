@@ -307,3 +307,30 @@ def _scenario_probabilities(frame, path: Path, ids, scenario: np.ndarray, probab
         raise _fail(path, f"the probabilities of the {len(ids)} scenarios sum to {total:.6g}, not 1; "
                           "scale them so they sum to 1")
     return probabilities / total
+
+
+def unsupported_with_scenarios(config, what: str, data=None, periods: bool = False) -> None:
+    """Scenario and staged models keep demand price-blind and have no inbound supply and no CO2 cap
+    (the staged one no service levels either) and minimise cost: a model with them is refused with one line,
+    before anything is solved (their networks would only fail the audit). The CLI calls it, and so do the
+    library's ``plan_stochastic`` and ``plan_staged`` (called alone, they had ended in the audit's SolverError)."""
+    source = config.source_path or config.name
+    if config.objective.kind != "cost":
+        raise InputError(f"{source}: {what} work on the cost model; this model's [objective] kind is "
+                         f"'{config.objective.kind}' (set kind = \"cost\")")
+    if config.network.max_co2_t_per_yr is not None:
+        raise InputError(f"{source}: {what} do not support a CO2 cap yet (network.max_co2_t_per_yr = "
+                         f"{config.network.max_co2_t_per_yr:g}); remove it for this study (carbon_price still "
+                         "prices CO2)")
+    serviced = [name for name, product in config.products.items() if product.service is not None]
+    if periods and serviced:
+        raise InputError(f"{source}: --periods does not support service levels yet (products.{serviced[0]}.service); "
+                         "remove them for this study, or use --scenarios")
+    banded = [name for name, product in config.products.items() if product.proximity is not None]
+    if banded:
+        raise InputError(f"{source}: {what} do not support proximity bands yet "
+                         f"(products.{banded[0]}.proximity); remove them for this study")
+    suppliers = (data.suppliers_path if data is not None else None) or config.suppliers.path
+    if suppliers is not None:
+        raise InputError(f"{source}: {what} do not support inbound supply yet "
+                         f"(suppliers {suppliers}); remove [suppliers] / --suppliers for this study")

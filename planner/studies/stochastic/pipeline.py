@@ -15,7 +15,13 @@ from pyomo.common.errors import InfeasibleConstraintException
 
 from planner.audit import audit
 from planner.errors import InfeasibleError, InputError, SolverError
-from planner.inputs.scenarios import MAX_SCENARIOS, Scenarios, generate_scenarios, read_scenarios
+from planner.inputs.scenarios import (
+    MAX_SCENARIOS,
+    Scenarios,
+    generate_scenarios,
+    read_scenarios,
+    unsupported_with_scenarios,
+)
 from planner.model import ModelIndex, build_model
 from planner.model.solution import Solution
 from planner.pipeline import Run, Timing
@@ -168,6 +174,7 @@ def scenario_problem(config, data_options, spec: int | Path, seed: int = 0, timi
 
 def plan_stochastic(config, data_options, options: SolverOptions, spec: int | Path, seed: int = 0) -> StochasticPlan:
     """The whole stochastic path up to the audits (writing is ``planner.export``)."""
+    unsupported_with_scenarios(config, "scenario models", data_options)
     timing = Timing()
     inputs, scenarios, problem = scenario_problem(config, data_options, spec, seed, timing)
     with timing.phase("prepare"):

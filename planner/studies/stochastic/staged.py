@@ -23,7 +23,7 @@ import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, NoSolutionInTimeError, amount_text, truncated
 from planner.inputs.config import MAX_PERIODS
-from planner.inputs.scenarios import Scenarios
+from planner.inputs.scenarios import Scenarios, unsupported_with_scenarios
 from planner.model import ModelIndex
 from planner.pipeline import Run, Timing
 from planner.solver.explain import explain_demand_cells
@@ -263,6 +263,8 @@ def plan_staged(config, data_options, options: SolverOptions, periods: int | Non
     """load → scenarios (optional) → trajectories → prepare → the strategies → the view."""
     from planner.inputs.prepare import check_copies_memory, load_inputs, prepare_problem
     from planner.studies.stochastic.pipeline import load_scenarios
+
+    unsupported_with_scenarios(config, "staged models", data_options, periods=True)
 
     rollout = config.rollout
     periods = periods or rollout.periods
