@@ -27,7 +27,7 @@ from tests.independent_studies import (
     stochastic_optimum,
 )
 from tests.marks import some_slow
-from tests.test_independent_model import random_instance
+from tests.test_independent_model import keep_arcs, random_instance
 
 EXACT = SolverOptions(mip_gap=1e-9, time_limit_s=30.0)
 ROLES = ("central", "microfactory", "other")
@@ -264,6 +264,12 @@ def test_each_classic_kind_agrees(seed, kind):
     value = kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions)
     assert value == pytest.approx(expected, rel=1e-6, abs=1e-6)
     assert run.audit.passed
+    if kind == "p_center":  # its network: the least demand × km of at most p sites within the optimal radius
+        near = keep_arcs(problem, problem.arc_distance_km <= expected + 1e-9)
+        most = p if problem.max_facilities is None else min(p, problem.max_facilities)
+        least = classic_optimum(dataclasses.replace(near, max_facilities=most), "p_median", None)
+        flows = run.tables.flows
+        assert float((flows["quantity"] * flows["distance_km"]).sum()) == pytest.approx(least, rel=1e-6, abs=1e-6)
 
 
 # the studies through the library on tiny equator regions, against the Problem written from the docs
@@ -534,3 +540,28 @@ def test_plan_stochastic_agrees_on_a_scenario_file(tmp_path, seed):
     own = np.array([optimum(dataclasses.replace(problem, demand=d)) for d in demand])
     ws = probability @ own + settings["cvar_weight"] * cvar(own, probability, settings["cvar_alpha"])
     assert analysis.ws == pytest.approx(ws, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("study", ["stochastic", "staged"])
+def test_the_library_refuses_what_the_scenario_models_leave_out(tmp_path, study):
+    """``plan_stochastic`` and ``plan_staged`` (the README's ``planner.studies.stochastic``) refuse a CO2 cap, and
+    ``plan_staged`` a service level, with one line as ``planner solve`` does: called alone they had solved the
+    model without them and ended in the audit's SolverError ("failed the independent audit (co2_cap ...)")."""
+    from planner.errors import InputError
+    from planner.inputs.prepare import DataOptions
+    from planner.studies.stochastic.pipeline import plan_stochastic
+    from planner.studies.stochastic.staged import plan_staged
+    from tests.builders import equator_regions, tiny_config
+
+    regions = equator_regions(tmp_path / "regions.geojson", [0.0, 1.0, 2.0], [50, 60, 70])
+    capped = tiny_config(regions, network={"max_co2_t_per_yr": 0.0},
+                         transport={"standard": {"cost_per_unit_km": 0.01, "co2_kg_per_unit_km": 1.0}})
+    serviced = tiny_config(regions, products={"standard": {"demand_rate": 1.0, "unmet_penalty_per_unit": 1000.0,
+                                                           "service": {"min_share_within": 0.9, "within_km": 50.0}}})
+    if study == "stochastic":
+        with pytest.raises(InputError, match="do not support a CO2 cap"):
+            plan_stochastic(capped, DataOptions(), EXACT, 3)
+        return
+    for config, words in ((capped, "do not support a CO2 cap"), (serviced, "does not support service levels")):
+        with pytest.raises(InputError, match=words):
+            plan_staged(config, DataOptions(), EXACT, 2)
