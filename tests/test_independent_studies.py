@@ -567,3 +567,24 @@ def test_the_library_refuses_what_the_scenario_models_leave_out(tmp_path, study)
     for config, words in ((capped, "do not support a CO2 cap"), (serviced, "does not support service levels")):
         with pytest.raises(InputError, match=words):
             plan_staged(config, DataOptions(), EXACT, 2)
+
+
+def test_generated_scenarios_follow_the_documented_factors():
+    """models/README.md [uncertainty]: demand = base × A_sp × N_srp, A shared by all regions, both mean-one
+    lognormals; equally likely. σ_R = 0: every region of a product moves by the same factor; both 0: the base;
+    4,000 draws: the mean factor within 0.05 of 1 and the spread of log A near σ_A."""
+    from planner.inputs.config import UncertaintyConfig
+    from planner.inputs.scenarios import generate_scenarios
+
+    base = np.array([[10.0, 4.0], [20.0, 0.0], [5.0, 8.0]])
+    shared = generate_scenarios(base, 6, 3, UncertaintyConfig(acceptance_sigma=0.7, regional_sigma=0.0))
+    ratio = shared.demand[:, [0, 2], :] / base[None, [0, 2], :]
+    assert ratio[:, 0, :] == pytest.approx(ratio[:, 1, :], rel=1e-12)
+    assert (shared.demand[:, 1, 1] == 0).all() and shared.probability == pytest.approx(np.full(6, 1 / 6))
+    still = generate_scenarios(base, 3, 1, UncertaintyConfig(acceptance_sigma=0.0, regional_sigma=0.0))
+    assert still.demand == pytest.approx(np.broadcast_to(base, (3, 3, 2)))
+    many = generate_scenarios(base, 4000, 7, UncertaintyConfig(acceptance_sigma=0.5, regional_sigma=0.2))
+    factor = many.demand[:, 0, 0] / base[0, 0]
+    assert factor.mean() == pytest.approx(1.0, abs=0.05)
+    acceptance = np.log(many.demand[:, :, 0] / base[None, :, 0]).mean(axis=1)  # log A plus the regions' mean noise
+    assert acceptance.std() == pytest.approx(np.sqrt(0.5**2 + 0.2**2 / 3), rel=0.1)
