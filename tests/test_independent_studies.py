@@ -588,3 +588,12 @@ def test_generated_scenarios_follow_the_documented_factors():
     assert factor.mean() == pytest.approx(1.0, abs=0.05)
     acceptance = np.log(many.demand[:, :, 0] / base[None, :, 0]).mean(axis=1)  # log A plus the regions' mean noise
     assert acceptance.std() == pytest.approx(np.sqrt(0.5**2 + 0.2**2 / 3), rel=0.1)
+
+
+@pytest.mark.parametrize("periods", [1, 2, 3, 5])
+def test_the_default_adoption_is_the_documented_logistic_curve(periods):
+    """models/README.md [rollout] ``adoption``: 1/(1 + e^(−(t − T/2)·4/T)) over t = 1..T, the last period 1."""
+    from planner.studies.stochastic.rollout import adoption_curve as planned
+
+    assert planned(periods) == pytest.approx(adoption_curve(periods), rel=1e-12)
+    assert planned(periods)[-1] == pytest.approx(1.0)
