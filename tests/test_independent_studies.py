@@ -361,6 +361,9 @@ def test_each_alternative_is_the_most_different_within_the_slack(tmp_path, seed)
         assert cost == pytest.approx(min(c for n, c in costs.items() if n <= network), rel=1e-6, abs=1e-6)
         assert min(len(network ^ other) for other in found) >= 1
         assert -alternative.distance_report.objective == most_different(costs, budget, found)
+        row = result.table.set_index("alternative").loc[alternative.number]
+        assert row["distance_to_optimum"] == len(network ^ found[0]) and bool(row["within_slack"])
+        assert row["min_distance_to_earlier"] == min(len(network ^ other) for other in found)
         found.append(network)
     if result.stopped_early and "no further network" in result.stopped_early:
         assert most_different(costs, budget, found) in (None, 0)
