@@ -217,10 +217,11 @@ def classic_optimum(problem: Problem, kind: str, p: int | None, coverage_km: flo
       value returned is the covered demand);
     * ``set_covering``: min Σ y, all demand served on arcs within the coverage.
 
-    Each with x_a ≤ y_o, capacities C_o n_o, module bounds, one type per site, counts, forced sites, budget."""
+    Each with x_a ≤ y_o, capacities C_o n_o, module bounds, one type per site, counts, forced sites, budget, and
+    each product's service level as a share of its whole demand (reachable or not)."""
     covering = kind in ("max_covering", "set_covering")
     arcs = np.flatnonzero(problem.arc_distance_km <= coverage_km) if covering else np.arange(problem.n_arcs)
-    q = problem.arc_demand[arcs]
+    q = problem.demand[problem.arc_region, problem.arc_product][arcs]  # base demand: no demand factor counts
     pairs = np.unique(problem.arc_pair[arcs])
     if kind == "set_covering" and len(pairs) < int((problem.demand > 0).sum()):
         return None
@@ -238,6 +239,10 @@ def classic_optimum(problem: Problem, kind: str, p: int | None, coverage_km: flo
     for o in np.flatnonzero(np.isfinite(problem.module_capacity)):
         mine = np.flatnonzero(problem.arc_option[arcs] == o)
         model.row(np.append(x[mine], n[o]), np.append(q[mine], -problem.module_capacity[o]), upper=0.0)
+    within = problem.arc_within_service[arcs]
+    for p_ in np.flatnonzero(problem.service_share > 0):  # a share of the whole demand, reachable or not
+        mine = np.flatnonzero(within & (problem.arc_product[arcs] == p_))
+        model.row(x[mine], q[mine], lower=problem.service_share[p_] * problem.demand[:, p_].sum())
     cost = np.zeros(len(model.cost))
     if kind == "p_median":
         cost[x] = q * problem.arc_distance_km[arcs]

@@ -224,7 +224,7 @@ def test_period_weights_are_the_discounted_years(periods, years, rate):
 
 
 CLASSIC_FEATURES = ("modules", "capacity", "type_counts", "facility_counts", "forced", "existing",
-                    "single_sourcing", "budget", "radius")
+                    "single_sourcing", "budget", "radius", "service")
 KINDS = ("p_median", "p_center", "max_covering", "set_covering")
 
 
@@ -600,3 +600,33 @@ def test_the_default_adoption_is_the_documented_logistic_curve(periods):
 
     assert planned(periods) == pytest.approx(adoption_curve(periods), rel=1e-12)
     assert planned(periods)[-1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("seed", some_slow(range(12), fast=0))
+def test_each_classic_kind_agrees_on_a_model_file(tmp_path, seed, kind):
+    """``[objective] kind`` in a model file through ``planner.pipeline.plan`` on equator regions (every arc within
+    the radii kept, prices and demand factors left out): the kind's value is the independent optimum of the
+    Problem from the docs."""
+    from planner.inputs.objectives import kind_value
+    from planner.inputs.prepare import DataOptions
+    from planner.pipeline import plan
+    from tests.builders import equator_regions, tiny_config
+    from tests.test_independent_model import geo_model, problem_from_docs
+
+    rng = np.random.default_rng(seed)
+    n_regions = int(rng.integers(3, 6))
+    lons, pops = np.sort(rng.uniform(0.0, 4.0, n_regions)).round(3), rng.integers(10, 100, n_regions).astype(float)
+    model = geo_model(rng)
+    p = None if kind == "set_covering" else int(rng.integers(1, model["network"]["max_facilities"] + 1))
+    coverage = round(float(rng.uniform(60, 250)), 1) if kind in ("max_covering", "set_covering") else None
+    model["objective"] = {"kind": kind, **({"p": p} if p else {}), **({"coverage_km": coverage} if coverage else {})}
+    config = tiny_config(equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist()), **model)
+    expected = classic_optimum(problem_from_docs(model, lons, pops), kind, p, coverage or np.inf)
+    if expected is None:
+        with pytest.raises(InfeasibleError):
+            plan(config, DataOptions(), EXACT)
+        return
+    run = plan(config, DataOptions(), EXACT).run
+    value = kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions)
+    assert value == pytest.approx(expected, rel=1e-6, abs=1e-6)
