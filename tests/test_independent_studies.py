@@ -630,3 +630,31 @@ def test_each_classic_kind_agrees_on_a_model_file(tmp_path, seed, kind):
     run = plan(config, DataOptions(), EXACT).run
     value = kind_value(run.problem, run.tables.flows, run.tables.sites, run.tables.regions)
     assert value == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+LARGER = {"regions": (6, 10), "sites": (3, 6), "products": (1, 3), "options": 8}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(20))
+def test_larger_stochastic_and_rollout_instances_agree(seed):
+    """6–9 regions, up to 8 options, 3–5 scenarios (stochastic) or 2 scenarios × 3 periods (rollout)."""
+    from planner.studies.stochastic.analysis import solve_stochastic
+    from planner.studies.stochastic.rollout import rollout_problem, solve_rollout
+
+    rng = np.random.default_rng(700 + seed)
+    problem = random_instance(700 + seed, features_for(700 + seed, ROLLOUT_FEATURES, 6), LARGER)
+    roles = tuple(rng.choice(ROLES, len(problem.type_ids)).tolist())
+    demand, probability = scenario_demand(rng, problem, int(rng.integers(3, 6)))
+    settings = dict(type_role=roles, recourse_premium=0.3, cvar_alpha=0.8, cvar_weight=float(seed % 2))
+    expected = stochastic_optimum(problem, demand, probability, **settings)
+    if expected is not None:
+        run = solve_stochastic(planner_stochastic(problem, demand, probability, settings), EXACT)
+        assert run.report.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    trajectory = demand[:2, None] * np.array([0.4, 0.7, 1.0])[None, :, None, None]
+    weights = period_weights(3, 1.5, 0.05)
+    two = probability[:2] / probability[:2].sum()
+    expected = rollout_optimum(problem, trajectory, two, weights)
+    if expected is not None:
+        rp = rollout_problem(problem, trajectory, two, weights, ("a", "b"), roles)
+        assert solve_rollout(rp, EXACT).objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
