@@ -5,7 +5,8 @@ rollout", "What-if at scale", "Service levels and the classic location models") 
 planner.studies is used.
 
 Two-stage stochastic model (scenarios s with probability p_s, demand q_sd): first stage y_o open, n_o modules,
-g_op set-up (binary, where o has a set-up cost for p), shared by every scenario; per scenario x_sa served share,
+g_op set-up (binary, where o has a set-up cost for p: the set-up is paid whatever the scenario), shared by every
+scenario; per scenario x_sa served share,
 u_sd unmet share, e_so modules added after demand is known (microfactory-role options with max > min modules,
 n_o + e_so ≤ max_o y_o, each at (1 + ρ) M_o). Scenario cost
 
@@ -119,13 +120,20 @@ def service_rows(model: Milp, problem: Problem, demand: np.ndarray, x: np.ndarra
 
 def stochastic_optimum(problem: Problem, demand: np.ndarray, probability, type_role, recourse_modules: bool = True,
                        recourse_premium: float = 0.5, cvar_alpha: float = 0.9, cvar_weight: float = 0.0,
-                       time_limit_s: float = 30.0) -> float | None:
+                       fixed: tuple | None = None, time_limit_s: float = 30.0) -> float | None:
     """The two-stage stochastic optimum (module docstring) of ``problem``'s network under the scenario demands
-    ``demand`` (N, R, P) with ``probability`` (N,); None when no first stage serves every scenario."""
+    ``demand`` (N, R, P) with ``probability`` (N,); None when no first stage serves every scenario. ``fixed``
+    (open (O,), modules (O,), set-up (O, P)): that first stage's evaluation (EEV of the mean-value network)."""
     model = Milp()
     y, n = option_columns(model, problem)
     network_rows(model, problem, y, n)
     setups = setup_columns(model, problem)
+    if fixed is not None:
+        for o, (is_open, modules) in enumerate(zip(*fixed[:2], strict=True)):
+            model.lower[y[o]] = model.upper[y[o]] = float(is_open > 0.5)
+            model.lower[n[o]] = model.upper[n[o]] = float(round(modules))
+        for (o, p), column in setups.items():
+            model.lower[column] = model.upper[column] = float(fixed[2][o, p] > 0.5)
     first = first_stage_cost(problem, y, n, setups)
     role = np.asarray(type_role, dtype=object)[problem.option_type]
     recourse = (role == MICROFACTORY) & (problem.max_modules > problem.min_modules) & recourse_modules

@@ -658,3 +658,32 @@ def test_larger_stochastic_and_rollout_instances_agree(seed):
     if expected is not None:
         rp = rollout_problem(problem, trajectory, two, weights, ("a", "b"), roles)
         assert solve_rollout(rp, EXACT).objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", some_slow(range(30), fast=1))
+def test_the_mean_value_plan_and_its_evaluation_agree(seed):
+    """EV: the mean-value plan is the independent optimum under the expected demand; EEV: its first stage (open
+    sites, modules and set-ups fixed) evaluated in every scenario is the independent evaluation."""
+    from planner.model import ModelIndex
+    from planner.studies.stochastic.analysis import evaluate_first_stage, mean_value_run
+    from planner.studies.stochastic.problem import stochastic_problem
+    from tests.independent_milp import optimum
+
+    problem, demand, probability, settings = stochastic_case(seed)
+    scenarios = Scenarios(ids=tuple(f"s{i}" for i in range(len(probability))), probability=np.asarray(probability),
+                          demand=demand)
+    sp = stochastic_problem(problem, scenarios, prune_options=False, **settings)
+    index = ModelIndex.from_problem(sp.problem)
+    expected_ev = optimum(sp.problem)
+    if expected_ev is None:
+        return
+    ev = mean_value_run(sp, EXACT, index)
+    assert ev.report.objective == pytest.approx(expected_ev, rel=1e-6, abs=1e-6)
+    first = ev.solution.first_stage
+    eev = stochastic_optimum(problem, demand, probability, fixed=(first.open, first.modules, first.setup),
+                             **settings)
+    if eev is None:
+        with pytest.raises(InfeasibleError):
+            evaluate_first_stage(sp, first, EXACT, index)
+        return
+    assert evaluate_first_stage(sp, first, EXACT, index).objective == pytest.approx(eev, rel=1e-6, abs=1e-6)
