@@ -687,3 +687,71 @@ def test_the_mean_value_plan_and_its_evaluation_agree(seed):
             evaluate_first_stage(sp, first, EXACT, index)
         return
     assert evaluate_first_stage(sp, first, EXACT, index).objective == pytest.approx(eev, rel=1e-6, abs=1e-6)
+
+
+def cli_model(rng, path, regions) -> dict:
+    """A central plant type and a modular microfactory type, one product, [uncertainty] settings: written as a
+    model file at ``path`` and returned as the dict tests/test_independent_model.py's problem_from_docs reads."""
+    plant = {"role": "central", "opening_cost_per_yr": round(float(rng.uniform(300, 800))),
+             "module_capacity_per_yr": round(float(rng.uniform(150, 400))),
+             "products": {"standard": {"cost_per_unit": 2.0}}}
+    micro = {"role": "microfactory", "opening_cost_per_yr": round(float(rng.uniform(40, 150))),
+             "module_capacity_per_yr": 30.0, "min_modules": 1, "max_modules": 3,
+             "module_cost_per_yr": round(float(rng.uniform(10, 40))), "products": {"standard": {"cost_per_unit": 4.0}}}
+    uncertainty = {"recourse_premium": round(float(rng.uniform(0, 1)), 2), "cvar_alpha": 0.75,
+                   "cvar_weight": round(float(rng.uniform(0, 1)), 2)}
+    model = {"carbon_price": 0.0, "network": {}, "uncertainty": uncertainty,
+             "products": {"standard": {"demand_rate": 1.0, "unmet_penalty_per_unit": 40.0}},
+             "transport": {"standard": {"cost_per_unit_km": 0.05}}, "facility_types": {"plant": plant, "micro": micro}}
+
+    def table(name: str, values: dict) -> str:
+        rows = [f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"' for k, v in values.items()
+                if not isinstance(v, dict)]
+        return f"[{name}]\n" + "\n".join(rows) + "\n"
+
+    text = ['name = "tiny"\n', table("regions", {"path": str(regions), "id_column": "GEOID", "demand_column": "pop"}),
+            table("distance", {"circuity": 1.0}), table("products.standard", model["products"]["standard"]),
+            table("transport.standard", model["transport"]["standard"]), table("uncertainty", uncertainty)]
+    for name, facility in model["facility_types"].items():
+        text += [table(f"facility_types.{name}", facility),
+                 table(f"facility_types.{name}.products.standard", facility["products"]["standard"])]
+    path.write_text("\n".join(text))
+    return model
+
+
+@pytest.mark.parametrize("seed", some_slow(range(8), fast=0))
+def test_solve_scenarios_summary_agrees(tmp_path, seed):
+    """``planner solve --scenarios FILE``: summary.json's stochastic block has RP (expected cost + λ CVaR) and WS
+    of the independent model, VSS = EEV − RP, EVPI = RP − WS, and the CVaR of scenarios.csv's totals."""
+    import pandas as pd
+
+    from tests.builders import equator_regions, solved_summary
+    from tests.independent_milp import optimum
+    from tests.test_independent_model import problem_from_docs
+
+    rng = np.random.default_rng(seed)
+    n_regions = int(rng.integers(3, 6))
+    lons, pops = np.sort(rng.uniform(0.0, 4.0, n_regions)).round(3), rng.integers(10, 100, n_regions).astype(float)
+    regions = equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist())
+    model = cli_model(rng, tmp_path / "model.toml", regions)
+    problem = problem_from_docs(model, lons, pops)
+    demand, probability = scenario_file(rng, tmp_path / "scenarios.csv", problem)
+    settings = {key: model["uncertainty"][key] for key in ("recourse_premium", "cvar_alpha", "cvar_weight")}
+    rp = stochastic_optimum(problem, demand, probability, ("central", "microfactory"), **settings)
+    summary = solved_summary(tmp_path / "model.toml", tmp_path / "out", "--scenarios", str(tmp_path / "scenarios.csv"),
+                             "--mip-gap", "0")
+    block = summary["stochastic"]
+    weighted = block["expected_cost"] + settings["cvar_weight"] * block["cvar"]
+    assert weighted == pytest.approx(rp, rel=1e-6, abs=1e-6)
+    own = np.array([optimum(dataclasses.replace(problem, demand=d)) for d in demand])
+    ws = probability @ own + settings["cvar_weight"] * cvar(own, probability, settings["cvar_alpha"])
+    assert block["ws"] == pytest.approx(ws, rel=1e-6, abs=1e-6)
+    assert block["evpi"] == pytest.approx(rp - ws, rel=1e-6, abs=1e-5)
+    if block["eev"] is not None:
+        assert block["vss"] == pytest.approx(block["eev"] - rp, rel=1e-6, abs=1e-5)
+    table = pd.read_csv(tmp_path / "out" / "scenarios.csv")
+    assert table["probability"].to_numpy() == pytest.approx(probability, rel=1e-9)
+    totals = table["total"].to_numpy()
+    assert block["expected_cost"] == pytest.approx(float(probability @ totals), rel=1e-6)
+    assert block["cvar"] == pytest.approx(cvar(totals, probability, settings["cvar_alpha"]), rel=1e-6)
+    assert block["worst_case"] == pytest.approx(totals.max(), rel=1e-9)
