@@ -755,3 +755,40 @@ def test_solve_scenarios_summary_agrees(tmp_path, seed):
     assert block["expected_cost"] == pytest.approx(float(probability @ totals), rel=1e-6)
     assert block["cvar"] == pytest.approx(cvar(totals, probability, settings["cvar_alpha"]), rel=1e-6)
     assert block["worst_case"] == pytest.approx(totals.max(), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", some_slow(range(8), fast=0))
+def test_solve_periods_summary_agrees(tmp_path, seed):
+    """``planner solve --periods`` on a model file with ``[rollout]`` (adoption list, years, discounting, pilot
+    regions; a scenario file on odd seeds): summary.json's rollout block has the independent optimum's present
+    value, and its pilot's."""
+    from tests.builders import equator_regions, solved_summary
+    from tests.test_independent_model import problem_from_docs
+
+    rng = np.random.default_rng(seed)
+    n_regions = int(rng.integers(3, 6))
+    lons, pops = np.sort(rng.uniform(0.0, 4.0, n_regions)).round(3), rng.integers(10, 100, n_regions).astype(float)
+    regions = equator_regions(tmp_path / "regions.geojson", lons.tolist(), pops.tolist())
+    model = cli_model(rng, tmp_path / "model.toml", regions)
+    rollout = {"periods": 3, "period_years": 1.5, "discount_rate": 0.06, "adoption": [0.3, 0.6, 1.0],
+               "pilot_regions": ["R0"], "pilot_periods": 1}
+    with (tmp_path / "model.toml").open("a") as file:
+        file.write('\n[rollout]\nperiods = 3\nperiod_years = 1.5\ndiscount_rate = 0.06\nadoption = [0.3, 0.6, 1.0]\n'
+                   'pilot_regions = ["R0"]\npilot_periods = 1\n')
+    problem = problem_from_docs(model, lons, pops)
+    weights = period_weights(3, 1.5, 0.06)
+    risk = {key: model["uncertainty"][key] for key in ("cvar_alpha", "cvar_weight")}  # [uncertainty] holds here too
+    demand, probability, more = staged_demand(problem, rollout), [1.0], []
+    if seed % 2:  # with a scenario file: period 1 decided before the scenario is known
+        mature, probability = scenario_file(rng, tmp_path / "scenarios.csv", problem)
+        demand = np.concatenate([staged_demand(dataclasses.replace(problem, demand=d), rollout) for d in mature])
+        more = ["--scenarios", str(tmp_path / "scenarios.csv")]
+    expected = rollout_optimum(problem, demand, probability, weights, **risk)
+    summary = solved_summary(tmp_path / "model.toml", tmp_path / "out", "--periods", "3", "--mip-gap", "0", *more)
+    block = summary["rollout"]
+    assert block["period_weight_years"] == pytest.approx(weights, rel=1e-12)
+    assert block["objective"] == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    assert block["expected_cost"] + risk["cvar_weight"] * block["cvar"] == pytest.approx(expected, rel=1e-6)
+    pilot = rollout_optimum(problem, demand, probability, weights, first_allowed=problem.option_type == 1, **risk)
+    strategy = block["strategies"]["pilot_micro"]
+    assert strategy["expected_cost"] + risk["cvar_weight"] * strategy["cvar"] == pytest.approx(pilot, rel=1e-6)
