@@ -1,8 +1,10 @@
 """The planner's less-tested paths against independent formulations (tests/independent_studies.py, written from
-the docs): the two-stage stochastic model (expected cost, CVaR, recourse modules, WS and VSS/EVPI), the staged
-rollout (periods, discounting, adoption, stay-open, pilot), the classic objective kinds on the planner's own
-problem (capacities, modules, counts, forced sites, type eligibility), and the studies (pareto, alternatives,
-compare) through the library API on tiny equator regions."""
+the docs, solved by scipy.optimize.milp or enumeration): the two-stage stochastic model (RP with expected cost,
+CVaR, recourse modules and the capex budget; EV, EEV, WS, VSS, EVPI), the staged rollout (periods, discounting,
+adoption, pilot regions, stay-open, the pilot and central-now strategies), the classic objective kinds on the
+planner's own problem (capacities, modules, counts, forced sites, type eligibility, service levels), and the
+studies (pareto, alternatives, compare): at the Problem level, through the library on tiny equator regions, and
+through ``planner solve --scenarios`` / ``--periods``. Defects found on the way have a test each, by name."""
 
 from __future__ import annotations
 
