@@ -541,7 +541,9 @@ PROBLEM_FORMATS = ("cap", "sscflp", "ufl", "pmed")  # the formats read_instance 
 
 
 HINT_MAX_BYTES = 20 << 20  # a larger file refused by its format is not read again in the others for a hint
-LAYOUT_PATTERN = re.compile(r"expected \d+ numbers for|not a number")  # errors of the file's content, not options
+# errors of the file's content (its token count, a token, a header count: a UflLib file's 'n m 0' is a pmed header
+# with p = 0), not of options
+LAYOUT_PATTERN = re.compile(r"expected \d+ numbers for|not a number|expected an integer ≥")
 
 
 def _other_format_hint(fmt: str, path: Path, error: InputError) -> str:

@@ -1,0 +1,30 @@
+"""``planner bench`` on files of the published families it has not seen (other sizes, other quirks), each
+written here in its family's layout: a file given in the wrong format is named as the format that reads it,
+whatever part of the file the wrong reader stops at (a header count as much as a token count)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from planner.errors import InputError
+from planner.studies.bench import run_bench
+
+UFLIB_SIMPLE = "FILE: B2.1\n3 2 0\n1 10 1 2\n2 10 2 1\n3 10 3 3\n"  # Bilde–Krarup layout: n m 0, then i f_i c_i1 c_i2
+CAP_FILE = "2 3\n 10 5\n 10 5\n 4\n 1 2\n 4\n 2 1\n 4\n 3 3\n"  # OR-Library cap: m n, s_i f_i, then d_j c_1j c_2j
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_uflib_file_given_as_pmed_is_named_a_ufl_file(tmp_path):
+    """Read as a p-median graph, a UflLib file's 'n m 0' line is a header with p = 0: the refusal of that
+    count names the format that reads the file, as a refusal of the token count does."""
+    path = write(tmp_path, "B2.1", UFLIB_SIMPLE)
+    with pytest.raises(InputError, match=r"is 0, expected .*it reads as a 'ufl' file: if it is one, use 'planner "
+                       r"bench ufl'$"):
+        list(run_bench("pmed", [path], threads=1))
