@@ -28,3 +28,15 @@ def test_a_uflib_file_given_as_pmed_is_named_a_ufl_file(tmp_path):
     with pytest.raises(InputError, match=r"is 0, expected .*it reads as a 'ufl' file: if it is one, use 'planner "
                        r"bench ufl'$"):
         list(run_bench("pmed", [path], threads=1))
+
+
+@pytest.mark.parametrize(("fmt", "options"), [("pcenter", {}), ("mclp", {"coverage": 5.0}),
+                                             ("lscp", {"coverage": 5.0})])
+def test_a_cap_file_given_to_a_classic_model_is_named_a_cap_file(tmp_path, fmt, options):
+    """The classic models read pmed graphs; an OR-Library cap file refused by their reader is named as what it is."""
+    path = write(tmp_path, "capx.txt", CAP_FILE)
+    with pytest.raises(InputError, match=r"it reads as a 'cap' file: if it is one, use 'planner bench cap'$"):
+        list(run_bench(fmt, [path], threads=1, **options))
+    good = write(tmp_path, "graph.txt", "3 2 1\n1 2 5\n2 3 4\n")
+    with pytest.raises(InputError, match="use 'planner bench cap'"):  # several files: checked before the first solve
+        list(run_bench(fmt, [good, path], threads=1, **options))

@@ -378,7 +378,7 @@ def _classic_rows(
     """The rows of :func:`run_bench` for a classic format, one instance at a time."""
     for path in paths:
         started = time.perf_counter()
-        instance = read_distance_instance(path)
+        instance = _read_distance_checked(fmt, path)
         p_open = _sites_to_open(fmt, instance, p, path)
         row = {
             "instance": instance.name + (f"-p{p}" if p is not None and p != instance.p else ""),
@@ -406,7 +406,7 @@ def _check_files(fmt: str, paths: list[Path], *, capacity: float | None, p: int 
     solver's limits: a malformed or out-of-range second file is refused before the first is solved."""
     for path in paths:
         if fmt in CLASSIC_FORMATS:
-            _sites_to_open(fmt, read_distance_instance(path), p, path)
+            _sites_to_open(fmt, _read_distance_checked(fmt, path), p, path)
         else:
             _read_checked(fmt, path, capacity=capacity, p=p, single_source=single_source, warn=False)
 
@@ -426,6 +426,14 @@ def _read_checked(fmt: str, path: Path, *, capacity: float | None, p: int | None
                        "if it is one, read it with 'planner bench %s'", path, OTHER_LAYOUT[fmt][1], fmt,
                        OTHER_LAYOUT[fmt][0])
     return problem
+
+
+def _read_distance_checked(fmt: str, path: Path) -> DistanceInstance:
+    """:func:`read_distance_instance`; a file it refuses but another format reads is named in the error."""
+    try:
+        return read_distance_instance(path)
+    except InputError as error:
+        raise InputError(f"{error}{_other_format_hint(fmt, path, error)}") from None
 
 
 def _sites_to_open(fmt: str, instance: DistanceInstance, p: int | None, path: Path) -> int | None:
