@@ -40,3 +40,14 @@ def test_a_cap_file_given_to_a_classic_model_is_named_a_cap_file(tmp_path, fmt, 
     good = write(tmp_path, "graph.txt", "3 2 1\n1 2 5\n2 3 4\n")
     with pytest.raises(InputError, match="use 'planner bench cap'"):  # several files: checked before the first solve
         list(run_bench(fmt, [good, path], threads=1, **options))
+
+
+@pytest.mark.parametrize("opt", ["0 1 23\n", "2 0 0 1 1 2 0 1 9 4 0 2 2 1 0 1 3 0 2 1 1 0 4 1 1 2 2 0 1 2 236500\n"])
+def test_a_uflib_opt_file_given_as_an_instance_is_named_a_solution(tmp_path, opt):
+    """`planner bench ufl B/*` takes in the .opt files beside the instances; the refusal says what they are and
+    to leave them out, not to download them again whole or to correct a count."""
+    write(tmp_path, "B2.1", UFLIB_SIMPLE)
+    path = write(tmp_path, "B2.1.opt", opt)
+    with pytest.raises(InputError, match=r"B2\.1\.opt is a UflLib solution file .*: leave it out \(the instance is "
+                       r"B2\.1\)$"):
+        list(run_bench("ufl", [tmp_path / "B2.1", path], threads=1))

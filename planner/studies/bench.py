@@ -54,7 +54,7 @@ from planner.formats.pmed import read_pmed
 from planner.formats.points import DistanceInstance, read_distance_instance
 from planner.formats.sscflp import read_sscflp
 from planner.formats.tokens import instance_name
-from planner.formats.uflib import read_uflib
+from planner.formats.uflib import read_ufl_opt, read_uflib
 from planner.inputs.io import csv_dialect
 from planner.inputs.screen import check_numerics
 from planner.logs import errors_only
@@ -564,6 +564,9 @@ def _other_format_hint(fmt: str, path: Path, error: InputError) -> str:
         return ""
     if not small or not LAYOUT_PATTERN.search(str(error)):
         return ""
+    if _is_uflib_solution(path):
+        return (f"; {Path(path).name} is a UflLib solution file (the facility serving each customer, then the "
+                f"objective), not an instance: leave it out (the instance is {Path(path).stem})")
     tries = [(other, {}, "") for other in PROBLEM_FORMATS if other != fmt]
     if fmt != "cap":  # capa, capb, capc: the word 'capacity' where a number stands
         tries.insert(0, ("cap", {"capacity": 1.0}, " --capacity C"))
@@ -578,6 +581,17 @@ def _other_format_hint(fmt: str, path: Path, error: InputError) -> str:
             other, needs = layout, ""
         return f"; it reads as a '{other}' file: if it is one, use 'planner bench {other}{needs}'"
     return ""
+
+
+def _is_uflib_solution(path: Path) -> bool:
+    """Whether ``path`` is named ``*.opt`` and reads as a UflLib solution (:func:`read_ufl_opt`)."""
+    if Path(path).suffix.lower() != ".opt":
+        return False
+    try:
+        read_ufl_opt(path)
+    except InputError:
+        return False
+    return True
 
 
 def _line_layout(path: Path, problem: Problem) -> str | None:
