@@ -51,3 +51,19 @@ def test_a_uflib_opt_file_given_as_an_instance_is_named_a_solution(tmp_path, opt
     with pytest.raises(InputError, match=r"B2\.1\.opt is a UflLib solution file .*: leave it out \(the instance is "
                        r"B2\.1\)$"):
         list(run_bench("ufl", [tmp_path / "B2.1", path], threads=1))
+
+
+HOLMBERG_FILE = "2 4\n 10 5\n 10 5\n 2 3 4 1\n 1 2 3 2\n 2 1 3 2\n"  # m n, s_i f_i, the demands, then costs by facility
+
+
+def test_a_holmberg_file_given_as_ufl_is_warned_about(tmp_path, caplog):
+    """ufl reads any OR-Library layout file, customer by customer; a Holmberg file holds as many numbers,
+    facility by facility, so it reads as other costs: its line breaks are warned about, as under cap."""
+    path = write(tmp_path, "p25", HOLMBERG_FILE)
+    list(run_bench("ufl", [path], threads=1))
+    assert "laid out as in a Holmberg single-source file" in caplog.text
+    assert "read it with 'planner bench sscflp'" in caplog.text
+    caplog.clear()
+    for name, text in (("capx.txt", CAP_FILE), ("B2.1", UFLIB_SIMPLE)):  # the layouts ufl reads: no warning
+        list(run_bench("ufl", [write(tmp_path, name, text)], threads=1))
+    assert "laid out as in" not in caplog.text

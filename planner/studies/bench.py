@@ -415,7 +415,7 @@ def _read_checked(fmt: str, path: Path, *, capacity: float | None, p: int | None
                   warn: bool = True) -> Problem:
     """:func:`read_instance` with its numbers checked; a file the format refuses but another format reads is
     named in the error, and (``warn``) a capacitated file whose line breaks are those of the other
-    capacitated layout is warned about."""
+    capacitated layout, or a ``ufl`` one laid out as a Holmberg file, is warned about."""
     try:
         problem = read_instance(fmt, path, capacity=capacity, p=p, single_source=single_source)
     except InputError as error:
@@ -425,6 +425,10 @@ def _read_checked(fmt: str, path: Path, *, capacity: float | None, p: int | None
         logger.warning("%s: its lines are laid out as in %s (read as '%s'; both layouts hold as many numbers); "
                        "if it is one, read it with 'planner bench %s'", path, OTHER_LAYOUT[fmt][1], fmt,
                        OTHER_LAYOUT[fmt][0])
+    if warn and fmt == "ufl" and _line_layout(path, problem) == "sscflp":  # ufl reads the OR-Library layout only
+        logger.warning("%s: its lines are laid out as in a Holmberg single-source file (each facility's costs in a "
+                       "block), which 'ufl' reads as the OR-Library layout (each customer's demand and costs): the "
+                       "costs read are not the file's; if it is one, read it with 'planner bench sscflp'", path)
     return problem
 
 
