@@ -21,13 +21,15 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_a_uflib_file_given_as_pmed_is_named_a_ufl_file(tmp_path):
-    """Read as a p-median graph, a UflLib file's 'n m 0' line is a header with p = 0: the refusal of that
-    count names the format that reads the file, as a refusal of the token count does."""
-    path = write(tmp_path, "B2.1", UFLIB_SIMPLE)
-    with pytest.raises(InputError, match=r"is 0, expected .*it reads as a 'ufl' file: if it is one, use 'planner "
-                       r"bench ufl'$"):
-        list(run_bench("pmed", [path], threads=1))
+@pytest.mark.parametrize(("fmt", "name", "text", "other"), [
+    ("pmed", "B2.1", UFLIB_SIMPLE, "ufl"),  # 'n m 0' read as 'nv ne p'
+    ("ufl", "graph.txt", "3 0 1\n", "pmed"),  # a graph without edges: 'm n' with n = 0 customers
+])
+def test_a_header_count_refused_names_the_format_that_reads_the_file(tmp_path, fmt, name, text, other):
+    """The refusal of a header count names the format that reads the file, as a refusal of the token count does."""
+    path = write(tmp_path, name, text)
+    with pytest.raises(InputError, match=f"it reads as a '{other}' file: if it is one, use 'planner bench {other}'$"):
+        list(run_bench(fmt, [path], threads=1))
 
 
 @pytest.mark.parametrize(("fmt", "options"), [("pcenter", {}), ("mclp", {"coverage": 5.0}),
@@ -67,3 +69,18 @@ def test_a_holmberg_file_given_as_ufl_is_warned_about(tmp_path, caplog):
     for name, text in (("capx.txt", CAP_FILE), ("B2.1", UFLIB_SIMPLE)):  # the layouts ufl reads: no warning
         list(run_bench("ufl", [write(tmp_path, name, text)], threads=1))
     assert "laid out as in" not in caplog.text
+
+
+GRAPH_P0 = "4 3 0\n1 2 5\n2 3 4\n3 4 6\n"  # a path graph whose header asks for p = 0 medians
+
+
+def test_a_graph_whose_p_is_0_is_solved_with_p_given_and_by_lscp(tmp_path):
+    """p = 0 in the header is a p the file does not give: --p N gives it (pmed, pcenter, mclp), and lscp, which
+    opens as many sites as covering needs, reads the graph as it is; without --p the refusal says to pass it."""
+    path = write(tmp_path, "graph.txt", GRAPH_P0)
+    for fmt, options in (("pmed", {}), ("pcenter", {}), ("mclp", {"coverage": 5.0})):
+        with pytest.raises(InputError, match=r"graph\.txt: .*p( is |=)0.*pass --p N"):
+            list(run_bench(fmt, [path], threads=1, **options))
+    assert [row["objective"] for row in run_bench("pmed", [path], p=2, threads=1)] == [9.0]  # sites 2 and 4
+    assert [row["objective"] for row in run_bench("pcenter", [path], p=2, threads=1)] == [5.0]
+    assert [row["objective"] for row in run_bench("lscp", [path], coverage=5.0, threads=1)] == [2.0]

@@ -62,7 +62,7 @@ def read_pmed_distances(path: Path) -> tuple[np.ndarray, int]:
     n_vertices, n_edges, p = header_counts(
         tokens, path, "a header 'nv ne p' (vertices, edges, medians)",
         ["the number of vertices (token 1)", "the number of edges (token 2)", "p, the number of medians (token 3)"],
-        minimum=[1, 0, 1],
+        minimum=[1, 0, 0],  # p = 0: a p the file does not give (--p gives it; lscp needs none)
     )
     check_token_count(tokens, 3 + 3 * n_edges, path, f"{n_edges} edges 'u v w'")
     check_table_fits(path, n_vertices, n_vertices, "distance")
@@ -96,7 +96,7 @@ def shortest_paths(n_vertices: int, ends: np.ndarray, length: np.ndarray) -> np.
 
 
 def read_pmed(path: Path, *, p: int | None = None) -> Problem:
-    """The p-median instance of an OR-Library ``pmed`` file; ``p`` overrides the file's value.
+    """The p-median instance of an OR-Library ``pmed`` file; ``p`` overrides the file's value (needed where it is 0).
 
     Named after the file (``pmed1``), with ``-p<p>`` when ``p`` differs from the file's.
     """

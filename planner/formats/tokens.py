@@ -11,7 +11,7 @@ UflLib's simple one. The line layout is never relied on. Every error is an
 Limits (each refused with one line before anything large is allocated):
 
 * the path must be a regular file (not a device such as ``/dev/zero`` or a pipe);
-* a header count is an integer from its least value (1, or 0 for a pmed edge count) to
+* a header count is an integer from its least value (1, or 0 for a pmed edge count and p) to
   :data:`MAX_COUNT` (10,000,000);
 * memory: splitting a file takes about :data:`FILE_BYTE_COST` bytes per byte of file, and an n × m
   cost or distance table about :data:`TABLE_COPIES` times its 8·n·m bytes while the reader and the
