@@ -553,8 +553,8 @@ PROBLEM_FORMATS = ("cap", "sscflp", "ufl", "pmed")  # the formats read_instance 
 
 
 HINT_MAX_BYTES = 20 << 20  # a larger file refused by its format is not read again in the others for a hint
-# errors of the file's content (its token count, a token, a header count: a UflLib file's 'n m 0' is a pmed header
-# with p = 0), not of options
+# errors of the file's content (its token count, a token, a header count: a p-median graph without edges read as
+# 'm n' has n = 0, so has a UflLib .opt file), not of options
 LAYOUT_PATTERN = re.compile(r"expected \d+ numbers for|not a number|expected an integer ≥")
 
 
