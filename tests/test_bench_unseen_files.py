@@ -84,3 +84,19 @@ def test_a_graph_whose_p_is_0_is_solved_with_p_given_and_by_lscp(tmp_path):
     assert [row["objective"] for row in run_bench("pmed", [path], p=2, threads=1)] == [9.0]  # sites 2 and 4
     assert [row["objective"] for row in run_bench("pcenter", [path], p=2, threads=1)] == [5.0]
     assert [row["objective"] for row in run_bench("lscp", [path], coverage=5.0, threads=1)] == [2.0]
+
+
+KRATICA_FILE = "2 3\n0 5.5\n0 4.25\n1\n1.5 2.5\n1\n2 1\n1\n3 0.5\n"  # UflLib M layout: capacities 0, demands 1
+
+
+@pytest.mark.parametrize("fmt", ["cap", "sscflp"])
+def test_a_kratica_file_given_as_capacitated_is_named_an_uncapacitated_one(tmp_path, fmt):
+    """A Kratica M file is UFL in the OR-Library layout with every capacity 0: read as capacitated it has no
+    solution, and the reason says to read it as ufl, which solves it."""
+    path = write(tmp_path, "MP1", KRATICA_FILE)
+    (row,) = run_bench(fmt, [path], threads=1)
+    assert row["status"] == "infeasible"
+    assert row["reason"].endswith("every capacity is 0, as in UflLib's uncapacitated M files: if MP1 is one, read it "
+                                  "with 'planner bench ufl'")
+    (row,) = run_bench("ufl", [path], threads=1)
+    assert row["objective"] == pytest.approx(4.25 + 2.5 + 1 + 0.5)  # facility 2 alone serves all three

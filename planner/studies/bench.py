@@ -362,6 +362,9 @@ def _bench_rows(
         if row["status"] == "infeasible" and fmt in OTHER_LAYOUT and _fits_other_layout(fmt, path):
             row["reason"] += (f"; if {path.name} is {OTHER_LAYOUT[fmt][1]}, read it with 'planner bench "
                               f"{OTHER_LAYOUT[fmt][0]}'")
+        elif row["status"] == "infeasible" and fmt in OTHER_LAYOUT and not problem.module_capacity.any():
+            row["reason"] += (f"; every capacity is 0, as in UflLib's uncapacitated M files: if {path.name} is one, "
+                              "read it with 'planner bench ufl'")
         row["total_s"] = time.perf_counter() - started
         if table is not None:
             params = _params(fmt, capacity=capacity, problem=problem)
