@@ -4,6 +4,8 @@ whatever part of the file the wrong reader stops at (a header count as much as a
 
 from __future__ import annotations
 
+import gzip
+import re
 from pathlib import Path
 
 import pytest
@@ -44,14 +46,19 @@ def test_a_cap_file_given_to_a_classic_model_is_named_a_cap_file(tmp_path, fmt, 
         list(run_bench(fmt, [good, path], threads=1, **options))
 
 
-@pytest.mark.parametrize("opt", ["0 1 23\n", "2 0 0 1 1 2 0 1 9 4 0 2 2 1 0 1 3 0 2 1 1 0 4 1 1 2 2 0 1 2 236500\n"])
-def test_a_uflib_opt_file_given_as_an_instance_is_named_a_solution(tmp_path, opt):
-    """`planner bench ufl B/*` takes in the .opt files beside the instances; the refusal says what they are and
-    to leave them out, not to download them again whole or to correct a count."""
+OPT_LONG = "2 0 0 1 1 2 0 1 9 4 0 2 2 1 0 1 3 0 2 1 1 0 4 1 1 2 2 0 1 2 236500\n"  # 30 customers' facilities, the cost
+
+
+@pytest.mark.parametrize(("opt", "name"), [("0 1 23\n", "B2.1.opt"), ("0 1 23\n", "B2.1.opt.gz"),
+                                          (OPT_LONG, "B2.1.opt")])
+def test_a_uflib_opt_file_given_as_an_instance_is_named_a_solution(tmp_path, opt, name):
+    """`planner bench ufl B/*` takes in the .opt files beside the instances (gzip-compressed too); the refusal says
+    what they are and to leave them out, not to download them again whole or to correct a count."""
     write(tmp_path, "B2.1", UFLIB_SIMPLE)
-    path = write(tmp_path, "B2.1.opt", opt)
-    with pytest.raises(InputError, match=r"B2\.1\.opt is a UflLib solution file .*: leave it out \(the instance is "
-                       r"B2\.1\)$"):
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(opt.encode()) if name.endswith(".gz") else opt.encode())
+    with pytest.raises(InputError, match=rf"{re.escape(name)} is a UflLib solution file .*: leave it out "
+                       r"\(the instance is B2\.1\)$"):
         list(run_bench("ufl", [tmp_path / "B2.1", path], threads=1))
 
 

@@ -572,8 +572,9 @@ def _other_format_hint(fmt: str, path: Path, error: InputError) -> str:
     if not small or not LAYOUT_PATTERN.search(str(error)):
         return ""
     if _is_uflib_solution(path):
+        instance = Path(path).name.removesuffix(".gz").removesuffix(".GZ")[: -len(".opt")]
         return (f"; {Path(path).name} is a UflLib solution file (the facility serving each customer, then the "
-                f"objective), not an instance: leave it out (the instance is {Path(path).stem})")
+                f"objective), not an instance: leave it out (the instance is {instance})")
     tries = [(other, {}, "") for other in PROBLEM_FORMATS if other != fmt]
     if fmt != "cap":  # capa, capb, capc: the word 'capacity' where a number stands
         tries.insert(0, ("cap", {"capacity": 1.0}, " --capacity C"))
@@ -591,8 +592,8 @@ def _other_format_hint(fmt: str, path: Path, error: InputError) -> str:
 
 
 def _is_uflib_solution(path: Path) -> bool:
-    """Whether ``path`` is named ``*.opt`` and reads as a UflLib solution (:func:`read_ufl_opt`)."""
-    if Path(path).suffix.lower() != ".opt":
+    """Whether ``path`` is named ``*.opt`` (or ``*.opt.gz``) and reads as a UflLib solution (:func:`read_ufl_opt`)."""
+    if not Path(path).name.lower().removesuffix(".gz").endswith(".opt"):
         return False
     try:
         read_ufl_opt(path)
