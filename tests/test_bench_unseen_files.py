@@ -107,3 +107,11 @@ def test_a_kratica_file_given_as_capacitated_is_named_an_uncapacitated_one(tmp_p
                                   "with 'planner bench ufl'")
     (row,) = run_bench("ufl", [path], threads=1)
     assert row["objective"] == pytest.approx(4.25 + 2.5 + 1 + 0.5)  # facility 2 alone serves all three
+
+
+@pytest.mark.parametrize("fmt", ["pmed", "cap", "ufl", "sscflp"])
+def test_a_points_file_given_to_a_problem_format_is_named_for_the_classic_models(tmp_path, fmt):
+    path = write(tmp_path, "square.txt", "POINTS 2 2 1\n0 0 1\n3 4 2\n0 0\n3 4\n")
+    with pytest.raises(InputError, match=r"it is a POINTS file .*: read it with 'planner bench pcenter', 'mclp' or "
+                       r"'lscp'$"):
+        list(run_bench(fmt, [path], threads=1))

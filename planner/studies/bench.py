@@ -51,7 +51,7 @@ import pandas as pd
 from planner.errors import InfeasibleError, InputError, NoSolutionInTimeError, SolverError, refuse_special_file
 from planner.formats.orlib_cap import read_orlib_cap
 from planner.formats.pmed import read_pmed
-from planner.formats.points import DistanceInstance, read_distance_instance
+from planner.formats.points import DistanceInstance, read_distance_instance, read_points
 from planner.formats.sscflp import read_sscflp
 from planner.formats.tokens import instance_name
 from planner.formats.uflib import read_ufl_opt, read_uflib
@@ -575,6 +575,9 @@ def _other_format_hint(fmt: str, path: Path, error: InputError) -> str:
         instance = Path(path).name.removesuffix(".gz").removesuffix(".GZ")[: -len(".opt")]
         return (f"; {Path(path).name} is a UflLib solution file (the facility serving each customer, then the "
                 f"objective), not an instance: leave it out (the instance is {instance})")
+    if fmt not in CLASSIC_FORMATS and _reads_as_points(path):
+        return ("; it is a POINTS file (demand points and candidate sites): read it with 'planner bench pcenter', "
+                "'mclp' or 'lscp'")
     tries = [(other, {}, "") for other in PROBLEM_FORMATS if other != fmt]
     if fmt != "cap":  # capa, capb, capc: the word 'capacity' where a number stands
         tries.insert(0, ("cap", {"capacity": 1.0}, " --capacity C"))
@@ -589,6 +592,16 @@ def _other_format_hint(fmt: str, path: Path, error: InputError) -> str:
             other, needs = layout, ""
         return f"; it reads as a '{other}' file: if it is one, use 'planner bench {other}{needs}'"
     return ""
+
+
+def _reads_as_points(path: Path) -> bool:
+    """Whether ``path`` reads as a ``POINTS`` file of the classic models (:func:`read_points`)."""
+    try:
+        with errors_only("planner.formats"):
+            read_points(path)
+    except InputError:
+        return False
+    return True
 
 
 def _is_uflib_solution(path: Path) -> bool:
