@@ -219,3 +219,19 @@ def test_the_runs_warnings_have_their_sheet(solved, tmp_path):
     cells = [row for row in openpyxl.load_workbook(tmp_path / "w.xlsx")["warnings"].iter_rows(values_only=True)]
     assert cells == [("warning",), ("product 'custom': 1835 regions … stay unmet (87,727 units/yr)",)]
     assert warnings_sheet({"warnings": []}).empty and warnings_sheet({}).empty
+
+
+def test_a_table_longer_than_a_sheet_is_left_out_and_named(tmp_path, monkeypatch, caplog):
+    """Excel cuts a sheet of more than 1,048,576 rows when it opens the file, without a word: such a table is
+    left out of the workbook and named, with its rows, in a sheet and a warning (here with the limit at 4)."""
+    import planner.export.workbook as workbook
+
+    monkeypatch.setattr(workbook, "EXCEL_MAX_ROWS", 4)
+    sheets = {"sites": pd.DataFrame({"site_id": ["A", "B", "C"]}),  # 3 rows and the header: 4
+              "flows": pd.DataFrame({"quantity": [1.0, 2.0, 3.0, 4.0]})}
+    with restored_planner_logger(), caplog.at_level("WARNING", logger="planner"):
+        path = write_workbook(tmp_path / "results.xlsx", sheets, "USD")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["sites", "left_out"]
+    assert [cell.value for cell in book["left_out"][2]][:2] == ["flows", 4]
+    assert "the flows table has 4 rows, more than an Excel sheet holds (4 with its header)" in caplog.text

@@ -6,7 +6,8 @@ the table's ``attrs["unit"]`` (``quantity (units/yr)``; "currency" replaced by t
 cells hold the same figures as the CSV files; missing values (NaN) are empty cells and infinite ones
 the text ``inf`` (as in the CSV files). Sheets: ``summary``, ``sites``, ``flows``, ``inbound`` (only
 with suppliers: ``inbound_flows.csv``), ``regions``, ``costs``, ``inputs`` (the instance's key inputs),
-``coverage`` (the coverage curves, where there are any) and, for ``planner compare``, ``compare``.
+``coverage`` (the coverage curves, where there are any) and, for ``planner compare``, ``compare``. A table
+longer than a worksheet holds (``EXCEL_MAX_ROWS``) is left out and named in a sheet ``left_out``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ MAX_DECIMALS = 15  # of a value below 10 shown to four significant digits (Excel
 UNIT_FORMATS = {"fraction": "0.0000", "degrees": "0.000000"}
 COUNT_UNITS = {"facilities", "modules"}  # whole numbers: a column of them with a blank read 2.00 (float)
 MIN_WIDTH, MAX_WIDTH = 10, 60
+EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet, its header included: Excel cuts a longer sheet when it opens it
 
 
 def unit_text(unit: str, currency: str) -> str:
@@ -141,11 +143,29 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], currency: str) -
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
+    too_long = {name: len(frame) for name, frame in sheets.items() if len(frame) >= EXCEL_MAX_ROWS}
     for name, frame in sheets.items():
-        _write_sheet(book, name, frame, currency)
+        if name not in too_long:
+            _write_sheet(book, name, frame, currency)
+    if too_long:
+        _write_sheet(book, "left_out", _left_out_sheet(too_long), currency)
     book.save(path)
     logger.debug("wrote %s (%s)", path, ", ".join(sheets))
     return Path(path)
+
+
+def _left_out_sheet(too_long: dict[str, int]) -> pd.DataFrame:
+    """The sheets longer than a worksheet holds (Excel would cut them without a word when it opens the file,
+    and the rows cut are lost to whoever reads only the workbook): named, with their row counts, in a sheet
+    of their own and in a warning; their CSV files hold them whole."""
+    for name, rows in too_long.items():
+        logger.warning("%s: the %s table has %s rows, more than an Excel sheet holds (%s with its header); it is "
+                       "left out of the workbook, its CSV file holds it", WORKBOOK, name, f"{rows:,}",
+                       f"{EXCEL_MAX_ROWS:,}")
+    frame = pd.DataFrame({"sheet": list(too_long), "rows": list(too_long.values()),
+                          "note": "more rows than an Excel sheet holds: in the CSV file of the same table"})
+    frame.attrs["unit"] = {"rows": "rows"}
+    return frame
 
 
 def flatten(block: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
