@@ -235,3 +235,11 @@ def test_a_table_longer_than_a_sheet_is_left_out_and_named(tmp_path, monkeypatch
     assert book.sheetnames == ["sites", "left_out"]
     assert [cell.value for cell in book["left_out"][2]][:2] == ["flows", 4]
     assert "the flows table has 4 rows, more than an Excel sheet holds (4 with its header)" in caplog.text
+
+
+def test_a_text_longer_than_a_cell_holds_is_cut(tmp_path):
+    """A cell holds at most 32,767 characters (Excel calls a file with a longer one damaged)."""
+    sheets = {"regions": pd.DataFrame({"region_id": ["R0", "R1"], "region_name": ["x" * 40_000, "short"]})}
+    book = openpyxl.load_workbook(write_workbook(tmp_path / "results.xlsx", sheets, "USD"))
+    names = [row[1].value for row in book["regions"].iter_rows(min_row=2)]
+    assert len(names[0]) == 32_767 and names[0].endswith("…") and names[1] == "short"

@@ -36,6 +36,7 @@ MAX_DECIMALS = 15  # of a value below 10 shown to four significant digits (Excel
 UNIT_FORMATS = {"fraction": "0.0000", "degrees": "0.000000"}
 COUNT_UNITS = {"facilities", "modules"}  # whole numbers: a column of them with a blank read 2.00 (float)
 MIN_WIDTH, MAX_WIDTH = 10, 60
+EXCEL_MAX_TEXT = 32_767  # characters of a cell
 EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet, its header included: Excel cuts a longer sheet when it opens it
 
 
@@ -77,7 +78,8 @@ WORKBOOK_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # what a workbook
 
 def cell_value(value: Any) -> Any:
     """A value openpyxl writes as the CSV would: numpy scalars as Python ones, NaN empty, ±inf as text;
-    control characters, which a workbook cannot hold, as U+FFFD."""
+    control characters, which a workbook cannot hold, as U+FFFD; a text longer than a cell holds cut, ending
+    in "…" (Excel would call the file damaged)."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -85,7 +87,8 @@ def cell_value(value: Any) -> Any:
     if value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, str):  # a control character in a name column would stop the whole workbook
-        return WORKBOOK_ILLEGAL.sub("\ufffd", value)
+        value = WORKBOOK_ILLEGAL.sub("\ufffd", value)
+        return value if len(value) <= EXCEL_MAX_TEXT else value[:EXCEL_MAX_TEXT - 1] + "…"
     return value
 
 
