@@ -38,7 +38,7 @@ from planner.errors import (
     truncated,
     write_denied_cause,
 )
-from planner.interrupt import Interrupted, handle_signals, interruption, remove_library_temporary_files
+from planner.interrupt import Interrupted, handle_signals, interruption
 from planner.logs import current_study_part
 
 logger = logging.getLogger(__name__)
@@ -299,7 +299,6 @@ def _exit_for(error: BaseException, debug: bool, at_once: bool = False) -> None:
     if at_once and isinstance(error, Interrupted):
         sys.stdout.flush()
         sys.stderr.flush()
-        remove_library_temporary_files()
         os._exit(code)
     sys.exit(code)
 

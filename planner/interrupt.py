@@ -78,15 +78,6 @@ def interruption() -> Interrupted | None:
     return Interrupted(_state["signal"] or signal.SIGINT) if STOP.is_set() else None
 
 
-def remove_library_temporary_files() -> None:
-    """The temporary files libraries remove at exit (openpyxl's sheets of a workbook being written),
-    removed now: an interrupted run ends with ``os._exit``, which skips the exit functions."""
-    writer = sys.modules.get("openpyxl.worksheet._writer")
-    for path in list(getattr(writer, "ALL_TEMP_FILES", ())):
-        with suppress(OSError):
-            os.remove(path)
-
-
 def _on_signal(signal_number, frame) -> None:
     if _ended.is_set():
         return
@@ -97,7 +88,6 @@ def _on_signal(signal_number, frame) -> None:
         if _state["count"] >= FORCE_AFTER:
             sys.stderr.write(f"error: {Interrupted(signal_number)} (forced; the next run removes the staging)\n")
             sys.stderr.flush()
-            remove_library_temporary_files()
             os._exit(128 + int(signal_number))
     if not STOP.is_set():
         _state["signal"] = signal_number
@@ -155,7 +145,6 @@ def _after_the_run(kept: list[str]):
         name = SIGNAL_NAMES.get(signal_number) or signal.Signals(signal_number).name
         sys.stderr.write(f"error: interrupted by {name} while exiting; {'; '.join(kept) or 'the run had ended'}\n")
         sys.stderr.flush()
-        remove_library_temporary_files()
         os._exit(128 + int(signal_number))
 
     return handler

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -143,17 +142,27 @@ def test_compare_writes_the_compare_sheet(tmp_path):
 
 
 
-def test_the_workbooks_temporary_files_go_when_an_interrupted_run_ends_at_once():
-    """openpyxl removes its sheets' temporary files at exit, which an interrupted run (os._exit) skips:
-    the interrupt's exit removes them itself."""
-    from openpyxl.worksheet._writer import ALL_TEMP_FILES, create_temporary_file
+def test_the_workbooks_temporary_files_stay_beside_it(tmp_path, monkeypatch):
+    """The rows go to temporary files in the workbook's own folder (the output's staging folder, removed when a
+    run is interrupted, also by an exit at once that skips the exit functions), never the system's."""
+    import tempfile
 
-    from planner.interrupt import remove_library_temporary_files
+    system = tmp_path / "system"
+    system.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system))
+    made = []
+    mkstemp = tempfile.mkstemp
 
-    made = create_temporary_file()
-    assert Path(made).exists() and made in ALL_TEMP_FILES
-    remove_library_temporary_files()
-    assert not Path(made).exists()
+    def recording(*args, **kwargs):
+        made.append(kwargs.get("dir"))
+        return mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", recording)
+    folder = tmp_path / "staging"
+    folder.mkdir()
+    write_workbook(folder / "results.xlsx", {"flows": pd.DataFrame({"quantity": [1.0, 2.0]})}, "USD")
+    assert made and set(made) == {str(folder)}
+    assert list(system.iterdir()) == [] and [path.name for path in folder.iterdir()] == ["results.xlsx"]
 
 
 def test_the_summary_sheet_gives_the_study_blocks_their_units():

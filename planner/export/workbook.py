@@ -92,67 +92,70 @@ def cell_value(value: Any) -> Any:
     return value
 
 
-def text_cell(sheet, text: str):
-    """A cell holding ``text`` as text: openpyxl would store a text starting with ``=`` (a region id
-    or name such as ``=1+1`` in the data) as a formula, which Excel would then run, and one of Excel's
-    error codes (``#N/A``) as that error."""
-    from openpyxl.cell import WriteOnlyCell
+class _Formats:
+    """The workbook's cell formats, made once each: the bold header and each number format."""
 
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.data_type = "s"
-    return cell
+    def __init__(self, book) -> None:
+        self.book, self.numbers = book, {}
+        self.bold = book.add_format({"bold": True})
+
+    def number(self, code: str):
+        if code not in self.numbers:
+            self.numbers[code] = self.book.add_format({"num_format": code})
+        return self.numbers[code]
 
 
-def _write_sheet(book, name: str, frame: pd.DataFrame, currency: str) -> None:
-    """One sheet of ``book`` (a write-only openpyxl workbook): header, rows, formats, frozen header."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ERROR_CODES
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    sheet = book.create_sheet(name)
+def _write_sheet(book, formats: _Formats, name: str, frame: pd.DataFrame, currency: str) -> None:
+    """One sheet of ``book`` (an XlsxWriter workbook in constant-memory mode, written row by row): header,
+    rows, formats, frozen header. Every text is written as text: a region id or name such as ``=1+1`` in the
+    data is never a formula Excel would run, nor ``#N/A`` an error."""
+    sheet = book.add_worksheet(name)
     names = header(frame, currency)
     units = [frame.attrs.get("unit", {}).get(column) for column in frame.columns]
-    for position, column in enumerate(frame.columns, start=1):
-        longest = max([len(names[position - 1]), *(len(str(v)) for v in frame[column].head(200))], default=0)
-        sheet.column_dimensions[get_column_letter(position)].width = min(max(longest + 2, MIN_WIDTH), MAX_WIDTH)
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    head = []
-    for text in names:
-        cell = text_cell(sheet, text)
-        cell.font = bold
-        head.append(cell)
-    sheet.append(head)
-    for row in frame.itertuples(index=False, name=None):
-        cells = []
-        for value, unit in zip(row, units, strict=True):
-            value = cell_value(value)
-            number_format = cell_format(value, unit)
-            if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):  # '#N/A' an error
-                cells.append(text_cell(sheet, value))
-                continue
-            if number_format is None:
-                cells.append(value)
-                continue
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.number_format = number_format
-            cells.append(cell)
-        sheet.append(cells)
+    for position, column in enumerate(frame.columns):
+        longest = max([len(names[position]), *(len(str(v)) for v in frame[column].head(200))], default=0)
+        sheet.set_column(position, position, min(max(longest + 2, MIN_WIDTH), MAX_WIDTH))
+    sheet.freeze_panes(1, 0)
+    for position, text in enumerate(names):
+        sheet.write_string(0, position, text, formats.bold)
+    for row, values in enumerate(frame.itertuples(index=False, name=None), start=1):
+        for position, (value, unit) in enumerate(zip(values, units, strict=True)):
+            _write_cell(sheet, formats, row, position, cell_value(value), unit)
+
+
+def _write_cell(sheet, formats: _Formats, row: int, column: int, value, unit: str | None) -> None:
+    """One cell: text as text, numbers with their format (:func:`cell_format`), nothing for an empty value."""
+    if value is None or value == "":
+        return
+    if isinstance(value, str):
+        sheet.write_string(row, column, value)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value)
+    elif isinstance(value, int | float):
+        sheet.write_number(row, column, value, formats.number(cell_format(value, unit)))
+    else:
+        sheet.write_string(row, column, str(value))
 
 
 def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], currency: str) -> Path:
-    """Write ``sheets`` (name → table with ``attrs["unit"]``) to ``path`` in this order."""
-    from openpyxl import Workbook
+    """Write ``sheets`` (name → table with ``attrs["unit"]``) to ``path`` in this order. The rows go to
+    temporary files beside ``path`` (constant-memory mode: a run interrupted before the end leaves them in
+    its staging folder, which is removed, not in the system's temporary folder)."""
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": str(Path(path).parent),
+                                           "strings_to_formulas": False, "strings_to_numbers": False,
+                                           "strings_to_urls": False})
+    formats = _Formats(book)
     too_long = {name: len(frame) for name, frame in sheets.items() if len(frame) >= EXCEL_MAX_ROWS}
-    for name, frame in sheets.items():
-        if name not in too_long:
-            _write_sheet(book, name, frame, currency)
-    if too_long:
-        _write_sheet(book, "left_out", _left_out_sheet(too_long), currency)
-    book.save(path)
+    try:
+        for name, frame in sheets.items():
+            if name not in too_long:
+                _write_sheet(book, formats, name, frame, currency)
+        if too_long:
+            _write_sheet(book, formats, "left_out", _left_out_sheet(too_long), currency)
+    finally:
+        book.close()
     logger.debug("wrote %s (%s)", path, ", ".join(sheets))
     return Path(path)
 

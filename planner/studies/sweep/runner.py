@@ -174,7 +174,7 @@ SCRATCH_OWNER = ".planner-sweep-owner"  # in each scratch folder: its writer (pl
 def scratch_folder():
     """A temporary folder for the local cluster's scratch space and its workers' temporary files, removed
     when the cluster is done, also after Ctrl-C or SIGTERM: workers killed then leave their scratch folders
-    and half-written temporary files behind (``dask-scratch-space``, a workbook's ``openpyxl.*``). Those a
+    and half-written temporary files behind (``dask-scratch-space``). Those a
     killed sweep left (``kill -9``: no cleanup runs) are removed first (:func:`remove_abandoned_scratch`)."""
     remove_abandoned_scratch()
     folder = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
