@@ -252,3 +252,18 @@ def test_a_text_longer_than_a_cell_holds_is_cut(tmp_path):
     book = openpyxl.load_workbook(write_workbook(tmp_path / "results.xlsx", sheets, "USD"))
     names = [row[1].value for row in book["regions"].iter_rows(min_row=2)]
     assert len(names[0]) == 32_767 and names[0].endswith("…") and names[1] == "short"
+
+
+def test_an_interrupted_workbook_is_not_assembled(tmp_path, monkeypatch):
+    """Ctrl-C while the rows are written stops at once: no workbook is put together from the rows so far, and its
+    temporary row files are closed and gone."""
+    import planner.export.workbook as workbook
+    from planner.interrupt import Interrupted
+
+    def interrupted(*args):
+        raise Interrupted()
+
+    monkeypatch.setattr(workbook, "_write_cell", interrupted)
+    with pytest.raises(Interrupted):
+        write_workbook(tmp_path / "results.xlsx", {"flows": pd.DataFrame({"quantity": [1.0]})}, "USD")
+    assert list(tmp_path.iterdir()) == []

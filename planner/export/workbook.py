@@ -12,9 +12,11 @@ longer than a worksheet holds (``EXCEL_MAX_ROWS``) is left out and named in a sh
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -154,10 +156,24 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], currency: str) -
                 _write_sheet(book, formats, name, frame, currency)
         if too_long:
             _write_sheet(book, formats, "left_out", _left_out_sheet(too_long), currency)
-    finally:
-        book.close()
+    except BaseException:  # an error or Ctrl-C: no workbook is assembled from the rows so far
+        _discard(book)
+        raise
+    book.close()
     logger.debug("wrote %s (%s)", path, ", ".join(sheets))
     return Path(path)
+
+
+def _discard(book) -> None:
+    """Close and remove the temporary row files of ``book``'s sheets (XlsxWriter's constant-memory mode keeps
+    one open per sheet until ``close`` assembles the workbook from them, which an interrupted run skips)."""
+    for sheet in book.worksheets():
+        handle, name = getattr(sheet, "row_data_fh", None), getattr(sheet, "row_data_filename", None)
+        if handle is not None and not handle.closed:
+            handle.close()
+        if name:
+            with contextlib.suppress(OSError):
+                os.remove(name)
 
 
 def _left_out_sheet(too_long: dict[str, int]) -> pd.DataFrame:

@@ -16,13 +16,11 @@ import logging
 
 import numpy as np
 
-from planner.audit import audit
 from planner.inputs.start_network import StartNetwork
 from planner.model.index import ModelIndex
 from planner.model.solution import Solution
 from planner.problem import Problem
-from planner.results import ResultTables
-from planner.studies.rival_start import network_starts
+from planner.studies.rival_start import cheapest_passing, network_starts, option_pairs
 
 logger = logging.getLogger(__name__)
 NAMED = 5  # sites named in a warning
@@ -38,8 +36,7 @@ def previous_network_start(problem: Problem, network: StartNetwork, record: dict
         logger.warning("%s: not used with suppliers (the start's flows are rebuilt without the inbound supply); "
                        "solved without it", where)
         return None
-    pairs = list(zip(np.asarray(problem.site_ids, dtype=str)[problem.option_site],
-                     np.asarray(problem.type_ids, dtype=str)[problem.option_type], strict=True))
+    pairs = option_pairs(problem)
     unknown = sorted(network.pairs - set(pairs))
     if unknown:
         names = ", ".join(f"{site} as {kind}" for site, kind in unknown[:NAMED])
@@ -48,19 +45,13 @@ def previous_network_start(problem: Problem, network: StartNetwork, record: dict
         return None
     index = ModelIndex.from_problem(problem)
     opened = np.array([pair in network.pairs for pair in pairs], dtype=bool)
-    modules = [network.modules.get(pair, 0) for pair in pairs]
-    best, failures = None, []
-    for candidate in network_starts(problem, index, opened, modules):
-        checked = audit(problem, ResultTables.from_solution(problem, index, candidate), None, warn=False)
-        if not checked.passed:
-            failures.extend(checked.failures)
-        elif best is None or checked.objective_recomputed < record["objective"]:
-            best = candidate
-            record.update(used=True, objective=checked.objective_recomputed)
+    candidates = network_starts(problem, index, opened, [network.modules.get(pair, 0) for pair in pairs])
+    best, cost, failures = cheapest_passing(problem, index, candidates)
     if best is None:
         reason = ", ".join(dict.fromkeys(failures)) or "no flows found for it"
         logger.warning("%s: its network is not feasible in this model (%s); solved without it", where, reason)
         return None
-    logger.info("%s: the solve starts from its network (%d open, %.10g %s/yr)", where, int(opened.sum()),
-                record["objective"], problem.currency)
+    record.update(used=True, objective=cost)
+    logger.info("%s: the solve starts from its network (%d open, %.10g %s/yr)", where, int(opened.sum()), cost,
+                problem.currency)
     return best

@@ -67,20 +67,38 @@ def cheapest_network_start(problem: Problem, networks, modules=()) -> Solution |
     with those counts (:func:`network_starts`). With suppliers there is no start: the flows are
     rebuilt without the inbound supply, which the audit then finds missing."""
     index = ModelIndex.from_problem(problem)
-    pairs = list(zip(np.asarray(problem.site_ids, dtype=str)[problem.option_site],
-                     np.asarray(problem.type_ids, dtype=str)[problem.option_type], strict=True))
+    pairs = option_pairs(problem)
     best, best_cost = None, float("inf")
     for network, counts in itertools.zip_longest(networks, modules):
         opened = np.array([pair in network for pair in pairs])
         if opened.sum() != len(network):  # a site or type this model does not have
             continue
-        for candidate in network_starts(problem, index, opened, [(counts or {}).get(pair, 0) for pair in pairs]):
-            checked = audit(problem, ResultTables.from_solution(problem, index, candidate), None, warn=False)
-            if checked.passed and checked.objective_recomputed < best_cost:
-                best, best_cost = candidate, checked.objective_recomputed
+        candidates = network_starts(problem, index, opened, [(counts or {}).get(pair, 0) for pair in pairs])
+        candidate, cost, _ = cheapest_passing(problem, index, candidates)
+        if cost < best_cost:
+            best, best_cost = candidate, cost
     if best is not None:
         logger.info("the %s model starts from a rival's network (%.10g)", problem.name, best_cost)
     return best
+
+
+def option_pairs(problem: Problem) -> list[tuple[str, str]]:
+    """Each option's (site id, facility type id), as a network's sites table names them."""
+    return list(zip(np.asarray(problem.site_ids, dtype=str)[problem.option_site],
+                    np.asarray(problem.type_ids, dtype=str)[problem.option_type], strict=True))
+
+
+def cheapest_passing(problem: Problem, index: ModelIndex, candidates) -> tuple[Solution | None, float, list[str]]:
+    """The cheapest of ``candidates`` the audit passes, its recomputed objective (∞ without one), and the
+    checks the others failed."""
+    best, best_cost, failures = None, float("inf"), []
+    for candidate in candidates:
+        checked = audit(problem, ResultTables.from_solution(problem, index, candidate), None, warn=False)
+        if not checked.passed:
+            failures.extend(checked.failures)
+        elif checked.objective_recomputed < best_cost:
+            best, best_cost = candidate, checked.objective_recomputed
+    return best, best_cost, failures
 
 
 def network_starts(problem: Problem, index: ModelIndex, opened: np.ndarray, modules: list[int]) -> list[Solution]:
