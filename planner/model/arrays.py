@@ -283,7 +283,7 @@ def linked_arcs(problem: Problem, index: ModelIndex) -> np.ndarray:
     :math:`\sum q x \le C_o \underline m_o y_o`, which needs :math:`y_o = 1`: the row is implied at every
     integer point and adds little to the LP relaxation, and HiGHS proves single-source optima sooner without
     it: on 16 generated Holmberg-type instances (30 × 150 and 30 × 200, capacity ratios 1.5–2;
-    ``planner bench sscflp``, 60 s, one thread) 11 proven against 9 (README, "Single sourcing"). With a
+    ``planner bench sscflp``, 60 s, one thread) 11 proven against 9 (docs/solver.md, "Single sourcing"). With a
     choice of module counts the capacity row links only through :math:`m_o \le \overline m_o y_o`, far
     weaker in the LP: ``models/hybrid.toml`` with single sourcing ended 60 s at a 21 % gap without those
     rows, at 3.2 % with them, so they stay."""

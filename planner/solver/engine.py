@@ -486,7 +486,7 @@ def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveRe
     if search_beside_applies(problem, presolve, options):
         # threads unset: a new thread count resets HiGHS's global scheduler, which the search's LPs use too;
         # HiGHS's heuristics off: the searches find the networks, and HiGHS's root heuristics on this model
-        # took most of its time (README: "HiGHS beside the searches")
+        # took most of its time (docs/solver.md: "HiGHS beside the searches")
         highs_options = dataclasses.replace(options, threads=None, highs_heuristics=False)
         (report, values), presolve = run_beside_search(lambda observe: run(highs_options, observe), form, problem,
                                                      index, presolve, options)
