@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.cli import logging_restored
+from planner.cli.process import logging_restored
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 # the published benchmark instances beside the checkout (../shared/benchmarks), or where PLANNER_BENCHMARKS says

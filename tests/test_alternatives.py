@@ -189,20 +189,20 @@ def test_an_alternative_cheaper_than_a_time_limited_optimum_is_noted():
     """Network 0 stopped at its limit and alternative 2 cost less: printed '(-0.01%)' beside an 'optimum'."""
     import pandas as pd
 
-    from planner.cli import _cheaper_than_the_first
+    from planner.cli.console import cheaper_than_the_first
 
     table = pd.DataFrame({"alternative": [0, 1, 2], "audited_cost": [100.0, 101.0, 99.99],
                           "status": ["time_limit", "optimal", "optimal"], "mip_gap": [0.5, 0.0, 0.0]})
-    note = _cheaper_than_the_first(table)
+    note = cheaper_than_the_first(table)
     assert note.startswith("note        alternative 2 costs less than the 'optimum'") and "time_limit" in note
-    assert _cheaper_than_the_first(table.iloc[:2]) is None
-    two = _cheaper_than_the_first(table.assign(audited_cost=[100.0, 99.98, 99.99]))  # two cheaper: plural
+    assert cheaper_than_the_first(table.iloc[:2]) is None
+    two = cheaper_than_the_first(table.assign(audited_cost=[100.0, 99.98, 99.99]))  # two cheaper: plural
     assert two.startswith("note        alternatives 1, 2 cost less than the 'optimum'")
     # a proven optimum: a cheaper network is within its tolerance; a gap_limit's fix is the gap
-    assert _cheaper_than_the_first(table.assign(status=["optimal"] * 3)) is None
-    assert "lower --mip-gap" in _cheaper_than_the_first(table.assign(status=["gap_limit", "optimal", "optimal"]))
+    assert cheaper_than_the_first(table.assign(status=["optimal"] * 3)) is None
+    assert "lower --mip-gap" in cheaper_than_the_first(table.assign(status=["gap_limit", "optimal", "optimal"]))
     tie = table.assign(audited_cost=[100.0, 101.0, 100.0 - 1e-12])  # one network costed twice
-    assert _cheaper_than_the_first(tie) is None
+    assert cheaper_than_the_first(tie) is None
 
 
 def test_site_lists_round_trip_ids_with_separators():
@@ -225,15 +225,15 @@ def test_the_console_line_names_a_first_network_not_proven_as_alternatives_png_d
     network (gap_limit)") and said "1 options differ"."""
     from types import SimpleNamespace
 
-    from planner.cli import _alternative_line
+    from planner.cli.console import alternative_line
 
     row = SimpleNamespace(alternative=0, status="gap_limit", mip_gap=0.004, audited_cost=100.0, above_optimum_pct=0.0,
                           distance_to_optimum=0, sites_opened="[]", sites_closed="[]", sites_retyped="[]")
-    assert _alternative_line(row).startswith("first network  cost 100 (+0.00%), 0 options differ (gap_limit")
-    assert _alternative_line(SimpleNamespace(**{**vars(row), "status": "optimal"})).startswith("optimum        cost")
+    assert alternative_line(row).startswith("first network  cost 100 (+0.00%), 0 options differ (gap_limit")
+    assert alternative_line(SimpleNamespace(**{**vars(row), "status": "optimal"})).startswith("optimum        cost")
     other = SimpleNamespace(**{**vars(row), "alternative": 1, "distance_to_optimum": 1, "diversity_status": "optimal",
                                "diversity_gap": 0.0})
-    assert "1 option differs (diversity optimal" in _alternative_line(other)
+    assert "1 option differs (diversity optimal" in alternative_line(other)
 
 
 def test_small_costs_keep_alternatives_within_the_cost_budget():

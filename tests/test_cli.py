@@ -525,7 +525,7 @@ def test_regions_argument_overrides_the_model_file(tmp_path):
 
 
 def test_a_cost_part_below_half_a_unit_reads_its_digits_not_0_and_rounding_reads_0_not_minus_0():
-    from planner.cli import costs_text
+    from planner.cli.console import costs_text
 
     assert costs_text({"fixed": 1234.6, "revenue": -0.3, "carbon": 0.0, "setup": -2500.2, "co2": -1e-7}) == \
         "fixed 1,235, revenue -0.3, carbon 0, setup -2,500, co2 0"

@@ -403,7 +403,7 @@ def test_the_longest_name_accepted_is_replaced_by_a_second_run(tmp_path):
 
 
 def test_a_product_without_demand_reads_no_demand_not_served_0(capsys, tmp_path):
-    from planner.cli import _print_summary
+    from planner.cli.console import print_summary
 
     summary = {"currency": "USD", "status": "optimal", "mip_gap": 0.0, "mip_gap_tolerance": 1e-4,
                "best_bound": 10.0, "objective": 10.0, "costs": {"fixed": 10.0}, "co2_t": 0.0,
@@ -411,7 +411,7 @@ def test_a_product_without_demand_reads_no_demand_not_served_0(capsys, tmp_path)
                                                        "custom": {"demand": 0.0, "served": 0.0}},
                "timing": {"solve": 0.1}, "audit": {"passed": True, "max_violation": 0.0,
                                                     "objective_relative_difference": 0.0}}
-    _print_summary(summary, tmp_path)
+    print_summary(summary, tmp_path)
     printed = capsys.readouterr().out
     assert "custom: 0 units/yr, no demand" in printed and "standard: 5 units/yr, served 100" in printed
 
@@ -420,7 +420,7 @@ def test_small_demand_and_co2_print_their_figures_not_0(capsys, tmp_path):
     """A model in small units (0.001 units/yr of demand) printed 'demand 0 units/yr' and 'co2 0' beside
     an objective of 0.1763, and report.html 'total cost 0 USD/yr'; such figures keep 4 significant
     digits, and a figure of rounding noise (below 1e-9) still reads 0."""
-    from planner.cli import _print_summary
+    from planner.cli.console import print_summary
     from planner.export.report import num
 
     summary = {"currency": "USD", "status": "optimal", "mip_gap": 0.0, "mip_gap_tolerance": 1e-4,
@@ -428,7 +428,7 @@ def test_small_demand_and_co2_print_their_figures_not_0(capsys, tmp_path):
                "facilities": {"plant": 0}, "demand": {"standard": {"demand": 0.001025, "served": 0.0}},
                "timing": {"solve": 0.1}, "audit": {"passed": True, "max_violation": 0.0,
                                                     "objective_relative_difference": 0.0}}
-    _print_summary(summary, tmp_path)
+    print_summary(summary, tmp_path)
     printed = capsys.readouterr().out
     assert "standard: 0.001025 units/yr, served 0.0%" in printed and "co2         2.5e-05 t/yr" in printed
     assert "co2         0 t/yr" not in printed
@@ -441,7 +441,7 @@ def test_small_demand_and_co2_print_their_figures_not_0(capsys, tmp_path):
 def test_costs_line_names_its_currency_and_unit(capsys, tmp_path):
     """The console's 'costs' line printed bare figures beside 'objective ... EUR/yr'; it now names its
     unit as summary.json's ``units.costs`` does, with the model's currency."""
-    from planner.cli import _print_summary
+    from planner.cli.console import print_summary
 
     summary = {"currency": "EUR", "status": "optimal", "mip_gap": 0.0, "mip_gap_tolerance": 1e-4,
                "best_bound": 1500.0, "objective": 1500.0, "costs": {"fixed": 1000.0, "transport": 500.0},
@@ -449,7 +449,7 @@ def test_costs_line_names_its_currency_and_unit(capsys, tmp_path):
                "timing": {"solve": 0.1}, "audit": {"passed": True, "max_violation": 0.0,
                                                     "objective_relative_difference": 0.0},
                "units": {"costs": "currency/yr"}}
-    _print_summary(summary, tmp_path)
+    print_summary(summary, tmp_path)
     assert "costs       fixed 1,000, transport 500 (EUR/yr)" in capsys.readouterr().out
-    _print_summary({key: value for key, value in summary.items() if key != "units"}, tmp_path)
+    print_summary({key: value for key, value in summary.items() if key != "units"}, tmp_path)
     assert "transport 500 (EUR/yr)" in capsys.readouterr().out  # a summary without units: currency/yr

@@ -577,7 +577,7 @@ def test_each_sweep_value_is_checked_against_the_network_of_the_value_after(tmp_
 
 
 def test_the_share_served_of_no_demand_is_not_a_number_printed():
-    from planner.cli import _served_text
+    from planner.cli.console import _served_text
 
     assert _served_text(float("nan")) == "n/a (no demand)"
     assert _served_text(0.5) == "50.0%" and _served_text(0.9999999) != "100.0%"
@@ -649,7 +649,7 @@ def test_compare_csv_columns_keep_their_places_whichever_variant_is_infeasible(t
 
 
 def test_further_models_with_one_name_are_told_apart_by_their_files():
-    from planner.cli import _variant_name
+    from planner.cli.studies import _variant_name
 
     taken = {"central_only": 1, "micro_only": 1, "hybrid": 1, "small": 1}
     assert _variant_name("lean", Path("a/lean.toml"), taken) == "lean"
@@ -659,7 +659,7 @@ def test_further_models_with_one_name_are_told_apart_by_their_files():
 
 
 def test_a_further_model_named_like_a_variant_group_is_not_taken_for_it():
-    from planner.cli import _variant_name
+    from planner.cli.studies import _variant_name
     from planner.studies.compare import _group
 
     name = _variant_name("hybrid", Path("micro_only_cheap.toml"), {"hybrid": 1})
@@ -720,7 +720,7 @@ def test_an_unwritable_out_is_refused_before_the_variants_are_solved(tmp_path, m
 def test_a_wrong_scheduler_address_is_refused_before_the_variants_are_solved(tmp_path, monkeypatch):
     """It had been found after the three variants were solved; 'synchronous' (solve here) is no address."""
     import planner.studies.compare as compare_module
-    from planner.cli import _check_scheduler
+    from planner.cli.studies import _check_scheduler
 
     model = two_role_model_file(tmp_path)
     monkeypatch.setattr(compare_module, "compare", lambda *a, **k: pytest.fail("solved before --scheduler was checked"))

@@ -78,7 +78,7 @@ def test_the_factor_brings_the_largest_cost_term_into_one_to_ten():
 
 
 def test_small_figures_are_printed_to_their_digits_not_as_zero():
-    from planner.cli import costs_text
+    from planner.cli.console import costs_text
     from planner.results import amount_text
 
     assert amount_text(7.294560046e-4) == "0.0007295" and amount_text(321_251_807.2) == "321,251,807"

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from planner.cli import _configure_logging
+from planner.cli.process import configure_logging
 from planner.logs import current_study_part, study_part
 
 
@@ -14,7 +14,7 @@ def command_log():
     """The planner's logger as the command configures it, writing to a buffer: (logger, buffer)."""
     root = logging.getLogger("planner")
     saved = (list(root.handlers), root.level, root.propagate)
-    _configure_logging(quiet=False)
+    configure_logging(quiet=False)
     buffer = io.StringIO()
     root.handlers[0].setStream(buffer)
     yield logging.getLogger("planner.studies.compare"), buffer

@@ -109,7 +109,7 @@ def test_a_missing_further_model_of_compare_is_named_as_such(tmp_path):
 def test_a_further_model_of_other_products_is_compared_with_a_warning(tmp_path, caplog):
     """A further model planning other products than the --model's was compared without a word ("24 M
     USD/yr cheaper" against a model with a third product); its costs serve other demand, and compare says so."""
-    from planner.cli import _comparable
+    from planner.cli.studies import _comparable
     from planner.inputs.config import read_model_config
     from planner.inputs.prepare import DataOptions
 
@@ -129,7 +129,7 @@ def test_a_further_model_on_other_columns_of_the_same_file_names_the_key(tmp_pat
     """A further model reading another demand column of the same regions file was refused with "its [regions]
     (…/regions.geojson) differ from the --model's (…/regions.geojson)": the one path twice, the key that differs
     unnamed."""
-    from planner.cli import _comparable
+    from planner.cli.studies import _comparable
     from planner.errors import InputError
     from planner.inputs.config import read_model_config
     from planner.inputs.prepare import DataOptions

@@ -306,7 +306,7 @@ def test_a_file_that_may_not_be_written_is_one_line_that_says_the_previous_outpu
         tmp_path, capsys, number):
     """A file system remounted read-only during the write (or a permission denied there) had been "internal error:
     OSError: [Errno 30] Read-only file system: '…/.out.tmp-…/map.png'", exit 1."""
-    from planner.cli import _exit_for
+    from planner.cli.process import _exit_for
 
     out = written_output(tmp_path / "res")
     before = tree_bytes(out)
@@ -327,7 +327,7 @@ def test_a_file_that_may_not_be_written_is_one_line_that_says_the_previous_outpu
 
 
 def test_a_full_disk_says_the_previous_outputs_are_unchanged(tmp_path, capsys):
-    from planner.cli import _exit_for
+    from planner.cli.process import _exit_for
 
     out = written_output(tmp_path / "res")
     before = tree_bytes(out)

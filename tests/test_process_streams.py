@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.cli import _exit_for
+from planner.cli.process import _exit_for
 from tests.builders import equator_regions, tiny_model_file
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="closes descriptors with a POSIX shell")

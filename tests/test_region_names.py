@@ -107,7 +107,7 @@ def test_the_compare_and_alternatives_console_lines_carry_the_currency(tmp_path,
     54,213,000 (+4.90%)": a EUR model's costs without a currency, CO2 without its year."""
     from types import SimpleNamespace
 
-    from planner.cli import _alternative_line, _print_comparison
+    from planner.cli.console import alternative_line, print_comparison
     from planner.studies.compare import compare, standard_variants
 
     regions = equator_regions(tmp_path / "r.geojson", [0.0, 10.0], [10, 10])
@@ -116,9 +116,9 @@ def test_the_compare_and_alternatives_console_lines_carry_the_currency(tmp_path,
         "central": {"role": "central", "opening_cost_per_yr": 100.0, "products": production},
         "micro": {"role": "microfactory", "opening_cost_per_yr": 50.0, "products": production},
     })
-    _print_comparison(compare(standard_variants(config), DataOptions(), SolverOptions(mip_gap=1e-9)), "EUR")
+    print_comparison(compare(standard_variants(config), DataOptions(), SolverOptions(mip_gap=1e-9)), "EUR")
     variants = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("central_only", "hybrid"))]
     assert len(variants) == 2 and all(" EUR/yr (gap " in line and " t/yr, served" in line for line in variants)
     row = SimpleNamespace(alternative=0, status="optimal", mip_gap=0.0, audited_cost=100.0, above_optimum_pct=0.0,
                           distance_to_optimum=0, sites_opened="[]", sites_closed="[]", sites_retyped="[]")
-    assert _alternative_line(row, None, " EUR/yr").startswith("optimum        cost 100 EUR/yr (+0.00%)")
+    assert alternative_line(row, None, " EUR/yr").startswith("optimum        cost 100 EUR/yr (+0.00%)")

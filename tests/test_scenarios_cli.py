@@ -246,7 +246,7 @@ def test_unknown_pilot_region(tmp_path):
 
 def test_vss_and_evpi_say_when_they_are_not_proven():
     """The value line adds the gaps where RP or a wait-and-see solve stopped short of optimality."""
-    from planner.cli import _value_gaps
+    from planner.cli.console import _value_gaps
 
     assert _value_gaps({"status": "optimal", "mip_gap": 0.0, "ws_mip_gap_max": 0.0}) == ""
     assert _value_gaps({"status": "optimal", "mip_gap": None, "ws_mip_gap_max": None}) == ""
@@ -736,7 +736,7 @@ def test_scenario_regions_given_by_their_names_say_so(tmp_path):
 def test_a_strategy_line_names_a_plan_not_proven_optimal(capsys):
     """A rollout's central_now stopped at its limit with a 17 % gap had printed its expected cost as the proven
     strategies' were, its status and gap only in summary.json."""
-    from planner.cli import _print_strategy
+    from planner.cli.console import _print_strategy
 
     figures = {"expected_cost": 380552386.5, "cvar": 380552386.5, "worst_case": 380552386.5}
     _print_strategy("central_now", {**figures, "status": "time_limit", "mip_gap": 0.17183}, " (period 1: x 1)", " USD")
@@ -751,14 +751,14 @@ def test_the_sweep_line_counts_the_scenarios_stopped_at_their_time_limit():
     """A sweep whose scenarios stopped at their limit had printed 'solved 3' alone, as if all were proven."""
     import pandas as pd
 
-    from planner.cli import _stopped_text
+    from planner.cli.console import stopped_text
 
     rows = pd.DataFrame({"status": ["optimal", "time_limit", "time_limit", "failed"],
                          "mip_gap": [0.0, 0.0123, 0.031, None]})
-    assert _stopped_text(rows) == "; 2 stopped at the time limit (not proven, gap up to 3.10%: status in sweep.csv)"
-    assert _stopped_text(rows.iloc[[0, 3]]) == ""
+    assert stopped_text(rows) == "; 2 stopped at the time limit (not proven, gap up to 3.10%: status in sweep.csv)"
+    assert stopped_text(rows.iloc[[0, 3]]) == ""
     # a scenario stopped at another limit (a network re-solved under the capex budget) is not proven either
-    assert _stopped_text(rows.assign(status=["optimal", "limit", "time_limit", "infeasible"])).startswith(
+    assert stopped_text(rows.assign(status=["optimal", "limit", "time_limit", "infeasible"])).startswith(
         "; 2 stopped at a limit (not proven")
 
 
@@ -779,19 +779,19 @@ def test_the_objective_line_of_a_study_gives_the_bound_summary_json_has_not_n_a(
     """The fixed network's evaluation has a bound (evaluation_best_bound, its cost being exact): the console had
     printed "best bound n/a" where the study stopped at its limit; a period of a rollout's plan has none of its
     own, which is said, with the study's bound beside."""
-    from planner.cli import _print_summary
+    from planner.cli.console import print_summary
 
-    _print_summary(_study_summary(), tmp_path)
+    print_summary(_study_summary(), tmp_path)
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("objective"))
     assert line == ("objective   277 USD/yr (best bound 277, the network fixed and evaluated; the study's best "
                     "bound 262 USD/yr)")
     rollout = {"status": "time_limit", "mip_gap": 0.012, "best_bound": 590.0, "objective": 595.0}
-    _print_summary(_study_summary(stochastic=None, rollout=rollout, evaluation_status=None, evaluation_mip_gap=None,
+    print_summary(_study_summary(stochastic=None, rollout=rollout, evaluation_status=None, evaluation_mip_gap=None,
                                   evaluation_best_bound=None, view="period 1"), tmp_path)
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("objective"))
     assert line == ("objective   277 USD/yr (no bound of its own: a period of the study's plan, not solved alone; "
                     "the study's best bound 590 USD, a present value)")
     plain = {key: value for key, value in _study_summary(best_bound=270.0).items()
              if not key.startswith(("evaluation_", "stochastic"))}  # a plain solve: its own bound, as before
-    _print_summary({**plain, "mip_gap_tolerance": 0.01}, tmp_path)
+    print_summary({**plain, "mip_gap_tolerance": 0.01}, tmp_path)
     assert "(best bound 270)" in capsys.readouterr().out
