@@ -118,6 +118,30 @@ def test_the_pipeline_reports_the_presolve_incumbent_when_highs_finds_none(monke
     assert run.report.status.value == "limit"
 
 
+def test_highs_stopped_by_the_time_limit_without_a_solution_is_a_time_limit_stop(monkeypatch):
+    """HiGHS ending at the time limit with no solution of its own (its presolve and root LP on a mid-size model
+    can take all the time left) leaves the presolve's incumbent: the run stopped at the time limit, so its
+    status is ``time_limit``, not ``limit`` (a stop at another limit): a generated 29,302-arc model with a
+    service level and setups at ``--time-limit 8`` had said ``limit``."""
+    import planner.solver.engine as engine
+    from planner.errors import NoSolutionInTimeError
+
+    monkeypatch.setattr(presolve, "PAYING_FIXED_SHARE", 1.01)
+    monkeypatch.setattr(presolve, "POOR_INCUMBENT_GAP", 1.0)
+
+    def out_of_time(*args, **kwargs):
+        raise NoSolutionInTimeError("HiGHS ended without a feasible solution (status: Time limit reached)")
+
+    monkeypatch.setattr(engine, "run_highs", out_of_time)
+    problem = random_problem(5, capacitated_must_serve=True)
+    expected = brute_force(problem)
+    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, formulation="standard",
+                                               time_limit_s=30.0))
+    assert run.audit.passed
+    assert run.report.objective >= expected * (1 - 1e-9)
+    assert run.report.status.value == "time_limit"
+
+
 @pytest.mark.parametrize("moves_max_arcs, with_moves", [(10**9, True), (0, False)])
 def test_the_large_paths_first_network_gets_moves_below_moves_max_arcs(monkeypatch, moves_max_arcs, with_moves):
     """On the large-model path (``LARGE_MODEL_ARCS`` 0 here) the first network gets the small path's local

@@ -44,7 +44,7 @@ import dataclasses
 import logging
 import time
 
-from planner.errors import InputError, SolverError, UnexplainedInfeasibleError
+from planner.errors import InputError, NoSolutionInTimeError, SolverError, UnexplainedInfeasibleError
 from planner.model import ModelIndex, build_model
 from planner.model.arrays import (
     build_standard_form,
@@ -474,13 +474,15 @@ def _presolve_answer(objective: float | None, presolve: PresolveResult, options:
 def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveResult | None, options):
     """HiGHS from ``vector`` (with the module search beside it where ``beside.applies``); with a
     presolve, the better of its result and the presolve's (or the search's) incumbent."""
+    failures: list[SolverError] = []
 
     def run(highs_options: SolverOptions, observe=None):
         try:
             return run_highs(form, highs_options, start=vector, observe=observe)
-        except SolverError:
+        except SolverError as error:
             if presolve is None or presolve.incumbent is None:
                 raise
+            failures.append(error)
             return None, None
 
     if search_beside_applies(problem, presolve, options):
@@ -493,6 +495,7 @@ def _run_highs_keeping_better(form, problem, index, vector, presolve: PresolveRe
     else:
         report, values = run(options)
     if presolve is not None:
-        report, values = keep_better(report, values, form, problem, index, presolve, options.mip_gap)
+        timed_out = any(isinstance(error, NoSolutionInTimeError) for error in failures)
+        report, values = keep_better(report, values, form, problem, index, presolve, options.mip_gap, timed_out)
         report = combine_bounds(report, presolve.bound)
     return report, values

@@ -503,10 +503,13 @@ def keep_better(
     index: ModelIndex,
     presolve: PresolveResult,
     mip_gap_tolerance: float,
+    timed_out: bool = False,
 ) -> tuple[SolveReport, np.ndarray]:
     """HiGHS's result, or the presolve's incumbent where HiGHS ended with no solution (``report``
     None) or a dearer one: the case of an unpaid presolve, whose incumbent HiGHS did not start from.
-    HiGHS's bound stays (it is valid whatever the incumbent); the gap follows the kept solution."""
+    HiGHS's bound stays (it is valid whatever the incumbent); the gap follows the kept solution.
+    ``timed_out``: HiGHS ended at the time limit without a solution, so the run stopped at the time
+    limit (status ``time_limit``; ``limit`` is for HiGHS ending without one for another reason)."""
     if presolve.incumbent is None:
         if report is None:
             raise SolverError("HiGHS ended without a feasible solution and the presolve found none")
@@ -521,6 +524,9 @@ def keep_better(
         "no solution" if report is None else f"{report.objective:.10g}",
     )
     if report is None:
+        if timed_out:
+            return presolve_report(objective, Status.TIME_LIMIT, "time limit reached; HiGHS found no solution in it, "
+                                   "the presolve's incumbent", mip_gap_tolerance), vector
         return presolve_report(
             objective, Status.OTHER_LIMIT, "HiGHS ended without a usable solution; the presolve's incumbent",
             mip_gap_tolerance,
