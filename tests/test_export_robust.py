@@ -633,3 +633,21 @@ def test_the_facility_mix_legend_covers_no_bar():
     bars = [patch.get_window_extent(renderer) for patch in axis.patches]
     assert bars and not any(legend.overlaps(bar) for bar in bars)
     assert legend.x1 <= figure.bbox.x1 + 0.5  # and it is on the page
+
+
+def test_stacked_bars_of_length_zero_on_the_tallest_do_not_end_the_axis():
+    """A layer of length 0 on the tallest stack (no microfactory on a central plant's 500,000 units/yr; 0 unmet
+    beside all served) had ended the axis at that stack, which then touched the frame as if cut off."""
+    periods = pd.DataFrame({"strategy": ["central_now"] * 2, "period": [1, 2], "probability": 1.0,
+                            "demand": [100.0, 300.0], "capacity_plant": [500.0, 500.0], "capacity_micro": 0.0})
+    figure = timeline_figure(periods, TYPES)
+    figure.canvas.draw()
+    assert figure.axes[0].get_ylim()[1] > 500.0
+    figure = demand_chart({"standard": {"served": 53_000.0, "unmet": 0.0}})
+    figure.canvas.draw()
+    assert figure.axes[0].get_xlim()[1] > 53_000.0
+    sweep = pd.DataFrame({"status": ["optimal"] * 2, "carbon_price": [0.0, 50.0], "n_type_plant": [3, 3],
+                          "n_type_micro": [0, 0]})
+    figure = facility_mix_figure(sweep, ["carbon_price"])
+    figure.canvas.draw()
+    assert figure.axes[0].get_ylim()[1] > 3.0

@@ -237,6 +237,16 @@ def from_zero(ax: Axes, which: str, values) -> None:
     (ax.set_xlim if which == "x" else ax.set_ylim)(**limits)
 
 
+def stacked(bars, which: str) -> None:
+    """Bars drawn on top of others (``which`` is the axis of their length, "x" or "y"): their base is no end of
+    the axis. Matplotlib keeps the base of every bar as a 'sticky' limit of the axis, so a layer of length 0 on
+    the tallest bar had ended the axis at that bar, which then touched the frame as if cut off (a central plant's
+    500,000 units/yr with no microfactory above it; 53,000 units served beside 0 unmet)."""
+    for patch in bars:
+        edges = patch.sticky_edges.x if which == "x" else patch.sticky_edges.y
+        edges[:] = [edge for edge in edges if edge == 0]
+
+
 def category_ticks(ax: Axes, which: str, positions: Sequence[float], labels: Sequence[str]) -> None:
     """Ticks at ``positions`` labelled ``labels`` (periods, strategies), at most ``MAX_TICKS`` + 1 of them
     labelled when there are many, so labels do not run together."""

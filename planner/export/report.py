@@ -39,6 +39,7 @@ from planner.export.charts import (
     new_figure,
     plain_text,
     readable_axis,
+    stacked,
 )
 from planner.export.layers import inbound_layer, supplier_layer
 from planner.export.static_map import draw_map
@@ -404,7 +405,7 @@ def demand_chart(demand: dict[str, dict]):
     served = bar_values([figures.get("served") for figures in demand.values()])
     unmet = bar_values([figures.get("unmet") for figures in demand.values()])
     ax.barh(products, served, color=SERVED_COLOUR, label="served")
-    ax.barh(products, unmet, left=served, color=UNMET_COLOUR, label="unmet")
+    stacked(ax.barh(products, unmet, left=served, color=UNMET_COLOUR, label="unmet"), "x")
     from_zero(ax, "x", served + unmet)
     readable_axis(ax, "x", "units/yr")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)  # beside: not over a bar

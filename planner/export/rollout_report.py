@@ -18,6 +18,7 @@ from planner.export.charts import (
     plain_text,
     png_bytes,
     readable_axis,
+    stacked,
     type_colours,
 )
 from planner.export.report import esc, gap_pct, html_table, num, status_with_gap
@@ -64,7 +65,7 @@ def _timeline_panel(ax, table: pd.DataFrame, strategy: str, colours: dict[str, s
         if f"capacity_{type_id}" in table:
             series = _expected_by_period(table, f"capacity_{type_id}").loc[strategy].reindex(demand.index)
             values = bar_values(series.to_numpy())
-            ax.bar(periods, values, bottom=bottom, color=colour, label=str(type_id))
+            stacked(ax.bar(periods, values, bottom=bottom, color=colour, label=str(type_id)), "y")
             bottom = bottom + values
     shown = demand.to_numpy(dtype=float)
     ax.plot(periods, np.where(np.isfinite(shown), shown, np.nan), color="black", marker="o", label="demand")

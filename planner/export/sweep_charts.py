@@ -19,6 +19,7 @@ from planner.export.charts import (
     plain_text,
     readable_axis,
     save_png,
+    stacked,
     unit_prefix,
 )
 from planner.inputs.config import key_unit
@@ -114,7 +115,8 @@ def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "cu
         bottom = np.zeros(len(mean))
         for column in types:
             values = bar_values(mean[column].to_numpy(dtype=float))
-            axis.bar(x, values, width=_bar_width(x), bottom=bottom, label=column.removeprefix(TYPE_COUNT_PREFIX))
+            bars = axis.bar(x, values, width=_bar_width(x), bottom=bottom, label=column.removeprefix(TYPE_COUNT_PREFIX))
+            stacked(bars, "y")
             bottom += values
         from_zero(axis, "y", bottom)
         _small_axes(axis, key, "open facilities" + (" (mean over other keys)" if len(keys) > 1 else ""), "", currency)
