@@ -651,3 +651,17 @@ def test_stacked_bars_of_length_zero_on_the_tallest_do_not_end_the_axis():
     figure = facility_mix_figure(sweep, ["carbon_price"])
     figure.canvas.draw()
     assert figure.axes[0].get_ylim()[1] > 3.0
+
+
+def test_frontier_labels_stay_inside_the_axes():
+    """The label of the cost-optimal point, the rightmost, had run past the frame ("0: 8 microfactory" on 30
+    towns of Europe)."""
+    frontier = pd.DataFrame({"point": [0, 1, 2, 3], "co2_t": [1760.1, 1742.6, 1725.9, 1708.8],
+                             "objective": [3.10e7, 3.22e7, 3.60e7, 5.31e7], "dominated_by": "",
+                             "status": "gap_limit", "mip_gap": 0.009, "n_microfactory": [8, 9, 14, 28]})
+    figure = frontier_figure(frontier, "EUR")
+    renderer = figure.canvas.get_renderer()
+    frame = figure.axes[0].get_window_extent(renderer)
+    for text in figure.axes[0].texts:
+        box = text.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, text.get_text()

@@ -57,11 +57,14 @@ def frontier_figure(table, currency: str):
     if len(unproven):
         axis.scatter(unproven["co2_t"], unproven["objective"], s=70, facecolors="white", edgecolors="#1f77b4",
                      zorder=3, label="not proven (stopped by its limit)")
+    middle = (shown["co2_t"].min() + shown["co2_t"].max()) / 2 if len(shown) else 0.0
     for index, row in shown.iterrows():  # by column name: a type named 'central plant' is no attribute
         mix = ", ".join(f"{row[c]} {c[2:]}" for c in types if row[c])
         note = f" ({status[index]}, gap {gap_text(row.get('mip_gap'), 1)})" if index in unproven.index else ""
-        axis.annotate(f"{row['point']}: {mix}{note}", (row["co2_t"], row["objective"]), fontsize=7, xytext=(4, 4),
-                      textcoords="offset points")
+        right = row["co2_t"] > middle  # below left, off the falling line: the rightmost had run off the axes
+        axis.annotate(f"{row['point']}: {mix}{note}", (row["co2_t"], row["objective"]), fontsize=7,
+                      xytext=(-4, -4) if right else (4, 4), textcoords="offset points",
+                      ha="right" if right else "left", va="top" if right else "baseline")
     readable_axis(axis, "x", "t/yr", "CO2")
     readable_axis(axis, "y", f"{currency}/yr", "total cost")
     axis.set_title("Cost–CO2 frontier (ε-constraint on CO2)")
