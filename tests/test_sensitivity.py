@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from planner.cli import main
 from planner.errors import InputError
-from planner.export.sensitivity_report import plain_number, sensitivity_lines, sensitivity_section
+from planner.export.sensitivity_report import plain_number, sensitivity_lines, sensitivity_section, tornado_figure
 from planner.inputs.prepare import DataOptions
 from planner.solver.outcome import SolverOptions
 from planner.studies.compare import compare, standard_variants
@@ -32,6 +32,7 @@ from planner.studies.sensitivity import (
     NOTHING_BUILT,
     Bracket,
     Point,
+    Sensitivity,
     point_row,
     run_sensitivity,
     sensitivity_parameters,
@@ -335,3 +336,19 @@ def test_a_rivals_network_with_its_module_counts_starts_no_dearer_than_its_solve
     start = cheapest_network_start(problem, [network], [{("s0", "t"): 1}])
     assert start.modules.tolist() == [1]
     assert solution_cost(problem, index, start) == pytest.approx(50 + 100 + 10 + 15)  # the rival's own cost
+
+
+def _tornado_legend(decided_high: bool) -> list[str]:
+    ends = {"value_of_decentralisation_low": 5.8e6, "value_of_decentralisation_high": 1.33e7, "decided_low": True,
+            "decided_high": decided_high, "winner_low": "micro_only", "winner_high": "micro_only"}
+    parameters = pd.DataFrame([{"label": "demand level", "scaled": True, "unit": "", "base": 1.0, "low": 0.7,
+                                "high": 1.3, **ends}])
+    points = pd.DataFrame([{"value_of_decentralisation": 9.14e6}])
+    figure = tornado_figure(Sensitivity(points, parameters, 4), "AUD")
+    return [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+
+
+def test_the_tornado_legend_keys_a_hatched_bar_only_where_one_is_drawn():
+    """Every end decided (three Australian regions, all optimal) still showed the key of the hatched bar."""
+    assert _tornado_legend(decided_high=True) == ["low end of the range", "high end of the range"]
+    assert _tornado_legend(decided_high=False)[-1] == "not decided at this gap (winner?)"

@@ -150,9 +150,10 @@ def _base_text(sensitivity: Sensitivity, currency: str) -> str:
     return money(_base_value(sensitivity), currency)
 
 
-def _draw_bars(ax, rows: list[dict], base: float) -> None:
+def _draw_bars(ax, rows: list[dict], base: float) -> bool:
     """Low-end bars above, high-end bars below each parameter's line; hatched when not decided; each end
-    labelled with its winner."""
+    labelled with its winner. True when a bar drawn is not decided (hatched)."""
+    hatched = False
     for position, row in zip(range(len(rows) - 1, -1, -1), rows, strict=True):
         for end, colour, offset in (("low", LOW_COLOUR, 0.2), ("high", HIGH_COLOUR, -0.2)):
             value = row[f"value_of_decentralisation_{end}"]
@@ -164,6 +165,8 @@ def _draw_bars(ax, rows: list[dict], base: float) -> None:
             name = NETWORK_NAMES.get(row[f"winner_{end}"], str(row[f"winner_{end}"]))
             ax.text(float(value), position + offset, f" {name} " if row[f"decided_{end}"] else f" {name}? ",
                     va="center", ha="left" if float(value) >= base else "right", fontsize=8)
+            hatched = hatched or not row[f"decided_{end}"]
+    return hatched
 
 
 @plain_text
@@ -174,7 +177,7 @@ def tornado_figure(sensitivity: Sensitivity, currency: str):
     rows = sensitivity.parameters.to_dict("records")
     base = _base_value(sensitivity)
     fig, ax = new_figure(10, 1.6 + 0.8 * max(1, len(rows)))
-    _draw_bars(ax, rows, base)
+    hatched = _draw_bars(ax, rows, base)
     ax.axvline(base, color="black", linewidth=1)
     ax.axvline(0.0, color="grey", linewidth=0.8, linestyle=":")  # below 0: the hybrid found costs more
     positions = np.arange(len(rows) - 1, -1, -1)
@@ -183,9 +186,10 @@ def tornado_figure(sensitivity: Sensitivity, currency: str):
     ax.margins(x=0.3)
     readable_axis(ax, "x", f"{currency}/yr", "value of decentralisation (best central-only cost − hybrid cost)")
     handles = [Patch(color=LOW_COLOUR, label="low end of the range"),
-               Patch(color=HIGH_COLOUR, label="high end of the range"),
-               Patch(facecolor="white", edgecolor="black", hatch="///", label=f"{NOT_DECIDED} (winner?)")]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=8)
+               Patch(color=HIGH_COLOUR, label="high end of the range")]
+    if hatched:  # only where a bar is: every end decided had still shown the key of a hatched bar
+        handles.append(Patch(facecolor="white", edgecolor="black", hatch="///", label=f"{NOT_DECIDED} (winner?)"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(handles), fontsize=8)
     ax.set_title(f"What flips the decision (line: the model as it is, {_base_text(sensitivity, currency)}; "
                  "labels: the winner)", fontsize=10)
     fig.tight_layout()
