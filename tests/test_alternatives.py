@@ -276,3 +276,18 @@ def test_a_warning_of_an_alternatives_solves_names_it(tmp_path, monkeypatch):
     parts = record_study_parts(monkeypatch, mga, "solve_problem", "next_alternative")
     near_optimal_networks(three_regions(tmp_path), DataOptions(), EXACT, slack=0.10, count=2)
     assert parts[:2] == ["optimum", "alternative 1"] and set(parts[2:]) <= {"alternative 2"}
+
+
+def test_the_side_by_side_legend_keys_only_the_types_drawn(tmp_path):
+    """A type no network opens (central plants on 30 towns of Europe) was keyed in the legend, a colour drawn
+    nowhere on the map."""
+    from planner.export.alternatives_report import side_by_side_figure
+
+    plant = {"opening_cost_per_yr": 100.0, "module_capacity_per_yr": 1000.0,
+             "products": {"standard": {"cost_per_unit": 1.0}}}
+    idle = {**plant, "opening_cost_per_yr": 1e6}
+    path = equator_regions(tmp_path / "r.geojson", [0.0, 1.0, 2.0], [10, 10, 10], ids=["A", "B", "C"])
+    config = tiny_config(path, facility_types={"plant": plant, "idle": idle})
+    result = near_optimal_networks(config, DataOptions(), EXACT, slack=0.10, count=1)
+    legend = [text.get_text() for text in side_by_side_figure(result).legends[0].get_texts()]
+    assert "plant" in legend and "idle" not in legend

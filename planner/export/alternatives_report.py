@@ -69,10 +69,13 @@ def side_by_side_figure(result):
     optimum_sites = in_panel_crs(site_layer(optimum), crs)
     proven = optimum.report.status.value == "optimal"  # a base stopped at its gap or time limit is no optimum
     base = "optimum" if proven else "first network"
+    drawn: set[str] = set()  # the types open in some network: the legend keys these alone
     for panel, alternative in zip(axes.ravel(), result.networks, strict=False):
         if len(outline):
             outline.plot(ax=panel, color="#eeeeee", edgecolor="#bbbbbb", linewidth=0.1)
-        _draw_network(panel, in_panel_crs(site_layer(alternative.run), crs), optimum_sites, colours)
+        sites = in_panel_crs(site_layer(alternative.run), crs)
+        drawn.update(sites["facility_type"])
+        _draw_network(panel, sites, optimum_sites, colours)
         row = result.table.iloc[alternative.number]
         title = (base if proven else f"{base} ({optimum.report.status.value})") if alternative.number == 0 \
             else f"alternative {alternative.number}"
@@ -84,7 +87,7 @@ def side_by_side_figure(result):
         panel.set_ylim(ymin, ymax)
     for panel in axes.ravel():
         panel.set_axis_off()
-    handles = _legend_handles(colours, base)
+    handles = _legend_handles({t: colour for t, colour in colours.items() if t in drawn}, base)
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
     title = f"Networks within {100 * result.slack:g}% of the {'optimal cost' if proven else base + '’s cost'}"
     outside = _sites_outside(result, crs, (xmin, ymin, xmax, ymax))
