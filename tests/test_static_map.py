@@ -469,6 +469,23 @@ def test_maps_drawn_alike_name_the_regions_without_demand(one_group):
 
     pilot = regions.assign(served_by=["no demand", *regions["served_by"].iloc[1:]])
     assert region_labels(build_map_figure(pilot, sites, flows, TYPES, "p1", alike=[(sites, flows)])) == [
-        "plant", "micro", "unmet", "no demand"]
+        "plant", "unmet", "no demand"]
     assert region_labels(build_map_figure(regions, sites, flows, TYPES, "p2", alike=[(sites, flows)])) == [
+        "plant", "unmet"]
+
+
+def test_maps_drawn_alike_key_the_types_open_in_one_of_them(one_group, two_groups):
+    """Maps drawn alike (compare's variants, a rollout's periods) keyed every facility type as a region fill,
+    central plants too where none of the maps opens one (30 towns of Europe served by microfactories alone)."""
+    regions, sites, flows = one_group
+
+    def region_labels(figure) -> list[str]:
+        legend = next(lg for lg in figure.legends if lg.get_title().get_text() == "Regions: mainly served by")
+        return [text.get_text() for text in legend.get_texts()]
+
+    assert set(sites["facility_type"]) == {"plant"}
+    assert region_labels(build_map_figure(regions, sites, flows, TYPES, "a", alike=[(sites, flows)])) == [
+        "plant", "unmet"]
+    _, other_sites, other_flows = two_groups  # a plant and a micro: the other map opens a micro
+    assert region_labels(build_map_figure(regions, sites, flows, TYPES, "b", alike=[(other_sites, other_flows)])) == [
         "plant", "micro", "unmet"]

@@ -969,11 +969,13 @@ def _region_handles(type_ids, regions) -> list:
     return handles
 
 
-def _every_class(regions: gpd.GeoDataFrame, type_ids) -> pd.DataFrame:
-    """The classes a map drawn alike with others lists: every type and unmet, whichever it shows, and "no
-    demand" where its own regions have some (a rollout's first period, demand only in its pilot regions, had
-    drawn most regions grey with no legend entry)."""
-    classes = [*type_ids, "unmet"]
+def _every_class(regions: gpd.GeoDataFrame, type_ids, sites: pd.DataFrame) -> pd.DataFrame:
+    """The classes a map drawn alike with others lists: every type open in one of them (``sites``: theirs
+    together; a type none opens serves no region, and central plants had been keyed beside maps of
+    microfactories alone) and unmet, whichever it shows, and "no demand" where its own regions have some (a
+    rollout's first period, demand only in its pilot regions, had drawn most regions grey with no entry)."""
+    open_types = set(sites["facility_type"]) if "facility_type" in sites else set()
+    classes = [*(t for t in type_ids if t in open_types), "unmet"]
     own = set(regions["served_by"]) if "served_by" in regions.columns else set()
     return pd.DataFrame({"served_by": classes + sorted(str(c) for c in own - set(classes))})
 
@@ -1115,7 +1117,7 @@ def build_map_figure(
         frame, panels, symbols = _frame_alike(regions, (sites, flows), alike, type_ids, panels, symbols)
     fig = Figure(figsize=(FIGURE_WIDTH, 8.0))
     FigureCanvasAgg(fig)
-    shown = regions if alike is None else _every_class(regions, type_ids)  # maps drawn alike list every class
+    shown = regions if alike is None else _every_class(regions, type_ids, frame.sites)  # those of every map alike
     longest_caption = _caption(panels, _supply_note(symbols.supply, []))  # every supplier outside: the longest
     layout = _size_figure(fig, _legends(fig, type_ids, shown, frame.symbols, units), frame.panels, frame.sites,
                           longest_caption, frame.symbols.flows, frame.symbols.supply)
