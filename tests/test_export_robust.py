@@ -665,3 +665,19 @@ def test_frontier_labels_stay_inside_the_axes():
     for text in figure.axes[0].texts:
         box = text.get_window_extent(renderer)
         assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, text.get_text()
+
+
+def test_a_sweep_result_equal_but_for_float_noise_reads_one_value():
+    """A transport cost of 2,095,513.2344843713 to ...4373 JPY/yr in every scenario had its axis span the noise
+    alone, every tick labelled "2.095513234"."""
+    sweep = pd.DataFrame({"status": ["optimal"] * 6, "carbon_price": [0.0, 0.0, 3e4, 3e4, 6e4, 6e4],
+                          "objective": [4.47e8, 5.67e8, 4.51e8, 5.71e8, 4.54e8, 5.74e8],
+                          "cost_transport": [2095513.2344843724, 2095513.234484369, 2095513.2344843713,
+                                             2095513.2344843734, 2095513.2344843715, 2095513.2344843736]})
+    figure = results_figure(sweep, ["carbon_price"], "JPY")
+    figure.canvas.draw()
+    panel = next(axis for axis in figure.axes if axis.get_ylabel().startswith("transport cost"))
+    labels = [label.get_text() for label in panel.get_yticklabels() if label.get_text()]
+    assert len(labels) == len(set(labels)) > 1
+    low, high = panel.get_ylim()
+    assert low < 2095513.2344843713 < high and high - low > 1e4

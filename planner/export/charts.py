@@ -216,12 +216,27 @@ def readable_axis(ax: Axes, which: str, unit: str, what: str = "", integer: bool
     from matplotlib.ticker import MaxNLocator
 
     axis = ax.xaxis if which == "x" else ax.yaxis
-    low, high = ax.get_xlim() if which == "x" else ax.get_ylim()
+    low, high = _one_value_widened(ax, which)
     divisor, prefix = unit_prefix(max(abs(low), abs(high)), small=True)
     axis.set_major_locator(MaxNLocator(nbins=MAX_TICKS, integer=integer, steps=[1, 2, 2.5, 5, 10]))
     axis.set_major_formatter(_scaled_formatter(divisor))
     scaled = prefixed_unit(prefix, unit)
     axis.set_label_text(f"{what} ({scaled})" if what and scaled else what or scaled)
+
+
+def _one_value_widened(ax: Axes, which: str) -> tuple[float, float]:
+    """The limits of the ``which`` axis, widened to ±5 % about their middle where they hold one value but for
+    float noise (a sweep's transport cost of 2,095,513.2344843713 to ...4373 JPY/yr): matplotlib had spanned
+    the noise alone, and every tick read "2.095513234"."""
+    low, high = ax.get_xlim() if which == "x" else ax.get_ylim()
+    if not (np.isfinite(low) and np.isfinite(high)) or abs(high - low) > SAME_VALUE * max(abs(low), abs(high)):
+        return low, high
+    middle = low / 2 + high / 2
+    half = 0.05 * abs(middle)
+    if half <= abs(high - low):  # 0 or a span below 1e-300: nothing to widen about
+        return low, high
+    (ax.set_xlim if which == "x" else ax.set_ylim)(middle - half, middle + half)
+    return middle - half, middle + half
 
 
 def from_zero(ax: Axes, which: str, values) -> None:
