@@ -681,3 +681,16 @@ def test_a_sweep_result_equal_but_for_float_noise_reads_one_value():
     assert len(labels) == len(set(labels)) > 1
     low, high = panel.get_ylim()
     assert low < 2095513.2344843713 < high and high - low > 1e4
+
+
+def test_the_facility_mix_keys_only_the_types_drawn():
+    """A type no scenario opens (central plants in a sweep of 48 Brazilian cells) was keyed in the legend with
+    no bar; where nothing opens anywhere there is no legend at all."""
+    sweep = pd.DataFrame({"status": ["optimal"] * 2, "carbon_price": [0.0, 50.0], "n_type_plant": [0, 0],
+                          "n_type_micro": [1, 2]})
+    figure = facility_mix_figure(sweep, ["carbon_price"])
+    assert [text.get_text() for text in figure.axes[-1].get_legend().get_texts()] == ["micro"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = facility_mix_figure(sweep.assign(n_type_micro=0), ["carbon_price"])
+    assert figure.axes[-1].get_legend() is None

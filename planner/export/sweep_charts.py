@@ -107,6 +107,7 @@ def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "cu
     """A panel per key: the open facilities of each type stacked, mean over the other keys (of the solved
     scenarios; the title counts those ``left_out``, as :func:`results_figure`'s)."""
     types = _type_columns(done)
+    drawn = [column for column in types if (np.nan_to_num(_numbers(done[column])) > 0).any()]  # none open: no bar
     fig, axes = new_figure(4.2 * len(keys), 3.0, 1, len(keys), squeeze=False)
     for col, key in enumerate(keys):
         axis = axes[0][col]
@@ -115,14 +116,16 @@ def facility_mix_figure(done: pd.DataFrame, keys: list[str], currency: str = "cu
         bottom = np.zeros(len(mean))
         for column in types:
             values = bar_values(mean[column].to_numpy(dtype=float))
-            bars = axis.bar(x, values, width=_bar_width(x), bottom=bottom, label=column.removeprefix(TYPE_COUNT_PREFIX))
+            label = column.removeprefix(TYPE_COUNT_PREFIX) if column in drawn else "_"  # keyed where a bar is drawn
+            bars = axis.bar(x, values, width=_bar_width(x), bottom=bottom, label=label)
             stacked(bars, "y")
             bottom += values
         from_zero(axis, "y", bottom)
         _small_axes(axis, key, "open facilities" + (" (mean over other keys)" if len(keys) > 1 else ""), "", currency)
         _ticks_at_values(axis, x)
-    axes[0][-1].legend(fontsize=7, title="type", title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                       borderaxespad=0.0)  # beside the last panel: inside, it had covered its tallest bar
+    if drawn:
+        axes[0][-1].legend(fontsize=7, title="type", title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                           borderaxespad=0.0)  # beside the last panel: inside, it had covered its tallest bar
     missing = any((left_out or {}).values())
     fig.suptitle("Facility mix" + (f" of {_solved_text(len(done), left_out)}" if missing else ""), fontsize=10)
     fig.tight_layout()
