@@ -694,3 +694,9 @@ def test_the_facility_mix_keys_only_the_types_drawn():
         warnings.simplefilter("error")
         figure = facility_mix_figure(sweep.assign(n_type_micro=0), ["carbon_price"])
     assert figure.axes[-1].get_legend() is None
+
+
+def test_the_summary_unit_of_service_levels_names_minutes_too(nothing_opens):
+    """The unit of `service` read "distances in km" beside a level of 240 minutes (an OD matrix of minutes)."""
+    unit = build_summary(nothing_opens.run, {}, [])["units"]["service"]
+    assert "within_minutes in minutes" in unit and "within_km" in unit

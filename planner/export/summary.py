@@ -151,6 +151,10 @@ def empty_network_note(summary: dict[str, Any]) -> str | None:
             "pays off is not proven")
 
 
+SERVICE_UNIT = ("shares are fractions of each product's demand; within_km and the coverage curves' distances in km, "
+                "within_minutes in minutes")  # "distances in km" alone had been wrong beside a level in minutes
+
+
 def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     """The summary dictionary; ``costs`` add up to ``objective`` (currency/yr; for a classic kind in its
     measure's unit, ``units``); ``warnings`` each once, in order."""
@@ -183,7 +187,7 @@ def build_summary(run: Run, sources: dict[str, Any], warnings: list[str]) -> dic
             "costs": OBJECTIVE_UNITS.get(run.problem.objective_kind, "currency/yr"),
             "co2_t": "t CO2/yr",
             "demand": "units/yr",
-            "service": "shares are fractions of each product's demand; distances in km",
+            "service": SERVICE_UNIT,
             "timing": "s",
             "mip_gap": "fraction of the objective (0.01 = 1 %)",
             "mip_gap_tolerance": "fraction of the objective (0.01 = 1 %)",
