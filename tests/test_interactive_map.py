@@ -437,3 +437,20 @@ def test_the_site_legend_says_production_where_the_capacity_is_unlimited(layers,
     figure = build_map_figure(regions, unlimited, flows, run.problem.type_ids, "t")
     titles = [legend.get_title().get_text() for legend in figure.legends]
     assert "Site production (capacity unlimited): circle area" in titles
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's number formatting")
+def test_popup_shares_strictly_between_0_and_1_never_read_0_or_100_percent(layers, tmp_path):
+    """1 unit unmet of 36,000 read "unmet 0 %" beside a region coloured "up to 10 %", and a site 99.999 % used
+    read "utilisation 100 %"."""
+    script = (Path(__file__).parent.parent / "planner/export/assets/interactive_map.js").read_text(encoding="utf-8")
+    start = script.index("  var numberFormat")
+    end = script.index("  function element")
+    probe = script[start:end] + "console.log(JSON.stringify([1 / 36000, 0.99999, 0, 1, 0.25, 1e-12].map(percent)));"
+    shown = json.loads(subprocess.run(["node", "-e", probe], capture_output=True, text=True, check=True).stdout)
+    assert shown == ["0.003 %", "99.999 %", "0 %", "100 %", "25 %", "0.000001 %"]
+    run, regions, sites, flows = layers
+    nearly = (regions.assign(unmet_share=0.99999), sites.assign(utilization=0.99999), flows)
+    data = _embedded_data(_map((run, *nearly), tmp_path / "nearly.html"))
+    assert {feature["properties"]["unmet_share"] for feature in data["regions"]["features"]} == {0.99999}
+    assert set(data["sites"]["utilization"]) == {0.99999}  # four digits had sent 1: "100 %"

@@ -7,7 +7,6 @@
 
   var data = JSON.parse(document.getElementById("planner-data").textContent);
   var numberFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-  var decimalFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
   // below 100: four significant digits, as the console and the report (a capacity of 4.4e-6 had read 0)
   var smallFormat = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 4 });
 
@@ -17,8 +16,16 @@
     return unit ? text + " " + unit : text;
   }
 
+  // a share strictly between 0 and 1 never reads 0 % or 100 % (as in the report): 1 unit unmet of 36,000 had
+  // read "unmet 0 %" beside a region coloured "up to 10 %"; up to six decimals, then the nearest short of the end
   function percent(value) {
-    return value === null || value === undefined ? "n/a" : decimalFormat.format(100 * value) + " %";
+    if (value === null || value === undefined) return "n/a";
+    for (var digits = 2; digits <= 6; digits++) {
+      var text = new Intl.NumberFormat("en-US", { maximumFractionDigits: digits }).format(100 * value);
+      var shown = Number(text.replace(/,/g, ""));
+      if ((shown < 100 || value >= 1) && (shown > 0 || value <= 0)) return text + " %";
+    }
+    return (value > 0.5 ? "99.999999" : "0.000001") + " %";
   }
 
   function element(tag, className, text) {
