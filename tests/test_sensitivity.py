@@ -352,3 +352,16 @@ def test_the_tornado_legend_keys_a_hatched_bar_only_where_one_is_drawn():
     """Every end decided (three Australian regions, all optimal) still showed the key of the hatched bar."""
     assert _tornado_legend(decided_high=True) == ["low end of the range", "high end of the range"]
     assert _tornado_legend(decided_high=False)[-1] == "not decided at this gap (winner?)"
+
+
+def test_a_tornado_without_values_draws_no_line_and_still_names_the_winners():
+    """No central-only network met the model (a capex budget below a central plant's): the chart was empty but for
+    a line at 0 called "the model as it is", and no winner was named."""
+    ends = {"value_of_decentralisation_low": None, "value_of_decentralisation_high": None, "decided_low": True,
+            "decided_high": True, "winner_low": "micro_only", "winner_high": "micro_only"}
+    parameters = pd.DataFrame([{"label": "transport cost", "scaled": True, "unit": "", "base": 1.0, "low": 0.7,
+                                "high": 1.3, **ends}])
+    figure = tornado_figure(Sensitivity(pd.DataFrame([{"value_of_decentralisation": None}]), parameters, 4), "EUR")
+    axis = figure.axes[0]
+    assert not axis.lines and axis.get_title().startswith("What flips the decision (no line: ")
+    assert [text.get_text() for text in axis.texts] == [" micro-only (no value) "] * 2 and not axis.get_xticks().size

@@ -157,7 +157,11 @@ def _draw_bars(ax, rows: list[dict], base: float) -> bool:
     for position, row in zip(range(len(rows) - 1, -1, -1), rows, strict=True):
         for end, colour, offset in (("low", LOW_COLOUR, 0.2), ("high", HIGH_COLOUR, -0.2)):
             value = row[f"value_of_decentralisation_{end}"]
-            if _missing(value):
+            if _missing(value):  # no bar (no central-only or hybrid network there), but still its winner
+                if isinstance(row.get(f"winner_{end}"), str) and row[f"winner_{end}"]:
+                    name = NETWORK_NAMES.get(row[f"winner_{end}"], row[f"winner_{end}"])
+                    ax.text(base, position + offset, f" {name} (no value) ", va="center", ha="left", fontsize=8,
+                            color="#555555")
                 continue
             ax.barh(position + offset, float(value) - base, left=base, height=0.38, color=colour,
                     hatch=None if row[f"decided_{end}"] else "///", edgecolor="white" if row[f"decided_{end}"]
@@ -178,20 +182,28 @@ def tornado_figure(sensitivity: Sensitivity, currency: str):
     base = _base_value(sensitivity)
     fig, ax = new_figure(10, 1.6 + 0.8 * max(1, len(rows)))
     hatched = _draw_bars(ax, rows, base)
-    ax.axvline(base, color="black", linewidth=1)
-    ax.axvline(0.0, color="grey", linewidth=0.8, linestyle=":")  # below 0: the hybrid found costs more
+    known = not _missing(sensitivity.base.get("value_of_decentralisation"))
+    if known:  # a line at 0 had stood for a model without a value
+        ax.axvline(base, color="black", linewidth=1)
+    valued = known or any(not _missing(row[f"value_of_decentralisation_{end}"]) for row in rows
+                          for end in ("low", "high"))
+    if valued:
+        ax.axvline(0.0, color="grey", linewidth=0.8, linestyle=":")  # below 0: the hybrid found costs more
     positions = np.arange(len(rows) - 1, -1, -1)
     ax.set_yticks(positions, [f"{row['label']}\n{range_text(row)}" for row in rows], fontsize=9)
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.margins(x=0.3)
     readable_axis(ax, "x", f"{currency}/yr", "value of decentralisation (best central-only cost − hybrid cost)")
+    if not valued:  # no value anywhere: ticks of -0.05 to 0.05 had measured nothing
+        ax.set_xticks([])
     handles = [Patch(color=LOW_COLOUR, label="low end of the range"),
                Patch(color=HIGH_COLOUR, label="high end of the range")]
     if hatched:  # only where a bar is: every end decided had still shown the key of a hatched bar
         handles.append(Patch(facecolor="white", edgecolor="black", hatch="///", label=f"{NOT_DECIDED} (winner?)"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(handles), fontsize=8)
-    ax.set_title(f"What flips the decision (line: the model as it is, {_base_text(sensitivity, currency)}; "
-                 "labels: the winner)", fontsize=10)
+    base_text = f"line: the model as it is, {_base_text(sensitivity, currency)}" if known else \
+        "no line: the model as it is has no value, no central-only or hybrid network or a failed solve"
+    ax.set_title(f"What flips the decision ({base_text}; labels: the winner)", fontsize=10)
     fig.tight_layout()
     return fig
 
