@@ -700,3 +700,16 @@ def test_the_summary_unit_of_service_levels_names_minutes_too(nothing_opens):
     """The unit of `service` read "distances in km" beside a level of 240 minutes (an OD matrix of minutes)."""
     unit = build_summary(nothing_opens.run, {}, [])["units"]["service"]
     assert "within_minutes in minutes" in unit and "within_km" in unit
+
+
+def test_where_micro_wins_marks_regions_beyond_its_colour_scale(nothing_opens):
+    """The scale ends at the 95th percentile of the advantage: 186 of 3,000 Brazilian points at -168 BRL/unit were
+    drawn as -134, the colour bar's end, with nothing to say they lie beyond it."""
+    central = SimpleNamespace(run=nothing_opens.run, inputs=nothing_opens.inputs)
+    ids = nothing_opens.inputs.regions["region_id"]
+    for values, extend in (([1.0, 2.0, 3.0, 4.0, 100.0], "max"), ([-100.0, 1.0, 1.0, 1.0, 1.0], "min"),
+                           ([1.0] * 5, "neither")):
+        advantage = pd.DataFrame({"region_id": ids, "micro_advantage": values})
+        figure = where_micro_wins_figure(SimpleNamespace(plans={"central_only": central}, regions=advantage))
+        colour_bar = next(axis for axis in figure.axes if axis.get_ylabel().startswith("cost to serve"))
+        assert colour_bar._colorbar.extend == extend

@@ -60,7 +60,10 @@ def where_micro_wins_figure(comparison: Comparison):
         projected[~known].plot(ax=ax, color="#eeeeee", **style)
     if known.any():
         projected[known].plot(ax=ax, column="micro_advantage", cmap="RdBu", vmin=-limit, vmax=limit, **style)
-        bar = fig.colorbar(ScalarMappable(Normalize(vmin=-limit, vmax=limit), cmap="RdBu"), ax=ax, shrink=0.6)
+        beyond = {"min": advantage[known].min() < -limit, "max": advantage[known].max() > limit}  # past the scale
+        extend = "both" if all(beyond.values()) else next((end for end, past in beyond.items() if past), "neither")
+        bar = fig.colorbar(ScalarMappable(Normalize(vmin=-limit, vmax=limit), cmap="RdBu"), ax=ax, shrink=0.6,
+                           extend=extend)  # arrows: regions past the 95th percentile are drawn at its colour
         readable_axis(bar.ax, "y", f"{_currency(comparison)}/unit", "cost to serve, central-only − micro-only")
     _pad_to_data(ax, projected.total_bounds)
     ax.set_title("Where microfactories win (blue: serving locally is cheaper)")
