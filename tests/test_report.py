@@ -100,3 +100,17 @@ def test_the_report_and_workbook_state_the_co2_cap_and_service_floor_solved_unde
     assert rows[("network", "CO2 cap")] == (pytest.approx(2343.4477), "t CO2/yr")
     assert rows[("product p", "most unmet (the pareto point's service floor)")] == (pytest.approx(73576.01), "units/yr")
     assert ("network", "CO2 cap") in {(s, i) for s, i, _, _ in _network_inputs(plain)}
+
+
+def test_a_service_level_in_minutes_is_said_not_to_be_on_the_km_curve():
+    """A level of 80 % within 240 min (an OD matrix of minutes) sat beside a coverage curve by km with no word
+    that the level cannot be read on it; a level in km is marked on the curve and needs none."""
+    from planner.export.report import _service_section
+
+    curves = {"standard": [[0.0, 0.4], [150.0, 0.8], [300.0, 0.95]]}
+    level = {"product": "standard", "required_share": 0.8, "within_km": None, "within_minutes": 240.0,
+             "achieved_share": 0.923}
+    section = _service_section({"service": {"levels": [level], "coverage_curve": curves}})
+    assert "a level in minutes is not marked on it" in section and "240 min" in section
+    in_km = {**level, "within_km": 320.0, "within_minutes": None}
+    assert "not marked" not in _service_section({"service": {"levels": [in_km], "coverage_curve": curves}})

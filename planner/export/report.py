@@ -361,6 +361,9 @@ def _service_section(summary: dict) -> str:
     table = (html_table(["product", "required share", "within", "achieved share", ""], rows, text=(0, 2, 4))
              if rows else "<p>No service level is set; the curve shows the share of demand served within each "
              "distance.</p>")
+    if any(level.get("within_minutes") is not None for level in levels):  # a level of 240 min beside a km curve
+        table += ("<p>The curve is by road km: a level in minutes is not marked on it (its achieved share is in the "
+                  "table).</p>")
     farthest = max((point[0] for points in curves.values() for point in points), default=0.0)
     chart = img_tag(coverage_chart(curves, levels), alt="coverage curve") if farthest > 0 else _no_curve_text(curves)
     return f'<h2>Service level and coverage curve</h2><div class="pair"><div>{table}</div><div>{chart}</div></div>'
