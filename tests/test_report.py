@@ -114,3 +114,14 @@ def test_a_service_level_in_minutes_is_said_not_to_be_on_the_km_curve():
     assert "a level in minutes is not marked on it" in section and "240 min" in section
     in_km = {**level, "within_km": 320.0, "within_minutes": None}
     assert "not marked" not in _service_section({"service": {"levels": [in_km], "coverage_curve": curves}})
+
+
+def test_the_solve_time_of_a_scenario_study_names_the_evaluation_it_measures():
+    """With --scenarios the solver rows are the network's evaluation's (0.01 s, no nodes) and read as the
+    study's solve time, beside a stochastic solve of seconds."""
+    from planner.export.report import _solver_rows
+
+    solver = {"nodes": None, "solve_s": 0.0104}
+    assert [row[0] for row in _solver_rows({"evaluation_status": "optimal"}, solver)] == [
+        "branch-and-bound nodes of the network's evaluation", "solve time of the network's evaluation"]
+    assert [row[0] for row in _solver_rows({}, solver)] == ["branch-and-bound nodes", "solve time"]

@@ -637,6 +637,14 @@ def _study_unit(study: dict, unit: str, currency: str) -> str:
     return f"{head} (present value)" if "present value" in text else head
 
 
+def _solver_rows(summary: dict, solver: dict) -> list[list[str]]:
+    """HiGHS's nodes and time; with ``--scenarios`` those of the network's evaluation, said so (the report had
+    read "solve time 0.01 s" for a study whose solves took seconds: they are in the phases below)."""
+    whose = " of the network's evaluation" if summary.get("evaluation_status") is not None else ""
+    return [[f"branch-and-bound nodes{whose}", num(solver.get("nodes"))],
+            [f"solve time{whose}", num(solver.get("solve_s"), 2, "s")]]
+
+
 def _solver_section(summary: dict) -> str:
     currency = summary.get("currency") or ""
     objective_unit = ((summary.get("units") or {}).get("objective") or "currency/yr").replace("currency", currency)
@@ -650,8 +658,7 @@ def _solver_section(summary: dict) -> str:
         *_objective_rows(summary, digits, objective_unit),
         ["gap tolerance", pct(summary.get("mip_gap_tolerance"), 3)],
         ["solver", esc(solver.get("name"))],
-        ["branch-and-bound nodes", num(solver.get("nodes"))],
-        ["solve time", num(solver.get("solve_s"), 2, "s")],
+        *_solver_rows(summary, solver),
     ]
     timing = summary.get("timing") or {}
     timing_rows = [[esc(name), num(seconds, 2)] for name, seconds in timing.items()]
