@@ -454,3 +454,15 @@ def test_popup_shares_strictly_between_0_and_1_never_read_0_or_100_percent(layer
     data = _embedded_data(_map((run, *nearly), tmp_path / "nearly.html"))
     assert {feature["properties"]["unmet_share"] for feature in data["regions"]["features"]} == {0.99999}
     assert set(data["sites"]["utilization"]) == {0.99999}  # four digits had sent 1: "100 %"
+
+
+def test_flow_popups_give_the_delivery_time_where_an_od_matrix_has_minutes(layers, tmp_path):
+    """A service level of 80 % within 240 min: the flows' popups gave the km alone, not the minutes it is
+    measured in."""
+    run, regions, sites, flows = layers
+    timed = flows.assign(minutes=[15.0 + k for k in range(len(flows))])
+    data = _embedded_data(_map((run, regions, sites, timed), tmp_path / "timed.html"))
+    assert data["flows"]["minutes"] == [15.0 + k for k in range(len(flows))]
+    assert "minutes" not in _embedded_data(_map(layers, tmp_path / "plain.html"))["flows"]
+    script = (Path(__file__).parent.parent / "planner/export/assets/interactive_map.js").read_text(encoding="utf-8")
+    assert 'if (flows.minutes) rows.push(["delivery time", number(flows.minutes[i], "min")]);' in script

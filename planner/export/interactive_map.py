@@ -442,6 +442,7 @@ def _flow_data(flows: gpd.GeoDataFrame, cut: float | None) -> dict:
         "product": _texts(_column(flows, "product", "")),
         "quantity": _numbers(quantity),
         "distance_km": _numbers(_column(flows, "distance_km"), 5),
+        **({"minutes": _numbers(flows["minutes"], 5)} if "minutes" in flows else {}),  # an OD matrix's times
         "cost": _numbers(_column(flows, "cost")),
         "path": _line_paths(flows, cut),
         "weight": _weights(quantity, FLOW_WEIGHT_PX),

@@ -107,13 +107,15 @@
         weight: flows.weight[i],
       });
       line.bindPopup(function () {
-        return table(flows.site[i] + " \u2192 " + flows.region[i], [
+        var rows = [
           ["facility type", flows.type[i]],
           ["product", flows.product[i]],
           ["quantity", number(flows.quantity[i], "units/yr")],
           ["distance", number(flows.distance_km[i], "km")],
-          ["cost", number(flows.cost[i], perYear)],
-        ]);
+        ];
+        if (flows.minutes) rows.push(["delivery time", number(flows.minutes[i], "min")]);  // service levels in minutes
+        rows.push(["cost", number(flows.cost[i], perYear)]);
+        return table(flows.site[i] + " \u2192 " + flows.region[i], rows);
       });
       flowLayer.addLayer(line);
     })(f);
