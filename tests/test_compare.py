@@ -758,3 +758,19 @@ def test_a_saving_over_a_network_of_nothing_says_so():
     sentence = decision_sentence(decision, "USD")
     assert "cheaper than the best central-only network (proven), which builds nothing: no facility of its kind " \
            "pays off" in sentence
+
+
+def test_shares_and_gaps_on_the_compare_page_never_read_0_or_100_percent_when_they_are_not():
+    """Served within the radius 0.99999 (3 units unmet of 300,000) read "100.00 %" beside those units; a gap of
+    3.2e-5 read "0.00 %"; a gap of 1e-16, the solver's noise, stays 0.00 %."""
+    import pandas as pd
+
+    from planner.export.compare_report import number_text, variants_table
+
+    assert [number_text(v, "fraction") for v in (0.99999, 4e-6, 1.0, 0.0, 0.974675)] == [
+        "99.999 %", "0.0004 %", "100.00 %", "0.00 %", "97.47 %"]
+    rows = pd.DataFrame({"variant": ["micro_only", "hybrid"], "mip_gap": [3.2e-5, 1e-16],
+                         "share_served_within_radius": [0.99999, 1.0]})
+    rows.attrs["unit"] = {"mip_gap": "fraction", "share_served_within_radius": "fraction"}
+    table = variants_table(rows, "EUR")
+    assert "<td>0.0032 %</td><td>0.00 %</td>" in table and "<td>99.999 %</td><td>100.00 %</td>" in table

@@ -22,8 +22,10 @@ from planner.export.stochastic_output import stochastic_output
 from planner.export.summary import clean_for_json
 from planner.export.workbook import WORKBOOK, write_compare_workbook
 from planner.inputs.config import key_unit
+from planner.model.arrays import share_text
 from planner.pipeline import with_region_names
 from planner.results import region_names
+from planner.solver.outcome import gap_text
 from planner.studies.compare import Comparison
 
 logger = logging.getLogger(__name__)
@@ -129,8 +131,8 @@ def number_text(value, unit: str | None = None) -> str:
         return "–"
     if math.isinf(value):
         return "∞" if value > 0 else "−∞"
-    if unit == "fraction":
-        return f"{100 * value:,.2f} %"
+    if unit == "fraction":  # strictly between 0 and 1 never 0.00 % or 100.00 %: 99.999 % served had read 100.00 %
+        return share_text(value, 2).replace("%", " %")
     if unit == "km":  # as the service table beside it (62.6298 km had stood next to 187)
         return figure_text(value)
     if value.is_integer() or abs(value) >= 100:
@@ -252,6 +254,15 @@ def _label(column: str, units: dict[str, str], currency: str) -> str:
     return f"{column} ({unit.replace('currency', currency)})" if unit else str(column)
 
 
+def _cell_text(column, value, units: dict) -> str:
+    """A table cell: a MIP gap as the status lines write it (a gap of 1e-16 is 0.00 %, one of 3e-5 not), any
+    other figure by :func:`number_text` in its column's unit."""
+    if str(column).startswith("mip_gap") and isinstance(value, int | float) and not isinstance(value, bool) \
+            and value == value:  # NaN: "–" as any missing figure
+        return gap_text(float(value), 2).replace("%", " %")
+    return number_text(value, units.get(column))
+
+
 def variants_table(rows, currency: str) -> str:
     """compare.csv turned on its side (one column per variant, one row per figure, units and the
     currency in the row headers), so it never runs off the page."""
@@ -259,7 +270,7 @@ def variants_table(rows, currency: str) -> str:
     head = "<th>figure</th>" + "".join(f"<th>{html.escape(str(name))}</th>" for name in rows["variant"])
     body = []
     for column in rows.columns[1:]:
-        cells = "".join(f"<td>{html.escape(number_text(value, units.get(column)))}</td>" for value in rows[column])
+        cells = "".join(f"<td>{html.escape(_cell_text(column, value, units))}</td>" for value in rows[column])
         body.append(f"<tr><th scope='row'>{html.escape(_label(column, units, currency))}</th>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -269,8 +280,8 @@ def _table_html(frame, currency: str) -> str:
     head = "".join(f"<th>{html.escape(_label(c, units, currency))}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False, name=None):
-        cells = "".join(f"<td>{html.escape(number_text(v, units.get(c)))}</td>" for c, v in zip(frame.columns, row,
-                                                                                               strict=True))
+        cells = "".join(f"<td>{html.escape(_cell_text(c, v, units))}</td>" for c, v in zip(frame.columns, row,
+                                                                                          strict=True))
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
