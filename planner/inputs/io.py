@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from planner.errors import InputError, refuse_special_file, truncated
+from planner.errors import InputError, has_control_characters, refuse_special_file, truncated
 from planner.formats.tokens import WIDE_SAMPLE, wide_encoding
 from planner.inputs.geo import finite_coordinates, require_crs
 
@@ -521,18 +521,7 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
     written, so the checks can quote it."""
     path = _check_file(path, what, option)
     try:
-        if path.suffix.lower() in PARQUET_SUFFIXES:
-            return pd.read_parquet(path)
-        if path.suffix.lower() in EXCEL_SUFFIXES:
-            return _refuse_a_title_row(path, _read_excel(path, text_columns, codes, sheet))
-        options = csv_dialect(path) | {"keep_default_na": False, "na_values": [""]}
-        _refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **options))
-        wanted = {str(column).lower() for column in text_columns if column}
-        header = pd.read_csv(path, nrows=0, **options).columns if wanted else []
-        dtype = {column: str for column in header if str(column).strip().lower() in wanted}
-        table = _without_empty_rows(path, pd.read_csv(path, dtype=dtype or None, **options))
-        table = _refuse_a_title_row(path, table)
-        return _header_stripped(_with_codes_as_text(path, table, options) if codes else table)
+        table = _read_table_file(path, text_columns, codes, sheet)
     except InputError:
         raise
     except UnicodeDecodeError as error:
@@ -541,12 +530,62 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
             raise InputError(f"{path}: not {encoding.upper()} text, as its first bytes say ({error.reason}); "
                              "save it as UTF-8") from None
         raise InputError(f"{path}: not UTF-8 text ({_where_not_utf8(path, error)}); save it as UTF-8") from None
+    except pd.errors.EmptyDataError:  # spaces and blank lines only: "No columns to parse from file"
+        raise InputError(f"{path}: holds no header and no rows (only blank lines or spaces); pass the file that holds "
+                         f"the data to {option}") from None
+    except pd.errors.ParserError as error:  # pandas' tokenizer: a row's field count, a quote never closed
+        raise InputError(f"{path}: {_parser_fault(str(error))}") from None
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         if path.suffix.lower() in EXCEL_SUFFIXES and "engine manually" in reason:  # pandas cannot tell what it is
             raise InputError(f"{path}: is not an Excel workbook, whatever its name says; save it from the "
                              "spreadsheet as .xlsx, or as CSV") from None
         raise InputError(f"{path}: cannot read as a table ({reason}); give a CSV, Excel or Parquet file") from None
+    _refuse_control_characters_in_header(path, table)
+    return table
+
+
+def _read_table_file(path: Path, text_columns: Iterable[str], codes: bool, sheet: str | None) -> pd.DataFrame:
+    """The table of :func:`read_table`, its faults raised as the libraries raise them."""
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return pd.read_parquet(path)
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return _refuse_a_title_row(path, _read_excel(path, text_columns, codes, sheet))
+    options = csv_dialect(path) | {"keep_default_na": False, "na_values": [""]}
+    _refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **options))
+    wanted = {str(column).lower() for column in text_columns if column}
+    header = pd.read_csv(path, nrows=0, **options).columns if wanted else []
+    dtype = {column: str for column in header if str(column).strip().lower() in wanted}
+    table = _without_empty_rows(path, pd.read_csv(path, dtype=dtype or None, **options))
+    table = _refuse_a_title_row(path, table)
+    return _header_stripped(_with_codes_as_text(path, table, options) if codes else table)
+
+
+FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def _parser_fault(message: str) -> str:
+    """pandas' tokenizer error as what is wrong in the file and the fix (it had ended in "give a CSV, Excel or
+    Parquet file", for a CSV file with one field too many in a row)."""
+    if (found := FIELD_COUNT.search(message)) is not None:
+        expected, line, saw = found.groups()
+        return (f"line {line} has {saw} fields and the header {expected}; a number written with a thousands "
+                "separator (12,345) or a separator too many? write numbers without separators (or quote them), "
+                "and give every row as many fields as the header")
+    if (found := OPEN_QUOTE.search(message)) is not None:
+        return (f"a quote (\") opened in line {int(found.group(1)) + 1:,} is never closed (a file cut short?); "
+                "close the quote, or give the whole file")
+    return f"cannot read as a table ({message.splitlines()[0] if message else 'no reason given'}); save it as CSV again"
+
+
+def _refuse_control_characters_in_header(path: Path, table: pd.DataFrame) -> None:
+    """A column name holding a control character (a NUL byte of a damaged file: 'cost_mult\\x00iplier') is
+    refused: it matched no column the planner reads, so the column was silently left out."""
+    for column in table.columns:
+        if isinstance(column, str) and has_control_characters(column):
+            raise InputError(f"{path}: the header's column {ascii(column)} holds a control character (a damaged file "
+                             "or not text?); write the column's name in plain text")
 
 
 BLANK_HEADER = re.compile(r"Unnamed: \d+")  # pandas' name for a column whose header cell is blank

@@ -1,0 +1,49 @@
+"""Inputs a seeded mutation campaign over every file the planner reads found mishandled (a cell, a byte or a
+token changed in a valid file): each is refused in one line that names the file and the fix, or accepted
+only where it means what it says."""
+
+from pathlib import Path
+
+import pytest
+
+from planner.errors import InputError
+from planner.inputs.io import read_od_matrix, read_sites, read_table
+
+
+def _written(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_a_row_with_one_field_too_many_is_named_with_its_line_and_fix(tmp_path):
+    """'1,5' typed into a cell of row 8 splits it: pandas' tokenizer error had ended in "give a CSV, Excel or
+    Parquet file", for a CSV file."""
+    path = _written(tmp_path / "od.csv", b"from,to,distance_km\ns1,r1,10\ns1,r2,1,5\ns2,r1,12\n")
+    with pytest.raises(InputError) as caught:
+        read_od_matrix(path)
+    message = str(caught.value)
+    assert "line 3 has 4 fields and the header 3" in message and "thousands separator" in message
+    assert "give a CSV" not in message and "\n" not in message
+
+
+def test_a_quote_never_closed_is_named_with_its_line(tmp_path):
+    path = _written(tmp_path / "t.csv", b'id,lon,lat\na,1,2\nb,"1,2\n')
+    with pytest.raises(InputError, match=r'a quote \(\"\) opened in line 3 is never closed'):
+        read_table(path, "regions", "REGIONS")
+
+
+def test_a_file_of_blank_lines_is_named_so(tmp_path):
+    path = _written(tmp_path / "t.csv", b"   \n\n  \n")
+    with pytest.raises(InputError, match=r"only blank lines or spaces\); pass the file that holds the data to --sites"):
+        read_table(path, "sites", "--sites")
+
+
+def test_a_nul_byte_in_a_header_name_is_refused_not_the_column_left_out(tmp_path):
+    """Two NUL bytes inside 'cost_multiplier' (a damaged file) had left the column unread, every site's
+    cost multiplier silently 1."""
+    path = _written(tmp_path / "sites.csv",
+                    b"site_id,lon,lat,cost_mult\x00\x00iplier\ns0,-80.8,35.3,2.5\ns1,-78.6,35.8,1.1\n")
+    with pytest.raises(InputError) as caught:
+        read_sites(path)
+    message = str(caught.value)
+    assert "sites.csv: the header's column 'cost_mult\\x00\\x00iplier' holds a control character" in message
