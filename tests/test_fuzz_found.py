@@ -47,3 +47,10 @@ def test_a_nul_byte_in_a_header_name_is_refused_not_the_column_left_out(tmp_path
         read_sites(path)
     message = str(caught.value)
     assert "sites.csv: the header's column 'cost_mult\\x00\\x00iplier' holds a control character" in message
+
+
+def test_an_od_matrix_of_a_header_alone_is_refused_in_one_line(tmp_path):
+    """A header without rows had ended in an internal error (IndexError) where the arcs were looked up."""
+    path = _written(tmp_path / "od.csv", b"from,to,distance_km,minutes\n")
+    with pytest.raises(InputError, match=r"od.csv: the OD matrix has no rows; give a row per candidate site"):
+        read_od_matrix(path)

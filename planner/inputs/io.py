@@ -1529,6 +1529,9 @@ def read_od_matrix(path: Path) -> pd.DataFrame:
     path = _check_file(Path(path), "OD matrix", "--od-matrix")
     table = read_table(path, "OD matrix", "--od-matrix", text_columns=tuple(OD_IDS))
     _refuse_od_columns_named_otherwise(table, path)
+    if table.empty:  # a header alone had ended in an internal error (an IndexError) where the arcs are looked up
+        raise InputError(f"{path}: the OD matrix has no rows; give a row per candidate site and region, or omit "
+                         "--od-matrix")
     values = [column for column in ("distance_km", "cost", "minutes") if column in table.columns]
     if not set(values) & {"distance_km", "cost"}:  # 'distance_miles' or 'distance' had not been named
         near = [column for column in table.columns if str(column).strip().lower().startswith("dist")]
