@@ -54,3 +54,21 @@ def test_an_od_matrix_of_a_header_alone_is_refused_in_one_line(tmp_path):
     path = _written(tmp_path / "od.csv", b"from,to,distance_km,minutes\n")
     with pytest.raises(InputError, match=r"od.csv: the OD matrix has no rows; give a row per candidate site"):
         read_od_matrix(path)
+
+
+def test_a_misspelt_optional_column_is_refused_not_left_out(tmp_path):
+    """'capacity_per_year' for 'capacity_per_yr' had left every supplier's capacity unlimited, and
+    'cost_multipler' every site's cost multiplier 1, without a word; other extra columns are still read past."""
+    from planner.inputs.prepare import check_site_columns
+    from planner.inputs.suppliers import read_suppliers
+
+    suppliers = _written(tmp_path / "suppliers.csv", b"supplier_id,material,lon,lat,capacity_per_year,cost_per_unit\n"
+                                                     b"S1,steel_kg,-80.0,35.0,1000,0.9\n")
+    with pytest.raises(InputError, match="column 'capacity_per_year' is not read; name it 'capacity_per_yr'"):
+        read_suppliers(suppliers)
+    sites = _written(tmp_path / "sites.csv", b"site_id,lon,lat,cost_multipler,existing_capacity,forced_reason\n"
+                                             b"s0,-80.8,35.3,2.5,10,none\n")
+    with pytest.raises(InputError, match="column 'cost_multipler' is not read; name it 'cost_multiplier'"):
+        check_site_columns(read_sites(sites), sites)
+    kept = _written(tmp_path / "kept.csv", b"site_id,lon,lat,existing_capacity,forced_reason\ns0,-80.8,35.3,10,none\n")
+    check_site_columns(read_sites(kept), kept)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import unicodedata
 from pathlib import Path
@@ -591,6 +592,9 @@ def odd_od_distances(od: pd.DataFrame, site_ids, site_lon, site_lat, region_ids,
             f"{straight[first]:,.1f} km in a straight line); check their unit"]
 
 
+MISSPELT_RATIO = 0.85  # difflib's ratio above which a column is taken for a misspelt known one
+
+
 def _plain_column(name) -> str:
     return str(name).strip().lower().replace(" ", "_").replace("-", "_").removesuffix("s")
 
@@ -599,12 +603,17 @@ def refuse_near_columns(frame: pd.DataFrame, path: Path, known: tuple[str, ...],
                         prefixes: bool = False) -> None:
     """Refuse a column that is one of the optional ``known`` columns but for case, spaces or a plural
     ``s`` (``Forced``, ``Capacity_per_yr``), or (``prefixes``) the start of one (``capacity`` for
-    ``capacity_per_yr``): it would be ignored, and what it says silently left out."""
+    ``capacity_per_yr``), or one of them misspelt (``capacity_per_year``, ``cost_multipler``; where that
+    column is not there too): it would be ignored, and what it says silently left out (a supplier's
+    capacity unlimited, every site's cost multiplier 1)."""
     wanted = {_plain_column(name): name for name in known}
     for column in frame.columns:
         plain = _plain_column(column)
         meant = wanted.get(plain) or next((name for key, name in wanted.items() if prefixes and len(plain) >= 4
                                            and key.startswith(plain) and name not in frame.columns), None)
+        if meant is None and column not in known:
+            close = difflib.get_close_matches(plain, list(wanted), n=1, cutoff=MISSPELT_RATIO)
+            meant = wanted[close[0]] if close and wanted[close[0]] not in frame.columns else None
         if meant is not None and column != meant:
             raise InputError(f"{path}: column '{column}' is not read; name it '{meant}' ({whose} columns are "
                              f"{', '.join(known)})")
