@@ -72,3 +72,19 @@ def test_a_misspelt_optional_column_is_refused_not_left_out(tmp_path):
         check_site_columns(read_sites(sites), sites)
     kept = _written(tmp_path / "kept.csv", b"site_id,lon,lat,existing_capacity,forced_reason\ns0,-80.8,35.3,10,none\n")
     check_site_columns(read_sites(kept), kept)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("scenario,scenario,product,demand,probability\ns1,r1,p,1,1\n", "column 'scenario' appears twice in the header"),
+    ("scenario,region,product,demand,probability\ns1,r1,p,1,1\ns1,r2,p,1,5,1\n",
+     "line 3 has 6 fields and the header 5"),
+])
+def test_a_scenario_file_s_header_or_row_fault_is_named_as_the_tables_are(tmp_path, text, expected):
+    """A column named twice had been reported as the next column 'missing' (pandas' 'scenario.1'), and a row
+    with a field too many with pandas' tokenizer message and "give a CSV"."""
+    from planner.inputs.scenarios import check_scenario_file
+
+    path = _written(tmp_path / "scenarios.csv", text.encode())
+    with pytest.raises(InputError, match=expected) as caught:
+        check_scenario_file(path)
+    assert "missing" not in str(caught.value) and "give a CSV" not in str(caught.value)

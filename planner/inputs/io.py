@@ -534,7 +534,7 @@ def read_table(path: Path, what: str, option: str, text_columns: Iterable[str] =
         raise InputError(f"{path}: holds no header and no rows (only blank lines or spaces); pass the file that holds "
                          f"the data to {option}") from None
     except pd.errors.ParserError as error:  # pandas' tokenizer: a row's field count, a quote never closed
-        raise InputError(f"{path}: {_parser_fault(str(error))}") from None
+        raise InputError(f"{path}: {parser_fault(str(error))}") from None
     except Exception as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         if path.suffix.lower() in EXCEL_SUFFIXES and "engine manually" in reason:  # pandas cannot tell what it is
@@ -552,7 +552,7 @@ def _read_table_file(path: Path, text_columns: Iterable[str], codes: bool, sheet
     if path.suffix.lower() in EXCEL_SUFFIXES:
         return _refuse_a_title_row(path, _read_excel(path, text_columns, codes, sheet))
     options = csv_dialect(path) | {"keep_default_na": False, "na_values": [""]}
-    _refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **options))
+    refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **options))
     wanted = {str(column).lower() for column in text_columns if column}
     header = pd.read_csv(path, nrows=0, **options).columns if wanted else []
     dtype = {column: str for column in header if str(column).strip().lower() in wanted}
@@ -565,7 +565,7 @@ FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
-def _parser_fault(message: str) -> str:
+def parser_fault(message: str) -> str:
     """pandas' tokenizer error as what is wrong in the file and the fix (it had ended in "give a CSV, Excel or
     Parquet file", for a CSV file with one field too many in a row)."""
     if (found := FIELD_COUNT.search(message)) is not None:
@@ -703,7 +703,7 @@ def _read_excel(path: Path, text_columns: Iterable[str], codes: bool = False, sh
         raise InputError(f"{path}: has no sheet '{sheet}'; its sheets: {quoted_names(sheets)} (--layer, or the "
                          "[regions] key layer)")
     name = 0 if sheet is None else sheet
-    _refuse_repeated_columns(path, pd.read_excel(path, sheet_name=name, header=None, nrows=1, dtype=str))
+    refuse_repeated_columns(path, pd.read_excel(path, sheet_name=name, header=None, nrows=1, dtype=str))
     wanted = {str(column).lower() for column in text_columns if column}
     header = pd.read_excel(path, sheet_name=name, nrows=0).columns if wanted else []
     dtype = {column: str for column in header if str(column).strip().lower() in wanted}
@@ -775,7 +775,7 @@ def restore_shown_ids(path: Path, table: pd.DataFrame, columns: list) -> None:
         workbook.close()
 
 
-def _refuse_repeated_columns(path: Path, first_row: pd.DataFrame) -> None:
+def refuse_repeated_columns(path: Path, first_row: pd.DataFrame) -> None:
     """A header naming a column twice ('demand,...,demand'): pandas would read the second as 'demand.1'
     and the first would silently be the one used."""
     names = [str(name).strip() for name in first_row.iloc[0].tolist()] if len(first_row) else []

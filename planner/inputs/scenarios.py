@@ -30,6 +30,8 @@ from planner.inputs.io import (
     decimal_comma_hint,
     lost_zeros_hint,
     names_hint,
+    parser_fault,
+    refuse_repeated_columns,
     restore_shown_ids,
 )
 from planner.inputs.screen import MAX_DEMAND
@@ -195,9 +197,11 @@ def _read_scenario_table(path: Path) -> pd.DataFrame:
     refuse_special_file(path, "the scenario file", "--scenarios")  # /dev/zero had filled the memory
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
+            refuse_repeated_columns(path, pd.read_excel(path, sheet_name=0, header=None, nrows=1, dtype=str))
             frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
             restore_shown_ids(path, frame, ["region"])  # as the regions' reader: 01001 formatted 00000 stays
-        else:
+        else:  # a column named twice had been read as 'region.1' and the next column called missing
+            refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **csv_dialect(path)))
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, **csv_dialect(path))  # as the regions' tables
     except InputError:  # the table's shape, said by the reader in one line (an InputError is a ValueError)
         raise
@@ -207,7 +211,9 @@ def _read_scenario_table(path: Path) -> pd.DataFrame:
     except PermissionError:  # not a format problem: 'give a CSV' had been the fix
         raise _fail(path, "the scenario file is not readable (permission denied); give this user read access "
                     "or pass another file") from None
-    except (OSError, UnicodeDecodeError, csv.Error, pd.errors.ParserError, pd.errors.EmptyDataError,
+    except pd.errors.ParserError as error:  # a row's field count, a quote never closed: the line and the fix
+        raise _fail(path, parser_fault(str(error))) from None
+    except (OSError, UnicodeDecodeError, csv.Error, pd.errors.EmptyDataError,
             ValueError, zipfile.BadZipFile, MemoryError) as error:
         reason = getattr(error, "strerror", None) or (str(error).splitlines() or ["too large for the memory"])[0]
         fix = f"give a CSV (or an Excel workbook) with columns {', '.join(COLUMNS)}"
