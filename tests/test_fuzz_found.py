@@ -88,3 +88,22 @@ def test_a_scenario_file_s_header_or_row_fault_is_named_as_the_tables_are(tmp_pa
     with pytest.raises(InputError, match=expected) as caught:
         check_scenario_file(path)
     assert "missing" not in str(caught.value) and "give a CSV" not in str(caught.value)
+
+
+def test_a_point_at_zero_zero_among_polygons_is_warned_about(tmp_path):
+    """A region given as the point 0° E, 0° N among county polygons in North Carolina had passed without the
+    warning the same point among points gets (the others were looked for among the points alone)."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from planner.inputs.validate import null_island_messages
+
+    shapes = [box(lon - 0.1, 35.0, lon + 0.1, 35.2) for lon in (-80.8, -78.6, -79.8)]
+    frame = gpd.GeoDataFrame({"id": ["a", "b", "c", "d"]}, geometry=[shapes[0], Point(0, 0), *shapes[1:]],
+                             crs="EPSG:4326")
+    assert null_island_messages(frame, tmp_path / "r.geojson") == [
+        f"{tmp_path / 'r.geojson'}: rows 2 lie at 0° longitude, 0° latitude (in the Gulf of Guinea), where geocoders "
+        "put addresses they could not find; check their coordinates: their demand is placed and served there"]
+    near = frame.set_geometry([box(-0.1, -0.1, 0.1, 0.1), Point(0, 0), box(0.2, 0.2, 0.4, 0.4), Point(1, 1)],
+                              crs="EPSG:4326")
+    assert null_island_messages(near, tmp_path / "r.geojson") == []

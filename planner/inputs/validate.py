@@ -428,11 +428,17 @@ def null_island_messages(frame: gpd.GeoDataFrame, path: Path) -> list[str]:
         return []
     lonlat = frame.geometry[points].to_crs("EPSG:4326")
     x, y = lonlat.x.to_numpy(), lonlat.y.to_numpy()
-    zero = (np.abs(x) < NULL_ISLAND_DEG) & (np.abs(y) < NULL_ISLAND_DEG)
-    if not zero.any() or zero.mean() > 0.5 or (np.hypot(x, y)[~zero] <= NULL_ISLAND_OTHERS_DEG).any():
-        return []
     mask = np.zeros(len(frame), dtype=bool)
-    mask[np.flatnonzero(points)[zero]] = True
+    mask[np.flatnonzero(points)] = (np.abs(x) < NULL_ISLAND_DEG) & (np.abs(y) < NULL_ISLAND_DEG)
+    if not mask.any():
+        return []
+    shapes = ~points & ~frame.geometry.isna().to_numpy() & ~frame.geometry.is_empty.to_numpy()
+    if shapes.any():  # the others among polygons too: one point at 0, 0 among counties had passed unwarned
+        inside = frame.geometry[shapes].representative_point().to_crs("EPSG:4326")
+        x, y = np.concatenate([x, inside.x.to_numpy()]), np.concatenate([y, inside.y.to_numpy()])
+    zero = (np.abs(x) < NULL_ISLAND_DEG) & (np.abs(y) < NULL_ISLAND_DEG)
+    if zero.mean() > 0.5 or (np.hypot(x, y)[~zero] <= NULL_ISLAND_OTHERS_DEG).any():
+        return []
     return [f"{path}: rows {truncated(file_rows(frame, mask))} lie at 0° longitude, 0° latitude (in the Gulf of "
             "Guinea), where geocoders put addresses they could not find; check their coordinates: their demand is "
             "placed and served there"]
