@@ -107,3 +107,22 @@ def test_a_point_at_zero_zero_among_polygons_is_warned_about(tmp_path):
     near = frame.set_geometry([box(-0.1, -0.1, 0.1, 0.1), Point(0, 0), box(0.2, 0.2, 0.4, 0.4), Point(1, 1)],
                               crs="EPSG:4326")
     assert null_island_messages(near, tmp_path / "r.geojson") == []
+
+
+def test_a_polygon_ring_geos_cannot_build_is_named_with_its_row(tmp_path):
+    """A GeoJSON polygon of three corners, its ring not closed, had been "cannot read as a vector file (...);
+    check the format and layer", with no row and the wrong fix."""
+    import json
+
+    from planner.inputs.io import read_vector
+
+    ring = [[[-80.9, 35.1], [-80.7, 35.1], [-80.7, 35.3], [-80.9, 35.1]]]
+    features = [{"type": "Feature", "properties": {"id": name}, "geometry": {"type": "Polygon", "coordinates": shape}}
+                for name, shape in (("a", ring), ("b", [ring[0][:3]]))]
+    path = tmp_path / "r.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    with pytest.raises(InputError) as caught:
+        read_vector(path, None, "regions", "REGIONS")
+    message = str(caught.value)
+    assert message.startswith(f"{path}: rows 2 have geometries that cannot be built, such as a polygon ring not closed")
+    assert "QGIS: Fix geometries" in message and "check the format and layer" not in message

@@ -165,11 +165,33 @@ def read_vector(path: Path, layer: str | None, what: str, option: str) -> gpd.Ge
             raise InputError(f"{path}: is a model file (TOML), not {what} data; pass it with --model and the data "
                              f"file to {option}") from None
         check_shapefile_parts(path)  # a part missing: named with the fix
+        if isinstance(error, shapely.errors.GEOSException):  # "check the format and layer" did not name the row
+            raise InputError(_unreadable_geometries(path, source, layer, reason)) from None
         raise InputError(f"{path}: cannot read as a vector file ({reason}); check the format and layer") from None
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError(f"{path}: has no geometry column; give a vector file (GeoPackage, GeoJSON, Shapefile)")
     check_shapefile_parts(path)
     return _header_stripped(frame)  # ' GEOID' had been "column 'GEOID' not found; available:  GEOID", as tables'
+
+
+def _unreadable_geometries(path: Path, source: Path | str, layer: str | None, reason: str) -> str:
+    """The message for a file whose geometries GEOS refuses to build (a polygon ring not closed, or of fewer
+    than 4 points, in a GeoJSON file), naming the rows where they can be read again as WKB."""
+    try:
+        import pyogrio.raw
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "Non closed ring detected"
+            wkb = pyogrio.raw.read(source, layer=layer, read_geometry=True)[2]
+        built = shapely.from_wkb(wkb, on_invalid="ignore")
+        rows = [row + 1 for row, (raw, geom) in enumerate(zip(wkb, built, strict=True)) if raw is not None
+                and geom is None]
+    except Exception:  # noqa: BLE001 - the rows are a help; the fault is named without them
+        rows = []
+    where = f"rows {truncated(rows)} have" if rows else "some rows have"
+    return (f"{path}: {where} geometries that cannot be built, such as a polygon ring not closed (its last point not "
+            f"its first) or of fewer than 4 points ({reason}); fix them in the file (QGIS: Fix geometries), or give a "
+            "point for each")
 
 
 GEOJSON_SUFFIXES = {".geojson", ".json"}
