@@ -126,3 +126,32 @@ def test_a_polygon_ring_geos_cannot_build_is_named_with_its_row(tmp_path):
     message = str(caught.value)
     assert message.startswith(f"{path}: rows 2 have geometries that cannot be built, such as a polygon ring not closed")
     assert "QGIS: Fix geometries" in message and "check the format and layer" not in message
+
+
+@pytest.mark.parametrize("geometry", [None, {"type": "Point", "coordinates": []}])
+def test_a_site_or_supplier_without_a_point_is_named_so(tmp_path, geometry):
+    """A null or empty geometry in a sites GeoJSON had been "outside ±180°/±90° in lon/lat; check their
+    coordinates and the file's CRS", and in a suppliers GeoJSON an internal error (ValueError: 'x' must be
+    finite)."""
+    import json
+
+    from planner.inputs.config import read_model_config
+    from planner.inputs.prepare import read_candidate_sites
+    from planner.inputs.suppliers import read_suppliers
+
+    def features(properties):
+        rows = [{"type": "Feature", "properties": dict(properties, **{key: f"{value}{n}" for key, value in
+                                                                       properties.items() if key.endswith("_id")}),
+                 "geometry": {"type": "Point", "coordinates": [-80.0 + n, 35.0]}} for n in range(3)]
+        rows[1]["geometry"] = geometry
+        return json.dumps({"type": "FeatureCollection", "features": rows})
+
+    sites = tmp_path / "sites.geojson"
+    sites.write_text(features({"site_id": "s"}))
+    config = read_model_config(Path(__file__).parents[1] / "models" / "hybrid.toml")
+    with pytest.raises(InputError, match=r"sites.geojson: sites in rows 2 have no geometry \(null or empty\)"):
+        read_candidate_sites(sites, config)
+    suppliers = tmp_path / "suppliers.geojson"
+    suppliers.write_text(features({"supplier_id": "S", "material": "steel_kg", "capacity_per_yr": 10.0}))
+    with pytest.raises(InputError, match=r"suppliers.geojson: suppliers in rows 2 have no geometry"):
+        read_suppliers(suppliers)

@@ -32,7 +32,7 @@ import shapely
 
 from planner.errors import InputError, has_control_characters, refuse_special_file, truncated
 from planner.formats.tokens import WIDE_SAMPLE, wide_encoding
-from planner.inputs.geo import finite_coordinates, require_crs
+from planner.inputs.geo import finite_coordinates, points_to_lonlat, require_crs
 
 logger = logging.getLogger(__name__)
 
@@ -1393,6 +1393,27 @@ def read_sites(path: Path) -> gpd.GeoDataFrame:
         raise InputError(f"{path}: the sites file has no rows; give at least one candidate site or omit --sites")
     check_projected_range(frame, path)
     return frame
+
+
+def points_lonlat(frame: gpd.GeoDataFrame, path: Path, what: str = "sites") -> tuple[np.ndarray, np.ndarray]:
+    """The points of a sites (or suppliers) vector file as lon/lat; one line naming the rows without a point (a
+    null or empty geometry had been "outside ±180°/±90° in lon/lat; check their coordinates and the file's CRS")
+    or outside the degrees' range."""
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        rows = (np.flatnonzero(missing) + 1).tolist()
+        raise InputError(f"{path}: {what} in rows {truncated(rows)} have no geometry (null or empty); give each a "
+                         "point, or delete the row")
+    lon, lat = points_to_lonlat(frame)
+    outside = ~np.isfinite(lon) | ~np.isfinite(lat) | (lon < -180) | (lon > 360) | (np.abs(lat) > 90)
+    if outside.any():
+        rows = (np.flatnonzero(outside) + 1).tolist()
+        raise InputError(
+            f"{path}: {what} in rows {truncated(rows)} lie outside ±180°/±90° in lon/lat; check their coordinates "
+            "and the file's CRS"
+        )
+    return lon, lat
 
 
 def id_text(raw: pd.Series) -> pd.Series:

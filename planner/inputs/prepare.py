@@ -32,8 +32,8 @@ from planner.errors import InfeasibleError, InputError, amount_text, truncated
 from planner.formats.tokens import available_memory, format_bytes
 from planner.inputs.candidates import generate_candidate_sites
 from planner.inputs.config import ModelConfig, dotted_key, finite_or_inf
-from planner.inputs.geo import pairs_within, points_to_lonlat, require_crs
-from planner.inputs.io import lost_zeros_hint, names_hint, parse_flags, read_od_matrix, read_sites
+from planner.inputs.geo import pairs_within, require_crs
+from planner.inputs.io import lost_zeros_hint, names_hint, parse_flags, points_lonlat, read_od_matrix, read_sites
 from planner.inputs.objectives import classic_problem
 from planner.inputs.regions import load_regions
 from planner.inputs.screen import MAX_COST_TERM, MAX_DEMAND
@@ -202,14 +202,7 @@ def read_candidate_sites(path: Path, config: ModelConfig) -> pd.DataFrame:
     kinds = set(frame.geometry.geom_type.dropna())
     if kinds - {"Point"}:
         raise InputError(f"{path}: sites must be points, found {sorted(kinds)}; give point geometries")
-    lon, lat = points_to_lonlat(frame)
-    outside = ~np.isfinite(lon) | ~np.isfinite(lat) | (lon < -180) | (lon > 360) | (np.abs(lat) > 90)
-    if outside.any():
-        rows = (np.flatnonzero(outside) + 1).tolist()
-        raise InputError(
-            f"{path}: sites in rows {truncated(rows)} lie outside ±180°/±90° in lon/lat; check their coordinates "
-            "and the file's CRS"
-        )
+    lon, lat = points_lonlat(frame, path)
     ids = check_ids(frame, "site_id", path, "site")
     check_site_columns(frame, path)
     types = site_types(frame, path, config)

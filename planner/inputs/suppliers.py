@@ -25,7 +25,7 @@ import pandas as pd
 
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig
-from planner.inputs.geo import great_circle_km, points_to_lonlat, require_crs
+from planner.inputs.geo import great_circle_km, require_crs
 from planner.inputs.io import (
     SITES_FIX,
     check_projected_range,
@@ -33,6 +33,7 @@ from planner.inputs.io import (
     id_keys,
     is_table,
     points_from_table,
+    points_lonlat,
     read_table,
     read_vector,
     require_columns,
@@ -76,7 +77,7 @@ def read_suppliers(path: Path, option: str = "--suppliers") -> pd.DataFrame:
         rows = (np.flatnonzero((material.isna() | (material == "")).to_numpy()) + 1).tolist()
         raise InputError(f"{path}: column 'material' is empty in rows {truncated(rows)}; name the material each "
                          "supplier offers")
-    lon, lat = points_to_lonlat(frame)
+    lon, lat = points_lonlat(frame, path, "suppliers")
     for column in dot_grouped_columns(path, ["capacity_per_yr", "cost_per_unit"]):
         logger.warning(dot_grouped_message(path, column, "the capacity" if column == "capacity_per_yr" else "a price"))
     material = frame["material"].astype(str).str.strip().str.normalize("NFC")  # as ids
