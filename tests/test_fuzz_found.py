@@ -155,3 +155,14 @@ def test_a_site_or_supplier_without_a_point_is_named_so(tmp_path, geometry):
     suppliers.write_text(features({"supplier_id": "S", "material": "steel_kg", "capacity_per_yr": 10.0}))
     with pytest.raises(InputError, match=r"suppliers.geojson: suppliers in rows 2 have no geometry"):
         read_suppliers(suppliers)
+
+
+def test_a_sites_or_suppliers_geojson_of_no_features_says_it_has_no_rows(tmp_path):
+    """An empty FeatureCollection had been "column 'site_id' not found ...; available: " (nothing)."""
+    from planner.inputs.suppliers import read_suppliers
+
+    path = _written(tmp_path / "points.geojson", b'{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(InputError, match="points.geojson: the sites file has no rows"):
+        read_sites(path)
+    with pytest.raises(InputError, match="points.geojson: the suppliers file has no rows"):
+        read_suppliers(path)

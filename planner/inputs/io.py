@@ -1388,9 +1388,9 @@ def read_sites(path: Path) -> gpd.GeoDataFrame:
         frame = points_from_table(table, path, fix=SITES_FIX, points_only=True)
     else:
         frame = with_dbf_names(read_vector(path, None, "sites", "--sites"), path, ("facility_types", "cost_multiplier"))
-    require_columns(frame, ["site_id"], path, "each candidate site needs an id")
-    if frame.empty:
+    if frame.empty:  # before the columns: a GeoJSON of no features has none ("column 'site_id' not found")
         raise InputError(f"{path}: the sites file has no rows; give at least one candidate site or omit --sites")
+    require_columns(frame, ["site_id"], path, "each candidate site needs an id")
     check_projected_range(frame, path)
     return frame
 

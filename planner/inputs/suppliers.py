@@ -67,10 +67,10 @@ def read_suppliers(path: Path, option: str = "--suppliers") -> pd.DataFrame:
         kinds = set(frame.geometry.geom_type.dropna())
         if kinds - {"Point"}:
             raise InputError(f"{path}: suppliers must be points, found {sorted(kinds)}; give point geometries")
+    if frame.empty:  # before the columns: a GeoJSON of no features has none
+        raise InputError(f"{path}: the suppliers file has no rows; give at least one supplier or omit it")
     require_columns(frame, ["supplier_id", "material"], path, "each supplier needs an id and the material it offers")
     refuse_near_columns(frame, path, SUPPLIER_COLUMNS, "the suppliers file's optional", prefixes=True)
-    if frame.empty:
-        raise InputError(f"{path}: the suppliers file has no rows; give at least one supplier or omit it")
     check_projected_range(frame, path)
     material = frame["material"].astype("string").str.strip()
     if (material.isna() | (material == "")).any():
