@@ -166,3 +166,20 @@ def test_a_sites_or_suppliers_geojson_of_no_features_says_it_has_no_rows(tmp_pat
         read_sites(path)
     with pytest.raises(InputError, match="points.geojson: the suppliers file has no rows"):
         read_suppliers(path)
+
+
+def test_a_true_false_cell_among_numbers_in_a_workbook_is_refused(tmp_path):
+    """A logical TRUE in a workbook's longitude column had been read as 1 (pandas' inference), placing the region
+    at 1° E without a word; a column of TRUE/FALSE alone (a flag) is read as before."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in (["id", "lon", "lat", "pop", "flag"], ["a", -80.8, 35.2, 100, True], ["b", True, 35.8, 200, False]):
+        sheet.append(row)
+    workbook.save(tmp_path / "r.xlsx")
+    with pytest.raises(InputError, match=r"r.xlsx: column 'lon' holds TRUE/FALSE in rows 2 among numbers"):
+        read_table(tmp_path / "r.xlsx", "regions", "REGIONS")
+    sheet["B3"] = -78.6
+    workbook.save(tmp_path / "r.xlsx")
+    assert read_table(tmp_path / "r.xlsx", "regions", "REGIONS")["flag"].tolist() == [True, False]

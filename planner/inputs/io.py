@@ -733,6 +733,7 @@ def _read_excel(path: Path, text_columns: Iterable[str], codes: bool = False, sh
                                                     keep_default_na=False, na_values=[""]))
     if table.isna().any().any():
         _refuse_formulas_without_values(path, table)
+    _refuse_logical_cells_among_numbers(path, name, table)
     if len(sheets) > 1 and sheet is None:  # named where a column is missing: the data may be on another sheet
         table.attrs[FIRST_SHEET] = sheets
     if dtype:
@@ -741,6 +742,22 @@ def _read_excel(path: Path, text_columns: Iterable[str], codes: bool = False, sh
         raw = pd.read_excel(path, sheet_name=name, dtype=str, keep_default_na=False, na_values=[""])
         table = _with_codes_from(table, raw.iloc[:len(table)].set_axis(table.index))
     return _header_stripped(table)
+
+
+def _refuse_logical_cells_among_numbers(path: Path, sheet: str | int, table: pd.DataFrame) -> None:
+    """Refuse a TRUE/FALSE cell (a logical value, a checkbox) in a column of numbers: pandas reads it as 1 or 0,
+    and a longitude of TRUE had placed a region at 1° E without a word (in a CSV, 'TRUE' is not a number)."""
+    numeric = [position for position, kind in enumerate(table.dtypes)
+               if pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind)]
+    if not numeric:
+        return
+    raw = pd.read_excel(path, sheet_name=sheet, usecols=numeric, dtype=object, keep_default_na=False, na_values=[""])
+    for position, column in zip(numeric, raw.columns, strict=True):
+        logical = raw[column].iloc[:len(table)].map(lambda value: isinstance(value, bool | np.bool_)).to_numpy()
+        if logical.any():
+            rows = (np.flatnonzero(logical) + 1).tolist()
+            raise InputError(f"{path}: column '{table.columns[position]}' holds TRUE/FALSE in rows {truncated(rows)} "
+                             "among numbers (read as 1 and 0); give a number in every row")
 
 
 def _refuse_formulas_without_values(path: Path, table: pd.DataFrame) -> None:
