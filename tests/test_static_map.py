@@ -489,3 +489,17 @@ def test_maps_drawn_alike_key_the_types_open_in_one_of_them(one_group, two_group
     _, other_sites, other_flows = two_groups  # a plant and a micro: the other map opens a micro
     assert region_labels(build_map_figure(regions, sites, flows, TYPES, "b", alike=[(other_sites, other_flows)])) == [
         "plant", "micro", "unmet"]
+
+
+def test_an_inset_names_the_group_it_shows(two_groups):
+    """Insets of overseas towns (Réunion, the Antilles, Guyane) had no word of which group each was: each now names
+    its region of most demand and counts the others, inside its frame."""
+    figure = build_map_figure(*two_groups, TYPES, "two")
+    inset = figure.axes[1]
+    texts = [text.get_text() for text in inset.texts]
+    assert "Region 4 and 1 more region" in texts  # the eastern pair: Region 4 has the most demand (140)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    label = next(text for text in inset.texts if text.get_text() == "Region 4 and 1 more region")
+    frame, box = inset.get_window_extent(renderer), label.get_window_extent(renderer)
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1

@@ -1239,10 +1239,43 @@ def _draw_inset(fig: Figure, panel: _Panel, rect: tuple[float, float, float, flo
     view = _fit_aspect(padded_view(panel.view, 0.04), w_in / h_in)
     drawn = _draw_panel(inset, panel, view, symbols, pixel=(view[2] - view[0]) / (w_in * PNG_DPI) * 0.75)
     bar = (0.38, 0.15)
+    label, label_box = _fitted_label(fig, _inset_label(panel.regions), w_in, h_in)
     grid_panel, grid_sites, grid_flows = framing if framing is not None else (panel, symbols.sites, symbols.flows)
-    (bar_pos,), _ = _place([bar], _occupancy(grid_panel, grid_sites, view, columns=48, flows=grid_flows), [])
+    grid = _occupancy(grid_panel, grid_sites, view, columns=48, flows=grid_flows)
+    (bar_pos, label_pos), _ = _place([bar, label_box], grid, [])
     _draw_scale_bar(inset, view, (*bar_pos, *bar), fontsize=6.5, middle=False)
+    inset.text(label_pos[0] + 0.01, label_pos[1] + label_box[1], label, transform=inset.transAxes, ha="left",
+               va="top", fontsize=INSET_LABEL_SIZE, zorder=6,
+               bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0})
     return drawn
+
+
+def _fitted_label(fig: Figure, text: str, w_in: float, h_in: float) -> tuple[str, tuple[float, float]]:
+    """``text`` wrapped to the inset's width and its box (width, height) in axes fractions."""
+    width = _text_inches(fig, text, INSET_LABEL_SIZE) + 0.06
+    if width > 0.9 * w_in:
+        text = textwrap.fill(text, max(8, int(len(text) * 0.9 * w_in / width)), break_long_words=True)
+        width = max(_text_inches(fig, line, INSET_LABEL_SIZE) for line in text.split("\n")) + 0.06
+    height = (text.count("\n") + 1) * INSET_LABEL_SIZE * 1.3 / 72 + 0.03
+    return text, (min(width / w_in, 1.0), min(height / h_in, 1.0))
+
+
+INSET_LABEL_CHARS = 28  # a longer region name is cut with "…"
+INSET_LABEL_SIZE = 6.5  # pt
+
+
+def _inset_label(regions: pd.DataFrame) -> str:
+    """Which group an inset shows: its region of most demand by name (else id), and how many more (three
+    unlabelled insets of overseas towns, Réunion, the Antilles and Guyane, could not be told apart)."""
+    names = regions["region_name"] if "region_name" in regions else regions.get("region_id")
+    if names is None or not len(regions):
+        return ""
+    demand = pd.to_numeric(regions["demand"], errors="coerce").to_numpy(dtype=float) if "demand" in regions \
+        else np.zeros(len(regions))
+    top = str(names.iloc[int(np.nanargmax(demand))] if np.isfinite(demand).any() else names.iloc[0])
+    top = top if len(top) <= INSET_LABEL_CHARS else top[: INSET_LABEL_CHARS - 1] + "…"
+    more = len(regions) - 1
+    return top if not more else f"{top} and {more:,} more region{'s' if more != 1 else ''}"
 
 
 def _checked_paths(paths: Sequence[Path]) -> list[Path]:
