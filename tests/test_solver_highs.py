@@ -5,6 +5,7 @@ the thread count kept within the machine's cores. Tiny hand-made LPs and MIPs.""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import time
@@ -169,10 +170,11 @@ class FakeRuns:
     retry returns ``retry`` (a report, or an exception to raise). Records each run's start."""
 
     def __init__(self, first: float, retry) -> None:
-        self.first, self.retry, self.starts = first, retry, []
+        self.first, self.retry, self.starts, self.limits = first, retry, [], []
 
     def __call__(self, compiled, options, start=None, started=None, observe=None):
         self.starts.append(start)
+        self.limits.append(options.time_limit_s)
         if len(self.starts) == 1:
             return _report(self.first, mismatch=True), np.array([1.0])
         if isinstance(self.retry, Exception):
@@ -198,6 +200,20 @@ def test_a_failed_retry_keeps_the_first_run(monkeypatch):
     report, values = run_highs(two_variable_lp(), QUIET, start=np.array([0.5]))
     assert len(runs.starts) == 2
     assert report.objective == 10.0 and report.objective_mismatch and values[0] == 1.0
+
+
+def test_the_retry_gets_what_is_left_of_the_time_limit(monkeypatch):
+    """The retry without the start had been given the whole limit again (a 10 s solve could take 20 s);
+    with too little left it is not run, and the first run's values stand."""
+    runs = FakeRuns(10.0, 8.0)
+    monkeypatch.setattr(highs_module, "run_highs_once", runs)
+    options = dataclasses.replace(QUIET, time_limit_s=10.0)
+    report, _ = run_highs(two_variable_lp(), options, start=np.array([0.5]), started=time.perf_counter() - 6.0)
+    assert runs.limits[0] == 10.0 and 3.0 < runs.limits[1] <= 4.0 and report.objective == 8.0
+    runs = FakeRuns(10.0, 8.0)
+    monkeypatch.setattr(highs_module, "run_highs_once", runs)
+    report, _ = run_highs(two_variable_lp(), options, start=np.array([0.5]), started=time.perf_counter() - 9.99)
+    assert runs.starts == [runs.starts[0]] and report.objective == 10.0 and report.objective_mismatch
 
 
 def test_no_retry_without_a_start(monkeypatch):

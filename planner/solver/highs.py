@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
@@ -48,6 +48,7 @@ logger = logging.getLogger(__name__)
 INF = highspy.kHighsInf
 INTERRUPT_EVERY_ITERATION_NONZEROS = 20_000  # see run_interruptibly
 WAIT_STEP_S = 0.05  # the main thread's polling step while HiGHS runs on its own thread
+RETRY_MIN_S = 0.1  # run_highs: a retry without the start needs at least this much of the time limit left
 ABANDON_AFTER_S = 0.5  # after Ctrl-C or SIGTERM: how long HiGHS gets to reach its next callback
 
 
@@ -222,14 +223,21 @@ def run_highs(
     """:func:`run_highs_once`, checked: HiGHS 1.16 was seen, after a MIP start, to hand back the
     starting values with the objective of a better solution it had found and then rejected. When
     the values it returns do not have the objective it reports, the model is solved again without
-    the start; if that run finds nothing, the first run's values stand with their own objective."""
+    the start, within what is left of the time limit (it had been given the whole limit again, so a
+    ``--time-limit 10`` solve could take 20 s); if that run finds nothing, or no time is left, the first
+    run's values stand with their own objective. The user is not warned: the answer is the values' own,
+    audited as any other."""
+    started = time.perf_counter() if started is None else started
     report, values = run_highs_once(compiled, options, start, started, observe=observe)
     if start is None or not report.objective_mismatch:
         return report, values
-    logger.warning("HiGHS returned values that do not have the objective it reported after a MIP start; "
-                   "solving again without the start")
+    left = None if options.time_limit_s is None else options.time_limit_s - (time.perf_counter() - started)
+    if left is not None and left < RETRY_MIN_S:
+        return report, values
+    logger.info("HiGHS returned values that do not have the objective it reported after a MIP start; solving "
+                "again without the start%s", "" if left is None else f" ({left:.1f} s left)")
     try:
-        retry, retry_values = run_highs_once(compiled, options, observe=observe)
+        retry, retry_values = run_highs_once(compiled, replace(options, time_limit_s=left), observe=observe)
     except SolverError:
         return report, values
     return (retry, retry_values) if retry.objective <= report.objective else (report, values)
