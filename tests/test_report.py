@@ -30,6 +30,21 @@ def test_the_unmet_table_is_by_product_not_summed_over_products():
     assert "unmet share of the region&#x27;s demand for it" in page and "of the product&#x27;s demand" not in page
 
 
+def test_the_unmet_table_has_no_name_column_repeating_the_ids_of_unnamed_regions():
+    """Regions without names had a "name" column holding their ids again."""
+    from types import SimpleNamespace
+
+    import geopandas as gpd
+
+    from planner.export.report import _unmet_regions_section
+
+    pairs = pd.DataFrame({"region_id": ["a7", "b9"], "product": ["p", "p"], "demand": [10.0, 20.0],
+                          "served": [5.0, 20.0], "unmet": [5.0, 0.0]})
+    page = _unmet_regions_section(SimpleNamespace(tables=SimpleNamespace(regions=pairs)),
+                                  gpd.GeoDataFrame({"region_id": ["a7", "b9"]})).replace(" class='text'", "")
+    assert "<th>name</th>" not in page and "<td>a7</td><td>p</td>" in page and page.count("a7") == 1
+
+
 def test_the_all_materials_row_adds_no_quantities_of_different_materials():
     """t of steel + kg of glass + pieces of chips had been added into one "shipped" figure, and the mean inbound
     distance weighted by that sum (2,059 km, driven by the kg)."""

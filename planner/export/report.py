@@ -467,19 +467,20 @@ def _unmet_regions_section(run: Run, regions: gpd.GeoDataFrame) -> str:
     if unmet.empty:
         return heading + "<p>All demand is served.</p>"
     top = unmet.sort_values("unmet", ascending=False, kind="stable").head(TOP_UNMET_REGIONS)
-    named = "region_name" in regions and "region_id" in regions
+    named = "region_name" in regions and "region_id" in regions  # without names, no column repeating the ids
     names = (regions.drop_duplicates("region_id").set_index("region_id")["region_name"].reindex(top["region_id"])
              if named else top["region_id"])
     rows = [
-        [esc(rid), esc(name), esc(product), num(d), num(u), pct(u / d if d > 0 else float("nan"))]
+        [esc(rid), *([esc(name)] if named else []), esc(product), num(d), num(u), pct(u / d if d > 0 else float("nan"))]
         for rid, name, product, d, u in zip(top["region_id"], names, top["product"], top["demand"], top["unmet"],
                                             strict=True)
     ]
     regions_short = unmet["region_id"].nunique()
     note = (f"<p>{regions_short:,} regions have unmet demand ({len(unmet):,} region and product pairs); the "
             f"{len(top)} largest, by product:</p>")
-    return heading + note + html_table(["region", "name", "product", "demand (units/yr)", "unmet (units/yr)",
-                                        "unmet share of the region's demand for it"], rows, text=(0, 1, 2))
+    header = ["region", *(["name"] if named else []), "product", "demand (units/yr)", "unmet (units/yr)",
+              "unmet share of the region's demand for it"]
+    return heading + note + html_table(header, rows, text=(0, 1, 2) if named else (0, 1))
 
 
 def _assumption_section(run: Run) -> str:
