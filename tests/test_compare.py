@@ -393,6 +393,10 @@ def test_an_infeasible_variant_is_reported_and_the_others_compared(tmp_path):
     page = (tmp_path / "cmp" / "compare.html").read_text()
     assert "(proven). No central-only network meets the model (see the note in compare.csv)." in page
     assert "no central-only cost" in page
+    # the assumptions list every variant, the infeasible one with its reason (it had been left out)
+    changes = page.split("What each variant changes", 1)[1]
+    assert re.search(r"<li><strong>central_only</strong>: no network meets it, so its values are not shown "
+                     r"\(infeasible: [^<]*3", changes)
     assert not re.search(r"\bnan\b", re.sub(r"data:image/png;base64,[^'\"]*", "", page), re.IGNORECASE)
     assert pd.read_csv(tmp_path / "cmp" / "compare.csv")["status"].tolist() == ["infeasible", "optimal", "optimal"]
 

@@ -489,6 +489,16 @@ def assumption_changes(base: dict, variant: dict, currency: str) -> list[str]:
     return sorted(changes, key=lambda text: (not text.startswith(("without", "adds")), text))
 
 
+def _unsolved_variants(comparison: Comparison) -> list:
+    """(name, reason) of the variants without a network (infeasible), in the rows' order: they have no plan
+    to show values of (they had been left out of the list of what each variant changes)."""
+    rows = comparison.rows
+    if "variant" not in rows:
+        return []
+    notes = rows["note"] if "note" in rows else [""] * len(rows)
+    return [(name, note) for name, note in zip(rows["variant"], notes, strict=True) if name not in comparison.plans]
+
+
 def assumptions_section(comparison: Comparison, currency: str) -> str:
     """The base model's key values (the hybrid, else the first variant) and what each other variant
     changes."""
@@ -503,6 +513,8 @@ def assumptions_section(comparison: Comparison, currency: str) -> str:
         changes = assumption_changes(base, assumptions(plan), currency)
         text = "; ".join(changes) if changes else "the same key values"
         items.append(f"<li><strong>{html.escape(name)}</strong>: {html.escape(text)}</li>")
+    items += [f"<li><strong>{html.escape(str(name))}</strong>: no network meets it, so its values are not shown "
+              f"(infeasible: {html.escape(str(note))})</li>" for name, note in _unsolved_variants(comparison)]
     return "\n".join([
         "<section class='major'><h2>Assumptions</h2>",
         f"<p>Key values of the base model <strong>{html.escape(base_name)}</strong> as solved (spreads over the "
