@@ -112,3 +112,13 @@ def test_an_input_given_as_a_float_reads_ten_significant_digits_not_seventeen():
 
     assert _input_text({"co2_cap_t": 0.003415182526927368, "time_limit": 30.0, "threads": 2}) == \
         "co2 cap t: 0.003415182527; time limit: 30; threads: 2"
+
+
+def test_compare_pages_demand_rates_read_alike():
+    """compare.html's assumptions had shown the demand rates 0.01 and 0.001 as "0.0100" and "0.001"."""
+    from planner.export.compare_report import value_text as assumption_text
+
+    field = "demand per unit of the demand column"
+    assert [assumption_text((rate, rate), field) for rate in (0.01, 0.001, 0.01273, 1.0, 250.0)] == [
+        "0.01", "0.001", "0.01273", "1", "250"]
+    assert assumption_text((0.0125, 0.02), field) == "0.0125–0.02"

@@ -442,9 +442,16 @@ def value_text(value, field: str) -> str:
     low, high = value
     if math.isinf(high):
         return NO_LIMIT.get(field, "∞")
-    digits = 4 if field.startswith("demand per") else 0 if low.is_integer() and high.is_integer() else 1
-    low_text, high_text = figure_text(low, digits), figure_text(high, digits)
+    if field.startswith("demand per"):  # a rate to 4 significant digits (0.01 had read 0.0100 beside 0.001)
+        low_text, high_text = _rate_text(low), _rate_text(high)
+    else:
+        digits = 0 if low.is_integer() and high.is_integer() else 1
+        low_text, high_text = figure_text(low, digits), figure_text(high, digits)
     return low_text if low_text == high_text else f"{low_text}–{high_text}"
+
+
+def _rate_text(value: float) -> str:
+    return figure_text(value, 0) if abs(value) >= 100 else _minus(significant_text(value))
 
 
 def _unit(unit: str, currency: str) -> str:
