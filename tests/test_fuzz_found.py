@@ -183,3 +183,17 @@ def test_a_true_false_cell_among_numbers_in_a_workbook_is_refused(tmp_path):
     sheet["B3"] = -78.6
     workbook.save(tmp_path / "r.xlsx")
     assert read_table(tmp_path / "r.xlsx", "regions", "REGIONS")["flag"].tolist() == [True, False]
+
+
+def test_an_error_value_in_a_workbook_cell_is_refused_not_read_as_empty(tmp_path):
+    """#DIV/0! in a sites workbook's 'existing' column had read as an empty cell, so the site was silently not
+    existing."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in (["site_id", "lon", "lat", "existing"], ["s0", -80.8, 35.2, "#DIV/0!"], ["s1", -78.6, 35.8, False]):
+        sheet.append(row)
+    workbook.save(tmp_path / "sites.xlsx")
+    with pytest.raises(InputError, match=r"sites.xlsx: column 'existing' row 1 holds the error value #DIV/0!"):
+        read_table(tmp_path / "sites.xlsx", "sites", "--sites")

@@ -760,10 +760,16 @@ def _refuse_logical_cells_among_numbers(path: Path, sheet: str | int, table: pd.
                              "among numbers (read as 1 and 0); give a number in every row")
 
 
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!"})  # a spreadsheet's error values, which pandas reads as empty cells
+
+
 def _refuse_formulas_without_values(path: Path, table: pd.DataFrame) -> None:
     """Refuse cells of the first sheet that hold a formula (``=D2*100``) and no value saved with it, as a
     workbook written by a program rather than saved by a spreadsheet has: they read as empty, and the error
-    had said the column was missing (NaN) in every row while the spreadsheet showed numbers."""
+    had said the column was missing (NaN) in every row while the spreadsheet showed numbers; and cells holding an
+    error value (#DIV/0!, #N/A), which read as empty too: an optional flag or facility_types cell had been taken as
+    false or every type."""
     from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True, data_only=False)
@@ -772,6 +778,9 @@ def _refuse_formulas_without_values(path: Path, table: pd.DataFrame) -> None:
                                                 values_only=True)
         for row_number, row in enumerate(rows):
             for position, value in enumerate(row):
+                if isinstance(value, str) and value in EXCEL_ERRORS and pd.isna(table.iat[row_number, position]):
+                    raise InputError(f"{path}: column '{table.columns[position]}' row {row_number + 1} holds the error "
+                                     f"value {value}, which reads as an empty cell; correct the formula or the value")
                 if isinstance(value, str) and value.startswith("=") and pd.isna(table.iat[row_number, position]):
                     raise InputError(
                         f"{path}: column '{table.columns[position]}' row {row_number + 1} holds the formula "
