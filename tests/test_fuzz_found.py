@@ -197,3 +197,13 @@ def test_an_error_value_in_a_workbook_cell_is_refused_not_read_as_empty(tmp_path
     workbook.save(tmp_path / "sites.xlsx")
     with pytest.raises(InputError, match=r"sites.xlsx: column 'existing' row 1 holds the error value #DIV/0!"):
         read_table(tmp_path / "sites.xlsx", "sites", "--sites")
+
+
+def test_a_known_optima_csv_with_a_column_named_twice_says_so(tmp_path):
+    """'instance,instance,...' had been "missing columns problem" (pandas read the second as 'instance.1')."""
+    from planner.studies.bench import read_known_optima
+
+    path = _written(tmp_path / "optima.csv", b"instance,instance,params,optimal_value,status,file\n"
+                                             b"cap41,cflp,,1040444.375,optimal,cap41.txt\n")
+    with pytest.raises(InputError, match=r"optima.csv: column 'instance' appears twice in the header"):
+        read_known_optima(path)

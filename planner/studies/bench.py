@@ -55,7 +55,7 @@ from planner.formats.points import DistanceInstance, read_distance_instance, rea
 from planner.formats.sscflp import read_sscflp
 from planner.formats.tokens import instance_name
 from planner.formats.uflib import read_ufl_opt, read_uflib
-from planner.inputs.io import csv_dialect
+from planner.inputs.io import csv_dialect, refuse_repeated_columns
 from planner.inputs.screen import check_numerics
 from planner.logs import errors_only
 from planner.problem import Problem
@@ -128,6 +128,8 @@ def read_known_optima(path: Path) -> pd.DataFrame:
         with warnings.catch_warnings():  # a row with more fields than the header: refused, not cut short
             warnings.simplefilter("error", pd.errors.ParserWarning)
             dialect = csv_dialect(path) if path.is_file() else {}  # a pipe is read once, with commas
+            if path.is_file():  # a column named twice had been read as 'instance.1' and another called missing
+                refuse_repeated_columns(path, pd.read_csv(path, nrows=1, header=None, dtype=str, **dialect))
             table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False,
                                 **dialect)  # ';' or tab as every table the planner reads; UTF-16
     except pd.errors.ParserWarning:
