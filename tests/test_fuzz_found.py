@@ -207,3 +207,15 @@ def test_a_known_optima_csv_with_a_column_named_twice_says_so(tmp_path):
                                              b"cap41,cflp,,1040444.375,optimal,cap41.txt\n")
     with pytest.raises(InputError, match=r"optima.csv: column 'instance' appears twice in the header"):
         read_known_optima(path)
+
+
+@pytest.mark.parametrize("written", ["1_000", "１２"])
+def test_a_start_module_count_is_a_plain_number(tmp_path, written):
+    """float() had read '1_000' as 1000 and full-width '１２' as 12 modules; every other table refuses them."""
+    from planner.inputs.start_network import read_start_network
+
+    path = _written(tmp_path / "sites.csv", f"site_id,facility_type,modules\ns0,plant,{written}\n".encode())
+    with pytest.raises(InputError, match=r"sites.csv: row 2, column 'modules': .* is no whole number ≥ 0"):
+        read_start_network(path)
+    path.write_text("site_id,facility_type,modules\ns0,plant, 2 \ns1,plant,\n")
+    assert read_start_network(path).modules == {("s0", "plant"): 2, ("s1", "plant"): 0}

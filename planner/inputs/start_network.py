@@ -69,8 +69,8 @@ def _module_count(path: Path, row: int, value) -> int:
     """A whole number of modules ≥ 0 (empty: 0, sized by the solver)."""
     if pd.isna(value) or (isinstance(value, str) and value.strip() == ""):
         return 0
-    try:
-        number = float(value)
+    try:  # as the other tables' numbers are read: '1_000' or full-width digits are no count (float() took them)
+        number = float(pd.to_numeric(value))
     except (TypeError, ValueError):
         number = np.nan
     if not np.isfinite(number) or number < 0 or number != round(number):
