@@ -96,50 +96,32 @@ def test_keep_better_keeps_the_cheaper_of_highs_and_the_presolve():
     assert report.status is Status.OTHER_LIMIT and report.best_bound is None
 
 
-def test_the_pipeline_reports_the_presolve_incumbent_when_highs_finds_none(monkeypatch):
-    """An unpaid presolve keeps its incumbent in reserve; HiGHS failing to find any solution
-    then yields that incumbent, audited, with the Lagrangian bound."""
+@pytest.mark.parametrize("out_of_time, status", [(False, "limit"), (True, "time_limit")])
+def test_the_pipeline_reports_the_presolve_incumbent_when_highs_finds_none(monkeypatch, out_of_time, status):
+    """An unpaid presolve keeps its incumbent in reserve; HiGHS failing to find any solution then yields that
+    incumbent, audited, with the Lagrangian bound. Where HiGHS ended at the time limit with no solution of its
+    own (its presolve and root LP on a mid-size model can take all the time left), the run stopped at the time
+    limit: ``time_limit``, not ``limit`` (a stop at another limit; a generated 29,302-arc model with a service
+    level and setups at ``--time-limit 8`` had said ``limit``)."""
     import planner.solver.engine as engine
-    from planner.errors import SolverError
+    from planner.errors import NoSolutionInTimeError, SolverError
 
     monkeypatch.setattr(presolve, "PAYING_FIXED_SHARE", 1.01)
     monkeypatch.setattr(presolve, "POOR_INCUMBENT_GAP", 1.0)
 
     def no_solution(*args, **kwargs):
-        raise SolverError("HiGHS ended without a feasible solution (status: Time limit reached)")
+        raise (NoSolutionInTimeError if out_of_time else SolverError)(
+            "HiGHS ended without a feasible solution (status: Time limit reached)")
 
     monkeypatch.setattr(engine, "run_highs", no_solution)
     problem = random_problem(5, capacitated_must_serve=True)
     expected = brute_force(problem)
-    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, formulation="standard"))
+    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, formulation="standard",
+                                               time_limit_s=30.0 if out_of_time else None))
     assert run.audit.passed
     assert run.report.objective >= expected * (1 - 1e-9)
     assert run.report.best_bound is not None and run.report.best_bound <= expected * (1 + 1e-9)
-    assert run.report.status.value == "limit"
-
-
-def test_highs_stopped_by_the_time_limit_without_a_solution_is_a_time_limit_stop(monkeypatch):
-    """HiGHS ending at the time limit with no solution of its own (its presolve and root LP on a mid-size model
-    can take all the time left) leaves the presolve's incumbent: the run stopped at the time limit, so its
-    status is ``time_limit``, not ``limit`` (a stop at another limit): a generated 29,302-arc model with a
-    service level and setups at ``--time-limit 8`` had said ``limit``."""
-    import planner.solver.engine as engine
-    from planner.errors import NoSolutionInTimeError
-
-    monkeypatch.setattr(presolve, "PAYING_FIXED_SHARE", 1.01)
-    monkeypatch.setattr(presolve, "POOR_INCUMBENT_GAP", 1.0)
-
-    def out_of_time(*args, **kwargs):
-        raise NoSolutionInTimeError("HiGHS ended without a feasible solution (status: Time limit reached)")
-
-    monkeypatch.setattr(engine, "run_highs", out_of_time)
-    problem = random_problem(5, capacitated_must_serve=True)
-    expected = brute_force(problem)
-    run = solve_problem(problem, SolverOptions(mip_gap=1e-9, presolve_min_arcs=0, formulation="standard",
-                                               time_limit_s=30.0))
-    assert run.audit.passed
-    assert run.report.objective >= expected * (1 - 1e-9)
-    assert run.report.status.value == "time_limit"
+    assert run.report.status.value == status
 
 
 @pytest.mark.parametrize("moves_max_arcs, with_moves", [(10**9, True), (0, False)])
