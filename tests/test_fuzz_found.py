@@ -107,6 +107,11 @@ def test_a_point_at_zero_zero_among_polygons_is_warned_about(tmp_path):
     near = frame.set_geometry([box(-0.1, -0.1, 0.1, 0.1), Point(0, 0), box(0.2, 0.2, 0.4, 0.4), Point(1, 1)],
                               crs="EPSG:4326")
     assert null_island_messages(near, tmp_path / "r.geojson") == []
+    # every row at 0°, 0° (a file whose coordinates are all zeros) had passed unwarned; one region there is data
+    zeros = frame.set_geometry([Point(0, 0)] * 4, crs="EPSG:4326")
+    assert null_island_messages(zeros, tmp_path / "r.geojson")[0].startswith(
+        f"{tmp_path / 'r.geojson'}: every row lies at 0° longitude, 0° latitude")
+    assert null_island_messages(zeros.iloc[:1], tmp_path / "r.geojson") == []
 
 
 def test_a_polygon_ring_geos_cannot_build_is_named_with_its_row(tmp_path):

@@ -437,6 +437,10 @@ def null_island_messages(frame: gpd.GeoDataFrame, path: Path) -> list[str]:
         inside = frame.geometry[shapes].representative_point().to_crs("EPSG:4326")
         x, y = np.concatenate([x, inside.x.to_numpy()]), np.concatenate([y, inside.y.to_numpy()])
     zero = (np.abs(x) < NULL_ISLAND_DEG) & (np.abs(y) < NULL_ISLAND_DEG)
+    if zero.all() and len(zero) > 1:  # every row at one point: coordinates missing, not a dataset around 0°, 0°
+        return [f"{path}: every row lies at 0° longitude, 0° latitude (in the Gulf of Guinea): its coordinates are "
+                "probably missing (zeros where a geocoder or an export had none); check them: all demand is placed "
+                "and served there"]
     if zero.mean() > 0.5 or (np.hypot(x, y)[~zero] <= NULL_ISLAND_OTHERS_DEG).any():
         return []
     return [f"{path}: rows {truncated(file_rows(frame, mask))} lie at 0° longitude, 0° latitude (in the Gulf of "
