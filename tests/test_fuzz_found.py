@@ -72,6 +72,12 @@ def test_a_misspelt_optional_column_is_refused_not_left_out(tmp_path):
         check_site_columns(read_sites(sites), sites)
     kept = _written(tmp_path / "kept.csv", b"site_id,lon,lat,existing_capacity,forced_reason\ns0,-80.8,35.3,10,none\n")
     check_site_columns(read_sites(kept), kept)
+    # a capacity per day renamed alone would be read as one per year: the fix says so
+    daily = _written(tmp_path / "daily.csv", b"supplier_id,material,lon,lat,capacity_per_day,cost_per_unit\n"
+                                             b"S1,steel_kg,-80.0,35.0,1000,0.9\n")
+    with pytest.raises(InputError, match=r"name it 'capacity_per_yr' with its figures per year \(a figure per day "
+                                         r"× 365\)"):
+        read_suppliers(daily)
 
 
 @pytest.mark.parametrize(("text", "expected"), [

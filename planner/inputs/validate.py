@@ -609,6 +609,18 @@ def _plain_column(name) -> str:
     return str(name).strip().lower().replace(" ", "_").replace("-", "_").removesuffix("s")
 
 
+OTHER_PERIODS = {"day": "365", "week": "52", "month": "12", "hour": "8,760"}  # a figure per period × this = per year
+
+
+def _per_year_note(plain: str, meant: str) -> str:
+    """Where a per-year column is given per another period (``capacity_per_day``), that its figures are per
+    year: renaming the column alone would read a daily capacity as a yearly one."""
+    period = next((word for word in OTHER_PERIODS if f"per_{word}" in plain), None)
+    if period is None or not meant.endswith("_per_yr"):
+        return ""
+    return f" with its figures per year (a figure per {period} × {OTHER_PERIODS[period]})"
+
+
 def refuse_near_columns(frame: pd.DataFrame, path: Path, known: tuple[str, ...], whose: str,
                         prefixes: bool = False) -> None:
     """Refuse a column that is one of the optional ``known`` columns but for case, spaces or a plural
@@ -625,5 +637,5 @@ def refuse_near_columns(frame: pd.DataFrame, path: Path, known: tuple[str, ...],
             close = difflib.get_close_matches(plain, list(wanted), n=1, cutoff=MISSPELT_RATIO)
             meant = wanted[close[0]] if close and wanted[close[0]] not in frame.columns else None
         if meant is not None and column != meant:
-            raise InputError(f"{path}: column '{column}' is not read; name it '{meant}' ({whose} columns are "
-                             f"{', '.join(known)})")
+            raise InputError(f"{path}: column '{column}' is not read; name it '{meant}'{_per_year_note(plain, meant)} "
+                             f"({whose} columns are {', '.join(known)})")
