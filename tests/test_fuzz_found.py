@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from planner.errors import InputError
-from planner.inputs.io import read_od_matrix, read_sites, read_table
+from planner.inputs.io import read_od_matrix, read_sites
+from planner.inputs.tables import read_table
 
 
 def _written(path: Path, data: bytes) -> Path:
@@ -125,7 +126,7 @@ def test_a_polygon_ring_geos_cannot_build_is_named_with_its_row(tmp_path):
     check the format and layer", with no row and the wrong fix."""
     import json
 
-    from planner.inputs.io import read_vector
+    from planner.inputs.vector import read_vector
 
     ring = [[[-80.9, 35.1], [-80.7, 35.1], [-80.7, 35.3], [-80.9, 35.1]]]
     features = [{"type": "Feature", "properties": {"id": name}, "geometry": {"type": "Polygon", "coordinates": shape}}

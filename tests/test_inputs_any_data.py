@@ -453,7 +453,7 @@ def test_a_zipped_folder_with_a_shapefile_is_read(tmp_path):
 
     import geopandas as gpd
 
-    from planner.inputs.io import read_vector
+    from planner.inputs.vector import read_vector
 
     folder = tmp_path / "shp"
     folder.mkdir()

@@ -15,9 +15,10 @@ from shapely.geometry import box
 from planner.errors import InputError
 from planner.inputs.config import read_model_config
 from planner.inputs.geo import great_circle_km, representative_lonlat
-from planner.inputs.io import read_od_matrix, zero_padded
+from planner.inputs.io import read_od_matrix
 from planner.inputs.prepare import DataOptions, load_inputs
 from planner.inputs.scenarios import read_scenarios
+from planner.inputs.tables import zero_padded
 from planner.inputs.validate import odd_od_distances
 
 ROOT = Path(__file__).resolve().parent.parent

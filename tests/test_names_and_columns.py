@@ -184,7 +184,7 @@ def test_sites_flags_read_as_floats_where_a_cell_is_empty():
 def test_excel_ids_formatted_with_leading_zeros_keep_them(tmp_path):
     from openpyxl import Workbook
 
-    from planner.inputs.io import read_table
+    from planner.inputs.tables import read_table
 
     workbook = Workbook()
     sheet = workbook.active
@@ -203,7 +203,7 @@ def test_excel_codes_stored_as_text_keep_their_leading_zeros(tmp_path):
     codes as text, so the regions were read differently from the same table saved as CSV)."""
     from openpyxl import Workbook
 
-    from planner.inputs.io import read_table
+    from planner.inputs.tables import read_table
 
     workbook = Workbook()
     sheet = workbook.active
@@ -260,7 +260,7 @@ def test_excel_ids_held_as_dates_read_as_their_iso_text(tmp_path):
 
     from openpyxl import Workbook
 
-    from planner.inputs.io import read_table
+    from planner.inputs.tables import read_table
 
     workbook = Workbook()
     sheet = workbook.active
@@ -297,7 +297,7 @@ def test_a_scenario_workbook_keeps_the_leading_zeros_excel_shows(tmp_path):
     ("demand\n3\n4\n", ","),  # one column
 ])
 def test_the_separator_is_the_one_that_splits_every_line_alike(tmp_path, text, separator):
-    from planner.inputs.io import sniffed_separator
+    from planner.inputs.tables import sniffed_separator
 
     path = tmp_path / "t.csv"
     path.write_text(text, encoding="utf-8")

@@ -188,7 +188,7 @@ def test_projected_coordinates_the_crs_cannot_hold_are_refused_naming_the_rows(t
 @pytest.mark.parametrize("header, rows", [("wkt", ['"POINT (151.2 -33.9)"', '"POINT (144.9 -37.8)"']),
                                           ("name", ["Sydney", "Melbourne"])])
 def test_a_table_of_one_column_is_not_split_on_a_letter_of_its_header(tmp_path, header, rows):
-    from planner.inputs.io import read_table
+    from planner.inputs.tables import read_table
 
     path = tmp_path / "one.csv"
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
@@ -197,7 +197,7 @@ def test_a_table_of_one_column_is_not_split_on_a_letter_of_its_header(tmp_path, 
 
 @pytest.mark.parametrize("separator", [",", ";", "\t", "|"])
 def test_the_separator_is_sniffed_from_the_lines_among_the_usual_ones(tmp_path, separator):
-    from planner.inputs.io import read_table
+    from planner.inputs.tables import read_table
 
     path = tmp_path / "t.csv"
     path.write_text("\n".join(separator.join(row) for row in [("id", "name", "pop"), ("1", "New York", "5"),

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from planner.errors import InputError
-from planner.inputs.io import read_table
 from planner.inputs.scenarios import read_scenarios
+from planner.inputs.tables import read_table
 
 
 @pytest.mark.parametrize("header, rows", [
@@ -117,7 +117,7 @@ def test_a_shapefile_without_its_code_page_file_keeps_its_names(tmp_path, encodi
     import geopandas as gpd
     from shapely.geometry import Point
 
-    from planner.inputs.io import read_vector
+    from planner.inputs.vector import read_vector
 
     frame = gpd.GeoDataFrame({"id": ["a", "b"], "name": ["München", "Köln"], "demand": [10, 20]},
                              geometry=[Point(11, 48), Point(7, 51)], crs="EPSG:4326")
@@ -319,28 +319,28 @@ def test_a_byte_order_mark_before_text_of_another_encoding_is_one_line(tmp_path)
 def test_a_large_tables_dialect_is_probed_once_per_version(tmp_path, monkeypatch):
     """The reader, the header checks and the warnings each probed the separator again, and the check of a
     separator left at every row's end read a whole column each time (0.3 s on a 2-million-row OD matrix)."""
-    from planner.inputs import io
+    from planner.inputs import tables
 
-    io._dialect_of_version.cache_clear()
-    monkeypatch.setattr(io, "DIALECT_CACHE_MIN_BYTES", 0)
+    tables._dialect_of_version.cache_clear()
+    monkeypatch.setattr(tables, "DIALECT_CACHE_MIN_BYTES", 0)
     probes = []
-    real = io._dialect
-    monkeypatch.setattr(io, "_dialect", lambda path: probes.append(path) or real(path))
+    real = tables._dialect
+    monkeypatch.setattr(tables, "_dialect", lambda path: probes.append(path) or real(path))
     path = tmp_path / "od.csv"
     path.write_text("origin_id;destination_id;distance_km\n1;2;3.5;\n", encoding="utf-8")
-    first = io.csv_dialect(path)
+    first = tables.csv_dialect(path)
     first["nrows"] = 1  # a caller adding options changes no later answer
-    assert io.csv_dialect(path) == {k: v for k, v in first.items() if k != "nrows"} and len(probes) == 1
-    assert io.csv_dialect(path)["sep"] == ";" and "usecols" in io.csv_dialect(path)
+    assert tables.csv_dialect(path) == {k: v for k, v in first.items() if k != "nrows"} and len(probes) == 1
+    assert tables.csv_dialect(path)["sep"] == ";" and "usecols" in tables.csv_dialect(path)
     path.write_text("origin_id,destination_id,distance_km\n1,2,3.5\n10,20,30.5\n", encoding="utf-8")
-    assert io.csv_dialect(path)["sep"] == "," and len(probes) == 2
+    assert tables.csv_dialect(path)["sep"] == "," and len(probes) == 2
 
 
 @pytest.mark.parametrize("grouping", ["\u00a0", "\u202f", "\u2009", "\u2019"])
 def test_digits_grouped_by_a_no_break_thin_space_or_apostrophe_get_the_thousands_hint(grouping):
     """French spreadsheets group digits with a no-break or narrow no-break space, Swiss ones with an
     apostrophe: the error said only "not a number"."""
-    from planner.inputs.io import decimal_comma_hint
+    from planner.inputs.coordinates import decimal_comma_hint
 
     values = pd.Series([f"1{grouping}500{grouping}000", f"3{grouping}600"])
     assert decimal_comma_hint(values).startswith("; thousands separators are not read")

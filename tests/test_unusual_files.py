@@ -60,7 +60,7 @@ def test_shapefile_suppliers_read_the_columns_the_dbf_cut(tmp_path):
 
 def test_a_cut_name_is_not_taken_beside_the_full_one(tmp_path):
     """A file holding both 'cost_multi' and 'cost_multiplier' keeps its own full column."""
-    from planner.inputs.io import with_dbf_names
+    from planner.inputs.vector import with_dbf_names
 
     frame = gpd.GeoDataFrame({"cost_multi": [5.0], "cost_multiplier": [2.0]}, geometry=[Point(0, 0)])
     assert list(with_dbf_names(frame, tmp_path / "x.shp", ("cost_multiplier",)).columns[:2]) == \
@@ -106,7 +106,7 @@ def test_group_labels_above_the_header_are_named(tmp_path):
 
 def test_a_header_with_one_blank_name_is_still_read(tmp_path):
     """A table whose header leaves one of several columns unnamed is not taken for a title."""
-    from planner.inputs.io import read_table
+    from planner.inputs.tables import read_table
 
     path = tmp_path / "blank.csv"
     path.write_text("id,,lon,lat\nA,x,-79.4,36.1\n", encoding="utf-8")

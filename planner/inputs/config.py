@@ -921,12 +921,7 @@ def model_config_from_dict(data: dict[str, Any], source: Path | str = "<model>")
 
 def data_suffixes() -> set[str]:
     """The suffixes the data readers take, less those a model file may carry too (.txt, .json)."""
-    from planner.inputs.io import (  # lazy: only on an error
-        PARQUET_SUFFIXES,
-        TABLE_SUFFIXES,
-        ZIPPED_SUFFIXES,
-        ZIPPED_VECTOR_SUFFIXES,
-    )
+    from planner.inputs.tables import PARQUET_SUFFIXES, TABLE_SUFFIXES, ZIPPED_SUFFIXES, ZIPPED_VECTOR_SUFFIXES
 
     return (TABLE_SUFFIXES | PARQUET_SUFFIXES | ZIPPED_VECTOR_SUFFIXES | ZIPPED_SUFFIXES) - {".txt", ".json"}
 

@@ -25,18 +25,10 @@ from pandas.api.types import is_numeric_dtype
 
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig, RegionsConfig, dotted_key
+from planner.inputs.coordinates import LAT_NAMES, LON_NAMES, found_coordinates, named_alike
 from planner.inputs.geo import representative_lonlat, wrap_longitude
-from planner.inputs.io import (
-    ID_NAMES,
-    LAT_NAMES,
-    LON_NAMES,
-    found_coordinates,
-    id_keys,
-    named_alike,
-    read_regions,
-    require_columns,
-    zero_padded,
-)
+from planner.inputs.io import ID_NAMES, id_keys, read_regions
+from planner.inputs.tables import require_columns, zero_padded
 from planner.inputs.validate import (
     check_coordinates,
     check_demand_points,
@@ -155,7 +147,7 @@ def _same_file(a: Path, b: Path) -> bool:
 def numeric_like(values: pd.Series) -> bool:
     """Numbers, or text that is mostly numbers: a demand column with a stray 'n/a' is still found as
     the demand column, and its bad cells are then reported with their text by the checks. Codes
-    written with leading zeros ('01001') are not numbers (:func:`planner.inputs.io.zero_padded`)."""
+    written with leading zeros ('01001') are not numbers (:func:`planner.inputs.tables.zero_padded`)."""
     if is_numeric_dtype(values):
         return True
     if zero_padded(values):

@@ -24,17 +24,10 @@ import pandas as pd
 
 from planner.errors import InputError, amount_text, refuse_special_file, truncated
 from planner.inputs.config import UncertaintyConfig
-from planner.inputs.io import (
-    EXCEL_SUFFIXES,
-    csv_dialect,
-    decimal_comma_hint,
-    lost_zeros_hint,
-    names_hint,
-    parser_fault,
-    refuse_repeated_columns,
-    restore_shown_ids,
-)
+from planner.inputs.coordinates import decimal_comma_hint
+from planner.inputs.io import lost_zeros_hint, names_hint
 from planner.inputs.screen import MAX_DEMAND
+from planner.inputs.tables import EXCEL_SUFFIXES, csv_dialect, parser_fault, refuse_repeated_columns, restore_shown_ids
 from planner.inputs.validate import dot_grouped_columns, dot_grouped_message
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InputError
-from planner.inputs.io import read_table
+from planner.inputs.tables import read_table
 
 START_COLUMNS = ("site_id", "facility_type", "modules")
 OPTION = "--start"

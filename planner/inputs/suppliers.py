@@ -25,20 +25,10 @@ import pandas as pd
 
 from planner.errors import InputError, truncated
 from planner.inputs.config import ModelConfig
+from planner.inputs.coordinates import check_projected_range, decimal_comma_hint, points_from_table
 from planner.inputs.geo import great_circle_km, require_crs
-from planner.inputs.io import (
-    SITES_FIX,
-    check_projected_range,
-    decimal_comma_hint,
-    id_keys,
-    is_table,
-    points_from_table,
-    points_lonlat,
-    read_table,
-    read_vector,
-    require_columns,
-    with_dbf_names,
-)
+from planner.inputs.io import SITES_FIX, id_keys, points_lonlat
+from planner.inputs.tables import is_table, read_table, require_columns
 from planner.inputs.validate import (
     check_ids,
     dot_grouped_columns,
@@ -46,6 +36,7 @@ from planner.inputs.validate import (
     file_rows,
     refuse_near_columns,
 )
+from planner.inputs.vector import read_vector, with_dbf_names
 from planner.problem import Supply
 
 logger = logging.getLogger(__name__)

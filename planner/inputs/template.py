@@ -25,11 +25,13 @@ from pathlib import Path
 
 from planner.errors import InputError
 from planner.inputs.config import MAX_NUMBER, is_folder_name, read_model_config
-from planner.inputs.io import found_coordinates, is_table, read_regions
+from planner.inputs.coordinates import found_coordinates
+from planner.inputs.io import read_regions
 from planner.inputs.paths import file_mode, missing_folders, refuse_unreachable, remove_if_empty
 from planner.inputs.prepare import DataOptions, load_inputs, prepare_problem
 from planner.inputs.regions import RegionSource, found_name_column, resolve_columns
 from planner.inputs.screen import screen_problem
+from planner.inputs.tables import is_table
 
 logger = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from pandas.api.types import is_numeric_dtype
 from scipy.spatial import cKDTree
 
 from planner.errors import InputError, has_control_characters, truncated
+from planner.inputs.coordinates import decimal_comma_hint
 from planner.inputs.geo import (
     EARTH_RADIUS_KM,
     REGIONS_CRS_FIX,
@@ -26,7 +27,8 @@ from planner.inputs.geo import (
     require_crs,
     unit_vectors,
 )
-from planner.inputs.io import csv_dialect, decimal_comma_hint, id_keys, require_columns
+from planner.inputs.io import id_keys
+from planner.inputs.tables import csv_dialect, require_columns
 
 logger = logging.getLogger(__name__)
 

@@ -55,8 +55,8 @@ from planner.formats.points import DistanceInstance, read_distance_instance, rea
 from planner.formats.sscflp import read_sscflp
 from planner.formats.tokens import instance_name
 from planner.formats.uflib import read_ufl_opt, read_uflib
-from planner.inputs.io import csv_dialect, refuse_repeated_columns
 from planner.inputs.screen import check_numerics
+from planner.inputs.tables import csv_dialect, refuse_repeated_columns
 from planner.logs import errors_only
 from planner.problem import Problem
 
