@@ -7,6 +7,7 @@ import gzip
 import json
 import logging
 import lzma
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -399,3 +400,22 @@ def test_a_folder_of_a_shapefile_names_the_file_inside(tmp_path):
     with pytest.raises(InputError, match=r"cb_2018: is a folder, not a regions file; pass a file to the REGIONS "
                                          rf"argument: the vector file in it is {path}$"):
         read_regions(tmp_path / "cb_2018")
+
+
+def test_a_key_per_another_period_says_the_value_per_year():
+    """'opening_cost_per_month = 1000' had been told "did you mean 'opening_cost_per_yr'?", and renamed so, a
+    monthly cost became a yearly one; the hint gives the yearly figure, as for miles (the tables' columns are told
+    alike, tests/test_fuzz_found.py)."""
+    import tomllib
+
+    from planner.inputs.config import model_config_from_dict
+
+    model = Path(__file__).resolve().parent.parent / "models" / "hybrid.toml"
+    data = tomllib.loads(model.read_text(encoding="utf-8"))
+    micro = data["facility_types"]["microfactory"]
+    micro["opening_cost_per_month"] = micro.pop("opening_cost_per_yr") / 12
+    with pytest.raises(InputError) as error:
+        model_config_from_dict(data)
+    monthly = micro["opening_cost_per_month"]
+    assert (f"(did you mean 'opening_cost_per_yr'? it is per year: {monthly:g} per month = {monthly * 12:g} per "
+            "year)") in str(error.value)

@@ -797,7 +797,10 @@ def _did_you_mean(loc: tuple, value=None) -> str:
     case) of the schema class that holds it, where one is close; else "". Where the unknown key is in another
     unit of distance than the km of the key named, its ``value`` in km too (:func:`_in_km`)."""
     closest = _closest_key(loc)
-    return f" (did you mean '{closest}'?{_in_km(str(loc[-1]), closest, value)})" if closest else ""
+    if not closest:
+        return ""
+    key = str(loc[-1])
+    return f" (did you mean '{closest}'?{_in_km(key, closest, value)}{_per_year(key, closest, value)})"
 
 
 KM_PER = {"mile": 1.609344, "miles": 1.609344, "mi": 1.609344, "metres": 0.001, "meters": 0.001}  # not "m": miles?
@@ -817,6 +820,29 @@ def _in_km(key: str, closest: str, value) -> str:
     if per:
         return f" it is in km: {value:g} per {shown.rstrip('s')} = {km:g} per km"
     return f" it is in km: {value:g} {shown} = {km:g} km"
+
+
+PER_YEAR = {"hour": 8760, "day": 365, "week": 52, "month": 12}  # how many of each period a year holds
+
+
+def other_period(name: str) -> str | None:
+    """The period a key or column name is written per where it is not the year ('capacity_per_day',
+    'opening_cost_per_month'), one of ``PER_YEAR``; else None."""
+    words = name.lower().replace("-", "_").replace(" ", "_").split("_")
+    return next((word.removesuffix("s") for before, word in zip(words, words[1:], strict=False)
+                 if before == "per" and word.removesuffix("s") in PER_YEAR), None)
+
+
+def _per_year(key: str, closest: str, value) -> str:
+    """" it is per year: 1000 per month = 12000 per year" for an unknown key written per another period
+    ('opening_cost_per_month') whose closest key is per year: renamed as suggested, a monthly cost had become a
+    yearly one; else ""."""
+    period = other_period(key)
+    if period is None or not closest.endswith("_per_yr"):
+        return ""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f" it is per year: a figure per {period} × {PER_YEAR[period]:,}"
+    return f" it is per year: {value:g} per {period} = {value * PER_YEAR[period]:g} per year"
 
 
 def _elsewhere(loc: tuple) -> str:

@@ -17,6 +17,7 @@ from pandas.api.types import is_numeric_dtype
 from scipy.spatial import cKDTree
 
 from planner.errors import InputError, has_control_characters, truncated
+from planner.inputs.config import PER_YEAR, other_period
 from planner.inputs.coordinates import decimal_comma_hint
 from planner.inputs.geo import (
     EARTH_RADIUS_KM,
@@ -606,21 +607,18 @@ def odd_od_distances(od: pd.DataFrame, site_ids, site_lon, site_lat, region_ids,
 
 MISSPELT_RATIO = 0.85  # difflib's ratio above which a column is taken for a misspelt known one
 
-
 def _plain_column(name) -> str:
     return str(name).strip().lower().replace(" ", "_").replace("-", "_").removesuffix("s")
 
 
-OTHER_PERIODS = {"day": "365", "week": "52", "month": "12", "hour": "8,760"}  # a figure per period × this = per year
-
-
 def _per_year_note(plain: str, meant: str) -> str:
     """Where a per-year column is given per another period (``capacity_per_day``), that its figures are per
-    year: renaming the column alone would read a daily capacity as a yearly one."""
-    period = next((word for word in OTHER_PERIODS if f"per_{word}" in plain), None)
+    year: renaming the column alone would read a daily capacity as a yearly one (as model keys are told,
+    :func:`planner.inputs.config.other_period`)."""
+    period = other_period(plain)
     if period is None or not meant.endswith("_per_yr"):
         return ""
-    return f" with its figures per year (a figure per {period} × {OTHER_PERIODS[period]})"
+    return f" with its figures per year (a figure per {period} × {PER_YEAR[period]:,})"
 
 
 def refuse_near_columns(frame: pd.DataFrame, path: Path, known: tuple[str, ...], whose: str,
