@@ -293,15 +293,10 @@ def pareto_command(data, model_path, points, out, time_limit, mip_gap, threads, 
     emissions to the least-CO2 network's, at the cost-optimal service level. Writes pareto.csv, pareto.png
     and one solve folder per point."""
     from planner.export.pareto_report import write_frontier
-    from planner.inputs.config import read_model_config
     from planner.solver.outcome import gap_text
     from planner.studies.pareto import cost_co2_frontier
 
-    configure_logging(quiet)
-    config = read_model_config(model_path)
-    cost_objective_only(config, "planner pareto")
-    options = solver_options(config, time_limit, mip_gap, threads, quiet)
-    out_dir = output_folder(out, config, data, "pareto_")
+    config, options, out_dir = _cost_study("pareto", model_path, data, out, time_limit, mip_gap, threads, quiet)
     frontier, _ = reserve_plan_write(out_dir, config, data, options,
                                       lambda: cost_co2_frontier(config, data, options, points), write_frontier)
     least = frontier.least_co2
@@ -312,6 +307,18 @@ def pareto_command(data, model_path, points, out, time_limit, mip_gap, threads, 
         click.echo(f"point {row.point:<3} {row.kind:12} cost {amount(row.objective)} {config.currency}/yr, "
                    f"co2 {amount(row.co2_t)} t/yr, {row.status} (gap {gap_text(row.mip_gap)}){flag}")
     click.echo(f"written     {out_dir}")
+
+
+def _cost_study(name: str, model_path, data, out, time_limit, mip_gap, threads, quiet):
+    """(model, solver options, output folder) of a study that solves the cost model many times (pareto,
+    alternatives): the log set, a classic kind refused, the folder checked before anything is solved."""
+    from planner.inputs.config import read_model_config
+
+    configure_logging(quiet)
+    config = read_model_config(model_path)
+    cost_objective_only(config, f"planner {name}")
+    options = solver_options(config, time_limit, mip_gap, threads, quiet)
+    return config, options, output_folder(out, config, data, f"{name}_")
 
 
 @main.command(name="alternatives")
@@ -325,14 +332,9 @@ def alternatives_command(data, model_path, slack, count, out, time_limit, mip_ga
     and as different as possible from the ones before in which sites open and as which type. Writes
     alternatives.csv, alternatives.png (side by side) and one solve folder per network."""
     from planner.export.alternatives_report import write_alternatives
-    from planner.inputs.config import read_model_config
     from planner.studies.mga import near_optimal_networks
 
-    configure_logging(quiet)
-    config = read_model_config(model_path)
-    cost_objective_only(config, "planner alternatives")
-    options = solver_options(config, time_limit, mip_gap, threads, quiet)
-    out_dir = output_folder(out, config, data, "alternatives_")
+    config, options, out_dir = _cost_study("alternatives", model_path, data, out, time_limit, mip_gap, threads, quiet)
     result, _ = reserve_plan_write(out_dir, config, data, options,
                                     lambda: near_optimal_networks(config, data, options, slack, count),
                                     write_alternatives)
